@@ -1,0 +1,1030 @@
+/* The partition log: open and recovery, append, read, lookups, truncation,
+ * retention and flushing. Compaction is in cleaner.c, segment files and the
+ * index format in segment.c.
+ *
+ * A log directory holds:
+ *   <base>.log / .index / .timeindex   segments (see segment.c)
+ *   log.checkpoint                     log start offset and recovery point
+ *   .clean_shutdown                    present only after a clean close
+ *   <base>.<end>.cleaned / .swap       compaction in progress (cleaner.c)
+ *
+ * log.checkpoint (big-endian, replaced whole: temp, fsync, rename, fsync dir)
+ *    0  magic            "ECP1"
+ *    4  crc              uint32  CRC-32C of bytes 8..23
+ *    8  log_start_offset int64
+ *   16  recovery_point   int64   every batch below is on stable storage
+ *
+ * Recovery rule: with the clean-shutdown marker present, index files are
+ * trusted (a segment whose index does not check is rescanned). Without it,
+ * every segment that may hold data at or above the recovery point is scanned
+ * batch by batch (size fits, CRC-32C matches, offsets rise); the log is cut
+ * at the first bad batch, later segments are deleted, and one log line says
+ * where and how much.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/crc32c.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "log_int.h"
+#include "wire/recordbatch.h"
+
+#define CHECKPOINT_NAME "log.checkpoint"
+#define CLEAN_MARKER ".clean_shutdown"
+#define READ_BUF 8192 /* one index interval and a batch header, usually */
+
+/* ---- segment list ---- */
+
+static int segs_reserve(log_t *log, int n)
+{
+    if (n <= log->log_segs_cap)
+        return 0;
+    int cap = log->log_segs_cap ? log->log_segs_cap : 8;
+    while (cap < n)
+        cap *= 2;
+    log_segment_t **ns = realloc(log->log_segs, (size_t)cap * sizeof *ns);
+    if (!ns)
+        return -ENOMEM;
+    log->log_segs = ns;
+    log->log_segs_cap = cap;
+    return 0;
+}
+
+static int segs_push(log_t *log, log_segment_t *seg)
+{
+    int rc = segs_reserve(log, log->log_nsegs + 1);
+    if (rc)
+        return rc;
+    log->log_segs[log->log_nsegs++] = seg;
+    return 0;
+}
+
+/* Deletes segments [i, i+n) (files and memory) and closes the gap. */
+static void segs_delete(log_t *log, int i, int n)
+{
+    for (int k = i; k < i + n; k++)
+        seg_delete(log->log_segs[k]);
+    memmove(&log->log_segs[i], &log->log_segs[i + n],
+            (size_t)(log->log_nsegs - i - n) * sizeof *log->log_segs);
+    log->log_nsegs -= n;
+    log->log_generation++;
+}
+
+static log_segment_t *active_seg(const log_t *log)
+{
+    return log->log_segs[log->log_nsegs - 1];
+}
+
+/* Index of the last segment whose base <= offset (0 if none). */
+static int seg_find(const log_t *log, int64_t offset)
+{
+    int lo = 0, hi = log->log_nsegs;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (log->log_segs[mid]->seg_base <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? lo - 1 : 0;
+}
+
+int64_t log_start_offset(const log_t *log)
+{
+    return log->log_start;
+}
+
+int64_t log_end_offset(const log_t *log)
+{
+    return active_seg(log)->seg_next_offset;
+}
+
+int64_t log_size_bytes(const log_t *log)
+{
+    int64_t total = 0;
+    for (int i = 0; i < log->log_nsegs; i++)
+        total += log->log_segs[i]->seg_size;
+    return total;
+}
+
+int log_segment_count(const log_t *log)
+{
+    return log->log_nsegs;
+}
+
+int64_t log_recovery_point(const log_t *log)
+{
+    return log->log_recovery_point;
+}
+
+int log_offline_error(const log_t *log)
+{
+    return log->log_offline;
+}
+
+void log_set_config(log_t *log, const log_config_t *cfg)
+{
+    log->log_cfg = *cfg;
+}
+
+const log_config_t *log_get_config(const log_t *log)
+{
+    return &log->log_cfg;
+}
+
+/* ---- checkpoint ---- */
+
+static int checkpoint_write(const char *dir, int64_t start, int64_t recovery_point)
+{
+    uint8_t b[24];
+    memcpy(b, "ECP1", 4);
+    be64_store(b + 8, (uint64_t)start);
+    be64_store(b + 16, (uint64_t)recovery_point);
+    be32_store(b + 4, crc32c(0, b + 8, 16));
+    return log_write_file_atomic(dir, CHECKPOINT_NAME, b, sizeof b, 1);
+}
+
+/* Returns 0 and the values, or -1 if missing or corrupt. */
+static int checkpoint_read(const char *dir, int64_t *start, int64_t *recovery_point)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, CHECKPOINT_NAME);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    uint8_t b[25];
+    ssize_t r = pread(fd, b, sizeof b, 0);
+    close(fd);
+    if (r != 24 || memcmp(b, "ECP1", 4) || be32_load(b + 4) != crc32c(0, b + 8, 16))
+        return -1;
+    *start = (int64_t)be64_load(b + 8);
+    *recovery_point = (int64_t)be64_load(b + 16);
+    return 0;
+}
+
+/* Takes the log offline after a failed fsync or write: data may be lost
+ * below us, and retrying would hide it (the fsyncgate lesson). */
+int log_go_offline(log_t *log, int err, const char *what)
+{
+    if (!log->log_offline) {
+        log->log_offline = err;
+        EDDY_LOG_ERROR("log",
+                       "%s: %s failed: %s; the log is offline, no more appends or reads until "
+                       "the broker restarts and recovers it",
+                       log->log_name, what, eddy_strerror(err));
+    }
+    return EDDY_ERR_LOG_OFFLINE;
+}
+
+/* ---- open and recovery ---- */
+
+/* Parses "<20 digits><suffix>" names; returns 1 and the offsets on a match. */
+static int parse_seg_name(const char *name, const char *suffix, int64_t *base)
+{
+    size_t n = strlen(name), sl = strlen(suffix);
+    if (n != 20 + sl || strcmp(name + 20, suffix) != 0)
+        return 0;
+    int64_t v = 0;
+    for (int i = 0; i < 20; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
+        v = v * 10 + (name[i] - '0');
+    }
+    *base = v;
+    return 1;
+}
+
+/* "<20 digits>.<20 digits><suffix>": a compaction output covering [base, end). */
+static int parse_swap_name(const char *name, const char *suffix, int64_t *base, int64_t *end)
+{
+    char head[32];
+    if (strlen(name) != 21 + 20 + strlen(suffix) || name[20] != '.')
+        return 0;
+    snprintf(head, sizeof head, "%.20s.log", name);
+    return parse_seg_name(head, ".log", base) && parse_seg_name(name + 21, suffix, end);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Finishes a compaction that committed (its .swap exists) before a crash:
+ * the segments it replaces are deleted, then the swap becomes the segment. */
+static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases, int *nbases,
+                          const char *swap_name)
+{
+    static const char *const suffixes[] = {".log", ".index", ".timeindex"};
+    char path[4096], swap[4096];
+    int kept = 0;
+    for (int i = 0; i < *nbases; i++) {
+        if (bases[i] >= base && bases[i] < end) {
+            for (int k = 0; k < 3; k++) {
+                seg_path(log, bases[i], suffixes[k], path, sizeof path);
+                unlink(path);
+            }
+            continue;
+        }
+        bases[kept++] = bases[i];
+    }
+    snprintf(swap, sizeof swap, "%s/%s", log->log_dir, swap_name);
+    seg_path(log, base, ".log", path, sizeof path);
+    if (rename(swap, path) == 0) {
+        bases[kept++] = base;
+        EDDY_LOG_INFO("log", "%s: completed an interrupted compaction of offsets [%" PRId64
+                             ", %" PRId64 ")", log->log_name, base, end);
+    }
+    *nbases = kept;
+}
+
+static int list_segments(log_t *log, int64_t **out, int *nout)
+{
+    DIR *d = opendir(log->log_dir);
+    if (!d)
+        return -errno;
+    int64_t *bases = NULL;
+    int n = 0, cap = 0;
+    char swaps[16][64];
+    int nswaps = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        int64_t base, end;
+        char path[4096];
+        if (parse_seg_name(de->d_name, ".log", &base)) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                int64_t *nb = realloc(bases, (size_t)cap * sizeof *nb);
+                if (!nb) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                bases = nb;
+            }
+            bases[n++] = base;
+        } else if (parse_swap_name(de->d_name, ".swap", &base, &end) && nswaps < 16) {
+            snprintf(swaps[nswaps++], sizeof swaps[0], "%s", de->d_name);
+        } else if (parse_swap_name(de->d_name, ".cleaned", &base, &end) ||
+                   (strlen(de->d_name) > 4 &&
+                    strcmp(de->d_name + strlen(de->d_name) - 4, ".tmp") == 0)) {
+            /* An unfinished compaction output or temp file: never committed. */
+            snprintf(path, sizeof path, "%s/%s", log->log_dir, de->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+    if (rc) {
+        free(bases);
+        return rc;
+    }
+    if (nswaps) {
+        int64_t *nb = realloc(bases, (size_t)(n + nswaps) * sizeof *nb);
+        if (!nb) {
+            free(bases);
+            return -ENOMEM;
+        }
+        bases = nb;
+    }
+    for (int i = 0; i < nswaps; i++) {
+        int64_t base, end;
+        parse_swap_name(swaps[i], ".swap", &base, &end);
+        complete_swap(log, base, end, bases, &n, swaps[i]);
+    }
+    qsort(bases, (size_t)n, sizeof *bases, cmp_i64);
+    *out = bases;
+    *nout = n;
+    return 0;
+}
+
+static int truncate_file(log_segment_t *seg, int64_t size)
+{
+    int fd = seg_fd(seg);
+    if (fd < 0)
+        return fd;
+    return ftruncate(fd, size) < 0 ? -errno : 0;
+}
+
+static void log_free(log_t *log)
+{
+    for (int i = 0; i < log->log_nsegs; i++)
+        seg_free(log->log_segs[i]);
+    free(log->log_segs);
+    free(log->log_dir);
+    free(log->log_name);
+    free(log);
+}
+
+int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdcache_t *fdc,
+             int64_t now_ms, log_t **out, char *errstr, size_t errstr_size)
+{
+    int rc;
+    int64_t *bases = NULL;
+    int nbases = 0;
+    log_t *log = calloc(1, sizeof *log);
+    if (!log)
+        return -ENOMEM;
+    log->log_dir = strdup(dir);
+    log->log_name = strdup(name);
+    log->log_cfg = *cfg;
+    log->log_fdc = fdc;
+    log->log_last_flush_ms = now_ms;
+    if (!log->log_dir || !log->log_name) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        rc = -errno;
+        snprintf(errstr, errstr_size, "%s: cannot create log directory: %s", dir, strerror(errno));
+        goto fail;
+    }
+    if ((rc = list_segments(log, &bases, &nbases)) < 0) {
+        snprintf(errstr, errstr_size, "%s: cannot list log directory: %s", dir, eddy_strerror(rc));
+        goto fail;
+    }
+
+    int64_t ck_start = 0, recovery_point = 0;
+    if (checkpoint_read(dir, &ck_start, &recovery_point) < 0) {
+        ck_start = nbases ? bases[0] : 0;
+        recovery_point = 0;
+    }
+    char marker[4096];
+    snprintf(marker, sizeof marker, "%s/%s", dir, CLEAN_MARKER);
+    int clean = access(marker, F_OK) == 0;
+
+    for (int i = 0; i < nbases; i++) {
+        log_segment_t *seg = seg_new(log, bases[i]);
+        if (!seg || segs_push(log, seg) < 0) {
+            free(seg);
+            rc = -ENOMEM;
+            goto fail;
+        }
+        char path[4096];
+        struct stat st;
+        seg_path(log, bases[i], ".log", path, sizeof path);
+        if (stat(path, &st) < 0) {
+            rc = -errno;
+            snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+            goto fail;
+        }
+        int64_t size = st.st_size;
+        int last = i == nbases - 1;
+        int past_recovery_point = last || bases[i + 1] > recovery_point;
+        if ((clean || !past_recovery_point) && seg_index_load(seg, size) == 0)
+            continue;
+        if (clean || !past_recovery_point)
+            EDDY_LOG_INFO("log", "%s: segment %020" PRId64 ".log: index missing or corrupt, rebuilding",
+                          name, bases[i]);
+        char why[256];
+        int64_t good = seg_scan(seg, size, 1, why, sizeof why);
+        if (good == size)
+            continue;
+        /* Cut here: the rest of this segment and every later one. */
+        int64_t later_bytes = 0;
+        for (int k = i + 1; k < nbases; k++) {
+            seg_path(log, bases[k], ".log", path, sizeof path);
+            if (stat(path, &st) == 0)
+                later_bytes += st.st_size;
+        }
+        EDDY_LOG_WARN("log",
+                      "%s: segment %020" PRId64 ".log: %s at byte %" PRId64
+                      " (next offset %" PRId64 "); truncating %" PRId64
+                      " bytes and %d later segment(s) of %" PRId64 " bytes",
+                      name, bases[i], why, good, seg->seg_next_offset, size - good,
+                      nbases - 1 - i, later_bytes);
+        if ((rc = truncate_file(seg, good)) < 0) {
+            snprintf(errstr, errstr_size, "%s: cannot truncate: %s", path, eddy_strerror(rc));
+            goto fail;
+        }
+        for (int k = i + 1; k < nbases; k++) {
+            log_segment_t *gone = seg_new(log, bases[k]);
+            if (gone)
+                seg_delete(gone);
+        }
+        break;
+    }
+    if (log->log_nsegs == 0) {
+        log_segment_t *seg = seg_new(log, ck_start);
+        if (!seg || segs_push(log, seg) < 0 || seg_fd(seg) < 0) {
+            rc = -ENOMEM;
+            snprintf(errstr, errstr_size, "%s: cannot create the first segment", dir);
+            goto fail;
+        }
+    }
+    free(bases);
+    bases = NULL;
+
+    /* Segments wholly below the checkpointed start were being deleted. */
+    int64_t end = log_end_offset(log);
+    log->log_start = ck_start > log->log_segs[0]->seg_base ? ck_start : log->log_segs[0]->seg_base;
+    if (log->log_start > end)
+        log->log_start = end;
+    int below = 0;
+    while (below < log->log_nsegs - 1 && log->log_segs[below]->seg_next_offset <= log->log_start)
+        below++;
+    if (below)
+        segs_delete(log, 0, below);
+
+    if (clean) {
+        unlink(marker);
+        log_fsync_dir(dir);
+        for (int i = 0; i < log->log_nsegs; i++)
+            log->log_segs[i]->seg_synced = log->log_segs[i]->seg_size;
+        log->log_recovery_point = end;
+    } else {
+        log->log_recovery_point = recovery_point < end ? recovery_point : end;
+    }
+    log->log_cleaned_upto = log->log_start;
+    /* Everything recovered is now made durable and checkpointed, so the next
+     * crash scans only what is appended from here on. */
+    if ((rc = log_flush(log)) < 0) {
+        snprintf(errstr, errstr_size, "%s: flush after recovery failed: %s", dir,
+                 eddy_strerror(log->log_offline ? log->log_offline : rc));
+        goto fail;
+    }
+    *out = log;
+    return 0;
+fail:
+    free(bases);
+    log_free(log);
+    return rc;
+}
+
+int log_close(log_t *log)
+{
+    int rc = log->log_offline ? log->log_offline : log_flush(log);
+    for (int i = 0; i < log->log_nsegs && rc == 0; i++)
+        if (log->log_segs[i]->seg_idx_dirty)
+            rc = seg_index_write(log->log_segs[i]);
+    if (rc == 0)
+        rc = log_write_file_atomic(log->log_dir, CLEAN_MARKER, "", 0, 1);
+    log_free(log);
+    return rc;
+}
+
+void log_close_abrupt(log_t *log)
+{
+    log_free(log);
+}
+
+/* ---- append ---- */
+
+static int should_roll(const log_t *log, const log_segment_t *seg, size_t len, int64_t span,
+                       int64_t batch_max_ts, int64_t now_ms)
+{
+    if (seg->seg_size == 0)
+        return 0;
+    const log_config_t *cfg = &log->log_cfg;
+    if (seg->seg_size + (int64_t)len > cfg->segment_bytes)
+        return 1;
+    /* segment.ms counts in record time once the segment has a batch, as
+     * Kafka does, so replayed old data does not roll on every append. */
+    int64_t waited = seg->seg_roll_ts >= 0 ? batch_max_ts - seg->seg_roll_ts
+                                           : now_ms - seg->seg_created_ms;
+    if (waited > cfg->segment_ms)
+        return 1;
+    if (seg_index_full(seg))
+        return 1;
+    /* Index entries hold offsets relative to the base in 32 bits. */
+    return seg->seg_next_offset + span - seg->seg_base > INT32_MAX;
+}
+
+static int roll(log_t *log, int64_t now_ms)
+{
+    log_segment_t *old = active_seg(log);
+    if (old->seg_idx_dirty && seg_index_write(old) < 0)
+        EDDY_LOG_WARN("log", "%s: cannot write the index of segment %020" PRId64
+                             "; it will be rebuilt at the next start",
+                      log->log_name, old->seg_base);
+    log_segment_t *seg = seg_new(log, old->seg_next_offset);
+    if (!seg)
+        return -ENOMEM;
+    seg->seg_created_ms = now_ms;
+    int fd = seg_fd(seg); /* creates the file */
+    if (fd < 0 || segs_push(log, seg) < 0) {
+        seg_free(seg);
+        return fd < 0 ? fd : -ENOMEM;
+    }
+    return 0;
+}
+
+static int pwrite_all(int fd, const uint8_t *p, size_t len, int64_t pos)
+{
+    while (len) {
+        ssize_t w = pwrite(fd, p, len, pos);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        p += w;
+        len -= (size_t)w;
+        pos += w;
+    }
+    return 0;
+}
+
+int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
+               log_append_info_t *info, char *errstr, size_t errstr_size)
+{
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    if (len == 0) {
+        snprintf(errstr, errstr_size, "no record batch to append");
+        return EDDY_ERR_BATCH_LENGTH;
+    }
+    /* Validate everything before touching the file: all or nothing. */
+    int64_t span = 0, max_ts = -1;
+    int32_t nbatches = 0, nrecords = 0;
+    for (size_t pos = 0; pos < len;) {
+        wire_batch_header_t h;
+        int64_t n = wire_batch_validate(buf + pos, len - pos, vflags, &h, errstr, errstr_size);
+        if (n < 0)
+            return (int)n;
+        if (n > log->log_cfg.max_message_bytes) {
+            snprintf(errstr, errstr_size,
+                     "batch of %" PRId64 " bytes exceeds max.message.bytes %" PRId32, n,
+                     log->log_cfg.max_message_bytes);
+            return EDDY_ERR_TOO_LARGE;
+        }
+        span += (int64_t)h.lastOffsetDelta + 1;
+        nrecords += h.recordCount;
+        nbatches++;
+        if (h.maxTimestamp > max_ts)
+            max_ts = h.maxTimestamp;
+        pos += (size_t)n;
+    }
+
+    log_segment_t *seg = active_seg(log);
+    if (should_roll(log, seg, len, span, max_ts, now_ms)) {
+        int rc = roll(log, now_ms);
+        if (rc < 0) {
+            snprintf(errstr, errstr_size, "cannot roll a new segment: %s", eddy_strerror(rc));
+            return rc;
+        }
+        seg = active_seg(log);
+    }
+    int fd = seg_fd(seg);
+    if (fd < 0) {
+        snprintf(errstr, errstr_size, "cannot open the active segment: %s", eddy_strerror(fd));
+        return fd;
+    }
+
+    /* Assign offsets and extend the index; undone if the write fails. */
+    log_segment_t saved = *seg;
+    int64_t first = seg->seg_next_offset;
+    for (size_t pos = 0; pos < len;) {
+        uint8_t *p = buf + pos;
+        int64_t n = wire_batch_size(p);
+        be64_store(p + BATCH_OFF_BASE_OFFSET, (uint64_t)seg->seg_next_offset);
+        int32_t last_delta = (int32_t)be32_load(p + BATCH_OFF_LAST_OFFSET_DELTA);
+        seg_index_note(seg, seg->seg_next_offset, seg->seg_size, n,
+                       (int64_t)be64_load(p + BATCH_OFF_MAX_TIMESTAMP));
+        seg->seg_next_offset += (int64_t)last_delta + 1;
+        pos += (size_t)n;
+    }
+    int rc = pwrite_all(fd, buf, len, saved.seg_size);
+    if (rc < 0) {
+        seg->seg_idx_n = saved.seg_idx_n;
+        seg->seg_idx_bytes_since = saved.seg_idx_bytes_since;
+        seg->seg_next_offset = saved.seg_next_offset;
+        seg->seg_size = saved.seg_size;
+        seg->seg_max_ts = saved.seg_max_ts;
+        seg->seg_roll_ts = saved.seg_roll_ts;
+        snprintf(errstr, errstr_size, "write to segment %020" PRId64 " failed: %s", seg->seg_base,
+                 eddy_strerror(rc));
+        /* A partial write must not stay behind our in-memory end. */
+        if (ftruncate(fd, saved.seg_size) < 0)
+            log_go_offline(log, -errno, "truncating after a failed write");
+        return rc;
+    }
+    if (info) {
+        info->ai_first_offset = first;
+        info->ai_last_offset = seg->seg_next_offset - 1;
+        info->ai_max_timestamp = max_ts;
+        info->ai_batches = nbatches;
+        info->ai_records = nrecords;
+    }
+    log->log_unflushed += span;
+    if (log->log_unflushed >= log->log_cfg.flush_messages ||
+        now_ms - log->log_last_flush_ms >= log->log_cfg.flush_ms) {
+        log->log_last_flush_ms = now_ms;
+        rc = log_flush(log);
+        if (rc < 0) {
+            snprintf(errstr, errstr_size, "flush failed: %s",
+                     eddy_strerror(log->log_offline ? log->log_offline : rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- read ---- */
+
+/* Index entry with the largest position <= pos, or NULL. */
+static const log_index_entry_t *index_floor_pos(const log_segment_t *seg, int64_t pos)
+{
+    size_t lo = 0, hi = seg->seg_idx_n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if ((int64_t)seg->seg_idx[mid].ie_pos <= pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &seg->seg_idx[lo - 1] : NULL;
+}
+
+/* Finds the batch holding offset in seg: its position and size. Returns 0,
+ * 1 if the segment has no batch at or after offset, or -errno. */
+static int seg_locate(log_segment_t *seg, seg_cursor_t *cur, int64_t offset, int64_t *pos_out,
+                      int64_t *size_out)
+{
+    const log_index_entry_t *e = seg_index_floor_offset(seg, offset);
+    int64_t pos = e ? e->ie_pos : 0;
+    while (pos < seg->seg_size) {
+        const uint8_t *p = seg_cursor_get(cur, pos, BATCH_OFF_LAST_OFFSET_DELTA + 4);
+        if (!p)
+            return -EIO;
+        int64_t size = wire_batch_size(p);
+        int64_t last = (int64_t)be64_load(p) + (int32_t)be32_load(p + BATCH_OFF_LAST_OFFSET_DELTA);
+        if (last >= offset) {
+            *pos_out = pos;
+            *size_out = size;
+            return 0;
+        }
+        pos += size;
+    }
+    return 1;
+}
+
+int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sl_fd = -1;
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    int64_t end = log_end_offset(log);
+    if (offset < log->log_start || offset > end)
+        return EDDY_ERR_OFFSET_OUT_OF_RANGE;
+    uint8_t buf[READ_BUF];
+    for (int i = seg_find(log, offset); i < log->log_nsegs && offset < end; i++) {
+        log_segment_t *seg = log->log_segs[i];
+        if (offset >= seg->seg_next_offset)
+            continue;
+        seg_cursor_t cur;
+        seg_cursor_init(&cur, seg, buf, sizeof buf);
+        int64_t pos, size;
+        int rc = seg_locate(seg, &cur, offset, &pos, &size);
+        if (rc < 0)
+            return rc;
+        if (rc == 1)
+            continue;
+        /* At least this batch; then whole batches while they fit. The index
+         * names batch boundaries, so the scan starts at the last one that
+         * fits and reads at most an index interval of headers. */
+        int64_t stop = pos + size;
+        int64_t limit = pos + (int64_t)(max_bytes > (size_t)INT64_MAX / 2 ? (size_t)INT64_MAX / 2 : max_bytes);
+        if (limit >= seg->seg_size) {
+            stop = seg->seg_size;
+        } else if (limit > stop) {
+            const log_index_entry_t *e = index_floor_pos(seg, limit);
+            if (e && e->ie_pos > stop)
+                stop = e->ie_pos;
+            while (stop < seg->seg_size) {
+                const uint8_t *p = seg_cursor_get(&cur, stop, BATCH_OFF_LENGTH + 4);
+                if (!p || stop + wire_batch_size(p) > limit)
+                    break;
+                stop += wire_batch_size(p);
+            }
+        }
+        out->sl_fd = seg_fd(seg);
+        out->sl_pos = pos;
+        out->sl_len = (size_t)(stop - pos);
+        out->sl_first_offset = (int64_t)be64_load(seg_cursor_get(&cur, pos, 8));
+        out->sl_seg = seg;
+        seg_pin(seg);
+        return 0;
+    }
+    return 0;
+}
+
+void log_slice_release(log_t *log, log_slice_t *sl)
+{
+    (void)log;
+    if (sl->sl_seg)
+        seg_unpin(sl->sl_seg);
+    sl->sl_seg = NULL;
+    sl->sl_fd = -1;
+}
+
+/* ---- lookup by timestamp ---- */
+
+/* First offset in the batch at p whose timestamp >= ts. */
+static int batch_offset_for_ts(const uint8_t *p, size_t len, int64_t ts, int64_t *offset,
+                               int64_t *timestamp)
+{
+    wire_batch_header_t h;
+    wire_batch_header_read(p, len, &h);
+    if (h.attributes & BATCH_ATTR_LOG_APPEND_TIME || (h.attributes & BATCH_ATTR_CODEC_MASK)) {
+        /* LogAppendTime stamps every record with maxTimestamp; compressed
+         * batches are answered at batch granularity (docs/log.md). */
+        *offset = h.baseOffset;
+        *timestamp = h.maxTimestamp;
+        return 0;
+    }
+    wire_record_iter_t it;
+    wire_record_t rec;
+    int rc = wire_record_iter_init(&it, p, len);
+    while (rc == 0 && (rc = wire_record_next(&it, &rec)) == 1) {
+        if (rec.timestamp >= ts) {
+            *offset = rec.offset;
+            *timestamp = rec.timestamp;
+            return 0;
+        }
+        rc = 0;
+    }
+    return rc < 0 ? rc : 1;
+}
+
+int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp)
+{
+    *offset = -1;
+    *timestamp = -1;
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    uint8_t buf[READ_BUF];
+    for (int i = 0; i < log->log_nsegs; i++) {
+        log_segment_t *seg = log->log_segs[i];
+        if (seg->seg_max_ts < ts || seg->seg_next_offset <= log->log_start)
+            continue;
+        /* Last index entry before which every record is earlier than ts. */
+        size_t lo = 0, hi = seg->seg_idx_n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (seg->seg_idx[mid].ie_max_ts_before < ts)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        int64_t pos = lo ? seg->seg_idx[lo - 1].ie_pos : 0;
+        seg_cursor_t cur;
+        seg_cursor_init(&cur, seg, buf, sizeof buf);
+        while (pos < seg->seg_size) {
+            const uint8_t *p = seg_cursor_get(&cur, pos, BATCH_HEADER_SIZE);
+            if (!p)
+                return -EIO;
+            int64_t size = wire_batch_size(p);
+            int64_t last = (int64_t)be64_load(p) + (int32_t)be32_load(p + BATCH_OFF_LAST_OFFSET_DELTA);
+            if ((int64_t)be64_load(p + BATCH_OFF_MAX_TIMESTAMP) >= ts && last >= log->log_start) {
+                uint8_t *whole = malloc((size_t)size);
+                if (!whole)
+                    return -ENOMEM;
+                ssize_t r = pread(seg_fd(seg), whole, (size_t)size, pos);
+                int rc = r == size ? batch_offset_for_ts(whole, (size_t)size, ts, offset, timestamp)
+                                   : -EIO;
+                free(whole);
+                if (rc < 0)
+                    return rc;
+                if (rc == 0) {
+                    if (*offset < log->log_start)
+                        *offset = log->log_start;
+                    return 0;
+                }
+            }
+            pos += size;
+        }
+    }
+    return 0;
+}
+
+/* ---- truncation, deletion, retention ---- */
+
+static int write_checkpoint(log_t *log)
+{
+    int rc = checkpoint_write(log->log_dir, log->log_start, log->log_recovery_point);
+    if (rc < 0)
+        return log_go_offline(log, rc, "writing the checkpoint");
+    return 0;
+}
+
+int log_truncate_to(log_t *log, int64_t offset)
+{
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    if (offset >= log_end_offset(log))
+        return 0;
+    if (offset < 0)
+        return EDDY_ERR_INVALID_ARG;
+    int rc;
+    if (offset <= log->log_segs[0]->seg_base) {
+        /* Nothing stays: start over with one empty segment at offset. */
+        log_segment_t *seg = seg_new(log, offset);
+        if (!seg)
+            return -ENOMEM;
+        segs_delete(log, 0, log->log_nsegs);
+        if ((rc = segs_push(log, seg)) < 0 || (rc = seg_fd(seg)) < 0) {
+            seg_free(seg);
+            return log_go_offline(log, rc, "creating a segment after truncation");
+        }
+        log->log_start = offset;
+    } else {
+        int i = seg_find(log, offset - 1);
+        if (i + 1 < log->log_nsegs)
+            segs_delete(log, i + 1, log->log_nsegs - i - 1);
+        log_segment_t *seg = log->log_segs[i];
+        uint8_t buf[READ_BUF];
+        seg_cursor_t cur;
+        seg_cursor_init(&cur, seg, buf, sizeof buf);
+        int64_t pos, size;
+        rc = seg_locate(seg, &cur, offset, &pos, &size);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            if ((rc = truncate_file(seg, pos)) < 0)
+                return log_go_offline(log, rc, "truncating a segment");
+            char why[256];
+            seg_scan(seg, pos, 0, why, sizeof why);
+            if (seg->seg_synced > pos)
+                seg->seg_synced = pos;
+        }
+        log->log_generation++;
+    }
+    int64_t end = log_end_offset(log);
+    if (log->log_start > end)
+        log->log_start = end;
+    if (log->log_recovery_point > end)
+        log->log_recovery_point = end;
+    if (log->log_cleaned_upto > end)
+        log->log_cleaned_upto = end;
+    return write_checkpoint(log);
+}
+
+int log_delete_records_before(log_t *log, int64_t offset)
+{
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    int64_t end = log_end_offset(log);
+    if (offset > end || offset < 0)
+        return EDDY_ERR_OFFSET_OUT_OF_RANGE;
+    if (offset <= log->log_start)
+        return 0;
+    log->log_start = offset;
+    /* The new start is durable before any file goes. */
+    int rc = write_checkpoint(log);
+    if (rc < 0)
+        return rc;
+    if (offset == end && active_seg(log)->seg_size > 0 && (rc = roll(log, eddy_wall_ms())) < 0)
+        return rc;
+    int n = 0;
+    while (n < log->log_nsegs - 1 && log->log_segs[n]->seg_next_offset <= offset)
+        n++;
+    if (n)
+        segs_delete(log, 0, n);
+    return 0;
+}
+
+int log_retention_run(log_t *log, int64_t now_ms, int *deleted)
+{
+    *deleted = 0;
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    const log_config_t *cfg = &log->log_cfg;
+    if (!(cfg->cleanup_policy & LOG_CLEANUP_DELETE))
+        return 0;
+    /* A non-empty active segment past retention.ms rolls first, so data
+     * still expires on a topic that stopped receiving records. */
+    log_segment_t *act = active_seg(log);
+    if (cfg->retention_ms >= 0 && act->seg_size > 0 && now_ms - act->seg_max_ts > cfg->retention_ms) {
+        int rc = roll(log, now_ms);
+        if (rc < 0)
+            return rc;
+    }
+    int64_t total = log_size_bytes(log);
+    int n = 0;
+    while (n < log->log_nsegs - 1) {
+        const log_segment_t *seg = log->log_segs[n];
+        int by_time = cfg->retention_ms >= 0 && now_ms - seg->seg_max_ts > cfg->retention_ms;
+        int by_size = cfg->retention_bytes >= 0 && total - seg->seg_size >= cfg->retention_bytes;
+        if (!by_time && !by_size)
+            break;
+        total -= seg->seg_size;
+        n++;
+    }
+    if (n == 0)
+        return 0;
+    int64_t new_start = log->log_segs[n]->seg_base;
+    EDDY_LOG_INFO("log", "%s: retention deletes %d segment(s) below offset %" PRId64, log->log_name,
+                  n, new_start);
+    if (new_start > log->log_start) {
+        log->log_start = new_start;
+        int rc = write_checkpoint(log);
+        if (rc < 0)
+            return rc;
+    }
+    segs_delete(log, 0, n);
+    *deleted = n;
+    return 0;
+}
+
+/* ---- flush ---- */
+
+struct log_flush_req {
+    char *fr_dir;
+    int64_t fr_start;
+    int64_t fr_upto; /* recovery point once synced */
+    int fr_n;
+    log_segment_t **fr_segs; /* pinned */
+    int *fr_fds;
+    int64_t *fr_sizes;
+};
+
+log_flush_req_t *log_flush_prepare(log_t *log)
+{
+    int64_t end = log_end_offset(log);
+    int n = 0;
+    for (int i = 0; i < log->log_nsegs; i++)
+        if (log->log_segs[i]->seg_synced < log->log_segs[i]->seg_size)
+            n++;
+    if (n == 0 && log->log_recovery_point == end)
+        return NULL;
+    log_flush_req_t *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->fr_dir = strdup(log->log_dir);
+    req->fr_segs = calloc((size_t)n + 1, sizeof *req->fr_segs);
+    req->fr_fds = calloc((size_t)n + 1, sizeof *req->fr_fds);
+    req->fr_sizes = calloc((size_t)n + 1, sizeof *req->fr_sizes);
+    req->fr_start = log->log_start;
+    req->fr_upto = end;
+    if (!req->fr_dir || !req->fr_segs || !req->fr_fds || !req->fr_sizes)
+        goto fail;
+    for (int i = 0; i < log->log_nsegs; i++) {
+        log_segment_t *seg = log->log_segs[i];
+        if (seg->seg_synced >= seg->seg_size)
+            continue;
+        /* Pinning keeps the fd open while another thread syncs it. */
+        seg_pin(seg);
+        req->fr_segs[req->fr_n] = seg;
+        req->fr_sizes[req->fr_n] = seg->seg_size;
+        req->fr_fds[req->fr_n++] = seg_fd(seg);
+    }
+    return req;
+fail:
+    free(req->fr_dir);
+    free(req->fr_segs);
+    free(req->fr_fds);
+    free(req->fr_sizes);
+    free(req);
+    return NULL;
+}
+
+int log_flush_sync(log_flush_req_t *req)
+{
+    for (int i = 0; i < req->fr_n; i++) {
+        if (req->fr_fds[i] < 0)
+            return req->fr_fds[i];
+        if (log_fsync_fn(req->fr_fds[i]) < 0)
+            return -errno;
+    }
+    return checkpoint_write(req->fr_dir, req->fr_start, req->fr_upto);
+}
+
+int log_flush_complete(log_t *log, log_flush_req_t *req, int rc)
+{
+    for (int i = 0; i < req->fr_n; i++) {
+        if (rc == 0 && req->fr_segs[i]->seg_synced < req->fr_sizes[i])
+            req->fr_segs[i]->seg_synced = req->fr_sizes[i];
+        seg_unpin(req->fr_segs[i]);
+    }
+    if (rc == 0) {
+        if (req->fr_upto > log->log_recovery_point)
+            log->log_recovery_point = req->fr_upto;
+        log->log_unflushed = 0;
+    }
+    free(req->fr_dir);
+    free(req->fr_segs);
+    free(req->fr_fds);
+    free(req->fr_sizes);
+    free(req);
+    return rc < 0 ? log_go_offline(log, rc, "fsync") : 0;
+}
+
+int log_flush(log_t *log)
+{
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    log_flush_req_t *req = log_flush_prepare(log);
+    if (!req)
+        return 0;
+    return log_flush_complete(log, req, log_flush_sync(req));
+}

@@ -1,0 +1,150 @@
+/* The partition log: an append-only sequence of Kafka RecordBatch v2 bytes,
+ * split into segments, with sparse offset and time indexes, retention,
+ * compaction and crash recovery. See docs/log.md for the on-disk picture.
+ *
+ * A log is owned by one thread (the broker's loop); no call here locks. The
+ * only pieces meant for another thread are marked: log_flush_sync() and
+ * log_clean_run() touch nothing the owner changes while they run.
+ *
+ * Error returns are eddy_err codes (common/err.h); functions that can fail in
+ * a way a user must act on also write a sentence to errstr.
+ */
+#ifndef EDDY_BROKER_LOG_H
+#define EDDY_BROKER_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+typedef struct log log_t;
+typedef struct log_segment log_segment_t;
+typedef struct log_fdcache log_fdcache_t;
+
+/* cleanup.policy bits (config names "delete" and "compact"). */
+#define LOG_CLEANUP_DELETE 0x1
+#define LOG_CLEANUP_COMPACT 0x2
+
+/* Topic-level settings, with Kafka's names (see log_config_defs). */
+typedef struct log_config {
+    int64_t segment_bytes;        /* segment.bytes */
+    int64_t segment_ms;           /* segment.ms */
+    int64_t retention_ms;         /* retention.ms, -1 = keep forever */
+    int64_t retention_bytes;      /* retention.bytes, -1 = no limit */
+    int32_t index_interval_bytes; /* index.interval.bytes */
+    int32_t segment_index_bytes;  /* segment.index.bytes: roll when the index is full */
+    int cleanup_policy;           /* cleanup.policy: LOG_CLEANUP_* bits */
+    int64_t delete_retention_ms;  /* delete.retention.ms: how long tombstones stay */
+    double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio */
+    int64_t flush_messages;       /* flush.messages */
+    int64_t flush_ms;             /* flush.ms */
+    int32_t max_message_bytes;    /* max.message.bytes: largest batch accepted */
+} log_config_t;
+
+extern const eddy_cfg_def_t log_config_defs[];
+
+/* Kafka's defaults. */
+void log_config_default(log_config_t *cfg);
+
+/* Open file descriptors are shared out among all logs by one cache: segment
+ * files are opened on first use and the least recently used idle one is
+ * closed when more than max_open are open, so 10,000 partitions fit in a
+ * default fd limit. Pinned segments (a read in flight) are never closed. */
+log_fdcache_t *log_fdcache_new(int max_open);
+void log_fdcache_destroy(log_fdcache_t *fdc); /* after every log using it is closed */
+int log_fdcache_open_count(const log_fdcache_t *fdc);
+
+/* Opens (creating if needed) the log in directory dir, recovering it if it
+ * was not closed cleanly. name is used in log lines ("topic-3"). */
+int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdcache_t *fdc,
+             int64_t now_ms, log_t **out, char *errstr, size_t errstr_size);
+/* Clean close: flushes, writes indexes, the checkpoint and the clean-shutdown
+ * marker, frees the log. Returns the flush error if any (the log is freed
+ * either way). */
+int log_close(log_t *log);
+/* Frees the log writing nothing, as a kill -9 would leave it (tests). */
+void log_close_abrupt(log_t *log);
+
+/* Replaces the topic configuration (takes effect at the next append/roll). */
+void log_set_config(log_t *log, const log_config_t *cfg);
+const log_config_t *log_get_config(const log_t *log);
+
+typedef struct log_append_info {
+    int64_t ai_first_offset; /* base offset assigned to the first batch */
+    int64_t ai_last_offset;
+    int64_t ai_max_timestamp;
+    int32_t ai_batches;
+    int32_t ai_records;
+} log_append_info_t;
+
+/* Appends one or more whole batches (the records field of a produce
+ * request). Every batch is validated first (with wire_batch_validate flags
+ * vflags); if any fails nothing is appended. Offsets are assigned by
+ * rewriting each batch's baseOffset in buf (the caller's bytes are changed).
+ * Returns 0, EDDY_ERR_BATCH_* (corrupt), EDDY_ERR_TOO_LARGE (a batch over
+ * max.message.bytes), EDDY_ERR_LOG_OFFLINE, or an I/O error. */
+int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
+               log_append_info_t *info, char *errstr, size_t errstr_size);
+
+/* A range of one segment file holding whole batches, for sending with
+ * sendfile() or pread(). The fd is borrowed and stays open until
+ * log_slice_release(), even if the segment is deleted meanwhile. */
+typedef struct log_slice {
+    int sl_fd;
+    int64_t sl_pos;
+    size_t sl_len;          /* 0: nothing to read at this offset (yet) */
+    int64_t sl_first_offset; /* base offset of the first batch in the range */
+    log_segment_t *sl_seg;  /* pinned, internal */
+} log_slice_t;
+
+/* Whole batches starting with the one that holds offset, at most max_bytes of
+ * them but always at least one. offset == log end gives an empty slice;
+ * outside [start, end] gives EDDY_ERR_OFFSET_OUT_OF_RANGE. */
+int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out);
+void log_slice_release(log_t *log, log_slice_t *sl);
+
+int64_t log_start_offset(const log_t *log);
+int64_t log_end_offset(const log_t *log);  /* next offset to assign */
+int64_t log_size_bytes(const log_t *log);
+int log_segment_count(const log_t *log);
+int64_t log_recovery_point(const log_t *log);
+/* 0, or the error that took the log offline. */
+int log_offline_error(const log_t *log);
+
+/* First offset whose record timestamp is >= ts, and that record's timestamp;
+ * *offset = -1 when no record is that late. */
+int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp);
+
+/* Removes every batch that holds an offset >= offset; a batch that straddles
+ * it goes entirely, so the new end may be below offset. */
+int log_truncate_to(log_t *log, int64_t offset);
+/* Moves the log start to offset (<= end), deleting segments wholly below it
+ * (Kafka's DeleteRecords). Durable before it returns. */
+int log_delete_records_before(log_t *log, int64_t offset);
+/* Deletes whole segments from the head that are past retention.ms or beyond
+ * retention.bytes (policy "delete" only). The active segment is kept. */
+int log_retention_run(log_t *log, int64_t now_ms, int *deleted);
+
+/* Flush: fsync every byte appended so far, then checkpoint the recovery
+ * point. log_flush() does the three steps in place; the broker runs the
+ * middle one on a worker thread. A failed fsync takes the log offline. */
+typedef struct log_flush_req log_flush_req_t;
+int log_flush(log_t *log);
+log_flush_req_t *log_flush_prepare(log_t *log);  /* NULL: nothing to flush */
+int log_flush_sync(log_flush_req_t *req);         /* any thread */
+int log_flush_complete(log_t *log, log_flush_req_t *req, int rc); /* frees req */
+
+/* Compaction (cleanup.policy compact). prepare picks the segments (never the
+ * active one) and returns NULL when there is nothing worth cleaning (dirty
+ * ratio under min.cleanable.dirty.ratio, unless force); run writes the
+ * cleaned copies (any thread); commit swaps them in (owner thread) or
+ * returns EDDY_ERR_STALE if the log changed under the job. */
+typedef struct log_clean_job log_clean_job_t;
+log_clean_job_t *log_clean_prepare(log_t *log, int64_t now_ms, int force);
+int log_clean_run(log_clean_job_t *job);
+int log_clean_commit(log_t *log, log_clean_job_t *job);
+void log_clean_job_free(log_clean_job_t *job);
+/* All three in place; returns 0 when there was nothing to do. */
+int log_compact(log_t *log, int64_t now_ms, int force);
+
+#endif

@@ -1,0 +1,124 @@
+/* Private to broker/log: the structures behind log.h. */
+#ifndef EDDY_BROKER_LOG_INT_H
+#define EDDY_BROKER_LOG_INT_H
+
+#include <stdint.h>
+
+#include "log.h"
+
+/* One sparse index entry, for both .index and .timeindex: the batch starting
+ * at file position pos has base offset seg_base + rel_offset, and every
+ * record before it in the segment has a timestamp <= max_ts_before. */
+typedef struct log_index_entry {
+    uint32_t ie_rel_offset;
+    uint32_t ie_pos;
+    int64_t ie_max_ts_before;
+} log_index_entry_t;
+
+struct log_segment {
+    log_t *seg_log;
+    int64_t seg_base;        /* base offset: the file name */
+    int64_t seg_next_offset; /* last offset + 1; seg_base when empty */
+    int64_t seg_size;        /* bytes of whole batches in .log */
+    int64_t seg_synced;      /* bytes known to be on stable storage */
+    int64_t seg_max_ts;      /* largest record timestamp, -1 when empty */
+    int64_t seg_roll_ts;     /* maxTimestamp of the first batch, for segment.ms */
+    int64_t seg_created_ms;  /* wall time the segment was opened or created */
+
+    log_index_entry_t *seg_idx; /* owned */
+    size_t seg_idx_n, seg_idx_cap;
+    int64_t seg_idx_bytes_since; /* bytes appended since the last index entry */
+    int seg_idx_dirty;           /* in memory differs from the index files */
+
+    int seg_fd;   /* -1 while closed by the fd cache */
+    int seg_pins; /* slices and flushes holding the fd open */
+    int seg_deleted; /* files unlinked; freed when the last pin goes */
+    log_segment_t *seg_lru_prev, *seg_lru_next;
+};
+
+struct log_fdcache {
+    int fc_max;
+    int fc_open;
+    log_segment_t *fc_mru, *fc_lru; /* open segments, most recent first */
+};
+
+struct log {
+    char *log_dir;
+    char *log_name;
+    log_config_t log_cfg;
+    log_fdcache_t *log_fdc;
+
+    log_segment_t **log_segs; /* by base offset; the last one is active */
+    int log_nsegs, log_segs_cap;
+    uint64_t log_generation; /* bumped when segments are deleted or replaced */
+
+    int64_t log_start;          /* log start offset */
+    int64_t log_recovery_point; /* everything below is on stable storage */
+    int64_t log_unflushed;      /* records appended since the last flush */
+    int64_t log_last_flush_ms;
+    int64_t log_cleaned_upto;   /* offsets below were compacted already */
+    int log_offline;            /* 0 or the error that took it offline */
+};
+
+/* File names: <dir>/<20-digit base><suffix>. */
+void seg_path(const log_t *log, int64_t base, const char *suffix, char *out, size_t out_size);
+
+log_segment_t *seg_new(log_t *log, int64_t base);
+/* Frees a segment now, or when its last pin is released. */
+void seg_free(log_segment_t *seg);
+/* Unlinks the segment's files and frees it (possibly later). */
+void seg_delete(log_segment_t *seg);
+
+/* The segment's fd, opened through the cache (and made most recent). */
+int seg_fd(log_segment_t *seg);
+void seg_pin(log_segment_t *seg);
+void seg_unpin(log_segment_t *seg);
+void fdc_forget(log_segment_t *seg); /* close and leave the cache */
+
+/* Notes a batch appended at pos: adds an index entry every
+ * index.interval.bytes. */
+void seg_index_note(log_segment_t *seg, int64_t base_offset, int64_t pos, int64_t size,
+                    int64_t max_ts);
+/* Index entry with the largest offset <= offset (or NULL: start at 0). */
+const log_index_entry_t *seg_index_floor_offset(const log_segment_t *seg, int64_t offset);
+int seg_index_full(const log_segment_t *seg);
+/* Writes .index and .timeindex (temp file + rename). */
+int seg_index_write(log_segment_t *seg);
+/* Loads both index files; -1 if missing, corrupt or stale for this .log size
+ * (the caller then rebuilds by scanning). */
+int seg_index_load(log_segment_t *seg, int64_t log_size);
+
+/* Reads batches from pos to the end of the file, rebuilding the index and
+ * metadata as it goes. With validate, every batch's size and CRC-32C are
+ * checked; the scan stops at the first bad batch. Returns the position
+ * where whole, valid batches end, and writes why it stopped to why. */
+int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why, size_t why_size);
+
+/* Reads the header of the batch at pos (needs at least 27 bytes present).
+ * Returns 0 / -1 at end of data / -errno. */
+typedef struct seg_cursor {
+    log_segment_t *cur_seg;
+    uint8_t *cur_buf;
+    size_t cur_cap;
+    int64_t cur_buf_pos; /* file position of cur_buf[0] */
+    size_t cur_buf_len;
+} seg_cursor_t;
+void seg_cursor_init(seg_cursor_t *c, log_segment_t *seg, uint8_t *buf, size_t cap);
+/* Makes bytes [pos, pos+n) available; returns a pointer to them, or NULL if
+ * the file ends first or n exceeds the buffer. */
+const uint8_t *seg_cursor_get(seg_cursor_t *c, int64_t pos, size_t n);
+
+/* Test hooks. */
+extern int (*log_fsync_fn)(int fd);
+/* Compaction commit stops after this many steps (0 = never), as a crash would. */
+extern int log_clean_crash_after_step;
+
+int log_fsync_dir(const char *dir);
+/* Takes the log offline (first error wins) with one log line; returns
+ * EDDY_ERR_LOG_OFFLINE. */
+int log_go_offline(log_t *log, int err, const char *what);
+/* Writes a whole file atomically: temp, (fsync), rename, (fsync dir). */
+int log_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
+                          int durable);
+
+#endif
