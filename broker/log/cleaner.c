@@ -439,10 +439,13 @@ int log_clean_commit(log_t *log, log_clean_job_t *job)
     int step = 0, rc;
     if (crash_here(&step))
         return -ECANCELED;
-    /* Groups are committed from the last to the first so that the
-     * segments still to be replaced stay at the front of the array. */
-    for (int g = job->cj_ngroups - 1; g >= 0; g--) {
+    /* Groups commit oldest first. A crash between two groups then leaves
+     * the older part cleaned and the newer part as it was, which reads the
+     * same: a tombstone only goes once the older values it hides are gone. */
+    int shift = 0; /* array slots freed by groups already merged */
+    for (int g = 0; g < job->cj_ngroups; g++) {
         struct clean_group *grp = &job->cj_groups[g];
+        int first = grp->first - shift;
         char cleaned[128], swap[128], from[4096], to[4096];
         cleaned_name(grp, ".cleaned", cleaned, sizeof cleaned);
         cleaned_name(grp, ".swap", swap, sizeof swap);
@@ -456,7 +459,7 @@ int log_clean_commit(log_t *log, log_clean_job_t *job)
         }
         if (crash_here(&step))
             return -ECANCELED;
-        for (int i = grp->first + grp->count - 1; i >= grp->first; i--) {
+        for (int i = first; i < first + grp->count; i++) {
             seg_delete(log->log_segs[i]);
             log->log_segs[i] = NULL;
             if (crash_here(&step))
@@ -464,19 +467,18 @@ int log_clean_commit(log_t *log, log_clean_job_t *job)
         }
         seg_path(log, grp->base, ".log", to, sizeof to);
         snprintf(from, sizeof from, "%s/%s", log->log_dir, swap);
-        if (rename(from, to) < 0) {
-            /* The swap stays; the next open completes it. */
+        if (rename(from, to) < 0) /* the swap stays; the next open completes it */
             return log_go_offline(log, -errno, "renaming a compacted segment into place");
-        }
         log_segment_t *out = grp->out;
         grp->out = NULL;
         out->seg_log = log;
         out->seg_synced = out->seg_size;
-        log->log_segs[grp->first] = out;
+        log->log_segs[first] = out;
         if (grp->count > 1) {
-            memmove(&log->log_segs[grp->first + 1], &log->log_segs[grp->first + grp->count],
-                    (size_t)(log->log_nsegs - grp->first - grp->count) * sizeof *log->log_segs);
+            memmove(&log->log_segs[first + 1], &log->log_segs[first + grp->count],
+                    (size_t)(log->log_nsegs - first - grp->count) * sizeof *log->log_segs);
             log->log_nsegs -= grp->count - 1;
+            shift += grp->count - 1;
         }
         seg_index_write(out);
         log_fsync_dir(log->log_dir);

@@ -467,7 +467,9 @@ int log_close(log_t *log)
         if (log->log_segs[i]->seg_idx_dirty)
             rc = seg_index_write(log->log_segs[i]);
     if (rc == 0)
-        rc = log_write_file_atomic(log->log_dir, CLEAN_MARKER, "", 0, 1);
+        /* Not fsynced: the data under it already is, and a lost marker only
+         * costs a recovery scan. */
+        rc = log_write_file_atomic(log->log_dir, CLEAN_MARKER, "", 0, 0);
     log_free(log);
     return rc;
 }

@@ -1,0 +1,39 @@
+# The two set-up commands of the README, and their parts.
+#   make demo   install what is missing, build, run the demo
+#   make test   install what is missing, build, run every test (plain and ASan+UBSan builds)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build build-asan test test-plain test-asan demo bench clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DEDDY_WERROR=ON
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DEDDY_WERROR=ON -DEDDY_SANITIZE=ON -DEDDY_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test-plain: build
+	cd $(BUILD) && ctest --output-on-failure
+
+test-asan: build-asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
+
+test: test-plain test-asan
+
+demo: build
+	./scripts/demo.sh $(BUILD)/bin/eddy
+
+bench: build
+	$(BUILD)/bin/bench_log
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

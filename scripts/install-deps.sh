@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages Eddy builds and tests with, only those missing.
+# Runs as root (CI, containers) or through sudo.
+set -eu
+
+PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev check"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "install-deps: need root (or sudo) to install:$missing" >&2
+        exit 1
+    fi
+fi
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
