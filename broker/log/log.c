@@ -274,7 +274,7 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
             }
             bases[n++] = base;
         } else if (parse_swap_name(de->d_name, ".swap", &base, &end) && nswaps < 16) {
-            snprintf(swaps[nswaps++], sizeof swaps[0], "%s", de->d_name);
+            snprintf(swaps[nswaps++], sizeof swaps[0], "%.63s", de->d_name);
         } else if (parse_swap_name(de->d_name, ".cleaned", &base, &end) ||
                    (strlen(de->d_name) > 4 &&
                     strcmp(de->d_name + strlen(de->d_name) - 4, ".tmp") == 0)) {
@@ -301,7 +301,8 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
         parse_swap_name(swaps[i], ".swap", &base, &end);
         complete_swap(log, base, end, bases, &n, swaps[i]);
     }
-    qsort(bases, (size_t)n, sizeof *bases, cmp_i64);
+    if (n > 1)
+        qsort(bases, (size_t)n, sizeof *bases, cmp_i64);
     *out = bases;
     *nout = n;
     return 0;
