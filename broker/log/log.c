@@ -650,7 +650,7 @@ static const log_index_entry_t *index_floor_pos(const log_segment_t *seg, int64_
 /* Finds the batch holding offset in seg: its position and size. Returns 0,
  * 1 if the segment has no batch at or after offset, or -errno. */
 static int seg_locate(log_segment_t *seg, seg_cursor_t *cur, int64_t offset, int64_t *pos_out,
-                      int64_t *size_out)
+                      int64_t *size_out, int64_t *base_out)
 {
     const log_index_entry_t *e = seg_index_floor_offset(seg, offset);
     int64_t pos = e ? e->ie_pos : 0;
@@ -663,6 +663,7 @@ static int seg_locate(log_segment_t *seg, seg_cursor_t *cur, int64_t offset, int
         if (last >= offset) {
             *pos_out = pos;
             *size_out = size;
+            *base_out = (int64_t)be64_load(p);
             return 0;
         }
         pos += size;
@@ -686,8 +687,8 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
             continue;
         seg_cursor_t cur;
         seg_cursor_init(&cur, seg, buf, sizeof buf);
-        int64_t pos, size;
-        int rc = seg_locate(seg, &cur, offset, &pos, &size);
+        int64_t pos, size, first;
+        int rc = seg_locate(seg, &cur, offset, &pos, &size, &first);
         if (rc < 0)
             return rc;
         if (rc == 1)
@@ -710,10 +711,11 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
                 stop += wire_batch_size(p);
             }
         }
-        out->sl_fd = seg_fd(seg);
+        if ((out->sl_fd = seg_fd(seg)) < 0)
+            return out->sl_fd;
         out->sl_pos = pos;
         out->sl_len = (size_t)(stop - pos);
-        out->sl_first_offset = (int64_t)be64_load(seg_cursor_get(&cur, pos, 8));
+        out->sl_first_offset = first;
         out->sl_seg = seg;
         seg_pin(seg);
         return 0;
@@ -848,8 +850,8 @@ int log_truncate_to(log_t *log, int64_t offset)
         uint8_t buf[READ_BUF];
         seg_cursor_t cur;
         seg_cursor_init(&cur, seg, buf, sizeof buf);
-        int64_t pos, size;
-        rc = seg_locate(seg, &cur, offset, &pos, &size);
+        int64_t pos, size, base;
+        rc = seg_locate(seg, &cur, offset, &pos, &size, &base);
         if (rc < 0)
             return rc;
         if (rc == 0) {
