@@ -3,6 +3,7 @@
  * delete.retention.ms, and a crash at any step of the swap loses nothing. */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,85 @@ START_TEST(stale_job_refused)
 }
 END_TEST
 
+struct run_arg {
+    log_clean_job_t *job;
+    int rc;
+};
+
+static void *run_thread(void *p)
+{
+    struct run_arg *a = p;
+    a->rc = log_clean_run(a->job);
+    return NULL;
+}
+
+/* The cleaning pass runs on another thread while appends go on; the
+ * commit then swaps in a result that equals the model, new records intact. */
+START_TEST(clean_runs_beside_appends)
+{
+    log_config_t cfg = compact_config();
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    char *dir = lt_tmpdir();
+    log_t *log = lt_open(dir, &cfg, fdc);
+    model_t m = {0};
+    unsigned seed = 17;
+    for (int b = 0; b < 80; b++)
+        append_random(log, &m, 10, &seed);
+    int64_t upto = log->log_segs[log->log_nsegs - 1]->seg_base;
+    int64_t now = T0 + log_end_offset(log) * 10;
+    log_clean_job_t *job = log_clean_prepare(log, now, 1);
+    ck_assert_ptr_nonnull(job);
+    struct run_arg arg = {job, -1};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, run_thread, &arg), 0);
+    for (int b = 0; b < 200; b++) /* rolls several new segments meanwhile */
+        append_random(log, &m, 10, &seed);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_int_eq(arg.rc, 0);
+    ck_assert_int_eq(log_clean_commit(log, job), 0);
+    log_clean_job_free(job);
+    model_compact(&m, upto, now);
+    assert_log_equals_model(log, &m);
+    ck_assert_int_eq(log_close(log), 0);
+    log_fdcache_destroy(fdc);
+    free(m.m_recs);
+    lt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+/* min.cleanable.dirty.ratio: a freshly cleaned log is not cleaned again
+ * until enough new data has arrived. */
+START_TEST(dirty_ratio_gates_cleaning)
+{
+    log_config_t cfg = compact_config();
+    cfg.min_cleanable_dirty_ratio = 0.5;
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    char *dir = lt_tmpdir();
+    log_t *log = lt_open(dir, &cfg, fdc);
+    model_t m = {0};
+    unsigned seed = 3;
+    for (int b = 0; b < 80; b++)
+        append_random(log, &m, 10, &seed);
+    log_clean_job_t *job = log_clean_prepare(log, T0, 0);
+    ck_assert_ptr_nonnull(job); /* everything is dirty */
+    log_clean_job_free(job);
+    ck_assert_int_eq(log_compact(log, T0, 0), 0);
+    ck_assert_ptr_null(log_clean_prepare(log, T0, 0)); /* nothing new */
+    int64_t clean_bytes = log_size_bytes(log);
+    while (log_size_bytes(log) < clean_bytes * 3)
+        append_random(log, &m, 10, &seed);
+    job = log_clean_prepare(log, T0, 0);
+    ck_assert_ptr_nonnull(job);
+    log_clean_job_free(job);
+    ck_assert_int_eq(log_close(log), 0);
+    log_fdcache_destroy(fdc);
+    free(m.m_recs);
+    lt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 TCase *tcase_compaction(void)
 {
     TCase *tc = tcase_create("compaction");
@@ -274,5 +354,7 @@ TCase *tcase_compaction(void)
     tcase_add_test(tc, compaction_equals_model);
     tcase_add_test(tc, crash_mid_compaction);
     tcase_add_test(tc, stale_job_refused);
+    tcase_add_test(tc, clean_runs_beside_appends);
+    tcase_add_test(tc, dirty_ratio_gates_cleaning);
     return tc;
 }
