@@ -64,6 +64,10 @@ int64_t rd_i64(eddy_rd_t *rd)
         type v = 0;                                                                                \
         if (rd->rd_err)                                                                            \
             return 0;                                                                              \
+        if (rd->rd_pos == rd->rd_len) { /* and no NULL + 0 for an empty view */                    \
+            rd->rd_err = EDDY_ERR_TRUNCATED;                                                       \
+            return 0;                                                                              \
+        }                                                                                          \
         int n = decode(rd->rd_p + rd->rd_pos, rd->rd_len - rd->rd_pos, &v);                        \
         if (n < 0) {                                                                               \
             rd->rd_err = n;                                                                        \
@@ -205,13 +209,14 @@ void wr_patch_i32(eddy_wr_t *wr, size_t at, int32_t v)
 
 void wr_patch_u32(eddy_wr_t *wr, size_t at, uint32_t v)
 {
-    if (!wr->wr_err && at + 4 <= wr->wr_len)
+    /* Written so that a wild `at` cannot wrap the bounds check. */
+    if (!wr->wr_err && at <= wr->wr_len && wr->wr_len - at >= 4)
         be32_store(wr->wr_buf + at, v);
 }
 
 void wr_patch_i64(eddy_wr_t *wr, size_t at, int64_t v)
 {
-    if (!wr->wr_err && at + 8 <= wr->wr_len)
+    if (!wr->wr_err && at <= wr->wr_len && wr->wr_len - at >= 8)
         be64_store(wr->wr_buf + at, (uint64_t)v);
 }
 

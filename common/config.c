@@ -289,7 +289,14 @@ int eddy_props_load(eddy_props_t *ps, const char *path, char *errstr, size_t err
         ssize_t r = read(fd, text + got, n - got);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0)
+        if (r < 0) {
+            int e = errno;
+            snprintf(errstr, errstr_size, "%s: read failed: %s", path, strerror(e));
+            close(fd);
+            free(text);
+            return -e;
+        }
+        if (r == 0)
             break;
         got += (size_t)r;
     }
@@ -312,6 +319,7 @@ int eddy_props_set(eddy_props_t *ps, const char *source, const char *assignment,
     if (!key || !value || props_put(ps, source, 0, key, value) < 0) {
         free(key);
         free(value);
+        snprintf(errstr, errstr_size, "%s: out of memory", source);
         return -ENOMEM;
     }
     return 0;
@@ -376,8 +384,12 @@ int eddy_cfg_set(const eddy_cfg_def_t *defs, void *obj, const char *key, const c
             break;
         }
         if (!bounds_ok(d, (double)v) || (d->cd_type == CFG_INT32 && (v < INT32_MIN || v > INT32_MAX))) {
+            /* Without declared bounds the type's own range is the one that
+             * applies; "[0, 0]" would send the user the wrong way. */
+            int typed = d->cd_min == 0 && d->cd_max == 0;
             snprintf(errstr, errstr_size, "%s: %s: %s is out of range [%.0f, %.0f]", where, key,
-                     value, d->cd_min, d->cd_max);
+                     value, typed ? (double)INT32_MIN : d->cd_min,
+                     typed ? (double)INT32_MAX : d->cd_max);
             return EDDY_ERR_CONFIG;
         }
         if (d->cd_type == CFG_INT32)
@@ -473,7 +485,17 @@ void eddy_cfg_format(const eddy_cfg_def_t *d, const void *obj, char *out, size_t
     case CFG_INT32: snprintf(out, out_size, "%d", *(const int32_t *)field); break;
     case CFG_INT64: snprintf(out, out_size, "%lld", (long long)*(const int64_t *)field); break;
     case CFG_BOOL: snprintf(out, out_size, "%s", *(const int *)field ? "true" : "false"); break;
-    case CFG_DOUBLE: snprintf(out, out_size, "%g", *(const double *)field); break;
+    case CFG_DOUBLE: {
+        /* The shortest text that parses back to the same double: %g alone
+         * keeps 6 digits and would change the value on a round trip. */
+        double v = *(const double *)field;
+        for (int prec = 6; prec <= 17; prec++) {
+            snprintf(out, out_size, "%.*g", prec, v);
+            if (strtod(out, NULL) == v)
+                break;
+        }
+        break;
+    }
     case CFG_STRING: {
         const char *s = *(char *const *)field;
         snprintf(out, out_size, "%s", s ? s : "");

@@ -28,6 +28,13 @@ int wire_batch_header_read(const uint8_t *p, size_t len, wire_batch_header_t *h)
     return rd.rd_err;
 }
 
+/* The reader's own errors (a short or over-long varint) surface as a
+ * malformed record, so callers only ever see EDDY_ERR_BATCH_* codes. */
+static int record_err(int rc)
+{
+    return rc == EDDY_ERR_TRUNCATED || rc == EDDY_ERR_VARINT_OVERFLOW ? EDDY_ERR_BATCH_RECORD : rc;
+}
+
 /* Parses one record from rd; shared by validation and iteration. */
 static int record_read(eddy_rd_t *rd, const wire_batch_header_t *h, wire_record_t *rec)
 {
@@ -39,9 +46,11 @@ static int record_read(eddy_rd_t *rd, const wire_batch_header_t *h, wire_record_
     eddy_rd_t r;
     rd_init(&r, rd_bytes(rd, (size_t)length), (size_t)length);
     rec->attributes = rd_i8(&r);
-    rec->timestamp = h->baseTimestamp + rd_varlong(&r);
+    /* The header fields and deltas come from the wire: add them as unsigned
+     * so extreme values wrap (as in Kafka's Java) instead of being undefined. */
+    rec->timestamp = (int64_t)((uint64_t)h->baseTimestamp + (uint64_t)rd_varlong(&r));
     rec->offsetDelta = rd_varint(&r);
-    rec->offset = h->baseOffset + rec->offsetDelta;
+    rec->offset = (int64_t)((uint64_t)h->baseOffset + (uint64_t)(int64_t)rec->offsetDelta);
     rec->keyLength = rd_varint(&r);
     rec->key = rec->keyLength >= 0 ? rd_bytes(&r, (size_t)rec->keyLength) : NULL;
     rec->valueLength = rd_varint(&r);
@@ -140,7 +149,7 @@ int64_t wire_batch_validate(const uint8_t *p, size_t len, int flags, wire_batch_
         if (rc) {
             snprintf(errstr, errstr_size, "batch record %" PRId32 " of %" PRId32 ": %s", i,
                      h->recordCount, eddy_strerror(rc));
-            return rc == EDDY_ERR_TRUNCATED ? EDDY_ERR_BATCH_RECORD : rc;
+            return record_err(rc);
         }
         prev = rec.offsetDelta;
     }
@@ -173,7 +182,7 @@ int wire_record_next(wire_record_iter_t *it, wire_record_t *rec)
         return 0;
     int rc = record_read(&it->ri_rd, &it->ri_hdr, rec);
     if (rc)
-        return rc == EDDY_ERR_TRUNCATED ? EDDY_ERR_BATCH_RECORD : rc;
+        return record_err(rc);
     it->ri_left--;
     return 1;
 }
