@@ -1,0 +1,135 @@
+/* Kafka protocol framing shared by every API: API keys, wire error codes,
+ * request and response headers, and the string/array primitives.
+ *
+ * Strings and byte fields decode as borrowed views into the request bytes
+ * (valid as long as the request buffer lives); arrays are allocated from the
+ * request's arena. Every array count read from the wire is checked against
+ * the bytes left before anything is allocated for it.
+ */
+#ifndef EDDY_WIRE_PROTO_H
+#define EDDY_WIRE_PROTO_H
+
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+
+enum kafka_api {
+    API_PRODUCE = 0,
+    API_FETCH = 1,
+    API_LIST_OFFSETS = 2,
+    API_METADATA = 3,
+    API_OFFSET_COMMIT = 8,
+    API_OFFSET_FETCH = 9,
+    API_FIND_COORDINATOR = 10,
+    API_JOIN_GROUP = 11,
+    API_HEARTBEAT = 12,
+    API_LEAVE_GROUP = 13,
+    API_SYNC_GROUP = 14,
+    API_DESCRIBE_GROUPS = 15,
+    API_LIST_GROUPS = 16,
+    API_API_VERSIONS = 18,
+    API_CREATE_TOPICS = 19,
+    API_DELETE_TOPICS = 20,
+    API_DELETE_RECORDS = 21,
+    API_INIT_PRODUCER_ID = 22,
+    API_DESCRIBE_CONFIGS = 32,
+    API_DELETE_GROUPS = 42,
+    API_KEY_MAX = 68,
+};
+
+/* Name of an API key ("Produce"), or "Unknown". */
+const char *kafka_api_name(int api_key);
+
+/* Kafka's error codes, as sent on the wire (a separate space from eddy_err). */
+#define KAFKA_ERR_TABLE(X)                                                                         \
+    X(UNKNOWN_SERVER_ERROR, -1)                                                                    \
+    X(NONE, 0)                                                                                     \
+    X(OFFSET_OUT_OF_RANGE, 1)                                                                      \
+    X(CORRUPT_MESSAGE, 2)                                                                          \
+    X(UNKNOWN_TOPIC_OR_PARTITION, 3)                                                               \
+    X(INVALID_FETCH_SIZE, 4)                                                                       \
+    X(LEADER_NOT_AVAILABLE, 5)                                                                     \
+    X(NOT_LEADER_OR_FOLLOWER, 6)                                                                   \
+    X(REQUEST_TIMED_OUT, 7)                                                                        \
+    X(MESSAGE_TOO_LARGE, 10)                                                                       \
+    X(COORDINATOR_LOAD_IN_PROGRESS, 14)                                                            \
+    X(COORDINATOR_NOT_AVAILABLE, 15)                                                               \
+    X(NOT_COORDINATOR, 16)                                                                         \
+    X(INVALID_TOPIC_EXCEPTION, 17)                                                                 \
+    X(RECORD_LIST_TOO_LARGE, 18)                                                                   \
+    X(INVALID_REQUIRED_ACKS, 21)                                                                   \
+    X(ILLEGAL_GENERATION, 22)                                                                      \
+    X(INCONSISTENT_GROUP_PROTOCOL, 23)                                                             \
+    X(INVALID_GROUP_ID, 24)                                                                        \
+    X(UNKNOWN_MEMBER_ID, 25)                                                                       \
+    X(INVALID_SESSION_TIMEOUT, 26)                                                                 \
+    X(REBALANCE_IN_PROGRESS, 27)                                                                   \
+    X(INVALID_COMMIT_OFFSET_SIZE, 28)                                                              \
+    X(UNSUPPORTED_VERSION, 35)                                                                     \
+    X(TOPIC_ALREADY_EXISTS, 36)                                                                    \
+    X(INVALID_PARTITIONS, 37)                                                                      \
+    X(INVALID_REPLICATION_FACTOR, 38)                                                              \
+    X(INVALID_REPLICA_ASSIGNMENT, 39)                                                              \
+    X(INVALID_CONFIG, 40)                                                                          \
+    X(INVALID_REQUEST, 42)                                                                         \
+    X(POLICY_VIOLATION, 44)                                                                        \
+    X(KAFKA_STORAGE_ERROR, 56)                                                                     \
+    X(NON_EMPTY_GROUP, 68)                                                                         \
+    X(GROUP_ID_NOT_FOUND, 69)                                                                      \
+    X(MEMBER_ID_REQUIRED, 79)                                                                      \
+    X(INVALID_RECORD, 87)
+
+enum kafka_err {
+#define KAFKA_ERR_ENUM(name, code) KERR_##name = code,
+    KAFKA_ERR_TABLE(KAFKA_ERR_ENUM)
+#undef KAFKA_ERR_ENUM
+};
+
+const char *kafka_err_name(int code); /* "UNKNOWN_TOPIC_OR_PARTITION" */
+
+/* A string or bytes field: len -1 is null. Borrowed from the request. */
+typedef struct kstr {
+    const char *ptr;
+    int32_t len;
+} kstr_t;
+
+#define KSTR_NULL ((kstr_t){NULL, -1})
+kstr_t kstr_c(const char *s); /* view of a C string (NULL -> null) */
+int kstr_eq(kstr_t a, const char *s);
+
+typedef struct RequestHeader {
+    int16_t RequestApiKey;
+    int16_t RequestApiVersion;
+    int32_t CorrelationId;
+    kstr_t ClientId;
+    int header_version; /* 1, or 2 for flexible requests */
+} RequestHeader;
+
+/* Is this (api, version) flexible (compact encodings and tagged fields)?
+ * Of the versions Eddy speaks only ApiVersions v3+ is. */
+int kafka_is_flexible(int api_key, int version);
+
+/* Decodes the request header at the start of a request (after the 4-byte
+ * size). Returns 0 or an eddy_err. */
+int wire_request_header_decode(eddy_rd_t *rd, RequestHeader *h);
+/* Writes the response header; ApiVersions always uses header v0. */
+void wire_response_header_encode(eddy_wr_t *wr, const RequestHeader *req);
+
+/* Primitives. Legacy strings: int16 length; compact: uvarint length+1. */
+kstr_t rd_string(eddy_rd_t *rd);         /* nullable: -1 */
+kstr_t rd_compact_string(eddy_rd_t *rd); /* nullable: 0 */
+kstr_t rd_kbytes(eddy_rd_t *rd);         /* int32 length, nullable: -1 */
+/* Array count: int32 (-1 null) or compact (0 null); counts that could not
+ * fit in the bytes left (each element at least min_elem bytes) fail. */
+int32_t rd_array_count(eddy_rd_t *rd, size_t min_elem);
+int32_t rd_compact_array_count(eddy_rd_t *rd, size_t min_elem);
+void rd_skip_tags(eddy_rd_t *rd); /* tagged fields: count, then (tag, size, bytes) */
+
+void wr_string(eddy_wr_t *wr, kstr_t s);
+void wr_cstring(eddy_wr_t *wr, const char *s); /* NULL -> null */
+void wr_compact_string(eddy_wr_t *wr, kstr_t s);
+void wr_kbytes(eddy_wr_t *wr, kstr_t b);
+void wr_empty_tags(eddy_wr_t *wr);
+
+#endif
