@@ -132,6 +132,11 @@ int log_offline_error(const log_t *log)
     return log->log_offline;
 }
 
+void log_set_inline_flush(log_t *log, int inline_flush)
+{
+    log->log_inline_flush = inline_flush;
+}
+
 void log_set_config(log_t *log, const log_config_t *cfg)
 {
     log->log_cfg = *cfg;
@@ -214,6 +219,12 @@ static int parse_swap_name(const char *name, const char *suffix, int64_t *base, 
     return parse_seg_name(head, ".log", base) && parse_seg_name(name + 21, suffix, end);
 }
 
+static int has_suffix(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), s = strlen(suffix);
+    return n > s && strcmp(name + n - s, suffix) == 0;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -276,9 +287,9 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
         } else if (parse_swap_name(de->d_name, ".swap", &base, &end) && nswaps < 16) {
             snprintf(swaps[nswaps++], sizeof swaps[0], "%.63s", de->d_name);
         } else if (parse_swap_name(de->d_name, ".cleaned", &base, &end) ||
-                   (strlen(de->d_name) > 4 &&
-                    strcmp(de->d_name + strlen(de->d_name) - 4, ".tmp") == 0)) {
-            /* An unfinished compaction output or temp file: never committed. */
+                   has_suffix(de->d_name, ".tmp") || has_suffix(de->d_name, ".deleted")) {
+            /* An unfinished compaction output or temp file (never committed),
+             * or a deleted segment whose removal a crash interrupted. */
             snprintf(path, sizeof path, "%s/%s", log->log_dir, de->d_name);
             unlink(path);
         }
@@ -340,6 +351,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     log->log_cfg = *cfg;
     log->log_fdc = fdc;
     log->log_last_flush_ms = now_ms;
+    log->log_inline_flush = 1;
     if (!log->log_dir || !log->log_name) {
         rc = -ENOMEM;
         goto fail;
@@ -610,18 +622,21 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
             log_go_offline(log, -errno, "truncating after a failed write");
         return rc;
     }
-    if (info) {
-        info->ai_first_offset = first;
-        info->ai_last_offset = seg->seg_next_offset - 1;
-        info->ai_max_timestamp = max_ts;
-        info->ai_batches = nbatches;
-        info->ai_records = nrecords;
-    }
+    log_append_info_t ignored;
+    if (!info)
+        info = &ignored;
+    info->ai_first_offset = first;
+    info->ai_last_offset = seg->seg_next_offset - 1;
+    info->ai_max_timestamp = max_ts;
+    info->ai_batches = nbatches;
+    info->ai_records = nrecords;
+    info->ai_flush_due = 0;
     log->log_unflushed += span;
     if (log->log_unflushed >= log->log_cfg.flush_messages ||
         now_ms - log->log_last_flush_ms >= log->log_cfg.flush_ms) {
         log->log_last_flush_ms = now_ms;
-        rc = log_flush(log);
+        info->ai_flush_due = !log->log_inline_flush;
+        rc = log->log_inline_flush ? log_flush(log) : 0;
         if (rc < 0) {
             snprintf(errstr, errstr_size, "flush failed: %s",
                      eddy_strerror(log->log_offline ? log->log_offline : rc));

@@ -53,6 +53,12 @@ void log_config_default(log_config_t *cfg);
 log_fdcache_t *log_fdcache_new(int max_open);
 void log_fdcache_destroy(log_fdcache_t *fdc); /* after every log using it is closed */
 int log_fdcache_open_count(const log_fdcache_t *fdc);
+/* Deleted segment files are first renamed to "<name>.deleted" (so a crash
+ * cannot bring them back), then handed to fn for removal; the broker removes
+ * them on a worker thread. Without a deleter they are unlinked at once.
+ * Open deletes leftover ".deleted" files. */
+typedef void(log_deleter_fn)(const char *path, void *opaque);
+void log_fdcache_set_deleter(log_fdcache_t *fdc, log_deleter_fn *fn, void *opaque);
 
 /* Opens (creating if needed) the log in directory dir, recovering it if it
  * was not closed cleanly. name is used in log lines ("topic-3"). */
@@ -65,6 +71,11 @@ int log_close(log_t *log);
 /* Frees the log writing nothing, as a kill -9 would leave it (tests). */
 void log_close_abrupt(log_t *log);
 
+/* By default an append that reaches flush.messages / flush.ms fsyncs in
+ * place; with inline off it only sets ai_flush_due, and the owner runs the
+ * flush (log_flush_prepare/sync/complete) where it wants. */
+void log_set_inline_flush(log_t *log, int inline_flush);
+
 /* Replaces the topic configuration (takes effect at the next append/roll). */
 void log_set_config(log_t *log, const log_config_t *cfg);
 const log_config_t *log_get_config(const log_t *log);
@@ -75,6 +86,7 @@ typedef struct log_append_info {
     int64_t ai_max_timestamp;
     int32_t ai_batches;
     int32_t ai_records;
+    int ai_flush_due; /* flush policy reached and the log does not flush inline */
 } log_append_info_t;
 
 /* Appends one or more whole batches (the records field of a produce

@@ -37,6 +37,8 @@ struct log_segment {
 };
 
 struct log_fdcache {
+    log_deleter_fn *fc_deleter;
+    void *fc_deleter_opaque;
     int fc_max;
     int fc_open;
     log_segment_t *fc_mru, *fc_lru; /* open segments, most recent first */
@@ -58,6 +60,7 @@ struct log {
     int64_t log_last_flush_ms;
     int64_t log_cleaned_upto;   /* offsets below were compacted already */
     int log_offline;            /* 0 or the error that took it offline */
+    int log_inline_flush;       /* flush inside log_append when the policy says so */
 };
 
 /* File names: <dir>/<20-digit base><suffix>. */

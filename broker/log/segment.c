@@ -90,6 +90,12 @@ int log_fdcache_open_count(const log_fdcache_t *fdc)
     return fdc->fc_open;
 }
 
+void log_fdcache_set_deleter(log_fdcache_t *fdc, log_deleter_fn *fn, void *opaque)
+{
+    fdc->fc_deleter = fn;
+    fdc->fc_deleter_opaque = opaque;
+}
+
 static void lru_unlink(log_fdcache_t *fdc, log_segment_t *seg)
 {
     if (seg->seg_lru_prev)
@@ -180,13 +186,25 @@ void seg_free(log_segment_t *seg)
 
 void seg_delete(log_segment_t *seg)
 {
-    static const char *const suffixes[] = {".log", ".index", ".timeindex"};
-    char path[4096];
-    for (int i = 0; i < 3; i++) {
-        seg_path(seg->seg_log, seg->seg_base, suffixes[i], path, sizeof path);
-        if (unlink(path) < 0 && errno != ENOENT)
-            EDDY_LOG_WARN("log", "%s: cannot delete %s: %s", seg->seg_log->log_name, path,
-                          strerror(errno));
+    log_t *log = seg->seg_log;
+    log_fdcache_t *fdc = log->log_fdc;
+    char path[4096], gone[4200];
+    /* The indexes are small and rebuildable: unlink them now. The .log is
+     * renamed first so that no crash can bring it back, then removed by the
+     * deleter (which may take its time on another thread). */
+    seg_path(log, seg->seg_base, ".index", path, sizeof path);
+    unlink(path);
+    seg_path(log, seg->seg_base, ".timeindex", path, sizeof path);
+    unlink(path);
+    seg_path(log, seg->seg_base, ".log", path, sizeof path);
+    snprintf(gone, sizeof gone, "%s.deleted", path);
+    if (rename(path, gone) < 0) {
+        if (errno != ENOENT)
+            EDDY_LOG_WARN("log", "%s: cannot delete %s: %s", log->log_name, path, strerror(errno));
+    } else if (fdc->fc_deleter) {
+        fdc->fc_deleter(gone, fdc->fc_deleter_opaque);
+    } else if (unlink(gone) < 0) {
+        EDDY_LOG_WARN("log", "%s: cannot delete %s: %s", log->log_name, gone, strerror(errno));
     }
     seg_free(seg);
 }

@@ -28,6 +28,29 @@ START_TEST(flush_messages_moves_recovery_point)
     ck_assert_int_eq(log_recovery_point(log), 10);
     ck_assert_int_eq(log_flush(log), 0);
     ck_assert_int_eq(log_recovery_point(log), 13);
+
+    /* Inline flushing off: the append only says a flush is due; the owner
+     * runs it in three steps (the middle one would go to a worker). */
+    log_set_inline_flush(log, 0);
+    eddy_wr_t wr;
+    wr_init(&wr);
+    wire_batch_builder_t b;
+    wire_batch_header_t tmpl = wire_batch_header_default();
+    wire_batch_begin(&b, &wr, &tmpl);
+    for (int i = 0; i < 10; i++)
+        wire_batch_add(&b, T0, "k", 1, "v", 1, NULL, 0);
+    wire_batch_end(&b, 0);
+    log_append_info_t info;
+    char err[256];
+    ck_assert_int_eq(log_append(log, wr.wr_buf, wr.wr_len, 0, T0, &info, err, sizeof err), 0);
+    ck_assert_int_eq(info.ai_flush_due, 1);
+    ck_assert_int_eq(log_recovery_point(log), 13);
+    log_flush_req_t *req = log_flush_prepare(log);
+    ck_assert_ptr_nonnull(req);
+    ck_assert_int_eq(log_flush_complete(log, req, log_flush_sync(req)), 0);
+    ck_assert_int_eq(log_recovery_point(log), 23);
+    ck_assert_ptr_null(log_flush_prepare(log)); /* nothing left to flush */
+    wr_free(&wr);
     ck_assert_int_eq(log_close(log), 0);
     log_fdcache_destroy(fdc);
     lt_rmdir(dir);

@@ -185,6 +185,48 @@ START_TEST(truncate_to)
 }
 END_TEST
 
+static char deferred[16][4300];
+static int ndeferred;
+
+static void defer_delete(const char *path, void *opaque)
+{
+    (void)opaque;
+    if (ndeferred < 16)
+        snprintf(deferred[ndeferred++], sizeof deferred[0], "%s", path);
+}
+
+/* Deleted segments are renamed to .deleted and handed to the deleter; a
+ * crash before the deleter ran leaves them, and the next open removes them
+ * without ever reading them back. */
+START_TEST(deleted_segments_never_come_back)
+{
+    log_config_t cfg = lt_config();
+    cfg.segment_bytes = 2048;
+    cfg.retention_bytes = 3000;
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    ndeferred = 0;
+    log_fdcache_set_deleter(fdc, defer_delete, NULL);
+    char *dir = lt_tmpdir();
+    log_t *log = lt_open(dir, &cfg, fdc);
+    lt_fill(log, 40, 5, T0);
+    int deleted;
+    ck_assert_int_eq(log_retention_run(log, T0, &deleted), 0);
+    ck_assert_int_gt(deleted, 0);
+    ck_assert_int_eq(ndeferred, deleted);
+    ck_assert_int_eq(lt_count_files(dir, ".log.deleted"), deleted);
+    ck_assert_ptr_nonnull(strstr(deferred[0], ".log.deleted"));
+    int64_t start = log_start_offset(log);
+    log_close_abrupt(log);
+    log = lt_open(dir, &cfg, fdc);
+    ck_assert_int_eq(lt_count_files(dir, ".deleted"), 0);
+    ck_assert_int_eq(log_start_offset(log), start);
+    ck_assert_int_eq(log_close(log), 0);
+    log_fdcache_destroy(fdc);
+    lt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 TCase *tcase_retention(void)
 {
     TCase *tc = tcase_create("retention");
@@ -193,5 +235,6 @@ TCase *tcase_retention(void)
     tcase_add_test(tc, retention_bytes_deletes_oldest);
     tcase_add_test(tc, delete_records_before);
     tcase_add_test(tc, truncate_to);
+    tcase_add_test(tc, deleted_segments_never_come_back);
     return tc;
 }
