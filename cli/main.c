@@ -10,6 +10,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"broker", cmd_broker, "run a Kafka-protocol broker in the foreground"},
     {"log", cmd_log, "inspect and exercise a partition log directory directly"},
 };
 

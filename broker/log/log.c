@@ -1039,6 +1039,14 @@ int log_flush_complete(log_t *log, log_flush_req_t *req, int rc)
     return rc < 0 ? log_go_offline(log, rc, "fsync") : 0;
 }
 
+int log_flush_due(log_t *log, int64_t now_ms)
+{
+    if (log->log_unflushed == 0 || now_ms - log->log_last_flush_ms < log->log_cfg.flush_ms)
+        return 0;
+    log->log_last_flush_ms = now_ms;
+    return 1;
+}
+
 int log_flush(log_t *log)
 {
     if (log->log_offline)

@@ -142,6 +142,9 @@ int log_retention_run(log_t *log, int64_t now_ms, int *deleted);
  * middle one on a worker thread. A failed fsync takes the log offline. */
 typedef struct log_flush_req log_flush_req_t;
 int log_flush(log_t *log);
+/* 1 when flush.ms has passed since the last flush with records unflushed
+ * (the broker's timer asks; the clock restarts when it says yes). */
+int log_flush_due(log_t *log, int64_t now_ms);
 log_flush_req_t *log_flush_prepare(log_t *log);  /* NULL: nothing to flush */
 int log_flush_sync(log_flush_req_t *req);         /* any thread */
 int log_flush_complete(log_t *log, log_flush_req_t *req, int rc); /* frees req */

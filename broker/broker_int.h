@@ -1,0 +1,105 @@
+/* Private to broker/: the server's structures, shared by server.c (network,
+ * framing, ordering, background work) and the request handlers. */
+#ifndef EDDY_BROKER_INT_H
+#define EDDY_BROKER_INT_H
+
+#include <uv.h>
+
+#include "broker/config.h"
+#include "broker/topics.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "include/eddy_broker.h"
+#include "wire/api.h"
+#include "wire/proto.h"
+
+typedef struct conn conn_t;
+typedef struct req_slot req_slot_t;
+
+/* One request on a connection, answered in arrival order.
+ *
+ *   NEW --handler--> DONE --written in order--> freed
+ *     \--(fetch waits)--> WAITING --data or timeout--> DONE
+ *     \--(acks=0)--> SILENT (no response; freed in order)
+ */
+enum slot_state { SLOT_NEW, SLOT_WAITING, SLOT_DONE, SLOT_SILENT };
+
+struct req_slot {
+    req_slot_t *rs_next;      /* next on the connection */
+    req_slot_t *rs_wait_next; /* next in the broker's waiting fetches */
+    conn_t *rs_conn;
+    enum slot_state rs_state;
+    uint8_t *rs_frame; /* owned request bytes (decoded views borrow them) */
+    size_t rs_frame_len;
+    RequestHeader rs_hdr;
+    eddy_arena_t rs_arena;
+    eddy_wr_t rs_resp; /* 4-byte size, header, body */
+    FetchRequest rs_fetch;
+    size_t rs_resp_hdr_len; /* response bytes before the body (fetch rebuilds it) */
+    int64_t rs_deadline_ms; /* waiting fetch */
+};
+
+struct conn {
+    uv_tcp_t c_tcp;
+    struct eddy_broker *c_broker;
+    conn_t *c_next, *c_prev;
+    char c_peer[64];
+    uint8_t c_size_buf[4];
+    size_t c_size_got;
+    uint8_t *c_frame;
+    size_t c_frame_len, c_frame_got;
+    req_slot_t *c_head, *c_tail;
+    int c_closing;
+    int c_writes;     /* uv_write requests in flight */
+    int64_t c_requests;
+};
+
+struct eddy_broker {
+    uv_loop_t bk_loop;
+    uv_tcp_t bk_listener;
+    uv_signal_t bk_sigterm, bk_sigint;
+    uv_async_t bk_stop_async;
+    uv_timer_t bk_tick;
+    uv_timer_t bk_fetch_timer;
+    broker_config_t bk_cfg;
+    topic_registry_t bk_topics;
+    log_fdcache_t *bk_fdc;
+    char bk_adv_host[256];
+    int bk_adv_port;
+    int bk_port;
+    conn_t *bk_conns;
+    req_slot_t *bk_waiting; /* fetches waiting for data */
+    int bk_stopping;
+    int bk_work_inflight; /* flushes, compactions, deletions on the thread pool */
+    int bk_cleaning;      /* a compaction job is running */
+    int64_t bk_last_retention_ms, bk_last_clean_ms;
+    int bk_handle_signals;
+    int bk_clean_next;    /* round-robin position of the compaction search */
+    int bk_topics_closed;
+};
+
+/* Handlers: fill slot->rs_resp (after the response header) and set the
+ * slot DONE, or leave it WAITING (fetch) / SILENT (acks=0). Return 0, or an
+ * eddy_err when the request body is malformed (the connection closes). */
+int handle_api_versions(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_metadata(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_produce(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_fetch(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_list_offsets(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_create_topics(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_delete_topics(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_describe_configs(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_delete_records(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+
+/* Fetch: tries to answer a (possibly waiting) fetch; with force, answers
+ * with whatever is there. Returns 1 when the slot is DONE. */
+int fetch_try_answer(struct eddy_broker *b, req_slot_t *s, int force);
+
+/* Server services for handlers. */
+void broker_slot_done(req_slot_t *s);       /* writes out what is ready */
+void broker_wait_fetch(struct eddy_broker *b, req_slot_t *s);
+void broker_data_arrived(struct eddy_broker *b); /* wake waiting fetches */
+void broker_flush_partition(struct eddy_broker *b, partition_t *p);
+void broker_delete_dir_later(const char *dir, void *opaque); /* opaque: broker */
+
+#endif

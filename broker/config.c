@@ -1,0 +1,147 @@
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+static const char *const cleanup_policies[] = {"delete", "compact", NULL};
+
+#define F(field) offsetof(broker_config_t, field)
+#define BIG 9.2e18
+const eddy_cfg_def_t broker_config_defs[] = {
+    {"broker.id", CFG_INT32, F(broker_id), "0", 0, 2147483647, NULL, "this broker's node id"},
+    {"listeners", CFG_STRING, F(listeners), "PLAINTEXT://127.0.0.1:9092", 0, 0, NULL,
+     "address to listen on"},
+    {"advertised.listeners", CFG_STRING, F(advertised_listeners), NULL, 0, 0, NULL,
+     "address given to clients in metadata (default: listeners)"},
+    {"log.dirs", CFG_STRING, F(log_dirs), "./eddy-data", 0, 0, NULL, "data directory"},
+    {"num.partitions", CFG_INT32, F(num_partitions), "1", 1, 1000000, NULL,
+     "partitions of auto-created topics"},
+    {"default.replication.factor", CFG_INT32, F(default_replication_factor), "1", 1, 1, NULL,
+     "replicas per partition (one broker: 1)"},
+    {"auto.create.topics.enable", CFG_BOOL, F(auto_create_topics_enable), "true", 0, 0, NULL,
+     "create unknown topics on metadata requests"},
+    {"message.max.bytes", CFG_INT32, F(message_max_bytes), "1048588", 0, 2147483647, NULL,
+     "largest record batch"},
+    {"socket.request.max.bytes", CFG_INT32, F(socket_request_max_bytes), "104857600", 64,
+     2147483647, NULL, "largest request"},
+    {"log.segment.bytes", CFG_INT64, F(log_segment_bytes), "1073741824", 14, 2147483647, NULL,
+     "segment size"},
+    {"log.roll.ms", CFG_INT64, F(log_roll_ms), "-2", -2, BIG, NULL, "segment age (ms)"},
+    {"log.roll.hours", CFG_INT64, F(log_roll_hours), "168", 1, 2147483647, NULL,
+     "segment age (hours)"},
+    {"log.retention.ms", CFG_INT64, F(log_retention_ms), "-2", -2, BIG, NULL,
+     "retention (ms, -1 forever)"},
+    {"log.retention.minutes", CFG_INT64, F(log_retention_minutes), "-2", -2, 2147483647, NULL,
+     "retention (minutes)"},
+    {"log.retention.hours", CFG_INT64, F(log_retention_hours), "168", -1, 2147483647, NULL,
+     "retention (hours)"},
+    {"log.retention.bytes", CFG_INT64, F(log_retention_bytes), "-1", -1, BIG, NULL,
+     "retention by size per partition"},
+    {"log.cleanup.policy", CFG_FLAGS, F(log_cleanup_policy), "delete", 0, 0, cleanup_policies,
+     "delete, compact, or both"},
+    {"log.index.interval.bytes", CFG_INT32, F(log_index_interval_bytes), "4096", 0, 2147483647,
+     NULL, "bytes between index entries"},
+    {"log.index.size.max.bytes", CFG_INT32, F(log_index_size_max_bytes), "10485760", 48,
+     2147483647, NULL, "largest offset index"},
+    {"log.flush.interval.messages", CFG_INT64, F(log_flush_interval_messages),
+     "9223372036854775807", 1, 9.3e18, NULL, "records between fsyncs"},
+    {"log.flush.interval.ms", CFG_INT64, F(log_flush_interval_ms), "9223372036854775807", 0,
+     9.3e18, NULL, "ms between fsyncs"},
+    {"log.retention.check.interval.ms", CFG_INT64, F(log_retention_check_interval_ms), "300000",
+     1, BIG, NULL, "how often retention runs"},
+    {"log.cleaner.enable", CFG_BOOL, F(log_cleaner_enable), "true", 0, 0, NULL,
+     "run compaction"},
+    {"log.cleaner.backoff.ms", CFG_INT64, F(log_cleaner_backoff_ms), "15000", 0, BIG, NULL,
+     "pause between compaction checks"},
+    {"log.cleaner.delete.retention.ms", CFG_INT64, F(log_cleaner_delete_retention_ms),
+     "86400000", 0, BIG, NULL, "tombstone retention"},
+    {"log.cleaner.min.cleanable.ratio", CFG_DOUBLE, F(log_cleaner_min_cleanable_ratio), "0.5", 0,
+     1, NULL, "dirty share that triggers compaction"},
+    {"log.max.open.files", CFG_INT32, F(log_max_open_files), "512", 8, 1000000, NULL,
+     "segment files kept open at once (Eddy)"},
+    {"log.level", CFG_STRING, F(log_level), "info", 0, 0, NULL,
+     "error, warn, info or debug (Eddy)"},
+    {NULL},
+};
+#undef F
+
+int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *errstr,
+                       size_t errstr_size)
+{
+    memset(cfg, 0, sizeof *cfg);
+    int rc = eddy_cfg_defaults(broker_config_defs, cfg, errstr, errstr_size);
+    if (rc == 0 && props)
+        rc = eddy_cfg_apply(broker_config_defs, cfg, props, errstr, errstr_size);
+    if (rc)
+        return rc;
+    char host[256];
+    int port;
+    if (broker_parse_listener(cfg->listeners, host, sizeof host, &port) < 0) {
+        snprintf(errstr, errstr_size, "listeners: '%s' is not PLAINTEXT://HOST:PORT",
+                 cfg->listeners);
+        return EDDY_ERR_CONFIG;
+    }
+    if (cfg->advertised_listeners &&
+        broker_parse_listener(cfg->advertised_listeners, host, sizeof host, &port) < 0) {
+        snprintf(errstr, errstr_size, "advertised.listeners: '%s' is not PLAINTEXT://HOST:PORT",
+                 cfg->advertised_listeners);
+        return EDDY_ERR_CONFIG;
+    }
+    if (strchr(cfg->log_dirs, ',')) {
+        snprintf(errstr, errstr_size, "log.dirs: '%s': Eddy uses one data directory",
+                 cfg->log_dirs);
+        return EDDY_ERR_CONFIG;
+    }
+    return 0;
+}
+
+void broker_config_free(broker_config_t *cfg)
+{
+    eddy_cfg_free(broker_config_defs, cfg);
+}
+
+void broker_topic_defaults(const broker_config_t *cfg, log_config_t *out)
+{
+    log_config_default(out);
+    out->segment_bytes = cfg->log_segment_bytes;
+    out->segment_ms = cfg->log_roll_ms != -2 ? cfg->log_roll_ms : cfg->log_roll_hours * 3600000;
+    if (cfg->log_retention_ms != -2)
+        out->retention_ms = cfg->log_retention_ms;
+    else if (cfg->log_retention_minutes != -2)
+        out->retention_ms = cfg->log_retention_minutes * 60000;
+    else
+        out->retention_ms = cfg->log_retention_hours < 0 ? -1 : cfg->log_retention_hours * 3600000;
+    out->retention_bytes = cfg->log_retention_bytes;
+    out->cleanup_policy = cfg->log_cleanup_policy;
+    out->index_interval_bytes = cfg->log_index_interval_bytes;
+    out->segment_index_bytes = cfg->log_index_size_max_bytes;
+    out->flush_messages = cfg->log_flush_interval_messages;
+    out->flush_ms = cfg->log_flush_interval_ms;
+    out->delete_retention_ms = cfg->log_cleaner_delete_retention_ms;
+    out->min_cleanable_dirty_ratio = cfg->log_cleaner_min_cleanable_ratio;
+    out->max_message_bytes = cfg->message_max_bytes;
+}
+
+int broker_parse_listener(const char *s, char *host, size_t host_size, int *port)
+{
+    const char *p = strstr(s, "://");
+    if (p) {
+        if (strncmp(s, "PLAINTEXT://", 12) != 0)
+            return -1;
+        s = p + 3;
+    }
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= host_size)
+        return -1;
+    char *end;
+    long v = strtol(colon + 1, &end, 10);
+    if (*end || v < 0 || v > 65535 || end == colon + 1)
+        return -1;
+    snprintf(host, host_size, "%.*s", (int)(colon - s), s);
+    *port = (int)v;
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* Broker settings, with Kafka's names (server.properties). */
+#ifndef EDDY_BROKER_CONFIG_H
+#define EDDY_BROKER_CONFIG_H
+
+#include <stdint.h>
+
+#include "broker/log/log.h"
+#include "common/config.h"
+
+typedef struct broker_config {
+    int32_t broker_id;          /* broker.id */
+    char *listeners;            /* listeners: PLAINTEXT://host:port */
+    char *advertised_listeners; /* advertised.listeners (default: listeners) */
+    char *log_dirs;             /* log.dirs: one directory */
+    int32_t num_partitions;     /* num.partitions */
+    int32_t default_replication_factor;
+    int auto_create_topics_enable;
+    int32_t message_max_bytes;        /* message.max.bytes */
+    int32_t socket_request_max_bytes; /* socket.request.max.bytes */
+    int64_t log_segment_bytes;
+    int64_t log_roll_ms, log_roll_hours;
+    int64_t log_retention_ms, log_retention_minutes, log_retention_hours; /* -2: unset */
+    int64_t log_retention_bytes;
+    int log_cleanup_policy;
+    int32_t log_index_interval_bytes;
+    int32_t log_index_size_max_bytes;
+    int64_t log_flush_interval_messages, log_flush_interval_ms;
+    int64_t log_retention_check_interval_ms;
+    int log_cleaner_enable;
+    int64_t log_cleaner_backoff_ms;
+    int64_t log_cleaner_delete_retention_ms;
+    double log_cleaner_min_cleanable_ratio;
+    int32_t log_max_open_files; /* Eddy: segment files kept open at once */
+    char *log_level;            /* Eddy: error, warn, info, debug */
+} broker_config_t;
+
+extern const eddy_cfg_def_t broker_config_defs[];
+
+/* Defaults, then props; errors name the file, line and key. */
+int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *errstr,
+                       size_t errstr_size);
+void broker_config_free(broker_config_t *cfg);
+
+/* The topic defaults the broker settings imply (log.segment.bytes ->
+ * segment.bytes, log.retention.hours -> retention.ms, ...). */
+void broker_topic_defaults(const broker_config_t *cfg, log_config_t *out);
+
+/* "PLAINTEXT://host:port" or "host:port" -> host, port. */
+int broker_parse_listener(const char *s, char *host, size_t host_size, int *port);
+
+#endif

@@ -1,0 +1,706 @@
+/* Request handlers: decode the body (wire/), act on topics and logs, encode
+ * the response. Each fills the slot's response after the header the server
+ * already wrote. Kafka error codes are chosen here, at the edge. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/broker_int.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "wire/recordbatch.h"
+
+/* Kafka's error for a failed log operation. */
+static int16_t kerr_from(int rc)
+{
+    switch (rc) {
+    case 0: return KERR_NONE;
+    case EDDY_ERR_BATCH_LENGTH:
+    case EDDY_ERR_BATCH_MAGIC:
+    case EDDY_ERR_BATCH_CRC:
+    case EDDY_ERR_BATCH_LAST_OFFSET_DELTA:
+    case EDDY_ERR_BATCH_CODEC:
+    case EDDY_ERR_BATCH_RECORD: return KERR_CORRUPT_MESSAGE;
+    case EDDY_ERR_CONTROL_BATCH: return KERR_INVALID_RECORD;
+    case EDDY_ERR_TOO_LARGE: return KERR_MESSAGE_TOO_LARGE;
+    case EDDY_ERR_OFFSET_OUT_OF_RANGE: return KERR_OFFSET_OUT_OF_RANGE;
+    case EDDY_ERR_LOG_OFFLINE: return KERR_KAFKA_STORAGE_ERROR;
+    default: return rc < 0 && rc > EDDY_ERR_BASE ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
+    }
+}
+
+static char *arena_strndup(eddy_arena_t *a, const char *s, size_t n)
+{
+    char *d = arena_alloc(a, n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+static kstr_t arena_kstr(eddy_arena_t *a, const char *s)
+{
+    char *d = arena_strndup(a, s, strlen(s));
+    return d ? (kstr_t){d, (int32_t)strlen(d)} : KSTR_NULL;
+}
+
+static partition_t *find_partition(eddy_broker_t *b, kstr_t topic, int32_t index)
+{
+    if (topic.len < 0)
+        return NULL;
+    return topics_partition(&b->bk_topics, topic.ptr, (size_t)topic.len, index);
+}
+
+/* ---- ApiVersions ---- */
+
+int handle_api_versions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    (void)b;
+    ApiVersionsRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    int rc = wire_api_versions_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    ApiVersionsResponse resp = {KERR_NONE, broker_api_versions, broker_api_versions_count, 0};
+    wire_api_versions_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- Metadata ---- */
+
+static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
+                      MetadataResponseTopic *out)
+{
+    out->ErrorCode = KERR_NONE;
+    out->Name = (kstr_t){t->t_name, (int32_t)strlen(t->t_name)};
+    out->IsInternal = (int8_t)t->t_internal;
+    out->PartitionsCount = t->t_npartitions;
+    out->Partitions = arena_calloc(a, (size_t)t->t_npartitions, sizeof *out->Partitions);
+    if (!out->Partitions)
+        return -ENOMEM;
+    int32_t *node = arena_alloc(a, sizeof *node);
+    if (!node)
+        return -ENOMEM;
+    *node = b->bk_cfg.broker_id;
+    for (int32_t p = 0; p < t->t_npartitions; p++) {
+        MetadataResponsePartition *mp = &out->Partitions[p];
+        mp->PartitionIndex = p;
+        mp->LeaderId = b->bk_cfg.broker_id;
+        mp->ReplicaNodes = mp->IsrNodes = node;
+        mp->ReplicaNodesCount = mp->IsrNodesCount = 1;
+    }
+    return 0;
+}
+
+int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    MetadataRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_arena;
+    int rc = wire_metadata_req_decode(rd, v, a, &req);
+    if (rc < 0)
+        return rc;
+    topic_registry_t *tr = &b->bk_topics;
+    MetadataResponse resp;
+    memset(&resp, 0, sizeof resp);
+    MetadataResponseBroker self = {b->bk_cfg.broker_id,
+                                   (kstr_t){b->bk_adv_host, (int32_t)strlen(b->bk_adv_host)},
+                                   b->bk_adv_port, KSTR_NULL};
+    resp.Brokers = &self;
+    resp.BrokersCount = 1;
+    resp.ClusterId = (kstr_t){tr->tr_cluster_id, (int32_t)strlen(tr->tr_cluster_id)};
+    resp.ControllerId = b->bk_cfg.broker_id;
+
+    int all = req.TopicsCount < 0 || (v == 0 && req.TopicsCount == 0);
+    int n = all ? tr->tr_count : req.TopicsCount;
+    resp.Topics = arena_calloc(a, (size_t)(n ? n : 1), sizeof *resp.Topics);
+    if (!resp.Topics)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        MetadataResponseTopic *mt = &resp.Topics[resp.TopicsCount++];
+        if (all) {
+            if ((rc = fill_topic(b, a, tr->tr_topics[i], mt)) < 0)
+                return rc;
+            continue;
+        }
+        kstr_t name = req.Topics[i];
+        mt->Name = name;
+        topic_t *t = name.len >= 0 ? topics_find(tr, name.ptr, (size_t)name.len) : NULL;
+        char why[300];
+        if (!t && name.len >= 0 && b->bk_cfg.auto_create_topics_enable &&
+            req.AllowAutoTopicCreation && topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why)) {
+            /* Created synchronously, so the client sees it at once (no
+             * LEADER_NOT_AVAILABLE retry loop). */
+            int err = topics_create(tr, name.ptr, (size_t)name.len, b->bk_cfg.num_partitions,
+                                    NULL, NULL, 0, eddy_wall_ms(), why, sizeof why);
+            if (err != KERR_NONE)
+                EDDY_LOG_WARN("broker", "auto-creating topic %.*s failed: %s", name.len,
+                              name.ptr, why);
+            t = topics_find(tr, name.ptr, (size_t)name.len);
+        }
+        if (t) {
+            if ((rc = fill_topic(b, a, t, mt)) < 0)
+                return rc;
+        } else {
+            mt->ErrorCode = name.len >= 0 && topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why)
+                                ? KERR_UNKNOWN_TOPIC_OR_PARTITION
+                                : KERR_INVALID_TOPIC_EXCEPTION;
+        }
+    }
+    wire_metadata_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- Produce ---- */
+
+/* Compacted topics need a key on every record (Kafka refuses the rest).
+ * Returns 0, or the validation error of a malformed batch. */
+static int check_keyed(const uint8_t *p, size_t len, int *keyed, char *err, size_t err_size)
+{
+    *keyed = 1;
+    for (size_t pos = 0; pos < len;) {
+        wire_batch_header_t h;
+        int64_t size = wire_batch_validate(p + pos, len - pos,
+                                           WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, &h,
+                                           err, err_size);
+        if (size < 0)
+            return (int)size;
+        wire_record_iter_t it;
+        wire_record_t rec;
+        if (wire_record_iter_init(&it, p + pos, (size_t)size) == 0)
+            while (wire_record_next(&it, &rec) == 1)
+                if (rec.keyLength < 0)
+                    *keyed = 0;
+        pos += (size_t)size;
+    }
+    return 0;
+}
+
+int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    ProduceRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_arena;
+    int rc = wire_produce_req_decode(rd, v, a, &req);
+    if (rc < 0)
+        return rc;
+    int acks_ok = req.Acks == 0 || req.Acks == 1 || req.Acks == -1;
+    int64_t now = eddy_wall_ms();
+    int appended = 0;
+    ProduceResponse resp = {NULL, req.TopicDataCount, 0};
+    resp.Responses = arena_calloc(a, (size_t)(req.TopicDataCount ? req.TopicDataCount : 1),
+                                  sizeof *resp.Responses);
+    if (!resp.Responses)
+        return -ENOMEM;
+    for (int32_t i = 0; i < req.TopicDataCount; i++) {
+        ProduceRequestTopic *rt = &req.TopicData[i];
+        ProduceResponseTopic *ot = &resp.Responses[i];
+        ot->Name = rt->Name;
+        ot->PartitionResponsesCount = rt->PartitionDataCount;
+        ot->PartitionResponses = arena_calloc(a, (size_t)(rt->PartitionDataCount ? rt->PartitionDataCount : 1),
+                                              sizeof *ot->PartitionResponses);
+        if (!ot->PartitionResponses)
+            return -ENOMEM;
+        for (int32_t j = 0; j < rt->PartitionDataCount; j++) {
+            ProduceRequestPartition *rp = &rt->PartitionData[j];
+            ProduceResponsePartition *op = &ot->PartitionResponses[j];
+            op->Index = rp->Index;
+            op->BaseOffset = -1;
+            op->LogAppendTimeMs = -1;
+            op->LogStartOffset = -1;
+            partition_t *p = find_partition(b, rt->Name, rp->Index);
+            char err[256] = "";
+            if (!acks_ok) {
+                op->ErrorCode = KERR_INVALID_REQUIRED_ACKS;
+                continue;
+            }
+            if (!p) {
+                op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (rp->Records.len <= 0) {
+                op->ErrorCode = KERR_CORRUPT_MESSAGE;
+                continue;
+            }
+            /* The records are bytes of this request's own frame: the log
+             * rewrites their base offsets in place and writes them as is. */
+            uint8_t *recs = (uint8_t *)rp->Records.ptr;
+            log_append_info_t info;
+            int keyed = 1;
+            rc = 0;
+            if (p->p_topic->t_cfg.cleanup_policy & LOG_CLEANUP_COMPACT)
+                rc = check_keyed(recs, (size_t)rp->Records.len, &keyed, err, sizeof err);
+            if (rc == 0 && !keyed) {
+                op->ErrorCode = KERR_CORRUPT_MESSAGE;
+                EDDY_LOG_INFO("broker", "produce to %s-%d from %s refused: compacted topics "
+                              "need a key on every record", p->p_topic->t_name, p->p_index,
+                              s->rs_conn->c_peer);
+                continue;
+            }
+            if (rc == 0)
+                rc = log_append(p->p_log, recs, (size_t)rp->Records.len,
+                                WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, now, &info,
+                                err, sizeof err);
+            op->ErrorCode = kerr_from(rc);
+            if (rc < 0) {
+                EDDY_LOG_INFO("broker", "produce to %s-%d from %s refused (%s): %s",
+                              p->p_topic->t_name, p->p_index, s->rs_conn->c_peer,
+                              kafka_err_name(op->ErrorCode), err);
+                continue;
+            }
+            op->BaseOffset = info.ai_first_offset;
+            op->LogStartOffset = log_start_offset(p->p_log);
+            appended = 1;
+            if (info.ai_flush_due)
+                broker_flush_partition(b, p);
+        }
+    }
+    if (appended)
+        broker_data_arrived(b);
+    if (req.Acks == 0) {
+        s->rs_state = SLOT_SILENT;
+        return 0;
+    }
+    wire_produce_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- Fetch ---- */
+
+int handle_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    int rc = wire_fetch_req_decode(rd, s->rs_hdr.RequestApiVersion, &s->rs_arena, &s->rs_fetch);
+    if (rc < 0)
+        return rc;
+    s->rs_resp_hdr_len = s->rs_resp.wr_len;
+    int32_t wait = s->rs_fetch.MaxWaitMs;
+    s->rs_deadline_ms = eddy_mono_ms() + (wait > 0 ? wait : 0);
+    if (!fetch_try_answer(b, s, wait <= 0))
+        broker_wait_fetch(b, s);
+    return 0;
+}
+
+/* Bytes a fetch would return now, and whether any partition has an error
+ * (errors are answered at once, as Kafka does). */
+static int64_t fetch_available(eddy_broker_t *b, const FetchRequest *r, int *errors)
+{
+    int64_t total = 0;
+    *errors = 0;
+    for (int32_t i = 0; i < r->TopicsCount; i++) {
+        const FetchRequestTopic *t = &r->Topics[i];
+        for (int32_t j = 0; j < t->PartitionsCount; j++) {
+            const FetchRequestPartition *fp = &t->Partitions[j];
+            partition_t *p = find_partition(b, t->Topic, fp->Partition);
+            if (!p) {
+                (*errors)++;
+                continue;
+            }
+            log_slice_t sl;
+            int rc = log_read(p->p_log, fp->FetchOffset,
+                              (size_t)(fp->PartitionMaxBytes > 0 ? fp->PartitionMaxBytes : 1), &sl);
+            if (rc < 0) {
+                (*errors)++;
+                continue;
+            }
+            total += (int64_t)sl.sl_len;
+            log_slice_release(p->p_log, &sl);
+        }
+    }
+    return total;
+}
+
+static int pread_full(int fd, uint8_t *dst, size_t len, int64_t pos)
+{
+    while (len) {
+        ssize_t r = pread(fd, dst, len, pos);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? -errno : -EIO;
+        dst += r;
+        len -= (size_t)r;
+        pos += r;
+    }
+    return 0;
+}
+
+int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
+{
+    const FetchRequest *r = &s->rs_fetch;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    int errors;
+    if (!force) {
+        int64_t avail = fetch_available(b, r, &errors);
+        if (!errors && (avail == 0 || avail < r->MinBytes))
+            return 0;
+    }
+    eddy_wr_t *wr = &s->rs_resp;
+    wr->wr_len = s->rs_resp_hdr_len;
+    wire_fetch_resp_begin(wr, v, 0, KERR_NONE, 0, r->TopicsCount);
+    int64_t budget = r->MaxBytes > 0 ? r->MaxBytes : INT32_MAX;
+    int64_t sent = 0;
+    for (int32_t i = 0; i < r->TopicsCount; i++) {
+        const FetchRequestTopic *t = &r->Topics[i];
+        wire_fetch_resp_topic(wr, v, t->Topic, t->PartitionsCount);
+        for (int32_t j = 0; j < t->PartitionsCount; j++) {
+            const FetchRequestPartition *fp = &t->Partitions[j];
+            partition_t *p = find_partition(b, t->Topic, fp->Partition);
+            if (!p) {
+                wire_fetch_resp_partition(wr, v, fp->Partition, KERR_UNKNOWN_TOPIC_OR_PARTITION,
+                                          -1, -1, -1);
+                wr_i32(wr, 0);
+                continue;
+            }
+            log_t *log = p->p_log;
+            int64_t hw = log_end_offset(log), start = log_start_offset(log);
+            log_slice_t sl;
+            memset(&sl, 0, sizeof sl);
+            int rc = 0;
+            int64_t limit = fp->PartitionMaxBytes < budget - sent ? fp->PartitionMaxBytes : budget - sent;
+            /* The first batch of the response goes out even if larger than
+             * the limits (KIP-74); later partitions only when they fit. */
+            if (limit > 0 || sent == 0)
+                rc = log_read(log, fp->FetchOffset, (size_t)(limit > 0 ? limit : 1), &sl);
+            if (rc == 0 && sl.sl_len > 0 && sent > 0 && (int64_t)sl.sl_len > limit) {
+                log_slice_release(log, &sl);
+                sl.sl_len = 0;
+            }
+            int16_t err = kerr_from(rc);
+            uint8_t *dst = NULL;
+            if (rc == 0 && sl.sl_len > 0) {
+                /* The batches go out as the bytes on disk, never re-encoded. */
+                wire_fetch_resp_partition(wr, v, fp->Partition, KERR_NONE, hw, hw, start);
+                wr_i32(wr, (int32_t)sl.sl_len);
+                dst = wr_reserve(wr, sl.sl_len);
+                if (dst && pread_full(sl.sl_fd, dst, sl.sl_len, sl.sl_pos) < 0) {
+                    EDDY_LOG_ERROR("broker", "%s-%d: read failed: %s", p->p_topic->t_name,
+                                   p->p_index, strerror(errno));
+                    memset(dst, 0, sl.sl_len);
+                }
+                sent += (int64_t)sl.sl_len;
+            } else {
+                wire_fetch_resp_partition(wr, v, fp->Partition, err, hw, hw, start);
+                wr_i32(wr, 0);
+            }
+            if (rc == 0)
+                log_slice_release(log, &sl);
+        }
+    }
+    s->rs_state = SLOT_DONE;
+    return 1;
+}
+
+/* ---- ListOffsets ---- */
+
+int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    ListOffsetsRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_arena;
+    int rc = wire_list_offsets_req_decode(rd, v, a, &req);
+    if (rc < 0)
+        return rc;
+    ListOffsetsResponse resp = {0, NULL, req.TopicsCount};
+    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    if (!resp.Topics)
+        return -ENOMEM;
+    for (int32_t i = 0; i < req.TopicsCount; i++) {
+        ListOffsetsRequestTopic *rt = &req.Topics[i];
+        ListOffsetsResponseTopic *ot = &resp.Topics[i];
+        ot->Name = rt->Name;
+        ot->PartitionsCount = rt->PartitionsCount;
+        ot->Partitions = arena_calloc(a, (size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1),
+                                      sizeof *ot->Partitions);
+        if (!ot->Partitions)
+            return -ENOMEM;
+        for (int32_t j = 0; j < rt->PartitionsCount; j++) {
+            ListOffsetsRequestPartition *rp = &rt->Partitions[j];
+            ListOffsetsResponsePartition *op = &ot->Partitions[j];
+            op->PartitionIndex = rp->PartitionIndex;
+            op->Timestamp = -1;
+            op->Offset = -1;
+            partition_t *p = find_partition(b, rt->Name, rp->PartitionIndex);
+            if (!p) {
+                op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (rp->Timestamp == -2) {
+                op->Offset = log_start_offset(p->p_log);
+            } else if (rp->Timestamp == -1) {
+                op->Offset = log_end_offset(p->p_log);
+            } else {
+                rc = log_offset_for_timestamp(p->p_log, rp->Timestamp, &op->Offset, &op->Timestamp);
+                op->ErrorCode = kerr_from(rc);
+            }
+        }
+    }
+    wire_list_offsets_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- CreateTopics ---- */
+
+int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    CreateTopicsRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_arena;
+    int rc = wire_create_topics_req_decode(rd, v, a, &req);
+    if (rc < 0)
+        return rc;
+    CreateTopicsResponse resp = {0, NULL, req.TopicsCount};
+    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    if (!resp.Topics)
+        return -ENOMEM;
+    for (int32_t i = 0; i < req.TopicsCount; i++) {
+        CreatableTopic *ct = &req.Topics[i];
+        CreatableTopicResult *res = &resp.Topics[i];
+        res->Name = ct->Name;
+        res->ErrorMessage = KSTR_NULL;
+        char msg[512] = "";
+        int16_t err = KERR_NONE;
+        int32_t partitions = ct->NumPartitions == -1 ? b->bk_cfg.num_partitions : ct->NumPartitions;
+        for (int32_t k = 0; k < req.TopicsCount; k++)
+            if (k != i && req.Topics[k].Name.len == ct->Name.len && ct->Name.len >= 0 &&
+                memcmp(req.Topics[k].Name.ptr, ct->Name.ptr, (size_t)ct->Name.len) == 0) {
+                err = KERR_INVALID_REQUEST;
+                snprintf(msg, sizeof msg, "topic '%.*s' appears more than once in the request",
+                         ct->Name.len, ct->Name.ptr);
+            }
+        if (err == KERR_NONE && ct->Name.len < 0) {
+            err = KERR_INVALID_TOPIC_EXCEPTION;
+            snprintf(msg, sizeof msg, "topic name is null");
+        }
+        if (err == KERR_NONE && ct->AssignmentsCount > 0) {
+            partitions = ct->AssignmentsCount;
+            for (int32_t k = 0; k < ct->AssignmentsCount && err == KERR_NONE; k++) {
+                CreatableReplicaAssignment *as = &ct->Assignments[k];
+                if (as->BrokerIdsCount != 1 || as->BrokerIds[0] != b->bk_cfg.broker_id) {
+                    err = KERR_INVALID_REPLICA_ASSIGNMENT;
+                    snprintf(msg, sizeof msg, "partition %d: the only broker is %d",
+                             as->PartitionIndex, b->bk_cfg.broker_id);
+                }
+            }
+        }
+        if (err == KERR_NONE && ct->ReplicationFactor != -1 && ct->ReplicationFactor != 1) {
+            err = KERR_INVALID_REPLICATION_FACTOR;
+            snprintf(msg, sizeof msg,
+                     "replication factor %d: this cluster has 1 broker, so it must be 1",
+                     ct->ReplicationFactor);
+        }
+        const char **keys = arena_calloc(a, (size_t)ct->ConfigsCount + 1, sizeof *keys);
+        const char **vals = arena_calloc(a, (size_t)ct->ConfigsCount + 1, sizeof *vals);
+        if (!keys || !vals)
+            return -ENOMEM;
+        for (int32_t k = 0; k < ct->ConfigsCount && err == KERR_NONE; k++) {
+            CreatableTopicConfig *cc = &ct->Configs[k];
+            keys[k] = cc->Name.len >= 0 ? arena_strndup(a, cc->Name.ptr, (size_t)cc->Name.len) : "";
+            vals[k] = cc->Value.len >= 0 ? arena_strndup(a, cc->Value.ptr, (size_t)cc->Value.len) : NULL;
+            if (!keys[k])
+                return -ENOMEM;
+        }
+        if (err == KERR_NONE) {
+            if (req.ValidateOnly)
+                err = (int16_t)topics_validate(&b->bk_topics, ct->Name.ptr, (size_t)ct->Name.len,
+                                               partitions, keys, vals, ct->ConfigsCount, msg,
+                                               sizeof msg);
+            else
+                err = (int16_t)topics_create(&b->bk_topics, ct->Name.ptr, (size_t)ct->Name.len,
+                                             partitions, keys, vals, ct->ConfigsCount,
+                                             eddy_wall_ms(), msg, sizeof msg);
+        }
+        res->ErrorCode = err;
+        if (err != KERR_NONE)
+            res->ErrorMessage = arena_kstr(a, msg);
+    }
+    wire_create_topics_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- DeleteTopics ---- */
+
+int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    DeleteTopicsRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_arena;
+    int rc = wire_delete_topics_req_decode(rd, v, a, &req);
+    if (rc < 0)
+        return rc;
+    DeleteTopicsResponse resp = {0, NULL, req.TopicNamesCount};
+    resp.Responses = arena_calloc(a, (size_t)(req.TopicNamesCount ? req.TopicNamesCount : 1),
+                                  sizeof *resp.Responses);
+    if (!resp.Responses)
+        return -ENOMEM;
+    for (int32_t i = 0; i < req.TopicNamesCount; i++) {
+        kstr_t name = req.TopicNames[i];
+        resp.Responses[i].Name = name;
+        resp.Responses[i].ErrorCode =
+            name.len < 0 ? KERR_UNKNOWN_TOPIC_OR_PARTITION
+                         : (int16_t)topics_delete(&b->bk_topics, name.ptr, (size_t)name.len,
+                                                  broker_delete_dir_later, b);
+    }
+    wire_delete_topics_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- DescribeConfigs ---- */
+
+static int key_wanted(const DescribeConfigsResource *r, const char *name)
+{
+    if (r->ConfigurationKeysCount < 0)
+        return 1;
+    for (int32_t i = 0; i < r->ConfigurationKeysCount; i++)
+        if (kstr_eq(r->ConfigurationKeys[i], name))
+            return 1;
+    return 0;
+}
+
+/* Lists defs' values from obj; source_of() tells where each came from. */
+static int describe_entries(eddy_arena_t *a, const DescribeConfigsResource *r,
+                            const eddy_cfg_def_t *defs, const void *obj, const void *dflt,
+                            const eddy_props_t *overrides, int8_t set_source,
+                            DescribeConfigsResult *out)
+{
+    int n = 0;
+    for (const eddy_cfg_def_t *d = defs; d->cd_name; d++)
+        n++;
+    out->Configs = arena_calloc(a, (size_t)n, sizeof *out->Configs);
+    if (!out->Configs)
+        return -ENOMEM;
+    for (const eddy_cfg_def_t *d = defs; d->cd_name; d++) {
+        if (!key_wanted(r, d->cd_name))
+            continue;
+        char val[512], def[512];
+        eddy_cfg_format(d, obj, val, sizeof val);
+        eddy_cfg_format(d, dflt, def, sizeof def);
+        DescribeConfigsResourceResult *e = &out->Configs[out->ConfigsCount++];
+        e->Name = (kstr_t){d->cd_name, (int32_t)strlen(d->cd_name)};
+        e->Value = arena_kstr(a, val);
+        int overridden = overrides ? eddy_props_get(overrides, d->cd_name) != NULL
+                                   : strcmp(val, def) != 0;
+        e->IsDefault = (int8_t)!overridden;
+        e->ConfigSource = overridden ? set_source : CONFIG_SOURCE_DEFAULT;
+        e->ReadOnly = overrides == NULL; /* broker settings are static */
+    }
+    return 0;
+}
+
+int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    DescribeConfigsRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_arena;
+    int rc = wire_describe_configs_req_decode(rd, v, a, &req);
+    if (rc < 0)
+        return rc;
+    DescribeConfigsResponse resp = {0, NULL, req.ResourcesCount};
+    resp.Results = arena_calloc(a, (size_t)(req.ResourcesCount ? req.ResourcesCount : 1),
+                                sizeof *resp.Results);
+    if (!resp.Results)
+        return -ENOMEM;
+    broker_config_t bdef;
+    char err[256];
+    memset(&bdef, 0, sizeof bdef);
+    eddy_cfg_defaults(broker_config_defs, &bdef, err, sizeof err);
+    log_config_t tdef;
+    log_config_default(&tdef);
+    for (int32_t i = 0; i < req.ResourcesCount && rc == 0; i++) {
+        DescribeConfigsResource *r = &req.Resources[i];
+        DescribeConfigsResult *out = &resp.Results[i];
+        out->ResourceType = r->ResourceType;
+        out->ResourceName = r->ResourceName;
+        out->ErrorMessage = KSTR_NULL;
+        char msg[300];
+        if (r->ResourceType == CONFIG_RESOURCE_TOPIC) {
+            topic_t *t = r->ResourceName.len >= 0
+                             ? topics_find(&b->bk_topics, r->ResourceName.ptr, (size_t)r->ResourceName.len)
+                             : NULL;
+            if (!t) {
+                out->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                snprintf(msg, sizeof msg, "topic '%.*s' does not exist",
+                         r->ResourceName.len > 0 ? r->ResourceName.len : 0, r->ResourceName.ptr);
+                out->ErrorMessage = arena_kstr(a, msg);
+                continue;
+            }
+            rc = describe_entries(a, r, log_config_defs, &t->t_cfg, &tdef, &t->t_overrides,
+                                  CONFIG_SOURCE_DYNAMIC_TOPIC, out);
+        } else if (r->ResourceType == CONFIG_RESOURCE_BROKER) {
+            char id[16];
+            snprintf(id, sizeof id, "%d", b->bk_cfg.broker_id);
+            if (r->ResourceName.len > 0 && !kstr_eq(r->ResourceName, id)) {
+                out->ErrorCode = KERR_INVALID_REQUEST;
+                snprintf(msg, sizeof msg, "this broker is node %s", id);
+                out->ErrorMessage = arena_kstr(a, msg);
+                continue;
+            }
+            rc = describe_entries(a, r, broker_config_defs, &b->bk_cfg, &bdef, NULL,
+                                  CONFIG_SOURCE_STATIC_BROKER, out);
+        } else {
+            out->ErrorCode = KERR_INVALID_REQUEST;
+            snprintf(msg, sizeof msg, "resource type %d is not supported (topic 2, broker 4)",
+                     r->ResourceType);
+            out->ErrorMessage = arena_kstr(a, msg);
+        }
+    }
+    broker_config_free(&bdef);
+    if (rc < 0)
+        return rc;
+    wire_describe_configs_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- DeleteRecords ---- */
+
+int handle_delete_records(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    DeleteRecordsRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_arena;
+    int rc = wire_delete_records_req_decode(rd, v, a, &req);
+    if (rc < 0)
+        return rc;
+    DeleteRecordsResponse resp = {0, NULL, req.TopicsCount};
+    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    if (!resp.Topics)
+        return -ENOMEM;
+    for (int32_t i = 0; i < req.TopicsCount; i++) {
+        DeleteRecordsTopic *rt = &req.Topics[i];
+        DeleteRecordsTopicResult *ot = &resp.Topics[i];
+        ot->Name = rt->Name;
+        ot->PartitionsCount = rt->PartitionsCount;
+        ot->Partitions = arena_calloc(a, (size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1),
+                                      sizeof *ot->Partitions);
+        if (!ot->Partitions)
+            return -ENOMEM;
+        for (int32_t j = 0; j < rt->PartitionsCount; j++) {
+            DeleteRecordsPartition *rp = &rt->Partitions[j];
+            DeleteRecordsPartitionResult *op = &ot->Partitions[j];
+            op->PartitionIndex = rp->PartitionIndex;
+            op->LowWatermark = -1;
+            partition_t *p = find_partition(b, rt->Name, rp->PartitionIndex);
+            if (!p) {
+                op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            int64_t off = rp->Offset == -1 ? log_end_offset(p->p_log) : rp->Offset;
+            op->ErrorCode = kerr_from(log_delete_records_before(p->p_log, off));
+            op->LowWatermark = log_start_offset(p->p_log);
+        }
+    }
+    wire_delete_records_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}

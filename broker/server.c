@@ -1,0 +1,786 @@
+/* The broker's network side on libuv: accept, frame, dispatch, write the
+ * responses in request order, run blocking disk work (fsync, compaction,
+ * file removal) on the thread pool, and stop cleanly.
+ *
+ * One loop thread owns every connection, topic and log. Requests on a
+ * connection are answered in the order they came (PROTOCOL.md): each gets a
+ * slot in the connection's queue, and slots leave the queue only from the
+ * head, once done.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/broker_int.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#define READ_BUF_SIZE (64 * 1024)
+#define TICK_MS 1000
+
+static void conn_close(conn_t *c);
+static void maybe_finish_stop(eddy_broker_t *b);
+
+/* ---- slots and ordered responses ---- */
+
+static void slot_free(req_slot_t *s)
+{
+    arena_free(&s->rs_arena);
+    wr_free(&s->rs_resp);
+    free(s->rs_frame);
+    free(s);
+}
+
+typedef struct write_req {
+    uv_write_t wq_req;
+    conn_t *wq_conn;
+    uint8_t *wq_bytes; /* owned until the write completes */
+} write_req_t;
+
+static void on_write(uv_write_t *w, int status)
+{
+    write_req_t *wq = (write_req_t *)w;
+    conn_t *c = wq->wq_conn;
+    free(wq->wq_bytes);
+    free(wq);
+    c->c_writes--;
+    if (status < 0 && !c->c_closing) {
+        EDDY_LOG_DEBUG("broker", "%s: write failed: %s", c->c_peer, uv_strerror(status));
+        conn_close(c);
+        return;
+    }
+    if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
+        conn_close(c);
+}
+
+/* Writes every finished slot at the head of the queue, in order. */
+static void conn_flush_ready(conn_t *c)
+{
+    while (c->c_head && (c->c_head->rs_state == SLOT_DONE || c->c_head->rs_state == SLOT_SILENT)) {
+        req_slot_t *s = c->c_head;
+        c->c_head = s->rs_next;
+        if (!c->c_head)
+            c->c_tail = NULL;
+        int failed = 0;
+        if (s->rs_state == SLOT_DONE && !c->c_closing) {
+            write_req_t *wq = malloc(sizeof *wq);
+            failed = !wq || s->rs_resp.wr_err;
+            if (!failed) {
+                be32_store(s->rs_resp.wr_buf, (uint32_t)(s->rs_resp.wr_len - 4));
+                size_t len;
+                wq->wq_conn = c;
+                wq->wq_bytes = wr_take(&s->rs_resp, &len);
+                uv_buf_t buf = uv_buf_init((char *)wq->wq_bytes, (unsigned)len);
+                if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, &buf, 1, on_write) < 0) {
+                    free(wq->wq_bytes);
+                    failed = 1;
+                } else {
+                    c->c_writes++;
+                    wq = NULL;
+                }
+            }
+            free(wq);
+        }
+        slot_free(s);
+        if (failed) {
+            EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection",
+                          c->c_peer);
+            conn_close(c);
+            return;
+        }
+    }
+    if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
+        conn_close(c);
+}
+
+void broker_slot_done(req_slot_t *s)
+{
+    s->rs_state = SLOT_DONE;
+    conn_flush_ready(s->rs_conn);
+}
+
+/* ---- waiting fetches ---- */
+
+static void fetch_timer_arm(eddy_broker_t *b);
+
+static void waiting_remove(eddy_broker_t *b, req_slot_t *s)
+{
+    for (req_slot_t **pp = &b->bk_waiting; *pp; pp = &(*pp)->rs_wait_next)
+        if (*pp == s) {
+            *pp = s->rs_wait_next;
+            s->rs_wait_next = NULL;
+            return;
+        }
+}
+
+void broker_wait_fetch(eddy_broker_t *b, req_slot_t *s)
+{
+    s->rs_state = SLOT_WAITING;
+    s->rs_wait_next = b->bk_waiting;
+    b->bk_waiting = s;
+    fetch_timer_arm(b);
+}
+
+/* Answers waiting fetches that now have enough data (or, with force or past
+ * their deadline, whatever there is). */
+static void waiting_sweep(eddy_broker_t *b, int force)
+{
+    int64_t now = eddy_mono_ms();
+    req_slot_t **pp = &b->bk_waiting;
+    while (*pp) {
+        req_slot_t *s = *pp;
+        int due = force || now >= s->rs_deadline_ms;
+        if (fetch_try_answer(b, s, due)) {
+            *pp = s->rs_wait_next;
+            s->rs_wait_next = NULL;
+            conn_flush_ready(s->rs_conn);
+        } else {
+            pp = &s->rs_wait_next;
+        }
+    }
+    fetch_timer_arm(b);
+}
+
+void broker_data_arrived(eddy_broker_t *b)
+{
+    if (b->bk_waiting)
+        waiting_sweep(b, 0);
+}
+
+static void on_fetch_timer(uv_timer_t *t)
+{
+    waiting_sweep(t->data, 0);
+}
+
+static void fetch_timer_arm(eddy_broker_t *b)
+{
+    if (b->bk_stopping)
+        return;
+    int64_t earliest = INT64_MAX;
+    for (req_slot_t *s = b->bk_waiting; s; s = s->rs_wait_next)
+        if (s->rs_deadline_ms < earliest)
+            earliest = s->rs_deadline_ms;
+    if (earliest == INT64_MAX) {
+        uv_timer_stop(&b->bk_fetch_timer);
+        return;
+    }
+    int64_t wait = earliest - eddy_mono_ms();
+    uv_timer_start(&b->bk_fetch_timer, on_fetch_timer, (uint64_t)(wait > 0 ? wait : 0), 0);
+}
+
+/* ---- connections ---- */
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    conn_t *c = h->data;
+    eddy_broker_t *b = c->c_broker;
+    while (c->c_head) {
+        req_slot_t *s = c->c_head;
+        c->c_head = s->rs_next;
+        slot_free(s);
+    }
+    free(c->c_frame);
+    free(c);
+    maybe_finish_stop(b);
+}
+
+static void conn_close(conn_t *c)
+{
+    if (c->c_closing)
+        return;
+    c->c_closing = 1;
+    eddy_broker_t *b = c->c_broker;
+    for (req_slot_t *s = c->c_head; s; s = s->rs_next)
+        if (s->rs_state == SLOT_WAITING)
+            waiting_remove(b, s);
+    if (c->c_prev)
+        c->c_prev->c_next = c->c_next;
+    else
+        b->bk_conns = c->c_next;
+    if (c->c_next)
+        c->c_next->c_prev = c->c_prev;
+    uv_read_stop((uv_stream_t *)&c->c_tcp);
+    uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
+}
+
+static void respond_unsupported(req_slot_t *s)
+{
+    /* An ApiVersions request the broker cannot parse gets a v0 body with
+     * UNSUPPORTED_VERSION and the supported ranges (the client retries
+     * with v0); any other API gets just the error code. */
+    if (s->rs_hdr.RequestApiKey == API_API_VERSIONS) {
+        ApiVersionsResponse r = {KERR_UNSUPPORTED_VERSION, broker_api_versions,
+                                 broker_api_versions_count, 0};
+        wire_api_versions_resp_encode(&s->rs_resp, 0, &r);
+    } else {
+        wr_i16(&s->rs_resp, KERR_UNSUPPORTED_VERSION);
+    }
+    s->rs_state = SLOT_DONE;
+}
+
+static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    switch (s->rs_hdr.RequestApiKey) {
+    case API_API_VERSIONS: return handle_api_versions(b, s, rd);
+    case API_METADATA: return handle_metadata(b, s, rd);
+    case API_PRODUCE: return handle_produce(b, s, rd);
+    case API_FETCH: return handle_fetch(b, s, rd);
+    case API_LIST_OFFSETS: return handle_list_offsets(b, s, rd);
+    case API_CREATE_TOPICS: return handle_create_topics(b, s, rd);
+    case API_DELETE_TOPICS: return handle_delete_topics(b, s, rd);
+    case API_DESCRIBE_CONFIGS: return handle_describe_configs(b, s, rd);
+    case API_DELETE_RECORDS: return handle_delete_records(b, s, rd);
+    default: respond_unsupported(s); return 0;
+    }
+}
+
+/* Takes ownership of frame. Returns -1 when the connection was closed. */
+static int conn_request(conn_t *c, uint8_t *frame, size_t len)
+{
+    eddy_broker_t *b = c->c_broker;
+    req_slot_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        free(frame);
+        conn_close(c);
+        return -1;
+    }
+    s->rs_conn = c;
+    s->rs_frame = frame;
+    s->rs_frame_len = len;
+    /* Decoded arrays cost at most a small multiple of the bytes that carry
+     * them; the limit stops a request from asking for more. */
+    arena_init(&s->rs_arena, len * 16 + 65536);
+    wr_init(&s->rs_resp);
+    if (c->c_tail)
+        c->c_tail->rs_next = s;
+    else
+        c->c_head = s;
+    c->c_tail = s;
+    c->c_requests++;
+
+    eddy_rd_t rd;
+    rd_init(&rd, frame, len);
+    int rc = wire_request_header_decode(&rd, &s->rs_hdr);
+    if (rc < 0) {
+        EDDY_LOG_WARN("broker", "closing connection from %s: malformed request header (%s)",
+                      c->c_peer, eddy_strerror(rc));
+        conn_close(c);
+        return -1;
+    }
+    wr_reserve(&s->rs_resp, 4); /* the size, set when sent */
+    wire_response_header_encode(&s->rs_resp, &s->rs_hdr);
+    if (!broker_api_supported(s->rs_hdr.RequestApiKey, s->rs_hdr.RequestApiVersion)) {
+        EDDY_LOG_INFO("broker", "%s: %s v%d is not supported: UNSUPPORTED_VERSION", c->c_peer,
+                      kafka_api_name(s->rs_hdr.RequestApiKey), s->rs_hdr.RequestApiVersion);
+        respond_unsupported(s);
+    } else if ((rc = dispatch(b, s, &rd)) < 0) {
+        EDDY_LOG_WARN("broker", "closing connection from %s: malformed %s v%d request (%s)",
+                      c->c_peer, kafka_api_name(s->rs_hdr.RequestApiKey),
+                      s->rs_hdr.RequestApiVersion, eddy_strerror(rc));
+        conn_close(c);
+        return -1;
+    }
+    conn_flush_ready(c);
+    return c->c_closing ? -1 : 0;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    buf->base = malloc(READ_BUF_SIZE);
+    buf->len = buf->base ? READ_BUF_SIZE : 0;
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    conn_t *c = st->data;
+    eddy_broker_t *b = c->c_broker;
+    if (nread < 0) {
+        if (nread != UV_EOF)
+            EDDY_LOG_DEBUG("broker", "%s: read: %s", c->c_peer, uv_strerror((int)nread));
+        free(buf->base);
+        conn_close(c);
+        return;
+    }
+    const uint8_t *p = (const uint8_t *)buf->base;
+    size_t n = (size_t)nread;
+    while (n > 0 && !c->c_closing) {
+        if (!c->c_frame) {
+            size_t take = 4 - c->c_size_got < n ? 4 - c->c_size_got : n;
+            memcpy(c->c_size_buf + c->c_size_got, p, take);
+            c->c_size_got += take;
+            p += take;
+            n -= take;
+            if (c->c_size_got < 4)
+                break;
+            int32_t size = (int32_t)be32_load(c->c_size_buf);
+            c->c_size_got = 0;
+            /* Checked before anything is allocated for the request. */
+            if (size < 8 || size > b->bk_cfg.socket_request_max_bytes) {
+                EDDY_LOG_WARN("broker",
+                              "closing connection from %s: request size %d is outside [8, %d] "
+                              "(socket.request.max.bytes)",
+                              c->c_peer, size, b->bk_cfg.socket_request_max_bytes);
+                conn_close(c);
+                break;
+            }
+            c->c_frame = malloc((size_t)size);
+            if (!c->c_frame) {
+                conn_close(c);
+                break;
+            }
+            c->c_frame_len = (size_t)size;
+            c->c_frame_got = 0;
+            continue;
+        }
+        size_t take = c->c_frame_len - c->c_frame_got < n ? c->c_frame_len - c->c_frame_got : n;
+        memcpy(c->c_frame + c->c_frame_got, p, take);
+        c->c_frame_got += take;
+        p += take;
+        n -= take;
+        if (c->c_frame_got == c->c_frame_len) {
+            uint8_t *frame = c->c_frame;
+            c->c_frame = NULL;
+            if (conn_request(c, frame, c->c_frame_len) < 0)
+                break;
+        }
+    }
+    free(buf->base);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    eddy_broker_t *b = server->data;
+    if (status < 0 || b->bk_stopping)
+        return;
+    conn_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->c_broker = b;
+    uv_tcp_init(&b->bk_loop, &c->c_tcp);
+    c->c_tcp.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->c_tcp) < 0) {
+        c->c_closing = 1;
+        uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
+        return;
+    }
+    uv_tcp_nodelay(&c->c_tcp, 1);
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    snprintf(c->c_peer, sizeof c->c_peer, "?");
+    if (uv_tcp_getpeername(&c->c_tcp, (struct sockaddr *)&ss, &sl) == 0) {
+        char ip[64] = "?";
+        int port = 0;
+        if (ss.ss_family == AF_INET) {
+            uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
+        snprintf(c->c_peer, sizeof c->c_peer, "%s:%d", ip, port);
+    }
+    c->c_next = b->bk_conns;
+    if (b->bk_conns)
+        b->bk_conns->c_prev = c;
+    b->bk_conns = c;
+    uv_read_start((uv_stream_t *)&c->c_tcp, on_alloc, on_read);
+}
+
+/* ---- background work on the thread pool ---- */
+
+typedef struct flush_work {
+    uv_work_t fw_req;
+    eddy_broker_t *fw_broker;
+    partition_t *fw_part;
+    log_flush_req_t *fw_flush;
+    int fw_rc;
+} flush_work_t;
+
+static void flush_run(uv_work_t *w)
+{
+    flush_work_t *fw = w->data;
+    fw->fw_rc = log_flush_sync(fw->fw_flush);
+}
+
+static void flush_after(uv_work_t *w, int status)
+{
+    flush_work_t *fw = w->data;
+    partition_t *p = fw->fw_part;
+    eddy_broker_t *b = fw->fw_broker;
+    log_flush_complete(p->p_log, fw->fw_flush, status < 0 ? status : fw->fw_rc);
+    p->p_flush_running = 0;
+    b->bk_work_inflight--;
+    int again = p->p_flush_again && !p->p_topic->t_deleted;
+    p->p_flush_again = 0;
+    topic_release(p->p_topic);
+    free(fw);
+    if (again)
+        broker_flush_partition(b, p);
+    maybe_finish_stop(b);
+}
+
+void broker_flush_partition(eddy_broker_t *b, partition_t *p)
+{
+    if (p->p_flush_running) {
+        p->p_flush_again = 1;
+        return;
+    }
+    log_flush_req_t *req = log_flush_prepare(p->p_log);
+    if (!req)
+        return;
+    flush_work_t *fw = calloc(1, sizeof *fw);
+    if (!fw) {
+        log_flush_complete(p->p_log, req, -ENOMEM);
+        return;
+    }
+    fw->fw_req.data = fw;
+    fw->fw_broker = b;
+    fw->fw_part = p;
+    fw->fw_flush = req;
+    p->p_flush_running = 1;
+    topic_hold(p->p_topic);
+    b->bk_work_inflight++;
+    uv_queue_work(&b->bk_loop, &fw->fw_req, flush_run, flush_after);
+}
+
+typedef struct remove_work {
+    uv_work_t rw_req;
+    eddy_broker_t *rw_broker;
+    int rw_tree;
+    char rw_path[];
+} remove_work_t;
+
+static void remove_run(uv_work_t *w)
+{
+    remove_work_t *rw = w->data;
+    if (rw->rw_tree)
+        topics_remove_tree(rw->rw_path);
+    else if (unlink(rw->rw_path) < 0)
+        EDDY_LOG_WARN("broker", "cannot remove %s: %s", rw->rw_path, strerror(errno));
+}
+
+static void remove_after(uv_work_t *w, int status)
+{
+    (void)status;
+    remove_work_t *rw = w->data;
+    rw->rw_broker->bk_work_inflight--;
+    eddy_broker_t *b = rw->rw_broker;
+    free(rw);
+    maybe_finish_stop(b);
+}
+
+static void remove_later(eddy_broker_t *b, const char *path, int tree)
+{
+    size_t n = strlen(path) + 1;
+    remove_work_t *rw = malloc(sizeof *rw + n);
+    if (!rw) {
+        if (tree)
+            topics_remove_tree(path);
+        else
+            unlink(path);
+        return;
+    }
+    rw->rw_req.data = rw;
+    rw->rw_broker = b;
+    rw->rw_tree = tree;
+    memcpy(rw->rw_path, path, n);
+    b->bk_work_inflight++;
+    uv_queue_work(&b->bk_loop, &rw->rw_req, remove_run, remove_after);
+}
+
+static void segment_deleter(const char *path, void *opaque)
+{
+    remove_later(opaque, path, 0);
+}
+
+void broker_delete_dir_later(const char *dir, void *opaque)
+{
+    remove_later(opaque, dir, 1);
+}
+
+typedef struct clean_work {
+    uv_work_t cw_req;
+    eddy_broker_t *cw_broker;
+    partition_t *cw_part;
+    log_clean_job_t *cw_job;
+    int cw_rc;
+} clean_work_t;
+
+static void clean_run(uv_work_t *w)
+{
+    clean_work_t *cw = w->data;
+    cw->cw_rc = log_clean_run(cw->cw_job);
+}
+
+static void clean_after(uv_work_t *w, int status)
+{
+    clean_work_t *cw = w->data;
+    eddy_broker_t *b = cw->cw_broker;
+    partition_t *p = cw->cw_part;
+    if (status == 0 && cw->cw_rc == 0 && !p->p_topic->t_deleted) {
+        int rc = log_clean_commit(p->p_log, cw->cw_job);
+        if (rc < 0 && rc != EDDY_ERR_STALE)
+            EDDY_LOG_WARN("broker", "%s-%d: compaction failed: %s", p->p_topic->t_name,
+                          p->p_index, eddy_strerror(rc));
+    } else if (cw->cw_rc < 0 && cw->cw_rc != EDDY_ERR_STALE) {
+        EDDY_LOG_WARN("broker", "%s-%d: compaction failed: %s", p->p_topic->t_name, p->p_index,
+                      eddy_strerror(cw->cw_rc));
+    }
+    log_clean_job_free(cw->cw_job);
+    topic_release(p->p_topic);
+    b->bk_cleaning = 0;
+    b->bk_work_inflight--;
+    free(cw);
+    maybe_finish_stop(b);
+}
+
+/* Starts at most one compaction: the first compacted partition with
+ * enough dirty data, round-robin from where the last search stopped. */
+static void clean_next(eddy_broker_t *b, int64_t now)
+{
+    int next_topic = b->bk_clean_next;
+    topic_registry_t *tr = &b->bk_topics;
+    for (int k = 0; k < tr->tr_count; k++) {
+        topic_t *t = tr->tr_topics[(next_topic + k) % tr->tr_count];
+        if (!(t->t_cfg.cleanup_policy & LOG_CLEANUP_COMPACT))
+            continue;
+        for (int32_t i = 0; i < t->t_npartitions; i++) {
+            log_clean_job_t *job = log_clean_prepare(t->t_parts[i].p_log, now, 0);
+            if (!job)
+                continue;
+            clean_work_t *cw = calloc(1, sizeof *cw);
+            if (!cw) {
+                log_clean_job_free(job);
+                return;
+            }
+            cw->cw_req.data = cw;
+            cw->cw_broker = b;
+            cw->cw_part = &t->t_parts[i];
+            cw->cw_job = job;
+            topic_hold(t);
+            b->bk_cleaning = 1;
+            b->bk_work_inflight++;
+            b->bk_clean_next = (next_topic + k + 1) % tr->tr_count;
+            uv_queue_work(&b->bk_loop, &cw->cw_req, clean_run, clean_after);
+            return;
+        }
+    }
+}
+
+/* Once a second: flush.ms, retention, compaction. */
+static void on_tick(uv_timer_t *t)
+{
+    eddy_broker_t *b = t->data;
+    int64_t now = eddy_wall_ms();
+    topic_registry_t *tr = &b->bk_topics;
+    int retention = now - b->bk_last_retention_ms >= b->bk_cfg.log_retention_check_interval_ms;
+    if (retention)
+        b->bk_last_retention_ms = now;
+    for (int i = 0; i < tr->tr_count; i++) {
+        topic_t *tp = tr->tr_topics[i];
+        for (int32_t p = 0; p < tp->t_npartitions; p++) {
+            partition_t *part = &tp->t_parts[p];
+            if (log_flush_due(part->p_log, now))
+                broker_flush_partition(b, part);
+            int deleted;
+            if (retention)
+                log_retention_run(part->p_log, now, &deleted);
+        }
+    }
+    if (b->bk_cfg.log_cleaner_enable && !b->bk_cleaning &&
+        now - b->bk_last_clean_ms >= b->bk_cfg.log_cleaner_backoff_ms) {
+        b->bk_last_clean_ms = now;
+        clean_next(b, now);
+    }
+}
+
+/* ---- life cycle ---- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void maybe_finish_stop(eddy_broker_t *b)
+{
+    if (!b->bk_stopping || b->bk_conns || b->bk_work_inflight)
+        return;
+    if (!uv_is_closing((uv_handle_t *)&b->bk_tick)) {
+        uv_close((uv_handle_t *)&b->bk_tick, on_handle_closed);
+        uv_close((uv_handle_t *)&b->bk_fetch_timer, on_handle_closed);
+        uv_close((uv_handle_t *)&b->bk_stop_async, on_handle_closed);
+        if (b->bk_handle_signals) {
+            uv_close((uv_handle_t *)&b->bk_sigterm, on_handle_closed);
+            uv_close((uv_handle_t *)&b->bk_sigint, on_handle_closed);
+        }
+    }
+}
+
+static void begin_stop(eddy_broker_t *b)
+{
+    if (b->bk_stopping)
+        return;
+    EDDY_LOG_INFO("broker", "stopping: no new connections, answering what is in flight");
+    b->bk_stopping = 1;
+    uv_close((uv_handle_t *)&b->bk_listener, on_handle_closed);
+    uv_timer_stop(&b->bk_tick);
+    waiting_sweep(b, 1);
+    uv_timer_stop(&b->bk_fetch_timer);
+    /* Stop reading; close each connection once its responses are out. */
+    conn_t *c = b->bk_conns;
+    while (c) {
+        conn_t *next = c->c_next;
+        uv_read_stop((uv_stream_t *)&c->c_tcp);
+        if (!c->c_head && c->c_writes == 0)
+            conn_close(c);
+        c = next;
+    }
+    maybe_finish_stop(b);
+}
+
+static void on_stop_async(uv_async_t *a)
+{
+    begin_stop(a->data);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    EDDY_LOG_INFO("broker", "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    begin_stop(s->data);
+}
+
+eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t errstr_size)
+{
+    eddy_broker_t *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    if (broker_config_load(&b->bk_cfg, props, errstr, errstr_size) < 0) {
+        broker_config_free(&b->bk_cfg);
+        free(b);
+        return NULL;
+    }
+    int lvl = eddy_log_level_parse(b->bk_cfg.log_level);
+    if (lvl < 0) {
+        snprintf(errstr, errstr_size, "log.level: '%s' is not error, warn, info or debug",
+                 b->bk_cfg.log_level);
+        goto fail_cfg;
+    }
+    eddy_log_level = lvl;
+    char host[256];
+    int port;
+    broker_parse_listener(b->bk_cfg.listeners, host, sizeof host, &port);
+    uv_loop_init(&b->bk_loop);
+    uv_tcp_init(&b->bk_loop, &b->bk_listener);
+    b->bk_listener.data = b;
+    struct sockaddr_storage addr;
+    int rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (rc < 0)
+        rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr);
+    if (rc == 0)
+        rc = uv_tcp_bind(&b->bk_listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&b->bk_listener, 511, on_connection);
+    if (rc < 0) {
+        snprintf(errstr, errstr_size, "listeners: cannot listen on %s:%d: %s", host, port,
+                 uv_strerror(rc));
+        goto fail_loop;
+    }
+    int alen = sizeof addr;
+    uv_tcp_getsockname(&b->bk_listener, (struct sockaddr *)&addr, &alen);
+    b->bk_port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    if (b->bk_cfg.advertised_listeners) {
+        broker_parse_listener(b->bk_cfg.advertised_listeners, b->bk_adv_host,
+                              sizeof b->bk_adv_host, &b->bk_adv_port);
+    } else {
+        snprintf(b->bk_adv_host, sizeof b->bk_adv_host, "%s", host);
+        b->bk_adv_port = b->bk_port;
+    }
+    b->bk_fdc = log_fdcache_new(b->bk_cfg.log_max_open_files);
+    if (!b->bk_fdc)
+        goto fail_loop;
+    log_fdcache_set_deleter(b->bk_fdc, segment_deleter, b);
+    log_config_t defaults;
+    broker_topic_defaults(&b->bk_cfg, &defaults);
+    if (topics_open(&b->bk_topics, b->bk_cfg.log_dirs, &defaults, b->bk_fdc, b->bk_cfg.broker_id,
+                    errstr, errstr_size) < 0)
+        goto fail_topics;
+    uv_timer_init(&b->bk_loop, &b->bk_tick);
+    uv_timer_init(&b->bk_loop, &b->bk_fetch_timer);
+    uv_async_init(&b->bk_loop, &b->bk_stop_async, on_stop_async);
+    b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b;
+    b->bk_last_retention_ms = b->bk_last_clean_ms = eddy_wall_ms();
+    EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
+                  b->bk_cfg.broker_id, host, b->bk_port, b->bk_adv_host, b->bk_adv_port,
+                  b->bk_cfg.log_dirs);
+    return b;
+fail_topics:
+    topics_close(&b->bk_topics);
+    log_fdcache_destroy(b->bk_fdc);
+fail_loop:
+    uv_close((uv_handle_t *)&b->bk_listener, NULL);
+    uv_run(&b->bk_loop, UV_RUN_DEFAULT);
+    uv_loop_close(&b->bk_loop);
+fail_cfg:
+    broker_config_free(&b->bk_cfg);
+    free(b);
+    return NULL;
+}
+
+int eddy_broker_run(eddy_broker_t *b, int handle_signals)
+{
+    b->bk_handle_signals = handle_signals;
+    if (handle_signals) {
+        uv_signal_init(&b->bk_loop, &b->bk_sigterm);
+        uv_signal_init(&b->bk_loop, &b->bk_sigint);
+        b->bk_sigterm.data = b->bk_sigint.data = b;
+        uv_signal_start(&b->bk_sigterm, on_signal, SIGTERM);
+        uv_signal_start(&b->bk_sigint, on_signal, SIGINT);
+        signal(SIGPIPE, SIG_IGN);
+    }
+    uv_timer_start(&b->bk_tick, on_tick, TICK_MS, TICK_MS);
+    uv_run(&b->bk_loop, UV_RUN_DEFAULT);
+    /* Everything in flight is done: flush, write indexes and the
+     * clean-shutdown markers. */
+    int rc = topics_close(&b->bk_topics);
+    b->bk_topics_closed = 1;
+    EDDY_LOG_INFO("broker", "stopped %s", rc == 0 ? "cleanly" : "with errors");
+    return rc;
+}
+
+void eddy_broker_stop(eddy_broker_t *b)
+{
+    uv_async_send(&b->bk_stop_async);
+}
+
+int eddy_broker_port(const eddy_broker_t *b)
+{
+    return b->bk_port;
+}
+
+void eddy_broker_destroy(eddy_broker_t *b)
+{
+    if (!b)
+        return;
+    if (!b->bk_topics_closed) {
+        /* Never ran: close what new opened. */
+        b->bk_stopping = 1;
+        uv_close((uv_handle_t *)&b->bk_listener, on_handle_closed);
+        maybe_finish_stop(b);
+        uv_run(&b->bk_loop, UV_RUN_DEFAULT);
+        topics_close(&b->bk_topics);
+    }
+    uv_run(&b->bk_loop, UV_RUN_DEFAULT);
+    uv_loop_close(&b->bk_loop);
+    log_fdcache_destroy(b->bk_fdc);
+    broker_config_free(&b->bk_cfg);
+    free(b);
+}

@@ -1,0 +1,436 @@
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
+#include "topics.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/log/log_int.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "wire/proto.h"
+
+#define MAX_PARTITIONS 100000
+
+int topic_name_valid(const char *name, size_t len, char *why, size_t why_size)
+{
+    if (len == 0 || len > 249) {
+        snprintf(why, why_size, "topic name must have 1 to 249 characters, not %zu", len);
+        return 0;
+    }
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) {
+        snprintf(why, why_size, "topic name cannot be '.' or '..'");
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-')) {
+            snprintf(why, why_size,
+                     "topic name '%.*s' has a character other than ASCII letters, digits, '.', "
+                     "'_' and '-'",
+                     (int)len, name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+topic_t *topics_find(const topic_registry_t *tr, const char *name, size_t len)
+{
+    for (int i = 0; i < tr->tr_count; i++) {
+        topic_t *t = tr->tr_topics[i];
+        if (strlen(t->t_name) == len && memcmp(t->t_name, name, len) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+partition_t *topics_partition(const topic_registry_t *tr, const char *name, size_t len,
+                              int32_t index)
+{
+    topic_t *t = topics_find(tr, name, len);
+    if (!t || index < 0 || index >= t->t_npartitions)
+        return NULL;
+    return &t->t_parts[index];
+}
+
+static void topic_free(topic_t *t)
+{
+    if (!t)
+        return;
+    if (t->t_deleted && t->t_parts)
+        for (int32_t p = 0; p < t->t_npartitions; p++)
+            if (t->t_parts[p].p_log)
+                log_close_abrupt(t->t_parts[p].p_log);
+    free(t->t_parts);
+    eddy_props_free(&t->t_overrides);
+    free(t->t_name);
+    free(t);
+}
+
+/* Opens the logs of a topic whose metadata is loaded. */
+static int topic_open_logs(topic_registry_t *tr, topic_t *t, int64_t now_ms, char *errstr,
+                           size_t errstr_size)
+{
+    t->t_parts = calloc((size_t)t->t_npartitions, sizeof *t->t_parts);
+    if (!t->t_parts)
+        return -ENOMEM;
+    for (int32_t p = 0; p < t->t_npartitions; p++) {
+        char dir[4096], name[300];
+        snprintf(dir, sizeof dir, "%s/%s-%d", tr->tr_dir, t->t_name, p);
+        snprintf(name, sizeof name, "%s-%d", t->t_name, p);
+        t->t_parts[p].p_topic = t;
+        t->t_parts[p].p_index = p;
+        int rc = log_open(dir, name, &t->t_cfg, tr->tr_fdc, now_ms, &t->t_parts[p].p_log, errstr,
+                          errstr_size);
+        if (rc < 0) {
+            while (--p >= 0)
+                log_close(t->t_parts[p].p_log);
+            return rc;
+        }
+        log_set_inline_flush(t->t_parts[p].p_log, 0);
+    }
+    return 0;
+}
+
+void topic_hold(topic_t *t)
+{
+    t->t_refs++;
+}
+
+void topic_release(topic_t *t)
+{
+    if (--t->t_refs == 0)
+        topic_free(t);
+}
+
+static int registry_add(topic_registry_t *tr, topic_t *t)
+{
+    t->t_refs = 1;
+    if (tr->tr_count == tr->tr_cap) {
+        int cap = tr->tr_cap ? tr->tr_cap * 2 : 16;
+        topic_t **nt = realloc(tr->tr_topics, (size_t)cap * sizeof *nt);
+        if (!nt)
+            return -ENOMEM;
+        tr->tr_topics = nt;
+        tr->tr_cap = cap;
+    }
+    tr->tr_topics[tr->tr_count++] = t;
+    return 0;
+}
+
+/* Applies overrides to the defaults: 0 or EDDY_ERR_CONFIG with a message. */
+static int topic_config_build(const topic_registry_t *tr, const eddy_props_t *overrides,
+                              log_config_t *cfg, char *msg, size_t msg_size)
+{
+    *cfg = tr->tr_defaults;
+    return eddy_cfg_apply(log_config_defs, cfg, overrides, msg, msg_size);
+}
+
+static int write_topic_meta(const topic_registry_t *tr, const topic_t *t)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    char line[8192];
+    int n = snprintf(line, sizeof line,
+                     "# Eddy topic metadata: written whole (temp, fsync, rename)\npartitions=%d\n",
+                     t->t_npartitions);
+    wr_bytes(&wr, line, (size_t)n);
+    for (size_t i = 0; i < t->t_overrides.ps_count; i++) {
+        const eddy_prop_t *p = &t->t_overrides.ps_items[i];
+        n = snprintf(line, sizeof line, "config.%s=%s\n", p->pr_key, p->pr_value);
+        wr_bytes(&wr, line, (size_t)n);
+    }
+    char dir[4096], name[300];
+    snprintf(dir, sizeof dir, "%s/topics", tr->tr_dir);
+    snprintf(name, sizeof name, "%s.properties", t->t_name);
+    int rc = wr.wr_err ? wr.wr_err : log_write_file_atomic(dir, name, wr.wr_buf, wr.wr_len, 1);
+    wr_free(&wr);
+    return rc;
+}
+
+static int load_topic(topic_registry_t *tr, const char *file, int64_t now_ms, char *errstr,
+                      size_t errstr_size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/topics/%s", tr->tr_dir, file);
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    int rc = eddy_props_load(&ps, path, errstr, errstr_size);
+    topic_t *t = calloc(1, sizeof *t);
+    if (rc < 0 || !t)
+        goto fail;
+    eddy_props_init(&t->t_overrides);
+    t->t_name = strndup(file, strlen(file) - strlen(".properties"));
+    const char *parts = eddy_props_get(&ps, "partitions");
+    t->t_npartitions = parts ? atoi(parts) : 0;
+    if (!t->t_name || t->t_npartitions < 1 || t->t_npartitions > MAX_PARTITIONS) {
+        snprintf(errstr, errstr_size, "%s: partitions must be 1..%d", path, MAX_PARTITIONS);
+        rc = EDDY_ERR_CORRUPT;
+        goto fail;
+    }
+    for (size_t i = 0; i < ps.ps_count; i++) {
+        const eddy_prop_t *p = &ps.ps_items[i];
+        if (strncmp(p->pr_key, "config.", 7) != 0)
+            continue;
+        char assign[8192];
+        snprintf(assign, sizeof assign, "%s=%s", p->pr_key + 7, p->pr_value);
+        if ((rc = eddy_props_set(&t->t_overrides, path, assign, errstr, errstr_size)) < 0)
+            goto fail;
+    }
+    if ((rc = topic_config_build(tr, &t->t_overrides, &t->t_cfg, errstr, errstr_size)) < 0)
+        goto fail;
+    t->t_internal = t->t_name[0] == '_' && t->t_name[1] == '_';
+    if ((rc = topic_open_logs(tr, t, now_ms, errstr, errstr_size)) < 0)
+        goto fail;
+    if ((rc = registry_add(tr, t)) < 0)
+        goto fail;
+    eddy_props_free(&ps);
+    return 0;
+fail:
+    eddy_props_free(&ps);
+    topic_free(t);
+    return rc < 0 ? rc : -ENOMEM;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void topics_remove_tree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* "<topic>-<digits>" directories that no topic owns, and "-delete" ones. */
+static void remove_orphans(topic_registry_t *tr)
+{
+    DIR *d = opendir(tr->tr_dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        const char *name = de->d_name;
+        if (name[0] == '.' || strcmp(name, "topics") == 0 || strcmp(name, "meta.properties") == 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", tr->tr_dir, name);
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+            continue;
+        size_t len = strlen(name);
+        int orphan = len > 7 && strcmp(name + len - 7, "-delete") == 0;
+        const char *dash = strrchr(name, '-');
+        if (!orphan && dash && dash[1]) {
+            char *end;
+            long p = strtol(dash + 1, &end, 10);
+            topic_t *t = topics_find(tr, name, (size_t)(dash - name));
+            orphan = !*end && (!t || p >= t->t_npartitions);
+        }
+        if (orphan) {
+            EDDY_LOG_INFO("broker", "removing %s: no topic owns it", path);
+            topics_remove_tree(path);
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
+/* meta.properties: the cluster id is made once and kept. */
+static int load_cluster_id(topic_registry_t *tr, int32_t node_id, char *errstr, size_t errstr_size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/meta.properties", tr->tr_dir);
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    if (access(path, F_OK) == 0) {
+        int rc = eddy_props_load(&ps, path, errstr, errstr_size);
+        const char *id = rc == 0 ? eddy_props_get(&ps, "cluster.id") : NULL;
+        if (id)
+            snprintf(tr->tr_cluster_id, sizeof tr->tr_cluster_id, "%s", id);
+        eddy_props_free(&ps);
+        if (!id) {
+            if (rc == 0)
+                snprintf(errstr, errstr_size, "%s: no cluster.id", path);
+            return rc < 0 ? rc : EDDY_ERR_CORRUPT;
+        }
+        return 0;
+    }
+    uint64_t r = (uint64_t)eddy_wall_ms() * 6364136223846793005ull ^ (uint64_t)getpid();
+    snprintf(tr->tr_cluster_id, sizeof tr->tr_cluster_id, "eddy-%016" PRIx64, r);
+    char text[256];
+    int n = snprintf(text, sizeof text, "# Eddy data directory\ncluster.id=%s\nnode.id=%d\n",
+                     tr->tr_cluster_id, node_id);
+    return log_write_file_atomic(tr->tr_dir, "meta.properties", text, (size_t)n, 1);
+}
+
+int topics_open(topic_registry_t *tr, const char *dir, const log_config_t *defaults,
+                log_fdcache_t *fdc, int32_t node_id, char *errstr, size_t errstr_size)
+{
+    memset(tr, 0, sizeof *tr);
+    tr->tr_dir = strdup(dir);
+    tr->tr_fdc = fdc;
+    tr->tr_defaults = *defaults;
+    char tdir[4096];
+    snprintf(tdir, sizeof tdir, "%s/topics", dir);
+    if (!tr->tr_dir)
+        return -ENOMEM;
+    if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || (mkdir(tdir, 0755) < 0 && errno != EEXIST)) {
+        int e = errno;
+        snprintf(errstr, errstr_size, "%s: cannot create the data directory: %s", dir, strerror(e));
+        return -e;
+    }
+    int rc = load_cluster_id(tr, node_id, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    DIR *d = opendir(tdir);
+    struct dirent *de;
+    int64_t now = eddy_wall_ms();
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len <= 11 || strcmp(de->d_name + len - 11, ".properties") != 0)
+            continue;
+        if ((rc = load_topic(tr, de->d_name, now, errstr, errstr_size)) < 0)
+            break;
+    }
+    if (d)
+        closedir(d);
+    if (rc < 0)
+        return rc;
+    remove_orphans(tr);
+    EDDY_LOG_INFO("broker", "data directory %s: %d topic(s), cluster id %s", dir, tr->tr_count,
+                  tr->tr_cluster_id);
+    return 0;
+}
+
+int topics_close(topic_registry_t *tr)
+{
+    int first = 0;
+    for (int i = 0; i < tr->tr_count; i++) {
+        topic_t *t = tr->tr_topics[i];
+        for (int32_t p = 0; p < t->t_npartitions; p++) {
+            int rc = log_close(t->t_parts[p].p_log);
+            if (rc && !first)
+                first = rc;
+            t->t_parts[p].p_log = NULL;
+        }
+        topic_release(t);
+    }
+    free(tr->tr_topics);
+    free(tr->tr_dir);
+    memset(tr, 0, sizeof *tr);
+    return first;
+}
+
+int topics_validate(const topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
+                    const char *const *keys, const char *const *values, int n, char *msg,
+                    size_t msg_size)
+{
+    if (!topic_name_valid(name, len, msg, msg_size))
+        return KERR_INVALID_TOPIC_EXCEPTION;
+    if (topics_find(tr, name, len)) {
+        snprintf(msg, msg_size, "topic '%.*s' already exists", (int)len, name);
+        return KERR_TOPIC_ALREADY_EXISTS;
+    }
+    if (partitions < 1 || partitions > MAX_PARTITIONS) {
+        snprintf(msg, msg_size, "number of partitions must be 1..%d, not %d", MAX_PARTITIONS,
+                 partitions);
+        return KERR_INVALID_PARTITIONS;
+    }
+    log_config_t cfg = tr->tr_defaults;
+    for (int i = 0; i < n; i++) {
+        if (!values[i]) {
+            snprintf(msg, msg_size, "config %s: a value is required", keys[i]);
+            return KERR_INVALID_CONFIG;
+        }
+        if (eddy_cfg_set(log_config_defs, &cfg, keys[i], values[i], "config", msg, msg_size))
+            return KERR_INVALID_CONFIG;
+    }
+    return KERR_NONE;
+}
+
+int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
+                  const char *const *keys, const char *const *values, int n, int64_t now_ms,
+                  char *msg, size_t msg_size)
+{
+    int err = topics_validate(tr, name, len, partitions, keys, values, n, msg, msg_size);
+    if (err != KERR_NONE)
+        return err;
+    topic_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return KERR_UNKNOWN_SERVER_ERROR;
+    eddy_props_init(&t->t_overrides);
+    t->t_name = strndup(name, len);
+    t->t_npartitions = partitions;
+    t->t_internal = len > 2 && name[0] == '_' && name[1] == '_';
+    int rc = t->t_name ? 0 : -ENOMEM;
+    for (int i = 0; i < n && rc == 0; i++) {
+        char assign[8192];
+        snprintf(assign, sizeof assign, "%s=%s", keys[i], values[i]);
+        rc = eddy_props_set(&t->t_overrides, "CreateTopics", assign, msg, msg_size);
+    }
+    if (rc == 0)
+        rc = topic_config_build(tr, &t->t_overrides, &t->t_cfg, msg, msg_size);
+    /* Data left by a crash in an earlier create or delete must not come back. */
+    for (int32_t p = 0; p < partitions && rc == 0; p++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s-%d", tr->tr_dir, t->t_name, p);
+        topics_remove_tree(dir);
+    }
+    if (rc == 0 && (rc = write_topic_meta(tr, t)) < 0)
+        snprintf(msg, msg_size, "cannot write the topic's metadata: %s", eddy_strerror(rc));
+    if (rc == 0 && (rc = topic_open_logs(tr, t, now_ms, msg, msg_size)) == 0 &&
+        (rc = registry_add(tr, t)) == 0) {
+        EDDY_LOG_INFO("broker", "created topic %s with %d partition(s)", t->t_name, partitions);
+        return KERR_NONE;
+    }
+    topic_free(t);
+    return KERR_UNKNOWN_SERVER_ERROR;
+}
+
+int topics_delete(topic_registry_t *tr, const char *name, size_t len,
+                  void (*deleter)(const char *dir, void *opaque), void *opaque)
+{
+    topic_t *t = topics_find(tr, name, len);
+    if (!t)
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/topics/%s.properties", tr->tr_dir, t->t_name);
+    if (unlink(path) < 0) {
+        EDDY_LOG_ERROR("broker", "cannot delete %s: %s", path, strerror(errno));
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    snprintf(path, sizeof path, "%s/topics", tr->tr_dir);
+    log_fsync_dir(path);
+    int64_t now = eddy_wall_ms();
+    /* The logs stay open (unreachable) while background work still holds
+     * the topic; their files move aside now and go on a worker. */
+    t->t_deleted = 1;
+    for (int32_t p = 0; p < t->t_npartitions; p++) {
+        char from[4096], to[4200];
+        snprintf(from, sizeof from, "%s/%s-%d", tr->tr_dir, t->t_name, p);
+        snprintf(to, sizeof to, "%s.%" PRId64 "-delete", from, now);
+        if (rename(from, to) == 0)
+            deleter(to, opaque);
+    }
+    for (int i = 0; i < tr->tr_count; i++)
+        if (tr->tr_topics[i] == t) {
+            tr->tr_topics[i] = tr->tr_topics[--tr->tr_count];
+            break;
+        }
+    EDDY_LOG_INFO("broker", "deleted topic %s", t->t_name);
+    topic_release(t);
+    return KERR_NONE;
+}

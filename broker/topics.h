@@ -1,0 +1,86 @@
+/* Topics and their partitions: the registry the request handlers use, and
+ * its persistence in the data directory.
+ *
+ *   <data>/meta.properties             cluster.id, node.id (written once)
+ *   <data>/topics/<topic>.properties   partitions=N, config.<key>=<value>...
+ *   <data>/<topic>-<partition>/        one partition log (broker/log)
+ *   <data>/<topic>-<p>.<ms>-delete/    a deleted topic's data, being removed
+ *
+ * A topic exists once its .properties file is durable (temp, fsync, rename,
+ * fsync dir); partition directories without one are leftovers of a crash in
+ * the middle of a create or delete and are removed at start-up.
+ */
+#ifndef EDDY_BROKER_TOPICS_H
+#define EDDY_BROKER_TOPICS_H
+
+#include <stdint.h>
+
+#include "broker/log/log.h"
+#include "common/config.h"
+
+typedef struct topic topic_t;
+
+typedef struct partition {
+    topic_t *p_topic;
+    int32_t p_index;
+    log_t *p_log;
+    int p_flush_running; /* a flush is on a worker thread */
+    int p_flush_again;   /* another was asked for meanwhile */
+} partition_t;
+
+struct topic {
+    char *t_name;
+    int32_t t_npartitions;
+    partition_t *t_parts;
+    log_config_t t_cfg;
+    eddy_props_t t_overrides; /* the topic-level settings given at creation */
+    int t_internal;
+    int t_refs;    /* the registry's, plus one per background job on its logs */
+    int t_deleted; /* out of the registry; logs closed when the last ref goes */
+};
+
+typedef struct topic_registry {
+    char *tr_dir;
+    log_fdcache_t *tr_fdc;
+    log_config_t tr_defaults;
+    topic_t **tr_topics;
+    int tr_count, tr_cap;
+    char tr_cluster_id[64];
+} topic_registry_t;
+
+/* Kafka's rule: [a-zA-Z0-9._-]{1,249}, not "." or "..". */
+int topic_name_valid(const char *name, size_t len, char *why, size_t why_size);
+
+/* Loads every topic of the data directory (recovering its logs). */
+int topics_open(topic_registry_t *tr, const char *dir, const log_config_t *defaults,
+                log_fdcache_t *fdc, int32_t node_id, char *errstr, size_t errstr_size);
+/* Closes every log cleanly and frees the registry. Returns the first error. */
+int topics_close(topic_registry_t *tr);
+
+topic_t *topics_find(const topic_registry_t *tr, const char *name, size_t len);
+partition_t *topics_partition(const topic_registry_t *tr, const char *name, size_t len,
+                              int32_t index);
+
+/* Checks a create request without doing it: returns a KERR_* code and a
+ * message. configs are "key=value" pairs (n of them). */
+int topics_validate(const topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
+                    const char *const *keys, const char *const *values, int n, char *msg,
+                    size_t msg_size);
+/* Validates, persists and opens a topic; returns a KERR_* code. */
+int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
+                  const char *const *keys, const char *const *values, int n, int64_t now_ms,
+                  char *msg, size_t msg_size);
+/* Forgets a topic: its metadata goes first, then its data is renamed away
+ * and handed to deleter. Returns a KERR_* code. */
+int topics_delete(topic_registry_t *tr, const char *name, size_t len,
+                  void (*deleter)(const char *dir, void *opaque), void *opaque);
+
+/* Background work on a topic's logs holds a reference, so that a delete
+ * meanwhile leaves the logs open until the work is done. */
+void topic_hold(topic_t *t);
+void topic_release(topic_t *t);
+
+/* Removes a directory tree (for deleted topics; runs on a worker). */
+void topics_remove_tree(const char *dir);
+
+#endif
