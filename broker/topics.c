@@ -153,7 +153,7 @@ static int write_topic_meta(const topic_registry_t *tr, const topic_t *t)
     }
     char dir[4096], name[300];
     snprintf(dir, sizeof dir, "%s/topics", tr->tr_dir);
-    snprintf(name, sizeof name, "%s.properties", t->t_name);
+    snprintf(name, sizeof name, "%s", t->t_name);
     int rc = wr.wr_err ? wr.wr_err : log_write_file_atomic(dir, name, wr.wr_buf, wr.wr_len, 1);
     wr_free(&wr);
     return rc;
@@ -171,7 +171,7 @@ static int load_topic(topic_registry_t *tr, const char *file, int64_t now_ms, ch
     if (rc < 0 || !t)
         goto fail;
     eddy_props_init(&t->t_overrides);
-    t->t_name = strndup(file, strlen(file) - strlen(".properties"));
+    t->t_name = strdup(file);
     const char *parts = eddy_props_get(&ps, "partitions");
     t->t_npartitions = parts ? atoi(parts) : 0;
     if (!t->t_name || t->t_npartitions < 1 || t->t_npartitions > MAX_PARTITIONS) {
@@ -223,15 +223,18 @@ static void remove_orphans(topic_registry_t *tr)
     struct dirent *de;
     while (d && (de = readdir(d))) {
         const char *name = de->d_name;
-        if (name[0] == '.' || strcmp(name, "topics") == 0 || strcmp(name, "meta.properties") == 0)
-            continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", tr->tr_dir, name);
+        if (strncmp(name, ".deleted-", 9) == 0) {
+            topics_remove_tree(path); /* a delete a crash interrupted */
+            continue;
+        }
+        if (name[0] == '.' || strcmp(name, "topics") == 0 || strcmp(name, "meta.properties") == 0)
+            continue;
         struct stat st;
         if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
             continue;
-        size_t len = strlen(name);
-        int orphan = len > 7 && strcmp(name + len - 7, "-delete") == 0;
+        int orphan = 0;
         const char *dash = strrchr(name, '-');
         if (!orphan && dash && dash[1]) {
             char *end;
@@ -300,7 +303,14 @@ int topics_open(topic_registry_t *tr, const char *dir, const log_config_t *defau
     int64_t now = eddy_wall_ms();
     while (d && (de = readdir(d))) {
         size_t len = strlen(de->d_name);
-        if (len <= 11 || strcmp(de->d_name + len - 11, ".properties") != 0)
+        char why[300];
+        if (len > 4 && strcmp(de->d_name + len - 4, ".tmp") == 0) {
+            char tmp[4400];
+            snprintf(tmp, sizeof tmp, "%s/%s", tdir, de->d_name);
+            unlink(tmp); /* a create that did not finish */
+            continue;
+        }
+        if (!topic_name_valid(de->d_name, len, why, sizeof why))
             continue;
         if ((rc = load_topic(tr, de->d_name, now, errstr, errstr_size)) < 0)
             break;
@@ -407,7 +417,7 @@ int topics_delete(topic_registry_t *tr, const char *name, size_t len,
     if (!t)
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     char path[4096];
-    snprintf(path, sizeof path, "%s/topics/%s.properties", tr->tr_dir, t->t_name);
+    snprintf(path, sizeof path, "%s/topics/%s", tr->tr_dir, t->t_name);
     if (unlink(path) < 0) {
         EDDY_LOG_ERROR("broker", "cannot delete %s: %s", path, strerror(errno));
         return KERR_KAFKA_STORAGE_ERROR;
@@ -419,9 +429,11 @@ int topics_delete(topic_registry_t *tr, const char *name, size_t len,
      * the topic; their files move aside now and go on a worker. */
     t->t_deleted = 1;
     for (int32_t p = 0; p < t->t_npartitions; p++) {
+        /* A short name: "<topic>-<p>" may already use the whole NAME_MAX. */
+        static unsigned seq;
         char from[4096], to[4200];
         snprintf(from, sizeof from, "%s/%s-%d", tr->tr_dir, t->t_name, p);
-        snprintf(to, sizeof to, "%s.%" PRId64 "-delete", from, now);
+        snprintf(to, sizeof to, "%s/.deleted-%" PRId64 "-%u", tr->tr_dir, now, seq++);
         if (rename(from, to) == 0)
             deleter(to, opaque);
     }

@@ -2,9 +2,11 @@
  * its persistence in the data directory.
  *
  *   <data>/meta.properties             cluster.id, node.id (written once)
- *   <data>/topics/<topic>.properties   partitions=N, config.<key>=<value>...
+ *   <data>/topics/<topic>              partitions=N, config.<key>=<value>...
+ *                                      (properties format; no suffix, so that a
+ *                                      249-character name still fits NAME_MAX)
  *   <data>/<topic>-<partition>/        one partition log (broker/log)
- *   <data>/<topic>-<p>.<ms>-delete/    a deleted topic's data, being removed
+ *   <data>/.deleted-<ms>-<n>/          a deleted partition's data, being removed
  *
  * A topic exists once its .properties file is durable (temp, fsync, rename,
  * fsync dir); partition directories without one are leftovers of a crash in
