@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "broker/config.h"
+#include "broker/group.h"
 #include "broker/topics.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -37,13 +38,14 @@ struct req_slot {
     FetchRequest rs_fetch;
     size_t rs_resp_hdr_len; /* response bytes before the body (fetch rebuilds it) */
     int64_t rs_deadline_ms; /* waiting fetch */
+    int rs_wait_group;      /* waiting in the group coordinator, not for data */
 };
 
 struct conn {
     uv_tcp_t c_tcp;
     struct eddy_broker *c_broker;
     conn_t *c_next, *c_prev;
-    char c_peer[64];
+    char c_peer[96];
     uint8_t c_size_buf[4];
     size_t c_size_got;
     uint8_t *c_frame;
@@ -61,6 +63,8 @@ struct eddy_broker {
     uv_async_t bk_stop_async;
     uv_timer_t bk_tick;
     uv_timer_t bk_fetch_timer;
+    uv_timer_t bk_group_timer;
+    group_coordinator_t *bk_groups;
     broker_config_t bk_cfg;
     topic_registry_t bk_topics;
     log_fdcache_t *bk_fdc;
@@ -90,6 +94,17 @@ int handle_create_topics(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_topics(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_configs(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_records(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+/* Consumer groups (group.c). */
+int handle_find_coordinator(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_join_group(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_sync_group(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_heartbeat(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_leave_group(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_offset_commit(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_offset_fetch(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_describe_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_list_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_delete_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 
 /* Fetch: tries to answer a (possibly waiting) fetch; with force, answers
  * with whatever is there. Returns 1 when the slot is DONE. */

@@ -31,6 +31,12 @@ typedef struct broker_config {
     int64_t log_cleaner_delete_retention_ms;
     double log_cleaner_min_cleanable_ratio;
     int32_t log_max_open_files; /* Eddy: segment files kept open at once */
+    int32_t group_min_session_timeout_ms, group_max_session_timeout_ms;
+    int32_t group_initial_rebalance_delay_ms;
+    int32_t offsets_topic_num_partitions;
+    int32_t offsets_topic_replication_factor;
+    int64_t offsets_topic_segment_bytes;
+    int32_t offset_metadata_max_bytes;
     char *log_level;            /* Eddy: error, warn, info, debug */
 } broker_config_t;
 

@@ -22,6 +22,7 @@
 
 #define READ_BUF_SIZE (64 * 1024)
 #define TICK_MS 1000
+#define GROUP_TICK_MS 100 /* session expiry and rebalance deadlines */
 
 static void conn_close(conn_t *c);
 static void maybe_finish_stop(eddy_broker_t *b);
@@ -195,9 +196,14 @@ static void conn_close(conn_t *c)
         return;
     c->c_closing = 1;
     eddy_broker_t *b = c->c_broker;
-    for (req_slot_t *s = c->c_head; s; s = s->rs_next)
-        if (s->rs_state == SLOT_WAITING)
+    for (req_slot_t *s = c->c_head; s; s = s->rs_next) {
+        if (s->rs_state != SLOT_WAITING)
+            continue;
+        if (s->rs_wait_group)
+            group_slot_gone(b->bk_groups, s);
+        else
             waiting_remove(b, s);
+    }
     if (c->c_prev)
         c->c_prev->c_next = c->c_next;
     else
@@ -235,6 +241,16 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_DELETE_TOPICS: return handle_delete_topics(b, s, rd);
     case API_DESCRIBE_CONFIGS: return handle_describe_configs(b, s, rd);
     case API_DELETE_RECORDS: return handle_delete_records(b, s, rd);
+    case API_FIND_COORDINATOR: return handle_find_coordinator(b, s, rd);
+    case API_JOIN_GROUP: return handle_join_group(b, s, rd);
+    case API_SYNC_GROUP: return handle_sync_group(b, s, rd);
+    case API_HEARTBEAT: return handle_heartbeat(b, s, rd);
+    case API_LEAVE_GROUP: return handle_leave_group(b, s, rd);
+    case API_OFFSET_COMMIT: return handle_offset_commit(b, s, rd);
+    case API_OFFSET_FETCH: return handle_offset_fetch(b, s, rd);
+    case API_DESCRIBE_GROUPS: return handle_describe_groups(b, s, rd);
+    case API_LIST_GROUPS: return handle_list_groups(b, s, rd);
+    case API_DELETE_GROUPS: return handle_delete_groups(b, s, rd);
     default: respond_unsupported(s); return 0;
     }
 }
@@ -384,7 +400,7 @@ static void on_connection(uv_stream_t *server, int status)
             uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
             port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         }
-        snprintf(c->c_peer, sizeof c->c_peer, "%s:%d", ip, port);
+        snprintf(c->c_peer, sizeof c->c_peer, "%.63s:%d", ip, port);
     }
     c->c_next = b->bk_conns;
     if (b->bk_conns)
@@ -601,6 +617,12 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
+static void on_group_timer(uv_timer_t *t)
+{
+    eddy_broker_t *b = t->data;
+    group_coordinator_tick(b->bk_groups, eddy_mono_ms());
+}
+
 /* ---- life cycle ---- */
 
 static void on_handle_closed(uv_handle_t *h)
@@ -615,6 +637,7 @@ static void maybe_finish_stop(eddy_broker_t *b)
     if (!uv_is_closing((uv_handle_t *)&b->bk_tick)) {
         uv_close((uv_handle_t *)&b->bk_tick, on_handle_closed);
         uv_close((uv_handle_t *)&b->bk_fetch_timer, on_handle_closed);
+        uv_close((uv_handle_t *)&b->bk_group_timer, on_handle_closed);
         uv_close((uv_handle_t *)&b->bk_stop_async, on_handle_closed);
         if (b->bk_handle_signals) {
             uv_close((uv_handle_t *)&b->bk_sigterm, on_handle_closed);
@@ -631,6 +654,7 @@ static void begin_stop(eddy_broker_t *b)
     b->bk_stopping = 1;
     uv_close((uv_handle_t *)&b->bk_listener, on_handle_closed);
     uv_timer_stop(&b->bk_tick);
+    uv_timer_stop(&b->bk_group_timer);
     waiting_sweep(b, 1);
     uv_timer_stop(&b->bk_fetch_timer);
     /* Stop reading; close each connection once its responses are out. */
@@ -713,10 +737,13 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     if (topics_open(&b->bk_topics, b->bk_cfg.log_dirs, &defaults, b->bk_fdc, b->bk_cfg.broker_id,
                     errstr, errstr_size) < 0)
         goto fail_topics;
+    if (group_coordinator_open(b, &b->bk_groups, errstr, errstr_size) < 0)
+        goto fail_topics;
     uv_timer_init(&b->bk_loop, &b->bk_tick);
     uv_timer_init(&b->bk_loop, &b->bk_fetch_timer);
+    uv_timer_init(&b->bk_loop, &b->bk_group_timer);
     uv_async_init(&b->bk_loop, &b->bk_stop_async, on_stop_async);
-    b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b;
+    b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b->bk_group_timer.data = b;
     b->bk_last_retention_ms = b->bk_last_clean_ms = eddy_wall_ms();
     EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
                   b->bk_cfg.broker_id, host, b->bk_port, b->bk_adv_host, b->bk_adv_port,
@@ -747,9 +774,12 @@ int eddy_broker_run(eddy_broker_t *b, int handle_signals)
         signal(SIGPIPE, SIG_IGN);
     }
     uv_timer_start(&b->bk_tick, on_tick, TICK_MS, TICK_MS);
+    uv_timer_start(&b->bk_group_timer, on_group_timer, GROUP_TICK_MS, GROUP_TICK_MS);
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     /* Everything in flight is done: flush, write indexes and the
      * clean-shutdown markers. */
+    group_coordinator_close(b->bk_groups);
+    b->bk_groups = NULL;
     int rc = topics_close(&b->bk_topics);
     b->bk_topics_closed = 1;
     EDDY_LOG_INFO("broker", "stopped %s", rc == 0 ? "cleanly" : "with errors");
@@ -776,6 +806,7 @@ void eddy_broker_destroy(eddy_broker_t *b)
         uv_close((uv_handle_t *)&b->bk_listener, on_handle_closed);
         maybe_finish_stop(b);
         uv_run(&b->bk_loop, UV_RUN_DEFAULT);
+        group_coordinator_close(b->bk_groups);
         topics_close(&b->bk_topics);
     }
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);

@@ -53,6 +53,7 @@ const char *kafka_api_name(int api_key);
     X(NOT_LEADER_OR_FOLLOWER, 6)                                                                   \
     X(REQUEST_TIMED_OUT, 7)                                                                        \
     X(MESSAGE_TOO_LARGE, 10)                                                                       \
+    X(OFFSET_METADATA_TOO_LARGE, 12)                                                               \
     X(COORDINATOR_LOAD_IN_PROGRESS, 14)                                                            \
     X(COORDINATOR_NOT_AVAILABLE, 15)                                                               \
     X(NOT_COORDINATOR, 16)                                                                         \

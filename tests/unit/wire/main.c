@@ -1,10 +1,24 @@
 #include "check_helpers.h"
 
 TCase *tcase_recordbatch(void);
+TCase *tcase_proto(void);
+TCase *tcase_api_versions(void);
+TCase *tcase_api_metadata(void);
+TCase *tcase_api_produce(void);
+TCase *tcase_api_fetch(void);
+TCase *tcase_api_list_offsets(void);
+TCase *tcase_api_admin(void);
 
 int main(void)
 {
     Suite *s = suite_create("wire");
     suite_add_tcase(s, tcase_recordbatch());
+    suite_add_tcase(s, tcase_proto());
+    suite_add_tcase(s, tcase_api_versions());
+    suite_add_tcase(s, tcase_api_metadata());
+    suite_add_tcase(s, tcase_api_produce());
+    suite_add_tcase(s, tcase_api_fetch());
+    suite_add_tcase(s, tcase_api_list_offsets());
+    suite_add_tcase(s, tcase_api_admin());
     return run_suite(s);
 }

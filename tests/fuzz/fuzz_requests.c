@@ -1,0 +1,392 @@
+/* libFuzzer target: one request frame (without its 4-byte size prefix) as a
+ * client could send it. The header is decoded; if the broker serves that
+ * API and version, so is the body, twice: with a 1 MiB arena as the broker
+ * does and with a tiny one so the out-of-memory paths run too. A decoded
+ * request is then walked (every string must be a view inside the input, every
+ * array as long as its count) and echoed into the matching response encoder.
+ * Any crash, leak, out-of-bounds read or undefined behaviour is a finding.
+ *
+ *   tests/fuzz/run.sh [seconds]     builds with clang and runs it
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "wire/api.h"
+#include "wire/proto.h"
+
+/* The arena, per allocation. The real one (common/arena.c) carves arrays
+ * out of shared chunks, where ASan cannot see an index one past an array's
+ * end. Defined here, these replace it in this binary only (the linker takes
+ * the first definition and never pulls arena.o from the archive): every
+ * allocation is its own malloc block with redzones, and the limit holds as in
+ * the real one. */
+struct eddy_arena_chunk {
+    eddy_arena_chunk_t *ch_next;
+    _Alignas(16) unsigned char ch_data[];
+};
+
+void arena_init(eddy_arena_t *ar, size_t limit)
+{
+    ar->ar_head = NULL;
+    ar->ar_used = 0;
+    ar->ar_limit = limit;
+}
+
+void *arena_alloc(eddy_arena_t *ar, size_t size)
+{
+    size_t charge = (size + 15) & ~(size_t)15;
+    if (charge == 0)
+        charge = 16;
+    if (charge < size || (ar->ar_limit && (charge > ar->ar_limit ||
+                                           ar->ar_used > ar->ar_limit - charge)))
+        return NULL;
+    eddy_arena_chunk_t *ch = malloc(sizeof *ch + size);
+    if (!ch)
+        return NULL;
+    memset(ch->ch_data, 0, size);
+    ch->ch_next = ar->ar_head;
+    ar->ar_head = ch;
+    ar->ar_used += charge;
+    return ch->ch_data;
+}
+
+void *arena_calloc(eddy_arena_t *ar, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    return arena_alloc(ar, n * size);
+}
+
+void arena_reset(eddy_arena_t *ar)
+{
+    while (ar->ar_head) {
+        eddy_arena_chunk_t *next = ar->ar_head->ch_next;
+        free(ar->ar_head);
+        ar->ar_head = next;
+    }
+    ar->ar_used = 0;
+}
+
+void arena_free(eddy_arena_t *ar)
+{
+    arena_reset(ar);
+}
+
+static const uint8_t *in_p;
+static size_t in_len;
+static volatile uint8_t sink;
+
+/* A decoded string: null only where allowed, else a view of the input. */
+static void check_str(kstr_t s, int nullable)
+{
+    if (s.len < 0) {
+        if (!nullable || s.len != -1)
+            abort();
+        return;
+    }
+    if (s.len == 0)
+        return;
+    const uint8_t *p = (const uint8_t *)s.ptr;
+    if (p < in_p || (size_t)(p - in_p) > in_len || (size_t)s.len > in_len - (size_t)(p - in_p))
+        abort();
+    sink ^= p[0];
+    sink ^= p[s.len - 1];
+}
+
+static void check_count(const void *arr, int32_t n, int nullable)
+{
+    if (n < 0 ? !nullable || n != -1 : n > 0 && !arr)
+        abort();
+}
+
+static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    switch (api) {
+    case API_API_VERSIONS: {
+        ApiVersionsRequest *r = req;
+        check_str(r->ClientSoftwareName, v < 3);
+        check_str(r->ClientSoftwareVersion, v < 3);
+        ApiVersionsResponse resp = {0, broker_api_versions, broker_api_versions_count, 0};
+        wire_api_versions_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_METADATA: {
+        MetadataRequest *r = req;
+        check_count(r->Topics, r->TopicsCount, 1);
+        MetadataResponse resp = {0};
+        MetadataResponseTopic *t = arena_calloc(a, r->TopicsCount > 0 ? (size_t)r->TopicsCount : 1,
+                                                sizeof *t);
+        if (!t)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            check_str(r->Topics[i], 0);
+            t[i].Name = r->Topics[i];
+            t[i].ErrorCode = 3;
+        }
+        resp.Topics = t;
+        resp.TopicsCount = r->TopicsCount > 0 ? r->TopicsCount : 0;
+        resp.ClusterId = KSTR_NULL;
+        wire_metadata_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_PRODUCE: {
+        ProduceRequest *r = req;
+        check_str(r->TransactionalId, 1);
+        check_count(r->TopicData, r->TopicDataCount, 0);
+        ProduceResponse resp = {0};
+        resp.Responses = arena_calloc(a, (size_t)r->TopicDataCount + 1, sizeof *resp.Responses);
+        if (!resp.Responses)
+            break;
+        for (int32_t i = 0; i < r->TopicDataCount; i++) {
+            ProduceRequestTopic *t = &r->TopicData[i];
+            check_str(t->Name, 0);
+            check_count(t->PartitionData, t->PartitionDataCount, 0);
+            ProduceResponseTopic *rt = &resp.Responses[i];
+            rt->Name = t->Name;
+            rt->PartitionResponses = arena_calloc(a, (size_t)t->PartitionDataCount + 1,
+                                                  sizeof *rt->PartitionResponses);
+            if (!rt->PartitionResponses)
+                break;
+            for (int32_t j = 0; j < t->PartitionDataCount; j++) {
+                check_str(t->PartitionData[j].Records, 1);
+                rt->PartitionResponses[j].Index = t->PartitionData[j].Index;
+                rt->PartitionResponses[j].BaseOffset = t->PartitionData[j].Records.len;
+            }
+            rt->PartitionResponsesCount = t->PartitionDataCount;
+            resp.ResponsesCount = i + 1;
+        }
+        wire_produce_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_FETCH: {
+        FetchRequest *r = req;
+        check_count(r->Topics, r->TopicsCount, 0);
+        check_str(r->RackId, 0);
+        wire_fetch_resp_begin(&wr, v, 0, 0, r->SessionId, r->TopicsCount);
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            FetchRequestTopic *t = &r->Topics[i];
+            check_str(t->Topic, 0);
+            check_count(t->Partitions, t->PartitionsCount, 0);
+            wire_fetch_resp_topic(&wr, v, t->Topic, t->PartitionsCount);
+            for (int32_t j = 0; j < t->PartitionsCount; j++) {
+                FetchRequestPartition *p = &t->Partitions[j];
+                wire_fetch_resp_partition(&wr, v, p->Partition, 0, p->FetchOffset, p->FetchOffset,
+                                          p->LogStartOffset);
+                wr_kbytes(&wr, KSTR_NULL);
+            }
+        }
+        break;
+    }
+    case API_LIST_OFFSETS: {
+        ListOffsetsRequest *r = req;
+        check_count(r->Topics, r->TopicsCount, 0);
+        ListOffsetsResponse resp = {0};
+        resp.Topics = arena_calloc(a, (size_t)r->TopicsCount + 1, sizeof *resp.Topics);
+        if (!resp.Topics)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            ListOffsetsRequestTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->Partitions, t->PartitionsCount, 0);
+            ListOffsetsResponseTopic *rt = &resp.Topics[i];
+            rt->Name = t->Name;
+            rt->Partitions = arena_calloc(a, (size_t)t->PartitionsCount + 1, sizeof *rt->Partitions);
+            if (!rt->Partitions)
+                break;
+            for (int32_t j = 0; j < t->PartitionsCount; j++) {
+                rt->Partitions[j].PartitionIndex = t->Partitions[j].PartitionIndex;
+                rt->Partitions[j].Timestamp = t->Partitions[j].Timestamp;
+                rt->Partitions[j].Offset = t->Partitions[j].Timestamp; /* -1 and -2 both */
+            }
+            rt->PartitionsCount = t->PartitionsCount;
+            resp.TopicsCount = i + 1;
+        }
+        wire_list_offsets_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_CREATE_TOPICS: {
+        CreateTopicsRequest *r = req;
+        check_count(r->Topics, r->TopicsCount, 0);
+        CreateTopicsResponse resp = {0};
+        resp.Topics = arena_calloc(a, (size_t)r->TopicsCount + 1, sizeof *resp.Topics);
+        if (!resp.Topics)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            CreatableTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->Assignments, t->AssignmentsCount, 0);
+            for (int32_t j = 0; j < t->AssignmentsCount; j++) {
+                check_count(t->Assignments[j].BrokerIds, t->Assignments[j].BrokerIdsCount, 0);
+                for (int32_t k = 0; k < t->Assignments[j].BrokerIdsCount; k++)
+                    sink ^= (uint8_t)t->Assignments[j].BrokerIds[k];
+            }
+            check_count(t->Configs, t->ConfigsCount, 0);
+            kstr_t msg = KSTR_NULL;
+            for (int32_t j = 0; j < t->ConfigsCount; j++) {
+                check_str(t->Configs[j].Name, 0);
+                check_str(t->Configs[j].Value, 1);
+                msg = t->Configs[j].Value;
+            }
+            resp.Topics[i].Name = t->Name;
+            resp.Topics[i].ErrorMessage = msg;
+        }
+        resp.TopicsCount = r->TopicsCount;
+        wire_create_topics_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DELETE_TOPICS: {
+        DeleteTopicsRequest *r = req;
+        check_count(r->TopicNames, r->TopicNamesCount, 0);
+        DeleteTopicsResponse resp = {0};
+        resp.Responses = arena_calloc(a, (size_t)r->TopicNamesCount + 1, sizeof *resp.Responses);
+        if (!resp.Responses)
+            break;
+        for (int32_t i = 0; i < r->TopicNamesCount; i++) {
+            check_str(r->TopicNames[i], 0);
+            resp.Responses[i].Name = r->TopicNames[i];
+        }
+        resp.ResponsesCount = r->TopicNamesCount;
+        wire_delete_topics_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DELETE_RECORDS: {
+        DeleteRecordsRequest *r = req;
+        check_count(r->Topics, r->TopicsCount, 0);
+        DeleteRecordsResponse resp = {0};
+        resp.Topics = arena_calloc(a, (size_t)r->TopicsCount + 1, sizeof *resp.Topics);
+        if (!resp.Topics)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            DeleteRecordsTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->Partitions, t->PartitionsCount, 0);
+            resp.Topics[i].Name = t->Name;
+            resp.Topics[i].PartitionsCount = 0;
+        }
+        resp.TopicsCount = r->TopicsCount;
+        wire_delete_records_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DESCRIBE_CONFIGS: {
+        DescribeConfigsRequest *r = req;
+        check_count(r->Resources, r->ResourcesCount, 0);
+        DescribeConfigsResponse resp = {0};
+        resp.Results = arena_calloc(a, (size_t)r->ResourcesCount + 1, sizeof *resp.Results);
+        if (!resp.Results)
+            break;
+        for (int32_t i = 0; i < r->ResourcesCount; i++) {
+            DescribeConfigsResource *res = &r->Resources[i];
+            check_str(res->ResourceName, 0);
+            check_count(res->ConfigurationKeys, res->ConfigurationKeysCount, 1);
+            DescribeConfigsResult *out = &resp.Results[i];
+            out->ResourceType = res->ResourceType;
+            out->ResourceName = res->ResourceName;
+            out->ErrorMessage = KSTR_NULL;
+            if (res->ConfigurationKeysCount > 0) {
+                out->Configs = arena_calloc(a, (size_t)res->ConfigurationKeysCount,
+                                            sizeof *out->Configs);
+                if (!out->Configs)
+                    break;
+                for (int32_t j = 0; j < res->ConfigurationKeysCount; j++) {
+                    check_str(res->ConfigurationKeys[j], 0);
+                    out->Configs[j].Name = res->ConfigurationKeys[j];
+                    out->Configs[j].Value = KSTR_NULL;
+                }
+                out->ConfigsCount = res->ConfigurationKeysCount;
+            }
+            resp.ResultsCount = i + 1;
+        }
+        wire_describe_configs_resp_encode(&wr, v, &resp);
+        break;
+    }
+    default:
+        abort(); /* broker_api_supported() said yes to an API we do not decode */
+    }
+    wr_free(&wr);
+}
+
+static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void *out)
+{
+    switch (api) {
+    case API_API_VERSIONS:
+        return wire_api_versions_req_decode(rd, v, a, out);
+    case API_METADATA:
+        return wire_metadata_req_decode(rd, v, a, out);
+    case API_PRODUCE:
+        return wire_produce_req_decode(rd, v, a, out);
+    case API_FETCH:
+        return wire_fetch_req_decode(rd, v, a, out);
+    case API_LIST_OFFSETS:
+        return wire_list_offsets_req_decode(rd, v, a, out);
+    case API_CREATE_TOPICS:
+        return wire_create_topics_req_decode(rd, v, a, out);
+    case API_DELETE_TOPICS:
+        return wire_delete_topics_req_decode(rd, v, a, out);
+    case API_DELETE_RECORDS:
+        return wire_delete_records_req_decode(rd, v, a, out);
+    case API_DESCRIBE_CONFIGS:
+        return wire_describe_configs_req_decode(rd, v, a, out);
+    default:
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    in_p = data;
+    in_len = size;
+    eddy_rd_t rd;
+    rd_init(&rd, data, size);
+    RequestHeader h;
+    if (wire_request_header_decode(&rd, &h) != 0)
+        return 0;
+    check_str(h.ClientId, 1);
+    /* The response header must encode for anything that parsed. */
+    eddy_wr_t wr;
+    wr_init(&wr);
+    wire_response_header_encode(&wr, &h);
+    wr_free(&wr);
+    if (!broker_api_supported(h.RequestApiKey, h.RequestApiVersion))
+        return 0;
+
+    size_t body_at = rd.rd_pos;
+    static const size_t limits[] = {1 << 20, 256};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        union {
+            ApiVersionsRequest av;
+            MetadataRequest md;
+            ProduceRequest pr;
+            FetchRequest fe;
+            ListOffsetsRequest lo;
+            CreateTopicsRequest ct;
+            DeleteTopicsRequest dt;
+            DeleteRecordsRequest dr;
+            DescribeConfigsRequest dc;
+        } req;
+        memset(&req, 0, sizeof req);
+        eddy_arena_t a;
+        arena_init(&a, limits[i]);
+        eddy_rd_t body;
+        rd_init(&body, data + body_at, size - body_at);
+        int rc = decode_body(h.RequestApiKey, h.RequestApiVersion, &body, &a, &req);
+        if (rc == 0) {
+            if (body.rd_err)
+                abort();
+            /* The echo gets its own arena: the request's may be full. */
+            eddy_arena_t echo;
+            arena_init(&echo, 4 << 20);
+            walk_and_echo(h.RequestApiKey, h.RequestApiVersion, &req, &echo);
+            arena_free(&echo);
+        } else if (rc != body.rd_err) {
+            abort(); /* a decoder's error is its reader's error */
+        }
+        arena_free(&a);
+    }
+    return 0;
+}
