@@ -1,0 +1,14 @@
+#include "check_helpers.h"
+
+TCase *tcase_group_partition(void);
+TCase *tcase_broker_config(void);
+TCase *tcase_topic_names(void);
+
+int main(void)
+{
+    Suite *s = suite_create("broker");
+    suite_add_tcase(s, tcase_group_partition());
+    suite_add_tcase(s, tcase_broker_config());
+    suite_add_tcase(s, tcase_topic_names());
+    return run_suite(s);
+}

@@ -1,0 +1,136 @@
+/* Broker pieces with no process around them: the group-to-partition hash,
+ * settings, topic names. */
+#include <check.h>
+#include <string.h>
+
+#include "broker/config.h"
+#include "broker/group.h"
+#include "broker/topics.h"
+
+/* Kafka puts a group on partition abs(String.hashCode(group)) % n; these
+ * values come from Java's String.hashCode. */
+START_TEST(group_partition_matches_kafka)
+{
+    static const struct {
+        const char *group;
+        int32_t partition;
+    } v[] = {
+        {"my-group", 12},           {"console-consumer-12345", 6}, {"wordcount", 41},
+        {"grp1", 48},               {"\xc3\xa9-groupe", 22},         {"emoji-\xf0\x9f\x98\x80", 6},
+        {"polygenelubricants", 0}, /* hashCode is Integer.MIN_VALUE: Utils.abs gives 0 */
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        ck_assert_msg(group_partition_for(v[i].group, strlen(v[i].group), 50) == v[i].partition,
+                      "%s", v[i].group);
+}
+END_TEST
+
+TCase *tcase_group_partition(void)
+{
+    TCase *tc = tcase_create("group_partition");
+    tcase_add_test(tc, group_partition_matches_kafka);
+    return tc;
+}
+
+/* Broker settings map onto topic defaults as Kafka's do. */
+START_TEST(topic_defaults_from_broker_settings)
+{
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    char err[512];
+    const char *text = "log.retention.hours=2\nlog.segment.bytes=1048576\n"
+                       "log.cleanup.policy=compact,delete\nmessage.max.bytes=5000\n";
+    ck_assert_int_eq(eddy_props_parse(&ps, "server.properties", text, strlen(text), err, sizeof err), 0);
+    broker_config_t cfg;
+    ck_assert_int_eq(broker_config_load(&cfg, &ps, err, sizeof err), 0);
+    log_config_t t;
+    broker_topic_defaults(&cfg, &t);
+    ck_assert_int_eq(t.retention_ms, 2 * 3600000);
+    ck_assert_int_eq(t.segment_bytes, 1048576);
+    ck_assert_int_eq(t.cleanup_policy, LOG_CLEANUP_COMPACT | LOG_CLEANUP_DELETE);
+    ck_assert_int_eq(t.max_message_bytes, 5000);
+    broker_config_free(&cfg);
+    /* log.retention.ms wins over hours; -1 keeps forever. */
+    ck_assert_int_eq(eddy_props_set(&ps, "--set", "log.retention.ms=-1", err, sizeof err), 0);
+    ck_assert_int_eq(broker_config_load(&cfg, &ps, err, sizeof err), 0);
+    broker_topic_defaults(&cfg, &t);
+    ck_assert_int_eq(t.retention_ms, -1);
+    broker_config_free(&cfg);
+    eddy_props_free(&ps);
+}
+END_TEST
+
+/* Errors name the file, the line and the key. */
+START_TEST(bad_settings_are_named)
+{
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    char err[512] = "";
+    const char *text = "broker.id=1\n# comment\nlog.segmnt.bytes=100\n";
+    ck_assert_int_eq(eddy_props_parse(&ps, "server.properties", text, strlen(text), err, sizeof err), 0);
+    broker_config_t cfg;
+    ck_assert_int_ne(broker_config_load(&cfg, &ps, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "server.properties:3"));
+    ck_assert_ptr_nonnull(strstr(err, "log.segmnt.bytes"));
+    broker_config_free(&cfg);
+    eddy_props_free(&ps);
+    eddy_props_init(&ps);
+    ck_assert_int_eq(eddy_props_set(&ps, "--set", "listeners=http://x:1", err, sizeof err), 0);
+    ck_assert_int_ne(broker_config_load(&cfg, &ps, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "listeners"));
+    broker_config_free(&cfg);
+    eddy_props_free(&ps);
+}
+END_TEST
+
+START_TEST(listener_parsing)
+{
+    char host[64];
+    int port;
+    ck_assert_int_eq(broker_parse_listener("PLAINTEXT://127.0.0.1:9092", host, sizeof host, &port), 0);
+    ck_assert_str_eq(host, "127.0.0.1");
+    ck_assert_int_eq(port, 9092);
+    ck_assert_int_eq(broker_parse_listener("localhost:0", host, sizeof host, &port), 0);
+    ck_assert_int_eq(port, 0);
+    ck_assert_int_ne(broker_parse_listener("SSL://h:1", host, sizeof host, &port), 0);
+    ck_assert_int_ne(broker_parse_listener("h:99999", host, sizeof host, &port), 0);
+    ck_assert_int_ne(broker_parse_listener("nohost", host, sizeof host, &port), 0);
+}
+END_TEST
+
+TCase *tcase_broker_config(void)
+{
+    TCase *tc = tcase_create("config");
+    tcase_add_test(tc, topic_defaults_from_broker_settings);
+    tcase_add_test(tc, bad_settings_are_named);
+    tcase_add_test(tc, listener_parsing);
+    return tc;
+}
+
+START_TEST(kafka_topic_name_rules)
+{
+    char why[300];
+    char n249[250], n250[251];
+    memset(n249, 'a', 249);
+    n249[249] = 0;
+    memset(n250, 'a', 250);
+    n250[250] = 0;
+    ck_assert(topic_name_valid("orders.v1_x-2", 13, why, sizeof why));
+    ck_assert(topic_name_valid(n249, 249, why, sizeof why));
+    ck_assert(!topic_name_valid(n250, 250, why, sizeof why));
+    ck_assert(!topic_name_valid("", 0, why, sizeof why));
+    ck_assert(!topic_name_valid(".", 1, why, sizeof why));
+    ck_assert(!topic_name_valid("..", 2, why, sizeof why));
+    ck_assert(topic_name_valid("...", 3, why, sizeof why));
+    ck_assert(!topic_name_valid("a b", 3, why, sizeof why));
+    ck_assert(!topic_name_valid("a/b", 3, why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "a/b"));
+}
+END_TEST
+
+TCase *tcase_topic_names(void)
+{
+    TCase *tc = tcase_create("topic_names");
+    tcase_add_test(tc, kafka_topic_name_rules);
+    return tc;
+}
