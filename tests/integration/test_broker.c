@@ -405,6 +405,99 @@ START_TEST(unknown_setting_refused)
 }
 END_TEST
 
+/* JoinGroup v5 with one protocol; returns the error code, fills the
+ * member id and generation. */
+static int16_t join(int fd, const char *group, const char *member, int32_t session,
+                    const char *ptype, const char *proto, char *member_out, int32_t *gen)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 11, 5, 40);
+    wr_str(&wr, group);
+    wr_i32(&wr, session);
+    wr_i32(&wr, 10000);
+    wr_str(&wr, member);
+    wr_i16(&wr, -1); /* no group.instance.id */
+    wr_str(&wr, ptype);
+    wr_i32(&wr, 1);
+    wr_str(&wr, proto);
+    wr_i32(&wr, 4);
+    wr_bytes(&wr, "meta", 4);
+    uint8_t *body;
+    eddy_rd_t rd;
+    ck_assert_int_eq(tb_send(fd, &wr), 0);
+    ssize_t n = tb_recv(fd, &body, 15000);
+    ck_assert_int_gt(n, 4);
+    rd_init(&rd, body, (size_t)n);
+    ck_assert_int_eq(rd_i32(&rd), 40);
+    rd_i32(&rd); /* throttle */
+    int16_t err = rd_i16(&rd);
+    *gen = rd_i32(&rd);
+    rd_skip(&rd, (size_t)rd_i16(&rd)); /* protocol */
+    rd_skip(&rd, (size_t)rd_i16(&rd)); /* leader */
+    int16_t ml = rd_i16(&rd);
+    if (member_out && ml >= 0 && ml < 200) {
+        memcpy(member_out, rd_bytes(&rd, (size_t)ml), (size_t)ml);
+        member_out[ml] = 0;
+    }
+    ck_assert_int_eq(rd.rd_err, 0);
+    free(body);
+    wr_free(&wr);
+    return err;
+}
+
+static int16_t heartbeat(int fd, const char *group, int32_t gen, const char *member)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 12, 1, 41);
+    wr_str(&wr, group);
+    wr_i32(&wr, gen);
+    wr_str(&wr, member);
+    uint8_t *body;
+    eddy_rd_t rd;
+    roundtrip(fd, &wr, 41, &body, &rd);
+    rd_i32(&rd);
+    int16_t err = rd_i16(&rd);
+    free(body);
+    wr_free(&wr);
+    return err;
+}
+
+/* The coordinator's error codes, as clients expect them. */
+START_TEST(group_error_codes)
+{
+    test_broker_t tb = {0};
+    const char *sets[] = {"group.initial.rebalance.delay.ms=0", "offsets.topic.num.partitions=3",
+                          NULL};
+    tb_start(&tb, 0, sets);
+    int fd = tb_connect(&tb);
+    char member[256] = "";
+    int32_t gen;
+    /* Session timeout outside group.min/max.session.timeout.ms. */
+    ck_assert_int_eq(join(fd, "g", "", 1000, "consumer", "range", member, &gen), 26);
+    /* v4+: the first join gets a member id to come back with. */
+    ck_assert_int_eq(join(fd, "g", "", 10000, "consumer", "range", member, &gen), 79);
+    ck_assert_int_gt(strlen(member), 5);
+    ck_assert_int_eq(join(fd, "g", member, 10000, "consumer", "range", member, &gen), 0);
+    ck_assert_int_eq(gen, 1);
+    /* A member of another protocol cannot join. */
+    int fd2 = tb_connect(&tb);
+    char other[256] = "";
+    ck_assert_int_eq(join(fd2, "g", "", 10000, "consumer", "roundrobin-only", other, &gen), 23);
+    ck_assert_int_eq(join(fd2, "g", "", 10000, "connect", "range", other, &gen), 23);
+    /* Unknown member, stale generation, and the right ones. */
+    ck_assert_int_eq(heartbeat(fd, "g", 1, "nobody"), 25);
+    ck_assert_int_eq(heartbeat(fd, "g", 0, member), 22);
+    ck_assert_int_eq(heartbeat(fd, "g", 1, member), 0);
+    ck_assert_int_eq(join(fd, "g", "not-a-member", 10000, "consumer", "range", other, &gen), 25);
+    close(fd2);
+    close(fd);
+    ck_assert_int_eq(tb_stop(&tb), 0);
+    tb_cleanup(&tb);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("broker");
@@ -418,6 +511,7 @@ int main(void)
     tcase_add_test(tc, acks_zero_is_silent_and_order_kept);
     tcase_add_test(tc, stop_crash_restart);
     tcase_add_test(tc, unknown_setting_refused);
+    tcase_add_test(tc, group_error_codes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
