@@ -33,7 +33,8 @@ struct req_slot {
     uint8_t *rs_frame; /* owned request bytes (decoded views borrow them) */
     size_t rs_frame_len;
     RequestHeader rs_hdr;
-    eddy_arena_t rs_arena;
+    eddy_arena_t rs_arena; /* decoded request: bounded by the request's size */
+    eddy_arena_t rs_out;   /* response arrays: sized by the broker's own data */
     eddy_wr_t rs_resp; /* 4-byte size, header, body */
     FetchRequest rs_fetch;
     size_t rs_resp_hdr_len; /* response bytes before the body (fetch rebuilds it) */

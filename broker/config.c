@@ -28,6 +28,8 @@ const eddy_cfg_def_t broker_config_defs[] = {
      "largest record batch"},
     {"socket.request.max.bytes", CFG_INT32, F(socket_request_max_bytes), "104857600", 64,
      2147483647, NULL, "largest request"},
+    {"fetch.max.bytes", CFG_INT32, F(fetch_max_bytes), "8388608", 1024, 2147483647, NULL,
+     "largest fetch response (at least one batch goes out regardless)"},
     {"log.segment.bytes", CFG_INT64, F(log_segment_bytes), "1073741824", 14, 2147483647, NULL,
      "segment size"},
     {"log.roll.ms", CFG_INT64, F(log_roll_ms), "-2", -2, BIG, NULL, "segment age (ms)"},

@@ -17,6 +17,7 @@ typedef struct broker_config {
     int auto_create_topics_enable;
     int32_t message_max_bytes;        /* message.max.bytes */
     int32_t socket_request_max_bytes; /* socket.request.max.bytes */
+    int32_t fetch_max_bytes;          /* fetch.max.bytes: largest fetch response */
     int64_t log_segment_bytes;
     int64_t log_roll_ms, log_roll_hours;
     int64_t log_retention_ms, log_retention_minutes, log_retention_hours; /* -2: unset */

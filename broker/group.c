@@ -1242,8 +1242,8 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     OffsetCommitRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_offset_commit_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_offset_commit_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     group_coordinator_t *gc = b->bk_groups;
@@ -1351,8 +1351,8 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     OffsetFetchRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_offset_fetch_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_offset_fetch_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     group_t *g = group_find(b->bk_groups, req.GroupId);
@@ -1407,8 +1407,8 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     DescribeGroupsRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_describe_groups_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_describe_groups_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     DescribeGroupsResponse resp = {0, NULL, req.GroupsCount};
@@ -1452,7 +1452,7 @@ int handle_list_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     for (group_t *g = b->bk_groups->gc_groups; g; g = g->g_next)
         n++;
     ListGroupsResponse resp = {0, KERR_NONE, NULL, 0};
-    resp.Groups = arena_calloc(&s->rs_arena, (size_t)(n ? n : 1), sizeof *resp.Groups);
+    resp.Groups = arena_calloc(&s->rs_out, (size_t)(n ? n : 1), sizeof *resp.Groups);
     if (!resp.Groups)
         return -ENOMEM;
     for (group_t *g = b->bk_groups->gc_groups; g; g = g->g_next) {
@@ -1469,8 +1469,8 @@ int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     DeleteGroupsRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_delete_groups_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_delete_groups_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     group_coordinator_t *gc = b->bk_groups;

@@ -102,8 +102,8 @@ int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     MetadataRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_metadata_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_metadata_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     topic_registry_t *tr = &b->bk_topics;
@@ -187,8 +187,8 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     ProduceRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_produce_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_produce_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     int acks_ok = req.Acks == 0 || req.Acks == 1 || req.Acks == -1;
@@ -303,6 +303,17 @@ static int64_t fetch_available(eddy_broker_t *b, const FetchRequest *r, int *err
                 (*errors)++;
                 continue;
             }
+            int64_t end = log_end_offset(p->p_log);
+            if (fp->FetchOffset < log_start_offset(p->p_log) || fp->FetchOffset > end) {
+                (*errors)++;
+                continue;
+            }
+            if (fp->FetchOffset == end)
+                continue;
+            if (r->MinBytes <= 1) {
+                total++; /* anything will do: no need to measure it */
+                continue;
+            }
             log_slice_t sl;
             int rc = log_read(p->p_log, fp->FetchOffset,
                               (size_t)(fp->PartitionMaxBytes > 0 ? fp->PartitionMaxBytes : 1), &sl);
@@ -345,7 +356,11 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
     eddy_wr_t *wr = &s->rs_resp;
     wr->wr_len = s->rs_resp_hdr_len;
     wire_fetch_resp_begin(wr, v, 0, KERR_NONE, 0, r->TopicsCount);
+    /* The broker's fetch.max.bytes caps what one response carries, so a
+     * response buffer stays small enough to be reused by malloc. */
     int64_t budget = r->MaxBytes > 0 ? r->MaxBytes : INT32_MAX;
+    if (budget > b->bk_cfg.fetch_max_bytes)
+        budget = b->bk_cfg.fetch_max_bytes;
     int64_t sent = 0;
     for (int32_t i = 0; i < r->TopicsCount; i++) {
         const FetchRequestTopic *t = &r->Topics[i];
@@ -404,8 +419,8 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     ListOffsetsRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_list_offsets_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_list_offsets_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     ListOffsetsResponse resp = {0, NULL, req.TopicsCount};
@@ -453,8 +468,8 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     CreateTopicsRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_create_topics_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_create_topics_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     CreateTopicsResponse resp = {0, NULL, req.TopicsCount};
@@ -533,8 +548,8 @@ int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     DeleteTopicsRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_delete_topics_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_delete_topics_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     DeleteTopicsResponse resp = {0, NULL, req.TopicNamesCount};
@@ -601,8 +616,8 @@ int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     DescribeConfigsRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_describe_configs_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_describe_configs_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     DescribeConfigsResponse resp = {0, NULL, req.ResourcesCount};
@@ -668,8 +683,8 @@ int handle_delete_records(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     DeleteRecordsRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_arena;
-    int rc = wire_delete_records_req_decode(rd, v, a, &req);
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_delete_records_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     DeleteRecordsResponse resp = {0, NULL, req.TopicsCount};

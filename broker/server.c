@@ -32,22 +32,30 @@ static void maybe_finish_stop(eddy_broker_t *b);
 static void slot_free(req_slot_t *s)
 {
     arena_free(&s->rs_arena);
+    arena_free(&s->rs_out);
     wr_free(&s->rs_resp);
     free(s->rs_frame);
     free(s);
 }
 
+/* One uv_write for every response that is ready at once: pipelining
+ * clients (librdkafka with linger.ms=0) get one writev per loop pass, not a
+ * write per response. */
+#define WRITE_BATCH 64
+
 typedef struct write_req {
     uv_write_t wq_req;
     conn_t *wq_conn;
-    uint8_t *wq_bytes; /* owned until the write completes */
+    int wq_n;
+    uint8_t *wq_bytes[WRITE_BATCH]; /* owned until the write completes */
 } write_req_t;
 
 static void on_write(uv_write_t *w, int status)
 {
     write_req_t *wq = (write_req_t *)w;
     conn_t *c = wq->wq_conn;
-    free(wq->wq_bytes);
+    for (int i = 0; i < wq->wq_n; i++)
+        free(wq->wq_bytes[i]);
     free(wq);
     c->c_writes--;
     if (status < 0 && !c->c_closing) {
@@ -63,32 +71,44 @@ static void on_write(uv_write_t *w, int status)
 static void conn_flush_ready(conn_t *c)
 {
     while (c->c_head && (c->c_head->rs_state == SLOT_DONE || c->c_head->rs_state == SLOT_SILENT)) {
-        req_slot_t *s = c->c_head;
-        c->c_head = s->rs_next;
-        if (!c->c_head)
-            c->c_tail = NULL;
+        write_req_t *wq = NULL;
+        uv_buf_t bufs[WRITE_BATCH];
         int failed = 0;
-        if (s->rs_state == SLOT_DONE && !c->c_closing) {
-            write_req_t *wq = malloc(sizeof *wq);
-            failed = !wq || s->rs_resp.wr_err;
-            if (!failed) {
-                be32_store(s->rs_resp.wr_buf, (uint32_t)(s->rs_resp.wr_len - 4));
-                size_t len;
-                wq->wq_conn = c;
-                wq->wq_bytes = wr_take(&s->rs_resp, &len);
-                uv_buf_t buf = uv_buf_init((char *)wq->wq_bytes, (unsigned)len);
-                if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, &buf, 1, on_write) < 0) {
-                    free(wq->wq_bytes);
+        while (c->c_head && !failed &&
+               (c->c_head->rs_state == SLOT_DONE || c->c_head->rs_state == SLOT_SILENT) &&
+               (!wq || wq->wq_n < WRITE_BATCH)) {
+            req_slot_t *s = c->c_head;
+            c->c_head = s->rs_next;
+            if (!c->c_head)
+                c->c_tail = NULL;
+            if (s->rs_state == SLOT_DONE && !c->c_closing) {
+                if (!wq && !(wq = calloc(1, sizeof *wq)))
                     failed = 1;
-                } else {
-                    c->c_writes++;
-                    wq = NULL;
+                else if (s->rs_resp.wr_err)
+                    failed = 1;
+                if (!failed) {
+                    be32_store(s->rs_resp.wr_buf, (uint32_t)(s->rs_resp.wr_len - 4));
+                    size_t len;
+                    uint8_t *bytes = wr_take(&s->rs_resp, &len);
+                    bufs[wq->wq_n] = uv_buf_init((char *)bytes, (unsigned)len);
+                    wq->wq_bytes[wq->wq_n++] = bytes;
                 }
             }
-            free(wq);
+            slot_free(s);
         }
-        slot_free(s);
+        if (wq && !failed) {
+            wq->wq_conn = c;
+            if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)wq->wq_n, on_write) < 0)
+                failed = 1;
+            else
+                c->c_writes++;
+        }
         if (failed) {
+            if (wq) {
+                for (int i = 0; i < wq->wq_n; i++)
+                    free(wq->wq_bytes[i]);
+                free(wq);
+            }
             EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection",
                           c->c_peer);
             conn_close(c);
@@ -271,6 +291,7 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
     /* Decoded arrays cost at most a small multiple of the bytes that carry
      * them; the limit stops a request from asking for more. */
     arena_init(&s->rs_arena, len * 16 + 65536);
+    arena_init(&s->rs_out, 0);
     wr_init(&s->rs_resp);
     if (c->c_tail)
         c->c_tail->rs_next = s;

@@ -498,6 +498,23 @@ START_TEST(group_error_codes)
 }
 END_TEST
 
+/* Responses are not bounded by the request's size: a tiny Metadata request
+ * for a topic with thousands of partitions gets all of them. */
+START_TEST(metadata_of_many_partitions)
+{
+    test_broker_t tb = {0};
+    tb_start(&tb, 0, NULL);
+    int fd = tb_connect(&tb);
+    ck_assert_int_eq(create_topic(fd, "wide", 3000, 1), 0);
+    int32_t parts;
+    ck_assert_int_eq(metadata_topic(fd, "wide", &parts), 0);
+    ck_assert_int_eq(parts, 3000);
+    close(fd);
+    ck_assert_int_eq(tb_stop(&tb), 0);
+    tb_cleanup(&tb);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("broker");
@@ -512,6 +529,7 @@ int main(void)
     tcase_add_test(tc, stop_crash_restart);
     tcase_add_test(tc, unknown_setting_refused);
     tcase_add_test(tc, group_error_codes);
+    tcase_add_test(tc, metadata_of_many_partitions);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
