@@ -1,0 +1,570 @@
+/* The group coordinator's storage: committed offsets and group records in
+ * the compacted topic __consumer_offsets.
+ *
+ * Records in __consumer_offsets use Kafka's own schemas (so Kafka's tools
+ * read them), each key and value starting with an int16 schema version:
+ *
+ *   offset commit    key   v1: group string, topic string, partition int32
+ *                    value v3: offset int64, leader_epoch int32, metadata string,
+ *                              commit_timestamp int64
+ *   group metadata   key   v2: group string
+ *                    value v3: protocol_type string, generation int32,
+ *                              protocol nullable string, leader nullable string,
+ *                              current_state_timestamp int64,
+ *                              members [member_id, group_instance_id (nullable),
+ *                              client_id, client_host, rebalance_timeout int32,
+ *                              session_timeout int32, subscription bytes,
+ *                              assignment bytes]
+ *   a null value deletes the key (tombstone).
+ *
+ * Replay at start-up applies the records of every partition in offset
+ * order. Groups come back Empty with their generation, protocol and
+ * offsets; members do not survive a broker restart (clients see
+ * UNKNOWN_MEMBER_ID and rejoin), which docs/groups.md explains.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "broker/group_int.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "wire/api_group.h"
+#include "wire/recordbatch.h"
+
+/* ---- records in __consumer_offsets ---- */
+
+typedef struct store_batch {
+    eddy_wr_t sb_batch;
+    wire_batch_builder_t sb_b;
+    eddy_wr_t sb_key, sb_val;
+    int sb_n;
+} store_batch_t;
+
+static void sb_init(store_batch_t *sb)
+{
+    wr_init(&sb->sb_batch);
+    wr_init(&sb->sb_key);
+    wr_init(&sb->sb_val);
+    wire_batch_header_t tmpl = wire_batch_header_default();
+    wire_batch_begin(&sb->sb_b, &sb->sb_batch, &tmpl);
+    sb->sb_n = 0;
+}
+
+/* Adds the record built in sb_key / sb_val (tombstone: no value). */
+static void sb_add(store_batch_t *sb, int tombstone)
+{
+    wire_batch_add(&sb->sb_b, eddy_wall_ms(), sb->sb_key.wr_buf, (int32_t)sb->sb_key.wr_len,
+                   tombstone ? NULL : sb->sb_val.wr_buf, tombstone ? -1 : (int32_t)sb->sb_val.wr_len,
+                   NULL, 0);
+    wr_reset(&sb->sb_key);
+    wr_reset(&sb->sb_val);
+    sb->sb_n++;
+}
+
+static void sb_free(store_batch_t *sb)
+{
+    wr_free(&sb->sb_batch);
+    wr_free(&sb->sb_key);
+    wr_free(&sb->sb_val);
+}
+
+static void key_offset(eddy_wr_t *w, const char *group, kstr_t topic, int32_t partition)
+{
+    wr_i16(w, 1);
+    wr_cstring(w, group);
+    wr_string(w, topic);
+    wr_i32(w, partition);
+}
+
+static void key_group(eddy_wr_t *w, const char *group)
+{
+    wr_i16(w, 2);
+    wr_cstring(w, group);
+}
+
+static void value_group(eddy_wr_t *w, const group_t *g)
+{
+    wr_i16(w, 3);
+    wr_cstring(w, g->g_protocol_type ? g->g_protocol_type : "");
+    wr_i32(w, g->g_generation);
+    wr_cstring(w, g->g_protocol);
+    wr_cstring(w, g->g_leader);
+    wr_i64(w, g->g_state_ts);
+    wr_i32(w, g->g_nmembers);
+    for (const grp_member_t *m = g->g_members; m; m = m->m_next) {
+        const grp_protocol_t *p = grp_member_protocol(m, g->g_protocol);
+        wr_cstring(w, m->m_id);
+        wr_cstring(w, m->m_instance_id);
+        wr_cstring(w, m->m_client_id);
+        wr_cstring(w, m->m_client_host);
+        wr_i32(w, m->m_rebalance_timeout);
+        wr_i32(w, m->m_session_timeout);
+        wr_kbytes(w, p ? (kstr_t){(const char *)p->gp_meta, p->gp_meta_len} : (kstr_t){"", 0});
+        wr_kbytes(w, (kstr_t){(const char *)(m->m_assignment ? m->m_assignment : (uint8_t *)""),
+                              m->m_assignment_len});
+    }
+}
+
+/* Appends the batch to the group's partition; returns a KERR_* code. */
+static int16_t sb_append(group_coordinator_t *gc, store_batch_t *sb, const char *group)
+{
+    if (sb->sb_n == 0)
+        return KERR_NONE;
+    if (wire_batch_end(&sb->sb_b, 0) < 0)
+        return KERR_UNKNOWN_SERVER_ERROR;
+    topic_t *t = gc->gc_topic;
+    partition_t *p = &t->t_parts[group_partition_for(group, strlen(group), t->t_npartitions)];
+    log_append_info_t info;
+    char err[256];
+    int rc = log_append(p->p_log, sb->sb_batch.wr_buf, sb->sb_batch.wr_len, 0, eddy_wall_ms(), &info,
+                        err, sizeof err);
+    if (rc < 0) {
+        EDDY_LOG_ERROR("group", "group %s: cannot store to %s-%d: %s", group, t->t_name,
+                       p->p_index, err);
+        return KERR_COORDINATOR_NOT_AVAILABLE;
+    }
+    if (info.ai_flush_due)
+        broker_flush_partition(gc->gc_broker, p);
+    return KERR_NONE;
+}
+
+/* Records the group's generation (called when it becomes Stable or Empty). */
+void grp_store_group(group_coordinator_t *gc, group_t *g)
+{
+    store_batch_t sb;
+    sb_init(&sb);
+    g->g_state_ts = eddy_wall_ms();
+    key_group(&sb.sb_key, g->g_id);
+    value_group(&sb.sb_val, g);
+    sb_add(&sb, 0);
+    sb_append(gc, &sb, g->g_id);
+    sb_free(&sb);
+}
+
+static grp_offset_t *offset_find(group_t *g, const char *topic, size_t tlen, int32_t partition)
+{
+    for (grp_offset_t *o = g->g_offsets; o; o = o->o_next)
+        if (o->o_partition == partition && strlen(o->o_topic) == tlen &&
+            memcmp(o->o_topic, topic, tlen) == 0)
+            return o;
+    return NULL;
+}
+
+static int offset_set(group_t *g, kstr_t topic, int32_t partition, int64_t offset, int32_t epoch,
+                      kstr_t metadata, int64_t ts)
+{
+    grp_offset_t *o = offset_find(g, topic.ptr, (size_t)topic.len, partition);
+    if (!o) {
+        o = calloc(1, sizeof *o);
+        if (!o || !(o->o_topic = grp_kdup(topic))) {
+            free(o);
+            return -ENOMEM;
+        }
+        o->o_partition = partition;
+        o->o_next = g->g_offsets;
+        g->g_offsets = o;
+    }
+    o->o_offset = offset;
+    o->o_leader_epoch = epoch;
+    o->o_commit_ts = ts;
+    free(o->o_metadata);
+    o->o_metadata = metadata.len >= 0 ? grp_kdup(metadata) : NULL;
+    return 0;
+}
+
+static void offset_remove(group_t *g, kstr_t topic, int32_t partition)
+{
+    for (grp_offset_t **pp = &g->g_offsets; *pp; pp = &(*pp)->o_next) {
+        grp_offset_t *o = *pp;
+        if (o->o_partition == partition && grp_kstr_is(topic, o->o_topic)) {
+            *pp = o->o_next;
+            free(o->o_topic);
+            free(o->o_metadata);
+            free(o);
+            return;
+        }
+    }
+}
+
+/* Applies one record of __consumer_offsets during replay. */
+static void replay_record(group_coordinator_t *gc, const wire_record_t *rec)
+{
+    if (rec->keyLength < 2)
+        return;
+    eddy_rd_t k, v;
+    rd_init(&k, rec->key, (size_t)rec->keyLength);
+    int16_t kver = rd_i16(&k);
+    kstr_t group = rd_string(&k);
+    if (k.rd_err || group.len < 0)
+        return;
+    if (kver == 0 || kver == 1) {
+        kstr_t topic = rd_string(&k);
+        int32_t partition = rd_i32(&k);
+        if (k.rd_err || topic.len < 0)
+            return;
+        group_t *g = rec->valueLength >= 0 ? grp_get(gc, group) : grp_find(gc, group);
+        if (!g)
+            return;
+        if (rec->valueLength < 0) {
+            offset_remove(g, topic, partition);
+            return;
+        }
+        rd_init(&v, rec->value, (size_t)rec->valueLength);
+        int16_t vver = rd_i16(&v);
+        int64_t offset = rd_i64(&v);
+        int32_t epoch = vver >= 3 ? rd_i32(&v) : -1;
+        kstr_t meta = rd_string(&v);
+        int64_t ts = rd_i64(&v);
+        if (!v.rd_err)
+            offset_set(g, topic, partition, offset, epoch, meta, ts);
+    } else if (kver == 2) {
+        group_t *g = grp_find(gc, group);
+        if (rec->valueLength < 0) {
+            /* The group was deleted: its offsets were tombstoned too. */
+            if (g) {
+                for (group_t **pp = &gc->gc_groups; *pp; pp = &(*pp)->g_next)
+                    if (*pp == g) {
+                        *pp = g->g_next;
+                        break;
+                    }
+                grp_free(g);
+            }
+            return;
+        }
+        if (!g && !(g = grp_get(gc, group)))
+            return;
+        rd_init(&v, rec->value, (size_t)rec->valueLength);
+        rd_i16(&v);
+        kstr_t ptype = rd_string(&v);
+        int32_t gen = rd_i32(&v);
+        kstr_t proto = rd_string(&v);
+        if (v.rd_err)
+            return;
+        char *pt = grp_kdup(ptype), *pr = grp_kdup(proto);
+        free(g->g_protocol_type);
+        free(g->g_protocol);
+        g->g_protocol_type = pt;
+        g->g_protocol = pr;
+        g->g_generation = gen;
+    }
+}
+
+static int replay_partition(group_coordinator_t *gc, partition_t *p)
+{
+    log_t *log = p->p_log;
+    int64_t offset = log_start_offset(log);
+    while (offset < log_end_offset(log)) {
+        log_slice_t sl;
+        int rc = log_read(log, offset, 1 << 20, &sl);
+        if (rc < 0)
+            return rc;
+        if (sl.sl_len == 0)
+            break;
+        uint8_t *buf = malloc(sl.sl_len);
+        if (!buf || pread(sl.sl_fd, buf, sl.sl_len, sl.sl_pos) != (ssize_t)sl.sl_len) {
+            free(buf);
+            log_slice_release(log, &sl);
+            return -EIO;
+        }
+        log_slice_release(log, &sl);
+        for (size_t pos = 0; pos < sl.sl_len;) {
+            int64_t size = wire_batch_size(buf + pos);
+            wire_record_iter_t it;
+            wire_record_t rec;
+            if (wire_record_iter_init(&it, buf + pos, (size_t)size) == 0) {
+                while (wire_record_next(&it, &rec) == 1)
+                    if (rec.offset >= offset)
+                        replay_record(gc, &rec);
+                offset = wire_batch_last_offset(&it.ri_hdr) + 1;
+            } else {
+                wire_batch_header_t h;
+                wire_batch_header_read(buf + pos, (size_t)size, &h);
+                offset = wire_batch_last_offset(&h) + 1;
+            }
+            pos += (size_t)size;
+        }
+        free(buf);
+    }
+    return 0;
+}
+
+int group_coordinator_open(eddy_broker_t *b, group_coordinator_t **out, char *errstr,
+                           size_t errstr_size)
+{
+    group_coordinator_t *gc = calloc(1, sizeof *gc);
+    if (!gc)
+        return -ENOMEM;
+    gc->gc_broker = b;
+    topic_registry_t *tr = &b->bk_topics;
+    topic_t *t = topics_find(tr, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    if (!t) {
+        char segment[64];
+        snprintf(segment, sizeof segment, "%" PRId64, b->bk_cfg.offsets_topic_segment_bytes);
+        const char *keys[] = {"cleanup.policy", "segment.bytes"};
+        const char *vals[] = {"compact", segment};
+        char msg[512];
+        int err = topics_create(tr, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC),
+                                b->bk_cfg.offsets_topic_num_partitions, keys, vals, 2,
+                                eddy_wall_ms(), msg, sizeof msg);
+        if (err != KERR_NONE) {
+            snprintf(errstr, errstr_size, "cannot create %s: %s", OFFSETS_TOPIC, msg);
+            free(gc);
+            return EDDY_ERR_CONFIG;
+        }
+        t = topics_find(tr, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    }
+    gc->gc_topic = t;
+    int64_t start = eddy_mono_ms();
+    for (int32_t p = 0; p < t->t_npartitions; p++) {
+        int rc = replay_partition(gc, &t->t_parts[p]);
+        if (rc < 0) {
+            snprintf(errstr, errstr_size, "%s-%d: replay failed: %s", OFFSETS_TOPIC, p,
+                     eddy_strerror(rc));
+            group_coordinator_close(gc);
+            return rc;
+        }
+    }
+    int n = 0;
+    for (group_t *g = gc->gc_groups; g; g = g->g_next)
+        n++;
+    EDDY_LOG_INFO("group", "replayed %s: %d group(s) in %" PRId64 " ms", OFFSETS_TOPIC, n,
+                  eddy_mono_ms() - start);
+    *out = gc;
+    return 0;
+}
+
+void group_coordinator_close(group_coordinator_t *gc)
+{
+    if (!gc)
+        return;
+    while (gc->gc_groups) {
+        group_t *g = gc->gc_groups;
+        gc->gc_groups = g->g_next;
+        grp_free(g);
+    }
+    free(gc);
+}
+
+int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    OffsetCommitRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_offset_commit_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    group_coordinator_t *gc = b->bk_groups;
+    int16_t gerr = KERR_NONE;
+    group_t *g = NULL;
+    if (req.GroupId.len <= 0) {
+        gerr = KERR_INVALID_GROUP_ID;
+    } else {
+        g = grp_find(gc, req.GroupId);
+        grp_member_t *m = g ? grp_member_find(g, req.MemberId) : NULL;
+        int empty = !g || g->g_state == GRP_EMPTY;
+        if (req.GenerationId < 0 && empty) {
+            /* A simple (non-member) commit: the group has nobody in it. */
+        } else if (g && g->g_state == GRP_COMPLETING) {
+            gerr = KERR_REBALANCE_IN_PROGRESS;
+        } else if (!m) {
+            gerr = KERR_UNKNOWN_MEMBER_ID;
+        } else if (req.GenerationId != g->g_generation) {
+            gerr = KERR_ILLEGAL_GENERATION;
+        } else {
+            m->m_expires_ms = grp_now_ms() + m->m_session_timeout;
+        }
+        if (gerr == KERR_NONE && !g && !(g = grp_get(gc, req.GroupId)))
+            return -ENOMEM;
+    }
+    OffsetCommitResponse resp = {0, NULL, req.TopicsCount};
+    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    if (!resp.Topics)
+        return -ENOMEM;
+    store_batch_t sb;
+    sb_init(&sb);
+    int64_t now = eddy_wall_ms();
+    for (int32_t i = 0; i < req.TopicsCount; i++) {
+        OffsetCommitRequestTopic *t = &req.Topics[i];
+        OffsetCommitResponseTopic *ot = &resp.Topics[i];
+        ot->Name = t->Name;
+        ot->PartitionsCount = t->PartitionsCount;
+        ot->Partitions = arena_calloc(a, (size_t)(t->PartitionsCount ? t->PartitionsCount : 1),
+                                      sizeof *ot->Partitions);
+        if (!ot->Partitions) {
+            sb_free(&sb);
+            return -ENOMEM;
+        }
+        for (int32_t j = 0; j < t->PartitionsCount; j++) {
+            OffsetCommitRequestPartition *p = &t->Partitions[j];
+            OffsetCommitResponsePartition *op = &ot->Partitions[j];
+            op->PartitionIndex = p->PartitionIndex;
+            op->ErrorCode = gerr;
+            if (gerr != KERR_NONE)
+                continue;
+            if (p->CommittedMetadata.len > b->bk_cfg.offset_metadata_max_bytes) {
+                op->ErrorCode = KERR_OFFSET_METADATA_TOO_LARGE;
+                continue;
+            }
+            if (t->Name.len < 0 || !topics_partition(&b->bk_topics, t->Name.ptr, (size_t)t->Name.len,
+                                                     p->PartitionIndex)) {
+                op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            key_offset(&sb.sb_key, g->g_id, t->Name, p->PartitionIndex);
+            wr_i16(&sb.sb_val, 3);
+            wr_i64(&sb.sb_val, p->CommittedOffset);
+            wr_i32(&sb.sb_val, p->CommittedLeaderEpoch);
+            wr_string(&sb.sb_val, p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : grp_ks(""));
+            wr_i64(&sb.sb_val, now);
+            sb_add(&sb, 0);
+        }
+    }
+    int16_t serr = g ? sb_append(gc, &sb, g->g_id) : KERR_NONE;
+    sb_free(&sb);
+    /* Only what reached the log counts as committed. */
+    for (int32_t i = 0; i < req.TopicsCount; i++)
+        for (int32_t j = 0; j < req.Topics[i].PartitionsCount; j++) {
+            OffsetCommitRequestPartition *p = &req.Topics[i].Partitions[j];
+            OffsetCommitResponsePartition *op = &resp.Topics[i].Partitions[j];
+            if (op->ErrorCode != KERR_NONE)
+                continue;
+            if (serr != KERR_NONE)
+                op->ErrorCode = serr;
+            else if (offset_set(g, req.Topics[i].Name, p->PartitionIndex, p->CommittedOffset,
+                                p->CommittedLeaderEpoch, p->CommittedMetadata, now) < 0)
+                op->ErrorCode = KERR_UNKNOWN_SERVER_ERROR;
+        }
+    wire_offset_commit_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+static void fill_fetched(group_t *g, kstr_t topic, int32_t partition, OffsetFetchResponsePartition *op)
+{
+    op->PartitionIndex = partition;
+    op->CommittedOffset = -1;
+    op->CommittedLeaderEpoch = -1;
+    op->Metadata = grp_ks("");
+    op->ErrorCode = KERR_NONE;
+    grp_offset_t *o = g && topic.len >= 0 ? offset_find(g, topic.ptr, (size_t)topic.len, partition) : NULL;
+    if (o) {
+        op->CommittedOffset = o->o_offset;
+        op->CommittedLeaderEpoch = o->o_leader_epoch;
+        op->Metadata = grp_ks(o->o_metadata ? o->o_metadata : "");
+    }
+}
+
+int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    OffsetFetchRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_offset_fetch_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    group_t *g = grp_find(b->bk_groups, req.GroupId);
+    OffsetFetchResponse resp;
+    memset(&resp, 0, sizeof resp);
+    if (req.TopicsCount >= 0) {
+        resp.TopicsCount = req.TopicsCount;
+        resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+        if (!resp.Topics)
+            return -ENOMEM;
+        for (int32_t i = 0; i < req.TopicsCount; i++) {
+            OffsetFetchRequestTopic *t = &req.Topics[i];
+            OffsetFetchResponseTopic *ot = &resp.Topics[i];
+            ot->Name = t->Name;
+            ot->PartitionsCount = t->PartitionIndexesCount;
+            ot->Partitions = arena_calloc(a, (size_t)(t->PartitionIndexesCount ? t->PartitionIndexesCount : 1),
+                                          sizeof *ot->Partitions);
+            if (!ot->Partitions)
+                return -ENOMEM;
+            for (int32_t j = 0; j < t->PartitionIndexesCount; j++)
+                fill_fetched(g, t->Name, t->PartitionIndexes[j], &ot->Partitions[j]);
+        }
+    } else if (g) {
+        /* Every committed partition, grouped by topic. */
+        int n = 0;
+        for (grp_offset_t *o = g->g_offsets; o; o = o->o_next)
+            n++;
+        resp.Topics = arena_calloc(a, (size_t)(n ? n : 1), sizeof *resp.Topics);
+        if (!resp.Topics)
+            return -ENOMEM;
+        for (grp_offset_t *o = g->g_offsets; o; o = o->o_next) {
+            OffsetFetchResponseTopic *ot = NULL;
+            for (int32_t i = 0; i < resp.TopicsCount && !ot; i++)
+                if (grp_kstr_is(resp.Topics[i].Name, o->o_topic))
+                    ot = &resp.Topics[i];
+            if (!ot) {
+                ot = &resp.Topics[resp.TopicsCount++];
+                ot->Name = grp_ks(o->o_topic);
+                ot->Partitions = arena_calloc(a, (size_t)n, sizeof *ot->Partitions);
+                if (!ot->Partitions)
+                    return -ENOMEM;
+            }
+            fill_fetched(g, ot->Name, o->o_partition, &ot->Partitions[ot->PartitionsCount++]);
+        }
+    }
+    wire_offset_fetch_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    DeleteGroupsRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_delete_groups_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    group_coordinator_t *gc = b->bk_groups;
+    DeleteGroupsResponse resp = {0, NULL, req.GroupsNamesCount};
+    resp.Results = arena_calloc(a, (size_t)(req.GroupsNamesCount ? req.GroupsNamesCount : 1),
+                                sizeof *resp.Results);
+    if (!resp.Results)
+        return -ENOMEM;
+    for (int32_t i = 0; i < req.GroupsNamesCount; i++) {
+        DeletableGroupResult *r = &resp.Results[i];
+        r->GroupId = req.GroupsNames[i];
+        group_t *g = grp_find(gc, req.GroupsNames[i]);
+        if (!g) {
+            r->ErrorCode = KERR_GROUP_ID_NOT_FOUND;
+            continue;
+        }
+        if (g->g_members || g->g_state != GRP_EMPTY) {
+            r->ErrorCode = KERR_NON_EMPTY_GROUP;
+            continue;
+        }
+        /* Tombstones for every offset and the group itself. */
+        store_batch_t sb;
+        sb_init(&sb);
+        for (grp_offset_t *o = g->g_offsets; o; o = o->o_next) {
+            key_offset(&sb.sb_key, g->g_id, grp_ks(o->o_topic), o->o_partition);
+            sb_add(&sb, 1);
+        }
+        key_group(&sb.sb_key, g->g_id);
+        sb_add(&sb, 1);
+        r->ErrorCode = sb_append(gc, &sb, g->g_id);
+        sb_free(&sb);
+        if (r->ErrorCode != KERR_NONE)
+            continue;
+        for (group_t **pp = &gc->gc_groups; *pp; pp = &(*pp)->g_next)
+            if (*pp == g) {
+                *pp = g->g_next;
+                break;
+            }
+        EDDY_LOG_INFO("group", "deleted group %s", g->g_id);
+        grp_free(g);
+    }
+    wire_delete_groups_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
