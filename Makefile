@@ -6,7 +6,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build build-asan test test-plain test-asan demo bench clean
+.PHONY: all deps build build-asan test test-plain test-asan test-fuzz demo bench clean
 
 all: build
 
@@ -27,7 +27,12 @@ test-plain: build
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
 
-test: test-plain test-asan
+# libFuzzer on the request decoders, for a bounded time (clang build).
+FUZZ_SECONDS ?= 60
+test-fuzz: deps
+	EDDY_FUZZ_BUILD=$(CURDIR)/build-fuzz tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+test: test-plain test-asan test-fuzz
 
 demo: build
 	./scripts/demo.sh $(BUILD)/bin/eddy
@@ -36,4 +41,4 @@ bench: build
 	$(BUILD)/bin/bench_log
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

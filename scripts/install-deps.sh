@@ -3,10 +3,16 @@
 # Runs as root (CI, containers) or through sudo.
 set -eu
 
-PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev check"
+# Build: compiler, cmake, the libraries. Tests: Check, clang with libFuzzer
+# (the fuzz target), and the real clients of the compatibility tests.
+PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev check
+          clang libclang-rt-dev kcat librdkafka-dev nodejs npm"
 
 missing=""
 for p in $PACKAGES; do
+    # Some Node.js builds (NodeSource) ship npm inside the nodejs package and
+    # conflict with Debian's npm: a working npm is what counts.
+    [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $p"
     fi

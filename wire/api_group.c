@@ -366,6 +366,8 @@ void wire_delete_groups_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteGroups
 int wire_consumer_assignment_decode(eddy_rd_t *rd, eddy_arena_t *a, ConsumerProtocolAssignment *r)
 {
     r->Version = rd_i16(rd);
+    if (!rd->rd_err && r->Version < 0) /* Kafka: "Unsupported assignment version" */
+        rd_fail(rd, EDDY_ERR_INVALID_ARG);
     int32_t n = rd_array_count_nn(rd, 2 + 4);
     r->AssignedPartitions = rd_arena_array(rd, a, n, sizeof *r->AssignedPartitions);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
@@ -378,8 +380,9 @@ int wire_consumer_assignment_decode(eddy_rd_t *rd, eddy_arena_t *a, ConsumerProt
         t->PartitionsCount = np;
     }
     r->AssignedPartitionsCount = n;
-    /* Version 0 may end here; UserData is optional at the end. */
-    r->UserData = rd_remaining(rd) >= 4 ? rd_kbytes(rd) : KSTR_NULL;
+    /* A writer may stop here: UserData absent is null. A partial one (1-3
+     * bytes) is a truncated field, not an absent one. */
+    r->UserData = rd_remaining(rd) > 0 ? rd_kbytes(rd) : KSTR_NULL;
     return rd->rd_err;
 }
 

@@ -4,6 +4,9 @@
  * does and with a tiny one so the out-of-memory paths run too. A decoded
  * request is then walked (every string must be a view inside the input, every
  * array as long as its count) and echoed into the matching response encoder.
+ * The assignments inside a SyncGroup are decoded as ConsumerProtocol
+ * assignments too and, where that succeeds, encoded back: the bytes must
+ * come out as they went in.
  * Any crash, leak, out-of-bounds read or undefined behaviour is a finding.
  *
  *   tests/fuzz/run.sh [seconds]     builds with clang and runs it
@@ -16,6 +19,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "wire/api.h"
+#include "wire/api_group.h"
 #include "wire/proto.h"
 
 /* The arena, per allocation. The real one (common/arena.c) carves arrays
@@ -101,6 +105,53 @@ static void check_count(const void *arr, int32_t n, int nullable)
 {
     if (n < 0 ? !nullable || n != -1 : n > 0 && !arr)
         abort();
+}
+
+/* An assignment from a SyncGroup: decoded (borrowing from the request), and
+ * if well formed, re-encoded to the bytes it came from (with a null UserData
+ * appended when the writer left it out). */
+static void assignment_round_trip(kstr_t bytes)
+{
+    if (bytes.len <= 0)
+        return;
+    static const size_t limits[] = {1 << 20, 64};
+    for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+        eddy_arena_t a;
+        arena_init(&a, limits[l]);
+        eddy_rd_t rd;
+        rd_init(&rd, (const uint8_t *)bytes.ptr, (size_t)bytes.len);
+        ConsumerProtocolAssignment r;
+        memset(&r, 0, sizeof r);
+        int rc = wire_consumer_assignment_decode(&rd, &a, &r);
+        if (rc != rd.rd_err)
+            abort();
+        if (rc == 0) {
+            check_count(r.AssignedPartitions, r.AssignedPartitionsCount, 0);
+            for (int32_t i = 0; i < r.AssignedPartitionsCount; i++) {
+                check_str(r.AssignedPartitions[i].Topic, 0);
+                check_count(r.AssignedPartitions[i].Partitions,
+                            r.AssignedPartitions[i].PartitionsCount, 0);
+                for (int32_t j = 0; j < r.AssignedPartitions[i].PartitionsCount; j++)
+                    sink ^= (uint8_t)r.AssignedPartitions[i].Partitions[j];
+            }
+            check_str(r.UserData, 1);
+            size_t used = rd.rd_pos;
+            eddy_wr_t wr;
+            wr_init(&wr);
+            wire_consumer_assignment_encode(&wr, &r);
+            if (wr.wr_err || wr.wr_len < used || memcmp(wr.wr_buf, bytes.ptr, used) != 0)
+                abort();
+            if (wr.wr_len != used) {
+                /* Only a UserData the input left out may be added, as null. */
+                static const uint8_t null_bytes[4] = {0xff, 0xff, 0xff, 0xff};
+                if (r.UserData.len != -1 || wr.wr_len != used + 4 ||
+                    memcmp(wr.wr_buf + used, null_bytes, 4) != 0)
+                    abort();
+            }
+            wr_free(&wr);
+        }
+        arena_free(&a);
+    }
 }
 
 static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
@@ -305,9 +356,198 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_describe_configs_resp_encode(&wr, v, &resp);
         break;
     }
+    case API_FIND_COORDINATOR: {
+        FindCoordinatorRequest *r = req;
+        check_str(r->Key, 0);
+        FindCoordinatorResponse resp = {0, 0, r->Key, r->KeyType, r->Key, 9092};
+        wire_find_coordinator_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_JOIN_GROUP: {
+        JoinGroupRequest *r = req;
+        check_str(r->GroupId, 0);
+        check_str(r->MemberId, 0);
+        check_str(r->GroupInstanceId, 1);
+        if (v < 5 && r->GroupInstanceId.len != -1)
+            abort();
+        if (v < 1 && r->RebalanceTimeoutMs != r->SessionTimeoutMs)
+            abort();
+        check_str(r->ProtocolType, 0);
+        check_count(r->Protocols, r->ProtocolsCount, 0);
+        JoinGroupResponse resp = {0};
+        resp.Members = arena_calloc(a, (size_t)r->ProtocolsCount + 1, sizeof *resp.Members);
+        if (!resp.Members)
+            break;
+        for (int32_t i = 0; i < r->ProtocolsCount; i++) {
+            check_str(r->Protocols[i].Name, 0);
+            check_str(r->Protocols[i].Metadata, 0);
+            resp.Members[i].MemberId = r->Protocols[i].Name;
+            resp.Members[i].GroupInstanceId = r->GroupInstanceId;
+            resp.Members[i].Metadata = r->Protocols[i].Metadata;
+        }
+        resp.MembersCount = r->ProtocolsCount;
+        resp.GenerationId = r->SessionTimeoutMs;
+        resp.ProtocolName = r->ProtocolType;
+        resp.Leader = r->MemberId;
+        resp.MemberId = r->GroupId;
+        wire_join_group_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_SYNC_GROUP: {
+        SyncGroupRequest *r = req;
+        check_str(r->GroupId, 0);
+        check_str(r->MemberId, 0);
+        check_str(r->GroupInstanceId, 1);
+        if (v < 3 && r->GroupInstanceId.len != -1)
+            abort();
+        check_count(r->Assignments, r->AssignmentsCount, 0);
+        SyncGroupResponse resp = {0, 0, {"", 0}};
+        for (int32_t i = 0; i < r->AssignmentsCount; i++) {
+            check_str(r->Assignments[i].MemberId, 0);
+            check_str(r->Assignments[i].Assignment, 0);
+            assignment_round_trip(r->Assignments[i].Assignment);
+            resp.Assignment = r->Assignments[i].Assignment;
+        }
+        wire_sync_group_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_HEARTBEAT: {
+        HeartbeatRequest *r = req;
+        check_str(r->GroupId, 0);
+        check_str(r->MemberId, 0);
+        check_str(r->GroupInstanceId, 1);
+        if (v < 3 && r->GroupInstanceId.len != -1)
+            abort();
+        HeartbeatResponse resp = {r->GenerationId, 27};
+        wire_heartbeat_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_LEAVE_GROUP: {
+        LeaveGroupRequest *r = req;
+        check_str(r->GroupId, 0);
+        check_str(r->MemberId, 0);
+        LeaveGroupResponse resp = {0, 25};
+        wire_leave_group_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_OFFSET_COMMIT: {
+        OffsetCommitRequest *r = req;
+        check_str(r->GroupId, 0);
+        check_str(r->MemberId, 0);
+        check_str(r->GroupInstanceId, 1);
+        if ((v < 7 && r->GroupInstanceId.len != -1) || (v < 1 && r->GenerationId != -1) ||
+            ((v < 2 || v > 4) && r->RetentionTimeMs != -1))
+            abort();
+        check_count(r->Topics, r->TopicsCount, 0);
+        OffsetCommitResponse resp = {0};
+        resp.Topics = arena_calloc(a, (size_t)r->TopicsCount + 1, sizeof *resp.Topics);
+        if (!resp.Topics)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            OffsetCommitRequestTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->Partitions, t->PartitionsCount, 0);
+            OffsetCommitResponseTopic *rt = &resp.Topics[i];
+            rt->Name = t->Name;
+            rt->Partitions = arena_calloc(a, (size_t)t->PartitionsCount + 1,
+                                          sizeof *rt->Partitions);
+            if (!rt->Partitions)
+                break;
+            for (int32_t j = 0; j < t->PartitionsCount; j++) {
+                OffsetCommitRequestPartition *p = &t->Partitions[j];
+                check_str(p->CommittedMetadata, 1);
+                if ((v < 6 && p->CommittedLeaderEpoch != -1) ||
+                    (v != 1 && p->CommitTimestamp != -1))
+                    abort();
+                rt->Partitions[j].PartitionIndex = p->PartitionIndex;
+                rt->Partitions[j].ErrorCode = (int16_t)p->CommittedOffset;
+            }
+            rt->PartitionsCount = t->PartitionsCount;
+            resp.TopicsCount = i + 1;
+        }
+        wire_offset_commit_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_OFFSET_FETCH: {
+        OffsetFetchRequest *r = req;
+        check_str(r->GroupId, 0);
+        check_count(r->Topics, r->TopicsCount, v >= 2);
+        OffsetFetchResponse resp = {0};
+        resp.Topics = arena_calloc(a, r->TopicsCount > 0 ? (size_t)r->TopicsCount : 1,
+                                   sizeof *resp.Topics);
+        if (!resp.Topics)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            OffsetFetchRequestTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->PartitionIndexes, t->PartitionIndexesCount, 0);
+            OffsetFetchResponseTopic *rt = &resp.Topics[i];
+            rt->Name = t->Name;
+            rt->Partitions = arena_calloc(a, (size_t)t->PartitionIndexesCount + 1,
+                                          sizeof *rt->Partitions);
+            if (!rt->Partitions)
+                break;
+            for (int32_t j = 0; j < t->PartitionIndexesCount; j++) {
+                rt->Partitions[j].PartitionIndex = t->PartitionIndexes[j];
+                rt->Partitions[j].CommittedOffset = -1;
+                rt->Partitions[j].CommittedLeaderEpoch = -1;
+                rt->Partitions[j].Metadata = j & 1 ? KSTR_NULL : t->Name;
+            }
+            rt->PartitionsCount = t->PartitionIndexesCount;
+            resp.TopicsCount = i + 1;
+        }
+        resp.ErrorCode = r->TopicsCount < 0 ? 69 : 0;
+        wire_offset_fetch_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DESCRIBE_GROUPS: {
+        DescribeGroupsRequest *r = req;
+        check_count(r->Groups, r->GroupsCount, 0);
+        DescribeGroupsResponse resp = {0};
+        resp.Groups = arena_calloc(a, (size_t)r->GroupsCount + 1, sizeof *resp.Groups);
+        if (!resp.Groups)
+            break;
+        DescribedGroupMember m = {kstr_c("m"), kstr_c("c"), kstr_c("/h"), {"", 0}, {"", 0}};
+        for (int32_t i = 0; i < r->GroupsCount; i++) {
+            check_str(r->Groups[i], 0);
+            DescribedGroup *g = &resp.Groups[i];
+            g->GroupId = r->Groups[i];
+            g->GroupState = kstr_c(i & 1 ? "Dead" : "Stable");
+            g->ProtocolType = g->ProtocolData = r->Groups[i];
+            g->Members = &m;
+            g->MembersCount = i & 1 ? 0 : 1;
+        }
+        resp.GroupsCount = r->GroupsCount;
+        wire_describe_groups_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_LIST_GROUPS: {
+        ListedGroup g = {kstr_c("g"), kstr_c("consumer")};
+        ListGroupsResponse resp = {0, 0, &g, 1};
+        wire_list_groups_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DELETE_GROUPS: {
+        DeleteGroupsRequest *r = req;
+        check_count(r->GroupsNames, r->GroupsNamesCount, 0);
+        DeleteGroupsResponse resp = {0};
+        resp.Results = arena_calloc(a, (size_t)r->GroupsNamesCount + 1, sizeof *resp.Results);
+        if (!resp.Results)
+            break;
+        for (int32_t i = 0; i < r->GroupsNamesCount; i++) {
+            check_str(r->GroupsNames[i], 0);
+            resp.Results[i].GroupId = r->GroupsNames[i];
+            resp.Results[i].ErrorCode = 69;
+        }
+        resp.ResultsCount = r->GroupsNamesCount;
+        wire_delete_groups_resp_encode(&wr, v, &resp);
+        break;
+    }
     default:
         abort(); /* broker_api_supported() said yes to an API we do not decode */
     }
+    if (wr.wr_err)
+        abort(); /* every echo is encodable: its strings came off the wire */
     wr_free(&wr);
 }
 
@@ -332,6 +572,26 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
         return wire_delete_records_req_decode(rd, v, a, out);
     case API_DESCRIBE_CONFIGS:
         return wire_describe_configs_req_decode(rd, v, a, out);
+    case API_FIND_COORDINATOR:
+        return wire_find_coordinator_req_decode(rd, v, a, out);
+    case API_JOIN_GROUP:
+        return wire_join_group_req_decode(rd, v, a, out);
+    case API_SYNC_GROUP:
+        return wire_sync_group_req_decode(rd, v, a, out);
+    case API_HEARTBEAT:
+        return wire_heartbeat_req_decode(rd, v, a, out);
+    case API_LEAVE_GROUP:
+        return wire_leave_group_req_decode(rd, v, a, out);
+    case API_OFFSET_COMMIT:
+        return wire_offset_commit_req_decode(rd, v, a, out);
+    case API_OFFSET_FETCH:
+        return wire_offset_fetch_req_decode(rd, v, a, out);
+    case API_DESCRIBE_GROUPS:
+        return wire_describe_groups_req_decode(rd, v, a, out);
+    case API_LIST_GROUPS:
+        return wire_list_groups_req_decode(rd, v, a);
+    case API_DELETE_GROUPS:
+        return wire_delete_groups_req_decode(rd, v, a, out);
     default:
         abort();
     }
@@ -368,6 +628,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             DeleteTopicsRequest dt;
             DeleteRecordsRequest dr;
             DescribeConfigsRequest dc;
+            FindCoordinatorRequest fc;
+            JoinGroupRequest jg;
+            SyncGroupRequest sg;
+            HeartbeatRequest hb;
+            LeaveGroupRequest lg;
+            OffsetCommitRequest oc;
+            OffsetFetchRequest of;
+            DescribeGroupsRequest dg;
+            DeleteGroupsRequest dl;
         } req;
         memset(&req, 0, sizeof req);
         eddy_arena_t a;

@@ -8,6 +8,7 @@ TCase *tcase_api_produce(void);
 TCase *tcase_api_fetch(void);
 TCase *tcase_api_list_offsets(void);
 TCase *tcase_api_admin(void);
+TCase *tcase_api_group(void);
 
 int main(void)
 {
@@ -20,5 +21,6 @@ int main(void)
     suite_add_tcase(s, tcase_api_fetch());
     suite_add_tcase(s, tcase_api_list_offsets());
     suite_add_tcase(s, tcase_api_admin());
+    suite_add_tcase(s, tcase_api_group());
     return run_suite(s);
 }
