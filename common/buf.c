@@ -58,7 +58,9 @@ int64_t rd_i64(eddy_rd_t *rd)
 }
 
 /* Varint reads: decode in place, advance by what was consumed. */
-#define RD_VARINT(fn, type, decode)                                                                \
+/* Most varints in a record are one byte (small lengths, deltas): that case
+ * is decoded in place, the rest by the general decoder. */
+#define RD_VARINT(fn, type, decode, one_byte)                                                      \
     type fn(eddy_rd_t *rd)                                                                         \
     {                                                                                              \
         type v = 0;                                                                                \
@@ -67,6 +69,11 @@ int64_t rd_i64(eddy_rd_t *rd)
         if (rd->rd_pos == rd->rd_len) { /* and no NULL + 0 for an empty view */                    \
             rd->rd_err = EDDY_ERR_TRUNCATED;                                                       \
             return 0;                                                                              \
+        }                                                                                          \
+        uint8_t b0 = rd->rd_p[rd->rd_pos];                                                         \
+        if (b0 < 0x80) {                                                                           \
+            rd->rd_pos++;                                                                          \
+            return one_byte(b0);                                                                   \
         }                                                                                          \
         int n = decode(rd->rd_p + rd->rd_pos, rd->rd_len - rd->rd_pos, &v);                        \
         if (n < 0) {                                                                               \
@@ -77,9 +84,11 @@ int64_t rd_i64(eddy_rd_t *rd)
         return v;                                                                                  \
     }
 
-RD_VARINT(rd_varint, int32_t, varint32_decode)
-RD_VARINT(rd_varlong, int64_t, varint64_decode)
-RD_VARINT(rd_uvarint, uint32_t, uvarint32_decode)
+#define ZIGZAG_BYTE(b) ((b) >> 1 ^ -((b)&1))
+#define PLAIN_BYTE(b) (b)
+RD_VARINT(rd_varint, int32_t, varint32_decode, ZIGZAG_BYTE)
+RD_VARINT(rd_varlong, int64_t, varint64_decode, ZIGZAG_BYTE)
+RD_VARINT(rd_uvarint, uint32_t, uvarint32_decode, PLAIN_BYTE)
 
 const uint8_t *rd_bytes(eddy_rd_t *rd, size_t n)
 {
