@@ -488,39 +488,47 @@ static void complete_join(group_coordinator_t *gc, group_t *g)
                   g->g_id, g->g_generation, g->g_nmembers, g->g_protocol, g->g_leader);
 }
 
+/* Removes members past their session deadline and lets the group react.
+ * Called by the timer and on every heartbeat, so that a survivor's
+ * heartbeat right after a peer's deadline already hears about the
+ * rebalance instead of one heartbeat interval later. */
+static void group_expire(group_coordinator_t *gc, group_t *g, int64_t now)
+{
+    /* Session expiry: members not parked in a join or sync. */
+    grp_member_t *m = g->g_members;
+    int expired = 0;
+    while (m) {
+        grp_member_t *next = m->m_next;
+        if (!m->m_join_slot && !m->m_sync_slot && now >= m->m_expires_ms) {
+            EDDY_LOG_INFO("group", "group %s: member %s session expired", g->g_id, m->m_id);
+            remove_member(g, m);
+            expired = 1;
+        }
+        m = next;
+    }
+    for (grp_pending_t **pp = &g->g_pending; *pp;) {
+        grp_pending_t *p = *pp;
+        if (now >= p->pm_expires_ms) {
+            *pp = p->pm_next;
+            free(p->pm_id);
+            free(p);
+        } else {
+            pp = &p->pm_next;
+        }
+    }
+    if (expired && (g->g_state == GRP_STABLE || g->g_state == GRP_COMPLETING))
+        prepare_rebalance(gc, g, "a session expired");
+    if (expired && g->g_state == GRP_PREPARING && !g->g_members && !g->g_pending) {
+        complete_join(gc, g);
+        return;
+    }
+    try_complete_join(gc, g, now);
+}
+
 void group_coordinator_tick(group_coordinator_t *gc, int64_t now)
 {
-    for (group_t *g = gc->gc_groups; g; g = g->g_next) {
-        /* Session expiry: members not parked in a join or sync. */
-        grp_member_t *m = g->g_members;
-        int expired = 0;
-        while (m) {
-            grp_member_t *next = m->m_next;
-            if (!m->m_join_slot && !m->m_sync_slot && now >= m->m_expires_ms) {
-                EDDY_LOG_INFO("group", "group %s: member %s session expired", g->g_id, m->m_id);
-                remove_member(g, m);
-                expired = 1;
-            }
-            m = next;
-        }
-        for (grp_pending_t **pp = &g->g_pending; *pp;) {
-            grp_pending_t *p = *pp;
-            if (now >= p->pm_expires_ms) {
-                *pp = p->pm_next;
-                free(p->pm_id);
-                free(p);
-            } else {
-                pp = &p->pm_next;
-            }
-        }
-        if (expired && (g->g_state == GRP_STABLE || g->g_state == GRP_COMPLETING))
-            prepare_rebalance(gc, g, "a session expired");
-        if (expired && g->g_state == GRP_PREPARING && !g->g_members && !g->g_pending) {
-            complete_join(gc, g);
-            continue;
-        }
-        try_complete_join(gc, g, now);
-    }
+    for (group_t *g = gc->gc_groups; g; g = g->g_next)
+        group_expire(gc, g, now);
 }
 
 void group_slot_gone(group_coordinator_t *gc, req_slot_t *s)
@@ -798,6 +806,14 @@ int handle_heartbeat(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     group_t *g = grp_find(b->bk_groups, req.GroupId);
     grp_member_t *m = g ? grp_member_find(g, req.MemberId) : NULL;
+    /* This member is alive; peers past their deadline go now, so the
+     * answer already says REBALANCE_IN_PROGRESS if one of them died. */
+    if (m && req.GenerationId == g->g_generation)
+        m->m_expires_ms = grp_now_ms() + m->m_session_timeout;
+    if (g) {
+        group_expire(b->bk_groups, g, grp_now_ms());
+        m = grp_member_find(g, req.MemberId);
+    }
     HeartbeatResponse r = {0, KERR_NONE};
     if (!m)
         r.ErrorCode = KERR_UNKNOWN_MEMBER_ID;
@@ -805,8 +821,6 @@ int handle_heartbeat(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         r.ErrorCode = KERR_ILLEGAL_GENERATION;
     else if (g->g_state == GRP_PREPARING)
         r.ErrorCode = KERR_REBALANCE_IN_PROGRESS;
-    if (m)
-        m->m_expires_ms = grp_now_ms() + m->m_session_timeout;
     wire_heartbeat_resp_encode(&s->rs_resp, v, &r);
     s->rs_state = SLOT_DONE;
     return 0;

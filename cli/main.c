@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_client.h"
 
 static const struct {
     const char *name;
@@ -12,18 +13,43 @@ static const struct {
 } commands[] = {
     {"broker", cmd_broker, "run a Kafka-protocol broker in the foreground"},
     {"log", cmd_log, "inspect and exercise a partition log directory directly"},
+    {"topic", cmd_topic, "create, list, describe, delete, produce to and consume topics"},
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: eddy <command> [options]\n\ncommands:\n");
+    fprintf(out, "usage: eddy [-b HOST:PORT] <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'eddy <command> --help' for a command's options.\n");
 }
 
+/* -b/--bootstrap-server may stand before or after the subcommand: take it
+ * out of argv wherever it is. */
+static int take_bootstrap(int argc, char **argv)
+{
+    int out = 0;
+    for (int i = 0; i < argc; i++) {
+        if ((!strcmp(argv[i], "-b") || !strcmp(argv[i], "--bootstrap-server")) && i + 1 < argc &&
+            i > 0) {
+            cli_bootstrap = argv[++i];
+            continue;
+        }
+        if (!strncmp(argv[i], "--bootstrap-server=", 19)) {
+            cli_bootstrap = argv[i] + 19;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    return out;
+}
+
 int main(int argc, char **argv)
 {
+    /* `eddy log` and `eddy broker` have no -b: leave their arguments alone. */
+    if (argc < 2 || (strcmp(argv[1], "log") && strcmp(argv[1], "broker")))
+        argc = take_bootstrap(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

@@ -9,6 +9,7 @@ TCase *tcase_api_fetch(void);
 TCase *tcase_api_list_offsets(void);
 TCase *tcase_api_admin(void);
 TCase *tcase_api_group(void);
+TCase *tcase_client_api(void);
 
 int main(void)
 {
@@ -22,5 +23,6 @@ int main(void)
     suite_add_tcase(s, tcase_api_list_offsets());
     suite_add_tcase(s, tcase_api_admin());
     suite_add_tcase(s, tcase_api_group());
+    suite_add_tcase(s, tcase_client_api());
     return run_suite(s);
 }

@@ -1,0 +1,128 @@
+/* Eddy's Kafka client on libuv: connections to every broker of a cluster,
+ * version negotiation, metadata, and request routing with retries. The
+ * producer, consumer and admin parts (producer.h, consumer.h, admin.h)
+ * build on this; the `eddy` command and the streams runtime use them.
+ *
+ * Threading: a client belongs to the libuv loop it was created on; every
+ * call and every callback happens on that loop's thread. The caller runs
+ * the loop (uv_run), or uses kc_run_until() to run it until a condition.
+ *
+ * Settings use the Java client's names (bootstrap.servers, client.id,
+ * request.timeout.ms, ...); see kc_config_defs.
+ */
+#ifndef EDDY_CLIENT_H
+#define EDDY_CLIENT_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/buf.h"
+#include "common/config.h"
+#include "wire/proto.h"
+
+typedef struct kc_client kc_client_t;
+
+typedef struct kc_config {
+    char *bootstrap_servers;    /* bootstrap.servers: host:port[,host:port...] */
+    char *client_id;            /* client.id */
+    int32_t request_timeout_ms; /* request.timeout.ms */
+    int32_t retry_backoff_ms;   /* retry.backoff.ms */
+    int32_t reconnect_backoff_ms;     /* reconnect.backoff.ms */
+    int32_t reconnect_backoff_max_ms; /* reconnect.backoff.max.ms */
+    int32_t metadata_max_age_ms;      /* metadata.max.age.ms */
+    /* producer */
+    int32_t batch_size;     /* batch.size */
+    int32_t linger_ms;      /* linger.ms */
+    char *acks;             /* acks: 0, 1, all (-1) */
+    int32_t retries;        /* retries */
+    int32_t delivery_timeout_ms;  /* delivery.timeout.ms */
+    int32_t max_in_flight;  /* max.in.flight.requests.per.connection */
+    /* consumer */
+    char *group_id;             /* group.id */
+    char *group_instance_id;    /* group.instance.id */
+    char *auto_offset_reset;    /* auto.offset.reset: earliest, latest, none */
+    int enable_auto_commit;     /* enable.auto.commit */
+    int32_t auto_commit_interval_ms;
+    int32_t session_timeout_ms;
+    int32_t heartbeat_interval_ms;
+    int32_t max_poll_interval_ms;
+    int32_t fetch_min_bytes;
+    int32_t fetch_max_wait_ms;
+    int32_t fetch_max_bytes;
+    int32_t max_partition_fetch_bytes;
+    char *partition_assignment_strategy; /* range, roundrobin, sticky (comma list) */
+} kc_config_t;
+
+extern const eddy_cfg_def_t kc_config_defs[];
+
+/* Defaults, then props (unknown keys are an error naming the key). */
+int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, size_t errstr_size);
+void kc_config_free(kc_config_t *cfg);
+
+/* Creates a client on loop; it starts connecting to the bootstrap servers
+ * at once. NULL with a sentence in errstr on a bad setting. */
+kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr,
+                           size_t errstr_size);
+/* Fails everything pending with -ECANCELED, closes the connections, and
+ * frees the client once libuv has closed its handles (run the loop). */
+void kc_client_destroy(kc_client_t *c);
+
+/* Runs the loop until done(opaque) is true or timeout_ms passes; returns 0
+ * or -ETIMEDOUT. For command-line tools and tests. */
+int kc_run_until(kc_client_t *c, int (*done)(void *opaque), void *opaque, int64_t timeout_ms);
+
+/* ---- requests ---- */
+
+/* Called once the broker's versions are known: write the body for version v. */
+typedef void(kc_encode_fn)(eddy_wr_t *wr, int16_t v, void *opaque);
+/* The response body (after the header), or err < 0 (connection lost,
+ * timeout: -ETIMEDOUT, no common version: -ENOTSUP). rd borrows the
+ * response buffer for the duration of the call. */
+typedef void(kc_response_fn)(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque);
+
+#define KC_NODE_ANY (-1000) /* any connected broker (metadata, admin) */
+
+/* Sends a request to node_id (a node of the metadata, or KC_NODE_ANY).
+ * encode and done are called on the loop thread; opaque must live until
+ * done was called. acks=0 produce requests pass expect_response 0: done is
+ * called once the request is written. Returns 0 or -ENOENT (unknown node). */
+int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_response,
+               kc_encode_fn *encode, kc_response_fn *done, void *opaque);
+
+/* ---- metadata ---- */
+
+typedef struct kc_partition_meta {
+    int32_t pm_partition;
+    int32_t pm_leader; /* -1: none */
+    int16_t pm_error;
+} kc_partition_meta_t;
+
+typedef struct kc_topic_meta {
+    char *tm_name;
+    int16_t tm_error;
+    int tm_internal;
+    int32_t tm_npartitions;
+    kc_partition_meta_t *tm_partitions;
+} kc_topic_meta_t;
+
+/* Refreshes metadata for the named topics (NULL: every topic; allow_create:
+ * let the broker auto-create them) and calls done(err) when the answer is in
+ * the cache. */
+typedef void(kc_done_fn)(kc_client_t *c, int err, void *opaque);
+int kc_metadata_refresh(kc_client_t *c, const char *const *topics, int ntopics, int allow_create,
+                        kc_done_fn *done, void *opaque);
+/* The cached metadata of a topic, or NULL. Valid until the next refresh. */
+const kc_topic_meta_t *kc_metadata_topic(const kc_client_t *c, const char *topic);
+/* Every cached topic (n of them), for listing. */
+const kc_topic_meta_t *kc_metadata_topics(const kc_client_t *c, int *n);
+int32_t kc_metadata_controller(const kc_client_t *c);
+/* The host:port of a node from the metadata, or NULL. */
+const char *kc_node_address(const kc_client_t *c, int32_t node_id);
+
+uv_loop_t *kc_loop(kc_client_t *c);
+const kc_config_t *kc_config(const kc_client_t *c);
+
+/* Kafka errors a client retries after refreshing metadata. */
+int kc_error_retriable(int16_t kafka_error);
+
+#endif

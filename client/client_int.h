@@ -1,0 +1,82 @@
+/* Private to client/: connections, requests in flight, the metadata cache. */
+#ifndef EDDY_CLIENT_INT_H
+#define EDDY_CLIENT_INT_H
+
+#include <uv.h>
+
+#include "client/client.h"
+#include "common/arena.h"
+
+typedef struct kc_broker kc_broker_t;
+typedef struct kc_req kc_req_t;
+
+/* A request from submission to answer:
+ *
+ *   QUEUED --connection up--> encode --written--> IN_FLIGHT --response--> done()
+ *      \________________ connection lost / timeout: done(err) ___________/
+ */
+struct kc_req {
+    kc_req_t *rq_next;
+    int16_t rq_api_key;
+    int16_t rq_version;
+    int32_t rq_correlation_id;
+    int rq_expect_response;
+    int64_t rq_deadline_ms;
+    kc_encode_fn *rq_encode;
+    kc_response_fn *rq_done;
+    void *rq_opaque;
+};
+
+enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_NEGOTIATING, KB_UP };
+
+struct kc_broker {
+    kc_broker_t *kb_next;
+    kc_client_t *kb_client;
+    int32_t kb_node_id; /* < 0: a bootstrap address */
+    char kb_host[256];
+    int kb_port;
+    enum kc_broker_state kb_state;
+    uv_tcp_t kb_tcp;
+    uv_connect_t kb_connect;
+    uv_getaddrinfo_t kb_resolve;
+    int kb_handle_open;
+    uv_timer_t kb_backoff;
+    int32_t kb_backoff_ms;
+    /* versions the broker supports, from ApiVersions: [key] = {min, max}, -1 unknown */
+    int16_t kb_ver_min[API_KEY_MAX + 1], kb_ver_max[API_KEY_MAX + 1];
+    kc_req_t *kb_queue, *kb_queue_tail;       /* waiting for the connection */
+    kc_req_t *kb_inflight, *kb_inflight_tail; /* written, answered in order */
+    int kb_ninflight;
+    uint8_t kb_size[4];
+    size_t kb_size_got;
+    uint8_t *kb_frame;
+    size_t kb_frame_len, kb_frame_got;
+};
+
+struct kc_client {
+    uv_loop_t *c_loop;
+    kc_config_t c_cfg;
+    kc_broker_t *c_brokers;
+    int32_t c_next_correlation;
+    uv_timer_t c_timer; /* request timeouts, periodic metadata */
+    int c_destroyed;
+    int c_handles; /* libuv handles still open */
+    /* metadata cache */
+    kc_topic_meta_t *c_topics;
+    int c_ntopics;
+    int32_t c_controller;
+    char c_cluster_id[128];
+    int64_t c_metadata_ms;
+    struct kc_producer *c_producer; /* set by the producer, told about metadata */
+    struct kc_consumer *c_consumer;
+};
+
+kc_broker_t *kc_broker_find(kc_client_t *c, int32_t node_id);
+/* Adds or updates a node from metadata. */
+kc_broker_t *kc_broker_upsert(kc_client_t *c, int32_t node_id, const char *host, int port);
+
+/* Hooks the producer and consumer register to hear about new metadata. */
+void kc_producer_metadata_changed(struct kc_producer *p);
+void kc_consumer_metadata_changed(struct kc_consumer *k);
+
+#endif

@@ -1,0 +1,790 @@
+/* The consumer (see consumer.h).
+ *
+ * Each assigned partition:
+ *
+ *   RESOLVE --ListOffsets / OffsetFetch--> FETCHING --records--> FETCHING
+ *      ^                                       |
+ *      +---- out of range (auto.offset.reset) -+
+ *
+ * One Fetch in flight per leader at a time; as soon as it is answered the
+ * next one goes out (pipelined), so the broker's long poll (fetch.max.wait.ms)
+ * paces an idle consumer.
+ */
+#include "client/consumer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_int.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "wire/client_api.h"
+#include "wire/recordbatch.h"
+
+typedef struct kc_cpart {
+    struct kc_cpart *cp_next;
+    char *cp_topic;
+    int32_t cp_partition;
+    int64_t cp_position; /* -1: to resolve */
+    int64_t cp_reset;    /* what to resolve: KC_OFFSET_* or a timestamp (>= 0 with cp_by_ts) */
+    int cp_by_ts;
+    int cp_resolving;
+    int cp_paused;
+    int cp_fetching;
+    int cp_at_eof;
+    int cp_stopped; /* an error only the application can resolve */
+} kc_cpart_t;
+
+struct kc_consumer {
+    kc_client_t *k_client;
+    kc_consumer_cbs_t k_cbs;
+    kc_cpart_t *k_parts;
+    uv_idle_t k_idle; /* schedules fetches on the next loop turn */
+    uv_timer_t k_retry;
+    int k_requests;
+    int k_closing;
+    int k_handles;
+    int32_t k_coordinator; /* -1: unknown */
+};
+
+static void schedule(kc_consumer_t *k);
+static void consumer_free_if_done(kc_consumer_t *k);
+
+static kc_cpart_t *part_find(const kc_consumer_t *k, const char *topic, int32_t partition)
+{
+    for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next)
+        if (p->cp_partition == partition && strcmp(p->cp_topic, topic) == 0)
+            return p;
+    return NULL;
+}
+
+static int32_t leader_of(const kc_consumer_t *k, const kc_cpart_t *p)
+{
+    const kc_topic_meta_t *m = kc_metadata_topic(k->k_client, p->cp_topic);
+    if (!m || p->cp_partition >= m->tm_npartitions)
+        return -1;
+    return m->tm_partitions[p->cp_partition].pm_leader;
+}
+
+static void set_reset(kc_cpart_t *p, int64_t spec, int by_ts)
+{
+    p->cp_position = -1;
+    p->cp_reset = spec;
+    p->cp_by_ts = by_ts;
+    p->cp_at_eof = 0;
+    p->cp_stopped = 0;
+}
+
+static void refresh_metadata(kc_consumer_t *k)
+{
+    kc_metadata_refresh(k->k_client, NULL, 0, 0, NULL, NULL);
+}
+
+void kc_consumer_metadata_changed(struct kc_consumer *k)
+{
+    schedule(k);
+}
+
+/* ---- resolving positions (ListOffsets) ---- */
+
+typedef struct lo_req {
+    kc_consumer_t *lr_consumer;
+    kc_cpart_t *lr_part;
+    int64_t lr_ts;
+} lo_req_t;
+
+static void encode_list_offsets(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    lo_req_t *lr = opaque;
+    ListOffsetsRequestPartition rp = {lr->lr_part->cp_partition, lr->lr_ts, 1};
+    ListOffsetsRequestTopic rt = {kstr_c(lr->lr_part->cp_topic), &rp, 1};
+    ListOffsetsRequest req = {-1, 0, &rt, 1};
+    wire_list_offsets_req_encode(wr, v, &req);
+}
+
+static void retry_later(kc_consumer_t *k);
+
+static void on_list_offsets(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    lo_req_t *lr = opaque;
+    kc_consumer_t *k = lr->lr_consumer;
+    kc_cpart_t *p = lr->lr_part;
+    k->k_requests--;
+    free(lr);
+    if (k->k_closing) {
+        consumer_free_if_done(k);
+        return;
+    }
+    p->cp_resolving = 0;
+    ListOffsetsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int16_t kerr = KERR_NONE;
+    int64_t off = -1;
+    if (err == 0 && wire_list_offsets_resp_decode(rd, v, &a, &resp) == 0 && resp.TopicsCount > 0 &&
+        resp.Topics[0].PartitionsCount > 0) {
+        kerr = resp.Topics[0].Partitions[0].ErrorCode;
+        off = resp.Topics[0].Partitions[0].Offset;
+    } else {
+        kerr = KERR_REQUEST_TIMED_OUT;
+    }
+    arena_free(&a);
+    if (kerr != KERR_NONE) {
+        refresh_metadata(k);
+        retry_later(k);
+        return;
+    }
+    if (off < 0 && p->cp_by_ts) {
+        /* No record that late: the end, as Kafka's offsetsForTimes + seek. */
+        set_reset(p, KC_OFFSET_END, 0);
+        schedule(k);
+        return;
+    }
+    p->cp_position = off;
+    schedule(k);
+}
+
+static void resolve_listing(kc_consumer_t *k, kc_cpart_t *p, int32_t leader)
+{
+    lo_req_t *lr = calloc(1, sizeof *lr);
+    if (!lr)
+        return;
+    lr->lr_consumer = k;
+    lr->lr_part = p;
+    lr->lr_ts = p->cp_by_ts ? p->cp_reset : (p->cp_reset == KC_OFFSET_BEGINNING ? -2 : -1);
+    p->cp_resolving = 1;
+    if (kc_request(k->k_client, leader, API_LIST_OFFSETS, 1, encode_list_offsets, on_list_offsets,
+                   lr) == 0)
+        k->k_requests++;
+    else {
+        p->cp_resolving = 0;
+        free(lr);
+    }
+}
+
+/* ---- committed offsets (FindCoordinator, OffsetFetch, OffsetCommit) ---- */
+
+static void encode_find_coordinator(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    kc_consumer_t *k = opaque;
+    FindCoordinatorRequest req = {kstr_c(kc_config(k->k_client)->group_id), 0};
+    wire_find_coordinator_req_encode(wr, v, &req);
+}
+
+static void on_find_coordinator(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    kc_consumer_t *k = opaque;
+    k->k_requests--;
+    if (k->k_closing) {
+        consumer_free_if_done(k);
+        return;
+    }
+    FindCoordinatorResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    if (err == 0 && wire_find_coordinator_resp_decode(rd, v, &a, &resp) == 0 &&
+        resp.ErrorCode == KERR_NONE) {
+        char host[256];
+        snprintf(host, sizeof host, "%.*s", resp.Host.len > 0 ? resp.Host.len : 0, resp.Host.ptr);
+        kc_broker_upsert(c, resp.NodeId, host, resp.Port);
+        k->k_coordinator = resp.NodeId;
+        schedule(k);
+    } else {
+        retry_later(k);
+    }
+    arena_free(&a);
+}
+
+static int find_coordinator(kc_consumer_t *k)
+{
+    if (k->k_coordinator >= 0)
+        return 0;
+    if (kc_request(k->k_client, KC_NODE_ANY, API_FIND_COORDINATOR, 1, encode_find_coordinator,
+                   on_find_coordinator, k) == 0)
+        k->k_requests++;
+    return -1;
+}
+
+typedef struct of_req {
+    kc_consumer_t *or_consumer;
+    kc_cpart_t *or_part;
+} of_req_t;
+
+static void encode_offset_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    of_req_t *o = opaque;
+    int32_t part = o->or_part->cp_partition;
+    OffsetFetchRequestTopic t = {kstr_c(o->or_part->cp_topic), &part, 1};
+    OffsetFetchRequest req = {kstr_c(kc_config(o->or_consumer->k_client)->group_id), &t, 1};
+    wire_offset_fetch_req_encode(wr, v, &req);
+}
+
+static void on_offset_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    of_req_t *o = opaque;
+    kc_consumer_t *k = o->or_consumer;
+    kc_cpart_t *p = o->or_part;
+    k->k_requests--;
+    free(o);
+    if (k->k_closing) {
+        consumer_free_if_done(k);
+        return;
+    }
+    p->cp_resolving = 0;
+    OffsetFetchResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int64_t off = -2;
+    if (err == 0 && wire_offset_fetch_resp_decode(rd, v, &a, &resp) == 0 && resp.TopicsCount > 0 &&
+        resp.Topics[0].PartitionsCount > 0 && resp.Topics[0].Partitions[0].ErrorCode == KERR_NONE)
+        off = resp.Topics[0].Partitions[0].CommittedOffset;
+    arena_free(&a);
+    if (off == -2) {
+        k->k_coordinator = -1;
+        retry_later(k);
+        return;
+    }
+    if (off >= 0) {
+        p->cp_position = off;
+    } else {
+        const char *reset = kc_config(k->k_client)->auto_offset_reset;
+        if (strcmp(reset, "none") == 0) {
+            p->cp_stopped = 1;
+            if (k->k_cbs.on_error)
+                k->k_cbs.on_error(k, p->cp_topic, p->cp_partition, KERR_OFFSET_OUT_OF_RANGE,
+                                  k->k_cbs.opaque);
+            return;
+        }
+        set_reset(p, strcmp(reset, "earliest") == 0 ? KC_OFFSET_BEGINNING : KC_OFFSET_END, 0);
+    }
+    schedule(k);
+}
+
+static void resolve_stored(kc_consumer_t *k, kc_cpart_t *p)
+{
+    if (!kc_config(k->k_client)->group_id) {
+        /* No group: nothing is stored, so auto.offset.reset decides. */
+        const char *reset = kc_config(k->k_client)->auto_offset_reset;
+        set_reset(p, strcmp(reset, "earliest") == 0 ? KC_OFFSET_BEGINNING : KC_OFFSET_END, 0);
+        return;
+    }
+    if (find_coordinator(k) < 0)
+        return;
+    of_req_t *o = calloc(1, sizeof *o);
+    if (!o)
+        return;
+    o->or_consumer = k;
+    o->or_part = p;
+    p->cp_resolving = 1;
+    if (kc_request(k->k_client, k->k_coordinator, API_OFFSET_FETCH, 1, encode_offset_fetch,
+                   on_offset_fetch, o) == 0)
+        k->k_requests++;
+    else {
+        p->cp_resolving = 0;
+        k->k_coordinator = -1;
+        free(o);
+    }
+}
+
+/* ---- fetching ---- */
+
+typedef struct fetch_req {
+    kc_consumer_t *fr_consumer;
+    int fr_n;
+    kc_cpart_t **fr_parts;
+} fetch_req_t;
+
+static void encode_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    fetch_req_t *fr = opaque;
+    const kc_config_t *cfg = kc_config(fr->fr_consumer->k_client);
+    FetchRequestTopic *topics = calloc((size_t)fr->fr_n, sizeof *topics);
+    FetchRequestPartition *parts = calloc((size_t)fr->fr_n, sizeof *parts);
+    if (!topics || !parts) {
+        wr->wr_err = -ENOMEM;
+        free(topics);
+        free(parts);
+        return;
+    }
+    for (int i = 0; i < fr->fr_n; i++) {
+        kc_cpart_t *p = fr->fr_parts[i];
+        parts[i] = (FetchRequestPartition){p->cp_partition, -1, p->cp_position, -1,
+                                           cfg->max_partition_fetch_bytes};
+        topics[i] = (FetchRequestTopic){kstr_c(p->cp_topic), &parts[i], 1};
+    }
+    FetchRequest req;
+    memset(&req, 0, sizeof req);
+    req.ReplicaId = -1;
+    req.MaxWaitMs = cfg->fetch_max_wait_ms;
+    req.MinBytes = cfg->fetch_min_bytes;
+    req.MaxBytes = cfg->fetch_max_bytes;
+    req.IsolationLevel = 0;
+    req.SessionId = 0;
+    req.SessionEpoch = -1;
+    req.Topics = topics;
+    req.TopicsCount = fr->fr_n;
+    req.RackId = (kstr_t){"", 0};
+    wire_fetch_req_encode(wr, v, &req);
+    free(topics);
+    free(parts);
+}
+
+/* Hands the records at or after the position to the application; returns
+ * 1 when the application stopped taking them. */
+static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition *rp)
+{
+    const uint8_t *buf = (const uint8_t *)rp->Records.ptr;
+    size_t len = rp->Records.len > 0 ? (size_t)rp->Records.len : 0;
+    for (size_t pos = 0; pos + BATCH_HEADER_SIZE <= len && !p->cp_stopped;) {
+        int64_t size = wire_batch_size(buf + pos);
+        if (size < BATCH_HEADER_SIZE || (size_t)size > len - pos)
+            break; /* a partial batch at the end of the response */
+        wire_batch_header_t h;
+        char why[160];
+        if (wire_batch_validate(buf + pos, (size_t)size, 0, &h, why, sizeof why) < 0) {
+            EDDY_LOG_WARN("client", "%s-%d: corrupt batch at offset %lld (%s)", p->cp_topic,
+                          p->cp_partition, (long long)h.baseOffset, why);
+            break;
+        }
+        wire_record_iter_t it;
+        wire_record_t rec;
+        if (!(h.attributes & BATCH_ATTR_CONTROL) && wire_record_iter_init(&it, buf + pos, (size_t)size) == 0) {
+            while (wire_record_next(&it, &rec) == 1 && !p->cp_stopped) {
+                if (rec.offset < p->cp_position)
+                    continue;
+                kc_message_t m = {p->cp_topic, p->cp_partition, rec.offset,
+                                  (h.attributes & BATCH_ATTR_LOG_APPEND_TIME) ? h.maxTimestamp : rec.timestamp,
+                                  rec.key, rec.keyLength, rec.value, rec.valueLength, rec.headers,
+                                  rec.headers_len, rec.headerCount};
+                if (k->k_cbs.on_message && k->k_cbs.on_message(k, &m, k->k_cbs.opaque) != 0)
+                    return 1;
+                p->cp_position = rec.offset + 1;
+                if (k->k_closing)
+                    return 1;
+            }
+        }
+        /* Offsets the batch covers but holds no record for (compaction,
+         * control records) are passed. */
+        if (wire_batch_last_offset(&h) + 1 > p->cp_position)
+            p->cp_position = wire_batch_last_offset(&h) + 1;
+        pos += (size_t)size;
+    }
+    return 0;
+}
+
+static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    fetch_req_t *fr = opaque;
+    kc_consumer_t *k = fr->fr_consumer;
+    k->k_requests--;
+    if (k->k_closing) {
+        free(fr->fr_parts);
+        free(fr);
+        consumer_free_if_done(k);
+        return;
+    }
+    FetchResponse resp;
+    memset(&resp, 0, sizeof resp);
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    if (err == 0 && wire_fetch_resp_decode(rd, v, &a, &resp) < 0)
+        err = -EPROTO;
+    for (int i = 0; i < fr->fr_n; i++)
+        fr->fr_parts[i]->cp_fetching = 0;
+    if (err < 0) {
+        refresh_metadata(k);
+        retry_later(k);
+    }
+    int stopped = 0;
+    for (int32_t t = 0; err == 0 && !stopped && t < resp.ResponsesCount; t++) {
+        const FetchResponseTopic *rt = &resp.Responses[t];
+        for (int32_t j = 0; j < rt->PartitionsCount; j++) {
+            const FetchResponsePartition *rp = &rt->Partitions[j];
+            char topic[256];
+            snprintf(topic, sizeof topic, "%.*s", rt->Topic.len > 0 ? rt->Topic.len : 0, rt->Topic.ptr);
+            kc_cpart_t *p = part_find(k, topic, rp->PartitionIndex);
+            if (!p || p->cp_position < 0)
+                continue;
+            if (rp->ErrorCode == KERR_OFFSET_OUT_OF_RANGE) {
+                const char *reset = kc_config(k->k_client)->auto_offset_reset;
+                if (strcmp(reset, "none") == 0) {
+                    p->cp_stopped = 1;
+                    if (k->k_cbs.on_error)
+                        k->k_cbs.on_error(k, p->cp_topic, p->cp_partition, rp->ErrorCode,
+                                          k->k_cbs.opaque);
+                } else {
+                    set_reset(p, strcmp(reset, "earliest") == 0 ? KC_OFFSET_BEGINNING : KC_OFFSET_END, 0);
+                }
+                continue;
+            }
+            if (rp->ErrorCode != KERR_NONE) {
+                if (kc_error_retriable(rp->ErrorCode)) {
+                    refresh_metadata(k);
+                    retry_later(k);
+                } else if (k->k_cbs.on_error) {
+                    k->k_cbs.on_error(k, p->cp_topic, p->cp_partition, rp->ErrorCode, k->k_cbs.opaque);
+                }
+                continue;
+            }
+            if (deliver(k, p, rp) || k->k_closing) {
+                stopped = 1; /* the rest of this response is fetched again */
+                break;
+            }
+            if (p->cp_position >= rp->HighWatermark && !p->cp_at_eof) {
+                p->cp_at_eof = 1;
+                if (k->k_cbs.on_eof)
+                    k->k_cbs.on_eof(k, p->cp_topic, p->cp_partition, p->cp_position, k->k_cbs.opaque);
+            } else if (p->cp_position < rp->HighWatermark) {
+                p->cp_at_eof = 0;
+            }
+        }
+    }
+    arena_free(&a);
+    free(fr->fr_parts);
+    free(fr);
+    if (k->k_closing)
+        consumer_free_if_done(k);
+    else
+        schedule(k);
+}
+
+/* Resolves positions and sends one fetch per leader that has none out. */
+static void on_idle(uv_idle_t *h)
+{
+    kc_consumer_t *k = h->data;
+    uv_idle_stop(h);
+    if (k->k_closing)
+        return;
+    int missing_leader = 0;
+    for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
+        if (p->cp_position >= 0 || p->cp_resolving || p->cp_stopped)
+            continue;
+        int32_t leader = leader_of(k, p);
+        if (p->cp_reset == KC_OFFSET_STORED && !p->cp_by_ts)
+            resolve_stored(k, p);
+        else if (leader >= 0)
+            resolve_listing(k, p, leader);
+        else
+            missing_leader = 1;
+    }
+    for (;;) {
+        fetch_req_t *fr = NULL;
+        int32_t node = -1;
+        for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
+            if (p->cp_position < 0 || p->cp_paused || p->cp_fetching || p->cp_stopped)
+                continue;
+            int32_t leader = leader_of(k, p);
+            if (leader < 0) {
+                missing_leader = 1;
+                continue;
+            }
+            if (node >= 0 && leader != node)
+                continue;
+            if (!fr) {
+                if (!(fr = calloc(1, sizeof *fr)))
+                    return;
+                fr->fr_consumer = k;
+                node = leader;
+            }
+            kc_cpart_t **np = realloc(fr->fr_parts, (size_t)(fr->fr_n + 1) * sizeof *np);
+            if (!np)
+                break;
+            fr->fr_parts = np;
+            fr->fr_parts[fr->fr_n++] = p;
+            p->cp_fetching = 1;
+        }
+        if (!fr)
+            break;
+        if (kc_request(k->k_client, node, API_FETCH, 1, encode_fetch, on_fetch, fr) == 0) {
+            k->k_requests++;
+        } else {
+            for (int i = 0; i < fr->fr_n; i++)
+                fr->fr_parts[i]->cp_fetching = 0;
+            free(fr->fr_parts);
+            free(fr);
+            missing_leader = 1;
+            break;
+        }
+    }
+    if (missing_leader) {
+        refresh_metadata(k);
+        retry_later(k);
+    }
+}
+
+static void schedule(kc_consumer_t *k)
+{
+    if (!k->k_closing && !uv_is_active((uv_handle_t *)&k->k_idle))
+        uv_idle_start(&k->k_idle, on_idle);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    schedule(t->data);
+}
+
+static void retry_later(kc_consumer_t *k)
+{
+    if (!k->k_closing && !uv_is_active((uv_handle_t *)&k->k_retry))
+        uv_timer_start(&k->k_retry, on_retry, (uint64_t)kc_config(k->k_client)->retry_backoff_ms, 0);
+}
+
+/* ---- commit ---- */
+
+typedef struct commit_req {
+    kc_consumer_t *cr_consumer;
+    kc_commit_fn *cr_done;
+    void *cr_opaque;
+    int cr_finished;
+    int cr_err;
+} commit_req_t;
+
+static void encode_offset_commit(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    commit_req_t *cr = opaque;
+    kc_consumer_t *k = cr->cr_consumer;
+    int n = 0;
+    for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next)
+        n += p->cp_position >= 0;
+    OffsetCommitRequestTopic *topics = calloc((size_t)n + 1, sizeof *topics);
+    OffsetCommitRequestPartition *parts = calloc((size_t)n + 1, sizeof *parts);
+    if (!topics || !parts) {
+        wr->wr_err = -ENOMEM;
+        free(topics);
+        free(parts);
+        return;
+    }
+    int i = 0;
+    for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
+        if (p->cp_position < 0)
+            continue;
+        parts[i] = (OffsetCommitRequestPartition){p->cp_partition, p->cp_position, -1, -1,
+                                                  (kstr_t){"", 0}};
+        topics[i] = (OffsetCommitRequestTopic){kstr_c(p->cp_topic), &parts[i], 1};
+        i++;
+    }
+    OffsetCommitRequest req;
+    memset(&req, 0, sizeof req);
+    req.GroupId = kstr_c(kc_config(k->k_client)->group_id);
+    req.GenerationId = -1;
+    req.MemberId = (kstr_t){"", 0};
+    req.GroupInstanceId = KSTR_NULL;
+    req.RetentionTimeMs = -1;
+    req.Topics = topics;
+    req.TopicsCount = n;
+    wire_offset_commit_req_encode(wr, v, &req);
+    free(topics);
+    free(parts);
+}
+
+static void on_offset_commit(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    commit_req_t *cr = opaque;
+    kc_consumer_t *k = cr->cr_consumer;
+    k->k_requests--;
+    if (k->k_closing) {
+        cr->cr_finished = 1;
+        if (cr->cr_done || cr->cr_opaque)
+            free(cr);
+        consumer_free_if_done(k);
+        return;
+    }
+    OffsetCommitResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    if (err == 0 && wire_offset_commit_resp_decode(rd, v, &a, &resp) < 0)
+        err = -EPROTO;
+    for (int32_t t = 0; err == 0 && t < resp.TopicsCount; t++)
+        for (int32_t j = 0; j < resp.Topics[t].PartitionsCount; j++)
+            if (resp.Topics[t].Partitions[j].ErrorCode != KERR_NONE && err == 0)
+                err = resp.Topics[t].Partitions[j].ErrorCode;
+    arena_free(&a);
+    if (err == KERR_NOT_COORDINATOR || err == KERR_COORDINATOR_NOT_AVAILABLE || err < 0)
+        k->k_coordinator = -1;
+    cr->cr_err = err;
+    cr->cr_finished = 1;
+    if (cr->cr_done)
+        cr->cr_done(k, err, cr->cr_opaque);
+    if (!cr->cr_done && cr->cr_opaque == NULL)
+        return; /* a sync commit frees its own request */
+    free(cr);
+}
+
+static int coordinator_known(void *opaque)
+{
+    kc_consumer_t *k = opaque;
+    return k->k_coordinator >= 0;
+}
+
+static int commit_finished(void *opaque)
+{
+    return ((commit_req_t *)opaque)->cr_finished;
+}
+
+int kc_consumer_commit(kc_consumer_t *k, int sync, kc_commit_fn *done, void *opaque)
+{
+    const kc_config_t *cfg = kc_config(k->k_client);
+    if (!cfg->group_id)
+        return EDDY_ERR_INVALID_ARG;
+    if (k->k_coordinator < 0) {
+        find_coordinator(k);
+        if (!sync)
+            return -EAGAIN;
+        if (kc_run_until(k->k_client, coordinator_known, k, cfg->request_timeout_ms) < 0)
+            return -ETIMEDOUT;
+    }
+    commit_req_t *cr = calloc(1, sizeof *cr);
+    if (!cr)
+        return -ENOMEM;
+    cr->cr_consumer = k;
+    cr->cr_done = sync ? NULL : done;
+    cr->cr_opaque = sync ? NULL : (opaque ? opaque : (void *)1);
+    if (kc_request(k->k_client, k->k_coordinator, API_OFFSET_COMMIT, 1, encode_offset_commit,
+                   on_offset_commit, cr) < 0) {
+        free(cr);
+        k->k_coordinator = -1;
+        return -ENOENT;
+    }
+    k->k_requests++;
+    if (!sync)
+        return 0;
+    int rc = kc_run_until(k->k_client, commit_finished, cr, cfg->request_timeout_ms + 1000);
+    if (rc == 0)
+        rc = cr->cr_err;
+    if (cr->cr_finished)
+        free(cr);
+    return rc;
+}
+
+/* ---- assignment ---- */
+
+kc_consumer_t *kc_consumer_new(kc_client_t *c, const kc_consumer_cbs_t *cbs)
+{
+    kc_consumer_t *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->k_client = c;
+    k->k_cbs = *cbs;
+    k->k_coordinator = -1;
+    uv_idle_init(kc_loop(c), &k->k_idle);
+    uv_timer_init(kc_loop(c), &k->k_retry);
+    k->k_idle.data = k->k_retry.data = k;
+    k->k_handles = 2;
+    c->c_consumer = k;
+    return k;
+}
+
+int kc_consumer_assign(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset)
+{
+    if (partition < 0)
+        return EDDY_ERR_INVALID_ARG;
+    kc_cpart_t *p = part_find(k, topic, partition);
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p || !(p->cp_topic = strdup(topic))) {
+            free(p);
+            return -ENOMEM;
+        }
+        p->cp_partition = partition;
+        p->cp_next = k->k_parts;
+        k->k_parts = p;
+    }
+    if (offset >= 0) {
+        p->cp_position = offset;
+        p->cp_at_eof = 0;
+    } else {
+        set_reset(p, offset, 0);
+    }
+    if (!kc_metadata_topic(k->k_client, topic))
+        refresh_metadata(k);
+    schedule(k);
+    return 0;
+}
+
+int kc_consumer_seek(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset)
+{
+    if (!part_find(k, topic, partition))
+        return -ENOENT;
+    return kc_consumer_assign(k, topic, partition, offset);
+}
+
+int kc_consumer_seek_timestamp(kc_consumer_t *k, const char *topic, int32_t partition, int64_t ts)
+{
+    kc_cpart_t *p = part_find(k, topic, partition);
+    if (!p)
+        return -ENOENT;
+    set_reset(p, ts, 1);
+    schedule(k);
+    return 0;
+}
+
+void kc_consumer_unassign_all(kc_consumer_t *k)
+{
+    /* Parts with a request out are kept until it returns: mark them stopped. */
+    kc_cpart_t **pp = &k->k_parts;
+    while (*pp) {
+        kc_cpart_t *p = *pp;
+        if (p->cp_fetching || p->cp_resolving) {
+            p->cp_stopped = 1;
+            pp = &p->cp_next;
+            continue;
+        }
+        *pp = p->cp_next;
+        free(p->cp_topic);
+        free(p);
+    }
+}
+
+int kc_consumer_pause(kc_consumer_t *k, const char *topic, int32_t partition, int paused)
+{
+    kc_cpart_t *p = part_find(k, topic, partition);
+    if (!p)
+        return -ENOENT;
+    p->cp_paused = paused;
+    if (!paused)
+        schedule(k);
+    return 0;
+}
+
+int64_t kc_consumer_position(const kc_consumer_t *k, const char *topic, int32_t partition)
+{
+    const kc_cpart_t *p = part_find(k, topic, partition);
+    return p ? p->cp_position : -1;
+}
+
+static void consumer_free_if_done(kc_consumer_t *k)
+{
+    if (k->k_handles > 0 || k->k_requests > 0)
+        return;
+    while (k->k_parts) {
+        kc_cpart_t *p = k->k_parts;
+        k->k_parts = p->cp_next;
+        free(p->cp_topic);
+        free(p);
+    }
+    free(k);
+}
+
+static void on_consumer_handle_closed(uv_handle_t *h)
+{
+    kc_consumer_t *k = h->data;
+    k->k_handles--;
+    consumer_free_if_done(k);
+}
+
+void kc_consumer_destroy(kc_consumer_t *k)
+{
+    if (!k)
+        return;
+    k->k_closing = 1;
+    if (k->k_client->c_consumer == k)
+        k->k_client->c_consumer = NULL;
+    uv_close((uv_handle_t *)&k->k_idle, on_consumer_handle_closed);
+    uv_close((uv_handle_t *)&k->k_retry, on_consumer_handle_closed);
+}

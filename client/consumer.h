@@ -1,0 +1,70 @@
+/* The consumer: partitions assigned by the application (assign/seek), read
+ * with pipelined fetches from each leader, positions reset per
+ * auto.offset.reset, offsets committed for group.id (as a simple consumer:
+ * generation -1). Group membership (subscribe, rebalances) builds on this.
+ */
+#ifndef EDDY_CLIENT_CONSUMER_H
+#define EDDY_CLIENT_CONSUMER_H
+
+#include <stdint.h>
+
+#include "client/client.h"
+
+typedef struct kc_consumer kc_consumer_t;
+
+/* Start positions for kc_consumer_assign / kc_consumer_seek. */
+#define KC_OFFSET_BEGINNING (-2)
+#define KC_OFFSET_END (-1)
+#define KC_OFFSET_STORED (-1000) /* the committed offset of group.id, else auto.offset.reset */
+
+/* A record; every pointer borrows the fetch response for the call. */
+typedef struct kc_message {
+    const char *msg_topic;
+    int32_t msg_partition;
+    int64_t msg_offset;
+    int64_t msg_timestamp;
+    const uint8_t *msg_key;
+    int32_t msg_key_len; /* -1: null */
+    const uint8_t *msg_value;
+    int32_t msg_value_len; /* -1: null */
+    const uint8_t *msg_headers; /* raw header entries (wire_header_next) */
+    size_t msg_headers_len;
+    int32_t msg_header_count;
+} kc_message_t;
+
+typedef struct kc_consumer_cbs {
+    /* Returns 0 when the record was consumed; nonzero leaves it unconsumed
+     * and stops delivery from this response (the position stays at it, so
+     * a commit never covers records the application did not take). */
+    int (*on_message)(kc_consumer_t *k, const kc_message_t *m, void *opaque);
+    /* The position reached the high watermark (once per time it gets there). */
+    void (*on_eof)(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset,
+                   void *opaque);
+    /* A partition-level error the consumer cannot resolve on its own
+     * (auto.offset.reset=none and out of range, a topic that vanished). */
+    void (*on_error)(kc_consumer_t *k, const char *topic, int32_t partition, int16_t kafka_err,
+                     void *opaque);
+    void *opaque;
+} kc_consumer_cbs_t;
+
+kc_consumer_t *kc_consumer_new(kc_client_t *c, const kc_consumer_cbs_t *cbs);
+/* Adds a partition to the assignment, starting at offset (>= 0) or one of
+ * KC_OFFSET_*. Fetching starts on the next loop turn. */
+int kc_consumer_assign(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset);
+/* Moves a partition's position; KC_OFFSET_* as above. */
+int kc_consumer_seek(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset);
+/* Moves to the first offset whose timestamp is >= ts (the end if none). */
+int kc_consumer_seek_timestamp(kc_consumer_t *k, const char *topic, int32_t partition, int64_t ts);
+void kc_consumer_unassign_all(kc_consumer_t *k);
+int kc_consumer_pause(kc_consumer_t *k, const char *topic, int32_t partition, int paused);
+/* The next offset to read, or -1 while it is being resolved. */
+int64_t kc_consumer_position(const kc_consumer_t *k, const char *topic, int32_t partition);
+/* Commits every assigned partition's position for group.id. async: returns
+ * at once and calls done (may be NULL); sync: runs the loop until the
+ * answer and returns 0 or the first error (an eddy_err, or a positive Kafka
+ * error code). */
+typedef void(kc_commit_fn)(kc_consumer_t *k, int err, void *opaque);
+int kc_consumer_commit(kc_consumer_t *k, int sync, kc_commit_fn *done, void *opaque);
+void kc_consumer_destroy(kc_consumer_t *k);
+
+#endif

@@ -1,0 +1,697 @@
+/* The producer (see producer.h).
+ *
+ * A record goes: kc_produce -> the open batch of its partition -> (full,
+ * or linger.ms passed, or flush) closed, on the partition's ready queue ->
+ * one Produce request per leader, one batch per partition per request,
+ * at most max.in.flight.requests.per.connection requests per partition ->
+ * delivery callbacks with base offset + index. Retriable errors (leader
+ * moved, connection lost) put the batch back at the head of its queue and
+ * refresh the metadata, until retries or delivery.timeout.ms run out.
+ * Records for a topic whose metadata is not known yet wait, copied, until
+ * it is.
+ */
+#include "client/producer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_int.h"
+#include "client/partitioner.h"
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "wire/client_api.h"
+
+typedef struct kc_ptopic kc_ptopic_t;
+
+typedef struct kc_pbatch {
+    struct kc_pbatch *pb_next;
+    kc_ptopic_t *pb_topic;
+    int32_t pb_partition;
+    eddy_wr_t pb_wr;
+    wire_batch_builder_t pb_b;
+    int32_t pb_count;
+    void **pb_opaques;
+    int32_t pb_cap;
+    int64_t pb_created_ms;
+    int64_t pb_deadline_ms; /* delivery.timeout.ms from the first record */
+    int pb_attempts;
+    int16_t pb_last_err;
+} kc_pbatch_t;
+
+typedef struct kc_ppart {
+    kc_pbatch_t *pp_open;
+    kc_pbatch_t *pp_ready, *pp_ready_tail;
+    int pp_inflight;
+} kc_ppart_t;
+
+typedef struct kc_pending {
+    struct kc_pending *pn_next;
+    int32_t pn_partition;
+    int32_t pn_key_len, pn_value_len;
+    int64_t pn_timestamp;
+    void *pn_opaque;
+    int64_t pn_deadline_ms;
+    uint8_t *pn_key, *pn_value;
+    wire_header_t *pn_headers;
+    int32_t pn_nheaders;
+} kc_pending_t;
+
+struct kc_ptopic {
+    kc_ptopic_t *pt_next;
+    char *pt_name;
+    int32_t pt_npartitions; /* 0: metadata not known yet */
+    kc_ppart_t *pt_parts;
+    int32_t *pt_available; /* partitions with a leader */
+    int32_t pt_navailable;
+    partitioner_sticky_t pt_sticky;
+    kc_pending_t *pt_pending, *pt_pending_tail;
+    int pt_md_inflight;
+};
+
+struct kc_producer {
+    kc_client_t *p_client;
+    kc_delivery_fn *p_dr;
+    kc_ptopic_t *p_topics;
+    int64_t p_outstanding;
+    int16_t p_acks;
+    uv_timer_t p_timer; /* linger and metadata retries */
+    int p_timer_open;
+    int p_requests;  /* Produce requests awaiting an answer */
+    int p_closing;   /* destroyed: freed when the last request returns */
+};
+
+static void send_ready(kc_producer_t *p);
+static void dispatch_pending(kc_producer_t *p, kc_ptopic_t *t);
+
+/* ---- batches ---- */
+
+static void batch_free(kc_pbatch_t *b)
+{
+    wr_free(&b->pb_wr);
+    free(b->pb_opaques);
+    free(b);
+}
+
+/* Reports every record of a batch and frees it. */
+static void batch_report(kc_producer_t *p, kc_pbatch_t *b, int err, int16_t kerr, int64_t base)
+{
+    for (int32_t i = 0; i < b->pb_count; i++) {
+        p->p_outstanding--;
+        if (p->p_dr)
+            p->p_dr(p, err, kerr, b->pb_topic->pt_name, b->pb_partition,
+                    err == 0 && base >= 0 ? base + i : -1, b->pb_opaques[i]);
+    }
+    batch_free(b);
+}
+
+static void ready_push(kc_ppart_t *pp, kc_pbatch_t *b)
+{
+    b->pb_next = NULL;
+    if (pp->pp_ready_tail)
+        pp->pp_ready_tail->pb_next = b;
+    else
+        pp->pp_ready = b;
+    pp->pp_ready_tail = b;
+}
+
+static void ready_push_front(kc_ppart_t *pp, kc_pbatch_t *b)
+{
+    b->pb_next = pp->pp_ready;
+    pp->pp_ready = b;
+    if (!pp->pp_ready_tail)
+        pp->pp_ready_tail = b;
+}
+
+/* Closes the open batch of a partition: it waits for sending now, and
+ * records without a key move to another partition (KIP-480). */
+static void batch_close(kc_ptopic_t *t, int32_t partition)
+{
+    kc_ppart_t *pp = &t->pt_parts[partition];
+    kc_pbatch_t *b = pp->pp_open;
+    if (!b)
+        return;
+    pp->pp_open = NULL;
+    wire_batch_end(&b->pb_b, 0);
+    ready_push(pp, b);
+    partitioner_sticky_next(&t->pt_sticky, t->pt_npartitions, t->pt_available, t->pt_navailable,
+                            partition);
+}
+
+static int64_t record_size_estimate(const kc_record_t *r)
+{
+    int64_t n = 24 + (r->rec_key_len > 0 ? r->rec_key_len : 0) +
+                (r->rec_value_len > 0 ? r->rec_value_len : 0);
+    for (int32_t i = 0; i < r->rec_nheaders; i++)
+        n += 10 + (r->rec_headers[i].keyLength > 0 ? r->rec_headers[i].keyLength : 0) +
+             (r->rec_headers[i].valueLength > 0 ? r->rec_headers[i].valueLength : 0);
+    return n;
+}
+
+static void timer_arm(kc_producer_t *p, int64_t ms);
+
+static int append(kc_producer_t *p, kc_ptopic_t *t, int32_t partition, const kc_record_t *r,
+                  void *opaque, int64_t deadline_ms)
+{
+    const kc_config_t *cfg = kc_config(p->p_client);
+    kc_ppart_t *pp = &t->pt_parts[partition];
+    int64_t size = record_size_estimate(r);
+    if (pp->pp_open && pp->pp_open->pb_count > 0 &&
+        (int64_t)pp->pp_open->pb_wr.wr_len + size > cfg->batch_size)
+        batch_close(t, partition);
+    kc_pbatch_t *b = pp->pp_open;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b)
+            return -ENOMEM;
+        b->pb_topic = t;
+        b->pb_partition = partition;
+        wr_init(&b->pb_wr);
+        wire_batch_header_t tmpl = wire_batch_header_default();
+        wire_batch_begin(&b->pb_b, &b->pb_wr, &tmpl);
+        b->pb_created_ms = eddy_mono_ms();
+        b->pb_deadline_ms = deadline_ms;
+        pp->pp_open = b;
+        timer_arm(p, cfg->linger_ms);
+    }
+    if (b->pb_count == b->pb_cap) {
+        int32_t cap = b->pb_cap ? b->pb_cap * 2 : 16;
+        void **no = realloc(b->pb_opaques, (size_t)cap * sizeof *no);
+        if (!no)
+            return -ENOMEM;
+        b->pb_opaques = no;
+        b->pb_cap = cap;
+    }
+    int64_t ts = r->rec_timestamp >= 0 ? r->rec_timestamp : eddy_wall_ms();
+    wire_batch_add(&b->pb_b, ts, r->rec_key, r->rec_key_len, r->rec_value, r->rec_value_len,
+                   r->rec_headers, r->rec_nheaders);
+    if (b->pb_wr.wr_err)
+        return b->pb_wr.wr_err;
+    b->pb_opaques[b->pb_count++] = opaque;
+    if ((int64_t)b->pb_wr.wr_len >= cfg->batch_size || cfg->linger_ms == 0)
+        batch_close(t, partition);
+    return 0;
+}
+
+/* ---- topics and metadata ---- */
+
+static kc_ptopic_t *topic_get(kc_producer_t *p, const char *name)
+{
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next)
+        if (strcmp(t->pt_name, name) == 0)
+            return t;
+    kc_ptopic_t *t = calloc(1, sizeof *t);
+    if (!t || !(t->pt_name = strdup(name))) {
+        free(t);
+        return NULL;
+    }
+    partitioner_sticky_init(&t->pt_sticky, (uint64_t)eddy_mono_ns() ^ (uint64_t)(uintptr_t)t);
+    t->pt_next = p->p_topics;
+    p->p_topics = t;
+    return t;
+}
+
+/* Takes the topic's partition count and leaders from the client's cache. */
+static void topic_refresh(kc_producer_t *p, kc_ptopic_t *t)
+{
+    const kc_topic_meta_t *m = kc_metadata_topic(p->p_client, t->pt_name);
+    if (!m || m->tm_error != KERR_NONE || m->tm_npartitions <= 0)
+        return;
+    if (m->tm_npartitions > t->pt_npartitions) {
+        kc_ppart_t *np = realloc(t->pt_parts, (size_t)m->tm_npartitions * sizeof *np);
+        if (!np)
+            return;
+        memset(np + t->pt_npartitions, 0,
+               (size_t)(m->tm_npartitions - t->pt_npartitions) * sizeof *np);
+        t->pt_parts = np;
+        t->pt_npartitions = m->tm_npartitions;
+    }
+    free(t->pt_available);
+    t->pt_available = calloc((size_t)m->tm_npartitions, sizeof *t->pt_available);
+    t->pt_navailable = 0;
+    for (int32_t i = 0; t->pt_available && i < m->tm_npartitions; i++)
+        if (m->tm_partitions[i].pm_leader >= 0)
+            t->pt_available[t->pt_navailable++] = i;
+}
+
+static void on_topic_metadata(kc_client_t *c, int err, void *opaque)
+{
+    (void)c;
+    (void)err;
+    kc_ptopic_t *t = opaque;
+    t->pt_md_inflight = 0;
+}
+
+static void request_metadata(kc_producer_t *p, kc_ptopic_t *t)
+{
+    if (t->pt_md_inflight)
+        return;
+    const char *names[1] = {t->pt_name};
+    if (kc_metadata_refresh(p->p_client, names, 1, 1, on_topic_metadata, t) == 0)
+        t->pt_md_inflight = 1;
+}
+
+void kc_producer_metadata_changed(struct kc_producer *p)
+{
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next) {
+        topic_refresh(p, t);
+        if (t->pt_pending)
+            dispatch_pending(p, t);
+    }
+    send_ready(p);
+}
+
+/* ---- records waiting for metadata ---- */
+
+static int pending_add(kc_ptopic_t *t, int32_t partition, const kc_record_t *r, void *opaque,
+                       int64_t deadline_ms)
+{
+    kc_pending_t *pn = calloc(1, sizeof *pn);
+    if (!pn)
+        return -ENOMEM;
+    pn->pn_partition = partition;
+    pn->pn_key_len = r->rec_key_len;
+    pn->pn_value_len = r->rec_value_len;
+    pn->pn_timestamp = r->rec_timestamp >= 0 ? r->rec_timestamp : eddy_wall_ms();
+    pn->pn_opaque = opaque;
+    pn->pn_deadline_ms = deadline_ms;
+    if (r->rec_key_len > 0 && (pn->pn_key = malloc((size_t)r->rec_key_len)))
+        memcpy(pn->pn_key, r->rec_key, (size_t)r->rec_key_len);
+    if (r->rec_value_len > 0 && (pn->pn_value = malloc((size_t)r->rec_value_len)))
+        memcpy(pn->pn_value, r->rec_value, (size_t)r->rec_value_len);
+    if (r->rec_nheaders > 0 && (pn->pn_headers = calloc((size_t)r->rec_nheaders, sizeof *pn->pn_headers))) {
+        pn->pn_nheaders = r->rec_nheaders;
+        for (int32_t i = 0; i < r->rec_nheaders; i++) {
+            const wire_header_t *h = &r->rec_headers[i];
+            uint8_t *k = h->keyLength > 0 ? malloc((size_t)h->keyLength) : NULL;
+            uint8_t *v = h->valueLength > 0 ? malloc((size_t)h->valueLength) : NULL;
+            if (k)
+                memcpy(k, h->key, (size_t)h->keyLength);
+            if (v)
+                memcpy(v, h->value, (size_t)h->valueLength);
+            pn->pn_headers[i] = (wire_header_t){k, h->keyLength, v, h->valueLength};
+        }
+    }
+    if (t->pt_pending_tail)
+        t->pt_pending_tail->pn_next = pn;
+    else
+        t->pt_pending = pn;
+    t->pt_pending_tail = pn;
+    return 0;
+}
+
+static void pending_free(kc_pending_t *pn)
+{
+    for (int32_t i = 0; i < pn->pn_nheaders; i++) {
+        free((void *)pn->pn_headers[i].key);
+        free((void *)pn->pn_headers[i].value);
+    }
+    free(pn->pn_headers);
+    free(pn->pn_key);
+    free(pn->pn_value);
+    free(pn);
+}
+
+static int32_t choose_partition(kc_ptopic_t *t, int32_t partition, const void *key, int32_t key_len)
+{
+    return partitioner_partition(&t->pt_sticky, partition, key_len >= 0 ? (key ? key : "") : NULL,
+                                 key_len >= 0 ? (size_t)key_len : 0, t->pt_npartitions,
+                                 t->pt_available, t->pt_navailable);
+}
+
+static void dispatch_pending(kc_producer_t *p, kc_ptopic_t *t)
+{
+    const kc_topic_meta_t *m = kc_metadata_topic(p->p_client, t->pt_name);
+    int64_t now = eddy_mono_ms();
+    if (t->pt_npartitions == 0) {
+        /* Still unknown (or an error): give up on records past their
+         * deadline, wait for the retry timer for the rest. */
+        kc_pending_t **pp = &t->pt_pending;
+        while (*pp) {
+            kc_pending_t *pn = *pp;
+            if (now < pn->pn_deadline_ms) {
+                pp = &pn->pn_next;
+                continue;
+            }
+            *pp = pn->pn_next;
+            p->p_outstanding--;
+            if (p->p_dr)
+                p->p_dr(p, -ETIMEDOUT, m ? m->tm_error : 0, t->pt_name, pn->pn_partition, -1,
+                        pn->pn_opaque);
+            pending_free(pn);
+        }
+        t->pt_pending_tail = NULL;
+        for (kc_pending_t *x = t->pt_pending; x; x = x->pn_next)
+            t->pt_pending_tail = x;
+        return;
+    }
+    kc_pending_t *pn = t->pt_pending;
+    t->pt_pending = t->pt_pending_tail = NULL;
+    while (pn) {
+        kc_pending_t *next = pn->pn_next;
+        kc_record_t r = {pn->pn_key, pn->pn_key_len, pn->pn_value, pn->pn_value_len,
+                         pn->pn_timestamp, pn->pn_headers, pn->pn_nheaders};
+        int32_t part = choose_partition(t, pn->pn_partition, pn->pn_key, pn->pn_key_len);
+        int rc = part >= 0 && part < t->pt_npartitions
+                     ? append(p, t, part, &r, pn->pn_opaque, pn->pn_deadline_ms)
+                     : -EINVAL;
+        if (rc < 0) {
+            p->p_outstanding--;
+            if (p->p_dr)
+                p->p_dr(p, rc, 0, t->pt_name, pn->pn_partition, -1, pn->pn_opaque);
+        }
+        pending_free(pn);
+        pn = next;
+    }
+}
+
+/* ---- sending ---- */
+
+typedef struct prod_req {
+    kc_producer_t *pr_producer;
+    int pr_n;
+    kc_pbatch_t **pr_batches;
+} prod_req_t;
+
+static void encode_produce(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    prod_req_t *pr = opaque;
+    /* One topic entry per batch keeps this simple; Kafka accepts repeats. */
+    ProduceRequestTopic *topics = calloc((size_t)pr->pr_n, sizeof *topics);
+    ProduceRequestPartition *parts = calloc((size_t)pr->pr_n, sizeof *parts);
+    if (!topics || !parts) {
+        wr->wr_err = -ENOMEM;
+        free(topics);
+        free(parts);
+        return;
+    }
+    for (int i = 0; i < pr->pr_n; i++) {
+        kc_pbatch_t *b = pr->pr_batches[i];
+        parts[i].Index = b->pb_partition;
+        parts[i].Records = (kstr_t){(const char *)b->pb_wr.wr_buf, (int32_t)b->pb_wr.wr_len};
+        topics[i].Name = kstr_c(b->pb_topic->pt_name);
+        topics[i].PartitionData = &parts[i];
+        topics[i].PartitionDataCount = 1;
+    }
+    const kc_config_t *cfg = kc_config(pr->pr_producer->p_client);
+    ProduceRequest req = {KSTR_NULL, pr->pr_producer->p_acks, cfg->request_timeout_ms, topics,
+                          pr->pr_n};
+    wire_produce_req_encode(wr, v, &req);
+    free(topics);
+    free(parts);
+}
+
+/* A batch failed with kerr (or err for the connection): again, or report. */
+static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16_t kerr)
+{
+    const kc_config_t *cfg = kc_config(p->p_client);
+    b->pb_last_err = kerr;
+    int retriable = err < 0 ? err != -ECANCELED && err != -ENOTSUP : kc_error_retriable(kerr);
+    if (retriable && ++b->pb_attempts <= cfg->retries && eddy_mono_ms() < b->pb_deadline_ms) {
+        ready_push_front(&b->pb_topic->pt_parts[b->pb_partition], b);
+        request_metadata(p, b->pb_topic);
+        timer_arm(p, cfg->retry_backoff_ms);
+        return;
+    }
+    batch_report(p, b, err < 0 ? err : (retriable ? -ETIMEDOUT : -EIO), kerr, -1);
+}
+
+static void producer_free_if_done(kc_producer_t *p);
+
+static void on_produce(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    prod_req_t *pr = opaque;
+    kc_producer_t *p = pr->pr_producer;
+    p->p_requests--;
+    if (p->p_closing) {
+        for (int i = 0; i < pr->pr_n; i++)
+            batch_report(p, pr->pr_batches[i], -ECANCELED, 0, -1);
+        free(pr->pr_batches);
+        free(pr);
+        producer_free_if_done(p);
+        return;
+    }
+    ProduceResponse resp;
+    memset(&resp, 0, sizeof resp);
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    if (err == 0 && rd && wire_produce_resp_decode(rd, v, &a, &resp) < 0)
+        err = -EPROTO;
+    for (int i = 0; i < pr->pr_n; i++) {
+        kc_pbatch_t *b = pr->pr_batches[i];
+        b->pb_topic->pt_parts[b->pb_partition].pp_inflight--;
+        if (err < 0) {
+            batch_retry_or_fail(p, b, err, 0);
+            continue;
+        }
+        if (!rd) { /* acks=0: written is all we will know */
+            batch_report(p, b, 0, 0, -1);
+            continue;
+        }
+        const ProduceResponsePartition *rp = NULL;
+        for (int32_t k = 0; k < resp.ResponsesCount && !rp; k++)
+            if (kstr_eq(resp.Responses[k].Name, b->pb_topic->pt_name))
+                for (int32_t j = 0; j < resp.Responses[k].PartitionResponsesCount; j++)
+                    if (resp.Responses[k].PartitionResponses[j].Index == b->pb_partition)
+                        rp = &resp.Responses[k].PartitionResponses[j];
+        if (!rp)
+            batch_retry_or_fail(p, b, -EPROTO, 0);
+        else if (rp->ErrorCode != KERR_NONE)
+            batch_retry_or_fail(p, b, 0, rp->ErrorCode);
+        else
+            batch_report(p, b, 0, 0, rp->BaseOffset);
+    }
+    arena_free(&a);
+    free(pr->pr_batches);
+    free(pr);
+    send_ready(p);
+}
+
+/* One request per leader with the first ready batch of each partition it
+ * leads that has room in flight. */
+static void send_ready(kc_producer_t *p)
+{
+    const kc_config_t *cfg = kc_config(p->p_client);
+    for (;;) {
+        int32_t node = -1;
+        prod_req_t *pr = NULL;
+        for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next) {
+            const kc_topic_meta_t *m = kc_metadata_topic(p->p_client, t->pt_name);
+            for (int32_t i = 0; i < t->pt_npartitions; i++) {
+                kc_ppart_t *pp = &t->pt_parts[i];
+                if (!pp->pp_ready || pp->pp_inflight >= cfg->max_in_flight)
+                    continue;
+                int32_t leader = m && i < m->tm_npartitions ? m->tm_partitions[i].pm_leader : -1;
+                if (leader < 0) {
+                    request_metadata(p, t);
+                    continue;
+                }
+                if (node >= 0 && leader != node)
+                    continue;
+                if (!pr) {
+                    pr = calloc(1, sizeof *pr);
+                    if (!pr)
+                        return;
+                    pr->pr_producer = p;
+                    node = leader;
+                }
+                kc_pbatch_t **nb = realloc(pr->pr_batches, (size_t)(pr->pr_n + 1) * sizeof *nb);
+                if (!nb)
+                    break;
+                pr->pr_batches = nb;
+                kc_pbatch_t *b = pp->pp_ready;
+                pp->pp_ready = b->pb_next;
+                if (!pp->pp_ready)
+                    pp->pp_ready_tail = NULL;
+                b->pb_next = NULL;
+                pp->pp_inflight++;
+                pr->pr_batches[pr->pr_n++] = b;
+            }
+        }
+        if (!pr)
+            return;
+        if (kc_request(p->p_client, node, API_PRODUCE, p->p_acks != 0, encode_produce, on_produce,
+                       pr) == 0) {
+            p->p_requests++;
+            continue;
+        }
+        /* The leader is not reachable as a node yet: back on the queues,
+         * and try again after a metadata refresh. */
+        for (int i = pr->pr_n - 1; i >= 0; i--) {
+            kc_pbatch_t *b = pr->pr_batches[i];
+            b->pb_topic->pt_parts[b->pb_partition].pp_inflight--;
+            ready_push_front(&b->pb_topic->pt_parts[b->pb_partition], b);
+            request_metadata(p, b->pb_topic);
+        }
+        free(pr->pr_batches);
+        free(pr);
+        timer_arm(p, cfg->retry_backoff_ms);
+        return;
+    }
+}
+
+/* ---- timer: linger and retries ---- */
+
+static void on_timer(uv_timer_t *tm)
+{
+    kc_producer_t *p = tm->data;
+    const kc_config_t *cfg = kc_config(p->p_client);
+    int64_t now = eddy_mono_ms();
+    int64_t next = -1;
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next) {
+        if (t->pt_pending) {
+            request_metadata(p, t);
+            dispatch_pending(p, t);
+            if (t->pt_pending)
+                next = cfg->retry_backoff_ms;
+        }
+        for (int32_t i = 0; i < t->pt_npartitions; i++) {
+            kc_pbatch_t *b = t->pt_parts[i].pp_open;
+            if (!b)
+                continue;
+            int64_t left = b->pb_created_ms + cfg->linger_ms - now;
+            if (left <= 0)
+                batch_close(t, i);
+            else if (next < 0 || left < next)
+                next = left;
+            if (t->pt_parts[i].pp_ready && (next < 0 || cfg->retry_backoff_ms < next))
+                next = cfg->retry_backoff_ms;
+        }
+    }
+    send_ready(p);
+    if (next >= 0)
+        timer_arm(p, next);
+}
+
+static void timer_arm(kc_producer_t *p, int64_t ms)
+{
+    if (uv_is_active((uv_handle_t *)&p->p_timer) &&
+        uv_timer_get_due_in(&p->p_timer) <= (uint64_t)(ms > 0 ? ms : 0))
+        return;
+    uv_timer_start(&p->p_timer, on_timer, (uint64_t)(ms > 0 ? ms : 0), 0);
+}
+
+/* ---- public ---- */
+
+kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr)
+{
+    kc_producer_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->p_client = c;
+    p->p_dr = dr;
+    const char *acks = kc_config(c)->acks;
+    p->p_acks = (int16_t)(strcmp(acks, "all") == 0 ? -1 : atoi(acks));
+    uv_timer_init(kc_loop(c), &p->p_timer);
+    p->p_timer.data = p;
+    p->p_timer_open = 1;
+    c->c_producer = p;
+    return p;
+}
+
+int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_record_t *rec,
+               void *opaque)
+{
+    const kc_config_t *cfg = kc_config(p->p_client);
+    if (partition < -1)
+        return -EINVAL;
+    kc_ptopic_t *t = topic_get(p, topic);
+    if (!t)
+        return -ENOMEM;
+    int64_t deadline = eddy_mono_ms() + cfg->delivery_timeout_ms;
+    int rc;
+    if (t->pt_npartitions == 0) {
+        topic_refresh(p, t);
+        if (t->pt_npartitions == 0) {
+            rc = pending_add(t, partition, rec, opaque, deadline);
+            if (rc == 0) {
+                p->p_outstanding++;
+                request_metadata(p, t);
+                timer_arm(p, cfg->retry_backoff_ms);
+            }
+            return rc;
+        }
+    }
+    int32_t part = choose_partition(t, partition, rec->rec_key, rec->rec_key_len);
+    if (part < 0 || part >= t->pt_npartitions)
+        return -EINVAL;
+    rc = append(p, t, part, rec, opaque, deadline);
+    if (rc == 0) {
+        p->p_outstanding++;
+        send_ready(p);
+    }
+    return rc;
+}
+
+int64_t kc_producer_outstanding(const kc_producer_t *p)
+{
+    return p->p_outstanding;
+}
+
+static int flushed(void *opaque)
+{
+    return ((kc_producer_t *)opaque)->p_outstanding == 0;
+}
+
+int kc_producer_flush(kc_producer_t *p, int64_t timeout_ms)
+{
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next)
+        for (int32_t i = 0; i < t->pt_npartitions; i++)
+            batch_close(t, i);
+    send_ready(p);
+    return kc_run_until(p->p_client, flushed, p, timeout_ms);
+}
+
+static void producer_free_if_done(kc_producer_t *p)
+{
+    if (p->p_closing && p->p_requests == 0 && !p->p_timer_open)
+        free(p);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    kc_producer_t *p = h->data;
+    p->p_timer_open = 0;
+    producer_free_if_done(p);
+}
+
+void kc_producer_destroy(kc_producer_t *p)
+{
+    if (!p)
+        return;
+    kc_ptopic_t *t = p->p_topics;
+    while (t) {
+        kc_ptopic_t *next = t->pt_next;
+        for (int32_t i = 0; i < t->pt_npartitions; i++) {
+            kc_ppart_t *pp = &t->pt_parts[i];
+            if (pp->pp_open)
+                batch_report(p, pp->pp_open, -ECANCELED, 0, -1);
+            while (pp->pp_ready) {
+                kc_pbatch_t *b = pp->pp_ready;
+                pp->pp_ready = b->pb_next;
+                batch_report(p, b, -ECANCELED, 0, -1);
+            }
+        }
+        while (t->pt_pending) {
+            kc_pending_t *pn = t->pt_pending;
+            t->pt_pending = pn->pn_next;
+            if (p->p_dr)
+                p->p_dr(p, -ECANCELED, 0, t->pt_name, pn->pn_partition, -1, pn->pn_opaque);
+            pending_free(pn);
+        }
+        free(t->pt_parts);
+        free(t->pt_available);
+        free(t->pt_name);
+        free(t);
+        t = next;
+    }
+    p->p_topics = NULL;
+    p->p_dr = NULL; /* requests still out end silently */
+    if (p->p_client->c_producer == p)
+        p->p_client->c_producer = NULL;
+    /* Requests still out come back (answered or cancelled) before it goes. */
+    p->p_closing = 1;
+    uv_close((uv_handle_t *)&p->p_timer, on_timer_closed);
+}
