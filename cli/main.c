@@ -14,6 +14,7 @@ static const struct {
     {"broker", cmd_broker, "run a Kafka-protocol broker in the foreground"},
     {"log", cmd_log, "inspect and exercise a partition log directory directly"},
     {"topic", cmd_topic, "create, list, describe, delete, produce to and consume topics"},
+    {"group", cmd_group, "list, describe, delete consumer groups; reset their offsets"},
 };
 
 static void usage(FILE *out)

@@ -271,3 +271,355 @@ int kc_admin_describe_topic_configs(kc_client_t *c, const char *topic, kc_config
     call_t cl = {0, 0, &req, enc_describe, handle_describe, &out, errstr, errstr_size};
     return call_run(c, KC_NODE_ANY, API_DESCRIBE_CONFIGS, &cl);
 }
+
+/* ---- groups ---- */
+
+static int32_t node_ids(kc_client_t *c, int32_t *out, int max)
+{
+    int n = 0;
+    for (kc_broker_t *kb = c->c_brokers; kb && n < max; kb = kb->kb_next)
+        if (kb->kb_node_id >= 0)
+            out[n++] = kb->kb_node_id;
+    return n;
+}
+
+typedef struct list_out {
+    kc_group_fn *lo_fn;
+    void *lo_opaque;
+} list_out_t;
+
+static void enc_list_groups(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    (void)req;
+    wire_list_groups_req_encode(wr, v);
+}
+
+static int handle_list_groups(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    ListGroupsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_list_groups_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.ErrorCode) {
+        rc = resp.ErrorCode;
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", kafka_err_name(rc));
+    }
+    list_out_t *o = cl->cl_out;
+    for (int32_t i = 0; rc == 0 && i < resp.GroupsCount; i++) {
+        char g[512], pt[128];
+        snprintf(g, sizeof g, "%.*s", resp.Groups[i].GroupId.len > 0 ? resp.Groups[i].GroupId.len : 0,
+                 resp.Groups[i].GroupId.ptr);
+        snprintf(pt, sizeof pt, "%.*s",
+                 resp.Groups[i].ProtocolType.len > 0 ? resp.Groups[i].ProtocolType.len : 0,
+                 resp.Groups[i].ProtocolType.ptr);
+        o->lo_fn(g, pt, o->lo_opaque);
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_list_groups(kc_client_t *c, kc_group_fn *fn, void *opaque, char *errstr,
+                         size_t errstr_size)
+{
+    int rc = kc_admin_metadata(c, NULL, 0, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    int32_t nodes[256];
+    int n = node_ids(c, nodes, 256);
+    list_out_t out = {fn, opaque};
+    for (int i = 0; i < n && rc == 0; i++) {
+        call_t cl = {0, 0, NULL, enc_list_groups, handle_list_groups, &out, errstr, errstr_size};
+        rc = call_run(c, nodes[i], API_LIST_GROUPS, &cl);
+    }
+    return rc;
+}
+
+static void enc_find(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_find_coordinator_req_encode(wr, v, req);
+}
+
+static int handle_find(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    FindCoordinatorResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_find_coordinator_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.ErrorCode) {
+        rc = resp.ErrorCode;
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "finding the coordinator: %s", kafka_err_name(rc));
+    }
+    if (rc == 0) {
+        char host[256];
+        snprintf(host, sizeof host, "%.*s", resp.Host.len > 0 ? resp.Host.len : 0, resp.Host.ptr);
+        kc_client_t *c = ((void **)cl->cl_out)[0];
+        kc_broker_upsert(c, resp.NodeId, host, resp.Port);
+        *(int32_t *)((void **)cl->cl_out)[1] = resp.NodeId;
+    }
+    arena_free(&a);
+    return rc;
+}
+
+static int find_coordinator(kc_client_t *c, const char *group, int32_t *node, char *errstr,
+                            size_t errstr_size)
+{
+    FindCoordinatorRequest req = {kstr_c(group), 0};
+    void *out[2] = {c, node};
+    call_t cl = {0, 0, &req, enc_find, handle_find, out, errstr, errstr_size};
+    return call_run(c, KC_NODE_ANY, API_FIND_COORDINATOR, &cl);
+}
+
+typedef struct desc_out {
+    kc_group_desc_fn *do_fn;
+    void *do_opaque;
+} desc_out_t;
+
+static void enc_describe_groups(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_describe_groups_req_encode(wr, v, req);
+}
+
+static char *kdup0(kstr_t s)
+{
+    char *d = malloc((size_t)(s.len > 0 ? s.len : 0) + 1);
+    if (d) {
+        if (s.len > 0)
+            memcpy(d, s.ptr, (size_t)s.len);
+        d[s.len > 0 ? s.len : 0] = 0;
+    }
+    return d;
+}
+
+static int handle_describe_groups(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    DescribeGroupsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_describe_groups_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.GroupsCount < 1)
+        rc = -EPROTO;
+    if (rc == 0 && resp.Groups[0].ErrorCode) {
+        rc = resp.Groups[0].ErrorCode;
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", kafka_err_name(rc));
+    }
+    if (rc == 0) {
+        const DescribedGroup *g = &resp.Groups[0];
+        kc_group_member_desc_t *members = calloc((size_t)g->MembersCount + 1, sizeof *members);
+        char **strs = calloc((size_t)g->MembersCount * 3 + 3, sizeof *strs);
+        ConsumerProtocolAssignment *asg = calloc((size_t)g->MembersCount + 1, sizeof *asg);
+        const char ***topics = calloc((size_t)g->MembersCount + 1, sizeof *topics);
+        int32_t **parts = calloc((size_t)g->MembersCount + 1, sizeof *parts);
+        char *state = kdup0(g->GroupState), *ptype = kdup0(g->ProtocolType), *proto = kdup0(g->ProtocolData);
+        for (int32_t i = 0; members && strs && asg && topics && parts && i < g->MembersCount; i++) {
+            const DescribedGroupMember *m = &g->Members[i];
+            kc_group_member_desc_t *d = &members[i];
+            d->gm_member_id = strs[3 * i] = kdup0(m->MemberId);
+            d->gm_client_id = strs[3 * i + 1] = kdup0(m->ClientId);
+            d->gm_host = strs[3 * i + 2] = kdup0(m->ClientHost);
+            eddy_rd_t ar;
+            rd_init(&ar, m->MemberAssignment.ptr, m->MemberAssignment.len > 0 ? (size_t)m->MemberAssignment.len : 0);
+            if (m->MemberAssignment.len > 0 && wire_consumer_assignment_decode(&ar, &a, &asg[i]) == 0) {
+                int n = 0;
+                for (int32_t t = 0; t < asg[i].AssignedPartitionsCount; t++)
+                    n += asg[i].AssignedPartitions[t].PartitionsCount;
+                topics[i] = calloc((size_t)n + 1, sizeof *topics[i]);
+                parts[i] = calloc((size_t)n + 1, sizeof *parts[i]);
+                for (int32_t t = 0; topics[i] && parts[i] && t < asg[i].AssignedPartitionsCount; t++) {
+                    const ConsumerProtocolAssignmentTopic *at = &asg[i].AssignedPartitions[t];
+                    char *tn = arena_alloc(&a, (size_t)at->Topic.len + 1);
+                    if (!tn)
+                        break;
+                    memcpy(tn, at->Topic.ptr, (size_t)at->Topic.len);
+                    tn[at->Topic.len] = 0;
+                    for (int32_t k = 0; k < at->PartitionsCount; k++) {
+                        topics[i][d->gm_nassigned] = tn;
+                        parts[i][d->gm_nassigned++] = at->Partitions[k];
+                    }
+                }
+                d->gm_topics = topics[i];
+                d->gm_partitions = parts[i];
+            }
+        }
+        kc_group_desc_t desc = {state, ptype, proto, g->MembersCount, members};
+        desc_out_t *o = cl->cl_out;
+        o->do_fn(&desc, o->do_opaque);
+        for (int32_t i = 0; i < g->MembersCount; i++) {
+            if (strs) {
+                free(strs[3 * i]);
+                free(strs[3 * i + 1]);
+                free(strs[3 * i + 2]);
+            }
+            if (topics)
+                free(topics[i]);
+            if (parts)
+                free(parts[i]);
+        }
+        free(members);
+        free(strs);
+        free(asg);
+        free(topics);
+        free(parts);
+        free(state);
+        free(ptype);
+        free(proto);
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_describe_group(kc_client_t *c, const char *group, kc_group_desc_fn *fn, void *opaque,
+                            char *errstr, size_t errstr_size)
+{
+    int32_t node = -1;
+    int rc = find_coordinator(c, group, &node, errstr, errstr_size);
+    if (rc != 0)
+        return rc;
+    kstr_t g = kstr_c(group);
+    DescribeGroupsRequest req = {&g, 1};
+    desc_out_t out = {fn, opaque};
+    call_t cl = {0, 0, &req, enc_describe_groups, handle_describe_groups, &out, errstr, errstr_size};
+    return call_run(c, node, API_DESCRIBE_GROUPS, &cl);
+}
+
+typedef struct off_out {
+    kc_offset_fn *oo_fn;
+    void *oo_opaque;
+} off_out_t;
+
+static void enc_offset_fetch(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_offset_fetch_req_encode(wr, v, req);
+}
+
+static int handle_offset_fetch(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    OffsetFetchResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_offset_fetch_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.ErrorCode) {
+        rc = resp.ErrorCode;
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", kafka_err_name(rc));
+    }
+    off_out_t *o = cl->cl_out;
+    for (int32_t t = 0; rc == 0 && t < resp.TopicsCount; t++) {
+        char topic[256];
+        snprintf(topic, sizeof topic, "%.*s", resp.Topics[t].Name.len > 0 ? resp.Topics[t].Name.len : 0,
+                 resp.Topics[t].Name.ptr);
+        for (int32_t p = 0; p < resp.Topics[t].PartitionsCount; p++)
+            o->oo_fn(topic, resp.Topics[t].Partitions[p].PartitionIndex,
+                     resp.Topics[t].Partitions[p].CommittedOffset, o->oo_opaque);
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_committed_offsets(kc_client_t *c, const char *group, const char *topic,
+                               kc_offset_fn *fn, void *opaque, char *errstr, size_t errstr_size)
+{
+    int32_t node = -1;
+    int rc = find_coordinator(c, group, &node, errstr, errstr_size);
+    if (rc != 0)
+        return rc;
+    OffsetFetchRequestTopic t;
+    int32_t *parts = NULL;
+    OffsetFetchRequest req = {kstr_c(group), NULL, -1};
+    if (topic) {
+        const char *names[1] = {topic};
+        if ((rc = kc_admin_metadata(c, names, 1, errstr, errstr_size)) != 0)
+            return rc;
+        const kc_topic_meta_t *m = kc_metadata_topic(c, topic);
+        int32_t n = m && !m->tm_error ? m->tm_npartitions : 0;
+        parts = calloc((size_t)n + 1, sizeof *parts);
+        for (int32_t i = 0; parts && i < n; i++)
+            parts[i] = i;
+        t = (OffsetFetchRequestTopic){kstr_c(topic), parts, n};
+        req.Topics = &t;
+        req.TopicsCount = 1;
+    }
+    off_out_t out = {fn, opaque};
+    call_t cl = {0, 0, &req, enc_offset_fetch, handle_offset_fetch, &out, errstr, errstr_size};
+    rc = call_run(c, node, API_OFFSET_FETCH, &cl);
+    free(parts);
+    return rc;
+}
+
+static void enc_offset_commit(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_offset_commit_req_encode(wr, v, req);
+}
+
+static int handle_offset_commit(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    OffsetCommitResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_offset_commit_resp_decode(rd, v, &a, &resp);
+    for (int32_t t = 0; rc == 0 && t < resp.TopicsCount; t++)
+        for (int32_t p = 0; rc == 0 && p < resp.Topics[t].PartitionsCount; p++)
+            if ((rc = resp.Topics[t].Partitions[p].ErrorCode))
+                snprintf(cl->cl_errstr, cl->cl_errstr_size, "partition %d: %s",
+                         resp.Topics[t].Partitions[p].PartitionIndex, kafka_err_name(rc));
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_commit_offsets(kc_client_t *c, const char *group, const char *topic, int n,
+                            const int32_t *partitions, const int64_t *offsets, char *errstr,
+                            size_t errstr_size)
+{
+    int32_t node = -1;
+    int rc = find_coordinator(c, group, &node, errstr, errstr_size);
+    if (rc != 0)
+        return rc;
+    OffsetCommitRequestPartition *ps = calloc((size_t)n + 1, sizeof *ps);
+    if (!ps)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++)
+        ps[i] = (OffsetCommitRequestPartition){partitions[i], offsets[i], -1, -1, (kstr_t){"", 0}};
+    OffsetCommitRequestTopic t = {kstr_c(topic), ps, n};
+    OffsetCommitRequest req;
+    memset(&req, 0, sizeof req);
+    req.GroupId = kstr_c(group);
+    req.GenerationId = -1;
+    req.MemberId = (kstr_t){"", 0};
+    req.GroupInstanceId = KSTR_NULL;
+    req.RetentionTimeMs = -1;
+    req.Topics = &t;
+    req.TopicsCount = 1;
+    call_t cl = {0, 0, &req, enc_offset_commit, handle_offset_commit, NULL, errstr, errstr_size};
+    rc = call_run(c, node, API_OFFSET_COMMIT, &cl);
+    free(ps);
+    return rc;
+}
+
+static void enc_delete_groups(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_delete_groups_req_encode(wr, v, req);
+}
+
+static int handle_delete_groups(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    DeleteGroupsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_delete_groups_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.ResultsCount > 0 && resp.Results[0].ErrorCode) {
+        rc = resp.Results[0].ErrorCode;
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", kafka_err_name(rc));
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_delete_group(kc_client_t *c, const char *group, char *errstr, size_t errstr_size)
+{
+    int32_t node = -1;
+    int rc = find_coordinator(c, group, &node, errstr, errstr_size);
+    if (rc != 0)
+        return rc;
+    kstr_t g = kstr_c(group);
+    DeleteGroupsRequest req = {&g, 1};
+    call_t cl = {0, 0, &req, enc_delete_groups, handle_delete_groups, NULL, errstr, errstr_size};
+    return call_run(c, node, API_DELETE_GROUPS, &cl);
+}

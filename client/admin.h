@@ -28,3 +28,39 @@ int kc_admin_describe_topic_configs(kc_client_t *c, const char *topic, kc_config
                                     void *opaque, char *errstr, size_t errstr_size);
 
 #endif
+
+/* ---- groups ---- */
+
+/* Every group on every broker of the cluster. */
+typedef void(kc_group_fn)(const char *group, const char *protocol_type, void *opaque);
+int kc_admin_list_groups(kc_client_t *c, kc_group_fn *fn, void *opaque, char *errstr,
+                         size_t errstr_size);
+
+typedef struct kc_group_member_desc {
+    const char *gm_member_id, *gm_client_id, *gm_host;
+    /* The member's partitions (from its ConsumerProtocol assignment). */
+    int gm_nassigned;
+    const char *const *gm_topics; /* per assigned partition */
+    const int32_t *gm_partitions;
+} kc_group_member_desc_t;
+
+typedef struct kc_group_desc {
+    const char *gd_state; /* Empty, Stable, PreparingRebalance, ..., Dead */
+    const char *gd_protocol_type, *gd_protocol;
+    int gd_nmembers;
+    const kc_group_member_desc_t *gd_members;
+} kc_group_desc_t;
+
+/* Describes a group; the description is valid during the call of fn. */
+typedef void(kc_group_desc_fn)(const kc_group_desc_t *d, void *opaque);
+int kc_admin_describe_group(kc_client_t *c, const char *group, kc_group_desc_fn *fn, void *opaque,
+                            char *errstr, size_t errstr_size);
+/* Committed offsets of a group: topic NULL for all. */
+typedef void(kc_offset_fn)(const char *topic, int32_t partition, int64_t offset, void *opaque);
+int kc_admin_committed_offsets(kc_client_t *c, const char *group, const char *topic,
+                               kc_offset_fn *fn, void *opaque, char *errstr, size_t errstr_size);
+/* Commits offsets for a group with no live members (generation -1). */
+int kc_admin_commit_offsets(kc_client_t *c, const char *group, const char *topic, int n,
+                            const int32_t *partitions, const int64_t *offsets, char *errstr,
+                            size_t errstr_size);
+int kc_admin_delete_group(kc_client_t *c, const char *group, char *errstr, size_t errstr_size);

@@ -1,0 +1,371 @@
+/* eddy group: list, describe (members, assignment, committed and end
+ * offsets, lag), delete, reset-offsets (a plan, applied with --execute only
+ * while the group has no live members). */
+#define _GNU_SOURCE /* strptime, timegm */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_client.h"
+#include "client/admin.h"
+#include "common/err.h"
+
+static void group_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: eddy [-b HOST:PORT] group <action> [options]\n"
+            "\n"
+            "actions:\n"
+            "  list\n"
+            "  describe GROUP       members, assignment, committed offset, end offset, lag\n"
+            "  delete GROUP         (only a group without members)\n"
+            "  reset-offsets GROUP --topic TOPIC (--to-earliest | --to-latest | --to-offset N |\n"
+            "                --to-datetime 2026-01-02T03:04:05 | --shift-by N) [--execute]\n"
+            "      prints the plan; changes offsets only with --execute, and only while the group\n"
+            "      has no live members. Datetimes are UTC (a trailing Z is accepted).\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "eddy group: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see eddy group --help)\n");
+    return CLI_USAGE;
+}
+
+static const char *why(int rc, const char *err)
+{
+    return err[0] ? err : rc > 0 ? "the broker refused" : eddy_strerror(rc);
+}
+
+static void print_group(const char *group, const char *ptype, void *opaque)
+{
+    (void)opaque;
+    printf("%-40s %s\n", group, ptype[0] ? ptype : "-");
+}
+
+/* ---- describe ---- */
+
+#define MAX_PARTS 4096
+
+typedef struct committed {
+    int n;
+    char *topic[MAX_PARTS];
+    int32_t partition[MAX_PARTS];
+    int64_t offset[MAX_PARTS];
+} committed_t;
+
+static void collect_offset(const char *topic, int32_t partition, int64_t offset, void *opaque)
+{
+    committed_t *cm = opaque;
+    if (cm->n < MAX_PARTS) {
+        cm->topic[cm->n] = strdup(topic);
+        cm->partition[cm->n] = partition;
+        cm->offset[cm->n++] = offset;
+    }
+}
+
+typedef struct desc_state {
+    int ds_members;
+    char ds_state[64];
+    const char *ds_group;
+    committed_t *ds_committed;
+    const int64_t *ds_end; /* end offset per committed entry */
+} desc_state_t;
+
+/* The member owning topic-partition in the description, or NULL. */
+static const char *owner_of(const kc_group_desc_t *d, const char *topic, int32_t partition)
+{
+    for (int i = 0; i < d->gd_nmembers; i++)
+        for (int k = 0; k < d->gd_members[i].gm_nassigned; k++)
+            if (d->gd_members[i].gm_partitions[k] == partition &&
+                strcmp(d->gd_members[i].gm_topics[k], topic) == 0)
+                return d->gd_members[i].gm_member_id;
+    return NULL;
+}
+
+static void print_desc(const kc_group_desc_t *d, void *opaque)
+{
+    desc_state_t *ds = opaque;
+    ds->ds_members = d->gd_nmembers;
+    snprintf(ds->ds_state, sizeof ds->ds_state, "%s", d->gd_state);
+    committed_t *cm = ds->ds_committed;
+    if (!strcmp(d->gd_state, "Dead") && cm->n == 0)
+        return; /* no such group: the caller says so */
+    printf("group %s\nstate: %s   protocol: %s %s   members: %d\n", ds->ds_group, d->gd_state,
+           d->gd_protocol_type[0] ? d->gd_protocol_type : "-", d->gd_protocol[0] ? d->gd_protocol : "",
+           d->gd_nmembers);
+    for (int i = 0; i < d->gd_nmembers; i++) {
+        const kc_group_member_desc_t *m = &d->gd_members[i];
+        printf("  member %s (client %s, %s): %d partition(s)", m->gm_member_id, m->gm_client_id,
+               m->gm_host, m->gm_nassigned);
+        for (int k = 0; k < m->gm_nassigned; k++)
+            printf("%s%s-%d", k ? ", " : " ", m->gm_topics[k], m->gm_partitions[k]);
+        printf("\n");
+    }
+    if (cm->n == 0)
+        return;
+    printf("  %-30s %-9s %-12s %-12s %-8s %s\n", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "OWNER");
+    for (int i = 0; i < cm->n; i++) {
+        const char *owner = owner_of(d, cm->topic[i], cm->partition[i]);
+        int64_t end = ds->ds_end[i], lag = end >= 0 && cm->offset[i] >= 0 ? end - cm->offset[i] : -1;
+        printf("  %-30s %-9d %-12" PRId64 " %-12" PRId64 " %-8" PRId64 " %s\n", cm->topic[i],
+               cm->partition[i], cm->offset[i], end, lag, owner ? owner : "-");
+    }
+}
+
+static int do_describe(cli_conn_t *cc, const char *group)
+{
+    char err[1024] = "";
+    committed_t *cm = calloc(1, sizeof *cm);
+    if (!cm)
+        return CLI_FAIL;
+    int rc = kc_admin_committed_offsets(cc->cc_client, group, NULL, collect_offset, cm, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "eddy group describe %s: %s\n", group, why(rc, err));
+        free(cm);
+        return CLI_FAIL;
+    }
+    int64_t *end = calloc((size_t)cm->n + 1, sizeof *end);
+    for (int i = 0; end && i < cm->n; i++)
+        if (kc_admin_list_offset(cc->cc_client, cm->topic[i], cm->partition[i], -1, &end[i], err,
+                                 sizeof err) != 0)
+            end[i] = -1;
+    desc_state_t ds = {0, "", group, cm, end};
+    err[0] = 0;
+    rc = end ? kc_admin_describe_group(cc->cc_client, group, print_desc, &ds, err, sizeof err) : -ENOMEM;
+    int ret = CLI_OK;
+    if (rc != 0) {
+        fprintf(stderr, "eddy group describe %s: %s\n", group, why(rc, err));
+        ret = CLI_FAIL;
+    } else if (!strcmp(ds.ds_state, "Dead") && cm->n == 0) {
+        fprintf(stderr, "eddy group describe %s: no such group (eddy group list shows the groups)\n", group);
+        ret = CLI_FAIL;
+    }
+    for (int i = 0; i < cm->n; i++)
+        free(cm->topic[i]);
+    free(cm);
+    free(end);
+    return ret;
+}
+
+/* ---- reset-offsets ---- */
+
+/* "2026-01-02T03:04:05[.mmm][Z]" as UTC milliseconds, or -1. */
+static int64_t parse_datetime(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest)
+        return -1;
+    int ms = 0;
+    if (*rest == '.') {
+        char *end;
+        ms = (int)strtol(rest + 1, &end, 10);
+        rest = end;
+    }
+    if (*rest == 'Z')
+        rest++;
+    if (*rest)
+        return -1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+static void member_count(const kc_group_desc_t *d, void *opaque)
+{
+    desc_state_t *ds = opaque;
+    ds->ds_members = d->gd_nmembers;
+    snprintf(ds->ds_state, sizeof ds->ds_state, "%s", d->gd_state);
+}
+
+static int do_reset(cli_conn_t *cc, const char *group, int argc, char **argv)
+{
+    const char *topic = NULL, *mode = NULL, *arg = NULL;
+    int execute = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--topic") && v)
+            topic = argv[++i];
+        else if (!strcmp(a, "--to-earliest") || !strcmp(a, "--to-latest")) {
+            if (mode)
+                return usage_error("reset-offsets: %s conflicts with another --to/--shift", a);
+            mode = a;
+        } else if ((!strcmp(a, "--to-offset") || !strcmp(a, "--to-datetime") || !strcmp(a, "--shift-by")) && v) {
+            if (mode)
+                return usage_error("reset-offsets: %s conflicts with another --to/--shift", a);
+            mode = a;
+            arg = argv[++i];
+        } else if (!strcmp(a, "--execute"))
+            execute = 1;
+        else
+            return usage_error("reset-offsets: unexpected argument '%s'", a);
+    }
+    if (!topic)
+        return usage_error("reset-offsets %s: --topic TOPIC is required", group);
+    if (!mode)
+        return usage_error("reset-offsets %s: say where to: --to-earliest, --to-latest, --to-offset, --to-datetime or --shift-by", group);
+    int64_t n_arg = 0, ts = -1;
+    char *end;
+    if (arg && strcmp(mode, "--to-datetime")) {
+        errno = 0;
+        n_arg = strtoll(arg, &end, 10);
+        if (*end || end == arg || errno)
+            return usage_error("reset-offsets: '%s' is not a number", arg);
+    }
+    if (!strcmp(mode, "--to-datetime") && (ts = parse_datetime(arg)) < 0)
+        return usage_error("reset-offsets: '%s' is not a datetime like 2026-01-02T03:04:05", arg);
+
+    char err[1024] = "";
+    const char *names[1] = {topic};
+    int rc = kc_admin_metadata(cc->cc_client, names, 1, err, sizeof err);
+    const kc_topic_meta_t *t = rc == 0 ? kc_metadata_topic(cc->cc_client, topic) : NULL;
+    if (rc != 0 || !t || t->tm_error) {
+        fprintf(stderr, "eddy group reset-offsets: %s: %s\n", topic, rc ? why(rc, err) : "no such topic");
+        return CLI_FAIL;
+    }
+    int32_t np = t->tm_npartitions;
+    committed_t *cm = calloc(1, sizeof *cm);
+    int32_t *parts = calloc((size_t)np, sizeof *parts);
+    int64_t *target = calloc((size_t)np, sizeof *target), *current = calloc((size_t)np, sizeof *current);
+    int ret = CLI_FAIL;
+    if (!cm || !parts || !target || !current)
+        goto out;
+    rc = kc_admin_committed_offsets(cc->cc_client, group, topic, collect_offset, cm, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, why(rc, err));
+        goto out;
+    }
+    int tty = isatty(2);
+    printf("%-9s %-12s %s\n", "PARTITION", "CURRENT", "NEW");
+    for (int32_t p = 0; p < np; p++) {
+        if (tty && np > 20)
+            fprintf(stderr, "\rplanning partition %d of %d", p + 1, np);
+        int64_t lo = 0, hi = 0, cur = -1;
+        for (int i = 0; i < cm->n; i++)
+            if (cm->partition[i] == p)
+                cur = cm->offset[i];
+        if ((rc = kc_admin_list_offset(cc->cc_client, topic, p, -2, &lo, err, sizeof err)) != 0 ||
+            (rc = kc_admin_list_offset(cc->cc_client, topic, p, -1, &hi, err, sizeof err)) != 0) {
+            fprintf(stderr, "\neddy group reset-offsets: %s-%d: %s\n", topic, p, why(rc, err));
+            goto out;
+        }
+        int64_t want;
+        if (!strcmp(mode, "--to-earliest"))
+            want = lo;
+        else if (!strcmp(mode, "--to-latest"))
+            want = hi;
+        else if (!strcmp(mode, "--to-offset"))
+            want = n_arg;
+        else if (!strcmp(mode, "--shift-by"))
+            want = (cur >= 0 ? cur : lo) + n_arg;
+        else {
+            if ((rc = kc_admin_list_offset(cc->cc_client, topic, p, ts, &want, err, sizeof err)) != 0) {
+                fprintf(stderr, "\neddy group reset-offsets: %s-%d: %s\n", topic, p, why(rc, err));
+                goto out;
+            }
+            if (want < 0)
+                want = hi; /* nothing that late: the end, as Kafka's tool */
+        }
+        /* Kafka's tool clamps into the log's range. */
+        if (want < lo)
+            want = lo;
+        if (want > hi)
+            want = hi;
+        parts[p] = p;
+        target[p] = want;
+        current[p] = cur;
+    }
+    if (tty && np > 20)
+        fprintf(stderr, "\r%40s\r", "");
+    for (int32_t p = 0; p < np; p++)
+        printf("%-9d %-12" PRId64 " %" PRId64 "\n", p, current[p], target[p]);
+    if (!execute) {
+        printf("(plan only: add --execute to apply it)\n");
+        ret = CLI_OK;
+        goto out;
+    }
+    desc_state_t ds = {0, "", group, NULL, NULL};
+    rc = kc_admin_describe_group(cc->cc_client, group, member_count, &ds, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, why(rc, err));
+        goto out;
+    }
+    if (ds.ds_members > 0) {
+        fprintf(stderr,
+                "eddy group reset-offsets %s: the group has %d live member(s) (state %s); stop its "
+                "consumers first, offsets unchanged\n",
+                group, ds.ds_members, ds.ds_state);
+        goto out;
+    }
+    rc = kc_admin_commit_offsets(cc->cc_client, group, topic, np, parts, target, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, why(rc, err));
+        goto out;
+    }
+    printf("offsets of group %s on %s reset\n", group, topic);
+    ret = CLI_OK;
+out:
+    if (cm)
+        for (int i = 0; i < cm->n; i++)
+            free(cm->topic[i]);
+    free(cm);
+    free(parts);
+    free(target);
+    free(current);
+    return ret;
+}
+
+int cmd_group(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        group_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            group_usage(stdout);
+            return CLI_OK;
+        }
+    const char *action = argv[1];
+    int is_list = !strcmp(action, "list");
+    if (!is_list && strcmp(action, "describe") && strcmp(action, "delete") && strcmp(action, "reset-offsets"))
+        return usage_error("unknown action '%s'", action);
+    if (!is_list && (argc < 3 || argv[2][0] == '-'))
+        return usage_error("%s: a group name is required", action);
+    if ((is_list && argc > 2) || ((!strcmp(action, "describe") || !strcmp(action, "delete")) && argc > 3))
+        return usage_error("unexpected argument '%s'", argv[is_list ? 2 : 3]);
+    cli_conn_t cc;
+    if (cli_conn_open(&cc, NULL, 0) < 0)
+        return CLI_FAIL;
+    int rc = CLI_OK;
+    char err[1024] = "";
+    if (is_list) {
+        printf("%-40s %s\n", "GROUP", "PROTOCOL TYPE");
+        int r = kc_admin_list_groups(cc.cc_client, print_group, NULL, err, sizeof err);
+        if (r != 0) {
+            fprintf(stderr, "eddy group list: %s\n", why(r, err));
+            rc = CLI_FAIL;
+        }
+    } else if (!strcmp(action, "describe")) {
+        rc = do_describe(&cc, argv[2]);
+    } else if (!strcmp(action, "delete")) {
+        int r = kc_admin_delete_group(cc.cc_client, argv[2], err, sizeof err);
+        if (r != 0) {
+            fprintf(stderr, "eddy group delete %s: %s%s\n", argv[2], why(r, err),
+                    r == 68 ? " (the group still has members: stop them first)" : "");
+            rc = CLI_FAIL;
+        } else {
+            printf("deleted group %s\n", argv[2]);
+        }
+    } else {
+        rc = do_reset(&cc, argv[2], argc - 3, argv + 3);
+    }
+    cli_conn_close(&cc);
+    return rc;
+}
