@@ -586,7 +586,7 @@ static void random_group(tgroup_t *g, int equal_subs)
     }
     int nm = 1 + (int)(rnd() % MAXM);
     for (int m = 0; m < nm; m++) {
-        char id[8], inst[12];
+        char id[16], inst[16];
         snprintf(id, sizeof id, "m%02u", rnd() % 100 * MAXM + (unsigned)m);
         snprintf(inst, sizeof inst, "i%02u", rnd() % 100);
         int k = (int)(rnd() % (uint32_t)npat);
