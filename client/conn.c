@@ -599,10 +599,9 @@ kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr
     kc_config_load(&c->c_cfg, &none, errstr, errstr_size);
     for (const eddy_cfg_def_t *d = kc_config_defs; d->cd_name; d++) {
         char val[1024];
+        if (d->cd_type == CFG_STRING && !*(char *const *)((const char *)cfg + d->cd_offset))
+            continue; /* unset (NULL) stays unset */
         eddy_cfg_format(d, cfg, val, sizeof val);
-        const char *src = *(char *const *)((const char *)cfg + d->cd_offset);
-        if (d->cd_type == CFG_STRING && !src)
-            continue;
         eddy_cfg_set(kc_config_defs, &c->c_cfg, d->cd_name, val, "config", errstr, errstr_size);
     }
     c->c_next_correlation = 1;
