@@ -370,12 +370,12 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         int empty = !g || g->g_state == GRP_EMPTY;
         if (req.GenerationId < 0 && empty) {
             /* A simple (non-member) commit: the group has nobody in it. */
-        } else if (g && g->g_state == GRP_COMPLETING) {
-            gerr = KERR_REBALANCE_IN_PROGRESS;
         } else if (!m) {
-            gerr = KERR_UNKNOWN_MEMBER_ID;
+            gerr = KERR_UNKNOWN_MEMBER_ID; /* checked first, as Kafka does */
         } else if (req.GenerationId != g->g_generation) {
             gerr = KERR_ILLEGAL_GENERATION;
+        } else if (g->g_state == GRP_COMPLETING) {
+            gerr = KERR_REBALANCE_IN_PROGRESS;
         } else {
             m->m_expires_ms = grp_now_ms() + m->m_session_timeout;
         }

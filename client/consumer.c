@@ -35,6 +35,7 @@ typedef struct kc_cpart {
     int cp_fetching;
     int cp_at_eof;
     int cp_stopped; /* an error only the application can resolve */
+    int cp_removed; /* unassigned; freed once no request of its is out */
 } kc_cpart_t;
 
 struct kc_consumer {
@@ -47,6 +48,9 @@ struct kc_consumer {
     int k_closing;
     int k_handles;
     int32_t k_coordinator; /* -1: unknown */
+    /* Commit identity (kc_consumer_set_group_identity): -1 / NULL for a simple consumer. */
+    int32_t k_generation;
+    char *k_member_id, *k_instance_id;
 };
 
 static void schedule(kc_consumer_t *k);
@@ -55,9 +59,25 @@ static void consumer_free_if_done(kc_consumer_t *k);
 static kc_cpart_t *part_find(const kc_consumer_t *k, const char *topic, int32_t partition)
 {
     for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next)
-        if (p->cp_partition == partition && strcmp(p->cp_topic, topic) == 0)
+        if (!p->cp_removed && p->cp_partition == partition && strcmp(p->cp_topic, topic) == 0)
             return p;
     return NULL;
+}
+
+/* Frees unassigned partitions whose requests have all come back. */
+static void reap_removed(kc_consumer_t *k)
+{
+    kc_cpart_t **pp = &k->k_parts;
+    while (*pp) {
+        kc_cpart_t *p = *pp;
+        if (p->cp_removed && !p->cp_fetching && !p->cp_resolving) {
+            *pp = p->cp_next;
+            free(p->cp_topic);
+            free(p);
+        } else {
+            pp = &p->cp_next;
+        }
+    }
 }
 
 static int32_t leader_of(const kc_consumer_t *k, const kc_cpart_t *p)
@@ -119,6 +139,10 @@ static void on_list_offsets(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
         return;
     }
     p->cp_resolving = 0;
+    if (p->cp_removed) {
+        schedule(k);
+        return;
+    }
     ListOffsetsResponse resp;
     eddy_arena_t a;
     arena_init(&a, 0);
@@ -235,6 +259,10 @@ static void on_offset_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
         return;
     }
     p->cp_resolving = 0;
+    if (p->cp_removed) {
+        schedule(k);
+        return;
+    }
     OffsetFetchResponse resp;
     eddy_arena_t a;
     arena_init(&a, 0);
@@ -408,7 +436,13 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
             char topic[256];
             snprintf(topic, sizeof topic, "%.*s", rt->Topic.len > 0 ? rt->Topic.len : 0, rt->Topic.ptr);
             kc_cpart_t *p = part_find(k, topic, rp->PartitionIndex);
-            if (!p || p->cp_position < 0)
+            /* Only for the very partition state this fetch was sent for: a
+             * partition unassigned and assigned again meanwhile has a new
+             * position the old data must not move. */
+            int sent_for = 0;
+            for (int i = 0; p && i < fr->fr_n; i++)
+                sent_for |= fr->fr_parts[i] == p;
+            if (!sent_for || p->cp_position < 0)
                 continue;
             if (rp->ErrorCode == KERR_OFFSET_OUT_OF_RANGE) {
                 const char *reset = kc_config(k->k_client)->auto_offset_reset;
@@ -460,9 +494,10 @@ static void on_idle(uv_idle_t *h)
     uv_idle_stop(h);
     if (k->k_closing)
         return;
+    reap_removed(k);
     int missing_leader = 0;
     for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
-        if (p->cp_position >= 0 || p->cp_resolving || p->cp_stopped)
+        if (p->cp_position >= 0 || p->cp_resolving || p->cp_stopped || p->cp_removed)
             continue;
         int32_t leader = leader_of(k, p);
         if (p->cp_reset == KC_OFFSET_STORED && !p->cp_by_ts)
@@ -476,7 +511,7 @@ static void on_idle(uv_idle_t *h)
         fetch_req_t *fr = NULL;
         int32_t node = -1;
         for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
-            if (p->cp_position < 0 || p->cp_paused || p->cp_fetching || p->cp_stopped)
+            if (p->cp_position < 0 || p->cp_paused || p->cp_fetching || p->cp_stopped || p->cp_removed)
                 continue;
             int32_t leader = leader_of(k, p);
             if (leader < 0) {
@@ -550,7 +585,7 @@ static void encode_offset_commit(eddy_wr_t *wr, int16_t v, void *opaque)
     kc_consumer_t *k = cr->cr_consumer;
     int n = 0;
     for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next)
-        n += p->cp_position >= 0;
+        n += p->cp_position >= 0 && !p->cp_removed;
     OffsetCommitRequestTopic *topics = calloc((size_t)n + 1, sizeof *topics);
     OffsetCommitRequestPartition *parts = calloc((size_t)n + 1, sizeof *parts);
     if (!topics || !parts) {
@@ -561,7 +596,7 @@ static void encode_offset_commit(eddy_wr_t *wr, int16_t v, void *opaque)
     }
     int i = 0;
     for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
-        if (p->cp_position < 0)
+        if (p->cp_position < 0 || p->cp_removed)
             continue;
         parts[i] = (OffsetCommitRequestPartition){p->cp_partition, p->cp_position, -1, -1,
                                                   (kstr_t){"", 0}};
@@ -571,9 +606,9 @@ static void encode_offset_commit(eddy_wr_t *wr, int16_t v, void *opaque)
     OffsetCommitRequest req;
     memset(&req, 0, sizeof req);
     req.GroupId = kstr_c(kc_config(k->k_client)->group_id);
-    req.GenerationId = -1;
-    req.MemberId = (kstr_t){"", 0};
-    req.GroupInstanceId = KSTR_NULL;
+    req.GenerationId = k->k_generation;
+    req.MemberId = kstr_c(k->k_member_id ? k->k_member_id : "");
+    req.GroupInstanceId = v >= 7 ? kstr_c(k->k_instance_id) : KSTR_NULL;
     req.RetentionTimeMs = -1;
     req.Topics = topics;
     req.TopicsCount = n;
@@ -672,6 +707,7 @@ kc_consumer_t *kc_consumer_new(kc_client_t *c, const kc_consumer_cbs_t *cbs)
     k->k_client = c;
     k->k_cbs = *cbs;
     k->k_coordinator = -1;
+    k->k_generation = -1;
     uv_idle_init(kc_loop(c), &k->k_idle);
     uv_timer_init(kc_loop(c), &k->k_retry);
     k->k_idle.data = k->k_retry.data = k;
@@ -726,19 +762,11 @@ int kc_consumer_seek_timestamp(kc_consumer_t *k, const char *topic, int32_t part
 
 void kc_consumer_unassign_all(kc_consumer_t *k)
 {
-    /* Parts with a request out are kept until it returns: mark them stopped. */
-    kc_cpart_t **pp = &k->k_parts;
-    while (*pp) {
-        kc_cpart_t *p = *pp;
-        if (p->cp_fetching || p->cp_resolving) {
-            p->cp_stopped = 1;
-            pp = &p->cp_next;
-            continue;
-        }
-        *pp = p->cp_next;
-        free(p->cp_topic);
-        free(p);
-    }
+    /* A partition with a request out stays until the answer comes back
+     * (and is then ignored); a later assign of it starts afresh. */
+    for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next)
+        p->cp_removed = 1;
+    reap_removed(k);
 }
 
 int kc_consumer_pause(kc_consumer_t *k, const char *topic, int32_t partition, int paused)
@@ -758,6 +786,24 @@ int64_t kc_consumer_position(const kc_consumer_t *k, const char *topic, int32_t 
     return p ? p->cp_position : -1;
 }
 
+int kc_consumer_set_group_identity(kc_consumer_t *k, int32_t generation_id, const char *member_id,
+                                   const char *group_instance_id)
+{
+    char *mid = member_id ? strdup(member_id) : NULL;
+    char *iid = group_instance_id ? strdup(group_instance_id) : NULL;
+    if ((member_id && !mid) || (group_instance_id && !iid)) {
+        free(mid);
+        free(iid);
+        return -ENOMEM;
+    }
+    free(k->k_member_id);
+    free(k->k_instance_id);
+    k->k_generation = generation_id;
+    k->k_member_id = mid;
+    k->k_instance_id = iid;
+    return 0;
+}
+
 static void consumer_free_if_done(kc_consumer_t *k)
 {
     if (k->k_handles > 0 || k->k_requests > 0)
@@ -768,6 +814,8 @@ static void consumer_free_if_done(kc_consumer_t *k)
         free(p->cp_topic);
         free(p);
     }
+    free(k->k_member_id);
+    free(k->k_instance_id);
     free(k);
 }
 

@@ -65,6 +65,13 @@ int64_t kc_consumer_position(const kc_consumer_t *k, const char *topic, int32_t 
  * error code). */
 typedef void(kc_commit_fn)(kc_consumer_t *k, int err, void *opaque);
 int kc_consumer_commit(kc_consumer_t *k, int sync, kc_commit_fn *done, void *opaque);
+/* Makes kc_consumer_commit commit as a group member: with generation_id,
+ * member_id and group_instance_id (copied; NULL: none) instead of a simple
+ * consumer's -1 and "". The group member (member.h) sets it each
+ * generation; generation -1 with NULL ids goes back to simple commits.
+ * Returns 0 or -ENOMEM (the old identity stays). */
+int kc_consumer_set_group_identity(kc_consumer_t *k, int32_t generation_id, const char *member_id,
+                                   const char *group_instance_id);
 void kc_consumer_destroy(kc_consumer_t *k);
 
 #endif

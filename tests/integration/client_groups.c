@@ -1,0 +1,654 @@
+/* Consumer groups with Eddy's own client (client/member.h) against a real
+ * broker; client_groups.sh runs the processes and checks what they print.
+ *
+ *   client_groups member BOOTSTRAP GROUP TOPIC [--name=N] [--strategy=S]
+ *                 [--session=MS] [--heartbeat=MS] [--auto-commit=0|1] [--max=N]
+ *                 [--custom] [--instance=ID] [--lifetime=S] [--commit-on-max]
+ *                 [--metadata-age=MS]
+ *       one Eddy group member (kc_member_new over kc_consumer_new) until
+ *       SIGTERM/SIGINT, --lifetime seconds, or --max records (then, with
+ *       --commit-on-max, a synchronous kc_member_commit); then kc_member_close.
+ *       --custom offers the plug-in assignor "eddytest" (round robin over the
+ *       members sorted by id) whose userData goes both ways: each member
+ *       subscribes with "ud:NAME", the leader prints every member's userData
+ *       and answers each with "for:MEMBER_ID".
+ *   client_groups rdkafka BOOTSTRAP GROUP TOPIC [--name=N] [--strategy=S]
+ *                 [--session=MS] [--heartbeat=MS] [--lifetime=S]
+ *       the same with a librdkafka high-level consumer.
+ *   client_groups create BOOTSTRAP TOPIC PARTITIONS      (kc_admin_create_topic)
+ *   client_groups produce BOOTSTRAP TOPIC FROM COUNT     values "FROM".."FROM+COUNT-1",
+ *       record i to partition i % partitions, acks=all (kc_producer)
+ *   client_groups committed BOOTSTRAP GROUP TOPIC        "P OFFSET" (-1: none)
+ *
+ * Consumers print lines to stdout, flushed, each starting with the wall
+ * clock in ms:
+ *   MS START NAME PID               MS MEMBER MEMBER_ID GEN LEADER(0/1)
+ *   MS ASSIGN GEN P,P,..|-          MS REVOKE P,P,..|- LOST(0/1)
+ *   MS REC P OFFSET VALUE           MS COMMIT RESULT
+ *   MS SEEN MEMBER_ID USERDATA      (--custom leader, per member and generation)
+ *   MS ASSIGNUD GEN USERDATA        (--custom, the leader's userData for this member)
+ *   MS ERROR CODE FATAL TEXT        MS EXIT
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <uv.h>
+
+#include "client/admin.h"
+#include "client/assignor.h"
+#include "client/client.h"
+#include "client/consumer.h"
+#include "client/member.h"
+#include "client/producer.h"
+#include "common/config.h"
+#include "common/log.h"
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+    char line[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    printf("%" PRId64 " %s\n", wall_ms(), line);
+    fflush(stdout);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "client_groups: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+/* ---- options ---- */
+
+typedef struct opts {
+    const char *name;
+    const char *strategy;
+    int session_ms, heartbeat_ms;
+    int auto_commit;
+    long max;
+    int custom;
+    const char *instance;
+    int lifetime_s;
+    int commit_on_max;
+    int metadata_age_ms;
+} opts_t;
+
+static void parse_opts(opts_t *o, int argc, char **argv)
+{
+    *o = (opts_t){"member", "range", 6000, 500, 1, -1, 0, NULL, 120, 0, 300000};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--name=", 7) == 0)
+            o->name = a + 7;
+        else if (strncmp(a, "--strategy=", 11) == 0)
+            o->strategy = a + 11;
+        else if (strncmp(a, "--session=", 10) == 0)
+            o->session_ms = atoi(a + 10);
+        else if (strncmp(a, "--heartbeat=", 12) == 0)
+            o->heartbeat_ms = atoi(a + 12);
+        else if (strncmp(a, "--auto-commit=", 14) == 0)
+            o->auto_commit = atoi(a + 14);
+        else if (strncmp(a, "--max=", 6) == 0)
+            o->max = atol(a + 6);
+        else if (strcmp(a, "--custom") == 0)
+            o->custom = 1;
+        else if (strncmp(a, "--instance=", 11) == 0)
+            o->instance = a + 11;
+        else if (strncmp(a, "--lifetime=", 11) == 0)
+            o->lifetime_s = atoi(a + 11);
+        else if (strcmp(a, "--commit-on-max") == 0)
+            o->commit_on_max = 1;
+        else if (strncmp(a, "--metadata-age=", 15) == 0)
+            o->metadata_age_ms = atoi(a + 15);
+        else
+            die("unknown option %s", a);
+    }
+}
+
+/* ---- one client on a private loop ---- */
+
+typedef struct conn {
+    uv_loop_t loop;
+    kc_config_t cfg;
+    kc_client_t *client;
+} conn_t;
+
+static void conn_open(conn_t *cn, const char *bootstrap, const char *const *settings, int n)
+{
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    char err[1024], set[1200];
+    snprintf(set, sizeof set, "bootstrap.servers=%s", bootstrap);
+    if (eddy_props_set(&ps, "test", set, err, sizeof err) < 0)
+        die("%s", err);
+    for (int i = 0; i < n; i++)
+        if (eddy_props_set(&ps, "test", settings[i], err, sizeof err) < 0)
+            die("%s: %s", settings[i], err);
+    if (kc_config_load(&cn->cfg, &ps, err, sizeof err) < 0)
+        die("config: %s", err);
+    eddy_props_free(&ps);
+    uv_loop_init(&cn->loop);
+    cn->client = kc_client_new(&cn->loop, &cn->cfg, err, sizeof err);
+    if (!cn->client)
+        die("client: %s", err);
+}
+
+static void conn_close(conn_t *cn)
+{
+    if (cn->client)
+        kc_client_destroy(cn->client);
+    uv_run(&cn->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&cn->loop);
+    kc_config_free(&cn->cfg);
+}
+
+/* ---- admin and producer modes ---- */
+
+static int cmd_create(const char *bootstrap, const char *topic, int partitions)
+{
+    conn_t cn;
+    conn_open(&cn, bootstrap, NULL, 0);
+    char err[512];
+    int rc = kc_admin_create_topic(cn.client, topic, partitions, 1, NULL, NULL, 0, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "client_groups create %s: %s\n", topic, err);
+    conn_close(&cn);
+    return rc == 0 ? 0 : 1;
+}
+
+static long delivered, failed;
+
+static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
+                        int32_t partition, int64_t offset, void *opaque)
+{
+    (void)p, (void)topic, (void)partition, (void)offset, (void)opaque;
+    if (err == 0)
+        delivered++;
+    else {
+        failed++;
+        fprintf(stderr, "delivery failed: %d (kafka %d)\n", err, kafka_err);
+    }
+}
+
+static int cmd_produce(const char *bootstrap, const char *topic, long from, long count)
+{
+    const char *settings[] = {"acks=all", "linger.ms=5"};
+    conn_t cn;
+    conn_open(&cn, bootstrap, settings, 2);
+    char err[512];
+    if (kc_admin_metadata(cn.client, &topic, 1, err, sizeof err) != 0)
+        die("metadata of %s: %s", topic, err);
+    const kc_topic_meta_t *tm = kc_metadata_topic(cn.client, topic);
+    if (!tm || tm->tm_npartitions <= 0)
+        die("topic %s has no partitions", topic);
+    int32_t np = tm->tm_npartitions;
+    kc_producer_t *p = kc_producer_new(cn.client, on_delivery);
+    for (long i = from; i < from + count; i++) {
+        char v[32];
+        int len = snprintf(v, sizeof v, "%ld", i);
+        kc_record_t rec = {NULL, -1, v, len, -1, NULL, 0};
+        if (kc_produce(p, topic, (int32_t)(i % np), &rec, NULL) < 0)
+            die("kc_produce failed");
+    }
+    int rc = kc_producer_flush(p, 60000);
+    kc_producer_destroy(p);
+    conn_close(&cn);
+    if (rc < 0 || failed || delivered != count) {
+        fprintf(stderr, "produce: %ld of %ld delivered, %ld failed\n", delivered, count, failed);
+        return 1;
+    }
+    return 0;
+}
+
+static void print_offset(const char *topic, int32_t partition, int64_t offset, void *opaque)
+{
+    (void)topic, (void)opaque;
+    printf("%d %" PRId64 "\n", (int)partition, offset);
+}
+
+static int cmd_committed(const char *bootstrap, const char *group, const char *topic)
+{
+    conn_t cn;
+    conn_open(&cn, bootstrap, NULL, 0);
+    char err[512];
+    int rc =
+        kc_admin_committed_offsets(cn.client, group, topic, print_offset, NULL, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "committed: %s\n", err);
+    conn_close(&cn);
+    return rc == 0 ? 0 : 1;
+}
+
+/* ---- the Eddy member ---- */
+
+typedef struct app {
+    opts_t a_o;
+    conn_t a_cn;
+    kc_consumer_t *a_consumer;
+    kc_member_t *a_member;
+    assignor_t a_custom;
+    char a_ud[128];
+    long a_consumed;
+    int a_closing;
+    int a_max_reached;
+    uv_signal_t a_sigterm, a_sigint;
+    uv_timer_t a_lifetime, a_after_max;
+} app_t;
+
+static void parts_str(const kc_topic_partition_t *parts, int n, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    if (n == 0)
+        snprintf(buf, size, "-");
+    for (int i = 0; i < n && len + 16 < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%d", i ? "," : "",
+                                (int)parts[i].tp_partition);
+}
+
+static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n, int lost,
+                       void *opaque)
+{
+    (void)m, (void)opaque;
+    char b[1024];
+    parts_str(parts, n, b, sizeof b);
+    out("REVOKE %s %d", b, lost);
+}
+
+static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n, void *opaque)
+{
+    (void)opaque;
+    char b[1024];
+    parts_str(parts, n, b, sizeof b);
+    out("MEMBER %s %d %d", kc_member_id(m), (int)kc_member_generation(m), kc_member_is_leader(m));
+    out("ASSIGN %d %s", (int)kc_member_generation(m), b);
+}
+
+static void on_member_error(kc_member_t *m, int err, int fatal, const char *why, void *opaque)
+{
+    (void)m, (void)opaque;
+    out("ERROR %d %d %s", err, fatal, why);
+}
+
+static void app_close(app_t *a);
+static void on_after_max(uv_timer_t *t);
+
+static int on_message(kc_consumer_t *k, const kc_message_t *msg, void *opaque)
+{
+    (void)k;
+    app_t *a = opaque;
+    if (a->a_o.max >= 0 && a->a_consumed >= a->a_o.max) {
+        /* Not taken: the position stays here, and the close commits it. */
+        if (!a->a_max_reached) {
+            a->a_max_reached = 1;
+            uv_timer_start(&a->a_after_max, on_after_max, 0, 0);
+        }
+        return 1;
+    }
+    out("REC %d %" PRId64 " %.*s", (int)msg->msg_partition, msg->msg_offset,
+        msg->msg_value_len > 0 ? (int)msg->msg_value_len : 0, (const char *)msg->msg_value);
+    a->a_consumed++;
+    return 0;
+}
+
+/* ---- the custom assignor: userData both ways ---- */
+
+static int custom_user_data(assignor_t *asg, eddy_arena_t *ar, const char *const *topics,
+                            int32_t ntopics, kstr_t *user_data)
+{
+    (void)topics, (void)ntopics;
+    app_t *a = asg->asg_opaque;
+    size_t n = strlen(a->a_ud);
+    char *c = arena_alloc(ar, n);
+    if (!c)
+        return -ENOMEM;
+    memcpy(c, a->a_ud, n);
+    *user_data = (kstr_t){c, (int32_t)n};
+    return 0;
+}
+
+static int member_id_cmp(const void *x, const void *y)
+{
+    const assignor_subscription_t *const *a = x, *const *b = y;
+    return strcmp((*a)->as_member_id, (*b)->as_member_id);
+}
+
+static int custom_assign(assignor_t *asg, eddy_arena_t *ar, const assignor_topic_info_t *topics,
+                         int32_t ntopics, const assignor_subscription_t *subs, int32_t nsubs,
+                         assignor_assignment_t *outs, char *errstr, size_t errstr_size)
+{
+    (void)asg, (void)errstr, (void)errstr_size;
+    for (int32_t i = 0; i < nsubs; i++)
+        out("SEEN %s %.*s", subs[i].as_member_id,
+            subs[i].as_user_data.len > 0 ? (int)subs[i].as_user_data.len : 0,
+            subs[i].as_user_data.len > 0 ? subs[i].as_user_data.ptr : "");
+    /* Round robin over the members sorted by id, topic by topic. */
+    const assignor_subscription_t **order = calloc((size_t)nsubs + 1, sizeof *order);
+    int32_t *slot = calloc((size_t)nsubs + 1, sizeof *slot);
+    if (!order || !slot) {
+        free(order);
+        free(slot);
+        return -ENOMEM;
+    }
+    for (int32_t i = 0; i < nsubs; i++)
+        order[i] = &subs[i];
+    qsort(order, (size_t)nsubs, sizeof *order, member_id_cmp);
+    for (int32_t i = 0; i < nsubs; i++) {
+        int32_t idx = (int32_t)(order[i] - subs);
+        slot[idx] = i;
+        outs[idx].aa_topics = arena_calloc(ar, (size_t)ntopics + 1, sizeof *outs[idx].aa_topics);
+        char ud[300];
+        int n = snprintf(ud, sizeof ud, "for:%s", subs[idx].as_member_id);
+        char *c = arena_alloc(ar, (size_t)n);
+        if (!outs[idx].aa_topics || !c) {
+            free(order);
+            free(slot);
+            return -ENOMEM;
+        }
+        memcpy(c, ud, (size_t)n);
+        outs[idx].aa_user_data = (kstr_t){c, n};
+    }
+    for (int32_t t = 0; t < ntopics; t++)
+        for (int32_t i = 0; i < nsubs; i++) {
+            assignor_assignment_t *o = &outs[i];
+            assignor_topic_t *at = &o->aa_topics[o->aa_ntopics++];
+            at->at_topic = topics[t].ati_topic;
+            at->at_partitions =
+                arena_calloc(ar, (size_t)topics[t].ati_npartitions + 1, sizeof(int32_t));
+            if (!at->at_partitions) {
+                free(order);
+                free(slot);
+                return -ENOMEM;
+            }
+            for (int32_t p = 0; p < topics[t].ati_npartitions; p++)
+                if (p % nsubs == slot[i])
+                    at->at_partitions[at->at_npartitions++] = p;
+        }
+    free(order);
+    free(slot);
+    return 0;
+}
+
+static int custom_on_assignment(assignor_t *asg, const assignor_assignment_t *as,
+                                int32_t generation_id)
+{
+    (void)asg;
+    out("ASSIGNUD %d %.*s", (int)generation_id,
+        as->aa_user_data.len > 0 ? (int)as->aa_user_data.len : 0,
+        as->aa_user_data.len > 0 ? as->aa_user_data.ptr : "");
+    return 0;
+}
+
+/* ---- member life cycle ---- */
+
+static void on_app_handle_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void on_member_closed(kc_member_t *m, void *opaque)
+{
+    (void)m;
+    app_t *a = opaque;
+    a->a_member = NULL;
+    kc_consumer_destroy(a->a_consumer);
+    a->a_consumer = NULL;
+    uv_close((uv_handle_t *)&a->a_sigterm, on_app_handle_closed);
+    uv_close((uv_handle_t *)&a->a_sigint, on_app_handle_closed);
+    uv_close((uv_handle_t *)&a->a_lifetime, on_app_handle_closed);
+    uv_close((uv_handle_t *)&a->a_after_max, on_app_handle_closed);
+    /* Its connections keep the loop running: destroy it here. */
+    kc_client_destroy(a->a_cn.client);
+    a->a_cn.client = NULL;
+}
+
+static void app_close(app_t *a)
+{
+    if (a->a_closing)
+        return;
+    a->a_closing = 1;
+    kc_member_close(a->a_member, on_member_closed, a);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    (void)signum;
+    app_close(s->data);
+}
+
+static void on_lifetime(uv_timer_t *t)
+{
+    app_close(t->data);
+}
+
+static void on_commit_done(kc_member_t *m, int err, void *opaque)
+{
+    (void)m;
+    out("COMMIT %d", err);
+    app_close(opaque);
+}
+
+/* --max reached: optionally commit (async: this runs on the loop), then close. */
+static void on_after_max(uv_timer_t *t)
+{
+    app_t *a = t->data;
+    if (a->a_closing)
+        return;
+    if (a->a_o.commit_on_max) {
+        int rc = kc_member_commit(a->a_member, 0, on_commit_done, a);
+        if (rc != 0) {
+            out("COMMIT %d", rc);
+            app_close(a);
+        }
+        return;
+    }
+    app_close(a);
+}
+
+static int cmd_member(const char *bootstrap, const char *group, const char *topic, opts_t *o)
+{
+    app_t *a = calloc(1, sizeof *a);
+    if (!a)
+        die("out of memory");
+    a->a_o = *o;
+    char s[9][256];
+    snprintf(s[0], sizeof s[0], "group.id=%s", group);
+    snprintf(s[1], sizeof s[1], "client.id=%s", o->name);
+    snprintf(s[2], sizeof s[2], "partition.assignment.strategy=%s", o->strategy);
+    snprintf(s[3], sizeof s[3], "session.timeout.ms=%d", o->session_ms);
+    snprintf(s[4], sizeof s[4], "heartbeat.interval.ms=%d", o->heartbeat_ms);
+    snprintf(s[5], sizeof s[5], "enable.auto.commit=%s", o->auto_commit ? "true" : "false");
+    snprintf(s[6], sizeof s[6], "group.instance.id=%s", o->instance ? o->instance : "");
+    snprintf(s[7], sizeof s[7], "metadata.max.age.ms=%d", o->metadata_age_ms);
+    const char *settings[] = {s[0],
+                              s[1],
+                              s[2],
+                              s[3],
+                              s[4],
+                              s[5],
+                              s[7],
+                              "auto.offset.reset=earliest",
+                              "auto.commit.interval.ms=1000",
+                              "max.poll.interval.ms=20000",
+                              "fetch.max.wait.ms=200",
+                              s[6]};
+    int nsettings = (int)(sizeof settings / sizeof settings[0]) - (o->instance ? 0 : 1);
+    conn_open(&a->a_cn, bootstrap, settings, nsettings);
+    uv_loop_t *loop = &a->a_cn.loop;
+    kc_consumer_cbs_t ccbs = {on_message, NULL, NULL, a};
+    a->a_consumer = kc_consumer_new(a->a_cn.client, &ccbs);
+    kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, a};
+    char err[512];
+    a->a_member = kc_member_new(a->a_cn.client, a->a_consumer, &topic, 1, &mcbs, err, sizeof err);
+    if (!a->a_member)
+        die("kc_member_new: %s", err);
+    if (o->custom) {
+        snprintf(a->a_ud, sizeof a->a_ud, "ud:%s", o->name);
+        a->a_custom = (assignor_t){"eddytest",           custom_assign, custom_user_data,
+                                   custom_on_assignment, NULL,          a};
+        if (kc_member_add_assignor(a->a_member, &a->a_custom) != 0)
+            die("kc_member_add_assignor failed");
+    }
+    uv_signal_init(loop, &a->a_sigterm);
+    uv_signal_init(loop, &a->a_sigint);
+    uv_timer_init(loop, &a->a_lifetime);
+    uv_timer_init(loop, &a->a_after_max);
+    a->a_sigterm.data = a->a_sigint.data = a->a_lifetime.data = a->a_after_max.data = a;
+    uv_signal_start(&a->a_sigterm, on_signal, SIGTERM);
+    uv_signal_start(&a->a_sigint, on_signal, SIGINT);
+    uv_timer_start(&a->a_lifetime, on_lifetime, (uint64_t)o->lifetime_s * 1000, 0);
+    out("START %s %d", o->name, (int)getpid());
+    uv_run(loop, UV_RUN_DEFAULT);
+    conn_close(&a->a_cn);
+    out("EXIT");
+    free(a);
+    return 0;
+}
+
+/* ---- the librdkafka consumer ---- */
+
+static volatile sig_atomic_t rk_stop;
+
+static void rk_on_signal(int sig)
+{
+    (void)sig;
+    rk_stop = 1;
+}
+
+static void rk_parts_str(const rd_kafka_topic_partition_list_t *l, char *buf, size_t size)
+{
+    size_t len = 0;
+    snprintf(buf, size, "-");
+    for (int i = 0; i < l->cnt && len + 16 < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%d", i ? "," : "",
+                                (int)l->elems[i].partition);
+}
+
+static int rk_cmp(const void *x, const void *y)
+{
+    const rd_kafka_topic_partition_t *a = x, *b = y;
+    return (a->partition > b->partition) - (a->partition < b->partition);
+}
+
+static void rk_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    (void)opaque;
+    char b[1024];
+    qsort(parts->elems, (size_t)parts->cnt, sizeof *parts->elems, rk_cmp);
+    rk_parts_str(parts, b, sizeof b);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        char *mid = rd_kafka_memberid(rk);
+        out("MEMBER %s -1 -1", mid ? mid : "?");
+        rd_kafka_mem_free(rk, mid);
+        out("ASSIGN -1 %s", b);
+        rd_kafka_assign(rk, parts);
+    } else {
+        out("REVOKE %s 0", b);
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+static int cmd_rdkafka(const char *bootstrap, const char *group, const char *topic, opts_t *o)
+{
+    char err[512], v[64];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    snprintf(v, sizeof v, "%d", o->session_ms);
+    const char *kv[][2] = {{"bootstrap.servers", bootstrap},
+                           {"group.id", group},
+                           {"client.id", o->name},
+                           {"partition.assignment.strategy", o->strategy},
+                           {"session.timeout.ms", v},
+                           {"auto.offset.reset", "earliest"},
+                           {"enable.auto.commit", "true"},
+                           {"auto.commit.interval.ms", "1000"},
+                           {"max.poll.interval.ms", "20000"},
+                           {"fetch.wait.max.ms", "200"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, sizeof err) != RD_KAFKA_CONF_OK)
+            die("%s: %s", kv[i][0], err);
+    snprintf(v, sizeof v, "%d", o->heartbeat_ms);
+    if (rd_kafka_conf_set(conf, "heartbeat.interval.ms", v, err, sizeof err) != RD_KAFKA_CONF_OK)
+        die("heartbeat.interval.ms: %s", err);
+    rd_kafka_conf_set_rebalance_cb(conf, rk_rebalance);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk)
+        die("rd_kafka_new: %s", err);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    if (rd_kafka_subscribe(rk, sub))
+        die("subscribe failed");
+    rd_kafka_topic_partition_list_destroy(sub);
+    signal(SIGTERM, rk_on_signal);
+    signal(SIGINT, rk_on_signal);
+    out("START %s %d", o->name, (int)getpid());
+    int64_t end = wall_ms() + (int64_t)o->lifetime_s * 1000;
+    while (!rk_stop && wall_ms() < end) {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 100);
+        if (!msg)
+            continue;
+        if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+            out("REC %d %" PRId64 " %.*s", (int)msg->partition, msg->offset, (int)msg->len,
+                (const char *)msg->payload);
+        else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            out("ERROR %d 0 %s", msg->err, rd_kafka_message_errstr(msg));
+        rd_kafka_message_destroy(msg);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    out("EXIT");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *lvl = getenv("EDDY_LOG_LEVEL");
+    if (lvl && eddy_log_level_parse(lvl) >= 0)
+        eddy_log_level = eddy_log_level_parse(lvl);
+    if (argc < 3)
+        die("usage: client_groups member|rdkafka|create|produce|committed BOOTSTRAP ...");
+    const char *mode = argv[1], *bootstrap = argv[2];
+    opts_t o;
+    if (strcmp(mode, "member") == 0 && argc >= 5) {
+        parse_opts(&o, argc - 5, argv + 5);
+        return cmd_member(bootstrap, argv[3], argv[4], &o);
+    }
+    if (strcmp(mode, "rdkafka") == 0 && argc >= 5) {
+        parse_opts(&o, argc - 5, argv + 5);
+        return cmd_rdkafka(bootstrap, argv[3], argv[4], &o);
+    }
+    if (strcmp(mode, "create") == 0 && argc == 5)
+        return cmd_create(bootstrap, argv[3], atoi(argv[4]));
+    if (strcmp(mode, "produce") == 0 && argc == 6)
+        return cmd_produce(bootstrap, argv[3], atol(argv[4]), atol(argv[5]));
+    if (strcmp(mode, "committed") == 0 && argc == 5)
+        return cmd_committed(bootstrap, argv[3], argv[4]);
+    die("bad arguments for %s", mode);
+}
