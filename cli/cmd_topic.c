@@ -13,6 +13,7 @@
 #include "cli_client.h"
 #include "client/admin.h"
 #include "client/consumer.h"
+#include "client/member.h"
 #include "client/producer.h"
 #include "common/clock.h"
 #include "common/err.h"
@@ -278,6 +279,7 @@ typedef struct consume_state {
     int64_t cs_limit, cs_count;
     int cs_exit_at_end;
     int cs_partitions, cs_at_end;
+    int cs_assigned; /* the partitions to wait for at -e are known */
     int cs_failed;
 } consume_state_t;
 
@@ -440,11 +442,46 @@ static void on_error(kc_consumer_t *k, const char *topic, int32_t partition, int
     cs->cs_failed = 1;
 }
 
+static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n, void *opaque)
+{
+    (void)m;
+    (void)parts;
+    consume_state_t *cs = opaque;
+    cs->cs_partitions = n; /* -e now waits for the end of these */
+    cs->cs_at_end = 0;
+    cs->cs_assigned = 1;
+}
+
+static void on_member_error(kc_member_t *m, int err, int fatal, const char *why, void *opaque)
+{
+    (void)m;
+    (void)err;
+    consume_state_t *cs = opaque;
+    fprintf(stderr, "eddy topic consume: group: %s\n", why);
+    if (fatal)
+        cs->cs_failed = 1;
+}
+
+static int member_closed_flag;
+
+static void on_member_closed(kc_member_t *m, void *opaque)
+{
+    (void)m;
+    (void)opaque;
+    member_closed_flag = 1;
+}
+
+static int member_closed(void *opaque)
+{
+    (void)opaque;
+    return member_closed_flag;
+}
+
 static int consume_done(void *opaque)
 {
     consume_state_t *cs = opaque;
     return cs->cs_failed || (cs->cs_limit >= 0 && cs->cs_count >= cs->cs_limit) ||
-           (cs->cs_exit_at_end && cs->cs_at_end >= cs->cs_partitions);
+           (cs->cs_exit_at_end && cs->cs_assigned && cs->cs_at_end >= cs->cs_partitions);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -462,7 +499,7 @@ static int stop_requested(void *opaque)
 
 static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, const char *group)
 {
-    consume_state_t cs = {"%v\n", FMT_STRING, FMT_STRING, -1, 0, 0, 0, 0, 0};
+    consume_state_t cs = {"%v\n", FMT_STRING, FMT_STRING, -1, 0, 0, 0, 0, 0, 0};
     const char *from = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -483,7 +520,7 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
         else
             return usage_error("consume: unexpected or bad argument '%s'", a);
     }
-    int64_t start = group ? KC_OFFSET_STORED : KC_OFFSET_BEGINNING;
+    int64_t start = KC_OFFSET_BEGINNING;
     int64_t ts = -1;
     if (from) {
         if (!strcmp(from, "beginning"))
@@ -494,6 +531,9 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
             start = KC_OFFSET_BEGINNING;
         else if (parse_int(from, &start) < 0 || start < 0)
             return usage_error("consume: -o '%s' is not beginning, end, OFFSET or @TIMESTAMP_MS", from);
+        if (group && (start >= 0 || ts >= 0))
+            return usage_error("consume: with -g the group's committed offsets decide where to start; "
+                               "-o '%s' is not allowed (use eddy group reset-offsets)", from);
     }
     char err[1024] = "";
     const char *names[1] = {topic};
@@ -506,11 +546,26 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
     }
     kc_consumer_cbs_t cbs = {on_message, on_eof, on_error, &cs};
     kc_consumer_t *k = kc_consumer_new(cc->cc_client, &cbs);
-    cs.cs_partitions = t->tm_npartitions;
-    for (int32_t p = 0; p < t->tm_npartitions; p++) {
-        kc_consumer_assign(k, topic, p, start);
-        if (ts >= 0)
-            kc_consumer_seek_timestamp(k, topic, p, ts);
+    kc_member_t *m = NULL;
+    if (group) {
+        /* A member of the group: partitions come from its assignment,
+         * positions from its committed offsets (else -o / earliest). */
+        kc_member_cbs_t mcbs = {NULL, on_assigned, on_member_error, &cs};
+        const char *topics[1] = {topic};
+        m = kc_member_new(cc->cc_client, k, topics, 1, &mcbs, err, sizeof err);
+        if (!m) {
+            fprintf(stderr, "eddy topic consume %s: %s\n", topic, err);
+            kc_consumer_destroy(k);
+            return CLI_FAIL;
+        }
+    } else {
+        cs.cs_partitions = t->tm_npartitions;
+        cs.cs_assigned = 1;
+        for (int32_t p = 0; p < t->tm_npartitions; p++) {
+            kc_consumer_assign(k, topic, p, start);
+            if (ts >= 0)
+                kc_consumer_seek_timestamp(k, topic, p, ts);
+        }
     }
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
@@ -518,9 +573,14 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
         kc_run_until(cc->cc_client, stop_requested, &cs, 200);
     fflush(stdout);
     int ret = cs.cs_failed ? CLI_FAIL : CLI_OK;
-    if (group && kc_consumer_commit(k, 1, NULL, NULL) != 0) {
-        fprintf(stderr, "eddy topic consume %s: committing offsets for group %s failed\n", topic, group);
-        ret = CLI_FAIL;
+    if (m) {
+        /* Commits what was consumed, then leaves the group. */
+        member_closed_flag = 0;
+        kc_member_close(m, on_member_closed, NULL);
+        if (kc_run_until(cc->cc_client, member_closed, NULL, kc_config(cc->cc_client)->request_timeout_ms) < 0) {
+            fprintf(stderr, "eddy topic consume %s: leaving group %s timed out\n", topic, group);
+            ret = CLI_FAIL;
+        }
     }
     kc_consumer_destroy(k);
     return ret;
@@ -561,6 +621,9 @@ int cmd_topic(int argc, char **argv)
             snprintf(group_set, sizeof group_set, "group.id=%s", group);
             settings[ns++] = group_set;
             settings[ns++] = "auto.offset.reset=earliest";
+            for (int j = 3; j + 1 < argc; j++)
+                if ((!strcmp(argv[j], "-o") || !strcmp(argv[j], "--offset")) && !strcmp(argv[j + 1], "end"))
+                    settings[ns - 1] = "auto.offset.reset=latest";
         }
     }
     cli_conn_t cc;

@@ -86,6 +86,22 @@ set +e
 T "$EDDY" group describe reporting 2> /dev/null; rc=$?
 set -e
 [ $rc = 1 ] || fail "describe of a deleted group: exit $rc"
+# Two `eddy topic consume -g` share a group's partitions as members (2 + 2 of 4).
+T "$EDDY" topic create split -p 4 > /dev/null
+seq 1 400 | T "$EDDY" topic produce split 2> /dev/null
+timeout -s TERM 20 "$EDDY" topic consume split -g splitters -f '%p %o\n' > "$WORK/s1" 2>/dev/null &
+S1=$!
+timeout -s TERM 20 "$EDDY" topic consume split -g splitters -f '%p %o\n' > "$WORK/s2" 2>/dev/null &
+S2=$!
+for _ in $(seq 1 150); do
+    T "$EDDY" group describe splitters > "$WORK/d4" 2>/dev/null || true
+    [ "$(grep -c ": 2 partition(s)" "$WORK/d4")" = 2 ] && break
+    sleep 0.1
+done
+kill -TERM $S1 $S2 2>/dev/null || true
+wait $S1 $S2 2>/dev/null || true
+[ "$(grep -c ": 2 partition(s)" "$WORK/d4")" = 2 ] || fail "two members did not split 4 partitions: $(cat "$WORK/d4")"
+[ "$(sort -u "$WORK/s1" "$WORK/s2" | wc -l)" = 400 ] || fail "the two members did not read all 400 records"
 T "$EDDY" group --help | grep -q "reset-offsets" || fail "--help"
 kill -TERM "$BROKER_PID"
 wait "$BROKER_PID" || fail "broker exit status"
