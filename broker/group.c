@@ -589,8 +589,10 @@ static grp_member_t *add_member(group_t *g, req_slot_t *s, char *id, const JoinG
         member_free(m);
         return NULL;
     }
-    if (!g->g_members)
+    if (!g->g_members) {
+        free(g->g_protocol_type); /* an Empty group may still carry the last one */
         g->g_protocol_type = grp_kdup(r->ProtocolType);
+    }
     grp_member_t **pp = &g->g_members;
     while (*pp)
         pp = &(*pp)->m_next;

@@ -11,11 +11,11 @@
  *       DescribeGroups says Stable with that many members and the same assignment per
  *       member id, and nothing changes for 1.5 s.
  *   groups_rdkafka consume BOOTSTRAP GROUP TOPIC [--max=N] [--commit=sync] [--name=NAME]
- *                  [librdkafka.key=value...]
+ *                  [--lifetime=SECONDS] [librdkafka.key=value...]
  *       one subscribed consumer, until SIGTERM/SIGINT (then rd_kafka_consumer_close) or,
- *       with --max, N records. Writes lines to stdout, flushed, each starting with the wall
- *       clock in ms:
- *           MS START NAME               MS MEMBER MEMBER_ID (after each assignment change)
+ *       with --max, N records; SIGALRM kills it after --lifetime (default 240) seconds.
+ *       Writes lines to stdout, flushed, each starting with the wall clock in ms:
+ *           MS START NAME               MS MEMBER MEMBER_ID (before each ASSIGN that assigns)
  *           MS ASSIGN K P,P,..|-        (K: rebalance callbacks so far; the assignment after)
  *           MS REC P OFFSET VALUE       MS COMMIT P NEXT_OFFSET OK|ERRNAME (--commit=sync)
  *           MS ERROR ERRNAME TEXT       MS EXIT
@@ -32,7 +32,8 @@
  *       event; while it keeps trying, a valid consumer in the same group and one in another
  *       group join, consume every record, and see no extra rebalance.
  *
- * RDKAFKA_DEBUG=<contexts> (e.g. cgrp,protocol) turns on librdkafka's debug log. */
+ * RDKAFKA_DEBUG=<contexts> (e.g. cgrp,protocol) turns on librdkafka's debug log; GROUPS_VERBOSE=1
+ * logs every rebalance callback and error event to stderr. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -169,6 +170,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 static void produce(const char *topic, long from, long count, long rate)
 {
+    g_acked = g_failed = 0;
     rd_kafka_conf_t *conf = base_conf("groups-producer");
     conf_set(conf, "acks", "all");
     conf_set(conf, "linger.ms", "5");
@@ -223,6 +225,7 @@ typedef struct {
     char name[48];
     unsigned assigned; /* bit per partition */
     int rebalances;    /* rebalance callbacks */
+    int coop;          /* cooperative-sticky: incremental (un)assign */
     int errors;
     rd_kafka_resp_err_t last_err;
     /* consume mode */
@@ -256,34 +259,35 @@ static void fmt_parts(unsigned mask, char *buf, size_t n)
         snprintf(buf, n, "-");
 }
 
-static void refresh_assignment(cons_t *c)
+/* The assignment is tracked from the callback's own lists: no rd_kafka_assignment() or
+ * rd_kafka_memberid() in a revoke, which rd_kafka_consumer_close() serves after the group
+ * handler has stopped answering such requests (librdkafka 2.0.2 then waits forever:
+ * rd_kafka_memberid() in a close-time revoke was seen to hang). */
+static unsigned parts_mask(cons_t *c, const rd_kafka_topic_partition_list_t *parts)
 {
-    rd_kafka_topic_partition_list_t *cur = NULL;
-    rd_kafka_resp_err_t err = rd_kafka_assignment(c->rk, &cur);
-    CHECK(!err, "%s: rd_kafka_assignment: %s", c->name, rd_kafka_err2str(err));
-    c->assigned = 0;
-    for (int i = 0; i < cur->cnt; i++) {
-        CHECK(cur->elems[i].partition >= 0 && cur->elems[i].partition < MAXP,
-              "%s: partition %d assigned", c->name, cur->elems[i].partition);
-        c->assigned |= 1u << cur->elems[i].partition;
+    unsigned mask = 0;
+    for (int i = 0; i < parts->cnt; i++) {
+        CHECK(parts->elems[i].partition >= 0 && parts->elems[i].partition < MAXP,
+              "%s: partition %d assigned", c->name, parts->elems[i].partition);
+        mask |= 1u << parts->elems[i].partition;
     }
-    rd_kafka_topic_partition_list_destroy(cur);
+    return mask;
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     cons_t *c = opaque;
-    int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     rd_kafka_error_t *e = NULL;
     rd_kafka_resp_err_t re = 0;
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (coop)
+    int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    if (assign) {
+        if (c->coop)
             e = rd_kafka_incremental_assign(rk, parts);
         else
             re = rd_kafka_assign(rk, parts);
     } else {
-        if (coop)
+        if (c->coop)
             e = rd_kafka_incremental_unassign(rk, parts);
         else
             re = rd_kafka_assign(rk, NULL);
@@ -294,19 +298,24 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     if (re)
         note("%s: assign: %s", c->name, rd_kafka_err2str(re));
+    unsigned m = parts_mask(c, parts);
+    if (assign)
+        c->assigned = c->coop ? c->assigned | m : m;
+    else
+        c->assigned = c->coop ? c->assigned & ~m : 0;
     c->rebalances++;
-    refresh_assignment(c);
     char buf[256];
     fmt_parts(c->assigned, buf, sizeof buf);
-    char *mid = rd_kafka_memberid(rk);
-    cons_print(c, "MEMBER %s", mid ? mid : "?");
+    if (assign) {
+        char *mid = rd_kafka_memberid(rk);
+        cons_print(c, "MEMBER %s", mid ? mid : "?");
+        if (mid)
+            rd_kafka_mem_free(rk, mid);
+    }
     cons_print(c, "ASSIGN %d %s", c->rebalances, buf);
     if (getenv("GROUPS_VERBOSE"))
-        note("%s: %s %s -> %s (%d)", c->name,
-             err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assign" : "revoke",
-             coop ? "cooperative" : "eager", buf, c->rebalances);
-    if (mid)
-        rd_kafka_mem_free(rk, mid);
+        note("%s: %s %s -> %s (%d)", c->name, assign ? "assign" : "revoke",
+             c->coop ? "cooperative" : "eager", buf, c->rebalances);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -329,8 +338,11 @@ static void cons_new(cons_t *c, const char *name, const char *group, const char 
     conf_set(conf, "group.id", group);
     conf_set(conf, "auto.offset.reset", "earliest");
     conf_set(conf, "heartbeat.interval.ms", "500");
-    for (; kv && kv[0]; kv += 2)
+    for (; kv && kv[0]; kv += 2) {
         conf_set(conf, kv[0], kv[1]);
+        if (!strcmp(kv[0], "partition.assignment.strategy"))
+            c->coop = strstr(kv[1], "cooperative") != NULL;
+    }
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_opaque(conf, c);
@@ -674,7 +686,7 @@ static void on_signal(int sig)
 static void consume(const char *group, const char *topic, int argc, char **argv)
 {
     long max = -1;
-    int sync_commit = 0;
+    int sync_commit = 0, lifetime = 240;
     const char *name = "groups-consumer";
     const char *kv[2 * 64 + 1];
     int nkv = 0;
@@ -687,6 +699,8 @@ static void consume(const char *group, const char *topic, int argc, char **argv)
             sync_commit = 1;
         } else if (!strncmp(argv[i], "--name=", 7)) {
             name = argv[i] + 7;
+        } else if (!strncmp(argv[i], "--lifetime=", 11)) {
+            lifetime = atoi(argv[i] + 11);
         } else {
             char *eq = strchr(argv[i], '=');
             CHECK(eq && nkv < 2 * 63 && ncopies < 64, "bad argument '%s'", argv[i]);
@@ -707,6 +721,7 @@ static void consume(const char *group, const char *topic, int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    alarm((unsigned)lifetime); /* SIGALRM ends a consumer the test forgot */
 
     static cons_t c;
     c.out = stdout;
