@@ -5,12 +5,17 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/log.h"
 
 const char *cli_bootstrap;
 
 int cli_conn_open(cli_conn_t *cc, const char *const *settings, int n)
 {
     memset(cc, 0, sizeof *cc);
+    /* A command's output is its answer: the client's routine INFO lines
+     * (joins, rebalances) stay out unless EDDY_LOG_LEVEL asks for them. */
+    const char *lvl = getenv("EDDY_LOG_LEVEL");
+    eddy_log_level = lvl && eddy_log_level_parse(lvl) >= 0 ? eddy_log_level_parse(lvl) : EDDY_LOG_LVL_WARN;
     const char *bootstrap = cli_bootstrap ? cli_bootstrap : getenv("EDDY_BOOTSTRAP_SERVER");
     if (!bootstrap || !*bootstrap)
         bootstrap = "localhost:9092";

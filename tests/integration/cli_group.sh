@@ -102,6 +102,12 @@ kill -TERM $S1 $S2 2>/dev/null || true
 wait $S1 $S2 2>/dev/null || true
 [ "$(grep -c ": 2 partition(s)" "$WORK/d4")" = 2 ] || fail "two members did not split 4 partitions: $(cat "$WORK/d4")"
 [ "$(sort -u "$WORK/s1" "$WORK/s2" | wc -l)" = 400 ] || fail "the two members did not read all 400 records"
+# reset-offsets --to-earliest --execute, then a kcat group consumer (whose own reset policy
+# says "latest") re-reads everything from the committed offsets.
+T "$EDDY" topic consume events -g rereaders -e > /dev/null
+T "$EDDY" group reset-offsets rereaders --topic events --to-earliest --execute > /dev/null
+n=$(T kcat -b "$EDDY_BOOTSTRAP_SERVER" -G rereaders events -e -q -X auto.offset.reset=latest 2>/dev/null | wc -l)
+[ "$n" = 150 ] || fail "kcat re-read $n of 150 records after the reset"
 T "$EDDY" group --help | grep -q "reset-offsets" || fail "--help"
 kill -TERM "$BROKER_PID"
 wait "$BROKER_PID" || fail "broker exit status"

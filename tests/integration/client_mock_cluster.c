@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "check_helpers.h"
+#include "client/admin.h"
 #include "client/consumer.h"
 #include "client/member.h"
 #include "client/producer.h"
@@ -156,6 +157,15 @@ START_TEST(produce_and_consume_across_three_brokers)
         used[cn.partition_of[i]] = 1;
     for (int p = 0; p < NPART; p++)
         ck_assert_msg(used[p], "partition %d got no key", p);
+    /* Admin where the mock has it: end offsets of every leader. */
+    int64_t total = 0;
+    for (int p = 0; p < NPART; p++) {
+        int64_t end = -1;
+        char err[256];
+        ck_assert_int_eq(kc_admin_list_offset(e.c, TOPIC, p, -1, &end, err, sizeof err), 0);
+        total += end;
+    }
+    ck_assert_int_eq(total, NREC);
     kc_consumer_cbs_t cbs = {on_msg, NULL, NULL, NULL};
     kc_consumer_t *k = kc_consumer_new(e.c, &cbs);
     for (int p = 0; p < NPART; p++)
@@ -222,13 +232,85 @@ START_TEST(group_member_through_the_coordinator_node)
 }
 END_TEST
 
+static int both_have_three(void *opaque)
+{
+    member_state_t *ms = opaque;
+    return ms[0].assigned == 3 && ms[1].assigned == 3;
+}
+
+static int first_has_all(void *opaque)
+{
+    return ((member_state_t *)opaque)->assigned == NPART;
+}
+
+static int nop_msg(kc_consumer_t *k, const kc_message_t *m, void *opaque)
+{
+    (void)k;
+    (void)m;
+    (void)opaque;
+    return 0;
+}
+
+/* Failover through the mock's coordinator: two members split the
+ * partitions; when one dies without leaving, the other gets them all
+ * after the session timeout. */
+START_TEST(group_failover_on_the_mock)
+{
+    static counts_t cn;
+    memset(&cn, 0, sizeof cn);
+    g_counts = &cn;
+    env_t e;
+    env_open(&e, "failover-group");
+    char err[512];
+    /* The second member is static: closing it sends no LeaveGroup, so to
+     * the coordinator it simply stops heartbeating, as a killed process. */
+    kc_config_t cfg2;
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    char set[1024];
+    snprintf(set, sizeof set, "bootstrap.servers=%s", rd_kafka_mock_cluster_bootstraps(e.mc));
+    eddy_props_set(&ps, "test", set, err, sizeof err);
+    eddy_props_set(&ps, "test", "group.id=failover-group", err, sizeof err);
+    eddy_props_set(&ps, "test", "group.instance.id=static-b", err, sizeof err);
+    eddy_props_set(&ps, "test", "session.timeout.ms=6000", err, sizeof err);
+    eddy_props_set(&ps, "test", "heartbeat.interval.ms=500", err, sizeof err);
+    ck_assert_int_eq(kc_config_load(&cfg2, &ps, err, sizeof err), 0);
+    eddy_props_free(&ps);
+    kc_client_t *c2 = kc_client_new(&e.loop, &cfg2, err, sizeof err);
+    ck_assert_ptr_nonnull(c2);
+    member_state_t ms[2] = {{0, 0}, {0, 0}};
+    kc_consumer_cbs_t cbs = {nop_msg, NULL, NULL, NULL};
+    kc_consumer_t *k1 = kc_consumer_new(e.c, &cbs), *k2 = kc_consumer_new(c2, &cbs);
+    kc_member_cbs_t m1 = {NULL, on_assigned, NULL, &ms[0]}, m2 = {NULL, on_assigned, NULL, &ms[1]};
+    const char *topics[1] = {TOPIC};
+    kc_member_t *a = kc_member_new(e.c, k1, topics, 1, &m1, err, sizeof err);
+    ck_assert_msg(a != NULL, "%s", err);
+    ck_assert_int_eq(kc_run_until(e.c, first_has_all, &ms[0], 30000), 0);
+    kc_member_t *b = kc_member_new(c2, k2, topics, 1, &m2, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    ck_assert_int_eq(kc_run_until(e.c, both_have_three, ms, 60000), 0);
+    /* b goes away without leaving; after its session the survivor has all. */
+    kc_member_close(b, on_closed, &ms[1]);
+    ck_assert_int_eq(kc_run_until(e.c, member_closed, &ms[1], 15000), 0);
+    kc_consumer_destroy(k2);
+    kc_client_destroy(c2);
+    ck_assert_int_eq(kc_run_until(e.c, first_has_all, &ms[0], 60000), 0);
+    kc_member_close(a, on_closed, &ms[0]);
+    kc_run_until(e.c, member_closed, &ms[0], 15000);
+    kc_consumer_destroy(k1);
+    env_close(&e);
+    kc_config_free(&cfg2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("client_mock_cluster");
     TCase *tc = tcase_create("mock_cluster");
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 200);
     tcase_add_test(tc, produce_and_consume_across_three_brokers);
     tcase_add_test(tc, group_member_through_the_coordinator_node);
+    tcase_add_test(tc, group_failover_on_the_mock);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
