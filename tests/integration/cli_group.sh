@@ -98,6 +98,11 @@ for _ in $(seq 1 150); do
     [ "$(grep -c ": 2 partition(s)" "$WORK/d4")" = 2 ] && break
     sleep 0.1
 done
+# Let them finish reading (a bound, not a measurement), then stop both.
+for _ in $(seq 1 150); do
+    [ "$(sort -u "$WORK/s1" "$WORK/s2" | wc -l)" = 400 ] && break
+    sleep 0.1
+done
 kill -TERM $S1 $S2 2>/dev/null || true
 wait $S1 $S2 2>/dev/null || true
 [ "$(grep -c ": 2 partition(s)" "$WORK/d4")" = 2 ] || fail "two members did not split 4 partitions: $(cat "$WORK/d4")"
