@@ -116,8 +116,6 @@ const kc_topic_meta_t *kc_metadata_topic(const kc_client_t *c, const char *topic
 /* Every cached topic (n of them), for listing. */
 const kc_topic_meta_t *kc_metadata_topics(const kc_client_t *c, int *n);
 int32_t kc_metadata_controller(const kc_client_t *c);
-/* The host:port of a node from the metadata, or NULL. */
-const char *kc_node_address(const kc_client_t *c, int32_t node_id);
 
 uv_loop_t *kc_loop(kc_client_t *c);
 const kc_config_t *kc_config(const kc_client_t *c);

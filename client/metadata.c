@@ -184,14 +184,3 @@ int32_t kc_metadata_controller(const kc_client_t *c)
 {
     return c->c_controller;
 }
-
-const char *kc_node_address(const kc_client_t *c, int32_t node_id)
-{
-    static char buf[300];
-    for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next)
-        if (kb->kb_node_id == node_id) {
-            snprintf(buf, sizeof buf, "%s:%d", kb->kb_host, kb->kb_port);
-            return buf;
-        }
-    return NULL;
-}

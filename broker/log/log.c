@@ -142,11 +142,6 @@ void log_set_config(log_t *log, const log_config_t *cfg)
     log->log_cfg = *cfg;
 }
 
-const log_config_t *log_get_config(const log_t *log)
-{
-    return &log->log_cfg;
-}
-
 /* ---- checkpoint ---- */
 
 static int checkpoint_write(const char *dir, int64_t start, int64_t recovery_point)

@@ -78,7 +78,6 @@ void log_set_inline_flush(log_t *log, int inline_flush);
 
 /* Replaces the topic configuration (takes effect at the next append/roll). */
 void log_set_config(log_t *log, const log_config_t *cfg);
-const log_config_t *log_get_config(const log_t *log);
 
 typedef struct log_append_info {
     int64_t ai_first_offset; /* base offset assigned to the first batch */
