@@ -35,7 +35,7 @@ test-fuzz: deps
 test: test-plain test-asan test-fuzz
 
 demo: build
-	./scripts/demo.sh $(BUILD)/bin/eddy
+	./scripts/demo.sh $(BUILD)/bin/eddy $(BUILD)/examples/wordcount
 
 bench: build
 	$(BUILD)/bin/bench_log

@@ -1,19 +1,15 @@
 /* eddy group: list, describe (members, assignment, committed and end
  * offsets, lag), delete, reset-offsets (a plan, applied with --execute only
  * while the group has no live members). */
-#define _GNU_SOURCE /* strptime, timegm */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cli_client.h"
 #include "client/admin.h"
-#include "common/err.h"
 
 static void group_usage(FILE *out)
 {
@@ -38,11 +34,6 @@ static int usage_error(const char *fmt, const char *arg)
     return CLI_USAGE;
 }
 
-static const char *why(int rc, const char *err)
-{
-    return err[0] ? err : rc > 0 ? "the broker refused" : eddy_strerror(rc);
-}
-
 static void print_group(const char *group, const char *ptype, void *opaque)
 {
     (void)opaque;
@@ -51,30 +42,11 @@ static void print_group(const char *group, const char *ptype, void *opaque)
 
 /* ---- describe ---- */
 
-#define MAX_PARTS 4096
-
-typedef struct committed {
-    int n;
-    char *topic[MAX_PARTS];
-    int32_t partition[MAX_PARTS];
-    int64_t offset[MAX_PARTS];
-} committed_t;
-
-static void collect_offset(const char *topic, int32_t partition, int64_t offset, void *opaque)
-{
-    committed_t *cm = opaque;
-    if (cm->n < MAX_PARTS) {
-        cm->topic[cm->n] = strdup(topic);
-        cm->partition[cm->n] = partition;
-        cm->offset[cm->n++] = offset;
-    }
-}
-
 typedef struct desc_state {
     int ds_members;
     char ds_state[64];
     const char *ds_group;
-    committed_t *ds_committed;
+    cli_offsets_t *ds_committed;
     const int64_t *ds_end; /* end offset per committed entry */
 } desc_state_t;
 
@@ -94,8 +66,8 @@ static void print_desc(const kc_group_desc_t *d, void *opaque)
     desc_state_t *ds = opaque;
     ds->ds_members = d->gd_nmembers;
     snprintf(ds->ds_state, sizeof ds->ds_state, "%s", d->gd_state);
-    committed_t *cm = ds->ds_committed;
-    if (!strcmp(d->gd_state, "Dead") && cm->n == 0)
+    cli_offsets_t *cm = ds->ds_committed;
+    if (!strcmp(d->gd_state, "Dead") && cm->co_n == 0)
         return; /* no such group: the caller says so */
     printf("group %s\nstate: %s   protocol: %s %s   members: %d\n", ds->ds_group, d->gd_state,
            d->gd_protocol_type[0] ? d->gd_protocol_type : "-", d->gd_protocol[0] ? d->gd_protocol : "",
@@ -108,32 +80,32 @@ static void print_desc(const kc_group_desc_t *d, void *opaque)
             printf("%s%s-%d", k ? ", " : " ", m->gm_topics[k], m->gm_partitions[k]);
         printf("\n");
     }
-    if (cm->n == 0)
+    if (cm->co_n == 0)
         return;
     printf("  %-30s %-9s %-12s %-12s %-8s %s\n", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "OWNER");
-    for (int i = 0; i < cm->n; i++) {
-        const char *owner = owner_of(d, cm->topic[i], cm->partition[i]);
-        int64_t end = ds->ds_end[i], lag = end >= 0 && cm->offset[i] >= 0 ? end - cm->offset[i] : -1;
-        printf("  %-30s %-9d %-12" PRId64 " %-12" PRId64 " %-8" PRId64 " %s\n", cm->topic[i],
-               cm->partition[i], cm->offset[i], end, lag, owner ? owner : "-");
+    for (int i = 0; i < cm->co_n; i++) {
+        const char *owner = owner_of(d, cm->co_topic[i], cm->co_partition[i]);
+        int64_t end = ds->ds_end[i], lag = end >= 0 && cm->co_offset[i] >= 0 ? end - cm->co_offset[i] : -1;
+        printf("  %-30s %-9d %-12" PRId64 " %-12" PRId64 " %-8" PRId64 " %s\n", cm->co_topic[i],
+               cm->co_partition[i], cm->co_offset[i], end, lag, owner ? owner : "-");
     }
 }
 
 static int do_describe(cli_conn_t *cc, const char *group)
 {
     char err[1024] = "";
-    committed_t *cm = calloc(1, sizeof *cm);
-    if (!cm)
-        return CLI_FAIL;
-    int rc = kc_admin_committed_offsets(cc->cc_client, group, NULL, collect_offset, cm, err, sizeof err);
+    cli_offsets_t committed = {0}, *cm = &committed;
+    int rc = kc_admin_committed_offsets(cc->cc_client, group, NULL, cli_offsets_collect, cm, err, sizeof err);
+    if (rc == 0 && cm->co_failed)
+        rc = -ENOMEM;
     if (rc != 0) {
-        fprintf(stderr, "eddy group describe %s: %s\n", group, why(rc, err));
-        free(cm);
+        fprintf(stderr, "eddy group describe %s: %s\n", group, cli_why(rc, err));
+        cli_offsets_free(cm);
         return CLI_FAIL;
     }
-    int64_t *end = calloc((size_t)cm->n + 1, sizeof *end);
-    for (int i = 0; end && i < cm->n; i++)
-        if (kc_admin_list_offset(cc->cc_client, cm->topic[i], cm->partition[i], -1, &end[i], err,
+    int64_t *end = calloc((size_t)cm->co_n + 1, sizeof *end);
+    for (int i = 0; end && i < cm->co_n; i++)
+        if (kc_admin_list_offset(cc->cc_client, cm->co_topic[i], cm->co_partition[i], -1, &end[i], err,
                                  sizeof err) != 0)
             end[i] = -1;
     desc_state_t ds = {0, "", group, cm, end};
@@ -141,148 +113,79 @@ static int do_describe(cli_conn_t *cc, const char *group)
     rc = end ? kc_admin_describe_group(cc->cc_client, group, print_desc, &ds, err, sizeof err) : -ENOMEM;
     int ret = CLI_OK;
     if (rc != 0) {
-        fprintf(stderr, "eddy group describe %s: %s\n", group, why(rc, err));
+        fprintf(stderr, "eddy group describe %s: %s\n", group, cli_why(rc, err));
         ret = CLI_FAIL;
-    } else if (!strcmp(ds.ds_state, "Dead") && cm->n == 0) {
+    } else if (!strcmp(ds.ds_state, "Dead") && cm->co_n == 0) {
         fprintf(stderr, "eddy group describe %s: no such group (eddy group list shows the groups)\n", group);
         ret = CLI_FAIL;
     }
-    for (int i = 0; i < cm->n; i++)
-        free(cm->topic[i]);
-    free(cm);
+    cli_offsets_free(cm);
     free(end);
     return ret;
 }
 
 /* ---- reset-offsets ---- */
 
-/* "2026-01-02T03:04:05[.mmm][Z]" as UTC milliseconds, or -1. */
-static int64_t parse_datetime(const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!rest)
-        return -1;
-    int ms = 0;
-    if (*rest == '.') {
-        char *end;
-        ms = (int)strtol(rest + 1, &end, 10);
-        rest = end;
-    }
-    if (*rest == 'Z')
-        rest++;
-    if (*rest)
-        return -1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-static void member_count(const kc_group_desc_t *d, void *opaque)
-{
-    desc_state_t *ds = opaque;
-    ds->ds_members = d->gd_nmembers;
-    snprintf(ds->ds_state, sizeof ds->ds_state, "%s", d->gd_state);
-}
-
 static int do_reset(cli_conn_t *cc, const char *group, int argc, char **argv)
 {
-    const char *topic = NULL, *mode = NULL, *arg = NULL;
+    const char *topic = NULL;
+    cli_reset_t rs = {CLI_RESET_NONE, 0, NULL};
     int execute = 0;
+    char err[1024] = "";
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int taken = 0;
         if (!strcmp(a, "--topic") && v)
             topic = argv[++i];
-        else if (!strcmp(a, "--to-earliest") || !strcmp(a, "--to-latest")) {
-            if (mode)
-                return usage_error("reset-offsets: %s conflicts with another --to/--shift", a);
-            mode = a;
-        } else if ((!strcmp(a, "--to-offset") || !strcmp(a, "--to-datetime") || !strcmp(a, "--shift-by")) && v) {
-            if (mode)
-                return usage_error("reset-offsets: %s conflicts with another --to/--shift", a);
-            mode = a;
-            arg = argv[++i];
-        } else if (!strcmp(a, "--execute"))
+        else if (!strcmp(a, "--execute"))
             execute = 1;
-        else
+        else if (!strcmp(a, "--by-duration") || (taken = cli_reset_option(&rs, a, v, err, sizeof err)) == 0)
             return usage_error("reset-offsets: unexpected argument '%s'", a);
+        else if (taken < 0)
+            return usage_error("reset-offsets: %s", err);
+        else if (rs.rs_mode != CLI_RESET_EARLIEST && rs.rs_mode != CLI_RESET_LATEST)
+            i++; /* the option's value */
     }
     if (!topic)
         return usage_error("reset-offsets %s: --topic TOPIC is required", group);
-    if (!mode)
+    if (rs.rs_mode == CLI_RESET_NONE)
         return usage_error("reset-offsets %s: say where to: --to-earliest, --to-latest, --to-offset, --to-datetime or --shift-by", group);
-    int64_t n_arg = 0, ts = -1;
-    char *end;
-    if (arg && strcmp(mode, "--to-datetime")) {
-        errno = 0;
-        n_arg = strtoll(arg, &end, 10);
-        if (*end || end == arg || errno)
-            return usage_error("reset-offsets: '%s' is not a number", arg);
-    }
-    if (!strcmp(mode, "--to-datetime") && (ts = parse_datetime(arg)) < 0)
-        return usage_error("reset-offsets: '%s' is not a datetime like 2026-01-02T03:04:05", arg);
 
-    char err[1024] = "";
     const char *names[1] = {topic};
     int rc = kc_admin_metadata(cc->cc_client, names, 1, err, sizeof err);
     const kc_topic_meta_t *t = rc == 0 ? kc_metadata_topic(cc->cc_client, topic) : NULL;
     if (rc != 0 || !t || t->tm_error) {
-        fprintf(stderr, "eddy group reset-offsets: %s: %s\n", topic, rc ? why(rc, err) : "no such topic");
+        fprintf(stderr, "eddy group reset-offsets: %s: %s\n", topic, rc ? cli_why(rc, err) : "no such topic");
         return CLI_FAIL;
     }
     int32_t np = t->tm_npartitions;
-    committed_t *cm = calloc(1, sizeof *cm);
+    cli_offsets_t cm = {0};
     int32_t *parts = calloc((size_t)np, sizeof *parts);
     int64_t *target = calloc((size_t)np, sizeof *target), *current = calloc((size_t)np, sizeof *current);
     int ret = CLI_FAIL;
-    if (!cm || !parts || !target || !current)
+    if (!parts || !target || !current)
         goto out;
-    rc = kc_admin_committed_offsets(cc->cc_client, group, topic, collect_offset, cm, err, sizeof err);
+    rc = kc_admin_committed_offsets(cc->cc_client, group, topic, cli_offsets_collect, &cm, err, sizeof err);
+    if (rc == 0 && cm.co_failed)
+        rc = -ENOMEM;
     if (rc != 0) {
-        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, why(rc, err));
+        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, cli_why(rc, err));
         goto out;
     }
-    int tty = isatty(2);
-    printf("%-9s %-12s %s\n", "PARTITION", "CURRENT", "NEW");
+    cli_progress_t pg;
+    cli_progress_start(&pg, "planning partition", np);
     for (int32_t p = 0; p < np; p++) {
-        if (tty && np > 20)
-            fprintf(stderr, "\rplanning partition %d of %d", p + 1, np);
-        int64_t lo = 0, hi = 0, cur = -1;
-        for (int i = 0; i < cm->n; i++)
-            if (cm->partition[i] == p)
-                cur = cm->offset[i];
-        if ((rc = kc_admin_list_offset(cc->cc_client, topic, p, -2, &lo, err, sizeof err)) != 0 ||
-            (rc = kc_admin_list_offset(cc->cc_client, topic, p, -1, &hi, err, sizeof err)) != 0) {
-            fprintf(stderr, "\neddy group reset-offsets: %s-%d: %s\n", topic, p, why(rc, err));
+        cli_progress_step(&pg);
+        current[p] = cli_offsets_find(&cm, topic, p);
+        parts[p] = p;
+        if ((rc = cli_reset_target(cc->cc_client, topic, p, &rs, current[p], &target[p], err, sizeof err)) != 0) {
+            cli_progress_end(&pg);
+            fprintf(stderr, "eddy group reset-offsets: %s-%d: %s\n", topic, p, cli_why(rc, err));
             goto out;
         }
-        int64_t want;
-        if (!strcmp(mode, "--to-earliest"))
-            want = lo;
-        else if (!strcmp(mode, "--to-latest"))
-            want = hi;
-        else if (!strcmp(mode, "--to-offset"))
-            want = n_arg;
-        else if (!strcmp(mode, "--shift-by"))
-            want = (cur >= 0 ? cur : lo) + n_arg;
-        else {
-            if ((rc = kc_admin_list_offset(cc->cc_client, topic, p, ts, &want, err, sizeof err)) != 0) {
-                fprintf(stderr, "\neddy group reset-offsets: %s-%d: %s\n", topic, p, why(rc, err));
-                goto out;
-            }
-            if (want < 0)
-                want = hi; /* nothing that late: the end, as Kafka's tool */
-        }
-        /* Kafka's tool clamps into the log's range. */
-        if (want < lo)
-            want = lo;
-        if (want > hi)
-            want = hi;
-        parts[p] = p;
-        target[p] = want;
-        current[p] = cur;
     }
-    if (tty && np > 20)
-        fprintf(stderr, "\r%40s\r", "");
+    cli_progress_end(&pg);
+    printf("%-9s %-12s %s\n", "PARTITION", "CURRENT", "NEW");
     for (int32_t p = 0; p < np; p++)
         printf("%-9d %-12" PRId64 " %" PRId64 "\n", p, current[p], target[p]);
     if (!execute) {
@@ -290,31 +193,29 @@ static int do_reset(cli_conn_t *cc, const char *group, int argc, char **argv)
         ret = CLI_OK;
         goto out;
     }
-    desc_state_t ds = {0, "", group, NULL, NULL};
-    rc = kc_admin_describe_group(cc->cc_client, group, member_count, &ds, err, sizeof err);
+    cli_members_t ms;
+    rc = cli_group_members(cc->cc_client, group, &ms, err, sizeof err);
+    cli_members_free(&ms);
     if (rc != 0) {
-        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, why(rc, err));
+        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, cli_why(rc, err));
         goto out;
     }
-    if (ds.ds_members > 0) {
+    if (ms.ms_n > 0) {
         fprintf(stderr,
                 "eddy group reset-offsets %s: the group has %d live member(s) (state %s); stop its "
                 "consumers first, offsets unchanged\n",
-                group, ds.ds_members, ds.ds_state);
+                group, ms.ms_n, ms.ms_state);
         goto out;
     }
     rc = kc_admin_commit_offsets(cc->cc_client, group, topic, np, parts, target, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, why(rc, err));
+        fprintf(stderr, "eddy group reset-offsets %s: %s\n", group, cli_why(rc, err));
         goto out;
     }
     printf("offsets of group %s on %s reset\n", group, topic);
     ret = CLI_OK;
 out:
-    if (cm)
-        for (int i = 0; i < cm->n; i++)
-            free(cm->topic[i]);
-    free(cm);
+    cli_offsets_free(&cm);
     free(parts);
     free(target);
     free(current);
@@ -349,7 +250,7 @@ int cmd_group(int argc, char **argv)
         printf("%-40s %s\n", "GROUP", "PROTOCOL TYPE");
         int r = kc_admin_list_groups(cc.cc_client, print_group, NULL, err, sizeof err);
         if (r != 0) {
-            fprintf(stderr, "eddy group list: %s\n", why(r, err));
+            fprintf(stderr, "eddy group list: %s\n", cli_why(r, err));
             rc = CLI_FAIL;
         }
     } else if (!strcmp(action, "describe")) {
@@ -357,7 +258,7 @@ int cmd_group(int argc, char **argv)
     } else if (!strcmp(action, "delete")) {
         int r = kc_admin_delete_group(cc.cc_client, argv[2], err, sizeof err);
         if (r != 0) {
-            fprintf(stderr, "eddy group delete %s: %s%s\n", argv[2], why(r, err),
+            fprintf(stderr, "eddy group delete %s: %s%s\n", argv[2], cli_why(r, err),
                     r == 68 ? " (the group still has members: stop them first)" : "");
             rc = CLI_FAIL;
         } else {

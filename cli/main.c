@@ -6,6 +6,9 @@
 #include "cli.h"
 #include "cli_client.h"
 
+/* cmd_app.c; belongs beside the others in cli.h. */
+int cmd_app(int argc, char **argv);
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -15,6 +18,7 @@ static const struct {
     {"log", cmd_log, "inspect and exercise a partition log directory directly"},
     {"topic", cmd_topic, "create, list, describe, delete, produce to and consume topics"},
     {"group", cmd_group, "list, describe, delete consumer groups; reset their offsets"},
+    {"app", cmd_app, "reset a streams application so that it reprocesses its input"},
 };
 
 static void usage(FILE *out)

@@ -36,6 +36,7 @@ typedef struct kc_cpart {
     int cp_at_eof;
     int cp_stopped; /* an error only the application can resolve */
     int cp_removed; /* unassigned; freed once no request of its is out */
+    int64_t cp_high_watermark; /* from the last fetch answer, -1 before */
 } kc_cpart_t;
 
 struct kc_consumer {
@@ -465,6 +466,7 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
                 }
                 continue;
             }
+            p->cp_high_watermark = rp->HighWatermark;
             if (deliver(k, p, rp) || k->k_closing) {
                 stopped = 1; /* the rest of this response is fetched again */
                 break;
@@ -728,6 +730,7 @@ int kc_consumer_assign(kc_consumer_t *k, const char *topic, int32_t partition, i
             return -ENOMEM;
         }
         p->cp_partition = partition;
+        p->cp_high_watermark = -1;
         p->cp_next = k->k_parts;
         k->k_parts = p;
     }
@@ -767,6 +770,22 @@ void kc_consumer_unassign_all(kc_consumer_t *k)
     for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next)
         p->cp_removed = 1;
     reap_removed(k);
+}
+
+int kc_consumer_unassign(kc_consumer_t *k, const char *topic, int32_t partition)
+{
+    kc_cpart_t *p = part_find(k, topic, partition);
+    if (!p)
+        return -ENOENT;
+    p->cp_removed = 1;
+    reap_removed(k);
+    return 0;
+}
+
+int64_t kc_consumer_high_watermark(const kc_consumer_t *k, const char *topic, int32_t partition)
+{
+    const kc_cpart_t *p = part_find(k, topic, partition);
+    return p ? p->cp_high_watermark : -1;
 }
 
 int kc_consumer_pause(kc_consumer_t *k, const char *topic, int32_t partition, int paused)

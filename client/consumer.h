@@ -56,6 +56,10 @@ int kc_consumer_seek(kc_consumer_t *k, const char *topic, int32_t partition, int
 /* Moves to the first offset whose timestamp is >= ts (the end if none). */
 int kc_consumer_seek_timestamp(kc_consumer_t *k, const char *topic, int32_t partition, int64_t ts);
 void kc_consumer_unassign_all(kc_consumer_t *k);
+/* Removes one partition from the assignment: -ENOENT when not assigned. */
+int kc_consumer_unassign(kc_consumer_t *k, const char *topic, int32_t partition);
+/* The partition's high watermark from the last fetch answer, or -1. */
+int64_t kc_consumer_high_watermark(const kc_consumer_t *k, const char *topic, int32_t partition);
 int kc_consumer_pause(kc_consumer_t *k, const char *topic, int32_t partition, int paused);
 /* The next offset to read, or -1 while it is being resolved. */
 int64_t kc_consumer_position(const kc_consumer_t *k, const char *topic, int32_t partition);

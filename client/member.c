@@ -108,6 +108,7 @@ struct kc_member {
     int32_t m_generation;
     int m_rejoin; /* a JoinGroup is due */
     int m_lost;   /* the assignment is lost: revoke without a commit */
+    int m_holds;  /* kc_member_hold minus kc_member_release: no JoinGroup while > 0 */
 
     /* The assignment, sorted by topic and partition (the consumer has it
      * while m_holding; empty after a revocation). */
@@ -763,6 +764,63 @@ static int commit_send(kc_member_t *m, commit_ctx_t *cc)
 static int commit_finished(void *opaque)
 {
     return ((commit_ctx_t *)opaque)->cc_finished;
+}
+
+int kc_member_commit_offsets(kc_member_t *m, const kc_topic_partition_t *parts,
+                             const int64_t *offsets, int n, kc_member_commit_fn *done,
+                             void *opaque)
+{
+    if (m->m_state >= MS_FAILED)
+        return -ECANCELED;
+    if (m->m_generation < 0)
+        return KERR_REBALANCE_IN_PROGRESS;
+    if (m->m_coord_id < 0)
+        return -EAGAIN;
+    if (n <= 0) {
+        if (done)
+            done(m, 0, opaque);
+        return 0;
+    }
+    commit_ctx_t *cc = calloc(1, sizeof *cc);
+    if (!cc)
+        return -ENOMEM;
+    cc->cc_member = m;
+    cc->cc_epoch = m->m_epoch;
+    cc->cc_kind = CK_USER;
+    cc->cc_generation = m->m_generation;
+    cc->cc_member_id = xstrdup(m->m_member_id);
+    cc->cc_topics = calloc((size_t)n, sizeof *cc->cc_topics);
+    cc->cc_partitions = calloc((size_t)n, sizeof *cc->cc_partitions);
+    cc->cc_offsets = calloc((size_t)n, sizeof *cc->cc_offsets);
+    if (!cc->cc_member_id || !cc->cc_topics || !cc->cc_partitions || !cc->cc_offsets)
+        goto nomem;
+    /* encode_commit groups consecutive partitions of a topic: sort by topic. */
+    for (int i = 0; i < n; i++) {
+        int at = cc->cc_n;
+        while (at > 0 && strcmp(cc->cc_topics[at - 1], parts[i].tp_topic) > 0)
+            at--;
+        char *t = strdup(parts[i].tp_topic);
+        if (!t)
+            goto nomem;
+        memmove(&cc->cc_topics[at + 1], &cc->cc_topics[at], (size_t)(cc->cc_n - at) * sizeof(char *));
+        memmove(&cc->cc_partitions[at + 1], &cc->cc_partitions[at],
+                (size_t)(cc->cc_n - at) * sizeof(int32_t));
+        memmove(&cc->cc_offsets[at + 1], &cc->cc_offsets[at], (size_t)(cc->cc_n - at) * sizeof(int64_t));
+        cc->cc_topics[at] = t;
+        cc->cc_partitions[at] = parts[i].tp_partition;
+        cc->cc_offsets[at] = offsets[i];
+        cc->cc_n++;
+    }
+    cc->cc_done = done;
+    cc->cc_opaque = opaque;
+    if (commit_send(m, cc) < 0) {
+        commit_ctx_free(cc);
+        return -EAGAIN;
+    }
+    return 0;
+nomem:
+    commit_ctx_free(cc);
+    return -ENOMEM;
 }
 
 int kc_member_commit(kc_member_t *m, int sync, kc_member_commit_fn *done, void *opaque)
@@ -1496,6 +1554,8 @@ static void step(kc_member_t *m)
         return;
     }
     if (m->m_rejoin || m->m_generation < 0) {
+        if (m->m_holds > 0)
+            return; /* kc_member_release steps again */
         if (m->m_holding) {
             commit_ctx_t *cc = revoke(m, CK_REVOKE);
             if (m->m_state != MS_IDLE) { /* closed from on_revoked */
@@ -1510,6 +1570,8 @@ static void step(kc_member_t *m)
                 }
                 commit_ctx_free(cc);
             }
+            if (m->m_holds > 0)
+                return; /* on_revoked took a hold */
         }
         send_join(m);
         return;
@@ -1604,6 +1666,17 @@ static void close_step(kc_member_t *m)
         uv_close((uv_handle_t *)&m->m_tick_timer, on_member_handle_closed);
         uv_close((uv_handle_t *)&m->m_ac_timer, on_member_handle_closed);
     }
+}
+
+void kc_member_hold(kc_member_t *m)
+{
+    m->m_holds++;
+}
+
+void kc_member_release(kc_member_t *m)
+{
+    if (m->m_holds > 0 && --m->m_holds == 0)
+        schedule_step(m, 0);
 }
 
 void kc_member_close(kc_member_t *m, kc_member_closed_fn *done, void *opaque)

@@ -110,6 +110,27 @@ int kc_member_add_assignor(kc_member_t *m, assignor_t *asg);
 typedef void(kc_member_commit_fn)(kc_member_t *m, int err, void *opaque);
 int kc_member_commit(kc_member_t *m, int sync, kc_member_commit_fn *done, void *opaque);
 
+/* Commits the given offsets (not the consumer's positions) with the
+ * member's generation and member id, asynchronously; done (may be NULL) gets
+ * 0 or the first error. Also valid between on_revoked and the next
+ * JoinGroup (the generation lives until the rebalance completes, and a
+ * coordinator accepts its commits meanwhile): the streams runtime commits
+ * what its tasks processed there, under a hold (below). Returns 0 or an
+ * error as kc_member_commit. */
+int kc_member_commit_offsets(kc_member_t *m, const kc_topic_partition_t *parts,
+                             const int64_t *offsets, int n, kc_member_commit_fn *done,
+                             void *opaque);
+
+/* Holds the member back from its next JoinGroup until as many
+ * kc_member_release calls: on_revoked takes a hold when the application must
+ * finish asynchronous work (waiting for produced records to be acknowledged,
+ * then committing) before the partitions may go to another member, as Kafka
+ * Streams commits its tasks before it rejoins. The coordinator waits for the
+ * member up to the rebalance timeout (max.poll.interval.ms). Holds do not
+ * delay kc_member_close. */
+void kc_member_hold(kc_member_t *m);
+void kc_member_release(kc_member_t *m);
+
 /* Leaves the group: on_revoked, the auto commit (enable.auto.commit),
  * kc_consumer_unassign_all, LeaveGroup (dynamic members only), each bounded
  * by request.timeout.ms; then done(m, opaque) and the member is freed (m is

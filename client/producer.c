@@ -75,6 +75,7 @@ struct kc_producer {
     kc_delivery_fn *p_dr;
     kc_ptopic_t *p_topics;
     int64_t p_outstanding;
+    void *p_opaque; /* the application's (kc_producer_set_opaque) */
     int16_t p_acks;
     uv_timer_t p_timer; /* linger and metadata retries */
     int p_timer_open;
@@ -625,6 +626,16 @@ int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_
     return rc;
 }
 
+void kc_producer_set_opaque(kc_producer_t *p, void *opaque)
+{
+    p->p_opaque = opaque;
+}
+
+void *kc_producer_opaque(const kc_producer_t *p)
+{
+    return p->p_opaque;
+}
+
 int64_t kc_producer_outstanding(const kc_producer_t *p)
 {
     return p->p_outstanding;
@@ -635,12 +646,17 @@ static int flushed(void *opaque)
     return ((kc_producer_t *)opaque)->p_outstanding == 0;
 }
 
-int kc_producer_flush(kc_producer_t *p, int64_t timeout_ms)
+void kc_producer_send_now(kc_producer_t *p)
 {
     for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next)
         for (int32_t i = 0; i < t->pt_npartitions; i++)
             batch_close(t, i);
     send_ready(p);
+}
+
+int kc_producer_flush(kc_producer_t *p, int64_t timeout_ms)
+{
+    kc_producer_send_now(p);
     return kc_run_until(p->p_client, flushed, p, timeout_ms);
 }
 

@@ -36,8 +36,16 @@ kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr);
  * than batch limits allow). */
 int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_record_t *rec,
                void *opaque);
+/* A pointer of the application's, for delivery callbacks to find their
+ * context from the producer. */
+void kc_producer_set_opaque(kc_producer_t *p, void *opaque);
+void *kc_producer_opaque(const kc_producer_t *p);
 /* Records queued or in flight, not yet reported. */
 int64_t kc_producer_outstanding(const kc_producer_t *p);
+/* Closes every open batch and sends what the in-flight limit allows now
+ * (linger ignored); returns at once. For callers on the loop thread that
+ * wait for the delivery callbacks themselves (kc_producer_outstanding). */
+void kc_producer_send_now(kc_producer_t *p);
 /* Sends everything now (linger ignored) and runs the loop until every
  * record is reported or timeout_ms passes: 0 or -ETIMEDOUT. */
 int kc_producer_flush(kc_producer_t *p, int64_t timeout_ms);

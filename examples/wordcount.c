@@ -1,0 +1,112 @@
+/* Word count, the streams "hello world": lines in, a running count per word
+ * out. A word is a maximal run of ASCII letters and digits, lower-cased;
+ * the output key is the word, the value its count as an 8-byte big-endian
+ * int64 (Kafka's LongSerializer).
+ *
+ *   wordcount [--input lines] [--output word-counts] [--config FILE] [-X key=value]...
+ *
+ * Settings are Kafka Streams' (docs/streams.md); application.id defaults to
+ * "wordcount" and bootstrap.servers to localhost:9092. Start it several
+ * times (each with its own state.dir) and the partitions split between the
+ * instances; stop it with Ctrl-C or SIGTERM.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eddy.h"
+
+/* Emits (word, NULL-free value) for each word of the line; the value stays
+ * the line's, and count ignores it. */
+static void split_words(const eddy_record_t *r, eddy_emitter_t *out, void *opaque)
+{
+    (void)opaque;
+    if (r->value.len <= 0)
+        return;
+    const unsigned char *s = r->value.data;
+    char word[256];
+    size_t n = 0;
+    for (int32_t i = 0; i <= r->value.len; i++) {
+        int c = i < r->value.len ? s[i] : ' ';
+        if (isalnum(c) && c < 128) {
+            if (n < sizeof word)
+                word[n] = (char)tolower(c);
+            n++;
+            continue;
+        }
+        if (n > 0) {
+            /* Words longer than the buffer are still counted, truncated. */
+            size_t len = n < sizeof word ? n : sizeof word;
+            eddy_emit(out, eddy_bytes(word, len), eddy_bytes("", 0));
+        }
+        n = 0;
+    }
+}
+
+static int usage(const char *argv0)
+{
+    fprintf(stderr,
+            "usage: %s [--input TOPIC] [--output TOPIC] [--config FILE] [-X key=value]...\n"
+            "Counts words of the lines in TOPIC (default: lines) into TOPIC (default: "
+            "word-counts).\n",
+            argv0);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *input = "lines", *output = "word-counts";
+    char err[1024];
+    eddy_config_t *cfg = eddy_config_new();
+    if (!cfg)
+        return 1;
+    eddy_config_set(cfg, "application.id", "wordcount", err, sizeof err);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if ((!strcmp(a, "--input") || !strcmp(a, "--output") || !strcmp(a, "--config") ||
+             !strcmp(a, "-X")) &&
+            i + 1 >= argc)
+            return usage(argv[0]);
+        if (!strcmp(a, "--input")) {
+            input = argv[++i];
+        } else if (!strcmp(a, "--output")) {
+            output = argv[++i];
+        } else if (!strcmp(a, "--config")) {
+            if (eddy_config_load_file(cfg, argv[++i], err, sizeof err) < 0) {
+                fprintf(stderr, "wordcount: %s\n", err);
+                return 2;
+            }
+        } else if (!strcmp(a, "-X")) {
+            char *kv = argv[++i], *eq = strchr(kv, '=');
+            if (!eq) {
+                fprintf(stderr, "wordcount: -X %s: expected key=value\n", kv);
+                return 2;
+            }
+            *eq = 0;
+            if (eddy_config_set(cfg, kv, eq + 1, err, sizeof err) < 0) {
+                fprintf(stderr, "wordcount: %s\n", err);
+                return 2;
+            }
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(argv[0]);
+            return 0;
+        } else {
+            return usage(argv[0]);
+        }
+    }
+
+    eddy_builder_t *b = eddy_builder_new();
+    eddy_kstream_t *lines = eddy_builder_stream(b, input, eddy_serde_string(), eddy_serde_string());
+    eddy_kstream_t *words = eddy_stream_flat_map(lines, split_words, NULL);
+    eddy_ktable_t *counts = eddy_grouped_count(eddy_stream_group_by_key(words), "counts");
+    eddy_stream_to(eddy_table_to_stream(counts), output, eddy_serde_string(), eddy_serde_int64());
+
+    eddy_app_t *app = eddy_app_new(b, cfg, err, sizeof err);
+    eddy_config_destroy(cfg);
+    if (!app) {
+        fprintf(stderr, "wordcount: %s\n", err);
+        return 1;
+    }
+    return eddy_app_run(app);
+}

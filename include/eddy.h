@@ -1,0 +1,355 @@
+/* Eddy streams: the public API for stream-processing apps in C.
+ *
+ * A topology is built with the DSL (KStream, KTable, grouped streams and
+ * tables), then run by an app on one or several instances; instances that
+ * share an application.id split the work and take over from each other, as
+ * Kafka Streams does (its documentation is the reference for semantics).
+ *
+ *   eddy_builder_t *b = eddy_builder_new();
+ *   eddy_kstream_t *lines = eddy_builder_stream(b, "lines", eddy_serde_string(), eddy_serde_string());
+ *   eddy_kstream_t *words = eddy_stream_flat_map(lines, split_words, NULL);
+ *   eddy_ktable_t *counts = eddy_grouped_count(eddy_stream_group_by_key(words), "counts");
+ *   eddy_stream_to(eddy_table_to_stream(counts), "word-counts", eddy_serde_string(), eddy_serde_int64());
+ *   eddy_app_t *app = eddy_app_new(b, config, errstr, sizeof errstr);
+ *   return eddy_app_run(app);
+ *
+ * Data. Keys and values travel through a topology as bytes (eddy_bytes_t) in
+ * the format of their serde: a string is its UTF-8 bytes, an int64 its 8
+ * big-endian bytes (as Kafka's LongSerializer writes them), a msgpack value
+ * its msgpack bytes. Serdes check bytes where they enter (sources: a failure
+ * goes to the deserialization error handler) and leave (sinks); helpers
+ * below read and write the typed formats. User functions get borrowed views
+ * valid for the call only, and hand results back through an emitter or an
+ * output buffer, which copy.
+ *
+ * Errors. Functions returning int give 0 or a negative error code
+ * (eddy_strerror() says what it means). Builder calls never fail on their
+ * own: the first misuse is remembered and eddy_app_new() reports it, so a
+ * topology reads as one expression. Builder objects are owned by the
+ * builder; the app takes the builder over.
+ *
+ * Threads. User functions run on the stream thread that owns the task of the
+ * record; with num.stream.threads > 1 they may run on several threads at
+ * once (opaque state they share needs its own locking). Store queries
+ * (eddy_app_store_get/range) may come from any thread.
+ */
+#ifndef EDDY_H
+#define EDDY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- bytes, records, buffers ---- */
+
+/* A borrowed byte range; len -1 is null (a null key, a tombstone value). */
+typedef struct eddy_bytes {
+    const void *data;
+    int32_t len;
+} eddy_bytes_t;
+
+#define EDDY_NULL_BYTES ((eddy_bytes_t){NULL, -1})
+static inline eddy_bytes_t eddy_bytes(const void *data, size_t len)
+{
+    return (eddy_bytes_t){data, (int32_t)len};
+}
+static inline int eddy_bytes_is_null(eddy_bytes_t b) { return b.len < 0; }
+
+/* A record as a user function sees it. topic/partition/offset name the input
+ * record it came from (topic NULL, offset -1 for records a store emitted). */
+typedef struct eddy_record {
+    eddy_bytes_t key;
+    eddy_bytes_t value;
+    int64_t timestamp; /* ms since the epoch */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} eddy_record_t;
+
+/* A growable output buffer a user function writes a result into. The
+ * runtime owns it; the function may replace or append its bytes. */
+typedef struct eddy_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} eddy_buf_t;
+
+int eddy_buf_set(eddy_buf_t *b, const void *data, size_t len);
+int eddy_buf_append(eddy_buf_t *b, const void *data, size_t len);
+/* The buffer's content as bytes (borrowed). */
+static inline eddy_bytes_t eddy_buf_bytes(const eddy_buf_t *b)
+{
+    return (eddy_bytes_t){b->data, (int32_t)b->len};
+}
+void eddy_buf_free(eddy_buf_t *b);
+
+/* Where map-like functions put their results; each call forwards one record
+ * downstream at once (depth first, as Kafka Streams' forward()), so the
+ * bytes need only live for the call. */
+typedef struct eddy_emitter eddy_emitter_t;
+/* A record with a new key and value (map, flat_map, table group_by). */
+void eddy_emit(eddy_emitter_t *e, eddy_bytes_t key, eddy_bytes_t value);
+/* The input's key with a new value (map_values, flat_map_values). */
+void eddy_emit_value(eddy_emitter_t *e, eddy_bytes_t value);
+/* A new key with the input's value (select_key, stream group_by). */
+void eddy_emit_key(eddy_emitter_t *e, eddy_bytes_t key);
+
+/* ---- typed helpers for the built-in formats ---- */
+
+/* 8-byte / 4-byte big-endian integers and IEEE-754 doubles, as Kafka's
+ * LongSerializer, IntegerSerializer and DoubleSerializer write them. The
+ * readers return 0 and fill *out, or -EINVAL when the length is wrong. */
+void eddy_int64_write(uint8_t out[8], int64_t v);
+int eddy_int64_read(eddy_bytes_t b, int64_t *out);
+void eddy_int32_write(uint8_t out[4], int32_t v);
+int eddy_int32_read(eddy_bytes_t b, int32_t *out);
+void eddy_double_write(uint8_t out[8], double v);
+int eddy_double_read(eddy_bytes_t b, double *out);
+
+/* msgpack maps with string keys, for aggregate and join values: build one
+ * into a buffer field by field, read single fields back. */
+int eddy_mp_map_begin(eddy_buf_t *b, uint32_t nfields); /* resets b */
+int eddy_mp_put_int64(eddy_buf_t *b, const char *field, int64_t v);
+int eddy_mp_put_double(eddy_buf_t *b, const char *field, double v);
+int eddy_mp_put_str(eddy_buf_t *b, const char *field, const char *s, size_t len);
+/* 0 and *out when the map has the field with a number (ints read as doubles
+ * and doubles with no fraction as ints); -ENOENT when it has not; -EINVAL
+ * when b is not a msgpack map. */
+int eddy_mp_get_int64(eddy_bytes_t b, const char *field, int64_t *out);
+int eddy_mp_get_double(eddy_bytes_t b, const char *field, double *out);
+/* A string field: *s borrows b. */
+int eddy_mp_get_str(eddy_bytes_t b, const char *field, const char **s, size_t *len);
+/* Writes b as JSON text into out (for printing; the CLI's msgpack format). */
+int eddy_mp_to_json(eddy_bytes_t b, eddy_buf_t *out);
+
+/* ---- serdes ---- */
+
+/* A serde names a byte format and checks bytes against it. Custom serdes
+ * fill the struct themselves (check may be NULL: anything goes); it must
+ * outlive the builder. */
+typedef struct eddy_serde {
+    const char *sd_name;
+    /* 0 when b is valid in this format (null is always valid), else a
+     * negative error with a sentence in errstr. */
+    int (*sd_check)(eddy_bytes_t b, char *errstr, size_t errstr_size);
+} eddy_serde_t;
+
+const eddy_serde_t *eddy_serde_bytes(void);
+const eddy_serde_t *eddy_serde_string(void); /* valid UTF-8 */
+const eddy_serde_t *eddy_serde_int32(void);  /* exactly 4 bytes */
+const eddy_serde_t *eddy_serde_int64(void);  /* exactly 8 bytes */
+const eddy_serde_t *eddy_serde_double(void); /* exactly 8 bytes */
+const eddy_serde_t *eddy_serde_msgpack(void); /* exactly one msgpack object */
+
+/* ---- user functions ---- */
+
+/* Keep the record (nonzero) or drop it (0): filter, filter_not, branch. */
+typedef int(eddy_predicate_fn)(const eddy_record_t *r, void *opaque);
+/* Emit the records that replace r (eddy_emit*): map, flat_map, map_values,
+ * flat_map_values, select_key, group_by. map-like calls should emit one
+ * record; none drops r, several are all forwarded. */
+typedef void(eddy_mapper_fn)(const eddy_record_t *r, eddy_emitter_t *out, void *opaque);
+/* Look at a record: peek, foreach. */
+typedef void(eddy_action_fn)(const eddy_record_t *r, void *opaque);
+/* The first aggregate of a key: aggregate. */
+typedef void(eddy_initializer_fn)(eddy_buf_t *agg, void *opaque);
+/* The next aggregate from the current one and a value: reduce (agg is the
+ * current reduced value), aggregate, and a table's adder/subtractor. out
+ * starts empty. */
+typedef void(eddy_aggregator_fn)(eddy_bytes_t key, eddy_bytes_t value, eddy_bytes_t agg,
+                                 eddy_buf_t *out, void *opaque);
+/* The joined value of left and right (right is null for a left join without
+ * a match, left is null for an outer join's right-only side). */
+typedef void(eddy_joiner_fn)(eddy_bytes_t key, eddy_bytes_t left, eddy_bytes_t right,
+                             eddy_buf_t *out, void *opaque);
+/* The partition of a record written to a topic with npartitions. */
+typedef int32_t(eddy_partitioner_fn)(const char *topic, eddy_bytes_t key, eddy_bytes_t value,
+                                     int32_t npartitions, void *opaque);
+
+/* ---- the DSL ---- */
+
+typedef struct eddy_builder eddy_builder_t;
+typedef struct eddy_kstream eddy_kstream_t;
+typedef struct eddy_ktable eddy_ktable_t;
+typedef struct eddy_kgrouped_stream eddy_kgrouped_stream_t;
+typedef struct eddy_kgrouped_table eddy_kgrouped_table_t;
+typedef struct eddy_branched eddy_branched_t;
+
+eddy_builder_t *eddy_builder_new(void);
+/* Frees a builder no app took over. */
+void eddy_builder_destroy(eddy_builder_t *b);
+
+/* A stream of the records of a topic (an input: it must exist). */
+eddy_kstream_t *eddy_builder_stream(eddy_builder_t *b, const char *topic,
+                                    const eddy_serde_t *key_serde,
+                                    const eddy_serde_t *value_serde);
+/* A table of the latest value per key of a topic, materialized in store
+ * (NULL: a generated name). */
+eddy_ktable_t *eddy_builder_table(eddy_builder_t *b, const char *topic,
+                                  const eddy_serde_t *key_serde, const eddy_serde_t *value_serde,
+                                  const char *store);
+
+/* Names the processor that produced s (Kafka's Named.as); names appear in
+ * eddy_builder_describe() and must be unique. Returns s. */
+eddy_kstream_t *eddy_stream_name(eddy_kstream_t *s, const char *name);
+eddy_ktable_t *eddy_table_name(eddy_ktable_t *t, const char *name);
+
+/* KStream */
+eddy_kstream_t *eddy_stream_filter(eddy_kstream_t *s, eddy_predicate_fn *pred, void *opaque);
+eddy_kstream_t *eddy_stream_filter_not(eddy_kstream_t *s, eddy_predicate_fn *pred, void *opaque);
+eddy_kstream_t *eddy_stream_map(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
+eddy_kstream_t *eddy_stream_map_values(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
+eddy_kstream_t *eddy_stream_flat_map(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
+eddy_kstream_t *eddy_stream_flat_map_values(eddy_kstream_t *s, eddy_mapper_fn *fn,
+                                            void *opaque);
+eddy_kstream_t *eddy_stream_select_key(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
+eddy_kstream_t *eddy_stream_peek(eddy_kstream_t *s, eddy_action_fn *fn, void *opaque);
+void eddy_stream_foreach(eddy_kstream_t *s, eddy_action_fn *fn, void *opaque);
+/* split: each record goes to the first branch whose predicate holds, else
+ * to the default branch (if one was asked for), else nowhere. */
+eddy_branched_t *eddy_stream_split(eddy_kstream_t *s);
+eddy_kstream_t *eddy_branch(eddy_branched_t *br, eddy_predicate_fn *pred, void *opaque);
+eddy_kstream_t *eddy_branch_default(eddy_branched_t *br);
+eddy_kstream_t *eddy_stream_merge(eddy_kstream_t *a, eddy_kstream_t *b);
+/* Writes to a topic (an output: created by the user, or by the broker's
+ * auto-creation). NULL serdes: bytes. */
+void eddy_stream_to(eddy_kstream_t *s, const char *topic, const eddy_serde_t *key_serde,
+                    const eddy_serde_t *value_serde);
+void eddy_stream_to_partitioned(eddy_kstream_t *s, const char *topic,
+                                const eddy_serde_t *key_serde, const eddy_serde_t *value_serde,
+                                eddy_partitioner_fn *partitioner, void *opaque);
+/* Through the internal topic <application.id>-<name>-repartition, so that
+ * records are partitioned by their current key. partitions 0: as many as
+ * the upstream inputs have. */
+eddy_kstream_t *eddy_stream_repartition(eddy_kstream_t *s, const char *name, int32_t partitions);
+/* Groups by the current key; after a key change (map, flat_map,
+ * select_key) the records go through a repartition topic first. */
+eddy_kgrouped_stream_t *eddy_stream_group_by_key(eddy_kstream_t *s);
+/* Groups by the key fn emits (eddy_emit_key); always repartitions. */
+eddy_kgrouped_stream_t *eddy_stream_group_by(eddy_kstream_t *s, eddy_mapper_fn *fn,
+                                             void *opaque);
+
+/* Grouped stream -> KTable in store (NULL: a generated name). count's values
+ * are int64 (8 bytes big-endian). A null key or value is skipped, as Kafka. */
+eddy_ktable_t *eddy_grouped_count(eddy_kgrouped_stream_t *g, const char *store);
+eddy_ktable_t *eddy_grouped_reduce(eddy_kgrouped_stream_t *g, eddy_aggregator_fn *reducer,
+                                   void *opaque, const char *store);
+eddy_ktable_t *eddy_grouped_aggregate(eddy_kgrouped_stream_t *g, eddy_initializer_fn *init,
+                                      eddy_aggregator_fn *aggregator, void *opaque,
+                                      const char *store);
+
+/* KTable */
+eddy_ktable_t *eddy_table_filter(eddy_ktable_t *t, eddy_predicate_fn *pred, void *opaque);
+eddy_ktable_t *eddy_table_filter_not(eddy_ktable_t *t, eddy_predicate_fn *pred, void *opaque);
+eddy_ktable_t *eddy_table_map_values(eddy_ktable_t *t, eddy_mapper_fn *fn, void *opaque);
+eddy_kstream_t *eddy_table_to_stream(eddy_ktable_t *t);
+/* Re-keys the table with fn (eddy_emit: new key and value), through a
+ * repartition topic; the grouped table's aggregations add the new value and
+ * subtract the old one. */
+eddy_kgrouped_table_t *eddy_table_group_by(eddy_ktable_t *t, eddy_mapper_fn *fn, void *opaque);
+eddy_ktable_t *eddy_grouped_table_count(eddy_kgrouped_table_t *g, const char *store);
+eddy_ktable_t *eddy_grouped_table_reduce(eddy_kgrouped_table_t *g, eddy_aggregator_fn *adder,
+                                         eddy_aggregator_fn *subtractor, void *opaque,
+                                         const char *store);
+eddy_ktable_t *eddy_grouped_table_aggregate(eddy_kgrouped_table_t *g, eddy_initializer_fn *init,
+                                            eddy_aggregator_fn *adder,
+                                            eddy_aggregator_fn *subtractor, void *opaque,
+                                            const char *store);
+
+/* Joins. The inputs must be co-partitioned (same partition count; checked
+ * at start). KStream-KTable: each stream record looks up the table's current
+ * value for its key; inner drops records without one, left joins them with
+ * null. */
+eddy_kstream_t *eddy_stream_join_table(eddy_kstream_t *s, eddy_ktable_t *t,
+                                       eddy_joiner_fn *joiner, void *opaque);
+eddy_kstream_t *eddy_stream_left_join_table(eddy_kstream_t *s, eddy_ktable_t *t,
+                                            eddy_joiner_fn *joiner, void *opaque);
+/* KTable-KTable: an update on either side recomputes the key's joined
+ * value (store: NULL to leave the result unmaterialized). */
+eddy_ktable_t *eddy_table_join(eddy_ktable_t *a, eddy_ktable_t *b, eddy_joiner_fn *joiner,
+                               void *opaque, const char *store);
+eddy_ktable_t *eddy_table_left_join(eddy_ktable_t *a, eddy_ktable_t *b, eddy_joiner_fn *joiner,
+                                    void *opaque, const char *store);
+eddy_ktable_t *eddy_table_outer_join(eddy_ktable_t *a, eddy_ktable_t *b, eddy_joiner_fn *joiner,
+                                     void *opaque, const char *store);
+
+/* The topology as Kafka's Topology#describe() prints it: sub-topologies,
+ * sources, processors, stores, sinks, repartition topics. Returns a string
+ * to free(), or NULL (and the builder's error in errstr) when the topology
+ * is not valid. */
+char *eddy_builder_describe(eddy_builder_t *b, char *errstr, size_t errstr_size);
+
+/* ---- configuration ---- */
+
+/* Kafka Streams' names: application.id, bootstrap.servers,
+ * num.stream.threads, commit.interval.ms, state.dir, num.standby.replicas,
+ * cache.max.bytes.buffering, session.timeout.ms, heartbeat.interval.ms,
+ * processing.guarantee, default.deserialization.exception.handler, ...;
+ * docs/streams.md lists them all. Unknown keys are an error naming the key. */
+typedef struct eddy_config eddy_config_t;
+eddy_config_t *eddy_config_new(void);
+int eddy_config_set(eddy_config_t *c, const char *key, const char *value, char *errstr,
+                    size_t errstr_size);
+/* key=value lines, # comments (Java properties). */
+int eddy_config_load_file(eddy_config_t *c, const char *path, char *errstr, size_t errstr_size);
+void eddy_config_destroy(eddy_config_t *c);
+
+/* ---- the app ---- */
+
+typedef struct eddy_app eddy_app_t;
+
+/* Takes the builder over (also on failure), copies the config. Checks the
+ * topology and the config; NULL with a sentence in errstr when either is
+ * wrong. Nothing connects yet. */
+eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *errstr,
+                         size_t errstr_size);
+/* Checks the inputs exist and are co-partitioned where they must be,
+ * creates the internal topics, and starts the stream threads. Returns 0, or
+ * an error with a sentence in errstr (a missing input topic names it and the
+ * command that creates it). */
+int eddy_app_start(eddy_app_t *app, char *errstr, size_t errstr_size);
+/* Start, then run until SIGINT or SIGTERM (or eddy_app_stop), then close.
+ * Returns the process exit code: 0 after a clean stop, 1 on failure (said
+ * on stderr). */
+int eddy_app_run(eddy_app_t *app);
+/* Asks the app to stop; safe from any thread and from a signal handler. */
+void eddy_app_stop(eddy_app_t *app);
+/* Waits until the app stopped by itself (a fatal error) or was asked to:
+ * returns 0 after a clean stop, else the error that stopped it. */
+int eddy_app_wait(eddy_app_t *app);
+/* Stops the threads (each commits, then leaves the group) and frees the app. */
+int eddy_app_close(eddy_app_t *app);
+
+/* Interactive queries on the app's local stores (active tasks only).
+ * get: 0 and the value copied into out, -ENOENT when no local task has the
+ * key, or an error (-ENOENT too when the store does not exist). */
+int eddy_app_store_get(eddy_app_t *app, const char *store, eddy_bytes_t key, eddy_buf_t *out);
+/* Calls fn for each key in [from, to] (null bounds: open) of every local
+ * partition of the store, partition by partition, in key order within each;
+ * fn returns nonzero to stop. */
+typedef int(eddy_kv_fn)(eddy_bytes_t key, eddy_bytes_t value, void *opaque);
+int eddy_app_store_range(eddy_app_t *app, const char *store, eddy_bytes_t from, eddy_bytes_t to,
+                         eddy_kv_fn *fn, void *opaque);
+
+/* Counters since start, summed over the stream threads. */
+typedef struct eddy_app_stats {
+    int64_t records_processed; /* input records taken from source topics */
+    int64_t records_skipped;   /* dropped by the deserialization error handler */
+    int64_t records_produced;  /* written to sinks and repartition topics */
+    int64_t commits;
+    int64_t records_restored;  /* changelog records applied to stores */
+    int32_t active_tasks;
+    int32_t standby_tasks;
+} eddy_app_stats_t;
+void eddy_app_stats(eddy_app_t *app, eddy_app_stats_t *out);
+
+const char *eddy_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,131 @@
+/* Private to state/: the environment and store structs and the write path
+ * that env.c gives store.c. */
+#ifndef EDDY_STATE_STATE_INT_H
+#define EDDY_STATE_STATE_INT_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "state/store.h"
+
+#define ST_FAC "state"
+#define ST_OFFSETS_DB "__changelog_offsets"
+
+/* Defaults of st_env_set_limits(): the environment commits on its own once
+ * its open transaction holds this many writes or bytes (keys + values). */
+#define ST_TXN_MAX_PUTS 65536
+#define ST_TXN_MAX_BYTES ((size_t)32 << 20)
+/* The map never starts smaller (LMDB needs a few pages for its metas and
+ * roots; smaller maps would only grow at once). */
+#define ST_MAP_MIN ((size_t)64 << 10)
+#define ST_MAP_DEFAULT ((size_t)1 << 20)
+
+struct st_env {
+    MDB_env *se_mdb;
+    char *se_dir;
+    /* The write transaction kept open between commits (NULL: none yet).
+     * Owned by the owning thread: LMDB ties a write transaction to the
+     * thread that began it. */
+    MDB_txn *se_txn;
+    MDB_dbi se_offsets_dbi;
+    size_t se_psize;
+    size_t se_max_key;      /* LMDB's key size limit (511) */
+    size_t se_map_limit;    /* 0: no limit beyond the address space */
+    size_t se_txn_max_puts; /* auto-commit thresholds */
+    size_t se_txn_max_bytes;
+    size_t se_txn_puts; /* writes and bytes in the open transaction */
+    size_t se_txn_bytes;
+    /* Bumped whenever the open transaction ends (commit, abort) and on every
+     * write: a range on the owning thread whose callback wrote re-seeks its
+     * cursor (or opens a new one) by comparing them. */
+    uint64_t se_txn_gen;
+    uint64_t se_write_gen;
+    int se_busy; /* flushes in progress (hooks running): no commit now */
+    /* Set (under se_map_lock) when a failed resize left LMDB without a map:
+     * every call then fails with -EIO instead of touching it. */
+    int se_dead;
+    /* The writes of the open transaction, in order, so that a transaction
+     * that hits MDB_MAP_FULL can be aborted, the map grown and the writes
+     * replayed in a new transaction. Cleared at every commit; its size is
+     * bounded by se_txn_max_bytes plus one record.
+     *   op u8 ('P' put, 'D' delete) | dbi u32 | klen u32 | vlen u32 | key | value */
+    uint8_t *se_redo;
+    size_t se_redo_len;
+    size_t se_redo_cap;
+    /* Stores by open order. The array is fixed at se_max_stores; entries
+     * are only appended, under se_stores_mu, so that other threads can look
+     * a store up by name. */
+    st_store_t **se_stores;
+    int se_nstores;
+    int se_max_stores;
+    pthread_mutex_t se_stores_mu;
+    /* Read transactions of other threads hold it shared; the owning thread
+     * takes it exclusive around mdb_env_set_mapsize(), which LMDB allows
+     * only when no transaction is active in the process (it remaps). */
+    pthread_rwlock_t se_map_lock;
+};
+
+/* A record cache entry. Lists: LRU (head: least recently used) over all
+ * entries; dirty (head: least recently updated) over the dirty ones. */
+typedef struct st_centry {
+    struct st_centry *ce_hnext;
+    struct st_centry *ce_lru_prev;
+    struct st_centry *ce_lru_next;
+    struct st_centry *ce_dirty_prev;
+    struct st_centry *ce_dirty_next;
+    uint64_t ce_hash;
+    int64_t ce_ts;
+    uint8_t *ce_value; /* malloc'd; NULL when empty or deleted */
+    int32_t ce_vlen;   /* -1: a pending delete */
+    uint32_t ce_vcap;
+    uint32_t ce_klen;
+    uint8_t ce_dirty;
+    uint8_t ce_key[]; /* ce_klen bytes */
+} st_centry_t;
+
+struct st_store {
+    st_env_t *ss_env;
+    char *ss_name;
+    MDB_dbi ss_dbi;
+    st_store_hooks_t ss_hooks;
+    /* The cache: a chained hash table of 2^n buckets. */
+    st_centry_t **ss_buckets;
+    size_t ss_nbuckets;
+    size_t ss_ncached;
+    size_t ss_cache_bytes;
+    size_t ss_cache_limit;
+    st_centry_t *ss_lru_head, *ss_lru_tail;
+    st_centry_t *ss_dirty_head, *ss_dirty_tail;
+    /* Set while this store's hooks may run (flush, eviction, write
+     * through): a put, restore or flush of this store from its own hooks is
+     * refused with -EBUSY, so the flush never sees its lists change. */
+    int ss_flushing;
+    /* The old value read from LMDB during a flush, copied: the hooks may
+     * write to other stores, which moves LMDB's pages. */
+    uint8_t *ss_old;
+    size_t ss_old_cap;
+    /* A write-through put's key and value, copied: the caller's may be a
+     * view into LMDB (a get's result), which the write may move. */
+    uint8_t *ss_wt;
+    size_t ss_wt_cap;
+};
+
+/* An LMDB return code as an Eddy error (-errno or EDDY_ERR_*). */
+int st_err_from_mdb(int rc);
+/* Makes sure the write transaction is open. for_write: first commits (without
+ * offsets) when the open one passed its size thresholds. */
+int st_env_txn(st_env_t *env, int for_write);
+/* Puts (val non-NULL) or deletes key in dbi within the open transaction,
+ * recovering from MDB_MAP_FULL by growing the map and replaying. A delete
+ * of an absent key is 0. On failure the transaction is aborted (uncommitted
+ * writes lost), the failure logged, and an error returned. */
+int st_env_write(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *val);
+/* Aborts the open transaction after an LMDB failure rc during what, logs
+ * it, and returns rc as an Eddy error. */
+int st_env_fail(st_env_t *env, int rc, const char *what);
+/* Frees a store and its cache (env.c calls it from st_env_close). */
+void st_store_free(st_store_t *s);
+
+#endif

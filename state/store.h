@@ -1,0 +1,157 @@
+/* Key-value state stores on LMDB, with a record cache in front and a
+ * changelog behind, for the streams runtime.
+ *
+ * One environment (st_env_t) per task directory
+ * (state.dir/<application.id>/<task>/), one named database per store
+ * (st_store_t), plus one database, "__changelog_offsets", that holds for
+ * each changelog partition the next offset to restore from. The offsets
+ * are written in the same LMDB transaction as the data they cover, so after
+ * a crash the store and its checkpoint agree.
+ *
+ * Writes. A store write (st_store_put) lands in the store's record cache
+ * (capacity st_store_set_cache_limit; 0 disables it). A flush (the
+ * runtime's commit, through st_env_flush before it flushes the producer;
+ * eviction of a dirty entry; or every write when the cache is off) sends
+ * each dirty entry, oldest first, down three paths: it is written to LMDB in
+ * the environment's open write transaction, handed to the changelog hook
+ * (the runtime produces it to "<application.id>-<store>-changelog") and to
+ * the forward hook with the value it replaces (the runtime forwards the
+ * change downstream). Repeated updates of a key between flushes thus reach
+ * LMDB, the changelog and downstream once.
+ *
+ * Transactions. The environment keeps one write transaction open between
+ * commits (reads of its own thread see everything written). st_env_commit
+ * writes the given changelog offsets and commits. The environment may also
+ * commit on its own, without offsets, when a transaction grows large; that
+ * is safe because restoring replays the changelog from the last stored
+ * offset, and a changelog record is a full value (replaying it is
+ * idempotent). The map size starts at initial_map_bytes and is doubled
+ * whenever the used pages pass half of it, at the start of a transaction.
+ *
+ * Threads. An environment and its stores belong to the stream thread that
+ * owns the task, except st_env_read_get/st_env_read_range, which any thread
+ * may call (read transactions of their own: they see committed data only).
+ * The owning thread must stay the same from one commit to the next: LMDB
+ * ties the write transaction to the thread that began it.
+ *
+ * Keys are 1 to st_env_max_key_size() bytes (LMDB's limit, 511); values
+ * any size up to INT32_MAX. After an error from a write (put, flush,
+ * restore, commit) the open transaction is gone, and with it the writes
+ * since the last commit, some of which the hooks have already seen: the
+ * runtime should close the task and restore it from its changelog.
+ *
+ * docs/state.md describes the layout, the cache and the crash behaviour.
+ */
+#ifndef EDDY_STATE_STORE_H
+#define EDDY_STATE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "include/eddy.h"
+
+typedef struct st_env st_env_t;
+typedef struct st_store st_store_t;
+
+/* A changelog partition and the next offset to restore from. */
+typedef struct st_offset {
+    const char *so_topic;
+    int32_t so_partition;
+    int64_t so_offset;
+} st_offset_t;
+
+/* Opens (creating dir and the files) the environment of a task. max_stores:
+ * how many stores will be opened in it. NULL with a sentence in errstr (a
+ * directory that cannot be created or written names the path). */
+st_env_t *st_env_open(const char *dir, int max_stores, size_t initial_map_bytes, char *errstr,
+                      size_t errstr_size);
+/* Aborts the open write transaction (what was not committed is lost, as
+ * in a crash) and closes the environment and its stores. */
+void st_env_close(st_env_t *env);
+/* Removes an environment's files (it must not be open): the runtime wipes a
+ * task's state that no longer matches its changelog. */
+int st_env_wipe(const char *dir);
+
+/* The stored next offset of a changelog partition, or -1 when none. */
+int64_t st_env_checkpoint(st_env_t *env, const char *topic, int32_t partition);
+/* Writes offsets[0..n) into the open transaction and commits it (an empty
+ * transaction commits just the offsets). Returns 0 or an error; after an
+ * error the environment's uncommitted writes are gone. It does not flush
+ * the caches: the runtime flushes them (st_env_flush) before it flushes the
+ * producer, so that the offsets cover every changelog record sent. -EBUSY
+ * from a store hook. */
+int st_env_commit(st_env_t *env, const st_offset_t *offsets, int n);
+size_t st_env_map_size(const st_env_t *env);
+
+/* Flushes every store of env until all caches are clean: a store's hooks may
+ * put into another store (a downstream aggregation), dirtying it after its
+ * own flush. Returns 0 or the first error (-ELOOP when hooks keep dirtying
+ * each other in a cycle). */
+int st_env_flush(st_env_t *env);
+/* Tuning. map_limit: the map never grows past it (0: no limit; a write that
+ * does not fit then fails with -ENOSPC). txn_max_puts / txn_max_bytes: the
+ * open transaction is committed on its own (without offsets) before a write
+ * once it holds that many writes or key+value bytes (0: the defaults, 65536
+ * and 32 MiB). The bytes also bound the memory of the transaction's redo
+ * log, which replays it after LMDB says MDB_MAP_FULL and the map grew. */
+void st_env_set_limits(st_env_t *env, size_t map_limit, size_t txn_max_puts,
+                       size_t txn_max_bytes);
+/* The largest key a store takes (LMDB's limit, 511 bytes). */
+size_t st_env_max_key_size(const st_env_t *env);
+
+/* Hooks of a store, called during flushes (any st_store_put/st_store_flush
+ * on its thread). key and values are borrowed for the call. A hook may put
+ * into other stores of the environment; a put, restore or flush of its own
+ * store is refused with -EBUSY, and st_env_commit too. A delete of a key
+ * that LMDB does not hold calls no hook. */
+typedef struct st_store_hooks {
+    /* value null: a delete (tombstone). NULL: no changelog. */
+    void (*sh_changelog)(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t timestamp,
+                         void *opaque);
+    /* new_value null: deleted; old_value null: there was none. NULL: none. */
+    void (*sh_forward)(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value,
+                       eddy_bytes_t old_value, int64_t timestamp, void *opaque);
+    void *sh_opaque;
+} st_store_hooks_t;
+
+/* Opens (creating) the named store in env; hooks copied (NULL: none). */
+st_store_t *st_store_open(st_env_t *env, const char *name, const st_store_hooks_t *hooks,
+                          char *errstr, size_t errstr_size);
+const char *st_store_name(const st_store_t *s);
+/* Cache capacity in bytes (keys + values + overhead); 0: write through.
+ * Lowering it evicts (flushing dirty entries) at once. */
+void st_store_set_cache_limit(st_store_t *s, size_t bytes);
+/* Bytes the cache holds now (never above the limit after a put returns). */
+size_t st_store_cache_bytes(const st_store_t *s);
+
+/* The current value of key (cache, else LMDB): 0 and *value (borrowed until
+ * the next write to this environment or its commit), or -ENOENT. */
+int st_store_get(st_store_t *s, eddy_bytes_t key, eddy_bytes_t *value);
+/* Sets key to value (null value: delete), remembering timestamp for the
+ * hooks. Copies both. Returns 0 or an error. */
+int st_store_put(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t timestamp);
+/* Flushes the cache's dirty entries (see above). */
+int st_store_flush(st_store_t *s);
+/* Keys in [from, to] (null: open) in byte order, cache merged in; fn
+ * returns nonzero to stop. Borrowed views valid during fn (until fn
+ * writes). fn may write to any store, this one included: the iteration
+ * goes on after the last key it handed out, and may or may not see the
+ * writes to keys ahead of it. */
+int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn *fn,
+                   void *opaque);
+/* Applies a changelog record during restore: straight to LMDB, no cache and
+ * no hooks (value null: delete). */
+int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value);
+/* Entries in LMDB (committed or in the open transaction). */
+int64_t st_store_count(st_store_t *s);
+
+/* From any thread, committed data only: get (0 and the value copied into
+ * out, or -ENOENT) and range, on a store by name. out->data is grown with
+ * realloc (free() it, or eddy_buf_free). They hold the environment's map
+ * lock shared while they run, which delays a map growth on the owning
+ * thread: range's fn should be quick and must not write to env. */
+int st_env_read_get(st_env_t *env, const char *store, eddy_bytes_t key, eddy_buf_t *out);
+int st_env_read_range(st_env_t *env, const char *store, eddy_bytes_t from, eddy_bytes_t to,
+                      eddy_kv_fn *fn, void *opaque);
+
+#endif

@@ -1,0 +1,625 @@
+/* The app: checks the topology and config, prepares the state directory and
+ * the internal topics, runs the stream threads, answers store queries.
+ *
+ * State directory: state.dir/<application.id>/ holds
+ *   .lock              flock()ed while an instance runs (one instance per dir)
+ *   eddy-process-id    this instance's id (32 hex digits), kept across restarts
+ *                      so the assignor can give tasks back to the state they left
+ *   <sub>_<partition>/ one LMDB environment per task (state/store.h)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "streams/streams_int.h"
+
+const char *sx_topic_name(const eddy_app_t *app, const dsl_node_t *n, int i, char *buf,
+                          size_t size)
+{
+    if (n->dn_internal)
+        snprintf(buf, size, "%s-%s", app->ap_cfg.application_id, n->dn_topics[i]);
+    else
+        snprintf(buf, size, "%s", n->dn_topics[i]);
+    return buf;
+}
+
+/* ---- the registry of open task environments ---- */
+
+int sx_app_claim_task(eddy_app_t *app, sx_task_t *tk)
+{
+    pthread_mutex_lock(&app->ap_mu);
+    int rc = 0;
+    for (int i = 0; i < app->ap_nopen_tasks; i++)
+        if (strcmp(app->ap_open_tasks[i]->tk_dir, tk->tk_dir) == 0)
+            rc = -EBUSY;
+    if (rc == 0) {
+        sx_task_t **na =
+            realloc(app->ap_open_tasks, (size_t)(app->ap_nopen_tasks + 1) * sizeof *na);
+        if (!na) {
+            rc = -ENOMEM;
+        } else {
+            app->ap_open_tasks = na;
+            na[app->ap_nopen_tasks++] = tk;
+            tk->tk_registered = 0;
+        }
+    }
+    pthread_mutex_unlock(&app->ap_mu);
+    return rc;
+}
+
+void sx_app_publish_task(eddy_app_t *app, sx_task_t *tk)
+{
+    pthread_mutex_lock(&app->ap_mu);
+    tk->tk_registered = 1;
+    pthread_mutex_unlock(&app->ap_mu);
+}
+
+void sx_app_release_task(eddy_app_t *app, sx_task_t *tk)
+{
+    pthread_mutex_lock(&app->ap_mu);
+    for (int i = 0; i < app->ap_nopen_tasks; i++)
+        if (app->ap_open_tasks[i] == tk) {
+            app->ap_open_tasks[i] = app->ap_open_tasks[--app->ap_nopen_tasks];
+            break;
+        }
+    tk->tk_registered = 0;
+    pthread_mutex_unlock(&app->ap_mu);
+}
+
+void sx_app_thread_done(eddy_app_t *app, int err, const char *errstr)
+{
+    pthread_mutex_lock(&app->ap_mu);
+    app->ap_threads_done++;
+    if (err && !app->ap_error) {
+        app->ap_error = err;
+        snprintf(app->ap_errstr, sizeof app->ap_errstr, "%s", errstr);
+    }
+    pthread_cond_broadcast(&app->ap_cond);
+    pthread_mutex_unlock(&app->ap_mu);
+}
+
+/* ---- queries ---- */
+
+static int task_has_store(const eddy_app_t *app, const sx_task_t *tk, const char *store)
+{
+    for (int i = 0; i < tk->tk_nstores; i++)
+        if (strcmp(app->ap_topo->dt_stores[tk->tk_stores[i].ts_index].ds_name, store) == 0)
+            return 1;
+    return 0;
+}
+
+int eddy_app_store_get(eddy_app_t *app, const char *store, eddy_bytes_t key, eddy_buf_t *out)
+{
+    if (!app || !store || !out)
+        return EDDY_ERR_INVALID_ARG;
+    int rc = -ENOENT;
+    pthread_mutex_lock(&app->ap_mu);
+    for (int i = 0; i < app->ap_nopen_tasks && rc == -ENOENT; i++) {
+        sx_task_t *tk = app->ap_open_tasks[i];
+        if (tk->tk_registered && !tk->tk_standby && tk->tk_env && task_has_store(app, tk, store))
+            rc = st_env_read_get(tk->tk_env, store, key, out);
+    }
+    pthread_mutex_unlock(&app->ap_mu);
+    return rc;
+}
+
+int eddy_app_store_range(eddy_app_t *app, const char *store, eddy_bytes_t from, eddy_bytes_t to,
+                         eddy_kv_fn *fn, void *opaque)
+{
+    if (!app || !store || !fn)
+        return EDDY_ERR_INVALID_ARG;
+    int rc = 0;
+    pthread_mutex_lock(&app->ap_mu);
+    for (int i = 0; i < app->ap_nopen_tasks && rc == 0; i++) {
+        sx_task_t *tk = app->ap_open_tasks[i];
+        if (tk->tk_registered && !tk->tk_standby && tk->tk_env && task_has_store(app, tk, store))
+            rc = st_env_read_range(tk->tk_env, store, from, to, fn, opaque);
+    }
+    pthread_mutex_unlock(&app->ap_mu);
+    return rc > 0 ? 0 : rc;
+}
+
+void eddy_app_stats(eddy_app_t *app, eddy_app_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; app && i < app->ap_nthreads; i++) {
+        sx_thread_t *th = &app->ap_threads[i];
+        out->records_processed += __atomic_load_n(&th->th_processed, __ATOMIC_RELAXED);
+        out->records_skipped += __atomic_load_n(&th->th_skipped, __ATOMIC_RELAXED);
+        out->records_produced += __atomic_load_n(&th->th_produced, __ATOMIC_RELAXED);
+        out->commits += __atomic_load_n(&th->th_commits, __ATOMIC_RELAXED);
+        out->records_restored += __atomic_load_n(&th->th_restored, __ATOMIC_RELAXED);
+    }
+    if (!app)
+        return;
+    pthread_mutex_lock(&app->ap_mu);
+    for (int i = 0; i < app->ap_nopen_tasks; i++)
+        app->ap_open_tasks[i]->tk_standby ? out->standby_tasks++ : out->active_tasks++;
+    pthread_mutex_unlock(&app->ap_mu);
+}
+
+/* ---- new ---- */
+
+eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *errstr,
+                         size_t errstr_size)
+{
+    if (!b) {
+        snprintf(errstr, errstr_size, "eddy_app_new: no builder");
+        return NULL;
+    }
+    eddy_app_t *app = calloc(1, sizeof *app);
+    if (!app) {
+        snprintf(errstr, errstr_size, "out of memory");
+        eddy_builder_destroy(b);
+        return NULL;
+    }
+    app->ap_builder = b;
+    app->ap_lock_fd = -1;
+    pthread_mutex_init(&app->ap_mu, NULL);
+    pthread_cond_init(&app->ap_cond, NULL);
+    if (sx_config_load(&app->ap_cfg, config, errstr, errstr_size) < 0) {
+        pthread_mutex_destroy(&app->ap_mu);
+        pthread_cond_destroy(&app->ap_cond);
+        eddy_builder_destroy(b);
+        free(app);
+        return NULL;
+    }
+    app->ap_topo = dsl_builder_finish(b, errstr, errstr_size);
+    if (!app->ap_topo) {
+        eddy_app_close(app);
+        return NULL;
+    }
+    return app;
+}
+
+/* ---- start ---- */
+
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int prepare_state_dir(eddy_app_t *app, char *errstr, size_t errstr_size)
+{
+    size_t n = strlen(app->ap_cfg.state_dir) + strlen(app->ap_cfg.application_id) + 2;
+    if (!(app->ap_app_dir = malloc(n)))
+        return -ENOMEM;
+    snprintf(app->ap_app_dir, n, "%s/%s", app->ap_cfg.state_dir, app->ap_cfg.application_id);
+    int rc = mkdir_p(app->ap_app_dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", app->ap_app_dir);
+    if (rc == 0 && (app->ap_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        snprintf(errstr, errstr_size,
+                 "state.dir %s: cannot create or write %s (%s): point state.dir at a writable "
+                 "directory",
+                 app->ap_cfg.state_dir, app->ap_app_dir, eddy_strerror(rc));
+        return rc;
+    }
+    if (flock(app->ap_lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        snprintf(errstr, errstr_size,
+                 "state directory %s is in use by another instance of %s: give each instance "
+                 "on this machine its own state.dir",
+                 app->ap_app_dir, app->ap_cfg.application_id);
+        return -EBUSY;
+    }
+    snprintf(path, sizeof path, "%s/eddy-process-id", app->ap_app_dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%32[0-9a-f]", app->ap_process_id) != 1 || strlen(app->ap_process_id) != 32)
+            app->ap_process_id[0] = 0;
+        fclose(f);
+    }
+    if (!app->ap_process_id[0]) {
+        unsigned char rnd[16];
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        ssize_t got = fd >= 0 ? read(fd, rnd, sizeof rnd) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (got != (ssize_t)sizeof rnd) {
+            uint64_t x = (uint64_t)eddy_wall_ms() ^ ((uint64_t)getpid() << 32);
+            memcpy(rnd, &x, 8);
+            memcpy(rnd + 8, &x, 8);
+        }
+        for (int i = 0; i < 16; i++)
+            snprintf(app->ap_process_id + 2 * i, 3, "%02x", rnd[i]);
+        char tmp[4300];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%s\n", app->ap_process_id) < 0 || fflush(f) != 0 ||
+            fsync(fileno(f)) != 0) {
+            rc = -errno;
+            if (f)
+                fclose(f);
+            snprintf(errstr, errstr_size, "state.dir: cannot write %s: %s", tmp,
+                     eddy_strerror(rc ? rc : -EIO));
+            return rc ? rc : -EIO;
+        }
+        fclose(f);
+        if (rename(tmp, path) < 0) {
+            rc = -errno;
+            snprintf(errstr, errstr_size, "state.dir: cannot write %s: %s", path,
+                     eddy_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int admin_loop_until_metadata(eddy_app_t *app, kc_client_t *c, char *errstr,
+                                     size_t errstr_size)
+{
+    int64_t backoff = 500;
+    for (;;) {
+        char err[512];
+        int rc = kc_admin_metadata(c, NULL, 0, err, sizeof err);
+        if (rc == 0)
+            return 0;
+        if (app->ap_stop_requested) {
+            snprintf(errstr, errstr_size, "stopped while waiting for %s",
+                     app->ap_cfg.bootstrap_servers);
+            return -ECANCELED;
+        }
+        EDDY_LOG_WARN("streams", "cannot reach the cluster at %s (%s); retrying in %lld ms",
+                      app->ap_cfg.bootstrap_servers, err, (long long)backoff);
+        for (int64_t waited = 0; waited < backoff && !app->ap_stop_requested; waited += 100)
+            usleep(100 * 1000);
+        backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
+    }
+}
+
+static int32_t topic_partitions(kc_client_t *c, const char *topic)
+{
+    const kc_topic_meta_t *tm = kc_metadata_topic(c, topic);
+    return tm && tm->tm_error == 0 ? tm->tm_npartitions : -1;
+}
+
+/* The partition counts of internal topics and tasks, Kafka's rule: a
+ * repartition topic has as many partitions as the widest input of the
+ * sub-topology that writes it, unless given. */
+static int size_tasks(eddy_app_t *app, kc_client_t *c, int32_t *internal, char *errstr,
+                      size_t errstr_size)
+{
+    const dsl_topology_t *t = app->ap_topo;
+    for (int pass = 0; pass <= t->dt_ninternal_topics + 1; pass++) {
+        for (int s = 0; s < t->dt_nsubtopologies; s++) {
+            int32_t max = 0;
+            const dsl_subtopology_t *st = &t->dt_subtopologies[s];
+            for (int i = 0; i < st->st_nsources; i++)
+                for (int j = 0; j < st->st_sources[i]->dn_ntopics; j++) {
+                    const dsl_node_t *n = st->st_sources[i];
+                    int32_t np = 0;
+                    if (n->dn_internal) {
+                        for (int k = 0; k < t->dt_ninternal_topics; k++)
+                            if (strcmp(t->dt_internal_topics[k].it_name, n->dn_topics[j]) == 0)
+                                np = internal[k];
+                    } else {
+                        np = topic_partitions(c, n->dn_topics[j]);
+                    }
+                    if (np > max)
+                        max = np;
+                }
+            app->ap_task_counts[s] = max;
+        }
+        for (int k = 0; k < t->dt_ninternal_topics; k++) {
+            const dsl_internal_topic_t *it = &t->dt_internal_topics[k];
+            internal[k] = it->it_partitions > 0 ? it->it_partitions
+                                                : app->ap_task_counts[it->it_from_subtopology];
+        }
+    }
+    for (int s = 0; s < t->dt_nsubtopologies; s++)
+        if (app->ap_task_counts[s] <= 0) {
+            snprintf(errstr, errstr_size, "sub-topology %d has no input partitions", s);
+            return EDDY_ERR_CONFIG;
+        }
+    return 0;
+}
+
+static int ensure_topic(eddy_app_t *app, kc_client_t *c, const char *name, int32_t partitions,
+                        const char *policy, int *created, char *errstr, size_t errstr_size)
+{
+    *created = 0;
+    int32_t have = topic_partitions(c, name);
+    if (have > 0) {
+        if (have != partitions) {
+            snprintf(errstr, errstr_size,
+                     "internal topic %s has %d partitions, the app needs %d: the inputs changed; "
+                     "reset the app (eddy app reset --application-id %s ...) to start over",
+                     name, (int)have, (int)partitions, app->ap_cfg.application_id);
+            return EDDY_ERR_CONFIG;
+        }
+        return 0;
+    }
+    const char *keys[] = {"cleanup.policy"};
+    const char *vals[] = {policy};
+    char err[512];
+    int rc = kc_admin_create_topic(c, name, partitions, (int16_t)app->ap_cfg.replication_factor,
+                                   keys, vals, 1, err, sizeof err);
+    if (rc == KERR_TOPIC_ALREADY_EXISTS) /* another instance was first */
+        return 0;
+    if (rc != 0) {
+        snprintf(errstr, errstr_size, "creating internal topic %s: %s", name, err);
+        return rc < 0 ? rc : EDDY_ERR_CONFIG;
+    }
+    EDDY_LOG_INFO("streams", "created internal topic %s (%d partitions, cleanup.policy=%s)", name,
+                  (int)partitions, policy);
+    *created = 1;
+    return 0;
+}
+
+static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
+{
+    const dsl_topology_t *t = app->ap_topo;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kc_config_t cfg;
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    char kv[1024], err[512];
+    snprintf(kv, sizeof kv, "bootstrap.servers=%s", app->ap_cfg.bootstrap_servers);
+    int rc = eddy_props_set(&ps, "streams", kv, errstr, errstr_size);
+    snprintf(kv, sizeof kv, "client.id=%s-admin", app->ap_cfg.application_id);
+    if (rc == 0)
+        rc = eddy_props_set(&ps, "streams", kv, errstr, errstr_size);
+    if (rc == 0)
+        rc = kc_config_load(&cfg, &ps, errstr, errstr_size);
+    eddy_props_free(&ps);
+    if (rc < 0) {
+        uv_loop_close(&loop);
+        return rc;
+    }
+    kc_client_t *c = kc_client_new(&loop, &cfg, err, sizeof err);
+    int32_t *internal = calloc((size_t)t->dt_ninternal_topics + 1, sizeof *internal);
+    app->ap_task_counts = calloc((size_t)t->dt_nsubtopologies + 1, sizeof(int32_t));
+    if (!c || !internal || !app->ap_task_counts) {
+        snprintf(errstr, errstr_size, "%s", c ? "out of memory" : err);
+        rc = c ? -ENOMEM : EDDY_ERR_CONFIG;
+        goto out;
+    }
+    if ((rc = admin_loop_until_metadata(app, c, errstr, errstr_size)) < 0)
+        goto out;
+    /* Inputs exist, and join inputs are co-partitioned. */
+    for (int i = 0; i < t->dt_nnodes; i++) {
+        const dsl_node_t *n = t->dt_nodes[i];
+        if (n->dn_kind != DSL_SOURCE || n->dn_internal)
+            continue;
+        for (int j = 0; j < n->dn_ntopics; j++)
+            if (topic_partitions(c, n->dn_topics[j]) <= 0) {
+                snprintf(errstr, errstr_size,
+                         "input topic '%s' does not exist: create it first, e.g. `eddy topic "
+                         "create %s -p 4 -b %s`",
+                         n->dn_topics[j], n->dn_topics[j], app->ap_cfg.bootstrap_servers);
+                rc = EDDY_ERR_CONFIG;
+                goto out;
+            }
+    }
+    for (int s = 0; s < t->dt_nsubtopologies; s++) {
+        const dsl_subtopology_t *st = &t->dt_subtopologies[s];
+        for (int i = 1; i < st->st_ncopartitioned; i++) {
+            if (st->st_copartitioned_internal[i] || st->st_copartitioned_internal[0])
+                continue;
+            int32_t a = topic_partitions(c, st->st_copartitioned[0]);
+            int32_t b = topic_partitions(c, st->st_copartitioned[i]);
+            if (a != b) {
+                snprintf(errstr, errstr_size,
+                         "topics %s (%d partitions) and %s (%d partitions) are joined, so they "
+                         "must have the same number of partitions",
+                         st->st_copartitioned[0], (int)a, st->st_copartitioned[i], (int)b);
+                rc = EDDY_ERR_CONFIG;
+                goto out;
+            }
+        }
+    }
+    if ((rc = size_tasks(app, c, internal, errstr, errstr_size)) < 0)
+        goto out;
+    for (int k = 0; k < t->dt_ninternal_topics; k++) {
+        char name[512];
+        snprintf(name, sizeof name, "%s-%s", app->ap_cfg.application_id,
+                 t->dt_internal_topics[k].it_name);
+        int created;
+        if ((rc = ensure_topic(app, c, name, internal[k], "delete", &created, errstr,
+                               errstr_size)) < 0)
+            goto out;
+    }
+    for (int k = 0; k < t->dt_nstores; k++) {
+        const dsl_store_t *ds = &t->dt_stores[k];
+        if (!ds->ds_changelog)
+            continue;
+        char name[512];
+        snprintf(name, sizeof name, "%s-%s-changelog", app->ap_cfg.application_id, ds->ds_name);
+        int created;
+        if ((rc = ensure_topic(app, c, name, app->ap_task_counts[ds->ds_subtopology], "compact",
+                               &created, errstr, errstr_size)) < 0)
+            goto out;
+        if (created) {
+            /* A new changelog: whatever this instance holds for the store
+             * is from before (a reset) and must not come back. */
+            for (int32_t p = 0; p < app->ap_task_counts[ds->ds_subtopology]; p++) {
+                char dir[4200];
+                snprintf(dir, sizeof dir, "%s/%d_%d", app->ap_app_dir, ds->ds_subtopology, (int)p);
+                struct stat sb;
+                if (stat(dir, &sb) == 0) {
+                    EDDY_LOG_WARN("streams",
+                                  "changelog %s is new: wiping the old local state in %s", name,
+                                  dir);
+                    st_env_wipe(dir);
+                }
+            }
+        }
+    }
+    /* Every topic the app reads, with its sub-topology. */
+    app->ap_source_topics = calloc((size_t)t->dt_nnodes * 4 + 1, sizeof(char *));
+    app->ap_source_subs = calloc((size_t)t->dt_nnodes * 4 + 1, sizeof(int));
+    if (!app->ap_source_topics || !app->ap_source_subs) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (int i = 0; i < t->dt_nnodes; i++) {
+        const dsl_node_t *n = t->dt_nodes[i];
+        if (n->dn_kind != DSL_SOURCE)
+            continue;
+        for (int j = 0; j < n->dn_ntopics; j++) {
+            char name[512];
+            sx_topic_name(app, n, j, name, sizeof name);
+            char **nt = realloc(app->ap_source_topics,
+                                (size_t)(app->ap_nsource_topics + 1) * sizeof *nt);
+            int *ns = realloc(app->ap_source_subs, (size_t)(app->ap_nsource_topics + 1) * sizeof *ns);
+            if (nt)
+                app->ap_source_topics = nt;
+            if (ns)
+                app->ap_source_subs = ns;
+            if (!nt || !ns || !(nt[app->ap_nsource_topics] = strdup(name))) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            ns[app->ap_nsource_topics++] = n->dn_subtopology;
+        }
+    }
+    rc = 0;
+out:
+    free(internal);
+    if (c) {
+        kc_client_destroy(c);
+        uv_run(&loop, UV_RUN_DEFAULT);
+    }
+    uv_loop_close(&loop);
+    kc_config_free(&cfg);
+    return rc;
+}
+
+int eddy_app_start(eddy_app_t *app, char *errstr, size_t errstr_size)
+{
+    if (!app || app->ap_started) {
+        snprintf(errstr, errstr_size, "eddy_app_start: %s", app ? "already started" : "no app");
+        return EDDY_ERR_INVALID_ARG;
+    }
+    int rc = prepare_state_dir(app, errstr, errstr_size);
+    if (rc == 0)
+        rc = prepare_topics(app, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    app->ap_threads = calloc((size_t)app->ap_cfg.num_stream_threads, sizeof *app->ap_threads);
+    if (!app->ap_threads)
+        return -ENOMEM;
+    app->ap_started = 1;
+    for (int i = 0; i < app->ap_cfg.num_stream_threads; i++) {
+        rc = sx_thread_start(&app->ap_threads[i], app, i);
+        if (rc < 0) {
+            snprintf(errstr, errstr_size, "starting stream thread %d: %s", i + 1,
+                     app->ap_threads[i].th_errstr[0] ? app->ap_threads[i].th_errstr
+                                                     : eddy_strerror(rc));
+            /* Threads already running stop; this one never ran. */
+            app->ap_nthreads = i;
+            eddy_app_stop(app);
+            eddy_app_wait(app);
+            return rc;
+        }
+        app->ap_nthreads = i + 1;
+    }
+    EDDY_LOG_INFO("streams", "%s: started %d stream thread(s), process id %s, state in %s",
+                  app->ap_cfg.application_id, app->ap_nthreads, app->ap_process_id,
+                  app->ap_app_dir);
+    return 0;
+}
+
+void eddy_app_stop(eddy_app_t *app)
+{
+    if (!app)
+        return;
+    app->ap_stop_requested = 1;
+    for (int i = 0; i < app->ap_nthreads; i++)
+        uv_async_send(&app->ap_threads[i].th_async);
+}
+
+int eddy_app_wait(eddy_app_t *app)
+{
+    pthread_mutex_lock(&app->ap_mu);
+    while (app->ap_threads_done < app->ap_nthreads)
+        pthread_cond_wait(&app->ap_cond, &app->ap_mu);
+    int err = app->ap_error;
+    pthread_mutex_unlock(&app->ap_mu);
+    return err;
+}
+
+int eddy_app_close(eddy_app_t *app)
+{
+    if (!app)
+        return 0;
+    eddy_app_stop(app);
+    int err = app->ap_nthreads > 0 ? eddy_app_wait(app) : 0;
+    for (int i = 0; i < app->ap_nthreads; i++)
+        sx_thread_join(&app->ap_threads[i]);
+    free(app->ap_threads);
+    for (int i = 0; i < app->ap_nsource_topics; i++)
+        free(app->ap_source_topics[i]);
+    free(app->ap_source_topics);
+    free(app->ap_source_subs);
+    free(app->ap_task_counts);
+    free(app->ap_open_tasks);
+    free(app->ap_app_dir);
+    if (app->ap_lock_fd >= 0)
+        close(app->ap_lock_fd);
+    sx_config_free(&app->ap_cfg);
+    eddy_builder_destroy(app->ap_builder);
+    pthread_mutex_destroy(&app->ap_mu);
+    pthread_cond_destroy(&app->ap_cond);
+    free(app);
+    return err;
+}
+
+static eddy_app_t *volatile signal_app;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (signal_app)
+        eddy_app_stop(signal_app);
+}
+
+int eddy_app_run(eddy_app_t *app)
+{
+    char err[1024];
+    if (!app)
+        return 1;
+    signal_app = app;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (eddy_app_start(app, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", app->ap_cfg.application_id, err);
+        signal_app = NULL;
+        eddy_app_close(app);
+        return 1;
+    }
+    int rc = eddy_app_wait(app);
+    if (rc != 0)
+        fprintf(stderr, "%s: stopped: %s\n", app->ap_cfg.application_id, app->ap_errstr);
+    signal_app = NULL;
+    eddy_app_close(app);
+    return rc == 0 ? 0 : 1;
+}

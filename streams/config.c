@@ -1,0 +1,243 @@
+/* Streams configuration with Kafka Streams' names and defaults (the ones
+ * Kafka Streams overrides for its clients included: auto.offset.reset
+ * earliest, linger.ms 100). Client settings pass through with Kafka
+ * Streams' prefixes: "consumer.", "producer." (both apply to the main
+ * client) and "restore.consumer.". Unknown keys are an error naming the
+ * key. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "streams/streams_int.h"
+
+#define F(field) offsetof(sx_config_t, field)
+static const eddy_cfg_def_t sx_config_defs[] = {
+    {"application.id", CFG_STRING, F(application_id), NULL, 0, 0, NULL,
+     "the app's name: its consumer group, internal topic prefix and state directory"},
+    {"bootstrap.servers", CFG_STRING, F(bootstrap_servers), "localhost:9092", 0, 0, NULL, ""},
+    {"client.id", CFG_STRING, F(client_id), "", 0, 0, NULL, "prefix of the clients' ids"},
+    {"num.stream.threads", CFG_INT32, F(num_stream_threads), "1", 1, 256, NULL, ""},
+    {"commit.interval.ms", CFG_INT32, F(commit_interval_ms), "30000", 1, 2147483647, NULL, ""},
+    {"state.dir", CFG_STRING, F(state_dir), "/tmp/eddy-streams", 0, 0, NULL, ""},
+    {"num.standby.replicas", CFG_INT32, F(num_standby_replicas), "0", 0, 16, NULL, ""},
+    {"cache.max.bytes.buffering", CFG_INT64, F(cache_max_bytes_buffering), "10485760", 0,
+     9.2e18, NULL, ""},
+    {"session.timeout.ms", CFG_INT32, F(session_timeout_ms), "45000", 1, 2147483647, NULL, ""},
+    {"heartbeat.interval.ms", CFG_INT32, F(heartbeat_interval_ms), "3000", 1, 2147483647, NULL,
+     ""},
+    {"max.poll.interval.ms", CFG_INT32, F(max_poll_interval_ms), "300000", 1, 2147483647, NULL,
+     ""},
+    {"request.timeout.ms", CFG_INT32, F(request_timeout_ms), "30000", 1, 2147483647, NULL, ""},
+    {"retry.backoff.ms", CFG_INT32, F(retry_backoff_ms), "100", 0, 2147483647, NULL, ""},
+    {"processing.guarantee", CFG_STRING, F(processing_guarantee), "at_least_once", 0, 0, NULL,
+     "at_least_once"},
+    {"default.key.serde", CFG_STRING, F(default_key_serde), "bytes", 0, 0, NULL, ""},
+    {"default.value.serde", CFG_STRING, F(default_value_serde), "bytes", 0, 0, NULL, ""},
+    {"default.deserialization.exception.handler", CFG_STRING, F(deserialization_handler),
+     "log-and-fail", 0, 0, NULL, "log-and-fail or log-and-continue"},
+    {"replication.factor", CFG_INT32, F(replication_factor), "-1", -1, 32767, NULL, ""},
+    {"auto.offset.reset", CFG_STRING, F(auto_offset_reset), "earliest", 0, 0, NULL, ""},
+    {"linger.ms", CFG_INT32, F(linger_ms), "100", 0, 2147483647, NULL, ""},
+    {"eddy.state.map.initial.bytes", CFG_INT64, F(state_map_initial_bytes), "16777216", 65536,
+     1e15, NULL, "first LMDB map size of a task; doubled as it fills"},
+    {NULL},
+};
+#undef F
+
+static const struct {
+    const char *name, *kafka;
+    const eddy_serde_t *(*fn)(void);
+} serde_names[] = {
+    {"bytes", "org.apache.kafka.common.serialization.Serdes$ByteArraySerde", eddy_serde_bytes},
+    {"string", "org.apache.kafka.common.serialization.Serdes$StringSerde", eddy_serde_string},
+    {"int32", "org.apache.kafka.common.serialization.Serdes$IntegerSerde", eddy_serde_int32},
+    {"int64", "org.apache.kafka.common.serialization.Serdes$LongSerde", eddy_serde_int64},
+    {"double", "org.apache.kafka.common.serialization.Serdes$DoubleSerde", eddy_serde_double},
+    {"msgpack", NULL, eddy_serde_msgpack},
+};
+
+const eddy_serde_t *sx_serde_by_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof serde_names / sizeof serde_names[0]; i++)
+        if (strcmp(name, serde_names[i].name) == 0 ||
+            (serde_names[i].kafka && strcmp(name, serde_names[i].kafka) == 0))
+            return serde_names[i].fn();
+    return NULL;
+}
+
+eddy_config_t *eddy_config_new(void)
+{
+    eddy_config_t *c = calloc(1, sizeof *c);
+    if (c)
+        eddy_props_init(&c->cf_props);
+    return c;
+}
+
+void eddy_config_destroy(eddy_config_t *c)
+{
+    if (!c)
+        return;
+    eddy_props_free(&c->cf_props);
+    free(c);
+}
+
+static int client_key(const char *key, const char **rest)
+{
+    static const char *const prefixes[] = {"consumer.", "producer.", "restore.consumer.",
+                                           "main.consumer."};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(key, prefixes[i], n) == 0) {
+            *rest = key + n;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Checks one key=value now, so that the error names the call that set it. */
+static int check_entry(const char *key, const char *value, const char *where, char *errstr,
+                       size_t errstr_size)
+{
+    const char *rest;
+    if (client_key(key, &rest)) {
+        if (!eddy_cfg_find(kc_config_defs, rest)) {
+            snprintf(errstr, errstr_size, "%s: unknown client setting '%s' (in '%s')", where, rest,
+                     key);
+            return EDDY_ERR_CONFIG;
+        }
+        return 0;
+    }
+    if (!eddy_cfg_find(sx_config_defs, key)) {
+        snprintf(errstr, errstr_size, "%s: unknown setting '%s' (docs/streams.md lists them)",
+                 where, key);
+        return EDDY_ERR_CONFIG;
+    }
+    sx_config_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    int rc = eddy_cfg_set(sx_config_defs, &tmp, key, value, where, errstr, errstr_size);
+    eddy_cfg_free(sx_config_defs, &tmp);
+    return rc;
+}
+
+int eddy_config_set(eddy_config_t *c, const char *key, const char *value, char *errstr,
+                    size_t errstr_size)
+{
+    if (!c || !key || !value) {
+        snprintf(errstr, errstr_size, "eddy_config_set: NULL argument");
+        return EDDY_ERR_INVALID_ARG;
+    }
+    int rc = check_entry(key, value, "eddy_config_set", errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    size_t n = strlen(key) + strlen(value) + 2;
+    char *kv = malloc(n);
+    if (!kv)
+        return -ENOMEM;
+    snprintf(kv, n, "%s=%s", key, value);
+    rc = eddy_props_set(&c->cf_props, "eddy_config_set", kv, errstr, errstr_size);
+    free(kv);
+    return rc;
+}
+
+int eddy_config_load_file(eddy_config_t *c, const char *path, char *errstr, size_t errstr_size)
+{
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    int rc = eddy_props_load(&ps, path, errstr, errstr_size);
+    for (size_t i = 0; rc == 0 && i < ps.ps_count; i++) {
+        const eddy_prop_t *p = &ps.ps_items[i];
+        char where[512];
+        snprintf(where, sizeof where, "%s:%d", path, p->pr_line);
+        rc = check_entry(p->pr_key, p->pr_value, where, errstr, errstr_size);
+        if (rc == 0)
+            rc = eddy_config_set(c, p->pr_key, p->pr_value, errstr, errstr_size);
+    }
+    eddy_props_free(&ps);
+    return rc;
+}
+
+int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_t errstr_size)
+{
+    memset(cfg, 0, sizeof *cfg);
+    eddy_props_init(&cfg->client_props);
+    eddy_props_t own;
+    eddy_props_init(&own);
+    int rc = eddy_cfg_defaults(sx_config_defs, cfg, errstr, errstr_size);
+    for (size_t i = 0; rc == 0 && c && i < c->cf_props.ps_count; i++) {
+        const eddy_prop_t *p = &c->cf_props.ps_items[i];
+        const char *rest;
+        char kv[1024];
+        snprintf(kv, sizeof kv, "%s=%s", client_key(p->pr_key, &rest) ? p->pr_key : p->pr_key,
+                 p->pr_value);
+        rc = eddy_props_set(client_key(p->pr_key, &rest) ? &cfg->client_props : &own,
+                            p->pr_source ? p->pr_source : "config", kv, errstr, errstr_size);
+    }
+    if (rc == 0)
+        rc = eddy_cfg_apply(sx_config_defs, cfg, &own, errstr, errstr_size);
+    eddy_props_free(&own);
+    if (rc < 0)
+        goto fail;
+    rc = EDDY_ERR_CONFIG;
+    if (!cfg->application_id || !cfg->application_id[0]) {
+        snprintf(errstr, errstr_size,
+                 "application.id is not set: every app needs one (its consumer group and the "
+                 "prefix of its internal topics)");
+        goto fail;
+    }
+    for (const char *s = cfg->application_id; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '_' || *s == '-')) {
+            snprintf(errstr, errstr_size,
+                     "application.id '%s': only letters, digits, '.', '_' and '-' may appear "
+                     "(it names topics and a directory)",
+                     cfg->application_id);
+            goto fail;
+        }
+    if (strcmp(cfg->processing_guarantee, "at_least_once") != 0) {
+        snprintf(errstr, errstr_size,
+                 "processing.guarantee '%s' is not supported yet: use at_least_once",
+                 cfg->processing_guarantee);
+        goto fail;
+    }
+    const char *h = cfg->deserialization_handler;
+    if (strcmp(h, "log-and-continue") == 0 ||
+        strcmp(h, "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler") == 0) {
+        cfg->log_and_continue = 1;
+    } else if (strcmp(h, "log-and-fail") == 0 ||
+               strcmp(h, "org.apache.kafka.streams.errors.LogAndFailExceptionHandler") == 0) {
+        cfg->log_and_continue = 0;
+    } else {
+        snprintf(errstr, errstr_size,
+                 "default.deserialization.exception.handler '%s': use log-and-fail or "
+                 "log-and-continue",
+                 h);
+        goto fail;
+    }
+    if (!sx_serde_by_name(cfg->default_key_serde) || !sx_serde_by_name(cfg->default_value_serde)) {
+        snprintf(errstr, errstr_size,
+                 "default.key.serde/default.value.serde: '%s' is not one of bytes, string, "
+                 "int32, int64, double, msgpack",
+                 sx_serde_by_name(cfg->default_key_serde) ? cfg->default_value_serde
+                                                          : cfg->default_key_serde);
+        goto fail;
+    }
+    if (strcmp(cfg->auto_offset_reset, "earliest") && strcmp(cfg->auto_offset_reset, "latest")) {
+        snprintf(errstr, errstr_size, "auto.offset.reset '%s': use earliest or latest",
+                 cfg->auto_offset_reset);
+        goto fail;
+    }
+    return 0;
+fail:
+    sx_config_free(cfg);
+    return rc < 0 ? rc : EDDY_ERR_CONFIG;
+}
+
+void sx_config_free(sx_config_t *cfg)
+{
+    eddy_cfg_free(sx_config_defs, cfg);
+    eddy_props_free(&cfg->client_props);
+}

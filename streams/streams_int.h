@@ -1,0 +1,251 @@
+/* Private to streams/: the app, its stream threads, tasks and assignor.
+ *
+ * An app (app.c) owns the topology (read-only once started), the config,
+ * and N stream threads (thread.c). Each thread runs its own libuv loop with
+ * two clients: the main one (consumer + group member + producer) and a
+ * restore one (a consumer assigned by hand to changelog partitions). A
+ * thread owns its tasks (task.c): active tasks process records, standby
+ * tasks only follow their changelogs. The group leader's thread runs the
+ * task assignor (assignor.c). Nothing but the topology, the config and the
+ * app's locked registries is shared between threads.
+ */
+#ifndef EDDY_STREAMS_INT_H
+#define EDDY_STREAMS_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "client/admin.h"
+#include "client/assignor.h"
+#include "client/client.h"
+#include "client/consumer.h"
+#include "client/member.h"
+#include "client/producer.h"
+#include "common/config.h"
+#include "dsl/topology.h"
+#include "include/eddy.h"
+#include "state/store.h"
+
+/* ---- configuration (config.c) ---- */
+
+struct eddy_config {
+    eddy_props_t cf_props;
+};
+
+typedef struct sx_config {
+    char *application_id;
+    char *bootstrap_servers;
+    char *client_id;
+    int32_t num_stream_threads;
+    int32_t commit_interval_ms;
+    char *state_dir;
+    int32_t num_standby_replicas;
+    int64_t cache_max_bytes_buffering;
+    int32_t session_timeout_ms;
+    int32_t heartbeat_interval_ms;
+    int32_t max_poll_interval_ms;
+    int32_t request_timeout_ms;
+    int32_t retry_backoff_ms;
+    char *processing_guarantee;
+    char *default_key_serde;
+    char *default_value_serde;
+    char *deserialization_handler;
+    int32_t replication_factor;
+    char *auto_offset_reset;
+    int32_t linger_ms;
+    int64_t state_map_initial_bytes;
+    int log_and_continue; /* derived from deserialization_handler */
+    /* "consumer." / "producer." / "restore.consumer." overrides, for the clients. */
+    eddy_props_t client_props;
+} sx_config_t;
+
+int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_t errstr_size);
+void sx_config_free(sx_config_t *cfg);
+/* The serde a config names (bytes, string, int32, int64, double, msgpack,
+ * or Kafka's Serdes$...Serde class names), or NULL. */
+const eddy_serde_t *sx_serde_by_name(const char *name);
+
+/* ---- tasks (task.c) ---- */
+
+typedef struct sx_thread sx_thread_t;
+typedef struct sx_task sx_task_t;
+typedef struct eddy_app eddy_app_t;
+
+typedef struct sx_task_id {
+    int32_t ti_subtopology;
+    int32_t ti_partition;
+} sx_task_id_t;
+
+/* A task's life:
+ *
+ *   open --restore from checkpoint--> RESTORING --changelog end--> RUNNING
+ *     (standby tasks stay RESTORING, following the changelog)       |
+ *                                        commit, close <------------+
+ */
+enum sx_task_state { TK_RESTORING, TK_RUNNING };
+
+/* One store of a task: the LMDB store and where its changelog stands. */
+typedef struct sx_task_store {
+    st_store_t *ts_store;
+    int ts_index;        /* in dt_stores */
+    dsl_node_t *ts_node; /* the node that writes it: its children get the changes */
+    char *ts_changelog;  /* "<application.id>-<store>-changelog" */
+    int ts_tracker;           /* the thread's tracker of this changelog partition */
+    int64_t ts_restore_end;   /* restoring: the changelog end to reach, -1 unknown */
+    int64_t ts_restored;      /* records applied */
+    int ts_restoring;         /* assigned in the restore consumer, end not reached */
+    sx_task_t *ts_task;
+} sx_task_store_t;
+
+struct sx_task {
+    sx_task_id_t tk_id;
+    char tk_name[32]; /* "0_1" */
+    int tk_standby;
+    enum sx_task_state tk_state;
+    sx_thread_t *tk_thread;
+    const dsl_subtopology_t *tk_sub;
+    char *tk_dir;
+    st_env_t *tk_env;
+    sx_task_store_t *tk_stores;
+    int tk_nstores;
+    int64_t tk_stream_time;
+    /* The input record being processed (its context for user functions). */
+    const char *tk_cur_topic;
+    int64_t tk_cur_offset;
+    int64_t tk_restore_started_ms, tk_restore_logged_ms;
+    int tk_registered; /* in the app's query registry */
+    int tk_failed;
+};
+
+sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *errstr,
+                        size_t errstr_size);
+/* Closes the environment (uncommitted writes are dropped, as in a crash:
+ * commit first for a clean close). */
+void sx_task_close(sx_task_t *tk);
+/* An input record of the task: through the source node of topic. Returns 0,
+ * or an error that must stop the thread (a deserialization error with
+ * log-and-fail, a store failure). */
+int sx_task_process(sx_task_t *tk, const kc_message_t *m);
+/* Flushes the caches of the task's stores in store order. */
+int sx_task_flush(sx_task_t *tk);
+/* Commits the task's LMDB transaction with its changelog offsets. */
+int sx_task_commit_state(sx_task_t *tk);
+/* A changelog record during restore. */
+int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m);
+sx_task_store_t *sx_task_store_by_changelog(sx_task_t *tk, const char *topic);
+
+/* ---- threads (thread.c) ---- */
+
+struct sx_thread {
+    eddy_app_t *th_app;
+    int th_index;
+    char th_name[64];
+    uv_thread_t th_tid;
+    uv_loop_t th_loop;
+    uv_async_t th_async; /* stop requests */
+    uv_timer_t th_commit_timer;
+    uv_timer_t th_tick_timer; /* restore progress, waiting task locks */
+    kc_config_t th_main_cfg, th_restore_cfg;
+    kc_client_t *th_client, *th_restore_client;
+    kc_consumer_t *th_consumer, *th_restore;
+    kc_producer_t *th_producer;
+    kc_member_t *th_member;
+    assignor_t th_assignor;
+
+    sx_task_t **th_tasks;
+    int th_ntasks;
+    /* The assignment the assignor's on_assignment delivered. */
+    sx_task_id_t *th_want_active, *th_want_standby;
+    int th_nwant_active, th_nwant_standby;
+    /* Tasks this thread ran in its last generation (for the subscription). */
+    sx_task_id_t *th_prev_active, *th_prev_standby;
+    int th_nprev_active, th_nprev_standby;
+
+    struct sx_tracker *th_trackers;
+    int th_ntrackers;
+    int th_committing;       /* a commit between flush and offsets answer */
+    int th_commit_reason;    /* enum in thread.c */
+    int th_commit_waiting_acks;
+    int th_pending_assign;   /* an assignment waits for a commit or task locks */
+    int th_stopping, th_stopped;
+    int th_error;            /* the error that stopped the thread, 0 */
+    char th_errstr[600];
+
+    /* Counters (read by eddy_app_stats from other threads: relaxed atomics). */
+    int64_t th_processed, th_skipped, th_produced, th_commits, th_restored;
+};
+
+int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index);
+void sx_thread_stop(sx_thread_t *th); /* any thread */
+void sx_thread_join(sx_thread_t *th);
+/* Produces a record from a task (sinks, repartition and changelog topics);
+ * ts_changelog: the changelog store whose offset to track, or NULL. */
+int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
+                      eddy_bytes_t value, int64_t ts, int tracker);
+/* Changelog partitions the thread produced to, with the next offset past
+ * the last acknowledged record (-1: none yet). Trackers live as long as the
+ * thread, so a delivery report never outlives what it updates. */
+int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition);
+int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker);
+/* Stops the thread with an error (from a callback). */
+void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- the app (app.c) ---- */
+
+struct eddy_app {
+    eddy_builder_t *ap_builder;
+    const dsl_topology_t *ap_topo;
+    sx_config_t ap_cfg;
+    char ap_process_id[33]; /* 32 hex digits, kept in the state dir */
+    char *ap_app_dir;       /* state.dir/<application.id> */
+    int ap_lock_fd;
+    /* Per sub-topology: task count (= partitions); per internal topic. */
+    int32_t *ap_task_counts;
+    char **ap_source_topics; /* every topic the app reads, internal ones prefixed */
+    int *ap_source_subs;     /* the sub-topology reading each */
+    int ap_nsource_topics;
+    sx_thread_t *ap_threads;
+    int ap_nthreads;
+    volatile int ap_stop_requested;
+    int ap_started;
+    /* Registry of open task environments (query and cross-thread locking). */
+    pthread_mutex_t ap_mu;
+    pthread_cond_t ap_cond;
+    sx_task_t **ap_open_tasks;
+    int ap_nopen_tasks;
+    int ap_threads_done;
+    int ap_error;
+    char ap_errstr[600];
+};
+
+/* The topic name of a node's topic i (internal ones prefixed). */
+const char *sx_topic_name(const eddy_app_t *app, const dsl_node_t *n, int i, char *buf,
+                          size_t size);
+/* Claims a task directory for a task of this process (-EBUSY: another
+ * thread holds it; try again later) and lists the task for queries. */
+int sx_app_claim_task(eddy_app_t *app, sx_task_t *tk);
+void sx_app_release_task(eddy_app_t *app, sx_task_t *tk);
+/* A claimed active task is RUNNING: queries may read it. */
+void sx_app_publish_task(eddy_app_t *app, sx_task_t *tk);
+void sx_app_thread_done(eddy_app_t *app, int err, const char *errstr);
+
+/* ---- the assignor (assignor.c) ---- */
+
+/* The assignor plug-in of a thread (asg_opaque = the thread). */
+void sx_assignor_init(assignor_t *asg, sx_thread_t *th);
+/* Pure logic, for tests: tasks of each sub-topology over clients (by
+ * process) with their threads. See assignor.c. */
+typedef struct sx_asg_member {
+    const char *am_process; /* process id */
+    sx_task_id_t *am_prev_active, *am_prev_standby, *am_local;
+    int am_nprev_active, am_nprev_standby, am_nlocal;
+    /* out */
+    sx_task_id_t *am_active, *am_standby;
+    int am_nactive, am_nstandby;
+} sx_asg_member_t;
+int sx_assign_tasks(const int32_t *task_counts, const int *stateful, int nsubtopologies,
+                    int num_standby, sx_asg_member_t *members, int nmembers);
+
+#endif

@@ -1,0 +1,684 @@
+/* Tasks: a sub-topology's processors run over one partition, with the
+ * task's stores in its own LMDB environment.
+ *
+ * Records go through the nodes depth first, as Kafka Streams' forward():
+ * a node handles a record and hands each result to its children before it
+ * returns. Nodes downstream of a KTable get changes (new value, old value).
+ * Nodes that write a store (aggregations, table sources, materialized table
+ * operations and joins) do not forward themselves: the store does, when
+ * its cache flushes the key (st_store_t's forward hook), so repeated
+ * updates of a key between commits go downstream once, as with Kafka
+ * Streams' record caches. The same flush sends the value to the store's
+ * changelog topic.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "streams/streams_int.h"
+
+typedef struct sx_rec {
+    eddy_bytes_t key, value, old; /* old: a table change's previous value, else null */
+    int64_t ts;
+} sx_rec_t;
+
+static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
+
+static int forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
+{
+    for (int i = 0; i < n->dn_nchildren; i++) {
+        int rc = process(tk, n->dn_children[i], r);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static eddy_record_t user_record(const sx_task_t *tk, eddy_bytes_t key, eddy_bytes_t value,
+                                 int64_t ts)
+{
+    return (eddy_record_t){key, value, ts, tk->tk_cur_topic, tk->tk_id.ti_partition,
+                           tk->tk_cur_offset};
+}
+
+/* ---- emitters ---- */
+
+enum emit_mode { EM_FORWARD, EM_CAPTURE };
+
+struct eddy_emitter {
+    sx_task_t *em_task;
+    const dsl_node_t *em_node;
+    const sx_rec_t *em_in; /* key/value the partial emits keep */
+    enum emit_mode em_mode;
+    int em_rc;
+    /* EM_CAPTURE: the first record emitted */
+    eddy_buf_t *em_key, *em_value;
+    int em_key_null, em_value_null;
+    int em_count;
+};
+
+static void emit(eddy_emitter_t *e, eddy_bytes_t key, eddy_bytes_t value)
+{
+    if (e->em_rc < 0)
+        return;
+    e->em_count++;
+    if (e->em_mode == EM_CAPTURE) {
+        if (e->em_count > 1)
+            return; /* a table mapping yields one value per change */
+        e->em_key_null = key.len < 0;
+        e->em_value_null = value.len < 0;
+        if ((key.len > 0 && eddy_buf_set(e->em_key, key.data, (size_t)key.len) < 0) ||
+            (value.len > 0 && eddy_buf_set(e->em_value, value.data, (size_t)value.len) < 0))
+            e->em_rc = -ENOMEM;
+        if (key.len == 0)
+            e->em_key->len = 0;
+        if (value.len == 0)
+            e->em_value->len = 0;
+        return;
+    }
+    sx_rec_t out = {key, value, EDDY_NULL_BYTES, e->em_in->ts};
+    e->em_rc = forward(e->em_task, e->em_node, &out);
+}
+
+void eddy_emit(eddy_emitter_t *e, eddy_bytes_t key, eddy_bytes_t value)
+{
+    emit(e, key, value);
+}
+
+void eddy_emit_value(eddy_emitter_t *e, eddy_bytes_t value)
+{
+    emit(e, e->em_in->key, value);
+}
+
+void eddy_emit_key(eddy_emitter_t *e, eddy_bytes_t key)
+{
+    emit(e, key, e->em_in->value);
+}
+
+/* Runs a mapper over (key, value) and captures its one result. Returns 1
+ * when it emitted, 0 when it did not, or an error. */
+static int capture(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value,
+                   int64_t ts, eddy_buf_t *kout, eddy_buf_t *vout, eddy_bytes_t *k,
+                   eddy_bytes_t *v)
+{
+    sx_rec_t in = {key, value, EDDY_NULL_BYTES, ts};
+    eddy_emitter_t e = {tk, n, &in, EM_CAPTURE, 0, kout, vout, 0, 0, 0};
+    eddy_record_t ur = user_record(tk, key, value, ts);
+    kout->len = vout->len = 0;
+    n->dn_mapper(&ur, &e, n->dn_opaque);
+    if (e.em_rc < 0)
+        return e.em_rc;
+    if (e.em_count == 0)
+        return 0;
+    *k = e.em_key_null ? EDDY_NULL_BYTES : eddy_buf_bytes(kout);
+    *v = e.em_value_null ? EDDY_NULL_BYTES : eddy_buf_bytes(vout);
+    return 1;
+}
+
+/* ---- stores ---- */
+
+static sx_task_store_t *store_of(sx_task_t *tk, int index)
+{
+    for (int i = 0; i < tk->tk_nstores; i++)
+        if (tk->tk_stores[i].ts_index == index)
+            return &tk->tk_stores[i];
+    return NULL;
+}
+
+static int store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *value)
+{
+    sx_task_store_t *ts = store_of(tk, index);
+    if (!ts || key.len < 0)
+        return -ENOENT;
+    return st_store_get(ts->ts_store, key, value);
+}
+
+static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
+{
+    sx_task_store_t *s = store_of(tk, index);
+    if (!s)
+        return -ENOENT;
+    int rc = st_store_put(s->ts_store, key, value, ts);
+    if (rc < 0)
+        EDDY_LOG_ERROR("streams", "task %s: store %s: write failed: %s", tk->tk_name,
+                       st_store_name(s->ts_store), eddy_strerror(rc));
+    return rc;
+}
+
+static void hook_changelog(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t ts,
+                           void *opaque)
+{
+    (void)s;
+    sx_task_store_t *tsr = opaque;
+    sx_task_t *tk = tsr->ts_task;
+    int rc = sx_thread_produce(tk->tk_thread, tsr->ts_changelog, tk->tk_id.ti_partition, key,
+                               value, ts, tsr->ts_tracker);
+    if (rc < 0)
+        tk->tk_failed = rc;
+}
+
+static void hook_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value,
+                         eddy_bytes_t old_value, int64_t ts, void *opaque)
+{
+    (void)s;
+    sx_task_store_t *tsr = opaque;
+    sx_task_t *tk = tsr->ts_task;
+    if (tk->tk_failed)
+        return;
+    sx_rec_t r = {key, new_value, old_value, ts};
+    const char *topic = tk->tk_cur_topic;
+    int64_t off = tk->tk_cur_offset;
+    tk->tk_cur_topic = NULL; /* a store's record has no input record */
+    tk->tk_cur_offset = -1;
+    int rc = forward(tk, tsr->ts_node, &r);
+    tk->tk_cur_topic = topic;
+    tk->tk_cur_offset = off;
+    if (rc < 0)
+        tk->tk_failed = rc;
+}
+
+/* ---- the processors ---- */
+
+static int serde_ok(sx_task_t *tk, const eddy_serde_t *sd, eddy_bytes_t b, const char *what,
+                    const char *where, char *errstr, size_t errstr_size)
+{
+    (void)tk;
+    if (!sd || !sd->sd_check || b.len < 0)
+        return 1;
+    char why[160] = "";
+    if (sd->sd_check(b, why, sizeof why) == 0)
+        return 1;
+    snprintf(errstr, errstr_size, "%s: %s is not %s (%s)", where, what, sd->sd_name, why);
+    return 0;
+}
+
+static int64_t i64_or_zero(int rc, eddy_bytes_t v)
+{
+    int64_t x = 0;
+    if (rc == 0)
+        eddy_int64_read(v, &x);
+    return x;
+}
+
+/* count / reduce / aggregate of value into the store (stream aggregations,
+ * and a grouped table's add). old: the current aggregate (rc_old 0 when it
+ * exists). */
+static int aggregate_into(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r, int subtract)
+{
+    eddy_bytes_t cur;
+    int rc_old = store_get(tk, n->dn_store, r->key, &cur);
+    if (rc_old < 0 && rc_old != -ENOENT)
+        return rc_old;
+    eddy_buf_t outb = {0}; /* per call: a write-through store may recurse into here */
+    eddy_buf_t *out = &outb;
+    uint8_t num[8];
+    eddy_buf_t old_copy = {0};
+    if (rc_old == 0 && cur.len > 0 && eddy_buf_set(&old_copy, cur.data, (size_t)cur.len) < 0)
+        return -ENOMEM;
+    eddy_bytes_t old = rc_old == 0 ? (eddy_bytes_t){old_copy.data, cur.len} : EDDY_NULL_BYTES;
+    eddy_bytes_t next;
+    switch (n->dn_agg_kind) {
+    case DSL_AGG_COUNT:
+        eddy_int64_write(num, i64_or_zero(rc_old, old) + (subtract ? -1 : 1));
+        next = eddy_bytes(num, 8);
+        break;
+    case DSL_AGG_REDUCE:
+        if (subtract) {
+            if (rc_old != 0)
+                goto skip; /* nothing to take from */
+            n->dn_subtractor(r->key, r->value, old, out, n->dn_opaque);
+        } else if (rc_old != 0) {
+            if (eddy_buf_set(out, r->value.data, r->value.len > 0 ? (size_t)r->value.len : 0) < 0)
+                goto nomem;
+        } else {
+            n->dn_adder(r->key, r->value, old, out, n->dn_opaque);
+        }
+        next = eddy_buf_bytes(out);
+        break;
+    default: {
+        eddy_buf_t init = {0};
+        if (rc_old != 0) {
+            n->dn_init(&init, n->dn_opaque);
+            old = eddy_buf_bytes(&init);
+        }
+        if (subtract)
+            n->dn_subtractor(r->key, r->value, old, out, n->dn_opaque);
+        else
+            n->dn_adder(r->key, r->value, old, out, n->dn_opaque);
+        eddy_buf_free(&init);
+        next = eddy_buf_bytes(out);
+        break;
+    }
+    }
+    int rc = store_put(tk, n->dn_store, r->key, next, r->ts);
+    eddy_buf_free(&old_copy);
+    eddy_buf_free(out);
+    return rc;
+skip:
+    eddy_buf_free(&old_copy);
+    eddy_buf_free(out);
+    return 0;
+nomem:
+    eddy_buf_free(&old_copy);
+    eddy_buf_free(out);
+    return -ENOMEM;
+}
+
+/* A table operation's result: into its store when it has one (the store
+ * forwards), else straight to the children. */
+static int table_result(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t nv,
+                        eddy_bytes_t ov, int64_t ts)
+{
+    if (nv.len < 0 && ov.len < 0)
+        return 0; /* nothing was there, nothing is */
+    if (n->dn_store >= 0)
+        return store_put(tk, n->dn_store, key, nv, ts);
+    sx_rec_t out = {key, nv, ov, ts};
+    return forward(tk, n, &out);
+}
+
+/* One side of a table-table join: the joined value for this side's value v
+ * and the other side's current value. */
+static int join_value(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t v,
+                      eddy_buf_t *out, eddy_bytes_t *joined)
+{
+    eddy_bytes_t other;
+    int rc = store_get(tk, n->dn_other_store, key, &other);
+    if (rc < 0 && rc != -ENOENT)
+        return rc;
+    int have_other = rc == 0;
+    eddy_buf_t other_copy = {0};
+    if (have_other && other.len > 0) {
+        if (eddy_buf_set(&other_copy, other.data, (size_t)other.len) < 0)
+            return -ENOMEM;
+        other = eddy_buf_bytes(&other_copy);
+    }
+    eddy_bytes_t left = n->dn_left_side ? v : (have_other ? other : EDDY_NULL_BYTES);
+    eddy_bytes_t right = n->dn_left_side ? (have_other ? other : EDDY_NULL_BYTES) : v;
+    int emit_it;
+    switch (n->dn_join_kind) {
+    case DSL_JOIN_INNER:
+        emit_it = left.len >= 0 && right.len >= 0;
+        break;
+    case DSL_JOIN_LEFT:
+        emit_it = left.len >= 0;
+        break;
+    default:
+        emit_it = left.len >= 0 || right.len >= 0;
+        break;
+    }
+    out->len = 0;
+    if (emit_it) {
+        n->dn_joiner(key, left, right, out, n->dn_opaque);
+        *joined = eddy_buf_bytes(out);
+    } else {
+        *joined = EDDY_NULL_BYTES;
+    }
+    eddy_buf_free(&other_copy);
+    return 0;
+}
+
+static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
+{
+    int rc = 0;
+    eddy_record_t ur = user_record(tk, r->key, r->value, r->ts);
+    switch (n->dn_kind) {
+    case DSL_SOURCE:
+    case DSL_MERGE:
+        return forward(tk, n, r);
+    case DSL_FILTER:
+        if ((n->dn_pred(&ur, n->dn_opaque) != 0) != (n->dn_negate != 0))
+            return forward(tk, n, r);
+        return 0;
+    case DSL_MAP:
+    case DSL_MAP_VALUES:
+    case DSL_FLAT_MAP:
+    case DSL_FLAT_MAP_VALUES:
+    case DSL_SELECT_KEY: {
+        eddy_emitter_t e = {tk, n, r, EM_FORWARD, 0, NULL, NULL, 0, 0, 0};
+        n->dn_mapper(&ur, &e, n->dn_opaque);
+        return e.em_rc;
+    }
+    case DSL_PEEK:
+        n->dn_action(&ur, n->dn_opaque);
+        return forward(tk, n, r);
+    case DSL_FOREACH:
+        n->dn_action(&ur, n->dn_opaque);
+        return 0;
+    case DSL_BRANCH:
+        for (int i = 0; i < n->dn_nchildren; i++)
+            if (!n->dn_branch_preds[i] || n->dn_branch_preds[i](&ur, n->dn_branch_opaques[i]))
+                return process(tk, n->dn_children[i], r);
+        return 0;
+    case DSL_SINK: {
+        char topic[512], why[320];
+        sx_topic_name(tk->tk_thread->th_app, n, 0, topic, sizeof topic);
+        if (!serde_ok(tk, n->dn_key_serde, r->key, "the key", n->dn_name, why, sizeof why) ||
+            !serde_ok(tk, n->dn_value_serde, r->value, "the value", n->dn_name, why, sizeof why)) {
+            sx_thread_fail(tk->tk_thread, EDDY_ERR_INVALID_ARG, "task %s: sink to %s: %s",
+                           tk->tk_name, topic, why);
+            return EDDY_ERR_INVALID_ARG;
+        }
+        int32_t partition = -1;
+        if (n->dn_partitioner) {
+            const kc_topic_meta_t *tm = kc_metadata_topic(tk->tk_thread->th_client, topic);
+            if (tm && tm->tm_npartitions > 0) {
+                partition = n->dn_partitioner(topic, r->key, r->value, tm->tm_npartitions,
+                                              n->dn_opaque);
+                if (partition < 0 || partition >= tm->tm_npartitions)
+                    partition = -1;
+            }
+        }
+        return sx_thread_produce(tk->tk_thread, topic, partition, r->key, r->value, r->ts, -1);
+    }
+    case DSL_STREAM_AGGREGATE:
+        if (r->key.len < 0 || r->value.len < 0)
+            return 0; /* Kafka skips null keys and values here */
+        return aggregate_into(tk, n, r, 0);
+    case DSL_TABLE_SOURCE:
+        if (r->key.len < 0)
+            return 0;
+        return store_put(tk, n->dn_store, r->key, r->value, r->ts);
+    case DSL_TABLE_FILTER: {
+        eddy_bytes_t nv = r->value, ov = r->old;
+        if (nv.len >= 0) {
+            eddy_record_t x = user_record(tk, r->key, nv, r->ts);
+            if ((n->dn_pred(&x, n->dn_opaque) != 0) == (n->dn_negate != 0))
+                nv = EDDY_NULL_BYTES;
+        }
+        if (ov.len >= 0) {
+            eddy_record_t x = user_record(tk, r->key, ov, r->ts);
+            if ((n->dn_pred(&x, n->dn_opaque) != 0) == (n->dn_negate != 0))
+                ov = EDDY_NULL_BYTES;
+        }
+        return table_result(tk, n, r->key, nv, ov, r->ts);
+    }
+    case DSL_TABLE_MAP_VALUES: {
+        eddy_buf_t kb = {0}, nb = {0}, ob = {0};
+        eddy_bytes_t k, nv = EDDY_NULL_BYTES, ov = EDDY_NULL_BYTES;
+        if (r->value.len >= 0 && (rc = capture(tk, n, r->key, r->value, r->ts, &kb, &nb, &k, &nv)) == 0)
+            nv = EDDY_NULL_BYTES;
+        if (rc >= 0 && r->old.len >= 0 &&
+            (rc = capture(tk, n, r->key, r->old, r->ts, &kb, &ob, &k, &ov)) == 0)
+            ov = EDDY_NULL_BYTES;
+        if (rc >= 0)
+            rc = table_result(tk, n, r->key, nv, ov, r->ts);
+        eddy_buf_free(&kb);
+        eddy_buf_free(&nb);
+        eddy_buf_free(&ob);
+        return rc;
+    }
+    case DSL_TABLE_TO_STREAM: {
+        sx_rec_t out = {r->key, r->value, EDDY_NULL_BYTES, r->ts};
+        return forward(tk, n, &out);
+    }
+    case DSL_TABLE_GROUP_BY: {
+        /* Subtract the old value under its key, then add the new one. */
+        eddy_buf_t kb = {0}, vb = {0}, pre = {0};
+        const eddy_bytes_t vals[2] = {r->old, r->value};
+        for (int i = 0; i < 2 && rc >= 0; i++) {
+            eddy_bytes_t k, v;
+            if (vals[i].len < 0)
+                continue;
+            rc = capture(tk, n, r->key, vals[i], r->ts, &kb, &vb, &k, &v);
+            if (rc <= 0 || k.len < 0 || v.len < 0)
+                continue; /* no key: dropped, as Kafka */
+            uint8_t flag = i == 0 ? DSL_CHANGE_SUBTRACT : DSL_CHANGE_ADD;
+            if (eddy_buf_set(&pre, &flag, 1) < 0 ||
+                eddy_buf_append(&pre, v.data, (size_t)v.len) < 0) {
+                rc = -ENOMEM;
+                break;
+            }
+            sx_rec_t out = {k, eddy_buf_bytes(&pre), EDDY_NULL_BYTES, r->ts};
+            rc = forward(tk, n, &out);
+        }
+        eddy_buf_free(&kb);
+        eddy_buf_free(&vb);
+        eddy_buf_free(&pre);
+        return rc < 0 ? rc : 0;
+    }
+    case DSL_TABLE_AGGREGATE: {
+        if (r->key.len < 0 || r->value.len < 1)
+            return 0;
+        const uint8_t *p = r->value.data;
+        sx_rec_t in = {r->key, eddy_bytes(p + 1, (size_t)r->value.len - 1), EDDY_NULL_BYTES, r->ts};
+        return aggregate_into(tk, n, &in, p[0] == DSL_CHANGE_SUBTRACT);
+    }
+    case DSL_STREAM_TABLE_JOIN: {
+        if (r->key.len < 0 || r->value.len < 0)
+            return 0;
+        eddy_bytes_t tv;
+        rc = store_get(tk, n->dn_other_store, r->key, &tv);
+        if (rc < 0 && rc != -ENOENT)
+            return rc;
+        if (rc == -ENOENT && n->dn_join_kind == DSL_JOIN_INNER)
+            return 0;
+        eddy_buf_t tcopy = {0}, out = {0};
+        if (rc == 0 && tv.len > 0 && eddy_buf_set(&tcopy, tv.data, (size_t)tv.len) < 0)
+            return -ENOMEM;
+        eddy_bytes_t right = rc == 0 ? (eddy_bytes_t){tcopy.data, tv.len} : EDDY_NULL_BYTES;
+        n->dn_joiner(r->key, r->value, right, &out, n->dn_opaque);
+        sx_rec_t o = {r->key, eddy_buf_bytes(&out), EDDY_NULL_BYTES, r->ts};
+        rc = forward(tk, n, &o);
+        eddy_buf_free(&tcopy);
+        eddy_buf_free(&out);
+        return rc;
+    }
+    case DSL_TABLE_JOIN_SIDE: {
+        if (r->key.len < 0)
+            return 0;
+        eddy_buf_t nb = {0}, ob = {0};
+        eddy_bytes_t nj = EDDY_NULL_BYTES, oj = EDDY_NULL_BYTES;
+        rc = join_value(tk, n, r->key, r->value, &nb, &nj);
+        if (rc == 0 && r->old.len >= 0)
+            rc = join_value(tk, n, r->key, r->old, &ob, &oj);
+        if (rc == 0 && !(nj.len < 0 && oj.len < 0)) {
+            sx_rec_t o = {r->key, nj, oj, r->ts};
+            rc = forward(tk, n, &o);
+        }
+        eddy_buf_free(&nb);
+        eddy_buf_free(&ob);
+        return rc;
+    }
+    case DSL_TABLE_JOIN_MERGE:
+        return table_result(tk, n, r->key, r->value, r->old, r->ts);
+    }
+    return 0;
+}
+
+/* ---- the task ---- */
+
+int sx_task_process(sx_task_t *tk, const kc_message_t *m)
+{
+    eddy_app_t *app = tk->tk_thread->th_app;
+    const dsl_node_t *src = NULL;
+    for (int i = 0; i < tk->tk_sub->st_nsources && !src; i++)
+        for (int j = 0; j < tk->tk_sub->st_sources[i]->dn_ntopics; j++) {
+            char name[512];
+            if (strcmp(sx_topic_name(app, tk->tk_sub->st_sources[i], j, name, sizeof name),
+                       m->msg_topic) == 0) {
+                src = tk->tk_sub->st_sources[i];
+                break;
+            }
+        }
+    if (!src)
+        return 0;
+    sx_rec_t r = {{m->msg_key, m->msg_key_len}, {m->msg_value, m->msg_value_len},
+                  EDDY_NULL_BYTES, m->msg_timestamp};
+    char why[400];
+    const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde
+                                               : sx_serde_by_name(app->ap_cfg.default_key_serde);
+    const eddy_serde_t *vs = src->dn_value_serde
+                                 ? src->dn_value_serde
+                                 : sx_serde_by_name(app->ap_cfg.default_value_serde);
+    char where[600];
+    snprintf(where, sizeof where, "%s-%d offset %lld", m->msg_topic, (int)m->msg_partition,
+             (long long)m->msg_offset);
+    if (!src->dn_internal &&
+        (!serde_ok(tk, ks, r.key, "the key", where, why, sizeof why) ||
+         !serde_ok(tk, vs, r.value, "the value", where, why, sizeof why))) {
+        if (app->ap_cfg.log_and_continue) {
+            int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);
+            if (skipped <= 10 || skipped % 1000 == 0)
+                EDDY_LOG_WARN("streams", "task %s: skipping a record that cannot be read: %s "
+                              "(%lld skipped so far)", tk->tk_name, why, (long long)skipped);
+            return 0;
+        }
+        sx_thread_fail(tk->tk_thread, EDDY_ERR_INVALID_ARG,
+                       "task %s: %s; stopping (default.deserialization.exception.handler="
+                       "log-and-fail; set it to log-and-continue to skip such records)",
+                       tk->tk_name, why);
+        return EDDY_ERR_INVALID_ARG;
+    }
+    if (m->msg_timestamp > tk->tk_stream_time)
+        tk->tk_stream_time = m->msg_timestamp;
+    tk->tk_cur_topic = m->msg_topic;
+    tk->tk_cur_offset = m->msg_offset;
+    int rc = process(tk, src, &r);
+    tk->tk_cur_topic = NULL;
+    tk->tk_cur_offset = -1;
+    if (rc == 0 && tk->tk_failed)
+        rc = tk->tk_failed;
+    return rc;
+}
+
+int sx_task_flush(sx_task_t *tk)
+{
+    /* Until every cache is clean: a store's flush may dirty another store
+     * of the task (a table join's result, say). */
+    int rc = tk->tk_env ? st_env_flush(tk->tk_env) : 0;
+    return rc < 0 ? rc : tk->tk_failed;
+}
+
+int sx_task_commit_state(sx_task_t *tk)
+{
+    if (!tk->tk_env)
+        return 0;
+    st_offset_t offs[64];
+    int n = 0;
+    for (int i = 0; i < tk->tk_nstores && n < 64; i++) {
+        sx_task_store_t *ts = &tk->tk_stores[i];
+        int64_t next = sx_thread_tracker_offset(tk->tk_thread, ts->ts_tracker);
+        if (next >= 0)
+            offs[n++] = (st_offset_t){ts->ts_changelog, tk->tk_id.ti_partition, next};
+    }
+    int rc = st_env_commit(tk->tk_env, offs, n);
+    if (rc < 0)
+        EDDY_LOG_ERROR("streams", "task %s: committing its state failed: %s", tk->tk_name,
+                       eddy_strerror(rc));
+    return rc;
+}
+
+int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m)
+{
+    int rc = st_store_restore(ts->ts_store, (eddy_bytes_t){m->msg_key, m->msg_key_len},
+                              (eddy_bytes_t){m->msg_value, m->msg_value_len});
+    if (rc == 0)
+        ts->ts_restored++;
+    return rc;
+}
+
+sx_task_store_t *sx_task_store_by_changelog(sx_task_t *tk, const char *topic)
+{
+    for (int i = 0; i < tk->tk_nstores; i++)
+        if (strcmp(tk->tk_stores[i].ts_changelog, topic) == 0)
+            return &tk->tk_stores[i];
+    return NULL;
+}
+
+sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *errstr,
+                        size_t errstr_size)
+{
+    eddy_app_t *app = th->th_app;
+    const dsl_topology_t *topo = app->ap_topo;
+    sx_task_t *tk = calloc(1, sizeof *tk);
+    if (!tk) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    tk->tk_id = id;
+    snprintf(tk->tk_name, sizeof tk->tk_name, "%d_%d", (int)id.ti_subtopology,
+             (int)id.ti_partition);
+    tk->tk_standby = standby;
+    tk->tk_thread = th;
+    tk->tk_sub = &topo->dt_subtopologies[id.ti_subtopology];
+    tk->tk_stream_time = -1;
+    tk->tk_cur_offset = -1;
+    tk->tk_state = tk->tk_sub->st_nstores > 0 ? TK_RESTORING : TK_RUNNING;
+    size_t dl = strlen(app->ap_app_dir) + 40;
+    if (!(tk->tk_dir = malloc(dl)))
+        goto nomem;
+    snprintf(tk->tk_dir, dl, "%s/%s", app->ap_app_dir, tk->tk_name);
+    if (tk->tk_sub->st_nstores == 0)
+        return tk; /* stateless: no environment */
+    int rc = sx_app_claim_task(app, tk);
+    if (rc < 0) {
+        snprintf(errstr, errstr_size, "task %s: its state is still held by another thread",
+                 tk->tk_name);
+        free(tk->tk_dir);
+        free(tk);
+        errno = EBUSY;
+        return NULL;
+    }
+    tk->tk_env = st_env_open(tk->tk_dir, tk->tk_sub->st_nstores,
+                             (size_t)app->ap_cfg.state_map_initial_bytes, errstr, errstr_size);
+    if (!tk->tk_env)
+        goto fail;
+    tk->tk_stores = calloc((size_t)tk->tk_sub->st_nstores, sizeof *tk->tk_stores);
+    if (!tk->tk_stores)
+        goto nomem;
+    for (int i = 0; i < tk->tk_sub->st_nstores; i++) {
+        int idx = tk->tk_sub->st_stores[i];
+        sx_task_store_t *ts = &tk->tk_stores[i];
+        ts->ts_index = idx;
+        ts->ts_task = tk;
+        ts->ts_restore_end = -1;
+        for (int j = 0; j < tk->tk_sub->st_nnodes; j++) {
+            const dsl_node_t *nd = tk->tk_sub->st_nodes[j];
+            if (nd->dn_store == idx)
+                ts->ts_node = (dsl_node_t *)nd;
+        }
+        size_t cl = strlen(app->ap_cfg.application_id) + strlen(topo->dt_stores[idx].ds_name) + 16;
+        if (!(ts->ts_changelog = malloc(cl)))
+            goto nomem;
+        snprintf(ts->ts_changelog, cl, "%s-%s-changelog", app->ap_cfg.application_id,
+                 topo->dt_stores[idx].ds_name);
+        ts->ts_tracker = sx_thread_tracker(th, ts->ts_changelog, id.ti_partition);
+        if (ts->ts_tracker < 0)
+            goto nomem;
+        st_store_hooks_t hooks = {hook_changelog, ts->ts_node ? hook_forward : NULL, ts};
+        if (standby)
+            hooks = (st_store_hooks_t){NULL, NULL, ts};
+        ts->ts_store = st_store_open(tk->tk_env, topo->dt_stores[idx].ds_name, &hooks, errstr,
+                                     errstr_size);
+        tk->tk_nstores++;
+        if (!ts->ts_store)
+            goto fail;
+    }
+    return tk;
+nomem:
+    snprintf(errstr, errstr_size, "task %s: out of memory", tk->tk_name);
+fail:
+    sx_task_close(tk);
+    return NULL;
+}
+
+void sx_task_close(sx_task_t *tk)
+{
+    if (!tk)
+        return;
+    eddy_app_t *app = tk->tk_thread->th_app;
+    if (tk->tk_env || tk->tk_registered)
+        sx_app_release_task(app, tk); /* no query sees it from here on */
+    if (tk->tk_env)
+        st_env_close(tk->tk_env);
+    for (int i = 0; i < tk->tk_nstores; i++)
+        free(tk->tk_stores[i].ts_changelog);
+    free(tk->tk_stores);
+    free(tk->tk_dir);
+    free(tk);
+}

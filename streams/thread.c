@@ -1,0 +1,888 @@
+/* A stream thread: one libuv loop, one group member over one consumer, one
+ * producer, one restore consumer, and the tasks the assignor gave it.
+ *
+ *   start -> member joins -> on_assigned: open tasks
+ *              active stateful task: RESTORING (inputs paused, changelog
+ *              read from the checkpoint to its end) -> RUNNING (inputs resumed)
+ *              standby task: follows its changelog for good
+ *
+ * Commit (every commit.interval.ms, before giving tasks up, and on stop):
+ *
+ *   inputs paused -> stores flushed (outputs and changelog records queued)
+ *   -> producer sent, every record acknowledged -> each task's LMDB
+ *   transaction committed with its changelog offsets -> input offsets
+ *   committed to the group -> inputs resumed
+ *
+ * so a committed input offset is always covered by state and outputs that
+ * are already safe (at-least-once). A rebalance takes a hold on the member
+ * (kc_member_hold) in on_revoked so the commit completes before the tasks
+ * may go elsewhere; tasks are then closed and reopened from the new
+ * assignment (eager rebalancing: reopening a task whose state is current
+ * restores nothing).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "streams/streams_int.h"
+
+struct sx_tracker {
+    char *tr_topic;
+    int32_t tr_partition;
+    int64_t tr_next;
+};
+
+enum commit_reason { CR_TIMER, CR_REVOKE, CR_CLOSE };
+
+#define RESTORE_COMMIT_EVERY 10000
+
+static void maybe_finish_commit(sx_thread_t *th);
+static void apply_assignment(sx_thread_t *th);
+static void close_thread(sx_thread_t *th);
+
+/* ---- small helpers ---- */
+
+void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
+{
+    if (th->th_error)
+        return;
+    th->th_error = err ? err : EDDY_ERR_INVALID_ARG;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(th->th_errstr, sizeof th->th_errstr, fmt, ap);
+    va_end(ap);
+    EDDY_LOG_ERROR("streams", "%s: %s", th->th_name, th->th_errstr);
+    /* Stopping frees the tasks, and we may be deep inside one: the stop
+     * runs from the loop (on_async), on every thread of the app. */
+    eddy_app_stop(th->th_app);
+}
+
+int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition)
+{
+    for (int i = 0; i < th->th_ntrackers; i++)
+        if (th->th_trackers[i].tr_partition == partition &&
+            strcmp(th->th_trackers[i].tr_topic, topic) == 0)
+            return i;
+    struct sx_tracker *nt = realloc(th->th_trackers, (size_t)(th->th_ntrackers + 1) * sizeof *nt);
+    if (!nt)
+        return -1;
+    th->th_trackers = nt;
+    if (!(nt[th->th_ntrackers].tr_topic = strdup(topic)))
+        return -1;
+    nt[th->th_ntrackers].tr_partition = partition;
+    nt[th->th_ntrackers].tr_next = -1;
+    return th->th_ntrackers++;
+}
+
+int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker)
+{
+    return tracker >= 0 && tracker < th->th_ntrackers ? th->th_trackers[tracker].tr_next : -1;
+}
+
+static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
+                        int32_t partition, int64_t offset, void *opaque)
+{
+    (void)p;
+    sx_thread_t *th = kc_producer_opaque(p);
+    if (err < 0) {
+        sx_thread_fail(th, err, "producing to %s-%d failed: %s%s%s", topic, (int)partition,
+                       eddy_strerror(err), kafka_err ? ", broker said " : "",
+                       kafka_err ? kafka_err_name(kafka_err) : "");
+        return;
+    }
+    intptr_t tr = (intptr_t)opaque - 1;
+    if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
+        th->th_trackers[tr].tr_next = offset + 1;
+    if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
+        maybe_finish_commit(th);
+}
+
+int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
+                      eddy_bytes_t value, int64_t ts, int tracker)
+{
+    kc_record_t rec = {key.data, key.len, value.data, value.len, ts, NULL, 0};
+    int rc = kc_produce(th->th_producer, topic, partition, &rec, (void *)(intptr_t)(tracker + 1));
+    if (rc < 0) {
+        sx_thread_fail(th, rc, "cannot produce to %s: %s", topic, eddy_strerror(rc));
+        return rc;
+    }
+    __atomic_add_fetch(&th->th_produced, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+static sx_task_t *find_task(sx_thread_t *th, sx_task_id_t id, int standby)
+{
+    for (int i = 0; i < th->th_ntasks; i++)
+        if (th->th_tasks[i]->tk_id.ti_subtopology == id.ti_subtopology &&
+            th->th_tasks[i]->tk_id.ti_partition == id.ti_partition &&
+            th->th_tasks[i]->tk_standby == standby)
+            return th->th_tasks[i];
+    return NULL;
+}
+
+/* Calls fn for each input topic partition of an active task. */
+static void each_input(sx_thread_t *th, sx_task_t *tk,
+                       void (*fn)(sx_thread_t *th, const char *topic, int32_t p, void *o),
+                       void *o)
+{
+    for (int i = 0; i < tk->tk_sub->st_nsources; i++)
+        for (int j = 0; j < tk->tk_sub->st_sources[i]->dn_ntopics; j++) {
+            char name[512];
+            sx_topic_name(th->th_app, tk->tk_sub->st_sources[i], j, name, sizeof name);
+            fn(th, name, tk->tk_id.ti_partition, o);
+        }
+}
+
+static void pause_fn(sx_thread_t *th, const char *topic, int32_t p, void *o)
+{
+    kc_consumer_pause(th->th_consumer, topic, p, *(int *)o);
+}
+
+static void set_inputs_paused(sx_thread_t *th, sx_task_t *tk, int paused)
+{
+    each_input(th, tk, pause_fn, &paused);
+}
+
+static void remove_task(sx_thread_t *th, sx_task_t *tk)
+{
+    for (int i = 0; i < th->th_ntasks; i++)
+        if (th->th_tasks[i] == tk) {
+            th->th_tasks[i] = th->th_tasks[--th->th_ntasks];
+            break;
+        }
+    for (int i = 0; i < tk->tk_nstores; i++)
+        if (tk->tk_stores[i].ts_restoring || tk->tk_standby)
+            kc_consumer_unassign(th->th_restore, tk->tk_stores[i].ts_changelog,
+                                 tk->tk_id.ti_partition);
+    sx_task_close(tk);
+}
+
+/* ---- restoring ---- */
+
+static void restore_start(sx_thread_t *th, sx_task_t *tk)
+{
+    for (int i = 0; i < tk->tk_nstores; i++) {
+        sx_task_store_t *ts = &tk->tk_stores[i];
+        int64_t from = st_env_checkpoint(tk->tk_env, ts->ts_changelog, tk->tk_id.ti_partition);
+        ts->ts_restoring = 1;
+        ts->ts_restored = 0;
+        kc_consumer_assign(th->th_restore, ts->ts_changelog, tk->tk_id.ti_partition,
+                           from >= 0 ? from : KC_OFFSET_BEGINNING);
+    }
+    tk->tk_restore_started_ms = tk->tk_restore_logged_ms = eddy_mono_ms();
+}
+
+static int restore_commit(sx_thread_t *th, sx_task_t *tk, const char *topic, int64_t at)
+{
+    st_offset_t offs[64];
+    int n = 0;
+    for (int i = 0; i < tk->tk_nstores && n < 64; i++) {
+        sx_task_store_t *ts = &tk->tk_stores[i];
+        int64_t pos = strcmp(ts->ts_changelog, topic) == 0
+                          ? at
+                          : kc_consumer_position(th->th_restore, ts->ts_changelog,
+                                                 tk->tk_id.ti_partition);
+        if (pos >= 0)
+            offs[n++] = (st_offset_t){ts->ts_changelog, tk->tk_id.ti_partition, pos};
+    }
+    return st_env_commit(tk->tk_env, offs, n);
+}
+
+static sx_task_t *restoring_task(sx_thread_t *th, const char *topic, int32_t partition,
+                                 sx_task_store_t **ts)
+{
+    for (int i = 0; i < th->th_ntasks; i++) {
+        sx_task_t *tk = th->th_tasks[i];
+        if (tk->tk_id.ti_partition != partition || !tk->tk_env)
+            continue;
+        if ((*ts = sx_task_store_by_changelog(tk, topic)))
+            return tk;
+    }
+    return NULL;
+}
+
+static int64_t restored_total(const sx_task_t *tk)
+{
+    int64_t n = 0;
+    for (int i = 0; i < tk->tk_nstores; i++)
+        n += tk->tk_stores[i].ts_restored;
+    return n;
+}
+
+static int on_restore_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
+{
+    (void)k;
+    sx_thread_t *th = opaque;
+    sx_task_store_t *ts;
+    sx_task_t *tk = restoring_task(th, m->msg_topic, m->msg_partition, &ts);
+    if (!tk || th->th_stopping)
+        return 1;
+    int rc = sx_task_restore(tk, ts, m);
+    if (rc < 0) {
+        sx_thread_fail(th, rc, "task %s: restoring %s failed: %s", tk->tk_name, m->msg_topic,
+                       eddy_strerror(rc));
+        return 1;
+    }
+    __atomic_add_fetch(&th->th_restored, 1, __ATOMIC_RELAXED);
+    if (ts->ts_restored % RESTORE_COMMIT_EVERY == 0)
+        restore_commit(th, tk, m->msg_topic, m->msg_offset + 1);
+    return 0;
+}
+
+static void restore_progress(sx_thread_t *th, sx_task_t *tk, int final)
+{
+    int64_t now = eddy_mono_ms();
+    int64_t n = restored_total(tk);
+    double secs = (double)(now - tk->tk_restore_started_ms) / 1000.0;
+    int64_t left = 0, end_total = 0;
+    for (int i = 0; i < tk->tk_nstores; i++) {
+        sx_task_store_t *ts = &tk->tk_stores[i];
+        int64_t hw = kc_consumer_high_watermark(th->th_restore, ts->ts_changelog,
+                                                tk->tk_id.ti_partition);
+        int64_t pos = kc_consumer_position(th->th_restore, ts->ts_changelog,
+                                           tk->tk_id.ti_partition);
+        if (hw >= 0 && pos >= 0 && hw > pos)
+            left += hw - pos;
+        if (hw > 0)
+            end_total += hw;
+    }
+    double pct = n + left > 0 ? 100.0 * (double)n / (double)(n + left) : 100.0;
+    if (final)
+        EDDY_LOG_INFO("streams",
+                      "%s: task %s%s restored: %lld records in %.2f s (%.0f records/s)",
+                      th->th_name, tk->tk_name, tk->tk_standby ? " (standby)" : "", (long long)n,
+                      secs, secs > 0 ? (double)n / secs : 0.0);
+    else
+        EDDY_LOG_INFO("streams",
+                      "%s: task %s restoring: %lld records, %.0f records/s, %.1f%%", th->th_name,
+                      tk->tk_name, (long long)n, secs > 0 ? (double)n / secs : 0.0, pct);
+    (void)end_total;
+    tk->tk_restore_logged_ms = now;
+}
+
+static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset,
+                           void *opaque)
+{
+    (void)k;
+    sx_thread_t *th = opaque;
+    sx_task_store_t *ts;
+    sx_task_t *tk = restoring_task(th, topic, partition, &ts);
+    if (!tk || !ts->ts_restoring)
+        return;
+    if (restore_commit(th, tk, topic, offset) < 0) {
+        sx_thread_fail(th, EDDY_ERR_CORRUPT, "task %s: cannot commit restored state",
+                       tk->tk_name);
+        return;
+    }
+    if (tk->tk_standby)
+        return; /* a standby keeps following */
+    ts->ts_restoring = 0;
+    kc_consumer_unassign(th->th_restore, topic, partition);
+    for (int i = 0; i < tk->tk_nstores; i++)
+        if (tk->tk_stores[i].ts_restoring)
+            return;
+    restore_progress(th, tk, 1);
+    tk->tk_state = TK_RUNNING;
+    sx_app_publish_task(th->th_app, tk); /* now visible to queries */
+    set_inputs_paused(th, tk, 0);
+}
+
+static void on_restore_error(kc_consumer_t *k, const char *topic, int32_t partition,
+                             int16_t kafka_err, void *opaque)
+{
+    (void)k;
+    sx_thread_t *th = opaque;
+    sx_task_store_t *ts;
+    sx_task_t *tk = restoring_task(th, topic, partition, &ts);
+    if (!tk)
+        return;
+    if (kafka_err != KERR_OFFSET_OUT_OF_RANGE) {
+        EDDY_LOG_WARN("streams", "%s: task %s: changelog %s-%d: %s", th->th_name, tk->tk_name,
+                      topic, (int)partition, kafka_err_name(kafka_err));
+        return;
+    }
+    /* The checkpoint is past the changelog: it was deleted (eddy app reset)
+     * or truncated. The local state no longer matches: wipe and restore. */
+    int64_t cp = st_env_checkpoint(tk->tk_env, topic, partition);
+    EDDY_LOG_WARN("streams",
+                  "%s: task %s: local state (checkpoint %lld of %s-%d) is not in the changelog "
+                  "any more (the app was reset, or the topic recreated): wiping %s and "
+                  "restoring from the beginning",
+                  th->th_name, tk->tk_name, (long long)cp, topic, (int)partition, tk->tk_dir);
+    sx_task_id_t id = tk->tk_id;
+    int standby = tk->tk_standby;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", tk->tk_dir);
+    remove_task(th, tk);
+    st_env_wipe(dir);
+    char err[256];
+    sx_task_t *nt = sx_task_open(th, id, standby, err, sizeof err);
+    if (!nt) {
+        sx_thread_fail(th, EDDY_ERR_CORRUPT, "task %d_%d: reopening after the wipe: %s",
+                       (int)id.ti_subtopology, (int)id.ti_partition, err);
+        return;
+    }
+    sx_task_t **na = realloc(th->th_tasks, (size_t)(th->th_ntasks + 1) * sizeof *na);
+    if (!na) {
+        sx_task_close(nt);
+        return;
+    }
+    th->th_tasks = na;
+    th->th_tasks[th->th_ntasks++] = nt;
+    restore_start(th, nt);
+}
+
+/* ---- processing ---- */
+
+static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
+{
+    (void)k;
+    sx_thread_t *th = opaque;
+    if (th->th_committing || th->th_stopping || th->th_error)
+        return 1;
+    int sub = -1;
+    for (int i = 0; i < th->th_app->ap_nsource_topics; i++)
+        if (strcmp(th->th_app->ap_source_topics[i], m->msg_topic) == 0)
+            sub = th->th_app->ap_source_subs[i];
+    sx_task_t *tk = sub >= 0 ? find_task(th, (sx_task_id_t){sub, m->msg_partition}, 0) : NULL;
+    if (!tk || tk->tk_state != TK_RUNNING)
+        return 1;
+    int rc = sx_task_process(tk, m);
+    if (rc < 0) {
+        if (!th->th_error)
+            sx_thread_fail(th, rc, "task %s: processing %s-%d offset %lld failed: %s",
+                           tk->tk_name, m->msg_topic, (int)m->msg_partition,
+                           (long long)m->msg_offset, eddy_strerror(rc));
+        return 1;
+    }
+    __atomic_add_fetch(&th->th_processed, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+static void on_consumer_error(kc_consumer_t *k, const char *topic, int32_t partition,
+                              int16_t kafka_err, void *opaque)
+{
+    (void)k;
+    sx_thread_t *th = opaque;
+    EDDY_LOG_WARN("streams", "%s: %s-%d: %s", th->th_name, topic, (int)partition,
+                  kafka_err_name(kafka_err));
+}
+
+/* ---- committing ---- */
+
+static void commit_start(sx_thread_t *th, int reason)
+{
+    if (th->th_committing || th->th_error)
+        return;
+    th->th_committing = 1;
+    th->th_commit_reason = reason;
+    for (int i = 0; i < th->th_ntasks; i++) {
+        sx_task_t *tk = th->th_tasks[i];
+        if (tk->tk_standby || tk->tk_state != TK_RUNNING)
+            continue;
+        set_inputs_paused(th, tk, 1);
+        int rc = sx_task_flush(tk);
+        if (rc < 0) {
+            sx_thread_fail(th, rc, "task %s: flushing its stores failed: %s", tk->tk_name,
+                           eddy_strerror(rc));
+            return;
+        }
+    }
+    kc_producer_send_now(th->th_producer);
+    th->th_commit_waiting_acks = 1;
+    if (kc_producer_outstanding(th->th_producer) == 0)
+        maybe_finish_commit(th);
+}
+
+typedef struct offsets_acc {
+    kc_topic_partition_t *oa_parts;
+    int64_t *oa_offsets;
+    int oa_n, oa_cap;
+} offsets_acc_t;
+
+static void collect_fn(sx_thread_t *th, const char *topic, int32_t p, void *o)
+{
+    offsets_acc_t *acc = o;
+    int64_t pos = kc_consumer_position(th->th_consumer, topic, p);
+    if (pos < 0 || acc->oa_n >= acc->oa_cap)
+        return;
+    acc->oa_parts[acc->oa_n] = (kc_topic_partition_t){strdup(topic), p};
+    acc->oa_offsets[acc->oa_n++] = pos;
+}
+
+static void commit_done(sx_thread_t *th, int err);
+
+static void on_offsets_committed(kc_member_t *m, int err, void *opaque)
+{
+    (void)m;
+    commit_done(opaque, err);
+}
+
+static void maybe_finish_commit(sx_thread_t *th)
+{
+    if (!th->th_commit_waiting_acks || kc_producer_outstanding(th->th_producer) > 0)
+        return;
+    th->th_commit_waiting_acks = 0;
+    int cap = 0;
+    for (int i = 0; i < th->th_ntasks; i++) {
+        sx_task_t *tk = th->th_tasks[i];
+        int rc = 0;
+        if (tk->tk_standby) {
+            /* A standby's progress, so a takeover starts from here. */
+            rc = restore_commit(th, tk, "", -1);
+        } else if (tk->tk_state == TK_RUNNING) {
+            rc = sx_task_commit_state(tk);
+            for (int j = 0; j < tk->tk_sub->st_nsources; j++)
+                cap += tk->tk_sub->st_sources[j]->dn_ntopics;
+        }
+        if (rc < 0) {
+            sx_thread_fail(th, rc, "task %s: committing its state failed: %s", tk->tk_name,
+                           eddy_strerror(rc));
+            return;
+        }
+    }
+    offsets_acc_t acc = {calloc((size_t)cap + 1, sizeof(kc_topic_partition_t)),
+                         calloc((size_t)cap + 1, sizeof(int64_t)), 0, cap};
+    for (int i = 0; acc.oa_parts && acc.oa_offsets && i < th->th_ntasks; i++)
+        if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING)
+            each_input(th, th->th_tasks[i], collect_fn, &acc);
+    int rc = acc.oa_n > 0 ? kc_member_commit_offsets(th->th_member, acc.oa_parts, acc.oa_offsets,
+                                                     acc.oa_n, on_offsets_committed, th)
+                          : 0;
+    for (int i = 0; i < acc.oa_n; i++)
+        free((char *)acc.oa_parts[i].tp_topic);
+    free(acc.oa_parts);
+    free(acc.oa_offsets);
+    if (acc.oa_n == 0 || rc != 0)
+        commit_done(th, rc);
+}
+
+static void commit_done(sx_thread_t *th, int err)
+{
+    if (!th->th_committing)
+        return;
+    th->th_committing = 0;
+    __atomic_add_fetch(&th->th_commits, 1, __ATOMIC_RELAXED);
+    if (err != 0)
+        EDDY_LOG_WARN("streams",
+                      "%s: committing input offsets failed (%s): the records since the last "
+                      "commit will be processed again (at-least-once)",
+                      th->th_name, err < 0 ? eddy_strerror(err) : kafka_err_name((int16_t)err));
+    switch (th->th_commit_reason) {
+    case CR_TIMER:
+        for (int i = 0; i < th->th_ntasks; i++)
+            if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING)
+                set_inputs_paused(th, th->th_tasks[i], 0);
+        if (th->th_pending_assign)
+            apply_assignment(th);
+        break;
+    case CR_REVOKE:
+        /* The active tasks go; standbys stay until the new assignment says. */
+        for (int i = th->th_ntasks - 1; i >= 0; i--)
+            if (!th->th_tasks[i]->tk_standby)
+                remove_task(th, th->th_tasks[i]);
+        kc_member_release(th->th_member);
+        break;
+    case CR_CLOSE:
+        break;
+    }
+    if (th->th_stopping)
+        close_thread(th);
+}
+
+static void on_commit_timer(uv_timer_t *t)
+{
+    commit_start(t->data, CR_TIMER);
+}
+
+/* ---- rebalances ---- */
+
+static void remember_prev(sx_thread_t *th)
+{
+    free(th->th_prev_active);
+    free(th->th_prev_standby);
+    th->th_prev_active = calloc((size_t)th->th_ntasks + 1, sizeof(sx_task_id_t));
+    th->th_prev_standby = calloc((size_t)th->th_ntasks + 1, sizeof(sx_task_id_t));
+    th->th_nprev_active = th->th_nprev_standby = 0;
+    if (!th->th_prev_active || !th->th_prev_standby)
+        return;
+    for (int i = 0; i < th->th_ntasks; i++) {
+        if (th->th_tasks[i]->tk_standby)
+            th->th_prev_standby[th->th_nprev_standby++] = th->th_tasks[i]->tk_id;
+        else
+            th->th_prev_active[th->th_nprev_active++] = th->th_tasks[i]->tk_id;
+    }
+}
+
+static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n, int lost,
+                       void *opaque)
+{
+    (void)parts;
+    (void)n;
+    sx_thread_t *th = opaque;
+    remember_prev(th);
+    th->th_pending_assign = 0;
+    if (lost || th->th_error) {
+        /* Someone else may own them already: no commit, drop the state
+         * written since the last one (the changelog has what counts). */
+        EDDY_LOG_WARN("streams", "%s: tasks lost to a rebalance; closing them without a commit",
+                      th->th_name);
+        for (int i = th->th_ntasks - 1; i >= 0; i--)
+            if (!th->th_tasks[i]->tk_standby)
+                remove_task(th, th->th_tasks[i]);
+        th->th_committing = 0;
+        th->th_commit_waiting_acks = 0;
+        return;
+    }
+    if (th->th_committing) {
+        /* A timer commit is under way: let it finish, then close. */
+        th->th_commit_reason = CR_REVOKE;
+        kc_member_hold(m);
+        return;
+    }
+    kc_member_hold(m);
+    commit_start(th, CR_REVOKE);
+}
+
+static int want_has(const sx_task_id_t *ids, int n, sx_task_id_t id)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i].ti_subtopology == id.ti_subtopology && ids[i].ti_partition == id.ti_partition)
+            return 1;
+    return 0;
+}
+
+static void update_cache_limits(sx_thread_t *th)
+{
+    int nstores = 0;
+    for (int i = 0; i < th->th_ntasks; i++)
+        if (!th->th_tasks[i]->tk_standby)
+            nstores += th->th_tasks[i]->tk_nstores;
+    if (nstores == 0)
+        return;
+    int64_t per = th->th_app->ap_cfg.cache_max_bytes_buffering / th->th_app->ap_nthreads / nstores;
+    for (int i = 0; i < th->th_ntasks; i++)
+        for (int j = 0; !th->th_tasks[i]->tk_standby && j < th->th_tasks[i]->tk_nstores; j++)
+            st_store_set_cache_limit(th->th_tasks[i]->tk_stores[j].ts_store, (size_t)per);
+}
+
+/* Opens the tasks of the assignment (th_want_*) that are not open yet and
+ * closes standbys no longer wanted. A task whose directory another thread
+ * of this process still holds is retried from the tick timer. */
+static void apply_assignment(sx_thread_t *th)
+{
+    th->th_pending_assign = 0;
+    for (int i = th->th_ntasks - 1; i >= 0; i--) {
+        sx_task_t *tk = th->th_tasks[i];
+        int keep = tk->tk_standby ? want_has(th->th_want_standby, th->th_nwant_standby, tk->tk_id)
+                                  : want_has(th->th_want_active, th->th_nwant_active, tk->tk_id);
+        if (!keep) {
+            if (tk->tk_standby)
+                restore_commit(th, tk, "", -1);
+            remove_task(th, tk);
+        }
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        const sx_task_id_t *ids = pass == 0 ? th->th_want_active : th->th_want_standby;
+        int n = pass == 0 ? th->th_nwant_active : th->th_nwant_standby;
+        for (int i = 0; i < n; i++) {
+            if (find_task(th, ids[i], pass))
+                continue;
+            char err[512];
+            sx_task_t *tk = sx_task_open(th, ids[i], pass, err, sizeof err);
+            if (!tk) {
+                if (errno == EBUSY) {
+                    th->th_pending_assign = 1;
+                    continue;
+                }
+                sx_thread_fail(th, EDDY_ERR_CORRUPT, "%s", err);
+                return;
+            }
+            sx_task_t **na = realloc(th->th_tasks, (size_t)(th->th_ntasks + 1) * sizeof *na);
+            if (!na) {
+                sx_task_close(tk);
+                sx_thread_fail(th, -ENOMEM, "out of memory opening task %s", tk->tk_name);
+                return;
+            }
+            th->th_tasks = na;
+            th->th_tasks[th->th_ntasks++] = tk;
+            if (!tk->tk_standby)
+                set_inputs_paused(th, tk, tk->tk_state != TK_RUNNING);
+            if (tk->tk_state == TK_RESTORING)
+                restore_start(th, tk);
+            else if (!tk->tk_standby)
+                sx_app_publish_task(th->th_app, tk);
+        }
+    }
+    /* Inputs of tasks this thread does not run yet stay paused. */
+    const kc_topic_partition_t *parts;
+    int np;
+    parts = kc_member_assignment(th->th_member, &np);
+    for (int i = 0; i < np; i++) {
+        int sub = -1;
+        for (int j = 0; j < th->th_app->ap_nsource_topics; j++)
+            if (strcmp(th->th_app->ap_source_topics[j], parts[i].tp_topic) == 0)
+                sub = th->th_app->ap_source_subs[j];
+        sx_task_t *tk = sub >= 0 ? find_task(th, (sx_task_id_t){sub, parts[i].tp_partition}, 0)
+                                 : NULL;
+        if (!tk || tk->tk_state != TK_RUNNING)
+            kc_consumer_pause(th->th_consumer, parts[i].tp_topic, parts[i].tp_partition, 1);
+    }
+    update_cache_limits(th);
+}
+
+static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n, void *opaque)
+{
+    (void)m;
+    (void)parts;
+    sx_thread_t *th = opaque;
+    int nactive = 0, nstandby = 0;
+    EDDY_LOG_INFO("streams", "%s: assigned %d active and %d standby task(s), %d partition(s)",
+                  th->th_name, th->th_nwant_active, th->th_nwant_standby, n);
+    if (th->th_committing) {
+        th->th_pending_assign = 1; /* after the commit */
+        return;
+    }
+    apply_assignment(th);
+    for (int i = 0; i < th->th_ntasks; i++)
+        th->th_tasks[i]->tk_standby ? nstandby++ : nactive++;
+    (void)nactive;
+    (void)nstandby;
+}
+
+static void on_member_error(kc_member_t *m, int err, int fatal, const char *why, void *opaque)
+{
+    (void)m;
+    sx_thread_t *th = opaque;
+    if (fatal)
+        sx_thread_fail(th, err, "group %s: %s", th->th_app->ap_cfg.application_id, why);
+    else
+        EDDY_LOG_WARN("streams", "%s: group: %s", th->th_name, why);
+}
+
+/* ---- ticks: restore progress, waiting task directories ---- */
+
+static void on_tick(uv_timer_t *t)
+{
+    sx_thread_t *th = t->data;
+    if (th->th_stopping)
+        return;
+    int64_t now = eddy_mono_ms();
+    for (int i = 0; i < th->th_ntasks; i++) {
+        sx_task_t *tk = th->th_tasks[i];
+        if (tk->tk_state == TK_RESTORING && !tk->tk_standby &&
+            now - tk->tk_restore_logged_ms >= 5000)
+            restore_progress(th, tk, 0);
+    }
+    if (th->th_pending_assign && !th->th_committing)
+        apply_assignment(th);
+}
+
+/* ---- start and stop ---- */
+
+static void on_member_closed(kc_member_t *m, void *opaque)
+{
+    (void)m;
+    sx_thread_t *th = opaque;
+    th->th_member = NULL;
+    close_thread(th);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+/* Stop: final commit, close the tasks, leave the group, free the clients.
+ * Re-entered as each step completes. */
+static void close_thread(sx_thread_t *th)
+{
+    th->th_stopping = 1;
+    if (th->th_committing)
+        return; /* commit_done comes back here (CR_CLOSE or after) */
+    if (!th->th_stopped && !th->th_error && th->th_member && th->th_ntasks > 0 &&
+        th->th_commit_reason != CR_CLOSE) {
+        th->th_commit_reason = CR_CLOSE;
+        commit_start(th, CR_CLOSE);
+        if (th->th_committing)
+            return;
+    }
+    th->th_commit_reason = CR_CLOSE;
+    while (th->th_ntasks > 0)
+        remove_task(th, th->th_tasks[th->th_ntasks - 1]);
+    if (th->th_member) {
+        kc_member_t *m = th->th_member;
+        if (!th->th_stopped) {
+            th->th_stopped = 1;
+            kc_member_close(m, on_member_closed, th);
+        }
+        return;
+    }
+    if (th->th_stopped == 2)
+        return;
+    th->th_stopped = 2;
+    uv_timer_stop(&th->th_commit_timer);
+    uv_timer_stop(&th->th_tick_timer);
+    kc_producer_destroy(th->th_producer);
+    th->th_producer = NULL;
+    kc_consumer_destroy(th->th_consumer);
+    kc_consumer_destroy(th->th_restore);
+    kc_client_destroy(th->th_client);
+    kc_client_destroy(th->th_restore_client);
+    uv_close((uv_handle_t *)&th->th_commit_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&th->th_tick_timer, on_handle_closed);
+    /* th_async stays open (unreferenced) until sx_thread_join, so that
+     * eddy_app_stop may signal a thread that has already finished. */
+}
+
+static void on_async(uv_async_t *a)
+{
+    sx_thread_t *th = a->data;
+    if ((th->th_app->ap_stop_requested || th->th_error) && !th->th_stopping)
+        close_thread(th);
+}
+
+static int client_config(sx_thread_t *th, kc_config_t *cfg, int restore, char *errstr,
+                         size_t errstr_size)
+{
+    const sx_config_t *sc = &th->th_app->ap_cfg;
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    char kv[1024];
+    int rc = 0;
+#define SET(...)                                                                                   \
+    do {                                                                                           \
+        snprintf(kv, sizeof kv, __VA_ARGS__);                                                      \
+        if (rc == 0)                                                                               \
+            rc = eddy_props_set(&ps, "streams", kv, errstr, errstr_size);                          \
+    } while (0)
+    SET("bootstrap.servers=%s", sc->bootstrap_servers);
+    SET("client.id=%s-%.8s-StreamThread-%d%s", sc->client_id[0] ? sc->client_id : sc->application_id,
+        th->th_app->ap_process_id, th->th_index + 1, restore ? "-restore-consumer" : "");
+    SET("request.timeout.ms=%d", (int)sc->request_timeout_ms);
+    SET("retry.backoff.ms=%d", (int)sc->retry_backoff_ms);
+    if (restore) {
+        SET("auto.offset.reset=none");
+        SET("enable.auto.commit=false");
+    } else {
+        SET("group.id=%s", sc->application_id);
+        SET("enable.auto.commit=false");
+        SET("auto.offset.reset=%s", sc->auto_offset_reset);
+        SET("session.timeout.ms=%d", (int)sc->session_timeout_ms);
+        SET("heartbeat.interval.ms=%d", (int)sc->heartbeat_interval_ms);
+        SET("max.poll.interval.ms=%d", (int)sc->max_poll_interval_ms);
+        SET("linger.ms=%d", (int)sc->linger_ms);
+        SET("acks=all");
+    }
+#undef SET
+    for (size_t i = 0; rc == 0 && i < sc->client_props.ps_count; i++) {
+        const eddy_prop_t *p = &sc->client_props.ps_items[i];
+        const char *rest = NULL;
+        if (restore && strncmp(p->pr_key, "restore.consumer.", 17) == 0)
+            rest = p->pr_key + 17;
+        else if (!restore && strncmp(p->pr_key, "consumer.", 9) == 0)
+            rest = p->pr_key + 9;
+        else if (!restore && strncmp(p->pr_key, "main.consumer.", 14) == 0)
+            rest = p->pr_key + 14;
+        else if (!restore && strncmp(p->pr_key, "producer.", 9) == 0)
+            rest = p->pr_key + 9;
+        if (!rest)
+            continue;
+        snprintf(kv, sizeof kv, "%s=%s", rest, p->pr_value);
+        rc = eddy_props_set(&ps, p->pr_source, kv, errstr, errstr_size);
+    }
+    if (rc == 0)
+        rc = kc_config_load(cfg, &ps, errstr, errstr_size);
+    eddy_props_free(&ps);
+    return rc;
+}
+
+static void thread_main(void *arg)
+{
+    sx_thread_t *th = arg;
+    uv_run(&th->th_loop, UV_RUN_DEFAULT);
+    sx_app_thread_done(th->th_app, th->th_error, th->th_errstr);
+}
+
+int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
+{
+    char err[512];
+    th->th_app = app;
+    th->th_index = index;
+    snprintf(th->th_name, sizeof th->th_name, "%s-StreamThread-%d", app->ap_cfg.application_id,
+             index + 1);
+    int rc = uv_loop_init(&th->th_loop);
+    if (rc < 0)
+        return rc;
+    if ((rc = client_config(th, &th->th_main_cfg, 0, err, sizeof err)) < 0 ||
+        (rc = client_config(th, &th->th_restore_cfg, 1, err, sizeof err)) < 0) {
+        snprintf(th->th_errstr, sizeof th->th_errstr, "%s", err);
+        return rc;
+    }
+    th->th_client = kc_client_new(&th->th_loop, &th->th_main_cfg, err, sizeof err);
+    th->th_restore_client = kc_client_new(&th->th_loop, &th->th_restore_cfg, err, sizeof err);
+    if (!th->th_client || !th->th_restore_client) {
+        snprintf(th->th_errstr, sizeof th->th_errstr, "%s", err);
+        return EDDY_ERR_CONFIG;
+    }
+    kc_consumer_cbs_t main_cbs = {on_message, NULL, on_consumer_error, th};
+    kc_consumer_cbs_t restore_cbs = {on_restore_message, on_restore_eof, on_restore_error, th};
+    th->th_consumer = kc_consumer_new(th->th_client, &main_cbs);
+    th->th_restore = kc_consumer_new(th->th_restore_client, &restore_cbs);
+    th->th_producer = kc_producer_new(th->th_client, on_delivery);
+    if (!th->th_consumer || !th->th_restore || !th->th_producer)
+        return -ENOMEM;
+    kc_producer_set_opaque(th->th_producer, th);
+    sx_assignor_init(&th->th_assignor, th);
+    kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, th};
+    th->th_member = kc_member_new(th->th_client, th->th_consumer,
+                                  (const char *const *)app->ap_source_topics,
+                                  app->ap_nsource_topics, &mcbs, err, sizeof err);
+    if (!th->th_member) {
+        snprintf(th->th_errstr, sizeof th->th_errstr, "%s", err);
+        return EDDY_ERR_CONFIG;
+    }
+    kc_member_add_assignor(th->th_member, &th->th_assignor);
+    uv_async_init(&th->th_loop, &th->th_async, on_async);
+    th->th_async.data = th;
+    uv_unref((uv_handle_t *)&th->th_async);
+    uv_timer_init(&th->th_loop, &th->th_commit_timer);
+    th->th_commit_timer.data = th;
+    uv_timer_start(&th->th_commit_timer, on_commit_timer, (uint64_t)app->ap_cfg.commit_interval_ms,
+                   (uint64_t)app->ap_cfg.commit_interval_ms);
+    uv_timer_init(&th->th_loop, &th->th_tick_timer);
+    th->th_tick_timer.data = th;
+    uv_timer_start(&th->th_tick_timer, on_tick, 100, 100);
+    rc = uv_thread_create(&th->th_tid, thread_main, th);
+    if (rc == 0 && app->ap_stop_requested)
+        uv_async_send(&th->th_async);
+    return rc;
+}
+
+void sx_thread_stop(sx_thread_t *th)
+{
+    uv_async_send(&th->th_async);
+}
+
+void sx_thread_join(sx_thread_t *th)
+{
+    uv_thread_join(&th->th_tid);
+    uv_close((uv_handle_t *)&th->th_async, on_handle_closed);
+    uv_run(&th->th_loop, UV_RUN_DEFAULT);
+    uv_loop_close(&th->th_loop);
+    kc_config_free(&th->th_main_cfg);
+    kc_config_free(&th->th_restore_cfg);
+    for (int i = 0; i < th->th_ntrackers; i++)
+        free(th->th_trackers[i].tr_topic);
+    free(th->th_trackers);
+    free(th->th_tasks);
+    free(th->th_want_active);
+    free(th->th_want_standby);
+    free(th->th_prev_active);
+    free(th->th_prev_standby);
+}

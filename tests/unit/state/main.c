@@ -1,0 +1,24 @@
+#include "check_helpers.h"
+
+TCase *tcase_store_cache(void);
+TCase *tcase_store_hooks(void);
+TCase *tcase_store_range(void);
+TCase *tcase_store_restore(void);
+TCase *tcase_env_commit(void);
+TCase *tcase_env_growth(void);
+TCase *tcase_env_threads(void);
+TCase *tcase_env_files(void);
+
+int main(void)
+{
+    Suite *s = suite_create("state");
+    suite_add_tcase(s, tcase_store_cache());
+    suite_add_tcase(s, tcase_store_hooks());
+    suite_add_tcase(s, tcase_store_range());
+    suite_add_tcase(s, tcase_store_restore());
+    suite_add_tcase(s, tcase_env_commit());
+    suite_add_tcase(s, tcase_env_growth());
+    suite_add_tcase(s, tcase_env_threads());
+    suite_add_tcase(s, tcase_env_files());
+    return run_suite(s);
+}
