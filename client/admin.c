@@ -23,16 +23,35 @@ typedef struct call {
     size_t cl_errstr_size;
 } call_t;
 
+/* What the client holds while a call is out. The call itself lives on the
+ * caller's stack; when the loop gives up waiting for it (kc_run_until timed
+ * out), the ticket is abandoned and outlives the call until the client
+ * answers it, so a late answer never writes into a stack frame that is
+ * gone. */
+typedef struct ticket {
+    call_t *tk_call;
+    int tk_abandoned;
+} ticket_t;
+
 static void call_encode(eddy_wr_t *wr, int16_t v, void *opaque)
 {
-    call_t *cl = opaque;
-    cl->cl_encode(wr, v, cl->cl_req);
+    ticket_t *t = opaque;
+    if (t->tk_abandoned) {
+        wr->wr_err = -ECANCELED;
+        return;
+    }
+    t->tk_call->cl_encode(wr, v, t->tk_call->cl_req);
 }
 
 static void call_done(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
 {
     (void)c;
-    call_t *cl = opaque;
+    ticket_t *t = opaque;
+    call_t *cl = t->tk_call;
+    int abandoned = t->tk_abandoned;
+    free(t);
+    if (abandoned)
+        return;
     cl->cl_err = err < 0 ? err : cl->cl_handle(cl, v, rd);
     if (err < 0)
         snprintf(cl->cl_errstr, cl->cl_errstr_size, "request failed: %s", eddy_strerror(err));
@@ -46,13 +65,19 @@ static int call_finished(void *opaque)
 
 static int call_run(kc_client_t *c, int32_t node, int16_t api, call_t *cl)
 {
-    int rc = kc_request(c, node, api, 1, call_encode, call_done, cl);
+    ticket_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    t->tk_call = cl;
+    int rc = kc_request(c, node, api, 1, call_encode, call_done, t);
     if (rc < 0) {
+        free(t);
         snprintf(cl->cl_errstr, cl->cl_errstr_size, "no broker to send %s to", kafka_api_name(api));
         return rc;
     }
     rc = kc_run_until(c, call_finished, cl, kc_config(c)->request_timeout_ms + 5000);
     if (rc < 0) {
+        t->tk_abandoned = 1; /* freed by call_done */
         snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s: no answer from the cluster (%s)",
                  kafka_api_name(api), kc_config(c)->bootstrap_servers);
         return rc;
@@ -62,14 +87,20 @@ static int call_run(kc_client_t *c, int32_t node, int16_t api, call_t *cl)
 
 /* ---- metadata ---- */
 
+/* On the heap: a metadata refresh retries several brokers, and may answer
+ * after kc_run_until gave up (then it frees the abandoned wait). */
 typedef struct md_wait {
-    int mw_done, mw_err;
+    int mw_done, mw_err, mw_abandoned;
 } md_wait_t;
 
 static void on_md(kc_client_t *c, int err, void *opaque)
 {
     (void)c;
     md_wait_t *w = opaque;
+    if (w->mw_abandoned) {
+        free(w);
+        return;
+    }
     w->mw_err = err;
     w->mw_done = 1;
 }
@@ -82,12 +113,21 @@ static int md_finished(void *opaque)
 int kc_admin_metadata(kc_client_t *c, const char *const *topics, int n, char *errstr,
                       size_t errstr_size)
 {
-    md_wait_t w = {0, 0};
-    int rc = kc_metadata_refresh(c, topics, n, 0, on_md, &w);
-    if (rc == 0)
-        rc = kc_run_until(c, md_finished, &w, kc_config(c)->request_timeout_ms + 5000);
-    if (rc == 0)
-        rc = w.mw_err;
+    md_wait_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    int rc = kc_metadata_refresh(c, topics, n, 0, on_md, w);
+    if (rc < 0) {
+        free(w);
+    } else {
+        rc = kc_run_until(c, md_finished, w, kc_config(c)->request_timeout_ms + 5000);
+        if (rc < 0) {
+            w->mw_abandoned = 1; /* on_md frees it */
+        } else {
+            rc = w->mw_err;
+            free(w);
+        }
+    }
     if (rc < 0)
         snprintf(errstr, errstr_size, "cannot reach the cluster at %s: %s",
                  kc_config(c)->bootstrap_servers, eddy_strerror(rc));

@@ -244,8 +244,9 @@ static int broker_write(kc_broker_t *kb, kc_req_t *r)
     if (r->rq_encode)
         r->rq_encode(&wr, r->rq_version, r->rq_opaque);
     if (wr.wr_err) {
+        int err = wr.wr_err; /* wr_free clears it */
         wr_free(&wr);
-        return wr.wr_err;
+        return err;
     }
     be32_store(wr.wr_buf, (uint32_t)(wr.wr_len - 4));
     write_ctx_t *wc = calloc(1, sizeof *wc);

@@ -382,6 +382,12 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
     snprintf(kv, sizeof kv, "client.id=%s-admin", app->ap_cfg.application_id);
     if (rc == 0)
         rc = eddy_props_set(&ps, "streams", kv, errstr, errstr_size);
+    /* Short attempts, so that an unreachable cluster is reported (and a
+     * stop request heard) within seconds; the loop below retries. */
+    snprintf(kv, sizeof kv, "request.timeout.ms=%d",
+             app->ap_cfg.request_timeout_ms < 2000 ? (int)app->ap_cfg.request_timeout_ms : 2000);
+    if (rc == 0)
+        rc = eddy_props_set(&ps, "streams", kv, errstr, errstr_size);
     if (rc == 0)
         rc = kc_config_load(&cfg, &ps, errstr, errstr_size);
     eddy_props_free(&ps);
@@ -610,11 +616,15 @@ int eddy_app_run(eddy_app_t *app)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (eddy_app_start(app, err, sizeof err) < 0) {
-        fprintf(stderr, "%s: %s\n", app->ap_cfg.application_id, err);
+    int started = eddy_app_start(app, err, sizeof err);
+    if (started < 0) {
+        /* Stopped (SIGTERM) while waiting for the cluster is a clean stop. */
+        int clean = started == -ECANCELED && app->ap_stop_requested;
+        if (!clean)
+            fprintf(stderr, "%s: %s\n", app->ap_cfg.application_id, err);
         signal_app = NULL;
         eddy_app_close(app);
-        return 1;
+        return clean ? 0 : 1;
     }
     int rc = eddy_app_wait(app);
     if (rc != 0)
