@@ -54,6 +54,13 @@ static int usage(const char *argv0)
     return 2;
 }
 
+/* Usage errors free the config first (argv0 NULL: the error is printed). */
+static int usage_free(eddy_config_t *cfg, const char *argv0)
+{
+    eddy_config_destroy(cfg);
+    return argv0 ? usage(argv0) : 2;
+}
+
 int main(int argc, char **argv)
 {
     const char *input = "lines", *output = "word-counts";
@@ -67,7 +74,7 @@ int main(int argc, char **argv)
         if ((!strcmp(a, "--input") || !strcmp(a, "--output") || !strcmp(a, "--config") ||
              !strcmp(a, "-X")) &&
             i + 1 >= argc)
-            return usage(argv[0]);
+            return usage_free(cfg, argv[0]);
         if (!strcmp(a, "--input")) {
             input = argv[++i];
         } else if (!strcmp(a, "--output")) {
@@ -75,24 +82,24 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--config")) {
             if (eddy_config_load_file(cfg, argv[++i], err, sizeof err) < 0) {
                 fprintf(stderr, "wordcount: %s\n", err);
-                return 2;
+                return usage_free(cfg, NULL);
             }
         } else if (!strcmp(a, "-X")) {
             char *kv = argv[++i], *eq = strchr(kv, '=');
             if (!eq) {
                 fprintf(stderr, "wordcount: -X %s: expected key=value\n", kv);
-                return 2;
+                return usage_free(cfg, NULL);
             }
             *eq = 0;
             if (eddy_config_set(cfg, kv, eq + 1, err, sizeof err) < 0) {
                 fprintf(stderr, "wordcount: %s\n", err);
-                return 2;
+                return usage_free(cfg, NULL);
             }
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(argv[0]);
-            return 0;
+            return eddy_config_destroy(cfg), 0;
         } else {
-            return usage(argv[0]);
+            return usage_free(cfg, argv[0]);
         }
     }
 
