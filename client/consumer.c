@@ -394,6 +394,10 @@ static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition
                 p->cp_position = rec.offset + 1;
                 if (k->k_closing)
                     return 1;
+                /* Paused by on_message: the rest waits for the resume, and
+                 * is fetched again from the position then. */
+                if (p->cp_paused)
+                    return 0;
             }
         }
         /* Offsets the batch covers but holds no record for (compaction,
@@ -467,6 +471,11 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
                 continue;
             }
             p->cp_high_watermark = rp->HighWatermark;
+            /* Paused while this fetch was out (or by a callback for another
+             * partition of this response): nothing of it is delivered; the
+             * records are fetched again from the position on resume. */
+            if (p->cp_paused)
+                continue;
             if (deliver(k, p, rp) || k->k_closing) {
                 stopped = 1; /* the rest of this response is fetched again */
                 break;

@@ -25,6 +25,13 @@
 
 typedef struct kc_ptopic kc_ptopic_t;
 
+/* A topic's metadata refresh in flight. It can outlive its topic: the
+ * producer may be destroyed before the answer, which then finds pmd_topic
+ * NULL and only frees this. */
+typedef struct kc_pmd {
+    kc_ptopic_t *pmd_topic;
+} kc_pmd_t;
+
 typedef struct kc_pbatch {
     struct kc_pbatch *pb_next;
     kc_ptopic_t *pb_topic;
@@ -67,7 +74,7 @@ struct kc_ptopic {
     int32_t pt_navailable;
     partitioner_sticky_t pt_sticky;
     kc_pending_t *pt_pending, *pt_pending_tail;
-    int pt_md_inflight;
+    kc_pmd_t *pt_md; /* its metadata refresh in flight, or NULL */
 };
 
 struct kc_producer {
@@ -240,17 +247,27 @@ static void on_topic_metadata(kc_client_t *c, int err, void *opaque)
 {
     (void)c;
     (void)err;
-    kc_ptopic_t *t = opaque;
-    t->pt_md_inflight = 0;
+    kc_pmd_t *md = opaque;
+    if (md->pmd_topic)
+        md->pmd_topic->pt_md = NULL;
+    free(md);
 }
 
 static void request_metadata(kc_producer_t *p, kc_ptopic_t *t)
 {
-    if (t->pt_md_inflight)
+    if (t->pt_md)
         return;
+    kc_pmd_t *md = calloc(1, sizeof *md);
+    if (!md)
+        return;
+    md->pmd_topic = t;
+    /* Set first: a request that fails at once answers inside the call. */
+    t->pt_md = md;
     const char *names[1] = {t->pt_name};
-    if (kc_metadata_refresh(p->p_client, names, 1, 1, on_topic_metadata, t) == 0)
-        t->pt_md_inflight = 1;
+    if (kc_metadata_refresh(p->p_client, names, 1, 1, on_topic_metadata, md) < 0) {
+        t->pt_md = NULL;
+        free(md);
+    }
 }
 
 void kc_producer_metadata_changed(struct kc_producer *p)
@@ -697,6 +714,9 @@ void kc_producer_destroy(kc_producer_t *p)
                 p->p_dr(p, -ECANCELED, 0, t->pt_name, pn->pn_partition, -1, pn->pn_opaque);
             pending_free(pn);
         }
+        /* A refresh still out answers into its kc_pmd_t, not the topic. */
+        if (t->pt_md)
+            t->pt_md->pmd_topic = NULL;
         free(t->pt_parts);
         free(t->pt_available);
         free(t->pt_name);

@@ -19,6 +19,13 @@
  *   client_groups produce BOOTSTRAP TOPIC FROM COUNT     values "FROM".."FROM+COUNT-1",
  *       record i to partition i % partitions, acks=all (kc_producer)
  *   client_groups committed BOOTSTRAP GROUP TOPIC        "P OFFSET" (-1: none)
+ *   client_groups pause BOOTSTRAP TOPIC      creates TOPIC (2 partitions) and checks
+ *       kc_consumer_pause on a consumer assigned by hand: while partition 0 is
+ *       paused (before a fetch that is already out, and from inside on_message
+ *       in the middle of a batch) none of its records comes although they
+ *       exist, partition 1 goes on, and after the resume partition 0 goes on
+ *       from exactly where it stopped, every record once and in order. Exits
+ *       2 with the reason on the first violation; prints "MS PAUSE ok" last.
  *
  * Consumers print lines to stdout, flushed, each starting with the wall
  * clock in ms:
@@ -530,6 +537,209 @@ static int cmd_member(const char *bootstrap, const char *group, const char *topi
     return 0;
 }
 
+/* ---- pause and resume (kc_consumer_pause), checked in-process ---- */
+
+/* Two partitions read by one consumer (assigned by hand). Every record must
+ * come at the next offset of its partition (nothing lost, nothing twice),
+ * and none of a partition the test has paused. */
+typedef struct pause_test {
+    conn_t pt_cn;
+    const char *pt_topic;
+    kc_consumer_t *pt_consumer;
+    kc_producer_t *pt_producer;
+    int64_t pt_next[2];   /* the offset the next record of each partition must have */
+    int pt_paused[2];     /* as the test set it */
+    int64_t pt_pause_at;  /* partition 0: pause from on_message after this offset (-1: no) */
+    long pt_violations;   /* records of a paused partition */
+    long pt_out_of_order; /* lost or repeated */
+    char pt_first_error[256];
+    long pt_acked, pt_failed;
+} pause_test_t;
+
+static pause_test_t *g_pt;
+
+static int pause_on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
+{
+    pause_test_t *t = opaque;
+    int32_t p = m->msg_partition;
+    if (p < 0 || p > 1)
+        return 0;
+    char want[64], got[64];
+    snprintf(want, sizeof want, "%d-%" PRId64, (int)p, t->pt_next[p]);
+    snprintf(got, sizeof got, "%.*s", m->msg_value_len > 0 ? (int)m->msg_value_len : 0,
+             (const char *)m->msg_value);
+    if (t->pt_paused[p]) {
+        if (!t->pt_violations++)
+            snprintf(t->pt_first_error, sizeof t->pt_first_error,
+                     "partition %d paused, yet record %" PRId64 " (%s) was delivered", (int)p,
+                     m->msg_offset, got);
+    }
+    if (m->msg_offset != t->pt_next[p] || strcmp(got, want) != 0) {
+        if (!t->pt_out_of_order++ && !t->pt_violations)
+            snprintf(t->pt_first_error, sizeof t->pt_first_error,
+                     "partition %d: record %" PRId64 " (%s) where %s was due", (int)p,
+                     m->msg_offset, got, want);
+    }
+    t->pt_next[p] = m->msg_offset + 1;
+    if (p == 0 && t->pt_pause_at >= 0 && m->msg_offset == t->pt_pause_at) {
+        /* From inside the callback, in the middle of a batch. */
+        if (kc_consumer_pause(k, t->pt_topic, 0, 1) != 0)
+            die("kc_consumer_pause from on_message failed");
+        t->pt_paused[0] = 1;
+        t->pt_pause_at = -1;
+    }
+    return 0;
+}
+
+static void pause_on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
+                              int32_t partition, int64_t offset, void *opaque)
+{
+    (void)p, (void)kafka_err, (void)topic, (void)partition, (void)offset, (void)opaque;
+    if (err == 0)
+        g_pt->pt_acked++;
+    else
+        g_pt->pt_failed++;
+}
+
+/* Values "P-OFFSET": records [from, from + count) of partition p, in one
+ * flush (so several records share a batch). */
+static void pause_produce(pause_test_t *t, int32_t p, int64_t from, int64_t count)
+{
+    long acked = t->pt_acked;
+    for (int64_t i = from; i < from + count; i++) {
+        char v[64];
+        int len = snprintf(v, sizeof v, "%d-%" PRId64, (int)p, i);
+        kc_record_t rec = {NULL, -1, v, len, -1, NULL, 0};
+        if (kc_produce(t->pt_producer, t->pt_topic, p, &rec, NULL) < 0)
+            die("pause: kc_produce failed");
+    }
+    if (kc_producer_flush(t->pt_producer, 30000) < 0 || t->pt_failed ||
+        t->pt_acked - acked != count)
+        die("pause: %ld of %" PRId64 " records acknowledged", t->pt_acked - acked, count);
+}
+
+static int64_t g_want[2];
+
+static int pause_reached(void *opaque)
+{
+    pause_test_t *t = opaque;
+    return t->pt_next[0] >= g_want[0] && t->pt_next[1] >= g_want[1];
+}
+
+static int pause_never(void *opaque)
+{
+    (void)opaque;
+    return 0;
+}
+
+/* Runs until both partitions reached g_want (within 30 s), then checks. */
+static void pause_wait(pause_test_t *t, int64_t want0, int64_t want1, const char *phase)
+{
+    g_want[0] = want0;
+    g_want[1] = want1;
+    if (kc_run_until(t->pt_cn.client, pause_reached, t, 30000) < 0)
+        die("pause, %s: partitions at %" PRId64 " and %" PRId64 ", not %" PRId64 " and %" PRId64
+            " within 30 s%s%s",
+            phase, t->pt_next[0], t->pt_next[1], want0, want1,
+            t->pt_first_error[0] ? ": " : "", t->pt_first_error);
+}
+
+static void pause_check(pause_test_t *t, const char *phase)
+{
+    if (t->pt_violations || t->pt_out_of_order)
+        die("pause, %s: %ld record(s) of a paused partition, %ld out of order; first: %s", phase,
+            t->pt_violations, t->pt_out_of_order, t->pt_first_error);
+}
+
+/* A paused partition stays silent for long enough for several fetches
+ * (fetch.max.wait.ms each) while the other goes on, and its position stays. */
+static void pause_hold(pause_test_t *t, int64_t at0, const char *phase)
+{
+    kc_run_until(t->pt_cn.client, pause_never, NULL, 2000);
+    pause_check(t, phase);
+    int64_t pos = kc_consumer_position(t->pt_consumer, t->pt_topic, 0);
+    if (t->pt_next[0] != at0 || pos != at0)
+        die("pause, %s: partition 0 at %" PRId64 " (position %" PRId64 "), paused at %" PRId64,
+            phase, t->pt_next[0], pos, at0);
+    char err[512];
+    int64_t end = -1;
+    if (kc_admin_list_offset(t->pt_cn.client, t->pt_topic, 0, -1, &end, err, sizeof err) != 0)
+        die("pause: ListOffsets: %s", err);
+    if (end <= at0)
+        die("pause, %s: partition 0 ends at %" PRId64 ": no record waits behind the pause", phase,
+            end);
+}
+
+static int cmd_pause(const char *bootstrap, const char *topic)
+{
+    const char *settings[] = {"acks=all", "linger.ms=5", "fetch.max.wait.ms=300",
+                              "auto.offset.reset=earliest"};
+    pause_test_t *t = calloc(1, sizeof *t);
+    if (!t)
+        die("out of memory");
+    g_pt = t;
+    t->pt_topic = topic;
+    t->pt_pause_at = -1;
+    conn_open(&t->pt_cn, bootstrap, settings, 4);
+    char err[512];
+    if (kc_admin_create_topic(t->pt_cn.client, topic, 2, 1, NULL, NULL, 0, err, sizeof err) != 0)
+        die("pause: create %s: %s", topic, err);
+    t->pt_producer = kc_producer_new(t->pt_cn.client, pause_on_delivery);
+    kc_consumer_cbs_t cbs = {pause_on_message, NULL, NULL, t};
+    t->pt_consumer = kc_consumer_new(t->pt_cn.client, &cbs);
+    for (int32_t p = 0; p < 2; p++)
+        if (kc_consumer_assign(t->pt_consumer, topic, p, KC_OFFSET_BEGINNING) != 0)
+            die("pause: assign failed");
+
+    /* 1. Both partitions read to their end. */
+    pause_produce(t, 0, 0, 100);
+    pause_produce(t, 1, 0, 100);
+    pause_wait(t, 100, 100, "reading 0..99");
+    pause_check(t, "reading 0..99");
+    out("PAUSE read 100 and 100");
+
+    /* 2. Paused while idle at the end (a long-poll fetch for both partitions
+     * is out): records arrive for both; only partition 1 delivers. */
+    if (kc_consumer_pause(t->pt_consumer, topic, 0, 1) != 0)
+        die("pause: kc_consumer_pause failed");
+    t->pt_paused[0] = 1;
+    pause_produce(t, 0, 100, 100);
+    pause_produce(t, 1, 100, 100);
+    pause_wait(t, 100, 200, "partition 1 while 0 is paused");
+    pause_hold(t, 100, "partition 0 paused at 100");
+    out("PAUSE partition 0 held at 100 while partition 1 read to 200");
+
+    /* 3. Resumed; partition 0 pauses itself from on_message at 150, inside
+     * a batch that holds more: nothing after 150 may come. */
+    t->pt_pause_at = 150;
+    t->pt_paused[0] = 0;
+    if (kc_consumer_pause(t->pt_consumer, topic, 0, 0) != 0)
+        die("pause: resume failed");
+    pause_produce(t, 1, 200, 50);
+    pause_wait(t, 151, 250, "resume to 150");
+    pause_hold(t, 151, "partition 0 paused from on_message at 150");
+    out("PAUSE partition 0 paused itself at 151 while partition 1 read to 250");
+
+    /* 4. Resumed: partition 0 goes on from exactly 151 to its end. */
+    t->pt_paused[0] = 0;
+    if (kc_consumer_pause(t->pt_consumer, topic, 0, 0) != 0)
+        die("pause: resume failed");
+    pause_wait(t, 200, 250, "resume to the end");
+    kc_run_until(t->pt_cn.client, pause_never, NULL, 1000); /* nothing more may come */
+    pause_check(t, "resume to the end");
+    if (t->pt_next[0] != 200 || t->pt_next[1] != 250)
+        die("pause: ended at %" PRId64 " and %" PRId64 ", not 200 and 250", t->pt_next[0],
+            t->pt_next[1]);
+    out("PAUSE resumed: partition 0 read 151..199, every record once, in order");
+
+    kc_consumer_destroy(t->pt_consumer);
+    kc_producer_destroy(t->pt_producer);
+    conn_close(&t->pt_cn);
+    free(t);
+    out("PAUSE ok");
+    return 0;
+}
+
 /* ---- the librdkafka consumer ---- */
 
 static volatile sig_atomic_t rk_stop;
@@ -633,7 +843,7 @@ int main(int argc, char **argv)
     if (lvl && eddy_log_level_parse(lvl) >= 0)
         eddy_log_level = eddy_log_level_parse(lvl);
     if (argc < 3)
-        die("usage: client_groups member|rdkafka|create|produce|committed BOOTSTRAP ...");
+        die("usage: client_groups member|rdkafka|create|produce|committed|pause BOOTSTRAP ...");
     const char *mode = argv[1], *bootstrap = argv[2];
     opts_t o;
     if (strcmp(mode, "member") == 0 && argc >= 5) {
@@ -650,5 +860,7 @@ int main(int argc, char **argv)
         return cmd_produce(bootstrap, argv[3], atol(argv[4]), atol(argv[5]));
     if (strcmp(mode, "committed") == 0 && argc == 5)
         return cmd_committed(bootstrap, argv[3], argv[4]);
+    if (strcmp(mode, "pause") == 0 && argc == 4)
+        return cmd_pause(bootstrap, argv[3]);
     die("bad arguments for %s", mode);
 }

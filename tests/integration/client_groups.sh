@@ -17,7 +17,10 @@
 #   8. coordinator loss: the broker is killed and restarted; the members find it again, learn
 #      that it forgot them (UNKNOWN_MEMBER_ID), rejoin and consume everything;
 #   9. a member subscribed to a topic that does not exist yet gets its partitions once it is
-#      created (the leader watches partition counts every metadata.max.age.ms).
+#      created (the leader watches partition counts every metadata.max.age.ms);
+#  10. kc_consumer_pause on a consumer assigned by hand (client_groups pause checks itself): a
+#      paused partition delivers nothing although records wait, the other one goes on, and the
+#      resumed one continues exactly where it stopped.
 # usage: client_groups.sh path/to/eddy path/to/client_groups   (KEEP_WORK=1 keeps the temp dir)
 set -euo pipefail
 EDDY=${1:?usage: client_groups.sh EDDY CLIENT_GROUPS}
@@ -358,5 +361,11 @@ TOPIC=later T "$CG" produce "$B" later 0 30 || fail "produce to later"
 wait_covered 15 0 29 lt1
 stop lt1
 note "9: the leader saw the new topic's partitions (metadata.max.age.ms) and rebalanced"
+
+# ---- 10. pause and resume ----
+T "$CG" pause "$B" paused > "$WORK/pause.out" 2> "$WORK/pause.err" ||
+    fail "pause: $(tail -n 3 "$WORK/pause.err")"
+tail -n 1 "$WORK/pause.out" | grep -q ' PAUSE ok$' || fail "pause: it did not finish"
+note "10: a paused partition stayed silent, the other went on, the resume lost and repeated nothing"
 
 note "all passed"
