@@ -43,6 +43,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/fs.h"
 #include "state/state_int.h"
 
 #define OFFSETS_TOPIC_MAX 249
@@ -372,30 +373,6 @@ int st_env_write(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *
 
 /* ---- open, close, wipe ------------------------------------------------------ */
 
-static int mkdir_p(const char *dir)
-{
-    char path[PATH_MAX];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path)
-        return -ENAMETOOLONG;
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        path[i] = c;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return -errno;
-    if (!S_ISDIR(st.st_mode))
-        return -ENOTDIR;
-    return 0;
-}
-
 st_env_t *st_env_open(const char *dir, int max_stores, size_t initial_map_bytes, char *errstr,
                       size_t errstr_size)
 {
@@ -404,7 +381,7 @@ st_env_t *st_env_open(const char *dir, int max_stores, size_t initial_map_bytes,
                  dir ? dir : "(null)", max_stores);
         return NULL;
     }
-    int err = mkdir_p(dir);
+    int err = eddy_mkdir_p(dir);
     if (err) {
         snprintf(errstr, errstr_size,
                  "state dir %s cannot be created: %s; check that its parents are directories "

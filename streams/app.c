@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "streams/streams_int.h"
 
@@ -173,6 +174,9 @@ eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *e
         free(app);
         return NULL;
     }
+    /* Checked by sx_config_load: both names resolve. */
+    app->ap_default_key_serde = sx_serde_by_name(app->ap_cfg.default_key_serde);
+    app->ap_default_value_serde = sx_serde_by_name(app->ap_cfg.default_value_serde);
     app->ap_topo = dsl_builder_finish(b, errstr, errstr_size);
     if (!app->ap_topo) {
         eddy_app_close(app);
@@ -183,29 +187,13 @@ eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *e
 
 /* ---- start ---- */
 
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                return -errno;
-            *p = '/';
-        }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 static int prepare_state_dir(eddy_app_t *app, char *errstr, size_t errstr_size)
 {
     size_t n = strlen(app->ap_cfg.state_dir) + strlen(app->ap_cfg.application_id) + 2;
     if (!(app->ap_app_dir = malloc(n)))
         return -ENOMEM;
     snprintf(app->ap_app_dir, n, "%s/%s", app->ap_cfg.state_dir, app->ap_cfg.application_id);
-    int rc = mkdir_p(app->ap_app_dir);
+    int rc = eddy_mkdir_p(app->ap_app_dir);
     char path[4200];
     snprintf(path, sizeof path, "%s/.lock", app->ap_app_dir);
     if (rc == 0 && (app->ap_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
@@ -474,32 +462,44 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
             }
         }
     }
-    /* Every topic the app reads, with its sub-topology. */
-    app->ap_source_topics = calloc((size_t)t->dt_nnodes * 4 + 1, sizeof(char *));
-    app->ap_source_subs = calloc((size_t)t->dt_nnodes * 4 + 1, sizeof(int));
-    if (!app->ap_source_topics || !app->ap_source_subs) {
+    /* Names resolved once, not per record: every topic the app reads (with
+     * its sub-topology and source node), and each sink's topic. */
+    app->ap_node_topics = calloc((size_t)t->dt_nnodes + 1, sizeof(char *));
+    if (!app->ap_node_topics) {
         rc = -ENOMEM;
         goto out;
     }
     for (int i = 0; i < t->dt_nnodes; i++) {
         const dsl_node_t *n = t->dt_nodes[i];
+        if (n->dn_kind == DSL_SINK) {
+            char name[512];
+            if (!(app->ap_node_topics[n->dn_id] =
+                      strdup(sx_topic_name(app, n, 0, name, sizeof name)))) {
+                rc = -ENOMEM;
+                goto out;
+            }
+        }
         if (n->dn_kind != DSL_SOURCE)
             continue;
         for (int j = 0; j < n->dn_ntopics; j++) {
             char name[512];
             sx_topic_name(app, n, j, name, sizeof name);
-            char **nt = realloc(app->ap_source_topics,
-                                (size_t)(app->ap_nsource_topics + 1) * sizeof *nt);
-            int *ns = realloc(app->ap_source_subs, (size_t)(app->ap_nsource_topics + 1) * sizeof *ns);
+            size_t cnt = (size_t)app->ap_nsource_topics + 1;
+            char **nt = realloc(app->ap_source_topics, cnt * sizeof *nt);
             if (nt)
                 app->ap_source_topics = nt;
+            int *ns = realloc(app->ap_source_subs, cnt * sizeof *ns);
             if (ns)
                 app->ap_source_subs = ns;
-            if (!nt || !ns || !(nt[app->ap_nsource_topics] = strdup(name))) {
+            const dsl_node_t **nn = realloc(app->ap_source_nodes, cnt * sizeof *nn);
+            if (nn)
+                app->ap_source_nodes = nn;
+            if (!nt || !ns || !nn || !(nt[app->ap_nsource_topics] = strdup(name))) {
                 rc = -ENOMEM;
                 goto out;
             }
-            ns[app->ap_nsource_topics++] = n->dn_subtopology;
+            ns[app->ap_nsource_topics] = n->dn_subtopology;
+            nn[app->ap_nsource_topics++] = n;
         }
     }
     rc = 0;
@@ -581,6 +581,10 @@ int eddy_app_close(eddy_app_t *app)
         free(app->ap_source_topics[i]);
     free(app->ap_source_topics);
     free(app->ap_source_subs);
+    free(app->ap_source_nodes);
+    for (int i = 0; app->ap_node_topics && app->ap_topo && i < app->ap_topo->dt_nnodes; i++)
+        free(app->ap_node_topics[i]);
+    free(app->ap_node_topics);
     free(app->ap_task_counts);
     free(app->ap_open_tasks);
     free(app->ap_app_dir);

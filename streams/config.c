@@ -171,8 +171,8 @@ int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_
         const eddy_prop_t *p = &c->cf_props.ps_items[i];
         const char *rest;
         char kv[1024];
-        snprintf(kv, sizeof kv, "%s=%s", client_key(p->pr_key, &rest) ? p->pr_key : p->pr_key,
-                 p->pr_value);
+        snprintf(kv, sizeof kv, "%s=%s", p->pr_key, p->pr_value);
+        /* Client keys keep their prefix: thread.c picks them per client. */
         rc = eddy_props_set(client_key(p->pr_key, &rest) ? &cfg->client_props : &own,
                             p->pr_source ? p->pr_source : "config", kv, errstr, errstr_size);
     }

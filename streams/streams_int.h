@@ -123,10 +123,10 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
 /* Closes the environment (uncommitted writes are dropped, as in a crash:
  * commit first for a clean close). */
 void sx_task_close(sx_task_t *tk);
-/* An input record of the task: through the source node of topic. Returns 0,
+/* An input record of the task: through src, the source node reading its topic. Returns 0,
  * or an error that must stop the thread (a deserialization error with
  * log-and-fail, a store failure). */
-int sx_task_process(sx_task_t *tk, const kc_message_t *m);
+int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m);
 /* Flushes the caches of the task's stores in store order. */
 int sx_task_flush(sx_task_t *tk);
 /* Commits the task's LMDB transaction with its changelog offsets. */
@@ -205,6 +205,9 @@ struct eddy_app {
     int32_t *ap_task_counts;
     char **ap_source_topics; /* every topic the app reads, internal ones prefixed */
     int *ap_source_subs;     /* the sub-topology reading each */
+    const dsl_node_t **ap_source_nodes; /* and the source node */
+    char **ap_node_topics;   /* by dn_id: a sink's topic, internal ones prefixed */
+    const eddy_serde_t *ap_default_key_serde, *ap_default_value_serde;
     int ap_nsource_topics;
     sx_thread_t *ap_threads;
     int ap_nthreads;

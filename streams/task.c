@@ -183,16 +183,17 @@ static void hook_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value
 
 /* ---- the processors ---- */
 
-static int serde_ok(sx_task_t *tk, const eddy_serde_t *sd, eddy_bytes_t b, const char *what,
-                    const char *where, char *errstr, size_t errstr_size)
+/* 1 when b is valid for sd (or there is nothing to check); else 0 with
+ * "<what> is not <serde> (<reason>)" in errstr. */
+static int serde_ok(const eddy_serde_t *sd, eddy_bytes_t b, const char *what, char *errstr,
+                    size_t errstr_size)
 {
-    (void)tk;
     if (!sd || !sd->sd_check || b.len < 0)
         return 1;
     char why[160] = "";
     if (sd->sd_check(b, why, sizeof why) == 0)
         return 1;
-    snprintf(errstr, errstr_size, "%s: %s is not %s (%s)", where, what, sd->sd_name, why);
+    snprintf(errstr, errstr_size, "%s is not %s (%s)", what, sd->sd_name, why);
     return 0;
 }
 
@@ -216,10 +217,9 @@ static int aggregate_into(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r,
     eddy_buf_t outb = {0}; /* per call: a write-through store may recurse into here */
     eddy_buf_t *out = &outb;
     uint8_t num[8];
-    eddy_buf_t old_copy = {0};
-    if (rc_old == 0 && cur.len > 0 && eddy_buf_set(&old_copy, cur.data, (size_t)cur.len) < 0)
-        return -ENOMEM;
-    eddy_bytes_t old = rc_old == 0 ? (eddy_bytes_t){old_copy.data, cur.len} : EDDY_NULL_BYTES;
+    /* cur is borrowed until the next write to the task's environment: the
+     * user functions below do not write, and store_put copies next first. */
+    eddy_bytes_t old = rc_old == 0 ? cur : EDDY_NULL_BYTES;
     eddy_bytes_t next;
     switch (n->dn_agg_kind) {
     case DSL_AGG_COUNT:
@@ -255,15 +255,12 @@ static int aggregate_into(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r,
     }
     }
     int rc = store_put(tk, n->dn_store, r->key, next, r->ts);
-    eddy_buf_free(&old_copy);
     eddy_buf_free(out);
     return rc;
 skip:
-    eddy_buf_free(&old_copy);
     eddy_buf_free(out);
     return 0;
 nomem:
-    eddy_buf_free(&old_copy);
     eddy_buf_free(out);
     return -ENOMEM;
 }
@@ -290,13 +287,7 @@ static int join_value(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy
     int rc = store_get(tk, n->dn_other_store, key, &other);
     if (rc < 0 && rc != -ENOENT)
         return rc;
-    int have_other = rc == 0;
-    eddy_buf_t other_copy = {0};
-    if (have_other && other.len > 0) {
-        if (eddy_buf_set(&other_copy, other.data, (size_t)other.len) < 0)
-            return -ENOMEM;
-        other = eddy_buf_bytes(&other_copy);
-    }
+    int have_other = rc == 0; /* other is borrowed: the joiner does not write */
     eddy_bytes_t left = n->dn_left_side ? v : (have_other ? other : EDDY_NULL_BYTES);
     eddy_bytes_t right = n->dn_left_side ? (have_other ? other : EDDY_NULL_BYTES) : v;
     int emit_it;
@@ -318,7 +309,6 @@ static int join_value(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy
     } else {
         *joined = EDDY_NULL_BYTES;
     }
-    eddy_buf_free(&other_copy);
     return 0;
 }
 
@@ -355,12 +345,12 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
                 return process(tk, n->dn_children[i], r);
         return 0;
     case DSL_SINK: {
-        char topic[512], why[320];
-        sx_topic_name(tk->tk_thread->th_app, n, 0, topic, sizeof topic);
-        if (!serde_ok(tk, n->dn_key_serde, r->key, "the key", n->dn_name, why, sizeof why) ||
-            !serde_ok(tk, n->dn_value_serde, r->value, "the value", n->dn_name, why, sizeof why)) {
-            sx_thread_fail(tk->tk_thread, EDDY_ERR_INVALID_ARG, "task %s: sink to %s: %s",
-                           tk->tk_name, topic, why);
+        const char *topic = tk->tk_thread->th_app->ap_node_topics[n->dn_id];
+        char why[320];
+        if (!serde_ok(n->dn_key_serde, r->key, "the key", why, sizeof why) ||
+            !serde_ok(n->dn_value_serde, r->value, "the value", why, sizeof why)) {
+            sx_thread_fail(tk->tk_thread, EDDY_ERR_INVALID_ARG, "task %s: %s to %s: %s",
+                           tk->tk_name, n->dn_name, topic, why);
             return EDDY_ERR_INVALID_ARG;
         }
         int32_t partition = -1;
@@ -457,14 +447,12 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
             return rc;
         if (rc == -ENOENT && n->dn_join_kind == DSL_JOIN_INNER)
             return 0;
-        eddy_buf_t tcopy = {0}, out = {0};
-        if (rc == 0 && tv.len > 0 && eddy_buf_set(&tcopy, tv.data, (size_t)tv.len) < 0)
-            return -ENOMEM;
-        eddy_bytes_t right = rc == 0 ? (eddy_bytes_t){tcopy.data, tv.len} : EDDY_NULL_BYTES;
+        eddy_buf_t out = {0};
+        /* tv is borrowed until the next write, which only forward() may do. */
+        eddy_bytes_t right = rc == 0 ? tv : EDDY_NULL_BYTES;
         n->dn_joiner(r->key, r->value, right, &out, n->dn_opaque);
         sx_rec_t o = {r->key, eddy_buf_bytes(&out), EDDY_NULL_BYTES, r->ts};
         rc = forward(tk, n, &o);
-        eddy_buf_free(&tcopy);
         eddy_buf_free(&out);
         return rc;
     }
@@ -492,46 +480,30 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
 
 /* ---- the task ---- */
 
-int sx_task_process(sx_task_t *tk, const kc_message_t *m)
+int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
 {
     eddy_app_t *app = tk->tk_thread->th_app;
-    const dsl_node_t *src = NULL;
-    for (int i = 0; i < tk->tk_sub->st_nsources && !src; i++)
-        for (int j = 0; j < tk->tk_sub->st_sources[i]->dn_ntopics; j++) {
-            char name[512];
-            if (strcmp(sx_topic_name(app, tk->tk_sub->st_sources[i], j, name, sizeof name),
-                       m->msg_topic) == 0) {
-                src = tk->tk_sub->st_sources[i];
-                break;
-            }
-        }
-    if (!src)
-        return 0;
     sx_rec_t r = {{m->msg_key, m->msg_key_len}, {m->msg_value, m->msg_value_len},
                   EDDY_NULL_BYTES, m->msg_timestamp};
     char why[400];
-    const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde
-                                               : sx_serde_by_name(app->ap_cfg.default_key_serde);
-    const eddy_serde_t *vs = src->dn_value_serde
-                                 ? src->dn_value_serde
-                                 : sx_serde_by_name(app->ap_cfg.default_value_serde);
-    char where[600];
-    snprintf(where, sizeof where, "%s-%d offset %lld", m->msg_topic, (int)m->msg_partition,
-             (long long)m->msg_offset);
-    if (!src->dn_internal &&
-        (!serde_ok(tk, ks, r.key, "the key", where, why, sizeof why) ||
-         !serde_ok(tk, vs, r.value, "the value", where, why, sizeof why))) {
+    const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde : app->ap_default_key_serde;
+    const eddy_serde_t *vs = src->dn_value_serde ? src->dn_value_serde : app->ap_default_value_serde;
+    if (!src->dn_internal && (!serde_ok(ks, r.key, "the key", why, sizeof why) ||
+                              !serde_ok(vs, r.value, "the value", why, sizeof why))) {
+        char where[700];
+        snprintf(where, sizeof where, "%s-%d offset %lld: %s", m->msg_topic, (int)m->msg_partition,
+                 (long long)m->msg_offset, why);
         if (app->ap_cfg.log_and_continue) {
             int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);
             if (skipped <= 10 || skipped % 1000 == 0)
                 EDDY_LOG_WARN("streams", "task %s: skipping a record that cannot be read: %s "
-                              "(%lld skipped so far)", tk->tk_name, why, (long long)skipped);
+                              "(%lld skipped so far)", tk->tk_name, where, (long long)skipped);
             return 0;
         }
         sx_thread_fail(tk->tk_thread, EDDY_ERR_INVALID_ARG,
                        "task %s: %s; stopping (default.deserialization.exception.handler="
                        "log-and-fail; set it to log-and-continue to skip such records)",
-                       tk->tk_name, why);
+                       tk->tk_name, where);
         return EDDY_ERR_INVALID_ARG;
     }
     if (m->msg_timestamp > tk->tk_stream_time)

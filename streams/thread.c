@@ -239,7 +239,7 @@ static void restore_progress(sx_thread_t *th, sx_task_t *tk, int final)
     int64_t now = eddy_mono_ms();
     int64_t n = restored_total(tk);
     double secs = (double)(now - tk->tk_restore_started_ms) / 1000.0;
-    int64_t left = 0, end_total = 0;
+    int64_t left = 0;
     for (int i = 0; i < tk->tk_nstores; i++) {
         sx_task_store_t *ts = &tk->tk_stores[i];
         int64_t hw = kc_consumer_high_watermark(th->th_restore, ts->ts_changelog,
@@ -248,8 +248,6 @@ static void restore_progress(sx_thread_t *th, sx_task_t *tk, int final)
                                            tk->tk_id.ti_partition);
         if (hw >= 0 && pos >= 0 && hw > pos)
             left += hw - pos;
-        if (hw > 0)
-            end_total += hw;
     }
     double pct = n + left > 0 ? 100.0 * (double)n / (double)(n + left) : 100.0;
     if (final)
@@ -261,7 +259,6 @@ static void restore_progress(sx_thread_t *th, sx_task_t *tk, int final)
         EDDY_LOG_INFO("streams",
                       "%s: task %s restoring: %lld records, %.0f records/s, %.1f%%", th->th_name,
                       tk->tk_name, (long long)n, secs > 0 ? (double)n / secs : 0.0, pct);
-    (void)end_total;
     tk->tk_restore_logged_ms = now;
 }
 
@@ -345,14 +342,17 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
     sx_thread_t *th = opaque;
     if (th->th_committing || th->th_stopping || th->th_error)
         return 1;
-    int sub = -1;
-    for (int i = 0; i < th->th_app->ap_nsource_topics; i++)
-        if (strcmp(th->th_app->ap_source_topics[i], m->msg_topic) == 0)
-            sub = th->th_app->ap_source_subs[i];
-    sx_task_t *tk = sub >= 0 ? find_task(th, (sx_task_id_t){sub, m->msg_partition}, 0) : NULL;
+    eddy_app_t *app = th->th_app;
+    int src = -1;
+    for (int i = 0; i < app->ap_nsource_topics && src < 0; i++)
+        if (strcmp(app->ap_source_topics[i], m->msg_topic) == 0)
+            src = i;
+    sx_task_t *tk =
+        src >= 0 ? find_task(th, (sx_task_id_t){app->ap_source_subs[src], m->msg_partition}, 0)
+                 : NULL;
     if (!tk || tk->tk_state != TK_RUNNING)
         return 1;
-    int rc = sx_task_process(tk, m);
+    int rc = sx_task_process(tk, app->ap_source_nodes[src], m);
     if (rc < 0) {
         if (!th->th_error)
             sx_thread_fail(th, rc, "task %s: processing %s-%d offset %lld failed: %s",
@@ -641,7 +641,6 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
     (void)m;
     (void)parts;
     sx_thread_t *th = opaque;
-    int nactive = 0, nstandby = 0;
     EDDY_LOG_INFO("streams", "%s: assigned %d active and %d standby task(s), %d partition(s)",
                   th->th_name, th->th_nwant_active, th->th_nwant_standby, n);
     if (th->th_committing) {
@@ -649,10 +648,6 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
         return;
     }
     apply_assignment(th);
-    for (int i = 0; i < th->th_ntasks; i++)
-        th->th_tasks[i]->tk_standby ? nstandby++ : nactive++;
-    (void)nactive;
-    (void)nstandby;
 }
 
 static void on_member_error(kc_member_t *m, int err, int fatal, const char *why, void *opaque)
