@@ -317,6 +317,13 @@ static int txn_commit(st_env_t *env, const char *what)
     return 0;
 }
 
+int st_env_commit_auto(st_env_t *env, const char *what)
+{
+    if (env->se_dead)
+        return -EIO;
+    return txn_commit(env, what);
+}
+
 int st_env_txn(st_env_t *env, int for_write)
 {
     if (env->se_dead)

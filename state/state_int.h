@@ -127,5 +127,28 @@ int st_env_write(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *
 int st_env_fail(st_env_t *env, int rc, const char *what);
 /* Frees a store and its cache (env.c calls it from st_env_close). */
 void st_store_free(st_store_t *s);
+/* Commits the open transaction without offsets (none open: 0), as the
+ * automatic commit does, also from a store hook (st_env_commit refuses
+ * there because of the offsets). An Eddy error; on failure the open
+ * transaction's writes are gone. */
+int st_env_commit_auto(st_env_t *env, const char *what);
+
+/* For the segments of window and session stores (state/window.c), which
+ * come and go while the task runs:
+ *  - st_store_open_any: st_store_open that also works from a store hook (a
+ *    downstream put into a window store may need a new segment during a
+ *    flush); 0 and *out, or an error (EDDY_ERR_TOO_LARGE: the environment
+ *    has no room for another store) with a sentence in errstr.
+ *  - st_store_detach: forgets a store (removes it from the environment and
+ *    frees it, dirty cache entries discarded without hooks); its database
+ *    stays in the file.
+ *  - st_store_drop: detaches the store and deletes its database
+ *    (mdb_drop, del=1) in a transaction of its own after an automatic commit
+ *    of the open one. -EBUSY from its own hooks (nothing done); any other
+ *    error is logged, and the store is gone all the same. */
+int st_store_open_any(st_env_t *env, const char *name, const st_store_hooks_t *hooks,
+                      st_store_t **out, char *errstr, size_t errstr_size);
+void st_store_detach(st_store_t *s);
+int st_store_drop(st_store_t *s);
 
 #endif

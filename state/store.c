@@ -335,36 +335,39 @@ static int cache_evict(st_store_t *s)
 
 /* ---- the store ------------------------------------------------------------------- */
 
-st_store_t *st_store_open(st_env_t *env, const char *name, const st_store_hooks_t *hooks,
-                          char *errstr, size_t errstr_size)
+/* st_store_open, and st_store_open_any (in_hook: also from a store hook).
+ * Returns 0 and *out, or an error with a sentence in errstr. */
+static int store_open(st_env_t *env, const char *name, const st_store_hooks_t *hooks, int in_hook,
+                      st_store_t **out, char *errstr, size_t errstr_size)
 {
+    *out = NULL;
     if (!name || !*name || strlen(name) > env->se_max_key || strcmp(name, ST_OFFSETS_DB) == 0) {
         snprintf(errstr, errstr_size, "state dir %s: \"%s\" cannot name a store (1 to %zu bytes, "
                  "not %s)", env->se_dir, name ? name : "(null)", env->se_max_key, ST_OFFSETS_DB);
-        return NULL;
+        return EDDY_ERR_INVALID_ARG;
     }
     for (int i = 0; i < env->se_nstores; i++)
         if (strcmp(env->se_stores[i]->ss_name, name) == 0) {
             snprintf(errstr, errstr_size, "state dir %s: store %s is already open", env->se_dir,
                      name);
-            return NULL;
+            return -EEXIST;
         }
     if (env->se_nstores >= env->se_max_stores) {
         snprintf(errstr, errstr_size, "state dir %s: store %s would be store %d, but the "
                  "environment was opened for %d stores", env->se_dir, name, env->se_nstores + 1,
                  env->se_max_stores);
-        return NULL;
+        return EDDY_ERR_TOO_LARGE;
     }
-    if (env->se_busy) {
+    if (env->se_busy && !in_hook) {
         snprintf(errstr, errstr_size, "state dir %s: store %s cannot be opened from a store hook",
                  env->se_dir, name);
-        return NULL;
+        return -EBUSY;
     }
     st_store_t *s = calloc(1, sizeof *s);
     if (!s || !(s->ss_name = strdup(name))) {
         free(s);
         snprintf(errstr, errstr_size, "state dir %s: out of memory", env->se_dir);
-        return NULL;
+        return -ENOMEM;
     }
     s->ss_env = env;
     if (hooks)
@@ -375,11 +378,12 @@ st_store_t *st_store_open(st_env_t *env, const char *name, const st_store_hooks_
      * commit, closes it if its transaction aborts, and wants no other
      * transaction in the process active meanwhile (hence the map lock, which
      * keeps other threads' reads out). Committing the open transaction first
-     * is safe (an automatic commit). The growth check at the start of every
+     * is safe (an automatic commit, also from a store hook: the hooks'
+     * callers begin a new transaction when theirs has ended). The growth check at the start of every
      * transaction leaves half the map free, ample for one database. */
     int err = 0;
     if (env->se_txn)
-        err = st_env_commit(env, NULL, 0);
+        err = st_env_commit_auto(env, "automatic commit before opening a store");
     if (!err && env->se_dead)
         err = -EIO;
     if (!err) {
@@ -403,12 +407,82 @@ st_store_t *st_store_open(st_env_t *env, const char *name, const st_store_hooks_
                  name, eddy_strerror(err));
         free(s->ss_name);
         free(s);
-        return NULL;
+        return err;
     }
     pthread_mutex_lock(&env->se_stores_mu);
     env->se_stores[env->se_nstores++] = s;
     pthread_mutex_unlock(&env->se_stores_mu);
+    *out = s;
+    return 0;
+}
+
+st_store_t *st_store_open(st_env_t *env, const char *name, const st_store_hooks_t *hooks,
+                          char *errstr, size_t errstr_size)
+{
+    st_store_t *s;
+    store_open(env, name, hooks, 0, &s, errstr, errstr_size);
     return s;
+}
+
+int st_store_open_any(st_env_t *env, const char *name, const st_store_hooks_t *hooks,
+                      st_store_t **out, char *errstr, size_t errstr_size)
+{
+    return store_open(env, name, hooks, 1, out, errstr, errstr_size);
+}
+
+void st_store_detach(st_store_t *s)
+{
+    st_env_t *env = s->ss_env;
+    pthread_mutex_lock(&env->se_stores_mu);
+    for (int i = 0; i < env->se_nstores; i++)
+        if (env->se_stores[i] == s) {
+            memmove(&env->se_stores[i], &env->se_stores[i + 1],
+                    (size_t)(env->se_nstores - i - 1) * sizeof *env->se_stores);
+            env->se_nstores--;
+            break;
+        }
+    pthread_mutex_unlock(&env->se_stores_mu);
+    st_store_free(s);
+}
+
+int st_store_drop(st_store_t *s)
+{
+    st_env_t *env = s->ss_env;
+    if (s->ss_flushing)
+        return -EBUSY;
+    /* As at open: the drop runs in a transaction of its own, after an
+     * automatic commit of the open one, so that the redo log (replayed
+     * after MDB_MAP_FULL) never holds writes to a database that is gone, and
+     * the slot LMDB frees cannot be taken by a new database within one
+     * transaction. mdb_drop(del=1) closes the handle at once, so the store
+     * goes whatever happens next; a database left behind by a failed commit
+     * is found again at the next open. */
+    char *name = strdup(s->ss_name);
+    int err = env->se_dead ? -EIO : 0;
+    if (!err && env->se_txn)
+        err = st_env_commit_auto(env, "automatic commit before dropping a store");
+    if (!err) {
+        MDB_txn *txn;
+        int rc = mdb_txn_begin(env->se_mdb, NULL, 0, &txn);
+        if (rc == 0) {
+            pthread_rwlock_wrlock(&env->se_map_lock);
+            rc = mdb_drop(txn, s->ss_dbi, 1);
+            if (rc == 0)
+                rc = mdb_txn_commit(txn);
+            else
+                mdb_txn_abort(txn);
+            pthread_rwlock_unlock(&env->se_map_lock);
+        }
+        if (rc)
+            err = st_err_from_mdb(rc);
+    }
+    if (err)
+        EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s cannot be dropped: %s; its database is "
+                       "dropped at the next open of its window or session store", env->se_dir,
+                       name ? name : s->ss_name, eddy_strerror(err));
+    free(name);
+    st_store_detach(s);
+    return err;
 }
 
 void st_store_free(st_store_t *s)

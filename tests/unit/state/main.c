@@ -8,6 +8,8 @@ TCase *tcase_env_commit(void);
 TCase *tcase_env_growth(void);
 TCase *tcase_env_threads(void);
 TCase *tcase_env_files(void);
+TCase *tcase_window_store(void);
+TCase *tcase_session_store(void);
 
 int main(void)
 {
@@ -20,5 +22,7 @@ int main(void)
     suite_add_tcase(s, tcase_env_growth());
     suite_add_tcase(s, tcase_env_threads());
     suite_add_tcase(s, tcase_env_files());
+    suite_add_tcase(s, tcase_window_store());
+    suite_add_tcase(s, tcase_session_store());
     return run_suite(s);
 }
