@@ -358,7 +358,8 @@ static int discover(st_window_store_t *w, int64_t **starts, int *n)
         *n = 0;
         return err;
     }
-    qsort(*starts, (size_t)*n, sizeof **starts, cmp_i64);
+    if (*n > 1)
+        qsort(*starts, (size_t)*n, sizeof **starts, cmp_i64);
     return 0;
 }
 
