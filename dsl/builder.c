@@ -161,6 +161,7 @@ static dsl_node_t *node_add(eddy_builder_t *b, dsl_kind_t kind, const char *pref
     n->dn_subtopology = -1;
     n->dn_store = -1;
     n->dn_other_store = -1;
+    n->dn_aux_store = -1;
     t->dt_nodes[t->dt_nnodes++] = n;
     b->b_finished = 0;
     return n;
@@ -273,7 +274,7 @@ static int store_add(eddy_builder_t *b, const char *name, const char *fn)
         fail_nomem(b);
         return -1;
     }
-    t->dt_stores[t->dt_nstores] = (dsl_store_t){nm, -1, 1};
+    t->dt_stores[t->dt_nstores] = (dsl_store_t){nm, -1, 1, DSL_STORE_KV, 0, 0};
     b->b_finished = 0;
     return t->dt_nstores++;
 }
@@ -548,6 +549,7 @@ eddy_builder_t *eddy_builder_new(void)
     b->b_dead_gstream.kg_h = (dsl_handle_t){b, DSL_H_GROUPED_STREAM, NULL};
     b->b_dead_gtable.kgt_h = (dsl_handle_t){b, DSL_H_GROUPED_TABLE, NULL};
     b->b_dead_branched.br_h = (dsl_handle_t){b, DSL_H_BRANCHED, NULL};
+    b->b_dead_wstream.kw_h = (dsl_handle_t){b, DSL_H_WINDOWED_STREAM, NULL};
     dsl_current = b;
     return b;
 }
@@ -983,9 +985,28 @@ eddy_kgrouped_stream_t *eddy_stream_group_by(eddy_kstream_t *s, eddy_mapper_fn *
 /* count, reduce, aggregate of a grouped stream, in Kafka's order: the
  * store's generated name (if any), the aggregation's name, then the
  * repartition (named after the store) if the key may have changed. */
+static eddy_ktable_t *gstream_aggregate_windowed(eddy_kgrouped_stream_t *g, dsl_agg_kind_t kind,
+                                                 eddy_initializer_fn *init,
+                                                 eddy_aggregator_fn *adder,
+                                                 eddy_aggregator_fn *merger, void *opaque,
+                                                 const char *store, const eddy_windows_t *w,
+                                                 const char *fn);
+
 static eddy_ktable_t *gstream_aggregate(eddy_kgrouped_stream_t *g, dsl_agg_kind_t kind,
                                         eddy_initializer_fn *init, eddy_aggregator_fn *adder,
                                         void *opaque, const char *store, const char *fn)
+{
+    return gstream_aggregate_windowed(g, kind, init, adder, NULL, opaque, store, NULL, fn);
+}
+
+/* w NULL: a key-value aggregation; else windowed (Kafka numbers and names
+ * them the same way). */
+static eddy_ktable_t *gstream_aggregate_windowed(eddy_kgrouped_stream_t *g, dsl_agg_kind_t kind,
+                                                 eddy_initializer_fn *init,
+                                                 eddy_aggregator_fn *adder,
+                                                 eddy_aggregator_fn *merger, void *opaque,
+                                                 const char *store, const eddy_windows_t *w,
+                                                 const char *fn)
 {
     eddy_builder_t *b =
         use(g ? &g->kg_h : NULL, g ? g->kg_node : NULL, fn, "grouped stream");
@@ -1010,14 +1031,54 @@ static eddy_ktable_t *gstream_aggregate(eddy_kgrouped_stream_t *g, dsl_agg_kind_
         if (!up)
             return dead_table(b);
     }
-    dsl_node_t *n = node_add(b, DSL_STREAM_AGGREGATE, prefix, agg_index, NULL);
+    dsl_kind_t nk = !w ? DSL_STREAM_AGGREGATE
+                       : w->w_kind == EDDY_WINDOWS_SESSION ? DSL_SESSION_AGGREGATE
+                                                           : DSL_WINDOW_AGGREGATE;
+    dsl_node_t *n = node_add(b, nk, prefix, agg_index, NULL);
     if (!n || node_link(b, up, n))
         return dead_table(b);
     n->dn_store = si;
     n->dn_agg_kind = kind;
     n->dn_init = init;
     n->dn_adder = adder;
+    n->dn_merger = merger;
     n->dn_opaque = opaque;
+    if (w) {
+        dsl_store_t *ds = &b->b_topo.dt_stores[si];
+        n->dn_windows = *w;
+        switch (w->w_kind) {
+        case EDDY_WINDOWS_TIME: /* Kafka's default retention: size + grace */
+            ds->ds_kind = DSL_STORE_WINDOW;
+            ds->ds_retention_ms = w->w_size + w->w_grace;
+            break;
+        case EDDY_WINDOWS_SLIDING: {
+            /* The windows and, in a store of their own, the records they
+             * are computed from (a new window aggregates the records it
+             * covers): both kept 2 x difference + grace. */
+            ds->ds_kind = DSL_STORE_WINDOW;
+            ds->ds_retention_ms = 2 * w->w_size + w->w_grace;
+            char *rn = str_printf("%s-records", ds->ds_name);
+            if (!rn) {
+                fail_nomem(b);
+                return dead_table(b);
+            }
+            int ri = store_add(b, rn, fn);
+            free(rn);
+            if (ri < 0)
+                return dead_table(b);
+            dsl_store_t *rs = &b->b_topo.dt_stores[ri];
+            rs->ds_kind = DSL_STORE_WINDOW;
+            rs->ds_retention_ms = 2 * w->w_size + w->w_grace;
+            rs->ds_retain_duplicates = 1;
+            n->dn_aux_store = ri;
+            break;
+        }
+        case EDDY_WINDOWS_SESSION:
+            ds->ds_kind = DSL_STORE_SESSION;
+            ds->ds_retention_ms = w->w_gap + w->w_grace;
+            break;
+        }
+    }
     return table_new(b, n);
 }
 
@@ -1321,4 +1382,300 @@ eddy_ktable_t *eddy_table_outer_join(eddy_ktable_t *a, eddy_ktable_t *b, eddy_jo
                                      void *opaque, const char *store)
 {
     return table_table_join(a, b, joiner, opaque, store, DSL_JOIN_OUTER, "eddy_table_outer_join");
+}
+
+/* ---- time ---- */
+
+eddy_kstream_t *eddy_builder_stream_timestamped(eddy_builder_t *b, const char *topic,
+                                                const eddy_serde_t *key_serde,
+                                                const eddy_serde_t *value_serde,
+                                                eddy_timestamp_extractor_fn *extractor,
+                                                void *opaque)
+{
+    static const char fn[] = "eddy_builder_stream_timestamped";
+    if (!b)
+        return NULL;
+    dsl_current = b;
+    if (b->b_err || check_source_topic(b, topic, fn))
+        return dead_stream(b);
+    if (!extractor) {
+        dsl_fail(b, -EINVAL, "%s (topic %s): the timestamp extractor is NULL", fn, topic);
+        return dead_stream(b);
+    }
+    dsl_node_t *n = source_add(b, topic, key_serde, value_serde);
+    if (n) {
+        n->dn_ts_extractor = extractor;
+        n->dn_ts_opaque = opaque;
+    }
+    return stream_new(b, n, 0);
+}
+
+/* ---- windows ---- */
+
+static int windows_check(eddy_builder_t *b, const eddy_windows_t *w, const char *fn,
+                         const dsl_node_t *after)
+{
+    const char *why = NULL;
+    switch (w->w_kind) {
+    case EDDY_WINDOWS_TIME:
+        if (w->w_size <= 0)
+            why = "the window size must be > 0";
+        else if (w->w_advance <= 0 || w->w_advance > w->w_size)
+            why = "the advance must be > 0 and at most the window size";
+        break;
+    case EDDY_WINDOWS_SLIDING:
+        if (w->w_size <= 0)
+            why = "the time difference must be > 0";
+        break;
+    case EDDY_WINDOWS_SESSION:
+        if (w->w_gap <= 0)
+            why = "the inactivity gap must be > 0";
+        break;
+    default:
+        why = "unknown window kind";
+    }
+    if (!why && w->w_grace < 0)
+        why = "the grace period must be >= 0";
+    if (!why)
+        return 0;
+    dsl_fail(b, -EINVAL, "%s (after %s): %s", fn, after->dn_name, why);
+    return -EINVAL;
+}
+
+eddy_kwindowed_stream_t *eddy_grouped_windowed_by(eddy_kgrouped_stream_t *g, eddy_windows_t w)
+{
+    static const char fn[] = "eddy_grouped_windowed_by";
+    eddy_builder_t *b = use(g ? &g->kg_h : NULL, g ? g->kg_node : NULL, fn, "grouped stream");
+    if (!b) {
+        b = owner(g ? &g->kg_h : NULL);
+        return b ? &b->b_dead_wstream : NULL;
+    }
+    if (windows_check(b, &w, fn, g->kg_node))
+        return &b->b_dead_wstream;
+    eddy_kwindowed_stream_t *ws = handle_new(b, DSL_H_WINDOWED_STREAM, sizeof *ws);
+    if (!ws)
+        return &b->b_dead_wstream;
+    ws->kw_grouped = g;
+    ws->kw_windows = w;
+    return ws;
+}
+
+static eddy_ktable_t *windowed_aggregate(eddy_kwindowed_stream_t *w, dsl_agg_kind_t kind,
+                                         eddy_initializer_fn *init, eddy_aggregator_fn *adder,
+                                         eddy_aggregator_fn *merger, void *opaque,
+                                         const char *store, const char *fn)
+{
+    eddy_builder_t *b = use(w ? &w->kw_h : NULL, w ? (void *)w->kw_grouped : NULL, fn,
+                            "windowed stream");
+    if (!b)
+        return dead_table(owner(w ? &w->kw_h : NULL));
+    if (w->kw_windows.w_kind == EDDY_WINDOWS_SESSION && kind == DSL_AGG_AGGREGATE &&
+        need(b, (const void *)merger, fn, w->kw_grouped->kg_node, "session merger"))
+        return dead_table(b);
+    return gstream_aggregate_windowed(w->kw_grouped, kind, init, adder, merger, opaque, store,
+                                      &w->kw_windows, fn);
+}
+
+eddy_ktable_t *eddy_windowed_count(eddy_kwindowed_stream_t *w, const char *store)
+{
+    return windowed_aggregate(w, DSL_AGG_COUNT, NULL, NULL, NULL, NULL, store,
+                              "eddy_windowed_count");
+}
+
+eddy_ktable_t *eddy_windowed_reduce(eddy_kwindowed_stream_t *w, eddy_aggregator_fn *reducer,
+                                    void *opaque, const char *store)
+{
+    return windowed_aggregate(w, DSL_AGG_REDUCE, NULL, reducer, reducer, opaque, store,
+                              "eddy_windowed_reduce");
+}
+
+eddy_ktable_t *eddy_windowed_aggregate(eddy_kwindowed_stream_t *w, eddy_initializer_fn *init,
+                                       eddy_aggregator_fn *aggregator,
+                                       eddy_aggregator_fn *session_merger, void *opaque,
+                                       const char *store)
+{
+    return windowed_aggregate(w, DSL_AGG_AGGREGATE, init, aggregator, session_merger, opaque,
+                              store, "eddy_windowed_aggregate");
+}
+
+eddy_ktable_t *eddy_table_suppress_until_window_closes(eddy_ktable_t *t)
+{
+    static const char fn[] = "eddy_table_suppress_until_window_closes";
+    eddy_builder_t *b = T_USE(t, fn);
+    if (!b)
+        return dead_table(T_OWNER(t));
+    dsl_node_t *agg = t->kt_node;
+    if (agg->dn_kind != DSL_WINDOW_AGGREGATE && agg->dn_kind != DSL_SESSION_AGGREGATE) {
+        dsl_fail(b, -EINVAL,
+                 "%s (after %s): the table is not a windowed aggregation's: suppress it right "
+                 "after eddy_windowed_count/reduce/aggregate",
+                 fn, agg->dn_name);
+        return dead_table(b);
+    }
+    if (agg->dn_emit_final) {
+        dsl_fail(b, -EINVAL, "%s (after %s): the aggregation is suppressed already", fn,
+                 agg->dn_name);
+        return dead_table(b);
+    }
+    dsl_node_t *n = child_add(b, agg, DSL_TABLE_SUPPRESS, "KTABLE-SUPPRESS-");
+    if (!n)
+        return dead_table(b);
+    /* Kafka also numbers the suppression buffer's store; Eddy needs none
+     * (the aggregation's window store holds the results), but takes the
+     * number so that later names stay Kafka's. */
+    next_index(b);
+    agg->dn_emit_final = 1;
+    return table_new(b, n);
+}
+
+/* ---- windowed stream-stream joins ---- */
+
+/* A join side's window store, "<generated join name>-store" as Kafka names
+ * it, retaining duplicates. */
+static int join_store_add(eddy_builder_t *b, const char *node_name, const char *suffix,
+                          int64_t retention, int dups, const char *fn)
+{
+    char *nm = str_printf("%s%s", node_name, suffix);
+    if (!nm) {
+        fail_nomem(b);
+        return -1;
+    }
+    int si = store_add(b, nm, fn);
+    free(nm);
+    if (si >= 0) {
+        b->b_topo.dt_stores[si].ds_kind = DSL_STORE_WINDOW;
+        b->b_topo.dt_stores[si].ds_retention_ms = retention;
+        b->b_topo.dt_stores[si].ds_retain_duplicates = dups;
+    }
+    return si;
+}
+
+/* KStreamImplJoin: each side through a KSTREAM-WINDOWED node into its
+ * buffer, then a join node looking up the other side's buffer, both into a
+ * KSTREAM-MERGE. Key-changed inputs are repartitioned first. */
+static eddy_kstream_t *stream_stream_join(eddy_kstream_t *l, eddy_kstream_t *r,
+                                          eddy_joiner_fn *joiner, void *opaque,
+                                          eddy_join_windows_t w, dsl_join_kind_t kind,
+                                          const char *fn)
+{
+    eddy_builder_t *b = S_USE(l, fn);
+    if (!b)
+        return dead_stream(S_OWNER(l));
+    if (!r || r->ks_h.h_builder != b) {
+        dsl_fail(b, -EINVAL, "%s (after %s): the other stream is %s", fn, l->ks_node->dn_name,
+                 r ? "of another builder" : "NULL");
+        return dead_stream(b);
+    }
+    if (!r->ks_node || need(b, (const void *)joiner, fn, l->ks_node, "joiner"))
+        return dead_stream(b);
+    if (w.jw_before < 0 || w.jw_after < 0 || w.jw_grace < 0 || w.jw_before + w.jw_after < 0) {
+        dsl_fail(b, -EINVAL, "%s (after %s): join window bounds and grace must be >= 0", fn,
+                 l->ks_node->dn_name);
+        return dead_stream(b);
+    }
+    eddy_kstream_t *sides[2] = {l, r};
+    dsl_node_t *up[2];
+    for (int i = 0; i < 2; i++) {
+        eddy_kstream_t *s = sides[i];
+        up[i] = s->ks_node;
+        if (!s->ks_key_changed)
+            continue;
+        if (s->ks_join_source) {
+            b->b_index += 3;
+            up[i] = s->ks_join_source;
+        } else {
+            up[i] = repartition_add(b, s->ks_node, s->ks_node->dn_name, 0, RP_STREAM, fn);
+            if (!up[i])
+                return dead_stream(b);
+            s->ks_join_source = up[i];
+        }
+    }
+    int right_outer = kind == DSL_JOIN_OUTER, left_outer = kind != DSL_JOIN_INNER;
+    /* KStreamImplJoin's order: the two windowed nodes, this and other
+     * side, then the merge. */
+    int win_index[2] = {next_index(b), next_index(b)};
+    int this_index = next_index(b), other_index = next_index(b);
+    int merge_index = next_index(b);
+    const char *this_prefix = right_outer ? "KSTREAM-OUTERTHIS-" : "KSTREAM-JOINTHIS-";
+    const char *other_prefix = left_outer ? "KSTREAM-OUTEROTHER-" : "KSTREAM-JOINOTHER-";
+    char this_name[64], other_name[64];
+    snprintf(this_name, sizeof this_name, "%s%010d", this_prefix, this_index);
+    snprintf(other_name, sizeof other_name, "%s%010d", other_prefix, other_index);
+    /* Kafka keeps each side's records for before + after + grace. */
+    int64_t retention = w.jw_before + w.jw_after + w.jw_grace;
+    int st_this = join_store_add(b, this_name, "-store", retention, 1, fn);
+    int st_other = st_this < 0 ? -1 : join_store_add(b, other_name, "-store", retention, 1, fn);
+    if (st_other < 0)
+        return dead_stream(b);
+    int st_shared = -1;
+    if (left_outer) {
+        char shared[64];
+        snprintf(shared, sizeof shared, "KSTREAM-OUTERSHARED-%010d", this_index);
+        st_shared = join_store_add(b, shared, "-store", retention, 0, fn);
+        if (st_shared < 0)
+            return dead_stream(b);
+        b->b_topo.dt_stores[st_shared].ds_kind = DSL_STORE_KV;
+    }
+    dsl_node_t *win[2], *join[2];
+    for (int i = 0; i < 2; i++) {
+        win[i] = node_add(b, DSL_STREAM_JOIN_WINDOW, "KSTREAM-WINDOWED-", win_index[i], NULL);
+        if (!win[i] || node_link(b, up[i], win[i]))
+            return dead_stream(b);
+        win[i]->dn_store = i == 0 ? st_this : st_other;
+    }
+    join[0] = node_add(b, DSL_STREAM_JOIN_SIDE, this_prefix, this_index, NULL);
+    join[1] = join[0] ? node_add(b, DSL_STREAM_JOIN_SIDE, other_prefix, other_index, NULL) : NULL;
+    dsl_node_t *m = join[1] ? node_add(b, DSL_MERGE, "KSTREAM-MERGE-", merge_index, NULL) : NULL;
+    if (!m)
+        return dead_stream(b);
+    for (int i = 0; i < 2; i++) {
+        if (node_link(b, win[i], join[i]) || node_link(b, join[i], m))
+            return dead_stream(b);
+        join[i]->dn_left_side = i == 0;
+        join[i]->dn_store = -1;
+        join[i]->dn_other_store = i == 0 ? st_other : st_this;
+        join[i]->dn_aux_store = st_shared;
+        join[i]->dn_join_kind = kind;
+        join[i]->dn_joiner = joiner;
+        join[i]->dn_opaque = opaque;
+        join[i]->dn_join_windows = w;
+    }
+    return stream_new(b, m, 0);
+}
+
+eddy_kstream_t *eddy_stream_join(eddy_kstream_t *left, eddy_kstream_t *right,
+                                 eddy_joiner_fn *joiner, void *opaque, eddy_join_windows_t w)
+{
+    return stream_stream_join(left, right, joiner, opaque, w, DSL_JOIN_INNER, "eddy_stream_join");
+}
+
+eddy_kstream_t *eddy_stream_left_join(eddy_kstream_t *left, eddy_kstream_t *right,
+                                      eddy_joiner_fn *joiner, void *opaque,
+                                      eddy_join_windows_t w)
+{
+    return stream_stream_join(left, right, joiner, opaque, w, DSL_JOIN_LEFT,
+                              "eddy_stream_left_join");
+}
+
+eddy_kstream_t *eddy_stream_outer_join(eddy_kstream_t *left, eddy_kstream_t *right,
+                                       eddy_joiner_fn *joiner, void *opaque,
+                                       eddy_join_windows_t w)
+{
+    return stream_stream_join(left, right, joiner, opaque, w, DSL_JOIN_OUTER,
+                              "eddy_stream_outer_join");
+}
+
+/* ---- processors ---- */
+
+eddy_kstream_t *eddy_stream_process(eddy_kstream_t *s, const eddy_processor_t *p, void *opaque)
+{
+    eddy_builder_t *b;
+    dsl_node_t *n = stream_step(s, DSL_PROCESS, "KSTREAM-PROCESSOR-",
+                                p ? (const void *)p->p_process : NULL, "processor's p_process",
+                                "eddy_stream_process", &b);
+    if (!n)
+        return dead_stream(b);
+    n->dn_processor = *p;
+    n->dn_opaque = opaque;
+    return stream_new(b, n, 1);
 }

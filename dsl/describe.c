@@ -55,21 +55,28 @@ static int names(eddy_buf_t *out, dsl_node_t **list, int n, dsl_node_t **tmp)
     return err;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int store_list(eddy_buf_t *out, const dsl_topology_t *t, const dsl_node_t *n)
 {
-    const char *s[2] = {NULL, NULL};
+    const char *s[3];
     int k = 0;
-    if (n->dn_store >= 0)
-        s[k++] = t->dt_stores[n->dn_store].ds_name;
-    if (n->dn_other_store >= 0 && n->dn_other_store != n->dn_store)
-        s[k++] = t->dt_stores[n->dn_other_store].ds_name;
-    if (k == 2 && strcmp(s[0], s[1]) > 0) {
-        const char *x = s[0];
-        s[0] = s[1];
-        s[1] = x;
+    const int idx[3] = {n->dn_store, n->dn_other_store, n->dn_aux_store};
+    for (int i = 0; i < 3; i++) {
+        int dup = 0;
+        for (int j = 0; j < i; j++)
+            dup |= idx[j] == idx[i];
+        if (idx[i] >= 0 && !dup)
+            s[k++] = t->dt_stores[idx[i]].ds_name;
     }
-    return dsl_buf_printf(out, "[%s%s%s]", k > 0 ? s[0] : "", k > 1 ? ", " : "",
-                          k > 1 ? s[1] : "");
+    qsort(s, (size_t)k, sizeof *s, name_cmp);
+    int err = eddy_buf_append(out, "[", 1);
+    for (int i = 0; i < k && !err; i++)
+        err = dsl_buf_printf(out, "%s%s", i ? ", " : "", s[i]);
+    return err ? err : eddy_buf_append(out, "]", 1);
 }
 
 static int describe_node(eddy_buf_t *out, const dsl_topology_t *t, dsl_node_t *n,

@@ -21,6 +21,7 @@ typedef enum dsl_handle_kind {
     DSL_H_GROUPED_STREAM,
     DSL_H_GROUPED_TABLE,
     DSL_H_BRANCHED,
+    DSL_H_WINDOWED_STREAM,
 } dsl_handle_kind_t;
 
 typedef struct dsl_handle dsl_handle_t;
@@ -59,6 +60,12 @@ struct eddy_kgrouped_table {
     int kgt_used;
 };
 
+struct eddy_kwindowed_stream {
+    dsl_handle_t kw_h;
+    eddy_kgrouped_stream_t *kw_grouped; /* NULL: dead */
+    eddy_windows_t kw_windows;
+};
+
 struct eddy_branched {
     dsl_handle_t br_h;
     dsl_node_t *br_node; /* the DSL_BRANCH node; NULL: dead */
@@ -95,6 +102,7 @@ struct eddy_builder {
     struct eddy_kgrouped_stream b_dead_gstream;
     struct eddy_kgrouped_table b_dead_gtable;
     struct eddy_branched b_dead_branched;
+    struct eddy_kwindowed_stream b_dead_wstream;
 };
 
 /* Remembers the first error of b (later ones are dropped). */

@@ -136,12 +136,14 @@ static int copartition(dsl_topology_t *t, char *seen, char *is_input, int *stack
     memset(is_input, 0, (size_t)n);
     for (int i = 0; i < n; i++) {
         const dsl_node_t *j = t->dt_nodes[i];
-        if (j->dn_kind != DSL_STREAM_TABLE_JOIN && j->dn_kind != DSL_TABLE_JOIN_MERGE)
+        if (j->dn_kind != DSL_STREAM_TABLE_JOIN && j->dn_kind != DSL_TABLE_JOIN_MERGE &&
+            j->dn_kind != DSL_STREAM_JOIN_SIDE)
             continue;
         memset(seen, 0, (size_t)n);
         mark_sources(t, j, seen, is_input, stack);
-        /* A stream-table join's table side: whatever feeds its store. */
-        if (j->dn_kind == DSL_STREAM_TABLE_JOIN && j->dn_other_store >= 0)
+        /* A stream-table join's table side, a stream-stream join's other
+         * side: whatever feeds the store it looks up. */
+        if (j->dn_kind != DSL_TABLE_JOIN_MERGE && j->dn_other_store >= 0)
             for (int k = 0; k < n; k++)
                 if (t->dt_nodes[k]->dn_store == j->dn_other_store)
                     mark_sources(t, t->dt_nodes[k], seen, is_input, stack);
@@ -189,8 +191,8 @@ static int split(dsl_topology_t *t, int *up, int *store_first, char *seen, char 
         const dsl_node_t *nd = t->dt_nodes[i];
         for (int c = 0; c < nd->dn_nchildren; c++)
             uf_union(up, i, nd->dn_children[c]->dn_id);
-        int stores[2] = {nd->dn_store, nd->dn_other_store};
-        for (int k = 0; k < 2; k++) {
+        int stores[3] = {nd->dn_store, nd->dn_other_store, nd->dn_aux_store};
+        for (int k = 0; k < 3; k++) {
             if (stores[k] < 0)
                 continue;
             if (store_first[stores[k]] < 0)

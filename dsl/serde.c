@@ -132,3 +132,26 @@ const eddy_serde_t *eddy_serde_msgpack(void)
 {
     return &serde_msgpack;
 }
+
+/* Kafka's windowed serdes: TimeWindowedSerializer writes key + start,
+ * SessionWindowedSerializer key + end + start (SessionKeySchema). */
+int eddy_windowed_key_read(eddy_bytes_t windowed, int session, eddy_bytes_t *key, int64_t *start,
+                           int64_t *end)
+{
+    int32_t tail = session ? 16 : 8;
+    if (windowed.len < tail)
+        return -EINVAL;
+    const uint8_t *p = windowed.data;
+    int32_t klen = windowed.len - tail;
+    int64_t a, b = -1;
+    eddy_int64_read(eddy_bytes(p + klen, 8), &a);
+    if (session)
+        eddy_int64_read(eddy_bytes(p + klen + 8, 8), &b);
+    if (key)
+        *key = eddy_bytes(p, (size_t)klen);
+    if (start)
+        *start = session ? b : a;
+    if (end)
+        *end = session ? a : -1;
+    return 0;
+}

@@ -36,6 +36,17 @@
  * writes each result into it (a null value deletes the key) and its
  * children get the changes from the store (old value from the store), like
  * an aggregation's. All stores are logged (ds_changelog).
+ *
+ * Windows. A windowed aggregation writes a window store (session windows: a
+ * session store, state/window.h) whose keys are (key, window); it forwards
+ * changes whose key is the windowed key in Kafka's windowed serde format
+ * (key + 8-byte start; sessions: key + 8-byte end + 8-byte start). A window
+ * closes when the task's stream time passes its end + grace; late records
+ * are dropped and counted. With dn_emit_final (a DSL_TABLE_SUPPRESS child)
+ * the aggregation forwards nothing on updates and emits each closed window
+ * once. A stream-stream join is, per side, a DSL_STREAM_JOIN_WINDOW (buffer
+ * the record) and a DSL_STREAM_JOIN_SIDE (look up the other buffer), both
+ * sides feeding one DSL_MERGE.
  */
 #ifndef EDDY_DSL_TOPOLOGY_H
 #define EDDY_DSL_TOPOLOGY_H
@@ -80,6 +91,19 @@ typedef enum dsl_kind {
                               dn_left_side says which side this is; both sides have the
                               same child, a DSL_TABLE_JOIN_MERGE */
     DSL_TABLE_JOIN_MERGE,  /* materializes into dn_store when set; forwards changes */
+    /* Windows (issue 7; see "Windows" above) */
+    DSL_WINDOW_AGGREGATE,  /* time and sliding windows: dn_windows, dn_agg_kind, dn_init,
+                              dn_adder into the window store dn_store (sliding: raw records
+                              buffered in dn_aux_store); forwards windowed changes */
+    DSL_SESSION_AGGREGATE, /* session windows into the session store dn_store; dn_merger */
+    DSL_TABLE_SUPPRESS,    /* pass-through after a windowed aggregation whose dn_emit_final
+                              it set: the aggregation emits each window once, closed */
+    DSL_STREAM_JOIN_WINDOW, /* a stream-stream join's input: buffers the record in its
+                               side's window store dn_store, forwards it */
+    DSL_STREAM_JOIN_SIDE,   /* looks the record up in dn_other_store within dn_join_windows;
+                               dn_left_side; left/outer: unmatched records wait in
+                               dn_aux_store (shared by both sides) until their window closes */
+    DSL_PROCESS,            /* a user processor (dn_processor); punctuators per task */
 } dsl_kind_t;
 
 typedef enum dsl_agg_kind { DSL_AGG_COUNT, DSL_AGG_REDUCE, DSL_AGG_AGGREGATE } dsl_agg_kind_t;
@@ -129,12 +153,33 @@ struct dsl_node {
     int dn_left_side;   /* DSL_TABLE_JOIN_SIDE: 1 for the left table's side */
     int dn_store;       /* index into dt_stores, -1: none */
     int dn_other_store; /* joins: the other table's store, -1: none */
+    int dn_aux_store;   /* sliding windows' records, outer joins' waiting records; -1 */
+
+    /* Sources: a timestamp extractor (NULL: the record's timestamp). */
+    eddy_timestamp_extractor_fn *dn_ts_extractor;
+    void *dn_ts_opaque;
+    /* Windowed aggregations and stream-stream joins. */
+    eddy_windows_t dn_windows;
+    eddy_join_windows_t dn_join_windows;
+    eddy_aggregator_fn *dn_merger; /* session windows */
+    int dn_emit_final;             /* suppressed: emit each window once, when closed */
+    /* DSL_PROCESS */
+    eddy_processor_t dn_processor;
 };
+
+typedef enum dsl_store_kind { DSL_STORE_KV, DSL_STORE_WINDOW, DSL_STORE_SESSION } dsl_store_kind_t;
 
 typedef struct dsl_store {
     char *ds_name;
     int ds_subtopology;
     int ds_changelog; /* logged to "<application.id>-<name>-changelog" */
+    dsl_store_kind_t ds_kind;
+    /* Window and session stores: how long entries are kept behind stream
+     * time (their changelog: cleanup.policy=compact,delete and retention.ms =
+     * this + one day, as Kafka's), and whether a key and time may hold
+     * several values (a join's buffer). */
+    int64_t ds_retention_ms;
+    int ds_retain_duplicates;
 } dsl_store_t;
 
 /* An internal topic: written by a sink of one sub-topology, read by a

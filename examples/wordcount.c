@@ -3,7 +3,12 @@
  * the output key is the word, the value its count as an 8-byte big-endian
  * int64 (Kafka's LongSerializer).
  *
- *   wordcount [--input lines] [--output word-counts] [--config FILE] [-X key=value]...
+ *   wordcount [--input lines] [--output word-counts] [--window-ms N] [--config FILE]
+ *             [-X key=value]...
+ *
+ * --window-ms N counts per word and N-ms tumbling window of record time
+ * instead (grace 0): the output key is then the word followed by the
+ * window's start as 8 big-endian bytes (Kafka's TimeWindowedSerializer).
  *
  * Settings are Kafka Streams' (docs/streams.md); application.id defaults to
  * "wordcount" and bootstrap.servers to localhost:9092. Start it several
@@ -11,6 +16,7 @@
  * instances; stop it with Ctrl-C or SIGTERM.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +53,10 @@ static void split_words(const eddy_record_t *r, eddy_emitter_t *out, void *opaqu
 static int usage(const char *argv0)
 {
     fprintf(stderr,
-            "usage: %s [--input TOPIC] [--output TOPIC] [--config FILE] [-X key=value]...\n"
+            "usage: %s [--input TOPIC] [--output TOPIC] [--window-ms N] [--config FILE]\n"
+            "       [-X key=value]...\n"
             "Counts words of the lines in TOPIC (default: lines) into TOPIC (default: "
-            "word-counts).\n",
+            "word-counts); with --window-ms, per N-ms tumbling window.\n",
             argv0);
     return 2;
 }
@@ -64,6 +71,7 @@ static int usage_free(eddy_config_t *cfg, const char *argv0)
 int main(int argc, char **argv)
 {
     const char *input = "lines", *output = "word-counts";
+    long long window_ms = 0;
     char err[1024];
     eddy_config_t *cfg = eddy_config_new();
     if (!cfg)
@@ -72,13 +80,21 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if ((!strcmp(a, "--input") || !strcmp(a, "--output") || !strcmp(a, "--config") ||
-             !strcmp(a, "-X")) &&
+             !strcmp(a, "-X") || !strcmp(a, "--window-ms")) &&
             i + 1 >= argc)
             return usage_free(cfg, argv[0]);
         if (!strcmp(a, "--input")) {
             input = argv[++i];
         } else if (!strcmp(a, "--output")) {
             output = argv[++i];
+        } else if (!strcmp(a, "--window-ms")) {
+            char *end;
+            errno = 0;
+            window_ms = strtoll(argv[++i], &end, 10);
+            if (*end || errno || window_ms <= 0) {
+                fprintf(stderr, "wordcount: --window-ms %s: expected a number of ms > 0\n", argv[i]);
+                return usage_free(cfg, NULL);
+            }
         } else if (!strcmp(a, "--config")) {
             if (eddy_config_load_file(cfg, argv[++i], err, sizeof err) < 0) {
                 fprintf(stderr, "wordcount: %s\n", err);
@@ -106,8 +122,18 @@ int main(int argc, char **argv)
     eddy_builder_t *b = eddy_builder_new();
     eddy_kstream_t *lines = eddy_builder_stream(b, input, eddy_serde_string(), eddy_serde_string());
     eddy_kstream_t *words = eddy_stream_flat_map(lines, split_words, NULL);
-    eddy_ktable_t *counts = eddy_grouped_count(eddy_stream_group_by_key(words), "counts");
-    eddy_stream_to(eddy_table_to_stream(counts), output, eddy_serde_string(), eddy_serde_int64());
+    eddy_kgrouped_stream_t *grouped = eddy_stream_group_by_key(words);
+    if (window_ms > 0) {
+        eddy_kwindowed_stream_t *w =
+            eddy_grouped_windowed_by(grouped, eddy_windows_tumbling(window_ms, 0));
+        eddy_ktable_t *counts = eddy_windowed_count(w, "window-counts");
+        /* windowed keys are the word's bytes plus 8 more: bytes, not text */
+        eddy_stream_to(eddy_table_to_stream(counts), output, eddy_serde_bytes(), eddy_serde_int64());
+    } else {
+        eddy_ktable_t *counts = eddy_grouped_count(grouped, "counts");
+        eddy_stream_to(eddy_table_to_stream(counts), output, eddy_serde_string(),
+                       eddy_serde_int64());
+    }
 
     eddy_app_t *app = eddy_app_new(b, cfg, err, sizeof err);
     eddy_config_destroy(cfg);

@@ -276,6 +276,168 @@ eddy_ktable_t *eddy_table_left_join(eddy_ktable_t *a, eddy_ktable_t *b, eddy_joi
 eddy_ktable_t *eddy_table_outer_join(eddy_ktable_t *a, eddy_ktable_t *b, eddy_joiner_fn *joiner,
                                      void *opaque, const char *store);
 
+/* ---- time ---- */
+
+/* Every record has a timestamp: the record's own (CreateTime or
+ * LogAppendTime, as the topic says), or what an extractor returns. A task's
+ * stream time is the largest timestamp it has seen; windows close and
+ * punctuators on stream time fire by it. A record whose timestamp is
+ * negative is skipped with a log line and counted in records_skipped. */
+/* The timestamp of r (r->timestamp is the record's own); partition_time:
+ * the largest timestamp seen so far in the record's task, -1 before the
+ * first. */
+typedef int64_t(eddy_timestamp_extractor_fn)(const eddy_record_t *r, int64_t partition_time,
+                                             void *opaque);
+/* A stream of topic whose timestamps come from extractor (Kafka's
+ * Consumed.withTimestampExtractor). */
+eddy_kstream_t *eddy_builder_stream_timestamped(eddy_builder_t *b, const char *topic,
+                                                const eddy_serde_t *key_serde,
+                                                const eddy_serde_t *value_serde,
+                                                eddy_timestamp_extractor_fn *extractor,
+                                                void *opaque);
+
+/* ---- windows ---- */
+
+typedef enum eddy_window_kind {
+    EDDY_WINDOWS_TIME,    /* tumbling (advance == size) and hopping */
+    EDDY_WINDOWS_SLIDING, /* windows [t - difference, t] defined by the records */
+    EDDY_WINDOWS_SESSION, /* per key, records closer than the gap; merge when bridged */
+} eddy_window_kind_t;
+
+/* A window definition, as Kafka's TimeWindows, SlidingWindows and
+ * SessionWindows. Times are in milliseconds. A window [start, end) (time
+ * windows; sliding and session windows include their end) closes when stream
+ * time passes end + grace; records for a closed window are dropped and
+ * counted (records_late_dropped), never silently. */
+typedef struct eddy_windows {
+    eddy_window_kind_t w_kind;
+    int64_t w_size;    /* time: window size; sliding: the time difference */
+    int64_t w_advance; /* time: the hop (== w_size for tumbling) */
+    int64_t w_gap;     /* session: the inactivity gap */
+    int64_t w_grace;
+} eddy_windows_t;
+
+static inline eddy_windows_t eddy_windows_tumbling(int64_t size_ms, int64_t grace_ms)
+{
+    return (eddy_windows_t){EDDY_WINDOWS_TIME, size_ms, size_ms, 0, grace_ms};
+}
+static inline eddy_windows_t eddy_windows_hopping(int64_t size_ms, int64_t advance_ms,
+                                                  int64_t grace_ms)
+{
+    return (eddy_windows_t){EDDY_WINDOWS_TIME, size_ms, advance_ms, 0, grace_ms};
+}
+static inline eddy_windows_t eddy_windows_sliding(int64_t time_difference_ms, int64_t grace_ms)
+{
+    return (eddy_windows_t){EDDY_WINDOWS_SLIDING, time_difference_ms, 0, 0, grace_ms};
+}
+static inline eddy_windows_t eddy_windows_session(int64_t inactivity_gap_ms, int64_t grace_ms)
+{
+    return (eddy_windows_t){EDDY_WINDOWS_SESSION, 0, 0, inactivity_gap_ms, grace_ms};
+}
+
+typedef struct eddy_kwindowed_stream eddy_kwindowed_stream_t;
+
+/* Windows the grouped stream's aggregations (Kafka's windowedBy). */
+eddy_kwindowed_stream_t *eddy_grouped_windowed_by(eddy_kgrouped_stream_t *g, eddy_windows_t w);
+
+/* Windowed aggregations into a windowed KTable backed by a window store
+ * (session windows: a session store) named store (NULL: generated). The
+ * table's keys are windowed keys, in the bytes of Kafka's windowed serdes:
+ * the key followed by the 8-byte big-endian window start (time and sliding
+ * windows), or by the 8-byte end and then the 8-byte start (session
+ * windows, as Kafka's SessionWindowedSerializer). eddy_windowed_key_read
+ * takes them apart. Session aggregations merge two sessions' aggregates with
+ * merger when a record bridges them (count sums; reduce uses the reducer). */
+eddy_ktable_t *eddy_windowed_count(eddy_kwindowed_stream_t *w, const char *store);
+eddy_ktable_t *eddy_windowed_reduce(eddy_kwindowed_stream_t *w, eddy_aggregator_fn *reducer,
+                                    void *opaque, const char *store);
+eddy_ktable_t *eddy_windowed_aggregate(eddy_kwindowed_stream_t *w, eddy_initializer_fn *init,
+                                       eddy_aggregator_fn *aggregator,
+                                       eddy_aggregator_fn *session_merger, void *opaque,
+                                       const char *store);
+
+/* Emits only the final result of each window, once it closes (Kafka's
+ * suppress(Suppressed.untilWindowCloses(unbounded()))); t must be a
+ * windowed aggregation's table. Without it, every update is emitted (as the
+ * record cache lets through). */
+eddy_ktable_t *eddy_table_suppress_until_window_closes(eddy_ktable_t *t);
+
+/* A windowed key (time or sliding: key + start; session: key + end +
+ * start): 0 with the parts (end is start + size for time windows only when
+ * the caller knows the size: *end is -1 then), or -EINVAL. session: nonzero
+ * for a session windowed key. */
+int eddy_windowed_key_read(eddy_bytes_t windowed, int session, eddy_bytes_t *key,
+                           int64_t *start, int64_t *end);
+
+/* ---- windowed stream-stream joins ---- */
+
+/* Two records join when their keys are equal and the other side's
+ * timestamp lies in [t - before, t + after] of this side's t (Kafka's
+ * JoinWindows.ofTimeDifferenceAndGrace(d, g) is before = after = d). Records
+ * later than their window's end + grace are dropped and counted. */
+typedef struct eddy_join_windows {
+    int64_t jw_before, jw_after, jw_grace;
+} eddy_join_windows_t;
+
+static inline eddy_join_windows_t eddy_join_windows(int64_t difference_ms, int64_t grace_ms)
+{
+    return (eddy_join_windows_t){difference_ms, difference_ms, grace_ms};
+}
+
+/* KStream-KStream joins (co-partitioned inputs; both sides are buffered in
+ * window stores). Inner emits each matching pair; left also emits each left
+ * record that found no partner (right null), and outer each record of
+ * either side that found none (the other side null), once its join window
+ * has closed. The result's timestamp is the larger of the pair's. */
+eddy_kstream_t *eddy_stream_join(eddy_kstream_t *left, eddy_kstream_t *right,
+                                 eddy_joiner_fn *joiner, void *opaque, eddy_join_windows_t w);
+eddy_kstream_t *eddy_stream_left_join(eddy_kstream_t *left, eddy_kstream_t *right,
+                                      eddy_joiner_fn *joiner, void *opaque,
+                                      eddy_join_windows_t w);
+eddy_kstream_t *eddy_stream_outer_join(eddy_kstream_t *left, eddy_kstream_t *right,
+                                       eddy_joiner_fn *joiner, void *opaque,
+                                       eddy_join_windows_t w);
+
+/* ---- processors and punctuation ---- */
+
+/* A processor step (Kafka's KStream#process with a Processor): per task,
+ * init makes the task's instance (its state), process sees each record and
+ * may forward results, punctuators scheduled from init run on stream time
+ * (when the task's stream time reaches the next multiple of the interval;
+ * once per advance, missed ones skipped, as Kafka) or on wall-clock time
+ * (every interval, from the task's stream thread). The instance is the
+ * user's: it is not logged or restored. */
+typedef struct eddy_processor_context eddy_processor_context_t;
+
+typedef enum eddy_punctuation_type {
+    EDDY_PUNCTUATE_STREAM_TIME,
+    EDDY_PUNCTUATE_WALL_CLOCK_TIME,
+} eddy_punctuation_type_t;
+
+/* timestamp: the stream time or wall-clock time that triggered it. */
+typedef void(eddy_punctuator_fn)(eddy_processor_context_t *ctx, int64_t timestamp,
+                                 void *instance);
+
+typedef struct eddy_processor {
+    /* The task's instance (may be NULL); may call eddy_schedule. */
+    void *(*p_init)(eddy_processor_context_t *ctx, void *opaque);
+    void (*p_process)(eddy_processor_context_t *ctx, const eddy_record_t *r, void *instance);
+    /* When the task closes (also when it moves to another thread). */
+    void (*p_close)(void *instance, void *opaque);
+} eddy_processor_t;
+
+/* p is copied. */
+eddy_kstream_t *eddy_stream_process(eddy_kstream_t *s, const eddy_processor_t *p, void *opaque);
+/* From p_init: 0, or -EINVAL for an interval < 1. */
+int eddy_schedule(eddy_processor_context_t *ctx, int64_t interval_ms,
+                  eddy_punctuation_type_t type, eddy_punctuator_fn *fn);
+/* Forwards a record to the processor's children (from p_process or a
+ * punctuator). */
+void eddy_forward(eddy_processor_context_t *ctx, eddy_bytes_t key, eddy_bytes_t value,
+                  int64_t timestamp);
+int32_t eddy_context_partition(const eddy_processor_context_t *ctx);
+int64_t eddy_context_stream_time(const eddy_processor_context_t *ctx);
+
 /* The topology as Kafka's Topology#describe() prints it: sub-topologies,
  * sources, processors, stores, sinks, repartition topics. Returns a string
  * to free(), or NULL (and the builder's error in errstr) when the topology
@@ -341,6 +503,7 @@ typedef struct eddy_app_stats {
     int64_t records_produced;  /* written to sinks and repartition topics */
     int64_t commits;
     int64_t records_restored;  /* changelog records applied to stores */
+    int64_t records_late_dropped; /* too late for their window (after end + grace) */
     int32_t active_tasks;
     int32_t standby_tasks;
 } eddy_app_stats_t;

@@ -139,6 +139,7 @@ void eddy_app_stats(eddy_app_t *app, eddy_app_stats_t *out)
         out->records_produced += __atomic_load_n(&th->th_produced, __ATOMIC_RELAXED);
         out->commits += __atomic_load_n(&th->th_commits, __ATOMIC_RELAXED);
         out->records_restored += __atomic_load_n(&th->th_restored, __ATOMIC_RELAXED);
+        out->records_late_dropped += __atomic_load_n(&th->th_late_dropped, __ATOMIC_RELAXED);
     }
     if (!app)
         return;

@@ -26,6 +26,7 @@
 #include "dsl/topology.h"
 #include "include/eddy.h"
 #include "state/store.h"
+#include "state/window.h"
 
 /* ---- configuration (config.c) ---- */
 
@@ -87,7 +88,15 @@ enum sx_task_state { TK_RESTORING, TK_RUNNING };
 
 /* One store of a task: the LMDB store and where its changelog stands. */
 typedef struct sx_task_store {
-    st_store_t *ts_store;
+    dsl_store_kind_t ts_kind;
+    st_store_t *ts_store;           /* DSL_STORE_KV */
+    st_window_store_t *ts_window;   /* DSL_STORE_WINDOW */
+    st_session_store_t *ts_session; /* DSL_STORE_SESSION */
+    /* An aggregation that emits final results: the windows that closed
+     * up to this time were emitted (-1: none yet), kept with the state as
+     * ts_emitted_key in the checkpoint table. */
+    int64_t ts_emitted_upto;
+    char *ts_emitted_key;
     int ts_index;        /* in dt_stores */
     dsl_node_t *ts_node; /* the node that writes it: its children get the changes */
     char *ts_changelog;  /* "<application.id>-<store>-changelog" */
@@ -116,7 +125,51 @@ struct sx_task {
     int64_t tk_restore_started_ms, tk_restore_logged_ms;
     int tk_registered; /* in the app's query registry */
     int tk_failed;
+    /* User processors (DSL_PROCESS nodes) of an active task, with their
+     * punctuation schedules. */
+    struct eddy_processor_context **tk_procs;
+    int tk_nprocs;
 };
+
+/* A record between processors: a table change's old value in old (else
+ * null). */
+typedef struct sx_rec {
+    eddy_bytes_t key, value, old;
+    int64_t ts;
+} sx_rec_t;
+
+/* task.c, for the processors in other files: hands r to n's children. */
+int sx_forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
+/* The task's store with topology index idx, or NULL. */
+sx_task_store_t *sx_task_store(sx_task_t *tk, int idx);
+/* A record too late for a window [start, end) of n: counted, logged (the
+ * first ones, then every 1000th). */
+void sx_task_late(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r, int64_t start,
+                  int64_t end);
+
+/* windows.c: windowed aggregations (time, sliding, session), emitting
+ * final results, and the forward path of window and session stores. */
+int sx_window_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
+int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
+/* A window/session store's flushed change -> the node's children, as a
+ * windowed key and the aggregate without its timestamp prefix. */
+void sx_window_forward_change(sx_task_store_t *ts, eddy_bytes_t composite, eddy_bytes_t nv,
+                              eddy_bytes_t ov, int64_t timestamp);
+/* Values of window and session stores carry the largest timestamp of the
+ * records in them: 8 bytes big-endian, then the aggregate. */
+#define SX_TS_PREFIX 8
+
+/* join.c: windowed stream-stream joins (DSL_STREAM_JOIN_WINDOW and
+ * DSL_STREAM_JOIN_SIDE). */
+int sx_join_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
+
+/* process.c: user processors and punctuation. */
+int sx_procs_open(sx_task_t *tk, char *errstr, size_t errstr_size);
+void sx_procs_close(sx_task_t *tk);
+int sx_proc_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
+/* Runs the punctuators due at the task's stream time / at wall-clock now. */
+int sx_procs_punctuate_stream(sx_task_t *tk);
+int sx_procs_punctuate_wall(sx_task_t *tk, int64_t now_ms);
 
 sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *errstr,
                         size_t errstr_size);
@@ -134,6 +187,10 @@ int sx_task_commit_state(sx_task_t *tk);
 /* A changelog record during restore. */
 int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m);
 sx_task_store_t *sx_task_store_by_changelog(sx_task_t *tk, const char *topic);
+/* The record cache of each store of the task. */
+void sx_task_set_cache_limit(sx_task_t *tk, size_t per_store);
+/* The task's stream time, kept in its checkpoint table with the state. */
+#define SX_STREAM_TIME_KEY "__stream_time"
 
 /* ---- threads (thread.c) ---- */
 
@@ -173,7 +230,7 @@ struct sx_thread {
     char th_errstr[600];
 
     /* Counters (read by eddy_app_stats from other threads: relaxed atomics). */
-    int64_t th_processed, th_skipped, th_produced, th_commits, th_restored;
+    int64_t th_processed, th_skipped, th_produced, th_commits, th_restored, th_late_dropped;
 };
 
 int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index);

@@ -21,11 +21,6 @@
 #include "common/log.h"
 #include "streams/streams_int.h"
 
-typedef struct sx_rec {
-    eddy_bytes_t key, value, old; /* old: a table change's previous value, else null */
-    int64_t ts;
-} sx_rec_t;
-
 static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
 
 static int forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
@@ -36,6 +31,11 @@ static int forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
             return rc;
     }
     return 0;
+}
+
+int sx_forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
+{
+    return forward(tk, n, r);
 }
 
 static eddy_record_t user_record(const sx_task_t *tk, eddy_bytes_t key, eddy_bytes_t value,
@@ -121,7 +121,7 @@ static int capture(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_by
 
 /* ---- stores ---- */
 
-static sx_task_store_t *store_of(sx_task_t *tk, int index)
+sx_task_store_t *sx_task_store(sx_task_t *tk, int index)
 {
     for (int i = 0; i < tk->tk_nstores; i++)
         if (tk->tk_stores[i].ts_index == index)
@@ -131,7 +131,7 @@ static sx_task_store_t *store_of(sx_task_t *tk, int index)
 
 static int store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *value)
 {
-    sx_task_store_t *ts = store_of(tk, index);
+    sx_task_store_t *ts = sx_task_store(tk, index);
     if (!ts || key.len < 0)
         return -ENOENT;
     return st_store_get(ts->ts_store, key, value);
@@ -139,7 +139,7 @@ static int store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *v
 
 static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
 {
-    sx_task_store_t *s = store_of(tk, index);
+    sx_task_store_t *s = sx_task_store(tk, index);
     if (!s)
         return -ENOENT;
     int rc = st_store_put(s->ts_store, key, value, ts);
@@ -174,11 +174,42 @@ static void hook_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value
     int64_t off = tk->tk_cur_offset;
     tk->tk_cur_topic = NULL; /* a store's record has no input record */
     tk->tk_cur_offset = -1;
-    int rc = forward(tk, tsr->ts_node, &r);
+    int rc = 0;
+    if (tsr->ts_kind == DSL_STORE_KV)
+        rc = forward(tk, tsr->ts_node, &r);
+    else
+        sx_window_forward_change(tsr, key, new_value, old_value, ts);
     tk->tk_cur_topic = topic;
     tk->tk_cur_offset = off;
     if (rc < 0)
         tk->tk_failed = rc;
+}
+
+void sx_task_late(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r, int64_t start,
+                  int64_t end)
+{
+    int64_t late = __atomic_add_fetch(&tk->tk_thread->th_late_dropped, 1, __ATOMIC_RELAXED);
+    if (late <= 10 || late % 1000 == 0)
+        EDDY_LOG_WARN("streams",
+                      "task %s: %s: dropping a record too late for its window [%lld,%lld) "
+                      "(timestamp %lld, stream time %lld, grace %lld ms; %s-%d offset %lld; "
+                      "%lld dropped so far)",
+                      tk->tk_name, n->dn_name, (long long)start, (long long)end,
+                      (long long)r->ts, (long long)tk->tk_stream_time,
+                      (long long)(n->dn_kind == DSL_STREAM_JOIN_SIDE ||
+                                          n->dn_kind == DSL_STREAM_JOIN_WINDOW
+                                      ? n->dn_join_windows.jw_grace
+                                      : n->dn_windows.w_grace),
+                      tk->tk_cur_topic ? tk->tk_cur_topic : "-", (int)tk->tk_id.ti_partition,
+                      (long long)tk->tk_cur_offset, (long long)late);
+}
+
+/* Whether the changes of the store n writes go to n's children through the
+ * store's forward hook: aggregations and materialized table operations, but
+ * not a join's buffer, nor an aggregation that emits final results only. */
+static int forwards_changes(const dsl_node_t *n)
+{
+    return n && n->dn_kind != DSL_STREAM_JOIN_WINDOW && !n->dn_emit_final;
 }
 
 /* ---- the processors ---- */
@@ -474,6 +505,17 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     }
     case DSL_TABLE_JOIN_MERGE:
         return table_result(tk, n, r->key, r->value, r->old, r->ts);
+    case DSL_WINDOW_AGGREGATE:
+        return sx_window_process(tk, n, r);
+    case DSL_SESSION_AGGREGATE:
+        return sx_session_process(tk, n, r);
+    case DSL_TABLE_SUPPRESS: /* its aggregation emits final results only */
+        return forward(tk, n, r);
+    case DSL_STREAM_JOIN_WINDOW:
+    case DSL_STREAM_JOIN_SIDE:
+        return sx_join_process(tk, n, r);
+    case DSL_PROCESS:
+        return sx_proc_process(tk, n, r);
     }
     return 0;
 }
@@ -506,11 +548,29 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
                        tk->tk_name, where);
         return EDDY_ERR_INVALID_ARG;
     }
-    if (m->msg_timestamp > tk->tk_stream_time)
-        tk->tk_stream_time = m->msg_timestamp;
     tk->tk_cur_topic = m->msg_topic;
     tk->tk_cur_offset = m->msg_offset;
-    int rc = process(tk, src, &r);
+    if (src->dn_ts_extractor) {
+        eddy_record_t ur = user_record(tk, r.key, r.value, r.ts);
+        r.ts = src->dn_ts_extractor(&ur, tk->tk_stream_time, src->dn_ts_opaque);
+    }
+    int rc = 0;
+    if (r.ts < 0) {
+        /* Kafka's default extractor fails here; skipping keeps the app up. */
+        int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);
+        if (skipped <= 10 || skipped % 1000 == 0)
+            EDDY_LOG_WARN("streams", "task %s: skipping a record with timestamp %lld: %s-%d "
+                          "offset %lld (%lld skipped so far)", tk->tk_name, (long long)r.ts,
+                          m->msg_topic, (int)m->msg_partition, (long long)m->msg_offset,
+                          (long long)skipped);
+        goto out;
+    }
+    if (r.ts > tk->tk_stream_time)
+        tk->tk_stream_time = r.ts;
+    rc = process(tk, src, &r);
+    if (rc == 0 && tk->tk_nprocs > 0)
+        rc = sx_procs_punctuate_stream(tk);
+out:
     tk->tk_cur_topic = NULL;
     tk->tk_cur_offset = -1;
     if (rc == 0 && tk->tk_failed)
@@ -530,14 +590,18 @@ int sx_task_commit_state(sx_task_t *tk)
 {
     if (!tk->tk_env)
         return 0;
-    st_offset_t offs[64];
+    st_offset_t offs[130];
     int n = 0;
-    for (int i = 0; i < tk->tk_nstores && n < 64; i++) {
+    for (int i = 0; i < tk->tk_nstores && i < 64; i++) {
         sx_task_store_t *ts = &tk->tk_stores[i];
         int64_t next = sx_thread_tracker_offset(tk->tk_thread, ts->ts_tracker);
         if (next >= 0)
             offs[n++] = (st_offset_t){ts->ts_changelog, tk->tk_id.ti_partition, next};
+        if (ts->ts_emitted_key && ts->ts_emitted_upto >= 0)
+            offs[n++] = (st_offset_t){ts->ts_emitted_key, 0, ts->ts_emitted_upto};
     }
+    if (tk->tk_stream_time >= 0)
+        offs[n++] = (st_offset_t){SX_STREAM_TIME_KEY, 0, tk->tk_stream_time};
     int rc = st_env_commit(tk->tk_env, offs, n);
     if (rc < 0)
         EDDY_LOG_ERROR("streams", "task %s: committing its state failed: %s", tk->tk_name,
@@ -547,11 +611,45 @@ int sx_task_commit_state(sx_task_t *tk)
 
 int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m)
 {
-    int rc = st_store_restore(ts->ts_store, (eddy_bytes_t){m->msg_key, m->msg_key_len},
-                              (eddy_bytes_t){m->msg_value, m->msg_value_len});
-    if (rc == 0)
-        ts->ts_restored++;
-    return rc;
+    eddy_bytes_t k = {m->msg_key, m->msg_key_len}, v = {m->msg_value, m->msg_value_len};
+    int rc;
+    switch (ts->ts_kind) {
+    case DSL_STORE_WINDOW:
+        rc = st_window_restore(ts->ts_window, k, v);
+        break;
+    case DSL_STORE_SESSION:
+        rc = st_session_restore(ts->ts_session, k, v);
+        break;
+    default:
+        rc = st_store_restore(ts->ts_store, k, v);
+        break;
+    }
+    if (rc < 0)
+        return rc;
+    ts->ts_restored++;
+    /* A takeover has no stream time of its own: the changelog's records
+     * carry the times of the updates they log. */
+    if (ts->ts_kind != DSL_STORE_KV && m->msg_timestamp > tk->tk_stream_time) {
+        tk->tk_stream_time = m->msg_timestamp;
+        if (ts->ts_window)
+            st_window_advance(ts->ts_window, tk->tk_stream_time);
+        if (ts->ts_session)
+            st_session_advance(ts->ts_session, tk->tk_stream_time);
+    }
+    return 0;
+}
+
+void sx_task_set_cache_limit(sx_task_t *tk, size_t per_store)
+{
+    for (int i = 0; i < tk->tk_nstores; i++) {
+        sx_task_store_t *ts = &tk->tk_stores[i];
+        if (ts->ts_store)
+            st_store_set_cache_limit(ts->ts_store, per_store);
+        if (ts->ts_window)
+            st_window_set_cache_limit(ts->ts_window, per_store);
+        if (ts->ts_session)
+            st_session_set_cache_limit(ts->ts_session, per_store);
+    }
 }
 
 sx_task_store_t *sx_task_store_by_changelog(sx_task_t *tk, const char *topic)
@@ -581,6 +679,10 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
     tk->tk_stream_time = -1;
     tk->tk_cur_offset = -1;
     tk->tk_state = tk->tk_sub->st_nstores > 0 ? TK_RESTORING : TK_RUNNING;
+    if (tk->tk_sub->st_nstores == 0 && !standby && sx_procs_open(tk, errstr, errstr_size) < 0) {
+        free(tk);
+        return NULL;
+    }
     size_t dl = strlen(app->ap_app_dir) + 40;
     if (!(tk->tk_dir = malloc(dl)))
         goto nomem;
@@ -596,7 +698,12 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
         errno = EBUSY;
         return NULL;
     }
-    tk->tk_env = st_env_open(tk->tk_dir, tk->tk_sub->st_nstores,
+    int max_stores = 0; /* window and session stores: one per segment */
+    for (int i = 0; i < tk->tk_sub->st_nstores; i++) {
+        const dsl_store_t *ds = &topo->dt_stores[tk->tk_sub->st_stores[i]];
+        max_stores += ds->ds_kind == DSL_STORE_KV ? 1 : st_window_max_segments(ds->ds_retention_ms, 0);
+    }
+    tk->tk_env = st_env_open(tk->tk_dir, max_stores,
                              (size_t)app->ap_cfg.state_map_initial_bytes, errstr, errstr_size);
     if (!tk->tk_env)
         goto fail;
@@ -622,15 +729,44 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
         ts->ts_tracker = sx_thread_tracker(th, ts->ts_changelog, id.ti_partition);
         if (ts->ts_tracker < 0)
             goto nomem;
-        st_store_hooks_t hooks = {hook_changelog, ts->ts_node ? hook_forward : NULL, ts};
+        const dsl_store_t *ds = &topo->dt_stores[idx];
+        st_store_hooks_t hooks = {hook_changelog, forwards_changes(ts->ts_node) ? hook_forward : NULL,
+                                  ts};
         if (standby)
             hooks = (st_store_hooks_t){NULL, NULL, ts};
-        ts->ts_store = st_store_open(tk->tk_env, topo->dt_stores[idx].ds_name, &hooks, errstr,
-                                     errstr_size);
+        ts->ts_kind = ds->ds_kind;
+        ts->ts_emitted_upto = -1;
         tk->tk_nstores++;
-        if (!ts->ts_store)
-            goto fail;
+        switch (ds->ds_kind) {
+        case DSL_STORE_WINDOW:
+            ts->ts_window = st_window_open(tk->tk_env, ds->ds_name, ds->ds_retention_ms, 0,
+                                           ds->ds_retain_duplicates, &hooks, errstr, errstr_size);
+            if (!ts->ts_window)
+                goto fail;
+            break;
+        case DSL_STORE_SESSION:
+            ts->ts_session = st_session_open(tk->tk_env, ds->ds_name, ds->ds_retention_ms, 0,
+                                             &hooks, errstr, errstr_size);
+            if (!ts->ts_session)
+                goto fail;
+            break;
+        default:
+            ts->ts_store = st_store_open(tk->tk_env, ds->ds_name, &hooks, errstr, errstr_size);
+            if (!ts->ts_store)
+                goto fail;
+            break;
+        }
+        if (ts->ts_node && ts->ts_node->dn_emit_final) {
+            size_t el = strlen(ds->ds_name) + 16;
+            if (!(ts->ts_emitted_key = malloc(el)))
+                goto nomem;
+            snprintf(ts->ts_emitted_key, el, "__emitted:%s", ds->ds_name);
+            ts->ts_emitted_upto = st_env_checkpoint(tk->tk_env, ts->ts_emitted_key, 0);
+        }
     }
+    tk->tk_stream_time = st_env_checkpoint(tk->tk_env, SX_STREAM_TIME_KEY, 0);
+    if (!standby && sx_procs_open(tk, errstr, errstr_size) < 0)
+        goto fail;
     return tk;
 nomem:
     snprintf(errstr, errstr_size, "task %s: out of memory", tk->tk_name);
@@ -644,12 +780,19 @@ void sx_task_close(sx_task_t *tk)
     if (!tk)
         return;
     eddy_app_t *app = tk->tk_thread->th_app;
+    sx_procs_close(tk);
     if (tk->tk_env || tk->tk_registered)
         sx_app_release_task(app, tk); /* no query sees it from here on */
+    for (int i = 0; i < tk->tk_nstores; i++) {
+        st_window_close(tk->tk_stores[i].ts_window);
+        st_session_close(tk->tk_stores[i].ts_session);
+    }
     if (tk->tk_env)
         st_env_close(tk->tk_env);
-    for (int i = 0; i < tk->tk_nstores; i++)
+    for (int i = 0; i < tk->tk_nstores; i++) {
         free(tk->tk_stores[i].ts_changelog);
+        free(tk->tk_stores[i].ts_emitted_key);
+    }
     free(tk->tk_stores);
     free(tk->tk_dir);
     free(tk);

@@ -567,8 +567,8 @@ static void update_cache_limits(sx_thread_t *th)
         return;
     int64_t per = th->th_app->ap_cfg.cache_max_bytes_buffering / th->th_app->ap_nthreads / nstores;
     for (int i = 0; i < th->th_ntasks; i++)
-        for (int j = 0; !th->th_tasks[i]->tk_standby && j < th->th_tasks[i]->tk_nstores; j++)
-            st_store_set_cache_limit(th->th_tasks[i]->tk_stores[j].ts_store, (size_t)per);
+        if (!th->th_tasks[i]->tk_standby)
+            sx_task_set_cache_limit(th->th_tasks[i], (size_t)per);
 }
 
 /* Opens the tasks of the assignment (th_want_*) that are not open yet and
@@ -673,6 +673,15 @@ static void on_tick(uv_timer_t *t)
         if (tk->tk_state == TK_RESTORING && !tk->tk_standby &&
             now - tk->tk_restore_logged_ms >= 5000)
             restore_progress(th, tk, 0);
+        /* wall-clock punctuators; not during a commit, whose flush their
+         * records would miss */
+        int rc;
+        if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_committing &&
+            (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
+            sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
+                           eddy_strerror(rc));
+            return;
+        }
     }
     if (th->th_pending_assign && !th->th_committing)
         apply_assignment(th);

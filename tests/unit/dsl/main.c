@@ -5,6 +5,7 @@ TCase *tcase_builder_errors(void);
 TCase *tcase_serde(void);
 TCase *tcase_formats(void);
 TCase *tcase_msgpack(void);
+TCase *tcase_windows(void);
 
 int main(void)
 {
@@ -14,5 +15,6 @@ int main(void)
     suite_add_tcase(s, tcase_serde());
     suite_add_tcase(s, tcase_formats());
     suite_add_tcase(s, tcase_msgpack());
+    suite_add_tcase(s, tcase_windows());
     return run_suite(s);
 }
