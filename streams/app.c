@@ -325,8 +325,10 @@ static int size_tasks(eddy_app_t *app, kc_client_t *c, int32_t *internal, char *
     return 0;
 }
 
+/* retention_ms >= 0: also retention.ms (window and session changelogs). */
 static int ensure_topic(eddy_app_t *app, kc_client_t *c, const char *name, int32_t partitions,
-                        const char *policy, int *created, char *errstr, size_t errstr_size)
+                        const char *policy, int64_t retention_ms, int *created, char *errstr,
+                        size_t errstr_size)
 {
     *created = 0;
     int32_t have = topic_partitions(c, name);
@@ -340,19 +342,22 @@ static int ensure_topic(eddy_app_t *app, kc_client_t *c, const char *name, int32
         }
         return 0;
     }
-    const char *keys[] = {"cleanup.policy"};
-    const char *vals[] = {policy};
+    char retention[32];
+    snprintf(retention, sizeof retention, "%lld", (long long)retention_ms);
+    const char *keys[] = {"cleanup.policy", "retention.ms"};
+    const char *vals[] = {policy, retention};
     char err[512];
     int rc = kc_admin_create_topic(c, name, partitions, (int16_t)app->ap_cfg.replication_factor,
-                                   keys, vals, 1, err, sizeof err);
+                                   keys, vals, retention_ms >= 0 ? 2 : 1, err, sizeof err);
     if (rc == KERR_TOPIC_ALREADY_EXISTS) /* another instance was first */
         return 0;
     if (rc != 0) {
         snprintf(errstr, errstr_size, "creating internal topic %s: %s", name, err);
         return rc < 0 ? rc : EDDY_ERR_CONFIG;
     }
-    EDDY_LOG_INFO("streams", "created internal topic %s (%d partitions, cleanup.policy=%s)", name,
-                  (int)partitions, policy);
+    EDDY_LOG_INFO("streams", "created internal topic %s (%d partitions, cleanup.policy=%s%s%s)",
+                  name, (int)partitions, policy, retention_ms >= 0 ? ", retention.ms=" : "",
+                  retention_ms >= 0 ? retention : "");
     *created = 1;
     return 0;
 }
@@ -433,7 +438,7 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
         snprintf(name, sizeof name, "%s-%s", app->ap_cfg.application_id,
                  t->dt_internal_topics[k].it_name);
         int created;
-        if ((rc = ensure_topic(app, c, name, internal[k], "delete", &created, errstr,
+        if ((rc = ensure_topic(app, c, name, internal[k], "delete", -1, &created, errstr,
                                errstr_size)) < 0)
             goto out;
     }
@@ -444,8 +449,14 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
         char name[512];
         snprintf(name, sizeof name, "%s-%s-changelog", app->ap_cfg.application_id, ds->ds_name);
         int created;
-        if ((rc = ensure_topic(app, c, name, app->ap_task_counts[ds->ds_subtopology], "compact",
-                               &created, errstr, errstr_size)) < 0)
+        /* Window and session changelogs also expire what the store no
+         * longer keeps, a day later (Kafka's
+         * windowstore.changelog.additional.retention.ms default). */
+        int windowed = ds->ds_kind != DSL_STORE_KV;
+        if ((rc = ensure_topic(app, c, name, app->ap_task_counts[ds->ds_subtopology],
+                               windowed ? "compact,delete" : "compact",
+                               windowed ? ds->ds_retention_ms + 86400000LL : -1, &created, errstr,
+                               errstr_size)) < 0)
             goto out;
         if (created) {
             /* A new changelog: whatever this instance holds for the store
