@@ -7,8 +7,8 @@
  *             [-X key=value]...
  *
  * --window-ms N counts per word and N-ms tumbling window of record time
- * instead (grace 0): the output key is then the word followed by the
- * window's start as 8 big-endian bytes (Kafka's TimeWindowedSerializer).
+ * instead (grace 0): the output key is then "<word>@<window start in ms>"
+ * (examples/windowed_count.c shows Kafka's binary windowed keys).
  *
  * Settings are Kafka Streams' (docs/streams.md); application.id defaults to
  * "wordcount" and bootstrap.servers to localhost:9092. Start it several
@@ -48,6 +48,20 @@ static void split_words(const eddy_record_t *r, eddy_emitter_t *out, void *opaqu
         }
         n = 0;
     }
+}
+
+/* A windowed key (word + 8-byte start) as text: "word@start". */
+static void readable_key(const eddy_record_t *r, eddy_emitter_t *out, void *opaque)
+{
+    (void)opaque;
+    eddy_bytes_t word;
+    int64_t start;
+    char buf[320];
+    if (eddy_windowed_key_read(r->key, 0, &word, &start, NULL) < 0 || word.len > 256)
+        return;
+    int n = snprintf(buf, sizeof buf, "%.*s@%lld", (int)word.len, (const char *)word.data,
+                     (long long)start);
+    eddy_emit_key(out, eddy_bytes(buf, (size_t)n));
 }
 
 static int usage(const char *argv0)
@@ -127,8 +141,8 @@ int main(int argc, char **argv)
         eddy_kwindowed_stream_t *w =
             eddy_grouped_windowed_by(grouped, eddy_windows_tumbling(window_ms, 0));
         eddy_ktable_t *counts = eddy_windowed_count(w, "window-counts");
-        /* windowed keys are the word's bytes plus 8 more: bytes, not text */
-        eddy_stream_to(eddy_table_to_stream(counts), output, eddy_serde_bytes(), eddy_serde_int64());
+        eddy_kstream_t *out = eddy_stream_select_key(eddy_table_to_stream(counts), readable_key, NULL);
+        eddy_stream_to(out, output, eddy_serde_string(), eddy_serde_int64());
     } else {
         eddy_ktable_t *counts = eddy_grouped_count(grouped, "counts");
         eddy_stream_to(eddy_table_to_stream(counts), output, eddy_serde_string(),
