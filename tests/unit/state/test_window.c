@@ -520,6 +520,48 @@ START_TEST(env_sizing)
 }
 END_TEST
 
+/* A cached key-value store whose forward hook feeds a windowed store (a
+ * table's changes aggregated by window): the window put runs during the
+ * table's flush and needs a new segment, later drops old ones. */
+static st_window_store_t *fed_window;
+static int fed_rc_sum;
+
+static void feed_window(st_store_t *s, eddy_bytes_t key, eddy_bytes_t nv, eddy_bytes_t ov,
+                        int64_t ts, void *opaque)
+{
+    (void)s, (void)ov, (void)opaque;
+    int rc = st_window_put(fed_window, key, ts, nv, ts);
+    ck_assert_int_ge(rc, 0);
+    fed_rc_sum += rc;
+}
+
+START_TEST(put_from_another_stores_hook)
+{
+    st_window_store_t *w = window_open_ok("w", 1000, 500, 0, NULL);
+    fed_window = w;
+    fed_rc_sum = 0;
+    st_store_hooks_t h = {NULL, feed_window, NULL};
+    st_store_t *t = store_open_ok(env, "table", &h);
+    st_store_set_cache_limit(t, 1 << 20);
+    ck_assert_int_eq(st_store_put(t, B("a"), B("1"), 100), 0);
+    ck_assert_int_eq(st_store_put(t, B("b"), B("2"), 700), 0);
+    ck_assert_int_eq(st_window_segments(w), 0);
+    ck_assert_int_eq(st_env_flush(env), 0);
+    ck_assert_int_eq(st_window_segments(w), 2);
+    ck_assert_int_eq(st_store_put(t, B("c"), B("3"), 5000), 0);
+    ck_assert_int_eq(st_store_put(t, B("d"), B("4"), 200), 0); /* expired by then */
+    ck_assert_int_eq(st_env_flush(env), 0);
+    ck_assert_int_eq(fed_rc_sum, 1);
+    ck_assert_int_eq(st_window_segments(w), 1);
+    coll_t c;
+    ck_assert_str_eq(fetch_all(w, 0, 10000, &c), "c@5000=3 ");
+    ck_assert_int_eq(st_env_commit(env, NULL, 0), 0);
+    ck_assert_int_eq(st_store_count(t), 4);
+    ck_assert_int_eq(logcap.lc_errors, 0);
+    st_window_close(w);
+}
+END_TEST
+
 TCase *tcase_window_store(void)
 {
     TCase *tc = tcase_create("window_store");
@@ -534,5 +576,6 @@ TCase *tcase_window_store(void)
     tcase_add_test(tc, changelog_gets_kafka_key);
     tcase_add_test(tc, cache_collapses_updates);
     tcase_add_test(tc, env_sizing);
+    tcase_add_test(tc, put_from_another_stores_hook);
     return tc;
 }
