@@ -520,6 +520,37 @@ START_TEST(env_sizing)
 }
 END_TEST
 
+/* An environment sized by st_window_max_segments alone runs through 200
+ * segments: dropped segments give back their store slot and LMDB's
+ * database slot. */
+START_TEST(segments_recycle_env_slots)
+{
+    int max = st_window_max_segments(1000, 500);
+    char d2[256], err[512] = "";
+    scratch_new(d2, sizeof d2);
+    st_env_t *small = env_open_ok(d2, max, 0);
+    st_window_store_t *w = st_window_open(small, "w", 1000, 500, 0, NULL, err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    for (int64_t t = 0; t < 100000; t += 250) {
+        ck_assert_int_eq(st_window_put(w, B("k"), t, B("v"), t), 0);
+        ck_assert_int_le(st_window_segments(w), max);
+        if (t % 10000 == 0) {
+            ck_assert_int_eq(st_env_flush(small), 0);
+            ck_assert_int_eq(st_env_commit(small, NULL, 0), 0);
+        }
+    }
+    /* Stream time 99750: windows from 98750 on are live (5 of them). */
+    coll_t c;
+    memset(&c, 0, sizeof c);
+    ck_assert_int_eq(st_window_fetch(w, B("k"), 0, 200000, coll_window, &c), 0);
+    ck_assert_int_eq(c.co_n, 5);
+    ck_assert_int_eq(logcap.lc_errors, 0);
+    st_window_close(w);
+    st_env_close(small);
+    scratch_rm(d2);
+}
+END_TEST
+
 /* A cached key-value store whose forward hook feeds a windowed store (a
  * table's changes aggregated by window): the window put runs during the
  * table's flush and needs a new segment, later drops old ones. */
@@ -577,5 +608,6 @@ TCase *tcase_window_store(void)
     tcase_add_test(tc, cache_collapses_updates);
     tcase_add_test(tc, env_sizing);
     tcase_add_test(tc, put_from_another_stores_hook);
+    tcase_add_test(tc, segments_recycle_env_slots);
     return tc;
 }
