@@ -20,7 +20,18 @@
  * the number of distinct keys drawn (exit 1 on a mismatch or a failed call).
  * The program prints figures; it never decides pass or fail.
  *
- * Usage: bench_state [-n records] [-k keys] [-c commit_every] [-r rounds] [dir]
+ * Then puts (state/window.h against state/store.h), on the same records:
+ * st_window_put of (key, window start) -> value, record i at time i * 2 ms
+ * in 60 s tumbling windows, retention 30 min (segments of 15 min, so the
+ * run of 2,000,000 records spans 67 min and drops two segments), against
+ * st_store_put of key -> value (one entry per key: mostly updates, a small
+ * tree) and st_store_put of the window store's LMDB key (key | start |
+ * seqnum) -> value in one store (the same entries as the window store,
+ * without segments or expiry: the cost of the layer alone). Caches off
+ * (every put writes through to LMDB), st_env_flush + st_env_commit with an
+ * offset every C records. Same rounds and medians; -w runs only this part.
+ *
+ * Usage: bench_state [-n records] [-k keys] [-c commit_every] [-r rounds] [-w] [dir]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +45,7 @@
 
 #include "common/err.h"
 #include "state/store.h"
+#include "state/window.h"
 
 #define KEY_LEN 10
 #define VAL_LEN 8
@@ -72,6 +84,8 @@ static void rm_env(const char *d)
 
 /* ---- the sides ---------------------------------------------------------- */
 
+static double median(double *v, int n);
+
 static int run_store(const char *d, double *secs, long *count)
 {
     char err[512];
@@ -108,6 +122,108 @@ static int run_store(const char *d, double *secs, long *count)
     *count = (long)st_store_count(s);
     st_env_close(env);
     rm_env(d);
+    return 0;
+}
+
+/* Puts through a key-value store (window 0), a window store (1), or a
+ * key-value store keyed like the window store (2). */
+#define PUT_STEP_MS 2
+#define PUT_WINDOW_MS 60000
+#define PUT_RETENTION_MS 1800000
+
+static int run_puts(const char *d, int window, double *secs, long *count)
+{
+    char err[512];
+    rm_env(d);
+    double t0 = now();
+    int nstores = window == 1 ? st_window_max_segments(PUT_RETENTION_MS, 0) : 1;
+    st_env_t *env = st_env_open(d, nstores, (size_t)1 << 20, err, sizeof err);
+    if (!env) {
+        fprintf(stderr, "st_env_open: %s\n", err);
+        return -1;
+    }
+    st_store_t *s = NULL;
+    st_window_store_t *w = NULL;
+    if (window == 1)
+        w = st_window_open(env, "w", PUT_RETENTION_MS, 0, 0, NULL, err, sizeof err);
+    else
+        s = st_store_open(env, "s", NULL, err, sizeof err);
+    if (!s && !w) {
+        fprintf(stderr, "open: %s\n", err);
+        return -1;
+    }
+    uint8_t val[VAL_LEN];
+    for (long i = 0; i < n_records; i++) {
+        value_of(val, i);
+        eddy_bytes_t k = eddy_bytes(keys + i * KEY_LEN, KEY_LEN), v = eddy_bytes(val, VAL_LEN);
+        int64_t ts = (int64_t)i * PUT_STEP_MS;
+        int rc;
+        if (window == 1) {
+            rc = st_window_put(w, k, ts - ts % PUT_WINDOW_MS, v, ts);
+        } else if (window == 2) {
+            uint8_t ck[KEY_LEN + 12] = {0};
+            uint64_t ws = (uint64_t)(ts - ts % PUT_WINDOW_MS);
+            memcpy(ck, k.data, KEY_LEN);
+            for (int b = 7; b >= 0; b--, ws >>= 8)
+                ck[KEY_LEN + b] = (uint8_t)ws;
+            rc = st_store_put(s, eddy_bytes(ck, sizeof ck), v, ts);
+        } else {
+            rc = st_store_put(s, k, v, ts);
+        }
+        if (rc == 0 && (i + 1) % commit_every == 0) {
+            st_offset_t off = {"bench-changelog", 0, i + 1};
+            rc = st_env_flush(env);
+            if (rc == 0)
+                rc = st_env_commit(env, &off, 1);
+        }
+        if (rc) {
+            fprintf(stderr, "%s: record %ld: %s\n", window == 1 ? "window" : "store", i,
+                    rc > 0 ? "expired" : eddy_strerror(rc));
+            return -1;
+        }
+    }
+    st_offset_t off = {"bench-changelog", 0, n_records};
+    if (st_env_flush(env) != 0 || st_env_commit(env, &off, 1) != 0)
+        return -1;
+    *secs = now() - t0;
+    *count = (long)(window == 1 ? st_window_count(w) : st_store_count(s));
+    st_window_close(w);
+    st_env_close(env);
+    rm_env(d);
+    return 0;
+}
+
+static int bench_puts(const char *d_store, const char *d_window)
+{
+    double r_kv[16], r_ck[16], r_win[16], q_kv[16], q_ck[16];
+    for (int r = 0; r <= rounds; r++) {
+        double t[3] = {0, 0, 0};
+        long c[3] = {0, 0, 0};
+        /* The order rotates each round. */
+        for (int i = 0; i < 3; i++) {
+            int side = (i + r) % 3;
+            if (run_puts(side == 1 ? d_window : d_store, side, &t[side], &c[side]))
+                return -1;
+        }
+        printf("puts round %d%s: key-value store %.0f puts/s (%.2f s, %ld entries), kv store "
+               "with window keys %.0f/s (%.2f s, %ld), window store %.0f/s (%.2f s, %ld)\n",
+               r, r == 0 ? " (warm-up)" : "", n_records / t[0], t[0], c[0], n_records / t[2],
+               t[2], c[2], n_records / t[1], t[1], c[1]);
+        if (r > 0) {
+            r_kv[r - 1] = n_records / t[0];
+            r_ck[r - 1] = n_records / t[2];
+            r_win[r - 1] = n_records / t[1];
+            q_kv[r - 1] = t[0] / t[1];
+            q_ck[r - 1] = t[2] / t[1];
+        }
+    }
+    printf("puts (%ld records, %d ms apart, 60 s windows, retention 30 min, caches off, commit "
+           "every %ld; median of %d): key-value store %.0f puts/s, kv store with window keys "
+           "%.0f puts/s, window store %.0f puts/s; ratio window/kv %.2f, window/kv-with-window-"
+           "keys %.2f\n",
+           n_records, PUT_STEP_MS, commit_every, rounds, median(r_kv, rounds),
+           median(r_ck, rounds), median(r_win, rounds), median(q_kv, rounds),
+           median(q_ck, rounds));
     return 0;
 }
 
@@ -237,15 +353,16 @@ static double median(double *v, int n)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_state [-n records] [-k keys] [-c commit_every] [-r rounds] "
-                    "[dir]\n");
+                    "[-w] [dir]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    int opt;
-    while ((opt = getopt(argc, argv, "n:k:c:r:h")) != -1) {
+    int opt, puts_only = 0;
+    while ((opt = getopt(argc, argv, "n:k:c:r:wh")) != -1) {
         switch (opt) {
+        case 'w': puts_only = 1; break;
         case 'n': n_records = atol(optarg); break;
         case 'k': n_keys = atol(optarg); break;
         case 'c': commit_every = atol(optarg); break;
@@ -293,7 +410,7 @@ int main(int argc, char **argv)
            n_records, KEY_LEN, n_distinct, n_keys, VAL_LEN, commit_every, rounds, scratch);
     double r_store[16], r_lmdb[16], r_hash[16], q_lmdb[16], q_hash[16];
     int failed = 0;
-    for (int r = 0; r <= rounds && !failed; r++) {
+    for (int r = 0; r <= rounds && !failed && !puts_only; r++) {
         double ts = 0, tl = 0, th = 0;
         long cs = 0, cl = 0, chh = 0;
         int flip = r % 2;
@@ -324,10 +441,16 @@ int main(int argc, char **argv)
             q_hash[r - 1] = th / ts;
         }
     }
+    char d_window[600];
+    snprintf(d_window, sizeof d_window, "%s/window", scratch);
+    if (!failed && bench_puts(d_store, d_window) != 0)
+        failed = 1;
     rmdir(scratch);
     free(keys);
     if (failed)
         return 1;
+    if (puts_only)
+        return 0;
     printf("== summary\n");
     printf("restore (%ld records over %ld keys, commit every %ld; median of %d): store %.0f "
            "records/s, raw lmdb %.0f records/s, in-memory hash map %.0f records/s; ratio "

@@ -379,8 +379,9 @@ static int store_open(st_env_t *env, const char *name, const st_store_hooks_t *h
      * transaction in the process active meanwhile (hence the map lock, which
      * keeps other threads' reads out). Committing the open transaction first
      * is safe (an automatic commit, also from a store hook: the hooks'
-     * callers begin a new transaction when theirs has ended). The growth check at the start of every
-     * transaction leaves half the map free, ample for one database. */
+     * callers begin a new transaction when theirs has ended). The growth
+     * check at the start of every transaction leaves half the map free,
+     * ample for one database. */
     int err = 0;
     if (env->se_txn)
         err = st_env_commit_auto(env, "automatic commit before opening a store");
@@ -457,7 +458,6 @@ int st_store_drop(st_store_t *s)
      * transaction. mdb_drop(del=1) closes the handle at once, so the store
      * goes whatever happens next; a database left behind by a failed commit
      * is found again at the next open. */
-    char *name = strdup(s->ss_name);
     int err = env->se_dead ? -EIO : 0;
     if (!err && env->se_txn)
         err = st_env_commit_auto(env, "automatic commit before dropping a store");
@@ -477,10 +477,9 @@ int st_store_drop(st_store_t *s)
             err = st_err_from_mdb(rc);
     }
     if (err)
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s cannot be dropped: %s; its database is "
-                       "dropped at the next open of its window or session store", env->se_dir,
-                       name ? name : s->ss_name, eddy_strerror(err));
-    free(name);
+        EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s cannot be dropped: %s; its database "
+                       "stays in the file until an open of its window or session store finds it "
+                       "expired", env->se_dir, s->ss_name, eddy_strerror(err));
     st_store_detach(s);
     return err;
 }

@@ -77,7 +77,9 @@
  * Lifetime. The segments belong to the environment: st_env_close frees
  * them, st_env_flush flushes them. st_*_close frees the handle only (no
  * flush); call it before or after st_env_close, and do not open the same
- * store twice in one environment's life. Same thread rules as store.h.
+ * store twice in one environment's life. Same thread rules as store.h;
+ * st_env_read_get/st_env_read_range (other threads) do not serve window or
+ * session stores: a segment may be dropped under them.
  *
  * Errors: 0 or a negative Eddy error (-errno, EDDY_ERR_*); key errors are
  * the store's (EDDY_ERR_INVALID_ARG for a null key, EDDY_ERR_TOO_LARGE for

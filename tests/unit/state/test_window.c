@@ -520,6 +520,79 @@ START_TEST(env_sizing)
 }
 END_TEST
 
+/* An environment sized by st_window_max_segments alone runs through 200
+ * segments: dropped segments give back their store slot and LMDB's
+ * database slot. */
+START_TEST(segments_recycle_env_slots)
+{
+    int max = st_window_max_segments(1000, 500);
+    char d2[256], err[512] = "";
+    scratch_new(d2, sizeof d2);
+    st_env_t *small = env_open_ok(d2, max, 0);
+    st_window_store_t *w = st_window_open(small, "w", 1000, 500, 0, NULL, err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    for (int64_t t = 0; t < 100000; t += 250) {
+        ck_assert_int_eq(st_window_put(w, B("k"), t, B("v"), t), 0);
+        ck_assert_int_le(st_window_segments(w), max);
+        if (t % 10000 == 0) {
+            ck_assert_int_eq(st_env_flush(small), 0);
+            ck_assert_int_eq(st_env_commit(small, NULL, 0), 0);
+        }
+    }
+    /* Stream time 99750: windows from 98750 on are live (5 of them). */
+    coll_t c;
+    memset(&c, 0, sizeof c);
+    ck_assert_int_eq(st_window_fetch(w, B("k"), 0, 200000, coll_window, &c), 0);
+    ck_assert_int_eq(c.co_n, 5);
+    ck_assert_int_eq(logcap.lc_errors, 0);
+    st_window_close(w);
+    st_env_close(small);
+    scratch_rm(d2);
+}
+END_TEST
+
+/* A cached key-value store whose forward hook feeds a windowed store (a
+ * table's changes aggregated by window): the window put runs during the
+ * table's flush and needs a new segment, later drops old ones. */
+static st_window_store_t *fed_window;
+static int fed_rc_sum;
+
+static void feed_window(st_store_t *s, eddy_bytes_t key, eddy_bytes_t nv, eddy_bytes_t ov,
+                        int64_t ts, void *opaque)
+{
+    (void)s, (void)ov, (void)opaque;
+    int rc = st_window_put(fed_window, key, ts, nv, ts);
+    ck_assert_int_ge(rc, 0);
+    fed_rc_sum += rc;
+}
+
+START_TEST(put_from_another_stores_hook)
+{
+    st_window_store_t *w = window_open_ok("w", 1000, 500, 0, NULL);
+    fed_window = w;
+    fed_rc_sum = 0;
+    st_store_hooks_t h = {NULL, feed_window, NULL};
+    st_store_t *t = store_open_ok(env, "table", &h);
+    st_store_set_cache_limit(t, 1 << 20);
+    ck_assert_int_eq(st_store_put(t, B("a"), B("1"), 100), 0);
+    ck_assert_int_eq(st_store_put(t, B("b"), B("2"), 700), 0);
+    ck_assert_int_eq(st_window_segments(w), 0);
+    ck_assert_int_eq(st_env_flush(env), 0);
+    ck_assert_int_eq(st_window_segments(w), 2);
+    ck_assert_int_eq(st_store_put(t, B("c"), B("3"), 5000), 0);
+    ck_assert_int_eq(st_store_put(t, B("d"), B("4"), 200), 0); /* expired by then */
+    ck_assert_int_eq(st_env_flush(env), 0);
+    ck_assert_int_eq(fed_rc_sum, 1);
+    ck_assert_int_eq(st_window_segments(w), 1);
+    coll_t c;
+    ck_assert_str_eq(fetch_all(w, 0, 10000, &c), "c@5000=3 ");
+    ck_assert_int_eq(st_env_commit(env, NULL, 0), 0);
+    ck_assert_int_eq(st_store_count(t), 4);
+    ck_assert_int_eq(logcap.lc_errors, 0);
+    st_window_close(w);
+}
+END_TEST
+
 TCase *tcase_window_store(void)
 {
     TCase *tc = tcase_create("window_store");
@@ -534,5 +607,7 @@ TCase *tcase_window_store(void)
     tcase_add_test(tc, changelog_gets_kafka_key);
     tcase_add_test(tc, cache_collapses_updates);
     tcase_add_test(tc, env_sizing);
+    tcase_add_test(tc, put_from_another_stores_hook);
+    tcase_add_test(tc, segments_recycle_env_slots);
     return tc;
 }
