@@ -218,8 +218,14 @@ static int drop_expired(st_window_store_t *w)
         EDDY_LOG_DEBUG(ST_FAC, "state dir %s: %s: dropping segment %" PRId64 " (stream time %"
                        PRId64 ", retention %" PRId64 " ms)", w->w_env->se_dir, w->w_name,
                        g.sg_start, w->w_stream_time, w->w_retention);
+        /* What its cache holds still goes to the hooks first (downstream
+         * and the changelog), as Kafka's caching layer forwards updates of
+         * windows that expire before the cache flushes. */
+        int e = st_store_flush(g.sg_store);
+        if (e < 0)
+            return e;
         /* The store is gone even when the drop fails (logged there). */
-        int e = st_store_drop(g.sg_store);
+        e = st_store_drop(g.sg_store);
         memmove(&w->w_segs[0], &w->w_segs[1], (size_t)(w->w_nsegs - 1) * sizeof *w->w_segs);
         w->w_nsegs--;
         if (e) {

@@ -25,8 +25,9 @@
  * time is older than stream time - retention_ms is expired: a put or
  * restore of it writes nothing and returns 1 (the caller counts the drop),
  * and reads no longer return it. A segment is dropped as a whole
- * (its database deleted, its cache discarded without hooks, no tombstones
- * to the changelog, as Kafka) once its whole range is expired. Creating and
+ * (its cache flushed to the hooks first, as Kafka's caching layer
+ * forwards updates that were still cached; then its database deleted, with
+ * no tombstones to the changelog, as Kafka) once its whole range is expired. Creating and
  * dropping a segment each commit the environment's open transaction first
  * (an automatic commit, as in state/store.h; safe) and then use a
  * transaction of their own: about four fsyncs per segment interval. While a

@@ -498,6 +498,32 @@ START_TEST(cache_collapses_updates)
 }
 END_TEST
 
+START_TEST(expiring_segment_flushes_its_cache_first)
+{
+    /* A window still in the cache when stream time expires its segment
+     * goes to the hooks (downstream, changelog) before the segment goes:
+     * an update is never lost between two commits. */
+    wrec_t r;
+    st_store_hooks_t h = wrec_hooks(&r);
+    st_window_store_t *w = window_open_ok("w", 1000, 500, 0, &h);
+    st_window_set_cache_limit(w, 1 << 20);
+    ck_assert_int_eq(st_window_put(w, B("k"), 100, B("7"), 100), 0);
+    ck_assert_int_eq(r.w_n, 0);
+    ck_assert_int_eq(st_window_advance(w, 100000), 0);
+    int forwards = 0, changelogs = 0;
+    for (int i = 0; i < r.w_n; i++) {
+        if (strcmp(r.w_calls[i].wc_value, "7") != 0)
+            continue;
+        forwards += r.w_calls[i].wc_kind == 'F';
+        changelogs += r.w_calls[i].wc_kind == 'C';
+    }
+    ck_assert_int_eq(forwards, 1);
+    ck_assert_int_eq(changelogs, 1);
+    ck_assert_int_eq(st_window_segments(w), 0);
+    st_window_close(w);
+}
+END_TEST
+
 START_TEST(env_sizing)
 {
     ck_assert_int_eq(st_window_max_segments(1000, 500), 4);
@@ -606,6 +632,7 @@ TCase *tcase_window_store(void)
     tcase_add_test(tc, restore_from_changelog_keys);
     tcase_add_test(tc, changelog_gets_kafka_key);
     tcase_add_test(tc, cache_collapses_updates);
+    tcase_add_test(tc, expiring_segment_flushes_its_cache_first);
     tcase_add_test(tc, env_sizing);
     tcase_add_test(tc, put_from_another_stores_hook);
     tcase_add_test(tc, segments_recycle_env_slots);
