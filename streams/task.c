@@ -223,7 +223,8 @@ static int aggregate_into(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r,
     eddy_bytes_t next;
     switch (n->dn_agg_kind) {
     case DSL_AGG_COUNT:
-        eddy_int64_write(num, i64_or_zero(rc_old, old) + (subtract ? -1 : 1));
+        eddy_int64_write(num, i64_or_zero(rc_old, old) +
+                                  (subtract ? -1 : sx_combine_increment(tk, n, r->value)));
         next = eddy_bytes(num, 8);
         break;
     case DSL_AGG_REDUCE:
@@ -345,6 +346,8 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
                 return process(tk, n->dn_children[i], r);
         return 0;
     case DSL_SINK: {
+        if (tk->tk_thread->th_app->ap_combine_sink[n->dn_id])
+            return sx_combine_sink(tk, n, r->key, r->value, r->ts); /* combine.c */
         const char *topic = tk->tk_thread->th_app->ap_node_topics[n->dn_id];
         char why[320];
         if (!serde_ok(n->dn_key_serde, r->key, "the key", why, sizeof why) ||
@@ -510,6 +513,7 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
         tk->tk_stream_time = m->msg_timestamp;
     tk->tk_cur_topic = m->msg_topic;
     tk->tk_cur_offset = m->msg_offset;
+    tk->tk_cur_combined = src->dn_internal && m->msg_header_count && sx_combine_is_combined(m);
     int rc = process(tk, src, &r);
     tk->tk_cur_topic = NULL;
     tk->tk_cur_offset = -1;

@@ -159,6 +159,7 @@ static void remove_task(sx_thread_t *th, sx_task_t *tk)
         if (tk->tk_stores[i].ts_restoring || tk->tk_standby)
             kc_consumer_unassign(th->th_restore, tk->tk_stores[i].ts_changelog,
                                  tk->tk_id.ti_partition);
+    sx_combine_task_free(tk); /* uncommitted, like the rest of the task's work */
     sx_task_close(tk);
 }
 
@@ -387,6 +388,8 @@ static void commit_start(sx_thread_t *th, int reason)
             continue;
         set_inputs_paused(th, tk, 1);
         int rc = sx_task_flush(tk);
+        if (rc == 0)
+            rc = sx_combine_flush(tk); /* after the stores: their flush may feed a sink */
         if (rc < 0) {
             sx_thread_fail(th, rc, "task %s: flushing its stores failed: %s", tk->tk_name,
                            eddy_strerror(rc));
@@ -559,16 +562,20 @@ static int want_has(const sx_task_id_t *ids, int n, sx_task_id_t id)
 
 static void update_cache_limits(sx_thread_t *th)
 {
+    /* The thread's share, evenly over its active stores and combining sinks. */
     int nstores = 0;
     for (int i = 0; i < th->th_ntasks; i++)
         if (!th->th_tasks[i]->tk_standby)
-            nstores += th->th_tasks[i]->tk_nstores;
+            nstores += th->th_tasks[i]->tk_nstores + sx_combine_task_sinks(th->th_tasks[i]);
     if (nstores == 0)
         return;
     int64_t per = th->th_app->ap_cfg.cache_max_bytes_buffering / th->th_app->ap_nthreads / nstores;
-    for (int i = 0; i < th->th_ntasks; i++)
+    th->th_combine_limit = per;
+    for (int i = 0; i < th->th_ntasks; i++) {
         for (int j = 0; !th->th_tasks[i]->tk_standby && j < th->th_tasks[i]->tk_nstores; j++)
             st_store_set_cache_limit(th->th_tasks[i]->tk_stores[j].ts_store, (size_t)per);
+        sx_combine_set_limit(th->th_tasks[i], (size_t)per);
+    }
 }
 
 /* Opens the tasks of the assignment (th_want_*) that are not open yet and

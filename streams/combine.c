@@ -1,0 +1,402 @@
+/* Combining counts before a repartition topic.
+ *
+ * A word count (flat_map changing the key, then group_by_key + count)
+ * sends every word through a repartition topic, one record each. When the
+ * count is the only thing that reads that topic, the sink can add up the
+ * records of a key itself and send one record per key and flush: the
+ * count then adds the partial count instead of 1. Final counts are the
+ * same; fewer intermediate updates reach the output, as with any cache.
+ *
+ * The plan (sx_combine_plan, at app creation, after dsl_builder_finish). A
+ * repartition sink S combines when all of these hold:
+ *   - cache.max.bytes.buffering > 0 (with 0 every update must reach the
+ *     output, as with no cache: no combining);
+ *   - S is an internal sink with no partitioner (the partition is then a
+ *     function of the key alone, so a key's partial counts all go to the
+ *     partition its records would have gone to), and no other sink writes
+ *     its topic;
+ *   - exactly one source reads the topic, and it reads nothing else;
+ *   - from that source to a DSL_STREAM_AGGREGATE with DSL_AGG_COUNT, every
+ *     node has one parent and one child and is a pass-through (DSL_MERGE,
+ *     or the repartition's own DSL_FILTER with dsl_pred_always): no user
+ *     function sees the records in between. The count node is marked too.
+ * Windowed counts (not in the DSL yet) must not combine: the windows of
+ * the combined records would be those of their largest timestamp.
+ *
+ * The sink's side. Per (task, sink) a combiner: a hash table from key to a
+ * partial count and the largest timestamp seen, in insertion order.
+ * Records with a null key or a null value are dropped there, exactly as
+ * the count node drops them (it never counts them). A combiner holds at
+ * most its byte budget (entry + key + index, sx_combiner_add); a new key
+ * that does not fit drains the table first. Budget: the thread's share of
+ * cache.max.bytes.buffering is split evenly over its active tasks' stores
+ * and combining sinks (thread.c, update_cache_limits). Each task's
+ * combiners are also drained at every commit, after the stores' flush and
+ * before the producer flush (thread.c, commit_start), so the combined
+ * records are acknowledged before input offsets are committed
+ * (at-least-once). A task closed without a commit drops its combiners with
+ * the rest of its uncommitted work; the inputs are read again.
+ *
+ * The record. Key: the key; value: the partial count, an 8-byte big-endian
+ * int64; timestamp: the largest input timestamp; one header,
+ * SX_COMBINE_HEADER (no value). The marked count node adds the value of a
+ * record that carries the header and 1 for any other record, so records
+ * written by an older version (or with combining off) still count right.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "streams/streams_int.h"
+#include "wire/recordbatch.h"
+
+#define SX_COMBINE_HEADER "eddy.combined-count"
+
+/* ---- the combiner ---- */
+
+typedef struct cb_entry {
+    uint64_t ce_hash;
+    int64_t ce_count;
+    int64_t ce_ts;
+    size_t ce_off; /* in cb_keys */
+    uint32_t ce_klen;
+} cb_entry_t;
+
+struct sx_combiner {
+    size_t cb_limit;
+    size_t cb_bytes;
+    cb_entry_t *cb_entries; /* insertion order */
+    size_t cb_n, cb_cap;
+    uint32_t *cb_index; /* open addressing: entry index + 1, 0 empty */
+    size_t cb_index_cap; /* a power of 2, at least twice cb_n */
+    uint8_t *cb_keys;
+    size_t cb_keys_len, cb_keys_cap;
+};
+
+/* Bytes an entry counts against the budget: the entry, its key and two
+ * index slots (the index stays at most half full). */
+#define CB_ENTRY_BYTES(klen) (sizeof(cb_entry_t) + (klen) + 2 * sizeof(uint32_t))
+
+sx_combiner_t *sx_combiner_new(size_t limit_bytes)
+{
+    sx_combiner_t *c = calloc(1, sizeof *c);
+    if (c)
+        c->cb_limit = limit_bytes;
+    return c;
+}
+
+void sx_combiner_free(sx_combiner_t *c)
+{
+    if (!c)
+        return;
+    free(c->cb_entries);
+    free(c->cb_index);
+    free(c->cb_keys);
+    free(c);
+}
+
+void sx_combiner_set_limit(sx_combiner_t *c, size_t limit_bytes)
+{
+    c->cb_limit = limit_bytes;
+}
+
+size_t sx_combiner_size(const sx_combiner_t *c)
+{
+    return c->cb_n;
+}
+
+size_t sx_combiner_bytes(const sx_combiner_t *c)
+{
+    return c->cb_bytes;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a, then a final mix */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+    return h;
+}
+
+static int grow_index(sx_combiner_t *c)
+{
+    size_t cap = c->cb_index_cap ? c->cb_index_cap * 2 : 256;
+    uint32_t *ix = calloc(cap, sizeof *ix);
+    if (!ix)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->cb_n; i++) {
+        size_t s = (size_t)c->cb_entries[i].ce_hash & (cap - 1);
+        while (ix[s])
+            s = (s + 1) & (cap - 1);
+        ix[s] = (uint32_t)(i + 1);
+    }
+    free(c->cb_index);
+    c->cb_index = ix;
+    c->cb_index_cap = cap;
+    return 0;
+}
+
+int sx_combiner_add(sx_combiner_t *c, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
+{
+    if (key.len < 0 || value.len < 0)
+        return 0; /* the count skips them too */
+    size_t klen = (size_t)key.len;
+    uint64_t h = hash_bytes(key.data, klen);
+    if (c->cb_index_cap) {
+        size_t mask = c->cb_index_cap - 1;
+        for (size_t s = (size_t)h & mask; c->cb_index[s]; s = (s + 1) & mask) {
+            cb_entry_t *e = &c->cb_entries[c->cb_index[s] - 1];
+            if (e->ce_hash == h && e->ce_klen == klen &&
+                memcmp(c->cb_keys + e->ce_off, key.data, klen) == 0) {
+                e->ce_count++;
+                if (ts > e->ce_ts)
+                    e->ce_ts = ts;
+                return 1;
+            }
+        }
+    }
+    if (c->cb_n > 0 && c->cb_bytes + CB_ENTRY_BYTES(klen) > c->cb_limit)
+        return SX_COMBINE_FULL;
+    if (c->cb_n >= UINT32_MAX - 1)
+        return SX_COMBINE_FULL;
+    if ((c->cb_n + 1) * 2 > c->cb_index_cap && grow_index(c) < 0)
+        return -ENOMEM;
+    if (c->cb_n == c->cb_cap) {
+        size_t cap = c->cb_cap ? c->cb_cap * 2 : 128;
+        cb_entry_t *ne = realloc(c->cb_entries, cap * sizeof *ne);
+        if (!ne)
+            return -ENOMEM;
+        c->cb_entries = ne;
+        c->cb_cap = cap;
+    }
+    if (c->cb_keys_len + klen > c->cb_keys_cap) {
+        size_t cap = c->cb_keys_cap ? c->cb_keys_cap : 4096;
+        while (cap < c->cb_keys_len + klen)
+            cap *= 2;
+        uint8_t *nk = realloc(c->cb_keys, cap);
+        if (!nk)
+            return -ENOMEM;
+        c->cb_keys = nk;
+        c->cb_keys_cap = cap;
+    }
+    if (klen)
+        memcpy(c->cb_keys + c->cb_keys_len, key.data, klen);
+    c->cb_entries[c->cb_n] = (cb_entry_t){h, 1, ts, c->cb_keys_len, (uint32_t)klen};
+    c->cb_keys_len += klen;
+    size_t mask = c->cb_index_cap - 1, s = (size_t)h & mask;
+    while (c->cb_index[s])
+        s = (s + 1) & mask;
+    c->cb_index[s] = (uint32_t)(++c->cb_n);
+    c->cb_bytes += CB_ENTRY_BYTES(klen);
+    return 1;
+}
+
+int sx_combiner_drain(sx_combiner_t *c, sx_combine_emit_fn *fn, void *opaque)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->cb_n && rc >= 0; i++) {
+        const cb_entry_t *e = &c->cb_entries[i];
+        rc = fn(eddy_bytes(c->cb_keys + e->ce_off, e->ce_klen), e->ce_count, e->ce_ts, opaque);
+    }
+    if (c->cb_n && c->cb_index)
+        memset(c->cb_index, 0, c->cb_index_cap * sizeof *c->cb_index);
+    c->cb_n = 0;
+    c->cb_keys_len = 0;
+    c->cb_bytes = 0;
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- the plan ---- */
+
+static int is_pass_through(const dsl_node_t *n)
+{
+    return n->dn_kind == DSL_MERGE ||
+           (n->dn_kind == DSL_FILTER && n->dn_pred == dsl_pred_always && !n->dn_negate);
+}
+
+/* The count node that is the only consumer of internal topic, or NULL. */
+static const dsl_node_t *sole_count_of(const dsl_topology_t *t, const char *topic)
+{
+    const dsl_node_t *src = NULL;
+    for (int i = 0; i < t->dt_nnodes; i++) {
+        const dsl_node_t *n = t->dt_nodes[i];
+        if (n->dn_kind != DSL_SOURCE)
+            continue;
+        for (int j = 0; j < n->dn_ntopics; j++) {
+            if (strcmp(n->dn_topics[j], topic) != 0)
+                continue;
+            if (src || !n->dn_internal || n->dn_ntopics != 1)
+                return NULL; /* a second reader, or a reader of more */
+            src = n;
+        }
+    }
+    const dsl_node_t *cur = src;
+    while (cur && cur->dn_nchildren == 1) {
+        const dsl_node_t *c = cur->dn_children[0];
+        if (c->dn_nparents != 1)
+            return NULL;
+        if (c->dn_kind == DSL_STREAM_AGGREGATE)
+            return c->dn_agg_kind == DSL_AGG_COUNT ? c : NULL;
+        if (!is_pass_through(c))
+            return NULL;
+        cur = c;
+    }
+    return NULL;
+}
+
+int sx_combine_plan(eddy_app_t *app)
+{
+    const dsl_topology_t *t = app->ap_topo;
+    app->ap_combine_sink = calloc((size_t)t->dt_nnodes + 1, 1);
+    app->ap_combine_count = calloc((size_t)t->dt_nnodes + 1, 1);
+    if (!app->ap_combine_sink || !app->ap_combine_count)
+        return -ENOMEM;
+    for (int i = 0; i < t->dt_nnodes; i++) {
+        const dsl_node_t *s = t->dt_nodes[i];
+        if (s->dn_kind != DSL_SINK || !s->dn_internal || s->dn_partitioner || s->dn_ntopics != 1)
+            continue;
+        int writers = 0;
+        for (int j = 0; j < t->dt_nnodes; j++) {
+            const dsl_node_t *o = t->dt_nodes[j];
+            if (o->dn_kind == DSL_SINK && o->dn_ntopics >= 1 &&
+                strcmp(o->dn_topics[0], s->dn_topics[0]) == 0)
+                writers++;
+        }
+        const dsl_node_t *cnt = writers == 1 ? sole_count_of(t, s->dn_topics[0]) : NULL;
+        if (!cnt)
+            continue;
+        /* The count honours combined records whatever this instance's
+         * cache: another instance of the app may combine. */
+        app->ap_combine_count[cnt->dn_id] = 1;
+        if (app->ap_cfg.cache_max_bytes_buffering <= 0)
+            continue;
+        app->ap_combine_sink[s->dn_id] = 1;
+        EDDY_LOG_INFO("streams", "%s combines counts before %s-%s (read only by %s)",
+                      s->dn_name, app->ap_cfg.application_id, s->dn_topics[0], cnt->dn_name);
+    }
+    return 0;
+}
+
+void sx_combine_plan_free(eddy_app_t *app)
+{
+    free(app->ap_combine_sink);
+    free(app->ap_combine_count);
+    app->ap_combine_sink = app->ap_combine_count = NULL;
+}
+
+/* ---- the runtime ---- */
+
+typedef struct emit_ctx {
+    sx_task_t *ec_task;
+    const char *ec_topic;
+} emit_ctx_t;
+
+static int emit_record(eddy_bytes_t key, int64_t count, int64_t ts, void *opaque)
+{
+    emit_ctx_t *ec = opaque;
+    sx_thread_t *th = ec->ec_task->tk_thread;
+    uint8_t v[8];
+    eddy_int64_write(v, count);
+    wire_header_t hd = {(const uint8_t *)SX_COMBINE_HEADER, (int32_t)strlen(SX_COMBINE_HEADER),
+                        NULL, -1};
+    kc_record_t rec = {key.data, key.len, v, 8, ts, &hd, 1};
+    int rc = kc_produce(th->th_producer, ec->ec_topic, -1, &rec, (void *)(intptr_t)0);
+    if (rc < 0) {
+        sx_thread_fail(th, rc, "cannot produce to %s: %s", ec->ec_topic, eddy_strerror(rc));
+        return rc;
+    }
+    __atomic_add_fetch(&th->th_produced, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+static int drain(sx_task_t *tk, int node_id)
+{
+    emit_ctx_t ec = {tk, tk->tk_thread->th_app->ap_node_topics[node_id]};
+    return sx_combiner_drain(tk->tk_combiners[node_id], emit_record, &ec);
+}
+
+int sx_combine_sink(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value,
+                    int64_t ts)
+{
+    if (!tk->tk_combiners) {
+        int nn = tk->tk_thread->th_app->ap_topo->dt_nnodes;
+        if (!(tk->tk_combiners = calloc((size_t)nn, sizeof *tk->tk_combiners)))
+            return -ENOMEM;
+        tk->tk_ncombiners = nn;
+    }
+    sx_combiner_t *c = tk->tk_combiners[n->dn_id];
+    if (!c && !(c = tk->tk_combiners[n->dn_id] =
+                    sx_combiner_new((size_t)tk->tk_thread->th_combine_limit)))
+        return -ENOMEM;
+    int rc = sx_combiner_add(c, key, value, ts);
+    if (rc == SX_COMBINE_FULL) {
+        if ((rc = drain(tk, n->dn_id)) < 0)
+            return rc;
+        rc = sx_combiner_add(c, key, value, ts);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+int sx_combine_flush(sx_task_t *tk)
+{
+    for (int i = 0; i < tk->tk_ncombiners; i++) {
+        if (!tk->tk_combiners[i])
+            continue;
+        int rc = drain(tk, i);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+void sx_combine_set_limit(sx_task_t *tk, size_t limit_bytes)
+{
+    for (int i = 0; i < tk->tk_ncombiners; i++)
+        if (tk->tk_combiners[i])
+            sx_combiner_set_limit(tk->tk_combiners[i], limit_bytes);
+}
+
+int sx_combine_task_sinks(const sx_task_t *tk)
+{
+    const eddy_app_t *app = tk->tk_thread->th_app;
+    int n = 0;
+    for (int i = 0; app->ap_combine_sink && i < tk->tk_sub->st_nnodes; i++)
+        n += app->ap_combine_sink[tk->tk_sub->st_nodes[i]->dn_id];
+    return n;
+}
+
+void sx_combine_task_free(sx_task_t *tk)
+{
+    for (int i = 0; i < tk->tk_ncombiners; i++)
+        sx_combiner_free(tk->tk_combiners[i]);
+    free(tk->tk_combiners);
+    tk->tk_combiners = NULL;
+    tk->tk_ncombiners = 0;
+}
+
+int sx_combine_is_combined(const kc_message_t *m)
+{
+    if (m->msg_header_count != 1)
+        return 0;
+    eddy_rd_t rd;
+    rd_init(&rd, m->msg_headers, m->msg_headers_len);
+    wire_header_t h;
+    return wire_header_next(&rd, &h) == 1 && h.keyLength == (int32_t)strlen(SX_COMBINE_HEADER) &&
+           memcmp(h.key, SX_COMBINE_HEADER, strlen(SX_COMBINE_HEADER)) == 0;
+}
+
+int64_t sx_combine_increment(const sx_task_t *tk, const dsl_node_t *count, eddy_bytes_t value)
+{
+    int64_t x;
+    if (tk->tk_cur_combined && tk->tk_thread->th_app->ap_combine_count &&
+        tk->tk_thread->th_app->ap_combine_count[count->dn_id] && value.len == 8 &&
+        eddy_int64_read(value, &x) == 0)
+        return x;
+    return 1;
+}
