@@ -24,11 +24,12 @@
  * the combined records would be those of their largest timestamp.
  *
  * The sink's side. Per (task, sink) a combiner: a hash table from key to a
- * partial count and the largest timestamp seen, in insertion order.
+ * partial count and the largest timestamp seen, drained in table order.
  * Records with a null key or a null value are dropped there, exactly as
  * the count node drops them (it never counts them). A combiner holds at
  * most its byte budget (entry + key + index, sx_combiner_add); a new key
- * that does not fit drains the table first. Budget: the thread's share of
+ * that does not fit drains the table first (the table's slots for a key
+ * count against it, sx_combiner_add). Budget: the thread's share of
  * cache.max.bytes.buffering is split evenly over its active tasks' stores
  * and combining sinks (thread.c, update_cache_limits). Each task's
  * combiners are also drained at every commit, after the stores' flush and
@@ -57,28 +58,36 @@
 
 /* ---- the combiner ---- */
 
-typedef struct cb_entry {
-    uint64_t ce_hash;
-    int64_t ce_count;
-    int64_t ce_ts;
-    size_t ce_off; /* in cb_keys */
-    uint32_t ce_klen;
-} cb_entry_t;
+/* One open-addressing table (linear probing, at most half full) of slots
+ * that hold the hash, the partial count, the largest timestamp and keys of
+ * up to CB_INLINE bytes themselves: a lookup of a short key touches one
+ * slot (the table of a word count falls out of the CPU caches between
+ * records, as the input streams through; a separate index, entry array and
+ * key arena cost three misses). Longer keys live in cb_keys. */
+#define CB_INLINE 16
+
+typedef struct cb_slot {
+    uint64_t cs_hash; /* 0: empty (a hash of 0 is stored as 1) */
+    int64_t cs_count;
+    int64_t cs_ts;
+    uint32_t cs_klen;
+    uint32_t cs_off; /* in cb_keys, when cs_klen > CB_INLINE */
+    uint8_t cs_key[CB_INLINE];
+} cb_slot_t;
 
 struct sx_combiner {
     size_t cb_limit;
     size_t cb_bytes;
-    cb_entry_t *cb_entries; /* insertion order */
-    size_t cb_n, cb_cap;
-    uint32_t *cb_index; /* open addressing: entry index + 1, 0 empty */
-    size_t cb_index_cap; /* a power of 2, at least twice cb_n */
+    cb_slot_t *cb_slots;
+    size_t cb_cap; /* a power of 2, at least twice cb_n */
+    size_t cb_n;
     uint8_t *cb_keys;
     size_t cb_keys_len, cb_keys_cap;
 };
 
-/* Bytes an entry counts against the budget: the entry, its key and two
- * index slots (the index stays at most half full). */
-#define CB_ENTRY_BYTES(klen) (sizeof(cb_entry_t) + (klen) + 2 * sizeof(uint32_t))
+/* Bytes an entry counts against the budget: two slots (the table stays at
+ * most half full) and a long key. */
+#define CB_ENTRY_BYTES(klen) (2 * sizeof(cb_slot_t) + ((klen) > CB_INLINE ? (klen) : 0))
 
 sx_combiner_t *sx_combiner_new(size_t limit_bytes)
 {
@@ -92,8 +101,7 @@ void sx_combiner_free(sx_combiner_t *c)
 {
     if (!c)
         return;
-    free(c->cb_entries);
-    free(c->cb_index);
+    free(c->cb_slots);
     free(c->cb_keys);
     free(c);
 }
@@ -113,32 +121,48 @@ size_t sx_combiner_bytes(const sx_combiner_t *c)
     return c->cb_bytes;
 }
 
+/* 8 bytes at a time (words are short: a byte-wise hash showed in profiles). */
 static uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a, then a final mix */
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    uint64_t w = 0;
     for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
+        w |= (uint64_t)p[i] << (8 * i);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 32;
-    return h;
+    return h ? h : 1;
 }
 
-static int grow_index(sx_combiner_t *c)
+static const uint8_t *slot_key(const sx_combiner_t *c, const cb_slot_t *sl)
 {
-    size_t cap = c->cb_index_cap ? c->cb_index_cap * 2 : 256;
-    uint32_t *ix = calloc(cap, sizeof *ix);
-    if (!ix)
+    return sl->cs_klen <= CB_INLINE ? sl->cs_key : c->cb_keys + sl->cs_off;
+}
+
+static int grow(sx_combiner_t *c)
+{
+    size_t cap = c->cb_cap ? c->cb_cap * 2 : 256;
+    cb_slot_t *ns = calloc(cap, sizeof *ns);
+    if (!ns)
         return -ENOMEM;
-    for (size_t i = 0; i < c->cb_n; i++) {
-        size_t s = (size_t)c->cb_entries[i].ce_hash & (cap - 1);
-        while (ix[s])
+    for (size_t i = 0; i < c->cb_cap; i++) {
+        if (!c->cb_slots[i].cs_hash)
+            continue;
+        size_t s = (size_t)c->cb_slots[i].cs_hash & (cap - 1);
+        while (ns[s].cs_hash)
             s = (s + 1) & (cap - 1);
-        ix[s] = (uint32_t)(i + 1);
+        ns[s] = c->cb_slots[i];
     }
-    free(c->cb_index);
-    c->cb_index = ix;
-    c->cb_index_cap = cap;
+    free(c->cb_slots);
+    c->cb_slots = ns;
+    c->cb_cap = cap;
     return 0;
 }
 
@@ -148,51 +172,54 @@ int sx_combiner_add(sx_combiner_t *c, eddy_bytes_t key, eddy_bytes_t value, int6
         return 0; /* the count skips them too */
     size_t klen = (size_t)key.len;
     uint64_t h = hash_bytes(key.data, klen);
-    if (c->cb_index_cap) {
-        size_t mask = c->cb_index_cap - 1;
-        for (size_t s = (size_t)h & mask; c->cb_index[s]; s = (s + 1) & mask) {
-            cb_entry_t *e = &c->cb_entries[c->cb_index[s] - 1];
-            if (e->ce_hash == h && e->ce_klen == klen &&
-                memcmp(c->cb_keys + e->ce_off, key.data, klen) == 0) {
-                e->ce_count++;
-                if (ts > e->ce_ts)
-                    e->ce_ts = ts;
+    size_t s = 0;
+    if (c->cb_cap) {
+        size_t mask = c->cb_cap - 1;
+        for (s = (size_t)h & mask; c->cb_slots[s].cs_hash; s = (s + 1) & mask) {
+            cb_slot_t *sl = &c->cb_slots[s];
+            if (sl->cs_hash == h && sl->cs_klen == klen &&
+                (klen == 0 || memcmp(slot_key(c, sl), key.data, klen) == 0)) {
+                sl->cs_count++;
+                if (ts > sl->cs_ts)
+                    sl->cs_ts = ts;
                 return 1;
             }
         }
     }
     if (c->cb_n > 0 && c->cb_bytes + CB_ENTRY_BYTES(klen) > c->cb_limit)
         return SX_COMBINE_FULL;
-    if (c->cb_n >= UINT32_MAX - 1)
+    if (klen > CB_INLINE && c->cb_keys_len + klen > UINT32_MAX)
         return SX_COMBINE_FULL;
-    if ((c->cb_n + 1) * 2 > c->cb_index_cap && grow_index(c) < 0)
-        return -ENOMEM;
-    if (c->cb_n == c->cb_cap) {
-        size_t cap = c->cb_cap ? c->cb_cap * 2 : 128;
-        cb_entry_t *ne = realloc(c->cb_entries, cap * sizeof *ne);
-        if (!ne)
+    if ((c->cb_n + 1) * 2 > c->cb_cap) {
+        if (grow(c) < 0)
             return -ENOMEM;
-        c->cb_entries = ne;
-        c->cb_cap = cap;
+        size_t mask = c->cb_cap - 1;
+        for (s = (size_t)h & mask; c->cb_slots[s].cs_hash; s = (s + 1) & mask)
+            ;
     }
-    if (c->cb_keys_len + klen > c->cb_keys_cap) {
-        size_t cap = c->cb_keys_cap ? c->cb_keys_cap : 4096;
-        while (cap < c->cb_keys_len + klen)
-            cap *= 2;
-        uint8_t *nk = realloc(c->cb_keys, cap);
-        if (!nk)
-            return -ENOMEM;
-        c->cb_keys = nk;
-        c->cb_keys_cap = cap;
-    }
-    if (klen)
+    cb_slot_t *sl = &c->cb_slots[s];
+    if (klen > CB_INLINE) {
+        if (c->cb_keys_len + klen > c->cb_keys_cap) {
+            size_t cap = c->cb_keys_cap ? c->cb_keys_cap : 4096;
+            while (cap < c->cb_keys_len + klen)
+                cap *= 2;
+            uint8_t *nk = realloc(c->cb_keys, cap);
+            if (!nk)
+                return -ENOMEM;
+            c->cb_keys = nk;
+            c->cb_keys_cap = cap;
+        }
         memcpy(c->cb_keys + c->cb_keys_len, key.data, klen);
-    c->cb_entries[c->cb_n] = (cb_entry_t){h, 1, ts, c->cb_keys_len, (uint32_t)klen};
-    c->cb_keys_len += klen;
-    size_t mask = c->cb_index_cap - 1, s = (size_t)h & mask;
-    while (c->cb_index[s])
-        s = (s + 1) & mask;
-    c->cb_index[s] = (uint32_t)(++c->cb_n);
+        sl->cs_off = (uint32_t)c->cb_keys_len;
+        c->cb_keys_len += klen;
+    } else if (klen) {
+        memcpy(sl->cs_key, key.data, klen);
+    }
+    sl->cs_hash = h;
+    sl->cs_count = 1;
+    sl->cs_ts = ts;
+    sl->cs_klen = (uint32_t)klen;
+    c->cb_n++;
     c->cb_bytes += CB_ENTRY_BYTES(klen);
     return 1;
 }
@@ -200,12 +227,15 @@ int sx_combiner_add(sx_combiner_t *c, eddy_bytes_t key, eddy_bytes_t value, int6
 int sx_combiner_drain(sx_combiner_t *c, sx_combine_emit_fn *fn, void *opaque)
 {
     int rc = 0;
-    for (size_t i = 0; i < c->cb_n && rc >= 0; i++) {
-        const cb_entry_t *e = &c->cb_entries[i];
-        rc = fn(eddy_bytes(c->cb_keys + e->ce_off, e->ce_klen), e->ce_count, e->ce_ts, opaque);
+    for (size_t i = 0; i < c->cb_cap && c->cb_n; i++) {
+        cb_slot_t *sl = &c->cb_slots[i];
+        if (!sl->cs_hash)
+            continue;
+        if (rc >= 0)
+            rc = fn(eddy_bytes(slot_key(c, sl), sl->cs_klen), sl->cs_count, sl->cs_ts, opaque);
+        sl->cs_hash = 0;
+        c->cb_n--;
     }
-    if (c->cb_n && c->cb_index)
-        memset(c->cb_index, 0, c->cb_index_cap * sizeof *c->cb_index);
     c->cb_n = 0;
     c->cb_keys_len = 0;
     c->cb_bytes = 0;

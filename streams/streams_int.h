@@ -257,7 +257,7 @@ void sx_combiner_set_limit(sx_combiner_t *c, size_t limit_bytes);
  * the budget (drain, then add again); -ENOMEM. A table holding no key
  * takes any key. */
 int sx_combiner_add(sx_combiner_t *c, eddy_bytes_t key, eddy_bytes_t value, int64_t ts);
-/* Calls fn for each key in insertion order (key borrowed for the call),
+/* Calls fn for each key, in table order (key borrowed for the call),
  * then empties the table (also when fn fails: its error is returned). */
 typedef int(sx_combine_emit_fn)(eddy_bytes_t key, int64_t count, int64_t max_ts, void *opaque);
 int sx_combiner_drain(sx_combiner_t *c, sx_combine_emit_fn *fn, void *opaque);

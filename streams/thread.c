@@ -683,6 +683,17 @@ static void on_tick(uv_timer_t *t)
     }
     if (th->th_pending_assign && !th->th_committing)
         apply_assignment(th);
+    /* Combined counts go out every tick, not only at commits: a key's
+     * partial count waits at most ~100 ms, about what linger.ms adds. */
+    for (int i = 0; i < th->th_ntasks && !th->th_committing && !th->th_error; i++) {
+        sx_task_t *tk = th->th_tasks[i];
+        if (tk->tk_combiners && !tk->tk_standby && tk->tk_state == TK_RUNNING) {
+            int rc = sx_combine_flush(tk);
+            if (rc < 0)
+                sx_thread_fail(th, rc, "task %s: producing combined counts failed: %s",
+                               tk->tk_name, eddy_strerror(rc));
+        }
+    }
 }
 
 /* ---- start and stop ---- */
