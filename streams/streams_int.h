@@ -95,6 +95,7 @@ typedef struct sx_task_store {
     int64_t ts_restore_end;   /* restoring: the changelog end to reach, -1 unknown */
     int64_t ts_restored;      /* records applied */
     int ts_restoring;         /* assigned in the restore consumer, end not reached */
+    st_restore_batch_t *ts_batch; /* changelog records not applied yet (thread.c) */
     sx_task_t *ts_task;
 } sx_task_store_t;
 
@@ -179,6 +180,9 @@ struct sx_thread {
     char th_errstr[600];
 
     int64_t th_combine_limit; /* byte budget of each combiner (combine.c) */
+    /* Restores of active tasks under way together: since when, and
+     * th_restored then (the thread's rate is logged when the last ends). */
+    int64_t th_restore_started_ms, th_restore_base;
     /* Counters (read by eddy_app_stats from other threads: relaxed atomics). */
     int64_t th_processed, th_skipped, th_produced, th_commits, th_restored;
 };
