@@ -432,6 +432,10 @@ static void on_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64
     (void)offset;
     consume_state_t *cs = opaque;
     cs->cs_at_end++;
+    /* Caught up: what was printed goes out now, also into a pipe (stdio
+     * would hold it in its block buffer until more records come, and a
+     * follower such as `... | awk` would wait for records already read). */
+    fflush(stdout);
 }
 
 static void on_error(kc_consumer_t *k, const char *topic, int32_t partition, int16_t kerr, void *opaque)

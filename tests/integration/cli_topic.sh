@@ -85,6 +85,20 @@ sleep 0.2
 T "$EDDY" -b "$B" topic consume orders -g g1 -n 1 -f '%p %o\n' > "$WORK/g1"
 [ -s "$WORK/g1" ] || fail "second -g run read nothing"
 
+# follow mode into a pipe: every record read shows up while it still runs
+# (stdout flushed when caught up, not held in stdio's block buffer).
+total=$(T "$EDDY" -b "$B" topic consume orders -e -f '%o\n' | wc -l)
+( "$EDDY" -b "$B" topic consume orders -f '%o\n' | cat > "$WORK/follow" ) &
+FOLLOW=$!
+for _ in $(seq 100); do
+    [ "$(wc -l < "$WORK/follow")" -ge "$total" ] && break
+    sleep 0.1
+done
+got=$(wc -l < "$WORK/follow")
+pkill -TERM -P "$FOLLOW" 2>/dev/null
+wait "$FOLLOW" 2>/dev/null
+[ "$got" = "$total" ] || fail "follow into a pipe: $got of $total records out while following"
+
 # delete; errors and exit codes.
 T "$EDDY" -b "$B" topic delete typed > /dev/null || fail "delete"
 set +e
