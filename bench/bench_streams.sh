@@ -106,8 +106,8 @@ follow() {
     local topic=$1 total=$2 ev=$3
     : >"$ev"
     (
-        # stdbuf: `topic consume` does not flush its stdout per record when piped
-        stdbuf -oL "$EDDY" -b "$BOOT" topic consume "$topic" -o beginning -f '%k %v\n' --value-format int64 |
+        # `topic consume` flushes its stdout whenever it has caught up
+        "$EDDY" -b "$BOOT" topic consume "$topic" -o beginning -f '%k %v\n' --value-format int64 |
             "${AWK_LINES[@]}" -v total="$total" '
                 !seen { print "first"; seen = 1; fflush() }
                 { sum += $2 - c[$1]; c[$1] = $2 }
