@@ -20,23 +20,23 @@
  *     node has one parent and one child and is a pass-through (DSL_MERGE,
  *     or the repartition's own DSL_FILTER with dsl_pred_always): no user
  *     function sees the records in between. The count node is marked too.
- * Windowed counts (not in the DSL yet) must not combine: the windows of
- * the combined records would be those of their largest timestamp.
+ * Windowed counts are other node kinds (and must never combine: the
+ * windows of combined records would be those of their largest timestamp).
  *
  * The sink's side. Per (task, sink) a combiner: a hash table from key to a
  * partial count and the largest timestamp seen, drained in table order.
  * Records with a null key or a null value are dropped there, exactly as
  * the count node drops them (it never counts them). A combiner holds at
- * most its byte budget (entry + key + index, sx_combiner_add); a new key
- * that does not fit drains the table first (the table's slots for a key
- * count against it, sx_combiner_add). Budget: the thread's share of
- * cache.max.bytes.buffering is split evenly over its active tasks' stores
- * and combining sinks (thread.c, update_cache_limits). Each task's
- * combiners are also drained at every commit, after the stores' flush and
- * before the producer flush (thread.c, commit_start), so the combined
- * records are acknowledged before input offsets are committed
- * (at-least-once). A task closed without a commit drops its combiners with
- * the rest of its uncommitted work; the inputs are read again.
+ * most its byte budget (two table slots per key, and a long key's bytes:
+ * sx_combiner_add); a new key that does not fit drains the table first.
+ * Budget: the thread's share of cache.max.bytes.buffering split evenly over
+ * its active tasks' stores and combining sinks (combine_limit). The
+ * combiners are drained every tick of the thread (~100 ms,
+ * sx_combine_tick) and at every commit, after the stores' flush and before
+ * the producer flush (thread.c, commit_start), so the combined records are
+ * acknowledged before input offsets are committed (at-least-once). A task
+ * closed without a commit drops its combiners with the rest of its
+ * uncommitted work; the inputs are read again.
  *
  * The record. Key: the key; value: the partial count, an 8-byte big-endian
  * int64; timestamp: the largest input timestamp; one header,
@@ -351,6 +351,21 @@ static int drain(sx_task_t *tk, int node_id)
     return sx_combiner_drain(tk->tk_combiners[node_id], emit_record, &ec);
 }
 
+/* The budget of each combiner of th: the thread's share of
+ * cache.max.bytes.buffering split evenly over its active tasks' stores and
+ * combining sinks (thread.c's update_cache_limits counts the sinks too
+ * when it gives the stores their share). */
+static size_t combine_limit(const sx_thread_t *th)
+{
+    int n = 0;
+    for (int i = 0; i < th->th_ntasks; i++)
+        if (!th->th_tasks[i]->tk_standby)
+            n += th->th_tasks[i]->tk_nstores + sx_combine_task_sinks(th->th_tasks[i]);
+    if (n == 0)
+        return 0;
+    return (size_t)(th->th_app->ap_cfg.cache_max_bytes_buffering / th->th_app->ap_nthreads / n);
+}
+
 int sx_combine_sink(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value,
                     int64_t ts)
 {
@@ -362,7 +377,7 @@ int sx_combine_sink(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_b
     }
     sx_combiner_t *c = tk->tk_combiners[n->dn_id];
     if (!c && !(c = tk->tk_combiners[n->dn_id] =
-                    sx_combiner_new((size_t)tk->tk_thread->th_combine_limit)))
+                    sx_combiner_new(combine_limit(tk->tk_thread))))
         return -ENOMEM;
     int rc = sx_combiner_add(c, key, value, ts);
     if (rc == SX_COMBINE_FULL) {
@@ -385,11 +400,24 @@ int sx_combine_flush(sx_task_t *tk)
     return 0;
 }
 
-void sx_combine_set_limit(sx_task_t *tk, size_t limit_bytes)
+void sx_combine_tick(sx_thread_t *th)
 {
-    for (int i = 0; i < tk->tk_ncombiners; i++)
-        if (tk->tk_combiners[i])
-            sx_combiner_set_limit(tk->tk_combiners[i], limit_bytes);
+    /* Every tick, not only at commits: a key's partial count waits at most
+     * ~100 ms, about what linger.ms adds anyway. The budgets follow the
+     * thread's tasks as they come and go. */
+    size_t limit = combine_limit(th);
+    for (int i = 0; i < th->th_ntasks && !th->th_error; i++) {
+        sx_task_t *tk = th->th_tasks[i];
+        if (!tk->tk_combiners || tk->tk_standby || tk->tk_state != TK_RUNNING)
+            continue;
+        for (int j = 0; j < tk->tk_ncombiners; j++)
+            if (tk->tk_combiners[j])
+                sx_combiner_set_limit(tk->tk_combiners[j], limit);
+        int rc = sx_combine_flush(tk);
+        if (rc < 0)
+            sx_thread_fail(th, rc, "task %s: producing combined counts failed: %s", tk->tk_name,
+                           eddy_strerror(rc));
+    }
 }
 
 int sx_combine_task_sinks(const sx_task_t *tk)

@@ -110,6 +110,12 @@ struct sx_task {
     st_env_t *tk_env;
     sx_task_store_t *tk_stores;
     int tk_nstores;
+    /* Combining repartition sinks: by dn_id, created at their first record
+     * (NULL: none); freed by sx_combine_task_free. */
+    struct sx_combiner **tk_combiners;
+    int tk_ncombiners;
+    /* The input record carries the combined-count header (combine.c). */
+    int tk_cur_combined;
     int64_t tk_stream_time;
     /* The input record being processed (its context for user functions). */
     const char *tk_cur_topic;
@@ -117,12 +123,6 @@ struct sx_task {
     int64_t tk_restore_started_ms, tk_restore_logged_ms;
     int tk_registered; /* in the app's query registry */
     int tk_failed;
-    /* The input record carries the combined-count header (combine.c). */
-    int tk_cur_combined;
-    /* Combining repartition sinks: by dn_id, created at their first record
-     * (NULL: none); freed by sx_combine_task_free. */
-    struct sx_combiner **tk_combiners;
-    int tk_ncombiners;
 };
 
 sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *errstr,
@@ -179,7 +179,6 @@ struct sx_thread {
     int th_error;            /* the error that stopped the thread, 0 */
     char th_errstr[600];
 
-    int64_t th_combine_limit; /* byte budget of each combiner (combine.c) */
     /* Restores of active tasks under way together: since when, and
      * th_restored then (the thread's rate is logged when the last ends). */
     int64_t th_restore_started_ms, th_restore_base;
@@ -276,7 +275,9 @@ int sx_combine_sink(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_b
                     int64_t ts);
 /* Produces what the task's combiners hold (commit, before the producer flush). */
 int sx_combine_flush(sx_task_t *tk);
-void sx_combine_set_limit(sx_task_t *tk, size_t limit_bytes);
+/* Produces what every active task's combiners hold and updates their
+ * budgets (the thread's tick). */
+void sx_combine_tick(sx_thread_t *th);
 /* Combining sinks in the task's sub-topology. */
 int sx_combine_task_sinks(const sx_task_t *tk);
 void sx_combine_task_free(sx_task_t *tk);

@@ -489,6 +489,7 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
     sx_rec_t r = {{m->msg_key, m->msg_key_len}, {m->msg_value, m->msg_value_len},
                   EDDY_NULL_BYTES, m->msg_timestamp};
     char why[400];
+    tk->tk_cur_combined = src->dn_internal && m->msg_header_count && sx_combine_is_combined(m);
     const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde : app->ap_default_key_serde;
     const eddy_serde_t *vs = src->dn_value_serde ? src->dn_value_serde : app->ap_default_value_serde;
     if (!src->dn_internal && (!serde_ok(ks, r.key, "the key", why, sizeof why) ||
@@ -513,7 +514,6 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
         tk->tk_stream_time = m->msg_timestamp;
     tk->tk_cur_topic = m->msg_topic;
     tk->tk_cur_offset = m->msg_offset;
-    tk->tk_cur_combined = src->dn_internal && m->msg_header_count && sx_combine_is_combined(m);
     int rc = process(tk, src, &r);
     tk->tk_cur_topic = NULL;
     tk->tk_cur_offset = -1;

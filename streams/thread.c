@@ -609,7 +609,6 @@ static int want_has(const sx_task_id_t *ids, int n, sx_task_id_t id)
 
 static void update_cache_limits(sx_thread_t *th)
 {
-    /* The thread's share, evenly over its active stores and combining sinks. */
     int nstores = 0;
     for (int i = 0; i < th->th_ntasks; i++)
         if (!th->th_tasks[i]->tk_standby)
@@ -617,12 +616,9 @@ static void update_cache_limits(sx_thread_t *th)
     if (nstores == 0)
         return;
     int64_t per = th->th_app->ap_cfg.cache_max_bytes_buffering / th->th_app->ap_nthreads / nstores;
-    th->th_combine_limit = per;
-    for (int i = 0; i < th->th_ntasks; i++) {
+    for (int i = 0; i < th->th_ntasks; i++)
         for (int j = 0; !th->th_tasks[i]->tk_standby && j < th->th_tasks[i]->tk_nstores; j++)
             st_store_set_cache_limit(th->th_tasks[i]->tk_stores[j].ts_store, (size_t)per);
-        sx_combine_set_limit(th->th_tasks[i], (size_t)per);
-    }
 }
 
 /* Opens the tasks of the assignment (th_want_*) that are not open yet and
@@ -730,17 +726,8 @@ static void on_tick(uv_timer_t *t)
     }
     if (th->th_pending_assign && !th->th_committing)
         apply_assignment(th);
-    /* Combined counts go out every tick, not only at commits: a key's
-     * partial count waits at most ~100 ms, about what linger.ms adds. */
-    for (int i = 0; i < th->th_ntasks && !th->th_committing && !th->th_error; i++) {
-        sx_task_t *tk = th->th_tasks[i];
-        if (tk->tk_combiners && !tk->tk_standby && tk->tk_state == TK_RUNNING) {
-            int rc = sx_combine_flush(tk);
-            if (rc < 0)
-                sx_thread_fail(th, rc, "task %s: producing combined counts failed: %s",
-                               tk->tk_name, eddy_strerror(rc));
-        }
-    }
+    if (!th->th_committing && !th->th_error)
+        sx_combine_tick(th); /* combine.c */
 }
 
 /* ---- start and stop ---- */
