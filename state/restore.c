@@ -107,8 +107,10 @@ int st_restore_batch_add(st_restore_batch_t *b, eddy_bytes_t key, eddy_bytes_t v
     return 0;
 }
 
-/* LMDB's default order (bytes, the shorter first on a common prefix), then arrival. */
-static const uint8_t *sort_data;
+/* LMDB's default order (bytes, the shorter first on a common prefix), then
+ * arrival. qsort has no opaque: the batch's bytes are in a thread-local
+ * (stream threads restore at the same time). */
+static _Thread_local const uint8_t *sort_data;
 
 static int rec_cmp(const void *pa, const void *pb)
 {
@@ -170,7 +172,7 @@ int st_store_restore_batch(st_store_t *s, st_restore_batch_t *b)
     for (size_t i = 0; i < b->rb_n; i++)
         if (b->rb_recs[i].rr_klen > env->se_max_key)
             return EDDY_ERR_TOO_LARGE;
-    sort_data = b->rb_data; /* the owning thread only; qsort has no opaque */
+    sort_data = b->rb_data;
     qsort(b->rb_recs, b->rb_n, sizeof *b->rb_recs, rec_cmp);
     sort_data = NULL;
     /* Room for the batch before the transaction begins (a map growth inside
