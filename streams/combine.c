@@ -27,7 +27,7 @@
  * partial count and the largest timestamp seen, drained in table order.
  * Records with a null key or a null value are dropped there, exactly as
  * the count node drops them (it never counts them). A combiner holds at
- * most its byte budget (two table slots per key, and a long key's bytes:
+ * most its byte budget (three table slots per key, and a long key's bytes:
  * sx_combiner_add); a new key that does not fit drains the table first.
  * Budget: the thread's share of cache.max.bytes.buffering split evenly over
  * its active tasks' stores and combining sinks (combine_limit). The
@@ -58,7 +58,7 @@
 
 /* ---- the combiner ---- */
 
-/* One open-addressing table (linear probing, at most half full) of slots
+/* One open-addressing table (linear probing, at most 3/4 full) of slots
  * that hold the hash, the partial count, the largest timestamp and keys of
  * up to CB_INLINE bytes themselves: a lookup of a short key touches one
  * slot (the table of a word count falls out of the CPU caches between
@@ -79,15 +79,15 @@ struct sx_combiner {
     size_t cb_limit;
     size_t cb_bytes;
     cb_slot_t *cb_slots;
-    size_t cb_cap; /* a power of 2, at least twice cb_n */
+    size_t cb_cap; /* a power of 2, at least 4/3 of cb_n */
     size_t cb_n;
     uint8_t *cb_keys;
     size_t cb_keys_len, cb_keys_cap;
 };
 
-/* Bytes an entry counts against the budget: two slots (the table stays at
- * most half full) and a long key. */
-#define CB_ENTRY_BYTES(klen) (2 * sizeof(cb_slot_t) + ((klen) > CB_INLINE ? (klen) : 0))
+/* Bytes an entry counts against the budget: three slots (the table is at
+ * most 3/4 full, so at least 3/8 full after it doubled) and a long key. */
+#define CB_ENTRY_BYTES(klen) (3 * sizeof(cb_slot_t) + ((klen) > CB_INLINE ? (klen) : 0))
 
 sx_combiner_t *sx_combiner_new(size_t limit_bytes)
 {
@@ -190,7 +190,7 @@ int sx_combiner_add(sx_combiner_t *c, eddy_bytes_t key, eddy_bytes_t value, int6
         return SX_COMBINE_FULL;
     if (klen > CB_INLINE && c->cb_keys_len + klen > UINT32_MAX)
         return SX_COMBINE_FULL;
-    if ((c->cb_n + 1) * 2 > c->cb_cap) {
+    if ((c->cb_n + 1) * 4 > c->cb_cap * 3) {
         if (grow(c) < 0)
             return -ENOMEM;
         size_t mask = c->cb_cap - 1;

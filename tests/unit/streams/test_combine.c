@@ -48,7 +48,7 @@ START_TEST(partial_counts_add_up)
     for (int i = 0; i < NWORDS; i++)
         direct.max_ts[i] = combined.max_ts[i] = -1;
     sx_combiner_t *parts[NPARTS];
-    const size_t limit = 5000; /* about 50 keys: many drains */
+    const size_t limit = 8000; /* about 55 keys: many drains */
     for (int p = 0; p < NPARTS; p++)
         ck_assert_ptr_nonnull(parts[p] = sx_combiner_new(limit));
     uint64_t x = 88172645463325252ULL;
