@@ -23,8 +23,13 @@
  * Windowed counts are other node kinds (and must never combine: the
  * windows of combined records would be those of their largest timestamp).
  *
- * The sink's side. Per (task, sink) a combiner: a hash table from key to a
- * partial count and the largest timestamp seen, drained in table order.
+ * The sink's side. Per (stream thread, sink) a combiner: a hash table from
+ * key to a partial count and the largest timestamp seen, drained in table
+ * order. The thread's tasks of the sub-topology share it (one table, not
+ * one per task: the table is the hot path's cache miss, and a key's counts
+ * from the thread's input partitions leave as one record); the thread
+ * commits its tasks together, so the combined records are always covered
+ * by the commit that follows.
  * Records with a null key or a null value are dropped there, exactly as
  * the count node drops them (it never counts them). A combiner holds at
  * most its byte budget (three table slots per key, and a long key's bytes:
@@ -34,9 +39,9 @@
  * combiners are drained every tick of the thread (~100 ms,
  * sx_combine_tick) and at every commit, after the stores' flush and before
  * the producer flush (thread.c, commit_start), so the combined records are
- * acknowledged before input offsets are committed (at-least-once). A task
- * closed without a commit drops its combiners with the rest of its
- * uncommitted work; the inputs are read again.
+ * acknowledged before input offsets are committed (at-least-once). Tasks
+ * closed without a commit (lost in a rebalance, a failed thread) take the
+ * combiners with them (sx_combine_drop); their inputs are read again.
  *
  * The record. Key: the key; value: the partial count, an 8-byte big-endian
  * int64; timestamp: the largest input timestamp; one header,
@@ -323,14 +328,14 @@ void sx_combine_plan_free(eddy_app_t *app)
 /* ---- the runtime ---- */
 
 typedef struct emit_ctx {
-    sx_task_t *ec_task;
+    sx_thread_t *ec_thread;
     const char *ec_topic;
 } emit_ctx_t;
 
 static int emit_record(eddy_bytes_t key, int64_t count, int64_t ts, void *opaque)
 {
     emit_ctx_t *ec = opaque;
-    sx_thread_t *th = ec->ec_task->tk_thread;
+    sx_thread_t *th = ec->ec_thread;
     uint8_t v[8];
     eddy_int64_write(v, count);
     wire_header_t hd = {(const uint8_t *)SX_COMBINE_HEADER, (int32_t)strlen(SX_COMBINE_HEADER),
@@ -345,15 +350,15 @@ static int emit_record(eddy_bytes_t key, int64_t count, int64_t ts, void *opaque
     return 0;
 }
 
-static int drain(sx_task_t *tk, int node_id)
+static int drain(sx_thread_t *th, int node_id)
 {
-    emit_ctx_t ec = {tk, tk->tk_thread->th_app->ap_node_topics[node_id]};
-    return sx_combiner_drain(tk->tk_combiners[node_id], emit_record, &ec);
+    emit_ctx_t ec = {th, th->th_app->ap_node_topics[node_id]};
+    return sx_combiner_drain(th->th_combiners[node_id], emit_record, &ec);
 }
 
 /* The budget of each combiner of th: the thread's share of
  * cache.max.bytes.buffering split evenly over its active tasks' stores and
- * combining sinks (thread.c's update_cache_limits counts the sinks too
+ * its combiners (thread.c's update_cache_limits counts the combiners too
  * when it gives the stores their share). */
 static size_t combine_limit(const sx_thread_t *th)
 {
@@ -369,31 +374,31 @@ static size_t combine_limit(const sx_thread_t *th)
 int sx_combine_sink(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value,
                     int64_t ts)
 {
-    if (!tk->tk_combiners) {
-        int nn = tk->tk_thread->th_app->ap_topo->dt_nnodes;
-        if (!(tk->tk_combiners = calloc((size_t)nn, sizeof *tk->tk_combiners)))
+    sx_thread_t *th = tk->tk_thread;
+    if (!th->th_combiners) {
+        int nn = th->th_app->ap_topo->dt_nnodes;
+        if (!(th->th_combiners = calloc((size_t)nn, sizeof *th->th_combiners)))
             return -ENOMEM;
-        tk->tk_ncombiners = nn;
+        th->th_ncombiners = nn;
     }
-    sx_combiner_t *c = tk->tk_combiners[n->dn_id];
-    if (!c && !(c = tk->tk_combiners[n->dn_id] =
-                    sx_combiner_new(combine_limit(tk->tk_thread))))
+    sx_combiner_t *c = th->th_combiners[n->dn_id];
+    if (!c && !(c = th->th_combiners[n->dn_id] = sx_combiner_new(combine_limit(th))))
         return -ENOMEM;
     int rc = sx_combiner_add(c, key, value, ts);
     if (rc == SX_COMBINE_FULL) {
-        if ((rc = drain(tk, n->dn_id)) < 0)
+        if ((rc = drain(th, n->dn_id)) < 0)
             return rc;
         rc = sx_combiner_add(c, key, value, ts);
     }
     return rc < 0 ? rc : 0;
 }
 
-int sx_combine_flush(sx_task_t *tk)
+int sx_combine_flush(sx_thread_t *th)
 {
-    for (int i = 0; i < tk->tk_ncombiners; i++) {
-        if (!tk->tk_combiners[i])
+    for (int i = 0; i < th->th_ncombiners; i++) {
+        if (!th->th_combiners[i])
             continue;
-        int rc = drain(tk, i);
+        int rc = drain(th, i);
         if (rc < 0)
             return rc;
     }
@@ -405,37 +410,39 @@ void sx_combine_tick(sx_thread_t *th)
     /* Every tick, not only at commits: a key's partial count waits at most
      * ~100 ms, about what linger.ms adds anyway. The budgets follow the
      * thread's tasks as they come and go. */
+    if (!th->th_combiners || th->th_error)
+        return;
     size_t limit = combine_limit(th);
-    for (int i = 0; i < th->th_ntasks && !th->th_error; i++) {
-        sx_task_t *tk = th->th_tasks[i];
-        if (!tk->tk_combiners || tk->tk_standby || tk->tk_state != TK_RUNNING)
-            continue;
-        for (int j = 0; j < tk->tk_ncombiners; j++)
-            if (tk->tk_combiners[j])
-                sx_combiner_set_limit(tk->tk_combiners[j], limit);
-        int rc = sx_combine_flush(tk);
-        if (rc < 0)
-            sx_thread_fail(th, rc, "task %s: producing combined counts failed: %s", tk->tk_name,
-                           eddy_strerror(rc));
-    }
+    for (int j = 0; j < th->th_ncombiners; j++)
+        if (th->th_combiners[j])
+            sx_combiner_set_limit(th->th_combiners[j], limit);
+    int rc = sx_combine_flush(th);
+    if (rc < 0)
+        sx_thread_fail(th, rc, "producing combined counts failed: %s", eddy_strerror(rc));
 }
 
 int sx_combine_task_sinks(const sx_task_t *tk)
 {
-    const eddy_app_t *app = tk->tk_thread->th_app;
+    /* The thread has one combiner per sink: count them at the thread's
+     * first active task of the sub-topology only. */
+    const sx_thread_t *th = tk->tk_thread;
+    for (int i = 0; i < th->th_ntasks && th->th_tasks[i] != tk; i++)
+        if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_sub == tk->tk_sub)
+            return 0;
+    const eddy_app_t *app = th->th_app;
     int n = 0;
     for (int i = 0; app->ap_combine_sink && i < tk->tk_sub->st_nnodes; i++)
         n += app->ap_combine_sink[tk->tk_sub->st_nodes[i]->dn_id];
     return n;
 }
 
-void sx_combine_task_free(sx_task_t *tk)
+void sx_combine_drop(sx_thread_t *th)
 {
-    for (int i = 0; i < tk->tk_ncombiners; i++)
-        sx_combiner_free(tk->tk_combiners[i]);
-    free(tk->tk_combiners);
-    tk->tk_combiners = NULL;
-    tk->tk_ncombiners = 0;
+    for (int i = 0; i < th->th_ncombiners; i++)
+        sx_combiner_free(th->th_combiners[i]);
+    free(th->th_combiners);
+    th->th_combiners = NULL;
+    th->th_ncombiners = 0;
 }
 
 int sx_combine_is_combined(const kc_message_t *m)

@@ -110,10 +110,6 @@ struct sx_task {
     st_env_t *tk_env;
     sx_task_store_t *tk_stores;
     int tk_nstores;
-    /* Combining repartition sinks: by dn_id, created at their first record
-     * (NULL: none); freed by sx_combine_task_free. */
-    struct sx_combiner **tk_combiners;
-    int tk_ncombiners;
     /* The input record carries the combined-count header (combine.c). */
     int tk_cur_combined;
     int64_t tk_stream_time;
@@ -179,6 +175,10 @@ struct sx_thread {
     int th_error;            /* the error that stopped the thread, 0 */
     char th_errstr[600];
 
+    /* Combining repartition sinks' tables, by dn_id, created at their first
+     * record (NULL: none); freed by sx_combine_drop. */
+    struct sx_combiner **th_combiners;
+    int th_ncombiners;
     /* Restores of active tasks under way together: since when, and
      * th_restored then (the thread's rate is logged when the last ends). */
     int64_t th_restore_started_ms, th_restore_base;
@@ -273,14 +273,16 @@ void sx_combine_plan_free(eddy_app_t *app);
 /* A record reaching a combining sink n of task tk. 0 or an error. */
 int sx_combine_sink(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value,
                     int64_t ts);
-/* Produces what the task's combiners hold (commit, before the producer flush). */
-int sx_combine_flush(sx_task_t *tk);
-/* Produces what every active task's combiners hold and updates their
- * budgets (the thread's tick). */
+/* Produces what the thread's combiners hold (commit, before the producer flush). */
+int sx_combine_flush(sx_thread_t *th);
+/* Produces what the thread's combiners hold and updates their budgets
+ * (the thread's tick). */
 void sx_combine_tick(sx_thread_t *th);
-/* Combining sinks in the task's sub-topology. */
+/* Combining sinks in the task's sub-topology, at the thread's first active
+ * task of that sub-topology (the thread has one combiner per sink), else 0. */
 int sx_combine_task_sinks(const sx_task_t *tk);
-void sx_combine_task_free(sx_task_t *tk);
+/* Frees the thread's combiners unsent: its active tasks close without a commit. */
+void sx_combine_drop(sx_thread_t *th);
 /* 1 when m carries the combined-count header. */
 int sx_combine_is_combined(const kc_message_t *m);
 /* What count node adds for a record with value: its partial count when the

@@ -164,7 +164,6 @@ static void remove_task(sx_thread_t *th, sx_task_t *tk)
         if (tk->tk_stores[i].ts_restoring || tk->tk_standby)
             kc_consumer_unassign(th->th_restore, tk->tk_stores[i].ts_changelog,
                                  tk->tk_id.ti_partition);
-    sx_combine_task_free(tk); /* uncommitted, like the rest of the task's work */
     for (int i = 0; i < tk->tk_nstores; i++) {
         st_restore_batch_free(tk->tk_stores[i].ts_batch); /* not checkpointed either */
         tk->tk_stores[i].ts_batch = NULL;
@@ -435,13 +434,16 @@ static void commit_start(sx_thread_t *th, int reason)
             continue;
         set_inputs_paused(th, tk, 1);
         int rc = sx_task_flush(tk);
-        if (rc == 0)
-            rc = sx_combine_flush(tk); /* after the stores: their flush may feed a sink */
         if (rc < 0) {
             sx_thread_fail(th, rc, "task %s: flushing its stores failed: %s", tk->tk_name,
                            eddy_strerror(rc));
             return;
         }
+    }
+    int rc = sx_combine_flush(th); /* after the stores: their flush may feed a sink */
+    if (rc < 0) {
+        sx_thread_fail(th, rc, "producing combined counts failed: %s", eddy_strerror(rc));
+        return;
     }
     kc_producer_send_now(th->th_producer);
     th->th_commit_waiting_acks = 1;
@@ -585,6 +587,7 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
         for (int i = th->th_ntasks - 1; i >= 0; i--)
             if (!th->th_tasks[i]->tk_standby)
                 remove_task(th, th->th_tasks[i]);
+        sx_combine_drop(th); /* their uncommitted partial counts */
         th->th_committing = 0;
         th->th_commit_waiting_acks = 0;
         return;
@@ -762,6 +765,7 @@ static void close_thread(sx_thread_t *th)
     th->th_commit_reason = CR_CLOSE;
     while (th->th_ntasks > 0)
         remove_task(th, th->th_tasks[th->th_ntasks - 1]);
+    sx_combine_drop(th); /* empty after the final commit; else not covered by one */
     if (th->th_member) {
         kc_member_t *m = th->th_member;
         if (!th->th_stopped) {
@@ -933,6 +937,7 @@ void sx_thread_join(sx_thread_t *th)
     for (int i = 0; i < th->th_ntrackers; i++)
         free(th->th_trackers[i].tr_topic);
     free(th->th_trackers);
+    sx_combine_drop(th);
     free(th->th_tasks);
     free(th->th_want_active);
     free(th->th_want_standby);
