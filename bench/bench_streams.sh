@@ -20,10 +20,12 @@
 #    count is in the output (the largest is the failover time).
 #
 #    1b. steady state: the running app gets the corpus STEADY_ROUNDS more
-#    times; words/s from the start of that produce to complete output.
+#    times; words/s from the start of that produce to complete output (18M
+#    words by default: enough that the up to 1 s until the commit that
+#    completes the output is a small part of it).
 #
 # Environment: KEEP=1 keeps the scratch dir (logs) at the end; WORDS (default 1500000), RESTORE_WORDS (default 1000000),
-#              STEADY_ROUNDS (default 4; 0 skips 1b), PHASE_TIMEOUT (seconds per wait, default 300).
+#              STEADY_ROUNDS (default 12; 0 skips 1b), PHASE_TIMEOUT (seconds per wait, default 300).
 set -u
 export LC_ALL=C
 
@@ -35,7 +37,7 @@ BSTATE=$BUILD/bin/bench_state
 WORDS=${WORDS:-1500000}
 RESTORE_WORDS=${RESTORE_WORDS:-1000000}
 PHASE_TIMEOUT=${PHASE_TIMEOUT:-300}
-STEADY_ROUNDS=${STEADY_ROUNDS:-4}
+STEADY_ROUNDS=${STEADY_ROUNDS:-12}
 for f in "$EDDY" "$WC" "$REF"; do
     if [ ! -x "$f" ]; then
         echo "bench_streams.sh: $f not found (cmake --build $BUILD --target eddy wordcount bench_wc_ref)" >&2
