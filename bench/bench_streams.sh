@@ -19,8 +19,13 @@
 #    marker word goes to each input partition; the seconds until each marker's
 #    count is in the output (the largest is the failover time).
 #
+#    1b. steady state: the running app gets the corpus STEADY_ROUNDS more
+#    times; words/s from the start of that produce to complete output (18M
+#    words by default: enough that the up to 1 s until the commit that
+#    completes the output is a small part of it).
+#
 # Environment: KEEP=1 keeps the scratch dir (logs) at the end; WORDS (default 1500000), RESTORE_WORDS (default 1000000),
-#              PHASE_TIMEOUT (seconds per wait, default 300).
+#              STEADY_ROUNDS (default 12; 0 skips 1b), PHASE_TIMEOUT (seconds per wait, default 300).
 set -u
 export LC_ALL=C
 
@@ -32,6 +37,7 @@ BSTATE=$BUILD/bin/bench_state
 WORDS=${WORDS:-1500000}
 RESTORE_WORDS=${RESTORE_WORDS:-1000000}
 PHASE_TIMEOUT=${PHASE_TIMEOUT:-300}
+STEADY_ROUNDS=${STEADY_ROUNDS:-12}
 for f in "$EDDY" "$WC" "$REF"; do
     if [ ! -x "$f" ]; then
         echo "bench_streams.sh: $f not found (cmake --build $BUILD --target eddy wordcount bench_wc_ref)" >&2
@@ -106,8 +112,8 @@ follow() {
     local topic=$1 total=$2 ev=$3
     : >"$ev"
     (
-        # stdbuf: `topic consume` does not flush its stdout per record when piped
-        stdbuf -oL "$EDDY" -b "$BOOT" topic consume "$topic" -o beginning -f '%k %v\n' --value-format int64 |
+        # `topic consume` flushes its stdout whenever it has caught up
+        "$EDDY" -b "$BOOT" topic consume "$topic" -o beginning -f '%k %v\n' --value-format int64 |
             "${AWK_LINES[@]}" -v total="$total" '
                 !seen { print "first"; seen = 1; fflush() }
                 { sum += $2 - c[$1]; c[$1] = $2 }
@@ -192,6 +198,32 @@ else
 fi
 say "$L1"; [ -n "$L1b" ] && say "$L1b"
 SUMMARY+=("$L1" "$L1b")
+# 1b. steady state: the same app, running and caught up, gets the corpus
+# STEADY_ROUNDS more times; from the start of that produce until the output
+# is complete (no startup; includes the produce, which runs alongside, and
+# the last commit's latency, at most commit.interval.ms).
+if [ -n "$TDONE" ] && [ "$STEADY_ROUNDS" -gt 0 ]; then
+    for _ in $(seq "$STEADY_ROUNDS"); do cat "$ROOT/corpus1"; done >"$ROOT/corpus1s"
+    FOLLOW1=$FOLLOW_PID
+    follow word-counts $((N1 * (STEADY_ROUNDS + 1))) "$ROOT/ev1s"
+    sleep 1
+    T0=$(now)
+    E topic produce lines <"$ROOT/corpus1s" >/dev/null || say "produce failed"
+    TPROD=$(secs "$T0" "$(now)")
+    TDONE=$(wait_event "$ROOT/ev1s" '^done' "$PHASE_TIMEOUT")
+    NS=$((N1 * STEADY_ROUNDS))
+    if [ -n "$TDONE" ]; then
+        EL=$(secs "$T0" "$TDONE")
+        SWPS=$(awk -v n="$NS" -v s="$EL" 'BEGIN { printf "%.0f", n / s }')
+        L1c="steady state (app running and caught up, $STEADY_ROUNDS x the corpus again): $NS words counted in $EL s from the start of their produce (itself $TPROD s) to complete output = $SWPS words/s; ratio $(awk -v a="$SWPS" -v b="$REF_WPS" 'BEGIN { printf "%.4f", a / b }') (vs the same reference)"
+    else
+        L1c="steady state: output not complete after $PHASE_TIMEOUT s"
+    fi
+    say "$L1c"
+    SUMMARY+=("$L1c")
+    stop_follow
+    FOLLOW_PID=$FOLLOW1
+fi
 grep -E 'WARN|ERROR' "$ROOT/tp.log" | head -5
 stop_pid "$TP_PID"
 stop_follow word-counts

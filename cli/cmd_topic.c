@@ -421,6 +421,11 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
         default: putchar('%'); putchar(*f); break;
         }
     }
+    /* The last record the broker has for now: out it goes, also into a pipe
+     * (stdio would hold it in its block buffer until more records come, and
+     * a follower such as `... | awk` would wait for records already read). */
+    if (m->msg_offset + 1 >= kc_consumer_high_watermark(k, m->msg_topic, m->msg_partition))
+        fflush(stdout);
     return 0;
 }
 
@@ -432,6 +437,7 @@ static void on_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64
     (void)offset;
     consume_state_t *cs = opaque;
     cs->cs_at_end++;
+    fflush(stdout); /* caught up (see on_message) */
 }
 
 static void on_error(kc_consumer_t *k, const char *topic, int32_t partition, int16_t kerr, void *opaque)

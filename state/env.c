@@ -132,10 +132,10 @@ static void redo_clear(st_env_t *env)
     }
 }
 
-static int mdb_apply(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val)
+static int mdb_apply(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val, unsigned flags)
 {
     if (val)
-        return mdb_put(txn, dbi, key, val, 0);
+        return mdb_put(txn, dbi, key, val, flags);
     int rc = mdb_del(txn, dbi, key, NULL);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -148,7 +148,8 @@ static int redo_replay(st_env_t *env, size_t upto)
         const uint8_t *p = env->se_redo + pos;
         MDB_val key = {get_u32(p + 5), (void *)(p + REDO_HDR)};
         MDB_val val = {get_u32(p + 9), (void *)(p + REDO_HDR + key.mv_size)};
-        int rc = mdb_apply(env->se_txn, (MDB_dbi)get_u32(p + 1), &key, p[0] == 'P' ? &val : NULL);
+        int rc = mdb_apply(env->se_txn, (MDB_dbi)get_u32(p + 1), &key, p[0] == 'P' ? &val : NULL,
+                           0);
         if (rc)
             return rc;
         pos += REDO_HDR + key.mv_size + val.mv_size;
@@ -347,6 +348,32 @@ int st_env_txn(st_env_t *env, int for_write)
 
 int st_env_write(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *val)
 {
+    return st_env_write_flags(env, dbi, key, val, 0);
+}
+
+int st_env_reserve(st_env_t *env, size_t bytes)
+{
+    if (env->se_dead)
+        return -EIO;
+    if (env->se_txn)
+        return 0; /* too late: a full map recovers by replaying */
+    for (;;) {
+        MDB_envinfo info;
+        mdb_env_info(env->se_mdb, &info);
+        size_t used = ((size_t)info.me_last_pgno + 1) * env->se_psize;
+        if (used + bytes <= info.me_mapsize / 2)
+            return 0;
+        int rc = map_double(env);
+        if (rc == MDB_MAP_FULL)
+            return 0; /* at the limit: a write that does not fit says so */
+        if (rc)
+            return st_err_from_mdb(rc);
+    }
+}
+
+int st_env_write_flags(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
+                       unsigned flags)
+{
     if (!env->se_txn) {
         int err = st_env_txn(env, 1);
         if (err)
@@ -363,7 +390,8 @@ int st_env_write(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *
     MDB_val k = *key, v = val ? *val : (MDB_val){0, NULL};
     int rc;
     for (;;) {
-        rc = mdb_apply(env->se_txn, dbi, &k, val ? &v : NULL);
+        rc = mdb_apply(env->se_txn, dbi, &k, val ? &v : NULL, flags);
+        flags = 0; /* a replayed transaction: plain puts from here on */
         if (rc != MDB_MAP_FULL)
             break;
         rc = map_full_recover(env, mark);

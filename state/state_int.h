@@ -122,6 +122,15 @@ int st_env_txn(st_env_t *env, int for_write);
  * of an absent key is 0. On failure the transaction is aborted (uncommitted
  * writes lost), the failure logged, and an error returned. */
 int st_env_write(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *val);
+/* The same with mdb_put flags (MDB_APPEND: the caller knows key sorts
+ * after every key of dbi). */
+int st_env_write_flags(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
+                       unsigned flags);
+/* With no transaction open, grows the map until bytes more fit in its used
+ * half; with one open, nothing. 0 or an error. */
+int st_env_reserve(st_env_t *env, size_t bytes);
+/* Drops a cached entry of key (restore: the changelog has the last word). */
+void st_store_cache_forget(st_store_t *s, const uint8_t *key, size_t klen);
 /* Aborts the open transaction after an LMDB failure rc during what, logs
  * it, and returns rc as an Eddy error. */
 int st_env_fail(st_env_t *env, int rc, const char *what);

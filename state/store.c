@@ -628,6 +628,13 @@ int st_store_flush(st_store_t *s)
     return err;
 }
 
+void st_store_cache_forget(st_store_t *s, const uint8_t *key, size_t klen)
+{
+    st_centry_t *e = cache_find(s, key, klen, hash_key(key, klen));
+    if (e)
+        cache_remove(s, e);
+}
+
 int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value)
 {
     int err = check_key(s, key);

@@ -142,6 +142,21 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
 /* Applies a changelog record during restore: straight to LMDB, no cache and
  * no hooks (value null: delete). */
 int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value);
+/* Restore in batches (state/restore.c): records collected in arrival
+ * order, applied in key order with the same result as st_store_restore one
+ * by one (the last record of a key wins, a null value deletes), MDB_APPEND
+ * when the batch sorts past the store's last key. add copies key and value
+ * (a key of 1 byte or more). st_store_restore_batch empties the batch, also
+ * on error (after which, as after any write error, the open transaction is
+ * gone). The caller commits the changelog offset the batch reached. */
+typedef struct st_restore_batch st_restore_batch_t;
+st_restore_batch_t *st_restore_batch_new(void);
+void st_restore_batch_free(st_restore_batch_t *b);
+int st_restore_batch_add(st_restore_batch_t *b, eddy_bytes_t key, eddy_bytes_t value);
+size_t st_restore_batch_count(const st_restore_batch_t *b);
+/* Memory the batch holds for its records (keys, values, index). */
+size_t st_restore_batch_bytes(const st_restore_batch_t *b);
+int st_store_restore_batch(st_store_t *s, st_restore_batch_t *b);
 /* Entries in LMDB (committed or in the open transaction). */
 int64_t st_store_count(st_store_t *s);
 

@@ -179,7 +179,9 @@ eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *e
     app->ap_default_key_serde = sx_serde_by_name(app->ap_cfg.default_key_serde);
     app->ap_default_value_serde = sx_serde_by_name(app->ap_cfg.default_value_serde);
     app->ap_topo = dsl_builder_finish(b, errstr, errstr_size);
-    if (!app->ap_topo) {
+    if (!app->ap_topo || sx_combine_plan(app) < 0) {
+        if (app->ap_topo)
+            snprintf(errstr, errstr_size, "out of memory");
         eddy_app_close(app);
         return NULL;
     }
@@ -597,6 +599,7 @@ int eddy_app_close(eddy_app_t *app)
     for (int i = 0; app->ap_node_topics && app->ap_topo && i < app->ap_topo->dt_nnodes; i++)
         free(app->ap_node_topics[i]);
     free(app->ap_node_topics);
+    sx_combine_plan_free(app);
     free(app->ap_task_counts);
     free(app->ap_open_tasks);
     free(app->ap_app_dir);

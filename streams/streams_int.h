@@ -104,6 +104,7 @@ typedef struct sx_task_store {
     int64_t ts_restore_end;   /* restoring: the changelog end to reach, -1 unknown */
     int64_t ts_restored;      /* records applied */
     int ts_restoring;         /* assigned in the restore consumer, end not reached */
+    st_restore_batch_t *ts_batch; /* changelog records not applied yet (thread.c) */
     sx_task_t *ts_task;
 } sx_task_store_t;
 
@@ -118,6 +119,8 @@ struct sx_task {
     st_env_t *tk_env;
     sx_task_store_t *tk_stores;
     int tk_nstores;
+    /* The input record carries the combined-count header (combine.c). */
+    int tk_cur_combined;
     int64_t tk_stream_time;
     /* The input record being processed (its context for user functions). */
     const char *tk_cur_topic;
@@ -229,6 +232,13 @@ struct sx_thread {
     int th_error;            /* the error that stopped the thread, 0 */
     char th_errstr[600];
 
+    /* Combining repartition sinks' tables, by dn_id, created at their first
+     * record (NULL: none); freed by sx_combine_drop. */
+    struct sx_combiner **th_combiners;
+    int th_ncombiners;
+    /* Restores of active tasks under way together: since when, and
+     * th_restored then (the thread's rate is logged when the last ends). */
+    int64_t th_restore_started_ms, th_restore_base;
     /* Counters (read by eddy_app_stats from other threads: relaxed atomics). */
     int64_t th_processed, th_skipped, th_produced, th_commits, th_restored, th_late_dropped;
 };
@@ -266,6 +276,9 @@ struct eddy_app {
     char **ap_node_topics;   /* by dn_id: a sink's topic, internal ones prefixed */
     const eddy_serde_t *ap_default_key_serde, *ap_default_value_serde;
     int ap_nsource_topics;
+    /* By dn_id (combine.c): 1 for a repartition sink that combines counts,
+     * and for a count node that adds combined records' partial counts. */
+    uint8_t *ap_combine_sink, *ap_combine_count;
     sx_thread_t *ap_threads;
     int ap_nthreads;
     volatile int ap_stop_requested;
@@ -290,6 +303,48 @@ void sx_app_release_task(eddy_app_t *app, sx_task_t *tk);
 /* A claimed active task is RUNNING: queries may read it. */
 void sx_app_publish_task(eddy_app_t *app, sx_task_t *tk);
 void sx_app_thread_done(eddy_app_t *app, int err, const char *errstr);
+
+/* ---- combining counts before a repartition topic (combine.c) ---- */
+
+/* A table of partial counts by key (pure: no runtime). */
+typedef struct sx_combiner sx_combiner_t;
+#define SX_COMBINE_FULL 2
+sx_combiner_t *sx_combiner_new(size_t limit_bytes);
+void sx_combiner_free(sx_combiner_t *c);
+void sx_combiner_set_limit(sx_combiner_t *c, size_t limit_bytes);
+/* Adds one record: 1 counted; 0 skipped (null key or null value, which a
+ * count skips too); SX_COMBINE_FULL when key is new and does not fit in
+ * the budget (drain, then add again); -ENOMEM. A table holding no key
+ * takes any key. */
+int sx_combiner_add(sx_combiner_t *c, eddy_bytes_t key, eddy_bytes_t value, int64_t ts);
+/* Calls fn for each key, in table order (key borrowed for the call),
+ * then empties the table (also when fn fails: its error is returned). */
+typedef int(sx_combine_emit_fn)(eddy_bytes_t key, int64_t count, int64_t max_ts, void *opaque);
+int sx_combiner_drain(sx_combiner_t *c, sx_combine_emit_fn *fn, void *opaque);
+size_t sx_combiner_size(const sx_combiner_t *c);
+size_t sx_combiner_bytes(const sx_combiner_t *c);
+
+/* Marks combining sinks and the counts they feed (ap_combine_*). */
+int sx_combine_plan(eddy_app_t *app);
+void sx_combine_plan_free(eddy_app_t *app);
+/* A record reaching a combining sink n of task tk. 0 or an error. */
+int sx_combine_sink(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value,
+                    int64_t ts);
+/* Produces what the thread's combiners hold (commit, before the producer flush). */
+int sx_combine_flush(sx_thread_t *th);
+/* Produces what the thread's combiners hold and updates their budgets
+ * (the thread's tick). */
+void sx_combine_tick(sx_thread_t *th);
+/* Combining sinks in the task's sub-topology, at the thread's first active
+ * task of that sub-topology (the thread has one combiner per sink), else 0. */
+int sx_combine_task_sinks(const sx_task_t *tk);
+/* Frees the thread's combiners unsent: its active tasks close without a commit. */
+void sx_combine_drop(sx_thread_t *th);
+/* 1 when m carries the combined-count header. */
+int sx_combine_is_combined(const kc_message_t *m);
+/* What count node adds for a record with value: its partial count when the
+ * task's current input record is a combined one and count is marked, else 1. */
+int64_t sx_combine_increment(const sx_task_t *tk, const dsl_node_t *count, eddy_bytes_t value);
 
 /* ---- the assignor (assignor.c) ---- */
 

@@ -254,7 +254,8 @@ static int aggregate_into(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r,
     eddy_bytes_t next;
     switch (n->dn_agg_kind) {
     case DSL_AGG_COUNT:
-        eddy_int64_write(num, i64_or_zero(rc_old, old) + (subtract ? -1 : 1));
+        eddy_int64_write(num, i64_or_zero(rc_old, old) +
+                                  (subtract ? -1 : sx_combine_increment(tk, n, r->value)));
         next = eddy_bytes(num, 8);
         break;
     case DSL_AGG_REDUCE:
@@ -376,6 +377,8 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
                 return process(tk, n->dn_children[i], r);
         return 0;
     case DSL_SINK: {
+        if (tk->tk_thread->th_app->ap_combine_sink[n->dn_id])
+            return sx_combine_sink(tk, n, r->key, r->value, r->ts); /* combine.c */
         const char *topic = tk->tk_thread->th_app->ap_node_topics[n->dn_id];
         char why[320];
         if (!serde_ok(n->dn_key_serde, r->key, "the key", why, sizeof why) ||
@@ -528,6 +531,7 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
     sx_rec_t r = {{m->msg_key, m->msg_key_len}, {m->msg_value, m->msg_value_len},
                   EDDY_NULL_BYTES, m->msg_timestamp};
     char why[400];
+    tk->tk_cur_combined = src->dn_internal && m->msg_header_count && sx_combine_is_combined(m);
     const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde : app->ap_default_key_serde;
     const eddy_serde_t *vs = src->dn_value_serde ? src->dn_value_serde : app->ap_default_value_serde;
     if (!src->dn_internal && (!serde_ok(ks, r.key, "the key", why, sizeof why) ||

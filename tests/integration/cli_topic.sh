@@ -85,6 +85,28 @@ sleep 0.2
 T "$EDDY" -b "$B" topic consume orders -g g1 -n 1 -f '%p %o\n' > "$WORK/g1"
 [ -s "$WORK/g1" ] || fail "second -g run read nothing"
 
+# follow mode into a pipe: every record read shows up while it still runs
+# (stdout flushed at the last record the broker has, not held in stdio's
+# block buffer), also records that arrive after the follower caught up.
+T "$EDDY" -b "$B" topic create follow -p 2 > /dev/null || fail "create follow"
+printf 'a\nb\nc\n' | T "$EDDY" -b "$B" topic produce follow -p 0 > /dev/null 2>&1 || fail "produce follow"
+( "$EDDY" -b "$B" topic consume follow -f '%v\n' | cat > "$WORK/follow" ) &
+FOLLOW=$!
+wait_lines() { # N: up to 10 s for N lines in $WORK/follow
+    for _ in $(seq 100); do
+        [ "$(wc -l < "$WORK/follow")" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_lines 3 || fail "follow into a pipe: $(wc -l < "$WORK/follow") of 3 records out"
+sleep 0.5
+printf 'd\ne\n' | T "$EDDY" -b "$B" topic produce follow -p 1 > /dev/null 2>&1 || fail "produce follow"
+printf 'f\n' | T "$EDDY" -b "$B" topic produce follow -p 0 > /dev/null 2>&1 || fail "produce follow"
+wait_lines 6 || fail "follow into a pipe: $(wc -l < "$WORK/follow") of 6 records out after new ones came"
+pkill -TERM -P "$FOLLOW" 2>/dev/null
+wait "$FOLLOW" 2>/dev/null || true
+
 # delete; errors and exit codes.
 T "$EDDY" -b "$B" topic delete typed > /dev/null || fail "delete"
 set +e

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The word-count example against a real broker: 1, 2 and 3 instances give the
 # reference count (computed here with awk, independently of Eddy); a clean
-# restart does not double count; kill -9 of one of two instances: the
-# survivor takes over and no count is below the reference; reset then rerun
-# gives the same result as a fresh run.
+# restart does not double count; counts combined before the repartition
+# topic under a tiny budget, next to an instance that does not combine, are
+# exact; kill -9 of one of two instances: the survivor takes over and no
+# count is below the reference; reset then rerun gives the same result as a
+# fresh run.
 #
 #   streams_wordcount.sh EDDY_BINARY WORDCOUNT_BINARY
 . "$(dirname "$0")/../compat/lib.sh"
@@ -121,6 +123,22 @@ for n in 2 3; do
     for nm in "${names[@]}"; do stop_app "$nm"; done
     log "$n instances: counts equal the reference"
 done
+
+# Counts are combined before the repartition topic (streams/combine.c).
+# Two instances of one app: one with a cache so small that each combiner
+# holds a few words and sends its table every few records, one with the
+# cache off (no combining; its counts still read the other's combined
+# records): the counts are still exact.
+grep -q "combines counts before wc1-counts-repartition" "$WORK/a.log" ||
+    fail "wordcount did not combine counts before its repartition topic"
+E topic create outm -p 4 >/dev/null
+start_app m1 wcm outm -X cache.max.bytes.buffering=1500
+start_app m2 wcm outm -X cache.max.bytes.buffering=0
+wait_counts outm "$WORK/ref12" eq m1 m2
+grep -q "combines counts" "$WORK/m2.log" && fail "combined counts with cache.max.bytes.buffering=0"
+stop_app m1
+stop_app m2
+log "combining with a tiny budget next to an instance without: counts equal the reference"
 
 # Reset, then rerun into a fresh output: the same as a fresh run (the old
 # local state is wiped by the app itself, nothing doubles).

@@ -4,6 +4,7 @@ TCase *tcase_store_cache(void);
 TCase *tcase_store_hooks(void);
 TCase *tcase_store_range(void);
 TCase *tcase_store_restore(void);
+TCase *tcase_store_restore_batch(void);
 TCase *tcase_env_commit(void);
 TCase *tcase_env_growth(void);
 TCase *tcase_env_threads(void);
@@ -18,6 +19,7 @@ int main(void)
     suite_add_tcase(s, tcase_store_hooks());
     suite_add_tcase(s, tcase_store_range());
     suite_add_tcase(s, tcase_store_restore());
+    suite_add_tcase(s, tcase_store_restore_batch());
     suite_add_tcase(s, tcase_env_commit());
     suite_add_tcase(s, tcase_env_growth());
     suite_add_tcase(s, tcase_env_threads());

@@ -1,10 +1,12 @@
 #include "check_helpers.h"
 
 TCase *tcase_task_assignor(void);
+TCase *tcase_combine(void);
 
 int main(void)
 {
     Suite *s = suite_create("streams");
     suite_add_tcase(s, tcase_task_assignor());
+    suite_add_tcase(s, tcase_combine());
     return run_suite(s);
 }
