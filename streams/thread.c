@@ -44,6 +44,9 @@ enum commit_reason { CR_TIMER, CR_REVOKE, CR_CLOSE };
  * the changelog. Bigger batches sort more keys together and commit (fsync)
  * less often; a crash loses at most one batch of progress. */
 #define RESTORE_BATCH_RECORDS 1000000
+/* Window and session stores restore record by record; their offsets are
+ * committed this often. */
+#define RESTORE_WINDOWED_COMMIT_EVERY 10000
 #define RESTORE_BATCH_BYTES ((size_t)16 << 20)
 
 static void maybe_finish_commit(sx_thread_t *th);
@@ -222,6 +225,9 @@ static int restore_commit(sx_thread_t *th, sx_task_t *tk, const char *topic, int
         if (pos >= 0)
             offs[n++] = (st_offset_t){ts->ts_changelog, tk->tk_id.ti_partition, pos};
     }
+    /* The stream time the windowed changelogs gave, with the state. */
+    if (tk->tk_stream_time >= 0 && n < 64)
+        offs[n++] = (st_offset_t){SX_STREAM_TIME_KEY, 0, tk->tk_stream_time};
     return st_env_commit(tk->tk_env, offs, n);
 }
 
@@ -255,20 +261,29 @@ static int on_restore_message(kc_consumer_t *k, const kc_message_t *m, void *opa
     if (!tk || th->th_stopping)
         return 1;
     int rc = 0;
-    if (!ts->ts_batch && !(ts->ts_batch = st_restore_batch_new()))
-        rc = -ENOMEM;
-    if (rc == 0)
-        rc = st_restore_batch_add(ts->ts_batch, (eddy_bytes_t){m->msg_key, m->msg_key_len},
-                                  (eddy_bytes_t){m->msg_value, m->msg_value_len});
-    if (rc == 0 && (st_restore_batch_count(ts->ts_batch) >= RESTORE_BATCH_RECORDS ||
-                    st_restore_batch_bytes(ts->ts_batch) >= RESTORE_BATCH_BYTES))
-        rc = restore_commit(th, tk, m->msg_topic, m->msg_offset + 1);
+    if (ts->ts_kind != DSL_STORE_KV) {
+        /* Window and session stores, record by record: each record's key
+         * carries its time, which picks the segment and moves stream time. */
+        rc = sx_task_restore(tk, ts, m);
+        if (rc == 0 && ts->ts_restored % RESTORE_WINDOWED_COMMIT_EVERY == 0)
+            rc = restore_commit(th, tk, m->msg_topic, m->msg_offset + 1);
+    } else {
+        if (!ts->ts_batch && !(ts->ts_batch = st_restore_batch_new()))
+            rc = -ENOMEM;
+        if (rc == 0)
+            rc = st_restore_batch_add(ts->ts_batch, (eddy_bytes_t){m->msg_key, m->msg_key_len},
+                                      (eddy_bytes_t){m->msg_value, m->msg_value_len});
+        if (rc == 0 && (st_restore_batch_count(ts->ts_batch) >= RESTORE_BATCH_RECORDS ||
+                        st_restore_batch_bytes(ts->ts_batch) >= RESTORE_BATCH_BYTES))
+            rc = restore_commit(th, tk, m->msg_topic, m->msg_offset + 1);
+        if (rc == 0)
+            ts->ts_restored++;
+    }
     if (rc < 0) {
         sx_thread_fail(th, rc, "task %s: restoring %s failed: %s", tk->tk_name, m->msg_topic,
                        eddy_strerror(rc));
         return 1;
     }
-    ts->ts_restored++;
     __atomic_add_fetch(&th->th_restored, 1, __ATOMIC_RELAXED);
     return 0;
 }
