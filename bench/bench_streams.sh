@@ -45,6 +45,7 @@ for f in "$EDDY" "$WC" "$REF"; do
     fi
 done
 EDDY=$(cd "$(dirname "$EDDY")" && pwd)/eddy
+. "$(dirname "$0")/corpus.sh"
 
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/eddy-bench-streams.XXXXXX")
 PIDS=()
@@ -141,23 +142,7 @@ wait_event() { # EVENTFILE PATTERN TIMEOUT: prints the event's time or nothing
 # ---------------------------------------------------------------- 1. throughput
 say "== 1. word count throughput"
 LINES1=$((WORDS / 10))
-awk -v n="$LINES1" 'BEGIN {
-    srand(1);
-    split("ka lo mi ne ru sa te vo zi pa re do fu gi ha", s, " ");
-    for (i = 0; i < 5000; i++) {        # 5,000 pseudo-words from syllables
-        w = ""; x = i;
-        do { w = w s[1 + x % 15]; x = int(x / 15) } while (x > 0);
-        v[i] = (i % 7 == 0) ? toupper(substr(w, 1, 1)) substr(w, 2) : w;
-    }
-    for (l = 0; l < n; l++) {
-        line = "";
-        for (j = 0; j < 10; j++) {
-            r = rand();
-            line = line (j ? (r < 0.1 ? ", " : " ") : "") v[int(5000 * r * r)];
-        }
-        print line ".";
-    }
-}' >"$ROOT/corpus1"
+make_corpus "$ROOT/corpus1" "$LINES1"
 REFOUT=$("$REF" "$ROOT/corpus1" 3)
 N1=$(echo "$REFOUT" | awk '{ print $2 }')
 REF_WPS=$(echo "$REFOUT" | awk '{ print $8 }')
