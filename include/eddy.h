@@ -428,7 +428,8 @@ typedef struct eddy_processor {
 
 /* p is copied. */
 eddy_kstream_t *eddy_stream_process(eddy_kstream_t *s, const eddy_processor_t *p, void *opaque);
-/* From p_init: 0, or -EINVAL for an interval < 1. */
+/* Usually from p_init; p_process and punctuators may schedule too (as
+ * Kafka's ProcessorContext#schedule). 0, or -EINVAL for an interval < 1. */
 int eddy_schedule(eddy_processor_context_t *ctx, int64_t interval_ms,
                   eddy_punctuation_type_t type, eddy_punctuator_fn *fn);
 /* Forwards a record to the processor's children (from p_process or a

@@ -19,12 +19,15 @@
  * joins) that found none waits in the shared store (dn_aux_store) until its
  * window closes: then it is forwarded joined with null, with its own
  * timestamp. A partner that arrives before that removes it. The shared
- * store's entries are Kafka's TimestampedKeyAndJoinSide and LeftOrRightValue:
+ * store's entries are Kafka's TimestampedKeyAndJoinSide and a list of
+ * LeftOrRightValue (Kafka's ListValueStore: records of one side with the same
+ * key and timestamp share an entry, and each is forwarded):
  *
  *   key:   | timestamp (8 BE) | side (1: left, 0: right) | key bytes |
- *   value: | side (1: left, 0: right) | value bytes |
+ *   value: ( | length n (4 BE) | side (1: left, 0: right) | n - 1 value bytes | )+
  *
- * so they come out of the store in timestamp order.
+ * so they come out of the store in timestamp order. A partner of one of them
+ * is a partner of all (same key, time and side): it removes the entry.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -172,22 +175,23 @@ static int emit_closed(sx_task_t *tk, const dsl_node_t *n, sx_task_store_t *shar
     if (rc >= 0 && (c.keys.err || c.vals.err))
         rc = -ENOMEM;
     for (int i = 0; rc >= 0 && i < c.keys.n; i++) {
+        /* pk and pv live in c's buffers, which no store write touches */
         eddy_bytes_t pk = partner_value(&c.keys, i), pv = partner_value(&c.vals, i);
         eddy_bytes_t key = eddy_bytes((const uint8_t *)pk.data + 9, (size_t)pk.len - 9);
-        eddy_bytes_t v = eddy_bytes((const uint8_t *)pv.data + 1, (size_t)pv.len - 1);
         int left = ((const uint8_t *)pk.data)[8] != 0;
         /* delete first: the forward may flush this store */
-        eddy_buf_t kcopy = {0};
-        if (eddy_buf_set(&kcopy, pk.data, (size_t)pk.len) < 0) {
-            rc = -ENOMEM;
-            break;
-        }
-        rc = st_store_put(shared->ts_store, eddy_buf_bytes(&kcopy), EDDY_NULL_BYTES,
-                          c.keys.p[i].ts);
-        if (rc >= 0)
+        rc = st_store_put(shared->ts_store, pk, EDDY_NULL_BYTES, c.keys.p[i].ts);
+        const uint8_t *p = pv.data, *end = p + (pv.len > 0 ? pv.len : 0);
+        while (rc >= 0 && end - p >= 5) {
+            int32_t len;
+            eddy_int32_read(eddy_bytes(p, 4), &len);
+            if (len < 1 || len > end - p - 4)
+                break; /* not ours: nothing more to read */
+            eddy_bytes_t v = eddy_bytes(p + 5, (size_t)len - 1);
             rc = forward_joined(tk, n, key, left ? v : EDDY_NULL_BYTES, left ? EDDY_NULL_BYTES : v,
                                 c.keys.p[i].ts);
-        eddy_buf_free(&kcopy);
+            p += 4 + len;
+        }
     }
     eddy_buf_free(&c.keys.data);
     free(c.keys.p);
@@ -227,10 +231,20 @@ static int join_lookup(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     }
     int keeps_unmatched = left ? n->dn_join_kind != DSL_JOIN_INNER : n->dn_join_kind == DSL_JOIN_OUTER;
     if (rc >= 0 && ps.n == 0 && keeps_unmatched && shared) {
+        /* appended to the records already waiting under this key, time and
+         * side (the current value is borrowed until the put: copied first) */
         eddy_buf_t v = {0};
-        uint8_t flag = left ? 1 : 0;
+        eddy_bytes_t cur;
+        uint8_t head[5];
+        eddy_int32_write(head, (int32_t)(r->value.len > 0 ? r->value.len : 0) + 1);
+        head[4] = left ? 1 : 0;
         rc = pending_key(&pk, r->ts, left, r->key);
-        if (rc >= 0 && (eddy_buf_set(&v, &flag, 1) < 0 ||
+        int got = rc >= 0 ? st_store_get(shared->ts_store, eddy_buf_bytes(&pk), &cur) : rc;
+        if (got < 0 && got != -ENOENT)
+            rc = got;
+        if (rc >= 0 && got == 0 && cur.len > 0 && eddy_buf_set(&v, cur.data, (size_t)cur.len) < 0)
+            rc = -ENOMEM;
+        if (rc >= 0 && (eddy_buf_append(&v, head, sizeof head) < 0 ||
                         (r->value.len > 0 &&
                          eddy_buf_append(&v, r->value.data, (size_t)r->value.len) < 0)))
             rc = -ENOMEM;

@@ -30,7 +30,6 @@ struct eddy_processor_context {
     sx_task_t *pc_task;
     const dsl_node_t *pc_node;
     void *pc_instance;
-    int pc_initializing; /* eddy_schedule is allowed */
     schedule_t *pc_sched;
     int pc_nsched;
     int pc_rc; /* the first error of a forward */
@@ -57,11 +56,8 @@ int sx_procs_open(sx_task_t *tk, char *errstr, size_t errstr_size)
         pc->pc_task = tk;
         pc->pc_node = nd;
         tk->tk_procs[tk->tk_nprocs++] = pc;
-        if (nd->dn_processor.p_init) {
-            pc->pc_initializing = 1;
+        if (nd->dn_processor.p_init)
             pc->pc_instance = nd->dn_processor.p_init(pc, nd->dn_opaque);
-            pc->pc_initializing = 0;
-        }
     }
     return 0;
 nomem:
