@@ -28,7 +28,6 @@
  * Ctrl-C or SIGTERM.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +35,6 @@
 #include "eddy.h"
 
 #define WINDOW_MS 60000
-
-static eddy_app_t *running; /* for the signal handler */
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (running)
-        eddy_app_stop(running);
-}
 
 /* The decimal number the value starts with; -1 (skip the record) when it
  * does not start with a digit or the number does not fit. */
@@ -173,38 +163,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "windowed_count: %s\n", err);
         return 1;
     }
-    /* As eddy_app_run, but reading the counters before the app is freed. */
-    running = app;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    int rc = eddy_app_start(app, err, sizeof err);
-    if (rc == -ECANCELED) { /* stopped while waiting for the cluster */
-        running = NULL;
-        eddy_app_close(app);
-        return 0;
-    }
-    if (rc < 0) {
-        fprintf(stderr, "windowed_count: %s\n", err);
-        running = NULL;
-        eddy_app_close(app);
-        return 1;
-    }
-    rc = eddy_app_wait(app);
-    if (rc != 0)
-        fprintf(stderr, "windowed_count: stopped: %s\n", eddy_strerror(rc));
     eddy_app_stats_t st;
-    eddy_app_stats(app, &st);
-    running = NULL;
-    eddy_app_close(app);
+    int rc = eddy_app_run_stats(app, &st);
     fprintf(stderr,
             "windowed_count: %lld records processed, %lld too late for their window (dropped), "
             "%lld skipped\n",
             (long long)st.records_processed, (long long)st.records_late_dropped,
             (long long)st.records_skipped);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }

@@ -478,6 +478,10 @@ int eddy_app_start(eddy_app_t *app, char *errstr, size_t errstr_size);
  * Returns the process exit code: 0 after a clean stop, 1 on failure (said
  * on stderr). */
 int eddy_app_run(eddy_app_t *app);
+/* As eddy_app_run; also fills *final (when not NULL) with the counters at
+ * the stop (eddy_app_stats), for an app that reports them at exit. */
+typedef struct eddy_app_stats eddy_app_stats_t;
+int eddy_app_run_stats(eddy_app_t *app, eddy_app_stats_t *final);
 /* Asks the app to stop; safe from any thread and from a signal handler. */
 void eddy_app_stop(eddy_app_t *app);
 /* Waits until the app stopped by itself (a fatal error) or was asked to:
@@ -498,16 +502,16 @@ int eddy_app_store_range(eddy_app_t *app, const char *store, eddy_bytes_t from, 
                          eddy_kv_fn *fn, void *opaque);
 
 /* Counters since start, summed over the stream threads. */
-typedef struct eddy_app_stats {
+struct eddy_app_stats {
     int64_t records_processed; /* input records taken from source topics */
-    int64_t records_skipped;   /* dropped by the deserialization error handler */
+    int64_t records_skipped;   /* deserialization errors skipped, negative timestamps */
     int64_t records_produced;  /* written to sinks and repartition topics */
     int64_t commits;
     int64_t records_restored;  /* changelog records applied to stores */
     int64_t records_late_dropped; /* too late for their window (after end + grace) */
     int32_t active_tasks;
     int32_t standby_tasks;
-} eddy_app_stats_t;
+};
 void eddy_app_stats(eddy_app_t *app, eddy_app_stats_t *out);
 
 const char *eddy_strerror(int err);

@@ -624,7 +624,14 @@ static void on_signal(int sig)
 
 int eddy_app_run(eddy_app_t *app)
 {
+    return eddy_app_run_stats(app, NULL);
+}
+
+int eddy_app_run_stats(eddy_app_t *app, eddy_app_stats_t *final)
+{
     char err[1024];
+    if (final)
+        memset(final, 0, sizeof *final);
     if (!app)
         return 1;
     signal_app = app;
@@ -649,6 +656,8 @@ int eddy_app_run(eddy_app_t *app)
     if (rc != 0)
         fprintf(stderr, "%s: stopped: %s\n", app->ap_cfg.application_id, app->ap_errstr);
     signal_app = NULL;
+    if (final)
+        eddy_app_stats(app, final); /* the threads have stopped: final counts */
     eddy_app_close(app);
     return rc == 0 ? 0 : 1;
 }

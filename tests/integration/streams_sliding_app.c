@@ -6,7 +6,6 @@
  *
  *   streams_sliding_app BOOTSTRAP STATE_DIR DIFFERENCE_MS GRACE_MS
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,15 +38,6 @@ static void readable_key(const eddy_record_t *r, eddy_emitter_t *out, void *opaq
     eddy_emit_key(out, eddy_bytes(buf, (size_t)n));
 }
 
-static eddy_app_t *volatile the_app;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    if (the_app)
-        eddy_app_stop(the_app);
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -78,19 +68,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    the_app = app;
-    signal(SIGTERM, on_term);
-    signal(SIGINT, on_term);
-    if (eddy_app_start(app, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        eddy_app_close(app);
-        return 1;
-    }
-    int rc = eddy_app_wait(app);
     eddy_app_stats_t st;
-    eddy_app_stats(app, &st);
+    int rc = eddy_app_run_stats(app, &st);
     printf("late_dropped %lld\n", (long long)st.records_late_dropped);
-    fflush(stdout);
-    int crc = eddy_app_close(app);
-    return rc == 0 && crc == 0 ? 0 : 1;
+    return rc;
 }

@@ -30,21 +30,11 @@
  * At exit it prints "streams_windows_app: processed N late L skipped S".
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eddy.h"
-
-static eddy_app_t *running;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (running)
-        eddy_app_stop(running);
-}
 
 static int64_t time_from_value(const eddy_record_t *r, int64_t partition_time, void *opaque)
 {
@@ -249,30 +239,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "streams_windows_app: %s\n", err);
         return 1;
     }
-    running = app;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    int rc = eddy_app_start(app, err, sizeof err);
-    if (rc < 0) {
-        fprintf(stderr, "streams_windows_app: %s\n", err);
-        running = NULL;
-        eddy_app_close(app);
-        return 1;
-    }
-    rc = eddy_app_wait(app);
-    if (rc != 0)
-        fprintf(stderr, "streams_windows_app: stopped: %s\n", eddy_strerror(rc));
     eddy_app_stats_t st;
-    eddy_app_stats(app, &st);
-    running = NULL;
-    eddy_app_close(app);
+    int rc = eddy_app_run_stats(app, &st);
     fprintf(stderr, "streams_windows_app: processed %lld late %lld skipped %lld\n",
             (long long)st.records_processed, (long long)st.records_late_dropped,
             (long long)st.records_skipped);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }
