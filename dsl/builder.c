@@ -274,7 +274,7 @@ static int store_add(eddy_builder_t *b, const char *name, const char *fn)
         fail_nomem(b);
         return -1;
     }
-    t->dt_stores[t->dt_nstores] = (dsl_store_t){nm, -1, 1, DSL_STORE_KV, 0, 0};
+    t->dt_stores[t->dt_nstores] = (dsl_store_t){nm, -1, 1, DSL_STORE_KV, 0, 0, 1};
     b->b_finished = 0;
     return t->dt_nstores++;
 }
@@ -1070,6 +1070,7 @@ static eddy_ktable_t *gstream_aggregate_windowed(eddy_kgrouped_stream_t *g, dsl_
             rs->ds_kind = DSL_STORE_WINDOW;
             rs->ds_retention_ms = 2 * w->w_size + w->w_grace;
             rs->ds_retain_duplicates = 1;
+            rs->ds_timestamped = 0;
             n->dn_aux_store = ri;
             break;
         }
@@ -1546,6 +1547,7 @@ static int join_store_add(eddy_builder_t *b, const char *node_name, const char *
         b->b_topo.dt_stores[si].ds_kind = DSL_STORE_WINDOW;
         b->b_topo.dt_stores[si].ds_retention_ms = retention;
         b->b_topo.dt_stores[si].ds_retain_duplicates = dups;
+        b->b_topo.dt_stores[si].ds_timestamped = 0;
     }
     return si;
 }

@@ -180,6 +180,10 @@ typedef struct dsl_store {
      * several values (a join's buffer). */
     int64_t ds_retention_ms;
     int ds_retain_duplicates;
+    /* Each value is kept with its timestamp (the runtime's timestamped
+     * stores): every store but a join's buffers and a sliding window's
+     * records, which keep records as they came. */
+    int ds_timestamped;
 } dsl_store_t;
 
 /* An internal topic: written by a sink of one sub-topology, read by a

@@ -98,6 +98,30 @@ static int task_has_store(const eddy_app_t *app, const sx_task_t *tk, const char
     return 0;
 }
 
+/* Whether the named store keeps timestamps before its values (queries
+ * strip them). */
+static int store_timestamped(const eddy_app_t *app, const char *store)
+{
+    for (int i = 0; i < app->ap_topo->dt_nstores; i++)
+        if (strcmp(app->ap_topo->dt_stores[i].ds_name, store) == 0)
+            return app->ap_topo->dt_stores[i].ds_timestamped;
+    return 0;
+}
+
+typedef struct strip_ctx {
+    eddy_kv_fn *fn;
+    void *opaque;
+} strip_ctx_t;
+
+static int strip_ts(eddy_bytes_t key, eddy_bytes_t value, void *opaque)
+{
+    strip_ctx_t *c = opaque;
+    int64_t ts;
+    if (sx_ts_split(value, &ts, &value) < 0)
+        return 0;
+    return c->fn(key, value, c->opaque);
+}
+
 int eddy_app_store_get(eddy_app_t *app, const char *store, eddy_bytes_t key, eddy_buf_t *out)
 {
     if (!app || !store || !out)
@@ -110,6 +134,12 @@ int eddy_app_store_get(eddy_app_t *app, const char *store, eddy_bytes_t key, edd
             rc = st_env_read_get(tk->tk_env, store, key, out);
     }
     pthread_mutex_unlock(&app->ap_mu);
+    if (rc == 0 && store_timestamped(app, store)) {
+        if (out->len < SX_TS_PREFIX)
+            return -ENOENT;
+        memmove(out->data, out->data + SX_TS_PREFIX, out->len - SX_TS_PREFIX);
+        out->len -= SX_TS_PREFIX;
+    }
     return rc;
 }
 
@@ -119,11 +149,14 @@ int eddy_app_store_range(eddy_app_t *app, const char *store, eddy_bytes_t from, 
     if (!app || !store || !fn)
         return EDDY_ERR_INVALID_ARG;
     int rc = 0;
+    strip_ctx_t strip = {fn, opaque};
+    int timestamped = store_timestamped(app, store);
     pthread_mutex_lock(&app->ap_mu);
     for (int i = 0; i < app->ap_nopen_tasks && rc == 0; i++) {
         sx_task_t *tk = app->ap_open_tasks[i];
         if (tk->tk_registered && !tk->tk_standby && tk->tk_env && task_has_store(app, tk, store))
-            rc = st_env_read_range(tk->tk_env, store, from, to, fn, opaque);
+            rc = st_env_read_range(tk->tk_env, store, from, to, timestamped ? strip_ts : fn,
+                                   timestamped ? (void *)&strip : opaque);
     }
     pthread_mutex_unlock(&app->ap_mu);
     return rc > 0 ? 0 : rc;

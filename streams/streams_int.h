@@ -89,6 +89,7 @@ enum sx_task_state { TK_RESTORING, TK_RUNNING };
 /* One store of a task: the LMDB store and where its changelog stands. */
 typedef struct sx_task_store {
     dsl_store_kind_t ts_kind;
+    int ts_timestamped; /* values carry a timestamp prefix (SX_TS_PREFIX) */
     st_store_t *ts_store;           /* DSL_STORE_KV */
     st_window_store_t *ts_window;   /* DSL_STORE_WINDOW */
     st_session_store_t *ts_session; /* DSL_STORE_SESSION */
@@ -158,9 +159,22 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
  * windowed key and the aggregate without its timestamp prefix. */
 void sx_window_forward_change(sx_task_store_t *ts, eddy_bytes_t composite, eddy_bytes_t nv,
                               eddy_bytes_t ov, int64_t timestamp);
-/* Values of window and session stores carry the largest timestamp of the
- * records in them: 8 bytes big-endian, then the aggregate. */
+/* Timestamped stores (dsl_store_t ds_timestamped: tables, aggregations,
+ * windowed aggregations, as Kafka's TimestampedKeyValueStore and
+ * TimestampedWindowStore) keep with each value the timestamp it carries
+ * downstream (an aggregation's: the largest of its records'):
+ *
+ *   +----------------+-------------+
+ *   | timestamp (8 BE) | value bytes |
+ *   +----------------+-------------+
+ *
+ * Their changelog records carry the plain value with that timestamp as the
+ * record's timestamp (Kafka's format); restore puts the prefix back. */
 #define SX_TS_PREFIX 8
+/* value (not null) prefixed by ts into out: 0 or -ENOMEM. */
+int sx_ts_value(eddy_buf_t *out, int64_t ts, eddy_bytes_t value);
+/* A stored value's parts: 0, or -EINVAL for a null or short one. */
+int sx_ts_split(eddy_bytes_t stored, int64_t *ts, eddy_bytes_t *value);
 
 /* join.c: windowed stream-stream joins (DSL_STREAM_JOIN_WINDOW and
  * DSL_STREAM_JOIN_SIDE). */

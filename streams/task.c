@@ -129,12 +129,40 @@ sx_task_store_t *sx_task_store(sx_task_t *tk, int index)
     return NULL;
 }
 
-static int store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *value)
+int sx_ts_value(eddy_buf_t *out, int64_t ts, eddy_bytes_t value)
 {
-    sx_task_store_t *ts = sx_task_store(tk, index);
-    if (!ts || key.len < 0)
+    uint8_t p[SX_TS_PREFIX];
+    eddy_int64_write(p, ts);
+    if (eddy_buf_set(out, p, sizeof p) < 0 ||
+        (value.len > 0 && eddy_buf_append(out, value.data, (size_t)value.len) < 0))
+        return -ENOMEM;
+    return 0;
+}
+
+int sx_ts_split(eddy_bytes_t stored, int64_t *ts, eddy_bytes_t *value)
+{
+    if (stored.len < SX_TS_PREFIX)
+        return -EINVAL;
+    eddy_int64_read(eddy_bytes(stored.data, SX_TS_PREFIX), ts);
+    *value = eddy_bytes((const uint8_t *)stored.data + SX_TS_PREFIX,
+                        (size_t)stored.len - SX_TS_PREFIX);
+    return 0;
+}
+
+/* A key-value store's value (borrowed until the next write) and, when ts
+ * is not NULL, its timestamp (-1 when the store keeps none). */
+static int store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *value, int64_t *ts)
+{
+    sx_task_store_t *s = sx_task_store(tk, index);
+    if (!s || key.len < 0)
         return -ENOENT;
-    return st_store_get(ts->ts_store, key, value);
+    int rc = st_store_get(s->ts_store, key, value);
+    int64_t t = -1;
+    if (rc == 0 && s->ts_timestamped && sx_ts_split(*value, &t, value) < 0)
+        return -ENOENT; /* not a value of this store's format */
+    if (ts)
+        *ts = t;
+    return rc;
 }
 
 static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
@@ -142,7 +170,15 @@ static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t va
     sx_task_store_t *s = sx_task_store(tk, index);
     if (!s)
         return -ENOENT;
-    int rc = st_store_put(s->ts_store, key, value, ts);
+    eddy_buf_t tv = {0};
+    int rc = 0;
+    if (s->ts_timestamped && value.len >= 0) {
+        rc = sx_ts_value(&tv, ts, value);
+        value = eddy_buf_bytes(&tv);
+    }
+    if (rc == 0)
+        rc = st_store_put(s->ts_store, key, value, ts);
+    eddy_buf_free(&tv);
     if (rc < 0)
         EDDY_LOG_ERROR("streams", "task %s: store %s: write failed: %s", tk->tk_name,
                        st_store_name(s->ts_store), eddy_strerror(rc));
@@ -155,6 +191,10 @@ static void hook_changelog(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, 
     (void)s;
     sx_task_store_t *tsr = opaque;
     sx_task_t *tk = tsr->ts_task;
+    /* Kafka's changelog of a timestamped store: the plain value, its
+     * timestamp as the record's */
+    if (tsr->ts_timestamped && value.len >= 0 && sx_ts_split(value, &ts, &value) < 0)
+        return;
     int rc = sx_thread_produce(tk->tk_thread, tsr->ts_changelog, tk->tk_id.ti_partition, key,
                                value, ts, tsr->ts_tracker);
     if (rc < 0)
@@ -175,8 +215,16 @@ static void hook_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value
     tk->tk_cur_topic = NULL; /* a store's record has no input record */
     tk->tk_cur_offset = -1;
     int rc = 0;
-    if (tsr->ts_kind == DSL_STORE_KV)
+    if (tsr->ts_kind == DSL_STORE_KV) {
+        if (tsr->ts_timestamped) {
+            int64_t ots;
+            if (new_value.len >= 0 && sx_ts_split(new_value, &r.ts, &r.value) < 0)
+                r.value = EDDY_NULL_BYTES;
+            if (old_value.len >= 0 && sx_ts_split(old_value, &ots, &r.old) < 0)
+                r.old = EDDY_NULL_BYTES;
+        }
         rc = forward(tk, tsr->ts_node, &r);
+    }
     else
         sx_window_forward_change(tsr, key, new_value, old_value, ts);
     tk->tk_cur_topic = topic;
@@ -242,7 +290,8 @@ static int64_t i64_or_zero(int rc, eddy_bytes_t v)
 static int aggregate_into(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r, int subtract)
 {
     eddy_bytes_t cur;
-    int rc_old = store_get(tk, n->dn_store, r->key, &cur);
+    int64_t old_ts = -1;
+    int rc_old = store_get(tk, n->dn_store, r->key, &cur, &old_ts);
     if (rc_old < 0 && rc_old != -ENOENT)
         return rc_old;
     eddy_buf_t outb = {0}; /* per call: a write-through store may recurse into here */
@@ -286,7 +335,8 @@ static int aggregate_into(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r,
         break;
     }
     }
-    int rc = store_put(tk, n->dn_store, r->key, next, r->ts);
+    /* an aggregate's timestamp: the largest of its records' (Kafka's) */
+    int rc = store_put(tk, n->dn_store, r->key, next, old_ts > r->ts ? old_ts : r->ts);
     eddy_buf_free(out);
     return rc;
 skip:
@@ -313,13 +363,15 @@ static int table_result(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, ed
 /* One side of a table-table join: the joined value for this side's value v
  * and the other side's current value. */
 static int join_value(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t v,
-                      eddy_buf_t *out, eddy_bytes_t *joined)
+                      eddy_buf_t *out, eddy_bytes_t *joined, int64_t *joined_other_ts)
 {
     eddy_bytes_t other;
-    int rc = store_get(tk, n->dn_other_store, key, &other);
+    int64_t other_ts;
+    int rc = store_get(tk, n->dn_other_store, key, &other, &other_ts);
     if (rc < 0 && rc != -ENOENT)
         return rc;
     int have_other = rc == 0; /* other is borrowed: the joiner does not write */
+    *joined_other_ts = have_other ? other_ts : -1;
     eddy_bytes_t left = n->dn_left_side ? v : (have_other ? other : EDDY_NULL_BYTES);
     eddy_bytes_t right = n->dn_left_side ? (have_other ? other : EDDY_NULL_BYTES) : v;
     int emit_it;
@@ -476,7 +528,7 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         if (r->key.len < 0 || r->value.len < 0)
             return 0;
         eddy_bytes_t tv;
-        rc = store_get(tk, n->dn_other_store, r->key, &tv);
+        rc = store_get(tk, n->dn_other_store, r->key, &tv, NULL);
         if (rc < 0 && rc != -ENOENT)
             return rc;
         if (rc == -ENOENT && n->dn_join_kind == DSL_JOIN_INNER)
@@ -495,11 +547,13 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
             return 0;
         eddy_buf_t nb = {0}, ob = {0};
         eddy_bytes_t nj = EDDY_NULL_BYTES, oj = EDDY_NULL_BYTES;
-        rc = join_value(tk, n, r->key, r->value, &nb, &nj);
+        int64_t other_ts = -1, unused;
+        rc = join_value(tk, n, r->key, r->value, &nb, &nj, &other_ts);
         if (rc == 0 && r->old.len >= 0)
-            rc = join_value(tk, n, r->key, r->old, &ob, &oj);
+            rc = join_value(tk, n, r->key, r->old, &ob, &oj, &unused);
         if (rc == 0 && !(nj.len < 0 && oj.len < 0)) {
-            sx_rec_t o = {r->key, nj, oj, r->ts};
+            /* a table-table join's result: the larger of both sides' times */
+            sx_rec_t o = {r->key, nj, oj, other_ts > r->ts ? other_ts : r->ts};
             rc = forward(tk, n, &o);
         }
         eddy_buf_free(&nb);
@@ -616,7 +670,13 @@ int sx_task_commit_state(sx_task_t *tk)
 int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m)
 {
     eddy_bytes_t k = {m->msg_key, m->msg_key_len}, v = {m->msg_value, m->msg_value_len};
+    eddy_buf_t tv = {0};
     int rc;
+    if (ts->ts_timestamped && v.len >= 0) { /* the changelog's record time goes back in */
+        if (sx_ts_value(&tv, m->msg_timestamp, v) < 0)
+            return -ENOMEM;
+        v = eddy_buf_bytes(&tv);
+    }
     switch (ts->ts_kind) {
     case DSL_STORE_WINDOW:
         rc = st_window_restore(ts->ts_window, k, v);
@@ -628,6 +688,7 @@ int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m)
         rc = st_store_restore(ts->ts_store, k, v);
         break;
     }
+    eddy_buf_free(&tv);
     if (rc < 0)
         return rc;
     ts->ts_restored++;
@@ -739,6 +800,7 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
         if (standby)
             hooks = (st_store_hooks_t){NULL, NULL, ts};
         ts->ts_kind = ds->ds_kind;
+        ts->ts_timestamped = ds->ds_timestamped;
         ts->ts_emitted_upto = -1;
         tk->tk_nstores++;
         switch (ds->ds_kind) {

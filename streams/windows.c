@@ -4,12 +4,8 @@
  * them, over the window and session stores of state/window.h.
  *
  * Values. A window's or session's stored value is its aggregate prefixed
- * by the largest timestamp of the records in it (what Kafka's timestamped
- * stores keep), which becomes the timestamp of the results:
- *
- *   +----------------------+------------------+
- *   | max timestamp (8 BE) | aggregate bytes  |
- *   +----------------------+------------------+
+ * by the largest timestamp of the records in it (a timestamped store, see
+ * SX_TS_PREFIX), which becomes the timestamp of the results.
  *
  * Time. The task's stream time (largest timestamp seen) closes windows: a
  * window [start, end) closes when end <= stream time - grace (sessions: when
@@ -40,32 +36,11 @@
 
 /* ---- values ---- */
 
-static int ts_value(eddy_buf_t *out, int64_t ts, eddy_bytes_t agg)
-{
-    uint8_t p[SX_TS_PREFIX];
-    eddy_int64_write(p, ts);
-    if (eddy_buf_set(out, p, sizeof p) < 0)
-        return -ENOMEM;
-    if (agg.len > 0 && eddy_buf_append(out, agg.data, (size_t)agg.len) < 0)
-        return -ENOMEM;
-    return 0;
-}
-
-/* A stored value's parts; a null or short value has none (-EINVAL). */
-static int split_value(eddy_bytes_t v, int64_t *ts, eddy_bytes_t *agg)
-{
-    if (v.len < SX_TS_PREFIX)
-        return -EINVAL;
-    eddy_int64_read(eddy_bytes(v.data, SX_TS_PREFIX), ts);
-    *agg = eddy_bytes((const uint8_t *)v.data + SX_TS_PREFIX, (size_t)v.len - SX_TS_PREFIX);
-    return 0;
-}
-
 static eddy_bytes_t strip(eddy_bytes_t v)
 {
     int64_t ts;
     eddy_bytes_t agg;
-    return split_value(v, &ts, &agg) == 0 ? agg : EDDY_NULL_BYTES;
+    return sx_ts_split(v, &ts, &agg) == 0 ? agg : EDDY_NULL_BYTES;
 }
 
 /* The next aggregate from agg (null: none yet) and value, into out. */
@@ -158,7 +133,7 @@ void sx_window_forward_change(sx_task_store_t *ts, eddy_bytes_t composite, eddy_
     }
     int64_t vts;
     eddy_bytes_t agg;
-    if (nv.len >= 0 && split_value(nv, &vts, &agg) == 0)
+    if (nv.len >= 0 && sx_ts_split(nv, &vts, &agg) == 0)
         timestamp = vts;
     int rc = forward_windowed(tk, ts->ts_node, wkey, strip(nv), strip(ov), timestamp);
     if (rc < 0)
@@ -230,7 +205,7 @@ static int collect_window(eddy_bytes_t key, int64_t start, eddy_bytes_t value, v
     eddy_int64_write(be, start);
     int64_t ts = -1;
     eddy_bytes_t agg = value;
-    split_value(value, &ts, &agg);
+    sx_ts_split(value, &ts, &agg);
     return collect(opaque, key, eddy_bytes(be, 8), value, ts, start, -1) < 0;
 }
 
@@ -243,7 +218,7 @@ static int collect_session(eddy_bytes_t key, int64_t start, int64_t end, eddy_by
     eddy_int64_write(be + 8, start);
     int64_t ts = -1;
     eddy_bytes_t agg;
-    split_value(value, &ts, &agg);
+    sx_ts_split(value, &ts, &agg);
     return collect(opaque, key, eddy_bytes(be, 16), value, ts, start, end) < 0;
 }
 
@@ -297,13 +272,13 @@ static int window_add(sx_task_t *tk, sx_task_store_t *ts, const dsl_node_t *n, c
     int rc = st_window_get(ts->ts_window, r->key, start, &cur);
     if (rc < 0 && rc != -ENOENT)
         return rc;
-    if (rc == 0 && split_value(cur, &ots, &agg) == 0 && ots > maxts)
+    if (rc == 0 && sx_ts_split(cur, &ots, &agg) == 0 && ots > maxts)
         maxts = ots;
     eddy_buf_t next = {0}, val = {0};
     /* agg is borrowed until the next write: agg_step writes nothing */
     rc = agg_step(n, r->key, r->value, agg, &next);
     if (rc == 0)
-        rc = ts_value(&val, maxts, eddy_buf_bytes(&next));
+        rc = sx_ts_value(&val, maxts, eddy_buf_bytes(&next));
     if (rc == 0) {
         rc = st_window_put(ts->ts_window, r->key, start, eddy_buf_bytes(&val), maxts);
         if (rc == 1) { /* behind the store's retention */
@@ -414,7 +389,7 @@ static int sliding_create(sx_task_t *tk, sx_task_store_t *ts, sx_task_store_t *r
         rc = f.err;
     if (rc >= 0 && f.have) {
         eddy_buf_t val = {0};
-        rc = ts_value(&val, f.maxts, eddy_buf_bytes(&f.agg));
+        rc = sx_ts_value(&val, f.maxts, eddy_buf_bytes(&f.agg));
         if (rc == 0)
             rc = st_window_put(ts->ts_window, r->key, start, eddy_buf_bytes(&val), f.maxts);
         if (rc == 1)
@@ -520,7 +495,7 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     for (int i = 0; rc >= 0 && i < c.n; i++) {
         int64_t sts;
         eddy_bytes_t sagg;
-        if (split_value(cval(&c, i), &sts, &sagg) < 0)
+        if (sx_ts_split(cval(&c, i), &sts, &sagg) < 0)
             continue;
         if (c.e[i].start < start)
             start = c.e[i].start;
@@ -547,7 +522,7 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
             rc = st_session_put(ts->ts_session, r->key, c.e[i].start, c.e[i].end,
                                 EDDY_NULL_BYTES, maxts);
     if (rc >= 0)
-        rc = ts_value(&val, maxts, eddy_buf_bytes(&tmp));
+        rc = sx_ts_value(&val, maxts, eddy_buf_bytes(&tmp));
     if (rc >= 0) {
         rc = st_session_put(ts->ts_session, r->key, start, end, eddy_buf_bytes(&val), maxts);
         if (rc == 1) {
