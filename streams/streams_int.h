@@ -236,6 +236,7 @@ struct sx_thread {
     sx_task_id_t *th_prev_active, *th_prev_standby;
     int th_nprev_active, th_nprev_standby;
 
+    eddy_buf_t th_restore_buf; /* a restored value with its timestamp put back */
     struct sx_tracker *th_trackers;
     int th_ntrackers;
     int th_committing;       /* a commit between flush and offsets answer */
