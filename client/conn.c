@@ -3,6 +3,7 @@
  * guarantee per connection), each with a deadline. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,9 +586,21 @@ static void on_timer(uv_timer_t *t)
     }
 }
 
+/* libuv writes with write(2): a broker that goes away while a request is
+ * being written raises SIGPIPE, whose default kills the process. A client
+ * must live through a broker's death (it reconnects), so SIGPIPE is ignored
+ * unless the application handles it itself. */
+static void ignore_sigpipe(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
+}
+
 kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr,
                            size_t errstr_size)
 {
+    ignore_sigpipe();
     kc_client_t *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(errstr, errstr_size, "out of memory");
