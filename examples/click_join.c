@@ -107,8 +107,15 @@ int main(int argc, char **argv)
     eddy_config_set(cfg, "application.id", "click-join", err, sizeof err);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int used = eddy_config_arg(cfg, argc, argv, &i, err, sizeof err);
+        if (used < 0) {
+            fprintf(stderr, "click_join: %s\n", err);
+            return usage_free(cfg, NULL);
+        }
+        if (used)
+            continue;
         if ((!strcmp(a, "--impressions") || !strcmp(a, "--clicks") || !strcmp(a, "--output") ||
-             !strcmp(a, "--config") || !strcmp(a, "--grace-ms") || !strcmp(a, "-X")) &&
+             !strcmp(a, "--grace-ms")) &&
             i + 1 >= argc)
             return usage_free(cfg, argv[0]);
         if (!strcmp(a, "--impressions")) {
@@ -133,22 +140,6 @@ int main(int argc, char **argv)
             grace = g;
         } else if (!strcmp(a, "--time-from-value")) {
             from_value = 1;
-        } else if (!strcmp(a, "--config")) {
-            if (eddy_config_load_file(cfg, argv[++i], err, sizeof err) < 0) {
-                fprintf(stderr, "click_join: %s\n", err);
-                return usage_free(cfg, NULL);
-            }
-        } else if (!strcmp(a, "-X")) {
-            char *kv = argv[++i], *eq = strchr(kv, '=');
-            if (!eq) {
-                fprintf(stderr, "click_join: -X %s: expected key=value\n", kv);
-                return usage_free(cfg, NULL);
-            }
-            *eq = 0;
-            if (eddy_config_set(cfg, kv, eq + 1, err, sizeof err) < 0) {
-                fprintf(stderr, "click_join: %s\n", err);
-                return usage_free(cfg, NULL);
-            }
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(argv[0]);
             return eddy_config_destroy(cfg), 0;

@@ -93,8 +93,14 @@ int main(int argc, char **argv)
     eddy_config_set(cfg, "application.id", "wordcount", err, sizeof err);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if ((!strcmp(a, "--input") || !strcmp(a, "--output") || !strcmp(a, "--config") ||
-             !strcmp(a, "-X") || !strcmp(a, "--window-ms")) &&
+        int used = eddy_config_arg(cfg, argc, argv, &i, err, sizeof err);
+        if (used < 0) {
+            fprintf(stderr, "wordcount: %s\n", err);
+            return usage_free(cfg, NULL);
+        }
+        if (used)
+            continue;
+        if ((!strcmp(a, "--input") || !strcmp(a, "--output") || !strcmp(a, "--window-ms")) &&
             i + 1 >= argc)
             return usage_free(cfg, argv[0]);
         if (!strcmp(a, "--input")) {
@@ -107,22 +113,6 @@ int main(int argc, char **argv)
             window_ms = strtoll(argv[++i], &end, 10);
             if (*end || errno || window_ms <= 0) {
                 fprintf(stderr, "wordcount: --window-ms %s: expected a number of ms > 0\n", argv[i]);
-                return usage_free(cfg, NULL);
-            }
-        } else if (!strcmp(a, "--config")) {
-            if (eddy_config_load_file(cfg, argv[++i], err, sizeof err) < 0) {
-                fprintf(stderr, "wordcount: %s\n", err);
-                return usage_free(cfg, NULL);
-            }
-        } else if (!strcmp(a, "-X")) {
-            char *kv = argv[++i], *eq = strchr(kv, '=');
-            if (!eq) {
-                fprintf(stderr, "wordcount: -X %s: expected key=value\n", kv);
-                return usage_free(cfg, NULL);
-            }
-            *eq = 0;
-            if (eddy_config_set(cfg, kv, eq + 1, err, sizeof err) < 0) {
-                fprintf(stderr, "wordcount: %s\n", err);
                 return usage_free(cfg, NULL);
             }
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

@@ -458,6 +458,13 @@ int eddy_config_set(eddy_config_t *c, const char *key, const char *value, char *
                     size_t errstr_size);
 /* key=value lines, # comments (Java properties). */
 int eddy_config_load_file(eddy_config_t *c, const char *path, char *errstr, size_t errstr_size);
+/* An app's command line: at argv[*i], "--config FILE" loads a file and
+ * "-X key=value" sets one key, and *i moves past the value. Returns 1 when
+ * argv[*i] was one of these, 0 when it was not (the app's own flag), or a
+ * negative error with a sentence in errstr (a missing value, no "=", or
+ * what eddy_config_set / eddy_config_load_file said). */
+int eddy_config_arg(eddy_config_t *c, int argc, char **argv, int *i, char *errstr,
+                    size_t errstr_size);
 void eddy_config_destroy(eddy_config_t *c);
 
 /* ---- the app ---- */

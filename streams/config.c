@@ -143,6 +143,35 @@ int eddy_config_set(eddy_config_t *c, const char *key, const char *value, char *
     return rc;
 }
 
+int eddy_config_arg(eddy_config_t *c, int argc, char **argv, int *i, char *errstr,
+                    size_t errstr_size)
+{
+    const char *a = argv[*i];
+    int file = strcmp(a, "--config") == 0;
+    if (!file && strcmp(a, "-X") != 0)
+        return 0;
+    if (*i + 1 >= argc) {
+        snprintf(errstr, errstr_size, "%s needs %s", a, file ? "a FILE" : "key=value");
+        return EDDY_ERR_INVALID_ARG;
+    }
+    const char *v = argv[++*i];
+    if (file)
+        return eddy_config_load_file(c, v, errstr, errstr_size) < 0 ? EDDY_ERR_CONFIG : 1;
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v) {
+        snprintf(errstr, errstr_size, "-X %s: expected key=value", v);
+        return EDDY_ERR_INVALID_ARG;
+    }
+    char key[256];
+    if ((size_t)(eq - v) >= sizeof key) {
+        snprintf(errstr, errstr_size, "-X %.40s...: key too long", v);
+        return EDDY_ERR_INVALID_ARG;
+    }
+    memcpy(key, v, (size_t)(eq - v));
+    key[eq - v] = 0;
+    return eddy_config_set(c, key, eq + 1, errstr, errstr_size) < 0 ? EDDY_ERR_CONFIG : 1;
+}
+
 int eddy_config_load_file(eddy_config_t *c, const char *path, char *errstr, size_t errstr_size)
 {
     eddy_props_t ps;

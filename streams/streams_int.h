@@ -133,6 +133,8 @@ struct sx_task {
      * punctuation schedules. */
     struct eddy_processor_context **tk_procs;
     int tk_nprocs;
+    /* A windowed aggregate being computed (reused: no allocation per record). */
+    eddy_buf_t tk_scratch;
 };
 
 /* A record between processors: a table change's old value in old (else
@@ -171,8 +173,16 @@ void sx_window_forward_change(sx_task_store_t *ts, eddy_bytes_t composite, eddy_
  * Their changelog records carry the plain value with that timestamp as the
  * record's timestamp (Kafka's format); restore puts the prefix back. */
 #define SX_TS_PREFIX 8
-/* value (not null) prefixed by ts into out: 0 or -ENOMEM. */
-int sx_ts_value(eddy_buf_t *out, int64_t ts, eddy_bytes_t value);
+/* Where a value gets its timestamp put in front: on the caller's stack when
+ * it fits (no allocation per record), else on the heap. */
+typedef struct sx_tsbuf {
+    uint8_t tb_small[256];
+    eddy_buf_t tb_heap;
+} sx_tsbuf_t;
+/* value (not null) prefixed by ts, in b: 0 and *out (valid while b is),
+ * or -ENOMEM. sx_tsbuf_free(b) when done. */
+int sx_ts_value(sx_tsbuf_t *b, int64_t ts, eddy_bytes_t value, eddy_bytes_t *out);
+void sx_tsbuf_free(sx_tsbuf_t *b);
 /* A stored value's parts: 0, or -EINVAL for a null or short one. */
 int sx_ts_split(eddy_bytes_t stored, int64_t *ts, eddy_bytes_t *value);
 
@@ -236,7 +246,6 @@ struct sx_thread {
     sx_task_id_t *th_prev_active, *th_prev_standby;
     int th_nprev_active, th_nprev_standby;
 
-    eddy_buf_t th_restore_buf; /* a restored value with its timestamp put back */
     struct sx_tracker *th_trackers;
     int th_ntrackers;
     int th_committing;       /* a commit between flush and offsets answer */

@@ -129,14 +129,31 @@ sx_task_store_t *sx_task_store(sx_task_t *tk, int index)
     return NULL;
 }
 
-int sx_ts_value(eddy_buf_t *out, int64_t ts, eddy_bytes_t value)
+int sx_ts_value(sx_tsbuf_t *b, int64_t ts, eddy_bytes_t value, eddy_bytes_t *out)
 {
-    uint8_t p[SX_TS_PREFIX];
+    size_t vlen = value.len > 0 ? (size_t)value.len : 0;
+    uint8_t *p = b->tb_small;
+    if (SX_TS_PREFIX + vlen > sizeof b->tb_small) {
+        if (b->tb_heap.cap < SX_TS_PREFIX + vlen) {
+            uint8_t *np = realloc(b->tb_heap.data, SX_TS_PREFIX + vlen);
+            if (!np)
+                return -ENOMEM;
+            b->tb_heap.data = np;
+            b->tb_heap.cap = SX_TS_PREFIX + vlen;
+        }
+        b->tb_heap.len = SX_TS_PREFIX + vlen;
+        p = b->tb_heap.data;
+    }
     eddy_int64_write(p, ts);
-    if (eddy_buf_set(out, p, sizeof p) < 0 ||
-        (value.len > 0 && eddy_buf_append(out, value.data, (size_t)value.len) < 0))
-        return -ENOMEM;
+    if (vlen)
+        memcpy(p + SX_TS_PREFIX, value.data, vlen);
+    *out = eddy_bytes(p, SX_TS_PREFIX + vlen);
     return 0;
+}
+
+void sx_tsbuf_free(sx_tsbuf_t *b)
+{
+    eddy_buf_free(&b->tb_heap);
 }
 
 int sx_ts_split(eddy_bytes_t stored, int64_t *ts, eddy_bytes_t *value)
@@ -170,15 +187,13 @@ static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t va
     sx_task_store_t *s = sx_task_store(tk, index);
     if (!s)
         return -ENOENT;
-    eddy_buf_t tv = {0};
+    sx_tsbuf_t tb = {.tb_heap = {0}};
     int rc = 0;
-    if (s->ts_timestamped && value.len >= 0) {
-        rc = sx_ts_value(&tv, ts, value);
-        value = eddy_buf_bytes(&tv);
-    }
+    if (s->ts_timestamped && value.len >= 0)
+        rc = sx_ts_value(&tb, ts, value, &value);
     if (rc == 0)
         rc = st_store_put(s->ts_store, key, value, ts);
-    eddy_buf_free(&tv);
+    sx_tsbuf_free(&tb);
     if (rc < 0)
         EDDY_LOG_ERROR("streams", "task %s: store %s: write failed: %s", tk->tk_name,
                        st_store_name(s->ts_store), eddy_strerror(rc));
@@ -670,13 +685,11 @@ int sx_task_commit_state(sx_task_t *tk)
 int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m)
 {
     eddy_bytes_t k = {m->msg_key, m->msg_key_len}, v = {m->msg_value, m->msg_value_len};
-    eddy_buf_t tv = {0};
+    sx_tsbuf_t tb = {.tb_heap = {0}};
     int rc;
-    if (ts->ts_timestamped && v.len >= 0) { /* the changelog's record time goes back in */
-        if (sx_ts_value(&tv, m->msg_timestamp, v) < 0)
-            return -ENOMEM;
-        v = eddy_buf_bytes(&tv);
-    }
+    /* the changelog's record time goes back in */
+    if (ts->ts_timestamped && v.len >= 0 && sx_ts_value(&tb, m->msg_timestamp, v, &v) < 0)
+        return -ENOMEM;
     switch (ts->ts_kind) {
     case DSL_STORE_WINDOW:
         rc = st_window_restore(ts->ts_window, k, v);
@@ -688,7 +701,7 @@ int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m)
         rc = st_store_restore(ts->ts_store, k, v);
         break;
     }
-    eddy_buf_free(&tv);
+    sx_tsbuf_free(&tb);
     if (rc < 0)
         return rc;
     ts->ts_restored++;
@@ -861,5 +874,6 @@ void sx_task_close(sx_task_t *tk)
     }
     free(tk->tk_stores);
     free(tk->tk_dir);
+    eddy_buf_free(&tk->tk_scratch);
     free(tk);
 }

@@ -271,12 +271,12 @@ static int on_restore_message(kc_consumer_t *k, const kc_message_t *m, void *opa
         if (!ts->ts_batch && !(ts->ts_batch = st_restore_batch_new()))
             rc = -ENOMEM;
         eddy_bytes_t v = {m->msg_value, m->msg_value_len};
-        if (rc == 0 && ts->ts_timestamped && v.len >= 0) { /* the record's time goes back in */
-            rc = sx_ts_value(&th->th_restore_buf, m->msg_timestamp, v);
-            v = eddy_buf_bytes(&th->th_restore_buf);
-        }
+        sx_tsbuf_t tb = {.tb_heap = {0}};
+        if (rc == 0 && ts->ts_timestamped && v.len >= 0) /* the record's time goes back in */
+            rc = sx_ts_value(&tb, m->msg_timestamp, v, &v);
         if (rc == 0) /* the batch copies */
             rc = st_restore_batch_add(ts->ts_batch, (eddy_bytes_t){m->msg_key, m->msg_key_len}, v);
+        sx_tsbuf_free(&tb);
         if (rc == 0 && (st_restore_batch_count(ts->ts_batch) >= RESTORE_BATCH_RECORDS ||
                         st_restore_batch_bytes(ts->ts_batch) >= RESTORE_BATCH_BYTES))
             rc = restore_commit(th, tk, m->msg_topic, m->msg_offset + 1);
@@ -966,7 +966,6 @@ void sx_thread_join(sx_thread_t *th)
         free(th->th_trackers[i].tr_topic);
     free(th->th_trackers);
     sx_combine_drop(th);
-    eddy_buf_free(&th->th_restore_buf);
     free(th->th_tasks);
     free(th->th_want_active);
     free(th->th_want_standby);

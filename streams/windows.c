@@ -274,20 +274,22 @@ static int window_add(sx_task_t *tk, sx_task_store_t *ts, const dsl_node_t *n, c
         return rc;
     if (rc == 0 && sx_ts_split(cur, &ots, &agg) == 0 && ots > maxts)
         maxts = ots;
-    eddy_buf_t next = {0}, val = {0};
-    /* agg is borrowed until the next write: agg_step writes nothing */
-    rc = agg_step(n, r->key, r->value, agg, &next);
+    /* agg is borrowed until the next write: agg_step writes nothing. The
+     * aggregate is copied into tb before the put, whose hooks may come back
+     * here and reuse tk_scratch. */
+    sx_tsbuf_t tb = {.tb_heap = {0}};
+    eddy_bytes_t val;
+    rc = agg_step(n, r->key, r->value, agg, &tk->tk_scratch);
     if (rc == 0)
-        rc = sx_ts_value(&val, maxts, eddy_buf_bytes(&next));
+        rc = sx_ts_value(&tb, maxts, eddy_buf_bytes(&tk->tk_scratch), &val);
     if (rc == 0) {
-        rc = st_window_put(ts->ts_window, r->key, start, eddy_buf_bytes(&val), maxts);
+        rc = st_window_put(ts->ts_window, r->key, start, val, maxts);
         if (rc == 1) { /* behind the store's retention */
             sx_task_late(tk, n, r, start, start + n->dn_windows.w_size);
             rc = 0;
         }
     }
-    eddy_buf_free(&next);
-    eddy_buf_free(&val);
+    sx_tsbuf_free(&tb);
     return rc;
 }
 
@@ -388,13 +390,14 @@ static int sliding_create(sx_task_t *tk, sx_task_store_t *ts, sx_task_store_t *r
     if (rc >= 0 && f.err < 0)
         rc = f.err;
     if (rc >= 0 && f.have) {
-        eddy_buf_t val = {0};
-        rc = sx_ts_value(&val, f.maxts, eddy_buf_bytes(&f.agg));
+        sx_tsbuf_t tb = {.tb_heap = {0}};
+        eddy_bytes_t val;
+        rc = sx_ts_value(&tb, f.maxts, eddy_buf_bytes(&f.agg), &val);
         if (rc == 0)
-            rc = st_window_put(ts->ts_window, r->key, start, eddy_buf_bytes(&val), f.maxts);
+            rc = st_window_put(ts->ts_window, r->key, start, val, f.maxts);
         if (rc == 1)
             rc = 0; /* behind retention: nothing to create */
-        eddy_buf_free(&val);
+        sx_tsbuf_free(&tb);
         if (rc == 0 && starts_add(r->key, start, EDDY_NULL_BYTES, made))
             rc = -ENOMEM;
     }
@@ -490,7 +493,8 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     if (rc >= 0 && c.err)
         rc = c.err;
     int64_t start = r->ts, end = r->ts, maxts = r->ts;
-    eddy_buf_t merged = {0}, tmp = {0}, val = {0};
+    eddy_buf_t merged = {0}, tmp = {0};
+    sx_tsbuf_t tb = {.tb_heap = {0}};
     int have = 0;
     for (int i = 0; rc >= 0 && i < c.n; i++) {
         int64_t sts;
@@ -521,10 +525,11 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         if (c.e[i].start != start || c.e[i].end != end)
             rc = st_session_put(ts->ts_session, r->key, c.e[i].start, c.e[i].end,
                                 EDDY_NULL_BYTES, maxts);
+    eddy_bytes_t val;
     if (rc >= 0)
-        rc = sx_ts_value(&val, maxts, eddy_buf_bytes(&tmp));
+        rc = sx_ts_value(&tb, maxts, eddy_buf_bytes(&tmp), &val);
     if (rc >= 0) {
-        rc = st_session_put(ts->ts_session, r->key, start, end, eddy_buf_bytes(&val), maxts);
+        rc = st_session_put(ts->ts_session, r->key, start, end, val, maxts);
         if (rc == 1) {
             sx_task_late(tk, n, r, start, end);
             rc = 0;
@@ -534,6 +539,6 @@ out:
     collected_free(&c);
     eddy_buf_free(&merged);
     eddy_buf_free(&tmp);
-    eddy_buf_free(&val);
+    sx_tsbuf_free(&tb);
     return rc < 0 ? rc : 0;
 }

@@ -15,19 +15,7 @@
 #include <string.h>
 
 #include "eddy.h"
-
-static int64_t from_value(const eddy_record_t *r, int64_t partition_time, void *opaque)
-{
-    (void)partition_time, (void)opaque;
-    char buf[32];
-    if (r->value.len <= 0 || r->value.len >= (int32_t)sizeof buf)
-        return -1;
-    memcpy(buf, r->value.data, (size_t)r->value.len);
-    buf[r->value.len] = 0;
-    char *end;
-    long long t = strtoll(buf, &end, 10);
-    return end == buf || *end ? -1 : t; /* not a number: no timestamp */
-}
+#include "streams_test_app.h"
 
 typedef struct instance {
     int64_t records;
@@ -93,7 +81,7 @@ int main(int argc, char **argv)
     }
     eddy_builder_t *b = eddy_builder_new();
     eddy_kstream_t *in = eddy_builder_stream_timestamped(b, "in", eddy_serde_string(),
-                                                         eddy_serde_string(), from_value, NULL);
+                                                         eddy_serde_string(), time_from_value, NULL);
     eddy_processor_t p = {init, process, close_instance};
     eddy_stream_to(eddy_stream_process(in, &p, NULL), "out", eddy_serde_string(),
                    eddy_serde_string());

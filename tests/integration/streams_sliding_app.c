@@ -11,19 +11,7 @@
 #include <string.h>
 
 #include "eddy.h"
-
-static int64_t from_value(const eddy_record_t *r, int64_t partition_time, void *opaque)
-{
-    (void)partition_time, (void)opaque;
-    char buf[32];
-    if (r->value.len <= 0 || r->value.len >= (int32_t)sizeof buf)
-        return -1;
-    memcpy(buf, r->value.data, (size_t)r->value.len);
-    buf[r->value.len] = 0;
-    char *end;
-    long long t = strtoll(buf, &end, 10);
-    return end == buf || *end ? -1 : t;
-}
+#include "streams_test_app.h"
 
 static void readable_key(const eddy_record_t *r, eddy_emitter_t *out, void *opaque)
 {
@@ -55,7 +43,7 @@ int main(int argc, char **argv)
     }
     eddy_builder_t *b = eddy_builder_new();
     eddy_kstream_t *in = eddy_builder_stream_timestamped(b, "in", eddy_serde_string(),
-                                                         eddy_serde_string(), from_value, NULL);
+                                                         eddy_serde_string(), time_from_value, NULL);
     eddy_kwindowed_stream_t *w = eddy_grouped_windowed_by(
         eddy_stream_group_by_key(in), eddy_windows_sliding(atoll(argv[3]), atoll(argv[4])));
     eddy_kstream_t *out =

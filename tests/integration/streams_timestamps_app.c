@@ -11,19 +11,7 @@
 #include <string.h>
 
 #include "eddy.h"
-
-static int64_t from_value(const eddy_record_t *r, int64_t partition_time, void *opaque)
-{
-    (void)partition_time, (void)opaque;
-    char buf[64];
-    if (r->value.len <= 0 || r->value.len >= (int32_t)sizeof buf)
-        return -1;
-    memcpy(buf, r->value.data, (size_t)r->value.len);
-    buf[r->value.len] = 0;
-    char *end;
-    long long t = strtoll(buf, &end, 10);
-    return end == buf ? -1 : t;
-}
+#include "streams_test_app.h"
 
 /* reduce: the latest value wins */
 static void latest(eddy_bytes_t key, eddy_bytes_t value, eddy_bytes_t agg, eddy_buf_t *out,
@@ -59,14 +47,14 @@ int main(int argc, char **argv)
     }
     const eddy_serde_t *str = eddy_serde_string();
     eddy_builder_t *b = eddy_builder_new();
-    eddy_kstream_t *in = eddy_builder_stream_timestamped(b, "in", str, str, from_value, NULL);
+    eddy_kstream_t *in = eddy_builder_stream_timestamped(b, "in", str, str, time_from_value, NULL);
     eddy_stream_to(eddy_table_to_stream(eddy_grouped_count(eddy_stream_group_by_key(in), "counts")),
                    "out-counts", str, eddy_serde_int64());
     eddy_ktable_t *ta = eddy_grouped_reduce(
-        eddy_stream_group_by_key(eddy_builder_stream_timestamped(b, "ina", str, str, from_value, NULL)),
+        eddy_stream_group_by_key(eddy_builder_stream_timestamped(b, "ina", str, str, time_from_value, NULL)),
         latest, NULL, "ta");
     eddy_ktable_t *tb = eddy_grouped_reduce(
-        eddy_stream_group_by_key(eddy_builder_stream_timestamped(b, "inb", str, str, from_value, NULL)),
+        eddy_stream_group_by_key(eddy_builder_stream_timestamped(b, "inb", str, str, time_from_value, NULL)),
         latest, NULL, "tb");
     eddy_stream_to(eddy_table_to_stream(eddy_table_join(ta, tb, concat, NULL, NULL)), "out-join",
                    str, str);

@@ -35,18 +35,7 @@
 #include <string.h>
 
 #include "eddy.h"
-
-static int64_t time_from_value(const eddy_record_t *r, int64_t partition_time, void *opaque)
-{
-    (void)partition_time;
-    (void)opaque;
-    const char *p = r->value.data;
-    int64_t t = 0;
-    int i = 0;
-    for (; i < r->value.len && p[i] >= '0' && p[i] <= '9'; i++)
-        t = t * 10 + (p[i] - '0');
-    return i > 0 ? t : -1;
-}
+#include "streams_test_app.h"
 
 /* Windowed key -> "<key>@<start>" or "<key>@<start>-<end>" (session). */
 static void readable_key(const eddy_record_t *r, eddy_emitter_t *out, void *opaque)

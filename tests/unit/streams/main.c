@@ -2,11 +2,13 @@
 
 TCase *tcase_task_assignor(void);
 TCase *tcase_combine(void);
+TCase *tcase_config_arg(void);
 
 int main(void)
 {
     Suite *s = suite_create("streams");
     suite_add_tcase(s, tcase_task_assignor());
     suite_add_tcase(s, tcase_combine());
+    suite_add_tcase(s, tcase_config_arg());
     return run_suite(s);
 }

@@ -1,0 +1,65 @@
+/* eddy_config_arg: the apps' --config FILE and -X key=value flags. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "streams/streams_int.h"
+
+START_TEST(config_flags)
+{
+    char path[] = "/tmp/eddy-config-arg-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    const char text[] = "application.id=from-file\nnum.stream.threads=3\n";
+    ck_assert_int_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    char *argv[] = {"app", "--input", "in", "--config", path, "-X", "num.stream.threads=2",
+                    "-X", "client.id=x=y", NULL};
+    int argc = 9;
+    char err[512] = "";
+    eddy_config_t *c = eddy_config_new();
+    int i = 1;
+    ck_assert_int_eq(eddy_config_arg(c, argc, argv, &i, err, sizeof err), 0); /* the app's own */
+    ck_assert_int_eq(i, 1);
+    i = 3;
+    ck_assert_int_eq(eddy_config_arg(c, argc, argv, &i, err, sizeof err), 1);
+    ck_assert_int_eq(i, 4); /* past FILE */
+    i = 5;
+    ck_assert_int_eq(eddy_config_arg(c, argc, argv, &i, err, sizeof err), 1);
+    ck_assert_int_eq(i, 6);
+    i = 7;
+    ck_assert_int_eq(eddy_config_arg(c, argc, argv, &i, err, sizeof err), 1);
+    sx_config_t cfg;
+    ck_assert_msg(sx_config_load(&cfg, c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(cfg.num_stream_threads, 2);          /* -X after the file wins */
+    ck_assert_str_eq(cfg.client_id, "x=y");                /* split at the first = */
+    ck_assert_str_eq(cfg.application_id, "from-file");
+    sx_config_free(&cfg);
+
+    char *bad[] = {"app", "-X", "novalue", "-X", "no.such.key=1", "--config",
+                   "/nonexistent/eddy.properties", "-X", NULL};
+    i = 1;
+    ck_assert_int_lt(eddy_config_arg(c, 8, bad, &i, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "-X novalue: expected key=value"));
+    i = 3;
+    ck_assert_int_lt(eddy_config_arg(c, 8, bad, &i, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "no.such.key"));
+    i = 5;
+    ck_assert_int_lt(eddy_config_arg(c, 8, bad, &i, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/eddy.properties"));
+    i = 7;
+    ck_assert_int_lt(eddy_config_arg(c, 8, bad, &i, err, sizeof err), 0);
+    ck_assert_str_eq(err, "-X needs key=value");
+    eddy_config_destroy(c);
+    unlink(path);
+}
+END_TEST
+
+TCase *tcase_config_arg(void)
+{
+    TCase *tc = tcase_create("config_arg");
+    tcase_add_test(tc, config_flags);
+    return tc;
+}
