@@ -32,6 +32,15 @@ stop_app() {
     [ "$rc" = 0 ] || { tail -n 20 "$WORK/app.log" >&2; fail "app exited $rc after SIGTERM"; }
 }
 
+# poll_ok: 0 while the wait may go on (60 s, and the app still running)
+poll_ok() {
+    if ! kill -0 "$APP_PID" 2>/dev/null; then
+        tail -n 20 "$WORK/app.log" >&2
+        fail "the app stopped (log above) $1"
+    fi
+    [ $SECONDS -lt "$DEADLINE" ]
+}
+
 # The keys by name: N 'k' bytes, or N-1 'k' and the letter after the number.
 NAMES="0 1 511 512 4096j 4096 100000j 100000"
 key_of() {
@@ -72,7 +81,8 @@ wait_last() {
     local topic=$1 want got
     local -n m=$2
     want=$(for k in "${!m[@]}"; do echo "$k ${m[$k]}"; done | sort)
-    for _ in $(seq 300); do
+    DEADLINE=$((SECONDS + 60))
+    while poll_ok "($topic)"; do
         got=$(E topic consume "$topic" -o beginning -e -f '%k %v\n' --value-format int64 2>/dev/null |
             awk '{ last[$1] = $2 } END { for (k in last) print k, last[k] }' | sort)
         [ "$got" = "$want" ] && return 0
@@ -85,7 +95,8 @@ wait_last() {
 wait_join() {
     local want got
     want=$(printf '%s\n' "${JOIN[@]}" | sort)
-    for _ in $(seq 300); do
+    DEADLINE=$((SECONDS + 60))
+    while poll_ok "(out-join)"; do
         got=$(E topic consume out-join -o beginning -e -f '%k %v\n' 2>/dev/null | sort)
         [ "$got" = "$want" ] && return 0
         sleep 0.2
@@ -111,7 +122,8 @@ expected_queries() {
 wait_queries() {
     local want
     want=$(expected_queries)
-    for _ in $(seq 300); do
+    DEADLINE=$((SECONDS + 60))
+    while poll_ok "$1"; do
         [ -f "$QF" ] && [ "$(cat "$QF")" = "$want" ] && return 0
         sleep 0.2
     done
