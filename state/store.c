@@ -706,16 +706,20 @@ static int in_range(const void *k, size_t klen, eddy_bytes_t from, eddy_bytes_t 
     return 1;
 }
 
-/* Keeps a copy of the last key handed out (the re-seek point). */
-static int last_set(uint8_t **last, size_t *cap, size_t *len, eddy_bytes_t k)
+/* Keeps a copy of the last key handed out (the re-seek point): in the
+ * range's own block up to LAST_INLINE bytes, on the heap past that. */
+#define LAST_INLINE 512
+static int last_set(uint8_t **last, size_t *cap, int *heap, size_t *len, eddy_bytes_t k)
 {
-    if ((size_t)k.len > *cap || !*last) {
-        size_t c = (size_t)k.len > 64 ? (size_t)k.len : 64;
-        uint8_t *p = realloc(*last, c);
+    if ((size_t)k.len > *cap) {
+        uint8_t *p = malloc((size_t)k.len);
         if (!p)
             return -ENOMEM;
+        if (*heap)
+            free(*last);
         *last = p;
-        *cap = c;
+        *cap = (size_t)k.len;
+        *heap = 1;
     }
     if (k.len)
         memcpy(*last, k.data, (size_t)k.len);
@@ -736,14 +740,14 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
                 n++;
                 bytes += e->ce_klen + (e->ce_vlen > 0 ? (size_t)e->ce_vlen : 0);
             }
-    /* One block: the items and their bytes. */
-    uint8_t *mem = malloc(n * sizeof(snap_item_t) + bytes + 1);
+    /* One block: the items, their bytes, and the last key handed to fn. */
+    uint8_t *mem = malloc(n * sizeof(snap_item_t) + bytes + LAST_INLINE);
     if (!mem)
         return -ENOMEM;
     snap_item_t *items = (snap_item_t *)mem;
-    uint8_t *p = mem + n * sizeof(snap_item_t);
-    uint8_t *last = NULL;
-    size_t lastlen = 0, lastcap = 0, ni = 0;
+    uint8_t *p = mem + n * sizeof(snap_item_t), *last = p + bytes;
+    size_t lastlen = 0, lastcap = LAST_INLINE, ni = 0;
+    int last_heap = 0;
     for (size_t i = 0; i < s->ss_nbuckets; i++)
         for (st_centry_t *e = s->ss_buckets[i]; e; e = e->ce_hnext) {
             if (!in_range(e->ce_key, e->ce_klen, from, to))
@@ -807,7 +811,7 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
             ev = (eddy_bytes_t){kc.kc_val.mv_size ? kc.kc_val.mv_data : empty_bytes,
                                 (int32_t)kc.kc_val.mv_size};
         }
-        if ((err = last_set(&last, &lastcap, &lastlen, ek)))
+        if ((err = last_set(&last, &lastcap, &last_heap, &lastlen, ek)))
             break;
         if (emit && fn(ek, ev, opaque))
             break;
@@ -832,7 +836,8 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
     if (cur && env->se_txn_gen == txn_gen)
         mdb_cursor_close(cur);
     st_kcur_free(&kc);
-    free(last);
+    if (last_heap)
+        free(last);
     free(mem);
     return err;
 }
