@@ -657,10 +657,18 @@ int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value)
     if ((err = st_env_txn(env, 1)))
         return err;
     st_kslot_t slot;
-    MDB_val old;
-    int rc = st_key_find(env, env->se_txn, s->ss_dbi, key, &slot, &old);
-    if (rc && rc != MDB_NOTFOUND)
-        return st_env_fail(env, rc, "reading a record to restore");
+    int rc = 0;
+    if (key.len <= ST_KEY_SHORT_MAX) {
+        /* Its place is its encoding: no lookup (a delete of an absent key
+         * is nothing). */
+        slot.ks_key.mv_data = slot.ks_buf;
+        slot.ks_key.mv_size = st_key_encode(env, slot.ks_buf, key, 0);
+    } else {
+        MDB_val old;
+        rc = st_key_find(env, env->se_txn, s->ss_dbi, key, &slot, &old);
+        if (rc && rc != MDB_NOTFOUND)
+            return st_env_fail(env, rc, "reading a record to restore");
+    }
     if (eddy_bytes_is_null(value))
         return rc == MDB_NOTFOUND ? 0 : st_env_write(env, s->ss_dbi, &slot.ks_key, NULL);
     MDB_val v = {(size_t)value.len, value.len ? (void *)value.data : (void *)empty_bytes}, lv;
