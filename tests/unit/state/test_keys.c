@@ -74,6 +74,9 @@ static void keys_make(void)
     add_key("", 'x', 1000, "\xff");
     add_key_n("", 'x', 1000, "\0\0", 2);
     add_key("z", 0, 0, "");
+    /* Window keys (key | start | seqnum) on both sides of P. */
+    for (size_t n = P - 12; n <= P - 8; n++)
+        add_key("", 'w', n, "");
     memset(model, 0, sizeof model);
 }
 
@@ -571,7 +574,7 @@ END_TEST
 
 /* Duplicates (joins) of long keys: seqnums go on above what LMDB holds
  * after a reopen, so nothing is overwritten. */
-START_TEST(window_duplicates_long_keys)
+static void window_duplicates_case(void)
 {
     st_window_store_t *w = wopen("j", 1, NULL);
     for (int i = 0; i < nkeys; i++)
@@ -591,6 +594,19 @@ START_TEST(window_duplicates_long_keys)
         ck_assert_str_eq(g.wg_val[3], "e");
     }
     st_window_close(w);
+}
+
+START_TEST(window_duplicates_long_keys)
+{
+    window_duplicates_case();
+}
+END_TEST
+
+START_TEST(window_duplicates_collisions)
+{
+    test_hash = const_hash;
+    st_env_set_key_hash(env, test_hash);
+    window_duplicates_case();
 }
 END_TEST
 
@@ -726,6 +742,7 @@ TCase *tcase_store_keys(void)
     tcase_add_test(tc, window_long_keys);
     tcase_add_test(tc, window_long_keys_collisions);
     tcase_add_test(tc, window_duplicates_long_keys);
+    tcase_add_test(tc, window_duplicates_collisions);
     tcase_add_test(tc, session_long_keys);
     tcase_add_test(tc, window_restore_long_keys);
     tcase_add_test(tc, old_format_is_wiped);
