@@ -15,8 +15,9 @@
  * Views into LMDB. Creating or dropping a segment commits the environment's
  * open transaction, which ends any view into LMDB a caller may pass as a
  * key or value (a get's result, a fetch callback's arguments): puts and
- * restores copy the composite key to the stack and, when a segment is about
- * to change, the value into w_val, before anything else.
+ * restores copy the composite key to a buffer of their own (the stack, or
+ * the heap past CKEY_STACK bytes: keys have any length) and, when a segment
+ * is about to change, the value into w_val, before anything else.
  */
 #include <errno.h>
 #include <inttypes.h>
