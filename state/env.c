@@ -5,9 +5,11 @@
  * state.dir/<application.id>/<task>/
  *   data.mdb   one LMDB environment (B+trees, copy on write). Its main
  *              database names the others:
- *                <store>               one per store. key: the record key,
- *                                      1..511 bytes; value: the record value,
- *                                      bytes as the serde wrote them.
+ *                <store>               one per store: the record keys (any
+ *                                      length, empty included) encoded as
+ *                                      state/keys.c draws; values as the
+ *                                      serde wrote them (a long key's rest
+ *                                      in front).
  *                __changelog_offsets   for each changelog partition, the next
  *                                      offset to restore from:
  *
@@ -17,6 +19,19 @@
  *              len+1    partition      int32 big-endian
  *       value  0        next_offset    int64 big-endian; exactly 8 bytes,
  *                                      any other size is corrupt
+ *
+ *                                      and the format record, written when
+ *                                      the environment is created:
+ *
+ *       key    0        0x00 "format"  7 bytes (no topic starts with 0x00)
+ *       value  0        version        uint32 big-endian (ST_FORMAT_VERSION)
+ *              4        hash key       16 bytes, random: the key of the
+ *                                      hash of long record keys
+ *
+ *              An environment whose format record is missing (format 1,
+ *              before keys of any length: raw keys of 1..511 bytes), or
+ *              holds another version, is wiped at open and its stores are
+ *              restored from their changelogs; it is never read.
  *
  *   lock.mdb   LMDB's reader table and writer lock; stale entries of dead
  *              processes are cleared at open.
@@ -38,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -408,8 +424,107 @@ int st_env_write_flags(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB
 
 /* ---- open, close, wipe ------------------------------------------------------ */
 
+/* The key of the format record in __changelog_offsets: a topic's key never
+ * starts with 0x00. */
+static const uint8_t format_key[] = {0, 'f', 'o', 'r', 'm', 'a', 't'};
+#define FORMAT_VALUE_LEN 20
+
+static int random_bytes(uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t r = getrandom(p, n, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* In the open transaction: reads the format record (a new environment gets
+ * one, with a new hash key). An LMDB code; *stale set (and *found to the
+ * version it holds, 1 for none) when the environment was written in
+ * another format. */
+static int format_check(st_env_t *env, int *stale, uint32_t *found)
+{
+    MDB_txn *txn = env->se_txn;
+    *stale = 0;
+    int rc = mdb_dbi_open(txn, ST_OFFSETS_DB, 0, &env->se_offsets_dbi);
+    if (rc == MDB_NOTFOUND) {
+        /* New, unless the main database names anything (not ours, or from
+         * before the offsets database: refuse to guess). */
+        MDB_dbi main_dbi;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        if ((rc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) ||
+            (rc = mdb_cursor_open(txn, main_dbi, &cur)))
+            return rc;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        mdb_cursor_close(cur);
+        if (rc == 0) {
+            *stale = 1;
+            *found = 0;
+            return 0;
+        }
+        if (rc != MDB_NOTFOUND)
+            return rc;
+        uint8_t val[FORMAT_VALUE_LEN];
+        val[0] = 0;
+        val[1] = 0;
+        val[2] = 0;
+        val[3] = ST_FORMAT_VERSION;
+        int err = random_bytes(val + 4, 16);
+        if (err)
+            return -err;
+        if ((rc = mdb_dbi_open(txn, ST_OFFSETS_DB, MDB_CREATE, &env->se_offsets_dbi)))
+            return rc;
+        MDB_val fk = {sizeof format_key, (void *)format_key}, fv = {sizeof val, val};
+        if ((rc = mdb_put(txn, env->se_offsets_dbi, &fk, &fv, 0)))
+            return rc;
+    }
+    if (rc)
+        return rc;
+    MDB_val fk = {sizeof format_key, (void *)format_key}, fv;
+    rc = mdb_get(txn, env->se_offsets_dbi, &fk, &fv);
+    if (rc == MDB_NOTFOUND) {
+        *stale = 1;
+        *found = 1; /* record keys stored as they were: 1 to 511 bytes */
+        return 0;
+    }
+    if (rc)
+        return rc;
+    const uint8_t *p = fv.mv_data;
+    uint32_t version = fv.mv_size >= 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                                             (uint32_t)p[2] << 8 | p[3]
+                                       : 0;
+    if (version != ST_FORMAT_VERSION || fv.mv_size != FORMAT_VALUE_LEN) {
+        *stale = 1;
+        *found = version;
+        return 0;
+    }
+    for (int i = 0; i < 2; i++) {
+        uint64_t h = 0;
+        for (int b = 0; b < 8; b++)
+            h = h << 8 | p[4 + 8 * i + b];
+        env->se_hash_key[i] = h;
+    }
+    return 0;
+}
+
+static st_env_t *env_open(const char *dir, int max_stores, size_t initial_map_bytes,
+                          int may_wipe, char *errstr, size_t errstr_size);
+
 st_env_t *st_env_open(const char *dir, int max_stores, size_t initial_map_bytes, char *errstr,
                       size_t errstr_size)
+{
+    return env_open(dir, max_stores, initial_map_bytes, 1, errstr, errstr_size);
+}
+
+static st_env_t *env_open(const char *dir, int max_stores, size_t initial_map_bytes,
+                          int may_wipe, char *errstr, size_t errstr_size)
 {
     if (!dir || !*dir || max_stores < 0 || max_stores > 10000) {
         snprintf(errstr, errstr_size, "state: invalid arguments to st_env_open (dir %s, %d stores)",
@@ -478,14 +593,39 @@ st_env_t *st_env_open(const char *dir, int max_stores, size_t initial_map_bytes,
     env->se_psize = st.ms_psize;
     env->se_max_key = (size_t)mdb_env_get_maxkeysize(env->se_mdb);
 
-    what = "creating the __changelog_offsets database";
+    what = "reading the state format";
+    if (env->se_max_key < ST_KEY_LONG_LEN) {
+        rc = MDB_BAD_VALSIZE;
+        goto fail;
+    }
     if ((rc = txn_begin(env)))
         goto fail;
-    rc = mdb_dbi_open(env->se_txn, ST_OFFSETS_DB, MDB_CREATE, &env->se_offsets_dbi);
-    if (rc) {
+    int stale = 0;
+    uint32_t found = 0;
+    rc = format_check(env, &stale, &found);
+    if (rc || stale) {
         mdb_txn_abort(env->se_txn);
         env->se_txn = NULL;
-        goto fail;
+        if (rc)
+            goto fail;
+        /* Written in another format: never read it. Its stores come back
+         * from their changelogs, as after any wipe. */
+        EDDY_LOG_WARN(ST_FAC, "state dir %s holds state format %" PRIu32 " (this Eddy reads and "
+                      "writes format %d, which stores keys of any length): wiping it; its "
+                      "stores are restored from their changelogs", dir, found, ST_FORMAT_VERSION);
+        mdb_env_close(env->se_mdb);
+        pthread_rwlock_destroy(&env->se_map_lock);
+        pthread_mutex_destroy(&env->se_stores_mu);
+        free(env->se_stores);
+        free(env->se_dir);
+        free(env);
+        if (!may_wipe || (err = st_env_wipe(dir)) != 0) {
+            snprintf(errstr, errstr_size, "state dir %s holds state format %" PRIu32 " and cannot "
+                     "be wiped (%s); remove it, it is rebuilt from the changelog", dir, found,
+                     eddy_strerror(err ? err : -EEXIST));
+            return NULL;
+        }
+        return env_open(dir, max_stores, initial_map_bytes, 0, errstr, errstr_size);
     }
     rc = mdb_txn_commit(env->se_txn);
     env->se_txn = NULL;
@@ -578,9 +718,9 @@ void st_env_set_limits(st_env_t *env, size_t map_limit, size_t txn_max_puts, siz
     env->se_txn_max_bytes = txn_max_bytes ? txn_max_bytes : ST_TXN_MAX_BYTES;
 }
 
-size_t st_env_max_key_size(const st_env_t *env)
+void st_env_set_key_hash(st_env_t *env, uint64_t (*fn)(const uint8_t *key, size_t len))
 {
-    return env->se_max_key;
+    env->se_key_hash_fn = fn;
 }
 
 /* ---- changelog offsets ------------------------------------------------------- */
@@ -752,16 +892,19 @@ static void read_end(st_env_t *env, MDB_txn *txn)
 int st_env_read_get(st_env_t *env, const char *store, eddy_bytes_t key, eddy_buf_t *out)
 {
     MDB_dbi dbi;
-    if (key.len <= 0 || (size_t)key.len > env->se_max_key)
-        return key.len <= 0 ? EDDY_ERR_INVALID_ARG : -ENOENT;
+    if (key.len < 0 || (key.len > 0 && !key.data))
+        return EDDY_ERR_INVALID_ARG;
+    if (key.len == 0)
+        key.data = "";
     int err = store_dbi(env, store, &dbi);
     if (err)
         return err;
     MDB_txn *txn;
     if ((err = read_begin(env, &txn)))
         return err;
-    MDB_val k = {(size_t)key.len, (void *)key.data}, v;
-    int rc = mdb_get(txn, dbi, &k, &v);
+    st_kslot_t slot;
+    MDB_val v;
+    int rc = st_key_find(env, txn, dbi, key, &slot, &v);
     if (rc == 0) {
         if (v.mv_size > INT32_MAX) {
             EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s holds a value of %zu bytes: corrupt",
@@ -788,14 +931,6 @@ int st_env_read_get(st_env_t *env, const char *store, eddy_bytes_t key, eddy_buf
     return err;
 }
 
-static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    if (c)
-        return c;
-    return alen < blen ? -1 : alen > blen;
-}
-
 int st_env_read_range(st_env_t *env, const char *store, eddy_bytes_t from, eddy_bytes_t to,
                       eddy_kv_fn *fn, void *opaque)
 {
@@ -812,31 +947,27 @@ int st_env_read_range(st_env_t *env, const char *store, eddy_bytes_t from, eddy_
         read_end(env, txn);
         return st_err_from_mdb(rc);
     }
-    MDB_val k, v;
-    if (from.len > 0) {
-        k.mv_size = (size_t)from.len;
-        k.mv_data = (void *)from.data;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    } else {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    }
-    while (rc == 0) {
-        if (to.len >= 0 && key_cmp(k.mv_data, k.mv_size, to.data, (size_t)to.len) > 0)
+    st_kcur_t kc;
+    st_kcur_init(&kc, env, cur);
+    for (rc = st_kcur_seek(&kc, from.len > 0 ? from : EDDY_NULL_BYTES, 0); rc == 0;
+         rc = st_kcur_next(&kc)) {
+        if (to.len >= 0 && st_key_cmp(kc.kc_key.data, (size_t)kc.kc_key.len, to.data,
+                                      (size_t)to.len) > 0)
             break;
-        if (v.mv_size > INT32_MAX) {
+        if (kc.kc_val.mv_size > INT32_MAX) {
             EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s holds a value of %zu bytes: corrupt",
-                           env->se_dir, store, v.mv_size);
+                           env->se_dir, store, kc.kc_val.mv_size);
             err = EDDY_ERR_CORRUPT;
             break;
         }
-        if (fn((eddy_bytes_t){k.mv_data, (int32_t)k.mv_size},
-               (eddy_bytes_t){v.mv_data, (int32_t)v.mv_size}, opaque))
+        if (fn(kc.kc_key, (eddy_bytes_t){kc.kc_val.mv_size ? kc.kc_val.mv_data : (void *)"",
+                                         (int32_t)kc.kc_val.mv_size}, opaque))
             break;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     if (rc && rc != MDB_NOTFOUND)
         err = st_err_from_mdb(rc);
     mdb_cursor_close(cur);
+    st_kcur_free(&kc);
     read_end(env, txn);
     return err;
 }

@@ -18,7 +18,13 @@
  * data, as before; a crash before that commit loses the batch and the
  * restore starts again from the previous checkpoint.
  *
- * Memory: the batch copies keys and values (st_restore_batch_bytes) plus 32
+ * Keys are sorted in the order of their LMDB keys (state/keys.c): by bytes,
+ * except that long keys sharing their first ST_KEY_SHORT_MAX bytes go by
+ * hash, then key. With MDB_APPEND, long keys of one prefix and hash take
+ * slots 0, 1, ... in that order; without it, each long key is looked up
+ * (st_key_find) to find its slot.
+ *
+ * Memory: the batch copies keys and values (st_restore_batch_bytes) plus 40
  * bytes of index per record; the caller bounds it (streams/thread.c applies
  * a batch at 16 MiB or 1,000,000 records, and at the end of the changelog).
  */
@@ -32,6 +38,7 @@
 
 typedef struct rb_rec {
     uint64_t rr_prefix; /* the key's first 8 bytes, big-endian, zero padded */
+    uint64_t rr_hash;   /* a long key's hash (state/keys.c), set before the sort */
     size_t rr_off;      /* key then value, in rb_data */
     uint32_t rr_klen;
     int32_t rr_vlen; /* -1: a tombstone */
@@ -71,7 +78,7 @@ size_t st_restore_batch_bytes(const st_restore_batch_t *b)
 
 int st_restore_batch_add(st_restore_batch_t *b, eddy_bytes_t key, eddy_bytes_t value)
 {
-    if (key.len <= 0 || !key.data)
+    if (key.len < 0 || (key.len > 0 && !key.data))
         return EDDY_ERR_INVALID_ARG;
     if (b->rb_n >= UINT32_MAX)
         return EDDY_ERR_TOO_LARGE;
@@ -97,19 +104,20 @@ int st_restore_batch_add(st_restore_batch_t *b, eddy_bytes_t key, eddy_bytes_t v
     uint64_t prefix = 0;
     for (size_t i = 0; i < 8; i++)
         prefix = prefix << 8 | (i < klen ? ((const uint8_t *)key.data)[i] : 0);
-    memcpy(b->rb_data + b->rb_len, key.data, klen);
+    if (klen)
+        memcpy(b->rb_data + b->rb_len, key.data, klen);
     if (vlen)
         memcpy(b->rb_data + b->rb_len + klen, value.data, vlen);
-    b->rb_recs[b->rb_n] = (rb_rec_t){prefix, b->rb_len, (uint32_t)klen,
+    b->rb_recs[b->rb_n] = (rb_rec_t){prefix, 0, b->rb_len, (uint32_t)klen,
                                      value.len < 0 ? -1 : (int32_t)vlen, (uint32_t)b->rb_n};
     b->rb_n++;
     b->rb_len += klen + vlen;
     return 0;
 }
 
-/* LMDB's default order (bytes, the shorter first on a common prefix), then
- * arrival. qsort has no opaque: the batch's bytes are in a thread-local
- * (stream threads restore at the same time). */
+/* The order of the LMDB keys (state/keys.c), then arrival. qsort has no
+ * opaque: the batch's bytes are in a thread-local (stream threads restore
+ * at the same time). */
 static _Thread_local const uint8_t *sort_data;
 
 static int rec_cmp(const void *pa, const void *pb)
@@ -117,14 +125,29 @@ static int rec_cmp(const void *pa, const void *pb)
     const rb_rec_t *a = pa, *b = pb;
     if (a->rr_prefix != b->rr_prefix)
         return a->rr_prefix < b->rr_prefix ? -1 : 1;
-    if (a->rr_klen > 8 || b->rr_klen > 8) {
-        size_t n = a->rr_klen < b->rr_klen ? a->rr_klen : b->rr_klen;
-        int c = memcmp(sort_data + a->rr_off, sort_data + b->rr_off, n);
+    const uint8_t *ka = sort_data + a->rr_off, *kb = sort_data + b->rr_off;
+    size_t la = a->rr_klen < ST_KEY_SHORT_MAX ? a->rr_klen : ST_KEY_SHORT_MAX;
+    size_t lb = b->rr_klen < ST_KEY_SHORT_MAX ? b->rr_klen : ST_KEY_SHORT_MAX;
+    if (la > 8 || lb > 8) {
+        int c = memcmp(ka, kb, la < lb ? la : lb);
         if (c)
             return c;
     }
-    if (a->rr_klen != b->rr_klen)
+    int along = a->rr_klen > ST_KEY_SHORT_MAX, blong = b->rr_klen > ST_KEY_SHORT_MAX;
+    if (along && blong) {
+        /* One prefix: by hash, then by the rest of the key. */
+        if (a->rr_hash != b->rr_hash)
+            return a->rr_hash < b->rr_hash ? -1 : 1;
+        int c = st_key_cmp(ka + ST_KEY_SHORT_MAX, a->rr_klen - ST_KEY_SHORT_MAX,
+                           kb + ST_KEY_SHORT_MAX, b->rr_klen - ST_KEY_SHORT_MAX);
+        if (c)
+            return c;
+    } else if (along != blong) {
+        /* The short key is a prefix of the long one's encoded key. */
+        return along ? 1 : -1;
+    } else if (a->rr_klen != b->rr_klen) {
         return a->rr_klen < b->rr_klen ? -1 : 1;
+    }
     return a->rr_seq < b->rr_seq ? -1 : a->rr_seq > b->rr_seq;
 }
 
@@ -133,6 +156,14 @@ static int same_key(const st_restore_batch_t *b, const rb_rec_t *x, const rb_rec
     return x->rr_prefix == y->rr_prefix && x->rr_klen == y->rr_klen &&
            (x->rr_klen <= 8 ||
             memcmp(b->rb_data + x->rr_off, b->rb_data + y->rr_off, x->rr_klen) == 0);
+}
+
+/* Whether two long keys have the same LMDB key but for the slot. */
+static int same_slot_group(const st_restore_batch_t *b, const rb_rec_t *x, const rb_rec_t *y)
+{
+    return x->rr_klen > ST_KEY_SHORT_MAX && y->rr_klen > ST_KEY_SHORT_MAX &&
+           x->rr_hash == y->rr_hash &&
+           memcmp(b->rb_data + x->rr_off, b->rb_data + y->rr_off, ST_KEY_SHORT_MAX) == 0;
 }
 
 /* 1 when every key of the sorted batch is past the store's last key. */
@@ -151,9 +182,11 @@ static int past_last_key(st_store_t *s, const st_restore_batch_t *b, int *err)
         past = 1;
     } else if (rc == 0) {
         const rb_rec_t *first = &b->rb_recs[0];
-        size_t n = k.mv_size < first->rr_klen ? k.mv_size : first->rr_klen;
-        int c = memcmp(b->rb_data + first->rr_off, k.mv_data, n);
-        past = c > 0 || (c == 0 && first->rr_klen > k.mv_size);
+        uint8_t enc[ST_KEY_LONG_LEN];
+        size_t n = st_key_encode(s->ss_env, enc,
+                                 (eddy_bytes_t){b->rb_data + first->rr_off,
+                                                (int32_t)first->rr_klen}, 0);
+        past = st_key_cmp(enc, n, k.mv_data, k.mv_size) > 0;
     }
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND)
@@ -169,9 +202,11 @@ int st_store_restore_batch(st_store_t *s, st_restore_batch_t *b)
         return 0;
     if (s->ss_flushing)
         return -EBUSY;
-    for (size_t i = 0; i < b->rb_n; i++)
-        if (b->rb_recs[i].rr_klen > env->se_max_key)
-            return EDDY_ERR_TOO_LARGE;
+    for (size_t i = 0; i < b->rb_n; i++) {
+        rb_rec_t *r = &b->rb_recs[i];
+        if (r->rr_klen > ST_KEY_SHORT_MAX)
+            r->rr_hash = st_key_hash(env, b->rb_data + r->rr_off, r->rr_klen);
+    }
     sort_data = b->rb_data;
     qsort(b->rb_recs, b->rb_n, sizeof *b->rb_recs, rec_cmp);
     sort_data = NULL;
@@ -185,20 +220,46 @@ int st_store_restore_batch(st_store_t *s, st_restore_batch_t *b)
     int append = past_last_key(s, b, &err);
     if (err)
         goto out;
+    const rb_rec_t *prev = NULL; /* the last record written */
+    uint32_t prev_slot = 0;
     for (size_t i = 0; i < b->rb_n; i++) {
         const rb_rec_t *r = &b->rb_recs[i];
         if (i + 1 < b->rb_n && same_key(b, r, &b->rb_recs[i + 1]))
             continue; /* a later record of the key follows */
+        eddy_bytes_t key = {r->rr_klen ? b->rb_data + r->rr_off : (const uint8_t *)"",
+                            (int32_t)r->rr_klen};
         if (s->ss_ncached)
-            st_store_cache_forget(s, b->rb_data + r->rr_off, r->rr_klen);
-        MDB_val k = {r->rr_klen, b->rb_data + r->rr_off};
-        if (r->rr_vlen < 0) {
-            if (append)
-                continue; /* past the last key: nothing to delete */
-            err = st_env_write(env, s->ss_dbi, &k, NULL);
+            st_store_cache_forget(s, key.data, r->rr_klen);
+        if (append && r->rr_vlen < 0)
+            continue; /* past the last key: nothing to delete */
+        st_kslot_t slot;
+        MDB_val old;
+        if (append) {
+            /* Slots of one prefix and hash are given out in sort order. */
+            uint32_t c = prev && same_slot_group(b, prev, r) ? prev_slot + 1 : 0;
+            slot.ks_key.mv_data = slot.ks_buf;
+            slot.ks_key.mv_size = st_key_encode(env, slot.ks_buf, key, c);
+            prev = r;
+            prev_slot = c;
+        } else if (r->rr_klen > ST_KEY_SHORT_MAX) {
+            int rc = st_key_find(env, env->se_txn, s->ss_dbi, key, &slot, &old);
+            if (rc && rc != MDB_NOTFOUND) {
+                err = st_env_fail(env, rc, "reading a record to restore");
+                goto out;
+            }
+            if (rc == MDB_NOTFOUND && r->rr_vlen < 0)
+                continue;
         } else {
-            MDB_val v = {(size_t)r->rr_vlen, b->rb_data + r->rr_off + r->rr_klen};
-            err = st_env_write_flags(env, s->ss_dbi, &k, &v, append ? MDB_APPEND : 0);
+            slot.ks_key.mv_data = slot.ks_buf;
+            slot.ks_key.mv_size = st_key_encode(env, slot.ks_buf, key, 0);
+        }
+        if (r->rr_vlen < 0) {
+            err = st_env_write(env, s->ss_dbi, &slot.ks_key, NULL);
+        } else {
+            MDB_val v = {(size_t)r->rr_vlen, b->rb_data + r->rr_off + r->rr_klen}, lv;
+            if (!(err = st_key_value(&s->ss_enc, &s->ss_enc_cap, key, &v, &lv)))
+                err = st_env_write_flags(env, s->ss_dbi, &slot.ks_key, &lv,
+                                         append ? MDB_APPEND : 0);
         }
         if (err)
             goto out;

@@ -22,6 +22,20 @@
 #define ST_MAP_MIN ((size_t)64 << 10)
 #define ST_MAP_DEFAULT ((size_t)1 << 20)
 
+/* The format of the environment's contents (state/env.c): the record-key
+ * encoding of state/keys.c. An environment of another format is wiped at
+ * open (its stores are restored from their changelogs). */
+#define ST_FORMAT_VERSION 2
+
+/* Record keys in LMDB: state/keys.c draws the encoding and proves its
+ * order. Keys of up to ST_KEY_SHORT_MAX bytes are stored as the tag and the
+ * key; longer ones as the tag, their first ST_KEY_SHORT_MAX bytes, a hash
+ * and a slot (ST_KEY_LONG_LEN bytes), with the rest of the key in front of
+ * the value. */
+#define ST_KEY_TAG 0x00
+#define ST_KEY_SHORT_MAX 496
+#define ST_KEY_LONG_LEN (1 + ST_KEY_SHORT_MAX + 8 + 4)
+
 struct st_env {
     MDB_env *se_mdb;
     char *se_dir;
@@ -31,7 +45,11 @@ struct st_env {
     MDB_txn *se_txn;
     MDB_dbi se_offsets_dbi;
     size_t se_psize;
-    size_t se_max_key;      /* LMDB's key size limit (511) */
+    size_t se_max_key;      /* LMDB's key size limit (511): names of stores */
+    /* The key of the hash of long record keys (state/keys.c), random per
+     * environment and kept in it; tests may replace the hash. */
+    uint64_t se_hash_key[2];
+    uint64_t (*se_key_hash_fn)(const uint8_t *key, size_t len);
     size_t se_map_limit;    /* 0: no limit beyond the address space */
     size_t se_txn_max_puts; /* auto-commit thresholds */
     size_t se_txn_max_bytes;
@@ -110,7 +128,77 @@ struct st_store {
      * view into LMDB (a get's result), which the write may move. */
     uint8_t *ss_wt;
     size_t ss_wt_cap;
+    /* The LMDB value of a long key being written (its suffix, then the
+     * value): state/keys.c. */
+    uint8_t *ss_enc;
+    size_t ss_enc_cap;
 };
+
+/* ---- record keys in LMDB (state/keys.c) ---- */
+
+/* LMDB's order: bytes, the shorter first on a common prefix. */
+int st_key_cmp(const void *a, size_t alen, const void *b, size_t blen);
+/* The hash of a long key under env's hash key. */
+uint64_t st_key_hash(const st_env_t *env, const uint8_t *key, size_t len);
+/* Writes the LMDB key of key (with slot, for a long key) into out (at least
+ * ST_KEY_LONG_LEN bytes); returns its length. */
+size_t st_key_encode(const st_env_t *env, uint8_t *out, eddy_bytes_t key, uint32_t slot);
+/* The LMDB value for key and value: value itself for a short key, else
+ * built in *buf (grown with realloc, *cap its size). 0 or an error. */
+int st_key_value(uint8_t **buf, size_t *cap, eddy_bytes_t key, const MDB_val *value,
+                 MDB_val *out);
+
+/* Where a record key is or would go: ks_key, the LMDB key (in ks_buf). */
+typedef struct st_kslot {
+    uint8_t ks_buf[ST_KEY_LONG_LEN];
+    MDB_val ks_key;
+} st_kslot_t;
+/* Looks key up in dbi: an LMDB code. 0: found, *value its value (a view
+ * into LMDB, valid until the next write) and slot its LMDB key;
+ * MDB_NOTFOUND: absent, slot where a put goes; MDB_CORRUPTED: an entry that
+ * this format cannot have written. */
+int st_key_find(const st_env_t *env, MDB_txn *txn, MDB_dbi dbi, eddy_bytes_t key,
+                st_kslot_t *slot, MDB_val *value);
+
+/* A cursor over a store's records in record-key order: the group of long
+ * keys that share their first ST_KEY_SHORT_MAX bytes is loaded (as views
+ * into LMDB) and sorted when the cursor reaches it. kc_key (a view into
+ * LMDB or into the cursor's buffer) and kc_val are the current record while
+ * the last call returned 0; any write to the environment ends them, and the
+ * caller then seeks again. Calls return LMDB codes (MDB_NOTFOUND: no more)
+ * or an errno. */
+typedef struct st_kitem {
+    const uint8_t *ki_suffix;
+    size_t ki_slen;
+    MDB_val ki_value;
+} st_kitem_t;
+typedef struct st_kcur {
+    const st_env_t *kc_env;
+    MDB_cursor *kc_cur; /* borrowed; the caller may swap it before a seek */
+    int kc_valid;
+    int kc_grouped;
+    eddy_bytes_t kc_key;
+    MDB_val kc_val;
+    uint8_t kc_g[1 + ST_KEY_SHORT_MAX]; /* the group's prefix */
+    st_kitem_t *kc_items;
+    size_t kc_n, kc_cap, kc_i;
+    int kc_la_rc; /* the LMDB entry after the group */
+    MDB_val kc_la_k, kc_la_v;
+    uint8_t *kc_kbuf;
+    size_t kc_kcap;
+} st_kcur_t;
+void st_kcur_init(st_kcur_t *c, const st_env_t *env, MDB_cursor *cur);
+void st_kcur_free(st_kcur_t *c);
+/* The first record with a key >= key (> key when after; key null: the
+ * first record). */
+int st_kcur_seek(st_kcur_t *c, eddy_bytes_t key, int after);
+int st_kcur_next(st_kcur_t *c);
+/* The last record with a key <= key. After it, only kc_key and kc_val may
+ * be read (no st_kcur_next). */
+int st_kcur_seek_le(st_kcur_t *c, eddy_bytes_t key);
+/* Test only: replaces env's hash of long keys (NULL: the keyed SipHash);
+ * set it right after each open, before any access. */
+void st_env_set_key_hash(st_env_t *env, uint64_t (*fn)(const uint8_t *key, size_t len));
 
 /* An LMDB return code as an Eddy error (-errno or EDDY_ERR_*). */
 int st_err_from_mdb(int rc);

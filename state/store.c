@@ -47,21 +47,16 @@ static uint64_t hash_key(const uint8_t *p, size_t n)
     return h;
 }
 
-static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-    /* LMDB's default order: bytes, then the shorter key first. */
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    if (c)
-        return c;
-    return alen < blen ? -1 : alen > blen;
-}
+#define key_cmp st_key_cmp
 
-static int check_key(const st_store_t *s, eddy_bytes_t key)
+/* Keys are any bytes, empty included (state/keys.c stores them); null is
+ * refused. An empty key gets a non-null pointer. */
+static int check_key(eddy_bytes_t *key)
 {
-    if (key.len <= 0 || !key.data)
+    if (key->len < 0 || (key->len > 0 && !key->data))
         return EDDY_ERR_INVALID_ARG;
-    if ((size_t)key.len > s->ss_env->se_max_key)
-        return EDDY_ERR_TOO_LARGE;
+    if (key->len == 0)
+        key->data = empty_bytes;
     return 0;
 }
 
@@ -249,9 +244,10 @@ static int store_write(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int6
     int err = st_env_txn(env, 1);
     if (err)
         return err;
-    MDB_val k = {(size_t)key.len, (void *)key.data}, old;
+    st_kslot_t slot;
+    MDB_val old;
     int has_old = 0;
-    int rc = mdb_get(env->se_txn, s->ss_dbi, &k, &old);
+    int rc = st_key_find(env, env->se_txn, s->ss_dbi, key, &slot, &old);
     if (rc == 0) {
         if (old.mv_size > INT32_MAX) {
             EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s holds a value of %zu bytes: corrupt",
@@ -273,8 +269,13 @@ static int store_write(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int6
     }
     if (eddy_bytes_is_null(value) && !has_old)
         return 0;
-    MDB_val v = {eddy_bytes_is_null(value) ? 0 : (size_t)value.len, (void *)value.data};
-    err = st_env_write(env, s->ss_dbi, &k, eddy_bytes_is_null(value) ? NULL : &v);
+    if (eddy_bytes_is_null(value)) {
+        err = st_env_write(env, s->ss_dbi, &slot.ks_key, NULL);
+    } else {
+        MDB_val v = {(size_t)value.len, (void *)value.data}, lv;
+        if (!(err = st_key_value(&s->ss_enc, &s->ss_enc_cap, key, &v, &lv)))
+            err = st_env_write(env, s->ss_dbi, &slot.ks_key, &lv);
+    }
     if (err)
         return err;
     eddy_bytes_t oldb = EDDY_NULL_BYTES;
@@ -499,6 +500,7 @@ void st_store_free(st_store_t *s)
     free(s->ss_buckets);
     free(s->ss_old);
     free(s->ss_wt);
+    free(s->ss_enc);
     free(s->ss_name);
     free(s);
 }
@@ -525,9 +527,9 @@ size_t st_store_cache_bytes(const st_store_t *s)
 
 int st_store_get(st_store_t *s, eddy_bytes_t key, eddy_bytes_t *value)
 {
-    int err = check_key(s, key);
+    int err = check_key(&key);
     if (err)
-        return err == EDDY_ERR_TOO_LARGE ? -ENOENT : err;
+        return err;
     if (s->ss_ncached) {
         st_centry_t *e = cache_find(s, key.data, (size_t)key.len,
                                     hash_key(key.data, (size_t)key.len));
@@ -542,8 +544,9 @@ int st_store_get(st_store_t *s, eddy_bytes_t key, eddy_bytes_t *value)
     st_env_t *env = s->ss_env;
     if ((err = st_env_txn(env, 0)))
         return err;
-    MDB_val k = {(size_t)key.len, (void *)key.data}, v;
-    int rc = mdb_get(env->se_txn, s->ss_dbi, &k, &v);
+    st_kslot_t slot;
+    MDB_val v;
+    int rc = st_key_find(env, env->se_txn, s->ss_dbi, key, &slot, &v);
     if (rc == MDB_NOTFOUND)
         return -ENOENT;
     if (rc)
@@ -553,13 +556,13 @@ int st_store_get(st_store_t *s, eddy_bytes_t key, eddy_bytes_t *value)
                        env->se_dir, s->ss_name, v.mv_size);
         return EDDY_ERR_CORRUPT;
     }
-    *value = (eddy_bytes_t){v.mv_data, (int32_t)v.mv_size};
+    *value = (eddy_bytes_t){v.mv_size ? v.mv_data : empty_bytes, (int32_t)v.mv_size};
     return 0;
 }
 
 int st_store_put(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t timestamp)
 {
-    int err = check_key(s, key);
+    int err = check_key(&key);
     if (err)
         return err;
     if (s->ss_flushing) {
@@ -575,15 +578,16 @@ int st_store_put(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t ti
         /* Write through. The caller's bytes are copied first: they may be a
          * view into LMDB (a get's result), which the write may move. */
         size_t klen = (size_t)key.len, vlen = eddy_bytes_is_null(value) ? 0 : (size_t)value.len;
-        if (klen + vlen > s->ss_wt_cap) {
-            uint8_t *p = realloc(s->ss_wt, klen + vlen);
+        if (klen + vlen > s->ss_wt_cap || !s->ss_wt) {
+            uint8_t *p = realloc(s->ss_wt, klen + vlen ? klen + vlen : 1);
             if (!p)
                 return -ENOMEM;
             s->ss_wt = p;
-            s->ss_wt_cap = klen + vlen;
+            s->ss_wt_cap = klen + vlen ? klen + vlen : 1;
         }
         uint8_t *copy = s->ss_wt;
-        memcpy(copy, key.data, klen);
+        if (klen)
+            memcpy(copy, key.data, klen);
         if (vlen)
             memcpy(copy + klen, value.data, vlen);
         eddy_bytes_t v = eddy_bytes_is_null(value) ? value : (eddy_bytes_t){copy + klen, value.len};
@@ -637,7 +641,7 @@ void st_store_cache_forget(st_store_t *s, const uint8_t *key, size_t klen)
 
 int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value)
 {
-    int err = check_key(s, key);
+    int err = check_key(&key);
     if (err)
         return err;
     if (s->ss_flushing)
@@ -652,11 +656,25 @@ int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value)
     st_env_t *env = s->ss_env;
     if ((err = st_env_txn(env, 1)))
         return err;
-    MDB_val k = {(size_t)key.len, (void *)key.data};
+    st_kslot_t slot;
+    int rc = 0;
+    if (key.len <= ST_KEY_SHORT_MAX) {
+        /* Its place is its encoding: no lookup (a delete of an absent key
+         * is nothing). */
+        slot.ks_key.mv_data = slot.ks_buf;
+        slot.ks_key.mv_size = st_key_encode(env, slot.ks_buf, key, 0);
+    } else {
+        MDB_val old;
+        rc = st_key_find(env, env->se_txn, s->ss_dbi, key, &slot, &old);
+        if (rc && rc != MDB_NOTFOUND)
+            return st_env_fail(env, rc, "reading a record to restore");
+    }
     if (eddy_bytes_is_null(value))
-        return st_env_write(env, s->ss_dbi, &k, NULL);
-    MDB_val v = {(size_t)value.len, value.len ? (void *)value.data : (void *)empty_bytes};
-    return st_env_write(env, s->ss_dbi, &k, &v);
+        return rc == MDB_NOTFOUND ? 0 : st_env_write(env, s->ss_dbi, &slot.ks_key, NULL);
+    MDB_val v = {(size_t)value.len, value.len ? (void *)value.data : (void *)empty_bytes}, lv;
+    if ((err = st_key_value(&s->ss_enc, &s->ss_enc_cap, key, &v, &lv)))
+        return err;
+    return st_env_write(env, s->ss_dbi, &slot.ks_key, &lv);
 }
 
 int64_t st_store_count(st_store_t *s)
@@ -696,25 +714,25 @@ static int in_range(const void *k, size_t klen, eddy_bytes_t from, eddy_bytes_t 
     return 1;
 }
 
-/* Positions the cursor at the first key after `after` (NULL: at from). */
-static int cursor_seek(MDB_cursor *cur, eddy_bytes_t from, const uint8_t *after, size_t alen,
-                       MDB_val *k, MDB_val *v)
+/* Keeps a copy of the last key handed out (the re-seek point): in the
+ * range's own block up to LAST_INLINE bytes, on the heap past that. */
+#define LAST_INLINE 512
+static int last_set(uint8_t **last, size_t *cap, int *heap, size_t *len, eddy_bytes_t k)
 {
-    int rc;
-    if (after) {
-        k->mv_size = alen;
-        k->mv_data = (void *)after;
-        rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-        if (rc == 0 && key_cmp(k->mv_data, k->mv_size, after, alen) == 0)
-            rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
-    } else if (from.len > 0) {
-        k->mv_size = (size_t)from.len;
-        k->mv_data = (void *)from.data;
-        rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-    } else {
-        rc = mdb_cursor_get(cur, k, v, MDB_FIRST);
+    if ((size_t)k.len > *cap) {
+        uint8_t *p = malloc((size_t)k.len);
+        if (!p)
+            return -ENOMEM;
+        if (*heap)
+            free(*last);
+        *last = p;
+        *cap = (size_t)k.len;
+        *heap = 1;
     }
-    return rc;
+    if (k.len)
+        memcpy(*last, k.data, (size_t)k.len);
+    *len = (size_t)k.len;
+    return 0;
 }
 
 int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn *fn,
@@ -731,12 +749,13 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
                 bytes += e->ce_klen + (e->ce_vlen > 0 ? (size_t)e->ce_vlen : 0);
             }
     /* One block: the items, their bytes, and the last key handed to fn. */
-    uint8_t *mem = malloc(n * sizeof(snap_item_t) + bytes + env->se_max_key + 1);
+    uint8_t *mem = malloc(n * sizeof(snap_item_t) + bytes + LAST_INLINE);
     if (!mem)
         return -ENOMEM;
     snap_item_t *items = (snap_item_t *)mem;
     uint8_t *p = mem + n * sizeof(snap_item_t), *last = p + bytes;
-    size_t lastlen = 0, ni = 0;
+    size_t lastlen = 0, lastcap = LAST_INLINE, ni = 0;
+    int last_heap = 0;
     for (size_t i = 0; i < s->ss_nbuckets; i++)
         for (st_centry_t *e = s->ss_buckets[i]; e; e = e->ce_hnext) {
             if (!in_range(e->ce_key, e->ce_klen, from, to))
@@ -763,9 +782,10 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
     MDB_cursor *cur = NULL;
     uint64_t txn_gen = env->se_txn_gen, write_gen = env->se_write_gen;
     int rc = mdb_cursor_open(env->se_txn, s->ss_dbi, &cur);
-    MDB_val k = {0, NULL}, v = {0, NULL};
+    st_kcur_t kc;
+    st_kcur_init(&kc, env, cur);
     if (rc == 0)
-        rc = cursor_seek(cur, from, NULL, 0, &k, &v);
+        rc = st_kcur_seek(&kc, from.len > 0 ? from : EDDY_NULL_BYTES, 0);
     size_t ci = 0;
     for (;;) {
         if (rc && rc != MDB_NOTFOUND) {
@@ -773,13 +793,14 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
             cur = NULL; /* gone with its transaction */
             break;
         }
-        int have_l = rc == 0 && (to.len < 0 || key_cmp(k.mv_data, k.mv_size, to.data,
-                                                        (size_t)to.len) <= 0);
+        int have_l = rc == 0 && (to.len < 0 || key_cmp(kc.kc_key.data, (size_t)kc.kc_key.len,
+                                                        to.data, (size_t)to.len) <= 0);
         if (!have_l && ci == n)
             break;
         int c = !have_l ? -1
                 : ci == n ? 1
-                          : key_cmp(items[ci].si_key, items[ci].si_klen, k.mv_data, k.mv_size);
+                          : key_cmp(items[ci].si_key, items[ci].si_klen, kc.kc_key.data,
+                                    (size_t)kc.kc_key.len);
         eddy_bytes_t ek, ev;
         int emit = 1, adv_l = c >= 0;
         if (c <= 0) {
@@ -788,17 +809,18 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
             ev = (eddy_bytes_t){it->si_value, it->si_vlen};
             emit = it->si_vlen >= 0; /* a pending delete hides LMDB's value */
         } else {
-            if (v.mv_size > INT32_MAX) {
+            if (kc.kc_val.mv_size > INT32_MAX) {
                 EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s holds a value of %zu bytes: "
-                               "corrupt", env->se_dir, s->ss_name, v.mv_size);
+                               "corrupt", env->se_dir, s->ss_name, kc.kc_val.mv_size);
                 err = EDDY_ERR_CORRUPT;
                 break;
             }
-            ek = (eddy_bytes_t){k.mv_data, (int32_t)k.mv_size};
-            ev = (eddy_bytes_t){v.mv_data, (int32_t)v.mv_size};
+            ek = kc.kc_key;
+            ev = (eddy_bytes_t){kc.kc_val.mv_size ? kc.kc_val.mv_data : empty_bytes,
+                                (int32_t)kc.kc_val.mv_size};
         }
-        memcpy(last, ek.data, (size_t)ek.len);
-        lastlen = (size_t)ek.len;
+        if ((err = last_set(&last, &lastcap, &last_heap, &lastlen, ek)))
+            break;
         if (emit && fn(ek, ev, opaque))
             break;
         if (env->se_txn_gen != txn_gen || env->se_write_gen != write_gen) {
@@ -811,15 +833,19 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
                 txn_gen = env->se_txn_gen;
                 if ((rc = mdb_cursor_open(env->se_txn, s->ss_dbi, &cur)) != 0)
                     continue;
+                kc.kc_cur = cur;
             }
             write_gen = env->se_write_gen;
-            rc = cursor_seek(cur, from, last, lastlen, &k, &v);
+            rc = st_kcur_seek(&kc, (eddy_bytes_t){last, (int32_t)lastlen}, 1);
         } else if (adv_l) {
-            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            rc = st_kcur_next(&kc);
         }
     }
     if (cur && env->se_txn_gen == txn_gen)
         mdb_cursor_close(cur);
+    st_kcur_free(&kc);
+    if (last_heap)
+        free(last);
     free(mem);
     return err;
 }

@@ -34,8 +34,13 @@
  * The owning thread must stay the same from one commit to the next: LMDB
  * ties the write transaction to the thread that began it.
  *
- * Keys are 1 to st_env_max_key_size() bytes (LMDB's limit, 511); values
- * any size up to INT32_MAX. After an error from a write (put, flush,
+ * Keys are any bytes of any length up to INT32_MAX, the empty key
+ * included (not null); values any size up to INT32_MAX. LMDB itself takes
+ * keys of 1 to 511 bytes only: state/keys.c encodes them (long keys as a
+ * prefix, a hash and a slot, the rest kept with the value), keeping the
+ * byte order of ranges; hooks, ranges and the cache see the keys as given.
+ * An environment written in another format is wiped at open (state/env.c).
+ * After an error from a write (put, flush,
  * restore, commit) the open transaction is gone, and with it the writes
  * since the last commit, some of which the hooks have already seen: the
  * runtime should close the task and restore it from its changelog.
@@ -96,8 +101,6 @@ int st_env_flush(st_env_t *env);
  * log, which replays it after LMDB says MDB_MAP_FULL and the map grew. */
 void st_env_set_limits(st_env_t *env, size_t map_limit, size_t txn_max_puts,
                        size_t txn_max_bytes);
-/* The largest key a store takes (LMDB's limit, 511 bytes). */
-size_t st_env_max_key_size(const st_env_t *env);
 
 /* Hooks of a store, called during flushes (any st_store_put/st_store_flush
  * on its thread). key and values are borrowed for the call. A hook may put
@@ -146,7 +149,7 @@ int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value);
  * order, applied in key order with the same result as st_store_restore one
  * by one (the last record of a key wins, a null value deletes), MDB_APPEND
  * when the batch sorts past the store's last key. add copies key and value
- * (a key of 1 byte or more). st_store_restore_batch empties the batch, also
+ * (a key of any length, empty included). st_store_restore_batch empties the batch, also
  * on error (after which, as after any write error, the open transaction is
  * gone). The caller commits the changelog offset the batch reached. */
 typedef struct st_restore_batch st_restore_batch_t;

@@ -15,8 +15,9 @@
  * Views into LMDB. Creating or dropping a segment commits the environment's
  * open transaction, which ends any view into LMDB a caller may pass as a
  * key or value (a get's result, a fetch callback's arguments): puts and
- * restores copy the composite key to the stack and, when a segment is about
- * to change, the value into w_val, before anything else.
+ * restores copy the composite key to a buffer of their own (the stack, or
+ * the heap past CKEY_STACK bytes: keys have any length) and, when a segment
+ * is about to change, the value into w_val, before anything else.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,8 +32,8 @@
 
 #define WIN_SUFFIX 12
 #define SES_SUFFIX 16
-/* Composite keys are built on the stack: LMDB's default limit is 511. */
-#define CKEY_MAX 1024
+/* Composite keys are built on the stack up to this size, else on the heap. */
+#define CKEY_STACK 512
 #define SEQ_MAX 0x7fffffffu
 #define SEGMENT_MS_MIN_DEFAULT 60000
 
@@ -97,16 +98,33 @@ static uint32_t get_be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Checks a record key against the limits: 0, EDDY_ERR_INVALID_ARG (null)
- * or EDDY_ERR_TOO_LARGE. */
+/* Checks a record key: 0, or EDDY_ERR_INVALID_ARG (null). Any length
+ * goes (state/keys.c), as long as the composite key fits an int32. */
 static int check_key(const st_window_store_t *w, eddy_bytes_t key)
 {
     if (eddy_bytes_is_null(key) || (key.len > 0 && !key.data))
         return EDDY_ERR_INVALID_ARG;
-    size_t n = (size_t)key.len + w->w_suffix;
-    if (n > w->w_env->se_max_key || n > CKEY_MAX)
+    if ((size_t)key.len > (size_t)INT32_MAX - w->w_suffix)
         return EDDY_ERR_TOO_LARGE;
     return 0;
+}
+
+/* A composite key's buffer: the stack for the usual sizes, the heap past. */
+typedef struct ckbuf {
+    uint8_t cb_stack[CKEY_STACK];
+    uint8_t *cb_p;
+} ckbuf_t;
+
+static uint8_t *ck_alloc(ckbuf_t *b, size_t n)
+{
+    b->cb_p = n <= sizeof b->cb_stack ? b->cb_stack : malloc(n);
+    return b->cb_p;
+}
+
+static void ck_release(ckbuf_t *b)
+{
+    if (b->cb_p != b->cb_stack)
+        free(b->cb_p);
 }
 
 /* Writes key | a | b into buf (window: b is the seqnum, 4 bytes; session:
@@ -524,7 +542,7 @@ static int64_t core_count(st_window_store_t *w)
 
 /* The largest seqnum LMDB holds for ck's key and window (ck's seqnum
  * ignored), 0 when none: a reopened store must not overwrite duplicates
- * written before. */
+ * written before. One seek for the last key <= ck with seqnum 2^32 - 1. */
 static int dup_max_seq(st_window_store_t *w, st_store_t *seg, uint8_t *ck, size_t cklen,
                        uint32_t *max)
 {
@@ -538,15 +556,13 @@ static int dup_max_seq(st_window_store_t *w, st_store_t *seg, uint8_t *ck, size_
     if (rc)
         return st_env_fail(env, rc, "looking up duplicates");
     put_be32(ck + cklen - 4, UINT32_MAX);
-    MDB_val k = {cklen, ck}, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == 0 && !(k.mv_size == cklen && memcmp(k.mv_data, ck, cklen) == 0))
-        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-    else if (rc == MDB_NOTFOUND)
-        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    if (rc == 0 && k.mv_size == cklen && memcmp(k.mv_data, ck, cklen - 4) == 0)
-        *max = get_be32((const uint8_t *)k.mv_data + cklen - 4);
+    st_kcur_t kc;
+    st_kcur_init(&kc, env, cur);
+    rc = st_kcur_seek_le(&kc, (eddy_bytes_t){ck, (int32_t)cklen});
+    if (rc == 0 && (size_t)kc.kc_key.len == cklen && memcmp(kc.kc_key.data, ck, cklen - 4) == 0)
+        *max = get_be32((const uint8_t *)kc.kc_key.data + cklen - 4);
     mdb_cursor_close(cur);
+    st_kcur_free(&kc);
     if (rc && rc != MDB_NOTFOUND)
         return st_env_fail(env, rc, "looking up duplicates");
     return 0;
@@ -588,19 +604,23 @@ static int core_restore(st_window_store_t *w, eddy_bytes_t ckey, int64_t t, eddy
 {
     if (win_busy(w))
         return -EBUSY;
-    if ((size_t)ckey.len > CKEY_MAX || (size_t)ckey.len > w->w_env->se_max_key)
-        return EDDY_ERR_TOO_LARGE;
-    uint8_t ck[CKEY_MAX];
+    ckbuf_t cb;
+    uint8_t *ck = ck_alloc(&cb, (size_t)ckey.len);
+    if (!ck)
+        return -ENOMEM;
     memcpy(ck, ckey.data, (size_t)ckey.len);
     int err = value_guard(w, t, &value);
-    if (err || (err = observe(w, t)))
-        return err;
-    if (expired(w, t))
-        return 1;
-    st_store_t *seg;
-    if ((err = seg_get(w, t, 1, &seg)))
-        return err;
-    return st_store_restore(seg, (eddy_bytes_t){ck, ckey.len}, value);
+    if (!err)
+        err = observe(w, t);
+    st_store_t *seg = NULL;
+    if (!err && expired(w, t))
+        err = 1;
+    if (!err)
+        err = seg_get(w, t, 1, &seg);
+    if (!err)
+        err = st_store_restore(seg, (eddy_bytes_t){ck, ckey.len}, value);
+    ck_release(&cb);
+    return err;
 }
 
 /* ---- reads -------------------------------------------------------------------- */
@@ -679,12 +699,22 @@ static int core_scan(st_window_store_t *w, scan_t *sc, eddy_bytes_t lo, eddy_byt
 static int core_fetch_key(st_window_store_t *w, scan_t *sc, eddy_bytes_t key, int64_t hi_a,
                           int64_t hi_b)
 {
-    uint8_t lo[CKEY_MAX], hi[CKEY_MAX];
-    size_t n = ckey_build(w, lo, key, sc->sc_from < 0 ? 0 : sc->sc_from, 0);
-    ckey_build(w, hi, key, hi_a, hi_b);
-    sc->sc_key = lo;
-    sc->sc_klen = (size_t)key.len;
-    return core_scan(w, sc, (eddy_bytes_t){lo, (int32_t)n}, (eddy_bytes_t){hi, (int32_t)n});
+    size_t n = (size_t)key.len + w->w_suffix;
+    ckbuf_t lb, hb;
+    uint8_t *lo = ck_alloc(&lb, n), *hi = ck_alloc(&hb, n);
+    int err = -ENOMEM;
+    if (lo && hi) {
+        ckey_build(w, lo, key, sc->sc_from < 0 ? 0 : sc->sc_from, 0);
+        ckey_build(w, hi, key, hi_a, hi_b);
+        sc->sc_key = lo;
+        sc->sc_klen = (size_t)key.len;
+        err = core_scan(w, sc, (eddy_bytes_t){lo, (int32_t)n}, (eddy_bytes_t){hi, (int32_t)n});
+    }
+    if (lo)
+        ck_release(&lb);
+    if (hi)
+        ck_release(&hb);
+    return err;
 }
 
 /* ---- window stores ---------------------------------------------------------------- */
@@ -733,9 +763,14 @@ int st_window_put(st_window_store_t *w, eddy_bytes_t key, int64_t window_start, 
         return -EINVAL;
     if (w->w_dups && eddy_bytes_is_null(value))
         return 0; /* Kafka: a null with duplicates is ignored */
-    uint8_t ck[CKEY_MAX];
+    ckbuf_t cb;
+    uint8_t *ck = ck_alloc(&cb, (size_t)key.len + w->w_suffix);
+    if (!ck)
+        return -ENOMEM;
     size_t n = ckey_build(w, ck, key, window_start, 0);
-    return core_put(w, ck, n, window_start, value, timestamp);
+    err = core_put(w, ck, n, window_start, value, timestamp);
+    ck_release(&cb);
+    return err;
 }
 
 int st_window_get(st_window_store_t *w, eddy_bytes_t key, int64_t window_start,
@@ -743,7 +778,7 @@ int st_window_get(st_window_store_t *w, eddy_bytes_t key, int64_t window_start,
 {
     int err = check_key(w, key);
     if (err)
-        return err == EDDY_ERR_TOO_LARGE ? -ENOENT : err;
+        return err;
     if (window_start < 0 || w->w_dups)
         return -EINVAL;
     if (expired(w, window_start))
@@ -751,9 +786,14 @@ int st_window_get(st_window_store_t *w, eddy_bytes_t key, int64_t window_start,
     st_store_t *seg;
     if ((err = seg_get(w, window_start, 0, &seg)))
         return err;
-    uint8_t ck[CKEY_MAX];
+    ckbuf_t cb;
+    uint8_t *ck = ck_alloc(&cb, (size_t)key.len + w->w_suffix);
+    if (!ck)
+        return -ENOMEM;
     size_t n = ckey_build(w, ck, key, window_start, 0);
-    return st_store_get(seg, (eddy_bytes_t){ck, (int32_t)n}, value);
+    err = st_store_get(seg, (eddy_bytes_t){ck, (int32_t)n}, value);
+    ck_release(&cb);
+    return err;
 }
 
 int st_window_fetch(st_window_store_t *w, eddy_bytes_t key, int64_t time_from, int64_t time_to,
@@ -761,7 +801,7 @@ int st_window_fetch(st_window_store_t *w, eddy_bytes_t key, int64_t time_from, i
 {
     int err = check_key(w, key);
     if (err)
-        return err == EDDY_ERR_TOO_LARGE ? 0 : err;
+        return err;
     if (time_from < 0 || time_to < 0)
         return -EINVAL;
     scan_t sc = {.sc_w = w, .sc_from = time_from, .sc_to = time_to, .sc_wfn = fn,
@@ -851,9 +891,14 @@ int st_session_put(st_session_store_t *s, eddy_bytes_t key, int64_t start, int64
         return err;
     if (start < 0 || end < start)
         return -EINVAL;
-    uint8_t ck[CKEY_MAX];
+    ckbuf_t cb;
+    uint8_t *ck = ck_alloc(&cb, (size_t)key.len + w->w_suffix);
+    if (!ck)
+        return -ENOMEM;
     size_t n = ckey_build(w, ck, key, end, start);
-    return core_put(w, ck, n, end, value, timestamp);
+    err = core_put(w, ck, n, end, value, timestamp);
+    ck_release(&cb);
+    return err;
 }
 
 int st_session_get(st_session_store_t *s, eddy_bytes_t key, int64_t start, int64_t end,
@@ -862,7 +907,7 @@ int st_session_get(st_session_store_t *s, eddy_bytes_t key, int64_t start, int64
     st_window_store_t *w = &s->s_w;
     int err = check_key(w, key);
     if (err)
-        return err == EDDY_ERR_TOO_LARGE ? -ENOENT : err;
+        return err;
     if (start < 0 || end < start)
         return -EINVAL;
     if (expired(w, end))
@@ -870,9 +915,14 @@ int st_session_get(st_session_store_t *s, eddy_bytes_t key, int64_t start, int64
     st_store_t *seg;
     if ((err = seg_get(w, end, 0, &seg)))
         return err;
-    uint8_t ck[CKEY_MAX];
+    ckbuf_t cb;
+    uint8_t *ck = ck_alloc(&cb, (size_t)key.len + w->w_suffix);
+    if (!ck)
+        return -ENOMEM;
     size_t n = ckey_build(w, ck, key, end, start);
-    return st_store_get(seg, (eddy_bytes_t){ck, (int32_t)n}, value);
+    err = st_store_get(seg, (eddy_bytes_t){ck, (int32_t)n}, value);
+    ck_release(&cb);
+    return err;
 }
 
 int st_session_find(st_session_store_t *s, eddy_bytes_t key, int64_t earliest_end,
@@ -881,7 +931,7 @@ int st_session_find(st_session_store_t *s, eddy_bytes_t key, int64_t earliest_en
     st_window_store_t *w = &s->s_w;
     int err = check_key(w, key);
     if (err)
-        return err == EDDY_ERR_TOO_LARGE ? 0 : err;
+        return err;
     if (earliest_end < 0 || latest_start < 0)
         return -EINVAL;
     /* Ends have no upper bound: a session that started before latest_start

@@ -36,9 +36,9 @@
  * Timestamps (window starts, session starts and ends, stream time) are
  * >= 0; negative ones are refused with -EINVAL.
  *
- * Keys. A record key is 0 or more bytes (not null); the LMDB key adds a
- * fixed suffix, so a record key is at most st_env_max_key_size() - 12
- * (window) or - 16 (session) bytes: 499 and 495 with LMDB's default.
+ * Keys. A record key is 0 or more bytes of any length (not null); the
+ * store key adds a fixed suffix (the segment's store then encodes it for
+ * LMDB, state/keys.c, keeping its byte order):
  *
  *   window store   key bytes | window start int64 BE | seqnum uint32 BE
  *   session store  key bytes | session end int64 BE  | session start int64 BE
@@ -82,9 +82,8 @@
  * st_env_read_get/st_env_read_range (other threads) do not serve window or
  * session stores: a segment may be dropped under them.
  *
- * Errors: 0 or a negative Eddy error (-errno, EDDY_ERR_*); key errors are
- * the store's (EDDY_ERR_INVALID_ARG for a null key, EDDY_ERR_TOO_LARGE for
- * a long one). docs/state.md, "Window and session stores", has more.
+ * Errors: 0 or a negative Eddy error (-errno, EDDY_ERR_*); EDDY_ERR_INVALID_ARG
+ * for a null key. docs/state.md, "Window and session stores", has more.
  */
 #ifndef EDDY_STATE_WINDOW_H
 #define EDDY_STATE_WINDOW_H

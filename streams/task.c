@@ -195,8 +195,9 @@ static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t va
         rc = st_store_put(s->ts_store, key, value, ts);
     sx_tsbuf_free(&tb);
     if (rc < 0)
-        EDDY_LOG_ERROR("streams", "task %s: store %s: write failed: %s", tk->tk_name,
-                       st_store_name(s->ts_store), eddy_strerror(rc));
+        EDDY_LOG_ERROR("streams", "task %s: store %s: write of a %d-byte key and a %d-byte value "
+                       "failed: %s", tk->tk_name, st_store_name(s->ts_store), (int)key.len,
+                       (int)value.len, eddy_strerror(rc));
     return rc;
 }
 

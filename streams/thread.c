@@ -601,8 +601,12 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
     if (lost || th->th_error) {
         /* Someone else may own them already: no commit, drop the state
          * written since the last one (the changelog has what counts). */
-        EDDY_LOG_WARN("streams", "%s: tasks lost to a rebalance; closing them without a commit",
-                      th->th_name);
+        if (lost)
+            EDDY_LOG_WARN("streams", "%s: tasks lost to a rebalance; closing them without a "
+                          "commit", th->th_name);
+        else /* not a rebalance: the thread is stopping on the error it logged */
+            EDDY_LOG_WARN("streams", "%s: closing the tasks without a commit after the error "
+                          "above (%s)", th->th_name, eddy_strerror(th->th_error));
         for (int i = th->th_ntasks - 1; i >= 0; i--)
             if (!th->th_tasks[i]->tk_standby)
                 remove_task(th, th->th_tasks[i]);

@@ -11,6 +11,7 @@ TCase *tcase_env_threads(void);
 TCase *tcase_env_files(void);
 TCase *tcase_window_store(void);
 TCase *tcase_session_store(void);
+TCase *tcase_store_keys(void);
 
 int main(void)
 {
@@ -26,5 +27,6 @@ int main(void)
     suite_add_tcase(s, tcase_env_files());
     suite_add_tcase(s, tcase_window_store());
     suite_add_tcase(s, tcase_session_store());
+    suite_add_tcase(s, tcase_store_keys());
     return run_suite(s);
 }

@@ -116,8 +116,12 @@ START_TEST(batches_equal_one_by_one)
     ck_assert_int_eq(v.len, 1);
     ck_assert_int_eq(((const char *)v.data)[0], 'd');
     ck_assert_int_eq(st_store_get(bat, B("zz10"), &v), 0);
-    /* Bad keys are refused, as one by one. */
-    ck_assert_int_lt(st_restore_batch_add(b, eddy_bytes("", 0), B("x")), 0);
+    /* A null key is refused, as one by one; the empty key is a key. */
+    ck_assert_int_lt(st_restore_batch_add(b, EDDY_NULL_BYTES, B("x")), 0);
+    ck_assert_int_eq(st_restore_batch_add(b, eddy_bytes("", 0), B("x")), 0);
+    ck_assert_int_eq(st_store_restore_batch(bat, b), 0);
+    ck_assert_int_eq(st_store_get(bat, eddy_bytes("", 0), &v), 0);
+    ck_assert_int_eq(v.len, 1);
     ck_assert_int_eq(st_env_commit(env, NULL, 0), 0);
     ck_assert_uint_gt(st_env_map_size(env), 64 << 10);
     st_restore_batch_free(b);
