@@ -5,7 +5,7 @@ set -eu
 
 # Build: compiler, cmake, the libraries. Tests: Check, clang with libFuzzer
 # (the fuzz target), and the real clients of the compatibility tests.
-PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev check
+PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libssl-dev check
           clang libclang-rt-dev kcat librdkafka-dev nodejs npm"
 
 missing=""

@@ -505,12 +505,7 @@ static int format_check(st_env_t *env, int *stale, uint32_t *found)
         *found = version;
         return 0;
     }
-    for (int i = 0; i < 2; i++) {
-        uint64_t h = 0;
-        for (int b = 0; b < 8; b++)
-            h = h << 8 | p[4 + 8 * i + b];
-        env->se_hash_key[i] = h;
-    }
+    memcpy(env->se_hash_key, p + 4, sizeof env->se_hash_key);
     return 0;
 }
 

@@ -62,66 +62,48 @@
  * leaves LMDB.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include "common/buf.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "state/state_int.h"
 
-/* ---- SipHash-2-4 (Aumasson and Bernstein), 64-bit output ------------------ */
+/* ---- the hash: OpenSSL's SipHash-2-4, 64-bit output ----------------------- */
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                   \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = ROTL(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = ROTL(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = ROTL(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = ROTL(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = ROTL(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = ROTL(v2, 32);                                                                         \
-    } while (0)
+static EVP_MAC *siphash_mac;
+static pthread_once_t siphash_once = PTHREAD_ONCE_INIT;
 
-static uint64_t le64(const uint8_t *p)
+static void siphash_fetch(void)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
+    siphash_mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
 }
 
-static uint64_t siphash(const uint64_t key[2], const uint8_t *in, size_t n)
+/* SipHash of k[0..n) under the environment's 16-byte key. Any thread may
+ * call it (st_env_read_* do): the MAC is fetched once and shared, as
+ * OpenSSL allows; the context is the call's own. OpenSSL has SipHash in its
+ * default provider, so a failure here is a broken installation: it aborts
+ * rather than hashing keys differently from the ones already stored. */
+static uint64_t siphash(const uint8_t key[16], const uint8_t *k, size_t n)
 {
-    uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
-    uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
-    const uint8_t *end = in + (n & ~(size_t)7);
-    for (; in != end; in += 8) {
-        uint64_t m = le64(in);
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
+    pthread_once(&siphash_once, siphash_fetch);
+    EVP_MAC_CTX *ctx = siphash_mac ? EVP_MAC_CTX_new(siphash_mac) : NULL;
+    size_t size = 8, outlen = 0;
+    uint8_t out[8];
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+                           OSSL_PARAM_construct_end()};
+    if (!ctx || !EVP_MAC_init(ctx, key, 16, params) || !EVP_MAC_update(ctx, k, n) ||
+        !EVP_MAC_final(ctx, out, &outlen, sizeof out) || outlen != sizeof out) {
+        EDDY_LOG_ERROR("state", "OpenSSL's SIPHASH MAC is not available: cannot hash keys");
+        abort();
     }
-    uint64_t b = (uint64_t)n << 56;
-    for (size_t i = 0; i < (n & 7); i++)
-        b |= (uint64_t)in[i] << (8 * i);
-    v3 ^= b;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    EVP_MAC_CTX_free(ctx);
+    return be64_load(out);
 }
 
 uint64_t st_key_hash(const st_env_t *env, const uint8_t *k, size_t n)
@@ -132,25 +114,6 @@ uint64_t st_key_hash(const st_env_t *env, const uint8_t *k, size_t n)
 }
 
 /* ---- bytes ------------------------------------------------------------------ */
-
-static void be64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static void be32_put(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t be32_get(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int st_key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -171,8 +134,8 @@ size_t st_key_encode(const st_env_t *env, uint8_t *out, eddy_bytes_t key, uint32
         return 1 + n;
     }
     memcpy(out + 1, key.data, ST_KEY_SHORT_MAX);
-    be64_put(out + 1 + ST_KEY_SHORT_MAX, st_key_hash(env, key.data, n));
-    be32_put(out + 1 + ST_KEY_SHORT_MAX + 8, slot);
+    be64_store(out + 1 + ST_KEY_SHORT_MAX, st_key_hash(env, key.data, n));
+    be32_store(out + 1 + ST_KEY_SHORT_MAX + 8, slot);
     return ST_KEY_LONG_LEN;
 }
 
@@ -183,7 +146,7 @@ static int long_split(const MDB_val *v, const uint8_t **suffix, size_t *slen, MD
     if (v->mv_size < 4)
         return -1;
     const uint8_t *p = v->mv_data;
-    size_t n = be32_get(p);
+    size_t n = be32_load(p);
     if (n == 0 || n > v->mv_size - 4)
         return -1;
     *suffix = p + 4;
@@ -211,7 +174,7 @@ int st_key_value(uint8_t **buf, size_t *cap, eddy_bytes_t key, const MDB_val *va
         *buf = p;
         *cap = need;
     }
-    be32_put(*buf, (uint32_t)slen);
+    be32_store(*buf, (uint32_t)slen);
     memcpy(*buf + 4, (const uint8_t *)key.data + ST_KEY_SHORT_MAX, slen);
     if (value->mv_size)
         memcpy(*buf + 4 + slen, value->mv_data, value->mv_size);
@@ -247,7 +210,7 @@ int st_key_find(const st_env_t *env, MDB_txn *txn, MDB_dbi dbi, eddy_bytes_t key
             rc = MDB_NOTFOUND;
             break;
         }
-        uint32_t c = be32_get((const uint8_t *)k.mv_data + gh);
+        uint32_t c = be32_load((const uint8_t *)k.mv_data + gh);
         if (!free_known && c != free_slot)
             free_known = 1; /* a gap below c */
         else if (!free_known)
@@ -267,7 +230,7 @@ int st_key_find(const st_env_t *env, MDB_txn *txn, MDB_dbi dbi, eddy_bytes_t key
     }
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND)
-        be32_put(slot->ks_buf + gh, free_slot);
+        be32_store(slot->ks_buf + gh, free_slot);
     return rc;
 }
 

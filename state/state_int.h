@@ -48,7 +48,7 @@ struct st_env {
     size_t se_max_key;      /* LMDB's key size limit (511): names of stores */
     /* The key of the hash of long record keys (state/keys.c), random per
      * environment and kept in it; tests may replace the hash. */
-    uint64_t se_hash_key[2];
+    uint8_t se_hash_key[16];
     uint64_t (*se_key_hash_fn)(const uint8_t *key, size_t len);
     size_t se_map_limit;    /* 0: no limit beyond the address space */
     size_t se_txn_max_puts; /* auto-commit thresholds */
