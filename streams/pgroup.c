@@ -52,20 +52,38 @@ struct sx_pgroup {
     int64_t pg_enforced; /* times processing went on without an idle partition's data */
 };
 
-sx_pgroup_t *sx_pg_new(const eddy_app_t *app, int32_t subtopology)
+/* Whether the task's partition of source topic j is an input of the task:
+ * a topic with fewer partitions than the task count (a merge of unequal
+ * topics) has none for the last tasks, and nothing to wait for. */
+static int is_input(const sx_task_t *tk, int j)
 {
+    const eddy_app_t *app = tk->tk_thread->th_app;
+    if (app->ap_source_subs[j] != tk->tk_id.ti_subtopology)
+        return 0;
+    int np = 0;
+    const kc_topic_partition_t *parts = kc_member_assignment(tk->tk_thread->th_member, &np);
+    for (int i = 0; i < np; i++)
+        if (parts[i].tp_partition == tk->tk_id.ti_partition &&
+            strcmp(parts[i].tp_topic, app->ap_source_topics[j]) == 0)
+            return 1;
+    return 0;
+}
+
+sx_pgroup_t *sx_pg_new(const sx_task_t *tk)
+{
+    const eddy_app_t *app = tk->tk_thread->th_app;
     sx_pgroup_t *pg = calloc(1, sizeof *pg);
     if (!pg)
         return NULL;
     for (int j = 0; j < app->ap_nsource_topics; j++)
-        pg->pg_nqueues += app->ap_source_subs[j] == subtopology;
+        pg->pg_nqueues += is_input(tk, j);
     if (!(pg->pg_queues = calloc((size_t)pg->pg_nqueues + 1, sizeof *pg->pg_queues))) {
         free(pg);
         return NULL;
     }
     int n = 0;
-    for (int j = 0; j < app->ap_nsource_topics; j++)
-        if (app->ap_source_subs[j] == subtopology)
+    for (int j = 0; j < app->ap_nsource_topics && n < pg->pg_nqueues; j++)
+        if (is_input(tk, j))
             pg->pg_queues[n++] = (sx_pqueue_t){.qu_src = j,
                                                .qu_topic = app->ap_source_topics[j],
                                                .qu_deadline = -1};

@@ -234,7 +234,9 @@ void sx_task_set_cache_limit(sx_task_t *tk, size_t per_store);
 /* Kafka Streams' PartitionGroup: one queue per input partition of a task
  * (sources indexed as ap_source_topics), processed in timestamp order. */
 typedef struct sx_pgroup sx_pgroup_t;
-sx_pgroup_t *sx_pg_new(const eddy_app_t *app, int32_t subtopology);
+/* The queues of tk's input partitions in its thread's assignment (the
+ * task's life is within one assignment). */
+sx_pgroup_t *sx_pg_new(const sx_task_t *tk);
 void sx_pg_free(sx_pgroup_t *pg);
 int sx_pg_nqueues(const sx_pgroup_t *pg);
 /* Records buffered in all queues (0 for NULL) / in src's queue. */

@@ -146,14 +146,27 @@ static void each_input(sx_thread_t *th, sx_task_t *tk,
         }
 }
 
+typedef struct pause_arg {
+    sx_task_t *pa_task;
+    int pa_paused;
+} pause_arg_t;
+
 static void pause_fn(sx_thread_t *th, const char *topic, int32_t p, void *o)
 {
-    kc_consumer_pause(th->th_consumer, topic, p, *(int *)o);
+    pause_arg_t *pa = o;
+    int paused = pa->pa_paused;
+    /* A full input buffer keeps its partition paused until it drains. */
+    for (int i = 0; !paused && pa->pa_task->tk_pg && i < th->th_app->ap_nsource_topics; i++)
+        if (strcmp(th->th_app->ap_source_topics[i], topic) == 0)
+            paused = sx_pg_count(pa->pa_task->tk_pg, i) >=
+                     th->th_app->ap_cfg.buffered_records_per_partition;
+    kc_consumer_pause(th->th_consumer, topic, p, paused);
 }
 
 static void set_inputs_paused(sx_thread_t *th, sx_task_t *tk, int paused)
 {
-    each_input(th, tk, pause_fn, &paused);
+    pause_arg_t pa = {tk, paused};
+    each_input(th, tk, pause_fn, &pa);
 }
 
 static void remove_task(sx_thread_t *th, sx_task_t *tk)
@@ -480,12 +493,12 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
                  : NULL;
     if (!tk || tk->tk_state != TK_RUNNING)
         return 1;
-    if (!tk->tk_pg && !(tk->tk_pg = sx_pg_new(app, tk->tk_id.ti_subtopology))) {
+    if (!tk->tk_pg && !(tk->tk_pg = sx_pg_new(tk))) {
         sx_thread_fail(th, -ENOMEM, "task %s: out of memory for its input buffers", tk->tk_name);
         return 1;
     }
     const dsl_node_t *node = app->ap_source_nodes[src];
-    if (sx_pg_nqueues(tk->tk_pg) == 1) {
+    if (sx_pg_nqueues(tk->tk_pg) <= 1) {
         /* One input partition: its own order is the task's; no buffering. */
         return process_one(th, tk, src, m, sx_task_timestamp(tk, node, m)) < 0;
     }

@@ -9,6 +9,7 @@
 #     first and the users they interleave with only after them: the task
 #     waits for the users' data instead of joining the clicks with the old
 #     values;
+# with input buffers of 16 records, so full ones pause their partitions;
 # and eddy_app_stats' active_tasks, printed at exit, says the tasks the log's
 # "assigned N active" line gave (the open tasks were counted, 0 at exit).
 #
@@ -69,8 +70,9 @@ produce U users "$WORK/ev1"
 produce C clicks "$WORK/ev1"
 model "$WORK/ev1" >"$WORK/want"
 
-timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state" -X max.task.idle.ms=5000 >"$WORK/app.out" \
-    2>"$WORK/app.log" </dev/null &
+# Small input buffers: full ones pause their partitions and resume as they drain.
+timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state" -X max.task.idle.ms=5000 \
+    -X buffered.records.per.partition=16 >"$WORK/app.out" 2>"$WORK/app.log" </dev/null &
 APP_PID=$!
 bg_started "$APP_PID"
 wait_joined "$(wc -l <"$WORK/want")"
