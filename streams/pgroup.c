@@ -52,41 +52,17 @@ struct sx_pgroup {
     int64_t pg_enforced; /* times processing went on without an idle partition's data */
 };
 
-/* Whether the task's partition of source topic j is an input of the task:
- * a topic with fewer partitions than the task count (a merge of unequal
- * topics) has none for the last tasks, and nothing to wait for. */
-static int is_input(const sx_task_t *tk, int j)
+sx_pgroup_t *sx_pg_new(const int *srcs, const char *const *topics, int n)
 {
-    const eddy_app_t *app = tk->tk_thread->th_app;
-    if (app->ap_source_subs[j] != tk->tk_id.ti_subtopology)
-        return 0;
-    int np = 0;
-    const kc_topic_partition_t *parts = kc_member_assignment(tk->tk_thread->th_member, &np);
-    for (int i = 0; i < np; i++)
-        if (parts[i].tp_partition == tk->tk_id.ti_partition &&
-            strcmp(parts[i].tp_topic, app->ap_source_topics[j]) == 0)
-            return 1;
-    return 0;
-}
-
-sx_pgroup_t *sx_pg_new(const sx_task_t *tk)
-{
-    const eddy_app_t *app = tk->tk_thread->th_app;
     sx_pgroup_t *pg = calloc(1, sizeof *pg);
-    if (!pg)
-        return NULL;
-    for (int j = 0; j < app->ap_nsource_topics; j++)
-        pg->pg_nqueues += is_input(tk, j);
-    if (!(pg->pg_queues = calloc((size_t)pg->pg_nqueues + 1, sizeof *pg->pg_queues))) {
+    if (!pg || !(pg->pg_queues = calloc((size_t)n + 1, sizeof *pg->pg_queues))) {
         free(pg);
         return NULL;
     }
-    int n = 0;
-    for (int j = 0; j < app->ap_nsource_topics && n < pg->pg_nqueues; j++)
-        if (is_input(tk, j))
-            pg->pg_queues[n++] = (sx_pqueue_t){.qu_src = j,
-                                               .qu_topic = app->ap_source_topics[j],
-                                               .qu_deadline = -1};
+    for (int i = 0; i < n; i++)
+        pg->pg_queues[i] = (sx_pqueue_t){.qu_src = srcs[i], .qu_topic = topics[i],
+                                         .qu_deadline = -1};
+    pg->pg_nqueues = n;
     return pg;
 }
 
@@ -221,10 +197,9 @@ void sx_pg_pop(sx_pgroup_t *pg, int src)
  * an unknown lag or one above 0 means records are on their way) and to
  * have stayed empty for max.task.idle.ms (0: no wait beyond that) before
  * the task processes the others' records. */
-int sx_pg_ready(sx_pgroup_t *pg, const sx_task_t *tk, int64_t now_ms)
+int sx_pg_ready(sx_pgroup_t *pg, int64_t idle_ms, int64_t now_ms, sx_pg_lag_fn *lag,
+                void *opaque, const char *task)
 {
-    const sx_thread_t *th = tk->tk_thread;
-    int64_t idle = th->th_app->ap_cfg.max_task_idle_ms;
     if (pg->pg_buffered == 0) {
         /* Nothing to process, so nothing waits: the idle time of an empty
          * partition counts from when the task has records to process
@@ -234,7 +209,7 @@ int sx_pg_ready(sx_pgroup_t *pg, const sx_task_t *tk, int64_t now_ms)
             pg->pg_queues[i].qu_deadline = -1;
         return 0;
     }
-    if (idle < 0)
+    if (idle_ms < 0)
         return 1;
     int enforced = 0;
     for (int i = 0; i < pg->pg_nqueues; i++) {
@@ -243,20 +218,17 @@ int sx_pg_ready(sx_pgroup_t *pg, const sx_task_t *tk, int64_t now_ms)
             q->qu_deadline = -1;
             continue;
         }
-        int32_t part = tk->tk_id.ti_partition;
-        int64_t hw = kc_consumer_high_watermark(th->th_consumer, q->qu_topic, part);
-        int64_t pos = kc_consumer_position(th->th_consumer, q->qu_topic, part);
-        if (hw < 0 || pos < 0 || hw > pos) {
+        if (lag(q->qu_topic, opaque) != 0) {
             q->qu_deadline = -1; /* data to fetch first (or its lag unknown yet) */
             return 0;
         }
         if (q->qu_deadline < 0)
-            q->qu_deadline = now_ms + idle;
+            q->qu_deadline = now_ms + idle_ms;
         if (now_ms < q->qu_deadline)
             return 0;
         enforced = 1;
     }
-    if (enforced && idle > 0) {
+    if (enforced && idle_ms > 0) {
         /* Kafka logs every enforced processing; here the first and then
          * every 1000th, as they may come once per record. */
         pg->pg_enforced++;
@@ -265,7 +237,7 @@ int sx_pg_ready(sx_pgroup_t *pg, const sx_task_t *tk, int64_t now_ms)
                           "task %s: processing although an input partition has no data after "
                           "max.task.idle.ms=%lld (records may be processed out of timestamp "
                           "order; %lld time(s) so far)",
-                          tk->tk_name, (long long)idle, (long long)pg->pg_enforced);
+                          task, (long long)idle_ms, (long long)pg->pg_enforced);
     }
     return 1;
 }

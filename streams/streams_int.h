@@ -234,9 +234,9 @@ void sx_task_set_cache_limit(sx_task_t *tk, size_t per_store);
 /* Kafka Streams' PartitionGroup: one queue per input partition of a task
  * (sources indexed as ap_source_topics), processed in timestamp order. */
 typedef struct sx_pgroup sx_pgroup_t;
-/* The queues of tk's input partitions in its thread's assignment (the
- * task's life is within one assignment). */
-sx_pgroup_t *sx_pg_new(const sx_task_t *tk);
+/* Queues for n input partitions of a task: srcs[i], the index in
+ * ap_source_topics, and topics[i] its name (borrowed for pg's life). */
+sx_pgroup_t *sx_pg_new(const int *srcs, const char *const *topics, int n);
 void sx_pg_free(sx_pgroup_t *pg);
 int sx_pg_nqueues(const sx_pgroup_t *pg);
 /* Records buffered in all queues (0 for NULL) / in src's queue. */
@@ -252,9 +252,13 @@ int sx_pg_add(sx_pgroup_t *pg, int src, const kc_message_t *m, int64_t ts);
  * timestamp; 0 when nothing is buffered. */
 int sx_pg_peek(sx_pgroup_t *pg, kc_message_t *m, int *src, int64_t *ts);
 void sx_pg_pop(sx_pgroup_t *pg, int src);
-/* Whether tk may process its next buffered record at now_ms, by
- * max.task.idle.ms (see pgroup.c). */
-int sx_pg_ready(sx_pgroup_t *pg, const sx_task_t *tk, int64_t now_ms);
+/* The task's partition of topic: records on the broker past the consumer's
+ * position (0: caught up), or -1 while unknown. */
+typedef int64_t(sx_pg_lag_fn)(const char *topic, void *opaque);
+/* Whether the task (named task, for the log) may process its next buffered
+ * record at now_ms, by max.task.idle.ms = idle_ms (see pgroup.c). */
+int sx_pg_ready(sx_pgroup_t *pg, int64_t idle_ms, int64_t now_ms, sx_pg_lag_fn *lag,
+                void *opaque, const char *task);
 
 /* ---- threads (thread.c) ---- */
 

@@ -437,16 +437,56 @@ static int process_one(sx_thread_t *th, sx_task_t *tk, int src, const kc_message
     return 0;
 }
 
+static int64_t task_lag(const char *topic, void *opaque)
+{
+    const sx_task_t *tk = opaque;
+    const kc_consumer_t *k = tk->tk_thread->th_consumer;
+    int64_t hw = kc_consumer_high_watermark(k, topic, tk->tk_id.ti_partition);
+    int64_t pos = kc_consumer_position(k, topic, tk->tk_id.ti_partition);
+    return hw < 0 || pos < 0 ? -1 : hw > pos ? hw - pos : 0;
+}
+
+/* Buffers for the task's input partitions: those of its sub-topology's
+ * topics in the thread's assignment (a topic with fewer partitions than
+ * the task count has none for the last tasks, and nothing to wait for). */
+static sx_pgroup_t *task_pgroup(sx_thread_t *th, sx_task_t *tk)
+{
+    const eddy_app_t *app = th->th_app;
+    int np = 0, n = 0;
+    const kc_topic_partition_t *parts = kc_member_assignment(th->th_member, &np);
+    int *srcs = calloc((size_t)app->ap_nsource_topics + 1, sizeof *srcs);
+    const char **topics = calloc((size_t)app->ap_nsource_topics + 1, sizeof *topics);
+    sx_pgroup_t *pg = NULL;
+    if (srcs && topics) {
+        for (int j = 0; j < app->ap_nsource_topics; j++) {
+            int in = 0;
+            for (int i = 0; i < np && app->ap_source_subs[j] == tk->tk_id.ti_subtopology; i++)
+                in |= parts[i].tp_partition == tk->tk_id.ti_partition &&
+                      strcmp(parts[i].tp_topic, app->ap_source_topics[j]) == 0;
+            if (in) {
+                srcs[n] = j;
+                topics[n++] = app->ap_source_topics[j];
+            }
+        }
+        pg = sx_pg_new(srcs, topics, n);
+    }
+    free(srcs);
+    free(topics);
+    return pg;
+}
+
 /* Processes a task's buffered records in timestamp order while it may
  * (sx_pg_ready: max.task.idle.ms). */
 static void run_task(sx_thread_t *th, sx_task_t *tk, int64_t now_ms)
 {
     int limit = th->th_app->ap_cfg.buffered_records_per_partition;
+    int64_t idle = th->th_app->ap_cfg.max_task_idle_ms;
     kc_message_t m;
     int src;
     int64_t ts;
     while (!th->th_committing && !th->th_stopping && !th->th_error &&
-           tk->tk_state == TK_RUNNING && sx_pg_ready(tk->tk_pg, tk, now_ms) &&
+           tk->tk_state == TK_RUNNING &&
+           sx_pg_ready(tk->tk_pg, idle, now_ms, task_lag, tk, tk->tk_name) &&
            sx_pg_peek(tk->tk_pg, &m, &src, &ts)) {
         m.msg_partition = tk->tk_id.ti_partition;
         if (process_one(th, tk, src, &m, ts) < 0)
@@ -493,7 +533,7 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
                  : NULL;
     if (!tk || tk->tk_state != TK_RUNNING)
         return 1;
-    if (!tk->tk_pg && !(tk->tk_pg = sx_pg_new(tk))) {
+    if (!tk->tk_pg && !(tk->tk_pg = task_pgroup(th, tk))) {
         sx_thread_fail(th, -ENOMEM, "task %s: out of memory for its input buffers", tk->tk_name);
         return 1;
     }
