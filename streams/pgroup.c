@@ -38,7 +38,7 @@ typedef struct qrec {
 
 typedef struct sx_pqueue {
     int qu_src;           /* index in ap_source_topics */
-    const char *qu_topic; /* borrows ap_source_topics */
+    const char *qu_topic; /* borrowed (sx_pg_new) */
     eddy_buf_t qu_buf;
     size_t qu_head;
     int qu_count;
