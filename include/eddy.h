@@ -516,6 +516,9 @@ struct eddy_app_stats {
     int64_t commits;
     int64_t records_restored;  /* changelog records applied to stores */
     int64_t records_late_dropped; /* too late for their window (after end + grace) */
+    /* Tasks of the instance's threads' last assignments (the log's
+     * "assigned N active and M standby task(s)" lines, summed), restoring
+     * ones included; after the stop, those the instance ran last. */
     int32_t active_tasks;
     int32_t standby_tasks;
 };

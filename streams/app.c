@@ -173,13 +173,13 @@ void eddy_app_stats(eddy_app_t *app, eddy_app_stats_t *out)
         out->commits += __atomic_load_n(&th->th_commits, __ATOMIC_RELAXED);
         out->records_restored += __atomic_load_n(&th->th_restored, __ATOMIC_RELAXED);
         out->records_late_dropped += __atomic_load_n(&th->th_late_dropped, __ATOMIC_RELAXED);
+        /* What the assignment gave, as the log says. Open tasks are not
+         * that: a task waits for its directory while another thread of
+         * the instance still holds it, none is open between a revoke and
+         * the next assignment, and all are closed once the threads stop. */
+        out->active_tasks += __atomic_load_n(&th->th_assigned_active, __ATOMIC_RELAXED);
+        out->standby_tasks += __atomic_load_n(&th->th_assigned_standby, __ATOMIC_RELAXED);
     }
-    if (!app)
-        return;
-    pthread_mutex_lock(&app->ap_mu);
-    for (int i = 0; i < app->ap_nopen_tasks; i++)
-        app->ap_open_tasks[i]->tk_standby ? out->standby_tasks++ : out->active_tasks++;
-    pthread_mutex_unlock(&app->ap_mu);
 }
 
 /* ---- new ---- */

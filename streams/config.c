@@ -41,6 +41,11 @@ static const eddy_cfg_def_t sx_config_defs[] = {
     {"replication.factor", CFG_INT32, F(replication_factor), "-1", -1, 32767, NULL, ""},
     {"auto.offset.reset", CFG_STRING, F(auto_offset_reset), "earliest", 0, 0, NULL, ""},
     {"linger.ms", CFG_INT32, F(linger_ms), "100", 0, 2147483647, NULL, ""},
+    {"max.task.idle.ms", CFG_INT64, F(max_task_idle_ms), "0", -1, 9.2e18, NULL,
+     "how long a task with several input partitions waits for data on an empty one before "
+     "processing the others (-1: never waits)"},
+    {"buffered.records.per.partition", CFG_INT32, F(buffered_records_per_partition), "1000", 1,
+     2147483647, NULL, "records a task buffers per input partition before pausing it"},
     {"eddy.state.map.initial.bytes", CFG_INT64, F(state_map_initial_bytes), "16777216", 65536,
      1e15, NULL, "first LMDB map size of a task; doubled as it fills"},
     {NULL},

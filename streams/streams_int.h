@@ -56,6 +56,8 @@ typedef struct sx_config {
     char *auto_offset_reset;
     int32_t linger_ms;
     int64_t state_map_initial_bytes;
+    int64_t max_task_idle_ms; /* -1: never wait (Kafka's MAX_TASK_IDLE_MS_DISABLED) */
+    int32_t buffered_records_per_partition;
     int log_and_continue; /* derived from deserialization_handler */
     /* "consumer." / "producer." / "restore.consumer." overrides, for the clients. */
     eddy_props_t client_props;
@@ -135,6 +137,9 @@ struct sx_task {
     int tk_nprocs;
     /* A windowed aggregate being computed (reused: no allocation per record). */
     eddy_buf_t tk_scratch;
+    /* Records buffered per input partition (pgroup.c); NULL until the
+     * first record. */
+    struct sx_pgroup *tk_pg;
 };
 
 /* A record between processors: a table change's old value in old (else
@@ -203,10 +208,15 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
 /* Closes the environment (uncommitted writes are dropped, as in a crash:
  * commit first for a clean close). */
 void sx_task_close(sx_task_t *tk);
-/* An input record of the task: through src, the source node reading its topic. Returns 0,
- * or an error that must stop the thread (a deserialization error with
- * log-and-fail, a store failure). */
-int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m);
+/* An input record's timestamp: src's timestamp extractor's (given the
+ * task's stream time), else the record's own; -1 for a record src cannot
+ * read (sx_task_process reports it). */
+int64_t sx_task_timestamp(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m);
+/* An input record of the task with its timestamp (sx_task_timestamp):
+ * through src, the source node reading its topic. Returns 0, or an error
+ * that must stop the thread (a deserialization error with log-and-fail, a
+ * store failure). */
+int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m, int64_t ts);
 /* Flushes the caches of the task's stores in store order. */
 int sx_task_flush(sx_task_t *tk);
 /* Commits the task's LMDB transaction with its changelog offsets. */
@@ -219,6 +229,37 @@ void sx_task_set_cache_limit(sx_task_t *tk, size_t per_store);
 /* The task's stream time, kept in its checkpoint table with the state. */
 #define SX_STREAM_TIME_KEY "__stream_time"
 
+/* ---- a task's input buffers (pgroup.c) ---- */
+
+/* Kafka Streams' PartitionGroup: one queue per input partition of a task
+ * (sources indexed as ap_source_topics), processed in timestamp order. */
+typedef struct sx_pgroup sx_pgroup_t;
+/* Queues for n input partitions of a task: srcs[i], the index in
+ * ap_source_topics, and topics[i] its name (borrowed for pg's life). */
+sx_pgroup_t *sx_pg_new(const int *srcs, const char *const *topics, int n);
+void sx_pg_free(sx_pgroup_t *pg);
+int sx_pg_nqueues(const sx_pgroup_t *pg);
+/* Records buffered in all queues (0 for NULL) / in src's queue. */
+int sx_pg_buffered(const sx_pgroup_t *pg);
+int sx_pg_count(sx_pgroup_t *pg, int src);
+/* The offset of src's first buffered record, or -1 when none is. */
+int64_t sx_pg_head_offset(sx_pgroup_t *pg, int src);
+/* Copies m, with its timestamp ts, to the end of src's queue: the queue's
+ * count, or -ENOMEM (nothing added). */
+int sx_pg_add(sx_pgroup_t *pg, int src, const kc_message_t *m, int64_t ts);
+/* The record with the smallest timestamp among the queues' heads: 1 and
+ * *m (borrowing the queue until sx_pg_pop or sx_pg_add), its source and
+ * timestamp; 0 when nothing is buffered. */
+int sx_pg_peek(sx_pgroup_t *pg, kc_message_t *m, int *src, int64_t *ts);
+void sx_pg_pop(sx_pgroup_t *pg, int src);
+/* The task's partition of topic: records on the broker past the consumer's
+ * position (0: caught up), or -1 while unknown. */
+typedef int64_t(sx_pg_lag_fn)(const char *topic, void *opaque);
+/* Whether the task (named task, for the log) may process its next buffered
+ * record at now_ms, by max.task.idle.ms = idle_ms (see pgroup.c). */
+int sx_pg_ready(sx_pgroup_t *pg, int64_t idle_ms, int64_t now_ms, sx_pg_lag_fn *lag,
+                void *opaque, const char *task);
+
 /* ---- threads (thread.c) ---- */
 
 struct sx_thread {
@@ -230,6 +271,7 @@ struct sx_thread {
     uv_async_t th_async; /* stop requests */
     uv_timer_t th_commit_timer;
     uv_timer_t th_tick_timer; /* restore progress, waiting task locks */
+    uv_check_t th_check;      /* after each fetch: the tasks' buffered records */
     kc_config_t th_main_cfg, th_restore_cfg;
     kc_client_t *th_client, *th_restore_client;
     kc_consumer_t *th_consumer, *th_restore;
@@ -265,6 +307,9 @@ struct sx_thread {
     int64_t th_restore_started_ms, th_restore_base;
     /* Counters (read by eddy_app_stats from other threads: relaxed atomics). */
     int64_t th_processed, th_skipped, th_produced, th_commits, th_restored, th_late_dropped;
+    /* The tasks of the thread's last assignment, restoring ones and ones
+     * still waiting for their directory included (the log's "assigned"). */
+    int32_t th_assigned_active, th_assigned_standby;
 };
 
 int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index);

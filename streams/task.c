@@ -595,17 +595,44 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
 
 /* ---- the task ---- */
 
-int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
+static int readable(const sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m, char *why,
+                    size_t why_size)
+{
+    const eddy_app_t *app = tk->tk_thread->th_app;
+    const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde : app->ap_default_key_serde;
+    const eddy_serde_t *vs = src->dn_value_serde ? src->dn_value_serde : app->ap_default_value_serde;
+    return src->dn_internal ||
+           (serde_ok(ks, (eddy_bytes_t){m->msg_key, m->msg_key_len}, "the key", why, why_size) &&
+            serde_ok(vs, (eddy_bytes_t){m->msg_value, m->msg_value_len}, "the value", why,
+                     why_size));
+}
+
+int64_t sx_task_timestamp(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
+{
+    char why[400];
+    if (!src->dn_ts_extractor)
+        return m->msg_timestamp;
+    if (!readable(tk, src, m, why, sizeof why))
+        return -1;
+    tk->tk_cur_topic = m->msg_topic;
+    tk->tk_cur_offset = m->msg_offset;
+    eddy_record_t ur = user_record(tk, (eddy_bytes_t){m->msg_key, m->msg_key_len},
+                                   (eddy_bytes_t){m->msg_value, m->msg_value_len},
+                                   m->msg_timestamp);
+    int64_t ts = src->dn_ts_extractor(&ur, tk->tk_stream_time, src->dn_ts_opaque);
+    tk->tk_cur_topic = NULL;
+    tk->tk_cur_offset = -1;
+    return ts;
+}
+
+int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m, int64_t ts)
 {
     eddy_app_t *app = tk->tk_thread->th_app;
     sx_rec_t r = {{m->msg_key, m->msg_key_len}, {m->msg_value, m->msg_value_len},
-                  EDDY_NULL_BYTES, m->msg_timestamp};
+                  EDDY_NULL_BYTES, ts};
     char why[400];
     tk->tk_cur_combined = src->dn_internal && m->msg_header_count && sx_combine_is_combined(m);
-    const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde : app->ap_default_key_serde;
-    const eddy_serde_t *vs = src->dn_value_serde ? src->dn_value_serde : app->ap_default_value_serde;
-    if (!src->dn_internal && (!serde_ok(ks, r.key, "the key", why, sizeof why) ||
-                              !serde_ok(vs, r.value, "the value", why, sizeof why))) {
+    if (!readable(tk, src, m, why, sizeof why)) {
         char where[700];
         snprintf(where, sizeof where, "%s-%d offset %lld: %s", m->msg_topic, (int)m->msg_partition,
                  (long long)m->msg_offset, why);
@@ -624,10 +651,6 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
     }
     tk->tk_cur_topic = m->msg_topic;
     tk->tk_cur_offset = m->msg_offset;
-    if (src->dn_ts_extractor) {
-        eddy_record_t ur = user_record(tk, r.key, r.value, r.ts);
-        r.ts = src->dn_ts_extractor(&ur, tk->tk_stream_time, src->dn_ts_opaque);
-    }
     int rc = 0;
     if (r.ts < 0) {
         /* Kafka's default extractor fails here; skipping keeps the app up. */
@@ -861,6 +884,8 @@ void sx_task_close(sx_task_t *tk)
         return;
     eddy_app_t *app = tk->tk_thread->th_app;
     sx_procs_close(tk);
+    sx_pg_free(tk->tk_pg); /* not committed: fetched again from the committed offsets */
+    tk->tk_pg = NULL;
     if (tk->tk_env || tk->tk_registered)
         sx_app_release_task(app, tk); /* no query sees it from here on */
     for (int i = 0; i < tk->tk_nstores; i++) {

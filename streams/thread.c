@@ -146,14 +146,27 @@ static void each_input(sx_thread_t *th, sx_task_t *tk,
         }
 }
 
+typedef struct pause_arg {
+    sx_task_t *pa_task;
+    int pa_paused;
+} pause_arg_t;
+
 static void pause_fn(sx_thread_t *th, const char *topic, int32_t p, void *o)
 {
-    kc_consumer_pause(th->th_consumer, topic, p, *(int *)o);
+    pause_arg_t *pa = o;
+    int paused = pa->pa_paused;
+    /* A full input buffer keeps its partition paused until it drains. */
+    for (int i = 0; !paused && pa->pa_task->tk_pg && i < th->th_app->ap_nsource_topics; i++)
+        if (strcmp(th->th_app->ap_source_topics[i], topic) == 0)
+            paused = sx_pg_count(pa->pa_task->tk_pg, i) >=
+                     th->th_app->ap_cfg.buffered_records_per_partition;
+    kc_consumer_pause(th->th_consumer, topic, p, paused);
 }
 
 static void set_inputs_paused(sx_thread_t *th, sx_task_t *tk, int paused)
 {
-    each_input(th, tk, pause_fn, &paused);
+    pause_arg_t pa = {tk, paused};
+    each_input(th, tk, pause_fn, &pa);
 }
 
 static void remove_task(sx_thread_t *th, sx_task_t *tk)
@@ -402,6 +415,108 @@ static void on_restore_error(kc_consumer_t *k, const char *topic, int32_t partit
 
 /* ---- processing ---- */
 
+/* The partition of a task's input src goes on being fetched (its buffer
+ * drained below buffered.records.per.partition). */
+static void resume_input(sx_thread_t *th, sx_task_t *tk, int src)
+{
+    kc_consumer_pause(th->th_consumer, th->th_app->ap_source_topics[src], tk->tk_id.ti_partition,
+                      0);
+}
+
+static int process_one(sx_thread_t *th, sx_task_t *tk, int src, const kc_message_t *m, int64_t ts)
+{
+    int rc = sx_task_process(tk, th->th_app->ap_source_nodes[src], m, ts);
+    if (rc < 0) {
+        if (!th->th_error)
+            sx_thread_fail(th, rc, "task %s: processing %s-%d offset %lld failed: %s",
+                           tk->tk_name, m->msg_topic, (int)m->msg_partition,
+                           (long long)m->msg_offset, eddy_strerror(rc));
+        return rc;
+    }
+    __atomic_add_fetch(&th->th_processed, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+static int64_t task_lag(const char *topic, void *opaque)
+{
+    const sx_task_t *tk = opaque;
+    const kc_consumer_t *k = tk->tk_thread->th_consumer;
+    int64_t hw = kc_consumer_high_watermark(k, topic, tk->tk_id.ti_partition);
+    int64_t pos = kc_consumer_position(k, topic, tk->tk_id.ti_partition);
+    return hw < 0 || pos < 0 ? -1 : hw > pos ? hw - pos : 0;
+}
+
+/* Buffers for the task's input partitions: those of its sub-topology's
+ * topics in the thread's assignment (a topic with fewer partitions than
+ * the task count has none for the last tasks, and nothing to wait for). */
+static sx_pgroup_t *task_pgroup(sx_thread_t *th, sx_task_t *tk)
+{
+    const eddy_app_t *app = th->th_app;
+    int np = 0, n = 0;
+    const kc_topic_partition_t *parts = kc_member_assignment(th->th_member, &np);
+    int *srcs = calloc((size_t)app->ap_nsource_topics + 1, sizeof *srcs);
+    const char **topics = calloc((size_t)app->ap_nsource_topics + 1, sizeof *topics);
+    sx_pgroup_t *pg = NULL;
+    if (srcs && topics) {
+        for (int j = 0; j < app->ap_nsource_topics; j++) {
+            int in = 0;
+            for (int i = 0; i < np && app->ap_source_subs[j] == tk->tk_id.ti_subtopology; i++)
+                in |= parts[i].tp_partition == tk->tk_id.ti_partition &&
+                      strcmp(parts[i].tp_topic, app->ap_source_topics[j]) == 0;
+            if (in) {
+                srcs[n] = j;
+                topics[n++] = app->ap_source_topics[j];
+            }
+        }
+        pg = sx_pg_new(srcs, topics, n);
+    }
+    free(srcs);
+    free(topics);
+    return pg;
+}
+
+/* Processes a task's buffered records in timestamp order while it may
+ * (sx_pg_ready: max.task.idle.ms). */
+static void run_task(sx_thread_t *th, sx_task_t *tk, int64_t now_ms)
+{
+    int limit = th->th_app->ap_cfg.buffered_records_per_partition;
+    int64_t idle = th->th_app->ap_cfg.max_task_idle_ms;
+    kc_message_t m;
+    int src;
+    int64_t ts;
+    while (!th->th_committing && !th->th_stopping && !th->th_error &&
+           tk->tk_state == TK_RUNNING &&
+           sx_pg_ready(tk->tk_pg, idle, now_ms, task_lag, tk, tk->tk_name) &&
+           sx_pg_peek(tk->tk_pg, &m, &src, &ts)) {
+        m.msg_partition = tk->tk_id.ti_partition;
+        if (process_one(th, tk, src, &m, ts) < 0)
+            return;
+        sx_pg_pop(tk->tk_pg, src);
+        if (sx_pg_count(tk->tk_pg, src) == limit - 1)
+            resume_input(th, tk, src);
+    }
+}
+
+static void run_tasks(sx_thread_t *th)
+{
+    if (th->th_committing || th->th_stopping || th->th_error)
+        return;
+    int64_t now = -1;
+    for (int i = 0; i < th->th_ntasks; i++)
+        if (sx_pg_buffered(th->th_tasks[i]->tk_pg) > 0) {
+            if (now < 0)
+                now = eddy_mono_ms();
+            run_task(th, th->th_tasks[i], now);
+        }
+}
+
+/* After the loop's I/O: the records of the fetch answers just delivered
+ * are all buffered, so their order across partitions is known. */
+static void on_check(uv_check_t *c)
+{
+    run_tasks(c->data);
+}
+
 static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
 {
     (void)k;
@@ -418,15 +533,31 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
                  : NULL;
     if (!tk || tk->tk_state != TK_RUNNING)
         return 1;
-    int rc = sx_task_process(tk, app->ap_source_nodes[src], m);
-    if (rc < 0) {
-        if (!th->th_error)
-            sx_thread_fail(th, rc, "task %s: processing %s-%d offset %lld failed: %s",
-                           tk->tk_name, m->msg_topic, (int)m->msg_partition,
-                           (long long)m->msg_offset, eddy_strerror(rc));
+    if (!tk->tk_pg && !(tk->tk_pg = task_pgroup(th, tk))) {
+        sx_thread_fail(th, -ENOMEM, "task %s: out of memory for its input buffers", tk->tk_name);
         return 1;
     }
-    __atomic_add_fetch(&th->th_processed, 1, __ATOMIC_RELAXED);
+    const dsl_node_t *node = app->ap_source_nodes[src];
+    if (sx_pg_nqueues(tk->tk_pg) <= 1) {
+        /* One input partition: its own order is the task's; no buffering. */
+        return process_one(th, tk, src, m, sx_task_timestamp(tk, node, m)) < 0;
+    }
+    /* Several: buffered, and taken in timestamp order by run_task. A full
+     * queue pauses its partition until it drains. */
+    int limit = app->ap_cfg.buffered_records_per_partition;
+    if (sx_pg_count(tk->tk_pg, src) >= limit) {
+        kc_consumer_pause(th->th_consumer, m->msg_topic, m->msg_partition, 1);
+        return 1;
+    }
+    int n = sx_pg_add(tk->tk_pg, src, m, sx_task_timestamp(tk, node, m));
+    if (n < 0) {
+        sx_thread_fail(th, n, "task %s: buffering %s-%d offset %lld failed: %s", tk->tk_name,
+                       m->msg_topic, (int)m->msg_partition, (long long)m->msg_offset,
+                       eddy_strerror(n));
+        return 1;
+    }
+    if (n >= limit)
+        kc_consumer_pause(th->th_consumer, m->msg_topic, m->msg_partition, 1);
     return 0;
 }
 
@@ -474,12 +605,20 @@ typedef struct offsets_acc {
     kc_topic_partition_t *oa_parts;
     int64_t *oa_offsets;
     int oa_n, oa_cap;
+    sx_task_t *oa_task;
 } offsets_acc_t;
 
 static void collect_fn(sx_thread_t *th, const char *topic, int32_t p, void *o)
 {
     offsets_acc_t *acc = o;
-    int64_t pos = kc_consumer_position(th->th_consumer, topic, p);
+    /* Records buffered but not processed yet are not committed: the first
+     * of them is where a restart begins. */
+    int64_t pos = -1;
+    for (int i = 0; i < th->th_app->ap_nsource_topics && acc->oa_task->tk_pg; i++)
+        if (strcmp(th->th_app->ap_source_topics[i], topic) == 0)
+            pos = sx_pg_head_offset(acc->oa_task->tk_pg, i);
+    if (pos < 0)
+        pos = kc_consumer_position(th->th_consumer, topic, p);
     if (pos < 0 || acc->oa_n >= acc->oa_cap)
         return;
     acc->oa_parts[acc->oa_n] = (kc_topic_partition_t){strdup(topic), p};
@@ -518,10 +657,12 @@ static void maybe_finish_commit(sx_thread_t *th)
         }
     }
     offsets_acc_t acc = {calloc((size_t)cap + 1, sizeof(kc_topic_partition_t)),
-                         calloc((size_t)cap + 1, sizeof(int64_t)), 0, cap};
+                         calloc((size_t)cap + 1, sizeof(int64_t)), 0, cap, NULL};
     for (int i = 0; acc.oa_parts && acc.oa_offsets && i < th->th_ntasks; i++)
-        if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING)
+        if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING) {
+            acc.oa_task = th->th_tasks[i];
             each_input(th, th->th_tasks[i], collect_fn, &acc);
+        }
     int rc = acc.oa_n > 0 ? kc_member_commit_offsets(th->th_member, acc.oa_parts, acc.oa_offsets,
                                                      acc.oa_n, on_offsets_committed, th)
                           : 0;
@@ -719,6 +860,8 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
     sx_thread_t *th = opaque;
     EDDY_LOG_INFO("streams", "%s: assigned %d active and %d standby task(s), %d partition(s)",
                   th->th_name, th->th_nwant_active, th->th_nwant_standby, n);
+    __atomic_store_n(&th->th_assigned_active, th->th_nwant_active, __ATOMIC_RELAXED);
+    __atomic_store_n(&th->th_assigned_standby, th->th_nwant_standby, __ATOMIC_RELAXED);
     if (th->th_committing) {
         th->th_pending_assign = 1; /* after the commit */
         return;
@@ -763,6 +906,7 @@ static void on_tick(uv_timer_t *t)
         apply_assignment(th);
     if (!th->th_committing && !th->th_error)
         sx_combine_tick(th); /* combine.c */
+    run_tasks(th); /* tasks idling for max.task.idle.ms */
 }
 
 /* ---- start and stop ---- */
@@ -811,6 +955,7 @@ static void close_thread(sx_thread_t *th)
     th->th_stopped = 2;
     uv_timer_stop(&th->th_commit_timer);
     uv_timer_stop(&th->th_tick_timer);
+    uv_check_stop(&th->th_check);
     kc_producer_destroy(th->th_producer);
     th->th_producer = NULL;
     kc_consumer_destroy(th->th_consumer);
@@ -819,6 +964,7 @@ static void close_thread(sx_thread_t *th)
     kc_client_destroy(th->th_restore_client);
     uv_close((uv_handle_t *)&th->th_commit_timer, on_handle_closed);
     uv_close((uv_handle_t *)&th->th_tick_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&th->th_check, on_handle_closed);
     /* th_async stays open (unreferenced) until sx_thread_join, so that
      * eddy_app_stop may signal a thread that has already finished. */
 }
@@ -947,6 +1093,9 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
     uv_timer_init(&th->th_loop, &th->th_tick_timer);
     th->th_tick_timer.data = th;
     uv_timer_start(&th->th_tick_timer, on_tick, 100, 100);
+    uv_check_init(&th->th_loop, &th->th_check);
+    th->th_check.data = th;
+    uv_check_start(&th->th_check, on_check);
     rc = uv_thread_create(&th->th_tid, thread_main, th);
     if (rc == 0 && app->ap_stop_requested)
         uv_async_send(&th->th_async);
