@@ -17,7 +17,10 @@
  *   DeleteTopics: the internal topics
  *
  * Local state directories are not touched: this may run on another machine,
- * and the runtime wipes state that no longer matches its changelog. */
+ * and the runtime wipes state that no longer matches its changelog. The
+ * plan warns about changelogs whose stores are filled from inputs the reset
+ * does not rewind, read from the changelogs' incarnation records
+ * (streams/incarnation.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -80,6 +83,11 @@ static void reset_usage(FILE *out)
             "Local state directories (state.dir) are NOT touched: the reset may run on another\n"
             "machine. Each instance notices that its local state no longer matches the deleted\n"
             "changelog topics and wipes it when it starts.\n"
+            "\n"
+            "A deleted changelog is rebuilt only from what the application reads again. The\n"
+            "plan warns about each changelog whose store is filled from topics not in\n"
+            "--input-topics (as the changelog's incarnation record names them), and about each\n"
+            "changelog whose inputs are not known (no such record: empty, or an older version's).\n"
             "\n"
             "Exit status: 0 done (or planned, with --dry-run), 1 failure, 2 usage.\n");
 }
