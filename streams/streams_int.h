@@ -238,9 +238,9 @@ void sx_task_set_cache_limit(sx_task_t *tk, size_t per_store);
  * incarnation cannot be proven to come from the changelog there now:
  * returns 1 with the reason in why (wipe it), else 0. */
 int sx_inc_open(sx_task_t *tk, char *why, size_t why_size);
-/* An active task starts running: writes an incarnation record into each
- * changelog partition whose state has none, or whose record is getting
- * old under a time retention. 0 or an error (the thread fails). */
+/* An active task starts running, or commits: writes an incarnation record
+ * into each changelog partition whose state has none, or whose record is
+ * getting old under a time retention. 0 or an error (the thread fails). */
 int sx_inc_start(sx_task_t *tk);
 /* Before the task's state commits: takes the offsets of records it wrote,
  * and writes changed incarnations into the open transaction. */

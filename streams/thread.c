@@ -551,7 +551,11 @@ static void commit_start(sx_thread_t *th, int reason)
         if (tk->tk_standby || tk->tk_state != TK_RUNNING)
             continue;
         set_inputs_paused(th, tk, 1);
-        int rc = sx_task_flush(tk);
+        /* A new incarnation record when the one the state covers is getting
+         * old under a time retention: acknowledged with this commit. */
+        int rc = sx_inc_start(tk);
+        if (rc == 0)
+            rc = sx_task_flush(tk);
         if (rc < 0) {
             sx_thread_fail(th, rc, "task %s: flushing its stores failed: %s", tk->tk_name,
                            eddy_strerror(rc));

@@ -4,7 +4,7 @@
 # stop; the app is reset to the end of its input; then:
 #   1. A starts alone and writes more changelog records than B's old
 #      checkpoints cover, stops; B starts alone with its old local state;
-#   2. the same with B first, then A;
+#   2. the same with B first, then A (with two stream threads);
 #   3. both start at once.
 # Each round's output counts must equal the reference (awk) of the records
 # read since its reset exactly: an instance that trusted its pre-reset state
@@ -46,12 +46,13 @@ latest() { # TOPIC
         awk '{ c[$1] = $2 } END { for (w in c) print w, c[w] }' | sort
 }
 
-start_app() { # NAME OUTPUT
+start_app() { # NAME OUTPUT [-X ...]
     local name=$1 out=$2
+    shift 2
     "$WC" --input lines --output "$out" -X "bootstrap.servers=$BOOTSTRAP" \
         -X application.id=wr -X "state.dir=$WORK/state-$name" -X commit.interval.ms=200 \
         -X cache.max.bytes.buffering=0 -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
-        >>"$WORK/$name.log" 2>&1 </dev/null &
+        "$@" >>"$WORK/$name.log" 2>&1 </dev/null &
     local pid=$!
     bg_started "$pid"
     eval "PID_$name=$pid"
@@ -124,7 +125,7 @@ stop_app b
 grep -q "stale" "$WORK/b.log" || fail "b did not say that it wiped its stale state"
 log "reset, A alone then B alone: counts equal the reference"
 
-# Round 2: the other order.
+# Round 2: the other order, A with two stream threads.
 reset
 : >"$WORK/round"
 E topic create out2 -p 4 >/dev/null
@@ -133,7 +134,7 @@ start_app b out2
 reference <"$WORK/round" >"$WORK/ref"
 wait_counts out2 "$WORK/ref" b
 stop_app b
-start_app a out2
+start_app a out2 -X num.stream.threads=2
 produce 5 300 b
 reference <"$WORK/round" >"$WORK/ref"
 wait_counts out2 "$WORK/ref" a
