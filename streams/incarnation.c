@@ -84,26 +84,30 @@ static int random_id(uint8_t id[SX_INC_ID_BYTES])
     return n == SX_INC_ID_BYTES ? 0 : -(err ? err : EIO);
 }
 
-/* Appends topic to buf (comma-separated) unless it is there already. */
-static void add_topic(char *buf, size_t size, const char *topic)
+/* Appends topic to buf (comma-separated) unless it is there already; -1
+ * when it does not fit (buf is left as it was). */
+static int add_topic(char *buf, size_t size, const char *topic)
 {
     size_t tl = strlen(topic);
     for (const char *p = buf; *p;) {
         size_t l = strcspn(p, ",");
         if (l == tl && memcmp(p, topic, tl) == 0)
-            return;
+            return 0;
         p += l + (p[l] == ',');
     }
     size_t used = strlen(buf);
+    if (used + 1 + tl + 1 > size)
+        return -1;
     snprintf(buf + used, size - used, "%s%s", used ? "," : "", topic);
+    return 0;
 }
 
 /* The user's topics that fill sub-topology sub's stores: its sources, and
  * through each repartition topic it reads, the sources of the sub-topology
- * that writes it. */
-static void store_inputs(const dsl_topology_t *t, int sub, char *buf, size_t size)
+ * that writes it. 0, or -1 when they do not fit in buf (or no memory). */
+static int store_inputs(const dsl_topology_t *t, int sub, char *buf, size_t size)
 {
-    int n = t->dt_nsubtopologies;
+    int n = t->dt_nsubtopologies, rc = -1;
     char *seen = calloc((size_t)n + 1, 1);
     int *todo = calloc((size_t)n + 1, sizeof *todo);
     int ntodo = 0;
@@ -118,7 +122,8 @@ static void store_inputs(const dsl_topology_t *t, int sub, char *buf, size_t siz
             const dsl_node_t *src = st->st_sources[i];
             for (int j = 0; j < src->dn_ntopics; j++) {
                 if (!src->dn_internal) {
-                    add_topic(buf, size, src->dn_topics[j]);
+                    if (add_topic(buf, size, src->dn_topics[j]) < 0)
+                        goto out;
                     continue;
                 }
                 for (int k = 0; k < t->dt_ninternal_topics; k++) {
@@ -132,9 +137,11 @@ static void store_inputs(const dsl_topology_t *t, int sub, char *buf, size_t siz
             }
         }
     }
+    rc = 0;
 out:
     free(seen);
     free(todo);
+    return rc;
 }
 
 static int write_record(sx_task_t *tk, sx_task_store_t *ts)
@@ -152,10 +159,14 @@ static int write_record(sx_task_t *tk, sx_task_store_t *ts)
         snprintf(hex + 2 * i, 3, "%02x", id[i]);
     char key[sizeof SX_INC_KEY_PREFIX + sizeof hex];
     snprintf(key, sizeof key, "%s%s", SX_INC_KEY_PREFIX, hex);
-    char value[2048];
+    /* Inputs that do not fit: a value without the prefix, which readers
+     * take as "not known". */
+    char value[4096];
     size_t vp = strlen(SX_INC_VALUE_PREFIX);
     memcpy(value, SX_INC_VALUE_PREFIX, vp + 1);
-    store_inputs(th->th_app->ap_topo, tk->tk_id.ti_subtopology, value + vp, sizeof value - vp);
+    if (store_inputs(th->th_app->ap_topo, tk->tk_id.ti_subtopology, value + vp,
+                     sizeof value - vp) < 0)
+        snprintf(value, sizeof value, "inputs not recorded: too many to list");
     wire_header_t hd = {(const uint8_t *)SX_INC_HEADER, (int32_t)strlen(SX_INC_HEADER),
                         (const uint8_t *)hex, 2 * SX_INC_ID_BYTES};
     kc_record_t rec = {key, (int32_t)strlen(key), value, (int32_t)strlen(value), eddy_wall_ms(),

@@ -12,7 +12,8 @@
  *   key        "__eddy.changelog.incarnation." + id    (61 bytes, unique:
  *              compaction keeps it for good)
  *   value      "inputs=" + the input topics that fill the store, comma-
- *              separated (the user's topics, upstream of repartition topics)
+ *              separated (the user's topics, upstream of repartition topics);
+ *              any value without that prefix: not known
  *   timestamp  wall clock at writing
  *   header     "eddy.changelog.incarnation" = id
  *
