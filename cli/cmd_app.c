@@ -17,7 +17,10 @@
  *   DeleteTopics: the internal topics
  *
  * Local state directories are not touched: this may run on another machine,
- * and the runtime wipes state that no longer matches its changelog. */
+ * and the runtime wipes state that no longer matches its changelog. The
+ * plan warns about changelogs whose stores are filled from inputs the reset
+ * does not rewind, read from the changelogs' incarnation records
+ * (streams/incarnation.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,6 +30,8 @@
 #include "cli.h"
 #include "cli_client.h"
 #include "client/admin.h"
+#include "client/consumer.h"
+#include "streams/incarnation.h"
 #include "wire/proto.h"
 
 static void app_usage(FILE *out)
@@ -79,6 +84,11 @@ static void reset_usage(FILE *out)
             "machine. Each instance notices that its local state no longer matches the deleted\n"
             "changelog topics and wipes it when it starts.\n"
             "\n"
+            "A deleted changelog is rebuilt only from what the application reads again. The\n"
+            "plan warns about each changelog whose store is filled from topics not in\n"
+            "--input-topics (as the changelog's incarnation record names them), and about each\n"
+            "changelog whose inputs are not known (no such record: empty, or an older version's).\n"
+            "\n"
             "Exit status: 0 done (or planned, with --dry-run), 1 failure, 2 usage.\n");
 }
 
@@ -122,6 +132,9 @@ typedef struct plan {
     int pl_ntopics;
     const char **pl_internal; /* borrowed from pl_topics: the topics to delete */
     int pl_ninternal;
+    /* Per internal topic: for a changelog, the input topics that fill its
+     * store as its incarnation record names them (owned; NULL: not known). */
+    char **pl_fills;
     cli_offsets_t pl_committed;
     plan_row_t *pl_rows;
     int pl_nrows, pl_cap;
@@ -135,6 +148,9 @@ static void plan_free(plan_t *pl)
     for (int i = 0; i < pl->pl_ntopics; i++)
         free(pl->pl_topics[i].ti_name);
     free(pl->pl_topics);
+    for (int i = 0; pl->pl_fills && i < pl->pl_ninternal; i++)
+        free(pl->pl_fills[i]);
+    free(pl->pl_fills);
     free(pl->pl_internal);
     cli_offsets_free(&pl->pl_committed);
     free(pl->pl_rows);
@@ -255,6 +271,90 @@ static int load_topics(cli_conn_t *cc, plan_t *pl, char *err, size_t err_size)
     return 0;
 }
 
+/* ---- which inputs fill a changelog's store ---- */
+
+/* The streams runtime writes an incarnation record near the start of each
+ * changelog partition (streams/incarnation.h) naming the input topics that
+ * fill the store. A scan reads each partition from its start until it
+ * finds one, or gives up on the partition after SCAN_RECORDS records. */
+#define SCAN_RECORDS 1000
+#define SCAN_TIMEOUT_MS 5000
+
+typedef struct inc_scan {
+    int sc_nparts, sc_left;
+    uint8_t *sc_done;
+    int32_t *sc_seen;
+    char *sc_inputs; /* malloc'd once found */
+} inc_scan_t;
+
+static void scan_part_done(inc_scan_t *sc, int32_t p)
+{
+    if (p >= 0 && p < sc->sc_nparts && !sc->sc_done[p]) {
+        sc->sc_done[p] = 1;
+        sc->sc_left--;
+    }
+}
+
+static int scan_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
+{
+    (void)k;
+    inc_scan_t *sc = opaque;
+    uint8_t id[SX_INC_ID_BYTES];
+    size_t pl = strlen(SX_INC_VALUE_PREFIX);
+    if (!sc->sc_inputs && sx_inc_parse(m, id) && m->msg_value_len >= (int32_t)pl &&
+        !memcmp(m->msg_value, SX_INC_VALUE_PREFIX, pl) && m->msg_value_len < 65536 &&
+        (sc->sc_inputs = strndup((const char *)m->msg_value + pl, (size_t)m->msg_value_len - pl))) {
+        sc->sc_left = 0; /* one is enough: every partition's names the same */
+        return 1;
+    }
+    if (m->msg_partition >= 0 && m->msg_partition < sc->sc_nparts &&
+        ++sc->sc_seen[m->msg_partition] >= SCAN_RECORDS)
+        scan_part_done(sc, m->msg_partition);
+    return 0;
+}
+
+static void scan_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset, void *opaque)
+{
+    (void)k;
+    (void)topic;
+    (void)offset;
+    scan_part_done(opaque, partition);
+}
+
+static void scan_error(kc_consumer_t *k, const char *topic, int32_t partition, int16_t kerr, void *opaque)
+{
+    (void)k;
+    (void)topic;
+    (void)kerr;
+    scan_part_done(opaque, partition);
+}
+
+static int scan_finished(void *opaque)
+{
+    return ((inc_scan_t *)opaque)->sc_left <= 0;
+}
+
+/* The input topics an incarnation record of changelog names ("a,b"),
+ * malloc'd; NULL when none is found (empty, or written before Eddy wrote
+ * them) or on any failure: the caller then warns without knowing. */
+static char *changelog_fills(cli_conn_t *cc, const char *changelog, int32_t nparts)
+{
+    if (nparts <= 0 || nparts > 100000)
+        return NULL;
+    inc_scan_t sc = {nparts, nparts, calloc((size_t)nparts, 1), calloc((size_t)nparts, sizeof(int32_t)), NULL};
+    kc_consumer_cbs_t cbs = {scan_message, scan_eof, scan_error, &sc};
+    kc_consumer_t *k = sc.sc_done && sc.sc_seen ? kc_consumer_new(cc->cc_client, &cbs) : NULL;
+    if (k) {
+        for (int32_t p = 0; p < nparts; p++)
+            kc_consumer_assign(k, changelog, p, KC_OFFSET_BEGINNING);
+        kc_run_until(cc->cc_client, scan_finished, &sc, SCAN_TIMEOUT_MS);
+        kc_consumer_destroy(k);
+    }
+    free(sc.sc_done);
+    free(sc.sc_seen);
+    return sc.sc_inputs;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -271,6 +371,16 @@ static int make_plan(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs)
         return -1;
     }
     qsort(pl->pl_internal, (size_t)pl->pl_ninternal, sizeof *pl->pl_internal, cmp_str);
+    if (!(pl->pl_fills = calloc((size_t)pl->pl_ninternal + 1, sizeof *pl->pl_fills))) {
+        fprintf(stderr, "eddy app reset: out of memory; nothing was changed\n");
+        return -1;
+    }
+    for (int i = 0; i < pl->pl_ninternal; i++) {
+        const topic_info_t *ti = find_topic(pl, pl->pl_internal[i]);
+        size_t len = strlen(pl->pl_internal[i]);
+        if (ti && !ti->ti_error && ends_with(pl->pl_internal[i], len, "-changelog"))
+            pl->pl_fills[i] = changelog_fills(cc, pl->pl_internal[i], ti->ti_npartitions);
+    }
     int missing = 0;
     long nparts = 0;
     for (int i = 0; i < pl->pl_ninputs; i++) {
@@ -356,6 +466,53 @@ static int make_plan(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs)
     return 0;
 }
 
+/* A deleted changelog is rebuilt only from what the application reads
+ * again: its store loses whatever came from inputs that stay where they
+ * are. Says so for each changelog whose store such an input fills, or
+ * whose inputs are not known. */
+static void warn_unrewound(const plan_t *pl)
+{
+    char inputs[1024] = "";
+    for (int i = 0; i < pl->pl_ninputs; i++) {
+        size_t u = strlen(inputs);
+        snprintf(inputs + u, sizeof inputs - u, "%s%s", i ? ", " : "", pl->pl_inputs[i]);
+    }
+    for (int i = 0; i < pl->pl_ninternal; i++) {
+        const char *name = pl->pl_internal[i];
+        if (!ends_with(name, strlen(name), "-changelog"))
+            continue;
+        const char *fills = pl->pl_fills ? pl->pl_fills[i] : NULL;
+        if (!fills) {
+            fprintf(stderr,
+                    "eddy app reset: warning: changelog %s will be deleted and the topics that fill its "
+                    "store are not known (it holds no incarnation record: it is empty, or an older "
+                    "Eddy wrote it): the store will be rebuilt only from the records the "
+                    "application reads again, the rewound inputs (%s) from their new offsets and "
+                    "any other input from its committed offset on\n",
+                    name, inputs);
+            continue;
+        }
+        char missing[1024] = "";
+        for (const char *p = fills; *p;) {
+            size_t l = strcspn(p, ",");
+            char t[256];
+            snprintf(t, sizeof t, "%.*s", (int)(l < sizeof t ? l : sizeof t - 1), p);
+            if (l > 0 && !is_input(pl, t)) {
+                size_t u = strlen(missing);
+                snprintf(missing + u, sizeof missing - u, "%s%s", u ? ", " : "", t);
+            }
+            p += l + (p[l] == ',');
+        }
+        if (missing[0])
+            fprintf(stderr,
+                    "eddy app reset: warning: changelog %s will be deleted, but its store is filled from "
+                    "%s, not rewound by this reset (not in --input-topics): the store will hold "
+                    "only what the application reads from there after the committed offsets; add "
+                    "them to --input-topics to rebuild it in full\n",
+                    name, missing);
+    }
+}
+
 static void print_plan(const plan_t *pl)
 {
     printf("application %s (consumer group %s)\n", pl->pl_app, pl->pl_app);
@@ -377,6 +534,8 @@ static void print_plan(const plan_t *pl)
         printf("internal topics to delete:\n");
     for (int i = 0; i < pl->pl_ninternal; i++)
         printf("  %s\n", pl->pl_internal[i]);
+    fflush(stdout);
+    warn_unrewound(pl);
 }
 
 /* ---- doing it ---- */

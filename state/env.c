@@ -20,8 +20,17 @@
  *       value  0        next_offset    int64 big-endian; exactly 8 bytes,
  *                                      any other size is corrupt
  *
- *                                      and the format record, written when
- *                                      the environment is created:
+ *                                      and beside it, the changelog
+ *                                      incarnation record the state covers
+ *                                      (st_incarnation_t):
+ *       key    0        topic, 0x00, partition as above
+ *              len+5    'I'
+ *       value  0        id             16 bytes
+ *              16       offset         int64 big-endian, >= 0; exactly 24
+ *                                      bytes, any other value is corrupt
+ *
+ *                                      and once, the format record, written
+ *                                      when the environment is created:
  *
  *       key    0        0x00 "format"  7 bytes (no topic starts with 0x00)
  *       value  0        version        uint32 big-endian (ST_FORMAT_VERSION)
@@ -781,6 +790,84 @@ int64_t st_env_checkpoint(st_env_t *env, const char *topic, int32_t partition)
     if (own)
         mdb_txn_abort(own);
     return off;
+}
+
+/* The incarnation key: the offsets key and an 'I' (never a valid offsets
+ * key, whose length is always topic + 5). */
+static size_t incarnation_key(uint8_t *buf, const char *topic, int32_t partition)
+{
+    size_t n = offsets_key(buf, topic, partition);
+    if (n)
+        buf[n++] = 'I';
+    return n;
+}
+
+#define INCARNATION_VALUE_LEN (ST_INCARNATION_ID_LEN + 8)
+
+int st_env_incarnation(st_env_t *env, const char *topic, int32_t partition,
+                       st_incarnation_t *out)
+{
+    uint8_t kbuf[OFFSETS_TOPIC_MAX + 6];
+    size_t klen = incarnation_key(kbuf, topic, partition);
+    if (!klen || env->se_dead)
+        return -ENOENT;
+    MDB_val key = {klen, kbuf}, val;
+    MDB_txn *txn = env->se_txn, *own = NULL;
+    int rc;
+    if (!txn) {
+        if ((rc = mdb_txn_begin(env->se_mdb, NULL, MDB_RDONLY, &own))) {
+            EDDY_LOG_ERROR(ST_FAC, "state dir %s: cannot read the changelog incarnation of %s-%"
+                           PRId32 ": %s", env->se_dir, topic, partition, mdb_strerror(rc));
+            return -ENOENT;
+        }
+        txn = own;
+    }
+    int ret = -ENOENT;
+    rc = mdb_get(txn, env->se_offsets_dbi, &key, &val);
+    if (rc == 0 && val.mv_size == INCARNATION_VALUE_LEN) {
+        const uint8_t *p = val.mv_data;
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+            v = v << 8 | p[ST_INCARNATION_ID_LEN + i];
+        if ((int64_t)v >= 0) {
+            memcpy(out->si_id, p, ST_INCARNATION_ID_LEN);
+            out->si_offset = (int64_t)v;
+            ret = 0;
+        }
+    }
+    if (rc == 0 && ret != 0)
+        EDDY_LOG_ERROR(ST_FAC, "state dir %s: the changelog incarnation of %s-%" PRId32
+                       " is corrupt (%zu bytes); read as none", env->se_dir, topic, partition,
+                       val.mv_size);
+    else if (rc != 0 && rc != MDB_NOTFOUND)
+        EDDY_LOG_ERROR(ST_FAC, "state dir %s: cannot read the changelog incarnation of %s-%" PRId32
+                       ": %s", env->se_dir, topic, partition, mdb_strerror(rc));
+    if (own)
+        mdb_txn_abort(own);
+    return ret;
+}
+
+int st_env_set_incarnation(st_env_t *env, const char *topic, int32_t partition,
+                           const st_incarnation_t *inc)
+{
+    uint8_t kbuf[OFFSETS_TOPIC_MAX + 6], vbuf[INCARNATION_VALUE_LEN];
+    size_t klen = incarnation_key(kbuf, topic, partition);
+    if (!klen || !inc || inc->si_offset < 0)
+        return EDDY_ERR_INVALID_ARG;
+    if (env->se_busy) {
+        EDDY_LOG_ERROR(ST_FAC, "state dir %s: st_env_set_incarnation called from a store hook; "
+                       "refused", env->se_dir);
+        return -EBUSY;
+    }
+    int err = st_env_txn(env, 0);
+    if (err)
+        return err;
+    memcpy(vbuf, inc->si_id, ST_INCARNATION_ID_LEN);
+    uint64_t v = (uint64_t)inc->si_offset;
+    for (int b = 7; b >= 0; b--, v >>= 8)
+        vbuf[ST_INCARNATION_ID_LEN + b] = (uint8_t)v;
+    MDB_val key = {klen, kbuf}, val = {sizeof vbuf, vbuf};
+    return st_env_write(env, env->se_offsets_dbi, &key, &val);
 }
 
 int st_env_commit(st_env_t *env, const st_offset_t *offsets, int n)

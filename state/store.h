@@ -79,6 +79,30 @@ int st_env_wipe(const char *dir);
 
 /* The stored next offset of a changelog partition, or -1 when none. */
 int64_t st_env_checkpoint(st_env_t *env, const char *topic, int32_t partition);
+
+/* A changelog incarnation record that the state covers: the random id it
+ * carries and its offset in the changelog partition. The record proves
+ * that the changelog is the one the state came from: a changelog deleted
+ * and created again (eddy app reset) holds other records at that offset.
+ * docs/streams.md, "State after a reset", describes the scheme. */
+#define ST_INCARNATION_ID_LEN 16
+typedef struct st_incarnation {
+    uint8_t si_id[ST_INCARNATION_ID_LEN];
+    int64_t si_offset;
+} st_incarnation_t;
+
+/* The stored incarnation of a changelog partition: 0 with *out; -ENOENT
+ * when there is none (or it is corrupt, which is logged: the runtime then
+ * treats the state as unproven and restores it from the changelog). Reads
+ * the open transaction if there is one. */
+int st_env_incarnation(st_env_t *env, const char *topic, int32_t partition,
+                       st_incarnation_t *out);
+/* Writes the incarnation of a changelog partition into the open
+ * transaction; the next st_env_commit commits it with the offsets (a
+ * close without a commit drops it, as any write). 0 or an error (after
+ * which the open transaction is gone, as after any failed write). */
+int st_env_set_incarnation(st_env_t *env, const char *topic, int32_t partition,
+                           const st_incarnation_t *inc);
 /* Writes offsets[0..n) into the open transaction and commits it (an empty
  * transaction commits just the offsets). Returns 0 or an error; after an
  * error the environment's uncommitted writes are gone. It does not flush

@@ -109,6 +109,16 @@ typedef struct sx_task_store {
     int ts_restoring;         /* assigned in the restore consumer, end not reached */
     st_restore_batch_t *ts_batch; /* changelog records not applied yet (thread.c) */
     sx_task_t *ts_task;
+    /* The changelog incarnation record the state covers (incarnation.c,
+     * docs/streams.md "State after a reset"). */
+    st_incarnation_t ts_inc;
+    int ts_has_inc;           /* ts_inc holds one */
+    int ts_inc_dirty;         /* to be written with the next commit */
+    int64_t ts_inc_ts;        /* its record's timestamp; -1 unknown */
+    int ts_verifying;         /* the restore consumer reads ts_inc's record first */
+    int64_t ts_verify_resume; /* then goes on from here (the checkpoint) */
+    uint8_t ts_inc_sent[ST_INCARNATION_ID_LEN]; /* the one this task produced, */
+    int ts_inc_sending;                         /* waiting for its offset */
 } sx_task_store_t;
 
 struct sx_task {
@@ -131,6 +141,9 @@ struct sx_task {
     int64_t tk_restore_started_ms, tk_restore_logged_ms;
     int tk_registered; /* in the app's query registry */
     int tk_failed;
+    /* Set when the local state turned out not to come from the changelog
+     * there now: the thread's tick wipes it and restores (the reason). */
+    char tk_stale[300];
     /* User processors (DSL_PROCESS nodes) of an active task, with their
      * punctuation schedules. */
     struct eddy_processor_context **tk_procs;
@@ -260,6 +273,20 @@ typedef int64_t(sx_pg_lag_fn)(const char *topic, void *opaque);
 int sx_pg_ready(sx_pgroup_t *pg, int64_t idle_ms, int64_t now_ms, sx_pg_lag_fn *lag,
                 void *opaque, const char *task);
 
+/* incarnation.c: changelog incarnation records (streams/incarnation.h).
+ * sx_inc_open: after the task's stores are open, takes each store's
+ * incarnation from the environment; state with a checkpoint but no
+ * incarnation cannot be proven to come from the changelog there now:
+ * returns 1 with the reason in why (wipe it), else 0. */
+int sx_inc_open(sx_task_t *tk, char *why, size_t why_size);
+/* An active task starts running, or commits: writes an incarnation record
+ * into each changelog partition whose state has none, or whose record is
+ * getting old under a time retention. 0 or an error (the thread fails). */
+int sx_inc_start(sx_task_t *tk);
+/* Before the task's state commits: takes the offsets of records it wrote,
+ * and writes changed incarnations into the open transaction. */
+int sx_inc_commit(sx_task_t *tk);
+
 /* ---- threads (thread.c) ---- */
 
 struct sx_thread {
@@ -324,6 +351,13 @@ int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, edd
  * thread, so a delivery report never outlives what it updates. */
 int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition);
 int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker);
+/* Produces an incarnation record rec with id to the tracker's partition;
+ * sx_thread_tracker_incarnation then gives its offset once acknowledged
+ * (-1 before, or when the tracker's last one has another id). */
+int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_t *rec,
+                                  const uint8_t id[ST_INCARNATION_ID_LEN]);
+int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
+                                      const uint8_t id[ST_INCARNATION_ID_LEN]);
 /* Stops the thread with an error (from a callback). */
 void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

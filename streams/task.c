@@ -699,7 +699,9 @@ int sx_task_commit_state(sx_task_t *tk)
     }
     if (tk->tk_stream_time >= 0)
         offs[n++] = (st_offset_t){SX_STREAM_TIME_KEY, 0, tk->tk_stream_time};
-    int rc = st_env_commit(tk->tk_env, offs, n);
+    int rc = sx_inc_commit(tk);
+    if (rc == 0)
+        rc = st_env_commit(tk->tk_env, offs, n);
     if (rc < 0)
         EDDY_LOG_ERROR("streams", "task %s: committing its state failed: %s", tk->tk_name,
                        eddy_strerror(rc));
@@ -762,8 +764,8 @@ sx_task_store_t *sx_task_store_by_changelog(sx_task_t *tk, const char *topic)
     return NULL;
 }
 
-sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *errstr,
-                        size_t errstr_size)
+static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *errstr,
+                            size_t errstr_size)
 {
     eddy_app_t *app = th->th_app;
     const dsl_topology_t *topo = app->ap_topo;
@@ -876,6 +878,29 @@ nomem:
 fail:
     sx_task_close(tk);
     return NULL;
+}
+
+sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *errstr,
+                        size_t errstr_size)
+{
+    sx_task_t *tk = task_open(th, id, standby, errstr, errstr_size);
+    char why[600];
+    if (!tk || !tk->tk_env || sx_inc_open(tk, why, sizeof why) == 0)
+        return tk;
+    /* State that cannot be proven to come from the changelog there now. */
+    EDDY_LOG_WARN("streams", "%s: task %s: %s: wiping %s (stale state) and restoring from the "
+                  "changelog", th->th_name, tk->tk_name, why, tk->tk_dir);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", tk->tk_dir);
+    sx_task_close(tk);
+    st_env_wipe(dir);
+    tk = task_open(th, id, standby, errstr, errstr_size);
+    if (tk && tk->tk_env && sx_inc_open(tk, why, sizeof why) != 0) {
+        snprintf(errstr, errstr_size, "task %s: %s, even after wiping %s", tk->tk_name, why, dir);
+        sx_task_close(tk);
+        return NULL;
+    }
+    return tk;
 }
 
 void sx_task_close(sx_task_t *tk)

@@ -29,12 +29,17 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "streams/incarnation.h"
 #include "streams/streams_int.h"
 
 struct sx_tracker {
     char *tr_topic;
     int32_t tr_partition;
     int64_t tr_next;
+    /* The last incarnation record produced here and its offset once
+     * acknowledged (-1 before). */
+    uint8_t tr_inc_id[ST_INCARNATION_ID_LEN];
+    int64_t tr_inc_offset;
 };
 
 enum commit_reason { CR_TIMER, CR_REVOKE, CR_CLOSE };
@@ -84,7 +89,37 @@ int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition)
         return -1;
     nt[th->th_ntrackers].tr_partition = partition;
     nt[th->th_ntrackers].tr_next = -1;
+    nt[th->th_ntrackers].tr_inc_offset = -1;
+    memset(nt[th->th_ntrackers].tr_inc_id, 0, ST_INCARNATION_ID_LEN);
     return th->th_ntrackers++;
+}
+
+/* A record's delivery opaque: tracker + 1 for a changelog record, -(tracker
+ * + 1) for an incarnation record, 0 for none. */
+int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_t *rec,
+                                  const uint8_t id[ST_INCARNATION_ID_LEN])
+{
+    if (tracker < 0 || tracker >= th->th_ntrackers)
+        return EDDY_ERR_INVALID_ARG;
+    struct sx_tracker *tr = &th->th_trackers[tracker];
+    memcpy(tr->tr_inc_id, id, ST_INCARNATION_ID_LEN);
+    tr->tr_inc_offset = -1;
+    int rc = kc_produce(th->th_producer, tr->tr_topic, tr->tr_partition, rec,
+                        (void *)(intptr_t)-(tracker + 1));
+    if (rc < 0) {
+        sx_thread_fail(th, rc, "cannot produce to %s: %s", tr->tr_topic, eddy_strerror(rc));
+        return rc;
+    }
+    return 0;
+}
+
+int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
+                                      const uint8_t id[ST_INCARNATION_ID_LEN])
+{
+    if (tracker < 0 || tracker >= th->th_ntrackers ||
+        memcmp(th->th_trackers[tracker].tr_inc_id, id, ST_INCARNATION_ID_LEN) != 0)
+        return -1;
+    return th->th_trackers[tracker].tr_inc_offset;
 }
 
 int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker)
@@ -103,9 +138,11 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
                        kafka_err ? kafka_err_name(kafka_err) : "");
         return;
     }
-    intptr_t tr = (intptr_t)opaque - 1;
+    intptr_t op = (intptr_t)opaque, tr = op < 0 ? -op - 1 : op - 1;
     if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
         th->th_trackers[tr].tr_next = offset + 1;
+    if (op < 0 && tr < th->th_ntrackers)
+        th->th_trackers[tr].tr_inc_offset = offset;
     if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
         maybe_finish_commit(th);
 }
@@ -208,6 +245,10 @@ static void restore_start(sx_thread_t *th, sx_task_t *tk)
         int64_t from = st_env_checkpoint(tk->tk_env, ts->ts_changelog, tk->tk_id.ti_partition);
         ts->ts_restoring = 1;
         ts->ts_restored = 0;
+        /* State from a checkpoint: first the incarnation record it covers
+         * (on_restore_message goes on from the checkpoint). */
+        if (ts->ts_verifying)
+            from = ts->ts_inc.si_offset;
         kc_consumer_assign(th->th_restore, ts->ts_changelog, tk->tk_id.ti_partition,
                            from >= 0 ? from : KC_OFFSET_BEGINNING);
     }
@@ -231,6 +272,8 @@ static int restore_commit(sx_thread_t *th, sx_task_t *tk, const char *topic, int
     }
     for (int i = 0; i < tk->tk_nstores && n < 64; i++) {
         sx_task_store_t *ts = &tk->tk_stores[i];
+        if (ts->ts_verifying)
+            continue; /* its position is not the state's yet */
         int64_t pos = strcmp(ts->ts_changelog, topic) == 0
                           ? at
                           : kc_consumer_position(th->th_restore, ts->ts_changelog,
@@ -241,7 +284,8 @@ static int restore_commit(sx_thread_t *th, sx_task_t *tk, const char *topic, int
     /* The stream time the windowed changelogs gave, with the state. */
     if (tk->tk_stream_time >= 0 && n < 64)
         offs[n++] = (st_offset_t){SX_STREAM_TIME_KEY, 0, tk->tk_stream_time};
-    return st_env_commit(tk->tk_env, offs, n);
+    int rc = sx_inc_commit(tk);
+    return rc < 0 ? rc : st_env_commit(tk->tk_env, offs, n);
 }
 
 static sx_task_t *restoring_task(sx_thread_t *th, const char *topic, int32_t partition,
@@ -271,8 +315,38 @@ static int on_restore_message(kc_consumer_t *k, const kc_message_t *m, void *opa
     sx_thread_t *th = opaque;
     sx_task_store_t *ts;
     sx_task_t *tk = restoring_task(th, m->msg_topic, m->msg_partition, &ts);
-    if (!tk || th->th_stopping)
+    if (!tk || th->th_stopping || tk->tk_stale[0])
         return 1;
+    uint8_t id[ST_INCARNATION_ID_LEN];
+    int is_inc = sx_inc_parse(m, id);
+    if (ts->ts_verifying) {
+        if (is_inc && m->msg_offset == ts->ts_inc.si_offset &&
+            memcmp(id, ts->ts_inc.si_id, ST_INCARNATION_ID_LEN) == 0) {
+            /* The changelog the state came from: on from the checkpoint. */
+            ts->ts_verifying = 0;
+            ts->ts_inc_ts = m->msg_timestamp;
+            kc_consumer_seek(th->th_restore, m->msg_topic, m->msg_partition,
+                             ts->ts_verify_resume);
+        } else {
+            snprintf(tk->tk_stale, sizeof tk->tk_stale,
+                     "its local state covers the incarnation record at offset %lld of %s-%d, "
+                     "but the changelog holds %s there now (it was deleted and created again: "
+                     "eddy app reset)",
+                     (long long)ts->ts_inc.si_offset, m->msg_topic, (int)m->msg_partition,
+                     m->msg_offset != ts->ts_inc.si_offset ? "no record"
+                     : is_inc                              ? "another incarnation record"
+                                                           : "a data record");
+        }
+        return 1;
+    }
+    if (is_inc) {
+        /* Not the store's data: the newest one the state covers. */
+        memcpy(ts->ts_inc.si_id, id, ST_INCARNATION_ID_LEN);
+        ts->ts_inc.si_offset = m->msg_offset;
+        ts->ts_inc_ts = m->msg_timestamp;
+        ts->ts_has_inc = ts->ts_inc_dirty = 1;
+        return 0;
+    }
     int rc = 0;
     if (ts->ts_kind != DSL_STORE_KV) {
         /* Window and session stores, record by record: each record's key
@@ -340,8 +414,15 @@ static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partitio
     sx_thread_t *th = opaque;
     sx_task_store_t *ts;
     sx_task_t *tk = restoring_task(th, topic, partition, &ts);
-    if (!tk || !ts->ts_restoring)
+    if (!tk || !ts->ts_restoring || tk->tk_stale[0])
         return;
+    if (ts->ts_verifying) {
+        snprintf(tk->tk_stale, sizeof tk->tk_stale,
+                 "its local state covers the incarnation record at offset %lld of %s-%d, but the "
+                 "changelog ends at %lld now (it was deleted and created again: eddy app reset)",
+                 (long long)ts->ts_inc.si_offset, topic, (int)partition, (long long)offset);
+        return;
+    }
     if (restore_commit(th, tk, topic, offset) < 0) {
         sx_thread_fail(th, EDDY_ERR_CORRUPT, "task %s: cannot commit restored state",
                        tk->tk_name);
@@ -355,6 +436,12 @@ static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partitio
         if (tk->tk_stores[i].ts_restoring)
             return;
     restore_progress(th, tk, 1);
+    int rc = sx_inc_start(tk);
+    if (rc < 0) {
+        sx_thread_fail(th, rc, "task %s: writing its changelog incarnation failed: %s",
+                       tk->tk_name, eddy_strerror(rc));
+        return;
+    }
     tk->tk_state = TK_RUNNING;
     sx_app_publish_task(th->th_app, tk); /* now visible to queries */
     set_inputs_paused(th, tk, 0);
@@ -367,6 +454,8 @@ static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partitio
                       secs > 0 ? (double)n / secs : 0.0);
     }
 }
+
+static void wipe_task(sx_thread_t *th, sx_task_t *tk);
 
 static void on_restore_error(kc_consumer_t *k, const char *topic, int32_t partition,
                              int16_t kafka_err, void *opaque)
@@ -382,14 +471,24 @@ static void on_restore_error(kc_consumer_t *k, const char *topic, int32_t partit
                       topic, (int)partition, kafka_err_name(kafka_err));
         return;
     }
-    /* The checkpoint is past the changelog: it was deleted (eddy app reset)
-     * or truncated. The local state no longer matches: wipe and restore. */
+    /* The checkpoint (or the incarnation record the state covers) is
+     * outside the changelog: it was deleted (eddy app reset) or truncated.
+     * The local state no longer matches: wipe and restore. */
     int64_t cp = st_env_checkpoint(tk->tk_env, topic, partition);
-    EDDY_LOG_WARN("streams",
-                  "%s: task %s: local state (checkpoint %lld of %s-%d) is not in the changelog "
-                  "any more (the app was reset, or the topic recreated): wiping %s and "
-                  "restoring from the beginning",
-                  th->th_name, tk->tk_name, (long long)cp, topic, (int)partition, tk->tk_dir);
+    snprintf(tk->tk_stale, sizeof tk->tk_stale,
+             "its local state (checkpoint %lld of %s-%d%s) is not in the changelog any more (the "
+             "app was reset, or the topic recreated)",
+             (long long)cp, topic, (int)partition,
+             ts->ts_verifying ? ", with its incarnation record" : "");
+    wipe_task(th, tk);
+}
+
+/* Wipes a task whose state is stale (tk_stale says why) and restores it
+ * from the beginning of its changelogs. */
+static void wipe_task(sx_thread_t *th, sx_task_t *tk)
+{
+    EDDY_LOG_WARN("streams", "%s: task %s: %s: wiping %s (stale state) and restoring from the "
+                  "beginning", th->th_name, tk->tk_name, tk->tk_stale, tk->tk_dir);
     sx_task_id_t id = tk->tk_id;
     int standby = tk->tk_standby;
     char dir[4096];
@@ -583,7 +682,11 @@ static void commit_start(sx_thread_t *th, int reason)
         if (tk->tk_standby || tk->tk_state != TK_RUNNING)
             continue;
         set_inputs_paused(th, tk, 1);
-        int rc = sx_task_flush(tk);
+        /* A new incarnation record when the one the state covers is getting
+         * old under a time retention: acknowledged with this commit. */
+        int rc = sx_inc_start(tk);
+        if (rc == 0)
+            rc = sx_task_flush(tk);
         if (rc < 0) {
             sx_thread_fail(th, rc, "task %s: flushing its stores failed: %s", tk->tk_name,
                            eddy_strerror(rc));
@@ -887,6 +990,15 @@ static void on_tick(uv_timer_t *t)
     if (th->th_stopping)
         return;
     int64_t now = eddy_mono_ms();
+    /* Stale state found by a restore callback, which must not unassign
+     * the partition it is delivering. */
+    for (int i = 0; i < th->th_ntasks; i++)
+        if (th->th_tasks[i]->tk_stale[0]) {
+            wipe_task(th, th->th_tasks[i]);
+            if (th->th_error)
+                return;
+            i = -1; /* the task list changed */
+        }
     for (int i = 0; i < th->th_ntasks; i++) {
         sx_task_t *tk = th->th_tasks[i];
         if (tk->tk_state == TK_RESTORING && !tk->tk_standby &&

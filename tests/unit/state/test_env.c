@@ -155,6 +155,93 @@ START_TEST(corrupt_checkpoint_is_none)
 }
 END_TEST
 
+/* The changelog incarnation beside a checkpoint: committed with it, lost
+ * with it (a close without a commit), kept per changelog partition apart
+ * from the offsets, read as none when corrupt, and gone after a wipe. */
+START_TEST(incarnation_kept_with_the_checkpoint)
+{
+    st_incarnation_t a = {{0}, 0}, b = {{0}, 1234567890123LL}, got;
+    for (int i = 0; i < ST_INCARNATION_ID_LEN; i++) {
+        a.si_id[i] = (uint8_t)(i + 1);
+        b.si_id[i] = (uint8_t)(0xf0 - i);
+    }
+    st_env_t *env = env_open_ok(dir, 1, 0);
+    ck_assert_int_eq(st_env_incarnation(env, "t", 0, &got), -ENOENT);
+    ck_assert_int_eq(st_env_set_incarnation(env, "t", 0, &a), 0);
+    ck_assert_int_eq(st_env_set_incarnation(env, "t", 1, &b), 0);
+    /* Read in the open transaction: the caller's own write. */
+    ck_assert_int_eq(st_env_incarnation(env, "t", 0, &got), 0);
+    ck_assert_int_eq(memcmp(got.si_id, a.si_id, ST_INCARNATION_ID_LEN), 0);
+    st_offset_t offs[] = {{"t", 0, 10}, {"t", 1, 20}};
+    ck_assert_int_eq(st_env_commit(env, offs, 2), 0);
+    /* The offsets and the incarnations do not shadow each other. */
+    ck_assert_int_eq(st_env_checkpoint(env, "t", 0), 10);
+    ck_assert_int_eq(st_env_checkpoint(env, "t", 1), 20);
+    st_env_close(env);
+
+    env = env_open_ok(dir, 1, 0);
+    ck_assert_int_eq(st_env_incarnation(env, "t", 0, &got), 0);
+    ck_assert_int_eq(memcmp(got.si_id, a.si_id, ST_INCARNATION_ID_LEN), 0);
+    ck_assert_int_eq(got.si_offset, 0);
+    ck_assert_int_eq(st_env_incarnation(env, "t", 1, &got), 0);
+    ck_assert_int_eq(memcmp(got.si_id, b.si_id, ST_INCARNATION_ID_LEN), 0);
+    ck_assert_int_eq(got.si_offset, 1234567890123LL);
+    ck_assert_int_eq(st_env_incarnation(env, "t", 2, &got), -ENOENT);
+    ck_assert_int_eq(st_env_incarnation(env, "u", 0, &got), -ENOENT);
+
+    /* A newer one written and not committed: a crash keeps the old one and
+     * its checkpoint together. */
+    st_incarnation_t c = a;
+    c.si_id[0] ^= 0xff;
+    c.si_offset = 500;
+    ck_assert_int_eq(st_env_set_incarnation(env, "t", 0, &c), 0);
+    st_env_close(env);
+    env = env_open_ok(dir, 1, 0);
+    ck_assert_int_eq(st_env_incarnation(env, "t", 0, &got), 0);
+    ck_assert_int_eq(memcmp(got.si_id, a.si_id, ST_INCARNATION_ID_LEN), 0);
+    ck_assert_int_eq(st_env_checkpoint(env, "t", 0), 10);
+    /* Committed: replaces it. */
+    ck_assert_int_eq(st_env_set_incarnation(env, "t", 0, &c), 0);
+    ck_assert_int_eq(st_env_commit(env, NULL, 0), 0);
+    ck_assert_int_eq(st_env_incarnation(env, "t", 0, &got), 0);
+    ck_assert_int_eq(memcmp(got.si_id, c.si_id, ST_INCARNATION_ID_LEN), 0);
+    ck_assert_int_eq(got.si_offset, 500);
+    /* Invalid ones are refused without touching the transaction. */
+    st_incarnation_t neg = a;
+    neg.si_offset = -1;
+    ck_assert_int_eq(st_env_set_incarnation(env, "t", 0, &neg), EDDY_ERR_INVALID_ARG);
+    ck_assert_int_eq(st_env_set_incarnation(env, "", 0, &a), EDDY_ERR_INVALID_ARG);
+    st_env_close(env);
+
+    /* Behind our back: a 23-byte value for t-1. */
+    MDB_env *m;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    ck_assert_int_eq(mdb_env_create(&m), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(m, 4), 0);
+    ck_assert_int_eq(mdb_env_open(m, dir, 0, 0644), 0);
+    ck_assert_int_eq(mdb_txn_begin(m, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "__changelog_offsets", 0, &dbi), 0);
+    uint8_t k[7] = {'t', 0, 0, 0, 0, 1, 'I'};
+    MDB_val key = {7, k}, val = {23, "12345678901234567890123"};
+    ck_assert_int_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(m);
+    env = env_open_ok(dir, 1, 0);
+    ck_assert_int_eq(st_env_incarnation(env, "t", 1, &got), -ENOENT);
+    ck_assert_int_eq(logcap.lc_errors, 1);
+    ck_assert_msg(strstr(logcap.lc_last, "corrupt") && strstr(logcap.lc_last, dir),
+                  "log: %s", logcap.lc_last);
+    ck_assert_int_eq(st_env_checkpoint(env, "t", 1), 20);
+    st_env_close(env);
+
+    ck_assert_int_eq(st_env_wipe(dir), 0);
+    env = env_open_ok(dir, 1, 0);
+    ck_assert_int_eq(st_env_incarnation(env, "t", 0, &got), -ENOENT);
+    st_env_close(env);
+}
+END_TEST
+
 static st_env_t *hook_env;
 static int hook_commit_rc;
 static void commit_hook(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t ts,
@@ -485,6 +572,7 @@ TCase *tcase_env_commit(void)
     tcase_add_test(tc, checkpoint_survives_only_committed);
     tcase_add_test(tc, automatic_commit_of_large_transactions);
     tcase_add_test(tc, corrupt_checkpoint_is_none);
+    tcase_add_test(tc, incarnation_kept_with_the_checkpoint);
     tcase_add_test(tc, commit_from_hook_refused);
     return tc;
 }
