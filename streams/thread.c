@@ -11,7 +11,9 @@
  *   inputs paused -> stores flushed (outputs and changelog records queued)
  *   -> producer sent, every record acknowledged -> each task's LMDB
  *   transaction committed with its changelog offsets -> input offsets
- *   committed to the group -> inputs resumed
+ *   committed to the group -> inputs resumed (and, after a timer commit,
+ *   the repartition records below the committed offsets deleted, without
+ *   waiting for the answer: purge, below)
  *
  * so a committed input offset is always covered by state and outputs that
  * are already safe (at-least-once). A rebalance takes a hold on the member
