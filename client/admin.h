@@ -55,7 +55,8 @@ typedef void(kc_delete_records_fn)(kc_client_t *c, const kc_delete_records_part_
  * called once on the loop when every leader answered or failed (a timeout,
  * a lost connection, the client destroyed), possibly before this call
  * returns (as kc_request's done). parts (topic names included) are copied.
- * Returns 0 (done will be called) or -ENOMEM (it will not). */
+ * Returns 0 (done will be called), or -EINVAL (n < 0, no done) or -ENOMEM,
+ * and then done is not called. */
 int kc_delete_records(kc_client_t *c, const kc_delete_records_part_t *parts, int n,
                       kc_delete_records_fn *done, void *opaque);
 

@@ -29,7 +29,7 @@ E topic create user-counts -p 1 -c retention.ms=-1 >/dev/null
 
 start_app() {
     timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state" -X commit.interval.ms=200 \
-        -X repartition.purge.interval.ms=300 -X session.timeout.ms=6000 \
+        -X repartition.purge.interval.ms=300 \
         >>"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!
     COMPAT_BG_PIDS="$COMPAT_BG_PIDS $APP_PID"
