@@ -312,6 +312,210 @@ int kc_admin_describe_topic_configs(kc_client_t *c, const char *topic, kc_config
     return call_run(c, KC_NODE_ANY, API_DESCRIBE_CONFIGS, &cl);
 }
 
+/* ---- DeleteRecords ---- */
+
+/* A kc_delete_records call: the copied parts, sorted by leader, topic and
+ * partition, so that each leader's parts are one run and each topic's parts
+ * one run within it. Each leader's request borrows its run. */
+typedef struct dr_req dr_req_t;
+
+typedef struct dr_op {
+    kc_delete_records_part_t *do_parts;
+    int32_t *do_leaders; /* per part; -1: none known */
+    int do_nparts;
+    dr_req_t *do_reqs;
+    int do_nreqs;
+    int do_pending; /* requests out, +1 while still sending */
+    int32_t do_timeout_ms;
+    kc_delete_records_fn *do_done;
+    void *do_opaque;
+} dr_op_t;
+
+struct dr_req {
+    dr_op_t *dq_op;
+    int dq_first, dq_n; /* its run of do_parts */
+    DeleteRecordsTopic *dq_topics;
+    DeleteRecordsPartition *dq_partitions;
+    int32_t dq_ntopics;
+};
+
+static void dr_op_free(dr_op_t *op)
+{
+    for (int i = 0; i < op->do_nparts; i++)
+        free((char *)op->do_parts[i].dr_topic);
+    for (int i = 0; op->do_reqs && i < op->do_nreqs; i++) {
+        free(op->do_reqs[i].dq_topics);
+        free(op->do_reqs[i].dq_partitions);
+    }
+    free(op->do_reqs);
+    free(op->do_leaders);
+    free(op->do_parts);
+    free(op);
+}
+
+static void dr_op_release(kc_client_t *c, dr_op_t *op)
+{
+    if (--op->do_pending > 0)
+        return;
+    op->do_done(c, op->do_parts, op->do_nparts, op->do_opaque);
+    dr_op_free(op);
+}
+
+static void enc_delete_records(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    dr_req_t *dq = opaque;
+    DeleteRecordsRequest req = {dq->dq_topics, dq->dq_ntopics, dq->dq_op->do_timeout_ms};
+    wire_delete_records_req_encode(wr, v, &req);
+}
+
+static void on_delete_records(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    dr_req_t *dq = opaque;
+    dr_op_t *op = dq->dq_op;
+    kc_delete_records_part_t *parts = op->do_parts + dq->dq_first;
+    DeleteRecordsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    if (err == 0)
+        err = wire_delete_records_resp_decode(rd, v, &a, &resp);
+    for (int i = 0; i < dq->dq_n; i++) {
+        kc_delete_records_part_t *p = &parts[i];
+        int found = 0;
+        for (int32_t t = 0; err == 0 && !found && t < resp.TopicsCount; t++) {
+            const DeleteRecordsTopicResult *tr = &resp.Topics[t];
+            if (!kstr_eq(tr->Name, p->dr_topic))
+                continue;
+            for (int32_t j = 0; !found && j < tr->PartitionsCount; j++)
+                if (tr->Partitions[j].PartitionIndex == p->dr_partition) {
+                    p->dr_low_watermark = tr->Partitions[j].LowWatermark;
+                    p->dr_error = tr->Partitions[j].ErrorCode;
+                    found = 1;
+                }
+        }
+        if (!found) /* the request failed, or the answer left the partition out */
+            p->dr_err = err < 0 ? err : -EPROTO;
+    }
+    arena_free(&a);
+    dr_op_release(c, op);
+}
+
+/* A part with its leader, for sorting. */
+typedef struct dr_slot {
+    kc_delete_records_part_t ds_part;
+    int32_t ds_leader;
+} dr_slot_t;
+
+static int dr_slot_cmp(const void *x, const void *y)
+{
+    const dr_slot_t *a = x, *b = y;
+    if (a->ds_leader != b->ds_leader)
+        return a->ds_leader < b->ds_leader ? -1 : 1;
+    int c = strcmp(a->ds_part.dr_topic, b->ds_part.dr_topic);
+    if (c)
+        return c;
+    return (a->ds_part.dr_partition > b->ds_part.dr_partition) -
+           (a->ds_part.dr_partition < b->ds_part.dr_partition);
+}
+
+/* Builds the request of the run [first, first+n) of one leader. */
+static int dr_req_build(dr_op_t *op, dr_req_t *dq, int first, int n)
+{
+    dq->dq_op = op;
+    dq->dq_first = first;
+    dq->dq_n = n;
+    dq->dq_topics = calloc((size_t)n, sizeof *dq->dq_topics);
+    dq->dq_partitions = calloc((size_t)n, sizeof *dq->dq_partitions);
+    if (!dq->dq_topics || !dq->dq_partitions)
+        return -ENOMEM;
+    DeleteRecordsTopic *t = NULL;
+    for (int i = 0; i < n; i++) {
+        const kc_delete_records_part_t *p = &op->do_parts[first + i];
+        if (!t || !kstr_eq(t->Name, p->dr_topic)) {
+            t = &dq->dq_topics[dq->dq_ntopics++];
+            t->Name = kstr_c(p->dr_topic);
+            t->Partitions = &dq->dq_partitions[i];
+        }
+        t->Partitions[t->PartitionsCount++] = (DeleteRecordsPartition){p->dr_partition, p->dr_offset};
+    }
+    return 0;
+}
+
+int kc_delete_records(kc_client_t *c, const kc_delete_records_part_t *parts, int n,
+                      kc_delete_records_fn *done, void *opaque)
+{
+    if (n < 0 || !done)
+        return -EINVAL;
+    dr_op_t *op = calloc(1, sizeof *op);
+    dr_slot_t *slots = calloc((size_t)n + 1, sizeof *slots);
+    if (!op || !slots)
+        goto nomem;
+    op->do_parts = calloc((size_t)n + 1, sizeof *op->do_parts);
+    op->do_leaders = calloc((size_t)n + 1, sizeof *op->do_leaders);
+    op->do_reqs = calloc((size_t)n + 1, sizeof *op->do_reqs);
+    if (!op->do_parts || !op->do_leaders || !op->do_reqs)
+        goto nomem;
+    op->do_timeout_ms = kc_config(c)->request_timeout_ms;
+    op->do_done = done;
+    op->do_opaque = opaque;
+    for (int i = 0; i < n; i++) {
+        const kc_topic_meta_t *m = kc_metadata_topic(c, parts[i].dr_topic);
+        int known = m && m->tm_error == 0 && parts[i].dr_partition >= 0 &&
+                    parts[i].dr_partition < m->tm_npartitions;
+        slots[i].ds_part = parts[i];
+        slots[i].ds_part.dr_low_watermark = -1;
+        slots[i].ds_part.dr_err = 0;
+        slots[i].ds_part.dr_error = known ? KERR_NONE : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        slots[i].ds_leader = known ? m->tm_partitions[parts[i].dr_partition].pm_leader : -1;
+        if (known && slots[i].ds_leader < 0)
+            slots[i].ds_part.dr_error = KERR_LEADER_NOT_AVAILABLE;
+        if (!(slots[i].ds_part.dr_topic = strdup(parts[i].dr_topic))) {
+            for (int j = 0; j < i; j++)
+                free((char *)slots[j].ds_part.dr_topic);
+            goto nomem;
+        }
+    }
+    qsort(slots, (size_t)n, sizeof *slots, dr_slot_cmp);
+    for (int i = 0; i < n; i++) {
+        op->do_parts[i] = slots[i].ds_part;
+        op->do_leaders[i] = slots[i].ds_leader;
+    }
+    op->do_nparts = n;
+    free(slots);
+    slots = NULL;
+    /* One request per leader; the +1 keeps the call alive while sending, as
+     * a request may fail (and call back) before kc_request returns. */
+    op->do_pending = 1;
+    for (int first = 0, end; first < n; first = end) {
+        for (end = first + 1; end < n && op->do_leaders[end] == op->do_leaders[first]; end++)
+            ;
+        if (op->do_leaders[first] < 0)
+            continue; /* their dr_error says why */
+        dr_req_t *dq = &op->do_reqs[op->do_nreqs++];
+        int rc = dr_req_build(op, dq, first, end - first);
+        op->do_pending++;
+        if (rc == 0)
+            rc = kc_request(c, op->do_leaders[first], API_DELETE_RECORDS, 1, enc_delete_records,
+                            on_delete_records, dq);
+        if (rc < 0) {
+            for (int i = first; i < end; i++)
+                op->do_parts[i].dr_err = rc;
+            op->do_pending--;
+        }
+    }
+    dr_op_release(c, op);
+    return 0;
+
+nomem:
+    free(slots);
+    if (op) {
+        free(op->do_reqs);
+        free(op->do_leaders);
+        free(op->do_parts);
+        free(op);
+    }
+    return -ENOMEM;
+}
+
 /* ---- groups ---- */
 
 static int32_t node_ids(kc_client_t *c, int32_t *out, int max)

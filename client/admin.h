@@ -27,6 +27,39 @@ typedef void(kc_config_entry_fn)(const char *name, const char *value, int is_def
 int kc_admin_describe_topic_configs(kc_client_t *c, const char *topic, kc_config_entry_fn *fn,
                                     void *opaque, char *errstr, size_t errstr_size);
 
+/* ---- DeleteRecords, without waiting ---- */
+
+/* One partition of a kc_delete_records call. In: dr_topic, dr_partition and
+ * dr_offset (records below it go; -1: all, up to the high watermark). Out:
+ * dr_low_watermark (the partition's new log start; -1 when not known),
+ * dr_err (0, or a negative eddy error: the request to the partition's leader
+ * failed as a whole) and dr_error (the broker's Kafka error code for the
+ * partition; LEADER_NOT_AVAILABLE when the client's metadata names no
+ * leader). */
+typedef struct kc_delete_records_part {
+    const char *dr_topic;
+    int32_t dr_partition;
+    int64_t dr_offset;
+    int64_t dr_low_watermark;
+    int dr_err;
+    int16_t dr_error;
+} kc_delete_records_part_t;
+
+/* parts[0..n) are the call's own copies, valid during the call of fn. */
+typedef void(kc_delete_records_fn)(kc_client_t *c, const kc_delete_records_part_t *parts, int n,
+                                   void *opaque);
+
+/* Sends DeleteRecords (Kafka's AdminClient.deleteRecords) for parts[0..n)
+ * to their leaders, one request per leader found in the client's cached
+ * metadata, and returns at once: nothing waits for the answers. done is
+ * called once on the loop when every leader answered or failed (a timeout,
+ * a lost connection, the client destroyed), possibly before this call
+ * returns (as kc_request's done). parts (topic names included) are copied.
+ * Returns 0 (done will be called), or -EINVAL (n < 0, no done) or -ENOMEM,
+ * and then done is not called. */
+int kc_delete_records(kc_client_t *c, const kc_delete_records_part_t *parts, int n,
+                      kc_delete_records_fn *done, void *opaque);
+
 #endif
 
 /* ---- groups ---- */

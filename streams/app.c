@@ -360,10 +360,11 @@ static int size_tasks(eddy_app_t *app, kc_client_t *c, int32_t *internal, char *
     return 0;
 }
 
-/* retention_ms >= 0: also retention.ms (window and session changelogs). */
+/* Creates an internal topic with the settings keys[i]=vals[i] unless it
+ * exists. An existing topic keeps its settings, as in Kafka Streams. */
 static int ensure_topic(eddy_app_t *app, kc_client_t *c, const char *name, int32_t partitions,
-                        const char *policy, int64_t retention_ms, int *created, char *errstr,
-                        size_t errstr_size)
+                        const char *const *keys, const char *const *vals, int nconfigs,
+                        int *created, char *errstr, size_t errstr_size)
 {
     *created = 0;
     int32_t have = topic_partitions(c, name);
@@ -377,25 +378,36 @@ static int ensure_topic(eddy_app_t *app, kc_client_t *c, const char *name, int32
         }
         return 0;
     }
-    char retention[32];
-    snprintf(retention, sizeof retention, "%lld", (long long)retention_ms);
-    const char *keys[] = {"cleanup.policy", "retention.ms"};
-    const char *vals[] = {policy, retention};
     char err[512];
     int rc = kc_admin_create_topic(c, name, partitions, (int16_t)app->ap_cfg.replication_factor,
-                                   keys, vals, retention_ms >= 0 ? 2 : 1, err, sizeof err);
+                                   keys, vals, nconfigs, err, sizeof err);
     if (rc == KERR_TOPIC_ALREADY_EXISTS) /* another instance was first */
         return 0;
     if (rc != 0) {
         snprintf(errstr, errstr_size, "creating internal topic %s: %s", name, err);
         return rc < 0 ? rc : EDDY_ERR_CONFIG;
     }
-    EDDY_LOG_INFO("streams", "created internal topic %s (%d partitions, cleanup.policy=%s%s%s)",
-                  name, (int)partitions, policy, retention_ms >= 0 ? ", retention.ms=" : "",
-                  retention_ms >= 0 ? retention : "");
+    char settings[512] = "";
+    size_t len = 0;
+    for (int i = 0; i < nconfigs && len < sizeof settings; i++)
+        len += (size_t)snprintf(settings + len, sizeof settings - len, ", %s=%s", keys[i],
+                                vals[i]);
+    EDDY_LOG_INFO("streams", "created internal topic %s (%d partitions%s)", name, (int)partitions,
+                  settings);
     *created = 1;
     return 0;
 }
+
+/* Repartition topics: Kafka Streams' settings (RepartitionTopicConfig).
+ * Their records carry the input's event time, so a time-based retention
+ * would delete records of an old history (a replay after a reset) before
+ * they are read; they are kept for good instead, and the app deletes what
+ * it has committed (sx_thread purge, repartition.purge.interval.ms). Kafka
+ * also sets message.timestamp.type=CreateTime on internal topics; Eddy's
+ * broker stores CreateTime only and does not know that setting, so it is
+ * left out. */
+static const char *const repartition_keys[] = {"cleanup.policy", "segment.bytes", "retention.ms"};
+static const char *const repartition_vals[] = {"delete", "52428800", "-1"};
 
 static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
 {
@@ -473,8 +485,8 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
         snprintf(name, sizeof name, "%s-%s", app->ap_cfg.application_id,
                  t->dt_internal_topics[k].it_name);
         int created;
-        if ((rc = ensure_topic(app, c, name, internal[k], "delete", -1, &created, errstr,
-                               errstr_size)) < 0)
+        if ((rc = ensure_topic(app, c, name, internal[k], repartition_keys, repartition_vals, 3,
+                               &created, errstr, errstr_size)) < 0)
             goto out;
     }
     for (int k = 0; k < t->dt_nstores; k++) {
@@ -488,10 +500,13 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
          * longer keeps, a day later (Kafka's
          * windowstore.changelog.additional.retention.ms default). */
         int windowed = ds->ds_kind != DSL_STORE_KV;
-        if ((rc = ensure_topic(app, c, name, app->ap_task_counts[ds->ds_subtopology],
-                               windowed ? "compact,delete" : "compact",
-                               windowed ? ds->ds_retention_ms + 86400000LL : -1, &created, errstr,
-                               errstr_size)) < 0)
+        char retention[32];
+        snprintf(retention, sizeof retention, "%lld",
+                 (long long)ds->ds_retention_ms + 86400000LL);
+        const char *keys[] = {"cleanup.policy", "retention.ms"};
+        const char *vals[] = {windowed ? "compact,delete" : "compact", retention};
+        if ((rc = ensure_topic(app, c, name, app->ap_task_counts[ds->ds_subtopology], keys, vals,
+                               windowed ? 2 : 1, &created, errstr, errstr_size)) < 0)
             goto out;
         if (created) {
             /* A new changelog: whatever this instance holds for the store

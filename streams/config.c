@@ -21,6 +21,8 @@ static const eddy_cfg_def_t sx_config_defs[] = {
     {"client.id", CFG_STRING, F(client_id), "", 0, 0, NULL, "prefix of the clients' ids"},
     {"num.stream.threads", CFG_INT32, F(num_stream_threads), "1", 1, 256, NULL, ""},
     {"commit.interval.ms", CFG_INT32, F(commit_interval_ms), "30000", 1, 2147483647, NULL, ""},
+    {"repartition.purge.interval.ms", CFG_INT64, F(repartition_purge_interval_ms), "30000", 0,
+     9.2e18, NULL, "least time between two deletions of committed repartition records"},
     {"state.dir", CFG_STRING, F(state_dir), "/tmp/eddy-streams", 0, 0, NULL, ""},
     {"num.standby.replicas", CFG_INT32, F(num_standby_replicas), "0", 0, 16, NULL, ""},
     {"cache.max.bytes.buffering", CFG_INT64, F(cache_max_bytes_buffering), "10485760", 0,

@@ -40,6 +40,7 @@ typedef struct sx_config {
     char *client_id;
     int32_t num_stream_threads;
     int32_t commit_interval_ms;
+    int64_t repartition_purge_interval_ms;
     char *state_dir;
     int32_t num_standby_replicas;
     int64_t cache_max_bytes_buffering;
@@ -329,6 +330,17 @@ struct sx_thread {
      * record (NULL: none); freed by sx_combine_drop. */
     struct sx_combiner **th_combiners;
     int th_ncombiners;
+    /* Repartition records the group has consumed are deleted after a
+     * timer commit, at most once per repartition.purge.interval.ms (Kafka
+     * Streams' maybePurgeCommittedRecords), one DeleteRecords at a time:
+     * th_purge holds the repartition offsets of the commit under way (topic
+     * names owned), sent once it succeeds. Failures in a row are counted and
+     * logged once, with the count when purging works again. */
+    kc_delete_records_part_t *th_purge;
+    int th_npurge;
+    int th_purge_inflight;
+    int64_t th_last_purge_ms;
+    int64_t th_purge_failures;
     /* Restores of active tasks under way together: since when, and
      * th_restored then (the thread's rate is logged when the last ends). */
     int64_t th_restore_started_ms, th_restore_base;

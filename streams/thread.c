@@ -11,7 +11,9 @@
  *   inputs paused -> stores flushed (outputs and changelog records queued)
  *   -> producer sent, every record acknowledged -> each task's LMDB
  *   transaction committed with its changelog offsets -> input offsets
- *   committed to the group -> inputs resumed
+ *   committed to the group -> inputs resumed (and, after a timer commit,
+ *   the repartition records below the committed offsets deleted, without
+ *   waiting for the answer: purge, below)
  *
  * so a committed input offset is always covered by state and outputs that
  * are already safe (at-least-once). A rebalance takes a hold on the member
@@ -730,6 +732,87 @@ static void collect_fn(sx_thread_t *th, const char *topic, int32_t p, void *o)
 
 static void commit_done(sx_thread_t *th, int err);
 
+/* ---- purging repartition topics ---- */
+
+static void purge_clear(sx_thread_t *th)
+{
+    for (int i = 0; i < th->th_npurge; i++)
+        free((char *)th->th_purge[i].dr_topic);
+    free(th->th_purge);
+    th->th_purge = NULL;
+    th->th_npurge = 0;
+}
+
+/* Keeps the offsets a commit is about to commit for repartition topics, to
+ * delete the records below them once the commit succeeded. Without memory
+ * there is nothing to purge this time: the next commit tries again. */
+static void purge_remember(sx_thread_t *th, const offsets_acc_t *acc)
+{
+    const eddy_app_t *app = th->th_app;
+    purge_clear(th);
+    if (acc->oa_n == 0 || !(th->th_purge = calloc((size_t)acc->oa_n, sizeof *th->th_purge)))
+        return;
+    for (int i = 0; i < acc->oa_n; i++) {
+        int internal = 0;
+        for (int j = 0; j < app->ap_nsource_topics; j++)
+            if (strcmp(app->ap_source_topics[j], acc->oa_parts[i].tp_topic) == 0)
+                internal = app->ap_source_nodes[j]->dn_internal;
+        char *topic = internal ? strdup(acc->oa_parts[i].tp_topic) : NULL;
+        if (topic)
+            th->th_purge[th->th_npurge++] = (kc_delete_records_part_t){
+                .dr_topic = topic,
+                .dr_partition = acc->oa_parts[i].tp_partition,
+                .dr_offset = acc->oa_offsets[i]};
+    }
+}
+
+static void on_purged(kc_client_t *c, const kc_delete_records_part_t *parts, int n, void *opaque)
+{
+    (void)c;
+    sx_thread_t *th = opaque;
+    th->th_purge_inflight = 0;
+    if (th->th_stopping)
+        return; /* cancelled by the shutdown, or too late to matter */
+    const kc_delete_records_part_t *bad = NULL;
+    for (int i = 0; i < n && !bad; i++)
+        if (parts[i].dr_err < 0 || parts[i].dr_error != KERR_NONE)
+            bad = &parts[i];
+    if (!bad) {
+        if (th->th_purge_failures > 0)
+            EDDY_LOG_INFO("streams",
+                          "%s: deleting consumed repartition records works again (after %lld "
+                          "failed attempt(s))",
+                          th->th_name, (long long)th->th_purge_failures);
+        th->th_purge_failures = 0;
+        return;
+    }
+    /* Not fatal, as in Kafka Streams: the next purge deletes up to newer
+     * offsets. Logged once per run of failures, not at every commit. */
+    if (th->th_purge_failures++ == 0)
+        EDDY_LOG_WARN("streams",
+                      "%s: deleting consumed records of %s-%d below offset %lld failed (%s): "
+                      "repartition topics keep them until a later purge succeeds; retried every "
+                      "repartition.purge.interval.ms, logged again once it works",
+                      th->th_name, bad->dr_topic, (int)bad->dr_partition,
+                      (long long)bad->dr_offset,
+                      bad->dr_err < 0 ? eddy_strerror(bad->dr_err) : kafka_err_name(bad->dr_error));
+}
+
+/* After a timer commit that succeeded: deletes the repartition records
+ * below the committed offsets, unless the last request is still out or the
+ * interval has not passed. Nothing waits for the answer. */
+static void maybe_purge(sx_thread_t *th)
+{
+    int64_t now = eddy_mono_ms();
+    if (th->th_npurge == 0 || th->th_purge_inflight ||
+        now - th->th_last_purge_ms < th->th_app->ap_cfg.repartition_purge_interval_ms)
+        return;
+    th->th_last_purge_ms = now;
+    th->th_purge_inflight = 1;
+    if (kc_delete_records(th->th_client, th->th_purge, th->th_npurge, on_purged, th) < 0)
+        th->th_purge_inflight = 0; /* out of memory: the next commit tries again */
+}
+
 static void on_offsets_committed(kc_member_t *m, int err, void *opaque)
 {
     (void)m;
@@ -766,6 +849,7 @@ static void maybe_finish_commit(sx_thread_t *th)
             acc.oa_task = th->th_tasks[i];
             each_input(th, th->th_tasks[i], collect_fn, &acc);
         }
+    purge_remember(th, &acc);
     int rc = acc.oa_n > 0 ? kc_member_commit_offsets(th->th_member, acc.oa_parts, acc.oa_offsets,
                                                      acc.oa_n, on_offsets_committed, th)
                           : 0;
@@ -788,6 +872,9 @@ static void commit_done(sx_thread_t *th, int err)
                       "%s: committing input offsets failed (%s): the records since the last "
                       "commit will be processed again (at-least-once)",
                       th->th_name, err < 0 ? eddy_strerror(err) : kafka_err_name((int16_t)err));
+    if (err == 0 && th->th_commit_reason == CR_TIMER)
+        maybe_purge(th);
+    purge_clear(th);
     switch (th->th_commit_reason) {
     case CR_TIMER:
         for (int i = 0; i < th->th_ntasks; i++)
@@ -1202,6 +1289,7 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
     th->th_commit_timer.data = th;
     uv_timer_start(&th->th_commit_timer, on_commit_timer, (uint64_t)app->ap_cfg.commit_interval_ms,
                    (uint64_t)app->ap_cfg.commit_interval_ms);
+    th->th_last_purge_ms = eddy_mono_ms();
     uv_timer_init(&th->th_loop, &th->th_tick_timer);
     th->th_tick_timer.data = th;
     uv_timer_start(&th->th_tick_timer, on_tick, 100, 100);
@@ -1230,6 +1318,7 @@ void sx_thread_join(sx_thread_t *th)
     for (int i = 0; i < th->th_ntrackers; i++)
         free(th->th_trackers[i].tr_topic);
     free(th->th_trackers);
+    purge_clear(th);
     sx_combine_drop(th);
     free(th->th_tasks);
     free(th->th_want_active);

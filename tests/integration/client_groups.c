@@ -26,6 +26,13 @@
  *       exist, partition 1 goes on, and after the resume partition 0 goes on
  *       from exactly where it stopped, every record once and in order. Exits
  *       2 with the reason on the first violation; prints "MS PAUSE ok" last.
+ *   client_groups delete-records BOOTSTRAP TOPIC   creates TOPIC (3 partitions, 10
+ *       records each) and checks kc_delete_records: one call for partitions 0
+ *       (below offset 4), 1 (-1: all), 2 (past the end), 7 (no such
+ *       partition) and a topic that does not exist answers once with each
+ *       partition's low watermark or error, and the log starts moved (4, 10,
+ *       0). Exits 2 with the reason on the first violation; prints
+ *       "MS DELETE-RECORDS ok" last.
  *
  * Consumers print lines to stdout, flushed, each starting with the wall
  * clock in ms:
@@ -249,6 +256,107 @@ static int cmd_committed(const char *bootstrap, const char *group, const char *t
         fprintf(stderr, "committed: %s\n", err);
     conn_close(&cn);
     return rc == 0 ? 0 : 1;
+}
+
+/* ---- DeleteRecords ---- */
+
+typedef struct dr_result {
+    int dr_calls;
+    kc_delete_records_part_t dr_parts[8];
+    char dr_topics[8][128];
+    int dr_n;
+} dr_result_t;
+
+static void on_records_deleted(kc_client_t *c, const kc_delete_records_part_t *parts, int n,
+                               void *opaque)
+{
+    (void)c;
+    dr_result_t *r = opaque;
+    r->dr_calls++;
+    for (int i = 0; i < n && i < 8; i++) {
+        r->dr_parts[i] = parts[i];
+        snprintf(r->dr_topics[i], sizeof r->dr_topics[i], "%s", parts[i].dr_topic);
+        r->dr_parts[i].dr_topic = r->dr_topics[i]; /* parts[] are the call's own */
+    }
+    r->dr_n = n;
+}
+
+static int dr_done(void *opaque)
+{
+    return ((dr_result_t *)opaque)->dr_calls > 0;
+}
+
+static const kc_delete_records_part_t *dr_find(const dr_result_t *r, const char *topic,
+                                               int32_t partition)
+{
+    for (int i = 0; i < r->dr_n; i++)
+        if (strcmp(r->dr_parts[i].dr_topic, topic) == 0 && r->dr_parts[i].dr_partition == partition)
+            return &r->dr_parts[i];
+    return NULL;
+}
+
+static int cmd_delete_records(const char *bootstrap, const char *topic)
+{
+    if (cmd_create(bootstrap, topic, 3) != 0 || cmd_produce(bootstrap, topic, 0, 30) != 0)
+        return 1;
+    conn_t cn;
+    conn_open(&cn, bootstrap, NULL, 0);
+    char err[512];
+    if (kc_admin_metadata(cn.client, &topic, 1, err, sizeof err) != 0)
+        die("metadata of %s: %s", topic, err);
+    kc_delete_records_part_t parts[] = {
+        {.dr_topic = topic, .dr_partition = 2, .dr_offset = 11},
+        {.dr_topic = "no-such-topic", .dr_partition = 0, .dr_offset = 1},
+        {.dr_topic = topic, .dr_partition = 0, .dr_offset = 4},
+        {.dr_topic = topic, .dr_partition = 7, .dr_offset = 1},
+        {.dr_topic = topic, .dr_partition = 1, .dr_offset = -1},
+    };
+    dr_result_t r = {0};
+    if (kc_delete_records(cn.client, parts, 5, on_records_deleted, &r) != 0)
+        die("kc_delete_records refused the call");
+    if (kc_run_until(cn.client, dr_done, &r, 30000) != 0)
+        die("no answer to DeleteRecords within 30 s");
+    /* A second answer would come on the loop: run it a little longer. */
+    uv_run(&cn.loop, UV_RUN_NOWAIT);
+    if (r.dr_calls != 1 || r.dr_n != 5) {
+        fprintf(stderr, "done called %d time(s) with %d partition(s), want once with 5\n",
+                r.dr_calls, r.dr_n);
+        exit(2);
+    }
+    struct {
+        const char *topic;
+        int32_t partition;
+        int16_t error;
+        int64_t low, start;
+    } want[] = {
+        {topic, 0, KERR_NONE, 4, 4},
+        {topic, 1, KERR_NONE, 10, 10},
+        {topic, 2, KERR_OFFSET_OUT_OF_RANGE, -2, 0},
+        {topic, 7, KERR_UNKNOWN_TOPIC_OR_PARTITION, -1, -2},
+        {"no-such-topic", 0, KERR_UNKNOWN_TOPIC_OR_PARTITION, -1, -2},
+    };
+    for (int i = 0; i < 5; i++) {
+        const kc_delete_records_part_t *p = dr_find(&r, want[i].topic, want[i].partition);
+        if (!p || p->dr_err != 0 || p->dr_error != want[i].error ||
+            (want[i].low != -2 && p->dr_low_watermark != want[i].low)) {
+            fprintf(stderr, "%s-%d: err %d, error %s, low watermark %" PRId64 "; want error %s, "
+                    "low watermark %" PRId64 "\n", want[i].topic, (int)want[i].partition,
+                    p ? p->dr_err : 0, p ? kafka_err_name(p->dr_error) : "(missing)",
+                    p ? p->dr_low_watermark : -1, kafka_err_name(want[i].error), want[i].low);
+            exit(2);
+        }
+        int64_t start = -1;
+        if (want[i].start >= 0 &&
+            (kc_admin_list_offset(cn.client, topic, want[i].partition, -2, &start, err,
+                                  sizeof err) != 0 || start != want[i].start)) {
+            fprintf(stderr, "%s-%d: log start %" PRId64 " (%s), want %" PRId64 "\n", topic,
+                    (int)want[i].partition, start, err, want[i].start);
+            exit(2);
+        }
+    }
+    conn_close(&cn);
+    out("DELETE-RECORDS ok");
+    return 0;
 }
 
 /* ---- the Eddy member ---- */
@@ -843,7 +951,8 @@ int main(int argc, char **argv)
     if (lvl && eddy_log_level_parse(lvl) >= 0)
         eddy_log_level = eddy_log_level_parse(lvl);
     if (argc < 3)
-        die("usage: client_groups member|rdkafka|create|produce|committed|pause BOOTSTRAP ...");
+        die("usage: client_groups member|rdkafka|create|produce|committed|pause|delete-records "
+            "BOOTSTRAP ...");
     const char *mode = argv[1], *bootstrap = argv[2];
     opts_t o;
     if (strcmp(mode, "member") == 0 && argc >= 5) {
@@ -862,5 +971,7 @@ int main(int argc, char **argv)
         return cmd_committed(bootstrap, argv[3], argv[4]);
     if (strcmp(mode, "pause") == 0 && argc == 4)
         return cmd_pause(bootstrap, argv[3]);
+    if (strcmp(mode, "delete-records") == 0 && argc == 4)
+        return cmd_delete_records(bootstrap, argv[3]);
     die("bad arguments for %s", mode);
 }

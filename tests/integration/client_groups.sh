@@ -20,7 +20,10 @@
 #      created (the leader watches partition counts every metadata.max.age.ms);
 #  10. kc_consumer_pause on a consumer assigned by hand (client_groups pause checks itself): a
 #      paused partition delivers nothing although records wait, the other one goes on, and the
-#      resumed one continues exactly where it stopped.
+#      resumed one continues exactly where it stopped;
+#  11. kc_delete_records (client_groups delete-records checks itself): one call over partitions
+#      with records to delete, past the end, unknown, answers once with each partition's low
+#      watermark or error, and the log starts moved.
 # usage: client_groups.sh path/to/eddy path/to/client_groups   (KEEP_WORK=1 keeps the temp dir)
 set -euo pipefail
 EDDY=${1:?usage: client_groups.sh EDDY CLIENT_GROUPS}
@@ -367,5 +370,11 @@ T "$CG" pause "$B" paused > "$WORK/pause.out" 2> "$WORK/pause.err" ||
     fail "pause: $(tail -n 3 "$WORK/pause.err")"
 tail -n 1 "$WORK/pause.out" | grep -q ' PAUSE ok$' || fail "pause: it did not finish"
 note "10: a paused partition stayed silent, the other went on, the resume lost and repeated nothing"
+
+# ---- 11. DeleteRecords ----
+T "$CG" delete-records "$B" purged > "$WORK/dr.out" 2> "$WORK/dr.err" ||
+    fail "delete-records: $(tail -n 3 "$WORK/dr.err")"
+tail -n 1 "$WORK/dr.out" | grep -q ' DELETE-RECORDS ok$' || fail "delete-records: it did not finish"
+note "11: DeleteRecords moved the log starts and reported each partition's result"
 
 note "all passed"
