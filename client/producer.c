@@ -63,6 +63,8 @@ typedef struct kc_pending {
     uint8_t *pn_key, *pn_value;
     wire_header_t *pn_headers;
     int32_t pn_nheaders;
+    kc_partition_fn *pn_partitioner;
+    void *pn_partitioner_opaque;
 } kc_pending_t;
 
 struct kc_ptopic {
@@ -294,6 +296,8 @@ static int pending_add(kc_ptopic_t *t, int32_t partition, const kc_record_t *r, 
     pn->pn_timestamp = r->rec_timestamp >= 0 ? r->rec_timestamp : eddy_wall_ms();
     pn->pn_opaque = opaque;
     pn->pn_deadline_ms = deadline_ms;
+    pn->pn_partitioner = partition < 0 ? r->rec_partitioner : NULL;
+    pn->pn_partitioner_opaque = r->rec_partitioner_opaque;
     if (r->rec_key_len > 0 && (pn->pn_key = malloc((size_t)r->rec_key_len)))
         memcpy(pn->pn_key, r->rec_key, (size_t)r->rec_key_len);
     if (r->rec_value_len > 0 && (pn->pn_value = malloc((size_t)r->rec_value_len)))
@@ -331,8 +335,16 @@ static void pending_free(kc_pending_t *pn)
     free(pn);
 }
 
-static int32_t choose_partition(kc_ptopic_t *t, int32_t partition, const void *key, int32_t key_len)
+/* The record's partition: the one asked for, else the application's
+ * partitioner's, else the default one's. Only once the partition count is
+ * known: a partitioner never sees a guess. */
+static int32_t choose_partition(kc_producer_t *p, kc_ptopic_t *t, int32_t partition,
+                                const kc_record_t *r)
 {
+    if (partition < 0 && r->rec_partitioner)
+        return r->rec_partitioner(p, t->pt_name, r, t->pt_npartitions, r->rec_partitioner_opaque);
+    const void *key = r->rec_key;
+    int32_t key_len = r->rec_key_len;
     return partitioner_partition(&t->pt_sticky, partition, key_len >= 0 ? (key ? key : "") : NULL,
                                  key_len >= 0 ? (size_t)key_len : 0, t->pt_npartitions,
                                  t->pt_available, t->pt_navailable);
@@ -368,16 +380,18 @@ static void dispatch_pending(kc_producer_t *p, kc_ptopic_t *t)
     t->pt_pending = t->pt_pending_tail = NULL;
     while (pn) {
         kc_pending_t *next = pn->pn_next;
-        kc_record_t r = {pn->pn_key, pn->pn_key_len, pn->pn_value, pn->pn_value_len,
-                         pn->pn_timestamp, pn->pn_headers, pn->pn_nheaders};
-        int32_t part = choose_partition(t, pn->pn_partition, pn->pn_key, pn->pn_key_len);
+        kc_record_t r = {pn->pn_key,       pn->pn_key_len,     pn->pn_value,
+                         pn->pn_value_len, pn->pn_timestamp,   pn->pn_headers,
+                         pn->pn_nheaders,  pn->pn_partitioner, pn->pn_partitioner_opaque};
+        int32_t part = choose_partition(p, t, pn->pn_partition, &r);
         int rc = part >= 0 && part < t->pt_npartitions
                      ? append(p, t, part, &r, pn->pn_opaque, pn->pn_deadline_ms)
                      : -EINVAL;
         if (rc < 0) {
             p->p_outstanding--;
             if (p->p_dr)
-                p->p_dr(p, rc, 0, t->pt_name, pn->pn_partition, -1, pn->pn_opaque);
+                p->p_dr(p, rc, 0, t->pt_name, rc == -EINVAL ? part : pn->pn_partition, -1,
+                        pn->pn_opaque);
         }
         pending_free(pn);
         pn = next;
@@ -622,6 +636,8 @@ int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_
     int rc;
     if (t->pt_npartitions == 0) {
         topic_refresh(p, t);
+        if (t->pt_npartitions > 0 && t->pt_pending)
+            dispatch_pending(p, t); /* the records that waited go first */
         if (t->pt_npartitions == 0) {
             rc = pending_add(t, partition, rec, opaque, deadline);
             if (rc == 0) {
@@ -632,7 +648,7 @@ int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_
             return rc;
         }
     }
-    int32_t part = choose_partition(t, partition, rec->rec_key, rec->rec_key_len);
+    int32_t part = choose_partition(p, t, partition, rec);
     if (part < 0 || part >= t->pt_npartitions)
         return -EINVAL;
     rc = append(p, t, part, rec, opaque, deadline);

@@ -169,5 +169,11 @@ int sx_procs_punctuate_stream(sx_task_t *tk)
 
 int sx_procs_punctuate_wall(sx_task_t *tk, int64_t now_ms)
 {
-    return punctuate(tk, EDDY_PUNCTUATE_WALL_CLOCK_TIME, now_ms);
+    sx_task_t *prev = sx_task_set_current(tk);
+    int rc = punctuate(tk, EDDY_PUNCTUATE_WALL_CLOCK_TIME, now_ms);
+    if (tk->tk_user_failed) /* eddy_fail_record from a punctuator */
+        rc = sx_task_handle_failure(tk, NULL, SX_FAIL_PROCESSING, NULL, EDDY_NULL_BYTES,
+                                    EDDY_NULL_BYTES, now_ms);
+    sx_task_set_current(prev);
+    return rc;
 }

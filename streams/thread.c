@@ -97,30 +97,55 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
 {
     (void)p;
     sx_thread_t *th = kc_producer_opaque(p);
+    intptr_t tr = (intptr_t)opaque - 1;
     if (err < 0) {
-        sx_thread_fail(th, err, "producing to %s-%d failed: %s%s%s", topic, (int)partition,
+        /* Output and repartition records the cluster refused may be
+         * skipped (production.exception.handler=log-and-continue); a
+         * changelog record never: the state would no longer match it. */
+        if (tr < 0 && th->th_app->ap_cfg.production_continue && !th->th_error) {
+            int64_t skipped = __atomic_add_fetch(&th->th_skipped, 1, __ATOMIC_RELAXED);
+            if (skipped <= 10 || skipped % 1000 == 0)
+                EDDY_LOG_WARN("streams", "%s: skipping a record the cluster refused: producing "
+                              "to %s-%d failed: %s%s%s (production.exception.handler="
+                              "log-and-continue; %lld skipped so far)",
+                              th->th_name, topic, (int)partition, eddy_strerror(err),
+                              kafka_err ? ", broker said " : "",
+                              kafka_err ? kafka_err_name(kafka_err) : "", (long long)skipped);
+            if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
+                maybe_finish_commit(th);
+            return;
+        }
+        sx_thread_fail(th, err, "producing to %s-%d failed: %s%s%s%s", topic, (int)partition,
                        eddy_strerror(err), kafka_err ? ", broker said " : "",
-                       kafka_err ? kafka_err_name(kafka_err) : "");
+                       kafka_err ? kafka_err_name(kafka_err) : "",
+                       tr < 0 ? " (production.exception.handler=log-and-fail; log-and-continue "
+                                "skips such records)"
+                              : "");
         return;
     }
-    intptr_t tr = (intptr_t)opaque - 1;
     if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
         th->th_trackers[tr].tr_next = offset + 1;
     if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
         maybe_finish_commit(th);
 }
 
-int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
-                      eddy_bytes_t value, int64_t ts, int tracker)
+int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
+                   int tracker)
 {
-    kc_record_t rec = {key.data, key.len, value.data, value.len, ts, NULL, 0};
-    int rc = kc_produce(th->th_producer, topic, partition, &rec, (void *)(intptr_t)(tracker + 1));
+    int rc = kc_produce(th->th_producer, topic, partition, rec, (void *)(intptr_t)(tracker + 1));
     if (rc < 0) {
         sx_thread_fail(th, rc, "cannot produce to %s: %s", topic, eddy_strerror(rc));
         return rc;
     }
     __atomic_add_fetch(&th->th_produced, 1, __ATOMIC_RELAXED);
     return 0;
+}
+
+int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
+                      eddy_bytes_t value, int64_t ts, int tracker)
+{
+    kc_record_t rec = {key.data, key.len, value.data, value.len, ts, NULL, 0, NULL, NULL};
+    return sx_thread_send(th, topic, partition, &rec, tracker);
 }
 
 static sx_task_t *find_task(sx_thread_t *th, sx_task_id_t id, int standby)
@@ -826,6 +851,24 @@ static void on_async(uv_async_t *a)
         close_thread(th);
 }
 
+/* Asks for the output topics' metadata at once, so that a sink's first
+ * records find their partition count known (its partitioner runs while the
+ * record is processed) instead of waiting for it in the producer. Topics
+ * are not created here: that stays with the first record, as before. */
+static void prefetch_sink_metadata(sx_thread_t *th)
+{
+    const eddy_app_t *app = th->th_app;
+    const dsl_topology_t *t = app->ap_topo;
+    const char **names = calloc((size_t)t->dt_nnodes + 1, sizeof *names);
+    int n = 0;
+    for (int i = 0; names && i < t->dt_nnodes; i++)
+        if (t->dt_nodes[i]->dn_kind == DSL_SINK && app->ap_node_topics[t->dt_nodes[i]->dn_id])
+            names[n++] = app->ap_node_topics[t->dt_nodes[i]->dn_id];
+    if (n > 0)
+        kc_metadata_refresh(th->th_client, names, n, 0, NULL, NULL);
+    free(names);
+}
+
 static int client_config(sx_thread_t *th, kc_config_t *cfg, int restore, char *errstr,
                          size_t errstr_size)
 {
@@ -923,6 +966,7 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
     if (!th->th_consumer || !th->th_restore || !th->th_producer)
         return -ENOMEM;
     kc_producer_set_opaque(th->th_producer, th);
+    prefetch_sink_metadata(th);
     sx_assignor_init(&th->th_assignor, th);
     kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, th};
     th->th_member = kc_member_new(th->th_client, th->th_consumer,

@@ -453,7 +453,7 @@ static void produce_all(env_t *e, int move_leader)
         char key[32], val[32];
         int kl = snprintf(key, sizeof key, "key-%d", i % 97);
         int vl = snprintf(val, sizeof val, "%d", i);
-        kc_record_t r = {key, kl, val, vl, -1, NULL, 0};
+        kc_record_t r = {key, kl, val, vl, -1, NULL, 0, NULL, NULL};
         ck_assert_int_eq(kc_produce(p, TOPIC, -1, &r, (void *)(intptr_t)i), 0);
         if (move_leader && i == NREC / 2) {
             ck_assert_int_eq(kc_producer_flush(p, 20000), 0);
@@ -515,7 +515,7 @@ static void destroy_with_metadata_out(env_t *e)
 {
     int err = 1;
     kc_producer_t *p = kc_producer_new(e->c, on_dr_cancelled);
-    kc_record_t r = {NULL, -1, "x", 1, -1, NULL, 0};
+    kc_record_t r = {NULL, -1, "x", 1, -1, NULL, 0, NULL, NULL};
     ck_assert_int_eq(kc_produce(p, "not-seen-yet", -1, &r, &err), 0);
     kc_producer_destroy(p);
     ck_assert_int_eq(err, -ECANCELED);
@@ -744,7 +744,7 @@ START_TEST(group_failover_on_the_mock)
     for (int i = 0; i < want; i++) {
         char val[32];
         int vl = snprintf(val, sizeof val, "%d", NREC + i);
-        kc_record_t r = {NULL, -1, val, vl, -1, NULL, 0};
+        kc_record_t r = {NULL, -1, val, vl, -1, NULL, 0, NULL, NULL};
         ck_assert_int_eq(kc_produce(p, TOPIC, i % NPART, &r, NULL), 0);
     }
     if (kc_producer_flush(p, 30000) != 0)
