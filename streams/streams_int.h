@@ -220,15 +220,20 @@ void sx_task_close(sx_task_t *tk);
  * or an error that must stop the thread (a deserialization error with
  * log-and-fail, a store failure). */
 int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m);
-/* A record that failed: its deserialization (why says how) or a user
- * function (eddy_fail_record; the task's tk_user_* say which and why). m
+/* A record that failed: its deserialization or a sink's serde check (why
+ * says how), or a user function (eddy_fail_record; the task's tk_user_*
+ * say which and why). m
  * is the input record (NULL when there is none: key/value/ts then are
  * what the dead-letter record carries). Applies the configured handler:
  * log-and-continue counts it in records_skipped, logs it (the first ten,
  * then every 1000th) and sends it to errors.dead.letter.queue.topic.name
  * when set, and returns 0; log-and-fail stops the thread naming the
  * record and returns EDDY_ERR_PROCESSING. */
-typedef enum sx_failure { SX_FAIL_DESERIALIZATION, SX_FAIL_PROCESSING } sx_failure_t;
+typedef enum sx_failure {
+    SX_FAIL_DESERIALIZATION, /* default.deserialization.exception.handler */
+    SX_FAIL_PROCESSING,      /* processing.exception.handler */
+    SX_FAIL_SERIALIZATION,   /* production.exception.handler */
+} sx_failure_t;
 int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind,
                            const char *why, eddy_bytes_t key, eddy_bytes_t value, int64_t ts);
 /* The task this thread runs user functions for (eddy_fail_record finds it

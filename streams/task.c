@@ -555,9 +555,12 @@ static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         char why[320];
         if (!serde_ok(n->dn_key_serde, r->key, "the key", why, sizeof why) ||
             !serde_ok(n->dn_value_serde, r->value, "the value", why, sizeof why)) {
-            sx_thread_fail(tk->tk_thread, EDDY_ERR_INVALID_ARG, "task %s: %s to %s: %s",
-                           tk->tk_name, n->dn_name, topic, why);
-            return EDDY_ERR_INVALID_ARG;
+            /* Kafka's serialization error at a sink: the production
+             * handler's to decide */
+            char what[600];
+            snprintf(what, sizeof what, "%s to %s: %s", n->dn_name, topic, why);
+            return sx_task_handle_failure(tk, tk->tk_cur_msg, SX_FAIL_SERIALIZATION, what, r->key,
+                                          r->value, r->ts);
         }
         /* The producer calls the user's partitioner once it knows the
          * topic's partition count, holding the record until then: never
@@ -728,9 +731,8 @@ int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t ki
                            const char *why, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
 {
     const sx_config_t *cfg = &tk->tk_thread->th_app->ap_cfg;
-    int deser = kind == SX_FAIL_DESERIALIZATION;
-    char msg[600], where[400];
-    if (deser)
+    char msg[700], where[400];
+    if (kind != SX_FAIL_PROCESSING)
         snprintf(msg, sizeof msg, "%s", why);
     else
         snprintf(msg, sizeof msg, "%s failed: %s",
@@ -743,9 +745,17 @@ int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t ki
     else
         snprintf(where, sizeof where, "a record with no input record (a store's change or a "
                  "punctuation)");
-    const char *handler = deser ? "default.deserialization.exception.handler"
-                                : "processing.exception.handler";
-    int cont = deser ? cfg->log_and_continue : cfg->processing_continue;
+    static const char *const handlers[] = {"default.deserialization.exception.handler",
+                                           "processing.exception.handler",
+                                           "production.exception.handler"};
+    static const char *const exceptions[] = {"DeserializationException", "ProcessingException",
+                                             "SerializationException"};
+    static const char *const whats[] = {"that cannot be read", "a user function failed",
+                                        "a sink's serde rejects"};
+    const char *handler = handlers[kind];
+    int cont = kind == SX_FAIL_DESERIALIZATION ? cfg->log_and_continue
+               : kind == SX_FAIL_PROCESSING    ? cfg->processing_continue
+                                               : cfg->production_continue;
     if (!cont) {
         sx_thread_fail(tk->tk_thread, EDDY_ERR_PROCESSING,
                        "task %s: %s: %s; stopping (%s=log-and-fail; set it to log-and-continue "
@@ -756,13 +766,12 @@ int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t ki
     }
     int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);
     if (skipped <= 10 || skipped % 1000 == 0)
-        EDDY_LOG_WARN("streams", "task %s: skipping %s: %s (%s=log-and-continue%s%s; %lld "
-                      "skipped so far)", tk->tk_name, where, msg, handler,
+        EDDY_LOG_WARN("streams", "task %s: skipping a record %s: %s: %s (%s=log-and-continue%s%s; "
+                      "%lld skipped so far)", tk->tk_name, whats[kind], where, msg, handler,
                       cfg->dlq_topic[0] ? "; sent to " : "", cfg->dlq_topic, (long long)skipped);
     if (!cfg->dlq_topic[0])
         return 0;
-    return dead_letter(tk, m, deser ? "DeserializationException" : "ProcessingException", msg,
-                       key, value, ts);
+    return dead_letter(tk, m, exceptions[kind], msg, key, value, ts);
 }
 
 /* ---- the task ---- */
