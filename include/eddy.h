@@ -165,7 +165,9 @@ typedef void(eddy_aggregator_fn)(eddy_bytes_t key, eddy_bytes_t value, eddy_byte
  * a match, left is null for an outer join's right-only side). */
 typedef void(eddy_joiner_fn)(eddy_bytes_t key, eddy_bytes_t left, eddy_bytes_t right,
                              eddy_buf_t *out, void *opaque);
-/* The partition of a record written to a topic with npartitions. */
+/* The partition (0..npartitions-1) of a record written to a topic with
+ * npartitions; called for every record, once the topic's partition count
+ * is known. Anything else stops the app with a message naming the sink. */
 typedef int32_t(eddy_partitioner_fn)(const char *topic, eddy_bytes_t key, eddy_bytes_t value,
                                      int32_t npartitions, void *opaque);
 
