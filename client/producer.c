@@ -434,10 +434,75 @@ static void encode_produce(eddy_wr_t *wr, int16_t v, void *opaque)
     free(parts);
 }
 
+/* The broker refused a batch of several records as too large: as Kafka's
+ * producer does, its records go again one batch each (at the head of the
+ * partition's queue, in order), so that only a record too large on its own
+ * fails. Returns 0, or < 0 with b untouched. */
+static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
+{
+    kc_ppart_t *pp = &b->pb_topic->pt_parts[b->pb_partition];
+    kc_pbatch_t **parts = calloc((size_t)b->pb_count, sizeof *parts);
+    wire_header_t *hs = NULL;
+    wire_record_iter_t it;
+    wire_record_t r;
+    int32_t n = 0;
+    if (!parts || wire_record_iter_init(&it, b->pb_wr.wr_buf, b->pb_wr.wr_len) < 0)
+        goto fail;
+    while (n < b->pb_count && wire_record_next(&it, &r) == 1) {
+        kc_pbatch_t *nb = calloc(1, sizeof *nb);
+        void **op = malloc(sizeof *op);
+        wire_header_t *nh = r.headerCount > 0 ? realloc(hs, (size_t)r.headerCount * sizeof *nh) : hs;
+        if (!nb || !op || (r.headerCount > 0 && !nh)) {
+            free(nb);
+            free(op);
+            goto fail;
+        }
+        hs = nh;
+        eddy_rd_t hrd;
+        rd_init(&hrd, r.headers, r.headers_len);
+        for (int32_t i = 0; i < r.headerCount; i++)
+            if (wire_header_next(&hrd, &hs[i]) != 1) {
+                free(nb);
+                free(op);
+                goto fail;
+            }
+        *nb = *b;
+        nb->pb_next = NULL;
+        wr_init(&nb->pb_wr);
+        wire_batch_header_t tmpl = wire_batch_header_default();
+        wire_batch_begin(&nb->pb_b, &nb->pb_wr, &tmpl);
+        wire_batch_add(&nb->pb_b, r.timestamp, r.key, r.keyLength, r.value, r.valueLength, hs,
+                       r.headerCount);
+        op[0] = b->pb_opaques[n];
+        nb->pb_opaques = op;
+        nb->pb_count = nb->pb_cap = 1;
+        parts[n++] = nb;
+        if (wire_batch_end(&nb->pb_b, 0) < 0 || nb->pb_wr.wr_err)
+            goto fail;
+    }
+    if (n != b->pb_count)
+        goto fail;
+    for (int32_t i = n - 1; i >= 0; i--)
+        ready_push_front(pp, parts[i]);
+    free(parts);
+    free(hs);
+    batch_free(b);
+    (void)p;
+    return 0;
+fail:
+    for (int32_t i = 0; i < n; i++)
+        batch_free(parts[i]);
+    free(parts);
+    free(hs);
+    return -ENOMEM;
+}
+
 /* A batch failed with kerr (or err for the connection): again, or report. */
 static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16_t kerr)
 {
     const kc_config_t *cfg = kc_config(p->p_client);
+    if (err == 0 && kerr == KERR_MESSAGE_TOO_LARGE && b->pb_count > 1 && batch_split(p, b) == 0)
+        return; /* on_produce sends again */
     b->pb_last_err = kerr;
     int retriable = err < 0 ? err != -ECANCELED && err != -ENOTSUP : kc_error_retriable(kerr);
     if (retriable && ++b->pb_attempts <= cfg->retries && eddy_mono_ms() < b->pb_deadline_ms) {
@@ -623,12 +688,19 @@ kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr)
     return p;
 }
 
+int64_t kc_record_size(const kc_record_t *rec)
+{
+    return BATCH_HEADER_SIZE + record_size_estimate(rec);
+}
+
 int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_record_t *rec,
                void *opaque)
 {
     const kc_config_t *cfg = kc_config(p->p_client);
     if (partition < -1)
         return -EINVAL;
+    if (kc_record_size(rec) > cfg->max_request_size)
+        return EDDY_ERR_TOO_LARGE;
     kc_ptopic_t *t = topic_get(p, topic);
     if (!t)
         return -ENOMEM;

@@ -46,10 +46,13 @@ typedef void(kc_delivery_fn)(kc_producer_t *p, int err, int16_t kafka_err, const
 kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr);
 /* Queues a record (copied; the caller's buffers are free at return).
  * partition -1 lets the partitioner choose (rec's, else the default). opaque comes back in the
- * delivery callback. Returns 0 or -EINVAL (bad partition, record larger
- * than batch limits allow). */
+ * delivery callback. Returns 0, -EINVAL (bad partition), or
+ * EDDY_ERR_TOO_LARGE (kc_record_size over max.request.size, as Kafka's
+ * RecordTooLargeException). */
 int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_record_t *rec,
                void *opaque);
+/* A record's size in a batch (an upper bound, as max.request.size sees it). */
+int64_t kc_record_size(const kc_record_t *rec);
 /* A pointer of the application's, for delivery callbacks to find their
  * context from the producer. */
 void kc_producer_set_opaque(kc_producer_t *p, void *opaque);

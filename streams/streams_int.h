@@ -233,6 +233,7 @@ typedef enum sx_failure {
     SX_FAIL_DESERIALIZATION, /* default.deserialization.exception.handler */
     SX_FAIL_PROCESSING,      /* processing.exception.handler */
     SX_FAIL_SERIALIZATION,   /* production.exception.handler */
+    SX_FAIL_TOO_LARGE,       /* production.exception.handler: over max.request.size */
 } sx_failure_t;
 int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind,
                            const char *why, eddy_bytes_t key, eddy_bytes_t value, int64_t ts);

@@ -567,6 +567,18 @@ static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
          * a default-partitioned guess. */
         kc_record_t rec = {r->key.data, r->key.len, r->value.data, r->value.len, r->ts, NULL, 0,
                            n->dn_partitioner ? sink_partition : NULL, (void *)n};
+        int64_t size = kc_record_size(&rec);
+        int32_t limit = kc_config(tk->tk_thread->th_client)->max_request_size;
+        if (size > limit) { /* Kafka's RecordTooLargeException, from send() */
+            char what[600];
+            snprintf(what, sizeof what, "%s to %s: a record of %lld bytes (key %d, value %d) is "
+                     "larger than max.request.size (%d bytes; producer.max.request.size raises "
+                     "it, up to what the topic's max.message.bytes allows)",
+                     n->dn_name, topic, (long long)size, (int)r->key.len, (int)r->value.len,
+                     (int)limit);
+            return sx_task_handle_failure(tk, tk->tk_cur_msg, SX_FAIL_TOO_LARGE, what, r->key,
+                                          r->value, r->ts);
+        }
         return sx_thread_send(tk->tk_thread, topic, -1, &rec, -1);
     }
     case DSL_STREAM_AGGREGATE:
@@ -724,6 +736,14 @@ static int dead_letter(sx_task_t *tk, const kc_message_t *m, const char *excepti
     }
 #undef HDR
     kc_record_t rec = {key.data, key.len, value.data, value.len, ts, h, nh, NULL, NULL};
+    int32_t limit = kc_config(tk->tk_thread->th_client)->max_request_size;
+    if (kc_record_size(&rec) > limit) {
+        /* The record is skipped either way; its dead letter cannot be. */
+        EDDY_LOG_WARN("streams", "task %s: no dead letter in %s for it: %lld bytes is larger "
+                      "than max.request.size (%d bytes)", tk->tk_name, dlq,
+                      (long long)kc_record_size(&rec), (int)limit);
+        return 0;
+    }
     return sx_thread_send(tk->tk_thread, dlq, -1, &rec, -1);
 }
 
@@ -745,13 +765,13 @@ int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t ki
     else
         snprintf(where, sizeof where, "a record with no input record (a store's change or a "
                  "punctuation)");
-    static const char *const handlers[] = {"default.deserialization.exception.handler",
-                                           "processing.exception.handler",
-                                           "production.exception.handler"};
+    static const char *const handlers[] = {
+        "default.deserialization.exception.handler", "processing.exception.handler",
+        "production.exception.handler", "production.exception.handler"};
     static const char *const exceptions[] = {"DeserializationException", "ProcessingException",
-                                             "SerializationException"};
+                                             "SerializationException", "RecordTooLargeException"};
     static const char *const whats[] = {"that cannot be read", "a user function failed",
-                                        "a sink's serde rejects"};
+                                        "a sink's serde rejects", "too large to send"};
     const char *handler = handlers[kind];
     int cont = kind == SX_FAIL_DESERIALIZATION ? cfg->log_and_continue
                : kind == SX_FAIL_PROCESSING    ? cfg->processing_continue

@@ -106,21 +106,30 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
             int64_t skipped = __atomic_add_fetch(&th->th_skipped, 1, __ATOMIC_RELAXED);
             if (skipped <= 10 || skipped % 1000 == 0)
                 EDDY_LOG_WARN("streams", "%s: skipping a record the cluster refused: producing "
-                              "to %s-%d failed: %s%s%s (production.exception.handler="
+                              "to %s-%d failed: %s%s%s%s (production.exception.handler="
                               "log-and-continue; %lld skipped so far)",
                               th->th_name, topic, (int)partition, eddy_strerror(err),
                               kafka_err ? ", broker said " : "",
-                              kafka_err ? kafka_err_name(kafka_err) : "", (long long)skipped);
+                              kafka_err ? kafka_err_name(kafka_err) : "",
+                              kafka_err == KERR_MESSAGE_TOO_LARGE
+                                  ? " (a record larger than the topic's max.message.bytes)"
+                                  : "",
+                              (long long)skipped);
             if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
                 maybe_finish_commit(th);
             return;
         }
-        sx_thread_fail(th, err, "producing to %s-%d failed: %s%s%s%s", topic, (int)partition,
+        sx_thread_fail(th, err, "producing to %s-%d failed: %s%s%s%s%s", topic, (int)partition,
                        eddy_strerror(err), kafka_err ? ", broker said " : "",
                        kafka_err ? kafka_err_name(kafka_err) : "",
+                       kafka_err == KERR_MESSAGE_TOO_LARGE
+                           ? " (a record larger than the topic's max.message.bytes)"
+                           : "",
                        tr < 0 ? " (production.exception.handler=log-and-fail; log-and-continue "
                                 "skips such records)"
                               : "");
+        if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
+            maybe_finish_commit(th);
         return;
     }
     if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
@@ -133,6 +142,13 @@ int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const 
                    int tracker)
 {
     int rc = kc_produce(th->th_producer, topic, partition, rec, (void *)(intptr_t)(tracker + 1));
+    if (rc == EDDY_ERR_TOO_LARGE) {
+        sx_thread_fail(th, rc, "cannot produce to %s: a record of %lld bytes (key %d, value %d) "
+                       "is larger than max.request.size (%d bytes; producer.max.request.size "
+                       "raises it)", topic, (long long)kc_record_size(rec), (int)rec->rec_key_len,
+                       (int)rec->rec_value_len, (int)kc_config(th->th_client)->max_request_size);
+        return rc;
+    }
     if (rc < 0) {
         sx_thread_fail(th, rc, "cannot produce to %s: %s", topic, eddy_strerror(rc));
         return rc;
@@ -523,6 +539,18 @@ static void maybe_finish_commit(sx_thread_t *th)
 {
     if (!th->th_commit_waiting_acks || kc_producer_outstanding(th->th_producer) > 0)
         return;
+    /* A record of this commit failed (the thread is stopping on it): the
+     * commit must not cover its input, whatever was acknowledged after. It
+     * ends here, committing nothing, and the stop goes on. */
+    if (th->th_error) {
+        th->th_commit_waiting_acks = 0;
+        th->th_committing = 0;
+        if (th->th_commit_reason == CR_REVOKE && th->th_member)
+            kc_member_release(th->th_member);
+        if (th->th_stopping)
+            close_thread(th);
+        return;
+    }
     th->th_commit_waiting_acks = 0;
     int cap = 0;
     for (int i = 0; i < th->th_ntasks; i++) {

@@ -9,7 +9,12 @@
 #    topic with its raw key and value and KIP-1034's headers;
 #  - a record that cannot be deserialized (default.deserialization.
 #    exception.handler=log-and-continue) goes there too;
-#  - both are counted in records_skipped.
+#  - both are counted in records_skipped;
+#  - production.exception.handler: an output record the broker refuses
+#    (over the topic's max.message.bytes) stops the app by default, and is
+#    skipped with log-and-continue while the records batched with it still
+#    get out; one over max.request.size is refused before sending and goes
+#    to the dead-letter topic.
 #
 #   streams_handlers.sh EDDY_BINARY APP_BINARY
 . "$(dirname "$0")/../compat/lib.sh"
@@ -86,4 +91,49 @@ rc=0
 wait "$APP_PID" || rc=$?
 [ "$rc" = 0 ] || { tail -n 20 "$WORK/app2.log" >&2; fail "app exited $rc after SIGTERM"; }
 grep -q '^skipped=2$' "$WORK/app2.log" || { tail -n 5 "$WORK/app2.log" >&2; fail "records_skipped is not 2"; }
+log "records_skipped counts both"
+
+# 3. production errors: a record over the topic's max.message.bytes (the
+#    broker refuses it) and one over max.request.size (the producer does)
+E topic create in-b -p 1 >/dev/null
+E topic create hbig-out -p 1 -c max.message.bytes=400 >/dev/null
+big=$(printf 'x%.0s' $(seq 300))   # 600 bytes out: over max.message.bytes=400
+huge=$(printf 'y%.0s' $(seq 1500)) # 3000 bytes out: over max.request.size=2000
+printf 's1:a\nbig:%s\ns2:b\n' "$big" | E topic produce in-b -k : >/dev/null
+rc=0
+timeout 60 "$APP" "$BOOTSTRAP" "$WORK/state-big" big hbig >"$WORK/app3.log" 2>&1 </dev/null || rc=$?
+[ "$rc" = 1 ] || { tail -n 20 "$WORK/app3.log" >&2; fail "app exited $rc, want 1 (log-and-fail)"; }
+for want in "producing to hbig-out-0 failed" "MESSAGE_TOO_LARGE" "max.message.bytes" \
+    "production.exception.handler=log-and-fail"; do
+    grep -qF "$want" "$WORK/app3.log" || { tail -n 20 "$WORK/app3.log" >&2; fail "log lacks [$want]"; }
+done
+log "production error, log-and-fail: stopped naming the topic and the broker's error"
+
+printf 'huge:%s\ns3:c\n' "$huge" | E topic produce in-b -k : >/dev/null
+timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state-big" big hbig \
+    -X production.exception.handler=log-and-continue -X producer.max.request.size=2000 \
+    -X errors.dead.letter.queue.topic.name=dlq >"$WORK/app4.log" 2>&1 </dev/null &
+APP_PID=$!
+COMPAT_BG_PIDS="$COMPAT_BG_PIDS $APP_PID"
+# the small records all get out, also those that shared a batch with the big one
+for _ in $(seq 300); do
+    got=$(E topic consume hbig-out -o beginning -e -f '%k\n' 2>/dev/null | sort -u | tr '\n' ' ')
+    [ "$got" = "s1 s2 s3 " ] && break
+    sleep 0.1
+done
+[ "$got" = "s1 s2 s3 " ] || { tail -n 20 "$WORK/app4.log" >&2; fail "hbig-out has [$got], want [s1 s2 s3 ]"; }
+for _ in $(seq 300); do
+    E topic consume dlq -o beginning -e -f '%k|%h\n' >"$WORK/dlq.txt" 2>/dev/null || true
+    grep -q '^huge|' "$WORK/dlq.txt" && break
+    sleep 0.1
+done
+check_dlq "huge|" "__streams.errors.exception=RecordTooLargeException" \
+    "is larger than max.request.size (2000 bytes" "__streams.errors.topic=in-b" \
+    "__streams.errors.offset=3"
+kill -TERM "$APP_PID"
+rc=0
+wait "$APP_PID" || rc=$?
+[ "$rc" = 0 ] || { tail -n 20 "$WORK/app4.log" >&2; fail "app exited $rc after SIGTERM"; }
+grep -q '^skipped=2$' "$WORK/app4.log" || { tail -n 5 "$WORK/app4.log" >&2; fail "records_skipped is not 2"; }
+log "production errors, log-and-continue: both skipped and counted, the others out, the one the producer refused in the dead-letter topic"
 log "PASS"

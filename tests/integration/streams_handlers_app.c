@@ -7,6 +7,8 @@
  *     in-f -> map_values "checker" (fails values containing "boom")
  *          -> count per key (store "counts") -> APP_ID-out (int64)
  *     in-n (int64 values) -> APP_ID-out-n
+ *   streams_handlers_app BOOTSTRAP STATE_DIR big APP_ID [-X key=value]...
+ *     in-b -> map_values (the value twice) -> APP_ID-out
  *
  * Prints the app's records_skipped at exit ("skipped=N" on stderr).
  */
@@ -49,6 +51,16 @@ static void checker(const eddy_record_t *r, eddy_emitter_t *out, void *opaque)
     eddy_emit_value(out, r->value);
 }
 
+static void twice(const eddy_record_t *r, eddy_emitter_t *out, void *opaque)
+{
+    (void)opaque;
+    eddy_buf_t b = {0};
+    eddy_buf_set(&b, r->value.data, (size_t)r->value.len);
+    eddy_buf_append(&b, r->value.data, (size_t)r->value.len);
+    eddy_emit_value(out, eddy_buf_bytes(&b));
+    eddy_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -86,6 +98,9 @@ int main(int argc, char **argv)
                        out, str, eddy_serde_int64());
         eddy_stream_to(eddy_builder_stream(b, "in-n", str, eddy_serde_int64()), out_n, str,
                        eddy_serde_int64());
+    } else if (strcmp(mode, "big") == 0) {
+        eddy_stream_to(eddy_stream_map_values(eddy_builder_stream(b, "in-b", str, str), twice, NULL),
+                       out, str, str);
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         return 2;
