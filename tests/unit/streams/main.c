@@ -3,6 +3,7 @@
 TCase *tcase_task_assignor(void);
 TCase *tcase_combine(void);
 TCase *tcase_config_arg(void);
+TCase *tcase_handlers(void);
 
 int main(void)
 {
@@ -10,5 +11,6 @@ int main(void)
     suite_add_tcase(s, tcase_task_assignor());
     suite_add_tcase(s, tcase_combine());
     suite_add_tcase(s, tcase_config_arg());
+    suite_add_tcase(s, tcase_handlers());
     return run_suite(s);
 }
