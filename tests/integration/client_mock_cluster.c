@@ -543,7 +543,9 @@ static int32_t by_key_number(kc_producer_t *p, const char *topic, const kc_recor
     pc->calls++;
     if (npartitions != 4)
         pc->bad_count++;
-    int n = atoi((const char *)rec->rec_key + 1); /* "k<N>" */
+    int n = 0; /* "k<N>", not terminated */
+    for (int32_t i = 1; i < rec->rec_key_len; i++)
+        n = n * 10 + (((const char *)rec->rec_key)[i] - '0');
     return n == 99 ? 9 : (int32_t)((n * 3 + 1) % npartitions);
 }
 
