@@ -817,6 +817,11 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
         r.ts = src->dn_ts_extractor(&ur, tk->tk_stream_time, src->dn_ts_opaque);
     }
     int rc = 0;
+    if (tk->tk_user_failed) { /* the extractor failed it */
+        tk->tk_user_node = src;
+        rc = sx_task_handle_failure(tk, m, SX_FAIL_PROCESSING, NULL, r.key, r.value, r.ts);
+        goto out;
+    }
     if (r.ts < 0) {
         /* Kafka's default extractor fails here; skipping keeps the app up. */
         int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);

@@ -6,6 +6,9 @@
  *   streams_handlers_app BOOTSTRAP STATE_DIR fail APP_ID [-X key=value]...
  *     in-f -> map_values "checker" (fails values containing "boom")
  *          -> count per key (store "counts") -> APP_ID-out (int64)
+ *     in-f -> aggregate "concat" (the values joined by ',', store "concat";
+ *             fails values containing "bad" after writing a result)
+ *          -> APP_ID-out-agg
  *     in-n (int64 values) -> APP_ID-out-n
  *   streams_handlers_app BOOTSTRAP STATE_DIR big APP_ID [-X key=value]...
  *     in-b -> map_values (the value twice) -> APP_ID-out
@@ -61,6 +64,27 @@ static void twice(const eddy_record_t *r, eddy_emitter_t *out, void *opaque)
     eddy_buf_free(&b);
 }
 
+static void empty(eddy_buf_t *agg, void *opaque)
+{
+    (void)opaque;
+    agg->len = 0;
+}
+
+static void concat(eddy_bytes_t key, eddy_bytes_t value, eddy_bytes_t agg, eddy_buf_t *out,
+                   void *opaque)
+{
+    (void)key, (void)opaque;
+    eddy_buf_set(out, agg.data, (size_t)agg.len);
+    if (agg.len > 0)
+        eddy_buf_append(out, ",", 1);
+    eddy_buf_append(out, value.data, (size_t)value.len);
+    for (int32_t i = 0; i + 3 <= value.len; i++)
+        if (memcmp((const char *)value.data + i, "bad", 3) == 0) {
+            eddy_fail_record("cannot add '%.*s'", (int)value.len, (const char *)value.data);
+            return; /* out holds a result: it must not be stored */
+        }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) {
@@ -91,13 +115,18 @@ int main(int argc, char **argv)
         eddy_stream_to_partitioned(eddy_builder_stream(b, "in-p", str, str), out, str, str,
                                    by_number, NULL);
     } else if (strcmp(mode, "fail") == 0) {
-        eddy_kstream_t *v = eddy_stream_name(
-            eddy_stream_map_values(eddy_builder_stream(b, "in-f", str, str), checker, NULL),
-            "checker");
+        eddy_kstream_t *in = eddy_builder_stream(b, "in-f", str, str);
+        eddy_kstream_t *v = eddy_stream_name(eddy_stream_map_values(in, checker, NULL), "checker");
         eddy_stream_to(eddy_table_to_stream(eddy_grouped_count(eddy_stream_group_by_key(v), "counts")),
                        out, str, eddy_serde_int64());
         eddy_stream_to(eddy_builder_stream(b, "in-n", str, eddy_serde_int64()), out_n, str,
                        eddy_serde_int64());
+        char out_agg[256];
+        snprintf(out_agg, sizeof out_agg, "%s-out-agg", id);
+        eddy_ktable_t *agg = eddy_table_name(
+            eddy_grouped_aggregate(eddy_stream_group_by_key(in), empty, concat, NULL, "concat"),
+            "concat");
+        eddy_stream_to(eddy_table_to_stream(agg), out_agg, str, str);
     } else if (strcmp(mode, "big") == 0) {
         eddy_stream_to(eddy_stream_map_values(eddy_builder_stream(b, "in-b", str, str), twice, NULL),
                        out, str, str);
