@@ -92,6 +92,20 @@ int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker)
     return tracker >= 0 && tracker < th->th_ntrackers ? th->th_trackers[tracker].tr_next : -1;
 }
 
+/* What a broker's answer to a refused record means for the user. */
+static const char *refusal_hint(int16_t kafka_err)
+{
+    switch (kafka_err) {
+    case KERR_MESSAGE_TOO_LARGE:
+        return " (a record larger than the topic's max.message.bytes)";
+    case KERR_UNKNOWN_TOPIC_OR_PARTITION:
+        return " (the topic does not exist and the broker does not create it: create it, e.g. "
+               "with `eddy topic create`)";
+    default:
+        return "";
+    }
+}
+
 static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
                         int32_t partition, int64_t offset, void *opaque)
 {
@@ -99,6 +113,16 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
     sx_thread_t *th = kc_producer_opaque(p);
     intptr_t tr = (intptr_t)opaque - 1;
     if (err < 0) {
+        /* "<topic>-<partition>: <reason>[, broker said X][ (hint)]" */
+        char what[600];
+        int n = partition >= 0 ? snprintf(what, sizeof what, "%s-%d", topic, (int)partition)
+                               : snprintf(what, sizeof what, "%s", topic);
+        if (n > 0 && (size_t)n < sizeof what)
+            snprintf(what + n, sizeof what - (size_t)n, " failed: %s%s%s%s",
+                     err == -ETIMEDOUT ? "not delivered within delivery.timeout.ms"
+                                       : eddy_strerror(err),
+                     kafka_err ? ", broker said " : "", kafka_err ? kafka_err_name(kafka_err) : "",
+                     refusal_hint(kafka_err));
         /* Output and repartition records the cluster refused may be
          * skipped (production.exception.handler=log-and-continue); a
          * changelog record never: the state would no longer match it. */
@@ -106,25 +130,13 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
             int64_t skipped = __atomic_add_fetch(&th->th_skipped, 1, __ATOMIC_RELAXED);
             if (skipped <= 10 || skipped % 1000 == 0)
                 EDDY_LOG_WARN("streams", "%s: skipping a record the cluster refused: producing "
-                              "to %s-%d failed: %s%s%s%s (production.exception.handler="
-                              "log-and-continue; %lld skipped so far)",
-                              th->th_name, topic, (int)partition, eddy_strerror(err),
-                              kafka_err ? ", broker said " : "",
-                              kafka_err ? kafka_err_name(kafka_err) : "",
-                              kafka_err == KERR_MESSAGE_TOO_LARGE
-                                  ? " (a record larger than the topic's max.message.bytes)"
-                                  : "",
-                              (long long)skipped);
+                              "to %s (production.exception.handler=log-and-continue; %lld "
+                              "skipped so far)", th->th_name, what, (long long)skipped);
             if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
                 maybe_finish_commit(th);
             return;
         }
-        sx_thread_fail(th, err, "producing to %s-%d failed: %s%s%s%s%s", topic, (int)partition,
-                       eddy_strerror(err), kafka_err ? ", broker said " : "",
-                       kafka_err ? kafka_err_name(kafka_err) : "",
-                       kafka_err == KERR_MESSAGE_TOO_LARGE
-                           ? " (a record larger than the topic's max.message.bytes)"
-                           : "",
+        sx_thread_fail(th, err, "producing to %s%s", what,
                        tr < 0 ? " (production.exception.handler=log-and-fail; log-and-continue "
                                 "skips such records)"
                               : "");

@@ -5,7 +5,8 @@
 # the output topic's partition count), then more input comes. The
 # partitioner sends key "k<N>" to partition N % 5, which is not where Kafka's
 # default (murmur2) partitioner would put most keys; each output record's
-# partition is checked against it, and no key may be on two partitions.
+# partition is checked against it, and no key may be on two partitions. An
+# output topic that does not exist and is not created stops the app naming it.
 #
 #   streams_partitioner.sh EDDY_BINARY APP_BINARY
 . "$(dirname "$0")/../compat/lib.sh"
@@ -62,4 +63,19 @@ for p in $PIDS; do
     wait "$p" || rc=$?
     [ "$rc" = 0 ] || { tail -n 20 "$WORK"/app.*.log >&2; fail "an instance exited $rc after SIGTERM"; }
 done
+log "instances stopped cleanly"
+
+# An output topic that does not exist on a broker that does not create
+# topics: the records wait for it, then the app stops naming it.
+stop_broker
+start_broker "$WORK/data2" --set auto.create.topics.enable=false
+E topic create in-p -p 2 >/dev/null
+produce 0 10
+rc=0
+timeout 60 "$APP" "$BOOTSTRAP" "$WORK/state-missing" partition hmiss \
+    -X producer.delivery.timeout.ms=2000 >"$WORK/app.missing.log" 2>&1 </dev/null || rc=$?
+[ "$rc" = 1 ] || { tail -n 20 "$WORK/app.missing.log" >&2; fail "app exited $rc, want 1"; }
+grep -q "producing to hmiss-out failed: not delivered within delivery.timeout.ms, broker said UNKNOWN_TOPIC_OR_PARTITION (the topic does not exist" \
+    "$WORK/app.missing.log" || { tail -n 20 "$WORK/app.missing.log" >&2; fail "no line naming the missing topic"; }
+log "a missing output topic stops the app, naming it"
 log "PASS"
