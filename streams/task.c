@@ -252,9 +252,10 @@ static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t va
     /* A store that refuses this record's key or value (too long, empty)
      * fails the record, not the app: the processing handler decides. */
     if (rc == EDDY_ERR_TOO_LARGE || rc == EDDY_ERR_INVALID_ARG)
-        return record_failed(tk, "store %s cannot hold a key of %d bytes with a value of %d "
-                             "bytes: %s", st_store_name(s->ts_store), (int)key.len,
-                             (int)value.len, eddy_strerror(rc));
+        return record_failed(tk, "store %s cannot hold a key of %d bytes (keys are 1 to %zu "
+                             "bytes) with a value of %d bytes: %s", st_store_name(s->ts_store),
+                             (int)key.len, st_env_max_key_size(tk->tk_env), (int)value.len,
+                             eddy_strerror(rc));
     if (rc < 0)
         EDDY_LOG_ERROR("streams", "task %s: store %s: write failed: %s", tk->tk_name,
                        st_store_name(s->ts_store), eddy_strerror(rc));
