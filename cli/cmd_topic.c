@@ -228,7 +228,7 @@ static int do_produce(cli_conn_t *cc, const char *topic, int argc, char **argv)
     while ((n = getline(&line, &cap, stdin)) >= 0) {
         if (n > 0 && line[n - 1] == '\n')
             line[--n] = 0;
-        kc_record_t r = {NULL, -1, line, (int32_t)n, -1, NULL, 0};
+        kc_record_t r = {NULL, -1, line, (int32_t)n, -1, NULL, 0, NULL, NULL};
         char *s = sep ? strstr(line, sep) : NULL;
         if (s) {
             r.rec_key = line;

@@ -32,6 +32,7 @@ typedef struct kc_config {
     int32_t metadata_max_age_ms;      /* metadata.max.age.ms */
     /* producer */
     int32_t batch_size;     /* batch.size */
+    int32_t max_request_size; /* max.request.size: largest record kc_produce takes */
     int32_t linger_ms;      /* linger.ms */
     char *acks;             /* acks: 0, 1, all (-1) */
     int32_t retries;        /* retries */

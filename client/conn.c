@@ -38,6 +38,8 @@ const eddy_cfg_def_t kc_config_defs[] = {
      NULL, ""},
     {"metadata.max.age.ms", CFG_INT32, F(metadata_max_age_ms), "300000", 0, 2147483647, NULL, ""},
     {"batch.size", CFG_INT32, F(batch_size), "16384", 0, 2147483647, NULL, ""},
+    {"max.request.size", CFG_INT32, F(max_request_size), "1048576", 1, 2147483647, NULL,
+     "largest record the producer sends (Kafka's check before sending)"},
     {"linger.ms", CFG_INT32, F(linger_ms), "5", 0, 2147483647, NULL, ""},
     {"acks", CFG_STRING, F(acks), "all", 0, 0, NULL, "0, 1 or all"},
     {"retries", CFG_INT32, F(retries), "2147483647", 0, 2147483647, NULL, ""},

@@ -63,6 +63,8 @@ typedef struct kc_pending {
     uint8_t *pn_key, *pn_value;
     wire_header_t *pn_headers;
     int32_t pn_nheaders;
+    kc_partition_fn *pn_partitioner;
+    void *pn_partitioner_opaque;
 } kc_pending_t;
 
 struct kc_ptopic {
@@ -294,6 +296,8 @@ static int pending_add(kc_ptopic_t *t, int32_t partition, const kc_record_t *r, 
     pn->pn_timestamp = r->rec_timestamp >= 0 ? r->rec_timestamp : eddy_wall_ms();
     pn->pn_opaque = opaque;
     pn->pn_deadline_ms = deadline_ms;
+    pn->pn_partitioner = partition < 0 ? r->rec_partitioner : NULL;
+    pn->pn_partitioner_opaque = r->rec_partitioner_opaque;
     if (r->rec_key_len > 0 && (pn->pn_key = malloc((size_t)r->rec_key_len)))
         memcpy(pn->pn_key, r->rec_key, (size_t)r->rec_key_len);
     if (r->rec_value_len > 0 && (pn->pn_value = malloc((size_t)r->rec_value_len)))
@@ -331,8 +335,16 @@ static void pending_free(kc_pending_t *pn)
     free(pn);
 }
 
-static int32_t choose_partition(kc_ptopic_t *t, int32_t partition, const void *key, int32_t key_len)
+/* The record's partition: the one asked for, else the application's
+ * partitioner's, else the default one's. Only once the partition count is
+ * known: a partitioner never sees a guess. */
+static int32_t choose_partition(kc_producer_t *p, kc_ptopic_t *t, int32_t partition,
+                                const kc_record_t *r)
 {
+    if (partition < 0 && r->rec_partitioner)
+        return r->rec_partitioner(p, t->pt_name, r, t->pt_npartitions, r->rec_partitioner_opaque);
+    const void *key = r->rec_key;
+    int32_t key_len = r->rec_key_len;
     return partitioner_partition(&t->pt_sticky, partition, key_len >= 0 ? (key ? key : "") : NULL,
                                  key_len >= 0 ? (size_t)key_len : 0, t->pt_npartitions,
                                  t->pt_available, t->pt_navailable);
@@ -368,16 +380,18 @@ static void dispatch_pending(kc_producer_t *p, kc_ptopic_t *t)
     t->pt_pending = t->pt_pending_tail = NULL;
     while (pn) {
         kc_pending_t *next = pn->pn_next;
-        kc_record_t r = {pn->pn_key, pn->pn_key_len, pn->pn_value, pn->pn_value_len,
-                         pn->pn_timestamp, pn->pn_headers, pn->pn_nheaders};
-        int32_t part = choose_partition(t, pn->pn_partition, pn->pn_key, pn->pn_key_len);
+        kc_record_t r = {pn->pn_key,       pn->pn_key_len,     pn->pn_value,
+                         pn->pn_value_len, pn->pn_timestamp,   pn->pn_headers,
+                         pn->pn_nheaders,  pn->pn_partitioner, pn->pn_partitioner_opaque};
+        int32_t part = choose_partition(p, t, pn->pn_partition, &r);
         int rc = part >= 0 && part < t->pt_npartitions
                      ? append(p, t, part, &r, pn->pn_opaque, pn->pn_deadline_ms)
                      : -EINVAL;
         if (rc < 0) {
             p->p_outstanding--;
             if (p->p_dr)
-                p->p_dr(p, rc, 0, t->pt_name, pn->pn_partition, -1, pn->pn_opaque);
+                p->p_dr(p, rc, 0, t->pt_name, rc == -EINVAL ? part : pn->pn_partition, -1,
+                        pn->pn_opaque);
         }
         pending_free(pn);
         pn = next;
@@ -420,10 +434,75 @@ static void encode_produce(eddy_wr_t *wr, int16_t v, void *opaque)
     free(parts);
 }
 
+/* The broker refused a batch of several records as too large: as Kafka's
+ * producer does, its records go again one batch each (at the head of the
+ * partition's queue, in order), so that only a record too large on its own
+ * fails. Returns 0, or < 0 with b untouched. */
+static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
+{
+    kc_ppart_t *pp = &b->pb_topic->pt_parts[b->pb_partition];
+    kc_pbatch_t **parts = calloc((size_t)b->pb_count, sizeof *parts);
+    wire_header_t *hs = NULL;
+    wire_record_iter_t it;
+    wire_record_t r;
+    int32_t n = 0;
+    if (!parts || wire_record_iter_init(&it, b->pb_wr.wr_buf, b->pb_wr.wr_len) < 0)
+        goto fail;
+    while (n < b->pb_count && wire_record_next(&it, &r) == 1) {
+        kc_pbatch_t *nb = calloc(1, sizeof *nb);
+        void **op = malloc(sizeof *op);
+        wire_header_t *nh = r.headerCount > 0 ? realloc(hs, (size_t)r.headerCount * sizeof *nh) : hs;
+        if (!nb || !op || (r.headerCount > 0 && !nh)) {
+            free(nb);
+            free(op);
+            goto fail;
+        }
+        hs = nh;
+        eddy_rd_t hrd;
+        rd_init(&hrd, r.headers, r.headers_len);
+        for (int32_t i = 0; i < r.headerCount; i++)
+            if (wire_header_next(&hrd, &hs[i]) != 1) {
+                free(nb);
+                free(op);
+                goto fail;
+            }
+        *nb = *b;
+        nb->pb_next = NULL;
+        wr_init(&nb->pb_wr);
+        wire_batch_header_t tmpl = wire_batch_header_default();
+        wire_batch_begin(&nb->pb_b, &nb->pb_wr, &tmpl);
+        wire_batch_add(&nb->pb_b, r.timestamp, r.key, r.keyLength, r.value, r.valueLength, hs,
+                       r.headerCount);
+        op[0] = b->pb_opaques[n];
+        nb->pb_opaques = op;
+        nb->pb_count = nb->pb_cap = 1;
+        parts[n++] = nb;
+        if (wire_batch_end(&nb->pb_b, 0) < 0 || nb->pb_wr.wr_err)
+            goto fail;
+    }
+    if (n != b->pb_count)
+        goto fail;
+    for (int32_t i = n - 1; i >= 0; i--)
+        ready_push_front(pp, parts[i]);
+    free(parts);
+    free(hs);
+    batch_free(b);
+    (void)p;
+    return 0;
+fail:
+    for (int32_t i = 0; i < n; i++)
+        batch_free(parts[i]);
+    free(parts);
+    free(hs);
+    return -ENOMEM;
+}
+
 /* A batch failed with kerr (or err for the connection): again, or report. */
 static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16_t kerr)
 {
     const kc_config_t *cfg = kc_config(p->p_client);
+    if (err == 0 && kerr == KERR_MESSAGE_TOO_LARGE && b->pb_count > 1 && batch_split(p, b) == 0)
+        return; /* on_produce sends again */
     b->pb_last_err = kerr;
     int retriable = err < 0 ? err != -ECANCELED && err != -ENOTSUP : kc_error_retriable(kerr);
     if (retriable && ++b->pb_attempts <= cfg->retries && eddy_mono_ms() < b->pb_deadline_ms) {
@@ -609,12 +688,19 @@ kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr)
     return p;
 }
 
+int64_t kc_record_size(const kc_record_t *rec)
+{
+    return BATCH_HEADER_SIZE + record_size_estimate(rec);
+}
+
 int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_record_t *rec,
                void *opaque)
 {
     const kc_config_t *cfg = kc_config(p->p_client);
     if (partition < -1)
         return -EINVAL;
+    if (kc_record_size(rec) > cfg->max_request_size)
+        return EDDY_ERR_TOO_LARGE;
     kc_ptopic_t *t = topic_get(p, topic);
     if (!t)
         return -ENOMEM;
@@ -622,6 +708,8 @@ int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_
     int rc;
     if (t->pt_npartitions == 0) {
         topic_refresh(p, t);
+        if (t->pt_npartitions > 0 && t->pt_pending)
+            dispatch_pending(p, t); /* the records that waited go first */
         if (t->pt_npartitions == 0) {
             rc = pending_add(t, partition, rec, opaque, deadline);
             if (rc == 0) {
@@ -632,7 +720,7 @@ int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_
             return rc;
         }
     }
-    int32_t part = choose_partition(t, partition, rec->rec_key, rec->rec_key_len);
+    int32_t part = choose_partition(p, t, partition, rec);
     if (part < 0 || part >= t->pt_npartitions)
         return -EINVAL;
     rc = append(p, t, part, rec, opaque, deadline);

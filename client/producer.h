@@ -12,8 +12,18 @@
 #include "wire/recordbatch.h"
 
 typedef struct kc_producer kc_producer_t;
+typedef struct kc_record kc_record_t;
 
-typedef struct kc_record {
+/* An application's partitioner (a record's rec_partitioner): the partition
+ * of rec among npartitions. Called once per record, on the loop thread:
+ * from kc_produce when the topic's partition count is known, else when it
+ * becomes known (the record waits, copied, and rec borrows that copy for
+ * the call). A partition outside 0..npartitions-1 fails the record: its
+ * delivery callback gets -EINVAL with that partition. */
+typedef int32_t(kc_partition_fn)(kc_producer_t *p, const char *topic, const kc_record_t *rec,
+                                 int32_t npartitions, void *opaque);
+
+struct kc_record {
     const void *rec_key;
     int32_t rec_key_len; /* -1: null key */
     const void *rec_value;
@@ -21,7 +31,11 @@ typedef struct kc_record {
     int64_t rec_timestamp; /* -1: now */
     const wire_header_t *rec_headers;
     int32_t rec_nheaders;
-} kc_record_t;
+    /* NULL: Kafka's default partitioner (murmur2, sticky for null keys).
+     * Used only with partition -1. */
+    kc_partition_fn *rec_partitioner;
+    void *rec_partitioner_opaque; /* must live until the partition is chosen */
+};
 
 /* One call per record: err 0 and the offset it got, or an eddy_err
  * (-ETIMEDOUT when delivery.timeout.ms ran out) with kafka_err the last
@@ -31,11 +45,14 @@ typedef void(kc_delivery_fn)(kc_producer_t *p, int err, int16_t kafka_err, const
 
 kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr);
 /* Queues a record (copied; the caller's buffers are free at return).
- * partition -1 lets the partitioner choose. opaque comes back in the
- * delivery callback. Returns 0 or -EINVAL (bad partition, record larger
- * than batch limits allow). */
+ * partition -1 lets the partitioner choose (rec's, else the default). opaque comes back in the
+ * delivery callback. Returns 0, -EINVAL (bad partition), or
+ * EDDY_ERR_TOO_LARGE (kc_record_size over max.request.size, as Kafka's
+ * RecordTooLargeException). */
 int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_record_t *rec,
                void *opaque);
+/* A record's size in a batch (an upper bound, as max.request.size sees it). */
+int64_t kc_record_size(const kc_record_t *rec);
 /* A pointer of the application's, for delivery callbacks to find their
  * context from the producer. */
 void kc_producer_set_opaque(kc_producer_t *p, void *opaque);

@@ -30,7 +30,8 @@
     X(LOG_OFFLINE, 14, "log is offline after an I/O failure")                                     \
     X(CORRUPT, 15, "corrupt data on disk")                                                        \
     X(STALE, 16, "the state this operation was prepared against has changed")                     \
-    X(CONTROL_BATCH, 17, "control batches may not be produced by clients")
+    X(CONTROL_BATCH, 17, "control batches may not be produced by clients")                        \
+    X(PROCESSING, 18, "a user function failed the record it was processing")
 
 enum eddy_err {
     EDDY_OK = 0,

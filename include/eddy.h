@@ -165,9 +165,29 @@ typedef void(eddy_aggregator_fn)(eddy_bytes_t key, eddy_bytes_t value, eddy_byte
  * a match, left is null for an outer join's right-only side). */
 typedef void(eddy_joiner_fn)(eddy_bytes_t key, eddy_bytes_t left, eddy_bytes_t right,
                              eddy_buf_t *out, void *opaque);
-/* The partition of a record written to a topic with npartitions. */
+/* The partition (0..npartitions-1) of a record written to a topic with
+ * npartitions; called for every record, once the topic's partition count
+ * is known. Anything else stops the app with a message naming the sink. */
 typedef int32_t(eddy_partitioner_fn)(const char *topic, eddy_bytes_t key, eddy_bytes_t value,
                                      int32_t npartitions, void *opaque);
+
+/* A user function fails the record it was given (Kafka's exception thrown
+ * from a processor): from any user function above, from a processor's
+ * p_process or a punctuator, called on the stream thread. The function
+ * should return at once: records it forwarded before stay forwarded, what
+ * it emits after is dropped, and an aggregate or joined value it writes is
+ * not stored. processing.exception.handler then decides: log-and-fail (the
+ * default) stops the app with a message naming the operator (its name, as
+ * eddy_stream_name sets it) and the record's topic, partition and offset;
+ * log-and-continue skips the record (counted in records_skipped) and, when
+ * errors.dead.letter.queue.topic.name is set, sends it there (docs/streams.md,
+ * "Error handlers"). The message is a printf format. Returns 0, or
+ * -EINVAL when not called from a user function. */
+int eddy_fail_record(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 
 /* ---- the DSL ---- */
 
@@ -511,7 +531,8 @@ int eddy_app_store_range(eddy_app_t *app, const char *store, eddy_bytes_t from, 
 /* Counters since start, summed over the stream threads. */
 struct eddy_app_stats {
     int64_t records_processed; /* input records taken from source topics */
-    int64_t records_skipped;   /* deserialization errors skipped, negative timestamps */
+    int64_t records_skipped;   /* records a handler skipped (deserialization, processing,
+                                  production errors), negative timestamps */
     int64_t records_produced;  /* written to sinks and repartition topics */
     int64_t commits;
     int64_t records_restored;  /* changelog records applied to stores */

@@ -40,6 +40,12 @@ static const eddy_cfg_def_t sx_config_defs[] = {
     {"default.value.serde", CFG_STRING, F(default_value_serde), "bytes", 0, 0, NULL, ""},
     {"default.deserialization.exception.handler", CFG_STRING, F(deserialization_handler),
      "log-and-fail", 0, 0, NULL, "log-and-fail or log-and-continue"},
+    {"processing.exception.handler", CFG_STRING, F(processing_handler), "log-and-fail", 0, 0,
+     NULL, "log-and-fail or log-and-continue: a record a user function fails (eddy_fail_record)"},
+    {"production.exception.handler", CFG_STRING, F(production_handler), "log-and-fail", 0, 0,
+     NULL, "log-and-fail or log-and-continue: an output record the cluster refuses"},
+    {"errors.dead.letter.queue.topic.name", CFG_STRING, F(dlq_topic), "", 0, 0, NULL,
+     "where records skipped by a handler go, with headers naming the error"},
     {"replication.factor", CFG_INT32, F(replication_factor), "-1", -1, 32767, NULL, ""},
     {"auto.offset.reset", CFG_STRING, F(auto_offset_reset), "earliest", 0, 0, NULL, ""},
     {"linger.ms", CFG_INT32, F(linger_ms), "100", 0, 2147483647, NULL, ""},
@@ -252,6 +258,30 @@ int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_
                  "log-and-continue",
                  h);
         goto fail;
+    }
+    static const struct {
+        const char *key, *kafka_continue, *kafka_fail;
+        int off;
+    } handlers[] = {
+        {"processing.exception.handler",
+         "org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler",
+         "org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler", 0},
+        {"production.exception.handler", NULL,
+         "org.apache.kafka.streams.errors.DefaultProductionExceptionHandler", 1},
+    };
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        const char *v = handlers[i].off ? cfg->production_handler : cfg->processing_handler;
+        int *out = handlers[i].off ? &cfg->production_continue : &cfg->processing_continue;
+        if (strcmp(v, "log-and-continue") == 0 ||
+            (handlers[i].kafka_continue && strcmp(v, handlers[i].kafka_continue) == 0)) {
+            *out = 1;
+        } else if (strcmp(v, "log-and-fail") == 0 || strcmp(v, handlers[i].kafka_fail) == 0) {
+            *out = 0;
+        } else {
+            snprintf(errstr, errstr_size, "%s '%s': use log-and-fail or log-and-continue",
+                     handlers[i].key, v);
+            goto fail;
+        }
     }
     if (!sx_serde_by_name(cfg->default_key_serde) || !sx_serde_by_name(cfg->default_value_serde)) {
         snprintf(errstr, errstr_size,

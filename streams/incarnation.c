@@ -170,7 +170,7 @@ static int write_record(sx_task_t *tk, sx_task_store_t *ts)
     wire_header_t hd = {(const uint8_t *)SX_INC_HEADER, (int32_t)strlen(SX_INC_HEADER),
                         (const uint8_t *)hex, 2 * SX_INC_ID_BYTES};
     kc_record_t rec = {key, (int32_t)strlen(key), value, (int32_t)strlen(value), eddy_wall_ms(),
-                       &hd, 1};
+                       &hd, 1, NULL, NULL};
     if ((rc = sx_thread_produce_incarnation(th, ts->ts_tracker, &rec, id)) < 0)
         return rc;
     memcpy(ts->ts_inc_sent, id, SX_INC_ID_BYTES);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/err.h"
 #include "common/log.h"
 #include "streams/streams_int.h"
 
@@ -153,10 +154,14 @@ static int punctuate(sx_task_t *tk, eddy_punctuation_type_t type, int64_t now)
             tk->tk_cur_topic = NULL; /* a punctuator's records have no input record */
             tk->tk_cur_offset = -1;
             s->fn(pc, now, pc->pc_instance);
+            if (tk->tk_user_failed && !tk->tk_user_node)
+                tk->tk_user_node = pc->pc_node; /* its punctuator failed */
             tk->tk_cur_topic = topic;
             tk->tk_cur_offset = off;
             if (pc->pc_rc < 0)
                 return pc->pc_rc;
+            if (tk->tk_user_failed)
+                return EDDY_ERR_PROCESSING;
         }
     }
     return 0;
@@ -169,5 +174,11 @@ int sx_procs_punctuate_stream(sx_task_t *tk)
 
 int sx_procs_punctuate_wall(sx_task_t *tk, int64_t now_ms)
 {
-    return punctuate(tk, EDDY_PUNCTUATE_WALL_CLOCK_TIME, now_ms);
+    sx_task_t *prev = sx_task_set_current(tk);
+    int rc = punctuate(tk, EDDY_PUNCTUATE_WALL_CLOCK_TIME, now_ms);
+    if (tk->tk_user_failed) /* eddy_fail_record from a punctuator */
+        rc = sx_task_handle_failure(tk, NULL, SX_FAIL_PROCESSING, NULL, EDDY_NULL_BYTES,
+                                    EDDY_NULL_BYTES, now_ms);
+    sx_task_set_current(prev);
+    return rc;
 }

@@ -60,6 +60,10 @@ typedef struct sx_config {
     int64_t max_task_idle_ms; /* -1: never wait (Kafka's MAX_TASK_IDLE_MS_DISABLED) */
     int32_t buffered_records_per_partition;
     int log_and_continue; /* derived from deserialization_handler */
+    char *processing_handler; /* processing.exception.handler */
+    char *production_handler; /* production.exception.handler */
+    char *dlq_topic;          /* errors.dead.letter.queue.topic.name ("": none) */
+    int processing_continue, production_continue; /* derived */
     /* "consumer." / "producer." / "restore.consumer." overrides, for the clients. */
     eddy_props_t client_props;
 } sx_config_t;
@@ -154,6 +158,15 @@ struct sx_task {
     /* Records buffered per input partition (pgroup.c); NULL until the
      * first record. */
     struct sx_pgroup *tk_pg;
+    /* The raw input record being processed (NULL outside one): what a
+     * dead-letter record carries. */
+    const kc_message_t *tk_cur_msg;
+    /* A user function failed the record (eddy_fail_record): nothing more
+     * is forwarded for it, and tk_user_node is the node whose function it
+     * was (set as process() unwinds to it). */
+    int tk_user_failed;
+    const dsl_node_t *tk_user_node;
+    char tk_user_msg[256];
 };
 
 /* A record between processors: a table change's old value in old (else
@@ -224,13 +237,38 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
 void sx_task_close(sx_task_t *tk);
 /* An input record's timestamp: src's timestamp extractor's (given the
  * task's stream time), else the record's own; -1 for a record src cannot
- * read (sx_task_process reports it). */
+ * read (sx_task_process reports it); SX_TS_FAILED when the extractor
+ * failed the record (eddy_fail_record): the failure is handled here, by
+ * processing.exception.handler, and sx_task_process skips the record. */
+#define SX_TS_FAILED INT64_MIN
 int64_t sx_task_timestamp(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m);
 /* An input record of the task with its timestamp (sx_task_timestamp):
  * through src, the source node reading its topic. Returns 0, or an error
  * that must stop the thread (a deserialization error with log-and-fail, a
  * store failure). */
 int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m, int64_t ts);
+/* A record that failed: its deserialization or a sink's serde check (why
+ * says how), or a user function (eddy_fail_record; the task's tk_user_*
+ * say which and why). m
+ * is the input record (NULL when there is none: key/value/ts then are
+ * what the dead-letter record carries). Applies the configured handler:
+ * log-and-continue counts it in records_skipped, logs it (the first ten,
+ * then every 1000th) and sends it to errors.dead.letter.queue.topic.name
+ * when set, and returns 0; log-and-fail stops the thread naming the
+ * record and returns EDDY_ERR_PROCESSING. */
+typedef enum sx_failure {
+    SX_FAIL_DESERIALIZATION, /* default.deserialization.exception.handler */
+    SX_FAIL_PROCESSING,      /* processing.exception.handler */
+    SX_FAIL_SERIALIZATION,   /* production.exception.handler */
+    SX_FAIL_TOO_LARGE,       /* production.exception.handler: over max.request.size */
+} sx_failure_t;
+int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind,
+                           const char *why, eddy_bytes_t key, eddy_bytes_t value, int64_t ts);
+/* The task this thread runs user functions for (eddy_fail_record finds it
+ * here); returns the previous one. */
+sx_task_t *sx_task_set_current(sx_task_t *tk);
+/* Whether a user function failed the current task's record. */
+int sx_task_user_failed(void);
 /* Flushes the caches of the task's stores in store order. */
 int sx_task_flush(sx_task_t *tk);
 /* Commits the task's LMDB transaction with its changelog offsets. */
@@ -358,6 +396,9 @@ void sx_thread_join(sx_thread_t *th);
  * ts_changelog: the changelog store whose offset to track, or NULL. */
 int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
                       eddy_bytes_t value, int64_t ts, int tracker);
+/* The same with a whole record (headers, a partitioner: client/producer.h). */
+int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
+                   int tracker);
 /* Changelog partitions the thread produced to, with the next offset past
  * the last acknowledged record (-1: none yet). Trackers live as long as the
  * thread, so a delivery report never outlives what it updates. */

@@ -12,6 +12,7 @@
  * changelog topic.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,58 @@
 #include "streams/streams_int.h"
 
 static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
+
+/* ---- user functions that fail a record ---- */
+
+/* The task whose records this thread is running user functions for. */
+static __thread sx_task_t *tls_task;
+
+sx_task_t *sx_task_set_current(sx_task_t *tk)
+{
+    sx_task_t *prev = tls_task;
+    tls_task = tk;
+    return prev;
+}
+
+int sx_task_user_failed(void)
+{
+    return tls_task && tls_task->tk_user_failed;
+}
+
+int eddy_fail_record(const char *fmt, ...)
+{
+    sx_task_t *tk = tls_task;
+    if (!tk)
+        return -EINVAL;
+    if (tk->tk_user_failed)
+        return 0; /* the first reason stays */
+    tk->tk_user_failed = 1;
+    tk->tk_user_node = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (fmt)
+        vsnprintf(tk->tk_user_msg, sizeof tk->tk_user_msg, fmt, ap);
+    else
+        snprintf(tk->tk_user_msg, sizeof tk->tk_user_msg, "failed");
+    va_end(ap);
+    return 0;
+}
+
+/* A failure a record causes in the runtime (a store that refuses its key),
+ * handled as a user function's would be. */
+static int record_failed(sx_task_t *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int record_failed(sx_task_t *tk, const char *fmt, ...)
+{
+    if (!tk->tk_user_failed) {
+        tk->tk_user_failed = 1;
+        tk->tk_user_node = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(tk->tk_user_msg, sizeof tk->tk_user_msg, fmt, ap);
+        va_end(ap);
+    }
+    return EDDY_ERR_PROCESSING;
+}
 
 static int forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
 {
@@ -187,6 +240,8 @@ static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t va
     sx_task_store_t *s = sx_task_store(tk, index);
     if (!s)
         return -ENOENT;
+    if (tk->tk_user_failed) /* what a failed user function left is not written */
+        return EDDY_ERR_PROCESSING;
     sx_tsbuf_t tb = {.tb_heap = {0}};
     int rc = 0;
     if (s->ts_timestamped && value.len >= 0)
@@ -194,6 +249,13 @@ static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t va
     if (rc == 0)
         rc = st_store_put(s->ts_store, key, value, ts);
     sx_tsbuf_free(&tb);
+    /* A store that refuses this record's key or value (a null key, a value
+     * past what LMDB can hold) fails the record, not the app: the
+     * processing handler decides. */
+    if (rc == EDDY_ERR_TOO_LARGE || rc == EDDY_ERR_INVALID_ARG)
+        return record_failed(tk, "store %s cannot hold a key of %d bytes with a value of %d "
+                             "bytes: %s", st_store_name(s->ts_store), (int)key.len,
+                             (int)value.len, eddy_strerror(rc));
     if (rc < 0)
         EDDY_LOG_ERROR("streams", "task %s: store %s: write of a %d-byte key and a %d-byte value "
                        "failed: %s", tk->tk_name, st_store_name(s->ts_store), (int)key.len,
@@ -245,6 +307,15 @@ static void hook_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value
         sx_window_forward_change(tsr, key, new_value, old_value, ts);
     tk->tk_cur_topic = topic;
     tk->tk_cur_offset = off;
+    if (tk->tk_user_failed) {
+        /* A user function downstream of the store failed the change: the
+         * change has no input record of its own (the cache may flush it
+         * long after), so the handler sees the change itself. */
+        const kc_message_t *m = tk->tk_cur_msg;
+        tk->tk_cur_msg = NULL;
+        rc = sx_task_handle_failure(tk, NULL, SX_FAIL_PROCESSING, NULL, r.key, r.value, ts);
+        tk->tk_cur_msg = m;
+    }
     if (rc < 0)
         tk->tk_failed = rc;
 }
@@ -277,6 +348,24 @@ static int forwards_changes(const dsl_node_t *n)
 }
 
 /* ---- the processors ---- */
+
+/* A sink's partitioner (eddy_stream_to_partitioned), from the producer. A
+ * partition out of range is a bug in the app, not in the record: it stops
+ * the app, naming the sink (Kafka throws there too). */
+static int32_t sink_partition(kc_producer_t *p, const char *topic, const kc_record_t *rec,
+                              int32_t npartitions, void *opaque)
+{
+    const dsl_node_t *n = opaque;
+    int32_t part = n->dn_partitioner(topic, (eddy_bytes_t){rec->rec_key, rec->rec_key_len},
+                                     (eddy_bytes_t){rec->rec_value, rec->rec_value_len},
+                                     npartitions, n->dn_opaque);
+    if (part < 0 || part >= npartitions)
+        sx_thread_fail(kc_producer_opaque(p), EDDY_ERR_INVALID_ARG,
+                       "%s: the partitioner of eddy_stream_to_partitioned returned partition %d "
+                       "for topic %s, which has %d partition(s): it must return 0..%d",
+                       n->dn_name, (int)part, topic, (int)npartitions, (int)npartitions - 1);
+    return part;
+}
 
 /* 1 when b is valid for sd (or there is nothing to check); else 0 with
  * "<what> is not <serde> (<reason>)" in errstr. */
@@ -412,7 +501,24 @@ static int join_value(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy
     return 0;
 }
 
+static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
+
+/* One node: once a user function failed the record nothing more runs for
+ * it, and the innermost node on the way back is the one that failed. */
 static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
+{
+    if (tk->tk_user_failed)
+        return EDDY_ERR_PROCESSING;
+    int rc = process_node(tk, n, r);
+    if (tk->tk_user_failed) {
+        if (!tk->tk_user_node)
+            tk->tk_user_node = n;
+        return EDDY_ERR_PROCESSING;
+    }
+    return rc;
+}
+
+static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
 {
     int rc = 0;
     eddy_record_t ur = user_record(tk, r->key, r->value, r->ts);
@@ -451,21 +557,31 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         char why[320];
         if (!serde_ok(n->dn_key_serde, r->key, "the key", why, sizeof why) ||
             !serde_ok(n->dn_value_serde, r->value, "the value", why, sizeof why)) {
-            sx_thread_fail(tk->tk_thread, EDDY_ERR_INVALID_ARG, "task %s: %s to %s: %s",
-                           tk->tk_name, n->dn_name, topic, why);
-            return EDDY_ERR_INVALID_ARG;
+            /* Kafka's serialization error at a sink: the production
+             * handler's to decide */
+            char what[600];
+            snprintf(what, sizeof what, "%s to %s: %s", n->dn_name, topic, why);
+            return sx_task_handle_failure(tk, tk->tk_cur_msg, SX_FAIL_SERIALIZATION, what, r->key,
+                                          r->value, r->ts);
         }
-        int32_t partition = -1;
-        if (n->dn_partitioner) {
-            const kc_topic_meta_t *tm = kc_metadata_topic(tk->tk_thread->th_client, topic);
-            if (tm && tm->tm_npartitions > 0) {
-                partition = n->dn_partitioner(topic, r->key, r->value, tm->tm_npartitions,
-                                              n->dn_opaque);
-                if (partition < 0 || partition >= tm->tm_npartitions)
-                    partition = -1;
-            }
+        /* The producer calls the user's partitioner once it knows the
+         * topic's partition count, holding the record until then: never
+         * a default-partitioned guess. */
+        kc_record_t rec = {r->key.data, r->key.len, r->value.data, r->value.len, r->ts, NULL, 0,
+                           n->dn_partitioner ? sink_partition : NULL, (void *)n};
+        int64_t size = kc_record_size(&rec);
+        int32_t limit = kc_config(tk->tk_thread->th_client)->max_request_size;
+        if (size > limit) { /* Kafka's RecordTooLargeException, from send() */
+            char what[600];
+            snprintf(what, sizeof what, "%s to %s: a record of %lld bytes (key %d, value %d) is "
+                     "larger than max.request.size (%d bytes; producer.max.request.size raises "
+                     "it, up to what the topic's max.message.bytes allows)",
+                     n->dn_name, topic, (long long)size, (int)r->key.len, (int)r->value.len,
+                     (int)limit);
+            return sx_task_handle_failure(tk, tk->tk_cur_msg, SX_FAIL_TOO_LARGE, what, r->key,
+                                          r->value, r->ts);
         }
-        return sx_thread_produce(tk->tk_thread, topic, partition, r->key, r->value, r->ts, -1);
+        return sx_thread_send(tk->tk_thread, topic, -1, &rec, -1);
     }
     case DSL_STREAM_AGGREGATE:
         if (r->key.len < 0 || r->value.len < 0)
@@ -593,6 +709,93 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     return 0;
 }
 
+/* ---- the error handlers ---- */
+
+/* A dead-letter record (KIP-1034's format): the input record's raw key and
+ * value and timestamp, with headers naming the error and where the record
+ * came from (no stack trace: C has none to give). */
+static int dead_letter(sx_task_t *tk, const kc_message_t *m, const char *exception,
+                       const char *message, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
+{
+    const char *dlq = tk->tk_thread->th_app->ap_cfg.dlq_topic;
+    char part[16], off[24];
+    wire_header_t h[5];
+    int nh = 0;
+#define HDR(k, v)                                                                                  \
+    h[nh++] = (wire_header_t){(const uint8_t *)(k), (int32_t)strlen(k), (const uint8_t *)(v),    \
+                              (int32_t)strlen(v)}
+    HDR("__streams.errors.exception", exception);
+    HDR("__streams.errors.message", message);
+    if (m) {
+        snprintf(part, sizeof part, "%d", (int)m->msg_partition);
+        snprintf(off, sizeof off, "%lld", (long long)m->msg_offset);
+        HDR("__streams.errors.topic", m->msg_topic);
+        HDR("__streams.errors.partition", part);
+        HDR("__streams.errors.offset", off);
+        key = (eddy_bytes_t){m->msg_key, m->msg_key_len};
+        value = (eddy_bytes_t){m->msg_value, m->msg_value_len};
+        ts = m->msg_timestamp;
+    }
+#undef HDR
+    kc_record_t rec = {key.data, key.len, value.data, value.len, ts, h, nh, NULL, NULL};
+    int32_t limit = kc_config(tk->tk_thread->th_client)->max_request_size;
+    if (kc_record_size(&rec) > limit) {
+        /* The record is skipped either way; its dead letter cannot be. */
+        EDDY_LOG_WARN("streams", "task %s: no dead letter in %s for it: %lld bytes is larger "
+                      "than max.request.size (%d bytes)", tk->tk_name, dlq,
+                      (long long)kc_record_size(&rec), (int)limit);
+        return 0;
+    }
+    return sx_thread_send(tk->tk_thread, dlq, -1, &rec, -1);
+}
+
+int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind,
+                           const char *why, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
+{
+    const sx_config_t *cfg = &tk->tk_thread->th_app->ap_cfg;
+    char msg[700], where[400];
+    if (kind != SX_FAIL_PROCESSING)
+        snprintf(msg, sizeof msg, "%s", why);
+    else
+        snprintf(msg, sizeof msg, "%s failed: %s",
+                 tk->tk_user_node ? tk->tk_user_node->dn_name : "a punctuator", tk->tk_user_msg);
+    tk->tk_user_failed = 0;
+    tk->tk_user_node = NULL;
+    if (m)
+        snprintf(where, sizeof where, "%s-%d offset %lld", m->msg_topic, (int)m->msg_partition,
+                 (long long)m->msg_offset);
+    else
+        snprintf(where, sizeof where, "a record with no input record (a store's change or a "
+                 "punctuation)");
+    static const char *const handlers[] = {
+        "default.deserialization.exception.handler", "processing.exception.handler",
+        "production.exception.handler", "production.exception.handler"};
+    static const char *const exceptions[] = {"DeserializationException", "ProcessingException",
+                                             "SerializationException", "RecordTooLargeException"};
+    static const char *const whats[] = {"that cannot be read", "a user function failed",
+                                        "a sink's serde rejects", "too large to send"};
+    const char *handler = handlers[kind];
+    int cont = kind == SX_FAIL_DESERIALIZATION ? cfg->log_and_continue
+               : kind == SX_FAIL_PROCESSING    ? cfg->processing_continue
+                                               : cfg->production_continue;
+    if (!cont) {
+        sx_thread_fail(tk->tk_thread, EDDY_ERR_PROCESSING,
+                       "task %s: %s: %s; stopping (%s=log-and-fail; set it to log-and-continue "
+                       "to skip such records%s)",
+                       tk->tk_name, where, msg, handler,
+                       cfg->dlq_topic[0] ? ", which then go to the dead-letter topic" : "");
+        return EDDY_ERR_PROCESSING;
+    }
+    int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);
+    if (skipped <= 10 || skipped % 1000 == 0)
+        EDDY_LOG_WARN("streams", "task %s: skipping a record %s: %s: %s (%s=log-and-continue%s%s; "
+                      "%lld skipped so far)", tk->tk_name, whats[kind], where, msg, handler,
+                      cfg->dlq_topic[0] ? "; sent to " : "", cfg->dlq_topic, (long long)skipped);
+    if (!cfg->dlq_topic[0])
+        return 0;
+    return dead_letter(tk, m, exceptions[kind], msg, key, value, ts);
+}
+
 /* ---- the task ---- */
 
 static int readable(const sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m, char *why,
@@ -614,41 +817,38 @@ int64_t sx_task_timestamp(sx_task_t *tk, const dsl_node_t *src, const kc_message
         return m->msg_timestamp;
     if (!readable(tk, src, m, why, sizeof why))
         return -1;
+    eddy_bytes_t key = {m->msg_key, m->msg_key_len}, value = {m->msg_value, m->msg_value_len};
+    sx_task_t *prev_task = sx_task_set_current(tk);
+    tk->tk_cur_msg = m;
     tk->tk_cur_topic = m->msg_topic;
     tk->tk_cur_offset = m->msg_offset;
-    eddy_record_t ur = user_record(tk, (eddy_bytes_t){m->msg_key, m->msg_key_len},
-                                   (eddy_bytes_t){m->msg_value, m->msg_value_len},
-                                   m->msg_timestamp);
+    eddy_record_t ur = user_record(tk, key, value, m->msg_timestamp);
     int64_t ts = src->dn_ts_extractor(&ur, tk->tk_stream_time, src->dn_ts_opaque);
+    if (tk->tk_user_failed) { /* the extractor failed it (eddy_fail_record) */
+        tk->tk_user_node = src;
+        sx_task_handle_failure(tk, m, SX_FAIL_PROCESSING, NULL, key, value, m->msg_timestamp);
+        ts = SX_TS_FAILED;
+    }
+    tk->tk_cur_msg = NULL;
     tk->tk_cur_topic = NULL;
     tk->tk_cur_offset = -1;
+    sx_task_set_current(prev_task);
     return ts;
 }
 
 int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m, int64_t ts)
 {
-    eddy_app_t *app = tk->tk_thread->th_app;
     sx_rec_t r = {{m->msg_key, m->msg_key_len}, {m->msg_value, m->msg_value_len},
                   EDDY_NULL_BYTES, ts};
     char why[400];
     tk->tk_cur_combined = src->dn_internal && m->msg_header_count && sx_combine_is_combined(m);
-    if (!readable(tk, src, m, why, sizeof why)) {
-        char where[700];
-        snprintf(where, sizeof where, "%s-%d offset %lld: %s", m->msg_topic, (int)m->msg_partition,
-                 (long long)m->msg_offset, why);
-        if (app->ap_cfg.log_and_continue) {
-            int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);
-            if (skipped <= 10 || skipped % 1000 == 0)
-                EDDY_LOG_WARN("streams", "task %s: skipping a record that cannot be read: %s "
-                              "(%lld skipped so far)", tk->tk_name, where, (long long)skipped);
-            return 0;
-        }
-        sx_thread_fail(tk->tk_thread, EDDY_ERR_INVALID_ARG,
-                       "task %s: %s; stopping (default.deserialization.exception.handler="
-                       "log-and-fail; set it to log-and-continue to skip such records)",
-                       tk->tk_name, where);
-        return EDDY_ERR_INVALID_ARG;
-    }
+    if (!readable(tk, src, m, why, sizeof why))
+        return sx_task_handle_failure(tk, m, SX_FAIL_DESERIALIZATION, why, r.key, r.value,
+                                      m->msg_timestamp);
+    if (ts == SX_TS_FAILED) /* sx_task_timestamp handled it */
+        return tk->tk_thread->th_error;
+    sx_task_t *prev_task = sx_task_set_current(tk);
+    tk->tk_cur_msg = m;
     tk->tk_cur_topic = m->msg_topic;
     tk->tk_cur_offset = m->msg_offset;
     int rc = 0;
@@ -665,11 +865,19 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m,
     if (r.ts > tk->tk_stream_time)
         tk->tk_stream_time = r.ts;
     rc = process(tk, src, &r);
-    if (rc == 0 && tk->tk_nprocs > 0)
+    if (tk->tk_user_failed)
+        rc = sx_task_handle_failure(tk, m, SX_FAIL_PROCESSING, NULL, r.key, r.value, r.ts);
+    if (rc == 0 && tk->tk_nprocs > 0) {
         rc = sx_procs_punctuate_stream(tk);
+        if (tk->tk_user_failed) /* a punctuator has no input record */
+            rc = sx_task_handle_failure(tk, NULL, SX_FAIL_PROCESSING, NULL, EDDY_NULL_BYTES,
+                                        EDDY_NULL_BYTES, tk->tk_stream_time);
+    }
 out:
+    tk->tk_cur_msg = NULL;
     tk->tk_cur_topic = NULL;
     tk->tk_cur_offset = -1;
+    sx_task_set_current(prev_task);
     if (rc == 0 && tk->tk_failed)
         rc = tk->tk_failed;
     return rc;
@@ -679,7 +887,9 @@ int sx_task_flush(sx_task_t *tk)
 {
     /* Until every cache is clean: a store's flush may dirty another store
      * of the task (a table join's result, say). */
+    sx_task_t *prev = sx_task_set_current(tk);
     int rc = tk->tk_env ? st_env_flush(tk->tk_env) : 0;
+    sx_task_set_current(prev);
     return rc < 0 ? rc : tk->tk_failed;
 }
 

@@ -129,18 +129,59 @@ int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker)
     return tracker >= 0 && tracker < th->th_ntrackers ? th->th_trackers[tracker].tr_next : -1;
 }
 
+/* What a broker's answer to a refused record means for the user. */
+static const char *refusal_hint(int16_t kafka_err)
+{
+    switch (kafka_err) {
+    case KERR_MESSAGE_TOO_LARGE:
+        return " (a record larger than the topic's max.message.bytes)";
+    case KERR_UNKNOWN_TOPIC_OR_PARTITION:
+        return " (the topic does not exist and the broker does not create it: create it, e.g. "
+               "with `eddy topic create`)";
+    default:
+        return "";
+    }
+}
+
 static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
                         int32_t partition, int64_t offset, void *opaque)
 {
     (void)p;
     sx_thread_t *th = kc_producer_opaque(p);
+    /* opaque: as sx_thread_produce_incarnation says (tr < 0: not a changelog's) */
+    intptr_t op = (intptr_t)opaque, tr = op < 0 ? -op - 1 : op - 1;
     if (err < 0) {
-        sx_thread_fail(th, err, "producing to %s-%d failed: %s%s%s", topic, (int)partition,
-                       eddy_strerror(err), kafka_err ? ", broker said " : "",
-                       kafka_err ? kafka_err_name(kafka_err) : "");
+        /* "<topic>-<partition>: <reason>[, broker said X][ (hint)]" */
+        char what[600];
+        int n = partition >= 0 ? snprintf(what, sizeof what, "%s-%d", topic, (int)partition)
+                               : snprintf(what, sizeof what, "%s", topic);
+        if (n > 0 && (size_t)n < sizeof what)
+            snprintf(what + n, sizeof what - (size_t)n, " failed: %s%s%s%s",
+                     err == -ETIMEDOUT ? "not delivered within delivery.timeout.ms"
+                                       : eddy_strerror(err),
+                     kafka_err ? ", broker said " : "", kafka_err ? kafka_err_name(kafka_err) : "",
+                     refusal_hint(kafka_err));
+        /* Output and repartition records the cluster refused may be
+         * skipped (production.exception.handler=log-and-continue); a
+         * changelog record never: the state would no longer match it. */
+        if (tr < 0 && th->th_app->ap_cfg.production_continue && !th->th_error) {
+            int64_t skipped = __atomic_add_fetch(&th->th_skipped, 1, __ATOMIC_RELAXED);
+            if (skipped <= 10 || skipped % 1000 == 0)
+                EDDY_LOG_WARN("streams", "%s: skipping a record the cluster refused: producing "
+                              "to %s (production.exception.handler=log-and-continue; %lld "
+                              "skipped so far)", th->th_name, what, (long long)skipped);
+            if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
+                maybe_finish_commit(th);
+            return;
+        }
+        sx_thread_fail(th, err, "producing to %s%s", what,
+                       tr < 0 ? " (production.exception.handler=log-and-fail; log-and-continue "
+                                "skips such records)"
+                              : "");
+        if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
+            maybe_finish_commit(th);
         return;
     }
-    intptr_t op = (intptr_t)opaque, tr = op < 0 ? -op - 1 : op - 1;
     if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
         th->th_trackers[tr].tr_next = offset + 1;
     if (op < 0 && tr < th->th_ntrackers)
@@ -149,17 +190,30 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
         maybe_finish_commit(th);
 }
 
-int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
-                      eddy_bytes_t value, int64_t ts, int tracker)
+int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
+                   int tracker)
 {
-    kc_record_t rec = {key.data, key.len, value.data, value.len, ts, NULL, 0};
-    int rc = kc_produce(th->th_producer, topic, partition, &rec, (void *)(intptr_t)(tracker + 1));
+    int rc = kc_produce(th->th_producer, topic, partition, rec, (void *)(intptr_t)(tracker + 1));
+    if (rc == EDDY_ERR_TOO_LARGE) {
+        sx_thread_fail(th, rc, "cannot produce to %s: a record of %lld bytes (key %d, value %d) "
+                       "is larger than max.request.size (%d bytes; producer.max.request.size "
+                       "raises it)", topic, (long long)kc_record_size(rec), (int)rec->rec_key_len,
+                       (int)rec->rec_value_len, (int)kc_config(th->th_client)->max_request_size);
+        return rc;
+    }
     if (rc < 0) {
         sx_thread_fail(th, rc, "cannot produce to %s: %s", topic, eddy_strerror(rc));
         return rc;
     }
     __atomic_add_fetch(&th->th_produced, 1, __ATOMIC_RELAXED);
     return 0;
+}
+
+int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
+                      eddy_bytes_t value, int64_t ts, int tracker)
+{
+    kc_record_t rec = {key.data, key.len, value.data, value.len, ts, NULL, 0, NULL, NULL};
+    return sx_thread_send(th, topic, partition, &rec, tracker);
 }
 
 static sx_task_t *find_task(sx_thread_t *th, sx_task_id_t id, int standby)
@@ -823,6 +877,18 @@ static void maybe_finish_commit(sx_thread_t *th)
 {
     if (!th->th_commit_waiting_acks || kc_producer_outstanding(th->th_producer) > 0)
         return;
+    /* A record of this commit failed (the thread is stopping on it): the
+     * commit must not cover its input, whatever was acknowledged after. It
+     * ends here, committing nothing, and the stop goes on. */
+    if (th->th_error) {
+        th->th_commit_waiting_acks = 0;
+        th->th_committing = 0;
+        if (th->th_commit_reason == CR_REVOKE && th->th_member)
+            kc_member_release(th->th_member);
+        if (th->th_stopping)
+            close_thread(th);
+        return;
+    }
     th->th_commit_waiting_acks = 0;
     int cap = 0;
     for (int i = 0; i < th->th_ntasks; i++) {
@@ -1175,6 +1241,24 @@ static void on_async(uv_async_t *a)
         close_thread(th);
 }
 
+/* Asks for the output topics' metadata at once, so that a sink's first
+ * records find their partition count known (its partitioner runs while the
+ * record is processed) instead of waiting for it in the producer. Topics
+ * are not created here: that stays with the first record, as before. */
+static void prefetch_sink_metadata(sx_thread_t *th)
+{
+    const eddy_app_t *app = th->th_app;
+    const dsl_topology_t *t = app->ap_topo;
+    const char **names = calloc((size_t)t->dt_nnodes + 1, sizeof *names);
+    int n = 0;
+    for (int i = 0; names && i < t->dt_nnodes; i++)
+        if (t->dt_nodes[i]->dn_kind == DSL_SINK && app->ap_node_topics[t->dt_nodes[i]->dn_id])
+            names[n++] = app->ap_node_topics[t->dt_nodes[i]->dn_id];
+    if (n > 0)
+        kc_metadata_refresh(th->th_client, names, n, 0, NULL, NULL);
+    free(names);
+}
+
 static int client_config(sx_thread_t *th, kc_config_t *cfg, int restore, char *errstr,
                          size_t errstr_size)
 {
@@ -1272,6 +1356,7 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
     if (!th->th_consumer || !th->th_restore || !th->th_producer)
         return -ENOMEM;
     kc_producer_set_opaque(th->th_producer, th);
+    prefetch_sink_metadata(th);
     sx_assignor_init(&th->th_assignor, th);
     kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, th};
     th->th_member = kc_member_new(th->th_client, th->th_consumer,

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/err.h"
 #include "streams/streams_int.h"
 
 /* ---- values ---- */
@@ -63,7 +64,7 @@ static int agg_step(const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value, e
                        ? -ENOMEM
                        : 0;
         n->dn_adder(key, value, agg, out, n->dn_opaque);
-        return 0;
+        return sx_task_user_failed() ? EDDY_ERR_PROCESSING : 0;
     default: {
         eddy_buf_t init = {0};
         if (agg.len < 0) {
@@ -72,7 +73,7 @@ static int agg_step(const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value, e
         }
         n->dn_adder(key, value, agg, out, n->dn_opaque);
         eddy_buf_free(&init);
-        return 0;
+        return sx_task_user_failed() ? EDDY_ERR_PROCESSING : 0;
     }
     }
 }
@@ -97,7 +98,7 @@ static int agg_merge(const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t session
     }
     case DSL_AGG_REDUCE:
         n->dn_merger(key, session_agg, merged, out, n->dn_opaque);
-        return 0;
+        return sx_task_user_failed() ? EDDY_ERR_PROCESSING : 0;
     default: {
         eddy_buf_t init = {0};
         if (merged.len < 0) {
@@ -106,7 +107,7 @@ static int agg_merge(const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t session
         }
         n->dn_merger(key, session_agg, merged, out, n->dn_opaque);
         eddy_buf_free(&init);
-        return 0;
+        return sx_task_user_failed() ? EDDY_ERR_PROCESSING : 0;
     }
     }
 }

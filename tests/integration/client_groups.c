@@ -225,7 +225,7 @@ static int cmd_produce(const char *bootstrap, const char *topic, long from, long
     for (long i = from; i < from + count; i++) {
         char v[32];
         int len = snprintf(v, sizeof v, "%ld", i);
-        kc_record_t rec = {NULL, -1, v, len, -1, NULL, 0};
+        kc_record_t rec = {NULL, -1, v, len, -1, NULL, 0, NULL, NULL};
         if (kc_produce(p, topic, (int32_t)(i % np), &rec, NULL) < 0)
             die("kc_produce failed");
     }
@@ -717,7 +717,7 @@ static void pause_produce(pause_test_t *t, int32_t p, int64_t from, int64_t coun
     for (int64_t i = from; i < from + count; i++) {
         char v[64];
         int len = snprintf(v, sizeof v, "%d-%" PRId64, (int)p, i);
-        kc_record_t rec = {NULL, -1, v, len, -1, NULL, 0};
+        kc_record_t rec = {NULL, -1, v, len, -1, NULL, 0, NULL, NULL};
         if (kc_produce(t->pt_producer, t->pt_topic, p, &rec, NULL) < 0)
             die("pause: kc_produce failed");
     }

@@ -453,7 +453,7 @@ static void produce_all(env_t *e, int move_leader)
         char key[32], val[32];
         int kl = snprintf(key, sizeof key, "key-%d", i % 97);
         int vl = snprintf(val, sizeof val, "%d", i);
-        kc_record_t r = {key, kl, val, vl, -1, NULL, 0};
+        kc_record_t r = {key, kl, val, vl, -1, NULL, 0, NULL, NULL};
         ck_assert_int_eq(kc_produce(p, TOPIC, -1, &r, (void *)(intptr_t)i), 0);
         if (move_leader && i == NREC / 2) {
             ck_assert_int_eq(kc_producer_flush(p, 20000), 0);
@@ -515,7 +515,7 @@ static void destroy_with_metadata_out(env_t *e)
 {
     int err = 1;
     kc_producer_t *p = kc_producer_new(e->c, on_dr_cancelled);
-    kc_record_t r = {NULL, -1, "x", 1, -1, NULL, 0};
+    kc_record_t r = {NULL, -1, "x", 1, -1, NULL, 0, NULL, NULL};
     ck_assert_int_eq(kc_produce(p, "not-seen-yet", -1, &r, &err), 0);
     kc_producer_destroy(p);
     ck_assert_int_eq(err, -ECANCELED);
@@ -525,6 +525,77 @@ static void destroy_with_metadata_out(env_t *e)
     char errstr[256];
     const char *names[1] = {"not-seen-yet"};
     kc_admin_metadata(e->c, names, 1, errstr, sizeof errstr);
+}
+
+/* An application's partitioner on a topic whose metadata the client does
+ * not have yet: the records wait, and each is placed by the partitioner
+ * (with the real partition count) once it is known, never by the default
+ * partitioner; one it places out of range fails alone with -EINVAL. */
+typedef struct part_check {
+    int acked, wrong, calls, bad_count, einval, einval_partition;
+} part_check_t;
+
+static int32_t by_key_number(kc_producer_t *p, const char *topic, const kc_record_t *rec,
+                             int32_t npartitions, void *opaque)
+{
+    (void)p, (void)topic;
+    part_check_t *pc = opaque;
+    pc->calls++;
+    if (npartitions != 4)
+        pc->bad_count++;
+    int n = 0; /* "k<N>", not terminated */
+    for (int32_t i = 1; i < rec->rec_key_len; i++)
+        n = n * 10 + (((const char *)rec->rec_key)[i] - '0');
+    return n == 99 ? 9 : (int32_t)((n * 3 + 1) % npartitions);
+}
+
+static void on_dr_part(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                       int32_t partition, int64_t offset, void *opaque)
+{
+    (void)kerr, (void)topic, (void)offset;
+    part_check_t *pc = kc_producer_opaque(p);
+    intptr_t n = (intptr_t)opaque;
+    if (err == -EINVAL) {
+        pc->einval++;
+        pc->einval_partition = partition;
+        return;
+    }
+    if (err == 0)
+        pc->acked++;
+    if (err != 0 || partition != (int32_t)((n * 3 + 1) % 4))
+        pc->wrong++;
+}
+
+static int part_done(void *opaque)
+{
+    part_check_t *pc = opaque;
+    return pc->acked + pc->wrong + pc->einval >= 41;
+}
+
+static void partitioner_waits_for_metadata(env_t *e)
+{
+    mock_cmd(&e->mk, "topic part-test 4 1");
+    static part_check_t pc;
+    memset(&pc, 0, sizeof pc);
+    kc_producer_t *p = kc_producer_new(e->c, on_dr_part);
+    kc_producer_set_opaque(p, &pc);
+    ck_assert_ptr_null(kc_metadata_topic(e->c, "part-test"));
+    for (int i = 0; i < 41; i++) {
+        char key[16];
+        int n = i == 40 ? 99 : i;
+        int kl = snprintf(key, sizeof key, "k%d", n);
+        kc_record_t r = {key, kl, "v", 1, -1, NULL, 0, by_key_number, &pc};
+        ck_assert_int_eq(kc_produce(p, "part-test", -1, &r, (void *)(intptr_t)n), 0);
+    }
+    ck_assert_int_eq(pc.calls, 0); /* no partition count yet: nobody guessed */
+    run_until(e, part_done, &pc, 20000, "the partitioned records");
+    ck_assert_int_eq(pc.wrong, 0);
+    ck_assert_int_eq(pc.acked, 40);
+    ck_assert_int_eq(pc.calls, 41);
+    ck_assert_int_eq(pc.bad_count, 0);
+    ck_assert_int_eq(pc.einval, 1);
+    ck_assert_int_eq(pc.einval_partition, 9);
+    kc_producer_destroy(p);
 }
 
 START_TEST(produce_and_consume_across_three_brokers)
@@ -544,6 +615,7 @@ START_TEST(produce_and_consume_across_three_brokers)
     assert_consumed_exactly();
     kc_consumer_destroy(k);
     destroy_with_metadata_out(&e);
+    partitioner_waits_for_metadata(&e);
     env_close(&e);
 }
 END_TEST
@@ -744,7 +816,7 @@ START_TEST(group_failover_on_the_mock)
     for (int i = 0; i < want; i++) {
         char val[32];
         int vl = snprintf(val, sizeof val, "%d", NREC + i);
-        kc_record_t r = {NULL, -1, val, vl, -1, NULL, 0};
+        kc_record_t r = {NULL, -1, val, vl, -1, NULL, 0, NULL, NULL};
         ck_assert_int_eq(kc_produce(p, TOPIC, i % NPART, &r, NULL), 0);
     }
     if (kc_producer_flush(p, 30000) != 0)

@@ -4,6 +4,7 @@ TCase *tcase_task_assignor(void);
 TCase *tcase_combine(void);
 TCase *tcase_config_arg(void);
 TCase *tcase_pgroup(void);
+TCase *tcase_handlers(void);
 
 int main(void)
 {
@@ -12,5 +13,6 @@ int main(void)
     suite_add_tcase(s, tcase_combine());
     suite_add_tcase(s, tcase_config_arg());
     suite_add_tcase(s, tcase_pgroup());
+    suite_add_tcase(s, tcase_handlers());
     return run_suite(s);
 }
