@@ -1,9 +1,12 @@
 #include "log.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "clock.h"
 
 int eddy_log_level = EDDY_LOG_LVL_INFO;
 
@@ -27,14 +30,8 @@ int eddy_log_level_parse(const char *s)
     return -1;
 }
 
-void eddy_log_write(int level, const char *facility, const char *fmt, ...)
+static void log_line(int level, const char *facility, const char *line)
 {
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-
     if (level < 0)
         level = 0;
     if (level > EDDY_LOG_LVL_DEBUG)
@@ -52,4 +49,45 @@ void eddy_log_write(int level, const char *facility, const char *fmt, ...)
     fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%s] %s\n", tm.tm_year + 1900,
             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
             level_names[level], facility, line);
+}
+
+void eddy_log_write(int level, const char *facility, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log_line(level, facility, line);
+}
+
+int eddy_log_limit_pass(eddy_log_limit_t *ll, int64_t interval_ms, uint64_t *suppressed,
+                        int64_t *since_ms)
+{
+    int64_t now = eddy_mono_ms();
+    int64_t next = __atomic_load_n(&ll->ll_next_ms, __ATOMIC_RELAXED);
+    if (next != 0 && now < next) {
+        __atomic_add_fetch(&ll->ll_suppressed, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    __atomic_store_n(&ll->ll_next_ms, now + (interval_ms > 0 ? interval_ms : 1), __ATOMIC_RELAXED);
+    int64_t last = __atomic_exchange_n(&ll->ll_last_ms, now, __ATOMIC_RELAXED);
+    *suppressed = __atomic_exchange_n(&ll->ll_suppressed, 0, __ATOMIC_RELAXED);
+    *since_ms = last ? now - last : 0;
+    return 1;
+}
+
+void eddy_log_write_limited(int level, const char *facility, uint64_t suppressed, int64_t since_ms,
+                            const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (suppressed > 0 && n >= 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n,
+                 " (and %" PRIu64 " more like it in the last %" PRId64 " s)", suppressed,
+                 (since_ms + 999) / 1000);
+    log_line(level, facility, line);
 }

@@ -155,6 +155,34 @@ START_TEST(test_default_sink_is_stderr)
 }
 END_TEST
 
+/* A repeated line through a limit: one line per interval, the next one
+ * saying how many were left out; a line after the interval passes. */
+START_TEST(test_limited_lines_carry_the_count)
+{
+    eddy_log_level = EDDY_LOG_LVL_INFO;
+    eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+    for (int i = 0; i < 1000; i++)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "log", &lim, 200, "read failed at %d", i);
+    ck_assert_int_eq(cap.count, 1);
+    ck_assert_str_eq(cap.line, "read failed at 0");
+    usleep(250 * 1000);
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "log", &lim, 200, "read failed at %d", 1000);
+    ck_assert_int_eq(cap.count, 2);
+    ck_assert_str_eq(cap.line, "read failed at 1000 (and 999 more like it in the last 1 s)");
+    /* the count starts again */
+    usleep(250 * 1000);
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "log", &lim, 200, "read failed at %d", 1001);
+    ck_assert_int_eq(cap.count, 3);
+    ck_assert_str_eq(cap.line, "read failed at 1001");
+    /* a level below the threshold neither writes nor counts */
+    eddy_log_level = EDDY_LOG_LVL_WARN;
+    for (int i = 0; i < 10; i++)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "log", &lim, 200, "info %d", i);
+    ck_assert_int_eq(cap.count, 3);
+    ck_assert_uint_eq(lim.ll_suppressed, 0);
+}
+END_TEST
+
 TCase *tcase_log(void)
 {
     TCase *tc = tcase_create("log");
@@ -165,5 +193,6 @@ TCase *tcase_log(void)
     tcase_add_test(tc, test_out_of_range_level_clamped);
     tcase_add_test(tc, test_level_parse);
     tcase_add_test(tc, test_default_sink_is_stderr);
+    tcase_add_test(tc, test_limited_lines_carry_the_count);
     return tc;
 }
