@@ -16,6 +16,7 @@
 
 typedef struct conn conn_t;
 typedef struct req_slot req_slot_t;
+typedef struct create_job create_job_t;
 
 /* One request on a connection, answered in arrival order.
  *
@@ -40,6 +41,7 @@ struct req_slot {
     size_t rs_resp_hdr_len; /* response bytes before the body (fetch rebuilds it) */
     int64_t rs_deadline_ms; /* waiting fetch */
     int rs_wait_group;      /* waiting in the group coordinator, not for data */
+    int rs_wait_create;     /* waiting for topic creates (handlers.c) */
 };
 
 struct conn {
@@ -74,6 +76,7 @@ struct eddy_broker {
     int bk_port;
     conn_t *bk_conns;
     req_slot_t *bk_waiting; /* fetches waiting for data */
+    create_job_t *bk_creates; /* topic creates running in slices (handlers.c) */
     int bk_stopping;
     int bk_work_inflight; /* flushes, compactions, deletions on the thread pool */
     int bk_cleaning;      /* a compaction job is running */
@@ -117,5 +120,9 @@ void broker_wait_fetch(struct eddy_broker *b, req_slot_t *s);
 void broker_data_arrived(struct eddy_broker *b); /* wake waiting fetches */
 void broker_flush_partition(struct eddy_broker *b, partition_t *p);
 void broker_delete_dir_later(const char *dir, void *opaque); /* opaque: broker */
+/* Background work counted in bk_work_inflight is over (a stop may finish). */
+void broker_work_done(struct eddy_broker *b);
+/* A slot waiting for topic creates is freed with its connection. */
+void broker_create_slot_gone(struct eddy_broker *b, req_slot_t *s);
 
 #endif

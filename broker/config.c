@@ -20,6 +20,8 @@ const eddy_cfg_def_t broker_config_defs[] = {
     {"log.dirs", CFG_STRING, F(log_dirs), "./eddy-data", 0, 0, NULL, "data directory"},
     {"num.partitions", CFG_INT32, F(num_partitions), "1", 1, 1000000, NULL,
      "partitions of auto-created topics"},
+    {"max.broker.partitions", CFG_INT32, F(max_broker_partitions), "100000", 1, 2147483647,
+     NULL, "most partitions of all topics together (CreateTopics past it: POLICY_VIOLATION)"},
     {"default.replication.factor", CFG_INT32, F(default_replication_factor), "1", 1, 1, NULL,
      "replicas per partition (one broker: 1)"},
     {"auto.create.topics.enable", CFG_BOOL, F(auto_create_topics_enable), "true", 0, 0, NULL,

@@ -13,6 +13,7 @@ typedef struct broker_config {
     char *advertised_listeners; /* advertised.listeners (default: listeners) */
     char *log_dirs;             /* log.dirs: one directory */
     int32_t num_partitions;     /* num.partitions */
+    int32_t max_broker_partitions; /* max.broker.partitions: all topics' partitions together */
     int32_t default_replication_factor;
     int auto_create_topics_enable;
     int32_t message_max_bytes;        /* message.max.bytes */

@@ -72,6 +72,142 @@ int handle_api_versions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     return 0;
 }
 
+static void metadata_answer_job(eddy_broker_t *b, create_job_t *j);
+
+/* ---- topic creation in slices ----
+ *
+ * Opening a partition log costs a mkdir and a few files: 20,000 of them in
+ * one handler would hold the loop (and every other client) for about a
+ * second. A create therefore opens CREATE_STEP_PARTS partitions at a time
+ * and gives the loop back after CREATE_PASS_NS; an idle handle resumes it
+ * on the next pass, after other connections were served. The request's
+ * slot waits meanwhile and is answered when every topic is complete. A
+ * create that fits in the first pass is answered at once, as before. */
+
+#define CREATE_STEP_PARTS 16
+#define CREATE_PASS_NS 2000000 /* 2 ms of loop time per pass */
+
+typedef struct create_item {
+    topic_creation_t *ci_tc; /* NULL once finished */
+    int32_t ci_index;        /* the result's position in the response */
+    int16_t ci_err;
+    char ci_msg[256];
+} create_item_t;
+
+struct create_job {
+    uv_idle_t cj_idle;
+    eddy_broker_t *cj_broker;
+    create_job_t *cj_next;
+    req_slot_t *cj_slot; /* NULL once its connection is gone: the creates still finish */
+    void (*cj_answer)(eddy_broker_t *b, create_job_t *j);
+    void *cj_ctx; /* in the slot's arena */
+    int cj_n, cj_left;
+    create_item_t cj_items[];
+};
+
+static create_job_t *create_job_new(int n)
+{
+    create_job_t *j = calloc(1, sizeof *j + (size_t)(n ? n : 1) * sizeof j->cj_items[0]);
+    return j;
+}
+
+/* One pass: returns 1 when every create of the job is over. */
+static int create_job_run(eddy_broker_t *b, create_job_t *j)
+{
+    uint64_t until = uv_hrtime() + CREATE_PASS_NS;
+    int64_t now = eddy_wall_ms();
+    do {
+        for (int i = 0; i < j->cj_n; i++) {
+            create_item_t *ci = &j->cj_items[i];
+            if (!ci->ci_tc)
+                continue;
+            int done;
+            int err = topics_create_step(&b->bk_topics, ci->ci_tc, CREATE_STEP_PARTS, now, &done,
+                                         ci->ci_msg, sizeof ci->ci_msg);
+            if (done) {
+                ci->ci_tc = NULL;
+                ci->ci_err = (int16_t)err;
+                j->cj_left--;
+            }
+        }
+    } while (j->cj_left > 0 && uv_hrtime() < until);
+    return j->cj_left == 0;
+}
+
+static void on_create_closed(uv_handle_t *h)
+{
+    create_job_t *j = h->data;
+    eddy_broker_t *b = j->cj_broker;
+    free(j);
+    broker_work_done(b);
+}
+
+static void on_create_idle(uv_idle_t *h)
+{
+    create_job_t *j = h->data;
+    eddy_broker_t *b = j->cj_broker;
+    if (!create_job_run(b, j))
+        return;
+    uv_idle_stop(h);
+    for (create_job_t **pp = &b->bk_creates; *pp; pp = &(*pp)->cj_next)
+        if (*pp == j) {
+            *pp = j->cj_next;
+            break;
+        }
+    req_slot_t *s = j->cj_slot;
+    if (s) {
+        s->rs_wait_create = 0;
+        j->cj_answer(b, j);
+        broker_slot_done(s);
+    }
+    uv_close((uv_handle_t *)h, on_create_closed);
+}
+
+void broker_create_slot_gone(eddy_broker_t *b, req_slot_t *s)
+{
+    for (create_job_t *j = b->bk_creates; j; j = j->cj_next)
+        if (j->cj_slot == s)
+            j->cj_slot = NULL;
+}
+
+/* Runs a first pass; when that finishes the job, answers the slot now,
+ * else parks it until the idle passes are done. */
+static void create_job_start(eddy_broker_t *b, req_slot_t *s, create_job_t *j)
+{
+    j->cj_broker = b;
+    j->cj_slot = s;
+    j->cj_left = j->cj_n;
+    if (create_job_run(b, j)) {
+        j->cj_answer(b, j);
+        s->rs_state = SLOT_DONE;
+        free(j);
+        return;
+    }
+    uv_idle_init(&b->bk_loop, &j->cj_idle);
+    j->cj_idle.data = j;
+    uv_idle_start(&j->cj_idle, on_create_idle);
+    j->cj_next = b->bk_creates;
+    b->bk_creates = j;
+    b->bk_work_inflight++; /* a stop waits for the creates to finish */
+    s->rs_state = SLOT_WAITING;
+    s->rs_wait_create = 1;
+}
+
+/* The broker-wide partition limit (max.broker.partitions): 0 when
+ * partitions more fit, else POLICY_VIOLATION with a message. */
+static int16_t check_partition_limit(eddy_broker_t *b, int32_t partitions, char *msg,
+                                     size_t msg_size)
+{
+    int64_t total = topics_partition_total(&b->bk_topics);
+    if (total + partitions <= b->bk_cfg.max_broker_partitions)
+        return KERR_NONE;
+    snprintf(msg, msg_size,
+             "%d more partition(s) would exceed max.broker.partitions=%d (this broker has %" PRId64
+             "); delete topics or raise the setting",
+             partitions, b->bk_cfg.max_broker_partitions, total);
+    return KERR_POLICY_VIOLATION;
+}
+
 /* ---- Metadata ---- */
 
 static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
@@ -98,15 +234,51 @@ static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
     return 0;
 }
 
-int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+/* Answers from the registry as it is; with auto-create, first starts the
+ * creates of unknown topics and answers when they are done (synchronous for
+ * the client: no LEADER_NOT_AVAILABLE retry loop). Returns 1 when it parked
+ * the slot for creates, 0 when answered, or an error. */
+static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataRequest *req,
+                           int may_create)
 {
-    MetadataRequest req;
     int16_t v = s->rs_hdr.RequestApiVersion;
     eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
-    int rc = wire_metadata_req_decode(rd, v, &s->rs_arena, &req);
-    if (rc < 0)
-        return rc;
     topic_registry_t *tr = &b->bk_topics;
+    int all = req->TopicsCount < 0 || (v == 0 && req->TopicsCount == 0);
+    int rc;
+    if (may_create && !all && b->bk_cfg.auto_create_topics_enable && req->AllowAutoTopicCreation) {
+        create_job_t *j = create_job_new(req->TopicsCount);
+        if (!j)
+            return -ENOMEM;
+        for (int i = 0; i < req->TopicsCount; i++) {
+            kstr_t name = req->Topics[i];
+            char why[300];
+            if (name.len < 0 || topics_find(tr, name.ptr, (size_t)name.len) ||
+                topics_creating(tr, name.ptr, (size_t)name.len) ||
+                !topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why))
+                continue;
+            int16_t err = check_partition_limit(b, b->bk_cfg.num_partitions, why, sizeof why);
+            topic_creation_t *tc = NULL;
+            if (err == KERR_NONE)
+                err = (int16_t)topics_create_begin(tr, name.ptr, (size_t)name.len,
+                                                   b->bk_cfg.num_partitions, NULL, NULL, 0, why,
+                                                   sizeof why, &tc);
+            if (err != KERR_NONE) {
+                static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+                EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, 10000,
+                                 "auto-creating topic %.*s failed: %s", name.len, name.ptr, why);
+                continue;
+            }
+            j->cj_items[j->cj_n++].ci_tc = tc;
+        }
+        if (j->cj_n > 0) {
+            j->cj_ctx = (void *)req;
+            j->cj_answer = metadata_answer_job;
+            create_job_start(b, s, j);
+            return s->rs_state == SLOT_WAITING;
+        }
+        free(j);
+    }
     MetadataResponse resp;
     memset(&resp, 0, sizeof resp);
     MetadataResponseBroker self = {b->bk_cfg.broker_id,
@@ -117,8 +289,7 @@ int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     resp.ClusterId = (kstr_t){tr->tr_cluster_id, (int32_t)strlen(tr->tr_cluster_id)};
     resp.ControllerId = b->bk_cfg.broker_id;
 
-    int all = req.TopicsCount < 0 || (v == 0 && req.TopicsCount == 0);
-    int n = all ? tr->tr_count : req.TopicsCount;
+    int n = all ? tr->tr_count : req->TopicsCount;
     resp.Topics = arena_calloc(a, (size_t)(n ? n : 1), sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
@@ -129,24 +300,17 @@ int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 return rc;
             continue;
         }
-        kstr_t name = req.Topics[i];
+        kstr_t name = req->Topics[i];
         mt->Name = name;
         topic_t *t = name.len >= 0 ? topics_find(tr, name.ptr, (size_t)name.len) : NULL;
         char why[300];
-        if (!t && name.len >= 0 && b->bk_cfg.auto_create_topics_enable &&
-            req.AllowAutoTopicCreation && topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why)) {
-            /* Created synchronously, so the client sees it at once (no
-             * LEADER_NOT_AVAILABLE retry loop). */
-            int err = topics_create(tr, name.ptr, (size_t)name.len, b->bk_cfg.num_partitions,
-                                    NULL, NULL, 0, eddy_wall_ms(), why, sizeof why);
-            if (err != KERR_NONE)
-                EDDY_LOG_WARN("broker", "auto-creating topic %.*s failed: %s", name.len,
-                              name.ptr, why);
-            t = topics_find(tr, name.ptr, (size_t)name.len);
-        }
         if (t) {
             if ((rc = fill_topic(b, a, t, mt)) < 0)
                 return rc;
+        } else if (name.len >= 0 && topics_creating(tr, name.ptr, (size_t)name.len)) {
+            /* Kafka's answer for a topic whose creation is not complete:
+             * clients retry, and never see it with partitions missing. */
+            mt->ErrorCode = KERR_LEADER_NOT_AVAILABLE;
         } else {
             mt->ErrorCode = name.len >= 0 && topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why)
                                 ? KERR_UNKNOWN_TOPIC_OR_PARTITION
@@ -154,8 +318,28 @@ int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         }
     }
     wire_metadata_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
     return 0;
+}
+
+static void metadata_answer_job(eddy_broker_t *b, create_job_t *j)
+{
+    req_slot_t *s = j->cj_slot;
+    if (metadata_answer(b, s, j->cj_ctx, 0) < 0)
+        s->rs_resp.wr_err = -ENOMEM; /* the connection closes: no half answer */
+}
+
+int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    MetadataRequest *req = arena_alloc(&s->rs_arena, sizeof *req);
+    if (!req)
+        return -ENOMEM;
+    int rc = wire_metadata_req_decode(rd, s->rs_hdr.RequestApiVersion, &s->rs_arena, req);
+    if (rc < 0)
+        return rc;
+    rc = metadata_answer(b, s, req, 1);
+    if (rc == 0)
+        s->rs_state = SLOT_DONE;
+    return rc < 0 ? rc : 0;
 }
 
 /* ---- Produce ---- */
@@ -464,6 +648,24 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 
 /* ---- CreateTopics ---- */
 
+/* The results of the creates go in; the rest were set when the request came. */
+static void create_topics_answer(eddy_broker_t *b, create_job_t *j)
+{
+    (void)b;
+    req_slot_t *s = j->cj_slot;
+    CreateTopicsResponse *resp = j->cj_ctx;
+    if (!resp)
+        return;
+    for (int i = 0; i < j->cj_n; i++) {
+        create_item_t *ci = &j->cj_items[i];
+        CreatableTopicResult *res = &resp->Topics[ci->ci_index];
+        res->ErrorCode = ci->ci_err;
+        if (ci->ci_err != KERR_NONE)
+            res->ErrorMessage = arena_kstr(&s->rs_out, ci->ci_msg);
+    }
+    wire_create_topics_resp_encode(&s->rs_resp, s->rs_hdr.RequestApiVersion, resp);
+}
+
 int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     CreateTopicsRequest req;
@@ -474,8 +676,11 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     CreateTopicsResponse resp = {0, NULL, req.TopicsCount};
     resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
-    if (!resp.Topics)
+    create_job_t *j = create_job_new(req.TopicsCount);
+    if (!resp.Topics || !j) {
+        free(j);
         return -ENOMEM;
+    }
     for (int32_t i = 0; i < req.TopicsCount; i++) {
         CreatableTopic *ct = &req.Topics[i];
         CreatableTopicResult *res = &resp.Topics[i];
@@ -514,31 +719,52 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         }
         const char **keys = arena_calloc(a, (size_t)ct->ConfigsCount + 1, sizeof *keys);
         const char **vals = arena_calloc(a, (size_t)ct->ConfigsCount + 1, sizeof *vals);
-        if (!keys || !vals)
-            return -ENOMEM;
+        /* Out of memory here answers this topic with an error: creates
+         * already begun for earlier topics of the request must still run. */
+        if (err == KERR_NONE && (!keys || !vals)) {
+            err = KERR_UNKNOWN_SERVER_ERROR;
+            snprintf(msg, sizeof msg, "out of memory");
+        }
         for (int32_t k = 0; k < ct->ConfigsCount && err == KERR_NONE; k++) {
             CreatableTopicConfig *cc = &ct->Configs[k];
             keys[k] = cc->Name.len >= 0 ? arena_strndup(a, cc->Name.ptr, (size_t)cc->Name.len) : "";
             vals[k] = cc->Value.len >= 0 ? arena_strndup(a, cc->Value.ptr, (size_t)cc->Value.len) : NULL;
-            if (!keys[k])
-                return -ENOMEM;
+            if (!keys[k]) {
+                err = KERR_UNKNOWN_SERVER_ERROR;
+                snprintf(msg, sizeof msg, "out of memory");
+            }
         }
-        if (err == KERR_NONE) {
-            if (req.ValidateOnly)
-                err = (int16_t)topics_validate(&b->bk_topics, ct->Name.ptr, (size_t)ct->Name.len,
+        if (err == KERR_NONE)
+            err = (int16_t)topics_validate(&b->bk_topics, ct->Name.ptr, (size_t)ct->Name.len,
+                                           partitions, keys, vals, ct->ConfigsCount, msg,
+                                           sizeof msg);
+        if (err == KERR_NONE)
+            err = check_partition_limit(b, partitions, msg, sizeof msg);
+        if (err == KERR_NONE && !req.ValidateOnly) {
+            topic_creation_t *tc;
+            err = (int16_t)topics_create_begin(&b->bk_topics, ct->Name.ptr, (size_t)ct->Name.len,
                                                partitions, keys, vals, ct->ConfigsCount, msg,
-                                               sizeof msg);
-            else
-                err = (int16_t)topics_create(&b->bk_topics, ct->Name.ptr, (size_t)ct->Name.len,
-                                             partitions, keys, vals, ct->ConfigsCount,
-                                             eddy_wall_ms(), msg, sizeof msg);
+                                               sizeof msg, &tc);
+            if (err == KERR_NONE) {
+                create_item_t *ci = &j->cj_items[j->cj_n++];
+                ci->ci_tc = tc;
+                ci->ci_index = i;
+            }
         }
         res->ErrorCode = err;
         if (err != KERR_NONE)
             res->ErrorMessage = arena_kstr(a, msg);
     }
-    wire_create_topics_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
+    /* The response lives in the slot's arena until the creates finish;
+     * without it the creates still finish and the connection closes. */
+    CreateTopicsResponse *out = arena_alloc(a, sizeof *out);
+    if (out)
+        *out = resp;
+    else
+        s->rs_resp.wr_err = -ENOMEM;
+    j->cj_ctx = out;
+    j->cj_answer = create_topics_answer;
+    create_job_start(b, s, j);
     return 0;
 }
 

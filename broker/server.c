@@ -221,6 +221,8 @@ static void conn_close(conn_t *c)
             continue;
         if (s->rs_wait_group)
             group_slot_gone(b->bk_groups, s);
+        else if (s->rs_wait_create)
+            broker_create_slot_gone(b, s);
         else
             waiting_remove(b, s);
     }
@@ -665,6 +667,12 @@ static void maybe_finish_stop(eddy_broker_t *b)
             uv_close((uv_handle_t *)&b->bk_sigint, on_handle_closed);
         }
     }
+}
+
+void broker_work_done(eddy_broker_t *b)
+{
+    b->bk_work_inflight--;
+    maybe_finish_stop(b);
 }
 
 static void begin_stop(eddy_broker_t *b)

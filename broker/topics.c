@@ -21,6 +21,8 @@
 
 #define MAX_PARTITIONS 100000
 
+static void creation_undo(topic_registry_t *tr, topic_creation_t *tc);
+
 int topic_name_valid(const char *name, size_t len, char *why, size_t why_size)
 {
     if (len == 0 || len > 249) {
@@ -338,10 +340,36 @@ int topics_close(topic_registry_t *tr)
         }
         topic_release(t);
     }
+    while (tr->tr_creating) /* a create the stop cut short: no metadata, so no topic */
+        creation_undo(tr, tr->tr_creating);
     free(tr->tr_topics);
     free(tr->tr_dir);
     memset(tr, 0, sizeof *tr);
     return first;
+}
+
+struct topic_creation {
+    topic_creation_t *tc_next; /* the registry's creates in progress */
+    topic_t *tc_topic;         /* not in the registry until complete */
+    int32_t tc_opened;         /* logs opened so far: partitions 0..tc_opened-1 */
+};
+
+int topics_creating(const topic_registry_t *tr, const char *name, size_t len)
+{
+    for (const topic_creation_t *tc = tr->tr_creating; tc; tc = tc->tc_next)
+        if (strlen(tc->tc_topic->t_name) == len && memcmp(tc->tc_topic->t_name, name, len) == 0)
+            return 1;
+    return 0;
+}
+
+int64_t topics_partition_total(const topic_registry_t *tr)
+{
+    int64_t n = 0;
+    for (int i = 0; i < tr->tr_count; i++)
+        n += tr->tr_topics[i]->t_npartitions;
+    for (const topic_creation_t *tc = tr->tr_creating; tc; tc = tc->tc_next)
+        n += tc->tc_topic->t_npartitions;
+    return n;
 }
 
 int topics_validate(const topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
@@ -350,7 +378,7 @@ int topics_validate(const topic_registry_t *tr, const char *name, size_t len, in
 {
     if (!topic_name_valid(name, len, msg, msg_size))
         return KERR_INVALID_TOPIC_EXCEPTION;
-    if (topics_find(tr, name, len)) {
+    if (topics_find(tr, name, len) || topics_creating(tr, name, len)) {
         snprintf(msg, msg_size, "topic '%.*s' already exists", (int)len, name);
         return KERR_TOPIC_ALREADY_EXISTS;
     }
@@ -371,21 +399,29 @@ int topics_validate(const topic_registry_t *tr, const char *name, size_t len, in
     return KERR_NONE;
 }
 
-int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
-                  const char *const *keys, const char *const *values, int n, int64_t now_ms,
-                  char *msg, size_t msg_size)
+int topics_create_begin(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
+                        const char *const *keys, const char *const *values, int n, char *msg,
+                        size_t msg_size, topic_creation_t **out)
 {
     int err = topics_validate(tr, name, len, partitions, keys, values, n, msg, msg_size);
     if (err != KERR_NONE)
         return err;
+    topic_creation_t *tc = calloc(1, sizeof *tc);
     topic_t *t = calloc(1, sizeof *t);
-    if (!t)
+    if (!tc || !t) {
+        free(tc);
+        free(t);
+        snprintf(msg, msg_size, "out of memory");
         return KERR_UNKNOWN_SERVER_ERROR;
+    }
     eddy_props_init(&t->t_overrides);
     t->t_name = strndup(name, len);
     t->t_npartitions = partitions;
     t->t_internal = len > 2 && name[0] == '_' && name[1] == '_';
-    int rc = t->t_name ? 0 : -ENOMEM;
+    t->t_parts = calloc((size_t)partitions, sizeof *t->t_parts);
+    int rc = t->t_name && t->t_parts ? 0 : -ENOMEM;
+    if (rc < 0)
+        snprintf(msg, msg_size, "out of memory");
     for (int i = 0; i < n && rc == 0; i++) {
         char assign[8192];
         snprintf(assign, sizeof assign, "%s=%s", keys[i], values[i]);
@@ -393,21 +429,101 @@ int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t pa
     }
     if (rc == 0)
         rc = topic_config_build(tr, &t->t_overrides, &t->t_cfg, msg, msg_size);
-    /* Data left by a crash in an earlier create or delete must not come back. */
-    for (int32_t p = 0; p < partitions && rc == 0; p++) {
+    if (rc < 0) {
+        topic_free(t);
+        free(tc);
+        return KERR_UNKNOWN_SERVER_ERROR;
+    }
+    tc->tc_topic = t;
+    tc->tc_next = tr->tr_creating;
+    tr->tr_creating = tc;
+    *out = tc;
+    return KERR_NONE;
+}
+
+static void creation_unlink(topic_registry_t *tr, topic_creation_t *tc)
+{
+    for (topic_creation_t **pp = &tr->tr_creating; *pp; pp = &(*pp)->tc_next)
+        if (*pp == tc) {
+            *pp = tc->tc_next;
+            return;
+        }
+}
+
+/* A failed create leaves nothing: no metadata was written, and the logs
+ * opened so far are closed and their directories removed. */
+static void creation_undo(topic_registry_t *tr, topic_creation_t *tc)
+{
+    topic_t *t = tc->tc_topic;
+    for (int32_t p = 0; p < tc->tc_opened; p++) {
         char dir[4096];
+        log_close_abrupt(t->t_parts[p].p_log);
+        t->t_parts[p].p_log = NULL;
         snprintf(dir, sizeof dir, "%s/%s-%d", tr->tr_dir, t->t_name, p);
         topics_remove_tree(dir);
     }
-    if (rc == 0 && (rc = write_topic_meta(tr, t)) < 0)
-        snprintf(msg, msg_size, "cannot write the topic's metadata: %s", eddy_strerror(rc));
-    if (rc == 0 && (rc = topic_open_logs(tr, t, now_ms, msg, msg_size)) == 0 &&
-        (rc = registry_add(tr, t)) == 0) {
-        EDDY_LOG_INFO("broker", "created topic %s with %d partition(s)", t->t_name, partitions);
-        return KERR_NONE;
-    }
+    creation_unlink(tr, tc);
     topic_free(t);
-    return KERR_UNKNOWN_SERVER_ERROR;
+    free(tc);
+}
+
+int topics_create_step(topic_registry_t *tr, topic_creation_t *tc, int32_t max_parts,
+                       int64_t now_ms, int *done, char *msg, size_t msg_size)
+{
+    topic_t *t = tc->tc_topic;
+    *done = 0;
+    for (int32_t k = 0; k < max_parts && tc->tc_opened < t->t_npartitions; k++) {
+        int32_t p = tc->tc_opened;
+        char dir[4096], name[300];
+        snprintf(dir, sizeof dir, "%s/%s-%d", tr->tr_dir, t->t_name, p);
+        snprintf(name, sizeof name, "%s-%d", t->t_name, p);
+        /* Data left by a crash in an earlier create or delete must not come back. */
+        topics_remove_tree(dir);
+        t->t_parts[p].p_topic = t;
+        t->t_parts[p].p_index = p;
+        int rc = log_open(dir, name, &t->t_cfg, tr->tr_fdc, now_ms, &t->t_parts[p].p_log, msg,
+                          msg_size);
+        if (rc < 0) {
+            EDDY_LOG_ERROR("broker", "creating topic %s failed: %s", t->t_name, msg);
+            creation_undo(tr, tc);
+            *done = 1;
+            return KERR_UNKNOWN_SERVER_ERROR;
+        }
+        log_set_inline_flush(t->t_parts[p].p_log, 0);
+        tc->tc_opened++;
+    }
+    if (tc->tc_opened < t->t_npartitions)
+        return KERR_NONE;
+    int rc = write_topic_meta(tr, t);
+    if (rc < 0)
+        snprintf(msg, msg_size, "cannot write the topic's metadata: %s", eddy_strerror(rc));
+    else if ((rc = registry_add(tr, t)) < 0)
+        snprintf(msg, msg_size, "out of memory");
+    *done = 1;
+    if (rc < 0) {
+        EDDY_LOG_ERROR("broker", "creating topic %s failed: %s", t->t_name, msg);
+        char path[4400];
+        snprintf(path, sizeof path, "%s/topics/%s", tr->tr_dir, t->t_name);
+        unlink(path);
+        creation_undo(tr, tc);
+        return KERR_UNKNOWN_SERVER_ERROR;
+    }
+    creation_unlink(tr, tc);
+    free(tc);
+    EDDY_LOG_INFO("broker", "created topic %s with %d partition(s)", t->t_name, t->t_npartitions);
+    return KERR_NONE;
+}
+
+int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
+                  const char *const *keys, const char *const *values, int n, int64_t now_ms,
+                  char *msg, size_t msg_size)
+{
+    topic_creation_t *tc;
+    int err = topics_create_begin(tr, name, len, partitions, keys, values, n, msg, msg_size, &tc);
+    int done = 0;
+    while (err == KERR_NONE && !done)
+        err = topics_create_step(tr, tc, partitions, now_ms, &done, msg, msg_size);
+    return err;
 }
 
 int topics_delete(topic_registry_t *tr, const char *name, size_t len,

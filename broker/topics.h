@@ -8,8 +8,9 @@
  *   <data>/<topic>-<partition>/        one partition log (broker/log)
  *   <data>/.deleted-<ms>-<n>/          a deleted partition's data, being removed
  *
- * A topic exists once its .properties file is durable (temp, fsync, rename,
- * fsync dir); partition directories without one are leftovers of a crash in
+ * A topic exists once its metadata file is durable (temp, fsync, rename,
+ * fsync dir). A create opens the partition logs first and writes that file
+ * last, so partition directories without one are leftovers of a crash in
  * the middle of a create or delete and are removed at start-up.
  */
 #ifndef EDDY_BROKER_TOPICS_H
@@ -41,12 +42,15 @@ struct topic {
     int t_deleted; /* out of the registry; logs closed when the last ref goes */
 };
 
+typedef struct topic_creation topic_creation_t;
+
 typedef struct topic_registry {
     char *tr_dir;
     log_fdcache_t *tr_fdc;
     log_config_t tr_defaults;
     topic_t **tr_topics;
     int tr_count, tr_cap;
+    topic_creation_t *tr_creating; /* creates in progress: names and partitions reserved */
     char tr_cluster_id[64];
 } topic_registry_t;
 
@@ -68,7 +72,26 @@ partition_t *topics_partition(const topic_registry_t *tr, const char *name, size
 int topics_validate(const topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
                     const char *const *keys, const char *const *values, int n, char *msg,
                     size_t msg_size);
-/* Validates, persists and opens a topic; returns a KERR_* code. */
+/* A create in slices, so that thousands of partitions do not hold up the
+ * caller's loop: begin validates and reserves the name and the partitions
+ * (a second create of the name meanwhile gets TOPIC_ALREADY_EXISTS), each
+ * step opens up to max_parts partition logs, and the step that opens the
+ * last writes the metadata and adds the topic to the registry. Until then
+ * the topic is invisible to topics_find. Returns a KERR_* code; *tc is set
+ * on KERR_NONE. */
+int topics_create_begin(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
+                        const char *const *keys, const char *const *values, int n, char *msg,
+                        size_t msg_size, topic_creation_t **tc);
+/* Returns a KERR_* code; *done = 1 when the creation is over (created, or
+ * failed with nothing left behind) and tc is freed. */
+int topics_create_step(topic_registry_t *tr, topic_creation_t *tc, int32_t max_parts,
+                       int64_t now_ms, int *done, char *msg, size_t msg_size);
+/* 1 while a create of this name is in progress. */
+int topics_creating(const topic_registry_t *tr, const char *name, size_t len);
+/* Partitions of every topic plus those reserved by creates in progress. */
+int64_t topics_partition_total(const topic_registry_t *tr);
+/* Validates, persists and opens a topic in one go (small internal topics,
+ * tests); returns a KERR_* code. */
 int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
                   const char *const *keys, const char *const *values, int n, int64_t now_ms,
                   char *msg, size_t msg_size);
