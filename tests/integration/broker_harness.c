@@ -111,7 +111,9 @@ int tb_stop(test_broker_t *tb)
     if (tb->tb_pid <= 0)
         return -1;
     kill(tb->tb_pid, SIGTERM);
-    for (int i = 0; i < 1000; i++) {
+    /* A bound, not a measurement: closing tens of thousands of partitions
+     * takes seconds on a loaded machine. */
+    for (int i = 0; i < 6000; i++) {
         if (waitpid(tb->tb_pid, &status, WNOHANG) == tb->tb_pid) {
             tb->tb_pid = 0;
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
