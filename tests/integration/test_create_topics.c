@@ -304,6 +304,30 @@ START_TEST(same_name_while_creating)
 }
 END_TEST
 
+/* A client that disconnects in the middle of its create does not cancel
+ * it: the topic is completed, and the broker stops cleanly afterwards. */
+START_TEST(client_gone_while_creating)
+{
+    test_broker_t tb = {0};
+    tb_start(&tb, 0, NULL);
+    int fd = tb_connect(&tb);
+    send_create(fd, "big", MID, 9);
+    while (!path_exists(&tb, "big-0"))
+        usleep(1000);
+    close(fd);
+    fd = tb_connect(&tb);
+    int32_t parts = 0;
+    int16_t err;
+    for (int i = 0; i < 60000 && (err = metadata_topic(fd, "big", &parts)) == 5; i++)
+        usleep(1000);
+    ck_assert_int_eq(err, 0);
+    ck_assert_int_eq(parts, MID);
+    close(fd);
+    ck_assert_int_eq(tb_stop(&tb), 0);
+    tb_cleanup(&tb);
+}
+END_TEST
+
 /* max.broker.partitions counts every topic's partitions (the 50 of
  * __consumer_offsets too): a create past it
  * gets POLICY_VIOLATION with a message naming the setting, and leaves
@@ -378,6 +402,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, big_create_does_not_stall_others);
     tcase_add_test(tc, same_name_while_creating);
+    tcase_add_test(tc, client_gone_while_creating);
     tcase_add_test(tc, partition_limit_refuses);
     tcase_add_test(tc, crash_while_creating);
     suite_add_tcase(s, tc);
