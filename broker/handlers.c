@@ -101,6 +101,7 @@ struct create_job {
     req_slot_t *cj_slot; /* NULL once its connection is gone: the creates still finish */
     void (*cj_answer)(eddy_broker_t *b, create_job_t *j);
     void *cj_ctx; /* in the slot's arena */
+    int64_t cj_deadline_ms; /* CreateTopics' timeout (monotonic); 0: none */
     int cj_n, cj_left;
     create_item_t cj_items[];
 };
@@ -146,8 +147,28 @@ static void on_create_idle(uv_idle_t *h)
 {
     create_job_t *j = h->data;
     eddy_broker_t *b = j->cj_broker;
-    if (!create_job_run(b, j))
+    if (!create_job_run(b, j)) {
+        req_slot_t *s = j->cj_slot;
+        if (!s || !j->cj_deadline_ms || eddy_mono_ms() < j->cj_deadline_ms)
+            return;
+        /* Kafka's answer when the request's timeout passes first: the
+         * topics not complete get REQUEST_TIMED_OUT, and their creates
+         * go on (they become visible when complete). */
+        for (int i = 0; i < j->cj_n; i++) {
+            create_item_t *ci = &j->cj_items[i];
+            if (!ci->ci_tc)
+                continue;
+            ci->ci_err = KERR_REQUEST_TIMED_OUT;
+            snprintf(ci->ci_msg, sizeof ci->ci_msg,
+                     "the create did not complete within the request's timeout; it goes on, "
+                     "and the topic appears in Metadata when complete");
+        }
+        j->cj_answer(b, j);
+        j->cj_slot = NULL;
+        s->rs_wait_create = 0;
+        broker_slot_done(s);
         return;
+    }
     uv_idle_stop(h);
     for (create_job_t **pp = &b->bk_creates; *pp; pp = &(*pp)->cj_next)
         if (*pp == j) {
@@ -762,6 +783,10 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         *out = resp;
     else
         s->rs_resp.wr_err = -ENOMEM;
+    /* A timeout of 0 or less: answered when complete (Eddy's choice; the
+     * point of waiting is a topic that is whole when the answer comes). */
+    if (req.TimeoutMs > 0)
+        j->cj_deadline_ms = eddy_mono_ms() + req.TimeoutMs;
     j->cj_ctx = out;
     j->cj_answer = create_topics_answer;
     create_job_start(b, s, j);

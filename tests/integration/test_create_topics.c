@@ -42,7 +42,8 @@ static void recv_resp(int fd, int32_t corr, uint8_t **body, eddy_rd_t *rd)
     ck_assert_int_eq(rd_i32(rd), corr);
 }
 
-static void send_create(int fd, const char *name, int32_t partitions, int32_t corr)
+static void send_create_timeout(int fd, const char *name, int32_t partitions, int32_t corr,
+                                int32_t timeout_ms)
 {
     eddy_wr_t wr;
     wr_init(&wr);
@@ -53,10 +54,15 @@ static void send_create(int fd, const char *name, int32_t partitions, int32_t co
     wr_i16(&wr, 1);
     wr_i32(&wr, 0);
     wr_i32(&wr, 0);
-    wr_i32(&wr, 120000);
+    wr_i32(&wr, timeout_ms);
     wr_i8(&wr, 0);
     ck_assert_int_eq(tb_send(fd, &wr), 0);
     wr_free(&wr);
+}
+
+static void send_create(int fd, const char *name, int32_t partitions, int32_t corr)
+{
+    send_create_timeout(fd, name, partitions, corr, 120000);
 }
 
 /* CreateTopics v1 response: the error code, and its message in msg. */
@@ -328,6 +334,31 @@ START_TEST(client_gone_while_creating)
 }
 END_TEST
 
+/* A create that outlasts the request's timeout_ms: REQUEST_TIMED_OUT, as
+ * Kafka, and the create goes on to a complete topic. (50 ms is far less
+ * than any 20,000-partition create: each partition is a directory and
+ * files.) */
+START_TEST(timeout_answers_and_create_goes_on)
+{
+    test_broker_t tb = {0};
+    tb_start(&tb, 0, NULL);
+    int fd = tb_connect(&tb);
+    char msg[512];
+    send_create_timeout(fd, "big", BIG, 9, 50);
+    ck_assert_int_eq(recv_create(fd, 9, msg, sizeof msg), 7);
+    ck_assert_msg(strstr(msg, "timeout") != NULL, "message: %s", msg);
+    int32_t parts = 0;
+    int16_t err;
+    for (int i = 0; i < 120000 && (err = metadata_topic(fd, "big", &parts)) == 5; i++)
+        usleep(1000);
+    ck_assert_int_eq(err, 0);
+    ck_assert_int_eq(parts, BIG);
+    close(fd);
+    ck_assert_int_eq(tb_stop(&tb), 0);
+    tb_cleanup(&tb);
+}
+END_TEST
+
 /* max.broker.partitions counts every topic's partitions (the 50 of
  * __consumer_offsets too): a create past it
  * gets POLICY_VIOLATION with a message naming the setting, and leaves
@@ -403,6 +434,7 @@ int main(void)
     tcase_add_test(tc, big_create_does_not_stall_others);
     tcase_add_test(tc, same_name_while_creating);
     tcase_add_test(tc, client_gone_while_creating);
+    tcase_add_test(tc, timeout_answers_and_create_goes_on);
     tcase_add_test(tc, partition_limit_refuses);
     tcase_add_test(tc, crash_while_creating);
     suite_add_tcase(s, tc);
