@@ -462,6 +462,16 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
                 continue;
             }
             if (rp->ErrorCode != KERR_NONE) {
+                if (rp->ErrorCode == KERR_KAFKA_STORAGE_ERROR) {
+                    /* Retriable as in Kafka, but on a single broker it lasts
+                     * until an operator acts: say so instead of spinning
+                     * silently, once per interval. */
+                    static eddy_log_limit_t storage_limit = EDDY_LOG_LIMIT_INIT;
+                    EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "consumer", &storage_limit, 10000,
+                                     "fetch from %s-%d: KAFKA_STORAGE_ERROR (the broker cannot "
+                                     "read this partition's log; see its log); retrying",
+                                     p->cp_topic, p->cp_partition);
+                }
                 if (kc_error_retriable(rp->ErrorCode)) {
                     refresh_metadata(k);
                     retry_later(k);

@@ -218,23 +218,30 @@ void seg_cursor_init(seg_cursor_t *c, log_segment_t *seg, uint8_t *buf, size_t c
     c->cur_cap = cap;
     c->cur_buf_pos = 0;
     c->cur_buf_len = 0;
+    c->cur_err = 0;
 }
 
 const uint8_t *seg_cursor_get(seg_cursor_t *c, int64_t pos, size_t n)
 {
     if (pos >= c->cur_buf_pos && pos + (int64_t)n <= c->cur_buf_pos + (int64_t)c->cur_buf_len)
         return c->cur_buf + (pos - c->cur_buf_pos);
+    c->cur_err = 0;
     if (n > c->cur_cap)
         return NULL;
     int fd = seg_fd(c->cur_seg);
-    if (fd < 0)
+    if (fd < 0) {
+        c->cur_err = fd;
         return NULL;
+    }
     ssize_t r;
     do
         r = pread(fd, c->cur_buf, c->cur_cap, pos);
     while (r < 0 && errno == EINTR);
-    if (r < 0)
+    if (r < 0) {
+        c->cur_err = -errno;
+        c->cur_buf_len = 0;
         return NULL;
+    }
     c->cur_buf_pos = pos;
     c->cur_buf_len = (size_t)r;
     return (size_t)r >= n ? c->cur_buf : NULL;
