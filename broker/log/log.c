@@ -385,21 +385,10 @@ static void check_missing(log_t *log, int64_t ck_start, int64_t recovery_point)
                  "the first segment starts at offset %" PRId64 " but log.checkpoint says the log "
                  "starts at %" PRId64 ": records [%" PRId64 ", %" PRId64 ") are missing",
                  first, ck_start, ck_start, first < recovery_point ? first : recovery_point);
-    } else if (!(log->log_cfg.cleanup_policy & LOG_CLEANUP_COMPACT)) {
-        /* Without compaction each segment ends where the next begins; a hole
-         * below the recovery point is a segment that was there and flushed.
-         * (Above it a crash may lose an unflushed tail, as it may anywhere.) */
-        for (int i = 0; i + 1 < log->log_nsegs; i++) {
-            int64_t hole = log->log_segs[i]->seg_next_offset, next = log->log_segs[i + 1]->seg_base;
-            if (hole < next && hole < recovery_point && next > ck_start) {
-                snprintf(why, sizeof why,
-                         "segments end at offset %" PRId64 " and start again at %" PRId64
-                         ": records [%" PRId64 ", %" PRId64 ") are missing",
-                         hole, next, hole, next);
-                break;
-            }
-        }
     }
+    /* A hole between segments is not checked: compaction leaves them
+     * legitimately, and the topic's policy when the log is opened need not
+     * be the one it was compacted under. */
     if (!why[0])
         return;
     log->log_offline = EDDY_ERR_LOG_OFFLINE;
