@@ -8,7 +8,9 @@
 #     an ERROR line and stays offline (no produce, no fetch from offset 0) until the
 #     operator removes log.checkpoint, as docs/log.md says;
 #  3. data directories the broker cannot write (run as nobody: root ignores permissions)
-#     stop start-up with a message naming the directory and the reason.
+#     stop start-up with a message naming the directory and the reason;
+#  4. a full disk (a 4 MB tmpfs; skipped where it cannot be mounted): producers hammering
+#     it make the broker write a few lines with counts, not one per refused request.
 # usage: diskerrors.sh path/to/eddy
 # shellcheck source=tests/compat/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -136,4 +138,42 @@ as_nobody_broker "$WORK/empty/new"
 grep -q "$WORK/empty/new: cannot create the data directory: Permission denied" "$WORK/nobody.log" ||
     fail "new dir under an unwritable parent: $(tail -n 5 "$WORK/nobody.log")"
 log "unwritable data dirs stop start-up with the right message"
+
+# ---------------------------------------------------------------------------------------
+# 4. A full disk.
+FULL=$WORK/full
+mkdir "$FULL"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m tmpfs "$FULL" 2>/dev/null; then
+    # The mount goes (lazily: the broker may still hold files) before the cleanup removes $WORK.
+    trap 'rc=$?; umount -l "$FULL" 2>/dev/null; (exit $rc); _compat_cleanup' EXIT
+    BROKER_PORT=0 start_broker "$FULL/data"
+    "$EDDY" -b "$BOOTSTRAP" topic create full -p 1 > /dev/null || fail "topic create full"
+    lines_before=$(wc -l < "$BROKER_LOG")
+    seq 1 20000 | awk '{ printf "%06d-%0490d\n", $1, 0 }' > "$WORK/big" # 10 MB
+    t0=$(date +%s)
+    set +e
+    # Two producers with retries until their timeout: hundreds of refused requests a second.
+    timeout -k 2 25 kcat -b "$BOOTSTRAP" -P -t full -p 0 -X acks=1 -X message.timeout.ms=12000 \
+        -X retry.backoff.ms=1 -l "$WORK/big" > /dev/null 2>&1 &
+    k1=$!
+    bg_started $k1
+    echo x | timeout -k 2 12 "$EDDY" -b "$BOOTSTRAP" topic produce full -p 0 > /dev/null 2>&1
+    wait $k1
+    bg_done $k1
+    set -e
+    t1=$(date +%s)
+    broker_alive
+    tail -n "+$((lines_before + 1))" "$BROKER_LOG" > "$WORK/full.log"
+    grep -q "refused.*No space left on device" "$WORK/full.log" ||
+        fail "the disk never filled (no ENOSPC refusal): $(tail -n 3 "$WORK/full.log")"
+    n=$(wc -l < "$WORK/full.log")
+    # At most one refusal line (and one index line) per 10 s, plus a few others.
+    max=$(( (t1 - t0) / 10 * 2 + 6 ))
+    [ "$n" -le "$max" ] || fail "full disk: $n log lines in $((t1 - t0)) s (at most $max): $(head -n 5 "$WORK/full.log")"
+    grep -q "more like it" "$WORK/full.log" || fail "full disk: no line with a count: $(cat "$WORK/full.log")"
+    log "full disk: $n log lines in $((t1 - t0)) s, with counts"
+    kill9_broker
+else
+    log "full disk: skipped (cannot mount a tmpfs here)"
+fi
 log "ok"
