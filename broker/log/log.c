@@ -474,6 +474,14 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
         int64_t good = seg_scan(seg, size, 1, why, sizeof why);
         if (good == size)
             continue;
+        if (good < 0) {
+            /* A disk that fails a read is no reason to cut the log there:
+             * the start stops, naming the file, and nothing is deleted. */
+            rc = (int)good;
+            snprintf(errstr, errstr_size, "%s: recovery scan: %s; nothing was truncated", path,
+                     why);
+            goto fail;
+        }
         /* Cut here: the rest of this segment and every later one. */
         int64_t later_bytes = 0;
         for (int k = i + 1; k < nbases; k++) {

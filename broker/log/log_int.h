@@ -94,7 +94,9 @@ int seg_index_load(log_segment_t *seg, int64_t log_size);
 /* Reads batches from pos to the end of the file, rebuilding the index and
  * metadata as it goes. With validate, every batch's size and CRC-32C are
  * checked; the scan stops at the first bad batch. Returns the position
- * where whole, valid batches end, and writes why it stopped to why. */
+ * where whole, valid batches end, and writes why it stopped to why; or a
+ * negative errno when a read failed (nothing is known past it: the caller
+ * must not cut the file there). */
 int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why, size_t why_size);
 
 /* Reads the header of the batch at pos (needs at least 27 bytes present).
