@@ -125,8 +125,11 @@ static int16_t sb_append(group_coordinator_t *gc, store_batch_t *sb, const char 
     int rc = log_append(p->p_log, sb->sb_batch.wr_buf, sb->sb_batch.wr_len, 0, eddy_wall_ms(), &info,
                         err, sizeof err);
     if (rc < 0) {
-        EDDY_LOG_ERROR("group", "group %s: cannot store to %s-%d: %s", group, t->t_name,
-                       p->p_index, err);
+        /* Every commit of every group on a failing partition lands here. */
+        static eddy_log_limit_t store_limit = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "group", &store_limit, 10000,
+                         "group %s: cannot store to %s-%d: %s", group, t->t_name, p->p_index,
+                         rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : err);
         return KERR_COORDINATOR_NOT_AVAILABLE;
     }
     if (info.ai_flush_due)
@@ -267,10 +270,11 @@ static int replay_partition(group_coordinator_t *gc, partition_t *p)
         if (sl.sl_len == 0)
             break;
         uint8_t *buf = malloc(sl.sl_len);
-        if (!buf || pread(sl.sl_fd, buf, sl.sl_len, sl.sl_pos) != (ssize_t)sl.sl_len) {
+        rc = buf ? log_slice_read(log, &sl, buf) : -ENOMEM;
+        if (rc < 0) {
             free(buf);
             log_slice_release(log, &sl);
-            return -EIO;
+            return rc;
         }
         log_slice_release(log, &sl);
         for (size_t pos = 0; pos < sl.sl_len;) {
@@ -324,8 +328,9 @@ int group_coordinator_open(eddy_broker_t *b, group_coordinator_t **out, char *er
     for (int32_t p = 0; p < t->t_npartitions; p++) {
         int rc = replay_partition(gc, &t->t_parts[p]);
         if (rc < 0) {
-            snprintf(errstr, errstr_size, "%s-%d: replay failed: %s", OFFSETS_TOPIC, p,
-                     eddy_strerror(rc));
+            snprintf(errstr, errstr_size, "%s-%d: replay failed: %s%s", OFFSETS_TOPIC, p,
+                     eddy_strerror(rc),
+                     rc == EDDY_ERR_LOG_OFFLINE ? " (the ERROR line above says why)" : "");
             group_coordinator_close(gc);
             return rc;
         }

@@ -443,10 +443,12 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (p->p_topic->t_cfg.cleanup_policy & LOG_CLEANUP_COMPACT)
                 rc = check_keyed(recs, (size_t)rp->Records.len, &keyed, err, sizeof err);
             if (rc == 0 && !keyed) {
+                static eddy_log_limit_t unkeyed_limit = EDDY_LOG_LIMIT_INIT;
                 op->ErrorCode = KERR_CORRUPT_MESSAGE;
-                EDDY_LOG_INFO("broker", "produce to %s-%d from %s refused: compacted topics "
-                              "need a key on every record", p->p_topic->t_name, p->p_index,
-                              s->rs_conn->c_peer);
+                EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &unkeyed_limit, 10000,
+                                 "produce to %s-%d from %s refused: compacted topics "
+                                 "need a key on every record", p->p_topic->t_name, p->p_index,
+                                 s->rs_conn->c_peer);
                 continue;
             }
             if (rc == 0)
@@ -455,9 +457,13 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                                 err, sizeof err);
             op->ErrorCode = kerr_from(rc);
             if (rc < 0) {
-                EDDY_LOG_INFO("broker", "produce to %s-%d from %s refused (%s): %s",
-                              p->p_topic->t_name, p->p_index, s->rs_conn->c_peer,
-                              kafka_err_name(op->ErrorCode), err);
+                /* A full disk or an offline log refuses every produce: one
+                 * line per interval with the count, not one per request. */
+                static eddy_log_limit_t refused_limit = EDDY_LOG_LIMIT_INIT;
+                EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &refused_limit, 10000,
+                                 "produce to %s-%d from %s refused (%s): %s", p->p_topic->t_name,
+                                 p->p_index, s->rs_conn->c_peer, kafka_err_name(op->ErrorCode),
+                                 rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : err);
                 continue;
             }
             op->BaseOffset = info.ai_first_offset;
@@ -509,7 +515,8 @@ static int64_t fetch_available(eddy_broker_t *b, const FetchRequest *r, int *err
                 continue;
             }
             int64_t end = log_end_offset(p->p_log);
-            if (fp->FetchOffset < log_start_offset(p->p_log) || fp->FetchOffset > end) {
+            if (log_offline_error(p->p_log) || fp->FetchOffset < log_start_offset(p->p_log) ||
+                fp->FetchOffset > end) {
                 (*errors)++;
                 continue;
             }
@@ -531,21 +538,6 @@ static int64_t fetch_available(eddy_broker_t *b, const FetchRequest *r, int *err
         }
     }
     return total;
-}
-
-static int pread_full(int fd, uint8_t *dst, size_t len, int64_t pos)
-{
-    while (len) {
-        ssize_t r = pread(fd, dst, len, pos);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r < 0 ? -errno : -EIO;
-        dst += r;
-        len -= (size_t)r;
-        pos += r;
-    }
-    return 0;
 }
 
 int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
@@ -594,16 +586,23 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
                 sl.sl_len = 0;
             }
             int16_t err = kerr_from(rc);
-            uint8_t *dst = NULL;
+            size_t mark = wr->wr_len;
             if (rc == 0 && sl.sl_len > 0) {
                 /* The batches go out as the bytes on disk, never re-encoded. */
                 wire_fetch_resp_partition(wr, v, fp->Partition, KERR_NONE, hw, hw, start);
                 wr_i32(wr, (int32_t)sl.sl_len);
-                dst = wr_reserve(wr, sl.sl_len);
-                if (dst && pread_full(sl.sl_fd, dst, sl.sl_len, sl.sl_pos) < 0) {
-                    EDDY_LOG_ERROR("broker", "%s-%d: read failed: %s", p->p_topic->t_name,
-                                   p->p_index, strerror(errno));
-                    memset(dst, 0, sl.sl_len);
+                uint8_t *dst = wr_reserve(wr, sl.sl_len);
+                int rrc = dst ? log_slice_read(log, &sl, dst) : 0;
+                if (rrc < 0) {
+                    /* The partition's entry is written again with the error
+                     * alone: a failed read never sends bytes it did not read.
+                     * The log went offline and logged it once. */
+                    log_slice_release(log, &sl);
+                    rc = rrc;
+                    wr->wr_len = mark;
+                    wire_fetch_resp_partition(wr, v, fp->Partition, kerr_from(rc), hw, hw, start);
+                    wr_i32(wr, 0);
+                    continue;
                 }
                 sent += (int64_t)sl.sl_len;
             } else {
@@ -650,6 +649,10 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             partition_t *p = find_partition(b, rt->Name, rp->PartitionIndex);
             if (!p) {
                 op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (log_offline_error(p->p_log)) {
+                op->ErrorCode = KERR_KAFKA_STORAGE_ERROR;
                 continue;
             }
             if (rp->Timestamp == -2) {

@@ -292,10 +292,34 @@ int topics_open(topic_registry_t *tr, const char *dir, const log_config_t *defau
     snprintf(tdir, sizeof tdir, "%s/topics", dir);
     if (!tr->tr_dir)
         return -ENOMEM;
-    if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || (mkdir(tdir, 0755) < 0 && errno != EEXIST)) {
-        int e = errno;
-        snprintf(errstr, errstr_size, "%s: cannot create the data directory: %s", dir, strerror(e));
-        return -e;
+    /* Checked before anything is read or written: a data directory the
+     * broker cannot write would otherwise start and then answer
+     * KAFKA_STORAGE_ERROR to every produce. */
+    const char *paths[2] = {dir, tdir};
+    for (int i = 0; i < 2; i++) {
+        const char *what = i == 0 ? "the data directory" : "the topics directory";
+        struct stat st;
+        if (mkdir(paths[i], 0755) < 0 && errno != EEXIST) {
+            int e = errno;
+            snprintf(errstr, errstr_size, "%s: cannot create %s: %s", paths[i], what, strerror(e));
+            return -e;
+        }
+        if (stat(paths[i], &st) < 0) {
+            int e = errno;
+            snprintf(errstr, errstr_size, "%s: cannot use %s: %s", paths[i], what, strerror(e));
+            return -e;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(errstr, errstr_size, "%s: %s is not a directory", paths[i], what);
+            return -ENOTDIR;
+        }
+        if (access(paths[i], R_OK | W_OK | X_OK) < 0) {
+            int e = errno;
+            snprintf(errstr, errstr_size,
+                     "%s: %s exists but this process (uid %d) cannot read and write it: %s",
+                     paths[i], what, (int)geteuid(), strerror(e));
+            return -e;
+        }
     }
     int rc = load_cluster_id(tr, node_id, errstr, errstr_size);
     if (rc < 0)

@@ -127,6 +127,19 @@ static void encode_list_offsets(eddy_wr_t *wr, int16_t v, void *opaque)
 
 static void retry_later(kc_consumer_t *k);
 
+/* KAFKA_STORAGE_ERROR is retriable as in Kafka, but on a single broker it
+ * lasts until an operator acts: say so instead of retrying silently, once per
+ * interval. */
+static void warn_storage_error(const kc_cpart_t *p, int16_t kerr, const char *what)
+{
+    static eddy_log_limit_t storage_limit = EDDY_LOG_LIMIT_INIT;
+    if (kerr == KERR_KAFKA_STORAGE_ERROR)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "consumer", &storage_limit, 10000,
+                         "%s %s-%d: KAFKA_STORAGE_ERROR (the broker cannot read this "
+                         "partition's log; see the broker's log); retrying",
+                         what, p->cp_topic, p->cp_partition);
+}
+
 static void on_list_offsets(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
 {
     (void)c;
@@ -158,6 +171,7 @@ static void on_list_offsets(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
     }
     arena_free(&a);
     if (kerr != KERR_NONE) {
+        warn_storage_error(p, kerr, "listing offsets of");
         refresh_metadata(k);
         retry_later(k);
         return;
@@ -462,6 +476,7 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
                 continue;
             }
             if (rp->ErrorCode != KERR_NONE) {
+                warn_storage_error(p, rp->ErrorCode, "fetch from");
                 if (kc_error_retriable(rp->ErrorCode)) {
                     refresh_metadata(k);
                     retry_later(k);

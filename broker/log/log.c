@@ -172,18 +172,49 @@ static int checkpoint_read(const char *dir, int64_t *start, int64_t *recovery_po
     return 0;
 }
 
-/* Takes the log offline after a failed fsync or write: data may be lost
- * below us, and retrying would hide it (the fsyncgate lesson). */
-int log_go_offline(log_t *log, int err, const char *what)
+/* Takes the log offline after a failed fsync, write or read: data may be
+ * lost below us, and retrying would hide it (the fsyncgate lesson). The first
+ * error wins and is the only one logged, so a failing disk under a busy
+ * partition writes one line, not one per request. */
+static int go_offline_line(log_t *log, int err, const char *line)
 {
     if (!log->log_offline) {
         log->log_offline = err;
         EDDY_LOG_ERROR("log",
-                       "%s: %s failed: %s; the log is offline, no more appends or reads until "
-                       "the broker restarts and recovers it",
-                       log->log_name, what, eddy_strerror(err));
+                       "%s: %s; the log is offline (KAFKA_STORAGE_ERROR to produce and fetch) "
+                       "until the broker restarts and recovers it",
+                       log->log_name, line);
     }
     return EDDY_ERR_LOG_OFFLINE;
+}
+
+int log_go_offline(log_t *log, int err, const char *what)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "%s failed: %s", what, eddy_strerror(err));
+    return go_offline_line(log, err, line);
+}
+
+int log_read_failed(log_t *log, log_segment_t *seg, int64_t pos, int64_t len, int err)
+{
+    char path[4096], line[4400];
+    seg_path(log, seg->seg_base, ".log", path, sizeof path);
+    if (err < 0) {
+        snprintf(line, sizeof line, "reading %s at byte %" PRId64 " failed: %s", path, pos,
+                 eddy_strerror(err));
+        return go_offline_line(log, err, line);
+    }
+    /* No errno: the file is shorter than what the log wrote to it, so it was
+     * cut (or replaced) outside the broker. */
+    struct stat st;
+    int fd = seg_fd(seg);
+    int64_t fsize = fd >= 0 && fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
+    snprintf(line, sizeof line,
+             "reading %s bytes [%" PRId64 ", %" PRId64 "): the file is %" PRId64
+             " bytes, shorter than the %" PRId64 " bytes of batches the log wrote to it "
+             "(truncated outside the broker?)",
+             path, pos, pos + len, fsize, seg->seg_size);
+    return go_offline_line(log, -EIO, line);
 }
 
 /* ---- open and recovery ---- */
@@ -332,6 +363,43 @@ static void log_free(log_t *log)
     free(log);
 }
 
+/* Records below the checkpoint's recovery point were flushed, and so
+ * acknowledged: if the segments no longer hold them (files deleted or cut
+ * outside the broker) the log must not be served as if they never existed.
+ * Serving it would start again at a lower offset, hand out offsets consumers
+ * already committed past, and hide the loss. The log stays offline
+ * (KAFKA_STORAGE_ERROR) with one line naming what is missing, until an
+ * operator removes log.checkpoint to accept the loss (docs/log.md). */
+static void check_missing(log_t *log, int64_t ck_start, int64_t recovery_point)
+{
+    char why[512] = "";
+    int64_t end = log_end_offset(log);
+    int64_t first = log->log_segs[0]->seg_base;
+    if (end < recovery_point) {
+        snprintf(why, sizeof why,
+                 "the log ends at offset %" PRId64 " but log.checkpoint says offsets below %" PRId64
+                 " were written and flushed: records [%" PRId64 ", %" PRId64 ") are missing",
+                 end, recovery_point, end > ck_start ? end : ck_start, recovery_point);
+    } else if (first > ck_start && ck_start < recovery_point) {
+        snprintf(why, sizeof why,
+                 "the first segment starts at offset %" PRId64 " but log.checkpoint says the log "
+                 "starts at %" PRId64 ": records [%" PRId64 ", %" PRId64 ") are missing",
+                 first, ck_start, ck_start, first < recovery_point ? first : recovery_point);
+    }
+    /* A hole between segments is not checked: compaction leaves them
+     * legitimately, and the topic's policy when the log is opened need not
+     * be the one it was compacted under. */
+    if (!why[0])
+        return;
+    log->log_offline = EDDY_ERR_LOG_OFFLINE;
+    EDDY_LOG_ERROR("log",
+                   "%s: %s: %s (segment files deleted or cut outside the broker?); the partition "
+                   "stays offline (KAFKA_STORAGE_ERROR) so that nothing is served or appended "
+                   "over the gap; to accept the loss and serve what remains, stop the broker, "
+                   "remove %s/" CHECKPOINT_NAME " and start it again",
+                   log->log_name, log->log_dir, why, log->log_dir);
+}
+
 int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdcache_t *fdc,
              int64_t now_ms, log_t **out, char *errstr, size_t errstr_size)
 {
@@ -356,13 +424,22 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
         snprintf(errstr, errstr_size, "%s: cannot create log directory: %s", dir, strerror(errno));
         goto fail;
     }
+    if (access(dir, R_OK | W_OK | X_OK) < 0) {
+        rc = -errno;
+        snprintf(errstr, errstr_size,
+                 "%s: the log directory exists but this process (uid %d) cannot read and write "
+                 "it: %s",
+                 dir, (int)geteuid(), strerror(errno));
+        goto fail;
+    }
     if ((rc = list_segments(log, &bases, &nbases)) < 0) {
         snprintf(errstr, errstr_size, "%s: cannot list log directory: %s", dir, eddy_strerror(rc));
         goto fail;
     }
 
     int64_t ck_start = 0, recovery_point = 0;
-    if (checkpoint_read(dir, &ck_start, &recovery_point) < 0) {
+    int have_ck = checkpoint_read(dir, &ck_start, &recovery_point) == 0;
+    if (!have_ck) {
         ck_start = nbases ? bases[0] : 0;
         recovery_point = 0;
     }
@@ -397,6 +474,14 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
         int64_t good = seg_scan(seg, size, 1, why, sizeof why);
         if (good == size)
             continue;
+        if (good < 0) {
+            /* A disk that fails a read is no reason to cut the log there:
+             * the start stops, naming the file, and nothing is deleted. */
+            rc = (int)good;
+            snprintf(errstr, errstr_size, "%s: recovery scan: %s; nothing was truncated", path,
+                     why);
+            goto fail;
+        }
         /* Cut here: the rest of this segment and every later one. */
         int64_t later_bytes = 0;
         for (int k = i + 1; k < nbases; k++) {
@@ -432,6 +517,11 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     free(bases);
     bases = NULL;
 
+    /* Records the checkpoint says are there and are not: checked before the
+     * start moves up to the first segment, which would hide a missing head. */
+    if (have_ck)
+        check_missing(log, ck_start, recovery_point);
+
     /* Segments wholly below the checkpointed start were being deleted. */
     int64_t end = log_end_offset(log);
     log->log_start = ck_start > log->log_segs[0]->seg_base ? ck_start : log->log_segs[0]->seg_base;
@@ -454,8 +544,9 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     }
     log->log_cleaned_upto = log->log_start;
     /* Everything recovered is now made durable and checkpointed, so the next
-     * crash scans only what is appended from here on. */
-    if ((rc = log_flush(log)) < 0) {
+     * crash scans only what is appended from here on. An offline log writes
+     * nothing: its checkpoint keeps saying what is missing. */
+    if (!log->log_offline && (rc = log_flush(log)) < 0) {
         snprintf(errstr, errstr_size, "%s: flush after recovery failed: %s", dir,
                  eddy_strerror(log->log_offline ? log->log_offline : rc));
         goto fail;
@@ -511,11 +602,15 @@ static int should_roll(const log_t *log, const log_segment_t *seg, size_t len, i
 
 static int roll(log_t *log, int64_t now_ms)
 {
+    /* On a full disk every append retries the roll: one line per interval. */
+    static eddy_log_limit_t index_limit = EDDY_LOG_LIMIT_INIT;
     log_segment_t *old = active_seg(log);
-    if (old->seg_idx_dirty && seg_index_write(old) < 0)
-        EDDY_LOG_WARN("log", "%s: cannot write the index of segment %020" PRId64
-                             "; it will be rebuilt at the next start",
-                      log->log_name, old->seg_base);
+    int rc;
+    if (old->seg_idx_dirty && (rc = seg_index_write(old)) < 0)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "log", &index_limit, 10000,
+                         "%s: cannot write the index of segment %020" PRId64
+                         " (%s); it will be rebuilt at the next start",
+                         log->log_name, old->seg_base, eddy_strerror(rc));
     log_segment_t *seg = seg_new(log, old->seg_next_offset);
     if (!seg)
         return -ENOMEM;
@@ -700,7 +795,8 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
         int64_t pos, size, first;
         int rc = seg_locate(seg, &cur, offset, &pos, &size, &first);
         if (rc < 0)
-            return rc;
+            return log_read_failed(log, seg, cur.cur_buf_pos, BATCH_OFF_LAST_OFFSET_DELTA + 4,
+                                   cur.cur_err);
         if (rc == 1)
             continue;
         /* At least this batch; then whole batches while they fit. The index
@@ -722,13 +818,30 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
             }
         }
         if ((out->sl_fd = seg_fd(seg)) < 0)
-            return out->sl_fd;
+            return log_read_failed(log, seg, pos, stop - pos, out->sl_fd);
         out->sl_pos = pos;
         out->sl_len = (size_t)(stop - pos);
         out->sl_first_offset = first;
         out->sl_seg = seg;
         seg_pin(seg);
         return 0;
+    }
+    return 0;
+}
+
+int log_slice_read(log_t *log, const log_slice_t *sl, uint8_t *dst)
+{
+    size_t left = sl->sl_len;
+    int64_t pos = sl->sl_pos;
+    while (left) {
+        ssize_t r = pread(sl->sl_fd, dst, left, pos);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return log_read_failed(log, sl->sl_seg, pos, (int64_t)left, r < 0 ? -errno : 0);
+        dst += r;
+        left -= (size_t)r;
+        pos += r;
     }
     return 0;
 }
@@ -797,16 +910,18 @@ int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *t
         while (pos < seg->seg_size) {
             const uint8_t *p = seg_cursor_get(&cur, pos, BATCH_HEADER_SIZE);
             if (!p)
-                return -EIO;
+                return log_read_failed(log, seg, pos, BATCH_HEADER_SIZE, cur.cur_err);
             int64_t size = wire_batch_size(p);
             int64_t last = (int64_t)be64_load(p) + (int32_t)be32_load(p + BATCH_OFF_LAST_OFFSET_DELTA);
             if ((int64_t)be64_load(p + BATCH_OFF_MAX_TIMESTAMP) >= ts && last >= log->log_start) {
                 uint8_t *whole = malloc((size_t)size);
                 if (!whole)
                     return -ENOMEM;
-                ssize_t r = pread(seg_fd(seg), whole, (size_t)size, pos);
+                int fd = seg_fd(seg);
+                ssize_t r = fd < 0 ? fd : pread(fd, whole, (size_t)size, pos);
                 int rc = r == size ? batch_offset_for_ts(whole, (size_t)size, ts, offset, timestamp)
-                                   : -EIO;
+                                   : log_read_failed(log, seg, pos, size,
+                                                     fd < 0 ? fd : r < 0 ? -errno : 0);
                 free(whole);
                 if (rc < 0)
                     return rc;

@@ -112,6 +112,11 @@ typedef struct log_slice {
  * them but always at least one. offset == log end gives an empty slice;
  * outside [start, end] gives EDDY_ERR_OFFSET_OUT_OF_RANGE. */
 int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out);
+/* Copies the slice's bytes to dst (sl_len of them). A read that fails or
+ * comes back short (the file was cut under the log) takes the log offline
+ * with one log line and returns EDDY_ERR_LOG_OFFLINE: never bytes that were
+ * not read. */
+int log_slice_read(log_t *log, const log_slice_t *sl, uint8_t *dst);
 void log_slice_release(log_t *log, log_slice_t *sl);
 
 int64_t log_start_offset(const log_t *log);

@@ -94,7 +94,9 @@ int seg_index_load(log_segment_t *seg, int64_t log_size);
 /* Reads batches from pos to the end of the file, rebuilding the index and
  * metadata as it goes. With validate, every batch's size and CRC-32C are
  * checked; the scan stops at the first bad batch. Returns the position
- * where whole, valid batches end, and writes why it stopped to why. */
+ * where whole, valid batches end, and writes why it stopped to why; or a
+ * negative errno when a read failed (nothing is known past it: the caller
+ * must not cut the file there). */
 int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why, size_t why_size);
 
 /* Reads the header of the batch at pos (needs at least 27 bytes present).
@@ -105,6 +107,7 @@ typedef struct seg_cursor {
     size_t cur_cap;
     int64_t cur_buf_pos; /* file position of cur_buf[0] */
     size_t cur_buf_len;
+    int cur_err; /* after a NULL get: -errno, or 0 when the file ended first */
 } seg_cursor_t;
 void seg_cursor_init(seg_cursor_t *c, log_segment_t *seg, uint8_t *buf, size_t cap);
 /* Makes bytes [pos, pos+n) available; returns a pointer to them, or NULL if
@@ -120,6 +123,10 @@ int log_fsync_dir(const char *dir);
 /* Takes the log offline (first error wins) with one log line; returns
  * EDDY_ERR_LOG_OFFLINE. */
 int log_go_offline(log_t *log, int err, const char *what);
+/* The same after a read of segment seg at pos that failed (err = -errno) or
+ * found the file ending first (err = 0): the line names the file, and for a
+ * short file its size against what the log holds in it. */
+int log_read_failed(log_t *log, log_segment_t *seg, int64_t pos, int64_t len, int err);
 /* Writes a whole file atomically: temp, (fsync), rename, (fsync dir). */
 int log_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
                           int durable);

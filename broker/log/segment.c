@@ -218,23 +218,30 @@ void seg_cursor_init(seg_cursor_t *c, log_segment_t *seg, uint8_t *buf, size_t c
     c->cur_cap = cap;
     c->cur_buf_pos = 0;
     c->cur_buf_len = 0;
+    c->cur_err = 0;
 }
 
 const uint8_t *seg_cursor_get(seg_cursor_t *c, int64_t pos, size_t n)
 {
     if (pos >= c->cur_buf_pos && pos + (int64_t)n <= c->cur_buf_pos + (int64_t)c->cur_buf_len)
         return c->cur_buf + (pos - c->cur_buf_pos);
+    c->cur_err = 0;
     if (n > c->cur_cap)
         return NULL;
     int fd = seg_fd(c->cur_seg);
-    if (fd < 0)
+    if (fd < 0) {
+        c->cur_err = fd;
         return NULL;
+    }
     ssize_t r;
     do
         r = pread(fd, c->cur_buf, c->cur_cap, pos);
     while (r < 0 && errno == EINTR);
-    if (r < 0)
+    if (r < 0) {
+        c->cur_err = -errno;
+        c->cur_buf_len = 0;
         return NULL;
+    }
     c->cur_buf_pos = pos;
     c->cur_buf_len = (size_t)r;
     return (size_t)r >= n ? c->cur_buf : NULL;
@@ -435,6 +442,7 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
     seg_cursor_t cur;
     seg_cursor_init(&cur, seg, buf, SCAN_BUF);
     int64_t pos = 0;
+    int read_err = 0;
     while (pos < file_size) {
         if (file_size - pos < BATCH_HEADER_SIZE) {
             snprintf(why, why_size, "%" PRId64 " trailing bytes are less than a batch header",
@@ -443,7 +451,9 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
         }
         const uint8_t *p = seg_cursor_get(&cur, pos, BATCH_HEADER_SIZE);
         if (!p) {
-            snprintf(why, why_size, "read error at byte %" PRId64, pos);
+            read_err = cur.cur_err < 0 ? cur.cur_err : -EIO;
+            snprintf(why, why_size, "read error at byte %" PRId64 ": %s", pos,
+                     eddy_strerror(read_err));
             break;
         }
         int64_t size = wire_batch_size(p);
@@ -458,9 +468,12 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
             if (!whole) {
                 free(big);
                 big = malloc((size_t)size);
-                ssize_t r = big ? pread(seg_fd(seg), big, (size_t)size, pos) : -1;
+                int fd = seg_fd(seg);
+                ssize_t r = big && fd >= 0 ? pread(fd, big, (size_t)size, pos) : -1;
                 if (r != size) {
-                    snprintf(why, why_size, "read error at byte %" PRId64, pos);
+                    read_err = !big ? -ENOMEM : fd < 0 ? fd : r < 0 ? -errno : -EIO;
+                    snprintf(why, why_size, "read error at byte %" PRId64 ": %s", pos,
+                             eddy_strerror(read_err));
                     break;
                 }
                 whole = big;
@@ -486,7 +499,7 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
     }
     free(big);
     free(buf);
-    return pos;
+    return read_err ? read_err : pos;
 }
 
 /* ---- files ---- */

@@ -6,6 +6,7 @@ TCase *tcase_retention(void);
 TCase *tcase_compaction(void);
 TCase *tcase_flush(void);
 TCase *tcase_fdcache(void);
+TCase *tcase_ioerrors(void);
 
 int main(void)
 {
@@ -16,5 +17,6 @@ int main(void)
     suite_add_tcase(s, tcase_compaction());
     suite_add_tcase(s, tcase_flush());
     suite_add_tcase(s, tcase_fdcache());
+    suite_add_tcase(s, tcase_ioerrors());
     return run_suite(s);
 }

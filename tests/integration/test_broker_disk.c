@@ -1,0 +1,239 @@
+/* The broker process when a segment file is cut under it: raw Fetch and
+ * ListOffsets requests against a real `eddy broker` on 127.0.0.1. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker_harness.h"
+#include "check_helpers.h"
+
+#define T0 1700000000000LL
+#define KAFKA_STORAGE_ERROR 56
+
+static void wr_str(eddy_wr_t *wr, const char *s)
+{
+    wr_i16(wr, (int16_t)strlen(s));
+    wr_bytes(wr, s, strlen(s));
+}
+
+static void roundtrip(int fd, eddy_wr_t *wr, int32_t corr, uint8_t **body, eddy_rd_t *rd)
+{
+    ck_assert_int_eq(tb_send(fd, wr), 0);
+    ssize_t n = tb_recv(fd, body, 60000); /* a bound, not a measurement */
+    ck_assert_int_gt(n, 4);
+    rd_init(rd, *body, (size_t)n);
+    ck_assert_int_eq(rd_i32(rd), corr);
+}
+
+static int16_t create_topic(int fd, const char *name, int32_t partitions)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 19, 1, 9);
+    wr_i32(&wr, 1);
+    wr_str(&wr, name);
+    wr_i32(&wr, partitions);
+    wr_i16(&wr, 1);
+    wr_i32(&wr, 0);
+    wr_i32(&wr, 0);
+    wr_i32(&wr, 5000);
+    wr_i8(&wr, 0);
+    uint8_t *body;
+    eddy_rd_t rd;
+    roundtrip(fd, &wr, 9, &body, &rd);
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    rd_skip(&rd, (size_t)rd_i16(&rd));
+    int16_t err = rd_i16(&rd);
+    free(body);
+    wr_free(&wr);
+    return err;
+}
+
+static int16_t produce(int fd, const char *topic, int32_t part, int32_t corr)
+{
+    eddy_wr_t batch, wr;
+    wr_init(&batch);
+    wr_init(&wr);
+    tb_batch(&batch, 20, 100, T0);
+    tb_request_begin(&wr, 0, 3, corr);
+    wr_i16(&wr, -1);
+    wr_i16(&wr, -1); /* acks=all */
+    wr_i32(&wr, 5000);
+    wr_i32(&wr, 1);
+    wr_str(&wr, topic);
+    wr_i32(&wr, 1);
+    wr_i32(&wr, part);
+    wr_i32(&wr, (int32_t)batch.wr_len);
+    wr_bytes(&wr, batch.wr_buf, batch.wr_len);
+    uint8_t *body;
+    eddy_rd_t rd;
+    roundtrip(fd, &wr, corr, &body, &rd);
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    rd_skip(&rd, (size_t)rd_i16(&rd));
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    ck_assert_int_eq(rd_i32(&rd), part);
+    int16_t err = rd_i16(&rd);
+    free(body);
+    wr_free(&wr);
+    wr_free(&batch);
+    return err;
+}
+
+typedef struct fetched {
+    int16_t err;
+    int32_t len;     /* records bytes */
+    int zeros;       /* the records are all zero bytes */
+    int64_t base;    /* base offset of the first batch, -1 if none */
+    int8_t magic;
+} fetched_t;
+
+/* Fetch v4 of partitions 0 and 1 of topic from offset 0. */
+static void fetch2(int fd, const char *topic, int32_t corr, fetched_t out[2])
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 1, 4, corr);
+    wr_i32(&wr, -1);      /* replica */
+    wr_i32(&wr, 0);       /* max wait */
+    wr_i32(&wr, 1);       /* min bytes */
+    wr_i32(&wr, 1 << 20); /* max bytes */
+    wr_i8(&wr, 0);
+    wr_i32(&wr, 1);
+    wr_str(&wr, topic);
+    wr_i32(&wr, 2);
+    for (int p = 0; p < 2; p++) {
+        wr_i32(&wr, p);
+        wr_i64(&wr, 0);
+        wr_i32(&wr, 1 << 20);
+    }
+    uint8_t *body;
+    eddy_rd_t rd;
+    roundtrip(fd, &wr, corr, &body, &rd);
+    rd_i32(&rd); /* throttle */
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    rd_skip(&rd, (size_t)rd_i16(&rd));
+    ck_assert_int_eq(rd_i32(&rd), 2);
+    for (int i = 0; i < 2; i++) {
+        int32_t p = rd_i32(&rd);
+        ck_assert_int_ge(p, 0);
+        ck_assert_int_le(p, 1);
+        fetched_t *f = &out[p];
+        f->err = rd_i16(&rd);
+        rd_i64(&rd); /* high watermark */
+        rd_i64(&rd); /* last stable */
+        int32_t naborted = rd_i32(&rd);
+        ck_assert_int_le(naborted, 0);
+        f->len = rd_i32(&rd);
+        f->base = -1;
+        f->zeros = 0;
+        f->magic = -1;
+        if (f->len > 0) {
+            const uint8_t *r = rd.rd_p + rd.rd_pos;
+            rd_skip(&rd, (size_t)f->len);
+            ck_assert_int_eq(rd.rd_err, 0);
+            f->zeros = 1;
+            for (int32_t k = 0; k < f->len; k++)
+                f->zeros &= r[k] == 0;
+            if (f->len >= 17) {
+                f->base = (int64_t)be64_load(r);
+                f->magic = (int8_t)r[16];
+            }
+        }
+    }
+    ck_assert_int_eq(rd.rd_err, 0);
+    free(body);
+    wr_free(&wr);
+}
+
+static int16_t list_offset_err(int fd, const char *topic, int32_t part)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 2, 1, 77);
+    wr_i32(&wr, -1);
+    wr_i32(&wr, 1);
+    wr_str(&wr, topic);
+    wr_i32(&wr, 1);
+    wr_i32(&wr, part);
+    wr_i64(&wr, -2);
+    uint8_t *body;
+    eddy_rd_t rd;
+    roundtrip(fd, &wr, 77, &body, &rd);
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    rd_skip(&rd, (size_t)rd_i16(&rd));
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    ck_assert_int_eq(rd_i32(&rd), part);
+    int16_t err = rd_i16(&rd);
+    free(body);
+    wr_free(&wr);
+    return err;
+}
+
+static int count_log_lines(const test_broker_t *tb, const char *needle)
+{
+    FILE *f = fopen(tb->tb_log, "r");
+    char line[4096];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* A segment cut to 100 bytes under the running broker: every Fetch answers
+ * KAFKA_STORAGE_ERROR with no records for that partition (never zeros with
+ * error 0), the other partition of the same request is served its real
+ * batches, ListOffsets says the same, and 200 fetches make one log line. */
+START_TEST(cut_segment_fetch_answers_storage_error)
+{
+    test_broker_t tb = {0};
+    tb_start(&tb, 0, NULL);
+    int fd = tb_connect(&tb);
+    ck_assert_int_eq(create_topic(fd, "d", 2), 0);
+    for (int i = 0; i < 10; i++)
+        for (int p = 0; p < 2; p++)
+            ck_assert_int_eq(produce(fd, "d", p, 100 + i * 2 + p), 0);
+    fetched_t f[2];
+    fetch2(fd, "d", 1, f);
+    ck_assert_int_eq(f[0].err, 0);
+    ck_assert_int_gt(f[0].len, 1000);
+
+    char seg[600];
+    snprintf(seg, sizeof seg, "%s/d-0/00000000000000000000.log", tb.tb_dir);
+    ck_assert_int_eq(truncate(seg, 100), 0);
+    for (int i = 0; i < 200; i++) {
+        fetch2(fd, "d", 1000 + i, f);
+        ck_assert_msg(f[0].err == KAFKA_STORAGE_ERROR && f[0].len <= 0,
+                      "fetch %d of the cut partition: error %d, %d bytes%s", i, f[0].err,
+                      f[0].len, f[0].zeros ? " (all zero)" : "");
+        ck_assert_int_eq(f[1].err, 0);
+        ck_assert_int_gt(f[1].len, 1000);
+        ck_assert(!f[1].zeros);
+        ck_assert_int_eq(f[1].base, 0);
+        ck_assert_int_eq(f[1].magic, 2);
+    }
+    ck_assert_int_eq(list_offset_err(fd, "d", 0), KAFKA_STORAGE_ERROR);
+    ck_assert_int_eq(list_offset_err(fd, "d", 1), 0);
+    close(fd);
+    /* One ERROR line naming the file, not one per fetch. */
+    ck_assert_int_eq(count_log_lines(&tb, "d-0"), 1);
+    ck_assert_int_eq(count_log_lines(&tb, " ERROR "), 1);
+    ck_assert(tb_log_contains(&tb, "d-0/00000000000000000000.log"));
+    ck_assert(tb_log_contains(&tb, "the file is 100 bytes"));
+    ck_assert_int_eq(tb_stop(&tb), 1); /* stopped with errors: a partition was offline */
+    tb_cleanup(&tb);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("broker_disk");
+    TCase *tc = tcase_create("disk");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, cut_segment_fetch_answers_storage_error);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
