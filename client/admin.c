@@ -145,8 +145,8 @@ int kc_admin_metadata(kc_client_t *c, const char *const *topics, int n, char *er
     if (rc < 0 && last && kc_client_error(c, NULL) == rc)
         snprintf(errstr, errstr_size, "%s", last);
     else if (rc < 0 && last)
-        snprintf(errstr, errstr_size, "cannot reach the cluster at %s: %s (%s)",
-                 kc_config(c)->bootstrap_servers, last, eddy_strerror(rc));
+        snprintf(errstr, errstr_size, "cannot reach the cluster at %s: %s",
+                 kc_config(c)->bootstrap_servers, last);
     else if (rc < 0)
         snprintf(errstr, errstr_size, "cannot reach the cluster at %s: %s",
                  kc_config(c)->bootstrap_servers, eddy_strerror(rc));

@@ -22,6 +22,7 @@ struct kc_req {
     int16_t rq_version;
     int32_t rq_correlation_id;
     int rq_expect_response;
+    int rq_any; /* sent to KC_NODE_ANY: may move to another broker */
     int64_t rq_deadline_ms;
     kc_encode_fn *rq_encode;
     kc_response_fn *rq_done;

@@ -23,6 +23,7 @@ static void broker_connect(kc_broker_t *kb);
 static void on_backoff(uv_timer_t *t);
 static void schedule_reconnect(kc_broker_t *kb);
 static void attempt_failed(kc_broker_t *kb, int err, const char *detail);
+static void move_any_requests(kc_broker_t *from);
 static void broker_fail(kc_broker_t *kb, int err, const char *why);
 static void broker_pump(kc_broker_t *kb);
 
@@ -210,6 +211,7 @@ int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_resp
     if (!r)
         return -ENOMEM;
     r->rq_api_key = api_key;
+    r->rq_any = node_id == KC_NODE_ANY;
     r->rq_expect_response = expect_response;
     r->rq_encode = encode;
     r->rq_done = done;
@@ -392,7 +394,51 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
     EDDY_LOG_LIMITED(level, "client", &kb->kb_log_limit, KC_LOG_INTERVAL_MS,
                      "%s (%d failed attempt%s in a row, retrying)", kb->kb_last_why,
                      kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
+    move_any_requests(kb);
     check_give_up(c, err);
+}
+
+/* Requests any broker may answer (metadata, admin) leave a broker that
+ * failed for one that is up, else for the one with the fewest failures in a
+ * row (fewer than this one's), as Kafka's least loaded node: with several
+ * bootstrap addresses, a dead first one does not hold the metadata
+ * back, and each address gets its attempts. */
+static void move_any_requests(kc_broker_t *from)
+{
+    kc_client_t *c = from->kb_client;
+    kc_broker_t *to = NULL;
+    for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
+        if (kb == from)
+            continue;
+        if (kb->kb_state == KB_UP) {
+            to = kb;
+            break;
+        }
+        if (kb->kb_failures < from->kb_failures && (!to || kb->kb_failures < to->kb_failures))
+            to = kb;
+    }
+    if (!to)
+        return;
+    int moved = 0;
+    for (kc_req_t **pp = &from->kb_queue; *pp;) {
+        kc_req_t *r = *pp;
+        if (!r->rq_any) {
+            pp = &r->rq_next;
+            continue;
+        }
+        *pp = r->rq_next;
+        queue_push(&to->kb_queue, &to->kb_queue_tail, r);
+        moved = 1;
+    }
+    from->kb_queue_tail = NULL;
+    for (kc_req_t *x = from->kb_queue; x; x = x->rq_next)
+        from->kb_queue_tail = x;
+    if (!moved)
+        return;
+    if (to->kb_state == KB_DOWN && !uv_is_active((uv_handle_t *)&to->kb_backoff))
+        broker_connect(to);
+    else
+        broker_pump(to);
 }
 
 /* Drops the connection and fails what was in flight (the caller retries). */
