@@ -42,8 +42,12 @@ IN=$WORK/in cli produce -b "$DEAD" topic produce t
 expect_refused produce
 # produce with standard input still open (a terminal, a pipe not yet written): it must not
 # wait for the input to end before saying the cluster cannot be reached.
-RC=0
-sleep 60 | timeout -k 5 30 "$EDDY" -b "$DEAD" topic produce t >"$WORK/produce_open.out" 2>"$WORK/produce_open.err" || RC=$?
+mkfifo "$WORK/stdin"
+sleep 60 >"$WORK/stdin" &
+writer=$!
+COMPAT_BG_PIDS="$COMPAT_BG_PIDS $writer"
+IN=$WORK/stdin cli produce_open -b "$DEAD" topic produce t
+kill "$writer" 2>/dev/null || true
 expect_refused produce_open
 cli consume -b "$DEAD" topic consume t -e
 expect_refused consume
