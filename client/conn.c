@@ -190,10 +190,11 @@ static kc_broker_t *pick_any(kc_client_t *c)
 {
     kc_broker_t *best = NULL;
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
-        /* Prefer a connected node; then one of the metadata; then bootstrap. */
+        /* Prefer a connected node, one of the metadata over a bootstrap
+         * address; else the node with the fewest failed attempts in a row. */
         if (kb->kb_state == KB_UP && (!best || best->kb_state != KB_UP || best->kb_node_id < 0))
             best = kb;
-        else if (!best)
+        else if (!best || (best->kb_state != KB_UP && kb->kb_failures < best->kb_failures))
             best = kb;
     }
     return best;
@@ -392,7 +393,7 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
                  kb->kb_port, detail);
     int level = c->c_fail_fast_attempts > 0 && !c->c_ever_up ? EDDY_LOG_LVL_INFO : EDDY_LOG_LVL_WARN;
     EDDY_LOG_LIMITED(level, "client", &kb->kb_log_limit, KC_LOG_INTERVAL_MS,
-                     "%s (%d failed attempt%s in a row, retrying)", kb->kb_last_why,
+                     "%s (%d failed attempt%s in a row)", kb->kb_last_why,
                      kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
     move_any_requests(kb);
     check_give_up(c, err);
