@@ -388,9 +388,12 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
     if (err == EDDY_ERR_RESOLVE)
         snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot resolve %s: %s", kb->kb_host,
                  detail);
-    else
+    else if (kb->kb_node_id < 0) /* a bootstrap address, as the user wrote it */
         snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot connect to %s:%d: %s", kb->kb_host,
                  kb->kb_port, detail);
+    else /* a node of the metadata, which may share its address with one */
+        snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot connect to node %d at %s:%d: %s",
+                 kb->kb_node_id, kb->kb_host, kb->kb_port, detail);
     int level = c->c_fail_fast_attempts > 0 && !c->c_ever_up ? EDDY_LOG_LVL_INFO : EDDY_LOG_LVL_WARN;
     EDDY_LOG_LIMITED(level, "client", &kb->kb_log_limit, KC_LOG_INTERVAL_MS,
                      "%s (%d failed attempt%s in a row)", kb->kb_last_why,
