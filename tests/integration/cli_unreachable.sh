@@ -3,7 +3,8 @@
 # naming the reason (a refused connection is "refused", not a timeout; an unknown host is
 # "cannot resolve" with a handful of lines, not one per attempt); a bootstrap list whose first
 # address is dead still reaches the live one; a streams app keeps retrying, logs a bounded
-# number of lines that carry the count of attempts left out, and stops cleanly on SIGTERM.
+# number of lines that carry the count of attempts left out, and stops cleanly on SIGTERM (on a
+# closed port and on an unknown host).
 #
 #   cli_unreachable.sh EDDY_BINARY WORDCOUNT_BINARY
 #
@@ -93,4 +94,18 @@ all_lines=$(wc -l <"$WORK/app.out")
 [ "$client_lines" -le 4 ] && [ "$all_lines" -le 12 ] ||
     { cat "$WORK/app.out" >&2; fail "app: $client_lines client lines, $all_lines in all in 13 s"; }
 log "streams app: retried, $client_lines client line(s) with counts, stopped cleanly on SIGTERM"
+
+# The same app on an unknown host: the resolver is asked with the same growing backoff, and
+# the log says so once per interval, not 20 times a second.
+RC=0
+timeout --preserve-status -k 10 -s TERM 13 "$WC" -X bootstrap.servers=no-such-host.invalid:9092 \
+    -X state.dir="$WORK/s1" >"$WORK/app2.out" 2>&1 </dev/null || RC=$?
+[ "$RC" = 0 ] || { cat "$WORK/app2.out" >&2; fail "app, unknown host: exit $RC after SIGTERM"; }
+grep -q "cannot resolve no-such-host.invalid.*more like it in the last" "$WORK/app2.out" ||
+    { cat "$WORK/app2.out" >&2; fail "app, unknown host: no line with the count of attempts"; }
+client_lines=$(grep -c "\[client\]" "$WORK/app2.out" || true)
+all_lines=$(wc -l <"$WORK/app2.out")
+[ "$client_lines" -le 4 ] && [ "$all_lines" -le 12 ] ||
+    { head -n 20 "$WORK/app2.out" >&2; fail "app, unknown host: $client_lines client lines, $all_lines in all"; }
+log "streams app, unknown host: $client_lines client line(s) with counts, stopped cleanly"
 log "PASS"
