@@ -46,6 +46,10 @@ int cli_conn_open(cli_conn_t *cc, const char *const *settings, int n)
         kc_config_free(&cc->cc_cfg);
         return -1;
     }
+    /* A command fails within moments when no bootstrap broker can be
+     * reached, naming the reason (refused, unresolvable), instead of
+     * waiting out request.timeout.ms as an application would. */
+    kc_client_fail_fast(cc->cc_client, CLI_CONNECT_ATTEMPTS);
     return 0;
 }
 

@@ -19,8 +19,13 @@ typedef struct cli_conn {
     kc_client_t *cc_client;
 } cli_conn_t;
 
+/* Connection attempts per bootstrap address before a command gives up
+ * (kc_client_fail_fast): with reconnect.backoff.ms 50 a refused address
+ * fails the command after about 0.2 s. */
+#define CLI_CONNECT_ATTEMPTS 3
+
 /* Opens a client with bootstrap.servers set and the extra "key=value"
- * settings; prints the reason and returns -1 on failure. */
+ * settings, in fail-fast mode; prints the reason and returns -1 on failure. */
 int cli_conn_open(cli_conn_t *cc, const char *const *settings, int n);
 void cli_conn_close(cli_conn_t *cc);
 

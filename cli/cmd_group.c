@@ -34,9 +34,18 @@ static int usage_error(const char *fmt, const char *arg)
     return CLI_USAGE;
 }
 
+/* The header goes out with the first group, or at the end of a listing
+ * that found none: a cluster that cannot be reached prints only its error. */
+static void print_header(int *printed)
+{
+    if (!*printed)
+        printf("%-40s %s\n", "GROUP", "PROTOCOL TYPE");
+    *printed = 1;
+}
+
 static void print_group(const char *group, const char *ptype, void *opaque)
 {
-    (void)opaque;
+    print_header(opaque);
     printf("%-40s %s\n", group, ptype[0] ? ptype : "-");
 }
 
@@ -247,8 +256,10 @@ int cmd_group(int argc, char **argv)
     int rc = CLI_OK;
     char err[1024] = "";
     if (is_list) {
-        printf("%-40s %s\n", "GROUP", "PROTOCOL TYPE");
-        int r = kc_admin_list_groups(cc.cc_client, print_group, NULL, err, sizeof err);
+        int header = 0;
+        int r = kc_admin_list_groups(cc.cc_client, print_group, &header, err, sizeof err);
+        if (r == 0)
+            print_header(&header);
         if (r != 0) {
             fprintf(stderr, "eddy group list: %s\n", cli_why(r, err));
             rc = CLI_FAIL;

@@ -218,6 +218,17 @@ static int do_produce(cli_conn_t *cc, const char *topic, int argc, char **argv)
             return usage_error("produce: unexpected argument '%s'", a);
     }
     kc_client_t *c = cc->cc_client;
+    /* Reach the cluster before reading a line: an address that is down
+     * fails the command now, not after delivery.timeout.ms of silence (and
+     * not only once standard input has ended). The topic's own metadata
+     * comes with the producer's first record, which may create it. */
+    char err[1024] = "";
+    const char *names[1] = {topic};
+    int mrc = kc_admin_metadata(c, names, 1, err, sizeof err);
+    if (mrc != 0) {
+        fprintf(stderr, "eddy topic produce %s: %s\n", topic, why(mrc, err));
+        return CLI_FAIL;
+    }
     produce_state_t st = {0, 0, 0, 0, 0};
     kc_producer_t *p = kc_producer_new(c, on_delivery);
     char *line = NULL;
@@ -257,6 +268,12 @@ static int do_produce(cli_conn_t *cc, const char *topic, int argc, char **argv)
     if (tty)
         fprintf(stderr, "\r%60s\r", "");
     kc_producer_destroy(p);
+    const char *down;
+    if (rc < 0 && kc_client_error(c, &down) == rc) {
+        fprintf(stderr, "eddy topic produce %s: %" PRId64 " of %" PRId64 " records not delivered (%s)\n",
+                topic, st.ps_sent - st.ps_acked, st.ps_sent, down);
+        return CLI_FAIL;
+    }
     if (rc < 0 || st.ps_failed) {
         fprintf(stderr, "eddy topic produce %s: %" PRId64 " of %" PRId64 " records not delivered (%s%s%s)\n",
                 topic, st.ps_sent - st.ps_acked, st.ps_sent,

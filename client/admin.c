@@ -45,7 +45,6 @@ static void call_encode(eddy_wr_t *wr, int16_t v, void *opaque)
 
 static void call_done(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
 {
-    (void)c;
     ticket_t *t = opaque;
     call_t *cl = t->tk_call;
     int abandoned = t->tk_abandoned;
@@ -53,7 +52,10 @@ static void call_done(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *o
     if (abandoned)
         return;
     cl->cl_err = err < 0 ? err : cl->cl_handle(cl, v, rd);
-    if (err < 0)
+    const char *why;
+    if (err < 0 && kc_client_error(c, &why) == err)
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", why);
+    else if (err < 0)
         snprintf(cl->cl_errstr, cl->cl_errstr_size, "request failed: %s", eddy_strerror(err));
     cl->cl_done = 1;
 }
@@ -70,16 +72,25 @@ static int call_run(kc_client_t *c, int32_t node, int16_t api, call_t *cl)
         return -ENOMEM;
     t->tk_call = cl;
     int rc = kc_request(c, node, api, 1, call_encode, call_done, t);
+    const char *why;
     if (rc < 0) {
         free(t);
-        snprintf(cl->cl_errstr, cl->cl_errstr_size, "no broker to send %s to", kafka_api_name(api));
+        if (kc_client_error(c, &why) == rc)
+            snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", why);
+        else
+            snprintf(cl->cl_errstr, cl->cl_errstr_size, "no broker to send %s to", kafka_api_name(api));
         return rc;
     }
     rc = kc_run_until(c, call_finished, cl, kc_config(c)->request_timeout_ms + 5000);
     if (rc < 0) {
         t->tk_abandoned = 1; /* freed by call_done */
-        snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s: no answer from the cluster (%s)",
-                 kafka_api_name(api), kc_config(c)->bootstrap_servers);
+        if (kc_client_error(c, &why) == rc)
+            snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", why);
+        else
+            snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s: no answer from the cluster (%s)%s%s",
+                     kafka_api_name(api), kc_config(c)->bootstrap_servers,
+                     kc_client_last_failure(c) ? ": " : "",
+                     kc_client_last_failure(c) ? kc_client_last_failure(c) : "");
         return rc;
     }
     return cl->cl_err;
@@ -128,7 +139,15 @@ int kc_admin_metadata(kc_client_t *c, const char *const *topics, int n, char *er
             free(w);
         }
     }
-    if (rc < 0)
+    /* Why: the client's last connection failure ("cannot connect to
+     * 127.0.0.1:1: Connection refused") says more than the wait's timeout. */
+    const char *last = rc < 0 ? kc_client_last_failure(c) : NULL;
+    if (rc < 0 && last && kc_client_error(c, NULL) == rc)
+        snprintf(errstr, errstr_size, "%s", last);
+    else if (rc < 0 && last)
+        snprintf(errstr, errstr_size, "cannot reach the cluster at %s: %s",
+                 kc_config(c)->bootstrap_servers, last);
+    else if (rc < 0)
         snprintf(errstr, errstr_size, "cannot reach the cluster at %s: %s",
                  kc_config(c)->bootstrap_servers, eddy_strerror(rc));
     return rc;

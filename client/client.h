@@ -29,6 +29,8 @@ typedef struct kc_config {
     int32_t retry_backoff_ms;   /* retry.backoff.ms */
     int32_t reconnect_backoff_ms;     /* reconnect.backoff.ms */
     int32_t reconnect_backoff_max_ms; /* reconnect.backoff.max.ms */
+    int32_t socket_connection_setup_timeout_ms;     /* socket.connection.setup.timeout.ms */
+    int32_t socket_connection_setup_timeout_max_ms; /* socket.connection.setup.timeout.max.ms */
     int32_t metadata_max_age_ms;      /* metadata.max.age.ms */
     /* producer */
     int32_t batch_size;     /* batch.size */
@@ -69,8 +71,34 @@ kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr
 void kc_client_destroy(kc_client_t *c);
 
 /* Runs the loop until done(opaque) is true or timeout_ms passes; returns 0
- * or -ETIMEDOUT. For command-line tools and tests. */
+ * or -ETIMEDOUT, or the client's error once it gave up connecting (see
+ * kc_client_fail_fast). For command-line tools and tests. */
 int kc_run_until(kc_client_t *c, int (*done)(void *opaque), void *opaque, int64_t timeout_ms);
+
+/* ---- brokers that cannot be reached ----
+ *
+ * A client retries a broker it cannot reach (connection refused, host not
+ * resolved, socket.connection.setup.timeout.ms passed) for as long as
+ * requests wait for it, after reconnect.backoff.ms doubling up to
+ * reconnect.backoff.max.ms, and warns through a rate limit: one line per
+ * broker per KC_LOG_INTERVAL_MS, with the count of attempts left out. That
+ * is right for an application, which must ride out a cluster restart.
+ *
+ * A command-line tool wants the opposite, as librdkafka's ALL_BROKERS_DOWN
+ * error tells its user at once: after kc_client_fail_fast(c, n), a client
+ * that has never reached a broker gives up when every bootstrap address has
+ * failed n attempts in a row. Then every request waiting for a connection
+ * fails with the last attempt's error (-ECONNREFUSED, EDDY_ERR_RESOLVE,
+ * -ETIMEDOUT, ...), kc_request and kc_metadata_refresh return that error,
+ * and kc_run_until returns it at once. Once a broker has answered, the
+ * client retries as usual (a broker restarting under `eddy topic consume`
+ * is waited for). */
+#define KC_LOG_INTERVAL_MS 10000
+void kc_client_fail_fast(kc_client_t *c, int attempts);
+/* The error the client gave up with, 0 while it has not; *why (may be NULL)
+ * gets a sentence naming the address, such as "cannot connect to
+ * 127.0.0.1:1: Connection refused", valid as long as the client. */
+int kc_client_error(const kc_client_t *c, const char **why);
 
 /* ---- requests ---- */
 
@@ -86,7 +114,9 @@ typedef void(kc_response_fn)(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, 
 /* Sends a request to node_id (a node of the metadata, or KC_NODE_ANY).
  * encode and done are called on the loop thread; opaque must live until
  * done was called. acks=0 produce requests pass expect_response 0: done is
- * called once the request is written. Returns 0 or -ENOENT (unknown node). */
+ * called once the request is written. Returns 0, -ENOENT (unknown node), or
+ * the client's error once it gave up connecting (kc_client_fail_fast); done
+ * is not called then. */
 int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_response,
                kc_encode_fn *encode, kc_response_fn *done, void *opaque);
 

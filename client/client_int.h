@@ -6,6 +6,7 @@
 
 #include "client/client.h"
 #include "common/arena.h"
+#include "common/log.h"
 
 typedef struct kc_broker kc_broker_t;
 typedef struct kc_req kc_req_t;
@@ -21,6 +22,7 @@ struct kc_req {
     int16_t rq_version;
     int32_t rq_correlation_id;
     int rq_expect_response;
+    int rq_any; /* sent to KC_NODE_ANY: may move to another broker */
     int64_t rq_deadline_ms;
     kc_encode_fn *rq_encode;
     kc_response_fn *rq_done;
@@ -42,6 +44,14 @@ struct kc_broker {
     int kb_handle_open;
     uv_timer_t kb_backoff;
     int32_t kb_backoff_ms;
+    /* Connection attempts that failed in a row (resolution, connect,
+     * ApiVersions) since the broker was last up, the last one's error, and
+     * the limit on the warnings they log. */
+    int kb_failures;
+    int kb_last_err;
+    char kb_last_why[320]; /* "cannot connect to host:port: Connection refused" */
+    int64_t kb_setup_ms, kb_setup_deadline_ms; /* KB_CONNECTING: socket.connection.setup.timeout.ms */
+    eddy_log_limit_t kb_log_limit;
     /* versions the broker supports, from ApiVersions: [key] = {min, max}, -1 unknown */
     int16_t kb_ver_min[API_KEY_MAX + 1], kb_ver_max[API_KEY_MAX + 1];
     kc_req_t *kb_queue, *kb_queue_tail;       /* waiting for the connection */
@@ -61,6 +71,12 @@ struct kc_client {
     uv_timer_t c_timer; /* request timeouts, periodic metadata */
     int c_destroyed;
     int c_handles; /* libuv handles still open */
+    int c_ever_up; /* a broker has answered ApiVersions once */
+    /* kc_client_fail_fast: attempts per bootstrap address before giving up
+     * (0: never), and once given up, the error and its sentence. */
+    int c_fail_fast_attempts;
+    int c_fail_err;
+    char c_fail_why[384];
     /* metadata cache */
     kc_topic_meta_t *c_topics;
     int c_ntopics;
@@ -74,6 +90,11 @@ struct kc_client {
 kc_broker_t *kc_broker_find(kc_client_t *c, int32_t node_id);
 /* Adds or updates a node from metadata. */
 kc_broker_t *kc_broker_upsert(kc_client_t *c, int32_t node_id, const char *host, int port);
+
+/* The last failure of a broker that is not up ("cannot connect to ...:
+ * Connection refused"), or NULL: what a caller that timed out can tell its
+ * user. Valid until the client's next connection attempt. */
+const char *kc_client_last_failure(const kc_client_t *c);
 
 /* Hooks the producer and consumer register to hear about new metadata. */
 void kc_producer_metadata_changed(struct kc_producer *p);

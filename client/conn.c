@@ -21,6 +21,9 @@
 
 static void broker_connect(kc_broker_t *kb);
 static void on_backoff(uv_timer_t *t);
+static void schedule_reconnect(kc_broker_t *kb);
+static void attempt_failed(kc_broker_t *kb, int err, const char *detail);
+static void move_any_requests(kc_broker_t *from);
 static void broker_fail(kc_broker_t *kb, int err, const char *why);
 static void broker_pump(kc_broker_t *kb);
 
@@ -36,6 +39,10 @@ const eddy_cfg_def_t kc_config_defs[] = {
     {"reconnect.backoff.ms", CFG_INT32, F(reconnect_backoff_ms), "50", 0, 2147483647, NULL, ""},
     {"reconnect.backoff.max.ms", CFG_INT32, F(reconnect_backoff_max_ms), "1000", 0, 2147483647,
      NULL, ""},
+    {"socket.connection.setup.timeout.ms", CFG_INT32, F(socket_connection_setup_timeout_ms), "10000",
+     1, 2147483647, NULL, "a TCP connection not made by then fails (doubled per failure in a row)"},
+    {"socket.connection.setup.timeout.max.ms", CFG_INT32, F(socket_connection_setup_timeout_max_ms),
+     "30000", 1, 2147483647, NULL, "the most socket.connection.setup.timeout.ms grows to"},
     {"metadata.max.age.ms", CFG_INT32, F(metadata_max_age_ms), "300000", 0, 2147483647, NULL, ""},
     {"batch.size", CFG_INT32, F(batch_size), "16384", 0, 2147483647, NULL, ""},
     {"max.request.size", CFG_INT32, F(max_request_size), "1048576", 1, 2147483647, NULL,
@@ -183,10 +190,11 @@ static kc_broker_t *pick_any(kc_client_t *c)
 {
     kc_broker_t *best = NULL;
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
-        /* Prefer a connected node; then one of the metadata; then bootstrap. */
+        /* Prefer a connected node, one of the metadata over a bootstrap
+         * address; else the node with the fewest failed attempts in a row. */
         if (kb->kb_state == KB_UP && (!best || best->kb_state != KB_UP || best->kb_node_id < 0))
             best = kb;
-        else if (!best)
+        else if (!best || (best->kb_state != KB_UP && kb->kb_failures < best->kb_failures))
             best = kb;
     }
     return best;
@@ -195,6 +203,8 @@ static kc_broker_t *pick_any(kc_client_t *c)
 int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_response,
                kc_encode_fn *encode, kc_response_fn *done, void *opaque)
 {
+    if (c->c_fail_err && !c->c_destroyed)
+        return c->c_fail_err;
     kc_broker_t *kb = node_id == KC_NODE_ANY ? pick_any(c) : kc_broker_find(c, node_id);
     if (!kb || c->c_destroyed)
         return -ENOENT;
@@ -202,6 +212,7 @@ int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_resp
     if (!r)
         return -ENOMEM;
     r->rq_api_key = api_key;
+    r->rq_any = node_id == KC_NODE_ANY;
     r->rq_expect_response = expect_response;
     r->rq_encode = encode;
     r->rq_done = done;
@@ -314,14 +325,124 @@ static void on_tcp_closed(uv_handle_t *h)
         client_free_if_done(kb->kb_client);
         return;
     }
-    /* Reconnect if work waits, after a growing backoff. */
-    if (kb->kb_queue) {
-        uv_timer_start(&kb->kb_backoff, on_backoff, (uint64_t)kb->kb_backoff_ms, 0);
-        int32_t next = kb->kb_backoff_ms * 2;
-        kb->kb_backoff_ms = next > kb->kb_client->c_cfg.reconnect_backoff_max_ms
-                                ? kb->kb_client->c_cfg.reconnect_backoff_max_ms
-                                : next;
+    schedule_reconnect(kb);
+}
+
+/* Reconnects if work waits, after reconnect.backoff.ms doubling up to
+ * reconnect.backoff.max.ms (reset once the broker is up). */
+static void schedule_reconnect(kc_broker_t *kb)
+{
+    kc_client_t *c = kb->kb_client;
+    if (!kb->kb_queue || c->c_destroyed || uv_is_active((uv_handle_t *)&kb->kb_backoff))
+        return;
+    uv_timer_start(&kb->kb_backoff, on_backoff, (uint64_t)kb->kb_backoff_ms, 0);
+    int64_t next = (int64_t)kb->kb_backoff_ms * 2;
+    kb->kb_backoff_ms = next > c->c_cfg.reconnect_backoff_max_ms ? c->c_cfg.reconnect_backoff_max_ms
+                                                                 : (int32_t)next;
+}
+
+/* Gives up when kc_client_fail_fast says so: no broker was ever reached and
+ * every bootstrap address failed its attempts. The sentence names each
+ * address with its last failure, in the order of bootstrap.servers. */
+static void check_give_up(kc_client_t *c, int err)
+{
+    if (c->c_fail_fast_attempts <= 0 || c->c_ever_up || c->c_fail_err || c->c_destroyed)
+        return;
+    for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next)
+        if (kb->kb_failures < c->c_fail_fast_attempts)
+            return;
+    size_t len = 0;
+    c->c_fail_why[0] = 0;
+    for (int32_t id = -1;; id--) {
+        kc_broker_t *kb = kc_broker_find(c, id);
+        if (!kb)
+            break;
+        if (len < sizeof c->c_fail_why)
+            len += (size_t)snprintf(c->c_fail_why + len, sizeof c->c_fail_why - len, "%s%s",
+                                    len ? "; " : "", kb->kb_last_why);
     }
+    c->c_fail_err = err;
+    EDDY_LOG_DEBUG("client", "giving up: %s", c->c_fail_why);
+    /* Everything waiting for a connection fails now; kc_request refuses new
+     * work, so the queues stay empty and no reconnection is scheduled. */
+    for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
+        uv_timer_stop(&kb->kb_backoff);
+        kc_req_t *r;
+        while ((r = queue_pop(&kb->kb_queue, &kb->kb_queue_tail)))
+            req_finish(c, r, err, 0, NULL);
+    }
+}
+
+/* A connection attempt failed (resolution, TCP connect, its setup timeout,
+ * ApiVersions): counted, described in kb_last_why, and warned about through
+ * the broker's rate limit, so that a broker down for an hour costs one line
+ * per KC_LOG_INTERVAL_MS, not one per attempt. A tool in fail-fast mode says
+ * it once in its own error instead, so the attempts go to INFO there. */
+static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
+{
+    kc_client_t *c = kb->kb_client;
+    if (c->c_destroyed || err == -ECANCELED)
+        return;
+    kb->kb_failures++;
+    kb->kb_last_err = err;
+    if (err == EDDY_ERR_RESOLVE)
+        snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot resolve %s: %s", kb->kb_host,
+                 detail);
+    else if (kb->kb_node_id < 0) /* a bootstrap address, as the user wrote it */
+        snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot connect to %s:%d: %s", kb->kb_host,
+                 kb->kb_port, detail);
+    else /* a node of the metadata, which may share its address with one */
+        snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot connect to node %d at %s:%d: %s",
+                 kb->kb_node_id, kb->kb_host, kb->kb_port, detail);
+    int level = c->c_fail_fast_attempts > 0 && !c->c_ever_up ? EDDY_LOG_LVL_INFO : EDDY_LOG_LVL_WARN;
+    EDDY_LOG_LIMITED(level, "client", &kb->kb_log_limit, KC_LOG_INTERVAL_MS,
+                     "%s (%d failed attempt%s in a row)", kb->kb_last_why,
+                     kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
+    move_any_requests(kb);
+    check_give_up(c, err);
+}
+
+/* Requests any broker may answer (metadata, admin) leave a broker that
+ * failed for one that is up, else for the one with the fewest failures in a
+ * row (fewer than this one's), as Kafka's least loaded node: with several
+ * bootstrap addresses, a dead first one does not hold the metadata
+ * back, and each address gets its attempts. */
+static void move_any_requests(kc_broker_t *from)
+{
+    kc_client_t *c = from->kb_client;
+    kc_broker_t *to = NULL;
+    for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
+        if (kb == from)
+            continue;
+        if (kb->kb_state == KB_UP) {
+            to = kb;
+            break;
+        }
+        if (kb->kb_failures < from->kb_failures && (!to || kb->kb_failures < to->kb_failures))
+            to = kb;
+    }
+    if (!to)
+        return;
+    int moved = 0;
+    for (kc_req_t **pp = &from->kb_queue; *pp;) {
+        kc_req_t *r = *pp;
+        if (!r->rq_any) {
+            pp = &r->rq_next;
+            continue;
+        }
+        *pp = r->rq_next;
+        queue_push(&to->kb_queue, &to->kb_queue_tail, r);
+        moved = 1;
+    }
+    from->kb_queue_tail = NULL;
+    for (kc_req_t *x = from->kb_queue; x; x = x->rq_next)
+        from->kb_queue_tail = x;
+    if (!moved)
+        return;
+    if (to->kb_state == KB_DOWN && !uv_is_active((uv_handle_t *)&to->kb_backoff))
+        broker_connect(to);
+    else
+        broker_pump(to);
 }
 
 /* Drops the connection and fails what was in flight (the caller retries). */
@@ -331,6 +452,7 @@ static void broker_fail(kc_broker_t *kb, int err, const char *why)
     if (kb->kb_state == KB_DOWN)
         return;
     EDDY_LOG_DEBUG("client", "broker %d (%s:%d): %s", kb->kb_node_id, kb->kb_host, kb->kb_port, why);
+    int was_attempt = kb->kb_state != KB_UP;
     kb->kb_state = KB_DOWN;
     free(kb->kb_frame);
     kb->kb_frame = NULL;
@@ -347,6 +469,8 @@ static void broker_fail(kc_broker_t *kb, int err, const char *why)
     if (c->c_destroyed)
         while ((r = queue_pop(&kb->kb_queue, &kb->kb_queue_tail)))
             req_finish(c, r, -ECANCELED, 0, NULL);
+    else if (was_attempt)
+        attempt_failed(kb, err, why);
 }
 
 static void send_api_versions(kc_broker_t *kb, int16_t version);
@@ -378,6 +502,11 @@ static void on_api_versions(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
         }
         kb->kb_state = KB_UP;
         kb->kb_backoff_ms = c->c_cfg.reconnect_backoff_ms;
+        if (kb->kb_failures > 0)
+            EDDY_LOG_INFO("client", "connected to %s:%d after %d failed attempt%s", kb->kb_host,
+                          kb->kb_port, kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
+        kb->kb_failures = 0;
+        c->c_ever_up = 1;
         arena_free(&a);
         broker_pump(kb);
         return;
@@ -474,7 +603,8 @@ static void on_connected(uv_connect_t *req, int status)
     if (kb->kb_state != KB_CONNECTING)
         return;
     if (status < 0) {
-        broker_fail(kb, -ECONNREFUSED, uv_strerror(status));
+        /* libuv's codes are -errno on Unix: ECONNREFUSED stays itself. */
+        broker_fail(kb, status, eddy_strerror(status));
         return;
     }
     kb->kb_state = KB_NEGOTIATING;
@@ -519,10 +649,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         return;
     }
     if (status < 0 || !res) {
-        EDDY_LOG_WARN("client", "cannot resolve %s: %s", kb->kb_host, uv_strerror(status));
         uv_freeaddrinfo(res);
         kb->kb_state = KB_DOWN;
-        uv_timer_start(&kb->kb_backoff, on_backoff, (uint64_t)kb->kb_backoff_ms, 0);
+        attempt_failed(kb, EDDY_ERR_RESOLVE, status < 0 ? uv_strerror(status) : "no address");
+        schedule_reconnect(kb);
         return;
     }
     uv_tcp_init(c->c_loop, &kb->kb_tcp);
@@ -530,6 +660,15 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     kb->kb_handle_open = 1;
     c->c_handles++;
     kb->kb_connect.data = kb;
+    /* Kafka's rule: the setup timeout doubles with each failure in a row,
+     * up to its maximum (without Kafka's random jitter). */
+    int64_t setup = c->c_cfg.socket_connection_setup_timeout_ms;
+    for (int i = 0; i < kb->kb_failures && setup < c->c_cfg.socket_connection_setup_timeout_max_ms; i++)
+        setup *= 2;
+    if (setup > c->c_cfg.socket_connection_setup_timeout_max_ms)
+        setup = c->c_cfg.socket_connection_setup_timeout_max_ms;
+    kb->kb_setup_ms = setup;
+    kb->kb_setup_deadline_ms = eddy_mono_ms() + setup;
     int rc = uv_tcp_connect(&kb->kb_connect, &kb->kb_tcp, res->ai_addr, on_connected);
     uv_freeaddrinfo(res);
     if (rc < 0)
@@ -558,7 +697,8 @@ static void broker_connect(kc_broker_t *kb)
         c->c_handles++;
     if (rc < 0) {
         kb->kb_state = KB_DOWN;
-        uv_timer_start(&kb->kb_backoff, on_backoff, (uint64_t)kb->kb_backoff_ms, 0);
+        attempt_failed(kb, EDDY_ERR_RESOLVE, uv_strerror(rc));
+        schedule_reconnect(kb);
     }
 }
 
@@ -569,6 +709,12 @@ static void on_timer(uv_timer_t *t)
     kc_client_t *c = t->data;
     int64_t now = eddy_mono_ms();
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
+        if (kb->kb_state == KB_CONNECTING && kb->kb_handle_open && now >= kb->kb_setup_deadline_ms) {
+            char why[96];
+            snprintf(why, sizeof why, "no connection within %lld ms (socket.connection.setup.timeout.ms)",
+                     (long long)kb->kb_setup_ms);
+            broker_fail(kb, -ETIMEDOUT, why);
+        }
         if (kb->kb_inflight && now >= kb->kb_inflight->rq_deadline_ms)
             broker_fail(kb, -ETIMEDOUT, "request timed out");
         for (kc_req_t **pp = &kb->kb_queue; *pp;) {
@@ -747,9 +893,31 @@ int kc_run_until(kc_client_t *c, int (*done)(void *opaque), void *opaque, int64_
     uv_timer_init(c->c_loop, &ru.ru_timer);
     ru.ru_timer.data = &ru;
     uv_timer_start(&ru.ru_timer, on_run_timeout, (uint64_t)(timeout_ms > 0 ? timeout_ms : 0), 0);
-    while (!done(opaque) && !ru.ru_timed_out)
+    while (!done(opaque) && !ru.ru_timed_out && !c->c_fail_err)
         uv_run(c->c_loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&ru.ru_timer, on_run_timer_closed);
     uv_run(c->c_loop, UV_RUN_NOWAIT);
-    return done(opaque) ? 0 : -ETIMEDOUT;
+    return done(opaque) ? 0 : c->c_fail_err ? c->c_fail_err : -ETIMEDOUT;
+}
+
+void kc_client_fail_fast(kc_client_t *c, int attempts)
+{
+    c->c_fail_fast_attempts = attempts > 0 ? attempts : 0;
+}
+
+int kc_client_error(const kc_client_t *c, const char **why)
+{
+    if (why)
+        *why = c->c_fail_err ? c->c_fail_why : "";
+    return c->c_fail_err;
+}
+
+const char *kc_client_last_failure(const kc_client_t *c)
+{
+    if (c->c_fail_err)
+        return c->c_fail_why;
+    for (const kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next)
+        if (kb->kb_state != KB_UP && kb->kb_failures > 0)
+            return kb->kb_last_why;
+    return NULL;
 }

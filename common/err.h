@@ -31,7 +31,8 @@
     X(CORRUPT, 15, "corrupt data on disk")                                                        \
     X(STALE, 16, "the state this operation was prepared against has changed")                     \
     X(CONTROL_BATCH, 17, "control batches may not be produced by clients")                        \
-    X(PROCESSING, 18, "a user function failed the record it was processing")
+    X(PROCESSING, 18, "a user function failed the record it was processing")                      \
+    X(RESOLVE, 19, "host name cannot be resolved")
 
 enum eddy_err {
     EDDY_OK = 0,

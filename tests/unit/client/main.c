@@ -7,6 +7,7 @@ TCase *tcase_assignor_range(void);
 TCase *tcase_assignor_roundrobin(void);
 TCase *tcase_assignor_plugin(void);
 TCase *tcase_assignor_sticky(void);
+TCase *tcase_conn(void);
 
 int main(void)
 {
@@ -18,5 +19,6 @@ int main(void)
     suite_add_tcase(s, tcase_assignor_roundrobin());
     suite_add_tcase(s, tcase_assignor_plugin());
     suite_add_tcase(s, tcase_assignor_sticky());
+    suite_add_tcase(s, tcase_conn());
     return run_suite(s);
 }
