@@ -109,6 +109,11 @@ int kc_error_retriable(int16_t e)
     case KERR_COORDINATOR_NOT_AVAILABLE:
     case KERR_COORDINATOR_LOAD_IN_PROGRESS:
     case KERR_KAFKA_STORAGE_ERROR:
+    /* a cluster with fewer in-sync replicas than min.insync.replicas
+     * (acks=all), or a broker's own connection trouble: Kafka retries */
+    case KERR_NETWORK_EXCEPTION:
+    case KERR_NOT_ENOUGH_REPLICAS:
+    case KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
         return 1;
     default:
         return 0;

@@ -44,6 +44,7 @@ typedef struct kc_pbatch {
     int64_t pb_created_ms;
     int64_t pb_deadline_ms; /* delivery.timeout.ms from the first record */
     int pb_attempts;
+    int64_t pb_retry_at_ms; /* a retried batch waits retry.backoff.ms (Kafka's producer) */
     int16_t pb_last_err;
 } kc_pbatch_t;
 
@@ -506,6 +507,10 @@ static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16
     b->pb_last_err = kerr;
     int retriable = err < 0 ? err != -ECANCELED && err != -ENOTSUP : kc_error_retriable(kerr);
     if (retriable && ++b->pb_attempts <= cfg->retries && eddy_mono_ms() < b->pb_deadline_ms) {
+        /* Not before retry.backoff.ms, even when fresh metadata comes
+         * sooner: a broker that keeps refusing (a full disk) would
+         * otherwise get the batch again as fast as it answers. */
+        b->pb_retry_at_ms = eddy_mono_ms() + cfg->retry_backoff_ms;
         ready_push_front(&b->pb_topic->pt_parts[b->pb_partition], b);
         request_metadata(p, b->pb_topic);
         timer_arm(p, cfg->retry_backoff_ms);
@@ -571,6 +576,7 @@ static void on_produce(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *
 static void send_ready(kc_producer_t *p)
 {
     const kc_config_t *cfg = kc_config(p->p_client);
+    int64_t now = eddy_mono_ms();
     for (;;) {
         int32_t node = -1;
         prod_req_t *pr = NULL;
@@ -580,6 +586,12 @@ static void send_ready(kc_producer_t *p)
                 kc_ppart_t *pp = &t->pt_parts[i];
                 if (!pp->pp_ready || pp->pp_inflight >= cfg->max_in_flight)
                     continue;
+                if (pp->pp_ready->pb_retry_at_ms > 0 && pp->pp_ready->pb_retry_at_ms > now) {
+                    /* backing off; the partition's later batches wait
+                     * behind it (order) */
+                    timer_arm(p, pp->pp_ready->pb_retry_at_ms - now);
+                    continue;
+                }
                 int32_t leader = m && i < m->tm_npartitions ? m->tm_partitions[i].pm_leader : -1;
                 if (leader < 0) {
                     request_metadata(p, t);

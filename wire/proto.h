@@ -53,12 +53,15 @@ const char *kafka_api_name(int api_key);
     X(NOT_LEADER_OR_FOLLOWER, 6)                                                                   \
     X(REQUEST_TIMED_OUT, 7)                                                                        \
     X(MESSAGE_TOO_LARGE, 10)                                                                       \
+    X(NETWORK_EXCEPTION, 13)                                                                       \
     X(OFFSET_METADATA_TOO_LARGE, 12)                                                               \
     X(COORDINATOR_LOAD_IN_PROGRESS, 14)                                                            \
     X(COORDINATOR_NOT_AVAILABLE, 15)                                                               \
     X(NOT_COORDINATOR, 16)                                                                         \
     X(INVALID_TOPIC_EXCEPTION, 17)                                                                 \
     X(RECORD_LIST_TOO_LARGE, 18)                                                                   \
+    X(NOT_ENOUGH_REPLICAS, 19)                                                                     \
+    X(NOT_ENOUGH_REPLICAS_AFTER_APPEND, 20)                                                        \
     X(INVALID_REQUIRED_ACKS, 21)                                                                   \
     X(ILLEGAL_GENERATION, 22)                                                                      \
     X(INCONSISTENT_GROUP_PROTOCOL, 23)                                                             \

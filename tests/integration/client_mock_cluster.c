@@ -620,6 +620,63 @@ START_TEST(produce_and_consume_across_three_brokers)
 }
 END_TEST
 
+/* A partition whose leader keeps refusing with a retriable error: each
+ * retry waits retry.backoff.ms (100 ms here), as Kafka's producer does, even
+ * though fresh metadata arrives at once; then the record is delivered. A
+ * lower bound on the time taken is what backing off means, and a loaded
+ * machine only makes it longer. */
+typedef struct backoff_dr {
+    int done, err;
+    int64_t offset;
+} backoff_dr_t;
+
+static void on_backoff_dr(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                          int32_t partition, int64_t offset, void *opaque)
+{
+    (void)p;
+    (void)kerr;
+    (void)topic;
+    (void)partition;
+    backoff_dr_t *d = opaque;
+    d->done = 1;
+    d->err = err;
+    d->offset = offset;
+}
+
+static int backoff_done(void *opaque)
+{
+    return ((backoff_dr_t *)opaque)->done;
+}
+
+START_TEST(produce_retries_back_off)
+{
+    env_t e;
+    env_open(&e, NULL);
+    kc_producer_t *p = kc_producer_new(e.c, on_backoff_dr);
+    ck_assert_ptr_nonnull(p);
+    enum { REFUSALS = 5 };
+    /* NOT_LEADER_OR_FOLLOWER, then NOT_ENOUGH_REPLICAS (a cluster below
+     * min.insync.replicas): both retried, each after the backoff */
+    static const int codes[] = {6, 19};
+    for (int c = 0; c < 2; c++) {
+        mock_cmd(&e.mk, "errors 0 %d %d", REFUSALS, codes[c]);
+        backoff_dr_t d = {0, 0, -1};
+        kc_record_t rec = {"k", 1, "v", 1, -1, NULL, 0, NULL, NULL};
+        int64_t t0 = eddy_mono_ms();
+        ck_assert_int_eq(kc_produce(p, TOPIC, 0, &rec, &d), 0);
+        run_until(&e, backoff_done, &d, 30000, "the refused record's delivery");
+        int64_t took = eddy_mono_ms() - t0;
+        ck_assert_msg(d.err == 0 && d.offset >= 0, "error %d: delivery failed: %d", codes[c],
+                      d.err);
+        ck_assert_msg(took >= REFUSALS * 100, "error %d: %d refusals retried in %lld ms: "
+                      "retry.backoff.ms (100) not waited between attempts", codes[c], REFUSALS,
+                      (long long)took);
+    }
+    kc_producer_destroy(p);
+    env_close(&e);
+}
+END_TEST
+
 /* ---- groups ---- */
 
 typedef struct member_state {
@@ -848,6 +905,7 @@ int main(void)
     TCase *tc = tcase_create("mock_cluster");
     tcase_set_timeout(tc, 200);
     tcase_add_test(tc, produce_and_consume_across_three_brokers);
+    tcase_add_test(tc, produce_retries_back_off);
     tcase_add_test(tc, group_member_through_the_coordinator_node);
     tcase_add_test(tc, group_failover_on_the_mock);
     suite_add_tcase(s, tc);

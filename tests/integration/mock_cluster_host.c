@@ -11,6 +11,8 @@
  *   leader TOPIC PARTITION NODE         moves a partition's leader
  *   coordinator TYPE KEY NODE           TYPE "group" or "transaction"
  *   rtt NODE MS                         delays every response of a broker
+ *   errors APIKEY COUNT CODE            the next COUNT requests of APIKEY (any
+ *                                       broker) are answered with error CODE
  *
  * Every command returns once the mock's own thread has applied it (the
  * rd_kafka_mock_* calls wait for it), so after "ok" the cluster answers
@@ -36,7 +38,7 @@ static void answer(rd_kafka_resp_err_t err)
 static void run_command(rd_kafka_mock_cluster_t *mc, char *line)
 {
     char a[256], b[256], c[256];
-    int n1, n2;
+    int n1, n2, n3;
     if (sscanf(line, "topic %255s %d %d", a, &n1, &n2) == 3)
         answer(rd_kafka_mock_topic_create(mc, a, n1, n2));
     else if (sscanf(line, "leader %255s %d %d", a, &n1, &n2) == 3)
@@ -45,6 +47,13 @@ static void run_command(rd_kafka_mock_cluster_t *mc, char *line)
         answer(rd_kafka_mock_coordinator_set(mc, a, b, n1));
     else if (sscanf(line, "rtt %d %d", &n1, &n2) == 2)
         answer(rd_kafka_mock_broker_set_rtt(mc, n1, n2));
+    else if (sscanf(line, "errors %d %d %d", &n1, &n2, &n3) == 3 && n2 > 0 && n2 <= 1000) {
+        rd_kafka_resp_err_t errs[1000];
+        for (int i = 0; i < n2; i++)
+            errs[i] = (rd_kafka_resp_err_t)n3;
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)n1, (size_t)n2, errs);
+        answer(RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
     else if (sscanf(line, "%255s", c) == 1) {
         printf("error unknown command '%s'\n", c);
         fflush(stdout);
