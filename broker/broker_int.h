@@ -31,7 +31,7 @@ struct req_slot {
     conn_t *rs_conn;
     enum slot_state rs_state;
     uint8_t *rs_frame; /* owned request bytes (decoded views borrow them) */
-    size_t rs_frame_len;
+    size_t rs_frame_len; /* also the bytes it holds of queued.max.request.bytes */
     RequestHeader rs_hdr;
     eddy_arena_t rs_arena; /* decoded request: bounded by the request's size */
     eddy_arena_t rs_out;   /* response arrays: sized by the broker's own data */
@@ -42,18 +42,35 @@ struct req_slot {
     int rs_wait_group;      /* waiting in the group coordinator, not for data */
 };
 
+/* A connection reads only while it may take another request (Kafka's
+ * channel muting): no request of its own is still being processed, its
+ * unwritten responses are under CONN_QUEUED_MAX, and the request pool has
+ * room for the frame it is reading. Otherwise its socket is not read
+ * (uv_read_stop) and bytes already read wait in c_in.
+ *
+ *   READING --request held / responses queued / pool full--> MUTED
+ *   MUTED --response written / memory released (bk_resume)--> READING
+ */
 struct conn {
     uv_tcp_t c_tcp;
     struct eddy_broker *c_broker;
     conn_t *c_next, *c_prev;
     char c_peer[96];
+    char c_ip[64];
     uint8_t c_size_buf[4];
     size_t c_size_got;
-    uint8_t *c_frame;
+    uint8_t *c_frame; /* holds c_frame_len bytes of the request pool */
     size_t c_frame_len, c_frame_got;
+    size_t c_pool_wait;       /* frame size waiting for pool memory, or 0 */
+    int64_t c_frame_start_ms; /* when the frame being read began (mono) */
+    int64_t c_active_ms;      /* last byte read or write finished (mono) */
+    uint8_t *c_in;            /* read but not yet consumed (while muted) */
+    size_t c_in_off, c_in_len;
     req_slot_t *c_head, *c_tail;
     int c_closing;
+    int c_reading;    /* uv_read_start is in effect */
     int c_writes;     /* uv_write requests in flight */
+    size_t c_queued;  /* response bytes handed to uv_write, not yet written */
     int64_t c_requests;
 };
 
@@ -73,6 +90,10 @@ struct eddy_broker {
     int bk_adv_port;
     int bk_port;
     conn_t *bk_conns;
+    int bk_nconns;
+    int64_t bk_pool_used;   /* request bytes held (queued.max.request.bytes) */
+    int bk_pool_waiters;    /* connections waiting for pool memory */
+    uv_idle_t bk_resume;    /* unmutes connections outside of callbacks that hold state */
     req_slot_t *bk_waiting; /* fetches waiting for data */
     int bk_stopping;
     int bk_work_inflight; /* flushes, compactions, deletions on the thread pool */
