@@ -91,6 +91,8 @@ struct eddy_broker {
     int bk_port;
     conn_t *bk_conns;
     int bk_nconns;
+    int bk_fd_conns;        /* connections the open-file limit leaves room for */
+    int bk_nofile;          /* that limit (RLIMIT_NOFILE), or -1 when unlimited */
     int64_t bk_pool_used;   /* request bytes held (queued.max.request.bytes) */
     int bk_pool_waiters;    /* connections waiting for pool memory */
     uv_idle_t bk_resume;    /* unmutes connections outside of callbacks that hold state */

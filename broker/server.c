@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "broker/broker_int.h"
@@ -29,6 +30,10 @@
  * most fetch.max.bytes, or one batch). */
 #define CONN_QUEUED_MAX (1024 * 1024)
 #define LOG_LIMIT_MS 10000 /* repeated connection-level lines: one per 10 s */
+/* File descriptors the broker needs beside connections and segment files:
+ * stdio, the loop's epoll and wakeups, signal pipes, the listener, libuv's
+ * spare accept descriptor, directory scans. */
+#define FD_RESERVE 16
 
 static void conn_close(conn_t *c);
 static void maybe_finish_stop(eddy_broker_t *b);
@@ -646,21 +651,25 @@ static void on_connection(uv_stream_t *server, int status)
         snprintf(c->c_peer, sizeof c->c_peer, "%.63s:%d", ip, port);
         snprintf(c->c_ip, sizeof c->c_ip, "%s", ip);
     }
-    const char *limit = NULL;
-    int32_t limit_value = 0;
-    if (b->bk_nconns >= b->bk_cfg.max_connections) {
-        limit = "max.connections";
-        limit_value = b->bk_cfg.max_connections;
+    char why[200] = "";
+    if (b->bk_nconns >= b->bk_fd_conns) {
+        /* Refused before the descriptors run out, so that accept keeps
+         * working and segment files can still be opened. */
+        snprintf(why, sizeof why,
+                 "the open-file limit (ulimit -n %d, less log.max.open.files %d and %d for the "
+                 "broker itself) leaves room for %d connections",
+                 b->bk_nofile, b->bk_cfg.log_max_open_files, FD_RESERVE, b->bk_fd_conns);
+    } else if (b->bk_nconns >= b->bk_cfg.max_connections) {
+        snprintf(why, sizeof why, "max.connections (%d) reached", b->bk_cfg.max_connections);
     } else if (b->bk_cfg.max_connections_per_ip < INT32_MAX &&
                conns_from(b, c->c_ip) >= b->bk_cfg.max_connections_per_ip) {
-        limit = "max.connections.per.ip";
-        limit_value = b->bk_cfg.max_connections_per_ip;
+        snprintf(why, sizeof why, "max.connections.per.ip (%d) reached",
+                 b->bk_cfg.max_connections_per_ip);
     }
-    if (limit) {
+    if (why[0]) {
         static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
         EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
-                         "refusing connection from %s: %s (%d) reached", c->c_peer, limit,
-                         limit_value);
+                         "refusing connection from %s: %s", c->c_peer, why);
         c->c_closing = 1;
         uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
         return;
@@ -1018,6 +1027,22 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     uv_async_init(&b->bk_loop, &b->bk_stop_async, on_stop_async);
     b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b->bk_group_timer.data = b;
     b->bk_last_retention_ms = b->bk_last_clean_ms = eddy_wall_ms();
+    struct rlimit rl;
+    b->bk_nofile = -1;
+    b->bk_fd_conns = INT32_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)INT32_MAX) {
+        b->bk_nofile = (int)rl.rlim_cur;
+        int64_t room = (int64_t)rl.rlim_cur - b->bk_cfg.log_max_open_files - FD_RESERVE;
+        if (room < 1) {
+            EDDY_LOG_WARN("broker",
+                          "the open-file limit (ulimit -n %d) leaves no room for connections "
+                          "beside log.max.open.files (%d); allowing one: raise the limit",
+                          b->bk_nofile, b->bk_cfg.log_max_open_files);
+            room = 1;
+        }
+        b->bk_fd_conns = (int)room;
+    }
     EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
                   b->bk_cfg.broker_id, host, b->bk_port, b->bk_adv_host, b->bk_adv_port,
                   b->bk_cfg.log_dirs);
