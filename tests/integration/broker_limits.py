@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The broker's connection limits against a real `eddy broker`, with raw sockets:
 
-  fetch_flood     a client sends 100 Fetch requests for ~4 MiB each and never reads: the
-                  broker's RSS stays bounded and `eddy topic consume` is served meanwhile
-  versions_flood  400,000 ApiVersions requests never read: RSS bounded
+  fetch_flood     a client sends 100 Fetch requests for ~4 MiB each and does not read: the
+                  broker's RSS stays bounded, `eddy topic consume` is served meanwhile, and
+                  the answers come in order once the client reads
+  versions_flood  400,000 ApiVersions requests not read: RSS bounded; then read while the
+                  rest is sent in odd-sized pieces: every answer, in order
   stalled_frames  connections announce 8 MiB requests and stall: the request pool
                   (queued.max.request.bytes) bounds memory, socket.request.timeout.ms closes them
   idle            connections.max.idle.ms closes an idle connection
@@ -25,6 +27,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 EDDY = sys.argv[1]
@@ -206,7 +209,7 @@ def case_fetch_flood():
     r = eddy("-b", b.addr, "topic", "produce", "big", "-k", ":", stdin=lines)
     check(r.returncode == 0, "produce: %r" % r.stderr)
     base = b.rss_kb()
-    s = connect(b.port, rcvbuf=4096)
+    s = connect(b.port, rcvbuf=65536)
     s.sendall(b"".join(fetch(i, "big", 8 << 20) for i in range(100)))
     peak = 0
     t0 = time.time()
@@ -218,10 +221,17 @@ def case_fetch_flood():
     while time.time() < end:
         peak = max(peak, b.rss_kb())
         time.sleep(0.1)
-    s.close()
     check(b.alive(), "broker died")
     check(peak - base < 60 * 1024,
           "RSS grew from %d to %d kB with 100 unread ~4 MiB fetch responses" % (base, peak))
+    # Once the client reads, every answer comes, in order, with the data.
+    s.settimeout(20)
+    for i in range(20):
+        size = struct.unpack(">i", recv_exact(s, 4))[0]
+        body = recv_exact(s, size)
+        check(struct.unpack(">i", body[:4])[0] == i, "fetch answer %d out of order" % i)
+        check(size > 4000 * 1000, "fetch answer %d has %d bytes" % (i, size))
+    s.close()
     print("fetch_flood: RSS %d -> %d kB, consume %.2f s" % (base, peak, took))
     served(b.port)
 
@@ -241,6 +251,45 @@ def case_versions_flood():
     print("versions_flood: %d of %d bytes taken, RSS %d -> %d kB" %
           (sent, len(data), base, peak))
     served(b.port)
+    # Reading now: the rest goes in odd-sized pieces (frames split anywhere) and all 400,000
+    # answers come back in order.
+    got = [0, None]
+
+    def reader():
+        buf = b""
+        try:
+            while got[0] < 400000:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    got[1] = "closed after %d answers" % got[0]
+                    return
+                buf += chunk
+                off = 0
+                while len(buf) - off >= 8:
+                    size = struct.unpack_from(">i", buf, off)[0]
+                    if len(buf) - off < 4 + size:
+                        break
+                    corr = struct.unpack_from(">i", buf, off + 4)[0]
+                    if corr != got[0]:
+                        got[1] = "answer %d came as %d" % (got[0], corr)
+                        return
+                    got[0] += 1
+                    off += 4 + size
+                buf = buf[off:]
+        except OSError as e:
+            got[1] = "after %d answers: %s" % (got[0], e)
+
+    s.settimeout(30)
+    t = threading.Thread(target=reader)
+    t.start()
+    piece = 1
+    while sent < len(data):
+        s.sendall(data[sent:sent + piece])
+        sent += min(piece, len(data) - sent)
+        piece = piece * 7 % 65521 + 1
+    t.join(60)
+    check(not t.is_alive(), "answers stopped after %d" % got[0])
+    check(got[1] is None and got[0] == 400000, "pipelined answers: %s" % got[1])
     s.close()
 
 
