@@ -42,14 +42,16 @@ struct req_slot {
     int rs_wait_group;      /* waiting in the group coordinator, not for data */
 };
 
-/* A connection reads only while it may take another request (Kafka's
- * channel muting): no request of its own is still being processed, its
- * unwritten responses are under CONN_QUEUED_MAX, and the request pool has
- * room for the frame it is reading. Otherwise its socket is not read
- * (uv_read_stop) and bytes already read wait in c_in.
+/* A connection takes another request only while (Kafka's channel
+ * muting): no request of its own is still being processed, its unwritten
+ * responses are under CONN_QUEUED_MAX, and the request pool has room for
+ * the frame it is reading. Otherwise it is muted: bytes read wait in c_in,
+ * and once that backlog is IN_MAX (64 KiB) the socket is not read
+ * (uv_read_stop). Reading on up to that bound notices a client that closes
+ * while its request waits.
  *
- *   READING --request held / responses queued / pool full--> MUTED
- *   MUTED --response written / memory released (bk_resume)--> READING
+ *   TAKING --request held / responses queued / pool full--> MUTED
+ *   MUTED --response written / memory released (bk_resume)--> TAKING
  */
 struct conn {
     uv_tcp_t c_tcp;
@@ -64,7 +66,7 @@ struct conn {
     size_t c_pool_wait;       /* frame size waiting for pool memory, or 0 */
     int64_t c_frame_start_ms; /* when the frame being read began (mono) */
     int64_t c_active_ms;      /* last byte read or write finished (mono) */
-    uint8_t *c_in;            /* read but not yet consumed (while muted) */
+    uint8_t *c_in;            /* read while muted, not yet taken (<= IN_MAX) */
     size_t c_in_off, c_in_len;
     req_slot_t *c_head, *c_tail;
     int c_closing;

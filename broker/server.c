@@ -115,7 +115,7 @@ static void on_write(uv_write_t *w, int status)
         return;
     }
     c->c_active_ms = eddy_mono_ms();
-    if (!c->c_reading && conn_may_read(c))
+    if ((c->c_in || !c->c_reading) && conn_may_read(c))
         want_resume(c->c_broker);
     if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
         conn_close(c);
@@ -174,7 +174,7 @@ static void conn_flush_ready(conn_t *c)
     }
     if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
         conn_close(c);
-    else if (!c->c_reading && conn_may_read(c))
+    else if ((c->c_in || !c->c_reading) && conn_may_read(c))
         want_resume(c->c_broker);
 }
 
@@ -482,13 +482,33 @@ static size_t conn_consume(conn_t *c, const uint8_t *p, size_t n)
     return n0 - n;
 }
 
-static void conn_mute(conn_t *c)
+/* Bytes read but not yet taken. A muted connection keeps reading until it
+ * holds IN_MAX of them, so that a client that closes while its request waits
+ * (a long-polling fetch, a held JoinGroup) is noticed at once. */
+#define IN_MAX READ_BUF_SIZE
+
+static size_t in_backlog(const conn_t *c)
 {
-    if (c->c_reading) {
-        uv_read_stop((uv_stream_t *)&c->c_tcp);
-        c->c_reading = 0;
-    }
+    return c->c_in ? c->c_in_len - c->c_in_off : 0;
 }
+
+static int in_append(conn_t *c, const uint8_t *p, size_t n)
+{
+    size_t have = in_backlog(c);
+    uint8_t *nb = malloc(have + n);
+    if (!nb)
+        return -1;
+    if (have)
+        memcpy(nb, c->c_in + c->c_in_off, have);
+    memcpy(nb + have, p, n);
+    free(c->c_in);
+    c->c_in = nb;
+    c->c_in_off = 0;
+    c->c_in_len = have + n;
+    return 0;
+}
+
+static void conn_resume(conn_t *c);
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
@@ -502,27 +522,25 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread > 0)
         c->c_active_ms = eddy_mono_ms();
+    const uint8_t *p = (const uint8_t *)buf->base;
     size_t n = (size_t)nread;
-    size_t used = conn_consume(c, (const uint8_t *)buf->base, n);
-    if (c->c_closing) {
-        free(buf->base);
-        return;
-    }
-    if (used < n) {
-        /* Muted with bytes in hand: they wait for the connection's turn. */
-        c->c_in = (uint8_t *)buf->base;
-        c->c_in_off = used;
-        c->c_in_len = n;
-        conn_mute(c);
-        return;
-    }
+    size_t used = c->c_in ? 0 : conn_consume(c, p, n);
+    if (!c->c_closing && used < n && in_append(c, p + used, n - used) < 0)
+        conn_close(c);
     free(buf->base);
-    if (!conn_may_read(c))
-        conn_mute(c);
+    if (c->c_closing)
+        return;
+    if (c->c_in && conn_may_read(c))
+        conn_resume(c);
+    if (!c->c_closing && c->c_reading && in_backlog(c) >= IN_MAX) {
+        /* Muted with a full backlog: the rest waits in the socket. */
+        uv_read_stop((uv_stream_t *)&c->c_tcp);
+        c->c_reading = 0;
+    }
 }
 
-/* Reads again what a muted connection may now take: first the bytes it
- * kept, then the socket. */
+/* Takes what a muted connection may now take: first the bytes it kept,
+ * then, with room in the backlog, the socket again. */
 static void conn_resume(conn_t *c)
 {
     eddy_broker_t *b = c->c_broker;
@@ -535,12 +553,12 @@ static void conn_resume(conn_t *c)
         if (c->c_closing)
             return;
         c->c_in_off += used;
-        if (c->c_in_off < c->c_in_len)
-            return;
-        free(c->c_in);
-        c->c_in = NULL;
+        if (c->c_in_off == c->c_in_len) {
+            free(c->c_in);
+            c->c_in = NULL;
+        }
     }
-    if (!c->c_reading && conn_may_read(c) && !b->bk_stopping) {
+    if (!c->c_reading && !b->bk_stopping && in_backlog(c) < IN_MAX) {
         if (uv_read_start((uv_stream_t *)&c->c_tcp, on_alloc, on_read) == 0)
             c->c_reading = 1;
         else
@@ -558,8 +576,8 @@ static void on_resume(uv_idle_t *h)
     conn_t *c = b->bk_conns;
     while (c) {
         conn_t *next = c->c_next;
-        if (!c->c_reading && !c->c_closing &&
-            (c->c_pool_wait ? !c->c_head && c->c_queued < CONN_QUEUED_MAX : conn_may_read(c)))
+        if (!c->c_closing && (c->c_pool_wait ? !c->c_head && c->c_queued < CONN_QUEUED_MAX
+                                             : (c->c_in || !c->c_reading) && conn_may_read(c)))
             conn_resume(c);
         c = next;
     }
