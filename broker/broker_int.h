@@ -43,9 +43,10 @@ struct req_slot {
 };
 
 /* A connection takes another request only while (Kafka's channel
- * muting): no request of its own is still being processed, its unwritten
- * responses are under CONN_QUEUED_MAX, and the request pool has room for
- * the frame it is reading. Otherwise it is muted: bytes read wait in c_in,
+ * muting): fewer than CONN_INFLIGHT_MAX of its requests are unanswered, the
+ * responses it holds (unwritten, or answered behind an unanswered one) are
+ * under CONN_QUEUED_MAX, and the request pool has room for the frame it is
+ * reading. Otherwise it is muted: bytes read wait in c_in,
  * and once that backlog is IN_MAX (64 KiB) the socket is not read
  * (uv_read_stop). Reading on up to that bound notices a client that closes
  * while its request waits.
@@ -69,6 +70,7 @@ struct conn {
     uint8_t *c_in;            /* read while muted, not yet taken (<= IN_MAX) */
     size_t c_in_off, c_in_len;
     req_slot_t *c_head, *c_tail;
+    int c_nslots;     /* requests taken, not yet answered and written out */
     int c_closing;
     int c_reading;    /* uv_read_start is in effect */
     int c_writes;     /* uv_write requests in flight */

@@ -29,6 +29,13 @@
  * this much plus the one response that crossed it (a fetch response is at
  * most fetch.max.bytes, or one batch). */
 #define CONN_QUEUED_MAX (1024 * 1024)
+/* Requests a connection may have taken and not yet answered. Kafka takes
+ * one at a time; Eddy takes a few more so that a Produce pipelined behind a
+ * long-polling Fetch on the same connection (Eddy's client shares one
+ * connection between a streams thread's consumer and producer) is appended
+ * at once and can wake that very Fetch, instead of waiting out its
+ * max_wait_ms. */
+#define CONN_INFLIGHT_MAX 16
 #define LOG_LIMIT_MS 10000 /* repeated connection-level lines: one per 10 s */
 /* File descriptors the broker needs beside connections and segment files:
  * stdio, the loop's epoll and wakeups, signal pipes, the listener, libuv's
@@ -76,15 +83,29 @@ static void slot_free(req_slot_t *s)
     wr_free(&s->rs_resp);
     if (s->rs_frame)
         pool_release(s->rs_conn->c_broker, s->rs_frame_len);
+    s->rs_conn->c_nslots--;
     free(s->rs_frame);
     free(s);
 }
 
-/* Whether the connection may read and take another request now. */
+/* Whether the connection may take another request now: few enough taken
+ * and unanswered, and few enough response bytes held (handed to uv_write,
+ * or answered but behind an unanswered request). */
+static int conn_room(const conn_t *c)
+{
+    if (c->c_closing || c->c_broker->bk_stopping || c->c_nslots >= CONN_INFLIGHT_MAX)
+        return 0;
+    size_t held = c->c_queued;
+    for (const req_slot_t *s = c->c_head; s; s = s->rs_next)
+        if (s->rs_state == SLOT_DONE)
+            held += s->rs_resp.wr_len;
+    return held < CONN_QUEUED_MAX;
+}
+
+/* ... and is not waiting for pool memory. */
 static int conn_may_read(const conn_t *c)
 {
-    return !c->c_closing && !c->c_broker->bk_stopping && !c->c_head && !c->c_pool_wait &&
-           c->c_queued < CONN_QUEUED_MAX;
+    return !c->c_pool_wait && conn_room(c);
 }
 
 /* One uv_write for every response that is ready at once: pipelining
@@ -368,6 +389,7 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
         c->c_head = s;
     c->c_tail = s;
     c->c_requests++;
+    c->c_nslots++;
 
     eddy_rd_t rd;
     rd_init(&rd, frame, len);
@@ -576,7 +598,7 @@ static void on_resume(uv_idle_t *h)
     conn_t *c = b->bk_conns;
     while (c) {
         conn_t *next = c->c_next;
-        if (!c->c_closing && (c->c_pool_wait ? !c->c_head && c->c_queued < CONN_QUEUED_MAX
+        if (!c->c_closing && (c->c_pool_wait ? conn_room(c)
                                              : (c->c_in || !c->c_reading) && conn_may_read(c)))
             conn_resume(c);
         c = next;
