@@ -32,7 +32,7 @@ struct req_slot {
     conn_t *rs_conn;
     enum slot_state rs_state;
     uint8_t *rs_frame; /* owned request bytes (decoded views borrow them) */
-    size_t rs_frame_len;
+    size_t rs_frame_len; /* also the bytes it holds of queued.max.request.bytes */
     RequestHeader rs_hdr;
     eddy_arena_t rs_arena; /* decoded request: bounded by the request's size */
     eddy_arena_t rs_out;   /* response arrays: sized by the broker's own data */
@@ -44,18 +44,39 @@ struct req_slot {
     int rs_wait_create;     /* waiting for topic creates (handlers.c) */
 };
 
+/* A connection takes another request only while (Kafka's channel
+ * muting): fewer than CONN_INFLIGHT_MAX of its requests are unanswered, the
+ * responses it holds (unwritten, or answered behind an unanswered one) are
+ * under CONN_QUEUED_MAX, and the request pool has room for the frame it is
+ * reading. Otherwise it is muted: bytes read wait in c_in,
+ * and once that backlog is IN_MAX (64 KiB) the socket is not read
+ * (uv_read_stop). Reading on up to that bound notices a client that closes
+ * while its request waits.
+ *
+ *   TAKING --request held / responses queued / pool full--> MUTED
+ *   MUTED --response written / memory released (bk_resume)--> TAKING
+ */
 struct conn {
     uv_tcp_t c_tcp;
     struct eddy_broker *c_broker;
     conn_t *c_next, *c_prev;
     char c_peer[96];
+    char c_ip[64];
     uint8_t c_size_buf[4];
     size_t c_size_got;
-    uint8_t *c_frame;
+    uint8_t *c_frame; /* holds c_frame_len bytes of the request pool */
     size_t c_frame_len, c_frame_got;
+    size_t c_pool_wait;       /* frame size waiting for pool memory, or 0 */
+    int64_t c_frame_start_ms; /* when the frame being read began (mono) */
+    int64_t c_active_ms;      /* last byte read or write finished (mono) */
+    uint8_t *c_in;            /* read while muted, not yet taken (<= IN_MAX) */
+    size_t c_in_off, c_in_len;
     req_slot_t *c_head, *c_tail;
+    int c_nslots;     /* requests taken, not yet answered and written out */
     int c_closing;
+    int c_reading;    /* uv_read_start is in effect */
     int c_writes;     /* uv_write requests in flight */
+    size_t c_queued;  /* response bytes handed to uv_write, not yet written */
     int64_t c_requests;
 };
 
@@ -75,6 +96,12 @@ struct eddy_broker {
     int bk_adv_port;
     int bk_port;
     conn_t *bk_conns;
+    int bk_nconns;
+    int bk_fd_conns;        /* connections the open-file limit leaves room for */
+    int bk_nofile;          /* that limit (RLIMIT_NOFILE), or -1 when unlimited */
+    int64_t bk_pool_used;   /* request bytes held (queued.max.request.bytes) */
+    int bk_pool_waiters;    /* connections waiting for pool memory */
+    uv_idle_t bk_resume;    /* unmutes connections outside of callbacks that hold state */
     req_slot_t *bk_waiting; /* fetches waiting for data */
     create_job_t *bk_creates; /* topic creates running in slices (handlers.c) */
     int bk_stopping;

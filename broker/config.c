@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,16 @@ const eddy_cfg_def_t broker_config_defs[] = {
      2147483647, NULL, "largest request"},
     {"fetch.max.bytes", CFG_INT32, F(fetch_max_bytes), "8388608", 1024, 2147483647, NULL,
      "largest fetch response (at least one batch goes out regardless)"},
+    {"queued.max.request.bytes", CFG_INT64, F(queued_max_request_bytes), "536870912", -1, BIG,
+     NULL, "request bytes held across all connections; -1 for no limit"},
+    {"connections.max.idle.ms", CFG_INT64, F(connections_max_idle_ms), "600000", -1, BIG, NULL,
+     "close a connection idle this long; -1 never"},
+    {"socket.request.timeout.ms", CFG_INT64, F(socket_request_timeout_ms), "30000", 1, BIG, NULL,
+     "close a connection whose started request does not arrive in full within this (Eddy)"},
+    {"max.connections", CFG_INT32, F(max_connections), "2147483647", 0, 2147483647, NULL,
+     "connections accepted at once; more are refused"},
+    {"max.connections.per.ip", CFG_INT32, F(max_connections_per_ip), "2147483647", 0,
+     2147483647, NULL, "connections accepted at once from one address; more are refused"},
     {"log.segment.bytes", CFG_INT64, F(log_segment_bytes), "1073741824", 14, 2147483647, NULL,
      "segment size"},
     {"log.roll.ms", CFG_INT64, F(log_roll_ms), "-2", -2, BIG, NULL, "segment age (ms)"},
@@ -107,6 +118,14 @@ int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *er
         broker_parse_listener(cfg->advertised_listeners, host, sizeof host, &port) < 0) {
         snprintf(errstr, errstr_size, "advertised.listeners: '%s' is not PLAINTEXT://HOST:PORT",
                  cfg->advertised_listeners);
+        return EDDY_ERR_CONFIG;
+    }
+    if (cfg->queued_max_request_bytes != -1 &&
+        cfg->queued_max_request_bytes < cfg->socket_request_max_bytes) {
+        snprintf(errstr, errstr_size,
+                 "queued.max.request.bytes: %" PRId64 " is below socket.request.max.bytes (%d); "
+                 "the largest request must fit (or -1 for no limit)",
+                 cfg->queued_max_request_bytes, cfg->socket_request_max_bytes);
         return EDDY_ERR_CONFIG;
     }
     if (strchr(cfg->log_dirs, ',')) {

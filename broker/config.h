@@ -19,6 +19,11 @@ typedef struct broker_config {
     int32_t message_max_bytes;        /* message.max.bytes */
     int32_t socket_request_max_bytes; /* socket.request.max.bytes */
     int32_t fetch_max_bytes;          /* fetch.max.bytes: largest fetch response */
+    int64_t queued_max_request_bytes; /* queued.max.request.bytes: request pool, -1 unbounded */
+    int64_t connections_max_idle_ms;  /* connections.max.idle.ms, -1 never */
+    int64_t socket_request_timeout_ms; /* Eddy: a request frame must arrive within this */
+    int32_t max_connections;          /* max.connections */
+    int32_t max_connections_per_ip;   /* max.connections.per.ip */
     int64_t log_segment_bytes;
     int64_t log_roll_ms, log_roll_hours;
     int64_t log_retention_ms, log_retention_minutes, log_retention_hours; /* -2: unset */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "broker/broker_int.h"
@@ -23,9 +24,55 @@
 #define READ_BUF_SIZE (64 * 1024)
 #define TICK_MS 1000
 #define GROUP_TICK_MS 100 /* session expiry and rebalance deadlines */
+/* Response bytes a connection may have waiting to be written before it
+ * stops reading: a client that does not read its responses holds at most
+ * this much plus the one response that crossed it (a fetch response is at
+ * most fetch.max.bytes, or one batch). */
+#define CONN_QUEUED_MAX (1024 * 1024)
+/* Requests a connection may have taken and not yet answered. Kafka takes
+ * one at a time; Eddy takes a few more so that a Produce pipelined behind a
+ * long-polling Fetch on the same connection (Eddy's client shares one
+ * connection between a streams thread's consumer and producer) is appended
+ * at once and can wake that very Fetch, instead of waiting out its
+ * max_wait_ms. */
+#define CONN_INFLIGHT_MAX 16
+#define LOG_LIMIT_MS 10000 /* repeated connection-level lines: one per 10 s */
+/* File descriptors the broker needs beside connections and segment files:
+ * stdio, the loop's epoll and wakeups, signal pipes, the listener, libuv's
+ * spare accept descriptor, directory scans. */
+#define FD_RESERVE 16
 
 static void conn_close(conn_t *c);
 static void maybe_finish_stop(eddy_broker_t *b);
+static void on_resume(uv_idle_t *h);
+
+/* ---- the request pool (queued.max.request.bytes) ---- */
+
+/* Takes n bytes of the pool, or returns 0 when they are not there. The
+ * configuration keeps every legal request no larger than the whole pool,
+ * so a request always fits once the others are answered. */
+static int pool_take(eddy_broker_t *b, size_t n)
+{
+    int64_t max = b->bk_cfg.queued_max_request_bytes;
+    if (max >= 0 && b->bk_pool_used + (int64_t)n > max)
+        return 0;
+    b->bk_pool_used += (int64_t)n;
+    return 1;
+}
+
+static void want_resume(eddy_broker_t *b)
+{
+    if (!b->bk_stopping && !uv_is_active((uv_handle_t *)&b->bk_resume) &&
+        !uv_is_closing((uv_handle_t *)&b->bk_resume))
+        uv_idle_start(&b->bk_resume, on_resume);
+}
+
+static void pool_release(eddy_broker_t *b, size_t n)
+{
+    b->bk_pool_used -= (int64_t)n;
+    if (b->bk_pool_waiters > 0)
+        want_resume(b);
+}
 
 /* ---- slots and ordered responses ---- */
 
@@ -34,8 +81,31 @@ static void slot_free(req_slot_t *s)
     arena_free(&s->rs_arena);
     arena_free(&s->rs_out);
     wr_free(&s->rs_resp);
+    if (s->rs_frame)
+        pool_release(s->rs_conn->c_broker, s->rs_frame_len);
+    s->rs_conn->c_nslots--;
     free(s->rs_frame);
     free(s);
+}
+
+/* Whether the connection may take another request now: few enough taken
+ * and unanswered, and few enough response bytes held (handed to uv_write,
+ * or answered but behind an unanswered request). */
+static int conn_room(const conn_t *c)
+{
+    if (c->c_closing || c->c_broker->bk_stopping || c->c_nslots >= CONN_INFLIGHT_MAX)
+        return 0;
+    size_t held = c->c_queued;
+    for (const req_slot_t *s = c->c_head; s; s = s->rs_next)
+        if (s->rs_state == SLOT_DONE)
+            held += s->rs_resp.wr_len;
+    return held < CONN_QUEUED_MAX;
+}
+
+/* ... and is not waiting for pool memory. */
+static int conn_may_read(const conn_t *c)
+{
+    return !c->c_pool_wait && conn_room(c);
 }
 
 /* One uv_write for every response that is ready at once: pipelining
@@ -47,6 +117,7 @@ typedef struct write_req {
     uv_write_t wq_req;
     conn_t *wq_conn;
     int wq_n;
+    size_t wq_len;
     uint8_t *wq_bytes[WRITE_BATCH]; /* owned until the write completes */
 } write_req_t;
 
@@ -56,6 +127,7 @@ static void on_write(uv_write_t *w, int status)
     conn_t *c = wq->wq_conn;
     for (int i = 0; i < wq->wq_n; i++)
         free(wq->wq_bytes[i]);
+    c->c_queued -= wq->wq_len;
     free(wq);
     c->c_writes--;
     if (status < 0 && !c->c_closing) {
@@ -63,6 +135,9 @@ static void on_write(uv_write_t *w, int status)
         conn_close(c);
         return;
     }
+    c->c_active_ms = eddy_mono_ms();
+    if ((c->c_in || !c->c_reading) && conn_may_read(c))
+        want_resume(c->c_broker);
     if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
         conn_close(c);
 }
@@ -92,16 +167,19 @@ static void conn_flush_ready(conn_t *c)
                     uint8_t *bytes = wr_take(&s->rs_resp, &len);
                     bufs[wq->wq_n] = uv_buf_init((char *)bytes, (unsigned)len);
                     wq->wq_bytes[wq->wq_n++] = bytes;
+                    wq->wq_len += len;
                 }
             }
             slot_free(s);
         }
         if (wq && !failed) {
             wq->wq_conn = c;
-            if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)wq->wq_n, on_write) < 0)
+            if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)wq->wq_n, on_write) < 0) {
                 failed = 1;
-            else
+            } else {
                 c->c_writes++;
+                c->c_queued += wq->wq_len;
+            }
         }
         if (failed) {
             if (wq) {
@@ -117,6 +195,8 @@ static void conn_flush_ready(conn_t *c)
     }
     if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
         conn_close(c);
+    else if ((c->c_in || !c->c_reading) && conn_may_read(c))
+        want_resume(c->c_broker);
 }
 
 void broker_slot_done(req_slot_t *s)
@@ -205,7 +285,10 @@ static void on_conn_closed(uv_handle_t *h)
         c->c_head = s->rs_next;
         slot_free(s);
     }
+    if (c->c_frame)
+        pool_release(b, c->c_frame_len);
     free(c->c_frame);
+    free(c->c_in);
     free(c);
     maybe_finish_stop(b);
 }
@@ -232,6 +315,12 @@ static void conn_close(conn_t *c)
         b->bk_conns = c->c_next;
     if (c->c_next)
         c->c_next->c_prev = c->c_prev;
+    b->bk_nconns--;
+    if (c->c_pool_wait) {
+        c->c_pool_wait = 0;
+        b->bk_pool_waiters--;
+    }
+    c->c_reading = 0;
     uv_read_stop((uv_stream_t *)&c->c_tcp);
     uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
 }
@@ -283,6 +372,7 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
     eddy_broker_t *b = c->c_broker;
     req_slot_t *s = calloc(1, sizeof *s);
     if (!s) {
+        pool_release(b, len);
         free(frame);
         conn_close(c);
         return -1;
@@ -301,13 +391,16 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
         c->c_head = s;
     c->c_tail = s;
     c->c_requests++;
+    c->c_nslots++;
 
     eddy_rd_t rd;
     rd_init(&rd, frame, len);
     int rc = wire_request_header_decode(&rd, &s->rs_hdr);
     if (rc < 0) {
-        EDDY_LOG_WARN("broker", "closing connection from %s: malformed request header (%s)",
-                      c->c_peer, eddy_strerror(rc));
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                         "closing connection from %s: malformed request header (%s)", c->c_peer,
+                         eddy_strerror(rc));
         conn_close(c);
         return -1;
     }
@@ -318,9 +411,11 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
                       kafka_api_name(s->rs_hdr.RequestApiKey), s->rs_hdr.RequestApiVersion);
         respond_unsupported(s);
     } else if ((rc = dispatch(b, s, &rd)) < 0) {
-        EDDY_LOG_WARN("broker", "closing connection from %s: malformed %s v%d request (%s)",
-                      c->c_peer, kafka_api_name(s->rs_hdr.RequestApiKey),
-                      s->rs_hdr.RequestApiVersion, eddy_strerror(rc));
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                         "closing connection from %s: malformed %s v%d request (%s)", c->c_peer,
+                         kafka_api_name(s->rs_hdr.RequestApiKey), s->rs_hdr.RequestApiVersion,
+                         eddy_strerror(rc));
         conn_close(c);
         return -1;
     }
@@ -336,21 +431,43 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = buf->base ? READ_BUF_SIZE : 0;
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+/* Allocates the frame being read from the pool, or parks the connection
+ * until memory is released. Returns 1 when reading may go on. */
+static int frame_begin(conn_t *c, size_t size)
 {
-    conn_t *c = st->data;
     eddy_broker_t *b = c->c_broker;
-    if (nread < 0) {
-        if (nread != UV_EOF)
-            EDDY_LOG_DEBUG("broker", "%s: read: %s", c->c_peer, uv_strerror((int)nread));
-        free(buf->base);
-        conn_close(c);
-        return;
+    if (!pool_take(b, size)) {
+        if (!c->c_pool_wait)
+            b->bk_pool_waiters++;
+        c->c_pool_wait = size;
+        return 0;
     }
-    const uint8_t *p = (const uint8_t *)buf->base;
-    size_t n = (size_t)nread;
-    while (n > 0 && !c->c_closing) {
+    if (c->c_pool_wait) {
+        c->c_pool_wait = 0;
+        b->bk_pool_waiters--;
+    }
+    c->c_frame = malloc(size);
+    if (!c->c_frame) {
+        pool_release(b, size);
+        conn_close(c);
+        return 0;
+    }
+    c->c_frame_len = size;
+    c->c_frame_got = 0;
+    c->c_frame_start_ms = eddy_mono_ms();
+    return 1;
+}
+
+/* Frames requests out of p[0..n) while the connection may take them.
+ * Returns the bytes consumed; fewer than n when it was muted or closed. */
+static size_t conn_consume(conn_t *c, const uint8_t *p, size_t n)
+{
+    eddy_broker_t *b = c->c_broker;
+    size_t n0 = n;
+    while (n > 0 && conn_may_read(c)) {
         if (!c->c_frame) {
+            if (c->c_size_got == 0)
+                c->c_frame_start_ms = eddy_mono_ms();
             size_t take = 4 - c->c_size_got < n ? 4 - c->c_size_got : n;
             memcpy(c->c_size_buf + c->c_size_got, p, take);
             c->c_size_got += take;
@@ -362,20 +479,16 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             c->c_size_got = 0;
             /* Checked before anything is allocated for the request. */
             if (size < 8 || size > b->bk_cfg.socket_request_max_bytes) {
-                EDDY_LOG_WARN("broker",
-                              "closing connection from %s: request size %d is outside [8, %d] "
-                              "(socket.request.max.bytes)",
-                              c->c_peer, size, b->bk_cfg.socket_request_max_bytes);
+                static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+                EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                                 "closing connection from %s: request size %d is outside "
+                                 "[8, %d] (socket.request.max.bytes)",
+                                 c->c_peer, size, b->bk_cfg.socket_request_max_bytes);
                 conn_close(c);
                 break;
             }
-            c->c_frame = malloc((size_t)size);
-            if (!c->c_frame) {
-                conn_close(c);
+            if (!frame_begin(c, (size_t)size))
                 break;
-            }
-            c->c_frame_len = (size_t)size;
-            c->c_frame_got = 0;
             continue;
         }
         size_t take = c->c_frame_len - c->c_frame_got < n ? c->c_frame_len - c->c_frame_got : n;
@@ -390,13 +503,167 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
                 break;
         }
     }
+    return n0 - n;
+}
+
+/* Bytes read but not yet taken. A muted connection keeps reading until it
+ * holds IN_MAX of them, so that a client that closes while its request waits
+ * (a long-polling fetch, a held JoinGroup) is noticed at once. */
+#define IN_MAX READ_BUF_SIZE
+
+static size_t in_backlog(const conn_t *c)
+{
+    return c->c_in ? c->c_in_len - c->c_in_off : 0;
+}
+
+static int in_append(conn_t *c, const uint8_t *p, size_t n)
+{
+    size_t have = in_backlog(c);
+    uint8_t *nb = malloc(have + n);
+    if (!nb)
+        return -1;
+    if (have)
+        memcpy(nb, c->c_in + c->c_in_off, have);
+    memcpy(nb + have, p, n);
+    free(c->c_in);
+    c->c_in = nb;
+    c->c_in_off = 0;
+    c->c_in_len = have + n;
+    return 0;
+}
+
+static void conn_resume(conn_t *c);
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    conn_t *c = st->data;
+    if (nread < 0) {
+        if (nread != UV_EOF)
+            EDDY_LOG_DEBUG("broker", "%s: read: %s", c->c_peer, uv_strerror((int)nread));
+        free(buf->base);
+        conn_close(c);
+        return;
+    }
+    if (nread > 0)
+        c->c_active_ms = eddy_mono_ms();
+    const uint8_t *p = (const uint8_t *)buf->base;
+    size_t n = (size_t)nread;
+    size_t used = c->c_in ? 0 : conn_consume(c, p, n);
+    if (!c->c_closing && used < n && in_append(c, p + used, n - used) < 0)
+        conn_close(c);
     free(buf->base);
+    if (c->c_closing)
+        return;
+    if (c->c_in && conn_may_read(c))
+        conn_resume(c);
+    if (!c->c_closing && c->c_reading && in_backlog(c) >= IN_MAX) {
+        /* Muted with a full backlog: the rest waits in the socket. */
+        uv_read_stop((uv_stream_t *)&c->c_tcp);
+        c->c_reading = 0;
+    }
+}
+
+/* Takes what a muted connection may now take: first the bytes it kept,
+ * then, with room in the backlog, the socket again. */
+static void conn_resume(conn_t *c)
+{
+    eddy_broker_t *b = c->c_broker;
+    if (c->c_pool_wait && !c->c_frame) {
+        if (!frame_begin(c, c->c_pool_wait))
+            return;
+    }
+    if (c->c_in) {
+        size_t used = conn_consume(c, c->c_in + c->c_in_off, c->c_in_len - c->c_in_off);
+        if (c->c_closing)
+            return;
+        c->c_in_off += used;
+        if (c->c_in_off == c->c_in_len) {
+            free(c->c_in);
+            c->c_in = NULL;
+        }
+    }
+    if (!c->c_reading && !b->bk_stopping && in_backlog(c) < IN_MAX) {
+        if (uv_read_start((uv_stream_t *)&c->c_tcp, on_alloc, on_read) == 0)
+            c->c_reading = 1;
+        else
+            conn_close(c);
+    }
+}
+
+/* Runs once the loop is between callbacks: muted connections whose
+ * requests were answered, whose writes drained or whose frame now fits in
+ * the pool read again. */
+static void on_resume(uv_idle_t *h)
+{
+    eddy_broker_t *b = h->data;
+    uv_idle_stop(h);
+    conn_t *c = b->bk_conns;
+    while (c) {
+        conn_t *next = c->c_next;
+        if (!c->c_closing && (c->c_pool_wait ? conn_room(c)
+                                             : (c->c_in || !c->c_reading) && conn_may_read(c)))
+            conn_resume(c);
+        c = next;
+    }
+}
+
+/* Once a second: a frame that has not arrived within
+ * socket.request.timeout.ms, and a connection with nothing in flight and
+ * no traffic for connections.max.idle.ms, are closed. A connection waiting
+ * for pool memory is waiting on the broker, not idle. */
+static void conns_expire(eddy_broker_t *b)
+{
+    int64_t now = eddy_mono_ms();
+    int64_t idle_ms = b->bk_cfg.connections_max_idle_ms;
+    conn_t *c = b->bk_conns;
+    while (c) {
+        conn_t *next = c->c_next;
+        int mid_frame = c->c_frame || c->c_size_got > 0;
+        if (c->c_pool_wait) {
+            /* not timed */
+        } else if (mid_frame && now - c->c_frame_start_ms >= b->bk_cfg.socket_request_timeout_ms) {
+            static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+            EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                             "closing connection from %s: a request of %zu bytes did not "
+                             "arrive within socket.request.timeout.ms (%" PRId64 " ms; %zu "
+                             "bytes came)",
+                             c->c_peer, c->c_frame_len, b->bk_cfg.socket_request_timeout_ms,
+                             c->c_frame_got);
+            conn_close(c);
+        } else if (idle_ms >= 0 && !c->c_head && now - c->c_active_ms >= idle_ms) {
+            EDDY_LOG_DEBUG("broker", "closing connection from %s: idle for %" PRId64
+                           " ms (connections.max.idle.ms)", c->c_peer, now - c->c_active_ms);
+            conn_close(c);
+        }
+        c = next;
+    }
+}
+
+static int conns_from(const eddy_broker_t *b, const char *ip)
+{
+    int n = 0;
+    for (const conn_t *c = b->bk_conns; c; c = c->c_next)
+        if (strcmp(c->c_ip, ip) == 0)
+            n++;
+    return n;
 }
 
 static void on_connection(uv_stream_t *server, int status)
 {
     eddy_broker_t *b = server->data;
-    if (status < 0 || b->bk_stopping)
+    if (status < 0) {
+        /* libuv has already accepted and closed the waiting connection to
+         * keep the listener from spinning; the clients see a reset. */
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "broker", &lim, LOG_LIMIT_MS,
+                         "cannot accept a connection: %s%s", uv_strerror(status),
+                         status == UV_EMFILE || status == UV_ENFILE
+                             ? " (the open-file limit is too low for this many clients: raise "
+                               "ulimit -n, or set max.connections below it)"
+                             : "");
+        return;
+    }
+    if (b->bk_stopping)
         return;
     conn_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -424,12 +691,41 @@ static void on_connection(uv_stream_t *server, int status)
             port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
         }
         snprintf(c->c_peer, sizeof c->c_peer, "%.63s:%d", ip, port);
+        snprintf(c->c_ip, sizeof c->c_ip, "%s", ip);
     }
+    char why[200] = "";
+    if (b->bk_nconns >= b->bk_fd_conns) {
+        /* Refused before the descriptors run out, so that accept keeps
+         * working and segment files can still be opened. */
+        snprintf(why, sizeof why,
+                 "the open-file limit (ulimit -n %d, less log.max.open.files %d and %d for the "
+                 "broker itself) leaves room for %d connections",
+                 b->bk_nofile, b->bk_cfg.log_max_open_files, FD_RESERVE, b->bk_fd_conns);
+    } else if (b->bk_nconns >= b->bk_cfg.max_connections) {
+        snprintf(why, sizeof why, "max.connections (%d) reached", b->bk_cfg.max_connections);
+    } else if (b->bk_cfg.max_connections_per_ip < INT32_MAX &&
+               conns_from(b, c->c_ip) >= b->bk_cfg.max_connections_per_ip) {
+        snprintf(why, sizeof why, "max.connections.per.ip (%d) reached",
+                 b->bk_cfg.max_connections_per_ip);
+    }
+    if (why[0]) {
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                         "refusing connection from %s: %s", c->c_peer, why);
+        c->c_closing = 1;
+        uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
+        return;
+    }
+    c->c_active_ms = eddy_mono_ms();
+    b->bk_nconns++;
     c->c_next = b->bk_conns;
     if (b->bk_conns)
         b->bk_conns->c_prev = c;
     b->bk_conns = c;
-    uv_read_start((uv_stream_t *)&c->c_tcp, on_alloc, on_read);
+    if (uv_read_start((uv_stream_t *)&c->c_tcp, on_alloc, on_read) == 0)
+        c->c_reading = 1;
+    else
+        conn_close(c);
 }
 
 /* ---- background work on the thread pool ---- */
@@ -633,6 +929,7 @@ static void on_tick(uv_timer_t *t)
                 log_retention_run(part->p_log, now, &deleted);
         }
     }
+    conns_expire(b);
     if (b->bk_cfg.log_cleaner_enable && !b->bk_cleaning &&
         now - b->bk_last_clean_ms >= b->bk_cfg.log_cleaner_backoff_ms) {
         b->bk_last_clean_ms = now;
@@ -661,6 +958,7 @@ static void maybe_finish_stop(eddy_broker_t *b)
         uv_close((uv_handle_t *)&b->bk_tick, on_handle_closed);
         uv_close((uv_handle_t *)&b->bk_fetch_timer, on_handle_closed);
         uv_close((uv_handle_t *)&b->bk_group_timer, on_handle_closed);
+        uv_close((uv_handle_t *)&b->bk_resume, on_handle_closed);
         uv_close((uv_handle_t *)&b->bk_stop_async, on_handle_closed);
         if (b->bk_handle_signals) {
             uv_close((uv_handle_t *)&b->bk_sigterm, on_handle_closed);
@@ -690,6 +988,7 @@ static void begin_stop(eddy_broker_t *b)
     conn_t *c = b->bk_conns;
     while (c) {
         conn_t *next = c->c_next;
+        c->c_reading = 0;
         uv_read_stop((uv_stream_t *)&c->c_tcp);
         if (!c->c_head && c->c_writes == 0)
             conn_close(c);
@@ -771,9 +1070,27 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     uv_timer_init(&b->bk_loop, &b->bk_tick);
     uv_timer_init(&b->bk_loop, &b->bk_fetch_timer);
     uv_timer_init(&b->bk_loop, &b->bk_group_timer);
+    uv_idle_init(&b->bk_loop, &b->bk_resume);
+    b->bk_resume.data = b;
     uv_async_init(&b->bk_loop, &b->bk_stop_async, on_stop_async);
     b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b->bk_group_timer.data = b;
     b->bk_last_retention_ms = b->bk_last_clean_ms = eddy_wall_ms();
+    struct rlimit rl;
+    b->bk_nofile = -1;
+    b->bk_fd_conns = INT32_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)INT32_MAX) {
+        b->bk_nofile = (int)rl.rlim_cur;
+        int64_t room = (int64_t)rl.rlim_cur - b->bk_cfg.log_max_open_files - FD_RESERVE;
+        if (room < 1) {
+            EDDY_LOG_WARN("broker",
+                          "the open-file limit (ulimit -n %d) leaves no room for connections "
+                          "beside log.max.open.files (%d); allowing one: raise the limit",
+                          b->bk_nofile, b->bk_cfg.log_max_open_files);
+            room = 1;
+        }
+        b->bk_fd_conns = (int)room;
+    }
     EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
                   b->bk_cfg.broker_id, host, b->bk_port, b->bk_adv_host, b->bk_adv_port,
                   b->bk_cfg.log_dirs);

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds the request fuzzer (clang: libFuzzer + ASan + UBSan) if needed and
-# runs it for a bounded time against a scratch copy of the seed corpus, so
-# the checked-in corpus never changes behind anyone's back.
+# Builds the fuzzers (clang: libFuzzer + ASan + UBSan) if needed and runs
+# them for a bounded time against scratch copies of their seed corpora, so
+# the checked-in corpora never change behind anyone's back: fuzz_requests
+# (the request decoders, corpus/requests) and fuzz_conns (the broker's
+# connection layer with real sockets, corpus/conns).
 #
 #   tests/fuzz/run.sh [seconds=60] [extra libFuzzer flags...]
 #   EDDY_FUZZ_BUILD=dir   build directory (default: build-fuzz at the root)
 #
 # Exit status: 0 when the time ran out without a finding, nonzero on a
 # crash, leak, timeout or UB; the input that caused it is kept in
-# $EDDY_FUZZ_BUILD/fuzz-artifacts/ (replay: fuzz_requests <file>).
+# $EDDY_FUZZ_BUILD/fuzz-artifacts/ (replay: fuzz_requests <file>, fuzz_conns <file>).
 set -euo pipefail
 
 secs=${1:-60}
@@ -20,27 +22,38 @@ if ! grep -q '^EDDY_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
     CC=clang cmake -S "$root" -B "$build" -DEDDY_FUZZ=ON -DEDDY_TESTS=OFF -DEDDY_BENCH=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$build" --target fuzz_requests -j"$(nproc)" >/dev/null
-fuzzer=$build/bin/fuzz_requests
+cmake --build "$build" --target fuzz_requests fuzz_conns -j"$(nproc)" >/dev/null
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/corpus" "$build/fuzz-artifacts"
-cp "$root"/tests/fuzz/corpus/requests/* "$work/corpus/"
+# One target for its share of the time against a scratch copy of its seeds.
+run_one() {
+    local name=$1 seeds=$2 secs=$3
+    local fuzzer=$build/bin/$name work rc
+    work=$(mktemp -d)
+    mkdir -p "$work/corpus" "$build/fuzz-artifacts"
+    cp "$root"/tests/fuzz/corpus/"$seeds"/* "$work/corpus/"
+    echo "$name: ${secs}s on $(ls "$work/corpus" | wc -l) seeds (log: $work/log while running)"
+    set +e
+    "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$build/fuzz-artifacts/$name-" "${extra[@]}" "$work/corpus" >"$work/log" 2>&1
+    rc=$?
+    set -e
+    local execs cov
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -1 || true)
+    echo "$name: ${execs:-?} executions, ${cov:-cov: ?}, corpus $(ls "$work/corpus" | wc -l) inputs, exit $rc"
+    if [ "$rc" -ne 0 ]; then
+        grep -E 'ERROR|SUMMARY|runtime error|Test unit written|fuzz_conns:| in [A-Za-z_].* [^ ]+\.c:[0-9]+' \
+            "$work/log" | head -40 >&2 || true
+        echo "$name: FAILED; artifacts in $build/fuzz-artifacts/" >&2
+    fi
+    rm -rf "$work"
+    return "$rc"
+}
 
-echo "fuzz_requests: ${secs}s on $(ls "$work/corpus" | wc -l) seeds (log: $work/log while running)"
-set +e
-"$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$build/fuzz-artifacts/" "$@" "$work/corpus" >"$work/log" 2>&1
-rc=$?
-set -e
-
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
-cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -1 || true)
-echo "fuzz_requests: ${execs:-?} executions, ${cov:-cov: ?}, corpus $(ls "$work/corpus" | wc -l) inputs, exit $rc"
-if [ "$rc" -ne 0 ]; then
-    grep -E 'ERROR|SUMMARY|runtime error|Test unit written| in [A-Za-z_].* [^ ]+\.c:[0-9]+' \
-        "$work/log" | head -40 >&2 || true
-    echo "fuzz_requests: FAILED; artifacts in $build/fuzz-artifacts/" >&2
-fi
+extra=("$@")
+# The decoders get two thirds of the time, the connection layer the rest.
+conn_secs=$((secs / 3 > 5 ? secs / 3 : 5))
+rc=0
+run_one fuzz_requests requests $((secs - secs / 3)) || rc=$?
+run_one fuzz_conns conns "$conn_secs" || rc=$?
 exit "$rc"

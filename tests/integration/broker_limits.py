@@ -1,0 +1,464 @@
+#!/usr/bin/env python3
+"""The broker's connection limits against a real `eddy broker`, with raw sockets:
+
+  fetch_flood     a client sends 100 Fetch requests for ~4 MiB each and does not read: the
+                  broker's RSS stays bounded, `eddy topic consume` is served meanwhile, and
+                  the answers come in order once the client reads
+  versions_flood  400,000 ApiVersions requests not read: RSS bounded; then read while the
+                  rest is sent in odd-sized pieces: every answer, in order
+  stalled_frames  connections announce 8 MiB requests and stall: the request pool
+                  (queued.max.request.bytes) bounds memory, socket.request.timeout.ms closes them
+  idle            connections.max.idle.ms closes an idle connection
+  max_conns       max.connections and max.connections.per.ip refuse surplus connections with one
+                  log line; admitted clients keep working
+  emfile          under a low open-file limit: accept failures are logged, the broker survives and
+                  serves again once connections close
+
+usage: broker_limits.py path/to/eddy [case ...]
+"""
+import os
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+EDDY = sys.argv[1]
+WORK = tempfile.mkdtemp(prefix="eddy-broker-limits-")
+BROKERS = []
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+class Broker:
+    def __init__(self, name, settings=(), nofile=None):
+        self.dir = os.path.join(WORK, name)
+        os.makedirs(self.dir)
+        self.log_path = os.path.join(self.dir, "broker.log")
+        args = [EDDY, "broker", "--data-dir", os.path.join(self.dir, "data"),
+                "--listen", "127.0.0.1:0"]
+        for s in settings:
+            args += ["--set", s]
+
+        def limits():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+        self.log = open(self.log_path, "w")
+        # Under ASan, freed blocks wait in a quarantine (256 MiB by default) that would count in
+        # the RSS bounds; a small one still catches use after free.
+        env = dict(os.environ)
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"),
+                                                     "quarantine_size_mb=4"]))
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=limits, env=env)
+        BROKERS.append(self)
+        deadline = time.time() + 10
+        self.port = None
+        while time.time() < deadline and self.port is None:
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+),", self.log_text())
+            if m:
+                self.port = int(m.group(1))
+            else:
+                check(self.proc.poll() is None, "broker exited: " + self.log_text()[-2000:])
+                time.sleep(0.05)
+        check(self.port, "broker did not start")
+        self.addr = "127.0.0.1:%d" % self.port
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def rss_kb(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise Fail("no VmRSS for the broker")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, clean=False):
+        """Stops the broker; with clean, by SIGTERM, and it must exit 0 (under ASan: no leak)."""
+        if self.proc.poll() is None:
+            if clean:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    pass
+            if self.proc.poll() is None:
+                self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        if clean and self.proc.returncode != 0:
+            raise Fail("broker exit status %d after SIGTERM: %s" %
+                       (self.proc.returncode, self.log_text()[-3000:]))
+
+
+def kstr(s):
+    b = s.encode()
+    return struct.pack(">h", len(b)) + b
+
+
+def frame(api_key, version, corr, body):
+    payload = struct.pack(">hhi", api_key, version, corr) + kstr("limits") + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def api_versions(corr):
+    return frame(18, 0, corr, b"")
+
+
+def fetch(corr, topic, max_bytes):
+    # Fetch v4: replica, max_wait, min_bytes, max_bytes, isolation; one topic, partition 0.
+    body = struct.pack(">iiiib", -1, 0, 1, max_bytes, 0)
+    body += struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
+    body += struct.pack(">iqi", 0, 0, max_bytes)
+    return frame(1, 4, corr, body)
+
+
+def connect(port, src=None, rcvbuf=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if src:
+        s.bind((src, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def recv_exact(s, n):
+    out = b""
+    while len(out) < n:
+        chunk = s.recv(n - len(out))
+        if not chunk:
+            raise Fail("connection closed by the broker")
+        out += chunk
+    return out
+
+
+def roundtrip(s, corr=7):
+    """An ApiVersions request answered on s with its correlation id."""
+    s.sendall(api_versions(corr))
+    size = struct.unpack(">i", recv_exact(s, 4))[0]
+    body = recv_exact(s, size)
+    got = struct.unpack(">i", body[:4])[0]
+    check(got == corr, "answer to correlation id %d came back as %d" % (corr, got))
+
+
+def served(port, timeout=5.0):
+    s = connect(port)
+    s.settimeout(timeout)
+    try:
+        roundtrip(s)
+    finally:
+        s.close()
+
+
+def closed_by_peer(s, within):
+    """Whether the broker closes s (EOF or reset) within `within` seconds."""
+    deadline = time.time() + within
+    s.setblocking(False)
+    while time.time() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+        if r:
+            try:
+                if s.recv(65536) == b"":
+                    return True
+            except ConnectionResetError:
+                return True
+            except BlockingIOError:
+                pass
+    return False
+
+
+def send_until_stalled(s, data, stall=0.5, limit=10.0):
+    """Sends data without blocking until the peer stops taking it; returns bytes sent."""
+    s.setblocking(False)
+    sent = 0
+    last = time.time()
+    end = time.time() + limit
+    while sent < len(data) and time.time() < end:
+        _, w, _ = select.select([], [s], [], 0.1)
+        if w:
+            try:
+                n = s.send(data[sent:sent + (1 << 20)])
+                sent += n
+                last = time.time()
+                continue
+            except (BlockingIOError, InterruptedError):
+                pass
+        if time.time() - last > stall:
+            break
+    return sent
+
+
+def eddy(*args, stdin=None, timeout=60):
+    return subprocess.run([EDDY] + list(args), input=stdin, capture_output=True,
+                          timeout=timeout)
+
+
+# ---------------------------------------------------------------------------
+
+def case_fetch_flood():
+    b = Broker("fetch", ["log.segment.bytes=16777216"])
+    r = eddy("-b", b.addr, "topic", "create", "big", "-p", "1")
+    check(r.returncode == 0, "create: %r" % r.stderr)
+    lines = b"".join(b"%06d:%s\n" % (i, b"x" * 1000) for i in range(4000))
+    r = eddy("-b", b.addr, "topic", "produce", "big", "-k", ":", stdin=lines)
+    check(r.returncode == 0, "produce: %r" % r.stderr)
+    base = b.rss_kb()
+    s = connect(b.port, rcvbuf=65536)
+    s.sendall(b"".join(fetch(i, "big", 8 << 20) for i in range(100)))
+    peak = 0
+    t0 = time.time()
+    r = eddy("-b", b.addr, "topic", "consume", "big", "-e", "-n", "5", timeout=30)
+    took = time.time() - t0
+    check(r.returncode == 0, "consume beside the flood: %r" % r.stderr)
+    check(took < 10, "consume beside the flood took %.1f s" % took)
+    end = time.time() + 3
+    while time.time() < end:
+        peak = max(peak, b.rss_kb())
+        time.sleep(0.1)
+    check(b.alive(), "broker died")
+    check(peak - base < 60 * 1024,
+          "RSS grew from %d to %d kB with 100 unread ~4 MiB fetch responses" % (base, peak))
+    # Once the client reads, every answer comes, in order, with the data.
+    s.settimeout(20)
+    for i in range(20):
+        size = struct.unpack(">i", recv_exact(s, 4))[0]
+        body = recv_exact(s, size)
+        check(struct.unpack(">i", body[:4])[0] == i, "fetch answer %d out of order" % i)
+        check(size > 4000 * 1000, "fetch answer %d has %d bytes" % (i, size))
+    s.close()
+    print("fetch_flood: RSS %d -> %d kB, consume %.2f s" % (base, peak, took))
+    served(b.port)
+
+
+def case_versions_flood():
+    b = Broker("versions")
+    served(b.port)
+    base = b.rss_kb()
+    s = connect(b.port, rcvbuf=4096)
+    data = b"".join(api_versions(i) for i in range(400000))
+    sent = send_until_stalled(s, data, stall=1.0, limit=20)
+    peak = b.rss_kb()
+    check(b.alive(), "broker died")
+    check(peak - base < 30 * 1024,
+          "RSS grew from %d to %d kB with %d unread ApiVersions requests" %
+          (base, peak, sent // 21))
+    print("versions_flood: %d of %d bytes taken, RSS %d -> %d kB" %
+          (sent, len(data), base, peak))
+    served(b.port)
+    # Reading now: the rest goes in odd-sized pieces (frames split anywhere) and all 400,000
+    # answers come back in order.
+    got = [0, None]
+
+    def reader():
+        buf = b""
+        try:
+            while got[0] < 400000:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    got[1] = "closed after %d answers" % got[0]
+                    return
+                buf += chunk
+                off = 0
+                while len(buf) - off >= 8:
+                    size = struct.unpack_from(">i", buf, off)[0]
+                    if len(buf) - off < 4 + size:
+                        break
+                    corr = struct.unpack_from(">i", buf, off + 4)[0]
+                    if corr != got[0]:
+                        got[1] = "answer %d came as %d" % (got[0], corr)
+                        return
+                    got[0] += 1
+                    off += 4 + size
+                buf = buf[off:]
+        except OSError as e:
+            got[1] = "after %d answers: %s" % (got[0], e)
+
+    s.settimeout(30)
+    t = threading.Thread(target=reader)
+    t.start()
+    piece = 1
+    while sent < len(data):
+        s.sendall(data[sent:sent + piece])
+        sent += min(piece, len(data) - sent)
+        piece = piece * 7 % 65521 + 1
+    t.join(60)
+    check(not t.is_alive(), "answers stopped after %d" % got[0])
+    check(got[1] is None and got[0] == 400000, "pipelined answers: %s" % got[1])
+    s.close()
+
+
+def case_stalled_frames():
+    b = Broker("stalled", ["socket.request.max.bytes=8388608",
+                           "queued.max.request.bytes=16777216",
+                           "socket.request.timeout.ms=2000"])
+    served(b.port)
+    base = b.rss_kb()
+    conns = []
+    for _ in range(10):
+        s = connect(b.port)
+        data = struct.pack(">i", 8 << 20) + os.urandom(7 << 20) + b"\0" * (512 << 10)
+        send_until_stalled(s, data, stall=0.3, limit=5)
+        conns.append(s)
+    peak = b.rss_kb()
+    check(peak - base < 40 * 1024,
+          "RSS grew from %d to %d kB with 10 stalled 8 MiB requests (pool 16 MiB)" %
+          (base, peak))
+    # Another client is still served (its small request waits for no one's memory once the
+    # stalled frames time out).
+    t0 = time.time()
+    served(b.port, timeout=15)
+    closed = [closed_by_peer(s, 12) for s in conns]
+    check(all(closed), "%d of 10 stalled connections still open" % closed.count(False))
+    check(re.search(r"did not arrive within socket\.request\.timeout\.ms", b.log_text()),
+          "no log line for the timed-out requests")
+    print("stalled_frames: RSS %d -> %d kB, another client served after %.1f s" %
+          (base, peak, time.time() - t0))
+    for s in conns:
+        s.close()
+
+
+def case_idle():
+    b = Broker("idle", ["connections.max.idle.ms=2000"])
+    s = connect(b.port)
+    roundtrip(s)
+    t0 = time.time()
+    check(closed_by_peer(s, 8), "an idle connection stayed open 8 s (connections.max.idle.ms=2000)")
+    took = time.time() - t0
+    check(took >= 1.5, "closed after %.1f s, before connections.max.idle.ms" % took)
+    # A connection that keeps talking is not idle.
+    s2 = connect(b.port)
+    for i in range(5):
+        roundtrip(s2, i)
+        time.sleep(0.8)
+    roundtrip(s2, 99)
+    s2.close()
+    print("idle: closed after %.1f s" % took)
+
+
+def case_max_conns():
+    b = Broker("maxconns", ["max.connections=4", "max.connections.per.ip=2"])
+    ok = [connect(b.port, "127.0.0.1"), connect(b.port, "127.0.0.1")]
+    for s in ok:
+        roundtrip(s)
+    refused = 0
+    for _ in range(10):
+        s = connect(b.port, "127.0.0.1")
+        refused += closed_by_peer(s, 3)
+        s.close()
+    check(refused == 10, "only %d of 10 connections over max.connections.per.ip refused" % refused)
+    ok += [connect(b.port, "127.0.0.2"), connect(b.port, "127.0.0.2")]
+    for s in ok:
+        roundtrip(s)
+    s = connect(b.port, "127.0.0.3")
+    check(closed_by_peer(s, 3), "a fifth connection over max.connections=4 was not refused")
+    s.close()
+    for i, s in enumerate(ok):
+        roundtrip(s, 100 + i)
+    lines = [l for l in b.log_text().splitlines() if "refusing connection" in l]
+    check(len(lines) == 1, "expected one 'refusing connection' line, got %d: %r" %
+          (len(lines), lines[:3]))
+    check("max.connections.per.ip (2)" in lines[0], "log line: %s" % lines[0])
+    for s in ok:
+        s.close()
+    # Closed connections free their places.
+    time.sleep(0.3)
+    served(b.port)
+    print("max_conns: %s" % lines[0].split("] ", 1)[-1])
+
+
+def case_emfile():
+    b = Broker("emfile", ["offsets.topic.num.partitions=1", "log.max.open.files=8"], nofile=40)
+    keep = connect(b.port)
+    roundtrip(keep)
+    conns = []
+    for _ in range(60):
+        try:
+            conns.append(connect(b.port))
+        except OSError:
+            pass
+    deadline = time.time() + 5
+    while time.time() < deadline and "open-file limit" not in b.log_text():
+        time.sleep(0.1)
+    text = b.log_text()
+    lines = [l for l in text.splitlines() if "open-file limit" in l]
+    check(lines, "no log line for the failed accepts under a 40-file limit")
+    check(len(lines) == 1, "%d lines for the failed accepts, expected one" % len(lines))
+    check("open" in lines[0].lower(), "log line does not name the cause: %s" % lines[0])
+    check(b.alive(), "broker died under the open-file limit")
+    roundtrip(keep, 8)
+    for s in conns:
+        s.close()
+    deadline = time.time() + 5
+    while True:
+        try:
+            served(b.port, timeout=2)
+            break
+        except (Fail, OSError):
+            check(time.time() < deadline, "broker does not serve again after the clients left")
+            time.sleep(0.2)
+    keep.close()
+    print("emfile: %s" % lines[0].split("] ", 1)[-1])
+
+
+CASES = {
+    "fetch_flood": case_fetch_flood,
+    "versions_flood": case_versions_flood,
+    "stalled_frames": case_stalled_frames,
+    "idle": case_idle,
+    "max_conns": case_max_conns,
+    "emfile": case_emfile,
+}
+
+
+def main():
+    names = sys.argv[2:] or list(CASES)
+    failed = []
+    for name in names:
+        t0 = time.time()
+        try:
+            CASES[name]()
+            for br in BROKERS:
+                br.stop(clean=True)
+            print("ok %s (%.1f s)" % (name, time.time() - t0))
+        except (Fail, OSError, subprocess.TimeoutExpired) as e:
+            print("FAIL [broker_limits %s]: %s" % (name, e), file=sys.stderr)
+            if BROKERS:
+                print("\n".join(BROKERS[-1].log_text().splitlines()[-15:]), file=sys.stderr)
+            failed.append(name)
+        for br in BROKERS:
+            br.stop()
+        BROKERS.clear()
+    shutil.rmtree(WORK, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+    try:
+        sys.exit(main())
+    finally:
+        for br in BROKERS:
+            br.stop()
+        shutil.rmtree(WORK, ignore_errors=True)
