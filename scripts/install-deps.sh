@@ -4,9 +4,10 @@
 set -eu
 
 # Build: compiler, cmake, the libraries. Tests: Check, clang with libFuzzer
-# (the fuzz target), and the real clients of the compatibility tests.
+# (the fuzz target), the real clients of the compatibility tests, and python3
+# (broker_limits drives raw sockets with the standard library only).
 PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libssl-dev check
-          clang libclang-rt-dev kcat librdkafka-dev nodejs npm"
+          clang libclang-rt-dev kcat librdkafka-dev nodejs npm python3"
 
 missing=""
 for p in $PACKAGES; do
