@@ -273,3 +273,81 @@ void tb_batch(eddy_wr_t *wr, int n, int value_size, int64_t ts)
     wire_batch_end(&b, 0);
     free(v);
 }
+
+/* ---- requests the tests share ---- */
+
+void tb_wr_str(eddy_wr_t *wr, const char *s)
+{
+    wr_i16(wr, (int16_t)strlen(s));
+    wr_bytes(wr, s, strlen(s));
+}
+
+void tb_recv_resp(int fd, int32_t corr, uint8_t **body, eddy_rd_t *rd)
+{
+    ssize_t n = tb_recv(fd, body, 120000); /* a bound, not a measurement */
+    ck_assert_int_gt(n, 4);
+    rd_init(rd, *body, (size_t)n);
+    ck_assert_int_eq(rd_i32(rd), corr);
+}
+
+void tb_roundtrip(int fd, eddy_wr_t *wr, int32_t corr, uint8_t **body, eddy_rd_t *rd)
+{
+    ck_assert_int_eq(tb_send(fd, wr), 0);
+    tb_recv_resp(fd, corr, body, rd);
+}
+
+int16_t tb_metadata_topic(int fd, const char *topic, int32_t *partitions)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 3, 1, 5);
+    wr_i32(&wr, 1);
+    tb_wr_str(&wr, topic);
+    uint8_t *body;
+    eddy_rd_t rd;
+    tb_roundtrip(fd, &wr, 5, &body, &rd);
+    int32_t nb = rd_i32(&rd);
+    for (int i = 0; i < nb; i++) { /* brokers: node, host, port, rack */
+        rd_i32(&rd);
+        rd_skip(&rd, (size_t)rd_i16(&rd));
+        rd_i32(&rd);
+        int16_t rl = rd_i16(&rd);
+        if (rl > 0)
+            rd_skip(&rd, (size_t)rl);
+    }
+    rd_i32(&rd); /* controller */
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    int16_t err = rd_i16(&rd);
+    rd_skip(&rd, (size_t)rd_i16(&rd));
+    rd_i8(&rd);
+    *partitions = rd_i32(&rd);
+    ck_assert_int_eq(rd.rd_err, 0);
+    free(body);
+    wr_free(&wr);
+    return err;
+}
+
+int16_t tb_create_topic(int fd, const char *name, int32_t partitions, int16_t rf)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 19, 1, 9);
+    wr_i32(&wr, 1);
+    tb_wr_str(&wr, name);
+    wr_i32(&wr, partitions);
+    wr_i16(&wr, rf);
+    wr_i32(&wr, 0);
+    wr_i32(&wr, 0);
+    wr_i32(&wr, 5000);
+    wr_i8(&wr, 0);
+    uint8_t *body;
+    eddy_rd_t rd;
+    tb_roundtrip(fd, &wr, 9, &body, &rd);
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    rd_skip(&rd, (size_t)rd_i16(&rd));
+    int16_t err = rd_i16(&rd);
+    ck_assert_int_eq(rd.rd_err, 0);
+    free(body);
+    wr_free(&wr);
+    return err;
+}

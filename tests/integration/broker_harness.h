@@ -36,6 +36,20 @@ ssize_t tb_recv(int fd, uint8_t **out, int timeout_ms);
 /* 1 when the peer closes within timeout_ms. */
 int tb_closed_by_peer(int fd, int timeout_ms);
 
+/* Requests the tests share, on the raw protocol (ck_assert on malformed
+ * answers). tb_wr_str: an int16-length string. tb_recv_resp: the response
+ * to corr (within a hang guard, not a measurement): 0 and *body (malloc'ed,
+ * the caller frees) with rd after the correlation id. tb_roundtrip: sends wr
+ * first. */
+void tb_wr_str(eddy_wr_t *wr, const char *s);
+void tb_recv_resp(int fd, int32_t corr, uint8_t **body, eddy_rd_t *rd);
+void tb_roundtrip(int fd, eddy_wr_t *wr, int32_t corr, uint8_t **body, eddy_rd_t *rd);
+/* Metadata v1 for one topic: its error code and *partitions. */
+int16_t tb_metadata_topic(int fd, const char *topic, int32_t *partitions);
+/* CreateTopics v1 of one topic (replication factor rf, timeout 5 s): its
+ * error code. */
+int16_t tb_create_topic(int fd, const char *name, int32_t partitions, int16_t rf);
+
 /* A one-batch records blob (for Produce). */
 void tb_batch(eddy_wr_t *wr, int n, int value_size, int64_t ts);
 

@@ -13,23 +13,6 @@
 
 #define T0 1700000000000LL
 
-static void wr_str(eddy_wr_t *wr, const char *s)
-{
-    wr_i16(wr, (int16_t)strlen(s));
-    wr_bytes(wr, s, strlen(s));
-}
-
-/* Sends a request, returns the response body after the correlation id. */
-static ssize_t roundtrip(int fd, eddy_wr_t *wr, int32_t corr, uint8_t **body, eddy_rd_t *rd)
-{
-    ck_assert_int_eq(tb_send(fd, wr), 0);
-    ssize_t n = tb_recv(fd, body, 120000); /* a bound, not a measurement */
-    ck_assert_int_gt(n, 4);
-    rd_init(rd, *body, (size_t)n);
-    ck_assert_int_eq(rd_i32(rd), corr);
-    return n;
-}
-
 static int16_t produce(int fd, const char *topic, int32_t part, int16_t acks, eddy_wr_t *batch,
                        int32_t corr, int64_t *base)
 {
@@ -40,7 +23,7 @@ static int16_t produce(int fd, const char *topic, int32_t part, int16_t acks, ed
     wr_i16(&wr, acks);
     wr_i32(&wr, 5000);
     wr_i32(&wr, 1);
-    wr_str(&wr, topic);
+    tb_wr_str(&wr, topic);
     wr_i32(&wr, 1);
     wr_i32(&wr, part);
     wr_i32(&wr, (int32_t)batch->wr_len);
@@ -52,7 +35,7 @@ static int16_t produce(int fd, const char *topic, int32_t part, int16_t acks, ed
     }
     uint8_t *body;
     eddy_rd_t rd;
-    roundtrip(fd, &wr, corr, &body, &rd);
+    tb_roundtrip(fd, &wr, corr, &body, &rd);
     ck_assert_int_eq(rd_i32(&rd), 1);
     rd_skip(&rd, (size_t)rd_i16(&rd));
     ck_assert_int_eq(rd_i32(&rd), 1);
@@ -75,13 +58,13 @@ static int64_t end_offset(int fd, const char *topic, int32_t part, int16_t *err)
     tb_request_begin(&wr, 2, 1, 77);
     wr_i32(&wr, -1);
     wr_i32(&wr, 1);
-    wr_str(&wr, topic);
+    tb_wr_str(&wr, topic);
     wr_i32(&wr, 1);
     wr_i32(&wr, part);
     wr_i64(&wr, -1);
     uint8_t *body;
     eddy_rd_t rd;
-    roundtrip(fd, &wr, 77, &body, &rd);
+    tb_roundtrip(fd, &wr, 77, &body, &rd);
     ck_assert_int_eq(rd_i32(&rd), 1);
     rd_skip(&rd, (size_t)rd_i16(&rd));
     ck_assert_int_eq(rd_i32(&rd), 1);
@@ -93,63 +76,6 @@ static int64_t end_offset(int fd, const char *topic, int32_t part, int16_t *err)
     free(body);
     wr_free(&wr);
     return off;
-}
-
-/* Metadata v1 for one topic: its error code and partition count. */
-static int16_t metadata_topic(int fd, const char *topic, int32_t *partitions)
-{
-    eddy_wr_t wr;
-    wr_init(&wr);
-    tb_request_begin(&wr, 3, 1, 5);
-    wr_i32(&wr, 1);
-    wr_str(&wr, topic);
-    uint8_t *body;
-    eddy_rd_t rd;
-    roundtrip(fd, &wr, 5, &body, &rd);
-    int32_t nb = rd_i32(&rd);
-    for (int i = 0; i < nb; i++) {
-        rd_i32(&rd);
-        rd_skip(&rd, (size_t)rd_i16(&rd));
-        rd_i32(&rd);
-        int16_t rl = rd_i16(&rd);
-        if (rl > 0)
-            rd_skip(&rd, (size_t)rl);
-    }
-    rd_i32(&rd); /* controller */
-    ck_assert_int_eq(rd_i32(&rd), 1);
-    int16_t err = rd_i16(&rd);
-    rd_skip(&rd, (size_t)rd_i16(&rd));
-    rd_i8(&rd);
-    *partitions = rd_i32(&rd);
-    ck_assert_int_eq(rd.rd_err, 0);
-    free(body);
-    wr_free(&wr);
-    return err;
-}
-
-static int16_t create_topic(int fd, const char *name, int32_t partitions, int16_t rf)
-{
-    eddy_wr_t wr;
-    wr_init(&wr);
-    tb_request_begin(&wr, 19, 1, 9);
-    wr_i32(&wr, 1);
-    wr_str(&wr, name);
-    wr_i32(&wr, partitions);
-    wr_i16(&wr, rf);
-    wr_i32(&wr, 0);
-    wr_i32(&wr, 0);
-    wr_i32(&wr, 5000);
-    wr_i8(&wr, 0);
-    uint8_t *body;
-    eddy_rd_t rd;
-    roundtrip(fd, &wr, 9, &body, &rd);
-    ck_assert_int_eq(rd_i32(&rd), 1);
-    rd_skip(&rd, (size_t)rd_i16(&rd));
-    int16_t err = rd_i16(&rd);
-    ck_assert_int_eq(rd.rd_err, 0);
-    free(body);
-    wr_free(&wr);
-    return err;
 }
 
 /* A request announcing more than socket.request.max.bytes: the connection
@@ -171,7 +97,7 @@ START_TEST(oversized_request_closes_connection)
     ck_assert(tb_log_contains(&tb, "closing connection from 127.0.0.1:"));
     fd = tb_connect(&tb);
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(fd, "still-alive", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "still-alive", &parts), 0);
     ck_assert_int_eq(parts, 1);
     close(fd);
     ck_assert_int_eq(tb_stop(&tb), 0);
@@ -187,7 +113,7 @@ START_TEST(malformed_request_closes_one_connection)
     tb_start(&tb, 0, NULL);
     int other = tb_connect(&tb);
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(other, "t1", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(other, "t1", &parts), 0);
     int fd = tb_connect(&tb);
     eddy_wr_t wr;
     wr_init(&wr);
@@ -197,7 +123,7 @@ START_TEST(malformed_request_closes_one_connection)
     ck_assert(tb_closed_by_peer(fd, 3000));
     close(fd);
     ck_assert(tb_log_contains(&tb, "malformed Metadata v1 request"));
-    ck_assert_int_eq(metadata_topic(other, "t1", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(other, "t1", &parts), 0);
     close(other);
     wr_free(&wr);
     ck_assert_int_eq(tb_stop(&tb), 0);
@@ -218,7 +144,7 @@ START_TEST(unsupported_version)
     eddy_rd_t rd;
     tb_request_begin(&wr, 18, 9, 3);
     wr_i8(&wr, 0); /* a flexible version: header v2 ends with tagged fields */
-    roundtrip(fd, &wr, 3, &body, &rd);
+    tb_roundtrip(fd, &wr, 3, &body, &rd);
     ck_assert_int_eq(rd_i16(&rd), 35);
     int32_t n = rd_i32(&rd);
     ck_assert_int_gt(n, 5);
@@ -234,13 +160,13 @@ START_TEST(unsupported_version)
     free(body);
     tb_request_begin(&wr, 3, 12, 4); /* Metadata v12, flexible: header v2 */
     wr_i8(&wr, 0);
-    roundtrip(fd, &wr, 4, &body, &rd);
+    tb_roundtrip(fd, &wr, 4, &body, &rd);
     ck_assert_int_eq(rd_i8(&rd), 0); /* response header v1: no tagged fields */
     ck_assert_int_eq(rd_i16(&rd), 35);
     free(body);
     /* The connection still works. */
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(fd, "t", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "t", &parts), 0);
     close(fd);
     wr_free(&wr);
     ck_assert_int_eq(tb_stop(&tb), 0);
@@ -257,7 +183,7 @@ START_TEST(bad_batches_append_nothing)
     tb_start(&tb, 0, sets);
     int fd = tb_connect(&tb);
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(fd, "t", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "t", &parts), 0);
     eddy_wr_t batch;
     wr_init(&batch);
     tb_batch(&batch, 30, 100, T0);
@@ -293,25 +219,25 @@ START_TEST(unknown_topics_and_names)
     tb_start(&tb, 0, sets);
     int fd = tb_connect(&tb);
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(fd, "nope", &parts), 3);
+    ck_assert_int_eq(tb_metadata_topic(fd, "nope", &parts), 3);
     eddy_wr_t batch;
     wr_init(&batch);
     tb_batch(&batch, 1, 10, T0);
     ck_assert_int_eq(produce(fd, "nope", 0, 1, &batch, 20, NULL), 3);
-    ck_assert_int_eq(create_topic(fd, "a/b", 1, 1), 17);
-    ck_assert_int_eq(create_topic(fd, ".", 1, 1), 17);
-    ck_assert_int_eq(create_topic(fd, "..", 1, 1), 17);
+    ck_assert_int_eq(tb_create_topic(fd, "a/b", 1, 1), 17);
+    ck_assert_int_eq(tb_create_topic(fd, ".", 1, 1), 17);
+    ck_assert_int_eq(tb_create_topic(fd, "..", 1, 1), 17);
     char longname[251];
     memset(longname, 'n', 250);
     longname[250] = 0;
-    ck_assert_int_eq(create_topic(fd, longname, 1, 1), 17);
+    ck_assert_int_eq(tb_create_topic(fd, longname, 1, 1), 17);
     longname[249] = 0;
-    ck_assert_int_eq(create_topic(fd, longname, 1, 1), 0);
-    ck_assert_int_eq(create_topic(fd, "rf3", 1, 3), 38);
-    ck_assert_int_eq(create_topic(fd, "zero", 0, 1), 37);
-    ck_assert_int_eq(create_topic(fd, "ok.topic_1-x", 4, -1), 0);
-    ck_assert_int_eq(create_topic(fd, "ok.topic_1-x", 4, -1), 36);
-    ck_assert_int_eq(metadata_topic(fd, "ok.topic_1-x", &parts), 0);
+    ck_assert_int_eq(tb_create_topic(fd, longname, 1, 1), 0);
+    ck_assert_int_eq(tb_create_topic(fd, "rf3", 1, 3), 38);
+    ck_assert_int_eq(tb_create_topic(fd, "zero", 0, 1), 37);
+    ck_assert_int_eq(tb_create_topic(fd, "ok.topic_1-x", 4, -1), 0);
+    ck_assert_int_eq(tb_create_topic(fd, "ok.topic_1-x", 4, -1), 36);
+    ck_assert_int_eq(tb_metadata_topic(fd, "ok.topic_1-x", &parts), 0);
     ck_assert_int_eq(parts, 4);
     ck_assert_int_eq(produce(fd, "ok.topic_1-x", 4, 1, &batch, 21, NULL), 3);
     close(fd);
@@ -328,7 +254,7 @@ START_TEST(acks_zero_is_silent_and_order_kept)
     tb_start(&tb, 0, NULL);
     int fd = tb_connect(&tb);
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(fd, "t", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "t", &parts), 0);
     eddy_wr_t batch;
     wr_init(&batch);
     tb_batch(&batch, 5, 10, T0);
@@ -352,7 +278,7 @@ START_TEST(stop_crash_restart)
     test_broker_t tb = {0};
     tb_start(&tb, 0, NULL);
     int fd = tb_connect(&tb);
-    ck_assert_int_eq(create_topic(fd, "durable", 3, 1), 0);
+    ck_assert_int_eq(tb_create_topic(fd, "durable", 3, 1), 0);
     eddy_wr_t batch;
     wr_init(&batch);
     int64_t acked = 0;
@@ -370,7 +296,7 @@ START_TEST(stop_crash_restart)
     tb_start(&tb, 1, NULL);
     fd = tb_connect(&tb);
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(fd, "durable", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "durable", &parts), 0);
     ck_assert_int_eq(parts, 3);
     int64_t total = 0;
     int16_t err;
@@ -413,14 +339,14 @@ static int16_t join(int fd, const char *group, const char *member, int32_t sessi
     eddy_wr_t wr;
     wr_init(&wr);
     tb_request_begin(&wr, 11, 5, 40);
-    wr_str(&wr, group);
+    tb_wr_str(&wr, group);
     wr_i32(&wr, session);
     wr_i32(&wr, 10000);
-    wr_str(&wr, member);
+    tb_wr_str(&wr, member);
     wr_i16(&wr, -1); /* no group.instance.id */
-    wr_str(&wr, ptype);
+    tb_wr_str(&wr, ptype);
     wr_i32(&wr, 1);
-    wr_str(&wr, proto);
+    tb_wr_str(&wr, proto);
     wr_i32(&wr, 4);
     wr_bytes(&wr, "meta", 4);
     uint8_t *body;
@@ -451,12 +377,12 @@ static int16_t heartbeat(int fd, const char *group, int32_t gen, const char *mem
     eddy_wr_t wr;
     wr_init(&wr);
     tb_request_begin(&wr, 12, 1, 41);
-    wr_str(&wr, group);
+    tb_wr_str(&wr, group);
     wr_i32(&wr, gen);
-    wr_str(&wr, member);
+    tb_wr_str(&wr, member);
     uint8_t *body;
     eddy_rd_t rd;
-    roundtrip(fd, &wr, 41, &body, &rd);
+    tb_roundtrip(fd, &wr, 41, &body, &rd);
     rd_i32(&rd);
     int16_t err = rd_i16(&rd);
     free(body);
@@ -505,9 +431,9 @@ START_TEST(metadata_of_many_partitions)
     test_broker_t tb = {0};
     tb_start(&tb, 0, NULL);
     int fd = tb_connect(&tb);
-    ck_assert_int_eq(create_topic(fd, "wide", 2000, 1), 0);
+    ck_assert_int_eq(tb_create_topic(fd, "wide", 2000, 1), 0);
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(fd, "wide", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "wide", &parts), 0);
     ck_assert_int_eq(parts, 2000);
     close(fd);
     ck_assert_int_eq(tb_stop(&tb), 0);

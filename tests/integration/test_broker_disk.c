@@ -12,45 +12,6 @@
 #define T0 1700000000000LL
 #define KAFKA_STORAGE_ERROR 56
 
-static void wr_str(eddy_wr_t *wr, const char *s)
-{
-    wr_i16(wr, (int16_t)strlen(s));
-    wr_bytes(wr, s, strlen(s));
-}
-
-static void roundtrip(int fd, eddy_wr_t *wr, int32_t corr, uint8_t **body, eddy_rd_t *rd)
-{
-    ck_assert_int_eq(tb_send(fd, wr), 0);
-    ssize_t n = tb_recv(fd, body, 60000); /* a bound, not a measurement */
-    ck_assert_int_gt(n, 4);
-    rd_init(rd, *body, (size_t)n);
-    ck_assert_int_eq(rd_i32(rd), corr);
-}
-
-static int16_t create_topic(int fd, const char *name, int32_t partitions)
-{
-    eddy_wr_t wr;
-    wr_init(&wr);
-    tb_request_begin(&wr, 19, 1, 9);
-    wr_i32(&wr, 1);
-    wr_str(&wr, name);
-    wr_i32(&wr, partitions);
-    wr_i16(&wr, 1);
-    wr_i32(&wr, 0);
-    wr_i32(&wr, 0);
-    wr_i32(&wr, 5000);
-    wr_i8(&wr, 0);
-    uint8_t *body;
-    eddy_rd_t rd;
-    roundtrip(fd, &wr, 9, &body, &rd);
-    ck_assert_int_eq(rd_i32(&rd), 1);
-    rd_skip(&rd, (size_t)rd_i16(&rd));
-    int16_t err = rd_i16(&rd);
-    free(body);
-    wr_free(&wr);
-    return err;
-}
-
 static int16_t produce(int fd, const char *topic, int32_t part, int32_t corr)
 {
     eddy_wr_t batch, wr;
@@ -62,14 +23,14 @@ static int16_t produce(int fd, const char *topic, int32_t part, int32_t corr)
     wr_i16(&wr, -1); /* acks=all */
     wr_i32(&wr, 5000);
     wr_i32(&wr, 1);
-    wr_str(&wr, topic);
+    tb_wr_str(&wr, topic);
     wr_i32(&wr, 1);
     wr_i32(&wr, part);
     wr_i32(&wr, (int32_t)batch.wr_len);
     wr_bytes(&wr, batch.wr_buf, batch.wr_len);
     uint8_t *body;
     eddy_rd_t rd;
-    roundtrip(fd, &wr, corr, &body, &rd);
+    tb_roundtrip(fd, &wr, corr, &body, &rd);
     ck_assert_int_eq(rd_i32(&rd), 1);
     rd_skip(&rd, (size_t)rd_i16(&rd));
     ck_assert_int_eq(rd_i32(&rd), 1);
@@ -101,7 +62,7 @@ static void fetch2(int fd, const char *topic, int32_t corr, fetched_t out[2])
     wr_i32(&wr, 1 << 20); /* max bytes */
     wr_i8(&wr, 0);
     wr_i32(&wr, 1);
-    wr_str(&wr, topic);
+    tb_wr_str(&wr, topic);
     wr_i32(&wr, 2);
     for (int p = 0; p < 2; p++) {
         wr_i32(&wr, p);
@@ -110,7 +71,7 @@ static void fetch2(int fd, const char *topic, int32_t corr, fetched_t out[2])
     }
     uint8_t *body;
     eddy_rd_t rd;
-    roundtrip(fd, &wr, corr, &body, &rd);
+    tb_roundtrip(fd, &wr, corr, &body, &rd);
     rd_i32(&rd); /* throttle */
     ck_assert_int_eq(rd_i32(&rd), 1);
     rd_skip(&rd, (size_t)rd_i16(&rd));
@@ -154,13 +115,13 @@ static int16_t list_offset_err(int fd, const char *topic, int32_t part)
     tb_request_begin(&wr, 2, 1, 77);
     wr_i32(&wr, -1);
     wr_i32(&wr, 1);
-    wr_str(&wr, topic);
+    tb_wr_str(&wr, topic);
     wr_i32(&wr, 1);
     wr_i32(&wr, part);
     wr_i64(&wr, -2);
     uint8_t *body;
     eddy_rd_t rd;
-    roundtrip(fd, &wr, 77, &body, &rd);
+    tb_roundtrip(fd, &wr, 77, &body, &rd);
     ck_assert_int_eq(rd_i32(&rd), 1);
     rd_skip(&rd, (size_t)rd_i16(&rd));
     ck_assert_int_eq(rd_i32(&rd), 1);
@@ -192,7 +153,7 @@ START_TEST(cut_segment_fetch_answers_storage_error)
     test_broker_t tb = {0};
     tb_start(&tb, 0, NULL);
     int fd = tb_connect(&tb);
-    ck_assert_int_eq(create_topic(fd, "d", 2), 0);
+    ck_assert_int_eq(tb_create_topic(fd, "d", 2, 1), 0);
     for (int i = 0; i < 10; i++)
         for (int p = 0; p < 2; p++)
             ck_assert_int_eq(produce(fd, "d", p, 100 + i * 2 + p), 0);

@@ -27,21 +27,6 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void wr_str(eddy_wr_t *wr, const char *s)
-{
-    wr_i16(wr, (int16_t)strlen(s));
-    wr_bytes(wr, s, strlen(s));
-}
-
-/* Receives the response to corr; the body after the correlation id. */
-static void recv_resp(int fd, int32_t corr, uint8_t **body, eddy_rd_t *rd)
-{
-    ssize_t n = tb_recv(fd, body, 120000); /* a bound, not a measurement */
-    ck_assert_int_gt(n, 4);
-    rd_init(rd, *body, (size_t)n);
-    ck_assert_int_eq(rd_i32(rd), corr);
-}
-
 static void send_create_timeout(int fd, const char *name, int32_t partitions, int32_t corr,
                                 int32_t timeout_ms)
 {
@@ -49,7 +34,7 @@ static void send_create_timeout(int fd, const char *name, int32_t partitions, in
     wr_init(&wr);
     tb_request_begin(&wr, 19, 1, corr);
     wr_i32(&wr, 1);
-    wr_str(&wr, name);
+    tb_wr_str(&wr, name);
     wr_i32(&wr, partitions);
     wr_i16(&wr, 1);
     wr_i32(&wr, 0);
@@ -70,7 +55,7 @@ static int16_t recv_create(int fd, int32_t corr, char *msg, size_t msg_size)
 {
     uint8_t *body;
     eddy_rd_t rd;
-    recv_resp(fd, corr, &body, &rd);
+    tb_recv_resp(fd, corr, &body, &rd);
     ck_assert_int_eq(rd_i32(&rd), 1);
     rd_skip(&rd, (size_t)rd_i16(&rd));
     int16_t err = rd_i16(&rd);
@@ -91,39 +76,6 @@ static int16_t create_topic(int fd, const char *name, int32_t partitions, char *
     return recv_create(fd, 9, msg, n);
 }
 
-/* Metadata v1 for one topic: its error code and partition count. */
-static int16_t metadata_topic(int fd, const char *topic, int32_t *partitions)
-{
-    eddy_wr_t wr;
-    wr_init(&wr);
-    tb_request_begin(&wr, 3, 1, 5);
-    wr_i32(&wr, 1);
-    wr_str(&wr, topic);
-    ck_assert_int_eq(tb_send(fd, &wr), 0);
-    wr_free(&wr);
-    uint8_t *body;
-    eddy_rd_t rd;
-    recv_resp(fd, 5, &body, &rd);
-    int32_t nb = rd_i32(&rd);
-    for (int i = 0; i < nb; i++) {
-        rd_i32(&rd);
-        rd_skip(&rd, (size_t)rd_i16(&rd));
-        rd_i32(&rd);
-        int16_t rl = rd_i16(&rd);
-        if (rl > 0)
-            rd_skip(&rd, (size_t)rl);
-    }
-    rd_i32(&rd); /* controller */
-    ck_assert_int_eq(rd_i32(&rd), 1);
-    int16_t err = rd_i16(&rd);
-    rd_skip(&rd, (size_t)rd_i16(&rd));
-    rd_i8(&rd);
-    *partitions = rd_i32(&rd);
-    ck_assert_int_eq(rd.rd_err, 0);
-    free(body);
-    return err;
-}
-
 /* Produce v3 of one small batch; the error, and the base offset in *base. */
 static int16_t produce(int fd, const char *topic, int32_t part, int64_t *base)
 {
@@ -136,7 +88,7 @@ static int16_t produce(int fd, const char *topic, int32_t part, int64_t *base)
     wr_i16(&wr, -1);
     wr_i32(&wr, 5000);
     wr_i32(&wr, 1);
-    wr_str(&wr, topic);
+    tb_wr_str(&wr, topic);
     wr_i32(&wr, 1);
     wr_i32(&wr, part);
     wr_i32(&wr, (int32_t)batch.wr_len);
@@ -144,7 +96,7 @@ static int16_t produce(int fd, const char *topic, int32_t part, int64_t *base)
     ck_assert_int_eq(tb_send(fd, &wr), 0);
     uint8_t *body;
     eddy_rd_t rd;
-    recv_resp(fd, 21, &body, &rd);
+    tb_recv_resp(fd, 21, &body, &rd);
     ck_assert_int_eq(rd_i32(&rd), 1);
     rd_skip(&rd, (size_t)rd_i16(&rd));
     ck_assert_int_eq(rd_i32(&rd), 1);
@@ -261,7 +213,7 @@ START_TEST(big_create_does_not_stall_others)
                   (double)max_gap / 1e6, (double)(end - start) / 1e6);
 
     int32_t parts = 0;
-    ck_assert_int_eq(metadata_topic(fd, "big", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "big", &parts), 0);
     ck_assert_int_eq(parts, BIG);
     int64_t base = -1;
     ck_assert_int_eq(produce(fd, "big", BIG - 1, &base), 0);
@@ -273,7 +225,7 @@ START_TEST(big_create_does_not_stall_others)
     ck_assert_int_eq(tb_stop(&tb), 0);
     tb_start(&tb, 1, NULL);
     fd = tb_connect(&tb);
-    ck_assert_int_eq(metadata_topic(fd, "big", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "big", &parts), 0);
     ck_assert_int_eq(parts, BIG);
     ck_assert_int_eq(produce(fd, "big", BIG - 1, &base), 0);
     ck_assert_int_eq(base, 1);
@@ -296,12 +248,12 @@ START_TEST(same_name_while_creating)
     char msg[512];
     ck_assert_int_eq(create_topic(fd2, "big", 1, msg, sizeof msg), 36);
     int32_t parts = 0;
-    int16_t err = metadata_topic(fd2, "big", &parts);
+    int16_t err = tb_metadata_topic(fd2, "big", &parts);
     /* LEADER_NOT_AVAILABLE while incomplete; never a partial count */
     ck_assert_msg(err == 5 || (err == 0 && parts == MID), "metadata: error %d, %d partitions",
                   err, parts);
     ck_assert_int_eq(recv_create(fd, 9, msg, sizeof msg), 0);
-    ck_assert_int_eq(metadata_topic(fd2, "big", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd2, "big", &parts), 0);
     ck_assert_int_eq(parts, MID);
     close(fd);
     close(fd2);
@@ -324,7 +276,7 @@ START_TEST(client_gone_while_creating)
     fd = tb_connect(&tb);
     int32_t parts = 0;
     int16_t err;
-    for (int i = 0; i < 60000 && (err = metadata_topic(fd, "big", &parts)) == 5; i++)
+    for (int i = 0; i < 60000 && (err = tb_metadata_topic(fd, "big", &parts)) == 5; i++)
         usleep(1000);
     ck_assert_int_eq(err, 0);
     ck_assert_int_eq(parts, MID);
@@ -349,7 +301,7 @@ START_TEST(timeout_answers_and_create_goes_on)
     ck_assert_msg(strstr(msg, "timeout") != NULL, "message: %s", msg);
     int32_t parts = 0;
     int16_t err;
-    for (int i = 0; i < 120000 && (err = metadata_topic(fd, "big", &parts)) == 5; i++)
+    for (int i = 0; i < 120000 && (err = tb_metadata_topic(fd, "big", &parts)) == 5; i++)
         usleep(1000);
     ck_assert_int_eq(err, 0);
     ck_assert_int_eq(parts, BIG);
@@ -376,12 +328,12 @@ START_TEST(partition_limit_refuses)
     ck_assert(!path_exists(&tb, "topics/second"));
     ck_assert(!path_exists(&tb, "second-0"));
     int32_t parts;
-    ck_assert_int_eq(metadata_topic(fd, "first", &parts), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "first", &parts), 0);
     ck_assert_int_eq(parts, 60);
     /* what fits is still created */
     ck_assert_int_eq(create_topic(fd, "second", 40, msg, sizeof msg), 0);
     /* full: Metadata's auto-create creates nothing */
-    ck_assert_int_eq(metadata_topic(fd, "third", &parts), 3);
+    ck_assert_int_eq(tb_metadata_topic(fd, "third", &parts), 3);
     ck_assert(!path_exists(&tb, "topics/third"));
     ck_assert(!path_exists(&tb, "third-0"));
     close(fd);
@@ -408,7 +360,7 @@ START_TEST(crash_while_creating)
     tb_start(&tb, 1, sets);
     fd = tb_connect(&tb);
     int32_t parts = 0;
-    int16_t err = metadata_topic(fd, "big", &parts);
+    int16_t err = tb_metadata_topic(fd, "big", &parts);
     char msg[512];
     fprintf(stderr, "after a crash in a create: %s\n", err == 0 ? "complete" : "absent");
     if (err == 0) {
@@ -417,7 +369,7 @@ START_TEST(crash_while_creating)
         ck_assert_int_eq(err, 3);
         ck_assert_int_eq(count_partition_dirs(&tb, "big", MID), 0);
         ck_assert_int_eq(create_topic(fd, "big", MID, msg, sizeof msg), 0);
-        ck_assert_int_eq(metadata_topic(fd, "big", &parts), 0);
+        ck_assert_int_eq(tb_metadata_topic(fd, "big", &parts), 0);
         ck_assert_int_eq(parts, MID);
     }
     close(fd);
