@@ -281,12 +281,18 @@ static int replay_partition(group_coordinator_t *gc, partition_t *p)
             int64_t size = wire_batch_size(buf + pos);
             wire_record_iter_t it;
             wire_record_t rec;
-            if (wire_record_iter_init(&it, buf + pos, (size_t)size) == 0) {
+            char why[160];
+            if (wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
+                                      sizeof why) == 0) {
                 while (wire_record_next(&it, &rec) == 1)
                     if (rec.offset >= offset)
                         replay_record(gc, &rec);
                 offset = wire_batch_last_offset(&it.ri_hdr) + 1;
+                wire_record_iter_close(&it);
             } else {
+                EDDY_LOG_ERROR("group", "__consumer_offsets: batch at offset %lld unreadable, its "
+                                        "records are not replayed: %s",
+                               (long long)offset, why);
                 wire_batch_header_t h;
                 wire_batch_header_read(buf + pos, (size_t)size, &h);
                 offset = wire_batch_last_offset(&h) + 1;

@@ -373,16 +373,20 @@ static int check_keyed(const uint8_t *p, size_t len, int *keyed, char *err, size
     for (size_t pos = 0; pos < len;) {
         wire_batch_header_t h;
         int64_t size = wire_batch_validate(p + pos, len - pos,
-                                           WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, &h,
-                                           err, err_size);
+                                           WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS,
+                                           WIRE_INFLATE_LIMIT_DEFAULT, &h, err, err_size);
         if (size < 0)
             return (int)size;
         wire_record_iter_t it;
         wire_record_t rec;
-        if (wire_record_iter_init(&it, p + pos, (size_t)size) == 0)
-            while (wire_record_next(&it, &rec) == 1)
-                if (rec.keyLength < 0)
-                    *keyed = 0;
+        int rc = wire_record_iter_open(&it, p + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, err,
+                                       err_size);
+        if (rc)
+            return rc;
+        while (wire_record_next(&it, &rec) == 1)
+            if (rec.keyLength < 0)
+                *keyed = 0;
+        wire_record_iter_close(&it);
         pos += (size_t)size;
     }
     return 0;

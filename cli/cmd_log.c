@@ -184,8 +184,13 @@ static int print_slice(const log_slice_t *sl, int64_t from, int64_t *left, int64
         int64_t size = wire_batch_size(buf + pos);
         wire_record_iter_t it;
         wire_record_t rec;
-        if ((rc = wire_record_iter_init(&it, buf + pos, (size_t)size)) < 0)
+        char why[160];
+        if ((rc = wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT,
+                                        why, sizeof why)) < 0) {
+            fprintf(stderr, "eddy: batch at file position %lld: %s\n",
+                    (long long)(sl->sl_pos + (int64_t)pos), why);
             break;
+        }
         *next = wire_batch_last_offset(&it.ri_hdr) + 1;
         while (*left != 0 && (rc = wire_record_next(&it, &rec)) == 1) {
             rc = 0;
@@ -198,6 +203,7 @@ static int print_slice(const log_slice_t *sl, int64_t from, int64_t *left, int64
             if (*left > 0)
                 (*left)--;
         }
+        wire_record_iter_close(&it);
         pos += (size_t)size;
     }
     free(buf);

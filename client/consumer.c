@@ -388,31 +388,39 @@ static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition
             break; /* a partial batch at the end of the response */
         wire_batch_header_t h;
         char why[160];
-        if (wire_batch_validate(buf + pos, (size_t)size, 0, &h, why, sizeof why) < 0) {
+        if (wire_batch_validate(buf + pos, (size_t)size, 0, 0, &h, why, sizeof why) < 0) {
             EDDY_LOG_WARN("client", "%s-%d: corrupt batch at offset %lld (%s)", p->cp_topic,
                           p->cp_partition, (long long)h.baseOffset, why);
             break;
         }
         wire_record_iter_t it;
         wire_record_t rec;
-        if (!(h.attributes & BATCH_ATTR_CONTROL) && wire_record_iter_init(&it, buf + pos, (size_t)size) == 0) {
-            while (wire_record_next(&it, &rec) == 1 && !p->cp_stopped) {
+        if (!(h.attributes & BATCH_ATTR_CONTROL) &&
+            wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
+                                  sizeof why) == 0) {
+            int stop = -1; /* -1: go on with the next batch */
+            while (stop < 0 && wire_record_next(&it, &rec) == 1 && !p->cp_stopped) {
                 if (rec.offset < p->cp_position)
                     continue;
                 kc_message_t m = {p->cp_topic, p->cp_partition, rec.offset,
                                   (h.attributes & BATCH_ATTR_LOG_APPEND_TIME) ? h.maxTimestamp : rec.timestamp,
                                   rec.key, rec.keyLength, rec.value, rec.valueLength, rec.headers,
                                   rec.headers_len, rec.headerCount};
-                if (k->k_cbs.on_message && k->k_cbs.on_message(k, &m, k->k_cbs.opaque) != 0)
-                    return 1;
+                if (k->k_cbs.on_message && k->k_cbs.on_message(k, &m, k->k_cbs.opaque) != 0) {
+                    stop = 1;
+                    break;
+                }
                 p->cp_position = rec.offset + 1;
                 if (k->k_closing)
-                    return 1;
+                    stop = 1;
                 /* Paused by on_message: the rest waits for the resume, and
                  * is fetched again from the position then. */
-                if (p->cp_paused)
-                    return 0;
+                else if (p->cp_paused)
+                    stop = 0;
             }
+            wire_record_iter_close(&it);
+            if (stop >= 0)
+                return stop;
         }
         /* Offsets the batch covers but holds no record for (compaction,
          * control records) are passed. */

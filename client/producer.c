@@ -447,7 +447,10 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
     wire_record_iter_t it;
     wire_record_t r;
     int32_t n = 0;
-    if (!parts || wire_record_iter_init(&it, b->pb_wr.wr_buf, b->pb_wr.wr_len) < 0)
+    char why[160];
+    it.ri_inflated = NULL;
+    if (!parts || wire_record_iter_open(&it, b->pb_wr.wr_buf, b->pb_wr.wr_len,
+                                        WIRE_INFLATE_LIMIT_DEFAULT, why, sizeof why) < 0)
         goto fail;
     while (n < b->pb_count && wire_record_next(&it, &r) == 1) {
         kc_pbatch_t *nb = calloc(1, sizeof *nb);
@@ -483,6 +486,7 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
     }
     if (n != b->pb_count)
         goto fail;
+    wire_record_iter_close(&it);
     for (int32_t i = n - 1; i >= 0; i--)
         ready_push_front(pp, parts[i]);
     free(parts);
@@ -491,6 +495,7 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
     (void)p;
     return 0;
 fail:
+    wire_record_iter_close(&it);
     for (int32_t i = 0; i < n; i++)
         batch_free(parts[i]);
     free(parts);

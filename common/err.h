@@ -32,7 +32,9 @@
     X(STALE, 16, "the state this operation was prepared against has changed")                     \
     X(CONTROL_BATCH, 17, "control batches may not be produced by clients")                        \
     X(PROCESSING, 18, "a user function failed the record it was processing")                      \
-    X(RESOLVE, 19, "host name cannot be resolved")
+    X(RESOLVE, 19, "host name cannot be resolved")                                                \
+    X(CORRUPT_COMPRESSED, 20, "compressed records are corrupt or truncated")                      \
+    X(INFLATED_TOO_LARGE, 21, "compressed records inflate past the size limit")
 
 enum eddy_err {
     EDDY_OK = 0,

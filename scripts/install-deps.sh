@@ -3,10 +3,11 @@
 # Runs as root (CI, containers) or through sudo.
 set -eu
 
-# Build: compiler, cmake, the libraries. Tests: Check, clang with libFuzzer
+# Build: compiler, cmake, the libraries (the four compression codecs among them). Tests: Check, clang with libFuzzer
 # (the fuzz target), the real clients of the compatibility tests, and python3
 # (broker_limits drives raw sockets with the standard library only).
 PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libssl-dev check
+          zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
           clang libclang-rt-dev kcat librdkafka-dev nodejs npm python3"
 
 missing=""

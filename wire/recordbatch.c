@@ -1,8 +1,12 @@
 #include "recordbatch.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "codec.h"
 
 #include "common/crc32c.h"
 #include "common/err.h"
@@ -86,8 +90,65 @@ int wire_header_next(eddy_rd_t *rd, wire_header_t *h)
     return 1;
 }
 
-int64_t wire_batch_validate(const uint8_t *p, size_t len, int flags, wire_batch_header_t *h,
-                            char *errstr, size_t errstr_size)
+/* The records of a batch, uncompressed: borrowed from the batch, or
+ * decompressed into *owned (the caller frees it). */
+static int batch_records(const uint8_t *batch, const wire_batch_header_t *h, size_t max_inflated,
+                         const uint8_t **recs, size_t *recs_len, uint8_t **owned, char *errstr,
+                         size_t errstr_size)
+{
+    const uint8_t *body = batch + BATCH_HEADER_SIZE;
+    size_t body_len = (size_t)((int64_t)BATCH_LOG_OVERHEAD + h->batchLength) - BATCH_HEADER_SIZE;
+    int codec = h->attributes & BATCH_ATTR_CODEC_MASK;
+    *owned = NULL;
+    if (codec == BATCH_CODEC_NONE) {
+        *recs = body;
+        *recs_len = body_len;
+        return 0;
+    }
+    char why[160];
+    int rc = wire_codec_decompress(codec, body, body_len, max_inflated, owned, recs_len, why,
+                                   sizeof why);
+    if (rc) {
+        snprintf(errstr, errstr_size, "batch records: %s", why);
+        return rc;
+    }
+    *recs = *owned;
+    return 0;
+}
+
+/* Each record must parse, offsets must rise within the batch's span, and
+ * the records must fill their section exactly. */
+static int records_check(const uint8_t *recs, size_t len, const wire_batch_header_t *h,
+                         int flags, char *errstr, size_t errstr_size)
+{
+    eddy_rd_t rd;
+    rd_init(&rd, recs, len);
+    int32_t prev = -1;
+    for (int32_t i = 0; i < h->recordCount; i++) {
+        wire_record_t rec;
+        int rc = record_read(&rd, h, &rec);
+        if (rc == 0 && (rec.offsetDelta <= prev || rec.offsetDelta > h->lastOffsetDelta ||
+                        ((flags & WIRE_BATCH_FROM_CLIENT) && rec.offsetDelta != i)))
+            rc = EDDY_ERR_BATCH_LAST_OFFSET_DELTA;
+        if (rc) {
+            snprintf(errstr, errstr_size, "batch record %" PRId32 " of %" PRId32 ": %s", i,
+                     h->recordCount, rd_remaining(&rd) == 0 && rc != EDDY_ERR_BATCH_LAST_OFFSET_DELTA
+                                         ? "the records end before recordCount"
+                                         : eddy_strerror(record_err(rc)));
+            return record_err(rc);
+        }
+        prev = rec.offsetDelta;
+    }
+    if (rd_remaining(&rd) != 0) {
+        snprintf(errstr, errstr_size, "batch length: %zu bytes left after the last record",
+                 rd_remaining(&rd));
+        return EDDY_ERR_BATCH_LENGTH;
+    }
+    return 0;
+}
+
+int64_t wire_batch_validate(const uint8_t *p, size_t len, int flags, size_t max_inflated,
+                            wire_batch_header_t *h, char *errstr, size_t errstr_size)
 {
     if (len < BATCH_HEADER_SIZE) {
         snprintf(errstr, errstr_size,
@@ -132,46 +193,37 @@ int64_t wire_batch_validate(const uint8_t *p, size_t len, int flags, wire_batch_
         snprintf(errstr, errstr_size, "batch attributes: control batches come only from brokers");
         return EDDY_ERR_CONTROL_BATCH;
     }
-    if (!(flags & WIRE_BATCH_CHECK_RECORDS) || codec != BATCH_CODEC_NONE)
+    if (!(flags & WIRE_BATCH_CHECK_RECORDS))
         return total;
 
-    /* Each record must parse, offsets must rise within the batch's span, and
-     * the records must fill the batch exactly. */
-    eddy_rd_t rd;
-    rd_init(&rd, p + BATCH_HEADER_SIZE, (size_t)total - BATCH_HEADER_SIZE);
-    int32_t prev = -1;
-    for (int32_t i = 0; i < h->recordCount; i++) {
-        wire_record_t rec;
-        int rc = record_read(&rd, h, &rec);
-        if (rc == 0 && (rec.offsetDelta <= prev || rec.offsetDelta > h->lastOffsetDelta ||
-                        ((flags & WIRE_BATCH_FROM_CLIENT) && rec.offsetDelta != i)))
-            rc = EDDY_ERR_BATCH_LAST_OFFSET_DELTA;
-        if (rc) {
-            snprintf(errstr, errstr_size, "batch record %" PRId32 " of %" PRId32 ": %s", i,
-                     h->recordCount, eddy_strerror(rc));
-            return record_err(rc);
-        }
-        prev = rec.offsetDelta;
-    }
-    if (rd_remaining(&rd) != 0) {
-        snprintf(errstr, errstr_size, "batch length: %zu bytes left after the last record",
-                 rd_remaining(&rd));
-        return EDDY_ERR_BATCH_LENGTH;
-    }
-    return total;
-}
-
-int wire_record_iter_init(wire_record_iter_t *it, const uint8_t *batch, size_t len)
-{
-    int rc = wire_batch_header_read(batch, len, &it->ri_hdr);
+    const uint8_t *recs;
+    size_t recs_len;
+    uint8_t *owned;
+    int rc = batch_records(p, h, max_inflated, &recs, &recs_len, &owned, errstr, errstr_size);
     if (rc)
         return rc;
-    if ((it->ri_hdr.attributes & BATCH_ATTR_CODEC_MASK) != BATCH_CODEC_NONE)
-        return EDDY_ERR_UNSUPPORTED_CODEC;
+    rc = records_check(recs, recs_len, h, flags, errstr, errstr_size);
+    free(owned);
+    return rc ? rc : total;
+}
+
+int wire_record_iter_open(wire_record_iter_t *it, const uint8_t *batch, size_t len,
+                          size_t max_inflated, char *errstr, size_t errstr_size)
+{
+    it->ri_inflated = NULL;
+    int rc = wire_batch_header_read(batch, len, &it->ri_hdr);
     int64_t total = (int64_t)BATCH_LOG_OVERHEAD + it->ri_hdr.batchLength;
-    if (total < BATCH_HEADER_SIZE || (uint64_t)total > len)
+    if (rc || total < BATCH_HEADER_SIZE || (uint64_t)total > len) {
+        snprintf(errstr, errstr_size, "batch length: %zu bytes do not hold the batch", len);
         return EDDY_ERR_BATCH_LENGTH;
-    rd_init(&it->ri_rd, batch + BATCH_HEADER_SIZE, (size_t)total - BATCH_HEADER_SIZE);
+    }
+    const uint8_t *recs;
+    size_t recs_len;
+    rc = batch_records(batch, &it->ri_hdr, max_inflated, &recs, &recs_len, &it->ri_inflated,
+                       errstr, errstr_size);
+    if (rc)
+        return rc;
+    rd_init(&it->ri_rd, recs, recs_len);
     it->ri_left = it->ri_hdr.recordCount;
     return 0;
 }
@@ -185,6 +237,12 @@ int wire_record_next(wire_record_iter_t *it, wire_record_t *rec)
         return record_err(rc);
     it->ri_left--;
     return 1;
+}
+
+void wire_record_iter_close(wire_record_iter_t *it)
+{
+    free(it->ri_inflated);
+    it->ri_inflated = NULL;
 }
 
 wire_batch_header_t wire_batch_header_default(void)
@@ -208,6 +266,7 @@ void wire_batch_begin(wire_batch_builder_t *b, eddy_wr_t *wr, const wire_batch_h
     b->bb_hdr.recordCount = 0;
     b->bb_have_ts = 0;
     b->bb_next_delta = 0;
+    b->bb_level = WIRE_CODEC_LEVEL_DEFAULT;
     wr_reserve(wr, BATCH_HEADER_SIZE); /* filled in by wire_batch_end() */
 }
 
@@ -299,6 +358,25 @@ int wire_batch_end(wire_batch_builder_t *b, int keep_last_delta)
         h->lastOffsetDelta = b->bb_next_delta > 0 ? b->bb_next_delta - 1 : 0;
     if (!b->bb_have_ts)
         h->maxTimestamp = h->baseTimestamp;
+    int codec = h->attributes & BATCH_ATTR_CODEC_MASK;
+    if (codec != BATCH_CODEC_NONE) {
+        /* The records were written plain after the header; compress them
+         * into a scratch writer and put the result in their place. */
+        size_t recs_at = b->bb_start + BATCH_HEADER_SIZE;
+        eddy_wr_t z;
+        wr_init(&z);
+        int rc = wire_codec_compress(codec, b->bb_level, wr->wr_buf + recs_at,
+                                     wr->wr_len - recs_at, &z);
+        if (rc) {
+            wr_free(&z);
+            return rc;
+        }
+        wr->wr_len = recs_at;
+        wr_bytes(wr, z.wr_buf, z.wr_len);
+        wr_free(&z);
+        if (wr->wr_err)
+            return wr->wr_err;
+    }
     size_t len = wr->wr_len - b->bb_start;
     h->batchLength = (int32_t)(len - BATCH_LOG_OVERHEAD);
     uint8_t *p = wr->wr_buf + b->bb_start;

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "wire/codec.h"
 
 enum {
     BATCH_OFF_BASE_OFFSET = 0,
@@ -54,8 +55,8 @@ enum {
 #define BATCH_ATTR_LOG_APPEND_TIME 0x08
 #define BATCH_ATTR_TRANSACTIONAL 0x10
 #define BATCH_ATTR_CONTROL 0x20
-#define BATCH_CODEC_NONE 0
-#define BATCH_CODEC_MAX 4 /* zstd */
+#define BATCH_CODEC_NONE 0 /* the ids are WIRE_CODEC_* in wire/codec.h */
+#define BATCH_CODEC_MAX 4  /* zstd */
 
 typedef struct wire_batch_header {
     int64_t baseOffset;
@@ -87,17 +88,21 @@ static inline int64_t wire_batch_last_offset(const wire_batch_header_t *h)
 int wire_batch_header_read(const uint8_t *p, size_t len, wire_batch_header_t *h);
 
 /* Validation flags. */
-#define WIRE_BATCH_CHECK_RECORDS 0x1 /* parse every record (uncompressed batches) */
+#define WIRE_BATCH_CHECK_RECORDS 0x1 /* parse every record (compressed ones decompressed,
+                                        at most max_inflated bytes) */
 #define WIRE_BATCH_FROM_CLIENT 0x2   /* produce path: offsets dense (lastOffsetDelta ==
                                         recordCount-1, offsetDelta i == i), no control batch */
 
 /* Validates the batch at the start of p[0..len): the length fits in len,
  * magic 2, CRC-32C, codec known, lastOffsetDelta consistent; with the flags,
- * the records too. On success fills h and returns the batch's total size
- * (> 0); on failure returns an EDDY_ERR_BATCH_* code and writes a sentence
- * naming the field to errstr. */
-int64_t wire_batch_validate(const uint8_t *p, size_t len, int flags, wire_batch_header_t *h,
-                            char *errstr, size_t errstr_size);
+ * the records too: each parses, the count matches recordCount and the
+ * records fill the (decompressed) records section exactly. On success fills
+ * h and returns the batch's total size (> 0); on failure returns an
+ * EDDY_ERR_BATCH_* code (or EDDY_ERR_CORRUPT_COMPRESSED,
+ * EDDY_ERR_INFLATED_TOO_LARGE, -ENOMEM) and writes a sentence naming the
+ * field to errstr. max_inflated bounds decompression (CHECK_RECORDS only). */
+int64_t wire_batch_validate(const uint8_t *p, size_t len, int flags, size_t max_inflated,
+                            wire_batch_header_t *h, char *errstr, size_t errstr_size);
 
 typedef struct wire_header {
     const uint8_t *key;
@@ -125,13 +130,22 @@ typedef struct wire_record_iter {
     eddy_rd_t ri_rd;
     wire_batch_header_t ri_hdr;
     int32_t ri_left;
+    uint8_t *ri_inflated; /* owned: a compressed batch's records, decompressed */
 } wire_record_iter_t;
 
-/* Iterates the records of one batch (which must have passed validation).
- * Returns EDDY_ERR_UNSUPPORTED_CODEC for compressed batches. */
-int wire_record_iter_init(wire_record_iter_t *it, const uint8_t *batch, size_t len);
-/* 1: rec filled; 0: no more records; < 0: malformed record. */
+/* Opens the records of one batch (which passed wire_batch_validate), of any
+ * codec: a compressed batch is decompressed into the iterator, at most
+ * max_inflated bytes (WIRE_INFLATE_LIMIT_DEFAULT when the caller has no
+ * better bound). Returns 0, or an error with a sentence in errstr (unknown
+ * codec, corrupt or oversized stream, -ENOMEM): a batch that cannot be read
+ * is an error for the caller to report, never a batch to skip. Every
+ * successful open is paired with wire_record_iter_close(). */
+int wire_record_iter_open(wire_record_iter_t *it, const uint8_t *batch, size_t len,
+                          size_t max_inflated, char *errstr, size_t errstr_size);
+/* 1: rec filled (pointers borrow the batch or the iterator's buffer, valid
+ * until close); 0: no more records; < 0: malformed record. */
 int wire_record_next(wire_record_iter_t *it, wire_record_t *rec);
+void wire_record_iter_close(wire_record_iter_t *it);
 /* Iterates the raw headers of a record: 1 filled, 0 done, < 0 malformed. */
 int wire_header_next(eddy_rd_t *rd, wire_header_t *h);
 
@@ -140,13 +154,16 @@ int wire_header_next(eddy_rd_t *rd, wire_header_t *h);
  *   wire_batch_begin(&b, &wr, &tmpl);        // tmpl: wire_batch_header_default()
  *   wire_batch_add(&b, ts, key, klen, val, vlen, hdrs, nhdrs);  // repeated
  *   wire_batch_end(&b);                      // fills length, count, CRC
- * The batch is appended to wr; one writer may hold several batches. */
+ * The batch is appended to wr; one writer may hold several batches.
+ * A codec in tmpl's attributes compresses the records at wire_batch_end(),
+ * at level bb_level (set it after begin; WIRE_CODEC_LEVEL_DEFAULT). */
 typedef struct wire_batch_builder {
     eddy_wr_t *bb_wr; /* borrowed */
     size_t bb_start;
     wire_batch_header_t bb_hdr;
     int bb_have_ts;
     int32_t bb_next_delta;
+    int bb_level;
 } wire_batch_builder_t;
 
 /* baseOffset 0, leader epoch -1, no producer id (-1/-1/-1), attributes 0. */
@@ -158,9 +175,10 @@ void wire_batch_add(wire_batch_builder_t *b, int64_t timestamp, const void *key,
                     int32_t headerCount);
 /* Copies a decoded record keeping its offset delta (compaction keeps offsets). */
 void wire_batch_add_record(wire_batch_builder_t *b, const wire_record_t *rec);
-/* Finishes the batch. lastOffsetDelta is the last added record's delta unless
- * keep_last_delta is set (compaction keeps the original batch's last offset).
- * Returns 0 or the writer's error. */
+/* Finishes the batch, compressing its records if its codec says so.
+ * lastOffsetDelta is the last added record's delta unless keep_last_delta is
+ * set (compaction keeps the original batch's last offset). Returns 0, the
+ * writer's error, or the codec's (wire_codec_compress()). */
 int wire_batch_end(wire_batch_builder_t *b, int keep_last_delta);
 
 /* Recomputes and stores the CRC after header fields inside it changed. */

@@ -249,9 +249,12 @@ static int src_scan(const struct clean_src *src, record_fn *fn, void *ctx)
         if (!(attrs & (BATCH_ATTR_CONTROL | BATCH_ATTR_CODEC_MASK))) {
             wire_record_iter_t it;
             wire_record_t rec;
-            int rc = wire_record_iter_init(&it, p, (size_t)size);
+            char why[160];
+            int rc = wire_record_iter_open(&it, p, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
+                                           sizeof why);
             while (rc == 0 && (rc = wire_record_next(&it, &rec)) == 1)
                 rc = fn(ctx, &rec);
+            wire_record_iter_close(&it);
             if (rc < 0)
                 return rc;
         }
@@ -302,12 +305,15 @@ static int clean_src(log_clean_job_t *job, const struct clean_src *src, const st
             wire_record_iter_t it;
             wire_record_t rec;
             int32_t kept = 0, seen = 0;
-            rc = wire_record_iter_init(&it, p, (size_t)size);
+            char why[160];
+            rc = wire_record_iter_open(&it, p, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
+                                       sizeof why);
             while (rc == 0 && (rc = wire_record_next(&it, &rec)) == 1) {
                 kept += keep_record(k, &rec);
                 seen++;
                 rc = 0;
             }
+            wire_record_iter_close(&it);
             if (rc < 0)
                 break;
             job->cj_kept += kept;
@@ -317,11 +323,14 @@ static int clean_src(log_clean_job_t *job, const struct clean_src *src, const st
             } else if (kept > 0) {
                 wire_batch_builder_t b;
                 wire_batch_begin(&b, &wr, &h);
-                wire_record_iter_init(&it, p, (size_t)size);
-                while (wire_record_next(&it, &rec) == 1)
+                rc = wire_record_iter_open(&it, p, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
+                                           sizeof why);
+                while (rc == 0 && wire_record_next(&it, &rec) == 1)
                     if (keep_record(k, &rec))
                         wire_batch_add_record(&b, &rec);
-                rc = wire_batch_end(&b, 1);
+                wire_record_iter_close(&it);
+                if (rc == 0)
+                    rc = wire_batch_end(&b, 1);
             }
         }
         if (wr.wr_len > start) {

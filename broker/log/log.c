@@ -652,7 +652,8 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
     int32_t nbatches = 0, nrecords = 0;
     for (size_t pos = 0; pos < len;) {
         wire_batch_header_t h;
-        int64_t n = wire_batch_validate(buf + pos, len - pos, vflags, &h, errstr, errstr_size);
+        int64_t n = wire_batch_validate(buf + pos, len - pos, vflags, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                     errstr_size);
         if (n < 0)
             return (int)n;
         if (n > log->log_cfg.max_message_bytes) {
@@ -872,16 +873,19 @@ static int batch_offset_for_ts(const uint8_t *p, size_t len, int64_t ts, int64_t
     }
     wire_record_iter_t it;
     wire_record_t rec;
-    int rc = wire_record_iter_init(&it, p, len);
-    while (rc == 0 && (rc = wire_record_next(&it, &rec)) == 1) {
+    char why[160];
+    int rc = wire_record_iter_open(&it, p, len, WIRE_INFLATE_LIMIT_DEFAULT, why, sizeof why);
+    if (rc)
+        return rc;
+    while ((rc = wire_record_next(&it, &rec)) == 1) {
         if (rec.timestamp >= ts) {
             *offset = rec.offset;
             *timestamp = rec.timestamp;
-            return 0;
+            break;
         }
-        rc = 0;
     }
-    return rc < 0 ? rc : 1;
+    wire_record_iter_close(&it);
+    return rc < 0 ? rc : rc == 1 ? 0 : 1;
 }
 
 int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp)

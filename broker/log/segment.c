@@ -479,7 +479,7 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
                 whole = big;
             }
             char err[160];
-            if (wire_batch_validate(whole, (size_t)size, 0, &h, err, sizeof err) < 0) {
+            if (wire_batch_validate(whole, (size_t)size, 0, 0, &h, err, sizeof err) < 0) {
                 snprintf(why, why_size, "%s", err);
                 break;
             }

@@ -1,6 +1,7 @@
 #include "check_helpers.h"
 
 TCase *tcase_recordbatch(void);
+TCase *tcase_codec(void);
 TCase *tcase_proto(void);
 TCase *tcase_api_versions(void);
 TCase *tcase_api_metadata(void);
@@ -15,6 +16,7 @@ int main(void)
 {
     Suite *s = suite_create("wire");
     suite_add_tcase(s, tcase_recordbatch());
+    suite_add_tcase(s, tcase_codec());
     suite_add_tcase(s, tcase_proto());
     suite_add_tcase(s, tcase_api_versions());
     suite_add_tcase(s, tcase_api_metadata());

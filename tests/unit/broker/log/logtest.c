@@ -112,12 +112,11 @@ int64_t lt_read_all(log_t *log, trec_t **out)
         for (size_t pos = 0; pos < sl.sl_len;) {
             wire_batch_header_t h;
             char err[256];
-            int64_t size = wire_batch_validate(buf + pos, sl.sl_len - pos, WIRE_BATCH_CHECK_RECORDS,
-                                               &h, err, sizeof err);
+            int64_t size = wire_batch_validate(buf + pos, sl.sl_len - pos, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h, err, sizeof err);
             ck_assert_msg(size > 0, "batch read back does not validate: %s", err);
             wire_record_iter_t it;
             wire_record_t rec;
-            ck_assert_int_eq(wire_record_iter_init(&it, buf + pos, (size_t)size), 0);
+            ck_assert_int_eq(wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
             while (wire_record_next(&it, &rec) == 1) {
                 if (rec.offset < offset)
                     continue;
