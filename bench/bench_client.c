@@ -28,7 +28,12 @@
  * it never decides pass or fail on a number. It exits 1 when a call fails or
  * records are missing.
  *
- * Usage: bench_client -b HOST:PORT [-n records] [-r rounds]
+ * With -z CODEC both producers compress (Eddy: compression.type, librdkafka:
+ * compression.codec) and the values are text (-t is implied): the sequence
+ * number, then words drawn from a fixed 1,000-word vocabulary, so that the
+ * codecs have something real to work on. -t alone sends the text uncompressed.
+ *
+ * Usage: bench_client -b HOST:PORT [-n records] [-r rounds] [-z codec] [-t]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,6 +67,8 @@ static const char *bootstrap;
 static long nrec = 1000000;
 static int rounds = 5;
 static char run_id[32];
+static const char *codec = "none"; /* compression.type of both producers */
+static int text_values;            /* values are words, not 'x' */
 
 static double now_s(void)
 {
@@ -111,10 +118,44 @@ static double median(const double *v, int n)
     return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/* Word i of the vocabulary: syllables from i's base-15 digits. */
+static size_t word_of(unsigned i, char *out)
+{
+    static const char *const syl[] = {"ka", "lo", "mi", "ne", "ru", "sa", "te", "vo",
+                                      "zi", "pa", "re", "do", "fu", "gi", "ha"};
+    size_t n = 0;
+    do {
+        memcpy(out + n, syl[i % 15], 2);
+        n += 2;
+        i /= 15;
+    } while (i > 0);
+    return n;
+}
+
 static void payload_fill(uint8_t *buf, uint64_t seq)
 {
-    memset(buf, 'x', VALUE_BYTES);
+    if (!text_values) {
+        memset(buf, 'x', VALUE_BYTES);
+        memcpy(buf, &seq, sizeof seq);
+        return;
+    }
+    /* Words skewed towards the first ones, as in natural text; the
+     * generator is seeded by seq so every run sends the same values. */
+    uint64_t x = seq * 0x9E3779B97F4A7C15ull + 1;
+    size_t n = sizeof seq;
     memcpy(buf, &seq, sizeof seq);
+    while (n < VALUE_BYTES) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double r = (double)(x % 10000) / 10000.0;
+        char w[16];
+        size_t wl = word_of((unsigned)(1000 * r * r), w);
+        for (size_t i = 0; i < wl && n < VALUE_BYTES; i++)
+            buf[n++] = (uint8_t)w[i];
+        if (n < VALUE_BYTES)
+            buf[n++] = ' ';
+    }
 }
 
 /* ---- Eddy's client ---- */
@@ -186,9 +227,11 @@ static void eddy_on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const
 /* kc_delivery_fn has no per-producer opaque: each record carries &d. */
 static double eddy_produce(const char *topic)
 {
-    static const char *settings[] = {"acks=1", "linger.ms=" LINGER_MS, "batch.size=" BATCH_SIZE};
+    char ct[64];
+    snprintf(ct, sizeof ct, "compression.type=%s", codec);
+    const char *settings[] = {"acks=1", "linger.ms=" LINGER_MS, "batch.size=" BATCH_SIZE, ct};
     eddy_conn_t e;
-    eddy_open(&e, settings, 3);
+    eddy_open(&e, settings, 4);
     eddy_warm(&e, topic);
     kc_producer_t *p = kc_producer_new(e.c, eddy_on_delivery);
     if (!p) die("kc_producer_new failed");
@@ -325,6 +368,7 @@ static double rk_produce(const char *topic)
     conf_set(c, "acks", "1");
     conf_set(c, "linger.ms", LINGER_MS);
     conf_set(c, "batch.size", BATCH_SIZE);
+    conf_set(c, "compression.codec", codec);
     rd_kafka_conf_set_dr_msg_cb(c, rk_on_delivery);
     rd_kafka_conf_set_opaque(c, &d);
     rd_kafka_t *rk = rk_new(RD_KAFKA_PRODUCER, c);
@@ -477,7 +521,9 @@ static void topic_delete(const char *name)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_client -b HOST:PORT [-n records] [-r rounds (1..%d)]\n",
+    fprintf(stderr,
+            "usage: bench_client -b HOST:PORT [-n records] [-r rounds (1..%d)] "
+            "[-z none|gzip|snappy|lz4|zstd] [-t]\n",
             MAX_ROUNDS);
     exit(2);
 }
@@ -485,9 +531,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     int opt;
-    while ((opt = getopt(argc, argv, "b:n:r:")) != -1) {
+    while ((opt = getopt(argc, argv, "b:n:r:z:t")) != -1) {
         switch (opt) {
         case 'b': bootstrap = optarg; break;
+        case 'z': codec = optarg; text_values = 1; break;
+        case 't': text_values = 1; break;
         case 'n': nrec = atol(optarg); break;
         case 'r': rounds = atoi(optarg); break;
         default: usage();
@@ -500,9 +548,10 @@ int main(int argc, char **argv)
     /* Topic 0..: one per produce run (warm-up included), both sides. */
     int ntopics = 2 * (rounds + 1);
     topics_create(ntopics);
-    printf("bench_client: %s records of %d bytes, null key, %d partitions, acks=1, "
-           "linger.ms=%s, batch.size=%s; %d rounds + warm-up; broker %s\n",
-           commas((double)nrec), VALUE_BYTES, PARTS, LINGER_MS, BATCH_SIZE, rounds, bootstrap);
+    printf("bench_client: %s records of %d bytes (%s), null key, %d partitions, acks=1, "
+           "linger.ms=%s, batch.size=%s, compression %s; %d rounds + warm-up; broker %s\n",
+           commas((double)nrec), VALUE_BYTES, text_values ? "text" : "'x'", PARTS, LINGER_MS,
+           BATCH_SIZE, codec, rounds, bootstrap);
 
     double pe[MAX_ROUNDS], pr[MAX_ROUNDS], pratio[MAX_ROUNDS];
     char consume_topic[128] = "";
@@ -562,13 +611,13 @@ int main(int argc, char **argv)
     topic_delete(consume_topic);
 
     printf("== summary\n");
-    printf("produce  (%s x 100 B, acks=1, linger.ms=%s, batch.size=%s, median of %d): "
+    printf("produce  (%s x 100 B, acks=1, linger.ms=%s, batch.size=%s, %s, median of %d): "
            "eddy %s/s, librdkafka %s/s, eddy/librdkafka %.2f (target >= 1.0)\n",
-           commas((double)nrec), LINGER_MS, BATCH_SIZE, rounds, commas(median(pe, rounds)),
+           commas((double)nrec), LINGER_MS, BATCH_SIZE, codec, rounds, commas(median(pe, rounds)),
            commas(median(pr, rounds)), median(pratio, rounds));
-    printf("consume  (%s x 100 B from the beginning, 4 partitions, median of %d): "
+    printf("consume  (%s x 100 B from the beginning, 4 partitions, %s, median of %d): "
            "eddy %s/s, librdkafka %s/s, eddy/librdkafka %.2f\n",
-           commas((double)nrec), rounds, commas(median(ce, rounds)), commas(median(cr, rounds)),
+           commas((double)nrec), codec, rounds, commas(median(ce, rounds)), commas(median(cr, rounds)),
            median(cratio, rounds));
     return 0;
 }
