@@ -10,6 +10,12 @@ PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libssl
           zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
           clang libclang-rt-dev kcat librdkafka-dev nodejs npm python3"
 
+# Apache Kafka for the compatibility tests and benchmarks (scripts/kafka.sh
+# fetches its jars with Maven): a JDK 17+ and Maven, unless already there
+# (machines that bring their own JDK keep it).
+command -v java >/dev/null 2>&1 || PACKAGES="$PACKAGES openjdk-17-jdk-headless"
+command -v mvn >/dev/null 2>&1 || PACKAGES="$PACKAGES maven"
+
 missing=""
 for p in $PACKAGES; do
     # Some Node.js builds (NodeSource) ship npm inside the nodejs package and
