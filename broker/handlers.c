@@ -484,14 +484,26 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (rc < 0) {
                 /* A full disk or an offline log refuses every produce: one
                  * line per interval with the count, not one per request. */
-                static eddy_log_limit_t refused_limit = EDDY_LOG_LIMIT_INIT;
+                /* One limiter per kind of refusal, so a flood of one kind
+                 * (corrupt batches from a broken client) does not hide the
+                 * first line of another (a batch over the inflation bound). */
+                static eddy_log_limit_t refused_limit[3] = {EDDY_LOG_LIMIT_INIT,
+                                                            EDDY_LOG_LIMIT_INIT,
+                                                            EDDY_LOG_LIMIT_INIT};
+                int kind = op->ErrorCode == KERR_CORRUPT_MESSAGE      ? 0
+                           : op->ErrorCode == KERR_MESSAGE_TOO_LARGE ? 1
+                                                                     : 2;
                 kstr_t cid = s->rs_hdr.ClientId;
-                EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &refused_limit, 10000,
-                                 "produce to %s-%d from %s (client.id '%.*s') refused (%s): %s",
+                EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &refused_limit[kind], 10000,
+                                 "produce to %s-%d from %s (client.id '%.*s') refused (%s): %s%s",
                                  p->p_topic->t_name, p->p_index, s->rs_conn->c_peer,
                                  cid.len > 0 ? (int)(cid.len < 64 ? cid.len : 64) : 0,
                                  cid.len > 0 ? cid.ptr : "", kafka_err_name(op->ErrorCode),
-                                 rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : err);
+                                 rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : err,
+                                 rc == EDDY_ERR_INFLATED_TOO_LARGE
+                                     ? " (the bound is message.max.inflated.bytes, by default 64 "
+                                       "x max.message.bytes and at least 64 MiB)"
+                                     : "");
                 continue;
             }
             op->BaseOffset = info.ai_first_offset;
