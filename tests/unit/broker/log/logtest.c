@@ -142,6 +142,7 @@ int64_t lt_read_all(log_t *log, trec_t **out)
                     snprintf(t->value, sizeof t->value, "%.*s", rec.valueLength,
                              (const char *)rec.value);
             }
+            wire_record_iter_close(&it);
             offset = wire_batch_last_offset(&h) + 1;
             pos += (size_t)size;
         }
