@@ -78,10 +78,11 @@ int handle_api_versions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
      * and lz4 only when the broker's Produce range reaches v0, and sends
      * them uncompressed otherwise. Every client picks the highest common
      * version, so none ever asks for v0-2. docs/protocol.md has the ranges. */
-    api_version_range_t *adv = arena_alloc(&s->rs_out, (size_t)broker_api_versions_count * sizeof *adv);
+    size_t adv_size = (size_t)broker_api_versions_count * sizeof(api_version_range_t);
+    api_version_range_t *adv = arena_alloc(&s->rs_out, adv_size);
     if (!adv)
         return -ENOMEM;
-    memcpy(adv, broker_api_versions, (size_t)broker_api_versions_count * sizeof *adv);
+    memcpy(adv, broker_api_versions, adv_size);
     for (int i = 0; i < broker_api_versions_count; i++)
         if (adv[i].api_key == API_PRODUCE)
             adv[i].min = 0;
