@@ -29,6 +29,19 @@ const eddy_cfg_def_t broker_config_defs[] = {
      "create unknown topics on metadata requests"},
     {"message.max.bytes", CFG_INT32, F(message_max_bytes), "1048588", 0, 2147483647, NULL,
      "largest record batch"},
+    {"message.max.inflated.bytes", CFG_INT64, F(message_max_inflated_bytes), "0", 0, BIG, NULL,
+     "most bytes the records of one compressed batch may inflate to; 0: 64 x "
+     "max.message.bytes, at least 64 MiB (Eddy)"},
+    {"compression.type", CFG_ENUM, F(compression_type), "producer", 0, 0, log_compression_types,
+     "default compression.type of topics"},
+    {"compression.gzip.level", CFG_INT32, F(compression_gzip_level), "-1", -1, 9, NULL,
+     "default compression.gzip.level of topics"},
+    {"compression.lz4.level", CFG_INT32, F(compression_lz4_level), "9", 1, 17, NULL,
+     "default compression.lz4.level of topics"},
+    {"compression.zstd.level", CFG_INT32, F(compression_zstd_level), "3", -131072, 22, NULL,
+     "default compression.zstd.level of topics"},
+    {"log.message.timestamp.type", CFG_ENUM, F(log_message_timestamp_type), "CreateTime", 0, 0,
+     log_timestamp_types, "default message.timestamp.type of topics"},
     {"socket.request.max.bytes", CFG_INT32, F(socket_request_max_bytes), "104857600", 64,
      2147483647, NULL, "largest request"},
     {"fetch.max.bytes", CFG_INT32, F(fetch_max_bytes), "8388608", 1024, 2147483647, NULL,
@@ -161,6 +174,12 @@ void broker_topic_defaults(const broker_config_t *cfg, log_config_t *out)
     out->delete_retention_ms = cfg->log_cleaner_delete_retention_ms;
     out->min_cleanable_dirty_ratio = cfg->log_cleaner_min_cleanable_ratio;
     out->max_message_bytes = cfg->message_max_bytes;
+    out->max_inflated_bytes = cfg->message_max_inflated_bytes;
+    out->compression_type = cfg->compression_type;
+    out->compression_gzip_level = cfg->compression_gzip_level;
+    out->compression_lz4_level = cfg->compression_lz4_level;
+    out->compression_zstd_level = cfg->compression_zstd_level;
+    out->message_timestamp_type = cfg->log_message_timestamp_type;
 }
 
 int broker_parse_listener(const char *s, char *host, size_t host_size, int *port)

@@ -17,6 +17,10 @@ typedef struct broker_config {
     int32_t default_replication_factor;
     int auto_create_topics_enable;
     int32_t message_max_bytes;        /* message.max.bytes */
+    int64_t message_max_inflated_bytes; /* Eddy: bound on a compressed batch's records; 0 derived */
+    int compression_type;             /* compression.type (topic default) */
+    int32_t compression_gzip_level, compression_lz4_level, compression_zstd_level;
+    int log_message_timestamp_type;   /* log.message.timestamp.type */
     int32_t socket_request_max_bytes; /* socket.request.max.bytes */
     int32_t fetch_max_bytes;          /* fetch.max.bytes: largest fetch response */
     int64_t queued_max_request_bytes; /* queued.max.request.bytes: request pool, -1 unbounded */

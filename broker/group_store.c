@@ -282,7 +282,8 @@ static int replay_partition(group_coordinator_t *gc, partition_t *p)
             wire_record_iter_t it;
             wire_record_t rec;
             char why[160];
-            if (wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
+            if (wire_record_iter_open(&it, buf + pos, (size_t)size,
+                                      log_inflate_limit(&p->p_topic->t_cfg), why,
                                       sizeof why) == 0) {
                 while (wire_record_next(&it, &rec) == 1)
                     if (rec.offset >= offset)

@@ -24,8 +24,14 @@ static int16_t kerr_from(int rc)
     case EDDY_ERR_BATCH_CRC:
     case EDDY_ERR_BATCH_LAST_OFFSET_DELTA:
     case EDDY_ERR_BATCH_CODEC:
-    case EDDY_ERR_BATCH_RECORD: return KERR_CORRUPT_MESSAGE;
+    case EDDY_ERR_BATCH_RECORD:
+    case EDDY_ERR_CORRUPT_COMPRESSED:
+    case EDDY_ERR_UNSUPPORTED_CODEC: return KERR_CORRUPT_MESSAGE;
     case EDDY_ERR_CONTROL_BATCH: return KERR_INVALID_RECORD;
+    /* A batch whose records inflate past the bound is too large, not
+     * corrupt: the Java producer splits a batch refused this way and sends
+     * the halves, which is what a legitimate oversized batch needs. */
+    case EDDY_ERR_INFLATED_TOO_LARGE:
     case EDDY_ERR_TOO_LARGE: return KERR_MESSAGE_TOO_LARGE;
     case EDDY_ERR_OFFSET_OUT_OF_RANGE: return KERR_OFFSET_OUT_OF_RANGE;
     case EDDY_ERR_LOG_OFFLINE: return KERR_KAFKA_STORAGE_ERROR;
@@ -66,7 +72,21 @@ int handle_api_versions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     int rc = wire_api_versions_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
-    ApiVersionsResponse resp = {KERR_NONE, broker_api_versions, broker_api_versions_count, 0};
+    /* Produce is advertised from v0 though only v3+ is served (a request
+     * below v3 gets UNSUPPORTED_VERSION before any handler, as in Kafka
+     * since KAFKA-18659): librdkafka up to 2.11 compresses with gzip, snappy
+     * and lz4 only when the broker's Produce range reaches v0, and sends
+     * them uncompressed otherwise. Every client picks the highest common
+     * version, so none ever asks for v0-2. docs/protocol.md has the ranges. */
+    size_t adv_size = (size_t)broker_api_versions_count * sizeof(api_version_range_t);
+    api_version_range_t *adv = arena_alloc(&s->rs_out, adv_size);
+    if (!adv)
+        return -ENOMEM;
+    memcpy(adv, broker_api_versions, adv_size);
+    for (int i = 0; i < broker_api_versions_count; i++)
+        if (adv[i].api_key == API_PRODUCE)
+            adv[i].min = 0;
+    ApiVersionsResponse resp = {KERR_NONE, adv, broker_api_versions_count, 0};
     wire_api_versions_resp_encode(&s->rs_resp, v, &resp);
     s->rs_state = SLOT_DONE;
     return 0;
@@ -366,21 +386,22 @@ int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 /* ---- Produce ---- */
 
 /* Compacted topics need a key on every record (Kafka refuses the rest).
- * Returns 0, or the validation error of a malformed batch. */
-static int check_keyed(const uint8_t *p, size_t len, int *keyed, char *err, size_t err_size)
+ * Only the headers are validated here and a record that does not parse ends
+ * the walk: log_append() validates everything and names the fault. Returns 0,
+ * or the error of a batch that cannot be opened. */
+static int check_keyed(const uint8_t *p, size_t len, size_t max_inflated, int *keyed, char *err,
+                       size_t err_size)
 {
     *keyed = 1;
     for (size_t pos = 0; pos < len;) {
         wire_batch_header_t h;
-        int64_t size = wire_batch_validate(p + pos, len - pos,
-                                           WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS,
-                                           WIRE_INFLATE_LIMIT_DEFAULT, &h, err, err_size);
+        int64_t size = wire_batch_validate(p + pos, len - pos, WIRE_BATCH_FROM_CLIENT, 0, &h, err,
+                                           err_size);
         if (size < 0)
             return (int)size;
         wire_record_iter_t it;
         wire_record_t rec;
-        int rc = wire_record_iter_open(&it, p + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, err,
-                                       err_size);
+        int rc = wire_record_iter_open(&it, p + pos, (size_t)size, max_inflated, err, err_size);
         if (rc)
             return rc;
         while (wire_record_next(&it, &rec) == 1)
@@ -445,7 +466,8 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             int keyed = 1;
             rc = 0;
             if (p->p_topic->t_cfg.cleanup_policy & LOG_CLEANUP_COMPACT)
-                rc = check_keyed(recs, (size_t)rp->Records.len, &keyed, err, sizeof err);
+                rc = check_keyed(recs, (size_t)rp->Records.len,
+                                 log_inflate_limit(&p->p_topic->t_cfg), &keyed, err, sizeof err);
             if (rc == 0 && !keyed) {
                 static eddy_log_limit_t unkeyed_limit = EDDY_LOG_LIMIT_INIT;
                 op->ErrorCode = KERR_CORRUPT_MESSAGE;
@@ -463,14 +485,30 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (rc < 0) {
                 /* A full disk or an offline log refuses every produce: one
                  * line per interval with the count, not one per request. */
-                static eddy_log_limit_t refused_limit = EDDY_LOG_LIMIT_INIT;
-                EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &refused_limit, 10000,
-                                 "produce to %s-%d from %s refused (%s): %s", p->p_topic->t_name,
-                                 p->p_index, s->rs_conn->c_peer, kafka_err_name(op->ErrorCode),
-                                 rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : err);
+                /* One limiter per kind of refusal, so a flood of one kind
+                 * (corrupt batches from a broken client) does not hide the
+                 * first line of another (a batch over the inflation bound). */
+                static eddy_log_limit_t refused_limit[3] = {EDDY_LOG_LIMIT_INIT,
+                                                            EDDY_LOG_LIMIT_INIT,
+                                                            EDDY_LOG_LIMIT_INIT};
+                int kind = op->ErrorCode == KERR_CORRUPT_MESSAGE      ? 0
+                           : op->ErrorCode == KERR_MESSAGE_TOO_LARGE ? 1
+                                                                     : 2;
+                kstr_t cid = s->rs_hdr.ClientId;
+                EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &refused_limit[kind], 10000,
+                                 "produce to %s-%d from %s (client.id '%.*s') refused (%s): %s%s",
+                                 p->p_topic->t_name, p->p_index, s->rs_conn->c_peer,
+                                 cid.len > 0 ? (int)(cid.len < 64 ? cid.len : 64) : 0,
+                                 cid.len > 0 ? cid.ptr : "", kafka_err_name(op->ErrorCode),
+                                 rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : err,
+                                 rc == EDDY_ERR_INFLATED_TOO_LARGE
+                                     ? " (the bound is message.max.inflated.bytes, by default 64 "
+                                       "x max.message.bytes and at least 64 MiB)"
+                                     : "");
                 continue;
             }
             op->BaseOffset = info.ai_first_offset;
+            op->LogAppendTimeMs = info.ai_log_append_time;
             op->LogStartOffset = log_start_offset(p->p_log);
             appended = 1;
             if (info.ai_flush_due)

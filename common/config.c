@@ -431,8 +431,14 @@ int eddy_cfg_set(const eddy_cfg_def_t *defs, void *obj, const char *key, const c
         return 0;
     }
     case CFG_FLAGS:
-        if (parse_flags(d, value, (int *)field) == 0)
+    case CFG_ENUM:
+        if (d->cd_type == CFG_FLAGS && parse_flags(d, value, (int *)field) == 0)
             return 0;
+        for (int i = 0; d->cd_type == CFG_ENUM && d->cd_choices[i]; i++)
+            if (strcmp(d->cd_choices[i], value) == 0) {
+                *(int *)field = i;
+                return 0;
+            }
         {
             char list[256] = "";
             for (int i = 0; d->cd_choices[i]; i++) {
@@ -440,8 +446,8 @@ int eddy_cfg_set(const eddy_cfg_def_t *defs, void *obj, const char *key, const c
                     strncat(list, ", ", sizeof list - strlen(list) - 1);
                 strncat(list, d->cd_choices[i], sizeof list - strlen(list) - 1);
             }
-            snprintf(errstr, errstr_size, "%s: %s: '%s' is not a list of {%s}", where, key, value,
-                     list);
+            snprintf(errstr, errstr_size, "%s: %s: '%s' is not %s {%s}", where, key, value,
+                     d->cd_type == CFG_FLAGS ? "a list of" : "one of", list);
             return EDDY_ERR_CONFIG;
         }
     }
@@ -499,6 +505,13 @@ void eddy_cfg_format(const eddy_cfg_def_t *d, const void *obj, char *out, size_t
     case CFG_STRING: {
         const char *s = *(char *const *)field;
         snprintf(out, out_size, "%s", s ? s : "");
+        break;
+    }
+    case CFG_ENUM: {
+        int i = *(const int *)field, n = 0;
+        while (d->cd_choices[n])
+            n++;
+        snprintf(out, out_size, "%s", i >= 0 && i < n ? d->cd_choices[i] : "");
         break;
     }
     case CFG_FLAGS: {

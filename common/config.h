@@ -50,6 +50,7 @@ enum eddy_cfg_type {
     CFG_DOUBLE, /* double */
     CFG_STRING, /* char *, owned by the struct: eddy_cfg_free() releases it */
     CFG_FLAGS,  /* int bitmask: comma-separated names from cd_choices, bit i = choice i */
+    CFG_ENUM,   /* int: exactly one name from cd_choices, stored as its index */
 };
 
 typedef struct eddy_cfg_def {
@@ -58,7 +59,7 @@ typedef struct eddy_cfg_def {
     size_t cd_offset;       /* offsetof the field */
     const char *cd_default; /* as text, parsed like a user value; NULL = none */
     double cd_min, cd_max;  /* numeric bounds, inclusive (ignored when both 0) */
-    const char *const *cd_choices; /* CFG_FLAGS names, NULL-terminated */
+    const char *const *cd_choices; /* CFG_FLAGS and CFG_ENUM names, NULL-terminated */
     const char *cd_doc;
 } eddy_cfg_def_t;
 

@@ -16,10 +16,13 @@
  *
  * Kept: the record with the highest offset for its key; records without a
  * key; tombstones (null value) until delete.retention.ms after their
- * timestamp; whole compressed and control batches (this build has no codecs,
- * so their records are neither read nor removed). A batch keeps its base
- * offset and lastOffsetDelta, so offsets never change; a batch left with no
- * record is dropped.
+ * timestamp; whole control batches. Compressed batches are read like the
+ * others (inflated at most log_inflate_limit() bytes) and a rewritten one is
+ * compressed again with its own codec, at the topic's level for it. A batch
+ * keeps its base offset, lastOffsetDelta, producer fields and (LogAppendTime)
+ * maxTimestamp, so offsets never change; a batch left with no record is
+ * dropped. A batch that cannot be read stops the job with a log line: its
+ * records are never dropped unread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -235,10 +238,25 @@ log_clean_job_t *log_clean_prepare(log_t *log, int64_t now_ms, int force)
     return job;
 }
 
-/* Calls fn for every record of every uncompressed, non-control batch. */
+/* Opens the records of a source batch, logging why one cannot be read. */
+static int src_open(const log_clean_job_t *job, wire_record_iter_t *it, const uint8_t *p,
+                    int64_t size)
+{
+    char why[160];
+    int rc = wire_record_iter_open(it, p, (size_t)size, log_inflate_limit(&job->cj_shadow.log_cfg),
+                                   why, sizeof why);
+    if (rc)
+        EDDY_LOG_ERROR("log", "%s: compaction stopped: the batch at offset %" PRId64
+                              " cannot be read: %s", job->cj_shadow.log_name,
+                       (int64_t)be64_load(p), why);
+    return rc;
+}
+
+/* Calls fn for every record of every non-control batch. */
 typedef int(record_fn)(void *ctx, const wire_record_t *rec);
 
-static int src_scan(const struct clean_src *src, record_fn *fn, void *ctx)
+static int src_scan(const log_clean_job_t *job, const struct clean_src *src, record_fn *fn,
+                    void *ctx)
 {
     for (int64_t pos = 0; pos < src->size;) {
         const uint8_t *p = src->map + pos;
@@ -246,14 +264,15 @@ static int src_scan(const struct clean_src *src, record_fn *fn, void *ctx)
         if (size < BATCH_HEADER_SIZE || size > src->size - pos)
             return EDDY_ERR_CORRUPT;
         int16_t attrs = (int16_t)be16_load(p + BATCH_OFF_ATTRIBUTES);
-        if (!(attrs & (BATCH_ATTR_CONTROL | BATCH_ATTR_CODEC_MASK))) {
+        if (!(attrs & BATCH_ATTR_CONTROL)) {
             wire_record_iter_t it;
             wire_record_t rec;
-            char why[160];
-            int rc = wire_record_iter_open(&it, p, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
-                                           sizeof why);
-            while (rc == 0 && (rc = wire_record_next(&it, &rec)) == 1)
-                rc = fn(ctx, &rec);
+            int rc = src_open(job, &it, p, size);
+            if (rc)
+                return rc;
+            while ((rc = wire_record_next(&it, &rec)) == 1)
+                if ((rc = fn(ctx, &rec)) < 0)
+                    break;
             wire_record_iter_close(&it);
             if (rc < 0)
                 return rc;
@@ -298,39 +317,43 @@ static int clean_src(log_clean_job_t *job, const struct clean_src *src, const st
         wire_batch_header_t h;
         wire_batch_header_read(p, (size_t)size, &h);
         size_t start = wr.wr_len;
-        if (h.attributes & (BATCH_ATTR_CONTROL | BATCH_ATTR_CODEC_MASK)) {
+        if (h.attributes & BATCH_ATTR_CONTROL) {
             wr_bytes(&wr, p, (size_t)size);
         } else {
-            /* First pass: does the batch keep all, some or none? */
+            /* One pass over the records (inflated once): the kept ones go
+             * into a new batch, which is used only if something went. */
             wire_record_iter_t it;
             wire_record_t rec;
             int32_t kept = 0, seen = 0;
-            char why[160];
-            rc = wire_record_iter_open(&it, p, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
-                                       sizeof why);
-            while (rc == 0 && (rc = wire_record_next(&it, &rec)) == 1) {
-                kept += keep_record(k, &rec);
+            if ((rc = src_open(job, &it, p, size)) != 0)
+                break;
+            wire_batch_builder_t b;
+            wire_batch_begin(&b, &wr, &h);
+            b.bb_level = log_codec_level(&job->cj_shadow.log_cfg,
+                                         h.attributes & BATCH_ATTR_CODEC_MASK);
+            while ((rc = wire_record_next(&it, &rec)) == 1) {
+                if (keep_record(k, &rec)) {
+                    wire_batch_add_record(&b, &rec);
+                    kept++;
+                }
                 seen++;
-                rc = 0;
             }
+            if (rc == 0 && kept > 0 && kept < seen)
+                rc = wire_batch_end(&b, 1);
             wire_record_iter_close(&it);
             if (rc < 0)
                 break;
             job->cj_kept += kept;
             job->cj_removed += seen - kept;
             if (kept == seen) {
+                wr.wr_len = start;
                 wr_bytes(&wr, p, (size_t)size); /* unchanged: CRC stays valid */
-            } else if (kept > 0) {
-                wire_batch_builder_t b;
-                wire_batch_begin(&b, &wr, &h);
-                rc = wire_record_iter_open(&it, p, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
-                                           sizeof why);
-                while (rc == 0 && wire_record_next(&it, &rec) == 1)
-                    if (keep_record(k, &rec))
-                        wire_batch_add_record(&b, &rec);
-                wire_record_iter_close(&it);
-                if (rc == 0)
-                    rc = wire_batch_end(&b, 1);
+            } else if (kept == 0) {
+                wr.wr_len = start;
+            } else if (h.attributes & BATCH_ATTR_LOG_APPEND_TIME) {
+                /* The append time stays the batch's, whatever records went. */
+                be64_store(wr.wr_buf + start + BATCH_OFF_MAX_TIMESTAMP, (uint64_t)h.maxTimestamp);
+                wire_batch_crc_update(wr.wr_buf + start, wr.wr_len - start);
             }
         }
         if (wr.wr_len > start) {
@@ -394,7 +417,7 @@ int log_clean_run(log_clean_job_t *job)
     }
     for (int i = 0; i < job->cj_nsrc && rc == 0; i++)
         if (job->cj_src[i].map)
-            rc = src_scan(&job->cj_src[i], map_record, &map);
+            rc = src_scan(job, &job->cj_src[i], map_record, &map);
 
     struct keep_ctx k = {&map, job->cj_now - job->cj_shadow.log_cfg.delete_retention_ms};
     for (int g = 0; g < job->cj_ngroups && rc == 0; g++) {

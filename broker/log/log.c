@@ -638,6 +638,62 @@ static int pwrite_all(int fd, const uint8_t *p, size_t len, int64_t pos)
     return 0;
 }
 
+static int log_append_checked(log_t *log, uint8_t *buf, size_t len, int64_t span, int64_t max_ts,
+                              int32_t nbatches, int32_t nrecords, int64_t now_ms,
+                              log_append_info_t *info, char *errstr, size_t errstr_size);
+
+int log_codec_level(const log_config_t *cfg, int codec)
+{
+    switch (codec) {
+    case WIRE_CODEC_GZIP:
+        return cfg->compression_gzip_level >= 1 ? cfg->compression_gzip_level
+                                                : WIRE_CODEC_LEVEL_DEFAULT;
+    case WIRE_CODEC_LZ4: return cfg->compression_lz4_level;
+    case WIRE_CODEC_ZSTD: return cfg->compression_zstd_level;
+    default: return WIRE_CODEC_LEVEL_DEFAULT;
+    }
+}
+
+/* Appends to out the batch at p rewritten with codec: every record as it
+ * was (offset delta, timestamp, key, value, headers), the header's producer
+ * id, epoch, base sequence, leader epoch and flags kept, lastOffsetDelta
+ * kept, as Kafka's LogValidator does when compression.type differs from the
+ * producer's codec. */
+int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level,
+                         size_t max_inflated, eddy_wr_t *out, char *errstr, size_t errstr_size)
+{
+    wire_batch_header_t h;
+    wire_batch_header_read(p, size, &h);
+    wire_record_iter_t it;
+    int rc = wire_record_iter_open(&it, p, size, max_inflated, errstr, errstr_size);
+    if (rc)
+        return rc;
+    wire_batch_header_t t = h;
+    t.attributes = (int16_t)((h.attributes & ~BATCH_ATTR_CODEC_MASK) | codec);
+    wire_batch_builder_t b;
+    size_t start = out->wr_len;
+    wire_batch_begin(&b, out, &t);
+    b.bb_level = level;
+    wire_record_t rec;
+    while ((rc = wire_record_next(&it, &rec)) == 1)
+        wire_batch_add_record(&b, &rec);
+    if (rc == 0)
+        rc = wire_batch_end(&b, 1);
+    else
+        snprintf(errstr, errstr_size, "batch record: %s", eddy_strerror(rc));
+    wire_record_iter_close(&it);
+    if (rc == 0 && (h.attributes & BATCH_ATTR_LOG_APPEND_TIME)) {
+        /* Stamped batches carry the append time in maxTimestamp, which the
+         * builder recomputed from the records. */
+        be64_store(out->wr_buf + start + BATCH_OFF_MAX_TIMESTAMP, (uint64_t)h.maxTimestamp);
+        wire_batch_crc_update(out->wr_buf + start, out->wr_len - start);
+    } else if (rc && rc != EDDY_ERR_BATCH_RECORD) {
+        snprintf(errstr, errstr_size, "recompressing a batch with %s failed: %s",
+                 wire_codec_name(codec), eddy_strerror(rc));
+    }
+    return rc;
+}
+
 int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                log_append_info_t *info, char *errstr, size_t errstr_size)
 {
@@ -647,29 +703,99 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
         snprintf(errstr, errstr_size, "no record batch to append");
         return EDDY_ERR_BATCH_LENGTH;
     }
+    const log_config_t *cfg = &log->log_cfg;
+    size_t max_inflated = log_inflate_limit(cfg);
+    int target = cfg->compression_type;
+    int stamp = cfg->message_timestamp_type == LOG_TIMESTAMP_LOG_APPEND_TIME;
     /* Validate everything before touching the file: all or nothing. */
-    int64_t span = 0, max_ts = -1;
-    int32_t nbatches = 0, nrecords = 0;
+    int convert = 0;
     for (size_t pos = 0; pos < len;) {
         wire_batch_header_t h;
-        int64_t n = wire_batch_validate(buf + pos, len - pos, vflags, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
-                                     errstr_size);
+        int64_t n = wire_batch_validate(buf + pos, len - pos, vflags, max_inflated, &h, errstr,
+                                        errstr_size);
         if (n < 0)
             return (int)n;
-        if (n > log->log_cfg.max_message_bytes) {
+        if (n > cfg->max_message_bytes) {
             snprintf(errstr, errstr_size,
                      "batch of %" PRId64 " bytes exceeds max.message.bytes %" PRId32, n,
-                     log->log_cfg.max_message_bytes);
+                     cfg->max_message_bytes);
             return EDDY_ERR_TOO_LARGE;
         }
-        span += (int64_t)h.lastOffsetDelta + 1;
-        nrecords += h.recordCount;
-        nbatches++;
-        if (h.maxTimestamp > max_ts)
-            max_ts = h.maxTimestamp;
+        if (target != LOG_COMPRESSION_PRODUCER && !(h.attributes & BATCH_ATTR_CONTROL) &&
+            (h.attributes & BATCH_ATTR_CODEC_MASK) != target)
+            convert = 1;
         pos += (size_t)n;
     }
 
+    /* compression.type other than producer: batches of another codec are
+     * rewritten into a buffer of our own (the request's bytes cannot grow). */
+    eddy_wr_t conv;
+    wr_init(&conv);
+    if (convert) {
+        for (size_t pos = 0; pos < len;) {
+            uint8_t *p = buf + pos;
+            size_t n = (size_t)wire_batch_size(p);
+            int16_t attrs = (int16_t)be16_load(p + BATCH_OFF_ATTRIBUTES);
+            int rc = 0;
+            if ((attrs & BATCH_ATTR_CONTROL) || (attrs & BATCH_ATTR_CODEC_MASK) == target)
+                wr_bytes(&conv, p, n);
+            else
+                rc = log_batch_recompress(p, n, target, log_codec_level(cfg, target), max_inflated,
+                                          &conv, errstr, errstr_size);
+            if (rc == 0 && conv.wr_err)
+                rc = conv.wr_err;
+            if (rc) {
+                wr_free(&conv);
+                return rc;
+            }
+            pos += n;
+        }
+        buf = conv.wr_buf;
+        len = conv.wr_len;
+    }
+    int64_t span = 0, max_ts = -1;
+    int32_t nbatches = 0, nrecords = 0;
+    for (size_t pos = 0; pos < len;) {
+        uint8_t *p = buf + pos;
+        int64_t n = wire_batch_size(p);
+        if (convert && n > cfg->max_message_bytes) {
+            snprintf(errstr, errstr_size,
+                     "batch of %" PRId64 " bytes once recompressed with %s exceeds "
+                     "max.message.bytes %" PRId32, n, wire_codec_name(target),
+                     cfg->max_message_bytes);
+            wr_free(&conv);
+            return EDDY_ERR_TOO_LARGE;
+        }
+        int16_t attrs = (int16_t)be16_load(p + BATCH_OFF_ATTRIBUTES);
+        if (stamp && !(attrs & BATCH_ATTR_CONTROL)) {
+            /* LogAppendTime: the batch says so and carries the broker's
+             * clock in maxTimestamp; its records keep what the producer
+             * wrote (readers take maxTimestamp for each, as Kafka's do). */
+            be16_store(p + BATCH_OFF_ATTRIBUTES, (uint16_t)(attrs | BATCH_ATTR_LOG_APPEND_TIME));
+            be64_store(p + BATCH_OFF_MAX_TIMESTAMP, (uint64_t)now_ms);
+            wire_batch_crc_update(p, (size_t)n);
+        }
+        span += (int64_t)(int32_t)be32_load(p + BATCH_OFF_LAST_OFFSET_DELTA) + 1;
+        nrecords += (int32_t)be32_load(p + BATCH_OFF_RECORD_COUNT);
+        nbatches++;
+        int64_t ts = (int64_t)be64_load(p + BATCH_OFF_MAX_TIMESTAMP);
+        if (ts > max_ts)
+            max_ts = ts;
+        pos += (size_t)n;
+    }
+    int rc = log_append_checked(log, buf, len, span, max_ts, nbatches, nrecords, now_ms, info,
+                                errstr, errstr_size);
+    if (info)
+        info->ai_log_append_time = stamp ? now_ms : -1;
+    wr_free(&conv);
+    return rc;
+}
+
+/* The write half of log_append: buf holds validated batches. */
+static int log_append_checked(log_t *log, uint8_t *buf, size_t len, int64_t span, int64_t max_ts,
+                              int32_t nbatches, int32_t nrecords, int64_t now_ms,
+                              log_append_info_t *info, char *errstr, size_t errstr_size)
+{
     log_segment_t *seg = active_seg(log);
     if (should_roll(log, seg, len, span, max_ts, now_ms)) {
         int rc = roll(log, now_ms);
@@ -858,29 +984,30 @@ void log_slice_release(log_t *log, log_slice_t *sl)
 
 /* ---- lookup by timestamp ---- */
 
-/* First offset in the batch at p whose timestamp >= ts. */
-static int batch_offset_for_ts(const uint8_t *p, size_t len, int64_t ts, int64_t *offset,
-                               int64_t *timestamp)
+/* First offset in the batch at p whose timestamp >= ts, read inside
+ * compressed batches too. A LogAppendTime batch gives every record its
+ * maxTimestamp (the append time), as Kafka's readers do. Returns 0 (found),
+ * 1 (no record that late) or the error of a batch that cannot be read. */
+static int batch_offset_for_ts(const uint8_t *p, size_t len, int64_t ts, size_t max_inflated,
+                               int64_t *offset, int64_t *timestamp)
 {
-    wire_batch_header_t h;
-    wire_batch_header_read(p, len, &h);
-    if (h.attributes & BATCH_ATTR_LOG_APPEND_TIME || (h.attributes & BATCH_ATTR_CODEC_MASK)) {
-        /* LogAppendTime stamps every record with maxTimestamp; compressed
-         * batches are answered at batch granularity (docs/log.md). */
-        *offset = h.baseOffset;
-        *timestamp = h.maxTimestamp;
-        return 0;
-    }
     wire_record_iter_t it;
     wire_record_t rec;
     char why[160];
-    int rc = wire_record_iter_open(&it, p, len, WIRE_INFLATE_LIMIT_DEFAULT, why, sizeof why);
-    if (rc)
+    int rc = wire_record_iter_open(&it, p, len, max_inflated, why, sizeof why);
+    if (rc) {
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "log", &lim, 10000,
+                         "lookup by timestamp: batch at offset %" PRId64 " unreadable: %s",
+                         (int64_t)be64_load(p), why);
         return rc;
+    }
+    int stamped = (it.ri_hdr.attributes & BATCH_ATTR_LOG_APPEND_TIME) != 0;
     while ((rc = wire_record_next(&it, &rec)) == 1) {
-        if (rec.timestamp >= ts) {
+        int64_t rts = stamped ? it.ri_hdr.maxTimestamp : rec.timestamp;
+        if (rts >= ts) {
             *offset = rec.offset;
-            *timestamp = rec.timestamp;
+            *timestamp = rts;
             break;
         }
     }
@@ -923,7 +1050,9 @@ int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *t
                     return -ENOMEM;
                 int fd = seg_fd(seg);
                 ssize_t r = fd < 0 ? fd : pread(fd, whole, (size_t)size, pos);
-                int rc = r == size ? batch_offset_for_ts(whole, (size_t)size, ts, offset, timestamp)
+                int rc = r == size ? batch_offset_for_ts(whole, (size_t)size, ts,
+                                                        log_inflate_limit(&log->log_cfg), offset,
+                                                        timestamp)
                                    : log_read_failed(log, seg, pos, size,
                                                      fd < 0 ? fd : r < 0 ? -errno : 0);
                 free(whole);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/config.h"
 
 typedef struct log log_t;
@@ -39,7 +40,31 @@ typedef struct log_config {
     int64_t flush_messages;       /* flush.messages */
     int64_t flush_ms;             /* flush.ms */
     int32_t max_message_bytes;    /* max.message.bytes: largest batch accepted */
+    int compression_type;         /* compression.type: LOG_COMPRESSION_PRODUCER or a codec id */
+    int32_t compression_gzip_level; /* compression.gzip.level, -1: zlib's default */
+    int32_t compression_lz4_level;  /* compression.lz4.level */
+    int32_t compression_zstd_level; /* compression.zstd.level */
+    int message_timestamp_type;   /* message.timestamp.type: LOG_TIMESTAMP_* */
+    int64_t max_inflated_bytes;   /* broker's message.max.inflated.bytes; 0: derived */
 } log_config_t;
+
+/* compression.type values: 0-4 are the codec ids (WIRE_CODEC_*, "uncompressed"
+ * is 0); "producer" keeps each batch as its producer compressed it. */
+#define LOG_COMPRESSION_PRODUCER 5
+/* message.timestamp.type values. */
+#define LOG_TIMESTAMP_CREATE_TIME 0
+#define LOG_TIMESTAMP_LOG_APPEND_TIME 1
+
+/* Most bytes a compressed batch of this log may inflate to: the broker's
+ * message.max.inflated.bytes, or when that is 0, 64 times max.message.bytes
+ * and at least 64 MiB (docs/broker.md, "Compressed batches"). */
+size_t log_inflate_limit(const log_config_t *cfg);
+/* The level the topic asks for when the broker compresses with codec
+ * (compression.gzip.level, ...), or WIRE_CODEC_LEVEL_DEFAULT. */
+int log_codec_level(const log_config_t *cfg, int codec);
+#define LOG_INFLATE_FLOOR ((size_t)64 << 20)
+extern const char *const log_compression_types[];
+extern const char *const log_timestamp_types[];
 
 extern const eddy_cfg_def_t log_config_defs[];
 
@@ -86,16 +111,29 @@ typedef struct log_append_info {
     int32_t ai_batches;
     int32_t ai_records;
     int ai_flush_due; /* flush policy reached and the log does not flush inline */
+    int64_t ai_log_append_time; /* the stamp of a LogAppendTime topic, else -1 */
 } log_append_info_t;
 
 /* Appends one or more whole batches (the records field of a produce
  * request). Every batch is validated first (with wire_batch_validate flags
- * vflags); if any fails nothing is appended. Offsets are assigned by
- * rewriting each batch's baseOffset in buf (the caller's bytes are changed).
- * Returns 0, EDDY_ERR_BATCH_* (corrupt), EDDY_ERR_TOO_LARGE (a batch over
- * max.message.bytes), EDDY_ERR_LOG_OFFLINE, or an I/O error. */
+ * vflags, compressed records inflated at most log_inflate_limit() bytes); if
+ * any fails nothing is appended. Offsets are assigned by rewriting each
+ * batch's baseOffset in buf (the caller's bytes are changed). A topic whose
+ * compression.type names a codec gets every other batch recompressed with
+ * it; a LogAppendTime topic gets each batch stamped (attribute and
+ * maxTimestamp, CRC recomputed). Returns 0, EDDY_ERR_BATCH_* (corrupt),
+ * EDDY_ERR_CORRUPT_COMPRESSED, EDDY_ERR_INFLATED_TOO_LARGE, EDDY_ERR_TOO_LARGE
+ * (a batch over max.message.bytes, as sent or as recompressed),
+ * EDDY_ERR_LOG_OFFLINE, or an I/O error. */
 int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                log_append_info_t *info, char *errstr, size_t errstr_size);
+
+/* Appends to out the batch at p[0..size) (validated) with its records
+ * compressed by codec at level, everything else kept. Returns 0, an error of
+ * wire_record_iter_open(), EDDY_ERR_BATCH_RECORD or the codec's error, with a
+ * sentence in errstr. */
+int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level,
+                         size_t max_inflated, eddy_wr_t *out, char *errstr, size_t errstr_size);
 
 /* A range of one segment file holding whole batches, for sending with
  * sendfile() or pread(). The fd is borrowed and stays open until

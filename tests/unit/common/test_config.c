@@ -500,6 +500,35 @@ START_TEST(test_format_roundtrip)
 }
 END_TEST
 
+/* CFG_ENUM: exactly one of the names, stored as its index, formatted back;
+ * a list or an unknown name is an error naming the choices. */
+START_TEST(test_enum)
+{
+    static const char *const types[] = {"uncompressed", "gzip", "producer", NULL};
+    struct {
+        int e;
+    } obj;
+    const eddy_cfg_def_t defs[] = {
+        {"compression.type", CFG_ENUM, 0, "producer", 0, 0, types, "codec"},
+        {0},
+    };
+    ck_assert_int_eq(eddy_cfg_defaults(defs, &obj, errstr, sizeof errstr), 0);
+    ck_assert_int_eq(obj.e, 2);
+    ck_assert_int_eq(eddy_cfg_set(defs, &obj, "compression.type", "gzip", "t", errstr,
+                                  sizeof errstr), 0);
+    ck_assert_int_eq(obj.e, 1);
+    char out[64];
+    eddy_cfg_format(&defs[0], &obj, out, sizeof out);
+    ck_assert_str_eq(out, "gzip");
+    ck_assert_int_eq(eddy_cfg_set(defs, &obj, "compression.type", "gzip,producer", "t", errstr,
+                                  sizeof errstr), EDDY_ERR_CONFIG);
+    ck_assert_int_eq(obj.e, 1);
+    ck_assert_ptr_nonnull(strstr(errstr, "is not one of {uncompressed, gzip, producer}"));
+    ck_assert_int_eq(eddy_cfg_set(defs, &obj, "compression.type", "zip", "t", errstr,
+                                  sizeof errstr), EDDY_ERR_CONFIG);
+}
+END_TEST
+
 TCase *tcase_config(void)
 {
     TCase *tc = tcase_create("config");
@@ -515,5 +544,6 @@ TCase *tcase_config(void)
     tcase_add_test(tc, test_load_missing_or_not_a_file);
     tcase_add_test(tc, test_props_set);
     tcase_add_test(tc, test_format_roundtrip);
+    tcase_add_test(tc, test_enum);
     return tc;
 }

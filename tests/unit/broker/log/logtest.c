@@ -16,6 +16,9 @@
 #include "common/log.h"
 #include "wire/recordbatch.h"
 
+int lt_append_codec;
+int lt_codecs_read;
+
 char *lt_tmpdir(void)
 {
     char tmpl[] = "/tmp/eddy-logtest-XXXXXX";
@@ -63,6 +66,7 @@ int64_t lt_append(log_t *log, int n, const char *const *keys, const char *const 
     wr_init(&wr);
     wire_batch_builder_t b;
     wire_batch_header_t tmpl = wire_batch_header_default();
+    tmpl.attributes = (int16_t)lt_append_codec;
     wire_batch_begin(&b, &wr, &tmpl);
     int64_t first = log_end_offset(log);
     for (int i = 0; i < n; i++) {
@@ -102,6 +106,7 @@ int64_t lt_read_all(log_t *log, trec_t **out)
     int64_t n = 0, cap = 1024;
     trec_t *recs = malloc((size_t)cap * sizeof *recs);
     int64_t offset = log_start_offset(log);
+    lt_codecs_read = 0;
     while (offset < log_end_offset(log)) {
         log_slice_t sl;
         ck_assert_int_eq(log_read(log, offset, 256 * 1024, &sl), 0);
@@ -114,6 +119,7 @@ int64_t lt_read_all(log_t *log, trec_t **out)
             char err[256];
             int64_t size = wire_batch_validate(buf + pos, sl.sl_len - pos, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h, err, sizeof err);
             ck_assert_msg(size > 0, "batch read back does not validate: %s", err);
+            lt_codecs_read |= 1 << (h.attributes & BATCH_ATTR_CODEC_MASK);
             wire_record_iter_t it;
             wire_record_t rec;
             ck_assert_int_eq(wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
@@ -136,6 +142,7 @@ int64_t lt_read_all(log_t *log, trec_t **out)
                     snprintf(t->value, sizeof t->value, "%.*s", rec.valueLength,
                              (const char *)rec.value);
             }
+            wire_record_iter_close(&it);
             offset = wire_batch_last_offset(&h) + 1;
             pos += (size_t)size;
         }

@@ -31,6 +31,11 @@ int64_t lt_append(log_t *log, int n, const char *const *keys, const char *const 
  * timestamps ts0 + offset. */
 void lt_fill(log_t *log, int64_t nbatches, int per, int64_t ts0);
 
+/* Codec lt_append() compresses its batches with (0: none). */
+extern int lt_append_codec;
+/* Bit c set when lt_read_all() met a batch of codec c (reset by each call). */
+extern int lt_codecs_read;
+
 /* Reads every record from the log start to the end. *out is malloc'ed. */
 int64_t lt_read_all(log_t *log, trec_t **out);
 

@@ -7,6 +7,7 @@ TCase *tcase_compaction(void);
 TCase *tcase_flush(void);
 TCase *tcase_fdcache(void);
 TCase *tcase_ioerrors(void);
+TCase *tcase_compressed(void);
 
 int main(void)
 {
@@ -18,5 +19,6 @@ int main(void)
     suite_add_tcase(s, tcase_flush());
     suite_add_tcase(s, tcase_fdcache());
     suite_add_tcase(s, tcase_ioerrors());
+    suite_add_tcase(s, tcase_compressed());
     return run_suite(s);
 }
