@@ -24,11 +24,17 @@
 #define READ_BUF_SIZE (64 * 1024)
 #define TICK_MS 1000
 #define GROUP_TICK_MS 100 /* session expiry and rebalance deadlines */
-/* Response bytes a connection may have waiting to be written before it
+/* Response bytes a connection may hold in memory, unwritten, before it
  * stops reading: a client that does not read its responses holds at most
- * this much plus the one response that crossed it (a fetch response is at
- * most fetch.max.bytes, or one batch). */
+ * this much plus the one response that crossed it. Only bytes in memory
+ * count: the records of a fetch response stay in their segment files and
+ * are read CHUNK_MAX at a time as the socket takes them, so a fetch of
+ * fetch.max.bytes costs its own few bytes plus one chunk. */
 #define CONN_QUEUED_MAX (1024 * 1024)
+/* File bytes read for one write. 256 KiB keeps a pread and a write per
+ * chunk cheap beside the copying (measured: docs/broker.md) and is what a
+ * connection streaming a large fetch holds. */
+#define CHUNK_MAX (256 * 1024)
 /* Requests a connection may have taken and not yet answered. Kafka takes
  * one at a time; Eddy takes a few more so that a Produce pipelined behind a
  * long-polling Fetch on the same connection (Eddy's client shares one
@@ -76,8 +82,47 @@ static void pool_release(eddy_broker_t *b, size_t n)
 
 /* ---- slots and ordered responses ---- */
 
+int broker_resp_add_slice(req_slot_t *s, partition_t *p, log_slice_t *sl)
+{
+    if (s->rs_nparts == s->rs_parts_cap) {
+        /* Bounded by the partitions the request names. */
+        int cap = s->rs_parts_cap ? s->rs_parts_cap * 2 : 4;
+        resp_part_t *np = realloc(s->rs_parts, (size_t)cap * sizeof *np);
+        if (!np)
+            return -ENOMEM;
+        s->rs_parts = np;
+        s->rs_parts_cap = cap;
+    }
+    resp_part_t *rp = &s->rs_parts[s->rs_nparts++];
+    rp->rp_at = s->rs_resp.wr_len;
+    rp->rp_sl = *sl;
+    rp->rp_part = p;
+    topic_hold(p->p_topic);
+    s->rs_file_bytes += sl->sl_len;
+    return 0;
+}
+
+static void part_release(resp_part_t *rp)
+{
+    if (!rp->rp_part)
+        return;
+    log_slice_release(rp->rp_part->p_log, &rp->rp_sl);
+    topic_release(rp->rp_part->p_topic);
+    rp->rp_part = NULL;
+}
+
+void broker_resp_drop_slices(req_slot_t *s)
+{
+    for (int i = 0; i < s->rs_nparts; i++)
+        part_release(&s->rs_parts[i]);
+    s->rs_nparts = 0;
+    s->rs_file_bytes = 0;
+}
+
 static void slot_free(req_slot_t *s)
 {
+    broker_resp_drop_slices(s);
+    free(s->rs_parts);
     arena_free(&s->rs_arena);
     arena_free(&s->rs_out);
     wr_free(&s->rs_resp);
@@ -89,13 +134,14 @@ static void slot_free(req_slot_t *s)
 }
 
 /* Whether the connection may take another request now: few enough taken
- * and unanswered, and few enough response bytes held (handed to uv_write,
- * or answered but behind an unanswered request). */
+ * and unanswered, and few enough response bytes held in memory (answered
+ * and not yet written, being written, or behind an unanswered request; file
+ * slices count by the chunk they are read into, not their size). */
 static int conn_room(const conn_t *c)
 {
     if (c->c_closing || c->c_broker->bk_stopping || c->c_nslots >= CONN_INFLIGHT_MAX)
         return 0;
-    size_t held = c->c_queued;
+    size_t held = c->c_chunk_cap;
     for (const req_slot_t *s = c->c_head; s; s = s->rs_next)
         if (s->rs_state == SLOT_DONE)
             held += s->rs_resp.wr_len;
@@ -108,91 +154,223 @@ static int conn_may_read(const conn_t *c)
     return !c->c_pool_wait && conn_room(c);
 }
 
-/* One uv_write for every response that is ready at once: pipelining
- * clients (librdkafka with linger.ms=0) get one writev per loop pass, not a
- * write per response. */
+/* The writer. Answered responses leave the queue's head only once written:
+ * one uv_write at a time per connection carries the next bytes of as many
+ * of them as are ready (pipelining clients, librdkafka with linger.ms=0,
+ * get one writev per loop pass, not a write per response). A response's
+ * own bytes are written from where they are; its file slices are read into
+ * the connection's chunk buffer, at most CHUNK_MAX per write, and the next
+ * chunk is read when the socket has taken this one. */
 #define WRITE_BATCH 64
 
 typedef struct write_req {
     uv_write_t wq_req;
     conn_t *wq_conn;
-    int wq_n;
+    int wq_done;    /* head slots (answered or silent) this write finishes */
+    size_t wq_pos;  /* then: bytes of the next head slot handed over */
     size_t wq_len;
-    uint8_t *wq_bytes[WRITE_BATCH]; /* owned until the write completes */
 } write_req_t;
+
+static void conn_flush_ready(conn_t *c);
 
 static void on_write(uv_write_t *w, int status)
 {
     write_req_t *wq = (write_req_t *)w;
     conn_t *c = wq->wq_conn;
-    for (int i = 0; i < wq->wq_n; i++)
-        free(wq->wq_bytes[i]);
+    int done = wq->wq_done;
+    size_t pos = wq->wq_pos;
     c->c_queued -= wq->wq_len;
-    free(wq);
     c->c_writes--;
-    if (status < 0 && !c->c_closing) {
+    free(wq);
+    if (c->c_closing)
+        return; /* the slots go with the connection */
+    if (status < 0) {
         EDDY_LOG_DEBUG("broker", "%s: write failed: %s", c->c_peer, uv_strerror(status));
         conn_close(c);
         return;
     }
+    while (done-- > 0) {
+        req_slot_t *s = c->c_head;
+        c->c_head = s->rs_next;
+        if (!c->c_head)
+            c->c_tail = NULL;
+        slot_free(s);
+    }
+    c->c_wpos = pos;
     c->c_active_ms = eddy_mono_ms();
-    if ((c->c_in || !c->c_reading) && conn_may_read(c))
-        want_resume(c->c_broker);
-    if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
-        conn_close(c);
+    conn_flush_ready(c);
 }
 
-/* Writes every finished slot at the head of the queue, in order. */
-static void conn_flush_ready(conn_t *c)
+static int slot_ready(const req_slot_t *s)
 {
-    while (c->c_head && (c->c_head->rs_state == SLOT_DONE || c->c_head->rs_state == SLOT_SILENT)) {
-        write_req_t *wq = NULL;
-        uv_buf_t bufs[WRITE_BATCH];
-        int failed = 0;
-        while (c->c_head && !failed &&
-               (c->c_head->rs_state == SLOT_DONE || c->c_head->rs_state == SLOT_SILENT) &&
-               (!wq || wq->wq_n < WRITE_BATCH)) {
-            req_slot_t *s = c->c_head;
-            c->c_head = s->rs_next;
-            if (!c->c_head)
-                c->c_tail = NULL;
-            if (s->rs_state == SLOT_DONE && !c->c_closing) {
-                if (!wq && !(wq = calloc(1, sizeof *wq)))
-                    failed = 1;
-                else if (s->rs_resp.wr_err)
-                    failed = 1;
-                if (!failed) {
-                    be32_store(s->rs_resp.wr_buf, (uint32_t)(s->rs_resp.wr_len - 4));
-                    size_t len;
-                    uint8_t *bytes = wr_take(&s->rs_resp, &len);
-                    bufs[wq->wq_n] = uv_buf_init((char *)bytes, (unsigned)len);
-                    wq->wq_bytes[wq->wq_n++] = bytes;
-                    wq->wq_len += len;
-                }
-            }
-            slot_free(s);
-        }
-        if (wq && !failed) {
-            wq->wq_conn = c;
-            if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)wq->wq_n, on_write) < 0) {
-                failed = 1;
-            } else {
-                c->c_writes++;
-                c->c_queued += wq->wq_len;
-            }
-        }
-        if (failed) {
-            if (wq) {
-                for (int i = 0; i < wq->wq_n; i++)
-                    free(wq->wq_bytes[i]);
-                free(wq);
-            }
-            EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection",
+    return s->rs_state == SLOT_DONE || s->rs_state == SLOT_SILENT;
+}
+
+/* A slice could not be read for a response already on its way: its length
+ * was sent, so the only honest ending is to close the connection. */
+static void chunk_failed(conn_t *c, const resp_part_t *rp, size_t off, int rc)
+{
+    static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+    const partition_t *p = rp->rp_part;
+    char why[160];
+    if (rc == EDDY_ERR_TRUNCATED)
+        snprintf(why, sizeof why, "the segment file ends before them (cut under the broker)");
+    else
+        snprintf(why, sizeof why, "%s (errno %d)", strerror(-rc), -rc);
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "broker", &lim, LOG_LIMIT_MS,
+                     "closing connection from %s: the records of %s-%d from offset %" PRId64
+                     " could not be read at byte %" PRId64 " of their segment for a Fetch "
+                     "response already being sent: %s",
+                     c->c_peer, p->p_topic->t_name, p->p_index, rp->rp_sl.sl_first_offset,
+                     rp->rp_sl.sl_pos + (int64_t)off, why);
+    conn_close(c);
+}
+
+/* Hands the next bytes of the ready slots at the head of the queue to one
+ * uv_write. Silent slots at the head are freed on the way. */
+static void conn_write_next(conn_t *c)
+{
+    while (c->c_head && c->c_head->rs_state == SLOT_SILENT && c->c_wpos == 0) {
+        req_slot_t *s = c->c_head;
+        c->c_head = s->rs_next;
+        if (!c->c_head)
+            c->c_tail = NULL;
+        slot_free(s);
+    }
+    /* The chunk buffer is sized for the file bytes waiting, up to
+     * CHUNK_MAX, and goes once none wait. */
+    size_t want = 0;
+    for (req_slot_t *s = c->c_head; s && slot_ready(s) && want < CHUNK_MAX; s = s->rs_next)
+        if (s->rs_state == SLOT_DONE)
+            want += s->rs_file_bytes;
+    if (want > CHUNK_MAX)
+        want = CHUNK_MAX;
+    if (want > c->c_chunk_cap || (want == 0 && c->c_chunk)) {
+        free(c->c_chunk);
+        c->c_chunk = want ? malloc(want) : NULL;
+        c->c_chunk_cap = c->c_chunk ? want : 0;
+        if (want && !c->c_chunk) {
+            EDDY_LOG_WARN("broker", "%s: out of memory for a response; closing the connection",
                           c->c_peer);
             conn_close(c);
             return;
         }
     }
+    uv_buf_t bufs[WRITE_BATCH];
+    int n = 0, done = 0, full = 0;
+    size_t pos = c->c_wpos, used = 0, len = 0;
+    req_slot_t *s;
+    for (s = c->c_head; s && slot_ready(s) && !full; s = s->rs_next, pos = 0) {
+        if (s->rs_state == SLOT_SILENT) {
+            done++;
+            continue;
+        }
+        if (s->rs_resp.wr_err) {
+            EDDY_LOG_WARN("broker", "%s: cannot send a response (out of memory); closing the "
+                          "connection", c->c_peer);
+            conn_close(c);
+            return;
+        }
+        size_t total = s->rs_resp.wr_len + s->rs_file_bytes;
+        if (pos == 0)
+            be32_store(s->rs_resp.wr_buf, (uint32_t)(total - 4));
+        /* The wire image: memory [0, at0), slice 0, memory [at0, at1), ...,
+         * memory up to wr_len. wire and mem are where a piece starts. */
+        size_t wire = 0, mem = 0;
+        for (int i = 0; i <= s->rs_nparts; i++) {
+            size_t mem_end = i < s->rs_nparts ? s->rs_parts[i].rp_at : s->rs_resp.wr_len;
+            size_t mlen = mem_end - mem;
+            if (pos < wire + mlen) {
+                if (n == WRITE_BATCH) {
+                    full = 1;
+                    break;
+                }
+                size_t skip = pos - wire;
+                bufs[n++] = uv_buf_init((char *)s->rs_resp.wr_buf + mem + skip,
+                                        (unsigned)(mlen - skip));
+                len += mlen - skip;
+                pos = wire + mlen;
+            }
+            wire += mlen;
+            mem = mem_end;
+            if (i == s->rs_nparts)
+                break;
+            resp_part_t *rp = &s->rs_parts[i];
+            size_t flen = rp->rp_sl.sl_len;
+            if (pos < wire + flen) {
+                if (n == WRITE_BATCH || used == c->c_chunk_cap) {
+                    full = 1;
+                    break;
+                }
+                size_t skip = pos - wire;
+                size_t take = flen - skip;
+                if (take > c->c_chunk_cap - used)
+                    take = c->c_chunk_cap - used;
+                int rc = log_slice_pread(rp->rp_part->p_log, &rp->rp_sl, skip,
+                                         c->c_chunk + used, take);
+                if (rc < 0) {
+                    chunk_failed(c, rp, skip, rc);
+                    return;
+                }
+                bufs[n++] = uv_buf_init((char *)c->c_chunk + used, (unsigned)take);
+                used += take;
+                len += take;
+                pos += take;
+                if (pos < wire + flen) {
+                    full = 1;
+                    break;
+                }
+                /* Read to its end: the segment may go. */
+                part_release(rp);
+            }
+            wire += flen;
+        }
+        if (pos < total)
+            break;
+        done++;
+    }
+    if (n == 0) {
+        /* Only silent slots (or none) were ready. */
+        c->c_wpos = 0;
+        while (done-- > 0) {
+            req_slot_t *h = c->c_head;
+            c->c_head = h->rs_next;
+            if (!c->c_head)
+                c->c_tail = NULL;
+            slot_free(h);
+        }
+        return;
+    }
+    write_req_t *wq = calloc(1, sizeof *wq);
+    if (!wq) {
+        EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection", c->c_peer);
+        conn_close(c);
+        return;
+    }
+    wq->wq_conn = c;
+    wq->wq_done = done;
+    wq->wq_pos = pos;
+    wq->wq_len = len;
+    if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)n, on_write) < 0) {
+        free(wq);
+        EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection", c->c_peer);
+        conn_close(c);
+        return;
+    }
+    c->c_writes++;
+    c->c_queued += len;
+}
+
+/* Writes what is ready at the head of the queue, in order, then lets a
+ * muted connection read again if it now has room. */
+static void conn_flush_ready(conn_t *c)
+{
+    if (c->c_closing)
+        return;
+    if (c->c_writes == 0)
+        conn_write_next(c);
+    if (c->c_closing)
+        return;
     if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
         conn_close(c);
     else if ((c->c_in || !c->c_reading) && conn_may_read(c))
@@ -289,6 +467,7 @@ static void on_conn_closed(uv_handle_t *h)
         pool_release(b, c->c_frame_len);
     free(c->c_frame);
     free(c->c_in);
+    free(c->c_chunk);
     free(c);
     maybe_finish_stop(b);
 }
