@@ -786,6 +786,17 @@ static void on_resume(uv_idle_t *h)
     }
 }
 
+/* Whether a request of the connection is being processed. Answered
+ * responses waiting for the client to read them do not count: a client
+ * that stops reading is idle. */
+static int conn_processing(const conn_t *c)
+{
+    for (const req_slot_t *s = c->c_head; s; s = s->rs_next)
+        if (!slot_ready(s))
+            return 1;
+    return 0;
+}
+
 /* Once a second: a frame that has not arrived within
  * socket.request.timeout.ms, and a connection with nothing in flight and
  * no traffic for connections.max.idle.ms, are closed. A connection waiting
@@ -809,7 +820,7 @@ static void conns_expire(eddy_broker_t *b)
                              c->c_peer, c->c_frame_len, b->bk_cfg.socket_request_timeout_ms,
                              c->c_frame_got);
             conn_close(c);
-        } else if (idle_ms >= 0 && !c->c_head && now - c->c_active_ms >= idle_ms) {
+        } else if (idle_ms >= 0 && !conn_processing(c) && now - c->c_active_ms >= idle_ms) {
             EDDY_LOG_DEBUG("broker", "closing connection from %s: idle for %" PRId64
                            " ms (connections.max.idle.ms)", c->c_peer, now - c->c_active_ms);
             conn_close(c);

@@ -361,7 +361,29 @@ def case_idle():
         time.sleep(0.8)
     roundtrip(s2, 99)
     s2.close()
-    print("idle: closed after %.1f s" % took)
+    # A client that stops reading a large response is idle too, and its buffers go.
+    fill_topic(b, "big", 8)
+    s3 = connect(b.port, rcvbuf=16384)
+    s3.sendall(fetch(1, "big", 8 << 20))
+    size = struct.unpack(">i", recv_exact(s3, 4))[0]
+    # The broker's FIN waits behind the data in the socket buffers: after the idle time,
+    # reading gives what those buffers held and then the end, not the whole response.
+    time.sleep(4.5)
+    s3.settimeout(10)
+    got = 0
+    while got < size:
+        try:
+            chunk = s3.recv(1 << 20)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            break
+        got += len(chunk)
+    check(got < size, "a connection that did not read its %d-byte response for 4.5 s was not "
+          "closed (connections.max.idle.ms=2000)" % size)
+    s3.close()
+    print("idle: closed after %.1f s; one not reading its response closed after %d of %d bytes"
+          % (took, got, size))
 
 
 def case_max_conns():
