@@ -14,6 +14,8 @@
 #include "wire/api.h"
 #include "wire/proto.h"
 
+#define BROKER_CHUNK_POOL 32 /* spare chunk buffers kept (server.c) */
+
 typedef struct conn conn_t;
 typedef struct req_slot req_slot_t;
 typedef struct create_job create_job_t;
@@ -90,9 +92,9 @@ struct conn {
     int c_closing;
     int c_reading;    /* uv_read_start is in effect */
     int c_writes;     /* uv_write requests in flight (one at a time) */
-    size_t c_queued;  /* response bytes handed to uv_write, not yet written */
+    size_t c_queued;  /* response bytes in memory handed to uv_write, not yet written */
     size_t c_wpos;    /* bytes of c_head's response already handed to uv_write */
-    uint8_t *c_chunk; /* file bytes read for the write in flight */
+    uint8_t *c_chunk; /* file bytes read for the write in flight (CHUNK_MAX) */
     size_t c_chunk_cap;
     int64_t c_requests;
 };
@@ -128,6 +130,8 @@ struct eddy_broker {
     int bk_handle_signals;
     int bk_clean_next;    /* round-robin position of the compaction search */
     int bk_topics_closed;
+    uint8_t *bk_chunks[BROKER_CHUNK_POOL]; /* the writer's spare chunk buffers */
+    int bk_nchunks;
 };
 
 /* Handlers: fill slot->rs_resp (after the response header) and set the
