@@ -15,8 +15,8 @@
                   serves again once connections close
   fetch_unread    30 connections each send one Fetch of ~32 MiB and do not read: the records
                   stay in the segment files, so RSS grows by far less than the responses' sum
-  fetch_slow      a ~32 MiB Fetch response read slowly, with pauses: exactly the segment's bytes,
-                  holding exactly the records produced
+  fetch_slow      a ~32 MiB Fetch response read slowly, with pauses, its topic deleted meanwhile:
+                  exactly the segment's bytes, holding exactly the records produced
   fetch_cut       the segment is cut under the broker while a ~32 MiB response is being written:
                   the connection closes with an ERROR line, every byte that came is the file's
 
@@ -595,6 +595,12 @@ def case_fetch_slow():
         n += 1
         if n % 512 == 0:
             time.sleep(0.2)  # the broker's socket fills and its writes wait
+        if n == 256:
+            # The topic goes while its records are being sent: the response still has them
+            # (the segment stays open until written), and the broker stops cleanly after.
+            r = eddy("-b", b.addr, "topic", "delete", "big")
+            check(r.returncode == 0, "delete: %r" % r.stderr)
+            check(not os.path.exists(segment_path(b, "big")), "the deleted segment is still there")
     check(bytes(records) == disk[:rlen], "the records differ from the segment file's bytes")
     got_values = batch_values(records)
     check(len(got_values) > 30000 and got_values == values[:len(got_values)],
