@@ -165,7 +165,7 @@ static int conn_may_read(const conn_t *c)
 #define WRITE_BATCH 64
 /* Chunk buffers are kept for reuse across connections (BROKER_CHUNK_POOL of
  * them): a fresh 256 KiB buffer per response would be faulted in afresh
- * each time (measured: 10% of consume throughput). */
+ * each time (about 10% of bench_client's consume throughput). */
 
 typedef struct write_req {
     uv_write_t wq_req;
