@@ -14,9 +14,22 @@
 #include "wire/api.h"
 #include "wire/proto.h"
 
+#define BROKER_CHUNK_POOL 32 /* spare chunk buffers kept (server.c) */
+
 typedef struct conn conn_t;
 typedef struct req_slot req_slot_t;
 typedef struct create_job create_job_t;
+
+/* Records of a response that stay in their segment file until written: the
+ * response's own bytes up to rp_at are followed on the wire by the slice's
+ * sl_len bytes, read a chunk at a time by the writer (server.c). The slice
+ * keeps its segment open even if the segment is deleted meanwhile, and the
+ * partition's topic is held so its log outlives a topic deletion. */
+typedef struct resp_part {
+    size_t rp_at;         /* offset in rs_resp where the slice's bytes go */
+    log_slice_t rp_sl;    /* released once read to its end (rp_part NULL) */
+    partition_t *rp_part; /* its topic held until then */
+} resp_part_t;
 
 /* One request on a connection, answered in arrival order.
  *
@@ -36,7 +49,10 @@ struct req_slot {
     RequestHeader rs_hdr;
     eddy_arena_t rs_arena; /* decoded request: bounded by the request's size */
     eddy_arena_t rs_out;   /* response arrays: sized by the broker's own data */
-    eddy_wr_t rs_resp; /* 4-byte size, header, body */
+    eddy_wr_t rs_resp; /* 4-byte size, header, body (file slices spliced in) */
+    resp_part_t *rs_parts; /* in rp_at order */
+    int rs_nparts, rs_parts_cap;
+    size_t rs_file_bytes; /* sum of their sl_len: response bytes not in memory */
     FetchRequest rs_fetch;
     size_t rs_resp_hdr_len; /* response bytes before the body (fetch rebuilds it) */
     int64_t rs_deadline_ms; /* waiting fetch */
@@ -75,8 +91,11 @@ struct conn {
     int c_nslots;     /* requests taken, not yet answered and written out */
     int c_closing;
     int c_reading;    /* uv_read_start is in effect */
-    int c_writes;     /* uv_write requests in flight */
-    size_t c_queued;  /* response bytes handed to uv_write, not yet written */
+    int c_writes;     /* uv_write requests in flight (one at a time) */
+    size_t c_queued;  /* response bytes in memory handed to uv_write, not yet written */
+    size_t c_wpos;    /* bytes of c_head's response already handed to uv_write */
+    uint8_t *c_chunk; /* file bytes read for the write in flight (CHUNK_MAX) */
+    size_t c_chunk_cap;
     int64_t c_requests;
 };
 
@@ -111,6 +130,8 @@ struct eddy_broker {
     int bk_handle_signals;
     int bk_clean_next;    /* round-robin position of the compaction search */
     int bk_topics_closed;
+    uint8_t *bk_chunks[BROKER_CHUNK_POOL]; /* the writer's spare chunk buffers */
+    int bk_nchunks;
 };
 
 /* Handlers: fill slot->rs_resp (after the response header) and set the
@@ -143,6 +164,12 @@ int fetch_try_answer(struct eddy_broker *b, req_slot_t *s, int force);
 
 /* Server services for handlers. */
 void broker_slot_done(req_slot_t *s);       /* writes out what is ready */
+/* Splices slice sl (of partition p) into the response at its current end:
+ * the response then owns the slice. Returns 0, or -ENOMEM with the slice
+ * still the caller's. */
+int broker_resp_add_slice(req_slot_t *s, partition_t *p, log_slice_t *sl);
+/* Releases the slices spliced into a response (the response is rebuilt or freed). */
+void broker_resp_drop_slices(req_slot_t *s);
 void broker_wait_fetch(struct eddy_broker *b, req_slot_t *s);
 void broker_data_arrived(struct eddy_broker *b); /* wake waiting fetches */
 void broker_flush_partition(struct eddy_broker *b, partition_t *p);

@@ -593,10 +593,14 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
             return 0;
     }
     eddy_wr_t *wr = &s->rs_resp;
+    broker_resp_drop_slices(s);
     wr->wr_len = s->rs_resp_hdr_len;
     wire_fetch_resp_begin(wr, v, 0, KERR_NONE, 0, r->TopicsCount);
-    /* The broker's fetch.max.bytes caps what one response carries, so a
-     * response buffer stays small enough to be reused by malloc. */
+    /* The broker's fetch.max.bytes caps what one response carries. The
+     * records themselves are not copied here: each partition's batches are
+     * a file slice spliced into the response and read a chunk at a time as
+     * the connection writes it, so memory holds the response's own bytes
+     * and one chunk, whatever the size of the response. */
     int64_t budget = r->MaxBytes > 0 ? r->MaxBytes : INT32_MAX;
     if (budget > b->bk_cfg.fetch_max_bytes)
         budget = b->bk_cfg.fetch_max_bytes;
@@ -628,31 +632,36 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
                 sl.sl_len = 0;
             }
             int16_t err = kerr_from(rc);
-            size_t mark = wr->wr_len;
             if (rc == 0 && sl.sl_len > 0) {
-                /* The batches go out as the bytes on disk, never re-encoded. */
+                /* The batches go out as the bytes on disk, never re-encoded.
+                 * A file cut under the broker is found here, while the
+                 * partition can still answer KAFKA_STORAGE_ERROR; a read
+                 * that fails later, once the response is on its way, closes
+                 * the connection (server.c). */
+                int crc = log_slice_check(log, &sl);
+                if (crc < 0) {
+                    /* The log went offline and logged it once. */
+                    log_slice_release(log, &sl);
+                    wire_fetch_resp_partition(wr, v, fp->Partition, kerr_from(crc), hw, hw, start);
+                    wr_i32(wr, 0);
+                    continue;
+                }
                 wire_fetch_resp_partition(wr, v, fp->Partition, KERR_NONE, hw, hw, start);
                 wr_i32(wr, (int32_t)sl.sl_len);
-                uint8_t *dst = wr_reserve(wr, sl.sl_len);
-                int rrc = dst ? log_slice_read(log, &sl, dst) : 0;
-                if (rrc < 0) {
-                    /* The partition's entry is written again with the error
-                     * alone: a failed read never sends bytes it did not read.
-                     * The log went offline and logged it once. */
+                if (wr->wr_err || broker_resp_add_slice(s, p, &sl) < 0) {
+                    /* Out of memory: the connection closes when the response
+                     * would be sent. */
+                    wr->wr_err = -ENOMEM;
                     log_slice_release(log, &sl);
-                    rc = rrc;
-                    wr->wr_len = mark;
-                    wire_fetch_resp_partition(wr, v, fp->Partition, kerr_from(rc), hw, hw, start);
-                    wr_i32(wr, 0);
                     continue;
                 }
                 sent += (int64_t)sl.sl_len;
             } else {
                 wire_fetch_resp_partition(wr, v, fp->Partition, err, hw, hw, start);
                 wr_i32(wr, 0);
+                if (rc == 0)
+                    log_slice_release(log, &sl);
             }
-            if (rc == 0)
-                log_slice_release(log, &sl);
         }
     }
     s->rs_state = SLOT_DONE;

@@ -24,11 +24,17 @@
 #define READ_BUF_SIZE (64 * 1024)
 #define TICK_MS 1000
 #define GROUP_TICK_MS 100 /* session expiry and rebalance deadlines */
-/* Response bytes a connection may have waiting to be written before it
+/* Response bytes a connection may hold in memory, unwritten, before it
  * stops reading: a client that does not read its responses holds at most
- * this much plus the one response that crossed it (a fetch response is at
- * most fetch.max.bytes, or one batch). */
+ * this much plus the one response that crossed it. Only bytes in memory
+ * count: the records of a fetch response stay in their segment files and
+ * are read CHUNK_MAX at a time as the socket takes them, so a fetch of
+ * fetch.max.bytes costs its own few bytes plus one chunk. */
 #define CONN_QUEUED_MAX (1024 * 1024)
+/* File bytes read for one write. 256 KiB keeps a pread and a write per
+ * chunk cheap beside the copying (measured: docs/broker.md) and is what a
+ * connection streaming a large fetch holds. */
+#define CHUNK_MAX (256 * 1024)
 /* Requests a connection may have taken and not yet answered. Kafka takes
  * one at a time; Eddy takes a few more so that a Produce pipelined behind a
  * long-polling Fetch on the same connection (Eddy's client shares one
@@ -76,8 +82,47 @@ static void pool_release(eddy_broker_t *b, size_t n)
 
 /* ---- slots and ordered responses ---- */
 
+int broker_resp_add_slice(req_slot_t *s, partition_t *p, log_slice_t *sl)
+{
+    if (s->rs_nparts == s->rs_parts_cap) {
+        /* Bounded by the partitions the request names. */
+        int cap = s->rs_parts_cap ? s->rs_parts_cap * 2 : 4;
+        resp_part_t *np = realloc(s->rs_parts, (size_t)cap * sizeof *np);
+        if (!np)
+            return -ENOMEM;
+        s->rs_parts = np;
+        s->rs_parts_cap = cap;
+    }
+    resp_part_t *rp = &s->rs_parts[s->rs_nparts++];
+    rp->rp_at = s->rs_resp.wr_len;
+    rp->rp_sl = *sl;
+    rp->rp_part = p;
+    topic_hold(p->p_topic);
+    s->rs_file_bytes += sl->sl_len;
+    return 0;
+}
+
+static void part_release(resp_part_t *rp)
+{
+    if (!rp->rp_part)
+        return;
+    log_slice_release(rp->rp_part->p_log, &rp->rp_sl);
+    topic_release(rp->rp_part->p_topic);
+    rp->rp_part = NULL;
+}
+
+void broker_resp_drop_slices(req_slot_t *s)
+{
+    for (int i = 0; i < s->rs_nparts; i++)
+        part_release(&s->rs_parts[i]);
+    s->rs_nparts = 0;
+    s->rs_file_bytes = 0;
+}
+
 static void slot_free(req_slot_t *s)
 {
+    broker_resp_drop_slices(s);
+    free(s->rs_parts);
     arena_free(&s->rs_arena);
     arena_free(&s->rs_out);
     wr_free(&s->rs_resp);
@@ -89,13 +134,14 @@ static void slot_free(req_slot_t *s)
 }
 
 /* Whether the connection may take another request now: few enough taken
- * and unanswered, and few enough response bytes held (handed to uv_write,
- * or answered but behind an unanswered request). */
+ * and unanswered, and few enough response bytes held in memory (handed to
+ * uv_write, answered and waiting to be, or behind an unanswered request;
+ * file slices count by the chunk they are read into, not their size). */
 static int conn_room(const conn_t *c)
 {
     if (c->c_closing || c->c_broker->bk_stopping || c->c_nslots >= CONN_INFLIGHT_MAX)
         return 0;
-    size_t held = c->c_queued;
+    size_t held = c->c_queued + c->c_chunk_cap;
     for (const req_slot_t *s = c->c_head; s; s = s->rs_next)
         if (s->rs_state == SLOT_DONE)
             held += s->rs_resp.wr_len;
@@ -108,18 +154,54 @@ static int conn_may_read(const conn_t *c)
     return !c->c_pool_wait && conn_room(c);
 }
 
-/* One uv_write for every response that is ready at once: pipelining
- * clients (librdkafka with linger.ms=0) get one writev per loop pass, not a
- * write per response. */
+/* The writer. One uv_write at a time per connection carries the next bytes
+ * of as many answered responses at the head of the queue as are ready
+ * (pipelining clients, librdkafka with linger.ms=0, get one writev per loop
+ * pass, not a write per response). A response's own bytes are written from
+ * where they are; its file slices are read into the connection's chunk
+ * buffer, at most CHUNK_MAX per write, and the next chunk is read when the
+ * socket has taken this one. A response leaves the queue once all of its
+ * bytes are handed to uv_write (its buffer goes with the write). */
 #define WRITE_BATCH 64
+/* Chunk buffers are kept for reuse across connections (BROKER_CHUNK_POOL of
+ * them): a fresh 256 KiB buffer per response would be faulted in afresh
+ * each time (about 10% of bench_client's consume throughput). */
 
 typedef struct write_req {
     uv_write_t wq_req;
     conn_t *wq_conn;
-    int wq_n;
     size_t wq_len;
-    uint8_t *wq_bytes[WRITE_BATCH]; /* owned until the write completes */
+    size_t wq_mem; /* of wq_len, bytes in response buffers (c_queued) */
+    int wq_n;
+    uint8_t *wq_bytes[WRITE_BATCH]; /* buffers of the responses it finishes */
 } write_req_t;
+
+static void conn_flush_ready(conn_t *c);
+
+static void chunk_put(conn_t *c)
+{
+    eddy_broker_t *b = c->c_broker;
+    if (!c->c_chunk)
+        return;
+    if (b->bk_nchunks < BROKER_CHUNK_POOL)
+        b->bk_chunks[b->bk_nchunks++] = c->c_chunk;
+    else
+        free(c->c_chunk);
+    c->c_chunk = NULL;
+    c->c_chunk_cap = 0;
+}
+
+static int chunk_get(conn_t *c)
+{
+    eddy_broker_t *b = c->c_broker;
+    if (c->c_chunk)
+        return 0;
+    c->c_chunk = b->bk_nchunks > 0 ? b->bk_chunks[--b->bk_nchunks] : malloc(CHUNK_MAX);
+    if (!c->c_chunk)
+        return -ENOMEM;
+    c->c_chunk_cap = CHUNK_MAX;
+    return 0;
+}
 
 static void on_write(uv_write_t *w, int status)
 {
@@ -127,72 +209,186 @@ static void on_write(uv_write_t *w, int status)
     conn_t *c = wq->wq_conn;
     for (int i = 0; i < wq->wq_n; i++)
         free(wq->wq_bytes[i]);
-    c->c_queued -= wq->wq_len;
-    free(wq);
+    c->c_queued -= wq->wq_mem;
     c->c_writes--;
-    if (status < 0 && !c->c_closing) {
+    free(wq);
+    if (c->c_closing)
+        return;
+    if (status < 0) {
         EDDY_LOG_DEBUG("broker", "%s: write failed: %s", c->c_peer, uv_strerror(status));
         conn_close(c);
         return;
     }
     c->c_active_ms = eddy_mono_ms();
-    if ((c->c_in || !c->c_reading) && conn_may_read(c))
-        want_resume(c->c_broker);
-    if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
-        conn_close(c);
+    conn_flush_ready(c);
 }
 
-/* Writes every finished slot at the head of the queue, in order. */
+static int slot_ready(const req_slot_t *s)
+{
+    return s->rs_state == SLOT_DONE || s->rs_state == SLOT_SILENT;
+}
+
+/* A slice could not be read for a response already on its way: its length
+ * was sent, so the only honest ending is to close the connection. */
+static void chunk_failed(conn_t *c, const resp_part_t *rp, size_t off, int rc)
+{
+    static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+    const partition_t *p = rp->rp_part;
+    char why[160];
+    if (rc == EDDY_ERR_TRUNCATED)
+        snprintf(why, sizeof why, "the segment file ends before them (cut under the broker)");
+    else
+        snprintf(why, sizeof why, "%s (errno %d)", strerror(-rc), -rc);
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "broker", &lim, LOG_LIMIT_MS,
+                     "closing connection from %s: the records of %s-%d from offset %" PRId64
+                     " could not be read at byte %" PRId64 " of their segment for a Fetch "
+                     "response already being sent: %s",
+                     c->c_peer, p->p_topic->t_name, p->p_index, rp->rp_sl.sl_first_offset,
+                     rp->rp_sl.sl_pos + (int64_t)off, why);
+    conn_close(c);
+}
+
+/* Adds the next pieces of response s, from byte c_wpos of it, to the write
+ * being gathered. Returns 1 when all of s is in, 0 when the write is full,
+ * -1 when the connection was closed. */
+static int gather(conn_t *c, req_slot_t *s, uv_buf_t *bufs, int *n, size_t *used,
+                  write_req_t *wq)
+{
+    size_t pos = c->c_wpos;
+    size_t total = s->rs_resp.wr_len + s->rs_file_bytes;
+    if (pos == 0)
+        be32_store(s->rs_resp.wr_buf, (uint32_t)(total - 4));
+    /* The wire image: memory [0, at0), slice 0, memory [at0, at1), ...,
+     * memory up to wr_len. wire and mem are where a piece starts. */
+    size_t wire = 0, mem = 0;
+    for (int i = 0; i <= s->rs_nparts; i++) {
+        size_t mem_end = i < s->rs_nparts ? s->rs_parts[i].rp_at : s->rs_resp.wr_len;
+        size_t mlen = mem_end - mem;
+        if (pos < wire + mlen) {
+            if (*n == WRITE_BATCH)
+                break;
+            size_t skip = pos - wire;
+            bufs[(*n)++] = uv_buf_init((char *)s->rs_resp.wr_buf + mem + skip,
+                                       (unsigned)(mlen - skip));
+            wq->wq_len += mlen - skip;
+            wq->wq_mem += mlen - skip;
+            pos = wire + mlen;
+        }
+        wire += mlen;
+        mem = mem_end;
+        if (i == s->rs_nparts)
+            break;
+        resp_part_t *rp = &s->rs_parts[i];
+        size_t flen = rp->rp_sl.sl_len;
+        if (pos < wire + flen) {
+            if (*n == WRITE_BATCH || *used == c->c_chunk_cap)
+                break;
+            size_t skip = pos - wire;
+            size_t take = flen - skip;
+            if (take > c->c_chunk_cap - *used)
+                take = c->c_chunk_cap - *used;
+            int rc = log_slice_pread(rp->rp_part->p_log, &rp->rp_sl, skip, c->c_chunk + *used,
+                                     take);
+            if (rc < 0) {
+                chunk_failed(c, rp, skip, rc);
+                return -1;
+            }
+            bufs[(*n)++] = uv_buf_init((char *)c->c_chunk + *used, (unsigned)take);
+            *used += take;
+            wq->wq_len += take;
+            pos += take;
+            if (pos < wire + flen)
+                break;
+            /* Read to its end: the segment may go. */
+            part_release(rp);
+        }
+        wire += flen;
+    }
+    c->c_wpos = pos;
+    return pos == total;
+}
+
+/* Hands the next bytes of the ready responses at the head of the queue to
+ * one uv_write; responses handed over entirely leave the queue. */
+static void conn_write_next(conn_t *c)
+{
+    /* A connection holds a chunk buffer only while file bytes wait. */
+    int files = 0;
+    for (req_slot_t *s = c->c_head; s && slot_ready(s) && !files; s = s->rs_next)
+        files = s->rs_state == SLOT_DONE && s->rs_file_bytes > 0;
+    if (!files)
+        chunk_put(c);
+    else if (chunk_get(c) < 0) {
+        EDDY_LOG_WARN("broker", "%s: out of memory for a response; closing the connection",
+                      c->c_peer);
+        conn_close(c);
+        return;
+    }
+    write_req_t *wq = NULL;
+    uv_buf_t bufs[WRITE_BATCH];
+    int n = 0;
+    size_t used = 0;
+    while (c->c_head && slot_ready(c->c_head)) {
+        req_slot_t *s = c->c_head;
+        if (s->rs_state == SLOT_DONE) {
+            if (s->rs_resp.wr_err) {
+                EDDY_LOG_WARN("broker", "%s: cannot send a response (out of memory); closing "
+                              "the connection", c->c_peer);
+                conn_close(c);
+                break;
+            }
+            if (!wq && !(wq = calloc(1, sizeof *wq))) {
+                EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection",
+                              c->c_peer);
+                conn_close(c);
+                break;
+            }
+            int rc = gather(c, s, bufs, &n, &used, wq);
+            if (rc <= 0)
+                break;
+            /* All of it is handed over: its buffer goes with the write. */
+            size_t len;
+            wq->wq_bytes[wq->wq_n++] = wr_take(&s->rs_resp, &len);
+            c->c_wpos = 0;
+        }
+        c->c_head = s->rs_next;
+        if (!c->c_head)
+            c->c_tail = NULL;
+        slot_free(s);
+    }
+    if (c->c_closing) {
+        if (wq) {
+            for (int i = 0; i < wq->wq_n; i++)
+                free(wq->wq_bytes[i]);
+            free(wq);
+        }
+        return;
+    }
+    if (!wq)
+        return;
+    wq->wq_conn = c;
+    if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)n, on_write) < 0) {
+        for (int i = 0; i < wq->wq_n; i++)
+            free(wq->wq_bytes[i]);
+        free(wq);
+        EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection", c->c_peer);
+        conn_close(c);
+        return;
+    }
+    c->c_writes++;
+    c->c_queued += wq->wq_mem;
+}
+
+/* Writes what is ready at the head of the queue, in order, then lets a
+ * muted connection read again if it now has room. */
 static void conn_flush_ready(conn_t *c)
 {
-    while (c->c_head && (c->c_head->rs_state == SLOT_DONE || c->c_head->rs_state == SLOT_SILENT)) {
-        write_req_t *wq = NULL;
-        uv_buf_t bufs[WRITE_BATCH];
-        int failed = 0;
-        while (c->c_head && !failed &&
-               (c->c_head->rs_state == SLOT_DONE || c->c_head->rs_state == SLOT_SILENT) &&
-               (!wq || wq->wq_n < WRITE_BATCH)) {
-            req_slot_t *s = c->c_head;
-            c->c_head = s->rs_next;
-            if (!c->c_head)
-                c->c_tail = NULL;
-            if (s->rs_state == SLOT_DONE && !c->c_closing) {
-                if (!wq && !(wq = calloc(1, sizeof *wq)))
-                    failed = 1;
-                else if (s->rs_resp.wr_err)
-                    failed = 1;
-                if (!failed) {
-                    be32_store(s->rs_resp.wr_buf, (uint32_t)(s->rs_resp.wr_len - 4));
-                    size_t len;
-                    uint8_t *bytes = wr_take(&s->rs_resp, &len);
-                    bufs[wq->wq_n] = uv_buf_init((char *)bytes, (unsigned)len);
-                    wq->wq_bytes[wq->wq_n++] = bytes;
-                    wq->wq_len += len;
-                }
-            }
-            slot_free(s);
-        }
-        if (wq && !failed) {
-            wq->wq_conn = c;
-            if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)wq->wq_n, on_write) < 0) {
-                failed = 1;
-            } else {
-                c->c_writes++;
-                c->c_queued += wq->wq_len;
-            }
-        }
-        if (failed) {
-            if (wq) {
-                for (int i = 0; i < wq->wq_n; i++)
-                    free(wq->wq_bytes[i]);
-                free(wq);
-            }
-            EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection",
-                          c->c_peer);
-            conn_close(c);
-            return;
-        }
-    }
+    if (c->c_closing)
+        return;
+    if (c->c_writes == 0)
+        conn_write_next(c);
+    if (c->c_closing)
+        return;
     if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
         conn_close(c);
     else if ((c->c_in || !c->c_reading) && conn_may_read(c))
@@ -289,6 +485,7 @@ static void on_conn_closed(uv_handle_t *h)
         pool_release(b, c->c_frame_len);
     free(c->c_frame);
     free(c->c_in);
+    chunk_put(c);
     free(c);
     maybe_finish_stop(b);
 }
@@ -607,6 +804,17 @@ static void on_resume(uv_idle_t *h)
     }
 }
 
+/* Whether a request of the connection is being processed. Answered
+ * responses waiting for the client to read them do not count: a client
+ * that stops reading is idle. */
+static int conn_processing(const conn_t *c)
+{
+    for (const req_slot_t *s = c->c_head; s; s = s->rs_next)
+        if (!slot_ready(s))
+            return 1;
+    return 0;
+}
+
 /* Once a second: a frame that has not arrived within
  * socket.request.timeout.ms, and a connection with nothing in flight and
  * no traffic for connections.max.idle.ms, are closed. A connection waiting
@@ -630,7 +838,7 @@ static void conns_expire(eddy_broker_t *b)
                              c->c_peer, c->c_frame_len, b->bk_cfg.socket_request_timeout_ms,
                              c->c_frame_got);
             conn_close(c);
-        } else if (idle_ms >= 0 && !c->c_head && now - c->c_active_ms >= idle_ms) {
+        } else if (idle_ms >= 0 && !conn_processing(c) && now - c->c_active_ms >= idle_ms) {
             EDDY_LOG_DEBUG("broker", "closing connection from %s: idle for %" PRId64
                            " ms (connections.max.idle.ms)", c->c_peer, now - c->c_active_ms);
             conn_close(c);
@@ -1157,6 +1365,8 @@ void eddy_broker_destroy(eddy_broker_t *b)
     }
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     uv_loop_close(&b->bk_loop);
+    while (b->bk_nchunks > 0)
+        free(b->bk_chunks[--b->bk_nchunks]);
     log_fdcache_destroy(b->bk_fdc);
     broker_config_free(&b->bk_cfg);
     free(b);

@@ -956,20 +956,37 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
     return 0;
 }
 
-int log_slice_read(log_t *log, const log_slice_t *sl, uint8_t *dst)
+int log_slice_pread(log_t *log, const log_slice_t *sl, size_t off, uint8_t *dst, size_t n)
 {
-    size_t left = sl->sl_len;
-    int64_t pos = sl->sl_pos;
-    while (left) {
-        ssize_t r = pread(sl->sl_fd, dst, left, pos);
+    int64_t pos = sl->sl_pos + (int64_t)off;
+    while (n) {
+        ssize_t r = pread(sl->sl_fd, dst, n, pos);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0)
-            return log_read_failed(log, sl->sl_seg, pos, (int64_t)left, r < 0 ? -errno : 0);
+        if (r <= 0) {
+            int err = r < 0 ? -errno : 0;
+            log_read_failed(log, sl->sl_seg, pos, (int64_t)n, err);
+            return err < 0 ? err : EDDY_ERR_TRUNCATED;
+        }
         dst += r;
-        left -= (size_t)r;
+        n -= (size_t)r;
         pos += r;
     }
+    return 0;
+}
+
+int log_slice_read(log_t *log, const log_slice_t *sl, uint8_t *dst)
+{
+    return log_slice_pread(log, sl, 0, dst, sl->sl_len) < 0 ? EDDY_ERR_LOG_OFFLINE : 0;
+}
+
+int log_slice_check(log_t *log, const log_slice_t *sl)
+{
+    struct stat st;
+    if (fstat(sl->sl_fd, &st) < 0)
+        return log_read_failed(log, sl->sl_seg, sl->sl_pos, (int64_t)sl->sl_len, -errno);
+    if ((int64_t)st.st_size < sl->sl_pos + (int64_t)sl->sl_len)
+        return log_read_failed(log, sl->sl_seg, sl->sl_pos, (int64_t)sl->sl_len, 0);
     return 0;
 }
 

@@ -155,6 +155,15 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out);
  * with one log line and returns EDDY_ERR_LOG_OFFLINE: never bytes that were
  * not read. */
 int log_slice_read(log_t *log, const log_slice_t *sl, uint8_t *dst);
+/* Copies n bytes of the slice from byte off of it: the broker writes a slice
+ * a chunk at a time. Fails as log_slice_read does (the log goes offline with
+ * one line), but returns the cause: -errno, or EDDY_ERR_TRUNCATED when the
+ * file ends before the slice (cut under the log). */
+int log_slice_pread(log_t *log, const log_slice_t *sl, size_t off, uint8_t *dst, size_t n);
+/* Whether the segment file still holds all of the slice (one fstat), so a
+ * file cut under the log is found before a response promises its bytes.
+ * Returns 0, or EDDY_ERR_LOG_OFFLINE as log_slice_read does. */
+int log_slice_check(log_t *log, const log_slice_t *sl);
 void log_slice_release(log_t *log, log_slice_t *sl);
 
 int64_t log_start_offset(const log_t *log);

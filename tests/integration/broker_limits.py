@@ -13,6 +13,12 @@
                   log line; admitted clients keep working
   emfile          under a low open-file limit: accept failures are logged, the broker survives and
                   serves again once connections close
+  fetch_unread    30 connections each send one Fetch of ~32 MiB and do not read: the records
+                  stay in the segment files, so RSS grows by far less than the responses' sum
+  fetch_slow      a ~32 MiB Fetch response read slowly, with pauses, its topic deleted meanwhile:
+                  exactly the segment's bytes, holding exactly the records produced
+  fetch_cut       the segment is cut under the broker while a ~32 MiB response is being written:
+                  the connection closes with an ERROR line, every byte that came is the file's
 
 usage: broker_limits.py path/to/eddy [case ...]
 """
@@ -67,6 +73,7 @@ class Broker:
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      preexec_fn=limits, env=env)
         BROKERS.append(self)
+        self.exit_status = 0  # a broker with an offline log stops with 1 ("with errors")
         deadline = time.time() + 10
         self.port = None
         while time.time() < deadline and self.port is None:
@@ -106,7 +113,7 @@ class Broker:
                 self.proc.kill()
         self.proc.wait()
         self.log.close()
-        if clean and self.proc.returncode != 0:
+        if clean and self.proc.returncode != self.exit_status:
             raise Fail("broker exit status %d after SIGTERM: %s" %
                        (self.proc.returncode, self.log_text()[-3000:]))
 
@@ -354,7 +361,29 @@ def case_idle():
         time.sleep(0.8)
     roundtrip(s2, 99)
     s2.close()
-    print("idle: closed after %.1f s" % took)
+    # A client that stops reading a large response is idle too, and its buffers go.
+    fill_topic(b, "big", 8)
+    s3 = connect(b.port, rcvbuf=16384)
+    s3.sendall(fetch(1, "big", 8 << 20))
+    size = struct.unpack(">i", recv_exact(s3, 4))[0]
+    # The broker's FIN waits behind the data in the socket buffers: after the idle time,
+    # reading gives what those buffers held and then the end, not the whole response.
+    time.sleep(4.5)
+    s3.settimeout(10)
+    got = 0
+    while got < size:
+        try:
+            chunk = s3.recv(1 << 20)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            break
+        got += len(chunk)
+    check(got < size, "a connection that did not read its %d-byte response for 4.5 s was not "
+          "closed (connections.max.idle.ms=2000)" % size)
+    s3.close()
+    print("idle: closed after %.1f s; one not reading its response closed after %d of %d bytes"
+          % (took, got, size))
 
 
 def case_max_conns():
@@ -422,6 +451,212 @@ def case_emfile():
     print("emfile: %s" % lines[0].split("] ", 1)[-1])
 
 
+def fill_topic(b, topic, mib):
+    """Produces about mib MiB of distinct 1000-byte values to partition 0 of a new topic;
+    returns the values in order."""
+    r = eddy("-b", b.addr, "topic", "create", topic, "-p", "1")
+    check(r.returncode == 0, "create: %r" % r.stderr)
+    values = [b"%07d-%s" % (i, os.urandom(496).hex().encode()) for i in range(mib * 1024)]
+    r = eddy("-b", b.addr, "topic", "produce", topic, stdin=b"\n".join(values) + b"\n",
+             timeout=120)
+    check(r.returncode == 0, "produce: %r" % r.stderr)
+    return values
+
+
+def segment_path(b, topic):
+    return os.path.join(b.dir, "data", topic + "-0", "%020d.log" % 0)
+
+
+def read_fetch_head(s):
+    """Reads a Fetch v4 response up to its one partition's records; returns (records length,
+    error code, total response size, bytes of it read so far)."""
+    size = struct.unpack(">i", recv_exact(s, 4))[0]
+    head = recv_exact(s, 4 + 4 + 4)  # correlation id, throttle, topics
+    tlen = struct.unpack(">h", recv_exact(s, 2))[0]
+    recv_exact(s, tlen + 4)  # name, partitions
+    part, err, hw, lso, naborted = struct.unpack(">ihqqi", recv_exact(s, 4 + 2 + 8 + 8 + 4))
+    if naborted > 0:
+        recv_exact(s, 16 * naborted)
+    rlen = struct.unpack(">i", recv_exact(s, 4))[0]
+    got = len(head) + 2 + tlen + 4 + 26 + 16 * max(naborted, 0) + 4
+    return rlen, err, size, got
+
+
+def uvarint(buf, off):
+    shift = v = 0
+    while True:
+        c = buf[off]
+        off += 1
+        v |= (c & 0x7f) << shift
+        if not c & 0x80:
+            return v, off
+        shift += 7
+
+
+def varint(buf, off):
+    v, off = uvarint(buf, off)
+    return (v >> 1) ^ -(v & 1), off
+
+
+def batch_values(records):
+    """The values of the records in whole uncompressed v2 batches."""
+    out = []
+    off = 0
+    while off + 61 <= len(records):
+        blen = struct.unpack_from(">i", records, off + 8)[0]
+        end = off + 12 + blen
+        check(end <= len(records), "a partial batch in the response")
+        attrs = struct.unpack_from(">h", records, off + 21)[0]
+        check(attrs & 7 == 0, "compressed batch (codec %d): cannot read its values" % (attrs & 7))
+        count = struct.unpack_from(">i", records, off + 57)[0]
+        p = off + 61
+        for _ in range(count):
+            rlen, p = varint(records, p)
+            q = p + 1  # attributes
+            _, q = varint(records, q)  # timestamp delta
+            _, q = varint(records, q)  # offset delta
+            klen, q = varint(records, q)
+            q += max(klen, 0)
+            vlen, q = varint(records, q)
+            out.append(bytes(records[q:q + vlen]))
+            p += rlen
+        off = end
+    return out
+
+
+BIG_FETCH = ["fetch.max.bytes=52428800"]
+
+
+def case_fetch_unread():
+    b = Broker("unread", BIG_FETCH)
+    fill_topic(b, "big", 33)
+    served(b.port)
+    base = b.rss_kb()
+    conns = []
+    for i in range(30):
+        s = connect(b.port, rcvbuf=65536)
+        s.sendall(fetch(i, "big", 32 << 20))
+        conns.append(s)
+    # Each response has started (its first bytes are readable) before the memory is measured.
+    deadline = time.time() + 20
+    started = set()
+    while len(started) < len(conns) and time.time() < deadline:
+        _, _, _ = select.select([], [], [], 0.05)
+        for i, s in enumerate(conns):
+            if i not in started:
+                try:
+                    if s.recv(4, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                        started.add(i)
+                except BlockingIOError:
+                    pass
+    check(len(started) == len(conns), "only %d of %d fetches answered" %
+          (len(started), len(conns)))
+    peak = 0
+    end = time.time() + 1.5
+    while time.time() < end:
+        peak = max(peak, b.rss_kb())
+        time.sleep(0.05)
+    check(b.alive(), "broker died")
+    sizes = []
+    for s in conns[:1]:
+        s.settimeout(10)
+        rlen, err, size, _ = read_fetch_head(s)
+        check(err == 0 and rlen > 31 << 20, "fetch answer: error %d, %d bytes" % (err, rlen))
+        sizes.append(size)
+    total_kb = sizes[0] * len(conns) // 1024
+    check(peak - base < 64 * 1024,
+          "RSS grew from %d to %d kB with %d unread fetch responses of %d kB (%d kB in all)" %
+          (base, peak, len(conns), sizes[0] // 1024, total_kb))
+    served(b.port)
+    for s in conns:
+        s.close()
+    print("fetch_unread: RSS %d -> %d kB with %d unread responses, %d kB in all" %
+          (base, peak, len(conns), total_kb))
+
+
+def case_fetch_slow():
+    b = Broker("slow", BIG_FETCH)
+    values = fill_topic(b, "big", 33)
+    with open(segment_path(b, "big"), "rb") as f:
+        disk = f.read()
+    s = connect(b.port, rcvbuf=16384)
+    s.settimeout(20)
+    s.sendall(fetch(1, "big", 32 << 20))
+    rlen, err, size, got = read_fetch_head(s)
+    check(err == 0, "fetch error %d" % err)
+    check(rlen > 31 << 20 and got + rlen == size,
+          "records field of %d bytes in a response of %d" % (rlen, size))
+    records = bytearray()
+    n = 0
+    while len(records) < rlen:
+        chunk = s.recv(min(16384, rlen - len(records)))
+        check(chunk, "connection closed after %d of %d record bytes" % (len(records), rlen))
+        records += chunk
+        n += 1
+        if n % 512 == 0:
+            time.sleep(0.2)  # the broker's socket fills and its writes wait
+        if n == 256:
+            # The topic goes while its records are being sent: the response still has them
+            # (the segment stays open until written), and the broker stops cleanly after.
+            r = eddy("-b", b.addr, "topic", "delete", "big")
+            check(r.returncode == 0, "delete: %r" % r.stderr)
+            check(not os.path.exists(segment_path(b, "big")), "the deleted segment is still there")
+    check(bytes(records) == disk[:rlen], "the records differ from the segment file's bytes")
+    got_values = batch_values(records)
+    check(len(got_values) > 30000 and got_values == values[:len(got_values)],
+          "the %d values fetched are not the first ones produced" % len(got_values))
+    # The connection goes on: the next answer follows.
+    roundtrip(s, 2)
+    s.close()
+    print("fetch_slow: %d record bytes, %d values, as produced" % (rlen, len(got_values)))
+
+
+def case_fetch_cut():
+    b = Broker("cut", BIG_FETCH)
+    fill_topic(b, "big", 33)
+    seg = segment_path(b, "big")
+    with open(seg, "rb") as f:
+        disk = f.read()
+    s = connect(b.port, rcvbuf=16384)
+    s.settimeout(20)
+    s.sendall(fetch(1, "big", 32 << 20))
+    rlen, err, size, got = read_fetch_head(s)
+    check(err == 0 and rlen > 31 << 20, "fetch: error %d, %d bytes" % (err, rlen))
+    records = bytearray(recv_exact(s, 1 << 20))
+    os.truncate(seg, 100)
+    closed = False
+    while len(records) < rlen:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            closed = True
+            break
+        records += chunk
+    check(closed, "the whole response came (%d bytes) from a segment cut to 100 bytes" % rlen)
+    check(bytes(records) == disk[:len(records)],
+          "bytes that are not the file's were sent after the cut")
+    deadline = time.time() + 5
+    line = None
+    while line is None and time.time() < deadline:
+        line = next((l for l in b.log_text().splitlines()
+                     if "closing connection" in l and "big-0 from offset 0" in l), None)
+        time.sleep(0.05)
+    check(line and "ERROR" in line and "cut under the broker" in line,
+          "no ERROR line naming the partition, offset and cause: %r" % line)
+    b.exit_status = 1
+    # The partition is offline now: a new Fetch says so.
+    s2 = connect(b.port)
+    s2.sendall(fetch(3, "big", 1 << 20))
+    _, err, _, _ = read_fetch_head(s2)
+    check(err == 56, "a fetch after the cut answered error %d, not KAFKA_STORAGE_ERROR" % err)
+    s2.close()
+    s.close()
+    print("fetch_cut: closed after %d of %d record bytes; %s" %
+          (len(records), rlen, line.split("] ", 1)[-1][:160]))
+
+
 CASES = {
     "fetch_flood": case_fetch_flood,
     "versions_flood": case_versions_flood,
@@ -429,6 +664,9 @@ CASES = {
     "idle": case_idle,
     "max_conns": case_max_conns,
     "emfile": case_emfile,
+    "fetch_unread": case_fetch_unread,
+    "fetch_slow": case_fetch_slow,
+    "fetch_cut": case_fetch_cut,
 }
 
 
