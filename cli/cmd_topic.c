@@ -457,11 +457,20 @@ static void on_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64
     fflush(stdout); /* caught up (see on_message) */
 }
 
-static void on_error(kc_consumer_t *k, const char *topic, int32_t partition, int16_t kerr, void *opaque)
+/* The partition stopped (a batch that cannot be read, auto.offset.reset=none):
+ * the command ends with status 1, with or without -e, and a group commits
+ * the position, which is still before the failed batch. */
+static void on_error(kc_consumer_t *k, const kc_consumer_error_t *e, void *opaque)
 {
     (void)k;
     consume_state_t *cs = opaque;
-    fprintf(stderr, "eddy topic consume: %s-%d: %s\n", topic, partition, kafka_err_name(kerr));
+    fflush(stdout); /* the records before it come first */
+    if (e->ce_offset >= 0)
+        fprintf(stderr, "eddy topic consume: topic %s partition %d offset %lld: %s\n", e->ce_topic,
+                e->ce_partition, (long long)e->ce_offset, e->ce_why);
+    else
+        fprintf(stderr, "eddy topic consume: topic %s partition %d: %s\n", e->ce_topic,
+                e->ce_partition, e->ce_why);
     cs->cs_failed = 1;
 }
 
