@@ -48,12 +48,18 @@ typedef struct kc_pbatch {
     int pb_attempts;
     int64_t pb_retry_at_ms; /* a retried batch waits retry.backoff.ms (Kafka's producer) */
     int16_t pb_last_err;
+    /* Its place in the partition's order: batches are numbered as they
+     * open, and the parts of a split batch share its number (pb_part: their
+     * order). A batch that goes back to the queue goes back to its place. */
+    int64_t pb_seq;
+    int32_t pb_part;
 } kc_pbatch_t;
 
 typedef struct kc_ppart {
     kc_pbatch_t *pp_open;
     kc_pbatch_t *pp_ready, *pp_ready_tail;
     int pp_inflight;
+    int64_t pp_next_seq;
 } kc_ppart_t;
 
 typedef struct kc_pending {
@@ -119,7 +125,7 @@ static int level_parse(const char *name, const char *text, int codec, int minus_
         return 0;
     }
     if (wire_codec_level_check(codec, (int)v) < 0) {
-        snprintf(errstr, errstr_size, "%s: %ld is not a %s level (gzip 1-9, lz4 1-17, zstd "
+        snprintf(errstr, errstr_size, "%s: %ld is out of range for %s (gzip 1-9, lz4 1-17, zstd "
                  "-131072-22; -1 for the codec's default)", name, v, wire_codec_name(codec));
         return EDDY_ERR_CONFIG;
     }
@@ -196,11 +202,19 @@ static void ready_push(kc_ppart_t *pp, kc_pbatch_t *b)
     pp->pp_ready_tail = b;
 }
 
-static void ready_push_front(kc_ppart_t *pp, kc_pbatch_t *b)
+/* Puts a batch that came back (a retry, the parts of a split) into the
+ * queue at its place in the partition's order: with several requests in
+ * flight, the batches of a later request may come back before those of an
+ * earlier one, and must not go ahead of them. */
+static void ready_push_back_in_order(kc_ppart_t *pp, kc_pbatch_t *b)
 {
-    b->pb_next = pp->pp_ready;
-    pp->pp_ready = b;
-    if (!pp->pp_ready_tail)
+    kc_pbatch_t **pos = &pp->pp_ready;
+    while (*pos && ((*pos)->pb_seq < b->pb_seq ||
+                    ((*pos)->pb_seq == b->pb_seq && (*pos)->pb_part < b->pb_part)))
+        pos = &(*pos)->pb_next;
+    b->pb_next = *pos;
+    *pos = b;
+    if (!b->pb_next)
         pp->pp_ready_tail = b;
 }
 
@@ -280,6 +294,7 @@ static int append(kc_producer_t *p, kc_ptopic_t *t, int32_t partition, const kc_
         batch_start(p, b);
         b->pb_created_ms = eddy_mono_ms();
         b->pb_deadline_ms = deadline_ms;
+        b->pb_seq = pp->pp_next_seq++;
         pp->pp_open = b;
         timer_arm(p, cfg->linger_ms);
     }
@@ -533,9 +548,9 @@ static void encode_produce(eddy_wr_t *wr, int16_t v, void *opaque)
 }
 
 /* The broker refused a batch of several records as too large: as Kafka's
- * producer does, its records go again one batch each (at the head of the
- * partition's queue, in order), so that only a record too large on its own
- * fails. Returns 0, or < 0 with b untouched. */
+ * producer does, its records go again one batch each, in the batch's codec
+ * and at its place in the partition's queue, so that only a record too
+ * large on its own fails. Returns 0, or < 0 with b untouched. */
 static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
 {
     kc_ppart_t *pp = &b->pb_topic->pt_parts[b->pb_partition];
@@ -572,6 +587,7 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
         batch_start(p, nb); /* the same codec as the batch it came from */
         wire_batch_add(&nb->pb_b, r.timestamp, r.key, r.keyLength, r.value, r.valueLength, hs,
                        r.headerCount);
+        nb->pb_part = n; /* pb_seq is the parent's */
         op[0] = b->pb_opaques[n];
         nb->pb_opaques = op;
         nb->pb_count = nb->pb_cap = 1;
@@ -583,7 +599,7 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
         goto fail;
     wire_record_iter_close(&it);
     for (int32_t i = n - 1; i >= 0; i--)
-        ready_push_front(pp, parts[i]);
+        ready_push_back_in_order(pp, parts[i]);
     free(parts);
     free(hs);
     batch_free(b);
@@ -610,7 +626,7 @@ static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16
          * sooner: a broker that keeps refusing (a full disk) would
          * otherwise get the batch again as fast as it answers. */
         b->pb_retry_at_ms = eddy_mono_ms() + cfg->retry_backoff_ms;
-        ready_push_front(&b->pb_topic->pt_parts[b->pb_partition], b);
+        ready_push_back_in_order(&b->pb_topic->pt_parts[b->pb_partition], b);
         request_metadata(p, b->pb_topic);
         timer_arm(p, cfg->retry_backoff_ms);
         return;
@@ -730,7 +746,7 @@ static void send_ready(kc_producer_t *p)
         for (int i = pr->pr_n - 1; i >= 0; i--) {
             kc_pbatch_t *b = pr->pr_batches[i];
             b->pb_topic->pt_parts[b->pb_partition].pp_inflight--;
-            ready_push_front(&b->pb_topic->pt_parts[b->pb_partition], b);
+            ready_push_back_in_order(&b->pb_topic->pt_parts[b->pb_partition], b);
             request_metadata(p, b->pb_topic);
         }
         free(pr->pr_batches);

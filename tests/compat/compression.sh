@@ -8,6 +8,7 @@
 #     exactly;
 #   each case checks on disk (segtool.py) that the batches carry the codec's bits, since a
 #   client may send a batch uncompressed when compression does not pay;
+#   - a compressed batch the broker refuses as too large is split, each part in the codec;
 #   - a batch that cannot be read (a corrupt zstd stream with a valid CRC, a batch with an
 #     unknown codec, written into the segment with the broker stopped): `eddy topic consume`
 #     prints the records before it and exits 1 naming topic, partition and offset, with and
@@ -94,6 +95,19 @@ for c in gzip snappy lz4 zstd; do
         fail "$t ($c, by eddy): kafkajs reads something else: $(diff "$WORK/ed.expected" "$WORK/$t.js" | head -n 5)"
     log "$c by eddy topic produce: read exactly by kcat and kafkajs"
 done
+# A batch the broker refuses as too large (MESSAGE_TOO_LARGE) is split one record per batch,
+# each still compressed: lines of random base64 hardly compress, so the 16 KiB batches stay far
+# over max.message.bytes=2000.
+head -c 30000 /dev/urandom | base64 -w 100 | head -n 200 > "$WORK/split.in"
+ed topic create ed-split -p 1 -c max.message.bytes=2000 > /dev/null || fail "create ed-split"
+ed topic produce ed-split -z zstd < "$WORK/split.in" 2> "$WORK/split.produce" ||
+    fail "eddy topic produce -z zstd to ed-split failed: $(cat "$WORK/split.produce")"
+check_codec ed-split 4
+[ "$($SEG codecs "$WORK/data/ed-split-0" | awk '$4 != 1' | wc -l)" = 0 ] ||
+    fail "ed-split: the refused batches were not split one record per batch"
+ed topic consume ed-split -o beginning -e > "$WORK/split.out"
+cmp -s "$WORK/split.in" "$WORK/split.out" || fail "ed-split: records differ after the split"
+log "a zstd batch over max.message.bytes: split one record per zstd batch, read exactly"
 ed topic produce ed-bad -z brotli < /dev/null 2> "$WORK/badz.err" && fail "-z brotli was accepted"
 grep -q "brotli" "$WORK/badz.err" || fail "-z brotli: the error does not name the codec: $(cat "$WORK/badz.err")"
 
