@@ -33,12 +33,12 @@ static void topic_usage(FILE *out)
             "                            one record per line of standard input\n"
             "      -z, --compression CODEC: none (default), gzip, snappy, lz4, zstd\n"
             "  consume NAME [-g GROUP] [-o beginning|end|OFFSET|@TIMESTAMP_MS] [-n COUNT] [-e]\n"
-            "      reads batches of every codec; one it cannot read ends it with status 1,\n"
-            "      naming topic, partition and offset (a group's commit stays before it)\n"
             "               [-f FORMAT] [--key-format F] [--value-format F]\n"
             "      FORMAT: %%t topic, %%p partition, %%o offset, %%T timestamp, %%k key,\n"
             "              %%v value, %%h headers, \\n, \\t (default \"%%v\\n\")\n"
             "      F: string (default), int64 (8-byte big-endian), msgpack (printed as JSON)\n"
+            "      reads batches of every codec; one it cannot read ends it with status 1,\n"
+            "      naming topic, partition and offset (a group's commit stays before it)\n"
             "\n"
             "-b/--bootstrap-server (or EDDY_BOOTSTRAP_SERVER) names a broker; default localhost:9092.\n");
 }

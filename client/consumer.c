@@ -419,8 +419,7 @@ static void batch_error(kc_consumer_t *k, kc_cpart_t *p, const wire_batch_header
     char why[512];
     if (next > 0)
         snprintf(why, sizeof why, "the record batch at offsets %lld-%lld (%s) cannot be read: %s",
-                 (long long)(h->baseOffset > p->cp_position ? h->baseOffset : p->cp_position),
-                 (long long)last, wire_codec_name(h->attributes & BATCH_ATTR_CODEC_MASK), detail);
+                 (long long)h->baseOffset, (long long)last, wire_codec_name(h->attributes & BATCH_ATTR_CODEC_MASK), detail);
     else
         snprintf(why, sizeof why, "the record batch at offset %lld cannot be read: %s",
                  (long long)p->cp_position, detail);

@@ -9,6 +9,7 @@
 #   each case checks on disk (segtool.py) that the batches carry the codec's bits, since a
 #   client may send a batch uncompressed when compression does not pay;
 #   - a compressed batch the broker refuses as too large is split, each part in the codec;
+#   - a compressed LogAppendTime batch: each record's timestamp is the batch's maxTimestamp;
 #   - a batch that cannot be read (a corrupt zstd stream with a valid CRC, a batch with an
 #     unknown codec, written into the segment with the broker stopped): `eddy topic consume`
 #     prints the records before it and exits 1 naming topic, partition and offset, with and
@@ -120,10 +121,21 @@ seq 200 299 | ed topic produce bad -z lz4 2> /dev/null
     fail "bad: expected three batches (none, zstd, lz4): $($SEG codecs "$WORK/data/bad-0")"
 ed topic consume bad -o beginning -e > "$WORK/bad.before"
 seq 0 299 | cmp -s - "$WORK/bad.before" || fail "bad: not read whole before the damage"
+# A LogAppendTime batch: each record's timestamp is the batch's maxTimestamp (stamped here
+# with the broker stopped, as a LogAppendTime topic's broker would have).
+ed topic create lat -p 1 > /dev/null
+seq 1 50 | ed topic produce lat -z zstd 2> /dev/null
 stop_broker
+$SEG logappendtime "$WORK/data/lat-0" 0 1700000000123
 $SEG corrupt "$WORK/data/bad-0" 150 # the zstd stream, CRC still valid
 $SEG codec "$WORK/data/bad-0" 250 6 # a codec no one knows
 start_broker "$WORK/data"
+
+ed topic consume lat -o 10 -e -f '%o %T %v\n' > "$WORK/lat.eddy"
+awk 'BEGIN { for (i = 10; i < 50; i++) printf "%d 1700000000123 %d\n", i, i + 1 }' | cmp -s - "$WORK/lat.eddy" ||
+    fail "lat: a zstd LogAppendTime batch's records do not all carry its maxTimestamp: $(head -n 3 "$WORK/lat.eddy")"
+kc -C -t lat -o 10 -e -q -f '%o %T %s\n' | cmp -s - "$WORK/lat.eddy" || fail "lat: eddy and kcat disagree"
+log "a zstd LogAppendTime batch: every record has its maxTimestamp (as kcat reads it)"
 
 # $1: exit status, $2: stderr file, $3: offset it must name.
 expect_stop() {

@@ -7,10 +7,14 @@ the broker stopped, for the compression tests.
                                    records section zeroed, the CRC-32C recomputed so that only
                                    decompression can notice
   segtool.py codec DIR OFFSET N    the batch holding OFFSET gets codec bits N (0-7), CRC fixed
+  segtool.py logappendtime DIR OFFSET TS
+                                   the batch holding OFFSET becomes a LogAppendTime batch
+                                   (attribute 0x08) with maxTimestamp TS, CRC fixed
 
 Batch layout (RecordBatch v2): baseOffset int64 @0, batchLength int32 @8, leaderEpoch @12,
 magic int8 @16, crc uint32 @17 (CRC-32C of bytes 21..end), attributes int16 @21 (codec: low 3
-bits), lastOffsetDelta int32 @23, ..., recordCount int32 @57, records from @61.
+bits; 0x08 LogAppendTime), lastOffsetDelta int32 @23, baseTimestamp int64 @27, maxTimestamp
+int64 @35, ..., recordCount int32 @57, records from @61.
 """
 import glob
 import os
@@ -108,6 +112,15 @@ def main():
             attr = struct.unpack('>h', buf[21:23])[0]
             struct.pack_into('>h', buf, 21, (attr & ~7) | n)
         rewrite(seg, b, setc)
+    elif cmd == 'logappendtime':
+        seg, b = find(d, int(sys.argv[3]))
+        ts = int(sys.argv[4])
+
+        def setlat(buf):
+            attr = struct.unpack('>h', buf[21:23])[0]
+            struct.pack_into('>h', buf, 21, attr | 0x08)
+            struct.pack_into('>q', buf, 35, ts)
+        rewrite(seg, b, setlat)
     else:
         sys.exit(__doc__)
 
