@@ -6,7 +6,7 @@
 #     every batch carries the codec's bits), and the counts equal the reference (awk);
 #   - kill -9 of one of two instances after a commit: the survivor restores the dead one's
 #     tasks from the compressed changelogs (restored > 0) and, fed more compressed input, its
-#     counts equal the reference;
+#     counts equal the reference; the same with standbys following lz4 changelogs;
 #   - an input batch that cannot be read (a corrupt zstd stream with a valid CRC): with
 #     default.deserialization.exception.handler=log-and-fail the app stops naming topic,
 #     partition and offset and commits nothing past it; with log-and-continue it logs an
@@ -135,6 +135,23 @@ restored=$(tail -n +"$mark" "$WORK/k2.log" | sed -n 's/.* restored: \([0-9]*\) r
 check_codec wck-counts-changelog 4
 stop_app k2
 log "kill -9: the survivor restored $restored records from the zstd changelog; exact counts"
+
+# Standbys follow the compressed changelogs (through the restore consumer) and take over.
+E topic create out-s -p 4 >/dev/null
+start_app s1 wcs lines out-s -X producer.compression.type=lz4 -X num.standby.replicas=1
+start_app s2 wcs lines out-s -X producer.compression.type=lz4 -X num.standby.replicas=1
+wait_counts out-s "$WORK/ref5" s1 s2
+grep -Eq "assigned [0-9]+ active and [1-9][0-9]* standby" "$WORK/s2.log" || fail "s2 was given no standby task"
+sleep 2 # a commit or more after the last update
+kill -9 "$PID_s1"
+wait "$PID_s1" 2>/dev/null || true
+corpus 9 300 >"$WORK/p6"
+E topic produce lines -z snappy <"$WORK/p6" 2>/dev/null
+cat "$WORK"/p? | reference >"$WORK/ref6"
+wait_counts out-s "$WORK/ref6" s2
+check_codec wcs-counts-changelog 3
+stop_app s2
+log "standbys on lz4 changelogs: the survivor took over, exact counts"
 
 # An input batch that cannot be read.
 E topic create badlines -p 1 >/dev/null
