@@ -108,8 +108,9 @@ static void dispatch_pending(kc_producer_t *p, kc_ptopic_t *t);
 /* ---- compression settings ---- */
 
 /* One level setting: *level is set when the text is an integer in the
- * codec's range (gzip_default: -1 means the default, as in Java's
- * compression.gzip.level and librdkafka's compression.level). */
+ * codec's range (minus_one_default: -1 means the codec's default, as in
+ * Java's compression.gzip.level and librdkafka's compression.level; for
+ * zstd -1 is a level of its own in Java's compression.zstd.level). */
 static int level_parse(const char *name, const char *text, int codec, int minus_one_default,
                        int *level, char *errstr, size_t errstr_size)
 {
@@ -584,7 +585,7 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
             }
         *nb = *b;
         nb->pb_next = NULL;
-        batch_start(p, nb); /* the same codec as the batch it came from */
+        batch_start(p, nb); /* the producer's codec, as the batch it came from */
         wire_batch_add(&nb->pb_b, r.timestamp, r.key, r.keyLength, r.value, r.valueLength, hs,
                        r.headerCount);
         nb->pb_part = n; /* pb_seq is the parent's */
