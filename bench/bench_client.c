@@ -282,10 +282,10 @@ static int eddy_on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque
     return 0;
 }
 
-static void eddy_on_error(kc_consumer_t *k, const char *topic, int32_t partition,
-                          int16_t kafka_err, void *opaque)
+static void eddy_on_error(kc_consumer_t *k, const kc_consumer_error_t *e, void *opaque)
 {
-    die("eddy consumer: %s-%d: kafka error %d", topic, partition, kafka_err);
+    die("eddy consumer: %s-%d offset %lld: %s", e->ce_topic, e->ce_partition,
+        (long long)e->ce_offset, e->ce_why);
 }
 
 static int eddy_consume_done(void *opaque)

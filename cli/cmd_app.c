@@ -321,12 +321,10 @@ static void scan_eof(kc_consumer_t *k, const char *topic, int32_t partition, int
     scan_part_done(opaque, partition);
 }
 
-static void scan_error(kc_consumer_t *k, const char *topic, int32_t partition, int16_t kerr, void *opaque)
+static void scan_error(kc_consumer_t *k, const kc_consumer_error_t *e, void *opaque)
 {
     (void)k;
-    (void)topic;
-    (void)kerr;
-    scan_part_done(opaque, partition);
+    scan_part_done(opaque, e->ce_partition);
 }
 
 static int scan_finished(void *opaque)

@@ -29,13 +29,16 @@ static void topic_usage(FILE *out)
             "  list\n"
             "  describe NAME             partitions, leaders, start/end offsets, settings\n"
             "  delete NAME\n"
-            "  produce NAME [-k SEPARATOR] [-p PARTITION] [--acks 0|1|all]\n"
+            "  produce NAME [-k SEPARATOR] [-p PARTITION] [--acks 0|1|all] [-z CODEC]\n"
             "                            one record per line of standard input\n"
+            "      -z, --compression CODEC: none (default), gzip, snappy, lz4, zstd\n"
             "  consume NAME [-g GROUP] [-o beginning|end|OFFSET|@TIMESTAMP_MS] [-n COUNT] [-e]\n"
             "               [-f FORMAT] [--key-format F] [--value-format F]\n"
             "      FORMAT: %%t topic, %%p partition, %%o offset, %%T timestamp, %%k key,\n"
             "              %%v value, %%h headers, \\n, \\t (default \"%%v\\n\")\n"
             "      F: string (default), int64 (8-byte big-endian), msgpack (printed as JSON)\n"
+            "      reads batches of every codec; one it cannot read ends it with status 1,\n"
+            "      naming topic, partition and offset (a group's commit stays before it)\n"
             "\n"
             "-b/--bootstrap-server (or EDDY_BOOTSTRAP_SERVER) names a broker; default localhost:9092.\n");
 }
@@ -212,7 +215,7 @@ static int do_produce(cli_conn_t *cc, const char *topic, int argc, char **argv)
             sep = argv[++i];
         else if ((!strcmp(a, "-p") || !strcmp(a, "--partition")) && v && parse_int(v, &partition) == 0)
             i++;
-        else if (!strcmp(a, "--acks") && v)
+        else if ((!strcmp(a, "--acks") || !strcmp(a, "-z") || !strcmp(a, "--compression")) && v)
             i++; /* read by cmd_topic before the client opened */
         else
             return usage_error("produce: unexpected argument '%s'", a);
@@ -457,11 +460,20 @@ static void on_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64
     fflush(stdout); /* caught up (see on_message) */
 }
 
-static void on_error(kc_consumer_t *k, const char *topic, int32_t partition, int16_t kerr, void *opaque)
+/* The partition stopped (a batch that cannot be read, auto.offset.reset=none):
+ * the command ends with status 1, with or without -e, and a group commits
+ * the position, which is still before the failed batch. */
+static void on_error(kc_consumer_t *k, const kc_consumer_error_t *e, void *opaque)
 {
     (void)k;
     consume_state_t *cs = opaque;
-    fprintf(stderr, "eddy topic consume: %s-%d: %s\n", topic, partition, kafka_err_name(kerr));
+    fflush(stdout); /* the records before it come first */
+    if (e->ce_offset >= 0)
+        fprintf(stderr, "eddy topic consume: topic %s partition %d offset %lld: %s\n", e->ce_topic,
+                e->ce_partition, (long long)e->ce_offset, e->ce_why);
+    else
+        fprintf(stderr, "eddy topic consume: topic %s partition %d: %s\n", e->ce_topic,
+                e->ce_partition, e->ce_why);
     cs->cs_failed = 1;
 }
 
@@ -628,16 +640,25 @@ int cmd_topic(int argc, char **argv)
     if (!is_list && (argc < 3 || argv[2][0] == '-'))
         return usage_error("%s: a topic name is required", action);
     /* Settings that must be known before the client opens. */
-    const char *settings[4] = {NULL, NULL, NULL, NULL};
+    const char *settings[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
     int ns = 0;
     const char *group = NULL;
-    char acks[32], group_set[600];
+    char acks[32], group_set[600], codec[64];
     for (int i = 3; i + 1 < argc; i++) {
         if (!strcmp(argv[i], "--acks") && !strcmp(action, "produce")) {
             if (strcmp(argv[i + 1], "0") && strcmp(argv[i + 1], "1") && strcmp(argv[i + 1], "all"))
                 return usage_error("produce: --acks '%s' is not 0, 1 or all", argv[i + 1]);
             snprintf(acks, sizeof acks, "acks=%s", argv[i + 1]);
             settings[ns++] = acks;
+        }
+        if ((!strcmp(argv[i], "-z") || !strcmp(argv[i], "--compression")) &&
+            !strcmp(action, "produce")) {
+            if (wire_codec_parse(argv[i + 1]) < 0)
+                return usage_error("produce: -z '%s' is not none, gzip, snappy, lz4 or zstd",
+                                   argv[i + 1]);
+            snprintf(codec, sizeof codec, "compression.type=%s", argv[i + 1]);
+            if (ns < 5)
+                settings[ns++] = codec;
         }
         if ((!strcmp(argv[i], "-g") || !strcmp(argv[i], "--group")) && !strcmp(action, "consume")) {
             group = argv[i + 1];

@@ -40,6 +40,12 @@ typedef struct kc_config {
     int32_t retries;        /* retries */
     int32_t delivery_timeout_ms;  /* delivery.timeout.ms */
     int32_t max_in_flight;  /* max.in.flight.requests.per.connection */
+    char *compression_type; /* compression.type: none, gzip, snappy, lz4, zstd */
+    /* compression.level (librdkafka's; -1: the codec's default) and the Java
+     * client's compression.{gzip,lz4,zstd}.level; NULL: unset. Read through
+     * kc_config_compression(). */
+    char *compression_level;
+    char *compression_gzip_level, *compression_lz4_level, *compression_zstd_level;
     /* consumer */
     char *group_id;             /* group.id */
     char *group_instance_id;    /* group.instance.id */
@@ -61,6 +67,13 @@ extern const eddy_cfg_def_t kc_config_defs[];
 /* Defaults, then props (unknown keys are an error naming the key). */
 int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, size_t errstr_size);
 void kc_config_free(kc_config_t *cfg);
+/* The producer's codec (WIRE_CODEC_*) and level (WIRE_CODEC_LEVEL_DEFAULT:
+ * the codec's own) from compression.type and the level settings:
+ * compression.level when set, else the Java client's compression.<codec>.level
+ * for the codec in use. Every level set is checked against its codec's range
+ * (wire_codec_level_check). Returns 0 or EDDY_ERR_CONFIG with a sentence. */
+int kc_config_compression(const kc_config_t *cfg, int *codec, int *level, char *errstr,
+                          size_t errstr_size);
 
 /* Creates a client on loop; it starts connecting to the bootstrap servers
  * at once. NULL with a sentence in errstr on a bad setting. */

@@ -52,6 +52,16 @@ const eddy_cfg_def_t kc_config_defs[] = {
     {"retries", CFG_INT32, F(retries), "2147483647", 0, 2147483647, NULL, ""},
     {"delivery.timeout.ms", CFG_INT32, F(delivery_timeout_ms), "120000", 1, 2147483647, NULL, ""},
     {"max.in.flight.requests.per.connection", CFG_INT32, F(max_in_flight), "5", 1, 1000, NULL, ""},
+    {"compression.type", CFG_STRING, F(compression_type), "none", 0, 0, NULL,
+     "none, gzip, snappy, lz4 or zstd: the codec of the producer's batches"},
+    {"compression.level", CFG_STRING, F(compression_level), NULL, 0, 0, NULL,
+     "level of the codec in use (-1: its default); gzip 1-9, lz4 1-17, zstd -131072-22"},
+    {"compression.gzip.level", CFG_STRING, F(compression_gzip_level), NULL, 0, 0, NULL,
+     "1-9 (-1: default), when compression.level is unset"},
+    {"compression.lz4.level", CFG_STRING, F(compression_lz4_level), NULL, 0, 0, NULL,
+     "1-17, when compression.level is unset"},
+    {"compression.zstd.level", CFG_STRING, F(compression_zstd_level), NULL, 0, 0, NULL,
+     "-131072-22, when compression.level is unset"},
     {"group.id", CFG_STRING, F(group_id), NULL, 0, 0, NULL, ""},
     {"group.instance.id", CFG_STRING, F(group_instance_id), NULL, 0, 0, NULL, ""},
     {"auto.offset.reset", CFG_STRING, F(auto_offset_reset), "latest", 0, 0, NULL,
@@ -90,6 +100,9 @@ int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, si
                  cfg->auto_offset_reset);
         rc = EDDY_ERR_CONFIG;
     }
+    int codec, level;
+    if (rc == 0)
+        rc = kc_config_compression(cfg, &codec, &level, errstr, errstr_size);
     return rc;
 }
 

@@ -13,6 +13,8 @@
 #include "client/consumer.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +140,33 @@ static void warn_storage_error(const kc_cpart_t *p, int16_t kerr, const char *wh
                          "%s %s-%d: KAFKA_STORAGE_ERROR (the broker cannot read this "
                          "partition's log; see the broker's log); retrying",
                          what, p->cp_topic, p->cp_partition);
+}
+
+/* Tells the application about an error only it can resolve (on_error), or
+ * the log when it does not listen; stop: the partition stops fetching until
+ * the application seeks. */
+static void part_error(kc_consumer_t *k, kc_cpart_t *p, int stop, int16_t kerr, int err,
+                       int64_t next, const char *why)
+{
+    if (stop)
+        p->cp_stopped = 1;
+    kc_consumer_error_t e = {p->cp_topic, p->cp_partition, kerr, err, p->cp_position, next, why};
+    static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
+    if (k->k_cbs.on_error)
+        k->k_cbs.on_error(k, &e, k->k_cbs.opaque);
+    else
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "consumer", &limit, 10000, "%s-%d offset %lld: %s%s",
+                         p->cp_topic, p->cp_partition, (long long)p->cp_position, why,
+                         stop ? "; the partition stops" : "");
+}
+
+/* The same for a Kafka error the broker sent. */
+static void part_kafka_error(kc_consumer_t *k, kc_cpart_t *p, int stop, int16_t kerr,
+                             const char *what)
+{
+    char why[256];
+    snprintf(why, sizeof why, "%s: %s", what, kafka_err_name(kerr));
+    part_error(k, p, stop, kerr, 0, -1, why);
 }
 
 static void on_list_offsets(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
@@ -296,10 +325,8 @@ static void on_offset_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
     } else {
         const char *reset = kc_config(k->k_client)->auto_offset_reset;
         if (strcmp(reset, "none") == 0) {
-            p->cp_stopped = 1;
-            if (k->k_cbs.on_error)
-                k->k_cbs.on_error(k, p->cp_topic, p->cp_partition, KERR_OFFSET_OUT_OF_RANGE,
-                                  k->k_cbs.opaque);
+            part_kafka_error(k, p, 1, KERR_OFFSET_OUT_OF_RANGE,
+                             "no committed offset and auto.offset.reset=none");
             return;
         }
         set_reset(p, strcmp(reset, "earliest") == 0 ? KC_OFFSET_BEGINNING : KC_OFFSET_END, 0);
@@ -376,8 +403,33 @@ static void encode_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
     free(parts);
 }
 
+/* A batch the consumer cannot read: the partition stops at it (see
+ * kc_consumer_cbs_t.on_error). h may be only partly valid (a failed
+ * validation): the offset after the batch is offered only when it lies past
+ * the position. */
+static void batch_error(kc_consumer_t *k, kc_cpart_t *p, const wire_batch_header_t *h, int err,
+                        const char *detail)
+{
+    /* Not wire_batch_last_offset(): the fields of a corrupt header may overflow it. */
+    int64_t last = h->baseOffset >= 0 && h->lastOffsetDelta >= 0 &&
+                           h->baseOffset < INT64_MAX - h->lastOffsetDelta
+                       ? h->baseOffset + h->lastOffsetDelta
+                       : -1;
+    int64_t next = last >= p->cp_position ? last + 1 : -1;
+    char why[512];
+    if (next > 0)
+        snprintf(why, sizeof why, "the record batch at offsets %lld-%lld (%s) cannot be read: %s",
+                 (long long)h->baseOffset, (long long)last, wire_codec_name(h->attributes & BATCH_ATTR_CODEC_MASK), detail);
+    else
+        snprintf(why, sizeof why, "the record batch at offset %lld cannot be read: %s",
+                 (long long)p->cp_position, detail);
+    part_error(k, p, 1, 0, err, next, why);
+}
+
 /* Hands the records at or after the position to the application; returns
- * 1 when the application stopped taking them. */
+ * 1 when the application stopped taking them. A batch that cannot be read
+ * stops its partition at the batch (batch_error), after the records before
+ * it were delivered. */
 static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition *rp)
 {
     const uint8_t *buf = (const uint8_t *)rp->Records.ptr;
@@ -387,19 +439,29 @@ static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition
         if (size < BATCH_HEADER_SIZE || (size_t)size > len - pos)
             break; /* a partial batch at the end of the response */
         wire_batch_header_t h;
-        char why[160];
-        if (wire_batch_validate(buf + pos, (size_t)size, 0, 0, &h, why, sizeof why) < 0) {
-            EDDY_LOG_WARN("client", "%s-%d: corrupt batch at offset %lld (%s)", p->cp_topic,
-                          p->cp_partition, (long long)h.baseOffset, why);
-            break;
+        char why[256];
+        int rc = (int)wire_batch_validate(buf + pos, (size_t)size, 0, 0, &h, why, sizeof why);
+        if (rc < 0) {
+            batch_error(k, p, &h, rc, why);
+            return 0;
+        }
+        if (wire_batch_last_offset(&h) < p->cp_position) {
+            pos += (size_t)size; /* wholly before the position */
+            continue;
         }
         wire_record_iter_t it;
         wire_record_t rec;
-        if (!(h.attributes & BATCH_ATTR_CONTROL) &&
-            wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
-                                  sizeof why) == 0) {
+        if (!(h.attributes & BATCH_ATTR_CONTROL)) {
+            rc = wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
+                                       sizeof why);
+            if (rc < 0) {
+                batch_error(k, p, &h, rc, why);
+                return 0;
+            }
             int stop = -1; /* -1: go on with the next batch */
-            while (stop < 0 && wire_record_next(&it, &rec) == 1 && !p->cp_stopped) {
+            int32_t seen = 0;
+            while (stop < 0 && !p->cp_stopped && (rc = wire_record_next(&it, &rec)) == 1) {
+                seen++;
                 if (rec.offset < p->cp_position)
                     continue;
                 kc_message_t m = {p->cp_topic, p->cp_partition, rec.offset,
@@ -421,6 +483,14 @@ static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition
             wire_record_iter_close(&it);
             if (stop >= 0)
                 return stop;
+            if (p->cp_stopped) /* on_message seeked elsewhere, or an error */
+                return 0;
+            if (rc < 0 || seen != h.recordCount) {
+                snprintf(why, sizeof why, "record %d of %d is malformed (%s)", (int)seen + 1,
+                         (int)h.recordCount, rc < 0 ? eddy_strerror(rc) : "missing");
+                batch_error(k, p, &h, rc < 0 ? rc : EDDY_ERR_BATCH_RECORD, why);
+                return 0;
+            }
         }
         /* Offsets the batch covers but holds no record for (compaction,
          * control records) are passed. */
@@ -474,10 +544,8 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
             if (rp->ErrorCode == KERR_OFFSET_OUT_OF_RANGE) {
                 const char *reset = kc_config(k->k_client)->auto_offset_reset;
                 if (strcmp(reset, "none") == 0) {
-                    p->cp_stopped = 1;
-                    if (k->k_cbs.on_error)
-                        k->k_cbs.on_error(k, p->cp_topic, p->cp_partition, rp->ErrorCode,
-                                          k->k_cbs.opaque);
+                    part_kafka_error(k, p, 1, rp->ErrorCode,
+                                     "the position is outside the log and auto.offset.reset=none");
                 } else {
                     set_reset(p, strcmp(reset, "earliest") == 0 ? KC_OFFSET_BEGINNING : KC_OFFSET_END, 0);
                 }
@@ -488,8 +556,8 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
                 if (kc_error_retriable(rp->ErrorCode)) {
                     refresh_metadata(k);
                     retry_later(k);
-                } else if (k->k_cbs.on_error) {
-                    k->k_cbs.on_error(k, p->cp_topic, p->cp_partition, rp->ErrorCode, k->k_cbs.opaque);
+                } else {
+                    part_kafka_error(k, p, 0, rp->ErrorCode, "the broker refused the fetch");
                 }
                 continue;
             }
@@ -503,6 +571,8 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
                 stopped = 1; /* the rest of this response is fetched again */
                 break;
             }
+            if (p->cp_stopped || p->cp_position < 0)
+                continue; /* stopped on a batch it cannot read, or sought by a callback */
             if (p->cp_position >= rp->HighWatermark && !p->cp_at_eof) {
                 p->cp_at_eof = 1;
                 if (k->k_cbs.on_eof)
@@ -769,6 +839,7 @@ int kc_consumer_assign(kc_consumer_t *k, const char *topic, int32_t partition, i
     if (offset >= 0) {
         p->cp_position = offset;
         p->cp_at_eof = 0;
+        p->cp_stopped = 0;
     } else {
         set_reset(p, offset, 0);
     }

@@ -32,6 +32,20 @@ typedef struct kc_message {
     int32_t msg_header_count;
 } kc_message_t;
 
+/* An error on one partition that the consumer cannot resolve on its own.
+ * Every pointer borrows the consumer's memory for the call. */
+typedef struct kc_consumer_error {
+    const char *ce_topic;
+    int32_t ce_partition;
+    int16_t ce_kafka_err; /* the broker's error code (KERR_*), or 0 */
+    int ce_err;           /* an eddy_err found by the client (EDDY_ERR_CORRUPT_COMPRESSED, ...), or 0 */
+    int64_t ce_offset;    /* the partition's position: the first offset not delivered; -1 unknown */
+    /* A batch that cannot be read: the offset after it, where
+     * kc_consumer_seek() goes to skip it (its records are lost); else -1. */
+    int64_t ce_next_offset;
+    const char *ce_why; /* a sentence naming the cause, never NULL */
+} kc_consumer_error_t;
+
 typedef struct kc_consumer_cbs {
     /* Returns 0 when the record was consumed; nonzero leaves it unconsumed
      * and stops delivery from this response (the position stays at it, so
@@ -40,10 +54,16 @@ typedef struct kc_consumer_cbs {
     /* The position reached the high watermark (once per time it gets there). */
     void (*on_eof)(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset,
                    void *opaque);
-    /* A partition-level error the consumer cannot resolve on its own
-     * (auto.offset.reset=none and out of range, a topic that vanished). */
-    void (*on_error)(kc_consumer_t *k, const char *topic, int32_t partition, int16_t kafka_err,
-                     void *opaque);
+    /* A partition-level error the consumer cannot resolve on its own:
+     * auto.offset.reset=none and out of range, a topic that vanished, or a
+     * batch that cannot be read (a codec this build does not know, a
+     * corrupt or truncated compressed stream, records that inflate past
+     * WIRE_INFLATE_LIMIT_DEFAULT, a CRC mismatch). The partition stops: its
+     * position stays at ce_offset (so no commit covers the batch) until the
+     * application seeks; records before the batch were delivered. Never a
+     * batch skipped in silence: without this callback the consumer logs the
+     * error and the partition still stops. */
+    void (*on_error)(kc_consumer_t *k, const kc_consumer_error_t *e, void *opaque);
     void *opaque;
 } kc_consumer_cbs_t;
 
@@ -51,7 +71,8 @@ kc_consumer_t *kc_consumer_new(kc_client_t *c, const kc_consumer_cbs_t *cbs);
 /* Adds a partition to the assignment, starting at offset (>= 0) or one of
  * KC_OFFSET_*. Fetching starts on the next loop turn. */
 int kc_consumer_assign(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset);
-/* Moves a partition's position; KC_OFFSET_* as above. */
+/* Moves a partition's position; KC_OFFSET_* as above. A partition stopped
+ * by an error (on_error) fetches again from there. */
 int kc_consumer_seek(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset);
 /* Moves to the first offset whose timestamp is >= ts (the end if none). */
 int kc_consumer_seek_timestamp(kc_consumer_t *k, const char *topic, int32_t partition, int64_t ts);

@@ -13,6 +13,8 @@
 #include "client/producer.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,12 +48,18 @@ typedef struct kc_pbatch {
     int pb_attempts;
     int64_t pb_retry_at_ms; /* a retried batch waits retry.backoff.ms (Kafka's producer) */
     int16_t pb_last_err;
+    /* Its place in the partition's order: batches are numbered as they
+     * open, and the parts of a split batch share its number (pb_part: their
+     * order). A batch that goes back to the queue goes back to its place. */
+    int64_t pb_seq;
+    int32_t pb_part;
 } kc_pbatch_t;
 
 typedef struct kc_ppart {
     kc_pbatch_t *pp_open;
     kc_pbatch_t *pp_ready, *pp_ready_tail;
     int pp_inflight;
+    int64_t pp_next_seq;
 } kc_ppart_t;
 
 typedef struct kc_pending {
@@ -87,6 +95,7 @@ struct kc_producer {
     int64_t p_outstanding;
     void *p_opaque; /* the application's (kc_producer_set_opaque) */
     int16_t p_acks;
+    int p_codec, p_level; /* compression.type and its level (kc_config_compression) */
     uv_timer_t p_timer; /* linger and metadata retries */
     int p_timer_open;
     int p_requests;  /* Produce requests awaiting an answer */
@@ -95,6 +104,73 @@ struct kc_producer {
 
 static void send_ready(kc_producer_t *p);
 static void dispatch_pending(kc_producer_t *p, kc_ptopic_t *t);
+
+/* ---- compression settings ---- */
+
+/* One level setting: *level is set when the text is an integer in the
+ * codec's range (minus_one_default: -1 means the codec's default, as in
+ * Java's compression.gzip.level and librdkafka's compression.level; for
+ * zstd -1 is a level of its own in Java's compression.zstd.level). */
+static int level_parse(const char *name, const char *text, int codec, int minus_one_default,
+                       int *level, char *errstr, size_t errstr_size)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || errno || v < INT_MIN / 2 || v > INT_MAX / 2) {
+        snprintf(errstr, errstr_size, "%s: '%s' is not an integer", name, text);
+        return EDDY_ERR_CONFIG;
+    }
+    if (v == -1 && minus_one_default) {
+        *level = WIRE_CODEC_LEVEL_DEFAULT;
+        return 0;
+    }
+    if (wire_codec_level_check(codec, (int)v) < 0) {
+        snprintf(errstr, errstr_size, "%s: %ld is out of range for %s (gzip 1-9, lz4 1-17, zstd "
+                 "-131072-22; -1 for the codec's default)", name, v, wire_codec_name(codec));
+        return EDDY_ERR_CONFIG;
+    }
+    *level = (int)v;
+    return 0;
+}
+
+int kc_config_compression(const kc_config_t *cfg, int *codec, int *level, char *errstr,
+                          size_t errstr_size)
+{
+    const char *type = cfg->compression_type ? cfg->compression_type : "none";
+    int c = wire_codec_parse(type);
+    if (c < 0) {
+        snprintf(errstr, errstr_size, "compression.type: '%s' is not none, gzip, snappy, lz4 or zstd",
+                 type);
+        return EDDY_ERR_CONFIG;
+    }
+    /* The Java client checks each codec's level whatever the codec in use. */
+    const struct {
+        const char *name, *text;
+        int codec, minus_one_default;
+    } java[] = {
+        {"compression.gzip.level", cfg->compression_gzip_level, WIRE_CODEC_GZIP, 1},
+        {"compression.lz4.level", cfg->compression_lz4_level, WIRE_CODEC_LZ4, 0},
+        {"compression.zstd.level", cfg->compression_zstd_level, WIRE_CODEC_ZSTD, 0},
+    };
+    int lv = WIRE_CODEC_LEVEL_DEFAULT;
+    for (size_t i = 0; i < sizeof java / sizeof java[0]; i++) {
+        int v;
+        if (java[i].text && level_parse(java[i].name, java[i].text, java[i].codec,
+                                        java[i].minus_one_default, &v, errstr, errstr_size) < 0)
+            return EDDY_ERR_CONFIG;
+        if (java[i].text && java[i].codec == c)
+            lv = v;
+    }
+    /* librdkafka's one setting wins; a codec without levels (snappy, none)
+     * ignores it, as librdkafka does. */
+    if (cfg->compression_level && (c == WIRE_CODEC_GZIP || c == WIRE_CODEC_LZ4 || c == WIRE_CODEC_ZSTD) &&
+        level_parse("compression.level", cfg->compression_level, c, 1, &lv, errstr, errstr_size) < 0)
+        return EDDY_ERR_CONFIG;
+    *codec = c;
+    *level = lv;
+    return 0;
+}
 
 /* ---- batches ---- */
 
@@ -127,12 +203,50 @@ static void ready_push(kc_ppart_t *pp, kc_pbatch_t *b)
     pp->pp_ready_tail = b;
 }
 
-static void ready_push_front(kc_ppart_t *pp, kc_pbatch_t *b)
+/* Puts a batch that came back (a retry, the parts of a split) into the
+ * queue at its place in the partition's order: with several requests in
+ * flight, the batches of a later request may come back before those of an
+ * earlier one, and must not go ahead of them. */
+static void ready_push_back_in_order(kc_ppart_t *pp, kc_pbatch_t *b)
 {
-    b->pb_next = pp->pp_ready;
-    pp->pp_ready = b;
-    if (!pp->pp_ready_tail)
+    kc_pbatch_t **pos = &pp->pp_ready;
+    while (*pos && ((*pos)->pb_seq < b->pb_seq ||
+                    ((*pos)->pb_seq == b->pb_seq && (*pos)->pb_part < b->pb_part)))
+        pos = &(*pos)->pb_next;
+    b->pb_next = *pos;
+    *pos = b;
+    if (!b->pb_next)
         pp->pp_ready_tail = b;
+}
+
+/* Starts a batch in b->pb_wr with the producer's codec. */
+static void batch_start(kc_producer_t *p, kc_pbatch_t *b)
+{
+    wr_init(&b->pb_wr);
+    wire_batch_header_t tmpl = wire_batch_header_default();
+    tmpl.attributes = (int16_t)(tmpl.attributes | p->p_codec);
+    wire_batch_begin(&b->pb_b, &b->pb_wr, &tmpl);
+    b->pb_b.bb_level = p->p_level;
+}
+
+/* Finishes a batch: its records are compressed here, once, on the loop
+ * thread, and a retry sends the same bytes. Should the codec fail (out of
+ * memory inside the library), the batch goes uncompressed rather than not
+ * at all, as librdkafka does. */
+static int batch_finish(kc_pbatch_t *b)
+{
+    int rc = wire_batch_end(&b->pb_b, 0);
+    if (rc < 0 && !b->pb_wr.wr_err && (b->pb_b.bb_hdr.attributes & BATCH_ATTR_CODEC_MASK)) {
+        static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "producer", &limit, 10000,
+                         "%s-%d: compressing a batch of %d records with %s failed (%s); sending "
+                         "it uncompressed", b->pb_topic->pt_name, b->pb_partition, b->pb_count,
+                         wire_codec_name(b->pb_b.bb_hdr.attributes & BATCH_ATTR_CODEC_MASK),
+                         eddy_strerror(rc));
+        b->pb_b.bb_hdr.attributes = (int16_t)(b->pb_b.bb_hdr.attributes & ~BATCH_ATTR_CODEC_MASK);
+        rc = wire_batch_end(&b->pb_b, 0);
+    }
+    return rc;
 }
 
 /* Closes the open batch of a partition: it waits for sending now, and
@@ -144,7 +258,7 @@ static void batch_close(kc_ptopic_t *t, int32_t partition)
     if (!b)
         return;
     pp->pp_open = NULL;
-    wire_batch_end(&b->pb_b, 0);
+    batch_finish(b);
     ready_push(pp, b);
     partitioner_sticky_next(&t->pt_sticky, t->pt_npartitions, t->pt_available, t->pt_navailable,
                             partition);
@@ -178,11 +292,10 @@ static int append(kc_producer_t *p, kc_ptopic_t *t, int32_t partition, const kc_
             return -ENOMEM;
         b->pb_topic = t;
         b->pb_partition = partition;
-        wr_init(&b->pb_wr);
-        wire_batch_header_t tmpl = wire_batch_header_default();
-        wire_batch_begin(&b->pb_b, &b->pb_wr, &tmpl);
+        batch_start(p, b);
         b->pb_created_ms = eddy_mono_ms();
         b->pb_deadline_ms = deadline_ms;
+        b->pb_seq = pp->pp_next_seq++;
         pp->pp_open = b;
         timer_arm(p, cfg->linger_ms);
     }
@@ -436,9 +549,9 @@ static void encode_produce(eddy_wr_t *wr, int16_t v, void *opaque)
 }
 
 /* The broker refused a batch of several records as too large: as Kafka's
- * producer does, its records go again one batch each (at the head of the
- * partition's queue, in order), so that only a record too large on its own
- * fails. Returns 0, or < 0 with b untouched. */
+ * producer does, its records go again one batch each, in the batch's codec
+ * and at its place in the partition's queue, so that only a record too
+ * large on its own fails. Returns 0, or < 0 with b untouched. */
 static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
 {
     kc_ppart_t *pp = &b->pb_topic->pt_parts[b->pb_partition];
@@ -472,27 +585,25 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
             }
         *nb = *b;
         nb->pb_next = NULL;
-        wr_init(&nb->pb_wr);
-        wire_batch_header_t tmpl = wire_batch_header_default();
-        wire_batch_begin(&nb->pb_b, &nb->pb_wr, &tmpl);
+        batch_start(p, nb); /* the producer's codec, as the batch it came from */
         wire_batch_add(&nb->pb_b, r.timestamp, r.key, r.keyLength, r.value, r.valueLength, hs,
                        r.headerCount);
+        nb->pb_part = n; /* pb_seq is the parent's */
         op[0] = b->pb_opaques[n];
         nb->pb_opaques = op;
         nb->pb_count = nb->pb_cap = 1;
         parts[n++] = nb;
-        if (wire_batch_end(&nb->pb_b, 0) < 0 || nb->pb_wr.wr_err)
+        if (batch_finish(nb) < 0 || nb->pb_wr.wr_err)
             goto fail;
     }
     if (n != b->pb_count)
         goto fail;
     wire_record_iter_close(&it);
     for (int32_t i = n - 1; i >= 0; i--)
-        ready_push_front(pp, parts[i]);
+        ready_push_back_in_order(pp, parts[i]);
     free(parts);
     free(hs);
     batch_free(b);
-    (void)p;
     return 0;
 fail:
     wire_record_iter_close(&it);
@@ -516,7 +627,7 @@ static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16
          * sooner: a broker that keeps refusing (a full disk) would
          * otherwise get the batch again as fast as it answers. */
         b->pb_retry_at_ms = eddy_mono_ms() + cfg->retry_backoff_ms;
-        ready_push_front(&b->pb_topic->pt_parts[b->pb_partition], b);
+        ready_push_back_in_order(&b->pb_topic->pt_parts[b->pb_partition], b);
         request_metadata(p, b->pb_topic);
         timer_arm(p, cfg->retry_backoff_ms);
         return;
@@ -636,7 +747,7 @@ static void send_ready(kc_producer_t *p)
         for (int i = pr->pr_n - 1; i >= 0; i--) {
             kc_pbatch_t *b = pr->pr_batches[i];
             b->pb_topic->pt_parts[b->pb_partition].pp_inflight--;
-            ready_push_front(&b->pb_topic->pt_parts[b->pb_partition], b);
+            ready_push_back_in_order(&b->pb_topic->pt_parts[b->pb_partition], b);
             request_metadata(p, b->pb_topic);
         }
         free(pr->pr_batches);
@@ -698,6 +809,13 @@ kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr)
     p->p_dr = dr;
     const char *acks = kc_config(c)->acks;
     p->p_acks = (int16_t)(strcmp(acks, "all") == 0 ? -1 : atoi(acks));
+    char why[256];
+    if (kc_config_compression(kc_config(c), &p->p_codec, &p->p_level, why, sizeof why) < 0) {
+        /* kc_config_load checked the settings the client was made from. */
+        EDDY_LOG_ERROR("producer", "%s", why);
+        free(p);
+        return NULL;
+    }
     uv_timer_init(kc_loop(c), &p->p_timer);
     p->p_timer.data = p;
     p->p_timer_open = 1;

@@ -202,6 +202,35 @@ int eddy_config_load_file(eddy_config_t *c, const char *path, char *errstr, size
     return rc;
 }
 
+/* The producer.* settings, loaded as the stream threads' producer will load
+ * them: a bad value (producer.compression.type=brotli, a level out of its
+ * codec's range) is an error now, naming the setting, and not once the
+ * cluster answers and the threads start. */
+static int check_producer_props(const sx_config_t *cfg, char *errstr, size_t errstr_size)
+{
+    eddy_props_t ps;
+    eddy_props_init(&ps);
+    char err[512] = "";
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < cfg->client_props.ps_count; i++) {
+        const eddy_prop_t *p = &cfg->client_props.ps_items[i];
+        if (strncmp(p->pr_key, "producer.", 9) != 0)
+            continue;
+        char kv[1024];
+        snprintf(kv, sizeof kv, "%s=%s", p->pr_key + 9, p->pr_value);
+        rc = eddy_props_set(&ps, p->pr_source ? p->pr_source : "config", kv, err, sizeof err);
+    }
+    kc_config_t kc;
+    if (rc == 0) {
+        rc = kc_config_load(&kc, &ps, err, sizeof err);
+        kc_config_free(&kc);
+    }
+    eddy_props_free(&ps);
+    if (rc < 0)
+        snprintf(errstr, errstr_size, "producer.%s", err);
+    return rc;
+}
+
 int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_t errstr_size)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -296,6 +325,8 @@ int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_
                  cfg->auto_offset_reset);
         goto fail;
     }
+    if (check_producer_props(cfg, errstr, errstr_size) < 0)
+        goto fail;
     return 0;
 fail:
     sx_config_free(cfg);

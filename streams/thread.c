@@ -513,18 +513,28 @@ static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partitio
 
 static void wipe_task(sx_thread_t *th, sx_task_t *tk);
 
-static void on_restore_error(kc_consumer_t *k, const char *topic, int32_t partition,
-                             int16_t kafka_err, void *opaque)
+static void on_restore_error(kc_consumer_t *k, const kc_consumer_error_t *e, void *opaque)
 {
     (void)k;
     sx_thread_t *th = opaque;
     sx_task_store_t *ts;
+    const char *topic = e->ce_topic;
+    int32_t partition = e->ce_partition;
     sx_task_t *tk = restoring_task(th, topic, partition, &ts);
     if (!tk)
         return;
-    if (kafka_err != KERR_OFFSET_OUT_OF_RANGE) {
+    if (e->ce_err < 0) {
+        /* A changelog batch that cannot be read (a codec this build does not
+         * know, a corrupt stream): the state cannot be rebuilt without its
+         * records, and no handler may skip them, as in Kafka Streams. */
+        sx_thread_fail(th, e->ce_err, "task %s: changelog %s-%d offset %lld: %s; its state cannot "
+                       "be restored", tk->tk_name, topic, (int)partition, (long long)e->ce_offset,
+                       e->ce_why);
+        return;
+    }
+    if (e->ce_kafka_err != KERR_OFFSET_OUT_OF_RANGE) {
         EDDY_LOG_WARN("streams", "%s: task %s: changelog %s-%d: %s", th->th_name, tk->tk_name,
-                      topic, (int)partition, kafka_err_name(kafka_err));
+                      topic, (int)partition, e->ce_why);
         return;
     }
     /* The checkpoint (or the incarnation record the state covers) is
@@ -716,13 +726,37 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
     return 0;
 }
 
-static void on_consumer_error(kc_consumer_t *k, const char *topic, int32_t partition,
-                              int16_t kafka_err, void *opaque)
+/* An input batch that cannot be read follows
+ * default.deserialization.exception.handler, as a record that cannot be
+ * deserialized does: log-and-fail stops the thread naming the batch (the
+ * committed offset stays before it); log-and-continue logs an ERROR line,
+ * counts the offsets it passes in records_skipped and goes on after the
+ * batch. There is no record to send to a dead-letter topic. */
+static void on_consumer_error(kc_consumer_t *k, const kc_consumer_error_t *e, void *opaque)
 {
-    (void)k;
     sx_thread_t *th = opaque;
-    EDDY_LOG_WARN("streams", "%s: %s-%d: %s", th->th_name, topic, (int)partition,
-                  kafka_err_name(kafka_err));
+    if (e->ce_err >= 0) {
+        EDDY_LOG_WARN("streams", "%s: %s-%d: %s", th->th_name, e->ce_topic, (int)e->ce_partition,
+                      e->ce_why);
+        return;
+    }
+    const sx_config_t *cfg = &th->th_app->ap_cfg;
+    if (!cfg->log_and_continue || e->ce_next_offset < 0) {
+        sx_thread_fail(th, e->ce_err, "input %s-%d offset %lld: %s; stopping "
+                       "(default.deserialization.exception.handler=%s)",
+                       e->ce_topic, (int)e->ce_partition, (long long)e->ce_offset, e->ce_why,
+                       cfg->log_and_continue ? "log-and-continue, but the batch's end is unknown"
+                                             : "log-and-fail; log-and-continue skips such batches");
+        return;
+    }
+    int64_t n = e->ce_next_offset - e->ce_offset;
+    int64_t skipped = __atomic_add_fetch(&th->th_skipped, n, __ATOMIC_RELAXED);
+    EDDY_LOG_ERROR("streams", "%s: input %s-%d offset %lld: %s; skipping offsets %lld-%lld "
+                   "(default.deserialization.exception.handler=log-and-continue; %lld skipped so "
+                   "far)", th->th_name, e->ce_topic, (int)e->ce_partition, (long long)e->ce_offset,
+                   e->ce_why, (long long)e->ce_offset, (long long)e->ce_next_offset - 1,
+                   (long long)skipped);
+    kc_consumer_seek(k, e->ce_topic, e->ce_partition, e->ce_next_offset);
 }
 
 /* ---- committing ---- */

@@ -116,7 +116,8 @@ start_broker() {
     _BROKER_WD=$!
     local port="" i
     for i in $(seq 1 200); do # 20 s (i: shown in the failure message)
-        port=$(sed -n 's/.*node [0-9]* listening on 127\.0\.0\.1:\([0-9][0-9]*\),.*/\1/p' "$BROKER_LOG" | head -n 1)
+        # The background shell may not have created the log yet.
+        port=$(sed -n 's/.*node [0-9]* listening on 127\.0\.0\.1:\([0-9][0-9]*\),.*/\1/p' "$BROKER_LOG" 2>/dev/null | head -n 1 || true)
         [ -n "$port" ] && break
         if ! kill -0 "$BROKER_PID" 2>/dev/null; then
             local rc=0

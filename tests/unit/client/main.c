@@ -8,6 +8,7 @@ TCase *tcase_assignor_roundrobin(void);
 TCase *tcase_assignor_plugin(void);
 TCase *tcase_assignor_sticky(void);
 TCase *tcase_conn(void);
+TCase *tcase_compression(void);
 
 int main(void)
 {
@@ -20,5 +21,6 @@ int main(void)
     suite_add_tcase(s, tcase_assignor_plugin());
     suite_add_tcase(s, tcase_assignor_sticky());
     suite_add_tcase(s, tcase_conn());
+    suite_add_tcase(s, tcase_compression());
     return run_suite(s);
 }

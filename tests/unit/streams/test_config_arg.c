@@ -57,9 +57,41 @@ START_TEST(config_flags)
 }
 END_TEST
 
+/* producer.* settings reach the stream threads' producers: a bad codec or
+ * level is refused when the app's settings load, naming the setting. */
+START_TEST(config_producer_compression)
+{
+    char err[512];
+    static const char *const good[][2] = {{"producer.compression.type", "zstd"},
+                                          {"producer.compression.zstd.level", "-3"}};
+    static const char *const bad[][3] = {
+        {"producer.compression.type", "brotli", "producer.compression.type: 'brotli'"},
+        {"producer.compression.level", "12", "producer.compression.level: 12 is out of range for gzip"},
+    };
+    eddy_config_t *c = eddy_config_new();
+    ck_assert_int_eq(eddy_config_set(c, "application.id", "z", err, sizeof err), 0);
+    for (size_t i = 0; i < 2; i++)
+        ck_assert_int_eq(eddy_config_set(c, good[i][0], good[i][1], err, sizeof err), 0);
+    sx_config_t cfg;
+    ck_assert_msg(sx_config_load(&cfg, c, err, sizeof err) == 0, "%s", err);
+    sx_config_free(&cfg);
+    eddy_config_destroy(c);
+    for (size_t i = 0; i < 2; i++) {
+        c = eddy_config_new();
+        ck_assert_int_eq(eddy_config_set(c, "application.id", "z", err, sizeof err), 0);
+        ck_assert_int_eq(eddy_config_set(c, "producer.compression.type", "gzip", err, sizeof err), 0);
+        ck_assert_int_eq(eddy_config_set(c, bad[i][0], bad[i][1], err, sizeof err), 0);
+        ck_assert_int_lt(sx_config_load(&cfg, c, err, sizeof err), 0);
+        ck_assert_msg(strstr(err, bad[i][2]) != NULL, "%s", err);
+        eddy_config_destroy(c);
+    }
+}
+END_TEST
+
 TCase *tcase_config_arg(void)
 {
     TCase *tc = tcase_create("config_arg");
     tcase_add_test(tc, config_flags);
+    tcase_add_test(tc, config_producer_compression);
     return tc;
 }
