@@ -386,9 +386,26 @@ static void check_missing(log_t *log, int64_t ck_start, int64_t recovery_point)
                  "starts at %" PRId64 ": records [%" PRId64 ", %" PRId64 ") are missing",
                  first, ck_start, ck_start, first < recovery_point ? first : recovery_point);
     }
-    /* A hole between segments is not checked: compaction leaves them
-     * legitimately, and the topic's policy when the log is opened need not
-     * be the one it was compacted under. */
+    /* A hole between two segments: one segment's records end below the
+     * next one's base offset, so the files between them are gone (deleted
+     * by hand, or lost with a disk). Appends and rolls never leave one.
+     * Compaction does (a batch it empties is dropped), so a log under
+     * cleanup.policy compact is not checked: a missing segment of a
+     * compacted topic is not detected. */
+    if (!why[0] && !(log->log_cfg.cleanup_policy & LOG_CLEANUP_COMPACT)) {
+        for (int i = 0; i + 1 < log->log_nsegs; i++) {
+            const log_segment_t *a = log->log_segs[i], *b = log->log_segs[i + 1];
+            if (a->seg_next_offset >= b->seg_base)
+                continue;
+            snprintf(why, sizeof why,
+                     "segment %020" PRId64 ".log ends at offset %" PRId64
+                     " but the next one is %020" PRId64 ".log: records [%" PRId64 ", %" PRId64
+                     ") are missing",
+                     a->seg_base, a->seg_next_offset, b->seg_base, a->seg_next_offset,
+                     b->seg_base);
+            break;
+        }
+    }
     if (!why[0])
         return;
     log->log_offline = EDDY_ERR_LOG_OFFLINE;
