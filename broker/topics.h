@@ -29,6 +29,8 @@ typedef struct partition {
     log_t *p_log;
     int p_flush_running; /* a flush is on a worker thread */
     int p_flush_again;   /* another was asked for meanwhile */
+    int p_flush_queued;  /* waiting in the broker's flush queue (holds a topic reference) */
+    struct partition *p_flush_next;
 } partition_t;
 
 struct topic {

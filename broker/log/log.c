@@ -188,6 +188,27 @@ static int go_offline_line(log_t *log, int err, const char *line)
     return EDDY_ERR_LOG_OFFLINE;
 }
 
+/* EMFILE and ENFILE come from open(), never from a write or an fsync: no
+ * data is in doubt, only a file could not be opened for now (segments of
+ * many partitions, connections and the worker threads share the process's
+ * open-file limit). The operation fails with that error (the client gets a
+ * retriable KAFKA_STORAGE_ERROR, a flush is retried at the next interval)
+ * and the partition stays online; one line per 10 s for all partitions. */
+static int fd_shortage(const log_t *log, int err, const char *what)
+{
+    static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "log", &lim, 10000,
+                     "%s: %s: %s; retried later, the partition stays online (raise ulimit -n, or "
+                     "lower log.max.open.files or max.connections)",
+                     log->log_name, what, eddy_strerror(err));
+    return err;
+}
+
+static int is_fd_shortage(int err)
+{
+    return err == -EMFILE || err == -ENFILE;
+}
+
 int log_go_offline(log_t *log, int err, const char *what)
 {
     char line[1024];
@@ -199,6 +220,8 @@ int log_read_failed(log_t *log, log_segment_t *seg, int64_t pos, int64_t len, in
 {
     char path[4096], line[4400];
     seg_path(log, seg->seg_base, ".log", path, sizeof path);
+    if (is_fd_shortage(err))
+        return fd_shortage(log, err, "opening a segment to read");
     if (err < 0) {
         snprintf(line, sizeof line, "reading %s at byte %" PRId64 " failed: %s", path, pos,
                  eddy_strerror(err));
@@ -1163,6 +1186,8 @@ int log_flush_complete(log_t *log, log_flush_req_t *req, int rc)
     free(req->fr_fds);
     free(req->fr_sizes);
     free(req);
+    if (is_fd_shortage(rc))
+        return fd_shortage(log, rc, "opening a file to flush");
     return rc < 0 ? log_go_offline(log, rc, "fsync") : 0;
 }
 
