@@ -27,7 +27,7 @@ static void topic_usage(FILE *out)
             "actions:\n"
             "  create NAME -p PARTITIONS [-r REPLICAS] [-c key=value]...\n"
             "  list\n"
-            "  describe NAME             partitions, leaders, start/end offsets, settings\n"
+            "  describe NAME             partitions, leaders, start/end offsets, status, settings\n"
             "  delete NAME\n"
             "  produce NAME [-k SEPARATOR] [-p PARTITION] [--acks 0|1|all]\n"
             "                            one record per line of standard input\n"
