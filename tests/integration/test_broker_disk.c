@@ -145,13 +145,15 @@ static int count_log_lines(const test_broker_t *tb, const char *needle)
 }
 
 
-/* Metadata v4 of one topic: the partition error codes by index in errs
- * (up to n); returns the topic's error. */
-static int16_t metadata_partitions(int fd, const char *topic, int16_t *errs, int n)
+/* Metadata v4 or v5 of one topic: the partition error codes by index in
+ * errs and (v5) the first offline replica in offline (-1: none), up to n;
+ * returns the topic's error. */
+static int16_t metadata_partitions(int fd, const char *topic, int16_t v, int16_t *errs,
+                                   int32_t *offline, int n)
 {
     eddy_wr_t wr;
     wr_init(&wr);
-    tb_request_begin(&wr, 3, 4, 55);
+    tb_request_begin(&wr, 3, v, 55);
     wr_i32(&wr, 1);
     tb_wr_str(&wr, topic);
     wr_i8(&wr, 0); /* no auto-create */
@@ -181,13 +183,19 @@ static int16_t metadata_partitions(int fd, const char *topic, int16_t *errs, int
         int16_t perr = rd_i16(&rd);
         int32_t idx = rd_i32(&rd);
         rd_i32(&rd); /* leader */
-        for (int k = 0; k < 2; k++) {
+        int32_t first_offline = -1;
+        for (int k = 0; k < (v >= 5 ? 3 : 2); k++) { /* replicas, ISR, offline (v5+) */
             int32_t nn = rd_i32(&rd);
-            for (int32_t q = 0; q < nn; q++)
-                rd_i32(&rd);
+            for (int32_t q = 0; q < nn; q++) {
+                int32_t node = rd_i32(&rd);
+                if (k == 2 && q == 0)
+                    first_offline = node;
+            }
         }
-        if (idx >= 0 && idx < n)
+        if (idx >= 0 && idx < n) {
             errs[idx] = perr;
+            offline[idx] = first_offline;
+        }
     }
     ck_assert_int_eq(rd.rd_err, 0);
     free(body);
@@ -271,8 +279,9 @@ START_TEST(cut_segment_fetch_answers_storage_error)
 END_TEST
 
 /* A partition that went offline while running shows in Metadata with
- * KAFKA_STORAGE_ERROR on that partition only, and `eddy topic describe`
- * says it is offline, instead of listing it as healthy. */
+ * KAFKA_STORAGE_ERROR on that partition only (and, from v5, the broker in
+ * its offline replicas), and `eddy topic describe` says it is offline,
+ * instead of listing it as healthy. */
 START_TEST(offline_partition_in_metadata_and_describe)
 {
     test_broker_t tb = {0};
@@ -282,9 +291,11 @@ START_TEST(offline_partition_in_metadata_and_describe)
     for (int p = 0; p < 2; p++)
         ck_assert_int_eq(produce(fd, "m", p, 10 + p), 0);
     int16_t errs[2] = {-2, -2};
-    ck_assert_int_eq(metadata_partitions(fd, "m", errs, 2), 0);
+    int32_t offline[2];
+    ck_assert_int_eq(metadata_partitions(fd, "m", 5, errs, offline, 2), 0);
     ck_assert_int_eq(errs[0], 0);
     ck_assert_int_eq(errs[1], 0);
+    ck_assert_int_eq(offline[0], -1);
 
     char seg[600];
     snprintf(seg, sizeof seg, "%s/m-0/00000000000000000000.log", tb.tb_dir);
@@ -292,10 +303,16 @@ START_TEST(offline_partition_in_metadata_and_describe)
     fetched_t f[2];
     fetch2(fd, "m", 20, f);
     ck_assert_int_eq(f[0].err, KAFKA_STORAGE_ERROR);
-    errs[0] = errs[1] = -2;
-    ck_assert_int_eq(metadata_partitions(fd, "m", errs, 2), 0);
-    ck_assert_int_eq(errs[0], KAFKA_STORAGE_ERROR);
-    ck_assert_int_eq(errs[1], 0);
+    for (int16_t v = 4; v <= 5; v++) {
+        errs[0] = errs[1] = -2;
+        ck_assert_int_eq(metadata_partitions(fd, "m", v, errs, offline, 2), 0);
+        ck_assert_int_eq(errs[0], KAFKA_STORAGE_ERROR);
+        ck_assert_int_eq(errs[1], 0);
+        if (v >= 5) { /* the broker (node 0) listed as the offline replica */
+            ck_assert_int_eq(offline[0], 0);
+            ck_assert_int_eq(offline[1], -1);
+        }
+    }
     close(fd);
 
     char out[8192], line[256];
@@ -350,9 +367,11 @@ START_TEST(missing_middle_segment_at_start)
     ck_assert_int_eq(f[1].err, 0);
     ck_assert_int_gt(f[1].len, 1000);
     int16_t errs[2] = {-2, -2};
-    ck_assert_int_eq(metadata_partitions(fd, "g", errs, 2), 0);
+    int32_t offline[2];
+    ck_assert_int_eq(metadata_partitions(fd, "g", 5, errs, offline, 2), 0);
     ck_assert_int_eq(errs[0], KAFKA_STORAGE_ERROR);
     ck_assert_int_eq(errs[1], 0);
+    ck_assert_int_eq(offline[0], 0);
     close(fd);
     char out[8192], line[256];
     describe(&tb, "g", out, sizeof out);
