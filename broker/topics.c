@@ -610,7 +610,8 @@ int topics_delete_begin(topic_registry_t *tr, const char *name, size_t len,
     td->td_topic = t;
     /* One directory for all the partitions, removed by one job once they
      * are all in it: 20,000 removal jobs would fill the worker pool (and
-     * the CPUs) while the loop still has partitions to move. */
+     * the CPUs) while the loop still has partitions to move. A short name:
+     * "<topic>-<p>" may already use the whole NAME_MAX. */
     static unsigned seq;
     snprintf(td->td_aside, sizeof td->td_aside, "%s/.deleted-%" PRId64 "-%u", tr->tr_dir,
              eddy_wall_ms(), seq++);
@@ -627,7 +628,6 @@ int topics_delete_step(topic_registry_t *tr, topic_deletion_t *td, int32_t max_p
     topic_t *t = td->td_topic;
     for (int32_t k = 0; k < max_parts && td->td_moved < t->t_npartitions; k++) {
         int32_t p = td->td_moved++;
-        /* A short name: "<topic>-<p>" may already use the whole NAME_MAX. */
         char from[4096], to[4300];
         snprintf(from, sizeof from, "%s/%s-%d", tr->tr_dir, t->t_name, p);
         if (td->td_aside_ok) {

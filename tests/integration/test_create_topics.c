@@ -357,6 +357,41 @@ START_TEST(big_delete_does_not_stall_others)
 }
 END_TEST
 
+/* While a delete runs the name stays taken: a create of it gets
+ * TOPIC_ALREADY_EXISTS naming the delete, as Kafka answers for a topic
+ * marked for deletion; once the delete is answered the name is free. */
+START_TEST(same_name_while_deleting)
+{
+    test_broker_t tb = {0};
+    tb_start(&tb, 0, NULL);
+    int fd = tb_connect(&tb), fd2 = tb_connect(&tb);
+    char msg[512];
+    ck_assert_int_eq(create_topic(fd, "big", MID, msg, sizeof msg), 0);
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 20, 1, 31);
+    wr_i32(&wr, 1);
+    tb_wr_str(&wr, "big");
+    wr_i32(&wr, 60000);
+    ck_assert_int_eq(tb_send(fd, &wr), 0);
+    wr_free(&wr);
+    while (path_exists(&tb, "big-0")) /* the delete has begun */
+        usleep(200);
+    int16_t err = create_topic(fd2, "big", 1, msg, sizeof msg);
+    ck_assert_msg(err == 36 && strstr(msg, "being deleted"), "create while deleting: %d %s", err,
+                  msg);
+    uint8_t *body;
+    eddy_rd_t rd;
+    tb_recv_resp(fd, 31, &body, &rd);
+    free(body);
+    ck_assert_int_eq(create_topic(fd2, "big", 1, msg, sizeof msg), 0);
+    close(fd);
+    close(fd2);
+    ck_assert_int_eq(tb_stop(&tb), 0);
+    tb_cleanup(&tb);
+}
+END_TEST
+
 /* While a create runs, the name is taken (TOPIC_ALREADY_EXISTS, as Kafka)
  * and Metadata never shows the topic with partitions missing. */
 START_TEST(same_name_while_creating)
@@ -515,6 +550,7 @@ int main(void)
     TCase *td = tcase_create("delete");
     tcase_set_timeout(td, 300);
     tcase_add_test(td, big_delete_does_not_stall_others);
+    tcase_add_test(td, same_name_while_deleting);
     suite_add_tcase(s, td);
     return run_suite(s);
 }
