@@ -16,6 +16,8 @@
   emfile_partitions  300 partitions, 29 idle connections and flushes under a 64-file limit: no
                   partition goes offline for want of a descriptor, every record produced is
                   consumed; surplus clients are refused with a line, no spinning, served after
+  low_nofile_defaults  a 64-file limit with the default log.max.open.files: the fd cache is cut to
+                  fit (WARN) and ten connections and a topic create work
 
 usage: broker_limits.py path/to/eddy [case ...]
 """
@@ -496,6 +498,25 @@ def case_emfile_partitions():
           (len(shortage), (": " + shortage[0].split("] ", 1)[-1]) if shortage else ""))
 
 
+def case_low_nofile_defaults():
+    # ulimit -n 64 with the default log.max.open.files (512): the fd cache is cut to fit, with a
+    # WARN, so that clients (several connections each) still work.
+    b = Broker("low_nofile", ["offsets.topic.num.partitions=1"], nofile=64)
+    conns = [connect(b.port) for _ in range(10)]
+    for i, s in enumerate(conns):
+        try:
+            roundtrip(s, 10 + i)
+        except (Fail, OSError) as e:
+            raise Fail("connection %d of 10 not served under a 64-file limit (%s)" % (i + 1, e))
+    check("keeping at most 24 segment files open" in b.log_text(),
+          "no WARN about log.max.open.files under a 64-file limit: %s" % b.log_text()[-1000:])
+    r = subprocess.run([EDDY, "-b", b.addr, "topic", "create", "t", "-p", "4"],
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0, "create under a 64-file limit: %s" % r.stderr.decode()[-500:])
+    for s in conns:
+        s.close()
+
+
 CASES = {
     "fetch_flood": case_fetch_flood,
     "versions_flood": case_versions_flood,
@@ -504,6 +525,7 @@ CASES = {
     "max_conns": case_max_conns,
     "emfile": case_emfile,
     "emfile_partitions": case_emfile_partitions,
+    "low_nofile_defaults": case_low_nofile_defaults,
 }
 
 
