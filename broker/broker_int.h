@@ -125,6 +125,8 @@ struct eddy_broker {
     create_job_t *bk_creates; /* topic creates running in slices (handlers.c) */
     int bk_stopping;
     int bk_work_inflight; /* flushes, compactions, deletions on the thread pool */
+    int bk_flushes_running; /* flushes on the pool; more wait in the queue below */
+    partition_t *bk_flush_head, *bk_flush_tail; /* partitions waiting for a flush */
     int bk_cleaning;      /* a compaction job is running */
     int64_t bk_last_retention_ms, bk_last_clean_ms;
     int bk_handle_signals;

@@ -109,6 +109,7 @@ static void metadata_answer_job(eddy_broker_t *b, create_job_t *j);
 
 typedef struct create_item {
     topic_creation_t *ci_tc; /* NULL once finished */
+    topic_deletion_t *ci_td; /* a delete in the same machinery (DeleteTopics) */
     int32_t ci_index;        /* the result's position in the response */
     int16_t ci_err;
     char ci_msg[256];
@@ -140,6 +141,15 @@ static int create_job_run(eddy_broker_t *b, create_job_t *j)
     do {
         for (int i = 0; i < j->cj_n; i++) {
             create_item_t *ci = &j->cj_items[i];
+            if (ci->ci_td) {
+                if (topics_delete_step(&b->bk_topics, ci->ci_td, CREATE_STEP_PARTS,
+                                       broker_delete_dir_later, b)) {
+                    ci->ci_td = NULL;
+                    ci->ci_err = KERR_NONE;
+                    j->cj_left--;
+                }
+                continue;
+            }
             if (!ci->ci_tc)
                 continue;
             int done;
@@ -176,7 +186,7 @@ static void on_create_idle(uv_idle_t *h)
          * go on (they become visible when complete). */
         for (int i = 0; i < j->cj_n; i++) {
             create_item_t *ci = &j->cj_items[i];
-            if (!ci->ci_tc)
+            if (!ci->ci_tc && !ci->ci_td)
                 continue;
             ci->ci_err = KERR_REQUEST_TIMED_OUT;
             snprintf(ci->ci_msg, sizeof ci->ci_msg,
@@ -271,6 +281,16 @@ static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
         mp->LeaderId = b->bk_cfg.broker_id;
         mp->ReplicaNodes = mp->IsrNodes = node;
         mp->ReplicaNodesCount = mp->IsrNodesCount = 1;
+        /* An offline log (a disk error, or records missing at start-up)
+         * shows here, so that kcat -L and `eddy topic describe` name it
+         * instead of listing a healthy partition that then fails every
+         * produce and fetch (see docs/broker.md, "Offline partitions"). */
+        const log_t *lg = t->t_parts[p].p_log;
+        if (lg && log_offline_error(lg)) {
+            mp->ErrorCode = KERR_KAFKA_STORAGE_ERROR;
+            mp->OfflineReplicas = node; /* v5+ */
+            mp->OfflineReplicasCount = 1;
+        }
     }
     return 0;
 }
@@ -847,7 +867,24 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     return 0;
 }
 
-/* ---- DeleteTopics ---- */
+/* ---- DeleteTopics ----
+ *
+ * In slices, as creates: closing 20,000 partition logs and moving their
+ * directories aside held the loop for about half a second. The topic
+ * leaves Metadata at once; the answer comes when every directory is moved
+ * aside (their removal goes on, on workers). */
+
+static void delete_topics_answer(eddy_broker_t *b, create_job_t *j)
+{
+    (void)b;
+    req_slot_t *s = j->cj_slot;
+    DeleteTopicsResponse *resp = j->cj_ctx;
+    if (!resp)
+        return;
+    for (int i = 0; i < j->cj_n; i++)
+        resp->Responses[j->cj_items[i].ci_index].ErrorCode = j->cj_items[i].ci_err;
+    wire_delete_topics_resp_encode(&s->rs_resp, s->rs_hdr.RequestApiVersion, resp);
+}
 
 int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
@@ -857,21 +894,37 @@ int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     int rc = wire_delete_topics_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
-    DeleteTopicsResponse resp = {0, NULL, req.TopicNamesCount};
-    resp.Responses = arena_calloc(a, (size_t)(req.TopicNamesCount ? req.TopicNamesCount : 1),
-                                  sizeof *resp.Responses);
-    if (!resp.Responses)
+    DeleteTopicsResponse *resp = arena_calloc(a, 1, sizeof *resp);
+    create_job_t *j = create_job_new(req.TopicNamesCount);
+    if (resp)
+        resp->Responses = arena_calloc(a, (size_t)(req.TopicNamesCount ? req.TopicNamesCount : 1),
+                                       sizeof *resp->Responses);
+    if (!resp || !resp->Responses || !j) {
+        free(j);
         return -ENOMEM;
+    }
+    resp->ResponsesCount = req.TopicNamesCount;
     for (int32_t i = 0; i < req.TopicNamesCount; i++) {
         kstr_t name = req.TopicNames[i];
-        resp.Responses[i].Name = name;
-        resp.Responses[i].ErrorCode =
+        topic_deletion_t *td = NULL;
+        resp->Responses[i].Name = name;
+        resp->Responses[i].ErrorCode =
             name.len < 0 ? KERR_UNKNOWN_TOPIC_OR_PARTITION
-                         : (int16_t)topics_delete(&b->bk_topics, name.ptr, (size_t)name.len,
-                                                  broker_delete_dir_later, b);
+                         : (int16_t)topics_delete_begin(&b->bk_topics, name.ptr,
+                                                        (size_t)name.len, &td);
+        if (td) {
+            create_item_t *ci = &j->cj_items[j->cj_n++];
+            ci->ci_td = td;
+            ci->ci_index = i;
+        }
     }
-    wire_delete_topics_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
+    /* Kafka answers REQUEST_TIMED_OUT for a delete not complete within
+     * timeout_ms, and the delete goes on. */
+    if (req.TimeoutMs > 0)
+        j->cj_deadline_ms = eddy_mono_ms() + req.TimeoutMs;
+    j->cj_ctx = resp;
+    j->cj_answer = delete_topics_answer;
+    create_job_start(b, s, j);
     return 0;
 }
 

@@ -856,6 +856,42 @@ static int conns_from(const eddy_broker_t *b, const char *ip)
     return n;
 }
 
+/* The open-file budget: segment files (the fd cache, log.max.open.files),
+ * connections, and FD_RESERVE for the broker itself (the loop's own
+ * descriptors, index and checkpoint files being written, the workers'
+ * flushes and removals). Under a limit too low for log.max.open.files the
+ * cache gets half of what the limit leaves, instead of leaving room for one
+ * connection, which no client with more than one connection could use. */
+static void fd_budget(eddy_broker_t *b)
+{
+    struct rlimit rl;
+    b->bk_nofile = -1;
+    b->bk_fd_conns = INT32_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= (rlim_t)INT32_MAX)
+        return;
+    b->bk_nofile = (int)rl.rlim_cur;
+    int64_t usable = (int64_t)rl.rlim_cur - FD_RESERVE;
+    if (b->bk_cfg.log_max_open_files > usable / 2) {
+        int32_t cache = usable / 2 > 8 ? (int32_t)(usable / 2) : 8;
+        EDDY_LOG_WARN("broker",
+                      "the open-file limit (ulimit -n %d) is low for log.max.open.files=%d: "
+                      "keeping at most %d segment files open instead, so that connections fit; "
+                      "raise the limit",
+                      b->bk_nofile, b->bk_cfg.log_max_open_files, cache);
+        b->bk_cfg.log_max_open_files = cache;
+    }
+    int64_t room = usable - b->bk_cfg.log_max_open_files;
+    if (room < 1) {
+        EDDY_LOG_WARN("broker",
+                      "the open-file limit (ulimit -n %d) leaves no room for connections "
+                      "beside log.max.open.files (%d); allowing one: raise the limit",
+                      b->bk_nofile, b->bk_cfg.log_max_open_files);
+        room = 1;
+    }
+    b->bk_fd_conns = (int)room;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     eddy_broker_t *b = server->data;
@@ -938,6 +974,8 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ---- background work on the thread pool ---- */
 
+static void flush_start_queued(eddy_broker_t *b);
+
 typedef struct flush_work {
     uv_work_t fw_req;
     eddy_broker_t *fw_broker;
@@ -959,20 +997,58 @@ static void flush_after(uv_work_t *w, int status)
     eddy_broker_t *b = fw->fw_broker;
     log_flush_complete(p->p_log, fw->fw_flush, status < 0 ? status : fw->fw_rc);
     p->p_flush_running = 0;
+    b->bk_flushes_running--;
     b->bk_work_inflight--;
     int again = p->p_flush_again && !p->p_topic->t_deleted;
     p->p_flush_again = 0;
     topic_release(p->p_topic);
     free(fw);
+    flush_start_queued(b);
     if (again)
         broker_flush_partition(b, p);
     maybe_finish_stop(b);
+}
+
+/* Flushes on the pool at once: as many as it has threads. A flush pins
+ * its segments' descriptors from prepare to completion, so 10,000
+ * partitions due together would otherwise hold 10,000 descriptors while
+ * they wait for a thread, past the fd cache's bound and the open-file limit
+ * (and fail for want of one). The others wait in a queue, in order. */
+#define FLUSH_MAX_RUNNING 4
+
+static void flush_start_queued(eddy_broker_t *b)
+{
+    while (b->bk_flush_head && b->bk_flushes_running < FLUSH_MAX_RUNNING) {
+        partition_t *p = b->bk_flush_head;
+        b->bk_flush_head = p->p_flush_next;
+        if (!b->bk_flush_head)
+            b->bk_flush_tail = NULL;
+        p->p_flush_next = NULL;
+        p->p_flush_queued = 0;
+        b->bk_work_inflight--;
+        if (!p->p_topic->t_deleted)
+            broker_flush_partition(b, p);
+        topic_release(p->p_topic);
+    }
 }
 
 void broker_flush_partition(eddy_broker_t *b, partition_t *p)
 {
     if (p->p_flush_running) {
         p->p_flush_again = 1;
+        return;
+    }
+    if (p->p_flush_queued)
+        return;
+    if (b->bk_flushes_running >= FLUSH_MAX_RUNNING) {
+        p->p_flush_queued = 1;
+        topic_hold(p->p_topic);
+        b->bk_work_inflight++; /* a stop waits for it as for a running one */
+        if (b->bk_flush_tail)
+            b->bk_flush_tail->p_flush_next = p;
+        else
+            b->bk_flush_head = p;
+        b->bk_flush_tail = p;
         return;
     }
     log_flush_req_t *req = log_flush_prepare(p->p_log);
@@ -988,6 +1064,7 @@ void broker_flush_partition(eddy_broker_t *b, partition_t *p)
     fw->fw_part = p;
     fw->fw_flush = req;
     p->p_flush_running = 1;
+    b->bk_flushes_running++;
     topic_hold(p->p_topic);
     b->bk_work_inflight++;
     uv_queue_work(&b->bk_loop, &fw->fw_req, flush_run, flush_after);
@@ -1264,6 +1341,7 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
         snprintf(b->bk_adv_host, sizeof b->bk_adv_host, "%s", host);
         b->bk_adv_port = b->bk_port;
     }
+    fd_budget(b);
     b->bk_fdc = log_fdcache_new(b->bk_cfg.log_max_open_files);
     if (!b->bk_fdc)
         goto fail_loop;
@@ -1283,22 +1361,6 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     uv_async_init(&b->bk_loop, &b->bk_stop_async, on_stop_async);
     b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b->bk_group_timer.data = b;
     b->bk_last_retention_ms = b->bk_last_clean_ms = eddy_wall_ms();
-    struct rlimit rl;
-    b->bk_nofile = -1;
-    b->bk_fd_conns = INT32_MAX;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < (rlim_t)INT32_MAX) {
-        b->bk_nofile = (int)rl.rlim_cur;
-        int64_t room = (int64_t)rl.rlim_cur - b->bk_cfg.log_max_open_files - FD_RESERVE;
-        if (room < 1) {
-            EDDY_LOG_WARN("broker",
-                          "the open-file limit (ulimit -n %d) leaves no room for connections "
-                          "beside log.max.open.files (%d); allowing one: raise the limit",
-                          b->bk_nofile, b->bk_cfg.log_max_open_files);
-            room = 1;
-        }
-        b->bk_fd_conns = (int)room;
-    }
     EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
                   b->bk_cfg.broker_id, host, b->bk_port, b->bk_adv_host, b->bk_adv_port,
                   b->bk_cfg.log_dirs);

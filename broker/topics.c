@@ -19,6 +19,14 @@
 #include "common/log.h"
 #include "wire/proto.h"
 
+struct topic_deletion {
+    topic_deletion_t *td_next; /* the registry's deletes in progress */
+    topic_t *td_topic;         /* out of the registry; this holds one reference */
+    int32_t td_moved;          /* partitions 0..td_moved-1 moved aside */
+    char td_aside[4200];       /* "<data dir>/.deleted-<ms>-<n>": they go in there */
+    int td_aside_ok;           /* created */
+};
+
 #define MAX_PARTITIONS 100000
 
 static void creation_undo(topic_registry_t *tr, topic_creation_t *tc);
@@ -366,6 +374,15 @@ int topics_close(topic_registry_t *tr)
     }
     while (tr->tr_creating) /* a create the stop cut short: no metadata, so no topic */
         creation_undo(tr, tr->tr_creating);
+    /* A delete the stop cut short: its metadata is gone, so the directories
+     * not yet moved aside are removed at the next start (no topic owns
+     * them). */
+    while (tr->tr_deleting) {
+        topic_deletion_t *td = tr->tr_deleting;
+        tr->tr_deleting = td->td_next;
+        topic_release(td->td_topic);
+        free(td);
+    }
     free(tr->tr_topics);
     free(tr->tr_dir);
     memset(tr, 0, sizeof *tr);
@@ -382,6 +399,14 @@ int topics_creating(const topic_registry_t *tr, const char *name, size_t len)
 {
     for (const topic_creation_t *tc = tr->tr_creating; tc; tc = tc->tc_next)
         if (strlen(tc->tc_topic->t_name) == len && memcmp(tc->tc_topic->t_name, name, len) == 0)
+            return 1;
+    return 0;
+}
+
+int topics_deleting(const topic_registry_t *tr, const char *name, size_t len)
+{
+    for (const topic_deletion_t *td = tr->tr_deleting; td; td = td->td_next)
+        if (strlen(td->td_topic->t_name) == len && memcmp(td->td_topic->t_name, name, len) == 0)
             return 1;
     return 0;
 }
@@ -404,6 +429,12 @@ int topics_validate(const topic_registry_t *tr, const char *name, size_t len, in
         return KERR_INVALID_TOPIC_EXCEPTION;
     if (topics_find(tr, name, len) || topics_creating(tr, name, len)) {
         snprintf(msg, msg_size, "topic '%.*s' already exists", (int)len, name);
+        return KERR_TOPIC_ALREADY_EXISTS;
+    }
+    if (topics_deleting(tr, name, len)) {
+        /* Kafka's answer for a topic marked for deletion. */
+        snprintf(msg, msg_size, "topic '%.*s' is being deleted; create it again once that is done",
+                 (int)len, name);
         return KERR_TOPIC_ALREADY_EXISTS;
     }
     if (partitions < 1 || partitions > MAX_PARTITIONS) {
@@ -550,39 +581,91 @@ int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t pa
     return err;
 }
 
-int topics_delete(topic_registry_t *tr, const char *name, size_t len,
-                  void (*deleter)(const char *dir, void *opaque), void *opaque)
+int topics_delete_begin(topic_registry_t *tr, const char *name, size_t len,
+                        topic_deletion_t **out)
 {
     topic_t *t = topics_find(tr, name, len);
     if (!t)
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    topic_deletion_t *td = calloc(1, sizeof *td);
+    if (!td)
+        return KERR_UNKNOWN_SERVER_ERROR;
     char path[4096];
     snprintf(path, sizeof path, "%s/topics/%s", tr->tr_dir, t->t_name);
     if (unlink(path) < 0) {
         EDDY_LOG_ERROR("broker", "cannot delete %s: %s", path, strerror(errno));
+        free(td);
         return KERR_KAFKA_STORAGE_ERROR;
     }
     snprintf(path, sizeof path, "%s/topics", tr->tr_dir);
     log_fsync_dir(path);
-    int64_t now = eddy_wall_ms();
     /* The logs stay open (unreachable) while background work still holds
-     * the topic; their files move aside now and go on a worker. */
+     * the topic; the registry's reference passes to the deletion. */
     t->t_deleted = 1;
-    for (int32_t p = 0; p < t->t_npartitions; p++) {
-        /* A short name: "<topic>-<p>" may already use the whole NAME_MAX. */
-        static unsigned seq;
-        char from[4096], to[4200];
-        snprintf(from, sizeof from, "%s/%s-%d", tr->tr_dir, t->t_name, p);
-        snprintf(to, sizeof to, "%s/.deleted-%" PRId64 "-%u", tr->tr_dir, now, seq++);
-        if (rename(from, to) == 0)
-            deleter(to, opaque);
-    }
     for (int i = 0; i < tr->tr_count; i++)
         if (tr->tr_topics[i] == t) {
             tr->tr_topics[i] = tr->tr_topics[--tr->tr_count];
             break;
         }
+    td->td_topic = t;
+    /* One directory for all the partitions, removed by one job once they
+     * are all in it: 20,000 removal jobs would fill the worker pool (and
+     * the CPUs) while the loop still has partitions to move. A short name:
+     * "<topic>-<p>" may already use the whole NAME_MAX. */
+    static unsigned seq;
+    snprintf(td->td_aside, sizeof td->td_aside, "%s/.deleted-%" PRId64 "-%u", tr->tr_dir,
+             eddy_wall_ms(), seq++);
+    td->td_aside_ok = mkdir(td->td_aside, 0755) == 0;
+    td->td_next = tr->tr_deleting;
+    tr->tr_deleting = td;
+    *out = td;
+    return KERR_NONE;
+}
+
+int topics_delete_step(topic_registry_t *tr, topic_deletion_t *td, int32_t max_parts,
+                       void (*deleter)(const char *dir, void *opaque), void *opaque)
+{
+    topic_t *t = td->td_topic;
+    for (int32_t k = 0; k < max_parts && td->td_moved < t->t_npartitions; k++) {
+        int32_t p = td->td_moved++;
+        char from[4096], to[4300];
+        snprintf(from, sizeof from, "%s/%s-%d", tr->tr_dir, t->t_name, p);
+        if (td->td_aside_ok) {
+            snprintf(to, sizeof to, "%s/%d", td->td_aside, p);
+            if (rename(from, to) < 0)
+                topics_remove_tree(from);
+        } else {
+            topics_remove_tree(from); /* could not make the directory: in place */
+        }
+        /* Closed here, a few at a time, unless background work (a flush,
+         * a compaction) still uses the topic's logs: then the last
+         * release closes them. */
+        if (t->t_refs == 1 && t->t_parts[p].p_log) {
+            log_close_abrupt(t->t_parts[p].p_log);
+            t->t_parts[p].p_log = NULL;
+        }
+    }
+    if (td->td_moved < t->t_npartitions)
+        return 0;
+    if (td->td_aside_ok)
+        deleter(td->td_aside, opaque);
+    for (topic_deletion_t **pp = &tr->tr_deleting; *pp; pp = &(*pp)->td_next)
+        if (*pp == td) {
+            *pp = td->td_next;
+            break;
+        }
     EDDY_LOG_INFO("broker", "deleted topic %s", t->t_name);
     topic_release(t);
-    return KERR_NONE;
+    free(td);
+    return 1;
+}
+
+int topics_delete(topic_registry_t *tr, const char *name, size_t len,
+                  void (*deleter)(const char *dir, void *opaque), void *opaque)
+{
+    topic_deletion_t *td;
+    int err = topics_delete_begin(tr, name, len, &td);
+    while (err == KERR_NONE && !topics_delete_step(tr, td, INT32_MAX, deleter, opaque))
+        ;
+    return err;
 }

@@ -29,6 +29,8 @@ typedef struct partition {
     log_t *p_log;
     int p_flush_running; /* a flush is on a worker thread */
     int p_flush_again;   /* another was asked for meanwhile */
+    int p_flush_queued;  /* waiting in the broker's flush queue (holds a topic reference) */
+    struct partition *p_flush_next;
 } partition_t;
 
 struct topic {
@@ -43,6 +45,7 @@ struct topic {
 };
 
 typedef struct topic_creation topic_creation_t;
+typedef struct topic_deletion topic_deletion_t;
 
 typedef struct topic_registry {
     char *tr_dir;
@@ -51,6 +54,7 @@ typedef struct topic_registry {
     topic_t **tr_topics;
     int tr_count, tr_cap;
     topic_creation_t *tr_creating; /* creates in progress: names and partitions reserved */
+    topic_deletion_t *tr_deleting; /* deletes in progress: names reserved */
     char tr_cluster_id[64];
 } topic_registry_t;
 
@@ -95,8 +99,23 @@ int64_t topics_partition_total(const topic_registry_t *tr);
 int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
                   const char *const *keys, const char *const *values, int n, int64_t now_ms,
                   char *msg, size_t msg_size);
-/* Forgets a topic: its metadata goes first, then its data is renamed away
- * and handed to deleter. Returns a KERR_* code. */
+/* A delete in slices, for the same reason as a create: begin removes the
+ * topic's metadata (the commit point: after a crash, the partition
+ * directories no topic owns are removed at start) and takes the topic out
+ * of the registry, so Metadata, Produce and Fetch no longer see it; each
+ * step moves up to max_parts partition directories aside, hands them to
+ * deleter (which removes them, on a worker in the broker) and closes their
+ * logs. The name stays taken until the last step: a create of it meanwhile
+ * gets TOPIC_ALREADY_EXISTS, as Kafka answers for a topic marked for
+ * deletion. begin returns a KERR_* code and sets *td on KERR_NONE; step
+ * returns 1 when the delete is over and td is freed. */
+int topics_delete_begin(topic_registry_t *tr, const char *name, size_t len,
+                        topic_deletion_t **td);
+int topics_delete_step(topic_registry_t *tr, topic_deletion_t *td, int32_t max_parts,
+                       void (*deleter)(const char *dir, void *opaque), void *opaque);
+/* 1 while a delete of this name is in progress. */
+int topics_deleting(const topic_registry_t *tr, const char *name, size_t len);
+/* All of a delete in one go (tests, small topics); returns a KERR_* code. */
 int topics_delete(topic_registry_t *tr, const char *name, size_t len,
                   void (*deleter)(const char *dir, void *opaque), void *opaque);
 

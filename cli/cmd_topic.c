@@ -27,7 +27,7 @@ static void topic_usage(FILE *out)
             "actions:\n"
             "  create NAME -p PARTITIONS [-r REPLICAS] [-c key=value]...\n"
             "  list\n"
-            "  describe NAME             partitions, leaders, start/end offsets, settings\n"
+            "  describe NAME             partitions, leaders, start/end offsets, status, settings\n"
             "  delete NAME\n"
             "  produce NAME [-k SEPARATOR] [-p PARTITION] [--acks 0|1|all] [-z CODEC]\n"
             "                            one record per line of standard input\n"
@@ -148,15 +148,32 @@ static int do_describe(cli_conn_t *cc, const char *name)
         return CLI_FAIL;
     }
     printf("topic %s: %d partition(s)%s\n", name, t->tm_npartitions, t->tm_internal ? ", internal" : "");
-    printf("  %-10s %-8s %-14s %-14s\n", "PARTITION", "LEADER", "START", "END");
+    printf("  %-10s %-8s %-14s %-14s %s\n", "PARTITION", "LEADER", "START", "END", "STATUS");
+    int offline = 0;
     for (int32_t p = 0; p < t->tm_npartitions; p++) {
         int64_t start = -1, end = -1;
-        kc_admin_list_offset(cc->cc_client, name, p, -2, &start, err, sizeof err);
-        kc_admin_list_offset(cc->cc_client, name, p, -1, &end, err, sizeof err);
+        int16_t perr = t->tm_partitions[p].pm_error;
+        /* An offline partition answers ListOffsets with the same error:
+         * asking would only print -1 twice. */
+        if (perr == KERR_NONE) {
+            kc_admin_list_offset(cc->cc_client, name, p, -2, &start, err, sizeof err);
+            kc_admin_list_offset(cc->cc_client, name, p, -1, &end, err, sizeof err);
+        }
         t = kc_metadata_topic(cc->cc_client, name);
-        printf("  %-10d %-8d %-14" PRId64 " %-14" PRId64 "\n", p, t->tm_partitions[p].pm_leader,
-               start, end);
+        char status[96] = "online";
+        if (perr == KERR_KAFKA_STORAGE_ERROR)
+            snprintf(status, sizeof status, "offline (KAFKA_STORAGE_ERROR)");
+        else if (perr != KERR_NONE)
+            snprintf(status, sizeof status, "error (%s)", kafka_err_name(perr));
+        offline += perr != KERR_NONE;
+        printf("  %-10d %-8d %-14" PRId64 " %-14" PRId64 " %s\n", p, t->tm_partitions[p].pm_leader,
+               start, end, status);
     }
+    if (offline)
+        fprintf(stderr,
+                "eddy topic describe %s: %d partition(s) offline: the broker's log names the "
+                "cause (docs/broker.md, \"Offline partitions\")\n",
+                name, offline);
     printf("settings:\n");
     rc = kc_admin_describe_topic_configs(cc->cc_client, name, print_config, NULL, err, sizeof err);
     if (rc != 0) {

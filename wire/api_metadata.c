@@ -1,4 +1,4 @@
-/* Metadata (3), v0-4 (MetadataRequest.json / MetadataResponse.json).
+/* Metadata (3), v0-5 (MetadataRequest.json / MetadataResponse.json).
  *
  * Request:  Topics [Name string]         v0: empty = all topics;
  *                                        v1+: null = all, empty = none
@@ -11,7 +11,9 @@
  *           Topics [ErrorCode int16, Name string, IsInternal bool (v1+),
  *                   Partitions [ErrorCode int16, PartitionIndex int32,
  *                               LeaderId int32, ReplicaNodes [int32],
- *                               IsrNodes [int32]]]
+ *                               IsrNodes [int32],
+ *                               OfflineReplicas [int32] (v5+)]]
+ * v5's request is v4's.
  */
 #include "api.h"
 
@@ -75,6 +77,8 @@ void wire_metadata_resp_encode(eddy_wr_t *wr, int16_t v, const MetadataResponse 
             wr_i32(wr, p->LeaderId);
             wr_int32_array(wr, p->ReplicaNodes, p->ReplicaNodesCount);
             wr_int32_array(wr, p->IsrNodes, p->IsrNodesCount);
+            if (v >= 5)
+                wr_int32_array(wr, p->OfflineReplicas, p->OfflineReplicasCount);
         }
     }
 }

@@ -166,6 +166,8 @@ int wire_metadata_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, Metadat
             p->ReplicaNodes = nodes;
             p->IsrNodesCount = rd_int32_array(rd, a, &nodes);
             p->IsrNodes = nodes;
+            p->OfflineReplicasCount = v >= 5 ? rd_int32_array(rd, a, &nodes) : 0;
+            p->OfflineReplicas = v >= 5 ? nodes : NULL;
         }
         t->PartitionsCount = rd->rd_err ? 0 : np;
     }

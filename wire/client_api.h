@@ -70,7 +70,7 @@ void wire_api_versions_req_encode(eddy_wr_t *wr, int16_t v, const ApiVersionsReq
 int wire_api_versions_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                   ApiVersionsResponse *r);
 
-/* ---- Metadata (3), v0-4 ----
+/* ---- Metadata (3), v0-5 ----
  * TopicsCount -1 asks for every topic (v0: sent as the empty array); 0 asks
  * for none, which v0 cannot say (fails). AllowAutoTopicCreation (v4+,
  * not ignorable) must be 1 below v4. */

@@ -188,6 +188,27 @@ static int go_offline_line(log_t *log, int err, const char *line)
     return EDDY_ERR_LOG_OFFLINE;
 }
 
+/* EMFILE and ENFILE come from open(), never from a write or an fsync: no
+ * data is in doubt, only a file could not be opened for now (segments of
+ * many partitions, connections and the worker threads share the process's
+ * open-file limit). The operation fails with that error (the client gets a
+ * retriable KAFKA_STORAGE_ERROR, a flush is retried at the next interval)
+ * and the partition stays online; one line per 10 s for all partitions. */
+static int fd_shortage(const log_t *log, int err, const char *what)
+{
+    static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "log", &lim, 10000,
+                     "%s: %s: %s; retried later, the partition stays online (raise ulimit -n, or "
+                     "lower log.max.open.files or max.connections)",
+                     log->log_name, what, eddy_strerror(err));
+    return err;
+}
+
+static int is_fd_shortage(int err)
+{
+    return err == -EMFILE || err == -ENFILE;
+}
+
 int log_go_offline(log_t *log, int err, const char *what)
 {
     char line[1024];
@@ -199,6 +220,8 @@ int log_read_failed(log_t *log, log_segment_t *seg, int64_t pos, int64_t len, in
 {
     char path[4096], line[4400];
     seg_path(log, seg->seg_base, ".log", path, sizeof path);
+    if (is_fd_shortage(err))
+        return fd_shortage(log, err, "opening a segment to read");
     if (err < 0) {
         snprintf(line, sizeof line, "reading %s at byte %" PRId64 " failed: %s", path, pos,
                  eddy_strerror(err));
@@ -386,9 +409,26 @@ static void check_missing(log_t *log, int64_t ck_start, int64_t recovery_point)
                  "starts at %" PRId64 ": records [%" PRId64 ", %" PRId64 ") are missing",
                  first, ck_start, ck_start, first < recovery_point ? first : recovery_point);
     }
-    /* A hole between segments is not checked: compaction leaves them
-     * legitimately, and the topic's policy when the log is opened need not
-     * be the one it was compacted under. */
+    /* A hole between two segments: one segment's records end below the
+     * next one's base offset, so the files between them are gone (deleted
+     * by hand, or lost with a disk). Appends and rolls never leave one.
+     * Compaction does (a batch it empties is dropped), so a log under
+     * cleanup.policy compact is not checked: a missing segment of a
+     * compacted topic is not detected. */
+    if (!why[0] && !(log->log_cfg.cleanup_policy & LOG_CLEANUP_COMPACT)) {
+        for (int i = 0; i + 1 < log->log_nsegs; i++) {
+            const log_segment_t *a = log->log_segs[i], *b = log->log_segs[i + 1];
+            if (a->seg_next_offset >= b->seg_base)
+                continue;
+            snprintf(why, sizeof why,
+                     "segment %020" PRId64 ".log ends at offset %" PRId64
+                     " but the next one is %020" PRId64 ".log: records [%" PRId64 ", %" PRId64
+                     ") are missing",
+                     a->seg_base, a->seg_next_offset, b->seg_base, a->seg_next_offset,
+                     b->seg_base);
+            break;
+        }
+    }
     if (!why[0])
         return;
     log->log_offline = EDDY_ERR_LOG_OFFLINE;
@@ -1296,6 +1336,8 @@ int log_flush_complete(log_t *log, log_flush_req_t *req, int rc)
     free(req->fr_fds);
     free(req->fr_sizes);
     free(req);
+    if (is_fd_shortage(rc))
+        return fd_shortage(log, rc, "opening a file to flush");
     return rc < 0 ? log_go_offline(log, rc, "fsync") : 0;
 }
 

@@ -141,6 +141,16 @@ int seg_fd(log_segment_t *seg)
         }
         return seg->seg_fd;
     }
+    /* Close the least recently used idle segments first, so that the
+     * open count stays within the limit even while this one opens (the
+     * limit is part of the broker's open-file budget). */
+    log_segment_t *victim = fdc->fc_lru;
+    while (fdc->fc_open >= fdc->fc_max && victim) {
+        log_segment_t *prev = victim->seg_lru_prev;
+        if (victim->seg_pins == 0)
+            fdc_forget(victim);
+        victim = prev;
+    }
     char path[4096];
     seg_path(seg->seg_log, seg->seg_base, ".log", path, sizeof path);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -149,14 +159,6 @@ int seg_fd(log_segment_t *seg)
     seg->seg_fd = fd;
     fdc->fc_open++;
     lru_push_front(fdc, seg);
-    /* Close the least recently used idle segments beyond the limit. */
-    log_segment_t *victim = fdc->fc_lru;
-    while (fdc->fc_open > fdc->fc_max && victim) {
-        log_segment_t *prev = victim->seg_lru_prev;
-        if (victim != seg && victim->seg_pins == 0)
-            fdc_forget(victim);
-        victim = prev;
-    }
     return fd;
 }
 

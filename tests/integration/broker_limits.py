@@ -19,6 +19,11 @@
                   exactly the segment's bytes, holding exactly the records produced
   fetch_cut       the segment is cut under the broker while a ~32 MiB response is being written:
                   the connection closes with an ERROR line, every byte that came is the file's
+  emfile_partitions  300 partitions, 29 idle connections and flushes under a 64-file limit: no
+                  partition goes offline for want of a descriptor, every record produced is
+                  consumed; surplus clients are refused with a line, no spinning, served after
+  low_nofile_defaults  a 64-file limit with the default log.max.open.files: the fd cache is cut to
+                  fit (WARN) and ten connections and a topic create work
 
 usage: broker_limits.py path/to/eddy [case ...]
 """
@@ -657,6 +662,96 @@ def case_fetch_cut():
           (len(records), rlen, line.split("] ", 1)[-1][:160]))
 
 
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def case_emfile_partitions():
+    # 300 partitions under a 64-file limit: segment files (16 cached), 29 idle connections,
+    # and the flushes of the worker threads compete for descriptors.
+    b = Broker("emfile_partitions", ["offsets.topic.num.partitions=1", "log.max.open.files=16",
+                                     "log.flush.interval.ms=50"], nofile=64)
+    r = subprocess.run([EDDY, "-b", b.addr, "topic", "create", "many", "-p", "300"],
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0, "create: %s" % r.stderr.decode()[-500:])
+    idle = []
+    for _ in range(29):
+        s = connect(b.port)
+        roundtrip(s)
+        idle.append(s)
+    data = "".join("k%d:v%d\n" % (i, i) for i in range(30000)).encode()
+    r = subprocess.run(["timeout", "60", "kcat", "-b", b.addr, "-P", "-t", "many", "-K:"],
+                       input=data, capture_output=True)
+    check(r.returncode == 0, "produce under the open-file limit: rc %d, %s" %
+          (r.returncode, r.stderr.decode()[-500:]))
+    text = b.log_text()
+    offline = [l for l in text.splitlines() if "offline" in l and "ERROR" in l]
+    check(not offline, "%d partition(s) taken offline for want of descriptors, e.g. %s" %
+          (len(offline), offline[:1]))
+    r = subprocess.run(["timeout", "60", "kcat", "-b", b.addr, "-C", "-t", "many", "-e", "-q"],
+                       capture_output=True)
+    got = r.stdout.count(b"\n")
+    check(got == 30000, "consumed %d of 30000 records" % got)
+    r = subprocess.run([EDDY, "-b", b.addr, "topic", "describe", "many"], capture_output=True,
+                       timeout=60)
+    online = r.stdout.decode().count(" online")
+    check(online == 300, "describe: %d of 300 partitions online" % online)
+    shortage = [l for l in text.splitlines() if "Too many open files" in l]
+
+    # More clients than descriptors: refused or reset, with a line that names the limit;
+    # the broker neither exits nor spins, and the admitted clients are served.
+    extra = []
+    for _ in range(60):
+        try:
+            extra.append(connect(b.port))
+        except OSError:
+            pass
+    deadline = time.time() + 5
+    while time.time() < deadline and "open-file limit" not in b.log_text():
+        time.sleep(0.1)
+    check("open-file limit" in b.log_text(), "no log line for the connections beyond the limit")
+    cpu0 = cpu_seconds(b.proc.pid)
+    time.sleep(1.0)
+    spent = cpu_seconds(b.proc.pid) - cpu0
+    check(b.alive(), "broker died under the open-file limit")
+    check(spent < 0.5, "broker used %.2f s of CPU in 1 s with nothing to do (spinning?)" % spent)
+    for i, s in enumerate(idle[:5]):
+        roundtrip(s, 100 + i)
+    for s in extra + idle:
+        s.close()
+    deadline = time.time() + 10
+    while True:
+        try:
+            served(b.port, timeout=2)
+            break
+        except (Fail, OSError):
+            check(time.time() < deadline, "broker does not serve again after the clients left")
+            time.sleep(0.2)
+    print("emfile_partitions: %d line(s) about descriptors running out during the produce%s" %
+          (len(shortage), (": " + shortage[0].split("] ", 1)[-1]) if shortage else ""))
+
+
+def case_low_nofile_defaults():
+    # ulimit -n 64 with the default log.max.open.files (512): the fd cache is cut to fit, with a
+    # WARN, so that clients (several connections each) still work.
+    b = Broker("low_nofile", ["offsets.topic.num.partitions=1"], nofile=64)
+    conns = [connect(b.port) for _ in range(10)]
+    for i, s in enumerate(conns):
+        try:
+            roundtrip(s, 10 + i)
+        except (Fail, OSError) as e:
+            raise Fail("connection %d of 10 not served under a 64-file limit (%s)" % (i + 1, e))
+    check("keeping at most 24 segment files open" in b.log_text(),
+          "no WARN about log.max.open.files under a 64-file limit: %s" % b.log_text()[-1000:])
+    r = subprocess.run([EDDY, "-b", b.addr, "topic", "create", "t", "-p", "4"],
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0, "create under a 64-file limit: %s" % r.stderr.decode()[-500:])
+    for s in conns:
+        s.close()
+
+
 CASES = {
     "fetch_flood": case_fetch_flood,
     "versions_flood": case_versions_flood,
@@ -667,6 +762,8 @@ CASES = {
     "fetch_unread": case_fetch_unread,
     "fetch_slow": case_fetch_slow,
     "fetch_cut": case_fetch_cut,
+    "emfile_partitions": case_emfile_partitions,
+    "low_nofile_defaults": case_low_nofile_defaults,
 }
 
 

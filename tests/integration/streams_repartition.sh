@@ -109,7 +109,7 @@ check_counts() {
 }
 # "PARTITION START END" of the repartition topic.
 repartition_offsets() {
-    E topic describe "$RP" | awk '$1 ~ /^[0-9]+$/ && NF == 4 { print $1, $3, $4 }'
+    E topic describe "$RP" | awk '$1 ~ /^[0-9]+$/ && $NF == "online" { print $1, $3, $4 }'
 }
 
 : >"$WORK/events"

@@ -5,6 +5,7 @@
  * leaves no half topic. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,162 @@ START_TEST(big_create_does_not_stall_others)
 }
 END_TEST
 
+/* DeleteTopics v1 of one topic: its error code. */
+static int16_t delete_topic(int fd, const char *name, int32_t corr)
+{
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 20, 1, corr);
+    wr_i32(&wr, 1);
+    tb_wr_str(&wr, name);
+    wr_i32(&wr, 60000);
+    uint8_t *body;
+    eddy_rd_t rd;
+    tb_roundtrip(fd, &wr, corr, &body, &rd);
+    rd_i32(&rd); /* throttle */
+    ck_assert_int_eq(rd_i32(&rd), 1);
+    rd_skip(&rd, (size_t)rd_i16(&rd));
+    int16_t err = rd_i16(&rd);
+    ck_assert_int_eq(rd.rd_err, 0);
+    free(body);
+    wr_free(&wr);
+    return err;
+}
+
+/* Entries of the data dir whose name starts with prefix. */
+static int count_entries(const test_broker_t *tb, const char *prefix)
+{
+    DIR *d = opendir(tb->tb_dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* While one client deletes a topic of 20,000 partitions, another client's
+ * requests keep being answered: between the delete's request and its
+ * answer (every log closed, every directory moved aside) the other client
+ * gets answers, and its longest wait is a small part of that time (a ratio
+ * of two figures of the same run, not a time: a delete done in one piece
+ * makes the longest wait the whole delete). Afterwards the topic's
+ * directories are gone from the data dir, its name can be created again,
+ * and a restart does not bring it back. */
+START_TEST(big_delete_does_not_stall_others)
+{
+    test_broker_t tb = {0};
+    tb_start(&tb, 0, NULL);
+    int fd = tb_connect(&tb);
+    char msg[512];
+    ck_assert_int_eq(create_topic(fd, "big", BIG, msg, sizeof msg), 0);
+    int64_t base = -1;
+    ck_assert_int_eq(produce(fd, "big", BIG - 1, &base), 0);
+
+    prober_t pr = {.pr_tb = &tb, .pr_cap = 2000000};
+    pr.pr_at = malloc((size_t)pr.pr_cap * sizeof *pr.pr_at);
+    ck_assert_ptr_nonnull(pr.pr_at);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, prober_run, &pr), 0);
+    while (pr.pr_n < 100 && !pr.pr_failed)
+        usleep(1000);
+
+    int64_t start = mono_us();
+    ck_assert_int_eq(delete_topic(fd, "big", 9), 0);
+    int64_t answered = mono_us();
+    int left = 0;
+    for (int i = 0; i < 120000 && (left = count_entries(&tb, "big-") + count_entries(&tb, ".deleted-")) > 0; i++)
+        usleep(1000);
+    int64_t end = mono_us();
+    pr.pr_stop = 1;
+    pthread_join(th, NULL);
+    ck_assert(!pr.pr_failed);
+    ck_assert_msg(left == 0, "%d directories of the deleted topic left after 120 s", left);
+
+    /* The other client's longest wait, while the delete was answered and
+     * while its directories were removed afterwards (on workers). */
+    int64_t gap_answer = 0, gap_after = 0, prev = start, last_before = start;
+    int during = 0;
+    for (int i = 0; i < pr.pr_n; i++) {
+        if (pr.pr_at[i] <= start || pr.pr_at[i] > end)
+            continue;
+        int before = pr.pr_at[i] <= answered;
+        int64_t *gap = before ? &gap_answer : &gap_after;
+        if (before) {
+            during++;
+            last_before = pr.pr_at[i];
+        }
+        if (pr.pr_at[i] - prev > *gap)
+            *gap = pr.pr_at[i] - prev;
+        prev = pr.pr_at[i];
+    }
+    if (answered - last_before > gap_answer)
+        gap_answer = answered - last_before;
+    free(pr.pr_at);
+    fprintf(stderr,
+            "delete of %d partitions: answered after %.3f s (other client: %d answers "
+            "meanwhile, longest wait %.3f s); directories removed after %.3f s (longest wait "
+            "meanwhile %.3f s)\n",
+            BIG, (double)(answered - start) / 1e6, during, (double)gap_answer / 1e6,
+            (double)(end - start) / 1e6, (double)gap_after / 1e6);
+    ck_assert_msg(during > 0 && gap_answer * 4 < answered - start,
+                  "another client got %d answers and waited up to %.3f s during a delete "
+                  "answered after %.3f s",
+                  during, (double)gap_answer / 1e6, (double)(answered - start) / 1e6);
+
+    int32_t parts = 0;
+    const char *no_auto[] = {"auto.create.topics.enable=false", NULL};
+    ck_assert_int_eq(create_topic(fd, "big", 2, msg, sizeof msg), 0);
+    ck_assert_int_eq(tb_metadata_topic(fd, "big", &parts), 0);
+    ck_assert_int_eq(parts, 2);
+    ck_assert_int_eq(delete_topic(fd, "big", 10), 0);
+    close(fd);
+    ck_assert_int_eq(tb_stop(&tb), 0);
+    tb_start(&tb, 1, no_auto);
+    fd = tb_connect(&tb);
+    ck_assert_int_eq(tb_metadata_topic(fd, "big", &parts), 3);
+    close(fd);
+    ck_assert_int_eq(tb_stop(&tb), 0);
+    tb_cleanup(&tb);
+}
+END_TEST
+
+/* While a delete runs the name stays taken: a create of it gets
+ * TOPIC_ALREADY_EXISTS naming the delete, as Kafka answers for a topic
+ * marked for deletion; once the delete is answered the name is free. */
+START_TEST(same_name_while_deleting)
+{
+    test_broker_t tb = {0};
+    tb_start(&tb, 0, NULL);
+    int fd = tb_connect(&tb), fd2 = tb_connect(&tb);
+    char msg[512];
+    ck_assert_int_eq(create_topic(fd, "big", MID, msg, sizeof msg), 0);
+    eddy_wr_t wr;
+    wr_init(&wr);
+    tb_request_begin(&wr, 20, 1, 31);
+    wr_i32(&wr, 1);
+    tb_wr_str(&wr, "big");
+    wr_i32(&wr, 60000);
+    ck_assert_int_eq(tb_send(fd, &wr), 0);
+    wr_free(&wr);
+    while (path_exists(&tb, "big-0")) /* the delete has begun */
+        usleep(200);
+    int16_t err = create_topic(fd2, "big", 1, msg, sizeof msg);
+    ck_assert_msg(err == 36 && strstr(msg, "being deleted"), "create while deleting: %d %s", err,
+                  msg);
+    uint8_t *body;
+    eddy_rd_t rd;
+    tb_recv_resp(fd, 31, &body, &rd);
+    free(body);
+    ck_assert_int_eq(create_topic(fd2, "big", 1, msg, sizeof msg), 0);
+    close(fd);
+    close(fd2);
+    ck_assert_int_eq(tb_stop(&tb), 0);
+    tb_cleanup(&tb);
+}
+END_TEST
+
 /* While a create runs, the name is taken (TOPIC_ALREADY_EXISTS, as Kafka)
  * and Metadata never shows the topic with partitions missing. */
 START_TEST(same_name_while_creating)
@@ -390,5 +547,10 @@ int main(void)
     tcase_add_test(tc, partition_limit_refuses);
     tcase_add_test(tc, crash_while_creating);
     suite_add_tcase(s, tc);
+    TCase *td = tcase_create("delete");
+    tcase_set_timeout(td, 300);
+    tcase_add_test(td, big_delete_does_not_stall_others);
+    tcase_add_test(td, same_name_while_deleting);
+    suite_add_tcase(s, td);
     return run_suite(s);
 }

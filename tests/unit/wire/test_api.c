@@ -295,7 +295,7 @@ START_TEST(metadata_request)
     wr_init(&w);
     MetadataRequest r;
     decoded_t d;
-    for (int16_t v = 0; v <= 4; v++) {
+    for (int16_t v = 0; v <= 5; v++) {
         wr_reset(&w);
         wr_i32(&w, 2);
         put_str(&w, "alpha");
@@ -347,7 +347,7 @@ START_TEST(metadata_request)
         put_str(&w, "x");
         expect_fail(dec_metadata, &w, v, EDDY_ERR_TRUNCATED, 0);
     }
-    expect_fail(dec_metadata, &w, 5, EDDY_ERR_INVALID_ARG, 0);
+    expect_fail(dec_metadata, &w, 6, EDDY_ERR_INVALID_ARG, 0);
     wr_free(&w);
 }
 END_TEST
@@ -356,8 +356,9 @@ START_TEST(metadata_response)
 {
     int32_t replicas[] = {1};
     MetadataResponsePartition parts[] = {
-        {.ErrorCode = 0, .PartitionIndex = 0, .LeaderId = 1, .ReplicaNodes = replicas,
-         .ReplicaNodesCount = 1, .IsrNodes = replicas, .IsrNodesCount = 1},
+        {.ErrorCode = 56, .PartitionIndex = 0, .LeaderId = 1, .ReplicaNodes = replicas,
+         .ReplicaNodesCount = 1, .IsrNodes = replicas, .IsrNodesCount = 1,
+         .OfflineReplicas = replicas, .OfflineReplicasCount = 1},
         {.ErrorCode = 5, .PartitionIndex = 1, .LeaderId = -1, .ReplicaNodes = NULL,
          .ReplicaNodesCount = 0, .IsrNodes = NULL, .IsrNodesCount = 0},
     };
@@ -375,7 +376,7 @@ START_TEST(metadata_response)
     eddy_wr_t got, want;
     wr_init(&got);
     wr_init(&want);
-    for (int16_t v = 0; v <= 4; v++) {
+    for (int16_t v = 0; v <= 5; v++) {
         wr_reset(&got);
         wr_reset(&want);
         wire_metadata_resp_encode(&got, v, &r);
@@ -402,18 +403,24 @@ START_TEST(metadata_response)
         if (v >= 1)
             wr_i8(&want, 1);
         wr_i32(&want, 2);
-        wr_i16(&want, 0);
+        wr_i16(&want, 56);
         wr_i32(&want, 0);
         wr_i32(&want, 1);
         wr_i32(&want, 1);
         wr_i32(&want, 1);
         wr_i32(&want, 1);
         wr_i32(&want, 1);
+        if (v >= 5) { /* OfflineReplicas [1] */
+            wr_i32(&want, 1);
+            wr_i32(&want, 1);
+        }
         wr_i16(&want, 5);
         wr_i32(&want, 1);
         wr_i32(&want, -1);
         wr_i32(&want, 0);
         wr_i32(&want, 0);
+        if (v >= 5)
+            wr_i32(&want, 0);
         char what[32];
         snprintf(what, sizeof what, "metadata v%d", v);
         assert_wr_eq(&got, &want, what);

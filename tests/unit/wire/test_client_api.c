@@ -424,7 +424,7 @@ START_TEST(pick_version)
     ck_assert_int_eq(wire_pick_version(API_FETCH, 0, 3), -1);
     ck_assert_int_eq(wire_pick_version(API_PRODUCE, 0, 9), 7);
     ck_assert_int_eq(wire_pick_version(API_PRODUCE, 8, 9), -1);
-    ck_assert_int_eq(wire_pick_version(API_METADATA, 0, 12), 4);
+    ck_assert_int_eq(wire_pick_version(API_METADATA, 0, 12), 5);
     ck_assert_int_eq(wire_pick_version(API_API_VERSIONS, 0, 2), 2);
     /* APIs the client does not speak. */
     ck_assert_int_eq(wire_pick_version(API_INIT_PRODUCER_ID, 0, 4), -1);
@@ -582,11 +582,12 @@ START_TEST(metadata)
         MetadataRequest null_name = {with_null, 2, 1};
         expect_enc(cenc_metadata, v, &null_name, EDDY_ERR_INVALID_ARG, "null name");
 
-        int32_t replicas[] = {1, 2, 3}, isr[] = {1, 3};
+        int32_t replicas[] = {1, 2, 3}, isr[] = {1, 3}, offline[] = {2};
         MetadataResponseBroker brokers[] = {{1, K("host-a"), 9092, K("rack-1")},
                                             {2, K("host-b"), 9093, KSTR_NULL}};
-        MetadataResponsePartition parts[] = {{0, 0, 1, replicas, 3, isr, 2},
-                                             {KERR_LEADER_NOT_AVAILABLE, 1, -1, replicas, 0, isr, 0}};
+        MetadataResponsePartition parts[] = {
+            {0, 0, 1, replicas, 3, isr, 2, NULL, 0},
+            {KERR_KAFKA_STORAGE_ERROR, 1, 1, replicas, 0, isr, 0, offline, 1}};
         MetadataResponseTopic topics[] = {{0, K("orders"), 0, parts, 2},
                                           {KERR_UNKNOWN_TOPIC_OR_PARTITION, K("nope"), 0, NULL, 0},
                                           {0, K("__consumer_offsets"), 1, parts, 1}};
@@ -621,6 +622,10 @@ START_TEST(metadata)
                 EQ(q->IsrNodesCount, p->IsrNodesCount);
                 for (int k = 0; k < p->IsrNodesCount; k++)
                     EQ(q->IsrNodes[k], p->IsrNodes[k]);
+                /* v5+: the offline replicas (an offline partition's broker). */
+                EQ(q->OfflineReplicasCount, v >= 5 ? p->OfflineReplicasCount : 0);
+                for (int k = 0; k < q->OfflineReplicasCount; k++)
+                    EQ(q->OfflineReplicas[k], p->OfflineReplicas[k]);
             }
         }
         dec_done(&d);
@@ -1979,7 +1984,7 @@ static const uint8_t mock_offset_fetch_v5[] = {
 };
 static const uint8_t eddy_api_versions_v3[] = {
     0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x03, 0x00, 0x07, 0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x0b,
-    0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
+    0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00,
     0x12, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x13, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x14, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x00, 0x15, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00,
     0x01, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x00, 0x05, 0x00,

@@ -108,7 +108,7 @@ START_TEST(supported_versions_table)
     static const struct {
         int key, min, max;
     } want[] = {
-        {API_API_VERSIONS, 0, 3},  {API_METADATA, 0, 4},      {API_PRODUCE, 3, 7},
+        {API_API_VERSIONS, 0, 3},  {API_METADATA, 0, 5},      {API_PRODUCE, 3, 7},
         {API_FETCH, 4, 11},        {API_LIST_OFFSETS, 0, 2},  {API_CREATE_TOPICS, 0, 4},
         {API_DELETE_TOPICS, 0, 1}, {API_DELETE_RECORDS, 0, 1}, {API_DESCRIBE_CONFIGS, 0, 1},
         {API_FIND_COORDINATOR, 0, 2}, {API_JOIN_GROUP, 0, 5},   {API_SYNC_GROUP, 0, 3},

@@ -181,11 +181,98 @@ START_TEST(missing_head_segment_offline_retention_not)
 }
 END_TEST
 
+/* A segment in the middle deleted: the log does not serve across the hole
+ * (readers would skip from one segment's end to the next one's base, and
+ * the records between would be gone without a word). The ERROR names the
+ * directory and the missing range; removing the checkpoint accepts the loss
+ * and serves what remains. A compacted log, whose holes are the cleaner's
+ * doing, opens as it is. */
+START_TEST(missing_middle_segment_offline_compacted_not)
+{
+    log_config_t cfg = lt_config();
+    cfg.segment_bytes = 4096;
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    char *dir = lt_tmpdir();
+    log_t *log = lt_open(dir, &cfg, fdc);
+    lt_fill(log, 200, 5, T0);
+    ck_assert_int_gt(log_segment_count(log), 4);
+    int64_t gap_from = log->log_segs[2]->seg_base, gap_to = log->log_segs[3]->seg_base;
+    int64_t end = log_end_offset(log);
+    ck_assert_int_eq(log_close(log), 0);
+    char path[4200];
+    const char *sfx[] = {".log", ".index", ".timeindex"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%020lld%s", dir, (long long)gap_from, sfx[i]);
+        unlink(path);
+    }
+
+    for (int round = 0; round < 2; round++) {
+        lt_capture_start();
+        log = lt_open(dir, &cfg, fdc);
+        const char *out = lt_captured();
+        char want[128];
+        snprintf(want, sizeof want, "records [%lld, %lld) are missing", (long long)gap_from,
+                 (long long)gap_to);
+        ck_assert_msg(strstr(out, want) && strstr(out, dir) && strstr(out, "ERROR"),
+                      "round %d: %s", round, out);
+        lt_capture_stop();
+        ck_assert_int_eq(log_offline_error(log), EDDY_ERR_LOG_OFFLINE);
+        log_slice_t sl;
+        ck_assert_int_eq(log_read(log, 0, 1 << 20, &sl), EDDY_ERR_LOG_OFFLINE);
+        ck_assert_int_eq(try_append(log), EDDY_ERR_LOG_OFFLINE);
+        log_close(log);
+    }
+
+    /* The operator accepts the loss: a read in the hole gets the next
+     * segment's first batch, and the end is where it was. */
+    snprintf(path, sizeof path, "%s/log.checkpoint", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    log = lt_open(dir, &cfg, fdc);
+    ck_assert_int_eq(log_offline_error(log), 0);
+    ck_assert_int_eq(log_end_offset(log), end);
+    log_slice_t sl;
+    ck_assert_int_eq(log_read(log, gap_from, 1 << 20, &sl), 0);
+    ck_assert_int_eq(sl.sl_first_offset, gap_to);
+    log_slice_release(log, &sl);
+    log_close(log);
+
+    /* Compaction leaves holes: one key written over and over, compacted,
+     * reopened after a crash. */
+    char *dir2 = lt_tmpdir();
+    cfg.cleanup_policy = LOG_CLEANUP_COMPACT;
+    log = lt_open(dir2, &cfg, fdc);
+    const char *keys[5] = {"x", "x", "x", "x", "x"};
+    for (int i = 0; i < 200; i++)
+        lt_append(log, 5, keys, NULL, NULL, T0 + i);
+    ck_assert_int_ge(log_compact(log, T0 + 1000, 1), 0);
+    int holes = 0;
+    for (int i = 0; i + 1 < log->log_nsegs; i++)
+        holes += log->log_segs[i]->seg_next_offset < log->log_segs[i + 1]->seg_base;
+    ck_assert_int_gt(holes, 0);
+    end = log_end_offset(log);
+    ck_assert_int_eq(log_flush(log), 0);
+    log_close_abrupt(log);
+    lt_capture_start();
+    log = lt_open(dir2, &cfg, fdc);
+    ck_assert_msg(!strstr(lt_captured(), "missing"), "%s", lt_captured());
+    lt_capture_stop();
+    ck_assert_int_eq(log_offline_error(log), 0);
+    ck_assert_int_eq(log_end_offset(log), end);
+    log_close(log);
+    log_fdcache_destroy(fdc);
+    lt_rmdir(dir);
+    lt_rmdir(dir2);
+    free(dir);
+    free(dir2);
+}
+END_TEST
+
 TCase *tcase_ioerrors(void)
 {
     TCase *tc = tcase_create("ioerrors");
     tcase_add_test(tc, cut_segment_read_goes_offline);
     tcase_add_test(tc, deleted_segments_keep_the_log_offline);
     tcase_add_test(tc, missing_head_segment_offline_retention_not);
+    tcase_add_test(tc, missing_middle_segment_offline_compacted_not);
     return tc;
 }
