@@ -377,7 +377,11 @@ def case_compaction():
     deadline = time.time() + 40
     while True:
         r = model_ok()
-        if r and not r[0] and r[2] < sent:
+        # Done when nothing superseded is left below the active segment and the
+        # cleaner has rewritten at least one compressed batch in part (under load
+        # the first passes may only drop whole batches).
+        if r and not r[0] and r[2] < sent and any(
+                b["count"] < b["last"] - b["base"] + 1 for b in r[3]):
             break
         check(time.time() < deadline, "compaction did not remove superseded records from "
               "compressed batches: %s" % (("%d stale below offset %d, %d records" % (len(r[0]), r[4], r[2]))
