@@ -127,10 +127,32 @@ static int do_list(cli_conn_t *cc)
     return CLI_OK;
 }
 
-static void print_config(const char *name, const char *value, int is_default, void *opaque)
+static void print_config(const char *name, const char *value, int source, void *opaque)
 {
     (void)opaque;
-    printf("  %-28s %s%s\n", name, value, is_default ? "" : "  (set on the topic)");
+    const char *from = "";
+    if (source == KC_CONFIG_SOURCE_TOPIC)
+        from = "  (set on the topic)";
+    else if (source != KC_CONFIG_SOURCE_DEFAULT)
+        from = "  (broker setting)";
+    printf("  %-28s %s%s\n", name, value, from);
+}
+
+/* "1,2,3" into buf; "-" when the broker named none; a list too long for buf
+ * ends in "...". */
+static const char *format_nodes(char *buf, size_t size, const int32_t *ids, int32_t n)
+{
+    size_t len = 0;
+    snprintf(buf, size, "-");
+    for (int32_t i = 0; i < n; i++) {
+        int w = snprintf(buf + len, size - len, "%s%d", i ? "," : "", ids[i]);
+        if (w < 0 || (size_t)w >= size - len) {
+            snprintf(buf + (size > 4 ? size - 4 : 0), size > 4 ? 4 : size, "...");
+            break;
+        }
+        len += (size_t)w;
+    }
+    return buf;
 }
 
 static int do_describe(cli_conn_t *cc, const char *name)
@@ -145,14 +167,17 @@ static int do_describe(cli_conn_t *cc, const char *name)
         return CLI_FAIL;
     }
     printf("topic %s: %d partition(s)%s\n", name, t->tm_npartitions, t->tm_internal ? ", internal" : "");
-    printf("  %-10s %-8s %-14s %-14s\n", "PARTITION", "LEADER", "START", "END");
+    printf("  %-10s %-8s %-14s %-14s %-14s %s\n", "PARTITION", "LEADER", "START", "END", "REPLICAS", "ISR");
     for (int32_t p = 0; p < t->tm_npartitions; p++) {
         int64_t start = -1, end = -1;
         kc_admin_list_offset(cc->cc_client, name, p, -2, &start, err, sizeof err);
         kc_admin_list_offset(cc->cc_client, name, p, -1, &end, err, sizeof err);
         t = kc_metadata_topic(cc->cc_client, name);
-        printf("  %-10d %-8d %-14" PRId64 " %-14" PRId64 "\n", p, t->tm_partitions[p].pm_leader,
-               start, end);
+        const kc_partition_meta_t *pm = &t->tm_partitions[p];
+        char replicas[128], isr[128];
+        printf("  %-10d %-8d %-14" PRId64 " %-14" PRId64 " %-14s %s\n", p, pm->pm_leader, start, end,
+               format_nodes(replicas, sizeof replicas, pm->pm_replicas, pm->pm_nreplicas),
+               format_nodes(isr, sizeof isr, pm->pm_isr, pm->pm_nisr));
     }
     printf("settings:\n");
     rc = kc_admin_describe_topic_configs(cc->cc_client, name, print_config, NULL, err, sizeof err);
