@@ -111,6 +111,11 @@ out:
     return rc;
 }
 
+static int by_topic_name(const void *a, const void *b)
+{
+    return strcmp((*(const kc_topic_meta_t *const *)a)->tm_name, (*(const kc_topic_meta_t *const *)b)->tm_name);
+}
+
 static int do_list(cli_conn_t *cc)
 {
     char err[1024] = "";
@@ -121,9 +126,20 @@ static int do_list(cli_conn_t *cc)
     }
     int n;
     const kc_topic_meta_t *t = kc_metadata_topics(cc->cc_client, &n);
+    /* By name: a cluster's brokers answer in no particular order. */
+    const kc_topic_meta_t **sorted = malloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
+    if (!sorted) {
+        fprintf(stderr, "eddy topic list: out of memory\n");
+        return CLI_FAIL;
+    }
+    for (int i = 0; i < n; i++)
+        sorted[i] = &t[i];
+    qsort(sorted, (size_t)n, sizeof *sorted, by_topic_name);
     printf("%-40s %s\n", "NAME", "PARTITIONS");
     for (int i = 0; i < n; i++)
-        printf("%-40s %d%s\n", t[i].tm_name, t[i].tm_npartitions, t[i].tm_internal ? " (internal)" : "");
+        printf("%-40s %d%s\n", sorted[i]->tm_name, sorted[i]->tm_npartitions,
+               sorted[i]->tm_internal ? " (internal)" : "");
+    free(sorted);
     return CLI_OK;
 }
 
