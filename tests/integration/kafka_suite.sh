@@ -107,6 +107,28 @@ restart_node() { # N TOPIC...
     wait_cluster_whole "$@"
 }
 
+# ------------------------------------------------- 0. protocol versions
+# Kafka 4.x removed old versions of many requests (KIP-896): every request
+# Eddy's client sends (the table it shares with Eddy's broker,
+# wire/api_versions.c) must have a version both sides speak.
+"$KAFKA_SH" class org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "$KB" \
+    2>/dev/null | tr ',' '\n' | sed -n 's/^[[:space:]]*\([A-Za-z]*\)([0-9]*): \([0-9]*\) to \([0-9]*\).*/\1 \2 \3/p;
+                                     s/^[[:space:]]*\([A-Za-z]*\)([0-9]*): \([0-9]*\) \[.*/\1 \2 \2/p' |
+    sort -u >"$WORK/kafka_versions"
+[ "$(wc -l <"$WORK/kafka_versions")" -gt 20 ] || fail "could not read the cluster's ApiVersions"
+awk -F'[{}, ]+' '/^    \{API_/ { n = tolower($2); sub(/^api_/, "", n); m = split(n, p, "_"); c = "";
+        for (i = 1; i <= m; i++) c = c toupper(substr(p[i], 1, 1)) substr(p[i], 2); print c, $3, $4 }' \
+    "$(dirname "$KAFKA_SH")/../wire/api_versions.c" | sort >"$WORK/eddy_versions"
+[ "$(wc -l <"$WORK/eddy_versions")" -gt 10 ] || fail "could not read wire/api_versions.c"
+join -a1 "$WORK/eddy_versions" "$WORK/kafka_versions" |
+    awk 'NF < 5 { print $1 ": Kafka does not serve it"; bad = 1; next }
+         { lo = $2 > $4 ? $2 : $4; hi = $3 < $5 ? $3 : $5;
+           if (lo > hi) { print $1 ": Eddy speaks v" $2 "-" $3 ", Kafka v" $4 "-" $5; bad = 1 }
+           else used = used " " $1 " v" hi }
+         END { print used > "/dev/stderr"; exit bad }' 2>"$WORK/versions_used" >"$WORK/versions_bad" ||
+    fail "requests with no version in common with Kafka: $(cat "$WORK/versions_bad")"
+log "0. every request has a version Kafka serves:$(cat "$WORK/versions_used")"
+
 # ------------------------------------------------------------------ 1. CLI
 
 awk 'BEGIN { for (i = 0; i < 1000; i++) print "k" (i % 37) ":v" i }' >"$WORK/keyed"
