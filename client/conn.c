@@ -224,10 +224,18 @@ int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_resp
     r->rq_opaque = opaque;
     r->rq_deadline_ms = eddy_mono_ms() + c->c_cfg.request_timeout_ms;
     queue_push(&kb->kb_queue, &kb->kb_queue_tail, r);
-    if (kb->kb_state == KB_DOWN && !uv_is_active((uv_handle_t *)&kb->kb_backoff))
-        broker_connect(kb);
-    else
+    /* A node whose last attempt failed is tried again after the reconnect
+     * backoff, not at once: its requests fail with each failed attempt
+     * (fail_node_requests), and a caller retrying at once would otherwise
+     * spin on a dead node. */
+    if (kb->kb_state == KB_DOWN && !uv_is_active((uv_handle_t *)&kb->kb_backoff)) {
+        if (kb->kb_failures > 0)
+            schedule_reconnect(kb);
+        else
+            broker_connect(kb);
+    } else {
         broker_pump(kb);
+    }
     return 0;
 }
 
