@@ -12,6 +12,7 @@ all: build
 
 deps:
 	./scripts/install-deps.sh
+	./scripts/kafka.sh fetch
 
 build: deps
 	cmake -S . -B $(BUILD) -DEDDY_WERROR=ON

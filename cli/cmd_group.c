@@ -91,13 +91,32 @@ static void print_desc(const kc_group_desc_t *d, void *opaque)
     }
     if (cm->co_n == 0)
         return;
-    printf("  %-30s %-9s %-12s %-12s %-8s %s\n", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "OWNER");
+    /* By topic and partition: a cluster's coordinator answers in no
+     * particular order. */
+    int *order = malloc((size_t)cm->co_n * sizeof *order);
+    if (!order) {
+        fprintf(stderr, "eddy group describe %s: out of memory\n", ds->ds_group);
+        return;
+    }
     for (int i = 0; i < cm->co_n; i++) {
+        int j = i;
+        for (; j > 0; j--) {
+            int o = order[j - 1], c = strcmp(cm->co_topic[o], cm->co_topic[i]);
+            if (c < 0 || (c == 0 && cm->co_partition[o] < cm->co_partition[i]))
+                break;
+            order[j] = o;
+        }
+        order[j] = i;
+    }
+    printf("  %-30s %-9s %-12s %-12s %-8s %s\n", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "OWNER");
+    for (int n = 0; n < cm->co_n; n++) {
+        int i = order[n];
         const char *owner = owner_of(d, cm->co_topic[i], cm->co_partition[i]);
         int64_t end = ds->ds_end[i], lag = end >= 0 && cm->co_offset[i] >= 0 ? end - cm->co_offset[i] : -1;
         printf("  %-30s %-9d %-12" PRId64 " %-12" PRId64 " %-8" PRId64 " %s\n", cm->co_topic[i],
                cm->co_partition[i], cm->co_offset[i], end, lag, owner ? owner : "-");
     }
+    free(order);
 }
 
 static int do_describe(cli_conn_t *cc, const char *group)

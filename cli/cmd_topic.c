@@ -114,6 +114,11 @@ out:
     return rc;
 }
 
+static int by_topic_name(const void *a, const void *b)
+{
+    return strcmp((*(const kc_topic_meta_t *const *)a)->tm_name, (*(const kc_topic_meta_t *const *)b)->tm_name);
+}
+
 static int do_list(cli_conn_t *cc)
 {
     char err[1024] = "";
@@ -124,16 +129,49 @@ static int do_list(cli_conn_t *cc)
     }
     int n;
     const kc_topic_meta_t *t = kc_metadata_topics(cc->cc_client, &n);
+    /* By name: a cluster's brokers answer in no particular order. */
+    const kc_topic_meta_t **sorted = malloc((size_t)(n > 0 ? n : 1) * sizeof *sorted);
+    if (!sorted) {
+        fprintf(stderr, "eddy topic list: out of memory\n");
+        return CLI_FAIL;
+    }
+    for (int i = 0; i < n; i++)
+        sorted[i] = &t[i];
+    qsort(sorted, (size_t)n, sizeof *sorted, by_topic_name);
     printf("%-40s %s\n", "NAME", "PARTITIONS");
     for (int i = 0; i < n; i++)
-        printf("%-40s %d%s\n", t[i].tm_name, t[i].tm_npartitions, t[i].tm_internal ? " (internal)" : "");
+        printf("%-40s %d%s\n", sorted[i]->tm_name, sorted[i]->tm_npartitions,
+               sorted[i]->tm_internal ? " (internal)" : "");
+    free(sorted);
     return CLI_OK;
 }
 
-static void print_config(const char *name, const char *value, int is_default, void *opaque)
+static void print_config(const char *name, const char *value, int source, void *opaque)
 {
     (void)opaque;
-    printf("  %-28s %s%s\n", name, value, is_default ? "" : "  (set on the topic)");
+    const char *from = "";
+    if (source == KC_CONFIG_SOURCE_TOPIC)
+        from = "  (set on the topic)";
+    else if (source != KC_CONFIG_SOURCE_DEFAULT)
+        from = "  (broker setting)";
+    printf("  %-28s %s%s\n", name, value, from);
+}
+
+/* "1,2,3" into buf; "-" when the broker named none; a list too long for buf
+ * ends in "...". */
+static const char *format_nodes(char *buf, size_t size, const int32_t *ids, int32_t n)
+{
+    size_t len = 0;
+    snprintf(buf, size, "-");
+    for (int32_t i = 0; i < n; i++) {
+        int w = snprintf(buf + len, size - len, "%s%d", i ? "," : "", ids[i]);
+        if (w < 0 || (size_t)w >= size - len) {
+            snprintf(buf + (size > 4 ? size - 4 : 0), size > 4 ? 4 : size, "...");
+            break;
+        }
+        len += (size_t)w;
+    }
+    return buf;
 }
 
 static int do_describe(cli_conn_t *cc, const char *name)
@@ -148,7 +186,8 @@ static int do_describe(cli_conn_t *cc, const char *name)
         return CLI_FAIL;
     }
     printf("topic %s: %d partition(s)%s\n", name, t->tm_npartitions, t->tm_internal ? ", internal" : "");
-    printf("  %-10s %-8s %-14s %-14s %s\n", "PARTITION", "LEADER", "START", "END", "STATUS");
+    printf("  %-10s %-8s %-14s %-14s %-14s %-14s %s\n", "PARTITION", "LEADER", "START", "END",
+           "REPLICAS", "ISR", "STATUS");
     int offline = 0;
     for (int32_t p = 0; p < t->tm_npartitions; p++) {
         int64_t start = -1, end = -1;
@@ -160,14 +199,17 @@ static int do_describe(cli_conn_t *cc, const char *name)
             kc_admin_list_offset(cc->cc_client, name, p, -1, &end, err, sizeof err);
         }
         t = kc_metadata_topic(cc->cc_client, name);
+        const kc_partition_meta_t *pm = &t->tm_partitions[p];
         char status[96] = "online";
         if (perr == KERR_KAFKA_STORAGE_ERROR)
             snprintf(status, sizeof status, "offline (KAFKA_STORAGE_ERROR)");
         else if (perr != KERR_NONE)
             snprintf(status, sizeof status, "error (%s)", kafka_err_name(perr));
         offline += perr != KERR_NONE;
-        printf("  %-10d %-8d %-14" PRId64 " %-14" PRId64 " %s\n", p, t->tm_partitions[p].pm_leader,
-               start, end, status);
+        char replicas[128], isr[128];
+        printf("  %-10d %-8d %-14" PRId64 " %-14" PRId64 " %-14s %-14s %s\n", p, pm->pm_leader,
+               start, end, format_nodes(replicas, sizeof replicas, pm->pm_replicas, pm->pm_nreplicas),
+               format_nodes(isr, sizeof isr, pm->pm_isr, pm->pm_nisr), status);
     }
     if (offline)
         fprintf(stderr,

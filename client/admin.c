@@ -313,8 +313,13 @@ static int handle_describe(call_t *cl, int16_t v, eddy_rd_t *rd)
             const DescribeConfigsResourceResult *e = &r->Configs[i];
             snprintf(name, sizeof name, "%.*s", e->Name.len > 0 ? e->Name.len : 0, e->Name.ptr);
             snprintf(value, sizeof value, "%.*s", e->Value.len > 0 ? e->Value.len : 0, e->Value.ptr);
-            int is_default = v >= 1 ? e->ConfigSource == CONFIG_SOURCE_DEFAULT : e->IsDefault;
-            o->co_fn(name, value, is_default, o->co_opaque);
+            /* v0 has only IsDefault; a v1+ source out of range (a newer
+             * broker's) is shown as the built-in default. */
+            int source = v >= 1 ? e->ConfigSource
+                                : (e->IsDefault ? KC_CONFIG_SOURCE_DEFAULT : KC_CONFIG_SOURCE_TOPIC);
+            if (source < KC_CONFIG_SOURCE_TOPIC || source > KC_CONFIG_SOURCE_DEFAULT)
+                source = KC_CONFIG_SOURCE_DEFAULT;
+            o->co_fn(name, value, source, o->co_opaque);
         }
     }
     arena_free(&a);

@@ -21,9 +21,16 @@ int kc_admin_delete_topic(kc_client_t *c, const char *name, char *errstr, size_t
  * (-1 when none). */
 int kc_admin_list_offset(kc_client_t *c, const char *topic, int32_t partition, int64_t ts,
                          int64_t *offset, char *errstr, size_t errstr_size);
-/* Calls fn for each setting of a topic (name, value, is_default). */
-typedef void(kc_config_entry_fn)(const char *name, const char *value, int is_default,
-                                 void *opaque);
+/* Calls fn for each setting of a topic: its name, value and where its value
+ * comes from, as Kafka's ConfigSource (KC_CONFIG_SOURCE_*): a broker's own
+ * defaults and its static or dynamic settings are told apart from the
+ * topic's. */
+#define KC_CONFIG_SOURCE_TOPIC 1          /* set on the topic */
+#define KC_CONFIG_SOURCE_BROKER 2         /* the broker's dynamic setting */
+#define KC_CONFIG_SOURCE_CLUSTER_BROKER 3 /* the cluster-wide dynamic default */
+#define KC_CONFIG_SOURCE_STATIC_BROKER 4  /* the broker's configuration file */
+#define KC_CONFIG_SOURCE_DEFAULT 5        /* the built-in default */
+typedef void(kc_config_entry_fn)(const char *name, const char *value, int source, void *opaque);
 int kc_admin_describe_topic_configs(kc_client_t *c, const char *topic, kc_config_entry_fn *fn,
                                     void *opaque, char *errstr, size_t errstr_size);
 

@@ -139,6 +139,12 @@ typedef struct kc_partition_meta {
     int32_t pm_partition;
     int32_t pm_leader; /* -1: none */
     int16_t pm_error;
+    /* The nodes holding a copy, and those in sync with the leader; they
+     * point into the allocation of tm_partitions. */
+    const int32_t *pm_replicas;
+    int32_t pm_nreplicas;
+    const int32_t *pm_isr;
+    int32_t pm_nisr;
 } kc_partition_meta_t;
 
 typedef struct kc_topic_meta {

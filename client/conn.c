@@ -237,10 +237,18 @@ int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_resp
     r->rq_opaque = opaque;
     r->rq_deadline_ms = eddy_mono_ms() + c->c_cfg.request_timeout_ms;
     queue_push(&kb->kb_queue, &kb->kb_queue_tail, r);
-    if (kb->kb_state == KB_DOWN && !uv_is_active((uv_handle_t *)&kb->kb_backoff))
-        broker_connect(kb);
-    else
+    /* A node whose last attempt failed is tried again after the reconnect
+     * backoff, not at once: its requests fail with each failed attempt
+     * (fail_node_requests), and a caller retrying at once would otherwise
+     * spin on a dead node. */
+    if (kb->kb_state == KB_DOWN && !uv_is_active((uv_handle_t *)&kb->kb_backoff)) {
+        if (kb->kb_failures > 0)
+            schedule_reconnect(kb);
+        else
+            broker_connect(kb);
+    } else {
         broker_pump(kb);
+    }
     return 0;
 }
 
@@ -391,6 +399,29 @@ static void check_give_up(kc_client_t *c, int err)
     }
 }
 
+/* Requests for this node in particular (produce and fetch to a partition's
+ * leader, a group's coordinator) fail when a connection attempt to it fails,
+ * as Kafka's clients never queue for a node that is not ready: the caller
+ * retries on fresh metadata. Left waiting here, a produce to a leader killed
+ * with kill -9 would sit out request.timeout.ms although a cluster elects the
+ * new leader within seconds. */
+static void fail_node_requests(kc_broker_t *kb, int err)
+{
+    kc_client_t *c = kb->kb_client;
+    kc_req_t *keep = NULL, *keep_tail = NULL, *r;
+    kc_req_t *failed = NULL, *failed_tail = NULL;
+    while ((r = queue_pop(&kb->kb_queue, &kb->kb_queue_tail))) {
+        if (r->rq_any)
+            queue_push(&keep, &keep_tail, r);
+        else
+            queue_push(&failed, &failed_tail, r);
+    }
+    kb->kb_queue = keep;
+    kb->kb_queue_tail = keep_tail;
+    while ((r = queue_pop(&failed, &failed_tail)))
+        req_finish(c, r, err, 0, NULL);
+}
+
 /* A connection attempt failed (resolution, TCP connect, its setup timeout,
  * ApiVersions): counted, described in kb_last_why, and warned about through
  * the broker's rate limit, so that a broker down for an hour costs one line
@@ -417,6 +448,7 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
                      "%s (%d failed attempt%s in a row)", kb->kb_last_why,
                      kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
     move_any_requests(kb);
+    fail_node_requests(kb, err);
     check_give_up(c, err);
 }
 

@@ -112,8 +112,13 @@ static void on_metadata(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
         t->tm_npartitions = 0;
         if (rt->ErrorCode != KERR_NONE)
             continue;
-        t->tm_partitions = calloc((size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1),
-                                  sizeof *t->tm_partitions);
+        /* The partitions, then every replica and ISR list, in one block
+         * (each list is bounded by the response it was decoded from). */
+        size_t nnodes = 0;
+        for (int32_t k = 0; k < rt->PartitionsCount; k++)
+            nnodes += (size_t)rt->Partitions[k].ReplicaNodesCount + (size_t)rt->Partitions[k].IsrNodesCount;
+        size_t nparts = (size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1);
+        t->tm_partitions = calloc(1, nparts * sizeof *t->tm_partitions + nnodes * sizeof(int32_t));
         if (!t->tm_partitions)
             continue;
         /* Indexed by partition number, whatever order the broker used. */
@@ -126,12 +131,23 @@ static void on_metadata(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
             continue;
         }
         t->tm_npartitions = n;
+        int32_t *nodes = (int32_t *)(t->tm_partitions + nparts);
         for (int32_t k = 0; k < rt->PartitionsCount; k++) {
             const MetadataResponsePartition *rp = &rt->Partitions[k];
             kc_partition_meta_t *pm = &t->tm_partitions[rp->PartitionIndex];
             pm->pm_partition = rp->PartitionIndex;
             pm->pm_leader = rp->LeaderId;
             pm->pm_error = rp->ErrorCode;
+            if (rp->ReplicaNodesCount > 0)
+                memcpy(nodes, rp->ReplicaNodes, (size_t)rp->ReplicaNodesCount * sizeof *nodes);
+            pm->pm_replicas = nodes;
+            pm->pm_nreplicas = rp->ReplicaNodesCount > 0 ? rp->ReplicaNodesCount : 0;
+            nodes += pm->pm_nreplicas;
+            if (rp->IsrNodesCount > 0)
+                memcpy(nodes, rp->IsrNodes, (size_t)rp->IsrNodesCount * sizeof *nodes);
+            pm->pm_isr = nodes;
+            pm->pm_nisr = rp->IsrNodesCount > 0 ? rp->IsrNodesCount : 0;
+            nodes += pm->pm_nisr;
         }
     }
     c->c_metadata_ms = eddy_mono_ms();
