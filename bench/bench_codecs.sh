@@ -50,7 +50,8 @@ for c in $CODECS; do
         FAIL=1
         continue
     fi
-    grep -E '^(produce|consume)  \(' "$ROOT/client-$c.out" |
+    # bench_client.sh repeats bench_client's summary lines: print each once.
+    grep -E '^(produce|consume)  \(' "$ROOT/client-$c.out" | awk '!seen[$0]++' |
         sed -e "s/^/$c: /" -e 's/ (target >= 1.0)//'
 done
 
@@ -76,7 +77,7 @@ for c in $CODECS; do
         "$EDDY" -b "$B" topic create "$t" -p 1 >/dev/null || FAIL=1
         start=$(date +%s.%N)
         if [ "$who" = eddy ]; then
-            "$EDDY" -b "$B" topic produce "$t" -z "$c" <"$ROOT/corpus.txt" || FAIL=1
+            "$EDDY" -b "$B" topic produce "$t" -z "$c" <"$ROOT/corpus.txt" >/dev/null || FAIL=1
         else
             kcat -b "$B" -P -t "$t" -z "$c" -X linger.ms=5 -X batch.size=16384 <"$ROOT/corpus.txt" || FAIL=1
         fi
