@@ -244,8 +244,10 @@ int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_resp
     if (c->c_fail_err && !c->c_destroyed)
         return c->c_fail_err;
     kc_broker_t *kb = node_id == KC_NODE_ANY ? pick_any(c) : kc_broker_find(c, node_id);
-    if (!kb || c->c_destroyed || !(kb = conn_for(c, kb, api_key)))
+    if (!kb || c->c_destroyed)
         return -ENOENT;
+    if (!(kb = conn_for(c, kb, api_key)))
+        return -ENOMEM;
     kc_req_t *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
