@@ -128,12 +128,6 @@ typedef void(kc_response_fn)(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, 
  * is not called then. */
 int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_response,
                kc_encode_fn *encode, kc_response_fn *done, void *opaque);
-/* A Fetch that does not wait (max_wait_ms 0), on the node's main connection
- * instead of its fetch connection: for partitions with records waiting that
- * became fetchable while the fetch connection holds a long poll, which
- * would hold them up to fetch.max.wait.ms. */
-int kc_request_fetch_now(kc_client_t *c, int32_t node_id, kc_encode_fn *encode,
-                         kc_response_fn *done, void *opaque);
 
 /* ---- metadata ---- */
 

@@ -238,16 +238,15 @@ static kc_broker_t *pick_any(kc_client_t *c)
     return best;
 }
 
-static int request_on(kc_client_t *c, int32_t node_id, int16_t api_key, int main_conn,
-                      int expect_response, kc_encode_fn *encode, kc_response_fn *done,
-                      void *opaque)
+int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_response,
+               kc_encode_fn *encode, kc_response_fn *done, void *opaque)
 {
     if (c->c_fail_err && !c->c_destroyed)
         return c->c_fail_err;
     kc_broker_t *kb = node_id == KC_NODE_ANY ? pick_any(c) : kc_broker_find(c, node_id);
     if (!kb || c->c_destroyed)
         return -ENOENT;
-    if (!main_conn && !(kb = conn_for(c, kb, api_key)))
+    if (!(kb = conn_for(c, kb, api_key)))
         return -ENOMEM;
     kc_req_t *r = calloc(1, sizeof *r);
     if (!r)
@@ -265,18 +264,6 @@ static int request_on(kc_client_t *c, int32_t node_id, int16_t api_key, int main
     else
         broker_pump(kb);
     return 0;
-}
-
-int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_response,
-               kc_encode_fn *encode, kc_response_fn *done, void *opaque)
-{
-    return request_on(c, node_id, api_key, 0, expect_response, encode, done, opaque);
-}
-
-int kc_request_fetch_now(kc_client_t *c, int32_t node_id, kc_encode_fn *encode,
-                         kc_response_fn *done, void *opaque)
-{
-    return request_on(c, node_id, API_FETCH, 1, 1, encode, done, opaque);
 }
 
 typedef struct write_ctx {

@@ -34,8 +34,6 @@ typedef struct kc_cpart {
     int cp_paused;
     int cp_fetching;
     int32_t cp_fetch_node; /* while cp_fetching: the broker the fetch went to */
-    int cp_fetch_now;      /* ... and it is a fetch that does not wait */
-    int cp_now_idle;       /* a fetch that did not wait brought nothing: wait for a long poll */
     int cp_at_eof;
     int cp_stopped; /* an error only the application can resolve */
     int cp_removed; /* unassigned; freed once no request of its is out */
@@ -340,7 +338,6 @@ static void resolve_stored(kc_consumer_t *k, kc_cpart_t *p)
 
 typedef struct fetch_req {
     kc_consumer_t *fr_consumer;
-    int fr_now; /* max_wait_ms 0, on the main connection (node_fetching) */
     int fr_n;
     kc_cpart_t **fr_parts;
 } fetch_req_t;
@@ -366,7 +363,7 @@ static void encode_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
     FetchRequest req;
     memset(&req, 0, sizeof req);
     req.ReplicaId = -1;
-    req.MaxWaitMs = fr->fr_now ? 0 : cfg->fetch_max_wait_ms;
+    req.MaxWaitMs = cfg->fetch_max_wait_ms;
     req.MinBytes = cfg->fetch_min_bytes;
     req.MaxBytes = cfg->fetch_max_bytes;
     req.IsolationLevel = 0;
@@ -445,10 +442,8 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
     arena_init(&a, 0);
     if (err == 0 && wire_fetch_resp_decode(rd, v, &a, &resp) < 0)
         err = -EPROTO;
-    for (int i = 0; i < fr->fr_n; i++) {
+    for (int i = 0; i < fr->fr_n; i++)
         fr->fr_parts[i]->cp_fetching = 0;
-        fr->fr_parts[i]->cp_now_idle = fr->fr_now; /* until it brings records */
-    }
     if (err < 0) {
         refresh_metadata(k);
         retry_later(k);
@@ -497,13 +492,10 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
              * records are fetched again from the position on resume. */
             if (p->cp_paused)
                 continue;
-            int64_t before = p->cp_position;
             if (deliver(k, p, rp) || k->k_closing) {
                 stopped = 1; /* the rest of this response is fetched again */
                 break;
             }
-            if (p->cp_position > before)
-                p->cp_now_idle = 0;
             if (p->cp_position >= rp->HighWatermark && !p->cp_at_eof) {
                 p->cp_at_eof = 1;
                 if (k->k_cbs.on_eof)
@@ -522,20 +514,11 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
         schedule(k);
 }
 
-/* Fetches to a broker: one long poll (fetch.max.wait.ms) at a time, on the
- * fetch connection, as the Java consumer keeps one fetch per broker. A
- * broker processes one request per connection at a time, so a second fetch
- * there would wait out the first's long poll even with records to return.
- * Partitions that become fetchable while it is out (resumed, or answered by
- * a fetch of their own) join the next long poll, except those known to have
- * records waiting (the high watermark of their last answer is past their
- * position): they go in a fetch that does not wait, on the main connection
- * (kc_request_fetch_now), one at a time per broker. A streams thread pauses
- * an input whose buffer is full and resumes it once drained; without this
- * it would wait for the long poll of its other inputs to end. A partition
- * such a fetch brought nothing for waits for the long poll. */
-#define FETCH_NODES_MAX 64 /* brokers tracked per kind; beyond, a second fetch may go */
-
+/* Whether a fetch to node is out. A broker processes one request per
+ * connection at a time, so a second fetch to it would wait behind the
+ * first's long poll even with records to return; the partitions wait for
+ * the next fetch instead, which the answer to the first sends at once (the
+ * Java consumer keeps one fetch per broker too). */
 static int node_fetching(const int32_t *busy, int nbusy, int32_t node)
 {
     for (int i = 0; i < nbusy; i++)
@@ -564,23 +547,15 @@ static void on_idle(uv_idle_t *h)
         else
             missing_leader = 1;
     }
-    /* The brokers with a long poll out, and with a fetch that does not wait. */
-    int32_t busy[FETCH_NODES_MAX], busy_now[FETCH_NODES_MAX];
-    int nbusy = 0, nbusy_now = 0;
-    for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
-        if (!p->cp_fetching)
-            continue;
-        if (!p->cp_fetch_now && !node_fetching(busy, nbusy, p->cp_fetch_node) &&
-            nbusy < FETCH_NODES_MAX)
+    /* The brokers with a fetch out (few: at most one per broker). */
+    int32_t busy[64];
+    int nbusy = 0;
+    for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next)
+        if (p->cp_fetching && !node_fetching(busy, nbusy, p->cp_fetch_node) && nbusy < 64)
             busy[nbusy++] = p->cp_fetch_node;
-        else if (p->cp_fetch_now && !node_fetching(busy_now, nbusy_now, p->cp_fetch_node) &&
-                 nbusy_now < FETCH_NODES_MAX)
-            busy_now[nbusy_now++] = p->cp_fetch_node;
-    }
     for (;;) {
         fetch_req_t *fr = NULL;
         int32_t node = -1;
-        int now = 0;
         for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
             if (p->cp_position < 0 || p->cp_paused || p->cp_fetching || p->cp_stopped || p->cp_removed)
                 continue;
@@ -589,17 +564,12 @@ static void on_idle(uv_idle_t *h)
                 missing_leader = 1;
                 continue;
             }
-            int p_now = node_fetching(busy, nbusy, leader);
-            if (p_now && (node_fetching(busy_now, nbusy_now, leader) || p->cp_now_idle ||
-                          p->cp_high_watermark <= p->cp_position))
-                continue;
-            if (fr && (leader != node || p_now != now))
+            if ((node >= 0 && leader != node) || node_fetching(busy, nbusy, leader))
                 continue;
             if (!fr) {
                 if (!(fr = calloc(1, sizeof *fr)))
                     return;
                 fr->fr_consumer = k;
-                fr->fr_now = now = p_now;
                 node = leader;
             }
             kc_cpart_t **np = realloc(fr->fr_parts, (size_t)(fr->fr_n + 1) * sizeof *np);
@@ -609,17 +579,12 @@ static void on_idle(uv_idle_t *h)
             fr->fr_parts[fr->fr_n++] = p;
             p->cp_fetching = 1;
             p->cp_fetch_node = node;
-            p->cp_fetch_now = now;
         }
         if (!fr)
             break;
-        int rc = now ? kc_request_fetch_now(k->k_client, node, encode_fetch, on_fetch, fr)
-                     : kc_request(k->k_client, node, API_FETCH, 1, encode_fetch, on_fetch, fr);
-        if (rc == 0) {
+        if (kc_request(k->k_client, node, API_FETCH, 1, encode_fetch, on_fetch, fr) == 0) {
             k->k_requests++;
-            if (now && nbusy_now < FETCH_NODES_MAX)
-                busy_now[nbusy_now++] = node;
-            else if (!now && nbusy < FETCH_NODES_MAX)
+            if (nbusy < 64)
                 busy[nbusy++] = node;
         } else {
             for (int i = 0; i < fr->fr_n; i++)
