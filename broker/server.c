@@ -35,13 +35,13 @@
  * chunk cheap beside the copying (measured: docs/broker.md) and is what a
  * connection streaming a large fetch holds. */
 #define CHUNK_MAX (256 * 1024)
-/* Requests a connection may have taken and not yet answered. Kafka takes
- * one at a time; Eddy takes a few more so that a Produce pipelined behind a
- * long-polling Fetch on the same connection (Eddy's client shares one
- * connection between a streams thread's consumer and producer) is appended
- * at once and can wake that very Fetch, instead of waiting out its
- * max_wait_ms. */
-#define CONN_INFLIGHT_MAX 16
+/* Requests a connection may have taken and not yet answered: one, Kafka's
+ * rule (it mutes a channel after each request and unmutes it once the
+ * answer is sent). A client that pipelines has its requests processed one
+ * after another, and a request that waits (a long-polling Fetch, a held
+ * JoinGroup) holds the ones behind it. Eddy's client therefore sends its
+ * fetches on a connection of their own (docs/client.md). */
+#define CONN_INFLIGHT_MAX 1
 #define LOG_LIMIT_MS 10000 /* repeated connection-level lines: one per 10 s */
 /* File descriptors the broker needs beside connections and segment files:
  * stdio, the loop's epoll and wakeups, signal pipes, the listener, libuv's

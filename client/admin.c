@@ -546,7 +546,7 @@ static int32_t node_ids(kc_client_t *c, int32_t *out, int max)
 {
     int n = 0;
     for (kc_broker_t *kb = c->c_brokers; kb && n < max; kb = kb->kb_next)
-        if (kb->kb_node_id >= 0)
+        if (kb->kb_node_id >= 0 && kb->kb_purpose == KC_CONN_MAIN)
             out[n++] = kb->kb_node_id;
     return n;
 }

@@ -113,6 +113,15 @@ void kc_client_fail_fast(kc_client_t *c, int attempts);
  * 127.0.0.1:1: Connection refused", valid as long as the client. */
 int kc_client_error(const kc_client_t *c, const char **why);
 
+/* Fetches to a broker go on a connection of their own, beside the one for
+ * everything else (Produce, Metadata, ListOffsets, admin calls; a group's
+ * coordinator has a third, member.c): a broker processes one request per
+ * connection at a time, and a Fetch long-polling for fetch.max.wait.ms must
+ * not hold a Produce up. A client that only reads (a restore consumer) may
+ * keep one connection per broker instead, its other requests then waiting
+ * behind its fetches. Call before the first request. */
+void kc_client_share_fetch_connection(kc_client_t *c);
+
 /* ---- requests ---- */
 
 /* Called once the broker's versions are known: write the body for version v. */

@@ -31,10 +31,18 @@ struct kc_req {
 
 enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_NEGOTIATING, KB_UP };
 
+/* What a connection carries. A broker takes one request per connection at a
+ * time (Kafka's rule), so a Fetch long-polling for fetch.max.wait.ms would
+ * hold whatever is behind it: fetches get a connection of their own, as
+ * the Java consumer's fetches are apart from its producer's and its
+ * coordinator's (member.c gives the coordinator a pseudo node of its own). */
+enum kc_conn_purpose { KC_CONN_MAIN, KC_CONN_FETCH };
+
 struct kc_broker {
     kc_broker_t *kb_next;
     kc_client_t *kb_client;
     int32_t kb_node_id; /* < 0: a bootstrap address */
+    enum kc_conn_purpose kb_purpose; /* KC_CONN_FETCH: lives beside the node's main one */
     char kb_host[256];
     int kb_port;
     enum kc_broker_state kb_state;
@@ -72,6 +80,7 @@ struct kc_client {
     int c_destroyed;
     int c_handles; /* libuv handles still open */
     int c_ever_up; /* a broker has answered ApiVersions once */
+    int c_fetch_shared; /* kc_client_share_fetch_connection: fetches on the main connection */
     /* kc_client_fail_fast: attempts per bootstrap address before giving up
      * (0: never), and once given up, the error and its sentence. */
     int c_fail_fast_attempts;
@@ -87,6 +96,7 @@ struct kc_client {
     struct kc_consumer *c_consumer;
 };
 
+/* The node's main connection (not its fetch one). */
 kc_broker_t *kc_broker_find(kc_client_t *c, int32_t node_id);
 /* Adds or updates a node from metadata. */
 kc_broker_t *kc_broker_upsert(kc_client_t *c, int32_t node_id, const char *host, int port);

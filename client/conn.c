@@ -1,4 +1,5 @@
-/* Connections and requests: one TCP connection per broker, ApiVersions
+/* Connections and requests: per broker, one TCP connection for fetches and
+ * one for everything else (client_int.h, kc_conn_purpose), ApiVersions
  * first, then requests written in order and answered in order (Kafka's
  * guarantee per connection), each with a deadline. */
 #include <errno.h>
@@ -135,31 +136,28 @@ int kc_error_retriable(int16_t e)
 
 /* ---- brokers ---- */
 
-kc_broker_t *kc_broker_find(kc_client_t *c, int32_t node_id)
+static kc_broker_t *conn_find(kc_client_t *c, int32_t node_id, enum kc_conn_purpose purpose)
 {
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next)
-        if (kb->kb_node_id == node_id)
+        if (kb->kb_node_id == node_id && kb->kb_purpose == purpose)
             return kb;
     return NULL;
 }
 
-kc_broker_t *kc_broker_upsert(kc_client_t *c, int32_t node_id, const char *host, int port)
+kc_broker_t *kc_broker_find(kc_client_t *c, int32_t node_id)
 {
-    kc_broker_t *kb = kc_broker_find(c, node_id);
-    if (kb) {
-        if (strcmp(kb->kb_host, host) != 0 || kb->kb_port != port) {
-            snprintf(kb->kb_host, sizeof kb->kb_host, "%s", host);
-            kb->kb_port = port;
-            if (kb->kb_state != KB_DOWN)
-                broker_fail(kb, -ECONNRESET, "its address changed");
-        }
-        return kb;
-    }
-    kb = calloc(1, sizeof *kb);
+    return conn_find(c, node_id, KC_CONN_MAIN);
+}
+
+static kc_broker_t *conn_new(kc_client_t *c, int32_t node_id, enum kc_conn_purpose purpose,
+                             const char *host, int port)
+{
+    kc_broker_t *kb = calloc(1, sizeof *kb);
     if (!kb)
         return NULL;
     kb->kb_client = c;
     kb->kb_node_id = node_id;
+    kb->kb_purpose = purpose;
     snprintf(kb->kb_host, sizeof kb->kb_host, "%s", host);
     kb->kb_port = port;
     kb->kb_state = KB_DOWN;
@@ -172,6 +170,39 @@ kc_broker_t *kc_broker_upsert(kc_client_t *c, int32_t node_id, const char *host,
     kb->kb_next = c->c_brokers;
     c->c_brokers = kb;
     return kb;
+}
+
+kc_broker_t *kc_broker_upsert(kc_client_t *c, int32_t node_id, const char *host, int port)
+{
+    kc_broker_t *main = kc_broker_find(c, node_id);
+    if (!main)
+        return conn_new(c, node_id, KC_CONN_MAIN, host, port);
+    /* Both of the node's connections follow its address. */
+    for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
+        if (kb->kb_node_id != node_id ||
+            (strcmp(kb->kb_host, host) == 0 && kb->kb_port == port))
+            continue;
+        snprintf(kb->kb_host, sizeof kb->kb_host, "%s", host);
+        kb->kb_port = port;
+        if (kb->kb_state != KB_DOWN)
+            broker_fail(kb, -ECONNRESET, "its address changed");
+    }
+    return main;
+}
+
+/* The connection a request to the node goes on: fetches on the node's fetch
+ * connection, made when first needed, everything else on its main one. */
+static kc_broker_t *conn_for(kc_client_t *c, kc_broker_t *main, int16_t api_key)
+{
+    if (api_key != API_FETCH || c->c_fetch_shared)
+        return main;
+    kc_broker_t *kb = conn_find(c, main->kb_node_id, KC_CONN_FETCH);
+    return kb ? kb : conn_new(c, main->kb_node_id, KC_CONN_FETCH, main->kb_host, main->kb_port);
+}
+
+void kc_client_share_fetch_connection(kc_client_t *c)
+{
+    c->c_fetch_shared = 1;
 }
 
 /* ---- requests ---- */
@@ -208,6 +239,8 @@ static kc_broker_t *pick_any(kc_client_t *c)
 {
     kc_broker_t *best = NULL;
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
+        if (kb->kb_purpose != KC_CONN_MAIN)
+            continue;
         /* Prefer a connected node, one of the metadata over a bootstrap
          * address; else the node with the fewest failed attempts in a row. */
         if (kb->kb_state == KB_UP && (!best || best->kb_state != KB_UP || best->kb_node_id < 0))
@@ -226,6 +259,8 @@ int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_resp
     kc_broker_t *kb = node_id == KC_NODE_ANY ? pick_any(c) : kc_broker_find(c, node_id);
     if (!kb || c->c_destroyed)
         return -ENOENT;
+    if (!(kb = conn_for(c, kb, api_key)))
+        return -ENOMEM;
     kc_req_t *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
@@ -375,7 +410,7 @@ static void check_give_up(kc_client_t *c, int err)
     if (c->c_fail_fast_attempts <= 0 || c->c_ever_up || c->c_fail_err || c->c_destroyed)
         return;
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next)
-        if (kb->kb_failures < c->c_fail_fast_attempts)
+        if (kb->kb_purpose == KC_CONN_MAIN && kb->kb_failures < c->c_fail_fast_attempts)
             return;
     size_t len = 0;
     c->c_fail_why[0] = 0;
@@ -462,7 +497,7 @@ static void move_any_requests(kc_broker_t *from)
     kc_client_t *c = from->kb_client;
     kc_broker_t *to = NULL;
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
-        if (kb == from)
+        if (kb == from || kb->kb_purpose != KC_CONN_MAIN)
             continue;
         if (kb->kb_state == KB_UP) {
             to = kb;

@@ -35,6 +35,7 @@ typedef struct kc_cpart {
     int cp_resolving;
     int cp_paused;
     int cp_fetching;
+    int32_t cp_fetch_node; /* while cp_fetching: the broker the fetch went to */
     int cp_at_eof;
     int cp_stopped; /* an error only the application can resolve */
     int cp_removed; /* unassigned; freed once no request of its is out */
@@ -591,6 +592,19 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
         schedule(k);
 }
 
+/* Whether a fetch to node is out. A broker processes one request per
+ * connection at a time, so a second fetch to it would wait behind the
+ * first's long poll even with records to return; the partitions wait for
+ * the next fetch instead, which the answer to the first sends at once (the
+ * Java consumer keeps one fetch per broker too). */
+static int node_fetching(const int32_t *busy, int nbusy, int32_t node)
+{
+    for (int i = 0; i < nbusy; i++)
+        if (busy[i] == node)
+            return 1;
+    return 0;
+}
+
 /* Resolves positions and sends one fetch per leader that has none out. */
 static void on_idle(uv_idle_t *h)
 {
@@ -611,6 +625,12 @@ static void on_idle(uv_idle_t *h)
         else
             missing_leader = 1;
     }
+    /* The brokers with a fetch out (few: at most one per broker). */
+    int32_t busy[64];
+    int nbusy = 0;
+    for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next)
+        if (p->cp_fetching && !node_fetching(busy, nbusy, p->cp_fetch_node) && nbusy < 64)
+            busy[nbusy++] = p->cp_fetch_node;
     for (;;) {
         fetch_req_t *fr = NULL;
         int32_t node = -1;
@@ -622,7 +642,7 @@ static void on_idle(uv_idle_t *h)
                 missing_leader = 1;
                 continue;
             }
-            if (node >= 0 && leader != node)
+            if ((node >= 0 && leader != node) || node_fetching(busy, nbusy, leader))
                 continue;
             if (!fr) {
                 if (!(fr = calloc(1, sizeof *fr)))
@@ -636,11 +656,14 @@ static void on_idle(uv_idle_t *h)
             fr->fr_parts = np;
             fr->fr_parts[fr->fr_n++] = p;
             p->cp_fetching = 1;
+            p->cp_fetch_node = node;
         }
         if (!fr)
             break;
         if (kc_request(k->k_client, node, API_FETCH, 1, encode_fetch, on_fetch, fr) == 0) {
             k->k_requests++;
+            if (nbusy < 64)
+                busy[nbusy++] = node;
         } else {
             for (int i = 0; i < fr->fr_n; i++)
                 fr->fr_parts[i]->cp_fetching = 0;

@@ -1382,6 +1382,10 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
         snprintf(th->th_errstr, sizeof th->th_errstr, "%s", err);
         return EDDY_ERR_CONFIG;
     }
+    /* The restore consumer only reads, with a short long poll: its
+     * ListOffsets and Metadata may wait behind a fetch, and a thread keeps
+     * to four connections to a broker (main, fetch, coordinator, restore). */
+    kc_client_share_fetch_connection(th->th_restore_client);
     kc_consumer_cbs_t main_cbs = {on_message, NULL, on_consumer_error, th};
     kc_consumer_cbs_t restore_cbs = {on_restore_message, on_restore_eof, on_restore_error, th};
     th->th_consumer = kc_consumer_new(th->th_client, &main_cbs);

@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """The broker's connection limits against a real `eddy broker`, with raw sockets:
 
+  one_in_flight   a client pipelines 100 requests (a long-polling Fetch, a Produce that would
+                  wake it, 98 short long polls) and reads nothing for a while: the broker takes
+                  them one at a time (the Fetch is answered empty after its max_wait, the
+                  short polls one after another), answers in order, and serves a second
+                  connection meanwhile
   fetch_flood     a client sends 100 Fetch requests for ~4 MiB each and does not read: the
                   broker's RSS stays bounded, `eddy topic consume` is served meanwhile, and
                   the answers come in order once the client reads
@@ -145,6 +150,63 @@ def fetch(corr, topic, max_bytes):
     return frame(1, 4, corr, body)
 
 
+def fetch_wait(corr, topic, offset, max_wait_ms, min_bytes=1):
+    """Fetch v4 of partition 0 from offset, waiting up to max_wait_ms for min_bytes."""
+    body = struct.pack(">iiiib", -1, max_wait_ms, min_bytes, 1 << 20, 0)
+    body += struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
+    body += struct.pack(">iqi", 0, offset, 1 << 20)
+    return frame(1, 4, corr, body)
+
+
+def fetch_answer(body):
+    """(error, high watermark, record bytes) of partition 0 in a Fetch v4 answer body."""
+    off = 4 + 4 + 4  # correlation id, throttle, topic count
+    (nlen,) = struct.unpack_from(">h", body, off)
+    off += 2 + nlen + 4 + 4  # name, partition count, partition index
+    err, hw, _lso, naborted = struct.unpack_from(">hqqi", body, off)
+    off += 2 + 8 + 8 + 4 + max(naborted, 0) * 16
+    (nrec,) = struct.unpack_from(">i", body, off)
+    return err, hw, max(nrec, 0)
+
+
+CRC32C_TABLE = []
+for _n in range(256):
+    _c = _n
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
+    CRC32C_TABLE.append(_c)
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for x in data:
+        crc = CRC32C_TABLE[(crc ^ x) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def varint(n):
+    z = (n << 1) ^ (n >> 63)
+    out = b""
+    while True:
+        if z < 0x80:
+            return out + bytes([z])
+        out += bytes([(z & 0x7F) | 0x80])
+        z >>= 7
+
+
+def produce(corr, topic, value, acks=1):
+    """Produce v3 of one record (null key) to partition 0, in a v2 record batch."""
+    rec = b"\0" + varint(0) + varint(0) + varint(-1) + varint(len(value)) + value + varint(0)
+    rec = varint(len(rec)) + rec
+    now = int(time.time() * 1000)
+    tail = struct.pack(">hiqqqhii", 0, 0, now, now, -1, -1, -1, 1) + rec
+    batch = struct.pack(">ibI", 0, 2, crc32c(tail)) + tail
+    batch = struct.pack(">qi", 0, len(batch)) + batch
+    body = struct.pack(">hhi", -1, acks, 5000) + struct.pack(">i", 1) + kstr(topic)
+    body += struct.pack(">ii", 1, 0) + struct.pack(">i", len(batch)) + batch
+    return frame(0, 3, corr, body)
+
+
 def connect(port, src=None, rcvbuf=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf:
@@ -228,6 +290,57 @@ def eddy(*args, stdin=None, timeout=60):
 
 
 # ---------------------------------------------------------------------------
+
+def case_one_in_flight():
+    b = Broker("inflight")
+    r = eddy("-b", b.addr, "topic", "create", "quiet", "-p", "1")
+    check(r.returncode == 0, "create: %r" % r.stderr)
+    served(b.port)
+    # One connection pipelines 100 requests: a Fetch long-polling for 2 s on the empty
+    # partition, a Produce that would wake it at once if it were taken beside it, then 98
+    # Fetches past the end that each wait their 20 ms.
+    long_ms, short_ms, nshort = 2000, 20, 98
+    reqs = [fetch_wait(0, "quiet", 0, long_ms), produce(1, "quiet", b"wake")]
+    reqs += [fetch_wait(2 + i, "quiet", 1, short_ms) for i in range(nshort)]
+    s = connect(b.port)
+    t0 = time.time()
+    s.sendall(b"".join(reqs))
+    # Nothing is read for a second; another connection is served at once meanwhile.
+    time.sleep(0.5)
+    t = time.time()
+    served(b.port, timeout=2)
+    other = time.time() - t
+    check(other < 1.0, "a second connection waited %.2f s beside the pipelined one" % other)
+    time.sleep(0.5)
+    s.settimeout(20)
+    answers = []
+    for i in range(2 + nshort):
+        size = struct.unpack(">i", recv_exact(s, 4))[0]
+        body = recv_exact(s, size)
+        answers.append((time.time() - t0, body))
+        corr = struct.unpack(">i", body[:4])[0]
+        check(corr == i, "answer %d came as %d" % (i, corr))
+    s.close()
+    err, hw, nrec = fetch_answer(answers[0][1])
+    check(err == 0, "the long poll answered error %d" % err)
+    check(nrec == 0 and hw == 0 and answers[0][0] >= long_ms / 1000.0 * 0.9,
+          "the long poll was answered after %.2f s with %d record bytes (high watermark %d): "
+          "the Produce behind it was taken while it waited" % (answers[0][0], nrec, hw))
+    perr = struct.unpack(">h", answers[1][1][8 + 2 + len("quiet") + 4 + 4:][:2])[0]
+    check(perr == 0, "the produce answered error %d" % perr)
+    # The short polls waited one after another, not side by side.
+    span = answers[-1][0] - answers[1][0]
+    check(span >= nshort * short_ms / 1000.0 * 0.8,
+          "%d fetches of %d ms each were answered within %.2f s: taken side by side" %
+          (nshort, short_ms, span))
+    for i in range(2, 2 + nshort):
+        err, hw, nrec = fetch_answer(answers[i][1])
+        check(err == 0 and hw == 1 and nrec == 0,
+              "short poll %d: error %d, high watermark %d, %d bytes" % (i, err, hw, nrec))
+    print("one_in_flight: long poll answered after %.2f s (empty), %d short polls over %.2f s, "
+          "a second connection served in %.3f s" % (answers[0][0], nshort, span, other))
+    served(b.port)
+
 
 def case_fetch_flood():
     b = Broker("fetch", ["log.segment.bytes=16777216"])
@@ -753,6 +866,7 @@ def case_low_nofile_defaults():
 
 
 CASES = {
+    "one_in_flight": case_one_in_flight,
     "fetch_flood": case_fetch_flood,
     "versions_flood": case_versions_flood,
     "stalled_frames": case_stalled_frames,

@@ -33,7 +33,12 @@
  *       partition's low watermark or error, and the log starts moved (4, 10,
  *       0). Exits 2 with the reason on the first violation; prints
  *       "MS DELETE-RECORDS ok" last.
- *
+ *   client_groups longpoll BOOTSTRAP TOPIC   creates TOPIC (1 partition) and checks
+ *       that a consumer long-polling with fetch.max.wait.ms=5000 does not hold up
+ *       a producer of the same client (one request at a time per connection on
+ *       the broker): 10 records, one at a time, each acknowledged and consumed
+ *       within 1 s of kc_produce. Exits 2 with the reason on the first
+ *       violation; prints "MS LONGPOLL ok" last. *
  * Consumers print lines to stdout, flushed, each starting with the wall
  * clock in ms:
  *   MS START NAME PID               MS MEMBER MEMBER_ID GEN LEADER(0/1)
@@ -848,6 +853,99 @@ static int cmd_pause(const char *bootstrap, const char *topic)
     return 0;
 }
 
+/* ---- a long-polling consumer beside a producer of the same client ---- */
+
+typedef struct longpoll_test {
+    conn_t lp_cn;
+    long lp_acked, lp_failed, lp_consumed;
+} longpoll_test_t;
+
+static longpoll_test_t *g_lp;
+
+static int longpoll_on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
+{
+    (void)k, (void)m;
+    ((longpoll_test_t *)opaque)->lp_consumed++;
+    return 0;
+}
+
+static void longpoll_on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
+                                 int32_t partition, int64_t offset, void *opaque)
+{
+    (void)p, (void)kafka_err, (void)topic, (void)partition, (void)offset, (void)opaque;
+    if (err == 0)
+        g_lp->lp_acked++;
+    else
+        g_lp->lp_failed++;
+}
+
+static long g_lp_want;
+
+static int longpoll_acked(void *opaque)
+{
+    longpoll_test_t *t = opaque;
+    return t->lp_acked >= g_lp_want || t->lp_failed;
+}
+
+static int longpoll_consumed(void *opaque)
+{
+    return ((longpoll_test_t *)opaque)->lp_consumed >= g_lp_want;
+}
+
+static int cmd_longpoll(const char *bootstrap, const char *topic)
+{
+    const char *settings[] = {"acks=1", "linger.ms=0", "fetch.max.wait.ms=5000",
+                              "auto.offset.reset=earliest"};
+    longpoll_test_t *t = calloc(1, sizeof *t);
+    if (!t)
+        die("out of memory");
+    g_lp = t;
+    conn_open(&t->lp_cn, bootstrap, settings, 4);
+    char err[512];
+    if (kc_admin_create_topic(t->lp_cn.client, topic, 1, 1, NULL, NULL, 0, err, sizeof err) != 0)
+        die("longpoll: create %s: %s", topic, err);
+    kc_producer_t *prod = kc_producer_new(t->lp_cn.client, longpoll_on_delivery);
+    kc_consumer_cbs_t cbs = {longpoll_on_message, NULL, NULL, t};
+    kc_consumer_t *cons = kc_consumer_new(t->lp_cn.client, &cbs);
+    if (!prod || !cons || kc_consumer_assign(cons, topic, 0, KC_OFFSET_BEGINNING) != 0)
+        die("longpoll: consumer or producer failed");
+    int64_t worst_ack = 0, worst_consume = 0;
+    for (long i = 0; i < 10; i++) {
+        /* Let the consumer's fetch reach the broker and wait there. */
+        kc_run_until(t->lp_cn.client, pause_never, NULL, 300);
+        if (t->lp_consumed != i)
+            die("longpoll: %ld records consumed before record %ld was produced", t->lp_consumed,
+                i);
+        char v[32];
+        int len = snprintf(v, sizeof v, "lp-%ld", i);
+        kc_record_t rec = {NULL, -1, v, len, -1, NULL, 0, NULL, NULL};
+        int64_t t0 = wall_ms();
+        if (kc_produce(prod, topic, 0, &rec, NULL) < 0)
+            die("longpoll: kc_produce failed");
+        g_lp_want = i + 1;
+        if (kc_run_until(t->lp_cn.client, longpoll_acked, t, 10000) < 0 || t->lp_failed)
+            die("longpoll: record %ld not acknowledged within 10 s", i);
+        int64_t acked = wall_ms() - t0;
+        if (kc_run_until(t->lp_cn.client, longpoll_consumed, t, 10000) < 0)
+            die("longpoll: record %ld not consumed within 10 s", i);
+        int64_t consumed = wall_ms() - t0;
+        worst_ack = acked > worst_ack ? acked : worst_ack;
+        worst_consume = consumed > worst_consume ? consumed : worst_consume;
+        if (acked >= 1000 || consumed >= 1000)
+            die("longpoll: record %ld acknowledged after %" PRId64 " ms and consumed after %" PRId64
+                " ms beside a fetch long-polling for 5000 ms (want < 1000 ms each)",
+                i, acked, consumed);
+    }
+    out("LONGPOLL slowest acknowledgement %" PRId64 " ms, slowest consumption %" PRId64 " ms",
+        worst_ack, worst_consume);
+    kc_consumer_destroy(cons);
+    kc_producer_destroy(prod);
+    conn_close(&t->lp_cn);
+    free(t);
+    out("LONGPOLL ok");
+    return 0;
+}
+
 /* ---- the librdkafka consumer ---- */
 
 static volatile sig_atomic_t rk_stop;
@@ -951,8 +1049,8 @@ int main(int argc, char **argv)
     if (lvl && eddy_log_level_parse(lvl) >= 0)
         eddy_log_level = eddy_log_level_parse(lvl);
     if (argc < 3)
-        die("usage: client_groups member|rdkafka|create|produce|committed|pause|delete-records "
-            "BOOTSTRAP ...");
+        die("usage: client_groups member|rdkafka|create|produce|committed|pause|longpoll|"
+            "delete-records BOOTSTRAP ...");
     const char *mode = argv[1], *bootstrap = argv[2];
     opts_t o;
     if (strcmp(mode, "member") == 0 && argc >= 5) {
@@ -971,6 +1069,8 @@ int main(int argc, char **argv)
         return cmd_committed(bootstrap, argv[3], argv[4]);
     if (strcmp(mode, "pause") == 0 && argc == 4)
         return cmd_pause(bootstrap, argv[3]);
+    if (strcmp(mode, "longpoll") == 0 && argc == 4)
+        return cmd_longpoll(bootstrap, argv[3]);
     if (strcmp(mode, "delete-records") == 0 && argc == 4)
         return cmd_delete_records(bootstrap, argv[3]);
     die("bad arguments for %s", mode);

@@ -23,7 +23,10 @@
 #      resumed one continues exactly where it stopped;
 #  11. kc_delete_records (client_groups delete-records checks itself): one call over partitions
 #      with records to delete, past the end, unknown, answers once with each partition's low
-#      watermark or error, and the log starts moved.
+#      watermark or error, and the log starts moved;
+#  12. a consumer long-polling (fetch.max.wait.ms=5000) does not hold up a producer of the same
+#      client (client_groups longpoll checks itself): each record is acknowledged and consumed
+#      within 1 s, although the broker takes one request at a time per connection.
 # usage: client_groups.sh path/to/eddy path/to/client_groups   (KEEP_WORK=1 keeps the temp dir)
 set -euo pipefail
 EDDY=${1:?usage: client_groups.sh EDDY CLIENT_GROUPS}
@@ -376,5 +379,11 @@ T "$CG" delete-records "$B" purged > "$WORK/dr.out" 2> "$WORK/dr.err" ||
     fail "delete-records: $(tail -n 3 "$WORK/dr.err")"
 tail -n 1 "$WORK/dr.out" | grep -q ' DELETE-RECORDS ok$' || fail "delete-records: it did not finish"
 note "11: DeleteRecords moved the log starts and reported each partition's result"
+
+# ---- 12. a long poll beside a producer ----
+T "$CG" longpoll "$B" longpoll > "$WORK/longpoll.out" 2> "$WORK/longpoll.err" ||
+    fail "longpoll: $(tail -n 3 "$WORK/longpoll.err")"
+tail -n 1 "$WORK/longpoll.out" | grep -q ' LONGPOLL ok$' || fail "longpoll: it did not finish"
+note "12: $(grep -o 'slowest.*' "$WORK/longpoll.out")"
 
 note "all passed"
