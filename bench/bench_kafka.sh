@@ -100,6 +100,18 @@ forget() { # PID: drop from PIDS once stopped
     for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && a+=("$p"); done
     PIDS=("${a[@]}")
 }
+# run CMD...: runs it in the background and waits, so that Ctrl-C or SIGTERM
+# reaches the script's trap at once (bash runs a trap only after a foreground
+# command ends) and the cleanup stops CMD by its PID
+run() {
+    "$@" &
+    local p=$! st
+    PIDS+=("$p")
+    wait "$p"
+    st=$?
+    forget "$p"
+    return $st
+}
 stop_pid() { # PID: SIGTERM, wait up to 30 s, then SIGKILL
     kill -TERM "$1" 2>/dev/null
     for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
@@ -126,7 +138,7 @@ KC=$ROOT/bench_kclient
 # shellcheck disable=SC2046
 cc -O2 -Wall -o "$KC" "$HERE/bench/bench_kclient.c" $(pkg-config --cflags --libs rdkafka) -lpthread ||
     { say "cannot build bench_kclient (librdkafka-dev)"; exit 2; }
-(cd "$KSDIR" && mvn -q -B package >"$ROOT/mvn.log" 2>&1) || { cat "$ROOT/mvn.log" >&2; say "mvn package of $KSDIR failed"; exit 2; }
+run mvn -q -B -f "$KSDIR/pom.xml" package >"$ROOT/mvn.log" 2>&1 || { cat "$ROOT/mvn.log" >&2; say "mvn package of $KSDIR failed"; exit 2; }
 "$KAFKA_SH" fetch || exit 2
 KSJAR=$KSDIR/target/kafka-streams-wordcount.jar
 
@@ -185,7 +197,7 @@ SUMMARY+=("start to first answered request (median of $START_ROUNDS): eddy $ESM 
 
 # RSS sampler: "time eddy_kib kafka_kib" every 0.2 s for the whole run
 (
-    while :; do echo "$(now) $(rss "$EPID") $(rss "$KPID")"; sleep 0.2; done
+    while :; do e=$(rss "$EPID"); k=$(rss "$KPID"); echo "$(now) ${e:-0} ${k:-0}"; sleep 0.2; done
 ) >"$ROOT/rss.txt" &
 PIDS+=($!)
 # max_rss COL T0 T1: the largest sample of column COL (2 eddy, 3 kafka) in [T0, T1]
@@ -213,8 +225,8 @@ win() { echo "$(name "$1") $2 $(now)" >>"$ROOT/windows.txt"; }
 # ---------------------------------------------------------------- 3. produce
 # warm-up, not counted: a JVM compiles its hot paths during the first runs
 for B in "$EB" "$KB"; do
-    "$KC" produce "$B" t32-100 "$N100" 100 1 >/dev/null 2>>"$ROOT/kclient.err"
-    "$KC" consume "$B" t32-100 "$N100" >/dev/null 2>>"$ROOT/kclient.err"
+    run "$KC" produce "$B" t32-100 "$N100" 100 1 >/dev/null 2>>"$ROOT/kclient.err"
+    run "$KC" consume "$B" t32-100 "$N100" >/dev/null 2>>"$ROOT/kclient.err"
 done
 say "== 3. produce (bench_kclient: librdkafka, linger.ms=5, no compression, not idempotent; after an uncounted warm-up produce+consume of $N100 records on each); $(load)"
 : >"$ROOT/produce.txt"
@@ -225,8 +237,9 @@ for r in $(seq "$ROUNDS"); do
             for A in 1 all; do
                 for B in $(order "$r"); do
                     T=$(now)
-                    out=$("$KC" produce "$B" "t$P-$S" "$N" "$S" "$A" 2>>"$ROOT/kclient.err") ||
-                        say "produce on $(name "$B") failed: $out"
+                    run "$KC" produce "$B" "t$P-$S" "$N" "$S" "$A" >"$ROOT/out" 2>>"$ROOT/kclient.err" ||
+                        say "produce on $(name "$B") failed: $(cat "$ROOT/out")"
+                    out=$(cat "$ROOT/out")
                     win "$B" "$T"
                     rps=$(echo "$out" | awk '{ print $8 }'); mbs=$(echo "$out" | awk '{ print $10 }')
                     echo "$r $P $S $A $(name "$B") ${rps:-0} ${mbs:-0}" >>"$ROOT/produce.txt"
@@ -241,9 +254,10 @@ for r in $(seq "$ROUNDS"); do
         N=$N100; [ "$S" = 1024 ] && N=$N1K
         for B in $(order "$r"); do
             T=$(now)
-            out=$(KAFKA_HEAP=512m "$KAFKA_SH" class org.apache.kafka.tools.ProducerPerformance --topic "t$P-$S" \
-                --num-records "$N" --record-size "$S" --throughput -1 --producer-props "bootstrap.servers=$B" \
-                "acks=$A" linger.ms=5 enable.idempotence=false compression.type=none 2>&1 | grep '99.9th' | tail -1)
+            run java -Xms512m -Xmx512m -XX:+UseG1GC -cp "$HERE/tests/kafka/lib/*" org.apache.kafka.tools.ProducerPerformance \
+                --topic "t$P-$S" --num-records "$N" --record-size "$S" --throughput -1 --producer-props "bootstrap.servers=$B" \
+                "acks=$A" linger.ms=5 enable.idempotence=false compression.type=none >"$ROOT/out" 2>&1
+            out=$(grep '99.9th' "$ROOT/out" | tail -1)
             win "$B" "$T"
             rps=$(echo "$out" | awk '{ print $4 }'); mbs=$(echo "$out" | sed 's/.*(\([0-9.]*\) MB\/sec.*/\1/')
             echo "$r $P $S $A $(name "$B") ${rps:-0} ${mbs:-0} java" >>"$ROOT/produce.txt"
@@ -281,7 +295,9 @@ for r in $(seq "$ROUNDS"); do
             N=$N100; [ "$S" = 1024 ] && N=$N1K
             for B in $(order "$r"); do
                 T=$(now)
-                out=$("$KC" consume "$B" "t$P-$S" "$N" 2>>"$ROOT/kclient.err") || say "consume on $(name "$B") failed: $out"
+                run "$KC" consume "$B" "t$P-$S" "$N" >"$ROOT/out" 2>>"$ROOT/kclient.err" ||
+                    say "consume on $(name "$B") failed: $(cat "$ROOT/out")"
+                out=$(cat "$ROOT/out")
                 win "$B" "$T"
                 rps=$(echo "$out" | awk '{ print $8 }'); mbs=$(echo "$out" | awk '{ print $10 }')
                 echo "$r $P $S - $(name "$B") ${rps:-0} ${mbs:-0}" >>"$ROOT/consume.txt"
@@ -300,7 +316,9 @@ say "== 5. end-to-end latency ($E2E_RATE records/s of 100 B, 1 partition, acks=1
 for r in $(seq "$ROUNDS"); do
     for B in $(order "$r"); do
         T=$(now)
-        out=$("$KC" e2e "$B" lat "$E2E_RATE" "$E2E_SECS" 100 1 2>>"$ROOT/kclient.err") || say "e2e on $(name "$B") incomplete: $out"
+        run "$KC" e2e "$B" lat "$E2E_RATE" "$E2E_SECS" 100 1 >"$ROOT/out" 2>>"$ROOT/kclient.err" ||
+            say "e2e on $(name "$B") incomplete: $(cat "$ROOT/out")"
+        out=$(cat "$ROOT/out")
         win "$B" "$T"
         echo "$r $(name "$B") $(echo "$out" | awk '{ print $14, $17, $20, $23 }')" >>"$ROOT/e2e.txt"
         say "round $r $(name "$B"): $out"
@@ -333,7 +351,7 @@ NW=$(tr -c 'a-zA-Z0-9\n' ' ' <"$ROOT/corpus" | wc -w)
 say "corpus: $LINES lines, $NW words, $(du -h "$ROOT/corpus" | cut -f1)"
 for B in "$KB" "$EB"; do
     E "$B" topic create lines -p 4 >/dev/null || exit 1
-    kcat -P -b "$B" -t lines -l "$ROOT/corpus" || { say "loading the corpus into $(name "$B") failed"; exit 1; }
+    run kcat -P -b "$B" -t lines -l "$ROOT/corpus" || { say "loading the corpus into $(name "$B") failed"; exit 1; }
 done
 # run_wc KIND BOOT ID: one word count from app start to complete output;
 # appends "KIND words/s first_output_s total_s max_rss_kib" to streams.txt
