@@ -31,8 +31,8 @@
 # for throughputs > 1 means Eddy is faster, for latency, memory and start
 # time < 1 means Eddy is lower.
 #
-# Environment: ROUNDS (3), N100 (1000000 records of 100 B per run), N1K
-# (200000 of 1 KiB), E2E_RATE (50000), E2E_SECS (8), WORDS (2000000),
+# Environment: ROUNDS (3), N100 (3000000 records of 100 B per run), N1K
+# (600000 of 1 KiB), E2E_RATE (50000), E2E_SECS (8), WORDS (4000000),
 # STREAMS_ROUNDS (2), START_ROUNDS (2), KAFKA_HEAP (1g), KS_HEAP (1g, the
 # Kafka Streams app's JVM), JAVA_PRODUCE ("32:100:1", P:SIZE:ACKS list for
 # ProducerPerformance, "" for none), KEEP=1 keeps the scratch dir.
@@ -44,11 +44,11 @@ BUILD=${1:-build}
 EDDY=$BUILD/bin/eddy
 WC=$BUILD/examples/wordcount
 ROUNDS=${ROUNDS:-3}
-N100=${N100:-1000000}
-N1K=${N1K:-200000}
+N100=${N100:-3000000}
+N1K=${N1K:-600000}
 E2E_RATE=${E2E_RATE:-50000}
 E2E_SECS=${E2E_SECS:-8}
-WORDS=${WORDS:-2000000}
+WORDS=${WORDS:-4000000}
 STREAMS_ROUNDS=${STREAMS_ROUNDS:-2}
 START_ROUNDS=${START_ROUNDS:-2}
 export KAFKA_HEAP=${KAFKA_HEAP:-1g}
@@ -125,13 +125,23 @@ answered() {
     (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null || return 1
     kcat -b "$1" -L -m 2 -X reconnect.backoff.ms=10 -X reconnect.backoff.max.ms=50 2>/dev/null | grep -q '^ 1 brokers:'
 }
-# median of the numbers on stdin (4 significant digits)
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) printf "%.4g\n", a[(NR + 1) / 2]; else printf "%.4g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# median of the numbers on stdin (whole numbers from 1000 up, else 4 significant digits)
+median() {
+    sort -g | awk '{ a[NR] = $1 } END {
+        if (NR == 0) { print "-"; exit }
+        m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+        if (m >= 1000) printf "%.0f\n", m; else printf "%.4g\n", m }'
+}
+# spread of the numbers on stdin: "min-max"
+spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.3g-%.3g\n", lo, hi; else print "-" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.3f", a / b }'; }
 
 say "scratch $ROOT; $(load)"
 LOAD0=$(load)
-ps -eo pcpu=,comm= --sort=-pcpu | head -6 | awk '{ printf "  %s%% %s\n", $1, $2 }'
+busy() { # the 5 busiest processes over 1 s (top's second sample)
+    top -b -n 2 -d 1 -o %CPU 2>/dev/null | awk '/^top -/ { n++ } n == 2 && $1 ~ /^[0-9]+$/ && k++ < 5 { printf "%s%% %s; ", $9, $12 }'
+}
+say "busiest processes now: $(busy)"
 
 # ---------------------------------------------------------------- tools
 KC=$ROOT/bench_kclient
@@ -273,8 +283,9 @@ table() { # FILE LABEL [FILTER: awk condition on the line]
             local e k rr
             e=$(awk -v p="$P" -v s="$S" -v a="$A" -v c="$CL" '$2 == p && $3 == s && $4 == a && ($8 == "" ? "librdkafka" : $8) == c && $5 == "eddy" { print $6 }' "$f" | median)
             k=$(awk -v p="$P" -v s="$S" -v a="$A" -v c="$CL" '$2 == p && $3 == s && $4 == a && ($8 == "" ? "librdkafka" : $8) == c && $5 == "kafka" { print $6 }' "$f" | median)
-            rr=$(awk -v p="$P" -v s="$S" -v a="$A" -v c="$CL" '$2 == p && $3 == s && $4 == a && ($8 == "" ? "librdkafka" : $8) == c { v[$1 " " $5] = $6; r[$1] = 1 }
-                END { for (i in r) if (v[i " kafka"] > 0) print v[i " eddy"] / v[i " kafka"] }' "$f" | median)
+            awk -v p="$P" -v s="$S" -v a="$A" -v c="$CL" '$2 == p && $3 == s && $4 == a && ($8 == "" ? "librdkafka" : $8) == c { v[$1 " " $5] = $6; r[$1] = 1 }
+                END { for (i in r) if (v[i " kafka"] > 0) print v[i " eddy"] / v[i " kafka"] }' "$f" >"$ROOT/ratios"
+            rr="$(median <"$ROOT/ratios") (rounds $(spread <"$ROOT/ratios"))"
             local em km
             em=$(awk -v p="$P" -v s="$S" -v a="$A" -v c="$CL" '$2 == p && $3 == s && $4 == a && ($8 == "" ? "librdkafka" : $8) == c && $5 == "eddy" { print $7 }' "$f" | median)
             km=$(awk -v p="$P" -v s="$S" -v a="$A" -v c="$CL" '$2 == p && $3 == s && $4 == a && ($8 == "" ? "librdkafka" : $8) == c && $5 == "kafka" { print $7 }' "$f" | median)
@@ -328,8 +339,8 @@ for q in 3:p50 4:p99 5:p99.9 6:max; do
     c=${q%%:*}; n=${q#*:}
     e=$(awk -v c="$c" '$2 == "eddy" { print $c }' "$ROOT/e2e.txt" | median)
     k=$(awk -v c="$c" '$2 == "kafka" { print $c }' "$ROOT/e2e.txt" | median)
-    rr=$(awk -v c="$c" '{ v[$1 " " $2] = $c; r[$1] = 1 } END { for (i in r) if (v[i " kafka"] > 0) print v[i " eddy"] / v[i " kafka"] }' "$ROOT/e2e.txt" | median)
-    l="e2e latency at $E2E_RATE/s $n: eddy $e ms, kafka $k ms, ratio $rr (median of $ROUNDS rounds)"
+    awk -v c="$c" '{ v[$1 " " $2] = $c; r[$1] = 1 } END { for (i in r) if (v[i " kafka"] > 0) print v[i " eddy"] / v[i " kafka"] }' "$ROOT/e2e.txt" >"$ROOT/ratios"
+    l="e2e latency at $E2E_RATE/s $n: eddy $e ms, kafka $k ms, ratio $(median <"$ROOT/ratios") (median of $ROUNDS rounds; rounds $(spread <"$ROOT/ratios"))"
     say "$l"; SUMMARY+=("$l")
 done
 
@@ -421,7 +432,8 @@ REV=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?')
 git -C "$HERE" diff --quiet HEAD 2>/dev/null || REV="$REV+changes"
 KV=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/tests/kafka/pom.xml")
 echo "== bench_kafka summary ($(date -u +%Y-%m-%dT%H:%MZ), tree $REV, build $BUILD, Apache Kafka $KV, $(java -version 2>&1 | head -1))"
-echo "load: at start $LOAD0; at end $(load)"
+echo "load: at start $LOAD0; at end $(load); busiest at end: $(busy)"
+echo "ratios are eddy/kafka: above 1 Eddy is faster (throughput), below 1 Eddy is lower (latency, memory, start time)"
 for s in "${SUMMARY[@]}"; do [ -n "$s" ] && echo "$s"; done
 echo "total $(($(date +%s) - START)) s"
 exit 0
