@@ -27,6 +27,7 @@
  */
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +52,11 @@ struct cons {
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;
     int64_t *lat;
-    size_t cap, n, seen;
-    int64_t warm_until;
-    volatile int stop;
+    size_t cap;
+    /* shared between the consumer thread and main */
+    _Atomic size_t n, seen;
+    _Atomic int64_t warm_until;
+    atomic_int stop;
 };
 
 static void *consume_loop(void *arg)
