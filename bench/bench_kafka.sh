@@ -10,7 +10,7 @@
 #
 # Same client code against both brokers (bench_kclient, librdkafka; and Kafka's
 # own ProducerPerformance for the JAVA_PRODUCE configurations); both brokers
-# leave log flushing to the OS (log.flush.interval.* unset = Long.MAX), 1 GiB
+# leave log flushing to the OS (log.flush.interval.* set to Long.MAX, Kafka's default), 1 GiB
 # segments, fetch.max.bytes 55 MiB, group.initial.rebalance.delay.ms=0.
 #
 # 1. start: time from exec to the first answered Metadata (kcat, polled every
@@ -27,9 +27,9 @@
 #    1000, 10 MiB cache), and Eddy's word count on Eddy's broker; words/s from
 #    app start until the output's latest counts sum to the corpus's words; the
 #    app's maximum VmRSS.
-# Every ratio is Eddy/Kafka per round (the median over rounds is printed);
-# for throughputs > 1 means Eddy is faster, for latency, memory and start
-# time < 1 means Eddy is lower.
+# Every ratio is Eddy/Kafka: in parts 3-5 the median of the per-round ratios
+# (with their range), elsewhere the ratio of the medians; for throughputs > 1
+# means Eddy is faster, for latency, memory and start time < 1 means Eddy is lower.
 #
 # Environment: ROUNDS (3), N100 (3000000 records of 100 B per run), N1K
 # (600000 of 1 KiB), E2E_RATE (50000), E2E_SECS (8), WORDS (4000000),
