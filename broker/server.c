@@ -43,6 +43,10 @@
  * fetches on a connection of their own (docs/client.md). */
 #define CONN_INFLIGHT_MAX 1
 #define LOG_LIMIT_MS 10000 /* repeated connection-level lines: one per 10 s */
+/* A stopping broker answers what is in flight, then closes each connection
+ * once its responses are out; a client that never reads them would hold
+ * the stop forever, so whatever is still open after this long is closed. */
+#define STOP_GRACE_MS 5000
 /* File descriptors the broker needs beside connections and segment files:
  * stdio, the loop's epoll and wakeups, signal pipes, the listener, libuv's
  * spare accept descriptor, directory scans. */
@@ -1258,6 +1262,23 @@ void broker_work_done(eddy_broker_t *b)
     maybe_finish_stop(b);
 }
 
+/* The stop's grace period is over: close what is still open. */
+static void on_stop_grace(uv_timer_t *t)
+{
+    eddy_broker_t *b = t->data;
+    int n = 0;
+    while (b->bk_conns) {
+        conn_close(b->bk_conns);
+        n++;
+    }
+    if (n)
+        EDDY_LOG_WARN("broker",
+                      "stopping: closed %d connection(s) whose responses were not read within "
+                      "%d ms",
+                      n, STOP_GRACE_MS);
+    maybe_finish_stop(b);
+}
+
 static void begin_stop(eddy_broker_t *b)
 {
     if (b->bk_stopping)
@@ -1279,6 +1300,9 @@ static void begin_stop(eddy_broker_t *b)
             conn_close(c);
         c = next;
     }
+    /* The group timer's work ended with the stop: it times the grace now. */
+    if (b->bk_conns)
+        uv_timer_start(&b->bk_group_timer, on_stop_grace, STOP_GRACE_MS, 0);
     maybe_finish_stop(b);
 }
 

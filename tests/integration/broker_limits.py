@@ -22,6 +22,8 @@
                   stay in the segment files, so RSS grows by far less than the responses' sum
   fetch_slow      a ~32 MiB Fetch response read slowly, with pauses, its topic deleted meanwhile:
                   exactly the segment's bytes, holding exactly the records produced
+  stop_unread     SIGTERM while a client leaves a large response unread: the broker closes that
+                  connection after the stop's grace period and exits 0
   fetch_cut       the segment is cut under the broker while a ~32 MiB response is being written:
                   the connection closes with an ERROR line, every byte that came is the file's
   emfile_partitions  300 partitions, 29 idle connections and flushes under a 64-file limit: no
@@ -865,6 +867,29 @@ def case_low_nofile_defaults():
         s.close()
 
 
+def case_stop_unread():
+    b = Broker("stopunread", BIG_FETCH)
+    fill_topic(b, "big", 9)
+    s = connect(b.port, rcvbuf=65536)
+    s.sendall(fetch(1, "big", 8 << 20))
+    s.settimeout(10)
+    check(len(s.recv(4, socket.MSG_PEEK)) == 4, "the fetch was not answered")
+    # The client never reads the rest: SIGTERM must still end the broker, cleanly.
+    t0 = time.time()
+    b.proc.terminate()
+    try:
+        b.proc.wait(20)
+    except subprocess.TimeoutExpired:
+        pass
+    took = time.time() - t0
+    check(b.proc.poll() is not None, "broker still running 20 s after SIGTERM with an unread response")
+    check(b.proc.returncode == b.exit_status, "broker exit status %d" % b.proc.returncode)
+    check("whose responses were not read" in b.log_text(),
+          "no line about the connection closed at stop: %s" % b.log_text()[-1000:])
+    s.close()
+    print("stop_unread: stopped %.1f s after SIGTERM with an unread 8 MiB response" % took)
+
+
 CASES = {
     "one_in_flight": case_one_in_flight,
     "fetch_flood": case_fetch_flood,
@@ -876,6 +901,7 @@ CASES = {
     "fetch_unread": case_fetch_unread,
     "fetch_slow": case_fetch_slow,
     "fetch_cut": case_fetch_cut,
+    "stop_unread": case_stop_unread,
     "emfile_partitions": case_emfile_partitions,
     "low_nofile_defaults": case_low_nofile_defaults,
 }
