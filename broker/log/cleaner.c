@@ -517,6 +517,11 @@ int log_clean_commit(log_t *log, log_clean_job_t *job)
     }
     log->log_generation++;
     log->log_cleaned_upto = job->cj_src[job->cj_nsrc - 1].next_offset;
+    /* Gaps between segments are compaction's from now on, whatever the
+     * topic's policy becomes (log.c's start-up check reads this). */
+    if (!log->log_ever_compacted &&
+        log_write_file_atomic(log->log_dir, COMPACTED_NAME, "", 0, 1) == 0)
+        log->log_ever_compacted = 1;
     EDDY_LOG_INFO("log", "%s: compacted %d segment(s) into %d: %" PRId64 " records kept, %" PRId64
                          " removed", log->log_name, job->cj_nsrc, job->cj_ngroups, job->cj_kept,
                   job->cj_removed);

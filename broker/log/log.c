@@ -6,6 +6,7 @@
  *   <base>.log / .index / .timeindex   segments (see segment.c)
  *   log.checkpoint                     log start offset and recovery point
  *   .clean_shutdown                    present only after a clean close
+ *   .compacted                         empty; present once the cleaner has rewritten the log
  *   <base>.<end>.cleaned / .swap       compaction in progress (cleaner.c)
  *
  * log.checkpoint (big-endian, replaced whole: temp, fsync, rename, fsync dir)
@@ -396,6 +397,16 @@ static void log_free(log_t *log)
 static void check_missing(log_t *log, int64_t ck_start, int64_t recovery_point)
 {
     char why[512] = "";
+    char marker[4096];
+    snprintf(marker, sizeof marker, "%s/%s", log->log_dir, COMPACTED_NAME);
+    log->log_ever_compacted = access(marker, F_OK) == 0;
+    /* Compaction may empty the first segments and leave gaps between the
+     * others (the cleaner drops batches it empties; a cleaned segment is
+     * named by its first kept batch), so only the log's end is checked for
+     * a log under cleanup.policy compact or one the cleaner ever rewrote
+     * (its policy may have changed to delete since): a missing segment
+     * of a compacted log is not detected. */
+    int compacted = (log->log_cfg.cleanup_policy & LOG_CLEANUP_COMPACT) || log->log_ever_compacted;
     int64_t end = log_end_offset(log);
     int64_t first = log->log_segs[0]->seg_base;
     if (end < recovery_point) {
@@ -403,7 +414,7 @@ static void check_missing(log_t *log, int64_t ck_start, int64_t recovery_point)
                  "the log ends at offset %" PRId64 " but log.checkpoint says offsets below %" PRId64
                  " were written and flushed: records [%" PRId64 ", %" PRId64 ") are missing",
                  end, recovery_point, end > ck_start ? end : ck_start, recovery_point);
-    } else if (first > ck_start && ck_start < recovery_point) {
+    } else if (!compacted && first > ck_start && ck_start < recovery_point) {
         snprintf(why, sizeof why,
                  "the first segment starts at offset %" PRId64 " but log.checkpoint says the log "
                  "starts at %" PRId64 ": records [%" PRId64 ", %" PRId64 ") are missing",
@@ -411,11 +422,9 @@ static void check_missing(log_t *log, int64_t ck_start, int64_t recovery_point)
     }
     /* A hole between two segments: one segment's records end below the
      * next one's base offset, so the files between them are gone (deleted
-     * by hand, or lost with a disk). Appends and rolls never leave one.
-     * Compaction does (a batch it empties is dropped), so a log under
-     * cleanup.policy compact is not checked: a missing segment of a
-     * compacted topic is not detected. */
-    if (!why[0] && !(log->log_cfg.cleanup_policy & LOG_CLEANUP_COMPACT)) {
+     * by hand, or lost with a disk). Appends and rolls never leave one;
+     * compaction does (above). */
+    if (!why[0] && !compacted) {
         for (int i = 0; i + 1 < log->log_nsegs; i++) {
             const log_segment_t *a = log->log_segs[i], *b = log->log_segs[i + 1];
             if (a->seg_next_offset >= b->seg_base)

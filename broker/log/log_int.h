@@ -59,6 +59,7 @@ struct log {
     int64_t log_unflushed;      /* records appended since the last flush */
     int64_t log_last_flush_ms;
     int64_t log_cleaned_upto;   /* offsets below were compacted already */
+    int log_ever_compacted;     /* the cleaner has rewritten this log (COMPACTED_NAME) */
     int log_offline;            /* 0 or the error that took it offline */
     int log_inline_flush;       /* flush inside log_append when the policy says so */
 };
@@ -128,6 +129,10 @@ int log_go_offline(log_t *log, int err, const char *what);
  * short file its size against what the log holds in it. */
 int log_read_failed(log_t *log, log_segment_t *seg, int64_t pos, int64_t len, int err);
 /* Writes a whole file atomically: temp, (fsync), rename, (fsync dir). */
+/* Marker file: the cleaner has rewritten this log at least once, so gaps
+ * between its segments are compaction's, not lost files. */
+#define COMPACTED_NAME ".compacted"
+
 int log_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
                           int durable);
 

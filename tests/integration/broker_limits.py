@@ -613,7 +613,7 @@ def uvarint(buf, off):
         shift += 7
 
 
-def varint(buf, off):
+def read_varint(buf, off):
     v, off = uvarint(buf, off)
     return (v >> 1) ^ -(v & 1), off
 
@@ -631,13 +631,13 @@ def batch_values(records):
         count = struct.unpack_from(">i", records, off + 57)[0]
         p = off + 61
         for _ in range(count):
-            rlen, p = varint(records, p)
+            rlen, p = read_varint(records, p)
             q = p + 1  # attributes
-            _, q = varint(records, q)  # timestamp delta
-            _, q = varint(records, q)  # offset delta
-            klen, q = varint(records, q)
+            _, q = read_varint(records, q)  # timestamp delta
+            _, q = read_varint(records, q)  # offset delta
+            klen, q = read_varint(records, q)
             q += max(klen, 0)
-            vlen, q = varint(records, q)
+            vlen, q = read_varint(records, q)
             out.append(bytes(records[q:q + vlen]))
             p += rlen
         off = end

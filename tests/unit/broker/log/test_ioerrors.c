@@ -259,6 +259,16 @@ START_TEST(missing_middle_segment_offline_compacted_not)
     ck_assert_int_eq(log_offline_error(log), 0);
     ck_assert_int_eq(log_end_offset(log), end);
     log_close(log);
+    /* The topic's policy changed to delete since: the holes are still
+     * compaction's (the cleaner marked the log), not lost files. */
+    cfg.cleanup_policy = LOG_CLEANUP_DELETE;
+    lt_capture_start();
+    log = lt_open(dir2, &cfg, fdc);
+    ck_assert_msg(!strstr(lt_captured(), "missing"), "%s", lt_captured());
+    lt_capture_stop();
+    ck_assert_int_eq(log_offline_error(log), 0);
+    ck_assert_int_eq(log_end_offset(log), end);
+    log_close(log);
     log_fdcache_destroy(fdc);
     lt_rmdir(dir);
     lt_rmdir(dir2);
