@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The word-count example on compressed topics against a real broker:
 #   - its input holds batches of every codec written by kcat and lz4, gzip and snappy batches
-#     written by `eddy topic produce -z`; with producer.compression.type=zstd (one app) and lz4 (another)
+#     written by `eddy topic produce -z`, and a second input batches of every codec written
+#     by kafkajs; with producer.compression.type=zstd (one app) and lz4 (another)
 #     the changelog, repartition and output topics are written compressed (checked on disk:
 #     every batch carries the codec's bits), and the counts equal the reference (awk);
 #   - kill -9 of one of two instances after a commit: the survivor restores the dead one's
@@ -122,6 +123,37 @@ for c in zstd:4 lz4:3; do
     done
     log "producer.compression.type=$codec: exact counts; changelog, repartition and output batches are $codec"
 done
+
+# Input written by kafkajs in every codec (its codec packages pinned in tests/compat's lock
+# file, installed as compat_compression installs them).
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    for m in kafkajs kafkajs-snappy lz4js zstd-codec; do
+        if [ ! -f "$COMPAT_DIR/node_modules/$m/package.json" ]; then
+            (cd "$COMPAT_DIR" && timeout -k 5 180 npm ci --no-audit --no-fund) >"$WORK/npm.log" 2>&1 ||
+                fail "npm ci in $COMPAT_DIR failed: $(tail -n 20 "$WORK/npm.log")"
+            break
+        fi
+    done
+    E topic create jslines -p 1 >/dev/null
+    for c in gzip snappy lz4 zstd; do
+        (cd "$COMPAT_DIR" && timeout -k 5 90 node compression.js "$BOOTSTRAP" produce jslines $c 500) ||
+            fail "kafkajs could not produce $c to jslines"
+    done
+    got=$($SEG codecs "$WORK/data/jslines-0" | awk '{ print $3 }' | sort -u | tr '\n' ' ')
+    [ "$got" = "1 2 3 4 " ] || fail "jslines: codecs on disk '$got', expected 1 2 3 4"
+    # The same values compression.js writes, four times (once per codec).
+    for c in 1 2 3 4; do
+        awk 'BEGIN { t = "the quick brown fox jumps over the lazy dog "; t = t t t
+                     for (j = 0; j < 500; j++) printf "v%d-%s\n", j, t }'
+    done | reference >"$WORK/ref-js"
+    E topic create out-js -p 1 >/dev/null
+    start_app js wc-js jslines out-js -X producer.compression.type=gzip
+    wait_counts out-js "$WORK/ref-js" js
+    stop_app js
+    log "input of every codec written by kafkajs: exact counts"
+else
+    fail "node and npm are needed (scripts/install-deps.sh installs them)"
+fi
 
 # kill -9 one of two instances after a commit: the survivor restores its tasks from the
 # compressed changelog, and more compressed input still gives exact counts.
