@@ -24,7 +24,6 @@
     X(BATCH_LAST_OFFSET_DELTA, 8, "record batch lastOffsetDelta does not match its records")      \
     X(BATCH_CODEC, 9, "record batch compression codec is unknown")                                \
     X(BATCH_RECORD, 10, "record inside a batch is malformed")                                     \
-    X(UNSUPPORTED_CODEC, 11, "compression codec not supported by this build")                     \
     X(CONFIG, 12, "invalid configuration")                                                        \
     X(OFFSET_OUT_OF_RANGE, 13, "offset is outside the log")                                       \
     X(LOG_OFFLINE, 14, "log is offline after an I/O failure")                                     \
