@@ -25,7 +25,7 @@ static int16_t kerr_from(int rc)
     case EDDY_ERR_BATCH_LAST_OFFSET_DELTA:
     case EDDY_ERR_BATCH_CODEC:
     case EDDY_ERR_BATCH_RECORD:
-    case EDDY_ERR_CORRUPT_COMPRESSED:
+    case EDDY_ERR_CORRUPT_COMPRESSED: return KERR_CORRUPT_MESSAGE;
     case EDDY_ERR_CONTROL_BATCH: return KERR_INVALID_RECORD;
     /* A batch whose records inflate past the bound is too large, not
      * corrupt: the Java producer splits a batch refused this way and sends
