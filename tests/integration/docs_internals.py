@@ -9,6 +9,8 @@ Checks, for every span in backticks:
     occurs as a word in the sources or the build files.
 And the table under "## Dependency direction": every source module is in it,
 and no module #includes a header of a module its row does not allow.
+And every relative link of README.md, docs/*.md and the module READMEs leads
+to a file of the repository (nothing outside it).
 
     docs_internals.py SOURCE_DIR
 """
@@ -128,8 +130,25 @@ for path, text in code.items():
             fail(f'{rel}:{n}: #include "{m.group(1)}": {mod} may not include {target} '
                  f"(docs/internals.md, Dependency direction)")
 
+# ---- links of the README, the docs and the module READMEs
+links = 0
+for dirpath, dirnames, files in os.walk(ROOT):
+    dirnames[:] = [x for x in dirnames if not x.startswith((".", "build")) and x not in ("node_modules", "kafka")]
+    for f in files:
+        if not f.endswith(".md"):
+            continue
+        path = os.path.join(dirpath, f)
+        for m in re.finditer(r"\]\(([^)\s]+)\)", read(path)):
+            target = m.group(1)
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            links += 1
+            full = os.path.normpath(os.path.join(dirpath, target.split("#")[0]))
+            if os.path.relpath(full, ROOT).startswith("..") or not os.path.exists(full):
+                fail(f"{os.path.relpath(path, ROOT)}: link {target} leads to no file of the repository")
+
 for e in errors:
     print("FAIL:", e, file=sys.stderr)
 print(f"docs/internals.md: {paths} paths, {functions} functions, {identifiers} identifiers, "
-      f"{len(allowed)} modules, {edges} cross-module includes checked; {len(errors)} problem(s)")
+      f"{len(allowed)} modules, {edges} cross-module includes, {links} links checked; {len(errors)} problem(s)")
 sys.exit(1 if errors else 0)
