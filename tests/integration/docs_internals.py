@@ -10,7 +10,8 @@ Checks, for every span in backticks:
 And the table under "## Dependency direction": every source module is in it,
 and no module #includes a header of a module its row does not allow.
 And every relative link of README.md, docs/*.md and the module READMEs leads
-to a file of the repository (nothing outside it).
+to a file of the repository (nothing outside it), and README.md links every
+page of docs/ and every module README.
 
     docs_internals.py SOURCE_DIR
 """
@@ -146,6 +147,16 @@ for dirpath, dirnames, files in os.walk(ROOT):
             full = os.path.normpath(os.path.join(dirpath, target.split("#")[0]))
             if os.path.relpath(full, ROOT).startswith("..") or not os.path.exists(full):
                 fail(f"{os.path.relpath(path, ROOT)}: link {target} leads to no file of the repository")
+
+readme = read(os.path.join(ROOT, "README.md"))
+linked = {os.path.normpath(t.split("#")[0]) for t in re.findall(r"\]\(([^)\s]+)\)", readme)}
+wanted = ["docs/" + f for f in os.listdir(os.path.join(ROOT, "docs")) if f.endswith(".md")]
+for d in SOURCE_DIRS + ["broker/log"]:
+    if os.path.isfile(os.path.join(ROOT, d, "README.md")):
+        wanted.append(d + "/README.md")
+for w in sorted(wanted):
+    if w not in linked:
+        fail(f"README.md does not link {w}")
 
 for e in errors:
     print("FAIL:", e, file=sys.stderr)
