@@ -26,6 +26,7 @@ const api_version_range_t broker_api_versions[] = {
     {API_CREATE_TOPICS, 0, 4},
     {API_DELETE_TOPICS, 0, 1},
     {API_DELETE_RECORDS, 0, 1},
+    {API_INIT_PRODUCER_ID, 0, 5},
     {API_DESCRIBE_CONFIGS, 0, 1},
     {API_FIND_COORDINATOR, 0, 2},
     {API_JOIN_GROUP, 0, 5},
