@@ -577,7 +577,7 @@ int pstate_recover(log_t *log)
     int64_t nbatches = 0;
     if ((rc = replay(log, from, &nbatches)) < 0)
         return rc;
-    if (loaded || nbatches)
+    if (ps->ps_n || nbatches)
         EDDY_LOG_INFO("log",
                       "%s: producer state: %s%s, replayed %" PRId64
                       " producer batch(es) from offset %" PRId64 "; %zu producer(s)",
