@@ -320,8 +320,11 @@ static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases,
     *nbases = kept;
 }
 
-static int list_segments(log_t *log, int64_t **out, int *nout)
+static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_out,
+                         size_t *nsnaps_out)
 {
+    int64_t *snaps = NULL;
+    size_t nsnaps = 0, snaps_cap = 0;
     DIR *d = opendir(log->log_dir);
     if (!d)
         return -errno;
@@ -345,6 +348,17 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
                 bases = nb;
             }
             bases[n++] = base;
+        } else if (pstate_snapshot_name_parse(de->d_name, &base)) {
+            if (nsnaps == snaps_cap) {
+                snaps_cap = snaps_cap ? snaps_cap * 2 : 8;
+                int64_t *ns = realloc(snaps, snaps_cap * sizeof *ns);
+                if (!ns) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                snaps = ns;
+            }
+            snaps[nsnaps++] = base;
         } else if (parse_swap_name(de->d_name, ".swap", &base, &end) && nswaps < 16) {
             snprintf(swaps[nswaps++], sizeof swaps[0], "%.63s", de->d_name);
         } else if (parse_swap_name(de->d_name, ".cleaned", &base, &end) ||
@@ -358,12 +372,14 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
     closedir(d);
     if (rc) {
         free(bases);
+        free(snaps);
         return rc;
     }
     if (nswaps) {
         int64_t *nb = realloc(bases, (size_t)(n + nswaps) * sizeof *nb);
         if (!nb) {
             free(bases);
+            free(snaps);
             return -ENOMEM;
         }
         bases = nb;
@@ -375,8 +391,12 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
     }
     if (n > 1)
         qsort(bases, (size_t)n, sizeof *bases, cmp_i64);
+    if (nsnaps > 1)
+        qsort(snaps, nsnaps, sizeof *snaps, cmp_i64);
     *out = bases;
     *nout = n;
+    *snaps_out = snaps;
+    *nsnaps_out = nsnaps;
     return 0;
 }
 
@@ -465,8 +485,9 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
              int64_t now_ms, log_t **out, char *errstr, size_t errstr_size)
 {
     int rc;
-    int64_t *bases = NULL;
+    int64_t *bases = NULL, *snaps = NULL;
     int nbases = 0;
+    size_t nsnaps = 0;
     log_t *log = calloc(1, sizeof *log);
     if (!log)
         return -ENOMEM;
@@ -493,7 +514,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
                  dir, (int)geteuid(), strerror(errno));
         goto fail;
     }
-    if ((rc = list_segments(log, &bases, &nbases)) < 0) {
+    if ((rc = list_segments(log, &bases, &nbases, &snaps, &nsnaps)) < 0) {
         snprintf(errstr, errstr_size, "%s: cannot list log directory: %s", dir, eddy_strerror(rc));
         goto fail;
     }
@@ -593,14 +614,16 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
         below++;
     if (below)
         segs_delete(log, 0, below);
-    pstate_snapshots_delete_below(log, log->log_segs[0]->seg_base);
     /* A read that fails takes the log offline (and it opens offline); only
      * running out of memory fails the open. */
-    if (!log->log_offline && (rc = pstate_recover(log)) < 0 && !log->log_offline) {
+    if (!log->log_offline && (rc = pstate_recover(log, snaps, nsnaps, clean, 1)) < 0 &&
+        !log->log_offline) {
         snprintf(errstr, errstr_size, "%s: rebuilding the producer state failed: %s", dir,
-                 eddy_strerror(log->log_offline ? log->log_offline : rc));
+                 eddy_strerror(rc));
         goto fail;
     }
+    free(snaps);
+    snaps = NULL;
 
     if (clean) {
         unlink(marker);
@@ -624,6 +647,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     return 0;
 fail:
     free(bases);
+    free(snaps);
     log_free(log);
     return rc;
 }
@@ -636,11 +660,15 @@ int log_close(log_t *log)
             rc = seg_index_write(log->log_segs[i]);
     /* The next start loads the producer state instead of replaying the
      * active segment. */
-    int src;
-    if (rc == 0 && (src = pstate_snapshot_write(log, log_end_offset(log))) < 0)
+    /* Skipped for a log that never had producers (most of them), which a
+     * clean start then knows from the missing snapshot. Without it the clean
+     * marker must not be written either: the next start replays the log. */
+    int src = 0;
+    if (rc == 0 && (log->log_ps.ps_n || log->log_ps_snapshots) &&
+        (src = pstate_snapshot_write(log, log_end_offset(log))) < 0)
         EDDY_LOG_WARN("log", "%s: cannot write the producer state snapshot (%s); the next start "
                              "rebuilds it from the log", log->log_name, eddy_strerror(src));
-    if (rc == 0)
+    if (rc == 0 && src == 0)
         /* Not fsynced: the data under it already is, and a lost marker only
          * costs a recovery scan. */
         rc = log_write_file_atomic(log->log_dir, CLEAN_MARKER, "", 0, 0);
@@ -1250,7 +1278,7 @@ int log_truncate_to(log_t *log, int64_t offset)
         log->log_generation++;
         /* The producer state forgets the batches cut: rebuilt from the
          * newest snapshot at or below the new end. */
-        if ((rc = pstate_recover(log)) < 0)
+        if ((rc = pstate_recover(log, NULL, 0, 0, 0)) < 0)
             return log->log_offline ? EDDY_ERR_LOG_OFFLINE : rc;
     }
     int64_t end = log_end_offset(log);

@@ -64,6 +64,7 @@ struct log {
     int log_offline;            /* 0 or the error that took it offline */
     int log_inline_flush;       /* flush inside log_append when the policy says so */
     pstate_t log_ps;            /* idempotent producers (producer_state.h) */
+    int log_ps_snapshots;       /* a producer state snapshot may exist in log_dir */
 };
 
 /* File names: <dir>/<20-digit base><suffix>. */

@@ -17,7 +17,9 @@
  *            8 offset_delta int32, 12 last_offset int64, 20 timestamp int64
  *
  * Written at each segment roll (offset = the new segment's base) and at a
- * clean close (offset = the log end). Recovery rule (pstate_recover): a
+ * clean close (offset = the log end; skipped when the log has no producers
+ * and no snapshot, so a clean start without any snapshot file replays
+ * nothing). Recovery rule (pstate_recover): a
  * snapshot above the log end describes batches the log no longer has (cut
  * by recovery or truncation) and is deleted; of the rest the newest that
  * checks (magic, size, CRC, offset equal to its name) is loaded, and the
@@ -300,7 +302,7 @@ static void snap_name(int64_t offset, char *out, size_t out_size)
     snprintf(out, out_size, "%020" PRId64 SNAP_SUFFIX, offset);
 }
 
-static int parse_snap_name(const char *name, int64_t *offset)
+int pstate_snapshot_name_parse(const char *name, int64_t *offset)
 {
     if (strlen(name) != 20 + strlen(SNAP_SUFFIX) || strcmp(name + 20, SNAP_SUFFIX) != 0)
         return 0;
@@ -334,7 +336,7 @@ static int list_snapshots(const log_t *log, int64_t **out, size_t *nout)
     int rc = 0;
     while ((de = readdir(d))) {
         int64_t off;
-        if (!parse_snap_name(de->d_name, &off))
+        if (!pstate_snapshot_name_parse(de->d_name, &off))
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
@@ -409,6 +411,7 @@ int pstate_snapshot_write(log_t *log, int64_t offset)
     free(b);
     if (rc < 0)
         return rc;
+    log->log_ps_snapshots = 1;
     /* Older snapshots inside a segment (clean closes) add nothing once a
      * newer one exists; those at segment bases stay until their segment
      * goes, as Kafka keeps them. */
@@ -540,42 +543,63 @@ static int replay(log_t *log, int64_t from, int64_t *nbatches)
     return 0;
 }
 
-int pstate_recover(log_t *log)
+int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, int below_start)
 {
     pstate_t *ps = &log->log_ps;
     pstate_clear(ps);
     int64_t end = log_end_offset(log);
-    int64_t *offs = NULL;
-    size_t n = 0;
-    int rc = list_snapshots(log, &offs, &n);
-    if (rc < 0)
-        return rc;
+    int64_t first = log->log_segs[0]->seg_base;
+    int64_t *listed = NULL;
+    if (!snaps) {
+        int rc = list_snapshots(log, &listed, &nsnaps);
+        if (rc < 0)
+            return rc;
+        snaps = listed;
+    }
     int64_t from = 0;
     char path[4200] = "";
     int loaded = 0;
-    for (size_t i = n; i-- > 0;) {
+    size_t present = 0;
+    for (size_t i = nsnaps; i-- > 0;) {
         char name[64], why[160];
-        snap_name(offs[i], name, sizeof name);
+        snap_name(snaps[i], name, sizeof name);
         snprintf(path, sizeof path, "%s/%s", log->log_dir, name);
-        if (offs[i] > end) {
-            /* State of batches the log no longer holds. */
-            unlink(path);
+        if (snaps[i] > end || (below_start && snaps[i] < first) || loaded) {
+            /* State of batches the log no longer holds, or older than the
+             * one loaded and below the first segment. */
+            if (snaps[i] > end || (below_start && snaps[i] < first))
+                unlink(path);
+            else
+                present++;
             continue;
         }
-        if (snapshot_load(ps, path, offs[i], why, sizeof why) == 0) {
-            from = offs[i];
+        present++;
+        if (snapshot_load(ps, path, snaps[i], why, sizeof why) == 0) {
+            from = snaps[i];
             loaded = 1;
-            break;
+            continue;
         }
+        present--;
         EDDY_LOG_WARN("log",
                       "%s: producer state snapshot %s is unusable (%s); ignored and deleted, the "
                       "state is rebuilt from the log",
                       log->log_name, path, why);
         unlink(path);
     }
-    free(offs);
+    free(listed);
+    log->log_ps_snapshots = present > 0;
+    /* A clean close writes a snapshot whenever there is state; only a log
+     * with no snapshot file at all (not even a corrupt one) had none. */
+    if (clean && nsnaps == 0)
+        return 0;
+    if (loaded) {
+        char name[64];
+        snap_name(from, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s", log->log_dir, name);
+    }
     int64_t nbatches = 0;
-    if ((rc = replay(log, from, &nbatches)) < 0)
+    int rc = replay(log, from, &nbatches);
+    if (rc < 0)
         return rc;
     if (ps->ps_n || nbatches)
         EDDY_LOG_INFO("log",

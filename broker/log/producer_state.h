@@ -88,11 +88,17 @@ int pstate_expire(pstate_t *ps, int64_t now_ms, int64_t expiration_ms);
 int pstate_snapshot_write(log_t *log, int64_t offset);
 /* Deletes the snapshot files below offset (their segments are gone). */
 void pstate_snapshots_delete_below(log_t *log, int64_t offset);
+/* 1 and the offset when name is a snapshot file's ("<20 digits>.snapshot"). */
+int pstate_snapshot_name_parse(const char *name, int64_t *offset);
 /* Rebuilds log->log_ps for the log as it is now: snapshots above the log
- * end are deleted, the newest good one at or below it is loaded (a corrupt
- * one is logged with its path and deleted) and the batches from there to
- * the end are replayed. Returns 0 or the read error that stopped it (the
- * caller takes the log offline). */
-int pstate_recover(log_t *log);
+ * end (and, with below_start, below the first segment) are deleted, the
+ * newest good one at or below it is loaded (a corrupt one is logged with its
+ * path and deleted) and the batches from there to the end are replayed.
+ * snaps[0..nsnaps) are the snapshot offsets in the directory, ascending, or
+ * NULL to list them here. With clean (the log was closed cleanly) and no
+ * snapshot at all, nothing is replayed: a clean close writes one whenever
+ * the state is not empty. Returns 0 or the read error that stopped it (the
+ * log is then offline). */
+int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, int below_start);
 
 #endif
