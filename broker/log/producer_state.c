@@ -564,13 +564,14 @@ int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, i
         char name[64], why[160];
         snap_name(snaps[i], name, sizeof name);
         snprintf(path, sizeof path, "%s/%s", log->log_dir, name);
-        if (snaps[i] > end || (below_start && snaps[i] < first) || loaded) {
-            /* State of batches the log no longer holds, or older than the
-             * one loaded and below the first segment. */
-            if (snaps[i] > end || (below_start && snaps[i] < first))
-                unlink(path);
-            else
-                present++;
+        if (snaps[i] > end || (below_start && snaps[i] < first)) {
+            /* Above the end: state of batches the log no longer holds.
+             * Below the first segment: its segments are gone. */
+            unlink(path);
+            continue;
+        }
+        if (loaded) {
+            present++; /* older, at a segment base: kept until its segment goes */
             continue;
         }
         present++;
