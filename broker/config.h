@@ -37,6 +37,9 @@ typedef struct broker_config {
     int32_t log_index_size_max_bytes;
     int64_t log_flush_interval_messages, log_flush_interval_ms;
     int64_t log_retention_check_interval_ms;
+    int64_t producer_id_expiration_ms;             /* producer.id.expiration.ms */
+    int64_t producer_id_expiration_check_interval_ms;
+    int64_t transactional_id_expiration_ms;        /* accepted; transactions come later */
     int log_cleaner_enable;
     int64_t log_cleaner_backoff_ms;
     int64_t log_cleaner_delete_retention_ms;

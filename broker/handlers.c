@@ -34,6 +34,9 @@ static int16_t kerr_from(int rc)
     case EDDY_ERR_TOO_LARGE: return KERR_MESSAGE_TOO_LARGE;
     case EDDY_ERR_OFFSET_OUT_OF_RANGE: return KERR_OFFSET_OUT_OF_RANGE;
     case EDDY_ERR_LOG_OFFLINE: return KERR_KAFKA_STORAGE_ERROR;
+    case EDDY_ERR_OUT_OF_ORDER_SEQUENCE: return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+    case EDDY_ERR_INVALID_PRODUCER_EPOCH: return KERR_INVALID_PRODUCER_EPOCH;
+    case EDDY_ERR_UNKNOWN_PRODUCER_ID: return KERR_UNKNOWN_PRODUCER_ID;
     default: return rc < 0 && rc > EDDY_ERR_BASE ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
     }
 }
@@ -527,6 +530,13 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 continue;
             }
             op->BaseOffset = info.ai_first_offset;
+            if (info.ai_duplicate) {
+                /* A retry of a batch already in the log: its first
+                 * offsets, nothing appended (Kafka's answer too). */
+                op->LogStartOffset = log_start_offset(p->p_log);
+                op->LogAppendTimeMs = info.ai_log_append_time;
+                continue;
+            }
             op->LogAppendTimeMs = info.ai_log_append_time;
             op->LogStartOffset = log_start_offset(p->p_log);
             appended = 1;
@@ -541,6 +551,46 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return 0;
     }
     wire_produce_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- InitProducerId ---- */
+
+/* Non-transactional producers only: each request gets a new id with epoch
+ * 0. Kafka's coordinator does the same for a null transactional id, also
+ * when the request carries the producer's current id and epoch (KIP-360:
+ * the producer then starts over under the new id). A transactional id is
+ * refused with UNSUPPORTED_VERSION, which clients report as fatal: Eddy has
+ * no transaction coordinator yet (docs/broker.md, "Idempotent producers"). */
+int handle_init_producer_id(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    InitProducerIdRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    int rc = wire_init_producer_id_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    InitProducerIdResponse resp = {0, KERR_NONE, -1, -1};
+    if (req.TransactionalId.len >= 0) {
+        static eddy_log_limit_t txn_limit = EDDY_LOG_LIMIT_INIT;
+        kstr_t cid = s->rs_hdr.ClientId;
+        resp.ErrorCode = KERR_UNSUPPORTED_VERSION;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &txn_limit, 10000,
+                         "InitProducerId from %s (client.id '%.*s') with transactional.id "
+                         "'%.*s' refused: transactions are not supported yet, only idempotent "
+                         "producers (no transactional.id)",
+                         s->rs_conn->c_peer, cid.len > 0 ? (int)(cid.len < 64 ? cid.len : 64) : 0,
+                         cid.len > 0 ? cid.ptr : "",
+                         (int)(req.TransactionalId.len < 64 ? req.TransactionalId.len : 64),
+                         req.TransactionalId.ptr ? req.TransactionalId.ptr : "");
+    } else if (broker_pids_next(&b->bk_pids, &resp.ProducerId) < 0) {
+        /* Retriable for every client: the reservation is tried again. */
+        resp.ErrorCode = KERR_COORDINATOR_LOAD_IN_PROGRESS;
+        resp.ProducerId = -1;
+    } else {
+        resp.ProducerEpoch = 0;
+    }
+    wire_init_producer_id_resp_encode(&s->rs_resp, v, &resp);
     s->rs_state = SLOT_DONE;
     return 0;
 }

@@ -553,6 +553,7 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_DELETE_TOPICS: return handle_delete_topics(b, s, rd);
     case API_DESCRIBE_CONFIGS: return handle_describe_configs(b, s, rd);
     case API_DELETE_RECORDS: return handle_delete_records(b, s, rd);
+    case API_INIT_PRODUCER_ID: return handle_init_producer_id(b, s, rd);
     case API_FIND_COORDINATOR: return handle_find_coordinator(b, s, rd);
     case API_JOIN_GROUP: return handle_join_group(b, s, rd);
     case API_SYNC_GROUP: return handle_sync_group(b, s, rd);
@@ -1207,6 +1208,10 @@ static void on_tick(uv_timer_t *t)
     int retention = now - b->bk_last_retention_ms >= b->bk_cfg.log_retention_check_interval_ms;
     if (retention)
         b->bk_last_retention_ms = now;
+    int pid_expiry =
+        now - b->bk_last_pid_expiry_ms >= b->bk_cfg.producer_id_expiration_check_interval_ms;
+    if (pid_expiry)
+        b->bk_last_pid_expiry_ms = now;
     for (int i = 0; i < tr->tr_count; i++) {
         topic_t *tp = tr->tr_topics[i];
         for (int32_t p = 0; p < tp->t_npartitions; p++) {
@@ -1216,6 +1221,8 @@ static void on_tick(uv_timer_t *t)
             int deleted;
             if (retention)
                 log_retention_run(part->p_log, now, &deleted);
+            if (pid_expiry)
+                log_producers_expire(part->p_log, now, b->bk_cfg.producer_id_expiration_ms);
         }
     }
     conns_expire(b);
@@ -1375,6 +1382,8 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     if (topics_open(&b->bk_topics, b->bk_cfg.log_dirs, &defaults, b->bk_fdc, b->bk_cfg.broker_id,
                     errstr, errstr_size) < 0)
         goto fail_topics;
+    if (broker_pids_open(&b->bk_pids, b->bk_cfg.log_dirs, errstr, errstr_size) < 0)
+        goto fail_topics;
     if (group_coordinator_open(b, &b->bk_groups, errstr, errstr_size) < 0)
         goto fail_topics;
     uv_timer_init(&b->bk_loop, &b->bk_tick);
@@ -1384,12 +1393,13 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     b->bk_resume.data = b;
     uv_async_init(&b->bk_loop, &b->bk_stop_async, on_stop_async);
     b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b->bk_group_timer.data = b;
-    b->bk_last_retention_ms = b->bk_last_clean_ms = eddy_wall_ms();
+    b->bk_last_retention_ms = b->bk_last_clean_ms = b->bk_last_pid_expiry_ms = eddy_wall_ms();
     EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
                   b->bk_cfg.broker_id, host, b->bk_port, b->bk_adv_host, b->bk_adv_port,
                   b->bk_cfg.log_dirs);
     return b;
 fail_topics:
+    broker_pids_close(&b->bk_pids);
     topics_close(&b->bk_topics);
     log_fdcache_destroy(b->bk_fdc);
 fail_loop:
@@ -1454,6 +1464,7 @@ void eddy_broker_destroy(eddy_broker_t *b)
     while (b->bk_nchunks > 0)
         free(b->bk_chunks[--b->bk_nchunks]);
     log_fdcache_destroy(b->bk_fdc);
+    broker_pids_close(&b->bk_pids);
     broker_config_free(&b->bk_cfg);
     free(b);
 }

@@ -37,6 +37,7 @@ const api_version_range_t broker_api_versions[] = {
     {API_DESCRIBE_GROUPS, 0, 2},
     {API_LIST_GROUPS, 0, 2},
     {API_DELETE_GROUPS, 0, 1},
+    {API_INIT_PRODUCER_ID, 0, 5},
 };
 const int broker_api_versions_count =
     (int)(sizeof broker_api_versions / sizeof broker_api_versions[0]);

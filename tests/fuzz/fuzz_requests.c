@@ -380,6 +380,13 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_delete_records_resp_encode(&wr, v, &resp);
         break;
     }
+    case API_INIT_PRODUCER_ID: {
+        InitProducerIdRequest *r = req;
+        check_str(r->TransactionalId, 1);
+        InitProducerIdResponse resp = {0, 0, r->ProducerId, r->ProducerEpoch};
+        wire_init_producer_id_resp_encode(&wr, v, &resp);
+        break;
+    }
     case API_DESCRIBE_CONFIGS: {
         DescribeConfigsRequest *r = req;
         check_count(r->Resources, r->ResourcesCount, 0);
@@ -648,6 +655,8 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
         return wire_list_groups_req_decode(rd, v, a);
     case API_DELETE_GROUPS:
         return wire_delete_groups_req_decode(rd, v, a, out);
+    case API_INIT_PRODUCER_ID:
+        return wire_init_producer_id_req_decode(rd, v, a, out);
     default:
         abort();
     }
@@ -683,6 +692,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CreateTopicsRequest ct;
             DeleteTopicsRequest dt;
             DeleteRecordsRequest dr;
+            InitProducerIdRequest ip;
             DescribeConfigsRequest dc;
             FindCoordinatorRequest fc;
             JoinGroupRequest jg;

@@ -74,11 +74,14 @@ END_TEST
 
 START_TEST(flexible_versions)
 {
-    /* Of everything advertised, only ApiVersions v3 is flexible. */
+    /* Of everything advertised, only ApiVersions v3 and InitProducerId v2+
+     * are flexible. */
     for (int i = 0; i < broker_api_versions_count; i++) {
         const api_version_range_t *r = &broker_api_versions[i];
         for (int v = r->min; v <= r->max; v++)
-            ck_assert_msg(kafka_is_flexible(r->api_key, v) == (r->api_key == API_API_VERSIONS && v >= 3),
+            ck_assert_msg(kafka_is_flexible(r->api_key, v) ==
+                              ((r->api_key == API_API_VERSIONS && v >= 3) ||
+                               (r->api_key == API_INIT_PRODUCER_ID && v >= 2)),
                           "%s v%d", kafka_api_name(r->api_key), v);
     }
     /* The first flexible version of each API, per its JSON. */
@@ -114,7 +117,7 @@ START_TEST(supported_versions_table)
         {API_FIND_COORDINATOR, 0, 2}, {API_JOIN_GROUP, 0, 5},   {API_SYNC_GROUP, 0, 3},
         {API_HEARTBEAT, 0, 3},     {API_LEAVE_GROUP, 0, 1},   {API_OFFSET_COMMIT, 0, 7},
         {API_OFFSET_FETCH, 0, 5},  {API_DESCRIBE_GROUPS, 0, 2}, {API_LIST_GROUPS, 0, 2},
-        {API_DELETE_GROUPS, 0, 1},
+        {API_DELETE_GROUPS, 0, 1}, {API_INIT_PRODUCER_ID, 0, 5},
     };
     ck_assert_int_eq(broker_api_versions_count, (int)(sizeof want / sizeof want[0]));
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -132,7 +135,7 @@ START_TEST(supported_versions_table)
         ck_assert(broker_api_supported(want[i].key, want[i].max));
         ck_assert(!broker_api_supported(want[i].key, want[i].max + 1));
     }
-    ck_assert(!broker_api_supported(API_INIT_PRODUCER_ID, 0)); /* no idempotence yet */
+    ck_assert(!broker_api_supported(API_INIT_PRODUCER_ID, 6)); /* 2PC, unstable in Kafka 4.1 */
     ck_assert(!broker_api_supported(-1, 0));
     ck_assert(!broker_api_supported(1000, 0));
 }
