@@ -766,6 +766,7 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             op->PartitionIndex = rp->PartitionIndex;
             op->Timestamp = -1;
             op->Offset = -1;
+            op->LeaderEpoch = -1;
             partition_t *p = find_partition(b, rt->Name, rp->PartitionIndex);
             if (!p) {
                 op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -775,10 +776,16 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 op->ErrorCode = KERR_KAFKA_STORAGE_ERROR;
                 continue;
             }
-            if (rp->Timestamp == -2) {
+            /* -4, the local log start (v8+): every segment is local here,
+             * so it is the log start, as Kafka answers without tiered
+             * storage. */
+            if (rp->Timestamp == -2 || (rp->Timestamp == -4 && v >= 8)) {
                 op->Offset = log_start_offset(p->p_log);
             } else if (rp->Timestamp == -1) {
                 op->Offset = log_end_offset(p->p_log);
+            } else if (rp->Timestamp == -3 && v >= 7) {
+                rc = log_offset_of_max_timestamp(p->p_log, &op->Offset, &op->Timestamp);
+                op->ErrorCode = kerr_from(rc);
             } else {
                 rc = log_offset_for_timestamp(p->p_log, rp->Timestamp, &op->Offset, &op->Timestamp);
                 op->ErrorCode = kerr_from(rc);

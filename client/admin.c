@@ -277,7 +277,7 @@ int kc_admin_list_offset(kc_client_t *c, const char *topic, int32_t partition, i
         snprintf(errstr, errstr_size, "%s-%d: no such partition", topic, partition);
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     }
-    ListOffsetsRequestPartition rp = {partition, ts, 1};
+    ListOffsetsRequestPartition rp = {partition, ts, 1, -1};
     ListOffsetsRequestTopic rt = {kstr_c(topic), &rp, 1};
     ListOffsetsRequest req = {-1, 0, &rt, 1};
     call_t cl = {0, 0, &req, enc_list, handle_list, offset, errstr, errstr_size};

@@ -122,7 +122,7 @@ typedef struct lo_req {
 static void encode_list_offsets(eddy_wr_t *wr, int16_t v, void *opaque)
 {
     lo_req_t *lr = opaque;
-    ListOffsetsRequestPartition rp = {lr->lr_part->cp_partition, lr->lr_ts, 1};
+    ListOffsetsRequestPartition rp = {lr->lr_part->cp_partition, lr->lr_ts, 1, -1};
     ListOffsetsRequestTopic rt = {kstr_c(lr->lr_part->cp_topic), &rp, 1};
     ListOffsetsRequest req = {-1, 0, &rt, 1};
     wire_list_offsets_req_encode(wr, v, &req);

@@ -158,11 +158,13 @@ void wire_fetch_resp_partition(eddy_wr_t *wr, int16_t v, int32_t PartitionIndex,
                                int64_t HighWatermark, int64_t LastStableOffset,
                                int64_t LogStartOffset);
 
-/* ---- ListOffsets (2), v0-2 ---- */
+/* ---- ListOffsets (2), v0-8 ---- */
 typedef struct ListOffsetsRequestPartition {
     int32_t PartitionIndex;
-    int64_t Timestamp;    /* -2 earliest, -1 latest, else first offset with ts >= */
-    int32_t MaxNumOffsets; /* v0 only */
+    int64_t Timestamp; /* -2 earliest, -1 latest, -3 largest timestamp (v7+), -4 local log
+                        * start (v8+), else first offset with ts >= */
+    int32_t MaxNumOffsets;      /* v0 only */
+    int32_t CurrentLeaderEpoch; /* v4+, -1 when not known (Eddy has no leader epochs) */
 } ListOffsetsRequestPartition;
 typedef struct ListOffsetsRequestTopic {
     kstr_t Name;
@@ -180,6 +182,7 @@ typedef struct ListOffsetsResponsePartition {
     int16_t ErrorCode;
     int64_t Timestamp; /* v1+, -1 when not by timestamp */
     int64_t Offset;    /* v1+; v0 sends it as OldStyleOffsets [Offset] (empty when -1) */
+    int32_t LeaderEpoch; /* v4+, -1: none */
 } ListOffsetsResponsePartition;
 typedef struct ListOffsetsResponseTopic {
     kstr_t Name;

@@ -1,55 +1,94 @@
-/* ListOffsets (2), v0-2 (ListOffsetsRequest.json / ListOffsetsResponse.json).
+/* ListOffsets (2), v0-8 (ListOffsetsRequest.json / ListOffsetsResponse.json).
  *
  * Request:  ReplicaId int32, IsolationLevel int8 (v2+),
  *           Topics [Name string,
- *                   Partitions [PartitionIndex int32, Timestamp int64,
- *                               MaxNumOffsets int32 (v0 only)]]
+ *                   Partitions [PartitionIndex int32, CurrentLeaderEpoch int32 (v4+),
+ *                               Timestamp int64, MaxNumOffsets int32 (v0 only)]]
  * Response: ThrottleTimeMs int32 (v2+),
  *           Topics [Name string,
  *                   Partitions [PartitionIndex int32, ErrorCode int16,
  *                               v0:  OldStyleOffsets [int64]
- *                               v1+: Timestamp int64, Offset int64]]
+ *                               v1+: Timestamp int64, Offset int64,
+ *                               LeaderEpoch int32 (v4+)]]
+ * v3 and v5 change nothing on the wire; v6+ is flexible (compact strings and
+ * arrays, tagged fields after each struct); v7 allows Timestamp -3 (the
+ * record with the largest timestamp, KIP-734), v8 -4 (the local log start,
+ * KIP-405). v9 (-5, the last tiered offset) and v10 (TimeoutMs) are not
+ * spoken.
  */
 #include "api.h"
 
 #include "common/err.h"
 #include "proto_int.h"
 
+/* An array count that may not be null, int32 or compact by version. */
+static int32_t lo_count(eddy_rd_t *rd, int flexible, size_t min_elem)
+{
+    if (!flexible)
+        return rd_array_count_nn(rd, min_elem);
+    int32_t n = rd_compact_array_count(rd, min_elem);
+    if (n < 0) {
+        rd_fail(rd, EDDY_ERR_INVALID_ARG);
+        return 0;
+    }
+    return n;
+}
+
 int wire_list_offsets_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ListOffsetsRequest *r)
 {
     if (!broker_api_supported(API_LIST_OFFSETS, v))
         return EDDY_ERR_INVALID_ARG;
+    int flexible = kafka_is_flexible(API_LIST_OFFSETS, v);
     r->ReplicaId = rd_i32(rd);
     r->IsolationLevel = v >= 2 ? rd_i8(rd) : 0;
-    size_t part_min = 4 + 8 + (v == 0 ? 4u : 0u);
-    int32_t n = rd_array_count_nn(rd, 2 + 4);
+    size_t part_min = 4 + 8 + (v == 0 ? 4u : 0u) + (v >= 4 ? 4u : 0u) + (flexible ? 1u : 0u);
+    int32_t n = lo_count(rd, flexible, flexible ? 1 + 1 + 1 : 2 + 4);
     r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
         ListOffsetsRequestTopic *t = &r->Topics[i];
-        t->Name = rd_string_nn(rd);
-        int32_t np = rd_array_count_nn(rd, part_min);
+        t->Name = flexible ? rd_compact_string_nn(rd) : rd_string_nn(rd);
+        int32_t np = lo_count(rd, flexible, part_min);
         t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
         for (int32_t j = 0; j < np && !rd->rd_err; j++) {
             ListOffsetsRequestPartition *p = &t->Partitions[j];
             p->PartitionIndex = rd_i32(rd);
+            p->CurrentLeaderEpoch = v >= 4 ? rd_i32(rd) : -1;
             p->Timestamp = rd_i64(rd);
             p->MaxNumOffsets = v == 0 ? rd_i32(rd) : 1;
+            if (flexible)
+                rd_skip_tags(rd);
         }
         t->PartitionsCount = np;
+        if (flexible)
+            rd_skip_tags(rd);
     }
     r->TopicsCount = n;
+    if (flexible)
+        rd_skip_tags(rd);
     return rd->rd_err;
+}
+
+static void lo_wr_count(eddy_wr_t *wr, int flexible, int32_t n)
+{
+    if (flexible)
+        wr_uvarint(wr, (uint32_t)n + 1);
+    else
+        wr_i32(wr, n);
 }
 
 void wire_list_offsets_resp_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsResponse *r)
 {
+    int flexible = kafka_is_flexible(API_LIST_OFFSETS, v);
     if (v >= 2)
         wr_i32(wr, r->ThrottleTimeMs);
-    wr_i32(wr, r->TopicsCount);
+    lo_wr_count(wr, flexible, r->TopicsCount);
     for (int32_t i = 0; i < r->TopicsCount; i++) {
         const ListOffsetsResponseTopic *t = &r->Topics[i];
-        wr_string(wr, t->Name);
-        wr_i32(wr, t->PartitionsCount);
+        if (flexible)
+            wr_compact_string(wr, t->Name);
+        else
+            wr_string(wr, t->Name);
+        lo_wr_count(wr, flexible, t->PartitionsCount);
         for (int32_t j = 0; j < t->PartitionsCount; j++) {
             const ListOffsetsResponsePartition *p = &t->Partitions[j];
             wr_i32(wr, p->PartitionIndex);
@@ -66,7 +105,15 @@ void wire_list_offsets_resp_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsRe
             } else {
                 wr_i64(wr, p->Timestamp);
                 wr_i64(wr, p->Offset);
+                if (v >= 4)
+                    wr_i32(wr, p->LeaderEpoch);
             }
+            if (flexible)
+                wr_empty_tags(wr);
         }
+        if (flexible)
+            wr_empty_tags(wr);
     }
+    if (flexible)
+        wr_empty_tags(wr);
 }

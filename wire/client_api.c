@@ -317,27 +317,63 @@ int wire_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, FetchRespo
 
 /* ---- ListOffsets ---------------------------------------------------------- */
 
+/* An array count written int32 or compact by version (not null). */
+static int32_t lo_count_wr(eddy_wr_t *wr, int flexible, int32_t n, const void *p)
+{
+    if (!flexible)
+        return cw_count(wr, n, p, 0);
+    if (n < 0 || (n > 0 && !p)) {
+        cw_fail(wr, EDDY_ERR_INVALID_ARG);
+        return 0;
+    }
+    wr_uvarint(wr, (uint32_t)n + 1);
+    return n;
+}
+
+static void lo_string_wr(eddy_wr_t *wr, int flexible, kstr_t s)
+{
+    if (!flexible)
+        cw_string_nn(wr, s);
+    else if (s.len < 0)
+        cw_fail(wr, EDDY_ERR_INVALID_ARG);
+    else
+        wr_compact_string(wr, s);
+}
+
 void wire_list_offsets_req_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsRequest *r)
 {
     if (!cw_version(wr, API_LIST_OFFSETS, v))
         return;
+    int flexible = kafka_is_flexible(API_LIST_OFFSETS, v);
     wr_i32(wr, r->ReplicaId);
     if (v >= 2)
         wr_i8(wr, r->IsolationLevel);
     else
         cw_require(wr, r->IsolationLevel == 0); /* not ignorable */
-    int32_t n = cw_count(wr, r->TopicsCount, r->Topics, 0);
+    int32_t n = lo_count_wr(wr, flexible, r->TopicsCount, r->Topics);
     for (int32_t i = 0; i < n; i++) {
         const ListOffsetsRequestTopic *t = &r->Topics[i];
-        cw_string_nn(wr, t->Name);
-        int32_t np = cw_count(wr, t->PartitionsCount, t->Partitions, 0);
+        lo_string_wr(wr, flexible, t->Name);
+        int32_t np = lo_count_wr(wr, flexible, t->PartitionsCount, t->Partitions);
         for (int32_t j = 0; j < np; j++) {
-            wr_i32(wr, t->Partitions[j].PartitionIndex);
-            wr_i64(wr, t->Partitions[j].Timestamp);
+            const ListOffsetsRequestPartition *p = &t->Partitions[j];
+            wr_i32(wr, p->PartitionIndex);
+            if (v >= 4)
+                wr_i32(wr, p->CurrentLeaderEpoch); /* ignorable below */
+            /* -3 needs v7, -4 v8: an older version would read them as a
+             * timestamp. */
+            cw_require(wr, (p->Timestamp != -3 || v >= 7) && (p->Timestamp != -4 || v >= 8));
+            wr_i64(wr, p->Timestamp);
             if (v == 0)
-                wr_i32(wr, t->Partitions[j].MaxNumOffsets);
+                wr_i32(wr, p->MaxNumOffsets);
+            if (flexible)
+                wr_empty_tags(wr);
         }
+        if (flexible)
+            wr_empty_tags(wr);
     }
+    if (flexible)
+        wr_empty_tags(wr);
 }
 
 int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
@@ -346,19 +382,29 @@ int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     int rc = cr_version(API_LIST_OFFSETS, v);
     if (rc)
         return rc;
+    int flexible = kafka_is_flexible(API_LIST_OFFSETS, v);
     r->ThrottleTimeMs = v >= 2 ? rd_i32(rd) : 0;
-    size_t part_min = 4 + 2 + (v == 0 ? 4u : 16u);
-    int32_t n = rd_array_count_nn(rd, 2 + 4);
+    size_t part_min = 4 + 2 + (v == 0 ? 4u : 16u) + (v >= 4 ? 4u : 0u) + (flexible ? 1u : 0u);
+    int32_t n = flexible ? rd_compact_array_count(rd, 3) : rd_array_count_nn(rd, 2 + 4);
+    if (n < 0) {
+        rd_fail(rd, EDDY_ERR_INVALID_ARG);
+        n = 0;
+    }
     r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
         ListOffsetsResponseTopic *t = &r->Topics[i];
-        t->Name = rd_string_nn(rd);
-        int32_t np = rd_array_count_nn(rd, part_min);
+        t->Name = flexible ? rd_compact_string_nn(rd) : rd_string_nn(rd);
+        int32_t np = flexible ? rd_compact_array_count(rd, part_min) : rd_array_count_nn(rd, part_min);
+        if (np < 0) {
+            rd_fail(rd, EDDY_ERR_INVALID_ARG);
+            np = 0;
+        }
         t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
         for (int32_t j = 0; j < np && !rd->rd_err; j++) {
             ListOffsetsResponsePartition *p = &t->Partitions[j];
             p->PartitionIndex = rd_i32(rd);
             p->ErrorCode = rd_i16(rd);
+            p->LeaderEpoch = -1;
             if (v == 0) {
                 /* OldStyleOffsets [int64]: newest first; the client asks for one. */
                 int32_t no = rd_array_count_nn(rd, 8);
@@ -369,10 +415,18 @@ int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
             } else {
                 p->Timestamp = rd_i64(rd);
                 p->Offset = rd_i64(rd);
+                if (v >= 4)
+                    p->LeaderEpoch = rd_i32(rd);
             }
+            if (flexible)
+                rd_skip_tags(rd);
         }
         t->PartitionsCount = rd->rd_err ? 0 : np;
+        if (flexible)
+            rd_skip_tags(rd);
     }
     r->TopicsCount = rd->rd_err ? 0 : n;
+    if (flexible)
+        rd_skip_tags(rd);
     return rd->rd_err;
 }

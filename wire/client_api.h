@@ -118,10 +118,12 @@ typedef struct FetchResponse {
 } FetchResponse;
 int wire_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, FetchResponse *r);
 
-/* ---- ListOffsets (2), v0-2 ----
+/* ---- ListOffsets (2), v0-8 ----
  * IsolationLevel (v2+, not ignorable) must be 0 below v2. MaxNumOffsets is
- * written at v0 only. The v0 response's OldStyleOffsets [int64] decodes as
- * Offset: its first element, or -1 when empty; Timestamp is -1 at v0. */
+ * written at v0 only, CurrentLeaderEpoch at v4+ (-1: none). Timestamp -3
+ * needs v7, -4 v8. The v0 response's OldStyleOffsets [int64] decodes as
+ * Offset: its first element, or -1 when empty; Timestamp is -1 at v0;
+ * LeaderEpoch is -1 below v4. v6+ is flexible. */
 void wire_list_offsets_req_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsRequest *r);
 int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                   ListOffsetsResponse *r);

@@ -1223,6 +1223,30 @@ int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *t
     return 0;
 }
 
+int log_offset_of_max_timestamp(log_t *log, int64_t *offset, int64_t *timestamp)
+{
+    *offset = -1;
+    *timestamp = -1;
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    /* The largest timestamp of the segments with records at or above the
+     * log start (each segment keeps its own); the first record carrying it
+     * is the first with a timestamp >= it. Should that record lie below the
+     * log start (DeleteRecords or retention cut the first segment after
+     * it), the answer is -1, or the log start when the log start cuts that
+     * record's batch (as log_offset_for_timestamp answers): Kafka answers
+     * with the deleted record's offset there, which no fetch can read. */
+    int64_t max = -1;
+    for (int i = 0; i < log->log_nsegs; i++) {
+        log_segment_t *seg = log->log_segs[i];
+        if (seg->seg_next_offset > log->log_start && seg->seg_max_ts > max)
+            max = seg->seg_max_ts;
+    }
+    if (max < 0)
+        return 0;
+    return log_offset_for_timestamp(log, max, offset, timestamp);
+}
+
 /* ---- truncation, deletion, retention ---- */
 
 static int write_checkpoint(log_t *log)

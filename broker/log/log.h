@@ -183,6 +183,9 @@ int log_offline_error(const log_t *log);
 /* First offset whose record timestamp is >= ts, and that record's timestamp;
  * *offset = -1 when no record is that late. */
 int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp);
+/* The first record (at or above the log start) with the largest timestamp of
+ * the log, for ListOffsets -3 (KIP-734); -1 and -1 when the log holds none. */
+int log_offset_of_max_timestamp(log_t *log, int64_t *offset, int64_t *timestamp);
 
 /* Idempotent producers known to the log (producer_state.h). */
 int log_producer_count(const log_t *log);

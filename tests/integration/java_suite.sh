@@ -16,7 +16,8 @@
 #     --add-config/--delete-config), kafka-console-producer and
 #     kafka-console-consumer with defaults, kafka-consumer-groups (--list,
 #     --describe, --reset-offsets --to-earliest --execute, --delete),
-#     kafka-get-offsets, kafka-delete-records: their outputs checked.
+#     kafka-get-offsets (--time -1, -2, -3 max-timestamp, -4 earliest-local),
+#     kafka-delete-records: their outputs checked.
 #  4. Kafka Streams, 2 instances of a word count and a windowed count
 #     (tests/java/EddyStreams.java): internal topics created on Eddy with
 #     Streams' settings, the repartition topic purged through DeleteRecords
@@ -256,15 +257,23 @@ run console-producer tool org.apache.kafka.tools.ConsoleProducer --topic cli \
 client_errors "$WORK/console-producer.err"
 run console-consumer tool org.apache.kafka.tools.consumer.ConsoleConsumer --topic cli --group cli-g \
     --from-beginning --max-messages 200 --timeout-ms 30000 \
-    --property print.key=true --property key.separator=: --property print.timestamp=true
+    --property print.key=true --property key.separator=: --property print.timestamp=true \
+    --property print.partition=true --property print.offset=true
 client_errors "$WORK/console-consumer.err"
-# Lines TIMESTAMP_TYPE:MS:KEY:VALUE (print.timestamp, then key.separator).
-sed 's/^[A-Za-z]*:[0-9]*://' "$WORK/console-consumer.out" | sort >"$WORK/consumed"
+# Lines TIMESTAMP_TYPE:MS:Partition:P:Offset:O:KEY:VALUE (key.separator between fields).
+sed 's/^[A-Za-z]*:[0-9]*:Partition:[0-9]*:Offset:[0-9]*://' "$WORK/console-consumer.out" | sort >"$WORK/consumed"
 sort "$WORK/lines" | cmp -s - "$WORK/consumed" ||
     { diff <(sort "$WORK/lines") "$WORK/consumed" | head >&2; fail "kafka-console-consumer did not print the 200 lines kafka-console-producer sent"; }
 # message.timestamp.type=LogAppendTime: the broker stamped them.
 [ "$(grep -c '^LogAppendTime:[0-9]*:' "$WORK/console-consumer.out")" = 200 ] ||
     { head -3 "$WORK/console-consumer.out" >&2; fail "records of a LogAppendTime topic do not carry LogAppendTime"; }
+# kafka-get-offsets --time -3 (max-timestamp, ListOffsets v7): per partition,
+# the first offset holding its largest timestamp, as the consumer saw them.
+run offsets-max get_offsets --topic cli --time -3
+awk -F: '{ p = $4; if (!(p in m) || $2 > m[p] || ($2 == m[p] && $6 < o[p])) { m[p] = $2; o[p] = $6 } }
+         END { for (p in m) print "cli:" p ":" o[p] }' "$WORK/console-consumer.out" | sort >"$WORK/offsets-max.want"
+sort "$WORK/offsets-max.out" | cmp -s - "$WORK/offsets-max.want" ||
+    { diff "$WORK/offsets-max.want" <(sort "$WORK/offsets-max.out") >&2 || true; fail "kafka-get-offsets --time -3: not the first offset of each partition's largest timestamp (want < > got)"; }
 
 run g-list cgroups --list
 expect g-list '^cli-g$' "kafka-consumer-groups --list does not show cli-g"
@@ -299,6 +308,10 @@ expect delete-records "partition: cli-$P[[:space:]]+low_watermark: $MID" "kafka-
 run offsets2 get_offsets --topic cli --time -2
 awk -F: -v p="$P" -v m=$MID '$1 == "cli" { n++; if ($3 != ($2 == p ? m : 0)) bad = 1 } END { exit bad || n != 4 }' "$WORK/offsets2.out" ||
     { cat "$WORK/offsets2.out" >&2; fail "kafka-get-offsets --time -2: want cli:$P:$MID and 0 elsewhere"; }
+# -4 (earliest-local, ListOffsets v8): every segment is local, so the log start.
+run offsets3 get_offsets --topic cli --time -4
+cmp -s <(sort "$WORK/offsets2.out") <(sort "$WORK/offsets3.out") ||
+    { cat "$WORK/offsets3.out" >&2; fail "kafka-get-offsets --time -4 differs from --time -2"; }
 
 run g-delete cgroups --delete --group cli-g
 expect g-delete "Deletion of requested consumer groups \('cli-g'\) was successful" "kafka-consumer-groups --delete"

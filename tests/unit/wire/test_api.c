@@ -815,7 +815,43 @@ START_TEST(list_offsets_request)
         wr_i32(&w, 0);
         expect_fail(dec_list_offsets, &w, v, EDDY_ERR_TRUNCATED, 0);
     }
-    expect_fail(dec_list_offsets, &w, 3, EDDY_ERR_INVALID_ARG, 0);
+    /* v4+: CurrentLeaderEpoch before Timestamp; v6+ flexible (compact
+     * arrays and strings, tags after each struct); -3 and -4 decode as
+     * given (the handler gives them their meaning). */
+    for (int16_t v = 3; v <= 8; v++) {
+        int flex = v >= 6;
+        wr_reset(&w);
+        wr_i32(&w, -1);
+        wr_i8(&w, 0);
+        if (flex) {
+            wr_uvarint(&w, 2);
+            wr_compact_string(&w, kstr_c("t"));
+            wr_uvarint(&w, 2);
+        } else {
+            wr_i32(&w, 1);
+            put_str(&w, "t");
+            wr_i32(&w, 1);
+        }
+        wr_i32(&w, 3);
+        if (v >= 4)
+            wr_i32(&w, 5);
+        wr_i64(&w, -3);
+        if (flex) {
+            wr_empty_tags(&w); /* partition */
+            wr_empty_tags(&w); /* topic */
+            wr_empty_tags(&w); /* request */
+        }
+        decode_ok(&d, dec_list_offsets, &w, v, &r, sizeof r);
+        ck_assert_int_eq(r.TopicsCount, 1);
+        ck_assert(kstr_eq(r.Topics[0].Name, "t"));
+        ck_assert_int_eq(r.Topics[0].PartitionsCount, 1);
+        ck_assert_int_eq(r.Topics[0].Partitions[0].PartitionIndex, 3);
+        ck_assert_int_eq(r.Topics[0].Partitions[0].CurrentLeaderEpoch, v >= 4 ? 5 : -1);
+        ck_assert_int_eq(r.Topics[0].Partitions[0].Timestamp, -3);
+        decoded_free(&d);
+        check_truncations(dec_list_offsets, &w, v, sizeof r);
+    }
+    expect_fail(dec_list_offsets, &w, 9, EDDY_ERR_INVALID_ARG, 0);
     wr_free(&w);
 }
 END_TEST

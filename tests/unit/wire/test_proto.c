@@ -74,14 +74,15 @@ END_TEST
 
 START_TEST(flexible_versions)
 {
-    /* Of everything advertised, only ApiVersions v3 and InitProducerId v2+
-     * are flexible. */
+    /* Of everything advertised, only ApiVersions v3, InitProducerId v2+ and
+     * ListOffsets v6+ are flexible. */
     for (int i = 0; i < broker_api_versions_count; i++) {
         const api_version_range_t *r = &broker_api_versions[i];
         for (int v = r->min; v <= r->max; v++)
             ck_assert_msg(kafka_is_flexible(r->api_key, v) ==
                               ((r->api_key == API_API_VERSIONS && v >= 3) ||
-                               (r->api_key == API_INIT_PRODUCER_ID && v >= 2)),
+                               (r->api_key == API_INIT_PRODUCER_ID && v >= 2) ||
+                               (r->api_key == API_LIST_OFFSETS && v >= 6)),
                           "%s v%d", kafka_api_name(r->api_key), v);
     }
     /* The first flexible version of each API, per its JSON. */
@@ -112,7 +113,7 @@ START_TEST(supported_versions_table)
         int key, min, max;
     } want[] = {
         {API_API_VERSIONS, 0, 3},  {API_METADATA, 0, 5},      {API_PRODUCE, 3, 7},
-        {API_FETCH, 4, 11},        {API_LIST_OFFSETS, 0, 2},  {API_CREATE_TOPICS, 0, 4},
+        {API_FETCH, 4, 11},        {API_LIST_OFFSETS, 0, 8},  {API_CREATE_TOPICS, 0, 4},
         {API_DELETE_TOPICS, 0, 1}, {API_DELETE_RECORDS, 0, 1}, {API_DESCRIBE_CONFIGS, 0, 1},
         {API_FIND_COORDINATOR, 0, 2}, {API_JOIN_GROUP, 0, 5},   {API_SYNC_GROUP, 0, 3},
         {API_HEARTBEAT, 0, 3},     {API_LEAVE_GROUP, 0, 1},   {API_OFFSET_COMMIT, 0, 7},
