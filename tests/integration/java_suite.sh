@@ -193,6 +193,12 @@ for i in $(seq 1 120); do
 done
 [ $settled = 1 ] || { cat "$WORK/assign" >&2; fail "group: 3 Java and 1 librdkafka consumers did not settle on disjoint partitions covering the topic in 60 s"; }
 log "2. group settled: $(tr '\n' ' ' <"$WORK/assign")"
+# kafka-consumer-groups sees the 4 members (GROUP CONSUMER-ID HOST CLIENT-ID
+# #PARTITIONS), the librdkafka one among them, holding the 6 partitions.
+run g-members cgroups --describe --group mixed --members
+awk '$1 == "mixed" { n++; s += $NF; if ($4 == "rdkafka" || $2 ~ /^rd-/) rd++ } END { exit n != 4 || s != 6 || rd != 1 }' \
+    "$WORK/g-members.out" ||
+    { cat "$WORK/g-members.out" >&2; fail "kafka-consumer-groups --describe --members: want 4 members (1 librdkafka) with 6 partitions"; }
 run produce-grp jrun EddyClients produce "$EB" grp "$WORK/corpus"
 covered=0
 for i in $(seq 1 120); do
