@@ -857,9 +857,10 @@ int handle_heartbeat(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         group_expire(b->bk_groups, g, grp_now_ms());
         m = grp_member_find(g, req.MemberId);
     }
-    HeartbeatResponse r = {0, grp_check_static(g, req.MemberId, req.GroupInstanceId)};
-    if (r.ErrorCode != KERR_NONE)
-        ; /* fenced, or an instance the group does not know */
+    HeartbeatResponse r = {0, KERR_NONE};
+    int16_t serr = grp_check_static(g, req.MemberId, req.GroupInstanceId);
+    if (serr != KERR_NONE)
+        r.ErrorCode = serr; /* fenced, or an instance the group does not know */
     else if (!m)
         r.ErrorCode = KERR_UNKNOWN_MEMBER_ID;
     else if (req.GenerationId != g->g_generation)
