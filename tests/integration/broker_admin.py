@@ -12,6 +12,9 @@
                     broker are refused with Kafka's codes; validate_only changes nothing; a
                     grow with assignments [0] works, the new partition takes records, and after
                     kill -9 and a restart the topic still has the partitions and the records
+  grow_under_fetch  a large fetch response of partition 0 is written slowly while the topic
+                    grows from 1 to 64 partitions: the response comes whole, and the new
+                    partitions take records (partitions keep their addresses across a grow)
   offset_delete     committed offsets deleted by OffsetDelete stay deleted after kill -9 and a
                     restart (tombstones in __consumer_offsets); the others stay; a missing group
                     is GROUP_ID_NOT_FOUND
@@ -577,6 +580,79 @@ def case_create_partitions():
     return "errors as Kafka's, grow persisted across kill -9"
 
 
+def eddy_cli(port, *args, stdin=None):
+    return subprocess.run([EDDY, "-b", "127.0.0.1:%d" % port] + list(args), input=stdin,
+                          capture_output=True, timeout=120)
+
+
+def batches_records(data):
+    """Records counted in whole v2 batches."""
+    count = o = 0
+    while o + 61 <= len(data):
+        blen = struct.unpack_from(">i", data, o + 8)[0]
+        if o + 12 + blen > len(data):
+            break
+        count += struct.unpack_from(">i", data, o + 57)[0]
+        o += 12 + blen
+    return count
+
+
+def case_grow_under_fetch():
+    """A fetch response that holds partition 0 while it is written slowly, and the topic grows
+    from 1 to 64 partitions meanwhile: the response is whole, the grown topic takes records."""
+    b = Broker("grow_under_fetch", ["fetch.max.bytes=52428800"])
+    r = eddy_cli(b.port, "topic", "create", "gf", "-p", "1")
+    check(r.returncode == 0, "create: %r" % r.stderr)
+    values = [b"%07d-%s" % (i, os.urandom(250).hex().encode()) for i in range(16 * 1024)]
+    r = eddy_cli(b.port, "topic", "produce", "gf", stdin=b"\n".join(values) + b"\n")
+    check(r.returncode == 0, "produce: %r" % r.stderr)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    s.settimeout(20)
+    s.connect(("127.0.0.1", b.port))
+    body = struct.pack(">iiiib", -1, 0, 1, 32 << 20, 0) + struct.pack(">i", 1) + s16("gf")
+    body += struct.pack(">i", 1) + struct.pack(">iqi", 0, 0, 32 << 20)
+    payload = struct.pack(">hhi", 1, 4, 1) + s16("slow") + body
+    s.sendall(struct.pack(">i", len(payload)) + payload)
+
+    def recv_exact(n):
+        out = b""
+        while len(out) < n:
+            c = s.recv(n - len(out))
+            check(c, "fetch connection closed")
+            out += c
+        return out
+    size = struct.unpack(">i", recv_exact(4))[0]
+    recv_exact(12)
+    tlen = struct.unpack(">h", recv_exact(2))[0]
+    recv_exact(tlen + 4 + 4)
+    err, _hw, _lso, nab = struct.unpack(">hqqi", recv_exact(22))
+    check(err == 0, "fetch error %d" % err)
+    rlen = struct.unpack(">i", recv_exact(4))[0]
+    check(rlen > 4 << 20, "only %d record bytes" % rlen)
+    records = bytearray(recv_exact(256 << 10))
+    c = Conn(b.port)
+    res = create_partitions(c, 3, [("gf", 64, None)])
+    check(res == {"gf": (0, None)}, "grow under a fetch: %s" % res)
+    for p in (0, 63):
+        err, _ = produce(c, "gf", p, b"after-grow")
+        check(err == 0, "produce to gf-%d after the grow: %d" % (p, err))
+    while len(records) < rlen:
+        chunk = s.recv(min(65536, rlen - len(records)))
+        check(chunk, "the fetch connection closed after %d of %d record bytes (broker %s)" %
+              (len(records), rlen, "alive" if b.proc.poll() is None else
+               "exited with %s" % b.proc.returncode))
+        records += chunk
+        time.sleep(0.001)
+    n = batches_records(bytes(records))
+    check(n > 0 and n <= len(values), "%d records in the slow response" % n)
+    check(fetch_count(c, "gf", 63) == 1, "gf-63 after the grow")
+    s.close()
+    c.close()
+    b.stop()
+    return "a %d-byte response written across a 1 -> 64 grow: %d records, whole" % (rlen, n)
+
+
 def case_offset_delete():
     b = Broker("offset_delete")
     c = Conn(b.port)
@@ -717,6 +793,7 @@ CASES = {
     "api_versions": case_api_versions,
     "describe_cluster": case_describe_cluster,
     "create_partitions": case_create_partitions,
+    "grow_under_fetch": case_grow_under_fetch,
     "offset_delete": case_offset_delete,
     "static_fencing": case_static_fencing,
     "list_describe": case_list_describe,
