@@ -141,12 +141,16 @@ N1=3000 N2=5000 N3=7000
 # One instance reads the first batch (no commit yet: the interval is 30 s).
 E topic produce lines <"$WORK/b1" >/dev/null
 start_app a
+A_START=$(date +%s)
 wait_repart "$(words "$WORK/r1")" a
 log "a alone read the first batch ($N1 lines)"
 
 # A second instance joins: a gives its tasks up and commits them first.
 start_app b
 wait_members 2 a b
+# a's first timer commit would hide what the rebalance commits
+[ $(($(date +%s) - A_START)) -lt 25 ] ||
+    fail "b joined more than 25 s after a started: too slow to tell the rebalance's commit from a's timer commit"
 check_committed "$N1" "after b joined"
 log "b joined: the lines a read are committed"
 E topic produce lines <"$WORK/b2" >/dev/null
@@ -181,5 +185,10 @@ stop_app a
 latest counts >"$WORK/got"
 cmp -s "$WORK/got" "$WORK/r123" || { diff "$WORK/r123" "$WORK/got" | head -n 20 >&2; fail "counts differ from the reference after a stopped"; }
 log "counts equal the reference exactly; committed offsets at the end of every input"
+# The offsets came from the consumer's positions, not from the fallback
+# for a position the consumer no longer knows.
+if grep -h "does not know the position" "$WORK/a.log" "$WORK/b.log" >&2; then
+    fail "a commit read input positions the consumer no longer knew"
+fi
 stop_broker
 log "ok"
