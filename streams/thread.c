@@ -16,11 +16,14 @@
  *   waiting for the answer: purge, below)
  *
  * so a committed input offset is always covered by state and outputs that
- * are already safe (at-least-once). A rebalance takes a hold on the member
- * (kc_member_hold) in on_revoked so the commit completes before the tasks
- * may go elsewhere; tasks are then closed and reopened from the new
- * assignment (eager rebalancing: reopening a task whose state is current
- * restores nothing).
+ * are already safe (at-least-once). The input offsets are read when the
+ * commit starts (processing stops there): a rebalance's commit ends after
+ * the member gave the partitions back to the consumer, which then knows no
+ * position. A rebalance takes a hold on the member (kc_member_hold) in
+ * on_revoked so the commit, input offsets of the revoked tasks included,
+ * completes before the tasks may go elsewhere; tasks are then closed and
+ * reopened from the new assignment (eager rebalancing: reopening a task
+ * whose state is current restores nothing).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -771,9 +774,9 @@ static void commit_start(sx_thread_t *th, int reason)
     /* Nothing is processed from here to the commit's end: the input
      * offsets are final now, while the consumer still holds the partitions
      * (a rebalance's commit ends after the member took them back). */
-    int src = commit_offsets_snapshot(th);
-    if (src < 0) {
-        sx_thread_fail(th, src, "out of memory collecting the input offsets to commit");
+    int snap = commit_offsets_snapshot(th);
+    if (snap < 0) {
+        sx_thread_fail(th, snap, "out of memory collecting the input offsets to commit");
         return;
     }
     th->th_committing = 1;
