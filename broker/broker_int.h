@@ -177,6 +177,9 @@ int handle_offset_fetch(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_list_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_offset_delete(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_create_partitions(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_describe_cluster(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 
 /* Fetch: tries to answer a (possibly waiting) fetch; with force, answers
  * with whatever is there. Returns 1 when the slot is DONE. */

@@ -287,7 +287,7 @@ static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
          * shows here, so that kcat -L and `eddy topic describe` name it
          * instead of listing a healthy partition that then fails every
          * produce and fetch (see docs/broker.md, "Offline partitions"). */
-        const log_t *lg = t->t_parts[p].p_log;
+        const log_t *lg = t->t_parts[p]->p_log;
         if (lg && log_offline_error(lg)) {
             mp->ErrorCode = KERR_KAFKA_STORAGE_ERROR;
             mp->OfflineReplicas = node; /* v5+ */

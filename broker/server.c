@@ -564,6 +564,9 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_DESCRIBE_GROUPS: return handle_describe_groups(b, s, rd);
     case API_LIST_GROUPS: return handle_list_groups(b, s, rd);
     case API_DELETE_GROUPS: return handle_delete_groups(b, s, rd);
+    case API_OFFSET_DELETE: return handle_offset_delete(b, s, rd);
+    case API_CREATE_PARTITIONS: return handle_create_partitions(b, s, rd);
+    case API_DESCRIBE_CLUSTER: return handle_describe_cluster(b, s, rd);
     default: respond_unsupported(s); return 0;
     }
 }
@@ -1177,7 +1180,7 @@ static void clean_next(eddy_broker_t *b, int64_t now)
         if (!(t->t_cfg.cleanup_policy & LOG_CLEANUP_COMPACT))
             continue;
         for (int32_t i = 0; i < t->t_npartitions; i++) {
-            log_clean_job_t *job = log_clean_prepare(t->t_parts[i].p_log, now, 0);
+            log_clean_job_t *job = log_clean_prepare(t->t_parts[i]->p_log, now, 0);
             if (!job)
                 continue;
             clean_work_t *cw = calloc(1, sizeof *cw);
@@ -1187,7 +1190,7 @@ static void clean_next(eddy_broker_t *b, int64_t now)
             }
             cw->cw_req.data = cw;
             cw->cw_broker = b;
-            cw->cw_part = &t->t_parts[i];
+            cw->cw_part = t->t_parts[i];
             cw->cw_job = job;
             topic_hold(t);
             b->bk_cleaning = 1;
@@ -1215,7 +1218,7 @@ static void on_tick(uv_timer_t *t)
     for (int i = 0; i < tr->tr_count; i++) {
         topic_t *tp = tr->tr_topics[i];
         for (int32_t p = 0; p < tp->t_npartitions; p++) {
-            partition_t *part = &tp->t_parts[p];
+            partition_t *part = tp->t_parts[p];
             if (log_flush_due(part->p_log, now))
                 broker_flush_partition(b, part);
             int deleted;

@@ -36,7 +36,7 @@ typedef struct partition {
 struct topic {
     char *t_name;
     int32_t t_npartitions;
-    partition_t *t_parts;
+    partition_t **t_parts; /* t_npartitions of them (see parts_reserve in topics.c) */
     log_config_t t_cfg;
     eddy_props_t t_overrides; /* the topic-level settings given at creation */
     int t_internal;
@@ -99,6 +99,11 @@ int64_t topics_partition_total(const topic_registry_t *tr);
 int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
                   const char *const *keys, const char *const *values, int n, int64_t now_ms,
                   char *msg, size_t msg_size);
+/* CreatePartitions: grows a topic to count partitions (never shrinks it),
+ * opening the new logs and then rewriting the metadata, in one go. With
+ * validate_only, only the checks. Returns a KERR_* code and a message. */
+int topics_add_partitions(topic_registry_t *tr, const char *name, size_t len, int32_t count,
+                          int validate_only, int64_t now_ms, char *msg, size_t msg_size);
 /* A delete in slices, for the same reason as a create: begin removes the
  * topic's metadata (the commit point: after a crash, the partition
  * directories no topic owns are removed at start) and takes the topic out

@@ -743,7 +743,7 @@ int kc_admin_describe_group(kc_client_t *c, const char *group, kc_group_desc_fn 
     if (rc != 0)
         return rc;
     kstr_t g = kstr_c(group);
-    DescribeGroupsRequest req = {&g, 1};
+    DescribeGroupsRequest req = {&g, 1, 0};
     desc_out_t out = {fn, opaque};
     call_t cl = {0, 0, &req, enc_describe_groups, handle_describe_groups, &out, errstr, errstr_size};
     return call_run(c, node, API_DESCRIBE_GROUPS, &cl);
