@@ -19,35 +19,22 @@
 #include "api.h"
 
 #include "common/err.h"
-#include "proto_int.h"
-
-/* An array count that may not be null, int32 or compact by version. */
-static int32_t lo_count(eddy_rd_t *rd, int flexible, size_t min_elem)
-{
-    if (!flexible)
-        return rd_array_count_nn(rd, min_elem);
-    int32_t n = rd_compact_array_count(rd, min_elem);
-    if (n < 0) {
-        rd_fail(rd, EDDY_ERR_INVALID_ARG);
-        return 0;
-    }
-    return n;
-}
+#include "proto_flex.h"
 
 int wire_list_offsets_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ListOffsetsRequest *r)
 {
     if (!broker_api_supported(API_LIST_OFFSETS, v))
         return EDDY_ERR_INVALID_ARG;
-    int flexible = kafka_is_flexible(API_LIST_OFFSETS, v);
+    int flex = kafka_is_flexible(API_LIST_OFFSETS, v);
     r->ReplicaId = rd_i32(rd);
     r->IsolationLevel = v >= 2 ? rd_i8(rd) : 0;
-    size_t part_min = 4 + 8 + (v == 0 ? 4u : 0u) + (v >= 4 ? 4u : 0u) + (flexible ? 1u : 0u);
-    int32_t n = lo_count(rd, flexible, flexible ? 1 + 1 + 1 : 2 + 4);
+    size_t part_min = 4 + 8 + (v == 0 ? 4u : 0u) + (v >= 4 ? 4u : 0u) + (flex ? 1u : 0u);
+    int32_t n = rdf_array_count_nn(rd, flex, flex ? 1 + 1 + 1 : 2 + 4);
     r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
         ListOffsetsRequestTopic *t = &r->Topics[i];
-        t->Name = flexible ? rd_compact_string_nn(rd) : rd_string_nn(rd);
-        int32_t np = lo_count(rd, flexible, part_min);
+        t->Name = rdf_string_nn(rd, flex);
+        int32_t np = rdf_array_count_nn(rd, flex, part_min);
         t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
         for (int32_t j = 0; j < np && !rd->rd_err; j++) {
             ListOffsetsRequestPartition *p = &t->Partitions[j];
@@ -55,40 +42,26 @@ int wire_list_offsets_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, List
             p->CurrentLeaderEpoch = v >= 4 ? rd_i32(rd) : -1;
             p->Timestamp = rd_i64(rd);
             p->MaxNumOffsets = v == 0 ? rd_i32(rd) : 1;
-            if (flexible)
-                rd_skip_tags(rd);
+            rdf_tags(rd, flex);
         }
         t->PartitionsCount = np;
-        if (flexible)
-            rd_skip_tags(rd);
+        rdf_tags(rd, flex);
     }
     r->TopicsCount = n;
-    if (flexible)
-        rd_skip_tags(rd);
+    rdf_tags(rd, flex);
     return rd->rd_err;
-}
-
-static void lo_wr_count(eddy_wr_t *wr, int flexible, int32_t n)
-{
-    if (flexible)
-        wr_uvarint(wr, (uint32_t)n + 1);
-    else
-        wr_i32(wr, n);
 }
 
 void wire_list_offsets_resp_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsResponse *r)
 {
-    int flexible = kafka_is_flexible(API_LIST_OFFSETS, v);
+    int flex = kafka_is_flexible(API_LIST_OFFSETS, v);
     if (v >= 2)
         wr_i32(wr, r->ThrottleTimeMs);
-    lo_wr_count(wr, flexible, r->TopicsCount);
+    wrf_count(wr, flex, r->TopicsCount);
     for (int32_t i = 0; i < r->TopicsCount; i++) {
         const ListOffsetsResponseTopic *t = &r->Topics[i];
-        if (flexible)
-            wr_compact_string(wr, t->Name);
-        else
-            wr_string(wr, t->Name);
-        lo_wr_count(wr, flexible, t->PartitionsCount);
+        wrf_string(wr, flex, t->Name);
+        wrf_count(wr, flex, t->PartitionsCount);
         for (int32_t j = 0; j < t->PartitionsCount; j++) {
             const ListOffsetsResponsePartition *p = &t->Partitions[j];
             wr_i32(wr, p->PartitionIndex);
@@ -108,12 +81,9 @@ void wire_list_offsets_resp_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsRe
                 if (v >= 4)
                     wr_i32(wr, p->LeaderEpoch);
             }
-            if (flexible)
-                wr_empty_tags(wr);
+            wrf_tags(wr, flex);
         }
-        if (flexible)
-            wr_empty_tags(wr);
+        wrf_tags(wr, flex);
     }
-    if (flexible)
-        wr_empty_tags(wr);
+    wrf_tags(wr, flex);
 }

@@ -10,6 +10,7 @@
 #include "client_api.h"
 
 #include "client_api_int.h"
+#include "proto_flex.h"
 
 /* ---- headers and versions ------------------------------------------------ */
 
@@ -317,29 +318,6 @@ int wire_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, FetchRespo
 
 /* ---- ListOffsets ---------------------------------------------------------- */
 
-/* An array count written int32 or compact by version (not null). */
-static int32_t lo_count_wr(eddy_wr_t *wr, int flexible, int32_t n, const void *p)
-{
-    if (!flexible)
-        return cw_count(wr, n, p, 0);
-    if (n < 0 || (n > 0 && !p)) {
-        cw_fail(wr, EDDY_ERR_INVALID_ARG);
-        return 0;
-    }
-    wr_uvarint(wr, (uint32_t)n + 1);
-    return n;
-}
-
-static void lo_string_wr(eddy_wr_t *wr, int flexible, kstr_t s)
-{
-    if (!flexible)
-        cw_string_nn(wr, s);
-    else if (s.len < 0)
-        cw_fail(wr, EDDY_ERR_INVALID_ARG);
-    else
-        wr_compact_string(wr, s);
-}
-
 void wire_list_offsets_req_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsRequest *r)
 {
     if (!cw_version(wr, API_LIST_OFFSETS, v))
@@ -350,12 +328,17 @@ void wire_list_offsets_req_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsReq
         wr_i8(wr, r->IsolationLevel);
     else
         cw_require(wr, r->IsolationLevel == 0); /* not ignorable */
-    int32_t n = lo_count_wr(wr, flexible, r->TopicsCount, r->Topics);
-    for (int32_t i = 0; i < n; i++) {
+    int32_t n = r->TopicsCount;
+    cw_require(wr, n >= 0 && (n == 0 || r->Topics));
+    wrf_count(wr, flexible, n);
+    for (int32_t i = 0; i < n && !wr->wr_err; i++) {
         const ListOffsetsRequestTopic *t = &r->Topics[i];
-        lo_string_wr(wr, flexible, t->Name);
-        int32_t np = lo_count_wr(wr, flexible, t->PartitionsCount, t->Partitions);
-        for (int32_t j = 0; j < np; j++) {
+        cw_require(wr, t->Name.len >= 0);
+        wrf_string(wr, flexible, t->Name);
+        int32_t np = t->PartitionsCount;
+        cw_require(wr, np >= 0 && (np == 0 || t->Partitions));
+        wrf_count(wr, flexible, np);
+        for (int32_t j = 0; j < np && !wr->wr_err; j++) {
             const ListOffsetsRequestPartition *p = &t->Partitions[j];
             wr_i32(wr, p->PartitionIndex);
             if (v >= 4)
@@ -366,14 +349,11 @@ void wire_list_offsets_req_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsReq
             wr_i64(wr, p->Timestamp);
             if (v == 0)
                 wr_i32(wr, p->MaxNumOffsets);
-            if (flexible)
-                wr_empty_tags(wr);
+            wrf_tags(wr, flexible);
         }
-        if (flexible)
-            wr_empty_tags(wr);
+        wrf_tags(wr, flexible);
     }
-    if (flexible)
-        wr_empty_tags(wr);
+    wrf_tags(wr, flexible);
 }
 
 int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
@@ -385,20 +365,12 @@ int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     int flexible = kafka_is_flexible(API_LIST_OFFSETS, v);
     r->ThrottleTimeMs = v >= 2 ? rd_i32(rd) : 0;
     size_t part_min = 4 + 2 + (v == 0 ? 4u : 16u) + (v >= 4 ? 4u : 0u) + (flexible ? 1u : 0u);
-    int32_t n = flexible ? rd_compact_array_count(rd, 3) : rd_array_count_nn(rd, 2 + 4);
-    if (n < 0) {
-        rd_fail(rd, EDDY_ERR_INVALID_ARG);
-        n = 0;
-    }
+    int32_t n = rdf_array_count_nn(rd, flexible, flexible ? 3 : 2 + 4);
     r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
         ListOffsetsResponseTopic *t = &r->Topics[i];
-        t->Name = flexible ? rd_compact_string_nn(rd) : rd_string_nn(rd);
-        int32_t np = flexible ? rd_compact_array_count(rd, part_min) : rd_array_count_nn(rd, part_min);
-        if (np < 0) {
-            rd_fail(rd, EDDY_ERR_INVALID_ARG);
-            np = 0;
-        }
+        t->Name = rdf_string_nn(rd, flexible);
+        int32_t np = rdf_array_count_nn(rd, flexible, part_min);
         t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
         for (int32_t j = 0; j < np && !rd->rd_err; j++) {
             ListOffsetsResponsePartition *p = &t->Partitions[j];
@@ -418,15 +390,12 @@ int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                 if (v >= 4)
                     p->LeaderEpoch = rd_i32(rd);
             }
-            if (flexible)
-                rd_skip_tags(rd);
+            rdf_tags(rd, flexible);
         }
         t->PartitionsCount = rd->rd_err ? 0 : np;
-        if (flexible)
-            rd_skip_tags(rd);
+        rdf_tags(rd, flexible);
     }
     r->TopicsCount = rd->rd_err ? 0 : n;
-    if (flexible)
-        rd_skip_tags(rd);
+    rdf_tags(rd, flexible);
     return rd->rd_err;
 }
