@@ -330,7 +330,7 @@ int kc_admin_describe_topic_configs(kc_client_t *c, const char *topic, kc_config
                                     void *opaque, char *errstr, size_t errstr_size)
 {
     DescribeConfigsResource r = {CONFIG_RESOURCE_TOPIC, kstr_c(topic), NULL, -1};
-    DescribeConfigsRequest req = {&r, 1, 0};
+    DescribeConfigsRequest req = {&r, 1, 0, 0};
     cfg_out_t out = {fn, opaque};
     call_t cl = {0, 0, &req, enc_describe, handle_describe, &out, errstr, errstr_size};
     return call_run(c, KC_NODE_ANY, API_DESCRIBE_CONFIGS, &cl);
