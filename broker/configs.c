@@ -27,6 +27,13 @@ static kstr_t arena_str(eddy_arena_t *a, const char *s)
 
 static int8_t config_type(const eddy_cfg_def_t *d)
 {
+    /* Kept in 64 bits here, an int in Kafka (and bounded like one). */
+    static const char *const kafka_ints[] = {"segment.bytes", "log.segment.bytes",
+                                             "offsets.topic.segment.bytes", "log.roll.hours",
+                                             "log.retention.hours", "log.retention.minutes"};
+    for (size_t i = 0; i < sizeof kafka_ints / sizeof kafka_ints[0]; i++)
+        if (strcmp(d->cd_name, kafka_ints[i]) == 0)
+            return CONFIG_TYPE_INT;
     switch (d->cd_type) {
     case CFG_INT32: return CONFIG_TYPE_INT;
     case CFG_INT64: return CONFIG_TYPE_LONG;
@@ -227,9 +234,15 @@ static int synonyms(eddy_broker_t *b, eddy_arena_t *a, DescribeConfigsResourceRe
                 rc = add_synonym(a, e, bnames[i], v, sources[s]);
         }
     if (rc == 0 && bnames) {
-        const eddy_cfg_def_t *bd = eddy_cfg_find(broker_config_defs, bnames[0]);
-        if (bd && bd->cd_default)
-            rc = add_synonym(a, e, bnames[0], bd->cd_default, CONFIG_SOURCE_DEFAULT);
+        /* "-2" is Eddy's "not set" of log.retention.ms and log.roll.ms:
+         * the default that applies is the next synonym's (…hours=168). */
+        for (int i = 0; bnames[i]; i++) {
+            const eddy_cfg_def_t *bd = eddy_cfg_find(broker_config_defs, bnames[i]);
+            if (bd && bd->cd_default && strcmp(bd->cd_default, "-2") != 0) {
+                rc = add_synonym(a, e, bnames[i], bd->cd_default, CONFIG_SOURCE_DEFAULT);
+                break;
+            }
+        }
     } else if (rc == 0 && d->cd_default) {
         rc = add_synonym(a, e, d->cd_name, d->cd_default, CONFIG_SOURCE_DEFAULT);
     }
