@@ -21,6 +21,8 @@ kafka-configs tool when its jars are there):
                   topics without their own value, message.max.bytes as the cluster default; both
                   shown with their sources and kept across a restart; read-only and unknown
                   settings are INVALID_REQUEST
+  cli_alter       eddy topic alter -c / --delete-config, and eddy topic describe naming each
+                  value's source (topic, dynamic broker setting, cluster-wide default)
   kafka_tool      Kafka 4.1's ConfigCommand (kafka-configs) --alter --add-config, --describe,
                   --delete-config against the broker (skipped without tests/kafka/lib)
 
@@ -654,6 +656,35 @@ def case_broker_dynamic():
           "DELETE of the dynamic setting: %d %s" % (err, msg))
     print("  dynamic log.retention.ms deleted old segments; message.max.bytes default; kept "
           "across a restart; read-only and unknown refused")
+
+
+def case_cli_alter():
+    br = Broker("cli_alter")
+    err, msg = create_topic(br, "c", {})
+    check(err == NONE, "create: %d %s" % (err, msg))
+
+    def eddy(*args):
+        return run(EDDY, "-b", br.addr, *args)
+    r = eddy("topic", "alter", "c", "-c", "retention.ms=1000", "-c", "min.insync.replicas=2")
+    check(r.returncode == 0, "eddy topic alter: %s" % r.stderr.decode())
+    check(topic_value(br, "c", "retention.ms")["value"] == "1000" and
+          topic_value(br, "c", "min.insync.replicas")["value"] == "2", "alter did not set them")
+    r = eddy("topic", "alter", "c", "--delete-config", "retention.ms")
+    check(r.returncode == 0, "eddy topic alter --delete-config: %s" % r.stderr.decode())
+    check(topic_value(br, "c", "retention.ms")["source"] == SRC_DEFAULT, "not deleted")
+    r = eddy("topic", "alter", "c", "-c", "retention.msx=5")
+    check(r.returncode != 0 and b"retention.msx" in r.stderr and b"INVALID_CONFIG" in r.stderr,
+          "unknown name: exit %d, %s" % (r.returncode, r.stderr.decode()))
+    err, msg = alter(br, RES_BROKER, "0", [("log.retention.bytes", SET, "123456789")])
+    check(err == NONE, "broker alter: %d %s" % (err, msg))
+    err, msg = alter(br, RES_BROKER, "", [("log.cleaner.delete.retention.ms", SET, "4242")])
+    check(err == NONE, "broker alter: %d %s" % (err, msg))
+    out = eddy("topic", "describe", "c").stdout.decode()
+    for frag in (r"min\.insync\.replicas\s+2\s+\(set on the topic\)",
+                 r"retention\.bytes\s+123456789\s+\(dynamic broker setting\)",
+                 r"delete\.retention\.ms\s+4242\s+\(dynamic cluster-wide broker default\)"):
+        check(re.search(frag, out), "eddy topic describe lacks /%s/: %s" % (frag, out))
+    print("  eddy topic alter sets and deletes; describe names the sources")
 
 
 def case_kafka_tool():
