@@ -14,6 +14,7 @@
 
 #define DYNAMIC_FILE "broker-dynamic.properties"
 #define NAME_MAX_LEN 255
+#define LIST_MAX 256 /* items of a list setting APPEND/SUBTRACT handles */
 
 static kstr_t arena_str(eddy_arena_t *a, const char *s)
 {
@@ -392,11 +393,12 @@ int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 
 /* ---- AlterConfigs, IncrementalAlterConfigs ---- */
 
-/* Splits a list value into items (trimmed, empty ones dropped). */
+/* Splits a list value into items (trimmed, empty ones dropped): their
+ * count, or -1 when there are more than max or one is too long. */
 static int list_items(const char *v, char items[][NAME_MAX_LEN + 1], int max)
 {
     int n = 0;
-    while (*v && n < max) {
+    while (*v) {
         while (*v == ' ' || *v == ',')
             v++;
         size_t len = strcspn(v, ",");
@@ -404,6 +406,8 @@ static int list_items(const char *v, char items[][NAME_MAX_LEN + 1], int max)
         while (t > 0 && v[t - 1] == ' ')
             t--;
         if (t > 0) {
+            if (n == max || t > NAME_MAX_LEN)
+                return -1;
             snprintf(items[n++], NAME_MAX_LEN + 1, "%.*s", (int)t, v);
         }
         v += len;
@@ -416,9 +420,12 @@ static int list_items(const char *v, char items[][NAME_MAX_LEN + 1], int max)
  * built-in default (Kafka's rule). */
 static int list_op(const char *cur, const char *arg, int op, char *out, size_t out_size)
 {
-    static char have[64][NAME_MAX_LEN + 1], give[64][NAME_MAX_LEN + 1];
-    int nh = list_items(cur ? cur : "", have, 64), ng = list_items(arg, give, 64);
+    /* The loop's thread only: too large for its stack. */
+    static char have[LIST_MAX][NAME_MAX_LEN + 1], give[LIST_MAX][NAME_MAX_LEN + 1];
+    int nh = list_items(cur ? cur : "", have, LIST_MAX), ng = list_items(arg, give, LIST_MAX);
     out[0] = 0;
+    if (nh < 0 || ng < 0)
+        return -1;
     size_t len = 0;
     for (int pass = 0; pass < 2; pass++) {
         int n = pass == 0 ? nh : (op == CONFIG_OP_APPEND ? ng : 0);
@@ -477,7 +484,8 @@ static int apply_op(eddy_props_t *set, const eddy_cfg_def_t *d, const char *name
         char arg[sizeof value];
         memcpy(arg, value, sizeof arg);
         if (list_op(cur ? cur : d->cd_default, arg, c->ConfigOperation, value, sizeof value) < 0) {
-            snprintf(msg, msg_size, "the new value of %s is too long", name);
+            snprintf(msg, msg_size, "the new value of %s is too long (at most %d items of %d "
+                     "characters, %zu in all)", name, LIST_MAX, NAME_MAX_LEN, sizeof value - 1);
             return KERR_INVALID_CONFIG;
         }
         break;
