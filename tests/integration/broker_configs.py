@@ -17,6 +17,9 @@ kafka-configs tool when its jars are there):
   alter_replaces  AlterConfigs (v0 and v2) replaces the whole set of a topic's configs
   compaction_lag  min.compaction.lag.ms keeps young records uncompacted while a topic without
                   it is compacted; lowered at runtime, the topic is compacted
+  max_lag         max.compaction.lag.ms: a compacted log whose new dirt is far below
+                  min.cleanable.dirty.ratio is left alone, and cleaned once the lag is set
+                  (at runtime) below the dirt's age
   broker_dynamic  dynamic broker settings: log.retention.ms on this node deletes old segments of
                   topics without their own value, message.max.bytes as the cluster default; both
                   shown with their sources and kept across a restart; read-only and unknown
@@ -612,6 +615,35 @@ def case_compaction_lag():
     wait_for("min.compaction.lag.ms=0 at runtime: still not compacted",
              lambda: count(br, "lag") < sent, timeout=30)
     print("  %d young records kept under the lag, compacted once it was lowered" % sent)
+
+
+def case_max_lag():
+    br = Broker("max_lag", ["log.cleaner.backoff.ms=200"])
+    err, msg = create_topic(br, "mx", {"cleanup.policy": "compact", "segment.bytes": "2048",
+                                       "min.cleanable.dirty.ratio": "0.9"})
+    check(err == NONE, "create: %d %s" % (err, msg))
+
+    def put(keys, tag):
+        kcat(br, "-P", "-t", "mx", "-K", ":", "-X", "linger.ms=5", "-X", "batch.num.messages=5",
+             stdin=("\n".join("k%03d:%s-%s" % (k, tag, "v" * 100) for k in keys) + "\n").encode())
+
+    def passes():
+        return len(re.findall(r"mx-0: compacted", br.log_text()))
+    put(range(300), "first")
+    wait_for("the first compaction (all dirty) did not run", lambda: passes() >= 1, timeout=30)
+    time.sleep(0.5)
+    before = passes()
+    put(range(20), "second")       # supersedes k000-k019
+    put(range(300, 340), "third")  # new keys: roll the segment past the second round
+    time.sleep(2)
+    check(passes() == before and count(br, "mx") == 360,
+          "compacted although the dirty ratio is far below 0.9 (%d passes, %d records)" %
+          (passes() - before, count(br, "mx")))
+    err, msg = alter(br, RES_TOPIC, "mx", [("max.compaction.lag.ms", SET, "1")])
+    check(err == NONE, "alter: %d %s" % (err, msg))
+    wait_for("max.compaction.lag.ms=1 did not make the log cleanable (%d records)" % count(br, "mx"),
+             lambda: count(br, "mx") == 340, timeout=30)
+    print("  dirt below the ratio kept; cleaned once max.compaction.lag.ms was set at runtime")
 
 
 def case_broker_dynamic():
