@@ -27,7 +27,8 @@ kafka-configs tool when its jars are there):
   cli_alter       eddy topic alter -c / --delete-config, and eddy topic describe naming each
                   value's source (topic, dynamic broker setting, cluster-wide default)
   kafka_tool      Kafka 4.1's ConfigCommand (kafka-configs) --alter --add-config, --describe,
-                  --delete-config against the broker (skipped without tests/kafka/lib)
+                  --delete-config on a topic and on the brokers' cluster-wide default (skipped
+                  without tests/kafka/lib)
 
 usage: broker_configs.py path/to/eddy [case ...]
 """
@@ -728,11 +729,13 @@ def case_kafka_tool():
     err, msg = create_topic(br, "kt", {})
     check(err == NONE, "create: %d %s" % (err, msg))
     env = dict(os.environ, KAFKA_HEAP="256m")
-    tool = [os.path.join(ROOT, "scripts", "kafka.sh"), "class", "kafka.admin.ConfigCommand",
-            "--bootstrap-server", br.addr, "--entity-type", "topics", "--entity-name", "kt"]
+    base = [os.path.join(ROOT, "scripts", "kafka.sh"), "class", "kafka.admin.ConfigCommand",
+            "--bootstrap-server", br.addr]
+    tool = base + ["--entity-type", "topics", "--entity-name", "kt"]
 
-    def cfgcmd(*args):
-        r = subprocess.run(tool + list(args), capture_output=True, env=env, timeout=120)
+    def cfgcmd(*args, entity=None):
+        r = subprocess.run((entity or tool) + list(args), capture_output=True, env=env,
+                           timeout=120)
         out = r.stdout.decode(errors="replace")
         check(r.returncode == 0, "kafka-configs %s: exit %d: %s %s" % (
             " ".join(args), r.returncode, out[-1000:], r.stderr.decode(errors="replace")[-1500:]))
@@ -748,7 +751,15 @@ def case_kafka_tool():
     cfgcmd("--alter", "--delete-config", "retention.ms")
     out = cfgcmd("--describe")
     check("retention.ms" not in out and "cleanup.policy" in out, "after --delete-config: %s" % out)
-    print("  kafka-configs --alter/--describe/--delete-config")
+    brokers = base + ["--entity-type", "brokers", "--entity-default"]
+    out = cfgcmd("--alter", "--add-config", "log.retention.bytes=987654321", entity=brokers)
+    check("Completed updating default config for brokers" in out, "broker alter: %s" % out)
+    out = cfgcmd("--describe", entity=brokers)
+    check("log.retention.bytes=987654321" in out and "DYNAMIC_DEFAULT_BROKER_CONFIG" in out,
+          "broker default describe: %s" % out)
+    c = topic_value(br, "kt", "retention.bytes")
+    check(c["value"] == "987654321" and c["source"] == SRC_DEFAULT_BROKER, "topic: %s" % c)
+    print("  kafka-configs --alter/--describe/--delete-config on a topic, --entity-default on brokers")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
