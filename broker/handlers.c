@@ -27,6 +27,7 @@ static int16_t kerr_from(int rc)
     case EDDY_ERR_BATCH_RECORD:
     case EDDY_ERR_CORRUPT_COMPRESSED: return KERR_CORRUPT_MESSAGE;
     case EDDY_ERR_CONTROL_BATCH: return KERR_INVALID_RECORD;
+    case EDDY_ERR_INVALID_TIMESTAMP: return KERR_INVALID_TIMESTAMP;
     /* A batch whose records inflate past the bound is too large, not
      * corrupt: the Java producer splits a batch refused this way and sends
      * the halves, which is what a legitimate oversized batch needs. */

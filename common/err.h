@@ -33,7 +33,8 @@
     X(PROCESSING, 18, "a user function failed the record it was processing")                      \
     X(RESOLVE, 19, "host name cannot be resolved")                                                \
     X(CORRUPT_COMPRESSED, 20, "compressed records are corrupt or truncated")                      \
-    X(INFLATED_TOO_LARGE, 21, "compressed records inflate past the size limit")
+    X(INFLATED_TOO_LARGE, 21, "compressed records inflate past the size limit")                  \
+    X(INVALID_TIMESTAMP, 40, "a record's timestamp is outside the range the topic accepts")
 
 enum eddy_err {
     EDDY_OK = 0,

@@ -72,6 +72,7 @@ const char *kafka_api_name(int api_key);
     X(INVALID_SESSION_TIMEOUT, 26)                                                                 \
     X(REBALANCE_IN_PROGRESS, 27)                                                                   \
     X(INVALID_COMMIT_OFFSET_SIZE, 28)                                                              \
+    X(INVALID_TIMESTAMP, 32)                                                                       \
     X(UNSUPPORTED_VERSION, 35)                                                                     \
     X(TOPIC_ALREADY_EXISTS, 36)                                                                    \
     X(INVALID_PARTITIONS, 37)                                                                      \

@@ -48,13 +48,13 @@ typedef struct log_config {
     int64_t max_inflated_bytes;   /* broker's message.max.inflated.bytes; 0: derived */
     int64_t min_compaction_lag_ms; /* min.compaction.lag.ms: younger segments are not cleaned */
     int64_t max_compaction_lag_ms; /* max.compaction.lag.ms: older dirt forces a clean */
+    int64_t message_timestamp_after_max_ms;  /* message.timestamp.after.max.ms */
+    int64_t message_timestamp_before_max_ms; /* message.timestamp.before.max.ms */
     /* Accepted, validated and stored with Kafka's names, without effect on
      * one node without tiered storage (docs/broker.md, "Topic configs"). */
     int64_t file_delete_delay_ms;  /* file.delete.delay.ms */
     int64_t local_retention_bytes; /* local.retention.bytes */
     int64_t local_retention_ms;    /* local.retention.ms */
-    int64_t message_timestamp_after_max_ms;  /* message.timestamp.after.max.ms */
-    int64_t message_timestamp_before_max_ms; /* message.timestamp.before.max.ms */
     int32_t min_insync_replicas;   /* min.insync.replicas */
     int preallocate;               /* preallocate */
     int remote_storage_enable;     /* remote.storage.enable: only false */
@@ -145,6 +145,8 @@ typedef struct log_append_info {
  * maxTimestamp, CRC recomputed). Returns 0, EDDY_ERR_BATCH_* (corrupt),
  * EDDY_ERR_CORRUPT_COMPRESSED, EDDY_ERR_INFLATED_TOO_LARGE, EDDY_ERR_TOO_LARGE
  * (a batch over max.message.bytes, as sent or as recompressed),
+ * EDDY_ERR_INVALID_TIMESTAMP (with WIRE_BATCH_CHECK_RECORDS on a CreateTime
+ * topic: a record outside message.timestamp.before/after.max.ms of now_ms),
  * EDDY_ERR_LOG_OFFLINE, or an I/O error. */
 int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                log_append_info_t *info, char *errstr, size_t errstr_size);

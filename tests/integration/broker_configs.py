@@ -17,6 +17,10 @@ kafka-configs tool when its jars are there):
   alter_replaces  AlterConfigs (v0 and v2) replaces the whole set of a topic's configs
   compaction_lag  min.compaction.lag.ms keeps young records uncompacted while a topic without
                   it is compacted; lowered at runtime, the topic is compacted
+  timestamps      message.timestamp.after.max.ms (Kafka's default, 1 h) refuses a record two
+                  hours ahead with INVALID_TIMESTAMP and nothing appended; before.max.ms set on
+                  a topic refuses an hour-old one until it is deleted at runtime; LogAppendTime
+                  topics take any CreateTime
   max_lag         max.compaction.lag.ms: a compacted log whose new dirt is far below
                   min.cleanable.dirty.ratio is left alone, and cleaned once the lag is set
                   (at runtime) below the dirt's age
@@ -50,7 +54,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 WORK = tempfile.mkdtemp(prefix="eddy-broker-configs-")
 BROKERS = []
 
-NONE, UNKNOWN_TOPIC, INVALID_CONFIG, INVALID_REQUEST = 0, 3, 40, 42
+NONE, UNKNOWN_TOPIC, INVALID_TIMESTAMP, INVALID_CONFIG, INVALID_REQUEST = 0, 3, 32, 40, 42
 SRC_TOPIC, SRC_BROKER, SRC_DEFAULT_BROKER, SRC_STATIC, SRC_DEFAULT = 1, 2, 3, 4, 5
 T_BOOLEAN, T_STRING, T_INT, T_LONG, T_DOUBLE, T_LIST = 1, 2, 3, 5, 6, 7
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
@@ -406,7 +410,21 @@ def batch(values, ts):
     return struct.pack(">qi", 0, len(body)) + body
 
 
-def produce(br, topic, records):
+def batch2(recs):
+    """One batch of (timestamp, value) records: each record's own timestamp."""
+    base = recs[0][0]
+    out = b""
+    for i, (ts, v) in enumerate(recs):
+        body = (b"\x00" + zvarint(ts - base) + zvarint(i) + zvarint(-1) + zvarint(len(v)) + v +
+                zvarint(0))
+        out += zvarint(len(body)) + body
+    mx = max(ts for ts, _ in recs)
+    after_crc = struct.pack(">hiqqqhii", 0, len(recs) - 1, base, mx, -1, -1, -1, len(recs)) + out
+    body = struct.pack(">ib", -1, 2) + struct.pack(">I", crc32c(after_crc)) + after_crc
+    return struct.pack(">qi", 0, len(body)) + body
+
+
+def produce(br, topic, records, want=NONE):
     body = s16(None) + struct.pack(">hi", -1, 10000) + struct.pack(">i", 1) + s16(topic)
     body += struct.pack(">i", 1) + struct.pack(">ii", 0, len(records)) + records
     d = call(br, 0, 3, body)
@@ -415,7 +433,7 @@ def produce(br, topic, records):
     d.count()
     d.i32()
     err = d.i16()
-    check(err == NONE, "produce to %s: error %d" % (topic, err))
+    check(err == want, "produce to %s: error %d, want %d" % (topic, err, want))
 
 
 def old_segments(br, topic, n=6):
@@ -616,6 +634,39 @@ def case_compaction_lag():
     wait_for("min.compaction.lag.ms=0 at runtime: still not compacted",
              lambda: count(br, "lag") < sent, timeout=30)
     print("  %d young records kept under the lag, compacted once it was lowered" % sent)
+
+
+def end_offset(br, topic):
+    out = kcat(br, "-Q", "-t", "%s:0:-1" % topic).decode()
+    m = re.search(r"offset (-?\d+)", out)
+    check(m, "kcat -Q: " + out)
+    return int(m.group(1))
+
+
+def case_timestamps():
+    br = Broker("timestamps")
+    for t, cfg in (("ts", {}), ("ts-before", {"message.timestamp.before.max.ms": "60000"}),
+                   ("ts-lat", {"message.timestamp.type": "LogAppendTime"})):
+        err, msg = create_topic(br, t, cfg)
+        check(err == NONE, "create %s: %d %s" % (t, err, msg))
+    now = int(time.time() * 1000)
+    hour = 3600 * 1000
+    # Two records: the second one two hours ahead makes the whole batch fail.
+    produce(br, "ts", batch2([(now, b"now"), (now + 2 * hour, b"ahead")]), want=INVALID_TIMESTAMP)
+    check(end_offset(br, "ts") == 0, "a refused batch was appended")
+    check("INVALID_TIMESTAMP" in br.log_text() and "message.timestamp.after.max.ms" in br.log_text(),
+          "no log line naming the setting")
+    produce(br, "ts", batch2([(now, b"now"), (now + hour // 2, b"half an hour ahead"),
+                              (now - 30 * 86400 * 1000, b"a month ago")]))
+    produce(br, "ts-before", batch2([(now - hour, b"an hour ago")]), want=INVALID_TIMESTAMP)
+    produce(br, "ts-before", batch2([(now - 1000, b"a second ago")]))
+    err, msg = alter(br, RES_TOPIC, "ts-before", [("message.timestamp.before.max.ms", DELETE, None)])
+    check(err == NONE, "alter: %d %s" % (err, msg))
+    produce(br, "ts-before", batch2([(now - hour, b"an hour ago")]))
+    produce(br, "ts-lat", batch2([(now + 5 * hour, b"any CreateTime")]))
+    check(end_offset(br, "ts") == 3 and end_offset(br, "ts-before") == 2 and
+          end_offset(br, "ts-lat") == 1, "end offsets")
+    print("  out-of-range CreateTimes refused per topic setting, in range accepted")
 
 
 def case_max_lag():
