@@ -146,6 +146,9 @@ int log_config_check(const log_config_t *cfg, char *msg, size_t msg_size)
 
 void log_config_default(log_config_t *cfg)
 {
+    /* Fields outside the table (max_inflated_bytes) start at 0, not at
+     * whatever the caller's stack held. */
+    memset(cfg, 0, sizeof *cfg);
     char err[256];
     /* The defaults above are literals that always parse. */
     (void)eddy_cfg_defaults(log_config_defs, cfg, err, sizeof err);
