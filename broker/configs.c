@@ -482,7 +482,7 @@ static int apply_op(eddy_props_t *set, const eddy_cfg_def_t *d, const char *name
         }
         const char *cur = eddy_props_get(set, name);
         char arg[sizeof value];
-        memcpy(arg, value, sizeof arg);
+        snprintf(arg, sizeof arg, "%s", value);
         if (list_op(cur ? cur : d->cd_default, arg, c->ConfigOperation, value, sizeof value) < 0) {
             snprintf(msg, msg_size, "the new value of %s is too long (at most %d items of %d "
                      "characters, %zu in all)", name, LIST_MAX, NAME_MAX_LEN, sizeof value - 1);
