@@ -124,6 +124,9 @@ struct eddy_broker {
     uv_timer_t bk_group_timer;
     group_coordinator_t *bk_groups;
     broker_config_t bk_cfg;
+    eddy_props_t bk_static;      /* the settings given at start (file, --set) */
+    eddy_props_t bk_dyn_default; /* dynamic settings, cluster-wide default (name "") */
+    eddy_props_t bk_dyn_node;    /* dynamic settings of this node (name: its id) */
     topic_registry_t bk_topics;
     log_fdcache_t *bk_fdc;
     char bk_adv_host[256];
@@ -164,6 +167,13 @@ int handle_list_offsets(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_create_topics(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_topics(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_configs(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_alter_configs(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_incremental_alter_configs(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+/* Keeps the start-up settings and applies the dynamic ones saved in the
+ * data directory (configs.c); before the topics are opened. */
+int broker_dynamic_load(struct eddy_broker *b, const eddy_props_t *props, char *errstr,
+                        size_t errstr_size);
+void broker_dynamic_free(struct eddy_broker *b);
 int handle_delete_records(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_init_producer_id(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 /* Consumer groups (group.c). */

@@ -552,6 +552,8 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_CREATE_TOPICS: return handle_create_topics(b, s, rd);
     case API_DELETE_TOPICS: return handle_delete_topics(b, s, rd);
     case API_DESCRIBE_CONFIGS: return handle_describe_configs(b, s, rd);
+    case API_ALTER_CONFIGS: return handle_alter_configs(b, s, rd);
+    case API_INCREMENTAL_ALTER_CONFIGS: return handle_incremental_alter_configs(b, s, rd);
     case API_DELETE_RECORDS: return handle_delete_records(b, s, rd);
     case API_INIT_PRODUCER_ID: return handle_init_producer_id(b, s, rd);
     case API_FIND_COORDINATOR: return handle_find_coordinator(b, s, rd);
@@ -1346,6 +1348,8 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
         goto fail_cfg;
     }
     eddy_log_level = lvl;
+    if (broker_dynamic_load(b, props, errstr, errstr_size) < 0)
+        goto fail_cfg;
     char host[256];
     int port;
     broker_parse_listener(b->bk_cfg.listeners, host, sizeof host, &port);
@@ -1410,6 +1414,7 @@ fail_loop:
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     uv_loop_close(&b->bk_loop);
 fail_cfg:
+    broker_dynamic_free(b);
     broker_config_free(&b->bk_cfg);
     free(b);
     return NULL;
@@ -1468,6 +1473,7 @@ void eddy_broker_destroy(eddy_broker_t *b)
         free(b->bk_chunks[--b->bk_nchunks]);
     log_fdcache_destroy(b->bk_fdc);
     broker_pids_close(&b->bk_pids);
+    broker_dynamic_free(b);
     broker_config_free(&b->bk_cfg);
     free(b);
 }

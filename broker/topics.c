@@ -169,7 +169,8 @@ static int topic_config_build(const topic_registry_t *tr, const eddy_props_t *ov
                               log_config_t *cfg, char *msg, size_t msg_size)
 {
     *cfg = tr->tr_defaults;
-    return eddy_cfg_apply(log_config_defs, cfg, overrides, msg, msg_size);
+    int rc = eddy_cfg_apply(log_config_defs, cfg, overrides, msg, msg_size);
+    return rc ? rc : log_config_check(cfg, msg, msg_size);
 }
 
 static int write_topic_meta(const topic_registry_t *tr, const topic_t *t)
@@ -475,6 +476,60 @@ int topics_validate(const topic_registry_t *tr, const char *name, size_t len, in
         }
         if (eddy_cfg_set(log_config_defs, &cfg, keys[i], values[i], "config", msg, msg_size))
             return KERR_INVALID_CONFIG;
+    }
+    if (log_config_check(&cfg, msg, msg_size))
+        return KERR_INVALID_CONFIG;
+    return KERR_NONE;
+}
+
+int topics_alter_config(topic_registry_t *tr, topic_t *t, eddy_props_t *overrides,
+                        int validate_only, char *msg, size_t msg_size)
+{
+    log_config_t cfg;
+    if (topic_config_build(tr, overrides, &cfg, msg, msg_size))
+        return KERR_INVALID_CONFIG;
+    if (validate_only)
+        return KERR_NONE;
+    eddy_props_t old = t->t_overrides;
+    t->t_overrides = *overrides;
+    int rc = write_topic_meta(tr, t);
+    if (rc < 0) {
+        t->t_overrides = old;
+        snprintf(msg, msg_size, "cannot write the topic's metadata: %s", eddy_strerror(rc));
+        EDDY_LOG_ERROR("broker", "altering the configs of topic %s failed: %s", t->t_name, msg);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    *overrides = old; /* the caller frees the set it gave, now the old one */
+    t->t_cfg = cfg;
+    for (int32_t p = 0; p < t->t_npartitions; p++)
+        if (t->t_parts[p]->p_log)
+            log_set_config(t->t_parts[p]->p_log, &t->t_cfg);
+    EDDY_LOG_INFO("broker", "topic %s: configs altered (%zu set)", t->t_name,
+                  t->t_overrides.ps_count);
+    return KERR_NONE;
+}
+
+int topics_set_defaults(topic_registry_t *tr, const log_config_t *defaults, char *msg,
+                        size_t msg_size)
+{
+    log_config_t old = tr->tr_defaults;
+    tr->tr_defaults = *defaults;
+    /* Every topic must still build: a topic value that was valid under the
+     * old defaults stays valid (values are checked alone), but the check is
+     * cheap and keeps a half-applied change impossible. */
+    for (int i = 0; i < tr->tr_count; i++) {
+        log_config_t cfg;
+        if (topic_config_build(tr, &tr->tr_topics[i]->t_overrides, &cfg, msg, msg_size)) {
+            tr->tr_defaults = old;
+            return KERR_INVALID_CONFIG;
+        }
+    }
+    for (int i = 0; i < tr->tr_count; i++) {
+        topic_t *t = tr->tr_topics[i];
+        topic_config_build(tr, &t->t_overrides, &t->t_cfg, msg, msg_size);
+        for (int32_t p = 0; p < t->t_npartitions; p++)
+            if (t->t_parts[p]->p_log)
+                log_set_config(t->t_parts[p]->p_log, &t->t_cfg);
     }
     return KERR_NONE;
 }

@@ -124,6 +124,20 @@ int topics_deleting(const topic_registry_t *tr, const char *name, size_t len);
 int topics_delete(topic_registry_t *tr, const char *name, size_t len,
                   void (*deleter)(const char *dir, void *opaque), void *opaque);
 
+/* Replaces the topic-level settings of t with overrides (validated against
+ * the broker's defaults): the topic's config is rebuilt, its metadata file
+ * rewritten, and every partition log takes the new config at once (retention
+ * and compaction use it at their next run). With validate_only nothing
+ * changes. On success *overrides holds the old set (the caller frees it).
+ * Returns a KERR_* code and a message. */
+int topics_alter_config(topic_registry_t *tr, topic_t *t, eddy_props_t *overrides,
+                        int validate_only, char *msg, size_t msg_size);
+/* New broker-level topic defaults (a dynamic broker setting changed): every
+ * topic is rebuilt from them plus its own settings and its logs take the
+ * result. Returns a KERR_* code; on an error nothing changed. */
+int topics_set_defaults(topic_registry_t *tr, const log_config_t *defaults, char *msg,
+                        size_t msg_size);
+
 /* Background work on a topic's logs holds a reference, so that a delete
  * meanwhile leaves the logs open until the work is done. */
 void topic_hold(topic_t *t);

@@ -155,6 +155,15 @@ int wire_delete_records_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
 void wire_describe_configs_req_encode(eddy_wr_t *wr, int16_t v, const DescribeConfigsRequest *r);
 int wire_describe_configs_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                       DescribeConfigsResponse *r);
+/* AlterConfigs (ConfigOperation ignored: it has none) and
+ * IncrementalAlterConfigs; one response layout. */
+void wire_alter_configs_req_encode(eddy_wr_t *wr, int16_t v, const AlterConfigsRequest *r);
+void wire_incremental_alter_configs_req_encode(eddy_wr_t *wr, int16_t v,
+                                               const AlterConfigsRequest *r);
+int wire_alter_configs_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                   AlterConfigsResponse *r);
+int wire_incremental_alter_configs_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                               AlterConfigsResponse *r);
 
 /* ---- FindCoordinator (10), v0-2 ----
  * KeyType (v1+, not ignorable) must be 0 (group) at v0. */

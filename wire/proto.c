@@ -170,6 +170,10 @@ static int first_flexible(int api_key)
         return 2;
     case API_DESCRIBE_CONFIGS:
         return 4;
+    case API_ALTER_CONFIGS:
+        return 2;
+    case API_INCREMENTAL_ALTER_CONFIGS:
+        return 1;
     case API_DELETE_GROUPS:
         return 2;
     case API_CREATE_PARTITIONS:

@@ -832,6 +832,30 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                      cfg->max_message_bytes);
             return EDDY_ERR_TOO_LARGE;
         }
+        /* message.timestamp.before/after.max.ms, checked on every record of
+         * a CreateTime topic as Kafka does (a record without a timestamp,
+         * -1, passes); known only when the records were read. */
+        if (!stamp && (vflags & WIRE_BATCH_CHECK_RECORDS) && !(h.attributes & BATCH_ATTR_CONTROL) &&
+            h.recordMinTimestamp != -1) {
+            int64_t lo = cfg->message_timestamp_before_max_ms >= now_ms
+                             ? INT64_MIN
+                             : now_ms - cfg->message_timestamp_before_max_ms;
+            int64_t hi = cfg->message_timestamp_after_max_ms >= INT64_MAX - now_ms
+                             ? INT64_MAX
+                             : now_ms + cfg->message_timestamp_after_max_ms;
+            int64_t bad = h.recordMinTimestamp < lo   ? h.recordMinTimestamp
+                          : h.recordMaxTimestamp > hi ? h.recordMaxTimestamp
+                                                      : -1;
+            if (bad != -1) {
+                snprintf(errstr, errstr_size,
+                         "timestamp %" PRId64 " of a record is out of range: CreateTime must be "
+                         "within message.timestamp.before.max.ms (%" PRId64 ") before and "
+                         "message.timestamp.after.max.ms (%" PRId64 ") after the broker's clock "
+                         "(%" PRId64 ")", bad, cfg->message_timestamp_before_max_ms,
+                         cfg->message_timestamp_after_max_ms, now_ms);
+                return EDDY_ERR_INVALID_TIMESTAMP;
+            }
+        }
         if (target != LOG_COMPRESSION_PRODUCER && !(h.attributes & BATCH_ATTR_CONTROL) &&
             (h.attributes & BATCH_ATTR_CODEC_MASK) != target)
             convert = 1;

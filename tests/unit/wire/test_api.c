@@ -1177,7 +1177,7 @@ START_TEST(describe_configs_request)
         put_str(&w, "k");
         expect_fail(dec_describe_configs, &w, v, EDDY_ERR_TRUNCATED, 64);
     }
-    expect_fail(dec_describe_configs, &w, 2, EDDY_ERR_INVALID_ARG, 0);
+    expect_fail(dec_describe_configs, &w, 5, EDDY_ERR_INVALID_ARG, 0);
     wr_free(&w);
 }
 END_TEST

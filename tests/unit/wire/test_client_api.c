@@ -72,6 +72,27 @@ API(create_topics, CreateTopicsRequest, CreateTopicsResponse)
 API(delete_topics, DeleteTopicsRequest, DeleteTopicsResponse)
 API(delete_records, DeleteRecordsRequest, DeleteRecordsResponse)
 API(describe_configs, DescribeConfigsRequest, DescribeConfigsResponse)
+CDEC(alter_configs, AlterConfigsResponse)
+CENC(alter_configs, AlterConfigsRequest)
+CDEC(incremental_alter_configs, AlterConfigsResponse)
+CENC(incremental_alter_configs, AlterConfigsRequest)
+/* The broker's codecs of the two share one function, by API key. */
+static int bdec_alter_configs(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *o)
+{
+    return wire_alter_configs_req_decode(rd, API_ALTER_CONFIGS, v, a, o);
+}
+static void benc_alter_configs(eddy_wr_t *w, int16_t v, const void *r)
+{
+    wire_alter_configs_resp_encode(w, API_ALTER_CONFIGS, v, r);
+}
+static int bdec_incremental_alter_configs(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *o)
+{
+    return wire_alter_configs_req_decode(rd, API_INCREMENTAL_ALTER_CONFIGS, v, a, o);
+}
+static void benc_incremental_alter_configs(eddy_wr_t *w, int16_t v, const void *r)
+{
+    wire_alter_configs_resp_encode(w, API_INCREMENTAL_ALTER_CONFIGS, v, r);
+}
 API(find_coordinator, FindCoordinatorRequest, FindCoordinatorResponse)
 API(join_group, JoinGroupRequest, JoinGroupResponse)
 API(sync_group, SyncGroupRequest, SyncGroupResponse)
@@ -1124,7 +1145,7 @@ START_TEST(describe_configs)
         DescribeConfigsResource res[] = {{CONFIG_RESOURCE_TOPIC, K("orders"), NULL, -1},
                                          {CONFIG_RESOURCE_BROKER, K("1"), keys, 2},
                                          {CONFIG_RESOURCE_TOPIC, K("x"), NULL, 0}};
-        DescribeConfigsRequest in = {res, 3, v >= 1 ? 1 : 0}, out;
+        DescribeConfigsRequest in = {res, 3, v >= 1 ? 1 : 0, v >= 3 ? 1 : 0}, out;
         req_rt(&d, cenc_describe_configs, bdec_describe_configs, v, &in, &out, sizeof out,
                "DescribeConfigs");
         EQ(out.ResourcesCount, 3);
@@ -1136,8 +1157,9 @@ START_TEST(describe_configs)
                 KS(out.Resources[i].ConfigurationKeys[j], res[i].ConfigurationKeys[j]);
         }
         EQ(out.IncludeSynonyms, in.IncludeSynonyms);
+        EQ(out.IncludeDocumentation, in.IncludeDocumentation);
         dec_done(&d);
-        DescribeConfigsRequest syn = {res, 3, 1};
+        DescribeConfigsRequest syn = {res, 3, 1, 0};
         expect_enc(cenc_describe_configs, v, &syn, v >= 1 ? 0 : EDDY_ERR_INVALID_ARG, "synonyms");
         res[2].ConfigurationKeysCount = -2;
         expect_enc(cenc_describe_configs, v, &in, EDDY_ERR_INVALID_ARG, "count -2");
@@ -1146,9 +1168,12 @@ START_TEST(describe_configs)
         expect_enc(cenc_describe_configs, v, &in, EDDY_ERR_INVALID_ARG, "null key");
 
         DescribeConfigsResourceResult cr[] = {
-            {K("cleanup.policy"), K("delete"), 0, 1, CONFIG_SOURCE_DEFAULT, 0},
-            {K("sasl.secret"), KSTR_NULL, 1, 0, CONFIG_SOURCE_DYNAMIC_TOPIC, 1},
-            {K("retention.ms"), K("1000"), 0, 0, CONFIG_SOURCE_STATIC_BROKER, 0},
+            {K("cleanup.policy"), K("delete"), 0, 1, CONFIG_SOURCE_DEFAULT, 0, NULL, 0,
+             CONFIG_TYPE_LIST, K("delete, compact, or both")},
+            {K("sasl.secret"), KSTR_NULL, 1, 0, CONFIG_SOURCE_DYNAMIC_TOPIC, 1, NULL, 0, 0,
+             KSTR_NULL},
+            {K("retention.ms"), K("1000"), 0, 0, CONFIG_SOURCE_STATIC_BROKER, 0, NULL, 0,
+             CONFIG_TYPE_LONG, K("")},
         };
         DescribeConfigsResult rr[] = {
             {0, KSTR_NULL, CONFIG_RESOURCE_TOPIC, K("orders"), cr, 3},
@@ -1156,8 +1181,8 @@ START_TEST(describe_configs)
              NULL, 0},
         };
         DescribeConfigsResponse rin = {8, rr, 2}, rout;
-        resp_rt(&d, benc_describe_configs, cdec_describe_configs, v, &rin, &rout, sizeof rout, 4,
-                "DescribeConfigs");
+        resp_rt(&d, benc_describe_configs, cdec_describe_configs, v, &rin, &rout, sizeof rout,
+                v >= 4 ? -1 : 4, "DescribeConfigs");
         EQ(rout.ThrottleTimeMs, 8);
         EQ(rout.ResultsCount, 2);
         for (int i = 0; i < 2; i++) {
@@ -1175,10 +1200,71 @@ START_TEST(describe_configs)
                 EQ(q->IsDefault, v == 0 ? c->IsDefault : c->ConfigSource == CONFIG_SOURCE_DEFAULT);
                 EQ(q->ConfigSource, v >= 1 ? c->ConfigSource : -1);
                 EQ(q->IsSensitive, c->IsSensitive);
+                EQ(q->ConfigType, v >= 3 ? c->ConfigType : 0);
+                KS(q->Documentation, v >= 3 ? c->Documentation : KSTR_NULL);
             }
         }
         dec_done(&d);
     }
+}
+END_TEST
+
+/* AlterConfigs and IncrementalAlterConfigs: every version both ways. */
+static void alter_rt(int api, enc_fn cenc, dec_fn bdec, enc_fn benc, dec_fn cdec)
+{
+    FOR_VERSIONS(api, v)
+    {
+        dec_state_t d;
+        AlterableConfig cs[] = {{K("retention.ms"), CONFIG_OP_SET, K("1000")},
+                                {K("cleanup.policy"), CONFIG_OP_APPEND, K("compact")},
+                                {K("segment.ms"), CONFIG_OP_DELETE, KSTR_NULL}};
+        AlterConfigsResource res[] = {{CONFIG_RESOURCE_TOPIC, K("orders"), cs, 3},
+                                      {CONFIG_RESOURCE_BROKER, K(""), NULL, 0}};
+        AlterConfigsRequest in = {res, 2, 1}, out;
+        req_rt(&d, cenc, bdec, v, &in, &out, sizeof out, kafka_api_name(api));
+        EQ(out.ResourcesCount, 2);
+        EQ(out.ValidateOnly, 1);
+        EQ(out.Resources[0].ResourceType, CONFIG_RESOURCE_TOPIC);
+        KS(out.Resources[0].ResourceName, K("orders"));
+        EQ(out.Resources[0].ConfigsCount, 3);
+        for (int j = 0; j < 3; j++) {
+            KS(out.Resources[0].Configs[j].Name, cs[j].Name);
+            KS(out.Resources[0].Configs[j].Value, cs[j].Value);
+            EQ(out.Resources[0].Configs[j].ConfigOperation,
+               api == API_INCREMENTAL_ALTER_CONFIGS ? cs[j].ConfigOperation : CONFIG_OP_SET);
+        }
+        KS(out.Resources[1].ResourceName, K(""));
+        EQ(out.Resources[1].ConfigsCount, 0);
+        dec_done(&d);
+        cs[0].Name = KSTR_NULL;
+        expect_enc(cenc, v, &in, EDDY_ERR_INVALID_ARG, "null name");
+
+        AlterConfigsResourceResponse rr[] = {
+            {0, KSTR_NULL, CONFIG_RESOURCE_TOPIC, K("orders")},
+            {KERR_INVALID_CONFIG, K("Unknown topic config name: x"), CONFIG_RESOURCE_TOPIC,
+             K("t")}};
+        AlterConfigsResponse rin = {5, rr, 2}, rout;
+        int flex = kafka_is_flexible(api, v);
+        resp_rt(&d, benc, cdec, v, &rin, &rout, sizeof rout, flex ? -1 : 4, kafka_api_name(api));
+        EQ(rout.ThrottleTimeMs, 5);
+        EQ(rout.ResponsesCount, 2);
+        for (int i = 0; i < 2; i++) {
+            EQ(rout.Responses[i].ErrorCode, rr[i].ErrorCode);
+            KS(rout.Responses[i].ErrorMessage, rr[i].ErrorMessage);
+            EQ(rout.Responses[i].ResourceType, rr[i].ResourceType);
+            KS(rout.Responses[i].ResourceName, rr[i].ResourceName);
+        }
+        dec_done(&d);
+    }
+}
+
+START_TEST(alter_configs)
+{
+    alter_rt(API_ALTER_CONFIGS, cenc_alter_configs, bdec_alter_configs, benc_alter_configs,
+             cdec_alter_configs);
+    alter_rt(API_INCREMENTAL_ALTER_CONFIGS, cenc_incremental_alter_configs,
+             bdec_incremental_alter_configs, benc_incremental_alter_configs,
+             cdec_incremental_alter_configs);
 }
 END_TEST
 
@@ -1969,6 +2055,9 @@ START_TEST(unsupported_versions)
         {API_DELETE_TOPICS, cenc_delete_topics, cdec_delete_topics},
         {API_DELETE_RECORDS, cenc_delete_records, cdec_delete_records},
         {API_DESCRIBE_CONFIGS, cenc_describe_configs, cdec_describe_configs},
+        {API_ALTER_CONFIGS, cenc_alter_configs, cdec_alter_configs},
+        {API_INCREMENTAL_ALTER_CONFIGS, cenc_incremental_alter_configs,
+         cdec_incremental_alter_configs},
         {API_FIND_COORDINATOR, cenc_find_coordinator, cdec_find_coordinator},
         {API_JOIN_GROUP, cenc_join_group, cdec_join_group},
         {API_SYNC_GROUP, cenc_sync_group, cdec_sync_group},
@@ -2111,17 +2200,18 @@ static const uint8_t mock_offset_fetch_v5[] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
 };
 static const uint8_t eddy_api_versions_v3[] = {
-    0x00, 0x00, 0x17, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x0b,
+    0x00, 0x00, 0x1a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x0b,
     0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00,
     0x12, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x13, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x14, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x00, 0x15, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x00, 0x05, 0x00,
-    0x00, 0x0e, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x0d,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x09, 0x00, 0x00,
-    0x00, 0x05, 0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x05,
-    0x00, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x25, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
-    0x2f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00,
+    0x04, 0x00, 0x00, 0x21, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x01, 0x00,
+    0x00, 0x0a, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x0e,
+    0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x0d, 0x00, 0x00,
+    0x00, 0x01, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x05,
+    0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00,
+    0x2a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x25, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x2f, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00,
+    0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 static const uint8_t eddy_metadata_v4[] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x31, 0x32,
@@ -2357,8 +2447,7 @@ START_TEST(captured_eddy)
         captured(&d, cdec_api_versions, eddy_api_versions_v3, sizeof eddy_api_versions_v3, v, &r,
                  sizeof r, -1, "eddy ApiVersions v3");
         EQ(r.ErrorCode, 0);
-        /* Captured before InitProducerId (the table's last entry) was added. */
-        EQ(r.ApiKeysCount, broker_api_versions_count - 1);
+        EQ(r.ApiKeysCount, broker_api_versions_count);
         for (int i = 0; i < r.ApiKeysCount; i++) {
             EQ(r.ApiKeys[i].api_key, broker_api_versions[i].api_key);
             /* Captured before ListOffsets went past v2: the lower max wins. */
@@ -2455,6 +2544,7 @@ TCase *tcase_client_api(void)
     tcase_add_test(tc, delete_topics);
     tcase_add_test(tc, delete_records);
     tcase_add_test(tc, describe_configs);
+    tcase_add_test(tc, alter_configs);
     tcase_add_test(tc, describe_configs_synonyms);
     tcase_add_test(tc, find_coordinator);
     tcase_add_test(tc, join_group);

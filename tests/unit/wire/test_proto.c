@@ -75,8 +75,9 @@ END_TEST
 START_TEST(flexible_versions)
 {
     /* Of everything advertised, these are flexible: ApiVersions v3+,
-     * DescribeGroups v5, ListGroups v3+, CreatePartitions v2+ and every
-     * DescribeCluster, ListOffsets v6+. */
+     * DescribeGroups v5, ListGroups v3+, CreatePartitions v2+, every
+     * DescribeCluster, InitProducerId v2+, DescribeConfigs v4, AlterConfigs v2
+     * IncrementalAlterConfigs v1 and ListOffsets v6+. */
     for (int i = 0; i < broker_api_versions_count; i++) {
         const api_version_range_t *r = &broker_api_versions[i];
         for (int v = r->min; v <= r->max; v++) {
@@ -84,7 +85,8 @@ START_TEST(flexible_versions)
             int want = (k == API_API_VERSIONS && v >= 3) || (k == API_DESCRIBE_GROUPS && v >= 5) ||
                        (k == API_LIST_GROUPS && v >= 3) || (k == API_CREATE_PARTITIONS && v >= 2) ||
                        k == API_DESCRIBE_CLUSTER || (k == API_INIT_PRODUCER_ID && v >= 2) ||
-                       (k == API_LIST_OFFSETS && v >= 6);
+                       (k == API_DESCRIBE_CONFIGS && v >= 4) || (k == API_ALTER_CONFIGS && v >= 2) ||
+                       (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) || (k == API_LIST_OFFSETS && v >= 6);
             ck_assert_msg(kafka_is_flexible(k, v) == want, "%s v%d", kafka_api_name(k), v);
         }
     }
@@ -99,6 +101,7 @@ START_TEST(flexible_versions)
         {API_LIST_GROUPS, 3},     {API_API_VERSIONS, 3},  {API_CREATE_TOPICS, 5},
         {API_DELETE_TOPICS, 4},   {API_DELETE_RECORDS, 2}, {API_INIT_PRODUCER_ID, 2},
         {API_DESCRIBE_CONFIGS, 4}, {API_DELETE_GROUPS, 2}, {API_CREATE_PARTITIONS, 2},
+        {API_ALTER_CONFIGS, 2}, {API_INCREMENTAL_ALTER_CONFIGS, 1},
     };
     for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
         ck_assert(!kafka_is_flexible(firsts[i].key, firsts[i].first - 1));
@@ -119,7 +122,8 @@ START_TEST(supported_versions_table)
     } want[] = {
         {API_API_VERSIONS, 0, 4},  {API_METADATA, 0, 5},      {API_PRODUCE, 3, 7},
         {API_FETCH, 4, 11},        {API_LIST_OFFSETS, 0, 8},  {API_CREATE_TOPICS, 0, 4},
-        {API_DELETE_TOPICS, 0, 1}, {API_DELETE_RECORDS, 0, 1}, {API_DESCRIBE_CONFIGS, 0, 1},
+        {API_DELETE_TOPICS, 0, 1}, {API_DELETE_RECORDS, 0, 1}, {API_DESCRIBE_CONFIGS, 0, 4},
+        {API_ALTER_CONFIGS, 0, 2}, {API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
         {API_FIND_COORDINATOR, 0, 2}, {API_JOIN_GROUP, 0, 5},   {API_SYNC_GROUP, 0, 3},
         {API_HEARTBEAT, 0, 3},     {API_LEAVE_GROUP, 0, 1},   {API_OFFSET_COMMIT, 0, 7},
         {API_OFFSET_FETCH, 0, 5},  {API_DESCRIBE_GROUPS, 0, 5}, {API_LIST_GROUPS, 0, 5},
