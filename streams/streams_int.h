@@ -424,6 +424,7 @@ int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const 
  * thread, so a delivery report never outlives what it updates. */
 int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition);
 int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker);
+void sx_thread_free_trackers(sx_thread_t *th);
 /* Produces an incarnation record rec with id to the tracker's partition;
  * sx_thread_tracker_incarnation then gives its offset once acknowledged
  * (-1 before, or when the tracker's last one has another id). */

@@ -153,6 +153,15 @@ int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
     return th->th_trackers[tracker].tr_inc_offset;
 }
 
+void sx_thread_free_trackers(sx_thread_t *th)
+{
+    for (int i = 0; i < th->th_ntrackers; i++)
+        free(th->th_trackers[i].tr_topic);
+    free(th->th_trackers);
+    th->th_trackers = NULL;
+    th->th_ntrackers = 0;
+}
+
 int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker)
 {
     return tracker >= 0 && tracker < th->th_ntrackers ? th->th_trackers[tracker].tr_next : -1;
@@ -1573,9 +1582,7 @@ void sx_thread_join(sx_thread_t *th)
     uv_loop_close(&th->th_loop);
     kc_config_free(&th->th_main_cfg);
     kc_config_free(&th->th_restore_cfg);
-    for (int i = 0; i < th->th_ntrackers; i++)
-        free(th->th_trackers[i].tr_topic);
-    free(th->th_trackers);
+    sx_thread_free_trackers(th);
     purge_clear(th);
     sx_combine_drop(th);
     free(th->th_tasks);
