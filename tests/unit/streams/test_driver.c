@@ -911,6 +911,40 @@ START_TEST(failure_stops)
 }
 END_TEST
 
+/* The example of docs/streams.md, "Testing a topology", as written there. */
+START_TEST(docs_example)
+{
+    eddy_builder_t *b = eddy_builder_new();
+    eddy_kstream_t *words = eddy_stream_flat_map(
+        eddy_builder_stream(b, "lines", eddy_serde_string(), eddy_serde_string()), split_words,
+        NULL);
+    eddy_ktable_t *counts = eddy_grouped_count(eddy_stream_group_by_key(words), "counts");
+    eddy_stream_to(eddy_table_to_stream(counts), "word-counts", eddy_serde_string(),
+                   eddy_serde_int64());
+    char err[512];
+    eddy_test_driver_t *d = eddy_test_driver_new(b, NULL, err, sizeof err);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_int_eq(eddy_test_driver_create_topic(d, "lines", 2), 0);
+    ck_assert_int_eq(eddy_test_driver_pipe(d, "lines", -1, eddy_bytes("l1", 2),
+                                           eddy_bytes("a b a", 5), 1000),
+                     0);
+    out_t o[8];
+    int n = read_all(d, "word-counts", o, 8);
+    ck_assert_int_eq(n, 2);
+    int64_t a = -1, bb = -1;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(o[i].key, "a") == 0)
+            a = o[i].num;
+        if (strcmp(o[i].key, "b") == 0)
+            bb = o[i].num;
+    }
+    ck_assert_int_eq(a, 2);
+    ck_assert_int_eq(bb, 1);
+    ck_assert_int_eq(store_int64(d, "counts", "a"), 2);
+    eddy_test_driver_destroy(d);
+}
+END_TEST
+
 TCase *tcase_driver(void)
 {
     TCase *tc = tcase_create("driver");
@@ -924,5 +958,6 @@ TCase *tcase_driver(void)
     tcase_add_test(tc, to_partitioned);
     tcase_add_test(tc, processor_punctuation_config_file);
     tcase_add_test(tc, failure_stops);
+    tcase_add_test(tc, docs_example);
     return tc;
 }
