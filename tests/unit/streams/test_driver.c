@@ -911,6 +911,41 @@ START_TEST(failure_stops)
 }
 END_TEST
 
+/* log-and-continue: the record is skipped, counted, and sent to the
+ * dead-letter topic; the topology goes on. */
+START_TEST(failure_dead_letter)
+{
+    eddy_builder_t *b = eddy_builder_new();
+    const eddy_serde_t *str = eddy_serde_string();
+    eddy_stream_to(eddy_stream_filter(eddy_builder_stream(b, "in", str, str), failing, NULL), "out",
+                   str, str);
+    eddy_config_t *c = eddy_config_new();
+    char err[256];
+    ck_assert_int_eq(eddy_config_set(c, "processing.exception.handler", "log-and-continue", err,
+                                     sizeof err),
+                     0);
+    ck_assert_int_eq(eddy_config_set(c, "errors.dead.letter.queue.topic.name", "dlq", err,
+                                     sizeof err),
+                     0);
+    eddy_test_driver_t *d = driver(b, c);
+    eddy_config_destroy(c);
+    for (int i = 10; i < 16; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "%d", i);
+        pipe_ok(d, "in", "k", v, i);
+    }
+    out_t o[8];
+    ck_assert_int_eq(read_all(d, "out", o, 8), 5);
+    ck_assert_int_eq(read_all(d, "dlq", o, 8), 1);
+    ck_assert_str_eq(o[0].val, "13");
+    eddy_app_stats_t st;
+    eddy_app_stats(eddy_test_driver_app(d), &st);
+    ck_assert_int_eq(st.records_skipped, 1);
+    ck_assert_int_eq(st.records_processed, 6);
+    eddy_test_driver_destroy(d);
+}
+END_TEST
+
 /* The example of docs/streams.md, "Testing a topology", as written there. */
 START_TEST(docs_example)
 {
@@ -958,6 +993,7 @@ TCase *tcase_driver(void)
     tcase_add_test(tc, to_partitioned);
     tcase_add_test(tc, processor_punctuation_config_file);
     tcase_add_test(tc, failure_stops);
+    tcase_add_test(tc, failure_dead_letter);
     tcase_add_test(tc, docs_example);
     return tc;
 }
