@@ -752,6 +752,72 @@ START_TEST(stream_joins_and_windows)
 }
 END_TEST
 
+/* ---- session windows with final results, hopping reduce, extractor ---- */
+
+/* The timestamp is the value's number (the record's own is ignored). */
+static int64_t ts_from_value(const eddy_record_t *r, int64_t partition_time, void *o)
+{
+    (void)partition_time, (void)o;
+    return str_num(r);
+}
+
+START_TEST(session_suppress_hopping_reduce)
+{
+    eddy_builder_t *b = eddy_builder_new();
+    const eddy_serde_t *str = eddy_serde_string();
+    eddy_kstream_t *ev = eddy_builder_stream_timestamped(b, "ev", str, str, ts_from_value, NULL);
+    eddy_kgrouped_stream_t *g = eddy_stream_group_by_key(ev);
+    eddy_ktable_t *sessions =
+        eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_session(100, 100)), "sess");
+    eddy_stream_to(eddy_table_to_stream(eddy_table_suppress_until_window_closes(sessions)),
+                   "sessions-final", NULL, eddy_serde_int64());
+    eddy_kstream_t *nums = eddy_stream_map_values(ev, to_int64, NULL);
+    eddy_ktable_t *hop = eddy_windowed_reduce(
+        eddy_grouped_windowed_by(eddy_stream_group_by_key(nums), eddy_windows_hopping(100, 50, 0)),
+        sum, NULL, "hop");
+    eddy_stream_to(eddy_table_to_stream(hop), "hop-out", NULL, eddy_serde_int64());
+    eddy_test_driver_t *d = driver(b, NULL);
+    /* record timestamps (0) are not used: the extractor's are */
+    static const int times[] = {10, 60, 120, 400, 10000};
+    for (int i = 0; i < 5; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", times[i]);
+        pipe_ok(d, "ev", "u", v, 0);
+    }
+    /* sessions (gap 100, grace 100): [10,120] of 3 records, [400,400] of 1;
+     * [10000] still open. Each closed one is emitted once, final. The
+     * first records are closer to time 0 than the gap. */
+    out_t o[64];
+    int n = read_all(d, "sessions-final", o, 64);
+    ck_assert_int_eq(n, 2);
+    eddy_bytes_t k;
+    int64_t start, end;
+    ck_assert_int_eq(eddy_windowed_key_read(eddy_bytes(o[0].key, 17), 1, &k, &start, &end), 0);
+    ck_assert_int_eq(start, 10);
+    ck_assert_int_eq(end, 120);
+    ck_assert_int_eq(o[0].num, 3);
+    ck_assert_int_eq(eddy_windowed_key_read(eddy_bytes(o[1].key, 17), 1, &k, &start, &end), 0);
+    ck_assert_int_eq(start, 400);
+    ck_assert_int_eq(end, 400);
+    ck_assert_int_eq(o[1].num, 1);
+    /* hopping windows of 100 every 50: the sums of the values in each */
+    n = read_all(d, "hop-out", o, 64);
+    int64_t want[4] = {0}, got[4] = {-1, -1, -1, -1};
+    for (int i = 0; i < 3; i++)
+        for (int w = 0; w < 4; w++)
+            if (times[i] >= w * 50 && times[i] < w * 50 + 100)
+                want[w] += times[i];
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(eddy_windowed_key_read(eddy_bytes(o[i].key, 9), 0, &k, &start, &end), 0);
+        if (start / 50 < 4)
+            got[start / 50] = o[i].num;
+    }
+    for (int w = 0; w < 4; w++) /* -1: no window (nothing in it) */
+        ck_assert_int_eq(got[w], want[w] ? want[w] : -1);
+    eddy_test_driver_destroy(d);
+}
+END_TEST
+
 /* ---- a partitioner, and one that is wrong ---- */
 
 static int32_t by_length(const char *topic, eddy_bytes_t key, eddy_bytes_t value, int32_t np,
@@ -990,6 +1056,7 @@ TCase *tcase_driver(void)
     tcase_add_test(tc, table_operations);
     tcase_add_test(tc, table_table_joins);
     tcase_add_test(tc, stream_joins_and_windows);
+    tcase_add_test(tc, session_suppress_hopping_reduce);
     tcase_add_test(tc, to_partitioned);
     tcase_add_test(tc, processor_punctuation_config_file);
     tcase_add_test(tc, failure_stops);
