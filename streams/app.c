@@ -327,6 +327,48 @@ static int32_t client_partitions(const char *topic, void *opaque)
 /* The partition counts of internal topics and tasks, Kafka's rule: a
  * repartition topic has as many partitions as the widest input of the
  * sub-topology that writes it, unless given. */
+/* Kafka's CopartitionedTopicsEnforcer: the repartition topics a join
+ * reads get the partition count of the input topics joined with them (else
+ * the largest among them), so that equal keys meet in one task. A count the
+ * user fixed (eddy_stream_repartition) that differs is an error. */
+static int copartition_internal(const dsl_topology_t *t, sx_partitions_fn *partitions,
+                                void *opaque, int32_t *internal, char *errstr,
+                                size_t errstr_size)
+{
+    for (int s = 0; s < t->dt_nsubtopologies; s++) {
+        const dsl_subtopology_t *st = &t->dt_subtopologies[s];
+        int32_t want = -1, max = 0;
+        for (int i = 0; i < st->st_ncopartitioned; i++) {
+            if (!st->st_copartitioned_internal[i]) {
+                if (want < 0)
+                    want = partitions(st->st_copartitioned[i], opaque);
+                continue;
+            }
+            for (int k = 0; k < t->dt_ninternal_topics; k++)
+                if (!strcmp(t->dt_internal_topics[k].it_name, st->st_copartitioned[i]) &&
+                    internal[k] > max)
+                    max = internal[k];
+        }
+        if (want <= 0)
+            want = max;
+        for (int i = 0; i < st->st_ncopartitioned && want > 0; i++)
+            for (int k = 0; st->st_copartitioned_internal[i] && k < t->dt_ninternal_topics; k++) {
+                const dsl_internal_topic_t *it = &t->dt_internal_topics[k];
+                if (strcmp(it->it_name, st->st_copartitioned[i]) != 0)
+                    continue;
+                if (it->it_partitions > 0 && it->it_partitions != want) {
+                    snprintf(errstr, errstr_size,
+                             "repartition topic %s has %d partitions (eddy_stream_repartition) "
+                             "but is joined with topics of %d: they must be equal",
+                             it->it_name, (int)it->it_partitions, (int)want);
+                    return EDDY_ERR_CONFIG;
+                }
+                internal[k] = want;
+            }
+    }
+    return 0;
+}
+
 int sx_app_size_tasks(eddy_app_t *app, sx_partitions_fn *partitions, void *opaque,
                       int32_t *internal, char *errstr, size_t errstr_size)
 {
@@ -356,6 +398,9 @@ int sx_app_size_tasks(eddy_app_t *app, sx_partitions_fn *partitions, void *opaqu
             internal[k] = it->it_partitions > 0 ? it->it_partitions
                                                 : app->ap_task_counts[it->it_from_subtopology];
         }
+        int rc = copartition_internal(t, partitions, opaque, internal, errstr, errstr_size);
+        if (rc < 0)
+            return rc;
     }
     for (int s = 0; s < t->dt_nsubtopologies; s++)
         if (app->ap_task_counts[s] <= 0) {
