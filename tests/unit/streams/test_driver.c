@@ -818,6 +818,77 @@ START_TEST(session_suppress_hopping_reduce)
 }
 END_TEST
 
+/* ---- a key change before a stream-table join: through a repartition
+ * topic co-partitioned with the table ---- */
+
+START_TEST(rekeyed_join_and_sliding)
+{
+    eddy_builder_t *b = eddy_builder_new();
+    const eddy_serde_t *str = eddy_serde_string();
+    eddy_ktable_t *names = eddy_builder_table(b, "customers", str, str, "customers");
+    /* orders: order id -> customer id; joined by customer */
+    eddy_kstream_t *orders = eddy_builder_stream(b, "orders", str, str);
+    eddy_kstream_t *by_customer = eddy_stream_select_key(orders, key_is_value, NULL);
+    eddy_stream_to(eddy_stream_join_table(by_customer, names, join_lr, NULL), "enriched", str,
+                   str);
+    /* sliding windows of 100 ms over the orders per customer */
+    eddy_kwindowed_stream_t *w = eddy_grouped_windowed_by(eddy_stream_group_by_key(by_customer),
+                                                          eddy_windows_sliding(100, 1000));
+    eddy_stream_to(eddy_table_to_stream(eddy_windowed_count(w, "sliding")), "sliding-out", NULL,
+                   eddy_serde_int64());
+    eddy_test_driver_t *d = driver(b, NULL);
+    ck_assert_int_eq(eddy_test_driver_create_topic(d, "customers", 3), 0);
+    ck_assert_int_eq(eddy_test_driver_create_topic(d, "orders", 5), 0);
+    enum { NC = 9, NO = 40 };
+    for (int c = 0; c < NC; c++) {
+        char k[8], v[16];
+        snprintf(k, sizeof k, "c%d", c);
+        snprintf(v, sizeof v, "name%d", c);
+        pipe_ok(d, "customers", k, v, 1);
+    }
+    for (int i = 0; i < NO; i++) {
+        char k[8], v[8];
+        snprintf(k, sizeof k, "o%d", i);
+        snprintf(v, sizeof v, "c%d", (i * 4) % NC);
+        pipe_ok(d, "orders", k, v, 1000 + 30 * i);
+    }
+    out_t *o = calloc(400, sizeof *o);
+    int n = read_all(d, "enriched", o, 400);
+    ck_assert_int_eq(n, NO); /* every order met its customer's partition */
+    for (int i = 0; i < NO; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "c%d|name%d", (i * 4) % NC, (i * 4) % NC);
+        ck_assert_str_eq(o[i].val, want);
+        ck_assert_int_eq(o[i].ts, 1000 + 30 * i);
+    }
+    /* sliding: the largest count of one customer's orders within 100 ms
+     * (orders of one customer are 30 * 9 = 270 ms apart: always 1) */
+    n = read_all(d, "sliding-out", o, 400);
+    ck_assert_int_gt(n, 0);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(o[i].num, 1);
+    free(o);
+    eddy_test_driver_destroy(d);
+}
+END_TEST
+
+/* Joined inputs with different partition counts are refused, naming both. */
+START_TEST(copartitioning_checked)
+{
+    eddy_builder_t *b = eddy_builder_new();
+    const eddy_serde_t *str = eddy_serde_string();
+    eddy_ktable_t *t = eddy_builder_table(b, "t", str, str, NULL);
+    eddy_stream_to(eddy_stream_join_table(eddy_builder_stream(b, "s", str, str), t, join_lr, NULL),
+                   "out", str, str);
+    eddy_test_driver_t *d = driver(b, NULL);
+    ck_assert_int_eq(eddy_test_driver_create_topic(d, "t", 2), 0);
+    ck_assert_int_eq(eddy_test_driver_create_topic(d, "s", 3), 0);
+    ck_assert_int_lt(eddy_test_driver_pipe(d, "s", -1, S("k"), S("v"), 1), 0);
+    ck_assert_ptr_nonnull(strstr(eddy_test_driver_error(d), "same number of partitions"));
+    eddy_test_driver_destroy(d);
+}
+END_TEST
+
 /* ---- a partitioner, and one that is wrong ---- */
 
 static int32_t by_length(const char *topic, eddy_bytes_t key, eddy_bytes_t value, int32_t np,
@@ -1057,6 +1128,8 @@ TCase *tcase_driver(void)
     tcase_add_test(tc, table_table_joins);
     tcase_add_test(tc, stream_joins_and_windows);
     tcase_add_test(tc, session_suppress_hopping_reduce);
+    tcase_add_test(tc, rekeyed_join_and_sliding);
+    tcase_add_test(tc, copartitioning_checked);
     tcase_add_test(tc, to_partitioned);
     tcase_add_test(tc, processor_punctuation_config_file);
     tcase_add_test(tc, failure_stops);
