@@ -53,14 +53,17 @@ typedef struct eddy_test_record {
  * sentence in errstr when the topology or the config is wrong. */
 eddy_test_driver_t *eddy_test_driver_new(eddy_builder_t *b, const eddy_config_t *config,
                                          char *errstr, size_t errstr_size);
-/* Declares a topic with its partition count, before the first record is
- * piped (a topic never declared has one partition, as in Kafka's driver;
- * internal topics get the counts an app gives them). 0, or -EINVAL (a
+/* Declares a topic with its partition count, before the driver starts
+ * running the tasks (at the first eddy_test_driver_pipe,
+ * eddy_test_driver_advance_wall_clock or eddy_test_driver_app). A topic
+ * never declared has one partition, as in Kafka's driver (internal
+ * topics get the counts an app gives them). 0, or -EINVAL (a
  * count < 1, or a topic the app reads once the driver runs) or -EEXIST. */
 int eddy_test_driver_create_topic(eddy_test_driver_t *d, const char *topic, int32_t partitions);
 /* Writes a record to topic (partition -1: Kafka's default partitioner,
- * murmur2 of the key, round robin for a null key) and processes
- * everything it leads to. 0, or the error that stopped the topology
+ * murmur2 of the key, round robin for a null key; timestamp -1: the
+ * driver's wall clock, as a producer's "now") and processes everything it
+ * leads to. -EINVAL for a partition the topic does not have. 0, or the error that stopped the topology
  * (eddy_test_driver_error says why; every later call returns it too). */
 int eddy_test_driver_pipe(eddy_test_driver_t *d, const char *topic, int32_t partition,
                           eddy_bytes_t key, eddy_bytes_t value, int64_t timestamp);
