@@ -63,8 +63,9 @@ int eddy_test_driver_create_topic(eddy_test_driver_t *d, const char *topic, int3
 /* Writes a record to topic (partition -1: Kafka's default partitioner,
  * murmur2 of the key, round robin for a null key; timestamp -1: the
  * driver's wall clock, as a producer's "now") and processes everything it
- * leads to. -EINVAL for a partition the topic does not have. 0, or the error that stopped the topology
- * (eddy_test_driver_error says why; every later call returns it too). */
+ * leads to. 0, -EINVAL for a partition the topic does not have, or the
+ * error that stopped the topology (eddy_test_driver_error says why; every
+ * later call returns it too). */
 int eddy_test_driver_pipe(eddy_test_driver_t *d, const char *topic, int32_t partition,
                           eddy_bytes_t key, eddy_bytes_t value, int64_t timestamp);
 /* Moves the driver's wall clock forward by ms (it starts at the real time
