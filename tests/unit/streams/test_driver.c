@@ -889,6 +889,60 @@ START_TEST(copartitioning_checked)
 }
 END_TEST
 
+/* ---- a session aggregate whose sessions a record bridges (the merger),
+ * a named table, and a sink serde refusing a value ---- */
+
+START_TEST(session_merge_and_sink_serde)
+{
+    eddy_builder_t *b = eddy_builder_new();
+    const eddy_serde_t *str = eddy_serde_string();
+    eddy_kstream_t *nums = eddy_stream_map_values(eddy_builder_stream(b, "nums", str, str),
+                                                  to_int64, NULL);
+    eddy_ktable_t *sums = eddy_windowed_aggregate(
+        eddy_grouped_windowed_by(eddy_stream_group_by_key(nums), eddy_windows_session(100, 100)),
+        zero, sum, sum, NULL, "session-sums");
+    sums = eddy_table_name(sums, "session-sums-node");
+    eddy_stream_to(eddy_table_to_stream(sums), "sums-out", NULL, eddy_serde_int64());
+    /* 4-byte values only: "12345" is not one */
+    eddy_stream_to(eddy_builder_stream(b, "raw", str, str), "ints", str, eddy_serde_int32());
+    char err[256];
+    char *desc = eddy_builder_describe(b, err, sizeof err);
+    ck_assert_ptr_nonnull(desc);
+    ck_assert_ptr_nonnull(strstr(desc, "session-sums-node"));
+    free(desc);
+    eddy_test_driver_t *d = driver(b, NULL);
+    pipe_ok(d, "nums", "u", "1", 10);
+    pipe_ok(d, "nums", "u", "2", 150);
+    pipe_ok(d, "nums", "u", "4", 80); /* within the gap of both: one session [10,150] */
+    out_t o[32];
+    int n = read_all(d, "sums-out", o, 32);
+    ck_assert_int_gt(n, 0);
+    eddy_bytes_t k;
+    int64_t start, end;
+    ck_assert_int_eq(eddy_windowed_key_read(eddy_bytes(o[n - 1].key, 17), 1, &k, &start, &end),
+                     0);
+    ck_assert_int_eq(start, 10);
+    ck_assert_int_eq(end, 150);
+    ck_assert_int_eq(o[n - 1].num, 1 + 2 + 4);
+    /* the two sessions merged away were removed: tombstones for them */
+    int tomb = 0;
+    for (int i = 0; i < n; i++)
+        tomb += o[i].val_null;
+    ck_assert_int_eq(tomb, 2);
+
+    uint8_t four[4];
+    eddy_int32_write(four, 7);
+    ck_assert_int_eq(eddy_test_driver_pipe(d, "raw", -1, S("a"), eddy_bytes(four, 4), 1), 0);
+    ck_assert_int_lt(eddy_test_driver_pipe(d, "raw", -1, S("a"), S("12345"), 2), 0);
+    ck_assert_ptr_nonnull(strstr(eddy_test_driver_error(d), "int32"));
+    ck_assert_int_eq(read_all(d, "ints", o, 32), 1);
+    int32_t v;
+    ck_assert_int_eq(eddy_int32_read(eddy_bytes(o[0].val, 4), &v), 0);
+    ck_assert_int_eq(v, 7);
+    eddy_test_driver_destroy(d);
+}
+END_TEST
+
 /* ---- a partitioner, and one that is wrong ---- */
 
 static int32_t by_length(const char *topic, eddy_bytes_t key, eddy_bytes_t value, int32_t np,
@@ -1130,6 +1184,7 @@ TCase *tcase_driver(void)
     tcase_add_test(tc, session_suppress_hopping_reduce);
     tcase_add_test(tc, rekeyed_join_and_sliding);
     tcase_add_test(tc, copartitioning_checked);
+    tcase_add_test(tc, session_merge_and_sink_serde);
     tcase_add_test(tc, to_partitioned);
     tcase_add_test(tc, processor_punctuation_config_file);
     tcase_add_test(tc, failure_stops);
