@@ -459,6 +459,30 @@ static int ensure_topic(eddy_app_t *app, kc_client_t *c, const char *name, int32
 static const char *const repartition_keys[] = {"cleanup.policy", "segment.bytes", "retention.ms"};
 static const char *const repartition_vals[] = {"delete", "52428800", "-1"};
 
+/* Input topics a join reads together have as many partitions each. */
+int sx_app_check_copartitioned(const eddy_app_t *app, sx_partitions_fn *partitions, void *opaque,
+                               char *errstr, size_t errstr_size)
+{
+    const dsl_topology_t *t = app->ap_topo;
+    for (int s = 0; s < t->dt_nsubtopologies; s++) {
+        const dsl_subtopology_t *st = &t->dt_subtopologies[s];
+        for (int i = 1; i < st->st_ncopartitioned; i++) {
+            if (st->st_copartitioned_internal[i] || st->st_copartitioned_internal[0])
+                continue;
+            int32_t a = partitions(st->st_copartitioned[0], opaque);
+            int32_t b = partitions(st->st_copartitioned[i], opaque);
+            if (a != b) {
+                snprintf(errstr, errstr_size,
+                         "topics %s (%d partitions) and %s (%d partitions) are joined, so they "
+                         "must have the same number of partitions",
+                         st->st_copartitioned[0], (int)a, st->st_copartitioned[i], (int)b);
+                return EDDY_ERR_CONFIG;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Names resolved once, not per record: every topic the app reads (with
  * its sub-topology and source node), and each sink's topic. */
 int sx_app_name_topics(eddy_app_t *app)
@@ -551,23 +575,8 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
                 goto out;
             }
     }
-    for (int s = 0; s < t->dt_nsubtopologies; s++) {
-        const dsl_subtopology_t *st = &t->dt_subtopologies[s];
-        for (int i = 1; i < st->st_ncopartitioned; i++) {
-            if (st->st_copartitioned_internal[i] || st->st_copartitioned_internal[0])
-                continue;
-            int32_t a = topic_partitions(c, st->st_copartitioned[0]);
-            int32_t b = topic_partitions(c, st->st_copartitioned[i]);
-            if (a != b) {
-                snprintf(errstr, errstr_size,
-                         "topics %s (%d partitions) and %s (%d partitions) are joined, so they "
-                         "must have the same number of partitions",
-                         st->st_copartitioned[0], (int)a, st->st_copartitioned[i], (int)b);
-                rc = EDDY_ERR_CONFIG;
-                goto out;
-            }
-        }
-    }
+    if ((rc = sx_app_check_copartitioned(app, client_partitions, c, errstr, errstr_size)) < 0)
+        goto out;
     if ((rc = sx_app_size_tasks(app, client_partitions, c, internal, errstr, errstr_size)) < 0)
         goto out;
     for (int k = 0; k < t->dt_ninternal_topics; k++) {

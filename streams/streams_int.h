@@ -492,6 +492,10 @@ typedef int32_t(sx_partitions_fn)(const char *topic, void *opaque);
 int sx_app_size_tasks(eddy_app_t *app, sx_partitions_fn *partitions, void *opaque,
                       int32_t *internal, char *errstr, size_t errstr_size);
 int sx_app_name_topics(eddy_app_t *app);
+/* Input topics a join reads together have as many partitions each: 0, or
+ * EDDY_ERR_CONFIG with a sentence naming both. */
+int sx_app_check_copartitioned(const eddy_app_t *app, sx_partitions_fn *partitions, void *opaque,
+                               char *errstr, size_t errstr_size);
 
 /* ---- combining counts before a repartition topic (combine.c) ---- */
 

@@ -308,20 +308,9 @@ static int start(eddy_test_driver_t *d)
             if (!find_topic(d, n->dn_topics[j]) && !add_topic(d, n->dn_topics[j], 1))
                 rc = -ENOMEM;
     }
-    for (int s = 0; rc == 0 && s < t->dt_nsubtopologies; s++) {
-        const dsl_subtopology_t *st = &t->dt_subtopologies[s];
-        for (int i = 1; rc == 0 && i < st->st_ncopartitioned; i++) {
-            if (st->st_copartitioned_internal[i] || st->st_copartitioned_internal[0])
-                continue;
-            int32_t a = topic_partitions(st->st_copartitioned[0], d);
-            int32_t b = topic_partitions(st->st_copartitioned[i], d);
-            if (a != b)
-                rc = fail(d, EDDY_ERR_CONFIG,
-                          "topics %s (%d partitions) and %s (%d partitions) are joined, so they "
-                          "must have the same number of partitions",
-                          st->st_copartitioned[0], (int)a, st->st_copartitioned[i], (int)b);
-        }
-    }
+    if (rc == 0 &&
+        (rc = sx_app_check_copartitioned(app, topic_partitions, d, err, sizeof err)) < 0)
+        fail(d, rc, "%s", err);
     if (rc == 0 && (rc = sx_app_size_tasks(app, topic_partitions, d, internal, err, sizeof err)) < 0)
         fail(d, rc, "%s", err);
     for (int k = 0; rc == 0 && k < t->dt_ninternal_topics; k++) {
