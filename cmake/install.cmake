@@ -4,6 +4,7 @@
 #   PREFIX/lib/libeddy.a            every module (common, wire, log, broker,
 #                                   client, dsl, state, streams) in one archive
 #   PREFIX/include/eddy/eddy.h      the streams API
+#   PREFIX/include/eddy/eddy_test.h the topology test driver
 #   PREFIX/include/eddy/eddy_broker.h (+ common/config.h, which it includes)
 #   PREFIX/lib/pkgconfig/eddy.pc    cc app.c $(pkg-config --cflags --libs eddy)
 #   PREFIX/bin/eddy                 the broker and CLI
@@ -38,7 +39,8 @@ configure_file(${CMAKE_SOURCE_DIR}/cmake/eddy.pc.in ${CMAKE_BINARY_DIR}/eddy.pc 
 
 install(TARGETS eddy_lib ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS eddy RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES ${CMAKE_SOURCE_DIR}/include/eddy.h ${CMAKE_SOURCE_DIR}/include/eddy_broker.h
+install(FILES ${CMAKE_SOURCE_DIR}/include/eddy.h ${CMAKE_SOURCE_DIR}/include/eddy_test.h
+  ${CMAKE_SOURCE_DIR}/include/eddy_broker.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/eddy)
 install(FILES ${CMAKE_SOURCE_DIR}/common/config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/eddy/common)
 install(FILES ${CMAKE_BINARY_DIR}/eddy.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

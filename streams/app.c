@@ -223,7 +223,7 @@ eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *e
 
 /* ---- start ---- */
 
-static int prepare_state_dir(eddy_app_t *app, char *errstr, size_t errstr_size)
+int sx_app_prepare_state_dir(eddy_app_t *app, char *errstr, size_t errstr_size)
 {
     size_t n = strlen(app->ap_cfg.state_dir) + strlen(app->ap_cfg.application_id) + 2;
     if (!(app->ap_app_dir = malloc(n)))
@@ -319,11 +319,58 @@ static int32_t topic_partitions(kc_client_t *c, const char *topic)
     return tm && tm->tm_error == 0 ? tm->tm_npartitions : -1;
 }
 
+static int32_t client_partitions(const char *topic, void *opaque)
+{
+    return topic_partitions(opaque, topic);
+}
+
 /* The partition counts of internal topics and tasks, Kafka's rule: a
  * repartition topic has as many partitions as the widest input of the
  * sub-topology that writes it, unless given. */
-static int size_tasks(eddy_app_t *app, kc_client_t *c, int32_t *internal, char *errstr,
-                      size_t errstr_size)
+/* Kafka's CopartitionedTopicsEnforcer: the repartition topics a join
+ * reads get the partition count of the input topics joined with them (else
+ * the largest among them), so that equal keys meet in one task. A count the
+ * user fixed (eddy_stream_repartition) that differs is an error. */
+static int copartition_internal(const dsl_topology_t *t, sx_partitions_fn *partitions,
+                                void *opaque, int32_t *internal, char *errstr,
+                                size_t errstr_size)
+{
+    for (int s = 0; s < t->dt_nsubtopologies; s++) {
+        const dsl_subtopology_t *st = &t->dt_subtopologies[s];
+        int32_t want = -1, max = 0;
+        for (int i = 0; i < st->st_ncopartitioned; i++) {
+            if (!st->st_copartitioned_internal[i]) {
+                if (want < 0)
+                    want = partitions(st->st_copartitioned[i], opaque);
+                continue;
+            }
+            for (int k = 0; k < t->dt_ninternal_topics; k++)
+                if (!strcmp(t->dt_internal_topics[k].it_name, st->st_copartitioned[i]) &&
+                    internal[k] > max)
+                    max = internal[k];
+        }
+        if (want <= 0)
+            want = max;
+        for (int i = 0; i < st->st_ncopartitioned && want > 0; i++)
+            for (int k = 0; st->st_copartitioned_internal[i] && k < t->dt_ninternal_topics; k++) {
+                const dsl_internal_topic_t *it = &t->dt_internal_topics[k];
+                if (strcmp(it->it_name, st->st_copartitioned[i]) != 0)
+                    continue;
+                if (it->it_partitions > 0 && it->it_partitions != want) {
+                    snprintf(errstr, errstr_size,
+                             "repartition topic %s has %d partitions (eddy_stream_repartition) "
+                             "but is joined with topics of %d: they must be equal",
+                             it->it_name, (int)it->it_partitions, (int)want);
+                    return EDDY_ERR_CONFIG;
+                }
+                internal[k] = want;
+            }
+    }
+    return 0;
+}
+
+int sx_app_size_tasks(eddy_app_t *app, sx_partitions_fn *partitions, void *opaque,
+                      int32_t *internal, char *errstr, size_t errstr_size)
 {
     const dsl_topology_t *t = app->ap_topo;
     for (int pass = 0; pass <= t->dt_ninternal_topics + 1; pass++) {
@@ -339,7 +386,7 @@ static int size_tasks(eddy_app_t *app, kc_client_t *c, int32_t *internal, char *
                             if (strcmp(t->dt_internal_topics[k].it_name, n->dn_topics[j]) == 0)
                                 np = internal[k];
                     } else {
-                        np = topic_partitions(c, n->dn_topics[j]);
+                        np = partitions(n->dn_topics[j], opaque);
                     }
                     if (np > max)
                         max = np;
@@ -351,6 +398,9 @@ static int size_tasks(eddy_app_t *app, kc_client_t *c, int32_t *internal, char *
             internal[k] = it->it_partitions > 0 ? it->it_partitions
                                                 : app->ap_task_counts[it->it_from_subtopology];
         }
+        int rc = copartition_internal(t, partitions, opaque, internal, errstr, errstr_size);
+        if (rc < 0)
+            return rc;
     }
     for (int s = 0; s < t->dt_nsubtopologies; s++)
         if (app->ap_task_counts[s] <= 0) {
@@ -409,6 +459,70 @@ static int ensure_topic(eddy_app_t *app, kc_client_t *c, const char *name, int32
 static const char *const repartition_keys[] = {"cleanup.policy", "segment.bytes", "retention.ms"};
 static const char *const repartition_vals[] = {"delete", "52428800", "-1"};
 
+/* Input topics a join reads together have as many partitions each. */
+int sx_app_check_copartitioned(const eddy_app_t *app, sx_partitions_fn *partitions, void *opaque,
+                               char *errstr, size_t errstr_size)
+{
+    const dsl_topology_t *t = app->ap_topo;
+    for (int s = 0; s < t->dt_nsubtopologies; s++) {
+        const dsl_subtopology_t *st = &t->dt_subtopologies[s];
+        for (int i = 1; i < st->st_ncopartitioned; i++) {
+            if (st->st_copartitioned_internal[i] || st->st_copartitioned_internal[0])
+                continue;
+            int32_t a = partitions(st->st_copartitioned[0], opaque);
+            int32_t b = partitions(st->st_copartitioned[i], opaque);
+            if (a != b) {
+                snprintf(errstr, errstr_size,
+                         "topics %s (%d partitions) and %s (%d partitions) are joined, so they "
+                         "must have the same number of partitions",
+                         st->st_copartitioned[0], (int)a, st->st_copartitioned[i], (int)b);
+                return EDDY_ERR_CONFIG;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Names resolved once, not per record: every topic the app reads (with
+ * its sub-topology and source node), and each sink's topic. */
+int sx_app_name_topics(eddy_app_t *app)
+{
+    const dsl_topology_t *t = app->ap_topo;
+    app->ap_node_topics = calloc((size_t)t->dt_nnodes + 1, sizeof(char *));
+    if (!app->ap_node_topics)
+        return -ENOMEM;
+    for (int i = 0; i < t->dt_nnodes; i++) {
+        const dsl_node_t *n = t->dt_nodes[i];
+        if (n->dn_kind == DSL_SINK) {
+            char name[512];
+            if (!(app->ap_node_topics[n->dn_id] =
+                      strdup(sx_topic_name(app, n, 0, name, sizeof name))))
+                return -ENOMEM;
+        }
+        if (n->dn_kind != DSL_SOURCE)
+            continue;
+        for (int j = 0; j < n->dn_ntopics; j++) {
+            char name[512];
+            sx_topic_name(app, n, j, name, sizeof name);
+            size_t cnt = (size_t)app->ap_nsource_topics + 1;
+            char **nt = realloc(app->ap_source_topics, cnt * sizeof *nt);
+            if (nt)
+                app->ap_source_topics = nt;
+            int *ns = realloc(app->ap_source_subs, cnt * sizeof *ns);
+            if (ns)
+                app->ap_source_subs = ns;
+            const dsl_node_t **nn = realloc(app->ap_source_nodes, cnt * sizeof *nn);
+            if (nn)
+                app->ap_source_nodes = nn;
+            if (!nt || !ns || !nn || !(nt[app->ap_nsource_topics] = strdup(name)))
+                return -ENOMEM;
+            ns[app->ap_nsource_topics] = n->dn_subtopology;
+            nn[app->ap_nsource_topics++] = n;
+        }
+    }
+    return 0;
+}
+
 static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
 {
     const dsl_topology_t *t = app->ap_topo;
@@ -461,24 +575,9 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
                 goto out;
             }
     }
-    for (int s = 0; s < t->dt_nsubtopologies; s++) {
-        const dsl_subtopology_t *st = &t->dt_subtopologies[s];
-        for (int i = 1; i < st->st_ncopartitioned; i++) {
-            if (st->st_copartitioned_internal[i] || st->st_copartitioned_internal[0])
-                continue;
-            int32_t a = topic_partitions(c, st->st_copartitioned[0]);
-            int32_t b = topic_partitions(c, st->st_copartitioned[i]);
-            if (a != b) {
-                snprintf(errstr, errstr_size,
-                         "topics %s (%d partitions) and %s (%d partitions) are joined, so they "
-                         "must have the same number of partitions",
-                         st->st_copartitioned[0], (int)a, st->st_copartitioned[i], (int)b);
-                rc = EDDY_ERR_CONFIG;
-                goto out;
-            }
-        }
-    }
-    if ((rc = size_tasks(app, c, internal, errstr, errstr_size)) < 0)
+    if ((rc = sx_app_check_copartitioned(app, client_partitions, c, errstr, errstr_size)) < 0)
+        goto out;
+    if ((rc = sx_app_size_tasks(app, client_partitions, c, internal, errstr, errstr_size)) < 0)
         goto out;
     for (int k = 0; k < t->dt_ninternal_topics; k++) {
         char name[512];
@@ -524,47 +623,7 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
             }
         }
     }
-    /* Names resolved once, not per record: every topic the app reads (with
-     * its sub-topology and source node), and each sink's topic. */
-    app->ap_node_topics = calloc((size_t)t->dt_nnodes + 1, sizeof(char *));
-    if (!app->ap_node_topics) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    for (int i = 0; i < t->dt_nnodes; i++) {
-        const dsl_node_t *n = t->dt_nodes[i];
-        if (n->dn_kind == DSL_SINK) {
-            char name[512];
-            if (!(app->ap_node_topics[n->dn_id] =
-                      strdup(sx_topic_name(app, n, 0, name, sizeof name)))) {
-                rc = -ENOMEM;
-                goto out;
-            }
-        }
-        if (n->dn_kind != DSL_SOURCE)
-            continue;
-        for (int j = 0; j < n->dn_ntopics; j++) {
-            char name[512];
-            sx_topic_name(app, n, j, name, sizeof name);
-            size_t cnt = (size_t)app->ap_nsource_topics + 1;
-            char **nt = realloc(app->ap_source_topics, cnt * sizeof *nt);
-            if (nt)
-                app->ap_source_topics = nt;
-            int *ns = realloc(app->ap_source_subs, cnt * sizeof *ns);
-            if (ns)
-                app->ap_source_subs = ns;
-            const dsl_node_t **nn = realloc(app->ap_source_nodes, cnt * sizeof *nn);
-            if (nn)
-                app->ap_source_nodes = nn;
-            if (!nt || !ns || !nn || !(nt[app->ap_nsource_topics] = strdup(name))) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            ns[app->ap_nsource_topics] = n->dn_subtopology;
-            nn[app->ap_nsource_topics++] = n;
-        }
-    }
-    rc = 0;
+    rc = sx_app_name_topics(app);
 out:
     free(internal);
     if (c) {
@@ -582,7 +641,7 @@ int eddy_app_start(eddy_app_t *app, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "eddy_app_start: %s", app ? "already started" : "no app");
         return EDDY_ERR_INVALID_ARG;
     }
-    int rc = prepare_state_dir(app, errstr, errstr_size);
+    int rc = sx_app_prepare_state_dir(app, errstr, errstr_size);
     if (rc == 0)
         rc = prepare_topics(app, errstr, errstr_size);
     if (rc < 0)

@@ -111,9 +111,10 @@ int eddy_schedule(eddy_processor_context_t *ctx, int64_t interval_ms,
     if (!ns)
         return -ENOMEM;
     ctx->pc_sched = ns;
-    ns[ctx->pc_nsched++] = (schedule_t){
-        interval_ms, type == EDDY_PUNCTUATE_STREAM_TIME ? 0 : eddy_wall_ms() + interval_ms, type,
-        fn};
+    int64_t first = type == EDDY_PUNCTUATE_STREAM_TIME
+                        ? 0
+                        : sx_thread_wall_ms(ctx->pc_task->tk_thread) + interval_ms;
+    ns[ctx->pc_nsched++] = (schedule_t){interval_ms, first, type, fn};
     return 0;
 }
 

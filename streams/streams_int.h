@@ -331,6 +331,13 @@ int sx_inc_commit(sx_task_t *tk);
 
 /* ---- threads (thread.c) ---- */
 
+/* Where a thread's records go instead of its producer (a test driver):
+ * *partition is -1 for the record's partitioner (or Kafka's default) to
+ * choose, and holds the partition on return. 0 with the record's offset,
+ * or a negative error (the record is not written). */
+typedef int(sx_transport_fn)(sx_thread_t *th, const char *topic, int32_t *partition,
+                             const kc_record_t *rec, int64_t *offset);
+
 struct sx_thread {
     eddy_app_t *th_app;
     int th_index;
@@ -395,6 +402,11 @@ struct sx_thread {
     /* The tasks of the thread's last assignment, restoring ones and ones
      * still waiting for their directory included (the log's "assigned"). */
     int32_t th_assigned_active, th_assigned_standby;
+    /* A test driver's in-memory topics in place of the producer, and its
+     * wall clock (test_driver.c); NULL in an app. */
+    sx_transport_fn *th_transport;
+    void *th_transport_opaque;
+    const int64_t *th_wall_clock;
 };
 
 int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index);
@@ -412,6 +424,7 @@ int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const 
  * thread, so a delivery report never outlives what it updates. */
 int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition);
 int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker);
+void sx_thread_free_trackers(sx_thread_t *th);
 /* Produces an incarnation record rec with id to the tracker's partition;
  * sx_thread_tracker_incarnation then gives its offset once acknowledged
  * (-1 before, or when the tracker's last one has another id). */
@@ -419,6 +432,8 @@ int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_
                                   const uint8_t id[ST_INCARNATION_ID_LEN]);
 int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
                                       const uint8_t id[ST_INCARNATION_ID_LEN]);
+/* Wall-clock time in ms: the test driver's clock in a driver's thread. */
+int64_t sx_thread_wall_ms(const sx_thread_t *th);
 /* Stops the thread with an error (from a callback). */
 void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -467,6 +482,20 @@ void sx_app_release_task(eddy_app_t *app, sx_task_t *tk);
 /* A claimed active task is RUNNING: queries may read it. */
 void sx_app_publish_task(eddy_app_t *app, sx_task_t *tk);
 void sx_app_thread_done(eddy_app_t *app, int err, const char *errstr);
+/* Steps of eddy_app_start, shared with the test driver (test_driver.c):
+ * the state directory (lock, process id); task counts and internal topic
+ * partition counts (internal[k], by dt_internal_topics) from the partition
+ * counts of the input topics (partitions: -1 for a topic that does not
+ * exist); the topic names of sources and sinks. */
+int sx_app_prepare_state_dir(eddy_app_t *app, char *errstr, size_t errstr_size);
+typedef int32_t(sx_partitions_fn)(const char *topic, void *opaque);
+int sx_app_size_tasks(eddy_app_t *app, sx_partitions_fn *partitions, void *opaque,
+                      int32_t *internal, char *errstr, size_t errstr_size);
+int sx_app_name_topics(eddy_app_t *app);
+/* Input topics a join reads together have as many partitions each: 0, or
+ * EDDY_ERR_CONFIG with a sentence naming both. */
+int sx_app_check_copartitioned(const eddy_app_t *app, sx_partitions_fn *partitions, void *opaque,
+                               char *errstr, size_t errstr_size);
 
 /* ---- combining counts before a repartition topic (combine.c) ---- */
 

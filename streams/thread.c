@@ -101,6 +101,33 @@ int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition)
 
 /* A record's delivery opaque: tracker + 1 for a changelog record, -(tracker
  * + 1) for an incarnation record, 0 for none. */
+static void delivered(sx_thread_t *th, void *opaque, int64_t offset)
+{
+    intptr_t op = (intptr_t)opaque, tr = op < 0 ? -op - 1 : op - 1;
+    if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
+        th->th_trackers[tr].tr_next = offset + 1;
+    if (op < 0 && tr < th->th_ntrackers)
+        th->th_trackers[tr].tr_inc_offset = offset;
+}
+
+/* kc_produce, or a test driver's transport, which delivers at once. */
+static int produce(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
+                   void *opaque)
+{
+    if (!th->th_transport)
+        return kc_produce(th->th_producer, topic, partition, rec, opaque);
+    int64_t offset = -1;
+    int rc = th->th_transport(th, topic, &partition, rec, &offset);
+    if (rc == 0)
+        delivered(th, opaque, offset);
+    return rc;
+}
+
+int64_t sx_thread_wall_ms(const sx_thread_t *th)
+{
+    return th->th_wall_clock ? *th->th_wall_clock : eddy_wall_ms();
+}
+
 int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_t *rec,
                                   const uint8_t id[ST_INCARNATION_ID_LEN])
 {
@@ -109,8 +136,7 @@ int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_
     struct sx_tracker *tr = &th->th_trackers[tracker];
     memcpy(tr->tr_inc_id, id, ST_INCARNATION_ID_LEN);
     tr->tr_inc_offset = -1;
-    int rc = kc_produce(th->th_producer, tr->tr_topic, tr->tr_partition, rec,
-                        (void *)(intptr_t)-(tracker + 1));
+    int rc = produce(th, tr->tr_topic, tr->tr_partition, rec, (void *)(intptr_t)-(tracker + 1));
     if (rc < 0) {
         sx_thread_fail(th, rc, "cannot produce to %s: %s", tr->tr_topic, eddy_strerror(rc));
         return rc;
@@ -125,6 +151,15 @@ int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
         memcmp(th->th_trackers[tracker].tr_inc_id, id, ST_INCARNATION_ID_LEN) != 0)
         return -1;
     return th->th_trackers[tracker].tr_inc_offset;
+}
+
+void sx_thread_free_trackers(sx_thread_t *th)
+{
+    for (int i = 0; i < th->th_ntrackers; i++)
+        free(th->th_trackers[i].tr_topic);
+    free(th->th_trackers);
+    th->th_trackers = NULL;
+    th->th_ntrackers = 0;
 }
 
 int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker)
@@ -185,10 +220,7 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
             maybe_finish_commit(th);
         return;
     }
-    if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
-        th->th_trackers[tr].tr_next = offset + 1;
-    if (op < 0 && tr < th->th_ntrackers)
-        th->th_trackers[tr].tr_inc_offset = offset;
+    delivered(th, opaque, offset);
     if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
         maybe_finish_commit(th);
 }
@@ -196,7 +228,7 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
 int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
                    int tracker)
 {
-    int rc = kc_produce(th->th_producer, topic, partition, rec, (void *)(intptr_t)(tracker + 1));
+    int rc = produce(th, topic, partition, rec, (void *)(intptr_t)(tracker + 1));
     if (rc == EDDY_ERR_TOO_LARGE) {
         sx_thread_fail(th, rc, "cannot produce to %s: a record of %lld bytes (key %d, value %d) "
                        "is larger than max.request.size (%d bytes; producer.max.request.size "
@@ -1550,9 +1582,7 @@ void sx_thread_join(sx_thread_t *th)
     uv_loop_close(&th->th_loop);
     kc_config_free(&th->th_main_cfg);
     kc_config_free(&th->th_restore_cfg);
-    for (int i = 0; i < th->th_ntrackers; i++)
-        free(th->th_trackers[i].tr_topic);
-    free(th->th_trackers);
+    sx_thread_free_trackers(th);
     purge_clear(th);
     sx_combine_drop(th);
     free(th->th_tasks);

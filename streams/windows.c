@@ -490,7 +490,10 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     int64_t close = tk->tk_stream_time - n->dn_windows.w_grace;
     /* the sessions r bridges or extends: end >= t - gap, start <= t + gap */
     collected_t c = {0};
-    rc = st_session_find(ts->ts_session, r->key, r->ts - gap, r->ts + gap, collect_session, &c);
+    /* sessions end at 0 or later: a record closer to 0 than the gap
+     * looks back to 0 */
+    rc = st_session_find(ts->ts_session, r->key, r->ts - gap < 0 ? 0 : r->ts - gap, r->ts + gap,
+                         collect_session, &c);
     if (rc >= 0 && c.err)
         rc = c.err;
     int64_t start = r->ts, end = r->ts, maxts = r->ts;
