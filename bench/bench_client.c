@@ -24,9 +24,9 @@
  *
  * Every delivery is checked (no errors, all N reported), the consumed
  * topic's end offsets must add up to N, and every consumed record is
- * checked: 100 bytes, offsets consecutive per partition from 0. The program prints figures and exits 0;
- * it never decides pass or fail on a number. It exits 1 when a call fails or
- * records are missing.
+ * checked: 100 bytes, offsets consecutive per partition from 0. The program
+ * prints figures and exits 0; it never decides pass or fail on a number. It
+ * exits 1 when a call fails or records are missing.
  *
  * With -z CODEC both producers compress (Eddy: compression.type, librdkafka:
  * compression.codec) and the values are text (-t is implied): the sequence

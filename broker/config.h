@@ -17,7 +17,8 @@ typedef struct broker_config {
     int32_t default_replication_factor;
     int auto_create_topics_enable;
     int32_t message_max_bytes;        /* message.max.bytes */
-    int64_t message_max_inflated_bytes; /* Eddy: bound on a compressed batch's records; 0 derived */
+    /* Eddy's own: the bound on a compressed batch's records; 0: derived. */
+    int64_t message_max_inflated_bytes;
     int compression_type;             /* compression.type (topic default) */
     int32_t compression_gzip_level, compression_lz4_level, compression_zstd_level;
     int log_message_timestamp_type;   /* log.message.timestamp.type */

@@ -58,7 +58,8 @@ struct kc_broker {
     int kb_failures;
     int kb_last_err;
     char kb_last_why[320]; /* "cannot connect to host:port: Connection refused" */
-    int64_t kb_setup_ms, kb_setup_deadline_ms; /* KB_CONNECTING: socket.connection.setup.timeout.ms */
+    /* KB_CONNECTING: socket.connection.setup.timeout.ms and its deadline */
+    int64_t kb_setup_ms, kb_setup_deadline_ms;
     eddy_log_limit_t kb_log_limit;
     /* versions the broker supports, from ApiVersions: [key] = {min, max}, -1 unknown */
     int16_t kb_ver_min[API_KEY_MAX + 1], kb_ver_max[API_KEY_MAX + 1];

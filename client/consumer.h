@@ -38,8 +38,8 @@ typedef struct kc_consumer_error {
     const char *ce_topic;
     int32_t ce_partition;
     int16_t ce_kafka_err; /* the broker's error code (KERR_*), or 0 */
-    int ce_err;           /* an eddy_err found by the client (EDDY_ERR_CORRUPT_COMPRESSED, ...), or 0 */
-    int64_t ce_offset;    /* the partition's position: the first offset not delivered; -1 unknown */
+    int ce_err;           /* the client's own eddy_err (EDDY_ERR_CORRUPT_COMPRESSED, ...), or 0 */
+    int64_t ce_offset;    /* the partition's position: first offset not delivered; -1 unknown */
     /* A batch that cannot be read: the offset after it, where
      * kc_consumer_seek() goes to skip it (its records are lost); else -1. */
     int64_t ce_next_offset;

@@ -66,6 +66,8 @@ int dsl_mp_validate(const uint8_t *p, size_t len, char *errstr, size_t errstr_si
         } else if ((c & 0xe0) == 0xa0)
             fixed = c & 0x1f;
         else {
+            /* A table of the msgpack type bytes, a row each. */
+            /* clang-format off */
             switch (c) {
             case 0xc4: case 0xd9: len_size = 1; break; /* bin8, str8 */
             case 0xc5: case 0xda: len_size = 2; break;
@@ -88,6 +90,7 @@ int dsl_mp_validate(const uint8_t *p, size_t len, char *errstr, size_t errstr_si
             case 0xdd: len_size = 4; kind = 1; break;
             case 0xde: len_size = 2; kind = 2; break; /* map16/32 */
             case 0xdf: len_size = 4; kind = 2; break;
+            /* clang-format on */
             default: /* 0xc1 */
                 snprintf(errstr, errstr_size,
                          "not msgpack: byte 0x%02x at offset %zu is not a msgpack type", c, at);

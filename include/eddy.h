@@ -6,10 +6,12 @@
  * Kafka Streams does (its documentation is the reference for semantics).
  *
  *   eddy_builder_t *b = eddy_builder_new();
- *   eddy_kstream_t *lines = eddy_builder_stream(b, "lines", eddy_serde_string(), eddy_serde_string());
+ *   eddy_kstream_t *lines =
+ *       eddy_builder_stream(b, "lines", eddy_serde_string(), eddy_serde_string());
  *   eddy_kstream_t *words = eddy_stream_flat_map(lines, split_words, NULL);
  *   eddy_ktable_t *counts = eddy_grouped_count(eddy_stream_group_by_key(words), "counts");
- *   eddy_stream_to(eddy_table_to_stream(counts), "word-counts", eddy_serde_string(), eddy_serde_int64());
+ *   eddy_stream_to(eddy_table_to_stream(counts), "word-counts", eddy_serde_string(),
+ *                  eddy_serde_int64());
  *   eddy_app_t *app = eddy_app_new(b, config, errstr, sizeof errstr);
  *   return eddy_app_run(app);
  *

@@ -4,11 +4,12 @@
 set -eu
 
 # Build: compiler, cmake, the libraries (the four compression codecs among them). Tests: Check, clang with libFuzzer
-# (the fuzz target), the real clients of the compatibility tests, and python3
-# (broker_limits drives raw sockets with the standard library only).
+# (the fuzz target), the real clients of the compatibility tests, python3
+# (broker_limits drives raw sockets with the standard library only), and
+# clang-format-19 (the `format` test; versions differ in layout, so one is pinned).
 PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libssl-dev check
           zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
-          clang libclang-rt-dev kcat librdkafka-dev nodejs npm python3"
+          clang libclang-rt-dev kcat librdkafka-dev nodejs npm python3 clang-format-19"
 
 # Apache Kafka for the compatibility tests and benchmarks (scripts/kafka.sh
 # fetches its jars with Maven): a JDK 17+ and Maven, unless already there

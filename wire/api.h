@@ -86,7 +86,7 @@ void wire_metadata_resp_encode(eddy_wr_t *wr, int16_t v, const MetadataResponse 
 /* ---- Produce (0), v3-7 ---- */
 typedef struct ProduceRequestPartition {
     int32_t Index;
-    kstr_t Records; /* nullable bytes: RecordBatch(es), borrowed (and rewritten in place by the log) */
+    kstr_t Records; /* nullable: RecordBatch(es), borrowed (and rewritten in place by the log) */
 } ProduceRequestPartition;
 typedef struct ProduceRequestTopic {
     kstr_t Name;

@@ -21,7 +21,8 @@
  *                       Topics [Name, Partitions [PartitionIndex int32,
  *                         CommittedOffset int64, CommittedLeaderEpoch int32 (v6+),
  *                         CommitTimestamp int64 (v1 only), CommittedMetadata nullable]]
- *                  resp: ThrottleTimeMs (v3+), Topics [Name, Partitions [PartitionIndex, ErrorCode]]
+ *                  resp: ThrottleTimeMs (v3+), Topics [Name, Partitions [PartitionIndex,
+ *                        ErrorCode]]
  * OffsetFetch      req: GroupId, Topics nullable (v2+) [Name, PartitionIndexes [int32]]
  *                  resp: ThrottleTimeMs (v3+), Topics [Name, Partitions [PartitionIndex,
  *                        CommittedOffset int64, CommittedLeaderEpoch int32 (v5+),

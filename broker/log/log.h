@@ -62,8 +62,9 @@ typedef struct log_config {
     int remote_log_delete_on_disable; /* remote.log.delete.on.disable */
     int64_t segment_jitter_ms;     /* segment.jitter.ms */
     int unclean_leader_election_enable; /* unclean.leader.election.enable */
-    char leader_throttled_replicas[EDDY_CFG_TEXT_MAX];   /* leader.replication.throttled.replicas */
-    char follower_throttled_replicas[EDDY_CFG_TEXT_MAX]; /* follower.replication.throttled.replicas */
+    /* leader.replication.throttled.replicas, follower.replication.throttled.replicas */
+    char leader_throttled_replicas[EDDY_CFG_TEXT_MAX];
+    char follower_throttled_replicas[EDDY_CFG_TEXT_MAX];
 } log_config_t;
 
 /* compression.type values: 0-4 are the codec ids (WIRE_CODEC_*, "uncompressed"

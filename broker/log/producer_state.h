@@ -21,7 +21,8 @@
 
 typedef struct log log_t;
 
-#define PSTATE_BATCHES 5 /* Kafka's NUM_BATCHES_TO_RETAIN: max.in.flight of an idempotent producer */
+/* Kafka's NUM_BATCHES_TO_RETAIN: the max.in.flight of an idempotent producer */
+#define PSTATE_BATCHES 5
 
 typedef struct pstate_batch {
     int32_t pb_first_seq;

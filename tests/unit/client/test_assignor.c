@@ -29,6 +29,7 @@ static int32_t owned_parts[] = {0, 2};
 
 /* Version 3 of a subscription, field by field; earlier versions are its
  * prefixes (the layout only ever appends). */
+/* clang-format off */
 static const uint8_t sub_v3_body[] = {
     0, 0, 0, 2, 0, 2, 't', '1', 0, 2, 't', '2', /* Topics ["t1", "t2"]    (0+) */
     0, 0, 0, 2, 'u', 'd',                       /* UserData "ud"          (0+) */
@@ -37,6 +38,7 @@ static const uint8_t sub_v3_body[] = {
     0, 0, 0, 7,                                 /* GenerationId 7         (2+) */
     0, 2, 'r', '1',                             /* RackId "r1"            (3+) */
 };
+/* clang-format on */
 /* Where each version's body ends. */
 static const size_t sub_end[] = {18, 38, 42, 46};
 
@@ -129,8 +131,10 @@ START_TEST(subscription_librdkafka)
     /* A ConsumerProtocolSubscription v1 as librdkafka 2.0.2 writes it
      * (rd_kafka_consumer_protocol_member_metadata_new): UserData empty, not
      * null, and OwnedPartitions empty. */
+    /* clang-format off */
     static const uint8_t b[] = {0, 1, 0, 0, 0, 1, 0, 6, 'o', 'r', 'd', 'e', 'r',
                                 's', 0, 0, 0, 0, 0, 0, 0, 0};
+    /* clang-format on */
     eddy_arena_t a;
     arena_init(&a, 0);
     eddy_rd_t rd;
@@ -211,8 +215,10 @@ START_TEST(subscription_malformed)
     ck_assert_int_eq(assignor_subscription_decode(&rd, &small, &d), EDDY_ERR_INVALID_ARG);
     ck_assert_uint_eq(small.ar_used, 0);
     /* OwnedPartitions announcing 2^30 partitions of topic "x". */
+    /* clang-format off */
     static const uint8_t huge_owned[] = {0, 1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
                                          0, 0, 0, 1, 0, 1, 'x', 0x40, 0, 0, 0};
+    /* clang-format on */
     rd_init(&rd, huge_owned, sizeof huge_owned);
     ck_assert_int_eq(assignor_subscription_decode(&rd, &small, &d), EDDY_ERR_TRUNCATED);
     arena_free(&small);
@@ -226,6 +232,7 @@ START_TEST(assignment_bytes)
     assignor_topic_t t[] = {{"t1", p1, 2}, {"t2", p2, 1}};
     assignor_assignment_t as = {.aa_member_id = "m", .aa_topics = t, .aa_ntopics = 2,
                                 .aa_user_data = {"\x01\x02", 2}};
+    /* clang-format off */
     static const uint8_t want[] = {
         0, 1,                                            /* Version 1 */
         0, 0, 0, 2,                                      /* AssignedPartitions: 2 */
@@ -233,6 +240,7 @@ START_TEST(assignment_bytes)
         0, 2, 't', '2', 0, 0, 0, 1, 0, 0, 0, 5,             /* t2 [5] */
         0, 0, 0, 2, 1, 2,                                /* UserData */
     };
+    /* clang-format on */
     eddy_wr_t w;
     wr_init(&w);
     ck_assert_int_eq(assignor_assignment_encode(&w, 1, &as), 0);

@@ -53,12 +53,14 @@ START_TEST(user_data_layout)
 {
     int32_t p1[] = {0, 2}, p2[] = {1};
     assignor_topic_t t[] = {{"t1", p1, 2}, {"t2", p2, 1}};
+    /* clang-format off */
     static const uint8_t v1[] = {
         0, 0, 0, 2,                                         /* previous_assignment: 2 */
         0, 2, 't', '1', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, /* t1 [0, 2] */
         0, 2, 't', '2', 0, 0, 0, 1, 0, 0, 0, 1,             /* t2 [1] */
         0, 0, 0, 9,                                         /* generation 9 */
     };
+    /* clang-format on */
     eddy_wr_t w;
     wr_init(&w);
     ck_assert_int_eq(assignor_sticky_user_data_encode(&w, t, 2, 9), 0);
@@ -112,8 +114,10 @@ START_TEST(member_side)
     ck_assert_int_eq(assignor_on_assignment(&asg, &as, 5), 0);
     p[0] = 99; /* the assignor kept its own copy */
     ck_assert_int_eq(assignor_user_data(&asg, &a, topics, 1, &ud), 0);
+    /* clang-format off */
     static const uint8_t want[] = {0, 0, 0, 1, 0, 2, 't', '1', 0, 0, 0, 2,
                                    0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5};
+    /* clang-format on */
     ck_assert_int_eq(ud.len, (int32_t)sizeof want);
     ck_assert_mem_eq(ud.ptr, want, sizeof want);
     /* An empty assignment is remembered as empty, with its generation. */

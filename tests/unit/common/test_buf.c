@@ -21,9 +21,11 @@ static uint8_t *exact(const void *src, size_t n)
 
 START_TEST(test_reads_big_endian)
 {
+    /* clang-format off */
     const uint8_t src[] = {0xff, 0x01, 0x02, 0x80, 0x00, 0x00, 0x01, 0xfe, 0xdc, 0xba, 0x98,
                            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0xd8, 0x04, 0xac, 0x02,
                            0x01, 'a',  'b',  'c'};
+    /* clang-format on */
     uint8_t *p = exact(src, sizeof src);
     eddy_rd_t rd;
     rd_init(&rd, p, sizeof src);
@@ -237,8 +239,10 @@ START_TEST(test_writer_patch)
     wr_patch_i32(&wr, at32, -2);
     wr_patch_u32(&wr, atu, 0xcafebabeu);
     wr_patch_i64(&wr, at64, INT64_C(0x0102030405060708));
+    /* clang-format off */
     const uint8_t want[] = {0x11, 0xff, 0xff, 0xff, 0xfe, 0xca, 0xfe, 0xba, 0xbe, 0x01,
                             0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x22};
+    /* clang-format on */
     ck_assert_uint_eq(wr.wr_len, sizeof want);
     ck_assert_mem_eq(wr.wr_buf, want, sizeof want);
 

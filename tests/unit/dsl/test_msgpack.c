@@ -45,9 +45,11 @@ START_TEST(map_build_bytes)
     ck_assert_int_eq(eddy_mp_put_str(&b, "who", "eddy", 4), 0);
     /* fixmap 3; fixstr "n", positive fixint 42; fixstr "avg", float64
      * 2.5; fixstr "who", fixstr "eddy". */
+    /* clang-format off */
     static const uint8_t want[] = {0x83, 0xa1, 'n', 0x2a, 0xa3, 'a', 'v', 'g', 0xcb, 0x40, 0x04,
                                    0,    0,    0,   0,    0,    0,   0xa3, 'w', 'h', 'o', 0xa4,
                                    'e',  'd',  'd', 'y'};
+    /* clang-format on */
     ck_assert_uint_eq(b.len, sizeof want);
     ck_assert_int_eq(memcmp(b.data, want, sizeof want), 0);
     char err[128];
@@ -59,9 +61,11 @@ START_TEST(map_build_bytes)
     eddy_mp_put_int64(&b, "b", 300);
     eddy_mp_put_int64(&b, "c", INT64_MIN);
     eddy_mp_put_int64(&b, "d", -33);
+    /* clang-format off */
     static const uint8_t want2[] = {0x84, 0xa1, 'a', 0xff, 0xa1, 'b', 0xcd, 0x01, 0x2c, 0xa1,
                                     'c',  0xd3, 0x80, 0,   0,    0,   0,    0,    0,    0,
                                     0xa1, 'd',  0xd0, 0xdf};
+    /* clang-format on */
     ck_assert_uint_eq(b.len, sizeof want2);
     ck_assert_int_eq(memcmp(b.data, want2, sizeof want2), 0);
     eddy_buf_free(&b);
@@ -126,8 +130,10 @@ START_TEST(map_read_fields)
     ck_assert_int_eq(eddy_mp_get_int64(eddy_buf_bytes(&b), "big", &i), -ERANGE);
     ck_assert_int_eq(eddy_mp_get_int64(eddy_buf_bytes(&b), "nan", &i), -ERANGE);
     eddy_buf_free(&b);
+    /* clang-format off */
     static const uint8_t u64max[] = {0x81, 0xa1, 'u', 0xcf, 0xff, 0xff, 0xff, 0xff,
                                      0xff, 0xff, 0xff, 0xff};
+    /* clang-format on */
     ck_assert_int_eq(eddy_mp_get_int64(eddy_bytes(u64max, sizeof u64max), "u", &i), -ERANGE);
     ck_assert_int_eq(eddy_mp_get_double(eddy_bytes(u64max, sizeof u64max), "u", &d), 0);
     ck_assert(d == 18446744073709551615.0);

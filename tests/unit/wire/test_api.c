@@ -208,6 +208,7 @@ END_TEST
  * with request header v2. */
 START_TEST(api_versions_librdkafka)
 {
+    /* clang-format off */
     static const uint8_t frame[] = {
         0x00, 0x12,                                            /* api key 18 */
         0x00, 0x03,                                            /* version 3 */
@@ -218,6 +219,7 @@ START_TEST(api_versions_librdkafka)
         0x06, '2',  '.',  '0',  '.',  '2',                     /* compact */
         0x00,                                                  /* body tags */
     };
+    /* clang-format on */
     uint8_t *p = malloc(sizeof frame);
     ck_assert_ptr_nonnull(p);
     memcpy(p, frame, sizeof frame);
@@ -252,8 +254,10 @@ START_TEST(api_versions_response)
     wr_init(&w);
 
     wire_api_versions_resp_encode(&w, 0, &r);
+    /* clang-format off */
     static const uint8_t v0[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x03,
                                  0x00, 0x07, 0x00, 0x12, 0x00, 0x00, 0x00, 0x03};
+    /* clang-format on */
     ck_assert_uint_eq(w.wr_len, sizeof v0);
     ck_assert_mem_eq(w.wr_buf, v0, sizeof v0);
 
@@ -269,12 +273,14 @@ START_TEST(api_versions_response)
 
     wr_reset(&w);
     wire_api_versions_resp_encode(&w, 3, &r);
+    /* clang-format off */
     static const uint8_t v3[] = {0x00, 0x00,                               /* error */
                                  0x03,                                     /* 2 entries */
                                  0x00, 0x00, 0x00, 0x03, 0x00, 0x07, 0x00, /* + tags */
                                  0x00, 0x12, 0x00, 0x00, 0x00, 0x03, 0x00, /* + tags */
                                  0x11, 0x22, 0x33, 0x44,                   /* throttle */
                                  0x00};                                    /* tags */
+    /* clang-format on */
     ck_assert_uint_eq(w.wr_len, sizeof v3);
     ck_assert_mem_eq(w.wr_buf, v3, sizeof v3);
 
@@ -434,8 +440,10 @@ START_TEST(metadata_response)
                               .TopicsCount = 0};
     wr_reset(&got);
     wire_metadata_resp_encode(&got, 0, &small);
+    /* clang-format off */
     static const uint8_t v0[] = {0, 0, 0, 1, 0, 0, 0, 1, 0, 9, 'l', 'o', 'c', 'a', 'l',
                                  'h', 'o', 's', 't', 0, 0, 0x23, 0x84, 0, 0, 0, 0};
+    /* clang-format on */
     ck_assert_uint_eq(got.wr_len, sizeof v0);
     ck_assert_mem_eq(got.wr_buf, v0, sizeof v0);
     wr_free(&got);
@@ -552,6 +560,7 @@ START_TEST(produce_response)
     for (int16_t v = 3; v <= 4; v++) {
         wr_reset(&got);
         wire_produce_resp_encode(&got, v, &r);
+        /* clang-format off */
         static const uint8_t v3[] = {
             0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 2, /* topic t, 2 partitions */
             0, 0, 0, 0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    100,
@@ -560,6 +569,7 @@ START_TEST(produce_response)
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* LogAppendTime -1 */
             0, 0, 0, 0, /* throttle, last */
         };
+        /* clang-format on */
         ck_assert_uint_eq(got.wr_len, sizeof v3);
         ck_assert_mem_eq(got.wr_buf, v3, sizeof v3);
     }
@@ -567,6 +577,7 @@ START_TEST(produce_response)
     for (int16_t v = 5; v <= 7; v++) {
         wr_reset(&got);
         wire_produce_resp_encode(&got, v, &r);
+        /* clang-format off */
         static const uint8_t v5[] = {
             0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 2,
             0, 0, 0, 0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    100,
@@ -577,6 +588,7 @@ START_TEST(produce_response)
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* LogStartOffset -1 */
             0, 0, 0, 0,
         };
+        /* clang-format on */
         ck_assert_uint_eq(got.wr_len, sizeof v5);
         ck_assert_mem_eq(got.wr_buf, v5, sizeof v5);
     }
@@ -755,9 +767,11 @@ START_TEST(fetch_response)
     wire_fetch_resp_begin(&got, 4, 0, 0, 0, 1);
     wire_fetch_resp_topic(&got, 4, kstr_c("a"), 1);
     wire_fetch_resp_partition(&got, 4, 0, 1, 7, 7, 0);
+    /* clang-format off */
     static const uint8_t v4[] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 'a', 0, 0, 0, 1,
                                  0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0,   0, 0, 7, 0,
                                  0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0};
+    /* clang-format on */
     ck_assert_uint_eq(got.wr_len, sizeof v4);
     ck_assert_mem_eq(got.wr_buf, v4, sizeof v4);
     /* v7 top level by literal bytes: throttle, error, session, count. */
@@ -874,11 +888,13 @@ START_TEST(list_offsets_response)
 
     /* v0: OldStyleOffsets, [42] and the empty list for -1. */
     wire_list_offsets_resp_encode(&got, 0, &r);
+    /* clang-format off */
     static const uint8_t v0[] = {0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 2,          /* topic t */
                                  0, 0, 0, 0, 0, 0,                           /* p0, err 0 */
                                  0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 42,        /* [42] */
                                  0, 0, 0, 1, 0, 3,                           /* p1, err 3 */
                                  0, 0, 0, 0};                                /* [] */
+    /* clang-format on */
     ck_assert_uint_eq(got.wr_len, sizeof v0);
     ck_assert_mem_eq(got.wr_buf, v0, sizeof v0);
 
@@ -1018,8 +1034,10 @@ START_TEST(create_topics_response)
 
     wr_reset(&got);
     wire_create_topics_resp_encode(&got, 1, &r);
+    /* clang-format off */
     static const uint8_t v1[] = {0, 0, 0, 2,   0,   1,   'a', 0,   0,   0xff, 0xff, 0, 1,
                                  'b', 0, 36, 0, 6, 'e', 'x', 'i', 's', 't', 's'};
+    /* clang-format on */
     ck_assert_uint_eq(got.wr_len, sizeof v1);
     ck_assert_mem_eq(got.wr_buf, v1, sizeof v1);
 
@@ -1122,8 +1140,10 @@ START_TEST(delete_records)
     DeleteRecordsPartitionResult pr[] = {{.PartitionIndex = 1, .LowWatermark = 10, .ErrorCode = 0}};
     DeleteRecordsTopicResult tr[] = {{.Name = kstr_c("t"), .Partitions = pr, .PartitionsCount = 1}};
     DeleteRecordsResponse resp = {.ThrottleTimeMs = 0, .Topics = tr, .TopicsCount = 1};
+    /* clang-format off */
     static const uint8_t want[] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 1,
                                    0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,   10, 0, 0};
+    /* clang-format on */
     for (int16_t v = 0; v <= 1; v++) {
         wr_reset(&w);
         wire_delete_records_resp_encode(&w, v, &resp);
@@ -1198,6 +1218,7 @@ START_TEST(describe_configs_response)
     eddy_wr_t got;
     wr_init(&got);
     wire_describe_configs_resp_encode(&got, 0, &r);
+    /* clang-format off */
     static const uint8_t v0[] = {
         0, 0, 0, 0, 0, 0, 0, 1,          /* throttle, 1 result */
         0, 0, 0xff, 0xff, 2, 0, 1, 't',  /* error, null message, type, name */
@@ -1205,11 +1226,13 @@ START_TEST(describe_configs_response)
         0, 1, 'k', 0, 1, 'v', 0, 1, 0,   /* name, value, ReadOnly, IsDefault, IsSensitive */
         0, 1, 's', 0xff, 0xff, 1, 0, 1,  /* null value */
     };
+    /* clang-format on */
     ck_assert_uint_eq(got.wr_len, sizeof v0);
     ck_assert_mem_eq(got.wr_buf, v0, sizeof v0);
 
     wr_reset(&got);
     wire_describe_configs_resp_encode(&got, 1, &r);
+    /* clang-format off */
     static const uint8_t v1[] = {
         0, 0, 0, 0, 0, 0, 0, 1,
         0, 0, 0xff, 0xff, 2, 0, 1, 't',
@@ -1217,6 +1240,7 @@ START_TEST(describe_configs_response)
         0, 1, 'k', 0, 1, 'v', 0, 5, 0, 0, 0, 0, 0,  /* ConfigSource 5, no synonyms */
         0, 1, 's', 0xff, 0xff, 1, 1, 1, 0, 0, 0, 0, /* ConfigSource 1 */
     };
+    /* clang-format on */
     ck_assert_uint_eq(got.wr_len, sizeof v1);
     ck_assert_mem_eq(got.wr_buf, v1, sizeof v1);
     wr_free(&got);

@@ -248,16 +248,20 @@ START_TEST(find_coordinator_response)
     wr_init(&got);
     /* v0: ErrorCode, NodeId, Host, Port. */
     wire_find_coordinator_resp_encode(&got, 0, &r);
+    /* clang-format off */
     static const uint8_t v0[] = {0, 0, 0, 0, 0, 1, 0, 9, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's',
                                  't', 0, 0, 0x23, 0x84};
+    /* clang-format on */
     assert_bytes(&got, v0, sizeof v0, "find_coordinator v0");
     /* v1-2: ThrottleTimeMs first, ErrorMessage (nullable) after ErrorCode. */
     for (int16_t v = 1; v <= 2; v++) {
         wr_reset(&got);
         wire_find_coordinator_resp_encode(&got, v, &r);
+        /* clang-format off */
         static const uint8_t v1[] = {1, 2,   3,   4,   0,   0,   0xff, 0xff, 0,   0,   0,
                                      1, 0,   9,   'l', 'o', 'c', 'a',  'l',  'h', 'o', 's',
                                      't', 0, 0, 0x23, 0x84};
+        /* clang-format on */
         assert_bytes(&got, v1, sizeof v1, "find_coordinator v1");
     }
     /* An error with a message, no coordinator. */
@@ -270,8 +274,10 @@ START_TEST(find_coordinator_response)
     assert_bytes(&got, e0, sizeof e0, "find_coordinator v0 error");
     wr_reset(&got);
     wire_find_coordinator_resp_encode(&got, 2, &e);
+    /* clang-format off */
     static const uint8_t e2[] = {0,    0,    0,    0, 0, 15, 0, 2,    'n',  'o', 0xff,
                                  0xff, 0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff};
+    /* clang-format on */
     assert_bytes(&got, e2, sizeof e2, "find_coordinator v2 error");
     wr_free(&got);
 }
@@ -447,6 +453,7 @@ END_TEST
  * "range,roundrobin", no group.instance.id), header included. */
 START_TEST(join_group_librdkafka)
 {
+    /* clang-format off */
     static const uint8_t frame[] = {
         0x00, 0x0b, 0x00, 0x05, 0x00, 0x00, 0x00, 0x04,          /* JoinGroup v5, corr 4 */
         0x00, 0x07, 'r', 'd', 'k', 'a', 'f', 'k', 'a',           /* client id */
@@ -466,6 +473,7 @@ START_TEST(join_group_librdkafka)
         0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 'o', 'r', 'd', 'e', 'r', 's',
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
+    /* clang-format on */
     uint8_t *p = malloc(sizeof frame);
     ck_assert_ptr_nonnull(p);
     memcpy(p, frame, sizeof frame);
@@ -549,8 +557,10 @@ START_TEST(join_group_response)
     assert_bytes(&got, e0, sizeof e0, "join_group v1 error");
     wr_reset(&got);
     wire_join_group_resp_encode(&got, 5, &e);
+    /* clang-format off */
     static const uint8_t e5[] = {0, 0, 0, 0, 0, 79, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
                                  0, 1, 'm', 0, 0, 0, 0};
+    /* clang-format on */
     assert_bytes(&got, e5, sizeof e5, "join_group v5 error");
     wr_free(&got);
     wr_free(&want);
@@ -562,12 +572,14 @@ END_TEST
 /* A ConsumerProtocolAssignment as librdkafka 2.0.2 writes it
  * (rd_kafka_group_MemberState_consumer_write): Version 0, orders [0, 2],
  * UserData null. */
+/* clang-format off */
 static const uint8_t asg_rdk[] = {
     0, 0,                                           /* Version 0 */
     0, 0, 0, 1, 0, 6, 'o', 'r', 'd', 'e', 'r', 's', /* 1 topic */
     0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2,             /* [0, 2] */
     0xff, 0xff, 0xff, 0xff,                         /* UserData null */
 };
+/* clang-format on */
 
 START_TEST(sync_group_request)
 {
@@ -949,6 +961,7 @@ END_TEST
  * leader epoch -1 and an empty string, not null, for absent metadata. */
 START_TEST(offset_commit_librdkafka)
 {
+    /* clang-format off */
     static const uint8_t body[] = {
         0, 3, 'g', 'r', 'p',                /* GroupId */
         0, 0, 0, 9,                         /* GenerationId 9 */
@@ -962,6 +975,7 @@ START_TEST(offset_commit_librdkafka)
         0xff, 0xff, 0xff, 0xff,             /* CommittedLeaderEpoch -1 */
         0, 0,                               /* CommittedMetadata "" */
     };
+    /* clang-format on */
     eddy_wr_t w;
     wr_init(&w);
     wr_bytes(&w, body, sizeof body);
@@ -1003,6 +1017,7 @@ START_TEST(offset_commit_response)
     OffsetCommitResponse r = {.ThrottleTimeMs = 0x0a, .Topics = topics, .TopicsCount = 2};
     eddy_wr_t got;
     wr_init(&got);
+    /* clang-format off */
     static const uint8_t v0[] = {
         0, 0, 0, 2,                                      /* 2 topics */
         0, 6, 'o', 'r', 'd', 'e', 'r', 's', 0, 0, 0, 2,  /* orders, 2 partitions */
@@ -1010,6 +1025,7 @@ START_TEST(offset_commit_response)
         0, 0, 0, 3, 0, 12,                               /* p3, error 12 */
         0, 1, 'x', 0, 0, 0, 0,                           /* x, none */
     };
+    /* clang-format on */
     /* v0-2: no ThrottleTimeMs. */
     for (int16_t v = 0; v <= 2; v++) {
         wr_reset(&got);
@@ -1303,8 +1319,10 @@ START_TEST(describe_groups_response)
                            .GroupState = kstr_c("Dead"), .ProtocolType = kstr_c(""),
                            .ProtocolData = kstr_c(""), .Members = NULL, .MembersCount = 0};
     DescribeGroupsResponse e = {.ThrottleTimeMs = 1, .Groups = &dead, .GroupsCount = 1};
+    /* clang-format off */
     static const uint8_t e0[] = {0, 0, 0, 1, 0, 69, 0, 1, 'x', 0, 4, 'D', 'e', 'a', 'd',
                                  0, 0, 0, 0, 0, 0, 0, 0};
+    /* clang-format on */
     wr_reset(&got);
     wire_describe_groups_resp_encode(&got, 0, &e);
     assert_bytes(&got, e0, sizeof e0, "describe_groups v0");
@@ -1373,8 +1391,10 @@ START_TEST(list_groups)
     };
     ListGroupsResponse r = {.ThrottleTimeMs = 0x0100, .ErrorCode = 0, .Groups = groups,
                             .GroupsCount = 2};
+    /* clang-format off */
     static const uint8_t v0[] = {0, 0, 0, 0, 0, 2, 0, 2, 'g', '1', 0, 8, 'c', 'o', 'n', 's',
                                  'u', 'm', 'e', 'r', 0, 2, 'g', '2', 0, 0};
+    /* clang-format on */
     wr_reset(&w);
     wire_list_groups_resp_encode(&w, 0, &r);
     assert_bytes(&w, v0, sizeof v0, "list_groups v0");
@@ -1395,14 +1415,18 @@ START_TEST(list_groups)
     /* v4 adds each group's state, v5 its type; both flexible. */
     ListedGroup g5[] = {{kstr_c("g1"), kstr_c("consumer"), kstr_c("Stable"), kstr_c("classic")}};
     ListGroupsResponse r5 = {0, 0, g5, 1};
+    /* clang-format off */
     static const uint8_t want4[] = {0, 0, 0, 0, 0, 0, 2, 3, 'g', '1', 9, 'c', 'o', 'n', 's', 'u',
                                     'm', 'e', 'r', 7, 'S', 't', 'a', 'b', 'l', 'e', 0, 0};
+    /* clang-format on */
     wr_reset(&w);
     wire_list_groups_resp_encode(&w, 4, &r5);
     assert_bytes(&w, want4, sizeof want4, "list_groups v4");
+    /* clang-format off */
     static const uint8_t want5[] = {0, 0, 0, 0, 0, 0, 2, 3, 'g', '1', 9, 'c', 'o', 'n', 's',
                                     'u', 'm', 'e', 'r', 7, 'S', 't', 'a', 'b', 'l', 'e', 8,
                                     'c', 'l', 'a', 's', 's', 'i', 'c', 0, 0};
+    /* clang-format on */
     wr_reset(&w);
     wire_list_groups_resp_encode(&w, 5, &r5);
     assert_bytes(&w, want5, sizeof want5, "list_groups v5");
@@ -1448,8 +1472,10 @@ START_TEST(delete_groups)
     };
     DeleteGroupsResponse resp = {.ThrottleTimeMs = 0x0a, .Results = res, .ResultsCount = 2};
     /* ThrottleTimeMs at every version, first. */
+    /* clang-format off */
     static const uint8_t want[] = {0, 0, 0, 0x0a, 0,   0,   0,   2,   0, 2,  'g', '1', 0,
                                    0, 0, 4, 'b',  'u', 's', 'y', 0, 68};
+    /* clang-format on */
     for (int16_t v = 0; v <= 1; v++) {
         wr_reset(&w);
         wire_delete_groups_resp_encode(&w, v, &resp);

@@ -173,8 +173,10 @@ START_TEST(test_snappy_claimed_length)
                                            &out_len, errstr, sizeof errstr),
                      EDDY_ERR_INFLATED_TOO_LARGE);
     /* The same inside xerial framing, as Java's snappy writes it. */
+    /* clang-format off */
     uint8_t framed[16 + 4 + sizeof evil] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1,
                                             0, 0, 0, 1, 0, 0, 0, sizeof evil};
+    /* clang-format on */
     memcpy(framed + 20, evil, sizeof evil);
     ck_assert_int_eq(wire_codec_decompress(WIRE_CODEC_SNAPPY, framed, sizeof framed, 1u << 20,
                                            &out, &out_len, errstr, sizeof errstr),

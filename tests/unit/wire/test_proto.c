@@ -206,8 +206,10 @@ START_TEST(request_header_v2)
 {
     /* ApiVersions v3: header v2, whose client id is still an int16 string,
      * then tagged fields - here one unknown tag (7) of 2 bytes to skip. */
+    /* clang-format off */
     static const uint8_t b[] = {0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x09, 0x00, 0x01,
                                 'c',  0x01, 0x07, 0x02, 0xaa, 0xbb, 0x5a};
+    /* clang-format on */
     uint8_t *p = exact_copy(b, sizeof b);
     eddy_rd_t rd;
     rd_init(&rd, p, sizeof b);
@@ -237,8 +239,10 @@ START_TEST(request_header_v2)
     ck_assert_uint_eq(rd_remaining(&rd), 1);
 
     /* A tag count that cannot fit in what is left fails without looping. */
+    /* clang-format off */
     static const uint8_t many[] = {0x00, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0x00, 0x00,
                                    0xff, 0xff, 0xff, 0xff, 0x0f};
+    /* clang-format on */
     rd_init(&rd, many, sizeof many);
     ck_assert_int_eq(wire_request_header_decode(&rd, &h), EDDY_ERR_TRUNCATED);
 }
@@ -278,6 +282,7 @@ END_TEST
 
 START_TEST(read_strings)
 {
+    /* clang-format off */
     static const uint8_t b[] = {0x00, 0x03, 'a',  'b',  'c',  /* "abc" */
                                 0xff, 0xff,                   /* null */
                                 0x00, 0x00,                   /* "" */
@@ -287,6 +292,7 @@ START_TEST(read_strings)
                                 0x00, 0x00, 0x00, 0x02, 1, 2, /* bytes {1,2} */
                                 0xff, 0xff, 0xff, 0xff,       /* null bytes */
                                 0x00, 0x00, 0x00, 0x00};      /* empty bytes */
+    /* clang-format on */
     uint8_t *p = exact_copy(b, sizeof b);
     eddy_rd_t rd;
     rd_init(&rd, p, sizeof b);
@@ -456,10 +462,12 @@ START_TEST(write_strings)
     wr_kbytes(&wr, (kstr_t){"\x01\x02\x03", 3});
     wr_kbytes(&wr, KSTR_NULL);
     wr_empty_tags(&wr);
+    /* clang-format off */
     static const uint8_t want[] = {0x00, 0x02, 'a',  'b',  0xff, 0xff, 0x00, 0x00, 0x00,
                                    0x01, 'z',  0xff, 0xff, 0x03, 'a',  'b',  0x00, 0x01,
                                    0x00, 0x00, 0x00, 0x03, 1,    2,    3,    0xff, 0xff,
                                    0xff, 0xff, 0x00};
+    /* clang-format on */
     ASSERT_BYTES(&wr, want);
 
     /* A legacy string cannot carry more than 32767 bytes: the writer fails
