@@ -327,4 +327,21 @@ int wire_delete_records_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                    DeleteRecordsRequest *r);
 void wire_delete_records_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteRecordsResponse *r);
 
+/* ---- InitProducerId (22), v0-5; v2+ flexible (api_init_producer_id.c) ---- */
+typedef struct InitProducerIdRequest {
+    kstr_t TransactionalId;       /* nullable */
+    int32_t TransactionTimeoutMs;
+    int64_t ProducerId;           /* v3+, default -1 */
+    int16_t ProducerEpoch;        /* v3+, default -1 */
+} InitProducerIdRequest;
+typedef struct InitProducerIdResponse {
+    int32_t ThrottleTimeMs;
+    int16_t ErrorCode;
+    int64_t ProducerId;
+    int16_t ProducerEpoch;
+} InitProducerIdResponse;
+int wire_init_producer_id_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                     InitProducerIdRequest *r);
+void wire_init_producer_id_resp_encode(eddy_wr_t *wr, int16_t v, const InitProducerIdResponse *r);
+
 #endif

@@ -51,7 +51,8 @@ void wire_request_header_encode(eddy_wr_t *wr, const RequestHeader *h);
 int wire_response_header_decode(eddy_rd_t *rd, int api_key, int version, int32_t *correlation_id);
 
 /* The highest version of api_key that both this client (the ranges of
- * broker_api_versions, and of the client's own APIs: InitProducerId) and a broker advertising [broker_min, broker_max]
+ * broker_api_versions, and the client's own: InitProducerId) and a broker advertising
+ * [broker_min, broker_max]
  * speak, or -1 when there is none or the client does not know the API. */
 int wire_pick_version(int api_key, int broker_min, int broker_max);
 
@@ -210,19 +211,8 @@ int wire_delete_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
  * broker for a producer id. v2+ is flexible. ProducerId and ProducerEpoch
  * (v3+, not ignorable) must be -1 below v3; -1/-1 asks for a new id, a
  * current id and epoch ask to bump the epoch (KIP-360). v4 and v5 add only
- * error codes. Response: the same four fields at every version. */
-typedef struct InitProducerIdRequest {
-    kstr_t TransactionalId; /* nullable: null for an idempotent producer */
-    int32_t TransactionTimeoutMs;
-    int64_t ProducerId;    /* v3+, default -1 */
-    int16_t ProducerEpoch; /* v3+, default -1 */
-} InitProducerIdRequest;
-typedef struct InitProducerIdResponse {
-    int32_t ThrottleTimeMs;
-    int16_t ErrorCode;
-    int64_t ProducerId;
-    int16_t ProducerEpoch;
-} InitProducerIdResponse;
+ * error codes. Response: the same four fields at every version. The
+ * structs are the broker's (api.h). */
 void wire_init_producer_id_req_encode(eddy_wr_t *wr, int16_t v, const InitProducerIdRequest *r);
 int wire_init_producer_id_resp_decode(eddy_rd_t *rd, int16_t v, InitProducerIdResponse *r);
 

@@ -79,14 +79,14 @@ const char *kafka_api_name(int api_key);
     X(INVALID_REQUEST, 42)                                                                         \
     X(POLICY_VIOLATION, 44)                                                                        \
     X(OUT_OF_ORDER_SEQUENCE_NUMBER, 45)                                                            \
-    X(DUPLICATE_SEQUENCE_NUMBER, 46)                                                               \
     X(INVALID_PRODUCER_EPOCH, 47)                                                                  \
     X(KAFKA_STORAGE_ERROR, 56)                                                                     \
     X(UNKNOWN_PRODUCER_ID, 59)                                                                     \
     X(NON_EMPTY_GROUP, 68)                                                                         \
     X(GROUP_ID_NOT_FOUND, 69)                                                                      \
     X(MEMBER_ID_REQUIRED, 79)                                                                      \
-    X(INVALID_RECORD, 87)
+    X(INVALID_RECORD, 87)                                                                          \
+    X(DUPLICATE_SEQUENCE_NUMBER, 46)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,
