@@ -51,9 +51,9 @@ void wire_request_header_encode(eddy_wr_t *wr, const RequestHeader *h);
 int wire_response_header_decode(eddy_rd_t *rd, int api_key, int version, int32_t *correlation_id);
 
 /* The highest version of api_key that both this client (the ranges of
- * broker_api_versions, and the client's own: InitProducerId) and a broker advertising
- * [broker_min, broker_max]
- * speak, or -1 when there is none or the client does not know the API. */
+ * broker_api_versions, and its own for InitProducerId) and a broker
+ * advertising [broker_min, broker_max] speak, or -1 when there is none or
+ * the client does not know the API. */
 int wire_pick_version(int api_key, int broker_min, int broker_max);
 
 /* ---- ApiVersions (18), v0-3 ----
