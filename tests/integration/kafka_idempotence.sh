@@ -20,7 +20,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KAFKA_SH=$ROOT/scripts/kafka.sh
 need sort uniq comm timeout kcat java
 export LC_ALL=C
-N=${IDEM_RECORDS:-150000}
+N=${IDEM_RECORDS:-200000}
+RATE=${IDEM_RATE:-20000}
 
 # The Kafka node lives outside $WORK so that the cleanup stops it (by its PID
 # file) before anything is removed; a watchdog stops it should this script
@@ -61,22 +62,26 @@ wait_acked() { # OUT MORE
 }
 
 # Runs the producer against BOOTSTRAP while KILL and START (shell commands)
-# take the broker down and up twice; checks the topic with CONSUME.
+# take the broker down and up twice; checks the topic with CONSUME. The
+# producer is paced (RATE records a second, N in all) so that it is still
+# writing at both kills.
 run_case() { # NAME BOOTSTRAP KILL START CONSUME
-    local name=$1 boot=$2 kill_cmd=$3 start_cmd=$4 consume=$5 out=$WORK/$1.out rc=0 k
-    timeout 300 "$KP" "$boot" idem "$N" linger.ms=5 retry.backoff.ms=100 \
+    local name=$1 boot=$2 kill_cmd=$3 start_cmd=$4 consume=$5 out=$WORK/$1.out rc=0 kills=0
+    : >"$out"
+    timeout 300 "$KP" "$boot" idem "$N" rate="$RATE" linger.ms=5 retry.backoff.ms=100 \
         >"$out" 2>"$WORK/$name.err" &
     ppid=$!
     COMPAT_BG_PIDS="$COMPAT_BG_PIDS $ppid"
-    for k in 1 2; do
-        wait_acked "$out" 5000
+    for _ in 1 2; do
+        wait_acked "$out" 2000
         kill -0 "$ppid" 2>/dev/null || break
         eval "$kill_cmd"
+        kills=$((kills + 1))
         log "$name: broker killed with kill -9 after $(wc -l <"$out") acknowledgements"
         sleep 0.5
         eval "$start_cmd"
     done
-    [ "$k" = 2 ] || fail "$name: the producer finished before the second kill (raise IDEM_RECORDS)"
+    [ "$kills" = 2 ] || fail "$name: the producer finished before the second kill"
     timeout 280 tail --pid="$ppid" -f /dev/null || fail "$name: the producer did not finish"
     wait "$ppid" || rc=$?
     [ "$rc" = 0 ] || { tail -n 5 "$WORK/$name.err" >&2; fail "$name: the producer exited $rc"; }
