@@ -841,7 +841,9 @@ static void on_init_pid(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
         err = -EPROTO;
     if (err == -ENOTSUP) {
         pid_unsupported(p, "the broker does not support InitProducerId");
-        send_ready(p);
+        /* From the timer, not from here: a request that fails at once
+         * answers inside send_ready's loop. */
+        timer_arm(p, 0);
         return;
     }
     if (err == 0 && resp.ErrorCode == KERR_NONE && resp.ProducerId >= 0) {
@@ -914,7 +916,7 @@ static int idem_ready(kc_producer_t *p, kc_ppart_t *pp, kc_pbatch_t *b)
             if (p->p_pid_state == PID_READY)
                 p->p_pid_state = PID_NONE; /* the current id is the one refused */
             pid_request(p);
-            return 0;
+            return !p->p_idem; /* the broker turned out to have no ids to give */
         }
         for (kc_pbatch_t *q = pp->pp_ready; q; q = q->pb_next)
             q->pb_base_seq = -1;
@@ -925,7 +927,7 @@ static int idem_ready(kc_producer_t *p, kc_ppart_t *pp, kc_pbatch_t *b)
         return 1; /* a retry (or a split part): as it was */
     if (p->p_pid_state != PID_READY) {
         pid_request(p);
-        return 0;
+        return !p->p_idem;
     }
     if (pp->pp_gen != p->p_gen) {
         /* Batches of the older id finish under it first. */
