@@ -336,17 +336,23 @@ static void spread_leaders(int *leaders)
         leaders[p] = 1 + p % 3;
 }
 
-static void env_open_with(env_t *e, const char *group, const char *const *more, int nmore);
+static void env_open_with(env_t *e, const char *group, const char *const *more, int nmore,
+                          const char *mock_setup);
 
 static void env_open(env_t *e, const char *group)
 {
-    env_open_with(e, group, NULL, 0);
+    env_open_with(e, group, NULL, 0, NULL);
 }
 
-static void env_open_with(env_t *e, const char *group, const char *const *more, int nmore)
+/* env_open with more client settings, and a command for the mock before
+ * the client connects (mock_setup, or NULL). */
+static void env_open_with(env_t *e, const char *group, const char *const *more, int nmore,
+                          const char *mock_setup)
 {
     memset(e, 0, sizeof *e);
     mock_start(&e->mk, 3);
+    if (mock_setup)
+        mock_cmd(&e->mk, "%s", mock_setup);
     mock_cmd(&e->mk, "topic %s %d 1", TOPIC, NPART);
     int leaders[NPART];
     spread_leaders(leaders);
@@ -849,7 +855,7 @@ START_TEST(idempotent_sequences_in_batches)
     memset(&d, 0, sizeof d);
     env_t e;
     const char *cfg[] = {"request.timeout.ms=700", "retry.backoff.ms=50"};
-    env_open_with(&e, NULL, cfg, 2);
+    env_open_with(&e, NULL, cfg, 2, NULL);
     kc_producer_t *p = kc_producer_new(e.c, on_idem_dr);
     ck_assert_ptr_nonnull(p);
     kc_producer_set_opaque(p, &d);
@@ -923,6 +929,72 @@ START_TEST(idempotent_sequences_in_batches)
      * batches of the ids refused in between never reached the log). */
     ck_assert_msg(pids == 3, "%d producer ids in the log, 3 expected", pids);
     ck_assert_msg(resent > 0, "no batch sent twice: the late answers did not cause retries");
+}
+END_TEST
+
+/* A broker that does not advertise InitProducerId: with idempotence on by
+ * default the producer goes on without it (batches without a producer id,
+ * one WARN line), as librdkafka does; with enable.idempotence=true set,
+ * every record fails with -ENOTSUP. */
+typedef struct noidem {
+    int acked, failed, last_err;
+} noidem_t;
+
+static void on_noidem_dr(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                         int32_t partition, int64_t offset, void *opaque)
+{
+    (void)kerr, (void)topic, (void)partition, (void)offset, (void)opaque;
+    noidem_t *d = kc_producer_opaque(p);
+    if (err) {
+        d->failed++;
+        d->last_err = err;
+    } else {
+        d->acked++;
+    }
+}
+
+static int noidem_done(void *opaque)
+{
+    noidem_t *d = opaque;
+    return d->acked + d->failed == 10;
+}
+
+static void noidem_run(noidem_t *d, const char *const *more, int nmore, idem_t *log)
+{
+    env_t e;
+    memset(d, 0, sizeof *d);
+    env_open_with(&e, NULL, more, nmore, "apiversion 22 -1 -1");
+    kc_producer_t *p = kc_producer_new(e.c, on_noidem_dr);
+    ck_assert_ptr_nonnull(p);
+    kc_producer_set_opaque(p, d);
+    for (int i = 0; i < 10; i++) {
+        kc_record_t r = {NULL, -1, "v", 1, -1, NULL, 0, NULL, NULL};
+        ck_assert_int_eq(kc_produce(p, TOPIC, 0, &r, NULL), 0);
+    }
+    kc_producer_send_now(p);
+    run_until(&e, noidem_done, d, 20000, "the 10 records' reports");
+    kc_producer_destroy(p);
+    if (log)
+        idem_read_log(&e, log);
+    env_close(&e);
+}
+
+START_TEST(idempotence_without_init_producer_id)
+{
+    noidem_t d;
+    static idem_t log;
+    memset(&log, 0, sizeof log);
+    noidem_run(&d, NULL, 0, &log);
+    ck_assert_msg(d.acked == 10, "by default: %d of 10 records delivered (last error %d)",
+                  d.acked, d.last_err);
+    ck_assert_int_gt(log.nbatches, 0);
+    for (int i = 0; i < log.nbatches; i++)
+        ck_assert_int_eq(log.batches[i].pid, -1);
+    const char *on[] = {"enable.idempotence=true"};
+    noidem_run(&d, on, 1, NULL);
+    ck_assert_msg(d.failed == 10 && d.last_err == -ENOTSUP,
+                  "enable.idempotence=true: %d of 10 failed, last error %d, not -ENOTSUP",
+                  d.failed, d.last_err);
 }
 END_TEST
 
@@ -1156,6 +1228,7 @@ int main(void)
     tcase_add_test(tc, produce_and_consume_across_three_brokers);
     tcase_add_test(tc, produce_retries_back_off);
     tcase_add_test(tc, idempotent_sequences_in_batches);
+    tcase_add_test(tc, idempotence_without_init_producer_id);
     tcase_add_test(tc, group_member_through_the_coordinator_node);
     tcase_add_test(tc, group_failover_on_the_mock);
     suite_add_tcase(s, tc);
