@@ -148,6 +148,7 @@ struct kc_producer {
     int16_t p_epoch;
     int64_t p_gen;
     int64_t p_pid_retry_at_ms;
+    int64_t p_pid_failing_since_ms; /* retriable InitProducerId failures since (0: none) */
     int p_pid_fail_err;
     char p_pid_why[256];
 };
@@ -851,6 +852,7 @@ static void on_init_pid(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
         p->p_epoch = resp.ProducerEpoch;
         p->p_gen++;
         p->p_pid_state = PID_READY;
+        p->p_pid_failing_since_ms = 0;
         EDDY_LOG_DEBUG("producer", "producer id %lld, epoch %d", (long long)p->p_pid,
                        (int)p->p_epoch);
         send_ready(p);
@@ -867,11 +869,21 @@ static void on_init_pid(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
         fail_unsendable(p);
         return;
     }
-    /* A coordinator loading, a connection lost: again after the backoff. */
+    /* A coordinator loading (a cluster just started answers
+     * COORDINATOR_LOAD_IN_PROGRESS for a while), a connection lost: again
+     * after the backoff, quietly at first, as Kafka's producer does; a
+     * warning once it has lasted KC_LOG_INTERVAL_MS. */
+    int64_t now = eddy_mono_ms();
+    if (!p->p_pid_failing_since_ms)
+        p->p_pid_failing_since_ms = now;
     static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
-    EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "producer", &limit, KC_LOG_INTERVAL_MS,
-                     "InitProducerId failed (%s); retrying",
-                     err < 0 ? eddy_strerror(err) : kafka_err_name(resp.ErrorCode));
+    const char *why = err < 0 ? eddy_strerror(err) : kafka_err_name(resp.ErrorCode);
+    if (now - p->p_pid_failing_since_ms >= KC_LOG_INTERVAL_MS)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "producer", &limit, KC_LOG_INTERVAL_MS,
+                         "no producer id for %lld ms: InitProducerId failed (%s); retrying",
+                         (long long)(now - p->p_pid_failing_since_ms), why);
+    else
+        EDDY_LOG_DEBUG("producer", "InitProducerId failed (%s); retrying", why);
     p->p_pid_state = PID_NONE;
     p->p_pid_retry_at_ms = eddy_mono_ms() + cfg->retry_backoff_ms;
     timer_arm(p, cfg->retry_backoff_ms);
