@@ -112,6 +112,10 @@ const char *kc_client_last_failure(const kc_client_t *c);
  * connected, or will be on the next request). */
 int kc_any_api_version(kc_client_t *c, int16_t api_key);
 
+/* A producer's sequence number base + n (n >= 0), as Kafka's
+ * DefaultRecordBatch.incrementSequence: past 2147483647 it wraps to 0. */
+int32_t kc_seq_add(int32_t base, int32_t n);
+
 /* Hooks the producer and consumer register to hear about new metadata. */
 void kc_producer_metadata_changed(struct kc_producer *p);
 void kc_consumer_metadata_changed(struct kc_consumer *k);

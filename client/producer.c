@@ -150,7 +150,6 @@ struct kc_producer {
     int64_t p_pid_retry_at_ms;
     int64_t p_pid_failing_since_ms; /* retriable InitProducerId failures since (0: none) */
     int p_pid_fail_err;
-    char p_pid_why[256];
 };
 
 static void send_ready(kc_producer_t *p);
@@ -246,9 +245,7 @@ static void batch_report(kc_producer_t *p, kc_pbatch_t *b, int err, int16_t kerr
 
 /* ---- idempotence: sequence numbers ---- */
 
-/* base + n as Kafka's DefaultRecordBatch.incrementSequence: past
- * Integer.MAX_VALUE the sequence wraps to 0. */
-static int32_t seq_add(int32_t base, int32_t n)
+int32_t kc_seq_add(int32_t base, int32_t n)
 {
     if (base > INT32_MAX - n)
         return n - (INT32_MAX - base) - 1;
@@ -713,7 +710,7 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
         if (b->pb_base_seq >= 0)
             batch_stamp(nb, (int64_t)be64_load(b->pb_wr.wr_buf + BATCH_OFF_PRODUCER_ID),
                         (int16_t)be16_load(b->pb_wr.wr_buf + BATCH_OFF_PRODUCER_EPOCH),
-                        seq_add(b->pb_base_seq, n - 1));
+                        kc_seq_add(b->pb_base_seq, n - 1));
     }
     if (n != b->pb_count)
         goto fail;
@@ -814,7 +811,6 @@ static void pid_unsupported(kc_producer_t *p, const char *why)
     if (p->p_idem_explicit) {
         p->p_pid_state = PID_FAILED;
         p->p_pid_fail_err = -ENOTSUP;
-        snprintf(p->p_pid_why, sizeof p->p_pid_why, "%s", why);
         EDDY_LOG_ERROR("producer", "enable.idempotence=true, but %s: every record fails; set "
                        "enable.idempotence=false to produce without it", why);
         fail_unsendable(p);
@@ -864,7 +860,6 @@ static void on_init_pid(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
                  kafka_err_name(resp.ErrorCode));
         p->p_pid_state = PID_FAILED;
         p->p_pid_fail_err = -EIO;
-        snprintf(p->p_pid_why, sizeof p->p_pid_why, "%s", why);
         EDDY_LOG_ERROR("producer", "%s: every record fails", why);
         fail_unsendable(p);
         return;
@@ -949,7 +944,7 @@ static int idem_ready(kc_producer_t *p, kc_ppart_t *pp, kc_pbatch_t *b)
         pp->pp_next_base_seq = 0;
     }
     batch_stamp(b, p->p_pid, p->p_epoch, pp->pp_next_base_seq);
-    pp->pp_next_base_seq = seq_add(pp->pp_next_base_seq, b->pb_count);
+    pp->pp_next_base_seq = kc_seq_add(pp->pp_next_base_seq, b->pb_count);
     return 1;
 }
 

@@ -6,6 +6,7 @@
 
 #include "check_helpers.h"
 #include "client/client.h"
+#include "client/client_int.h"
 #include "common/err.h"
 
 /* Loads the settings; returns kc_config_load's result, and on success
@@ -92,11 +93,24 @@ START_TEST(test_idempotence_explicit_conflicts)
 }
 END_TEST
 
+/* Sequence numbers wrap past INT32_MAX to 0, as Kafka's do: the broker
+ * expects 0 after 2147483647. */
+START_TEST(test_idempotence_sequence_wraps)
+{
+    ck_assert_int_eq(kc_seq_add(0, 5), 5);
+    ck_assert_int_eq(kc_seq_add(2147483640, 7), 2147483647);
+    ck_assert_int_eq(kc_seq_add(2147483647, 1), 0);
+    ck_assert_int_eq(kc_seq_add(2147483640, 10), 2);
+    ck_assert_int_eq(kc_seq_add(2147483647, 0), 2147483647);
+}
+END_TEST
+
 TCase *tcase_idempotence(void)
 {
     TCase *tc = tcase_create("idempotence");
     tcase_add_test(tc, test_idempotence_default);
     tcase_add_test(tc, test_idempotence_quietly_off);
     tcase_add_test(tc, test_idempotence_explicit_conflicts);
+    tcase_add_test(tc, test_idempotence_sequence_wraps);
     return tc;
 }
