@@ -4,9 +4,10 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build build-asan test test-plain test-asan test-fuzz demo bench clean
+.PHONY: all deps build build-asan install test test-plain test-asan test-fuzz demo bench clean
 
 all: build
 
@@ -21,6 +22,9 @@ build: deps
 build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DEDDY_WERROR=ON -DEDDY_SANITIZE=ON -DEDDY_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 test-plain: build
 	cd $(BUILD) && ctest --output-on-failure

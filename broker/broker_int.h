@@ -99,6 +99,21 @@ struct conn {
     int64_t c_requests;
 };
 
+/* Producer ids (producer_ids.c): a block is reserved durably in
+ * <log.dirs>/producer_ids before its first id goes out, so no id is handed
+ * out twice, across restarts and kill -9. Loop thread only. */
+typedef struct broker_pids {
+    char *pa_dir;
+    int64_t pa_next;     /* next id to hand out */
+    int64_t pa_reserved; /* ids below are reserved on disk */
+} broker_pids_t;
+/* Reads the file (missing: ids from 0). Returns 0, or an error with a
+ * sentence in errstr (a corrupt file stops the start). */
+int broker_pids_open(broker_pids_t *pa, const char *dir, char *errstr, size_t errstr_size);
+/* The next id, reserving a block first when needed; 0 or the write error. */
+int broker_pids_next(broker_pids_t *pa, int64_t *pid);
+void broker_pids_close(broker_pids_t *pa);
+
 struct eddy_broker {
     uv_loop_t bk_loop;
     uv_tcp_t bk_listener;
@@ -109,6 +124,9 @@ struct eddy_broker {
     uv_timer_t bk_group_timer;
     group_coordinator_t *bk_groups;
     broker_config_t bk_cfg;
+    eddy_props_t bk_static;      /* the settings given at start (file, --set) */
+    eddy_props_t bk_dyn_default; /* dynamic settings, cluster-wide default (name "") */
+    eddy_props_t bk_dyn_node;    /* dynamic settings of this node (name: its id) */
     topic_registry_t bk_topics;
     log_fdcache_t *bk_fdc;
     char bk_adv_host[256];
@@ -129,6 +147,8 @@ struct eddy_broker {
     partition_t *bk_flush_head, *bk_flush_tail; /* partitions waiting for a flush */
     int bk_cleaning;      /* a compaction job is running */
     int64_t bk_last_retention_ms, bk_last_clean_ms;
+    int64_t bk_last_pid_expiry_ms;
+    broker_pids_t bk_pids;
     int bk_handle_signals;
     int bk_clean_next;    /* round-robin position of the compaction search */
     int bk_topics_closed;
@@ -147,7 +167,15 @@ int handle_list_offsets(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_create_topics(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_topics(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_configs(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_alter_configs(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_incremental_alter_configs(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+/* Keeps the start-up settings and applies the dynamic ones saved in the
+ * data directory (configs.c); before the topics are opened. */
+int broker_dynamic_load(struct eddy_broker *b, const eddy_props_t *props, char *errstr,
+                        size_t errstr_size);
+void broker_dynamic_free(struct eddy_broker *b);
 int handle_delete_records(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_init_producer_id(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 /* Consumer groups (group.c). */
 int handle_find_coordinator(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_join_group(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
@@ -159,6 +187,9 @@ int handle_offset_fetch(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_list_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_offset_delete(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_create_partitions(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_describe_cluster(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 
 /* Fetch: tries to answer a (possibly waiting) fetch; with force, answers
  * with whatever is there. Returns 1 when the slot is DONE. */

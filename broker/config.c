@@ -81,6 +81,14 @@ const eddy_cfg_def_t broker_config_defs[] = {
      9.3e18, NULL, "ms between fsyncs"},
     {"log.retention.check.interval.ms", CFG_INT64, F(log_retention_check_interval_ms), "300000",
      1, BIG, NULL, "how often retention runs"},
+    {"producer.id.expiration.ms", CFG_INT64, F(producer_id_expiration_ms), "86400000", 1,
+     2147483647, NULL,
+     "forget an idempotent producer's state this long after its last batch's timestamp"},
+    {"producer.id.expiration.check.interval.ms", CFG_INT64,
+     F(producer_id_expiration_check_interval_ms), "600000", 1, 2147483647, NULL,
+     "how often expired producer ids are removed"},
+    {"transactional.id.expiration.ms", CFG_INT64, F(transactional_id_expiration_ms), "604800000",
+     1, 2147483647, NULL, "accepted for Kafka compatibility; transactions are not served yet"},
     {"log.cleaner.enable", CFG_BOOL, F(log_cleaner_enable), "true", 0, 0, NULL,
      "run compaction"},
     {"log.cleaner.backoff.ms", CFG_INT64, F(log_cleaner_backoff_ms), "15000", 0, BIG, NULL,
@@ -89,6 +97,22 @@ const eddy_cfg_def_t broker_config_defs[] = {
      "86400000", 0, BIG, NULL, "tombstone retention"},
     {"log.cleaner.min.cleanable.ratio", CFG_DOUBLE, F(log_cleaner_min_cleanable_ratio), "0.5", 0,
      1, NULL, "dirty share that triggers compaction"},
+    {"log.cleaner.min.compaction.lag.ms", CFG_INT64, F(log_cleaner_min_compaction_lag_ms), "0",
+     0, BIG, NULL, "default min.compaction.lag.ms of topics"},
+    {"log.cleaner.max.compaction.lag.ms", CFG_INT64, F(log_cleaner_max_compaction_lag_ms),
+     "9223372036854775807", 1, 9.3e18, NULL, "default max.compaction.lag.ms of topics"},
+    {"log.segment.delete.delay.ms", CFG_INT64, F(log_segment_delete_delay_ms), "60000", 0, BIG,
+     NULL, "default file.delete.delay.ms of topics"},
+    {"log.message.timestamp.after.max.ms", CFG_INT64, F(log_message_timestamp_after_max_ms),
+     "3600000", 0, 9.3e18, NULL, "default message.timestamp.after.max.ms of topics"},
+    {"log.message.timestamp.before.max.ms", CFG_INT64, F(log_message_timestamp_before_max_ms),
+     "9223372036854775807", 0, 9.3e18, NULL, "default message.timestamp.before.max.ms of topics"},
+    {"min.insync.replicas", CFG_INT32, F(min_insync_replicas), "1", 1, 2147483647, NULL,
+     "default min.insync.replicas of topics"},
+    {"log.preallocate", CFG_BOOL, F(log_preallocate), "false", 0, 0, NULL,
+     "default preallocate of topics"},
+    {"unclean.leader.election.enable", CFG_BOOL, F(unclean_leader_election_enable), "false", 0,
+     0, NULL, "default unclean.leader.election.enable of topics"},
     {"log.max.open.files", CFG_INT32, F(log_max_open_files), "512", 8, 1000000, NULL,
      "segment files kept open at once (Eddy)"},
     {"group.min.session.timeout.ms", CFG_INT32, F(group_min_session_timeout_ms), "6000", 0,
@@ -180,6 +204,77 @@ void broker_topic_defaults(const broker_config_t *cfg, log_config_t *out)
     out->compression_lz4_level = cfg->compression_lz4_level;
     out->compression_zstd_level = cfg->compression_zstd_level;
     out->message_timestamp_type = cfg->log_message_timestamp_type;
+    out->min_compaction_lag_ms = cfg->log_cleaner_min_compaction_lag_ms;
+    out->max_compaction_lag_ms = cfg->log_cleaner_max_compaction_lag_ms;
+    out->file_delete_delay_ms = cfg->log_segment_delete_delay_ms;
+    out->message_timestamp_after_max_ms = cfg->log_message_timestamp_after_max_ms;
+    out->message_timestamp_before_max_ms = cfg->log_message_timestamp_before_max_ms;
+    out->min_insync_replicas = cfg->min_insync_replicas;
+    out->preallocate = cfg->log_preallocate;
+    out->unclean_leader_election_enable = cfg->unclean_leader_election_enable;
+}
+
+/* Kafka's dynamic broker settings that Eddy has, all safe to change live:
+ * the topic defaults (every topic without its own value follows at once),
+ * the cleaner's pace and the connection limits. */
+const char *const broker_dynamic_configs[] = {
+    "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.retention.ms",
+    "log.retention.minutes", "log.retention.hours", "log.retention.bytes", "log.cleanup.policy",
+    "log.index.interval.bytes", "log.flush.interval.messages", "log.flush.interval.ms",
+    "log.cleaner.delete.retention.ms", "log.cleaner.min.cleanable.ratio",
+    "log.cleaner.min.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms",
+    "log.cleaner.backoff.ms", "log.segment.delete.delay.ms", "log.preallocate",
+    "log.message.timestamp.type", "log.message.timestamp.after.max.ms",
+    "log.message.timestamp.before.max.ms", "message.max.bytes", "compression.type",
+    "compression.gzip.level", "compression.lz4.level", "compression.zstd.level",
+    "min.insync.replicas", "unclean.leader.election.enable", "max.connections",
+    "max.connections.per.ip", NULL};
+
+int broker_config_is_dynamic(const char *name)
+{
+    for (int i = 0; broker_dynamic_configs[i]; i++)
+        if (strcmp(broker_dynamic_configs[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static const struct {
+    const char *topic;
+    const char *broker[4];
+} topic_synonyms[] = {
+    {"segment.bytes", {"log.segment.bytes"}},
+    {"segment.ms", {"log.roll.ms", "log.roll.hours"}},
+    {"retention.ms", {"log.retention.ms", "log.retention.minutes", "log.retention.hours"}},
+    {"retention.bytes", {"log.retention.bytes"}},
+    {"cleanup.policy", {"log.cleanup.policy"}},
+    {"index.interval.bytes", {"log.index.interval.bytes"}},
+    {"segment.index.bytes", {"log.index.size.max.bytes"}},
+    {"flush.messages", {"log.flush.interval.messages"}},
+    {"flush.ms", {"log.flush.interval.ms"}},
+    {"delete.retention.ms", {"log.cleaner.delete.retention.ms"}},
+    {"min.cleanable.dirty.ratio", {"log.cleaner.min.cleanable.ratio"}},
+    {"min.compaction.lag.ms", {"log.cleaner.min.compaction.lag.ms"}},
+    {"max.compaction.lag.ms", {"log.cleaner.max.compaction.lag.ms"}},
+    {"file.delete.delay.ms", {"log.segment.delete.delay.ms"}},
+    {"max.message.bytes", {"message.max.bytes"}},
+    {"compression.type", {"compression.type"}},
+    {"compression.gzip.level", {"compression.gzip.level"}},
+    {"compression.lz4.level", {"compression.lz4.level"}},
+    {"compression.zstd.level", {"compression.zstd.level"}},
+    {"message.timestamp.type", {"log.message.timestamp.type"}},
+    {"message.timestamp.after.max.ms", {"log.message.timestamp.after.max.ms"}},
+    {"message.timestamp.before.max.ms", {"log.message.timestamp.before.max.ms"}},
+    {"min.insync.replicas", {"min.insync.replicas"}},
+    {"preallocate", {"log.preallocate"}},
+    {"unclean.leader.election.enable", {"unclean.leader.election.enable"}},
+};
+
+const char *const *broker_topic_synonyms(const char *name)
+{
+    for (size_t i = 0; i < sizeof topic_synonyms / sizeof topic_synonyms[0]; i++)
+        if (strcmp(topic_synonyms[i].topic, name) == 0)
+            return topic_synonyms[i].broker;
+    return NULL;
 }
 
 int broker_parse_listener(const char *s, char *host, size_t host_size, int *port)

@@ -37,10 +37,19 @@ typedef struct broker_config {
     int32_t log_index_size_max_bytes;
     int64_t log_flush_interval_messages, log_flush_interval_ms;
     int64_t log_retention_check_interval_ms;
+    int64_t producer_id_expiration_ms;             /* producer.id.expiration.ms */
+    int64_t producer_id_expiration_check_interval_ms;
+    int64_t transactional_id_expiration_ms;        /* accepted; transactions come later */
     int log_cleaner_enable;
     int64_t log_cleaner_backoff_ms;
     int64_t log_cleaner_delete_retention_ms;
     double log_cleaner_min_cleanable_ratio;
+    int64_t log_cleaner_min_compaction_lag_ms, log_cleaner_max_compaction_lag_ms;
+    int64_t log_segment_delete_delay_ms;
+    int64_t log_message_timestamp_after_max_ms, log_message_timestamp_before_max_ms;
+    int32_t min_insync_replicas;
+    int log_preallocate;
+    int unclean_leader_election_enable;
     int32_t log_max_open_files; /* Eddy: segment files kept open at once */
     int32_t group_min_session_timeout_ms, group_max_session_timeout_ms;
     int32_t group_initial_rebalance_delay_ms;
@@ -61,6 +70,16 @@ void broker_config_free(broker_config_t *cfg);
 /* The topic defaults the broker settings imply (log.segment.bytes ->
  * segment.bytes, log.retention.hours -> retention.ms, ...). */
 void broker_topic_defaults(const broker_config_t *cfg, log_config_t *out);
+
+/* The settings AlterConfigs / IncrementalAlterConfigs may change while the
+ * broker runs (resource BROKER), NULL-terminated; none is a string. */
+extern const char *const broker_dynamic_configs[];
+int broker_config_is_dynamic(const char *name);
+
+/* The broker settings topic config name derives its default from, in
+ * order of precedence (retention.ms: log.retention.ms, .minutes, .hours);
+ * NULL-terminated, NULL when none. */
+const char *const *broker_topic_synonyms(const char *name);
 
 /* "PLAINTEXT://host:port" or "host:port" -> host, port. */
 int broker_parse_listener(const char *s, char *host, size_t host_size, int *port);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -15,6 +16,11 @@
 #include "common/log.h"
 #include "wire/api_group.h"
 #include "wire/recordbatch.h"
+
+/* Kafka's AclOperation codes READ (3), DELETE (6) and DESCRIBE (8): what a
+ * group allows, as a DescribeGroups v3+ bitfield. */
+#define GROUP_ALL_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
+#define GROUP_TYPE_CLASSIC "classic"
 
 const char *const grp_state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
                                        "Stable", "Dead"};
@@ -110,6 +116,30 @@ static grp_member_t *member_by_instance(group_t *g, kstr_t instance)
         if (grp_kstr_is(instance, m->m_instance_id))
             return m;
     return NULL;
+}
+
+int16_t grp_check_static(group_t *g, kstr_t member_id, kstr_t instance_id)
+{
+    /* Kafka's rule for a request that names its group.instance.id: the
+     * instance must be in the group, under this member id. Another member
+     * id means a newer consumer took the instance over and this one is a
+     * zombie: FENCED_INSTANCE_ID, which a consumer treats as fatal instead
+     * of rejoining (a rejoin would take the instance back, and the two
+     * would trade it forever). */
+    if (instance_id.len < 0)
+        return KERR_NONE;
+    grp_member_t *m = g ? member_by_instance(g, instance_id) : NULL;
+    if (!m)
+        return KERR_UNKNOWN_MEMBER_ID;
+    if (!grp_kstr_is(member_id, m->m_id)) {
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "group", &lim, 1000,
+                         "group %s: member %.*s of static instance %s is fenced by member %s",
+                         g->g_id, member_id.len > 0 ? (int)member_id.len : 0,
+                         member_id.len > 0 ? member_id.ptr : "", m->m_instance_id, m->m_id);
+        return KERR_FENCED_INSTANCE_ID;
+    }
+    return KERR_NONE;
 }
 
 static void protocols_free(grp_member_t *m)
@@ -650,25 +680,30 @@ int handle_join_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         if (old) {
             /* A static member back under a new member id: it takes the old
              * one's place, and in a stable group its partitions, without a
-             * rebalance unless its subscription changed. */
+             * rebalance unless its subscription changed. The old member id
+             * is fenced: its waiting join or sync, and every later request
+             * naming the instance with it, get FENCED_INSTANCE_ID (Kafka's
+             * replaceStaticMember), so a consumer still running under it
+             * stops instead of taking the instance back. */
             char *id = new_member_id(s->rs_hdr.ClientId);
             if (!id)
                 return -ENOMEM;
             if (g->g_leader && strcmp(g->g_leader, old->m_id) == 0)
                 set_str(&g->g_leader, id);
             if (old->m_join_slot)
-                respond_join_error(old->m_join_slot, KERR_UNKNOWN_MEMBER_ID, old->m_id);
+                respond_join_error(old->m_join_slot, KERR_FENCED_INSTANCE_ID, old->m_id);
             if (old->m_sync_slot)
-                respond_sync(old->m_sync_slot, KERR_UNKNOWN_MEMBER_ID, NULL, 0);
+                respond_sync(old->m_sync_slot, KERR_FENCED_INSTANCE_ID, NULL, 0);
             old->m_join_slot = old->m_sync_slot = NULL;
-            free(old->m_id);
+            char *fenced = old->m_id;
             old->m_id = id;
             old->m_session_timeout = req.SessionTimeoutMs;
             old->m_rebalance_timeout = req.RebalanceTimeoutMs;
             old->m_expires_ms = now + old->m_session_timeout;
             int same = protocols_equal(old, &req);
-            EDDY_LOG_INFO("group", "group %s: static member %s rejoined as %s", g->g_id,
-                          old->m_instance_id, id);
+            EDDY_LOG_INFO("group", "group %s: static member %s rejoined as %s (%s fenced)",
+                          g->g_id, old->m_instance_id, id, fenced);
+            free(fenced);
             if ((g->g_state == GRP_STABLE || g->g_state == GRP_COMPLETING) && same) {
                 answer_join(g, old, s);
                 return 0;
@@ -699,6 +734,11 @@ int handle_join_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         if (!m)
             return -ENOMEM;
         join_and_wait(gc, g, m, s, "a member joined");
+        return 0;
+    }
+    int16_t serr = grp_check_static(g, req.MemberId, req.GroupInstanceId);
+    if (serr == KERR_FENCED_INSTANCE_ID) {
+        respond_join_error(s, serr, NULL);
         return 0;
     }
     grp_member_t *m = grp_member_find(g, req.MemberId);
@@ -747,8 +787,9 @@ int handle_sync_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     group_coordinator_t *gc = b->bk_groups;
     group_t *g = grp_find(gc, req.GroupId);
     grp_member_t *m = g ? grp_member_find(g, req.MemberId) : NULL;
-    if (!m) {
-        respond_sync(s, KERR_UNKNOWN_MEMBER_ID, NULL, 0);
+    int16_t serr = grp_check_static(g, req.MemberId, req.GroupInstanceId);
+    if (serr != KERR_NONE || !m) {
+        respond_sync(s, serr != KERR_NONE ? serr : KERR_UNKNOWN_MEMBER_ID, NULL, 0);
         return 0;
     }
     if (req.GenerationId != g->g_generation) {
@@ -817,7 +858,10 @@ int handle_heartbeat(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         m = grp_member_find(g, req.MemberId);
     }
     HeartbeatResponse r = {0, KERR_NONE};
-    if (!m)
+    int16_t serr = grp_check_static(g, req.MemberId, req.GroupInstanceId);
+    if (serr != KERR_NONE)
+        r.ErrorCode = serr; /* fenced, or an instance the group does not know */
+    else if (!m)
         r.ErrorCode = KERR_UNKNOWN_MEMBER_ID;
     else if (req.GenerationId != g->g_generation)
         r.ErrorCode = KERR_ILLEGAL_GENERATION;
@@ -875,6 +919,8 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         d->GroupState = grp_ks(grp_state_names[g ? g->g_state : GRP_DEAD]);
         d->ProtocolType = grp_ks(g && g->g_protocol_type ? g->g_protocol_type : "");
         d->ProtocolData = grp_ks(g && g->g_protocol ? g->g_protocol : "");
+        /* No ACLs: whoever asks may read, describe and delete the group. */
+        d->AuthorizedOperations = req.IncludeAuthorizedOperations ? GROUP_ALL_OPERATIONS : INT32_MIN;
         if (!g)
             continue;
         d->Members = arena_calloc(a, (size_t)g->g_nmembers + 1, sizeof *d->Members);
@@ -884,6 +930,7 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             DescribedGroupMember *dm = &d->Members[d->MembersCount++];
             const grp_protocol_t *p = grp_member_protocol(m, g->g_protocol);
             dm->MemberId = grp_ks(m->m_id);
+            dm->GroupInstanceId = grp_ks(m->m_instance_id);
             dm->ClientId = grp_ks(m->m_client_id);
             dm->ClientHost = grp_ks(m->m_client_host);
             dm->MemberMetadata = p ? (kstr_t){(const char *)p->gp_meta, p->gp_meta_len} : grp_ks("");
@@ -895,10 +942,23 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     return 0;
 }
 
+/* Kafka names filters case-insensitively ("stable", "Stable"). */
+static int filter_has(const kstr_t *f, int32_t n, const char *name)
+{
+    if (n <= 0)
+        return 1;
+    for (int32_t i = 0; i < n; i++)
+        if (f[i].len >= 0 && (size_t)f[i].len == strlen(name) &&
+            strncasecmp(f[i].ptr, name, (size_t)f[i].len) == 0)
+            return 1;
+    return 0;
+}
+
 int handle_list_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     int16_t v = s->rs_hdr.RequestApiVersion;
-    int rc = wire_list_groups_req_decode(rd, v, &s->rs_arena);
+    ListGroupsRequest req;
+    int rc = wire_list_groups_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
     int n = 0;
@@ -909,12 +969,18 @@ int handle_list_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (!resp.Groups)
         return -ENOMEM;
     for (group_t *g = b->bk_groups->gc_groups; g; g = g->g_next) {
+        /* Every group here speaks the classic protocol (JoinGroup and
+         * SyncGroup); KIP-848's "consumer" groups do not exist in Eddy. */
+        if (!filter_has(req.StatesFilter, req.StatesFilterCount, grp_state_names[g->g_state]) ||
+            !filter_has(req.TypesFilter, req.TypesFilterCount, GROUP_TYPE_CLASSIC))
+            continue;
         ListedGroup *l = &resp.Groups[resp.GroupsCount++];
         l->GroupId = grp_ks(g->g_id);
         l->ProtocolType = grp_ks(g->g_protocol_type ? g->g_protocol_type : "");
+        l->GroupState = grp_ks(grp_state_names[g->g_state]);
+        l->GroupType = grp_ks(GROUP_TYPE_CLASSIC);
     }
     wire_list_groups_resp_encode(&s->rs_resp, v, &resp);
     s->rs_state = SLOT_DONE;
     return 0;
 }
-

@@ -84,6 +84,10 @@ group_t *grp_get(group_coordinator_t *gc, kstr_t id); /* creates an Empty group 
 void grp_free(group_t *g);
 grp_member_t *grp_member_find(group_t *g, kstr_t id);
 const grp_protocol_t *grp_member_protocol(const grp_member_t *m, const char *name);
+/* KERR_NONE, or the error for a request naming static instance_id under
+ * member_id: UNKNOWN_MEMBER_ID (instance not in the group) or
+ * FENCED_INSTANCE_ID (the instance belongs to another member id now). */
+int16_t grp_check_static(group_t *g, kstr_t member_id, kstr_t instance_id);
 /* Records the group's generation in __consumer_offsets (Stable or Empty). */
 void grp_store_group(group_coordinator_t *gc, group_t *g);
 

@@ -119,7 +119,7 @@ static int16_t sb_append(group_coordinator_t *gc, store_batch_t *sb, const char 
     if (wire_batch_end(&sb->sb_b, 0) < 0)
         return KERR_UNKNOWN_SERVER_ERROR;
     topic_t *t = gc->gc_topic;
-    partition_t *p = &t->t_parts[group_partition_for(group, strlen(group), t->t_npartitions)];
+    partition_t *p = t->t_parts[group_partition_for(group, strlen(group), t->t_npartitions)];
     log_append_info_t info;
     char err[256];
     int rc = log_append(p->p_log, sb->sb_batch.wr_buf, sb->sb_batch.wr_len, 0, eddy_wall_ms(), &info,
@@ -333,7 +333,7 @@ int group_coordinator_open(eddy_broker_t *b, group_coordinator_t **out, char *er
     gc->gc_topic = t;
     int64_t start = eddy_mono_ms();
     for (int32_t p = 0; p < t->t_npartitions; p++) {
-        int rc = replay_partition(gc, &t->t_parts[p]);
+        int rc = replay_partition(gc, t->t_parts[p]);
         if (rc < 0) {
             snprintf(errstr, errstr_size, "%s-%d: replay failed: %s%s", OFFSETS_TOPIC, p,
                      eddy_strerror(rc),
@@ -380,8 +380,11 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         g = grp_find(gc, req.GroupId);
         grp_member_t *m = g ? grp_member_find(g, req.MemberId) : NULL;
         int empty = !g || g->g_state == GRP_EMPTY;
+        int16_t serr = grp_check_static(g, req.MemberId, req.GroupInstanceId);
         if (req.GenerationId < 0 && empty) {
             /* A simple (non-member) commit: the group has nobody in it. */
+        } else if (serr != KERR_NONE) {
+            gerr = serr;
         } else if (!m) {
             gerr = KERR_UNKNOWN_MEMBER_ID; /* checked first, as Kafka does */
         } else if (req.GenerationId != g->g_generation) {
@@ -580,3 +583,115 @@ int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     return 0;
 }
 
+
+/* Does a member of a live "consumer" group subscribe to topic? Read from
+ * the ConsumerProtocol subscription in its JoinGroup metadata (Version
+ * int16, Topics [string], ...). Metadata that cannot be read counts as
+ * subscribed: deleting offsets a member may still use is the worse error. */
+static int group_subscribes(const group_t *g, kstr_t topic)
+{
+    for (const grp_member_t *m = g->g_members; m; m = m->m_next) {
+        const grp_protocol_t *p = grp_member_protocol(m, g->g_protocol);
+        if (!p && m->m_nprotocols > 0)
+            p = &m->m_protocols[0]; /* before the first generation picks one */
+        if (!p)
+            continue;
+        eddy_rd_t rd;
+        rd_init(&rd, p->gp_meta, (size_t)p->gp_meta_len);
+        int16_t version = rd_i16(&rd);
+        int32_t n = rd_array_count(&rd, 2);
+        if (rd.rd_err || version < 0 || n < 0)
+            return 1;
+        for (int32_t i = 0; i < n; i++) {
+            kstr_t t = rd_string(&rd);
+            if (rd.rd_err)
+                return 1;
+            if (t.len == topic.len && memcmp(t.ptr, topic.ptr, (size_t)t.len) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    OffsetDeleteRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_offset_delete_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    group_coordinator_t *gc = b->bk_groups;
+    OffsetDeleteResponse resp = {KERR_NONE, 0, NULL, 0};
+    group_t *g = req.GroupId.len > 0 ? grp_find(gc, req.GroupId) : NULL;
+    int live = g && g->g_state != GRP_EMPTY && g->g_state != GRP_DEAD;
+    if (req.GroupId.len <= 0)
+        resp.ErrorCode = KERR_INVALID_GROUP_ID;
+    else if (!g || g->g_state == GRP_DEAD)
+        resp.ErrorCode = KERR_GROUP_ID_NOT_FOUND;
+    else if (live && !grp_kstr_is(grp_ks("consumer"), g->g_protocol_type))
+        /* Kafka's rule (KIP-496): only a consumer group's subscriptions
+         * say which offsets are in use; any other live group keeps all. */
+        resp.ErrorCode = KERR_NON_EMPTY_GROUP;
+    if (resp.ErrorCode != KERR_NONE) {
+        wire_offset_delete_resp_encode(&s->rs_resp, v, &resp);
+        s->rs_state = SLOT_DONE;
+        return 0;
+    }
+    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1),
+                               sizeof *resp.Topics);
+    if (!resp.Topics)
+        return -ENOMEM;
+    resp.TopicsCount = req.TopicsCount;
+    store_batch_t sb;
+    sb_init(&sb);
+    for (int32_t i = 0; i < req.TopicsCount; i++) {
+        const OffsetDeleteRequestTopic *t = &req.Topics[i];
+        OffsetDeleteResponseTopic *rt = &resp.Topics[i];
+        rt->Name = t->Name;
+        rt->PartitionsCount = t->PartitionsCount;
+        rt->Partitions = arena_calloc(a, (size_t)(t->PartitionsCount ? t->PartitionsCount : 1),
+                                      sizeof *rt->Partitions);
+        if (!rt->Partitions) {
+            sb_free(&sb);
+            return -ENOMEM;
+        }
+        int subscribed = live && group_subscribes(g, t->Name);
+        for (int32_t j = 0; j < t->PartitionsCount; j++) {
+            rt->Partitions[j].PartitionIndex = t->Partitions[j];
+            if (subscribed) {
+                rt->Partitions[j].ErrorCode = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
+                continue;
+            }
+            if (offset_find(g, t->Name.ptr, (size_t)t->Name.len, t->Partitions[j])) {
+                key_offset(&sb.sb_key, g->g_id, t->Name, t->Partitions[j]);
+                sb_add(&sb, 1);
+            }
+        }
+    }
+    /* The tombstones first: an offset leaves memory only once its removal
+     * is in the log, so a restart never brings back what was answered as
+     * deleted, and a failed append deletes nothing. */
+    int16_t serr = sb_append(gc, &sb, g->g_id);
+    sb_free(&sb);
+    int deleted = 0;
+    for (int32_t i = 0; i < resp.TopicsCount; i++) {
+        OffsetDeleteResponseTopic *rt = &resp.Topics[i];
+        for (int32_t j = 0; j < rt->PartitionsCount; j++) {
+            OffsetDeleteResponsePartition *rp = &rt->Partitions[j];
+            if (rp->ErrorCode != KERR_NONE)
+                continue;
+            if (serr != KERR_NONE) {
+                rp->ErrorCode = serr;
+            } else if (offset_find(g, rt->Name.ptr, (size_t)rt->Name.len, rp->PartitionIndex)) {
+                offset_remove(g, rt->Name, rp->PartitionIndex);
+                deleted++;
+            }
+        }
+    }
+    if (deleted)
+        EDDY_LOG_INFO("group", "group %s: deleted %d committed offset(s)", g->g_id, deleted);
+    wire_offset_delete_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}

@@ -27,6 +27,7 @@ static int16_t kerr_from(int rc)
     case EDDY_ERR_BATCH_RECORD:
     case EDDY_ERR_CORRUPT_COMPRESSED: return KERR_CORRUPT_MESSAGE;
     case EDDY_ERR_CONTROL_BATCH: return KERR_INVALID_RECORD;
+    case EDDY_ERR_INVALID_TIMESTAMP: return KERR_INVALID_TIMESTAMP;
     /* A batch whose records inflate past the bound is too large, not
      * corrupt: the Java producer splits a batch refused this way and sends
      * the halves, which is what a legitimate oversized batch needs. */
@@ -34,6 +35,9 @@ static int16_t kerr_from(int rc)
     case EDDY_ERR_TOO_LARGE: return KERR_MESSAGE_TOO_LARGE;
     case EDDY_ERR_OFFSET_OUT_OF_RANGE: return KERR_OFFSET_OUT_OF_RANGE;
     case EDDY_ERR_LOG_OFFLINE: return KERR_KAFKA_STORAGE_ERROR;
+    case EDDY_ERR_OUT_OF_ORDER_SEQUENCE: return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+    case EDDY_ERR_INVALID_PRODUCER_EPOCH: return KERR_INVALID_PRODUCER_EPOCH;
+    case EDDY_ERR_UNKNOWN_PRODUCER_ID: return KERR_UNKNOWN_PRODUCER_ID;
     default: return rc < 0 && rc > EDDY_ERR_BASE ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
     }
 }
@@ -284,7 +288,7 @@ static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
          * shows here, so that kcat -L and `eddy topic describe` name it
          * instead of listing a healthy partition that then fails every
          * produce and fetch (see docs/broker.md, "Offline partitions"). */
-        const log_t *lg = t->t_parts[p].p_log;
+        const log_t *lg = t->t_parts[p]->p_log;
         if (lg && log_offline_error(lg)) {
             mp->ErrorCode = KERR_KAFKA_STORAGE_ERROR;
             mp->OfflineReplicas = node; /* v5+ */
@@ -527,6 +531,13 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 continue;
             }
             op->BaseOffset = info.ai_first_offset;
+            if (info.ai_duplicate) {
+                /* A retry of a batch already in the log: its first
+                 * offsets, nothing appended (Kafka's answer too). */
+                op->LogStartOffset = log_start_offset(p->p_log);
+                op->LogAppendTimeMs = info.ai_log_append_time;
+                continue;
+            }
             op->LogAppendTimeMs = info.ai_log_append_time;
             op->LogStartOffset = log_start_offset(p->p_log);
             appended = 1;
@@ -541,6 +552,46 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return 0;
     }
     wire_produce_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- InitProducerId ---- */
+
+/* Non-transactional producers only: each request gets a new id with epoch
+ * 0. Kafka's coordinator does the same for a null transactional id, also
+ * when the request carries the producer's current id and epoch (KIP-360:
+ * the producer then starts over under the new id). A transactional id is
+ * refused with UNSUPPORTED_VERSION, which clients report as fatal: Eddy has
+ * no transaction coordinator yet (docs/broker.md, "Idempotent producers"). */
+int handle_init_producer_id(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    InitProducerIdRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    int rc = wire_init_producer_id_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    InitProducerIdResponse resp = {0, KERR_NONE, -1, -1};
+    if (req.TransactionalId.len >= 0) {
+        static eddy_log_limit_t txn_limit = EDDY_LOG_LIMIT_INIT;
+        kstr_t cid = s->rs_hdr.ClientId;
+        resp.ErrorCode = KERR_UNSUPPORTED_VERSION;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &txn_limit, 10000,
+                         "InitProducerId from %s (client.id '%.*s') with transactional.id "
+                         "'%.*s' refused: transactions are not supported yet, only idempotent "
+                         "producers (no transactional.id)",
+                         s->rs_conn->c_peer, cid.len > 0 ? (int)(cid.len < 64 ? cid.len : 64) : 0,
+                         cid.len > 0 ? cid.ptr : "",
+                         (int)(req.TransactionalId.len < 64 ? req.TransactionalId.len : 64),
+                         req.TransactionalId.ptr ? req.TransactionalId.ptr : "");
+    } else if (broker_pids_next(&b->bk_pids, &resp.ProducerId) < 0) {
+        /* Retriable for every client: the reservation is tried again. */
+        resp.ErrorCode = KERR_COORDINATOR_LOAD_IN_PROGRESS;
+        resp.ProducerId = -1;
+    } else {
+        resp.ProducerEpoch = 0;
+    }
+    wire_init_producer_id_resp_encode(&s->rs_resp, v, &resp);
     s->rs_state = SLOT_DONE;
     return 0;
 }
@@ -927,112 +978,7 @@ int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     return 0;
 }
 
-/* ---- DescribeConfigs ---- */
-
-static int key_wanted(const DescribeConfigsResource *r, const char *name)
-{
-    if (r->ConfigurationKeysCount < 0)
-        return 1;
-    for (int32_t i = 0; i < r->ConfigurationKeysCount; i++)
-        if (kstr_eq(r->ConfigurationKeys[i], name))
-            return 1;
-    return 0;
-}
-
-/* Lists defs' values from obj; source_of() tells where each came from. */
-static int describe_entries(eddy_arena_t *a, const DescribeConfigsResource *r,
-                            const eddy_cfg_def_t *defs, const void *obj, const void *dflt,
-                            const eddy_props_t *overrides, int8_t set_source,
-                            DescribeConfigsResult *out)
-{
-    int n = 0;
-    for (const eddy_cfg_def_t *d = defs; d->cd_name; d++)
-        n++;
-    out->Configs = arena_calloc(a, (size_t)n, sizeof *out->Configs);
-    if (!out->Configs)
-        return -ENOMEM;
-    for (const eddy_cfg_def_t *d = defs; d->cd_name; d++) {
-        if (!key_wanted(r, d->cd_name))
-            continue;
-        char val[512], def[512];
-        eddy_cfg_format(d, obj, val, sizeof val);
-        eddy_cfg_format(d, dflt, def, sizeof def);
-        DescribeConfigsResourceResult *e = &out->Configs[out->ConfigsCount++];
-        e->Name = (kstr_t){d->cd_name, (int32_t)strlen(d->cd_name)};
-        e->Value = arena_kstr(a, val);
-        int overridden = overrides ? eddy_props_get(overrides, d->cd_name) != NULL
-                                   : strcmp(val, def) != 0;
-        e->IsDefault = (int8_t)!overridden;
-        e->ConfigSource = overridden ? set_source : CONFIG_SOURCE_DEFAULT;
-        e->ReadOnly = overrides == NULL; /* broker settings are static */
-    }
-    return 0;
-}
-
-int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
-{
-    DescribeConfigsRequest req;
-    int16_t v = s->rs_hdr.RequestApiVersion;
-    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
-    int rc = wire_describe_configs_req_decode(rd, v, &s->rs_arena, &req);
-    if (rc < 0)
-        return rc;
-    DescribeConfigsResponse resp = {0, NULL, req.ResourcesCount};
-    resp.Results = arena_calloc(a, (size_t)(req.ResourcesCount ? req.ResourcesCount : 1),
-                                sizeof *resp.Results);
-    if (!resp.Results)
-        return -ENOMEM;
-    broker_config_t bdef;
-    char err[256];
-    memset(&bdef, 0, sizeof bdef);
-    eddy_cfg_defaults(broker_config_defs, &bdef, err, sizeof err);
-    log_config_t tdef;
-    log_config_default(&tdef);
-    for (int32_t i = 0; i < req.ResourcesCount && rc == 0; i++) {
-        DescribeConfigsResource *r = &req.Resources[i];
-        DescribeConfigsResult *out = &resp.Results[i];
-        out->ResourceType = r->ResourceType;
-        out->ResourceName = r->ResourceName;
-        out->ErrorMessage = KSTR_NULL;
-        char msg[300];
-        if (r->ResourceType == CONFIG_RESOURCE_TOPIC) {
-            topic_t *t = r->ResourceName.len >= 0
-                             ? topics_find(&b->bk_topics, r->ResourceName.ptr, (size_t)r->ResourceName.len)
-                             : NULL;
-            if (!t) {
-                out->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-                snprintf(msg, sizeof msg, "topic '%.*s' does not exist",
-                         r->ResourceName.len > 0 ? r->ResourceName.len : 0, r->ResourceName.ptr);
-                out->ErrorMessage = arena_kstr(a, msg);
-                continue;
-            }
-            rc = describe_entries(a, r, log_config_defs, &t->t_cfg, &tdef, &t->t_overrides,
-                                  CONFIG_SOURCE_DYNAMIC_TOPIC, out);
-        } else if (r->ResourceType == CONFIG_RESOURCE_BROKER) {
-            char id[16];
-            snprintf(id, sizeof id, "%d", b->bk_cfg.broker_id);
-            if (r->ResourceName.len > 0 && !kstr_eq(r->ResourceName, id)) {
-                out->ErrorCode = KERR_INVALID_REQUEST;
-                snprintf(msg, sizeof msg, "this broker is node %s", id);
-                out->ErrorMessage = arena_kstr(a, msg);
-                continue;
-            }
-            rc = describe_entries(a, r, broker_config_defs, &b->bk_cfg, &bdef, NULL,
-                                  CONFIG_SOURCE_STATIC_BROKER, out);
-        } else {
-            out->ErrorCode = KERR_INVALID_REQUEST;
-            snprintf(msg, sizeof msg, "resource type %d is not supported (topic 2, broker 4)",
-                     r->ResourceType);
-            out->ErrorMessage = arena_kstr(a, msg);
-        }
-    }
-    broker_config_free(&bdef);
-    if (rc < 0)
-        return rc;
-    wire_describe_configs_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
-    return 0;
-}
+/* DescribeConfigs and the AlterConfigs APIs: configs.c. */
 
 /* ---- DeleteRecords ---- */
 

@@ -552,7 +552,10 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_CREATE_TOPICS: return handle_create_topics(b, s, rd);
     case API_DELETE_TOPICS: return handle_delete_topics(b, s, rd);
     case API_DESCRIBE_CONFIGS: return handle_describe_configs(b, s, rd);
+    case API_ALTER_CONFIGS: return handle_alter_configs(b, s, rd);
+    case API_INCREMENTAL_ALTER_CONFIGS: return handle_incremental_alter_configs(b, s, rd);
     case API_DELETE_RECORDS: return handle_delete_records(b, s, rd);
+    case API_INIT_PRODUCER_ID: return handle_init_producer_id(b, s, rd);
     case API_FIND_COORDINATOR: return handle_find_coordinator(b, s, rd);
     case API_JOIN_GROUP: return handle_join_group(b, s, rd);
     case API_SYNC_GROUP: return handle_sync_group(b, s, rd);
@@ -563,6 +566,9 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_DESCRIBE_GROUPS: return handle_describe_groups(b, s, rd);
     case API_LIST_GROUPS: return handle_list_groups(b, s, rd);
     case API_DELETE_GROUPS: return handle_delete_groups(b, s, rd);
+    case API_OFFSET_DELETE: return handle_offset_delete(b, s, rd);
+    case API_CREATE_PARTITIONS: return handle_create_partitions(b, s, rd);
+    case API_DESCRIBE_CLUSTER: return handle_describe_cluster(b, s, rd);
     default: respond_unsupported(s); return 0;
     }
 }
@@ -1176,7 +1182,7 @@ static void clean_next(eddy_broker_t *b, int64_t now)
         if (!(t->t_cfg.cleanup_policy & LOG_CLEANUP_COMPACT))
             continue;
         for (int32_t i = 0; i < t->t_npartitions; i++) {
-            log_clean_job_t *job = log_clean_prepare(t->t_parts[i].p_log, now, 0);
+            log_clean_job_t *job = log_clean_prepare(t->t_parts[i]->p_log, now, 0);
             if (!job)
                 continue;
             clean_work_t *cw = calloc(1, sizeof *cw);
@@ -1186,7 +1192,7 @@ static void clean_next(eddy_broker_t *b, int64_t now)
             }
             cw->cw_req.data = cw;
             cw->cw_broker = b;
-            cw->cw_part = &t->t_parts[i];
+            cw->cw_part = t->t_parts[i];
             cw->cw_job = job;
             topic_hold(t);
             b->bk_cleaning = 1;
@@ -1207,15 +1213,21 @@ static void on_tick(uv_timer_t *t)
     int retention = now - b->bk_last_retention_ms >= b->bk_cfg.log_retention_check_interval_ms;
     if (retention)
         b->bk_last_retention_ms = now;
+    int pid_expiry =
+        now - b->bk_last_pid_expiry_ms >= b->bk_cfg.producer_id_expiration_check_interval_ms;
+    if (pid_expiry)
+        b->bk_last_pid_expiry_ms = now;
     for (int i = 0; i < tr->tr_count; i++) {
         topic_t *tp = tr->tr_topics[i];
         for (int32_t p = 0; p < tp->t_npartitions; p++) {
-            partition_t *part = &tp->t_parts[p];
+            partition_t *part = tp->t_parts[p];
             if (log_flush_due(part->p_log, now))
                 broker_flush_partition(b, part);
             int deleted;
             if (retention)
                 log_retention_run(part->p_log, now, &deleted);
+            if (pid_expiry)
+                log_producers_expire(part->p_log, now, b->bk_cfg.producer_id_expiration_ms);
         }
     }
     conns_expire(b);
@@ -1336,6 +1348,8 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
         goto fail_cfg;
     }
     eddy_log_level = lvl;
+    if (broker_dynamic_load(b, props, errstr, errstr_size) < 0)
+        goto fail_cfg;
     char host[256];
     int port;
     broker_parse_listener(b->bk_cfg.listeners, host, sizeof host, &port);
@@ -1375,6 +1389,8 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     if (topics_open(&b->bk_topics, b->bk_cfg.log_dirs, &defaults, b->bk_fdc, b->bk_cfg.broker_id,
                     errstr, errstr_size) < 0)
         goto fail_topics;
+    if (broker_pids_open(&b->bk_pids, b->bk_cfg.log_dirs, errstr, errstr_size) < 0)
+        goto fail_topics;
     if (group_coordinator_open(b, &b->bk_groups, errstr, errstr_size) < 0)
         goto fail_topics;
     uv_timer_init(&b->bk_loop, &b->bk_tick);
@@ -1384,12 +1400,13 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     b->bk_resume.data = b;
     uv_async_init(&b->bk_loop, &b->bk_stop_async, on_stop_async);
     b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b->bk_group_timer.data = b;
-    b->bk_last_retention_ms = b->bk_last_clean_ms = eddy_wall_ms();
+    b->bk_last_retention_ms = b->bk_last_clean_ms = b->bk_last_pid_expiry_ms = eddy_wall_ms();
     EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
                   b->bk_cfg.broker_id, host, b->bk_port, b->bk_adv_host, b->bk_adv_port,
                   b->bk_cfg.log_dirs);
     return b;
 fail_topics:
+    broker_pids_close(&b->bk_pids);
     topics_close(&b->bk_topics);
     log_fdcache_destroy(b->bk_fdc);
 fail_loop:
@@ -1397,6 +1414,7 @@ fail_loop:
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     uv_loop_close(&b->bk_loop);
 fail_cfg:
+    broker_dynamic_free(b);
     broker_config_free(&b->bk_cfg);
     free(b);
     return NULL;
@@ -1454,6 +1472,8 @@ void eddy_broker_destroy(eddy_broker_t *b)
     while (b->bk_nchunks > 0)
         free(b->bk_chunks[--b->bk_nchunks]);
     log_fdcache_destroy(b->bk_fdc);
+    broker_pids_close(&b->bk_pids);
+    broker_dynamic_free(b);
     broker_config_free(&b->bk_cfg);
     free(b);
 }

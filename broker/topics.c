@@ -71,17 +71,45 @@ partition_t *topics_partition(const topic_registry_t *tr, const char *name, size
     topic_t *t = topics_find(tr, name, len);
     if (!t || index < 0 || index >= t->t_npartitions)
         return NULL;
-    return &t->t_parts[index];
+    return t->t_parts[index];
+}
+
+/* Makes t_parts hold at least n partitions. Each partition is an
+ * allocation of its own, so that flushes, cleanings and fetch responses
+ * may keep a partition's address across loop turns while CreatePartitions
+ * grows the array. The array ends with a NULL; slots past t_npartitions
+ * (a grow that failed) are unused until the next grow. */
+static int parts_reserve(topic_t *t, int32_t n)
+{
+    int32_t have = 0;
+    while (t->t_parts && t->t_parts[have])
+        have++;
+    if (have >= n)
+        return 0;
+    partition_t **np = realloc(t->t_parts, ((size_t)n + 1) * sizeof *np);
+    if (!np)
+        return -ENOMEM;
+    t->t_parts = np;
+    for (; have < n; have++) {
+        np[have] = calloc(1, sizeof **np);
+        if (!np[have])
+            return -ENOMEM; /* the NULL ends the array */
+        np[have]->p_topic = t;
+        np[have]->p_index = have;
+    }
+    np[n] = NULL;
+    return 0;
 }
 
 static void topic_free(topic_t *t)
 {
     if (!t)
         return;
-    if (t->t_deleted && t->t_parts)
-        for (int32_t p = 0; p < t->t_npartitions; p++)
-            if (t->t_parts[p].p_log)
-                log_close_abrupt(t->t_parts[p].p_log);
+    for (int32_t p = 0; t->t_parts && t->t_parts[p]; p++) {
+        if (t->t_deleted && t->t_parts[p]->p_log)
+            log_close_abrupt(t->t_parts[p]->p_log);
+        free(t->t_parts[p]);
+    }
     free(t->t_parts);
     eddy_props_free(&t->t_overrides);
     free(t->t_name);
@@ -92,23 +120,20 @@ static void topic_free(topic_t *t)
 static int topic_open_logs(topic_registry_t *tr, topic_t *t, int64_t now_ms, char *errstr,
                            size_t errstr_size)
 {
-    t->t_parts = calloc((size_t)t->t_npartitions, sizeof *t->t_parts);
-    if (!t->t_parts)
+    if (parts_reserve(t, t->t_npartitions) < 0)
         return -ENOMEM;
     for (int32_t p = 0; p < t->t_npartitions; p++) {
         char dir[4096], name[300];
         snprintf(dir, sizeof dir, "%s/%s-%d", tr->tr_dir, t->t_name, p);
         snprintf(name, sizeof name, "%s-%d", t->t_name, p);
-        t->t_parts[p].p_topic = t;
-        t->t_parts[p].p_index = p;
-        int rc = log_open(dir, name, &t->t_cfg, tr->tr_fdc, now_ms, &t->t_parts[p].p_log, errstr,
+        int rc = log_open(dir, name, &t->t_cfg, tr->tr_fdc, now_ms, &t->t_parts[p]->p_log, errstr,
                           errstr_size);
         if (rc < 0) {
             while (--p >= 0)
-                log_close(t->t_parts[p].p_log);
+                log_close(t->t_parts[p]->p_log);
             return rc;
         }
-        log_set_inline_flush(t->t_parts[p].p_log, 0);
+        log_set_inline_flush(t->t_parts[p]->p_log, 0);
     }
     return 0;
 }
@@ -144,7 +169,8 @@ static int topic_config_build(const topic_registry_t *tr, const eddy_props_t *ov
                               log_config_t *cfg, char *msg, size_t msg_size)
 {
     *cfg = tr->tr_defaults;
-    return eddy_cfg_apply(log_config_defs, cfg, overrides, msg, msg_size);
+    int rc = eddy_cfg_apply(log_config_defs, cfg, overrides, msg, msg_size);
+    return rc ? rc : log_config_check(cfg, msg, msg_size);
 }
 
 static int write_topic_meta(const topic_registry_t *tr, const topic_t *t)
@@ -365,10 +391,10 @@ int topics_close(topic_registry_t *tr)
     for (int i = 0; i < tr->tr_count; i++) {
         topic_t *t = tr->tr_topics[i];
         for (int32_t p = 0; p < t->t_npartitions; p++) {
-            int rc = log_close(t->t_parts[p].p_log);
+            int rc = log_close(t->t_parts[p]->p_log);
             if (rc && !first)
                 first = rc;
-            t->t_parts[p].p_log = NULL;
+            t->t_parts[p]->p_log = NULL;
         }
         topic_release(t);
     }
@@ -451,6 +477,60 @@ int topics_validate(const topic_registry_t *tr, const char *name, size_t len, in
         if (eddy_cfg_set(log_config_defs, &cfg, keys[i], values[i], "config", msg, msg_size))
             return KERR_INVALID_CONFIG;
     }
+    if (log_config_check(&cfg, msg, msg_size))
+        return KERR_INVALID_CONFIG;
+    return KERR_NONE;
+}
+
+int topics_alter_config(topic_registry_t *tr, topic_t *t, eddy_props_t *overrides,
+                        int validate_only, char *msg, size_t msg_size)
+{
+    log_config_t cfg;
+    if (topic_config_build(tr, overrides, &cfg, msg, msg_size))
+        return KERR_INVALID_CONFIG;
+    if (validate_only)
+        return KERR_NONE;
+    eddy_props_t old = t->t_overrides;
+    t->t_overrides = *overrides;
+    int rc = write_topic_meta(tr, t);
+    if (rc < 0) {
+        t->t_overrides = old;
+        snprintf(msg, msg_size, "cannot write the topic's metadata: %s", eddy_strerror(rc));
+        EDDY_LOG_ERROR("broker", "altering the configs of topic %s failed: %s", t->t_name, msg);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    *overrides = old; /* the caller frees the set it gave, now the old one */
+    t->t_cfg = cfg;
+    for (int32_t p = 0; p < t->t_npartitions; p++)
+        if (t->t_parts[p]->p_log)
+            log_set_config(t->t_parts[p]->p_log, &t->t_cfg);
+    EDDY_LOG_INFO("broker", "topic %s: configs altered (%zu set)", t->t_name,
+                  t->t_overrides.ps_count);
+    return KERR_NONE;
+}
+
+int topics_set_defaults(topic_registry_t *tr, const log_config_t *defaults, char *msg,
+                        size_t msg_size)
+{
+    log_config_t old = tr->tr_defaults;
+    tr->tr_defaults = *defaults;
+    /* Every topic must still build: a topic value that was valid under the
+     * old defaults stays valid (values are checked alone), but the check is
+     * cheap and keeps a half-applied change impossible. */
+    for (int i = 0; i < tr->tr_count; i++) {
+        log_config_t cfg;
+        if (topic_config_build(tr, &tr->tr_topics[i]->t_overrides, &cfg, msg, msg_size)) {
+            tr->tr_defaults = old;
+            return KERR_INVALID_CONFIG;
+        }
+    }
+    for (int i = 0; i < tr->tr_count; i++) {
+        topic_t *t = tr->tr_topics[i];
+        topic_config_build(tr, &t->t_overrides, &t->t_cfg, msg, msg_size);
+        for (int32_t p = 0; p < t->t_npartitions; p++)
+            if (t->t_parts[p]->p_log)
+                log_set_config(t->t_parts[p]->p_log, &t->t_cfg);
+    }
     return KERR_NONE;
 }
 
@@ -473,8 +553,7 @@ int topics_create_begin(topic_registry_t *tr, const char *name, size_t len, int3
     t->t_name = strndup(name, len);
     t->t_npartitions = partitions;
     t->t_internal = len > 2 && name[0] == '_' && name[1] == '_';
-    t->t_parts = calloc((size_t)partitions, sizeof *t->t_parts);
-    int rc = t->t_name && t->t_parts ? 0 : -ENOMEM;
+    int rc = t->t_name && parts_reserve(t, partitions) == 0 ? 0 : -ENOMEM;
     if (rc < 0)
         snprintf(msg, msg_size, "out of memory");
     for (int i = 0; i < n && rc == 0; i++) {
@@ -512,8 +591,8 @@ static void creation_undo(topic_registry_t *tr, topic_creation_t *tc)
     topic_t *t = tc->tc_topic;
     for (int32_t p = 0; p < tc->tc_opened; p++) {
         char dir[4096];
-        log_close_abrupt(t->t_parts[p].p_log);
-        t->t_parts[p].p_log = NULL;
+        log_close_abrupt(t->t_parts[p]->p_log);
+        t->t_parts[p]->p_log = NULL;
         snprintf(dir, sizeof dir, "%s/%s-%d", tr->tr_dir, t->t_name, p);
         topics_remove_tree(dir);
     }
@@ -534,9 +613,7 @@ int topics_create_step(topic_registry_t *tr, topic_creation_t *tc, int32_t max_p
         snprintf(name, sizeof name, "%s-%d", t->t_name, p);
         /* Data left by a crash in an earlier create or delete must not come back. */
         topics_remove_tree(dir);
-        t->t_parts[p].p_topic = t;
-        t->t_parts[p].p_index = p;
-        int rc = log_open(dir, name, &t->t_cfg, tr->tr_fdc, now_ms, &t->t_parts[p].p_log, msg,
+        int rc = log_open(dir, name, &t->t_cfg, tr->tr_fdc, now_ms, &t->t_parts[p]->p_log, msg,
                           msg_size);
         if (rc < 0) {
             EDDY_LOG_ERROR("broker", "creating topic %s failed: %s", t->t_name, msg);
@@ -544,7 +621,7 @@ int topics_create_step(topic_registry_t *tr, topic_creation_t *tc, int32_t max_p
             *done = 1;
             return KERR_UNKNOWN_SERVER_ERROR;
         }
-        log_set_inline_flush(t->t_parts[p].p_log, 0);
+        log_set_inline_flush(t->t_parts[p]->p_log, 0);
         tc->tc_opened++;
     }
     if (tc->tc_opened < t->t_npartitions)
@@ -579,6 +656,82 @@ int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t pa
     while (err == KERR_NONE && !done)
         err = topics_create_step(tr, tc, partitions, now_ms, &done, msg, msg_size);
     return err;
+}
+
+int topics_add_partitions(topic_registry_t *tr, const char *name, size_t len, int32_t count,
+                          int validate_only, int64_t now_ms, char *msg, size_t msg_size)
+{
+    topic_t *t = topics_find(tr, name, len);
+    if (!t) {
+        snprintf(msg, msg_size, "topic '%.*s' does not exist", (int)len, name);
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    int32_t old = t->t_npartitions;
+    if (t->t_internal) {
+        /* Which __consumer_offsets partition holds a group depends on the
+         * count (group_partition_for): a change would lose every group. */
+        snprintf(msg, msg_size, "the partitions of internal topic '%s' cannot be changed",
+                 t->t_name);
+        return KERR_INVALID_PARTITIONS;
+    }
+    if (count == old) {
+        snprintf(msg, msg_size, "topic '%s' already has %d partition(s)", t->t_name, old);
+        return KERR_INVALID_PARTITIONS;
+    }
+    if (count < old) {
+        snprintf(msg, msg_size,
+                 "topic '%s' has %d partition(s), more than the requested %d: partitions can "
+                 "be added, never removed",
+                 t->t_name, old, count);
+        return KERR_INVALID_PARTITIONS;
+    }
+    if (count > MAX_PARTITIONS) {
+        snprintf(msg, msg_size, "number of partitions must be 1..%d, not %d", MAX_PARTITIONS, count);
+        return KERR_INVALID_PARTITIONS;
+    }
+    if (validate_only)
+        return KERR_NONE;
+    if (parts_reserve(t, count) < 0) {
+        snprintf(msg, msg_size, "out of memory");
+        return KERR_UNKNOWN_SERVER_ERROR;
+    }
+    /* The new logs first, the metadata last (the commit point): after a
+     * crash in between, the new directories belong to no partition and are
+     * removed at start-up, as for an interrupted create. */
+    int32_t p;
+    int rc = 0;
+    for (p = old; p < count; p++) {
+        char dir[4096], pname[300];
+        snprintf(dir, sizeof dir, "%s/%s-%d", tr->tr_dir, t->t_name, p);
+        snprintf(pname, sizeof pname, "%s-%d", t->t_name, p);
+        topics_remove_tree(dir); /* left by a crash in an earlier grow */
+        rc = log_open(dir, pname, &t->t_cfg, tr->tr_fdc, now_ms, &t->t_parts[p]->p_log, msg,
+                      msg_size);
+        if (rc < 0)
+            break;
+        log_set_inline_flush(t->t_parts[p]->p_log, 0);
+    }
+    if (rc == 0) {
+        t->t_npartitions = count;
+        rc = write_topic_meta(tr, t);
+        if (rc < 0) {
+            t->t_npartitions = old;
+            snprintf(msg, msg_size, "cannot write the topic's metadata: %s", eddy_strerror(rc));
+        }
+    }
+    if (rc < 0) {
+        EDDY_LOG_ERROR("broker", "adding partitions to topic %s failed: %s", t->t_name, msg);
+        while (--p >= old) {
+            char dir[4096];
+            log_close_abrupt(t->t_parts[p]->p_log);
+            t->t_parts[p]->p_log = NULL;
+            snprintf(dir, sizeof dir, "%s/%s-%d", tr->tr_dir, t->t_name, p);
+            topics_remove_tree(dir);
+        }
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    EDDY_LOG_INFO("broker", "topic %s: partitions %d -> %d", t->t_name, old, count);
+    return KERR_NONE;
 }
 
 int topics_delete_begin(topic_registry_t *tr, const char *name, size_t len,
@@ -640,9 +793,9 @@ int topics_delete_step(topic_registry_t *tr, topic_deletion_t *td, int32_t max_p
         /* Closed here, a few at a time, unless background work (a flush,
          * a compaction) still uses the topic's logs: then the last
          * release closes them. */
-        if (t->t_refs == 1 && t->t_parts[p].p_log) {
-            log_close_abrupt(t->t_parts[p].p_log);
-            t->t_parts[p].p_log = NULL;
+        if (t->t_refs == 1 && t->t_parts[p]->p_log) {
+            log_close_abrupt(t->t_parts[p]->p_log);
+            t->t_parts[p]->p_log = NULL;
         }
     }
     if (td->td_moved < t->t_npartitions)

@@ -36,7 +36,7 @@ typedef struct partition {
 struct topic {
     char *t_name;
     int32_t t_npartitions;
-    partition_t *t_parts;
+    partition_t **t_parts; /* t_npartitions of them (see parts_reserve in topics.c) */
     log_config_t t_cfg;
     eddy_props_t t_overrides; /* the topic-level settings given at creation */
     int t_internal;
@@ -99,6 +99,11 @@ int64_t topics_partition_total(const topic_registry_t *tr);
 int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
                   const char *const *keys, const char *const *values, int n, int64_t now_ms,
                   char *msg, size_t msg_size);
+/* CreatePartitions: grows a topic to count partitions (never shrinks it),
+ * opening the new logs and then rewriting the metadata, in one go. With
+ * validate_only, only the checks. Returns a KERR_* code and a message. */
+int topics_add_partitions(topic_registry_t *tr, const char *name, size_t len, int32_t count,
+                          int validate_only, int64_t now_ms, char *msg, size_t msg_size);
 /* A delete in slices, for the same reason as a create: begin removes the
  * topic's metadata (the commit point: after a crash, the partition
  * directories no topic owns are removed at start) and takes the topic out
@@ -118,6 +123,20 @@ int topics_deleting(const topic_registry_t *tr, const char *name, size_t len);
 /* All of a delete in one go (tests, small topics); returns a KERR_* code. */
 int topics_delete(topic_registry_t *tr, const char *name, size_t len,
                   void (*deleter)(const char *dir, void *opaque), void *opaque);
+
+/* Replaces the topic-level settings of t with overrides (validated against
+ * the broker's defaults): the topic's config is rebuilt, its metadata file
+ * rewritten, and every partition log takes the new config at once (retention
+ * and compaction use it at their next run). With validate_only nothing
+ * changes. On success *overrides holds the old set (the caller frees it).
+ * Returns a KERR_* code and a message. */
+int topics_alter_config(topic_registry_t *tr, topic_t *t, eddy_props_t *overrides,
+                        int validate_only, char *msg, size_t msg_size);
+/* New broker-level topic defaults (a dynamic broker setting changed): every
+ * topic is rebuilt from them plus its own settings and its logs take the
+ * result. Returns a KERR_* code; on an error nothing changed. */
+int topics_set_defaults(topic_registry_t *tr, const log_config_t *defaults, char *msg,
+                        size_t msg_size);
 
 /* Background work on a topic's logs holds a reference, so that a delete
  * meanwhile leaves the logs open until the work is done. */

@@ -28,6 +28,8 @@ static void topic_usage(FILE *out)
             "  create NAME -p PARTITIONS [-r REPLICAS] [-c key=value]...\n"
             "  list\n"
             "  describe NAME             partitions, leaders, start/end offsets, status, settings\n"
+            "  alter NAME [-c key=value]... [--delete-config key]...\n"
+            "                            change topic settings while the broker runs\n"
             "  delete NAME\n"
             "  produce NAME [-k SEPARATOR] [-p PARTITION] [--acks 0|1|all] [-z CODEC]\n"
             "                            one record per line of standard input\n"
@@ -114,6 +116,50 @@ out:
     return rc;
 }
 
+static int do_alter(cli_conn_t *cc, const char *name, int argc, char **argv)
+{
+    const char *keys[64], *vals[64];
+    char *copies[64];
+    int n = 0, rc = CLI_OK;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && v && strchr(v, '=') && n < 64) {
+            copies[n] = strdup(v);
+            char *eq = strchr(copies[n], '=');
+            *eq = 0;
+            keys[n] = copies[n];
+            vals[n] = eq + 1;
+            n++;
+            i++;
+        } else if (!strcmp(a, "--delete-config") && v && n < 64) {
+            copies[n] = strdup(v);
+            keys[n] = copies[n];
+            vals[n] = NULL;
+            n++;
+            i++;
+        } else {
+            rc = usage_error("alter: unexpected argument '%s'", a);
+            goto out;
+        }
+    }
+    if (n == 0) {
+        rc = usage_error("alter %s: nothing to change (-c key=value or --delete-config key)", name);
+        goto out;
+    }
+    char err[1024] = "";
+    int r = kc_admin_alter_topic_configs(cc->cc_client, name, keys, vals, n, err, sizeof err);
+    if (r != 0) {
+        fprintf(stderr, "eddy topic alter %s: %s\n", name, why(r, err));
+        rc = CLI_FAIL;
+    } else {
+        printf("altered %d setting(s) of topic %s\n", n, name);
+    }
+out:
+    for (int i = 0; i < n; i++)
+        free(copies[i]);
+    return rc;
+}
+
 static int by_topic_name(const void *a, const void *b)
 {
     return strcmp((*(const kc_topic_meta_t *const *)a)->tm_name, (*(const kc_topic_meta_t *const *)b)->tm_name);
@@ -152,6 +198,10 @@ static void print_config(const char *name, const char *value, int source, void *
     const char *from = "";
     if (source == KC_CONFIG_SOURCE_TOPIC)
         from = "  (set on the topic)";
+    else if (source == KC_CONFIG_SOURCE_BROKER)
+        from = "  (dynamic broker setting)";
+    else if (source == KC_CONFIG_SOURCE_CLUSTER_BROKER)
+        from = "  (dynamic cluster-wide broker default)";
     else if (source != KC_CONFIG_SOURCE_DEFAULT)
         from = "  (broker setting)";
     printf("  %-28s %s%s\n", name, value, from);
@@ -689,7 +739,7 @@ int cmd_topic(int argc, char **argv)
     const char *action = argv[1];
     int is_list = !strcmp(action, "list");
     if (!is_list && strcmp(action, "create") && strcmp(action, "describe") && strcmp(action, "delete") &&
-        strcmp(action, "produce") && strcmp(action, "consume"))
+        strcmp(action, "produce") && strcmp(action, "consume") && strcmp(action, "alter"))
         return usage_error("unknown action '%s'", action);
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -740,6 +790,8 @@ int cmd_topic(int argc, char **argv)
         rc = argc > 2 ? usage_error("list: unexpected argument '%s'", argv[2]) : do_list(&cc);
     else if (!strcmp(action, "describe"))
         rc = argc > 3 ? usage_error("describe: unexpected argument '%s'", argv[3]) : do_describe(&cc, name);
+    else if (!strcmp(action, "alter"))
+        rc = do_alter(&cc, name, argc - 3, argv + 3);
     else if (!strcmp(action, "delete"))
         rc = argc > 3 ? usage_error("delete: unexpected argument '%s'", argv[3]) : do_delete(&cc, name);
     else if (!strcmp(action, "produce"))

@@ -330,10 +330,56 @@ int kc_admin_describe_topic_configs(kc_client_t *c, const char *topic, kc_config
                                     void *opaque, char *errstr, size_t errstr_size)
 {
     DescribeConfigsResource r = {CONFIG_RESOURCE_TOPIC, kstr_c(topic), NULL, -1};
-    DescribeConfigsRequest req = {&r, 1, 0};
+    DescribeConfigsRequest req = {&r, 1, 0, 0};
     cfg_out_t out = {fn, opaque};
     call_t cl = {0, 0, &req, enc_describe, handle_describe, &out, errstr, errstr_size};
     return call_run(c, KC_NODE_ANY, API_DESCRIBE_CONFIGS, &cl);
+}
+
+/* ---- IncrementalAlterConfigs ---- */
+
+static void enc_alter(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_incremental_alter_configs_req_encode(wr, v, req);
+}
+
+static int handle_alter(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    AlterConfigsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_incremental_alter_configs_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.ResponsesCount < 1)
+        rc = -EPROTO;
+    if (rc == 0 && (rc = resp.Responses[0].ErrorCode) != 0) {
+        kstr_t m = resp.Responses[0].ErrorMessage;
+        if (m.len > 0)
+            snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s: %.*s", kafka_err_name(rc), m.len,
+                     m.ptr);
+        else
+            snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", kafka_err_name(rc));
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_alter_topic_configs(kc_client_t *c, const char *topic, const char *const *keys,
+                                 const char *const *values, int n, char *errstr,
+                                 size_t errstr_size)
+{
+    AlterableConfig cfgs[64];
+    if (n < 0 || n > 64) {
+        snprintf(errstr, errstr_size, "%d settings in one change; at most 64", n);
+        return EDDY_ERR_INVALID_ARG;
+    }
+    for (int i = 0; i < n; i++)
+        cfgs[i] = (AlterableConfig){kstr_c(keys[i]),
+                                    values[i] ? CONFIG_OP_SET : CONFIG_OP_DELETE,
+                                    kstr_c(values[i])};
+    AlterConfigsResource r = {CONFIG_RESOURCE_TOPIC, kstr_c(topic), cfgs, n};
+    AlterConfigsRequest req = {&r, 1, 0};
+    call_t cl = {0, 0, &req, enc_alter, handle_alter, NULL, errstr, errstr_size};
+    return call_run(c, KC_NODE_ANY, API_INCREMENTAL_ALTER_CONFIGS, &cl);
 }
 
 /* ---- DeleteRecords ---- */
@@ -743,7 +789,7 @@ int kc_admin_describe_group(kc_client_t *c, const char *group, kc_group_desc_fn 
     if (rc != 0)
         return rc;
     kstr_t g = kstr_c(group);
-    DescribeGroupsRequest req = {&g, 1};
+    DescribeGroupsRequest req = {&g, 1, 0};
     desc_out_t out = {fn, opaque};
     call_t cl = {0, 0, &req, enc_describe_groups, handle_describe_groups, &out, errstr, errstr_size};
     return call_run(c, node, API_DESCRIBE_GROUPS, &cl);

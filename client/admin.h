@@ -33,6 +33,13 @@ int kc_admin_list_offset(kc_client_t *c, const char *topic, int32_t partition, i
 typedef void(kc_config_entry_fn)(const char *name, const char *value, int source, void *opaque);
 int kc_admin_describe_topic_configs(kc_client_t *c, const char *topic, kc_config_entry_fn *fn,
                                     void *opaque, char *errstr, size_t errstr_size);
+/* Changes settings of a topic with IncrementalAlterConfigs: keys[i] is set
+ * to values[i], or removed (back to the broker's default) when values[i] is
+ * NULL; the others stay. The broker validates all first: a bad one changes
+ * nothing (INVALID_CONFIG, errstr naming it). */
+int kc_admin_alter_topic_configs(kc_client_t *c, const char *topic, const char *const *keys,
+                                 const char *const *values, int n, char *errstr,
+                                 size_t errstr_size);
 
 /* ---- DeleteRecords, without waiting ---- */
 

@@ -54,7 +54,6 @@
 /* Kafka errors the wire table does not name. */
 #define KERR_GROUP_AUTHORIZATION_FAILED_ 30
 #define KERR_GROUP_MAX_SIZE_REACHED_ 81
-#define KERR_FENCED_INSTANCE_ID_ 82
 
 #define MEMBER_MAX_ASSIGNORS 16
 /* ConsumerProtocolSubscription v1 (with OwnedPartitions, empty here): what
@@ -368,7 +367,14 @@ static void fail(kc_member_t *m, int16_t kerr, const char *what)
 {
     m->m_epoch++;
     m->m_state = MS_FAILED;
-    report_error(m, kerr, 1, "%s failed: %s; the member stopped", what, kafka_err_name(kerr));
+    if (kerr == KERR_FENCED_INSTANCE_ID)
+        report_error(m, kerr, 1,
+                     "%s failed: FENCED_INSTANCE_ID: another consumer joined with "
+                     "group.instance.id '%s' and took this member's place; the member stopped "
+                     "(give each running instance its own group.instance.id)",
+                     what, m->m_cfg->group_instance_id ? m->m_cfg->group_instance_id : "");
+    else
+        report_error(m, kerr, 1, "%s failed: %s; the member stopped", what, kafka_err_name(kerr));
 }
 
 /* Group errors no retry fixes (Java throws them from poll()). */
@@ -380,7 +386,7 @@ static int fatal_error(int16_t kerr)
     case KERR_INVALID_GROUP_ID:
     case KERR_GROUP_AUTHORIZATION_FAILED_:
     case KERR_GROUP_MAX_SIZE_REACHED_:
-    case KERR_FENCED_INSTANCE_ID_:
+    case KERR_FENCED_INSTANCE_ID:
     case KERR_UNSUPPORTED_VERSION:
         return 1;
     default:
@@ -685,7 +691,7 @@ static void commit_result_to_group(kc_member_t *m, int err)
         need_rejoin(m, 1, 0, "OffsetCommit: ILLEGAL_GENERATION");
     else if (err == KERR_REBALANCE_IN_PROGRESS)
         need_rejoin(m, 0, 0, "OffsetCommit: REBALANCE_IN_PROGRESS");
-    else if (err == KERR_FENCED_INSTANCE_ID_)
+    else if (err == KERR_FENCED_INSTANCE_ID)
         fail(m, (int16_t)err, "OffsetCommit");
 }
 

@@ -64,7 +64,8 @@ typedef struct kc_topic_partition {
 
 typedef struct kc_member_cbs {
     /* The member is about to give parts[0..n) up: the consumer still holds
-     * them and their positions. lost: the membership is gone already (the
+     * them and their positions, until this returns (positions a commit
+     * under a hold needs must be read here, or earlier). lost: the membership is gone already (the
      * coordinator forgot the member, or no heartbeat got through for a
      * session timeout); another member may own them, commits will fail and
      * none is attempted. May be NULL. */

@@ -430,6 +430,16 @@ int eddy_cfg_set(const eddy_cfg_def_t *defs, void *obj, const char *key, const c
         *(char **)field = copy;
         return 0;
     }
+    case CFG_LIST_TEXT: {
+        size_t n = strlen(value);
+        if (n >= EDDY_CFG_TEXT_MAX) {
+            snprintf(errstr, errstr_size, "%s: %s: the value has %zu characters; at most %d fit",
+                     where, key, n, EDDY_CFG_TEXT_MAX - 1);
+            return EDDY_ERR_CONFIG;
+        }
+        memcpy(field, value, n + 1);
+        return 0;
+    }
     case CFG_FLAGS:
     case CFG_ENUM:
         if (d->cd_type == CFG_FLAGS && parse_flags(d, value, (int *)field) == 0)
@@ -507,6 +517,7 @@ void eddy_cfg_format(const eddy_cfg_def_t *d, const void *obj, char *out, size_t
         snprintf(out, out_size, "%s", s ? s : "");
         break;
     }
+    case CFG_LIST_TEXT: snprintf(out, out_size, "%s", field); break;
     case CFG_ENUM: {
         int i = *(const int *)field, n = 0;
         while (d->cd_choices[n])

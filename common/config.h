@@ -51,7 +51,11 @@ enum eddy_cfg_type {
     CFG_STRING, /* char *, owned by the struct: eddy_cfg_free() releases it */
     CFG_FLAGS,  /* int bitmask: comma-separated names from cd_choices, bit i = choice i */
     CFG_ENUM,   /* int: exactly one name from cd_choices, stored as its index */
+    CFG_LIST_TEXT, /* char[EDDY_CFG_TEXT_MAX] inside the struct: a comma-separated list kept
+                    * as text (so the struct copies by value); longer values are refused */
 };
+
+#define EDDY_CFG_TEXT_MAX 1024
 
 typedef struct eddy_cfg_def {
     const char *cd_name;

@@ -33,7 +33,11 @@
     X(PROCESSING, 18, "a user function failed the record it was processing")                      \
     X(RESOLVE, 19, "host name cannot be resolved")                                                \
     X(CORRUPT_COMPRESSED, 20, "compressed records are corrupt or truncated")                      \
-    X(INFLATED_TOO_LARGE, 21, "compressed records inflate past the size limit")
+    X(INFLATED_TOO_LARGE, 21, "compressed records inflate past the size limit")                   \
+    X(OUT_OF_ORDER_SEQUENCE, 22, "a producer's batch does not follow its last sequence number")  \
+    X(INVALID_PRODUCER_EPOCH, 23, "a producer's epoch is older than the one the log has")        \
+    X(UNKNOWN_PRODUCER_ID, 24, "the log has no state for this producer id")                       \
+    X(INVALID_TIMESTAMP, 25, "a record's timestamp is outside the range the topic accepts")
 
 enum eddy_err {
     EDDY_OK = 0,

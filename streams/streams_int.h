@@ -155,6 +155,9 @@ struct sx_task {
     int tk_nprocs;
     /* A windowed aggregate being computed (reused: no allocation per record). */
     eddy_buf_t tk_scratch;
+    /* Per source topic (the app's index): the offset after the last input
+     * record this task processed, -1 none. A commit must cover it. */
+    int64_t *tk_consumed;
     /* Records buffered per input partition (pgroup.c); NULL until the
      * first record. */
     struct sx_pgroup *tk_pg;
@@ -359,6 +362,11 @@ struct sx_thread {
     int th_committing;       /* a commit between flush and offsets answer */
     int th_commit_reason;    /* enum in thread.c */
     int th_commit_waiting_acks;
+    /* The input offsets of the commit under way, read when it starts (topic
+     * names owned; thread.c, commit_offsets_snapshot). */
+    kc_topic_partition_t *th_commit_parts;
+    int64_t *th_commit_offsets;
+    int th_commit_n;
     int th_pending_assign;   /* an assignment waits for a commit or task locks */
     int th_stopping, th_stopped;
     int th_error;            /* the error that stopped the thread, 0 */

@@ -1001,12 +1001,17 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
     if (!(tk->tk_dir = malloc(dl)))
         goto nomem;
     snprintf(tk->tk_dir, dl, "%s/%s", app->ap_app_dir, tk->tk_name);
+    if (!(tk->tk_consumed = malloc(((size_t)app->ap_nsource_topics + 1) * sizeof(int64_t))))
+        goto nomem;
+    for (int i = 0; i <= app->ap_nsource_topics; i++)
+        tk->tk_consumed[i] = -1;
     if (tk->tk_sub->st_nstores == 0)
         return tk; /* stateless: no environment */
     int rc = sx_app_claim_task(app, tk);
     if (rc < 0) {
         snprintf(errstr, errstr_size, "task %s: its state is still held by another thread",
                  tk->tk_name);
+        free(tk->tk_consumed);
         free(tk->tk_dir);
         free(tk);
         errno = EBUSY;
@@ -1134,6 +1139,7 @@ void sx_task_close(sx_task_t *tk)
         free(tk->tk_stores[i].ts_emitted_key);
     }
     free(tk->tk_stores);
+    free(tk->tk_consumed);
     free(tk->tk_dir);
     eddy_buf_free(&tk->tk_scratch);
     free(tk);

@@ -16,11 +16,14 @@
  *   waiting for the answer: purge, below)
  *
  * so a committed input offset is always covered by state and outputs that
- * are already safe (at-least-once). A rebalance takes a hold on the member
- * (kc_member_hold) in on_revoked so the commit completes before the tasks
- * may go elsewhere; tasks are then closed and reopened from the new
- * assignment (eager rebalancing: reopening a task whose state is current
- * restores nothing).
+ * are already safe (at-least-once). The input offsets are read when the
+ * commit starts (processing stops there): a rebalance's commit ends after
+ * the member gave the partitions back to the consumer, which then knows no
+ * position. A rebalance takes a hold on the member (kc_member_hold) in
+ * on_revoked so the commit, input offsets of the revoked tasks included,
+ * completes before the tasks may go elsewhere; tasks are then closed and
+ * reopened from the new assignment (eager rebalancing: reopening a task
+ * whose state is current restores nothing).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -598,6 +601,7 @@ static int process_one(sx_thread_t *th, sx_task_t *tk, int src, const kc_message
                            (long long)m->msg_offset, eddy_strerror(rc));
         return rc;
     }
+    tk->tk_consumed[src] = m->msg_offset + 1;
     __atomic_add_fetch(&th->th_processed, 1, __ATOMIC_RELAXED);
     return 0;
 }
@@ -761,10 +765,20 @@ static void on_consumer_error(kc_consumer_t *k, const kc_consumer_error_t *e, vo
 
 /* ---- committing ---- */
 
+static int commit_offsets_snapshot(sx_thread_t *th);
+
 static void commit_start(sx_thread_t *th, int reason)
 {
     if (th->th_committing || th->th_error)
         return;
+    /* Nothing is processed from here to the commit's end: the input
+     * offsets are final now, while the consumer still holds the partitions
+     * (a rebalance's commit ends after the member took them back). */
+    int snap = commit_offsets_snapshot(th);
+    if (snap < 0) {
+        sx_thread_fail(th, snap, "out of memory collecting the input offsets to commit");
+        return;
+    }
     th->th_committing = 1;
     th->th_commit_reason = reason;
     for (int i = 0; i < th->th_ntasks; i++) {
@@ -799,23 +813,90 @@ typedef struct offsets_acc {
     int64_t *oa_offsets;
     int oa_n, oa_cap;
     sx_task_t *oa_task;
+    int oa_nomem;
 } offsets_acc_t;
 
 static void collect_fn(sx_thread_t *th, const char *topic, int32_t p, void *o)
 {
+    static eddy_log_limit_t unknown_limit = EDDY_LOG_LIMIT_INIT;
     offsets_acc_t *acc = o;
+    sx_task_t *tk = acc->oa_task;
+    int src = -1;
+    for (int i = 0; i < th->th_app->ap_nsource_topics && src < 0; i++)
+        if (strcmp(th->th_app->ap_source_topics[i], topic) == 0)
+            src = i;
     /* Records buffered but not processed yet are not committed: the first
      * of them is where a restart begins. */
-    int64_t pos = -1;
-    for (int i = 0; i < th->th_app->ap_nsource_topics && acc->oa_task->tk_pg; i++)
-        if (strcmp(th->th_app->ap_source_topics[i], topic) == 0)
-            pos = sx_pg_head_offset(acc->oa_task->tk_pg, i);
+    int64_t pos = src >= 0 && tk->tk_pg ? sx_pg_head_offset(tk->tk_pg, src) : -1;
     if (pos < 0)
         pos = kc_consumer_position(th->th_consumer, topic, p);
-    if (pos < 0 || acc->oa_n >= acc->oa_cap)
+    int64_t consumed = src >= 0 ? tk->tk_consumed[src] : -1;
+    if (pos < 0 && consumed >= 0) {
+        /* The task processed records of a partition whose position the
+         * consumer does not know (resetting it after OFFSET_OUT_OF_RANGE,
+         * or no longer assigned): committing nothing there would read them
+         * again into state that already counts them. The task's own
+         * account covers them. */
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "streams", &unknown_limit, 10000,
+                         "%s: task %s: the consumer does not know the position of %s-%d, which "
+                         "the task processed up to offset %lld: committing offset %lld",
+                         th->th_name, tk->tk_name, topic, (int)p, (long long)consumed - 1,
+                         (long long)consumed);
+        pos = consumed;
+    }
+    if (pos < 0)
+        return; /* nothing processed, nothing known: the committed offset stays */
+    char *name = acc->oa_n < acc->oa_cap ? strdup(topic) : NULL;
+    if (!name) {
+        acc->oa_nomem = 1;
         return;
-    acc->oa_parts[acc->oa_n] = (kc_topic_partition_t){strdup(topic), p};
+    }
+    acc->oa_parts[acc->oa_n] = (kc_topic_partition_t){name, p};
     acc->oa_offsets[acc->oa_n++] = pos;
+}
+
+static void commit_offsets_clear(sx_thread_t *th)
+{
+    for (int i = 0; i < th->th_commit_n; i++)
+        free((char *)th->th_commit_parts[i].tp_topic);
+    free(th->th_commit_parts);
+    free(th->th_commit_offsets);
+    th->th_commit_parts = NULL;
+    th->th_commit_offsets = NULL;
+    th->th_commit_n = 0;
+}
+
+/* The input offsets of the running active tasks, for the commit starting:
+ * 0, or -ENOMEM. */
+static int commit_offsets_snapshot(sx_thread_t *th)
+{
+    commit_offsets_clear(th);
+    int cap = 0;
+    for (int i = 0; i < th->th_ntasks; i++) {
+        sx_task_t *tk = th->th_tasks[i];
+        if (!tk->tk_standby && tk->tk_state == TK_RUNNING)
+            for (int j = 0; j < tk->tk_sub->st_nsources; j++)
+                cap += tk->tk_sub->st_sources[j]->dn_ntopics;
+    }
+    offsets_acc_t acc = {calloc((size_t)cap + 1, sizeof(kc_topic_partition_t)),
+                         calloc((size_t)cap + 1, sizeof(int64_t)), 0, cap, NULL, 0};
+    th->th_commit_parts = acc.oa_parts;
+    th->th_commit_offsets = acc.oa_offsets;
+    if (!acc.oa_parts || !acc.oa_offsets) {
+        commit_offsets_clear(th);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < th->th_ntasks; i++)
+        if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING) {
+            acc.oa_task = th->th_tasks[i];
+            each_input(th, th->th_tasks[i], collect_fn, &acc);
+        }
+    th->th_commit_n = acc.oa_n;
+    if (acc.oa_nomem) {
+        commit_offsets_clear(th);
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 static void commit_done(sx_thread_t *th, int err);
@@ -901,6 +982,40 @@ static void maybe_purge(sx_thread_t *th)
         th->th_purge_inflight = 0; /* out of memory: the next commit tries again */
 }
 
+/* Whether the commit's input offsets cover every input partition a running
+ * task processed records of. A commit that committed state and changelog
+ * offsets but not those input offsets would have the records processed
+ * again into state that already counts them; the thread stops instead,
+ * naming the partition. */
+static int commit_covers_tasks(sx_thread_t *th)
+{
+    const eddy_app_t *app = th->th_app;
+    for (int i = 0; i < th->th_ntasks; i++) {
+        const sx_task_t *tk = th->th_tasks[i];
+        if (tk->tk_standby || tk->tk_state != TK_RUNNING)
+            continue;
+        for (int src = 0; src < app->ap_nsource_topics; src++) {
+            if (tk->tk_consumed[src] < 0)
+                continue;
+            int found = 0;
+            for (int k = 0; k < th->th_commit_n && !found; k++)
+                found = th->th_commit_parts[k].tp_partition == tk->tk_id.ti_partition &&
+                        strcmp(th->th_commit_parts[k].tp_topic, app->ap_source_topics[src]) == 0;
+            if (!found) {
+                sx_thread_fail(th, EDDY_ERR_INVALID_ARG,
+                               "task %s: a commit without an input offset for %s-%d, which the "
+                               "task processed up to offset %lld: committing its state alone "
+                               "would count those records twice; stopping instead (a bug: "
+                               "please report it)",
+                               tk->tk_name, app->ap_source_topics[src],
+                               (int)tk->tk_id.ti_partition, (long long)tk->tk_consumed[src] - 1);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 static void on_offsets_committed(kc_member_t *m, int err, void *opaque)
 {
     (void)m;
@@ -913,8 +1028,12 @@ static void maybe_finish_commit(sx_thread_t *th)
         return;
     /* A record of this commit failed (the thread is stopping on it): the
      * commit must not cover its input, whatever was acknowledged after. It
-     * ends here, committing nothing, and the stop goes on. */
+     * ends here, committing nothing, and the stop goes on. So does a
+     * commit that would leave out the input a task processed. */
+    if (!th->th_error)
+        commit_covers_tasks(th);
     if (th->th_error) {
+        commit_offsets_clear(th);
         th->th_commit_waiting_acks = 0;
         th->th_committing = 0;
         if (th->th_commit_reason == CR_REVOKE && th->th_member)
@@ -924,7 +1043,6 @@ static void maybe_finish_commit(sx_thread_t *th)
         return;
     }
     th->th_commit_waiting_acks = 0;
-    int cap = 0;
     for (int i = 0; i < th->th_ntasks; i++) {
         sx_task_t *tk = th->th_tasks[i];
         int rc = 0;
@@ -933,8 +1051,6 @@ static void maybe_finish_commit(sx_thread_t *th)
             rc = restore_commit(th, tk, "", -1);
         } else if (tk->tk_state == TK_RUNNING) {
             rc = sx_task_commit_state(tk);
-            for (int j = 0; j < tk->tk_sub->st_nsources; j++)
-                cap += tk->tk_sub->st_sources[j]->dn_ntopics;
         }
         if (rc < 0) {
             sx_thread_fail(th, rc, "task %s: committing its state failed: %s", tk->tk_name,
@@ -942,21 +1058,14 @@ static void maybe_finish_commit(sx_thread_t *th)
             return;
         }
     }
-    offsets_acc_t acc = {calloc((size_t)cap + 1, sizeof(kc_topic_partition_t)),
-                         calloc((size_t)cap + 1, sizeof(int64_t)), 0, cap, NULL};
-    for (int i = 0; acc.oa_parts && acc.oa_offsets && i < th->th_ntasks; i++)
-        if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING) {
-            acc.oa_task = th->th_tasks[i];
-            each_input(th, th->th_tasks[i], collect_fn, &acc);
-        }
+    /* The offsets read when the commit started (commit_start). */
+    offsets_acc_t acc = {th->th_commit_parts, th->th_commit_offsets, th->th_commit_n,
+                         th->th_commit_n, NULL, 0};
     purge_remember(th, &acc);
     int rc = acc.oa_n > 0 ? kc_member_commit_offsets(th->th_member, acc.oa_parts, acc.oa_offsets,
                                                      acc.oa_n, on_offsets_committed, th)
                           : 0;
-    for (int i = 0; i < acc.oa_n; i++)
-        free((char *)acc.oa_parts[i].tp_topic);
-    free(acc.oa_parts);
-    free(acc.oa_offsets);
+    commit_offsets_clear(th);
     if (acc.oa_n == 0 || rc != 0)
         commit_done(th, rc);
 }
@@ -966,6 +1075,7 @@ static void commit_done(sx_thread_t *th, int err)
     if (!th->th_committing)
         return;
     th->th_committing = 0;
+    commit_offsets_clear(th);
     __atomic_add_fetch(&th->th_commits, 1, __ATOMIC_RELAXED);
     if (err != 0)
         EDDY_LOG_WARN("streams",
@@ -1042,6 +1152,7 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
             if (!th->th_tasks[i]->tk_standby)
                 remove_task(th, th->th_tasks[i]);
         sx_combine_drop(th); /* their uncommitted partial counts */
+        commit_offsets_clear(th);
         th->th_committing = 0;
         th->th_commit_waiting_acks = 0;
         return;
@@ -1252,6 +1363,7 @@ static void close_thread(sx_thread_t *th)
     if (th->th_stopped == 2)
         return;
     th->th_stopped = 2;
+    commit_offsets_clear(th);
     uv_timer_stop(&th->th_commit_timer);
     uv_timer_stop(&th->th_tick_timer);
     uv_check_stop(&th->th_check);

@@ -250,12 +250,22 @@ typedef struct DeleteTopicsResponse {
 int wire_delete_topics_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, DeleteTopicsRequest *r);
 void wire_delete_topics_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteTopicsResponse *r);
 
-/* ---- DescribeConfigs (32), v0-1 ---- */
+/* ---- DescribeConfigs (32), v0-4; v4 is flexible ---- */
 #define CONFIG_RESOURCE_TOPIC 2
 #define CONFIG_RESOURCE_BROKER 4
+/* ConfigSource values. */
 #define CONFIG_SOURCE_DYNAMIC_TOPIC 1
+#define CONFIG_SOURCE_DYNAMIC_BROKER 2
+#define CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER 3
 #define CONFIG_SOURCE_STATIC_BROKER 4
 #define CONFIG_SOURCE_DEFAULT 5
+/* ConfigType values (v3+). */
+#define CONFIG_TYPE_BOOLEAN 1
+#define CONFIG_TYPE_STRING 2
+#define CONFIG_TYPE_INT 3
+#define CONFIG_TYPE_LONG 5
+#define CONFIG_TYPE_DOUBLE 6
+#define CONFIG_TYPE_LIST 7
 typedef struct DescribeConfigsResource {
     int8_t ResourceType;
     kstr_t ResourceName;
@@ -265,8 +275,14 @@ typedef struct DescribeConfigsResource {
 typedef struct DescribeConfigsRequest {
     DescribeConfigsResource *Resources;
     int32_t ResourcesCount;
-    int8_t IncludeSynonyms; /* v1+ */
+    int8_t IncludeSynonyms;      /* v1+ */
+    int8_t IncludeDocumentation; /* v3+ */
 } DescribeConfigsRequest;
+typedef struct DescribeConfigsSynonym {
+    kstr_t Name;
+    kstr_t Value; /* nullable */
+    int8_t Source;
+} DescribeConfigsSynonym;
 typedef struct DescribeConfigsResourceResult {
     kstr_t Name;
     kstr_t Value; /* nullable */
@@ -274,7 +290,10 @@ typedef struct DescribeConfigsResourceResult {
     int8_t IsDefault;    /* v0 only */
     int8_t ConfigSource; /* v1+ */
     int8_t IsSensitive;
-    /* Synonyms (v1+) are sent empty. */
+    DescribeConfigsSynonym *Synonyms; /* v1+; decoders skip them */
+    int32_t SynonymsCount;
+    int8_t ConfigType;    /* v3+, 0 unknown */
+    kstr_t Documentation; /* v3+, nullable */
 } DescribeConfigsResourceResult;
 typedef struct DescribeConfigsResult {
     int16_t ErrorCode;
@@ -292,6 +311,45 @@ typedef struct DescribeConfigsResponse {
 int wire_describe_configs_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                      DescribeConfigsRequest *r);
 void wire_describe_configs_resp_encode(eddy_wr_t *wr, int16_t v, const DescribeConfigsResponse *r);
+
+/* ---- AlterConfigs (33) v0-2 (v2 flexible), IncrementalAlterConfigs (44)
+ * v0-1 (v1 flexible): one request struct for both ---- */
+#define CONFIG_OP_SET 0
+#define CONFIG_OP_DELETE 1
+#define CONFIG_OP_APPEND 2
+#define CONFIG_OP_SUBTRACT 3
+typedef struct AlterableConfig {
+    kstr_t Name;
+    int8_t ConfigOperation; /* IncrementalAlterConfigs only; AlterConfigs: SET */
+    kstr_t Value;           /* nullable */
+} AlterableConfig;
+typedef struct AlterConfigsResource {
+    int8_t ResourceType;
+    kstr_t ResourceName;
+    AlterableConfig *Configs;
+    int32_t ConfigsCount;
+} AlterConfigsResource;
+typedef struct AlterConfigsRequest {
+    AlterConfigsResource *Resources;
+    int32_t ResourcesCount;
+    int8_t ValidateOnly;
+} AlterConfigsRequest;
+typedef struct AlterConfigsResourceResponse {
+    int16_t ErrorCode;
+    kstr_t ErrorMessage; /* nullable */
+    int8_t ResourceType;
+    kstr_t ResourceName;
+} AlterConfigsResourceResponse;
+typedef struct AlterConfigsResponse {
+    int32_t ThrottleTimeMs;
+    AlterConfigsResourceResponse *Responses;
+    int32_t ResponsesCount;
+} AlterConfigsResponse;
+/* api_key: API_ALTER_CONFIGS or API_INCREMENTAL_ALTER_CONFIGS. */
+int wire_alter_configs_req_decode(eddy_rd_t *rd, int api_key, int16_t v, eddy_arena_t *a,
+                                  AlterConfigsRequest *r);
+void wire_alter_configs_resp_encode(eddy_wr_t *wr, int api_key, int16_t v,
+                                    const AlterConfigsResponse *r);
 
 /* ---- DeleteRecords (21), v0-1 ---- */
 typedef struct DeleteRecordsPartition {

@@ -1,5 +1,5 @@
 /* The admin APIs: CreateTopics (19) v0-4, DeleteTopics (20) v0-1,
- * DeleteRecords (21) v0-1, DescribeConfigs (32) v0-1. None of these
+ * DeleteRecords (21) v0-1. None of these
  * versions is flexible. Layouts from the apache/kafka JSON specs:
  *
  * CreateTopicsRequest:  Topics [Name string, NumPartitions int32,
@@ -17,16 +17,7 @@
  * DeleteRecordsResponse: ThrottleTimeMs int32,
  *                       Topics [Name string, Partitions [PartitionIndex int32,
  *                                                        LowWatermark int64, ErrorCode int16]]
- * DescribeConfigsRequest: Resources [ResourceType int8, ResourceName string,
- *                                    ConfigurationKeys nullable [string]]
- *                         IncludeSynonyms bool (v1+)
- * DescribeConfigsResponse: ThrottleTimeMs int32,
- *     Results [ErrorCode int16, ErrorMessage nullable string, ResourceType int8,
- *              ResourceName string,
- *              Configs [Name string, Value nullable string, ReadOnly bool,
- *                       IsDefault bool (v0 only), ConfigSource int8 (v1+),
- *                       IsSensitive bool,
- *                       Synonyms [Name, Value, Source] (v1+, always empty here)]]
+ * (DescribeConfigs and the two AlterConfigs are in api_configs.c.)
  */
 #include "api.h"
 
@@ -155,53 +146,3 @@ void wire_delete_records_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteRecor
     }
 }
 
-/* ---- DescribeConfigs --------------------------------------------------- */
-
-int wire_describe_configs_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                     DescribeConfigsRequest *r)
-{
-    if (!broker_api_supported(API_DESCRIBE_CONFIGS, v))
-        return EDDY_ERR_INVALID_ARG;
-    int32_t n = rd_array_count_nn(rd, 1 + 2 + 4);
-    r->Resources = rd_arena_array(rd, a, n, sizeof *r->Resources);
-    for (int32_t i = 0; i < n && !rd->rd_err; i++) {
-        DescribeConfigsResource *res = &r->Resources[i];
-        res->ResourceType = rd_i8(rd);
-        res->ResourceName = rd_string_nn(rd);
-        int32_t nk = rd_array_count(rd, 2); /* null: every key */
-        res->ConfigurationKeys = rd_arena_array(rd, a, nk, sizeof *res->ConfigurationKeys);
-        for (int32_t j = 0; j < nk && !rd->rd_err; j++)
-            res->ConfigurationKeys[j] = rd_string_nn(rd);
-        res->ConfigurationKeysCount = nk;
-    }
-    r->ResourcesCount = n;
-    r->IncludeSynonyms = v >= 1 ? rd_i8(rd) : 0;
-    return rd->rd_err;
-}
-
-void wire_describe_configs_resp_encode(eddy_wr_t *wr, int16_t v, const DescribeConfigsResponse *r)
-{
-    wr_i32(wr, r->ThrottleTimeMs);
-    wr_i32(wr, r->ResultsCount);
-    for (int32_t i = 0; i < r->ResultsCount; i++) {
-        const DescribeConfigsResult *res = &r->Results[i];
-        wr_i16(wr, res->ErrorCode);
-        wr_string(wr, res->ErrorMessage);
-        wr_i8(wr, res->ResourceType);
-        wr_string(wr, res->ResourceName);
-        wr_i32(wr, res->ConfigsCount);
-        for (int32_t j = 0; j < res->ConfigsCount; j++) {
-            const DescribeConfigsResourceResult *c = &res->Configs[j];
-            wr_string(wr, c->Name);
-            wr_string(wr, c->Value);
-            wr_i8(wr, c->ReadOnly);
-            if (v == 0)
-                wr_i8(wr, c->IsDefault);
-            else
-                wr_i8(wr, c->ConfigSource);
-            wr_i8(wr, c->IsSensitive);
-            if (v >= 1)
-                wr_i32(wr, 0); /* Synonyms: none */
-        }
-    }
-}

@@ -1,4 +1,4 @@
-/* The consumer-group APIs (none flexible in the versions served). Layouts
+/* The consumer-group APIs (flexible: DescribeGroups v5, ListGroups v3+). Layouts
  * from the apache/kafka JSON specs:
  *
  * FindCoordinator  req: Key string, KeyType int8 (v1+)
@@ -26,12 +26,20 @@
  *                  resp: ThrottleTimeMs (v3+), Topics [Name, Partitions [PartitionIndex,
  *                        CommittedOffset int64, CommittedLeaderEpoch int32 (v5+),
  *                        Metadata nullable string, ErrorCode]], ErrorCode (v2+)
- * DescribeGroups   req: Groups [string]
+ * DescribeGroups   req: Groups [string], IncludeAuthorizedOperations bool (v3+)
  *                  resp: ThrottleTimeMs (v1+), Groups [ErrorCode, GroupId, GroupState,
- *                        ProtocolType, ProtocolData, Members [MemberId, ClientId,
- *                        ClientHost, MemberMetadata bytes, MemberAssignment bytes]]
- * ListGroups       req: (empty)   resp: ThrottleTimeMs (v1+), ErrorCode,
- *                                       Groups [GroupId, ProtocolType]
+ *                        ProtocolType, ProtocolData, Members [MemberId,
+ *                        GroupInstanceId nullable (v4+), ClientId,
+ *                        ClientHost, MemberMetadata bytes, MemberAssignment bytes],
+ *                        AuthorizedOperations int32 (v3+)]
+ *                  (v5+ flexible: compact strings, bytes and arrays, tags)
+ * ListGroups       req: StatesFilter [string] (v4+), TypesFilter [string] (v5+)
+ *                  resp: ThrottleTimeMs (v1+), ErrorCode,
+ *                        Groups [GroupId, ProtocolType, GroupState (v4+), GroupType (v5+)]
+ *                  (v3+ flexible)
+ * OffsetDelete     req: GroupId, Topics [Name, Partitions [PartitionIndex int32]]
+ *                  resp: ErrorCode, ThrottleTimeMs, Topics [Name, Partitions
+ *                        [PartitionIndex, ErrorCode]]
  * DeleteGroups     req: GroupsNames [string]
  *                  resp: ThrottleTimeMs, Results [GroupId, ErrorCode]
  * ConsumerProtocol assignment: Version int16, [Topic string, [int32]], UserData nullable bytes
@@ -40,6 +48,7 @@
 
 #include "api.h"
 #include "common/err.h"
+#include "proto_flex.h"
 #include "proto_int.h"
 
 static kstr_t rd_kbytes_nn(eddy_rd_t *rd)
@@ -288,56 +297,129 @@ static int32_t rd_string_array(eddy_rd_t *rd, eddy_arena_t *a, kstr_t **out)
     return rd->rd_err ? 0 : n;
 }
 
+/* A string array, legacy or compact. */
+static int32_t rdf_string_array(eddy_rd_t *rd, int flex, eddy_arena_t *a, kstr_t **out)
+{
+    int32_t n = rdf_array_count_nn(rd, flex, flex ? 1 : 2);
+    *out = rd_arena_array(rd, a, n, sizeof **out);
+    for (int32_t i = 0; i < n && !rd->rd_err; i++)
+        (*out)[i] = rdf_string_nn(rd, flex);
+    return rd->rd_err ? 0 : n;
+}
+
 int wire_describe_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                     DescribeGroupsRequest *r)
 {
     if (!broker_api_supported(API_DESCRIBE_GROUPS, v))
         return EDDY_ERR_INVALID_ARG;
-    r->GroupsCount = rd_string_array(rd, a, &r->Groups);
+    int flex = kafka_is_flexible(API_DESCRIBE_GROUPS, v);
+    r->GroupsCount = rdf_string_array(rd, flex, a, &r->Groups);
+    r->IncludeAuthorizedOperations = v >= 3 ? rd_i8(rd) : 0;
+    rdf_tags(rd, flex);
     return rd->rd_err;
 }
 
 void wire_describe_groups_resp_encode(eddy_wr_t *wr, int16_t v, const DescribeGroupsResponse *r)
 {
+    int flex = kafka_is_flexible(API_DESCRIBE_GROUPS, v);
     if (v >= 1)
         wr_i32(wr, r->ThrottleTimeMs);
-    wr_i32(wr, r->GroupsCount);
+    wrf_count(wr, flex, r->GroupsCount);
     for (int32_t i = 0; i < r->GroupsCount; i++) {
         const DescribedGroup *g = &r->Groups[i];
         wr_i16(wr, g->ErrorCode);
-        wr_string(wr, g->GroupId);
-        wr_string(wr, g->GroupState);
-        wr_string(wr, g->ProtocolType);
-        wr_string(wr, g->ProtocolData);
-        wr_i32(wr, g->MembersCount);
+        wrf_string(wr, flex, g->GroupId);
+        wrf_string(wr, flex, g->GroupState);
+        wrf_string(wr, flex, g->ProtocolType);
+        wrf_string(wr, flex, g->ProtocolData);
+        wrf_count(wr, flex, g->MembersCount);
         for (int32_t j = 0; j < g->MembersCount; j++) {
             const DescribedGroupMember *m = &g->Members[j];
-            wr_string(wr, m->MemberId);
-            wr_string(wr, m->ClientId);
-            wr_string(wr, m->ClientHost);
-            wr_kbytes(wr, m->MemberMetadata);
-            wr_kbytes(wr, m->MemberAssignment);
+            wrf_string(wr, flex, m->MemberId);
+            if (v >= 4)
+                wrf_string(wr, flex, m->GroupInstanceId);
+            wrf_string(wr, flex, m->ClientId);
+            wrf_string(wr, flex, m->ClientHost);
+            wrf_bytes(wr, flex, m->MemberMetadata);
+            wrf_bytes(wr, flex, m->MemberAssignment);
+            wrf_tags(wr, flex);
         }
+        if (v >= 3)
+            wr_i32(wr, g->AuthorizedOperations);
+        wrf_tags(wr, flex);
     }
+    wrf_tags(wr, flex);
 }
 
-int wire_list_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a)
+int wire_list_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ListGroupsRequest *r)
 {
-    (void)a;
     if (!broker_api_supported(API_LIST_GROUPS, v))
         return EDDY_ERR_INVALID_ARG;
+    int flex = kafka_is_flexible(API_LIST_GROUPS, v);
+    r->StatesFilter = r->TypesFilter = NULL;
+    r->StatesFilterCount = r->TypesFilterCount = 0;
+    if (v >= 4)
+        r->StatesFilterCount = rdf_string_array(rd, flex, a, &r->StatesFilter);
+    if (v >= 5)
+        r->TypesFilterCount = rdf_string_array(rd, flex, a, &r->TypesFilter);
+    rdf_tags(rd, flex);
     return rd->rd_err;
 }
 
 void wire_list_groups_resp_encode(eddy_wr_t *wr, int16_t v, const ListGroupsResponse *r)
 {
+    int flex = kafka_is_flexible(API_LIST_GROUPS, v);
     if (v >= 1)
         wr_i32(wr, r->ThrottleTimeMs);
     wr_i16(wr, r->ErrorCode);
-    wr_i32(wr, r->GroupsCount);
+    wrf_count(wr, flex, r->GroupsCount);
     for (int32_t i = 0; i < r->GroupsCount; i++) {
-        wr_string(wr, r->Groups[i].GroupId);
-        wr_string(wr, r->Groups[i].ProtocolType);
+        wrf_string(wr, flex, r->Groups[i].GroupId);
+        wrf_string(wr, flex, r->Groups[i].ProtocolType);
+        if (v >= 4)
+            wrf_string(wr, flex, r->Groups[i].GroupState);
+        if (v >= 5)
+            wrf_string(wr, flex, r->Groups[i].GroupType);
+        wrf_tags(wr, flex);
+    }
+    wrf_tags(wr, flex);
+}
+
+int wire_offset_delete_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                  OffsetDeleteRequest *r)
+{
+    if (!broker_api_supported(API_OFFSET_DELETE, v))
+        return EDDY_ERR_INVALID_ARG;
+    r->GroupId = rd_string_nn(rd);
+    int32_t n = rd_array_count_nn(rd, 2 + 4);
+    r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
+    for (int32_t i = 0; i < n && !rd->rd_err; i++) {
+        OffsetDeleteRequestTopic *t = &r->Topics[i];
+        t->Name = rd_string_nn(rd);
+        int32_t np = rd_array_count_nn(rd, 4);
+        t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
+        for (int32_t j = 0; j < np && !rd->rd_err; j++)
+            t->Partitions[j] = rd_i32(rd);
+        t->PartitionsCount = rd->rd_err ? 0 : np;
+    }
+    r->TopicsCount = rd->rd_err ? 0 : n;
+    return rd->rd_err;
+}
+
+void wire_offset_delete_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetDeleteResponse *r)
+{
+    (void)v;
+    wr_i16(wr, r->ErrorCode);
+    wr_i32(wr, r->ThrottleTimeMs);
+    wr_i32(wr, r->TopicsCount);
+    for (int32_t i = 0; i < r->TopicsCount; i++) {
+        const OffsetDeleteResponseTopic *t = &r->Topics[i];
+        wr_string(wr, t->Name);
+        wr_i32(wr, t->PartitionsCount);
+        for (int32_t j = 0; j < t->PartitionsCount; j++) {
+            wr_i32(wr, t->Partitions[j].PartitionIndex);
+            wr_i16(wr, t->Partitions[j].ErrorCode);
+        }
     }
 }
 

@@ -176,13 +176,15 @@ typedef struct OffsetFetchResponse {
 int wire_offset_fetch_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, OffsetFetchRequest *r);
 void wire_offset_fetch_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchResponse *r);
 
-/* ---- DescribeGroups (15), v0-2 ---- */
+/* ---- DescribeGroups (15), v0-5; v5 is flexible ---- */
 typedef struct DescribeGroupsRequest {
     kstr_t *Groups;
     int32_t GroupsCount;
+    int8_t IncludeAuthorizedOperations; /* v3+ */
 } DescribeGroupsRequest;
 typedef struct DescribedGroupMember {
     kstr_t MemberId;
+    kstr_t GroupInstanceId; /* v4+, nullable */
     kstr_t ClientId;
     kstr_t ClientHost;
     kstr_t MemberMetadata;   /* bytes */
@@ -196,6 +198,7 @@ typedef struct DescribedGroup {
     kstr_t ProtocolData;
     DescribedGroupMember *Members;
     int32_t MembersCount;
+    int32_t AuthorizedOperations; /* v3+, INT32_MIN: not asked for */
 } DescribedGroup;
 typedef struct DescribeGroupsResponse {
     int32_t ThrottleTimeMs; /* v1+ */
@@ -206,10 +209,18 @@ int wire_describe_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                     DescribeGroupsRequest *r);
 void wire_describe_groups_resp_encode(eddy_wr_t *wr, int16_t v, const DescribeGroupsResponse *r);
 
-/* ---- ListGroups (16), v0-2 ---- */
+/* ---- ListGroups (16), v0-5; v3 is flexible ---- */
+typedef struct ListGroupsRequest {
+    kstr_t *StatesFilter; /* v4+: only groups in these states (none: all) */
+    int32_t StatesFilterCount;
+    kstr_t *TypesFilter; /* v5+: only groups of these types (none: all) */
+    int32_t TypesFilterCount;
+} ListGroupsRequest;
 typedef struct ListedGroup {
     kstr_t GroupId;
     kstr_t ProtocolType;
+    kstr_t GroupState; /* v4+ */
+    kstr_t GroupType;  /* v5+ */
 } ListedGroup;
 typedef struct ListGroupsResponse {
     int32_t ThrottleTimeMs; /* v1+ */
@@ -217,7 +228,7 @@ typedef struct ListGroupsResponse {
     ListedGroup *Groups;
     int32_t GroupsCount;
 } ListGroupsResponse;
-int wire_list_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a);
+int wire_list_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ListGroupsRequest *r);
 void wire_list_groups_resp_encode(eddy_wr_t *wr, int16_t v, const ListGroupsResponse *r);
 
 /* ---- DeleteGroups (42), v0-1 ---- */
@@ -237,6 +248,36 @@ typedef struct DeleteGroupsResponse {
 int wire_delete_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                   DeleteGroupsRequest *r);
 void wire_delete_groups_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteGroupsResponse *r);
+
+/* ---- OffsetDelete (47), v0 ---- */
+typedef struct OffsetDeleteRequestTopic {
+    kstr_t Name;
+    int32_t *Partitions; /* PartitionIndex */
+    int32_t PartitionsCount;
+} OffsetDeleteRequestTopic;
+typedef struct OffsetDeleteRequest {
+    kstr_t GroupId;
+    OffsetDeleteRequestTopic *Topics;
+    int32_t TopicsCount;
+} OffsetDeleteRequest;
+typedef struct OffsetDeleteResponsePartition {
+    int32_t PartitionIndex;
+    int16_t ErrorCode;
+} OffsetDeleteResponsePartition;
+typedef struct OffsetDeleteResponseTopic {
+    kstr_t Name;
+    OffsetDeleteResponsePartition *Partitions;
+    int32_t PartitionsCount;
+} OffsetDeleteResponseTopic;
+typedef struct OffsetDeleteResponse {
+    int16_t ErrorCode;
+    int32_t ThrottleTimeMs;
+    OffsetDeleteResponseTopic *Topics;
+    int32_t TopicsCount;
+} OffsetDeleteResponse;
+int wire_offset_delete_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                  OffsetDeleteRequest *r);
+void wire_offset_delete_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetDeleteResponse *r);
 
 /* ---- ConsumerProtocol (the bytes inside JoinGroup metadata and SyncGroup
  * assignments; the broker never interprets them, but tools and the client

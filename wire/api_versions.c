@@ -1,11 +1,11 @@
 /* The versions Eddy advertises, and the ApiVersions (18) codec.
  *
  * ApiVersionsRequest  v0-2: (empty)
- *                     v3:   ClientSoftwareName compact-string,
+ *                     v3-4: ClientSoftwareName compact-string,
  *                           ClientSoftwareVersion compact-string, tags
  * ApiVersionsResponse v0:   ErrorCode int16, ApiKeys [ApiKey, MinVersion, MaxVersion int16]
  *                     v1-2: v0 + ThrottleTimeMs int32
- *                     v3:   ErrorCode, ApiKeys compact-array (each entry + tags),
+ *                     v3-4: ErrorCode, ApiKeys compact-array (each entry + tags),
  *                           ThrottleTimeMs, tags
  * The response header is v0 at every version (see wire_response_header_encode).
  */
@@ -22,11 +22,13 @@ const api_version_range_t broker_api_versions[] = {
     {API_FETCH, 4, 11},
     {API_LIST_OFFSETS, 0, 2},
     {API_METADATA, 0, 5},
-    {API_API_VERSIONS, 0, 3},
+    {API_API_VERSIONS, 0, 4},
     {API_CREATE_TOPICS, 0, 4},
     {API_DELETE_TOPICS, 0, 1},
     {API_DELETE_RECORDS, 0, 1},
-    {API_DESCRIBE_CONFIGS, 0, 1},
+    {API_DESCRIBE_CONFIGS, 0, 4},
+    {API_ALTER_CONFIGS, 0, 2},
+    {API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
     {API_FIND_COORDINATOR, 0, 2},
     {API_JOIN_GROUP, 0, 5},
     {API_SYNC_GROUP, 0, 3},
@@ -34,9 +36,13 @@ const api_version_range_t broker_api_versions[] = {
     {API_LEAVE_GROUP, 0, 1},
     {API_OFFSET_COMMIT, 0, 7},
     {API_OFFSET_FETCH, 0, 5},
-    {API_DESCRIBE_GROUPS, 0, 2},
-    {API_LIST_GROUPS, 0, 2},
+    {API_DESCRIBE_GROUPS, 0, 5},
+    {API_LIST_GROUPS, 0, 5},
     {API_DELETE_GROUPS, 0, 1},
+    {API_CREATE_PARTITIONS, 0, 3},
+    {API_OFFSET_DELETE, 0, 0},
+    {API_DESCRIBE_CLUSTER, 0, 1},
+    {API_INIT_PRODUCER_ID, 0, 5},
 };
 const int broker_api_versions_count =
     (int)(sizeof broker_api_versions / sizeof broker_api_versions[0]);

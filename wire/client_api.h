@@ -154,6 +154,15 @@ int wire_delete_records_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
 void wire_describe_configs_req_encode(eddy_wr_t *wr, int16_t v, const DescribeConfigsRequest *r);
 int wire_describe_configs_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                       DescribeConfigsResponse *r);
+/* AlterConfigs (ConfigOperation ignored: it has none) and
+ * IncrementalAlterConfigs; one response layout. */
+void wire_alter_configs_req_encode(eddy_wr_t *wr, int16_t v, const AlterConfigsRequest *r);
+void wire_incremental_alter_configs_req_encode(eddy_wr_t *wr, int16_t v,
+                                               const AlterConfigsRequest *r);
+int wire_alter_configs_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                   AlterConfigsResponse *r);
+int wire_incremental_alter_configs_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                               AlterConfigsResponse *r);
 
 /* ---- FindCoordinator (10), v0-2 ----
  * KeyType (v1+, not ignorable) must be 0 (group) at v0. */
@@ -193,17 +202,23 @@ void wire_offset_fetch_req_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchReq
 int wire_offset_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                   OffsetFetchResponse *r);
 
-/* ---- DescribeGroups (15), v0-2; ListGroups (16), v0-2; DeleteGroups (42), v0-1 ---- */
+/* ---- DescribeGroups (15), v0-5; ListGroups (16), v0-5; DeleteGroups (42), v0-1 ---- */
 void wire_describe_groups_req_encode(eddy_wr_t *wr, int16_t v, const DescribeGroupsRequest *r);
 int wire_describe_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                      DescribeGroupsResponse *r);
-/* The ListGroups request has no body at v0-2: only the version is checked. */
+/* The ListGroups request has no body at v0-2; from v4 it asks for every
+ * state and (v5) every type. */
 void wire_list_groups_req_encode(eddy_wr_t *wr, int16_t v);
 int wire_list_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                  ListGroupsResponse *r);
 void wire_delete_groups_req_encode(eddy_wr_t *wr, int16_t v, const DeleteGroupsRequest *r);
 int wire_delete_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                    DeleteGroupsResponse *r);
+
+/* ---- OffsetDelete (47), v0 ---- */
+void wire_offset_delete_req_encode(eddy_wr_t *wr, int16_t v, const OffsetDeleteRequest *r);
+int wire_offset_delete_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                   OffsetDeleteResponse *r);
 
 /* ---- InitProducerId (22), v0-5 ----
  * The client speaks these versions whatever the broker of this build serves

@@ -3,6 +3,7 @@
 #include "client_api.h"
 
 #include "client_api_int.h"
+#include "proto_flex.h"
 
 /* A GroupInstanceId at a version without one: it is not ignorable (static
  * membership would silently be lost), so only null (its default) passes. */
@@ -271,7 +272,21 @@ void wire_describe_groups_req_encode(eddy_wr_t *wr, int16_t v, const DescribeGro
 {
     if (!cw_version(wr, API_DESCRIBE_GROUPS, v))
         return;
-    cw_string_array(wr, r->Groups, r->GroupsCount, 0);
+    int flex = kafka_is_flexible(API_DESCRIBE_GROUPS, v);
+    if (!flex) {
+        cw_string_array(wr, r->Groups, r->GroupsCount, 0);
+    } else {
+        cw_require(wr, r->GroupsCount >= 0 && (r->GroupsCount == 0 || r->Groups));
+        int32_t n = wr->wr_err ? 0 : r->GroupsCount;
+        wrf_count(wr, flex, n);
+        for (int32_t i = 0; i < n; i++) {
+            cw_require(wr, r->Groups[i].len >= 0);
+            wr_compact_string(wr, r->Groups[i]);
+        }
+    }
+    if (v >= 3)
+        wr_i8(wr, r->IncludeAuthorizedOperations);
+    wrf_tags(wr, flex);
 }
 
 int wire_describe_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
@@ -280,35 +295,50 @@ int wire_describe_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     int rc = cr_version(API_DESCRIBE_GROUPS, v);
     if (rc)
         return rc;
+    int flex = kafka_is_flexible(API_DESCRIBE_GROUPS, v);
     r->ThrottleTimeMs = v >= 1 ? rd_i32(rd) : 0;
-    int32_t n = rd_array_count_nn(rd, 2 + 2 + 2 + 2 + 2 + 4);
+    int32_t n = rdf_array_count_nn(rd, flex, 2 + 1 + 1 + 1 + 1 + 1);
     r->Groups = rd_arena_array(rd, a, n, sizeof *r->Groups);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
         DescribedGroup *g = &r->Groups[i];
         g->ErrorCode = rd_i16(rd);
-        g->GroupId = rd_string_nn(rd);
-        g->GroupState = rd_string_nn(rd);
-        g->ProtocolType = rd_string_nn(rd);
-        g->ProtocolData = rd_string_nn(rd);
-        int32_t nm = rd_array_count_nn(rd, 2 + 2 + 2 + 4 + 4);
+        g->GroupId = rdf_string_nn(rd, flex);
+        g->GroupState = rdf_string_nn(rd, flex);
+        g->ProtocolType = rdf_string_nn(rd, flex);
+        g->ProtocolData = rdf_string_nn(rd, flex);
+        int32_t nm = rdf_array_count_nn(rd, flex, 1 + 1 + 1 + 1 + 1);
         g->Members = rd_arena_array(rd, a, nm, sizeof *g->Members);
         for (int32_t j = 0; j < nm && !rd->rd_err; j++) {
             DescribedGroupMember *m = &g->Members[j];
-            m->MemberId = rd_string_nn(rd);
-            m->ClientId = rd_string_nn(rd);
-            m->ClientHost = rd_string_nn(rd);
-            m->MemberMetadata = rd_kbytes_nn(rd);
-            m->MemberAssignment = rd_kbytes_nn(rd);
+            m->MemberId = rdf_string_nn(rd, flex);
+            m->GroupInstanceId = v >= 4 ? rdf_string(rd, flex) : KSTR_NULL;
+            m->ClientId = rdf_string_nn(rd, flex);
+            m->ClientHost = rdf_string_nn(rd, flex);
+            m->MemberMetadata = rdf_bytes(rd, flex);
+            m->MemberAssignment = rdf_bytes(rd, flex);
+            if (m->MemberMetadata.len < 0 || m->MemberAssignment.len < 0)
+                rd_fail(rd, EDDY_ERR_INVALID_ARG);
+            rdf_tags(rd, flex);
         }
         g->MembersCount = rd->rd_err ? 0 : nm;
+        g->AuthorizedOperations = v >= 3 ? rd_i32(rd) : INT32_MIN;
+        rdf_tags(rd, flex);
     }
+    rdf_tags(rd, flex);
     r->GroupsCount = rd->rd_err ? 0 : n;
     return rd->rd_err;
 }
 
 void wire_list_groups_req_encode(eddy_wr_t *wr, int16_t v)
 {
-    (void)cw_version(wr, API_LIST_GROUPS, v); /* no body at v0-2 */
+    if (!cw_version(wr, API_LIST_GROUPS, v))
+        return;
+    int flex = kafka_is_flexible(API_LIST_GROUPS, v);
+    if (v >= 4)
+        wrf_count(wr, flex, 0); /* StatesFilter: every state */
+    if (v >= 5)
+        wrf_count(wr, flex, 0); /* TypesFilter: every type */
+    wrf_tags(wr, flex);
 }
 
 int wire_list_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
@@ -317,14 +347,20 @@ int wire_list_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     int rc = cr_version(API_LIST_GROUPS, v);
     if (rc)
         return rc;
+    int flex = kafka_is_flexible(API_LIST_GROUPS, v);
     r->ThrottleTimeMs = v >= 1 ? rd_i32(rd) : 0;
     r->ErrorCode = rd_i16(rd);
-    int32_t n = rd_array_count_nn(rd, 2 + 2);
+    int32_t n = rdf_array_count_nn(rd, flex, 1 + 1);
     r->Groups = rd_arena_array(rd, a, n, sizeof *r->Groups);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
-        r->Groups[i].GroupId = rd_string_nn(rd);
-        r->Groups[i].ProtocolType = rd_string_nn(rd);
+        ListedGroup *g = &r->Groups[i];
+        g->GroupId = rdf_string_nn(rd, flex);
+        g->ProtocolType = rdf_string_nn(rd, flex);
+        g->GroupState = v >= 4 ? rdf_string_nn(rd, flex) : KSTR_NULL;
+        g->GroupType = v >= 5 ? rdf_string_nn(rd, flex) : KSTR_NULL;
+        rdf_tags(rd, flex);
     }
+    rdf_tags(rd, flex);
     r->GroupsCount = rd->rd_err ? 0 : n;
     return rd->rd_err;
 }
@@ -350,6 +386,45 @@ int wire_delete_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
         r->Results[i].ErrorCode = rd_i16(rd);
     }
     r->ResultsCount = rd->rd_err ? 0 : n;
+    return rd->rd_err;
+}
+
+/* ---- OffsetDelete ---- */
+
+void wire_offset_delete_req_encode(eddy_wr_t *wr, int16_t v, const OffsetDeleteRequest *r)
+{
+    if (!cw_version(wr, API_OFFSET_DELETE, v))
+        return;
+    cw_string_nn(wr, r->GroupId);
+    int32_t n = cw_count(wr, r->TopicsCount, r->Topics, 0);
+    for (int32_t i = 0; i < n; i++) {
+        cw_string_nn(wr, r->Topics[i].Name);
+        cw_int32_array(wr, r->Topics[i].Partitions, r->Topics[i].PartitionsCount);
+    }
+}
+
+int wire_offset_delete_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                   OffsetDeleteResponse *r)
+{
+    int rc = cr_version(API_OFFSET_DELETE, v);
+    if (rc)
+        return rc;
+    r->ErrorCode = rd_i16(rd);
+    r->ThrottleTimeMs = rd_i32(rd);
+    int32_t n = rd_array_count_nn(rd, 2 + 4);
+    r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
+    for (int32_t i = 0; i < n && !rd->rd_err; i++) {
+        OffsetDeleteResponseTopic *t = &r->Topics[i];
+        t->Name = rd_string_nn(rd);
+        int32_t np = rd_array_count_nn(rd, 4 + 2);
+        t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
+        for (int32_t j = 0; j < np && !rd->rd_err; j++) {
+            t->Partitions[j].PartitionIndex = rd_i32(rd);
+            t->Partitions[j].ErrorCode = rd_i16(rd);
+        }
+        t->PartitionsCount = rd->rd_err ? 0 : np;
+    }
+    r->TopicsCount = rd->rd_err ? 0 : n;
     return rd->rd_err;
 }
 

@@ -127,7 +127,7 @@ int kstr_eq(kstr_t a, const char *s)
 }
 
 /* The first flexible version of each API (its JSON's "flexibleVersions"),
- * or 0 for none known. A flexible request carries header v2, compact
+ * or -1 for none known. A flexible request carries header v2, compact
  * strings and arrays, and tagged fields. */
 static int first_flexible(int api_key)
 {
@@ -170,17 +170,25 @@ static int first_flexible(int api_key)
         return 2;
     case API_DESCRIBE_CONFIGS:
         return 4;
+    case API_ALTER_CONFIGS:
+        return 2;
+    case API_INCREMENTAL_ALTER_CONFIGS:
+        return 1;
     case API_DELETE_GROUPS:
         return 2;
-    default:
+    case API_CREATE_PARTITIONS:
+        return 2;
+    case API_DESCRIBE_CLUSTER:
         return 0;
+    default:
+        return -1;
     }
 }
 
 int kafka_is_flexible(int api_key, int version)
 {
     int first = first_flexible(api_key);
-    return first > 0 && version >= first;
+    return first >= 0 && version >= first;
 }
 
 int wire_request_header_decode(eddy_rd_t *rd, RequestHeader *h)

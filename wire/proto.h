@@ -34,7 +34,12 @@ enum kafka_api {
     API_DELETE_RECORDS = 21,
     API_INIT_PRODUCER_ID = 22,
     API_DESCRIBE_CONFIGS = 32,
+    API_ALTER_CONFIGS = 33,
+    API_CREATE_PARTITIONS = 37,
     API_DELETE_GROUPS = 42,
+    API_INCREMENTAL_ALTER_CONFIGS = 44,
+    API_OFFSET_DELETE = 47,
+    API_DESCRIBE_CLUSTER = 60,
     API_KEY_MAX = 68,
 };
 
@@ -70,6 +75,7 @@ const char *kafka_api_name(int api_key);
     X(INVALID_SESSION_TIMEOUT, 26)                                                                 \
     X(REBALANCE_IN_PROGRESS, 27)                                                                   \
     X(INVALID_COMMIT_OFFSET_SIZE, 28)                                                              \
+    X(INVALID_TIMESTAMP, 32)                                                                       \
     X(UNSUPPORTED_VERSION, 35)                                                                     \
     X(TOPIC_ALREADY_EXISTS, 36)                                                                    \
     X(INVALID_PARTITIONS, 37)                                                                      \
@@ -85,6 +91,8 @@ const char *kafka_api_name(int api_key);
     X(NON_EMPTY_GROUP, 68)                                                                         \
     X(GROUP_ID_NOT_FOUND, 69)                                                                      \
     X(MEMBER_ID_REQUIRED, 79)                                                                      \
+    X(FENCED_INSTANCE_ID, 82)                                                                      \
+    X(GROUP_SUBSCRIBED_TO_TOPIC, 86)                                                               \
     X(INVALID_RECORD, 87)                                                                          \
     X(DUPLICATE_SEQUENCE_NUMBER, 46)
 

@@ -29,6 +29,7 @@ int wire_batch_header_read(const uint8_t *p, size_t len, wire_batch_header_t *h)
     h->producerEpoch = rd_i16(&rd);
     h->baseSequence = rd_i32(&rd);
     h->recordCount = rd_i32(&rd);
+    h->recordMinTimestamp = h->recordMaxTimestamp = -1;
     return rd.rd_err;
 }
 
@@ -118,12 +119,13 @@ static int batch_records(const uint8_t *batch, const wire_batch_header_t *h, siz
 
 /* Each record must parse, offsets must rise within the batch's span, and
  * the records must fill their section exactly. */
-static int records_check(const uint8_t *recs, size_t len, const wire_batch_header_t *h,
-                         int flags, char *errstr, size_t errstr_size)
+static int records_check(const uint8_t *recs, size_t len, wire_batch_header_t *h, int flags,
+                         char *errstr, size_t errstr_size)
 {
     eddy_rd_t rd;
     rd_init(&rd, recs, len);
     int32_t prev = -1;
+    h->recordMinTimestamp = h->recordMaxTimestamp = -1;
     for (int32_t i = 0; i < h->recordCount; i++) {
         wire_record_t rec;
         int rc = record_read(&rd, h, &rec);
@@ -138,6 +140,12 @@ static int records_check(const uint8_t *recs, size_t len, const wire_batch_heade
             return record_err(rc);
         }
         prev = rec.offsetDelta;
+        if (rec.timestamp != -1) {
+            if (h->recordMinTimestamp == -1 || rec.timestamp < h->recordMinTimestamp)
+                h->recordMinTimestamp = rec.timestamp;
+            if (h->recordMaxTimestamp == -1 || rec.timestamp > h->recordMaxTimestamp)
+                h->recordMaxTimestamp = rec.timestamp;
+        }
     }
     if (rd_remaining(&rd) != 0) {
         snprintf(errstr, errstr_size, "batch length: %zu bytes left after the last record",

@@ -72,6 +72,10 @@ typedef struct wire_batch_header {
     int16_t producerEpoch;
     int32_t baseSequence;
     int32_t recordCount;
+    /* Set by wire_batch_validate with WIRE_BATCH_CHECK_RECORDS: the smallest
+     * and largest record timestamp other than -1 (no timestamp), -1 when no
+     * record has one; not part of the header bytes. */
+    int64_t recordMinTimestamp, recordMaxTimestamp;
 } wire_batch_header_t;
 
 /* Total bytes of the batch that starts at p: 12 + batchLength. */

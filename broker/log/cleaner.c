@@ -191,13 +191,36 @@ log_clean_job_t *log_clean_prepare(log_t *log, int64_t now_ms, int force)
     int nsrc = log->log_nsegs - 1; /* never the active segment */
     if (log->log_offline || !(cfg->cleanup_policy & LOG_CLEANUP_COMPACT) || nsrc <= 0)
         return NULL;
-    int64_t total = 0, dirty = 0;
-    for (int i = 0; i < nsrc; i++) {
-        total += log->log_segs[i]->seg_size;
-        if (log->log_segs[i]->seg_next_offset > log->log_cleaned_upto)
-            dirty += log->log_segs[i]->seg_size;
+    /* min.compaction.lag.ms, as Kafka applies it: the cleanable range ends
+     * before the first segment holding a record younger than the lag, so
+     * such a record keeps every older value of its key meanwhile. */
+    if (cfg->min_compaction_lag_ms > 0) {
+        int64_t limit = now_ms - cfg->min_compaction_lag_ms;
+        for (int i = 0; i < nsrc; i++)
+            if (log->log_segs[i]->seg_max_ts > limit) {
+                nsrc = i;
+                break;
+            }
+        if (nsrc <= 0)
+            return NULL;
     }
-    if (total == 0 || (!force && (double)dirty / (double)total < cfg->min_cleanable_dirty_ratio))
+    int64_t total = 0, dirty = 0;
+    int overdue = 0;
+    for (int i = 0; i < nsrc; i++) {
+        const log_segment_t *seg = log->log_segs[i];
+        total += seg->seg_size;
+        if (seg->seg_next_offset > log->log_cleaned_upto) {
+            dirty += seg->seg_size;
+            /* max.compaction.lag.ms: dirt this old is cleaned whatever
+             * the dirty ratio (the segment's first batch stands for its
+             * oldest record, as Kafka estimates it). */
+            if (seg->seg_roll_ts >= 0 && cfg->max_compaction_lag_ms < INT64_MAX &&
+                seg->seg_roll_ts < now_ms - cfg->max_compaction_lag_ms)
+                overdue = 1;
+        }
+    }
+    if (total == 0 ||
+        (!force && !overdue && (double)dirty / (double)total < cfg->min_cleanable_dirty_ratio))
         return NULL;
 
     log_clean_job_t *job = calloc(1, sizeof *job);

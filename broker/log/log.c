@@ -7,6 +7,7 @@
  *   log.checkpoint                     log start offset and recovery point
  *   .clean_shutdown                    present only after a clean close
  *   .compacted                         empty; present once the cleaner has rewritten the log
+ *   <offset>.snapshot                  idempotent producers' state (producer_state.c)
  *   <base>.<end>.cleaned / .swap       compaction in progress (cleaner.c)
  *
  * log.checkpoint (big-endian, replaced whole: temp, fsync, rename, fsync dir)
@@ -136,6 +137,16 @@ int log_offline_error(const log_t *log)
 void log_set_inline_flush(log_t *log, int inline_flush)
 {
     log->log_inline_flush = inline_flush;
+}
+
+int log_producer_count(const log_t *log)
+{
+    return (int)log->log_ps.ps_n;
+}
+
+int log_producers_expire(log_t *log, int64_t now_ms, int64_t expiration_ms)
+{
+    return pstate_expire(&log->log_ps, now_ms, expiration_ms);
 }
 
 void log_set_config(log_t *log, const log_config_t *cfg)
@@ -309,8 +320,11 @@ static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases,
     *nbases = kept;
 }
 
-static int list_segments(log_t *log, int64_t **out, int *nout)
+static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_out,
+                         size_t *nsnaps_out)
 {
+    int64_t *snaps = NULL;
+    size_t nsnaps = 0, snaps_cap = 0;
     DIR *d = opendir(log->log_dir);
     if (!d)
         return -errno;
@@ -334,6 +348,17 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
                 bases = nb;
             }
             bases[n++] = base;
+        } else if (pstate_snapshot_name_parse(de->d_name, &base)) {
+            if (nsnaps == snaps_cap) {
+                snaps_cap = snaps_cap ? snaps_cap * 2 : 8;
+                int64_t *ns = realloc(snaps, snaps_cap * sizeof *ns);
+                if (!ns) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                snaps = ns;
+            }
+            snaps[nsnaps++] = base;
         } else if (parse_swap_name(de->d_name, ".swap", &base, &end) && nswaps < 16) {
             snprintf(swaps[nswaps++], sizeof swaps[0], "%.63s", de->d_name);
         } else if (parse_swap_name(de->d_name, ".cleaned", &base, &end) ||
@@ -347,12 +372,14 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
     closedir(d);
     if (rc) {
         free(bases);
+        free(snaps);
         return rc;
     }
     if (nswaps) {
         int64_t *nb = realloc(bases, (size_t)(n + nswaps) * sizeof *nb);
         if (!nb) {
             free(bases);
+            free(snaps);
             return -ENOMEM;
         }
         bases = nb;
@@ -364,8 +391,12 @@ static int list_segments(log_t *log, int64_t **out, int *nout)
     }
     if (n > 1)
         qsort(bases, (size_t)n, sizeof *bases, cmp_i64);
+    if (nsnaps > 1)
+        qsort(snaps, nsnaps, sizeof *snaps, cmp_i64);
     *out = bases;
     *nout = n;
+    *snaps_out = snaps;
+    *nsnaps_out = nsnaps;
     return 0;
 }
 
@@ -382,6 +413,7 @@ static void log_free(log_t *log)
     for (int i = 0; i < log->log_nsegs; i++)
         seg_free(log->log_segs[i]);
     free(log->log_segs);
+    pstate_clear(&log->log_ps);
     free(log->log_dir);
     free(log->log_name);
     free(log);
@@ -453,8 +485,9 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
              int64_t now_ms, log_t **out, char *errstr, size_t errstr_size)
 {
     int rc;
-    int64_t *bases = NULL;
+    int64_t *bases = NULL, *snaps = NULL;
     int nbases = 0;
+    size_t nsnaps = 0;
     log_t *log = calloc(1, sizeof *log);
     if (!log)
         return -ENOMEM;
@@ -481,7 +514,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
                  dir, (int)geteuid(), strerror(errno));
         goto fail;
     }
-    if ((rc = list_segments(log, &bases, &nbases)) < 0) {
+    if ((rc = list_segments(log, &bases, &nbases, &snaps, &nsnaps)) < 0) {
         snprintf(errstr, errstr_size, "%s: cannot list log directory: %s", dir, eddy_strerror(rc));
         goto fail;
     }
@@ -581,6 +614,16 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
         below++;
     if (below)
         segs_delete(log, 0, below);
+    /* A read that fails takes the log offline (and it opens offline); only
+     * running out of memory fails the open. */
+    if (!log->log_offline && (rc = pstate_recover(log, snaps, nsnaps, clean, 1)) < 0 &&
+        !log->log_offline) {
+        snprintf(errstr, errstr_size, "%s: rebuilding the producer state failed: %s", dir,
+                 eddy_strerror(rc));
+        goto fail;
+    }
+    free(snaps);
+    snaps = NULL;
 
     if (clean) {
         unlink(marker);
@@ -604,6 +647,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     return 0;
 fail:
     free(bases);
+    free(snaps);
     log_free(log);
     return rc;
 }
@@ -614,7 +658,17 @@ int log_close(log_t *log)
     for (int i = 0; i < log->log_nsegs && rc == 0; i++)
         if (log->log_segs[i]->seg_idx_dirty)
             rc = seg_index_write(log->log_segs[i]);
-    if (rc == 0)
+    /* The next start loads the producer state instead of replaying the
+     * active segment. */
+    /* Skipped for a log that never had producers (most of them), which a
+     * clean start then knows from the missing snapshot. Without it the clean
+     * marker must not be written either: the next start replays the log. */
+    int src = 0;
+    if (rc == 0 && (log->log_ps.ps_n || log->log_ps_snapshots) &&
+        (src = pstate_snapshot_write(log, log_end_offset(log))) < 0)
+        EDDY_LOG_WARN("log", "%s: cannot write the producer state snapshot (%s); the next start "
+                             "rebuilds it from the log", log->log_name, eddy_strerror(src));
+    if (rc == 0 && src == 0)
         /* Not fsynced: the data under it already is, and a lost marker only
          * costs a recovery scan. */
         rc = log_write_file_atomic(log->log_dir, CLEAN_MARKER, "", 0, 0);
@@ -669,6 +723,14 @@ static int roll(log_t *log, int64_t now_ms)
         seg_free(seg);
         return fd < 0 ? fd : -ENOMEM;
     }
+    /* The producer state as of the new segment's base: a crash now replays
+     * only this segment (producer_state.c). */
+    static eddy_log_limit_t snap_limit = EDDY_LOG_LIMIT_INIT;
+    if ((rc = pstate_snapshot_write(log, seg->seg_base)) < 0)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "log", &snap_limit, 10000,
+                         "%s: cannot write the producer state snapshot at offset %" PRId64
+                         " (%s); a restart replays more of the log to rebuild it",
+                         log->log_name, seg->seg_base, eddy_strerror(rc));
     return 0;
 }
 
@@ -770,10 +832,52 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                      cfg->max_message_bytes);
             return EDDY_ERR_TOO_LARGE;
         }
+        /* message.timestamp.before/after.max.ms, checked on every record of
+         * a CreateTime topic as Kafka does (a record without a timestamp,
+         * -1, passes); known only when the records were read. */
+        if (!stamp && (vflags & WIRE_BATCH_CHECK_RECORDS) && !(h.attributes & BATCH_ATTR_CONTROL) &&
+            h.recordMinTimestamp != -1) {
+            int64_t lo = cfg->message_timestamp_before_max_ms >= now_ms
+                             ? INT64_MIN
+                             : now_ms - cfg->message_timestamp_before_max_ms;
+            int64_t hi = cfg->message_timestamp_after_max_ms >= INT64_MAX - now_ms
+                             ? INT64_MAX
+                             : now_ms + cfg->message_timestamp_after_max_ms;
+            int64_t bad = h.recordMinTimestamp < lo   ? h.recordMinTimestamp
+                          : h.recordMaxTimestamp > hi ? h.recordMaxTimestamp
+                                                      : -1;
+            if (bad != -1) {
+                snprintf(errstr, errstr_size,
+                         "timestamp %" PRId64 " of a record is out of range: CreateTime must be "
+                         "within message.timestamp.before.max.ms (%" PRId64 ") before and "
+                         "message.timestamp.after.max.ms (%" PRId64 ") after the broker's clock "
+                         "(%" PRId64 ")", bad, cfg->message_timestamp_before_max_ms,
+                         cfg->message_timestamp_after_max_ms, now_ms);
+                return EDDY_ERR_INVALID_TIMESTAMP;
+            }
+        }
         if (target != LOG_COMPRESSION_PRODUCER && !(h.attributes & BATCH_ATTR_CONTROL) &&
             (h.attributes & BATCH_ATTR_CODEC_MASK) != target)
             convert = 1;
         pos += (size_t)n;
+    }
+    /* Idempotent producers: a retry of a batch the log has is answered with
+     * its first offsets and appends nothing; a batch out of sequence or of
+     * an old epoch fails the whole append (producer_state.h). */
+    pstate_dup_t dup;
+    int prc = pstate_check(&log->log_ps, buf, len, &dup, errstr, errstr_size);
+    if (prc < 0)
+        return prc;
+    if (prc == 1) {
+        if (info) {
+            memset(info, 0, sizeof *info);
+            info->ai_first_offset = dup.pd_first_offset;
+            info->ai_last_offset = dup.pd_last_offset;
+            info->ai_max_timestamp = dup.pd_timestamp;
+            info->ai_duplicate = 1;
+            info->ai_log_append_time = stamp ? dup.pd_timestamp : -1;
+        }
+        return 0;
     }
 
     /* compression.type other than producer: batches of another codec are
@@ -888,6 +992,12 @@ static int log_append_checked(log_t *log, uint8_t *buf, size_t len, int64_t span
             log_go_offline(log, -errno, "truncating after a failed write");
         return rc;
     }
+    /* A batch missing from the state (no memory) only weakens the
+     * duplicate check for its producer; the append itself stands. */
+    static eddy_log_limit_t ps_limit = EDDY_LOG_LIMIT_INIT;
+    if ((rc = pstate_apply_batches(&log->log_ps, buf, len)) < 0)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "log", &ps_limit, 10000,
+                         "%s: producer state not updated: %s", log->log_name, eddy_strerror(rc));
     log_append_info_t ignored;
     if (!info)
         info = &ignored;
@@ -897,6 +1007,7 @@ static int log_append_checked(log_t *log, uint8_t *buf, size_t len, int64_t span
     info->ai_batches = nbatches;
     info->ai_records = nrecords;
     info->ai_flush_due = 0;
+    info->ai_duplicate = 0;
     log->log_unflushed += span;
     if (log->log_unflushed >= log->log_cfg.flush_messages ||
         now_ms - log->log_last_flush_ms >= log->log_cfg.flush_ms) {
@@ -1166,6 +1277,8 @@ int log_truncate_to(log_t *log, int64_t offset)
             return log_go_offline(log, rc, "creating a segment after truncation");
         }
         log->log_start = offset;
+        pstate_snapshots_delete_below(log, INT64_MAX);
+        pstate_clear(&log->log_ps);
     } else {
         int i = seg_find(log, offset - 1);
         if (i + 1 < log->log_nsegs)
@@ -1187,6 +1300,10 @@ int log_truncate_to(log_t *log, int64_t offset)
                 seg->seg_synced = pos;
         }
         log->log_generation++;
+        /* The producer state forgets the batches cut: rebuilt from the
+         * newest snapshot at or below the new end. */
+        if ((rc = pstate_recover(log, NULL, 0, 0, 0)) < 0)
+            return log->log_offline ? EDDY_ERR_LOG_OFFLINE : rc;
     }
     int64_t end = log_end_offset(log);
     if (log->log_start > end)
@@ -1217,8 +1334,10 @@ int log_delete_records_before(log_t *log, int64_t offset)
     int n = 0;
     while (n < log->log_nsegs - 1 && log->log_segs[n]->seg_next_offset <= offset)
         n++;
-    if (n)
+    if (n) {
         segs_delete(log, 0, n);
+        pstate_snapshots_delete_below(log, log->log_segs[0]->seg_base);
+    }
     return 0;
 }
 
@@ -1261,6 +1380,7 @@ int log_retention_run(log_t *log, int64_t now_ms, int *deleted)
             return rc;
     }
     segs_delete(log, 0, n);
+    pstate_snapshots_delete_below(log, log->log_segs[0]->seg_base);
     *deleted = n;
     return 0;
 }

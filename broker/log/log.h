@@ -46,6 +46,24 @@ typedef struct log_config {
     int32_t compression_zstd_level; /* compression.zstd.level */
     int message_timestamp_type;   /* message.timestamp.type: LOG_TIMESTAMP_* */
     int64_t max_inflated_bytes;   /* broker's message.max.inflated.bytes; 0: derived */
+    int64_t min_compaction_lag_ms; /* min.compaction.lag.ms: younger segments are not cleaned */
+    int64_t max_compaction_lag_ms; /* max.compaction.lag.ms: older dirt forces a clean */
+    int64_t message_timestamp_after_max_ms;  /* message.timestamp.after.max.ms */
+    int64_t message_timestamp_before_max_ms; /* message.timestamp.before.max.ms */
+    /* Accepted, validated and stored with Kafka's names, without effect on
+     * one node without tiered storage (docs/broker.md, "Topic configs"). */
+    int64_t file_delete_delay_ms;  /* file.delete.delay.ms */
+    int64_t local_retention_bytes; /* local.retention.bytes */
+    int64_t local_retention_ms;    /* local.retention.ms */
+    int32_t min_insync_replicas;   /* min.insync.replicas */
+    int preallocate;               /* preallocate */
+    int remote_storage_enable;     /* remote.storage.enable: only false */
+    int remote_log_copy_disable;   /* remote.log.copy.disable */
+    int remote_log_delete_on_disable; /* remote.log.delete.on.disable */
+    int64_t segment_jitter_ms;     /* segment.jitter.ms */
+    int unclean_leader_election_enable; /* unclean.leader.election.enable */
+    char leader_throttled_replicas[EDDY_CFG_TEXT_MAX];   /* leader.replication.throttled.replicas */
+    char follower_throttled_replicas[EDDY_CFG_TEXT_MAX]; /* follower.replication.throttled.replicas */
 } log_config_t;
 
 /* compression.type values: 0-4 are the codec ids (WIRE_CODEC_*, "uncompressed"
@@ -70,6 +88,9 @@ extern const eddy_cfg_def_t log_config_defs[];
 
 /* Kafka's defaults. */
 void log_config_default(log_config_t *cfg);
+/* The checks a value alone cannot pass (list syntax, settings Eddy cannot
+ * honour): 0, or EDDY_ERR_CONFIG with a sentence naming the setting. */
+int log_config_check(const log_config_t *cfg, char *msg, size_t msg_size);
 
 /* Open file descriptors are shared out among all logs by one cache: segment
  * files are opened on first use and the least recently used idle one is
@@ -112,6 +133,7 @@ typedef struct log_append_info {
     int32_t ai_records;
     int ai_flush_due; /* flush policy reached and the log does not flush inline */
     int64_t ai_log_append_time; /* the stamp of a LogAppendTime topic, else -1 */
+    int ai_duplicate; /* a retried idempotent batch: nothing appended, offsets are the first's */
 } log_append_info_t;
 
 /* Appends one or more whole batches (the records field of a produce
@@ -121,10 +143,17 @@ typedef struct log_append_info {
  * batch's baseOffset in buf (the caller's bytes are changed). A topic whose
  * compression.type names a codec gets every other batch recompressed with
  * it; a LogAppendTime topic gets each batch stamped (attribute and
- * maxTimestamp, CRC recomputed). Returns 0, EDDY_ERR_BATCH_* (corrupt),
+ * maxTimestamp, CRC recomputed). Batches with a producer id are checked
+ * against the producer state (producer_state.h): a retry of a batch already
+ * appended returns 0 with ai_duplicate set and the first append's offsets,
+ * appending nothing. Returns 0, EDDY_ERR_BATCH_* (corrupt),
  * EDDY_ERR_CORRUPT_COMPRESSED, EDDY_ERR_INFLATED_TOO_LARGE, EDDY_ERR_TOO_LARGE
  * (a batch over max.message.bytes, as sent or as recompressed),
- * EDDY_ERR_LOG_OFFLINE, or an I/O error. */
+ * EDDY_ERR_INVALID_TIMESTAMP (with WIRE_BATCH_CHECK_RECORDS on a CreateTime
+ * topic: a record outside message.timestamp.before/after.max.ms of now_ms),
+ * EDDY_ERR_LOG_OFFLINE, EDDY_ERR_OUT_OF_ORDER_SEQUENCE,
+ * EDDY_ERR_INVALID_PRODUCER_EPOCH, EDDY_ERR_UNKNOWN_PRODUCER_ID, or an I/O
+ * error. */
 int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                log_append_info_t *info, char *errstr, size_t errstr_size);
 
@@ -177,6 +206,14 @@ int log_offline_error(const log_t *log);
 /* First offset whose record timestamp is >= ts, and that record's timestamp;
  * *offset = -1 when no record is that late. */
 int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp);
+
+/* Idempotent producers known to the log (producer_state.h). */
+int log_producer_count(const log_t *log);
+/* Forgets producers whose last batch's maxTimestamp is expiration_ms (the
+ * broker's producer.id.expiration.ms) older than now_ms, as Kafka's
+ * periodic check does; their next batch must start at sequence 0 or gets
+ * UNKNOWN_PRODUCER_ID. Returns how many went. */
+int log_producers_expire(log_t *log, int64_t now_ms, int64_t expiration_ms);
 
 /* Removes every batch that holds an offset >= offset; a batch that straddles
  * it goes entirely, so the new end may be below offset. */

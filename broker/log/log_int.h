@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "producer_state.h"
 
 /* One sparse index entry, for both .index and .timeindex: the batch starting
  * at file position pos has base offset seg_base + rel_offset, and every
@@ -62,6 +63,8 @@ struct log {
     int log_ever_compacted;     /* the cleaner has rewritten this log (COMPACTED_NAME) */
     int log_offline;            /* 0 or the error that took it offline */
     int log_inline_flush;       /* flush inside log_append when the policy says so */
+    pstate_t log_ps;            /* idempotent producers (producer_state.h) */
+    int log_ps_snapshots;       /* a producer state snapshot may exist in log_dir */
 };
 
 /* File names: <dir>/<20-digit base><suffix>. */

@@ -16,6 +16,8 @@
  *       acks=all, N records to TOPIC (partitions chosen by key); every delivery report
  *       ("seq partition offset", or "seq err CODE") goes to FILE as it arrives, flushed.
  *       Exit 0 if all N were acknowledged.
+ *   rdkafka_test BOOTSTRAP produce-idempotent TOPIC N FILE
+ *       the same with enable.idempotence=true.
  *   rdkafka_test BOOTSTRAP follow TOPIC
  *       consumes every partition of TOPIC from the beginning, printing "partition offset"
  *       per record, through broker restarts, until SIGTERM.
@@ -23,7 +25,8 @@
  *       reads every partition of TOPIC and checks that each record FILE lists as
  *       acknowledged is at the partition/offset it was acknowledged at, with its payload,
  *       and that nothing else is there (with dups-ok: retried duplicates of acknowledged
- *       or unacknowledged records may be there too, but nothing unknown).
+ *       or unacknowledged records may be there too, but nothing unknown; with ordered: no
+ *       duplicate, and each partition holds its record numbers in increasing order).
  *
  * RDKAFKA_DEBUG=<contexts> in the environment turns on librdkafka's debug log.
  * No consumer groups on the broker yet: consumers use manual assignment only. */
@@ -1205,7 +1208,7 @@ static void test_edges(void)
 
 /* ---- produce / verify modes (restart test) ---- */
 
-static int mode_produce(const char *topic, long n, const char *file)
+static int mode_produce(const char *topic, long n, const char *file, int idempotent)
 {
     dr_state_t st = {0};
     st.drs = xcalloc((size_t)n, sizeof *st.drs);
@@ -1214,7 +1217,7 @@ static int mode_produce(const char *topic, long n, const char *file)
     /* Retries across a broker restart: the message timeout must outlast it. */
     const char *kv[] = {"acks", "all", "linger.ms", "5", "message.timeout.ms", "60000",
                         "queue.buffering.max.messages", "1000000", "reconnect.backoff.max.ms", "500",
-                        NULL};
+                        idempotent ? "enable.idempotence" : NULL, "true", NULL};
     rd_kafka_t *rk = new_producer(kv, &st);
     for (long i = 0; i < n; i++) {
         char k[64], v[128];
@@ -1242,6 +1245,8 @@ typedef struct {
     char *at_ack; /* read at the partition/offset it was acknowledged at */
     int dups_ok;
     long got, extra;
+    int ordered;     /* each partition holds its record numbers in increasing order */
+    long last[64];   /* per partition: the last record number read, -1 none */
 } verify_t;
 
 static void verify_msg(const rd_kafka_message_t *m, void *arg)
@@ -1267,16 +1272,23 @@ static void verify_msg(const rd_kafka_message_t *m, void *arg)
             CHECK(c->dups_ok, "verify: record %ld at [%d] %" PRId64 ", acknowledged at [%d] %" PRId64, seq,
                   m->partition, m->offset, d->partition, d->offset);
     }
+    if (c->ordered && m->partition >= 0 && m->partition < 64) {
+        CHECK(seq > c->last[m->partition], "verify: record %ld at [%d] %" PRId64 " after record %ld: out "
+              "of order", seq, m->partition, m->offset, c->last[m->partition]);
+        c->last[m->partition] = seq;
+    }
     c->count[seq]++;
     CHECK(c->dups_ok || c->count[seq] == 1, "verify: record %ld read twice (again at [%d] %" PRId64 ")", seq,
           m->partition, m->offset);
     c->got++;
 }
 
-static int mode_verify(const char *topic, long n, const char *file, int dups_ok)
+static int mode_verify(const char *topic, long n, const char *file, int dups_ok, int ordered)
 {
     verify_t c = {n, xcalloc((size_t)n, sizeof(dr_t)), xcalloc((size_t)n, sizeof(int)), xcalloc((size_t)n, 1),
-                  dups_ok, 0, 0};
+                  dups_ok, 0, 0, ordered, {0}};
+    for (int i = 0; i < 64; i++)
+        c.last[i] = -1;
     FILE *f = fopen(file, "r");
     CHECK(f, "%s: %s", file, strerror(errno));
     char line[256];
@@ -1386,8 +1398,8 @@ int main(int argc, char **argv)
 {
     t_start = now_s();
     if (argc < 3) {
-        fprintf(stderr, "usage: rdkafka_test BOOTSTRAP all|produce TOPIC N FILE|follow TOPIC|verify TOPIC N FILE "
-                        "[dups-ok]\n");
+        fprintf(stderr, "usage: rdkafka_test BOOTSTRAP all|produce[-idempotent] TOPIC N FILE|follow TOPIC|verify "
+                        "TOPIC N FILE [dups-ok|ordered]\n");
         return 2;
     }
     bootstrap = argv[1];
@@ -1416,9 +1428,12 @@ int main(int argc, char **argv)
     if (!strcmp(argv[2], "follow") && argc == 4)
         return mode_follow(argv[3]);
     if (!strcmp(argv[2], "produce") && argc == 6)
-        return mode_produce(argv[3], atol(argv[4]), argv[5]);
+        return mode_produce(argv[3], atol(argv[4]), argv[5], 0);
+    if (!strcmp(argv[2], "produce-idempotent") && argc == 6)
+        return mode_produce(argv[3], atol(argv[4]), argv[5], 1);
     if (!strcmp(argv[2], "verify") && (argc == 6 || argc == 7))
-        return mode_verify(argv[3], atol(argv[4]), argv[5], argc == 7 && !strcmp(argv[6], "dups-ok"));
+        return mode_verify(argv[3], atol(argv[4]), argv[5], argc == 7 && !strcmp(argv[6], "dups-ok"),
+                           argc == 7 && !strcmp(argv[6], "ordered"));
     fprintf(stderr, "rdkafka_test: bad arguments\n");
     return 2;
 }

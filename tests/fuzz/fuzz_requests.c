@@ -19,6 +19,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "wire/api.h"
+#include "wire/api_cluster.h"
 #include "wire/api_group.h"
 #include "wire/proto.h"
 #include "wire/recordbatch.h"
@@ -380,6 +381,13 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_delete_records_resp_encode(&wr, v, &resp);
         break;
     }
+    case API_INIT_PRODUCER_ID: {
+        InitProducerIdRequest *r = req;
+        check_str(r->TransactionalId, 1);
+        InitProducerIdResponse resp = {0, 0, r->ProducerId, r->ProducerEpoch};
+        wire_init_producer_id_resp_encode(&wr, v, &resp);
+        break;
+    }
     case API_DESCRIBE_CONFIGS: {
         DescribeConfigsRequest *r = req;
         check_count(r->Resources, r->ResourcesCount, 0);
@@ -563,7 +571,7 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         resp.Groups = arena_calloc(a, (size_t)r->GroupsCount + 1, sizeof *resp.Groups);
         if (!resp.Groups)
             break;
-        DescribedGroupMember m = {kstr_c("m"), kstr_c("c"), kstr_c("/h"), {"", 0}, {"", 0}};
+        DescribedGroupMember m = {kstr_c("m"), kstr_c("i"), kstr_c("c"), kstr_c("/h"), {"", 0}, {"", 0}};
         for (int32_t i = 0; i < r->GroupsCount; i++) {
             check_str(r->Groups[i], 0);
             DescribedGroup *g = &resp.Groups[i];
@@ -572,15 +580,74 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
             g->ProtocolType = g->ProtocolData = r->Groups[i];
             g->Members = &m;
             g->MembersCount = i & 1 ? 0 : 1;
+            g->AuthorizedOperations = r->IncludeAuthorizedOperations ? 328 : INT32_MIN;
         }
         resp.GroupsCount = r->GroupsCount;
         wire_describe_groups_resp_encode(&wr, v, &resp);
         break;
     }
     case API_LIST_GROUPS: {
-        ListedGroup g = {kstr_c("g"), kstr_c("consumer")};
+        ListGroupsRequest *r = req;
+        check_count(r->StatesFilter, r->StatesFilterCount, 0);
+        check_count(r->TypesFilter, r->TypesFilterCount, 0);
+        for (int32_t i = 0; i < r->StatesFilterCount; i++)
+            check_str(r->StatesFilter[i], 0);
+        for (int32_t i = 0; i < r->TypesFilterCount; i++)
+            check_str(r->TypesFilter[i], 0);
+        ListedGroup g = {kstr_c("g"), kstr_c("consumer"), kstr_c("Stable"), kstr_c("classic")};
         ListGroupsResponse resp = {0, 0, &g, 1};
         wire_list_groups_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_OFFSET_DELETE: {
+        OffsetDeleteRequest *r = req;
+        check_str(r->GroupId, 0);
+        check_count(r->Topics, r->TopicsCount, 0);
+        OffsetDeleteResponse resp = {0};
+        resp.Topics = arena_calloc(a, (size_t)r->TopicsCount + 1, sizeof *resp.Topics);
+        if (!resp.Topics)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            const OffsetDeleteRequestTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->Partitions, t->PartitionsCount, 0);
+            OffsetDeleteResponseTopic *rt = &resp.Topics[i];
+            rt->Name = t->Name;
+            rt->Partitions = arena_calloc(a, (size_t)t->PartitionsCount + 1, sizeof *rt->Partitions);
+            if (!rt->Partitions)
+                break;
+            for (int32_t j = 0; j < t->PartitionsCount; j++)
+                rt->Partitions[j].PartitionIndex = t->Partitions[j];
+            rt->PartitionsCount = t->PartitionsCount;
+            resp.TopicsCount = i + 1;
+        }
+        wire_offset_delete_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_CREATE_PARTITIONS: {
+        CreatePartitionsRequest *r = req;
+        check_count(r->Topics, r->TopicsCount, 0);
+        CreatePartitionsResponse resp = {0};
+        resp.Results = arena_calloc(a, (size_t)r->TopicsCount + 1, sizeof *resp.Results);
+        if (!resp.Results)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            const CreatePartitionsTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->Assignments, t->AssignmentsCount, 1);
+            for (int32_t j = 0; j < t->AssignmentsCount; j++)
+                check_count(t->Assignments[j].BrokerIds, t->Assignments[j].BrokerIdsCount, 0);
+            resp.Results[i].Name = t->Name;
+            resp.Results[i].ErrorMessage = i & 1 ? KSTR_NULL : t->Name;
+        }
+        resp.ResultsCount = r->TopicsCount;
+        wire_create_partitions_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DESCRIBE_CLUSTER: {
+        DescribeClusterBroker br = {0, kstr_c("127.0.0.1"), 9092, KSTR_NULL};
+        DescribeClusterResponse resp = {0, 0, KSTR_NULL, 1, kstr_c("c"), 0, &br, 1, INT32_MIN};
+        wire_describe_cluster_resp_encode(&wr, v, &resp);
         break;
     }
     case API_DELETE_GROUPS: {
@@ -645,9 +712,17 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
     case API_DESCRIBE_GROUPS:
         return wire_describe_groups_req_decode(rd, v, a, out);
     case API_LIST_GROUPS:
-        return wire_list_groups_req_decode(rd, v, a);
+        return wire_list_groups_req_decode(rd, v, a, out);
+    case API_OFFSET_DELETE:
+        return wire_offset_delete_req_decode(rd, v, a, out);
+    case API_CREATE_PARTITIONS:
+        return wire_create_partitions_req_decode(rd, v, a, out);
+    case API_DESCRIBE_CLUSTER:
+        return wire_describe_cluster_req_decode(rd, v, a, out);
     case API_DELETE_GROUPS:
         return wire_delete_groups_req_decode(rd, v, a, out);
+    case API_INIT_PRODUCER_ID:
+        return wire_init_producer_id_req_decode(rd, v, a, out);
     default:
         abort();
     }
@@ -683,6 +758,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CreateTopicsRequest ct;
             DeleteTopicsRequest dt;
             DeleteRecordsRequest dr;
+            InitProducerIdRequest ip;
             DescribeConfigsRequest dc;
             FindCoordinatorRequest fc;
             JoinGroupRequest jg;
@@ -693,6 +769,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             OffsetFetchRequest of;
             DescribeGroupsRequest dg;
             DeleteGroupsRequest dl;
+            ListGroupsRequest lgr;
+            OffsetDeleteRequest od;
+            CreatePartitionsRequest cp;
+            DescribeClusterRequest dcl;
         } req;
         memset(&req, 0, sizeof req);
         eddy_arena_t a;

@@ -14,6 +14,9 @@
 #   6. static membership: a static member's close sends no LeaveGroup, and its restart under
 #      the same group.instance.id gets its partitions back without a rebalance;
 #   7. INVALID_SESSION_TIMEOUT is fatal (reported, the member stops) and the member still closes;
+#      a second member started with a group.instance.id in use fences the first: the first
+#      stops with a fatal FENCED_INSTANCE_ID naming the instance id, the second keeps the
+#      partitions;
 #   8. coordinator loss: the broker is killed and restarted; the members find it again, learn
 #      that it forgot them (UNKNOWN_MEMBER_ID), rejoin and consume everything;
 #   9. a member subscribed to a topic that does not exist yet gets its partitions once it is
@@ -321,6 +324,26 @@ done
 grep -q ' ERROR 26 1 ' "$WORK/bad.out" || fail "session.timeout.ms=1000: no fatal INVALID_SESSION_TIMEOUT (26)"
 stop bad
 note "7: INVALID_SESSION_TIMEOUT stops the member with a fatal error; it still closes"
+
+# ---- 7b. two members with one group.instance.id: the older one is fenced ----
+start fa member g-fence --instance=fence-1 --heartbeat=500
+wait_settled 30 6 fa
+start fb member g-fence --instance=fence-1 --heartbeat=500
+for _ in $(seq 1 150); do
+    grep -q ' ERROR 82 1 ' "$WORK/fa.out" && break
+    sleep 0.1
+done
+grep -q ' ERROR 82 1 .*group.instance.id .fence-1.' "$WORK/fa.out" ||
+    fail "fencing: the replaced member got no fatal FENCED_INSTANCE_ID (82) naming its instance id"
+wait_settled 20 6 fb
+fb_assigns=$(assign_count fb)
+sleep 2
+[ "$(assign_count fb)" = "$fb_assigns" ] || fail "fencing: the new member keeps being reassigned"
+[ "$(grep -c 'static member fence-1 rejoined' "$WORK/broker.log")" = 1 ] ||
+    fail "fencing: the two members took turns: $(grep -c 'static member fence-1 rejoined' "$WORK/broker.log") rejoins"
+stop fa
+stop fb
+note "7b: a second member with the same group.instance.id fences the first (FENCED_INSTANCE_ID, fatal)"
 
 # ---- 8. the coordinator goes away: broker kill -9 and restart ----
 for i in 1 2; do start "co$i" member g-coord; done

@@ -206,7 +206,8 @@ for w in e k; do
     grep -q 'retention.ms *3600000  (set on the topic)' "$WORK/cli.$w.describe-b" && [ "$set_here" = 1 ] ||
         { grep '(set' "$WORK/cli.$w.describe-b" >&2; fail "cli: $w: describe marks $set_here settings as set on the topic, want retention.ms alone"; }
 done
-grep -q 'min.insync.replicas *2  (broker setting)' "$WORK/cli.k.describe-b" ||
+# KRaft keeps min.insync.replicas as a cluster-wide dynamic default (DescribeConfigs source 3).
+grep -Eq 'min.insync.replicas *2  \((broker setting|dynamic cluster-wide broker default)\)' "$WORK/cli.k.describe-b" ||
     fail "cli: Kafka's min.insync.replicas=2 is not shown as the broker's setting"
 log "1. CLI: topic/group/app commands print the same on Kafka as on Eddy's broker; describe shows 3 replicas, ISR and where settings come from"
 

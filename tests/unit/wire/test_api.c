@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "wire/api.h"
+#include "wire/api_cluster.h"
 #include "wire/api_group.h"
 #include "wire/proto.h"
 
@@ -68,10 +69,13 @@ DEC_ADAPTER(offset_commit, OffsetCommitRequest)
 DEC_ADAPTER(offset_fetch, OffsetFetchRequest)
 DEC_ADAPTER(describe_groups, DescribeGroupsRequest)
 DEC_ADAPTER(delete_groups, DeleteGroupsRequest)
+DEC_ADAPTER(offset_delete, OffsetDeleteRequest)
+DEC_ADAPTER(create_partitions, CreatePartitionsRequest)
+DEC_ADAPTER(describe_cluster, DescribeClusterRequest)
 static int dec_list_groups(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *out)
 {
     (void)out;
-    return wire_list_groups_req_decode(rd, v, a);
+    return wire_list_groups_req_decode(rd, v, a, (ListGroupsRequest *)out);
 }
 
 /* One decode of a body: the bytes live in an exact-size heap block (so ASan
@@ -1137,7 +1141,7 @@ START_TEST(describe_configs_request)
         put_str(&w, "k");
         expect_fail(dec_describe_configs, &w, v, EDDY_ERR_TRUNCATED, 64);
     }
-    expect_fail(dec_describe_configs, &w, 2, EDDY_ERR_INVALID_ARG, 0);
+    expect_fail(dec_describe_configs, &w, 5, EDDY_ERR_INVALID_ARG, 0);
     wr_free(&w);
 }
 END_TEST
@@ -1267,7 +1271,9 @@ START_TEST(fuzz_seeds_decode)
             [API_HEARTBEAT] = dec_heartbeat,         [API_LEAVE_GROUP] = dec_leave_group,
             [API_OFFSET_COMMIT] = dec_offset_commit, [API_OFFSET_FETCH] = dec_offset_fetch,
             [API_DESCRIBE_GROUPS] = dec_describe_groups, [API_LIST_GROUPS] = dec_list_groups,
-            [API_DELETE_GROUPS] = dec_delete_groups,
+            [API_DELETE_GROUPS] = dec_delete_groups, [API_OFFSET_DELETE] = dec_offset_delete,
+            [API_CREATE_PARTITIONS] = dec_create_partitions,
+            [API_DESCRIBE_CLUSTER] = dec_describe_cluster,
         };
         ck_assert_msg(fns[h.RequestApiKey] != NULL, "%s: no decoder in this test", de->d_name);
         union {

@@ -56,7 +56,7 @@ DEC_ADAPTER(delete_groups, DeleteGroupsRequest)
 static int dec_list_groups(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *out)
 {
     (void)out; /* the body is empty at v0-2: nothing to decode into */
-    return wire_list_groups_req_decode(rd, v, a);
+    return wire_list_groups_req_decode(rd, v, a, (ListGroupsRequest *)out);
 }
 /* The assignment has no API version: its own Version field comes first. */
 static int dec_assignment(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *out)
@@ -1220,8 +1220,31 @@ START_TEST(describe_groups_request)
         put_str(&w, "abc");
         expect_fail(dec_describe_groups, &w, v, EDDY_ERR_TRUNCATED, 0);
     }
-    /* v3 adds IncludeAuthorizedOperations: not spoken. */
-    expect_fail(dec_describe_groups, &w, 3, EDDY_ERR_INVALID_ARG, 0);
+    /* v3-4 add IncludeAuthorizedOperations. */
+    for (int16_t v = 3; v <= 4; v++) {
+        wr_reset(&w);
+        wr_i32(&w, 1);
+        put_str(&w, "g1");
+        wr_i8(&w, 1);
+        decode_ok(&d, dec_describe_groups, &w, v, &r, sizeof r);
+        ck_assert_int_eq(r.GroupsCount, 1);
+        ck_assert(kstr_eq(r.Groups[0], "g1"));
+        ck_assert_int_eq(r.IncludeAuthorizedOperations, 1);
+        decoded_free(&d);
+        check_truncations(dec_describe_groups, &w, v);
+    }
+    /* v5 is flexible: compact array and strings, then tags. */
+    static const uint8_t v5[] = {3, 3, 'g', '1', 1, 0, 0};
+    wr_reset(&w);
+    wr_bytes(&w, v5, sizeof v5);
+    decode_ok(&d, dec_describe_groups, &w, 5, &r, sizeof r);
+    ck_assert_int_eq(r.GroupsCount, 2);
+    ck_assert(kstr_eq(r.Groups[0], "g1"));
+    ck_assert(kstr_eq(r.Groups[1], ""));
+    ck_assert_int_eq(r.IncludeAuthorizedOperations, 0);
+    decoded_free(&d);
+    check_truncations(dec_describe_groups, &w, 5);
+    expect_fail(dec_describe_groups, &w, 6, EDDY_ERR_INVALID_ARG, 0);
     wr_free(&w);
 }
 END_TEST
@@ -1307,8 +1330,41 @@ START_TEST(list_groups)
         decode_ok(&d, dec_list_groups, &w, v, &out, sizeof out);
         decoded_free(&d);
     }
-    /* v3 is flexible, v4 adds StatesFilter: not spoken. */
-    expect_fail(dec_list_groups, &w, 3, EDDY_ERR_INVALID_ARG, 0);
+    /* v3 is flexible (tags only), v4 adds StatesFilter, v5 TypesFilter. */
+    ListGroupsRequest lr;
+    static const uint8_t l3[] = {0};
+    wr_reset(&w);
+    wr_bytes(&w, l3, sizeof l3);
+    decode_ok(&d, dec_list_groups, &w, 3, &lr, sizeof lr);
+    ck_assert_int_eq(lr.StatesFilterCount, 0);
+    decoded_free(&d);
+    check_truncations(dec_list_groups, &w, 3);
+    static const uint8_t l4[] = {3, 7, 'S', 't', 'a', 'b', 'l', 'e', 6, 'E', 'm', 'p', 't', 'y', 0};
+    wr_reset(&w);
+    wr_bytes(&w, l4, sizeof l4);
+    decode_ok(&d, dec_list_groups, &w, 4, &lr, sizeof lr);
+    ck_assert_int_eq(lr.StatesFilterCount, 2);
+    ck_assert(kstr_eq(lr.StatesFilter[0], "Stable"));
+    ck_assert(kstr_eq(lr.StatesFilter[1], "Empty"));
+    ck_assert_int_eq(lr.TypesFilterCount, 0);
+    decoded_free(&d);
+    check_truncations(dec_list_groups, &w, 4);
+    static const uint8_t l5[] = {1, 2, 8, 'c', 'l', 'a', 's', 's', 'i', 'c', 0};
+    wr_reset(&w);
+    wr_bytes(&w, l5, sizeof l5);
+    decode_ok(&d, dec_list_groups, &w, 5, &lr, sizeof lr);
+    ck_assert_int_eq(lr.StatesFilterCount, 0);
+    ck_assert_int_eq(lr.TypesFilterCount, 1);
+    ck_assert(kstr_eq(lr.TypesFilter[0], "classic"));
+    decoded_free(&d);
+    check_truncations(dec_list_groups, &w, 5);
+    /* A null filter is not allowed. */
+    static const uint8_t lnull[] = {0, 0};
+    wr_reset(&w);
+    wr_bytes(&w, lnull, sizeof lnull);
+    expect_fail(dec_list_groups, &w, 4, EDDY_ERR_INVALID_ARG, 0);
+    wr_reset(&w);
+    expect_fail(dec_list_groups, &w, 6, EDDY_ERR_INVALID_ARG, 0);
     expect_fail(dec_list_groups, &w, -1, EDDY_ERR_INVALID_ARG, 0);
 
     ListedGroup groups[] = {
@@ -1336,6 +1392,20 @@ START_TEST(list_groups)
     wire_list_groups_resp_encode(&w, 1, &e);
     static const uint8_t e1[] = {0, 0, 0, 0, 0, 15, 0, 0, 0, 0};
     assert_bytes(&w, e1, sizeof e1, "list_groups v1 error");
+    /* v4 adds each group's state, v5 its type; both flexible. */
+    ListedGroup g5[] = {{kstr_c("g1"), kstr_c("consumer"), kstr_c("Stable"), kstr_c("classic")}};
+    ListGroupsResponse r5 = {0, 0, g5, 1};
+    static const uint8_t want4[] = {0, 0, 0, 0, 0, 0, 2, 3, 'g', '1', 9, 'c', 'o', 'n', 's', 'u',
+                                    'm', 'e', 'r', 7, 'S', 't', 'a', 'b', 'l', 'e', 0, 0};
+    wr_reset(&w);
+    wire_list_groups_resp_encode(&w, 4, &r5);
+    assert_bytes(&w, want4, sizeof want4, "list_groups v4");
+    static const uint8_t want5[] = {0, 0, 0, 0, 0, 0, 2, 3, 'g', '1', 9, 'c', 'o', 'n', 's',
+                                    'u', 'm', 'e', 'r', 7, 'S', 't', 'a', 'b', 'l', 'e', 8,
+                                    'c', 'l', 'a', 's', 's', 'i', 'c', 0, 0};
+    wr_reset(&w);
+    wire_list_groups_resp_encode(&w, 5, &r5);
+    assert_bytes(&w, want5, sizeof want5, "list_groups v5");
     wr_free(&w);
 }
 END_TEST

@@ -74,12 +74,21 @@ END_TEST
 
 START_TEST(flexible_versions)
 {
-    /* Of everything advertised, only ApiVersions v3 is flexible. */
+    /* Of everything advertised, these are flexible: ApiVersions v3+,
+     * DescribeGroups v5, ListGroups v3+, CreatePartitions v2+, every
+     * DescribeCluster, InitProducerId v2+, DescribeConfigs v4, AlterConfigs v2
+     * and IncrementalAlterConfigs v1. */
     for (int i = 0; i < broker_api_versions_count; i++) {
         const api_version_range_t *r = &broker_api_versions[i];
-        for (int v = r->min; v <= r->max; v++)
-            ck_assert_msg(kafka_is_flexible(r->api_key, v) == (r->api_key == API_API_VERSIONS && v >= 3),
-                          "%s v%d", kafka_api_name(r->api_key), v);
+        for (int v = r->min; v <= r->max; v++) {
+            int k = r->api_key;
+            int want = (k == API_API_VERSIONS && v >= 3) || (k == API_DESCRIBE_GROUPS && v >= 5) ||
+                       (k == API_LIST_GROUPS && v >= 3) || (k == API_CREATE_PARTITIONS && v >= 2) ||
+                       k == API_DESCRIBE_CLUSTER || (k == API_INIT_PRODUCER_ID && v >= 2) ||
+                       (k == API_DESCRIBE_CONFIGS && v >= 4) || (k == API_ALTER_CONFIGS && v >= 2) ||
+                       (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1);
+            ck_assert_msg(kafka_is_flexible(k, v) == want, "%s v%d", kafka_api_name(k), v);
+        }
     }
     /* The first flexible version of each API, per its JSON. */
     static const struct {
@@ -91,13 +100,16 @@ START_TEST(flexible_versions)
         {API_LEAVE_GROUP, 4},     {API_SYNC_GROUP, 4},    {API_DESCRIBE_GROUPS, 5},
         {API_LIST_GROUPS, 3},     {API_API_VERSIONS, 3},  {API_CREATE_TOPICS, 5},
         {API_DELETE_TOPICS, 4},   {API_DELETE_RECORDS, 2}, {API_INIT_PRODUCER_ID, 2},
-        {API_DESCRIBE_CONFIGS, 4}, {API_DELETE_GROUPS, 2},
+        {API_DESCRIBE_CONFIGS, 4}, {API_DELETE_GROUPS, 2}, {API_CREATE_PARTITIONS, 2},
+        {API_ALTER_CONFIGS, 2}, {API_INCREMENTAL_ALTER_CONFIGS, 1},
     };
     for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
         ck_assert(!kafka_is_flexible(firsts[i].key, firsts[i].first - 1));
         ck_assert(kafka_is_flexible(firsts[i].key, firsts[i].first));
         ck_assert(kafka_is_flexible(firsts[i].key, firsts[i].first + 1));
     }
+    ck_assert(kafka_is_flexible(API_DESCRIBE_CLUSTER, 0)); /* flexible from v0 */
+    ck_assert(!kafka_is_flexible(API_OFFSET_DELETE, 0));
     ck_assert(!kafka_is_flexible(-1, 5));
     ck_assert(!kafka_is_flexible(4, 100)); /* LeaderAndIsr: unknown here */
 }
@@ -108,13 +120,15 @@ START_TEST(supported_versions_table)
     static const struct {
         int key, min, max;
     } want[] = {
-        {API_API_VERSIONS, 0, 3},  {API_METADATA, 0, 5},      {API_PRODUCE, 3, 7},
+        {API_API_VERSIONS, 0, 4},  {API_METADATA, 0, 5},      {API_PRODUCE, 3, 7},
         {API_FETCH, 4, 11},        {API_LIST_OFFSETS, 0, 2},  {API_CREATE_TOPICS, 0, 4},
-        {API_DELETE_TOPICS, 0, 1}, {API_DELETE_RECORDS, 0, 1}, {API_DESCRIBE_CONFIGS, 0, 1},
+        {API_DELETE_TOPICS, 0, 1}, {API_DELETE_RECORDS, 0, 1}, {API_DESCRIBE_CONFIGS, 0, 4},
+        {API_ALTER_CONFIGS, 0, 2}, {API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
         {API_FIND_COORDINATOR, 0, 2}, {API_JOIN_GROUP, 0, 5},   {API_SYNC_GROUP, 0, 3},
         {API_HEARTBEAT, 0, 3},     {API_LEAVE_GROUP, 0, 1},   {API_OFFSET_COMMIT, 0, 7},
-        {API_OFFSET_FETCH, 0, 5},  {API_DESCRIBE_GROUPS, 0, 2}, {API_LIST_GROUPS, 0, 2},
-        {API_DELETE_GROUPS, 0, 1},
+        {API_OFFSET_FETCH, 0, 5},  {API_DESCRIBE_GROUPS, 0, 5}, {API_LIST_GROUPS, 0, 5},
+        {API_DELETE_GROUPS, 0, 1}, {API_CREATE_PARTITIONS, 0, 3}, {API_OFFSET_DELETE, 0, 0},
+        {API_DESCRIBE_CLUSTER, 0, 1}, {API_INIT_PRODUCER_ID, 0, 5},
     };
     ck_assert_int_eq(broker_api_versions_count, (int)(sizeof want / sizeof want[0]));
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -132,7 +146,7 @@ START_TEST(supported_versions_table)
         ck_assert(broker_api_supported(want[i].key, want[i].max));
         ck_assert(!broker_api_supported(want[i].key, want[i].max + 1));
     }
-    ck_assert(!broker_api_supported(API_INIT_PRODUCER_ID, 0)); /* no idempotence yet */
+    ck_assert(!broker_api_supported(API_INIT_PRODUCER_ID, 6)); /* 2PC, unstable in Kafka 4.1 */
     ck_assert(!broker_api_supported(-1, 0));
     ck_assert(!broker_api_supported(1000, 0));
 }

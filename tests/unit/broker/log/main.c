@@ -8,6 +8,7 @@ TCase *tcase_flush(void);
 TCase *tcase_fdcache(void);
 TCase *tcase_ioerrors(void);
 TCase *tcase_compressed(void);
+TCase *tcase_producer_state(void);
 
 int main(void)
 {
@@ -20,5 +21,6 @@ int main(void)
     suite_add_tcase(s, tcase_fdcache());
     suite_add_tcase(s, tcase_ioerrors());
     suite_add_tcase(s, tcase_compressed());
+    suite_add_tcase(s, tcase_producer_state());
     return run_suite(s);
 }

@@ -15,14 +15,17 @@
 #define NOW 1800000000000LL
 
 /* A batch of n records "key<i>"/"value <i> ..." with timestamps T0 + 10 i,
- * compressed with codec, producer fields set as an idempotent producer would. */
-static void build(eddy_wr_t *wr, int codec, int n)
+ * compressed with codec, producer fields set as an idempotent producer would:
+ * a producer id of its own (returned), so that the log takes every batch
+ * built as a new producer's first, not as a retry of an earlier one. */
+static int64_t build(eddy_wr_t *wr, int codec, int n)
 {
+    static int64_t next_pid = 4242;
     wire_batch_header_t h = wire_batch_header_default();
     h.attributes = (int16_t)codec;
-    h.producerId = 4242;
+    h.producerId = next_pid++;
     h.producerEpoch = 3;
-    h.baseSequence = 17;
+    h.baseSequence = 0;
     wire_batch_builder_t b;
     wire_batch_begin(&b, wr, &h);
     for (int i = 0; i < n; i++) {
@@ -33,6 +36,7 @@ static void build(eddy_wr_t *wr, int codec, int n)
         wire_batch_add(&b, T0 + 10 * i, k, (int32_t)strlen(k), v, (int32_t)strlen(v), &hd, 1);
     }
     ck_assert_int_eq(wire_batch_end(&b, 0), 0);
+    return h.producerId;
 }
 
 static int append(log_t *log, eddy_wr_t *wr, log_append_info_t *info, char *err, size_t n)
@@ -185,7 +189,7 @@ START_TEST(recompressed_on_append)
         for (int codec = WIRE_CODEC_NONE; codec <= WIRE_CODEC_ZSTD; codec++) {
             eddy_wr_t wr;
             wr_init(&wr);
-            build(&wr, codec, 100);
+            int64_t pid = build(&wr, codec, 100);
             log_append_info_t info;
             char err[256];
             ck_assert_msg(append(log, &wr, &info, err, sizeof err) == 0, "%s", err);
@@ -193,9 +197,9 @@ START_TEST(recompressed_on_append)
             ck_assert_int_eq(info.ai_log_append_time, -1);
             wire_batch_header_t h = first_header(log, codec * 100);
             ck_assert_int_eq(h.attributes & BATCH_ATTR_CODEC_MASK, target);
-            ck_assert_int_eq(h.producerId, 4242);
+            ck_assert_int_eq(h.producerId, pid);
             ck_assert_int_eq(h.producerEpoch, 3);
-            ck_assert_int_eq(h.baseSequence, 17);
+            ck_assert_int_eq(h.baseSequence, 0);
             ck_assert_int_eq(h.recordCount, 100);
             ck_assert_int_eq(h.lastOffsetDelta, 99);
             ck_assert_int_eq(h.maxTimestamp, T0 + 990);
