@@ -9,7 +9,8 @@
 #  1. a 1-node Apache Kafka (scripts/kafka.sh; its one node leads every
 #     partition), the reference implementation of the broker side;
 #  2. Eddy's broker, once it serves InitProducerId (wire/api_versions.c lists
-#     it): the same, with the broker started again on the same port and data.
+#     it): the same, with the broker started again on the same port and data,
+#     and its answers lost for a moment before each kill (drop_proxy.py).
 #
 #   kafka_idempotence.sh EDDY KAFKA_PRODUCE
 # Needs java (17+), mvn (first run only: scripts/kafka.sh fetch) and kcat.
@@ -121,9 +122,29 @@ if ! grep -q 'API_INIT_PRODUCER_ID' "$ROOT/wire/api_versions.c"; then
     log "eddy: skipped, Eddy's broker does not serve InitProducerId in this build"
     exit 0
 fi
+# The broker is reached through drop_proxy.py (tests/compat), which can lose
+# its answers: before each kill -9 they are dropped for a moment while
+# appends go on, so that batches the broker appended are never acknowledged
+# and are sent again to the restarted broker (Eddy's broker answers too fast
+# for a bare kill to catch many). A free port for the broker first (a start
+# on port 0), then the proxy, then the broker for real, advertising the proxy.
+need python3
 start_broker "$WORK/eddy"
-EB=$BOOTSTRAP
 EPORT=$BROKER_PORT
-timeout 60 "$EDDY" -b "$EB" topic create idem -p 3 >/dev/null || fail "eddy: topic create"
-run_case eddy "$EB" 'kill9_broker' 'BROKER_PORT=$EPORT start_broker "$WORK/eddy"' \
-    'timeout 120 "$EDDY" -b "$EB" topic consume idem -o beginning -e -f "%v\n"'
+stop_broker
+python3 "$COMPAT_DIR/drop_proxy.py" "$EPORT" "$WORK/proxy.port" 2>"$WORK/proxy.err" &
+proxy=$!
+bg_started $proxy
+for _ in $(seq 1 100); do [ -s "$WORK/proxy.port" ] && break; sleep 0.05; done
+[ -s "$WORK/proxy.port" ] || fail "drop_proxy.py did not start: $(cat "$WORK/proxy.err")"
+PROXY=127.0.0.1:$(cat "$WORK/proxy.port")
+EARGS=(--set "advertised.listeners=PLAINTEXT://$PROXY")
+BROKER_PORT=$EPORT start_broker "$WORK/eddy" "${EARGS[@]}"
+timeout 60 "$EDDY" -b "$PROXY" topic create idem -p 3 >/dev/null || fail "eddy: topic create"
+run_case eddy "$PROXY" 'kill -USR1 $proxy; sleep 0.3; kill9_broker; kill -USR2 $proxy' \
+    'BROKER_PORT=$EPORT start_broker "$WORK/eddy" "${EARGS[@]}"' \
+    'timeout 120 "$EDDY" -b "$PROXY" topic consume idem -o beginning -e -f "%v\n"'
+stop_broker
+kill "$proxy" 2>/dev/null || true
+wait "$proxy" 2>/dev/null || true
+bg_done "$proxy"
