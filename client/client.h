@@ -40,6 +40,8 @@ typedef struct kc_config {
     int32_t retries;        /* retries */
     int32_t delivery_timeout_ms;  /* delivery.timeout.ms */
     int32_t max_in_flight;  /* max.in.flight.requests.per.connection */
+    int enable_idempotence; /* enable.idempotence */
+    int enable_idempotence_set; /* set in the properties, not by default */
     char *compression_type; /* compression.type: none, gzip, snappy, lz4, zstd */
     /* compression.level (librdkafka's; -1: the codec's default) and the Java
      * client's compression.{gzip,lz4,zstd}.level; NULL: unset. Read through
@@ -73,6 +75,15 @@ void kc_config_free(kc_config_t *cfg);
  * for the codec in use. Every level set is checked against its codec's range
  * (wire_codec_level_check). Returns 0 or EDDY_ERR_CONFIG with a sentence. */
 int kc_config_compression(const kc_config_t *cfg, int *codec, int *level, char *errstr,
+                          size_t errstr_size);
+
+/* Whether the producer is idempotent, by Kafka's rules (since 3.2):
+ * enable.idempotence (default true) needs acks=all, retries > 0 and
+ * max.in.flight.requests.per.connection <= 5. When the user set it to true,
+ * a conflicting setting is an error naming that setting (EDDY_ERR_CONFIG
+ * with a sentence); when it is true by default, a conflicting setting turns
+ * idempotence off and *why (may be NULL) names the setting. */
+int kc_config_idempotence(const kc_config_t *cfg, int *enabled, const char **why, char *errstr,
                           size_t errstr_size);
 
 /* Creates a client on loop; it starts connecting to the bootstrap servers

@@ -107,6 +107,16 @@ kc_broker_t *kc_broker_upsert(kc_client_t *c, int32_t node_id, const char *host,
  * user. Valid until the client's next connection attempt. */
 const char *kc_client_last_failure(const kc_client_t *c);
 
+/* The version of api_key a request to KC_NODE_ANY would use now: >= 0, -1
+ * when the broker it would go to speaks no version of it this client
+ * speaks, or -EAGAIN when no broker is connected yet (one is being
+ * connected, or will be on the next request). */
+int kc_any_api_version(kc_client_t *c, int16_t api_key);
+
+/* A producer's sequence number base + n (n >= 0), as Kafka's
+ * DefaultRecordBatch.incrementSequence: past 2147483647 it wraps to 0. */
+int32_t kc_seq_add(int32_t base, int32_t n);
+
 /* Hooks the producer and consumer register to hear about new metadata. */
 void kc_producer_metadata_changed(struct kc_producer *p);
 void kc_consumer_metadata_changed(struct kc_consumer *k);

@@ -53,6 +53,9 @@ const eddy_cfg_def_t kc_config_defs[] = {
     {"retries", CFG_INT32, F(retries), "2147483647", 0, 2147483647, NULL, ""},
     {"delivery.timeout.ms", CFG_INT32, F(delivery_timeout_ms), "120000", 1, 2147483647, NULL, ""},
     {"max.in.flight.requests.per.connection", CFG_INT32, F(max_in_flight), "5", 1, 1000, NULL, ""},
+    {"enable.idempotence", CFG_BOOL, F(enable_idempotence), "true", 0, 0, NULL,
+     "producer ids and sequence numbers: a retry never writes a record twice (needs acks=all, "
+     "retries > 0, max.in.flight.requests.per.connection <= 5)"},
     {"compression.type", CFG_STRING, F(compression_type), "none", 0, 0, NULL,
      "none, gzip, snappy, lz4 or zstd: the codec of the producer's batches"},
     {"compression.level", CFG_STRING, F(compression_level), NULL, 0, 0, NULL,
@@ -104,7 +107,35 @@ int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, si
     int codec, level;
     if (rc == 0)
         rc = kc_config_compression(cfg, &codec, &level, errstr, errstr_size);
+    if (rc == 0) {
+        cfg->enable_idempotence_set = props && eddy_props_get(props, "enable.idempotence") != NULL;
+        int idem;
+        rc = kc_config_idempotence(cfg, &idem, NULL, errstr, errstr_size);
+    }
     return rc;
+}
+
+int kc_config_idempotence(const kc_config_t *cfg, int *enabled, const char **why, char *errstr,
+                          size_t errstr_size)
+{
+    const char *conflict = NULL;
+    if (strcmp(cfg->acks, "all") != 0 && strcmp(cfg->acks, "-1") != 0)
+        conflict = "acks must be all";
+    else if (cfg->retries == 0)
+        conflict = "retries must be greater than 0";
+    else if (cfg->max_in_flight > 5)
+        conflict = "max.in.flight.requests.per.connection must be at most 5";
+    *enabled = cfg->enable_idempotence && !conflict;
+    if (why)
+        *why = cfg->enable_idempotence ? conflict : NULL;
+    if (cfg->enable_idempotence && cfg->enable_idempotence_set && conflict) {
+        snprintf(errstr, errstr_size, "enable.idempotence=true: %s for the idempotent producer "
+                 "(acks is %s, retries %d, max.in.flight.requests.per.connection %d); set "
+                 "enable.idempotence=false to produce without it", conflict, cfg->acks,
+                 cfg->retries, cfg->max_in_flight);
+        return EDDY_ERR_CONFIG;
+    }
+    return 0;
 }
 
 void kc_config_free(kc_config_t *cfg)
@@ -249,6 +280,14 @@ static kc_broker_t *pick_any(kc_client_t *c)
             best = kb;
     }
     return best;
+}
+
+int kc_any_api_version(kc_client_t *c, int16_t api_key)
+{
+    kc_broker_t *kb = pick_any(c);
+    if (!kb || kb->kb_state != KB_UP)
+        return -EAGAIN;
+    return wire_pick_version(api_key, kb->kb_ver_min[api_key], kb->kb_ver_max[api_key]);
 }
 
 int kc_request(kc_client_t *c, int32_t node_id, int16_t api_key, int expect_response,
@@ -851,6 +890,7 @@ kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr
         eddy_cfg_format(d, cfg, val, sizeof val);
         eddy_cfg_set(kc_config_defs, &c->c_cfg, d->cd_name, val, "config", errstr, errstr_size);
     }
+    c->c_cfg.enable_idempotence_set = cfg->enable_idempotence_set;
     c->c_next_correlation = 1;
     c->c_controller = -1;
     uv_timer_init(loop, &c->c_timer);

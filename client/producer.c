@@ -9,6 +9,31 @@
  * refresh the metadata, until retries or delivery.timeout.ms run out.
  * Records for a topic whose metadata is not known yet wait, copied, until
  * it is.
+ *
+ * Idempotence (enable.idempotence, Kafka's producer ids and sequence
+ * numbers; see "Idempotent producer" in docs/client.md). Before its first
+ * batch the producer asks any broker for a producer id (InitProducerId).
+ * A batch gets its (id, epoch, base sequence) when it is first sent, in
+ * its partition's order, and keeps them through every retry, so that the
+ * broker recognises a batch it already appended; a split batch's parts
+ * share their parent's range. Each partition numbers its batches under
+ * one generation (an id and epoch):
+ *
+ *          first batch                        first outstanding batch refused
+ *   (none) ----------> numbered under gen g   (OUT_OF_ORDER_SEQUENCE_NUMBER,
+ *                         |        ^           UNKNOWN_PRODUCER_ID,
+ *                         |        |           INVALID_PRODUCER_EPOCH)
+ *                         v        |                     |
+ *                       RESET: nothing sent until the partition has no
+ *                       request in flight, then a new id is asked for and
+ *                       the outstanding batches are numbered again from 0
+ *
+ * Renumbering is safe only then: every batch before the refused one is
+ * acknowledged or reported failed, the broker appends a producer's batches
+ * in sequence order, so neither the refused batch nor any after it is in
+ * the log. A refusal of a later batch (an earlier one is being retried)
+ * is retried as it is. A partition still on an older generation finishes
+ * its outstanding batches under it before it moves to the current one.
  */
 #include "client/producer.h"
 
@@ -53,13 +78,27 @@ typedef struct kc_pbatch {
      * order). A batch that goes back to the queue goes back to its place. */
     int64_t pb_seq;
     int32_t pb_part;
+    /* Idempotence: the base sequence stamped in the batch (-1: none yet). */
+    int32_t pb_base_seq;
 } kc_pbatch_t;
+
+/* Kafka's limit for an idempotent producer: the broker keeps the last 5
+ * batches of each producer per partition to recognise a retry. */
+#define IDEM_MAX_INFLIGHT 5
 
 typedef struct kc_ppart {
     kc_pbatch_t *pp_open;
     kc_pbatch_t *pp_ready, *pp_ready_tail;
     int pp_inflight;
     int64_t pp_next_seq;
+    /* Idempotence: the generation (p_gen) the partition numbers under (0:
+     * none yet), its next base sequence, the batches in flight (to tell
+     * whether a refused batch is the first outstanding one), and a reset
+     * asked for. */
+    int64_t pp_gen;
+    int32_t pp_next_base_seq;
+    kc_pbatch_t *pp_sent[IDEM_MAX_INFLIGHT];
+    int pp_reset;
 } kc_ppart_t;
 
 typedef struct kc_pending {
@@ -98,8 +137,19 @@ struct kc_producer {
     int p_codec, p_level; /* compression.type and its level (kc_config_compression) */
     uv_timer_t p_timer; /* linger and metadata retries */
     int p_timer_open;
-    int p_requests;  /* Produce requests awaiting an answer */
+    int p_requests;  /* Produce and InitProducerId requests awaiting an answer */
     int p_closing;   /* destroyed: freed when the last request returns */
+    /* Idempotence: on, set explicitly (enable.idempotence in the
+     * properties), the producer id and epoch in use and their generation
+     * (counts ids received), and what the next id is waited for. */
+    int p_idem, p_idem_explicit;
+    enum { PID_NONE, PID_REQUESTING, PID_READY, PID_FAILED } p_pid_state;
+    int64_t p_pid;
+    int16_t p_epoch;
+    int64_t p_gen;
+    int64_t p_pid_retry_at_ms;
+    int64_t p_pid_failing_since_ms; /* retriable InitProducerId failures since (0: none) */
+    int p_pid_fail_err;
 };
 
 static void send_ready(kc_producer_t *p);
@@ -191,6 +241,65 @@ static void batch_report(kc_producer_t *p, kc_pbatch_t *b, int err, int16_t kerr
                     err == 0 && base >= 0 ? base + i : -1, b->pb_opaques[i]);
     }
     batch_free(b);
+}
+
+/* ---- idempotence: sequence numbers ---- */
+
+int32_t kc_seq_add(int32_t base, int32_t n)
+{
+    if (base > INT32_MAX - n)
+        return n - (INT32_MAX - base) - 1;
+    return base + n;
+}
+
+/* Writes the producer id, epoch and base sequence into a finished batch
+ * and recomputes its CRC (which covers them). */
+static void batch_stamp(kc_pbatch_t *b, int64_t pid, int16_t epoch, int32_t base_seq)
+{
+    uint8_t *h = b->pb_wr.wr_buf;
+    if (!h || b->pb_wr.wr_len < BATCH_HEADER_SIZE)
+        return;
+    be64_store(h + BATCH_OFF_PRODUCER_ID, (uint64_t)pid);
+    be16_store(h + BATCH_OFF_PRODUCER_EPOCH, (uint16_t)epoch);
+    be32_store(h + BATCH_OFF_BASE_SEQUENCE, (uint32_t)base_seq);
+    wire_batch_crc_update(h, b->pb_wr.wr_len);
+    b->pb_base_seq = base_seq;
+}
+
+/* a goes before b in their partition's order. */
+static int batch_before(const kc_pbatch_t *a, const kc_pbatch_t *b)
+{
+    return a->pb_seq < b->pb_seq || (a->pb_seq == b->pb_seq && a->pb_part < b->pb_part);
+}
+
+static void sent_add(kc_ppart_t *pp, kc_pbatch_t *b)
+{
+    for (int i = 0; i < IDEM_MAX_INFLIGHT; i++)
+        if (!pp->pp_sent[i]) {
+            pp->pp_sent[i] = b;
+            return;
+        }
+}
+
+static void sent_remove(kc_ppart_t *pp, const kc_pbatch_t *b)
+{
+    for (int i = 0; i < IDEM_MAX_INFLIGHT; i++)
+        if (pp->pp_sent[i] == b)
+            pp->pp_sent[i] = NULL;
+}
+
+/* b (just answered, out of pp_sent) is the first batch of its partition
+ * not yet acknowledged or reported: none in flight or queued comes before
+ * it. */
+static int batch_first_outstanding(const kc_ppart_t *pp, const kc_pbatch_t *b)
+{
+    for (int i = 0; i < IDEM_MAX_INFLIGHT; i++)
+        if (pp->pp_sent[i] && batch_before(pp->pp_sent[i], b))
+            return 0;
+    for (const kc_pbatch_t *q = pp->pp_ready; q; q = q->pb_next)
+        if (q->pb_base_seq >= 0 && batch_before(q, b))
+            return 0;
+    return 1;
 }
 
 static void ready_push(kc_ppart_t *pp, kc_pbatch_t *b)
@@ -296,6 +405,7 @@ static int append(kc_producer_t *p, kc_ptopic_t *t, int32_t partition, const kc_
         b->pb_created_ms = eddy_mono_ms();
         b->pb_deadline_ms = deadline_ms;
         b->pb_seq = pp->pp_next_seq++;
+        b->pb_base_seq = -1;
         pp->pp_open = b;
         timer_arm(p, cfg->linger_ms);
     }
@@ -595,6 +705,12 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
         parts[n++] = nb;
         if (batch_finish(nb) < 0 || nb->pb_wr.wr_err)
             goto fail;
+        /* The parts take their parent's sequence range, one each: the
+         * broker refused the parent, so the range is still free. */
+        if (b->pb_base_seq >= 0)
+            batch_stamp(nb, (int64_t)be64_load(b->pb_wr.wr_buf + BATCH_OFF_PRODUCER_ID),
+                        (int16_t)be16_load(b->pb_wr.wr_buf + BATCH_OFF_PRODUCER_EPOCH),
+                        kc_seq_add(b->pb_base_seq, n - 1));
     }
     if (n != b->pb_count)
         goto fail;
@@ -622,6 +738,10 @@ static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16
         return; /* on_produce sends again */
     b->pb_last_err = kerr;
     int retriable = err < 0 ? err != -ECANCELED && err != -ENOTSUP : kc_error_retriable(kerr);
+    if (err == 0 && b->pb_base_seq >= 0 &&
+        (kerr == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER || kerr == KERR_UNKNOWN_PRODUCER_ID ||
+         kerr == KERR_INVALID_PRODUCER_EPOCH))
+        retriable = 1; /* again, as it is or renumbered (sequence_refused) */
     if (retriable && ++b->pb_attempts <= cfg->retries && eddy_mono_ms() < b->pb_deadline_ms) {
         /* Not before retry.backoff.ms, even when fresh metadata comes
          * sooner: a broker that keeps refusing (a full disk) would
@@ -636,6 +756,197 @@ static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16
 }
 
 static void producer_free_if_done(kc_producer_t *p);
+
+/* The broker refused an idempotent batch for its sequence or producer id.
+ * When it is the first outstanding batch of its partition, the broker has
+ * none of the partition's outstanding batches (see the top of this file):
+ * the partition is reset and they go again under a new producer id.
+ * Otherwise an earlier batch is being retried and this one follows it. */
+static void sequence_refused(kc_producer_t *p, kc_ppart_t *pp, kc_pbatch_t *b, int16_t kerr)
+{
+    static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
+    if (pp->pp_reset || !batch_first_outstanding(pp, b))
+        return;
+    pp->pp_reset = 1;
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "producer", &limit, KC_LOG_INTERVAL_MS,
+                     "%s-%d: the broker refused batch with sequence %d (%s); the partition's "
+                     "unacknowledged batches are sent again under a new producer id",
+                     b->pb_topic->pt_name, b->pb_partition, b->pb_base_seq, kafka_err_name(kerr));
+    (void)p;
+}
+
+/* ---- idempotence: the producer id ---- */
+
+static void encode_init_pid(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    kc_producer_t *p = opaque;
+    (void)p;
+    /* A new id every time, also to reset (rather than an epoch bump): any
+     * broker takes sequence 0 from an id it has never seen. */
+    InitProducerIdRequest req = {KSTR_NULL, 2147483647, -1, -1};
+    wire_init_producer_id_req_encode(wr, v, &req);
+}
+
+/* Every queued batch fails: the producer cannot be idempotent as asked. */
+static void fail_unsendable(kc_producer_t *p)
+{
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next)
+        for (int32_t i = 0; i < t->pt_npartitions; i++) {
+            kc_ppart_t *pp = &t->pt_parts[i];
+            while (pp->pp_ready) {
+                kc_pbatch_t *b = pp->pp_ready;
+                pp->pp_ready = b->pb_next;
+                if (!pp->pp_ready)
+                    pp->pp_ready_tail = NULL;
+                batch_report(p, b, p->p_pid_fail_err, 0, -1);
+            }
+        }
+}
+
+/* The broker cannot hand out producer ids. Kafka's producer fails when the
+ * user asked for idempotence; librdkafka's, with idempotence only on by
+ * default, goes on without it after one warning, and so does this one. */
+static void pid_unsupported(kc_producer_t *p, const char *why)
+{
+    if (p->p_idem_explicit) {
+        p->p_pid_state = PID_FAILED;
+        p->p_pid_fail_err = -ENOTSUP;
+        EDDY_LOG_ERROR("producer", "enable.idempotence=true, but %s: every record fails; set "
+                       "enable.idempotence=false to produce without it", why);
+        fail_unsendable(p);
+        return;
+    }
+    p->p_idem = 0;
+    EDDY_LOG_WARN("producer", "%s: producing without idempotence (enable.idempotence is only "
+                  "on by default), a retry may write a record twice", why);
+}
+
+static void send_ready(kc_producer_t *p);
+
+static void on_init_pid(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    kc_producer_t *p = opaque;
+    p->p_requests--;
+    if (p->p_closing) {
+        producer_free_if_done(p);
+        return;
+    }
+    const kc_config_t *cfg = kc_config(p->p_client);
+    InitProducerIdResponse resp = {0, 0, -1, -1};
+    if (err == 0 && rd && wire_init_producer_id_resp_decode(rd, v, &resp) < 0)
+        err = -EPROTO;
+    if (err == -ENOTSUP) {
+        pid_unsupported(p, "the broker does not support InitProducerId");
+        /* From the timer, not from here: a request that fails at once
+         * answers inside send_ready's loop. */
+        timer_arm(p, 0);
+        return;
+    }
+    if (err == 0 && resp.ErrorCode == KERR_NONE && resp.ProducerId >= 0) {
+        p->p_pid = resp.ProducerId;
+        p->p_epoch = resp.ProducerEpoch;
+        p->p_gen++;
+        p->p_pid_state = PID_READY;
+        p->p_pid_failing_since_ms = 0;
+        EDDY_LOG_DEBUG("producer", "producer id %lld, epoch %d", (long long)p->p_pid,
+                       (int)p->p_epoch);
+        send_ready(p);
+        return;
+    }
+    if (err == 0 && !kc_error_retriable(resp.ErrorCode)) {
+        char why[200];
+        snprintf(why, sizeof why, "the broker refused a producer id (InitProducerId: %s)",
+                 kafka_err_name(resp.ErrorCode));
+        p->p_pid_state = PID_FAILED;
+        p->p_pid_fail_err = -EIO;
+        EDDY_LOG_ERROR("producer", "%s: every record fails", why);
+        fail_unsendable(p);
+        return;
+    }
+    /* A coordinator loading (a cluster just started answers
+     * COORDINATOR_LOAD_IN_PROGRESS for a while), a connection lost: again
+     * after the backoff, quietly at first, as Kafka's producer does; a
+     * warning once it has lasted KC_LOG_INTERVAL_MS. */
+    int64_t now = eddy_mono_ms();
+    if (!p->p_pid_failing_since_ms)
+        p->p_pid_failing_since_ms = now;
+    static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
+    const char *why = err < 0 ? eddy_strerror(err) : kafka_err_name(resp.ErrorCode);
+    if (now - p->p_pid_failing_since_ms >= KC_LOG_INTERVAL_MS)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "producer", &limit, KC_LOG_INTERVAL_MS,
+                         "no producer id for %lld ms: InitProducerId failed (%s); retrying",
+                         (long long)(now - p->p_pid_failing_since_ms), why);
+    else
+        EDDY_LOG_DEBUG("producer", "InitProducerId failed (%s); retrying", why);
+    p->p_pid_state = PID_NONE;
+    p->p_pid_retry_at_ms = eddy_mono_ms() + cfg->retry_backoff_ms;
+    timer_arm(p, cfg->retry_backoff_ms);
+}
+
+/* Asks for a producer id unless one is on its way. */
+static void pid_request(kc_producer_t *p)
+{
+    if (p->p_pid_state == PID_REQUESTING || p->p_pid_state == PID_FAILED)
+        return;
+    int64_t now = eddy_mono_ms();
+    if (p->p_pid_retry_at_ms > now) {
+        timer_arm(p, p->p_pid_retry_at_ms - now);
+        return;
+    }
+    if (kc_any_api_version(p->p_client, API_INIT_PRODUCER_ID) == -1) {
+        pid_unsupported(p, "the broker does not support InitProducerId");
+        return;
+    }
+    p->p_pid_state = PID_REQUESTING;
+    int rc = kc_request(p->p_client, KC_NODE_ANY, API_INIT_PRODUCER_ID, 1, encode_init_pid,
+                        on_init_pid, p);
+    if (rc == 0) {
+        p->p_requests++;
+        return;
+    }
+    p->p_pid_state = PID_NONE;
+    p->p_pid_retry_at_ms = now + kc_config(p->p_client)->retry_backoff_ms;
+    timer_arm(p, kc_config(p->p_client)->retry_backoff_ms);
+}
+
+/* Whether the partition's head batch b may go now; numbers it when it has
+ * no sequence yet. */
+static int idem_ready(kc_producer_t *p, kc_ppart_t *pp, kc_pbatch_t *b)
+{
+    if (pp->pp_reset) {
+        /* Nothing goes until every request of the partition is answered:
+         * a batch still in flight might yet be appended. */
+        if (pp->pp_inflight > 0)
+            return 0;
+        if (pp->pp_gen == p->p_gen || p->p_pid_state != PID_READY) {
+            if (p->p_pid_state == PID_READY)
+                p->p_pid_state = PID_NONE; /* the current id is the one refused */
+            pid_request(p);
+            return !p->p_idem; /* the broker turned out to have no ids to give */
+        }
+        for (kc_pbatch_t *q = pp->pp_ready; q; q = q->pb_next)
+            q->pb_base_seq = -1;
+        pp->pp_reset = 0;
+        pp->pp_gen = 0; /* numbered again below, from 0 */
+    }
+    if (b->pb_base_seq >= 0)
+        return 1; /* a retry (or a split part): as it was */
+    if (p->p_pid_state != PID_READY) {
+        pid_request(p);
+        return !p->p_idem;
+    }
+    if (pp->pp_gen != p->p_gen) {
+        /* Batches of the older id finish under it first. */
+        if (pp->pp_inflight > 0)
+            return 0;
+        pp->pp_gen = p->p_gen;
+        pp->pp_next_base_seq = 0;
+    }
+    batch_stamp(b, p->p_pid, p->p_epoch, pp->pp_next_base_seq);
+    pp->pp_next_base_seq = kc_seq_add(pp->pp_next_base_seq, b->pb_count);
+    return 1;
+}
 
 static void on_produce(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
 {
@@ -659,7 +970,9 @@ static void on_produce(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *
         err = -EPROTO;
     for (int i = 0; i < pr->pr_n; i++) {
         kc_pbatch_t *b = pr->pr_batches[i];
-        b->pb_topic->pt_parts[b->pb_partition].pp_inflight--;
+        kc_ppart_t *pp = &b->pb_topic->pt_parts[b->pb_partition];
+        pp->pp_inflight--;
+        sent_remove(pp, b);
         if (err < 0) {
             batch_retry_or_fail(p, b, err, 0);
             continue;
@@ -676,10 +989,19 @@ static void on_produce(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *
                         rp = &resp.Responses[k].PartitionResponses[j];
         if (!rp)
             batch_retry_or_fail(p, b, -EPROTO, 0);
-        else if (rp->ErrorCode != KERR_NONE)
-            batch_retry_or_fail(p, b, 0, rp->ErrorCode);
-        else
+        else if (rp->ErrorCode == KERR_NONE)
             batch_report(p, b, 0, 0, rp->BaseOffset);
+        else if (rp->ErrorCode == KERR_DUPLICATE_SEQUENCE_NUMBER && b->pb_base_seq >= 0)
+            /* Appended by an earlier attempt, as Kafka's producer counts it
+             * (the broker may not know the offset any more). */
+            batch_report(p, b, 0, 0, rp->BaseOffset);
+        else {
+            if (b->pb_base_seq >= 0 && (rp->ErrorCode == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+                                        rp->ErrorCode == KERR_UNKNOWN_PRODUCER_ID ||
+                                        rp->ErrorCode == KERR_INVALID_PRODUCER_EPOCH))
+                sequence_refused(p, pp, b, rp->ErrorCode);
+            batch_retry_or_fail(p, b, 0, rp->ErrorCode);
+        }
     }
     arena_free(&a);
     free(pr->pr_batches);
@@ -693,6 +1015,10 @@ static void send_ready(kc_producer_t *p)
 {
     const kc_config_t *cfg = kc_config(p->p_client);
     int64_t now = eddy_mono_ms();
+    if (p->p_pid_state == PID_FAILED) {
+        fail_unsendable(p);
+        return;
+    }
     for (;;) {
         int32_t node = -1;
         prod_req_t *pr = NULL;
@@ -715,6 +1041,8 @@ static void send_ready(kc_producer_t *p)
                 }
                 if (node >= 0 && leader != node)
                     continue;
+                if (p->p_idem && !idem_ready(p, pp, pp->pp_ready))
+                    continue;
                 if (!pr) {
                     pr = calloc(1, sizeof *pr);
                     if (!pr)
@@ -732,6 +1060,8 @@ static void send_ready(kc_producer_t *p)
                     pp->pp_ready_tail = NULL;
                 b->pb_next = NULL;
                 pp->pp_inflight++;
+                if (b->pb_base_seq >= 0)
+                    sent_add(pp, b);
                 pr->pr_batches[pr->pr_n++] = b;
             }
         }
@@ -747,6 +1077,7 @@ static void send_ready(kc_producer_t *p)
         for (int i = pr->pr_n - 1; i >= 0; i--) {
             kc_pbatch_t *b = pr->pr_batches[i];
             b->pb_topic->pt_parts[b->pb_partition].pp_inflight--;
+            sent_remove(&b->pb_topic->pt_parts[b->pb_partition], b);
             ready_push_back_in_order(&b->pb_topic->pt_parts[b->pb_partition], b);
             request_metadata(p, b->pb_topic);
         }
@@ -816,6 +1147,16 @@ kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr)
         free(p);
         return NULL;
     }
+    const char *off_why = NULL;
+    if (kc_config_idempotence(kc_config(c), &p->p_idem, &off_why, why, sizeof why) < 0) {
+        EDDY_LOG_ERROR("producer", "%s", why);
+        free(p);
+        return NULL;
+    }
+    p->p_idem_explicit = p->p_idem && kc_config(c)->enable_idempotence_set;
+    if (off_why)
+        EDDY_LOG_INFO("producer", "idempotence is off: %s (enable.idempotence is true only by "
+                      "default)", off_why);
     uv_timer_init(kc_loop(c), &p->p_timer);
     p->p_timer.data = p;
     p->p_timer_open = 1;

@@ -32,17 +32,31 @@ int wire_response_header_decode(eddy_rd_t *rd, int api_key, int version, int32_t
     return rd->rd_err;
 }
 
+/* APIs the client speaks at versions of its own, whatever the broker of
+ * this build serves: the producer asks any broker for a producer id. */
+static const api_version_range_t client_own_versions[] = {
+    {API_INIT_PRODUCER_ID, 0, 5},
+};
+
+static const api_version_range_t *client_range(int api_key)
+{
+    for (size_t i = 0; i < sizeof client_own_versions / sizeof client_own_versions[0]; i++)
+        if (client_own_versions[i].api_key == api_key)
+            return &client_own_versions[i];
+    for (int i = 0; i < broker_api_versions_count; i++)
+        if (broker_api_versions[i].api_key == api_key)
+            return &broker_api_versions[i];
+    return NULL;
+}
+
 int wire_pick_version(int api_key, int broker_min, int broker_max)
 {
-    for (int i = 0; i < broker_api_versions_count; i++) {
-        const api_version_range_t *c = &broker_api_versions[i];
-        if (c->api_key != api_key)
-            continue;
-        int lo = broker_min > c->min ? broker_min : c->min;
-        int hi = broker_max < c->max ? broker_max : c->max;
-        return broker_min <= broker_max && lo <= hi ? hi : -1;
-    }
-    return -1;
+    const api_version_range_t *c = client_range(api_key);
+    if (!c)
+        return -1;
+    int lo = broker_min > c->min ? broker_min : c->min;
+    int hi = broker_max < c->max ? broker_max : c->max;
+    return broker_min <= broker_max && lo <= hi ? hi : -1;
 }
 
 /* ---- ApiVersions ---------------------------------------------------------- */
@@ -397,5 +411,48 @@ int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     }
     r->TopicsCount = rd->rd_err ? 0 : n;
     rdf_tags(rd, flexible);
+    return rd->rd_err;
+}
+
+/* ---- InitProducerId --------------------------------------------------------- */
+
+static int init_producer_id_version_ok(int16_t v)
+{
+    const api_version_range_t *c = client_range(API_INIT_PRODUCER_ID);
+    return v >= c->min && v <= c->max;
+}
+
+void wire_init_producer_id_req_encode(eddy_wr_t *wr, int16_t v, const InitProducerIdRequest *r)
+{
+    if (!init_producer_id_version_ok(v)) {
+        cw_fail(wr, EDDY_ERR_INVALID_ARG);
+        return;
+    }
+    int flexible = kafka_is_flexible(API_INIT_PRODUCER_ID, v);
+    if (flexible)
+        wr_compact_string(wr, r->TransactionalId); /* nullable */
+    else
+        wr_string(wr, r->TransactionalId);
+    wr_i32(wr, r->TransactionTimeoutMs);
+    if (v >= 3) {
+        wr_i64(wr, r->ProducerId);
+        wr_i16(wr, r->ProducerEpoch);
+    } else {
+        cw_require(wr, r->ProducerId == -1 && r->ProducerEpoch == -1);
+    }
+    if (flexible)
+        wr_empty_tags(wr);
+}
+
+int wire_init_producer_id_resp_decode(eddy_rd_t *rd, int16_t v, InitProducerIdResponse *r)
+{
+    if (!init_producer_id_version_ok(v))
+        return EDDY_ERR_INVALID_ARG;
+    r->ThrottleTimeMs = rd_i32(rd);
+    r->ErrorCode = rd_i16(rd);
+    r->ProducerId = rd_i64(rd);
+    r->ProducerEpoch = rd_i16(rd);
+    if (kafka_is_flexible(API_INIT_PRODUCER_ID, v))
+        rd_skip_tags(rd);
     return rd->rd_err;
 }

@@ -51,8 +51,9 @@ void wire_request_header_encode(eddy_wr_t *wr, const RequestHeader *h);
 int wire_response_header_decode(eddy_rd_t *rd, int api_key, int version, int32_t *correlation_id);
 
 /* The highest version of api_key that both this client (the ranges of
- * broker_api_versions) and a broker advertising [broker_min, broker_max]
- * speak, or -1 when there is none or the client does not know the API. */
+ * broker_api_versions, and its own for InitProducerId) and a broker
+ * advertising [broker_min, broker_max] speak, or -1 when there is none or
+ * the client does not know the API. */
 int wire_pick_version(int api_key, int broker_min, int broker_max);
 
 /* ---- ApiVersions (18), v0-3 ----
@@ -220,6 +221,17 @@ int wire_delete_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
 void wire_offset_delete_req_encode(eddy_wr_t *wr, int16_t v, const OffsetDeleteRequest *r);
 int wire_offset_delete_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                    OffsetDeleteResponse *r);
+
+/* ---- InitProducerId (22), v0-5 ----
+ * The client speaks these versions whatever the broker of this build serves
+ * (wire_pick_version knows them): Eddy's producer asks any Kafka-protocol
+ * broker for a producer id. v2+ is flexible. ProducerId and ProducerEpoch
+ * (v3+, not ignorable) must be -1 below v3; -1/-1 asks for a new id, a
+ * current id and epoch ask to bump the epoch (KIP-360). v4 and v5 add only
+ * error codes. Response: the same four fields at every version. The
+ * structs are the broker's (api.h). */
+void wire_init_producer_id_req_encode(eddy_wr_t *wr, int16_t v, const InitProducerIdRequest *r);
+int wire_init_producer_id_resp_decode(eddy_rd_t *rd, int16_t v, InitProducerIdResponse *r);
 
 /* ---- ConsumerProtocol subscription (the Metadata of a "consumer" JoinGroup
  * protocol; ConsumerProtocolSubscription.json, v0-3) ----

@@ -93,7 +93,8 @@ const char *kafka_api_name(int api_key);
     X(MEMBER_ID_REQUIRED, 79)                                                                      \
     X(FENCED_INSTANCE_ID, 82)                                                                      \
     X(GROUP_SUBSCRIBED_TO_TOPIC, 86)                                                               \
-    X(INVALID_RECORD, 87)
+    X(INVALID_RECORD, 87)                                                                          \
+    X(DUPLICATE_SEQUENCE_NUMBER, 46)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,

@@ -37,6 +37,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "wire/client_api.h"
+#include "wire/recordbatch.h"
 
 #ifndef MOCK_HOST_DEFAULT
 #define MOCK_HOST_DEFAULT "mock_cluster_host"
@@ -335,10 +336,23 @@ static void spread_leaders(int *leaders)
         leaders[p] = 1 + p % 3;
 }
 
+static void env_open_with(env_t *e, const char *group, const char *const *more, int nmore,
+                          const char *mock_setup);
+
 static void env_open(env_t *e, const char *group)
+{
+    env_open_with(e, group, NULL, 0, NULL);
+}
+
+/* env_open with more client settings, and a command for the mock before
+ * the client connects (mock_setup, or NULL). */
+static void env_open_with(env_t *e, const char *group, const char *const *more, int nmore,
+                          const char *mock_setup)
 {
     memset(e, 0, sizeof *e);
     mock_start(&e->mk, 3);
+    if (mock_setup)
+        mock_cmd(&e->mk, "%s", mock_setup);
     mock_cmd(&e->mk, "topic %s %d 1", TOPIC, NPART);
     int leaders[NPART];
     spread_leaders(leaders);
@@ -348,8 +362,11 @@ static void env_open(env_t *e, const char *group)
         mock_cmd(&e->mk, "coordinator group %s 3", group);
     char gset[300];
     snprintf(gset, sizeof gset, "group.id=%s", group ? group : "");
-    const char *extra[1] = {gset};
-    client_config(&e->cfg, e->mk.mk_bootstrap, extra, group ? 1 : 0);
+    const char *extra[8] = {gset};
+    int n = group ? 1 : 0;
+    for (int i = 0; i < nmore && n < 8; i++)
+        extra[n++] = more[i];
+    client_config(&e->cfg, e->mk.mk_bootstrap, extra, n);
     uv_loop_init(&e->loop);
     char err[512];
     e->c = kc_client_new(&e->loop, &e->cfg, err, sizeof err);
@@ -677,6 +694,310 @@ START_TEST(produce_retries_back_off)
 }
 END_TEST
 
+/* ---- idempotence ---- */
+
+/* The producer's sequence bookkeeping, checked in the batches it sends.
+ * Numbered records go to partition 0 while its leader (node 1) answers too
+ * late (after request.timeout.ms: the producer drops the connection and
+ * sends again what the leader had already appended), then while the leader
+ * refuses Produce requests with OUT_OF_ORDER_SEQUENCE_NUMBER and with
+ * UNKNOWN_PRODUCER_ID. librdkafka's mock appends every batch it does not
+ * refuse (it checks sequences only for transactional producers), so its log
+ * holds every batch as sent, retries included. Then, batch by batch:
+ *   - every batch carries a producer id;
+ *   - under each producer id, the batches' first appearances have
+ *     contiguous sequences from 0 (a new id after each refusal);
+ *   - a batch seen again (same id, epoch and base sequence) holds the same
+ *     records: a retry resent with its sequence, which Kafka's broker drops;
+ *   - dropping those, every record is in the log exactly once, in order.
+ * The producer is idempotent by default. */
+#define IDEM_N 400
+#define IDEM_MAX_BATCHES 4096
+
+typedef struct idem_batch {
+    int64_t pid;
+    int16_t epoch;
+    int32_t seq, count;
+    int first_value;
+} idem_batch_t;
+
+typedef struct idem {
+    int acked, failed, target;
+    idem_batch_t batches[IDEM_MAX_BATCHES];
+    int nbatches;
+    int fetched;
+    int64_t next_offset, end;
+    char why[256];
+} idem_t;
+
+static void on_idem_dr(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                       int32_t partition, int64_t offset, void *opaque)
+{
+    (void)kerr, (void)topic, (void)partition, (void)offset, (void)opaque;
+    idem_t *d = kc_producer_opaque(p);
+    if (err)
+        d->failed++;
+    else
+        d->acked++;
+}
+
+static int idem_flushed(void *opaque)
+{
+    idem_t *d = opaque;
+    return d->acked + d->failed >= d->target;
+}
+
+static void idem_produce(env_t *e, kc_producer_t *p, idem_t *d, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        char val[32];
+        int vl = snprintf(val, sizeof val, "%d", i);
+        kc_record_t r = {NULL, -1, val, vl, -1, NULL, 0, NULL, NULL};
+        ck_assert_int_eq(kc_produce(p, TOPIC, 0, &r, NULL), 0);
+        if (i % 10 == 0)
+            idle(e, 5); /* several batches, several requests in flight */
+    }
+    d->target = to;
+    kc_producer_send_now(p);
+}
+
+static void encode_idem_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    idem_t *d = opaque;
+    FetchRequestPartition part = {0, -1, d->next_offset, -1, 1 << 20};
+    FetchRequestTopic topic = {kstr_c(TOPIC), &part, 1};
+    FetchRequest req;
+    memset(&req, 0, sizeof req);
+    req.ReplicaId = -1;
+    req.MaxBytes = 1 << 20;
+    req.SessionEpoch = -1;
+    req.Topics = &topic;
+    req.TopicsCount = 1;
+    req.RackId = (kstr_t){"", 0};
+    wire_fetch_req_encode(wr, v, &req);
+}
+
+/* Notes the header and first record of each batch fetched. */
+static void on_idem_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    idem_t *d = opaque;
+    d->fetched = 1;
+    FetchResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    if (err || wire_fetch_resp_decode(rd, v, &a, &resp) < 0 || resp.ResponsesCount != 1 ||
+        resp.Responses[0].PartitionsCount != 1) {
+        snprintf(d->why, sizeof d->why, "fetch failed (%d)", err);
+        arena_free(&a);
+        return;
+    }
+    kstr_t recs = resp.Responses[0].Partitions[0].Records;
+    size_t off = 0;
+    while (recs.len > 0 && off + BATCH_HEADER_SIZE <= (size_t)recs.len) {
+        const uint8_t *b = (const uint8_t *)recs.ptr + off;
+        int64_t size = wire_batch_size(b);
+        if (size <= 0 || off + (size_t)size > (size_t)recs.len)
+            break; /* a partial batch at the end */
+        wire_batch_header_t h;
+        wire_record_iter_t it;
+        wire_record_t r;
+        char why[160];
+        wire_batch_header_read(b, (size_t)size, &h);
+        ck_assert_int_lt(d->nbatches, IDEM_MAX_BATCHES);
+        idem_batch_t *ib = &d->batches[d->nbatches++];
+        ib->pid = h.producerId;
+        ib->epoch = h.producerEpoch;
+        ib->seq = h.baseSequence;
+        ib->count = h.recordCount;
+        ib->first_value = -1;
+        ck_assert_int_eq(wire_record_iter_open(&it, b, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT,
+                                               why, sizeof why), 0);
+        if (wire_record_next(&it, &r) == 1) {
+            char val[32];
+            snprintf(val, sizeof val, "%.*s", r.valueLength, (const char *)r.value);
+            ib->first_value = atoi(val);
+        }
+        wire_record_iter_close(&it);
+        d->next_offset = h.baseOffset + h.lastOffsetDelta + 1;
+        off += (size_t)size;
+    }
+    arena_free(&a);
+}
+
+static int idem_fetched(void *opaque)
+{
+    return ((idem_t *)opaque)->fetched;
+}
+
+/* Every batch of partition 0, from the leader, into d->batches. */
+static void idem_read_log(env_t *e, idem_t *d)
+{
+    char err[256];
+    ck_assert_msg(kc_admin_list_offset(e->c, TOPIC, 0, -1, &d->end, err, sizeof err) == 0, "%s",
+                  err);
+    d->next_offset = 0;
+    while (d->next_offset < d->end) {
+        int64_t before = d->next_offset;
+        d->fetched = 0;
+        ck_assert_int_eq(kc_request(e->c, 1, API_FETCH, 1, encode_idem_fetch, on_idem_fetch, d),
+                         0);
+        run_until(e, idem_fetched, d, 30000, "fetching partition 0");
+        ck_assert_msg(!d->why[0], "%s", d->why);
+        ck_assert_msg(d->next_offset > before, "no progress fetching at offset %lld",
+                      (long long)before);
+    }
+}
+
+START_TEST(idempotent_sequences_in_batches)
+{
+    static idem_t d;
+    memset(&d, 0, sizeof d);
+    env_t e;
+    const char *cfg[] = {"request.timeout.ms=700", "retry.backoff.ms=50"};
+    env_open_with(&e, NULL, cfg, 2, NULL);
+    kc_producer_t *p = kc_producer_new(e.c, on_idem_dr);
+    ck_assert_ptr_nonnull(p);
+    kc_producer_set_opaque(p, &d);
+    idem_produce(&e, p, &d, 0, 20);
+    run_until(&e, idem_flushed, &d, 20000, "the first 20 records");
+    /* Late answers: appended, then the request times out and goes again. */
+    mock_cmd(&e.mk, "rtt 1 1000");
+    idem_produce(&e, p, &d, 20, 150);
+    idle(&e, 2500);
+    mock_cmd(&e.mk, "rtt 1 0");
+    run_until(&e, idem_flushed, &d, 30000, "the records sent to a late leader");
+    /* Refusals: a single batch out, so that the mock (which appends what it
+     * does not refuse) appends nothing past the refused batch; three
+     * refusals in a row, three new producer ids. */
+    mock_cmd(&e.mk, "errors 0 3 45");
+    idem_produce(&e, p, &d, 150, 151);
+    run_until(&e, idem_flushed, &d, 30000, "the record refused as out of order");
+    idem_produce(&e, p, &d, 151, 275);
+    run_until(&e, idem_flushed, &d, 30000, "the records after it");
+    mock_cmd(&e.mk, "errors 0 2 59");
+    idem_produce(&e, p, &d, 275, 276);
+    run_until(&e, idem_flushed, &d, 30000, "the record refused for its producer id");
+    idem_produce(&e, p, &d, 276, IDEM_N);
+    run_until(&e, idem_flushed, &d, 30000, "the last records");
+    kc_producer_destroy(p);
+    ck_assert_msg(d.failed == 0 && d.acked == IDEM_N, "%d of %d records acknowledged, %d failed",
+                  d.acked, IDEM_N, d.failed);
+    idem_read_log(&e, &d);
+    env_close(&e);
+
+    int pids = 0, resent = 0, next_value = 0;
+    for (int i = 0; i < d.nbatches; i++) {
+        const idem_batch_t *b = &d.batches[i];
+        ck_assert_msg(b->pid >= 0 && b->epoch >= 0 && b->seq >= 0,
+                      "batch %d (records from %d) has no producer id or sequence: %lld/%d/%d", i,
+                      b->first_value, (long long)b->pid, b->epoch, b->seq);
+        const idem_batch_t *prev = NULL, *same = NULL;
+        for (int j = 0; j < i; j++)
+            if (d.batches[j].pid == b->pid && d.batches[j].epoch == b->epoch) {
+                if (d.batches[j].seq == b->seq)
+                    same = &d.batches[j];
+                else if (!prev || d.batches[j].seq > prev->seq)
+                    prev = &d.batches[j];
+            }
+        if (same) {
+            ck_assert_msg(same->count == b->count && same->first_value == b->first_value,
+                          "producer %lld sequence %d: sent with records %d+%d, then %d+%d",
+                          (long long)b->pid, b->seq, same->first_value, same->count,
+                          b->first_value, b->count);
+            resent++;
+            continue; /* Kafka's broker answers it as a duplicate */
+        }
+        if (!prev) {
+            pids++;
+            if (getenv("IDEM_DEBUG"))
+                fprintf(stderr, "batch %d: producer %lld epoch %d from record %d\n", i,
+                        (long long)b->pid, b->epoch, b->first_value);
+            ck_assert_msg(b->seq == 0, "producer %lld starts at sequence %d, not 0",
+                          (long long)b->pid, b->seq);
+        } else {
+            ck_assert_msg(b->seq == prev->seq + prev->count,
+                          "producer %lld: sequence %d after %d+%d (a gap or an overlap)",
+                          (long long)b->pid, b->seq, prev->seq, prev->count);
+        }
+        ck_assert_msg(b->first_value == next_value, "records from %d where %d was next",
+                      b->first_value, next_value);
+        next_value += b->count;
+    }
+    ck_assert_int_eq(next_value, IDEM_N);
+    /* One id at first, then the one each run of refusals ends with (the
+     * batches of the ids refused in between never reached the log). */
+    ck_assert_msg(pids == 3, "%d producer ids in the log, 3 expected", pids);
+    ck_assert_msg(resent > 0, "no batch sent twice: the late answers did not cause retries");
+}
+END_TEST
+
+/* A broker that does not advertise InitProducerId: with idempotence on by
+ * default the producer goes on without it (batches without a producer id,
+ * one WARN line), as librdkafka does; with enable.idempotence=true set,
+ * every record fails with -ENOTSUP. */
+typedef struct noidem {
+    int acked, failed, last_err;
+} noidem_t;
+
+static void on_noidem_dr(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                         int32_t partition, int64_t offset, void *opaque)
+{
+    (void)kerr, (void)topic, (void)partition, (void)offset, (void)opaque;
+    noidem_t *d = kc_producer_opaque(p);
+    if (err) {
+        d->failed++;
+        d->last_err = err;
+    } else {
+        d->acked++;
+    }
+}
+
+static int noidem_done(void *opaque)
+{
+    noidem_t *d = opaque;
+    return d->acked + d->failed == 10;
+}
+
+static void noidem_run(noidem_t *d, const char *const *more, int nmore, idem_t *log)
+{
+    env_t e;
+    memset(d, 0, sizeof *d);
+    env_open_with(&e, NULL, more, nmore, "apiversion 22 -1 -1");
+    kc_producer_t *p = kc_producer_new(e.c, on_noidem_dr);
+    ck_assert_ptr_nonnull(p);
+    kc_producer_set_opaque(p, d);
+    for (int i = 0; i < 10; i++) {
+        kc_record_t r = {NULL, -1, "v", 1, -1, NULL, 0, NULL, NULL};
+        ck_assert_int_eq(kc_produce(p, TOPIC, 0, &r, NULL), 0);
+    }
+    kc_producer_send_now(p);
+    run_until(&e, noidem_done, d, 20000, "the 10 records' reports");
+    kc_producer_destroy(p);
+    if (log)
+        idem_read_log(&e, log);
+    env_close(&e);
+}
+
+START_TEST(idempotence_without_init_producer_id)
+{
+    noidem_t d;
+    static idem_t log;
+    memset(&log, 0, sizeof log);
+    noidem_run(&d, NULL, 0, &log);
+    ck_assert_msg(d.acked == 10, "by default: %d of 10 records delivered (last error %d)",
+                  d.acked, d.last_err);
+    ck_assert_int_gt(log.nbatches, 0);
+    for (int i = 0; i < log.nbatches; i++)
+        ck_assert_int_eq(log.batches[i].pid, -1);
+    const char *on[] = {"enable.idempotence=true"};
+    noidem_run(&d, on, 1, NULL);
+    ck_assert_msg(d.failed == 10 && d.last_err == -ENOTSUP,
+                  "enable.idempotence=true: %d of 10 failed, last error %d, not -ENOTSUP",
+                  d.failed, d.last_err);
+}
+END_TEST
+
 /* ---- groups ---- */
 
 typedef struct member_state {
@@ -906,6 +1227,8 @@ int main(void)
     tcase_set_timeout(tc, 200);
     tcase_add_test(tc, produce_and_consume_across_three_brokers);
     tcase_add_test(tc, produce_retries_back_off);
+    tcase_add_test(tc, idempotent_sequences_in_batches);
+    tcase_add_test(tc, idempotence_without_init_producer_id);
     tcase_add_test(tc, group_member_through_the_coordinator_node);
     tcase_add_test(tc, group_failover_on_the_mock);
     suite_add_tcase(s, tc);

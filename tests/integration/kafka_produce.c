@@ -3,7 +3,10 @@
  * cluster acknowledged, so that the suite can check that each of them is
  * there after a leader's kill -9, whatever happened to the others.
  *
- *   kafka_produce BOOTSTRAP TOPIC N [key=value]...
+ *   kafka_produce BOOTSTRAP TOPIC N [rate=R] [key=value]...
+ *
+ * rate=R paces kc_produce to R records a second (the loop runs in between),
+ * so that a test can kill a broker while records are still being written.
  *
  * Exit 0 when every record was acknowledged, 1 when some failed (counted on
  * stderr with the last error), 2 on bad arguments. */
@@ -17,6 +20,7 @@
 
 #include "client/client.h"
 #include "client/producer.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/err.h"
 
@@ -43,10 +47,16 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
     }
 }
 
+static int never(void *opaque)
+{
+    (void)opaque;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: kafka_produce BOOTSTRAP TOPIC N [key=value]...\n");
+        fprintf(stderr, "usage: kafka_produce BOOTSTRAP TOPIC N [rate=R] [key=value]...\n");
         return 2;
     }
     long n = strtol(argv[3], NULL, 10);
@@ -61,7 +71,17 @@ int main(int argc, char **argv)
     int rc = eddy_props_set(&ps, "args", set, err, sizeof err);
     if (rc == 0)
         rc = eddy_props_set(&ps, "args", "acks=all", err, sizeof err);
-    for (int i = 4; rc == 0 && i < argc; i++)
+    long rate = 0;
+    int first = 4;
+    if (argc > 4 && strncmp(argv[4], "rate=", 5) == 0) {
+        rate = strtol(argv[4] + 5, NULL, 10);
+        first = 5;
+        if (rate < 1) {
+            fprintf(stderr, "kafka_produce: rate must be at least 1\n");
+            return 2;
+        }
+    }
+    for (int i = first; rc == 0 && i < argc; i++)
         rc = eddy_props_set(&ps, "args", argv[i], err, sizeof err);
     kc_config_t cfg;
     if (rc == 0)
@@ -81,6 +101,7 @@ int main(int argc, char **argv)
     state_t st = {0, 0, 0, 0};
     kc_producer_t *p = kc_producer_new(c, on_delivery);
     kc_producer_set_opaque(p, &st);
+    int64_t t0 = eddy_mono_ms();
     for (long i = 0; i < n; i++) {
         char v[32];
         int len = snprintf(v, sizeof v, "record-%ld", i);
@@ -92,6 +113,11 @@ int main(int argc, char **argv)
         /* Let the loop send while the rest is queued. */
         if (i % 1000 == 999)
             uv_run(&loop, UV_RUN_NOWAIT);
+        if (rate > 0 && i % 100 == 99) {
+            int64_t due = t0 + (int64_t)((i + 1) * 1000 / rate), now = eddy_mono_ms();
+            if (due > now)
+                kc_run_until(c, never, NULL, due - now);
+        }
     }
     kc_producer_flush(p, (int64_t)cfg.delivery_timeout_ms + 10000);
     kc_producer_destroy(p);

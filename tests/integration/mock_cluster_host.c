@@ -13,6 +13,8 @@
  *   rtt NODE MS                         delays every response of a broker
  *   errors APIKEY COUNT CODE            the next COUNT requests of APIKEY (any
  *                                       broker) are answered with error CODE
+ *   apiversion APIKEY MIN MAX           the versions of APIKEY the brokers
+ *                                       advertise (-1 -1: not at all)
  *
  * Every command returns once the mock's own thread has applied it (the
  * rd_kafka_mock_* calls wait for it), so after "ok" the cluster answers
@@ -54,6 +56,8 @@ static void run_command(rd_kafka_mock_cluster_t *mc, char *line)
         rd_kafka_mock_push_request_errors_array(mc, (int16_t)n1, (size_t)n2, errs);
         answer(RD_KAFKA_RESP_ERR_NO_ERROR);
     }
+    else if (sscanf(line, "apiversion %d %d %d", &n1, &n2, &n3) == 3)
+        answer(rd_kafka_mock_set_apiversion(mc, (int16_t)n1, (int16_t)n2, (int16_t)n3));
     else if (sscanf(line, "%255s", c) == 1) {
         printf("error unknown command '%s'\n", c);
         fflush(stdout);

@@ -189,5 +189,36 @@ restored=$(sed -n 's/.* restored: \([0-9]*\) records.*/\1/p' "$WORK/takeover" | 
 log "standby takeover restored $restored of $updates changelog records"
 [ "$restored" -le 100 ] || { cat "$WORK/takeover" >&2; fail "takeover restored $restored records (standbys should have had them)"; }
 stop_app s2
+# The streams producer is idempotent (acks=all, enable.idempotence by
+# default): every batch it wrote to the output, changelog and repartition
+# topics carries a producer id and a sequence, and so does the eddy command's
+# (the input). Only against a broker that hands out producer ids.
+if grep -q 'API_INIT_PRODUCER_ID' "$COMPAT_DIR/../../wire/api_versions.c"; then
+    python3 - "$WORK/data" lines-0 out1-0 wc1-counts-repartition-0 wc1-counts-changelog-0 <<'PY' ||
+import os, struct, sys
+root = sys.argv[1]
+for part in sys.argv[2:]:
+    d = os.path.join(root, part)
+    n = 0
+    for f in sorted(os.listdir(d)):
+        if not f.endswith('.log'):
+            continue
+        b = open(os.path.join(d, f), 'rb').read()
+        pos = 0
+        while pos + 61 <= len(b):
+            length = struct.unpack('>i', b[pos + 8:pos + 12])[0]
+            pid, epoch, seq = struct.unpack('>qhi', b[pos + 43:pos + 57])
+            if pid < 0 or epoch < 0 or seq < 0:
+                sys.exit('%s: the batch at byte %d of %s has producer id %d, epoch %d, '
+                         'sequence %d' % (part, pos, f, pid, epoch, seq))
+            n += 1
+            pos += 12 + length
+    if n == 0:
+        sys.exit('%s: no batch found' % part)
+PY
+        fail "a batch written by the streams producer (or eddy topic produce) has no producer id"
+    log "the streams producer's batches (output, repartition, changelog) carry producer ids"
+fi
+
 stop_broker
 log "ok"

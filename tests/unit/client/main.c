@@ -9,6 +9,7 @@ TCase *tcase_assignor_plugin(void);
 TCase *tcase_assignor_sticky(void);
 TCase *tcase_conn(void);
 TCase *tcase_compression(void);
+TCase *tcase_idempotence(void);
 
 int main(void)
 {
@@ -22,5 +23,6 @@ int main(void)
     suite_add_tcase(s, tcase_assignor_sticky());
     suite_add_tcase(s, tcase_conn());
     suite_add_tcase(s, tcase_compression());
+    suite_add_tcase(s, tcase_idempotence());
     return run_suite(s);
 }
