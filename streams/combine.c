@@ -341,13 +341,7 @@ static int emit_record(eddy_bytes_t key, int64_t count, int64_t ts, void *opaque
     wire_header_t hd = {(const uint8_t *)SX_COMBINE_HEADER, (int32_t)strlen(SX_COMBINE_HEADER),
                         NULL, -1};
     kc_record_t rec = {key.data, key.len, v, 8, ts, &hd, 1, NULL, NULL};
-    int rc = kc_produce(th->th_producer, ec->ec_topic, -1, &rec, (void *)(intptr_t)0);
-    if (rc < 0) {
-        sx_thread_fail(th, rc, "cannot produce to %s: %s", ec->ec_topic, eddy_strerror(rc));
-        return rc;
-    }
-    __atomic_add_fetch(&th->th_produced, 1, __ATOMIC_RELAXED);
-    return 0;
+    return sx_collector_send_raw(&th->th_collector, ec->ec_topic, -1, &rec);
 }
 
 static int drain(sx_thread_t *th, int node_id)

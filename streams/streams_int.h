@@ -27,6 +27,7 @@
 #include "include/eddy.h"
 #include "state/store.h"
 #include "state/window.h"
+#include "streams/collector.h"
 
 /* ---- configuration (config.c) ---- */
 
@@ -132,6 +133,7 @@ struct sx_task {
     int tk_standby;
     enum sx_task_state tk_state;
     sx_thread_t *tk_thread;
+    sx_collector_t *tk_collector; /* what the task produces goes through it */
     const dsl_subtopology_t *tk_sub;
     char *tk_dir;
     st_env_t *tk_env;
@@ -344,7 +346,7 @@ struct sx_thread {
     kc_config_t th_main_cfg, th_restore_cfg;
     kc_client_t *th_client, *th_restore_client;
     kc_consumer_t *th_consumer, *th_restore;
-    kc_producer_t *th_producer;
+    sx_collector_t th_collector; /* the producer and its trackers */
     kc_member_t *th_member;
     assignor_t th_assignor;
 
@@ -357,11 +359,8 @@ struct sx_thread {
     sx_task_id_t *th_prev_active, *th_prev_standby;
     int th_nprev_active, th_nprev_standby;
 
-    struct sx_tracker *th_trackers;
-    int th_ntrackers;
     int th_committing;       /* a commit between flush and offsets answer */
     int th_commit_reason;    /* enum in thread.c */
-    int th_commit_waiting_acks;
     /* The input offsets of the commit under way, read when it starts (topic
      * names owned; thread.c, commit_offsets_snapshot). */
     kc_topic_partition_t *th_commit_parts;
@@ -400,25 +399,9 @@ struct sx_thread {
 int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index);
 void sx_thread_stop(sx_thread_t *th); /* any thread */
 void sx_thread_join(sx_thread_t *th);
-/* Produces a record from a task (sinks, repartition and changelog topics);
- * ts_changelog: the changelog store whose offset to track, or NULL. */
-int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
-                      eddy_bytes_t value, int64_t ts, int tracker);
-/* The same with a whole record (headers, a partitioner: client/producer.h). */
-int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
-                   int tracker);
-/* Changelog partitions the thread produced to, with the next offset past
- * the last acknowledged record (-1: none yet). Trackers live as long as the
- * thread, so a delivery report never outlives what it updates. */
-int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition);
-int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker);
-/* Produces an incarnation record rec with id to the tracker's partition;
- * sx_thread_tracker_incarnation then gives its offset once acknowledged
- * (-1 before, or when the tracker's last one has another id). */
-int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_t *rec,
-                                  const uint8_t id[ST_INCARNATION_ID_LEN]);
-int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
-                                      const uint8_t id[ST_INCARNATION_ID_LEN]);
+/* The collector's flush found every record acknowledged (collector.c):
+ * the commit under way goes on. */
+void sx_thread_acks_done(sx_thread_t *th);
 /* Stops the thread with an error (from a callback). */
 void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

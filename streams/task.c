@@ -273,7 +273,7 @@ static void hook_changelog(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, 
      * timestamp as the record's */
     if (tsr->ts_timestamped && value.len >= 0 && sx_ts_split(value, &ts, &value) < 0)
         return;
-    int rc = sx_thread_produce(tk->tk_thread, tsr->ts_changelog, tk->tk_id.ti_partition, key,
+    int rc = sx_collector_produce(tk->tk_collector, tsr->ts_changelog, tk->tk_id.ti_partition, key,
                                value, ts, tsr->ts_tracker);
     if (rc < 0)
         tk->tk_failed = rc;
@@ -581,7 +581,7 @@ static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
             return sx_task_handle_failure(tk, tk->tk_cur_msg, SX_FAIL_TOO_LARGE, what, r->key,
                                           r->value, r->ts);
         }
-        return sx_thread_send(tk->tk_thread, topic, -1, &rec, -1);
+        return sx_collector_send(tk->tk_collector, topic, -1, &rec, -1);
     }
     case DSL_STREAM_AGGREGATE:
         if (r->key.len < 0 || r->value.len < 0)
@@ -746,7 +746,7 @@ static int dead_letter(sx_task_t *tk, const kc_message_t *m, const char *excepti
                       (long long)kc_record_size(&rec), (int)limit);
         return 0;
     }
-    return sx_thread_send(tk->tk_thread, dlq, -1, &rec, -1);
+    return sx_collector_send(tk->tk_collector, dlq, -1, &rec, -1);
 }
 
 int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind,
@@ -901,7 +901,7 @@ int sx_task_commit_state(sx_task_t *tk)
     int n = 0;
     for (int i = 0; i < tk->tk_nstores && i < 64; i++) {
         sx_task_store_t *ts = &tk->tk_stores[i];
-        int64_t next = sx_thread_tracker_offset(tk->tk_thread, ts->ts_tracker);
+        int64_t next = sx_collector_tracker_offset(tk->tk_collector, ts->ts_tracker);
         if (next >= 0)
             offs[n++] = (st_offset_t){ts->ts_changelog, tk->tk_id.ti_partition, next};
         if (ts->ts_emitted_key && ts->ts_emitted_upto >= 0)
@@ -989,6 +989,7 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
              (int)id.ti_partition);
     tk->tk_standby = standby;
     tk->tk_thread = th;
+    tk->tk_collector = &th->th_collector;
     tk->tk_sub = &topo->dt_subtopologies[id.ti_subtopology];
     tk->tk_stream_time = -1;
     tk->tk_cur_offset = -1;
@@ -1045,7 +1046,7 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
             goto nomem;
         snprintf(ts->ts_changelog, cl, "%s-%s-changelog", app->ap_cfg.application_id,
                  topo->dt_stores[idx].ds_name);
-        ts->ts_tracker = sx_thread_tracker(th, ts->ts_changelog, id.ti_partition);
+        ts->ts_tracker = sx_collector_tracker(&th->th_collector, ts->ts_changelog, id.ti_partition);
         if (ts->ts_tracker < 0)
             goto nomem;
         const dsl_store_t *ds = &topo->dt_stores[idx];

@@ -1,5 +1,6 @@
-/* A stream thread: one libuv loop, one group member over one consumer, one
- * producer, one restore consumer, and the tasks the assignor gave it.
+/* A stream thread: one libuv loop, one group member over one consumer, the
+ * record collector (collector.c: the producer), one restore consumer, and
+ * the tasks the assignor gave it.
  *
  *   start -> member joins -> on_assigned: open tasks
  *              active stateful task: RESTORING (inputs paused, changelog
@@ -37,16 +38,6 @@
 #include "streams/incarnation.h"
 #include "streams/streams_int.h"
 
-struct sx_tracker {
-    char *tr_topic;
-    int32_t tr_partition;
-    int64_t tr_next;
-    /* The last incarnation record produced here and its offset once
-     * acknowledged (-1 before). */
-    uint8_t tr_inc_id[ST_INCARNATION_ID_LEN];
-    int64_t tr_inc_offset;
-};
-
 enum commit_reason { CR_TIMER, CR_REVOKE, CR_CLOSE };
 
 /* A store's restore batch (state/restore.c) is applied, and its offset
@@ -78,145 +69,6 @@ void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
     /* Stopping frees the tasks, and we may be deep inside one: the stop
      * runs from the loop (on_async), on every thread of the app. */
     eddy_app_stop(th->th_app);
-}
-
-int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition)
-{
-    for (int i = 0; i < th->th_ntrackers; i++)
-        if (th->th_trackers[i].tr_partition == partition &&
-            strcmp(th->th_trackers[i].tr_topic, topic) == 0)
-            return i;
-    struct sx_tracker *nt = realloc(th->th_trackers, (size_t)(th->th_ntrackers + 1) * sizeof *nt);
-    if (!nt)
-        return -1;
-    th->th_trackers = nt;
-    if (!(nt[th->th_ntrackers].tr_topic = strdup(topic)))
-        return -1;
-    nt[th->th_ntrackers].tr_partition = partition;
-    nt[th->th_ntrackers].tr_next = -1;
-    nt[th->th_ntrackers].tr_inc_offset = -1;
-    memset(nt[th->th_ntrackers].tr_inc_id, 0, ST_INCARNATION_ID_LEN);
-    return th->th_ntrackers++;
-}
-
-/* A record's delivery opaque: tracker + 1 for a changelog record, -(tracker
- * + 1) for an incarnation record, 0 for none. */
-int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_t *rec,
-                                  const uint8_t id[ST_INCARNATION_ID_LEN])
-{
-    if (tracker < 0 || tracker >= th->th_ntrackers)
-        return EDDY_ERR_INVALID_ARG;
-    struct sx_tracker *tr = &th->th_trackers[tracker];
-    memcpy(tr->tr_inc_id, id, ST_INCARNATION_ID_LEN);
-    tr->tr_inc_offset = -1;
-    int rc = kc_produce(th->th_producer, tr->tr_topic, tr->tr_partition, rec,
-                        (void *)(intptr_t)-(tracker + 1));
-    if (rc < 0) {
-        sx_thread_fail(th, rc, "cannot produce to %s: %s", tr->tr_topic, eddy_strerror(rc));
-        return rc;
-    }
-    return 0;
-}
-
-int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
-                                      const uint8_t id[ST_INCARNATION_ID_LEN])
-{
-    if (tracker < 0 || tracker >= th->th_ntrackers ||
-        memcmp(th->th_trackers[tracker].tr_inc_id, id, ST_INCARNATION_ID_LEN) != 0)
-        return -1;
-    return th->th_trackers[tracker].tr_inc_offset;
-}
-
-int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker)
-{
-    return tracker >= 0 && tracker < th->th_ntrackers ? th->th_trackers[tracker].tr_next : -1;
-}
-
-/* What a broker's answer to a refused record means for the user. */
-static const char *refusal_hint(int16_t kafka_err)
-{
-    switch (kafka_err) {
-    case KERR_MESSAGE_TOO_LARGE:
-        return " (a record larger than the topic's max.message.bytes)";
-    case KERR_UNKNOWN_TOPIC_OR_PARTITION:
-        return " (the topic does not exist and the broker does not create it: create it, e.g. "
-               "with `eddy topic create`)";
-    default:
-        return "";
-    }
-}
-
-static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
-                        int32_t partition, int64_t offset, void *opaque)
-{
-    (void)p;
-    sx_thread_t *th = kc_producer_opaque(p);
-    /* opaque: as sx_thread_produce_incarnation says (tr < 0: not a changelog's) */
-    intptr_t op = (intptr_t)opaque, tr = op < 0 ? -op - 1 : op - 1;
-    if (err < 0) {
-        /* "<topic>-<partition>: <reason>[, broker said X][ (hint)]" */
-        char what[600];
-        int n = partition >= 0 ? snprintf(what, sizeof what, "%s-%d", topic, (int)partition)
-                               : snprintf(what, sizeof what, "%s", topic);
-        if (n > 0 && (size_t)n < sizeof what)
-            snprintf(what + n, sizeof what - (size_t)n, " failed: %s%s%s%s",
-                     err == -ETIMEDOUT ? "not delivered within delivery.timeout.ms"
-                                       : eddy_strerror(err),
-                     kafka_err ? ", broker said " : "", kafka_err ? kafka_err_name(kafka_err) : "",
-                     refusal_hint(kafka_err));
-        /* Output and repartition records the cluster refused may be
-         * skipped (production.exception.handler=log-and-continue); a
-         * changelog record never: the state would no longer match it. */
-        if (tr < 0 && th->th_app->ap_cfg.production_continue && !th->th_error) {
-            int64_t skipped = __atomic_add_fetch(&th->th_skipped, 1, __ATOMIC_RELAXED);
-            if (skipped <= 10 || skipped % 1000 == 0)
-                EDDY_LOG_WARN("streams", "%s: skipping a record the cluster refused: producing "
-                              "to %s (production.exception.handler=log-and-continue; %lld "
-                              "skipped so far)", th->th_name, what, (long long)skipped);
-            if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
-                maybe_finish_commit(th);
-            return;
-        }
-        sx_thread_fail(th, err, "producing to %s%s", what,
-                       tr < 0 ? " (production.exception.handler=log-and-fail; log-and-continue "
-                                "skips such records)"
-                              : "");
-        if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
-            maybe_finish_commit(th);
-        return;
-    }
-    if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
-        th->th_trackers[tr].tr_next = offset + 1;
-    if (op < 0 && tr < th->th_ntrackers)
-        th->th_trackers[tr].tr_inc_offset = offset;
-    if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
-        maybe_finish_commit(th);
-}
-
-int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
-                   int tracker)
-{
-    int rc = kc_produce(th->th_producer, topic, partition, rec, (void *)(intptr_t)(tracker + 1));
-    if (rc == EDDY_ERR_TOO_LARGE) {
-        sx_thread_fail(th, rc, "cannot produce to %s: a record of %lld bytes (key %d, value %d) "
-                       "is larger than max.request.size (%d bytes; producer.max.request.size "
-                       "raises it)", topic, (long long)kc_record_size(rec), (int)rec->rec_key_len,
-                       (int)rec->rec_value_len, (int)kc_config(th->th_client)->max_request_size);
-        return rc;
-    }
-    if (rc < 0) {
-        sx_thread_fail(th, rc, "cannot produce to %s: %s", topic, eddy_strerror(rc));
-        return rc;
-    }
-    __atomic_add_fetch(&th->th_produced, 1, __ATOMIC_RELAXED);
-    return 0;
-}
-
-int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
-                      eddy_bytes_t value, int64_t ts, int tracker)
-{
-    kc_record_t rec = {key.data, key.len, value.data, value.len, ts, NULL, 0, NULL, NULL};
-    return sx_thread_send(th, topic, partition, &rec, tracker);
 }
 
 static sx_task_t *find_task(sx_thread_t *th, sx_task_id_t id, int standby)
@@ -802,9 +654,7 @@ static void commit_start(sx_thread_t *th, int reason)
         sx_thread_fail(th, rc, "producing combined counts failed: %s", eddy_strerror(rc));
         return;
     }
-    kc_producer_send_now(th->th_producer);
-    th->th_commit_waiting_acks = 1;
-    if (kc_producer_outstanding(th->th_producer) == 0)
+    if (sx_collector_flush(&th->th_collector))
         maybe_finish_commit(th);
 }
 
@@ -1022,9 +872,14 @@ static void on_offsets_committed(kc_member_t *m, int err, void *opaque)
     commit_done(opaque, err);
 }
 
+void sx_thread_acks_done(sx_thread_t *th)
+{
+    maybe_finish_commit(th);
+}
+
 static void maybe_finish_commit(sx_thread_t *th)
 {
-    if (!th->th_commit_waiting_acks || kc_producer_outstanding(th->th_producer) > 0)
+    if (!sx_collector_all_acked(&th->th_collector))
         return;
     /* A record of this commit failed (the thread is stopping on it): the
      * commit must not cover its input, whatever was acknowledged after. It
@@ -1034,7 +889,7 @@ static void maybe_finish_commit(sx_thread_t *th)
         commit_covers_tasks(th);
     if (th->th_error) {
         commit_offsets_clear(th);
-        th->th_commit_waiting_acks = 0;
+        sx_collector_stop_waiting(&th->th_collector);
         th->th_committing = 0;
         if (th->th_commit_reason == CR_REVOKE && th->th_member)
             kc_member_release(th->th_member);
@@ -1042,7 +897,7 @@ static void maybe_finish_commit(sx_thread_t *th)
             close_thread(th);
         return;
     }
-    th->th_commit_waiting_acks = 0;
+    sx_collector_stop_waiting(&th->th_collector);
     for (int i = 0; i < th->th_ntasks; i++) {
         sx_task_t *tk = th->th_tasks[i];
         int rc = 0;
@@ -1154,7 +1009,7 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
         sx_combine_drop(th); /* their uncommitted partial counts */
         commit_offsets_clear(th);
         th->th_committing = 0;
-        th->th_commit_waiting_acks = 0;
+        sx_collector_stop_waiting(&th->th_collector);
         return;
     }
     if (th->th_committing) {
@@ -1367,8 +1222,7 @@ static void close_thread(sx_thread_t *th)
     uv_timer_stop(&th->th_commit_timer);
     uv_timer_stop(&th->th_tick_timer);
     uv_check_stop(&th->th_check);
-    kc_producer_destroy(th->th_producer);
-    th->th_producer = NULL;
+    sx_collector_close(&th->th_collector);
     kc_consumer_destroy(th->th_consumer);
     kc_consumer_destroy(th->th_restore);
     kc_client_destroy(th->th_client);
@@ -1502,10 +1356,9 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
     kc_consumer_cbs_t restore_cbs = {on_restore_message, on_restore_eof, on_restore_error, th};
     th->th_consumer = kc_consumer_new(th->th_client, &main_cbs);
     th->th_restore = kc_consumer_new(th->th_restore_client, &restore_cbs);
-    th->th_producer = kc_producer_new(th->th_client, on_delivery);
-    if (!th->th_consumer || !th->th_restore || !th->th_producer)
+    if (!th->th_consumer || !th->th_restore ||
+        sx_collector_init(&th->th_collector, th, th->th_client) < 0)
         return -ENOMEM;
-    kc_producer_set_opaque(th->th_producer, th);
     prefetch_sink_metadata(th);
     sx_assignor_init(&th->th_assignor, th);
     kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, th};
@@ -1550,9 +1403,7 @@ void sx_thread_join(sx_thread_t *th)
     uv_loop_close(&th->th_loop);
     kc_config_free(&th->th_main_cfg);
     kc_config_free(&th->th_restore_cfg);
-    for (int i = 0; i < th->th_ntrackers; i++)
-        free(th->th_trackers[i].tr_topic);
-    free(th->th_trackers);
+    sx_collector_free(&th->th_collector);
     purge_clear(th);
     sx_combine_drop(th);
     free(th->th_tasks);
