@@ -27,6 +27,7 @@
 #include "include/eddy.h"
 #include "state/store.h"
 #include "state/window.h"
+#include "streams/changelog_reader.h"
 #include "streams/collector.h"
 
 /* ---- configuration (config.c) ---- */
@@ -402,6 +403,12 @@ void sx_thread_join(sx_thread_t *th);
 /* The collector's flush found every record acknowledged (collector.c):
  * the commit under way goes on. */
 void sx_thread_acks_done(sx_thread_t *th);
+/* Closes a task and takes it out of the thread (its changelogs out of the
+ * restore consumer, its uncheckpointed restore batches dropped). */
+void sx_thread_remove_task(sx_thread_t *th, sx_task_t *tk);
+/* Pauses or resumes a task's input partitions (a full input buffer stays
+ * paused). */
+void sx_thread_pause_inputs(sx_thread_t *th, sx_task_t *tk, int paused);
 /* Stops the thread with an error (from a callback). */
 void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
