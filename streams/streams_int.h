@@ -29,6 +29,7 @@
 #include "state/window.h"
 #include "streams/changelog_reader.h"
 #include "streams/collector.h"
+#include "streams/tsvalue.h"
 
 /* ---- configuration (config.c) ---- */
 
@@ -199,30 +200,6 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
  * windowed key and the aggregate without its timestamp prefix. */
 void sx_window_forward_change(sx_task_store_t *ts, eddy_bytes_t composite, eddy_bytes_t nv,
                               eddy_bytes_t ov, int64_t timestamp);
-/* Timestamped stores (dsl_store_t ds_timestamped: tables, aggregations,
- * windowed aggregations, as Kafka's TimestampedKeyValueStore and
- * TimestampedWindowStore) keep with each value the timestamp it carries
- * downstream (an aggregation's: the largest of its records'):
- *
- *   +----------------+-------------+
- *   | timestamp (8 BE) | value bytes |
- *   +----------------+-------------+
- *
- * Their changelog records carry the plain value with that timestamp as the
- * record's timestamp (Kafka's format); restore puts the prefix back. */
-#define SX_TS_PREFIX 8
-/* Where a value gets its timestamp put in front: on the caller's stack when
- * it fits (no allocation per record), else on the heap. */
-typedef struct sx_tsbuf {
-    uint8_t tb_small[256];
-    eddy_buf_t tb_heap;
-} sx_tsbuf_t;
-/* value (not null) prefixed by ts, in b: 0 and *out (valid while b is),
- * or -ENOMEM. sx_tsbuf_free(b) when done. */
-int sx_ts_value(sx_tsbuf_t *b, int64_t ts, eddy_bytes_t value, eddy_bytes_t *out);
-void sx_tsbuf_free(sx_tsbuf_t *b);
-/* A stored value's parts: 0, or -EINVAL for a null or short one. */
-int sx_ts_split(eddy_bytes_t stored, int64_t *ts, eddy_bytes_t *value);
 
 /* join.c: windowed stream-stream joins (DSL_STREAM_JOIN_WINDOW and
  * DSL_STREAM_JOIN_SIDE). */
