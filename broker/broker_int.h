@@ -39,6 +39,8 @@ typedef struct resp_part {
  */
 enum slot_state { SLOT_NEW, SLOT_WAITING, SLOT_DONE, SLOT_SILENT };
 
+typedef void broker_slot_gone_fn(void *owner, req_slot_t *s);
+
 struct req_slot {
     req_slot_t *rs_next;      /* next on the connection */
     req_slot_t *rs_wait_next; /* next in the broker's waiting fetches */
@@ -56,7 +58,11 @@ struct req_slot {
     FetchRequest rs_fetch;
     size_t rs_resp_hdr_len; /* response bytes before the body (fetch rebuilds it) */
     int64_t rs_deadline_ms; /* waiting fetch */
-    int rs_wait_group;      /* waiting in the group coordinator, not for data */
+    /* Deferred by a handler that answers later (broker_slot_defer): called
+     * with rs_gone_owner if the connection closes first. */
+    broker_slot_gone_fn *rs_gone;
+    void *rs_gone_owner;
+    int rs_dispatching; /* its handler is running (server.c, dispatch) */
     int rs_wait_create;     /* waiting for topic creates (handlers.c) */
 };
 
@@ -197,6 +203,15 @@ int fetch_try_answer(struct eddy_broker *b, req_slot_t *s, int force);
 
 /* Server services for handlers. */
 void broker_slot_done(req_slot_t *s);       /* writes out what is ready */
+/* For handlers that answer a request later (the group coordinator's
+ * JoinGroup and SyncGroup): the server owns the slot's state, a handler
+ * only defers and answers. broker_slot_defer keeps the slot waiting after
+ * its handler returns; gone(owner, s) is called if the connection closes
+ * before the answer (the handler forgets s). broker_slot_answer, once the
+ * response is encoded: a deferred slot is written out, one whose handler is
+ * still running is written by the dispatcher when it returns. */
+void broker_slot_defer(req_slot_t *s, broker_slot_gone_fn *gone, void *owner);
+void broker_slot_answer(req_slot_t *s);
 /* Splices slice sl (of partition p) into the response at its current end:
  * the response then owns the slice. Returns 0, or -ENOMEM with the slice
  * still the caller's. */

@@ -339,26 +339,19 @@ int64_t grp_now_ms(void)
     return eddy_mono_ms();
 }
 
-/* Answers a slot now: a parked one is written out, the one being
- * dispatched is left to the dispatcher. */
-static void slot_finish(req_slot_t *s)
-{
-    if (s->rs_state == SLOT_WAITING)
-        broker_slot_done(s);
-    else
-        s->rs_state = SLOT_DONE;
-}
+static void slot_gone(void *owner, req_slot_t *s);
 
-static void park(req_slot_t *s)
+/* A Join or Sync waits for the rebalance: the server keeps the slot, and
+ * tells slot_gone if its connection closes first. */
+static void park(group_coordinator_t *gc, req_slot_t *s)
 {
-    s->rs_state = SLOT_WAITING;
-    s->rs_wait_group = 1;
+    broker_slot_defer(s, slot_gone, gc);
 }
 
 static void respond_join(req_slot_t *s, const JoinGroupResponse *r)
 {
     wire_join_group_resp_encode(&s->rs_resp, s->rs_hdr.RequestApiVersion, r);
-    slot_finish(s);
+    broker_slot_answer(s);
 }
 
 static void respond_join_error(req_slot_t *s, int16_t err, const char *member_id)
@@ -377,7 +370,7 @@ static void respond_sync(req_slot_t *s, int16_t err, const uint8_t *assignment, 
 {
     SyncGroupResponse r = {0, err, (kstr_t){(const char *)(assignment ? assignment : (const uint8_t *)""), assignment ? len : 0}};
     wire_sync_group_resp_encode(&s->rs_resp, s->rs_hdr.RequestApiVersion, &r);
-    slot_finish(s);
+    broker_slot_answer(s);
 }
 
 /* The JoinGroup answer for one member of the current generation: the
@@ -561,8 +554,10 @@ void group_coordinator_tick(group_coordinator_t *gc, int64_t now)
         group_expire(gc, g, now);
 }
 
-void group_slot_gone(group_coordinator_t *gc, req_slot_t *s)
+/* A waiting Join/Sync slot's connection went away (broker_slot_defer). */
+static void slot_gone(void *owner, req_slot_t *s)
 {
+    group_coordinator_t *gc = owner;
     for (group_t *g = gc->gc_groups; g; g = g->g_next)
         for (grp_member_t *m = g->g_members; m; m = m->m_next) {
             if (m->m_join_slot == s) {
@@ -593,7 +588,7 @@ int handle_find_coordinator(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         r.Port = -1;
     }
     wire_find_coordinator_resp_encode(&s->rs_resp, v, &r);
-    s->rs_state = SLOT_DONE;
+    broker_slot_answer(s);
     return 0;
 }
 
@@ -638,7 +633,7 @@ static void join_and_wait(group_coordinator_t *gc, group_t *g, grp_member_t *m, 
     if (m->m_join_slot && m->m_join_slot != s)
         respond_join_error(m->m_join_slot, KERR_REBALANCE_IN_PROGRESS, m->m_id);
     m->m_join_slot = s;
-    park(s);
+    park(gc, s);
     int64_t now = grp_now_ms();
     if (g->g_state != GRP_PREPARING) {
         prepare_rebalance(gc, g, why);
@@ -809,7 +804,7 @@ int handle_sync_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (m->m_sync_slot)
         respond_sync(m->m_sync_slot, KERR_REBALANCE_IN_PROGRESS, NULL, 0);
     m->m_sync_slot = s;
-    park(s);
+    park(gc, s);
     if (!g->g_leader || strcmp(g->g_leader, m->m_id) != 0)
         return 0;
     for (int32_t i = 0; i < req.AssignmentsCount; i++) {
@@ -832,8 +827,6 @@ int handle_sync_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         if (x->m_sync_slot) {
             req_slot_t *xs = x->m_sync_slot;
             x->m_sync_slot = NULL;
-            if (xs == s)
-                s->rs_state = SLOT_NEW; /* still being dispatched: answered in place */
             respond_sync(xs, KERR_NONE, x->m_assignment, x->m_assignment_len);
         }
     }
@@ -868,7 +861,7 @@ int handle_heartbeat(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     else if (g->g_state == GRP_PREPARING)
         r.ErrorCode = KERR_REBALANCE_IN_PROGRESS;
     wire_heartbeat_resp_encode(&s->rs_resp, v, &r);
-    s->rs_state = SLOT_DONE;
+    broker_slot_answer(s);
     return 0;
 }
 
@@ -896,7 +889,7 @@ int handle_leave_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             try_complete_join(gc, g, grp_now_ms());
     }
     wire_leave_group_resp_encode(&s->rs_resp, v, &r);
-    slot_finish(s);
+    broker_slot_answer(s);
     return 0;
 }
 
@@ -938,7 +931,7 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         }
     }
     wire_describe_groups_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
+    broker_slot_answer(s);
     return 0;
 }
 
@@ -981,6 +974,6 @@ int handle_list_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         l->GroupType = grp_ks(GROUP_TYPE_CLASSIC);
     }
     wire_list_groups_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
+    broker_slot_answer(s);
     return 0;
 }

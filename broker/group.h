@@ -34,8 +34,6 @@ int group_coordinator_open(struct eddy_broker *b, group_coordinator_t **out, cha
 void group_coordinator_close(group_coordinator_t *gc);
 /* Rebalance deadlines and session expiry (called every 100 ms). */
 void group_coordinator_tick(group_coordinator_t *gc, int64_t now_ms);
-/* A waiting Join/Sync slot's connection went away. */
-void group_slot_gone(group_coordinator_t *gc, struct req_slot *s);
 
 /* Kafka's partition for a group: abs(javaHashCode(group)) % partitions. */
 int32_t group_partition_for(const char *group, size_t len, int32_t partitions);

@@ -456,7 +456,7 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 op->ErrorCode = KERR_UNKNOWN_SERVER_ERROR;
         }
     wire_offset_commit_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
+    broker_slot_answer(s);
     return 0;
 }
 
@@ -527,7 +527,7 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         }
     }
     wire_offset_fetch_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
+    broker_slot_answer(s);
     return 0;
 }
 
@@ -579,7 +579,7 @@ int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         grp_free(g);
     }
     wire_delete_groups_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
+    broker_slot_answer(s);
     return 0;
 }
 
@@ -635,7 +635,7 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         resp.ErrorCode = KERR_NON_EMPTY_GROUP;
     if (resp.ErrorCode != KERR_NONE) {
         wire_offset_delete_resp_encode(&s->rs_resp, v, &resp);
-        s->rs_state = SLOT_DONE;
+        broker_slot_answer(s);
         return 0;
     }
     resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1),
@@ -692,6 +692,6 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (deleted)
         EDDY_LOG_INFO("group", "group %s: deleted %d committed offset(s)", g->g_id, deleted);
     wire_offset_delete_resp_encode(&s->rs_resp, v, &resp);
-    s->rs_state = SLOT_DONE;
+    broker_slot_answer(s);
     return 0;
 }

@@ -405,6 +405,23 @@ void broker_slot_done(req_slot_t *s)
     conn_flush_ready(s->rs_conn);
 }
 
+void broker_slot_defer(req_slot_t *s, broker_slot_gone_fn *gone, void *owner)
+{
+    s->rs_state = SLOT_WAITING;
+    s->rs_gone = gone;
+    s->rs_gone_owner = owner;
+}
+
+void broker_slot_answer(req_slot_t *s)
+{
+    /* Written out now only when no handler of its own is running: the
+     * dispatcher still holds the one being dispatched. */
+    if (s->rs_state == SLOT_WAITING && !s->rs_dispatching)
+        broker_slot_done(s);
+    else
+        s->rs_state = SLOT_DONE;
+}
+
 /* ---- waiting fetches ---- */
 
 static void fetch_timer_arm(eddy_broker_t *b);
@@ -503,8 +520,8 @@ static void conn_close(conn_t *c)
     for (req_slot_t *s = c->c_head; s; s = s->rs_next) {
         if (s->rs_state != SLOT_WAITING)
             continue;
-        if (s->rs_wait_group)
-            group_slot_gone(b->bk_groups, s);
+        if (s->rs_gone)
+            s->rs_gone(s->rs_gone_owner, s);
         else if (s->rs_wait_create)
             broker_create_slot_gone(b, s);
         else
@@ -617,14 +634,21 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
         EDDY_LOG_INFO("broker", "%s: %s v%d is not supported: UNSUPPORTED_VERSION", c->c_peer,
                       kafka_api_name(s->rs_hdr.RequestApiKey), s->rs_hdr.RequestApiVersion);
         respond_unsupported(s);
-    } else if ((rc = dispatch(b, s, &rd)) < 0) {
-        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
-        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
-                         "closing connection from %s: malformed %s v%d request (%s)", c->c_peer,
-                         kafka_api_name(s->rs_hdr.RequestApiKey), s->rs_hdr.RequestApiVersion,
-                         eddy_strerror(rc));
-        conn_close(c);
-        return -1;
+    } else {
+        /* A handler that answers its own slot (broker_slot_answer) leaves
+         * the writing to the conn_flush_ready below. */
+        s->rs_dispatching = 1;
+        rc = dispatch(b, s, &rd);
+        s->rs_dispatching = 0;
+        if (rc < 0) {
+            static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+            EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                             "closing connection from %s: malformed %s v%d request (%s)",
+                             c->c_peer, kafka_api_name(s->rs_hdr.RequestApiKey),
+                             s->rs_hdr.RequestApiVersion, eddy_strerror(rc));
+            conn_close(c);
+            return -1;
+        }
     }
     conn_flush_ready(c);
     return c->c_closing ? -1 : 0;

@@ -105,6 +105,83 @@ struct eddy_builder {
     struct eddy_kwindowed_stream b_dead_wstream;
 };
 
+/* ---- builder.c: the builder's core, shared by the DSL's files (kstream.c,
+ * ktable.c, windowed.c, joins.c): names and numbers, nodes and edges,
+ * stores and topics, repartitions, handles and their checks; and the two
+ * steps other files reuse (marked with their file). ---- */
+
+enum repartition_mode {
+    /* A stream's (KStreamImpl.createRepartitionedSource): sink, filter and
+     * source numbers taken in that order; a pass-through filter before the
+     * sink; names derived from the topic unless the prefix is generated. */
+    RP_STREAM,
+    /* A grouped table's (KGroupedTableImpl): sink and source numbers, no
+     * filter, generated names. */
+    RP_TABLE,
+};
+
+#define S_USE(s, fn) dsl_use((s) ? &(s)->ks_h : NULL, (s) ? (s)->ks_node : NULL, fn, "stream")
+#define S_OWNER(s) dsl_owner((s) ? &(s)->ks_h : NULL)
+#define T_USE(t, fn) dsl_use((t) ? &(t)->kt_h : NULL, (t) ? (t)->kt_node : NULL, fn, "table")
+#define T_OWNER(t) dsl_owner((t) ? &(t)->kt_h : NULL)
+
+/* A user's store name is checked before anything is added. */
+int dsl_check_store_name(eddy_builder_t *b, const char *store, const char *fn);
+int dsl_check_topic(eddy_builder_t *b, const char *topic, const char *fn);
+/* A node with a generated name, child of parent. */
+dsl_node_t *dsl_child_add(eddy_builder_t *b, dsl_node_t *parent, dsl_kind_t kind,
+                          const char *prefix);
+eddy_kstream_t *dsl_dead_stream(eddy_builder_t *b);
+eddy_ktable_t *dsl_dead_table(eddy_builder_t *b);
+void dsl_fail_nomem(eddy_builder_t *b);
+/* ktable.c, for windowed.c too. w NULL: a key-value aggregation; else
+ * windowed (Kafka numbers and names them the same way). */
+eddy_ktable_t *dsl_gstream_aggregate_windowed(eddy_kgrouped_stream_t *g, dsl_agg_kind_t kind,
+                                              eddy_initializer_fn *init,
+                                              eddy_aggregator_fn *adder,
+                                              eddy_aggregator_fn *merger, void *opaque,
+                                              const char *store, const eddy_windows_t *w,
+                                              const char *fn);
+void *dsl_handle_new(eddy_builder_t *b, dsl_handle_kind_t kind, size_t size);
+/* A function argument the call needs (what NULL: the call takes none). */
+int dsl_need(eddy_builder_t *b, const void *fnptr, const char *fn, const dsl_node_t *after,
+             const char *what);
+int dsl_next_index(eddy_builder_t *b);
+/* A node named prefix + index, or name when given (derived names). */
+dsl_node_t *dsl_node_add(eddy_builder_t *b, dsl_kind_t kind, const char *prefix, int index,
+                         const char *name);
+/* An edge parent -> child, once: merging a stream with itself passes each
+ * record once, as Kafka's graph (sets of parents and children) does. */
+int dsl_node_link(eddy_builder_t *b, dsl_node_t *parent, dsl_node_t *child);
+int dsl_node_set_topic(eddy_builder_t *b, dsl_node_t *n, const char *topic);
+/* The builder of h, or this thread's when h is NULL: where a dead result
+ * comes from. */
+eddy_builder_t *dsl_owner(const dsl_handle_t *h);
+/* Adds parent -> [filter ->] sink("<prefix>-repartition") and the source
+ * reading it back; returns the source (a new sub-topology starts there), or
+ * NULL (error recorded). */
+dsl_node_t *dsl_repartition_add(eddy_builder_t *b, dsl_node_t *parent, const char *prefix,
+                                int32_t partitions, enum repartition_mode mode, const char *fn);
+/* A new logged store; its index, or -1 (error recorded). name was checked
+ * by the caller if the user gave it. */
+int dsl_store_add(eddy_builder_t *b, const char *name, const char *fn);
+/* A generated store name: prefix + "STATE-STORE-" + index. */
+int dsl_store_add_generated(eddy_builder_t *b, const char *prefix, int index, const char *fn);
+char *dsl_str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+eddy_kstream_t *dsl_stream_new(eddy_builder_t *b, dsl_node_t *n, int key_changed);
+/* kstream.c, for ktable.c too. A stream -> stream node: returns the new
+ * node or NULL (*bp set to the builder that should hand out a dead
+ * stream). */
+dsl_node_t *dsl_stream_step(eddy_kstream_t *s, dsl_kind_t kind, const char *prefix,
+                            const void *fnptr, const char *what, const char *fn,
+                            eddy_builder_t **bp);
+eddy_ktable_t *dsl_table_new(eddy_builder_t *b, dsl_node_t *n);
+/* The builder to add to after h (a stream, table, ... handle), or NULL
+ * when nothing is to be added: h is NULL (the misuse is charged to this
+ * thread's builder), dead, or its builder failed already. */
+eddy_builder_t *dsl_use(const dsl_handle_t *h, const dsl_node_t *node, const char *fn,
+                        const char *what);
+
 /* Remembers the first error of b (later ones are dropped). */
 void dsl_fail(eddy_builder_t *b, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

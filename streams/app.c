@@ -134,12 +134,8 @@ int eddy_app_store_get(eddy_app_t *app, const char *store, eddy_bytes_t key, edd
             rc = st_env_read_get(tk->tk_env, store, key, out);
     }
     pthread_mutex_unlock(&app->ap_mu);
-    if (rc == 0 && store_timestamped(app, store)) {
-        if (out->len < SX_TS_PREFIX)
-            return -ENOENT;
-        memmove(out->data, out->data + SX_TS_PREFIX, out->len - SX_TS_PREFIX);
-        out->len -= SX_TS_PREFIX;
-    }
+    if (rc == 0 && store_timestamped(app, store))
+        return sx_ts_strip(out);
     return rc;
 }
 

@@ -341,7 +341,7 @@ static int emit_record(eddy_bytes_t key, int64_t count, int64_t ts, void *opaque
     wire_header_t hd = {(const uint8_t *)SX_COMBINE_HEADER, (int32_t)strlen(SX_COMBINE_HEADER),
                         NULL, -1};
     kc_record_t rec = {key.data, key.len, v, 8, ts, &hd, 1, NULL, NULL};
-    return sx_thread_send(th, ec->ec_topic, -1, &rec, -1); /* counts it, fails the thread */
+    return sx_collector_send_raw(&th->th_collector, ec->ec_topic, -1, &rec);
 }
 
 static int drain(sx_thread_t *th, int node_id)

@@ -171,7 +171,7 @@ static int write_record(sx_task_t *tk, sx_task_store_t *ts)
                         (const uint8_t *)hex, 2 * SX_INC_ID_BYTES};
     kc_record_t rec = {key, (int32_t)strlen(key), value, (int32_t)strlen(value), eddy_wall_ms(),
                        &hd, 1, NULL, NULL};
-    if ((rc = sx_thread_produce_incarnation(th, ts->ts_tracker, &rec, id)) < 0)
+    if ((rc = sx_collector_produce_incarnation(tk->tk_collector, ts->ts_tracker, &rec, id)) < 0)
         return rc;
     memcpy(ts->ts_inc_sent, id, SX_INC_ID_BYTES);
     ts->ts_inc_sending = 1;
@@ -207,7 +207,7 @@ int sx_inc_commit(sx_task_t *tk)
     for (int i = 0; i < tk->tk_nstores; i++) {
         sx_task_store_t *ts = &tk->tk_stores[i];
         if (ts->ts_inc_sending) {
-            int64_t off = sx_thread_tracker_incarnation(tk->tk_thread, ts->ts_tracker,
+            int64_t off = sx_collector_tracker_incarnation(tk->tk_collector, ts->ts_tracker,
                                                         ts->ts_inc_sent);
             if (off >= 0) {
                 memcpy(ts->ts_inc.si_id, ts->ts_inc_sent, ST_INCARNATION_ID_LEN);

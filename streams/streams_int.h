@@ -27,6 +27,9 @@
 #include "include/eddy.h"
 #include "state/store.h"
 #include "state/window.h"
+#include "streams/changelog_reader.h"
+#include "streams/collector.h"
+#include "streams/tsvalue.h"
 
 /* ---- configuration (config.c) ---- */
 
@@ -132,6 +135,7 @@ struct sx_task {
     int tk_standby;
     enum sx_task_state tk_state;
     sx_thread_t *tk_thread;
+    sx_collector_t *tk_collector; /* what the task produces goes through it */
     const dsl_subtopology_t *tk_sub;
     char *tk_dir;
     st_env_t *tk_env;
@@ -196,30 +200,6 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
  * windowed key and the aggregate without its timestamp prefix. */
 void sx_window_forward_change(sx_task_store_t *ts, eddy_bytes_t composite, eddy_bytes_t nv,
                               eddy_bytes_t ov, int64_t timestamp);
-/* Timestamped stores (dsl_store_t ds_timestamped: tables, aggregations,
- * windowed aggregations, as Kafka's TimestampedKeyValueStore and
- * TimestampedWindowStore) keep with each value the timestamp it carries
- * downstream (an aggregation's: the largest of its records'):
- *
- *   +----------------+-------------+
- *   | timestamp (8 BE) | value bytes |
- *   +----------------+-------------+
- *
- * Their changelog records carry the plain value with that timestamp as the
- * record's timestamp (Kafka's format); restore puts the prefix back. */
-#define SX_TS_PREFIX 8
-/* Where a value gets its timestamp put in front: on the caller's stack when
- * it fits (no allocation per record), else on the heap. */
-typedef struct sx_tsbuf {
-    uint8_t tb_small[256];
-    eddy_buf_t tb_heap;
-} sx_tsbuf_t;
-/* value (not null) prefixed by ts, in b: 0 and *out (valid while b is),
- * or -ENOMEM. sx_tsbuf_free(b) when done. */
-int sx_ts_value(sx_tsbuf_t *b, int64_t ts, eddy_bytes_t value, eddy_bytes_t *out);
-void sx_tsbuf_free(sx_tsbuf_t *b);
-/* A stored value's parts: 0, or -EINVAL for a null or short one. */
-int sx_ts_split(eddy_bytes_t stored, int64_t *ts, eddy_bytes_t *value);
 
 /* join.c: windowed stream-stream joins (DSL_STREAM_JOIN_WINDOW and
  * DSL_STREAM_JOIN_SIDE). */
@@ -351,7 +331,7 @@ struct sx_thread {
     kc_config_t th_main_cfg, th_restore_cfg;
     kc_client_t *th_client, *th_restore_client;
     kc_consumer_t *th_consumer, *th_restore;
-    kc_producer_t *th_producer;
+    sx_collector_t th_collector; /* the producer and its trackers */
     kc_member_t *th_member;
     assignor_t th_assignor;
 
@@ -364,11 +344,8 @@ struct sx_thread {
     sx_task_id_t *th_prev_active, *th_prev_standby;
     int th_nprev_active, th_nprev_standby;
 
-    struct sx_tracker *th_trackers;
-    int th_ntrackers;
     int th_committing;       /* a commit between flush and offsets answer */
     int th_commit_reason;    /* enum in thread.c */
-    int th_commit_waiting_acks;
     /* The input offsets of the commit under way, read when it starts (topic
      * names owned; thread.c, commit_offsets_snapshot). */
     kc_topic_partition_t *th_commit_parts;
@@ -412,28 +389,17 @@ struct sx_thread {
 int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index);
 void sx_thread_stop(sx_thread_t *th); /* any thread */
 void sx_thread_join(sx_thread_t *th);
-/* Produces a record from a task (sinks, repartition and changelog topics);
- * ts_changelog: the changelog store whose offset to track, or NULL. */
-int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
-                      eddy_bytes_t value, int64_t ts, int tracker);
-/* The same with a whole record (headers, a partitioner: client/producer.h). */
-int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
-                   int tracker);
-/* Changelog partitions the thread produced to, with the next offset past
- * the last acknowledged record (-1: none yet). Trackers live as long as the
- * thread, so a delivery report never outlives what it updates. */
-int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition);
-int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker);
-void sx_thread_free_trackers(sx_thread_t *th);
-/* Produces an incarnation record rec with id to the tracker's partition;
- * sx_thread_tracker_incarnation then gives its offset once acknowledged
- * (-1 before, or when the tracker's last one has another id). */
-int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_t *rec,
-                                  const uint8_t id[ST_INCARNATION_ID_LEN]);
-int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
-                                      const uint8_t id[ST_INCARNATION_ID_LEN]);
 /* Wall-clock time in ms: the test driver's clock in a driver's thread. */
 int64_t sx_thread_wall_ms(const sx_thread_t *th);
+/* The collector's flush found every record acknowledged (collector.c):
+ * the commit under way goes on. */
+void sx_thread_acks_done(sx_thread_t *th);
+/* Closes a task and takes it out of the thread (its changelogs out of the
+ * restore consumer, its uncheckpointed restore batches dropped). */
+void sx_thread_remove_task(sx_thread_t *th, sx_task_t *tk);
+/* Pauses or resumes a task's input partitions (a full input buffer stays
+ * paused). */
+void sx_thread_pause_inputs(sx_thread_t *th, sx_task_t *tk, int paused);
 /* Stops the thread with an error (from a callback). */
 void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

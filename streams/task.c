@@ -1,7 +1,12 @@
 /* Tasks: a sub-topology's processors run over one partition, with the
- * task's stores in its own LMDB environment.
+ * task's stores in its own LMDB environment. This file holds the task's
+ * lifecycle (open, process, flush, commit, restore a record, close), its
+ * store access and hooks, the dispatch of a record to a node
+ * (process_node) and the error handlers; the operators themselves live in
+ * files named for their family (ops.h: ops_stream.c, ops_table.c,
+ * windows.c, join.c, process.c).
  *
- * Records go through the nodes depth first, as Kafka Streams' forward():
+ * Records go through the nodes depth first, as Kafka Streams' sx_forward():
  * a node handles a record and hands each result to its children before it
  * returns. Nodes downstream of a KTable get changes (new value, old value).
  * Nodes that write a store (aggregations, table sources, materialized table
@@ -20,9 +25,8 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "streams/ops.h"
 #include "streams/streams_int.h"
-
-static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
 
 /* ---- user functions that fail a record ---- */
 
@@ -79,7 +83,7 @@ static int record_failed(sx_task_t *tk, const char *fmt, ...)
 static int forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
 {
     for (int i = 0; i < n->dn_nchildren; i++) {
-        int rc = process(tk, n->dn_children[i], r);
+        int rc = sx_process(tk, n->dn_children[i], r);
         if (rc < 0)
             return rc;
     }
@@ -91,85 +95,11 @@ int sx_forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     return forward(tk, n, r);
 }
 
-static eddy_record_t user_record(const sx_task_t *tk, eddy_bytes_t key, eddy_bytes_t value,
+eddy_record_t sx_user_record(const sx_task_t *tk, eddy_bytes_t key, eddy_bytes_t value,
                                  int64_t ts)
 {
     return (eddy_record_t){key, value, ts, tk->tk_cur_topic, tk->tk_id.ti_partition,
                            tk->tk_cur_offset};
-}
-
-/* ---- emitters ---- */
-
-enum emit_mode { EM_FORWARD, EM_CAPTURE };
-
-struct eddy_emitter {
-    sx_task_t *em_task;
-    const dsl_node_t *em_node;
-    const sx_rec_t *em_in; /* key/value the partial emits keep */
-    enum emit_mode em_mode;
-    int em_rc;
-    /* EM_CAPTURE: the first record emitted */
-    eddy_buf_t *em_key, *em_value;
-    int em_key_null, em_value_null;
-    int em_count;
-};
-
-static void emit(eddy_emitter_t *e, eddy_bytes_t key, eddy_bytes_t value)
-{
-    if (e->em_rc < 0)
-        return;
-    e->em_count++;
-    if (e->em_mode == EM_CAPTURE) {
-        if (e->em_count > 1)
-            return; /* a table mapping yields one value per change */
-        e->em_key_null = key.len < 0;
-        e->em_value_null = value.len < 0;
-        if ((key.len > 0 && eddy_buf_set(e->em_key, key.data, (size_t)key.len) < 0) ||
-            (value.len > 0 && eddy_buf_set(e->em_value, value.data, (size_t)value.len) < 0))
-            e->em_rc = -ENOMEM;
-        if (key.len == 0)
-            e->em_key->len = 0;
-        if (value.len == 0)
-            e->em_value->len = 0;
-        return;
-    }
-    sx_rec_t out = {key, value, EDDY_NULL_BYTES, e->em_in->ts};
-    e->em_rc = forward(e->em_task, e->em_node, &out);
-}
-
-void eddy_emit(eddy_emitter_t *e, eddy_bytes_t key, eddy_bytes_t value)
-{
-    emit(e, key, value);
-}
-
-void eddy_emit_value(eddy_emitter_t *e, eddy_bytes_t value)
-{
-    emit(e, e->em_in->key, value);
-}
-
-void eddy_emit_key(eddy_emitter_t *e, eddy_bytes_t key)
-{
-    emit(e, key, e->em_in->value);
-}
-
-/* Runs a mapper over (key, value) and captures its one result. Returns 1
- * when it emitted, 0 when it did not, or an error. */
-static int capture(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value,
-                   int64_t ts, eddy_buf_t *kout, eddy_buf_t *vout, eddy_bytes_t *k,
-                   eddy_bytes_t *v)
-{
-    sx_rec_t in = {key, value, EDDY_NULL_BYTES, ts};
-    eddy_emitter_t e = {tk, n, &in, EM_CAPTURE, 0, kout, vout, 0, 0, 0};
-    eddy_record_t ur = user_record(tk, key, value, ts);
-    kout->len = vout->len = 0;
-    n->dn_mapper(&ur, &e, n->dn_opaque);
-    if (e.em_rc < 0)
-        return e.em_rc;
-    if (e.em_count == 0)
-        return 0;
-    *k = e.em_key_null ? EDDY_NULL_BYTES : eddy_buf_bytes(kout);
-    *v = e.em_value_null ? EDDY_NULL_BYTES : eddy_buf_bytes(vout);
-    return 1;
 }
 
 /* ---- stores ---- */
@@ -182,46 +112,10 @@ sx_task_store_t *sx_task_store(sx_task_t *tk, int index)
     return NULL;
 }
 
-int sx_ts_value(sx_tsbuf_t *b, int64_t ts, eddy_bytes_t value, eddy_bytes_t *out)
-{
-    size_t vlen = value.len > 0 ? (size_t)value.len : 0;
-    uint8_t *p = b->tb_small;
-    if (SX_TS_PREFIX + vlen > sizeof b->tb_small) {
-        if (b->tb_heap.cap < SX_TS_PREFIX + vlen) {
-            uint8_t *np = realloc(b->tb_heap.data, SX_TS_PREFIX + vlen);
-            if (!np)
-                return -ENOMEM;
-            b->tb_heap.data = np;
-            b->tb_heap.cap = SX_TS_PREFIX + vlen;
-        }
-        b->tb_heap.len = SX_TS_PREFIX + vlen;
-        p = b->tb_heap.data;
-    }
-    eddy_int64_write(p, ts);
-    if (vlen)
-        memcpy(p + SX_TS_PREFIX, value.data, vlen);
-    *out = eddy_bytes(p, SX_TS_PREFIX + vlen);
-    return 0;
-}
-
-void sx_tsbuf_free(sx_tsbuf_t *b)
-{
-    eddy_buf_free(&b->tb_heap);
-}
-
-int sx_ts_split(eddy_bytes_t stored, int64_t *ts, eddy_bytes_t *value)
-{
-    if (stored.len < SX_TS_PREFIX)
-        return -EINVAL;
-    eddy_int64_read(eddy_bytes(stored.data, SX_TS_PREFIX), ts);
-    *value = eddy_bytes((const uint8_t *)stored.data + SX_TS_PREFIX,
-                        (size_t)stored.len - SX_TS_PREFIX);
-    return 0;
-}
-
 /* A key-value store's value (borrowed until the next write) and, when ts
  * is not NULL, its timestamp (-1 when the store keeps none). */
-static int store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *value, int64_t *ts)
+int sx_task_store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *value,
+                      int64_t *ts)
 {
     sx_task_store_t *s = sx_task_store(tk, index);
     if (!s || key.len < 0)
@@ -235,7 +129,8 @@ static int store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *v
     return rc;
 }
 
-static int store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
+int sx_task_store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t value,
+                      int64_t ts)
 {
     sx_task_store_t *s = sx_task_store(tk, index);
     if (!s)
@@ -273,7 +168,7 @@ static void hook_changelog(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, 
      * timestamp as the record's */
     if (tsr->ts_timestamped && value.len >= 0 && sx_ts_split(value, &ts, &value) < 0)
         return;
-    int rc = sx_thread_produce(tk->tk_thread, tsr->ts_changelog, tk->tk_id.ti_partition, key,
+    int rc = sx_collector_produce(tk->tk_collector, tsr->ts_changelog, tk->tk_id.ti_partition, key,
                                value, ts, tsr->ts_tracker);
     if (rc < 0)
         tk->tk_failed = rc;
@@ -301,7 +196,7 @@ static void hook_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value
             if (old_value.len >= 0 && sx_ts_split(old_value, &ots, &r.old) < 0)
                 r.old = EDDY_NULL_BYTES;
         }
-        rc = forward(tk, tsr->ts_node, &r);
+        rc = sx_forward(tk, tsr->ts_node, &r);
     }
     else
         sx_window_forward_change(tsr, key, new_value, old_value, ts);
@@ -349,28 +244,10 @@ static int forwards_changes(const dsl_node_t *n)
 
 /* ---- the processors ---- */
 
-/* A sink's partitioner (eddy_stream_to_partitioned), from the producer. A
- * partition out of range is a bug in the app, not in the record: it stops
- * the app, naming the sink (Kafka throws there too). */
-static int32_t sink_partition(kc_producer_t *p, const char *topic, const kc_record_t *rec,
-                              int32_t npartitions, void *opaque)
-{
-    const dsl_node_t *n = opaque;
-    int32_t part = n->dn_partitioner(topic, (eddy_bytes_t){rec->rec_key, rec->rec_key_len},
-                                     (eddy_bytes_t){rec->rec_value, rec->rec_value_len},
-                                     npartitions, n->dn_opaque);
-    if (part < 0 || part >= npartitions)
-        sx_thread_fail(kc_producer_opaque(p), EDDY_ERR_INVALID_ARG,
-                       "%s: the partitioner of eddy_stream_to_partitioned returned partition %d "
-                       "for topic %s, which has %d partition(s): it must return 0..%d",
-                       n->dn_name, (int)part, topic, (int)npartitions, (int)npartitions - 1);
-    return part;
-}
-
 /* 1 when b is valid for sd (or there is nothing to check); else 0 with
  * "<what> is not <serde> (<reason>)" in errstr. */
-static int serde_ok(const eddy_serde_t *sd, eddy_bytes_t b, const char *what, char *errstr,
-                    size_t errstr_size)
+int sx_serde_ok(const eddy_serde_t *sd, eddy_bytes_t b, const char *what, char *errstr,
+                size_t errstr_size)
 {
     if (!sd || !sd->sd_check || b.len < 0)
         return 1;
@@ -381,131 +258,11 @@ static int serde_ok(const eddy_serde_t *sd, eddy_bytes_t b, const char *what, ch
     return 0;
 }
 
-static int64_t i64_or_zero(int rc, eddy_bytes_t v)
-{
-    int64_t x = 0;
-    if (rc == 0)
-        eddy_int64_read(v, &x);
-    return x;
-}
-
-/* count / reduce / aggregate of value into the store (stream aggregations,
- * and a grouped table's add). old: the current aggregate (rc_old 0 when it
- * exists). */
-static int aggregate_into(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r, int subtract)
-{
-    eddy_bytes_t cur;
-    int64_t old_ts = -1;
-    int rc_old = store_get(tk, n->dn_store, r->key, &cur, &old_ts);
-    if (rc_old < 0 && rc_old != -ENOENT)
-        return rc_old;
-    eddy_buf_t outb = {0}; /* per call: a write-through store may recurse into here */
-    eddy_buf_t *out = &outb;
-    uint8_t num[8];
-    /* cur is borrowed until the next write to the task's environment: the
-     * user functions below do not write, and store_put copies next first. */
-    eddy_bytes_t old = rc_old == 0 ? cur : EDDY_NULL_BYTES;
-    eddy_bytes_t next;
-    switch (n->dn_agg_kind) {
-    case DSL_AGG_COUNT:
-        eddy_int64_write(num, i64_or_zero(rc_old, old) +
-                                  (subtract ? -1 : sx_combine_increment(tk, n, r->value)));
-        next = eddy_bytes(num, 8);
-        break;
-    case DSL_AGG_REDUCE:
-        if (subtract) {
-            if (rc_old != 0)
-                goto skip; /* nothing to take from */
-            n->dn_subtractor(r->key, r->value, old, out, n->dn_opaque);
-        } else if (rc_old != 0) {
-            if (eddy_buf_set(out, r->value.data, r->value.len > 0 ? (size_t)r->value.len : 0) < 0)
-                goto nomem;
-        } else {
-            n->dn_adder(r->key, r->value, old, out, n->dn_opaque);
-        }
-        next = eddy_buf_bytes(out);
-        break;
-    default: {
-        eddy_buf_t init = {0};
-        if (rc_old != 0) {
-            n->dn_init(&init, n->dn_opaque);
-            old = eddy_buf_bytes(&init);
-        }
-        if (subtract)
-            n->dn_subtractor(r->key, r->value, old, out, n->dn_opaque);
-        else
-            n->dn_adder(r->key, r->value, old, out, n->dn_opaque);
-        eddy_buf_free(&init);
-        next = eddy_buf_bytes(out);
-        break;
-    }
-    }
-    /* an aggregate's timestamp: the largest of its records' (Kafka's) */
-    int rc = store_put(tk, n->dn_store, r->key, next, old_ts > r->ts ? old_ts : r->ts);
-    eddy_buf_free(out);
-    return rc;
-skip:
-    eddy_buf_free(out);
-    return 0;
-nomem:
-    eddy_buf_free(out);
-    return -ENOMEM;
-}
-
-/* A table operation's result: into its store when it has one (the store
- * forwards), else straight to the children. */
-static int table_result(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t nv,
-                        eddy_bytes_t ov, int64_t ts)
-{
-    if (nv.len < 0 && ov.len < 0)
-        return 0; /* nothing was there, nothing is */
-    if (n->dn_store >= 0)
-        return store_put(tk, n->dn_store, key, nv, ts);
-    sx_rec_t out = {key, nv, ov, ts};
-    return forward(tk, n, &out);
-}
-
-/* One side of a table-table join: the joined value for this side's value v
- * and the other side's current value. */
-static int join_value(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t v,
-                      eddy_buf_t *out, eddy_bytes_t *joined, int64_t *joined_other_ts)
-{
-    eddy_bytes_t other;
-    int64_t other_ts;
-    int rc = store_get(tk, n->dn_other_store, key, &other, &other_ts);
-    if (rc < 0 && rc != -ENOENT)
-        return rc;
-    int have_other = rc == 0; /* other is borrowed: the joiner does not write */
-    *joined_other_ts = have_other ? other_ts : -1;
-    eddy_bytes_t left = n->dn_left_side ? v : (have_other ? other : EDDY_NULL_BYTES);
-    eddy_bytes_t right = n->dn_left_side ? (have_other ? other : EDDY_NULL_BYTES) : v;
-    int emit_it;
-    switch (n->dn_join_kind) {
-    case DSL_JOIN_INNER:
-        emit_it = left.len >= 0 && right.len >= 0;
-        break;
-    case DSL_JOIN_LEFT:
-        emit_it = left.len >= 0;
-        break;
-    default:
-        emit_it = left.len >= 0 || right.len >= 0;
-        break;
-    }
-    out->len = 0;
-    if (emit_it) {
-        n->dn_joiner(key, left, right, out, n->dn_opaque);
-        *joined = eddy_buf_bytes(out);
-    } else {
-        *joined = EDDY_NULL_BYTES;
-    }
-    return 0;
-}
-
 static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r);
 
 /* One node: once a user function failed the record nothing more runs for
  * it, and the innermost node on the way back is the one that failed. */
-static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
+int sx_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
 {
     if (tk->tk_user_failed)
         return EDDY_ERR_PROCESSING;
@@ -520,191 +277,42 @@ static int process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
 
 static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
 {
-    int rc = 0;
-    eddy_record_t ur = user_record(tk, r->key, r->value, r->ts);
     switch (n->dn_kind) {
     case DSL_SOURCE:
     case DSL_MERGE:
-        return forward(tk, n, r);
     case DSL_FILTER:
-        if ((n->dn_pred(&ur, n->dn_opaque) != 0) != (n->dn_negate != 0))
-            return forward(tk, n, r);
-        return 0;
     case DSL_MAP:
     case DSL_MAP_VALUES:
     case DSL_FLAT_MAP:
     case DSL_FLAT_MAP_VALUES:
-    case DSL_SELECT_KEY: {
-        eddy_emitter_t e = {tk, n, r, EM_FORWARD, 0, NULL, NULL, 0, 0, 0};
-        n->dn_mapper(&ur, &e, n->dn_opaque);
-        return e.em_rc;
-    }
+    case DSL_SELECT_KEY:
     case DSL_PEEK:
-        n->dn_action(&ur, n->dn_opaque);
-        return forward(tk, n, r);
     case DSL_FOREACH:
-        n->dn_action(&ur, n->dn_opaque);
-        return 0;
     case DSL_BRANCH:
-        for (int i = 0; i < n->dn_nchildren; i++)
-            if (!n->dn_branch_preds[i] || n->dn_branch_preds[i](&ur, n->dn_branch_opaques[i]))
-                return process(tk, n->dn_children[i], r);
-        return 0;
-    case DSL_SINK: {
-        if (tk->tk_thread->th_app->ap_combine_sink[n->dn_id])
-            return sx_combine_sink(tk, n, r->key, r->value, r->ts); /* combine.c */
-        const char *topic = tk->tk_thread->th_app->ap_node_topics[n->dn_id];
-        char why[320];
-        if (!serde_ok(n->dn_key_serde, r->key, "the key", why, sizeof why) ||
-            !serde_ok(n->dn_value_serde, r->value, "the value", why, sizeof why)) {
-            /* Kafka's serialization error at a sink: the production
-             * handler's to decide */
-            char what[600];
-            snprintf(what, sizeof what, "%s to %s: %s", n->dn_name, topic, why);
-            return sx_task_handle_failure(tk, tk->tk_cur_msg, SX_FAIL_SERIALIZATION, what, r->key,
-                                          r->value, r->ts);
-        }
-        /* The producer calls the user's partitioner once it knows the
-         * topic's partition count, holding the record until then: never
-         * a default-partitioned guess. */
-        kc_record_t rec = {r->key.data, r->key.len, r->value.data, r->value.len, r->ts, NULL, 0,
-                           n->dn_partitioner ? sink_partition : NULL, (void *)n};
-        int64_t size = kc_record_size(&rec);
-        int32_t limit = kc_config(tk->tk_thread->th_client)->max_request_size;
-        if (size > limit) { /* Kafka's RecordTooLargeException, from send() */
-            char what[600];
-            snprintf(what, sizeof what, "%s to %s: a record of %lld bytes (key %d, value %d) is "
-                     "larger than max.request.size (%d bytes; producer.max.request.size raises "
-                     "it, up to what the topic's max.message.bytes allows)",
-                     n->dn_name, topic, (long long)size, (int)r->key.len, (int)r->value.len,
-                     (int)limit);
-            return sx_task_handle_failure(tk, tk->tk_cur_msg, SX_FAIL_TOO_LARGE, what, r->key,
-                                          r->value, r->ts);
-        }
-        return sx_thread_send(tk->tk_thread, topic, -1, &rec, -1);
-    }
+    case DSL_SINK:
     case DSL_STREAM_AGGREGATE:
-        if (r->key.len < 0 || r->value.len < 0)
-            return 0; /* Kafka skips null keys and values here */
-        return aggregate_into(tk, n, r, 0);
+    case DSL_STREAM_TABLE_JOIN:
+        return sx_ops_stream_process(tk, n, r); /* ops_stream.c */
     case DSL_TABLE_SOURCE:
-        if (r->key.len < 0)
-            return 0;
-        return store_put(tk, n->dn_store, r->key, r->value, r->ts);
-    case DSL_TABLE_FILTER: {
-        eddy_bytes_t nv = r->value, ov = r->old;
-        if (nv.len >= 0) {
-            eddy_record_t x = user_record(tk, r->key, nv, r->ts);
-            if ((n->dn_pred(&x, n->dn_opaque) != 0) == (n->dn_negate != 0))
-                nv = EDDY_NULL_BYTES;
-        }
-        if (ov.len >= 0) {
-            eddy_record_t x = user_record(tk, r->key, ov, r->ts);
-            if ((n->dn_pred(&x, n->dn_opaque) != 0) == (n->dn_negate != 0))
-                ov = EDDY_NULL_BYTES;
-        }
-        return table_result(tk, n, r->key, nv, ov, r->ts);
-    }
-    case DSL_TABLE_MAP_VALUES: {
-        eddy_buf_t kb = {0}, nb = {0}, ob = {0};
-        eddy_bytes_t k, nv = EDDY_NULL_BYTES, ov = EDDY_NULL_BYTES;
-        if (r->value.len >= 0 && (rc = capture(tk, n, r->key, r->value, r->ts, &kb, &nb, &k, &nv)) == 0)
-            nv = EDDY_NULL_BYTES;
-        if (rc >= 0 && r->old.len >= 0 &&
-            (rc = capture(tk, n, r->key, r->old, r->ts, &kb, &ob, &k, &ov)) == 0)
-            ov = EDDY_NULL_BYTES;
-        if (rc >= 0)
-            rc = table_result(tk, n, r->key, nv, ov, r->ts);
-        eddy_buf_free(&kb);
-        eddy_buf_free(&nb);
-        eddy_buf_free(&ob);
-        return rc;
-    }
-    case DSL_TABLE_TO_STREAM: {
-        sx_rec_t out = {r->key, r->value, EDDY_NULL_BYTES, r->ts};
-        return forward(tk, n, &out);
-    }
-    case DSL_TABLE_GROUP_BY: {
-        /* Subtract the old value under its key, then add the new one. */
-        eddy_buf_t kb = {0}, vb = {0}, pre = {0};
-        const eddy_bytes_t vals[2] = {r->old, r->value};
-        for (int i = 0; i < 2 && rc >= 0; i++) {
-            eddy_bytes_t k, v;
-            if (vals[i].len < 0)
-                continue;
-            rc = capture(tk, n, r->key, vals[i], r->ts, &kb, &vb, &k, &v);
-            if (rc <= 0 || k.len < 0 || v.len < 0)
-                continue; /* no key: dropped, as Kafka */
-            uint8_t flag = i == 0 ? DSL_CHANGE_SUBTRACT : DSL_CHANGE_ADD;
-            if (eddy_buf_set(&pre, &flag, 1) < 0 ||
-                eddy_buf_append(&pre, v.data, (size_t)v.len) < 0) {
-                rc = -ENOMEM;
-                break;
-            }
-            sx_rec_t out = {k, eddy_buf_bytes(&pre), EDDY_NULL_BYTES, r->ts};
-            rc = forward(tk, n, &out);
-        }
-        eddy_buf_free(&kb);
-        eddy_buf_free(&vb);
-        eddy_buf_free(&pre);
-        return rc < 0 ? rc : 0;
-    }
-    case DSL_TABLE_AGGREGATE: {
-        if (r->key.len < 0 || r->value.len < 1)
-            return 0;
-        const uint8_t *p = r->value.data;
-        sx_rec_t in = {r->key, eddy_bytes(p + 1, (size_t)r->value.len - 1), EDDY_NULL_BYTES, r->ts};
-        return aggregate_into(tk, n, &in, p[0] == DSL_CHANGE_SUBTRACT);
-    }
-    case DSL_STREAM_TABLE_JOIN: {
-        if (r->key.len < 0 || r->value.len < 0)
-            return 0;
-        eddy_bytes_t tv;
-        rc = store_get(tk, n->dn_other_store, r->key, &tv, NULL);
-        if (rc < 0 && rc != -ENOENT)
-            return rc;
-        if (rc == -ENOENT && n->dn_join_kind == DSL_JOIN_INNER)
-            return 0;
-        eddy_buf_t out = {0};
-        /* tv is borrowed until the next write, which only forward() may do. */
-        eddy_bytes_t right = rc == 0 ? tv : EDDY_NULL_BYTES;
-        n->dn_joiner(r->key, r->value, right, &out, n->dn_opaque);
-        sx_rec_t o = {r->key, eddy_buf_bytes(&out), EDDY_NULL_BYTES, r->ts};
-        rc = forward(tk, n, &o);
-        eddy_buf_free(&out);
-        return rc;
-    }
-    case DSL_TABLE_JOIN_SIDE: {
-        if (r->key.len < 0)
-            return 0;
-        eddy_buf_t nb = {0}, ob = {0};
-        eddy_bytes_t nj = EDDY_NULL_BYTES, oj = EDDY_NULL_BYTES;
-        int64_t other_ts = -1, unused;
-        rc = join_value(tk, n, r->key, r->value, &nb, &nj, &other_ts);
-        if (rc == 0 && r->old.len >= 0)
-            rc = join_value(tk, n, r->key, r->old, &ob, &oj, &unused);
-        if (rc == 0 && !(nj.len < 0 && oj.len < 0)) {
-            /* a table-table join's result: the larger of both sides' times */
-            sx_rec_t o = {r->key, nj, oj, other_ts > r->ts ? other_ts : r->ts};
-            rc = forward(tk, n, &o);
-        }
-        eddy_buf_free(&nb);
-        eddy_buf_free(&ob);
-        return rc;
-    }
+    case DSL_TABLE_FILTER:
+    case DSL_TABLE_MAP_VALUES:
+    case DSL_TABLE_TO_STREAM:
+    case DSL_TABLE_GROUP_BY:
+    case DSL_TABLE_AGGREGATE:
+    case DSL_TABLE_JOIN_SIDE:
     case DSL_TABLE_JOIN_MERGE:
-        return table_result(tk, n, r->key, r->value, r->old, r->ts);
+    case DSL_TABLE_SUPPRESS:
+        return sx_ops_table_process(tk, n, r); /* ops_table.c */
     case DSL_WINDOW_AGGREGATE:
         return sx_window_process(tk, n, r);
     case DSL_SESSION_AGGREGATE:
         return sx_session_process(tk, n, r);
-    case DSL_TABLE_SUPPRESS: /* its aggregation emits final results only */
-        return forward(tk, n, r);
     case DSL_STREAM_JOIN_WINDOW:
     case DSL_STREAM_JOIN_SIDE:
         return sx_join_process(tk, n, r);
     case DSL_PROCESS:
         return sx_proc_process(tk, n, r);
+
     }
     return 0;
 }
@@ -746,7 +354,7 @@ static int dead_letter(sx_task_t *tk, const kc_message_t *m, const char *excepti
                       (long long)kc_record_size(&rec), (int)limit);
         return 0;
     }
-    return sx_thread_send(tk->tk_thread, dlq, -1, &rec, -1);
+    return sx_collector_send(tk->tk_collector, dlq, -1, &rec, -1);
 }
 
 int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind,
@@ -805,8 +413,8 @@ static int readable(const sx_task_t *tk, const dsl_node_t *src, const kc_message
     const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde : app->ap_default_key_serde;
     const eddy_serde_t *vs = src->dn_value_serde ? src->dn_value_serde : app->ap_default_value_serde;
     return src->dn_internal ||
-           (serde_ok(ks, (eddy_bytes_t){m->msg_key, m->msg_key_len}, "the key", why, why_size) &&
-            serde_ok(vs, (eddy_bytes_t){m->msg_value, m->msg_value_len}, "the value", why,
+           (sx_serde_ok(ks, (eddy_bytes_t){m->msg_key, m->msg_key_len}, "the key", why, why_size) &&
+            sx_serde_ok(vs, (eddy_bytes_t){m->msg_value, m->msg_value_len}, "the value", why,
                      why_size));
 }
 
@@ -822,7 +430,7 @@ int64_t sx_task_timestamp(sx_task_t *tk, const dsl_node_t *src, const kc_message
     tk->tk_cur_msg = m;
     tk->tk_cur_topic = m->msg_topic;
     tk->tk_cur_offset = m->msg_offset;
-    eddy_record_t ur = user_record(tk, key, value, m->msg_timestamp);
+    eddy_record_t ur = sx_user_record(tk, key, value, m->msg_timestamp);
     int64_t ts = src->dn_ts_extractor(&ur, tk->tk_stream_time, src->dn_ts_opaque);
     if (tk->tk_user_failed) { /* the extractor failed it (eddy_fail_record) */
         tk->tk_user_node = src;
@@ -864,7 +472,7 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m,
     }
     if (r.ts > tk->tk_stream_time)
         tk->tk_stream_time = r.ts;
-    rc = process(tk, src, &r);
+    rc = sx_process(tk, src, &r);
     if (tk->tk_user_failed)
         rc = sx_task_handle_failure(tk, m, SX_FAIL_PROCESSING, NULL, r.key, r.value, r.ts);
     if (rc == 0 && tk->tk_nprocs > 0) {
@@ -901,7 +509,7 @@ int sx_task_commit_state(sx_task_t *tk)
     int n = 0;
     for (int i = 0; i < tk->tk_nstores && i < 64; i++) {
         sx_task_store_t *ts = &tk->tk_stores[i];
-        int64_t next = sx_thread_tracker_offset(tk->tk_thread, ts->ts_tracker);
+        int64_t next = sx_collector_tracker_offset(tk->tk_collector, ts->ts_tracker);
         if (next >= 0)
             offs[n++] = (st_offset_t){ts->ts_changelog, tk->tk_id.ti_partition, next};
         if (ts->ts_emitted_key && ts->ts_emitted_upto >= 0)
@@ -989,6 +597,7 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
              (int)id.ti_partition);
     tk->tk_standby = standby;
     tk->tk_thread = th;
+    tk->tk_collector = &th->th_collector;
     tk->tk_sub = &topo->dt_subtopologies[id.ti_subtopology];
     tk->tk_stream_time = -1;
     tk->tk_cur_offset = -1;
@@ -1045,7 +654,7 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
             goto nomem;
         snprintf(ts->ts_changelog, cl, "%s-%s-changelog", app->ap_cfg.application_id,
                  topo->dt_stores[idx].ds_name);
-        ts->ts_tracker = sx_thread_tracker(th, ts->ts_changelog, id.ti_partition);
+        ts->ts_tracker = sx_collector_tracker(&th->th_collector, ts->ts_changelog, id.ti_partition);
         if (ts->ts_tracker < 0)
             goto nomem;
         const dsl_store_t *ds = &topo->dt_stores[idx];

@@ -2,7 +2,7 @@
  *
  * One stream thread's worth of tasks, run in the caller's thread: every
  * task of every sub-topology is open, active and running. Only the
- * transport is replaced: the thread's transport hook (sx_thread_send)
+ * transport is replaced: the thread's transport hook (th_transport, used by the collector)
  * writes records into in-memory topics and acknowledges them at once, and
  * the driver hands the records of the topics the app reads to their tasks
  * (sx_task_process), as the consumer would. The commit is the thread's
@@ -24,6 +24,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "include/eddy_test.h"
+#include "streams/collector.h"
 #include "streams/streams_int.h"
 
 typedef struct td_rec {
@@ -177,7 +178,7 @@ static int transport(sx_thread_t *th, const char *topic, int32_t *partition,
     int32_t part = *partition;
     if (part < 0)
         part = rec->rec_partitioner
-                   ? rec->rec_partitioner(th->th_producer, topic, rec, t->t_np,
+                   ? rec->rec_partitioner(th->th_collector.co_producer, topic, rec, t->t_np,
                                           rec->rec_partitioner_opaque)
                    : default_partition(d, rec->rec_key, rec->rec_key_len, t->t_np);
     if (part < 0 || part >= t->t_np)
@@ -227,12 +228,6 @@ static int thread_error(eddy_test_driver_t *d)
     return d->d_err;
 }
 
-static void noop_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
-                          int32_t partition, int64_t offset, void *opaque)
-{
-    (void)p, (void)err, (void)kafka_err, (void)topic, (void)partition, (void)offset, (void)opaque;
-}
-
 static void noop_async(uv_async_t *a)
 {
     (void)a;
@@ -270,11 +265,10 @@ static int thread_init(eddy_test_driver_t *d, char *errstr, size_t errstr_size)
         return rc;
     if (!(th->th_client = kc_client_new(&d->d_loop, &th->th_main_cfg, errstr, errstr_size)))
         return EDDY_ERR_CONFIG;
-    if (!(th->th_producer = kc_producer_new(th->th_client, noop_delivery))) {
+    if (sx_collector_init(&th->th_collector, th, th->th_client) < 0) {
         snprintf(errstr, errstr_size, "out of memory");
         return -ENOMEM;
     }
-    kc_producer_set_opaque(th->th_producer, th);
     th->th_transport = transport;
     th->th_transport_opaque = d;
     th->th_wall_clock = &d->d_wall;
@@ -600,9 +594,9 @@ void eddy_test_driver_destroy(eddy_test_driver_t *d)
     th->th_tasks = NULL;
     th->th_ntasks = 0;
     sx_combine_drop(th);
-    sx_thread_free_trackers(th);
-    if (th->th_producer)
-        kc_producer_destroy(th->th_producer);
+    if (th->th_collector.co_producer)
+        sx_collector_close(&th->th_collector);
+    sx_collector_free(&th->th_collector);
     if (th->th_client)
         kc_client_destroy(th->th_client);
     if (d->d_loop_ok) {

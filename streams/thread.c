@@ -1,10 +1,12 @@
-/* A stream thread: one libuv loop, one group member over one consumer, one
- * producer, one restore consumer, and the tasks the assignor gave it.
+/* A stream thread: one libuv loop, one group member over one consumer, the
+ * record collector (collector.c: the producer), one restore consumer, and
+ * the tasks the assignor gave it.
  *
  *   start -> member joins -> on_assigned: open tasks
  *              active stateful task: RESTORING (inputs paused, changelog
  *              read from the checkpoint to its end) -> RUNNING (inputs resumed)
  *              standby task: follows its changelog for good
+ *              (both read by the changelog reader, changelog_reader.c)
  *
  * Commit (every commit.interval.ms, before giving tasks up, and on stop):
  *
@@ -37,27 +39,7 @@
 #include "streams/incarnation.h"
 #include "streams/streams_int.h"
 
-struct sx_tracker {
-    char *tr_topic;
-    int32_t tr_partition;
-    int64_t tr_next;
-    /* The last incarnation record produced here and its offset once
-     * acknowledged (-1 before). */
-    uint8_t tr_inc_id[ST_INCARNATION_ID_LEN];
-    int64_t tr_inc_offset;
-};
-
 enum commit_reason { CR_TIMER, CR_REVOKE, CR_CLOSE };
-
-/* A store's restore batch (state/restore.c) is applied, and its offset
- * committed, once it holds this many records or bytes, and at the end of
- * the changelog. Bigger batches sort more keys together and commit (fsync)
- * less often; a crash loses at most one batch of progress. */
-#define RESTORE_BATCH_RECORDS 1000000
-/* Window and session stores restore record by record; their offsets are
- * committed this often. */
-#define RESTORE_WINDOWED_COMMIT_EVERY 10000
-#define RESTORE_BATCH_BYTES ((size_t)16 << 20)
 
 static void maybe_finish_commit(sx_thread_t *th);
 static void apply_assignment(sx_thread_t *th);
@@ -80,175 +62,9 @@ void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
     eddy_app_stop(th->th_app);
 }
 
-int sx_thread_tracker(sx_thread_t *th, const char *topic, int32_t partition)
-{
-    for (int i = 0; i < th->th_ntrackers; i++)
-        if (th->th_trackers[i].tr_partition == partition &&
-            strcmp(th->th_trackers[i].tr_topic, topic) == 0)
-            return i;
-    struct sx_tracker *nt = realloc(th->th_trackers, (size_t)(th->th_ntrackers + 1) * sizeof *nt);
-    if (!nt)
-        return -1;
-    th->th_trackers = nt;
-    if (!(nt[th->th_ntrackers].tr_topic = strdup(topic)))
-        return -1;
-    nt[th->th_ntrackers].tr_partition = partition;
-    nt[th->th_ntrackers].tr_next = -1;
-    nt[th->th_ntrackers].tr_inc_offset = -1;
-    memset(nt[th->th_ntrackers].tr_inc_id, 0, ST_INCARNATION_ID_LEN);
-    return th->th_ntrackers++;
-}
-
-/* A record's delivery opaque: tracker + 1 for a changelog record, -(tracker
- * + 1) for an incarnation record, 0 for none. */
-static void delivered(sx_thread_t *th, void *opaque, int64_t offset)
-{
-    intptr_t op = (intptr_t)opaque, tr = op < 0 ? -op - 1 : op - 1;
-    if (tr >= 0 && tr < th->th_ntrackers && offset + 1 > th->th_trackers[tr].tr_next)
-        th->th_trackers[tr].tr_next = offset + 1;
-    if (op < 0 && tr < th->th_ntrackers)
-        th->th_trackers[tr].tr_inc_offset = offset;
-}
-
-/* kc_produce, or a test driver's transport, which delivers at once. */
-static int produce(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
-                   void *opaque)
-{
-    if (!th->th_transport)
-        return kc_produce(th->th_producer, topic, partition, rec, opaque);
-    int64_t offset = -1;
-    int rc = th->th_transport(th, topic, &partition, rec, &offset);
-    if (rc == 0)
-        delivered(th, opaque, offset);
-    return rc;
-}
-
 int64_t sx_thread_wall_ms(const sx_thread_t *th)
 {
     return th->th_wall_clock ? *th->th_wall_clock : eddy_wall_ms();
-}
-
-int sx_thread_produce_incarnation(sx_thread_t *th, int tracker, const kc_record_t *rec,
-                                  const uint8_t id[ST_INCARNATION_ID_LEN])
-{
-    if (tracker < 0 || tracker >= th->th_ntrackers)
-        return EDDY_ERR_INVALID_ARG;
-    struct sx_tracker *tr = &th->th_trackers[tracker];
-    memcpy(tr->tr_inc_id, id, ST_INCARNATION_ID_LEN);
-    tr->tr_inc_offset = -1;
-    int rc = produce(th, tr->tr_topic, tr->tr_partition, rec, (void *)(intptr_t)-(tracker + 1));
-    if (rc < 0) {
-        sx_thread_fail(th, rc, "cannot produce to %s: %s", tr->tr_topic, eddy_strerror(rc));
-        return rc;
-    }
-    return 0;
-}
-
-int64_t sx_thread_tracker_incarnation(const sx_thread_t *th, int tracker,
-                                      const uint8_t id[ST_INCARNATION_ID_LEN])
-{
-    if (tracker < 0 || tracker >= th->th_ntrackers ||
-        memcmp(th->th_trackers[tracker].tr_inc_id, id, ST_INCARNATION_ID_LEN) != 0)
-        return -1;
-    return th->th_trackers[tracker].tr_inc_offset;
-}
-
-void sx_thread_free_trackers(sx_thread_t *th)
-{
-    for (int i = 0; i < th->th_ntrackers; i++)
-        free(th->th_trackers[i].tr_topic);
-    free(th->th_trackers);
-    th->th_trackers = NULL;
-    th->th_ntrackers = 0;
-}
-
-int64_t sx_thread_tracker_offset(const sx_thread_t *th, int tracker)
-{
-    return tracker >= 0 && tracker < th->th_ntrackers ? th->th_trackers[tracker].tr_next : -1;
-}
-
-/* What a broker's answer to a refused record means for the user. */
-static const char *refusal_hint(int16_t kafka_err)
-{
-    switch (kafka_err) {
-    case KERR_MESSAGE_TOO_LARGE:
-        return " (a record larger than the topic's max.message.bytes)";
-    case KERR_UNKNOWN_TOPIC_OR_PARTITION:
-        return " (the topic does not exist and the broker does not create it: create it, e.g. "
-               "with `eddy topic create`)";
-    default:
-        return "";
-    }
-}
-
-static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
-                        int32_t partition, int64_t offset, void *opaque)
-{
-    (void)p;
-    sx_thread_t *th = kc_producer_opaque(p);
-    /* opaque: as sx_thread_produce_incarnation says (tr < 0: not a changelog's) */
-    intptr_t op = (intptr_t)opaque, tr = op < 0 ? -op - 1 : op - 1;
-    if (err < 0) {
-        /* "<topic>-<partition>: <reason>[, broker said X][ (hint)]" */
-        char what[600];
-        int n = partition >= 0 ? snprintf(what, sizeof what, "%s-%d", topic, (int)partition)
-                               : snprintf(what, sizeof what, "%s", topic);
-        if (n > 0 && (size_t)n < sizeof what)
-            snprintf(what + n, sizeof what - (size_t)n, " failed: %s%s%s%s",
-                     err == -ETIMEDOUT ? "not delivered within delivery.timeout.ms"
-                                       : eddy_strerror(err),
-                     kafka_err ? ", broker said " : "", kafka_err ? kafka_err_name(kafka_err) : "",
-                     refusal_hint(kafka_err));
-        /* Output and repartition records the cluster refused may be
-         * skipped (production.exception.handler=log-and-continue); a
-         * changelog record never: the state would no longer match it. */
-        if (tr < 0 && th->th_app->ap_cfg.production_continue && !th->th_error) {
-            int64_t skipped = __atomic_add_fetch(&th->th_skipped, 1, __ATOMIC_RELAXED);
-            if (skipped <= 10 || skipped % 1000 == 0)
-                EDDY_LOG_WARN("streams", "%s: skipping a record the cluster refused: producing "
-                              "to %s (production.exception.handler=log-and-continue; %lld "
-                              "skipped so far)", th->th_name, what, (long long)skipped);
-            if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
-                maybe_finish_commit(th);
-            return;
-        }
-        sx_thread_fail(th, err, "producing to %s%s", what,
-                       tr < 0 ? " (production.exception.handler=log-and-fail; log-and-continue "
-                                "skips such records)"
-                              : "");
-        if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
-            maybe_finish_commit(th);
-        return;
-    }
-    delivered(th, opaque, offset);
-    if (th->th_commit_waiting_acks && kc_producer_outstanding(th->th_producer) == 0)
-        maybe_finish_commit(th);
-}
-
-int sx_thread_send(sx_thread_t *th, const char *topic, int32_t partition, const kc_record_t *rec,
-                   int tracker)
-{
-    int rc = produce(th, topic, partition, rec, (void *)(intptr_t)(tracker + 1));
-    if (rc == EDDY_ERR_TOO_LARGE) {
-        sx_thread_fail(th, rc, "cannot produce to %s: a record of %lld bytes (key %d, value %d) "
-                       "is larger than max.request.size (%d bytes; producer.max.request.size "
-                       "raises it)", topic, (long long)kc_record_size(rec), (int)rec->rec_key_len,
-                       (int)rec->rec_value_len, (int)kc_config(th->th_client)->max_request_size);
-        return rc;
-    }
-    if (rc < 0) {
-        sx_thread_fail(th, rc, "cannot produce to %s: %s", topic, eddy_strerror(rc));
-        return rc;
-    }
-    __atomic_add_fetch(&th->th_produced, 1, __ATOMIC_RELAXED);
-    return 0;
-}
-
-int sx_thread_produce(sx_thread_t *th, const char *topic, int32_t partition, eddy_bytes_t key,
-                      eddy_bytes_t value, int64_t ts, int tracker)
-{
-    kc_record_t rec = {key.data, key.len, value.data, value.len, ts, NULL, 0, NULL, NULL};
-    return sx_thread_send(th, topic, partition, &rec, tracker);
 }
 
 static sx_task_t *find_task(sx_thread_t *th, sx_task_id_t id, int standby)
@@ -291,13 +107,13 @@ static void pause_fn(sx_thread_t *th, const char *topic, int32_t p, void *o)
     kc_consumer_pause(th->th_consumer, topic, p, paused);
 }
 
-static void set_inputs_paused(sx_thread_t *th, sx_task_t *tk, int paused)
+void sx_thread_pause_inputs(sx_thread_t *th, sx_task_t *tk, int paused)
 {
     pause_arg_t pa = {tk, paused};
     each_input(th, tk, pause_fn, &pa);
 }
 
-static void remove_task(sx_thread_t *th, sx_task_t *tk)
+void sx_thread_remove_task(sx_thread_t *th, sx_task_t *tk)
 {
     for (int i = 0; i < th->th_ntasks; i++)
         if (th->th_tasks[i] == tk) {
@@ -313,304 +129,6 @@ static void remove_task(sx_thread_t *th, sx_task_t *tk)
         tk->tk_stores[i].ts_batch = NULL;
     }
     sx_task_close(tk);
-}
-
-/* ---- restoring ---- */
-
-static int restoring_actives(const sx_thread_t *th)
-{
-    int n = 0;
-    for (int i = 0; i < th->th_ntasks; i++)
-        n += !th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RESTORING;
-    return n;
-}
-
-static void restore_start(sx_thread_t *th, sx_task_t *tk)
-{
-    if (!tk->tk_standby && restoring_actives(th) <= 1) {
-        th->th_restore_started_ms = eddy_mono_ms();
-        th->th_restore_base = __atomic_load_n(&th->th_restored, __ATOMIC_RELAXED);
-    }
-    for (int i = 0; i < tk->tk_nstores; i++) {
-        sx_task_store_t *ts = &tk->tk_stores[i];
-        int64_t from = st_env_checkpoint(tk->tk_env, ts->ts_changelog, tk->tk_id.ti_partition);
-        ts->ts_restoring = 1;
-        ts->ts_restored = 0;
-        /* State from a checkpoint: first the incarnation record it covers
-         * (on_restore_message goes on from the checkpoint). */
-        if (ts->ts_verifying)
-            from = ts->ts_inc.si_offset;
-        kc_consumer_assign(th->th_restore, ts->ts_changelog, tk->tk_id.ti_partition,
-                           from >= 0 ? from : KC_OFFSET_BEGINNING);
-    }
-    tk->tk_restore_started_ms = tk->tk_restore_logged_ms = eddy_mono_ms();
-}
-
-/* Applies the task's restore batches, then commits the offsets they reached
- * (topic: at; the others: the restore consumer's positions, which the
- * applied batches cover). */
-static int restore_commit(sx_thread_t *th, sx_task_t *tk, const char *topic, int64_t at)
-{
-    st_offset_t offs[64];
-    int n = 0;
-    for (int i = 0; i < tk->tk_nstores; i++) {
-        sx_task_store_t *ts = &tk->tk_stores[i];
-        if (!ts->ts_batch || st_restore_batch_count(ts->ts_batch) == 0)
-            continue;
-        int rc = st_store_restore_batch(ts->ts_store, ts->ts_batch);
-        if (rc < 0)
-            return rc;
-    }
-    for (int i = 0; i < tk->tk_nstores && n < 64; i++) {
-        sx_task_store_t *ts = &tk->tk_stores[i];
-        if (ts->ts_verifying)
-            continue; /* its position is not the state's yet */
-        int64_t pos = strcmp(ts->ts_changelog, topic) == 0
-                          ? at
-                          : kc_consumer_position(th->th_restore, ts->ts_changelog,
-                                                 tk->tk_id.ti_partition);
-        if (pos >= 0)
-            offs[n++] = (st_offset_t){ts->ts_changelog, tk->tk_id.ti_partition, pos};
-    }
-    /* The stream time the windowed changelogs gave, with the state. */
-    if (tk->tk_stream_time >= 0 && n < 64)
-        offs[n++] = (st_offset_t){SX_STREAM_TIME_KEY, 0, tk->tk_stream_time};
-    int rc = sx_inc_commit(tk);
-    return rc < 0 ? rc : st_env_commit(tk->tk_env, offs, n);
-}
-
-static sx_task_t *restoring_task(sx_thread_t *th, const char *topic, int32_t partition,
-                                 sx_task_store_t **ts)
-{
-    for (int i = 0; i < th->th_ntasks; i++) {
-        sx_task_t *tk = th->th_tasks[i];
-        if (tk->tk_id.ti_partition != partition || !tk->tk_env)
-            continue;
-        if ((*ts = sx_task_store_by_changelog(tk, topic)))
-            return tk;
-    }
-    return NULL;
-}
-
-static int64_t restored_total(const sx_task_t *tk)
-{
-    int64_t n = 0;
-    for (int i = 0; i < tk->tk_nstores; i++)
-        n += tk->tk_stores[i].ts_restored;
-    return n;
-}
-
-static int on_restore_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
-{
-    (void)k;
-    sx_thread_t *th = opaque;
-    sx_task_store_t *ts;
-    sx_task_t *tk = restoring_task(th, m->msg_topic, m->msg_partition, &ts);
-    if (!tk || th->th_stopping || tk->tk_stale[0])
-        return 1;
-    uint8_t id[ST_INCARNATION_ID_LEN];
-    int is_inc = sx_inc_parse(m, id);
-    if (ts->ts_verifying) {
-        if (is_inc && m->msg_offset == ts->ts_inc.si_offset &&
-            memcmp(id, ts->ts_inc.si_id, ST_INCARNATION_ID_LEN) == 0) {
-            /* The changelog the state came from: on from the checkpoint. */
-            ts->ts_verifying = 0;
-            ts->ts_inc_ts = m->msg_timestamp;
-            kc_consumer_seek(th->th_restore, m->msg_topic, m->msg_partition,
-                             ts->ts_verify_resume);
-        } else {
-            snprintf(tk->tk_stale, sizeof tk->tk_stale,
-                     "its local state covers the incarnation record at offset %lld of %s-%d, "
-                     "but the changelog holds %s there now (it was deleted and created again: "
-                     "eddy app reset)",
-                     (long long)ts->ts_inc.si_offset, m->msg_topic, (int)m->msg_partition,
-                     m->msg_offset != ts->ts_inc.si_offset ? "no record"
-                     : is_inc                              ? "another incarnation record"
-                                                           : "a data record");
-        }
-        return 1;
-    }
-    if (is_inc) {
-        /* Not the store's data: the newest one the state covers. */
-        memcpy(ts->ts_inc.si_id, id, ST_INCARNATION_ID_LEN);
-        ts->ts_inc.si_offset = m->msg_offset;
-        ts->ts_inc_ts = m->msg_timestamp;
-        ts->ts_has_inc = ts->ts_inc_dirty = 1;
-        return 0;
-    }
-    int rc = 0;
-    if (ts->ts_kind != DSL_STORE_KV) {
-        /* Window and session stores, record by record: each record's key
-         * carries its time, which picks the segment and moves stream time. */
-        rc = sx_task_restore(tk, ts, m);
-        if (rc == 0 && ts->ts_restored % RESTORE_WINDOWED_COMMIT_EVERY == 0)
-            rc = restore_commit(th, tk, m->msg_topic, m->msg_offset + 1);
-    } else {
-        if (!ts->ts_batch && !(ts->ts_batch = st_restore_batch_new()))
-            rc = -ENOMEM;
-        eddy_bytes_t v = {m->msg_value, m->msg_value_len};
-        sx_tsbuf_t tb = {.tb_heap = {0}};
-        if (rc == 0 && ts->ts_timestamped && v.len >= 0) /* the record's time goes back in */
-            rc = sx_ts_value(&tb, m->msg_timestamp, v, &v);
-        if (rc == 0) /* the batch copies */
-            rc = st_restore_batch_add(ts->ts_batch, (eddy_bytes_t){m->msg_key, m->msg_key_len}, v);
-        sx_tsbuf_free(&tb);
-        if (rc == 0 && (st_restore_batch_count(ts->ts_batch) >= RESTORE_BATCH_RECORDS ||
-                        st_restore_batch_bytes(ts->ts_batch) >= RESTORE_BATCH_BYTES))
-            rc = restore_commit(th, tk, m->msg_topic, m->msg_offset + 1);
-        if (rc == 0)
-            ts->ts_restored++;
-    }
-    if (rc < 0) {
-        sx_thread_fail(th, rc, "task %s: restoring %s failed: %s", tk->tk_name, m->msg_topic,
-                       eddy_strerror(rc));
-        return 1;
-    }
-    __atomic_add_fetch(&th->th_restored, 1, __ATOMIC_RELAXED);
-    return 0;
-}
-
-static void restore_progress(sx_thread_t *th, sx_task_t *tk, int final)
-{
-    int64_t now = eddy_mono_ms();
-    int64_t n = restored_total(tk);
-    double secs = (double)(now - tk->tk_restore_started_ms) / 1000.0;
-    int64_t left = 0;
-    for (int i = 0; i < tk->tk_nstores; i++) {
-        sx_task_store_t *ts = &tk->tk_stores[i];
-        int64_t hw = kc_consumer_high_watermark(th->th_restore, ts->ts_changelog,
-                                                tk->tk_id.ti_partition);
-        int64_t pos = kc_consumer_position(th->th_restore, ts->ts_changelog,
-                                           tk->tk_id.ti_partition);
-        if (hw >= 0 && pos >= 0 && hw > pos)
-            left += hw - pos;
-    }
-    double pct = n + left > 0 ? 100.0 * (double)n / (double)(n + left) : 100.0;
-    if (final)
-        EDDY_LOG_INFO("streams",
-                      "%s: task %s%s restored: %lld records in %.2f s (%.0f records/s)",
-                      th->th_name, tk->tk_name, tk->tk_standby ? " (standby)" : "", (long long)n,
-                      secs, secs > 0 ? (double)n / secs : 0.0);
-    else
-        EDDY_LOG_INFO("streams",
-                      "%s: task %s restoring: %lld records, %.0f records/s, %.1f%%", th->th_name,
-                      tk->tk_name, (long long)n, secs > 0 ? (double)n / secs : 0.0, pct);
-    tk->tk_restore_logged_ms = now;
-}
-
-static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset,
-                           void *opaque)
-{
-    (void)k;
-    sx_thread_t *th = opaque;
-    sx_task_store_t *ts;
-    sx_task_t *tk = restoring_task(th, topic, partition, &ts);
-    if (!tk || !ts->ts_restoring || tk->tk_stale[0])
-        return;
-    if (ts->ts_verifying) {
-        snprintf(tk->tk_stale, sizeof tk->tk_stale,
-                 "its local state covers the incarnation record at offset %lld of %s-%d, but the "
-                 "changelog ends at %lld now (it was deleted and created again: eddy app reset)",
-                 (long long)ts->ts_inc.si_offset, topic, (int)partition, (long long)offset);
-        return;
-    }
-    if (restore_commit(th, tk, topic, offset) < 0) {
-        sx_thread_fail(th, EDDY_ERR_CORRUPT, "task %s: cannot commit restored state",
-                       tk->tk_name);
-        return;
-    }
-    if (tk->tk_standby)
-        return; /* a standby keeps following */
-    ts->ts_restoring = 0;
-    kc_consumer_unassign(th->th_restore, topic, partition);
-    for (int i = 0; i < tk->tk_nstores; i++)
-        if (tk->tk_stores[i].ts_restoring)
-            return;
-    restore_progress(th, tk, 1);
-    int rc = sx_inc_start(tk);
-    if (rc < 0) {
-        sx_thread_fail(th, rc, "task %s: writing its changelog incarnation failed: %s",
-                       tk->tk_name, eddy_strerror(rc));
-        return;
-    }
-    tk->tk_state = TK_RUNNING;
-    sx_app_publish_task(th->th_app, tk); /* now visible to queries */
-    set_inputs_paused(th, tk, 0);
-    if (restoring_actives(th) == 0) {
-        /* The per-task rates above share the thread's time; this is its rate. */
-        int64_t n = __atomic_load_n(&th->th_restored, __ATOMIC_RELAXED) - th->th_restore_base;
-        double secs = (double)(eddy_mono_ms() - th->th_restore_started_ms) / 1000.0;
-        EDDY_LOG_INFO("streams", "%s: all active tasks ready; the thread restored %lld records "
-                      "in %.2f s (%.0f records/s)", th->th_name, (long long)n, secs,
-                      secs > 0 ? (double)n / secs : 0.0);
-    }
-}
-
-static void wipe_task(sx_thread_t *th, sx_task_t *tk);
-
-static void on_restore_error(kc_consumer_t *k, const kc_consumer_error_t *e, void *opaque)
-{
-    (void)k;
-    sx_thread_t *th = opaque;
-    sx_task_store_t *ts;
-    const char *topic = e->ce_topic;
-    int32_t partition = e->ce_partition;
-    sx_task_t *tk = restoring_task(th, topic, partition, &ts);
-    if (!tk)
-        return;
-    if (e->ce_err < 0) {
-        /* A changelog batch that cannot be read (a codec this build does not
-         * know, a corrupt stream): the state cannot be rebuilt without its
-         * records, and no handler may skip them, as in Kafka Streams. */
-        sx_thread_fail(th, e->ce_err, "task %s: changelog %s-%d offset %lld: %s; its state cannot "
-                       "be restored", tk->tk_name, topic, (int)partition, (long long)e->ce_offset,
-                       e->ce_why);
-        return;
-    }
-    if (e->ce_kafka_err != KERR_OFFSET_OUT_OF_RANGE) {
-        EDDY_LOG_WARN("streams", "%s: task %s: changelog %s-%d: %s", th->th_name, tk->tk_name,
-                      topic, (int)partition, e->ce_why);
-        return;
-    }
-    /* The checkpoint (or the incarnation record the state covers) is
-     * outside the changelog: it was deleted (eddy app reset) or truncated.
-     * The local state no longer matches: wipe and restore. */
-    int64_t cp = st_env_checkpoint(tk->tk_env, topic, partition);
-    snprintf(tk->tk_stale, sizeof tk->tk_stale,
-             "its local state (checkpoint %lld of %s-%d%s) is not in the changelog any more (the "
-             "app was reset, or the topic recreated)",
-             (long long)cp, topic, (int)partition,
-             ts->ts_verifying ? ", with its incarnation record" : "");
-    wipe_task(th, tk);
-}
-
-/* Wipes a task whose state is stale (tk_stale says why) and restores it
- * from the beginning of its changelogs. */
-static void wipe_task(sx_thread_t *th, sx_task_t *tk)
-{
-    EDDY_LOG_WARN("streams", "%s: task %s: %s: wiping %s (stale state) and restoring from the "
-                  "beginning", th->th_name, tk->tk_name, tk->tk_stale, tk->tk_dir);
-    sx_task_id_t id = tk->tk_id;
-    int standby = tk->tk_standby;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", tk->tk_dir);
-    remove_task(th, tk);
-    st_env_wipe(dir);
-    char err[256];
-    sx_task_t *nt = sx_task_open(th, id, standby, err, sizeof err);
-    if (!nt) {
-        sx_thread_fail(th, EDDY_ERR_CORRUPT, "task %d_%d: reopening after the wipe: %s",
-                       (int)id.ti_subtopology, (int)id.ti_partition, err);
-        return;
-    }
-    sx_task_t **na = realloc(th->th_tasks, (size_t)(th->th_ntasks + 1) * sizeof *na);
-    if (!na) {
-        sx_task_close(nt);
-        return;
-    }
-    th->th_tasks = na;
-    th->th_tasks[th->th_ntasks++] = nt;
-    restore_start(th, nt);
 }
 
 /* ---- processing ---- */
@@ -817,7 +335,7 @@ static void commit_start(sx_thread_t *th, int reason)
         sx_task_t *tk = th->th_tasks[i];
         if (tk->tk_standby || tk->tk_state != TK_RUNNING)
             continue;
-        set_inputs_paused(th, tk, 1);
+        sx_thread_pause_inputs(th, tk, 1);
         /* A new incarnation record when the one the state covers is getting
          * old under a time retention: acknowledged with this commit. */
         int rc = sx_inc_start(tk);
@@ -834,9 +352,7 @@ static void commit_start(sx_thread_t *th, int reason)
         sx_thread_fail(th, rc, "producing combined counts failed: %s", eddy_strerror(rc));
         return;
     }
-    kc_producer_send_now(th->th_producer);
-    th->th_commit_waiting_acks = 1;
-    if (kc_producer_outstanding(th->th_producer) == 0)
+    if (sx_collector_flush(&th->th_collector))
         maybe_finish_commit(th);
 }
 
@@ -1054,9 +570,14 @@ static void on_offsets_committed(kc_member_t *m, int err, void *opaque)
     commit_done(opaque, err);
 }
 
+void sx_thread_acks_done(sx_thread_t *th)
+{
+    maybe_finish_commit(th);
+}
+
 static void maybe_finish_commit(sx_thread_t *th)
 {
-    if (!th->th_commit_waiting_acks || kc_producer_outstanding(th->th_producer) > 0)
+    if (!sx_collector_all_acked(&th->th_collector))
         return;
     /* A record of this commit failed (the thread is stopping on it): the
      * commit must not cover its input, whatever was acknowledged after. It
@@ -1066,7 +587,7 @@ static void maybe_finish_commit(sx_thread_t *th)
         commit_covers_tasks(th);
     if (th->th_error) {
         commit_offsets_clear(th);
-        th->th_commit_waiting_acks = 0;
+        sx_collector_stop_waiting(&th->th_collector);
         th->th_committing = 0;
         if (th->th_commit_reason == CR_REVOKE && th->th_member)
             kc_member_release(th->th_member);
@@ -1074,13 +595,13 @@ static void maybe_finish_commit(sx_thread_t *th)
             close_thread(th);
         return;
     }
-    th->th_commit_waiting_acks = 0;
+    sx_collector_stop_waiting(&th->th_collector);
     for (int i = 0; i < th->th_ntasks; i++) {
         sx_task_t *tk = th->th_tasks[i];
         int rc = 0;
         if (tk->tk_standby) {
             /* A standby's progress, so a takeover starts from here. */
-            rc = restore_commit(th, tk, "", -1);
+            rc = sx_changelog_commit(th, tk, "", -1);
         } else if (tk->tk_state == TK_RUNNING) {
             rc = sx_task_commit_state(tk);
         }
@@ -1121,7 +642,7 @@ static void commit_done(sx_thread_t *th, int err)
     case CR_TIMER:
         for (int i = 0; i < th->th_ntasks; i++)
             if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING)
-                set_inputs_paused(th, th->th_tasks[i], 0);
+                sx_thread_pause_inputs(th, th->th_tasks[i], 0);
         if (th->th_pending_assign)
             apply_assignment(th);
         break;
@@ -1129,7 +650,7 @@ static void commit_done(sx_thread_t *th, int err)
         /* The active tasks go; standbys stay until the new assignment says. */
         for (int i = th->th_ntasks - 1; i >= 0; i--)
             if (!th->th_tasks[i]->tk_standby)
-                remove_task(th, th->th_tasks[i]);
+                sx_thread_remove_task(th, th->th_tasks[i]);
         kc_member_release(th->th_member);
         break;
     case CR_CLOSE:
@@ -1182,11 +703,11 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
                           "above (%s)", th->th_name, eddy_strerror(th->th_error));
         for (int i = th->th_ntasks - 1; i >= 0; i--)
             if (!th->th_tasks[i]->tk_standby)
-                remove_task(th, th->th_tasks[i]);
+                sx_thread_remove_task(th, th->th_tasks[i]);
         sx_combine_drop(th); /* their uncommitted partial counts */
         commit_offsets_clear(th);
         th->th_committing = 0;
-        th->th_commit_waiting_acks = 0;
+        sx_collector_stop_waiting(&th->th_collector);
         return;
     }
     if (th->th_committing) {
@@ -1233,8 +754,8 @@ static void apply_assignment(sx_thread_t *th)
                                   : want_has(th->th_want_active, th->th_nwant_active, tk->tk_id);
         if (!keep) {
             if (tk->tk_standby)
-                restore_commit(th, tk, "", -1);
-            remove_task(th, tk);
+                sx_changelog_commit(th, tk, "", -1);
+            sx_thread_remove_task(th, tk);
         }
     }
     for (int pass = 0; pass < 2; pass++) {
@@ -1262,9 +783,9 @@ static void apply_assignment(sx_thread_t *th)
             th->th_tasks = na;
             th->th_tasks[th->th_ntasks++] = tk;
             if (!tk->tk_standby)
-                set_inputs_paused(th, tk, tk->tk_state != TK_RUNNING);
+                sx_thread_pause_inputs(th, tk, tk->tk_state != TK_RUNNING);
             if (tk->tk_state == TK_RESTORING)
-                restore_start(th, tk);
+                sx_changelog_restore_start(th, tk);
             else if (!tk->tk_standby)
                 sx_app_publish_task(th->th_app, tk);
         }
@@ -1324,7 +845,7 @@ static void on_tick(uv_timer_t *t)
      * the partition it is delivering. */
     for (int i = 0; i < th->th_ntasks; i++)
         if (th->th_tasks[i]->tk_stale[0]) {
-            wipe_task(th, th->th_tasks[i]);
+            sx_changelog_wipe_task(th, th->th_tasks[i]);
             if (th->th_error)
                 return;
             i = -1; /* the task list changed */
@@ -1333,7 +854,7 @@ static void on_tick(uv_timer_t *t)
         sx_task_t *tk = th->th_tasks[i];
         if (tk->tk_state == TK_RESTORING && !tk->tk_standby &&
             now - tk->tk_restore_logged_ms >= 5000)
-            restore_progress(th, tk, 0);
+            sx_changelog_progress(th, tk, 0);
         /* wall-clock punctuators; not during a commit, whose flush their
          * records would miss */
         int rc;
@@ -1382,7 +903,7 @@ static void close_thread(sx_thread_t *th)
     }
     th->th_commit_reason = CR_CLOSE;
     while (th->th_ntasks > 0)
-        remove_task(th, th->th_tasks[th->th_ntasks - 1]);
+        sx_thread_remove_task(th, th->th_tasks[th->th_ntasks - 1]);
     sx_combine_drop(th); /* empty after the final commit; else not covered by one */
     if (th->th_member) {
         kc_member_t *m = th->th_member;
@@ -1399,8 +920,7 @@ static void close_thread(sx_thread_t *th)
     uv_timer_stop(&th->th_commit_timer);
     uv_timer_stop(&th->th_tick_timer);
     uv_check_stop(&th->th_check);
-    kc_producer_destroy(th->th_producer);
-    th->th_producer = NULL;
+    sx_collector_close(&th->th_collector);
     kc_consumer_destroy(th->th_consumer);
     kc_consumer_destroy(th->th_restore);
     kc_client_destroy(th->th_client);
@@ -1531,13 +1051,12 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
      * to four connections to a broker (main, fetch, coordinator, restore). */
     kc_client_share_fetch_connection(th->th_restore_client);
     kc_consumer_cbs_t main_cbs = {on_message, NULL, on_consumer_error, th};
-    kc_consumer_cbs_t restore_cbs = {on_restore_message, on_restore_eof, on_restore_error, th};
+    kc_consumer_cbs_t restore_cbs = sx_changelog_reader_cbs(th);
     th->th_consumer = kc_consumer_new(th->th_client, &main_cbs);
     th->th_restore = kc_consumer_new(th->th_restore_client, &restore_cbs);
-    th->th_producer = kc_producer_new(th->th_client, on_delivery);
-    if (!th->th_consumer || !th->th_restore || !th->th_producer)
+    if (!th->th_consumer || !th->th_restore ||
+        sx_collector_init(&th->th_collector, th, th->th_client) < 0)
         return -ENOMEM;
-    kc_producer_set_opaque(th->th_producer, th);
     prefetch_sink_metadata(th);
     sx_assignor_init(&th->th_assignor, th);
     kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, th};
@@ -1582,7 +1101,7 @@ void sx_thread_join(sx_thread_t *th)
     uv_loop_close(&th->th_loop);
     kc_config_free(&th->th_main_cfg);
     kc_config_free(&th->th_restore_cfg);
-    sx_thread_free_trackers(th);
+    sx_collector_free(&th->th_collector);
     purge_clear(th);
     sx_combine_drop(th);
     free(th->th_tasks);
