@@ -3,6 +3,7 @@
 the broker stopped, for the compression tests.
 
   segtool.py codecs DIR            one line per batch: base_offset last_offset codec record_count
+                                   size_bytes
   segtool.py corrupt DIR OFFSET    the batch holding OFFSET: the second half of its (compressed)
                                    records section zeroed, the CRC-32C recomputed so that only
                                    decompression can notice
@@ -93,7 +94,7 @@ def main():
     if cmd == 'codecs':
         for seg in segments(d):
             for b in batches(seg):
-                print(b[1], b[2], b[3], b[4])
+                print(b[1], b[2], b[3], b[4], b[5])
     elif cmd == 'corrupt':
         seg, b = find(d, int(sys.argv[3]))
         recs = b[5] - HEADER

@@ -95,9 +95,9 @@ corpus 2 1000 >"$WORK/p2"
 corpus 3 500 >"$WORK/p3"
 corpus 4 500 >"$WORK/p4"
 kc -P -t lines -z zstd <"$WORK/p1" || fail "kcat -P -z zstd failed"
-E topic produce lines -z lz4 <"$WORK/p2" 2>/dev/null || fail "eddy topic produce -z lz4 failed"
-E topic produce lines -z gzip <"$WORK/p3" 2>/dev/null || fail "eddy topic produce -z gzip failed"
-E topic produce lines -z snappy <"$WORK/p4" 2>/dev/null || fail "eddy topic produce -z snappy failed"
+E topic produce lines -z lz4 <"$WORK/p2" 2>"$WORK/produce.err" || fail "eddy topic produce -z lz4 failed: $(cat "$WORK/produce.err")"
+E topic produce lines -z gzip <"$WORK/p3" 2>"$WORK/produce.err" || fail "eddy topic produce -z gzip failed: $(cat "$WORK/produce.err")"
+E topic produce lines -z snappy <"$WORK/p4" 2>"$WORK/produce.err" || fail "eddy topic produce -z snappy failed: $(cat "$WORK/produce.err")"
 # librdkafka compresses gzip, snappy and lz4 too now that the broker advertises Produce v0.
 corpus 7 300 >"$WORK/p7"
 corpus 8 300 >"$WORK/p8"
@@ -185,7 +185,7 @@ sleep 2 # a commit or more after the last update
 kill -9 "$PID_s1"
 wait "$PID_s1" 2>/dev/null || true
 corpus 9 300 >"$WORK/p6"
-E topic produce lines -z snappy <"$WORK/p6" 2>/dev/null
+E topic produce lines -z snappy <"$WORK/p6" 2>"$WORK/produce.err" || fail "eddy topic produce -z snappy failed: $(cat "$WORK/produce.err")"
 cat "$WORK"/p? | reference >"$WORK/ref6"
 wait_counts out-s "$WORK/ref6" s2
 check_codec wcs-counts-changelog 3
