@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "include/eddy_broker.h"
 #include "wire/api.h"
+#include "wire/frame.h"
 #include "wire/proto.h"
 
 #define BROKER_CHUNK_POOL 32 /* spare chunk buffers kept (server.c) */
@@ -78,10 +79,7 @@ struct conn {
     conn_t *c_next, *c_prev;
     char c_peer[96];
     char c_ip[64];
-    uint8_t c_size_buf[4];
-    size_t c_size_got;
-    uint8_t *c_frame; /* holds c_frame_len bytes of the request pool */
-    size_t c_frame_len, c_frame_got;
+    wire_frame_t c_fr;        /* the request being read; its buffer is request-pool memory */
     size_t c_pool_wait;       /* frame size waiting for pool memory, or 0 */
     int64_t c_frame_start_ms; /* when the frame being read began (mono) */
     int64_t c_active_ms;      /* last byte read or write finished (mono) */
