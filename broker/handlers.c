@@ -42,22 +42,6 @@ static int16_t kerr_from(int rc)
     }
 }
 
-static char *arena_strndup(eddy_arena_t *a, const char *s, size_t n)
-{
-    char *d = arena_alloc(a, n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
-static kstr_t arena_kstr(eddy_arena_t *a, const char *s)
-{
-    char *d = arena_strndup(a, s, strlen(s));
-    return d ? (kstr_t){d, (int32_t)strlen(d)} : KSTR_NULL;
-}
-
 static partition_t *find_partition(eddy_broker_t *b, kstr_t topic, int32_t index)
 {
     if (topic.len < 0)
@@ -268,7 +252,7 @@ static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
                       MetadataResponseTopic *out)
 {
     out->ErrorCode = KERR_NONE;
-    out->Name = (kstr_t){t->t_name, (int32_t)strlen(t->t_name)};
+    out->Name = kstr_c(t->t_name);
     out->IsInternal = (int8_t)t->t_internal;
     out->PartitionsCount = t->t_npartitions;
     out->Partitions = arena_calloc(a, (size_t)t->t_npartitions, sizeof *out->Partitions);
@@ -346,11 +330,11 @@ static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataReques
     MetadataResponse resp;
     memset(&resp, 0, sizeof resp);
     MetadataResponseBroker self = {b->bk_cfg.broker_id,
-                                   (kstr_t){b->bk_adv_host, (int32_t)strlen(b->bk_adv_host)},
+                                   kstr_c(b->bk_adv_host),
                                    b->bk_adv_port, KSTR_NULL};
     resp.Brokers = &self;
     resp.BrokersCount = 1;
-    resp.ClusterId = (kstr_t){tr->tr_cluster_id, (int32_t)strlen(tr->tr_cluster_id)};
+    resp.ClusterId = kstr_c(tr->tr_cluster_id);
     resp.ControllerId = b->bk_cfg.broker_id;
 
     int n = all ? tr->tr_count : req->TopicsCount;
@@ -806,7 +790,7 @@ static void create_topics_answer(eddy_broker_t *b, create_job_t *j)
         CreatableTopicResult *res = &resp->Topics[ci->ci_index];
         res->ErrorCode = ci->ci_err;
         if (ci->ci_err != KERR_NONE)
-            res->ErrorMessage = arena_kstr(&s->rs_out, ci->ci_msg);
+            res->ErrorMessage = kstr_arena(&s->rs_out, ci->ci_msg);
     }
     wire_create_topics_resp_encode(&s->rs_resp, s->rs_hdr.RequestApiVersion, resp);
 }
@@ -898,7 +882,7 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         }
         res->ErrorCode = err;
         if (err != KERR_NONE)
-            res->ErrorMessage = arena_kstr(a, msg);
+            res->ErrorMessage = kstr_arena(a, msg);
     }
     /* The response lives in the slot's arena until the creates finish;
      * without it the creates still finish and the connection closes. */
