@@ -210,4 +210,17 @@ void broker_work_done(struct eddy_broker *b);
 /* A slot waiting for topic creates is freed with its connection. */
 void broker_create_slot_gone(struct eddy_broker *b, req_slot_t *s);
 
+/* A zeroed response array of n elements from the response arena: a response
+ * answers each topic, partition, group or resource of its request in its
+ * order. An empty array still gets room for one, so that NULL always means
+ * out of memory. */
+static inline void *resp_array(eddy_arena_t *a, int32_t n, size_t size)
+{
+    return arena_calloc(a, (size_t)(n ? n : 1), size);
+}
+
+/* Sets a response array field and its count together: arr gets n zeroed
+ * elements, cnt = n. Evaluates to NULL when out of memory. */
+#define RESP_ARRAY(a, arr, cnt, n) ((cnt) = (n), (arr) = resp_array((a), (cnt), sizeof *(arr)))
+
 #endif

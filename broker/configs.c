@@ -335,8 +335,7 @@ int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     DescribeConfigsResponse resp = {0, NULL, req.ResourcesCount};
-    resp.Results = arena_calloc(a, (size_t)(req.ResourcesCount ? req.ResourcesCount : 1),
-                                sizeof *resp.Results);
+    resp.Results = resp_array(a, req.ResourcesCount, sizeof *resp.Results);
     if (!resp.Results)
         return -ENOMEM;
     for (int32_t i = 0; i < req.ResourcesCount && rc == 0; i++) {
@@ -622,8 +621,7 @@ static int handle_alter(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd, int api_
     if (rc < 0)
         return rc;
     AlterConfigsResponse resp = {0, NULL, req.ResourcesCount};
-    resp.Responses = arena_calloc(a, (size_t)(req.ResourcesCount ? req.ResourcesCount : 1),
-                                  sizeof *resp.Responses);
+    resp.Responses = resp_array(a, req.ResourcesCount, sizeof *resp.Responses);
     if (!resp.Responses)
         return -ENOMEM;
     for (int32_t i = 0; i < req.ResourcesCount; i++) {

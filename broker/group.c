@@ -887,7 +887,7 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     DescribeGroupsResponse resp = {0, NULL, req.GroupsCount};
-    resp.Groups = arena_calloc(a, (size_t)(req.GroupsCount ? req.GroupsCount : 1), sizeof *resp.Groups);
+    resp.Groups = resp_array(a, req.GroupsCount, sizeof *resp.Groups);
     if (!resp.Groups)
         return -ENOMEM;
     for (int32_t i = 0; i < req.GroupsCount; i++) {
@@ -943,7 +943,7 @@ int handle_list_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     for (group_t *g = b->bk_groups->gc_groups; g; g = g->g_next)
         n++;
     ListGroupsResponse resp = {0, KERR_NONE, NULL, 0};
-    resp.Groups = arena_calloc(&s->rs_out, (size_t)(n ? n : 1), sizeof *resp.Groups);
+    resp.Groups = resp_array(&s->rs_out, n, sizeof *resp.Groups);
     if (!resp.Groups)
         return -ENOMEM;
     for (group_t *g = b->bk_groups->gc_groups; g; g = g->g_next) {

@@ -398,7 +398,7 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             return -ENOMEM;
     }
     OffsetCommitResponse resp = {0, NULL, req.TopicsCount};
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     store_batch_t sb;
@@ -408,10 +408,7 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         OffsetCommitRequestTopic *t = &req.Topics[i];
         OffsetCommitResponseTopic *ot = &resp.Topics[i];
         ot->Name = t->Name;
-        ot->PartitionsCount = t->PartitionsCount;
-        ot->Partitions = arena_calloc(a, (size_t)(t->PartitionsCount ? t->PartitionsCount : 1),
-                                      sizeof *ot->Partitions);
-        if (!ot->Partitions) {
+        if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, t->PartitionsCount)) {
             sb_free(&sb);
             return -ENOMEM;
         }
@@ -488,17 +485,14 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     memset(&resp, 0, sizeof resp);
     if (req.TopicsCount >= 0) {
         resp.TopicsCount = req.TopicsCount;
-        resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+        resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
         if (!resp.Topics)
             return -ENOMEM;
         for (int32_t i = 0; i < req.TopicsCount; i++) {
             OffsetFetchRequestTopic *t = &req.Topics[i];
             OffsetFetchResponseTopic *ot = &resp.Topics[i];
             ot->Name = t->Name;
-            ot->PartitionsCount = t->PartitionIndexesCount;
-            ot->Partitions = arena_calloc(a, (size_t)(t->PartitionIndexesCount ? t->PartitionIndexesCount : 1),
-                                          sizeof *ot->Partitions);
-            if (!ot->Partitions)
+            if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, t->PartitionIndexesCount))
                 return -ENOMEM;
             for (int32_t j = 0; j < t->PartitionIndexesCount; j++)
                 fill_fetched(g, t->Name, t->PartitionIndexes[j], &ot->Partitions[j]);
@@ -508,7 +502,7 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         int n = 0;
         for (grp_offset_t *o = g->g_offsets; o; o = o->o_next)
             n++;
-        resp.Topics = arena_calloc(a, (size_t)(n ? n : 1), sizeof *resp.Topics);
+        resp.Topics = resp_array(a, n, sizeof *resp.Topics);
         if (!resp.Topics)
             return -ENOMEM;
         for (grp_offset_t *o = g->g_offsets; o; o = o->o_next) {
@@ -541,8 +535,7 @@ int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     group_coordinator_t *gc = b->bk_groups;
     DeleteGroupsResponse resp = {0, NULL, req.GroupsNamesCount};
-    resp.Results = arena_calloc(a, (size_t)(req.GroupsNamesCount ? req.GroupsNamesCount : 1),
-                                sizeof *resp.Results);
+    resp.Results = resp_array(a, req.GroupsNamesCount, sizeof *resp.Results);
     if (!resp.Results)
         return -ENOMEM;
     for (int32_t i = 0; i < req.GroupsNamesCount; i++) {
@@ -638,8 +631,7 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         s->rs_state = SLOT_DONE;
         return 0;
     }
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1),
-                               sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     resp.TopicsCount = req.TopicsCount;
@@ -649,10 +641,7 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         const OffsetDeleteRequestTopic *t = &req.Topics[i];
         OffsetDeleteResponseTopic *rt = &resp.Topics[i];
         rt->Name = t->Name;
-        rt->PartitionsCount = t->PartitionsCount;
-        rt->Partitions = arena_calloc(a, (size_t)(t->PartitionsCount ? t->PartitionsCount : 1),
-                                      sizeof *rt->Partitions);
-        if (!rt->Partitions) {
+        if (!RESP_ARRAY(a, rt->Partitions, rt->PartitionsCount, t->PartitionsCount)) {
             sb_free(&sb);
             return -ENOMEM;
         }

@@ -338,7 +338,7 @@ static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataReques
     resp.ControllerId = b->bk_cfg.broker_id;
 
     int n = all ? tr->tr_count : req->TopicsCount;
-    resp.Topics = arena_calloc(a, (size_t)(n ? n : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, n, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     for (int i = 0; i < n; i++) {
@@ -432,18 +432,15 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     int64_t now = eddy_wall_ms();
     int appended = 0;
     ProduceResponse resp = {NULL, req.TopicDataCount, 0};
-    resp.Responses = arena_calloc(a, (size_t)(req.TopicDataCount ? req.TopicDataCount : 1),
-                                  sizeof *resp.Responses);
+    resp.Responses = resp_array(a, req.TopicDataCount, sizeof *resp.Responses);
     if (!resp.Responses)
         return -ENOMEM;
     for (int32_t i = 0; i < req.TopicDataCount; i++) {
         ProduceRequestTopic *rt = &req.TopicData[i];
         ProduceResponseTopic *ot = &resp.Responses[i];
         ot->Name = rt->Name;
-        ot->PartitionResponsesCount = rt->PartitionDataCount;
-        ot->PartitionResponses = arena_calloc(a, (size_t)(rt->PartitionDataCount ? rt->PartitionDataCount : 1),
-                                              sizeof *ot->PartitionResponses);
-        if (!ot->PartitionResponses)
+        if (!RESP_ARRAY(a, ot->PartitionResponses, ot->PartitionResponsesCount,
+                        rt->PartitionDataCount))
             return -ENOMEM;
         for (int32_t j = 0; j < rt->PartitionDataCount; j++) {
             ProduceRequestPartition *rp = &rt->PartitionData[j];
@@ -733,17 +730,14 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     ListOffsetsResponse resp = {0, NULL, req.TopicsCount};
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     for (int32_t i = 0; i < req.TopicsCount; i++) {
         ListOffsetsRequestTopic *rt = &req.Topics[i];
         ListOffsetsResponseTopic *ot = &resp.Topics[i];
         ot->Name = rt->Name;
-        ot->PartitionsCount = rt->PartitionsCount;
-        ot->Partitions = arena_calloc(a, (size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1),
-                                      sizeof *ot->Partitions);
-        if (!ot->Partitions)
+        if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, rt->PartitionsCount))
             return -ENOMEM;
         for (int32_t j = 0; j < rt->PartitionsCount; j++) {
             ListOffsetsRequestPartition *rp = &rt->Partitions[j];
@@ -804,7 +798,7 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     CreateTopicsResponse resp = {0, NULL, req.TopicsCount};
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     create_job_t *j = create_job_new(req.TopicsCount);
     if (!resp.Topics || !j) {
         free(j);
@@ -931,8 +925,7 @@ int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     DeleteTopicsResponse *resp = arena_calloc(a, 1, sizeof *resp);
     create_job_t *j = create_job_new(req.TopicNamesCount);
     if (resp)
-        resp->Responses = arena_calloc(a, (size_t)(req.TopicNamesCount ? req.TopicNamesCount : 1),
-                                       sizeof *resp->Responses);
+        resp->Responses = resp_array(a, req.TopicNamesCount, sizeof *resp->Responses);
     if (!resp || !resp->Responses || !j) {
         free(j);
         return -ENOMEM;
@@ -975,17 +968,14 @@ int handle_delete_records(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     DeleteRecordsResponse resp = {0, NULL, req.TopicsCount};
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     for (int32_t i = 0; i < req.TopicsCount; i++) {
         DeleteRecordsTopic *rt = &req.Topics[i];
         DeleteRecordsTopicResult *ot = &resp.Topics[i];
         ot->Name = rt->Name;
-        ot->PartitionsCount = rt->PartitionsCount;
-        ot->Partitions = arena_calloc(a, (size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1),
-                                      sizeof *ot->Partitions);
-        if (!ot->Partitions)
+        if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, rt->PartitionsCount))
             return -ENOMEM;
         for (int32_t j = 0; j < rt->PartitionsCount; j++) {
             DeleteRecordsPartition *rp = &rt->Partitions[j];

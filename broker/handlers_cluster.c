@@ -54,8 +54,7 @@ int handle_create_partitions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     topic_registry_t *tr = &b->bk_topics;
     CreatePartitionsResponse resp = {0, NULL, req.TopicsCount};
-    resp.Results = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1),
-                                sizeof *resp.Results);
+    resp.Results = resp_array(a, req.TopicsCount, sizeof *resp.Results);
     if (!resp.Results)
         return -ENOMEM;
     for (int32_t i = 0; i < req.TopicsCount; i++) {
