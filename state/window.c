@@ -116,13 +116,18 @@ static size_t ckey_build(const st_window_store_t *w, uint8_t *buf, eddy_bytes_t 
 
 /* ---- segments --------------------------------------------------------------- */
 
+int64_t st_window_segment_ms(int64_t retention_ms, int64_t segment_ms)
+{
+    if (segment_ms > 0)
+        return segment_ms;
+    return retention_ms / 2 > SEGMENT_MS_MIN_DEFAULT ? retention_ms / 2 : SEGMENT_MS_MIN_DEFAULT;
+}
+
 int st_window_max_segments(int64_t retention_ms, int64_t segment_ms)
 {
     if (retention_ms < 0)
         retention_ms = 0;
-    if (segment_ms <= 0)
-        segment_ms = retention_ms / 2 > SEGMENT_MS_MIN_DEFAULT ? retention_ms / 2
-                                                               : SEGMENT_MS_MIN_DEFAULT;
+    segment_ms = st_window_segment_ms(retention_ms, segment_ms);
     int64_t n = retention_ms / segment_ms + 2;
     return n > 1000000 ? 1000000 : (int)n;
 }
@@ -181,9 +186,16 @@ static int win_busy(const st_window_store_t *w)
     return 0;
 }
 
+/* The oldest segment time still visible: stream time - retention (none
+ * before any stream time). The one place the retention rule lives. */
+static int64_t oldest_live(const st_window_store_t *w)
+{
+    return w->w_stream_time >= 0 ? w->w_stream_time - w->w_retention : INT64_MIN;
+}
+
 static int expired(const st_window_store_t *w, int64_t t)
 {
-    return w->w_stream_time >= 0 && t < w->w_stream_time - w->w_retention;
+    return t < oldest_live(w);
 }
 
 /* Whether the oldest segment is wholly expired at stream time st. */
@@ -387,9 +399,7 @@ static st_window_store_t *core_open(st_env_t *env, const char *name, int kind,
     w->w_kind = kind;
     w->w_suffix = kind == KIND_WINDOW ? WIN_SUFFIX : SES_SUFFIX;
     w->w_retention = retention_ms;
-    w->w_seg_ms = segment_ms ? segment_ms
-                  : retention_ms / 2 > SEGMENT_MS_MIN_DEFAULT ? retention_ms / 2
-                                                              : SEGMENT_MS_MIN_DEFAULT;
+    w->w_seg_ms = st_window_segment_ms(retention_ms, segment_ms);
     w->w_dups = dups ? 1 : 0;
     w->w_stream_time = -1;
     if (hooks)
@@ -636,8 +646,8 @@ static int scan_hit(eddy_bytes_t k, eddy_bytes_t v, void *opaque)
 static int core_scan(st_window_store_t *w, scan_t *sc, eddy_bytes_t lo, eddy_bytes_t hi)
 {
     /* Expired records are no longer visible, though their segment may live. */
-    if (w->w_stream_time >= 0 && sc->sc_from < w->w_stream_time - w->w_retention)
-        sc->sc_from = w->w_stream_time - w->w_retention;
+    if (expired(w, sc->sc_from))
+        sc->sc_from = oldest_live(w);
     if (sc->sc_from > sc->sc_to)
         return 0;
     /* The segments as they are now: a callback's put may add one (not

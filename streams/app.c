@@ -497,12 +497,11 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
         snprintf(name, sizeof name, "%s-%s-changelog", app->ap_cfg.application_id, ds->ds_name);
         int created;
         /* Window and session changelogs also expire what the store no
-         * longer keeps, a day later (Kafka's
-         * windowstore.changelog.additional.retention.ms default). */
+         * longer keeps (SX_WINDOW_CHANGELOG_EXTRA_MS later). */
         int windowed = ds->ds_kind != DSL_STORE_KV;
         char retention[32];
         snprintf(retention, sizeof retention, "%lld",
-                 (long long)ds->ds_retention_ms + 86400000LL);
+                 (long long)(ds->ds_retention_ms + SX_WINDOW_CHANGELOG_EXTRA_MS));
         const char *keys[] = {"cleanup.policy", "retention.ms"};
         const char *vals[] = {windowed ? "compact,delete" : "compact", retention};
         if ((rc = ensure_topic(app, c, name, app->ap_task_counts[ds->ds_subtopology], keys, vals,
