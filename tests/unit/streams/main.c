@@ -5,6 +5,7 @@ TCase *tcase_combine(void);
 TCase *tcase_config_arg(void);
 TCase *tcase_pgroup(void);
 TCase *tcase_handlers(void);
+TCase *tcase_app_new(void);
 
 int main(void)
 {
@@ -14,5 +15,6 @@ int main(void)
     suite_add_tcase(s, tcase_config_arg());
     suite_add_tcase(s, tcase_pgroup());
     suite_add_tcase(s, tcase_handlers());
+    suite_add_tcase(s, tcase_app_new());
     return run_suite(s);
 }
