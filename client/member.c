@@ -1,7 +1,7 @@
 /* The consumer-group member (see member.h): Kafka's classic protocol with
  * eager rebalancing, as the Java consumer speaks it.
  *
- *   kc_member_new
+ *   kc_member_open
  *        |
  *        v          coordinator lost (a request failed, NOT_COORDINATOR, ...)
  *      IDLE <-----------------------------------------------------------------+
@@ -197,7 +197,7 @@ static void report_error(kc_member_t *m, int err, int fatal, const char *fmt, ..
     else
         EDDY_LOG_WARN("member", "group %s: %s", group_id(m), why);
     if (m->m_cbs.on_error)
-        m->m_cbs.on_error(m, err, fatal, why, m->m_cbs.opaque);
+        m->m_cbs.on_error(m, kc_err_eddy(err), kc_err_kafka(err), fatal, why, m->m_cbs.opaque);
 }
 
 /* ---- the assignment ---- */
@@ -705,7 +705,7 @@ static void on_commit(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *o
     cc->cc_err = err;
     cc->cc_finished = 1;
     if (cc->cc_done)
-        cc->cc_done(m, err, cc->cc_opaque);
+        cc->cc_done(m, kc_err_eddy(err), kc_err_kafka(err), cc->cc_opaque);
     enum commit_kind kind = cc->cc_kind;
     uint32_t epoch = cc->cc_epoch;
     if (!cc->cc_sync || cc->cc_abandoned)
@@ -757,7 +757,7 @@ int kc_member_commit_offsets(kc_member_t *m, const kc_topic_partition_t *parts,
         return -EAGAIN;
     if (n <= 0) {
         if (done)
-            done(m, 0, opaque);
+            done(m, 0, 0, opaque);
         return 0;
     }
     commit_ctx_t *cc = calloc(1, sizeof *cc);
@@ -816,7 +816,7 @@ int kc_member_commit(kc_member_t *m, int sync, kc_member_commit_fn *done, void *
         if (!empty)
             return -ENOMEM;
         if (done && !sync)
-            done(m, 0, opaque);
+            done(m, 0, 0, opaque);
         return 0;
     }
     cc->cc_done = sync ? NULL : done;
@@ -1695,8 +1695,8 @@ static void member_free_if_done(kc_member_t *m)
 
 /* ---- creation and accessors ---- */
 
-kc_member_t *kc_member_new(kc_client_t *c, kc_consumer_t *k, const char *const *topics, int ntopics,
-                           const kc_member_cbs_t *cbs, char *errstr, size_t errstr_size)
+kc_member_t *kc_member_open(kc_client_t *c, kc_consumer_t *k, const char *const *topics, int ntopics,
+                            const kc_member_cbs_t *cbs, char *errstr, size_t errstr_size)
 {
     const kc_config_t *cfg = kc_config(c);
     if (!cfg->group_id || !cfg->group_id[0]) {
