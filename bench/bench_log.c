@@ -136,12 +136,6 @@ static int64_t rng_below(int64_t n)
     return (int64_t)((rng_next() >> 11) % (uint64_t)n);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

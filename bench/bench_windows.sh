@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_windows.sh: windowed count throughput against the non-windowed count
-# of the same input, in the same run (issue 7's benchmark). Prints figures,
+# of the same input, in the same run: what windowing costs. Prints figures,
 # never pass/fail.
 #
 #   bench/bench_windows.sh [BUILD_DIR]   (default build; needs bin/eddy and

@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "include/eddy_broker.h"
 #include "wire/api.h"
+#include "wire/frame.h"
 #include "wire/proto.h"
 
 #define BROKER_CHUNK_POOL 32 /* spare chunk buffers kept (server.c) */
@@ -84,10 +85,7 @@ struct conn {
     conn_t *c_next, *c_prev;
     char c_peer[96];
     char c_ip[64];
-    uint8_t c_size_buf[4];
-    size_t c_size_got;
-    uint8_t *c_frame; /* holds c_frame_len bytes of the request pool */
-    size_t c_frame_len, c_frame_got;
+    wire_frame_t c_fr;        /* the request being read; its buffer is request-pool memory */
     size_t c_pool_wait;       /* frame size waiting for pool memory, or 0 */
     int64_t c_frame_start_ms; /* when the frame being read began (mono) */
     int64_t c_active_ms;      /* last byte read or write finished (mono) */
@@ -226,5 +224,18 @@ void broker_delete_dir_later(const char *dir, void *opaque); /* opaque: broker *
 void broker_work_done(struct eddy_broker *b);
 /* A slot waiting for topic creates is freed with its connection. */
 void broker_create_slot_gone(struct eddy_broker *b, req_slot_t *s);
+
+/* A zeroed response array of n elements from the response arena: a response
+ * answers each topic, partition, group or resource of its request in its
+ * order. An empty array still gets room for one, so that NULL always means
+ * out of memory. */
+static inline void *resp_array(eddy_arena_t *a, int32_t n, size_t size)
+{
+    return arena_calloc(a, (size_t)(n ? n : 1), size);
+}
+
+/* Sets a response array field and its count together: arr gets n zeroed
+ * elements, cnt = n. Evaluates to NULL when out of memory. */
+#define RESP_ARRAY(a, arr, cnt, n) ((cnt) = (n), (arr) = resp_array((a), (cnt), sizeof *(arr)))
 
 #endif

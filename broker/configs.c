@@ -16,16 +16,6 @@
 #define NAME_MAX_LEN 255
 #define LIST_MAX 256 /* items of a list setting APPEND/SUBTRACT handles */
 
-static kstr_t arena_str(eddy_arena_t *a, const char *s)
-{
-    size_t n = strlen(s);
-    char *p = arena_alloc(a, n + 1);
-    if (!p)
-        return KSTR_NULL;
-    memcpy(p, s, n + 1);
-    return (kstr_t){p, (int32_t)n};
-}
-
 static int8_t config_type(const eddy_cfg_def_t *d)
 {
     /* Kept in 64 bits here, an int in Kafka (and bounded like one). */
@@ -204,8 +194,8 @@ static int add_synonym(eddy_arena_t *a, DescribeConfigsResourceResult *e, const 
                        const char *value, int8_t source)
 {
     DescribeConfigsSynonym *s = &e->Synonyms[e->SynonymsCount++];
-    s->Name = arena_str(a, name);
-    s->Value = arena_str(a, value);
+    s->Name = kstr_arena(a, name);
+    s->Value = kstr_arena(a, value);
     s->Source = source;
     return s->Name.ptr && s->Value.ptr ? 0 : -ENOMEM;
 }
@@ -266,8 +256,8 @@ static int describe_topic(eddy_broker_t *b, eddy_arena_t *a, const DescribeConfi
         char val[EDDY_CFG_TEXT_MAX + 16];
         eddy_cfg_format(d, &t->t_cfg, val, sizeof val);
         DescribeConfigsResourceResult *e = &out->Configs[out->ConfigsCount++];
-        e->Name = (kstr_t){d->cd_name, (int32_t)strlen(d->cd_name)};
-        e->Value = arena_str(a, val);
+        e->Name = kstr_c(d->cd_name);
+        e->Value = kstr_arena(a, val);
         const char *own = eddy_props_get(&t->t_overrides, d->cd_name);
         const char *const *bnames = broker_topic_synonyms(d->cd_name);
         int8_t src = CONFIG_SOURCE_DEFAULT;
@@ -310,8 +300,8 @@ static int describe_broker(eddy_broker_t *b, eddy_arena_t *a, const DescribeConf
         char val[1024];
         eddy_cfg_format(d, &b->bk_cfg, val, sizeof val);
         DescribeConfigsResourceResult *e = &out->Configs[out->ConfigsCount++];
-        e->Name = (kstr_t){d->cd_name, (int32_t)strlen(d->cd_name)};
-        e->Value = arena_str(a, cluster_default ? dv : val);
+        e->Name = kstr_c(d->cd_name);
+        e->Value = kstr_arena(a, cluster_default ? dv : val);
         e->ConfigSource =
             cluster_default ? CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER : broker_source(b, d->cd_name);
         e->IsDefault = e->ConfigSource == CONFIG_SOURCE_DEFAULT;
@@ -345,8 +335,7 @@ int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     DescribeConfigsResponse resp = {0, NULL, req.ResourcesCount};
-    resp.Results = arena_calloc(a, (size_t)(req.ResourcesCount ? req.ResourcesCount : 1),
-                                sizeof *resp.Results);
+    resp.Results = resp_array(a, req.ResourcesCount, sizeof *resp.Results);
     if (!resp.Results)
         return -ENOMEM;
     for (int32_t i = 0; i < req.ResourcesCount && rc == 0; i++) {
@@ -364,7 +353,7 @@ int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 snprintf(msg, sizeof msg, "topic '%.*s' does not exist",
                          r->ResourceName.len > 200 ? 200 : r->ResourceName.len,
                          r->ResourceName.ptr);
-                out->ErrorMessage = arena_str(a, msg);
+                out->ErrorMessage = kstr_arena(a, msg);
                 continue;
             }
             rc = describe_topic(b, a, &req, r, t, out);
@@ -373,7 +362,7 @@ int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (scope < 0) {
                 out->ErrorCode = KERR_INVALID_REQUEST;
                 snprintf(msg, sizeof msg, "this broker is node %d", b->bk_cfg.broker_id);
-                out->ErrorMessage = arena_str(a, msg);
+                out->ErrorMessage = kstr_arena(a, msg);
                 continue;
             }
             rc = describe_broker(b, a, &req, r, scope == 0, out);
@@ -381,7 +370,7 @@ int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             out->ErrorCode = KERR_INVALID_REQUEST;
             snprintf(msg, sizeof msg, "resource type %d is not supported (topic 2, broker 4)",
                      r->ResourceType);
-            out->ErrorMessage = arena_str(a, msg);
+            out->ErrorMessage = kstr_arena(a, msg);
         }
     }
     if (rc < 0)
@@ -632,8 +621,7 @@ static int handle_alter(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd, int api_
     if (rc < 0)
         return rc;
     AlterConfigsResponse resp = {0, NULL, req.ResourcesCount};
-    resp.Responses = arena_calloc(a, (size_t)(req.ResourcesCount ? req.ResourcesCount : 1),
-                                  sizeof *resp.Responses);
+    resp.Responses = resp_array(a, req.ResourcesCount, sizeof *resp.Responses);
     if (!resp.Responses)
         return -ENOMEM;
     for (int32_t i = 0; i < req.ResourcesCount; i++) {
@@ -646,7 +634,7 @@ static int handle_alter(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd, int api_
         out->ErrorCode = alter_one(b, r, api_key == API_INCREMENTAL_ALTER_CONFIGS,
                                    req.ValidateOnly, msg, sizeof msg);
         if (out->ErrorCode != KERR_NONE) {
-            out->ErrorMessage = arena_str(a, msg);
+            out->ErrorMessage = kstr_arena(a, msg);
             static eddy_log_limit_t refused = EDDY_LOG_LIMIT_INIT;
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &refused, 10000,
                              "%s of %.*s refused: %s: %s",

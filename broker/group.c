@@ -27,28 +27,6 @@ const char *const grp_state_names[] = {"Empty", "PreparingRebalance", "Completin
 
 /* ---- small helpers ---- */
 
-char *grp_kdup(kstr_t s)
-{
-    if (s.len < 0)
-        return NULL;
-    char *d = malloc((size_t)s.len + 1);
-    if (d) {
-        memcpy(d, s.ptr, (size_t)s.len);
-        d[s.len] = 0;
-    }
-    return d;
-}
-
-kstr_t grp_ks(const char *s)
-{
-    return s ? (kstr_t){s, (int32_t)strlen(s)} : KSTR_NULL;
-}
-
-int grp_kstr_is(kstr_t a, const char *s)
-{
-    return s && a.len >= 0 && (size_t)a.len == strlen(s) && memcmp(a.ptr, s, (size_t)a.len) == 0;
-}
-
 int32_t group_partition_for(const char *group, size_t len, int32_t partitions)
 {
     /* Java's String.hashCode over UTF-16 code units of the UTF-8 input. */
@@ -79,7 +57,7 @@ int32_t group_partition_for(const char *group, size_t len, int32_t partitions)
 group_t *grp_find(group_coordinator_t *gc, kstr_t id)
 {
     for (group_t *g = gc->gc_groups; g; g = g->g_next)
-        if (grp_kstr_is(id, g->g_id))
+        if (kstr_eq(id, g->g_id))
             return g;
     return NULL;
 }
@@ -90,7 +68,7 @@ group_t *grp_get(group_coordinator_t *gc, kstr_t id)
     if (g)
         return g;
     g = calloc(1, sizeof *g);
-    if (!g || !(g->g_id = grp_kdup(id))) {
+    if (!g || !(g->g_id = kstr_dup(id))) {
         free(g);
         return NULL;
     }
@@ -103,7 +81,7 @@ group_t *grp_get(group_coordinator_t *gc, kstr_t id)
 grp_member_t *grp_member_find(group_t *g, kstr_t id)
 {
     for (grp_member_t *m = g->g_members; m; m = m->m_next)
-        if (grp_kstr_is(id, m->m_id))
+        if (kstr_eq(id, m->m_id))
             return m;
     return NULL;
 }
@@ -113,7 +91,7 @@ static grp_member_t *member_by_instance(group_t *g, kstr_t instance)
     if (instance.len < 0)
         return NULL;
     for (grp_member_t *m = g->g_members; m; m = m->m_next)
-        if (grp_kstr_is(instance, m->m_instance_id))
+        if (kstr_eq(instance, m->m_instance_id))
             return m;
     return NULL;
 }
@@ -131,7 +109,7 @@ int16_t grp_check_static(group_t *g, kstr_t member_id, kstr_t instance_id)
     grp_member_t *m = g ? member_by_instance(g, instance_id) : NULL;
     if (!m)
         return KERR_UNKNOWN_MEMBER_ID;
-    if (!grp_kstr_is(member_id, m->m_id)) {
+    if (!kstr_eq(member_id, m->m_id)) {
         static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
         EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "group", &lim, 1000,
                          "group %s: member %.*s of static instance %s is fenced by member %s",
@@ -216,7 +194,7 @@ static int set_protocols(grp_member_t *m, const JoinGroupRequest *r)
         return -ENOMEM;
     for (int32_t i = 0; i < r->ProtocolsCount; i++) {
         grp_protocol_t *p = &m->m_protocols[m->m_nprotocols++];
-        p->gp_name = grp_kdup(r->Protocols[i].Name);
+        p->gp_name = kstr_dup(r->Protocols[i].Name);
         int32_t len = r->Protocols[i].Metadata.len > 0 ? r->Protocols[i].Metadata.len : 0;
         p->gp_meta = malloc((size_t)len + 1);
         if (!p->gp_name || !p->gp_meta)
@@ -234,7 +212,7 @@ static int protocols_equal(const grp_member_t *m, const JoinGroupRequest *r)
     for (int i = 0; i < m->m_nprotocols; i++) {
         const JoinGroupRequestProtocol *p = &r->Protocols[i];
         int32_t len = p->Metadata.len > 0 ? p->Metadata.len : 0;
-        if (!grp_kstr_is(p->Name, m->m_protocols[i].gp_name) || len != m->m_protocols[i].gp_meta_len ||
+        if (!kstr_eq(p->Name, m->m_protocols[i].gp_name) || len != m->m_protocols[i].gp_meta_len ||
             memcmp(p->Metadata.ptr, m->m_protocols[i].gp_meta, (size_t)len) != 0)
             return 0;
     }
@@ -257,7 +235,7 @@ static int supported_by_all(const group_t *g, const char *name, const JoinGroupR
             return 0;
     if (joiner) {
         for (int32_t i = 0; i < joiner->ProtocolsCount; i++)
-            if (grp_kstr_is(joiner->Protocols[i].Name, name))
+            if (kstr_eq(joiner->Protocols[i].Name, name))
                 return 1;
         return 0;
     }
@@ -272,7 +250,7 @@ static int joiner_compatible(const group_t *g, const JoinGroupRequest *r)
         return 0;
     if (!g->g_members)
         return 1;
-    if (!grp_kstr_is(r->ProtocolType, g->g_protocol_type))
+    if (!kstr_eq(r->ProtocolType, g->g_protocol_type))
         return 0;
     for (int i = 0; i < g->g_members->m_nprotocols; i++)
         if (supported_by_all(g, g->g_members->m_protocols[i].gp_name, r))
@@ -360,9 +338,9 @@ static void respond_join_error(req_slot_t *s, int16_t err, const char *member_id
     memset(&r, 0, sizeof r);
     r.ErrorCode = err;
     r.GenerationId = -1;
-    r.ProtocolName = grp_ks("");
-    r.Leader = grp_ks("");
-    r.MemberId = grp_ks(member_id ? member_id : "");
+    r.ProtocolName = kstr_c("");
+    r.Leader = kstr_c("");
+    r.MemberId = kstr_c(member_id ? member_id : "");
     respond_join(s, &r);
 }
 
@@ -380,18 +358,18 @@ static void answer_join(group_t *g, grp_member_t *m, req_slot_t *s)
     JoinGroupResponse r;
     memset(&r, 0, sizeof r);
     r.GenerationId = g->g_generation;
-    r.ProtocolName = grp_ks(g->g_protocol);
-    r.Leader = grp_ks(g->g_leader);
-    r.MemberId = grp_ks(m->m_id);
+    r.ProtocolName = kstr_c(g->g_protocol);
+    r.Leader = kstr_c(g->g_leader);
+    r.MemberId = kstr_c(m->m_id);
     JoinGroupResponseMember *mem = NULL;
     if (g->g_leader && strcmp(g->g_leader, m->m_id) == 0) {
         mem = calloc((size_t)g->g_nmembers + 1, sizeof *mem);
         for (grp_member_t *x = g->g_members; mem && x; x = x->m_next) {
             const grp_protocol_t *p = grp_member_protocol(x, g->g_protocol);
             JoinGroupResponseMember *e = &mem[r.MembersCount++];
-            e->MemberId = grp_ks(x->m_id);
-            e->GroupInstanceId = grp_ks(x->m_instance_id);
-            e->Metadata = p ? (kstr_t){(const char *)p->gp_meta, p->gp_meta_len} : grp_ks("");
+            e->MemberId = kstr_c(x->m_id);
+            e->GroupInstanceId = kstr_c(x->m_instance_id);
+            e->Metadata = p ? (kstr_t){(const char *)p->gp_meta, p->gp_meta_len} : kstr_c("");
         }
         r.Members = mem;
     }
@@ -578,13 +556,13 @@ int handle_find_coordinator(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     int rc = wire_find_coordinator_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
-    FindCoordinatorResponse r = {0, KERR_NONE, KSTR_NULL, b->bk_cfg.broker_id, grp_ks(b->bk_adv_host),
+    FindCoordinatorResponse r = {0, KERR_NONE, KSTR_NULL, b->bk_cfg.broker_id, kstr_c(b->bk_adv_host),
                                  b->bk_adv_port};
     if (req.KeyType != 0) {
         r.ErrorCode = KERR_COORDINATOR_NOT_AVAILABLE;
-        r.ErrorMessage = grp_ks("transactions are not supported by this broker");
+        r.ErrorMessage = kstr_c("transactions are not supported by this broker");
         r.NodeId = -1;
-        r.Host = grp_ks("");
+        r.Host = kstr_c("");
         r.Port = -1;
     }
     wire_find_coordinator_resp_encode(&s->rs_resp, v, &r);
@@ -600,8 +578,8 @@ static grp_member_t *add_member(group_t *g, req_slot_t *s, char *id, const JoinG
         return NULL;
     }
     m->m_id = id;
-    m->m_instance_id = grp_kdup(r->GroupInstanceId);
-    m->m_client_id = grp_kdup(s->rs_hdr.ClientId.len >= 0 ? s->rs_hdr.ClientId : grp_ks(""));
+    m->m_instance_id = kstr_dup(r->GroupInstanceId);
+    m->m_client_id = kstr_dup(s->rs_hdr.ClientId.len >= 0 ? s->rs_hdr.ClientId : kstr_c(""));
     char host[128];
     snprintf(host, sizeof host, "/%s", s->rs_conn->c_peer);
     char *colon = strrchr(host, ':');
@@ -616,7 +594,7 @@ static grp_member_t *add_member(group_t *g, req_slot_t *s, char *id, const JoinG
     }
     if (!g->g_members) {
         free(g->g_protocol_type); /* an Empty group may still carry the last one */
-        g->g_protocol_type = grp_kdup(r->ProtocolType);
+        g->g_protocol_type = kstr_dup(r->ProtocolType);
     }
     grp_member_t **pp = &g->g_members;
     while (*pp)
@@ -740,7 +718,7 @@ int handle_join_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (!m) {
         for (grp_pending_t **pp = &g->g_pending; *pp; pp = &(*pp)->pm_next) {
             grp_pending_t *p = *pp;
-            if (grp_kstr_is(req.MemberId, p->pm_id)) {
+            if (kstr_eq(req.MemberId, p->pm_id)) {
                 *pp = p->pm_next;
                 m = add_member(g, s, p->pm_id, &req);
                 free(p);
@@ -902,16 +880,16 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     DescribeGroupsResponse resp = {0, NULL, req.GroupsCount};
-    resp.Groups = arena_calloc(a, (size_t)(req.GroupsCount ? req.GroupsCount : 1), sizeof *resp.Groups);
+    resp.Groups = resp_array(a, req.GroupsCount, sizeof *resp.Groups);
     if (!resp.Groups)
         return -ENOMEM;
     for (int32_t i = 0; i < req.GroupsCount; i++) {
         DescribedGroup *d = &resp.Groups[i];
         group_t *g = grp_find(b->bk_groups, req.Groups[i]);
         d->GroupId = req.Groups[i];
-        d->GroupState = grp_ks(grp_state_names[g ? g->g_state : GRP_DEAD]);
-        d->ProtocolType = grp_ks(g && g->g_protocol_type ? g->g_protocol_type : "");
-        d->ProtocolData = grp_ks(g && g->g_protocol ? g->g_protocol : "");
+        d->GroupState = kstr_c(grp_state_names[g ? g->g_state : GRP_DEAD]);
+        d->ProtocolType = kstr_c(g && g->g_protocol_type ? g->g_protocol_type : "");
+        d->ProtocolData = kstr_c(g && g->g_protocol ? g->g_protocol : "");
         /* No ACLs: whoever asks may read, describe and delete the group. */
         d->AuthorizedOperations = req.IncludeAuthorizedOperations ? GROUP_ALL_OPERATIONS : INT32_MIN;
         if (!g)
@@ -922,12 +900,12 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         for (grp_member_t *m = g->g_members; m; m = m->m_next) {
             DescribedGroupMember *dm = &d->Members[d->MembersCount++];
             const grp_protocol_t *p = grp_member_protocol(m, g->g_protocol);
-            dm->MemberId = grp_ks(m->m_id);
-            dm->GroupInstanceId = grp_ks(m->m_instance_id);
-            dm->ClientId = grp_ks(m->m_client_id);
-            dm->ClientHost = grp_ks(m->m_client_host);
-            dm->MemberMetadata = p ? (kstr_t){(const char *)p->gp_meta, p->gp_meta_len} : grp_ks("");
-            dm->MemberAssignment = m->m_assignment ? (kstr_t){(const char *)m->m_assignment, m->m_assignment_len} : grp_ks("");
+            dm->MemberId = kstr_c(m->m_id);
+            dm->GroupInstanceId = kstr_c(m->m_instance_id);
+            dm->ClientId = kstr_c(m->m_client_id);
+            dm->ClientHost = kstr_c(m->m_client_host);
+            dm->MemberMetadata = p ? (kstr_t){(const char *)p->gp_meta, p->gp_meta_len} : kstr_c("");
+            dm->MemberAssignment = m->m_assignment ? (kstr_t){(const char *)m->m_assignment, m->m_assignment_len} : kstr_c("");
         }
     }
     wire_describe_groups_resp_encode(&s->rs_resp, v, &resp);
@@ -958,7 +936,7 @@ int handle_list_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     for (group_t *g = b->bk_groups->gc_groups; g; g = g->g_next)
         n++;
     ListGroupsResponse resp = {0, KERR_NONE, NULL, 0};
-    resp.Groups = arena_calloc(&s->rs_out, (size_t)(n ? n : 1), sizeof *resp.Groups);
+    resp.Groups = resp_array(&s->rs_out, n, sizeof *resp.Groups);
     if (!resp.Groups)
         return -ENOMEM;
     for (group_t *g = b->bk_groups->gc_groups; g; g = g->g_next) {
@@ -968,10 +946,10 @@ int handle_list_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             !filter_has(req.TypesFilter, req.TypesFilterCount, GROUP_TYPE_CLASSIC))
             continue;
         ListedGroup *l = &resp.Groups[resp.GroupsCount++];
-        l->GroupId = grp_ks(g->g_id);
-        l->ProtocolType = grp_ks(g->g_protocol_type ? g->g_protocol_type : "");
-        l->GroupState = grp_ks(grp_state_names[g->g_state]);
-        l->GroupType = grp_ks(GROUP_TYPE_CLASSIC);
+        l->GroupId = kstr_c(g->g_id);
+        l->ProtocolType = kstr_c(g->g_protocol_type ? g->g_protocol_type : "");
+        l->GroupState = kstr_c(grp_state_names[g->g_state]);
+        l->GroupType = kstr_c(GROUP_TYPE_CLASSIC);
     }
     wire_list_groups_resp_encode(&s->rs_resp, v, &resp);
     broker_slot_answer(s);

@@ -75,9 +75,6 @@ struct group_coordinator {
 };
 
 
-char *grp_kdup(kstr_t s);          /* malloc'ed copy, NULL for null */
-kstr_t grp_ks(const char *s);      /* view of a C string */
-int grp_kstr_is(kstr_t a, const char *s);
 int64_t grp_now_ms(void);          /* monotonic: session and rebalance deadlines */
 group_t *grp_find(group_coordinator_t *gc, kstr_t id);
 group_t *grp_get(group_coordinator_t *gc, kstr_t id); /* creates an Empty group */

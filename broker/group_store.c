@@ -165,7 +165,7 @@ static int offset_set(group_t *g, kstr_t topic, int32_t partition, int64_t offse
     grp_offset_t *o = offset_find(g, topic.ptr, (size_t)topic.len, partition);
     if (!o) {
         o = calloc(1, sizeof *o);
-        if (!o || !(o->o_topic = grp_kdup(topic))) {
+        if (!o || !(o->o_topic = kstr_dup(topic))) {
             free(o);
             return -ENOMEM;
         }
@@ -177,7 +177,7 @@ static int offset_set(group_t *g, kstr_t topic, int32_t partition, int64_t offse
     o->o_leader_epoch = epoch;
     o->o_commit_ts = ts;
     free(o->o_metadata);
-    o->o_metadata = metadata.len >= 0 ? grp_kdup(metadata) : NULL;
+    o->o_metadata = metadata.len >= 0 ? kstr_dup(metadata) : NULL;
     return 0;
 }
 
@@ -185,7 +185,7 @@ static void offset_remove(group_t *g, kstr_t topic, int32_t partition)
 {
     for (grp_offset_t **pp = &g->g_offsets; *pp; pp = &(*pp)->o_next) {
         grp_offset_t *o = *pp;
-        if (o->o_partition == partition && grp_kstr_is(topic, o->o_topic)) {
+        if (o->o_partition == partition && kstr_eq(topic, o->o_topic)) {
             *pp = o->o_next;
             free(o->o_topic);
             free(o->o_metadata);
@@ -249,7 +249,7 @@ static void replay_record(group_coordinator_t *gc, const wire_record_t *rec)
         kstr_t proto = rd_string(&v);
         if (v.rd_err)
             return;
-        char *pt = grp_kdup(ptype), *pr = grp_kdup(proto);
+        char *pt = kstr_dup(ptype), *pr = kstr_dup(proto);
         free(g->g_protocol_type);
         free(g->g_protocol);
         g->g_protocol_type = pt;
@@ -398,7 +398,7 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             return -ENOMEM;
     }
     OffsetCommitResponse resp = {0, NULL, req.TopicsCount};
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     store_batch_t sb;
@@ -408,10 +408,7 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         OffsetCommitRequestTopic *t = &req.Topics[i];
         OffsetCommitResponseTopic *ot = &resp.Topics[i];
         ot->Name = t->Name;
-        ot->PartitionsCount = t->PartitionsCount;
-        ot->Partitions = arena_calloc(a, (size_t)(t->PartitionsCount ? t->PartitionsCount : 1),
-                                      sizeof *ot->Partitions);
-        if (!ot->Partitions) {
+        if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, t->PartitionsCount)) {
             sb_free(&sb);
             return -ENOMEM;
         }
@@ -435,7 +432,7 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             wr_i16(&sb.sb_val, 3);
             wr_i64(&sb.sb_val, p->CommittedOffset);
             wr_i32(&sb.sb_val, p->CommittedLeaderEpoch);
-            wr_string(&sb.sb_val, p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : grp_ks(""));
+            wr_string(&sb.sb_val, p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : kstr_c(""));
             wr_i64(&sb.sb_val, now);
             sb_add(&sb, 0);
         }
@@ -465,13 +462,13 @@ static void fill_fetched(group_t *g, kstr_t topic, int32_t partition, OffsetFetc
     op->PartitionIndex = partition;
     op->CommittedOffset = -1;
     op->CommittedLeaderEpoch = -1;
-    op->Metadata = grp_ks("");
+    op->Metadata = kstr_c("");
     op->ErrorCode = KERR_NONE;
     grp_offset_t *o = g && topic.len >= 0 ? offset_find(g, topic.ptr, (size_t)topic.len, partition) : NULL;
     if (o) {
         op->CommittedOffset = o->o_offset;
         op->CommittedLeaderEpoch = o->o_leader_epoch;
-        op->Metadata = grp_ks(o->o_metadata ? o->o_metadata : "");
+        op->Metadata = kstr_c(o->o_metadata ? o->o_metadata : "");
     }
 }
 
@@ -488,17 +485,14 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     memset(&resp, 0, sizeof resp);
     if (req.TopicsCount >= 0) {
         resp.TopicsCount = req.TopicsCount;
-        resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+        resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
         if (!resp.Topics)
             return -ENOMEM;
         for (int32_t i = 0; i < req.TopicsCount; i++) {
             OffsetFetchRequestTopic *t = &req.Topics[i];
             OffsetFetchResponseTopic *ot = &resp.Topics[i];
             ot->Name = t->Name;
-            ot->PartitionsCount = t->PartitionIndexesCount;
-            ot->Partitions = arena_calloc(a, (size_t)(t->PartitionIndexesCount ? t->PartitionIndexesCount : 1),
-                                          sizeof *ot->Partitions);
-            if (!ot->Partitions)
+            if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, t->PartitionIndexesCount))
                 return -ENOMEM;
             for (int32_t j = 0; j < t->PartitionIndexesCount; j++)
                 fill_fetched(g, t->Name, t->PartitionIndexes[j], &ot->Partitions[j]);
@@ -508,17 +502,17 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         int n = 0;
         for (grp_offset_t *o = g->g_offsets; o; o = o->o_next)
             n++;
-        resp.Topics = arena_calloc(a, (size_t)(n ? n : 1), sizeof *resp.Topics);
+        resp.Topics = resp_array(a, n, sizeof *resp.Topics);
         if (!resp.Topics)
             return -ENOMEM;
         for (grp_offset_t *o = g->g_offsets; o; o = o->o_next) {
             OffsetFetchResponseTopic *ot = NULL;
             for (int32_t i = 0; i < resp.TopicsCount && !ot; i++)
-                if (grp_kstr_is(resp.Topics[i].Name, o->o_topic))
+                if (kstr_eq(resp.Topics[i].Name, o->o_topic))
                     ot = &resp.Topics[i];
             if (!ot) {
                 ot = &resp.Topics[resp.TopicsCount++];
-                ot->Name = grp_ks(o->o_topic);
+                ot->Name = kstr_c(o->o_topic);
                 ot->Partitions = arena_calloc(a, (size_t)n, sizeof *ot->Partitions);
                 if (!ot->Partitions)
                     return -ENOMEM;
@@ -541,8 +535,7 @@ int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     group_coordinator_t *gc = b->bk_groups;
     DeleteGroupsResponse resp = {0, NULL, req.GroupsNamesCount};
-    resp.Results = arena_calloc(a, (size_t)(req.GroupsNamesCount ? req.GroupsNamesCount : 1),
-                                sizeof *resp.Results);
+    resp.Results = resp_array(a, req.GroupsNamesCount, sizeof *resp.Results);
     if (!resp.Results)
         return -ENOMEM;
     for (int32_t i = 0; i < req.GroupsNamesCount; i++) {
@@ -561,7 +554,7 @@ int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         store_batch_t sb;
         sb_init(&sb);
         for (grp_offset_t *o = g->g_offsets; o; o = o->o_next) {
-            key_offset(&sb.sb_key, g->g_id, grp_ks(o->o_topic), o->o_partition);
+            key_offset(&sb.sb_key, g->g_id, kstr_c(o->o_topic), o->o_partition);
             sb_add(&sb, 1);
         }
         key_group(&sb.sb_key, g->g_id);
@@ -629,7 +622,7 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         resp.ErrorCode = KERR_INVALID_GROUP_ID;
     else if (!g || g->g_state == GRP_DEAD)
         resp.ErrorCode = KERR_GROUP_ID_NOT_FOUND;
-    else if (live && !grp_kstr_is(grp_ks("consumer"), g->g_protocol_type))
+    else if (live && !kstr_eq(kstr_c("consumer"), g->g_protocol_type))
         /* Kafka's rule (KIP-496): only a consumer group's subscriptions
          * say which offsets are in use; any other live group keeps all. */
         resp.ErrorCode = KERR_NON_EMPTY_GROUP;
@@ -638,8 +631,7 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         broker_slot_answer(s);
         return 0;
     }
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1),
-                               sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     resp.TopicsCount = req.TopicsCount;
@@ -649,10 +641,7 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         const OffsetDeleteRequestTopic *t = &req.Topics[i];
         OffsetDeleteResponseTopic *rt = &resp.Topics[i];
         rt->Name = t->Name;
-        rt->PartitionsCount = t->PartitionsCount;
-        rt->Partitions = arena_calloc(a, (size_t)(t->PartitionsCount ? t->PartitionsCount : 1),
-                                      sizeof *rt->Partitions);
-        if (!rt->Partitions) {
+        if (!RESP_ARRAY(a, rt->Partitions, rt->PartitionsCount, t->PartitionsCount)) {
             sb_free(&sb);
             return -ENOMEM;
         }

@@ -42,22 +42,6 @@ static int16_t kerr_from(int rc)
     }
 }
 
-static char *arena_strndup(eddy_arena_t *a, const char *s, size_t n)
-{
-    char *d = arena_alloc(a, n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
-static kstr_t arena_kstr(eddy_arena_t *a, const char *s)
-{
-    char *d = arena_strndup(a, s, strlen(s));
-    return d ? (kstr_t){d, (int32_t)strlen(d)} : KSTR_NULL;
-}
-
 static partition_t *find_partition(eddy_broker_t *b, kstr_t topic, int32_t index)
 {
     if (topic.len < 0)
@@ -268,7 +252,7 @@ static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
                       MetadataResponseTopic *out)
 {
     out->ErrorCode = KERR_NONE;
-    out->Name = (kstr_t){t->t_name, (int32_t)strlen(t->t_name)};
+    out->Name = kstr_c(t->t_name);
     out->IsInternal = (int8_t)t->t_internal;
     out->PartitionsCount = t->t_npartitions;
     out->Partitions = arena_calloc(a, (size_t)t->t_npartitions, sizeof *out->Partitions);
@@ -346,15 +330,15 @@ static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataReques
     MetadataResponse resp;
     memset(&resp, 0, sizeof resp);
     MetadataResponseBroker self = {b->bk_cfg.broker_id,
-                                   (kstr_t){b->bk_adv_host, (int32_t)strlen(b->bk_adv_host)},
+                                   kstr_c(b->bk_adv_host),
                                    b->bk_adv_port, KSTR_NULL};
     resp.Brokers = &self;
     resp.BrokersCount = 1;
-    resp.ClusterId = (kstr_t){tr->tr_cluster_id, (int32_t)strlen(tr->tr_cluster_id)};
+    resp.ClusterId = kstr_c(tr->tr_cluster_id);
     resp.ControllerId = b->bk_cfg.broker_id;
 
     int n = all ? tr->tr_count : req->TopicsCount;
-    resp.Topics = arena_calloc(a, (size_t)(n ? n : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, n, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     for (int i = 0; i < n; i++) {
@@ -448,18 +432,15 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     int64_t now = eddy_wall_ms();
     int appended = 0;
     ProduceResponse resp = {NULL, req.TopicDataCount, 0};
-    resp.Responses = arena_calloc(a, (size_t)(req.TopicDataCount ? req.TopicDataCount : 1),
-                                  sizeof *resp.Responses);
+    resp.Responses = resp_array(a, req.TopicDataCount, sizeof *resp.Responses);
     if (!resp.Responses)
         return -ENOMEM;
     for (int32_t i = 0; i < req.TopicDataCount; i++) {
         ProduceRequestTopic *rt = &req.TopicData[i];
         ProduceResponseTopic *ot = &resp.Responses[i];
         ot->Name = rt->Name;
-        ot->PartitionResponsesCount = rt->PartitionDataCount;
-        ot->PartitionResponses = arena_calloc(a, (size_t)(rt->PartitionDataCount ? rt->PartitionDataCount : 1),
-                                              sizeof *ot->PartitionResponses);
-        if (!ot->PartitionResponses)
+        if (!RESP_ARRAY(a, ot->PartitionResponses, ot->PartitionResponsesCount,
+                        rt->PartitionDataCount))
             return -ENOMEM;
         for (int32_t j = 0; j < rt->PartitionDataCount; j++) {
             ProduceRequestPartition *rp = &rt->PartitionData[j];
@@ -749,17 +730,14 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     ListOffsetsResponse resp = {0, NULL, req.TopicsCount};
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     for (int32_t i = 0; i < req.TopicsCount; i++) {
         ListOffsetsRequestTopic *rt = &req.Topics[i];
         ListOffsetsResponseTopic *ot = &resp.Topics[i];
         ot->Name = rt->Name;
-        ot->PartitionsCount = rt->PartitionsCount;
-        ot->Partitions = arena_calloc(a, (size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1),
-                                      sizeof *ot->Partitions);
-        if (!ot->Partitions)
+        if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, rt->PartitionsCount))
             return -ENOMEM;
         for (int32_t j = 0; j < rt->PartitionsCount; j++) {
             ListOffsetsRequestPartition *rp = &rt->Partitions[j];
@@ -813,7 +791,7 @@ static void create_topics_answer(eddy_broker_t *b, create_job_t *j)
         CreatableTopicResult *res = &resp->Topics[ci->ci_index];
         res->ErrorCode = ci->ci_err;
         if (ci->ci_err != KERR_NONE)
-            res->ErrorMessage = arena_kstr(&s->rs_out, ci->ci_msg);
+            res->ErrorMessage = kstr_arena(&s->rs_out, ci->ci_msg);
     }
     wire_create_topics_resp_encode(&s->rs_resp, s->rs_hdr.RequestApiVersion, resp);
 }
@@ -827,7 +805,7 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     CreateTopicsResponse resp = {0, NULL, req.TopicsCount};
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     create_job_t *j = create_job_new(req.TopicsCount);
     if (!resp.Topics || !j) {
         free(j);
@@ -905,7 +883,7 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         }
         res->ErrorCode = err;
         if (err != KERR_NONE)
-            res->ErrorMessage = arena_kstr(a, msg);
+            res->ErrorMessage = kstr_arena(a, msg);
     }
     /* The response lives in the slot's arena until the creates finish;
      * without it the creates still finish and the connection closes. */
@@ -954,8 +932,7 @@ int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     DeleteTopicsResponse *resp = arena_calloc(a, 1, sizeof *resp);
     create_job_t *j = create_job_new(req.TopicNamesCount);
     if (resp)
-        resp->Responses = arena_calloc(a, (size_t)(req.TopicNamesCount ? req.TopicNamesCount : 1),
-                                       sizeof *resp->Responses);
+        resp->Responses = resp_array(a, req.TopicNamesCount, sizeof *resp->Responses);
     if (!resp || !resp->Responses || !j) {
         free(j);
         return -ENOMEM;
@@ -998,17 +975,14 @@ int handle_delete_records(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     DeleteRecordsResponse resp = {0, NULL, req.TopicsCount};
-    resp.Topics = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1), sizeof *resp.Topics);
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
     if (!resp.Topics)
         return -ENOMEM;
     for (int32_t i = 0; i < req.TopicsCount; i++) {
         DeleteRecordsTopic *rt = &req.Topics[i];
         DeleteRecordsTopicResult *ot = &resp.Topics[i];
         ot->Name = rt->Name;
-        ot->PartitionsCount = rt->PartitionsCount;
-        ot->Partitions = arena_calloc(a, (size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1),
-                                      sizeof *ot->Partitions);
-        if (!ot->Partitions)
+        if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, rt->PartitionsCount))
             return -ENOMEM;
         for (int32_t j = 0; j < rt->PartitionsCount; j++) {
             DeleteRecordsPartition *rp = &rt->Partitions[j];

@@ -16,16 +16,6 @@
 #define CLUSTER_ALL_OPERATIONS                                                                     \
     ((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
 
-static kstr_t out_kstr(eddy_arena_t *a, const char *s)
-{
-    size_t n = strlen(s);
-    char *d = arena_alloc(a, n + 1);
-    if (!d)
-        return (kstr_t){"out of memory", 13};
-    memcpy(d, s, n + 1);
-    return (kstr_t){d, (int32_t)n};
-}
-
 /* ---- CreatePartitions ---- */
 
 static int16_t check_assignments(eddy_broker_t *b, const CreatePartitionsTopic *t, int32_t now,
@@ -64,8 +54,7 @@ int handle_create_partitions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     topic_registry_t *tr = &b->bk_topics;
     CreatePartitionsResponse resp = {0, NULL, req.TopicsCount};
-    resp.Results = arena_calloc(a, (size_t)(req.TopicsCount ? req.TopicsCount : 1),
-                                sizeof *resp.Results);
+    resp.Results = resp_array(a, req.TopicsCount, sizeof *resp.Results);
     if (!resp.Results)
         return -ENOMEM;
     for (int32_t i = 0; i < req.TopicsCount; i++) {
@@ -106,7 +95,7 @@ int handle_create_partitions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &lim, 10000,
                              "CreatePartitions %.*s -> %d: %s: %s", t->Name.len, t->Name.ptr,
                              t->Count, kafka_err_name(err), msg);
-            res->ErrorMessage = out_kstr(a, msg);
+            res->ErrorMessage = kstr_arena(a, msg);
         }
     }
     wire_create_partitions_resp_encode(&s->rs_resp, v, &resp);

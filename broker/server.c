@@ -502,9 +502,9 @@ static void on_conn_closed(uv_handle_t *h)
         c->c_head = s->rs_next;
         slot_free(s);
     }
-    if (c->c_frame)
-        pool_release(b, c->c_frame_len);
-    free(c->c_frame);
+    if (c->c_fr.fr_buf)
+        pool_release(b, c->c_fr.fr_len);
+    free(wire_frame_drop(&c->c_fr));
     free(c->c_in);
     chunk_put(c);
     free(c);
@@ -677,14 +677,13 @@ static int frame_begin(conn_t *c, size_t size)
         c->c_pool_wait = 0;
         b->bk_pool_waiters--;
     }
-    c->c_frame = malloc(size);
-    if (!c->c_frame) {
+    uint8_t *buf = malloc(size);
+    if (!buf) {
         pool_release(b, size);
         conn_close(c);
         return 0;
     }
-    c->c_frame_len = size;
-    c->c_frame_got = 0;
+    wire_frame_begin(&c->c_fr, buf);
     c->c_frame_start_ms = eddy_mono_ms();
     return 1;
 }
@@ -696,41 +695,28 @@ static size_t conn_consume(conn_t *c, const uint8_t *p, size_t n)
     eddy_broker_t *b = c->c_broker;
     size_t n0 = n;
     while (n > 0 && conn_may_read(c)) {
-        if (!c->c_frame) {
-            if (c->c_size_got == 0)
-                c->c_frame_start_ms = eddy_mono_ms();
-            size_t take = 4 - c->c_size_got < n ? 4 - c->c_size_got : n;
-            memcpy(c->c_size_buf + c->c_size_got, p, take);
-            c->c_size_got += take;
-            p += take;
-            n -= take;
-            if (c->c_size_got < 4)
-                break;
-            int32_t size = (int32_t)be32_load(c->c_size_buf);
-            c->c_size_got = 0;
-            /* Checked before anything is allocated for the request. */
-            if (size < 8 || size > b->bk_cfg.socket_request_max_bytes) {
-                static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
-                EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
-                                 "closing connection from %s: request size %d is outside "
-                                 "[8, %d] (socket.request.max.bytes)",
-                                 c->c_peer, size, b->bk_cfg.socket_request_max_bytes);
-                conn_close(c);
-                break;
-            }
-            if (!frame_begin(c, (size_t)size))
-                break;
-            continue;
+        if (!wire_frame_started(&c->c_fr))
+            c->c_frame_start_ms = eddy_mono_ms();
+        int ev;
+        size_t used = wire_frame_feed(&c->c_fr, p, n, 8, b->bk_cfg.socket_request_max_bytes, &ev);
+        p += used;
+        n -= used;
+        if (ev == WIRE_FRAME_BAD_SIZE) {
+            static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+            EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                             "closing connection from %s: request size %d is outside "
+                             "[8, %d] (socket.request.max.bytes)",
+                             c->c_peer, c->c_fr.fr_size, b->bk_cfg.socket_request_max_bytes);
+            conn_close(c);
+            break;
         }
-        size_t take = c->c_frame_len - c->c_frame_got < n ? c->c_frame_len - c->c_frame_got : n;
-        memcpy(c->c_frame + c->c_frame_got, p, take);
-        c->c_frame_got += take;
-        p += take;
-        n -= take;
-        if (c->c_frame_got == c->c_frame_len) {
-            uint8_t *frame = c->c_frame;
-            c->c_frame = NULL;
-            if (conn_request(c, frame, c->c_frame_len) < 0)
+        if (ev == WIRE_FRAME_SIZED) {
+            if (!frame_begin(c, c->c_fr.fr_len))
+                break;
+        } else if (ev == WIRE_FRAME_DONE) {
+            size_t len;
+            uint8_t *frame = wire_frame_take(&c->c_fr, &len);
+            if (conn_request(c, frame, len) < 0)
                 break;
         }
     }
@@ -799,7 +785,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 static void conn_resume(conn_t *c)
 {
     eddy_broker_t *b = c->c_broker;
-    if (c->c_pool_wait && !c->c_frame) {
+    if (c->c_pool_wait && !c->c_fr.fr_buf) {
         if (!frame_begin(c, c->c_pool_wait))
             return;
     }
@@ -860,17 +846,16 @@ static void conns_expire(eddy_broker_t *b)
     conn_t *c = b->bk_conns;
     while (c) {
         conn_t *next = c->c_next;
-        int mid_frame = c->c_frame || c->c_size_got > 0;
         if (c->c_pool_wait) {
             /* not timed */
-        } else if (mid_frame && now - c->c_frame_start_ms >= b->bk_cfg.socket_request_timeout_ms) {
+        } else if (wire_frame_started(&c->c_fr) && now - c->c_frame_start_ms >= b->bk_cfg.socket_request_timeout_ms) {
             static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
                              "closing connection from %s: a request of %zu bytes did not "
                              "arrive within socket.request.timeout.ms (%" PRId64 " ms; %zu "
                              "bytes came)",
-                             c->c_peer, c->c_frame_len, b->bk_cfg.socket_request_timeout_ms,
-                             c->c_frame_got);
+                             c->c_peer, c->c_fr.fr_len, b->bk_cfg.socket_request_timeout_ms,
+                             c->c_fr.fr_got);
             conn_close(c);
         } else if (idle_ms >= 0 && !conn_processing(c) && now - c->c_active_ms >= idle_ms) {
             EDDY_LOG_DEBUG("broker", "closing connection from %s: idle for %" PRId64

@@ -596,10 +596,12 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
     cs->cs_assigned = 1;
 }
 
-static void on_member_error(kc_member_t *m, int err, int fatal, const char *why, void *opaque)
+static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal,
+                            const char *why, void *opaque)
 {
     (void)m;
     (void)err;
+    (void)kafka_err;
     consume_state_t *cs = opaque;
     fprintf(stderr, "eddy topic consume: group: %s\n", why);
     if (fatal)
@@ -696,7 +698,7 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
          * positions from its committed offsets (else -o / earliest). */
         kc_member_cbs_t mcbs = {NULL, on_assigned, on_member_error, &cs};
         const char *topics[1] = {topic};
-        m = kc_member_new(cc->cc_client, k, topics, 1, &mcbs, err, sizeof err);
+        m = kc_member_open(cc->cc_client, k, topics, 1, &mcbs, err, sizeof err);
         if (!m) {
             fprintf(stderr, "eddy topic consume %s: %s\n", topic, err);
             kc_consumer_destroy(k);

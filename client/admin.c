@@ -740,11 +740,9 @@ static int handle_describe_groups(call_t *cl, int16_t v, eddy_rd_t *rd)
                 parts[i] = calloc((size_t)n + 1, sizeof *parts[i]);
                 for (int32_t t = 0; topics[i] && parts[i] && t < asg[i].AssignedPartitionsCount; t++) {
                     const ConsumerProtocolAssignmentTopic *at = &asg[i].AssignedPartitions[t];
-                    char *tn = arena_alloc(&a, (size_t)at->Topic.len + 1);
+                    char *tn = kstr_arena_dup(&a, kstr_or_empty(at->Topic));
                     if (!tn)
                         break;
-                    memcpy(tn, at->Topic.ptr, (size_t)at->Topic.len);
-                    tn[at->Topic.len] = 0;
                     for (int32_t k = 0; k < at->PartitionsCount; k++) {
                         topics[i][d->gm_nassigned] = tn;
                         parts[i][d->gm_nassigned++] = at->Partitions[k];

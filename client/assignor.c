@@ -23,15 +23,6 @@ static int errf(char *errstr, size_t errstr_size, int err, const char *fmt, ...)
     return err;
 }
 
-static char *arena_strdup(eddy_arena_t *a, const char *s)
-{
-    size_t n = strlen(s);
-    char *c = arena_alloc(a, n + 1);
-    if (c)
-        memcpy(c, s, n + 1);
-    return c;
-}
-
 /* A stable merge sort of int32_t indices with a comparator that takes a
  * context (qsort has none, and qsort_r is not portable). */
 typedef int(idx_cmp_fn)(int32_t x, int32_t y, const void *ctx);
@@ -126,14 +117,9 @@ static const char *rd_cstr(eddy_rd_t *rd, eddy_arena_t *a, int nullable)
         rd_fail(rd, EDDY_ERR_INVALID_ARG);
         return NULL;
     }
-    char *c = arena_alloc(a, (size_t)s.len + 1);
-    if (!c) {
+    char *c = kstr_arena_dup(a, s);
+    if (!c)
         rd_fail(rd, -ENOMEM);
-        return NULL;
-    }
-    if (s.len > 0)
-        memcpy(c, s.ptr, (size_t)s.len);
-    c[s.len] = '\0';
     return c;
 }
 
@@ -153,38 +139,16 @@ static kstr_t rd_bytes_copy(eddy_rd_t *rd, eddy_arena_t *a)
     return (kstr_t){c, b.len};
 }
 
-/* A non-nullable int32-counted array's count (0 after an error); counts that
- * could not fit in the bytes left fail before anything is allocated. */
-static int32_t rd_count_nn(eddy_rd_t *rd, size_t min_elem)
-{
-    int32_t n = rd_array_count(rd, min_elem);
-    if (n < 0) {
-        rd_fail(rd, EDDY_ERR_INVALID_ARG);
-        return 0;
-    }
-    return n;
-}
-
-static void *rd_arena_calloc(eddy_rd_t *rd, eddy_arena_t *a, int32_t n, size_t size)
-{
-    if (n <= 0 || rd->rd_err)
-        return NULL;
-    void *p = arena_calloc(a, (size_t)n, size);
-    if (!p)
-        rd_fail(rd, -ENOMEM);
-    return p;
-}
-
 /* [Topic string, Partitions [int32]], the shape shared by OwnedPartitions and
  * the sticky userData. */
 static assignor_topic_t *rd_topic_partitions(eddy_rd_t *rd, eddy_arena_t *a, int32_t *count)
 {
-    int32_t n = rd_count_nn(rd, 2 + 4);
-    assignor_topic_t *t = rd_arena_calloc(rd, a, n, sizeof *t);
+    int32_t n = rd_array_count_nn(rd, 2 + 4);
+    assignor_topic_t *t = rd_arena_array(rd, a, n, sizeof *t);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
         t[i].at_topic = rd_cstr(rd, a, 0);
-        int32_t np = rd_count_nn(rd, 4);
-        t[i].at_partitions = rd_arena_calloc(rd, a, np, sizeof *t[i].at_partitions);
+        int32_t np = rd_array_count_nn(rd, 4);
+        t[i].at_partitions = rd_arena_array(rd, a, np, sizeof *t[i].at_partitions);
         for (int32_t j = 0; j < np && !rd->rd_err; j++)
             t[i].at_partitions[j] = rd_i32(rd);
         t[i].at_npartitions = rd->rd_err ? 0 : np;
@@ -248,8 +212,8 @@ int assignor_subscription_decode(eddy_rd_t *rd, eddy_arena_t *a, assignor_subscr
     if (!rd->rd_err && sub->as_version < 0) /* Kafka: "Unsupported subscription version" */
         rd_fail(rd, EDDY_ERR_INVALID_ARG);
     int16_t v = sub->as_version;
-    int32_t n = rd_count_nn(rd, 2);
-    sub->as_topics = rd_arena_calloc(rd, a, n, sizeof *sub->as_topics);
+    int32_t n = rd_array_count_nn(rd, 2);
+    sub->as_topics = rd_arena_array(rd, a, n, sizeof *sub->as_topics);
     for (int32_t i = 0; i < n && !rd->rd_err; i++)
         sub->as_topics[i] = rd_cstr(rd, a, 0);
     sub->as_ntopics = rd->rd_err ? 0 : n;
@@ -311,12 +275,9 @@ int assignor_assignment_decode(eddy_rd_t *rd, eddy_arena_t *a, assignor_assignme
         kstr_t s = cpa.AssignedPartitions[i].Topic;
         if (s.len > 0 && memchr(s.ptr, 0, (size_t)s.len))
             return EDDY_ERR_INVALID_ARG;
-        char *c = arena_alloc(a, (size_t)s.len + 1);
+        char *c = kstr_arena_dup(a, kstr_or_empty(s));
         if (!c)
             return -ENOMEM;
-        if (s.len > 0)
-            memcpy(c, s.ptr, (size_t)s.len);
-        c[s.len] = '\0';
         as->aa_topics[i].at_topic = c;
         as->aa_topics[i].at_partitions = cpa.AssignedPartitions[i].Partitions;
         as->aa_topics[i].at_npartitions = cpa.AssignedPartitions[i].PartitionsCount;

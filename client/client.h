@@ -13,6 +13,7 @@
 #ifndef EDDY_CLIENT_H
 #define EDDY_CLIENT_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -134,6 +135,19 @@ int kc_client_error(const kc_client_t *c, const char **why);
 void kc_client_share_fetch_connection(kc_client_t *c);
 
 /* ---- requests ---- */
+
+/* Inside the client a request's result is one int: 0, an eddy_err (< 0) or
+ * a Kafka error code (> 0). Callbacks get it as two, as kc_delivery_fn does:
+ * err (0, or an eddy_err: -EIO for a Kafka error) and kafka_err (the Kafka
+ * error code, or 0). */
+static inline int kc_err_eddy(int err)
+{
+    return err > 0 ? -EIO : err;
+}
+static inline int16_t kc_err_kafka(int err)
+{
+    return err > 0 ? (int16_t)err : 0;
+}
 
 /* Called once the broker's versions are known: write the body for version v. */
 typedef void(kc_encode_fn)(eddy_wr_t *wr, int16_t v, void *opaque);

@@ -7,6 +7,7 @@
 #include "client/client.h"
 #include "common/arena.h"
 #include "common/log.h"
+#include "wire/frame.h"
 
 typedef struct kc_broker kc_broker_t;
 typedef struct kc_req kc_req_t;
@@ -66,10 +67,7 @@ struct kc_broker {
     kc_req_t *kb_queue, *kb_queue_tail;       /* waiting for the connection */
     kc_req_t *kb_inflight, *kb_inflight_tail; /* written, answered in order */
     int kb_ninflight;
-    uint8_t kb_size[4];
-    size_t kb_size_got;
-    uint8_t *kb_frame;
-    size_t kb_frame_len, kb_frame_got;
+    wire_frame_t kb_fr; /* the response being read */
 };
 
 struct kc_client {

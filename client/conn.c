@@ -578,9 +578,7 @@ static void broker_fail(kc_broker_t *kb, int err, const char *why)
     EDDY_LOG_DEBUG("client", "broker %d (%s:%d): %s", kb->kb_node_id, kb->kb_host, kb->kb_port, why);
     int was_attempt = kb->kb_state != KB_UP;
     kb->kb_state = KB_DOWN;
-    free(kb->kb_frame);
-    kb->kb_frame = NULL;
-    kb->kb_size_got = 0;
+    free(wire_frame_drop(&kb->kb_fr));
     if (kb->kb_handle_open && !uv_is_closing((uv_handle_t *)&kb->kb_tcp))
         uv_close((uv_handle_t *)&kb->kb_tcp, on_tcp_closed);
     kc_req_t *r;
@@ -688,33 +686,24 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     const uint8_t *p = (const uint8_t *)buf->base;
     size_t n = (size_t)nread;
     while (n > 0 && kb->kb_state != KB_DOWN) {
-        if (!kb->kb_frame) {
-            size_t take = 4 - kb->kb_size_got < n ? 4 - kb->kb_size_got : n;
-            memcpy(kb->kb_size + kb->kb_size_got, p, take);
-            kb->kb_size_got += take;
-            p += take;
-            n -= take;
-            if (kb->kb_size_got < 4)
-                break;
-            kb->kb_size_got = 0;
-            int32_t size = (int32_t)be32_load(kb->kb_size);
-            if (size < 4 || size > MAX_RESPONSE || !(kb->kb_frame = malloc((size_t)size))) {
-                broker_fail(kb, -EPROTO, "response size out of bounds");
+        int ev;
+        size_t used = wire_frame_feed(&kb->kb_fr, p, n, 4, MAX_RESPONSE, &ev);
+        p += used;
+        n -= used;
+        if (ev == WIRE_FRAME_SIZED) {
+            uint8_t *body = malloc(kb->kb_fr.fr_len);
+            if (!body) {
+                broker_fail(kb, -ENOMEM, "out of memory for a response");
                 break;
             }
-            kb->kb_frame_len = (size_t)size;
-            kb->kb_frame_got = 0;
-            continue;
-        }
-        size_t take = kb->kb_frame_len - kb->kb_frame_got < n ? kb->kb_frame_len - kb->kb_frame_got : n;
-        memcpy(kb->kb_frame + kb->kb_frame_got, p, take);
-        kb->kb_frame_got += take;
-        p += take;
-        n -= take;
-        if (kb->kb_frame_got == kb->kb_frame_len) {
-            uint8_t *frame = kb->kb_frame;
-            kb->kb_frame = NULL;
-            on_frame(kb, frame, kb->kb_frame_len);
+            wire_frame_begin(&kb->kb_fr, body);
+        } else if (ev == WIRE_FRAME_BAD_SIZE) {
+            broker_fail(kb, -EPROTO, "response size out of bounds");
+            break;
+        } else if (ev == WIRE_FRAME_DONE) {
+            size_t len;
+            uint8_t *frame = wire_frame_take(&kb->kb_fr, &len);
+            on_frame(kb, frame, len);
             free(frame);
         }
     }
@@ -943,7 +932,7 @@ static void client_free_if_done(kc_client_t *c)
     kc_broker_t *kb = c->c_brokers;
     while (kb) {
         kc_broker_t *next = kb->kb_next;
-        free(kb->kb_frame);
+        free(wire_frame_drop(&kb->kb_fr));
         free(kb);
         kb = next;
     }

@@ -772,7 +772,7 @@ static void on_offset_commit(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, 
     cr->cr_err = err;
     cr->cr_finished = 1;
     if (cr->cr_done)
-        cr->cr_done(k, err, cr->cr_opaque);
+        cr->cr_done(k, kc_err_eddy(err), kc_err_kafka(err), cr->cr_opaque);
     if (!cr->cr_done && cr->cr_opaque == NULL)
         return; /* a sync commit frees its own request */
     free(cr);

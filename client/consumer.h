@@ -88,7 +88,10 @@ int64_t kc_consumer_position(const kc_consumer_t *k, const char *topic, int32_t 
  * at once and calls done (may be NULL); sync: runs the loop until the
  * answer and returns 0 or the first error (an eddy_err, or a positive Kafka
  * error code). */
-typedef void(kc_commit_fn)(kc_consumer_t *k, int err, void *opaque);
+/* The callback's err is 0, or an eddy_err: -EIO when the coordinator
+ * answered with a Kafka error (kafka_err names it), else what failed on this
+ * side with kafka_err 0. */
+typedef void(kc_commit_fn)(kc_consumer_t *k, int err, int16_t kafka_err, void *opaque);
 int kc_consumer_commit(kc_consumer_t *k, int sync, kc_commit_fn *done, void *opaque);
 /* Makes kc_consumer_commit commit as a group member: with generation_id,
  * member_id and group_instance_id (copied; NULL: none) instead of a simple

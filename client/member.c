@@ -1,7 +1,7 @@
 /* The consumer-group member (see member.h): Kafka's classic protocol with
  * eager rebalancing, as the Java consumer speaks it.
  *
- *   kc_member_new
+ *   kc_member_open
  *        |
  *        v          coordinator lost (a request failed, NOT_COORDINATOR, ...)
  *      IDLE <-----------------------------------------------------------------+
@@ -151,33 +151,6 @@ static void schedule_step(kc_member_t *m, int32_t delay_ms);
 static void member_free_if_done(kc_member_t *m);
 static void send_sync(kc_member_t *m, SyncGroupRequestAssignment *as, int32_t n);
 
-static char *xstrdup(const char *s)
-{
-    return strdup(s ? s : "");
-}
-
-static char *kdup(kstr_t s)
-{
-    char *d = malloc(s.len > 0 ? (size_t)s.len + 1 : 1);
-    if (d) {
-        if (s.len > 0)
-            memcpy(d, s.ptr, (size_t)s.len);
-        d[s.len > 0 ? s.len : 0] = 0;
-    }
-    return d;
-}
-
-static char *arena_kdup(eddy_arena_t *a, kstr_t s)
-{
-    char *d = arena_alloc(a, s.len > 0 ? (size_t)s.len + 1 : 1);
-    if (d) {
-        if (s.len > 0)
-            memcpy(d, s.ptr, (size_t)s.len);
-        d[s.len > 0 ? s.len : 0] = 0;
-    }
-    return d;
-}
-
 static const char *group_id(const kc_member_t *m)
 {
     return m->m_cfg->group_id;
@@ -224,7 +197,7 @@ static void report_error(kc_member_t *m, int err, int fatal, const char *fmt, ..
     else
         EDDY_LOG_WARN("member", "group %s: %s", group_id(m), why);
     if (m->m_cbs.on_error)
-        m->m_cbs.on_error(m, err, fatal, why, m->m_cbs.opaque);
+        m->m_cbs.on_error(m, kc_err_eddy(err), kc_err_kafka(err), fatal, why, m->m_cbs.opaque);
 }
 
 /* ---- the assignment ---- */
@@ -612,7 +585,7 @@ static commit_ctx_t *commit_snapshot(kc_member_t *m, enum commit_kind kind, int 
     cc->cc_epoch = m->m_epoch;
     cc->cc_kind = kind;
     cc->cc_generation = m->m_generation;
-    cc->cc_member_id = xstrdup(m->m_member_id);
+    cc->cc_member_id = strdup(m->m_member_id);
     int n = m->m_nassigned;
     cc->cc_topics = calloc((size_t)n + 1, sizeof *cc->cc_topics);
     cc->cc_partitions = calloc((size_t)n + 1, sizeof *cc->cc_partitions);
@@ -732,7 +705,7 @@ static void on_commit(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *o
     cc->cc_err = err;
     cc->cc_finished = 1;
     if (cc->cc_done)
-        cc->cc_done(m, err, cc->cc_opaque);
+        cc->cc_done(m, kc_err_eddy(err), kc_err_kafka(err), cc->cc_opaque);
     enum commit_kind kind = cc->cc_kind;
     uint32_t epoch = cc->cc_epoch;
     if (!cc->cc_sync || cc->cc_abandoned)
@@ -784,7 +757,7 @@ int kc_member_commit_offsets(kc_member_t *m, const kc_topic_partition_t *parts,
         return -EAGAIN;
     if (n <= 0) {
         if (done)
-            done(m, 0, opaque);
+            done(m, 0, 0, opaque);
         return 0;
     }
     commit_ctx_t *cc = calloc(1, sizeof *cc);
@@ -794,7 +767,7 @@ int kc_member_commit_offsets(kc_member_t *m, const kc_topic_partition_t *parts,
     cc->cc_epoch = m->m_epoch;
     cc->cc_kind = CK_USER;
     cc->cc_generation = m->m_generation;
-    cc->cc_member_id = xstrdup(m->m_member_id);
+    cc->cc_member_id = strdup(m->m_member_id);
     cc->cc_topics = calloc((size_t)n, sizeof *cc->cc_topics);
     cc->cc_partitions = calloc((size_t)n, sizeof *cc->cc_partitions);
     cc->cc_offsets = calloc((size_t)n, sizeof *cc->cc_offsets);
@@ -843,7 +816,7 @@ int kc_member_commit(kc_member_t *m, int sync, kc_member_commit_fn *done, void *
         if (!empty)
             return -ENOMEM;
         if (done && !sync)
-            done(m, 0, opaque);
+            done(m, 0, 0, opaque);
         return 0;
     }
     cc->cc_done = sync ? NULL : done;
@@ -942,7 +915,7 @@ static void send_join(kc_member_t *m)
         protos[i].Name = kstr_c(asg->asg_name);
         rc = subscription_bytes(m, asg, a, &protos[i].Metadata);
     }
-    char *member_id = arena_kdup(a, kstr_c(m->m_member_id));
+    char *member_id = arena_strdup(a, m->m_member_id);
     if (rc < 0 || !member_id) {
         report_error(m, rc < 0 ? rc : -ENOMEM, 0, "cannot write the JoinGroup request (%s)",
                      eddy_strerror(rc < 0 ? rc : -ENOMEM));
@@ -1004,9 +977,8 @@ static int lead_prepare(kc_member_t *m, const JoinGroupResponse *resp)
             s->as_user_data = KSTR_NULL;
             s->as_generation_id = ASSIGNOR_GENERATION_NONE;
         }
-        s->as_member_id = arena_kdup(a, jm->MemberId);
-        s->as_group_instance_id =
-            jm->GroupInstanceId.len >= 0 ? arena_kdup(a, jm->GroupInstanceId) : NULL;
+        s->as_member_id = kstr_arena_dup(a, kstr_or_empty(jm->MemberId));
+        s->as_group_instance_id = kstr_arena_dup(a, jm->GroupInstanceId);
         if (!s->as_member_id || (jm->GroupInstanceId.len >= 0 && !s->as_group_instance_id))
             return -ENOMEM;
         m->m_lead_nsubs++;
@@ -1058,7 +1030,7 @@ static void on_join(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opa
         EDDY_LOG_DEBUG("member", "group %s: JoinGroup: %s", group_id(m), kafka_err_name(kerr));
         if (kerr == KERR_MEMBER_ID_REQUIRED) {
             /* KIP-394: join again at once with the id the coordinator made. */
-            char *id = kdup(resp.MemberId);
+            char *id = kstr_dup(kstr_or_empty(resp.MemberId));
             if (id) {
                 free(m->m_member_id);
                 m->m_member_id = id;
@@ -1079,7 +1051,9 @@ static void on_join(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opa
         arena_free(&a);
         return;
     }
-    char *mid = kdup(resp.MemberId), *leader = kdup(resp.Leader), *proto = kdup(resp.ProtocolName);
+    char *mid = kstr_dup(kstr_or_empty(resp.MemberId));
+    char *leader = kstr_dup(kstr_or_empty(resp.Leader));
+    char *proto = kstr_dup(kstr_or_empty(resp.ProtocolName));
     if (!mid || !leader || !proto) {
         free(mid);
         free(leader);
@@ -1310,7 +1284,7 @@ static void send_sync(kc_member_t *m, SyncGroupRequestAssignment *as, int32_t n)
     SyncGroupRequestAssignment *copy = n > 0 ? arena_calloc(sa, (size_t)n, sizeof *copy) : NULL;
     int ok = n == 0 || copy;
     for (int32_t i = 0; ok && i < n; i++) {
-        char *id = arena_kdup(sa, as[i].MemberId);
+        char *id = kstr_arena_dup(sa, kstr_or_empty(as[i].MemberId));
         char *bytes = arena_alloc(sa, as[i].Assignment.len > 0 ? (size_t)as[i].Assignment.len : 1);
         ok = id && bytes;
         if (ok) {
@@ -1321,7 +1295,7 @@ static void send_sync(kc_member_t *m, SyncGroupRequestAssignment *as, int32_t n)
                 (kstr_t){bytes, as[i].Assignment.len > 0 ? as[i].Assignment.len : 0};
         }
     }
-    char *mid = arena_kdup(sa, kstr_c(m->m_member_id));
+    char *mid = arena_strdup(sa, m->m_member_id);
     if (!ok || !mid) {
         arena_free(sa);
         free(sc);
@@ -1457,7 +1431,7 @@ static void on_heartbeat(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void
 static void send_heartbeat(kc_member_t *m)
 {
     hb_ctx_t *hc = calloc(1, sizeof *hc);
-    if (!hc || !(hc->hc_member_id = xstrdup(m->m_member_id))) {
+    if (!hc || !(hc->hc_member_id = strdup(m->m_member_id))) {
         free(hc);
         return;
     }
@@ -1652,7 +1626,7 @@ static void close_step(kc_member_t *m)
          * so that a restart within it gets the same partitions back. */
         if (!is_static(m) && m->m_member_id[0] && m->m_coord_id >= 0) {
             leave_ctx_t *lv = calloc(1, sizeof *lv);
-            if (lv && (lv->lv_member_id = xstrdup(m->m_member_id))) {
+            if (lv && (lv->lv_member_id = strdup(m->m_member_id))) {
                 lv->lv_member = m;
                 lv->lv_epoch = m->m_epoch;
                 if (send_to_coordinator(m, API_LEAVE_GROUP, encode_leave, on_leave, lv) == 0) {
@@ -1721,8 +1695,8 @@ static void member_free_if_done(kc_member_t *m)
 
 /* ---- creation and accessors ---- */
 
-kc_member_t *kc_member_new(kc_client_t *c, kc_consumer_t *k, const char *const *topics, int ntopics,
-                           const kc_member_cbs_t *cbs, char *errstr, size_t errstr_size)
+kc_member_t *kc_member_open(kc_client_t *c, kc_consumer_t *k, const char *const *topics, int ntopics,
+                            const kc_member_cbs_t *cbs, char *errstr, size_t errstr_size)
 {
     const kc_config_t *cfg = kc_config(c);
     if (!cfg->group_id || !cfg->group_id[0]) {

@@ -73,12 +73,14 @@ typedef struct kc_member_cbs {
                        void *opaque);
     /* A new assignment was applied to the consumer (n may be 0). May be NULL. */
     void (*on_assigned)(kc_member_t *m, const kc_topic_partition_t *parts, int n, void *opaque);
-    /* An error the member cannot get past on its own: err is a positive Kafka
-     * error code (INVALID_SESSION_TIMEOUT, INCONSISTENT_GROUP_PROTOCOL,
-     * FENCED_INSTANCE_ID, GROUP_AUTHORIZATION_FAILED, ...) or an eddy_err
-     * (the assignor failed), fatal says whether the member stopped (it must
-     * then be closed) or goes on trying. May be NULL. */
-    void (*on_error)(kc_member_t *m, int err, int fatal, const char *why, void *opaque);
+    /* An error the member cannot get past on its own: kafka_err the Kafka
+     * error code the coordinator gave (INVALID_SESSION_TIMEOUT,
+     * INCONSISTENT_GROUP_PROTOCOL, FENCED_INSTANCE_ID,
+     * GROUP_AUTHORIZATION_FAILED, ...) with err -EIO, or kafka_err 0 and err
+     * what failed on this side (the assignor); fatal says whether the member
+     * stopped (it must then be closed) or goes on trying. May be NULL. */
+    void (*on_error)(kc_member_t *m, int err, int16_t kafka_err, int fatal, const char *why,
+                     void *opaque);
     void *opaque;
 } kc_member_cbs_t;
 
@@ -87,8 +89,8 @@ typedef struct kc_member_cbs {
  * FindCoordinator goes out on a later loop turn, so assignors added right
  * after this call are in the first JoinGroup. Returns NULL with a sentence
  * in errstr (no group.id, no topic, an unknown assignor name). */
-kc_member_t *kc_member_new(kc_client_t *c, kc_consumer_t *k, const char *const *topics, int ntopics,
-                           const kc_member_cbs_t *cbs, char *errstr, size_t errstr_size);
+kc_member_t *kc_member_open(kc_client_t *c, kc_consumer_t *k, const char *const *topics, int ntopics,
+                            const kc_member_cbs_t *cbs, char *errstr, size_t errstr_size);
 
 /* Offers a plug-in assignor (assignor.h; only asg_name and asg_assign are
  * required) in JoinGroup, ahead of partition.assignment.strategy (plug-ins
@@ -108,7 +110,10 @@ int kc_member_add_assignor(kc_member_t *m, assignor_t *asg);
  * error. Errors: a positive Kafka error code (REBALANCE_IN_PROGRESS while
  * the member holds no assignment, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
  * ...), -EAGAIN (no coordinator yet), -ETIMEDOUT, -ECANCELED (closing). */
-typedef void(kc_member_commit_fn)(kc_member_t *m, int err, void *opaque);
+/* The callback's err is 0, or an eddy_err: -EIO when the coordinator
+ * answered with a Kafka error (kafka_err names it), else what failed on this
+ * side (-ETIMEDOUT, -ECANCELED, ...) with kafka_err 0. */
+typedef void(kc_member_commit_fn)(kc_member_t *m, int err, int16_t kafka_err, void *opaque);
 int kc_member_commit(kc_member_t *m, int sync, kc_member_commit_fn *done, void *opaque);
 
 /* Commits the given offsets (not the consumer's positions) with the

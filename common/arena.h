@@ -20,6 +20,9 @@ void arena_init(eddy_arena_t *ar, size_t limit);
 void *arena_alloc(eddy_arena_t *ar, size_t size);
 /* n elements of size each, with overflow check. */
 void *arena_calloc(eddy_arena_t *ar, size_t n, size_t size);
+/* A NUL-terminated copy of s[0..n) (or of the C string s), or NULL. */
+char *arena_strndup(eddy_arena_t *ar, const char *s, size_t n);
+char *arena_strdup(eddy_arena_t *ar, const char *s);
 void arena_reset(eddy_arena_t *ar); /* frees all but keeps nothing */
 void arena_free(eddy_arena_t *ar);
 

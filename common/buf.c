@@ -236,3 +236,9 @@ uint8_t *wr_take(eddy_wr_t *wr, size_t *len)
     memset(wr, 0, sizeof *wr);
     return b;
 }
+
+int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}

@@ -109,4 +109,7 @@ static inline void be64_store(uint8_t *p, uint64_t v)
     be32_store(p + 4, (uint32_t)v);
 }
 
+/* qsort() comparator for int64_t: ascending, no overflow from subtracting. */
+int cmp_i64(const void *a, const void *b);
+
 #endif

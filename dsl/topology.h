@@ -91,7 +91,7 @@ typedef enum dsl_kind {
                               dn_left_side says which side this is; both sides have the
                               same child, a DSL_TABLE_JOIN_MERGE */
     DSL_TABLE_JOIN_MERGE,  /* materializes into dn_store when set; forwards changes */
-    /* Windows (issue 7; see "Windows" above) */
+    /* Windows (see "Windows" above) */
     DSL_WINDOW_AGGREGATE,  /* time and sliding windows: dn_windows, dn_agg_kind, dn_init,
                               dn_adder into the window store dn_store (sliding: raw records
                               buffered in dn_aux_store); forwards windowed changes */

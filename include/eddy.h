@@ -493,9 +493,11 @@ void eddy_config_destroy(eddy_config_t *c);
 
 typedef struct eddy_app eddy_app_t;
 
-/* Takes the builder over (also on failure), copies the config. Checks the
- * topology and the config; NULL with a sentence in errstr when either is
- * wrong. Nothing connects yet. */
+/* Copies the config and checks it and the topology; NULL with a sentence in
+ * errstr when either is wrong. Takes the builder over only on success
+ * (eddy_app_close frees it); on failure it is still the caller's, to fix
+ * the config and call again, or to eddy_builder_destroy. Nothing connects
+ * yet. */
 eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *errstr,
                          size_t errstr_size);
 /* Checks the inputs exist and are co-partitioned where they must be,

@@ -66,6 +66,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/fs.h"
@@ -105,18 +106,6 @@ int st_err_from_mdb(int rc)
 
 #define REDO_HDR 13
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 static int redo_append(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB_val *val)
 {
     size_t vlen = val ? val->mv_size : 0;
@@ -135,9 +124,9 @@ static int redo_append(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB
     }
     uint8_t *p = env->se_redo + env->se_redo_len;
     p[0] = val ? 'P' : 'D';
-    put_u32(p + 1, (uint32_t)dbi);
-    put_u32(p + 5, (uint32_t)key->mv_size);
-    put_u32(p + 9, (uint32_t)vlen);
+    be32_store(p + 1, (uint32_t)dbi);
+    be32_store(p + 5, (uint32_t)key->mv_size);
+    be32_store(p + 9, (uint32_t)vlen);
     memcpy(p + REDO_HDR, key->mv_data, key->mv_size);
     if (vlen)
         memcpy(p + REDO_HDR + key->mv_size, val->mv_data, vlen);
@@ -171,9 +160,9 @@ static int redo_replay(st_env_t *env, size_t upto)
     size_t pos = 0;
     while (pos < upto) {
         const uint8_t *p = env->se_redo + pos;
-        MDB_val key = {get_u32(p + 5), (void *)(p + REDO_HDR)};
-        MDB_val val = {get_u32(p + 9), (void *)(p + REDO_HDR + key.mv_size)};
-        int rc = mdb_apply(env->se_txn, (MDB_dbi)get_u32(p + 1), &key, p[0] == 'P' ? &val : NULL,
+        MDB_val key = {be32_load(p + 5), (void *)(p + REDO_HDR)};
+        MDB_val val = {be32_load(p + 9), (void *)(p + REDO_HDR + key.mv_size)};
+        int rc = mdb_apply(env->se_txn, (MDB_dbi)be32_load(p + 1), &key, p[0] == 'P' ? &val : NULL,
                            0);
         if (rc)
             return rc;
@@ -506,9 +495,7 @@ static int format_check(st_env_t *env, int *stale, uint32_t *found)
     if (rc)
         return rc;
     const uint8_t *p = fv.mv_data;
-    uint32_t version = fv.mv_size >= 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                                             (uint32_t)p[2] << 8 | p[3]
-                                       : 0;
+    uint32_t version = fv.mv_size >= 4 ? be32_load(p) : 0;
     if (version != ST_FORMAT_VERSION || fv.mv_size != FORMAT_VALUE_LEN) {
         *stale = 1;
         *found = version;
@@ -738,11 +725,7 @@ static size_t offsets_key(uint8_t *buf, const char *topic, int32_t partition)
         return 0;
     memcpy(buf, topic, n);
     buf[n] = 0;
-    uint32_t p = (uint32_t)partition;
-    buf[n + 1] = (uint8_t)(p >> 24);
-    buf[n + 2] = (uint8_t)(p >> 16);
-    buf[n + 3] = (uint8_t)(p >> 8);
-    buf[n + 4] = (uint8_t)p;
+    be32_store(buf + n + 1, (uint32_t)partition);
     return n + 5;
 }
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "state/state_int.h"
@@ -68,36 +69,6 @@ struct st_session_store {
     st_window_store_t s_w;
 };
 
-/* ---- bytes ---------------------------------------------------------------- */
-
-static void put_be64(uint8_t *p, int64_t v)
-{
-    uint64_t u = (uint64_t)v;
-    for (int i = 7; i >= 0; i--, u >>= 8)
-        p[i] = (uint8_t)u;
-}
-
-static int64_t get_be64(const uint8_t *p)
-{
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++)
-        u = u << 8 | p[i];
-    return (int64_t)u;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Checks a record key: 0, or EDDY_ERR_INVALID_ARG (null). Any length
  * goes (state/keys.c), as long as the composite key fits an int32. */
 static int check_key(const st_window_store_t *w, eddy_bytes_t key)
@@ -135,23 +106,28 @@ static size_t ckey_build(const st_window_store_t *w, uint8_t *buf, eddy_bytes_t 
     size_t n = (size_t)key.len;
     if (n)
         memcpy(buf, key.data, n);
-    put_be64(buf + n, a);
+    be64_store(buf + n, (uint64_t)a);
     if (w->w_kind == KIND_WINDOW)
-        put_be32(buf + n + 8, (uint32_t)b);
+        be32_store(buf + n + 8, (uint32_t)b);
     else
-        put_be64(buf + n + 8, b);
+        be64_store(buf + n + 8, (uint64_t)b);
     return n + w->w_suffix;
 }
 
 /* ---- segments --------------------------------------------------------------- */
 
+int64_t st_window_segment_ms(int64_t retention_ms, int64_t segment_ms)
+{
+    if (segment_ms > 0)
+        return segment_ms;
+    return retention_ms / 2 > SEGMENT_MS_MIN_DEFAULT ? retention_ms / 2 : SEGMENT_MS_MIN_DEFAULT;
+}
+
 int st_window_max_segments(int64_t retention_ms, int64_t segment_ms)
 {
     if (retention_ms < 0)
         retention_ms = 0;
-    if (segment_ms <= 0)
-        segment_ms = retention_ms / 2 > SEGMENT_MS_MIN_DEFAULT ? retention_ms / 2
-                                                               : SEGMENT_MS_MIN_DEFAULT;
+    segment_ms = st_window_segment_ms(retention_ms, segment_ms);
     int64_t n = retention_ms / segment_ms + 2;
     return n > 1000000 ? 1000000 : (int)n;
 }
@@ -210,9 +186,16 @@ static int win_busy(const st_window_store_t *w)
     return 0;
 }
 
+/* The oldest segment time still visible: stream time - retention (none
+ * before any stream time). The one place the retention rule lives. */
+static int64_t oldest_live(const st_window_store_t *w)
+{
+    return w->w_stream_time >= 0 ? w->w_stream_time - w->w_retention : INT64_MIN;
+}
+
 static int expired(const st_window_store_t *w, int64_t t)
 {
-    return w->w_stream_time >= 0 && t < w->w_stream_time - w->w_retention;
+    return t < oldest_live(w);
 }
 
 /* Whether the oldest segment is wholly expired at stream time st. */
@@ -319,12 +302,6 @@ static int value_guard(st_window_store_t *w, int64_t t, eddy_bytes_t *value)
 
 /* ---- open, close ------------------------------------------------------------ */
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The starts of the segments of w found in the environment (the named
  * databases "<name>.<digits>" of its main database): 0 and a malloc'd
  * sorted array, or an error. */
@@ -422,9 +399,7 @@ static st_window_store_t *core_open(st_env_t *env, const char *name, int kind,
     w->w_kind = kind;
     w->w_suffix = kind == KIND_WINDOW ? WIN_SUFFIX : SES_SUFFIX;
     w->w_retention = retention_ms;
-    w->w_seg_ms = segment_ms ? segment_ms
-                  : retention_ms / 2 > SEGMENT_MS_MIN_DEFAULT ? retention_ms / 2
-                                                              : SEGMENT_MS_MIN_DEFAULT;
+    w->w_seg_ms = st_window_segment_ms(retention_ms, segment_ms);
     w->w_dups = dups ? 1 : 0;
     w->w_stream_time = -1;
     if (hooks)
@@ -555,12 +530,12 @@ static int dup_max_seq(st_window_store_t *w, st_store_t *seg, uint8_t *ck, size_
     int rc = mdb_cursor_open(env->se_txn, seg->ss_dbi, &cur);
     if (rc)
         return st_env_fail(env, rc, "looking up duplicates");
-    put_be32(ck + cklen - 4, UINT32_MAX);
+    be32_store(ck + cklen - 4, UINT32_MAX);
     st_kcur_t kc;
     st_kcur_init(&kc, env, cur);
     rc = st_kcur_seek_le(&kc, (eddy_bytes_t){ck, (int32_t)cklen});
     if (rc == 0 && (size_t)kc.kc_key.len == cklen && memcmp(kc.kc_key.data, ck, cklen - 4) == 0)
-        *max = get_be32((const uint8_t *)kc.kc_key.data + cklen - 4);
+        *max = be32_load((const uint8_t *)kc.kc_key.data + cklen - 4);
     mdb_cursor_close(cur);
     st_kcur_free(&kc);
     if (rc && rc != MDB_NOTFOUND)
@@ -595,7 +570,7 @@ static int core_put(st_window_store_t *w, uint8_t *ck, size_t cklen, int64_t t,
         if (seq > SEQ_MAX)
             seq = 1; /* Kafka's wrap; a put past it may replace an old duplicate */
         w->w_seq = (uint32_t)seq;
-        put_be32(ck + cklen - 4, (uint32_t)seq);
+        be32_store(ck + cklen - 4, (uint32_t)seq);
     }
     return st_store_put(seg, (eddy_bytes_t){ck, (int32_t)cklen}, value, ts);
 }
@@ -648,7 +623,7 @@ static int scan_hit(eddy_bytes_t k, eddy_bytes_t v, void *opaque)
     /* A range over key "a" also meets "a\0x"...: check the key part. */
     if (sc->sc_key && (klen != sc->sc_klen || memcmp(p, sc->sc_key, klen) != 0))
         return 0;
-    int64_t t = get_be64(p + klen);
+    int64_t t = (int64_t)be64_load(p + klen);
     if (t < sc->sc_from || t > sc->sc_to)
         return 0;
     eddy_bytes_t key = {klen ? p : (const void *)"", (int32_t)klen};
@@ -656,7 +631,7 @@ static int scan_hit(eddy_bytes_t k, eddy_bytes_t v, void *opaque)
     if (sc->sc_wfn) {
         stop = sc->sc_wfn(key, t, v, sc->sc_opaque);
     } else {
-        int64_t start = get_be64(p + klen + 8);
+        int64_t start = (int64_t)be64_load(p + klen + 8);
         if (start > sc->sc_latest_start)
             return 0;
         stop = sc->sc_sfn(key, start, t, v, sc->sc_opaque);
@@ -671,8 +646,8 @@ static int scan_hit(eddy_bytes_t k, eddy_bytes_t v, void *opaque)
 static int core_scan(st_window_store_t *w, scan_t *sc, eddy_bytes_t lo, eddy_bytes_t hi)
 {
     /* Expired records are no longer visible, though their segment may live. */
-    if (w->w_stream_time >= 0 && sc->sc_from < w->w_stream_time - w->w_retention)
-        sc->sc_from = w->w_stream_time - w->w_retention;
+    if (expired(w, sc->sc_from))
+        sc->sc_from = oldest_live(w);
     if (sc->sc_from > sc->sc_to)
         return 0;
     /* The segments as they are now: a callback's put may add one (not
@@ -832,8 +807,8 @@ int st_window_key_split(eddy_bytes_t composite, eddy_bytes_t *key, int64_t *wind
     const uint8_t *p = composite.data;
     size_t klen = (size_t)composite.len - WIN_SUFFIX;
     *key = (eddy_bytes_t){p, (int32_t)klen};
-    *window_start = get_be64(p + klen);
-    *seq = get_be32(p + klen + 8);
+    *window_start = (int64_t)be64_load(p + klen);
+    *seq = be32_load(p + klen + 8);
     return 0;
 }
 
@@ -964,8 +939,8 @@ int st_session_key_split(eddy_bytes_t composite, eddy_bytes_t *key, int64_t *sta
     const uint8_t *p = composite.data;
     size_t klen = (size_t)composite.len - SES_SUFFIX;
     *key = (eddy_bytes_t){p, (int32_t)klen};
-    *end = get_be64(p + klen);
-    *start = get_be64(p + klen + 8);
+    *end = (int64_t)be64_load(p + klen);
+    *start = (int64_t)be64_load(p + klen + 8);
     return 0;
 }
 

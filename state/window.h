@@ -93,6 +93,10 @@
 
 #include "state/store.h"
 
+/* The segment interval of a store: segment_ms, or when 0 Kafka's default
+ * max(retention_ms / 2, 60000). The one place that rule lives. */
+int64_t st_window_segment_ms(int64_t retention_ms, int64_t segment_ms);
+
 /* The number of segments a window or session store may hold at once
  * (retention_ms / segment_ms + 2; segment_ms 0: the default): count that
  * many stores for it in st_env_open's max_stores. */

@@ -190,17 +190,14 @@ eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *e
     eddy_app_t *app = calloc(1, sizeof *app);
     if (!app) {
         snprintf(errstr, errstr_size, "out of memory");
-        eddy_builder_destroy(b);
         return NULL;
     }
-    app->ap_builder = b;
     app->ap_lock_fd = -1;
     pthread_mutex_init(&app->ap_mu, NULL);
     pthread_cond_init(&app->ap_cond, NULL);
     if (sx_config_load(&app->ap_cfg, config, errstr, errstr_size) < 0) {
         pthread_mutex_destroy(&app->ap_mu);
         pthread_cond_destroy(&app->ap_cond);
-        eddy_builder_destroy(b);
         free(app);
         return NULL;
     }
@@ -211,9 +208,11 @@ eddy_app_t *eddy_app_new(eddy_builder_t *b, const eddy_config_t *config, char *e
     if (!app->ap_topo || sx_combine_plan(app) < 0) {
         if (app->ap_topo)
             snprintf(errstr, errstr_size, "out of memory");
-        eddy_app_close(app);
+        eddy_app_close(app); /* without the builder: still the caller's */
         return NULL;
     }
+    /* The builder (and the topology in it) is the app's only now. */
+    app->ap_builder = b;
     return app;
 }
 
@@ -592,12 +591,11 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
         snprintf(name, sizeof name, "%s-%s-changelog", app->ap_cfg.application_id, ds->ds_name);
         int created;
         /* Window and session changelogs also expire what the store no
-         * longer keeps, a day later (Kafka's
-         * windowstore.changelog.additional.retention.ms default). */
+         * longer keeps (SX_WINDOW_CHANGELOG_EXTRA_MS later). */
         int windowed = ds->ds_kind != DSL_STORE_KV;
         char retention[32];
         snprintf(retention, sizeof retention, "%lld",
-                 (long long)ds->ds_retention_ms + 86400000LL);
+                 (long long)(ds->ds_retention_ms + SX_WINDOW_CHANGELOG_EXTRA_MS));
         const char *keys[] = {"cleanup.policy", "retention.ms"};
         const char *vals[] = {windowed ? "compact,delete" : "compact", retention};
         if ((rc = ensure_topic(app, c, name, app->ap_task_counts[ds->ds_subtopology], keys, vals,

@@ -34,7 +34,6 @@
  * so that the one the state knows is not deleted under it. */
 #define INC_RENEW_SHARE 4
 _Static_assert(SX_INC_ID_BYTES == ST_INCARNATION_ID_LEN, "one id size");
-#define WINDOW_CHANGELOG_EXTRA_MS 86400000LL
 
 int sx_inc_open(sx_task_t *tk, char *why, size_t why_size)
 {
@@ -192,7 +191,7 @@ int sx_inc_start(sx_task_t *tk)
         int need = !ts->ts_has_inc;
         if (!need && ts->ts_kind != DSL_STORE_KV && ts->ts_inc_ts >= 0) {
             const dsl_store_t *ds = &tk->tk_thread->th_app->ap_topo->dt_stores[ts->ts_index];
-            need = now - ts->ts_inc_ts > (ds->ds_retention_ms + WINDOW_CHANGELOG_EXTRA_MS) /
+            need = now - ts->ts_inc_ts > (ds->ds_retention_ms + SX_WINDOW_CHANGELOG_EXTRA_MS) /
                                              INC_RENEW_SHARE;
         }
         int rc = need ? write_record(tk, ts) : 0;

@@ -263,6 +263,10 @@ sx_task_store_t *sx_task_store_by_changelog(sx_task_t *tk, const char *topic);
 void sx_task_set_cache_limit(sx_task_t *tk, size_t per_store);
 /* The task's stream time, kept in its checkpoint table with the state. */
 #define SX_STREAM_TIME_KEY "__stream_time"
+/* A window or session changelog keeps records a day longer than its store
+ * (Kafka's windowstore.changelog.additional.retention.ms default), so that
+ * what the store still holds can always be restored. */
+#define SX_WINDOW_CHANGELOG_EXTRA_MS 86400000LL
 
 /* ---- a task's input buffers (pgroup.c) ---- */
 

@@ -564,10 +564,11 @@ static int commit_covers_tasks(sx_thread_t *th)
     return 1;
 }
 
-static void on_offsets_committed(kc_member_t *m, int err, void *opaque)
+static void on_offsets_committed(kc_member_t *m, int err, int16_t kafka_err, void *opaque)
 {
     (void)m;
-    commit_done(opaque, err);
+    /* commit_done's log names a Kafka error by its code. */
+    commit_done(opaque, kafka_err ? kafka_err : err);
 }
 
 void sx_thread_acks_done(sx_thread_t *th)
@@ -823,12 +824,14 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
     apply_assignment(th);
 }
 
-static void on_member_error(kc_member_t *m, int err, int fatal, const char *why, void *opaque)
+static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal,
+                            const char *why, void *opaque)
 {
     (void)m;
     sx_thread_t *th = opaque;
     if (fatal)
-        sx_thread_fail(th, err, "group %s: %s", th->th_app->ap_cfg.application_id, why);
+        sx_thread_fail(th, kafka_err ? kafka_err : err, "group %s: %s",
+                       th->th_app->ap_cfg.application_id, why);
     else
         EDDY_LOG_WARN("streams", "%s: group: %s", th->th_name, why);
 }
@@ -1060,9 +1063,9 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
     prefetch_sink_metadata(th);
     sx_assignor_init(&th->th_assignor, th);
     kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, th};
-    th->th_member = kc_member_new(th->th_client, th->th_consumer,
-                                  (const char *const *)app->ap_source_topics,
-                                  app->ap_nsource_topics, &mcbs, err, sizeof err);
+    th->th_member = kc_member_open(th->th_client, th->th_consumer,
+                                   (const char *const *)app->ap_source_topics,
+                                   app->ap_nsource_topics, &mcbs, err, sizeof err);
     if (!th->th_member) {
         snprintf(th->th_errstr, sizeof th->th_errstr, "%s", err);
         return EDDY_ERR_CONFIG;

@@ -223,6 +223,14 @@ static int collect_session(eddy_bytes_t key, int64_t start, int64_t end, eddy_by
     return collect(opaque, key, eddy_bytes(be, 16), value, ts, start, end) < 0;
 }
 
+/* Stream time - grace: the one closing rule of every window kind. A time
+ * or sliding window whose end is <= it is closed; a session whose end is < it
+ * (as Kafka). */
+static int64_t close_time(const sx_task_t *tk, const dsl_node_t *n)
+{
+    return tk->tk_stream_time - n->dn_windows.w_grace;
+}
+
 /* Emits, once, the windows of a final-results aggregation that stream time
  * has closed: time and sliding windows whose end (start + size) is <= stream
  * time - grace; sessions whose end is < stream time - grace. Called before
@@ -231,7 +239,7 @@ static int emit_closed(sx_task_t *tk, sx_task_store_t *ts, const dsl_node_t *n)
 {
     if (tk->tk_stream_time < 0)
         return 0;
-    int64_t close = tk->tk_stream_time - n->dn_windows.w_grace;
+    int64_t close = close_time(tk, n);
     int session = ts->ts_kind == DSL_STORE_SESSION;
     /* the largest start (sessions: end) that is closed */
     int64_t upto = session ? close - 1 : close - n->dn_windows.w_size;
@@ -312,7 +320,7 @@ int sx_window_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     if (n->dn_windows.w_kind == EDDY_WINDOWS_SLIDING)
         return sliding_process(tk, ts, n, r);
     int64_t size = n->dn_windows.w_size, adv = n->dn_windows.w_advance;
-    int64_t close = tk->tk_stream_time - n->dn_windows.w_grace;
+    int64_t close = close_time(tk, n);
     int64_t first = r->ts - size + adv;
     first = (first < 0 ? 0 : first) / adv * adv;
     for (int64_t start = first; start <= r->ts && rc == 0; start += adv) {
@@ -426,7 +434,7 @@ static int sliding_process(sx_task_t *tk, sx_task_store_t *ts, const dsl_node_t 
     if (!raw || !raw->ts_window)
         return -ENOENT;
     int64_t d = n->dn_windows.w_size, t = r->ts;
-    int64_t close = tk->tk_stream_time - n->dn_windows.w_grace;
+    int64_t close = close_time(tk, n);
     int rc = st_window_advance(raw->ts_window, tk->tk_stream_time);
     if (rc < 0)
         return rc;
@@ -487,7 +495,7 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     if ((rc = st_session_advance(ts->ts_session, tk->tk_stream_time)) < 0)
         return rc;
     int64_t gap = n->dn_windows.w_gap;
-    int64_t close = tk->tk_stream_time - n->dn_windows.w_grace;
+    int64_t close = close_time(tk, n);
     /* the sessions r bridges or extends: end >= t - gap, start <= t + gap */
     collected_t c = {0};
     /* sessions end at 0 or later: a record closer to 0 than the gap

@@ -13,6 +13,7 @@
  */
 #include "proto.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -116,6 +117,31 @@ kstr_t kstr_c(const char *s)
     if (!s)
         return KSTR_NULL;
     return (kstr_t){s, (int32_t)strlen(s)};
+}
+
+char *kstr_dup(kstr_t s)
+{
+    if (s.len < 0)
+        return NULL;
+    char *d = malloc((size_t)s.len + 1);
+    if (d) {
+        if (s.len > 0)
+            memcpy(d, s.ptr, (size_t)s.len);
+        d[s.len] = 0;
+    }
+    return d;
+}
+
+char *kstr_arena_dup(eddy_arena_t *a, kstr_t s)
+{
+    return s.len < 0 ? NULL : arena_strndup(a, s.ptr, (size_t)s.len);
+}
+
+kstr_t kstr_arena(eddy_arena_t *a, const char *s)
+{
+    size_t n = strlen(s);
+    char *d = arena_strndup(a, s, n);
+    return d ? (kstr_t){d, (int32_t)n} : KSTR_NULL;
 }
 
 int kstr_eq(kstr_t a, const char *s)

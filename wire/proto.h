@@ -9,10 +9,12 @@
 #ifndef EDDY_WIRE_PROTO_H
 #define EDDY_WIRE_PROTO_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/err.h"
 
 enum kafka_api {
     API_PRODUCE = 0,
@@ -112,7 +114,19 @@ typedef struct kstr {
 
 #define KSTR_NULL ((kstr_t){NULL, -1})
 kstr_t kstr_c(const char *s); /* view of a C string (NULL -> null) */
+/* Whether a holds the C string s; a null string equals only NULL. */
 int kstr_eq(kstr_t a, const char *s);
+/* The empty string for a null one, for fields a caller keeps as C strings. */
+static inline kstr_t kstr_or_empty(kstr_t s)
+{
+    return s.len < 0 ? (kstr_t){"", 0} : s;
+}
+/* NUL-terminated copies: malloc'ed (kstr_dup) or in an arena (kstr_arena_dup);
+ * NULL for a null string or when out of memory. */
+char *kstr_dup(kstr_t s);
+char *kstr_arena_dup(eddy_arena_t *a, kstr_t s);
+/* A copy of the C string s in an arena, as a kstr; null when out of memory. */
+kstr_t kstr_arena(eddy_arena_t *a, const char *s);
 
 typedef struct RequestHeader {
     int16_t RequestApiKey;
@@ -141,6 +155,30 @@ kstr_t rd_kbytes(eddy_rd_t *rd);         /* int32 length, nullable: -1 */
 int32_t rd_array_count(eddy_rd_t *rd, size_t min_elem);
 int32_t rd_compact_array_count(eddy_rd_t *rd, size_t min_elem);
 void rd_skip_tags(eddy_rd_t *rd); /* tagged fields: count, then (tag, size, bytes) */
+
+/* An int32-counted array that may not be null: the count, or 0 on error. */
+static inline int32_t rd_array_count_nn(eddy_rd_t *rd, size_t min_elem)
+{
+    int32_t n = rd_array_count(rd, min_elem);
+    if (n < 0) {
+        rd_fail(rd, EDDY_ERR_INVALID_ARG);
+        return 0;
+    }
+    return n;
+}
+
+/* Room for n elements from the request arena, or NULL when n <= 0 or the
+ * reader has failed. An arena refusal fails the reader with -ENOMEM, so the
+ * caller's loop (guarded by !rd->rd_err) never touches a NULL array. */
+static inline void *rd_arena_array(eddy_rd_t *rd, eddy_arena_t *a, int32_t n, size_t size)
+{
+    if (n <= 0 || rd->rd_err)
+        return NULL;
+    void *p = arena_calloc(a, (size_t)n, size);
+    if (!p)
+        rd_fail(rd, -ENOMEM);
+    return p;
+}
 
 void wr_string(eddy_wr_t *wr, kstr_t s);
 void wr_cstring(eddy_wr_t *wr, const char *s); /* NULL -> null */

@@ -36,28 +36,4 @@ static inline kstr_t rd_compact_string_nn(eddy_rd_t *rd)
     return s;
 }
 
-/* An int32-counted array that may not be null: the count, or 0 on error. */
-static inline int32_t rd_array_count_nn(eddy_rd_t *rd, size_t min_elem)
-{
-    int32_t n = rd_array_count(rd, min_elem);
-    if (n < 0) {
-        rd_fail(rd, EDDY_ERR_INVALID_ARG);
-        return 0;
-    }
-    return n;
-}
-
-/* Room for n elements from the request arena, or NULL when n <= 0 or the
- * reader has failed. An arena refusal fails the reader with -ENOMEM, so the
- * caller's loop (guarded by !rd->rd_err) never touches a NULL array. */
-static inline void *rd_arena_array(eddy_rd_t *rd, eddy_arena_t *a, int32_t n, size_t size)
-{
-    if (n <= 0 || rd->rd_err)
-        return NULL;
-    void *p = arena_calloc(a, (size_t)n, size);
-    if (!p)
-        rd_fail(rd, -ENOMEM);
-    return p;
-}
-
 #endif

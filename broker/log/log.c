@@ -286,12 +286,6 @@ static int has_suffix(const char *name, const char *suffix)
     return n > s && strcmp(name + n - s, suffix) == 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Finishes a compaction that committed (its .swap exists) before a crash:
  * the segments it replaces are deleted, then the swap becomes the segment. */
 static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases, int *nbases,

@@ -316,12 +316,6 @@ int pstate_snapshot_name_parse(const char *name, int64_t *offset)
     return 1;
 }
 
-static int cmp_off(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The snapshot offsets in the log directory, ascending; caller frees. */
 static int list_snapshots(const log_t *log, int64_t **out, size_t *nout)
 {
@@ -355,7 +349,7 @@ static int list_snapshots(const log_t *log, int64_t **out, size_t *nout)
         return rc;
     }
     if (n > 1)
-        qsort(offs, n, sizeof *offs, cmp_off);
+        qsort(offs, n, sizeof *offs, cmp_i64);
     *out = offs;
     *nout = n;
     return 0;

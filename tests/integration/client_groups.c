@@ -5,7 +5,7 @@
  *                 [--session=MS] [--heartbeat=MS] [--auto-commit=0|1] [--max=N]
  *                 [--custom] [--instance=ID] [--lifetime=S] [--commit-on-max]
  *                 [--metadata-age=MS]
- *       one Eddy group member (kc_member_new over kc_consumer_new) until
+ *       one Eddy group member (kc_member_open over kc_consumer_new) until
  *       SIGTERM/SIGINT, --lifetime seconds, or --max records (then, with
  *       --commit-on-max, a synchronous kc_member_commit); then kc_member_close.
  *       --custom offers the plug-in assignor "eddytest" (round robin over the
@@ -409,10 +409,12 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
     out("ASSIGN %d %s", (int)kc_member_generation(m), b);
 }
 
-static void on_member_error(kc_member_t *m, int err, int fatal, const char *why, void *opaque)
+static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal,
+                            const char *why, void *opaque)
 {
     (void)m, (void)opaque;
-    out("ERROR %d %d %s", err, fatal, why);
+    /* The script looks for the Kafka code in kafka_err, with err -EIO beside it. */
+    out("ERROR %d %d %s (err %d)", kafka_err, fatal, why, err);
 }
 
 static void app_close(app_t *a);
@@ -566,10 +568,10 @@ static void on_lifetime(uv_timer_t *t)
     app_close(t->data);
 }
 
-static void on_commit_done(kc_member_t *m, int err, void *opaque)
+static void on_commit_done(kc_member_t *m, int err, int16_t kafka_err, void *opaque)
 {
     (void)m;
-    out("COMMIT %d", err);
+    out("COMMIT %d", kafka_err ? kafka_err : err);
     app_close(opaque);
 }
 
@@ -624,9 +626,9 @@ static int cmd_member(const char *bootstrap, const char *group, const char *topi
     a->a_consumer = kc_consumer_new(a->a_cn.client, &ccbs);
     kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, a};
     char err[512];
-    a->a_member = kc_member_new(a->a_cn.client, a->a_consumer, &topic, 1, &mcbs, err, sizeof err);
+    a->a_member = kc_member_open(a->a_cn.client, a->a_consumer, &topic, 1, &mcbs, err, sizeof err);
     if (!a->a_member)
-        die("kc_member_new: %s", err);
+        die("kc_member_open: %s", err);
     if (o->custom) {
         snprintf(a->a_ud, sizeof a->a_ud, "ud:%s", o->name);
         a->a_custom = (assignor_t){"eddytest",           custom_assign, custom_user_data,

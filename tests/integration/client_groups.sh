@@ -322,6 +322,9 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 grep -q ' ERROR 26 1 ' "$WORK/bad.out" || fail "session.timeout.ms=1000: no fatal INVALID_SESSION_TIMEOUT (26)"
+# The Kafka code and Eddy's error come apart: kafka_err 26, err -EIO (-5).
+grep -q ' ERROR 26 1 .*(err -5)$' "$WORK/bad.out" ||
+    fail "the member's error callback did not give kafka_err 26 with err -EIO: $(grep ERROR "$WORK/bad.out")"
 stop bad
 note "7: INVALID_SESSION_TIMEOUT stops the member with a fatal error; it still closes"
 

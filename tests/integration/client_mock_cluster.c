@@ -1044,6 +1044,25 @@ static void on_committed(const char *topic, int32_t partition, int64_t offset, v
         cm->cm_offset[partition] = offset;
 }
 
+typedef struct commit_result {
+    int called, err;
+    int16_t kafka_err;
+} commit_result_t;
+
+static void on_commit_result(kc_member_t *m, int err, int16_t kafka_err, void *opaque)
+{
+    (void)m;
+    commit_result_t *cr = opaque;
+    cr->called = 1;
+    cr->err = err;
+    cr->kafka_err = kafka_err;
+}
+
+static int commit_returned(void *opaque)
+{
+    return ((commit_result_t *)opaque)->called;
+}
+
 /* A group member finds the coordinator on node 3, joins, gets every
  * partition, consumes everything and commits through the coordinator: the
  * committed offsets are the ends of the partitions. */
@@ -1063,12 +1082,23 @@ START_TEST(group_member_through_the_coordinator_node)
     kc_member_cbs_t mcbs = {NULL, on_assigned, NULL, &ms};
     const char *topics[1] = {TOPIC};
     char err[512];
-    kc_member_t *m = kc_member_new(e.c, k, topics, 1, &mcbs, err, sizeof err);
+    kc_member_t *m = kc_member_open(e.c, k, topics, 1, &mcbs, err, sizeof err);
     ck_assert_msg(m != NULL, "%s", err);
     run_until(&e, has_all, &ms, 30000, "the member getting every partition");
     run_until(&e, all_received, NULL, 30000, "consuming every record");
     assert_consumed_exactly();
     ck_assert_int_eq(kc_member_commit(m, 1, NULL, NULL), 0);
+    /* A commit the coordinator refuses (OFFSET_METADATA_TOO_LARGE on the
+     * OffsetCommit): the callback gets the Kafka code and Eddy's error apart,
+     * never one in the place of the other. */
+    mock_cmd(&e.mk, "errors %d 1 %d", API_OFFSET_COMMIT, KERR_OFFSET_METADATA_TOO_LARGE);
+    commit_result_t cr = {0, 0, 0};
+    kc_topic_partition_t tp = {.tp_topic = TOPIC, .tp_partition = 0};
+    int64_t zero = 0;
+    ck_assert_int_eq(kc_member_commit_offsets(m, &tp, &zero, 1, on_commit_result, &cr), 0);
+    run_until(&e, commit_returned, &cr, 15000, "the refused commit's callback");
+    ck_assert_int_eq(cr.kafka_err, KERR_OFFSET_METADATA_TOO_LARGE);
+    ck_assert_int_eq(cr.err, -EIO);
     kc_member_close(m, on_closed, &ms);
     run_until(&e, member_closed, &ms, 15000, "closing the member");
     kc_consumer_destroy(k);
@@ -1174,10 +1204,10 @@ START_TEST(group_failover_on_the_mock)
     kc_consumer_t *k1 = kc_consumer_new(e.c, &cbs), *k2 = kc_consumer_new(c2, &cbs);
     kc_member_cbs_t m1 = {NULL, on_assigned, NULL, &ms[0]}, m2 = {NULL, on_assigned, NULL, &ms[1]};
     const char *topics[1] = {TOPIC};
-    kc_member_t *dies = kc_member_new(c2, k2, topics, 1, &m2, err, sizeof err);
+    kc_member_t *dies = kc_member_open(c2, k2, topics, 1, &m2, err, sizeof err);
     ck_assert_msg(dies != NULL, "%s", err);
     run_until(&e, has_all, &ms[1], 30000, "the first member getting every partition");
-    kc_member_t *surv = kc_member_new(e.c, k1, topics, 1, &m1, err, sizeof err);
+    kc_member_t *surv = kc_member_open(e.c, k1, topics, 1, &m1, err, sizeof err);
     ck_assert_msg(surv != NULL, "%s", err);
     run_until(&e, both_have_three, ms, 60000, "the two members splitting the partitions 3/3");
     /* The leader goes away without leaving; after its session the survivor

@@ -243,6 +243,7 @@ int main(int argc, char **argv)
     app = eddy_app_new(b, cfg, err, sizeof err);
     eddy_config_destroy(cfg);
     if (!app) {
+        eddy_builder_destroy(b); /* still ours: the app takes it only on success */
         fprintf(stderr, "%s\n", err);
         return 1;
     }

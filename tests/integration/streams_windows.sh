@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Windowed streams (issue 7) against a real broker, each result checked against
+# Windowed streams against a real broker, each result checked against
 # a model computed here with awk from Kafka Streams' documented semantics (and
 # the rules streams/windows.c and streams/join.c state), independently of
 # Eddy, over randomized out-of-order input with late records. Event times
@@ -664,8 +664,9 @@ kill9_case k9_outer_wiped "$APP" "$WORK/joinin" 1000 outer_model '%k\t%T\t%v\n' 
 
 # ------------------------------------------- 8. updates without suppression
 
-# (Last: it failed with the state/window.c of issue 7's first draft, which
-# dropped an expired segment's cached updates without forwarding them.)
+# (Last, because it catches a window store that drops an expired segment's
+# cached updates without forwarding them: the last update of a window that
+# closed while its updates sat in the record cache never reaches the topic.)
 for i in $(seq 1 120); do
     E topic consume update-counts -o beginning -e -f '%k\t%v\n' --value-format int64 |
         awk -F'\t' '{ last[$1] = $2 } END { for (k in last) print k "\t" last[k] }' | sort >"$WORK/got.upd"

@@ -225,6 +225,7 @@ int main(int argc, char **argv)
     eddy_app_t *app = eddy_app_new(b, cfg, err, sizeof err);
     eddy_config_destroy(cfg);
     if (!app) {
+        eddy_builder_destroy(b); /* still ours: the app takes it only on success */
         fprintf(stderr, "streams_windows_app: %s\n", err);
         return 1;
     }

@@ -302,6 +302,19 @@ START_TEST(test_be_load_store)
 }
 END_TEST
 
+/* The one int64 comparator: extremes that a subtraction would overflow. */
+START_TEST(test_cmp_i64_sorts)
+{
+    int64_t v[] = {5, INT64_MIN, -1, INT64_MAX, 0, -1, INT64_MIN + 1};
+    qsort(v, sizeof v / sizeof v[0], sizeof v[0], cmp_i64);
+    int64_t want[] = {INT64_MIN, INT64_MIN + 1, -1, -1, 0, 5, INT64_MAX};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        ck_assert_int_eq(v[i], want[i]);
+    int64_t x = 3, y = 3;
+    ck_assert_int_eq(cmp_i64(&x, &y), 0);
+}
+END_TEST
+
 TCase *tcase_buf(void)
 {
     TCase *tc = tcase_create("buf");
@@ -315,5 +328,6 @@ TCase *tcase_buf(void)
     tcase_add_test(tc, test_writer_patch);
     tcase_add_test(tc, test_writer_take);
     tcase_add_test(tc, test_be_load_store);
+    tcase_add_test(tc, test_cmp_i64_sorts);
     return tc;
 }

@@ -1,4 +1,4 @@
-/* dsl/builder.c for issue 7: windowed aggregations, suppression,
+/* dsl/builder.c: windowed aggregations, suppression,
  * stream-stream joins and processors: the nodes and stores they add, named
  * and numbered as Kafka Streams does (TimeWindowedKStreamImpl,
  * SessionWindowedKStreamImpl, KTableImpl.suppress, KStreamImplJoin), the

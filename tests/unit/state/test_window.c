@@ -531,6 +531,10 @@ START_TEST(env_sizing)
     /* Default interval: max(retention / 2, 60000). */
     ck_assert_int_eq(st_window_max_segments(86400000, 0), 4);
     ck_assert_int_eq(st_window_max_segments(1000, 0), 2);
+    /* The interval the store uses and the one it is sized for are one rule. */
+    ck_assert_int_eq(st_window_segment_ms(86400000, 0), 43200000);
+    ck_assert_int_eq(st_window_segment_ms(1000, 0), 60000);
+    ck_assert_int_eq(st_window_segment_ms(1000, 500), 500);
     /* An environment without room for the segments refuses at open. */
     st_env_t *small = NULL;
     char d2[256], err[512] = "";

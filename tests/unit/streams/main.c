@@ -6,6 +6,7 @@ TCase *tcase_config_arg(void);
 TCase *tcase_pgroup(void);
 TCase *tcase_handlers(void);
 TCase *tcase_driver(void);
+TCase *tcase_app_new(void);
 
 int main(void)
 {
@@ -16,5 +17,6 @@ int main(void)
     suite_add_tcase(s, tcase_pgroup());
     suite_add_tcase(s, tcase_handlers());
     suite_add_tcase(s, tcase_driver());
+    suite_add_tcase(s, tcase_app_new());
     return run_suite(s);
 }

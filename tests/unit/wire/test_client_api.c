@@ -194,11 +194,6 @@ static void req_rt(dec_state_t *d, enc_fn enc, dec_fn dec, int16_t v, const void
     wr_free(&w);
 }
 
-static void put_be32(uint8_t *p, uint32_t x)
-{
-    be32_store(p, x);
-}
-
 /* The hostile-input checks on a valid response body (see the top). count_at
  * is the offset of the top-level int32 array count, or -1. */
 static void check_hostile(dec_fn f, int16_t v, const uint8_t *p, size_t len, size_t out_size,
@@ -227,7 +222,7 @@ static void check_hostile(dec_fn f, int16_t v, const uint8_t *p, size_t len, siz
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             memcpy(m, p, len);
-            put_be32(m + count_at, bad[i].count);
+            be32_store(m + count_at, bad[i].count);
             run_dec(&d, f, m, len, v, scratch, out_size, ARENA_LIMIT);
             ck_assert_msg(d.rc == bad[i].rc, "%s v%d: count 0x%x: rc %d", what, v, bad[i].count,
                           d.rc);
@@ -243,7 +238,7 @@ static void check_hostile(dec_fn f, int16_t v, const uint8_t *p, size_t len, siz
     for (size_t i = 0; i + 4 <= len; i++) {
         for (size_t k = 0; k < sizeof w4 / sizeof w4[0]; k++) {
             memcpy(m, p, len);
-            put_be32(m + i, w4[k]);
+            be32_store(m + i, w4[k]);
             run_dec(&d, f, m, len, v, scratch, out_size, ARENA_LIMIT);
             ck_assert_msg(d.rc != -ENOMEM && d.a.ar_used <= bound,
                           "%s v%d: 0x%x at %zu: rc %d, %zu bytes allocated", what, v, w4[k], i,
@@ -1054,7 +1049,7 @@ START_TEST(list_offsets)
     EQ(r.Topics[0].Partitions[0].Timestamp, -1);
     dec_done(&d);
     check_hostile(cdec_list_offsets, 0, w.wr_buf, w.wr_len, sizeof r, 0, "OldStyleOffsets");
-    put_be32(w.wr_buf + 4 + 3 + 4 + 4 + 2, 0x20000000);
+    be32_store(w.wr_buf + 4 + 3 + 4 + 4 + 2, 0x20000000);
     run_dec(&d, cdec_list_offsets, w.wr_buf, w.wr_len, 0, &r, sizeof r, ARENA_LIMIT);
     EQ(d.rc, EDDY_ERR_TRUNCATED);
     dec_done(&d);

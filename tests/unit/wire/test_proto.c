@@ -70,6 +70,46 @@ START_TEST(kstr_helpers)
 }
 END_TEST
 
+/* The copies every module uses instead of its own: NUL-terminated, a null
+ * string stays null, an empty one stays empty, bytes after the length are
+ * not copied. */
+START_TEST(kstr_copies)
+{
+    const char raw[] = "topicXYZ";
+    kstr_t t = {raw, 5};
+    char *d = kstr_dup(t);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d, "topic");
+    free(d);
+    ck_assert_ptr_null(kstr_dup(KSTR_NULL));
+    d = kstr_dup((kstr_t){"", 0});
+    ck_assert_str_eq(d, "");
+    free(d);
+    d = kstr_dup(kstr_or_empty(KSTR_NULL));
+    ck_assert_str_eq(d, "");
+    free(d);
+
+    eddy_arena_t a;
+    arena_init(&a, 64);
+    char *ad = kstr_arena_dup(&a, t);
+    ck_assert_str_eq(ad, "topic");
+    ck_assert_ptr_null(kstr_arena_dup(&a, KSTR_NULL));
+    kstr_t k = kstr_arena(&a, "abc");
+    ck_assert_int_eq(k.len, 3);
+    ck_assert(kstr_eq(k, "abc"));
+    ck_assert_str_eq(k.ptr, "abc"); /* NUL-terminated too */
+    ck_assert_str_eq(arena_strndup(&a, raw + 5, 2), "XY");
+    ck_assert_str_eq(arena_strdup(&a, raw), raw);
+    /* The arena's limit: a copy that does not fit is null, not cut. */
+    char big[100];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    ck_assert_int_eq(kstr_arena(&a, big).len, -1);
+    ck_assert_ptr_null(kstr_arena_dup(&a, kstr_c(big)));
+    arena_free(&a);
+}
+END_TEST
+
 /* ---- flexible versions --------------------------------------------------- */
 
 START_TEST(flexible_versions)
@@ -496,6 +536,7 @@ TCase *tcase_proto(void)
     TCase *tc = tcase_create("proto");
     tcase_add_test(tc, api_and_error_names);
     tcase_add_test(tc, kstr_helpers);
+    tcase_add_test(tc, kstr_copies);
     tcase_add_test(tc, flexible_versions);
     tcase_add_test(tc, supported_versions_table);
     tcase_add_test(tc, request_header_v1);
