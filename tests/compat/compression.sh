@@ -40,7 +40,9 @@ js() { (cd "$COMPAT_DIR" && timeout -k 5 90 node compression.js "$BOOTSTRAP" "$@
 # Every batch of a topic's partition 0 carries codec $2 (and there is at least one).
 check_codec() {
     local t=$1 want=$2 codecs
-    codecs=$($SEG codecs "$WORK/data/$t-0" | awk '{print $3}' | sort -u | tr '\n' ' ')
+    # librdkafka sends a batch uncompressed when compressing does not make it smaller, which
+    # happens to a first batch of a few records (timing): those are not counted.
+    codecs=$($SEG codecs "$WORK/data/$t-0" | awk '$3 != 0 || $4 >= 10 {print $3}' | sort -u | tr '\n' ' ')
     [ "$codecs" = "$want " ] || fail "$t: batches on disk have codec(s) '$codecs', expected $want only"
 }
 

@@ -105,7 +105,9 @@ corpus 9 300 >"$WORK/p9"
 kc -P -t lines -z gzip <"$WORK/p7" || fail "kcat -P -z gzip failed"
 kc -P -t lines -z snappy <"$WORK/p8" || fail "kcat -P -z snappy failed"
 kc -P -t lines -z lz4 <"$WORK/p9" || fail "kcat -P -z lz4 failed"
-got=$(for d in "$WORK/data"/lines-[0-9]*; do $SEG codecs "$d"; done | awk '{ print $3 }' | sort -u | tr '\n' ' ')
+# librdkafka sends a batch uncompressed when compressing it does not make it smaller, which
+# happens to a first batch of a few short lines (timing): such batches are not counted.
+got=$(for d in "$WORK/data"/lines-[0-9]*; do $SEG codecs "$d"; done | awk '$3 != 0 || $4 >= 10 { print $3 }' | sort -u | tr '\n' ' ')
 [ "$got" = "1 2 3 4 " ] || fail "lines: codecs on disk '$got', expected gzip, snappy, lz4 and zstd batches (1 2 3 4)"
 cat "$WORK/p1" "$WORK/p2" "$WORK/p3" "$WORK/p4" "$WORK/p7" "$WORK/p8" "$WORK/p9" | reference >"$WORK/ref"
 log "input: $(cat "$WORK"/p? | wc -l) lines in zstd, gzip, snappy, lz4 (kcat) and lz4, gzip, snappy (eddy) batches"
