@@ -33,7 +33,7 @@ const overall = setTimeout(() => {
 const TOPIC = 'pk-records'
 const PARTITIONS = 4
 const GROUP = 'pk-group'
-const KEYS = 10
+const KEYS = 16
 const PER_BATCH = 60 // records per send() call
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
@@ -203,9 +203,11 @@ async function main() {
   const committed = await waitFor('committed offsets', async () => {
     const res = await admin.listConsumerGroupOffsets({ groups: [GROUP] })
     const t = res[0] && res[0].topics.find(x => x.name === TOPIC)
-    if (!t || t.partitions.length !== PARTITIONS) return null
-    return t.partitions
+    if (!t) return null
+    const ok = t.partitions.filter(p => p.committedOffset >= 0n)
+    return ok.length === lastByPart.size ? ok : null
   })
+  // A partition the records missed has nothing to commit.
   for (const p of committed) {
     assert.equal(p.committedOffset, endOffsets.get(p.partitionIndex), `committed offset of partition ${p.partitionIndex}`)
   }
