@@ -11,16 +11,24 @@
 // every key stays on one partition and its records keep their produce order, offsets are
 // dense per partition, and the committed offsets equal each partition's end offset.
 //
-// usage: node platformatic.js HOST:PORT
+// With --produce-only, the part that needs no consumer-group or topic-management API: the
+// topic exists beforehand (the shell script creates it with `eddy topic create`), Admin runs
+// describeConfigs, metadata, listOffsets and listGroups, both producers write, and the
+// records are read back with kcat (librdkafka) for the same checks; nothing is deleted.
+//
+// usage: node platformatic.js HOST:PORT [--produce-only]   (KCAT=path/to/kcat to override)
 'use strict'
 
 const assert = require('assert/strict')
+const { spawnSync } = require('child_process')
 
 const bootstrap = process.argv[2]
 if (!bootstrap) {
   console.error('usage: node platformatic.js HOST:PORT')
   process.exit(2)
 }
+const produceOnly = process.argv[3] === '--produce-only'
+const KCAT = process.env.KCAT || 'kcat'
 const t0 = Date.now()
 const note = msg => console.error(`[platformatic.test +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`)
 
@@ -61,22 +69,76 @@ function records(from, n, tag) {
   return out
 }
 
+// kcat -J: one JSON object per record; headers as [k1, v1, k2, v2, ...].
+function kcatConsume(topic) {
+  const args = ['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-J']
+  const r = spawnSync(KCAT, args, { timeout: 60000, encoding: 'utf8', maxBuffer: 64 << 20 })
+  if (r.error) throw new Error(`kcat ${args.join(' ')}: ${r.error.message}`)
+  if (r.status !== 0) throw new Error(`kcat ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r.stdout.split('\n').filter(l => l.length).map(l => JSON.parse(l))
+}
+
+function pairs(flat) {
+  const out = []
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]])
+  return out
+}
+
+// got: records as read ({partition, offset, key, value, topic, headers: Map}), in the order
+// read; sent: what was produced; endOffsets: partition -> end offset.
+function checkRecords(got, sent, endOffsets) {
+  const total = sent.length
+  // Exactly the records produced: keys, values, headers, one copy each.
+  const byValue = new Map()
+  for (const m of got) {
+    assert.ok(!byValue.has(m.value), `duplicate record ${m.value}`)
+    byValue.set(m.value, m)
+  }
+  assert.equal(byValue.size, total)
+  for (const s of sent) {
+    const m = byValue.get(s.value)
+    assert.ok(m, `record ${s.value} not consumed`)
+    assert.equal(m.key, s.key)
+    assert.equal(m.topic, TOPIC)
+    assert.deepEqual(Object.fromEntries(m.headers), s.headers)
+  }
+  // Each key on one partition, in produce order; offsets dense from 0 per partition.
+  const keyPart = new Map()
+  const keyLast = new Map()
+  const partNext = new Map()
+  for (const m of got) {
+    const seq = Number(m.headers.get('seq'))
+    if (keyPart.has(m.key)) assert.equal(m.partition, keyPart.get(m.key), `key ${m.key} on two partitions`)
+    keyPart.set(m.key, m.partition)
+    if (keyLast.has(m.key)) assert.ok(seq > keyLast.get(m.key), `key ${m.key}: seq ${seq} after ${keyLast.get(m.key)}`)
+    keyLast.set(m.key, seq)
+    const want = partNext.get(m.partition) ?? 0n
+    assert.equal(m.offset, want, `partition ${m.partition}: offset ${m.offset}, expected ${want}`)
+    partNext.set(m.partition, want + 1n)
+  }
+  for (const [p, o] of endOffsets) assert.equal(partNext.get(p) ?? 0n, o, `partition ${p} end offset`)
+  note(`records: ${total} exact, ${KEYS} keys on ${new Set(keyPart.values()).size} partitions, order kept`)
+
+}
+
 async function main() {
   const kafka = await import('@platformatic/kafka')
   const { Admin, Producer, Consumer, stringSerializers, stringDeserializers } = kafka
   const base = { bootstrapBrokers: [bootstrap], timeout: 10000, retries: 3, retryDelay: 200 }
 
   const admin = new Admin({ ...base, clientId: 'pk-admin' })
-  const created = await admin.createTopics({
-    topics: [TOPIC],
-    partitions: PARTITIONS,
-    replicas: 1,
-    configs: [{ name: 'retention.ms', value: '3600000' }]
-  })
-  assert.equal(created.length, 1)
-  assert.equal(created[0].name, TOPIC)
-  assert.equal(created[0].partitions, PARTITIONS)
-  note(`createTopics: ${TOPIC} with ${created[0].partitions} partitions`)
+  if (!produceOnly) {
+    const created = await admin.createTopics({
+      topics: [TOPIC],
+      partitions: PARTITIONS,
+      replicas: 1,
+      configs: [{ name: 'retention.ms', value: '3600000' }]
+    })
+    assert.equal(created.length, 1)
+    assert.equal(created[0].name, TOPIC)
+    assert.equal(created[0].partitions, PARTITIONS)
+    note(`createTopics: ${TOPIC} with ${created[0].partitions} partitions`)
+  }
 
   const described = await admin.describeConfigs({
     resources: [{ resourceType: 2, resourceName: TOPIC, configurationKeys: ['retention.ms'] }]
@@ -126,6 +188,22 @@ async function main() {
   assert.equal(sum, BigInt(total), 'end offsets do not add up to the records produced')
   note(`listOffsets: end offsets ${[...endOffsets].map(([p, o]) => `${p}:${o}`).join(' ')}`)
 
+  if (produceOnly) {
+    const groups = await admin.listGroups()
+    assert.equal(groups.size, 0, `listGroups: ${[...groups.keys()]}`)
+    const got = kcatConsume(TOPIC).map(j => ({
+      partition: j.partition,
+      offset: BigInt(j.offset),
+      key: j.key,
+      value: j.payload,
+      topic: j.topic,
+      headers: new Map(pairs(j.headers || []))
+    }))
+    checkRecords(got, sent, endOffsets)
+    await admin.close()
+    return
+  }
+
   // One consumer-group member reads everything and commits what it read.
   const consumer = new Consumer({
     ...base,
@@ -168,36 +246,7 @@ async function main() {
   await stream.close()
   await consumer.close()
 
-  // Exactly the records produced: keys, values, headers, one copy each.
-  const byValue = new Map()
-  for (const m of got) {
-    assert.ok(!byValue.has(m.value), `duplicate record ${m.value}`)
-    byValue.set(m.value, m)
-  }
-  assert.equal(byValue.size, total)
-  for (const s of sent) {
-    const m = byValue.get(s.value)
-    assert.ok(m, `record ${s.value} not consumed`)
-    assert.equal(m.key, s.key)
-    assert.equal(m.topic, TOPIC)
-    assert.deepEqual(Object.fromEntries(m.headers), s.headers)
-  }
-  // Each key on one partition, in produce order; offsets dense from 0 per partition.
-  const keyPart = new Map()
-  const keyLast = new Map()
-  const partNext = new Map()
-  for (const m of got) {
-    const seq = Number(m.headers.get('seq'))
-    if (keyPart.has(m.key)) assert.equal(m.partition, keyPart.get(m.key), `key ${m.key} on two partitions`)
-    keyPart.set(m.key, m.partition)
-    if (keyLast.has(m.key)) assert.ok(seq > keyLast.get(m.key), `key ${m.key}: seq ${seq} after ${keyLast.get(m.key)}`)
-    keyLast.set(m.key, seq)
-    const want = partNext.get(m.partition) ?? 0n
-    assert.equal(m.offset, want, `partition ${m.partition}: offset ${m.offset}, expected ${want}`)
-    partNext.set(m.partition, want + 1n)
-  }
-  for (const [p, o] of endOffsets) assert.equal(partNext.get(p) ?? 0n, o, `partition ${p} end offset`)
-  note(`records: ${total} exact, ${KEYS} keys on ${new Set(keyPart.values()).size} partitions, order kept`)
+  checkRecords(got, sent, endOffsets)
 
   // Committed offsets as Admin sees them: each partition's end offset.
   const committed = await waitFor('committed offsets', async () => {
