@@ -41,7 +41,7 @@ typedef struct ApiVersionsResponse {
 int wire_api_versions_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ApiVersionsRequest *r);
 void wire_api_versions_resp_encode(eddy_wr_t *wr, int16_t v, const ApiVersionsResponse *r);
 
-/* ---- Metadata (3), v0-5 ---- */
+/* ---- Metadata (3), v0-12 ---- */
 typedef struct MetadataRequest {
     kstr_t *Topics;      /* names */
     int32_t TopicsCount; /* -1: all topics (v1+ null; v0 empty array) */

@@ -21,7 +21,7 @@ const api_version_range_t broker_api_versions[] = {
     {API_PRODUCE, 3, 7},
     {API_FETCH, 4, 11},
     {API_LIST_OFFSETS, 0, 8},
-    {API_METADATA, 0, 5},
+    {API_METADATA, 0, 12},
     {API_API_VERSIONS, 0, 4},
     {API_CREATE_TOPICS, 0, 4},
     {API_DELETE_TOPICS, 0, 1},

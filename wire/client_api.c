@@ -119,12 +119,25 @@ int wire_api_versions_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     return api_versions_body(rd, v, a, r);
 }
 
+/* A non-nullable [int32], legacy or compact, into the arena; returns the
+ * count (0 on error). */
+static int32_t rdf_int32_array(eddy_rd_t *rd, int flex, eddy_arena_t *a, int32_t **out)
+{
+    int32_t n = rdf_array_count_nn(rd, flex, 4);
+    int32_t *p = rd_arena_array(rd, a, n, sizeof *p);
+    for (int32_t i = 0; i < n && !rd->rd_err; i++)
+        p[i] = rd_i32(rd);
+    *out = p;
+    return rd->rd_err ? 0 : n;
+}
+
 /* ---- Metadata ------------------------------------------------------------- */
 
 void wire_metadata_req_encode(eddy_wr_t *wr, int16_t v, const MetadataRequest *r)
 {
     if (!cw_version(wr, API_METADATA, v))
         return;
+    int flex = kafka_is_flexible(API_METADATA, v);
     /* AllowAutoTopicCreation is not ignorable: below v4 the broker always
      * may create, so "don't" cannot be said. */
     cw_require(wr, v >= 4 || r->AllowAutoTopicCreation);
@@ -137,11 +150,32 @@ void wire_metadata_req_encode(eddy_wr_t *wr, int16_t v, const MetadataRequest *r
         } else {
             cw_string_array(wr, r->Topics, r->TopicsCount, 0);
         }
-    } else {
+    } else if (!flex) {
         cw_string_array(wr, r->Topics, r->TopicsCount, 1);
+    } else {
+        int32_t n = r->TopicsCount;
+        if (n < -1 || (n > 0 && !r->Topics)) {
+            cw_fail(wr, EDDY_ERR_INVALID_ARG);
+            return;
+        }
+        wrf_count(wr, flex, n);
+        for (int32_t i = 0; i < n; i++) {
+            cw_require(wr, r->Topics[i].len >= 0);
+            if (v >= 10) { /* TopicId: the zero uuid, the topic is named */
+                wr_i64(wr, 0);
+                wr_i64(wr, 0);
+            }
+            wrf_string(wr, flex, r->Topics[i]);
+            wrf_tags(wr, flex);
+        }
     }
     if (v >= 4)
         wr_i8(wr, r->AllowAutoTopicCreation);
+    if (v >= 8 && v <= 10)
+        wr_i8(wr, 0); /* IncludeClusterAuthorizedOperations */
+    if (v >= 8)
+        wr_i8(wr, 0); /* IncludeTopicAuthorizedOperations */
+    wrf_tags(wr, flex);
 }
 
 int wire_metadata_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, MetadataResponse *r)
@@ -149,27 +183,33 @@ int wire_metadata_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, Metadat
     int rc = cr_version(API_METADATA, v);
     if (rc)
         return rc;
+    int flex = kafka_is_flexible(API_METADATA, v);
     r->ThrottleTimeMs = v >= 3 ? rd_i32(rd) : 0;
-    int32_t nb = rd_array_count_nn(rd, 4 + 2 + 4 + (v >= 1 ? 2u : 0u));
+    int32_t nb = rdf_array_count_nn(rd, flex, 4 + 2 + 4 + (v >= 1 ? 2u : 0u));
     r->Brokers = rd_arena_array(rd, a, nb, sizeof *r->Brokers);
     for (int32_t i = 0; i < nb && !rd->rd_err; i++) {
         MetadataResponseBroker *b = &r->Brokers[i];
         b->NodeId = rd_i32(rd);
-        b->Host = rd_string_nn(rd);
+        b->Host = rdf_string_nn(rd, flex);
         b->Port = rd_i32(rd);
-        b->Rack = v >= 1 ? rd_string(rd) : KSTR_NULL;
+        b->Rack = v >= 1 ? rdf_string(rd, flex) : KSTR_NULL;
+        rdf_tags(rd, flex);
     }
     r->BrokersCount = rd->rd_err ? 0 : nb;
-    r->ClusterId = v >= 2 ? rd_string(rd) : KSTR_NULL;
+    r->ClusterId = v >= 2 ? rdf_string(rd, flex) : KSTR_NULL;
     r->ControllerId = v >= 1 ? rd_i32(rd) : -1;
-    int32_t nt = rd_array_count_nn(rd, 2 + 2 + (v >= 1 ? 1u : 0u) + 4);
+    int32_t nt = rdf_array_count_nn(rd, flex, 2 + 2 + (v >= 1 ? 1u : 0u) + 4);
     r->Topics = rd_arena_array(rd, a, nt, sizeof *r->Topics);
     for (int32_t i = 0; i < nt && !rd->rd_err; i++) {
         MetadataResponseTopic *t = &r->Topics[i];
         t->ErrorCode = rd_i16(rd);
-        t->Name = rd_string_nn(rd);
+        /* Nullable from v12 on (a topic known by id only): Eddy's client
+         * asks by name, so a null name is a malformed answer. */
+        t->Name = rdf_string_nn(rd, flex);
+        if (v >= 10)
+            (void)rd_bytes(rd, 16); /* TopicId */
         t->IsInternal = v >= 1 ? rd_i8(rd) : 0;
-        int32_t np = rd_array_count_nn(rd, 2 + 4 + 4 + 4 + 4);
+        int32_t np = rdf_array_count_nn(rd, flex, 2 + 4 + 4 + 4 + 4);
         t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
         for (int32_t j = 0; j < np && !rd->rd_err; j++) {
             MetadataResponsePartition *p = &t->Partitions[j];
@@ -177,16 +217,25 @@ int wire_metadata_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, Metadat
             p->ErrorCode = rd_i16(rd);
             p->PartitionIndex = rd_i32(rd);
             p->LeaderId = rd_i32(rd);
-            p->ReplicaNodesCount = rd_int32_array(rd, a, &nodes);
+            if (v >= 7)
+                (void)rd_i32(rd); /* LeaderEpoch */
+            p->ReplicaNodesCount = rdf_int32_array(rd, flex, a, &nodes);
             p->ReplicaNodes = nodes;
-            p->IsrNodesCount = rd_int32_array(rd, a, &nodes);
+            p->IsrNodesCount = rdf_int32_array(rd, flex, a, &nodes);
             p->IsrNodes = nodes;
-            p->OfflineReplicasCount = v >= 5 ? rd_int32_array(rd, a, &nodes) : 0;
+            p->OfflineReplicasCount = v >= 5 ? rdf_int32_array(rd, flex, a, &nodes) : 0;
             p->OfflineReplicas = v >= 5 ? nodes : NULL;
+            rdf_tags(rd, flex);
         }
         t->PartitionsCount = rd->rd_err ? 0 : np;
+        if (v >= 8)
+            (void)rd_i32(rd); /* TopicAuthorizedOperations */
+        rdf_tags(rd, flex);
     }
     r->TopicsCount = rd->rd_err ? 0 : nt;
+    if (v >= 8 && v <= 10)
+        (void)rd_i32(rd); /* ClusterAuthorizedOperations */
+    rdf_tags(rd, flex);
     return rd->rd_err;
 }
 

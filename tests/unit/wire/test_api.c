@@ -299,19 +299,68 @@ END_TEST
 
 /* ---- Metadata ------------------------------------------------------------- */
 
+/* Writers for the version's encoding (legacy or compact). */
+static void put_fstr(eddy_wr_t *w, int flex, const char *s)
+{
+    if (flex)
+        put_cstr(w, s);
+    else
+        put_str(w, s);
+}
+
+static void put_fcount(eddy_wr_t *w, int flex, int32_t n)
+{
+    if (flex)
+        wr_uvarint(w, n < 0 ? 0u : (uint32_t)n + 1);
+    else
+        wr_i32(w, n);
+}
+
+static void put_ftags(eddy_wr_t *w, int flex)
+{
+    if (flex)
+        wr_uvarint(w, 0);
+}
+
+/* One topic of a Metadata request: TopicId (v10+), Name, tags (v9+). */
+static void put_md_topic(eddy_wr_t *w, int16_t v, const char *name)
+{
+    int flex = v >= 9;
+    if (v >= 10) {
+        wr_i64(w, 0);
+        wr_i64(w, 0);
+    }
+    put_fstr(w, flex, name);
+    put_ftags(w, flex);
+}
+
+/* The fields after the topics: AllowAutoTopicCreation (v4+),
+ * IncludeClusterAuthorizedOperations (v8-10), IncludeTopicAuthorizedOperations
+ * (v8+), tags (v9+). */
+static void put_md_tail(eddy_wr_t *w, int16_t v, int auto_create)
+{
+    if (v >= 4)
+        wr_i8(w, (int8_t)auto_create);
+    if (v >= 8 && v <= 10)
+        wr_i8(w, 1);
+    if (v >= 8)
+        wr_i8(w, 1);
+    put_ftags(w, v >= 9);
+}
+
 START_TEST(metadata_request)
 {
     eddy_wr_t w;
     wr_init(&w);
     MetadataRequest r;
     decoded_t d;
-    for (int16_t v = 0; v <= 5; v++) {
+    for (int16_t v = 0; v <= 12; v++) {
+        int flex = v >= 9;
         wr_reset(&w);
-        wr_i32(&w, 2);
-        put_str(&w, "alpha");
-        put_str(&w, "");
-        if (v >= 4)
-            wr_i8(&w, 0);
+        put_fcount(&w, flex, 2);
+        put_md_topic(&w, v, "alpha");
+        put_md_topic(&w, v, "");
+        put_md_tail(&w, v, 0);
         decode_ok(&d, dec_metadata, &w, v, &r, sizeof r);
         ck_assert_int_eq(r.TopicsCount, 2);
         ck_assert(kstr_eq(r.Topics[0], "alpha"));
@@ -322,9 +371,8 @@ START_TEST(metadata_request)
 
         /* Empty array: all topics in v0, none from v1 on. */
         wr_reset(&w);
-        wr_i32(&w, 0);
-        if (v >= 4)
-            wr_i8(&w, 1);
+        put_fcount(&w, flex, 0);
+        put_md_tail(&w, v, 1);
         decode_ok(&d, dec_metadata, &w, v, &r, sizeof r);
         ck_assert_int_eq(r.TopicsCount, v == 0 ? -1 : 0);
         ck_assert_int_eq(r.AllowAutoTopicCreation, 1);
@@ -332,9 +380,8 @@ START_TEST(metadata_request)
 
         /* Null array: all topics from v1 on; not allowed in v0. */
         wr_reset(&w);
-        wr_i32(&w, -1);
-        if (v >= 4)
-            wr_i8(&w, 1);
+        put_fcount(&w, flex, -1);
+        put_md_tail(&w, v, 1);
         if (v == 0) {
             expect_fail(dec_metadata, &w, v, EDDY_ERR_INVALID_ARG, 0);
         } else {
@@ -343,21 +390,21 @@ START_TEST(metadata_request)
             decoded_free(&d);
         }
 
-        /* A null topic name is malformed (nullable only from v10). */
+        /* A null topic name: malformed before v10; from v10 on a topic asked
+         * for by id only, which Eddy (no topic ids) refuses. */
         wr_reset(&w);
-        wr_i32(&w, 1);
-        put_str(&w, NULL);
-        if (v >= 4)
-            wr_i8(&w, 1);
+        put_fcount(&w, flex, 1);
+        put_md_topic(&w, v, NULL);
+        put_md_tail(&w, v, 1);
         expect_fail(dec_metadata, &w, v, EDDY_ERR_INVALID_ARG, 64);
 
         /* More topics than bytes. */
         wr_reset(&w);
-        wr_i32(&w, 0x7fffffff);
-        put_str(&w, "x");
+        put_fcount(&w, flex, 0x7fffffff);
+        put_md_topic(&w, v, "x");
         expect_fail(dec_metadata, &w, v, EDDY_ERR_TRUNCATED, 0);
     }
-    expect_fail(dec_metadata, &w, 6, EDDY_ERR_INVALID_ARG, 0);
+    expect_fail(dec_metadata, &w, 13, EDDY_ERR_INVALID_ARG, 0);
     wr_free(&w);
 }
 END_TEST
@@ -386,51 +433,70 @@ START_TEST(metadata_response)
     eddy_wr_t got, want;
     wr_init(&got);
     wr_init(&want);
-    for (int16_t v = 0; v <= 5; v++) {
+    for (int16_t v = 0; v <= 12; v++) {
+        int flex = v >= 9;
         wr_reset(&got);
         wr_reset(&want);
         wire_metadata_resp_encode(&got, v, &r);
         if (v >= 3)
             wr_i32(&want, 7);
-        wr_i32(&want, 2);
+        put_fcount(&want, flex, 2);
         wr_i32(&want, 1);
-        put_str(&want, "localhost");
+        put_fstr(&want, flex, "localhost");
         wr_i32(&want, 9092);
         if (v >= 1)
-            put_str(&want, NULL);
+            put_fstr(&want, flex, NULL);
+        put_ftags(&want, flex);
         wr_i32(&want, 2);
-        put_str(&want, "h2");
+        put_fstr(&want, flex, "h2");
         wr_i32(&want, 9093);
         if (v >= 1)
-            put_str(&want, "r2");
+            put_fstr(&want, flex, "r2");
+        put_ftags(&want, flex);
         if (v >= 2)
-            put_str(&want, "cid");
+            put_fstr(&want, flex, "cid");
         if (v >= 1)
             wr_i32(&want, 1);
-        wr_i32(&want, 1);
+        put_fcount(&want, flex, 1);
         wr_i16(&want, 0);
-        put_str(&want, "t1");
+        put_fstr(&want, flex, "t1");
+        if (v >= 10) { /* TopicId: the zero uuid */
+            wr_i64(&want, 0);
+            wr_i64(&want, 0);
+        }
         if (v >= 1)
             wr_i8(&want, 1);
-        wr_i32(&want, 2);
+        put_fcount(&want, flex, 2);
         wr_i16(&want, 56);
         wr_i32(&want, 0);
         wr_i32(&want, 1);
+        if (v >= 7)
+            wr_i32(&want, -1); /* LeaderEpoch */
+        put_fcount(&want, flex, 1);
         wr_i32(&want, 1);
-        wr_i32(&want, 1);
-        wr_i32(&want, 1);
+        put_fcount(&want, flex, 1);
         wr_i32(&want, 1);
         if (v >= 5) { /* OfflineReplicas [1] */
-            wr_i32(&want, 1);
+            put_fcount(&want, flex, 1);
             wr_i32(&want, 1);
         }
+        put_ftags(&want, flex);
         wr_i16(&want, 5);
         wr_i32(&want, 1);
         wr_i32(&want, -1);
-        wr_i32(&want, 0);
-        wr_i32(&want, 0);
+        if (v >= 7)
+            wr_i32(&want, -1);
+        put_fcount(&want, flex, 0);
+        put_fcount(&want, flex, 0);
         if (v >= 5)
-            wr_i32(&want, 0);
+            put_fcount(&want, flex, 0);
+        put_ftags(&want, flex);
+        if (v >= 8)
+            wr_i32(&want, INT32_MIN); /* TopicAuthorizedOperations */
+        put_ftags(&want, flex);
+        if (v >= 8 && v <= 10)
+            wr_i32(&want, INT32_MIN); /* ClusterAuthorizedOperations */
+        put_ftags(&want, flex);
         char what[32];
         snprintf(what, sizeof what, "metadata v%d", v);
         assert_wr_eq(&got, &want, what);

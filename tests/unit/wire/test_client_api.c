@@ -444,7 +444,8 @@ START_TEST(pick_version)
     ck_assert_int_eq(wire_pick_version(API_FETCH, 0, 3), -1);
     ck_assert_int_eq(wire_pick_version(API_PRODUCE, 0, 9), 7);
     ck_assert_int_eq(wire_pick_version(API_PRODUCE, 8, 9), -1);
-    ck_assert_int_eq(wire_pick_version(API_METADATA, 0, 12), 5);
+    ck_assert_int_eq(wire_pick_version(API_METADATA, 0, 12), 12);
+    ck_assert_int_eq(wire_pick_version(API_METADATA, 0, 13), 12);
     ck_assert_int_eq(wire_pick_version(API_API_VERSIONS, 0, 2), 2);
     /* APIs the client does not speak. */
     ck_assert_int_eq(wire_pick_version(API_INIT_PRODUCER_ID, 0, 6), 5);
@@ -643,8 +644,15 @@ START_TEST(metadata)
         MetadataRequest all = {NULL, -1, 1}, out;
         req_rt(&d, cenc_metadata, bdec_metadata, v, &all, &out, sizeof out, "Metadata all");
         EQ(out.TopicsCount, -1);
-        ck_assert_uint_eq(d.len, v >= 4 ? 5 : 4);
-        ck_assert(memcmp(d.buf, v == 0 ? "\0\0\0\0" : "\xff\xff\xff\xff", 4) == 0);
+        /* The null array (v9+: compact, one byte), AllowAutoTopicCreation (v4+),
+         * the two authorized-operations flags (v8-10; v11+ only the topic's),
+         * tags (v9+). */
+        size_t tail = (v >= 4 ? 1u : 0u) + (v >= 8 ? (v <= 10 ? 2u : 1u) : 0u) + (v >= 9 ? 1u : 0u);
+        ck_assert_uint_eq(d.len, (v >= 9 ? 1u : 4u) + tail);
+        if (v >= 9)
+            ck_assert_uint_eq(d.buf[0], 0);
+        else
+            ck_assert(memcmp(d.buf, v == 0 ? "\0\0\0\0" : "\xff\xff\xff\xff", 4) == 0);
         dec_done(&d);
         MetadataRequest none = {NULL, 0, 1};
         if (v >= 1) {
@@ -674,8 +682,8 @@ START_TEST(metadata)
                                           {KERR_UNKNOWN_TOPIC_OR_PARTITION, K("nope"), 0, NULL, 0},
                                           {0, K("__consumer_offsets"), 1, parts, 1}};
         MetadataResponse rin = {11, brokers, 2, K("cluster-x"), 2, topics, 3}, rout;
-        resp_rt(&d, benc_metadata, cdec_metadata, v, &rin, &rout, sizeof rout, v >= 3 ? 4 : 0,
-                "Metadata");
+        resp_rt(&d, benc_metadata, cdec_metadata, v, &rin, &rout, sizeof rout,
+                v >= 9 ? -1 : v >= 3 ? 4 : 0, "Metadata");
         EQ(rout.ThrottleTimeMs, v >= 3 ? 11 : 0);
         EQ(rout.BrokersCount, 2);
         for (int i = 0; i < 2; i++) {

@@ -117,7 +117,7 @@ START_TEST(flexible_versions)
     /* Of everything advertised, these are flexible: ApiVersions v3+,
      * DescribeGroups v5, ListGroups v3+, CreatePartitions v2+, every
      * DescribeCluster, InitProducerId v2+, DescribeConfigs v4, AlterConfigs v2
-     * IncrementalAlterConfigs v1 and ListOffsets v6+. */
+     * IncrementalAlterConfigs v1, ListOffsets v6+ and Metadata v9+. */
     for (int i = 0; i < broker_api_versions_count; i++) {
         const api_version_range_t *r = &broker_api_versions[i];
         for (int v = r->min; v <= r->max; v++) {
@@ -126,7 +126,8 @@ START_TEST(flexible_versions)
                        (k == API_LIST_GROUPS && v >= 3) || (k == API_CREATE_PARTITIONS && v >= 2) ||
                        k == API_DESCRIBE_CLUSTER || (k == API_INIT_PRODUCER_ID && v >= 2) ||
                        (k == API_DESCRIBE_CONFIGS && v >= 4) || (k == API_ALTER_CONFIGS && v >= 2) ||
-                       (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) || (k == API_LIST_OFFSETS && v >= 6);
+                       (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) || (k == API_LIST_OFFSETS && v >= 6) ||
+                       (k == API_METADATA && v >= 9);
             ck_assert_msg(kafka_is_flexible(k, v) == want, "%s v%d", kafka_api_name(k), v);
         }
     }
@@ -160,7 +161,7 @@ START_TEST(supported_versions_table)
     static const struct {
         int key, min, max;
     } want[] = {
-        {API_API_VERSIONS, 0, 4},  {API_METADATA, 0, 5},      {API_PRODUCE, 3, 7},
+        {API_API_VERSIONS, 0, 4},  {API_METADATA, 0, 12},     {API_PRODUCE, 3, 7},
         {API_FETCH, 4, 11},        {API_LIST_OFFSETS, 0, 8},  {API_CREATE_TOPICS, 0, 4},
         {API_DELETE_TOPICS, 0, 1}, {API_DELETE_RECORDS, 0, 1}, {API_DESCRIBE_CONFIGS, 0, 4},
         {API_ALTER_CONFIGS, 0, 2}, {API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
