@@ -137,10 +137,12 @@ static const char *commas(double v)
     char *out = bufs[n++ & 7], tmp[32];
     snprintf(tmp, sizeof tmp, "%.0f", v < 0 ? -v : v);
     size_t len = strlen(tmp), o = 0;
-    if (v < 0) out[o++] = '-';
+    if (v < 0)
+        out[o++] = '-';
     for (size_t i = 0; i < len; i++) {
         out[o++] = tmp[i];
-        if ((len - i - 1) % 3 == 0 && i + 1 < len) out[o++] = ',';
+        if ((len - i - 1) % 3 == 0 && i + 1 < len)
+            out[o++] = ',';
     }
     out[o] = 0;
     return out;
@@ -167,18 +169,21 @@ static double median(const double *v, int n)
 static double proc_cpu2(const char *path, double *sys)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return -1;
+    if (!f)
+        return -1;
     char buf[2048];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
     char *p = strrchr(buf, ')');
-    if (!p) return -1;
+    if (!p)
+        return -1;
     unsigned long long ut = 0, st = 0;
     /* after ')': state(3) ... utime(14) stime(15) */
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
-    if (sys) *sys = (double)st / (double)sysconf(_SC_CLK_TCK);
+    if (sys)
+        *sys = (double)st / (double)sysconf(_SC_CLK_TCK);
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -210,7 +215,8 @@ static long proc_status(int pid, const char *key)
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     FILE *f = fopen(path, "r");
-    if (!f) return -1;
+    if (!f)
+        return -1;
     long v = -1;
     size_t kl = strlen(key);
     while (fgets(line, sizeof line, f))
@@ -227,11 +233,13 @@ static long proc_fds(int pid)
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/fd", pid);
     DIR *d = opendir(path);
-    if (!d) return -1;
+    if (!d)
+        return -1;
     long n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (e->d_name[0] != '.') n++;
+        if (e->d_name[0] != '.')
+            n++;
     closedir(d);
     return n;
 }
@@ -239,18 +247,22 @@ static long proc_fds(int pid)
 static int find_thread(const char *comm)
 {
     DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
+    if (!d)
+        return -1;
     struct dirent *e;
     int found = -1;
     while ((e = readdir(d)) && found < 0) {
-        if (e->d_name[0] == '.') continue;
+        if (e->d_name[0] == '.')
+            continue;
         char path[300], name[64] = "";
         snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
         FILE *f = fopen(path, "r");
-        if (!f) continue;
+        if (!f)
+            continue;
         if (fgets(name, sizeof name, f)) {
             name[strcspn(name, "\n")] = 0;
-            if (!strcmp(name, comm)) found = atoi(e->d_name);
+            if (!strcmp(name, comm))
+                found = atoi(e->d_name);
         }
         fclose(f);
     }
@@ -273,7 +285,8 @@ static void payload_fill(uint8_t *p, uint64_t seq, int64_t sent_ns)
 
 static int payload_ok(const rd_kafka_message_t *m, uint64_t *seq, int64_t *sent_ns)
 {
-    if (m->len != VALUE_BYTES || !m->payload || m->key_len) return 0;
+    if (m->len != VALUE_BYTES || !m->payload || m->key_len)
+        return 0;
     const uint8_t *p = m->payload;
     memcpy(seq, p, 8);
     memcpy(sent_ns, p + 8, 8);
@@ -365,7 +378,8 @@ static int create_topic(const target_t *t, const char *topic, int parts, double 
             fail("mock: topic_create %s: %s", topic, rd_kafka_err2str(err));
             return -1;
         }
-        if (secs) *secs = now_s() - t0;
+        if (secs)
+            *secs = now_s() - t0;
         return 0;
     }
     rd_kafka_conf_t *c = base_conf(t);
@@ -393,18 +407,21 @@ static int create_topic(const target_t *t, const char *topic, int parts, double 
         size_t n;
         const rd_kafka_topic_result_t **res =
             rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-        rd_kafka_resp_err_t e =
-            n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__BAD_MSG;
+        rd_kafka_resp_err_t e = n == 1 ? rd_kafka_topic_result_error(res[0])
+                                       : RD_KAFKA_RESP_ERR__BAD_MSG;
         if (!e || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
             rc = 0;
-            if (e) fprintf(stderr, "bench_broker: %s: topic %s already exists\n", t->name, topic);
+            if (e)
+                fprintf(stderr, "bench_broker: %s: topic %s already exists\n", t->name, topic);
         } else {
             fail("%s: CreateTopics %s (%d partitions): %s: %s", t->name, topic, parts,
                  rd_kafka_err2name(e), n == 1 ? rd_kafka_topic_result_error_string(res[0]) : "");
         }
     }
-    if (secs) *secs = now_s() - t0;
-    if (ev) rd_kafka_event_destroy(ev);
+    if (secs)
+        *secs = now_s() - t0;
+    if (ev)
+        rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_AdminOptions_destroy(ao);
     rd_kafka_NewTopic_destroy(nt);
@@ -486,7 +503,8 @@ static int produce_run(const target_t *t, const char *topic, long n, int spread,
     rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, c);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     int rc = -1;
-    if (warm_metadata(t, rk, rkt) < 0) goto out;
+    if (warm_metadata(t, rk, rkt) < 0)
+        goto out;
     uint8_t buf[VALUE_BYTES];
     double sys0, sys1;
     double cpu0 = target_cpu2(t, &sys0);
@@ -505,7 +523,8 @@ static int produce_run(const target_t *t, const char *topic, long n, int spread,
             fail("%s: produce: %s", t->name, rd_kafka_err2str(err));
             goto out;
         }
-        if ((++i & 1023) == 0) rd_kafka_poll(rk, 0);
+        if ((++i & 1023) == 0)
+            rd_kafka_poll(rk, 0);
     }
     rd_kafka_resp_err_t ferr = rd_kafka_flush(rk, FLUSH_TIMEOUT_MS);
     out->secs = now_s() - t0;
@@ -559,7 +578,8 @@ static void on_message(rd_kafka_message_t *m, void *opaque)
     consume_state_t *s = opaque;
     int64_t now = now_ns();
     if (m->err) {
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            return;
         consume_bad(s, "%s-%" PRId32 " at offset %" PRId64 ": consumer error %s: %s",
                     m->rkt ? rd_kafka_topic_name(m->rkt) : "?", m->partition, m->offset,
                     rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
@@ -626,7 +646,8 @@ static int consumer_open(consumer_t *k, const target_t *t, const char *topic, in
     k->rkt = rd_kafka_topic_new(k->rk, topic, tc);
     k->parts = warm_metadata(t, k->rk, k->rkt);
     if (k->parts < 0 || k->parts > CONSUME_PARTS) {
-        if (k->parts > CONSUME_PARTS) fail("%s: %s has %d partitions", t->name, topic, k->parts);
+        if (k->parts > CONSUME_PARTS)
+            fail("%s: %s has %d partitions", t->name, topic, k->parts);
         rd_kafka_topic_destroy(k->rkt);
         rd_kafka_destroy(k->rk);
         return -1;
@@ -659,13 +680,15 @@ static void consumer_close(consumer_t *k)
 static double consume_run(const target_t *t, const char *topic, long n, double *broker_cpu)
 {
     consumer_t k;
-    if (consumer_open(&k, t, topic, 0) < 0) return -1;
+    if (consumer_open(&k, t, topic, 0) < 0)
+        return -1;
     consume_state_t s = {.t = t, .want = n};
     double cpu0 = target_cpu_s(t);
     int64_t t0 = now_ns();
     s.last_msg_ns = t0;
     double rate = -1;
-    if (consumer_start(&k, t) < 0) goto out;
+    if (consumer_start(&k, t) < 0)
+        goto out;
     while (s.got < n && !s.bad) {
         rd_kafka_consume_callback_queue(k.q, 100, on_message, &s);
         if (now_ns() - s.last_msg_ns > (int64_t)IDLE_TIMEOUT_MS * 1000000) {
@@ -676,7 +699,8 @@ static double consume_run(const target_t *t, const char *topic, long n, double *
     }
     int64_t t1 = now_ns();
     double cpu1 = target_cpu_s(t);
-    if (broker_cpu) *broker_cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
+    if (broker_cpu)
+        *broker_cpu = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
     if (s.bad) {
         fail("%s: consuming %s: %ld bad record(s); first: %s", t->name, topic, s.bad, s.first_bad);
         goto out;
@@ -723,7 +747,8 @@ static int latency_run(const target_t *t, const char *topic, const char *linger,
     memset(r, 0, sizeof *r);
     long warm = O.rate, n = (long)O.rate * O.lat_secs, total = warm + n;
     lat_thread_t lt = {.t = t};
-    if (consumer_open(&lt.k, t, topic, 1) < 0) return -1;
+    if (consumer_open(&lt.k, t, topic, 1) < 0)
+        return -1;
     lt.s.t = t;
     lt.s.lat_from = warm;
     lt.s.lat_n = n;
@@ -753,7 +778,8 @@ static int latency_run(const target_t *t, const char *topic, const char *linger,
     rd_kafka_conf_set_opaque(c, &d);
     rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, c);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    if (warm_metadata(t, rk, rkt) < 0 || consumer_start(&lt.k, t) < 0) goto out;
+    if (warm_metadata(t, rk, rkt) < 0 || consumer_start(&lt.k, t) < 0)
+        goto out;
     if (pthread_create(&th, NULL, lat_consumer_main, &lt)) {
         fail("pthread_create failed");
         goto out;
@@ -790,8 +816,8 @@ static int latency_run(const target_t *t, const char *topic, const char *linger,
     int64_t tm1 = now_ns();
     double cpu1 = target_cpu_s(t);
     r->sent_rate = (double)n / ((double)(tm1 - tm0) / 1e9);
-    r->broker_cpu_pct =
-        cpu0 >= 0 && cpu1 >= 0 ? 100 * (cpu1 - cpu0) / ((double)(tm1 - tm0) / 1e9) : -1;
+    r->broker_cpu_pct = cpu0 >= 0 && cpu1 >= 0 ? 100 * (cpu1 - cpu0) / ((double)(tm1 - tm0) / 1e9)
+                                               : -1;
     rd_kafka_resp_err_t ferr = rd_kafka_flush(rk, 10000);
     /* Give the consumer up to 5 s to see the tail. */
     for (int w = 0; w < 100 && lt.s.lat_got < n && !lt.s.bad; w++)
@@ -817,7 +843,8 @@ static int latency_run(const target_t *t, const char *topic, const char *linger,
                     topic, p, lt.s.next_off[p], lo, hi);
         }
     }
-    if (ferr || d.failed || lt.s.bad || r->lost) goto out;
+    if (ferr || d.failed || lt.s.bad || r->lost)
+        goto out;
     qsort(lt.s.lat, (size_t)n, sizeof *lt.s.lat, cmp_i64);
     r->p50 = (double)lt.s.lat[n / 2] / 1e6;
     r->p99 = (double)lt.s.lat[(long)((double)n * 0.99)] / 1e6;
@@ -893,60 +920,27 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "b:p:i:I:n:r:c:R:d:L:P:T:w:s:X:Dh")) != -1) {
         switch (opt) {
-        case 'b':
-            O.eddy = optarg;
-            break;
-        case 'p':
-            O.eddy_pid = atoi(optarg);
-            break;
-        case 'i':
-            O.idle = optarg;
-            break;
-        case 'I':
-            O.idle_pid = atoi(optarg);
-            break;
-        case 'n':
-            O.records = atol(optarg);
-            break;
-        case 'r':
-            O.rounds = atoi(optarg);
-            break;
-        case 'c':
-            O.consume = atol(optarg);
-            break;
-        case 'R':
-            O.rate = atoi(optarg);
-            break;
-        case 'd':
-            O.lat_secs = atoi(optarg);
-            break;
-        case 'L':
-            O.lat_linger = optarg;
-            break;
-        case 'P':
-            O.idle_parts = atoi(optarg);
-            break;
-        case 'T':
-            O.idle_topics = atoi(optarg);
-            break;
-        case 'w':
-            O.idle_secs = atoi(optarg);
-            break;
-        case 's':
-            O.parts = optarg;
-            break;
+        case 'b': O.eddy = optarg; break;
+        case 'p': O.eddy_pid = atoi(optarg); break;
+        case 'i': O.idle = optarg; break;
+        case 'I': O.idle_pid = atoi(optarg); break;
+        case 'n': O.records = atol(optarg); break;
+        case 'r': O.rounds = atoi(optarg); break;
+        case 'c': O.consume = atol(optarg); break;
+        case 'R': O.rate = atoi(optarg); break;
+        case 'd': O.lat_secs = atoi(optarg); break;
+        case 'L': O.lat_linger = optarg; break;
+        case 'P': O.idle_parts = atoi(optarg); break;
+        case 'T': O.idle_topics = atoi(optarg); break;
+        case 'w': O.idle_secs = atoi(optarg); break;
+        case 's': O.parts = optarg; break;
         case 'X':
-            if (O.nextra < 16) O.extra[O.nextra++] = optarg;
+            if (O.nextra < 16)
+                O.extra[O.nextra++] = optarg;
             break;
-        case 'D':
-            O.debug = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        case 'D': O.debug = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
         }
     }
     if (!O.eddy || O.records < 1 || O.rounds < 1 || O.rounds > MAX_ROUNDS || O.consume < 1 ||
@@ -957,7 +951,8 @@ int main(int argc, char **argv)
     }
     int p1 = !!strchr(O.parts, '1'), p2 = !!strchr(O.parts, '2'), p3 = !!strchr(O.parts, '3'),
         p4 = !!strchr(O.parts, '4'), p5 = !!strchr(O.parts, '5');
-    if (p4 && !p1) p1 = 1; /* CPU per million comes from the produce runs */
+    if (p4 && !p1)
+        p1 = 1; /* CPU per million comes from the produce runs */
     if (p5 && (!O.idle || O.idle_pid <= 0)) {
         fprintf(stderr, "bench_broker: part 5 needs -i and -I; skipped\n");
         p5 = 0;
@@ -1000,15 +995,17 @@ int main(int argc, char **argv)
     double prod_rate[2][MAX_ROUNDS], prod_ratio[MAX_ROUNDS], prod_cpu[2][MAX_ROUNDS];
     double prod_sys[MAX_ROUNDS], client_cpu[2][MAX_ROUNDS];
     if (p1) {
-        printf(
-            "\n== 1. produce: %s x %d B, %d partitions, acks=1, linger.ms=5, batch.size default\n",
-            commas((double)O.records), VALUE_BYTES, PRODUCE_PARTS);
+        printf("\n== 1. produce: %s x %d B, %d partitions, acks=1, linger.ms=5, batch.size "
+               "default\n",
+               commas((double)O.records), VALUE_BYTES, PRODUCE_PARTS);
         for (int s = 0; s < 2; s++)
-            if (create_topic(sides[s], "bench-produce", PRODUCE_PARTS, NULL) < 0) goto done;
+            if (create_topic(sides[s], "bench-produce", PRODUCE_PARTS, NULL) < 0)
+                goto done;
         long warm_n = O.records / 10 > 0 ? O.records / 10 : 1;
         for (int s = 0; s < 2; s++) {
             produce_result_t r;
-            if (produce_run(sides[s], "bench-produce", warm_n, 0, &r) < 0) goto done;
+            if (produce_run(sides[s], "bench-produce", warm_n, 0, &r) < 0)
+                goto done;
             printf("warm-up %-4s %9s records/s (%s records)\n", sides[s]->name,
                    commas((double)warm_n / r.secs), commas((double)warm_n));
         }
@@ -1016,12 +1013,14 @@ int main(int argc, char **argv)
             for (int k = 0; k < 2; k++) {
                 int s = rd % 2 ? 1 - k : k;
                 produce_result_t r;
-                if (produce_run(sides[s], "bench-produce", O.records, 0, &r) < 0) goto done;
+                if (produce_run(sides[s], "bench-produce", O.records, 0, &r) < 0)
+                    goto done;
                 double per_m = (double)O.records / 1e6;
                 prod_rate[s][rd] = (double)O.records / r.secs;
                 prod_cpu[s][rd] = r.broker_cpu >= 0 ? r.broker_cpu / per_m : -1;
                 client_cpu[s][rd] = r.client_cpu / per_m;
-                if (s == 0) prod_sys[rd] = r.broker_sys >= 0 ? r.broker_sys / per_m : -1;
+                if (s == 0)
+                    prod_sys[rd] = r.broker_sys >= 0 ? r.broker_sys / per_m : -1;
             }
             prod_ratio[rd] = prod_rate[0][rd] / prod_rate[1][rd];
             printf("round %d: eddy %9s records/s, mock %9s records/s; ratio %.2f. CPU s/M: eddy "
@@ -1046,8 +1045,8 @@ int main(int argc, char **argv)
         printf("%s\n", summary[ns - 1]);
         if (p4) {
             double ce = median(prod_cpu[0], O.rounds), cm = median(prod_cpu[1], O.rounds);
-            printf(
-                "\n== 4. broker CPU per million records produced (utime+stime during the runs)\n");
+            printf("\n== 4. broker CPU per million records produced (utime+stime during the "
+                   "runs)\n");
             if (ce >= 0)
                 snprintf(summary[ns++], sizeof summary[0],
                          "broker CPU per million records produced (median of %d rounds): eddy "
@@ -1080,16 +1079,19 @@ int main(int argc, char **argv)
         }
         double c4[MAX_ROUNDS], c32[2][MAX_ROUNDS], cr[MAX_ROUNDS], cpu4[MAX_ROUNDS];
         for (int s = 0; s < 2; s++) /* warm-up, not counted */
-            if (consume_run(sides[s], "bench-consume", O.consume, NULL) < 0) goto done;
+            if (consume_run(sides[s], "bench-consume", O.consume, NULL) < 0)
+                goto done;
         for (int rd = 0; rd < O.rounds; rd++) {
             if (have_4p) {
                 c4[rd] = consume_run(&eddy, "bench-produce", O.consume, &cpu4[rd]);
-                if (c4[rd] < 0) goto done;
+                if (c4[rd] < 0)
+                    goto done;
             }
             for (int k = 0; k < 2; k++) {
                 int s = rd % 2 ? 1 - k : k;
                 c32[s][rd] = consume_run(sides[s], "bench-consume", O.consume, NULL);
-                if (c32[s][rd] < 0) goto done;
+                if (c32[s][rd] < 0)
+                    goto done;
             }
             cr[rd] = c32[0][rd] / c32[1][rd];
             printf("round %d: eddy 4p %9s records/s (broker CPU %.2f s/M); 32p: eddy %9s, mock %9s "
@@ -1127,27 +1129,29 @@ int main(int argc, char **argv)
                 latency_run(&eddy, "bench-latency-0", "0", &l0) < 0)
                 goto done;
             have_l0 = 1;
-            printf(
-                "eddy linger.ms=0: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms "
-                "(produce ack: p50 %.2f ms, p99 %.2f ms); sent %s records/s; broker CPU %.0f%%\n",
-                l0.p50, l0.p99, l0.p999, l0.max, l0.ack_p50, l0.ack_p99, commas(l0.sent_rate),
-                l0.broker_cpu_pct);
+            printf("eddy linger.ms=0: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms "
+                   "(produce ack: p50 %.2f ms, p99 %.2f ms); sent %s records/s; broker CPU "
+                   "%.0f%%\n",
+                   l0.p50, l0.p99, l0.p999, l0.max, l0.ack_p50, l0.ack_p99, commas(l0.sent_rate),
+                   l0.broker_cpu_pct);
         }
         for (int s = 0; s < 2; s++) {
             int failed_before = g_failed;
-            if (create_topic(sides[s], "bench-latency", PRODUCE_PARTS, NULL) < 0) goto done;
+            if (create_topic(sides[s], "bench-latency", PRODUCE_PARTS, NULL) < 0)
+                goto done;
             if (latency_run(sides[s], "bench-latency", O.lat_linger, &lr[s]) < 0) {
-                if (s == 0) goto done;
+                if (s == 0)
+                    goto done;
                 g_failed = failed_before; /* the reference's limits are not Eddy's failure */
                 printf("mock linger.ms=%s: no figure (see above)\n", O.lat_linger);
                 continue;
             }
             have_mock |= s == 1;
-            printf(
-                "%s linger.ms=%s: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms "
-                "(produce ack: p50 %.2f ms, p99 %.2f ms); sent %s records/s; broker CPU %.0f%%\n",
-                sides[s]->name, O.lat_linger, lr[s].p50, lr[s].p99, lr[s].p999, lr[s].max,
-                lr[s].ack_p50, lr[s].ack_p99, commas(lr[s].sent_rate), lr[s].broker_cpu_pct);
+            printf("%s linger.ms=%s: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms "
+                   "(produce ack: p50 %.2f ms, p99 %.2f ms); sent %s records/s; broker CPU "
+                   "%.0f%%\n",
+                   sides[s]->name, O.lat_linger, lr[s].p50, lr[s].p99, lr[s].p999, lr[s].max,
+                   lr[s].ack_p50, lr[s].ack_p99, commas(lr[s].sent_rate), lr[s].broker_cpu_pct);
         }
         char l0s[200] = "", mocks[200] = "(no mock figure)";
         if (have_l0)
@@ -1183,7 +1187,8 @@ int main(int argc, char **argv)
             char topic[64];
             double ts;
             snprintf(topic, sizeof topic, "idle-%d-%d", per, k);
-            if (create_topic(&idle, topic, per, &ts) < 0) goto done;
+            if (create_topic(&idle, topic, per, &ts) < 0)
+                goto done;
             secs += ts;
         }
         long rss_created = proc_status(O.idle_pid, "VmRSS");
@@ -1227,8 +1232,8 @@ done:
     for (int i = 0; i < ns; i++)
         printf("%s\n", summary[i]);
     if (g_failed)
-        printf(
-            "(a call failed, data was wrong or a phase ran out of time: see the messages above)\n");
+        printf("(a call failed, data was wrong or a phase ran out of time: see the messages "
+               "above)\n");
     rd_kafka_mock_cluster_destroy(mock.mock);
     rd_kafka_destroy(host);
     return g_failed ? 1 : 0;

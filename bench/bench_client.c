@@ -98,7 +98,8 @@ static const char *commas(double v)
     int len = (int)strlen(tmp), o = 0;
     for (int i = 0; i < len; i++) {
         out[o++] = tmp[i];
-        if (tmp[i] != '-' && (len - i - 1) % 3 == 0 && i != len - 1) out[o++] = ',';
+        if (tmp[i] != '-' && (len - i - 1) % 3 == 0 && i != len - 1)
+            out[o++] = ',';
     }
     out[o] = 0;
     return out;
@@ -178,11 +179,13 @@ static void eddy_open(eddy_conn_t *e, const char *const *settings, int n)
     for (int i = 0; i < n; i++)
         if (eddy_props_set(&ps, "bench", settings[i], err, sizeof err) < 0)
             die("eddy props %s: %s", settings[i], err);
-    if (kc_config_load(&e->cfg, &ps, err, sizeof err) < 0) die("kc_config_load: %s", err);
+    if (kc_config_load(&e->cfg, &ps, err, sizeof err) < 0)
+        die("kc_config_load: %s", err);
     eddy_props_free(&ps);
     uv_loop_init(&e->loop);
     e->c = kc_client_new(&e->loop, &e->cfg, err, sizeof err);
-    if (!e->c) die("kc_client_new: %s", err);
+    if (!e->c)
+        die("kc_client_new: %s", err);
 }
 
 static void eddy_close(eddy_conn_t *e)
@@ -198,7 +201,8 @@ static void eddy_warm(eddy_conn_t *e, const char *topic)
     char err[512];
     const char *t[1] = {topic};
     int rc = kc_admin_metadata(e->c, t, 1, err, sizeof err);
-    if (rc != 0) die("eddy metadata %s: %d %s", topic, rc, err);
+    if (rc != 0)
+        die("eddy metadata %s: %d %s", topic, rc, err);
     const kc_topic_meta_t *tm = kc_metadata_topic(e->c, topic);
     if (!tm || tm->tm_npartitions != PARTS)
         die("eddy metadata: %s has %d partitions", topic, tm ? tm->tm_npartitions : -1);
@@ -234,25 +238,31 @@ static double eddy_produce(const char *topic)
     eddy_open(&e, settings, 4);
     eddy_warm(&e, topic);
     kc_producer_t *p = kc_producer_new(e.c, eddy_on_delivery);
-    if (!p) die("kc_producer_new failed");
+    if (!p)
+        die("kc_producer_new failed");
     eddy_dr_t d = {0};
     uint8_t buf[VALUE_BYTES];
-    kc_record_t rec = {.rec_key = NULL, .rec_key_len = -1, .rec_value = buf,
-                       .rec_value_len = VALUE_BYTES, .rec_timestamp = -1};
+    kc_record_t rec = {.rec_key = NULL,
+                       .rec_key_len = -1,
+                       .rec_value = buf,
+                       .rec_value_len = VALUE_BYTES,
+                       .rec_timestamp = -1};
     double t0 = now_s();
     for (long i = 0; i < nrec; i++) {
         while (kc_producer_outstanding(p) >= MAX_OUTSTANDING)
             uv_run(&e.loop, UV_RUN_ONCE);
         payload_fill(buf, (uint64_t)i);
         int rc = kc_produce(p, topic, -1, &rec, &d);
-        if (rc != 0) die("kc_produce: %d", rc);
-        if ((i & 1023) == 1023) uv_run(&e.loop, UV_RUN_NOWAIT);
+        if (rc != 0)
+            die("kc_produce: %d", rc);
+        if ((i & 1023) == 1023)
+            uv_run(&e.loop, UV_RUN_NOWAIT);
     }
     int frc = kc_producer_flush(p, FLUSH_TIMEOUT_MS);
     double secs = now_s() - t0;
     if (frc != 0)
-        die("eddy flush: %d; %ld of %ld delivered, %" PRId64 " outstanding", frc, d.delivered,
-            nrec, kc_producer_outstanding(p));
+        die("eddy flush: %d; %ld of %ld delivered, %" PRId64 " outstanding", frc, d.delivered, nrec,
+            kc_producer_outstanding(p));
     if (d.failed || d.delivered != nrec)
         die("eddy: %ld of %ld delivered, %ld failed (first err %d, kafka %d)", d.delivered, nrec,
             d.failed, d.first_err, d.first_kerr);
@@ -278,7 +288,8 @@ static int eddy_on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque
     }
     s->next_off[m->msg_partition]++;
     memcpy(&seq, m->msg_value, sizeof seq);
-    if (seq >= (uint64_t)nrec) s->bad++;
+    if (seq >= (uint64_t)nrec)
+        s->bad++;
     return 0;
 }
 
@@ -300,10 +311,12 @@ static double eddy_consume(const char *topic)
     eddy_open(&e, NULL, 0);
     eddy_warm(&e, topic);
     eddy_cs_t s = {0};
-    kc_consumer_cbs_t cbs = {.on_message = eddy_on_message, .on_error = eddy_on_error,
+    kc_consumer_cbs_t cbs = {.on_message = eddy_on_message,
+                             .on_error = eddy_on_error,
                              .opaque = &s};
     kc_consumer_t *k = kc_consumer_new(e.c, &cbs);
-    if (!k) die("kc_consumer_new failed");
+    if (!k)
+        die("kc_consumer_new failed");
     double t0 = now_s();
     for (int p = 0; p < PARTS; p++)
         if (kc_consumer_assign(k, topic, p, KC_OFFSET_BEGINNING) != 0)
@@ -333,7 +346,8 @@ static rd_kafka_t *rk_new(rd_kafka_type_t type, rd_kafka_conf_t *c)
     conf_set(c, "bootstrap.servers", bootstrap);
     conf_set(c, "client.id", "bench_client");
     rd_kafka_t *rk = rd_kafka_new(type, c, err, sizeof err);
-    if (!rk) die("rd_kafka_new: %s", err);
+    if (!rk)
+        die("rd_kafka_new: %s", err);
     return rk;
 }
 
@@ -341,10 +355,12 @@ static void rk_warm(rd_kafka_t *rk, rd_kafka_topic_t *rkt)
 {
     const struct rd_kafka_metadata *md;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
-    if (err) die("rd_kafka_metadata: %s", rd_kafka_err2str(err));
+    if (err)
+        die("rd_kafka_metadata: %s", rd_kafka_err2str(err));
     int parts = md->topic_cnt == 1 ? md->topics[0].partition_cnt : -1;
     rd_kafka_metadata_destroy(md);
-    if (parts != PARTS) die("librdkafka metadata: %s has %d partitions", rd_kafka_topic_name(rkt), parts);
+    if (parts != PARTS)
+        die("librdkafka metadata: %s has %d partitions", rd_kafka_topic_name(rkt), parts);
 }
 
 typedef struct rk_dr {
@@ -387,11 +403,13 @@ static double rk_produce(const char *topic)
             }
             die("rd_kafka_produce: %s", rd_kafka_err2str(err));
         }
-        if ((++i & 1023) == 0) rd_kafka_poll(rk, 0);
+        if ((++i & 1023) == 0)
+            rd_kafka_poll(rk, 0);
     }
     rd_kafka_resp_err_t ferr = rd_kafka_flush(rk, FLUSH_TIMEOUT_MS);
     double secs = now_s() - t0;
-    if (ferr) die("rd_kafka_flush: %s", rd_kafka_err2str(ferr));
+    if (ferr)
+        die("rd_kafka_flush: %s", rd_kafka_err2str(ferr));
     if (d.failed || d.delivered != nrec)
         die("librdkafka: %ld of %ld delivered, %ld failed (first %s)", d.delivered, nrec, d.failed,
             rd_kafka_err2name(d.first_err));
@@ -410,7 +428,8 @@ static void rk_on_message(rd_kafka_message_t *m, void *opaque)
 {
     rk_cs_t *s = opaque;
     if (m->err) {
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            return;
         if (!s->bad++)
             snprintf(s->first_bad, sizeof s->first_bad, "%s", rd_kafka_message_errstr(m));
         return;
@@ -419,8 +438,9 @@ static void rk_on_message(rd_kafka_message_t *m, void *opaque)
     if (m->len != VALUE_BYTES || m->partition < 0 || m->partition >= PARTS ||
         m->offset != s->next_off[m->partition]) {
         if (!s->bad++)
-            snprintf(s->first_bad, sizeof s->first_bad, "partition %d offset %" PRId64 ", %zu bytes",
-                     (int)m->partition, m->offset, m->len);
+            snprintf(s->first_bad, sizeof s->first_bad,
+                     "partition %d offset %" PRId64 ", %zu bytes", (int)m->partition, m->offset,
+                     m->len);
         return;
     }
     s->next_off[m->partition]++;
@@ -444,7 +464,8 @@ static double rk_consume(const char *topic)
     rk_cs_t s = {0};
     double t0 = now_s();
     rd_kafka_resp_err_t err = rd_kafka_assign(rk, l);
-    if (err) die("rd_kafka_assign: %s", rd_kafka_err2str(err));
+    if (err)
+        die("rd_kafka_assign: %s", rd_kafka_err2str(err));
     double last = t0;
     long seen = 0;
     while (s.got < nrec && !s.bad) {
@@ -459,7 +480,8 @@ static double rk_consume(const char *topic)
         }
     }
     double secs = now_s() - t0;
-    if (s.bad) die("librdkafka consumer: %ld bad; first: %s", s.bad, s.first_bad);
+    if (s.bad)
+        die("librdkafka consumer: %ld bad; first: %s", s.bad, s.first_bad);
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_assign(rk, NULL);
     rd_kafka_queue_destroy(q);
@@ -482,7 +504,8 @@ static int64_t topic_records(const char *name)
     for (int p = 0; p < PARTS; p++) {
         int64_t off;
         int rc = kc_admin_list_offset(e.c, name, p, -1, &off, err, sizeof err);
-        if (rc != 0) die("list offset %s-%d: %d %s", name, p, rc, err);
+        if (rc != 0)
+            die("list offset %s-%d: %d %s", name, p, rc, err);
         sum += off;
     }
     eddy_close(&e);
@@ -502,7 +525,8 @@ static void topics_create(int n)
     for (int i = 0; i < n; i++) {
         topic_name(name, sizeof name, "p", i);
         int rc = kc_admin_create_topic(e.c, name, PARTS, 1, NULL, NULL, 0, err, sizeof err);
-        if (rc != 0) die("create topic %s: %d %s", name, rc, err);
+        if (rc != 0)
+            die("create topic %s: %d %s", name, rc, err);
     }
     eddy_close(&e);
 }
@@ -513,7 +537,8 @@ static void topic_delete(const char *name)
     eddy_open(&e, NULL, 0);
     char err[512];
     int rc = kc_admin_delete_topic(e.c, name, err, sizeof err);
-    if (rc != 0) printf("  (delete topic %s: %d %s; left in place)\n", name, rc, err);
+    if (rc != 0)
+        printf("  (delete topic %s: %d %s; left in place)\n", name, rc, err);
     eddy_close(&e);
 }
 
@@ -534,14 +559,18 @@ int main(int argc, char **argv)
     while ((opt = getopt(argc, argv, "b:n:r:z:t")) != -1) {
         switch (opt) {
         case 'b': bootstrap = optarg; break;
-        case 'z': codec = optarg; text_values = 1; break;
+        case 'z':
+            codec = optarg;
+            text_values = 1;
+            break;
         case 't': text_values = 1; break;
         case 'n': nrec = atol(optarg); break;
         case 'r': rounds = atoi(optarg); break;
         default: usage();
         }
     }
-    if (!bootstrap || nrec <= 0 || rounds < 1 || rounds > MAX_ROUNDS) usage();
+    if (!bootstrap || nrec <= 0 || rounds < 1 || rounds > MAX_ROUNDS)
+        usage();
     setvbuf(stdout, NULL, _IOLBF, 0);
     snprintf(run_id, sizeof run_id, "%ld", (long)getpid());
 
@@ -586,7 +615,8 @@ int main(int argc, char **argv)
     }
 
     int64_t have = topic_records(consume_topic);
-    if (have != nrec) die("%s holds %" PRId64 " records, not %ld", consume_topic, have, nrec);
+    if (have != nrec)
+        die("%s holds %" PRId64 " records, not %ld", consume_topic, have, nrec);
     double ce[MAX_ROUNDS], cr[MAX_ROUNDS], cratio[MAX_ROUNDS];
     printf("consume (%s, %s records from the beginning):\n", consume_topic, commas((double)nrec));
     for (int r = -1; r < rounds; r++) {
@@ -617,7 +647,7 @@ int main(int argc, char **argv)
            commas(median(pr, rounds)), median(pratio, rounds));
     printf("consume  (%s x 100 B from the beginning, 4 partitions, %s, median of %d): "
            "eddy %s/s, librdkafka %s/s, eddy/librdkafka %.2f\n",
-           commas((double)nrec), codec, rounds, commas(median(ce, rounds)), commas(median(cr, rounds)),
-           median(cratio, rounds));
+           commas((double)nrec), codec, rounds, commas(median(ce, rounds)),
+           commas(median(cr, rounds)), median(cratio, rounds));
     return 0;
 }

@@ -135,10 +135,12 @@ static const char *commas(double v)
     char *out = bufs[n++ & 7], tmp[32];
     snprintf(tmp, sizeof tmp, "%.0f", v < 0 ? -v : v);
     size_t len = strlen(tmp), o = 0;
-    if (v < 0) out[o++] = '-';
+    if (v < 0)
+        out[o++] = '-';
     for (size_t i = 0; i < len; i++) {
         out[o++] = tmp[i];
-        if ((len - i - 1) % 3 == 0 && i + 1 < len) out[o++] = ',';
+        if ((len - i - 1) % 3 == 0 && i + 1 < len)
+            out[o++] = ',';
     }
     out[o] = 0;
     return out;
@@ -152,7 +154,8 @@ static int cmp_double(const void *a, const void *b)
 
 static double median(const double *v, int n)
 {
-    if (n <= 0) return -1;
+    if (n <= 0)
+        return -1;
     double s[MAX_ROUNDS * 4];
     memcpy(s, v, (size_t)n * sizeof *s);
     qsort(s, (size_t)n, sizeof *s, cmp_double);
@@ -204,7 +207,8 @@ static rd_kafka_conf_t *client_conf(const char *bootstrap, const char *client_id
         conf_extra(c, O.extra[i]);
     conf_set(c, "bootstrap.servers", bootstrap);
     conf_set(c, "client.id", client_id);
-    if (debug) conf_set(c, "debug", DEBUG_CONTEXTS);
+    if (debug)
+        conf_set(c, "debug", DEBUG_CONTEXTS);
     rd_kafka_conf_set_error_cb(c, on_error);
     return c;
 }
@@ -236,7 +240,8 @@ static int subscribe(rd_kafka_t *rk, const char *topic)
     rd_kafka_topic_partition_list_add(l, topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
-    if (err) fprintf(stderr, "bench_groups: subscribe %s: %s\n", topic, rd_kafka_err2str(err));
+    if (err)
+        fprintf(stderr, "bench_groups: subscribe %s: %s\n", topic, rd_kafka_err2str(err));
     return err ? -1 : 0;
 }
 
@@ -273,15 +278,16 @@ static int create_topic(const target_t *t, const char *topic, int parts)
         size_t n;
         const rd_kafka_topic_result_t **res =
             rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-        rd_kafka_resp_err_t e =
-            n == 1 ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR__BAD_MSG;
+        rd_kafka_resp_err_t e = n == 1 ? rd_kafka_topic_result_error(res[0])
+                                       : RD_KAFKA_RESP_ERR__BAD_MSG;
         if (!e || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
             rc = 0;
         else
             fail("%s: CreateTopics %s (%d partitions): %s", t->name, topic, parts,
                  rd_kafka_err2name(e));
     }
-    if (ev) rd_kafka_event_destroy(ev);
+    if (ev)
+        rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_AdminOptions_destroy(ao);
     rd_kafka_NewTopic_destroy(nt);
@@ -306,13 +312,17 @@ static int settled(const holder_t *h, int n, int nparts)
 {
     int owned[MAX_PARTS] = {0};
     for (int i = 0; i < n; i++) {
-        if (!h[i].alive) continue;
-        if (!h[i].n) return 0;
+        if (!h[i].alive)
+            continue;
+        if (!h[i].n)
+            return 0;
         for (int k = 0; k < h[i].n; k++)
-            if (h[i].p[k] < 0 || h[i].p[k] >= nparts || owned[h[i].p[k]]++) return 0;
+            if (h[i].p[k] < 0 || h[i].p[k] >= nparts || owned[h[i].p[k]]++)
+                return 0;
     }
     for (int p = 0; p < nparts; p++)
-        if (owned[p] != 1) return 0;
+        if (owned[p] != 1)
+            return 0;
     return 1;
 }
 
@@ -321,8 +331,9 @@ static void describe_holders(const holder_t *h, int n, char *out, size_t cap)
     size_t o = 0;
     out[0] = 0;
     for (int i = 0; i < n && o + 64 < cap; i++)
-        o += (size_t)snprintf(out + o, cap - o, "%s%d:%s%d parts/%d assigns/%d revokes", i ? "; " : "",
-                              i, h[i].alive ? "" : "(dead) ", h[i].n, h[i].assigns, h[i].revokes);
+        o += (size_t)snprintf(out + o, cap - o, "%s%d:%s%d parts/%d assigns/%d revokes",
+                              i ? "; " : "", i, h[i].alive ? "" : "(dead) ", h[i].n, h[i].assigns,
+                              h[i].revokes);
 }
 
 /* ---- 1: join ---- */
@@ -361,7 +372,8 @@ static void join_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             h->p[h->n++] = (int16_t)parts->elems[i].partition;
         h->assigns++;
         h->changed_ns = now_ns();
-        if (!h->first_ns) h->first_ns = h->changed_ns;
+        if (!h->first_ns)
+            h->first_ns = h->changed_ns;
         pthread_cond_broadcast(&r->cv);
         pthread_mutex_unlock(&r->mu);
         return;
@@ -384,7 +396,8 @@ static void *join_member_main(void *arg)
     join_run_t *r = m->run;
     while (!r->stop) {
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(m->rk, 50);
-        if (!msg) continue;
+        if (!msg)
+            continue;
         if (msg->err && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             pthread_mutex_lock(&r->mu);
             if (!r->errors++)
@@ -409,7 +422,8 @@ typedef struct join_result {
 static int join_run(const target_t *t, const char *group, join_result_t *res)
 {
     join_run_t *r = calloc(1, sizeof *r);
-    if (!r) return -1;
+    if (!r)
+        return -1;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -457,16 +471,19 @@ static int join_run(const target_t *t, const char *group, join_result_t *res)
     pthread_mutex_lock(&r->mu);
     int ok;
     while (!(ok = settled(r->h, r->n, O.parts)) && !r->errors)
-        if (pthread_cond_timedwait(&r->cv, &r->mu, &dl) == ETIMEDOUT) break;
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &dl) == ETIMEDOUT)
+            break;
     ok = settled(r->h, r->n, O.parts);
     int64_t last = 0, first = INT64_MAX;
     int assigns = 0;
     for (int i = 0; i < r->n; i++) {
-        if (r->h[i].changed_ns > last) last = r->h[i].changed_ns;
+        if (r->h[i].changed_ns > last)
+            last = r->h[i].changed_ns;
         assigns += r->h[i].assigns;
     }
     for (int i = 0; i < r->n; i++)
-        if (r->h[i].first_ns && r->h[i].first_ns < first) first = r->h[i].first_ns;
+        if (r->h[i].first_ns && r->h[i].first_ns < first)
+            first = r->h[i].first_ns;
     char desc[2048];
     describe_holders(r->h, r->n, desc, sizeof desc);
     if (r->errors)
@@ -515,10 +532,12 @@ static void member_report(const char *fmt, ...)
     va_start(ap, fmt);
     o += vsnprintf(line + o, sizeof line - (size_t)o - 1, fmt, ap);
     va_end(ap);
-    if (o > (int)sizeof line - 2) o = (int)sizeof line - 2;
+    if (o > (int)sizeof line - 2)
+        o = (int)sizeof line - 2;
     line[o++] = '\n';
     /* One write below PIPE_BUF: atomic, so lines of members never mix. */
-    if (write(g_member_fd, line, (size_t)o) != o) _exit(3);
+    if (write(g_member_fd, line, (size_t)o) != o)
+        _exit(3);
 }
 
 static void member_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -555,7 +574,8 @@ static int member_main(int argc, char **argv)
     const char *session = argv[7], *name = argv[9];
     int debug = atoi(argv[8]);
     for (int i = 10; i + 1 < argc && O.nextra < 16; i += 2)
-        if (!strcmp(argv[i], "-X")) O.extra[O.nextra++] = argv[i + 1];
+        if (!strcmp(argv[i], "-X"))
+            O.extra[O.nextra++] = argv[i + 1];
     signal(SIGTERM, on_sigterm);
     signal(SIGINT, on_sigterm);
     alarm(300); /* never outlive a stuck parent for long */
@@ -566,11 +586,13 @@ static int member_main(int argc, char **argv)
     rd_kafka_conf_set_rebalance_cb(c, member_rebalance_cb);
     rd_kafka_t *rk = client_new(RD_KAFKA_CONSUMER, c);
     rd_kafka_poll_set_consumer(rk);
-    if (subscribe(rk, topic) < 0) return 1;
+    if (subscribe(rk, topic) < 0)
+        return 1;
     member_report("S");
     while (!g_member_stop) {
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 100);
-        if (!msg) continue;
+        if (!msg)
+            continue;
         if (msg->err && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
             member_report("E %s", rd_kafka_err2name(msg->err));
         rd_kafka_message_destroy(msg);
@@ -609,14 +631,14 @@ static void fleet_line(fleet_t *f, char *line, const target_t *t)
         p++;
     holder_t *h = &f->h[idx];
     switch (*p) {
-    case 'S':
-        break;
+    case 'S': break;
     case 'A':
         h->n = 0;
         p++;
         for (;;) {
             long v = strtol(p, &end, 10);
-            if (end == p || h->n >= MAX_PARTS) break;
+            if (end == p || h->n >= MAX_PARTS)
+                break;
             h->p[h->n++] = (int16_t)v;
             p = end;
         }
@@ -642,14 +664,19 @@ static void fleet_line(fleet_t *f, char *line, const target_t *t)
 static int fleet_read(fleet_t *f, const target_t *t, int64_t deadline, int full)
 {
     for (;;) {
-        if (!full && settled(f->h, f->n, O.parts)) return 1;
+        if (!full && settled(f->h, f->n, O.parts))
+            return 1;
         int64_t left = deadline - now_ns();
-        if (left <= 0) return settled(f->h, f->n, O.parts);
+        if (left <= 0)
+            return settled(f->h, f->n, O.parts);
         struct pollfd pfd = {.fd = f->rfd, .events = POLLIN};
         int pr = poll(&pfd, 1, (int)(left / 1000000) + 1);
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr < 0) return -1;
-        if (pr == 0) continue;
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr < 0)
+            return -1;
+        if (pr == 0)
+            continue;
         ssize_t got = read(f->rfd, f->buf + f->len, sizeof f->buf - 1 - f->len);
         if (got <= 0) {
             fail("%s: member pipe closed (all members exited?)", t->name);
@@ -665,7 +692,8 @@ static int fleet_read(fleet_t *f, const target_t *t, int64_t deadline, int full)
         }
         f->len -= (size_t)(s - f->buf);
         memmove(f->buf, s, f->len);
-        if (f->len >= sizeof f->buf - 1) f->len = 0; /* no newline in 64 KB: drop */
+        if (f->len >= sizeof f->buf - 1)
+            f->len = 0; /* no newline in 64 KB: drop */
     }
 }
 
@@ -677,15 +705,18 @@ static int fleet_wait(fleet_t *f, const target_t *t, int64_t deadline)
 static void fleet_stop(fleet_t *f)
 {
     for (int i = 0; i < f->n; i++)
-        if (f->pid[i] > 0) kill(f->pid[i], SIGTERM);
+        if (f->pid[i] > 0)
+            kill(f->pid[i], SIGTERM);
     int64_t deadline = now_ns() + 10 * 1000000000LL;
     for (int i = 0; i < f->n; i++) {
-        if (f->pid[i] <= 0) continue;
+        if (f->pid[i] <= 0)
+            continue;
         int st;
         while (waitpid(f->pid[i], &st, WNOHANG) == 0) {
             if (now_ns() > deadline) {
-                fprintf(stderr, "bench_groups: member %d (pid %d) still running 10 s after "
-                                "SIGTERM; killing it\n",
+                fprintf(stderr,
+                        "bench_groups: member %d (pid %d) still running 10 s after "
+                        "SIGTERM; killing it\n",
                         i, (int)f->pid[i]);
                 kill(f->pid[i], SIGKILL);
                 waitpid(f->pid[i], &st, 0);
@@ -695,7 +726,8 @@ static void fleet_stop(fleet_t *f)
         }
         f->pid[i] = 0;
     }
-    if (f->rfd >= 0) close(f->rfd);
+    if (f->rfd >= 0)
+        close(f->rfd);
     f->rfd = -1;
 }
 
@@ -710,7 +742,8 @@ static int failover_run(const target_t *t, const char *group, int victim, int wa
                         fo_result_t *res)
 {
     fleet_t *f = calloc(1, sizeof *f);
-    if (!f) return -1;
+    if (!f)
+        return -1;
     f->n = O.members;
     f->rfd = -1;
     int pfd[2];
@@ -777,7 +810,8 @@ static int failover_run(const target_t *t, const char *group, int victim, int wa
      * sure it still is at the kill. The wait sets where the kill falls
      * between two heartbeats (the members heartbeat in step: they got their
      * assignments at the same moment). */
-    if (fleet_read(f, t, now_ns() + (int64_t)wait_ms * 1000000, 1) < 0) goto out;
+    if (fleet_read(f, t, now_ns() + (int64_t)wait_ms * 1000000, 1) < 0)
+        goto out;
     if (fleet_wait(f, t, now_ns() + (int64_t)JOIN_TIMEOUT_MS * 1000000) != 1) {
         fail("%s: group %s did not stay stable before the kill", t->name, group);
         goto out;
@@ -788,8 +822,8 @@ static int failover_run(const target_t *t, const char *group, int victim, int wa
     if (O.debug) {
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
-        fprintf(stderr, "bench_groups: %s: SIGKILL to member %d (pid %d) at %ld.%03ld\n",
-                t->name, victim, (int)f->pid[victim], (long)wall.tv_sec, wall.tv_nsec / 1000000);
+        fprintf(stderr, "bench_groups: %s: SIGKILL to member %d (pid %d) at %ld.%03ld\n", t->name,
+                victim, (int)f->pid[victim], (long)wall.tv_sec, wall.tv_nsec / 1000000);
     }
     f->h[victim].alive = 0;
     f->h[victim].n = 0;
@@ -808,13 +842,15 @@ static int failover_run(const target_t *t, const char *group, int victim, int wa
     }
     int64_t last = 0;
     for (int i = 0; i < f->n; i++)
-        if (f->h[i].alive && f->h[i].changed_ns > last) last = f->h[i].changed_ns;
+        if (f->h[i].alive && f->h[i].changed_ns > last)
+            last = f->h[i].changed_ns;
     res->total_s = (double)(last - tk) / 1e9;
     res->seen_s = f->first_revoke_ns ? (double)(f->first_revoke_ns - tk) / 1e9 : -1;
     res->victim = victim;
     rc = 0;
 out:
-    if (pfd[1] >= 0) close(pfd[1]);
+    if (pfd[1] >= 0)
+        close(pfd[1]);
     fleet_stop(f);
     free(f);
     return rc;
@@ -862,8 +898,8 @@ static int check_committed(const target_t *t, rd_kafka_t *rk, int64_t want, cons
     else if (l->elems[0].err)
         fail("%s: %s: OffsetFetch: %s", t->name, what, rd_kafka_err2str(l->elems[0].err));
     else if (l->elems[0].offset != want)
-        fail("%s: %s: committed offset reads back as %" PRId64 ", last committed %" PRId64,
-             t->name, what, l->elems[0].offset, want);
+        fail("%s: %s: committed offset reads back as %" PRId64 ", last committed %" PRId64, t->name,
+             what, l->elems[0].offset, want);
     else
         rc = 0;
     rd_kafka_topic_partition_list_destroy(l);
@@ -886,15 +922,17 @@ static int commit_run(const target_t *t, const char *group, commit_result_t *res
     size_t cap = 4000000;
     int64_t *lat = malloc(cap * sizeof *lat);
     int rc = -1;
-    if (!lat || subscribe(rk, COMMIT_TOPIC) < 0) goto out;
+    if (!lat || subscribe(rk, COMMIT_TOPIC) < 0)
+        goto out;
     int64_t deadline = now_ns() + (int64_t)JOIN_TIMEOUT_MS * 1000000;
     while (!cs.assigned && now_ns() < deadline) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
-        if (m) rd_kafka_message_destroy(m);
+        if (m)
+            rd_kafka_message_destroy(m);
     }
     if (!cs.assigned) {
-        fail("%s: committer not assigned %s within %d s; -D shows debug=%s", t->name,
-             COMMIT_TOPIC, JOIN_TIMEOUT_MS / 1000, DEBUG_CONTEXTS);
+        fail("%s: committer not assigned %s within %d s; -D shows debug=%s", t->name, COMMIT_TOPIC,
+             JOIN_TIMEOUT_MS / 1000, DEBUG_CONTEXTS);
         goto out;
     }
 
@@ -909,20 +947,23 @@ static int commit_run(const target_t *t, const char *group, commit_result_t *res
         rd_kafka_resp_err_t err = rd_kafka_commit(rk, l, 0);
         int64_t t2 = now_ns();
         if (err) {
-            if (!errs++) first_err = err;
-            if (errs > 100) break;
+            if (!errs++)
+                first_err = err;
+            if (errs > 100)
+                break;
         } else if (n < cap) {
             lat[n++] = t2 - t1;
         }
         t1 = t2;
         if ((off & 255) == 0) {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 0);
-            if (m) rd_kafka_message_destroy(m);
+            if (m)
+                rd_kafka_message_destroy(m);
         }
     }
     if (errs) {
-        fail("%s: %" PRId64 " of %" PRId64 " synchronous commits failed (first: %s)", t->name,
-             errs, off, rd_kafka_err2name(first_err));
+        fail("%s: %" PRId64 " of %" PRId64 " synchronous commits failed (first: %s)", t->name, errs,
+             off, rd_kafka_err2name(first_err));
         goto out;
     }
     res->sync_rate = (double)off / ((double)(t1 - t0) / 1e9);
@@ -930,7 +971,8 @@ static int commit_run(const target_t *t, const char *group, commit_result_t *res
     res->sync_p50_ms = n ? (double)lat[n / 2] / 1e6 : 0;
     res->sync_p99_ms = n ? (double)lat[n * 99 / 100] / 1e6 : 0;
     res->sync_max_ms = n ? (double)lat[n - 1] / 1e6 : 0;
-    if (check_committed(t, rk, off, "after the synchronous commits") < 0) goto out;
+    if (check_committed(t, rk, off, "after the synchronous commits") < 0)
+        goto out;
 
     /* Asynchronous, at most O.inflight in flight, results on our own queue. */
     int inflight = 0;
@@ -953,22 +995,27 @@ static int commit_run(const target_t *t, const char *group, commit_result_t *res
             sent++;
             continue;
         }
-        if (now >= end && !t_end) t_end = now;
-        if (!inflight) break;
+        if (now >= end && !t_end)
+            t_end = now;
+        if (!inflight)
+            break;
         if (now > drain_deadline) {
             fail("%s: %d asynchronous commits without an answer 30 s after the last was sent",
                  t->name, inflight);
             goto out;
         }
         rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
-        if (!ev) continue;
+        if (!ev)
+            continue;
         if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
             inflight--;
             done++;
             rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
             const rd_kafka_topic_partition_list_t *rl = rd_kafka_event_topic_partition_list(ev);
-            if (!err && rl && rl->cnt == 1) err = rl->elems[0].err;
-            if (err && !errs++) first_err = err;
+            if (!err && rl && rl->cnt == 1)
+                err = rl->elems[0].err;
+            if (err && !errs++)
+                first_err = err;
         }
         rd_kafka_event_destroy(ev);
     }
@@ -980,7 +1027,8 @@ static int commit_run(const target_t *t, const char *group, commit_result_t *res
     }
     /* Commits answered per second of the whole run, the drain included. */
     res->async_rate = (double)done / ((double)(t_drained - t0) / 1e9);
-    if (check_committed(t, rk, off, "after the asynchronous commits") < 0) goto out;
+    if (check_committed(t, rk, off, "after the asynchronous commits") < 0)
+        goto out;
     rc = 0;
 out:
     free(lat);
@@ -1017,7 +1065,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "--member")) return member_main(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "--member"))
+        return member_main(argc, argv);
     int opt;
     while ((opt = getopt(argc, argv, "b:B:m:P:r:R:f:S:d:a:s:X:Dh")) != -1) {
         switch (opt) {
@@ -1033,7 +1082,8 @@ int main(int argc, char **argv)
         case 'a': O.inflight = atoi(optarg); break;
         case 's': O.which = optarg; break;
         case 'X':
-            if (O.nextra < 16) O.extra[O.nextra++] = optarg;
+            if (O.nextra < 16)
+                O.extra[O.nextra++] = optarg;
             break;
         case 'D': O.debug = 1; break;
         case 'h': usage(stdout); return 0;
@@ -1059,8 +1109,8 @@ int main(int argc, char **argv)
 
     printf("bench_groups: librdkafka %s; eddy delay 0 at %s, delay 3000 at %s; %d members, "
            "%d partitions; %ld CPUs\n",
-           rd_kafka_version_str(), O.eddy0, O.eddy3000 ? O.eddy3000 : "(none)", O.members,
-           O.parts, sysconf(_SC_NPROCESSORS_ONLN));
+           rd_kafka_version_str(), O.eddy0, O.eddy3000 ? O.eddy3000 : "(none)", O.members, O.parts,
+           sysconf(_SC_NPROCESSORS_ONLN));
 
     /* The reference: librdkafka's mock cluster, one broker, in this process. */
     char err[512];
@@ -1072,7 +1122,8 @@ int main(int argc, char **argv)
     target_t eddy3 = {.name = "eddy-3000", .is_eddy = 1};
     target_t mock = {.name = "mock"};
     snprintf(eddy.bootstrap, sizeof eddy.bootstrap, "%s", O.eddy0);
-    if (O.eddy3000) snprintf(eddy3.bootstrap, sizeof eddy3.bootstrap, "%s", O.eddy3000);
+    if (O.eddy3000)
+        snprintf(eddy3.bootstrap, sizeof eddy3.bootstrap, "%s", O.eddy3000);
     mock.mock = rd_kafka_mock_cluster_new(host, 1);
     if (!mock.mock) {
         fprintf(stderr, "bench_groups: rd_kafka_mock_cluster_new failed\n");
@@ -1103,7 +1154,8 @@ int main(int argc, char **argv)
             char group[96];
             snprintf(group, sizeof group, "bench-join-eddy0-%d-%d", pid, rd);
             join_result_t r = {0};
-            if (join_run(&eddy, group, &r) < 0) goto done;
+            if (join_run(&eddy, group, &r) < 0)
+                goto done;
             j0[n0] = r.ms;
             j0a[n0++] = r.assigns;
             printf("eddy delay 0    round %d: %8.1f ms (first assignment after %.1f ms; "
@@ -1114,19 +1166,20 @@ int main(int argc, char **argv)
             for (int k = 0; k < 2; k++) {
                 int s = rd % 2 ? 1 - k : k; /* 0 eddy-3000, 1 mock */
                 target_t *t = s == 0 ? &eddy3 : &mock;
-                if (s == 0 && !O.eddy3000) continue;
+                if (s == 0 && !O.eddy3000)
+                    continue;
                 char group[96];
                 snprintf(group, sizeof group, "bench-join-%s-%d-%d", t->name, pid, rd);
                 join_result_t r = {0};
-                if (join_run(t, group, &r) < 0) goto done;
+                if (join_run(t, group, &r) < 0)
+                    goto done;
                 if (s == 0)
                     j3[n3++] = r.ms;
                 else
                     jm[nm++] = r.ms;
                 printf("%-4s delay 3000 round %d: %8.1f ms (first assignment after %.1f ms; %d "
                        "assignment callbacks; close %.2f s)\n",
-                       s == 0 ? "eddy" : "mock", rd + 1, r.ms, r.first_ms, r.assigns,
-                       r.close_s);
+                       s == 0 ? "eddy" : "mock", rd + 1, r.ms, r.first_ms, r.assigns, r.close_s);
             }
             if (O.eddy3000) {
                 jr[nr] = j3[nr] / jm[nr];
@@ -1136,8 +1189,9 @@ int main(int argc, char **argv)
         double m0 = median(j0, n0), m3 = median(j3, n3), mm = median(jm, nm);
         char e3[200] = "", mk[260] = "";
         if (n3)
-            snprintf(e3, sizeof e3, "delay 3000 (default): eddy %.0f ms (%.0f ms beyond the "
-                                    "3000); ",
+            snprintf(e3, sizeof e3,
+                     "delay 3000 (default): eddy %.0f ms (%.0f ms beyond the "
+                     "3000); ",
                      m3, m3 - 3000);
         if (nm)
             snprintf(mk, sizeof mk,
@@ -1147,7 +1201,8 @@ int main(int argc, char **argv)
                      ratio(m0, mm));
         snprintf(summary[ns++], sizeof summary[0],
                  "join, %d members to a %d-partition topic, all assigned (median; %d/%d "
-                 "rounds): delay 0: eddy %.1f ms (%.0f assignment callbacks; %d per rebalance); %s%s",
+                 "rounds): delay 0: eddy %.1f ms (%.0f assignment callbacks; %d per rebalance); "
+                 "%s%s",
                  O.members, O.parts, n0, n3 ? n3 : nm, m0, median(j0a, n0), O.members, e3, mk);
         printf("%s\n", summary[ns - 1]);
     }
@@ -1171,7 +1226,8 @@ int main(int argc, char **argv)
                 fo_result_t r = {0};
                 int before = g_failed;
                 if (failover_run(t, group, victim, wait_ms, &r) < 0) {
-                    if (s == 0) goto done;
+                    if (s == 0)
+                        goto done;
                     g_failed = before; /* the reference's trouble is not Eddy's failure */
                     printf("mock round %d: no figure (see above)\n", rd + 1);
                     continue;
@@ -1186,10 +1242,10 @@ int main(int argc, char **argv)
                 printf("%-4s round %d: killed member %d %.1f s after the group settled; first "
                        "survivor revoked after %.2f s; all partitions owned again after %.2f s "
                        "(group formed in %.2f s)\n",
-                       t->name, rd + 1, r.victim, wait_ms / 1000.0, r.seen_s, r.total_s,
-                       r.join_s);
+                       t->name, rd + 1, r.victim, wait_ms / 1000.0, r.seen_s, r.total_s, r.join_s);
             }
-            if (ne == rd + 1 && nm == rd + 1) fr[nr++] = fe[rd] / fm[rd];
+            if (ne == rd + 1 && nm == rd + 1)
+                fr[nr++] = fe[rd] / fm[rd];
         }
         char mk[200] = "(no mock figure)";
         if (nm)
@@ -1216,7 +1272,8 @@ int main(int argc, char **argv)
             memset(&cr[s], 0, sizeof cr[s]);
             int before = g_failed;
             if (commit_run(sides[s], group, &cr[s]) < 0) {
-                if (s == 0) goto done;
+                if (s == 0)
+                    goto done;
                 g_failed = before;
                 printf("mock: no figure (see above)\n");
                 continue;

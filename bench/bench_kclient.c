@@ -172,7 +172,8 @@ static int produce(const char *boot, const char *topic, long n, long size, const
         while (rd_kafka_produce(pt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, buf + (i & 4095),
                                 (size_t)size, NULL, 0, NULL) == -1) {
             if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                fprintf(stderr, "bench_kclient: produce: %s\n", rd_kafka_err2str(rd_kafka_last_error()));
+                fprintf(stderr, "bench_kclient: produce: %s\n",
+                        rd_kafka_err2str(rd_kafka_last_error()));
                 return 1;
             }
             rd_kafka_poll(p, 1);
@@ -186,8 +187,10 @@ static int produce(const char *boot, const char *topic, long n, long size, const
     rd_kafka_topic_destroy(pt);
     rd_kafka_destroy(p);
     free(buf);
-    printf("produce %ld records %ld B acks %s: %.0f records/s %.1f MB/s (%.2f s, %ld delivered, %ld failed)\n", n,
-           size, acks, (double)delivered / s, (double)delivered * (double)size / s / 1e6, s, delivered, dr_failed);
+    printf("produce %ld records %ld B acks %s: %.0f records/s %.1f MB/s (%.2f s, %ld delivered, "
+           "%ld failed)\n",
+           n, size, acks, (double)delivered / s, (double)delivered * (double)size / s / 1e6, s,
+           delivered, dr_failed);
     return delivered == n ? 0 : 1;
 }
 
@@ -206,7 +209,8 @@ static int consume(const char *boot, const char *topic, long n)
     int64_t t0 = now_ns(), last = t0;
     for (int i = 0; i < np; i++) {
         if (rd_kafka_consume_start_queue(rkt, i, RD_KAFKA_OFFSET_BEGINNING, q) == -1) {
-            fprintf(stderr, "bench_kclient: consume_start: %s\n", rd_kafka_err2str(rd_kafka_last_error()));
+            fprintf(stderr, "bench_kclient: consume_start: %s\n",
+                    rd_kafka_err2str(rd_kafka_last_error()));
             return 1;
         }
     }
@@ -217,7 +221,8 @@ static int consume(const char *boot, const char *topic, long n)
         int64_t t = now_ns();
         if (!m) {
             if (t - last > 30000000000LL) {
-                fprintf(stderr, "bench_kclient: nothing for 30 s after %ld of %ld records\n", got, n);
+                fprintf(stderr, "bench_kclient: nothing for 30 s after %ld of %ld records\n", got,
+                        n);
                 break;
             }
             continue;
@@ -271,7 +276,8 @@ int main(int argc, char **argv)
     c.rk = client(RD_KAFKA_CONSUMER, boot, acks, "1", NULL);
     c.rkt = rd_kafka_topic_new(c.rk, topic, NULL);
     if (rd_kafka_consume_start(c.rkt, 0, RD_KAFKA_OFFSET_END) == -1) {
-        fprintf(stderr, "bench_kclient: consume_start: %s\n", rd_kafka_err2str(rd_kafka_last_error()));
+        fprintf(stderr, "bench_kclient: consume_start: %s\n",
+                rd_kafka_err2str(rd_kafka_last_error()));
         return 1;
     }
     rd_kafka_t *p = client(RD_KAFKA_PRODUCER, boot, acks, "1", NULL);
@@ -306,7 +312,8 @@ int main(int argc, char **argv)
         while (sent < due) {
             int64_t ts = now_ns();
             memcpy(buf, &ts, 8);
-            if (rd_kafka_produce(pt, 0, RD_KAFKA_MSG_F_COPY, buf, (size_t)size, NULL, 0, NULL) == -1) {
+            if (rd_kafka_produce(pt, 0, RD_KAFKA_MSG_F_COPY, buf, (size_t)size, NULL, 0, NULL) ==
+                -1) {
                 failed++;
                 rd_kafka_poll(p, 1);
                 break;

@@ -91,8 +91,8 @@ static void cleanup(void)
  * directory and exits 1. */
 static void die(int rc, const char *what, const char *detail)
 {
-    fprintf(stderr, "bench_log: %s: %s%s%s\n", what, eddy_strerror(rc), detail && *detail ? ": " : "",
-            detail ? detail : "");
+    fprintf(stderr, "bench_log: %s: %s%s%s\n", what, eddy_strerror(rc),
+            detail && *detail ? ": " : "", detail ? detail : "");
     cleanup();
     exit(1);
 }
@@ -361,8 +361,8 @@ static void bench_append(const opts_t *o, log_fdcache_t *fdc, append_result_t *r
         run_round(o, fdc, &pool, nbatches, &rt);
         double a_mb = bytes / rt.rt_append_s / MB, p_mb = bytes / rt.rt_plain_s / MB;
         if (r == 0) {
-            printf("   warm-up  : append %8.1f MB/s   plain write %8.1f MB/s   (not counted)\n", a_mb,
-                   p_mb);
+            printf("   warm-up  : append %8.1f MB/s   plain write %8.1f MB/s   (not counted)\n",
+                   a_mb, p_mb);
             continue;
         }
         app_mb[r - 1] = a_mb;
@@ -522,8 +522,9 @@ static void bench_lookup(const opts_t *o, log_fdcache_t *fdc, lookup_result_t *r
         if (rc < 0)
             die(rc, "log_offset_for_timestamp", NULL);
         if (off != want || ts != T0 + want) {
-            fprintf(stderr, "bench_log: offset for timestamp T0+%" PRId64 ": %" PRId64 " (ts T0+%" PRId64
-                            "), expected %" PRId64 "\n",
+            fprintf(stderr,
+                    "bench_log: offset for timestamp T0+%" PRId64 ": %" PRId64 " (ts T0+%" PRId64
+                    "), expected %" PRId64 "\n",
                     want, off, ts - T0, want);
             die(EDDY_ERR_CORRUPT, "log_offset_for_timestamp", "wrong offset");
         }
@@ -539,11 +540,13 @@ static void bench_lookup(const opts_t *o, log_fdcache_t *fdc, lookup_result_t *r
         res->lr_off_p99 = pct(lk, n, 99);
         res->lr_ref_med = pct(ref, n, 50);
         res->lr_ref_p99 = pct(ref, n, 99);
-        printf("   offset lookup    x %s: median %.2f us, p90 %.2f, p99 %.2f, p99.9 %.2f, max %.1f\n",
+        printf("   offset lookup    x %s: median %.2f us, p90 %.2f, p99 %.2f, p99.9 %.2f, max "
+               "%.1f\n",
                thousands(n), (double)res->lr_off_med / 1e3, (double)pct(lk, n, 90) / 1e3,
                (double)res->lr_off_p99 / 1e3, (double)pct(lk, n, 99.9) / 1e3,
                (double)lk[n - 1] / 1e3);
-        printf("   pread 8 KiB ref  x %s: median %.2f us, p90 %.2f, p99 %.2f, p99.9 %.2f, max %.1f\n",
+        printf("   pread 8 KiB ref  x %s: median %.2f us, p90 %.2f, p99 %.2f, p99.9 %.2f, max "
+               "%.1f\n",
                thousands(n), (double)res->lr_ref_med / 1e3, (double)pct(ref, n, 90) / 1e3,
                (double)res->lr_ref_p99 / 1e3, (double)pct(ref, n, 99.9) / 1e3,
                (double)ref[n - 1] / 1e3);
@@ -638,15 +641,9 @@ int main(int argc, char **argv)
             bad = parse_i64(optarg, 0, 1 << 16, &v);
             o.op_pool_bytes = v << 20;
             break;
-        case 'c':
-            o.op_vflags |= WIRE_BATCH_CHECK_RECORDS;
-            break;
-        case 'n':
-            bad = parse_i64(optarg, 0, 100000000, &o.op_lookups);
-            break;
-        case 't':
-            bad = parse_i64(optarg, 0, 100000000, &o.op_ts_lookups);
-            break;
+        case 'c': o.op_vflags |= WIRE_BATCH_CHECK_RECORDS; break;
+        case 'n': bad = parse_i64(optarg, 0, 100000000, &o.op_lookups); break;
+        case 't': bad = parse_i64(optarg, 0, 100000000, &o.op_ts_lookups); break;
         case 'l':
             /* Offsets relative to a segment base are 32-bit in the index. */
             bad = parse_i64(optarg, RECORDS_PER_BATCH, 1000000000, &o.op_log_records);
@@ -655,9 +652,7 @@ int main(int argc, char **argv)
             bad = parse_i64(optarg, 1, INT64_MAX, &v);
             o.op_seed = (uint64_t)v;
             break;
-        default:
-            usage();
-            return c == 'h' ? 0 : 2;
+        default: usage(); return c == 'h' ? 0 : 2;
         }
         if (bad) {
             fprintf(stderr, "bench_log: -%c %s: not a number in range\n", c, optarg);
@@ -699,7 +694,8 @@ int main(int argc, char **argv)
     printf("append: %s records/s, %.0f MB/s; plain write: %.0f MB/s; ratio %.2f (target >= 0.8)\n",
            thousands((int64_t)ar.ar_records_s), ar.ar_mb_s, ar.ar_plain_mb_s, ar.ar_ratio);
     if (lr.lr_n)
-        printf("random offset lookup (%s records): median %.2f us, p99 %.2f us (target median < 5 us); "
+        printf("random offset lookup (%s records): median %.2f us, p99 %.2f us (target median < 5 "
+               "us); "
                "pread 8 KiB reference: median %.2f us, p99 %.2f us\n",
                thousands(lr.lr_records), (double)lr.lr_off_med / 1e3, (double)lr.lr_off_p99 / 1e3,
                (double)lr.lr_ref_med / 1e3, (double)lr.lr_ref_p99 / 1e3);

@@ -207,8 +207,8 @@ static int bench_puts(const char *d_store, const char *d_window)
         }
         printf("puts round %d%s: key-value store %.0f puts/s (%.2f s, %ld entries), kv store "
                "with window keys %.0f/s (%.2f s, %ld), window store %.0f/s (%.2f s, %ld)\n",
-               r, r == 0 ? " (warm-up)" : "", n_records / t[0], t[0], c[0], n_records / t[2],
-               t[2], c[2], n_records / t[1], t[1], c[1]);
+               r, r == 0 ? " (warm-up)" : "", n_records / t[0], t[0], c[0], n_records / t[2], t[2],
+               c[2], n_records / t[1], t[1], c[1]);
         if (r > 0) {
             r_kv[r - 1] = n_records / t[0];
             r_ck[r - 1] = n_records / t[2];
@@ -221,9 +221,8 @@ static int bench_puts(const char *d_store, const char *d_window)
            "every %ld; median of %d): key-value store %.0f puts/s, kv store with window keys "
            "%.0f puts/s, window store %.0f puts/s; ratio window/kv %.2f, window/kv-with-window-"
            "keys %.2f\n",
-           n_records, PUT_STEP_MS, commit_every, rounds, median(r_kv, rounds),
-           median(r_ck, rounds), median(r_win, rounds), median(q_kv, rounds),
-           median(q_ck, rounds));
+           n_records, PUT_STEP_MS, commit_every, rounds, median(r_kv, rounds), median(r_ck, rounds),
+           median(r_win, rounds), median(q_kv, rounds), median(q_ck, rounds));
     return 0;
 }
 

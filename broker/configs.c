@@ -19,9 +19,9 @@
 static int8_t config_type(const eddy_cfg_def_t *d)
 {
     /* Kept in 64 bits here, an int in Kafka (and bounded like one). */
-    static const char *const kafka_ints[] = {"segment.bytes", "log.segment.bytes",
-                                             "offsets.topic.segment.bytes", "log.roll.hours",
-                                             "log.retention.hours", "log.retention.minutes"};
+    static const char *const kafka_ints[] = {
+        "segment.bytes",  "log.segment.bytes",   "offsets.topic.segment.bytes",
+        "log.roll.hours", "log.retention.hours", "log.retention.minutes"};
     for (size_t i = 0; i < sizeof kafka_ints / sizeof kafka_ints[0]; i++)
         if (strcmp(d->cd_name, kafka_ints[i]) == 0)
             return CONFIG_TYPE_INT;
@@ -111,9 +111,9 @@ static int dynamic_write(const eddy_broker_t *b, const eddy_props_t *dyn_default
                              sets[s]->ps_items[i].pr_key, sets[s]->ps_items[i].pr_value);
             wr_bytes(&wr, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         }
-    int rc = wr.wr_err ? wr.wr_err
-                       : log_write_file_atomic(b->bk_cfg.log_dirs, DYNAMIC_FILE, wr.wr_buf,
-                                               wr.wr_len, 1);
+    int rc = wr.wr_err
+                 ? wr.wr_err
+                 : log_write_file_atomic(b->bk_cfg.log_dirs, DYNAMIC_FILE, wr.wr_buf, wr.wr_len, 1);
     wr_free(&wr);
     return rc;
 }
@@ -216,8 +216,8 @@ static int synonyms(eddy_broker_t *b, eddy_arena_t *a, DescribeConfigsResourceRe
     if (!bnames && !topic_value)
         bnames = self;
     const eddy_props_t *sets[3] = {&b->bk_dyn_node, &b->bk_dyn_default, &b->bk_static};
-    const int8_t sources[3] = {CONFIG_SOURCE_DYNAMIC_BROKER,
-                               CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER, CONFIG_SOURCE_STATIC_BROKER};
+    const int8_t sources[3] = {CONFIG_SOURCE_DYNAMIC_BROKER, CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER,
+                               CONFIG_SOURCE_STATIC_BROKER};
     for (int s = 0; s < 3 && bnames; s++)
         for (int i = 0; bnames[i] && rc == 0 && e->SynonymsCount < 14; i++) {
             const char *v = eddy_props_get(sets[s], bnames[i]);
@@ -302,8 +302,8 @@ static int describe_broker(eddy_broker_t *b, eddy_arena_t *a, const DescribeConf
         DescribeConfigsResourceResult *e = &out->Configs[out->ConfigsCount++];
         e->Name = kstr_c(d->cd_name);
         e->Value = kstr_arena(a, cluster_default ? dv : val);
-        e->ConfigSource =
-            cluster_default ? CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER : broker_source(b, d->cd_name);
+        e->ConfigSource = cluster_default ? CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER
+                                          : broker_source(b, d->cd_name);
         e->IsDefault = e->ConfigSource == CONFIG_SOURCE_DEFAULT;
         e->ReadOnly = !broker_config_is_dynamic(d->cd_name);
         e->ConfigType = config_type(d);
@@ -455,13 +455,12 @@ static int apply_op(eddy_props_t *set, const eddy_cfg_def_t *d, const char *name
             return KERR_INVALID_REQUEST;
         }
         break;
-    case CONFIG_OP_DELETE:
-        value[0] = 0;
-        break;
+    case CONFIG_OP_DELETE: value[0] = 0; break;
     case CONFIG_OP_APPEND:
     case CONFIG_OP_SUBTRACT: {
         if (!is_list(d)) {
-            snprintf(msg, msg_size, "Config value %s is not allowed for config key: %s (not a list)",
+            snprintf(msg, msg_size,
+                     "Config value %s is not allowed for config key: %s (not a list)",
                      c->ConfigOperation == CONFIG_OP_APPEND ? "append" : "subtract", name);
             return KERR_INVALID_CONFIG;
         }
@@ -473,15 +472,19 @@ static int apply_op(eddy_props_t *set, const eddy_cfg_def_t *d, const char *name
         char arg[sizeof value];
         snprintf(arg, sizeof arg, "%s", value);
         if (list_op(cur ? cur : d->cd_default, arg, c->ConfigOperation, value, sizeof value) < 0) {
-            snprintf(msg, msg_size, "the new value of %s is too long (at most %d items of %d "
-                     "characters, %zu in all)", name, LIST_MAX, NAME_MAX_LEN, sizeof value - 1);
+            snprintf(msg, msg_size,
+                     "the new value of %s is too long (at most %d items of %d "
+                     "characters, %zu in all)",
+                     name, LIST_MAX, NAME_MAX_LEN, sizeof value - 1);
             return KERR_INVALID_CONFIG;
         }
         break;
     }
     default:
-        snprintf(msg, msg_size, "unknown config operation %d for %s (SET 0, DELETE 1, APPEND 2, "
-                 "SUBTRACT 3)", c->ConfigOperation, name);
+        snprintf(msg, msg_size,
+                 "unknown config operation %d for %s (SET 0, DELETE 1, APPEND 2, "
+                 "SUBTRACT 3)",
+                 c->ConfigOperation, name);
         return KERR_INVALID_REQUEST;
     }
     /* Rebuilt without the old entry: the set has no removal. */
@@ -526,8 +529,8 @@ static int copy_props(eddy_props_t *to, const eddy_props_t *from, char *msg, siz
 /* The resource's settings after the request's changes, in *set (started
  * from a copy of current unless the whole set is replaced). */
 static int build_set(const eddy_cfg_def_t *defs, int broker, const AlterConfigsResource *r,
-                     const eddy_props_t *current, int incremental, eddy_props_t *set,
-                     char *msg, size_t msg_size)
+                     const eddy_props_t *current, int incremental, eddy_props_t *set, char *msg,
+                     size_t msg_size)
 {
     int err = incremental ? copy_props(set, current, msg, msg_size)
                           : (eddy_props_init(set), KERR_NONE);
@@ -590,10 +593,11 @@ static int16_t alter_one(eddy_broker_t *b, const AlterConfigsResource *r, int in
     eddy_props_t *cur = scope ? &b->bk_dyn_node : &b->bk_dyn_default;
     err = build_set(broker_config_defs, 1, r, cur, incremental, &set, msg, msg_size);
     if (err == KERR_NONE)
-        err = dynamic_apply(b, scope ? &b->bk_dyn_default : &set, scope ? &set : &b->bk_dyn_node,
-                            1, msg, msg_size);
+        err = dynamic_apply(b, scope ? &b->bk_dyn_default : &set, scope ? &set : &b->bk_dyn_node, 1,
+                            msg, msg_size);
     if (err == KERR_NONE && !validate_only) {
-        int rc = dynamic_write(b, scope ? &b->bk_dyn_default : &set, scope ? &set : &b->bk_dyn_node);
+        int rc = dynamic_write(b, scope ? &b->bk_dyn_default : &set,
+                               scope ? &set : &b->bk_dyn_node);
         if (rc < 0) {
             snprintf(msg, msg_size, "cannot write %s/%s: %s", b->bk_cfg.log_dirs, DYNAMIC_FILE,
                      eddy_strerror(rc));
@@ -631,14 +635,13 @@ static int handle_alter(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd, int api_
         out->ResourceName = r->ResourceName;
         out->ErrorMessage = KSTR_NULL;
         char msg[600] = "";
-        out->ErrorCode = alter_one(b, r, api_key == API_INCREMENTAL_ALTER_CONFIGS,
-                                   req.ValidateOnly, msg, sizeof msg);
+        out->ErrorCode = alter_one(b, r, api_key == API_INCREMENTAL_ALTER_CONFIGS, req.ValidateOnly,
+                                   msg, sizeof msg);
         if (out->ErrorCode != KERR_NONE) {
             out->ErrorMessage = kstr_arena(a, msg);
             static eddy_log_limit_t refused = EDDY_LOG_LIMIT_INIT;
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &refused, 10000,
-                             "%s of %.*s refused: %s: %s",
-                             kafka_api_name(api_key),
+                             "%s of %.*s refused: %s: %s", kafka_api_name(api_key),
                              r->ResourceName.len > 200 ? 200 : r->ResourceName.len,
                              r->ResourceName.ptr, kafka_err_name(out->ErrorCode), msg);
         }

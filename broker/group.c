@@ -189,7 +189,8 @@ static void set_str(char **dst, const char *src)
 static int set_protocols(grp_member_t *m, const JoinGroupRequest *r)
 {
     protocols_free(m);
-    m->m_protocols = calloc((size_t)(r->ProtocolsCount ? r->ProtocolsCount : 1), sizeof *m->m_protocols);
+    m->m_protocols = calloc((size_t)(r->ProtocolsCount ? r->ProtocolsCount : 1),
+                            sizeof *m->m_protocols);
     if (!m->m_protocols)
         return -ENOMEM;
     for (int32_t i = 0; i < r->ProtocolsCount; i++) {
@@ -346,7 +347,9 @@ static void respond_join_error(req_slot_t *s, int16_t err, const char *member_id
 
 static void respond_sync(req_slot_t *s, int16_t err, const uint8_t *assignment, int32_t len)
 {
-    SyncGroupResponse r = {0, err, (kstr_t){(const char *)(assignment ? assignment : (const uint8_t *)""), assignment ? len : 0}};
+    SyncGroupResponse r = {0, err,
+                           (kstr_t){(const char *)(assignment ? assignment : (const uint8_t *)""),
+                                    assignment ? len : 0}};
     wire_sync_group_resp_encode(&s->rs_resp, s->rs_hdr.RequestApiVersion, &r);
     broker_slot_answer(s);
 }
@@ -423,8 +426,8 @@ static void prepare_rebalance(group_coordinator_t *gc, group_t *g, const char *w
         g->g_initial_until_ms = now + b->bk_cfg.group_initial_rebalance_delay_ms;
         g->g_initial_limit_ms = now + timeout;
     }
-    EDDY_LOG_INFO("group", "group %s: rebalancing (%s), generation %d, %d member(s)", g->g_id,
-                  why, g->g_generation, g->g_nmembers);
+    EDDY_LOG_INFO("group", "group %s: rebalancing (%s), generation %d, %d member(s)", g->g_id, why,
+                  g->g_generation, g->g_nmembers);
 }
 
 static int all_joined(const group_t *g)
@@ -556,8 +559,8 @@ int handle_find_coordinator(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     int rc = wire_find_coordinator_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
-    FindCoordinatorResponse r = {0, KERR_NONE, KSTR_NULL, b->bk_cfg.broker_id, kstr_c(b->bk_adv_host),
-                                 b->bk_adv_port};
+    FindCoordinatorResponse r = {
+        0, KERR_NONE, KSTR_NULL, b->bk_cfg.broker_id, kstr_c(b->bk_adv_host), b->bk_adv_port};
     if (req.KeyType != 0) {
         r.ErrorCode = KERR_COORDINATOR_NOT_AVAILABLE;
         r.ErrorMessage = kstr_c("transactions are not supported by this broker");
@@ -674,8 +677,8 @@ int handle_join_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             old->m_rebalance_timeout = req.RebalanceTimeoutMs;
             old->m_expires_ms = now + old->m_session_timeout;
             int same = protocols_equal(old, &req);
-            EDDY_LOG_INFO("group", "group %s: static member %s rejoined as %s (%s fenced)",
-                          g->g_id, old->m_instance_id, id, fenced);
+            EDDY_LOG_INFO("group", "group %s: static member %s rejoined as %s (%s fenced)", g->g_id,
+                          old->m_instance_id, id, fenced);
             free(fenced);
             if ((g->g_state == GRP_STABLE || g->g_state == GRP_COMPLETING) && same) {
                 answer_join(g, old, s);
@@ -891,7 +894,8 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         d->ProtocolType = kstr_c(g && g->g_protocol_type ? g->g_protocol_type : "");
         d->ProtocolData = kstr_c(g && g->g_protocol ? g->g_protocol : "");
         /* No ACLs: whoever asks may read, describe and delete the group. */
-        d->AuthorizedOperations = req.IncludeAuthorizedOperations ? GROUP_ALL_OPERATIONS : INT32_MIN;
+        d->AuthorizedOperations = req.IncludeAuthorizedOperations ? GROUP_ALL_OPERATIONS
+                                                                  : INT32_MIN;
         if (!g)
             continue;
         d->Members = arena_calloc(a, (size_t)g->g_nmembers + 1, sizeof *d->Members);
@@ -904,8 +908,11 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             dm->GroupInstanceId = kstr_c(m->m_instance_id);
             dm->ClientId = kstr_c(m->m_client_id);
             dm->ClientHost = kstr_c(m->m_client_host);
-            dm->MemberMetadata = p ? (kstr_t){(const char *)p->gp_meta, p->gp_meta_len} : kstr_c("");
-            dm->MemberAssignment = m->m_assignment ? (kstr_t){(const char *)m->m_assignment, m->m_assignment_len} : kstr_c("");
+            dm->MemberMetadata = p ? (kstr_t){(const char *)p->gp_meta, p->gp_meta_len}
+                                   : kstr_c("");
+            dm->MemberAssignment = m->m_assignment ? (kstr_t){(const char *)m->m_assignment,
+                                                              m->m_assignment_len}
+                                                   : kstr_c("");
         }
     }
     wire_describe_groups_resp_encode(&s->rs_resp, v, &resp);

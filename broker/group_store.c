@@ -60,8 +60,8 @@ static void sb_init(store_batch_t *sb)
 static void sb_add(store_batch_t *sb, int tombstone)
 {
     wire_batch_add(&sb->sb_b, eddy_wall_ms(), sb->sb_key.wr_buf, (int32_t)sb->sb_key.wr_len,
-                   tombstone ? NULL : sb->sb_val.wr_buf, tombstone ? -1 : (int32_t)sb->sb_val.wr_len,
-                   NULL, 0);
+                   tombstone ? NULL : sb->sb_val.wr_buf,
+                   tombstone ? -1 : (int32_t)sb->sb_val.wr_len, NULL, 0);
     wr_reset(&sb->sb_key);
     wr_reset(&sb->sb_val);
     sb->sb_n++;
@@ -122,8 +122,8 @@ static int16_t sb_append(group_coordinator_t *gc, store_batch_t *sb, const char 
     partition_t *p = t->t_parts[group_partition_for(group, strlen(group), t->t_npartitions)];
     log_append_info_t info;
     char err[256];
-    int rc = log_append(p->p_log, sb->sb_batch.wr_buf, sb->sb_batch.wr_len, 0, eddy_wall_ms(), &info,
-                        err, sizeof err);
+    int rc = log_append(p->p_log, sb->sb_batch.wr_buf, sb->sb_batch.wr_len, 0, eddy_wall_ms(),
+                        &info, err, sizeof err);
     if (rc < 0) {
         /* Every commit of every group on a failing partition lands here. */
         static eddy_log_limit_t store_limit = EDDY_LOG_LIMIT_INIT;
@@ -291,8 +291,9 @@ static int replay_partition(group_coordinator_t *gc, partition_t *p)
                 offset = wire_batch_last_offset(&it.ri_hdr) + 1;
                 wire_record_iter_close(&it);
             } else {
-                EDDY_LOG_ERROR("group", "__consumer_offsets: batch at offset %lld unreadable, its "
-                                        "records are not replayed: %s",
+                EDDY_LOG_ERROR("group",
+                               "__consumer_offsets: batch at offset %lld unreadable, its "
+                               "records are not replayed: %s",
                                (long long)offset, why);
                 wire_batch_header_t h;
                 wire_batch_header_read(buf + pos, (size_t)size, &h);
@@ -423,8 +424,8 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 op->ErrorCode = KERR_OFFSET_METADATA_TOO_LARGE;
                 continue;
             }
-            if (t->Name.len < 0 || !topics_partition(&b->bk_topics, t->Name.ptr, (size_t)t->Name.len,
-                                                     p->PartitionIndex)) {
+            if (t->Name.len < 0 || !topics_partition(&b->bk_topics, t->Name.ptr,
+                                                     (size_t)t->Name.len, p->PartitionIndex)) {
                 op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
@@ -432,7 +433,8 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             wr_i16(&sb.sb_val, 3);
             wr_i64(&sb.sb_val, p->CommittedOffset);
             wr_i32(&sb.sb_val, p->CommittedLeaderEpoch);
-            wr_string(&sb.sb_val, p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : kstr_c(""));
+            wr_string(&sb.sb_val,
+                      p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : kstr_c(""));
             wr_i64(&sb.sb_val, now);
             sb_add(&sb, 0);
         }
@@ -457,14 +459,16 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     return 0;
 }
 
-static void fill_fetched(group_t *g, kstr_t topic, int32_t partition, OffsetFetchResponsePartition *op)
+static void fill_fetched(group_t *g, kstr_t topic, int32_t partition,
+                         OffsetFetchResponsePartition *op)
 {
     op->PartitionIndex = partition;
     op->CommittedOffset = -1;
     op->CommittedLeaderEpoch = -1;
     op->Metadata = kstr_c("");
     op->ErrorCode = KERR_NONE;
-    grp_offset_t *o = g && topic.len >= 0 ? offset_find(g, topic.ptr, (size_t)topic.len, partition) : NULL;
+    grp_offset_t *o = g && topic.len >= 0 ? offset_find(g, topic.ptr, (size_t)topic.len, partition)
+                                          : NULL;
     if (o) {
         op->CommittedOffset = o->o_offset;
         op->CommittedLeaderEpoch = o->o_leader_epoch;

@@ -38,7 +38,8 @@ static int16_t kerr_from(int rc)
     case EDDY_ERR_OUT_OF_ORDER_SEQUENCE: return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
     case EDDY_ERR_INVALID_PRODUCER_EPOCH: return KERR_INVALID_PRODUCER_EPOCH;
     case EDDY_ERR_UNKNOWN_PRODUCER_ID: return KERR_UNKNOWN_PRODUCER_ID;
-    default: return rc < 0 && rc > EDDY_ERR_BASE ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
+    default:
+        return rc < 0 && rc > EDDY_ERR_BASE ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_SERVER_ERROR;
     }
 }
 
@@ -329,9 +330,8 @@ static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataReques
     }
     MetadataResponse resp;
     memset(&resp, 0, sizeof resp);
-    MetadataResponseBroker self = {b->bk_cfg.broker_id,
-                                   kstr_c(b->bk_adv_host),
-                                   b->bk_adv_port, KSTR_NULL};
+    MetadataResponseBroker self = {b->bk_cfg.broker_id, kstr_c(b->bk_adv_host), b->bk_adv_port,
+                                   KSTR_NULL};
     resp.Brokers = &self;
     resp.BrokersCount = 1;
     resp.ClusterId = kstr_c(tr->tr_cluster_id);
@@ -360,7 +360,8 @@ static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataReques
              * clients retry, and never see it with partitions missing. */
             mt->ErrorCode = KERR_LEADER_NOT_AVAILABLE;
         } else {
-            mt->ErrorCode = name.len >= 0 && topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why)
+            mt->ErrorCode = name.len >= 0 &&
+                                    topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why)
                                 ? KERR_UNKNOWN_TOPIC_OR_PARTITION
                                 : KERR_INVALID_TOPIC_EXCEPTION;
         }
@@ -477,14 +478,14 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 op->ErrorCode = KERR_CORRUPT_MESSAGE;
                 EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &unkeyed_limit, 10000,
                                  "produce to %s-%d from %s refused: compacted topics "
-                                 "need a key on every record", p->p_topic->t_name, p->p_index,
-                                 s->rs_conn->c_peer);
+                                 "need a key on every record",
+                                 p->p_topic->t_name, p->p_index, s->rs_conn->c_peer);
                 continue;
             }
             if (rc == 0)
                 rc = log_append(p->p_log, recs, (size_t)rp->Records.len,
-                                WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, now, &info,
-                                err, sizeof err);
+                                WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, now, &info, err,
+                                sizeof err);
             op->ErrorCode = kerr_from(rc);
             if (rc < 0) {
                 /* A full disk or an offline log refuses every produce: one
@@ -495,7 +496,7 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 static eddy_log_limit_t refused_limit[3] = {EDDY_LOG_LIMIT_INIT,
                                                             EDDY_LOG_LIMIT_INIT,
                                                             EDDY_LOG_LIMIT_INIT};
-                int kind = op->ErrorCode == KERR_CORRUPT_MESSAGE      ? 0
+                int kind = op->ErrorCode == KERR_CORRUPT_MESSAGE     ? 0
                            : op->ErrorCode == KERR_MESSAGE_TOO_LARGE ? 1
                                                                      : 2;
                 kstr_t cid = s->rs_hdr.ClientId;
@@ -663,8 +664,8 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
             const FetchRequestPartition *fp = &t->Partitions[j];
             partition_t *p = find_partition(b, t->Topic, fp->Partition);
             if (!p) {
-                wire_fetch_resp_partition(wr, v, fp->Partition, KERR_UNKNOWN_TOPIC_OR_PARTITION,
-                                          -1, -1, -1);
+                wire_fetch_resp_partition(wr, v, fp->Partition, KERR_UNKNOWN_TOPIC_OR_PARTITION, -1,
+                                          -1, -1);
                 wr_i32(wr, 0);
                 continue;
             }
@@ -673,7 +674,8 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
             log_slice_t sl;
             memset(&sl, 0, sizeof sl);
             int rc = 0;
-            int64_t limit = fp->PartitionMaxBytes < budget - sent ? fp->PartitionMaxBytes : budget - sent;
+            int64_t limit = fp->PartitionMaxBytes < budget - sent ? fp->PartitionMaxBytes
+                                                                  : budget - sent;
             /* The first batch of the response goes out even if larger than
              * the limits (KIP-74); later partitions only when they fit. */
             if (limit > 0 || sent == 0)
@@ -858,7 +860,8 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         for (int32_t k = 0; k < ct->ConfigsCount && err == KERR_NONE; k++) {
             CreatableTopicConfig *cc = &ct->Configs[k];
             keys[k] = cc->Name.len >= 0 ? arena_strndup(a, cc->Name.ptr, (size_t)cc->Name.len) : "";
-            vals[k] = cc->Value.len >= 0 ? arena_strndup(a, cc->Value.ptr, (size_t)cc->Value.len) : NULL;
+            vals[k] = cc->Value.len >= 0 ? arena_strndup(a, cc->Value.ptr, (size_t)cc->Value.len)
+                                         : NULL;
             if (!keys[k]) {
                 err = KERR_UNKNOWN_SERVER_ERROR;
                 snprintf(msg, sizeof msg, "out of memory");
@@ -942,10 +945,10 @@ int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         kstr_t name = req.TopicNames[i];
         topic_deletion_t *td = NULL;
         resp->Responses[i].Name = name;
-        resp->Responses[i].ErrorCode =
-            name.len < 0 ? KERR_UNKNOWN_TOPIC_OR_PARTITION
-                         : (int16_t)topics_delete_begin(&b->bk_topics, name.ptr,
-                                                        (size_t)name.len, &td);
+        resp->Responses[i].ErrorCode = name.len < 0
+                                           ? KERR_UNKNOWN_TOPIC_OR_PARTITION
+                                           : (int16_t)topics_delete_begin(&b->bk_topics, name.ptr,
+                                                                          (size_t)name.len, &td);
         if (td) {
             create_item_t *ci = &j->cj_items[j->cj_n++];
             ci->ci_td = td;

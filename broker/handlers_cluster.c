@@ -125,8 +125,9 @@ int handle_describe_cluster(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     resp.ControllerId = b->bk_cfg.broker_id;
     resp.Brokers = &self;
     resp.BrokersCount = 1;
-    resp.ClusterAuthorizedOperations =
-        req.IncludeClusterAuthorizedOperations ? CLUSTER_ALL_OPERATIONS : INT32_MIN;
+    resp.ClusterAuthorizedOperations = req.IncludeClusterAuthorizedOperations
+                                           ? CLUSTER_ALL_OPERATIONS
+                                           : INT32_MIN;
     if (req.EndpointType != 1 && req.EndpointType != 2) {
         resp.ErrorCode = KERR_INVALID_REQUEST;
         resp.ErrorMessage = kstr_c("EndpointType must be 1 (brokers) or 2 (controllers)");

@@ -255,8 +255,7 @@ static void chunk_failed(conn_t *c, const resp_part_t *rp, size_t off, int rc)
 /* Adds the next pieces of response s, from byte c_wpos of it, to the write
  * being gathered. Returns 1 when all of s is in, 0 when the write is full,
  * -1 when the connection was closed. */
-static int gather(conn_t *c, req_slot_t *s, uv_buf_t *bufs, int *n, size_t *used,
-                  write_req_t *wq)
+static int gather(conn_t *c, req_slot_t *s, uv_buf_t *bufs, int *n, size_t *used, write_req_t *wq)
 {
     size_t pos = c->c_wpos;
     size_t total = s->rs_resp.wr_len + s->rs_file_bytes;
@@ -336,8 +335,10 @@ static void conn_write_next(conn_t *c)
         req_slot_t *s = c->c_head;
         if (s->rs_state == SLOT_DONE) {
             if (s->rs_resp.wr_err) {
-                EDDY_LOG_WARN("broker", "%s: cannot send a response (out of memory); closing "
-                              "the connection", c->c_peer);
+                EDDY_LOG_WARN("broker",
+                              "%s: cannot send a response (out of memory); closing "
+                              "the connection",
+                              c->c_peer);
                 conn_close(c);
                 break;
             }
@@ -643,9 +644,9 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
         if (rc < 0) {
             static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
-                             "closing connection from %s: malformed %s v%d request (%s)",
-                             c->c_peer, kafka_api_name(s->rs_hdr.RequestApiKey),
-                             s->rs_hdr.RequestApiVersion, eddy_strerror(rc));
+                             "closing connection from %s: malformed %s v%d request (%s)", c->c_peer,
+                             kafka_api_name(s->rs_hdr.RequestApiKey), s->rs_hdr.RequestApiVersion,
+                             eddy_strerror(rc));
             conn_close(c);
             return -1;
         }
@@ -817,8 +818,8 @@ static void on_resume(uv_idle_t *h)
     conn_t *c = b->bk_conns;
     while (c) {
         conn_t *next = c->c_next;
-        if (!c->c_closing && (c->c_pool_wait ? conn_room(c)
-                                             : (c->c_in || !c->c_reading) && conn_may_read(c)))
+        if (!c->c_closing &&
+            (c->c_pool_wait ? conn_room(c) : (c->c_in || !c->c_reading) && conn_may_read(c)))
             conn_resume(c);
         c = next;
     }
@@ -848,7 +849,8 @@ static void conns_expire(eddy_broker_t *b)
         conn_t *next = c->c_next;
         if (c->c_pool_wait) {
             /* not timed */
-        } else if (wire_frame_started(&c->c_fr) && now - c->c_frame_start_ms >= b->bk_cfg.socket_request_timeout_ms) {
+        } else if (wire_frame_started(&c->c_fr) &&
+                   now - c->c_frame_start_ms >= b->bk_cfg.socket_request_timeout_ms) {
             static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
                              "closing connection from %s: a request of %zu bytes did not "
@@ -858,8 +860,10 @@ static void conns_expire(eddy_broker_t *b)
                              c->c_fr.fr_got);
             conn_close(c);
         } else if (idle_ms >= 0 && !conn_processing(c) && now - c->c_active_ms >= idle_ms) {
-            EDDY_LOG_DEBUG("broker", "closing connection from %s: idle for %" PRId64
-                           " ms (connections.max.idle.ms)", c->c_peer, now - c->c_active_ms);
+            EDDY_LOG_DEBUG("broker",
+                           "closing connection from %s: idle for %" PRId64
+                           " ms (connections.max.idle.ms)",
+                           c->c_peer, now - c->c_active_ms);
             conn_close(c);
         }
         c = next;
@@ -1166,8 +1170,8 @@ static void clean_after(uv_work_t *w, int status)
     if (status == 0 && cw->cw_rc == 0 && !p->p_topic->t_deleted) {
         int rc = log_clean_commit(p->p_log, cw->cw_job);
         if (rc < 0 && rc != EDDY_ERR_STALE)
-            EDDY_LOG_WARN("broker", "%s-%d: compaction failed: %s", p->p_topic->t_name,
-                          p->p_index, eddy_strerror(rc));
+            EDDY_LOG_WARN("broker", "%s-%d: compaction failed: %s", p->p_topic->t_name, p->p_index,
+                          eddy_strerror(rc));
     } else if (cw->cw_rc < 0 && cw->cw_rc != EDDY_ERR_STALE) {
         EDDY_LOG_WARN("broker", "%s-%d: compaction failed: %s", p->p_topic->t_name, p->p_index,
                       eddy_strerror(cw->cw_rc));
@@ -1222,8 +1226,8 @@ static void on_tick(uv_timer_t *t)
     int retention = now - b->bk_last_retention_ms >= b->bk_cfg.log_retention_check_interval_ms;
     if (retention)
         b->bk_last_retention_ms = now;
-    int pid_expiry =
-        now - b->bk_last_pid_expiry_ms >= b->bk_cfg.producer_id_expiration_check_interval_ms;
+    int pid_expiry = now - b->bk_last_pid_expiry_ms >=
+                     b->bk_cfg.producer_id_expiration_check_interval_ms;
     if (pid_expiry)
         b->bk_last_pid_expiry_ms = now;
     for (int i = 0; i < tr->tr_count; i++) {
@@ -1382,8 +1386,8 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     uv_tcp_getsockname(&b->bk_listener, (struct sockaddr *)&addr, &alen);
     b->bk_port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
     if (b->bk_cfg.advertised_listeners) {
-        broker_parse_listener(b->bk_cfg.advertised_listeners, b->bk_adv_host,
-                              sizeof b->bk_adv_host, &b->bk_adv_port);
+        broker_parse_listener(b->bk_cfg.advertised_listeners, b->bk_adv_host, sizeof b->bk_adv_host,
+                              &b->bk_adv_port);
     } else {
         snprintf(b->bk_adv_host, sizeof b->bk_adv_host, "%s", host);
         b->bk_adv_port = b->bk_port;

@@ -686,7 +686,8 @@ int topics_add_partitions(topic_registry_t *tr, const char *name, size_t len, in
         return KERR_INVALID_PARTITIONS;
     }
     if (count > MAX_PARTITIONS) {
-        snprintf(msg, msg_size, "number of partitions must be 1..%d, not %d", MAX_PARTITIONS, count);
+        snprintf(msg, msg_size, "number of partitions must be 1..%d, not %d", MAX_PARTITIONS,
+                 count);
         return KERR_INVALID_PARTITIONS;
     }
     if (validate_only)
@@ -734,8 +735,7 @@ int topics_add_partitions(topic_registry_t *tr, const char *name, size_t len, in
     return KERR_NONE;
 }
 
-int topics_delete_begin(topic_registry_t *tr, const char *name, size_t len,
-                        topic_deletion_t **out)
+int topics_delete_begin(topic_registry_t *tr, const char *name, size_t len, topic_deletion_t **out)
 {
     topic_t *t = topics_find(tr, name, len);
     if (!t)

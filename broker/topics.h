@@ -114,8 +114,7 @@ int topics_add_partitions(topic_registry_t *tr, const char *name, size_t len, in
  * gets TOPIC_ALREADY_EXISTS, as Kafka answers for a topic marked for
  * deletion. begin returns a KERR_* code and sets *td on KERR_NONE; step
  * returns 1 when the delete is over and td is freed. */
-int topics_delete_begin(topic_registry_t *tr, const char *name, size_t len,
-                        topic_deletion_t **td);
+int topics_delete_begin(topic_registry_t *tr, const char *name, size_t len, topic_deletion_t **td);
 int topics_delete_step(topic_registry_t *tr, topic_deletion_t *td, int32_t max_parts,
                        void (*deleter)(const char *dir, void *opaque), void *opaque);
 /* 1 while a delete of this name is in progress. */

@@ -19,7 +19,8 @@ int cli_conn_open(cli_conn_t *cc, const char *const *settings, int n)
     /* A command's output is its answer: the client's routine INFO lines
      * (joins, rebalances) stay out unless EDDY_LOG_LEVEL asks for them. */
     const char *lvl = getenv("EDDY_LOG_LEVEL");
-    eddy_log_level = lvl && eddy_log_level_parse(lvl) >= 0 ? eddy_log_level_parse(lvl) : EDDY_LOG_LVL_WARN;
+    eddy_log_level = lvl && eddy_log_level_parse(lvl) >= 0 ? eddy_log_level_parse(lvl)
+                                                           : EDDY_LOG_LVL_WARN;
     const char *bootstrap = cli_bootstrap ? cli_bootstrap : getenv("EDDY_BOOTSTRAP_SERVER");
     if (!bootstrap || !*bootstrap)
         bootstrap = "localhost:9092";
@@ -224,8 +225,8 @@ int cli_reset_option(cli_reset_t *rs, const char *opt, const char *arg, char *er
     } else if (!strcmp(opt, "--by-duration")) {
         int64_t d = cli_parse_duration(arg);
         if (d < 0) {
-            snprintf(errstr, errstr_size, "%s '%s' is not a duration like P1D, PT6H or P1DT2H30M", opt,
-                     arg);
+            snprintf(errstr, errstr_size, "%s '%s' is not a duration like P1D, PT6H or P1DT2H30M",
+                     opt, arg);
             return -1;
         }
         /* Measured from now; further back than 1970 is simply the start. */
@@ -258,7 +259,8 @@ int cli_reset_target(kc_client_t *c, const char *topic, int32_t partition, const
         want = rs->rs_arg > 0 && want > INT64_MAX - rs->rs_arg ? INT64_MAX : want + rs->rs_arg;
         break;
     case CLI_RESET_DATETIME:
-        if ((rc = kc_admin_list_offset(c, topic, partition, rs->rs_arg, &want, errstr, errstr_size)) != 0)
+        if ((rc = kc_admin_list_offset(c, topic, partition, rs->rs_arg, &want, errstr,
+                                       errstr_size)) != 0)
             return rc;
         if (want < 0)
             want = hi; /* nothing that late: the end, as Kafka's tool */
@@ -398,7 +400,8 @@ int64_t cli_parse_duration(const char *s)
         size_t k = next;
         while (k < sizeof parts / sizeof parts[0] && parts[k].unit != unit)
             k++;
-        if (k == sizeof parts / sizeof parts[0] || parts[k].after_t != in_t || (scale > 1 && unit != 'S'))
+        if (k == sizeof parts / sizeof parts[0] || parts[k].after_t != in_t ||
+            (scale > 1 && unit != 'S'))
             return -1;
         s++;
         total += n * parts[k].ms + frac * parts[k].ms / scale;

@@ -36,14 +36,16 @@
 
 static void app_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: eddy [-b HOST:PORT] app <action> [options]\n"
-            "\n"
-            "actions:\n"
-            "  reset --application-id ID --input-topics T1[,T2...] [--to-earliest | ...] [--dry-run]\n"
-            "      make a stopped streams application reprocess its input (see eddy app reset --help)\n"
-            "\n"
-            "-b/--bootstrap-server (or EDDY_BOOTSTRAP_SERVER) names a broker; default localhost:9092.\n");
+    fprintf(out, "usage: eddy [-b HOST:PORT] app <action> [options]\n"
+                 "\n"
+                 "actions:\n"
+                 "  reset --application-id ID --input-topics T1[,T2...] [--to-earliest | ...] "
+                 "[--dry-run]\n"
+                 "      make a stopped streams application reprocess its input (see eddy app reset "
+                 "--help)\n"
+                 "\n"
+                 "-b/--bootstrap-server (or EDDY_BOOTSTRAP_SERVER) names a broker; default "
+                 "localhost:9092.\n");
 }
 
 static void reset_usage(FILE *out)
@@ -59,12 +61,14 @@ static void reset_usage(FILE *out)
             "has live members.\n"
             "\n"
             "  --application-id ID   the application, and its consumer group\n"
-            "  --input-topics LIST   comma-separated input topics, whose committed offsets move to:\n"
+            "  --input-topics LIST   comma-separated input topics, whose committed offsets move "
+            "to:\n"
             "  --to-earliest         the start of each partition (the default)\n"
             "  --to-latest           the end of each partition\n"
             "  --to-offset N         offset N, clamped to each partition's start and end\n"
             "  --to-datetime DT      the first record at or after DT, the end if there is none;\n"
-            "                        DT is 2026-01-02T03:04:05[.sss][Z|+hh:mm|-hh:mm] (no zone: UTC)\n"
+            "                        DT is 2026-01-02T03:04:05[.sss][Z|+hh:mm|-hh:mm] (no zone: "
+            "UTC)\n"
             "  --by-duration D       as --to-datetime, D before now; D is ISO 8601 PnDTnHnMnS\n"
             "                        (P1D, PT6H, P1DT2H30M)\n"
             "  --shift-by N          the committed offset plus N (N < 0 goes back), clamped;\n"
@@ -265,7 +269,8 @@ static int load_topics(cli_conn_t *cc, plan_t *pl, char *err, size_t err_size)
         ti->ti_npartitions = t[i].tm_npartitions;
         pl->pl_ntopics++;
         /* A topic named as an input is never deleted, whatever its name. */
-        if (!t[i].tm_internal && is_internal_name(pl->pl_app, ti->ti_name) && !is_input(pl, ti->ti_name))
+        if (!t[i].tm_internal && is_internal_name(pl->pl_app, ti->ti_name) &&
+            !is_input(pl, ti->ti_name))
             pl->pl_internal[pl->pl_ninternal++] = ti->ti_name;
     }
     return 0;
@@ -313,7 +318,8 @@ static int scan_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
     return 0;
 }
 
-static void scan_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset, void *opaque)
+static void scan_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset,
+                     void *opaque)
 {
     (void)k;
     (void)topic;
@@ -339,7 +345,8 @@ static char *changelog_fills(cli_conn_t *cc, const char *changelog, int32_t npar
 {
     if (nparts <= 0 || nparts > 100000)
         return NULL;
-    inc_scan_t sc = {nparts, nparts, calloc((size_t)nparts, 1), calloc((size_t)nparts, sizeof(int32_t)), NULL};
+    inc_scan_t sc = {nparts, nparts, calloc((size_t)nparts, 1),
+                     calloc((size_t)nparts, sizeof(int32_t)), NULL};
     kc_consumer_cbs_t cbs = {scan_message, scan_eof, scan_error, &sc};
     kc_consumer_t *k = sc.sc_done && sc.sc_seen ? kc_consumer_new(cc->cc_client, &cbs) : NULL;
     if (k) {
@@ -384,10 +391,13 @@ static int make_plan(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs)
     for (int i = 0; i < pl->pl_ninputs; i++) {
         const topic_info_t *ti = find_topic(pl, pl->pl_inputs[i]);
         if (!ti || ti->ti_error == KERR_UNKNOWN_TOPIC_OR_PARTITION)
-            fprintf(stderr, "eddy app reset: input topic '%s' does not exist (eddy topic list shows the topics)\n",
+            fprintf(stderr,
+                    "eddy app reset: input topic '%s' does not exist (eddy topic list shows the "
+                    "topics)\n",
                     pl->pl_inputs[i]);
         else if (ti->ti_error)
-            fprintf(stderr, "eddy app reset: input topic '%s' is not available: %s; try again shortly\n",
+            fprintf(stderr,
+                    "eddy app reset: input topic '%s' is not available: %s; try again shortly\n",
                     pl->pl_inputs[i], kafka_err_name(ti->ti_error));
         else {
             nparts += ti->ti_npartitions;
@@ -399,12 +409,14 @@ static int make_plan(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs)
         fprintf(stderr, "eddy app reset: nothing was changed\n");
         return -1;
     }
-    rc = kc_admin_committed_offsets(cc->cc_client, pl->pl_app, NULL, cli_offsets_collect, &pl->pl_committed,
-                                    err, sizeof err);
+    rc = kc_admin_committed_offsets(cc->cc_client, pl->pl_app, NULL, cli_offsets_collect,
+                                    &pl->pl_committed, err, sizeof err);
     if (rc == 0 && pl->pl_committed.co_failed)
         rc = -ENOMEM;
     if (rc != 0) {
-        fprintf(stderr, "eddy app reset: reading the committed offsets of group %s: %s; nothing was changed\n",
+        fprintf(stderr,
+                "eddy app reset: reading the committed offsets of group %s: %s; nothing was "
+                "changed\n",
                 pl->pl_app, cli_why(rc, err));
         return -1;
     }
@@ -426,10 +438,12 @@ static int make_plan(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs)
             r->pr_partition = p;
             r->pr_kind = ROW_INPUT;
             r->pr_current = cli_offsets_find(&pl->pl_committed, topic, p);
-            rc = cli_reset_target(cc->cc_client, topic, p, rs, r->pr_current, &r->pr_new, err, sizeof err);
+            rc = cli_reset_target(cc->cc_client, topic, p, rs, r->pr_current, &r->pr_new, err,
+                                  sizeof err);
             if (rc != 0) {
                 cli_progress_end(&pg);
-                fprintf(stderr, "eddy app reset: %s-%d: %s; nothing was changed\n", topic, p, cli_why(rc, err));
+                fprintf(stderr, "eddy app reset: %s-%d: %s; nothing was changed\n", topic, p,
+                        cli_why(rc, err));
                 return -1;
             }
         }
@@ -442,7 +456,8 @@ static int make_plan(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs)
     for (int i = 0; i < co->co_n; i++) {
         const char *topic = co->co_topic[i];
         const topic_info_t *ti = find_topic(pl, topic);
-        int exists = ti && !ti->ti_error && co->co_partition[i] >= 0 && co->co_partition[i] < ti->ti_npartitions;
+        int exists = ti && !ti->ti_error && co->co_partition[i] >= 0 &&
+                     co->co_partition[i] < ti->ti_npartitions;
         if (is_input(pl, topic) && exists)
             continue; /* planned above */
         plan_row_t *r = add_row(pl);
@@ -460,7 +475,8 @@ static int make_plan(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs)
         else
             r->pr_kind = ROW_KEPT;
     }
-    qsort(pl->pl_rows + first_other, (size_t)(pl->pl_nrows - first_other), sizeof *pl->pl_rows, cmp_row);
+    qsort(pl->pl_rows + first_other, (size_t)(pl->pl_nrows - first_other), sizeof *pl->pl_rows,
+          cmp_row);
     return 0;
 }
 
@@ -482,7 +498,8 @@ static void warn_unrewound(const plan_t *pl)
         const char *fills = pl->pl_fills ? pl->pl_fills[i] : NULL;
         if (!fills) {
             fprintf(stderr,
-                    "eddy app reset: warning: changelog %s will be deleted and the topics that fill its "
+                    "eddy app reset: warning: changelog %s will be deleted and the topics that "
+                    "fill its "
                     "store are not known (it holds no incarnation record: it is empty, or an older "
                     "Eddy wrote it): the store will be rebuilt only from the records the "
                     "application reads again, the rewound inputs (%s) from their new offsets and "
@@ -503,7 +520,8 @@ static void warn_unrewound(const plan_t *pl)
         }
         if (missing[0])
             fprintf(stderr,
-                    "eddy app reset: warning: changelog %s will be deleted, but its store is filled from "
+                    "eddy app reset: warning: changelog %s will be deleted, but its store is "
+                    "filled from "
                     "%s, not rewound by this reset (not in --input-topics): the store will hold "
                     "only what the application reads from there after the committed offsets; add "
                     "them to --input-topics to rebuild it in full\n",
@@ -523,8 +541,10 @@ static void print_plan(const plan_t *pl)
         if (r->pr_kind == ROW_INPUT || r->pr_kind == ROW_KEPT)
             snprintf(nu, sizeof nu, "%" PRId64, r->pr_new);
         static const char *const notes[] = {"input", "kept: not an input",
-                                            "dropped: internal topic", "dropped: topic or partition gone"};
-        printf("%-30s %-9d %-12s %-12s %s\n", r->pr_topic, r->pr_partition, cur, nu, notes[r->pr_kind]);
+                                            "dropped: internal topic",
+                                            "dropped: topic or partition gone"};
+        printf("%-30s %-9d %-12s %-12s %s\n", r->pr_topic, r->pr_partition, cur, nu,
+               notes[r->pr_kind]);
     }
     if (pl->pl_ninternal == 0)
         printf("internal topics to delete: none\n");
@@ -565,13 +585,13 @@ static int commit_back(cli_conn_t *cc, plan_t *pl)
             }
         cli_progress_step(&pg);
         char err[1024] = "";
-        int rc = n ? kc_admin_commit_offsets(cc->cc_client, pl->pl_app, pl->pl_rows[i].pr_topic, n, parts,
-                                             offsets, err, sizeof err)
+        int rc = n ? kc_admin_commit_offsets(cc->cc_client, pl->pl_app, pl->pl_rows[i].pr_topic, n,
+                                             parts, offsets, err, sizeof err)
                    : 0;
         if (rc != 0) {
             cli_progress_end(&pg);
-            fprintf(stderr, "eddy app reset: committing offsets on %s: %s\n", pl->pl_rows[i].pr_topic,
-                    cli_why(rc, err));
+            fprintf(stderr, "eddy app reset: committing offsets on %s: %s\n",
+                    pl->pl_rows[i].pr_topic, cli_why(rc, err));
             failed++;
         } else {
             for (int k = i; k < j; k++)
@@ -599,7 +619,9 @@ static int delete_internal(cli_conn_t *cc, const plan_t *pl)
             rc = 0; /* gone already: what we wanted */
         if (rc != 0) {
             cli_progress_end(&pg);
-            fprintf(stderr, "eddy app reset: deleting internal topic %s: %s (eddy topic delete %s retries it)\n",
+            fprintf(stderr,
+                    "eddy app reset: deleting internal topic %s: %s (eddy topic delete %s retries "
+                    "it)\n",
                     pl->pl_internal[i], cli_why(rc, err), pl->pl_internal[i]);
             failed++;
         }
@@ -611,7 +633,8 @@ static int delete_internal(cli_conn_t *cc, const plan_t *pl)
 static int refuse_live(const char *app, const cli_members_t *ms)
 {
     fprintf(stderr,
-            "eddy app reset: application %s is running: its consumer group %s has %d live member(s) "
+            "eddy app reset: application %s is running: its consumer group %s has %d live "
+            "member(s) "
             "(state %s):\n%s"
             "Stop every instance of the application (and any other consumer in group %s), then run "
             "the reset again; nothing was changed.\n",
@@ -626,8 +649,8 @@ static int do_reset(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs, int dry_r
     int rc = cli_group_members(cc->cc_client, pl->pl_app, &ms, err, sizeof err);
     if (rc != 0) {
         cli_members_free(&ms);
-        fprintf(stderr, "eddy app reset: describing group %s: %s; nothing was changed\n", pl->pl_app,
-                cli_why(rc, err));
+        fprintf(stderr, "eddy app reset: describing group %s: %s; nothing was changed\n",
+                pl->pl_app, cli_why(rc, err));
         return CLI_FAIL;
     }
     if (ms.ms_n > 0) {
@@ -655,8 +678,9 @@ static int do_reset(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs, int dry_r
         if (cli_group_members(cc->cc_client, pl->pl_app, &ms, err, sizeof err) == 0 && ms.ms_n > 0)
             refuse_live(pl->pl_app, &ms);
         else
-            fprintf(stderr, "eddy app reset: group %s has live members now; stop every instance of the "
-                            "application, then run the reset again; nothing was changed\n",
+            fprintf(stderr,
+                    "eddy app reset: group %s has live members now; stop every instance of the "
+                    "application, then run the reset again; nothing was changed\n",
                     pl->pl_app);
         cli_members_free(&ms);
         return CLI_FAIL;
@@ -692,13 +716,15 @@ static int do_reset(cli_conn_t *cc, plan_t *pl, const cli_reset_t *rs, int dry_r
         default: ndropped++; break;
         }
     if (ret == CLI_OK)
-        printf("reset application %s: %d input partition(s) set, %d other committed offset(s) kept, %d "
+        printf("reset application %s: %d input partition(s) set, %d other committed offset(s) "
+               "kept, %d "
                "dropped, %d internal topic(s) deleted\n"
                "local state directories were not touched: each instance wipes its stale state when "
                "it starts\n",
                pl->pl_app, ninput, nkept, ndropped, pl->pl_ninternal);
     else
-        fprintf(stderr, "eddy app reset: application %s is only partly reset (see above)\n", pl->pl_app);
+        fprintf(stderr, "eddy app reset: application %s is only partly reset (see above)\n",
+                pl->pl_app);
     return ret;
 }
 
@@ -775,7 +801,8 @@ static int cmd_app_reset(int argc, char **argv)
         goto out;
     }
     if (!valid_app_id(pl.pl_app)) {
-        usage_error("application id '%s' must be letters, digits, '.', '_' and '-' only", pl.pl_app);
+        usage_error("application id '%s' must be letters, digits, '.', '_' and '-' only",
+                    pl.pl_app);
         goto out;
     }
     if (pl.pl_ninputs == 0) {

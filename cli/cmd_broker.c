@@ -9,21 +9,20 @@
 
 static void broker_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: eddy broker [options]\n"
-            "\n"
-            "Runs a Kafka-protocol broker in the foreground until SIGINT or SIGTERM.\n"
-            "\n"
-            "options:\n"
-            "  --data-dir DIR         data directory (log.dirs; default ./eddy-data)\n"
-            "  --listen HOST:PORT     address to listen on (default 127.0.0.1:9092)\n"
-            "  --advertise HOST:PORT  address given to clients (default: the listen address)\n"
-            "  --node-id N            broker.id (default 0)\n"
-            "  --config FILE          Kafka-style server.properties\n"
-            "  --set KEY=VALUE        one setting, overriding the file (repeatable)\n"
-            "\n"
-            "Settings use Kafka's names: num.partitions, log.segment.bytes,\n"
-            "log.retention.hours, auto.create.topics.enable, message.max.bytes, ...\n");
+    fprintf(out, "usage: eddy broker [options]\n"
+                 "\n"
+                 "Runs a Kafka-protocol broker in the foreground until SIGINT or SIGTERM.\n"
+                 "\n"
+                 "options:\n"
+                 "  --data-dir DIR         data directory (log.dirs; default ./eddy-data)\n"
+                 "  --listen HOST:PORT     address to listen on (default 127.0.0.1:9092)\n"
+                 "  --advertise HOST:PORT  address given to clients (default: the listen address)\n"
+                 "  --node-id N            broker.id (default 0)\n"
+                 "  --config FILE          Kafka-style server.properties\n"
+                 "  --set KEY=VALUE        one setting, overriding the file (repeatable)\n"
+                 "\n"
+                 "Settings use Kafka's names: num.partitions, log.segment.bytes,\n"
+                 "log.retention.hours, auto.create.topics.enable, message.max.bytes, ...\n");
 }
 
 int cmd_broker(int argc, char **argv)

@@ -79,8 +79,8 @@ static void print_desc(const kc_group_desc_t *d, void *opaque)
     if (!strcmp(d->gd_state, "Dead") && cm->co_n == 0)
         return; /* no such group: the caller says so */
     printf("group %s\nstate: %s   protocol: %s %s   members: %d\n", ds->ds_group, d->gd_state,
-           d->gd_protocol_type[0] ? d->gd_protocol_type : "-", d->gd_protocol[0] ? d->gd_protocol : "",
-           d->gd_nmembers);
+           d->gd_protocol_type[0] ? d->gd_protocol_type : "-",
+           d->gd_protocol[0] ? d->gd_protocol : "", d->gd_nmembers);
     for (int i = 0; i < d->gd_nmembers; i++) {
         const kc_group_member_desc_t *m = &d->gd_members[i];
         printf("  member %s (client %s, %s): %d partition(s)", m->gm_member_id, m->gm_client_id,
@@ -108,11 +108,13 @@ static void print_desc(const kc_group_desc_t *d, void *opaque)
         }
         order[j] = i;
     }
-    printf("  %-30s %-9s %-12s %-12s %-8s %s\n", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "OWNER");
+    printf("  %-30s %-9s %-12s %-12s %-8s %s\n", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG",
+           "OWNER");
     for (int n = 0; n < cm->co_n; n++) {
         int i = order[n];
         const char *owner = owner_of(d, cm->co_topic[i], cm->co_partition[i]);
-        int64_t end = ds->ds_end[i], lag = end >= 0 && cm->co_offset[i] >= 0 ? end - cm->co_offset[i] : -1;
+        int64_t end = ds->ds_end[i],
+                lag = end >= 0 && cm->co_offset[i] >= 0 ? end - cm->co_offset[i] : -1;
         printf("  %-30s %-9d %-12" PRId64 " %-12" PRId64 " %-8" PRId64 " %s\n", cm->co_topic[i],
                cm->co_partition[i], cm->co_offset[i], end, lag, owner ? owner : "-");
     }
@@ -123,7 +125,8 @@ static int do_describe(cli_conn_t *cc, const char *group)
 {
     char err[1024] = "";
     cli_offsets_t committed = {0}, *cm = &committed;
-    int rc = kc_admin_committed_offsets(cc->cc_client, group, NULL, cli_offsets_collect, cm, err, sizeof err);
+    int rc = kc_admin_committed_offsets(cc->cc_client, group, NULL, cli_offsets_collect, cm, err,
+                                        sizeof err);
     if (rc == 0 && cm->co_failed)
         rc = -ENOMEM;
     if (rc != 0) {
@@ -133,18 +136,21 @@ static int do_describe(cli_conn_t *cc, const char *group)
     }
     int64_t *end = calloc((size_t)cm->co_n + 1, sizeof *end);
     for (int i = 0; end && i < cm->co_n; i++)
-        if (kc_admin_list_offset(cc->cc_client, cm->co_topic[i], cm->co_partition[i], -1, &end[i], err,
-                                 sizeof err) != 0)
+        if (kc_admin_list_offset(cc->cc_client, cm->co_topic[i], cm->co_partition[i], -1, &end[i],
+                                 err, sizeof err) != 0)
             end[i] = -1;
     desc_state_t ds = {0, "", group, cm, end};
     err[0] = 0;
-    rc = end ? kc_admin_describe_group(cc->cc_client, group, print_desc, &ds, err, sizeof err) : -ENOMEM;
+    rc = end ? kc_admin_describe_group(cc->cc_client, group, print_desc, &ds, err, sizeof err)
+             : -ENOMEM;
     int ret = CLI_OK;
     if (rc != 0) {
         fprintf(stderr, "eddy group describe %s: %s\n", group, cli_why(rc, err));
         ret = CLI_FAIL;
     } else if (!strcmp(ds.ds_state, "Dead") && cm->co_n == 0) {
-        fprintf(stderr, "eddy group describe %s: no such group (eddy group list shows the groups)\n", group);
+        fprintf(stderr,
+                "eddy group describe %s: no such group (eddy group list shows the groups)\n",
+                group);
         ret = CLI_FAIL;
     }
     cli_offsets_free(cm);
@@ -167,7 +173,8 @@ static int do_reset(cli_conn_t *cc, const char *group, int argc, char **argv)
             topic = argv[++i];
         else if (!strcmp(a, "--execute"))
             execute = 1;
-        else if (!strcmp(a, "--by-duration") || (taken = cli_reset_option(&rs, a, v, err, sizeof err)) == 0)
+        else if (!strcmp(a, "--by-duration") ||
+                 (taken = cli_reset_option(&rs, a, v, err, sizeof err)) == 0)
             return usage_error("reset-offsets: unexpected argument '%s'", a);
         else if (taken < 0)
             return usage_error("reset-offsets: %s", err);
@@ -177,23 +184,28 @@ static int do_reset(cli_conn_t *cc, const char *group, int argc, char **argv)
     if (!topic)
         return usage_error("reset-offsets %s: --topic TOPIC is required", group);
     if (rs.rs_mode == CLI_RESET_NONE)
-        return usage_error("reset-offsets %s: say where to: --to-earliest, --to-latest, --to-offset, --to-datetime or --shift-by", group);
+        return usage_error("reset-offsets %s: say where to: --to-earliest, --to-latest, "
+                           "--to-offset, --to-datetime or --shift-by",
+                           group);
 
     const char *names[1] = {topic};
     int rc = kc_admin_metadata(cc->cc_client, names, 1, err, sizeof err);
     const kc_topic_meta_t *t = rc == 0 ? kc_metadata_topic(cc->cc_client, topic) : NULL;
     if (rc != 0 || !t || t->tm_error) {
-        fprintf(stderr, "eddy group reset-offsets: %s: %s\n", topic, rc ? cli_why(rc, err) : "no such topic");
+        fprintf(stderr, "eddy group reset-offsets: %s: %s\n", topic,
+                rc ? cli_why(rc, err) : "no such topic");
         return CLI_FAIL;
     }
     int32_t np = t->tm_npartitions;
     cli_offsets_t cm = {0};
     int32_t *parts = calloc((size_t)np, sizeof *parts);
-    int64_t *target = calloc((size_t)np, sizeof *target), *current = calloc((size_t)np, sizeof *current);
+    int64_t *target = calloc((size_t)np, sizeof *target),
+            *current = calloc((size_t)np, sizeof *current);
     int ret = CLI_FAIL;
     if (!parts || !target || !current)
         goto out;
-    rc = kc_admin_committed_offsets(cc->cc_client, group, topic, cli_offsets_collect, &cm, err, sizeof err);
+    rc = kc_admin_committed_offsets(cc->cc_client, group, topic, cli_offsets_collect, &cm, err,
+                                    sizeof err);
     if (rc == 0 && cm.co_failed)
         rc = -ENOMEM;
     if (rc != 0) {
@@ -206,7 +218,8 @@ static int do_reset(cli_conn_t *cc, const char *group, int argc, char **argv)
         cli_progress_step(&pg);
         current[p] = cli_offsets_find(&cm, topic, p);
         parts[p] = p;
-        if ((rc = cli_reset_target(cc->cc_client, topic, p, &rs, current[p], &target[p], err, sizeof err)) != 0) {
+        if ((rc = cli_reset_target(cc->cc_client, topic, p, &rs, current[p], &target[p], err,
+                                   sizeof err)) != 0) {
             cli_progress_end(&pg);
             fprintf(stderr, "eddy group reset-offsets: %s-%d: %s\n", topic, p, cli_why(rc, err));
             goto out;
@@ -263,11 +276,13 @@ int cmd_group(int argc, char **argv)
         }
     const char *action = argv[1];
     int is_list = !strcmp(action, "list");
-    if (!is_list && strcmp(action, "describe") && strcmp(action, "delete") && strcmp(action, "reset-offsets"))
+    if (!is_list && strcmp(action, "describe") && strcmp(action, "delete") &&
+        strcmp(action, "reset-offsets"))
         return usage_error("unknown action '%s'", action);
     if (!is_list && (argc < 3 || argv[2][0] == '-'))
         return usage_error("%s: a group name is required", action);
-    if ((is_list && argc > 2) || ((!strcmp(action, "describe") || !strcmp(action, "delete")) && argc > 3))
+    if ((is_list && argc > 2) ||
+        ((!strcmp(action, "describe") || !strcmp(action, "delete")) && argc > 3))
         return usage_error("unexpected argument '%s'", argv[is_list ? 2 : 3]);
     cli_conn_t cc;
     if (cli_conn_open(&cc, NULL, 0) < 0)

@@ -19,21 +19,20 @@
 
 static void log_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: eddy log <action> DIR [options]\n"
-            "\n"
-            "actions:\n"
-            "  append DIR   append one record per line of standard input\n"
-            "  read DIR     print records: offset, timestamp, key, value\n"
-            "  info DIR     start/end offsets, segments, recovery point\n"
-            "  clean DIR    run retention and compaction now\n"
-            "\n"
-            "options:\n"
-            "  -c, --config KEY=VALUE  topic setting (segment.bytes, cleanup.policy, ...)\n"
-            "  -k, --key-separator S   append: text before S is the key (default: no key)\n"
-            "  -o, --offset N          read: from offset N (default: the log start)\n"
-            "  -t, --timestamp MS      read: from the first record at or after MS\n"
-            "  -n, --count N           read: at most N records\n");
+    fprintf(out, "usage: eddy log <action> DIR [options]\n"
+                 "\n"
+                 "actions:\n"
+                 "  append DIR   append one record per line of standard input\n"
+                 "  read DIR     print records: offset, timestamp, key, value\n"
+                 "  info DIR     start/end offsets, segments, recovery point\n"
+                 "  clean DIR    run retention and compaction now\n"
+                 "\n"
+                 "options:\n"
+                 "  -c, --config KEY=VALUE  topic setting (segment.bytes, cleanup.policy, ...)\n"
+                 "  -k, --key-separator S   append: text before S is the key (default: no key)\n"
+                 "  -o, --offset N          read: from offset N (default: the log start)\n"
+                 "  -t, --timestamp MS      read: from the first record at or after MS\n"
+                 "  -n, --count N           read: at most N records\n");
 }
 
 struct log_opts {
@@ -164,7 +163,8 @@ static int do_append(log_t *log, const struct log_opts *o)
     free(line);
     wr_free(&wr);
     if (rc == 0)
-        printf("appended %" PRId64 " records; log offsets [%" PRId64 ", %" PRId64 "), %d segment(s)\n",
+        printf("appended %" PRId64 " records; log offsets [%" PRId64 ", %" PRId64
+               "), %d segment(s)\n",
                total, log_start_offset(log), log_end_offset(log), log_segment_count(log));
     return rc;
 }
@@ -197,7 +197,8 @@ static int print_slice(const log_slice_t *sl, int64_t from, int64_t *left, int64
             if (rec.offset < from)
                 continue;
             printf("%" PRId64 "\t%" PRId64 "\t%.*s\t%.*s\n", rec.offset, rec.timestamp,
-                   rec.keyLength < 0 ? 4 : rec.keyLength, rec.keyLength < 0 ? "null" : (const char *)rec.key,
+                   rec.keyLength < 0 ? 4 : rec.keyLength,
+                   rec.keyLength < 0 ? "null" : (const char *)rec.key,
                    rec.valueLength < 0 ? 4 : rec.valueLength,
                    rec.valueLength < 0 ? "null" : (const char *)rec.value);
             if (*left > 0)
@@ -228,7 +229,9 @@ static int do_read(log_t *log, const struct log_opts *o)
         log_slice_t sl;
         int rc = log_read(log, offset, 1 << 20, &sl);
         if (rc < 0) {
-            fprintf(stderr, "eddy log read: offset %" PRId64 ": %s (log holds [%" PRId64 ", %" PRId64 "))\n",
+            fprintf(stderr,
+                    "eddy log read: offset %" PRId64 ": %s (log holds [%" PRId64 ", %" PRId64
+                    "))\n",
                     offset, eddy_strerror(rc), log_start_offset(log), log_end_offset(log));
             return rc;
         }
@@ -249,8 +252,8 @@ static void do_info(log_t *log)
     printf("log start offset: %" PRId64 "\nlog end offset:   %" PRId64
            "\nrecovery point:   %" PRId64 "\nsize:             %" PRId64
            " bytes\nsegments:         %d\n",
-           log_start_offset(log), log_end_offset(log), log_recovery_point(log),
-           log_size_bytes(log), log_segment_count(log));
+           log_start_offset(log), log_end_offset(log), log_recovery_point(log), log_size_bytes(log),
+           log_segment_count(log));
 }
 
 int cmd_log(int argc, char **argv)

@@ -42,7 +42,8 @@ static void topic_usage(FILE *out)
             "      reads batches of every codec; one it cannot read ends it with status 1,\n"
             "      naming topic, partition and offset (a group's commit stays before it)\n"
             "\n"
-            "-b/--bootstrap-server (or EDDY_BOOTSTRAP_SERVER) names a broker; default localhost:9092.\n");
+            "-b/--bootstrap-server (or EDDY_BOOTSTRAP_SERVER) names a broker; default "
+            "localhost:9092.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -82,7 +83,8 @@ static int do_create(cli_conn_t *cc, const char *name, int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if ((!strcmp(a, "-p") || !strcmp(a, "--partitions")) && v && parse_int(v, &partitions) == 0)
             i++;
-        else if ((!strcmp(a, "-r") || !strcmp(a, "--replicas")) && v && parse_int(v, &replicas) == 0)
+        else if ((!strcmp(a, "-r") || !strcmp(a, "--replicas")) && v &&
+                 parse_int(v, &replicas) == 0)
             i++;
         else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && v && strchr(v, '=') && n < 64) {
             copies[n] = strdup(v);
@@ -162,7 +164,8 @@ out:
 
 static int by_topic_name(const void *a, const void *b)
 {
-    return strcmp((*(const kc_topic_meta_t *const *)a)->tm_name, (*(const kc_topic_meta_t *const *)b)->tm_name);
+    return strcmp((*(const kc_topic_meta_t *const *)a)->tm_name,
+                  (*(const kc_topic_meta_t *const *)b)->tm_name);
 }
 
 static int do_list(cli_conn_t *cc)
@@ -235,7 +238,8 @@ static int do_describe(cli_conn_t *cc, const char *name)
                 rc ? why(rc, err) : "no such topic (eddy topic list shows the topics)");
         return CLI_FAIL;
     }
-    printf("topic %s: %d partition(s)%s\n", name, t->tm_npartitions, t->tm_internal ? ", internal" : "");
+    printf("topic %s: %d partition(s)%s\n", name, t->tm_npartitions,
+           t->tm_internal ? ", internal" : "");
     printf("  %-10s %-8s %-14s %-14s %-14s %-14s %s\n", "PARTITION", "LEADER", "START", "END",
            "REPLICAS", "ISR", "STATUS");
     int offline = 0;
@@ -258,7 +262,8 @@ static int do_describe(cli_conn_t *cc, const char *name)
         offline += perr != KERR_NONE;
         char replicas[128], isr[128];
         printf("  %-10d %-8d %-14" PRId64 " %-14" PRId64 " %-14s %-14s %s\n", p, pm->pm_leader,
-               start, end, format_nodes(replicas, sizeof replicas, pm->pm_replicas, pm->pm_nreplicas),
+               start, end,
+               format_nodes(replicas, sizeof replicas, pm->pm_replicas, pm->pm_nreplicas),
                format_nodes(isr, sizeof isr, pm->pm_isr, pm->pm_nisr), status);
     }
     if (offline)
@@ -295,8 +300,8 @@ typedef struct produce_state {
     int16_t ps_first_kafka_error;
 } produce_state_t;
 
-static void on_delivery(kc_producer_t *p, int err, int16_t kerr, const char *topic, int32_t partition,
-                        int64_t offset, void *opaque)
+static void on_delivery(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                        int32_t partition, int64_t offset, void *opaque)
 {
     (void)p;
     (void)topic;
@@ -322,7 +327,8 @@ static int do_produce(cli_conn_t *cc, const char *topic, int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if ((!strcmp(a, "-k") || !strcmp(a, "--key-separator")) && v)
             sep = argv[++i];
-        else if ((!strcmp(a, "-p") || !strcmp(a, "--partition")) && v && parse_int(v, &partition) == 0)
+        else if ((!strcmp(a, "-p") || !strcmp(a, "--partition")) && v &&
+                 parse_int(v, &partition) == 0)
             i++;
         else if ((!strcmp(a, "--acks") || !strcmp(a, "-z") || !strcmp(a, "--compression")) && v)
             i++; /* read by cmd_topic before the client opened */
@@ -372,7 +378,8 @@ static int do_produce(cli_conn_t *cc, const char *topic, int argc, char **argv)
             uv_run(kc_loop(c), UV_RUN_ONCE);
         if (tty && eddy_mono_ms() - last_progress >= 1000) {
             last_progress = eddy_mono_ms();
-            fprintf(stderr, "\r%" PRId64 " records sent, %" PRId64 " acknowledged", st.ps_sent, st.ps_acked);
+            fprintf(stderr, "\r%" PRId64 " records sent, %" PRId64 " acknowledged", st.ps_sent,
+                    st.ps_acked);
         }
     }
     free(line);
@@ -382,12 +389,15 @@ static int do_produce(cli_conn_t *cc, const char *topic, int argc, char **argv)
     kc_producer_destroy(p);
     const char *down;
     if (rc < 0 && kc_client_error(c, &down) == rc) {
-        fprintf(stderr, "eddy topic produce %s: %" PRId64 " of %" PRId64 " records not delivered (%s)\n",
+        fprintf(stderr,
+                "eddy topic produce %s: %" PRId64 " of %" PRId64 " records not delivered (%s)\n",
                 topic, st.ps_sent - st.ps_acked, st.ps_sent, down);
         return CLI_FAIL;
     }
     if (rc < 0 || st.ps_failed) {
-        fprintf(stderr, "eddy topic produce %s: %" PRId64 " of %" PRId64 " records not delivered (%s%s%s)\n",
+        fprintf(stderr,
+                "eddy topic produce %s: %" PRId64 " of %" PRId64
+                " records not delivered (%s%s%s)\n",
                 topic, st.ps_sent - st.ps_acked, st.ps_sent,
                 rc < 0 ? "timed out" : eddy_strerror(st.ps_first_error),
                 st.ps_first_kafka_error ? ": " : "",
@@ -540,14 +550,18 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
             wire_header_t h;
             int first = 1;
             while (wire_header_next(&rd, &h) == 1) {
-                printf("%s%.*s=", first ? "" : ",", h.keyLength > 0 ? h.keyLength : 0, (const char *)h.key);
+                printf("%s%.*s=", first ? "" : ",", h.keyLength > 0 ? h.keyLength : 0,
+                       (const char *)h.key);
                 print_field(h.value, h.valueLength, FMT_STRING);
                 first = 0;
             }
             break;
         }
         case '%': putchar('%'); break;
-        default: putchar('%'); putchar(*f); break;
+        default:
+            putchar('%');
+            putchar(*f);
+            break;
         }
     }
     /* The last record the broker has for now: out it goes, also into a pipe
@@ -558,7 +572,8 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
     return 0;
 }
 
-static void on_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset, void *opaque)
+static void on_eof(kc_consumer_t *k, const char *topic, int32_t partition, int64_t offset,
+                   void *opaque)
 {
     (void)k;
     (void)topic;
@@ -596,8 +611,8 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
     cs->cs_assigned = 1;
 }
 
-static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal,
-                            const char *why, void *opaque)
+static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal, const char *why,
+                            void *opaque)
 {
     (void)m;
     (void)err;
@@ -651,7 +666,8 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if ((!strcmp(a, "-o") || !strcmp(a, "--offset")) && v)
             from = argv[++i];
-        else if ((!strcmp(a, "-n") || !strcmp(a, "--count")) && v && parse_int(v, &cs.cs_limit) == 0)
+        else if ((!strcmp(a, "-n") || !strcmp(a, "--count")) && v &&
+                 parse_int(v, &cs.cs_limit) == 0)
             i++;
         else if (!strcmp(a, "-e") || !strcmp(a, "--exit"))
             cs.cs_exit_at_end = 1;
@@ -676,10 +692,13 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
         else if (from[0] == '@' && parse_int(from + 1, &ts) == 0)
             start = KC_OFFSET_BEGINNING;
         else if (parse_int(from, &start) < 0 || start < 0)
-            return usage_error("consume: -o '%s' is not beginning, end, OFFSET or @TIMESTAMP_MS", from);
+            return usage_error("consume: -o '%s' is not beginning, end, OFFSET or @TIMESTAMP_MS",
+                               from);
         if (group && (start >= 0 || ts >= 0))
-            return usage_error("consume: with -g the group's committed offsets decide where to start; "
-                               "-o '%s' is not allowed (use eddy group reset-offsets)", from);
+            return usage_error("consume: with -g the group's committed offsets decide where to "
+                               "start; "
+                               "-o '%s' is not allowed (use eddy group reset-offsets)",
+                               from);
     }
     char err[1024] = "";
     const char *names[1] = {topic};
@@ -723,7 +742,8 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
         /* Commits what was consumed, then leaves the group. */
         member_closed_flag = 0;
         kc_member_close(m, on_member_closed, NULL);
-        if (kc_run_until(cc->cc_client, member_closed, NULL, kc_config(cc->cc_client)->request_timeout_ms) < 0) {
+        if (kc_run_until(cc->cc_client, member_closed, NULL,
+                         kc_config(cc->cc_client)->request_timeout_ms) < 0) {
             fprintf(stderr, "eddy topic consume %s: leaving group %s timed out\n", topic, group);
             ret = CLI_FAIL;
         }
@@ -740,8 +760,9 @@ int cmd_topic(int argc, char **argv)
     }
     const char *action = argv[1];
     int is_list = !strcmp(action, "list");
-    if (!is_list && strcmp(action, "create") && strcmp(action, "describe") && strcmp(action, "delete") &&
-        strcmp(action, "produce") && strcmp(action, "consume") && strcmp(action, "alter"))
+    if (!is_list && strcmp(action, "create") && strcmp(action, "describe") &&
+        strcmp(action, "delete") && strcmp(action, "produce") && strcmp(action, "consume") &&
+        strcmp(action, "alter"))
         return usage_error("unknown action '%s'", action);
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -777,7 +798,8 @@ int cmd_topic(int argc, char **argv)
             settings[ns++] = group_set;
             settings[ns++] = "auto.offset.reset=earliest";
             for (int j = 3; j + 1 < argc; j++)
-                if ((!strcmp(argv[j], "-o") || !strcmp(argv[j], "--offset")) && !strcmp(argv[j + 1], "end"))
+                if ((!strcmp(argv[j], "-o") || !strcmp(argv[j], "--offset")) &&
+                    !strcmp(argv[j + 1], "end"))
                     settings[ns - 1] = "auto.offset.reset=latest";
         }
     }
@@ -791,11 +813,13 @@ int cmd_topic(int argc, char **argv)
     else if (is_list)
         rc = argc > 2 ? usage_error("list: unexpected argument '%s'", argv[2]) : do_list(&cc);
     else if (!strcmp(action, "describe"))
-        rc = argc > 3 ? usage_error("describe: unexpected argument '%s'", argv[3]) : do_describe(&cc, name);
+        rc = argc > 3 ? usage_error("describe: unexpected argument '%s'", argv[3])
+                      : do_describe(&cc, name);
     else if (!strcmp(action, "alter"))
         rc = do_alter(&cc, name, argc - 3, argv + 3);
     else if (!strcmp(action, "delete"))
-        rc = argc > 3 ? usage_error("delete: unexpected argument '%s'", argv[3]) : do_delete(&cc, name);
+        rc = argc > 3 ? usage_error("delete: unexpected argument '%s'", argv[3])
+                      : do_delete(&cc, name);
     else if (!strcmp(action, "produce"))
         rc = do_produce(&cc, name, argc - 3, argv + 3);
     else

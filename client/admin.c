@@ -78,7 +78,8 @@ static int call_run(kc_client_t *c, int32_t node, int16_t api, call_t *cl)
         if (kc_client_error(c, &why) == rc)
             snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s", why);
         else
-            snprintf(cl->cl_errstr, cl->cl_errstr_size, "no broker to send %s to", kafka_api_name(api));
+            snprintf(cl->cl_errstr, cl->cl_errstr_size, "no broker to send %s to",
+                     kafka_api_name(api));
         return rc;
     }
     rc = kc_run_until(c, call_finished, cl, kc_config(c)->request_timeout_ms + 5000);
@@ -176,8 +177,8 @@ static int handle_create(call_t *cl, int16_t v, eddy_rd_t *rd)
         const CreatableTopicResult *t = &resp.Topics[0];
         rc = t->ErrorCode;
         snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s%s%.*s", kafka_err_name(rc),
-                 t->ErrorMessage.len > 0 ? ": " : "", t->ErrorMessage.len > 0 ? t->ErrorMessage.len : 0,
-                 t->ErrorMessage.ptr);
+                 t->ErrorMessage.len > 0 ? ": " : "",
+                 t->ErrorMessage.len > 0 ? t->ErrorMessage.len : 0, t->ErrorMessage.ptr);
     }
     arena_free(&a);
     return rc;
@@ -185,8 +186,7 @@ static int handle_create(call_t *cl, int16_t v, eddy_rd_t *rd)
 
 int kc_admin_create_topic(kc_client_t *c, const char *name, int32_t partitions,
                           int16_t replication_factor, const char *const *keys,
-                          const char *const *values, int nconfigs, char *errstr,
-                          size_t errstr_size)
+                          const char *const *values, int nconfigs, char *errstr, size_t errstr_size)
 {
     int rc = kc_admin_metadata(c, NULL, 0, errstr, errstr_size);
     if (rc < 0)
@@ -312,11 +312,13 @@ static int handle_describe(call_t *cl, int16_t v, eddy_rd_t *rd)
             char name[256], value[1024];
             const DescribeConfigsResourceResult *e = &r->Configs[i];
             snprintf(name, sizeof name, "%.*s", e->Name.len > 0 ? e->Name.len : 0, e->Name.ptr);
-            snprintf(value, sizeof value, "%.*s", e->Value.len > 0 ? e->Value.len : 0, e->Value.ptr);
+            snprintf(value, sizeof value, "%.*s", e->Value.len > 0 ? e->Value.len : 0,
+                     e->Value.ptr);
             /* v0 has only IsDefault; a v1+ source out of range (a newer
              * broker's) is shown as the built-in default. */
-            int source = v >= 1 ? e->ConfigSource
-                                : (e->IsDefault ? KC_CONFIG_SOURCE_DEFAULT : KC_CONFIG_SOURCE_TOPIC);
+            int source = v >= 1
+                             ? e->ConfigSource
+                             : (e->IsDefault ? KC_CONFIG_SOURCE_DEFAULT : KC_CONFIG_SOURCE_TOPIC);
             if (source < KC_CONFIG_SOURCE_TOPIC || source > KC_CONFIG_SOURCE_DEFAULT)
                 source = KC_CONFIG_SOURCE_DEFAULT;
             o->co_fn(name, value, source, o->co_opaque);
@@ -364,8 +366,7 @@ static int handle_alter(call_t *cl, int16_t v, eddy_rd_t *rd)
 }
 
 int kc_admin_alter_topic_configs(kc_client_t *c, const char *topic, const char *const *keys,
-                                 const char *const *values, int n, char *errstr,
-                                 size_t errstr_size)
+                                 const char *const *values, int n, char *errstr, size_t errstr_size)
 {
     AlterableConfig cfgs[64];
     if (n < 0 || n > 64) {
@@ -373,8 +374,7 @@ int kc_admin_alter_topic_configs(kc_client_t *c, const char *topic, const char *
         return EDDY_ERR_INVALID_ARG;
     }
     for (int i = 0; i < n; i++)
-        cfgs[i] = (AlterableConfig){kstr_c(keys[i]),
-                                    values[i] ? CONFIG_OP_SET : CONFIG_OP_DELETE,
+        cfgs[i] = (AlterableConfig){kstr_c(keys[i]), values[i] ? CONFIG_OP_SET : CONFIG_OP_DELETE,
                                     kstr_c(values[i])};
     AlterConfigsResource r = {CONFIG_RESOURCE_TOPIC, kstr_c(topic), cfgs, n};
     AlterConfigsRequest req = {&r, 1, 0};
@@ -505,7 +505,8 @@ static int dr_req_build(dr_op_t *op, dr_req_t *dq, int first, int n)
             t->Name = kstr_c(p->dr_topic);
             t->Partitions = &dq->dq_partitions[i];
         }
-        t->Partitions[t->PartitionsCount++] = (DeleteRecordsPartition){p->dr_partition, p->dr_offset};
+        t->Partitions[t->PartitionsCount++] = (DeleteRecordsPartition){p->dr_partition,
+                                                                       p->dr_offset};
     }
     return 0;
 }
@@ -621,7 +622,8 @@ static int handle_list_groups(call_t *cl, int16_t v, eddy_rd_t *rd)
     list_out_t *o = cl->cl_out;
     for (int32_t i = 0; rc == 0 && i < resp.GroupsCount; i++) {
         char g[512], pt[128];
-        snprintf(g, sizeof g, "%.*s", resp.Groups[i].GroupId.len > 0 ? resp.Groups[i].GroupId.len : 0,
+        snprintf(g, sizeof g, "%.*s",
+                 resp.Groups[i].GroupId.len > 0 ? resp.Groups[i].GroupId.len : 0,
                  resp.Groups[i].GroupId.ptr);
         snprintf(pt, sizeof pt, "%.*s",
                  resp.Groups[i].ProtocolType.len > 0 ? resp.Groups[i].ProtocolType.len : 0,
@@ -661,7 +663,8 @@ static int handle_find(call_t *cl, int16_t v, eddy_rd_t *rd)
     int rc = wire_find_coordinator_resp_decode(rd, v, &a, &resp);
     if (rc == 0 && resp.ErrorCode) {
         rc = resp.ErrorCode;
-        snprintf(cl->cl_errstr, cl->cl_errstr_size, "finding the coordinator: %s", kafka_err_name(rc));
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "finding the coordinator: %s",
+                 kafka_err_name(rc));
     }
     if (rc == 0) {
         char host[256];
@@ -723,7 +726,8 @@ static int handle_describe_groups(call_t *cl, int16_t v, eddy_rd_t *rd)
         ConsumerProtocolAssignment *asg = calloc((size_t)g->MembersCount + 1, sizeof *asg);
         const char ***topics = calloc((size_t)g->MembersCount + 1, sizeof *topics);
         int32_t **parts = calloc((size_t)g->MembersCount + 1, sizeof *parts);
-        char *state = kdup0(g->GroupState), *ptype = kdup0(g->ProtocolType), *proto = kdup0(g->ProtocolData);
+        char *state = kdup0(g->GroupState), *ptype = kdup0(g->ProtocolType),
+             *proto = kdup0(g->ProtocolData);
         for (int32_t i = 0; members && strs && asg && topics && parts && i < g->MembersCount; i++) {
             const DescribedGroupMember *m = &g->Members[i];
             kc_group_member_desc_t *d = &members[i];
@@ -731,14 +735,17 @@ static int handle_describe_groups(call_t *cl, int16_t v, eddy_rd_t *rd)
             d->gm_client_id = strs[3 * i + 1] = kdup0(m->ClientId);
             d->gm_host = strs[3 * i + 2] = kdup0(m->ClientHost);
             eddy_rd_t ar;
-            rd_init(&ar, m->MemberAssignment.ptr, m->MemberAssignment.len > 0 ? (size_t)m->MemberAssignment.len : 0);
-            if (m->MemberAssignment.len > 0 && wire_consumer_assignment_decode(&ar, &a, &asg[i]) == 0) {
+            rd_init(&ar, m->MemberAssignment.ptr,
+                    m->MemberAssignment.len > 0 ? (size_t)m->MemberAssignment.len : 0);
+            if (m->MemberAssignment.len > 0 &&
+                wire_consumer_assignment_decode(&ar, &a, &asg[i]) == 0) {
                 int n = 0;
                 for (int32_t t = 0; t < asg[i].AssignedPartitionsCount; t++)
                     n += asg[i].AssignedPartitions[t].PartitionsCount;
                 topics[i] = calloc((size_t)n + 1, sizeof *topics[i]);
                 parts[i] = calloc((size_t)n + 1, sizeof *parts[i]);
-                for (int32_t t = 0; topics[i] && parts[i] && t < asg[i].AssignedPartitionsCount; t++) {
+                for (int32_t t = 0; topics[i] && parts[i] && t < asg[i].AssignedPartitionsCount;
+                     t++) {
                     const ConsumerProtocolAssignmentTopic *at = &asg[i].AssignedPartitions[t];
                     char *tn = kstr_arena_dup(&a, kstr_or_empty(at->Topic));
                     if (!tn)
@@ -789,7 +796,8 @@ int kc_admin_describe_group(kc_client_t *c, const char *group, kc_group_desc_fn 
     kstr_t g = kstr_c(group);
     DescribeGroupsRequest req = {&g, 1, 0};
     desc_out_t out = {fn, opaque};
-    call_t cl = {0, 0, &req, enc_describe_groups, handle_describe_groups, &out, errstr, errstr_size};
+    call_t cl = {0,    0,      &req,       enc_describe_groups, handle_describe_groups,
+                 &out, errstr, errstr_size};
     return call_run(c, node, API_DESCRIBE_GROUPS, &cl);
 }
 
@@ -816,7 +824,8 @@ static int handle_offset_fetch(call_t *cl, int16_t v, eddy_rd_t *rd)
     off_out_t *o = cl->cl_out;
     for (int32_t t = 0; rc == 0 && t < resp.TopicsCount; t++) {
         char topic[256];
-        snprintf(topic, sizeof topic, "%.*s", resp.Topics[t].Name.len > 0 ? resp.Topics[t].Name.len : 0,
+        snprintf(topic, sizeof topic, "%.*s",
+                 resp.Topics[t].Name.len > 0 ? resp.Topics[t].Name.len : 0,
                  resp.Topics[t].Name.ptr);
         for (int32_t p = 0; p < resp.Topics[t].PartitionsCount; p++)
             o->oo_fn(topic, resp.Topics[t].Partitions[p].PartitionIndex,

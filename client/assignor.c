@@ -232,8 +232,7 @@ int assignor_subscription_decode(eddy_rd_t *rd, eddy_arena_t *a, assignor_subscr
 
 int assignor_assignment_encode(eddy_wr_t *wr, int16_t version, const assignor_assignment_t *as)
 {
-    if (version < 0 || !topics_valid(as->aa_topics, as->aa_ntopics) ||
-        as->aa_user_data.len < -1)
+    if (version < 0 || !topics_valid(as->aa_topics, as->aa_ntopics) || as->aa_user_data.len < -1)
         return EDDY_ERR_INVALID_ARG;
     ConsumerProtocolAssignment cpa = {.Version = version,
                                       .AssignedPartitionsCount = as->aa_ntopics,
@@ -296,8 +295,8 @@ int assignor_assignment_decode(eddy_rd_t *rd, eddy_arena_t *a, assignor_assignme
     return 0;
 }
 
-int assignor_sticky_user_data_encode(eddy_wr_t *wr, const assignor_topic_t *topics,
-                                     int32_t ntopics, int32_t generation)
+int assignor_sticky_user_data_encode(eddy_wr_t *wr, const assignor_topic_t *topics, int32_t ntopics,
+                                     int32_t generation)
 {
     if (!topics_valid(topics, ntopics))
         return EDDY_ERR_INVALID_ARG;
@@ -467,14 +466,14 @@ static int ax_build(asg_ctx_t *ax, const assignor_topic_info_t *topics, int32_t 
         }
     return 0;
 nomem:
-    return errf(errstr, errstr_size, -ENOMEM, "out of memory preparing the assignment of %d members",
-                (int)nsubs);
+    return errf(errstr, errstr_size, -ENOMEM,
+                "out of memory preparing the assignment of %d members", (int)nsubs);
 }
 
 /* Turns ax_owner into out[]: for each member its topics sorted by name and
  * each topic's partitions ascending, everything from a. */
-static int ax_emit(const asg_ctx_t *ax, eddy_arena_t *a, assignor_assignment_t *out,
-                   char *errstr, size_t errstr_size)
+static int ax_emit(const asg_ctx_t *ax, eddy_arena_t *a, assignor_assignment_t *out, char *errstr,
+                   size_t errstr_size)
 {
     int32_t nm = ax->ax_nmembers;
     eddy_arena_t tmp;
@@ -571,9 +570,8 @@ done:
 
 /* ---- roundrobin ----------------------------------------------------------- */
 
-static int roundrobin_assign(assignor_t *asg, eddy_arena_t *a,
-                             const assignor_topic_info_t *topics, int32_t ntopics,
-                             const assignor_subscription_t *subs, int32_t nsubs,
+static int roundrobin_assign(assignor_t *asg, eddy_arena_t *a, const assignor_topic_info_t *topics,
+                             int32_t ntopics, const assignor_subscription_t *subs, int32_t nsubs,
                              assignor_assignment_t *out, char *errstr, size_t errstr_size)
 {
     asg_ctx_t ax;
@@ -986,15 +984,14 @@ void assignor_close(assignor_t *asg)
     memset(asg, 0, sizeof *asg);
 }
 
-int assignor_user_data(assignor_t *asg, eddy_arena_t *a, const char *const *topics,
-                       int32_t ntopics, kstr_t *user_data)
+int assignor_user_data(assignor_t *asg, eddy_arena_t *a, const char *const *topics, int32_t ntopics,
+                       kstr_t *user_data)
 {
     *user_data = KSTR_NULL;
     return asg->asg_user_data ? asg->asg_user_data(asg, a, topics, ntopics, user_data) : 0;
 }
 
-int assignor_on_assignment(assignor_t *asg, const assignor_assignment_t *as,
-                           int32_t generation_id)
+int assignor_on_assignment(assignor_t *asg, const assignor_assignment_t *as, int32_t generation_id)
 {
     return asg->asg_on_assignment ? asg->asg_on_assignment(asg, as, generation_id) : 0;
 }
@@ -1016,8 +1013,7 @@ static int tp_ref_cmp(const void *x, const void *y)
 }
 
 static int check_output(const char *name, eddy_arena_t *a, const assignor_subscription_t *subs,
-                        int32_t nsubs, assignor_assignment_t *out, char *errstr,
-                        size_t errstr_size)
+                        int32_t nsubs, assignor_assignment_t *out, char *errstr, size_t errstr_size)
 {
     size_t total = 0;
     for (int32_t i = 0; i < nsubs; i++) {
@@ -1115,8 +1111,7 @@ int assignor_assign(assignor_t *asg, eddy_arena_t *a, const assignor_topic_info_
     for (int32_t i = 1; i < nsubs && !err; i++)
         if (strcmp(subs[idx[i - 1]].as_member_id, subs[idx[i]].as_member_id) == 0)
             err = errf(errstr, errstr_size, EDDY_ERR_INVALID_ARG,
-                       "assignor %s: member %s is listed twice", name,
-                       subs[idx[i]].as_member_id);
+                       "assignor %s: member %s is listed twice", name, subs[idx[i]].as_member_id);
     free(idx);
     if (err)
         return err;

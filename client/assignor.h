@@ -155,10 +155,9 @@ int assignor_assign(assignor_t *asg, eddy_arena_t *a, const assignor_topic_info_
                     assignor_assignment_t *out, char *errstr, size_t errstr_size);
 
 /* Member side wrappers: KSTR_NULL / nothing when the assignor has no hook. */
-int assignor_user_data(assignor_t *asg, eddy_arena_t *a, const char *const *topics,
-                       int32_t ntopics, kstr_t *user_data);
-int assignor_on_assignment(assignor_t *asg, const assignor_assignment_t *as,
-                           int32_t generation_id);
+int assignor_user_data(assignor_t *asg, eddy_arena_t *a, const char *const *topics, int32_t ntopics,
+                       kstr_t *user_data);
+int assignor_on_assignment(assignor_t *asg, const assignor_assignment_t *as, int32_t generation_id);
 
 /* ---- ConsumerProtocol bytes (JoinGroup metadata, SyncGroup assignment) ---- */
 
@@ -191,8 +190,8 @@ int assignor_assignment_decode(eddy_rd_t *rd, eddy_arena_t *a, assignor_assignme
 /* The sticky userData format above, for tools and tests: encode a member's
  * last assignment and generation; decode into topics from a and *generation
  * (ASSIGNOR_GENERATION_NONE for V0). Decoding returns 0 or an eddy_err. */
-int assignor_sticky_user_data_encode(eddy_wr_t *wr, const assignor_topic_t *topics,
-                                     int32_t ntopics, int32_t generation);
+int assignor_sticky_user_data_encode(eddy_wr_t *wr, const assignor_topic_t *topics, int32_t ntopics,
+                                     int32_t generation);
 int assignor_sticky_user_data_decode(eddy_rd_t *rd, eddy_arena_t *a, assignor_topic_t **topics,
                                      int32_t *ntopics, int32_t *generation);
 

@@ -40,8 +40,9 @@ const eddy_cfg_def_t kc_config_defs[] = {
     {"reconnect.backoff.ms", CFG_INT32, F(reconnect_backoff_ms), "50", 0, 2147483647, NULL, ""},
     {"reconnect.backoff.max.ms", CFG_INT32, F(reconnect_backoff_max_ms), "1000", 0, 2147483647,
      NULL, ""},
-    {"socket.connection.setup.timeout.ms", CFG_INT32, F(socket_connection_setup_timeout_ms), "10000",
-     1, 2147483647, NULL, "a TCP connection not made by then fails (doubled per failure in a row)"},
+    {"socket.connection.setup.timeout.ms", CFG_INT32, F(socket_connection_setup_timeout_ms),
+     "10000", 1, 2147483647, NULL,
+     "a TCP connection not made by then fails (doubled per failure in a row)"},
     {"socket.connection.setup.timeout.max.ms", CFG_INT32, F(socket_connection_setup_timeout_max_ms),
      "30000", 1, 2147483647, NULL, "the most socket.connection.setup.timeout.ms grows to"},
     {"metadata.max.age.ms", CFG_INT32, F(metadata_max_age_ms), "300000", 0, 2147483647, NULL, ""},
@@ -71,16 +72,16 @@ const eddy_cfg_def_t kc_config_defs[] = {
     {"auto.offset.reset", CFG_STRING, F(auto_offset_reset), "latest", 0, 0, NULL,
      "earliest, latest or none"},
     {"enable.auto.commit", CFG_BOOL, F(enable_auto_commit), "true", 0, 0, NULL, ""},
-    {"auto.commit.interval.ms", CFG_INT32, F(auto_commit_interval_ms), "5000", 1, 2147483647,
-     NULL, ""},
+    {"auto.commit.interval.ms", CFG_INT32, F(auto_commit_interval_ms), "5000", 1, 2147483647, NULL,
+     ""},
     {"session.timeout.ms", CFG_INT32, F(session_timeout_ms), "45000", 1, 2147483647, NULL, ""},
     {"heartbeat.interval.ms", CFG_INT32, F(heartbeat_interval_ms), "3000", 1, 2147483647, NULL, ""},
     {"max.poll.interval.ms", CFG_INT32, F(max_poll_interval_ms), "300000", 1, 2147483647, NULL, ""},
     {"fetch.min.bytes", CFG_INT32, F(fetch_min_bytes), "1", 0, 2147483647, NULL, ""},
     {"fetch.max.wait.ms", CFG_INT32, F(fetch_max_wait_ms), "500", 0, 2147483647, NULL, ""},
     {"fetch.max.bytes", CFG_INT32, F(fetch_max_bytes), "52428800", 0, 2147483647, NULL, ""},
-    {"max.partition.fetch.bytes", CFG_INT32, F(max_partition_fetch_bytes), "1048576", 0,
-     2147483647, NULL, ""},
+    {"max.partition.fetch.bytes", CFG_INT32, F(max_partition_fetch_bytes), "1048576", 0, 2147483647,
+     NULL, ""},
     {"partition.assignment.strategy", CFG_STRING, F(partition_assignment_strategy),
      "range,roundrobin", 0, 0, NULL, "range, roundrobin, sticky"},
     {NULL},
@@ -129,10 +130,11 @@ int kc_config_idempotence(const kc_config_t *cfg, int *enabled, const char **why
     if (why)
         *why = cfg->enable_idempotence ? conflict : NULL;
     if (cfg->enable_idempotence && cfg->enable_idempotence_set && conflict) {
-        snprintf(errstr, errstr_size, "enable.idempotence=true: %s for the idempotent producer "
+        snprintf(errstr, errstr_size,
+                 "enable.idempotence=true: %s for the idempotent producer "
                  "(acks is %s, retries %d, max.in.flight.requests.per.connection %d); set "
-                 "enable.idempotence=false to produce without it", conflict, cfg->acks,
-                 cfg->retries, cfg->max_in_flight);
+                 "enable.idempotence=false to produce without it",
+                 conflict, cfg->acks, cfg->retries, cfg->max_in_flight);
         return EDDY_ERR_CONFIG;
     }
     return 0;
@@ -158,10 +160,8 @@ int kc_error_retriable(int16_t e)
      * (acks=all), or a broker's own connection trouble: Kafka retries */
     case KERR_NETWORK_EXCEPTION:
     case KERR_NOT_ENOUGH_REPLICAS:
-    case KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-        return 1;
-    default:
-        return 0;
+    case KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND: return 1;
+    default: return 0;
     }
 }
 
@@ -210,8 +210,7 @@ kc_broker_t *kc_broker_upsert(kc_client_t *c, int32_t node_id, const char *host,
         return conn_new(c, node_id, KC_CONN_MAIN, host, port);
     /* Both of the node's connections follow its address. */
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
-        if (kb->kb_node_id != node_id ||
-            (strcmp(kb->kb_host, host) == 0 && kb->kb_port == port))
+        if (kb->kb_node_id != node_id || (strcmp(kb->kb_host, host) == 0 && kb->kb_port == port))
             continue;
         snprintf(kb->kb_host, sizeof kb->kb_host, "%s", host);
         kb->kb_port = port;
@@ -396,7 +395,8 @@ static void broker_pump(kc_broker_t *kb)
         int v = wire_pick_version(r->rq_api_key, kb->kb_ver_min[r->rq_api_key],
                                   kb->kb_ver_max[r->rq_api_key]);
         if (v < 0) {
-            EDDY_LOG_WARN("client", "broker %d (%s:%d) supports no version of %s this client speaks",
+            EDDY_LOG_WARN("client",
+                          "broker %d (%s:%d) supports no version of %s this client speaks",
                           kb->kb_node_id, kb->kb_host, kb->kb_port, kafka_api_name(r->rq_api_key));
             req_finish(c, r, -ENOTSUP, 0, NULL);
             continue;
@@ -512,15 +512,16 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
         snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot resolve %s: %s", kb->kb_host,
                  detail);
     else if (kb->kb_node_id < 0) /* a bootstrap address, as the user wrote it */
-        snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot connect to %s:%d: %s", kb->kb_host,
-                 kb->kb_port, detail);
+        snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot connect to %s:%d: %s",
+                 kb->kb_host, kb->kb_port, detail);
     else /* a node of the metadata, which may share its address with one */
         snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot connect to node %d at %s:%d: %s",
                  kb->kb_node_id, kb->kb_host, kb->kb_port, detail);
-    int level = c->c_fail_fast_attempts > 0 && !c->c_ever_up ? EDDY_LOG_LVL_INFO : EDDY_LOG_LVL_WARN;
+    int level = c->c_fail_fast_attempts > 0 && !c->c_ever_up ? EDDY_LOG_LVL_INFO
+                                                             : EDDY_LOG_LVL_WARN;
     EDDY_LOG_LIMITED(level, "client", &kb->kb_log_limit, KC_LOG_INTERVAL_MS,
-                     "%s (%d failed attempt%s in a row)", kb->kb_last_why,
-                     kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
+                     "%s (%d failed attempt%s in a row)", kb->kb_last_why, kb->kb_failures,
+                     kb->kb_failures == 1 ? "" : "s");
     move_any_requests(kb);
     fail_node_requests(kb, err);
     check_give_up(c, err);
@@ -575,7 +576,8 @@ static void broker_fail(kc_broker_t *kb, int err, const char *why)
     kc_client_t *c = kb->kb_client;
     if (kb->kb_state == KB_DOWN)
         return;
-    EDDY_LOG_DEBUG("client", "broker %d (%s:%d): %s", kb->kb_node_id, kb->kb_host, kb->kb_port, why);
+    EDDY_LOG_DEBUG("client", "broker %d (%s:%d): %s", kb->kb_node_id, kb->kb_host, kb->kb_port,
+                   why);
     int was_attempt = kb->kb_state != KB_UP;
     kb->kb_state = KB_DOWN;
     free(wire_frame_drop(&kb->kb_fr));
@@ -679,8 +681,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     kc_broker_t *kb = st->data;
     if (nread < 0) {
         free(buf->base);
-        broker_fail(kb, -ECONNRESET, nread == UV_EOF ? "connection closed by the broker"
-                                                     : uv_strerror((int)nread));
+        broker_fail(kb, -ECONNRESET,
+                    nread == UV_EOF ? "connection closed by the broker" : uv_strerror((int)nread));
         return;
     }
     const uint8_t *p = (const uint8_t *)buf->base;
@@ -776,7 +778,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     /* Kafka's rule: the setup timeout doubles with each failure in a row,
      * up to its maximum (without Kafka's random jitter). */
     int64_t setup = c->c_cfg.socket_connection_setup_timeout_ms;
-    for (int i = 0; i < kb->kb_failures && setup < c->c_cfg.socket_connection_setup_timeout_max_ms; i++)
+    for (int i = 0; i < kb->kb_failures && setup < c->c_cfg.socket_connection_setup_timeout_max_ms;
+         i++)
         setup *= 2;
     if (setup > c->c_cfg.socket_connection_setup_timeout_max_ms)
         setup = c->c_cfg.socket_connection_setup_timeout_max_ms;
@@ -822,9 +825,11 @@ static void on_timer(uv_timer_t *t)
     kc_client_t *c = t->data;
     int64_t now = eddy_mono_ms();
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
-        if (kb->kb_state == KB_CONNECTING && kb->kb_handle_open && now >= kb->kb_setup_deadline_ms) {
+        if (kb->kb_state == KB_CONNECTING && kb->kb_handle_open &&
+            now >= kb->kb_setup_deadline_ms) {
             char why[96];
-            snprintf(why, sizeof why, "no connection within %lld ms (socket.connection.setup.timeout.ms)",
+            snprintf(why, sizeof why,
+                     "no connection within %lld ms (socket.connection.setup.timeout.ms)",
                      (long long)kb->kb_setup_ms);
             broker_fail(kb, -ETIMEDOUT, why);
         }

@@ -420,7 +420,8 @@ static void batch_error(kc_consumer_t *k, kc_cpart_t *p, const wire_batch_header
     char why[512];
     if (next > 0)
         snprintf(why, sizeof why, "the record batch at offsets %lld-%lld (%s) cannot be read: %s",
-                 (long long)h->baseOffset, (long long)last, wire_codec_name(h->attributes & BATCH_ATTR_CODEC_MASK), detail);
+                 (long long)h->baseOffset, (long long)last,
+                 wire_codec_name(h->attributes & BATCH_ATTR_CODEC_MASK), detail);
     else
         snprintf(why, sizeof why, "the record batch at offset %lld cannot be read: %s",
                  (long long)p->cp_position, detail);
@@ -453,8 +454,8 @@ static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition
         wire_record_iter_t it;
         wire_record_t rec;
         if (!(h.attributes & BATCH_ATTR_CONTROL)) {
-            rc = wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, why,
-                                       sizeof why);
+            rc = wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT,
+                                       why, sizeof why);
             if (rc < 0) {
                 batch_error(k, p, &h, rc, why);
                 return 0;
@@ -465,10 +466,18 @@ static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition
                 seen++;
                 if (rec.offset < p->cp_position)
                     continue;
-                kc_message_t m = {p->cp_topic, p->cp_partition, rec.offset,
-                                  (h.attributes & BATCH_ATTR_LOG_APPEND_TIME) ? h.maxTimestamp : rec.timestamp,
-                                  rec.key, rec.keyLength, rec.value, rec.valueLength, rec.headers,
-                                  rec.headers_len, rec.headerCount};
+                kc_message_t m = {
+                    p->cp_topic,
+                    p->cp_partition,
+                    rec.offset,
+                    (h.attributes & BATCH_ATTR_LOG_APPEND_TIME) ? h.maxTimestamp : rec.timestamp,
+                    rec.key,
+                    rec.keyLength,
+                    rec.value,
+                    rec.valueLength,
+                    rec.headers,
+                    rec.headers_len,
+                    rec.headerCount};
                 if (k->k_cbs.on_message && k->k_cbs.on_message(k, &m, k->k_cbs.opaque) != 0) {
                     stop = 1;
                     break;
@@ -532,7 +541,8 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
         for (int32_t j = 0; j < rt->PartitionsCount; j++) {
             const FetchResponsePartition *rp = &rt->Partitions[j];
             char topic[256];
-            snprintf(topic, sizeof topic, "%.*s", rt->Topic.len > 0 ? rt->Topic.len : 0, rt->Topic.ptr);
+            snprintf(topic, sizeof topic, "%.*s", rt->Topic.len > 0 ? rt->Topic.len : 0,
+                     rt->Topic.ptr);
             kc_cpart_t *p = part_find(k, topic, rp->PartitionIndex);
             /* Only for the very partition state this fetch was sent for: a
              * partition unassigned and assigned again meanwhile has a new
@@ -548,7 +558,9 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
                     part_kafka_error(k, p, 1, rp->ErrorCode,
                                      "the position is outside the log and auto.offset.reset=none");
                 } else {
-                    set_reset(p, strcmp(reset, "earliest") == 0 ? KC_OFFSET_BEGINNING : KC_OFFSET_END, 0);
+                    set_reset(p,
+                              strcmp(reset, "earliest") == 0 ? KC_OFFSET_BEGINNING : KC_OFFSET_END,
+                              0);
                 }
                 continue;
             }
@@ -577,7 +589,8 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
             if (p->cp_position >= rp->HighWatermark && !p->cp_at_eof) {
                 p->cp_at_eof = 1;
                 if (k->k_cbs.on_eof)
-                    k->k_cbs.on_eof(k, p->cp_topic, p->cp_partition, p->cp_position, k->k_cbs.opaque);
+                    k->k_cbs.on_eof(k, p->cp_topic, p->cp_partition, p->cp_position,
+                                    k->k_cbs.opaque);
             } else if (p->cp_position < rp->HighWatermark) {
                 p->cp_at_eof = 0;
             }
@@ -635,7 +648,8 @@ static void on_idle(uv_idle_t *h)
         fetch_req_t *fr = NULL;
         int32_t node = -1;
         for (kc_cpart_t *p = k->k_parts; p; p = p->cp_next) {
-            if (p->cp_position < 0 || p->cp_paused || p->cp_fetching || p->cp_stopped || p->cp_removed)
+            if (p->cp_position < 0 || p->cp_paused || p->cp_fetching || p->cp_stopped ||
+                p->cp_removed)
                 continue;
             int32_t leader = leader_of(k, p);
             if (leader < 0) {
@@ -693,7 +707,8 @@ static void on_retry(uv_timer_t *t)
 static void retry_later(kc_consumer_t *k)
 {
     if (!k->k_closing && !uv_is_active((uv_handle_t *)&k->k_retry))
-        uv_timer_start(&k->k_retry, on_retry, (uint64_t)kc_config(k->k_client)->retry_backoff_ms, 0);
+        uv_timer_start(&k->k_retry, on_retry, (uint64_t)kc_config(k->k_client)->retry_backoff_ms,
+                       0);
 }
 
 /* ---- commit ---- */

@@ -360,10 +360,8 @@ static int fatal_error(int16_t kerr)
     case KERR_GROUP_AUTHORIZATION_FAILED_:
     case KERR_GROUP_MAX_SIZE_REACHED_:
     case KERR_FENCED_INSTANCE_ID:
-    case KERR_UNSUPPORTED_VERSION:
-        return 1;
-    default:
-        return 0;
+    case KERR_UNSUPPORTED_VERSION: return 1;
+    default: return 0;
     }
 }
 
@@ -746,8 +744,7 @@ static int commit_finished(void *opaque)
 }
 
 int kc_member_commit_offsets(kc_member_t *m, const kc_topic_partition_t *parts,
-                             const int64_t *offsets, int n, kc_member_commit_fn *done,
-                             void *opaque)
+                             const int64_t *offsets, int n, kc_member_commit_fn *done, void *opaque)
 {
     if (m->m_state >= MS_FAILED)
         return -ECANCELED;
@@ -781,10 +778,12 @@ int kc_member_commit_offsets(kc_member_t *m, const kc_topic_partition_t *parts,
         char *t = strdup(parts[i].tp_topic);
         if (!t)
             goto nomem;
-        memmove(&cc->cc_topics[at + 1], &cc->cc_topics[at], (size_t)(cc->cc_n - at) * sizeof(char *));
+        memmove(&cc->cc_topics[at + 1], &cc->cc_topics[at],
+                (size_t)(cc->cc_n - at) * sizeof(char *));
         memmove(&cc->cc_partitions[at + 1], &cc->cc_partitions[at],
                 (size_t)(cc->cc_n - at) * sizeof(int32_t));
-        memmove(&cc->cc_offsets[at + 1], &cc->cc_offsets[at], (size_t)(cc->cc_n - at) * sizeof(int64_t));
+        memmove(&cc->cc_offsets[at + 1], &cc->cc_offsets[at],
+                (size_t)(cc->cc_n - at) * sizeof(int64_t));
         cc->cc_topics[at] = t;
         cc->cc_partitions[at] = parts[i].tp_partition;
         cc->cc_offsets[at] = offsets[i];
@@ -1291,8 +1290,8 @@ static void send_sync(kc_member_t *m, SyncGroupRequestAssignment *as, int32_t n)
             if (as[i].Assignment.len > 0)
                 memcpy(bytes, as[i].Assignment.ptr, (size_t)as[i].Assignment.len);
             copy[i].MemberId = kstr_c(id);
-            copy[i].Assignment =
-                (kstr_t){bytes, as[i].Assignment.len > 0 ? as[i].Assignment.len : 0};
+            copy[i].Assignment = (kstr_t){bytes,
+                                          as[i].Assignment.len > 0 ? as[i].Assignment.len : 0};
         }
     }
     char *mid = arena_strdup(sa, m->m_member_id);
@@ -1404,19 +1403,13 @@ static void on_heartbeat(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void
         return;
     }
     switch (resp.ErrorCode) {
-    case KERR_NONE:
-        m->m_last_hb_ok_ms = eddy_mono_ms();
-        break;
+    case KERR_NONE: m->m_last_hb_ok_ms = eddy_mono_ms(); break;
     case KERR_REBALANCE_IN_PROGRESS:
         m->m_last_hb_ok_ms = eddy_mono_ms();
         need_rejoin(m, 0, 0, "the group is rebalancing");
         break;
-    case KERR_ILLEGAL_GENERATION:
-        need_rejoin(m, 1, 0, "Heartbeat: ILLEGAL_GENERATION");
-        break;
-    case KERR_UNKNOWN_MEMBER_ID:
-        need_rejoin(m, 1, 1, "Heartbeat: UNKNOWN_MEMBER_ID");
-        break;
+    case KERR_ILLEGAL_GENERATION: need_rejoin(m, 1, 0, "Heartbeat: ILLEGAL_GENERATION"); break;
+    case KERR_UNKNOWN_MEMBER_ID: need_rejoin(m, 1, 1, "Heartbeat: UNKNOWN_MEMBER_ID"); break;
     default:
         if (coordinator_error(resp.ErrorCode))
             coordinator_lost(m, kafka_err_name(resp.ErrorCode));
@@ -1695,8 +1688,9 @@ static void member_free_if_done(kc_member_t *m)
 
 /* ---- creation and accessors ---- */
 
-kc_member_t *kc_member_open(kc_client_t *c, kc_consumer_t *k, const char *const *topics, int ntopics,
-                            const kc_member_cbs_t *cbs, char *errstr, size_t errstr_size)
+kc_member_t *kc_member_open(kc_client_t *c, kc_consumer_t *k, const char *const *topics,
+                            int ntopics, const kc_member_cbs_t *cbs, char *errstr,
+                            size_t errstr_size)
 {
     const kc_config_t *cfg = kc_config(c);
     if (!cfg->group_id || !cfg->group_id[0]) {

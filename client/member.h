@@ -89,8 +89,9 @@ typedef struct kc_member_cbs {
  * FindCoordinator goes out on a later loop turn, so assignors added right
  * after this call are in the first JoinGroup. Returns NULL with a sentence
  * in errstr (no group.id, no topic, an unknown assignor name). */
-kc_member_t *kc_member_open(kc_client_t *c, kc_consumer_t *k, const char *const *topics, int ntopics,
-                            const kc_member_cbs_t *cbs, char *errstr, size_t errstr_size);
+kc_member_t *kc_member_open(kc_client_t *c, kc_consumer_t *k, const char *const *topics,
+                            int ntopics, const kc_member_cbs_t *cbs, char *errstr,
+                            size_t errstr_size);
 
 /* Offers a plug-in assignor (assignor.h; only asg_name and asg_assign are
  * required) in JoinGroup, ahead of partition.assignment.strategy (plug-ins

@@ -116,7 +116,8 @@ static void on_metadata(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
          * (each list is bounded by the response it was decoded from). */
         size_t nnodes = 0;
         for (int32_t k = 0; k < rt->PartitionsCount; k++)
-            nnodes += (size_t)rt->Partitions[k].ReplicaNodesCount + (size_t)rt->Partitions[k].IsrNodesCount;
+            nnodes += (size_t)rt->Partitions[k].ReplicaNodesCount +
+                      (size_t)rt->Partitions[k].IsrNodesCount;
         size_t nparts = (size_t)(rt->PartitionsCount ? rt->PartitionsCount : 1);
         t->tm_partitions = calloc(1, nparts * sizeof *t->tm_partitions + nnodes * sizeof(int32_t));
         if (!t->tm_partitions)

@@ -37,9 +37,7 @@ int32_t partitioner_murmur2(const void *key, size_t len)
     case 2:
         h ^= (uint32_t)tail[1] << 8;
         /* fall through */
-    case 1:
-        h ^= tail[0];
-        h *= m;
+    case 1: h ^= tail[0]; h *= m;
     }
 
     h ^= h >> 13;
@@ -137,9 +135,9 @@ int32_t partitioner_sticky_partition(partitioner_sticky_t *ps, int32_t partition
                                    PARTITIONER_UNASSIGNED);
 }
 
-int32_t partitioner_partition(partitioner_sticky_t *ps, int32_t explicit_partition,
-                              const void *key, size_t keylen, int32_t partition_cnt,
-                              const int32_t *available, int32_t navailable)
+int32_t partitioner_partition(partitioner_sticky_t *ps, int32_t explicit_partition, const void *key,
+                              size_t keylen, int32_t partition_cnt, const int32_t *available,
+                              int32_t navailable)
 {
     if (explicit_partition >= 0)
         return explicit_partition;

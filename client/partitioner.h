@@ -89,8 +89,8 @@ int32_t partitioner_sticky_next(partitioner_sticky_t *ps, int32_t partition_cnt,
  * EDDY_ERR_INVALID_ARG for an explicit partition below -1 (ProducerRecord
  * refuses those) or when a partition has to be computed and
  * partition_cnt <= 0. */
-int32_t partitioner_partition(partitioner_sticky_t *ps, int32_t explicit_partition,
-                              const void *key, size_t keylen, int32_t partition_cnt,
-                              const int32_t *available, int32_t navailable);
+int32_t partitioner_partition(partitioner_sticky_t *ps, int32_t explicit_partition, const void *key,
+                              size_t keylen, int32_t partition_cnt, const int32_t *available,
+                              int32_t navailable);
 
 #endif

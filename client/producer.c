@@ -176,8 +176,10 @@ static int level_parse(const char *name, const char *text, int codec, int minus_
         return 0;
     }
     if (wire_codec_level_check(codec, (int)v) < 0) {
-        snprintf(errstr, errstr_size, "%s: %ld is out of range for %s (gzip 1-9, lz4 1-17, zstd "
-                 "-131072-22; -1 for the codec's default)", name, v, wire_codec_name(codec));
+        snprintf(errstr, errstr_size,
+                 "%s: %ld is out of range for %s (gzip 1-9, lz4 1-17, zstd "
+                 "-131072-22; -1 for the codec's default)",
+                 name, v, wire_codec_name(codec));
         return EDDY_ERR_CONFIG;
     }
     *level = (int)v;
@@ -190,8 +192,8 @@ int kc_config_compression(const kc_config_t *cfg, int *codec, int *level, char *
     const char *type = cfg->compression_type ? cfg->compression_type : "none";
     int c = wire_codec_parse(type);
     if (c < 0) {
-        snprintf(errstr, errstr_size, "compression.type: '%s' is not none, gzip, snappy, lz4 or zstd",
-                 type);
+        snprintf(errstr, errstr_size,
+                 "compression.type: '%s' is not none, gzip, snappy, lz4 or zstd", type);
         return EDDY_ERR_CONFIG;
     }
     /* The Java client checks each codec's level whatever the codec in use. */
@@ -214,8 +216,10 @@ int kc_config_compression(const kc_config_t *cfg, int *codec, int *level, char *
     }
     /* librdkafka's one setting wins; a codec without levels (snappy, none)
      * ignores it, as librdkafka does. */
-    if (cfg->compression_level && (c == WIRE_CODEC_GZIP || c == WIRE_CODEC_LZ4 || c == WIRE_CODEC_ZSTD) &&
-        level_parse("compression.level", cfg->compression_level, c, 1, &lv, errstr, errstr_size) < 0)
+    if (cfg->compression_level &&
+        (c == WIRE_CODEC_GZIP || c == WIRE_CODEC_LZ4 || c == WIRE_CODEC_ZSTD) &&
+        level_parse("compression.level", cfg->compression_level, c, 1, &lv, errstr, errstr_size) <
+            0)
         return EDDY_ERR_CONFIG;
     *codec = c;
     *level = lv;
@@ -349,7 +353,8 @@ static int batch_finish(kc_pbatch_t *b)
         static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
         EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "producer", &limit, 10000,
                          "%s-%d: compressing a batch of %d records with %s failed (%s); sending "
-                         "it uncompressed", b->pb_topic->pt_name, b->pb_partition, b->pb_count,
+                         "it uncompressed",
+                         b->pb_topic->pt_name, b->pb_partition, b->pb_count,
                          wire_codec_name(b->pb_b.bb_hdr.attributes & BATCH_ATTR_CODEC_MASK),
                          eddy_strerror(rc));
         b->pb_b.bb_hdr.attributes = (int16_t)(b->pb_b.bb_hdr.attributes & ~BATCH_ATTR_CODEC_MASK);
@@ -526,7 +531,8 @@ static int pending_add(kc_ptopic_t *t, int32_t partition, const kc_record_t *r, 
         memcpy(pn->pn_key, r->rec_key, (size_t)r->rec_key_len);
     if (r->rec_value_len > 0 && (pn->pn_value = malloc((size_t)r->rec_value_len)))
         memcpy(pn->pn_value, r->rec_value, (size_t)r->rec_value_len);
-    if (r->rec_nheaders > 0 && (pn->pn_headers = calloc((size_t)r->rec_nheaders, sizeof *pn->pn_headers))) {
+    if (r->rec_nheaders > 0 &&
+        (pn->pn_headers = calloc((size_t)r->rec_nheaders, sizeof *pn->pn_headers))) {
         pn->pn_nheaders = r->rec_nheaders;
         for (int32_t i = 0; i < r->rec_nheaders; i++) {
             const wire_header_t *h = &r->rec_headers[i];
@@ -678,7 +684,8 @@ static int batch_split(kc_producer_t *p, kc_pbatch_t *b)
     while (n < b->pb_count && wire_record_next(&it, &r) == 1) {
         kc_pbatch_t *nb = calloc(1, sizeof *nb);
         void **op = malloc(sizeof *op);
-        wire_header_t *nh = r.headerCount > 0 ? realloc(hs, (size_t)r.headerCount * sizeof *nh) : hs;
+        wire_header_t *nh = r.headerCount > 0 ? realloc(hs, (size_t)r.headerCount * sizeof *nh)
+                                              : hs;
         if (!nb || !op || (r.headerCount > 0 && !nh)) {
             free(nb);
             free(op);
@@ -811,14 +818,18 @@ static void pid_unsupported(kc_producer_t *p, const char *why)
     if (p->p_idem_explicit) {
         p->p_pid_state = PID_FAILED;
         p->p_pid_fail_err = -ENOTSUP;
-        EDDY_LOG_ERROR("producer", "enable.idempotence=true, but %s: every record fails; set "
-                       "enable.idempotence=false to produce without it", why);
+        EDDY_LOG_ERROR("producer",
+                       "enable.idempotence=true, but %s: every record fails; set "
+                       "enable.idempotence=false to produce without it",
+                       why);
         fail_unsendable(p);
         return;
     }
     p->p_idem = 0;
-    EDDY_LOG_WARN("producer", "%s: producing without idempotence (enable.idempotence is only "
-                  "on by default), a retry may write a record twice", why);
+    EDDY_LOG_WARN("producer",
+                  "%s: producing without idempotence (enable.idempotence is only "
+                  "on by default), a retry may write a record twice",
+                  why);
 }
 
 static void send_ready(kc_producer_t *p);
@@ -1155,8 +1166,10 @@ kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr)
     }
     p->p_idem_explicit = p->p_idem && kc_config(c)->enable_idempotence_set;
     if (off_why)
-        EDDY_LOG_INFO("producer", "idempotence is off: %s (enable.idempotence is true only by "
-                      "default)", off_why);
+        EDDY_LOG_INFO("producer",
+                      "idempotence is off: %s (enable.idempotence is true only by "
+                      "default)",
+                      off_why);
     uv_timer_init(kc_loop(c), &p->p_timer);
     p->p_timer.data = p;
     p->p_timer_open = 1;

@@ -84,7 +84,7 @@ int64_t rd_i64(eddy_rd_t *rd)
         return v;                                                                                  \
     }
 
-#define ZIGZAG_BYTE(b) ((b) >> 1 ^ -((b)&1))
+#define ZIGZAG_BYTE(b) ((b) >> 1 ^ -((b) & 1))
 #define PLAIN_BYTE(b) (b)
 RD_VARINT(rd_varint, int32_t, varint32_decode, ZIGZAG_BYTE)
 RD_VARINT(rd_varlong, int64_t, varint64_decode, ZIGZAG_BYTE)

@@ -148,8 +148,9 @@ static char *unescape(const char *s, size_t n, const char **why)
                     *why = "malformed \\uXXXX escape";
                     return NULL;
                 }
-                cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0'
-                                                                    : (tolower((unsigned char)h) - 'a' + 10));
+                cp = cp * 16 + (unsigned)(isdigit((unsigned char)h)
+                                              ? h - '0'
+                                              : (tolower((unsigned char)h) - 'a' + 10));
             }
             i += 4;
             o += utf8_put(out + o, cp);
@@ -383,7 +384,8 @@ int eddy_cfg_set(const eddy_cfg_def_t *defs, void *obj, const char *key, const c
             want = "an integer";
             break;
         }
-        if (!bounds_ok(d, (double)v) || (d->cd_type == CFG_INT32 && (v < INT32_MIN || v > INT32_MAX))) {
+        if (!bounds_ok(d, (double)v) ||
+            (d->cd_type == CFG_INT32 && (v < INT32_MIN || v > INT32_MAX))) {
             /* Without declared bounds the type's own range is the one that
              * applies; "[0, 0]" would send the user the wrong way. */
             int typed = d->cd_min == 0 && d->cd_max == 0;

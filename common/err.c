@@ -47,8 +47,7 @@ const char *eddy_err_name(int err)
      * for messages, the number is always printed alongside. */
     switch (-err) {
 #define ERRNO_NAME(e)                                                                              \
-    case e:                                                                                        \
-        return #e;
+    case e: return #e;
         ERRNO_NAME(ENOENT)
         ERRNO_NAME(EIO)
         ERRNO_NAME(ENOMEM)
@@ -60,7 +59,6 @@ const char *eddy_err_name(int err)
         ERRNO_NAME(EROFS)
         ERRNO_NAME(EAGAIN)
 #undef ERRNO_NAME
-    default:
-        return "EUNKNOWN";
+    default: return "EUNKNOWN";
     }
 }

@@ -76,7 +76,7 @@ int eddy_log_limit_pass(eddy_log_limit_t *ll, int64_t interval_ms, uint64_t *sup
 void eddy_log_write_limited(int level, const char *facility, uint64_t suppressed, int64_t since_ms,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-#define EDDY_LOG_LIMITED(level, fac, limit, interval_ms, ...)                                     \
+#define EDDY_LOG_LIMITED(level, fac, limit, interval_ms, ...)                                      \
     do {                                                                                           \
         uint64_t eddy_sup_;                                                                        \
         int64_t eddy_since_;                                                                       \

@@ -142,7 +142,7 @@ static int grow(void **arr, int *cap, int need, size_t elem)
 
 /* A node named prefix + index, or name when given (derived names). */
 dsl_node_t *dsl_node_add(eddy_builder_t *b, dsl_kind_t kind, const char *prefix, int index,
-                            const char *name)
+                         const char *name)
 {
     dsl_topology_t *t = &b->b_topo;
     if (grow((void **)&t->dt_nodes, &b->b_nodes_cap, t->dt_nnodes + 1, sizeof *t->dt_nodes)) {
@@ -197,7 +197,7 @@ nomem:
 
 /* A node with a generated name, child of parent. */
 dsl_node_t *dsl_child_add(eddy_builder_t *b, dsl_node_t *parent, dsl_kind_t kind,
-                             const char *prefix)
+                          const char *prefix)
 {
     dsl_node_t *n = dsl_node_add(b, kind, prefix, dsl_next_index(b), NULL);
     if (!n || dsl_node_link(b, parent, n))
@@ -391,7 +391,7 @@ static int internal_topic_add(eddy_builder_t *b, const char *topic, int32_t part
  * reading it back; returns the source (a new sub-topology starts there), or
  * NULL (error recorded). */
 dsl_node_t *dsl_repartition_add(eddy_builder_t *b, dsl_node_t *parent, const char *prefix,
-                                   int32_t partitions, enum repartition_mode mode, const char *fn)
+                                int32_t partitions, enum repartition_mode mode, const char *fn)
 {
     size_t plen = strlen(prefix), slen = strlen(REPARTITION_SUFFIX);
     char *topic = plen >= slen && !strcmp(prefix + plen - slen, REPARTITION_SUFFIX)
@@ -419,7 +419,8 @@ dsl_node_t *dsl_repartition_add(eddy_builder_t *b, dsl_node_t *parent, const cha
     }
     dsl_node_t *up = parent;
     if (mode == RP_STREAM) {
-        dsl_node_t *filter = dsl_node_add(b, DSL_FILTER, "KSTREAM-FILTER-", filter_index, filter_name);
+        dsl_node_t *filter = dsl_node_add(b, DSL_FILTER, "KSTREAM-FILTER-", filter_index,
+                                          filter_name);
         if (!filter || dsl_node_link(b, parent, filter))
             goto out;
         filter->dn_pred = dsl_pred_always;
@@ -497,7 +498,7 @@ eddy_ktable_t *dsl_table_new(eddy_builder_t *b, dsl_node_t *n)
  * when nothing is to be added: h is NULL (the misuse is charged to this
  * thread's builder), dead, or its builder failed already. */
 eddy_builder_t *dsl_use(const dsl_handle_t *h, const dsl_node_t *node, const char *fn,
-                           const char *what)
+                        const char *what)
 {
     if (!h) {
         dsl_fail(dsl_current, -EINVAL, "%s: the %s is NULL", fn, what);
@@ -519,7 +520,7 @@ eddy_builder_t *dsl_owner(const dsl_handle_t *h)
 
 /* A function argument the call needs (what NULL: the call takes none). */
 int dsl_need(eddy_builder_t *b, const void *fnptr, const char *fn, const dsl_node_t *after,
-                const char *what)
+             const char *what)
 {
     if (!what || fnptr)
         return 0;
@@ -580,8 +581,7 @@ static dsl_node_t *source_add(eddy_builder_t *b, const char *topic, const eddy_s
 }
 
 eddy_kstream_t *eddy_builder_stream(eddy_builder_t *b, const char *topic,
-                                    const eddy_serde_t *key_serde,
-                                    const eddy_serde_t *value_serde)
+                                    const eddy_serde_t *key_serde, const eddy_serde_t *value_serde)
 {
     static const char fn[] = "eddy_builder_stream";
     if (!b)

@@ -79,8 +79,7 @@ static int store_list(eddy_buf_t *out, const dsl_topology_t *t, const dsl_node_t
     return err ? err : eddy_buf_append(out, "]", 1);
 }
 
-static int describe_node(eddy_buf_t *out, const dsl_topology_t *t, dsl_node_t *n,
-                         dsl_node_t **tmp)
+static int describe_node(eddy_buf_t *out, const dsl_topology_t *t, dsl_node_t *n, dsl_node_t **tmp)
 {
     int err;
     if (n->dn_kind == DSL_SOURCE) {

@@ -137,8 +137,7 @@ void dsl_fail_nomem(eddy_builder_t *b);
 /* ktable.c, for windowed.c too. w NULL: a key-value aggregation; else
  * windowed (Kafka numbers and names them the same way). */
 eddy_ktable_t *dsl_gstream_aggregate_windowed(eddy_kgrouped_stream_t *g, dsl_agg_kind_t kind,
-                                              eddy_initializer_fn *init,
-                                              eddy_aggregator_fn *adder,
+                                              eddy_initializer_fn *init, eddy_aggregator_fn *adder,
                                               eddy_aggregator_fn *merger, void *opaque,
                                               const char *store, const eddy_windows_t *w,
                                               const char *fn);

@@ -46,7 +46,8 @@ static int validate(eddy_builder_t *b, char *errstr, size_t errstr_size)
     for (int i = 0; i < t->dt_nnodes; i++)
         nsources += t->dt_nodes[i]->dn_kind == DSL_SOURCE;
     if (nsources == 0) {
-        snprintf(errstr, errstr_size, "the topology is empty: read a topic first with "
+        snprintf(errstr, errstr_size,
+                 "the topology is empty: read a topic first with "
                  "eddy_builder_stream or eddy_builder_table");
         return -EINVAL;
     }
@@ -54,23 +55,28 @@ static int validate(eddy_builder_t *b, char *errstr, size_t errstr_size)
     for (int i = 0; i < t->dt_nnodes; i++)
         for (int j = i + 1; j < t->dt_nnodes; j++)
             if (!strcmp(t->dt_nodes[i]->dn_name, t->dt_nodes[j]->dn_name)) {
-                snprintf(errstr, errstr_size, "two processors are named \"%s\": names must be "
-                         "unique (eddy_stream_name, eddy_table_name)", t->dt_nodes[i]->dn_name);
+                snprintf(errstr, errstr_size,
+                         "two processors are named \"%s\": names must be "
+                         "unique (eddy_stream_name, eddy_table_name)",
+                         t->dt_nodes[i]->dn_name);
                 return -EINVAL;
             }
     for (const dsl_handle_t *h = b->b_handles; h; h = h->h_next) {
         if (h->h_kind == DSL_H_GROUPED_STREAM) {
             const struct eddy_kgrouped_stream *g = (const void *)h;
             if (!g->kg_used) {
-                snprintf(errstr, errstr_size, "the stream grouped after %s is never aggregated: "
+                snprintf(errstr, errstr_size,
+                         "the stream grouped after %s is never aggregated: "
                          "call eddy_grouped_count, eddy_grouped_reduce or eddy_grouped_aggregate "
-                         "on it", g->kg_node->dn_name);
+                         "on it",
+                         g->kg_node->dn_name);
                 return -EINVAL;
             }
         } else if (h->h_kind == DSL_H_GROUPED_TABLE) {
             const struct eddy_kgrouped_table *g = (const void *)h;
             if (!g->kgt_used) {
-                snprintf(errstr, errstr_size, "the table grouped by %s is never aggregated: call "
+                snprintf(errstr, errstr_size,
+                         "the table grouped by %s is never aggregated: call "
                          "eddy_grouped_table_count, _reduce or _aggregate on it",
                          g->kgt_node->dn_name);
                 return -EINVAL;

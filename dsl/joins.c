@@ -33,8 +33,7 @@ static int table_materialize(eddy_builder_t *b, dsl_node_t *n, const char *fn)
 }
 
 /* The other side of a join: a live table of builder b. */
-static int join_other(eddy_builder_t *b, eddy_ktable_t *t, const dsl_node_t *after,
-                      const char *fn)
+static int join_other(eddy_builder_t *b, eddy_ktable_t *t, const dsl_node_t *after, const char *fn)
 {
     if (!t) {
         dsl_fail(b, -EINVAL, "%s (after %s): the table is NULL", fn, after->dn_name);
@@ -49,14 +48,14 @@ static int join_other(eddy_builder_t *b, eddy_ktable_t *t, const dsl_node_t *aft
 }
 
 static eddy_kstream_t *stream_table_join(eddy_kstream_t *s, eddy_ktable_t *t,
-                                         eddy_joiner_fn *joiner, void *opaque,
-                                         dsl_join_kind_t kind, const char *fn)
+                                         eddy_joiner_fn *joiner, void *opaque, dsl_join_kind_t kind,
+                                         const char *fn)
 {
     eddy_builder_t *b = S_USE(s, fn);
     if (!b)
         return dsl_dead_stream(S_OWNER(s));
-    if (join_other(b, t, s->ks_node, fn) || dsl_need(b, (const void *)joiner, fn, s->ks_node,
-                                                  "joiner"))
+    if (join_other(b, t, s->ks_node, fn) ||
+        dsl_need(b, (const void *)joiner, fn, s->ks_node, "joiner"))
         return dsl_dead_stream(b);
     int ts = table_materialize(b, t->kt_node, fn);
     if (ts < 0)
@@ -77,7 +76,7 @@ static eddy_kstream_t *stream_table_join(eddy_kstream_t *s, eddy_ktable_t *t,
         }
     }
     dsl_node_t *n = dsl_child_add(b, up, DSL_STREAM_TABLE_JOIN,
-                              kind == DSL_JOIN_LEFT ? "KSTREAM-LEFTJOIN-" : "KSTREAM-JOIN-");
+                                  kind == DSL_JOIN_LEFT ? "KSTREAM-LEFTJOIN-" : "KSTREAM-JOIN-");
     if (!n)
         return dsl_dead_stream(b);
     n->dn_other_store = ts;
@@ -87,8 +86,8 @@ static eddy_kstream_t *stream_table_join(eddy_kstream_t *s, eddy_ktable_t *t,
     return dsl_stream_new(b, n, 0);
 }
 
-eddy_kstream_t *eddy_stream_join_table(eddy_kstream_t *s, eddy_ktable_t *t,
-                                       eddy_joiner_fn *joiner, void *opaque)
+eddy_kstream_t *eddy_stream_join_table(eddy_kstream_t *s, eddy_ktable_t *t, eddy_joiner_fn *joiner,
+                                       void *opaque)
 {
     return stream_table_join(s, t, joiner, opaque, DSL_JOIN_INNER, "eddy_stream_join_table");
 }
@@ -101,15 +100,15 @@ eddy_kstream_t *eddy_stream_left_join_table(eddy_kstream_t *s, eddy_ktable_t *t,
 
 /* KTableImpl.doJoin: the merge's number first, then this side's, then the
  * other side's. */
-static eddy_ktable_t *table_table_join(eddy_ktable_t *a, eddy_ktable_t *o,
-                                       eddy_joiner_fn *joiner, void *opaque, const char *store,
-                                       dsl_join_kind_t kind, const char *fn)
+static eddy_ktable_t *table_table_join(eddy_ktable_t *a, eddy_ktable_t *o, eddy_joiner_fn *joiner,
+                                       void *opaque, const char *store, dsl_join_kind_t kind,
+                                       const char *fn)
 {
     eddy_builder_t *b = T_USE(a, fn);
     if (!b)
         return dsl_dead_table(T_OWNER(a));
-    if (join_other(b, o, a->kt_node, fn) || dsl_need(b, (const void *)joiner, fn, a->kt_node,
-                                                  "joiner") ||
+    if (join_other(b, o, a->kt_node, fn) ||
+        dsl_need(b, (const void *)joiner, fn, a->kt_node, "joiner") ||
         dsl_check_store_name(b, store, fn))
         return dsl_dead_table(b);
     int sa = table_materialize(b, a->kt_node, fn);
@@ -118,10 +117,12 @@ static eddy_ktable_t *table_table_join(eddy_ktable_t *a, eddy_ktable_t *o,
     if (sa < 0 || so < 0 || sm == -1)
         return dsl_dead_table(b);
     int merge_index = dsl_next_index(b);
-    dsl_node_t *jt = dsl_node_add(b, DSL_TABLE_JOIN_SIDE, "KTABLE-JOINTHIS-", dsl_next_index(b), NULL);
+    dsl_node_t *jt = dsl_node_add(b, DSL_TABLE_JOIN_SIDE, "KTABLE-JOINTHIS-", dsl_next_index(b),
+                                  NULL);
     if (!jt || dsl_node_link(b, a->kt_node, jt))
         return dsl_dead_table(b);
-    dsl_node_t *jo = dsl_node_add(b, DSL_TABLE_JOIN_SIDE, "KTABLE-JOINOTHER-", dsl_next_index(b), NULL);
+    dsl_node_t *jo = dsl_node_add(b, DSL_TABLE_JOIN_SIDE, "KTABLE-JOINOTHER-", dsl_next_index(b),
+                                  NULL);
     if (!jo || dsl_node_link(b, o->kt_node, jo))
         return dsl_dead_table(b);
     dsl_node_t *m = dsl_node_add(b, DSL_TABLE_JOIN_MERGE, "KTABLE-MERGE-", merge_index, NULL);
@@ -255,8 +256,10 @@ static eddy_kstream_t *stream_stream_join(eddy_kstream_t *l, eddy_kstream_t *r,
         win[i]->dn_store = i == 0 ? st_this : st_other;
     }
     join[0] = dsl_node_add(b, DSL_STREAM_JOIN_SIDE, this_prefix, this_index, NULL);
-    join[1] = join[0] ? dsl_node_add(b, DSL_STREAM_JOIN_SIDE, other_prefix, other_index, NULL) : NULL;
-    dsl_node_t *m = join[1] ? dsl_node_add(b, DSL_MERGE, "KSTREAM-MERGE-", merge_index, NULL) : NULL;
+    join[1] = join[0] ? dsl_node_add(b, DSL_STREAM_JOIN_SIDE, other_prefix, other_index, NULL)
+                      : NULL;
+    dsl_node_t *m = join[1] ? dsl_node_add(b, DSL_MERGE, "KSTREAM-MERGE-", merge_index, NULL)
+                            : NULL;
     if (!m)
         return dsl_dead_stream(b);
     for (int i = 0; i < 2; i++) {
@@ -281,16 +284,14 @@ eddy_kstream_t *eddy_stream_join(eddy_kstream_t *left, eddy_kstream_t *right,
 }
 
 eddy_kstream_t *eddy_stream_left_join(eddy_kstream_t *left, eddy_kstream_t *right,
-                                      eddy_joiner_fn *joiner, void *opaque,
-                                      eddy_join_windows_t w)
+                                      eddy_joiner_fn *joiner, void *opaque, eddy_join_windows_t w)
 {
     return stream_stream_join(left, right, joiner, opaque, w, DSL_JOIN_LEFT,
                               "eddy_stream_left_join");
 }
 
 eddy_kstream_t *eddy_stream_outer_join(eddy_kstream_t *left, eddy_kstream_t *right,
-                                       eddy_joiner_fn *joiner, void *opaque,
-                                       eddy_join_windows_t w)
+                                       eddy_joiner_fn *joiner, void *opaque, eddy_join_windows_t w)
 {
     return stream_stream_join(left, right, joiner, opaque, w, DSL_JOIN_OUTER,
                               "eddy_stream_outer_join");

@@ -18,8 +18,8 @@
 /* A stream -> stream node: returns the new node or NULL (*bp set to the
  * builder that should hand out a dead stream). */
 dsl_node_t *dsl_stream_step(eddy_kstream_t *s, dsl_kind_t kind, const char *prefix,
-                               const void *fnptr, const char *what, const char *fn,
-                               eddy_builder_t **bp)
+                            const void *fnptr, const char *what, const char *fn,
+                            eddy_builder_t **bp)
 {
     eddy_builder_t *b = S_USE(s, fn);
     *bp = S_OWNER(s);
@@ -28,8 +28,8 @@ dsl_node_t *dsl_stream_step(eddy_kstream_t *s, dsl_kind_t kind, const char *pref
     return dsl_child_add(b, s->ks_node, kind, prefix);
 }
 
-static eddy_kstream_t *filter(eddy_kstream_t *s, eddy_predicate_fn *pred, void *opaque,
-                              int negate, const char *fn)
+static eddy_kstream_t *filter(eddy_kstream_t *s, eddy_predicate_fn *pred, void *opaque, int negate,
+                              const char *fn)
 {
     eddy_builder_t *b;
     dsl_node_t *n = dsl_stream_step(s, DSL_FILTER, "KSTREAM-FILTER-", pred, "predicate", fn, &b);
@@ -81,8 +81,7 @@ eddy_kstream_t *eddy_stream_flat_map(eddy_kstream_t *s, eddy_mapper_fn *fn, void
     return mapper(s, DSL_FLAT_MAP, "KSTREAM-FLATMAP-", fn, opaque, 1, "eddy_stream_flat_map");
 }
 
-eddy_kstream_t *eddy_stream_flat_map_values(eddy_kstream_t *s, eddy_mapper_fn *fn,
-                                            void *opaque)
+eddy_kstream_t *eddy_stream_flat_map_values(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque)
 {
     return mapper(s, DSL_FLAT_MAP_VALUES, "KSTREAM-FLATMAPVALUES-", fn, opaque, -1,
                   "eddy_stream_flat_map_values");
@@ -98,7 +97,7 @@ eddy_kstream_t *eddy_stream_peek(eddy_kstream_t *s, eddy_action_fn *fnp, void *o
 {
     eddy_builder_t *b;
     dsl_node_t *n = dsl_stream_step(s, DSL_PEEK, "KSTREAM-PEEK-", (const void *)fnp, "action",
-                                "eddy_stream_peek", &b);
+                                    "eddy_stream_peek", &b);
     if (!n)
         return dsl_dead_stream(b);
     n->dn_action = fnp;
@@ -110,7 +109,7 @@ void eddy_stream_foreach(eddy_kstream_t *s, eddy_action_fn *fnp, void *opaque)
 {
     eddy_builder_t *b;
     dsl_node_t *n = dsl_stream_step(s, DSL_FOREACH, "KSTREAM-FOREACH-", (const void *)fnp, "action",
-                                "eddy_stream_foreach", &b);
+                                    "eddy_stream_foreach", &b);
     if (!n)
         return;
     n->dn_action = fnp;
@@ -122,8 +121,8 @@ void eddy_stream_foreach(eddy_kstream_t *s, eddy_action_fn *fnp, void *opaque)
 eddy_branched_t *eddy_stream_split(eddy_kstream_t *s)
 {
     eddy_builder_t *b;
-    dsl_node_t *n = dsl_stream_step(s, DSL_BRANCH, "KSTREAM-BRANCH-", NULL, NULL, "eddy_stream_split",
-                                &b);
+    dsl_node_t *n = dsl_stream_step(s, DSL_BRANCH, "KSTREAM-BRANCH-", NULL, NULL,
+                                    "eddy_stream_split", &b);
     if (!n)
         return b ? &b->b_dead_branched : NULL;
     eddy_branched_t *br = dsl_handle_new(b, DSL_H_BRANCHED, sizeof *br);
@@ -147,15 +146,16 @@ static eddy_kstream_t *branch_add(eddy_branched_t *br, eddy_predicate_fn *pred, 
         return dsl_dead_stream(ob);
     dsl_node_t *split = br->br_node;
     if (br->br_has_default) {
-        dsl_fail(b, -EINVAL, "%s (after %s): the split already has its default branch, which "
-                 "comes last", fn, split->dn_name);
+        dsl_fail(b, -EINVAL,
+                 "%s (after %s): the split already has its default branch, which "
+                 "comes last",
+                 fn, split->dn_name);
         return dsl_dead_stream(b);
     }
     if (!pred)
         br->br_has_default = 1;
     int nb = split->dn_nchildren;
-    eddy_predicate_fn **preds =
-        realloc(split->dn_branch_preds, (size_t)(nb + 1) * sizeof *preds);
+    eddy_predicate_fn **preds = realloc(split->dn_branch_preds, (size_t)(nb + 1) * sizeof *preds);
     if (preds)
         split->dn_branch_preds = preds;
     void **opaques = realloc(split->dn_branch_opaques, (size_t)(nb + 1) * sizeof *opaques);
@@ -180,10 +180,12 @@ eddy_kstream_t *eddy_branch(eddy_branched_t *br, eddy_predicate_fn *pred, void *
 {
     if (!pred) {
         eddy_builder_t *b = dsl_use(br ? &br->br_h : NULL, br ? br->br_node : NULL, "eddy_branch",
-                                "split stream");
+                                    "split stream");
         if (b)
-            dsl_fail(b, -EINVAL, "eddy_branch (after %s): the predicate is NULL (the default "
-                     "branch is eddy_branch_default)", br->br_node->dn_name);
+            dsl_fail(b, -EINVAL,
+                     "eddy_branch (after %s): the predicate is NULL (the default "
+                     "branch is eddy_branch_default)",
+                     br->br_node->dn_name);
         return dsl_dead_stream(dsl_owner(br ? &br->br_h : NULL));
     }
     return branch_add(br, pred, opaque, "eddy_branch");
@@ -243,9 +245,9 @@ void eddy_stream_to(eddy_kstream_t *s, const char *topic, const eddy_serde_t *ke
     sink(s, topic, key_serde, value_serde, NULL, NULL, 0, "eddy_stream_to");
 }
 
-void eddy_stream_to_partitioned(eddy_kstream_t *s, const char *topic,
-                                const eddy_serde_t *key_serde, const eddy_serde_t *value_serde,
-                                eddy_partitioner_fn *partitioner, void *opaque)
+void eddy_stream_to_partitioned(eddy_kstream_t *s, const char *topic, const eddy_serde_t *key_serde,
+                                const eddy_serde_t *value_serde, eddy_partitioner_fn *partitioner,
+                                void *opaque)
 {
     sink(s, topic, key_serde, value_serde, partitioner, opaque, 1, "eddy_stream_to_partitioned");
 }
@@ -258,13 +260,15 @@ eddy_kstream_t *eddy_stream_repartition(eddy_kstream_t *s, const char *name, int
     if (!b)
         return dsl_dead_stream(S_OWNER(s));
     if (partitions < 0) {
-        dsl_fail(b, -EINVAL, "%s (after %s): partitions is %d; give a positive count, or 0 for "
-                 "as many as the inputs have", fn, s->ks_node->dn_name, (int)partitions);
+        dsl_fail(b, -EINVAL,
+                 "%s (after %s): partitions is %d; give a positive count, or 0 for "
+                 "as many as the inputs have",
+                 fn, s->ks_node->dn_name, (int)partitions);
         return dsl_dead_stream(b);
     }
     if (name && dsl_name_check(name, why, sizeof why)) {
-        dsl_fail(b, -EINVAL, "%s (after %s): name \"%s\" is not valid: %s", fn,
-                 s->ks_node->dn_name, name, why);
+        dsl_fail(b, -EINVAL, "%s (after %s): name \"%s\" is not valid: %s", fn, s->ks_node->dn_name,
+                 name, why);
         return dsl_dead_stream(b);
     }
     char *gen = name ? NULL : dsl_str_printf("KSTREAM-REPARTITION-%010d", dsl_next_index(b));
@@ -272,7 +276,8 @@ eddy_kstream_t *eddy_stream_repartition(eddy_kstream_t *s, const char *name, int
         dsl_fail_nomem(b);
         return dsl_dead_stream(b);
     }
-    dsl_node_t *src = dsl_repartition_add(b, s->ks_node, name ? name : gen, partitions, RP_STREAM, fn);
+    dsl_node_t *src = dsl_repartition_add(b, s->ks_node, name ? name : gen, partitions, RP_STREAM,
+                                          fn);
     free(gen);
     return dsl_stream_new(b, src, 0);
 }
@@ -283,8 +288,8 @@ eddy_kstream_t *eddy_stream_process(eddy_kstream_t *s, const eddy_processor_t *p
 {
     eddy_builder_t *b;
     dsl_node_t *n = dsl_stream_step(s, DSL_PROCESS, "KSTREAM-PROCESSOR-",
-                                p ? (const void *)p->p_process : NULL, "processor's p_process",
-                                "eddy_stream_process", &b);
+                                    p ? (const void *)p->p_process : NULL, "processor's p_process",
+                                    "eddy_stream_process", &b);
     if (!n)
         return dsl_dead_stream(b);
     n->dn_processor = *p;

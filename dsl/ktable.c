@@ -36,12 +36,11 @@ eddy_kgrouped_stream_t *eddy_stream_group_by_key(eddy_kstream_t *s)
     return gstream_new(b, s->ks_node, s->ks_key_changed);
 }
 
-eddy_kgrouped_stream_t *eddy_stream_group_by(eddy_kstream_t *s, eddy_mapper_fn *fnp,
-                                             void *opaque)
+eddy_kgrouped_stream_t *eddy_stream_group_by(eddy_kstream_t *s, eddy_mapper_fn *fnp, void *opaque)
 {
     eddy_builder_t *b;
     dsl_node_t *n = dsl_stream_step(s, DSL_SELECT_KEY, "KSTREAM-KEY-SELECT-", fnp, "key mapper",
-                                "eddy_stream_group_by", &b);
+                                    "eddy_stream_group_by", &b);
     if (!n)
         return b ? &b->b_dead_gstream : NULL;
     n->dn_mapper = fnp;
@@ -63,26 +62,25 @@ static eddy_ktable_t *gstream_aggregate(eddy_kgrouped_stream_t *g, dsl_agg_kind_
 /* w NULL: a key-value aggregation; else windowed (Kafka numbers and names
  * them the same way). */
 eddy_ktable_t *dsl_gstream_aggregate_windowed(eddy_kgrouped_stream_t *g, dsl_agg_kind_t kind,
-                                                 eddy_initializer_fn *init,
-                                                 eddy_aggregator_fn *adder,
-                                                 eddy_aggregator_fn *merger, void *opaque,
-                                                 const char *store, const eddy_windows_t *w,
-                                                 const char *fn)
+                                              eddy_initializer_fn *init, eddy_aggregator_fn *adder,
+                                              eddy_aggregator_fn *merger, void *opaque,
+                                              const char *store, const eddy_windows_t *w,
+                                              const char *fn)
 {
-    eddy_builder_t *b =
-        dsl_use(g ? &g->kg_h : NULL, g ? g->kg_node : NULL, fn, "grouped stream");
+    eddy_builder_t *b = dsl_use(g ? &g->kg_h : NULL, g ? g->kg_node : NULL, fn, "grouped stream");
     if (!b)
         return dsl_dead_table(dsl_owner(g ? &g->kg_h : NULL));
     g->kg_used = 1;
-    if ((kind != DSL_AGG_COUNT &&
-         dsl_need(b, (const void *)adder, fn, g->kg_node,
-              kind == DSL_AGG_REDUCE ? "reducer" : "aggregator")) ||
-        (kind == DSL_AGG_AGGREGATE && dsl_need(b, (const void *)init, fn, g->kg_node, "initializer")))
+    if ((kind != DSL_AGG_COUNT && dsl_need(b, (const void *)adder, fn, g->kg_node,
+                                           kind == DSL_AGG_REDUCE ? "reducer" : "aggregator")) ||
+        (kind == DSL_AGG_AGGREGATE &&
+         dsl_need(b, (const void *)init, fn, g->kg_node, "initializer")))
         return dsl_dead_table(b);
     if (dsl_check_store_name(b, store, fn))
         return dsl_dead_table(b);
     const char *prefix = kind == DSL_AGG_REDUCE ? "KSTREAM-REDUCE-" : "KSTREAM-AGGREGATE-";
-    int si = store ? dsl_store_add(b, store, fn) : dsl_store_add_generated(b, prefix, dsl_next_index(b), fn);
+    int si = store ? dsl_store_add(b, store, fn)
+                   : dsl_store_add_generated(b, prefix, dsl_next_index(b), fn);
     if (si < 0)
         return dsl_dead_table(b);
     int agg_index = dsl_next_index(b);
@@ -92,9 +90,9 @@ eddy_ktable_t *dsl_gstream_aggregate_windowed(eddy_kgrouped_stream_t *g, dsl_agg
         if (!up)
             return dsl_dead_table(b);
     }
-    dsl_kind_t nk = !w ? DSL_STREAM_AGGREGATE
-                       : w->w_kind == EDDY_WINDOWS_SESSION ? DSL_SESSION_AGGREGATE
-                                                           : DSL_WINDOW_AGGREGATE;
+    dsl_kind_t nk = !w                                  ? DSL_STREAM_AGGREGATE
+                    : w->w_kind == EDDY_WINDOWS_SESSION ? DSL_SESSION_AGGREGATE
+                                                        : DSL_WINDOW_AGGREGATE;
     dsl_node_t *n = dsl_node_add(b, nk, prefix, agg_index, NULL);
     if (!n || dsl_node_link(b, up, n))
         return dsl_dead_table(b);
@@ -215,8 +213,8 @@ eddy_ktable_t *eddy_table_map_values(eddy_ktable_t *t, eddy_mapper_fn *fnp, void
 eddy_kstream_t *eddy_table_to_stream(eddy_ktable_t *t)
 {
     eddy_builder_t *b;
-    dsl_node_t *n =
-        table_step(t, DSL_TABLE_TO_STREAM, "KTABLE-TOSTREAM-", NULL, NULL, "eddy_table_to_stream", &b);
+    dsl_node_t *n = table_step(t, DSL_TABLE_TO_STREAM, "KTABLE-TOSTREAM-", NULL, NULL,
+                               "eddy_table_to_stream", &b);
     return n ? dsl_stream_new(b, n, 0) : dsl_dead_stream(b);
 }
 
@@ -244,8 +242,7 @@ static eddy_ktable_t *gtable_aggregate(eddy_kgrouped_table_t *g, dsl_agg_kind_t 
                                        eddy_aggregator_fn *subtractor, void *opaque,
                                        const char *store, const char *fn)
 {
-    eddy_builder_t *b =
-        dsl_use(g ? &g->kgt_h : NULL, g ? g->kgt_node : NULL, fn, "grouped table");
+    eddy_builder_t *b = dsl_use(g ? &g->kgt_h : NULL, g ? g->kgt_node : NULL, fn, "grouped table");
     if (!b)
         return dsl_dead_table(dsl_owner(g ? &g->kgt_h : NULL));
     g->kgt_used = 1;
@@ -253,16 +250,18 @@ static eddy_ktable_t *gtable_aggregate(eddy_kgrouped_table_t *g, dsl_agg_kind_t 
         (dsl_need(b, (const void *)adder, fn, g->kgt_node, "adder") ||
          dsl_need(b, (const void *)subtractor, fn, g->kgt_node, "subtractor")))
         return dsl_dead_table(b);
-    if (kind == DSL_AGG_AGGREGATE && dsl_need(b, (const void *)init, fn, g->kgt_node, "initializer"))
+    if (kind == DSL_AGG_AGGREGATE &&
+        dsl_need(b, (const void *)init, fn, g->kgt_node, "initializer"))
         return dsl_dead_table(b);
     if (dsl_check_store_name(b, store, fn))
         return dsl_dead_table(b);
     const char *prefix = kind == DSL_AGG_REDUCE ? "KTABLE-REDUCE-" : "KTABLE-AGGREGATE-";
-    int si = store ? dsl_store_add(b, store, fn) : dsl_store_add_generated(b, prefix, dsl_next_index(b), fn);
+    int si = store ? dsl_store_add(b, store, fn)
+                   : dsl_store_add_generated(b, prefix, dsl_next_index(b), fn);
     if (si < 0)
         return dsl_dead_table(b);
-    dsl_node_t *src =
-        dsl_repartition_add(b, g->kgt_node, b->b_topo.dt_stores[si].ds_name, 0, RP_TABLE, fn);
+    dsl_node_t *src = dsl_repartition_add(b, g->kgt_node, b->b_topo.dt_stores[si].ds_name, 0,
+                                          RP_TABLE, fn);
     if (!src)
         return dsl_dead_table(b);
     dsl_node_t *n = dsl_child_add(b, src, DSL_TABLE_AGGREGATE, prefix);

@@ -113,8 +113,8 @@ int dsl_mp_validate(const uint8_t *p, size_t len, char *errstr, size_t errstr_si
         if (kind) {
             if (depth >= MP_MAX_DEPTH) {
                 snprintf(errstr, errstr_size,
-                         "msgpack nested deeper than %d arrays and maps (offset %zu)",
-                         MP_MAX_DEPTH, at);
+                         "msgpack nested deeper than %d arrays and maps (offset %zu)", MP_MAX_DEPTH,
+                         at);
                 return -EINVAL;
             }
             if (kind == 2)
@@ -131,15 +131,19 @@ int dsl_mp_validate(const uint8_t *p, size_t len, char *errstr, size_t errstr_si
             break;
     }
     if (pos != len) {
-        snprintf(errstr, errstr_size, "not one msgpack object: %zu bytes follow the object that "
-                 "ends at offset %zu", len - pos, pos);
+        snprintf(errstr, errstr_size,
+                 "not one msgpack object: %zu bytes follow the object that "
+                 "ends at offset %zu",
+                 len - pos, pos);
         return -EINVAL;
     }
     return 0;
 
 truncated:
-    snprintf(errstr, errstr_size, "truncated msgpack: the object needs more than the %zu bytes "
-             "there are", len);
+    snprintf(errstr, errstr_size,
+             "truncated msgpack: the object needs more than the %zu bytes "
+             "there are",
+             len);
     return -EINVAL;
 }
 
@@ -274,8 +278,7 @@ int eddy_mp_get_int64(eddy_bytes_t b, const char *field, int64_t *out)
             double d = v->via.f64;
             /* -2^63 <= d < 2^63 (both exact as doubles; false for NaN),
              * then no fraction. */
-            if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
-                (double)(int64_t)d == d)
+            if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && (double)(int64_t)d == d)
                 *out = (int64_t)d;
             else
                 err = -ERANGE;
@@ -401,10 +404,9 @@ static int json_value(eddy_buf_t *out, const msgpack_object *o)
     case MSGPACK_OBJECT_NIL: return eddy_buf_append(out, "null", 4);
     case MSGPACK_OBJECT_BOOLEAN:
         return o->via.boolean ? eddy_buf_append(out, "true", 4) : eddy_buf_append(out, "false", 5);
-    case MSGPACK_OBJECT_POSITIVE_INTEGER: return dsl_buf_printf(out, "%llu",
-                                                                (unsigned long long)o->via.u64);
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return dsl_buf_printf(out, "%lld",
-                                                                (long long)o->via.i64);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return dsl_buf_printf(out, "%llu", (unsigned long long)o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return dsl_buf_printf(out, "%lld", (long long)o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64: return json_double(out, o->via.f64);
     case MSGPACK_OBJECT_STR:

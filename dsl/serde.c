@@ -69,8 +69,7 @@ static int check_fixed(eddy_bytes_t b, int32_t want, const char *what, char *err
 {
     if (b.len < 0 || b.len == want)
         return 0;
-    snprintf(errstr, errstr_size, "%s is %d bytes, this value has %d", what, (int)want,
-             (int)b.len);
+    snprintf(errstr, errstr_size, "%s is %d bytes, this value has %d", what, (int)want, (int)b.len);
     return -EINVAL;
 }
 

@@ -33,8 +33,7 @@ static int windows_check(eddy_builder_t *b, const eddy_windows_t *w, const char 
         if (w->w_gap <= 0)
             why = "the inactivity gap must be > 0";
         break;
-    default:
-        why = "unknown window kind";
+    default: why = "unknown window kind";
     }
     if (!why && w->w_grace < 0)
         why = "the grace period must be >= 0";
@@ -68,14 +67,14 @@ static eddy_ktable_t *windowed_aggregate(eddy_kwindowed_stream_t *w, dsl_agg_kin
                                          const char *store, const char *fn)
 {
     eddy_builder_t *b = dsl_use(w ? &w->kw_h : NULL, w ? (void *)w->kw_grouped : NULL, fn,
-                            "windowed stream");
+                                "windowed stream");
     if (!b)
         return dsl_dead_table(dsl_owner(w ? &w->kw_h : NULL));
     if (w->kw_windows.w_kind == EDDY_WINDOWS_SESSION && kind == DSL_AGG_AGGREGATE &&
         dsl_need(b, (const void *)merger, fn, w->kw_grouped->kg_node, "session merger"))
         return dsl_dead_table(b);
     return dsl_gstream_aggregate_windowed(w->kw_grouped, kind, init, adder, merger, opaque, store,
-                                      &w->kw_windows, fn);
+                                          &w->kw_windows, fn);
 }
 
 eddy_ktable_t *eddy_windowed_count(eddy_kwindowed_stream_t *w, const char *store)
@@ -96,8 +95,8 @@ eddy_ktable_t *eddy_windowed_aggregate(eddy_kwindowed_stream_t *w, eddy_initiali
                                        eddy_aggregator_fn *session_merger, void *opaque,
                                        const char *store)
 {
-    return windowed_aggregate(w, DSL_AGG_AGGREGATE, init, aggregator, session_merger, opaque,
-                              store, "eddy_windowed_aggregate");
+    return windowed_aggregate(w, DSL_AGG_AGGREGATE, init, aggregator, session_merger, opaque, store,
+                              "eddy_windowed_aggregate");
 }
 
 eddy_ktable_t *eddy_table_suppress_until_window_closes(eddy_ktable_t *t)

@@ -83,8 +83,9 @@ static int is_number(const eddy_record_t *r, void *opaque)
     long long n = atomic_fetch_add(&skipped, 1) + 1;
     int kl = r->key.len > 0 ? (r->key.len > 64 ? 64 : r->key.len) : 0;
     int vl = r->value.len > 0 ? (r->value.len > 64 ? 64 : r->value.len) : 0;
-    fprintf(stderr, "aggregate: skipped %s[%d]@%lld key '%.*s': value '%.*s' is not a number "
-                    "(%lld skipped so far)\n",
+    fprintf(stderr,
+            "aggregate: skipped %s[%d]@%lld key '%.*s': value '%.*s' is not a number "
+            "(%lld skipped so far)\n",
             r->topic ? r->topic : "?", (int)r->partition, (long long)r->offset, kl,
             kl ? (const char *)r->key.data : "", vl, vl ? (const char *)r->value.data : "", n);
     return 0;
@@ -165,8 +166,7 @@ int main(int argc, char **argv)
         }
         if (used)
             continue;
-        if ((!strcmp(a, "--input") || !strcmp(a, "--output")) &&
-            i + 1 >= argc)
+        if ((!strcmp(a, "--input") || !strcmp(a, "--output")) && i + 1 >= argc)
             return usage_free(cfg, argv[0]);
         if (!strcmp(a, "--input")) {
             input = argv[++i];

@@ -133,8 +133,7 @@ int main(int argc, char **argv)
             errno = 0;
             long long g = strtoll(argv[++i], &e, 10);
             if (errno || *e || e == argv[i] || g < 0) {
-                fprintf(stderr, "click_join: --grace-ms %s: expected milliseconds >= 0\n",
-                        argv[i]);
+                fprintf(stderr, "click_join: --grace-ms %s: expected milliseconds >= 0\n", argv[i]);
                 return usage_free(cfg, NULL);
             }
             grace = g;

@@ -96,8 +96,8 @@ int main(int argc, char **argv)
     eddy_builder_t *b = eddy_builder_new();
     eddy_ktable_t *customers = eddy_builder_table(b, customers_topic, eddy_serde_string(),
                                                   eddy_serde_string(), "customers");
-    eddy_kstream_t *orders =
-        eddy_builder_stream(b, orders_topic, eddy_serde_string(), eddy_serde_string());
+    eddy_kstream_t *orders = eddy_builder_stream(b, orders_topic, eddy_serde_string(),
+                                                 eddy_serde_string());
     eddy_kstream_t *enriched = left ? eddy_stream_left_join_table(orders, customers, enrich, NULL)
                                     : eddy_stream_join_table(orders, customers, enrich, NULL);
     eddy_stream_to(enriched, output, eddy_serde_string(), eddy_serde_string());

@@ -108,8 +108,7 @@ int main(int argc, char **argv)
         }
         if (used)
             continue;
-        if ((!strcmp(a, "--input") || !strcmp(a, "--output") ||
-             !strcmp(a, "--grace-ms")) &&
+        if ((!strcmp(a, "--input") || !strcmp(a, "--output") || !strcmp(a, "--grace-ms")) &&
             i + 1 >= argc)
             return usage_free(cfg, argv[0]);
         if (!strcmp(a, "--input")) {

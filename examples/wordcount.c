@@ -112,7 +112,8 @@ int main(int argc, char **argv)
             errno = 0;
             window_ms = strtoll(argv[++i], &end, 10);
             if (*end || errno || window_ms <= 0) {
-                fprintf(stderr, "wordcount: --window-ms %s: expected a number of ms > 0\n", argv[i]);
+                fprintf(stderr, "wordcount: --window-ms %s: expected a number of ms > 0\n",
+                        argv[i]);
                 return usage_free(cfg, NULL);
             }
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -128,10 +129,11 @@ int main(int argc, char **argv)
     eddy_kstream_t *words = eddy_stream_flat_map(lines, split_words, NULL);
     eddy_kgrouped_stream_t *grouped = eddy_stream_group_by_key(words);
     if (window_ms > 0) {
-        eddy_kwindowed_stream_t *w =
-            eddy_grouped_windowed_by(grouped, eddy_windows_tumbling(window_ms, 0));
+        eddy_kwindowed_stream_t *w = eddy_grouped_windowed_by(grouped,
+                                                              eddy_windows_tumbling(window_ms, 0));
         eddy_ktable_t *counts = eddy_windowed_count(w, "window-counts");
-        eddy_kstream_t *out = eddy_stream_select_key(eddy_table_to_stream(counts), readable_key, NULL);
+        eddy_kstream_t *out = eddy_stream_select_key(eddy_table_to_stream(counts), readable_key,
+                                                     NULL);
         eddy_stream_to(out, output, eddy_serde_string(), eddy_serde_int64());
     } else {
         eddy_ktable_t *counts = eddy_grouped_count(grouped, "counts");

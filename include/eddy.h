@@ -58,7 +58,10 @@ static inline eddy_bytes_t eddy_bytes(const void *data, size_t len)
 {
     return (eddy_bytes_t){data, (int32_t)len};
 }
-static inline int eddy_bytes_is_null(eddy_bytes_t b) { return b.len < 0; }
+static inline int eddy_bytes_is_null(eddy_bytes_t b)
+{
+    return b.len < 0;
+}
 
 /* A record as a user function sees it. topic/partition/offset name the input
  * record it came from (topic NULL, offset -1 for records a store emitted). */
@@ -206,8 +209,7 @@ void eddy_builder_destroy(eddy_builder_t *b);
 
 /* A stream of the records of a topic (an input: it must exist). */
 eddy_kstream_t *eddy_builder_stream(eddy_builder_t *b, const char *topic,
-                                    const eddy_serde_t *key_serde,
-                                    const eddy_serde_t *value_serde);
+                                    const eddy_serde_t *key_serde, const eddy_serde_t *value_serde);
 /* A table of the latest value per key of a topic, materialized in store
  * (NULL: a generated name). */
 eddy_ktable_t *eddy_builder_table(eddy_builder_t *b, const char *topic,
@@ -225,8 +227,7 @@ eddy_kstream_t *eddy_stream_filter_not(eddy_kstream_t *s, eddy_predicate_fn *pre
 eddy_kstream_t *eddy_stream_map(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
 eddy_kstream_t *eddy_stream_map_values(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
 eddy_kstream_t *eddy_stream_flat_map(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
-eddy_kstream_t *eddy_stream_flat_map_values(eddy_kstream_t *s, eddy_mapper_fn *fn,
-                                            void *opaque);
+eddy_kstream_t *eddy_stream_flat_map_values(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
 eddy_kstream_t *eddy_stream_select_key(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
 eddy_kstream_t *eddy_stream_peek(eddy_kstream_t *s, eddy_action_fn *fn, void *opaque);
 void eddy_stream_foreach(eddy_kstream_t *s, eddy_action_fn *fn, void *opaque);
@@ -240,9 +241,9 @@ eddy_kstream_t *eddy_stream_merge(eddy_kstream_t *a, eddy_kstream_t *b);
  * auto-creation). NULL serdes: bytes. */
 void eddy_stream_to(eddy_kstream_t *s, const char *topic, const eddy_serde_t *key_serde,
                     const eddy_serde_t *value_serde);
-void eddy_stream_to_partitioned(eddy_kstream_t *s, const char *topic,
-                                const eddy_serde_t *key_serde, const eddy_serde_t *value_serde,
-                                eddy_partitioner_fn *partitioner, void *opaque);
+void eddy_stream_to_partitioned(eddy_kstream_t *s, const char *topic, const eddy_serde_t *key_serde,
+                                const eddy_serde_t *value_serde, eddy_partitioner_fn *partitioner,
+                                void *opaque);
 /* Through the internal topic <application.id>-<name>-repartition, so that
  * records are partitioned by their current key. partitions 0: as many as
  * the upstream inputs have. */
@@ -251,8 +252,7 @@ eddy_kstream_t *eddy_stream_repartition(eddy_kstream_t *s, const char *name, int
  * select_key) the records go through a repartition topic first. */
 eddy_kgrouped_stream_t *eddy_stream_group_by_key(eddy_kstream_t *s);
 /* Groups by the key fn emits (eddy_emit_key); always repartitions. */
-eddy_kgrouped_stream_t *eddy_stream_group_by(eddy_kstream_t *s, eddy_mapper_fn *fn,
-                                             void *opaque);
+eddy_kgrouped_stream_t *eddy_stream_group_by(eddy_kstream_t *s, eddy_mapper_fn *fn, void *opaque);
 
 /* Grouped stream -> KTable in store (NULL: a generated name). count's values
  * are int64 (8 bytes big-endian). A null key or value is skipped, as Kafka. */
@@ -285,8 +285,8 @@ eddy_ktable_t *eddy_grouped_table_aggregate(eddy_kgrouped_table_t *g, eddy_initi
  * at start). KStream-KTable: each stream record looks up the table's current
  * value for its key; inner drops records without one, left joins them with
  * null. */
-eddy_kstream_t *eddy_stream_join_table(eddy_kstream_t *s, eddy_ktable_t *t,
-                                       eddy_joiner_fn *joiner, void *opaque);
+eddy_kstream_t *eddy_stream_join_table(eddy_kstream_t *s, eddy_ktable_t *t, eddy_joiner_fn *joiner,
+                                       void *opaque);
 eddy_kstream_t *eddy_stream_left_join_table(eddy_kstream_t *s, eddy_ktable_t *t,
                                             eddy_joiner_fn *joiner, void *opaque);
 /* KTable-KTable: an update on either side recomputes the key's joined
@@ -388,8 +388,8 @@ eddy_ktable_t *eddy_table_suppress_until_window_closes(eddy_ktable_t *t);
  * start): 0 with the parts (end is start + size for time windows only when
  * the caller knows the size: *end is -1 then), or -EINVAL. session: nonzero
  * for a session windowed key. */
-int eddy_windowed_key_read(eddy_bytes_t windowed, int session, eddy_bytes_t *key,
-                           int64_t *start, int64_t *end);
+int eddy_windowed_key_read(eddy_bytes_t windowed, int session, eddy_bytes_t *key, int64_t *start,
+                           int64_t *end);
 
 /* ---- windowed stream-stream joins ---- */
 
@@ -414,11 +414,9 @@ static inline eddy_join_windows_t eddy_join_windows(int64_t difference_ms, int64
 eddy_kstream_t *eddy_stream_join(eddy_kstream_t *left, eddy_kstream_t *right,
                                  eddy_joiner_fn *joiner, void *opaque, eddy_join_windows_t w);
 eddy_kstream_t *eddy_stream_left_join(eddy_kstream_t *left, eddy_kstream_t *right,
-                                      eddy_joiner_fn *joiner, void *opaque,
-                                      eddy_join_windows_t w);
+                                      eddy_joiner_fn *joiner, void *opaque, eddy_join_windows_t w);
 eddy_kstream_t *eddy_stream_outer_join(eddy_kstream_t *left, eddy_kstream_t *right,
-                                       eddy_joiner_fn *joiner, void *opaque,
-                                       eddy_join_windows_t w);
+                                       eddy_joiner_fn *joiner, void *opaque, eddy_join_windows_t w);
 
 /* ---- processors and punctuation ---- */
 
@@ -437,8 +435,7 @@ typedef enum eddy_punctuation_type {
 } eddy_punctuation_type_t;
 
 /* timestamp: the stream time or wall-clock time that triggered it. */
-typedef void(eddy_punctuator_fn)(eddy_processor_context_t *ctx, int64_t timestamp,
-                                 void *instance);
+typedef void(eddy_punctuator_fn)(eddy_processor_context_t *ctx, int64_t timestamp, void *instance);
 
 typedef struct eddy_processor {
     /* The task's instance (may be NULL); may call eddy_schedule. */
@@ -452,8 +449,8 @@ typedef struct eddy_processor {
 eddy_kstream_t *eddy_stream_process(eddy_kstream_t *s, const eddy_processor_t *p, void *opaque);
 /* Usually from p_init; p_process and punctuators may schedule too (as
  * Kafka's ProcessorContext#schedule). 0, or -EINVAL for an interval < 1. */
-int eddy_schedule(eddy_processor_context_t *ctx, int64_t interval_ms,
-                  eddy_punctuation_type_t type, eddy_punctuator_fn *fn);
+int eddy_schedule(eddy_processor_context_t *ctx, int64_t interval_ms, eddy_punctuation_type_t type,
+                  eddy_punctuator_fn *fn);
 /* Forwards a record to the processor's children (from p_process or a
  * punctuator). */
 void eddy_forward(eddy_processor_context_t *ctx, eddy_bytes_t key, eddy_bytes_t value,

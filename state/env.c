@@ -77,24 +77,17 @@
 int st_err_from_mdb(int rc)
 {
     switch (rc) {
-    case 0:
-        return 0;
-    case MDB_NOTFOUND:
-        return -ENOENT;
+    case 0: return 0;
+    case MDB_NOTFOUND: return -ENOENT;
     case MDB_MAP_FULL:
-    case MDB_TXN_FULL:
-        return -ENOSPC;
-    case MDB_BAD_VALSIZE:
-        return EDDY_ERR_TOO_LARGE;
+    case MDB_TXN_FULL: return -ENOSPC;
+    case MDB_BAD_VALSIZE: return EDDY_ERR_TOO_LARGE;
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INVALID:
-    case MDB_VERSION_MISMATCH:
-        return EDDY_ERR_CORRUPT;
-    case MDB_READERS_FULL:
-        return -EAGAIN;
-    case MDB_DBS_FULL:
-        return EDDY_ERR_TOO_LARGE;
+    case MDB_VERSION_MISMATCH: return EDDY_ERR_CORRUPT;
+    case MDB_READERS_FULL: return -EAGAIN;
+    case MDB_DBS_FULL: return EDDY_ERR_TOO_LARGE;
     default:
         if (rc > 0)
             return -rc; /* an errno */
@@ -219,7 +212,8 @@ static int map_set(st_env_t *env, size_t bytes)
     int rc = mdb_env_set_mapsize(env->se_mdb, bytes);
     if (rc && mdb_env_set_mapsize(env->se_mdb, old) != 0) {
         env->se_dead = 1;
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: the LMDB map cannot be mapped again after a failed "
+        EDDY_LOG_ERROR(ST_FAC,
+                       "state dir %s: the LMDB map cannot be mapped again after a failed "
                        "resize (%s); the environment is unusable until reopened",
                        env->se_dir, mdb_strerror(rc));
     }
@@ -346,7 +340,8 @@ int st_env_txn(st_env_t *env, int for_write)
     if (env->se_txn && for_write &&
         (env->se_txn_puts >= env->se_txn_max_puts || env->se_txn_bytes >= env->se_txn_max_bytes)) {
         /* Safe at any time: restore replays from the last stored offsets. */
-        EDDY_LOG_DEBUG(ST_FAC, "state dir %s: committing a large transaction (%zu writes, %zu bytes)",
+        EDDY_LOG_DEBUG(ST_FAC,
+                       "state dir %s: committing a large transaction (%zu writes, %zu bytes)",
                        env->se_dir, env->se_txn_puts, env->se_txn_bytes);
         int err = txn_commit(env, "automatic commit");
         if (err)
@@ -397,8 +392,10 @@ int st_env_write_flags(st_env_t *env, MDB_dbi dbi, const MDB_val *key, const MDB
     int err = redo_append(env, dbi, key, val);
     if (err) {
         txn_abort(env);
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: no memory for the transaction's redo log (%s); the "
-                       "uncommitted writes are lost", env->se_dir, eddy_strerror(err));
+        EDDY_LOG_ERROR(ST_FAC,
+                       "state dir %s: no memory for the transaction's redo log (%s); the "
+                       "uncommitted writes are lost",
+                       env->se_dir, eddy_strerror(err));
         return err;
     }
     MDB_val k = *key, v = val ? *val : (MDB_val){0, NULL};
@@ -505,8 +502,8 @@ static int format_check(st_env_t *env, int *stale, uint32_t *found)
     return 0;
 }
 
-static st_env_t *env_open(const char *dir, int max_stores, size_t initial_map_bytes,
-                          int may_wipe, char *errstr, size_t errstr_size);
+static st_env_t *env_open(const char *dir, int max_stores, size_t initial_map_bytes, int may_wipe,
+                          char *errstr, size_t errstr_size);
 
 st_env_t *st_env_open(const char *dir, int max_stores, size_t initial_map_bytes, char *errstr,
                       size_t errstr_size)
@@ -514,8 +511,8 @@ st_env_t *st_env_open(const char *dir, int max_stores, size_t initial_map_bytes,
     return env_open(dir, max_stores, initial_map_bytes, 1, errstr, errstr_size);
 }
 
-static st_env_t *env_open(const char *dir, int max_stores, size_t initial_map_bytes,
-                          int may_wipe, char *errstr, size_t errstr_size)
+static st_env_t *env_open(const char *dir, int max_stores, size_t initial_map_bytes, int may_wipe,
+                          char *errstr, size_t errstr_size)
 {
     if (!dir || !*dir || max_stores < 0 || max_stores > 10000) {
         snprintf(errstr, errstr_size, "state: invalid arguments to st_env_open (dir %s, %d stores)",
@@ -601,9 +598,11 @@ static st_env_t *env_open(const char *dir, int max_stores, size_t initial_map_by
             goto fail;
         /* Written in another format: never read it. Its stores come back
          * from their changelogs, as after any wipe. */
-        EDDY_LOG_WARN(ST_FAC, "state dir %s holds state format %" PRIu32 " (this Eddy reads and "
+        EDDY_LOG_WARN(ST_FAC,
+                      "state dir %s holds state format %" PRIu32 " (this Eddy reads and "
                       "writes format %d, which stores keys of any length): wiping it; its "
-                      "stores are restored from their changelogs", dir, found, ST_FORMAT_VERSION);
+                      "stores are restored from their changelogs",
+                      dir, found, ST_FORMAT_VERSION);
         mdb_env_close(env->se_mdb);
         pthread_rwlock_destroy(&env->se_map_lock);
         pthread_mutex_destroy(&env->se_stores_mu);
@@ -611,9 +610,10 @@ static st_env_t *env_open(const char *dir, int max_stores, size_t initial_map_by
         free(env->se_dir);
         free(env);
         if (!may_wipe || (err = st_env_wipe(dir)) != 0) {
-            snprintf(errstr, errstr_size, "state dir %s holds state format %" PRIu32 " and cannot "
-                     "be wiped (%s); remove it, it is rebuilt from the changelog", dir, found,
-                     eddy_strerror(err ? err : -EEXIST));
+            snprintf(errstr, errstr_size,
+                     "state dir %s holds state format %" PRIu32 " and cannot "
+                     "be wiped (%s); remove it, it is rebuilt from the changelog",
+                     dir, found, eddy_strerror(err ? err : -EEXIST));
             return NULL;
         }
         return env_open(dir, max_stores, initial_map_bytes, 0, errstr, errstr_size);
@@ -740,9 +740,10 @@ int64_t st_env_checkpoint(st_env_t *env, const char *topic, int32_t partition)
     if (!txn) {
         int rc = mdb_txn_begin(env->se_mdb, NULL, MDB_RDONLY, &own);
         if (rc) {
-            EDDY_LOG_ERROR(ST_FAC, "state dir %s: cannot read the checkpoint of %s-%" PRId32
-                           ": %s; restoring from the beginning", env->se_dir, topic, partition,
-                           mdb_strerror(rc));
+            EDDY_LOG_ERROR(ST_FAC,
+                           "state dir %s: cannot read the checkpoint of %s-%" PRId32
+                           ": %s; restoring from the beginning",
+                           env->se_dir, topic, partition, mdb_strerror(rc));
             return -1;
         }
         txn = own;
@@ -756,19 +757,22 @@ int64_t st_env_checkpoint(st_env_t *env, const char *topic, int32_t partition)
             v = v << 8 | p[i];
         off = (int64_t)v;
         if (off < 0) {
-            EDDY_LOG_ERROR(ST_FAC, "state dir %s: checkpoint of %s-%" PRId32 " is negative (%"
-                           PRId64 "): corrupt (%s); restoring from the beginning", env->se_dir,
-                           topic, partition, off, eddy_strerror(EDDY_ERR_CORRUPT));
+            EDDY_LOG_ERROR(ST_FAC,
+                           "state dir %s: checkpoint of %s-%" PRId32 " is negative (%" PRId64
+                           "): corrupt (%s); restoring from the beginning",
+                           env->se_dir, topic, partition, off, eddy_strerror(EDDY_ERR_CORRUPT));
             off = -1;
         }
     } else if (rc == 0) {
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: checkpoint of %s-%" PRId32 " is %zu bytes, not 8: "
-                       "corrupt (%s); restoring from the beginning", env->se_dir, topic, partition,
-                       val.mv_size, eddy_strerror(EDDY_ERR_CORRUPT));
+        EDDY_LOG_ERROR(ST_FAC,
+                       "state dir %s: checkpoint of %s-%" PRId32 " is %zu bytes, not 8: "
+                       "corrupt (%s); restoring from the beginning",
+                       env->se_dir, topic, partition, val.mv_size, eddy_strerror(EDDY_ERR_CORRUPT));
     } else if (rc != MDB_NOTFOUND) {
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: cannot read the checkpoint of %s-%" PRId32
-                       ": %s; restoring from the beginning", env->se_dir, topic, partition,
-                       mdb_strerror(rc));
+        EDDY_LOG_ERROR(ST_FAC,
+                       "state dir %s: cannot read the checkpoint of %s-%" PRId32
+                       ": %s; restoring from the beginning",
+                       env->se_dir, topic, partition, mdb_strerror(rc));
     }
     if (own)
         mdb_txn_abort(own);
@@ -787,8 +791,7 @@ static size_t incarnation_key(uint8_t *buf, const char *topic, int32_t partition
 
 #define INCARNATION_VALUE_LEN (ST_INCARNATION_ID_LEN + 8)
 
-int st_env_incarnation(st_env_t *env, const char *topic, int32_t partition,
-                       st_incarnation_t *out)
+int st_env_incarnation(st_env_t *env, const char *topic, int32_t partition, st_incarnation_t *out)
 {
     uint8_t kbuf[OFFSETS_TOPIC_MAX + 6];
     size_t klen = incarnation_key(kbuf, topic, partition);
@@ -799,8 +802,10 @@ int st_env_incarnation(st_env_t *env, const char *topic, int32_t partition,
     int rc;
     if (!txn) {
         if ((rc = mdb_txn_begin(env->se_mdb, NULL, MDB_RDONLY, &own))) {
-            EDDY_LOG_ERROR(ST_FAC, "state dir %s: cannot read the changelog incarnation of %s-%"
-                           PRId32 ": %s", env->se_dir, topic, partition, mdb_strerror(rc));
+            EDDY_LOG_ERROR(ST_FAC,
+                           "state dir %s: cannot read the changelog incarnation of %s-%" PRId32
+                           ": %s",
+                           env->se_dir, topic, partition, mdb_strerror(rc));
             return -ENOENT;
         }
         txn = own;
@@ -819,12 +824,14 @@ int st_env_incarnation(st_env_t *env, const char *topic, int32_t partition,
         }
     }
     if (rc == 0 && ret != 0)
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: the changelog incarnation of %s-%" PRId32
-                       " is corrupt (%zu bytes); read as none", env->se_dir, topic, partition,
-                       val.mv_size);
+        EDDY_LOG_ERROR(ST_FAC,
+                       "state dir %s: the changelog incarnation of %s-%" PRId32
+                       " is corrupt (%zu bytes); read as none",
+                       env->se_dir, topic, partition, val.mv_size);
     else if (rc != 0 && rc != MDB_NOTFOUND)
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: cannot read the changelog incarnation of %s-%" PRId32
-                       ": %s", env->se_dir, topic, partition, mdb_strerror(rc));
+        EDDY_LOG_ERROR(ST_FAC,
+                       "state dir %s: cannot read the changelog incarnation of %s-%" PRId32 ": %s",
+                       env->se_dir, topic, partition, mdb_strerror(rc));
     if (own)
         mdb_txn_abort(own);
     return ret;
@@ -838,8 +845,10 @@ int st_env_set_incarnation(st_env_t *env, const char *topic, int32_t partition,
     if (!klen || !inc || inc->si_offset < 0)
         return EDDY_ERR_INVALID_ARG;
     if (env->se_busy) {
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: st_env_set_incarnation called from a store hook; "
-                       "refused", env->se_dir);
+        EDDY_LOG_ERROR(ST_FAC,
+                       "state dir %s: st_env_set_incarnation called from a store hook; "
+                       "refused",
+                       env->se_dir);
         return -EBUSY;
     }
     int err = st_env_txn(env, 0);
@@ -868,10 +877,11 @@ int st_env_commit(st_env_t *env, const st_offset_t *offsets, int n)
         size_t klen = offsets_key(kbuf, offsets[i].so_topic, offsets[i].so_partition);
         if (!klen || offsets[i].so_offset < 0) {
             txn_abort(env);
-            EDDY_LOG_ERROR(ST_FAC, "state dir %s: commit of an invalid changelog offset (topic "
+            EDDY_LOG_ERROR(ST_FAC,
+                           "state dir %s: commit of an invalid changelog offset (topic "
                            "%s, partition %" PRId32 ", offset %" PRId64 "); the uncommitted "
-                           "writes are dropped", env->se_dir,
-                           offsets[i].so_topic ? offsets[i].so_topic : "(null)",
+                           "writes are dropped",
+                           env->se_dir, offsets[i].so_topic ? offsets[i].so_topic : "(null)",
                            offsets[i].so_partition, offsets[i].so_offset);
             return EDDY_ERR_INVALID_ARG;
         }
@@ -907,8 +917,10 @@ int st_env_flush(st_env_t *env)
         if (!dirty)
             return 0;
         if (++passes > env->se_nstores + 1) {
-            EDDY_LOG_ERROR(ST_FAC, "state dir %s: stores keep dirtying each other after %d flush "
-                           "passes (hooks in a cycle?)", env->se_dir, passes);
+            EDDY_LOG_ERROR(ST_FAC,
+                           "state dir %s: stores keep dirtying each other after %d flush "
+                           "passes (hooks in a cycle?)",
+                           env->se_dir, passes);
             return -ELOOP;
         }
     }
@@ -1016,8 +1028,8 @@ int st_env_read_range(st_env_t *env, const char *store, eddy_bytes_t from, eddy_
     st_kcur_init(&kc, env, cur);
     for (rc = st_kcur_seek(&kc, from.len > 0 ? from : EDDY_NULL_BYTES, 0); rc == 0;
          rc = st_kcur_next(&kc)) {
-        if (to.len >= 0 && st_key_cmp(kc.kc_key.data, (size_t)kc.kc_key.len, to.data,
-                                      (size_t)to.len) > 0)
+        if (to.len >= 0 &&
+            st_key_cmp(kc.kc_key.data, (size_t)kc.kc_key.len, to.data, (size_t)to.len) > 0)
             break;
         if (kc.kc_val.mv_size > INT32_MAX) {
             EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s holds a value of %zu bytes: corrupt",
@@ -1025,8 +1037,10 @@ int st_env_read_range(st_env_t *env, const char *store, eddy_bytes_t from, eddy_
             err = EDDY_ERR_CORRUPT;
             break;
         }
-        if (fn(kc.kc_key, (eddy_bytes_t){kc.kc_val.mv_size ? kc.kc_val.mv_data : (void *)"",
-                                         (int32_t)kc.kc_val.mv_size}, opaque))
+        if (fn(kc.kc_key,
+               (eddy_bytes_t){kc.kc_val.mv_size ? kc.kc_val.mv_data : (void *)"",
+                              (int32_t)kc.kc_val.mv_size},
+               opaque))
             break;
     }
     if (rc && rc != MDB_NOTFOUND)

@@ -183,8 +183,8 @@ int st_key_value(uint8_t **buf, size_t *cap, eddy_bytes_t key, const MDB_val *va
     return 0;
 }
 
-int st_key_find(const st_env_t *env, MDB_txn *txn, MDB_dbi dbi, eddy_bytes_t key,
-                st_kslot_t *slot, MDB_val *value)
+int st_key_find(const st_env_t *env, MDB_txn *txn, MDB_dbi dbi, eddy_bytes_t key, st_kslot_t *slot,
+                MDB_val *value)
 {
     size_t n = (size_t)key.len;
     slot->ks_key.mv_data = slot->ks_buf;
@@ -412,8 +412,8 @@ int st_kcur_seek_le(st_kcur_t *c, eddy_bytes_t key)
     int rc = st_kcur_seek(c, key, 0);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
-    if (rc == 0 && st_key_cmp(c->kc_key.data, (size_t)c->kc_key.len, key.data,
-                              (size_t)key.len) == 0)
+    if (rc == 0 &&
+        st_key_cmp(c->kc_key.data, (size_t)c->kc_key.len, key.data, (size_t)key.len) == 0)
         return 0;
     if (rc == 0 && c->kc_grouped && c->kc_i > 0) {
         c->kc_i--;

@@ -108,8 +108,9 @@ int st_restore_batch_add(st_restore_batch_t *b, eddy_bytes_t key, eddy_bytes_t v
         memcpy(b->rb_data + b->rb_len, key.data, klen);
     if (vlen)
         memcpy(b->rb_data + b->rb_len + klen, value.data, vlen);
-    b->rb_recs[b->rb_n] = (rb_rec_t){prefix, 0, b->rb_len, (uint32_t)klen,
-                                     value.len < 0 ? -1 : (int32_t)vlen, (uint32_t)b->rb_n};
+    b->rb_recs[b->rb_n] = (rb_rec_t){
+        prefix,           0, b->rb_len, (uint32_t)klen, value.len < 0 ? -1 : (int32_t)vlen,
+        (uint32_t)b->rb_n};
     b->rb_n++;
     b->rb_len += klen + vlen;
     return 0;
@@ -183,9 +184,8 @@ static int past_last_key(st_store_t *s, const st_restore_batch_t *b, int *err)
     } else if (rc == 0) {
         const rb_rec_t *first = &b->rb_recs[0];
         uint8_t enc[ST_KEY_LONG_LEN];
-        size_t n = st_key_encode(s->ss_env, enc,
-                                 (eddy_bytes_t){b->rb_data + first->rr_off,
-                                                (int32_t)first->rr_klen}, 0);
+        size_t n = st_key_encode(
+            s->ss_env, enc, (eddy_bytes_t){b->rb_data + first->rr_off, (int32_t)first->rr_klen}, 0);
         past = st_key_cmp(enc, n, k.mv_data, k.mv_size) > 0;
     }
     mdb_cursor_close(cur);

@@ -145,8 +145,7 @@ uint64_t st_key_hash(const st_env_t *env, const uint8_t *key, size_t len);
 size_t st_key_encode(const st_env_t *env, uint8_t *out, eddy_bytes_t key, uint32_t slot);
 /* The LMDB value for key and value: value itself for a short key, else
  * built in *buf (grown with realloc, *cap its size). 0 or an error. */
-int st_key_value(uint8_t **buf, size_t *cap, eddy_bytes_t key, const MDB_val *value,
-                 MDB_val *out);
+int st_key_value(uint8_t **buf, size_t *cap, eddy_bytes_t key, const MDB_val *value, MDB_val *out);
 
 /* Where a record key is or would go: ks_key, the LMDB key (in ks_buf). */
 typedef struct st_kslot {
@@ -157,8 +156,8 @@ typedef struct st_kslot {
  * into LMDB, valid until the next write) and slot its LMDB key;
  * MDB_NOTFOUND: absent, slot where a put goes; MDB_CORRUPTED: an entry that
  * this format cannot have written. */
-int st_key_find(const st_env_t *env, MDB_txn *txn, MDB_dbi dbi, eddy_bytes_t key,
-                st_kslot_t *slot, MDB_val *value);
+int st_key_find(const st_env_t *env, MDB_txn *txn, MDB_dbi dbi, eddy_bytes_t key, st_kslot_t *slot,
+                MDB_val *value);
 
 /* A cursor over a store's records in record-key order: the group of long
  * keys that share their first ST_KEY_SHORT_MAX bytes is loaded (as views

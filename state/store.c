@@ -343,8 +343,10 @@ static int store_open(st_env_t *env, const char *name, const st_store_hooks_t *h
 {
     *out = NULL;
     if (!name || !*name || strlen(name) > env->se_max_key || strcmp(name, ST_OFFSETS_DB) == 0) {
-        snprintf(errstr, errstr_size, "state dir %s: \"%s\" cannot name a store (1 to %zu bytes, "
-                 "not %s)", env->se_dir, name ? name : "(null)", env->se_max_key, ST_OFFSETS_DB);
+        snprintf(errstr, errstr_size,
+                 "state dir %s: \"%s\" cannot name a store (1 to %zu bytes, "
+                 "not %s)",
+                 env->se_dir, name ? name : "(null)", env->se_max_key, ST_OFFSETS_DB);
         return EDDY_ERR_INVALID_ARG;
     }
     for (int i = 0; i < env->se_nstores; i++)
@@ -354,9 +356,10 @@ static int store_open(st_env_t *env, const char *name, const st_store_hooks_t *h
             return -EEXIST;
         }
     if (env->se_nstores >= env->se_max_stores) {
-        snprintf(errstr, errstr_size, "state dir %s: store %s would be store %d, but the "
-                 "environment was opened for %d stores", env->se_dir, name, env->se_nstores + 1,
-                 env->se_max_stores);
+        snprintf(errstr, errstr_size,
+                 "state dir %s: store %s would be store %d, but the "
+                 "environment was opened for %d stores",
+                 env->se_dir, name, env->se_nstores + 1, env->se_max_stores);
         return EDDY_ERR_TOO_LARGE;
     }
     if (env->se_busy && !in_hook) {
@@ -478,9 +481,11 @@ int st_store_drop(st_store_t *s)
             err = st_err_from_mdb(rc);
     }
     if (err)
-        EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s cannot be dropped: %s; its database "
+        EDDY_LOG_ERROR(ST_FAC,
+                       "state dir %s: store %s cannot be dropped: %s; its database "
                        "stays in the file until an open of its window or session store finds it "
-                       "expired", env->se_dir, s->ss_name, eddy_strerror(err));
+                       "expired",
+                       env->se_dir, s->ss_name, eddy_strerror(err));
     st_store_detach(s);
     return err;
 }
@@ -735,8 +740,7 @@ static int last_set(uint8_t **last, size_t *cap, int *heap, size_t *len, eddy_by
     return 0;
 }
 
-int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn *fn,
-                   void *opaque)
+int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn *fn, void *opaque)
 {
     st_env_t *env = s->ss_env;
     /* The cache's entries in range, copied and sorted: fn may write to the
@@ -794,10 +798,10 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
             break;
         }
         int have_l = rc == 0 && (to.len < 0 || key_cmp(kc.kc_key.data, (size_t)kc.kc_key.len,
-                                                        to.data, (size_t)to.len) <= 0);
+                                                       to.data, (size_t)to.len) <= 0);
         if (!have_l && ci == n)
             break;
-        int c = !have_l ? -1
+        int c = !have_l   ? -1
                 : ci == n ? 1
                           : key_cmp(items[ci].si_key, items[ci].si_klen, kc.kc_key.data,
                                     (size_t)kc.kc_key.len);
@@ -810,8 +814,10 @@ int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn
             emit = it->si_vlen >= 0; /* a pending delete hides LMDB's value */
         } else {
             if (kc.kc_val.mv_size > INT32_MAX) {
-                EDDY_LOG_ERROR(ST_FAC, "state dir %s: store %s holds a value of %zu bytes: "
-                               "corrupt", env->se_dir, s->ss_name, kc.kc_val.mv_size);
+                EDDY_LOG_ERROR(ST_FAC,
+                               "state dir %s: store %s holds a value of %zu bytes: "
+                               "corrupt",
+                               env->se_dir, s->ss_name, kc.kc_val.mv_size);
                 err = EDDY_ERR_CORRUPT;
                 break;
             }

@@ -95,8 +95,7 @@ typedef struct st_incarnation {
  * when there is none (or it is corrupt, which is logged: the runtime then
  * treats the state as unproven and restores it from the changelog). Reads
  * the open transaction if there is one. */
-int st_env_incarnation(st_env_t *env, const char *topic, int32_t partition,
-                       st_incarnation_t *out);
+int st_env_incarnation(st_env_t *env, const char *topic, int32_t partition, st_incarnation_t *out);
 /* Writes the incarnation of a changelog partition into the open
  * transaction; the next st_env_commit commits it with the offsets (a
  * close without a commit drops it, as any write). 0 or an error (after
@@ -123,8 +122,7 @@ int st_env_flush(st_env_t *env);
  * once it holds that many writes or key+value bytes (0: the defaults, 65536
  * and 32 MiB). The bytes also bound the memory of the transaction's redo
  * log, which replays it after LMDB says MDB_MAP_FULL and the map grew. */
-void st_env_set_limits(st_env_t *env, size_t map_limit, size_t txn_max_puts,
-                       size_t txn_max_bytes);
+void st_env_set_limits(st_env_t *env, size_t map_limit, size_t txn_max_puts, size_t txn_max_bytes);
 
 /* Hooks of a store, called during flushes (any st_store_put/st_store_flush
  * on its thread). key and values are borrowed for the call. A hook may put
@@ -164,8 +162,7 @@ int st_store_flush(st_store_t *s);
  * writes). fn may write to any store, this one included: the iteration
  * goes on after the last key it handed out, and may or may not see the
  * writes to keys ahead of it. */
-int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn *fn,
-                   void *opaque);
+int st_store_range(st_store_t *s, eddy_bytes_t from, eddy_bytes_t to, eddy_kv_fn *fn, void *opaque);
 /* Applies a changelog record during restore: straight to LMDB, no cache and
  * no hooks (value null: delete). */
 int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value);

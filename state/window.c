@@ -216,9 +216,10 @@ static int drop_expired(st_window_store_t *w)
     int err = 0;
     while (drop_due(w, w->w_stream_time)) {
         win_seg_t g = w->w_segs[0];
-        EDDY_LOG_DEBUG(ST_FAC, "state dir %s: %s: dropping segment %" PRId64 " (stream time %"
-                       PRId64 ", retention %" PRId64 " ms)", w->w_env->se_dir, w->w_name,
-                       g.sg_start, w->w_stream_time, w->w_retention);
+        EDDY_LOG_DEBUG(ST_FAC,
+                       "state dir %s: %s: dropping segment %" PRId64 " (stream time %" PRId64
+                       ", retention %" PRId64 " ms)",
+                       w->w_env->se_dir, w->w_name, g.sg_start, w->w_stream_time, w->w_retention);
         /* What its cache holds still goes to the hooks first (downstream
          * and the changelog), as Kafka's caching layer forwards updates of
          * windows that expire before the cache flushes. */
@@ -364,10 +365,9 @@ static int discover(st_window_store_t *w, int64_t **starts, int *n)
     return 0;
 }
 
-static st_window_store_t *core_open(st_env_t *env, const char *name, int kind,
-                                    int64_t retention_ms, int64_t segment_ms, int dups,
-                                    const st_store_hooks_t *hooks, char *errstr,
-                                    size_t errstr_size)
+static st_window_store_t *core_open(st_env_t *env, const char *name, int kind, int64_t retention_ms,
+                                    int64_t segment_ms, int dups, const st_store_hooks_t *hooks,
+                                    char *errstr, size_t errstr_size)
 {
     const char *what = kind == KIND_WINDOW ? "window store" : "session store";
     /* "<name>.<start>" must fit LMDB's key limit (the main database's keys). */
@@ -378,9 +378,10 @@ static st_window_store_t *core_open(st_env_t *env, const char *name, int kind,
         return NULL;
     }
     if (retention_ms < 0 || segment_ms < 0) {
-        snprintf(errstr, errstr_size, "state dir %s: %s %s: retention (%" PRId64 " ms) and "
-                 "segment interval (%" PRId64 " ms) must not be negative", env->se_dir, what,
-                 name, retention_ms, segment_ms);
+        snprintf(errstr, errstr_size,
+                 "state dir %s: %s %s: retention (%" PRId64 " ms) and "
+                 "segment interval (%" PRId64 " ms) must not be negative",
+                 env->se_dir, what, name, retention_ms, segment_ms);
         return NULL;
     }
     if (env->se_busy) {
@@ -415,21 +416,23 @@ static st_window_store_t *core_open(st_env_t *env, const char *name, int kind,
     }
     for (int i = 0; i < nstarts; i++)
         if (starts[i] % w->w_seg_ms) {
-            snprintf(errstr, errstr_size, "state dir %s: %s %s: segment %s.%" PRId64 " does not "
+            snprintf(errstr, errstr_size,
+                     "state dir %s: %s %s: segment %s.%" PRId64 " does not "
                      "start at a multiple of the segment interval %" PRId64 " ms: the store was "
                      "written with another interval or retention; wipe the task's state (it is "
-                     "restored from the changelog)", env->se_dir, what, name, name, starts[i],
-                     w->w_seg_ms);
+                     "restored from the changelog)",
+                     env->se_dir, what, name, name, starts[i], w->w_seg_ms);
             goto fail;
         }
     int need = st_window_max_segments(w->w_retention, w->w_seg_ms);
     if (nstarts > need)
         need = nstarts;
     if (env->se_max_stores - env->se_nstores < need) {
-        snprintf(errstr, errstr_size, "state dir %s: %s %s needs room for %d segments, but the "
+        snprintf(errstr, errstr_size,
+                 "state dir %s: %s %s needs room for %d segments, but the "
                  "environment has %d free store slots; count st_window_max_segments() stores "
-                 "for each window or session store in st_env_open's max_stores", env->se_dir,
-                 what, name, need, env->se_max_stores - env->se_nstores);
+                 "for each window or session store in st_env_open's max_stores",
+                 env->se_dir, what, name, need, env->se_max_stores - env->se_nstores);
         goto fail;
     }
     for (int i = 0; i < nstarts; i++) {
@@ -545,8 +548,8 @@ static int dup_max_seq(st_window_store_t *w, st_store_t *seg, uint8_t *ck, size_
 
 /* A put of the composite key ck (in the caller's stack buffer) whose
  * segment time is t. */
-static int core_put(st_window_store_t *w, uint8_t *ck, size_t cklen, int64_t t,
-                    eddy_bytes_t value, int64_t ts)
+static int core_put(st_window_store_t *w, uint8_t *ck, size_t cklen, int64_t t, eddy_bytes_t value,
+                    int64_t ts)
 {
     if (win_busy(w)) {
         EDDY_LOG_ERROR(ST_FAC, "%s: put from the store's own hook refused", w->w_name);
@@ -696,8 +699,7 @@ static int core_fetch_key(st_window_store_t *w, scan_t *sc, eddy_bytes_t key, in
 
 st_window_store_t *st_window_open(st_env_t *env, const char *name, int64_t retention_ms,
                                   int64_t segment_ms, int retain_duplicates,
-                                  const st_store_hooks_t *hooks, char *errstr,
-                                  size_t errstr_size)
+                                  const st_store_hooks_t *hooks, char *errstr, size_t errstr_size)
 {
     return core_open(env, name, KIND_WINDOW, retention_ms, segment_ms, retain_duplicates, hooks,
                      errstr, errstr_size);
@@ -748,8 +750,7 @@ int st_window_put(st_window_store_t *w, eddy_bytes_t key, int64_t window_start, 
     return err;
 }
 
-int st_window_get(st_window_store_t *w, eddy_bytes_t key, int64_t window_start,
-                  eddy_bytes_t *value)
+int st_window_get(st_window_store_t *w, eddy_bytes_t key, int64_t window_start, eddy_bytes_t *value)
 {
     int err = check_key(w, key);
     if (err)
@@ -779,18 +780,18 @@ int st_window_fetch(st_window_store_t *w, eddy_bytes_t key, int64_t time_from, i
         return err;
     if (time_from < 0 || time_to < 0)
         return -EINVAL;
-    scan_t sc = {.sc_w = w, .sc_from = time_from, .sc_to = time_to, .sc_wfn = fn,
-                 .sc_opaque = opaque};
+    scan_t sc = {
+        .sc_w = w, .sc_from = time_from, .sc_to = time_to, .sc_wfn = fn, .sc_opaque = opaque};
     return core_fetch_key(w, &sc, key, time_to, UINT32_MAX);
 }
 
-int st_window_fetch_all(st_window_store_t *w, int64_t time_from, int64_t time_to,
-                        st_window_fn *fn, void *opaque)
+int st_window_fetch_all(st_window_store_t *w, int64_t time_from, int64_t time_to, st_window_fn *fn,
+                        void *opaque)
 {
     if (time_from < 0 || time_to < 0)
         return -EINVAL;
-    scan_t sc = {.sc_w = w, .sc_from = time_from, .sc_to = time_to, .sc_wfn = fn,
-                 .sc_opaque = opaque};
+    scan_t sc = {
+        .sc_w = w, .sc_from = time_from, .sc_to = time_to, .sc_wfn = fn, .sc_opaque = opaque};
     return core_scan(w, &sc, EDDY_NULL_BYTES, EDDY_NULL_BYTES);
 }
 
@@ -835,8 +836,8 @@ void st_window_close(st_window_store_t *w)
 /* ---- session stores ----------------------------------------------------------------- */
 
 st_session_store_t *st_session_open(st_env_t *env, const char *name, int64_t retention_ms,
-                                    int64_t segment_ms, const st_store_hooks_t *hooks,
-                                    char *errstr, size_t errstr_size)
+                                    int64_t segment_ms, const st_store_hooks_t *hooks, char *errstr,
+                                    size_t errstr_size)
 {
     return (st_session_store_t *)core_open(env, name, KIND_SESSION, retention_ms, segment_ms, 0,
                                            hooks, errstr, errstr_size);
@@ -911,18 +912,26 @@ int st_session_find(st_session_store_t *s, eddy_bytes_t key, int64_t earliest_en
         return -EINVAL;
     /* Ends have no upper bound: a session that started before latest_start
      * may end at any time after it. */
-    scan_t sc = {.sc_w = w, .sc_from = earliest_end, .sc_to = INT64_MAX,
-                 .sc_latest_start = latest_start, .sc_sfn = fn, .sc_opaque = opaque};
+    scan_t sc = {.sc_w = w,
+                 .sc_from = earliest_end,
+                 .sc_to = INT64_MAX,
+                 .sc_latest_start = latest_start,
+                 .sc_sfn = fn,
+                 .sc_opaque = opaque};
     return core_fetch_key(w, &sc, key, INT64_MAX, INT64_MAX);
 }
 
-int st_session_fetch_all(st_session_store_t *s, int64_t end_from, int64_t end_to,
-                         st_session_fn *fn, void *opaque)
+int st_session_fetch_all(st_session_store_t *s, int64_t end_from, int64_t end_to, st_session_fn *fn,
+                         void *opaque)
 {
     if (end_from < 0 || end_to < 0)
         return -EINVAL;
-    scan_t sc = {.sc_w = &s->s_w, .sc_from = end_from, .sc_to = end_to,
-                 .sc_latest_start = INT64_MAX, .sc_sfn = fn, .sc_opaque = opaque};
+    scan_t sc = {.sc_w = &s->s_w,
+                 .sc_from = end_from,
+                 .sc_to = end_to,
+                 .sc_latest_start = INT64_MAX,
+                 .sc_sfn = fn,
+                 .sc_opaque = opaque};
     return core_scan(&s->s_w, &sc, EDDY_NULL_BYTES, EDDY_NULL_BYTES);
 }
 
@@ -931,8 +940,7 @@ int st_session_flush(st_session_store_t *s)
     return core_flush(&s->s_w);
 }
 
-int st_session_key_split(eddy_bytes_t composite, eddy_bytes_t *key, int64_t *start,
-                         int64_t *end)
+int st_session_key_split(eddy_bytes_t composite, eddy_bytes_t *key, int64_t *start, int64_t *end)
 {
     if (composite.len < SES_SUFFIX || !composite.data)
         return -EINVAL;

@@ -112,8 +112,7 @@ typedef struct st_window_store st_window_store_t;
  * sentence in errstr. Not from a store hook. */
 st_window_store_t *st_window_open(st_env_t *env, const char *name, int64_t retention_ms,
                                   int64_t segment_ms, int retain_duplicates,
-                                  const st_store_hooks_t *hooks, char *errstr,
-                                  size_t errstr_size);
+                                  const st_store_hooks_t *hooks, char *errstr, size_t errstr_size);
 const char *st_window_name(const st_window_store_t *w);
 /* The whole store's cache budget in bytes (0: write through). */
 void st_window_set_cache_limit(st_window_store_t *w, size_t bytes);
@@ -138,8 +137,7 @@ int st_window_get(st_window_store_t *w, eddy_bytes_t key, int64_t window_start,
                   eddy_bytes_t *value);
 /* fn gets key (borrowed for the call), a window start and its value. It
  * returns nonzero to stop. */
-typedef int st_window_fn(eddy_bytes_t key, int64_t window_start, eddy_bytes_t value,
-                         void *opaque);
+typedef int st_window_fn(eddy_bytes_t key, int64_t window_start, eddy_bytes_t value, void *opaque);
 /* key's windows with start in [time_from, time_to] (expired ones left
  * out), ascending by start, then seqnum; cache merged. 0 or an error. */
 int st_window_fetch(st_window_store_t *w, eddy_bytes_t key, int64_t time_from, int64_t time_to,
@@ -151,8 +149,8 @@ int st_window_fetch(st_window_store_t *w, eddy_bytes_t key, int64_t time_from, i
  * within a segment keys come by key then start, except that a key which is
  * a prefix of another may interleave with it ("a\0\0"@5 sorts before
  * "a"@1, whose start bytes are 00..01). */
-int st_window_fetch_all(st_window_store_t *w, int64_t time_from, int64_t time_to,
-                        st_window_fn *fn, void *opaque);
+int st_window_fetch_all(st_window_store_t *w, int64_t time_from, int64_t time_to, st_window_fn *fn,
+                        void *opaque);
 /* Flushes the caches of all segments. */
 int st_window_flush(st_window_store_t *w);
 /* Applies a changelog record during restore (changelog_key: the composite
@@ -175,8 +173,8 @@ typedef struct st_session_store st_session_store_t;
 
 /* As st_window_open (segments by session end, no duplicates). */
 st_session_store_t *st_session_open(st_env_t *env, const char *name, int64_t retention_ms,
-                                    int64_t segment_ms, const st_store_hooks_t *hooks,
-                                    char *errstr, size_t errstr_size);
+                                    int64_t segment_ms, const st_store_hooks_t *hooks, char *errstr,
+                                    size_t errstr_size);
 const char *st_session_name(const st_session_store_t *s);
 void st_session_set_cache_limit(st_session_store_t *s, size_t bytes);
 int st_session_advance(st_session_store_t *s, int64_t stream_time);
@@ -201,15 +199,14 @@ int st_session_find(st_session_store_t *s, eddy_bytes_t key, int64_t earliest_en
  * ordered by segment (ascending end time), then by LMDB key: key bytes,
  * end, start concatenated (by key, then end, then start, except that a key
  * which is a prefix of another may interleave with it, as for windows). */
-int st_session_fetch_all(st_session_store_t *s, int64_t end_from, int64_t end_to,
-                         st_session_fn *fn, void *opaque);
+int st_session_fetch_all(st_session_store_t *s, int64_t end_from, int64_t end_to, st_session_fn *fn,
+                         void *opaque);
 int st_session_flush(st_session_store_t *s);
 /* As st_window_restore, for a composite session key (at least 16 bytes,
  * 0 <= start <= end). */
 int st_session_restore(st_session_store_t *s, eddy_bytes_t changelog_key, eddy_bytes_t value);
 /* 0 and views into composite, or -EINVAL when it is shorter than 16 bytes. */
-int st_session_key_split(eddy_bytes_t composite, eddy_bytes_t *key, int64_t *start,
-                         int64_t *end);
+int st_session_key_split(eddy_bytes_t composite, eddy_bytes_t *key, int64_t *start, int64_t *end);
 int64_t st_session_count(st_session_store_t *s);
 void st_session_close(st_session_store_t *s);
 

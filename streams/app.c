@@ -23,8 +23,7 @@
 #include "common/log.h"
 #include "streams/streams_int.h"
 
-const char *sx_topic_name(const eddy_app_t *app, const dsl_node_t *n, int i, char *buf,
-                          size_t size)
+const char *sx_topic_name(const eddy_app_t *app, const dsl_node_t *n, int i, char *buf, size_t size)
 {
     if (n->dn_internal)
         snprintf(buf, size, "%s-%s", app->ap_cfg.application_id, n->dn_topics[i]);
@@ -43,8 +42,8 @@ int sx_app_claim_task(eddy_app_t *app, sx_task_t *tk)
         if (strcmp(app->ap_open_tasks[i]->tk_dir, tk->tk_dir) == 0)
             rc = -EBUSY;
     if (rc == 0) {
-        sx_task_t **na =
-            realloc(app->ap_open_tasks, (size_t)(app->ap_nopen_tasks + 1) * sizeof *na);
+        sx_task_t **na = realloc(app->ap_open_tasks,
+                                 (size_t)(app->ap_nopen_tasks + 1) * sizeof *na);
         if (!na) {
             rc = -ENOMEM;
         } else {
@@ -326,9 +325,8 @@ static int32_t client_partitions(const char *topic, void *opaque)
  * reads get the partition count of the input topics joined with them (else
  * the largest among them), so that equal keys meet in one task. A count the
  * user fixed (eddy_stream_repartition) that differs is an error. */
-static int copartition_internal(const dsl_topology_t *t, sx_partitions_fn *partitions,
-                                void *opaque, int32_t *internal, char *errstr,
-                                size_t errstr_size)
+static int copartition_internal(const dsl_topology_t *t, sx_partitions_fn *partitions, void *opaque,
+                                int32_t *internal, char *errstr, size_t errstr_size)
 {
     for (int s = 0; s < t->dt_nsubtopologies; s++) {
         const dsl_subtopology_t *st = &t->dt_subtopologies[s];
@@ -435,8 +433,7 @@ static int ensure_topic(eddy_app_t *app, kc_client_t *c, const char *name, int32
     char settings[512] = "";
     size_t len = 0;
     for (int i = 0; i < nconfigs && len < sizeof settings; i++)
-        len += (size_t)snprintf(settings + len, sizeof settings - len, ", %s=%s", keys[i],
-                                vals[i]);
+        len += (size_t)snprintf(settings + len, sizeof settings - len, ", %s=%s", keys[i], vals[i]);
     EDDY_LOG_INFO("streams", "created internal topic %s (%d partitions%s)", name, (int)partitions,
                   settings);
     *created = 1;
@@ -490,8 +487,8 @@ int sx_app_name_topics(eddy_app_t *app)
         const dsl_node_t *n = t->dt_nodes[i];
         if (n->dn_kind == DSL_SINK) {
             char name[512];
-            if (!(app->ap_node_topics[n->dn_id] =
-                      strdup(sx_topic_name(app, n, 0, name, sizeof name))))
+            if (!(app->ap_node_topics[n->dn_id] = strdup(
+                      sx_topic_name(app, n, 0, name, sizeof name))))
                 return -ENOMEM;
         }
         if (n->dn_kind != DSL_SOURCE)

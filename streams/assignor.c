@@ -141,8 +141,8 @@ int sx_assign_tasks(const int32_t *task_counts, const int *stateful, int nsubtop
         for (int32_t p = 0; p < task_counts[s]; p++)
             tasks[t++] = (sx_task_id_t){s, p};
     for (int c = 0; c < nclients; c++)
-        clients[c].cl_target =
-            (int)(((int64_t)ntasks * clients[c].cl_nmembers + nmembers - 1) / nmembers);
+        clients[c].cl_target = (int)(((int64_t)ntasks * clients[c].cl_nmembers + nmembers - 1) /
+                                     nmembers);
 
     /* 1-2: active tasks to clients. */
     for (t = 0; t < ntasks; t++)
@@ -226,8 +226,7 @@ int sx_assign_tasks(const int32_t *task_counts, const int *stateful, int nsubtop
                             : client_had(&clients[c], members, tasks[t], 2) ? 1
                                                                             : 0;
                 int total = clients[c].cl_active + clients[c].cl_standby;
-                int best_total =
-                    best >= 0 ? clients[best].cl_active + clients[best].cl_standby : 0;
+                int best_total = best >= 0 ? clients[best].cl_active + clients[best].cl_standby : 0;
                 if (best < 0 || state > best_state || (state == best_state && total < best_total)) {
                     best = c;
                     best_state = state;
@@ -308,8 +307,8 @@ static kstr_t wr_to_arena(eddy_wr_t *wr, eddy_arena_t *a)
 /* The task directories under the app's state dir ("<sub>_<partition>"). */
 static sx_task_id_t *local_tasks(eddy_app_t *app, int *n);
 
-static int user_data(assignor_t *asg, eddy_arena_t *a, const char *const *topics,
-                     int32_t ntopics, kstr_t *out)
+static int user_data(assignor_t *asg, eddy_arena_t *a, const char *const *topics, int32_t ntopics,
+                     kstr_t *out)
 {
     (void)topics;
     (void)ntopics;
@@ -387,7 +386,8 @@ static int assign(assignor_t *asg, eddy_arena_t *a, const assignor_topic_info_t 
         /* Topic partitions of the active tasks. */
         int cap = 0;
         for (int k = 0; k < ms[i].am_nactive; k++) {
-            const dsl_subtopology_t *st = &topo->dt_subtopologies[ms[i].am_active[k].ti_subtopology];
+            const dsl_subtopology_t *st =
+                &topo->dt_subtopologies[ms[i].am_active[k].ti_subtopology];
             for (int j = 0; j < st->st_nsources; j++)
                 cap += st->st_sources[j]->dn_ntopics;
         }
@@ -411,7 +411,8 @@ static int assign(assignor_t *asg, eddy_arena_t *a, const assignor_topic_info_t 
                         f++;
                     if (f == nats) {
                         char *tn = arena_alloc(a, strlen(name) + 1);
-                        ats[f].at_partitions = arena_calloc(a, (size_t)ms[i].am_nactive + 1, sizeof(int32_t));
+                        ats[f].at_partitions = arena_calloc(a, (size_t)ms[i].am_nactive + 1,
+                                                            sizeof(int32_t));
                         if (!tn || !ats[f].at_partitions) {
                             ats = NULL;
                             break;

@@ -138,8 +138,7 @@ static int on_restore_message(kc_consumer_t *k, const kc_message_t *m, void *opa
             /* The changelog the state came from: on from the checkpoint. */
             ts->ts_verifying = 0;
             ts->ts_inc_ts = m->msg_timestamp;
-            kc_consumer_seek(th->th_restore, m->msg_topic, m->msg_partition,
-                             ts->ts_verify_resume);
+            kc_consumer_seek(th->th_restore, m->msg_topic, m->msg_partition, ts->ts_verify_resume);
         } else {
             snprintf(tk->tk_stale, sizeof tk->tk_stale,
                      "its local state covers the incarnation record at offset %lld of %s-%d, "
@@ -209,14 +208,13 @@ void sx_changelog_progress(sx_thread_t *th, sx_task_t *tk, int final)
     }
     double pct = n + left > 0 ? 100.0 * (double)n / (double)(n + left) : 100.0;
     if (final)
-        EDDY_LOG_INFO("streams",
-                      "%s: task %s%s restored: %lld records in %.2f s (%.0f records/s)",
+        EDDY_LOG_INFO("streams", "%s: task %s%s restored: %lld records in %.2f s (%.0f records/s)",
                       th->th_name, tk->tk_name, tk->tk_standby ? " (standby)" : "", (long long)n,
                       secs, secs > 0 ? (double)n / secs : 0.0);
     else
-        EDDY_LOG_INFO("streams",
-                      "%s: task %s restoring: %lld records, %.0f records/s, %.1f%%", th->th_name,
-                      tk->tk_name, (long long)n, secs > 0 ? (double)n / secs : 0.0, pct);
+        EDDY_LOG_INFO("streams", "%s: task %s restoring: %lld records, %.0f records/s, %.1f%%",
+                      th->th_name, tk->tk_name, (long long)n, secs > 0 ? (double)n / secs : 0.0,
+                      pct);
     tk->tk_restore_logged_ms = now;
 }
 
@@ -237,8 +235,7 @@ static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partitio
         return;
     }
     if (sx_changelog_commit(th, tk, topic, offset) < 0) {
-        sx_thread_fail(th, EDDY_ERR_CORRUPT, "task %s: cannot commit restored state",
-                       tk->tk_name);
+        sx_thread_fail(th, EDDY_ERR_CORRUPT, "task %s: cannot commit restored state", tk->tk_name);
         return;
     }
     if (tk->tk_standby)
@@ -251,8 +248,8 @@ static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partitio
     sx_changelog_progress(th, tk, 1);
     int rc = sx_inc_start(tk);
     if (rc < 0) {
-        sx_thread_fail(th, rc, "task %s: writing its changelog incarnation failed: %s",
-                       tk->tk_name, eddy_strerror(rc));
+        sx_thread_fail(th, rc, "task %s: writing its changelog incarnation failed: %s", tk->tk_name,
+                       eddy_strerror(rc));
         return;
     }
     tk->tk_state = TK_RUNNING;
@@ -262,9 +259,10 @@ static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partitio
         /* The per-task rates above share the thread's time; this is its rate. */
         int64_t n = __atomic_load_n(&th->th_restored, __ATOMIC_RELAXED) - th->th_restore_base;
         double secs = (double)(eddy_mono_ms() - th->th_restore_started_ms) / 1000.0;
-        EDDY_LOG_INFO("streams", "%s: all active tasks ready; the thread restored %lld records "
-                      "in %.2f s (%.0f records/s)", th->th_name, (long long)n, secs,
-                      secs > 0 ? (double)n / secs : 0.0);
+        EDDY_LOG_INFO("streams",
+                      "%s: all active tasks ready; the thread restored %lld records "
+                      "in %.2f s (%.0f records/s)",
+                      th->th_name, (long long)n, secs, secs > 0 ? (double)n / secs : 0.0);
     }
 }
 
@@ -282,9 +280,10 @@ static void on_restore_error(kc_consumer_t *k, const kc_consumer_error_t *e, voi
         /* A changelog batch that cannot be read (a codec this build does not
          * know, a corrupt stream): the state cannot be rebuilt without its
          * records, and no handler may skip them, as in Kafka Streams. */
-        sx_thread_fail(th, e->ce_err, "task %s: changelog %s-%d offset %lld: %s; its state cannot "
-                       "be restored", tk->tk_name, topic, (int)partition, (long long)e->ce_offset,
-                       e->ce_why);
+        sx_thread_fail(th, e->ce_err,
+                       "task %s: changelog %s-%d offset %lld: %s; its state cannot "
+                       "be restored",
+                       tk->tk_name, topic, (int)partition, (long long)e->ce_offset, e->ce_why);
         return;
     }
     if (e->ce_kafka_err != KERR_OFFSET_OUT_OF_RANGE) {
@@ -308,8 +307,10 @@ static void on_restore_error(kc_consumer_t *k, const kc_consumer_error_t *e, voi
  * from the beginning of its changelogs. */
 void sx_changelog_wipe_task(sx_thread_t *th, sx_task_t *tk)
 {
-    EDDY_LOG_WARN("streams", "%s: task %s: %s: wiping %s (stale state) and restoring from the "
-                  "beginning", th->th_name, tk->tk_name, tk->tk_stale, tk->tk_dir);
+    EDDY_LOG_WARN("streams",
+                  "%s: task %s: %s: wiping %s (stale state) and restoring from the "
+                  "beginning",
+                  th->th_name, tk->tk_name, tk->tk_stale, tk->tk_dir);
     sx_task_id_t id = tk->tk_id;
     int standby = tk->tk_standby;
     char dir[4096];

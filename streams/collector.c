@@ -58,8 +58,8 @@ static void delivered(sx_collector_t *co, void *opaque, int64_t offset)
 
 /* kc_produce, or a test driver's transport (the thread's th_transport),
  * which writes the record at once and so delivers it at once. */
-static int produce(sx_collector_t *co, const char *topic, int32_t partition,
-                   const kc_record_t *rec, void *opaque)
+static int produce(sx_collector_t *co, const char *topic, int32_t partition, const kc_record_t *rec,
+                   void *opaque)
 {
     sx_thread_t *th = co->co_thread;
     if (!th->th_transport)
@@ -106,13 +106,11 @@ int64_t sx_collector_tracker_offset(const sx_collector_t *co, int tracker)
 static const char *refusal_hint(int16_t kafka_err)
 {
     switch (kafka_err) {
-    case KERR_MESSAGE_TOO_LARGE:
-        return " (a record larger than the topic's max.message.bytes)";
+    case KERR_MESSAGE_TOO_LARGE: return " (a record larger than the topic's max.message.bytes)";
     case KERR_UNKNOWN_TOPIC_OR_PARTITION:
         return " (the topic does not exist and the broker does not create it: create it, e.g. "
                "with `eddy topic create`)";
-    default:
-        return "";
+    default: return "";
     }
 }
 
@@ -141,9 +139,11 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
         if (tr < 0 && th->th_app->ap_cfg.production_continue && !th->th_error) {
             int64_t skipped = __atomic_add_fetch(&th->th_skipped, 1, __ATOMIC_RELAXED);
             if (skipped <= 10 || skipped % 1000 == 0)
-                EDDY_LOG_WARN("streams", "%s: skipping a record the cluster refused: producing "
+                EDDY_LOG_WARN("streams",
+                              "%s: skipping a record the cluster refused: producing "
                               "to %s (production.exception.handler=log-and-continue; %lld "
-                              "skipped so far)", th->th_name, what, (long long)skipped);
+                              "skipped so far)",
+                              th->th_name, what, (long long)skipped);
             if (co->co_waiting_acks && kc_producer_outstanding(co->co_producer) == 0)
                 sx_thread_acks_done(th);
             return;
@@ -167,9 +167,11 @@ int sx_collector_send(sx_collector_t *co, const char *topic, int32_t partition,
     sx_thread_t *th = co->co_thread;
     int rc = produce(co, topic, partition, rec, (void *)(intptr_t)(tracker + 1));
     if (rc == EDDY_ERR_TOO_LARGE) {
-        sx_thread_fail(th, rc, "cannot produce to %s: a record of %lld bytes (key %d, value %d) "
+        sx_thread_fail(th, rc,
+                       "cannot produce to %s: a record of %lld bytes (key %d, value %d) "
                        "is larger than max.request.size (%d bytes; producer.max.request.size "
-                       "raises it)", topic, (long long)kc_record_size(rec), (int)rec->rec_key_len,
+                       "raises it)",
+                       topic, (long long)kc_record_size(rec), (int)rec->rec_key_len,
                        (int)rec->rec_value_len, (int)kc_config(th->th_client)->max_request_size);
         return rc;
     }
@@ -181,8 +183,8 @@ int sx_collector_send(sx_collector_t *co, const char *topic, int32_t partition,
     return 0;
 }
 
-int sx_collector_produce(sx_collector_t *co, const char *topic, int32_t partition,
-                         eddy_bytes_t key, eddy_bytes_t value, int64_t ts, int tracker)
+int sx_collector_produce(sx_collector_t *co, const char *topic, int32_t partition, eddy_bytes_t key,
+                         eddy_bytes_t value, int64_t ts, int tracker)
 {
     kc_record_t rec = {key.data, key.len, value.data, value.len, ts, NULL, 0, NULL, NULL};
     return sx_collector_send(co, topic, partition, &rec, tracker);

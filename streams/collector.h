@@ -42,8 +42,8 @@ void sx_collector_free(sx_collector_t *co);
 /* Produces a record from a task (sinks, repartition and changelog topics);
  * tracker: the changelog partition's tracker whose offset the record moves,
  * or -1. */
-int sx_collector_produce(sx_collector_t *co, const char *topic, int32_t partition,
-                         eddy_bytes_t key, eddy_bytes_t value, int64_t ts, int tracker);
+int sx_collector_produce(sx_collector_t *co, const char *topic, int32_t partition, eddy_bytes_t key,
+                         eddy_bytes_t value, int64_t ts, int tracker);
 /* The same with a whole record (headers, a partitioner: client/producer.h). */
 int sx_collector_send(sx_collector_t *co, const char *topic, int32_t partition,
                       const kc_record_t *rec, int tracker);

@@ -312,8 +312,8 @@ int sx_combine_plan(eddy_app_t *app)
         if (app->ap_cfg.cache_max_bytes_buffering <= 0)
             continue;
         app->ap_combine_sink[s->dn_id] = 1;
-        EDDY_LOG_INFO("streams", "%s combines counts before %s-%s (read only by %s)",
-                      s->dn_name, app->ap_cfg.application_id, s->dn_topics[0], cnt->dn_name);
+        EDDY_LOG_INFO("streams", "%s combines counts before %s-%s (read only by %s)", s->dn_name,
+                      app->ap_cfg.application_id, s->dn_topics[0], cnt->dn_name);
     }
     return 0;
 }

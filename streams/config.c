@@ -25,13 +25,11 @@ static const eddy_cfg_def_t sx_config_defs[] = {
      9.2e18, NULL, "least time between two deletions of committed repartition records"},
     {"state.dir", CFG_STRING, F(state_dir), "/tmp/eddy-streams", 0, 0, NULL, ""},
     {"num.standby.replicas", CFG_INT32, F(num_standby_replicas), "0", 0, 16, NULL, ""},
-    {"cache.max.bytes.buffering", CFG_INT64, F(cache_max_bytes_buffering), "10485760", 0,
-     9.2e18, NULL, ""},
+    {"cache.max.bytes.buffering", CFG_INT64, F(cache_max_bytes_buffering), "10485760", 0, 9.2e18,
+     NULL, ""},
     {"session.timeout.ms", CFG_INT32, F(session_timeout_ms), "45000", 1, 2147483647, NULL, ""},
-    {"heartbeat.interval.ms", CFG_INT32, F(heartbeat_interval_ms), "3000", 1, 2147483647, NULL,
-     ""},
-    {"max.poll.interval.ms", CFG_INT32, F(max_poll_interval_ms), "300000", 1, 2147483647, NULL,
-     ""},
+    {"heartbeat.interval.ms", CFG_INT32, F(heartbeat_interval_ms), "3000", 1, 2147483647, NULL, ""},
+    {"max.poll.interval.ms", CFG_INT32, F(max_poll_interval_ms), "300000", 1, 2147483647, NULL, ""},
     {"request.timeout.ms", CFG_INT32, F(request_timeout_ms), "30000", 1, 2147483647, NULL, ""},
     {"retry.backoff.ms", CFG_INT32, F(retry_backoff_ms), "100", 0, 2147483647, NULL, ""},
     {"processing.guarantee", CFG_STRING, F(processing_guarantee), "at_least_once", 0, 0, NULL,
@@ -40,10 +38,10 @@ static const eddy_cfg_def_t sx_config_defs[] = {
     {"default.value.serde", CFG_STRING, F(default_value_serde), "bytes", 0, 0, NULL, ""},
     {"default.deserialization.exception.handler", CFG_STRING, F(deserialization_handler),
      "log-and-fail", 0, 0, NULL, "log-and-fail or log-and-continue"},
-    {"processing.exception.handler", CFG_STRING, F(processing_handler), "log-and-fail", 0, 0,
-     NULL, "log-and-fail or log-and-continue: a record a user function fails (eddy_fail_record)"},
-    {"production.exception.handler", CFG_STRING, F(production_handler), "log-and-fail", 0, 0,
-     NULL, "log-and-fail or log-and-continue: an output record the cluster refuses"},
+    {"processing.exception.handler", CFG_STRING, F(processing_handler), "log-and-fail", 0, 0, NULL,
+     "log-and-fail or log-and-continue: a record a user function fails (eddy_fail_record)"},
+    {"production.exception.handler", CFG_STRING, F(production_handler), "log-and-fail", 0, 0, NULL,
+     "log-and-fail or log-and-continue: an output record the cluster refuses"},
     {"errors.dead.letter.queue.topic.name", CFG_STRING, F(dlq_topic), "", 0, 0, NULL,
      "where records skipped by a handler go, with headers naming the error"},
     {"replication.factor", CFG_INT32, F(replication_factor), "-1", -1, 32767, NULL, ""},
@@ -54,8 +52,8 @@ static const eddy_cfg_def_t sx_config_defs[] = {
      "processing the others (-1: never waits)"},
     {"buffered.records.per.partition", CFG_INT32, F(buffered_records_per_partition), "1000", 1,
      2147483647, NULL, "records a task buffers per input partition before pausing it"},
-    {"eddy.state.map.initial.bytes", CFG_INT64, F(state_map_initial_bytes), "16777216", 65536,
-     1e15, NULL, "first LMDB map size of a task; doubled as it fills"},
+    {"eddy.state.map.initial.bytes", CFG_INT64, F(state_map_initial_bytes), "16777216", 65536, 1e15,
+     NULL, "first LMDB map size of a task; doubled as it fills"},
     {NULL},
 };
 #undef F
@@ -275,11 +273,11 @@ int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_
         goto fail;
     }
     const char *h = cfg->deserialization_handler;
-    if (strcmp(h, "log-and-continue") == 0 ||
-        strcmp(h, "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler") == 0) {
+    if (strcmp(h, "log-and-continue") == 0 || strcmp(h, "org.apache.kafka.streams.errors."
+                                                        "LogAndContinueExceptionHandler") == 0) {
         cfg->log_and_continue = 1;
-    } else if (strcmp(h, "log-and-fail") == 0 ||
-               strcmp(h, "org.apache.kafka.streams.errors.LogAndFailExceptionHandler") == 0) {
+    } else if (strcmp(h, "log-and-fail") == 0 || strcmp(h, "org.apache.kafka.streams.errors."
+                                                           "LogAndFailExceptionHandler") == 0) {
         cfg->log_and_continue = 0;
     } else {
         snprintf(errstr, errstr_size,

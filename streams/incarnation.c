@@ -163,19 +163,20 @@ static int write_record(sx_task_t *tk, sx_task_store_t *ts)
     char value[4096];
     size_t vp = strlen(SX_INC_VALUE_PREFIX);
     memcpy(value, SX_INC_VALUE_PREFIX, vp + 1);
-    if (store_inputs(th->th_app->ap_topo, tk->tk_id.ti_subtopology, value + vp,
-                     sizeof value - vp) < 0)
+    if (store_inputs(th->th_app->ap_topo, tk->tk_id.ti_subtopology, value + vp, sizeof value - vp) <
+        0)
         snprintf(value, sizeof value, "inputs not recorded: too many to list");
     wire_header_t hd = {(const uint8_t *)SX_INC_HEADER, (int32_t)strlen(SX_INC_HEADER),
                         (const uint8_t *)hex, 2 * SX_INC_ID_BYTES};
-    kc_record_t rec = {key, (int32_t)strlen(key), value, (int32_t)strlen(value), eddy_wall_ms(),
-                       &hd, 1, NULL, NULL};
+    kc_record_t rec = {
+        key, (int32_t)strlen(key), value, (int32_t)strlen(value), eddy_wall_ms(), &hd, 1, NULL,
+        NULL};
     if ((rc = sx_collector_produce_incarnation(tk->tk_collector, ts->ts_tracker, &rec, id)) < 0)
         return rc;
     memcpy(ts->ts_inc_sent, id, SX_INC_ID_BYTES);
     ts->ts_inc_sending = 1;
-    EDDY_LOG_INFO("streams", "%s: task %s: changelog incarnation %s written to %s-%d",
-                  th->th_name, tk->tk_name, hex, ts->ts_changelog, (int)tk->tk_id.ti_partition);
+    EDDY_LOG_INFO("streams", "%s: task %s: changelog incarnation %s written to %s-%d", th->th_name,
+                  tk->tk_name, hex, ts->ts_changelog, (int)tk->tk_id.ti_partition);
     return 0;
 }
 
@@ -191,8 +192,8 @@ int sx_inc_start(sx_task_t *tk)
         int need = !ts->ts_has_inc;
         if (!need && ts->ts_kind != DSL_STORE_KV && ts->ts_inc_ts >= 0) {
             const dsl_store_t *ds = &tk->tk_thread->th_app->ap_topo->dt_stores[ts->ts_index];
-            need = now - ts->ts_inc_ts > (ds->ds_retention_ms + SX_WINDOW_CHANGELOG_EXTRA_MS) /
-                                             INC_RENEW_SHARE;
+            need = now - ts->ts_inc_ts >
+                   (ds->ds_retention_ms + SX_WINDOW_CHANGELOG_EXTRA_MS) / INC_RENEW_SHARE;
         }
         int rc = need ? write_record(tk, ts) : 0;
         if (rc < 0)
@@ -207,7 +208,7 @@ int sx_inc_commit(sx_task_t *tk)
         sx_task_store_t *ts = &tk->tk_stores[i];
         if (ts->ts_inc_sending) {
             int64_t off = sx_collector_tracker_incarnation(tk->tk_collector, ts->ts_tracker,
-                                                        ts->ts_inc_sent);
+                                                           ts->ts_inc_sent);
             if (off >= 0) {
                 memcpy(ts->ts_inc.si_id, ts->ts_inc_sent, ST_INCARNATION_ID_LEN);
                 ts->ts_inc.si_offset = off;

@@ -229,7 +229,8 @@ static int join_lookup(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         if (rc >= 0)
             rc = forward_joined(tk, n, r->key, left ? r->value : pv, left ? pv : r->value, ts);
     }
-    int keeps_unmatched = left ? n->dn_join_kind != DSL_JOIN_INNER : n->dn_join_kind == DSL_JOIN_OUTER;
+    int keeps_unmatched = left ? n->dn_join_kind != DSL_JOIN_INNER
+                               : n->dn_join_kind == DSL_JOIN_OUTER;
     if (rc >= 0 && ps.n == 0 && keeps_unmatched && shared) {
         /* appended to the records already waiting under this key, time and
          * side (the current value is borrowed until the put: copied first) */
@@ -244,9 +245,9 @@ static int join_lookup(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
             rc = got;
         if (rc >= 0 && got == 0 && cur.len > 0 && eddy_buf_set(&v, cur.data, (size_t)cur.len) < 0)
             rc = -ENOMEM;
-        if (rc >= 0 && (eddy_buf_append(&v, head, sizeof head) < 0 ||
-                        (r->value.len > 0 &&
-                         eddy_buf_append(&v, r->value.data, (size_t)r->value.len) < 0)))
+        if (rc >= 0 &&
+            (eddy_buf_append(&v, head, sizeof head) < 0 ||
+             (r->value.len > 0 && eddy_buf_append(&v, r->value.data, (size_t)r->value.len) < 0)))
             rc = -ENOMEM;
         if (rc >= 0)
             rc = st_store_put(shared->ts_store, eddy_buf_bytes(&pk), eddy_buf_bytes(&v), r->ts);

@@ -75,9 +75,8 @@ void eddy_emit_key(eddy_emitter_t *e, eddy_bytes_t key)
 
 /* Runs a mapper over (key, value) and captures its one result. Returns 1
  * when it emitted, 0 when it did not, or an error. */
-int sx_capture(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value,
-                   int64_t ts, eddy_buf_t *kout, eddy_buf_t *vout, eddy_bytes_t *k,
-                   eddy_bytes_t *v)
+int sx_capture(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t value, int64_t ts,
+               eddy_buf_t *kout, eddy_buf_t *vout, eddy_bytes_t *k, eddy_bytes_t *v)
 {
     sx_rec_t in = {key, value, EDDY_NULL_BYTES, ts};
     eddy_emitter_t e = {tk, n, &in, EM_CAPTURE, 0, kout, vout, 0, 0, 0};
@@ -191,8 +190,7 @@ int sx_ops_stream_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     eddy_record_t ur = sx_user_record(tk, r->key, r->value, r->ts);
     switch (n->dn_kind) {
     case DSL_SOURCE:
-    case DSL_MERGE:
-        return sx_forward(tk, n, r);
+    case DSL_MERGE: return sx_forward(tk, n, r);
     case DSL_FILTER:
         if ((n->dn_pred(&ur, n->dn_opaque) != 0) != (n->dn_negate != 0))
             return sx_forward(tk, n, r);
@@ -206,12 +204,8 @@ int sx_ops_stream_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         n->dn_mapper(&ur, &e, n->dn_opaque);
         return e.em_rc;
     }
-    case DSL_PEEK:
-        n->dn_action(&ur, n->dn_opaque);
-        return sx_forward(tk, n, r);
-    case DSL_FOREACH:
-        n->dn_action(&ur, n->dn_opaque);
-        return 0;
+    case DSL_PEEK: n->dn_action(&ur, n->dn_opaque); return sx_forward(tk, n, r);
+    case DSL_FOREACH: n->dn_action(&ur, n->dn_opaque); return 0;
     case DSL_BRANCH:
         for (int i = 0; i < n->dn_nchildren; i++)
             if (!n->dn_branch_preds[i] || n->dn_branch_preds[i](&ur, n->dn_branch_opaques[i]))
@@ -234,13 +228,21 @@ int sx_ops_stream_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         /* The producer calls the user's partitioner once it knows the
          * topic's partition count, holding the record until then: never
          * a default-partitioned guess. */
-        kc_record_t rec = {r->key.data, r->key.len, r->value.data, r->value.len, r->ts, NULL, 0,
-                           n->dn_partitioner ? sink_partition : NULL, (void *)n};
+        kc_record_t rec = {r->key.data,
+                           r->key.len,
+                           r->value.data,
+                           r->value.len,
+                           r->ts,
+                           NULL,
+                           0,
+                           n->dn_partitioner ? sink_partition : NULL,
+                           (void *)n};
         int64_t size = kc_record_size(&rec);
         int32_t limit = kc_config(tk->tk_thread->th_client)->max_request_size;
         if (size > limit) { /* Kafka's RecordTooLargeException, from send() */
             char what[600];
-            snprintf(what, sizeof what, "%s to %s: a record of %lld bytes (key %d, value %d) is "
+            snprintf(what, sizeof what,
+                     "%s to %s: a record of %lld bytes (key %d, value %d) is "
                      "larger than max.request.size (%d bytes; producer.max.request.size raises "
                      "it, up to what the topic's max.message.bytes allows)",
                      n->dn_name, topic, (long long)size, (int)r->key.len, (int)r->value.len,
@@ -272,8 +274,7 @@ int sx_ops_stream_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         eddy_buf_free(&out);
         return rc;
     }
-    default:
-        break;
+    default: break;
     }
     return 0;
 }

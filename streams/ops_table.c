@@ -46,15 +46,9 @@ static int join_value(sx_task_t *tk, const dsl_node_t *n, eddy_bytes_t key, eddy
     eddy_bytes_t right = n->dn_left_side ? (have_other ? other : EDDY_NULL_BYTES) : v;
     int emit_it;
     switch (n->dn_join_kind) {
-    case DSL_JOIN_INNER:
-        emit_it = left.len >= 0 && right.len >= 0;
-        break;
-    case DSL_JOIN_LEFT:
-        emit_it = left.len >= 0;
-        break;
-    default:
-        emit_it = left.len >= 0 || right.len >= 0;
-        break;
+    case DSL_JOIN_INNER: emit_it = left.len >= 0 && right.len >= 0; break;
+    case DSL_JOIN_LEFT: emit_it = left.len >= 0; break;
+    default: emit_it = left.len >= 0 || right.len >= 0; break;
     }
     out->len = 0;
     if (emit_it) {
@@ -93,7 +87,8 @@ int sx_ops_table_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     case DSL_TABLE_MAP_VALUES: {
         eddy_buf_t kb = {0}, nb = {0}, ob = {0};
         eddy_bytes_t k, nv = EDDY_NULL_BYTES, ov = EDDY_NULL_BYTES;
-        if (r->value.len >= 0 && (rc = sx_capture(tk, n, r->key, r->value, r->ts, &kb, &nb, &k, &nv)) == 0)
+        if (r->value.len >= 0 &&
+            (rc = sx_capture(tk, n, r->key, r->value, r->ts, &kb, &nb, &k, &nv)) == 0)
             nv = EDDY_NULL_BYTES;
         if (rc >= 0 && r->old.len >= 0 &&
             (rc = sx_capture(tk, n, r->key, r->old, r->ts, &kb, &ob, &k, &ov)) == 0)
@@ -159,12 +154,10 @@ int sx_ops_table_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
         eddy_buf_free(&ob);
         return rc;
     }
-    case DSL_TABLE_JOIN_MERGE:
-        return table_result(tk, n, r->key, r->value, r->old, r->ts);
+    case DSL_TABLE_JOIN_MERGE: return table_result(tk, n, r->key, r->value, r->old, r->ts);
     case DSL_TABLE_SUPPRESS: /* its aggregation emits final results only */
         return sx_forward(tk, n, r);
-    default:
-        break;
+    default: break;
     }
     return 0;
 }

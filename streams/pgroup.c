@@ -60,8 +60,8 @@ sx_pgroup_t *sx_pg_new(const int *srcs, const char *const *topics, int n)
         return NULL;
     }
     for (int i = 0; i < n; i++)
-        pg->pg_queues[i] = (sx_pqueue_t){.qu_src = srcs[i], .qu_topic = topics[i],
-                                         .qu_deadline = -1};
+        pg->pg_queues[i] =
+            (sx_pqueue_t){.qu_src = srcs[i], .qu_topic = topics[i], .qu_deadline = -1};
     pg->pg_nqueues = n;
     return pg;
 }
@@ -122,8 +122,14 @@ int sx_pg_add(sx_pgroup_t *pg, int src, const kc_message_t *m, int64_t ts)
     size_t vlen = m->msg_value_len > 0 ? (size_t)m->msg_value_len : 0;
     size_t body = sizeof(qrec_t) + klen + vlen + m->msg_headers_len;
     size_t pad = (8 - body % 8) % 8;
-    qrec_t h = {m->msg_offset, ts, m->msg_timestamp, m->msg_key_len, m->msg_value_len,
-                m->msg_header_count, (uint32_t)m->msg_headers_len, body + pad};
+    qrec_t h = {m->msg_offset,
+                ts,
+                m->msg_timestamp,
+                m->msg_key_len,
+                m->msg_value_len,
+                m->msg_header_count,
+                (uint32_t)m->msg_headers_len,
+                body + pad};
     size_t at = q->qu_buf.len;
     int rc = eddy_buf_append(&q->qu_buf, &h, sizeof h);
     if (rc == 0 && klen)
@@ -167,9 +173,10 @@ int sx_pg_peek(sx_pgroup_t *pg, kc_message_t *m, int *src, int64_t *ts)
     size_t klen = r->qr_key_len > 0 ? (size_t)r->qr_key_len : 0;
     size_t vlen = r->qr_value_len > 0 ? (size_t)r->qr_value_len : 0;
     /* The partition is the task's: the caller sets msg_partition. */
-    *m = (kc_message_t){q->qu_topic, -1, r->qr_offset, r->qr_msg_ts,
-                        p, r->qr_key_len, p + klen, r->qr_value_len,
-                        p + klen + vlen, r->qr_headers_len, r->qr_header_count};
+    *m = (kc_message_t){
+        q->qu_topic,       -1,       r->qr_offset,    r->qr_msg_ts,    p,
+        r->qr_key_len,     p + klen, r->qr_value_len, p + klen + vlen, r->qr_headers_len,
+        r->qr_header_count};
     *src = q->qu_src;
     *ts = r->qr_ts;
     return 1;
@@ -197,8 +204,8 @@ void sx_pg_pop(sx_pgroup_t *pg, int src)
  * an unknown lag or one above 0 means records are on their way) and to
  * have stayed empty for max.task.idle.ms (0: no wait beyond that) before
  * the task processes the others' records. */
-int sx_pg_ready(sx_pgroup_t *pg, int64_t idle_ms, int64_t now_ms, sx_pg_lag_fn *lag,
-                void *opaque, const char *task)
+int sx_pg_ready(sx_pgroup_t *pg, int64_t idle_ms, int64_t now_ms, sx_pg_lag_fn *lag, void *opaque,
+                const char *task)
 {
     if (pg->pg_buffered == 0) {
         /* Nothing to process, so nothing waits: the idle time of an empty

@@ -94,15 +94,15 @@ int sx_proc_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     eddy_processor_context_t *pc = context_of(tk, n);
     if (!pc)
         return -ENOENT;
-    eddy_record_t ur = {r->key, r->value, r->ts, tk->tk_cur_topic, tk->tk_id.ti_partition,
+    eddy_record_t ur = {r->key,           r->value, r->ts, tk->tk_cur_topic, tk->tk_id.ti_partition,
                         tk->tk_cur_offset};
     pc->pc_rc = 0;
     n->dn_processor.p_process(pc, &ur, pc->pc_instance);
     return pc->pc_rc;
 }
 
-int eddy_schedule(eddy_processor_context_t *ctx, int64_t interval_ms,
-                  eddy_punctuation_type_t type, eddy_punctuator_fn *fn)
+int eddy_schedule(eddy_processor_context_t *ctx, int64_t interval_ms, eddy_punctuation_type_t type,
+                  eddy_punctuator_fn *fn)
 {
     if (!ctx || interval_ms < 1 || !fn ||
         (type != EDDY_PUNCTUATE_STREAM_TIME && type != EDDY_PUNCTUATE_WALL_CLOCK_TIME))
@@ -170,7 +170,8 @@ static int punctuate(sx_task_t *tk, eddy_punctuation_type_t type, int64_t now)
 
 int sx_procs_punctuate_stream(sx_task_t *tk)
 {
-    return tk->tk_stream_time < 0 ? 0 : punctuate(tk, EDDY_PUNCTUATE_STREAM_TIME, tk->tk_stream_time);
+    return tk->tk_stream_time < 0 ? 0
+                                  : punctuate(tk, EDDY_PUNCTUATE_STREAM_TIME, tk->tk_stream_time);
 }
 
 int sx_procs_punctuate_wall(sx_task_t *tk, int64_t now_ms)

@@ -245,8 +245,8 @@ typedef enum sx_failure {
     SX_FAIL_SERIALIZATION,   /* production.exception.handler */
     SX_FAIL_TOO_LARGE,       /* production.exception.handler: over max.request.size */
 } sx_failure_t;
-int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind,
-                           const char *why, eddy_bytes_t key, eddy_bytes_t value, int64_t ts);
+int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind, const char *why,
+                           eddy_bytes_t key, eddy_bytes_t value, int64_t ts);
 /* The task this thread runs user functions for (eddy_fail_record finds it
  * here); returns the previous one. */
 sx_task_t *sx_task_set_current(sx_task_t *tk);
@@ -296,8 +296,8 @@ void sx_pg_pop(sx_pgroup_t *pg, int src);
 typedef int64_t(sx_pg_lag_fn)(const char *topic, void *opaque);
 /* Whether the task (named task, for the log) may process its next buffered
  * record at now_ms, by max.task.idle.ms = idle_ms (see pgroup.c). */
-int sx_pg_ready(sx_pgroup_t *pg, int64_t idle_ms, int64_t now_ms, sx_pg_lag_fn *lag,
-                void *opaque, const char *task);
+int sx_pg_ready(sx_pgroup_t *pg, int64_t idle_ms, int64_t now_ms, sx_pg_lag_fn *lag, void *opaque,
+                const char *task);
 
 /* incarnation.c: changelog incarnation records (streams/incarnation.h).
  * sx_inc_open: after the task's stores are open, takes each store's

@@ -95,11 +95,10 @@ int sx_forward(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     return forward(tk, n, r);
 }
 
-eddy_record_t sx_user_record(const sx_task_t *tk, eddy_bytes_t key, eddy_bytes_t value,
-                                 int64_t ts)
+eddy_record_t sx_user_record(const sx_task_t *tk, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
 {
-    return (eddy_record_t){key, value, ts, tk->tk_cur_topic, tk->tk_id.ti_partition,
-                           tk->tk_cur_offset};
+    return (
+        eddy_record_t){key, value, ts, tk->tk_cur_topic, tk->tk_id.ti_partition, tk->tk_cur_offset};
 }
 
 /* ---- stores ---- */
@@ -114,8 +113,7 @@ sx_task_store_t *sx_task_store(sx_task_t *tk, int index)
 
 /* A key-value store's value (borrowed until the next write) and, when ts
  * is not NULL, its timestamp (-1 when the store keeps none). */
-int sx_task_store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *value,
-                      int64_t *ts)
+int sx_task_store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *value, int64_t *ts)
 {
     sx_task_store_t *s = sx_task_store(tk, index);
     if (!s || key.len < 0)
@@ -129,8 +127,7 @@ int sx_task_store_get(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t *
     return rc;
 }
 
-int sx_task_store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t value,
-                      int64_t ts)
+int sx_task_store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
 {
     sx_task_store_t *s = sx_task_store(tk, index);
     if (!s)
@@ -148,13 +145,17 @@ int sx_task_store_put(sx_task_t *tk, int index, eddy_bytes_t key, eddy_bytes_t v
      * past what LMDB can hold) fails the record, not the app: the
      * processing handler decides. */
     if (rc == EDDY_ERR_TOO_LARGE || rc == EDDY_ERR_INVALID_ARG)
-        return record_failed(tk, "store %s cannot hold a key of %d bytes with a value of %d "
-                             "bytes: %s", st_store_name(s->ts_store), (int)key.len,
-                             (int)value.len, eddy_strerror(rc));
+        return record_failed(tk,
+                             "store %s cannot hold a key of %d bytes with a value of %d "
+                             "bytes: %s",
+                             st_store_name(s->ts_store), (int)key.len, (int)value.len,
+                             eddy_strerror(rc));
     if (rc < 0)
-        EDDY_LOG_ERROR("streams", "task %s: store %s: write of a %d-byte key and a %d-byte value "
-                       "failed: %s", tk->tk_name, st_store_name(s->ts_store), (int)key.len,
-                       (int)value.len, eddy_strerror(rc));
+        EDDY_LOG_ERROR("streams",
+                       "task %s: store %s: write of a %d-byte key and a %d-byte value "
+                       "failed: %s",
+                       tk->tk_name, st_store_name(s->ts_store), (int)key.len, (int)value.len,
+                       eddy_strerror(rc));
     return rc;
 }
 
@@ -169,7 +170,7 @@ static void hook_changelog(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, 
     if (tsr->ts_timestamped && value.len >= 0 && sx_ts_split(value, &ts, &value) < 0)
         return;
     int rc = sx_collector_produce(tk->tk_collector, tsr->ts_changelog, tk->tk_id.ti_partition, key,
-                               value, ts, tsr->ts_tracker);
+                                  value, ts, tsr->ts_tracker);
     if (rc < 0)
         tk->tk_failed = rc;
 }
@@ -197,8 +198,7 @@ static void hook_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value
                 r.old = EDDY_NULL_BYTES;
         }
         rc = sx_forward(tk, tsr->ts_node, &r);
-    }
-    else
+    } else
         sx_window_forward_change(tsr, key, new_value, old_value, ts);
     tk->tk_cur_topic = topic;
     tk->tk_cur_offset = off;
@@ -215,8 +215,7 @@ static void hook_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t new_value
         tk->tk_failed = rc;
 }
 
-void sx_task_late(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r, int64_t start,
-                  int64_t end)
+void sx_task_late(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r, int64_t start, int64_t end)
 {
     int64_t late = __atomic_add_fetch(&tk->tk_thread->th_late_dropped, 1, __ATOMIC_RELAXED);
     if (late <= 10 || late % 1000 == 0)
@@ -224,8 +223,8 @@ void sx_task_late(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r, int64_t
                       "task %s: %s: dropping a record too late for its window [%lld,%lld) "
                       "(timestamp %lld, stream time %lld, grace %lld ms; %s-%d offset %lld; "
                       "%lld dropped so far)",
-                      tk->tk_name, n->dn_name, (long long)start, (long long)end,
-                      (long long)r->ts, (long long)tk->tk_stream_time,
+                      tk->tk_name, n->dn_name, (long long)start, (long long)end, (long long)r->ts,
+                      (long long)tk->tk_stream_time,
                       (long long)(n->dn_kind == DSL_STREAM_JOIN_SIDE ||
                                           n->dn_kind == DSL_STREAM_JOIN_WINDOW
                                       ? n->dn_join_windows.jw_grace
@@ -291,8 +290,7 @@ static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     case DSL_BRANCH:
     case DSL_SINK:
     case DSL_STREAM_AGGREGATE:
-    case DSL_STREAM_TABLE_JOIN:
-        return sx_ops_stream_process(tk, n, r); /* ops_stream.c */
+    case DSL_STREAM_TABLE_JOIN: return sx_ops_stream_process(tk, n, r); /* ops_stream.c */
     case DSL_TABLE_SOURCE:
     case DSL_TABLE_FILTER:
     case DSL_TABLE_MAP_VALUES:
@@ -301,18 +299,12 @@ static int process_node(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
     case DSL_TABLE_AGGREGATE:
     case DSL_TABLE_JOIN_SIDE:
     case DSL_TABLE_JOIN_MERGE:
-    case DSL_TABLE_SUPPRESS:
-        return sx_ops_table_process(tk, n, r); /* ops_table.c */
-    case DSL_WINDOW_AGGREGATE:
-        return sx_window_process(tk, n, r);
-    case DSL_SESSION_AGGREGATE:
-        return sx_session_process(tk, n, r);
+    case DSL_TABLE_SUPPRESS: return sx_ops_table_process(tk, n, r); /* ops_table.c */
+    case DSL_WINDOW_AGGREGATE: return sx_window_process(tk, n, r);
+    case DSL_SESSION_AGGREGATE: return sx_session_process(tk, n, r);
     case DSL_STREAM_JOIN_WINDOW:
-    case DSL_STREAM_JOIN_SIDE:
-        return sx_join_process(tk, n, r);
-    case DSL_PROCESS:
-        return sx_proc_process(tk, n, r);
-
+    case DSL_STREAM_JOIN_SIDE: return sx_join_process(tk, n, r);
+    case DSL_PROCESS: return sx_proc_process(tk, n, r);
     }
     return 0;
 }
@@ -330,8 +322,10 @@ static int dead_letter(sx_task_t *tk, const kc_message_t *m, const char *excepti
     wire_header_t h[5];
     int nh = 0;
 #define HDR(k, v)                                                                                  \
-    h[nh++] = (wire_header_t){(const uint8_t *)(k), (int32_t)strlen(k), (const uint8_t *)(v),    \
-                              (int32_t)strlen(v)}
+    h[nh++] = (wire_header_t)                                                                      \
+    {                                                                                              \
+        (const uint8_t *)(k), (int32_t)strlen(k), (const uint8_t *)(v), (int32_t)strlen(v)         \
+    }
     HDR("__streams.errors.exception", exception);
     HDR("__streams.errors.message", message);
     if (m) {
@@ -349,16 +343,17 @@ static int dead_letter(sx_task_t *tk, const kc_message_t *m, const char *excepti
     int32_t limit = kc_config(tk->tk_thread->th_client)->max_request_size;
     if (kc_record_size(&rec) > limit) {
         /* The record is skipped either way; its dead letter cannot be. */
-        EDDY_LOG_WARN("streams", "task %s: no dead letter in %s for it: %lld bytes is larger "
-                      "than max.request.size (%d bytes)", tk->tk_name, dlq,
-                      (long long)kc_record_size(&rec), (int)limit);
+        EDDY_LOG_WARN("streams",
+                      "task %s: no dead letter in %s for it: %lld bytes is larger "
+                      "than max.request.size (%d bytes)",
+                      tk->tk_name, dlq, (long long)kc_record_size(&rec), (int)limit);
         return 0;
     }
     return sx_collector_send(tk->tk_collector, dlq, -1, &rec, -1);
 }
 
-int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind,
-                           const char *why, eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
+int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t kind, const char *why,
+                           eddy_bytes_t key, eddy_bytes_t value, int64_t ts)
 {
     const sx_config_t *cfg = &tk->tk_thread->th_app->ap_cfg;
     char msg[700], where[400];
@@ -373,11 +368,13 @@ int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t ki
         snprintf(where, sizeof where, "%s-%d offset %lld", m->msg_topic, (int)m->msg_partition,
                  (long long)m->msg_offset);
     else
-        snprintf(where, sizeof where, "a record with no input record (a store's change or a "
+        snprintf(where, sizeof where,
+                 "a record with no input record (a store's change or a "
                  "punctuation)");
-    static const char *const handlers[] = {
-        "default.deserialization.exception.handler", "processing.exception.handler",
-        "production.exception.handler", "production.exception.handler"};
+    static const char *const handlers[] = {"default.deserialization.exception.handler",
+                                           "processing.exception.handler",
+                                           "production.exception.handler",
+                                           "production.exception.handler"};
     static const char *const exceptions[] = {"DeserializationException", "ProcessingException",
                                              "SerializationException", "RecordTooLargeException"};
     static const char *const whats[] = {"that cannot be read", "a user function failed",
@@ -396,8 +393,10 @@ int sx_task_handle_failure(sx_task_t *tk, const kc_message_t *m, sx_failure_t ki
     }
     int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);
     if (skipped <= 10 || skipped % 1000 == 0)
-        EDDY_LOG_WARN("streams", "task %s: skipping a record %s: %s: %s (%s=log-and-continue%s%s; "
-                      "%lld skipped so far)", tk->tk_name, whats[kind], where, msg, handler,
+        EDDY_LOG_WARN("streams",
+                      "task %s: skipping a record %s: %s: %s (%s=log-and-continue%s%s; "
+                      "%lld skipped so far)",
+                      tk->tk_name, whats[kind], where, msg, handler,
                       cfg->dlq_topic[0] ? "; sent to " : "", cfg->dlq_topic, (long long)skipped);
     if (!cfg->dlq_topic[0])
         return 0;
@@ -411,11 +410,12 @@ static int readable(const sx_task_t *tk, const dsl_node_t *src, const kc_message
 {
     const eddy_app_t *app = tk->tk_thread->th_app;
     const eddy_serde_t *ks = src->dn_key_serde ? src->dn_key_serde : app->ap_default_key_serde;
-    const eddy_serde_t *vs = src->dn_value_serde ? src->dn_value_serde : app->ap_default_value_serde;
+    const eddy_serde_t *vs = src->dn_value_serde ? src->dn_value_serde
+                                                 : app->ap_default_value_serde;
     return src->dn_internal ||
            (sx_serde_ok(ks, (eddy_bytes_t){m->msg_key, m->msg_key_len}, "the key", why, why_size) &&
             sx_serde_ok(vs, (eddy_bytes_t){m->msg_value, m->msg_value_len}, "the value", why,
-                     why_size));
+                        why_size));
 }
 
 int64_t sx_task_timestamp(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m)
@@ -446,8 +446,8 @@ int64_t sx_task_timestamp(sx_task_t *tk, const dsl_node_t *src, const kc_message
 
 int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m, int64_t ts)
 {
-    sx_rec_t r = {{m->msg_key, m->msg_key_len}, {m->msg_value, m->msg_value_len},
-                  EDDY_NULL_BYTES, ts};
+    sx_rec_t r = {
+        {m->msg_key, m->msg_key_len}, {m->msg_value, m->msg_value_len}, EDDY_NULL_BYTES, ts};
     char why[400];
     tk->tk_cur_combined = src->dn_internal && m->msg_header_count && sx_combine_is_combined(m);
     if (!readable(tk, src, m, why, sizeof why))
@@ -464,10 +464,11 @@ int sx_task_process(sx_task_t *tk, const dsl_node_t *src, const kc_message_t *m,
         /* Kafka's default extractor fails here; skipping keeps the app up. */
         int64_t skipped = __atomic_add_fetch(&tk->tk_thread->th_skipped, 1, __ATOMIC_RELAXED);
         if (skipped <= 10 || skipped % 1000 == 0)
-            EDDY_LOG_WARN("streams", "task %s: skipping a record with timestamp %lld: %s-%d "
-                          "offset %lld (%lld skipped so far)", tk->tk_name, (long long)r.ts,
-                          m->msg_topic, (int)m->msg_partition, (long long)m->msg_offset,
-                          (long long)skipped);
+            EDDY_LOG_WARN("streams",
+                          "task %s: skipping a record with timestamp %lld: %s-%d "
+                          "offset %lld (%lld skipped so far)",
+                          tk->tk_name, (long long)r.ts, m->msg_topic, (int)m->msg_partition,
+                          (long long)m->msg_offset, (long long)skipped);
         goto out;
     }
     if (r.ts > tk->tk_stream_time)
@@ -535,15 +536,9 @@ int sx_task_restore(sx_task_t *tk, sx_task_store_t *ts, const kc_message_t *m)
     if (ts->ts_timestamped && v.len >= 0 && sx_ts_value(&tb, m->msg_timestamp, v, &v) < 0)
         return -ENOMEM;
     switch (ts->ts_kind) {
-    case DSL_STORE_WINDOW:
-        rc = st_window_restore(ts->ts_window, k, v);
-        break;
-    case DSL_STORE_SESSION:
-        rc = st_session_restore(ts->ts_session, k, v);
-        break;
-    default:
-        rc = st_store_restore(ts->ts_store, k, v);
-        break;
+    case DSL_STORE_WINDOW: rc = st_window_restore(ts->ts_window, k, v); break;
+    case DSL_STORE_SESSION: rc = st_session_restore(ts->ts_session, k, v); break;
+    default: rc = st_store_restore(ts->ts_store, k, v); break;
     }
     sx_tsbuf_free(&tb);
     if (rc < 0)
@@ -629,10 +624,11 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
     int max_stores = 0; /* window and session stores: one per segment */
     for (int i = 0; i < tk->tk_sub->st_nstores; i++) {
         const dsl_store_t *ds = &topo->dt_stores[tk->tk_sub->st_stores[i]];
-        max_stores += ds->ds_kind == DSL_STORE_KV ? 1 : st_window_max_segments(ds->ds_retention_ms, 0);
+        max_stores += ds->ds_kind == DSL_STORE_KV ? 1
+                                                  : st_window_max_segments(ds->ds_retention_ms, 0);
     }
-    tk->tk_env = st_env_open(tk->tk_dir, max_stores,
-                             (size_t)app->ap_cfg.state_map_initial_bytes, errstr, errstr_size);
+    tk->tk_env = st_env_open(tk->tk_dir, max_stores, (size_t)app->ap_cfg.state_map_initial_bytes,
+                             errstr, errstr_size);
     if (!tk->tk_env)
         goto fail;
     tk->tk_stores = calloc((size_t)tk->tk_sub->st_nstores, sizeof *tk->tk_stores);
@@ -658,8 +654,8 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
         if (ts->ts_tracker < 0)
             goto nomem;
         const dsl_store_t *ds = &topo->dt_stores[idx];
-        st_store_hooks_t hooks = {hook_changelog, forwards_changes(ts->ts_node) ? hook_forward : NULL,
-                                  ts};
+        st_store_hooks_t hooks = {hook_changelog,
+                                  forwards_changes(ts->ts_node) ? hook_forward : NULL, ts};
         if (standby)
             hooks = (st_store_hooks_t){NULL, NULL, ts};
         ts->ts_kind = ds->ds_kind;
@@ -712,8 +708,10 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
     if (!tk || !tk->tk_env || sx_inc_open(tk, why, sizeof why) == 0)
         return tk;
     /* State that cannot be proven to come from the changelog there now. */
-    EDDY_LOG_WARN("streams", "%s: task %s: %s: wiping %s (stale state) and restoring from the "
-                  "changelog", th->th_name, tk->tk_name, why, tk->tk_dir);
+    EDDY_LOG_WARN("streams",
+                  "%s: task %s: %s: wiping %s (stale state) and restoring from the "
+                  "changelog",
+                  th->th_name, tk->tk_name, why, tk->tk_dir);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", tk->tk_dir);
     sx_task_close(tk);

@@ -166,8 +166,8 @@ static int32_t default_partition(eddy_test_driver_t *d, const void *key, int32_t
 }
 
 /* The thread's transport (sx_transport_fn): what the producer would send. */
-static int transport(sx_thread_t *th, const char *topic, int32_t *partition,
-                     const kc_record_t *rec, int64_t *offset)
+static int transport(sx_thread_t *th, const char *topic, int32_t *partition, const kc_record_t *rec,
+                     int64_t *offset)
 {
     eddy_test_driver_t *d = th->th_transport_opaque;
     if (kc_record_size(rec) > kc_config(th->th_client)->max_request_size)
@@ -177,10 +177,9 @@ static int transport(sx_thread_t *th, const char *topic, int32_t *partition,
         return -ENOMEM;
     int32_t part = *partition;
     if (part < 0)
-        part = rec->rec_partitioner
-                   ? rec->rec_partitioner(th->th_collector.co_producer, topic, rec, t->t_np,
-                                          rec->rec_partitioner_opaque)
-                   : default_partition(d, rec->rec_key, rec->rec_key_len, t->t_np);
+        part = rec->rec_partitioner ? rec->rec_partitioner(th->th_collector.co_producer, topic, rec,
+                                                           t->t_np, rec->rec_partitioner_opaque)
+                                    : default_partition(d, rec->rec_key, rec->rec_key_len, t->t_np);
     if (part < 0 || part >= t->t_np)
         return -EINVAL;
     int64_t off = append(d, t, part, rec);
@@ -302,10 +301,10 @@ static int start(eddy_test_driver_t *d)
             if (!find_topic(d, n->dn_topics[j]) && !add_topic(d, n->dn_topics[j], 1))
                 rc = -ENOMEM;
     }
-    if (rc == 0 &&
-        (rc = sx_app_check_copartitioned(app, topic_partitions, d, err, sizeof err)) < 0)
+    if (rc == 0 && (rc = sx_app_check_copartitioned(app, topic_partitions, d, err, sizeof err)) < 0)
         fail(d, rc, "%s", err);
-    if (rc == 0 && (rc = sx_app_size_tasks(app, topic_partitions, d, internal, err, sizeof err)) < 0)
+    if (rc == 0 &&
+        (rc = sx_app_size_tasks(app, topic_partitions, d, internal, err, sizeof err)) < 0)
         fail(d, rc, "%s", err);
     for (int k = 0; rc == 0 && k < t->dt_ninternal_topics; k++) {
         char name[512];
@@ -376,10 +375,17 @@ static int process_ready(eddy_test_driver_t *d)
                 while (tk && pp->p_consumed < pp->p_n) {
                     /* t may move as the task writes to a new topic */
                     const td_rec_t *r = &pp->p_recs[pp->p_consumed];
-                    kc_message_t m = {app->ap_source_topics[src], p, pp->p_consumed, r->r_ts,
-                                      r->r_key_len < 0 ? NULL : r->r_key, r->r_key_len,
-                                      r->r_value_len < 0 ? NULL : r->r_value, r->r_value_len,
-                                      r->r_headers, r->r_headers_len, r->r_header_count};
+                    kc_message_t m = {app->ap_source_topics[src],
+                                      p,
+                                      pp->p_consumed,
+                                      r->r_ts,
+                                      r->r_key_len < 0 ? NULL : r->r_key,
+                                      r->r_key_len,
+                                      r->r_value_len < 0 ? NULL : r->r_value,
+                                      r->r_value_len,
+                                      r->r_headers,
+                                      r->r_headers_len,
+                                      r->r_header_count};
                     const dsl_node_t *node = app->ap_source_nodes[src];
                     int rc = sx_task_process(tk, node, &m, sx_task_timestamp(tk, node, &m));
                     if (thread_error(d) < 0) /* the thread's message names the cause */
@@ -429,8 +435,8 @@ static int commit(eddy_test_driver_t *d)
     }
     for (int i = 0; i < th->th_ntasks && rc == 0; i++)
         if ((rc = sx_task_commit_state(th->th_tasks[i])) < 0)
-            return fail(d, rc, "task %s: committing its state failed: %s",
-                        th->th_tasks[i]->tk_name, eddy_strerror(rc));
+            return fail(d, rc, "task %s: committing its state failed: %s", th->th_tasks[i]->tk_name,
+                        eddy_strerror(rc));
     if (rc == 0)
         __atomic_add_fetch(&th->th_commits, 1, __ATOMIC_RELAXED);
     return rc;

@@ -79,8 +79,7 @@ static sx_task_t *find_task(sx_thread_t *th, sx_task_id_t id, int standby)
 
 /* Calls fn for each input topic partition of an active task. */
 static void each_input(sx_thread_t *th, sx_task_t *tk,
-                       void (*fn)(sx_thread_t *th, const char *topic, int32_t p, void *o),
-                       void *o)
+                       void (*fn)(sx_thread_t *th, const char *topic, int32_t p, void *o), void *o)
 {
     for (int i = 0; i < tk->tk_sub->st_nsources; i++)
         for (int j = 0; j < tk->tk_sub->st_sources[i]->dn_ntopics; j++) {
@@ -146,9 +145,9 @@ static int process_one(sx_thread_t *th, sx_task_t *tk, int src, const kc_message
     int rc = sx_task_process(tk, th->th_app->ap_source_nodes[src], m, ts);
     if (rc < 0) {
         if (!th->th_error)
-            sx_thread_fail(th, rc, "task %s: processing %s-%d offset %lld failed: %s",
-                           tk->tk_name, m->msg_topic, (int)m->msg_partition,
-                           (long long)m->msg_offset, eddy_strerror(rc));
+            sx_thread_fail(th, rc, "task %s: processing %s-%d offset %lld failed: %s", tk->tk_name,
+                           m->msg_topic, (int)m->msg_partition, (long long)m->msg_offset,
+                           eddy_strerror(rc));
         return rc;
     }
     tk->tk_consumed[src] = m->msg_offset + 1;
@@ -203,8 +202,7 @@ static void run_task(sx_thread_t *th, sx_task_t *tk, int64_t now_ms)
     kc_message_t m;
     int src;
     int64_t ts;
-    while (!th->th_committing && !th->th_stopping && !th->th_error &&
-           tk->tk_state == TK_RUNNING &&
+    while (!th->th_committing && !th->th_stopping && !th->th_error && tk->tk_state == TK_RUNNING &&
            sx_pg_ready(tk->tk_pg, idle, now_ms, task_lag, tk, tk->tk_name) &&
            sx_pg_peek(tk->tk_pg, &m, &src, &ts)) {
         m.msg_partition = tk->tk_id.ti_partition;
@@ -247,9 +245,10 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
     for (int i = 0; i < app->ap_nsource_topics && src < 0; i++)
         if (strcmp(app->ap_source_topics[i], m->msg_topic) == 0)
             src = i;
-    sx_task_t *tk =
-        src >= 0 ? find_task(th, (sx_task_id_t){app->ap_source_subs[src], m->msg_partition}, 0)
-                 : NULL;
+    sx_task_t *tk = src >= 0
+                        ? find_task(th, (sx_task_id_t){app->ap_source_subs[src], m->msg_partition},
+                                    0)
+                        : NULL;
     if (!tk || tk->tk_state != TK_RUNNING)
         return 1;
     if (!tk->tk_pg && !(tk->tk_pg = task_pgroup(th, tk))) {
@@ -296,7 +295,8 @@ static void on_consumer_error(kc_consumer_t *k, const kc_consumer_error_t *e, vo
     }
     const sx_config_t *cfg = &th->th_app->ap_cfg;
     if (!cfg->log_and_continue || e->ce_next_offset < 0) {
-        sx_thread_fail(th, e->ce_err, "input %s-%d offset %lld: %s; stopping "
+        sx_thread_fail(th, e->ce_err,
+                       "input %s-%d offset %lld: %s; stopping "
                        "(default.deserialization.exception.handler=%s)",
                        e->ce_topic, (int)e->ce_partition, (long long)e->ce_offset, e->ce_why,
                        cfg->log_and_continue ? "log-and-continue, but the batch's end is unknown"
@@ -305,9 +305,11 @@ static void on_consumer_error(kc_consumer_t *k, const kc_consumer_error_t *e, vo
     }
     int64_t n = e->ce_next_offset - e->ce_offset;
     int64_t skipped = __atomic_add_fetch(&th->th_skipped, n, __ATOMIC_RELAXED);
-    EDDY_LOG_ERROR("streams", "%s: input %s-%d offset %lld: %s; skipping offsets %lld-%lld "
+    EDDY_LOG_ERROR("streams",
+                   "%s: input %s-%d offset %lld: %s; skipping offsets %lld-%lld "
                    "(default.deserialization.exception.handler=log-and-continue; %lld skipped so "
-                   "far)", th->th_name, e->ce_topic, (int)e->ce_partition, (long long)e->ce_offset,
+                   "far)",
+                   th->th_name, e->ce_topic, (int)e->ce_partition, (long long)e->ce_offset,
                    e->ce_why, (long long)e->ce_offset, (long long)e->ce_next_offset - 1,
                    (long long)skipped);
     kc_consumer_seek(k, e->ce_topic, e->ce_partition, e->ce_next_offset);
@@ -427,7 +429,11 @@ static int commit_offsets_snapshot(sx_thread_t *th)
                 cap += tk->tk_sub->st_sources[j]->dn_ntopics;
     }
     offsets_acc_t acc = {calloc((size_t)cap + 1, sizeof(kc_topic_partition_t)),
-                         calloc((size_t)cap + 1, sizeof(int64_t)), 0, cap, NULL, 0};
+                         calloc((size_t)cap + 1, sizeof(int64_t)),
+                         0,
+                         cap,
+                         NULL,
+                         0};
     th->th_commit_parts = acc.oa_parts;
     th->th_commit_offsets = acc.oa_offsets;
     if (!acc.oa_parts || !acc.oa_offsets) {
@@ -476,10 +482,10 @@ static void purge_remember(sx_thread_t *th, const offsets_acc_t *acc)
                 internal = app->ap_source_nodes[j]->dn_internal;
         char *topic = internal ? strdup(acc->oa_parts[i].tp_topic) : NULL;
         if (topic)
-            th->th_purge[th->th_npurge++] = (kc_delete_records_part_t){
-                .dr_topic = topic,
-                .dr_partition = acc->oa_parts[i].tp_partition,
-                .dr_offset = acc->oa_offsets[i]};
+            th->th_purge[th->th_npurge++] =
+                (kc_delete_records_part_t){.dr_topic = topic,
+                                           .dr_partition = acc->oa_parts[i].tp_partition,
+                                           .dr_offset = acc->oa_offsets[i]};
     }
 }
 
@@ -510,8 +516,7 @@ static void on_purged(kc_client_t *c, const kc_delete_records_part_t *parts, int
                       "%s: deleting consumed records of %s-%d below offset %lld failed (%s): "
                       "repartition topics keep them until a later purge succeeds; retried every "
                       "repartition.purge.interval.ms, logged again once it works",
-                      th->th_name, bad->dr_topic, (int)bad->dr_partition,
-                      (long long)bad->dr_offset,
+                      th->th_name, bad->dr_topic, (int)bad->dr_partition, (long long)bad->dr_offset,
                       bad->dr_err < 0 ? eddy_strerror(bad->dr_err) : kafka_err_name(bad->dr_error));
 }
 
@@ -555,8 +560,8 @@ static int commit_covers_tasks(sx_thread_t *th)
                                "task processed up to offset %lld: committing its state alone "
                                "would count those records twice; stopping instead (a bug: "
                                "please report it)",
-                               tk->tk_name, app->ap_source_topics[src],
-                               (int)tk->tk_id.ti_partition, (long long)tk->tk_consumed[src] - 1);
+                               tk->tk_name, app->ap_source_topics[src], (int)tk->tk_id.ti_partition,
+                               (long long)tk->tk_consumed[src] - 1);
                 return 0;
             }
         }
@@ -613,8 +618,8 @@ static void maybe_finish_commit(sx_thread_t *th)
         }
     }
     /* The offsets read when the commit started (commit_start). */
-    offsets_acc_t acc = {th->th_commit_parts, th->th_commit_offsets, th->th_commit_n,
-                         th->th_commit_n, NULL, 0};
+    offsets_acc_t acc = {
+        th->th_commit_parts, th->th_commit_offsets, th->th_commit_n, th->th_commit_n, NULL, 0};
     purge_remember(th, &acc);
     int rc = acc.oa_n > 0 ? kc_member_commit_offsets(th->th_member, acc.oa_parts, acc.oa_offsets,
                                                      acc.oa_n, on_offsets_committed, th)
@@ -654,8 +659,7 @@ static void commit_done(sx_thread_t *th, int err)
                 sx_thread_remove_task(th, th->th_tasks[i]);
         kc_member_release(th->th_member);
         break;
-    case CR_CLOSE:
-        break;
+    case CR_CLOSE: break;
     }
     if (th->th_stopping)
         close_thread(th);
@@ -697,11 +701,15 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
         /* Someone else may own them already: no commit, drop the state
          * written since the last one (the changelog has what counts). */
         if (lost)
-            EDDY_LOG_WARN("streams", "%s: tasks lost to a rebalance; closing them without a "
-                          "commit", th->th_name);
+            EDDY_LOG_WARN("streams",
+                          "%s: tasks lost to a rebalance; closing them without a "
+                          "commit",
+                          th->th_name);
         else /* not a rebalance: the thread is stopping on the error it logged */
-            EDDY_LOG_WARN("streams", "%s: closing the tasks without a commit after the error "
-                          "above (%s)", th->th_name, eddy_strerror(th->th_error));
+            EDDY_LOG_WARN("streams",
+                          "%s: closing the tasks without a commit after the error "
+                          "above (%s)",
+                          th->th_name, eddy_strerror(th->th_error));
         for (int i = th->th_ntasks - 1; i >= 0; i--)
             if (!th->th_tasks[i]->tk_standby)
                 sx_thread_remove_task(th, th->th_tasks[i]);
@@ -824,8 +832,8 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
     apply_assignment(th);
 }
 
-static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal,
-                            const char *why, void *opaque)
+static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal, const char *why,
+                            void *opaque)
 {
     (void)m;
     sx_thread_t *th = opaque;
@@ -975,8 +983,9 @@ static int client_config(sx_thread_t *th, kc_config_t *cfg, int restore, char *e
             rc = eddy_props_set(&ps, "streams", kv, errstr, errstr_size);                          \
     } while (0)
     SET("bootstrap.servers=%s", sc->bootstrap_servers);
-    SET("client.id=%s-%.8s-StreamThread-%d%s", sc->client_id[0] ? sc->client_id : sc->application_id,
-        th->th_app->ap_process_id, th->th_index + 1, restore ? "-restore-consumer" : "");
+    SET("client.id=%s-%.8s-StreamThread-%d%s",
+        sc->client_id[0] ? sc->client_id : sc->application_id, th->th_app->ap_process_id,
+        th->th_index + 1, restore ? "-restore-consumer" : "");
     SET("request.timeout.ms=%d", (int)sc->request_timeout_ms);
     SET("retry.backoff.ms=%d", (int)sc->retry_backoff_ms);
     if (restore) {

@@ -84,7 +84,8 @@ static int agg_merge(const dsl_node_t *n, eddy_bytes_t key, eddy_bytes_t session
 {
     out->len = 0;
     if (merged.len < 0 && n->dn_agg_kind != DSL_AGG_AGGREGATE)
-        return eddy_buf_set(out, session_agg.data, session_agg.len > 0 ? (size_t)session_agg.len : 0) < 0
+        return eddy_buf_set(out, session_agg.data,
+                            session_agg.len > 0 ? (size_t)session_agg.len : 0) < 0
                    ? -ENOMEM
                    : 0;
     switch (n->dn_agg_kind) {
@@ -262,8 +263,7 @@ static int emit_closed(sx_task_t *tk, sx_task_store_t *ts, const dsl_node_t *n)
     if (rc >= 0 && c.err)
         rc = c.err;
     for (int i = 0; rc >= 0 && i < c.n; i++)
-        rc = forward_windowed(tk, n, ckey(&c, i), strip(cval(&c, i)), EDDY_NULL_BYTES,
-                              c.e[i].ts);
+        rc = forward_windowed(tk, n, ckey(&c, i), strip(cval(&c, i)), EDDY_NULL_BYTES, c.e[i].ts);
     collected_free(&c);
     if (rc >= 0)
         ts->ts_emitted_upto = upto;
@@ -535,8 +535,8 @@ int sx_session_process(sx_task_t *tk, const dsl_node_t *n, const sx_rec_t *r)
      * of each), the new one comes */
     for (int i = 0; rc >= 0 && i < c.n; i++)
         if (c.e[i].start != start || c.e[i].end != end)
-            rc = st_session_put(ts->ts_session, r->key, c.e[i].start, c.e[i].end,
-                                EDDY_NULL_BYTES, maxts);
+            rc = st_session_put(ts->ts_session, r->key, c.e[i].start, c.e[i].end, EDDY_NULL_BYTES,
+                                maxts);
     eddy_bytes_t val;
     if (rc >= 0)
         rc = sx_ts_value(&tb, maxts, eddy_buf_bytes(&tmp), &val);

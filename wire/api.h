@@ -232,7 +232,8 @@ typedef struct CreateTopicsResponse {
     CreatableTopicResult *Topics;
     int32_t TopicsCount;
 } CreateTopicsResponse;
-int wire_create_topics_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, CreateTopicsRequest *r);
+int wire_create_topics_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                  CreateTopicsRequest *r);
 void wire_create_topics_resp_encode(eddy_wr_t *wr, int16_t v, const CreateTopicsResponse *r);
 
 /* ---- DeleteTopics (20), v0-1 ---- */
@@ -250,7 +251,8 @@ typedef struct DeleteTopicsResponse {
     DeletableTopicResult *Responses;
     int32_t ResponsesCount;
 } DeleteTopicsResponse;
-int wire_delete_topics_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, DeleteTopicsRequest *r);
+int wire_delete_topics_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                  DeleteTopicsRequest *r);
 void wire_delete_topics_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteTopicsResponse *r);
 
 /* ---- DescribeConfigs (32), v0-4; v4 is flexible ---- */

@@ -145,4 +145,3 @@ void wire_delete_records_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteRecor
         }
     }
 }
-

@@ -59,8 +59,7 @@ int wire_create_partitions_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     return rd->rd_err;
 }
 
-void wire_create_partitions_resp_encode(eddy_wr_t *wr, int16_t v,
-                                        const CreatePartitionsResponse *r)
+void wire_create_partitions_resp_encode(eddy_wr_t *wr, int16_t v, const CreatePartitionsResponse *r)
 {
     int flex = kafka_is_flexible(API_CREATE_PARTITIONS, v);
     wr_i32(wr, r->ThrottleTimeMs);
@@ -87,8 +86,7 @@ int wire_describe_cluster_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     return rd->rd_err;
 }
 
-void wire_describe_cluster_resp_encode(eddy_wr_t *wr, int16_t v,
-                                       const DescribeClusterResponse *r)
+void wire_describe_cluster_resp_encode(eddy_wr_t *wr, int16_t v, const DescribeClusterResponse *r)
 {
     wr_i32(wr, r->ThrottleTimeMs);
     wr_i16(wr, r->ErrorCode);

@@ -64,8 +64,7 @@ typedef struct DescribeClusterResponse {
 } DescribeClusterResponse;
 int wire_describe_cluster_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                      DescribeClusterRequest *r);
-void wire_describe_cluster_resp_encode(eddy_wr_t *wr, int16_t v,
-                                       const DescribeClusterResponse *r);
+void wire_describe_cluster_resp_encode(eddy_wr_t *wr, int16_t v, const DescribeClusterResponse *r);
 
 /* The client side (client_api_cluster.c): the versions are the broker's
  * own ranges, as for every client codec. */

@@ -195,8 +195,7 @@ void wire_leave_group_resp_encode(eddy_wr_t *wr, int16_t v, const LeaveGroupResp
 
 /* ---- OffsetCommit ---- */
 
-int wire_offset_commit_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                  OffsetCommitRequest *r)
+int wire_offset_commit_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, OffsetCommitRequest *r)
 {
     if (!broker_api_supported(API_OFFSET_COMMIT, v))
         return EDDY_ERR_INVALID_ARG;
@@ -386,8 +385,7 @@ void wire_list_groups_resp_encode(eddy_wr_t *wr, int16_t v, const ListGroupsResp
     wrf_tags(wr, flex);
 }
 
-int wire_offset_delete_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                  OffsetDeleteRequest *r)
+int wire_offset_delete_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, OffsetDeleteRequest *r)
 {
     if (!broker_api_supported(API_OFFSET_DELETE, v))
         return EDDY_ERR_INVALID_ARG;
@@ -424,8 +422,7 @@ void wire_offset_delete_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetDelete
     }
 }
 
-int wire_delete_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                  DeleteGroupsRequest *r)
+int wire_delete_groups_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, DeleteGroupsRequest *r)
 {
     if (!broker_api_supported(API_DELETE_GROUPS, v))
         return EDDY_ERR_INVALID_ARG;

@@ -44,8 +44,8 @@ const api_version_range_t broker_api_versions[] = {
     {API_DESCRIBE_CLUSTER, 0, 1},
     {API_INIT_PRODUCER_ID, 0, 5},
 };
-const int broker_api_versions_count =
-    (int)(sizeof broker_api_versions / sizeof broker_api_versions[0]);
+const int broker_api_versions_count = (int)(sizeof broker_api_versions /
+                                            sizeof broker_api_versions[0]);
 
 int broker_api_supported(int api_key, int version)
 {

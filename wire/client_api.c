@@ -101,8 +101,7 @@ static int api_versions_body(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ApiVersi
     return rd->rd_err;
 }
 
-int wire_api_versions_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                  ApiVersionsResponse *r)
+int wire_api_versions_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ApiVersionsResponse *r)
 {
     int rc = cr_version(API_API_VERSIONS, v);
     if (rc)
@@ -362,8 +361,7 @@ int wire_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, FetchRespo
             int32_t na = 0;
             if (v >= 4) {
                 na = rd_array_count(rd, 8 + 8); /* nullable */
-                p->AbortedTransactions =
-                    rd_arena_array(rd, a, na, sizeof *p->AbortedTransactions);
+                p->AbortedTransactions = rd_arena_array(rd, a, na, sizeof *p->AbortedTransactions);
                 for (int32_t k = 0; k < na && !rd->rd_err; k++) {
                     p->AbortedTransactions[k].ProducerId = rd_i64(rd);
                     p->AbortedTransactions[k].FirstOffset = rd_i64(rd);
@@ -419,8 +417,7 @@ void wire_list_offsets_req_encode(eddy_wr_t *wr, int16_t v, const ListOffsetsReq
     wrf_tags(wr, flexible);
 }
 
-int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                  ListOffsetsResponse *r)
+int wire_list_offsets_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ListOffsetsResponse *r)
 {
     int rc = cr_version(API_LIST_OFFSETS, v);
     if (rc)

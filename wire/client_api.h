@@ -187,8 +187,7 @@ int wire_heartbeat_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, Heartb
 
 /* ---- LeaveGroup (13), v0-1 ---- */
 void wire_leave_group_req_encode(eddy_wr_t *wr, int16_t v, const LeaveGroupRequest *r);
-int wire_leave_group_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                 LeaveGroupResponse *r);
+int wire_leave_group_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, LeaveGroupResponse *r);
 
 /* ---- OffsetCommit (8), v0-7 ----
  * GenerationId, MemberId (v1+), CommittedLeaderEpoch (v6+) are ignorable;
@@ -211,8 +210,7 @@ int wire_describe_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
 /* The ListGroups request has no body at v0-2; from v4 it asks for every
  * state and (v5) every type. */
 void wire_list_groups_req_encode(eddy_wr_t *wr, int16_t v);
-int wire_list_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                 ListGroupsResponse *r);
+int wire_list_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ListGroupsResponse *r);
 void wire_delete_groups_req_encode(eddy_wr_t *wr, int16_t v, const DeleteGroupsRequest *r);
 int wire_delete_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                    DeleteGroupsResponse *r);

@@ -151,8 +151,7 @@ void wire_leave_group_req_encode(eddy_wr_t *wr, int16_t v, const LeaveGroupReque
     cw_string_nn(wr, r->MemberId);
 }
 
-int wire_leave_group_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                 LeaveGroupResponse *r)
+int wire_leave_group_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, LeaveGroupResponse *r)
 {
     (void)a;
     int rc = cr_version(API_LEAVE_GROUP, v);
@@ -236,8 +235,7 @@ void wire_offset_fetch_req_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchReq
     }
 }
 
-int wire_offset_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                  OffsetFetchResponse *r)
+int wire_offset_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, OffsetFetchResponse *r)
 {
     int rc = cr_version(API_OFFSET_FETCH, v);
     if (rc)
@@ -341,8 +339,7 @@ void wire_list_groups_req_encode(eddy_wr_t *wr, int16_t v)
     wrf_tags(wr, flex);
 }
 
-int wire_list_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                 ListGroupsResponse *r)
+int wire_list_groups_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, ListGroupsResponse *r)
 {
     int rc = cr_version(API_LIST_GROUPS, v);
     if (rc)

@@ -34,14 +34,10 @@ int wire_codec_level_check(int codec, int level)
     if (level == WIRE_CODEC_LEVEL_DEFAULT)
         return 0;
     switch (codec) {
-    case WIRE_CODEC_GZIP:
-        return level >= 1 && level <= 9 ? 0 : EDDY_ERR_CONFIG;
-    case WIRE_CODEC_LZ4:
-        return level >= 1 && level <= 17 ? 0 : EDDY_ERR_CONFIG;
-    case WIRE_CODEC_ZSTD:
-        return level >= -131072 && level <= 22 ? 0 : EDDY_ERR_CONFIG;
-    default:
-        return EDDY_ERR_CONFIG;
+    case WIRE_CODEC_GZIP: return level >= 1 && level <= 9 ? 0 : EDDY_ERR_CONFIG;
+    case WIRE_CODEC_LZ4: return level >= 1 && level <= 17 ? 0 : EDDY_ERR_CONFIG;
+    case WIRE_CODEC_ZSTD: return level >= -131072 && level <= 22 ? 0 : EDDY_ERR_CONFIG;
+    default: return EDDY_ERR_CONFIG;
     }
 }
 
@@ -144,20 +140,11 @@ int wire_codec_compress(int codec, int level, const void *src, size_t len, eddy_
     size_t at = wr->wr_len;
     int rc;
     switch (codec) {
-    case WIRE_CODEC_GZIP:
-        rc = compress_gzip(level, src, len, wr);
-        break;
-    case WIRE_CODEC_SNAPPY:
-        rc = compress_snappy(src, len, wr);
-        break;
-    case WIRE_CODEC_LZ4:
-        rc = compress_lz4(level, src, len, wr);
-        break;
-    case WIRE_CODEC_ZSTD:
-        rc = compress_zstd(level, src, len, wr);
-        break;
-    default:
-        return EDDY_ERR_BATCH_CODEC;
+    case WIRE_CODEC_GZIP: rc = compress_gzip(level, src, len, wr); break;
+    case WIRE_CODEC_SNAPPY: rc = compress_snappy(src, len, wr); break;
+    case WIRE_CODEC_LZ4: rc = compress_lz4(level, src, len, wr); break;
+    case WIRE_CODEC_ZSTD: rc = compress_zstd(level, src, len, wr); break;
+    default: return EDDY_ERR_BATCH_CODEC;
     }
     if (!rc && wr->wr_err)
         rc = wr->wr_err;
@@ -355,18 +342,10 @@ int wire_codec_decompress(int codec, const void *src, size_t len, size_t max_out
     outbuf_t ob = {NULL, 0, 0, max_out};
     int rc;
     switch (codec) {
-    case WIRE_CODEC_GZIP:
-        rc = inflate_gzip(src, len, &ob);
-        break;
-    case WIRE_CODEC_SNAPPY:
-        rc = inflate_snappy(src, len, &ob);
-        break;
-    case WIRE_CODEC_LZ4:
-        rc = inflate_lz4(src, len, &ob);
-        break;
-    case WIRE_CODEC_ZSTD:
-        rc = inflate_zstd(src, len, &ob);
-        break;
+    case WIRE_CODEC_GZIP: rc = inflate_gzip(src, len, &ob); break;
+    case WIRE_CODEC_SNAPPY: rc = inflate_snappy(src, len, &ob); break;
+    case WIRE_CODEC_LZ4: rc = inflate_lz4(src, len, &ob); break;
+    case WIRE_CODEC_ZSTD: rc = inflate_zstd(src, len, &ob); break;
     default:
         snprintf(errstr, errstr_size, "compression codec %d is unknown", codec);
         return EDDY_ERR_BATCH_CODEC;

@@ -104,8 +104,7 @@ const char *kafka_err_name(int code)
 {
     switch (code) {
 #define KAFKA_ERR_CASE(name, c)                                                                    \
-    case c:                                                                                        \
-        return #name;
+    case c: return #name;
         KAFKA_ERR_TABLE(KAFKA_ERR_CASE)
 #undef KAFKA_ERR_CASE
     }
@@ -158,56 +157,31 @@ int kstr_eq(kstr_t a, const char *s)
 static int first_flexible(int api_key)
 {
     switch (api_key) {
-    case API_PRODUCE:
-        return 9;
-    case API_FETCH:
-        return 12;
-    case API_LIST_OFFSETS:
-        return 6;
-    case API_METADATA:
-        return 9;
-    case API_OFFSET_COMMIT:
-        return 8;
-    case API_OFFSET_FETCH:
-        return 6;
-    case API_FIND_COORDINATOR:
-        return 3;
-    case API_JOIN_GROUP:
-        return 6;
-    case API_HEARTBEAT:
-        return 4;
-    case API_LEAVE_GROUP:
-        return 4;
-    case API_SYNC_GROUP:
-        return 4;
-    case API_DESCRIBE_GROUPS:
-        return 5;
-    case API_LIST_GROUPS:
-        return 3;
-    case API_API_VERSIONS:
-        return 3;
-    case API_CREATE_TOPICS:
-        return 5;
-    case API_DELETE_TOPICS:
-        return 4;
-    case API_DELETE_RECORDS:
-        return 2;
-    case API_INIT_PRODUCER_ID:
-        return 2;
-    case API_DESCRIBE_CONFIGS:
-        return 4;
-    case API_ALTER_CONFIGS:
-        return 2;
-    case API_INCREMENTAL_ALTER_CONFIGS:
-        return 1;
-    case API_DELETE_GROUPS:
-        return 2;
-    case API_CREATE_PARTITIONS:
-        return 2;
-    case API_DESCRIBE_CLUSTER:
-        return 0;
-    default:
-        return -1;
+    case API_PRODUCE: return 9;
+    case API_FETCH: return 12;
+    case API_LIST_OFFSETS: return 6;
+    case API_METADATA: return 9;
+    case API_OFFSET_COMMIT: return 8;
+    case API_OFFSET_FETCH: return 6;
+    case API_FIND_COORDINATOR: return 3;
+    case API_JOIN_GROUP: return 6;
+    case API_HEARTBEAT: return 4;
+    case API_LEAVE_GROUP: return 4;
+    case API_SYNC_GROUP: return 4;
+    case API_DESCRIBE_GROUPS: return 5;
+    case API_LIST_GROUPS: return 3;
+    case API_API_VERSIONS: return 3;
+    case API_CREATE_TOPICS: return 5;
+    case API_DELETE_TOPICS: return 4;
+    case API_DELETE_RECORDS: return 2;
+    case API_INIT_PRODUCER_ID: return 2;
+    case API_DESCRIBE_CONFIGS: return 4;
+    case API_ALTER_CONFIGS: return 2;
+    case API_INCREMENTAL_ALTER_CONFIGS: return 1;
+    case API_DELETE_GROUPS: return 2;
+    case API_CREATE_PARTITIONS: return 2;
+    case API_DESCRIBE_CLUSTER: return 0;
+    default: return -1;
     }
 }
 

@@ -134,9 +134,10 @@ static int records_check(const uint8_t *recs, size_t len, wire_batch_header_t *h
             rc = EDDY_ERR_BATCH_LAST_OFFSET_DELTA;
         if (rc) {
             snprintf(errstr, errstr_size, "batch record %" PRId32 " of %" PRId32 ": %s", i,
-                     h->recordCount, rd_remaining(&rd) == 0 && rc != EDDY_ERR_BATCH_LAST_OFFSET_DELTA
-                                         ? "the records end before recordCount"
-                                         : eddy_strerror(record_err(rc)));
+                     h->recordCount,
+                     rd_remaining(&rd) == 0 && rc != EDDY_ERR_BATCH_LAST_OFFSET_DELTA
+                         ? "the records end before recordCount"
+                         : eddy_strerror(record_err(rc)));
             return record_err(rc);
         }
         prev = rec.offsetDelta;
@@ -227,8 +228,8 @@ int wire_record_iter_open(wire_record_iter_t *it, const uint8_t *batch, size_t l
     }
     const uint8_t *recs;
     size_t recs_len;
-    rc = batch_records(batch, &it->ri_hdr, max_inflated, &recs, &recs_len, &it->ri_inflated,
-                       errstr, errstr_size);
+    rc = batch_records(batch, &it->ri_hdr, max_inflated, &recs, &recs_len, &it->ri_inflated, errstr,
+                       errstr_size);
     if (rc)
         return rc;
     rd_init(&it->ri_rd, recs, recs_len);
@@ -373,8 +374,8 @@ int wire_batch_end(wire_batch_builder_t *b, int keep_last_delta)
         size_t recs_at = b->bb_start + BATCH_HEADER_SIZE;
         eddy_wr_t z;
         wr_init(&z);
-        int rc = wire_codec_compress(codec, b->bb_level, wr->wr_buf + recs_at,
-                                     wr->wr_len - recs_at, &z);
+        int rc = wire_codec_compress(codec, b->bb_level, wr->wr_buf + recs_at, wr->wr_len - recs_at,
+                                     &z);
         if (rc) {
             wr_free(&z);
             return rc;

@@ -92,9 +92,11 @@ static inline int64_t wire_batch_last_offset(const wire_batch_header_t *h)
 int wire_batch_header_read(const uint8_t *p, size_t len, wire_batch_header_t *h);
 
 /* Validation flags. */
-#define WIRE_BATCH_CHECK_RECORDS 0x1 /* parse every record (compressed ones decompressed,
+#define WIRE_BATCH_CHECK_RECORDS                                                                   \
+    0x1 /* parse every record (compressed ones decompressed,
                                         at most max_inflated bytes) */
-#define WIRE_BATCH_FROM_CLIENT 0x2   /* produce path: offsets dense (lastOffsetDelta ==
+#define WIRE_BATCH_FROM_CLIENT                                                                     \
+    0x2   /* produce path: offsets dense (lastOffsetDelta ==
                                         recordCount-1, offsetDelta i == i), no control batch */
 
 /* Validates the batch at the start of p[0..len): the length fits in len,

@@ -71,9 +71,8 @@ static struct om_slot *om_find(offset_map_t *m, const uint8_t *key, int32_t len,
     size_t i = h & (m->om_cap - 1);
     for (;;) {
         struct om_slot *s = &m->om_slots[i];
-        if (s->hash == 0 ||
-            (s->hash == h && s->key_len == len &&
-             memcmp(m->om_keys.wr_buf + s->key_off, key, (size_t)len) == 0))
+        if (s->hash == 0 || (s->hash == h && s->key_len == len &&
+                             memcmp(m->om_keys.wr_buf + s->key_off, key, (size_t)len) == 0))
             return s;
         i = (i + 1) & (m->om_cap - 1);
     }
@@ -240,7 +239,8 @@ log_clean_job_t *log_clean_prepare(log_t *log, int64_t now_ms, int force)
     }
     for (int i = 0; i < nsrc; i++) {
         const log_segment_t *seg = log->log_segs[i];
-        job->cj_src[i] = (struct clean_src){seg->seg_base, seg->seg_next_offset, seg->seg_size, NULL};
+        job->cj_src[i] = (struct clean_src){seg->seg_base, seg->seg_next_offset, seg->seg_size,
+                                            NULL};
     }
     /* Group neighbours so that small cleaned segments merge, within
      * segment.bytes and the 32-bit relative offsets of the index. */
@@ -269,9 +269,9 @@ static int src_open(const log_clean_job_t *job, wire_record_iter_t *it, const ui
     int rc = wire_record_iter_open(it, p, (size_t)size, log_inflate_limit(&job->cj_shadow.log_cfg),
                                    why, sizeof why);
     if (rc)
-        EDDY_LOG_ERROR("log", "%s: compaction stopped: the batch at offset %" PRId64
-                              " cannot be read: %s", job->cj_shadow.log_name,
-                       (int64_t)be64_load(p), why);
+        EDDY_LOG_ERROR("log",
+                       "%s: compaction stopped: the batch at offset %" PRId64 " cannot be read: %s",
+                       job->cj_shadow.log_name, (int64_t)be64_load(p), why);
     return rc;
 }
 
@@ -545,9 +545,10 @@ int log_clean_commit(log_t *log, log_clean_job_t *job)
     if (!log->log_ever_compacted &&
         log_write_file_atomic(log->log_dir, COMPACTED_NAME, "", 0, 1) == 0)
         log->log_ever_compacted = 1;
-    EDDY_LOG_INFO("log", "%s: compacted %d segment(s) into %d: %" PRId64 " records kept, %" PRId64
-                         " removed", log->log_name, job->cj_nsrc, job->cj_ngroups, job->cj_kept,
-                  job->cj_removed);
+    EDDY_LOG_INFO("log",
+                  "%s: compacted %d segment(s) into %d: %" PRId64 " records kept, %" PRId64
+                  " removed",
+                  log->log_name, job->cj_nsrc, job->cj_ngroups, job->cj_kept, job->cj_removed);
     return 0;
 }
 

@@ -12,7 +12,7 @@
 
 static const char *const cleanup_policies[] = {"delete", "compact", NULL};
 /* Indexed by codec id; "producer" is LOG_COMPRESSION_PRODUCER. */
-const char *const log_compression_types[] = {"uncompressed", "gzip", "snappy", "lz4",
+const char *const log_compression_types[] = {"uncompressed", "gzip",     "snappy", "lz4",
                                              "zstd",         "producer", NULL};
 const char *const log_timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};
 
@@ -81,25 +81,27 @@ const eddy_cfg_def_t log_config_defs[] = {
     {"compression.zstd.level", CFG_INT32, F(compression_zstd_level), "3", -131072, 22, NULL,
      "zstd level when the broker compresses"},
     {"message.timestamp.type", CFG_ENUM, F(message_timestamp_type), "CreateTime", 0, 0,
-     log_timestamp_types, "CreateTime keeps the producer's timestamps, LogAppendTime stamps "
+     log_timestamp_types,
+     "CreateTime keeps the producer's timestamps, LogAppendTime stamps "
      "each batch with the broker's clock"},
     {"min.compaction.lag.ms", CFG_INT64, F(min_compaction_lag_ms), "0", 0, 9.3e18, NULL,
      "a segment with a record younger than this is not compacted"},
-    {"max.compaction.lag.ms", CFG_INT64, F(max_compaction_lag_ms), "9223372036854775807", 1,
-     9.3e18, NULL, "a log whose oldest uncompacted record is older than this is compacted "
+    {"max.compaction.lag.ms", CFG_INT64, F(max_compaction_lag_ms), "9223372036854775807", 1, 9.3e18,
+     NULL,
+     "a log whose oldest uncompacted record is older than this is compacted "
      "whatever its dirty ratio"},
     {"file.delete.delay.ms", CFG_INT64, F(file_delete_delay_ms), "60000", 0, 9.3e18, NULL,
      "wait before a deleted segment's files go (Eddy removes them at once; stored only)"},
-    {"follower.replication.throttled.replicas", CFG_LIST_TEXT, F(follower_throttled_replicas),
-     "", 0, 0, NULL, "replicas throttled on the follower side (one node: stored only)"},
-    {"leader.replication.throttled.replicas", CFG_LIST_TEXT, F(leader_throttled_replicas), "",
-     0, 0, NULL, "replicas throttled on the leader side (one node: stored only)"},
+    {"follower.replication.throttled.replicas", CFG_LIST_TEXT, F(follower_throttled_replicas), "",
+     0, 0, NULL, "replicas throttled on the follower side (one node: stored only)"},
+    {"leader.replication.throttled.replicas", CFG_LIST_TEXT, F(leader_throttled_replicas), "", 0, 0,
+     NULL, "replicas throttled on the leader side (one node: stored only)"},
     {"local.retention.bytes", CFG_INT64, F(local_retention_bytes), "-2", -2, 9.3e18, NULL,
      "local bytes kept with tiered storage (none on Eddy: stored only)"},
     {"local.retention.ms", CFG_INT64, F(local_retention_ms), "-2", -2, 9.3e18, NULL,
      "local age kept with tiered storage (none on Eddy: stored only)"},
-    {"message.timestamp.after.max.ms", CFG_INT64, F(message_timestamp_after_max_ms), "3600000",
-     0, 9.3e18, NULL, "how far ahead of the broker's clock a CreateTime may be"},
+    {"message.timestamp.after.max.ms", CFG_INT64, F(message_timestamp_after_max_ms), "3600000", 0,
+     9.3e18, NULL, "how far ahead of the broker's clock a CreateTime may be"},
     {"message.timestamp.before.max.ms", CFG_INT64, F(message_timestamp_before_max_ms),
      "9223372036854775807", 0, 9.3e18, NULL,
      "how far behind the broker's clock a CreateTime may be"},
@@ -109,14 +111,14 @@ const eddy_cfg_def_t log_config_defs[] = {
      "preallocate segment files (stored only)"},
     {"remote.log.copy.disable", CFG_BOOL, F(remote_log_copy_disable), "false", 0, 0, NULL,
      "stop copying to tiered storage (none on Eddy: stored only)"},
-    {"remote.log.delete.on.disable", CFG_BOOL, F(remote_log_delete_on_disable), "false", 0, 0,
-     NULL, "delete tiered data when tiered storage is turned off (none on Eddy: stored only)"},
+    {"remote.log.delete.on.disable", CFG_BOOL, F(remote_log_delete_on_disable), "false", 0, 0, NULL,
+     "delete tiered data when tiered storage is turned off (none on Eddy: stored only)"},
     {"remote.storage.enable", CFG_BOOL, F(remote_storage_enable), "false", 0, 0, NULL,
      "tiered storage for the topic (Eddy has none: only false)"},
     {"segment.jitter.ms", CFG_INT64, F(segment_jitter_ms), "0", 0, 9.3e18, NULL,
      "random slack on segment.ms (stored only)"},
-    {"unclean.leader.election.enable", CFG_BOOL, F(unclean_leader_election_enable), "false", 0,
-     0, NULL, "elect an out-of-sync replica as leader (one node: stored only)"},
+    {"unclean.leader.election.enable", CFG_BOOL, F(unclean_leader_election_enable), "false", 0, 0,
+     NULL, "elect an out-of-sync replica as leader (one node: stored only)"},
     {NULL},
 };
 #undef F

@@ -308,8 +308,10 @@ static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases,
     seg_path(log, base, ".log", path, sizeof path);
     if (rename(swap, path) == 0) {
         bases[kept++] = base;
-        EDDY_LOG_INFO("log", "%s: completed an interrupted compaction of offsets [%" PRId64
-                             ", %" PRId64 ")", log->log_name, base, end);
+        EDDY_LOG_INFO("log",
+                      "%s: completed an interrupted compaction of offsets [%" PRId64 ", %" PRId64
+                      ")",
+                      log->log_name, base, end);
     }
     *nbases = kept;
 }
@@ -459,8 +461,7 @@ static void check_missing(log_t *log, int64_t ck_start, int64_t recovery_point)
                      "segment %020" PRId64 ".log ends at offset %" PRId64
                      " but the next one is %020" PRId64 ".log: records [%" PRId64 ", %" PRId64
                      ") are missing",
-                     a->seg_base, a->seg_next_offset, b->seg_base, a->seg_next_offset,
-                     b->seg_base);
+                     a->seg_base, a->seg_next_offset, b->seg_base, a->seg_next_offset, b->seg_base);
             break;
         }
     }
@@ -544,7 +545,8 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
         if ((clean || !past_recovery_point) && seg_index_load(seg, size) == 0)
             continue;
         if (clean || !past_recovery_point)
-            EDDY_LOG_INFO("log", "%s: segment %020" PRId64 ".log: index missing or corrupt, rebuilding",
+            EDDY_LOG_INFO("log",
+                          "%s: segment %020" PRId64 ".log: index missing or corrupt, rebuilding",
                           name, bases[i]);
         char why[256];
         int64_t good = seg_scan(seg, size, 1, why, sizeof why);
@@ -566,11 +568,11 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
                 later_bytes += st.st_size;
         }
         EDDY_LOG_WARN("log",
-                      "%s: segment %020" PRId64 ".log: %s at byte %" PRId64
-                      " (next offset %" PRId64 "); truncating %" PRId64
-                      " bytes and %d later segment(s) of %" PRId64 " bytes",
-                      name, bases[i], why, good, seg->seg_next_offset, size - good,
-                      nbases - 1 - i, later_bytes);
+                      "%s: segment %020" PRId64 ".log: %s at byte %" PRId64 " (next offset %" PRId64
+                      "); truncating %" PRId64 " bytes and %d later segment(s) of %" PRId64
+                      " bytes",
+                      name, bases[i], why, good, seg->seg_next_offset, size - good, nbases - 1 - i,
+                      later_bytes);
         if ((rc = truncate_file(seg, good)) < 0) {
             snprintf(errstr, errstr_size, "%s: cannot truncate: %s", path, eddy_strerror(rc));
             goto fail;
@@ -660,8 +662,10 @@ int log_close(log_t *log)
     int src = 0;
     if (rc == 0 && (log->log_ps.ps_n || log->log_ps_snapshots) &&
         (src = pstate_snapshot_write(log, log_end_offset(log))) < 0)
-        EDDY_LOG_WARN("log", "%s: cannot write the producer state snapshot (%s); the next start "
-                             "rebuilds it from the log", log->log_name, eddy_strerror(src));
+        EDDY_LOG_WARN("log",
+                      "%s: cannot write the producer state snapshot (%s); the next start "
+                      "rebuilds it from the log",
+                      log->log_name, eddy_strerror(src));
     if (rc == 0 && src == 0)
         /* Not fsynced: the data under it already is, and a lost marker only
          * costs a recovery scan. */
@@ -764,8 +768,8 @@ int log_codec_level(const log_config_t *cfg, int codec)
  * id, epoch, base sequence, leader epoch and flags kept, lastOffsetDelta
  * kept, as Kafka's LogValidator does when compression.type differs from the
  * producer's codec. */
-int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level,
-                         size_t max_inflated, eddy_wr_t *out, char *errstr, size_t errstr_size)
+int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level, size_t max_inflated,
+                         eddy_wr_t *out, char *errstr, size_t errstr_size)
 {
     wire_batch_header_t h;
     wire_batch_header_read(p, size, &h);
@@ -845,7 +849,8 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                          "timestamp %" PRId64 " of a record is out of range: CreateTime must be "
                          "within message.timestamp.before.max.ms (%" PRId64 ") before and "
                          "message.timestamp.after.max.ms (%" PRId64 ") after the broker's clock "
-                         "(%" PRId64 ")", bad, cfg->message_timestamp_before_max_ms,
+                         "(%" PRId64 ")",
+                         bad, cfg->message_timestamp_before_max_ms,
                          cfg->message_timestamp_after_max_ms, now_ms);
                 return EDDY_ERR_INVALID_TIMESTAMP;
             }
@@ -908,8 +913,8 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
         if (convert && n > cfg->max_message_bytes) {
             snprintf(errstr, errstr_size,
                      "batch of %" PRId64 " bytes once recompressed with %s exceeds "
-                     "max.message.bytes %" PRId32, n, wire_codec_name(target),
-                     cfg->max_message_bytes);
+                     "max.message.bytes %" PRId32,
+                     n, wire_codec_name(target), cfg->max_message_bytes);
             wr_free(&conv);
             return EDDY_ERR_TOO_LARGE;
         }
@@ -1084,7 +1089,8 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
          * names batch boundaries, so the scan starts at the last one that
          * fits and reads at most an index interval of headers. */
         int64_t stop = pos + size;
-        int64_t limit = pos + (int64_t)(max_bytes > (size_t)INT64_MAX / 2 ? (size_t)INT64_MAX / 2 : max_bytes);
+        int64_t limit = pos + (int64_t)(max_bytes > (size_t)INT64_MAX / 2 ? (size_t)INT64_MAX / 2
+                                                                          : max_bytes);
         if (limit >= seg->seg_size) {
             stop = seg->seg_size;
         } else if (limit > stop) {
@@ -1214,7 +1220,8 @@ int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *t
             if (!p)
                 return log_read_failed(log, seg, pos, BATCH_HEADER_SIZE, cur.cur_err);
             int64_t size = wire_batch_size(p);
-            int64_t last = (int64_t)be64_load(p) + (int32_t)be32_load(p + BATCH_OFF_LAST_OFFSET_DELTA);
+            int64_t last = (int64_t)be64_load(p) +
+                           (int32_t)be32_load(p + BATCH_OFF_LAST_OFFSET_DELTA);
             if ((int64_t)be64_load(p + BATCH_OFF_MAX_TIMESTAMP) >= ts && last >= log->log_start) {
                 uint8_t *whole = malloc((size_t)size);
                 if (!whole)
@@ -1222,10 +1229,12 @@ int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *t
                 int fd = seg_fd(seg);
                 ssize_t r = fd < 0 ? fd : pread(fd, whole, (size_t)size, pos);
                 int rc = r == size ? batch_offset_for_ts(whole, (size_t)size, ts,
-                                                        log_inflate_limit(&log->log_cfg), offset,
-                                                        timestamp)
+                                                         log_inflate_limit(&log->log_cfg), offset,
+                                                         timestamp)
                                    : log_read_failed(log, seg, pos, size,
-                                                     fd < 0 ? fd : r < 0 ? -errno : 0);
+                                                     fd < 0  ? fd
+                                                     : r < 0 ? -errno
+                                                             : 0);
                 free(whole);
                 if (rc < 0)
                     return rc;
@@ -1370,7 +1379,8 @@ int log_retention_run(log_t *log, int64_t now_ms, int *deleted)
     /* A non-empty active segment past retention.ms rolls first, so data
      * still expires on a topic that stopped receiving records. */
     log_segment_t *act = active_seg(log);
-    if (cfg->retention_ms >= 0 && act->seg_size > 0 && now_ms - act->seg_max_ts > cfg->retention_ms) {
+    if (cfg->retention_ms >= 0 && act->seg_size > 0 &&
+        now_ms - act->seg_max_ts > cfg->retention_ms) {
         int rc = roll(log, now_ms);
         if (rc < 0)
             return rc;

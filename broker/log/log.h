@@ -162,8 +162,8 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
  * compressed by codec at level, everything else kept. Returns 0, an error of
  * wire_record_iter_open(), EDDY_ERR_BATCH_RECORD or the codec's error, with a
  * sentence in errstr. */
-int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level,
-                         size_t max_inflated, eddy_wr_t *out, char *errstr, size_t errstr_size);
+int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level, size_t max_inflated,
+                         eddy_wr_t *out, char *errstr, size_t errstr_size);
 
 /* A range of one segment file holding whole batches, for sending with
  * sendfile() or pread(). The fd is borrowed and stays open until

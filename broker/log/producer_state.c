@@ -192,10 +192,9 @@ int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_
             rc = EDDY_ERR_OUT_OF_ORDER_SEQUENCE;
         } else if (known && h.producerEpoch == epoch && !in_sequence(last_seq, h.baseSequence)) {
             snprintf(errstr, errstr_size,
-                     "producer %" PRId64 " epoch %d sent sequence %" PRId32
-                     " after %" PRId32 " (expected %" PRId32 ")",
-                     h.producerId, h.producerEpoch, h.baseSequence, last_seq,
-                     seq_add(last_seq, 1));
+                     "producer %" PRId64 " epoch %d sent sequence %" PRId32 " after %" PRId32
+                     " (expected %" PRId32 ")",
+                     h.producerId, h.producerEpoch, h.baseSequence, last_seq, seq_add(last_seq, 1));
             rc = EDDY_ERR_OUT_OF_ORDER_SEQUENCE;
         }
         if (rc)
@@ -252,7 +251,8 @@ int pstate_apply(pstate_t *ps, int64_t pid, int16_t epoch, int32_t base_seq, int
         e->pe_n = 0;
     }
     if (e->pe_n == PSTATE_BATCHES) {
-        memmove(&e->pe_batches[0], &e->pe_batches[1], (PSTATE_BATCHES - 1) * sizeof e->pe_batches[0]);
+        memmove(&e->pe_batches[0], &e->pe_batches[1],
+                (PSTATE_BATCHES - 1) * sizeof e->pe_batches[0]);
         e->pe_n--;
     }
     pstate_batch_t *b = &e->pe_batches[e->pe_n++];
@@ -434,8 +434,7 @@ void pstate_snapshots_delete_below(log_t *log, int64_t offset)
 
 /* Loads the snapshot at path into ps (emptied first). Returns 0, or -1 with
  * why it does not check in why. */
-static int snapshot_load(pstate_t *ps, const char *path, int64_t offset, char *why,
-                         size_t why_size)
+static int snapshot_load(pstate_t *ps, const char *path, int64_t offset, char *why, size_t why_size)
 {
     pstate_clear(ps);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -513,7 +512,8 @@ static int replay(log_t *log, int64_t from, int64_t *nbatches)
         log_segment_t *seg = log->log_segs[i];
         if (seg->seg_next_offset <= from || seg->seg_size == 0)
             continue;
-        const log_index_entry_t *ie = from > seg->seg_base ? seg_index_floor_offset(seg, from) : NULL;
+        const log_index_entry_t *ie = from > seg->seg_base ? seg_index_floor_offset(seg, from)
+                                                           : NULL;
         int64_t pos = ie ? ie->ie_pos : 0;
         seg_cursor_t cur;
         seg_cursor_init(&cur, seg, buf, sizeof buf);
@@ -526,7 +526,8 @@ static int replay(log_t *log, int64_t from, int64_t *nbatches)
             if (wire_batch_last_offset(&h) >= from && h.producerId >= 0 &&
                 !(h.attributes & BATCH_ATTR_CONTROL)) {
                 int rc = pstate_apply(&log->log_ps, h.producerId, h.producerEpoch, h.baseSequence,
-                                      h.lastOffsetDelta, wire_batch_last_offset(&h), h.maxTimestamp);
+                                      h.lastOffsetDelta, wire_batch_last_offset(&h),
+                                      h.maxTimestamp);
                 if (rc < 0)
                     return rc;
                 (*nbatches)++;

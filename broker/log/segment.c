@@ -460,8 +460,7 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
         }
         int64_t size = wire_batch_size(p);
         if (size < BATCH_HEADER_SIZE || size > file_size - pos) {
-            snprintf(why, why_size, "batch size %" PRId64 " runs past the end of the file",
-                     size);
+            snprintf(why, why_size, "batch size %" PRId64 " runs past the end of the file", size);
             break;
         }
         wire_batch_header_t h;
@@ -491,7 +490,8 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
         /* baseOffset is outside the CRC: it must continue the sequence. */
         if (h.baseOffset < seg->seg_next_offset ||
             wire_batch_last_offset(&h) - seg->seg_base > (int64_t)UINT32_MAX) {
-            snprintf(why, why_size, "batch baseOffset %" PRId64 " is out of sequence (expected >= %" PRId64 ")",
+            snprintf(why, why_size,
+                     "batch baseOffset %" PRId64 " is out of sequence (expected >= %" PRId64 ")",
                      h.baseOffset, seg->seg_next_offset);
             break;
         }

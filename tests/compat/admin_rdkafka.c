@@ -72,7 +72,8 @@ static rd_kafka_conf_t *base_conf(void)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char err[256];
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) != RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) !=
+        RD_KAFKA_CONF_OK)
         FAIL("bootstrap.servers: %s", err);
     const char *dbg = getenv("RDKAFKA_DEBUG");
     if (dbg && *dbg)
@@ -165,10 +166,11 @@ static void produce_to(const char *topic, const int *parts, int nparts, int per_
         for (int i = 0; i < per_part; i++) {
             char v[32];
             int n = snprintf(v, sizeof v, "%d-%d", parts[k], i);
-            rd_kafka_resp_err_t e =
-                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(parts[k]),
-                                  RD_KAFKA_V_VALUE(v, (size_t)n), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_END);
+            rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                                      RD_KAFKA_V_PARTITION(parts[k]),
+                                                      RD_KAFKA_V_VALUE(v, (size_t)n),
+                                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                      RD_KAFKA_V_END);
             CHECK(e == RD_KAFKA_RESP_ERR_NO_ERROR, "produce to %s-%d: %s", topic, parts[k],
                   rd_kafka_err2name(e));
         }
@@ -333,9 +335,11 @@ static void mode_groups(void)
         }
         rd_kafka_ListConsumerGroups(adm, o, q);
         rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT);
-        const rd_kafka_ListConsumerGroups_result_t *res = rd_kafka_event_ListConsumerGroups_result(ev);
+        const rd_kafka_ListConsumerGroups_result_t *res = rd_kafka_event_ListConsumerGroups_result(
+            ev);
         size_t n, nerr;
-        const rd_kafka_ConsumerGroupListing_t **gl = rd_kafka_ListConsumerGroups_result_valid(res, &n);
+        const rd_kafka_ConsumerGroupListing_t **gl = rd_kafka_ListConsumerGroups_result_valid(res,
+                                                                                              &n);
         rd_kafka_ListConsumerGroups_result_errors(res, &nerr);
         CHECK(nerr == 0, "ListConsumerGroups: %zu error(s)", nerr);
         int saw_live = 0, saw_idle = 0;
@@ -372,7 +376,8 @@ static void mode_groups(void)
     const rd_kafka_error_t *ge = rd_kafka_ConsumerGroupDescription_error(gd[0]);
     CHECK(!ge, "DescribeConsumerGroups: %s", rd_kafka_error_string(ge));
     CHECK(rd_kafka_ConsumerGroupDescription_state(gd[0]) == RD_KAFKA_CONSUMER_GROUP_STATE_STABLE,
-          "described state %s", rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(gd[0])));
+          "described state %s",
+          rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(gd[0])));
     CHECK(rd_kafka_ConsumerGroupDescription_member_count(gd[0]) == 1, "members: %zu",
           rd_kafka_ConsumerGroupDescription_member_count(gd[0]));
     const rd_kafka_MemberDescription_t *md = rd_kafka_ConsumerGroupDescription_member(gd[0], 0);
@@ -432,7 +437,8 @@ static void mode_fence(void)
     cons_close(&b);
     rd_kafka_destroy(adm);
     printf("ok fence: the old member fenced with FENCED_INSTANCE_ID, the new one kept 4 "
-           "partitions and read %d records\n", total);
+           "partitions and read %d records\n",
+           total);
 }
 
 /* ---- grow: CreatePartitions and a group that follows ---- */
@@ -442,7 +448,8 @@ static rd_kafka_resp_err_t create_partitions(rd_kafka_t *adm, const char *topic,
                                              size_t msg_size)
 {
     char err[256];
-    rd_kafka_NewPartitions_t *np = rd_kafka_NewPartitions_new(topic, (size_t)count, err, sizeof err);
+    rd_kafka_NewPartitions_t *np = rd_kafka_NewPartitions_new(topic, (size_t)count, err,
+                                                              sizeof err);
     CHECK(np, "NewPartitions: %s", err);
     if (bad_broker) {
         int32_t ids[] = {7};
@@ -452,12 +459,14 @@ static rd_kafka_resp_err_t create_partitions(rd_kafka_t *adm, const char *topic,
     }
     rd_kafka_AdminOptions_t *o = opts(adm, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
     if (validate_only)
-        CHECK(!rd_kafka_AdminOptions_set_validate_only(o, 1, err, sizeof err), "validate_only: %s", err);
+        CHECK(!rd_kafka_AdminOptions_set_validate_only(o, 1, err, sizeof err), "validate_only: %s",
+              err);
     rd_kafka_queue_t *q = rd_kafka_queue_new(adm);
     rd_kafka_CreatePartitions(adm, &np, 1, o, q);
     rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT);
     rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
-    snprintf(msg, msg_size, "%s", rd_kafka_event_error_string(ev) ? rd_kafka_event_error_string(ev) : "");
+    snprintf(msg, msg_size, "%s",
+             rd_kafka_event_error_string(ev) ? rd_kafka_event_error_string(ev) : "");
     if (!e) {
         size_t n;
         const rd_kafka_topic_result_t **r =
@@ -465,7 +474,8 @@ static rd_kafka_resp_err_t create_partitions(rd_kafka_t *adm, const char *topic,
         CHECK(n == 1, "CreatePartitions: %zu results", n);
         e = rd_kafka_topic_result_error(r[0]);
         snprintf(msg, msg_size, "%s",
-                 rd_kafka_topic_result_error_string(r[0]) ? rd_kafka_topic_result_error_string(r[0]) : "");
+                 rd_kafka_topic_result_error_string(r[0]) ? rd_kafka_topic_result_error_string(r[0])
+                                                          : "");
     }
     rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
@@ -493,7 +503,8 @@ static void mode_grow(void)
     CHECK(partition_count(adm, topic) == 2, "validate-only changed the count to %d",
           partition_count(adm, topic));
     e = create_partitions(adm, topic, 1, 0, 0, msg, sizeof msg);
-    CHECK(e == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS, "shrink to 1: %s %s", rd_kafka_err2name(e), msg);
+    CHECK(e == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS, "shrink to 1: %s %s", rd_kafka_err2name(e),
+          msg);
     note("shrink refused: %s", msg);
     e = create_partitions(adm, topic, 4, 0, 1, msg, sizeof msg);
     CHECK(e == RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, "assignment to broker 7: %s %s",

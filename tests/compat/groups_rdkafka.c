@@ -191,11 +191,10 @@ static void produce(const char *topic, long from, long count, long rate)
                 usleep((useconds_t)((due - now) * 1e6));
         }
         for (;;) {
-            rd_kafka_resp_err_t e =
-                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                  RD_KAFKA_V_PARTITION((int32_t)((from + i) % np)),
-                                  RD_KAFKA_V_VALUE(val, (size_t)len),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            rd_kafka_resp_err_t e = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION((int32_t)((from + i) % np)),
+                RD_KAFKA_V_VALUE(val, (size_t)len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(rk, 50);
                 continue;
@@ -207,8 +206,8 @@ static void produce(const char *topic, long from, long count, long rate)
     }
     while (rd_kafka_outq_len(rk) > 0 && now_s() - t0 < 150)
         rd_kafka_poll(rk, 100);
-    CHECK(g_acked + g_failed == count, "produce: %ld of %ld reports after 150 s", g_acked + g_failed,
-          count);
+    CHECK(g_acked + g_failed == count, "produce: %ld of %ld reports after 150 s",
+          g_acked + g_failed, count);
     CHECK(g_failed == 0, "produce: %ld of %ld records not acknowledged", g_failed, count);
     rd_kafka_destroy(rk);
     note("produced %ld records (%ld..%ld) to %s in %.1f s", count, from, from + count - 1, topic,
@@ -401,7 +400,10 @@ static void poll_all(cons_t **cs, int n, int ms, long nrec)
     } while (now_s() < until);
 }
 
-static int popcount(unsigned x) { return __builtin_popcount(x); }
+static int popcount(unsigned x)
+{
+    return __builtin_popcount(x);
+}
 
 /* ConsumerProtocol assignment bytes -> partition mask of topic (or ~0u if malformed). */
 static unsigned decode_assignment(const unsigned char *b, int len, const char *topic)
@@ -414,7 +416,8 @@ static unsigned decode_assignment(const unsigned char *b, int len, const char *t
         return 0;
     NEED(6);
     o += 2; /* version */
-    int32_t nt = (int32_t)((uint32_t)b[o] << 24 | (uint32_t)b[o + 1] << 16 | (uint32_t)b[o + 2] << 8 | b[o + 3]);
+    int32_t nt = (int32_t)((uint32_t)b[o] << 24 | (uint32_t)b[o + 1] << 16 |
+                           (uint32_t)b[o + 2] << 8 | b[o + 3]);
     o += 4;
     unsigned mask = 0;
     for (int t = 0; t < nt; t++) {
@@ -424,11 +427,13 @@ static unsigned decode_assignment(const unsigned char *b, int len, const char *t
         NEED(sl + 4);
         int match = (int)strlen(topic) == sl && !memcmp(b + o, topic, (size_t)sl);
         o += sl;
-        int32_t np = (int32_t)((uint32_t)b[o] << 24 | (uint32_t)b[o + 1] << 16 | (uint32_t)b[o + 2] << 8 | b[o + 3]);
+        int32_t np = (int32_t)((uint32_t)b[o] << 24 | (uint32_t)b[o + 1] << 16 |
+                               (uint32_t)b[o + 2] << 8 | b[o + 3]);
         o += 4;
         for (int i = 0; i < np; i++) {
             NEED(4);
-            int32_t p = (int32_t)((uint32_t)b[o] << 24 | (uint32_t)b[o + 1] << 16 | (uint32_t)b[o + 2] << 8 | b[o + 3]);
+            int32_t p = (int32_t)((uint32_t)b[o] << 24 | (uint32_t)b[o + 1] << 16 |
+                                  (uint32_t)b[o + 2] << 8 | b[o + 3]);
             o += 4;
             if (p < 0 || p >= MAXP)
                 return ~0u;
@@ -627,8 +632,8 @@ static void assign_test(const char *strategy)
     describe(pb, 2, desc, sizeof desc);
     note("[%s] group %s: 2 consumers settled in %.1f s: %s", strategy, gb, t, desc);
     for (int i = 0; i < 2; i++)
-        CHECK(popcount(cb[i].assigned) == 3, "[%s] 2 consumers on %d partitions: %s", strategy,
-              NP, desc);
+        CHECK(popcount(cb[i].assigned) == 3, "[%s] 2 consumers on %d partitions: %s", strategy, NP,
+              desc);
 
     int reb_a[7], reb_b[2];
     for (int i = 0; i < 7; i++)
@@ -734,7 +739,8 @@ static void consume(const char *group, const char *topic, int argc, char **argv)
             continue;
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                cons_print(&c, "ERROR %s %s", rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
+                cons_print(&c, "ERROR %s %s", rd_kafka_err2name(m->err),
+                           rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
             continue;
         }
@@ -811,7 +817,8 @@ static void badsession(void)
     while (now_s() - t0 < 20 && bad.last_err != RD_KAFKA_RESP_ERR_INVALID_SESSION_TIMEOUT)
         poll_all(pb, 1, 100, NREC);
     CHECK(bad.last_err == RD_KAFKA_RESP_ERR_INVALID_SESSION_TIMEOUT,
-          "session.timeout.ms=1000: no INVALID_SESSION_TIMEOUT error event in 20 s (last error: %s)",
+          "session.timeout.ms=1000: no INVALID_SESSION_TIMEOUT error event in 20 s (last error: "
+          "%s)",
           rd_kafka_err2name(bad.last_err));
     CHECK(bad.assigned == 0 && bad.rebalances == 0, "session.timeout.ms=1000: got an assignment");
     note("session.timeout.ms=1000: INVALID_SESSION_TIMEOUT reported after %.1f s", now_s() - t0);
@@ -858,7 +865,8 @@ int main(int argc, char **argv)
     t_start = now_s();
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 3) {
-        fprintf(stderr, "usage: groups_rdkafka MODE BOOTSTRAP ... (see the top of groups_rdkafka.c)\n");
+        fprintf(stderr, "usage: groups_rdkafka MODE BOOTSTRAP ... (see the top of "
+                        "groups_rdkafka.c)\n");
         return 2;
     }
     const char *mode = argv[1];

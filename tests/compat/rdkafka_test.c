@@ -189,7 +189,10 @@ static rd_kafka_t *new_producer(const char *const *kv, dr_state_t *st)
 }
 
 /* Key and value of keyed record seq (acks tests, restart test). */
-static int keyed_key(char *buf, size_t n, long seq) { return snprintf(buf, n, "key-%ld", seq % 1009); }
+static int keyed_key(char *buf, size_t n, long seq)
+{
+    return snprintf(buf, n, "key-%ld", seq % 1009);
+}
 static int keyed_value(char *buf, size_t n, const char *tag, long seq)
 {
     return snprintf(buf, n, "%s record %ld: %08lx", tag, seq, (unsigned long)(seq * 2654435761u));
@@ -203,14 +206,16 @@ static void produce_one(rd_kafka_t *rk, const char *topic, int32_t partition, co
         rd_kafka_resp_err_t err;
         if (hdrs)
             err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
-                                    RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_TIMESTAMP(ts),
-                                    RD_KAFKA_V_OPAQUE((void *)(intptr_t)seq), RD_KAFKA_V_HEADERS(hdrs),
-                                    RD_KAFKA_V_END);
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+                                    RD_KAFKA_V_TIMESTAMP(ts),
+                                    RD_KAFKA_V_OPAQUE((void *)(intptr_t)seq),
+                                    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
         else
             err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
-                                    RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_TIMESTAMP(ts),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+                                    RD_KAFKA_V_TIMESTAMP(ts),
                                     RD_KAFKA_V_OPAQUE((void *)(intptr_t)seq), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(rk, 20);
@@ -228,8 +233,9 @@ static void produce_one(rd_kafka_t *rk, const char *topic, int32_t partition, co
 static void flush_all(rd_kafka_t *rk, dr_state_t *st, long n, int timeout_ms)
 {
     rd_kafka_resp_err_t err = rd_kafka_flush(rk, timeout_ms);
-    CHECK(err == RD_KAFKA_RESP_ERR_NO_ERROR, "flush: %s with %d messages still queued, %ld of %ld reported",
-          rd_kafka_err2str(err), rd_kafka_outq_len(rk), st->reported, n);
+    CHECK(err == RD_KAFKA_RESP_ERR_NO_ERROR,
+          "flush: %s with %d messages still queued, %ld of %ld reported", rd_kafka_err2str(err),
+          rd_kafka_outq_len(rk), st->reported, n);
     CHECK(st->reported == n, "flush done but only %ld of %ld delivery reports", st->reported, n);
 }
 
@@ -244,7 +250,8 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic)
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
     CHECK(err == RD_KAFKA_RESP_ERR_NO_ERROR, "metadata for %s: %s", topic, rd_kafka_err2str(err));
     CHECK(md->topic_cnt == 1, "metadata for %s: %d topics", topic, md->topic_cnt);
-    CHECK(md->topics[0].err == 0, "metadata for %s: %s", topic, rd_kafka_err2str(md->topics[0].err));
+    CHECK(md->topics[0].err == 0, "metadata for %s: %s", topic,
+          rd_kafka_err2str(md->topics[0].err));
     int n = md->topics[0].partition_cnt;
     for (int i = 0; i < n; i++) {
         CHECK(md->topics[0].partitions[i].leader == 0, "%s [%d]: leader %d", topic,
@@ -264,9 +271,19 @@ static long consume_assign(const char *topic, int nparts, int64_t start, msg_fn 
 {
     /* group.id is required for rd_kafka_assign(); nothing is committed and no group is
      * joined (the broker has no consumer groups yet). */
-    const char *kv[] = {"group.id", "eddy-compat-assign", "enable.auto.commit", "false",
-                        "enable.auto.offset.store", "false", "enable.partition.eof", "true",
-                        "auto.offset.reset", "error", "fetch.wait.max.ms", "100", NULL};
+    const char *kv[] = {"group.id",
+                        "eddy-compat-assign",
+                        "enable.auto.commit",
+                        "false",
+                        "enable.auto.offset.store",
+                        "false",
+                        "enable.partition.eof",
+                        "true",
+                        "auto.offset.reset",
+                        "error",
+                        "fetch.wait.max.ms",
+                        "100",
+                        NULL};
     rd_kafka_conf_t *conf = mkconf(kv);
     for (const char *const *x = g_consumer_extra; x && x[0]; x += 2)
         conf_set(conf, x[0], x[1]);
@@ -285,8 +302,10 @@ static long consume_assign(const char *topic, int nparts, int64_t start, msg_fn 
     long n = 0;
     double deadline = now_s() + timeout_s;
     while (eofs < nparts) {
-        CHECK(now_s() < deadline, "%s: consumer still missing EOF on %d of %d partitions after %d s "
-              "(%ld messages)", topic, nparts - eofs, nparts, timeout_s, n);
+        CHECK(now_s() < deadline,
+              "%s: consumer still missing EOF on %d of %d partitions after %d s "
+              "(%ld messages)",
+              topic, nparts - eofs, nparts, timeout_s, n);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m)
             continue;
@@ -298,7 +317,8 @@ static long consume_assign(const char *topic, int nparts, int64_t start, msg_fn 
         } else if (m->err) {
             FAIL("%s [%d]: consumer error: %s", topic, m->partition, rd_kafka_message_errstr(m));
         } else {
-            CHECK(m->partition >= 0 && m->partition < nparts, "message from partition %d", m->partition);
+            CHECK(m->partition >= 0 && m->partition < nparts, "message from partition %d",
+                  m->partition);
             if (eof[m->partition]) {
                 eof[m->partition] = 0;
                 eofs--;
@@ -332,15 +352,17 @@ static long consume_legacy(const char *topic, int nparts, int64_t start, msg_fn 
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, tconf);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     for (int p = 0; p < nparts; p++)
-        CHECK(rd_kafka_consume_start_queue(rkt, p, start, q) == 0, "consume_start_queue %s [%d]: %s",
-              topic, p, rd_kafka_err2str(rd_kafka_last_error()));
+        CHECK(rd_kafka_consume_start_queue(rkt, p, start, q) == 0,
+              "consume_start_queue %s [%d]: %s", topic, p, rd_kafka_err2str(rd_kafka_last_error()));
     int *eof = xcalloc((size_t)nparts, sizeof *eof);
     int eofs = 0;
     long n = 0;
     double deadline = now_s() + timeout_s;
     while (eofs < nparts) {
-        CHECK(now_s() < deadline, "%s: legacy consumer still missing EOF on %d of %d partitions after "
-              "%d s (%ld messages)", topic, nparts - eofs, nparts, timeout_s, n);
+        CHECK(now_s() < deadline,
+              "%s: legacy consumer still missing EOF on %d of %d partitions after "
+              "%d s (%ld messages)",
+              topic, nparts - eofs, nparts, timeout_s, n);
         rd_kafka_message_t *m = rd_kafka_consume_queue(q, 200);
         if (!m)
             continue;
@@ -359,7 +381,8 @@ static long consume_legacy(const char *topic, int nparts, int64_t start, msg_fn 
                 eofs++;
             }
         } else if (m->err) {
-            FAIL("%s [%d]: legacy consumer error: %s", topic, m->partition, rd_kafka_message_errstr(m));
+            FAIL("%s [%d]: legacy consumer error: %s", topic, m->partition,
+                 rd_kafka_message_errstr(m));
         } else {
             if (eof[m->partition]) {
                 eof[m->partition] = 0;
@@ -410,33 +433,39 @@ static void keyed_msg(const rd_kafka_message_t *m, void *arg)
     CHECK(seq >= 0 && seq < c->n, "%s: record number %ld out of range", c->tag, seq);
     char k[64], v[128];
     int kl = keyed_key(k, sizeof k, seq), vl = keyed_value(v, sizeof v, c->tag, seq);
-    CHECK(m->len == (size_t)vl && memcmp(m->payload, v, (size_t)vl) == 0, "%s record %ld: payload '%.*s'",
-          c->tag, seq, (int)m->len, (const char *)m->payload);
-    CHECK(m->key_len == (size_t)kl && memcmp(m->key, k, (size_t)kl) == 0, "%s record %ld: key '%.*s', "
-          "expected '%s'", c->tag, seq, (int)m->key_len, (const char *)m->key, k);
+    CHECK(m->len == (size_t)vl && memcmp(m->payload, v, (size_t)vl) == 0,
+          "%s record %ld: payload '%.*s'", c->tag, seq, (int)m->len, (const char *)m->payload);
+    CHECK(m->key_len == (size_t)kl && memcmp(m->key, k, (size_t)kl) == 0,
+          "%s record %ld: key '%.*s', "
+          "expected '%s'",
+          c->tag, seq, (int)m->key_len, (const char *)m->key, k);
     CHECK(!c->seen[seq], "%s record %ld read twice (second at [%d] %" PRId64 ")", c->tag, seq,
           m->partition, m->offset);
     c->seen[seq] = 1;
     dr_t *d = &c->drs[seq];
-    CHECK(m->partition == d->partition, "%s record %ld (key %s) is on partition %d, its delivery report "
-          "said %d", c->tag, seq, k, m->partition, d->partition);
+    CHECK(m->partition == d->partition,
+          "%s record %ld (key %s) is on partition %d, its delivery report "
+          "said %d",
+          c->tag, seq, k, m->partition, d->partition);
     if (c->check_offsets)
-        CHECK(m->offset == d->offset, "%s record %ld is at [%d] offset %" PRId64
-              ", its delivery report said %" PRId64, c->tag, seq, m->partition, m->offset, d->offset);
+        CHECK(m->offset == d->offset,
+              "%s record %ld is at [%d] offset %" PRId64 ", its delivery report said %" PRId64,
+              c->tag, seq, m->partition, m->offset, d->offset);
     long kid = seq % 1009;
-    CHECK(c->key_part[kid] == -1 || c->key_part[kid] == m->partition, "key %s on partitions %d and %d",
-          k, c->key_part[kid], m->partition);
+    CHECK(c->key_part[kid] == -1 || c->key_part[kid] == m->partition,
+          "key %s on partitions %d and %d", k, c->key_part[kid], m->partition);
     c->key_part[kid] = m->partition;
     /* The header carries the record number. */
     rd_kafka_headers_t *h = NULL;
     CHECK(rd_kafka_message_headers(m, &h) == 0 && h, "%s record %ld: no headers", c->tag, seq);
     const void *hv;
     size_t hl;
-    CHECK(rd_kafka_header_get_last(h, "seq", &hv, &hl) == 0, "%s record %ld: no 'seq' header", c->tag, seq);
+    CHECK(rd_kafka_header_get_last(h, "seq", &hv, &hl) == 0, "%s record %ld: no 'seq' header",
+          c->tag, seq);
     char hb[32];
     snprintf(hb, sizeof hb, "%ld", seq);
-    CHECK(hl == strlen(hb) && memcmp(hv, hb, hl) == 0, "%s record %ld: header seq='%.*s'", c->tag, seq,
-          (int)hl, (const char *)hv);
+    CHECK(hl == strlen(hb) && memcmp(hv, hb, hl) == 0, "%s record %ld: header seq='%.*s'", c->tag,
+          seq, (int)hl, (const char *)hv);
     CHECK(rd_kafka_header_get_last(h, "empty", &hv, &hl) == 0 && hl == 0,
           "%s record %ld: header 'empty' missing or not empty", c->tag, seq);
     CHECK(rd_kafka_header_get_last(h, "null", &hv, &hl) == 0 && hv == NULL,
@@ -451,7 +480,8 @@ static void test_acks(const char *acks, int legacy)
     const long n = 50000;
     dr_state_t st = {0};
     st.drs = xcalloc((size_t)n, sizeof *st.drs);
-    const char *kv[] = {"acks", acks, "linger.ms", "5", "queue.buffering.max.messages", "200000", NULL};
+    const char *kv[] = {"acks",   acks, "linger.ms", "5", "queue.buffering.max.messages",
+                        "200000", NULL};
     rd_kafka_t *rk = new_producer(kv, &st);
     for (long i = 0; i < n; i++) {
         char k[64], v[128];
@@ -475,8 +505,8 @@ static void test_acks(const char *acks, int legacy)
      * 0..count-1 per partition. */
     long per[4] = {0};
     for (long i = 0; i < n; i++) {
-        CHECK(st.drs[i].partition >= 0 && st.drs[i].partition < 4, "%s record %ld: reported partition %d",
-              tag, i, st.drs[i].partition);
+        CHECK(st.drs[i].partition >= 0 && st.drs[i].partition < 4,
+              "%s record %ld: reported partition %d", tag, i, st.drs[i].partition);
         per[st.drs[i].partition]++;
     }
     int zero = !strcmp(acks, "0");
@@ -486,9 +516,10 @@ static void test_acks(const char *acks, int legacy)
             used[p] = xcalloc((size_t)per[p] + 1, 1);
         for (long i = 0; i < n; i++) {
             dr_t *d = &st.drs[i];
-            CHECK(d->offset >= 0 && d->offset < per[d->partition], "%s record %ld: reported offset "
-                  "%" PRId64 " on partition %d which got %ld records", tag, i, d->offset, d->partition,
-                  per[d->partition]);
+            CHECK(d->offset >= 0 && d->offset < per[d->partition],
+                  "%s record %ld: reported offset "
+                  "%" PRId64 " on partition %d which got %ld records",
+                  tag, i, d->offset, d->partition, per[d->partition]);
             CHECK(!used[d->partition][d->offset], "%s: two records reported at [%d] %" PRId64, tag,
                   d->partition, d->offset);
             used[d->partition][d->offset] = 1;
@@ -504,7 +535,8 @@ static void test_acks(const char *acks, int legacy)
             total = 0;
             for (int p = 0; p < 4; p++) {
                 int64_t lo, hi;
-                rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(q, topic, p, &lo, &hi, 10000);
+                rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(q, topic, p, &lo, &hi,
+                                                                         10000);
                 CHECK(e == 0, "watermarks %s [%d]: %s", topic, p, rd_kafka_err2str(e));
                 total += hi;
             }
@@ -518,15 +550,17 @@ static void test_acks(const char *acks, int legacy)
     for (int p = 0; p < 4; p++)
         CHECK(per[p] > 0, "%s: keyed records never went to partition %d", tag, p);
 
-    keyed_check_t c = {tag, n, st.drs, xcalloc((size_t)n, 1), !zero, xcalloc(1009, sizeof(int32_t))};
+    keyed_check_t c = {tag,    n,
+                       st.drs, xcalloc((size_t)n, 1),
+                       !zero,  xcalloc(1009, sizeof(int32_t))};
     for (int i = 0; i < 1009; i++)
         c.key_part[i] = -1;
     long got = legacy ? consume_legacy(topic, 4, RD_KAFKA_OFFSET_BEGINNING, keyed_msg, &c, 60)
                       : consume_assign(topic, 4, RD_KAFKA_OFFSET_BEGINNING, keyed_msg, &c, 60);
     CHECK(got == n, "%s: read %ld records back, produced %ld", tag, got, n);
     note("%s: %ld keyed records with headers delivered and read back (%s consumer) where the "
-         "delivery reports said (%ld/%ld/%ld/%ld)", tag, n, legacy ? "legacy" : "assign", per[0], per[1],
-         per[2], per[3]);
+         "delivery reports said (%ld/%ld/%ld/%ld)",
+         tag, n, legacy ? "legacy" : "assign", per[0], per[1], per[2], per[3]);
     free(c.seen);
     free(c.key_part);
     free(st.drs);
@@ -552,8 +586,9 @@ static void big_msg(const rd_kafka_message_t *m, void *arg)
 {
     big_check_t *c = arg;
     int p = m->partition;
-    CHECK(m->offset == c->next[p], "big [%d]: offset %" PRId64 " where %" PRId64 " was expected (%s)", p,
-          m->offset, c->next[p], m->offset > c->next[p] ? "gap" : "duplicate or rewind");
+    CHECK(m->offset == c->next[p],
+          "big [%d]: offset %" PRId64 " where %" PRId64 " was expected (%s)", p, m->offset,
+          c->next[p], m->offset > c->next[p] ? "gap" : "duplicate or rewind");
     long seq = (long)m->offset * BIG_P + p;
     char v[64];
     int vl = big_value(v, sizeof v, seq);
@@ -573,9 +608,17 @@ static void test_big(void)
     const char *topic = "big";
     dr_state_t st = {0};
     st.drs = xcalloc((size_t)BIG_N, sizeof *st.drs);
-    const char *kv[] = {"acks", "all", "linger.ms", "20", "batch.num.messages", "10000",
-                        "queue.buffering.max.messages", "1000000", "queue.buffering.max.kbytes",
-                        "1048576", NULL};
+    const char *kv[] = {"acks",
+                        "all",
+                        "linger.ms",
+                        "20",
+                        "batch.num.messages",
+                        "10000",
+                        "queue.buffering.max.messages",
+                        "1000000",
+                        "queue.buffering.max.kbytes",
+                        "1048576",
+                        NULL};
     rd_kafka_t *rk = new_producer(kv, &st);
     int64_t t0 = wall_ms() - 1000;
     double t = now_s();
@@ -590,15 +633,16 @@ static void test_big(void)
     CHECK(st.failed == 0, "big: %ld of %ld deliveries failed", st.failed, BIG_N);
     for (long i = 0; i < BIG_N; i++)
         CHECK(st.drs[i].partition == i % BIG_P && st.drs[i].offset == i / BIG_P,
-              "big record %ld: delivered to [%d] %" PRId64 ", expected [%ld] %ld", i, st.drs[i].partition,
-              st.drs[i].offset, i % BIG_P, i / BIG_P);
+              "big record %ld: delivered to [%d] %" PRId64 ", expected [%ld] %ld", i,
+              st.drs[i].partition, st.drs[i].offset, i % BIG_P, i / BIG_P);
     double tp = now_s() - t;
     for (int p = 0; p < BIG_P; p++) {
         int64_t lo = -9, hi = -9;
         rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000);
         CHECK(e == 0, "watermarks big [%d]: %s", p, rd_kafka_err2str(e));
-        CHECK(lo == 0 && hi == BIG_N / BIG_P, "big [%d]: watermarks %" PRId64 "..%" PRId64
-              ", expected 0..%ld", p, lo, hi, BIG_N / BIG_P);
+        CHECK(lo == 0 && hi == BIG_N / BIG_P,
+              "big [%d]: watermarks %" PRId64 "..%" PRId64 ", expected 0..%ld", p, lo, hi,
+              BIG_N / BIG_P);
     }
     rd_kafka_destroy(rk);
     free(st.drs);
@@ -608,7 +652,8 @@ static void test_big(void)
     CHECK(got == BIG_N, "big: read %ld records back, produced %ld", got, BIG_N);
     for (int p = 0; p < BIG_P; p++)
         CHECK(c.next[p] == BIG_N / BIG_P, "big [%d]: %" PRId64 " records", p, c.next[p]);
-    note("big: %ld records over %d partitions produced (%.1f s, acks=all) and read back exactly (%.1f s)",
+    note("big: %ld records over %d partitions produced (%.1f s, acks=all) and read back exactly "
+         "(%.1f s)",
          BIG_N, BIG_P, tp, now_s() - t);
 }
 
@@ -627,10 +672,13 @@ static void ts_msg(const rd_kafka_message_t *m, void *arg)
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     CHECK(m->partition == 0, "ts: message on partition %d", m->partition);
     CHECK(m->offset == c->got, "ts: offset %" PRId64 ", expected %ld", m->offset, c->got);
-    CHECK(tt == RD_KAFKA_TIMESTAMP_CREATE_TIME, "ts offset %" PRId64 ": timestamp type %d, expected "
-          "CreateTime", m->offset, tt);
-    CHECK(ts == c->base + m->offset * 1000, "ts offset %" PRId64 ": timestamp %" PRId64 ", produced %" PRId64,
-          m->offset, ts, c->base + m->offset * 1000);
+    CHECK(tt == RD_KAFKA_TIMESTAMP_CREATE_TIME,
+          "ts offset %" PRId64 ": timestamp type %d, expected "
+          "CreateTime",
+          m->offset, tt);
+    CHECK(ts == c->base + m->offset * 1000,
+          "ts offset %" PRId64 ": timestamp %" PRId64 ", produced %" PRId64, m->offset, ts,
+          c->base + m->offset * 1000);
     c->got++;
 }
 
@@ -640,8 +688,8 @@ static int64_t offset_for_time(rd_kafka_t *rk, const char *topic, int32_t p, int
     rd_kafka_topic_partition_list_add(l, topic, p)->offset = ts;
     rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(rk, l, 10000);
     CHECK(e == 0, "offsets_for_times(%s [%d], %" PRId64 "): %s", topic, p, ts, rd_kafka_err2str(e));
-    CHECK(l->elems[0].err == 0, "offsets_for_times(%s [%d], %" PRId64 "): partition error %s", topic, p,
-          ts, rd_kafka_err2str(l->elems[0].err));
+    CHECK(l->elems[0].err == 0, "offsets_for_times(%s [%d], %" PRId64 "): partition error %s",
+          topic, p, ts, rd_kafka_err2str(l->elems[0].err));
     int64_t off = l->elems[0].offset;
     rd_kafka_topic_partition_list_destroy(l);
     return off;
@@ -671,7 +719,8 @@ static void test_timestamps(void)
         int64_t lo = -9, hi = -9;
         rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000);
         CHECK(e == 0, "watermarks ts [%d]: %s", p, rd_kafka_err2str(e));
-        CHECK(lo == 0 && hi == (p == 0 ? n : 0), "ts [%d]: watermarks %" PRId64 "..%" PRId64, p, lo, hi);
+        CHECK(lo == 0 && hi == (p == 0 ? n : 0), "ts [%d]: watermarks %" PRId64 "..%" PRId64, p, lo,
+              hi);
     }
     struct {
         int64_t ts, want;
@@ -686,8 +735,9 @@ static void test_timestamps(void)
     };
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
         int64_t off = offset_for_time(rk, topic, 0, q[i].ts);
-        CHECK(off == q[i].want, "offsets_for_times(ts [0], base%+" PRId64 "): offset %" PRId64
-              ", expected %" PRId64, q[i].ts - base, off, q[i].want);
+        CHECK(off == q[i].want,
+              "offsets_for_times(ts [0], base%+" PRId64 "): offset %" PRId64 ", expected %" PRId64,
+              q[i].ts - base, off, q[i].want);
     }
     /* An empty partition: no record at or after any time. */
     if (nparts > 1) {
@@ -706,7 +756,8 @@ static void test_timestamps(void)
             CHECK(l->elems[i].err == 0, "offsets_for_times %s [%d]: %s", l->elems[i].topic,
                   l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
         CHECK(l->elems[0].offset == 10 && l->elems[1].offset == -1 && l->elems[2].offset == -1,
-              "offsets_for_times (3 partitions): %" PRId64 ", %" PRId64 ", %" PRId64 ", expected 10, -1, -1",
+              "offsets_for_times (3 partitions): %" PRId64 ", %" PRId64 ", %" PRId64
+              ", expected 10, -1, -1",
               l->elems[0].offset, l->elems[1].offset, l->elems[2].offset);
         rd_kafka_topic_partition_list_destroy(l);
     }
@@ -715,8 +766,9 @@ static void test_timestamps(void)
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(l, topic, 99)->offset = base;
         rd_kafka_offsets_for_times(rk, l, 5000);
-        CHECK(l->elems[0].err != 0, "offsets_for_times on partition 99 of %s: no error (offset %" PRId64 ")",
-              topic, l->elems[0].offset);
+        CHECK(l->elems[0].err != 0,
+              "offsets_for_times on partition 99 of %s: no error (offset %" PRId64 ")", topic,
+              l->elems[0].offset);
         rd_kafka_topic_partition_list_destroy(l);
     }
     rd_kafka_destroy(rk);
@@ -729,13 +781,15 @@ static void test_timestamps(void)
     c.got = 51;
     got = consume_legacy(topic, 1, 51, ts_msg, &c, 30);
     CHECK(got == n - 51, "ts from offset 51: read %ld, expected %ld", got, n - 51);
-    note("timestamps: CreateTime round trip, offsets_for_times (7 cases, empty and unknown partitions, "
+    note("timestamps: CreateTime round trip, offsets_for_times (7 cases, empty and unknown "
+         "partitions, "
          "multi-partition request), watermarks ok");
 }
 
 /* ---- 4. admin API ---- */
 
-static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t type, const char *what)
+static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t type,
+                                    const char *what)
 {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
     CHECK(ev, "%s: no result within 30 s", what);
@@ -745,8 +799,8 @@ static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t t
 }
 
 /* Creates topics, returns each topic's error code in errs[] (and message in msgs[]). */
-static void create_topics(rd_kafka_t *rk, rd_kafka_NewTopic_t **nts, const char *const *names, int n,
-                          int validate_only, int *errs, const char *what)
+static void create_topics(rd_kafka_t *rk, rd_kafka_NewTopic_t **nts, const char *const *names,
+                          int n, int validate_only, int *errs, const char *what)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -762,8 +816,8 @@ static void create_topics(rd_kafka_t *rk, rd_kafka_NewTopic_t **nts, const char 
         rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
     CHECK((int)cnt == n, "%s: %zu results for %d topics", what, cnt, n);
     for (int i = 0; i < n; i++) {
-        CHECK(!strcmp(rd_kafka_topic_result_name(res[i]), names[i]),
-              "%s: result %d is for '%s'", what, i, rd_kafka_topic_result_name(res[i]));
+        CHECK(!strcmp(rd_kafka_topic_result_name(res[i]), names[i]), "%s: result %d is for '%s'",
+              what, i, rd_kafka_topic_result_name(res[i]));
         errs[i] = rd_kafka_topic_result_error(res[i]);
         if (errs[i])
             note("%s: %s -> %s (%s)", what, rd_kafka_topic_result_name(res[i]),
@@ -786,8 +840,8 @@ static int delete_topic(rd_kafka_t *rk, const char *name)
     size_t cnt;
     const rd_kafka_topic_result_t **res =
         rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &cnt);
-    CHECK(cnt == 1 && !strcmp(rd_kafka_topic_result_name(res[0]), name), "DeleteTopics %s: %zu results",
-          name, cnt);
+    CHECK(cnt == 1 && !strcmp(rd_kafka_topic_result_name(res[0]), name),
+          "DeleteTopics %s: %zu results", name, cnt);
     int e = rd_kafka_topic_result_error(res[0]);
     rd_kafka_event_destroy(ev);
     rd_kafka_AdminOptions_destroy(o);
@@ -804,24 +858,24 @@ static int topic_listed(rd_kafka_t *rk, const char *name, int *parts)
     CHECK(err == 0, "metadata (all topics): %s", rd_kafka_err2str(err));
     int found = 0;
     for (int i = 0; i < md->topic_cnt; i++) {
-        CHECK(md->topics[i].err == 0, "metadata (all topics): topic %s has error %s", md->topics[i].topic,
-              rd_kafka_err2str(md->topics[i].err));
+        CHECK(md->topics[i].err == 0, "metadata (all topics): topic %s has error %s",
+              md->topics[i].topic, rd_kafka_err2str(md->topics[i].err));
         if (!strcmp(md->topics[i].topic, name)) {
             found = 1;
             if (parts)
                 *parts = md->topics[i].partition_cnt;
         }
     }
-    CHECK(md->broker_cnt == 1 && md->brokers[0].id == 0, "metadata: %d brokers, first id %d", md->broker_cnt,
-          md->broker_cnt ? md->brokers[0].id : -1);
+    CHECK(md->broker_cnt == 1 && md->brokers[0].id == 0, "metadata: %d brokers, first id %d",
+          md->broker_cnt, md->broker_cnt ? md->brokers[0].id : -1);
     rd_kafka_metadata_destroy(md);
     return found;
 }
 
 /* DescribeConfigs of one resource; returns the value of key (strdup'ed, or NULL if absent)
  * and its source in *source. */
-static char *describe_config(rd_kafka_t *rk, rd_kafka_ResourceType_t type, const char *name, const char *key,
-                             int *source, int *resource_err, int *nentries)
+static char *describe_config(rd_kafka_t *rk, rd_kafka_ResourceType_t type, const char *name,
+                             const char *key, int *source, int *resource_err, int *nentries)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(type, name);
@@ -831,7 +885,8 @@ static char *describe_config(rd_kafka_t *rk, rd_kafka_ResourceType_t type, const
     const rd_kafka_ConfigResource_t **rs =
         rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &cnt);
     CHECK(cnt == 1, "DescribeConfigs %s: %zu resources", name, cnt);
-    CHECK(rd_kafka_ConfigResource_type(rs[0]) == type && !strcmp(rd_kafka_ConfigResource_name(rs[0]), name),
+    CHECK(rd_kafka_ConfigResource_type(rs[0]) == type &&
+              !strcmp(rd_kafka_ConfigResource_name(rs[0]), name),
           "DescribeConfigs: answer for %d/%s", rd_kafka_ConfigResource_type(rs[0]),
           rd_kafka_ConfigResource_name(rs[0]));
     *resource_err = rd_kafka_ConfigResource_error(rs[0]);
@@ -863,8 +918,9 @@ static void admin_msg(const rd_kafka_message_t *m, void *arg)
         c->first[m->partition] = m->offset;
     char want[64];
     int wl = snprintf(want, sizeof want, "admin-%" PRId32 "-%" PRId64, m->partition, m->offset);
-    CHECK(m->len == (size_t)wl && !memcmp(m->payload, want, (size_t)wl), "created-topic [%d] %" PRId64
-          ": '%.*s'", m->partition, m->offset, (int)m->len, (const char *)m->payload);
+    CHECK(m->len == (size_t)wl && !memcmp(m->payload, want, (size_t)wl),
+          "created-topic [%d] %" PRId64 ": '%.*s'", m->partition, m->offset, (int)m->len,
+          (const char *)m->payload);
     c->got++;
 }
 
@@ -894,20 +950,29 @@ static void test_admin(void)
     CHECK(bad_cfg, "NewTopic: %s", err);
     CHECK(rd_kafka_NewTopic_set_config(bad_cfg, "retention.ms", "not-a-number") == 0, "set_config");
     rd_kafka_NewTopic_t *batch[3] = {nt, bad_rf, bad_cfg};
-    create_topics(rk, batch, (const char *[]){"created", "created-bad-rf", "created-bad-cfg"}, 3, 0, errs, "CreateTopics");
-    CHECK(errs[0] == 0, "CreateTopics 'created' (5 partitions) failed: %s", rd_kafka_err2name(errs[0]));
-    CHECK(errs[1] == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR, "CreateTopics with replication factor 3 on "
-          "one broker: %s, expected INVALID_REPLICATION_FACTOR", rd_kafka_err2name(errs[1]));
-    CHECK(errs[2] == RD_KAFKA_RESP_ERR_INVALID_CONFIG, "CreateTopics with retention.ms=not-a-number: %s, "
-          "expected INVALID_CONFIG", rd_kafka_err2name(errs[2]));
+    create_topics(rk, batch, (const char *[]){"created", "created-bad-rf", "created-bad-cfg"}, 3, 0,
+                  errs, "CreateTopics");
+    CHECK(errs[0] == 0, "CreateTopics 'created' (5 partitions) failed: %s",
+          rd_kafka_err2name(errs[0]));
+    CHECK(errs[1] == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR,
+          "CreateTopics with replication factor 3 on "
+          "one broker: %s, expected INVALID_REPLICATION_FACTOR",
+          rd_kafka_err2name(errs[1]));
+    CHECK(errs[2] == RD_KAFKA_RESP_ERR_INVALID_CONFIG,
+          "CreateTopics with retention.ms=not-a-number: %s, "
+          "expected INVALID_CONFIG",
+          rd_kafka_err2name(errs[2]));
     int parts = 0;
-    CHECK(topic_listed(rk, "created", &parts) && parts == 5, "created topic: listed with %d partitions", parts);
+    CHECK(topic_listed(rk, "created", &parts) && parts == 5,
+          "created topic: listed with %d partitions", parts);
     CHECK(!topic_listed(rk, "created-bad-rf", NULL) && !topic_listed(rk, "created-bad-cfg", NULL),
           "a failed CreateTopics left a topic behind");
     /* Again: exists. */
     create_topics(rk, &nt, (const char *[]){"created"}, 1, 0, errs, "CreateTopics(again)");
-    CHECK(errs[0] == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, "CreateTopics of an existing topic: %s, expected "
-          "TOPIC_ALREADY_EXISTS", rd_kafka_err2name(errs[0]));
+    CHECK(errs[0] == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+          "CreateTopics of an existing topic: %s, expected "
+          "TOPIC_ALREADY_EXISTS",
+          rd_kafka_err2name(errs[0]));
     rd_kafka_NewTopic_destroy(nt);
     rd_kafka_NewTopic_destroy(bad_rf);
     rd_kafka_NewTopic_destroy(bad_cfg);
@@ -925,34 +990,43 @@ static void test_admin(void)
         int errs4[4];
         create_topics(rk, nts, names, 4, 0, errs4, "CreateTopics(names, defaults)");
         for (int i = 0; i < 3; i++)
-            CHECK(errs4[i] == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, "CreateTopics '%.20s%s': %s, expected "
-                  "INVALID_TOPIC_EXCEPTION", names[i], strlen(names[i]) > 20 ? "..." : "",
-                  rd_kafka_err2name(errs4[i]));
+            CHECK(errs4[i] == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,
+                  "CreateTopics '%.20s%s': %s, expected "
+                  "INVALID_TOPIC_EXCEPTION",
+                  names[i], strlen(names[i]) > 20 ? "..." : "", rd_kafka_err2name(errs4[i]));
         CHECK(errs4[3] == 0, "CreateTopics with partitions -1: %s", rd_kafka_err2name(errs4[3]));
-        CHECK(topic_listed(rk, "default-parts", &parts) && parts == 4, "CreateTopics with partitions -1: %d "
-              "partitions, num.partitions is 4", parts);
+        CHECK(topic_listed(rk, "default-parts", &parts) && parts == 4,
+              "CreateTopics with partitions -1: %d "
+              "partitions, num.partitions is 4",
+              parts);
         for (int i = 0; i < 4; i++)
             rd_kafka_NewTopic_destroy(nts[i]);
     }
 
     /* DescribeConfigs: the topic's overrides and a default. */
     int src = -1, rerr = -1, ne = 0;
-    char *v = describe_config(rk, RD_KAFKA_RESOURCE_TOPIC, "created", "cleanup.policy", &src, &rerr, &ne);
+    char *v = describe_config(rk, RD_KAFKA_RESOURCE_TOPIC, "created", "cleanup.policy", &src, &rerr,
+                              &ne);
     CHECK(rerr == 0, "DescribeConfigs(topic created): %s", rd_kafka_err2name(rerr));
-    CHECK(v && !strcmp(v, "compact"), "DescribeConfigs: cleanup.policy=%s, created with compact", v ? v : "(absent)");
-    CHECK(src == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG, "DescribeConfigs: cleanup.policy source %s",
-          rd_kafka_ConfigSource_name(src));
+    CHECK(v && !strcmp(v, "compact"), "DescribeConfigs: cleanup.policy=%s, created with compact",
+          v ? v : "(absent)");
+    CHECK(src == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG,
+          "DescribeConfigs: cleanup.policy source %s", rd_kafka_ConfigSource_name(src));
     free(v);
     v = describe_config(rk, RD_KAFKA_RESOURCE_TOPIC, "created", "retention.ms", &src, &rerr, &ne);
-    CHECK(v && !strcmp(v, "3600000"), "DescribeConfigs: retention.ms=%s, created with 3600000", v ? v : "(absent)");
+    CHECK(v && !strcmp(v, "3600000"), "DescribeConfigs: retention.ms=%s, created with 3600000",
+          v ? v : "(absent)");
     free(v);
     v = describe_config(rk, RD_KAFKA_RESOURCE_TOPIC, "created", "segment.bytes", &src, &rerr, &ne);
-    CHECK(v && src == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG, "DescribeConfigs: segment.bytes=%s source %s",
-          v ? v : "(absent)", rd_kafka_ConfigSource_name(src));
+    CHECK(v && src == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG,
+          "DescribeConfigs: segment.bytes=%s source %s", v ? v : "(absent)",
+          rd_kafka_ConfigSource_name(src));
     free(v);
     v = describe_config(rk, RD_KAFKA_RESOURCE_BROKER, "0", "num.partitions", &src, &rerr, &ne);
-    CHECK(rerr == 0 && v && !strcmp(v, "4"), "DescribeConfigs(broker 0): num.partitions=%s (%s), broker "
-          "started with 4", v ? v : "(absent)", rd_kafka_err2name(rerr));
+    CHECK(rerr == 0 && v && !strcmp(v, "4"),
+          "DescribeConfigs(broker 0): num.partitions=%s (%s), broker "
+          "started with 4",
+          v ? v : "(absent)", rd_kafka_err2name(rerr));
     free(v);
     v = describe_config(rk, RD_KAFKA_RESOURCE_TOPIC, "no-such-topic", "x", &src, &rerr, &ne);
     CHECK(rerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, "DescribeConfigs of a missing topic: %s",
@@ -978,9 +1052,12 @@ static void test_admin(void)
         note("a record without a key to the compacted topic (refused, as expected):");
         produce_one(p1, "created", 0, NULL, 0, "no key", 6, 0, NULL, 0);
         flush_all(p1, &st1, 1, 30000);
-        CHECK(st1.drs[0].err == RD_KAFKA_RESP_ERR_INVALID_MSG || st1.drs[0].err == RD_KAFKA_RESP_ERR_INVALID_RECORD,
-              "a record without a key on a compacted topic: %s, expected CORRUPT_MESSAGE (INVALID_MSG) or "
-              "INVALID_RECORD", rd_kafka_err2name(st1.drs[0].err));
+        CHECK(st1.drs[0].err == RD_KAFKA_RESP_ERR_INVALID_MSG ||
+                  st1.drs[0].err == RD_KAFKA_RESP_ERR_INVALID_RECORD,
+              "a record without a key on a compacted topic: %s, expected CORRUPT_MESSAGE "
+              "(INVALID_MSG) or "
+              "INVALID_RECORD",
+              rd_kafka_err2name(st1.drs[0].err));
         rd_kafka_destroy(p1);
         free(st1.drs);
     }
@@ -998,32 +1075,42 @@ static void test_admin(void)
         rd_kafka_DeleteRecords_t *dr = rd_kafka_DeleteRecords_new(l);
         rd_kafka_topic_partition_list_destroy(l);
         rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETERECORDS);
-        CHECK(rd_kafka_AdminOptions_set_operation_timeout(o, 10000, err, sizeof err) == 0, "%s", err);
+        CHECK(rd_kafka_AdminOptions_set_operation_timeout(o, 10000, err, sizeof err) == 0, "%s",
+              err);
         rd_kafka_DeleteRecords(rk, &dr, 1, o, q);
         rd_kafka_event_t *ev = admin_wait(q, RD_KAFKA_EVENT_DELETERECORDS_RESULT, "DeleteRecords");
-        const rd_kafka_topic_partition_list_t *res =
-            rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
+        const rd_kafka_topic_partition_list_t *res = rd_kafka_DeleteRecords_result_offsets(
+            rd_kafka_event_DeleteRecords_result(ev));
         CHECK(res && res->cnt == 2, "DeleteRecords: %d results", res ? res->cnt : -1);
         for (int i = 0; i < 2; i++) {
             int64_t want = res->elems[i].partition == 2 ? 150 : 200;
-            CHECK(res->elems[i].err == 0 && res->elems[i].offset == want, "DeleteRecords created [%d]: %s, "
-                  "low watermark %" PRId64 ", expected %" PRId64, res->elems[i].partition,
-                  rd_kafka_err2name(res->elems[i].err), res->elems[i].offset, want);
+            CHECK(res->elems[i].err == 0 && res->elems[i].offset == want,
+                  "DeleteRecords created [%d]: %s, "
+                  "low watermark %" PRId64 ", expected %" PRId64,
+                  res->elems[i].partition, rd_kafka_err2name(res->elems[i].err),
+                  res->elems[i].offset, want);
         }
         rd_kafka_event_destroy(ev);
         rd_kafka_AdminOptions_destroy(o);
         rd_kafka_DeleteRecords_destroy(dr);
         rd_kafka_queue_destroy(q);
         int64_t lo, hi;
-        CHECK(rd_kafka_query_watermark_offsets(rk, "created", 2, &lo, &hi, 10000) == 0 && lo == 150 && hi == 200,
-              "after DeleteRecords: created [2] watermarks %" PRId64 "..%" PRId64 ", expected 150..200", lo, hi);
-        CHECK(rd_kafka_query_watermark_offsets(rk, "created", 4, &lo, &hi, 10000) == 0 && lo == 200 && hi == 200,
-              "after DeleteRecords: created [4] watermarks %" PRId64 "..%" PRId64 ", expected 200..200", lo, hi);
+        CHECK(rd_kafka_query_watermark_offsets(rk, "created", 2, &lo, &hi, 10000) == 0 &&
+                  lo == 150 && hi == 200,
+              "after DeleteRecords: created [2] watermarks %" PRId64 "..%" PRId64
+              ", expected 150..200",
+              lo, hi);
+        CHECK(rd_kafka_query_watermark_offsets(rk, "created", 4, &lo, &hi, 10000) == 0 &&
+                  lo == 200 && hi == 200,
+              "after DeleteRecords: created [4] watermarks %" PRId64 "..%" PRId64
+              ", expected 200..200",
+              lo, hi);
         admin_check_t c2 = {0, {-1, -1, -1, -1, -1, -1, -1, -1}};
         got = consume_assign("created", 5, RD_KAFKA_OFFSET_BEGINNING, admin_msg, &c2, 30);
         CHECK(got == 3 * 200 + 50, "after DeleteRecords: read %ld records, expected 650", got);
-        CHECK(c2.first[2] == 150 && c2.first[4] == -1, "after DeleteRecords: partition 2 starts at %" PRId64
-              ", partition 4 at %" PRId64, c2.first[2], c2.first[4]);
+        CHECK(c2.first[2] == 150 && c2.first[4] == -1,
+              "after DeleteRecords: partition 2 starts at %" PRId64 ", partition 4 at %" PRId64,
+              c2.first[2], c2.first[4]);
     }
 
     /* DeleteTopics: gone from metadata, a second delete is UNKNOWN_TOPIC_OR_PART, and the
@@ -1032,24 +1119,30 @@ static void test_admin(void)
     CHECK(e == 0, "DeleteTopics created: %s", rd_kafka_err2name(e));
     CHECK(!topic_listed(rk, "created", NULL), "deleted topic still in metadata");
     e = delete_topic(rk, "created");
-    CHECK(e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, "DeleteTopics of a deleted topic: %s, expected "
-          "UNKNOWN_TOPIC_OR_PART", rd_kafka_err2name(e));
+    CHECK(e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+          "DeleteTopics of a deleted topic: %s, expected "
+          "UNKNOWN_TOPIC_OR_PART",
+          rd_kafka_err2name(e));
     nt = rd_kafka_NewTopic_new("created", 2, -1, err, sizeof err);
     CHECK(nt, "NewTopic: %s", err);
     create_topics(rk, &nt, (const char *[]){"created"}, 1, 0, errs, "CreateTopics(recreate)");
     CHECK(errs[0] == 0, "re-creating a deleted topic: %s", rd_kafka_err2name(errs[0]));
     rd_kafka_NewTopic_destroy(nt);
-    CHECK(topic_listed(rk, "created", &parts) && parts == 2, "re-created topic has %d partitions", parts);
+    CHECK(topic_listed(rk, "created", &parts) && parts == 2, "re-created topic has %d partitions",
+          parts);
     for (int p = 0; p < 2; p++) {
         int64_t lo = -9, hi = -9;
-        CHECK(rd_kafka_query_watermark_offsets(rk, "created", p, &lo, &hi, 10000) == 0 && lo == 0 && hi == 0,
-              "re-created topic [%d]: watermarks %" PRId64 "..%" PRId64 ", expected empty", p, lo, hi);
+        CHECK(rd_kafka_query_watermark_offsets(rk, "created", p, &lo, &hi, 10000) == 0 && lo == 0 &&
+                  hi == 0,
+              "re-created topic [%d]: watermarks %" PRId64 "..%" PRId64 ", expected empty", p, lo,
+              hi);
     }
     e = delete_topic(rk, "created");
     CHECK(e == 0, "DeleteTopics (re-created): %s", rd_kafka_err2name(e));
     rd_kafka_destroy(rk);
     free(st.drs);
-    note("admin: CreateTopics (validate_only, configs, bad replication factor, bad config, exists), "
+    note("admin: CreateTopics (validate_only, configs, bad replication factor, bad config, "
+         "exists), "
          "DescribeConfigs (topic, broker, missing), DeleteRecords, DeleteTopics, re-create ok");
 }
 
@@ -1069,8 +1162,8 @@ static void dense_msg(const rd_kafka_message_t *m, void *arg)
     CHECK(p >= 0 && p < 8, "partition %d", p);
     if (c->first[p] < 0)
         c->first[p] = c->next[p] = m->offset;
-    CHECK(m->offset == c->next[p], "[%d]: offset %" PRId64 " where %" PRId64 " was expected", p, m->offset,
-          c->next[p]);
+    CHECK(m->offset == c->next[p], "[%d]: offset %" PRId64 " where %" PRId64 " was expected", p,
+          m->offset, c->next[p]);
     c->next[p]++;
     c->got++;
 }
@@ -1082,8 +1175,8 @@ static void dense_init(dense_t *c)
         c->first[i] = -1;
 }
 
-static rd_kafka_resp_err_t delete_records(rd_kafka_t *rk, const char *topic, int32_t p, int64_t before,
-                                          int64_t *low)
+static rd_kafka_resp_err_t delete_records(rd_kafka_t *rk, const char *topic, int32_t p,
+                                          int64_t before, int64_t *low)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -1125,10 +1218,12 @@ static void test_edges(void)
         CHECK(e == 0, "metadata(never-created): %s", rd_kafka_err2str(e));
         CHECK(md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
               "metadata for an unknown topic with auto-creation off: %d topics, error %s, expected "
-              "UNKNOWN_TOPIC_OR_PART", md->topic_cnt, md->topic_cnt ? rd_kafka_err2name(md->topics[0].err) : "-");
+              "UNKNOWN_TOPIC_OR_PART",
+              md->topic_cnt, md->topic_cnt ? rd_kafka_err2name(md->topics[0].err) : "-");
         rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
-        CHECK(!topic_listed(rk, "never-created", NULL), "metadata with allow_auto_topic_creation=false "
+        CHECK(!topic_listed(rk, "never-created", NULL),
+              "metadata with allow_auto_topic_creation=false "
               "created the topic");
         rd_kafka_destroy(rk);
     }
@@ -1136,10 +1231,12 @@ static void test_edges(void)
     {
         dr_state_t st = {0};
         st.drs = xcalloc(1, sizeof *st.drs);
-        const char *kv[] = {"acks", "all", "message.max.bytes", "4000000", "message.send.max.retries", "0", NULL};
+        const char *kv[] = {
+            "acks", "all", "message.max.bytes", "4000000", "message.send.max.retries", "0", NULL};
         rd_kafka_t *rk = new_producer(kv, &st);
         int64_t lo0, hi0, lo1, hi1;
-        CHECK(rd_kafka_query_watermark_offsets(rk, "acks-1", 0, &lo0, &hi0, 10000) == 0, "watermarks");
+        CHECK(rd_kafka_query_watermark_offsets(rk, "acks-1", 0, &lo0, &hi0, 10000) == 0, "watermark"
+                                                                                         "s");
         size_t len = 1500000;
         char *big = xcalloc(len, 1);
         memset(big, 'x', len);
@@ -1147,17 +1244,25 @@ static void test_edges(void)
         produce_one(rk, "acks-1", 0, "big", 3, big, len, 0, NULL, 0);
         free(big);
         flush_all(rk, &st, 1, 30000);
-        CHECK(st.drs[0].err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, "a 1.5 MB record (max.message.bytes "
-              "1048588): %s, expected MSG_SIZE_TOO_LARGE", rd_kafka_err2name(st.drs[0].err));
-        CHECK(rd_kafka_query_watermark_offsets(rk, "acks-1", 0, &lo1, &hi1, 10000) == 0 && hi1 == hi0,
+        CHECK(st.drs[0].err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+              "a 1.5 MB record (max.message.bytes "
+              "1048588): %s, expected MSG_SIZE_TOO_LARGE",
+              rd_kafka_err2name(st.drs[0].err));
+        CHECK(rd_kafka_query_watermark_offsets(rk, "acks-1", 0, &lo1, &hi1, 10000) == 0 &&
+                  hi1 == hi0,
               "a refused record moved the high watermark %" PRId64 " -> %" PRId64, hi0, hi1);
         rd_kafka_destroy(rk);
         free(st.drs);
     }
     /* Tiny fetch sizes: the broker still returns the first whole batch each time. */
     {
-        const char *extra[] = {"fetch.max.bytes", "1024", "max.partition.fetch.bytes", "512", "message.max.bytes",
-                               "1000", NULL};
+        const char *extra[] = {"fetch.max.bytes",
+                               "1024",
+                               "max.partition.fetch.bytes",
+                               "512",
+                               "message.max.bytes",
+                               "1000",
+                               NULL};
         g_consumer_extra = extra;
         dense_t c;
         dense_init(&c);
@@ -1171,11 +1276,13 @@ static void test_edges(void)
     rd_kafka_t *rk = new_producer(NULL, &(dr_state_t){0});
     int64_t low = -9;
     rd_kafka_resp_err_t e = delete_records(rk, "ts", 0, 1000, &low);
-    CHECK(e == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE, "DeleteRecords ts [0] before 1000 (high watermark 100): "
-          "%s, expected OFFSET_OUT_OF_RANGE", rd_kafka_err2name(e));
+    CHECK(e == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE,
+          "DeleteRecords ts [0] before 1000 (high watermark 100): "
+          "%s, expected OFFSET_OUT_OF_RANGE",
+          rd_kafka_err2name(e));
     e = delete_records(rk, "ts", 0, 30, &low);
-    CHECK(e == 0 && low == 30, "DeleteRecords ts [0] before 30: %s, low watermark %" PRId64, rd_kafka_err2name(e),
-          low);
+    CHECK(e == 0 && low == 30, "DeleteRecords ts [0] before 30: %s, low watermark %" PRId64,
+          rd_kafka_err2name(e), low);
     rd_kafka_destroy(rk);
     /* Fetching below the log start: OFFSET_OUT_OF_RANGE from the broker; with
      * auto.offset.reset=earliest the client resumes at the new start, with =error the
@@ -1185,20 +1292,26 @@ static void test_edges(void)
         dense_init(&c);
         g_legacy_reset = "earliest";
         long got = consume_legacy("ts", 1, 5, dense_msg, &c, 30);
-        CHECK(got == 70 && c.first[0] == 30, "from offset 5 after DeleteRecords(30), reset=earliest: read %ld "
-              "records from offset %" PRId64 ", expected 70 from 30", got, c.first[0]);
+        CHECK(got == 70 && c.first[0] == 30,
+              "from offset 5 after DeleteRecords(30), reset=earliest: read %ld "
+              "records from offset %" PRId64 ", expected 70 from 30",
+              got, c.first[0]);
         rd_kafka_resp_err_t cerr = 0;
         g_consumer_err = &cerr;
         g_legacy_reset = "error";
         dense_init(&c);
         got = consume_legacy("ts", 1, 5, dense_msg, &c, 30);
-        CHECK(got == 0 && cerr == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET, "from offset 5 below the log start, "
-              "reset=error: %ld records, error %s, expected _AUTO_OFFSET_RESET (broker OFFSET_OUT_OF_RANGE)",
+        CHECK(got == 0 && cerr == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET,
+              "from offset 5 below the log start, "
+              "reset=error: %ld records, error %s, expected _AUTO_OFFSET_RESET (broker "
+              "OFFSET_OUT_OF_RANGE)",
               got, rd_kafka_err2name(cerr));
         cerr = 0;
         got = consume_legacy("ts", 1, 500, dense_msg, &c, 30);
-        CHECK(got == 0 && cerr == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET, "from offset 500 past the end (100), "
-              "reset=error: %ld records, error %s, expected _AUTO_OFFSET_RESET (broker OFFSET_OUT_OF_RANGE)",
+        CHECK(got == 0 && cerr == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET,
+              "from offset 500 past the end (100), "
+              "reset=error: %ld records, error %s, expected _AUTO_OFFSET_RESET (broker "
+              "OFFSET_OUT_OF_RANGE)",
               got, rd_kafka_err2name(cerr));
         g_consumer_err = NULL;
     }
@@ -1215,9 +1328,19 @@ static int mode_produce(const char *topic, long n, const char *file, int idempot
     st.ack_file = fopen(file, "w");
     CHECK(st.ack_file, "%s: %s", file, strerror(errno));
     /* Retries across a broker restart: the message timeout must outlast it. */
-    const char *kv[] = {"acks", "all", "linger.ms", "5", "message.timeout.ms", "60000",
-                        "queue.buffering.max.messages", "1000000", "reconnect.backoff.max.ms", "500",
-                        idempotent ? "enable.idempotence" : NULL, "true", NULL};
+    const char *kv[] = {"acks",
+                        "all",
+                        "linger.ms",
+                        "5",
+                        "message.timeout.ms",
+                        "60000",
+                        "queue.buffering.max.messages",
+                        "1000000",
+                        "reconnect.backoff.max.ms",
+                        "500",
+                        idempotent ? "enable.idempotence" : NULL,
+                        "true",
+                        NULL};
     rd_kafka_t *rk = new_producer(kv, &st);
     for (long i = 0; i < n; i++) {
         char k[64], v[128];
@@ -1257,36 +1380,49 @@ static void verify_msg(const rd_kafka_message_t *m, void *arg)
         return;
     }
     long seq = parse_seq(m, "restart");
-    CHECK(seq >= 0 && seq < c->n, "verify: record number %ld at [%d] %" PRId64, seq, m->partition, m->offset);
+    CHECK(seq >= 0 && seq < c->n, "verify: record number %ld at [%d] %" PRId64, seq, m->partition,
+          m->offset);
     char k[64], v[128];
     int kl = keyed_key(k, sizeof k, seq), vl = keyed_value(v, sizeof v, "restart", seq);
-    CHECK(m->len == (size_t)vl && !memcmp(m->payload, v, (size_t)vl), "verify: record %ld at [%d] %" PRId64
-          " has payload '%.*s'", seq, m->partition, m->offset, (int)m->len, (const char *)m->payload);
-    CHECK(m->key_len == (size_t)kl && !memcmp(m->key, k, (size_t)kl), "verify: record %ld: key '%.*s'", seq,
-          (int)m->key_len, (const char *)m->key);
+    CHECK(m->len == (size_t)vl && !memcmp(m->payload, v, (size_t)vl),
+          "verify: record %ld at [%d] %" PRId64 " has payload '%.*s'", seq, m->partition, m->offset,
+          (int)m->len, (const char *)m->payload);
+    CHECK(m->key_len == (size_t)kl && !memcmp(m->key, k, (size_t)kl),
+          "verify: record %ld: key '%.*s'", seq, (int)m->key_len, (const char *)m->key);
     dr_t *d = &c->acked[seq];
     if (d->reported) {
         if (m->partition == d->partition && m->offset == d->offset)
             c->at_ack[seq] = 1;
         else
-            CHECK(c->dups_ok, "verify: record %ld at [%d] %" PRId64 ", acknowledged at [%d] %" PRId64, seq,
+            CHECK(c->dups_ok,
+                  "verify: record %ld at [%d] %" PRId64 ", acknowledged at [%d] %" PRId64, seq,
                   m->partition, m->offset, d->partition, d->offset);
     }
     if (c->ordered && m->partition >= 0 && m->partition < 64) {
-        CHECK(seq > c->last[m->partition], "verify: record %ld at [%d] %" PRId64 " after record %ld: out "
-              "of order", seq, m->partition, m->offset, c->last[m->partition]);
+        CHECK(seq > c->last[m->partition],
+              "verify: record %ld at [%d] %" PRId64 " after record %ld: out "
+              "of order",
+              seq, m->partition, m->offset, c->last[m->partition]);
         c->last[m->partition] = seq;
     }
     c->count[seq]++;
-    CHECK(c->dups_ok || c->count[seq] == 1, "verify: record %ld read twice (again at [%d] %" PRId64 ")", seq,
-          m->partition, m->offset);
+    CHECK(c->dups_ok || c->count[seq] == 1,
+          "verify: record %ld read twice (again at [%d] %" PRId64 ")", seq, m->partition,
+          m->offset);
     c->got++;
 }
 
 static int mode_verify(const char *topic, long n, const char *file, int dups_ok, int ordered)
 {
-    verify_t c = {n, xcalloc((size_t)n, sizeof(dr_t)), xcalloc((size_t)n, sizeof(int)), xcalloc((size_t)n, 1),
-                  dups_ok, 0, 0, ordered, {0}};
+    verify_t c = {n,
+                  xcalloc((size_t)n, sizeof(dr_t)),
+                  xcalloc((size_t)n, sizeof(int)),
+                  xcalloc((size_t)n, 1),
+                  dups_ok,
+                  0,
+                  0,
+                  ordered,
+                  {0}};
     for (int i = 0; i < 64; i++)
         c.last[i] = -1;
     FILE *f = fopen(file, "r");
@@ -1313,8 +1449,10 @@ static int mode_verify(const char *topic, long n, const char *file, int dups_ok,
     for (long i = 0; i < n; i++) {
         if (c.acked[i].reported && !c.at_ack[i]) {
             if (missing < 5)
-                fprintf(stderr, "verify: acknowledged record %ld is not at [%d] %" PRId64 " (read %d times "
-                        "elsewhere)\n", i, c.acked[i].partition, c.acked[i].offset, c.count[i]);
+                fprintf(stderr,
+                        "verify: acknowledged record %ld is not at [%d] %" PRId64 " (read %d times "
+                        "elsewhere)\n",
+                        i, c.acked[i].partition, c.acked[i].offset, c.count[i]);
             missing++;
         }
         if (c.count[i] > 1)
@@ -1322,11 +1460,13 @@ static int mode_verify(const char *topic, long n, const char *file, int dups_ok,
         if (!c.acked[i].reported && c.count[i])
             unacked++;
     }
-    note("verify %s: %ld records read (+%ld extra), %ld acknowledged, %ld missing, %ld duplicates, %ld "
-         "present but unacknowledged", topic, c.got, c.extra, acked, missing, dups, unacked);
+    note("verify %s: %ld records read (+%ld extra), %ld acknowledged, %ld missing, %ld duplicates, "
+         "%ld "
+         "present but unacknowledged",
+         topic, c.got, c.extra, acked, missing, dups, unacked);
     /* Print the counts for the script: "read N dups D unacked U". */
-    printf("read %ld extra %ld acked %ld missing %ld dups %ld unacked %ld\n", c.got, c.extra, acked, missing,
-           dups, unacked);
+    printf("read %ld extra %ld acked %ld missing %ld dups %ld unacked %ld\n", c.got, c.extra, acked,
+           missing, dups, unacked);
     CHECK(missing == 0, "%ld acknowledged records are missing", missing);
     free(c.acked);
     free(c.count);
@@ -1349,9 +1489,19 @@ static int mode_follow(const char *topic)
     rd_kafka_t *mk = new_producer(NULL, &(dr_state_t){0});
     int nparts = topic_partitions(mk, topic);
     rd_kafka_destroy(mk);
-    const char *kv[] = {"group.id", "eddy-compat-follow", "enable.auto.commit", "false",
-                        "enable.auto.offset.store", "false", "auto.offset.reset", "error",
-                        "fetch.wait.max.ms", "100", "reconnect.backoff.max.ms", "500", NULL};
+    const char *kv[] = {"group.id",
+                        "eddy-compat-follow",
+                        "enable.auto.commit",
+                        "false",
+                        "enable.auto.offset.store",
+                        "false",
+                        "auto.offset.reset",
+                        "error",
+                        "fetch.wait.max.ms",
+                        "100",
+                        "reconnect.backoff.max.ms",
+                        "500",
+                        NULL};
     rd_kafka_conf_t *conf = mkconf(kv);
     char err[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -1398,7 +1548,8 @@ int main(int argc, char **argv)
 {
     t_start = now_s();
     if (argc < 3) {
-        fprintf(stderr, "usage: rdkafka_test BOOTSTRAP all|produce[-idempotent] TOPIC N FILE|follow TOPIC|verify "
+        fprintf(stderr, "usage: rdkafka_test BOOTSTRAP all|produce[-idempotent] TOPIC N "
+                        "FILE|follow TOPIC|verify "
                         "TOPIC N FILE [dups-ok|ordered]\n");
         return 2;
     }
@@ -1432,7 +1583,8 @@ int main(int argc, char **argv)
     if (!strcmp(argv[2], "produce-idempotent") && argc == 6)
         return mode_produce(argv[3], atol(argv[4]), argv[5], 1);
     if (!strcmp(argv[2], "verify") && (argc == 6 || argc == 7))
-        return mode_verify(argv[3], atol(argv[4]), argv[5], argc == 7 && !strcmp(argv[6], "dups-ok"),
+        return mode_verify(argv[3], atol(argv[4]), argv[5],
+                           argc == 7 && !strcmp(argv[6], "dups-ok"),
                            argc == 7 && !strcmp(argv[6], "ordered"));
     fprintf(stderr, "rdkafka_test: bad arguments\n");
     return 2;

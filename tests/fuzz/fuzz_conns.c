@@ -58,9 +58,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     eddy_props_t ps;
     eddy_props_init(&ps);
     const char *settings[] = {
-        "listeners=PLAINTEXT://127.0.0.1:0", "log.level=error",
-        "auto.create.topics.enable=false", "socket.request.max.bytes=65536",
-        "queued.max.request.bytes=131072", "offsets.topic.num.partitions=1",
+        "listeners=PLAINTEXT://127.0.0.1:0",  "log.level=error",
+        "auto.create.topics.enable=false",    "socket.request.max.bytes=65536",
+        "queued.max.request.bytes=131072",    "offsets.topic.num.partitions=1",
         "group.initial.rebalance.delay.ms=0",
     };
     for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)

@@ -47,8 +47,8 @@ void *arena_alloc(eddy_arena_t *ar, size_t size)
     size_t charge = (size + 15) & ~(size_t)15;
     if (charge == 0)
         charge = 16;
-    if (charge < size || (ar->ar_limit && (charge > ar->ar_limit ||
-                                           ar->ar_used > ar->ar_limit - charge)))
+    if (charge < size ||
+        (ar->ar_limit && (charge > ar->ar_limit || ar->ar_used > ar->ar_limit - charge)))
         return NULL;
     eddy_arena_chunk_t *ch = malloc(sizeof *ch + size);
     if (!ch)
@@ -304,7 +304,8 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
             check_count(t->Partitions, t->PartitionsCount, 0);
             ListOffsetsResponseTopic *rt = &resp.Topics[i];
             rt->Name = t->Name;
-            rt->Partitions = arena_calloc(a, (size_t)t->PartitionsCount + 1, sizeof *rt->Partitions);
+            rt->Partitions = arena_calloc(a, (size_t)t->PartitionsCount + 1,
+                                          sizeof *rt->Partitions);
             if (!rt->Partitions)
                 break;
             for (int32_t j = 0; j < t->PartitionsCount; j++) {
@@ -571,7 +572,8 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         resp.Groups = arena_calloc(a, (size_t)r->GroupsCount + 1, sizeof *resp.Groups);
         if (!resp.Groups)
             break;
-        DescribedGroupMember m = {kstr_c("m"), kstr_c("i"), kstr_c("c"), kstr_c("/h"), {"", 0}, {"", 0}};
+        DescribedGroupMember m = {kstr_c("m"),  kstr_c("i"), kstr_c("c"),
+                                  kstr_c("/h"), {"", 0},     {"", 0}};
         for (int32_t i = 0; i < r->GroupsCount; i++) {
             check_str(r->Groups[i], 0);
             DescribedGroup *g = &resp.Groups[i];
@@ -613,7 +615,8 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
             check_count(t->Partitions, t->PartitionsCount, 0);
             OffsetDeleteResponseTopic *rt = &resp.Topics[i];
             rt->Name = t->Name;
-            rt->Partitions = arena_calloc(a, (size_t)t->PartitionsCount + 1, sizeof *rt->Partitions);
+            rt->Partitions = arena_calloc(a, (size_t)t->PartitionsCount + 1,
+                                          sizeof *rt->Partitions);
             if (!rt->Partitions)
                 break;
             for (int32_t j = 0; j < t->PartitionsCount; j++)
@@ -666,8 +669,7 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_delete_groups_resp_encode(&wr, v, &resp);
         break;
     }
-    default:
-        abort(); /* broker_api_supported() said yes to an API we do not decode */
+    default: abort(); /* broker_api_supported() said yes to an API we do not decode */
     }
     if (wr.wr_err)
         abort(); /* every echo is encodable: its strings came off the wire */
@@ -677,54 +679,30 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
 static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void *out)
 {
     switch (api) {
-    case API_API_VERSIONS:
-        return wire_api_versions_req_decode(rd, v, a, out);
-    case API_METADATA:
-        return wire_metadata_req_decode(rd, v, a, out);
-    case API_PRODUCE:
-        return wire_produce_req_decode(rd, v, a, out);
-    case API_FETCH:
-        return wire_fetch_req_decode(rd, v, a, out);
-    case API_LIST_OFFSETS:
-        return wire_list_offsets_req_decode(rd, v, a, out);
-    case API_CREATE_TOPICS:
-        return wire_create_topics_req_decode(rd, v, a, out);
-    case API_DELETE_TOPICS:
-        return wire_delete_topics_req_decode(rd, v, a, out);
-    case API_DELETE_RECORDS:
-        return wire_delete_records_req_decode(rd, v, a, out);
-    case API_DESCRIBE_CONFIGS:
-        return wire_describe_configs_req_decode(rd, v, a, out);
-    case API_FIND_COORDINATOR:
-        return wire_find_coordinator_req_decode(rd, v, a, out);
-    case API_JOIN_GROUP:
-        return wire_join_group_req_decode(rd, v, a, out);
-    case API_SYNC_GROUP:
-        return wire_sync_group_req_decode(rd, v, a, out);
-    case API_HEARTBEAT:
-        return wire_heartbeat_req_decode(rd, v, a, out);
-    case API_LEAVE_GROUP:
-        return wire_leave_group_req_decode(rd, v, a, out);
-    case API_OFFSET_COMMIT:
-        return wire_offset_commit_req_decode(rd, v, a, out);
-    case API_OFFSET_FETCH:
-        return wire_offset_fetch_req_decode(rd, v, a, out);
-    case API_DESCRIBE_GROUPS:
-        return wire_describe_groups_req_decode(rd, v, a, out);
-    case API_LIST_GROUPS:
-        return wire_list_groups_req_decode(rd, v, a, out);
-    case API_OFFSET_DELETE:
-        return wire_offset_delete_req_decode(rd, v, a, out);
-    case API_CREATE_PARTITIONS:
-        return wire_create_partitions_req_decode(rd, v, a, out);
-    case API_DESCRIBE_CLUSTER:
-        return wire_describe_cluster_req_decode(rd, v, a, out);
-    case API_DELETE_GROUPS:
-        return wire_delete_groups_req_decode(rd, v, a, out);
-    case API_INIT_PRODUCER_ID:
-        return wire_init_producer_id_req_decode(rd, v, a, out);
-    default:
-        abort();
+    case API_API_VERSIONS: return wire_api_versions_req_decode(rd, v, a, out);
+    case API_METADATA: return wire_metadata_req_decode(rd, v, a, out);
+    case API_PRODUCE: return wire_produce_req_decode(rd, v, a, out);
+    case API_FETCH: return wire_fetch_req_decode(rd, v, a, out);
+    case API_LIST_OFFSETS: return wire_list_offsets_req_decode(rd, v, a, out);
+    case API_CREATE_TOPICS: return wire_create_topics_req_decode(rd, v, a, out);
+    case API_DELETE_TOPICS: return wire_delete_topics_req_decode(rd, v, a, out);
+    case API_DELETE_RECORDS: return wire_delete_records_req_decode(rd, v, a, out);
+    case API_DESCRIBE_CONFIGS: return wire_describe_configs_req_decode(rd, v, a, out);
+    case API_FIND_COORDINATOR: return wire_find_coordinator_req_decode(rd, v, a, out);
+    case API_JOIN_GROUP: return wire_join_group_req_decode(rd, v, a, out);
+    case API_SYNC_GROUP: return wire_sync_group_req_decode(rd, v, a, out);
+    case API_HEARTBEAT: return wire_heartbeat_req_decode(rd, v, a, out);
+    case API_LEAVE_GROUP: return wire_leave_group_req_decode(rd, v, a, out);
+    case API_OFFSET_COMMIT: return wire_offset_commit_req_decode(rd, v, a, out);
+    case API_OFFSET_FETCH: return wire_offset_fetch_req_decode(rd, v, a, out);
+    case API_DESCRIBE_GROUPS: return wire_describe_groups_req_decode(rd, v, a, out);
+    case API_LIST_GROUPS: return wire_list_groups_req_decode(rd, v, a, out);
+    case API_OFFSET_DELETE: return wire_offset_delete_req_decode(rd, v, a, out);
+    case API_CREATE_PARTITIONS: return wire_create_partitions_req_decode(rd, v, a, out);
+    case API_DESCRIBE_CLUSTER: return wire_describe_cluster_req_decode(rd, v, a, out);
+    case API_DELETE_GROUPS: return wire_delete_groups_req_decode(rd, v, a, out);
+    case API_INIT_PRODUCER_ID: return wire_init_producer_id_req_decode(rd, v, a, out);
+    default: abort();
     }
 }
 

@@ -255,8 +255,8 @@ static int cmd_committed(const char *bootstrap, const char *group, const char *t
     conn_t cn;
     conn_open(&cn, bootstrap, NULL, 0);
     char err[512];
-    int rc =
-        kc_admin_committed_offsets(cn.client, group, topic, print_offset, NULL, err, sizeof err);
+    int rc = kc_admin_committed_offsets(cn.client, group, topic, print_offset, NULL, err,
+                                        sizeof err);
     if (rc != 0)
         fprintf(stderr, "committed: %s\n", err);
     conn_close(&cn);
@@ -344,16 +344,18 @@ static int cmd_delete_records(const char *bootstrap, const char *topic)
         const kc_delete_records_part_t *p = dr_find(&r, want[i].topic, want[i].partition);
         if (!p || p->dr_err != 0 || p->dr_error != want[i].error ||
             (want[i].low != -2 && p->dr_low_watermark != want[i].low)) {
-            fprintf(stderr, "%s-%d: err %d, error %s, low watermark %" PRId64 "; want error %s, "
-                    "low watermark %" PRId64 "\n", want[i].topic, (int)want[i].partition,
-                    p ? p->dr_err : 0, p ? kafka_err_name(p->dr_error) : "(missing)",
-                    p ? p->dr_low_watermark : -1, kafka_err_name(want[i].error), want[i].low);
+            fprintf(stderr,
+                    "%s-%d: err %d, error %s, low watermark %" PRId64 "; want error %s, "
+                    "low watermark %" PRId64 "\n",
+                    want[i].topic, (int)want[i].partition, p ? p->dr_err : 0,
+                    p ? kafka_err_name(p->dr_error) : "(missing)", p ? p->dr_low_watermark : -1,
+                    kafka_err_name(want[i].error), want[i].low);
             exit(2);
         }
         int64_t start = -1;
-        if (want[i].start >= 0 &&
-            (kc_admin_list_offset(cn.client, topic, want[i].partition, -2, &start, err,
-                                  sizeof err) != 0 || start != want[i].start)) {
+        if (want[i].start >= 0 && (kc_admin_list_offset(cn.client, topic, want[i].partition, -2,
+                                                        &start, err, sizeof err) != 0 ||
+                                   start != want[i].start)) {
             fprintf(stderr, "%s-%d: log start %" PRId64 " (%s), want %" PRId64 "\n", topic,
                     (int)want[i].partition, start, err, want[i].start);
             exit(2);
@@ -409,8 +411,8 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
     out("ASSIGN %d %s", (int)kc_member_generation(m), b);
 }
 
-static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal,
-                            const char *why, void *opaque)
+static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fatal, const char *why,
+                            void *opaque)
 {
     (void)m, (void)opaque;
     /* The script looks for the Kafka code in kafka_err, with err -EIO beside it. */
@@ -500,8 +502,8 @@ static int custom_assign(assignor_t *asg, eddy_arena_t *ar, const assignor_topic
             assignor_assignment_t *o = &outs[i];
             assignor_topic_t *at = &o->aa_topics[o->aa_ntopics++];
             at->at_topic = topics[t].ati_topic;
-            at->at_partitions =
-                arena_calloc(ar, (size_t)topics[t].ati_npartitions + 1, sizeof(int32_t));
+            at->at_partitions = arena_calloc(ar, (size_t)topics[t].ati_npartitions + 1,
+                                             sizeof(int32_t));
             if (!at->at_partitions) {
                 free(order);
                 free(slot);
@@ -755,8 +757,8 @@ static void pause_wait(pause_test_t *t, int64_t want0, int64_t want1, const char
     if (kc_run_until(t->pt_cn.client, pause_reached, t, 30000) < 0)
         die("pause, %s: partitions at %" PRId64 " and %" PRId64 ", not %" PRId64 " and %" PRId64
             " within 30 s%s%s",
-            phase, t->pt_next[0], t->pt_next[1], want0, want1,
-            t->pt_first_error[0] ? ": " : "", t->pt_first_error);
+            phase, t->pt_next[0], t->pt_next[1], want0, want1, t->pt_first_error[0] ? ": " : "",
+            t->pt_first_error);
 }
 
 static void pause_check(pause_test_t *t, const char *phase)
@@ -916,8 +918,7 @@ static int cmd_longpoll(const char *bootstrap, const char *topic)
         /* Let the consumer's fetch reach the broker and wait there. */
         kc_run_until(t->lp_cn.client, pause_never, NULL, 300);
         if (t->lp_consumed != i)
-            die("longpoll: %ld records consumed before record %ld was produced", t->lp_consumed,
-                i);
+            die("longpoll: %ld records consumed before record %ld was produced", t->lp_consumed, i);
         char v[32];
         int len = snprintf(v, sizeof v, "lp-%ld", i);
         kc_record_t rec = {NULL, -1, v, len, -1, NULL, 0, NULL, NULL};

@@ -96,8 +96,8 @@ static void mock_read_line(mock_t *mk, char *line, size_t size, int timeout_ms)
         struct pollfd pf = {mk->mk_answer, POLLIN, 0};
         if (poll(&pf, 1, (int)left) <= 0)
             continue;
-        ssize_t r =
-            read(mk->mk_answer, mk->mk_buf + mk->mk_len, sizeof mk->mk_buf - 1 - mk->mk_len);
+        ssize_t r = read(mk->mk_answer, mk->mk_buf + mk->mk_len,
+                         sizeof mk->mk_buf - 1 - mk->mk_len);
         if (r == 0) {
             /* Closed: the process is gone or going; give it a moment to be reaped. */
             for (int i = 0; i < 500 && mk->mk_pid > 0; i++) {
@@ -183,8 +183,7 @@ static void mock_stop(mock_t *mk)
                           "the mock crashed, not Eddy's client",
                           WIFSIGNALED(st) ? WTERMSIG(st) : 0,
                           strsignal(WIFSIGNALED(st) ? WTERMSIG(st) : 0));
-            ck_assert_msg(WEXITSTATUS(st) == 0, "the mock cluster exited with %d",
-                          WEXITSTATUS(st));
+            ck_assert_msg(WEXITSTATUS(st) == 0, "the mock cluster exited with %d", WEXITSTATUS(st));
             return;
         }
         usleep(10000);
@@ -313,9 +312,8 @@ static void wait_coordinator(env_t *e, const char *group, int32_t node)
     find_t f = {group, 0, -1};
     for (;;) {
         f.fd_done = 0;
-        ck_assert_int_eq(kc_request(e->c, KC_NODE_ANY, API_FIND_COORDINATOR, 1, encode_find,
-                                    on_find, &f),
-                         0);
+        ck_assert_int_eq(
+            kc_request(e->c, KC_NODE_ANY, API_FIND_COORDINATOR, 1, encode_find, on_find, &f), 0);
         /* The request fails by itself after request.timeout.ms: f outlives it. */
         run_until(e, find_done, &f, 60000, "FindCoordinator");
         if (f.fd_node == node)
@@ -685,9 +683,10 @@ START_TEST(produce_retries_back_off)
         int64_t took = eddy_mono_ms() - t0;
         ck_assert_msg(d.err == 0 && d.offset >= 0, "error %d: delivery failed: %d", codes[c],
                       d.err);
-        ck_assert_msg(took >= REFUSALS * 100, "error %d: %d refusals retried in %lld ms: "
-                      "retry.backoff.ms (100) not waited between attempts", codes[c], REFUSALS,
-                      (long long)took);
+        ck_assert_msg(took >= REFUSALS * 100,
+                      "error %d: %d refusals retried in %lld ms: "
+                      "retry.backoff.ms (100) not waited between attempts",
+                      codes[c], REFUSALS, (long long)took);
     }
     kc_producer_destroy(p);
     env_close(&e);
@@ -812,7 +811,8 @@ static void on_idem_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, voi
         ib->count = h.recordCount;
         ib->first_value = -1;
         ck_assert_int_eq(wire_record_iter_open(&it, b, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT,
-                                               why, sizeof why), 0);
+                                               why, sizeof why),
+                         0);
         if (wire_record_next(&it, &r) == 1) {
             char val[32];
             snprintf(val, sizeof val, "%.*s", r.valueLength, (const char *)r.value);
@@ -840,8 +840,7 @@ static void idem_read_log(env_t *e, idem_t *d)
     while (d->next_offset < d->end) {
         int64_t before = d->next_offset;
         d->fetched = 0;
-        ck_assert_int_eq(kc_request(e->c, 1, API_FETCH, 1, encode_idem_fetch, on_idem_fetch, d),
-                         0);
+        ck_assert_int_eq(kc_request(e->c, 1, API_FETCH, 1, encode_idem_fetch, on_idem_fetch, d), 0);
         run_until(e, idem_fetched, d, 30000, "fetching partition 0");
         ck_assert_msg(!d->why[0], "%s", d->why);
         ck_assert_msg(d->next_offset > before, "no progress fetching at offset %lld",
@@ -903,8 +902,8 @@ START_TEST(idempotent_sequences_in_batches)
         if (same) {
             ck_assert_msg(same->count == b->count && same->first_value == b->first_value,
                           "producer %lld sequence %d: sent with records %d+%d, then %d+%d",
-                          (long long)b->pid, b->seq, same->first_value, same->count,
-                          b->first_value, b->count);
+                          (long long)b->pid, b->seq, same->first_value, same->count, b->first_value,
+                          b->count);
             resent++;
             continue; /* Kafka's broker answers it as a duplicate */
         }
@@ -985,16 +984,16 @@ START_TEST(idempotence_without_init_producer_id)
     static idem_t log;
     memset(&log, 0, sizeof log);
     noidem_run(&d, NULL, 0, &log);
-    ck_assert_msg(d.acked == 10, "by default: %d of 10 records delivered (last error %d)",
-                  d.acked, d.last_err);
+    ck_assert_msg(d.acked == 10, "by default: %d of 10 records delivered (last error %d)", d.acked,
+                  d.last_err);
     ck_assert_int_gt(log.nbatches, 0);
     for (int i = 0; i < log.nbatches; i++)
         ck_assert_int_eq(log.batches[i].pid, -1);
     const char *on[] = {"enable.idempotence=true"};
     noidem_run(&d, on, 1, NULL);
     ck_assert_msg(d.failed == 10 && d.last_err == -ENOTSUP,
-                  "enable.idempotence=true: %d of 10 failed, last error %d, not -ENOTSUP",
-                  d.failed, d.last_err);
+                  "enable.idempotence=true: %d of 10 failed, last error %d, not -ENOTSUP", d.failed,
+                  d.last_err);
 }
 END_TEST
 
@@ -1109,9 +1108,8 @@ START_TEST(group_member_through_the_coordinator_node)
                                              sizeof err) == 0,
                   "%s", err);
     for (int p = 0; p < NPART; p++)
-        ck_assert_msg(cm.cm_offset[p] == cn.end_offset[p],
-                      "partition %d: committed %lld, end %lld", p, (long long)cm.cm_offset[p],
-                      (long long)cn.end_offset[p]);
+        ck_assert_msg(cm.cm_offset[p] == cn.end_offset[p], "partition %d: committed %lld, end %lld",
+                      p, (long long)cm.cm_offset[p], (long long)cn.end_offset[p]);
     env_close(&e);
 }
 END_TEST

@@ -30,8 +30,8 @@ typedef struct state {
     int16_t last_kerr;
 } state_t;
 
-static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic, int32_t partition,
-                        int64_t offset, void *opaque)
+static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
+                        int32_t partition, int64_t offset, void *opaque)
 {
     (void)topic;
     (void)partition;
@@ -127,8 +127,8 @@ int main(int argc, char **argv)
     kc_config_free(&cfg);
     fflush(stdout);
     if (st.failed) {
-        fprintf(stderr, "kafka_produce: %ld acknowledged, %ld failed (last: %s, broker error %d)\n", st.acked,
-                st.failed, eddy_strerror(st.last_err), st.last_kerr);
+        fprintf(stderr, "kafka_produce: %ld acknowledged, %ld failed (last: %s, broker error %d)\n",
+                st.acked, st.failed, eddy_strerror(st.last_err), st.last_kerr);
         return 1;
     }
     fprintf(stderr, "kafka_produce: %ld acknowledged\n", st.acked);

@@ -55,8 +55,7 @@ static void run_command(rd_kafka_mock_cluster_t *mc, char *line)
             errs[i] = (rd_kafka_resp_err_t)n3;
         rd_kafka_mock_push_request_errors_array(mc, (int16_t)n1, (size_t)n2, errs);
         answer(RD_KAFKA_RESP_ERR_NO_ERROR);
-    }
-    else if (sscanf(line, "apiversion %d %d %d", &n1, &n2, &n3) == 3)
+    } else if (sscanf(line, "apiversion %d %d %d", &n1, &n2, &n3) == 3)
         answer(rd_kafka_mock_set_apiversion(mc, (int16_t)n1, (int16_t)n2, (int16_t)n3));
     else if (sscanf(line, "%255s", c) == 1) {
         printf("error unknown command '%s'\n", c);

@@ -117,18 +117,20 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "fail") == 0) {
         eddy_kstream_t *in = eddy_builder_stream(b, "in-f", str, str);
         eddy_kstream_t *v = eddy_stream_name(eddy_stream_map_values(in, checker, NULL), "checker");
-        eddy_stream_to(eddy_table_to_stream(eddy_grouped_count(eddy_stream_group_by_key(v), "counts")),
+        eddy_stream_to(eddy_table_to_stream(eddy_grouped_count(eddy_stream_group_by_key(v), "count"
+                                                                                            "s")),
                        out, str, eddy_serde_int64());
         eddy_stream_to(eddy_builder_stream(b, "in-n", str, eddy_serde_int64()), out_n, str,
                        eddy_serde_int64());
         char out_agg[256];
         snprintf(out_agg, sizeof out_agg, "%s-out-agg", id);
-        eddy_ktable_t *agg = eddy_table_name(
-            eddy_grouped_aggregate(eddy_stream_group_by_key(in), empty, concat, NULL, "concat"),
-            "concat");
+        eddy_ktable_t *agg = eddy_table_name(eddy_grouped_aggregate(eddy_stream_group_by_key(in),
+                                                                    empty, concat, NULL, "concat"),
+                                             "concat");
         eddy_stream_to(eddy_table_to_stream(agg), out_agg, str, str);
     } else if (strcmp(mode, "big") == 0) {
-        eddy_stream_to(eddy_stream_map_values(eddy_builder_stream(b, "in-b", str, str), twice, NULL),
+        eddy_stream_to(eddy_stream_map_values(eddy_builder_stream(b, "in-b", str, str), twice,
+                                              NULL),
                        out, str, str);
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);

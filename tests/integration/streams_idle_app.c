@@ -62,8 +62,8 @@ int main(int argc, char **argv)
     eddy_kstream_t *users = eddy_builder_stream_timestamped(b, "users", eddy_serde_string(),
                                                             eddy_serde_string(), time_from_value,
                                                             NULL);
-    eddy_ktable_t *table =
-        eddy_grouped_reduce(eddy_stream_group_by_key(users), latest, NULL, "users-latest");
+    eddy_ktable_t *table = eddy_grouped_reduce(eddy_stream_group_by_key(users), latest, NULL,
+                                               "users-latest");
     eddy_kstream_t *clicks = eddy_builder_stream_timestamped(b, "clicks", eddy_serde_string(),
                                                              eddy_serde_string(), time_from_value,
                                                              NULL);

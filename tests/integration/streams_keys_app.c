@@ -27,8 +27,8 @@
 #include "eddy.h"
 #include "streams_test_app.h"
 
-static const char *const names[] = {"0",     "1",    "511",     "512",    "4096j",
-                                    "4096",  "100000j", "100000", "700"};
+static const char *const names[] = {"0",    "1",       "511",    "512", "4096j",
+                                    "4096", "100000j", "100000", "700"};
 #define NNAMES (sizeof names / sizeof names[0])
 
 /* The key a name stands for, in a malloc'd buffer. */
@@ -164,8 +164,7 @@ static void write_queries(void)
             else if (rc == -2 /* ENOENT */)
                 fprintf(f, "get %s %s -\n", stores[s], names[i]);
             else
-                fprintf(f, "get %s %s error %d (%s)\n", stores[s], names[i], rc,
-                        eddy_strerror(rc));
+                fprintf(f, "get %s %s error %d (%s)\n", stores[s], names[i], rc, eddy_strerror(rc));
         }
     eddy_buf_free(&out);
     line_t l = {.l_len = 0};
@@ -221,8 +220,8 @@ int main(int argc, char **argv)
     eddy_kstream_t *in = eddy_builder_stream_timestamped(b, "in", str, str, time_from_value, NULL);
     eddy_kstream_t *inb = eddy_builder_stream_timestamped(b, "inb", str, str, time_from_value,
                                                           NULL);
-    eddy_stream_to(eddy_stream_map(eddy_table_to_stream(eddy_grouped_count(
-                                       eddy_stream_group_by_key(in), "counts")),
+    eddy_stream_to(eddy_stream_map(eddy_table_to_stream(
+                                       eddy_grouped_count(eddy_stream_group_by_key(in), "counts")),
                                    to_name, NULL),
                    "out-counts", str, i64);
     eddy_stream_to(eddy_stream_map(eddy_table_to_stream(eddy_grouped_aggregate(

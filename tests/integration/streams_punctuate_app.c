@@ -81,7 +81,8 @@ int main(int argc, char **argv)
     }
     eddy_builder_t *b = eddy_builder_new();
     eddy_kstream_t *in = eddy_builder_stream_timestamped(b, "in", eddy_serde_string(),
-                                                         eddy_serde_string(), time_from_value, NULL);
+                                                         eddy_serde_string(), time_from_value,
+                                                         NULL);
     eddy_processor_t p = {init, process, close_instance};
     eddy_stream_to(eddy_stream_process(in, &p, NULL), "out", eddy_serde_string(),
                    eddy_serde_string());

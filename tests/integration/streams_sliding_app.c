@@ -43,12 +43,12 @@ int main(int argc, char **argv)
     }
     eddy_builder_t *b = eddy_builder_new();
     eddy_kstream_t *in = eddy_builder_stream_timestamped(b, "in", eddy_serde_string(),
-                                                         eddy_serde_string(), time_from_value, NULL);
+                                                         eddy_serde_string(), time_from_value,
+                                                         NULL);
     eddy_kwindowed_stream_t *w = eddy_grouped_windowed_by(
         eddy_stream_group_by_key(in), eddy_windows_sliding(atoll(argv[3]), atoll(argv[4])));
-    eddy_kstream_t *out =
-        eddy_stream_select_key(eddy_table_to_stream(eddy_windowed_count(w, "sliding-counts")),
-                               readable_key, NULL);
+    eddy_kstream_t *out = eddy_stream_select_key(
+        eddy_table_to_stream(eddy_windowed_count(w, "sliding-counts")), readable_key, NULL);
     eddy_stream_to(out, "out", eddy_serde_string(), eddy_serde_int64());
     eddy_app_t *app = eddy_app_new(b, cfg, err, sizeof err);
     eddy_config_destroy(cfg);

@@ -7,8 +7,7 @@
 /* Event time from the value: its leading decimal digits, in ms ("1500",
  * "1500 text"); -1 (no timestamp: the record is skipped) when it has none.
  * The tests set times this way because `eddy topic produce` cannot. */
-static inline int64_t time_from_value(const eddy_record_t *r, int64_t partition_time,
-                                      void *opaque)
+static inline int64_t time_from_value(const eddy_record_t *r, int64_t partition_time, void *opaque)
 {
     (void)partition_time;
     (void)opaque;

@@ -51,10 +51,12 @@ int main(int argc, char **argv)
     eddy_stream_to(eddy_table_to_stream(eddy_grouped_count(eddy_stream_group_by_key(in), "counts")),
                    "out-counts", str, eddy_serde_int64());
     eddy_ktable_t *ta = eddy_grouped_reduce(
-        eddy_stream_group_by_key(eddy_builder_stream_timestamped(b, "ina", str, str, time_from_value, NULL)),
+        eddy_stream_group_by_key(
+            eddy_builder_stream_timestamped(b, "ina", str, str, time_from_value, NULL)),
         latest, NULL, "ta");
     eddy_ktable_t *tb = eddy_grouped_reduce(
-        eddy_stream_group_by_key(eddy_builder_stream_timestamped(b, "inb", str, str, time_from_value, NULL)),
+        eddy_stream_group_by_key(
+            eddy_builder_stream_timestamped(b, "inb", str, str, time_from_value, NULL)),
         latest, NULL, "tb");
     eddy_stream_to(eddy_table_to_stream(eddy_table_join(ta, tb, concat, NULL, NULL)), "out-join",
                    str, str);

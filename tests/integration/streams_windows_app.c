@@ -192,7 +192,7 @@ int main(int argc, char **argv)
     if (updates || rekey || !strcmp(mode, "tumbling") || !strcmp(mode, "hopping") ||
         !strcmp(mode, "sliding") || !strcmp(mode, "session")) {
         int session = !strcmp(mode, "session") || !strcmp(mode, "session-updates");
-        eddy_windows_t w = session                      ? eddy_windows_session(gap, grace)
+        eddy_windows_t w = session                    ? eddy_windows_session(gap, grace)
                            : !strcmp(mode, "sliding") ? eddy_windows_sliding(size, grace)
                            : !strcmp(mode, "hopping") ? eddy_windows_hopping(size, advance, grace)
                                                       : eddy_windows_tumbling(size, grace);

@@ -322,10 +322,13 @@ END_TEST
 START_TEST(unknown_setting_refused)
 {
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "%s broker --data-dir /tmp/eddy-never --set no.such.setting=1 2>&1 | grep -q no.such.setting",
+    snprintf(cmd, sizeof cmd,
+             "%s broker --data-dir /tmp/eddy-never --set no.such.setting=1 2>&1 | grep -q "
+             "no.such.setting",
              getenv("EDDY_BIN"));
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "%s broker --data-dir /tmp/eddy-never --set num.partitions=x; test $? -eq 1",
+    snprintf(cmd, sizeof cmd,
+             "%s broker --data-dir /tmp/eddy-never --set num.partitions=x; test $? -eq 1",
              getenv("EDDY_BIN"));
     ck_assert_int_eq(system(cmd), 0);
 }

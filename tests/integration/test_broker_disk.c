@@ -257,8 +257,8 @@ START_TEST(cut_segment_fetch_answers_storage_error)
     for (int i = 0; i < 200; i++) {
         fetch2(fd, "d", 1000 + i, f);
         ck_assert_msg(f[0].err == KAFKA_STORAGE_ERROR && f[0].len <= 0,
-                      "fetch %d of the cut partition: error %d, %d bytes%s", i, f[0].err,
-                      f[0].len, f[0].zeros ? " (all zero)" : "");
+                      "fetch %d of the cut partition: error %d, %d bytes%s", i, f[0].err, f[0].len,
+                      f[0].zeros ? " (all zero)" : "");
         ck_assert_int_eq(f[1].err, 0);
         ck_assert_int_gt(f[1].len, 1000);
         ck_assert(!f[1].zeros);
@@ -317,8 +317,8 @@ START_TEST(offline_partition_in_metadata_and_describe)
 
     char out[8192], line[256];
     describe(&tb, "m", out, sizeof out);
-    ck_assert_msg(describe_line(out, 0, line, sizeof line) &&
-                      strstr(line, "offline (KAFKA_STORAGE_ERROR)"),
+    ck_assert_msg(describe_line(out, 0, line, sizeof line) && strstr(line, "offline "
+                                                                           "(KAFKA_STORAGE_ERROR)"),
                   "%s", out);
     ck_assert_msg(describe_line(out, 1, line, sizeof line) && strstr(line, "online") &&
                       !strstr(line, "offline"),

@@ -206,12 +206,13 @@ START_TEST(big_create_does_not_stall_others)
     if (end - prev > max_gap)
         max_gap = end - prev;
     free(pr.pr_at);
-    fprintf(stderr, "create of %d partitions: %.3f s; other client: %d answers meanwhile, "
-                    "longest wait %.3f s\n",
+    fprintf(stderr,
+            "create of %d partitions: %.3f s; other client: %d answers meanwhile, "
+            "longest wait %.3f s\n",
             BIG, (double)(end - start) / 1e6, during, (double)max_gap / 1e6);
     ck_assert_msg(max_gap * 4 < end - start,
-                  "another client waited %.3f s during a create of %.3f s",
-                  (double)max_gap / 1e6, (double)(end - start) / 1e6);
+                  "another client waited %.3f s during a create of %.3f s", (double)max_gap / 1e6,
+                  (double)(end - start) / 1e6);
 
     int32_t parts = 0;
     ck_assert_int_eq(tb_metadata_topic(fd, "big", &parts), 0);
@@ -301,7 +302,9 @@ START_TEST(big_delete_does_not_stall_others)
     ck_assert_int_eq(delete_topic(fd, "big", 9), 0);
     int64_t answered = mono_us();
     int left = 0;
-    for (int i = 0; i < 120000 && (left = count_entries(&tb, "big-") + count_entries(&tb, ".deleted-")) > 0; i++)
+    for (int i = 0;
+         i < 120000 && (left = count_entries(&tb, "big-") + count_entries(&tb, ".deleted-")) > 0;
+         i++)
         usleep(1000);
     int64_t end = mono_us();
     pr.pr_stop = 1;
@@ -407,8 +410,8 @@ START_TEST(same_name_while_creating)
     int32_t parts = 0;
     int16_t err = tb_metadata_topic(fd2, "big", &parts);
     /* LEADER_NOT_AVAILABLE while incomplete; never a partial count */
-    ck_assert_msg(err == 5 || (err == 0 && parts == MID), "metadata: error %d, %d partitions",
-                  err, parts);
+    ck_assert_msg(err == 5 || (err == 0 && parts == MID), "metadata: error %d, %d partitions", err,
+                  parts);
     ck_assert_int_eq(recv_create(fd, 9, msg, sizeof msg), 0);
     ck_assert_int_eq(tb_metadata_topic(fd2, "big", &parts), 0);
     ck_assert_int_eq(parts, MID);

@@ -15,8 +15,9 @@ START_TEST(group_partition_matches_kafka)
         const char *group;
         int32_t partition;
     } v[] = {
-        {"my-group", 12},           {"console-consumer-12345", 6}, {"wordcount", 41},
-        {"grp1", 48},               {"\xc3\xa9-groupe", 22},         {"emoji-\xf0\x9f\x98\x80", 6},
+        {"my-group", 12},          {"console-consumer-12345", 6},
+        {"wordcount", 41},         {"grp1", 48},
+        {"\xc3\xa9-groupe", 22},   {"emoji-\xf0\x9f\x98\x80", 6},
         {"polygenelubricants", 0}, /* hashCode is Integer.MIN_VALUE: Utils.abs gives 0 */
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
@@ -40,7 +41,8 @@ START_TEST(topic_defaults_from_broker_settings)
     char err[512];
     const char *text = "log.retention.hours=2\nlog.segment.bytes=1048576\n"
                        "log.cleanup.policy=compact,delete\nmessage.max.bytes=5000\n";
-    ck_assert_int_eq(eddy_props_parse(&ps, "server.properties", text, strlen(text), err, sizeof err), 0);
+    ck_assert_int_eq(
+        eddy_props_parse(&ps, "server.properties", text, strlen(text), err, sizeof err), 0);
     broker_config_t cfg;
     ck_assert_int_eq(broker_config_load(&cfg, &ps, err, sizeof err), 0);
     log_config_t t;
@@ -67,7 +69,8 @@ START_TEST(bad_settings_are_named)
     eddy_props_init(&ps);
     char err[512] = "";
     const char *text = "broker.id=1\n# comment\nlog.segmnt.bytes=100\n";
-    ck_assert_int_eq(eddy_props_parse(&ps, "server.properties", text, strlen(text), err, sizeof err), 0);
+    ck_assert_int_eq(
+        eddy_props_parse(&ps, "server.properties", text, strlen(text), err, sizeof err), 0);
     broker_config_t cfg;
     ck_assert_int_ne(broker_config_load(&cfg, &ps, err, sizeof err), 0);
     ck_assert_ptr_nonnull(strstr(err, "server.properties:3"));
@@ -87,7 +90,8 @@ START_TEST(listener_parsing)
 {
     char host[64];
     int port;
-    ck_assert_int_eq(broker_parse_listener("PLAINTEXT://127.0.0.1:9092", host, sizeof host, &port), 0);
+    ck_assert_int_eq(broker_parse_listener("PLAINTEXT://127.0.0.1:9092", host, sizeof host, &port),
+                     0);
     ck_assert_str_eq(host, "127.0.0.1");
     ck_assert_int_eq(port, 9092);
     ck_assert_int_eq(broker_parse_listener("localhost:0", host, sizeof host, &port), 0);

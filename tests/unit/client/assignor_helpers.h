@@ -11,12 +11,12 @@
 
 /* A subscription to a static array of topic names. */
 #define SUB(member, instance, topic_array)                                                         \
-    ((assignor_subscription_t){.as_member_id = (member),                                         \
-                               .as_group_instance_id = (instance),                               \
-                               .as_topics = (topic_array),                                       \
-                               .as_ntopics = (int32_t)(sizeof(topic_array) /                     \
-                                                       sizeof((topic_array)[0])),                \
-                               .as_user_data = KSTR_NULL,                                        \
+    ((assignor_subscription_t){.as_member_id = (member),                                           \
+                               .as_group_instance_id = (instance),                                 \
+                               .as_topics = (topic_array),                                         \
+                               .as_ntopics = (int32_t)(sizeof(topic_array) /                       \
+                                                       sizeof((topic_array)[0])),                  \
+                               .as_user_data = KSTR_NULL,                                          \
                                .as_generation_id = ASSIGNOR_GENERATION_NONE})
 
 /* "topic1-0 topic1-1 topic2-0": the assignment in its (sorted) order. */
@@ -27,7 +27,8 @@ static inline const char *fmt_assignment(const assignor_assignment_t *as, char *
     for (int32_t i = 0; i < as->aa_ntopics; i++)
         for (int32_t j = 0; j < as->aa_topics[i].at_npartitions && n < size; j++)
             n += (size_t)snprintf(buf + n, size - n, "%s%s-%d", n ? " " : "",
-                                  as->aa_topics[i].at_topic, (int)as->aa_topics[i].at_partitions[j]);
+                                  as->aa_topics[i].at_topic,
+                                  (int)as->aa_topics[i].at_partitions[j]);
     return buf;
 }
 

@@ -230,8 +230,8 @@ START_TEST(assignment_bytes)
 {
     int32_t p1[] = {0, 1}, p2[] = {5};
     assignor_topic_t t[] = {{"t1", p1, 2}, {"t2", p2, 1}};
-    assignor_assignment_t as = {.aa_member_id = "m", .aa_topics = t, .aa_ntopics = 2,
-                                .aa_user_data = {"\x01\x02", 2}};
+    assignor_assignment_t as = {
+        .aa_member_id = "m", .aa_topics = t, .aa_ntopics = 2, .aa_user_data = {"\x01\x02", 2}};
     /* clang-format off */
     static const uint8_t want[] = {
         0, 1,                                            /* Version 1 */
@@ -398,9 +398,10 @@ START_TEST(range_static_persistent)
     eddy_arena_t a;
     arena_init(&a, 0);
     static const assignor_topic_info_t t54[] = {{"topic1", 5}, {"topic2", 4}};
-    assignor_subscription_t s[4] = {
-        SUB("consumer1", "instance1", T12), SUB("consumer2", "instance2", T12),
-        SUB("consumer3", "instance3", T12), SUB("consumer4", NULL, T12)};
+    assignor_subscription_t s[4] = {SUB("consumer1", "instance1", T12),
+                                    SUB("consumer2", "instance2", T12),
+                                    SUB("consumer3", "instance3", T12),
+                                    SUB("consumer4", NULL, T12)};
     assignor_assignment_t out[4];
     for (int round = 0; round < 2; round++) {
         if (round == 1)
@@ -494,9 +495,10 @@ START_TEST(roundrobin_static_persistent)
     eddy_arena_t a;
     arena_init(&a, 0);
     static const assignor_topic_info_t t33[] = {{"topic1", 3}, {"topic2", 3}};
-    assignor_subscription_t s[4] = {
-        SUB("consumer1", "instance1", T12), SUB("consumer2", "instance2", T12),
-        SUB("consumer3", "instance3", T12), SUB("consumer4", NULL, T12)};
+    assignor_subscription_t s[4] = {SUB("consumer1", "instance1", T12),
+                                    SUB("consumer2", "instance2", T12),
+                                    SUB("consumer3", "instance3", T12),
+                                    SUB("consumer4", NULL, T12)};
     assignor_assignment_t out[4];
     for (int round = 0; round < 2; round++) {
         if (round == 1)

@@ -208,9 +208,8 @@ static void tg_build(tgroup_t *g)
         if (g->via_user_data[m]) {
             wr_free(&g->ud[m]);
             wr_init(&g->ud[m]);
-            ck_assert_int_eq(assignor_sticky_user_data_encode(&g->ud[m], g->owned[m], nown,
-                                                              g->gen[m]),
-                             0);
+            ck_assert_int_eq(
+                assignor_sticky_user_data_encode(&g->ud[m], g->owned[m], nown, g->gen[m]), 0);
             s->as_user_data = (kstr_t){(const char *)g->ud[m].wr_buf, (int32_t)g->ud[m].wr_len};
         } else {
             s->as_owned = g->owned[m];
@@ -320,8 +319,8 @@ static void tg_check_balance(const tgroup_t *g, const int owner[MAXT][MAXP], con
     for (int x = 0; x < g->nm; x++)
         for (int y = 0; y < g->nm; y++)
             if (g->pat[x] == g->pat[y])
-                ck_assert_msg(abs(cnt[x] - cnt[y]) <= 1, "%s has %d, %s has %d", g->mid[x],
-                              cnt[x], g->mid[y], cnt[y]);
+                ck_assert_msg(abs(cnt[x] - cnt[y]) <= 1, "%s has %d, %s has %d", g->mid[x], cnt[x],
+                              g->mid[y], cnt[y]);
 }
 
 /* Runs the assignor on the group, checks validity and balance, and fills
@@ -426,8 +425,7 @@ START_TEST(leave_and_join)
             if (was == 2)
                 continue;
             int now_idx = was > 2 ? was - 1 : was;
-            ck_assert_msg(owner[t][p] == now_idx, "t%d-%d moved from m%d after m2 left", t, p,
-                          was);
+            ck_assert_msg(owner[t][p] == now_idx, "t%d-%d moved from m%d after m2 left", t, p, was);
         }
     tg_claim_result(&g, owner, 2);
     memcpy(before, owner, sizeof before);
@@ -745,8 +743,7 @@ START_TEST(group_over_generations)
         for (int i = 0; i < N; i++) {
             if (!alive[i])
                 continue;
-            assignor_subscription_t s = {.as_version = 1, .as_topics = subscribed,
-                                         .as_ntopics = 3};
+            assignor_subscription_t s = {.as_version = 1, .as_topics = subscribed, .as_ntopics = 3};
             ck_assert_int_eq(assignor_user_data(&members[i], &a, subscribed, 3, &s.as_user_data),
                              0);
             eddy_wr_t w;
@@ -762,9 +759,8 @@ START_TEST(group_over_generations)
         assignor_assignment_t out[N];
         assignor_t leader;
         ck_assert_int_eq(assignor_init(&leader, "sticky", errstr, sizeof errstr), 0);
-        ck_assert_int_eq(assignor_assign(&leader, &a, topics, 3, subs, n, out, errstr,
-                                         sizeof errstr),
-                         0);
+        ck_assert_int_eq(
+            assignor_assign(&leader, &a, topics, 3, subs, n, out, errstr, sizeof errstr), 0);
         assignor_close(&leader);
 
         memset(now, 0, sizeof now);

@@ -95,7 +95,8 @@ START_TEST(fail_fast_refused)
     ck_assert_str_eq(why, want);
     ck_assert_int_eq(bootstrap_broker(&f)->kb_failures, 3);
     /* New work fails at once, with the same error. */
-    ck_assert_int_eq(kc_request(f.c, KC_NODE_ANY, API_METADATA, 1, NULL, NULL, NULL), -ECONNREFUSED);
+    ck_assert_int_eq(kc_request(f.c, KC_NODE_ANY, API_METADATA, 1, NULL, NULL, NULL),
+                     -ECONNREFUSED);
     close_client(&f);
 }
 END_TEST

@@ -11,8 +11,7 @@
 
 /* Loads the settings; returns kc_config_load's result, and on success
  * whether the producer is idempotent and why not. */
-static int load(const char *const *kv, int n, int *on, const char **why, char *err,
-                size_t err_size)
+static int load(const char *const *kv, int n, int *on, const char **why, char *err, size_t err_size)
 {
     eddy_props_t ps;
     eddy_props_init(&ps);
@@ -77,8 +76,8 @@ START_TEST(test_idempotence_explicit_conflicts)
     } c[] = {
         {"acks=1", "acks must be all"},
         {"retries=0", "retries must be greater than 0"},
-        {"max.in.flight.requests.per.connection=10",
-         "max.in.flight.requests.per.connection must be at most 5"},
+        {"max.in.flight.requests.per.connection=10", "max.in.flight.requests.per.connection must "
+                                                     "be at most 5"},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         int on;

@@ -52,18 +52,23 @@ START_TEST(murmur2_rdkafka_vectors)
         size_t off;
         uint32_t hash;
     } c[] = {
-        {"kafka", 0, 0xd067cf64},          {"giberish123456789", 0, 0x8f552b0c},
-        {short_unaligned, 0, 0x9fc97b14},  {short_unaligned, 1, 0xe7c009ca},
-        {short_unaligned, 2, 0x873930da},  {short_unaligned, 3, 0x5a4b5ca1},
-        {unaligned, 0, 0x78424f1c},        {unaligned, 1, 0x4a62b377},
-        {unaligned, 2, 0xe0e4e09e},        {unaligned, 3, 0x62b8b43f},
+        {"kafka", 0, 0xd067cf64},
+        {"giberish123456789", 0, 0x8f552b0c},
+        {short_unaligned, 0, 0x9fc97b14},
+        {short_unaligned, 1, 0xe7c009ca},
+        {short_unaligned, 2, 0x873930da},
+        {short_unaligned, 3, 0x5a4b5ca1},
+        {unaligned, 0, 0x78424f1c},
+        {unaligned, 1, 0x4a62b377},
+        {unaligned, 2, 0xe0e4e09e},
+        {unaligned, 3, 0x62b8b43f},
         {"", 0, 0x106e08d9},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         const char *k = c[i].s + c[i].off;
         uint32_t got = (uint32_t)partitioner_murmur2(k, strlen(k));
-        ck_assert_msg(got == c[i].hash, "murmur2(\"%s\") = 0x%08x, librdkafka says 0x%08x", k,
-                      got, c[i].hash);
+        ck_assert_msg(got == c[i].hash, "murmur2(\"%s\") = 0x%08x, librdkafka says 0x%08x", k, got,
+                      c[i].hash);
     }
     /* NULL with length 0 is the empty key's hash, as in librdkafka's test. */
     ck_assert_uint_eq((uint32_t)partitioner_murmur2(NULL, 0), 0x106e08d9u);
@@ -80,9 +85,9 @@ START_TEST(keyed_partition)
         const char *key;
         int32_t n, want;
     } c[] = {
-        {"21", 7, 3},     {"21", 64, 44},    {"foobar", 10, 6}, {"foobar", 64, 62},
-        {"abc", 2, 1},    {"abc", 12, 3},    {"kafka", 3, 1},   {"kafka", 12, 4},
-        {"kafka", 1, 0},  {"", 12, 9},       {"", 64, 25},
+        {"21", 7, 3},    {"21", 64, 44}, {"foobar", 10, 6}, {"foobar", 64, 62},
+        {"abc", 2, 1},   {"abc", 12, 3}, {"kafka", 3, 1},   {"kafka", 12, 4},
+        {"kafka", 1, 0}, {"", 12, 9},    {"", 64, 25},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         ck_assert_msg(partitioner_key_partition(c[i].key, strlen(c[i].key), c[i].n) == c[i].want,
@@ -104,8 +109,7 @@ START_TEST(partition_choice)
      * producer validates it against metadata, as KafkaProducer does). */
     ck_assert_int_eq(partitioner_partition(&ps, 5, "kafka", 5, 12, NULL, 0), 5);
     ck_assert_int_eq(partitioner_partition(&ps, 99, NULL, 0, 12, NULL, 0), 99);
-    ck_assert_int_eq(partitioner_partition(&ps, -2, "kafka", 5, 12, NULL, 0),
-                     EDDY_ERR_INVALID_ARG);
+    ck_assert_int_eq(partitioner_partition(&ps, -2, "kafka", 5, 12, NULL, 0), EDDY_ERR_INVALID_ARG);
     ck_assert_int_eq(ps.ps_partition, PARTITIONER_UNASSIGNED); /* untouched */
     /* A key hashes. */
     ck_assert_int_eq(partitioner_partition(&ps, PARTITIONER_UNASSIGNED, "kafka", 5, 12, NULL, 0),
@@ -267,9 +271,8 @@ START_TEST(matches_librdkafka)
         /* At partition count INT32_MAX the result is the positive hash
          * itself (but for one value): 31 of the 32 bits compared directly. */
         int32_t want = rd_kafka_msg_partitioner_murmur2_random(rkt, key, len, INT32_MAX, NULL,
-                                                                NULL);
-        ck_assert_int_eq(partitioner_to_positive(partitioner_murmur2(key, len)) % INT32_MAX,
-                         want);
+                                                               NULL);
+        ck_assert_int_eq(partitioner_to_positive(partitioner_murmur2(key, len)) % INT32_MAX, want);
     }
     ck_assert_int_eq(compared, 640000);
     rd_kafka_topic_destroy(rkt);

@@ -27,8 +27,8 @@ static const char *const feature_names[] = {"alpha", "beta", "gamma", NULL};
 
 static const eddy_cfg_def_t tdefs[] = {
     {"port", CFG_INT32, offsetof(tcfg_t, tc_port), "9092", 1, 65535, NULL, "listener port"},
-    {"segment.bytes", CFG_INT64, offsetof(tcfg_t, tc_segment_bytes), "1073741824", 1024, 1e15,
-     NULL, "segment size"},
+    {"segment.bytes", CFG_INT64, offsetof(tcfg_t, tc_segment_bytes), "1073741824", 1024, 1e15, NULL,
+     "segment size"},
     {"enabled", CFG_BOOL, offsetof(tcfg_t, tc_enabled), "true", 0, 0, NULL, "switch"},
     {"ratio", CFG_DOUBLE, offsetof(tcfg_t, tc_ratio), "0.5", 0, 1, NULL, "a fraction"},
     {"name", CFG_STRING, offsetof(tcfg_t, tc_name), "eddy", 0, 0, NULL, "a name"},
@@ -122,7 +122,9 @@ START_TEST(test_escapes)
     assert_prop(&ps, "tab", "a\tb");
     assert_prop(&ps, "nl", "a\nb\rc\fd");
     assert_prop(&ps, "bs", "a\\b");
-    assert_prop(&ps, "uni", "\xc3\xa9\xe2\x82\xac" "A"); /* é € A in UTF-8 */
+    assert_prop(&ps, "uni",
+                "\xc3\xa9\xe2\x82\xac"
+                "A"); /* é € A in UTF-8 */
     assert_prop(&ps, "key with spaces", "v1");
     assert_prop(&ps, "k=eq:colon", "v2");
     assert_prop(&ps, "other", "q#"); /* unknown escapes drop the backslash */
@@ -297,8 +299,7 @@ START_TEST(test_apply_errors_name_file_line_key)
     assert_contains(errstr, "out of range");
     eddy_cfg_free(tdefs, &cfg);
 
-    ck_assert_int_eq(apply_text("broker.properties", "segment.bytes=99\n", &cfg),
-                     EDDY_ERR_CONFIG);
+    ck_assert_int_eq(apply_text("broker.properties", "segment.bytes=99\n", &cfg), EDDY_ERR_CONFIG);
     assert_contains(errstr, "segment.bytes");
     assert_contains(errstr, "out of range");
     eddy_cfg_free(tdefs, &cfg);
@@ -514,18 +515,20 @@ START_TEST(test_enum)
     };
     ck_assert_int_eq(eddy_cfg_defaults(defs, &obj, errstr, sizeof errstr), 0);
     ck_assert_int_eq(obj.e, 2);
-    ck_assert_int_eq(eddy_cfg_set(defs, &obj, "compression.type", "gzip", "t", errstr,
-                                  sizeof errstr), 0);
+    ck_assert_int_eq(
+        eddy_cfg_set(defs, &obj, "compression.type", "gzip", "t", errstr, sizeof errstr), 0);
     ck_assert_int_eq(obj.e, 1);
     char out[64];
     eddy_cfg_format(&defs[0], &obj, out, sizeof out);
     ck_assert_str_eq(out, "gzip");
     ck_assert_int_eq(eddy_cfg_set(defs, &obj, "compression.type", "gzip,producer", "t", errstr,
-                                  sizeof errstr), EDDY_ERR_CONFIG);
+                                  sizeof errstr),
+                     EDDY_ERR_CONFIG);
     ck_assert_int_eq(obj.e, 1);
     ck_assert_ptr_nonnull(strstr(errstr, "is not one of {uncompressed, gzip, producer}"));
     ck_assert_int_eq(eddy_cfg_set(defs, &obj, "compression.type", "zip", "t", errstr,
-                                  sizeof errstr), EDDY_ERR_CONFIG);
+                                  sizeof errstr),
+                     EDDY_ERR_CONFIG);
 }
 END_TEST
 

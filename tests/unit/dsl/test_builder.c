@@ -90,7 +90,8 @@ START_TEST(word_count_named_store)
      * and its nodes are named after it (KStreamImpl.createRepartitionedSource)
      * while still taking numbers 3, 4, 5. */
     eddy_builder_t *b = eddy_builder_new();
-    eddy_kstream_t *lines = eddy_builder_stream(b, "lines", eddy_serde_string(), eddy_serde_string());
+    eddy_kstream_t *lines = eddy_builder_stream(b, "lines", eddy_serde_string(),
+                                                eddy_serde_string());
     eddy_kstream_t *words = eddy_stream_flat_map(lines, mapper, NULL);
     eddy_ktable_t *counts = eddy_grouped_count(eddy_stream_group_by_key(words), "counts");
     eddy_stream_to(eddy_table_to_stream(counts), "word-counts", eddy_serde_string(),
@@ -183,38 +184,37 @@ START_TEST(word_count_generated_store)
     eddy_kstream_t *words = eddy_stream_flat_map_values(lines, mapper, NULL);
     eddy_ktable_t *counts = eddy_grouped_count(eddy_stream_group_by(words, mapper, NULL), NULL);
     eddy_stream_to(eddy_table_to_stream(counts), "streams-wordcount-output", NULL, NULL);
-    expect_describe(
-        b, "Topologies:\n"
-           "   Sub-topology: 0\n"
-           "    Source: KSTREAM-SOURCE-0000000000 (topics: [streams-plaintext-input])\n"
-           "      --> KSTREAM-FLATMAPVALUES-0000000001\n"
-           "    Processor: KSTREAM-FLATMAPVALUES-0000000001 (stores: [])\n"
-           "      --> KSTREAM-KEY-SELECT-0000000002\n"
-           "      <-- KSTREAM-SOURCE-0000000000\n"
-           "    Processor: KSTREAM-KEY-SELECT-0000000002 (stores: [])\n"
-           "      --> KSTREAM-FILTER-0000000006\n"
-           "      <-- KSTREAM-FLATMAPVALUES-0000000001\n"
-           "    Processor: KSTREAM-FILTER-0000000006 (stores: [])\n"
-           "      --> KSTREAM-SINK-0000000005\n"
-           "      <-- KSTREAM-KEY-SELECT-0000000002\n"
-           "    Sink: KSTREAM-SINK-0000000005 (topic: "
-           "KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition)\n"
-           "      <-- KSTREAM-FILTER-0000000006\n"
-           "\n"
-           "  Sub-topology: 1\n"
-           "    Source: KSTREAM-SOURCE-0000000007 (topics: "
-           "[KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition])\n"
-           "      --> KSTREAM-AGGREGATE-0000000004\n"
-           "    Processor: KSTREAM-AGGREGATE-0000000004 (stores: "
-           "[KSTREAM-AGGREGATE-STATE-STORE-0000000003])\n"
-           "      --> KTABLE-TOSTREAM-0000000008\n"
-           "      <-- KSTREAM-SOURCE-0000000007\n"
-           "    Processor: KTABLE-TOSTREAM-0000000008 (stores: [])\n"
-           "      --> KSTREAM-SINK-0000000009\n"
-           "      <-- KSTREAM-AGGREGATE-0000000004\n"
-           "    Sink: KSTREAM-SINK-0000000009 (topic: streams-wordcount-output)\n"
-           "      <-- KTABLE-TOSTREAM-0000000008\n"
-           "\n");
+    expect_describe(b, "Topologies:\n"
+                       "   Sub-topology: 0\n"
+                       "    Source: KSTREAM-SOURCE-0000000000 (topics: [streams-plaintext-input])\n"
+                       "      --> KSTREAM-FLATMAPVALUES-0000000001\n"
+                       "    Processor: KSTREAM-FLATMAPVALUES-0000000001 (stores: [])\n"
+                       "      --> KSTREAM-KEY-SELECT-0000000002\n"
+                       "      <-- KSTREAM-SOURCE-0000000000\n"
+                       "    Processor: KSTREAM-KEY-SELECT-0000000002 (stores: [])\n"
+                       "      --> KSTREAM-FILTER-0000000006\n"
+                       "      <-- KSTREAM-FLATMAPVALUES-0000000001\n"
+                       "    Processor: KSTREAM-FILTER-0000000006 (stores: [])\n"
+                       "      --> KSTREAM-SINK-0000000005\n"
+                       "      <-- KSTREAM-KEY-SELECT-0000000002\n"
+                       "    Sink: KSTREAM-SINK-0000000005 (topic: "
+                       "KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition)\n"
+                       "      <-- KSTREAM-FILTER-0000000006\n"
+                       "\n"
+                       "  Sub-topology: 1\n"
+                       "    Source: KSTREAM-SOURCE-0000000007 (topics: "
+                       "[KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition])\n"
+                       "      --> KSTREAM-AGGREGATE-0000000004\n"
+                       "    Processor: KSTREAM-AGGREGATE-0000000004 (stores: "
+                       "[KSTREAM-AGGREGATE-STATE-STORE-0000000003])\n"
+                       "      --> KTABLE-TOSTREAM-0000000008\n"
+                       "      <-- KSTREAM-SOURCE-0000000007\n"
+                       "    Processor: KTABLE-TOSTREAM-0000000008 (stores: [])\n"
+                       "      --> KSTREAM-SINK-0000000009\n"
+                       "      <-- KSTREAM-AGGREGATE-0000000004\n"
+                       "    Sink: KSTREAM-SINK-0000000009 (topic: streams-wordcount-output)\n"
+                       "      <-- KTABLE-TOSTREAM-0000000008\n"
+                       "\n");
     const dsl_topology_t *t = finish(b);
     ck_assert_int_eq(node(t, "KSTREAM-KEY-SELECT-0000000002")->dn_kind, DSL_SELECT_KEY);
     ck_assert_ptr_null(node(t, "KSTREAM-SOURCE-0000000000")->dn_key_serde);
@@ -281,8 +281,7 @@ START_TEST(repartition_only_after_key_change)
 {
     /* The key is as the input partitioned it: no repartition. */
     ck_assert_int_eq(repartitions_after(NULL, NULL), 0);
-    step_fn *keep[] = {step_map_values, step_flat_map_values, step_filter, step_peek,
-                       step_branch};
+    step_fn *keep[] = {step_map_values, step_flat_map_values, step_filter, step_peek, step_branch};
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         ck_assert_msg(repartitions_after(keep[i], NULL) == 0, "step %zu repartitioned", i);
     /* The key may have changed: one repartition, also when key-preserving
@@ -315,8 +314,8 @@ START_TEST(repartition_explicit)
     node(t, "by-user-repartition-filter");
     /* Unnamed: KSTREAM-REPARTITION-0000000004 takes a number after the
      * first repartition's three (1-3); its nodes keep generated names. */
-    ck_assert_str_eq(t->dt_internal_topics[1].it_name,
-                     "KSTREAM-REPARTITION-0000000004-repartition");
+    ck_assert_str_eq(t->dt_internal_topics[1].it_name, "KSTREAM-REPARTITION-0000000004-"
+                                                       "repartition");
     ck_assert_int_eq(node(t, "KSTREAM-SINK-0000000005")->dn_internal, 1);
     ck_assert_int_eq(node(t, "KSTREAM-FILTER-0000000006")->dn_kind, DSL_FILTER);
     ck_assert_int_eq(node(t, "KSTREAM-SOURCE-0000000007")->dn_internal, 1);
@@ -351,8 +350,8 @@ START_TEST(table_group_by)
     ck_assert_int_eq(ts->dn_store, 0);
     ck_assert_int_eq(node(t, "KTABLE-SELECT-0000000003")->dn_kind, DSL_TABLE_GROUP_BY);
     ck_assert_str_eq(t->dt_stores[1].ds_name, "KTABLE-AGGREGATE-STATE-STORE-0000000004");
-    ck_assert_str_eq(t->dt_internal_topics[0].it_name,
-                     "KTABLE-AGGREGATE-STATE-STORE-0000000004-repartition");
+    ck_assert_str_eq(t->dt_internal_topics[0].it_name, "KTABLE-AGGREGATE-STATE-STORE-0000000004-"
+                                                       "repartition");
     const dsl_node_t *sink = node(t, "KSTREAM-SINK-0000000005");
     ck_assert_int_eq(sink->dn_internal, 1);
     ck_assert_str_eq(sink->dn_parents[0]->dn_name, "KTABLE-SELECT-0000000003");
@@ -490,7 +489,8 @@ START_TEST(table_table_join)
     /* Described with the stores the sides read. */
     char err[128];
     char *d = eddy_builder_describe(b, err, sizeof err);
-    ck_assert_ptr_nonnull(strstr(d, "    Processor: KTABLE-JOINTHIS-0000000006 (stores: [c-store])\n"
+    ck_assert_ptr_nonnull(strstr(d, "    Processor: KTABLE-JOINTHIS-0000000006 (stores: "
+                                    "[c-store])\n"
                                     "      --> KTABLE-MERGE-0000000005\n"
                                     "      <-- KTABLE-FILTER-0000000002\n"));
     ck_assert_ptr_nonnull(strstr(d, "    Processor: KTABLE-MERGE-0000000005 (stores: [joined])\n"
@@ -683,15 +683,14 @@ START_TEST(error_null_function_then_harmless)
     eddy_kstream_t *f = eddy_stream_filter(s, NULL, NULL);
     ck_assert_ptr_nonnull(f);
     /* The expression goes on; nothing more is added. */
-    eddy_ktable_t *c = eddy_grouped_count(eddy_stream_group_by_key(eddy_stream_map(f, mapper,
-                                                                                   NULL)),
-                                          "c");
+    eddy_ktable_t *c =
+        eddy_grouped_count(eddy_stream_group_by_key(eddy_stream_map(f, mapper, NULL)), "c");
     ck_assert_ptr_nonnull(c);
     eddy_stream_to(eddy_table_to_stream(c), "out", NULL, NULL);
     eddy_stream_to(eddy_stream_map(s, mapper, NULL), "out2", NULL, NULL);
     ck_assert_ptr_nonnull(eddy_branch(eddy_stream_split(s), pred, NULL));
-    ck_assert_ptr_nonnull(eddy_stream_join_table(s, eddy_builder_table(b, "t", NULL, NULL, NULL),
-                                                 joiner, NULL));
+    ck_assert_ptr_nonnull(
+        eddy_stream_join_table(s, eddy_builder_table(b, "t", NULL, NULL, NULL), joiner, NULL));
     expect_error(b, "eddy_stream_filter (after KSTREAM-SOURCE-0000000000): the predicate is NULL");
     ck_assert_int_eq(b->b_topo.dt_nnodes, 1);
     ck_assert_int_eq(b->b_topo.dt_nstores, 0);

@@ -208,7 +208,10 @@ START_TEST(check_rejects)
     ck_assert_ptr_nonnull(strstr(err, "1 bytes follow the object that ends at offset 1"));
     ck_assert_int_eq(mp_check("\x92\x01", 2, err, sizeof err), -EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "truncated"));
-    ck_assert_int_eq(mp_check("\xa5" "abc", 4, err, sizeof err), -EINVAL);
+    ck_assert_int_eq(mp_check("\xa5"
+                              "abc",
+                              4, err, sizeof err),
+                     -EINVAL);
     ck_assert_int_eq(mp_check("\xcb\x00", 2, err, sizeof err), -EINVAL);
     ck_assert_int_eq(mp_check("\xda\x00", 2, err, sizeof err), -EINVAL);
     /* An array32 of 2^32-1 elements in 5 bytes: rejected at once, without
@@ -226,15 +229,28 @@ START_TEST(check_rejects)
         const char *p;
         size_t n;
     } good[] = {
-        {"\xc0", 1}, {"\xc2", 1}, {"\x7f", 1}, {"\xe0", 1}, {"\xcc\x01", 2},
-        {"\xd1\x01\x02", 3}, {"\xce\x00\x00\x00\x01", 5}, {"\xca\x00\x00\x00\x00", 5},
-        {"\xd4\x01\x02", 3}, {"\xd8\x01" "0123456789abcdef", 18}, {"\xc7\x02\x05xy", 5},
-        {"\xc4\x00", 2}, {"\xd9\x01z", 3}, {"\x90", 1}, {"\x80", 1}, {"\xdc\x00\x01\xc0", 4},
+        {"\xc0", 1},
+        {"\xc2", 1},
+        {"\x7f", 1},
+        {"\xe0", 1},
+        {"\xcc\x01", 2},
+        {"\xd1\x01\x02", 3},
+        {"\xce\x00\x00\x00\x01", 5},
+        {"\xca\x00\x00\x00\x00", 5},
+        {"\xd4\x01\x02", 3},
+        {"\xd8\x01"
+         "0123456789abcdef",
+         18},
+        {"\xc7\x02\x05xy", 5},
+        {"\xc4\x00", 2},
+        {"\xd9\x01z", 3},
+        {"\x90", 1},
+        {"\x80", 1},
+        {"\xdc\x00\x01\xc0", 4},
         {"\xde\x00\x01\xa1k\xc3", 6},
     };
     for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
-        ck_assert_msg(mp_check(good[k].p, good[k].n, err, sizeof err) == 0, "good %zu: %s", k,
-                      err);
+        ck_assert_msg(mp_check(good[k].p, good[k].n, err, sizeof err) == 0, "good %zu: %s", k, err);
         ck_assert_msg(msgpackc_accepts(good[k].p, good[k].n), "msgpack-c rejects good %zu", k);
     }
 }

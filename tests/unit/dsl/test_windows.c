@@ -77,8 +77,8 @@ START_TEST(tumbling_count_suppressed)
      * its buffer store 4; toStream 5; the sink 6. */
     eddy_builder_t *b = eddy_builder_new();
     eddy_kstream_t *s = eddy_builder_stream(b, "events", NULL, NULL);
-    eddy_kwindowed_stream_t *w =
-        eddy_grouped_windowed_by(eddy_stream_group_by_key(s), eddy_windows_tumbling(60000, 10000));
+    eddy_kwindowed_stream_t *w = eddy_grouped_windowed_by(eddy_stream_group_by_key(s),
+                                                          eddy_windows_tumbling(60000, 10000));
     eddy_ktable_t *c = eddy_table_suppress_until_window_closes(eddy_windowed_count(w, NULL));
     eddy_stream_to(eddy_table_to_stream(c), "out", NULL, NULL);
     const dsl_topology_t *t = finish(b);
@@ -108,7 +108,8 @@ END_TEST
 START_TEST(windowed_after_key_change_repartitions)
 {
     eddy_builder_t *b = eddy_builder_new();
-    eddy_kstream_t *s = eddy_stream_select_key(eddy_builder_stream(b, "in", NULL, NULL), mapper, NULL);
+    eddy_kstream_t *s = eddy_stream_select_key(eddy_builder_stream(b, "in", NULL, NULL), mapper,
+                                               NULL);
     eddy_kwindowed_stream_t *w = eddy_grouped_windowed_by(eddy_stream_group_by_key(s),
                                                           eddy_windows_hopping(1000, 250, 0));
     eddy_stream_to(eddy_table_to_stream(eddy_windowed_reduce(w, adder, NULL, "hops")), "out", NULL,
@@ -130,9 +131,9 @@ START_TEST(sliding_and_session_stores)
     eddy_builder_t *b = eddy_builder_new();
     eddy_kstream_t *s = eddy_builder_stream(b, "in", NULL, NULL);
     eddy_kgrouped_stream_t *g = eddy_stream_group_by_key(s);
-    eddy_ktable_t *sl = eddy_windowed_aggregate(
-        eddy_grouped_windowed_by(g, eddy_windows_sliding(5000, 1000)), init, adder, NULL, NULL,
-        "slide");
+    eddy_ktable_t *sl =
+        eddy_windowed_aggregate(eddy_grouped_windowed_by(g, eddy_windows_sliding(5000, 1000)), init,
+                                adder, NULL, NULL, "slide");
     eddy_ktable_t *se = eddy_windowed_count(
         eddy_grouped_windowed_by(g, eddy_windows_session(3000, 500)), "sessions");
     eddy_stream_to(eddy_table_to_stream(sl), "o1", NULL, NULL);
@@ -200,8 +201,8 @@ START_TEST(stream_stream_joins)
     b = eddy_builder_new();
     l = eddy_builder_stream(b, "a", NULL, NULL);
     r = eddy_builder_stream(b, "b", NULL, NULL);
-    eddy_stream_to(eddy_stream_outer_join(l, r, joiner, NULL, eddy_join_windows(5, 0)), "out",
-                   NULL, NULL);
+    eddy_stream_to(eddy_stream_outer_join(l, r, joiner, NULL, eddy_join_windows(5, 0)), "out", NULL,
+                   NULL);
     t = finish(b);
     jt = node(t, "KSTREAM-OUTERTHIS-0000000004");
     jo = node(t, "KSTREAM-OUTEROTHER-0000000005");
@@ -216,8 +217,8 @@ START_TEST(stream_stream_joins)
     b = eddy_builder_new();
     l = eddy_builder_stream(b, "a", NULL, NULL);
     r = eddy_builder_stream(b, "b", NULL, NULL);
-    eddy_stream_to(eddy_stream_left_join(l, r, joiner, NULL, eddy_join_windows(5, 0)), "out",
-                   NULL, NULL);
+    eddy_stream_to(eddy_stream_left_join(l, r, joiner, NULL, eddy_join_windows(5, 0)), "out", NULL,
+                   NULL);
     t = finish(b);
     node(t, "KSTREAM-JOINTHIS-0000000004");
     node(t, "KSTREAM-OUTEROTHER-0000000005");
@@ -279,27 +280,38 @@ START_TEST(window_errors)
         int which;
         const char *msg;
     } cases[] = {
-        {0, "eddy_grouped_windowed_by (after KSTREAM-SOURCE-0000000000): the window size must be > 0"},
+        {0, "eddy_grouped_windowed_by (after KSTREAM-SOURCE-0000000000): the window size must be > "
+            "0"},
         {1, "the advance must be > 0 and at most the window size"},
         {2, "the grace period must be >= 0"},
         {3, "the inactivity gap must be > 0"},
         {4, "eddy_table_suppress_until_window_closes (after KSTREAM-AGGREGATE-0000000002): the "
             "table is not a windowed aggregation's"},
-        {5, "eddy_windowed_aggregate (after KSTREAM-SOURCE-0000000000): the session merger is NULL"},
+        {5, "eddy_windowed_aggregate (after KSTREAM-SOURCE-0000000000): the session merger is "
+            "NULL"},
         {6, "eddy_stream_join (after KSTREAM-SOURCE-0000000000): join window bounds and grace "
             "must be >= 0"},
         {7, "the aggregation is suppressed already"},
-        {8, "eddy_stream_process (after KSTREAM-SOURCE-0000000000): the processor's p_process is NULL"},
+        {8, "eddy_stream_process (after KSTREAM-SOURCE-0000000000): the processor's p_process is "
+            "NULL"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         eddy_builder_t *b = eddy_builder_new();
         eddy_kstream_t *s = eddy_builder_stream(b, "in", NULL, NULL);
         eddy_kgrouped_stream_t *g = eddy_stream_group_by_key(s);
         switch (cases[i].which) {
-        case 0: eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_tumbling(0, 0)), NULL); break;
-        case 1: eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_hopping(10, 20, 0)), NULL); break;
-        case 2: eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_sliding(10, -1)), NULL); break;
-        case 3: eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_session(0, 0)), NULL); break;
+        case 0:
+            eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_tumbling(0, 0)), NULL);
+            break;
+        case 1:
+            eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_hopping(10, 20, 0)), NULL);
+            break;
+        case 2:
+            eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_sliding(10, -1)), NULL);
+            break;
+        case 3:
+            eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_session(0, 0)), NULL);
+            break;
         case 4: eddy_table_suppress_until_window_closes(eddy_grouped_count(g, NULL)); break;
         case 5:
             eddy_windowed_aggregate(eddy_grouped_windowed_by(g, eddy_windows_session(10, 0)), init,
@@ -311,8 +323,8 @@ START_TEST(window_errors)
                              (eddy_join_windows_t){-1, 0, 0});
             break;
         case 7: {
-            eddy_ktable_t *c =
-                eddy_windowed_count(eddy_grouped_windowed_by(g, eddy_windows_tumbling(10, 0)), NULL);
+            eddy_ktable_t *c = eddy_windowed_count(
+                eddy_grouped_windowed_by(g, eddy_windows_tumbling(10, 0)), NULL);
             eddy_table_suppress_until_window_closes(c);
             eddy_table_suppress_until_window_closes(c);
             break;

@@ -103,8 +103,8 @@ static inline void bytes_str(char *out, size_t size, eddy_bytes_t b)
         snprintf(out, size, "%.*s", (int)b.len, (const char *)b.data);
 }
 
-static inline void rec_changelog(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value,
-                                 int64_t ts, void *opaque)
+static inline void rec_changelog(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t ts,
+                                 void *opaque)
 {
     (void)s;
     rec_t *r = opaque;
@@ -115,8 +115,8 @@ static inline void rec_changelog(st_store_t *s, eddy_bytes_t key, eddy_bytes_t v
         snprintf(r->r_lines[r->r_n++], sizeof r->r_lines[0], "C %s=%s@%" PRId64, k, v, ts);
 }
 
-static inline void rec_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t nv,
-                               eddy_bytes_t ov, int64_t ts, void *opaque)
+static inline void rec_forward(st_store_t *s, eddy_bytes_t key, eddy_bytes_t nv, eddy_bytes_t ov,
+                               int64_t ts, void *opaque)
 {
     rec_t *r = opaque;
     char k[40], n[40], o[40];
@@ -147,8 +147,8 @@ static inline void rec_expect(rec_t *r, const char *const *lines, int n)
     }
     ck_assert_msg(r->r_n == n, "expected %d hook calls, got %d: %s", n, r->r_n, all);
     for (int i = 0; i < n; i++)
-        ck_assert_msg(strcmp(r->r_lines[i], lines[i]) == 0, "hook call %d: expected %s, got %s",
-                      i, lines[i], r->r_lines[i]);
+        ck_assert_msg(strcmp(r->r_lines[i], lines[i]) == 0, "hook call %d: expected %s, got %s", i,
+                      lines[i], r->r_lines[i]);
     r->r_n = 0;
 }
 

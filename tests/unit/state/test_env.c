@@ -230,8 +230,8 @@ START_TEST(incarnation_kept_with_the_checkpoint)
     env = env_open_ok(dir, 1, 0);
     ck_assert_int_eq(st_env_incarnation(env, "t", 1, &got), -ENOENT);
     ck_assert_int_eq(logcap.lc_errors, 1);
-    ck_assert_msg(strstr(logcap.lc_last, "corrupt") && strstr(logcap.lc_last, dir),
-                  "log: %s", logcap.lc_last);
+    ck_assert_msg(strstr(logcap.lc_last, "corrupt") && strstr(logcap.lc_last, dir), "log: %s",
+                  logcap.lc_last);
     ck_assert_int_eq(st_env_checkpoint(env, "t", 1), 20);
     st_env_close(env);
 
@@ -285,7 +285,8 @@ START_TEST(map_grows_from_64k_to_50mb)
         value_for(val, sizeof val, i);
         int rc = i < N / 2 ? st_store_restore(s, B(key), eddy_bytes(val, sizeof val))
                            : st_store_put(s, B(key), eddy_bytes(val, sizeof val), i);
-        ck_assert_msg(rc == 0, "write %d: %s (map %zu)", i, eddy_strerror(rc), st_env_map_size(env));
+        ck_assert_msg(rc == 0, "write %d: %s (map %zu)", i, eddy_strerror(rc),
+                      st_env_map_size(env));
         if (i % 5000 == 4999) {
             ck_assert_int_eq(st_env_flush(env), 0);
             st_offset_t off = {"t", 0, i + 1};
@@ -374,8 +375,7 @@ static void *reader_main(void *arg)
         int after = atomic_load(&rd->rd_committing);
         if (rc == -ENOENT) {
             if (before > 0)
-                snprintf(rd->rd_error, sizeof rd->rd_error, "counter gone after commit %d",
-                         before);
+                snprintf(rd->rd_error, sizeof rd->rd_error, "counter gone after commit %d", before);
         } else if (rc != 0) {
             snprintf(rd->rd_error, sizeof rd->rd_error, "read_get: %s", eddy_strerror(rc));
         } else {

@@ -212,12 +212,12 @@ static void check_range(st_store_t *s, int from, int to, st_store_t *writer, int
             continue;
         want[nw++] = i;
     }
-    ck_assert_msg(g.g_n == nw, "range [%d, %d]: %d records, the model has %d", from, to, g.g_n,
-                  nw);
+    ck_assert_msg(g.g_n == nw, "range [%d, %d]: %d records, the model has %d", from, to, g.g_n, nw);
     for (int j = 0; j < nw; j++)
-        ck_assert_msg(g.g_idx[j] == want[j], "range [%d, %d] record %d: key %d (%zu bytes), "
-                      "model key %d (%zu bytes)", from, to, j, g.g_idx[j], klens[g.g_idx[j]],
-                      want[j], klens[want[j]]);
+        ck_assert_msg(g.g_idx[j] == want[j],
+                      "range [%d, %d] record %d: key %d (%zu bytes), "
+                      "model key %d (%zu bytes)",
+                      from, to, j, g.g_idx[j], klens[g.g_idx[j]], want[j], klens[want[j]]);
 }
 
 static int64_t model_count(void);
@@ -245,8 +245,8 @@ static void check_all(st_store_t *s, int other_thread)
         int rc = st_store_get(s, K(i), &v);
         if (model[i]) {
             ck_assert_msg(rc == 0, "get key %d (%zu bytes): %s", i, klens[i], eddy_strerror(rc));
-            ck_assert_msg((size_t)v.len == strlen(model[i]) && memcmp(v.data, model[i],
-                                                                      (size_t)v.len) == 0,
+            ck_assert_msg((size_t)v.len == strlen(model[i]) &&
+                              memcmp(v.data, model[i], (size_t)v.len) == 0,
                           "get key %d (%zu bytes): %.*s, model %s", i, klens[i], (int)v.len,
                           (const char *)v.data, model[i]);
         } else {
@@ -370,8 +370,7 @@ typedef struct clog {
     int cl_n;
 } clog_t;
 
-static void clog_hook(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t ts,
-                      void *opaque)
+static void clog_hook(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value, int64_t ts, void *opaque)
 {
     (void)s;
     (void)ts;

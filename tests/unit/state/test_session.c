@@ -80,10 +80,10 @@ START_TEST(key_is_end_then_start)
     ck_assert_int_eq(st_session_put(s, B("k"), 150, 200, B("c"), 0), 0);
     ck_assert_int_eq(st_session_put(s, B("k"), 260, 260, B("d"), 0), 0);
     ck_assert_int_eq(st_session_put(s, B("j"), 0, 1000, B("e"), 0), 0);
-    ck_assert_str_eq(find(s, B("k"), 0, 100000, &c),
-                     "k[0,50]=a k[100,200]=v k[150,200]=c k[260,260]=d k[10,300]=b ");
-    ck_assert_str_eq(fetch_all(s, 0, 100000, &c),
-                     "j[0,1000]=e k[0,50]=a k[100,200]=v k[150,200]=c k[260,260]=d k[10,300]=b ");
+    ck_assert_str_eq(find(s, B("k"), 0, 100000, &c), "k[0,50]=a k[100,200]=v k[150,200]=c "
+                                                     "k[260,260]=d k[10,300]=b ");
+    ck_assert_str_eq(fetch_all(s, 0, 100000, &c), "j[0,1000]=e k[0,50]=a k[100,200]=v k[150,200]=c "
+                                                  "k[260,260]=d k[10,300]=b ");
     ck_assert_str_eq(fetch_all(s, 200, 299, &c), "k[100,200]=v k[150,200]=c k[260,260]=d ");
 
     /* get, remove, bad arguments. */
@@ -130,8 +130,8 @@ START_TEST(find_sessions_semantics)
     ck_assert_int_eq(st_session_put(s, B("k"), 20, 30, EDDY_NULL_BYTES, 35), 0);
     ck_assert_int_eq(st_session_put(s, B("k"), 40, 50, EDDY_NULL_BYTES, 35), 0);
     ck_assert_int_eq(st_session_put(s, B("k"), 20, 50, B("BC"), 35), 0);
-    ck_assert_str_eq(find(s, B("k"), 0, 10000, &c),
-                     "k[0,10]=A k[20,50]=BC k[100,100]=D k[5,2500]=E ");
+    ck_assert_str_eq(find(s, B("k"), 0, 10000, &c), "k[0,10]=A k[20,50]=BC k[100,100]=D "
+                                                    "k[5,2500]=E ");
     /* A record at 70 with gap 5 finds nothing to merge with but E. */
     ck_assert_str_eq(find(s, B("k"), 65, 75, &c), "k[5,2500]=E ");
     ck_assert_int_eq(st_session_count(s), 6); /* A, BC, D, E, X, J */
@@ -196,8 +196,8 @@ START_TEST(expiry_restore_reopen)
     /* Stream time restarts at the newest segment's start (1000, below the
      * 1300 seen before): [0,100] is within retention of it again, as in
      * Kafka, whose stream time restarts unknown. */
-    ck_assert_str_eq(find(s2, B("k"), 0, 10000, &c),
-                     "k[0,100]=a k[50,300]=y k[200,600]=b k[900,1300]=c ");
+    ck_assert_str_eq(find(s2, B("k"), 0, 10000, &c), "k[0,100]=a k[50,300]=y k[200,600]=b "
+                                                     "k[900,1300]=c ");
     ck_assert_int_eq(st_session_advance(s2, 1700), 0);
     ck_assert_str_eq(find(s2, B("k"), 0, 10000, &c), "k[900,1300]=c ");
     st_session_close(s2);

@@ -289,8 +289,8 @@ static int collect_fn(eddy_bytes_t key, eddy_bytes_t value, void *opaque)
 {
     collect_t *c = opaque;
     size_t n = strlen(c->c_out);
-    snprintf(c->c_out + n, sizeof c->c_out - n, "%.*s=%.*s,", (int)key.len,
-             (const char *)key.data, (int)value.len, (const char *)value.data);
+    snprintf(c->c_out + n, sizeof c->c_out - n, "%.*s=%.*s,", (int)key.len, (const char *)key.data,
+             (int)value.len, (const char *)value.data);
     c->c_n++;
     if (c->c_delete_from) {
         char k[64];
@@ -381,7 +381,7 @@ START_TEST(range_with_writes_in_fn)
     /* Whether "a0" (put while at "a") is seen is left open; no key twice and
      * the order holds. */
     ck_assert_msg(strcmp(d.c_out, "a=v,b=v,") == 0 || strcmp(d.c_out, "a=v,a0=n,a00=n,a000=n,"
-                                                                    "a0000=n,b=v,") == 0,
+                                                                      "a0000=n,b=v,") == 0,
                   "range: %s", d.c_out);
     collect_t e = {0};
     range(s, NULL, NULL, &e);

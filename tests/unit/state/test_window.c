@@ -25,8 +25,8 @@ static void teardown(void)
     scratch_rm(dir);
 }
 
-static st_window_store_t *window_open_ok(const char *name, int64_t retention, int64_t seg,
-                                         int dups, const st_store_hooks_t *hooks)
+static st_window_store_t *window_open_ok(const char *name, int64_t retention, int64_t seg, int dups,
+                                         const st_store_hooks_t *hooks)
 {
     char err[512] = "";
     st_window_store_t *w = st_window_open(env, name, retention, seg, dups, hooks, err, sizeof err);
@@ -98,8 +98,8 @@ START_TEST(put_get_fetch_order)
     /* One key: ascending start across segments. */
     ck_assert_str_eq(fetch(w, B("k"), 1000, 2000, &c), "k@1000=k1000 k@1500=k1500 k@2000=k2000 ");
     ck_assert_str_eq(fetch(w, B("k"), 1001, 2999, &c), "k@1500=k1500 k@2000=k2000 ");
-    ck_assert_str_eq(fetch(w, B("k"), 0, 20000, &c),
-                     "k@1000=k1000 k@1500=k1500 k@2000=k2000 k@3000=k3000 ");
+    ck_assert_str_eq(fetch(w, B("k"), 0, 20000, &c), "k@1000=k1000 k@1500=k1500 k@2000=k2000 "
+                                                     "k@3000=k3000 ");
     ck_assert_str_eq(fetch(w, B("q"), 0, 20000, &c), "");
     /* fn stops the iteration. */
     memset(&c, 0, sizeof c);
@@ -108,10 +108,9 @@ START_TEST(put_get_fetch_order)
     ck_assert_str_eq(c.co_line, "k@1000=k1000 k@1500=k1500 ");
 
     /* All keys: by segment, then key, then start. */
-    ck_assert_str_eq(fetch_all(w, 0, 20000, &c),
-                     "j@1000=j1000 k@1000=k1000 k@1500=k1500 "
-                     "k@2000=k2000 z@2999=z2999 "
-                     "k@3000=k3000 ");
+    ck_assert_str_eq(fetch_all(w, 0, 20000, &c), "j@1000=j1000 k@1000=k1000 k@1500=k1500 "
+                                                 "k@2000=k2000 z@2999=z2999 "
+                                                 "k@3000=k3000 ");
     ck_assert_str_eq(fetch_all(w, 1500, 2999, &c), "k@1500=k1500 k@2000=k2000 z@2999=z2999 ");
 
     /* Replace, then delete. */
@@ -163,8 +162,8 @@ START_TEST(keys_that_interleave)
     /* fetch_all hands out each key part whole, in the order of the LMDB
      * keys: "a\0\0"@5 (61 00 00 | 00..05) sorts before "a"@1 (61 | 00..01),
      * "a\0x"@5 after "a"@1000 (61 | 00..03 e8). */
-    ck_assert_str_eq(fetch_all(w, 0, 100000, &c),
-                     "a00@5=a00@5 a@1=a1 a@1000=a1000 a0x@5=a0x@5 b@5=b5 ");
+    ck_assert_str_eq(fetch_all(w, 0, 100000, &c), "a00@5=a00@5 a@1=a1 a@1000=a1000 a0x@5=a0x@5 "
+                                                  "b@5=b5 ");
     st_window_close(w);
 }
 END_TEST
@@ -198,7 +197,8 @@ START_TEST(duplicates_get_seqnums)
         int64_t start;
         ck_assert_int_eq(st_window_key_split(eddy_bytes(r.w_calls[i].wc_key,
                                                         (size_t)r.w_calls[i].wc_klen),
-                                             &k, &start, &seqs[nc]), 0);
+                                             &k, &start, &seqs[nc]),
+                         0);
         ck_assert_int_eq(k.len, 1);
         nc++;
     }
@@ -218,8 +218,8 @@ START_TEST(duplicates_get_seqnums)
     ck_assert_int_eq(st_window_put(w, B("k"), 100, B("w"), 104), 0);
     ck_assert_int_eq(st_window_put(w, B("k"), 50, B("e2"), 104), 0);
     ck_assert_int_eq(st_window_count(w), 6);
-    ck_assert_str_eq(fetch(w, B("k"), 0, 1000, &c),
-                     "k@50=early k@50=e2 k@100=x k@100=y k@100=z k@100=w ");
+    ck_assert_str_eq(fetch(w, B("k"), 0, 1000, &c), "k@50=early k@50=e2 k@100=x k@100=y k@100=z "
+                                                    "k@100=w ");
     st_window_close(w);
 }
 END_TEST
@@ -379,8 +379,7 @@ START_TEST(restore_from_changelog_keys)
         if (cl->wc_kind != 'C')
             continue;
         eddy_bytes_t v = strcmp(cl->wc_value, "~") == 0 ? EDDY_NULL_BYTES : B(cl->wc_value);
-        ck_assert_int_eq(st_window_restore(w2, eddy_bytes(cl->wc_key, (size_t)cl->wc_klen), v),
-                         0);
+        ck_assert_int_eq(st_window_restore(w2, eddy_bytes(cl->wc_key, (size_t)cl->wc_klen), v), 0);
     }
     coll_t c;
     ck_assert_str_eq(fetch_all(w2, 0, 10000, &c), "j@700=c k@700=b k@900=d ");

@@ -108,8 +108,8 @@ static inline int coll_session(eddy_bytes_t key, int64_t start, int64_t end, edd
     coll_key(c, key);
     wrec_bytes(v, sizeof v, value);
     size_t at = strlen(c->co_line);
-    snprintf(c->co_line + at, sizeof c->co_line - at, "[%" PRId64 ",%" PRId64 "]=%s ", start,
-             end, v);
+    snprintf(c->co_line + at, sizeof c->co_line - at, "[%" PRId64 ",%" PRId64 "]=%s ", start, end,
+             v);
     c->co_n++;
     return c->co_stop_after && c->co_n >= c->co_stop_after;
 }

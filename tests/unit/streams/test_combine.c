@@ -99,8 +99,8 @@ START_TEST(partial_counts_add_up)
     ck_assert_int_gt(skipped, 3000);
     ck_assert_int_lt(combined.records, 200000 - skipped - 20000); /* it did combine */
     for (int w = 0; w < NWORDS; w++) {
-        ck_assert_msg(combined.counts[w] == direct.counts[w], "w%d: %lld combined, %lld counted",
-                      w, (long long)combined.counts[w], (long long)direct.counts[w]);
+        ck_assert_msg(combined.counts[w] == direct.counts[w], "w%d: %lld combined, %lld counted", w,
+                      (long long)combined.counts[w], (long long)direct.counts[w]);
         ck_assert_int_eq(combined.max_ts[w], direct.max_ts[w]);
     }
 }
@@ -175,7 +175,8 @@ START_TEST(plan_word_count_combines)
 {
     int sinks, counts;
     eddy_builder_t *b = eddy_builder_new();
-    eddy_kstream_t *w = eddy_stream_flat_map(eddy_builder_stream(b, "in", NULL, NULL), split_words, NULL);
+    eddy_kstream_t *w = eddy_stream_flat_map(eddy_builder_stream(b, "in", NULL, NULL), split_words,
+                                             NULL);
     eddy_stream_to(eddy_table_to_stream(eddy_grouped_count(eddy_stream_group_by_key(w), "c")),
                    "out", NULL, NULL);
     plan(b, 10 << 20, &sinks, &counts);
@@ -195,7 +196,8 @@ START_TEST(plan_other_readers_do_not_combine)
     int sinks, counts;
     /* A reduce is not a count. */
     eddy_builder_t *b = eddy_builder_new();
-    eddy_kstream_t *w = eddy_stream_flat_map(eddy_builder_stream(b, "in", NULL, NULL), split_words, NULL);
+    eddy_kstream_t *w = eddy_stream_flat_map(eddy_builder_stream(b, "in", NULL, NULL), split_words,
+                                             NULL);
     eddy_grouped_reduce(eddy_stream_group_by_key(w), reducer, NULL, "r");
     plan(b, 10 << 20, &sinks, &counts);
     ck_assert_int_eq(sinks + counts, 0);

@@ -15,8 +15,8 @@ START_TEST(config_flags)
     const char text[] = "application.id=from-file\nnum.stream.threads=3\n";
     ck_assert_int_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
     close(fd);
-    char *argv[] = {"app", "--input", "in", "--config", path, "-X", "num.stream.threads=2",
-                    "-X", "client.id=x=y", NULL};
+    char *argv[] = {"app", "--input",       "in", "--config", path, "-X", "num.stream.threads=2",
+                    "-X",  "client.id=x=y", NULL};
     int argc = 9;
     char err[512] = "";
     eddy_config_t *c = eddy_config_new();
@@ -38,8 +38,9 @@ START_TEST(config_flags)
     ck_assert_str_eq(cfg.application_id, "from-file");
     sx_config_free(&cfg);
 
-    char *bad[] = {"app", "-X", "novalue", "-X", "no.such.key=1", "--config",
-                   "/nonexistent/eddy.properties", "-X", NULL};
+    char *bad[] = {
+        "app", "-X", "novalue", "-X", "no.such.key=1", "--config", "/nonexistent/eddy.properties",
+        "-X",  NULL};
     i = 1;
     ck_assert_int_lt(eddy_config_arg(c, 8, bad, &i, err, sizeof err), 0);
     ck_assert_ptr_nonnull(strstr(err, "-X novalue: expected key=value"));
@@ -66,7 +67,8 @@ START_TEST(config_producer_compression)
                                           {"producer.compression.zstd.level", "-3"}};
     static const char *const bad[][3] = {
         {"producer.compression.type", "brotli", "producer.compression.type: 'brotli'"},
-        {"producer.compression.level", "12", "producer.compression.level: 12 is out of range for gzip"},
+        {"producer.compression.level", "12",
+         "producer.compression.level: 12 is out of range for gzip"},
     };
     eddy_config_t *c = eddy_config_new();
     ck_assert_int_eq(eddy_config_set(c, "application.id", "z", err, sizeof err), 0);
@@ -79,7 +81,8 @@ START_TEST(config_producer_compression)
     for (size_t i = 0; i < 2; i++) {
         c = eddy_config_new();
         ck_assert_int_eq(eddy_config_set(c, "application.id", "z", err, sizeof err), 0);
-        ck_assert_int_eq(eddy_config_set(c, "producer.compression.type", "gzip", err, sizeof err), 0);
+        ck_assert_int_eq(eddy_config_set(c, "producer.compression.type", "gzip", err, sizeof err),
+                         0);
         ck_assert_int_eq(eddy_config_set(c, bad[i][0], bad[i][1], err, sizeof err), 0);
         ck_assert_int_lt(sx_config_load(&cfg, c, err, sizeof err), 0);
         ck_assert_msg(strstr(err, bad[i][2]) != NULL, "%s", err);

@@ -672,16 +672,15 @@ START_TEST(stream_joins_and_windows)
     eddy_ktable_t *prices = eddy_builder_table(b, "prices", str, str, "prices");
     eddy_kstream_t *orders = eddy_builder_stream(b, "orders", str, str);
     eddy_stream_to(eddy_stream_join_table(orders, prices, join_lr, NULL), "st-inner", str, str);
-    eddy_stream_to(eddy_stream_left_join_table(orders, prices, join_lr, NULL), "st-left", str,
-                   str);
+    eddy_stream_to(eddy_stream_left_join_table(orders, prices, join_lr, NULL), "st-left", str, str);
     eddy_kstream_t *clicks = eddy_builder_stream(b, "clicks", str, str);
     eddy_kstream_t *views = eddy_builder_stream(b, "views", str, str);
     eddy_join_windows_t jw = eddy_join_windows(100, 0);
     eddy_stream_to(eddy_stream_join(clicks, views, join_lr, NULL, jw), "ss-inner", str, str);
     eddy_stream_to(eddy_stream_left_join(clicks, views, join_lr, NULL, jw), "ss-left", str, str);
     eddy_stream_to(eddy_stream_outer_join(clicks, views, join_lr, NULL, jw), "ss-outer", str, str);
-    eddy_kwindowed_stream_t *w =
-        eddy_grouped_windowed_by(eddy_stream_group_by_key(clicks), eddy_windows_tumbling(1000, 0));
+    eddy_kwindowed_stream_t *w = eddy_grouped_windowed_by(eddy_stream_group_by_key(clicks),
+                                                          eddy_windows_tumbling(1000, 0));
     eddy_stream_to(eddy_table_to_stream(eddy_windowed_count(w, "click-windows")), "wc", NULL,
                    eddy_serde_int64());
     eddy_test_driver_t *d = driver(b, NULL);
@@ -829,8 +828,7 @@ START_TEST(rekeyed_join_and_sliding)
     /* orders: order id -> customer id; joined by customer */
     eddy_kstream_t *orders = eddy_builder_stream(b, "orders", str, str);
     eddy_kstream_t *by_customer = eddy_stream_select_key(orders, key_is_value, NULL);
-    eddy_stream_to(eddy_stream_join_table(by_customer, names, join_lr, NULL), "enriched", str,
-                   str);
+    eddy_stream_to(eddy_stream_join_table(by_customer, names, join_lr, NULL), "enriched", str, str);
     /* sliding windows of 100 ms over the orders per customer */
     eddy_kwindowed_stream_t *w = eddy_grouped_windowed_by(eddy_stream_group_by_key(by_customer),
                                                           eddy_windows_sliding(100, 1000));
@@ -919,8 +917,7 @@ START_TEST(session_merge_and_sink_serde)
     ck_assert_int_gt(n, 0);
     eddy_bytes_t k;
     int64_t start, end;
-    ck_assert_int_eq(eddy_windowed_key_read(eddy_bytes(o[n - 1].key, 17), 1, &k, &start, &end),
-                     0);
+    ck_assert_int_eq(eddy_windowed_key_read(eddy_bytes(o[n - 1].key, 17), 1, &k, &start, &end), 0);
     ck_assert_int_eq(start, 10);
     ck_assert_int_eq(end, 150);
     ck_assert_int_eq(o[n - 1].num, 1 + 2 + 4);
@@ -1112,12 +1109,10 @@ START_TEST(failure_dead_letter)
                    str, str);
     eddy_config_t *c = eddy_config_new();
     char err[256];
-    ck_assert_int_eq(eddy_config_set(c, "processing.exception.handler", "log-and-continue", err,
-                                     sizeof err),
-                     0);
-    ck_assert_int_eq(eddy_config_set(c, "errors.dead.letter.queue.topic.name", "dlq", err,
-                                     sizeof err),
-                     0);
+    ck_assert_int_eq(
+        eddy_config_set(c, "processing.exception.handler", "log-and-continue", err, sizeof err), 0);
+    ck_assert_int_eq(
+        eddy_config_set(c, "errors.dead.letter.queue.topic.name", "dlq", err, sizeof err), 0);
     eddy_test_driver_t *d = driver(b, c);
     eddy_config_destroy(c);
     for (int i = 10; i < 16; i++) {

@@ -27,16 +27,19 @@ START_TEST(handler_settings)
     ck_assert_str_eq(cfg.dlq_topic, "");
     sx_config_free(&cfg);
 
-    ck_assert_int_eq(load(&cfg, "processing.exception.handler", "log-and-continue", err, sizeof err), 0);
+    ck_assert_int_eq(
+        load(&cfg, "processing.exception.handler", "log-and-continue", err, sizeof err), 0);
     ck_assert_int_eq(cfg.processing_continue, 1);
     sx_config_free(&cfg);
     ck_assert_int_eq(load(&cfg, "processing.exception.handler",
-                          "org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler",
+                          "org.apache.kafka.streams.errors."
+                          "LogAndContinueProcessingExceptionHandler",
                           err, sizeof err),
                      0);
     ck_assert_int_eq(cfg.processing_continue, 1);
     sx_config_free(&cfg);
-    ck_assert_int_eq(load(&cfg, "production.exception.handler", "log-and-continue", err, sizeof err), 0);
+    ck_assert_int_eq(
+        load(&cfg, "production.exception.handler", "log-and-continue", err, sizeof err), 0);
     ck_assert_int_eq(cfg.production_continue, 1);
     ck_assert_int_eq(cfg.processing_continue, 0);
     sx_config_free(&cfg);

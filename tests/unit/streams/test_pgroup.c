@@ -16,10 +16,17 @@ static const char *const topics[2] = {"clicks", "users"};
 static void add(sx_pgroup_t *pg, int src, int64_t offset, int64_t ts, const char *key,
                 const char *value)
 {
-    kc_message_t m = {topics[src == 3 ? 0 : 1], 0, offset, ts * 10,
-                      (const uint8_t *)key, key ? (int32_t)strlen(key) : -1,
-                      (const uint8_t *)value, value ? (int32_t)strlen(value) : -1,
-                      NULL, 0, 0};
+    kc_message_t m = {topics[src == 3 ? 0 : 1],
+                      0,
+                      offset,
+                      ts * 10,
+                      (const uint8_t *)key,
+                      key ? (int32_t)strlen(key) : -1,
+                      (const uint8_t *)value,
+                      value ? (int32_t)strlen(value) : -1,
+                      NULL,
+                      0,
+                      0};
     ck_assert_int_gt(sx_pg_add(pg, src, &m, ts), 0);
 }
 

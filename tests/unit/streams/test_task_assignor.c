@@ -14,7 +14,8 @@ static int count_task(const sx_asg_member_t *ms, int n, sx_task_id_t id, int sta
         const sx_task_id_t *ids = standby ? ms[i].am_standby : ms[i].am_active;
         int k = standby ? ms[i].am_nstandby : ms[i].am_nactive;
         for (int j = 0; j < k; j++)
-            c += ids[j].ti_subtopology == id.ti_subtopology && ids[j].ti_partition == id.ti_partition;
+            c += ids[j].ti_subtopology == id.ti_subtopology &&
+                 ids[j].ti_partition == id.ti_partition;
     }
     return c;
 }
@@ -74,7 +75,8 @@ START_TEST(sticky_to_previous_owner)
         for (int j = 0; j < ms[i].am_nactive; j++) {
             sx_task_id_t t = ms[i].am_active[j];
             const sx_task_id_t *prev = i == 0 ? prev_a : prev_b;
-            ck_assert(t.ti_partition == prev[0].ti_partition || t.ti_partition == prev[1].ti_partition ||
+            ck_assert(t.ti_partition == prev[0].ti_partition ||
+                      t.ti_partition == prev[1].ti_partition ||
                       t.ti_partition == prev[2].ti_partition);
         }
     free_members(ms, 3);

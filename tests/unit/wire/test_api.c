@@ -248,8 +248,8 @@ END_TEST
 START_TEST(api_versions_response)
 {
     static const api_version_range_t keys[] = {{0, 3, 7}, {18, 0, 3}};
-    ApiVersionsResponse r = {.ErrorCode = 0, .ApiKeys = keys, .ApiKeysCount = 2,
-                             .ThrottleTimeMs = 0x11223344};
+    ApiVersionsResponse r = {
+        .ErrorCode = 0, .ApiKeys = keys, .ApiKeysCount = 2, .ThrottleTimeMs = 0x11223344};
     eddy_wr_t w;
     wr_init(&w);
 
@@ -287,7 +287,8 @@ START_TEST(api_versions_response)
     /* The answer to an unsupported ApiVersions version: error 35 in a v0
      * body listing what we do speak. */
     wr_reset(&w);
-    ApiVersionsResponse u = {.ErrorCode = KERR_UNSUPPORTED_VERSION, .ApiKeys = broker_api_versions,
+    ApiVersionsResponse u = {.ErrorCode = KERR_UNSUPPORTED_VERSION,
+                             .ApiKeys = broker_api_versions,
                              .ApiKeysCount = broker_api_versions_count};
     wire_api_versions_resp_encode(&w, 0, &u);
     ck_assert_uint_eq(w.wr_len, 2 + 4 + 6 * (size_t)broker_api_versions_count);
@@ -413,22 +414,40 @@ START_TEST(metadata_response)
 {
     int32_t replicas[] = {1};
     MetadataResponsePartition parts[] = {
-        {.ErrorCode = 56, .PartitionIndex = 0, .LeaderId = 1, .ReplicaNodes = replicas,
-         .ReplicaNodesCount = 1, .IsrNodes = replicas, .IsrNodesCount = 1,
-         .OfflineReplicas = replicas, .OfflineReplicasCount = 1},
-        {.ErrorCode = 5, .PartitionIndex = 1, .LeaderId = -1, .ReplicaNodes = NULL,
-         .ReplicaNodesCount = 0, .IsrNodes = NULL, .IsrNodesCount = 0},
+        {.ErrorCode = 56,
+         .PartitionIndex = 0,
+         .LeaderId = 1,
+         .ReplicaNodes = replicas,
+         .ReplicaNodesCount = 1,
+         .IsrNodes = replicas,
+         .IsrNodesCount = 1,
+         .OfflineReplicas = replicas,
+         .OfflineReplicasCount = 1},
+        {.ErrorCode = 5,
+         .PartitionIndex = 1,
+         .LeaderId = -1,
+         .ReplicaNodes = NULL,
+         .ReplicaNodesCount = 0,
+         .IsrNodes = NULL,
+         .IsrNodesCount = 0},
     };
     MetadataResponseTopic topics[] = {
-        {.ErrorCode = 0, .Name = kstr_c("t1"), .IsInternal = 1, .Partitions = parts,
+        {.ErrorCode = 0,
+         .Name = kstr_c("t1"),
+         .IsInternal = 1,
+         .Partitions = parts,
          .PartitionsCount = 2},
     };
     MetadataResponseBroker brokers[] = {
         {.NodeId = 1, .Host = kstr_c("localhost"), .Port = 9092, .Rack = KSTR_NULL},
         {.NodeId = 2, .Host = kstr_c("h2"), .Port = 9093, .Rack = kstr_c("r2")},
     };
-    MetadataResponse r = {.ThrottleTimeMs = 7, .Brokers = brokers, .BrokersCount = 2,
-                          .ClusterId = kstr_c("cid"), .ControllerId = 1, .Topics = topics,
+    MetadataResponse r = {.ThrottleTimeMs = 7,
+                          .Brokers = brokers,
+                          .BrokersCount = 2,
+                          .ClusterId = kstr_c("cid"),
+                          .ControllerId = 1,
+                          .Topics = topics,
                           .TopicsCount = 1};
     eddy_wr_t got, want;
     wr_init(&got);
@@ -502,8 +521,8 @@ START_TEST(metadata_response)
         assert_wr_eq(&got, &want, what);
     }
     /* v0 by literal bytes: one broker, no topics. */
-    MetadataResponse small = {.Brokers = brokers, .BrokersCount = 1, .Topics = NULL,
-                              .TopicsCount = 0};
+    MetadataResponse small = {
+        .Brokers = brokers, .BrokersCount = 1, .Topics = NULL, .TopicsCount = 0};
     wr_reset(&got);
     wire_metadata_resp_encode(&got, 0, &small);
     /* clang-format off */
@@ -611,13 +630,11 @@ END_TEST
 START_TEST(produce_response)
 {
     ProduceResponsePartition parts[] = {
-        {.Index = 0, .ErrorCode = 0, .BaseOffset = 100, .LogAppendTimeMs = -1,
-         .LogStartOffset = 5},
-        {.Index = 1, .ErrorCode = 2, .BaseOffset = -1, .LogAppendTimeMs = -1,
-         .LogStartOffset = -1},
+        {.Index = 0, .ErrorCode = 0, .BaseOffset = 100, .LogAppendTimeMs = -1, .LogStartOffset = 5},
+        {.Index = 1, .ErrorCode = 2, .BaseOffset = -1, .LogAppendTimeMs = -1, .LogStartOffset = -1},
     };
-    ProduceResponseTopic topics[] = {{.Name = kstr_c("t"), .PartitionResponses = parts,
-                                      .PartitionResponsesCount = 2}};
+    ProduceResponseTopic topics[] = {
+        {.Name = kstr_c("t"), .PartitionResponses = parts, .PartitionResponsesCount = 2}};
     ProduceResponse r = {.Responses = topics, .ResponsesCount = 1, .ThrottleTimeMs = 0};
     eddy_wr_t got;
     wr_init(&got);
@@ -946,8 +963,8 @@ START_TEST(list_offsets_response)
         {.PartitionIndex = 0, .ErrorCode = 0, .Timestamp = -1, .Offset = 42},
         {.PartitionIndex = 1, .ErrorCode = 3, .Timestamp = -1, .Offset = -1},
     };
-    ListOffsetsResponseTopic topics[] = {{.Name = kstr_c("t"), .Partitions = parts,
-                                          .PartitionsCount = 2}};
+    ListOffsetsResponseTopic topics[] = {
+        {.Name = kstr_c("t"), .Partitions = parts, .PartitionsCount = 2}};
     ListOffsetsResponse r = {.ThrottleTimeMs = 0, .Topics = topics, .TopicsCount = 1};
     eddy_wr_t got;
     wr_init(&got);
@@ -1271,14 +1288,24 @@ END_TEST
 START_TEST(describe_configs_response)
 {
     DescribeConfigsResourceResult cfg[] = {
-        {.Name = kstr_c("k"), .Value = kstr_c("v"), .ReadOnly = 0, .IsDefault = 1,
-         .ConfigSource = CONFIG_SOURCE_DEFAULT, .IsSensitive = 0},
-        {.Name = kstr_c("s"), .Value = KSTR_NULL, .ReadOnly = 1, .IsDefault = 0,
-         .ConfigSource = CONFIG_SOURCE_DYNAMIC_TOPIC, .IsSensitive = 1},
+        {.Name = kstr_c("k"),
+         .Value = kstr_c("v"),
+         .ReadOnly = 0,
+         .IsDefault = 1,
+         .ConfigSource = CONFIG_SOURCE_DEFAULT,
+         .IsSensitive = 0},
+        {.Name = kstr_c("s"),
+         .Value = KSTR_NULL,
+         .ReadOnly = 1,
+         .IsDefault = 0,
+         .ConfigSource = CONFIG_SOURCE_DYNAMIC_TOPIC,
+         .IsSensitive = 1},
     };
-    DescribeConfigsResult res[] = {{.ErrorCode = 0, .ErrorMessage = KSTR_NULL,
+    DescribeConfigsResult res[] = {{.ErrorCode = 0,
+                                    .ErrorMessage = KSTR_NULL,
                                     .ResourceType = CONFIG_RESOURCE_TOPIC,
-                                    .ResourceName = kstr_c("t"), .Configs = cfg,
+                                    .ResourceName = kstr_c("t"),
+                                    .Configs = cfg,
                                     .ConfigsCount = 2}};
     DescribeConfigsResponse r = {.ThrottleTimeMs = 0, .Results = res, .ResultsCount = 1};
     eddy_wr_t got;
@@ -1387,17 +1414,26 @@ START_TEST(fuzz_seeds_decode)
         if (!supported)
             continue;
         static const dec_fn fns[API_KEY_MAX + 1] = {
-            [API_API_VERSIONS] = dec_api_versions,   [API_METADATA] = dec_metadata,
-            [API_PRODUCE] = dec_produce,             [API_FETCH] = dec_fetch,
-            [API_LIST_OFFSETS] = dec_list_offsets,   [API_CREATE_TOPICS] = dec_create_topics,
-            [API_DELETE_TOPICS] = dec_delete_topics, [API_DELETE_RECORDS] = dec_delete_records,
+            [API_API_VERSIONS] = dec_api_versions,
+            [API_METADATA] = dec_metadata,
+            [API_PRODUCE] = dec_produce,
+            [API_FETCH] = dec_fetch,
+            [API_LIST_OFFSETS] = dec_list_offsets,
+            [API_CREATE_TOPICS] = dec_create_topics,
+            [API_DELETE_TOPICS] = dec_delete_topics,
+            [API_DELETE_RECORDS] = dec_delete_records,
             [API_DESCRIBE_CONFIGS] = dec_describe_configs,
             [API_FIND_COORDINATOR] = dec_find_coordinator,
-            [API_JOIN_GROUP] = dec_join_group,       [API_SYNC_GROUP] = dec_sync_group,
-            [API_HEARTBEAT] = dec_heartbeat,         [API_LEAVE_GROUP] = dec_leave_group,
-            [API_OFFSET_COMMIT] = dec_offset_commit, [API_OFFSET_FETCH] = dec_offset_fetch,
-            [API_DESCRIBE_GROUPS] = dec_describe_groups, [API_LIST_GROUPS] = dec_list_groups,
-            [API_DELETE_GROUPS] = dec_delete_groups, [API_OFFSET_DELETE] = dec_offset_delete,
+            [API_JOIN_GROUP] = dec_join_group,
+            [API_SYNC_GROUP] = dec_sync_group,
+            [API_HEARTBEAT] = dec_heartbeat,
+            [API_LEAVE_GROUP] = dec_leave_group,
+            [API_OFFSET_COMMIT] = dec_offset_commit,
+            [API_OFFSET_FETCH] = dec_offset_fetch,
+            [API_DESCRIBE_GROUPS] = dec_describe_groups,
+            [API_LIST_GROUPS] = dec_list_groups,
+            [API_DELETE_GROUPS] = dec_delete_groups,
+            [API_OFFSET_DELETE] = dec_offset_delete,
             [API_CREATE_PARTITIONS] = dec_create_partitions,
             [API_DESCRIBE_CLUSTER] = dec_describe_cluster,
         };

@@ -182,8 +182,7 @@ static void assert_borrowed(const decoded_t *d, kstr_t k, size_t len)
 {
     if (k.len <= 0)
         return;
-    ck_assert((const uint8_t *)k.ptr >= d->buf &&
-              (const uint8_t *)k.ptr + k.len <= d->buf + len);
+    ck_assert((const uint8_t *)k.ptr >= d->buf && (const uint8_t *)k.ptr + k.len <= d->buf + len);
 }
 
 /* ---- FindCoordinator (10) v0-2 ------------------------------------------- */
@@ -241,9 +240,12 @@ END_TEST
 
 START_TEST(find_coordinator_response)
 {
-    FindCoordinatorResponse r = {.ThrottleTimeMs = 0x01020304, .ErrorCode = 0,
-                                 .ErrorMessage = KSTR_NULL, .NodeId = 1,
-                                 .Host = kstr_c("localhost"), .Port = 9092};
+    FindCoordinatorResponse r = {.ThrottleTimeMs = 0x01020304,
+                                 .ErrorCode = 0,
+                                 .ErrorMessage = KSTR_NULL,
+                                 .NodeId = 1,
+                                 .Host = kstr_c("localhost"),
+                                 .Port = 9092};
     eddy_wr_t got;
     wr_init(&got);
     /* v0: ErrorCode, NodeId, Host, Port. */
@@ -265,8 +267,11 @@ START_TEST(find_coordinator_response)
         assert_bytes(&got, v1, sizeof v1, "find_coordinator v1");
     }
     /* An error with a message, no coordinator. */
-    FindCoordinatorResponse e = {.ThrottleTimeMs = 0, .ErrorCode = KERR_COORDINATOR_NOT_AVAILABLE,
-                                 .ErrorMessage = kstr_c("no"), .NodeId = -1, .Host = kstr_c(""),
+    FindCoordinatorResponse e = {.ThrottleTimeMs = 0,
+                                 .ErrorCode = KERR_COORDINATOR_NOT_AVAILABLE,
+                                 .ErrorMessage = kstr_c("no"),
+                                 .NodeId = -1,
+                                 .Host = kstr_c(""),
                                  .Port = -1};
     wr_reset(&got);
     wire_find_coordinator_resp_encode(&got, 0, &e);
@@ -406,8 +411,8 @@ START_TEST(join_group_request)
             wr_i32(&w, hostile ? 0x7fffffff : -1);
             put_str(&w, "range");
             put_bytes(&w, "x", 1);
-            expect_fail(dec_join_group, &w, v,
-                        hostile ? EDDY_ERR_TRUNCATED : EDDY_ERR_INVALID_ARG, 0);
+            expect_fail(dec_join_group, &w, v, hostile ? EDDY_ERR_TRUNCATED : EDDY_ERR_INVALID_ARG,
+                        0);
         }
         /* Two protocols need at least 12 bytes: 11 are refused up front. */
         wr_reset(&w);
@@ -510,13 +515,19 @@ START_TEST(join_group_response)
 {
     static const uint8_t meta[] = {0xde, 0xad};
     JoinGroupResponseMember members[] = {
-        {.MemberId = kstr_c("m1"), .GroupInstanceId = kstr_c("i1"),
+        {.MemberId = kstr_c("m1"),
+         .GroupInstanceId = kstr_c("i1"),
          .Metadata = {(const char *)meta, 2}},
         {.MemberId = kstr_c("m2"), .GroupInstanceId = KSTR_NULL, .Metadata = kstr_c("")},
     };
-    JoinGroupResponse r = {.ThrottleTimeMs = 0x0a0b0c0d, .ErrorCode = 0, .GenerationId = 3,
-                           .ProtocolName = kstr_c("range"), .Leader = kstr_c("m1"),
-                           .MemberId = kstr_c("m2"), .Members = members, .MembersCount = 2};
+    JoinGroupResponse r = {.ThrottleTimeMs = 0x0a0b0c0d,
+                           .ErrorCode = 0,
+                           .GenerationId = 3,
+                           .ProtocolName = kstr_c("range"),
+                           .Leader = kstr_c("m1"),
+                           .MemberId = kstr_c("m2"),
+                           .Members = members,
+                           .MembersCount = 2};
     eddy_wr_t got, want;
     wr_init(&got);
     wr_init(&want);
@@ -545,9 +556,14 @@ START_TEST(join_group_response)
         assert_wr_eq(&got, &want, what);
     }
     /* v0 and v5 by literal bytes: an error answer, no members. */
-    JoinGroupResponse e = {.ThrottleTimeMs = 0, .ErrorCode = KERR_MEMBER_ID_REQUIRED,
-                           .GenerationId = -1, .ProtocolName = kstr_c(""), .Leader = kstr_c(""),
-                           .MemberId = kstr_c("m"), .Members = NULL, .MembersCount = 0};
+    JoinGroupResponse e = {.ThrottleTimeMs = 0,
+                           .ErrorCode = KERR_MEMBER_ID_REQUIRED,
+                           .GenerationId = -1,
+                           .ProtocolName = kstr_c(""),
+                           .Leader = kstr_c(""),
+                           .MemberId = kstr_c("m"),
+                           .Members = NULL,
+                           .MembersCount = 0};
     wr_reset(&got);
     wire_join_group_resp_encode(&got, 0, &e);
     static const uint8_t e0[] = {0, 79, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1, 'm', 0, 0, 0, 0};
@@ -679,7 +695,8 @@ END_TEST
 
 START_TEST(sync_group_response)
 {
-    SyncGroupResponse r = {.ThrottleTimeMs = 0x11223344, .ErrorCode = 0,
+    SyncGroupResponse r = {.ThrottleTimeMs = 0x11223344,
+                           .ErrorCode = 0,
                            .Assignment = {(const char *)asg_rdk, (int32_t)sizeof asg_rdk}};
     eddy_wr_t got, want;
     wr_init(&got);
@@ -697,7 +714,8 @@ START_TEST(sync_group_response)
         assert_wr_eq(&got, &want, what);
     }
     /* An error answer carries an empty (not null) assignment. */
-    SyncGroupResponse e = {.ThrottleTimeMs = 0, .ErrorCode = KERR_REBALANCE_IN_PROGRESS,
+    SyncGroupResponse e = {.ThrottleTimeMs = 0,
+                           .ErrorCode = KERR_REBALANCE_IN_PROGRESS,
                            .Assignment = kstr_c("")};
     wr_reset(&got);
     wire_sync_group_resp_encode(&got, 0, &e);
@@ -1134,16 +1152,22 @@ END_TEST
 START_TEST(offset_fetch_response)
 {
     OffsetFetchResponsePartition parts[] = {
-        {.PartitionIndex = 0, .CommittedOffset = 100, .CommittedLeaderEpoch = 5,
-         .Metadata = kstr_c("m"), .ErrorCode = 0},
-        {.PartitionIndex = 1, .CommittedOffset = -1, .CommittedLeaderEpoch = -1,
-         .Metadata = KSTR_NULL, .ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION},
+        {.PartitionIndex = 0,
+         .CommittedOffset = 100,
+         .CommittedLeaderEpoch = 5,
+         .Metadata = kstr_c("m"),
+         .ErrorCode = 0},
+        {.PartitionIndex = 1,
+         .CommittedOffset = -1,
+         .CommittedLeaderEpoch = -1,
+         .Metadata = KSTR_NULL,
+         .ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION},
     };
     OffsetFetchResponseTopic topics[] = {
         {.Name = kstr_c("orders"), .Partitions = parts, .PartitionsCount = 2},
     };
-    OffsetFetchResponse r = {.ThrottleTimeMs = 9, .Topics = topics, .TopicsCount = 1,
-                             .ErrorCode = KERR_NOT_COORDINATOR};
+    OffsetFetchResponse r = {
+        .ThrottleTimeMs = 9, .Topics = topics, .TopicsCount = 1, .ErrorCode = KERR_NOT_COORDINATOR};
     eddy_wr_t got, want;
     wr_init(&got);
     wr_init(&want);
@@ -1176,7 +1200,9 @@ START_TEST(offset_fetch_response)
     }
     /* By literal bytes, no topics: v1 is just the count; v2 adds the error
      * after it; v3 the throttle before it. */
-    OffsetFetchResponse e = {.ThrottleTimeMs = 0x0102, .Topics = NULL, .TopicsCount = 0,
+    OffsetFetchResponse e = {.ThrottleTimeMs = 0x0102,
+                             .Topics = NULL,
+                             .TopicsCount = 0,
                              .ErrorCode = KERR_COORDINATOR_LOAD_IN_PROGRESS};
     wr_reset(&got);
     wire_offset_fetch_resp_encode(&got, 1, &e);
@@ -1270,16 +1296,26 @@ START_TEST(describe_groups_response)
     static const uint8_t meta[] = {0, 1, 0, 0, 0, 0};
     static const uint8_t asg[] = {0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff};
     DescribedGroupMember members[] = {
-        {.MemberId = kstr_c("m1"), .ClientId = kstr_c("rdkafka"),
-         .ClientHost = kstr_c("/127.0.0.1"), .MemberMetadata = {(const char *)meta, 6},
+        {.MemberId = kstr_c("m1"),
+         .ClientId = kstr_c("rdkafka"),
+         .ClientHost = kstr_c("/127.0.0.1"),
+         .MemberMetadata = {(const char *)meta, 6},
          .MemberAssignment = {(const char *)asg, 10}},
     };
     DescribedGroup groups[] = {
-        {.ErrorCode = 0, .GroupId = kstr_c("g1"), .GroupState = kstr_c("Stable"),
-         .ProtocolType = kstr_c("consumer"), .ProtocolData = kstr_c("range"),
-         .Members = members, .MembersCount = 1},
-        {.ErrorCode = 0, .GroupId = kstr_c("gone"), .GroupState = kstr_c("Dead"),
-         .ProtocolType = kstr_c(""), .ProtocolData = kstr_c(""), .Members = NULL,
+        {.ErrorCode = 0,
+         .GroupId = kstr_c("g1"),
+         .GroupState = kstr_c("Stable"),
+         .ProtocolType = kstr_c("consumer"),
+         .ProtocolData = kstr_c("range"),
+         .Members = members,
+         .MembersCount = 1},
+        {.ErrorCode = 0,
+         .GroupId = kstr_c("gone"),
+         .GroupState = kstr_c("Dead"),
+         .ProtocolType = kstr_c(""),
+         .ProtocolData = kstr_c(""),
+         .Members = NULL,
          .MembersCount = 0},
     };
     DescribeGroupsResponse r = {.ThrottleTimeMs = 0x33, .Groups = groups, .GroupsCount = 2};
@@ -1315,9 +1351,13 @@ START_TEST(describe_groups_response)
         assert_wr_eq(&got, &want, what);
     }
     /* v0 and v1 by literal bytes: one unknown group. */
-    DescribedGroup dead = {.ErrorCode = KERR_GROUP_ID_NOT_FOUND, .GroupId = kstr_c("x"),
-                           .GroupState = kstr_c("Dead"), .ProtocolType = kstr_c(""),
-                           .ProtocolData = kstr_c(""), .Members = NULL, .MembersCount = 0};
+    DescribedGroup dead = {.ErrorCode = KERR_GROUP_ID_NOT_FOUND,
+                           .GroupId = kstr_c("x"),
+                           .GroupState = kstr_c("Dead"),
+                           .ProtocolType = kstr_c(""),
+                           .ProtocolData = kstr_c(""),
+                           .Members = NULL,
+                           .MembersCount = 0};
     DescribeGroupsResponse e = {.ThrottleTimeMs = 1, .Groups = &dead, .GroupsCount = 1};
     /* clang-format off */
     static const uint8_t e0[] = {0, 0, 0, 1, 0, 69, 0, 1, 'x', 0, 4, 'D', 'e', 'a', 'd',
@@ -1389,8 +1429,8 @@ START_TEST(list_groups)
         {.GroupId = kstr_c("g1"), .ProtocolType = kstr_c("consumer")},
         {.GroupId = kstr_c("g2"), .ProtocolType = kstr_c("")},
     };
-    ListGroupsResponse r = {.ThrottleTimeMs = 0x0100, .ErrorCode = 0, .Groups = groups,
-                            .GroupsCount = 2};
+    ListGroupsResponse r = {
+        .ThrottleTimeMs = 0x0100, .ErrorCode = 0, .Groups = groups, .GroupsCount = 2};
     /* clang-format off */
     static const uint8_t v0[] = {0, 0, 0, 0, 0, 2, 0, 2, 'g', '1', 0, 8, 'c', 'o', 'n', 's',
                                  'u', 'm', 'e', 'r', 0, 2, 'g', '2', 0, 0};
@@ -1406,8 +1446,10 @@ START_TEST(list_groups)
         ck_assert_mem_eq(w.wr_buf, thr, 4);
         ck_assert_mem_eq(w.wr_buf + 4, v0, sizeof v0);
     }
-    ListGroupsResponse e = {.ThrottleTimeMs = 0, .ErrorCode = KERR_COORDINATOR_NOT_AVAILABLE,
-                            .Groups = NULL, .GroupsCount = 0};
+    ListGroupsResponse e = {.ThrottleTimeMs = 0,
+                            .ErrorCode = KERR_COORDINATOR_NOT_AVAILABLE,
+                            .Groups = NULL,
+                            .GroupsCount = 0};
     wr_reset(&w);
     wire_list_groups_resp_encode(&w, 1, &e);
     static const uint8_t e1[] = {0, 0, 0, 0, 0, 15, 0, 0, 0, 0};

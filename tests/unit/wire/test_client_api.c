@@ -206,8 +206,8 @@ static void check_hostile(dec_fn f, int16_t v, const uint8_t *p, size_t len, siz
     dec_state_t d;
     for (size_t n = 0; n < len; n++) {
         run_dec(&d, f, p, n, v, scratch, out_size, ARENA_LIMIT);
-        ck_assert_msg(d.rc != 0 && d.rc != -ENOMEM, "%s v%d: prefix %zu of %zu: rc %d", what, v,
-                      n, len, d.rc);
+        ck_assert_msg(d.rc != 0 && d.rc != -ENOMEM, "%s v%d: prefix %zu of %zu: rc %d", what, v, n,
+                      len, d.rc);
         dec_done(&d);
     }
     if (count_at >= 0) {
@@ -216,8 +216,8 @@ static void check_hostile(dec_fn f, int16_t v, const uint8_t *p, size_t len, siz
             uint32_t count;
             int rc;
         } bad[] = {
-            {0x7fffffffu, EDDY_ERR_TRUNCATED}, {0x10000000u, EDDY_ERR_TRUNCATED},
-            {0x00100000u, EDDY_ERR_TRUNCATED}, {0xfffffffeu, EDDY_ERR_INVALID_ARG},
+            {0x7fffffffu, EDDY_ERR_TRUNCATED},   {0x10000000u, EDDY_ERR_TRUNCATED},
+            {0x00100000u, EDDY_ERR_TRUNCATED},   {0xfffffffeu, EDDY_ERR_INVALID_ARG},
             {0x80000000u, EDDY_ERR_INVALID_ARG}, {0xffffffffu, EDDY_ERR_INVALID_ARG}, /* null */
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -494,8 +494,8 @@ START_TEST(init_producer_id)
     wr_free(&w);
 
     static const uint8_t r0[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x2c, 0, 2};
-    static const uint8_t r2[] = {0, 0, 0, 5, 0, 0x2f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                 0xff, 0xff, 0xff, 0};
+    static const uint8_t r2[] = {0,    0,    0,    5,    0,    0x2f, 0xff, 0xff, 0xff,
+                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
     InitProducerIdResponse resp;
     eddy_rd_t rd;
     rd_init(&rd, r0, sizeof r0);
@@ -675,15 +675,18 @@ START_TEST(metadata)
         int32_t replicas[] = {1, 2, 3}, isr[] = {1, 3}, offline[] = {2};
         MetadataResponseBroker brokers[] = {{1, K("host-a"), 9092, K("rack-1")},
                                             {2, K("host-b"), 9093, KSTR_NULL}};
-        MetadataResponsePartition parts[] = {
-            {0, 0, 1, replicas, 3, isr, 2, NULL, 0},
-            {KERR_KAFKA_STORAGE_ERROR, 1, 1, replicas, 0, isr, 0, offline, 1}};
+        MetadataResponsePartition parts[] = {{0, 0, 1, replicas, 3, isr, 2, NULL, 0},
+                                             {KERR_KAFKA_STORAGE_ERROR, 1, 1, replicas, 0, isr, 0,
+                                              offline, 1}};
         MetadataResponseTopic topics[] = {{0, K("orders"), 0, parts, 2},
                                           {KERR_UNKNOWN_TOPIC_OR_PARTITION, K("nope"), 0, NULL, 0},
                                           {0, K("__consumer_offsets"), 1, parts, 1}};
         MetadataResponse rin = {11, brokers, 2, K("cluster-x"), 2, topics, 3}, rout;
         resp_rt(&d, benc_metadata, cdec_metadata, v, &rin, &rout, sizeof rout,
-                v >= 9 ? -1 : v >= 3 ? 4 : 0, "Metadata");
+                v >= 9   ? -1
+                : v >= 3 ? 4
+                         : 0,
+                "Metadata");
         EQ(rout.ThrottleTimeMs, v >= 3 ? 11 : 0);
         EQ(rout.BrokersCount, 2);
         for (int i = 0; i < 2; i++) {
@@ -771,7 +774,8 @@ START_TEST(produce)
         ProduceRequest null_topics = {KSTR_NULL, 1, 1000, NULL, -1};
         expect_enc(cenc_produce, v, &null_topics, EDDY_ERR_INVALID_ARG, "null topics");
 
-        ProduceResponsePartition pr[] = {{0, 0, 100, -1, 7}, {3, KERR_NOT_LEADER_OR_FOLLOWER, -1, -1, -1},
+        ProduceResponsePartition pr[] = {{0, 0, 100, -1, 7},
+                                         {3, KERR_NOT_LEADER_OR_FOLLOWER, -1, -1, -1},
                                          {4, 0, 5, 1700000000000, 0}};
         ProduceResponseTopic rt[] = {{K("orders"), pr, 3}, {K("empty"), NULL, 0}};
         ProduceResponse rin = {rt, 2, 17}, rout;
@@ -809,8 +813,8 @@ START_TEST(fetch)
         FetchRequestPartition fp[] = {{0, 9, 100, v >= 5 ? 50 : -1, 1048576},
                                       {2, -1, 0, -1, 65536}};
         FetchRequestTopic ft[] = {{K("orders"), fp, 2}, {K("idle"), NULL, 0}};
-        FetchRequest in = {-1, 500, 1, 52428800, 1, v >= 7 ? 77 : 0, v >= 7 ? 3 : -1, ft, 2,
-                           K("rack-a")},
+        FetchRequest in = {-1, 500, 1,          52428800, 1, v >= 7 ? 77 : 0, v >= 7 ? 3 : -1,
+                           ft, 2,   K("rack-a")},
                      out;
         req_rt(&d, cenc_fetch, bdec_fetch, v, &in, &out, sizeof out, "Fetch");
         EQ(out.ReplicaId, -1);
@@ -825,7 +829,8 @@ START_TEST(fetch)
             KS(out.Topics[i].Topic, ft[i].Topic);
             EQ(out.Topics[i].PartitionsCount, ft[i].PartitionsCount);
             for (int j = 0; j < ft[i].PartitionsCount; j++) {
-                const FetchRequestPartition *p = &ft[i].Partitions[j], *q = &out.Topics[i].Partitions[j];
+                const FetchRequestPartition *p = &ft[i].Partitions[j],
+                                            *q = &out.Topics[i].Partitions[j];
                 EQ(q->Partition, p->Partition);
                 EQ(q->CurrentLeaderEpoch, v >= 9 ? p->CurrentLeaderEpoch : -1);
                 EQ(q->FetchOffset, p->FetchOffset);
@@ -978,7 +983,9 @@ START_TEST(list_offsets)
     FOR_VERSIONS(API_LIST_OFFSETS, v)
     {
         dec_state_t d;
-        ListOffsetsRequestPartition lp[] = {{0, -1, 1, -1}, {1, -2, 1, 7}, {2, 1700000000000, 1, -1}};
+        ListOffsetsRequestPartition lp[] = {{0, -1, 1, -1},
+                                            {1, -2, 1, 7},
+                                            {2, 1700000000000, 1, -1}};
         ListOffsetsRequestTopic lt[] = {{K("orders"), lp, 3}};
         ListOffsetsRequest in = {-1, v >= 2 ? 1 : 0, lt, 1}, out;
         req_rt(&d, cenc_list_offsets, bdec_list_offsets, v, &in, &out, sizeof out, "ListOffsets");
@@ -992,7 +999,8 @@ START_TEST(list_offsets)
             EQ(out.Topics[0].Partitions[j].Timestamp, lp[j].Timestamp);
             EQ(out.Topics[0].Partitions[j].MaxNumOffsets, 1);
             /* CurrentLeaderEpoch is a v4+ field: -1 below. */
-            EQ(out.Topics[0].Partitions[j].CurrentLeaderEpoch, v >= 4 ? lp[j].CurrentLeaderEpoch : -1);
+            EQ(out.Topics[0].Partitions[j].CurrentLeaderEpoch,
+               v >= 4 ? lp[j].CurrentLeaderEpoch : -1);
         }
         dec_done(&d);
         /* -3 (largest timestamp) needs v7, -4 (local log start) v8: an
@@ -1002,7 +1010,8 @@ START_TEST(list_offsets)
             ListOffsetsRequestTopic st[] = {{K("orders"), sp, 1}};
             ListOffsetsRequest sin = {-1, 0, st, 1};
             int ok = special == -3 ? v >= 7 : v >= 8;
-            expect_enc(cenc_list_offsets, v, &sin, ok ? 0 : EDDY_ERR_INVALID_ARG, "special timestamp");
+            expect_enc(cenc_list_offsets, v, &sin, ok ? 0 : EDDY_ERR_INVALID_ARG,
+                       "special timestamp");
         }
         /* MaxNumOffsets is a v0 field: written there, ignored after. */
         lp[0].MaxNumOffsets = 5;
@@ -1012,13 +1021,17 @@ START_TEST(list_offsets)
         ListOffsetsRequest rc = {-1, 1, lt, 1};
         expect_enc(cenc_list_offsets, v, &rc, v >= 2 ? 0 : EDDY_ERR_INVALID_ARG, "read_committed");
 
-        ListOffsetsResponsePartition pr[] = {{0, 0, 1700000000000, 42, 3}, {1, 0, -1, 0, -1},
+        ListOffsetsResponsePartition pr[] = {{0, 0, 1700000000000, 42, 3},
+                                             {1, 0, -1, 0, -1},
                                              {2, KERR_UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1}};
         ListOffsetsResponseTopic rt[] = {{K("orders"), pr, 3}, {K("none"), NULL, 0}};
         ListOffsetsResponse rin = {9, rt, 2}, rout;
         /* The hostile-count probe writes an int32 count: not at v6+ (compact). */
         resp_rt(&d, benc_list_offsets, cdec_list_offsets, v, &rin, &rout, sizeof rout,
-                v >= 6 ? -1 : v >= 2 ? 4 : 0, "ListOffsets");
+                v >= 6   ? -1
+                : v >= 2 ? 4
+                         : 0,
+                "ListOffsets");
         EQ(rout.ThrottleTimeMs, v >= 2 ? 9 : 0);
         EQ(rout.TopicsCount, 2);
         for (int i = 0; i < 2; i++) {
@@ -1112,7 +1125,8 @@ START_TEST(create_topics)
         as[0].BrokerIdsCount = 2;
 
         CreatableTopicResult tr[] = {{K("a"), 0, KSTR_NULL},
-                                     {K("b"), KERR_TOPIC_ALREADY_EXISTS, K("Topic 'b' already exists.")}};
+                                     {K("b"), KERR_TOPIC_ALREADY_EXISTS,
+                                      K("Topic 'b' already exists.")}};
         CreateTopicsResponse rin = {21, tr, 2}, rout;
         resp_rt(&d, benc_create_topics, cdec_create_topics, v, &rin, &rout, sizeof rout,
                 v >= 2 ? 4 : 0, "CreateTopics");
@@ -1304,10 +1318,10 @@ static void alter_rt(int api, enc_fn cenc, dec_fn bdec, enc_fn benc, dec_fn cdec
         cs[0].Name = KSTR_NULL;
         expect_enc(cenc, v, &in, EDDY_ERR_INVALID_ARG, "null name");
 
-        AlterConfigsResourceResponse rr[] = {
-            {0, KSTR_NULL, CONFIG_RESOURCE_TOPIC, K("orders")},
-            {KERR_INVALID_CONFIG, K("Unknown topic config name: x"), CONFIG_RESOURCE_TOPIC,
-             K("t")}};
+        AlterConfigsResourceResponse rr[] = {{0, KSTR_NULL, CONFIG_RESOURCE_TOPIC, K("orders")},
+                                             {KERR_INVALID_CONFIG,
+                                              K("Unknown topic config name: x"),
+                                              CONFIG_RESOURCE_TOPIC, K("t")}};
         AlterConfigsResponse rin = {5, rr, 2}, rout;
         int flex = kafka_is_flexible(api, v);
         resp_rt(&d, benc, cdec, v, &rin, &rout, sizeof rout, flex ? -1 : 4, kafka_api_name(api));
@@ -1402,9 +1416,12 @@ START_TEST(find_coordinator)
         expect_enc(cenc_find_coordinator, v, &null_key, EDDY_ERR_INVALID_ARG, "null key");
 
         for (int err = 0; err < 2; err++) {
-            FindCoordinatorResponse rin = {3, err ? KERR_COORDINATOR_NOT_AVAILABLE : 0,
-                                           err ? K("not yet") : KSTR_NULL, err ? -1 : 1,
-                                           K(err ? "" : "localhost"), err ? -1 : 9092},
+            FindCoordinatorResponse rin = {3,
+                                           err ? KERR_COORDINATOR_NOT_AVAILABLE : 0,
+                                           err ? K("not yet") : KSTR_NULL,
+                                           err ? -1 : 1,
+                                           K(err ? "" : "localhost"),
+                                           err ? -1 : 9092},
                                     rout;
             resp_rt(&d, benc_find_coordinator, cdec_find_coordinator, v, &rin, &rout, sizeof rout,
                     -1, "FindCoordinator");
@@ -1429,9 +1446,10 @@ START_TEST(join_group)
         dec_state_t d;
         JoinGroupRequestProtocol pr[] = {{K("range"), {(const char *)sub_meta, sizeof sub_meta}},
                                          {K("roundrobin"), {"", 0}}};
-        JoinGroupRequest in = {K("grp"), 45000, 300000, K("member-1"),
-                               v >= 5 ? K("inst-1") : KSTR_NULL, K("consumer"), pr, 2},
-                         out;
+        JoinGroupRequest
+            in = {K("grp"),      45000, 300000, K("member-1"), v >= 5 ? K("inst-1") : KSTR_NULL,
+                  K("consumer"), pr,    2},
+            out;
         req_rt(&d, cenc_join_group, bdec_join_group, v, &in, &out, sizeof out, "JoinGroup");
         KS(out.GroupId, in.GroupId);
         EQ(out.SessionTimeoutMs, 45000);
@@ -1519,8 +1537,7 @@ START_TEST(sync_group)
         expect_enc(cenc_sync_group, v, &in, EDDY_ERR_INVALID_ARG, "null assignment");
 
         SyncGroupResponse rin = {2, 0, {"\0\1\0\0\0\0\0\0\0\0", 10}}, rout;
-        resp_rt(&d, benc_sync_group, cdec_sync_group, v, &rin, &rout, sizeof rout, -1,
-                "SyncGroup");
+        resp_rt(&d, benc_sync_group, cdec_sync_group, v, &rin, &rout, sizeof rout, -1, "SyncGroup");
         EQ(rout.ThrottleTimeMs, v >= 1 ? 2 : 0);
         EQ(rout.ErrorCode, 0);
         KS(rout.Assignment, rin.Assignment);
@@ -1590,7 +1607,7 @@ START_TEST(offset_commit)
                                              {1, 200, 3, 1234, KSTR_NULL},
                                              {2, 0, -1, -1, K("")}};
         OffsetCommitRequestTopic ot[] = {{K("orders"), op, 3}, {K("x"), NULL, 0}};
-        OffsetCommitRequest in = {K("grp"), 4, K("m1"), v >= 7 ? K("inst") : KSTR_NULL,
+        OffsetCommitRequest in = {K("grp"), 4,  K("m1"), v >= 7 ? K("inst") : KSTR_NULL,
                                   86400000, ot, 2},
                             out;
         req_rt(&d, cenc_offset_commit, bdec_offset_commit, v, &in, &out, sizeof out,
@@ -1717,16 +1734,22 @@ START_TEST(describe_list_delete_groups)
         groups[1] = KSTR_NULL;
         expect_enc(cenc_describe_groups, v, &in, EDDY_ERR_INVALID_ARG, "null group");
 
-        DescribedGroupMember mm[] = {
-            {K("m1"), K("instance-1"), K("rdkafka"), K("/127.0.0.1"),
-             {(const char *)sub_meta, sizeof sub_meta}, {"\0\1\0\0\0\0\0\0\0\0", 10}},
-            {K("m2"), KSTR_NULL, K(""), K("/10.0.0.2"), {"", 0}, {"", 0}}};
-        DescribedGroup dg[] = {
-            {0, K("g1"), K("Stable"), K("consumer"), K("range"), mm, 2, 328},
-            {KERR_GROUP_ID_NOT_FOUND, K("g2"), K("Dead"), K(""), K(""), NULL, 0, INT32_MIN}};
+        DescribedGroupMember mm[] = {{K("m1"),
+                                      K("instance-1"),
+                                      K("rdkafka"),
+                                      K("/127.0.0.1"),
+                                      {(const char *)sub_meta, sizeof sub_meta},
+                                      {"\0\1\0\0\0\0\0\0\0\0", 10}},
+                                     {K("m2"), KSTR_NULL, K(""), K("/10.0.0.2"), {"", 0}, {"", 0}}};
+        DescribedGroup dg[] = {{0, K("g1"), K("Stable"), K("consumer"), K("range"), mm, 2, 328},
+                               {KERR_GROUP_ID_NOT_FOUND, K("g2"), K("Dead"), K(""), K(""), NULL, 0,
+                                INT32_MIN}};
         DescribeGroupsResponse rin = {2, dg, 2}, rout;
         resp_rt(&d, benc_describe_groups, cdec_describe_groups, v, &rin, &rout, sizeof rout,
-                v >= 5 ? -1 : v >= 1 ? 4 : 0, "DescribeGroups");
+                v >= 5   ? -1
+                : v >= 1 ? 4
+                         : 0,
+                "DescribeGroups");
         EQ(rout.ThrottleTimeMs, v >= 1 ? 2 : 0);
         EQ(rout.GroupsCount, 2);
         for (int i = 0; i < 2; i++) {
@@ -1740,7 +1763,8 @@ START_TEST(describe_list_delete_groups)
             EQ(g->AuthorizedOperations, v >= 3 ? a->AuthorizedOperations : INT32_MIN);
             for (int j = 0; j < a->MembersCount; j++) {
                 KS(g->Members[j].MemberId, a->Members[j].MemberId);
-                KS(g->Members[j].GroupInstanceId, v >= 4 ? a->Members[j].GroupInstanceId : KSTR_NULL);
+                KS(g->Members[j].GroupInstanceId,
+                   v >= 4 ? a->Members[j].GroupInstanceId : KSTR_NULL);
                 KS(g->Members[j].ClientId, a->Members[j].ClientId);
                 KS(g->Members[j].ClientHost, a->Members[j].ClientHost);
                 KS(g->Members[j].MemberMetadata, a->Members[j].MemberMetadata);
@@ -1753,8 +1777,7 @@ START_TEST(describe_list_delete_groups)
     {
         dec_state_t d;
         ListGroupsRequest lreq;
-        req_rt(&d, cenc_list_groups, bdec_list_groups, v, NULL, &lreq, sizeof lreq,
-               "ListGroups");
+        req_rt(&d, cenc_list_groups, bdec_list_groups, v, NULL, &lreq, sizeof lreq, "ListGroups");
         /* No body at v0-2; then tags, and empty filters (every group). */
         ck_assert_uint_eq(d.len, v < 3 ? 0 : (size_t)(v - 2));
         EQ(lreq.StatesFilterCount, 0);
@@ -1828,7 +1851,8 @@ START_TEST(subscription_roundtrip)
 {
     kstr_t topics[] = {K("orders"), K("logs")};
     int32_t p0[] = {0, 2}, p1[] = {1};
-    ConsumerProtocolAssignmentTopic owned[] = {{K("orders"), p0, 2}, {K("logs"), p1, 1},
+    ConsumerProtocolAssignmentTopic owned[] = {{K("orders"), p0, 2},
+                                               {K("logs"), p1, 1},
                                                {K("idle"), NULL, 0}};
     for (int16_t v = 0; v <= 3; v++) {
         for (int variant = 0; variant < 2; variant++) {
@@ -2031,8 +2055,8 @@ START_TEST(cluster_admin_and_offset_delete)
         EQ(out.ValidateOnly, 1);
         dec_done(&d);
 
-        CreatePartitionsTopicResult res[] = {{K("t1"), 0, KSTR_NULL},
-                                             {K("t2"), KERR_INVALID_PARTITIONS, K("never shrinks")}};
+        CreatePartitionsTopicResult res[] = {
+            {K("t1"), 0, KSTR_NULL}, {K("t2"), KERR_INVALID_PARTITIONS, K("never shrinks")}};
         CreatePartitionsResponse rin = {3, res, 2}, rout;
         resp_rt(&d, benc_create_partitions, cdec_create_partitions, v, &rin, &rout, sizeof rout,
                 v >= 2 ? -1 : 4, "CreatePartitions");
@@ -2059,7 +2083,8 @@ START_TEST(cluster_admin_and_offset_delete)
             expect_enc(cenc_describe_cluster, v, &ctl, EDDY_ERR_INVALID_ARG, "controllers at v0");
 
         DescribeClusterBroker br[] = {{0, K("127.0.0.1"), 9092, KSTR_NULL}};
-        DescribeClusterResponse rin = {0, 0, KSTR_NULL, 1, K("cluster-x"), 0, br, 1, INT32_MIN}, rout;
+        DescribeClusterResponse rin = {0, 0, KSTR_NULL, 1, K("cluster-x"), 0, br, 1, INT32_MIN},
+                                rout;
         resp_rt(&d, benc_describe_cluster, cdec_describe_cluster, v, &rin, &rout, sizeof rout, -1,
                 "DescribeCluster");
         EQ(rout.ErrorCode, 0);
@@ -2466,8 +2491,8 @@ START_TEST(captured_mock)
          * the subscription sent (v1, UserData null, nothing owned). */
         v = 5;
         JoinGroupResponse r;
-        captured(&d, cdec_join_group, mock_join_group_v5_first, sizeof mock_join_group_v5_first,
-                 v, &r, sizeof r, -1, "mock JoinGroup v5");
+        captured(&d, cdec_join_group, mock_join_group_v5_first, sizeof mock_join_group_v5_first, v,
+                 &r, sizeof r, -1, "mock JoinGroup v5");
         EQ(r.ErrorCode, 0);
         EQ(r.GenerationId, 2);
         KS(r.ProtocolName, K("range"));
@@ -2535,7 +2560,7 @@ START_TEST(captured_eddy)
             EQ(r.ApiKeys[i].api_key, broker_api_versions[i].api_key);
             /* Captured before ListOffsets went past v2: the lower max wins. */
             int hi = r.ApiKeys[i].max < broker_api_versions[i].max ? r.ApiKeys[i].max
-                                                                    : broker_api_versions[i].max;
+                                                                   : broker_api_versions[i].max;
             EQ(wire_pick_version(r.ApiKeys[i].api_key, r.ApiKeys[i].min, r.ApiKeys[i].max), hi);
         }
         dec_done(&d);
@@ -2553,8 +2578,8 @@ START_TEST(captured_eddy)
     }
     {
         CreateTopicsResponse r;
-        captured(&d, cdec_create_topics, eddy_create_topics_v4, sizeof eddy_create_topics_v4, v,
-                 &r, sizeof r, 4, "eddy CreateTopics v4");
+        captured(&d, cdec_create_topics, eddy_create_topics_v4, sizeof eddy_create_topics_v4, v, &r,
+                 sizeof r, 4, "eddy CreateTopics v4");
         EQ(r.TopicsCount, 1);
         KS(r.Topics[0].Name, K("orders"));
         EQ(r.Topics[0].ErrorCode, 0);

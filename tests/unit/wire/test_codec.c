@@ -178,8 +178,8 @@ START_TEST(test_snappy_claimed_length)
                                             0, 0, 0, 1, 0, 0, 0, sizeof evil};
     /* clang-format on */
     memcpy(framed + 20, evil, sizeof evil);
-    ck_assert_int_eq(wire_codec_decompress(WIRE_CODEC_SNAPPY, framed, sizeof framed, 1u << 20,
-                                           &out, &out_len, errstr, sizeof errstr),
+    ck_assert_int_eq(wire_codec_decompress(WIRE_CODEC_SNAPPY, framed, sizeof framed, 1u << 20, &out,
+                                           &out_len, errstr, sizeof errstr),
                      EDDY_ERR_INFLATED_TOO_LARGE);
 }
 END_TEST
@@ -237,8 +237,8 @@ START_TEST(test_truncated_stream)
                                          WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS,
                                          WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
         ck_assert_msg(rc < 0, "%s: a half stream validated", wire_codec_name(codec));
-        ck_assert_msg(strstr(errstr, wire_codec_name(codec)) || strstr(errstr, "record"),
-                      "%s: %s", wire_codec_name(codec), errstr);
+        ck_assert_msg(strstr(errstr, wire_codec_name(codec)) || strstr(errstr, "record"), "%s: %s",
+                      wire_codec_name(codec), errstr);
         wire_record_iter_t it;
         int orc = wire_record_iter_open(&it, wr.wr_buf, wr.wr_len, WIRE_INFLATE_LIMIT_DEFAULT,
                                         errstr, sizeof errstr);
@@ -271,15 +271,13 @@ START_TEST(test_claims_more_records)
         wire_batch_header_t h;
         /* The header alone is consistent... */
         ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_FROM_CLIENT,
-                                             WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
-                                             sizeof errstr),
+                                             WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
                          (int64_t)wr.wr_len);
         /* ...the records are not. */
         errstr[0] = 0;
         ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len,
                                              WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS,
-                                             WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
-                                             sizeof errstr),
+                                             WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
                          EDDY_ERR_BATCH_RECORD);
         ck_assert_ptr_nonnull(strstr(errstr, "end before recordCount"));
         wr_free(&wr);

@@ -125,9 +125,10 @@ START_TEST(flexible_versions)
             int want = (k == API_API_VERSIONS && v >= 3) || (k == API_DESCRIBE_GROUPS && v >= 5) ||
                        (k == API_LIST_GROUPS && v >= 3) || (k == API_CREATE_PARTITIONS && v >= 2) ||
                        k == API_DESCRIBE_CLUSTER || (k == API_INIT_PRODUCER_ID && v >= 2) ||
-                       (k == API_DESCRIBE_CONFIGS && v >= 4) || (k == API_ALTER_CONFIGS && v >= 2) ||
-                       (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) || (k == API_LIST_OFFSETS && v >= 6) ||
-                       (k == API_METADATA && v >= 9);
+                       (k == API_DESCRIBE_CONFIGS && v >= 4) ||
+                       (k == API_ALTER_CONFIGS && v >= 2) ||
+                       (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) ||
+                       (k == API_LIST_OFFSETS && v >= 6) || (k == API_METADATA && v >= 9);
             ck_assert_msg(kafka_is_flexible(k, v) == want, "%s v%d", kafka_api_name(k), v);
         }
     }
@@ -135,14 +136,29 @@ START_TEST(flexible_versions)
     static const struct {
         int key, first;
     } firsts[] = {
-        {API_PRODUCE, 9},         {API_FETCH, 12},        {API_LIST_OFFSETS, 6},
-        {API_METADATA, 9},        {API_OFFSET_COMMIT, 8}, {API_OFFSET_FETCH, 6},
-        {API_FIND_COORDINATOR, 3}, {API_JOIN_GROUP, 6},   {API_HEARTBEAT, 4},
-        {API_LEAVE_GROUP, 4},     {API_SYNC_GROUP, 4},    {API_DESCRIBE_GROUPS, 5},
-        {API_LIST_GROUPS, 3},     {API_API_VERSIONS, 3},  {API_CREATE_TOPICS, 5},
-        {API_DELETE_TOPICS, 4},   {API_DELETE_RECORDS, 2}, {API_INIT_PRODUCER_ID, 2},
-        {API_DESCRIBE_CONFIGS, 4}, {API_DELETE_GROUPS, 2}, {API_CREATE_PARTITIONS, 2},
-        {API_ALTER_CONFIGS, 2}, {API_INCREMENTAL_ALTER_CONFIGS, 1},
+        {API_PRODUCE, 9},
+        {API_FETCH, 12},
+        {API_LIST_OFFSETS, 6},
+        {API_METADATA, 9},
+        {API_OFFSET_COMMIT, 8},
+        {API_OFFSET_FETCH, 6},
+        {API_FIND_COORDINATOR, 3},
+        {API_JOIN_GROUP, 6},
+        {API_HEARTBEAT, 4},
+        {API_LEAVE_GROUP, 4},
+        {API_SYNC_GROUP, 4},
+        {API_DESCRIBE_GROUPS, 5},
+        {API_LIST_GROUPS, 3},
+        {API_API_VERSIONS, 3},
+        {API_CREATE_TOPICS, 5},
+        {API_DELETE_TOPICS, 4},
+        {API_DELETE_RECORDS, 2},
+        {API_INIT_PRODUCER_ID, 2},
+        {API_DESCRIBE_CONFIGS, 4},
+        {API_DELETE_GROUPS, 2},
+        {API_CREATE_PARTITIONS, 2},
+        {API_ALTER_CONFIGS, 2},
+        {API_INCREMENTAL_ALTER_CONFIGS, 1},
     };
     for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
         ck_assert(!kafka_is_flexible(firsts[i].key, firsts[i].first - 1));
@@ -161,15 +177,31 @@ START_TEST(supported_versions_table)
     static const struct {
         int key, min, max;
     } want[] = {
-        {API_API_VERSIONS, 0, 4},  {API_METADATA, 0, 12},     {API_PRODUCE, 3, 7},
-        {API_FETCH, 4, 11},        {API_LIST_OFFSETS, 0, 8},  {API_CREATE_TOPICS, 0, 4},
-        {API_DELETE_TOPICS, 0, 1}, {API_DELETE_RECORDS, 0, 1}, {API_DESCRIBE_CONFIGS, 0, 4},
-        {API_ALTER_CONFIGS, 0, 2}, {API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
-        {API_FIND_COORDINATOR, 0, 2}, {API_JOIN_GROUP, 0, 5},   {API_SYNC_GROUP, 0, 3},
-        {API_HEARTBEAT, 0, 3},     {API_LEAVE_GROUP, 0, 1},   {API_OFFSET_COMMIT, 0, 7},
-        {API_OFFSET_FETCH, 0, 5},  {API_DESCRIBE_GROUPS, 0, 5}, {API_LIST_GROUPS, 0, 5},
-        {API_DELETE_GROUPS, 0, 1}, {API_CREATE_PARTITIONS, 0, 3}, {API_OFFSET_DELETE, 0, 0},
-        {API_DESCRIBE_CLUSTER, 0, 1}, {API_INIT_PRODUCER_ID, 0, 5},
+        {API_API_VERSIONS, 0, 4},
+        {API_METADATA, 0, 12},
+        {API_PRODUCE, 3, 7},
+        {API_FETCH, 4, 11},
+        {API_LIST_OFFSETS, 0, 8},
+        {API_CREATE_TOPICS, 0, 4},
+        {API_DELETE_TOPICS, 0, 1},
+        {API_DELETE_RECORDS, 0, 1},
+        {API_DESCRIBE_CONFIGS, 0, 4},
+        {API_ALTER_CONFIGS, 0, 2},
+        {API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
+        {API_FIND_COORDINATOR, 0, 2},
+        {API_JOIN_GROUP, 0, 5},
+        {API_SYNC_GROUP, 0, 3},
+        {API_HEARTBEAT, 0, 3},
+        {API_LEAVE_GROUP, 0, 1},
+        {API_OFFSET_COMMIT, 0, 7},
+        {API_OFFSET_FETCH, 0, 5},
+        {API_DESCRIBE_GROUPS, 0, 5},
+        {API_LIST_GROUPS, 0, 5},
+        {API_DELETE_GROUPS, 0, 1},
+        {API_CREATE_PARTITIONS, 0, 3},
+        {API_OFFSET_DELETE, 0, 0},
+        {API_DESCRIBE_CLUSTER, 0, 1},
+        {API_INIT_PRODUCER_ID, 0, 5},
     };
     ck_assert_int_eq(broker_api_versions_count, (int)(sizeof want / sizeof want[0]));
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -295,23 +327,29 @@ START_TEST(response_header)
 {
     eddy_wr_t wr;
     wr_init(&wr);
-    RequestHeader h = {.RequestApiKey = API_METADATA, .RequestApiVersion = 4,
-                       .CorrelationId = 0x0a0b0c0d, .header_version = 1};
+    RequestHeader h = {.RequestApiKey = API_METADATA,
+                       .RequestApiVersion = 4,
+                       .CorrelationId = 0x0a0b0c0d,
+                       .header_version = 1};
     wire_response_header_encode(&wr, &h);
     static const uint8_t v0[] = {0x0a, 0x0b, 0x0c, 0x0d};
     ASSERT_BYTES(&wr, v0);
 
     /* ApiVersions v3 is flexible but its response header stays v0. */
     wr_reset(&wr);
-    h = (RequestHeader){.RequestApiKey = API_API_VERSIONS, .RequestApiVersion = 3,
-                        .CorrelationId = 0x0a0b0c0d, .header_version = 2};
+    h = (RequestHeader){.RequestApiKey = API_API_VERSIONS,
+                        .RequestApiVersion = 3,
+                        .CorrelationId = 0x0a0b0c0d,
+                        .header_version = 2};
     wire_response_header_encode(&wr, &h);
     ASSERT_BYTES(&wr, v0);
 
     /* Any other flexible request gets header v1: one empty tag section. */
     wr_reset(&wr);
-    h = (RequestHeader){.RequestApiKey = API_CREATE_TOPICS, .RequestApiVersion = 5,
-                        .CorrelationId = 0x0a0b0c0d, .header_version = 2};
+    h = (RequestHeader){.RequestApiKey = API_CREATE_TOPICS,
+                        .RequestApiVersion = 5,
+                        .CorrelationId = 0x0a0b0c0d,
+                        .header_version = 2};
     wire_response_header_encode(&wr, &h);
     static const uint8_t v1[] = {0x0a, 0x0b, 0x0c, 0x0d, 0x00};
     ASSERT_BYTES(&wr, v1);

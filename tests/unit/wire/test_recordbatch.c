@@ -127,7 +127,8 @@ static int64_t validate_copy(const uint8_t *p, size_t len, int flags, wire_batch
 {
     uint8_t *q = dup_exact(p, len);
     errstr[0] = 0;
-    int64_t rc = wire_batch_validate(q, len, flags, WIRE_INFLATE_LIMIT_DEFAULT, h, errstr, sizeof errstr);
+    int64_t rc = wire_batch_validate(q, len, flags, WIRE_INFLATE_LIMIT_DEFAULT, h, errstr,
+                                     sizeof errstr);
     free(q);
     return rc;
 }
@@ -145,7 +146,8 @@ START_TEST(test_fixtures_validate)
         ck_assert_uint_eq(len, mixed ? 177 : 23133);
         wire_batch_header_t h;
         errstr[0] = 0;
-        int64_t total = wire_batch_validate(p, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
+        int64_t total = wire_batch_validate(p, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                            sizeof errstr);
         ck_assert_msg(total == (int64_t)len, "%s: %" PRId64 " (%s)", fixtures[f], total, errstr);
         ck_assert_int_eq(wire_batch_size(p), (int64_t)len);
         ck_assert_int_eq(h.baseOffset, 0);
@@ -162,7 +164,9 @@ START_TEST(test_fixtures_validate)
         ck_assert_int_eq(h.baseSequence, rdk ? -1 : 0);
         ck_assert_int_eq(wire_batch_last_offset(&h), h.recordCount - 1);
         /* Without the flags the header checks alone pass too. */
-        ck_assert_int_eq(wire_batch_validate(p, len, 0, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr), (int64_t)len);
+        ck_assert_int_eq(wire_batch_validate(p, len, 0, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                             sizeof errstr),
+                         (int64_t)len);
         free(p);
     }
 }
@@ -183,7 +187,8 @@ START_TEST(test_fixtures_iterate_as_expected)
         size_t len;
         uint8_t *p = load_fixture(fixtures[f], &len);
         wire_record_iter_t it;
-        ck_assert_int_eq(wire_record_iter_open(&it, p, len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
+        ck_assert_int_eq(wire_record_iter_open(&it, p, len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0),
+                         0);
 
         /* Walk expected.txt's lines for this file in order. */
         size_t flen = strlen(fixtures[f]);
@@ -235,7 +240,8 @@ START_TEST(test_fixture_nulls_and_empties)
         uint8_t *p = load_fixture(name, &len);
         wire_record_iter_t it;
         wire_record_t r[6];
-        ck_assert_int_eq(wire_record_iter_open(&it, p, len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
+        ck_assert_int_eq(wire_record_iter_open(&it, p, len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0),
+                         0);
         for (int i = 0; i < 6; i++)
             ck_assert_int_eq(wire_record_next(&it, &r[i]), 1);
 
@@ -332,7 +338,8 @@ static void assert_field(const uint8_t *p, int32_t len, const char *want)
 static void assert_trecs(const uint8_t *batch, size_t len, int64_t base_offset)
 {
     wire_record_iter_t it;
-    ck_assert_int_eq(wire_record_iter_open(&it, batch, len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
+    ck_assert_int_eq(wire_record_iter_open(&it, batch, len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0),
+                     0);
     for (int i = 0; i < NTRECS; i++) {
         wire_record_t rec;
         ck_assert_int_eq(wire_record_next(&it, &rec), 1);
@@ -375,7 +382,8 @@ START_TEST(test_encode_roundtrip)
 
     wire_batch_header_t h;
     errstr[0] = 0;
-    int64_t total = wire_batch_validate(wr.wr_buf, wr.wr_len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
+    int64_t total = wire_batch_validate(wr.wr_buf, wr.wr_len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT,
+                                        &h, errstr, sizeof errstr);
     ck_assert_msg(total == (int64_t)wr.wr_len, "%" PRId64 ": %s", total, errstr);
     ck_assert_int_eq(h.baseOffset, 4242);
     ck_assert_int_eq(h.partitionLeaderEpoch, 7);
@@ -413,9 +421,11 @@ START_TEST(test_encode_two_batches_one_writer)
     ck_assert_int_eq(wire_batch_size(p2), (int64_t)(wr.wr_len - second));
     wire_batch_header_t h;
     /* Given the rest of the buffer, validation takes only its own batch. */
-    ck_assert_int_eq(wire_batch_validate(p1, wr.wr_len - 6, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(p1, wr.wr_len - 6, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h,
+                                         errstr, sizeof errstr),
                      (int64_t)(second - 6));
-    ck_assert_int_eq(wire_batch_validate(p2, wr.wr_len - second, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(p2, wr.wr_len - second, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT,
+                                         &h, errstr, sizeof errstr),
                      (int64_t)(wr.wr_len - second));
     ck_assert_int_eq(h.baseOffset, NTRECS);
     assert_trecs(p1, wr.wr_len - 6, 0);
@@ -438,14 +448,15 @@ START_TEST(test_encode_empty_batch)
     ck_assert_int_eq(wire_batch_end(&b, 0), 0);
     ck_assert_uint_eq(wr.wr_len, BATCH_HEADER_SIZE);
     wire_batch_header_t h;
-    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h,
-                                         errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS,
+                                         WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
                      BATCH_HEADER_SIZE);
     ck_assert_int_eq(h.recordCount, 0);
     ck_assert_int_eq(h.maxTimestamp, 77);
     wire_record_iter_t it;
     wire_record_t rec;
-    ck_assert_int_eq(wire_record_iter_open(&it, wr.wr_buf, wr.wr_len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
+    ck_assert_int_eq(
+        wire_record_iter_open(&it, wr.wr_buf, wr.wr_len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
     ck_assert_int_eq(wire_record_next(&it, &rec), 0);
     wr_free(&wr);
 }
@@ -541,7 +552,8 @@ START_TEST(test_fail_length_beyond_buffer)
         uint8_t *q = dup_exact(p, len);
         be32_store(q + BATCH_OFF_LENGTH, bad[i]);
         errstr[0] = 0;
-        ck_assert_int_eq(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+        ck_assert_int_eq(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                             sizeof errstr),
                          EDDY_ERR_BATCH_LENGTH);
         assert_contains(errstr, "batchLength");
         free(q);
@@ -575,7 +587,8 @@ START_TEST(test_fail_crc_any_flipped_byte)
             uint8_t *q = dup_exact(p, len);
             q[i] ^= (uint8_t)(1u << bit);
             errstr[0] = 0;
-            int64_t rc = wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
+            int64_t rc = wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                             sizeof errstr);
             if (i >= BATCH_OFF_CRC) {
                 /* The stored CRC itself, or the bytes it covers. */
                 ck_assert_msg(rc == EDDY_ERR_BATCH_CRC, "byte %zu bit %d: %" PRId64, i, bit, rc);
@@ -624,22 +637,22 @@ START_TEST(test_fail_last_offset_delta)
         {5, 1, 1},   /* as sent */
         {4, 0, 0},   /* fewer offsets than records: never */
         {6, 0, 1},   /* a gap, as compaction leaves: only from the log */
-        {1000, 0, 1},
-        {-1, 0, 0},
-        {INT32_MIN, 0, 0},
+        {1000, 0, 1}, {-1, 0, 0}, {INT32_MIN, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *q = patched(p, len, BATCH_OFF_LAST_OFFSET_DELTA, 4, (uint32_t)cases[i].lod);
         errstr[0] = 0;
-        int64_t rc = wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
+        int64_t rc = wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                         sizeof errstr);
         if (cases[i].from_client_ok) {
             ck_assert_int_eq(rc, (int64_t)len);
         } else {
-            ck_assert_msg(rc == EDDY_ERR_BATCH_LAST_OFFSET_DELTA, "lod %d: %" PRId64,
-                          cases[i].lod, rc);
+            ck_assert_msg(rc == EDDY_ERR_BATCH_LAST_OFFSET_DELTA, "lod %d: %" PRId64, cases[i].lod,
+                          rc);
             assert_contains(errstr, "lastOffsetDelta");
         }
-        rc = wire_batch_validate(q, len, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
+        rc = wire_batch_validate(q, len, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h,
+                                 errstr, sizeof errstr);
         ck_assert_int_eq(rc, cases[i].from_log_ok ? (int64_t)len
                                                   : (int64_t)EDDY_ERR_BATCH_LAST_OFFSET_DELTA);
         free(q);
@@ -656,10 +669,12 @@ START_TEST(test_fail_codec)
     for (uint32_t codec = 5; codec <= 7; codec++) {
         uint8_t *q = patched(p, len, BATCH_OFF_ATTRIBUTES, 2, codec);
         errstr[0] = 0;
-        ck_assert_int_eq(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+        ck_assert_int_eq(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                             sizeof errstr),
                          EDDY_ERR_BATCH_CODEC);
         assert_contains(errstr, "codec");
-        ck_assert_int_eq(wire_batch_validate(q, len, 0, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+        ck_assert_int_eq(wire_batch_validate(q, len, 0, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                             sizeof errstr),
                          EDDY_ERR_BATCH_CODEC);
         free(q);
     }
@@ -668,21 +683,24 @@ START_TEST(test_fail_codec)
      * reason, never an empty batch. */
     for (uint32_t codec = 1; codec <= 4; codec++) {
         uint8_t *q = patched(p, len, BATCH_OFF_ATTRIBUTES, 2, codec);
-        ck_assert_int_eq(wire_batch_validate(q, len, WIRE_BATCH_FROM_CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
-                         (int64_t)len);
-        ck_assert_int_lt(wire_batch_validate(q, len, CLIENT,
+        ck_assert_int_eq(wire_batch_validate(q, len, WIRE_BATCH_FROM_CLIENT,
                                              WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+                         (int64_t)len);
+        ck_assert_int_lt(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                             sizeof errstr),
                          0);
         wire_record_iter_t it;
         errstr[0] = 0;
-        int rc = wire_record_iter_open(&it, q, len, WIRE_INFLATE_LIMIT_DEFAULT, errstr, sizeof errstr);
+        int rc = wire_record_iter_open(&it, q, len, WIRE_INFLATE_LIMIT_DEFAULT, errstr,
+                                       sizeof errstr);
         if (rc == 0) { /* a stream that happens to decode must still not pass as records */
             wire_record_t rec;
             int32_t n = 0;
             while ((rc = wire_record_next(&it, &rec)) == 1)
                 n++;
             wire_record_iter_close(&it);
-            ck_assert_msg(rc < 0 || n != h.recordCount, "codec %u: plain records read as compressed", codec);
+            ck_assert_msg(rc < 0 || n != h.recordCount,
+                          "codec %u: plain records read as compressed", codec);
         } else {
             assert_contains(errstr, wire_codec_name((int)codec));
         }
@@ -700,17 +718,20 @@ START_TEST(test_fail_control_batch_from_client)
     uint8_t *q = patched(p, len, BATCH_OFF_ATTRIBUTES, 2,
                          BATCH_ATTR_CONTROL | BATCH_ATTR_TRANSACTIONAL);
     errstr[0] = 0;
-    ck_assert_int_eq(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                         sizeof errstr),
                      EDDY_ERR_CONTROL_BATCH);
     assert_contains(errstr, "control");
     /* A broker writes control batches itself; from the log they are fine. */
-    ck_assert_int_eq(wire_batch_validate(q, len, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
-                                         sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(q, len, WIRE_BATCH_CHECK_RECORDS,
+                                         WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
                      (int64_t)len);
     free(q);
     /* Transactional alone is allowed from a client. */
     q = patched(p, len, BATCH_OFF_ATTRIBUTES, 2, BATCH_ATTR_TRANSACTIONAL);
-    ck_assert_int_eq(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr), (int64_t)len);
+    ck_assert_int_eq(wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                         sizeof errstr),
+                     (int64_t)len);
     free(q);
     free(p);
 }
@@ -725,7 +746,8 @@ static void expect_bad_record(const uint8_t *p, size_t len, size_t at, uint8_t v
     wire_batch_crc_update(q, len);
     wire_batch_header_t h;
     errstr[0] = 0;
-    int64_t rc = wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
+    int64_t rc = wire_batch_validate(q, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                     sizeof errstr);
     ck_assert_msg(rc == EDDY_ERR_BATCH_RECORD, "byte %zu = 0x%02x: %" PRId64 " (%s)", at, v, rc,
                   errstr);
     char want[64];
@@ -791,7 +813,8 @@ START_TEST(test_fail_record_overlong_varint)
     wire_batch_crc_update(q, nlen);
     wire_batch_header_t h;
     errstr[0] = 0;
-    ck_assert_int_eq(wire_batch_validate(q, nlen, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(q, nlen, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                         sizeof errstr),
                      EDDY_ERR_BATCH_RECORD);
     assert_contains(errstr, "record 0");
     wire_record_iter_t it;
@@ -814,11 +837,13 @@ START_TEST(test_fail_trailing_bytes)
     wire_batch_crc_update(q, len + 1);
     wire_batch_header_t h;
     errstr[0] = 0;
-    ck_assert_int_eq(wire_batch_validate(q, len + 1, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(q, len + 1, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                         sizeof errstr),
                      EDDY_ERR_BATCH_LENGTH);
     assert_contains(errstr, "left after the last record");
     /* Without record checks only the header is looked at. */
-    ck_assert_int_eq(wire_batch_validate(q, len + 1, 0, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(q, len + 1, 0, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                         sizeof errstr),
                      (int64_t)len + 1);
     free(q);
     free(p);
@@ -847,8 +872,8 @@ START_TEST(test_fail_offsets_out_of_order)
     ck_assert_int_eq(wire_batch_end(&b, 1), 0);
     wire_batch_header_t h;
     errstr[0] = 0;
-    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h,
-                                         errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS,
+                                         WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
                      EDDY_ERR_BATCH_LAST_OFFSET_DELTA);
     assert_contains(errstr, "record 2");
 
@@ -859,8 +884,8 @@ START_TEST(test_fail_offsets_out_of_order)
     wire_batch_add_record(&b, &r[0]);
     wire_batch_add_record(&b, &r[3]);
     ck_assert_int_eq(wire_batch_end(&b, 1), 0);
-    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h,
-                                         errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS,
+                                         WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
                      EDDY_ERR_BATCH_LAST_OFFSET_DELTA);
     assert_contains(errstr, "record 1");
     wr_free(&wr);
@@ -885,12 +910,14 @@ START_TEST(test_truncation_every_prefix)
             uint8_t *q = dup_exact(p, n);
             be32_store(q + BATCH_OFF_LENGTH, (uint32_t)(n - BATCH_LOG_OVERHEAD));
             wire_batch_crc_update(q, n);
-            int64_t rc = wire_batch_validate(q, n, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
+            int64_t rc = wire_batch_validate(q, n, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                             sizeof errstr);
             ck_assert_msg(rc == EDDY_ERR_BATCH_RECORD, "%s: cut at %zu: %" PRId64, fixtures[f], n,
                           rc);
             wire_record_iter_t it;
             wire_record_t rec;
-            ck_assert_int_eq(wire_record_iter_open(&it, q, n, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
+            ck_assert_int_eq(wire_record_iter_open(&it, q, n, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0),
+                             0);
             int got = 0, r;
             while ((r = wire_record_next(&it, &rec)) == 1)
                 got++;
@@ -929,8 +956,8 @@ START_TEST(test_compacted_batch)
 
     wire_batch_header_t h;
     errstr[0] = 0;
-    int64_t rc = wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
-                                     sizeof errstr);
+    int64_t rc = wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS,
+                                     WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr);
     ck_assert_msg(rc == (int64_t)wr.wr_len, "%" PRId64 ": %s", rc, errstr);
     ck_assert_int_eq(h.recordCount, 3);
     ck_assert_int_eq(h.lastOffsetDelta, 5); /* kept: the batch still ends at offset 1005 */
@@ -939,11 +966,13 @@ START_TEST(test_compacted_batch)
     ck_assert_int_eq(h.maxTimestamp, INT64_C(1700000000004));
 
     errstr[0] = 0;
-    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT,
+                                         &h, errstr, sizeof errstr),
                      EDDY_ERR_BATCH_LAST_OFFSET_DELTA);
     assert_contains(errstr, "lastOffsetDelta");
 
-    ck_assert_int_eq(wire_record_iter_open(&it, wr.wr_buf, wr.wr_len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
+    ck_assert_int_eq(
+        wire_record_iter_open(&it, wr.wr_buf, wr.wr_len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
     char a[1024], want[1024];
     for (int i = 0; i < 3; i++) {
         wire_record_t rec;
@@ -963,8 +992,8 @@ START_TEST(test_compacted_batch)
     for (int i = 0; i < 3; i++)
         wire_batch_add_record(&b, &r[keep[i]]);
     ck_assert_int_eq(wire_batch_end(&b, 0), 0);
-    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h,
-                                         errstr, sizeof errstr),
+    ck_assert_int_eq(wire_batch_validate(wr.wr_buf, wr.wr_len, WIRE_BATCH_CHECK_RECORDS,
+                                         WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr),
                      (int64_t)wr.wr_len);
     ck_assert_int_eq(h.lastOffsetDelta, 4);
     wr_free(&wr);
@@ -982,7 +1011,9 @@ START_TEST(test_extreme_header_values)
     be64_store(p + BATCH_OFF_BASE_TIMESTAMP, (uint64_t)INT64_MAX);
     wire_batch_crc_update(p, len);
     wire_batch_header_t h;
-    ck_assert_int_eq(wire_batch_validate(p, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr, sizeof errstr), (int64_t)len);
+    ck_assert_int_eq(wire_batch_validate(p, len, CLIENT, WIRE_INFLATE_LIMIT_DEFAULT, &h, errstr,
+                                         sizeof errstr),
+                     (int64_t)len);
     wire_record_iter_t it;
     wire_record_t rec;
     ck_assert_int_eq(wire_record_iter_open(&it, p, len, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);

@@ -86,8 +86,9 @@ int64_t lt_append(log_t *log, int n, const char *const *keys, const char *const 
     ck_assert_int_eq(wire_batch_end(&b, 0), 0);
     log_append_info_t info;
     char err[512] = "";
-    int rc = log_append(log, wr.wr_buf, wr.wr_len, WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS,
-                        1700000000000LL, &info, err, sizeof err);
+    int rc = log_append(log, wr.wr_buf, wr.wr_len,
+                        WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, 1700000000000LL, &info,
+                        err, sizeof err);
     ck_assert_msg(rc == 0, "log_append: %s (%s)", err, eddy_strerror(rc));
     ck_assert_int_eq(info.ai_first_offset, first);
     ck_assert_int_eq(info.ai_last_offset, first + n - 1);
@@ -117,12 +118,15 @@ int64_t lt_read_all(log_t *log, trec_t **out)
         for (size_t pos = 0; pos < sl.sl_len;) {
             wire_batch_header_t h;
             char err[256];
-            int64_t size = wire_batch_validate(buf + pos, sl.sl_len - pos, WIRE_BATCH_CHECK_RECORDS, WIRE_INFLATE_LIMIT_DEFAULT, &h, err, sizeof err);
+            int64_t size = wire_batch_validate(buf + pos, sl.sl_len - pos, WIRE_BATCH_CHECK_RECORDS,
+                                               WIRE_INFLATE_LIMIT_DEFAULT, &h, err, sizeof err);
             ck_assert_msg(size > 0, "batch read back does not validate: %s", err);
             lt_codecs_read |= 1 << (h.attributes & BATCH_ATTR_CODEC_MASK);
             wire_record_iter_t it;
             wire_record_t rec;
-            ck_assert_int_eq(wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0), 0);
+            ck_assert_int_eq(wire_record_iter_open(&it, buf + pos, (size_t)size,
+                                                   WIRE_INFLATE_LIMIT_DEFAULT, NULL, 0),
+                             0);
             while (wire_record_next(&it, &rec) == 1) {
                 if (rec.offset < offset)
                     continue;

@@ -149,7 +149,8 @@ START_TEST(read_bounds_and_whole_batches)
             while (pos < sl.sl_len) {
                 wire_batch_header_t h;
                 char err[200];
-                int64_t n = wire_batch_validate(buf + pos, sl.sl_len - pos, 0, WIRE_INFLATE_LIMIT_DEFAULT, &h, err, sizeof err);
+                int64_t n = wire_batch_validate(buf + pos, sl.sl_len - pos, 0,
+                                                WIRE_INFLATE_LIMIT_DEFAULT, &h, err, sizeof err);
                 ck_assert_msg(n > 0, "%s", err);
                 if (batches == 0) {
                     ck_assert_int_le(h.baseOffset, off);

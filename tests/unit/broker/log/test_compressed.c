@@ -95,13 +95,13 @@ START_TEST(corrupt_compressed_refused)
         /* The whole stream, with a count above and below what it holds. */
         replace_records(&wr, copy, body, 80);
         rc = append(log, &wr, NULL, err, sizeof err);
-        ck_assert_msg(rc == EDDY_ERR_BATCH_RECORD, "%s 80 of 50: %s (%s)",
-                      wire_codec_name(codec), eddy_strerror(rc), err);
+        ck_assert_msg(rc == EDDY_ERR_BATCH_RECORD, "%s 80 of 50: %s (%s)", wire_codec_name(codec),
+                      eddy_strerror(rc), err);
         ck_assert_ptr_nonnull(strstr(err, "recordCount"));
         replace_records(&wr, copy, body, 20);
         rc = append(log, &wr, NULL, err, sizeof err);
-        ck_assert_msg(rc == EDDY_ERR_BATCH_LENGTH, "%s 20 of 50: %s (%s)",
-                      wire_codec_name(codec), eddy_strerror(rc), err);
+        ck_assert_msg(rc == EDDY_ERR_BATCH_LENGTH, "%s 20 of 50: %s (%s)", wire_codec_name(codec),
+                      eddy_strerror(rc), err);
         ck_assert_int_eq(log_end_offset(log), 1);
         /* And told the truth, it goes in. */
         replace_records(&wr, copy, body, 50);

@@ -102,8 +102,7 @@ START_TEST(deleted_segments_keep_the_log_offline)
         lt_capture_start();
         log = lt_open(dir, &cfg, fdc);
         const char *out = lt_captured();
-        ck_assert_msg(strstr(out, dir) &&
-                          strstr(out, "records [0, 200) are missing"),
+        ck_assert_msg(strstr(out, dir) && strstr(out, "records [0, 200) are missing"),
                       "round %d: %s", round, out);
         lt_capture_stop();
         ck_assert_int_eq(log_offline_error(log), EDDY_ERR_LOG_OFFLINE);
@@ -213,8 +212,8 @@ START_TEST(missing_middle_segment_offline_compacted_not)
         char want[128];
         snprintf(want, sizeof want, "records [%lld, %lld) are missing", (long long)gap_from,
                  (long long)gap_to);
-        ck_assert_msg(strstr(out, want) && strstr(out, dir) && strstr(out, "ERROR"),
-                      "round %d: %s", round, out);
+        ck_assert_msg(strstr(out, want) && strstr(out, dir) && strstr(out, "ERROR"), "round %d: %s",
+                      round, out);
         lt_capture_stop();
         ck_assert_int_eq(log_offline_error(log), EDDY_ERR_LOG_OFFLINE);
         log_slice_t sl;

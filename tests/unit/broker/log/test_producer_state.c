@@ -32,8 +32,8 @@ static int append_idem(log_t *log, int64_t pid, int16_t epoch, int32_t seq, int 
     ck_assert_int_eq(wire_batch_end(&b, 0), 0);
     char err[256];
     log_append_info_t ignored;
-    int rc = log_append(log, wr.wr_buf, wr.wr_len, WIRE_BATCH_FROM_CLIENT, TS, info ? info : &ignored,
-                        err, sizeof err);
+    int rc = log_append(log, wr.wr_buf, wr.wr_len, WIRE_BATCH_FROM_CLIENT, TS,
+                        info ? info : &ignored, err, sizeof err);
     wr_free(&wr);
     return rc;
 }
