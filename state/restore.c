@@ -57,7 +57,7 @@ st_restore_batch_t *st_restore_batch_new(void)
     return calloc(1, sizeof(st_restore_batch_t));
 }
 
-void st_restore_batch_free(st_restore_batch_t *b)
+void st_restore_batch_destroy(st_restore_batch_t *b)
 {
     if (!b)
         return;

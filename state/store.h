@@ -175,7 +175,7 @@ int st_store_restore(st_store_t *s, eddy_bytes_t key, eddy_bytes_t value);
  * gone). The caller commits the changelog offset the batch reached. */
 typedef struct st_restore_batch st_restore_batch_t;
 st_restore_batch_t *st_restore_batch_new(void);
-void st_restore_batch_free(st_restore_batch_t *b);
+void st_restore_batch_destroy(st_restore_batch_t *b);
 int st_restore_batch_add(st_restore_batch_t *b, eddy_bytes_t key, eddy_bytes_t value);
 size_t st_restore_batch_count(const st_restore_batch_t *b);
 /* Memory the batch holds for its records (keys, values, index). */

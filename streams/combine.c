@@ -102,7 +102,7 @@ sx_combiner_t *sx_combiner_new(size_t limit_bytes)
     return c;
 }
 
-void sx_combiner_free(sx_combiner_t *c)
+void sx_combiner_destroy(sx_combiner_t *c)
 {
     if (!c)
         return;
@@ -433,7 +433,7 @@ int sx_combine_task_sinks(const sx_task_t *tk)
 void sx_combine_drop(sx_thread_t *th)
 {
     for (int i = 0; i < th->th_ncombiners; i++)
-        sx_combiner_free(th->th_combiners[i]);
+        sx_combiner_destroy(th->th_combiners[i]);
     free(th->th_combiners);
     th->th_combiners = NULL;
     th->th_ncombiners = 0;

@@ -66,7 +66,7 @@ sx_pgroup_t *sx_pg_new(const int *srcs, const char *const *topics, int n)
     return pg;
 }
 
-void sx_pg_free(sx_pgroup_t *pg)
+void sx_pg_destroy(sx_pgroup_t *pg)
 {
     if (!pg)
         return;

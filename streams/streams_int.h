@@ -276,7 +276,7 @@ typedef struct sx_pgroup sx_pgroup_t;
 /* Queues for n input partitions of a task: srcs[i], the index in
  * ap_source_topics, and topics[i] its name (borrowed for pg's life). */
 sx_pgroup_t *sx_pg_new(const int *srcs, const char *const *topics, int n);
-void sx_pg_free(sx_pgroup_t *pg);
+void sx_pg_destroy(sx_pgroup_t *pg);
 int sx_pg_nqueues(const sx_pgroup_t *pg);
 /* Records buffered in all queues (0 for NULL) / in src's queue. */
 int sx_pg_buffered(const sx_pgroup_t *pg);
@@ -473,7 +473,7 @@ int sx_app_check_copartitioned(const eddy_app_t *app, sx_partitions_fn *partitio
 typedef struct sx_combiner sx_combiner_t;
 #define SX_COMBINE_FULL 2
 sx_combiner_t *sx_combiner_new(size_t limit_bytes);
-void sx_combiner_free(sx_combiner_t *c);
+void sx_combiner_destroy(sx_combiner_t *c);
 void sx_combiner_set_limit(sx_combiner_t *c, size_t limit_bytes);
 /* Adds one record: 1 counted; 0 skipped (null key or null value, which a
  * count skips too); SX_COMBINE_FULL when key is new and does not fit in

@@ -731,7 +731,7 @@ void sx_task_close(sx_task_t *tk)
         return;
     eddy_app_t *app = tk->tk_thread->th_app;
     sx_procs_close(tk);
-    sx_pg_free(tk->tk_pg); /* not committed: fetched again from the committed offsets */
+    sx_pg_destroy(tk->tk_pg); /* not committed: fetched again from the committed offsets */
     tk->tk_pg = NULL;
     if (tk->tk_env || tk->tk_registered)
         sx_app_release_task(app, tk); /* no query sees it from here on */

@@ -124,7 +124,7 @@ void sx_thread_remove_task(sx_thread_t *th, sx_task_t *tk)
             kc_consumer_unassign(th->th_restore, tk->tk_stores[i].ts_changelog,
                                  tk->tk_id.ti_partition);
     for (int i = 0; i < tk->tk_nstores; i++) {
-        st_restore_batch_free(tk->tk_stores[i].ts_batch); /* not checkpointed either */
+        st_restore_batch_destroy(tk->tk_stores[i].ts_batch); /* not checkpointed either */
         tk->tk_stores[i].ts_batch = NULL;
     }
     sx_task_close(tk);

@@ -407,7 +407,7 @@ static int truncate_file(log_segment_t *seg, int64_t size)
 static void log_free(log_t *log)
 {
     for (int i = 0; i < log->log_nsegs; i++)
-        seg_free(log->log_segs[i]);
+        seg_destroy(log->log_segs[i]);
     free(log->log_segs);
     pstate_clear(&log->log_ps);
     free(log->log_dir);
@@ -718,7 +718,7 @@ static int roll(log_t *log, int64_t now_ms)
     seg->seg_created_ms = now_ms;
     int fd = seg_fd(seg); /* creates the file */
     if (fd < 0 || segs_push(log, seg) < 0) {
-        seg_free(seg);
+        seg_destroy(seg);
         return fd < 0 ? fd : -ENOMEM;
     }
     /* The producer state as of the new segment's base: a crash now replays
@@ -1300,7 +1300,7 @@ int log_truncate_to(log_t *log, int64_t offset)
             return -ENOMEM;
         segs_delete(log, 0, log->log_nsegs);
         if ((rc = segs_push(log, seg)) < 0 || (rc = seg_fd(seg)) < 0) {
-            seg_free(seg);
+            seg_destroy(seg);
             return log_go_offline(log, rc, "creating a segment after truncation");
         }
         log->log_start = offset;

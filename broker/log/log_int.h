@@ -72,7 +72,7 @@ void seg_path(const log_t *log, int64_t base, const char *suffix, char *out, siz
 
 log_segment_t *seg_new(log_t *log, int64_t base);
 /* Frees a segment now, or when its last pin is released. */
-void seg_free(log_segment_t *seg);
+void seg_destroy(log_segment_t *seg);
 /* Unlinks the segment's files and frees it (possibly later). */
 void seg_delete(log_segment_t *seg);
 

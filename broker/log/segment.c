@@ -170,10 +170,10 @@ void seg_pin(log_segment_t *seg)
 void seg_unpin(log_segment_t *seg)
 {
     if (--seg->seg_pins == 0 && seg->seg_deleted)
-        seg_free(seg);
+        seg_destroy(seg);
 }
 
-void seg_free(log_segment_t *seg)
+void seg_destroy(log_segment_t *seg)
 {
     if (!seg)
         return;
@@ -208,7 +208,7 @@ void seg_delete(log_segment_t *seg)
     } else if (unlink(gone) < 0) {
         EDDY_LOG_WARN("log", "%s: cannot delete %s: %s", log->log_name, gone, strerror(errno));
     }
-    seg_free(seg);
+    seg_destroy(seg);
 }
 
 /* ---- cursor: buffered reads of a segment file ---- */

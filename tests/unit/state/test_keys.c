@@ -427,7 +427,7 @@ static void restore_case(int batch, int hash_const)
         check_all(r, 0);
         ck_assert_int_eq(st_store_count(r), model_count());
     }
-    st_restore_batch_free(b);
+    st_restore_batch_destroy(b);
     clog_free(&cl);
 }
 

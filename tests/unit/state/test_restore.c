@@ -124,7 +124,7 @@ START_TEST(batches_equal_one_by_one)
     ck_assert_int_eq(v.len, 1);
     ck_assert_int_eq(st_env_commit(env, NULL, 0), 0);
     ck_assert_uint_gt(st_env_map_size(env), 64 << 10);
-    st_restore_batch_free(b);
+    st_restore_batch_destroy(b);
     st_env_close(env);
     scratch_rm(dir);
 }

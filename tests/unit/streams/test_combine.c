@@ -93,7 +93,7 @@ START_TEST(partial_counts_add_up)
     }
     for (int p = 0; p < NPARTS; p++) {
         ck_assert_int_eq(sx_combiner_drain(parts[p], add_partial, &combined), 0);
-        sx_combiner_free(parts[p]);
+        sx_combiner_destroy(parts[p]);
     }
     ck_assert_int_gt(drains, 100);
     ck_assert_int_gt(skipped, 3000);
@@ -116,7 +116,7 @@ START_TEST(empty_key_and_tiny_budget)
     ck_assert_int_eq(sx_combiner_add(c, eddy_bytes("a", 1), eddy_bytes("x", 1), 1),
                      SX_COMBINE_FULL);
     ck_assert_uint_eq(sx_combiner_size(c), 1);
-    sx_combiner_free(c);
+    sx_combiner_destroy(c);
 }
 END_TEST
 

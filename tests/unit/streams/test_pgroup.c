@@ -82,7 +82,7 @@ START_TEST(timestamp_order_across_partitions)
     int64_t ts;
     ck_assert_int_eq(sx_pg_peek(pg, &m, &src, &ts), 0);
     ck_assert_int_eq(sx_pg_buffered(pg), 0);
-    sx_pg_free(pg);
+    sx_pg_destroy(pg);
 }
 END_TEST
 
@@ -109,7 +109,7 @@ START_TEST(fifo_through_reuse)
         }
         ck_assert_int_eq(sx_pg_count(pg, 3), (int)(next_in - next_out));
     }
-    sx_pg_free(pg);
+    sx_pg_destroy(pg);
 }
 END_TEST
 
@@ -161,7 +161,7 @@ START_TEST(ready_by_lag_and_idle_time)
     add(pg, 3, 1, 200, "k", "w");
     ck_assert_int_eq(sx_pg_ready(pg, 100, 9000, lag_of, lags, "0_0"), 0);
     ck_assert_int_eq(sx_pg_ready(pg, 100, 9100, lag_of, lags, "0_0"), 1);
-    sx_pg_free(pg);
+    sx_pg_destroy(pg);
 }
 END_TEST
 
