@@ -158,7 +158,8 @@ START_TEST(unsupported_version)
     }
     ck_assert(found_produce);
     free(body);
-    tb_request_begin(&wr, 3, 13, 4); /* Metadata v13 (past what Eddy serves), flexible: header v2 */
+    /* Metadata v13, past what Eddy serves; flexible: header v2 */
+    tb_request_begin(&wr, 3, 13, 4);
     wr_i8(&wr, 0);
     tb_roundtrip(fd, &wr, 4, &body, &rd);
     ck_assert_int_eq(rd_i8(&rd), 0); /* response header v1: no tagged fields */
