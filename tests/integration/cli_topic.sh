@@ -19,7 +19,7 @@ T() { timeout -k 5 60 "$@"; }
 "$EDDY" broker --data-dir "$WORK/data" --listen 127.0.0.1:0 > "$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$WORK/broker.log")
+    PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$WORK/broker.log" 2>/dev/null || true) # the shell creates the file in the background
     [ -n "$PORT" ] && break
     sleep 0.05
 done

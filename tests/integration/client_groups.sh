@@ -65,8 +65,9 @@ fail() {
 }
 T() { timeout -k 5 60 "$@"; }
 
+: > "$WORK/broker.log" # exists before the loop below reads it (the shell opens it in the background)
 "$EDDY" broker --listen 127.0.0.1:0 --data-dir "$WORK/data" \
-    --set group.initial.rebalance.delay.ms=0 > "$WORK/broker.log" 2>&1 &
+    --set group.initial.rebalance.delay.ms=0 >> "$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 PORT=""
 for _ in $(seq 1 200); do
