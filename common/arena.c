@@ -69,19 +69,3 @@ void arena_free(eddy_arena_t *ar)
 {
     arena_reset(ar);
 }
-
-char *arena_strndup(eddy_arena_t *ar, const char *s, size_t n)
-{
-    char *d = arena_alloc(ar, n + 1);
-    if (d) {
-        if (n)
-            memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
-char *arena_strdup(eddy_arena_t *ar, const char *s)
-{
-    return arena_strndup(ar, s, strlen(s));
-}

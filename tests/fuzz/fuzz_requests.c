@@ -647,6 +647,30 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_create_partitions_resp_encode(&wr, v, &resp);
         break;
     }
+    case API_ALTER_CONFIGS:
+    case API_INCREMENTAL_ALTER_CONFIGS: {
+        AlterConfigsRequest *r = req;
+        check_count(r->Resources, r->ResourcesCount, 0);
+        AlterConfigsResponse resp = {0};
+        resp.Responses = arena_calloc(a, (size_t)r->ResourcesCount + 1, sizeof *resp.Responses);
+        if (!resp.Responses)
+            break;
+        for (int32_t i = 0; i < r->ResourcesCount; i++) {
+            AlterConfigsResource *res = &r->Resources[i];
+            check_str(res->ResourceName, 0);
+            check_count(res->Configs, res->ConfigsCount, 0);
+            for (int32_t j = 0; j < res->ConfigsCount; j++) {
+                check_str(res->Configs[j].Name, 0);
+                check_str(res->Configs[j].Value, 1);
+            }
+            resp.Responses[i].ResourceType = res->ResourceType;
+            resp.Responses[i].ResourceName = res->ResourceName;
+            resp.Responses[i].ErrorMessage = i & 1 ? KSTR_NULL : res->ResourceName;
+        }
+        resp.ResponsesCount = r->ResourcesCount;
+        wire_alter_configs_resp_encode(&wr, api, v, &resp);
+        break;
+    }
     case API_DESCRIBE_CLUSTER: {
         DescribeClusterBroker br = {0, kstr_c("127.0.0.1"), 9092, KSTR_NULL};
         DescribeClusterResponse resp = {0, 0, KSTR_NULL, 1, kstr_c("c"), 0, &br, 1, INT32_MIN};
@@ -702,6 +726,8 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
     case API_DESCRIBE_CLUSTER: return wire_describe_cluster_req_decode(rd, v, a, out);
     case API_DELETE_GROUPS: return wire_delete_groups_req_decode(rd, v, a, out);
     case API_INIT_PRODUCER_ID: return wire_init_producer_id_req_decode(rd, v, a, out);
+    case API_ALTER_CONFIGS:
+    case API_INCREMENTAL_ALTER_CONFIGS: return wire_alter_configs_req_decode(rd, api, v, a, out);
     default: abort();
     }
 }
@@ -751,6 +777,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             OffsetDeleteRequest od;
             CreatePartitionsRequest cp;
             DescribeClusterRequest dcl;
+            AlterConfigsRequest ac;
         } req;
         memset(&req, 0, sizeof req);
         eddy_arena_t a;
