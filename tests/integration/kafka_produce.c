@@ -7,6 +7,11 @@
  *
  * rate=R paces kc_produce to R records a second (the loop runs in between),
  * so that a test can kill a broker while records are still being written.
+ * The pace follows the acknowledgements, not only the clock: at most R
+ * records wait unacknowledged (so while a broker is down the producer waits
+ * rather than queueing the rest of N), and the schedule never catches up on
+ * time lost waiting (a restart of a few seconds is not followed by a burst
+ * that writes the remainder before the test's next kill).
  *
  * Exit 0 when every record was acknowledged, 1 when some failed (counted on
  * stderr with the last error), 2 on bad arguments. */
@@ -51,6 +56,19 @@ static int never(void *opaque)
 {
     (void)opaque;
     return 0;
+}
+
+typedef struct window {
+    const state_t *st;
+    long queued, limit;
+} window_t;
+
+/* True once fewer than the window's limit of queued records are waiting
+ * for their acknowledgement or failure. */
+static int window_open(void *opaque)
+{
+    const window_t *w = opaque;
+    return w->queued - w->st->acked - w->st->failed < w->limit;
 }
 
 int main(int argc, char **argv)
@@ -114,9 +132,14 @@ int main(int argc, char **argv)
         if (i % 1000 == 999)
             uv_run(&loop, UV_RUN_NOWAIT);
         if (rate > 0 && i % 100 == 99) {
+            window_t w = {&st, i + 1, rate};
+            while (!window_open(&w))
+                kc_run_until(c, window_open, &w, 1000);
             int64_t due = t0 + (int64_t)((i + 1) * 1000 / rate), now = eddy_mono_ms();
             if (due > now)
                 kc_run_until(c, never, NULL, due - now);
+            else if (now - due > 200)
+                t0 = now - (int64_t)((i + 1) * 1000 / rate); /* no catching up */
         }
     }
     kc_producer_flush(p, (int64_t)cfg.delivery_timeout_ms + 10000);
