@@ -85,6 +85,10 @@ struct conn {
     conn_t *c_next, *c_prev;
     char c_peer[96];
     char c_ip[64];
+    /* Who the connection acts for, in Kafka's form "User:<name>": the
+     * ANONYMOUS user until a TLS client certificate or a SASL login names
+     * someone else. Authorization (ACLs, super.users) asks this. */
+    char c_principal[256];
     wire_frame_t c_fr;        /* the request being read; its buffer is request-pool memory */
     size_t c_pool_wait;       /* frame size waiting for pool memory, or 0 */
     int64_t c_frame_start_ms; /* when the frame being read began (mono) */

@@ -936,6 +936,7 @@ static void on_connection(uv_stream_t *server, int status)
     if (!c)
         return;
     c->c_broker = b;
+    snprintf(c->c_principal, sizeof c->c_principal, "User:ANONYMOUS");
     uv_tcp_init(&b->bk_loop, &c->c_tcp);
     c->c_tcp.data = c;
     if (uv_accept(server, (uv_stream_t *)&c->c_tcp) < 0) {
