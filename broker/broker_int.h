@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include "broker/acl.h"
 #include "broker/config.h"
 #include "broker/group.h"
 #include "broker/topics.h"
@@ -65,6 +66,9 @@ struct req_slot {
     void *rs_gone_owner;
     int rs_dispatching; /* its handler is running (server.c, dispatch) */
     int rs_wait_create;     /* waiting for topic creates (handlers.c) */
+    /* Fetch: per topic of the request, 1 when the principal may not read
+     * it (decided once, when the request came); NULL when all may be. */
+    uint8_t *rs_denied;
 };
 
 /* A connection takes another request only while (Kafka's channel
@@ -157,6 +161,7 @@ struct eddy_broker {
     int64_t bk_last_retention_ms, bk_last_clean_ms;
     int64_t bk_last_pid_expiry_ms;
     broker_pids_t bk_pids;
+    acl_authorizer_t *bk_acl; /* NULL: no authorizer.class.name, everything allowed */
     int bk_handle_signals;
     int bk_clean_next;    /* round-robin position of the compaction search */
     int bk_topics_closed;
@@ -198,6 +203,25 @@ int handle_delete_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_offset_delete(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_create_partitions(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_cluster(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_describe_acls(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_create_acls(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_delete_acls(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+
+/* Authorization (handlers_acl.c): 1 if the request's principal, from its
+ * connection's address, may do op (ACL_OP_*) on the resource, else 0.
+ * Always 1 without an authorizer. A refusal is logged at INFO (limited);
+ * the _quiet form does not log, for filtering what a principal may see
+ * (Metadata's topics, ListGroups), as Kafka does not log those either.
+ * A handler adds a check with one line, e.g. for a cluster-wide API:
+ *   if (!broker_authorize_cluster(b, s, ACL_OP_ALTER))
+ *       err = KERR_CLUSTER_AUTHORIZATION_FAILED; */
+int broker_authorize(struct eddy_broker *b, req_slot_t *s, int op, int res_type, kstr_t name);
+int broker_authorize_quiet(struct eddy_broker *b, req_slot_t *s, int op, int res_type,
+                           kstr_t name);
+int broker_authorize_cluster(struct eddy_broker *b, req_slot_t *s, int op);
+/* Opens the authorizer named by authorizer.class.name (none: bk_acl stays
+ * NULL); an unknown class or a corrupt ACL file stops the start. */
+int broker_acl_open(struct eddy_broker *b, char *errstr, size_t errstr_size);
 
 /* Fetch: tries to answer a (possibly waiting) fetch; with force, answers
  * with whatever is there. Returns 1 when the slot is DONE. */

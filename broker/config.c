@@ -130,6 +130,13 @@ const eddy_cfg_def_t broker_config_defs[] = {
      NULL, "largest metadata string of a committed offset"},
     {"log.level", CFG_STRING, F(log_level), "info", 0, 0, NULL,
      "error, warn, info or debug (Eddy)"},
+    {"authorizer.class.name", CFG_STRING, F(authorizer_class_name), "", 0, 0, NULL,
+     "turns ACLs on: org.apache.kafka.metadata.authorizer.StandardAuthorizer (or "
+     "kafka.security.authorizer.AclAuthorizer, eddy.acl); empty: everything allowed"},
+    {"super.users", CFG_STRING, F(super_users), "", 0, 0, NULL,
+     "principals allowed everything, separated by ';' (User:admin;User:ops)"},
+    {"allow.everyone.if.no.acl.found", CFG_BOOL, F(allow_everyone_if_no_acl_found), "false", 0, 0,
+     NULL, "allow a resource that has no ACL at all (authorizer on)"},
     {NULL},
 };
 #undef F

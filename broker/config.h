@@ -59,6 +59,9 @@ typedef struct broker_config {
     int64_t offsets_topic_segment_bytes;
     int32_t offset_metadata_max_bytes;
     char *log_level;            /* Eddy: error, warn, info, debug */
+    char *authorizer_class_name; /* authorizer.class.name: "" or NULL = no authorization */
+    char *super_users;           /* super.users: "User:a;User:b" */
+    int allow_everyone_if_no_acl_found;
 } broker_config_t;
 
 extern const eddy_cfg_def_t broker_config_defs[];

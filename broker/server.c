@@ -587,6 +587,9 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_OFFSET_DELETE: return handle_offset_delete(b, s, rd);
     case API_CREATE_PARTITIONS: return handle_create_partitions(b, s, rd);
     case API_DESCRIBE_CLUSTER: return handle_describe_cluster(b, s, rd);
+    case API_DESCRIBE_ACLS: return handle_describe_acls(b, s, rd);
+    case API_CREATE_ACLS: return handle_create_acls(b, s, rd);
+    case API_DELETE_ACLS: return handle_delete_acls(b, s, rd);
     default: respond_unsupported(s); return 0;
     }
 }
@@ -1405,6 +1408,8 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
         goto fail_topics;
     if (broker_pids_open(&b->bk_pids, b->bk_cfg.log_dirs, errstr, errstr_size) < 0)
         goto fail_topics;
+    if (broker_acl_open(b, errstr, errstr_size) < 0)
+        goto fail_topics;
     if (group_coordinator_open(b, &b->bk_groups, errstr, errstr_size) < 0)
         goto fail_topics;
     uv_timer_init(&b->bk_loop, &b->bk_tick);
@@ -1420,6 +1425,7 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
                   b->bk_cfg.log_dirs);
     return b;
 fail_topics:
+    acl_close(b->bk_acl);
     broker_pids_close(&b->bk_pids);
     topics_close(&b->bk_topics);
     log_fdcache_destroy(b->bk_fdc);
@@ -1487,6 +1493,7 @@ void eddy_broker_destroy(eddy_broker_t *b)
         free(b->bk_chunks[--b->bk_nchunks]);
     log_fdcache_destroy(b->bk_fdc);
     broker_pids_close(&b->bk_pids);
+    acl_close(b->bk_acl);
     broker_dynamic_free(b);
     broker_config_free(&b->bk_cfg);
     free(b);

@@ -43,6 +43,9 @@ const api_version_range_t broker_api_versions[] = {
     {API_OFFSET_DELETE, 0, 0},
     {API_DESCRIBE_CLUSTER, 0, 1},
     {API_INIT_PRODUCER_ID, 0, 5},
+    {API_DESCRIBE_ACLS, 1, 3},
+    {API_CREATE_ACLS, 1, 3},
+    {API_DELETE_ACLS, 1, 3},
 };
 const int broker_api_versions_count = (int)(sizeof broker_api_versions /
                                             sizeof broker_api_versions[0]);

@@ -35,6 +35,9 @@ enum kafka_api {
     API_DELETE_TOPICS = 20,
     API_DELETE_RECORDS = 21,
     API_INIT_PRODUCER_ID = 22,
+    API_DESCRIBE_ACLS = 29,
+    API_CREATE_ACLS = 30,
+    API_DELETE_ACLS = 31,
     API_DESCRIBE_CONFIGS = 32,
     API_ALTER_CONFIGS = 33,
     API_CREATE_PARTITIONS = 37,
@@ -96,7 +99,12 @@ const char *kafka_api_name(int api_key);
     X(FENCED_INSTANCE_ID, 82)                                                                      \
     X(GROUP_SUBSCRIBED_TO_TOPIC, 86)                                                               \
     X(INVALID_RECORD, 87)                                                                          \
-    X(DUPLICATE_SEQUENCE_NUMBER, 46)
+    X(DUPLICATE_SEQUENCE_NUMBER, 46)                                                               \
+    X(TOPIC_AUTHORIZATION_FAILED, 29)                                                              \
+    X(GROUP_AUTHORIZATION_FAILED, 30)                                                              \
+    X(CLUSTER_AUTHORIZATION_FAILED, 31)                                                            \
+    X(TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 53)                                                   \
+    X(SECURITY_DISABLED, 54)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,
