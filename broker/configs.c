@@ -326,6 +326,18 @@ static int broker_scope(const eddy_broker_t *b, kstr_t name)
     return kstr_eq(name, id) ? 1 : -1;
 }
 
+/* Kafka's rule for config resources: a topic's needs op on the topic, a
+ * broker's op on the cluster. 0 when allowed, else the error. */
+static int16_t config_denied(eddy_broker_t *b, req_slot_t *s, int op, int8_t type, kstr_t name)
+{
+    if (type == CONFIG_RESOURCE_TOPIC)
+        return broker_authorize(b, s, op, ACL_RES_TOPIC, name) ? KERR_NONE
+                                                               : KERR_TOPIC_AUTHORIZATION_FAILED;
+    if (type == CONFIG_RESOURCE_BROKER)
+        return broker_authorize_cluster(b, s, op) ? KERR_NONE : KERR_CLUSTER_AUTHORIZATION_FAILED;
+    return KERR_NONE;
+}
+
 int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     DescribeConfigsRequest req;
@@ -345,6 +357,12 @@ int handle_describe_configs(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         out->ResourceName = r->ResourceName;
         out->ErrorMessage = KSTR_NULL;
         char msg[400];
+        int16_t denied = config_denied(b, s, ACL_OP_DESCRIBE_CONFIGS, r->ResourceType,
+                                       r->ResourceName);
+        if (denied) {
+            out->ErrorCode = denied;
+            continue;
+        }
         if (r->ResourceType == CONFIG_RESOURCE_TOPIC) {
             topic_t *t = topics_find(&b->bk_topics, r->ResourceName.ptr,
                                      (size_t)r->ResourceName.len);
@@ -635,6 +653,9 @@ static int handle_alter(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd, int api_
         out->ResourceName = r->ResourceName;
         out->ErrorMessage = KSTR_NULL;
         char msg[600] = "";
+        if ((out->ErrorCode = config_denied(b, s, ACL_OP_ALTER_CONFIGS, r->ResourceType,
+                                            r->ResourceName)) != KERR_NONE)
+            continue;
         out->ErrorCode = alter_one(b, r, api_key == API_INCREMENTAL_ALTER_CONFIGS, req.ValidateOnly,
                                    msg, sizeof msg);
         if (out->ErrorCode != KERR_NONE) {

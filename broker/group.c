@@ -19,7 +19,6 @@
 
 /* Kafka's AclOperation codes READ (3), DELETE (6) and DESCRIBE (8): what a
  * group allows, as a DescribeGroups v3+ bitfield. */
-#define GROUP_ALL_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
 #define GROUP_TYPE_CLASSIC "classic"
 
 const char *const grp_state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
@@ -561,7 +560,18 @@ int handle_find_coordinator(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     FindCoordinatorResponse r = {
         0, KERR_NONE, KSTR_NULL, b->bk_cfg.broker_id, kstr_c(b->bk_adv_host), b->bk_adv_port};
-    if (req.KeyType != 0) {
+    if (req.KeyType == 0 && !broker_authorize(b, s, ACL_OP_DESCRIBE, ACL_RES_GROUP, req.Key)) {
+        r.ErrorCode = KERR_GROUP_AUTHORIZATION_FAILED;
+        r.NodeId = -1;
+        r.Host = kstr_c("");
+        r.Port = -1;
+    } else if (req.KeyType == 1 &&
+               !broker_authorize(b, s, ACL_OP_DESCRIBE, ACL_RES_TRANSACTIONAL_ID, req.Key)) {
+        r.ErrorCode = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        r.NodeId = -1;
+        r.Host = kstr_c("");
+        r.Port = -1;
+    } else if (req.KeyType != 0) {
         r.ErrorCode = KERR_COORDINATOR_NOT_AVAILABLE;
         r.ErrorMessage = kstr_c("transactions are not supported by this broker");
         r.NodeId = -1;
@@ -634,6 +644,10 @@ int handle_join_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     group_coordinator_t *gc = b->bk_groups;
     const broker_config_t *cfg = &b->bk_cfg;
+    if (!broker_authorize(b, s, ACL_OP_READ, ACL_RES_GROUP, req.GroupId)) {
+        respond_join_error(s, KERR_GROUP_AUTHORIZATION_FAILED, NULL);
+        return 0;
+    }
     if (req.GroupId.len <= 0) {
         respond_join_error(s, KERR_INVALID_GROUP_ID, NULL);
         return 0;
@@ -761,6 +775,10 @@ int handle_sync_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     group_coordinator_t *gc = b->bk_groups;
+    if (!broker_authorize(b, s, ACL_OP_READ, ACL_RES_GROUP, req.GroupId)) {
+        respond_sync(s, KERR_GROUP_AUTHORIZATION_FAILED, NULL, 0);
+        return 0;
+    }
     group_t *g = grp_find(gc, req.GroupId);
     grp_member_t *m = g ? grp_member_find(g, req.MemberId) : NULL;
     int16_t serr = grp_check_static(g, req.MemberId, req.GroupInstanceId);
@@ -821,6 +839,12 @@ int handle_heartbeat(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     int rc = wire_heartbeat_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
+    if (!broker_authorize(b, s, ACL_OP_READ, ACL_RES_GROUP, req.GroupId)) {
+        HeartbeatResponse denied = {0, KERR_GROUP_AUTHORIZATION_FAILED};
+        wire_heartbeat_resp_encode(&s->rs_resp, v, &denied);
+        broker_slot_answer(s);
+        return 0;
+    }
     group_t *g = grp_find(b->bk_groups, req.GroupId);
     grp_member_t *m = g ? grp_member_find(g, req.MemberId) : NULL;
     /* This member is alive; peers past their deadline go now, so the
@@ -854,10 +878,13 @@ int handle_leave_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     group_coordinator_t *gc = b->bk_groups;
-    group_t *g = grp_find(gc, req.GroupId);
+    int denied = !broker_authorize(b, s, ACL_OP_READ, ACL_RES_GROUP, req.GroupId);
+    group_t *g = denied ? NULL : grp_find(gc, req.GroupId);
     grp_member_t *m = g ? grp_member_find(g, req.MemberId) : NULL;
     LeaveGroupResponse r = {0, KERR_NONE};
-    if (!m) {
+    if (denied) {
+        r.ErrorCode = KERR_GROUP_AUTHORIZATION_FAILED;
+    } else if (!m) {
         r.ErrorCode = KERR_UNKNOWN_MEMBER_ID;
     } else {
         EDDY_LOG_INFO("group", "group %s: member %s left", g->g_id, m->m_id);
@@ -874,6 +901,18 @@ int handle_leave_group(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     return 0;
 }
 
+/* What the principal may do with a group (READ, DELETE, DESCRIBE), as
+ * Kafka's bit set; all of it without an authorizer. */
+static int32_t group_operations(eddy_broker_t *b, req_slot_t *s, kstr_t group)
+{
+    int32_t ops = 0;
+    static const int group_ops[] = {ACL_OP_READ, ACL_OP_DELETE, ACL_OP_DESCRIBE};
+    for (int i = 0; i < 3; i++)
+        if (broker_authorize_quiet(b, s, group_ops[i], ACL_RES_GROUP, group))
+            ops |= 1 << group_ops[i];
+    return ops;
+}
+
 int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     DescribeGroupsRequest req;
@@ -888,14 +927,20 @@ int handle_describe_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return -ENOMEM;
     for (int32_t i = 0; i < req.GroupsCount; i++) {
         DescribedGroup *d = &resp.Groups[i];
-        group_t *g = grp_find(b->bk_groups, req.Groups[i]);
         d->GroupId = req.Groups[i];
+        if (!broker_authorize(b, s, ACL_OP_DESCRIBE, ACL_RES_GROUP, req.Groups[i])) {
+            d->ErrorCode = KERR_GROUP_AUTHORIZATION_FAILED;
+            d->GroupState = d->ProtocolType = d->ProtocolData = kstr_c("");
+            d->AuthorizedOperations = INT32_MIN;
+            continue;
+        }
+        group_t *g = grp_find(b->bk_groups, req.Groups[i]);
         d->GroupState = kstr_c(grp_state_names[g ? g->g_state : GRP_DEAD]);
         d->ProtocolType = kstr_c(g && g->g_protocol_type ? g->g_protocol_type : "");
         d->ProtocolData = kstr_c(g && g->g_protocol ? g->g_protocol : "");
-        /* No ACLs: whoever asks may read, describe and delete the group. */
-        d->AuthorizedOperations = req.IncludeAuthorizedOperations ? GROUP_ALL_OPERATIONS
-                                                                  : INT32_MIN;
+        d->AuthorizedOperations = req.IncludeAuthorizedOperations
+                                      ? group_operations(b, s, req.Groups[i])
+                                      : INT32_MIN;
         if (!g)
             continue;
         d->Members = arena_calloc(a, (size_t)g->g_nmembers + 1, sizeof *d->Members);
@@ -946,7 +991,13 @@ int handle_list_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     resp.Groups = resp_array(&s->rs_out, n, sizeof *resp.Groups);
     if (!resp.Groups)
         return -ENOMEM;
+    /* Kafka lists the groups the principal may describe, or all of them
+     * with DESCRIBE on the cluster. */
+    int all = broker_authorize_quiet(b, s, ACL_OP_DESCRIBE, ACL_RES_CLUSTER,
+                                     kstr_c(ACL_CLUSTER_NAME));
     for (group_t *g = b->bk_groups->gc_groups; g; g = g->g_next) {
+        if (!all && !broker_authorize_quiet(b, s, ACL_OP_DESCRIBE, ACL_RES_GROUP, kstr_c(g->g_id)))
+            continue;
         /* Every group here speaks the classic protocol (JoinGroup and
          * SyncGroup); KIP-848's "consumer" groups do not exist in Eddy. */
         if (!filter_has(req.StatesFilter, req.StatesFilterCount, grp_state_names[g->g_state]) ||

@@ -375,7 +375,11 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     group_coordinator_t *gc = b->bk_groups;
     int16_t gerr = KERR_NONE;
     group_t *g = NULL;
-    if (req.GroupId.len <= 0) {
+    /* Kafka: READ on the group before anything, so a refused commit does
+     * not even create the group. */
+    if (!broker_authorize(b, s, ACL_OP_READ, ACL_RES_GROUP, req.GroupId)) {
+        gerr = KERR_GROUP_AUTHORIZATION_FAILED;
+    } else if (req.GroupId.len <= 0) {
         gerr = KERR_INVALID_GROUP_ID;
     } else {
         g = grp_find(gc, req.GroupId);
@@ -413,12 +417,15 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             sb_free(&sb);
             return -ENOMEM;
         }
+        int16_t terr = gerr;
+        if (terr == KERR_NONE && !broker_authorize(b, s, ACL_OP_READ, ACL_RES_TOPIC, t->Name))
+            terr = KERR_TOPIC_AUTHORIZATION_FAILED;
         for (int32_t j = 0; j < t->PartitionsCount; j++) {
             OffsetCommitRequestPartition *p = &t->Partitions[j];
             OffsetCommitResponsePartition *op = &ot->Partitions[j];
             op->PartitionIndex = p->PartitionIndex;
-            op->ErrorCode = gerr;
-            if (gerr != KERR_NONE)
+            op->ErrorCode = terr;
+            if (terr != KERR_NONE)
                 continue;
             if (p->CommittedMetadata.len > b->bk_cfg.offset_metadata_max_bytes) {
                 op->ErrorCode = KERR_OFFSET_METADATA_TOO_LARGE;
@@ -487,7 +494,10 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     group_t *g = grp_find(b->bk_groups, req.GroupId);
     OffsetFetchResponse resp;
     memset(&resp, 0, sizeof resp);
-    if (req.TopicsCount >= 0) {
+    int group_denied = !broker_authorize(b, s, ACL_OP_DESCRIBE, ACL_RES_GROUP, req.GroupId);
+    if (group_denied && v >= 2) {
+        resp.ErrorCode = KERR_GROUP_AUTHORIZATION_FAILED;
+    } else if (req.TopicsCount >= 0) {
         resp.TopicsCount = req.TopicsCount;
         resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
         if (!resp.Topics)
@@ -498,10 +508,18 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             ot->Name = t->Name;
             if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, t->PartitionIndexesCount))
                 return -ENOMEM;
-            for (int32_t j = 0; j < t->PartitionIndexesCount; j++)
-                fill_fetched(g, t->Name, t->PartitionIndexes[j], &ot->Partitions[j]);
+            /* v0-1 have no top-level error: the group's refusal goes on
+             * every partition, as Kafka does. */
+            int16_t err = group_denied ? KERR_GROUP_AUTHORIZATION_FAILED
+                          : !broker_authorize(b, s, ACL_OP_DESCRIBE, ACL_RES_TOPIC, t->Name)
+                              ? KERR_TOPIC_AUTHORIZATION_FAILED
+                              : KERR_NONE;
+            for (int32_t j = 0; j < t->PartitionIndexesCount; j++) {
+                fill_fetched(err ? NULL : g, t->Name, t->PartitionIndexes[j], &ot->Partitions[j]);
+                ot->Partitions[j].ErrorCode = err;
+            }
         }
-    } else if (g) {
+    } else if (g && !group_denied) {
         /* Every committed partition, grouped by topic. */
         int n = 0;
         for (grp_offset_t *o = g->g_offsets; o; o = o->o_next)
@@ -510,6 +528,10 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         if (!resp.Topics)
             return -ENOMEM;
         for (grp_offset_t *o = g->g_offsets; o; o = o->o_next) {
+            /* All of the group's offsets: Kafka leaves out the topics the
+             * principal may not describe. */
+            if (!broker_authorize_quiet(b, s, ACL_OP_DESCRIBE, ACL_RES_TOPIC, kstr_c(o->o_topic)))
+                continue;
             OffsetFetchResponseTopic *ot = NULL;
             for (int32_t i = 0; i < resp.TopicsCount && !ot; i++)
                 if (kstr_eq(resp.Topics[i].Name, o->o_topic))
@@ -545,6 +567,10 @@ int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     for (int32_t i = 0; i < req.GroupsNamesCount; i++) {
         DeletableGroupResult *r = &resp.Results[i];
         r->GroupId = req.GroupsNames[i];
+        if (!broker_authorize(b, s, ACL_OP_DELETE, ACL_RES_GROUP, req.GroupsNames[i])) {
+            r->ErrorCode = KERR_GROUP_AUTHORIZATION_FAILED;
+            continue;
+        }
         group_t *g = grp_find(gc, req.GroupsNames[i]);
         if (!g) {
             r->ErrorCode = KERR_GROUP_ID_NOT_FOUND;
@@ -622,7 +648,9 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     OffsetDeleteResponse resp = {KERR_NONE, 0, NULL, 0};
     group_t *g = req.GroupId.len > 0 ? grp_find(gc, req.GroupId) : NULL;
     int live = g && g->g_state != GRP_EMPTY && g->g_state != GRP_DEAD;
-    if (req.GroupId.len <= 0)
+    if (!broker_authorize(b, s, ACL_OP_DELETE, ACL_RES_GROUP, req.GroupId))
+        resp.ErrorCode = KERR_GROUP_AUTHORIZATION_FAILED;
+    else if (req.GroupId.len <= 0)
         resp.ErrorCode = KERR_INVALID_GROUP_ID;
     else if (!g || g->g_state == GRP_DEAD)
         resp.ErrorCode = KERR_GROUP_ID_NOT_FOUND;
@@ -650,8 +678,13 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             return -ENOMEM;
         }
         int subscribed = live && group_subscribes(g, t->Name);
+        int denied = !broker_authorize(b, s, ACL_OP_READ, ACL_RES_TOPIC, t->Name);
         for (int32_t j = 0; j < t->PartitionsCount; j++) {
             rt->Partitions[j].PartitionIndex = t->Partitions[j];
+            if (denied) {
+                rt->Partitions[j].ErrorCode = KERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             if (subscribed) {
                 rt->Partitions[j].ErrorCode = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
                 continue;

@@ -283,6 +283,13 @@ static int fill_topic(eddy_broker_t *b, eddy_arena_t *a, const topic_t *t,
     return 0;
 }
 
+/* Auto-creation needs CREATE on the cluster or on the topic (Kafka). */
+static int may_auto_create(eddy_broker_t *b, req_slot_t *s, kstr_t name)
+{
+    return broker_authorize_quiet(b, s, ACL_OP_CREATE, ACL_RES_CLUSTER, kstr_c(ACL_CLUSTER_NAME)) ||
+           broker_authorize_quiet(b, s, ACL_OP_CREATE, ACL_RES_TOPIC, name);
+}
+
 /* Answers from the registry as it is; with auto-create, first starts the
  * creates of unknown topics and answers when they are done (synchronous for
  * the client: no LEADER_NOT_AVAILABLE retry loop). Returns 1 when it parked
@@ -304,7 +311,9 @@ static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataReques
             char why[300];
             if (name.len < 0 || topics_find(tr, name.ptr, (size_t)name.len) ||
                 topics_creating(tr, name.ptr, (size_t)name.len) ||
-                !topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why))
+                !topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why) ||
+                !broker_authorize_quiet(b, s, ACL_OP_DESCRIBE, ACL_RES_TOPIC, name) ||
+                !may_auto_create(b, s, name))
                 continue;
             int16_t err = check_partition_limit(b, b->bk_cfg.num_partitions, why, sizeof why);
             topic_creation_t *tc = NULL;
@@ -342,16 +351,34 @@ static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataReques
     if (!resp.Topics)
         return -ENOMEM;
     for (int i = 0; i < n; i++) {
-        MetadataResponseTopic *mt = &resp.Topics[resp.TopicsCount++];
         if (all) {
+            /* Kafka lists only the topics the principal may describe. */
+            if (!broker_authorize_quiet(b, s, ACL_OP_DESCRIBE, ACL_RES_TOPIC,
+                                        kstr_c(tr->tr_topics[i]->t_name)))
+                continue;
+            MetadataResponseTopic *mt = &resp.Topics[resp.TopicsCount++];
             if ((rc = fill_topic(b, a, tr->tr_topics[i], mt)) < 0)
                 return rc;
             continue;
         }
+        MetadataResponseTopic *mt = &resp.Topics[resp.TopicsCount++];
         kstr_t name = req->Topics[i];
         mt->Name = name;
+        if (!broker_authorize(b, s, ACL_OP_DESCRIBE, ACL_RES_TOPIC, name)) {
+            mt->ErrorCode = KERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         topic_t *t = name.len >= 0 ? topics_find(tr, name.ptr, (size_t)name.len) : NULL;
         char why[300];
+        if (!t && name.len >= 0 && b->bk_cfg.auto_create_topics_enable &&
+            req->AllowAutoTopicCreation && !topics_creating(tr, name.ptr, (size_t)name.len) &&
+            topic_name_valid(name.ptr, (size_t)name.len, why, sizeof why) &&
+            !may_auto_create(b, s, name)) {
+            /* Kafka's answer when auto-creation would apply but the
+             * principal may not create the topic. */
+            mt->ErrorCode = KERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         if (t) {
             if ((rc = fill_topic(b, a, t, mt)) < 0)
                 return rc;
@@ -436,6 +463,11 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     resp.Responses = resp_array(a, req.TopicDataCount, sizeof *resp.Responses);
     if (!resp.Responses)
         return -ENOMEM;
+    /* Kafka: a transactional produce needs WRITE on its transactional id,
+     * else every partition is refused with that error. */
+    int txn_denied = req.TransactionalId.len >= 0 &&
+                     !broker_authorize(b, s, ACL_OP_WRITE, ACL_RES_TRANSACTIONAL_ID,
+                                       req.TransactionalId);
     for (int32_t i = 0; i < req.TopicDataCount; i++) {
         ProduceRequestTopic *rt = &req.TopicData[i];
         ProduceResponseTopic *ot = &resp.Responses[i];
@@ -443,6 +475,12 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         if (!RESP_ARRAY(a, ot->PartitionResponses, ot->PartitionResponsesCount,
                         rt->PartitionDataCount))
             return -ENOMEM;
+        /* Checked before the topic's existence, as Kafka: a principal
+         * that may not write learns nothing about which topics exist. */
+        int16_t denied = txn_denied ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                         : !broker_authorize(b, s, ACL_OP_WRITE, ACL_RES_TOPIC, rt->Name)
+                             ? KERR_TOPIC_AUTHORIZATION_FAILED
+                             : KERR_NONE;
         for (int32_t j = 0; j < rt->PartitionDataCount; j++) {
             ProduceRequestPartition *rp = &rt->PartitionData[j];
             ProduceResponsePartition *op = &ot->PartitionResponses[j];
@@ -450,6 +488,10 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             op->BaseOffset = -1;
             op->LogAppendTimeMs = -1;
             op->LogStartOffset = -1;
+            if (denied) {
+                op->ErrorCode = denied;
+                continue;
+            }
             partition_t *p = find_partition(b, rt->Name, rp->Index);
             char err[256] = "";
             if (!acks_ok) {
@@ -546,6 +588,25 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
  * the producer then starts over under the new id). A transactional id is
  * refused with UNSUPPORTED_VERSION, which clients report as fatal: Eddy has
  * no transaction coordinator yet (docs/broker.md, "Idempotent producers"). */
+/* Kafka's rule for an idempotent producer's id (KIP-679): IDEMPOTENT_WRITE
+ * on the cluster, or WRITE on any topic. */
+static int idempotent_write_allowed(eddy_broker_t *b, req_slot_t *s)
+{
+    if (!b->bk_acl)
+        return 1;
+    if (broker_authorize_quiet(b, s, ACL_OP_IDEMPOTENT_WRITE, ACL_RES_CLUSTER,
+                               kstr_c(ACL_CLUSTER_NAME)))
+        return 1;
+    topic_registry_t *tr = &b->bk_topics;
+    for (int i = 0; i < tr->tr_count; i++)
+        if (broker_authorize_quiet(b, s, ACL_OP_WRITE, ACL_RES_TOPIC,
+                                   kstr_c(tr->tr_topics[i]->t_name)))
+            return 1;
+    /* Kafka also allows it when a prefixed or wildcard ACL would allow
+     * WRITE on a topic not created yet; Eddy asks the one spelled "*". */
+    return broker_authorize(b, s, ACL_OP_WRITE, ACL_RES_TOPIC, kstr_c(ACL_WILDCARD));
+}
+
 int handle_init_producer_id(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     InitProducerIdRequest req;
@@ -554,7 +615,12 @@ int handle_init_producer_id(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     InitProducerIdResponse resp = {0, KERR_NONE, -1, -1};
-    if (req.TransactionalId.len >= 0) {
+    if (req.TransactionalId.len >= 0 &&
+        !broker_authorize(b, s, ACL_OP_WRITE, ACL_RES_TRANSACTIONAL_ID, req.TransactionalId)) {
+        resp.ErrorCode = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    } else if (req.TransactionalId.len < 0 && !idempotent_write_allowed(b, s)) {
+        resp.ErrorCode = KERR_CLUSTER_AUTHORIZATION_FAILED;
+    } else if (req.TransactionalId.len >= 0) {
         static eddy_log_limit_t txn_limit = EDDY_LOG_LIMIT_INIT;
         kstr_t cid = s->rs_hdr.ClientId;
         resp.ErrorCode = KERR_UNSUPPORTED_VERSION;
@@ -586,6 +652,14 @@ int handle_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     if (rc < 0)
         return rc;
     s->rs_resp_hdr_len = s->rs_resp.wr_len;
+    const FetchRequest *r = &s->rs_fetch;
+    for (int32_t i = 0; i < r->TopicsCount && b->bk_acl; i++) {
+        if (broker_authorize(b, s, ACL_OP_READ, ACL_RES_TOPIC, r->Topics[i].Topic))
+            continue;
+        if (!s->rs_denied && !(s->rs_denied = arena_calloc(&s->rs_arena, (size_t)r->TopicsCount, 1)))
+            return -ENOMEM;
+        s->rs_denied[i] = 1;
+    }
     int32_t wait = s->rs_fetch.MaxWaitMs;
     s->rs_deadline_ms = eddy_mono_ms() + (wait > 0 ? wait : 0);
     if (!fetch_try_answer(b, s, wait <= 0))
@@ -595,12 +669,17 @@ int handle_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 
 /* Bytes a fetch would return now, and whether any partition has an error
  * (errors are answered at once, as Kafka does). */
-static int64_t fetch_available(eddy_broker_t *b, const FetchRequest *r, int *errors)
+static int64_t fetch_available(eddy_broker_t *b, const FetchRequest *r, const uint8_t *denied,
+                               int *errors)
 {
     int64_t total = 0;
     *errors = 0;
     for (int32_t i = 0; i < r->TopicsCount; i++) {
         const FetchRequestTopic *t = &r->Topics[i];
+        if (denied && denied[i]) {
+            (*errors)++;
+            continue;
+        }
         for (int32_t j = 0; j < t->PartitionsCount; j++) {
             const FetchRequestPartition *fp = &t->Partitions[j];
             partition_t *p = find_partition(b, t->Topic, fp->Partition);
@@ -640,7 +719,7 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
     int16_t v = s->rs_hdr.RequestApiVersion;
     int errors;
     if (!force) {
-        int64_t avail = fetch_available(b, r, &errors);
+        int64_t avail = fetch_available(b, r, s->rs_denied, &errors);
         if (!errors && (avail == 0 || avail < r->MinBytes))
             return 0;
     }
@@ -662,6 +741,12 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
         wire_fetch_resp_topic(wr, v, t->Topic, t->PartitionsCount);
         for (int32_t j = 0; j < t->PartitionsCount; j++) {
             const FetchRequestPartition *fp = &t->Partitions[j];
+            if (s->rs_denied && s->rs_denied[i]) {
+                wire_fetch_resp_partition(wr, v, fp->Partition, KERR_TOPIC_AUTHORIZATION_FAILED, -1,
+                                          -1, -1);
+                wr_i32(wr, 0);
+                continue;
+            }
             partition_t *p = find_partition(b, t->Topic, fp->Partition);
             if (!p) {
                 wire_fetch_resp_partition(wr, v, fp->Partition, KERR_UNKNOWN_TOPIC_OR_PARTITION, -1,
@@ -741,6 +826,7 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         ot->Name = rt->Name;
         if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, rt->PartitionsCount))
             return -ENOMEM;
+        int denied = !broker_authorize(b, s, ACL_OP_DESCRIBE, ACL_RES_TOPIC, rt->Name);
         for (int32_t j = 0; j < rt->PartitionsCount; j++) {
             ListOffsetsRequestPartition *rp = &rt->Partitions[j];
             ListOffsetsResponsePartition *op = &ot->Partitions[j];
@@ -748,6 +834,10 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             op->Timestamp = -1;
             op->Offset = -1;
             op->LeaderEpoch = -1;
+            if (denied) {
+                op->ErrorCode = KERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             partition_t *p = find_partition(b, rt->Name, rp->PartitionIndex);
             if (!p) {
                 op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -808,6 +898,9 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return rc;
     CreateTopicsResponse resp = {0, NULL, req.TopicsCount};
     resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
+    /* Kafka: CREATE on the cluster allows every topic, else CREATE on each. */
+    int cluster_create = broker_authorize_quiet(b, s, ACL_OP_CREATE, ACL_RES_CLUSTER,
+                                                kstr_c(ACL_CLUSTER_NAME));
     create_job_t *j = create_job_new(req.TopicsCount);
     if (!resp.Topics || !j) {
         free(j);
@@ -831,6 +924,12 @@ int handle_create_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         if (err == KERR_NONE && ct->Name.len < 0) {
             err = KERR_INVALID_TOPIC_EXCEPTION;
             snprintf(msg, sizeof msg, "topic name is null");
+        }
+        if (err == KERR_NONE && !cluster_create &&
+            !broker_authorize(b, s, ACL_OP_CREATE, ACL_RES_TOPIC, ct->Name)) {
+            err = KERR_TOPIC_AUTHORIZATION_FAILED;
+            snprintf(msg, sizeof msg, "not authorized to create topic '%.*s'", ct->Name.len,
+                     ct->Name.ptr);
         }
         if (err == KERR_NONE && ct->AssignmentsCount > 0) {
             partitions = ct->AssignmentsCount;
@@ -945,6 +1044,10 @@ int handle_delete_topics(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         kstr_t name = req.TopicNames[i];
         topic_deletion_t *td = NULL;
         resp->Responses[i].Name = name;
+        if (!broker_authorize(b, s, ACL_OP_DELETE, ACL_RES_TOPIC, name)) {
+            resp->Responses[i].ErrorCode = KERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         resp->Responses[i].ErrorCode = name.len < 0
                                            ? KERR_UNKNOWN_TOPIC_OR_PARTITION
                                            : (int16_t)topics_delete_begin(&b->bk_topics, name.ptr,
@@ -987,11 +1090,16 @@ int handle_delete_records(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         ot->Name = rt->Name;
         if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, rt->PartitionsCount))
             return -ENOMEM;
+        int denied = !broker_authorize(b, s, ACL_OP_DELETE, ACL_RES_TOPIC, rt->Name);
         for (int32_t j = 0; j < rt->PartitionsCount; j++) {
             DeleteRecordsPartition *rp = &rt->Partitions[j];
             DeleteRecordsPartitionResult *op = &ot->Partitions[j];
             op->PartitionIndex = rp->PartitionIndex;
             op->LowWatermark = -1;
+            if (denied) {
+                op->ErrorCode = KERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             partition_t *p = find_partition(b, rt->Name, rp->PartitionIndex);
             if (!p) {
                 op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;

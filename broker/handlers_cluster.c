@@ -12,7 +12,7 @@
 
 /* Kafka's AclOperation codes for a cluster: what a client without ACLs may
  * do (DESCRIBE 8, ALTER 7, CREATE 5, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
- * CLUSTER_ACTION 9, IDEMPOTENT_WRITE 12). Eddy has no authorization. */
+ * CLUSTER_ACTION 9, IDEMPOTENT_WRITE 12): all of them without an authorizer. */
 #define CLUSTER_ALL_OPERATIONS                                                                     \
     ((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
 
@@ -71,6 +71,11 @@ int handle_create_partitions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 snprintf(msg, sizeof msg, "topic '%.*s' appears more than once in the request",
                          t->Name.len, t->Name.ptr);
             }
+        if (err == KERR_NONE && !broker_authorize(b, s, ACL_OP_ALTER, ACL_RES_TOPIC, t->Name)) {
+            err = KERR_TOPIC_AUTHORIZATION_FAILED;
+            snprintf(msg, sizeof msg, "not authorized to alter topic '%.*s'", t->Name.len,
+                     t->Name.ptr);
+        }
         const topic_t *tp = err == KERR_NONE ? topics_find(tr, t->Name.ptr, (size_t)t->Name.len)
                                              : NULL;
         if (err == KERR_NONE && tp && t->Count > tp->t_npartitions)
@@ -105,6 +110,19 @@ int handle_create_partitions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 
 /* ---- DescribeCluster ---- */
 
+/* The cluster operations the principal may do, as Kafka's bit set. */
+static int32_t cluster_operations(eddy_broker_t *b, req_slot_t *s)
+{
+    if (!b->bk_acl)
+        return CLUSTER_ALL_OPERATIONS;
+    int32_t ops = 0;
+    for (int op = ACL_OP_CREATE; op <= ACL_OP_IDEMPOTENT_WRITE; op++)
+        if ((CLUSTER_ALL_OPERATIONS & (1 << op)) &&
+            broker_authorize_quiet(b, s, op, ACL_RES_CLUSTER, kstr_c(ACL_CLUSTER_NAME)))
+            ops |= 1 << op;
+    return ops;
+}
+
 int handle_describe_cluster(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     DescribeClusterRequest req;
@@ -126,9 +144,17 @@ int handle_describe_cluster(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     resp.Brokers = &self;
     resp.BrokersCount = 1;
     resp.ClusterAuthorizedOperations = req.IncludeClusterAuthorizedOperations
-                                           ? CLUSTER_ALL_OPERATIONS
+                                           ? cluster_operations(b, s)
                                            : INT32_MIN;
-    if (req.EndpointType != 1 && req.EndpointType != 2) {
+    if (!broker_authorize_cluster(b, s, ACL_OP_DESCRIBE)) {
+        resp = (DescribeClusterResponse){0};
+        resp.ErrorCode = KERR_CLUSTER_AUTHORIZATION_FAILED;
+        resp.ErrorMessage = KSTR_NULL;
+        resp.EndpointType = req.EndpointType;
+        resp.ClusterId = kstr_c(""); /* not nullable */
+        resp.ControllerId = -1;
+        resp.ClusterAuthorizedOperations = INT32_MIN;
+    } else if (req.EndpointType != 1 && req.EndpointType != 2) {
         resp.ErrorCode = KERR_INVALID_REQUEST;
         resp.ErrorMessage = kstr_c("EndpointType must be 1 (brokers) or 2 (controllers)");
         resp.BrokersCount = 0;
