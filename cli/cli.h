@@ -8,5 +8,6 @@ int cmd_log(int argc, char **argv);
 int cmd_broker(int argc, char **argv);
 int cmd_topic(int argc, char **argv);
 int cmd_group(int argc, char **argv);
+int cmd_acl(int argc, char **argv);
 
 #endif

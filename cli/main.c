@@ -19,6 +19,7 @@ static const struct {
     {"topic", cmd_topic, "create, list, describe, delete, produce to and consume topics"},
     {"group", cmd_group, "list, describe, delete consumer groups; reset their offsets"},
     {"app", cmd_app, "reset a streams application so that it reprocesses its input"},
+    {"acl", cmd_acl, "add, list and delete ACLs (brokers with an authorizer)"},
 };
 
 static void usage(FILE *out)

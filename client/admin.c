@@ -9,6 +9,7 @@
 
 #include "client/client_int.h"
 #include "common/err.h"
+#include "wire/api_acl.h"
 #include "wire/client_api.h"
 
 typedef struct call {
@@ -943,4 +944,162 @@ int kc_admin_delete_group(kc_client_t *c, const char *group, char *errstr, size_
     DeleteGroupsRequest req = {&g, 1};
     call_t cl = {0, 0, &req, enc_delete_groups, handle_delete_groups, NULL, errstr, errstr_size};
     return call_run(c, node, API_DELETE_GROUPS, &cl);
+}
+
+/* ---- ACLs ---- */
+
+static AclBinding acl_to_wire(const kc_acl_t *a)
+{
+    AclBinding b = {(int8_t)a->ka_res_type, kstr_c(a->ka_name), (int8_t)a->ka_pattern,
+                    kstr_c(a->ka_principal), kstr_c(a->ka_host), (int8_t)a->ka_op,
+                    (int8_t)a->ka_perm};
+    return b;
+}
+
+/* A wire binding as a kc_acl_t, its strings NUL-terminated in the arena;
+ * -ENOMEM when out of it. */
+static int acl_from_wire(eddy_arena_t *a, const AclBinding *b, kc_acl_t *out)
+{
+    out->ka_res_type = b->ResourceType;
+    out->ka_pattern = b->PatternType;
+    out->ka_op = b->Operation;
+    out->ka_perm = b->PermissionType;
+    out->ka_name = kstr_arena_dup(a, kstr_or_empty(b->ResourceName));
+    out->ka_principal = kstr_arena_dup(a, kstr_or_empty(b->Principal));
+    out->ka_host = kstr_arena_dup(a, kstr_or_empty(b->Host));
+    return out->ka_name && out->ka_principal && out->ka_host ? 0 : -ENOMEM;
+}
+
+static void acl_errstr(call_t *cl, int16_t code, kstr_t msg)
+{
+    snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s%s%.*s", kafka_err_name(code),
+             msg.len > 0 ? ": " : "", msg.len > 0 ? msg.len : 0, msg.len > 0 ? msg.ptr : "");
+}
+
+typedef struct acl_out {
+    kc_acl_fn *ao_fn;
+    void *ao_opaque;
+} acl_out_t;
+
+static void enc_create_acls(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_create_acls_req_encode(wr, v, req);
+}
+
+static int handle_create_acls(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    CreateAclsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_create_acls_resp_decode(rd, v, &a, &resp);
+    for (int32_t i = 0; rc == 0 && i < resp.ResultsCount; i++)
+        if (resp.Results[i].ErrorCode != KERR_NONE) {
+            rc = resp.Results[i].ErrorCode;
+            acl_errstr(cl, resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage);
+        }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_create_acls(kc_client_t *c, const kc_acl_t *acls, int n, char *errstr,
+                         size_t errstr_size)
+{
+    int rc = kc_admin_metadata(c, NULL, 0, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    AclBinding *bs = calloc((size_t)(n > 0 ? n : 1), sizeof *bs);
+    if (!bs)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++)
+        bs[i] = acl_to_wire(&acls[i]);
+    CreateAclsRequest req = {bs, n};
+    call_t cl = {0, 0, &req, enc_create_acls, handle_create_acls, NULL, errstr, errstr_size};
+    rc = call_run(c, controller(c), API_CREATE_ACLS, &cl);
+    free(bs);
+    return rc;
+}
+
+static void enc_describe_acls(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_describe_acls_req_encode(wr, v, req);
+}
+
+static int handle_describe_acls(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    acl_out_t *out = cl->cl_out;
+    DescribeAclsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_describe_acls_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.ErrorCode != KERR_NONE) {
+        rc = resp.ErrorCode;
+        acl_errstr(cl, resp.ErrorCode, resp.ErrorMessage);
+    }
+    for (int32_t i = 0; rc == 0 && i < resp.ResourcesCount; i++) {
+        const DescribeAclsResource *r = &resp.Resources[i];
+        for (int32_t j = 0; rc == 0 && j < r->AclsCount; j++) {
+            const AclDescription *d = &r->Acls[j];
+            AclBinding b = {r->ResourceType, r->ResourceName, r->PatternType, d->Principal,
+                            d->Host,         d->Operation,    d->PermissionType};
+            kc_acl_t k;
+            if ((rc = acl_from_wire(&a, &b, &k)) == 0)
+                out->ao_fn(&k, out->ao_opaque);
+        }
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_describe_acls(kc_client_t *c, const kc_acl_t *filter, kc_acl_fn *fn, void *opaque,
+                           char *errstr, size_t errstr_size)
+{
+    int rc = kc_admin_metadata(c, NULL, 0, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    DescribeAclsRequest req = acl_to_wire(filter);
+    acl_out_t out = {fn, opaque};
+    call_t cl = {0, 0, &req, enc_describe_acls, handle_describe_acls, &out, errstr, errstr_size};
+    return call_run(c, controller(c), API_DESCRIBE_ACLS, &cl);
+}
+
+static void enc_delete_acls(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_delete_acls_req_encode(wr, v, req);
+}
+
+static int handle_delete_acls(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    acl_out_t *out = cl->cl_out;
+    DeleteAclsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_delete_acls_resp_decode(rd, v, &a, &resp);
+    for (int32_t i = 0; rc == 0 && i < resp.FilterResultsCount; i++) {
+        const DeleteAclsFilterResult *fr = &resp.FilterResults[i];
+        if (fr->ErrorCode != KERR_NONE) {
+            rc = fr->ErrorCode;
+            acl_errstr(cl, fr->ErrorCode, fr->ErrorMessage);
+            break;
+        }
+        for (int32_t j = 0; rc == 0 && j < fr->MatchingAclsCount; j++) {
+            kc_acl_t k;
+            if ((rc = acl_from_wire(&a, &fr->MatchingAcls[j].Acl, &k)) == 0 && out->ao_fn)
+                out->ao_fn(&k, out->ao_opaque);
+        }
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_delete_acls(kc_client_t *c, const kc_acl_t *filter, kc_acl_fn *fn, void *opaque,
+                         char *errstr, size_t errstr_size)
+{
+    int rc = kc_admin_metadata(c, NULL, 0, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    AclBinding f = acl_to_wire(filter);
+    DeleteAclsRequest req = {&f, 1};
+    acl_out_t out = {fn, opaque};
+    call_t cl = {0, 0, &req, enc_delete_acls, handle_delete_acls, &out, errstr, errstr_size};
+    return call_run(c, controller(c), API_DELETE_ACLS, &cl);
 }

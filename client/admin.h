@@ -74,6 +74,34 @@ typedef void(kc_delete_records_fn)(kc_client_t *c, const kc_delete_records_part_
 int kc_delete_records(kc_client_t *c, const kc_delete_records_part_t *parts, int n,
                       kc_delete_records_fn *done, void *opaque);
 
+/* ---- ACLs (CreateAcls, DescribeAcls, DeleteAcls) ---- */
+
+/* One ACL, or a filter. The codes are Kafka's (resource type: 1 any,
+ * 2 topic, 3 group, 4 cluster, 5 transactional id; pattern: 1 any,
+ * 2 match, 3 literal, 4 prefixed; operation: 1 any, 2 all, 3 read, ...;
+ * permission: 1 any, 2 deny, 3 allow). In a filter a NULL string matches
+ * any. Strings are borrowed. */
+typedef struct kc_acl {
+    int ka_res_type;
+    const char *ka_name;
+    int ka_pattern;
+    const char *ka_principal;
+    const char *ka_host;
+    int ka_op;
+    int ka_perm;
+} kc_acl_t;
+/* The ACL is valid during the call. */
+typedef void(kc_acl_fn)(const kc_acl_t *acl, void *opaque);
+/* Adds the ACLs; the first refused one's Kafka error and message come back. */
+int kc_admin_create_acls(kc_client_t *c, const kc_acl_t *acls, int n, char *errstr,
+                         size_t errstr_size);
+/* Calls fn for each ACL the filter matches. */
+int kc_admin_describe_acls(kc_client_t *c, const kc_acl_t *filter, kc_acl_fn *fn, void *opaque,
+                           char *errstr, size_t errstr_size);
+/* Removes the ACLs the filter matches, calling fn for each (may be NULL). */
+int kc_admin_delete_acls(kc_client_t *c, const kc_acl_t *filter, kc_acl_fn *fn, void *opaque,
+                         char *errstr, size_t errstr_size);
+
 #endif
 
 /* ---- groups ---- */
