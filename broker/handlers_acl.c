@@ -23,9 +23,12 @@ static int authorize(eddy_broker_t *b, req_slot_t *s, int op, int res_type, cons
         return 1;
     if (log_denied) {
         /* Kafka's authorizer logger says the same at INFO; a client that
-         * retries a refused request must not flood the log. */
-        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
-        EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "authorizer", &lim, 10000,
+         * retries a refused request must not flood the log. One limit per
+         * operation, so that a flood of refused Describes (a client
+         * polling Metadata) does not hide the first refused Write. */
+        static eddy_log_limit_t lim[ACL_OP_DESCRIBE_TOKENS + 1];
+        int k = op >= 0 && op <= ACL_OP_DESCRIBE_TOKENS ? op : 0;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "authorizer", &lim[k], 10000,
                          "Principal = %s is Denied operation = %s from host = %s on resource = "
                          "%s:LITERAL:%.*s for request = %s",
                          c->c_principal, acl_op_name(op), c->c_ip, acl_res_type_name(res_type),

@@ -586,19 +586,22 @@ static void dispatch_pending(kc_producer_t *p, kc_ptopic_t *t)
     int64_t now = eddy_mono_ms();
     if (t->pt_npartitions == 0) {
         /* Still unknown (or an error): give up on records past their
-         * deadline, wait for the retry timer for the rest. */
+         * deadline, wait for the retry timer for the rest. A topic the
+         * cluster refuses to describe fails them at once, as Kafka's
+         * producer does: retrying cannot grant the access. */
+        int refused = m && m->tm_error == KERR_TOPIC_AUTHORIZATION_FAILED;
         kc_pending_t **pp = &t->pt_pending;
         while (*pp) {
             kc_pending_t *pn = *pp;
-            if (now < pn->pn_deadline_ms) {
+            if (now < pn->pn_deadline_ms && !refused) {
                 pp = &pn->pn_next;
                 continue;
             }
             *pp = pn->pn_next;
             p->p_outstanding--;
             if (p->p_dr)
-                p->p_dr(p, -ETIMEDOUT, m ? m->tm_error : 0, t->pt_name, pn->pn_partition, -1,
-                        pn->pn_opaque);
+                p->p_dr(p, refused ? -EIO : -ETIMEDOUT, m ? m->tm_error : 0, t->pt_name,
+                        pn->pn_partition, -1, pn->pn_opaque);
             pending_free(pn);
         }
         t->pt_pending_tail = NULL;
