@@ -72,78 +72,6 @@ struct acl_authorizer {
     int64_t az_prefixed[8]; /* PREFIXED ACLs per resource type: skip the prefix walk at 0 */
 };
 
-/* ---- names ---- */
-
-static const char *const res_names[] = {"Unknown", "Any", "Topic", "Group", "Cluster",
-                                        "TransactionalId", "DelegationToken", "User"};
-static const char *const pat_names[] = {"UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED"};
-static const char *const op_names[] = {"Unknown", "Any", "All", "Read", "Write",
-                                       "Create", "Delete", "Alter", "Describe", "ClusterAction",
-                                       "DescribeConfigs", "AlterConfigs", "IdempotentWrite",
-                                       "CreateTokens", "DescribeTokens"};
-static const char *const perm_names[] = {"Unknown", "Any", "Deny", "Allow"};
-
-#define NAMES_COUNT(a) ((int)(sizeof(a) / sizeof(a)[0]))
-
-const char *acl_res_type_name(int t)
-{
-    return t >= 0 && t < NAMES_COUNT(res_names) ? res_names[t] : "Unknown";
-}
-const char *acl_pattern_name(int p)
-{
-    return p >= 0 && p < NAMES_COUNT(pat_names) ? pat_names[p] : "UNKNOWN";
-}
-const char *acl_op_name(int op)
-{
-    return op >= 0 && op < NAMES_COUNT(op_names) ? op_names[op] : "Unknown";
-}
-const char *acl_perm_name(int p)
-{
-    return p >= 0 && p < NAMES_COUNT(perm_names) ? perm_names[p] : "Unknown";
-}
-
-/* Case-insensitive, underscores and dashes ignored: "describe_configs"
- * and "DescribeConfigs" are one name. */
-static int name_eq(const char *a, const char *b)
-{
-    for (;;) {
-        while (*a == '_' || *a == '-')
-            a++;
-        while (*b == '_' || *b == '-')
-            b++;
-        if (!*a || !*b)
-            return !*a && !*b;
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-            return 0;
-        a++, b++;
-    }
-}
-
-static int parse_name(const char *const *names, int n, const char *s)
-{
-    for (int i = 0; i < n; i++)
-        if (name_eq(names[i], s))
-            return i;
-    return -1;
-}
-
-int acl_parse_op(const char *s)
-{
-    return parse_name(op_names, NAMES_COUNT(op_names), s);
-}
-int acl_parse_res_type(const char *s)
-{
-    return parse_name(res_names, NAMES_COUNT(res_names), s);
-}
-int acl_parse_pattern(const char *s)
-{
-    return parse_name(pat_names, NAMES_COUNT(pat_names), s);
-}
-static int parse_perm(const char *s)
-{
-    return parse_name(perm_names, NAMES_COUNT(perm_names), s);
-}
-
 /* ---- the index ---- */
 
 #define FNV_OFFSET 1469598103934665603ull
@@ -475,7 +403,7 @@ int acl_binding_check(const acl_binding_t *ab, char *msg, size_t msg_size)
     }
     if (ab->ab_pattern != ACL_PAT_LITERAL && ab->ab_pattern != ACL_PAT_PREFIXED) {
         snprintf(msg, msg_size, "pattern type %s: an ACL is LITERAL or PREFIXED",
-                 acl_pattern_name(ab->ab_pattern));
+                 wire_acl_pattern_name(ab->ab_pattern));
         return invalid;
     }
     if (!ab->ab_name || ab->ab_name_len == 0 || ab->ab_name_len > ACL_FIELD_MAX) {
@@ -570,13 +498,13 @@ static int save(const acl_authorizer_t *az)
                 const acl_entry_t *e = &r->ar_acls[k];
                 if (e->ae_gone)
                     continue;
-                sb_str(&sb, acl_perm_name(e->ae_perm));
+                sb_str(&sb, wire_acl_perm_name(e->ae_perm));
                 sb_str(&sb, " ");
-                sb_str(&sb, acl_op_name(e->ae_op));
+                sb_str(&sb, wire_acl_op_name(e->ae_op));
                 sb_str(&sb, " ");
-                sb_str(&sb, acl_res_type_name(r->ar_type));
+                sb_str(&sb, wire_acl_res_type_name(r->ar_type));
                 sb_str(&sb, " ");
-                sb_str(&sb, acl_pattern_name(r->ar_pattern));
+                sb_str(&sb, wire_acl_pattern_name(r->ar_pattern));
                 sb_str(&sb, " ");
                 sb_enc(&sb, r->ar_name, r->ar_name_len);
                 sb_str(&sb, " ");
@@ -696,10 +624,10 @@ static int load(acl_authorizer_t *az, char *errstr, size_t errstr_size)
             goto corrupt;
         acl_binding_t ab;
         size_t plen, hlen;
-        ab.ab_perm = parse_perm(f[0]);
-        ab.ab_op = acl_parse_op(f[1]);
-        ab.ab_res_type = acl_parse_res_type(f[2]);
-        ab.ab_pattern = acl_parse_pattern(f[3]);
+        ab.ab_perm = wire_acl_parse_perm(f[0]);
+        ab.ab_op = wire_acl_parse_op(f[1]);
+        ab.ab_res_type = wire_acl_parse_res_type(f[2]);
+        ab.ab_pattern = wire_acl_parse_pattern(f[3]);
         if (dec_field(f[4], &ab.ab_name_len) < 0 || dec_field(f[5], &plen) < 0 ||
             dec_field(f[6], &hlen) < 0 || strlen(f[5]) != plen || strlen(f[6]) != hlen)
             goto corrupt;

@@ -25,52 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Kafka's codes (ResourceType, PatternType, AclOperation,
- * AclPermissionType), as on the wire. */
-enum acl_resource_type {
-    ACL_RES_UNKNOWN = 0,
-    ACL_RES_ANY = 1,
-    ACL_RES_TOPIC = 2,
-    ACL_RES_GROUP = 3,
-    ACL_RES_CLUSTER = 4,
-    ACL_RES_TRANSACTIONAL_ID = 5,
-    ACL_RES_DELEGATION_TOKEN = 6,
-    ACL_RES_USER = 7,
-};
-enum acl_pattern_type {
-    ACL_PAT_UNKNOWN = 0,
-    ACL_PAT_ANY = 1,
-    ACL_PAT_MATCH = 2,
-    ACL_PAT_LITERAL = 3,
-    ACL_PAT_PREFIXED = 4,
-};
-enum acl_operation {
-    ACL_OP_UNKNOWN = 0,
-    ACL_OP_ANY = 1,
-    ACL_OP_ALL = 2,
-    ACL_OP_READ = 3,
-    ACL_OP_WRITE = 4,
-    ACL_OP_CREATE = 5,
-    ACL_OP_DELETE = 6,
-    ACL_OP_ALTER = 7,
-    ACL_OP_DESCRIBE = 8,
-    ACL_OP_CLUSTER_ACTION = 9,
-    ACL_OP_DESCRIBE_CONFIGS = 10,
-    ACL_OP_ALTER_CONFIGS = 11,
-    ACL_OP_IDEMPOTENT_WRITE = 12,
-    ACL_OP_CREATE_TOKENS = 13,
-    ACL_OP_DESCRIBE_TOKENS = 14,
-};
-enum acl_permission {
-    ACL_PERM_UNKNOWN = 0,
-    ACL_PERM_ANY = 1,
-    ACL_PERM_DENY = 2,
-    ACL_PERM_ALLOW = 3,
-};
-
-/* The one cluster resource's name. */
-#define ACL_CLUSTER_NAME "kafka-cluster"
-#define ACL_WILDCARD "*"
+#include "wire/api_acl.h"
 
 /* One ACL or one filter. Strings are borrowed; in a filter NULL matches
  * any, and the ANY codes match any (MATCH: every pattern that matches the
@@ -124,16 +79,5 @@ int acl_find(const acl_authorizer_t *az, const acl_binding_t *filter, acl_visit_
 typedef void acl_removed_fn(void *ctx, int filter, const acl_binding_t *ab);
 int acl_remove(acl_authorizer_t *az, const acl_binding_t *filters, int n, acl_removed_fn *fn,
                void *ctx);
-
-/* Names for logs and the CLI: "Topic", "LITERAL", "Read", "Allow" (Kafka's
- * spellings); the parsers take them case-insensitively, with or without
- * underscores ("describe_configs", "DescribeConfigs"); -1 when unknown. */
-const char *acl_res_type_name(int t);
-const char *acl_pattern_name(int p);
-const char *acl_op_name(int op);
-const char *acl_perm_name(int p);
-int acl_parse_op(const char *s);
-int acl_parse_res_type(const char *s);
-int acl_parse_pattern(const char *s);
 
 #endif

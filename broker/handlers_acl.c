@@ -31,7 +31,7 @@ static int authorize(eddy_broker_t *b, req_slot_t *s, int op, int res_type, cons
         EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "authorizer", &lim[k], 10000,
                          "Principal = %s is Denied operation = %s from host = %s on resource = "
                          "%s:LITERAL:%.*s for request = %s",
-                         c->c_principal, acl_op_name(op), c->c_ip, acl_res_type_name(res_type),
+                         c->c_principal, wire_acl_op_name(op), c->c_ip, wire_acl_res_type_name(res_type),
                          (int)(len < 256 ? len : 256), name,
                          kafka_api_name(s->rs_hdr.RequestApiKey));
     }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/acl.h"
+#include "wire/api_acl.h"
 #include "cli.h"
 #include "cli_client.h"
 #include "client/admin.h"
@@ -93,7 +93,7 @@ static int parse_opts(int argc, char **argv, acl_opts_t *o)
                 return usage_error("principal '%s' is not of the form User:NAME", v);
             o->ao_principals[o->ao_nprincipals++] = v;
         } else if (!strcmp(a, "--operation")) {
-            int op = acl_parse_op(v);
+            int op = wire_acl_parse_op(v);
             if (op <= ACL_OP_ANY)
                 return usage_error("unknown operation '%s'", v);
             if (o->ao_nops == ACL_MAX_VALUES)
@@ -110,7 +110,7 @@ static int parse_opts(int argc, char **argv, acl_opts_t *o)
         } else if (!strcmp(a, "--prefixed")) {
             o->ao_pattern = ACL_PAT_PREFIXED;
         } else if (!strcmp(a, "--resource-pattern-type")) {
-            o->ao_pattern = acl_parse_pattern(v);
+            o->ao_pattern = wire_acl_parse_pattern(v);
             if (o->ao_pattern < ACL_PAT_ANY)
                 return usage_error("unknown pattern type '%s' (literal, prefixed, match, any)", v);
         } else if (!strcmp(a, "--host")) {
@@ -133,9 +133,9 @@ static void print_acl(const kc_acl_t *a, void *opaque)
         printf("%-6s %-20s %-15s %-16s %-16s %-9s %s\n", "PERM", "PRINCIPAL", "HOST", "OPERATION",
                "RESOURCE", "PATTERN", "NAME");
     *printed += 1;
-    printf("%-6s %-20s %-15s %-16s %-16s %-9s %s\n", acl_perm_name(a->ka_perm), a->ka_principal,
-           a->ka_host, acl_op_name(a->ka_op), acl_res_type_name(a->ka_res_type),
-           acl_pattern_name(a->ka_pattern), a->ka_name);
+    printf("%-6s %-20s %-15s %-16s %-16s %-9s %s\n", wire_acl_perm_name(a->ka_perm), a->ka_principal,
+           a->ka_host, wire_acl_op_name(a->ka_op), wire_acl_res_type_name(a->ka_res_type),
+           wire_acl_pattern_name(a->ka_pattern), a->ka_name);
 }
 
 static int acl_add_cmd(cli_conn_t *cc, const acl_opts_t *o)

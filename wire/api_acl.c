@@ -26,37 +26,13 @@
  */
 #include "api_acl.h"
 
+#include <ctype.h>
+
 #include "api.h"
 #include "common/err.h"
 #include "proto_flex.h"
 #include "proto_int.h"
-
-/* Smallest binding on the wire: 4 int8 and 3 strings of at least 1 byte. */
-#define BINDING_MIN 7
-
-/* A binding (filter: nullable strings) in the request's order. */
-static void rd_binding(eddy_rd_t *rd, int16_t v, int flex, int filter, AclBinding *b)
-{
-    b->ResourceType = rd_i8(rd);
-    b->ResourceName = filter ? rdf_string(rd, flex) : rdf_string_nn(rd, flex);
-    b->PatternType = v >= 1 ? rd_i8(rd) : 3;
-    b->Principal = filter ? rdf_string(rd, flex) : rdf_string_nn(rd, flex);
-    b->Host = filter ? rdf_string(rd, flex) : rdf_string_nn(rd, flex);
-    b->Operation = rd_i8(rd);
-    b->PermissionType = rd_i8(rd);
-}
-
-static void wr_binding(eddy_wr_t *wr, int16_t v, int flex, const AclBinding *b)
-{
-    wr_i8(wr, b->ResourceType);
-    wrf_string(wr, flex, b->ResourceName);
-    if (v >= 1)
-        wr_i8(wr, b->PatternType);
-    wrf_string(wr, flex, b->Principal);
-    wrf_string(wr, flex, b->Host);
-    wr_i8(wr, b->Operation);
-    wr_i8(wr, b->PermissionType);
-}
+#include "api_acl_int.h"
 
 /* ---- broker side ---- */
 
@@ -165,106 +141,74 @@ void wire_delete_acls_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteAclsResp
     wrf_tags(wr, flex);
 }
 
-/* ---- client side ---- */
+/* ---- names ---- */
 
-void wire_describe_acls_req_encode(eddy_wr_t *wr, int16_t v, const DescribeAclsRequest *r)
+static const char *const res_names[] = {"Unknown", "Any", "Topic", "Group", "Cluster",
+                                        "TransactionalId", "DelegationToken", "User"};
+static const char *const pat_names[] = {"UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED"};
+static const char *const op_names[] = {"Unknown", "Any", "All", "Read", "Write",
+                                       "Create", "Delete", "Alter", "Describe", "ClusterAction",
+                                       "DescribeConfigs", "AlterConfigs", "IdempotentWrite",
+                                       "CreateTokens", "DescribeTokens"};
+static const char *const perm_names[] = {"Unknown", "Any", "Deny", "Allow"};
+
+#define NAMES_COUNT(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+const char *wire_acl_res_type_name(int t)
 {
-    int flex = kafka_is_flexible(API_DESCRIBE_ACLS, v);
-    wr_binding(wr, v, flex, r);
-    wrf_tags(wr, flex);
+    return t >= 0 && t < NAMES_COUNT(res_names) ? res_names[t] : "Unknown";
+}
+const char *wire_acl_pattern_name(int p)
+{
+    return p >= 0 && p < NAMES_COUNT(pat_names) ? pat_names[p] : "UNKNOWN";
+}
+const char *wire_acl_op_name(int op)
+{
+    return op >= 0 && op < NAMES_COUNT(op_names) ? op_names[op] : "Unknown";
+}
+const char *wire_acl_perm_name(int p)
+{
+    return p >= 0 && p < NAMES_COUNT(perm_names) ? perm_names[p] : "Unknown";
 }
 
-int wire_describe_acls_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                   DescribeAclsResponse *r)
+/* Case-insensitive, underscores and dashes ignored: "describe_configs"
+ * and "DescribeConfigs" are one name. */
+static int name_eq(const char *a, const char *b)
 {
-    int flex = kafka_is_flexible(API_DESCRIBE_ACLS, v);
-    r->ThrottleTimeMs = rd_i32(rd);
-    r->ErrorCode = rd_i16(rd);
-    r->ErrorMessage = rdf_string(rd, flex);
-    int32_t n = rdf_array_count_nn(rd, flex, 1 + 1 + 1);
-    r->Resources = rd_arena_array(rd, a, n, sizeof *r->Resources);
-    for (int32_t i = 0; i < n && !rd->rd_err; i++) {
-        DescribeAclsResource *res = &r->Resources[i];
-        res->ResourceType = rd_i8(rd);
-        res->ResourceName = rdf_string_nn(rd, flex);
-        res->PatternType = v >= 1 ? rd_i8(rd) : 3;
-        int32_t m = rdf_array_count_nn(rd, flex, 4);
-        res->Acls = rd_arena_array(rd, a, m, sizeof *res->Acls);
-        for (int32_t j = 0; j < m && !rd->rd_err; j++) {
-            AclDescription *d = &res->Acls[j];
-            d->Principal = rdf_string_nn(rd, flex);
-            d->Host = rdf_string_nn(rd, flex);
-            d->Operation = rd_i8(rd);
-            d->PermissionType = rd_i8(rd);
-            rdf_tags(rd, flex);
-        }
-        res->AclsCount = rd->rd_err ? 0 : m;
-        rdf_tags(rd, flex);
+    for (;;) {
+        while (*a == '_' || *a == '-')
+            a++;
+        while (*b == '_' || *b == '-')
+            b++;
+        if (!*a || !*b)
+            return !*a && !*b;
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+        a++, b++;
     }
-    r->ResourcesCount = rd->rd_err ? 0 : n;
-    rdf_tags(rd, flex);
-    return rd->rd_err;
 }
 
-static void wr_bindings(eddy_wr_t *wr, int16_t v, int flex, const AclBinding *b, int32_t n)
+static int parse_name(const char *const *names, int n, const char *s)
 {
-    wrf_count(wr, flex, n);
-    for (int32_t i = 0; i < n; i++) {
-        wr_binding(wr, v, flex, &b[i]);
-        wrf_tags(wr, flex);
-    }
-    wrf_tags(wr, flex);
+    for (int i = 0; i < n; i++)
+        if (name_eq(names[i], s))
+            return i;
+    return -1;
 }
 
-void wire_create_acls_req_encode(eddy_wr_t *wr, int16_t v, const CreateAclsRequest *r)
+int wire_acl_parse_op(const char *s)
 {
-    wr_bindings(wr, v, kafka_is_flexible(API_CREATE_ACLS, v), r->Creations, r->CreationsCount);
+    return parse_name(op_names, NAMES_COUNT(op_names), s);
 }
-
-int wire_create_acls_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, CreateAclsResponse *r)
+int wire_acl_parse_res_type(const char *s)
 {
-    int flex = kafka_is_flexible(API_CREATE_ACLS, v);
-    r->ThrottleTimeMs = rd_i32(rd);
-    int32_t n = rdf_array_count_nn(rd, flex, 3);
-    r->Results = rd_arena_array(rd, a, n, sizeof *r->Results);
-    for (int32_t i = 0; i < n && !rd->rd_err; i++) {
-        r->Results[i].ErrorCode = rd_i16(rd);
-        r->Results[i].ErrorMessage = rdf_string(rd, flex);
-        rdf_tags(rd, flex);
-    }
-    r->ResultsCount = rd->rd_err ? 0 : n;
-    rdf_tags(rd, flex);
-    return rd->rd_err;
+    return parse_name(res_names, NAMES_COUNT(res_names), s);
 }
-
-void wire_delete_acls_req_encode(eddy_wr_t *wr, int16_t v, const DeleteAclsRequest *r)
+int wire_acl_parse_pattern(const char *s)
 {
-    wr_bindings(wr, v, kafka_is_flexible(API_DELETE_ACLS, v), r->Filters, r->FiltersCount);
+    return parse_name(pat_names, NAMES_COUNT(pat_names), s);
 }
-
-int wire_delete_acls_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, DeleteAclsResponse *r)
+int wire_acl_parse_perm(const char *s)
 {
-    int flex = kafka_is_flexible(API_DELETE_ACLS, v);
-    r->ThrottleTimeMs = rd_i32(rd);
-    int32_t n = rdf_array_count_nn(rd, flex, 4);
-    r->FilterResults = rd_arena_array(rd, a, n, sizeof *r->FilterResults);
-    for (int32_t i = 0; i < n && !rd->rd_err; i++) {
-        DeleteAclsFilterResult *fr = &r->FilterResults[i];
-        fr->ErrorCode = rd_i16(rd);
-        fr->ErrorMessage = rdf_string(rd, flex);
-        int32_t m = rdf_array_count_nn(rd, flex, 2 + 1 + BINDING_MIN);
-        fr->MatchingAcls = rd_arena_array(rd, a, m, sizeof *fr->MatchingAcls);
-        for (int32_t j = 0; j < m && !rd->rd_err; j++) {
-            DeleteAclsMatchingAcl *ma = &fr->MatchingAcls[j];
-            ma->ErrorCode = rd_i16(rd);
-            ma->ErrorMessage = rdf_string(rd, flex);
-            rd_binding(rd, v, flex, 0, &ma->Acl);
-            rdf_tags(rd, flex);
-        }
-        fr->MatchingAclsCount = rd->rd_err ? 0 : m;
-        rdf_tags(rd, flex);
-    }
-    r->FilterResultsCount = rd->rd_err ? 0 : n;
-    rdf_tags(rd, flex);
-    return rd->rd_err;
+    return parse_name(perm_names, NAMES_COUNT(perm_names), s);
 }

@@ -261,9 +261,9 @@ START_TEST(bindings_are_checked)
     ab = acl(ACL_PERM_ALLOW, ACL_OP_ALTER, ACL_RES_CLUSTER, ACL_PAT_LITERAL, ACL_CLUSTER_NAME,
              ALICE, "*");
     ck_assert_int_eq(acl_binding_check(&ab, msg, sizeof msg), 0);
-    ck_assert_int_eq(acl_parse_op("describe_configs"), ACL_OP_DESCRIBE_CONFIGS);
-    ck_assert_int_eq(acl_parse_op("IdempotentWrite"), ACL_OP_IDEMPOTENT_WRITE);
-    ck_assert_int_eq(acl_parse_op("nope"), -1);
+    ck_assert_int_eq(wire_acl_parse_op("describe_configs"), ACL_OP_DESCRIBE_CONFIGS);
+    ck_assert_int_eq(wire_acl_parse_op("IdempotentWrite"), ACL_OP_IDEMPOTENT_WRITE);
+    ck_assert_int_eq(wire_acl_parse_op("nope"), -1);
 }
 END_TEST
 

@@ -25,6 +25,7 @@
 
 #include "common/err.h"
 #include "wire/api.h"
+#include "wire/api_acl.h"
 #include "wire/api_cluster.h"
 #include "wire/api_group.h"
 #include "wire/client_api.h"
@@ -105,6 +106,9 @@ API(delete_groups, DeleteGroupsRequest, DeleteGroupsResponse)
 API(offset_delete, OffsetDeleteRequest, OffsetDeleteResponse)
 API(create_partitions, CreatePartitionsRequest, CreatePartitionsResponse)
 API(describe_cluster, DescribeClusterRequest, DescribeClusterResponse)
+API(describe_acls, DescribeAclsRequest, DescribeAclsResponse)
+API(create_acls, CreateAclsRequest, CreateAclsResponse)
+API(delete_acls, DeleteAclsRequest, DeleteAclsResponse)
 CDEC(list_groups, ListGroupsResponse)
 BENC(list_groups, ListGroupsResponse)
 CDEC(fetch, FetchResponse)
@@ -1847,6 +1851,115 @@ static void sub_dec(dec_state_t *d, const uint8_t *p, size_t len, ConsumerProtoc
     ck_assert_msg(rd_remaining(&d->rd) == left, "%s: %zu bytes left", what, rd_remaining(&d->rd));
 }
 
+/* The ACL APIs, both directions at every version: filters with null
+ * strings, bindings, results with messages. */
+START_TEST(acls_roundtrip)
+{
+    FOR_VERSIONS(API_DESCRIBE_ACLS, v)
+    {
+        dec_state_t d;
+        DescribeAclsRequest in = {ACL_RES_TOPIC, KSTR_NULL, ACL_PAT_MATCH, K("User:alice"),
+                                  KSTR_NULL, ACL_OP_ANY, ACL_PERM_ALLOW},
+                            out;
+        req_rt(&d, cenc_describe_acls, bdec_describe_acls, v, &in, &out, sizeof out,
+               "DescribeAcls");
+        EQ(out.ResourceType, ACL_RES_TOPIC);
+        KS(out.ResourceName, KSTR_NULL);
+        EQ(out.PatternType, ACL_PAT_MATCH);
+        KS(out.Principal, in.Principal);
+        KS(out.Host, KSTR_NULL);
+        EQ(out.Operation, ACL_OP_ANY);
+        EQ(out.PermissionType, ACL_PERM_ALLOW);
+        dec_done(&d);
+
+        AclDescription acls[] = {{K("User:alice"), K("*"), ACL_OP_READ, ACL_PERM_ALLOW},
+                                 {K("User:bob"), K("10.0.0.1"), ACL_OP_WRITE, ACL_PERM_DENY}};
+        DescribeAclsResource res[] = {{ACL_RES_TOPIC, K("orders-"), ACL_PAT_PREFIXED, acls, 2}};
+        DescribeAclsResponse rin = {5, 0, KSTR_NULL, res, 1}, rout;
+        resp_rt(&d, benc_describe_acls, cdec_describe_acls, v, &rin, &rout, sizeof rout, -1,
+                "DescribeAcls");
+        EQ(rout.ThrottleTimeMs, 5);
+        EQ(rout.ResourcesCount, 1);
+        KS(rout.Resources[0].ResourceName, res[0].ResourceName);
+        EQ(rout.Resources[0].PatternType, ACL_PAT_PREFIXED);
+        EQ(rout.Resources[0].AclsCount, 2);
+        KS(rout.Resources[0].Acls[1].Host, acls[1].Host);
+        EQ(rout.Resources[0].Acls[1].PermissionType, ACL_PERM_DENY);
+        dec_done(&d);
+    }
+    FOR_VERSIONS(API_CREATE_ACLS, v)
+    {
+        dec_state_t d;
+        AclBinding b[] = {{ACL_RES_GROUP, K("g"), ACL_PAT_LITERAL, K("User:alice"), K("*"),
+                           ACL_OP_READ, ACL_PERM_ALLOW},
+                          {ACL_RES_CLUSTER, K("kafka-cluster"), ACL_PAT_LITERAL, K("User:*"),
+                           K("*"), ACL_OP_DESCRIBE, ACL_PERM_DENY}};
+        CreateAclsRequest in = {b, 2}, out;
+        req_rt(&d, cenc_create_acls, bdec_create_acls, v, &in, &out, sizeof out, "CreateAcls");
+        EQ(out.CreationsCount, 2);
+        KS(out.Creations[1].ResourceName, b[1].ResourceName);
+        KS(out.Creations[1].Principal, b[1].Principal);
+        EQ(out.Creations[1].Operation, ACL_OP_DESCRIBE);
+        dec_done(&d);
+        /* A null principal cannot be an ACL: the broker's decoder refuses it. */
+        AclBinding nul = {ACL_RES_GROUP, K("g"), ACL_PAT_LITERAL, KSTR_NULL, K("*"), ACL_OP_READ,
+                          ACL_PERM_ALLOW};
+        CreateAclsRequest bad = {&nul, 1};
+        eddy_wr_t w;
+        wr_init(&w);
+        cenc_create_acls(&w, v, &bad);
+        dec_state_t d2;
+        CreateAclsRequest o2;
+        run_dec(&d2, bdec_create_acls, w.wr_buf, w.wr_len, v, &o2, sizeof o2, ARENA_LIMIT);
+        ck_assert_int_eq(d2.rc, EDDY_ERR_INVALID_ARG);
+        dec_done(&d2);
+        wr_free(&w);
+
+        AclCreationResult r[] = {{0, KSTR_NULL}, {KERR_INVALID_REQUEST, K("bad principal")}};
+        CreateAclsResponse rin = {0, r, 2}, rout;
+        resp_rt(&d, benc_create_acls, cdec_create_acls, v, &rin, &rout, sizeof rout,
+                v >= 2 ? -1 : 4, "CreateAcls");
+        EQ(rout.ResultsCount, 2);
+        EQ(rout.Results[1].ErrorCode, KERR_INVALID_REQUEST);
+        KS(rout.Results[1].ErrorMessage, r[1].ErrorMessage);
+        dec_done(&d);
+    }
+    FOR_VERSIONS(API_DELETE_ACLS, v)
+    {
+        dec_state_t d;
+        AclBinding f = {ACL_RES_ANY, KSTR_NULL, ACL_PAT_ANY, KSTR_NULL, KSTR_NULL, ACL_OP_ANY,
+                        ACL_PERM_DENY};
+        DeleteAclsRequest in = {&f, 1}, out;
+        req_rt(&d, cenc_delete_acls, bdec_delete_acls, v, &in, &out, sizeof out, "DeleteAcls");
+        EQ(out.FiltersCount, 1);
+        KS(out.Filters[0].Principal, KSTR_NULL);
+        EQ(out.Filters[0].PermissionType, ACL_PERM_DENY);
+        dec_done(&d);
+
+        DeleteAclsMatchingAcl m[] = {{0, KSTR_NULL,
+                                      {ACL_RES_TOPIC, K("t"), ACL_PAT_LITERAL, K("User:x"), K("*"),
+                                       ACL_OP_WRITE, ACL_PERM_DENY}}};
+        DeleteAclsFilterResult fr[] = {{0, KSTR_NULL, m, 1},
+                                       {KERR_INVALID_REQUEST, K("unknown code"), NULL, 0}};
+        DeleteAclsResponse rin = {0, fr, 2}, rout;
+        resp_rt(&d, benc_delete_acls, cdec_delete_acls, v, &rin, &rout, sizeof rout,
+                v >= 2 ? -1 : 4, "DeleteAcls");
+        EQ(rout.FilterResultsCount, 2);
+        EQ(rout.FilterResults[0].MatchingAclsCount, 1);
+        KS(rout.FilterResults[0].MatchingAcls[0].Acl.Principal, m[0].Acl.Principal);
+        EQ(rout.FilterResults[0].MatchingAcls[0].Acl.Operation, ACL_OP_WRITE);
+        EQ(rout.FilterResults[1].ErrorCode, KERR_INVALID_REQUEST);
+        KS(rout.FilterResults[1].ErrorMessage, fr[1].ErrorMessage);
+        dec_done(&d);
+    }
+    ck_assert_str_eq(wire_acl_op_name(ACL_OP_DESCRIBE_CONFIGS), "DescribeConfigs");
+    ck_assert_int_eq(wire_acl_parse_op("describe-configs"), ACL_OP_DESCRIBE_CONFIGS);
+    ck_assert_int_eq(wire_acl_parse_pattern("prefixed"), ACL_PAT_PREFIXED);
+    ck_assert_int_eq(wire_acl_parse_res_type("TRANSACTIONAL_ID"), ACL_RES_TRANSACTIONAL_ID);
+    ck_assert_int_eq(wire_acl_parse_perm("deny"), ACL_PERM_DENY);
+}
+END_TEST
+
 START_TEST(subscription_roundtrip)
 {
     kstr_t topics[] = {K("orders"), K("logs")};
@@ -2163,6 +2276,9 @@ START_TEST(unsupported_versions)
         {API_CREATE_PARTITIONS, cenc_create_partitions, cdec_create_partitions},
         {API_OFFSET_DELETE, cenc_offset_delete, cdec_offset_delete},
         {API_DESCRIBE_CLUSTER, cenc_describe_cluster, cdec_describe_cluster},
+        {API_DESCRIBE_ACLS, cenc_describe_acls, cdec_describe_acls},
+        {API_CREATE_ACLS, cenc_create_acls, cdec_create_acls},
+        {API_DELETE_ACLS, cenc_delete_acls, cdec_delete_acls},
     };
     /* InitProducerId has a broker decoder only (driven over the wire by
      * tests/integration/broker_idempotence.py), no client codec here. */
@@ -2302,8 +2418,8 @@ static const uint8_t mock_offset_fetch_v5[] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
 };
 static const uint8_t eddy_api_versions_v3[] = {
-    0x00, 0x00, 0x1a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x0b,
-    0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00,
+    0x00, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x0b,
+    0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00,
     0x12, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x13, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x14, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x00, 0x15, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00,
     0x04, 0x00, 0x00, 0x21, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x01, 0x00,
@@ -2313,7 +2429,8 @@ static const uint8_t eddy_api_versions_v3[] = {
     0x00, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00,
     0x2a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x25, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x2f, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00,
-    0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x05, 0x00, 0x00, 0x1d, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x1e, 0x00, 0x01, 0x00, 0x03, 0x00,
+    0x00, 0x1f, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 static const uint8_t eddy_metadata_v4[] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x31, 0x32,
@@ -2663,6 +2780,7 @@ TCase *tcase_client_api(void)
     tcase_add_test(tc, offset_fetch);
     tcase_add_test(tc, describe_list_delete_groups);
     tcase_add_test(tc, cluster_admin_and_offset_delete);
+    tcase_add_test(tc, acls_roundtrip);
     tcase_add_test(tc, subscription_roundtrip);
     tcase_add_test(tc, subscription_foreign);
     tcase_add_test(tc, captured_mock);

@@ -117,7 +117,8 @@ START_TEST(flexible_versions)
     /* Of everything advertised, these are flexible: ApiVersions v3+,
      * DescribeGroups v5, ListGroups v3+, CreatePartitions v2+, every
      * DescribeCluster, InitProducerId v2+, DescribeConfigs v4, AlterConfigs v2
-     * IncrementalAlterConfigs v1, ListOffsets v6+ and Metadata v9+. */
+     * IncrementalAlterConfigs v1, ListOffsets v6+, Metadata v9+ and the ACL
+     * APIs v2+. */
     for (int i = 0; i < broker_api_versions_count; i++) {
         const api_version_range_t *r = &broker_api_versions[i];
         for (int v = r->min; v <= r->max; v++) {
@@ -128,7 +129,9 @@ START_TEST(flexible_versions)
                        (k == API_DESCRIBE_CONFIGS && v >= 4) ||
                        (k == API_ALTER_CONFIGS && v >= 2) ||
                        (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) ||
-                       (k == API_LIST_OFFSETS && v >= 6) || (k == API_METADATA && v >= 9);
+                       (k == API_LIST_OFFSETS && v >= 6) || (k == API_METADATA && v >= 9) ||
+                       ((k == API_DESCRIBE_ACLS || k == API_CREATE_ACLS || k == API_DELETE_ACLS) &&
+                        v >= 2);
             ck_assert_msg(kafka_is_flexible(k, v) == want, "%s v%d", kafka_api_name(k), v);
         }
     }
@@ -202,6 +205,9 @@ START_TEST(supported_versions_table)
         {API_OFFSET_DELETE, 0, 0},
         {API_DESCRIBE_CLUSTER, 0, 1},
         {API_INIT_PRODUCER_ID, 0, 5},
+        {API_DESCRIBE_ACLS, 1, 3},
+        {API_CREATE_ACLS, 1, 3},
+        {API_DELETE_ACLS, 1, 3},
     };
     ck_assert_int_eq(broker_api_versions_count, (int)(sizeof want / sizeof want[0]));
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
