@@ -320,6 +320,68 @@ int acl_authorize(const acl_authorizer_t *az, const char *principal, const char 
     return allowed;
 }
 
+/* 1 if a DENY of op for principal/host sits on pattern r. */
+static int denies(const acl_res_t *r, const char *principal, const char *host, int op)
+{
+    for (int i = 0; r && i < r->ar_n; i++) {
+        const acl_entry_t *e = &r->ar_acls[i];
+        if (e->ae_perm == ACL_PERM_DENY && (e->ae_op == ACL_OP_ALL || e->ae_op == op) &&
+            principal_matches(e->ae_principal, principal) &&
+            (strcmp(e->ae_host, ACL_WILDCARD) == 0 || strcmp(e->ae_host, host) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether a DENY covers every name of pattern r: a literal DENY of its
+ * name, or a prefixed DENY of a prefix of its name. */
+static int covered(const acl_authorizer_t *az, const acl_res_t *r, const char *principal,
+                   const char *host, int op)
+{
+    if (denies(res_lookup(az, hash_name(r->ar_name, r->ar_name_len, r->ar_type, r->ar_pattern),
+                          r->ar_type, r->ar_pattern, r->ar_name, r->ar_name_len),
+               principal, host, op))
+        return 1;
+    uint64_t h = FNV_OFFSET;
+    for (size_t len = 1; len <= r->ar_name_len; len++) {
+        h = fnv_step(h, (unsigned char)r->ar_name[len - 1]);
+        const acl_res_t *d = res_lookup(az, hash_final(h, r->ar_type, ACL_PAT_PREFIXED), r->ar_type,
+                                        ACL_PAT_PREFIXED, r->ar_name, len);
+        if (d && denies(d, principal, host, op))
+            return 1;
+    }
+    return 0;
+}
+
+int acl_authorize_any(const acl_authorizer_t *az, const char *principal, const char *host, int op,
+                      int res_type)
+{
+    if (acl_is_super_user(az, principal))
+        return 1;
+    if (denies(res_lookup(az, hash_name(ACL_WILDCARD, 1, res_type, ACL_PAT_LITERAL), res_type,
+                          ACL_PAT_LITERAL, ACL_WILDCARD, 1),
+               principal, host, op))
+        return 0;
+    int found = 0;
+    for (size_t i = 0; i < az->az_nbuckets; i++)
+        for (const acl_res_t *r = az->az_buckets[i]; r; r = r->ar_next) {
+            if (r->ar_type != res_type)
+                continue;
+            found = 1;
+            int allowed = 0;
+            for (int k = 0; k < r->ar_n && !allowed; k++) {
+                const acl_entry_t *e = &r->ar_acls[k];
+                allowed = e->ae_perm == ACL_PERM_ALLOW && allow_covers(e->ae_op, op) &&
+                          principal_matches(e->ae_principal, principal) &&
+                          (strcmp(e->ae_host, ACL_WILDCARD) == 0 || strcmp(e->ae_host, host) == 0);
+            }
+            if (allowed && !covered(az, r, principal, host, op))
+                return 1;
+        }
+    /* No ACL of the type at all: some resource of it has none. */
+    return !found && az->az_allow_if_none;
+}
+
 /* ---- filters ---- */
 
 static int str_eq_n(const char *a, size_t alen, const char *b, size_t blen)

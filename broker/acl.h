@@ -54,6 +54,14 @@ void acl_close(acl_authorizer_t *az);
 /* 1 if principal from host may do op on the resource, else 0. */
 int acl_authorize(const acl_authorizer_t *az, const char *principal, const char *host, int op,
                   int res_type, const char *name, size_t name_len);
+/* 1 if principal from host may do op on at least one resource of the
+ * type, existing or not (Kafka's authorizeByResourceType, which
+ * InitProducerId asks for WRITE on any topic): an ALLOW on some pattern
+ * that no DENY covers (a literal DENY of the same name, a prefixed DENY
+ * of a prefix of it, a DENY of "*" covers all). Walks every ACL of the
+ * type: for rare requests only. */
+int acl_authorize_any(const acl_authorizer_t *az, const char *principal, const char *host, int op,
+                      int res_type);
 /* 1 if principal is in super.users. */
 int acl_is_super_user(const acl_authorizer_t *az, const char *principal);
 

@@ -597,14 +597,11 @@ static int idempotent_write_allowed(eddy_broker_t *b, req_slot_t *s)
     if (broker_authorize_quiet(b, s, ACL_OP_IDEMPOTENT_WRITE, ACL_RES_CLUSTER,
                                kstr_c(ACL_CLUSTER_NAME)))
         return 1;
-    topic_registry_t *tr = &b->bk_topics;
-    for (int i = 0; i < tr->tr_count; i++)
-        if (broker_authorize_quiet(b, s, ACL_OP_WRITE, ACL_RES_TOPIC,
-                                   kstr_c(tr->tr_topics[i]->t_name)))
-            return 1;
-    /* Kafka also allows it when a prefixed or wildcard ACL would allow
-     * WRITE on a topic not created yet; Eddy asks the one spelled "*". */
-    return broker_authorize(b, s, ACL_OP_WRITE, ACL_RES_TOPIC, kstr_c(ACL_WILDCARD));
+    conn_t *c = s->rs_conn;
+    if (acl_authorize_any(b->bk_acl, c->c_principal, c->c_ip, ACL_OP_WRITE, ACL_RES_TOPIC))
+        return 1;
+    /* Logged as the cluster check Kafka reports. */
+    return broker_authorize_cluster(b, s, ACL_OP_IDEMPOTENT_WRITE);
 }
 
 int handle_init_producer_id(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)

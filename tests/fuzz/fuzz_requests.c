@@ -19,6 +19,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "wire/api.h"
+#include "wire/api_acl.h"
 #include "wire/api_cluster.h"
 #include "wire/api_group.h"
 #include "wire/proto.h"
@@ -693,6 +694,63 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_delete_groups_resp_encode(&wr, v, &resp);
         break;
     }
+    case API_DESCRIBE_ACLS: {
+        DescribeAclsRequest *r = req;
+        check_str(r->ResourceName, 1);
+        check_str(r->Principal, 1);
+        check_str(r->Host, 1);
+        AclDescription d = {kstr_or_empty(r->Principal), kstr_or_empty(r->Host), r->Operation,
+                            r->PermissionType};
+        DescribeAclsResource res = {r->ResourceType, kstr_or_empty(r->ResourceName),
+                                    r->PatternType, &d, 1};
+        DescribeAclsResponse resp = {0, 0, r->Host, &res, 1};
+        wire_describe_acls_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_CREATE_ACLS: {
+        CreateAclsRequest *r = req;
+        check_count(r->Creations, r->CreationsCount, 0);
+        CreateAclsResponse resp = {0};
+        resp.Results = arena_calloc(a, (size_t)r->CreationsCount + 1, sizeof *resp.Results);
+        if (!resp.Results)
+            break;
+        for (int32_t i = 0; i < r->CreationsCount; i++) {
+            check_str(r->Creations[i].ResourceName, 0);
+            check_str(r->Creations[i].Principal, 0);
+            check_str(r->Creations[i].Host, 0);
+            resp.Results[i].ErrorMessage = i & 1 ? KSTR_NULL : r->Creations[i].Principal;
+        }
+        resp.ResultsCount = r->CreationsCount;
+        wire_create_acls_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DELETE_ACLS: {
+        DeleteAclsRequest *r = req;
+        check_count(r->Filters, r->FiltersCount, 0);
+        DeleteAclsResponse resp = {0};
+        resp.FilterResults = arena_calloc(a, (size_t)r->FiltersCount + 1,
+                                          sizeof *resp.FilterResults);
+        DeleteAclsMatchingAcl *m = arena_calloc(a, (size_t)r->FiltersCount + 1, sizeof *m);
+        if (!resp.FilterResults || !m)
+            break;
+        for (int32_t i = 0; i < r->FiltersCount; i++) {
+            AclBinding *f = &r->Filters[i];
+            check_str(f->ResourceName, 1);
+            check_str(f->Principal, 1);
+            check_str(f->Host, 1);
+            m[i].Acl = *f;
+            m[i].Acl.ResourceName = kstr_or_empty(f->ResourceName);
+            m[i].Acl.Principal = kstr_or_empty(f->Principal);
+            m[i].Acl.Host = kstr_or_empty(f->Host);
+            m[i].ErrorMessage = KSTR_NULL;
+            resp.FilterResults[i].ErrorMessage = KSTR_NULL;
+            resp.FilterResults[i].MatchingAcls = &m[i];
+            resp.FilterResults[i].MatchingAclsCount = 1;
+        }
+        resp.FilterResultsCount = r->FiltersCount;
+        wire_delete_acls_resp_encode(&wr, v, &resp);
+        break;
+    }
     default: abort(); /* broker_api_supported() said yes to an API we do not decode */
     }
     if (wr.wr_err)
@@ -726,6 +784,9 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
     case API_DESCRIBE_CLUSTER: return wire_describe_cluster_req_decode(rd, v, a, out);
     case API_DELETE_GROUPS: return wire_delete_groups_req_decode(rd, v, a, out);
     case API_INIT_PRODUCER_ID: return wire_init_producer_id_req_decode(rd, v, a, out);
+    case API_DESCRIBE_ACLS: return wire_describe_acls_req_decode(rd, v, a, out);
+    case API_CREATE_ACLS: return wire_create_acls_req_decode(rd, v, a, out);
+    case API_DELETE_ACLS: return wire_delete_acls_req_decode(rd, v, a, out);
     case API_ALTER_CONFIGS:
     case API_INCREMENTAL_ALTER_CONFIGS: return wire_alter_configs_req_decode(rd, api, v, a, out);
     default: abort();
@@ -778,6 +839,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CreatePartitionsRequest cp;
             DescribeClusterRequest dcl;
             AlterConfigsRequest ac;
+            DescribeAclsRequest dacl;
+            CreateAclsRequest cacl;
+            DeleteAclsRequest delacl;
         } req;
         memset(&req, 0, sizeof req);
         eddy_arena_t a;

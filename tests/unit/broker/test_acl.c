@@ -301,6 +301,29 @@ START_TEST(lookup_does_not_scan)
 }
 END_TEST
 
+/* InitProducerId's question: may the principal write some topic? */
+START_TEST(authorize_any_resource)
+{
+    mkdir_tmp();
+    acl_authorizer_t *az = open_az(NULL, 0);
+    ck_assert(!acl_authorize_any(az, ALICE, IP, ACL_OP_WRITE, ACL_RES_TOPIC));
+    acl_binding_t abs[] = {
+        acl(ACL_PERM_ALLOW, ACL_OP_WRITE, ACL_RES_TOPIC, ACL_PAT_PREFIXED, "logs-", ALICE, "*"),
+        acl(ACL_PERM_DENY, ACL_OP_WRITE, ACL_RES_TOPIC, ACL_PAT_PREFIXED, "log", ALICE, "*"),
+        acl(ACL_PERM_ALLOW, ACL_OP_READ, ACL_RES_TOPIC, ACL_PAT_LITERAL, "t", "User:bob", "*"),
+    };
+    ck_assert_int_eq(acl_add(az, abs, 1), 0);
+    ck_assert(acl_authorize_any(az, ALICE, IP, ACL_OP_WRITE, ACL_RES_TOPIC));
+    ck_assert(!acl_authorize_any(az, "User:bob", IP, ACL_OP_WRITE, ACL_RES_TOPIC));
+    /* A DENY on a shorter prefix covers every name the ALLOW could give. */
+    ck_assert_int_eq(acl_add(az, abs + 1, 2), 0);
+    ck_assert(!acl_authorize_any(az, ALICE, IP, ACL_OP_WRITE, ACL_RES_TOPIC));
+    ck_assert(acl_authorize_any(az, "User:bob", IP, ACL_OP_DESCRIBE, ACL_RES_TOPIC));
+    acl_close(az);
+    rm_tmp();
+}
+END_TEST
+
 TCase *tcase_acl(void)
 {
     TCase *tc = tcase_create("acl");
@@ -313,6 +336,7 @@ TCase *tcase_acl(void)
     tcase_add_test(tc, damaged_file_stops_the_start);
     tcase_add_test(tc, failed_write_changes_nothing);
     tcase_add_test(tc, bindings_are_checked);
+    tcase_add_test(tc, authorize_any_resource);
     tcase_add_test(tc, lookup_does_not_scan);
     return tc;
 }
