@@ -119,7 +119,7 @@ int handle_describe_acls(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     DescribeAclsResponse resp;
     memset(&resp, 0, sizeof resp);
     resp.ErrorMessage = KSTR_NULL;
-    char msg[256];
+    char msg[256] = "a string holds a NUL byte";
     acl_binding_t f;
     if (!b->bk_acl) {
         resp.ErrorCode = KERR_SECURITY_DISABLED;
@@ -128,7 +128,7 @@ int handle_describe_acls(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         resp.ErrorCode = KERR_CLUSTER_AUTHORIZATION_FAILED;
     } else if ((resp.ErrorCode = from_wire(a, &req, &f)) != KERR_NONE ||
                (resp.ErrorCode = check_filter(&f, msg, sizeof msg)) != KERR_NONE) {
-        resp.ErrorMessage = kstr_arena(a, resp.ErrorCode == KERR_INVALID_REQUEST ? msg : "");
+        resp.ErrorMessage = kstr_arena(a, msg);
     } else {
         /* The authorizer does not change while this handler runs, so the
          * strings it lends stay valid until the response is encoded. */

@@ -6,7 +6,7 @@
 #     `eddy acl add`, and Kafka's own kafka-acls tool adds, lists and removes
 #     ACLs on Eddy (literal and prefixed).
 #  2. restart without super.users: the ACLs survived; each denied operation
-#     (produce, fetch, create and delete topic, join and commit, describe,
+#     (produce, fetch (also of a write-only topic), create and delete topic, join and commit, describe,
 #     reset-offsets, app reset, ACL listing) gets its Kafka error; a prefixed
 #     ALLOW works and a literal DENY beats it; Metadata (eddy topic list,
 #     kcat -L) and ListGroups hide what may not be described.
@@ -64,7 +64,7 @@ denied() {
 
 # ---- 1. as super user ----
 start --set super.users=User:ANONYMOUS
-for t in open secret app-1 app-locked; do
+for t in open secret app-1 app-locked wo; do
     T "$EDDY" topic create "$t" -p 2 > /dev/null
     seq 1 10 | T "$EDDY" topic produce "$t" 2> /dev/null
 done
@@ -80,12 +80,13 @@ T "$EDDY" acl add --allow "${A[@]}" --operation read --operation write --topic o
 T "$EDDY" acl add --allow "${A[@]}" --operation all --topic app- --prefixed > /dev/null
 T "$EDDY" acl add --deny "${A[@]}" --operation write --topic app-locked > /dev/null
 T "$EDDY" acl add --allow "${A[@]}" --operation read --group g-allowed > /dev/null
-[ "$(T "$EDDY" acl list | grep -c ANONYMOUS)" = 5 ] || fail "acl list: $(T "$EDDY" acl list)"
+T "$EDDY" acl add --allow "${A[@]}" --operation write --topic wo > /dev/null # write-only
+[ "$(T "$EDDY" acl list | grep -c ANONYMOUS)" = 6 ] || fail "acl list: $(T "$EDDY" acl list)"
 T "$EDDY" acl list --topic app- --prefixed | grep -q "Allow .*All .*PREFIXED *app-$" ||
     fail "acl list --prefixed: $(T "$EDDY" acl list --topic app- --prefixed)"
 # Wrong input is refused with Kafka's error and stores nothing.
 denied INVALID_REQUEST T "$EDDY" acl add --allow --principal User: --operation read --topic x
-[ "$(T "$EDDY" acl list | grep -c ANONYMOUS)" = 5 ] || fail "a refused add stored something"
+[ "$(T "$EDDY" acl list | grep -c ANONYMOUS)" = 6 ] || fail "a refused add stored something"
 
 if [ -n "$KAFKA_SH" ] && ls "$(dirname "$KAFKA_SH")/../tests/kafka/lib/"kafka-tools-*.jar > /dev/null 2>&1; then
     K=(env KAFKA_HEAP=256m timeout -k 5 120 "$KAFKA_SH" class org.apache.kafka.tools.AclCommand
@@ -120,6 +121,9 @@ T "$EDDY" topic consume open -g g-allowed -n 3 > /dev/null || fail "group g-allo
 denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" topic produce secret <<< "x"
 denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" topic produce app-locked <<< "x" # DENY over prefixed ALLOW
 denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" topic consume secret -n 1
+# Write implies Describe (Metadata answers) but not Read: the Fetch itself is refused.
+seq 1 2 | T "$EDDY" topic produce wo 2> /dev/null || fail "produce to wo (write-only) refused"
+denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" topic consume wo -n 1
 denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" topic describe secret
 denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" topic create newt -p 1
 denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" topic delete secret
