@@ -128,8 +128,7 @@ static int grow(acl_authorizer_t *az)
     return 0;
 }
 
-static acl_res_t *res_get(acl_authorizer_t *az, int type, int pattern, const char *name,
-                          size_t len)
+static acl_res_t *res_get(acl_authorizer_t *az, int type, int pattern, const char *name, size_t len)
 {
     uint64_t h = hash_name(name, len, type, pattern);
     acl_res_t *r = res_lookup(az, h, type, pattern, name, len);
@@ -260,8 +259,7 @@ static int principal_matches(const char *acl, const char *principal)
         return 1;
     /* "User:*" matches every principal of type User. */
     size_t n = strlen(acl);
-    return n >= 2 && acl[n - 1] == '*' && acl[n - 2] == ':' &&
-           strncmp(acl, principal, n - 1) == 0;
+    return n >= 2 && acl[n - 1] == '*' && acl[n - 2] == ':' && strncmp(acl, principal, n - 1) == 0;
 }
 
 /* Applies one pattern's ACLs: returns 1 on a matching DENY; sets *allowed
@@ -638,8 +636,8 @@ static int load(acl_authorizer_t *az, char *errstr, size_t errstr_size)
     int rc = 0;
     int line_no = 0;
     if (fstat(fd, &st) < 0 || st.st_size > (off_t)ACL_FILE_MAX) {
-        snprintf(errstr, errstr_size, "%s: larger than %u MiB or unreadable; not an ACL file",
-                 path, ACL_FILE_MAX >> 20);
+        snprintf(errstr, errstr_size, "%s: larger than %u MiB or unreadable; not an ACL file", path,
+                 ACL_FILE_MAX >> 20);
         close(fd);
         return EDDY_ERR_CORRUPT;
     }
@@ -670,7 +668,8 @@ static int load(acl_authorizer_t *az, char *errstr, size_t errstr_size)
     *endl = 0;
     char *save_ptr = NULL;
     int64_t count = 0;
-    for (char *line = strtok_r(buf, "\n", &save_ptr); line; line = strtok_r(NULL, "\n", &save_ptr)) {
+    for (char *line = strtok_r(buf, "\n", &save_ptr); line;
+         line = strtok_r(NULL, "\n", &save_ptr)) {
         line_no++;
         if (line_no == 1) {
             if (strcmp(line, "eddy-acls 1") != 0)
@@ -754,8 +753,8 @@ static int parse_supers(acl_authorizer_t *az, const char *s, char *errstr, size_
     return 0;
 }
 
-int acl_open(acl_authorizer_t **out, const char *dir, const char *super_users,
-             int allow_if_no_acl, char *errstr, size_t errstr_size)
+int acl_open(acl_authorizer_t **out, const char *dir, const char *super_users, int allow_if_no_acl,
+             char *errstr, size_t errstr_size)
 {
     acl_authorizer_t *az = calloc(1, sizeof *az);
     if (!az || !(az->az_dir = strdup(dir))) {

@@ -47,8 +47,8 @@ typedef struct acl_authorizer acl_authorizer_t;
  * is super.users ("User:a;User:b", may be NULL). Returns 0 with *out set,
  * or an error with a sentence in errstr: a file that does not parse stops
  * the start (guessing could open what an ACL closed). */
-int acl_open(acl_authorizer_t **out, const char *dir, const char *super_users,
-             int allow_if_no_acl, char *errstr, size_t errstr_size);
+int acl_open(acl_authorizer_t **out, const char *dir, const char *super_users, int allow_if_no_acl,
+             char *errstr, size_t errstr_size);
 void acl_close(acl_authorizer_t *az);
 
 /* 1 if principal from host may do op on the resource, else 0. */

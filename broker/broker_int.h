@@ -216,8 +216,7 @@ int handle_delete_acls(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
  *   if (!broker_authorize_cluster(b, s, ACL_OP_ALTER))
  *       err = KERR_CLUSTER_AUTHORIZATION_FAILED; */
 int broker_authorize(struct eddy_broker *b, req_slot_t *s, int op, int res_type, kstr_t name);
-int broker_authorize_quiet(struct eddy_broker *b, req_slot_t *s, int op, int res_type,
-                           kstr_t name);
+int broker_authorize_quiet(struct eddy_broker *b, req_slot_t *s, int op, int res_type, kstr_t name);
 int broker_authorize_cluster(struct eddy_broker *b, req_slot_t *s, int op);
 /* Opens the authorizer named by authorizer.class.name (none: bk_acl stays
  * NULL); an unknown class or a corrupt ACL file stops the start. */

@@ -653,7 +653,8 @@ int handle_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     for (int32_t i = 0; i < r->TopicsCount && b->bk_acl; i++) {
         if (broker_authorize(b, s, ACL_OP_READ, ACL_RES_TOPIC, r->Topics[i].Topic))
             continue;
-        if (!s->rs_denied && !(s->rs_denied = arena_calloc(&s->rs_arena, (size_t)r->TopicsCount, 1)))
+        if (!s->rs_denied &&
+            !(s->rs_denied = arena_calloc(&s->rs_arena, (size_t)r->TopicsCount, 1)))
             return -ENOMEM;
         s->rs_denied[i] = 1;
     }

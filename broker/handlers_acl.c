@@ -31,8 +31,8 @@ static int authorize(eddy_broker_t *b, req_slot_t *s, int op, int res_type, cons
         EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "authorizer", &lim[k], 10000,
                          "Principal = %s is Denied operation = %s from host = %s on resource = "
                          "%s:LITERAL:%.*s for request = %s",
-                         c->c_principal, wire_acl_op_name(op), c->c_ip, wire_acl_res_type_name(res_type),
-                         (int)(len < 256 ? len : 256), name,
+                         c->c_principal, wire_acl_op_name(op), c->c_ip,
+                         wire_acl_res_type_name(res_type), (int)(len < 256 ? len : 256), name,
                          kafka_api_name(s->rs_hdr.RequestApiKey));
     }
     return 0;
@@ -57,8 +57,8 @@ int broker_authorize_cluster(eddy_broker_t *b, req_slot_t *s, int op)
 
 /* ---- the ACL requests ---- */
 
-static const char no_authorizer[] =
-    "no authorizer is configured on the broker (authorizer.class.name)";
+static const char no_authorizer[] = "no authorizer is configured on the broker "
+                                    "(authorizer.class.name)";
 
 /* A wire binding as the authorizer's, its strings NUL-terminated in the
  * arena. 0, or INVALID_REQUEST when a string holds a NUL byte. */
@@ -75,8 +75,8 @@ static int16_t from_wire(eddy_arena_t *a, const AclBinding *w, acl_binding_t *ab
     }
     ab->ab_principal = kstr_arena_dup(a, w->Principal);
     ab->ab_host = kstr_arena_dup(a, w->Host);
-    if ((w->Principal.len >= 0 && (!ab->ab_principal ||
-                                   strlen(ab->ab_principal) != (size_t)w->Principal.len)) ||
+    if ((w->Principal.len >= 0 &&
+         (!ab->ab_principal || strlen(ab->ab_principal) != (size_t)w->Principal.len)) ||
         (w->Host.len >= 0 && (!ab->ab_host || strlen(ab->ab_host) != (size_t)w->Host.len)))
         return KERR_INVALID_REQUEST;
     return KERR_NONE;
@@ -89,8 +89,9 @@ static int16_t check_filter(const acl_binding_t *f, char *msg, size_t msg_size)
         f->ab_pattern <= ACL_PAT_UNKNOWN || f->ab_pattern > ACL_PAT_PREFIXED ||
         f->ab_op <= ACL_OP_UNKNOWN || f->ab_op > ACL_OP_DESCRIBE_TOKENS ||
         f->ab_perm <= ACL_PERM_UNKNOWN || f->ab_perm > ACL_PERM_ALLOW) {
-        snprintf(msg, msg_size, "the filter has an unknown resource type, pattern type, "
-                                "operation or permission type");
+        snprintf(msg, msg_size,
+                 "the filter has an unknown resource type, pattern type, "
+                 "operation or permission type");
         return KERR_INVALID_REQUEST;
     }
     return KERR_NONE;
@@ -145,8 +146,9 @@ int handle_describe_acls(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             return -ENOMEM;
         for (int i = 0; i < dc.dc_n; i++) {
             const acl_binding_t *ab = &dc.dc_out[i];
-            DescribeAclsResource *res =
-                resp.ResourcesCount ? &resp.Resources[resp.ResourcesCount - 1] : NULL;
+            DescribeAclsResource *res = resp.ResourcesCount
+                                            ? &resp.Resources[resp.ResourcesCount - 1]
+                                            : NULL;
             if (!res || res->ResourceType != ab->ab_res_type ||
                 res->PatternType != ab->ab_pattern ||
                 res->ResourceName.len != (int32_t)ab->ab_name_len ||
@@ -215,8 +217,8 @@ int handle_create_acls(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         for (int k = 0; k < n; k++)
             if (rc < 0) {
                 resp.Results[idx[k]].ErrorCode = KERR_UNKNOWN_SERVER_ERROR;
-                resp.Results[idx[k]].ErrorMessage =
-                    kstr_c("the broker could not save its ACL file (see its log)");
+                resp.Results[idx[k]].ErrorMessage = kstr_c("the broker could not save its ACL file "
+                                                           "(see its log)");
             }
         if (rc == 0)
             EDDY_LOG_INFO("authorizer", "%s from %s added %d ACL(s)", s->rs_conn->c_principal,
@@ -244,8 +246,7 @@ static void removed_visit(void *ctx, int filter, const acl_binding_t *ab)
     if (rc->rc_oom)
         return;
     if ((n & (n - 1)) == 0) { /* 0, 1, 2, 4, ...: full */
-        DeleteAclsMatchingAcl *na = arena_calloc(rc->rc_arena, (size_t)(n ? n * 2 : 1),
-                                                 sizeof *na);
+        DeleteAclsMatchingAcl *na = arena_calloc(rc->rc_arena, (size_t)(n ? n * 2 : 1), sizeof *na);
         if (!na) {
             rc->rc_oom = 1;
             return;
@@ -357,9 +358,10 @@ int broker_acl_open(eddy_broker_t *b, char *errstr, size_t errstr_size)
     int rc = acl_open(&b->bk_acl, b->bk_cfg.log_dirs, b->bk_cfg.super_users,
                       b->bk_cfg.allow_everyone_if_no_acl_found, errstr, errstr_size);
     if (rc == 0)
-        EDDY_LOG_INFO("authorizer", "ACLs on (%s); super.users: %s; allow.everyone.if.no.acl.found=%s",
-                      cls, b->bk_cfg.super_users && b->bk_cfg.super_users[0] ? b->bk_cfg.super_users
-                                                                            : "(none)",
+        EDDY_LOG_INFO("authorizer",
+                      "ACLs on (%s); super.users: %s; allow.everyone.if.no.acl.found=%s", cls,
+                      b->bk_cfg.super_users && b->bk_cfg.super_users[0] ? b->bk_cfg.super_users
+                                                                        : "(none)",
                       b->bk_cfg.allow_everyone_if_no_acl_found ? "true" : "false");
     return rc;
 }

@@ -133,9 +133,10 @@ static void print_acl(const kc_acl_t *a, void *opaque)
         printf("%-6s %-20s %-15s %-16s %-16s %-9s %s\n", "PERM", "PRINCIPAL", "HOST", "OPERATION",
                "RESOURCE", "PATTERN", "NAME");
     *printed += 1;
-    printf("%-6s %-20s %-15s %-16s %-16s %-9s %s\n", wire_acl_perm_name(a->ka_perm), a->ka_principal,
-           a->ka_host, wire_acl_op_name(a->ka_op), wire_acl_res_type_name(a->ka_res_type),
-           wire_acl_pattern_name(a->ka_pattern), a->ka_name);
+    printf("%-6s %-20s %-15s %-16s %-16s %-9s %s\n", wire_acl_perm_name(a->ka_perm),
+           a->ka_principal, a->ka_host, wire_acl_op_name(a->ka_op),
+           wire_acl_res_type_name(a->ka_res_type), wire_acl_pattern_name(a->ka_pattern),
+           a->ka_name);
 }
 
 static int acl_add_cmd(cli_conn_t *cc, const acl_opts_t *o)
@@ -143,8 +144,8 @@ static int acl_add_cmd(cli_conn_t *cc, const acl_opts_t *o)
     if (o->ao_perm == ACL_PERM_ANY)
         return usage_error("add needs %s", "--allow or --deny");
     if (o->ao_res_type == ACL_RES_ANY)
-        return usage_error("add needs a resource (%s)",
-                           "--topic, --group, --transactional-id or --cluster");
+        return usage_error("add needs a resource (%s)", "--topic, --group, --transactional-id or "
+                                                        "--cluster");
     if (!o->ao_nprincipals || !o->ao_nops)
         return usage_error("add needs %s", "--principal and --operation");
     int pattern = o->ao_pattern < 0 ? ACL_PAT_LITERAL : o->ao_pattern;
@@ -154,8 +155,13 @@ static int acl_add_cmd(cli_conn_t *cc, const acl_opts_t *o)
     int n = 0;
     for (int p = 0; p < o->ao_nprincipals; p++)
         for (int k = 0; k < o->ao_nops; k++)
-            acls[n++] = (kc_acl_t){o->ao_res_type, o->ao_name, pattern, o->ao_principals[p],
-                                   o->ao_host ? o->ao_host : "*", o->ao_ops[k], o->ao_perm};
+            acls[n++] = (kc_acl_t){o->ao_res_type,
+                                   o->ao_name,
+                                   pattern,
+                                   o->ao_principals[p],
+                                   o->ao_host ? o->ao_host : "*",
+                                   o->ao_ops[k],
+                                   o->ao_perm};
     char err[512] = "";
     int rc = kc_admin_create_acls(cc->cc_client, acls, n, err, sizeof err);
     if (rc != 0) {
@@ -172,9 +178,9 @@ static int acl_add_cmd(cli_conn_t *cc, const acl_opts_t *o)
 static int acl_filter_cmd(cli_conn_t *cc, const acl_opts_t *o, int delete)
 {
     if (delete && o->ao_res_type == ACL_RES_ANY)
-        return usage_error("delete needs a resource (%s)",
-                           "--topic, --group, --transactional-id or --cluster");
-    int pattern = o->ao_pattern >= 0 ? o->ao_pattern
+        return usage_error("delete needs a resource (%s)", "--topic, --group, --transactional-id "
+                                                           "or --cluster");
+    int pattern = o->ao_pattern >= 0              ? o->ao_pattern
                   : o->ao_res_type == ACL_RES_ANY ? ACL_PAT_ANY
                                                   : ACL_PAT_LITERAL;
     int np = o->ao_nprincipals ? o->ao_nprincipals : 1;
@@ -182,12 +188,9 @@ static int acl_filter_cmd(cli_conn_t *cc, const acl_opts_t *o, int delete)
     int printed = 0;
     for (int p = 0; p < np; p++)
         for (int k = 0; k < nop; k++) {
-            kc_acl_t f = {o->ao_res_type,
-                          o->ao_name,
-                          pattern,
-                          o->ao_nprincipals ? o->ao_principals[p] : NULL,
-                          o->ao_host,
-                          o->ao_nops ? o->ao_ops[k] : ACL_OP_ANY,
+            kc_acl_t f = {o->ao_res_type, o->ao_name,
+                          pattern,        o->ao_nprincipals ? o->ao_principals[p] : NULL,
+                          o->ao_host,     o->ao_nops ? o->ao_ops[k] : ACL_OP_ANY,
                           o->ao_perm};
             char err[512] = "";
             int rc = delete ? kc_admin_delete_acls(cc->cc_client, &f, print_acl, &printed, err,

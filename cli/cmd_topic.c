@@ -235,9 +235,10 @@ static int do_describe(cli_conn_t *cc, const char *name)
     const kc_topic_meta_t *t = rc == 0 ? kc_metadata_topic(cc->cc_client, name) : NULL;
     if (rc != 0 || !t || t->tm_error) {
         fprintf(stderr, "eddy topic describe %s: %s\n", name,
-                rc                                                 ? why(rc, err)
-                : t && t->tm_error == KERR_TOPIC_AUTHORIZATION_FAILED ? "TOPIC_AUTHORIZATION_FAILED"
-                                                   : "no such topic (eddy topic list shows the topics)");
+                rc ? why(rc, err)
+                : t && t->tm_error == KERR_TOPIC_AUTHORIZATION_FAILED
+                    ? "TOPIC_AUTHORIZATION_FAILED"
+                    : "no such topic (eddy topic list shows the topics)");
         return CLI_FAIL;
     }
     printf("topic %s: %d partition(s)%s\n", name, t->tm_npartitions,
@@ -708,9 +709,10 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
     const kc_topic_meta_t *t = rc == 0 ? kc_metadata_topic(cc->cc_client, topic) : NULL;
     if (rc != 0 || !t || t->tm_error) {
         fprintf(stderr, "eddy topic consume %s: %s\n", topic,
-                rc                                                 ? why(rc, err)
-                : t && t->tm_error == KERR_TOPIC_AUTHORIZATION_FAILED ? "TOPIC_AUTHORIZATION_FAILED"
-                                                   : "no such topic (eddy topic create makes one)");
+                rc ? why(rc, err)
+                : t && t->tm_error == KERR_TOPIC_AUTHORIZATION_FAILED
+                    ? "TOPIC_AUTHORIZATION_FAILED"
+                    : "no such topic (eddy topic create makes one)");
         return CLI_FAIL;
     }
     kc_consumer_cbs_t cbs = {on_message, on_eof, on_error, &cs};

@@ -950,7 +950,7 @@ int kc_admin_delete_group(kc_client_t *c, const char *group, char *errstr, size_
 
 static AclBinding acl_to_wire(const kc_acl_t *a)
 {
-    AclBinding b = {(int8_t)a->ka_res_type, kstr_c(a->ka_name), (int8_t)a->ka_pattern,
+    AclBinding b = {(int8_t)a->ka_res_type,  kstr_c(a->ka_name), (int8_t)a->ka_pattern,
                     kstr_c(a->ka_principal), kstr_c(a->ka_host), (int8_t)a->ka_op,
                     (int8_t)a->ka_perm};
     return b;
@@ -1039,7 +1039,7 @@ static int handle_describe_acls(call_t *cl, int16_t v, eddy_rd_t *rd)
         const DescribeAclsResource *r = &resp.Resources[i];
         for (int32_t j = 0; rc == 0 && j < r->AclsCount; j++) {
             const AclDescription *d = &r->Acls[j];
-            AclBinding b = {r->ResourceType, r->ResourceName, r->PatternType, d->Principal,
+            AclBinding b = {r->ResourceType, r->ResourceName, r->PatternType,   d->Principal,
                             d->Host,         d->Operation,    d->PermissionType};
             kc_acl_t k;
             if ((rc = acl_from_wire(&a, &b, &k)) == 0)

@@ -36,8 +36,7 @@
 
 /* ---- broker side ---- */
 
-int wire_describe_acls_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
-                                  DescribeAclsRequest *r)
+int wire_describe_acls_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, DescribeAclsRequest *r)
 {
     (void)a;
     if (!broker_api_supported(API_DESCRIBE_ACLS, v))
@@ -143,13 +142,25 @@ void wire_delete_acls_resp_encode(eddy_wr_t *wr, int16_t v, const DeleteAclsResp
 
 /* ---- names ---- */
 
-static const char *const res_names[] = {"Unknown", "Any", "Topic", "Group", "Cluster",
-                                        "TransactionalId", "DelegationToken", "User"};
+static const char *const res_names[] = {"Unknown",         "Any",     "Topic",
+                                        "Group",           "Cluster", "TransactionalId",
+                                        "DelegationToken", "User"};
 static const char *const pat_names[] = {"UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED"};
-static const char *const op_names[] = {"Unknown", "Any", "All", "Read", "Write",
-                                       "Create", "Delete", "Alter", "Describe", "ClusterAction",
-                                       "DescribeConfigs", "AlterConfigs", "IdempotentWrite",
-                                       "CreateTokens", "DescribeTokens"};
+static const char *const op_names[] = {"Unknown",
+                                       "Any",
+                                       "All",
+                                       "Read",
+                                       "Write",
+                                       "Create",
+                                       "Delete",
+                                       "Alter",
+                                       "Describe",
+                                       "ClusterAction",
+                                       "DescribeConfigs",
+                                       "AlterConfigs",
+                                       "IdempotentWrite",
+                                       "CreateTokens",
+                                       "DescribeTokens"};
 static const char *const perm_names[] = {"Unknown", "Any", "Deny", "Allow"};
 
 #define NAMES_COUNT(a) ((int)(sizeof(a) / sizeof(a)[0]))

@@ -701,8 +701,8 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         check_str(r->Host, 1);
         AclDescription d = {kstr_or_empty(r->Principal), kstr_or_empty(r->Host), r->Operation,
                             r->PermissionType};
-        DescribeAclsResource res = {r->ResourceType, kstr_or_empty(r->ResourceName),
-                                    r->PatternType, &d, 1};
+        DescribeAclsResource res = {r->ResourceType, kstr_or_empty(r->ResourceName), r->PatternType,
+                                    &d, 1};
         DescribeAclsResponse resp = {0, 0, r->Host, &res, 1};
         wire_describe_acls_resp_encode(&wr, v, &resp);
         break;

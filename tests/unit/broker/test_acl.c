@@ -100,8 +100,7 @@ START_TEST(implied_operations_hosts_and_wildcard_principal)
     acl_authorizer_t *az = open_az(NULL, 0);
     acl_binding_t abs[] = {
         acl(ACL_PERM_ALLOW, ACL_OP_READ, ACL_RES_TOPIC, ACL_PAT_LITERAL, "t", ALICE, "*"),
-        acl(ACL_PERM_ALLOW, ACL_OP_ALTER_CONFIGS, ACL_RES_TOPIC, ACL_PAT_LITERAL, "c", ALICE,
-            "*"),
+        acl(ACL_PERM_ALLOW, ACL_OP_ALTER_CONFIGS, ACL_RES_TOPIC, ACL_PAT_LITERAL, "c", ALICE, "*"),
         acl(ACL_PERM_ALLOW, ACL_OP_WRITE, ACL_RES_TOPIC, ACL_PAT_LITERAL, "h", ALICE, "10.0.0.1"),
         acl(ACL_PERM_ALLOW, ACL_OP_DESCRIBE, ACL_RES_GROUP, ACL_PAT_LITERAL, "g", "User:*", "*"),
     };
@@ -177,8 +176,8 @@ START_TEST(acls_survive_reopen_and_remove)
     ck_assert(!can(az, ALICE, IP, ACL_OP_READ, ACL_RES_GROUP, odd));
     ck_assert(can(az, ALICE, IP, ACL_OP_READ, ACL_RES_GROUP, "odd one"));
     /* MATCH finds every pattern that applies to a name. */
-    acl_binding_t match = {ACL_RES_GROUP, odd, strlen(odd), ACL_PAT_MATCH,
-                           NULL,          NULL, ACL_OP_ANY, ACL_PERM_ANY};
+    acl_binding_t match = {ACL_RES_GROUP, odd,  strlen(odd), ACL_PAT_MATCH,
+                           NULL,          NULL, ACL_OP_ANY,  ACL_PERM_ANY};
     ck_assert_int_eq(acl_find(az, &match, NULL, NULL), 2);
     acl_binding_t deny = {ACL_RES_ANY, NULL, 0, ACL_PAT_ANY, NULL, NULL, ACL_OP_ANY, ACL_PERM_DENY};
     int removed = 0;

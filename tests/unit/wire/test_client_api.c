@@ -1858,8 +1858,8 @@ START_TEST(acls_roundtrip)
     FOR_VERSIONS(API_DESCRIBE_ACLS, v)
     {
         dec_state_t d;
-        DescribeAclsRequest in = {ACL_RES_TOPIC, KSTR_NULL, ACL_PAT_MATCH, K("User:alice"),
-                                  KSTR_NULL, ACL_OP_ANY, ACL_PERM_ALLOW},
+        DescribeAclsRequest in = {ACL_RES_TOPIC, KSTR_NULL,  ACL_PAT_MATCH, K("User:alice"),
+                                  KSTR_NULL,     ACL_OP_ANY, ACL_PERM_ALLOW},
                             out;
         req_rt(&d, cenc_describe_acls, bdec_describe_acls, v, &in, &out, sizeof out,
                "DescribeAcls");
@@ -1902,8 +1902,8 @@ START_TEST(acls_roundtrip)
         EQ(out.Creations[1].Operation, ACL_OP_DESCRIBE);
         dec_done(&d);
         /* A null principal cannot be an ACL: the broker's decoder refuses it. */
-        AclBinding nul = {ACL_RES_GROUP, K("g"), ACL_PAT_LITERAL, KSTR_NULL, K("*"), ACL_OP_READ,
-                          ACL_PERM_ALLOW};
+        AclBinding nul = {ACL_RES_GROUP, K("g"),      ACL_PAT_LITERAL, KSTR_NULL,
+                          K("*"),        ACL_OP_READ, ACL_PERM_ALLOW};
         CreateAclsRequest bad = {&nul, 1};
         eddy_wr_t w;
         wr_init(&w);
@@ -1927,8 +1927,8 @@ START_TEST(acls_roundtrip)
     FOR_VERSIONS(API_DELETE_ACLS, v)
     {
         dec_state_t d;
-        AclBinding f = {ACL_RES_ANY, KSTR_NULL, ACL_PAT_ANY, KSTR_NULL, KSTR_NULL, ACL_OP_ANY,
-                        ACL_PERM_DENY};
+        AclBinding f = {ACL_RES_ANY, KSTR_NULL,  ACL_PAT_ANY,  KSTR_NULL,
+                        KSTR_NULL,   ACL_OP_ANY, ACL_PERM_DENY};
         DeleteAclsRequest in = {&f, 1}, out;
         req_rt(&d, cenc_delete_acls, bdec_delete_acls, v, &in, &out, sizeof out, "DeleteAcls");
         EQ(out.FiltersCount, 1);
@@ -1936,7 +1936,8 @@ START_TEST(acls_roundtrip)
         EQ(out.Filters[0].PermissionType, ACL_PERM_DENY);
         dec_done(&d);
 
-        DeleteAclsMatchingAcl m[] = {{0, KSTR_NULL,
+        DeleteAclsMatchingAcl m[] = {{0,
+                                      KSTR_NULL,
                                       {ACL_RES_TOPIC, K("t"), ACL_PAT_LITERAL, K("User:x"), K("*"),
                                        ACL_OP_WRITE, ACL_PERM_DENY}}};
         DeleteAclsFilterResult fr[] = {{0, KSTR_NULL, m, 1},
