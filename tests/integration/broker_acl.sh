@@ -139,6 +139,12 @@ if kcat -b "127.0.0.1:$PORT" -P -t secret <<< "x" > "$WORK/kc" 2>&1; then
     fail "kcat produce to secret: $(cat "$WORK/kc")"
 fi
 grep -qi "authoriz" "$WORK/kc" || fail "kcat produce to secret: $(cat "$WORK/kc")"
+# Auto-creation needs Create: granted through the prefixed ALL, refused elsewhere.
+kcat -b "127.0.0.1:$PORT" -P -t app-auto <<< "x" > "$WORK/kc" 2>&1 || fail "kcat auto-create app-auto: $(cat "$WORK/kc")"
+if kcat -b "127.0.0.1:$PORT" -P -t zzz <<< "x" > "$WORK/kc" 2>&1; then
+    fail "kcat auto-created zzz: $(cat "$WORK/kc")"
+fi
+grep -qi "authoriz" "$WORK/kc" || fail "kcat produce to zzz: $(cat "$WORK/kc")"
 # What may not be described is not listed.
 T "$EDDY" topic list > "$WORK/topics"
 grep -q "^open " "$WORK/topics" && grep -q "^app-1 " "$WORK/topics" || fail "topic list: $(cat "$WORK/topics")"
@@ -161,6 +167,8 @@ start --set super.users=User:ANONYMOUS
 T "$EDDY" topic list > "$WORK/topics"
 grep -q "^secret " "$WORK/topics" || fail "secret is gone"
 ! grep -q "^newt " "$WORK/topics" || fail "newt was created"
+! grep -q "^zzz " "$WORK/topics" || fail "zzz was auto-created"
+grep -q "^app-auto " "$WORK/topics" || fail "app-auto was not auto-created"
 # Removing the DENY opens app-locked (through the prefixed ALLOW) for the next restart.
 T "$EDDY" acl delete --topic app-locked --deny > "$WORK/del"
 grep -q "Deny .*Write" "$WORK/del" || fail "acl delete: $(cat "$WORK/del")"
