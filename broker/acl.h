@@ -58,7 +58,8 @@ int acl_authorize(const acl_authorizer_t *az, const char *principal, const char 
  * type, existing or not (Kafka's authorizeByResourceType, which
  * InitProducerId asks for WRITE on any topic): an ALLOW on some pattern
  * that no DENY covers (a literal DENY of the same name, a prefixed DENY
- * of a prefix of it, a DENY of "*" covers all). Walks every ACL of the
+ * of a prefix of it, a DENY of "*" covers all), or any name at all for a
+ * super user or under allow.everyone.if.no.acl.found. Walks every ACL of the
  * type: for rare requests only. */
 int acl_authorize_any(const acl_authorizer_t *az, const char *principal, const char *host, int op,
                       int res_type);

@@ -319,6 +319,13 @@ START_TEST(authorize_any_resource)
     ck_assert(!acl_authorize_any(az, ALICE, IP, ACL_OP_WRITE, ACL_RES_TOPIC));
     ck_assert(acl_authorize_any(az, "User:bob", IP, ACL_OP_DESCRIBE, ACL_RES_TOPIC));
     acl_close(az);
+    /* With allow.everyone.if.no.acl.found, topics without ACLs count. */
+    az = open_az(NULL, 1);
+    ck_assert(acl_authorize_any(az, ALICE, IP, ACL_OP_WRITE, ACL_RES_TOPIC));
+    acl_close(az);
+    az = open_az("User:root", 0);
+    ck_assert(acl_authorize_any(az, "User:root", IP, ACL_OP_WRITE, ACL_RES_GROUP));
+    acl_close(az);
     rm_tmp();
 }
 END_TEST
