@@ -580,9 +580,17 @@ static int save(const acl_authorizer_t *az)
     snprintf(end, sizeof end, "end %" PRId64 " %08" PRIx32 "\n", count, crc);
     sb_str(&sb, end);
     int rc = sb.sb_err;
+    /* A file the next start would refuse to read is never written. */
+    if (rc == 0 && sb.sb_len > ACL_FILE_MAX)
+        rc = EDDY_ERR_TOO_LARGE;
     if (rc == 0)
         rc = log_write_file_atomic(az->az_dir, ACL_FILE, sb.sb_p, sb.sb_len, 1);
-    if (rc < 0)
+    if (rc == EDDY_ERR_TOO_LARGE)
+        EDDY_LOG_ERROR("acl",
+                       "%s/" ACL_FILE ": the ACLs would take more than %u MiB; the change is "
+                       "refused (remove ACLs, or use prefixed ones)",
+                       az->az_dir, ACL_FILE_MAX >> 20);
+    else if (rc < 0)
         EDDY_LOG_ERROR("acl", "%s/" ACL_FILE ": cannot save the ACLs: %s; the change is refused",
                        az->az_dir, eddy_strerror(rc));
     free(sb.sb_p);
