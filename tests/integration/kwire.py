@@ -145,6 +145,7 @@ class Broker:
             n += 1
         self.exit_status = 0  # what a clean stop must exit with (1: stopped "with errors")
         self.proc = None
+        self.stopped = False
         self.start()
 
     def command(self):
@@ -170,6 +171,7 @@ class Broker:
             env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"),
                                                          "quarantine_size_mb=%d" %
                                                          self.QUARANTINE_MB]))
+        self.stopped = False
         self.log = open(self.log_path, "a")
         self.mark = os.path.getsize(self.log_path)
         self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
@@ -234,11 +236,13 @@ class Broker:
             self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
         self.log.close()
+        self.stopped = True
 
     def stop(self, clean=False):
         """Stops the broker; with clean, by SIGTERM, and it must exit with exit_status within
-        20 s (under ASan: no leak); without, killed if still running."""
-        if self.proc is None:
+        20 s (under ASan: no leak); without, killed if still running. A broker already
+        stopped (stop, kill9) is left as it is."""
+        if self.proc is None or self.stopped:
             return
         if self.proc.poll() is None:
             if clean:
@@ -251,6 +255,7 @@ class Broker:
                 self.proc.kill()
         self.proc.wait()
         self.log.close()
+        self.stopped = True
         if clean and self.proc.returncode != self.exit_status:
             raise Fail("broker exit status %d after SIGTERM: %s" %
                        (self.proc.returncode, self.log_text()[-3000:]))
