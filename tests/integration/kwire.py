@@ -686,7 +686,7 @@ def produce_result(r):
 
 # ---- the case runner ---------------------------------------------------------------
 
-ERRORS = (Fail, OSError, subprocess.TimeoutExpired, struct.error)
+ERRORS = (Fail, OSError, subprocess.TimeoutExpired, struct.error, KeyError, IndexError)
 
 
 def run_cases(title, cases, names=None, clean_stop=True):
