@@ -17,7 +17,8 @@ so that each test script holds only its cases:
   frame, FLEXIBLE_FROM   a framed request; the first flexible version of each API
   crc32c, record, batch, values_batch   v2 record batches (producer fields, codec attribute,
                      precompressed records); batches_in, batch_values read them back
-  connect, recv_exact, recv_frame   raw sockets for tests that pipeline or withhold reads
+  connect, recv_exact, recv_frame, closed_by_peer   raw sockets, for tests that pipeline,
+                     withhold reads or wait for the broker to close a connection
   sasl_handshake, sasl_authenticate   the SASL framing (SaslHandshake v0-1, SaslAuthenticate
                      v0-2); the login exchange itself is the test's
 
@@ -45,9 +46,11 @@ import glob
 import os
 import re
 import resource
+import select
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -487,6 +490,24 @@ def recv_frame(s):
     size = struct.unpack(">i", recv_exact(s, 4))[0]
     check(0 <= size <= 1 << 30, "response size %d" % size)
     return recv_exact(s, size)
+
+
+def closed_by_peer(s, within):
+    """Whether the peer closes s (EOF or reset) within `within` seconds; what it sends
+    meanwhile is read and dropped."""
+    deadline = time.time() + within
+    s.setblocking(False)
+    while time.time() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
+        if r:
+            try:
+                if s.recv(65536) == b"":
+                    return True
+            except ConnectionResetError:
+                return True
+            except (BlockingIOError, ssl.SSLWantReadError):
+                pass
+    return False
 
 
 class Conn:
