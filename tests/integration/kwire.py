@@ -3,7 +3,8 @@
 What it is: everything a test needs to talk to a real `eddy broker` byte by byte, in one place
 so that each test script holds only its cases:
 
-  setup, run_cases   the script's eddy binary (argv[1]), a temp work dir, the case runner
+  setup, main        the eddy binary (argv[1]) and a temp work dir; the case runner
+  run, eddy, kcat    a command run to its end (eddy: the CLI; kcat: exit 0 required)
   Fail, check, wait_for   a failed expectation, and polling real state with a deadline
   Broker             an `eddy broker` process on a free 127.0.0.1 port (--set settings, any
                      other arguments passed through, a low open-file limit), its log, its
@@ -17,6 +18,7 @@ so that each test script holds only its cases:
   frame, FLEXIBLE_FROM   a framed request; the first flexible version of each API
   crc32c, record, batch, values_batch   v2 record batches (producer fields, codec attribute,
                      precompressed records); batches_in, batch_values read them back
+  produce_body, produce_result   a Produce v0-v8 body of one partition, and its answer
   connect, recv_exact, recv_frame, closed_by_peer   raw sockets, for tests that pipeline,
                      withhold reads or wait for the broker to close a connection
   sasl_handshake, sasl_authenticate   the SASL framing (SaslHandshake v0-1, SaslAuthenticate
@@ -25,22 +27,29 @@ so that each test script holds only its cases:
 How a test uses it (it sits next to the scripts, so a plain import finds it):
 
     import kwire
-    from kwire import Broker, Conn, Fail, check, s16
+    from kwire import Broker, Conn, check, s16
+
+    EDDY, WORK = kwire.setup("eddy-broker-hello-")   # EDDY = argv[1]; WORK removed at the end
 
     def case_hello():
-        b = Broker("hello", ["log.segment.bytes=1024"])
+        b = Broker("hello", ["log.segment.bytes=1024"])   # data in WORK/hello/data
         c = Conn(b.port)
-        r = c.call(3, 1, struct.pack(">i", -1))      # Metadata v1, all topics
+        r = c.call(3, 1, struct.pack(">i", -1))      # Metadata v1, all topics: a Reader
+        for _ in range(r.count()):                   # brokers
+            node, host, port, rack = r.i32(), r.str(), r.i32(), r.str()
         ...
         c.close()
+        return "what it showed"                      # printed after "ok hello"
 
     CASES = {"hello": case_hello}
     if __name__ == "__main__":
         kwire.main("broker_hello", CASES)            # usage: script.py path/to/eddy [case ...]
 
-kwire.setup() (called by main, or by a script itself before its first Broker) reads the eddy
-binary from sys.argv[1] and makes the work dir; every Broker started is stopped (killed if
-need be) after each case and the work dir is removed at the end, also on SIGTERM.
+A case fails by raising Fail (check), or OSError, a timeout, a short answer (struct.error).
+After each case, its brokers stop: by SIGTERM with the exit status checked if the case passed
+(a case that stops or kills a broker itself is not second-guessed), killed otherwise. The
+work dir is removed at the end, also on SIGTERM. Subclass Broker for a script's own defaults
+(QUARANTINE_MB, fixed settings) and Conn for its client id.
 """
 import glob
 import os
