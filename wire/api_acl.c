@@ -1,6 +1,7 @@
-/* DescribeAcls (29), CreateAcls (30) and DeleteAcls (31), v1-3, both sides.
- * Layouts from the apache/kafka JSON specs (v2+ flexible: compact strings
- * and arrays, a tag section after each struct):
+/* DescribeAcls (29), CreateAcls (30) and DeleteAcls (31), v1-3: the
+ * broker's codecs (the client's are in client_api_acl.c), and Kafka's names
+ * of the ACL codes. Layouts from the apache/kafka JSON specs (v2+ flexible:
+ * compact strings and arrays, a tag section after each struct):
  *
  * DescribeAclsRequest:  ResourceTypeFilter int8, ResourceNameFilter nullable string,
  *                       PatternTypeFilter int8, PrincipalFilter nullable string,
