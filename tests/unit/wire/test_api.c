@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "wire/api_acl.h"
 #include "wire/api.h"
 #include "wire/api_cluster.h"
 #include "wire/api_group.h"
@@ -72,6 +73,9 @@ DEC_ADAPTER(delete_groups, DeleteGroupsRequest)
 DEC_ADAPTER(offset_delete, OffsetDeleteRequest)
 DEC_ADAPTER(create_partitions, CreatePartitionsRequest)
 DEC_ADAPTER(describe_cluster, DescribeClusterRequest)
+DEC_ADAPTER(describe_acls, DescribeAclsRequest)
+DEC_ADAPTER(create_acls, CreateAclsRequest)
+DEC_ADAPTER(delete_acls, DeleteAclsRequest)
 static int dec_list_groups(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *out)
 {
     (void)out;
@@ -1436,6 +1440,9 @@ START_TEST(fuzz_seeds_decode)
             [API_OFFSET_DELETE] = dec_offset_delete,
             [API_CREATE_PARTITIONS] = dec_create_partitions,
             [API_DESCRIBE_CLUSTER] = dec_describe_cluster,
+            [API_DESCRIBE_ACLS] = dec_describe_acls,
+            [API_CREATE_ACLS] = dec_create_acls,
+            [API_DELETE_ACLS] = dec_delete_acls,
         };
         ck_assert_msg(fns[h.RequestApiKey] != NULL, "%s: no decoder in this test", de->d_name);
         union {
