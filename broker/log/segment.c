@@ -167,10 +167,30 @@ void seg_pin(log_segment_t *seg)
     seg->seg_pins++;
 }
 
+/* Pinned segments stay open while others open, so the cache can go over
+ * its limit; once they are unpinned it goes back within it. The broker's
+ * open-file budget for connections counts on the limit: a cache left over
+ * it by one large fetch could leave an idle broker unable to accept anyone,
+ * and nothing else would ever shrink it (only opening a segment does). */
+static void fdc_trim(log_fdcache_t *fdc)
+{
+    log_segment_t *victim = fdc->fc_lru;
+    while (fdc->fc_open > fdc->fc_max && victim) {
+        log_segment_t *prev = victim->seg_lru_prev;
+        if (victim->seg_pins == 0)
+            fdc_forget(victim);
+        victim = prev;
+    }
+}
+
 void seg_unpin(log_segment_t *seg)
 {
-    if (--seg->seg_pins == 0 && seg->seg_deleted)
+    if (--seg->seg_pins > 0)
+        return;
+    if (seg->seg_deleted)
         seg_destroy(seg);
+    else
+        fdc_trim(seg->seg_log->log_fdc);
 }
 
 void seg_destroy(log_segment_t *seg)
