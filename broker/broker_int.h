@@ -20,6 +20,7 @@
 typedef struct conn conn_t;
 typedef struct req_slot req_slot_t;
 typedef struct create_job create_job_t;
+typedef struct sasl_conn sasl_conn_t;
 
 /* Records of a response that stay in their segment file until written: the
  * response's own bytes up to rp_at are followed on the wire by the slice's
@@ -89,6 +90,8 @@ struct conn {
      * ANONYMOUS user until a TLS client certificate or a SASL login names
      * someone else. Authorization (ACLs, super.users) asks this. */
     char c_principal[256];
+    sasl_conn_t *c_sasl; /* login state on a SASL listener (sasl.c), else NULL */
+    int c_close_drained; /* closes once its responses are written (a failed login) */
     wire_frame_t c_fr;        /* the request being read; its buffer is request-pool memory */
     size_t c_pool_wait;       /* frame size waiting for pool memory, or 0 */
     int64_t c_frame_start_ms; /* when the frame being read began (mono) */
@@ -162,6 +165,7 @@ struct eddy_broker {
     int bk_topics_closed;
     uint8_t *bk_chunks[BROKER_CHUNK_POOL]; /* the writer's spare chunk buffers */
     int bk_nchunks;
+    struct broker_sasl *bk_sasl; /* SASL settings and the SCRAM credentials (sasl.c) */
 };
 
 /* Handlers: fill slot->rs_resp (after the response header) and set the
@@ -223,6 +227,8 @@ void broker_resp_drop_slices(req_slot_t *s);
 void broker_wait_fetch(struct eddy_broker *b, req_slot_t *s);
 void broker_data_arrived(struct eddy_broker *b); /* wake waiting fetches */
 void broker_flush_partition(struct eddy_broker *b, partition_t *p);
+/* Closes a connection at once, its slots freed (a failed SASL login). */
+void broker_conn_close(conn_t *c);
 void broker_delete_dir_later(const char *dir, void *opaque); /* opaque: broker */
 /* Background work counted in bk_work_inflight is over (a stop may finish). */
 void broker_work_done(struct eddy_broker *b);

@@ -9,6 +9,10 @@
 #include "common/err.h"
 
 static const char *const cleanup_policies[] = {"delete", "compact", NULL};
+/* Bit i of sasl.enabled.mechanisms is choice i (broker/sasl.h: SASL_MECH_*);
+ * the last two are Kafka's, refused at start (broker/sasl.c). */
+static const char *const sasl_mechanisms[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI",
+                                              "OAUTHBEARER", NULL};
 
 #define F(field) offsetof(broker_config_t, field)
 #define BIG 9.2e18
@@ -56,6 +60,15 @@ const eddy_cfg_def_t broker_config_defs[] = {
      "connections accepted at once; more are refused"},
     {"max.connections.per.ip", CFG_INT32, F(max_connections_per_ip), "2147483647", 0, 2147483647,
      NULL, "connections accepted at once from one address; more are refused"},
+    {"sasl.enabled.mechanisms", CFG_FLAGS, F(sasl_enabled_mechanisms), "SCRAM-SHA-256,SCRAM-SHA-512",
+     0, 0, sasl_mechanisms,
+     "SASL mechanisms SASL listeners offer (Kafka's default GSSAPI is not available: Eddy's "
+     "default is both SCRAM ones; PLAIN must be listed)"},
+    {"sasl.server.max.receive.size", CFG_INT32, F(sasl_server_max_receive_size), "524288", 64,
+     2147483647, NULL, "largest frame a connection may send before it has logged in"},
+    {"connection.failed.authentication.delay.ms", CFG_INT64,
+     F(connection_failed_authentication_delay_ms), "100", 0, BIG, NULL,
+     "a failed login is answered and closed this much later"},
     {"log.segment.bytes", CFG_INT64, F(log_segment_bytes), "1073741824", 14, 2147483647, NULL,
      "segment size"},
     {"log.roll.ms", CFG_INT64, F(log_roll_ms), "-2", -2, BIG, NULL, "segment age (ms)"},

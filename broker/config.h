@@ -29,6 +29,9 @@ typedef struct broker_config {
     int64_t socket_request_timeout_ms; /* Eddy: a request frame must arrive within this */
     int32_t max_connections;          /* max.connections */
     int32_t max_connections_per_ip;   /* max.connections.per.ip */
+    int sasl_enabled_mechanisms;      /* sasl.enabled.mechanisms: bits, broker/sasl.h */
+    int32_t sasl_server_max_receive_size; /* sasl.server.max.receive.size */
+    int64_t connection_failed_authentication_delay_ms;
     int64_t log_segment_bytes;
     int64_t log_roll_ms, log_roll_hours;
     int64_t log_retention_ms, log_retention_minutes, log_retention_hours; /* -2: unset */

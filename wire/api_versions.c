@@ -43,6 +43,10 @@ const api_version_range_t broker_api_versions[] = {
     {API_OFFSET_DELETE, 0, 0},
     {API_DESCRIBE_CLUSTER, 0, 1},
     {API_INIT_PRODUCER_ID, 0, 5},
+    {API_SASL_HANDSHAKE, 0, 1},
+    {API_SASL_AUTHENTICATE, 0, 2},
+    {API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0},
+    {API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0},
 };
 const int broker_api_versions_count = (int)(sizeof broker_api_versions /
                                             sizeof broker_api_versions[0]);
