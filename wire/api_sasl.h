@@ -101,8 +101,7 @@ int wire_alter_user_scram_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
 void wire_alter_user_scram_resp_encode(eddy_wr_t *wr, int16_t v,
                                        const AlterUserScramCredentialsResponse *r);
 
-/* The client side (client_api_sasl.c: SaslHandshake, SaslAuthenticate;
- * client_api_scram.c: the credential APIs), in the broker's version ranges. */
+/* The client side (client_api_sasl.c), in the broker's version ranges. */
 void wire_sasl_handshake_req_encode(eddy_wr_t *wr, int16_t v, const SaslHandshakeRequest *r);
 int wire_sasl_handshake_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                     SaslHandshakeResponse *r);
