@@ -19,6 +19,7 @@
 
 typedef struct conn conn_t;
 typedef struct req_slot req_slot_t;
+typedef struct broker_listener broker_listener_t;
 typedef struct create_job create_job_t;
 typedef struct sasl_conn sasl_conn_t;
 
@@ -80,9 +81,23 @@ struct req_slot {
  *   TAKING --request held / responses queued / pool full--> MUTED
  *   MUTED --response written / memory released (bk_resume)--> TAKING
  */
+/* An open listener (listeners): the socket, and what a client that came in
+ * through it is told (Metadata, FindCoordinator and DescribeCluster answer
+ * each client with its own listener's advertised address, as Kafka does). */
+struct broker_listener {
+    uv_tcp_t bl_tcp;
+    struct eddy_broker *bl_broker;
+    const broker_listener_cfg_t *bl_cfg; /* name, protocol, bind address */
+    int bl_open;                         /* bl_tcp initialised (closed with the broker) */
+    int bl_port;                         /* bound (port 0 in listeners: the one given) */
+    char bl_adv_host[256];
+    int bl_adv_port;
+};
+
 struct conn {
     uv_tcp_t c_tcp;
     struct eddy_broker *c_broker;
+    const broker_listener_t *c_listener; /* the listener it came in on */
     conn_t *c_next, *c_prev;
     char c_peer[96];
     char c_ip[64];
@@ -127,7 +142,8 @@ void broker_pids_close(broker_pids_t *pa);
 
 struct eddy_broker {
     uv_loop_t bk_loop;
-    uv_tcp_t bk_listener;
+    broker_listener_t *bk_listeners; /* bk_cfg.nlisteners of them, in listeners' order */
+    int bk_nlisteners;
     uv_signal_t bk_sigterm, bk_sigint;
     uv_async_t bk_stop_async;
     uv_timer_t bk_tick;
@@ -140,9 +156,6 @@ struct eddy_broker {
     eddy_props_t bk_dyn_node;    /* dynamic settings of this node (name: its id) */
     topic_registry_t bk_topics;
     log_fdcache_t *bk_fdc;
-    char bk_adv_host[256];
-    int bk_adv_port;
-    int bk_port;
     conn_t *bk_conns;
     int bk_nconns;
     int bk_fd_conns;        /* connections the open-file limit leaves room for */
@@ -167,6 +180,12 @@ struct eddy_broker {
     int bk_nchunks;
     struct broker_sasl *bk_sasl; /* SASL settings and the SCRAM credentials (sasl.c) */
 };
+
+/* The security protocol of the listener the connection came in on. */
+static inline broker_secproto_t conn_secproto(const conn_t *c)
+{
+    return c->c_listener->bl_cfg->lc_proto;
+}
 
 /* Handlers: fill slot->rs_resp (after the response header) and set the
  * slot DONE, or leave it WAITING (fetch) / SILENT (acks=0). Return 0, or an
