@@ -958,8 +958,8 @@ static void fd_budget(eddy_broker_t *b)
 /* Whether the connection's listener asks for a SASL login. */
 static int conn_wants_sasl(const conn_t *c)
 {
-    (void)c;
-    return 0;
+    broker_secproto_t p = conn_secproto(c);
+    return p == BROKER_SEC_SASL_PLAINTEXT || p == BROKER_SEC_SASL_SSL;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -1057,8 +1057,8 @@ static int secproto_served(broker_secproto_t p, const char **why)
     switch (p) {
     case BROKER_SEC_PLAINTEXT: return 1;
     case BROKER_SEC_SSL: *why = "TLS is not served by this broker yet"; return 0;
-    case BROKER_SEC_SASL_PLAINTEXT:
-    case BROKER_SEC_SASL_SSL: *why = "SASL is not served by this broker yet"; return 0;
+    case BROKER_SEC_SASL_PLAINTEXT: return 1;
+    case BROKER_SEC_SASL_SSL: *why = "TLS is not served by this broker yet"; return 0;
     }
     *why = "unknown security protocol";
     return 0;

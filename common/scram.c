@@ -788,6 +788,17 @@ int scram_server_first(scram_server_t *s, const scram_cred_t *cred, const char *
     return n;
 }
 
+/* librdkafka before 2.6.1 (Debian 12 ships 2.0.2, kcat with it) sends its
+ * own nonce again in front of the combined one: r=<client><client><server>.
+ * It signs the message it sends, so the proof still covers this server's
+ * nonce and a replay still fails; Kafka 3.x accepted it by not checking the
+ * nonce at all. This form, and only it, is accepted besides the exact one. */
+static int librdkafka_nonce(const scram_server_t *s, const char *got)
+{
+    size_t cn = strlen(s->scs_cf.cf_nonce);
+    return strncmp(got, s->scs_cf.cf_nonce, cn) == 0 && strcmp(got + cn, s->scs_nonce) == 0;
+}
+
 int scram_server_final(scram_server_t *s, const char *client_final, size_t len, char *out,
                        size_t out_cap, char *errstr, size_t errstr_size)
 {
@@ -803,7 +814,7 @@ int scram_server_final(scram_server_t *s, const char *client_final, size_t len, 
     s->scs_state = 3; /* one attempt per exchange, whatever the outcome */
     if ((rc = scram_parse_client_final(client_final, len, &cl, errstr, errstr_size)) < 0)
         return rc;
-    if (strcmp(cl.cl_nonce, s->scs_nonce) != 0) {
+    if (strcmp(cl.cl_nonce, s->scs_nonce) != 0 && !librdkafka_nonce(s, cl.cl_nonce)) {
         ERR("SCRAM client-final nonce does not match the server-first nonce");
         return EDDY_ERR_INVALID_ARG;
     }

@@ -22,6 +22,9 @@
  * least 4096 (SCRAM_MIN_ITERATIONS) and at most 16384 (Kafka's
  * AlterUserScramCredentials limit), channel binding is not supported (gs2 flag
  * "n" or "y"; "p" is refused), and an authzid, when given, must equal the user.
+ * The server also takes the client-final nonce of librdkafka before 2.6.1
+ * (the client nonce twice in front of the server's: scram.c says why that
+ * is safe), so that kcat and librdkafka 2.0 on Debian 12 can log in.
  *
  * Errors: 0 or a negative eddy error (EDDY_ERR_INVALID_ARG for a malformed
  * message, -EACCES for a wrong proof or signature) with a sentence in errstr.
