@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "wire/api_quotas.h"
 #include "wire/api_sasl.h"
 
 #define LOG_LIMIT_MS 1000 /* failed logins: one line a second, with the count left out */
@@ -503,8 +504,9 @@ int handle_describe_user_scram_credentials(eddy_broker_t *b, req_slot_t *s, eddy
     DescribeUserScramCredentialsResponse resp;
     memset(&resp, 0, sizeof resp);
     resp.ErrorMessage = KSTR_NULL;
-    if (req.UsersCount < 0) {
-        /* Every user with a credential, each once, in the store's order. */
+    if (req.UsersCount <= 0) {
+        /* Every user with a credential, each once, in the store's order (an
+         * empty list asks for all too, as in Kafka: its admin client sends one). */
         int32_t nres = 0;
         if (!RESP_ARRAY(&s->rs_out, resp.Results, resp.ResultsCount, us->us_n))
             return -ENOMEM;
@@ -715,6 +717,23 @@ int handle_alter_user_scram_credentials(eddy_broker_t *b, req_slot_t *s, eddy_rd
                               resp.Results[i].User.ptr, s->rs_conn->c_principal);
     }
     wire_alter_user_scram_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* Eddy has no client quotas (quota.* settings, client-id and user throttles):
+ * every filter matches nothing. Kafka's kafka-configs asks this beside
+ * DescribeUserScramCredentials when it describes users. */
+int handle_describe_client_quotas(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    (void)b;
+    DescribeClientQuotasRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    int rc = wire_describe_client_quotas_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    DescribeClientQuotasResponse resp = {0, KERR_NONE, KSTR_NULL, 0};
+    wire_describe_client_quotas_resp_encode(&s->rs_resp, v, &resp);
     s->rs_state = SLOT_DONE;
     return 0;
 }

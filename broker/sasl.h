@@ -61,5 +61,6 @@ int handle_sasl_handshake(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_sasl_authenticate(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_user_scram_credentials(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_alter_user_scram_credentials(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_describe_client_quotas(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 
 #endif

@@ -601,6 +601,7 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_DESCRIBE_USER_SCRAM_CREDENTIALS:
         return handle_describe_user_scram_credentials(b, s, rd);
     case API_ALTER_USER_SCRAM_CREDENTIALS: return handle_alter_user_scram_credentials(b, s, rd);
+    case API_DESCRIBE_CLIENT_QUOTAS: return handle_describe_client_quotas(b, s, rd);
     default: respond_unsupported(s); return 0;
     }
 }
