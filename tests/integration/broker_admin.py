@@ -30,251 +30,31 @@ usage: broker_admin.py path/to/eddy [case ...]
 """
 import os
 import re
-import shutil
-import signal
-import socket
 import struct
 import subprocess
-import sys
-import tempfile
 import time
 
-EDDY = sys.argv[1]
-WORK = tempfile.mkdtemp(prefix="eddy-broker-admin-")
-BROKERS = []
+import kwire
+from kwire import arr, bytes32, check, cstr, flexible, s16, st, uvarint
+
+EDDY, WORK = kwire.setup("eddy-broker-admin-")
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-class Broker:
+class Broker(kwire.Broker):
     def __init__(self, name, settings=(), data=None):
-        self.dir = os.path.join(WORK, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.data = data or os.path.join(self.dir, "data")
-        self.log_path = os.path.join(self.dir, "broker-%d.log" % len(BROKERS))
-        args = [EDDY, "broker", "--data-dir", self.data, "--listen", "127.0.0.1:0",
-                "--set", "group.initial.rebalance.delay.ms=0"]
-        for s in settings:
-            args += ["--set", s]
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        BROKERS.append(self)
-        deadline = time.time() + 15
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+),", self.log_text())
-            if m:
-                self.port = int(m.group(1))
-            else:
-                check(self.proc.poll() is None, "broker exited: " + self.log_text()[-2000:])
-                time.sleep(0.05)
-        check(self.port, "broker did not start")
-
-    def log_text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def kill9(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.log.close()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            check(self.proc.returncode == 0, "broker exit status %d: %s" %
-                  (self.proc.returncode, self.log_text()[-2000:]))
-        self.log.close()
+        super().__init__(name, ["group.initial.rebalance.delay.ms=0"] + list(settings), data=data)
 
 
-# ---- encoding ----
-
-FLEXIBLE_FROM = {18: 3, 16: 3, 15: 5, 37: 2, 60: 0, 3: 9, 9: 6, 8: 8, 12: 4, 14: 4, 11: 6}
-
-
-def flexible(key, v):
-    first = FLEXIBLE_FROM.get(key)
-    return first is not None and v >= first
-
-
-def uvarint(n):
-    out = b""
-    while True:
-        if n < 0x80:
-            return out + bytes([n])
-        out += bytes([(n & 0x7F) | 0x80])
-        n >>= 7
-
-
-def varint(n):
-    return uvarint((n << 1) ^ (n >> 63))
-
-
-def s16(s):
-    if s is None:
-        return struct.pack(">h", -1)
-    b = s.encode()
-    return struct.pack(">h", len(b)) + b
-
-
-def cstr(s):
-    if s is None:
-        return b"\0"
-    b = s.encode()
-    return uvarint(len(b) + 1) + b
-
-
-def bytes32(b):
-    return struct.pack(">i", len(b)) + b
-
-
-def arr(items, flex):
-    return (uvarint(len(items) + 1) if flex else struct.pack(">i", len(items))) + b"".join(items)
-
-
-def st(s, flex):
-    return cstr(s) if flex else s16(s)
-
-
-class Reader:
-    def __init__(self, b, flex):
-        self.b, self.o, self.flex = b, 0, flex
-
-    def take(self, fmt):
-        (v,) = struct.unpack_from(fmt, self.b, self.o)
-        self.o += struct.calcsize(fmt)
-        return v
-
-    def i8(self):
-        return self.take(">b")
-
-    def i16(self):
-        return self.take(">h")
-
-    def i32(self):
-        return self.take(">i")
-
-    def i64(self):
-        return self.take(">q")
-
-    def uv(self):
-        n = shift = 0
-        while True:
-            c = self.b[self.o]
-            self.o += 1
-            n |= (c & 0x7F) << shift
-            if c < 0x80:
-                return n
-            shift += 7
-
-    def str(self):
-        if self.flex:
-            n = self.uv() - 1
-        else:
-            n = self.i16()
-        if n < 0:
-            return None
-        v = self.b[self.o:self.o + n].decode()
-        self.o += n
-        return v
-
-    def bytes(self):
-        n = self.uv() - 1 if self.flex else self.i32()
-        if n < 0:
-            return None
-        v = self.b[self.o:self.o + n]
-        self.o += n
-        return v
-
-    def count(self):
-        return self.uv() - 1 if self.flex else self.i32()
-
-    def tags(self):
-        if self.flex:
-            for _ in range(self.uv()):
-                self.uv()
-                self.o += self.uv()
-
-    def done(self):
-        check(self.o == len(self.b), "%d bytes left in the answer" % (len(self.b) - self.o))
-
-
-class Conn:
+class Conn(kwire.Conn):
     def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=15)
-        self.corr = 0
-
-    def call(self, key, v, body):
-        """Sends a request; returns a Reader over the response body (after the header)."""
-        self.corr += 1
-        flex = flexible(key, v)
-        hdr = struct.pack(">hhi", key, v, self.corr) + s16("broker-admin")
-        if flex:
-            hdr += b"\0"
-        payload = hdr + body
-        self.s.sendall(struct.pack(">i", len(payload)) + payload)
-        size = struct.unpack(">i", self.recv(4))[0]
-        resp = self.recv(size)
-        corr = struct.unpack_from(">i", resp)[0]
-        check(corr == self.corr, "correlation id %d, want %d" % (corr, self.corr))
-        off = 4
-        if flex and key != 18:
-            off += 1  # empty tagged fields of the response header v1
-        return Reader(resp[off:], flex)
-
-    def recv(self, n):
-        out = b""
-        while len(out) < n:
-            c = self.s.recv(n - len(out))
-            if not c:
-                raise Fail("connection closed by the broker")
-            out += c
-        return out
-
-    def close(self):
-        self.s.close()
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for x in data:
-        crc ^= x
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc ^ 0xFFFFFFFF
+        super().__init__(port, timeout=15, client_id="broker-admin")
 
 
 def produce(c, topic, partition, value):
     """Produce v3 of one record; returns (error, base offset)."""
-    rec = b"\0" + varint(0) + varint(0) + varint(-1) + varint(len(value)) + value + varint(0)
-    rec = varint(len(rec)) + rec
-    now = int(time.time() * 1000)
-    tail = struct.pack(">hiqqqhii", 0, 0, now, now, -1, -1, -1, 1) + rec
-    batch = struct.pack(">ibI", 0, 2, crc32c(tail)) + tail
-    batch = struct.pack(">qi", 0, len(batch)) + batch
-    body = struct.pack(">hhi", -1, 1, 5000) + struct.pack(">i", 1) + s16(topic)
-    body += struct.pack(">ii", 1, partition) + bytes32(batch)
-    r = c.call(0, 3, body)
-    r.i32()
-    r.str()
-    r.i32()
-    r.i32()
-    err = r.i16()
-    base = r.i64()
-    return err, base
+    body = kwire.produce_body(topic, partition, kwire.values_batch([value]), acks=1,
+                              timeout_ms=5000)
+    return kwire.produce_result(c.call(0, 3, body))
 
 
 def metadata(c, topics=None):
@@ -365,15 +145,7 @@ def fetch_count(c, topic, partition):
     for _ in range(max(r.i32(), 0)):
         r.i64()
         r.i64()
-    n = r.i32()
-    data = r.b[r.o:r.o + max(n, 0)]
-    count = 0
-    o = 0
-    while o + 61 <= len(data):
-        blen = struct.unpack_from(">i", data, o + 8)[0]
-        count += struct.unpack_from(">i", data, o + 57)[0]
-        o += 12 + blen
-    return count
+    return batches_records(r.bytes() or b"")
 
 
 def offset_commit(c, group, topic, offsets, gen=-1, member="", instance=None, v=2):
@@ -485,15 +257,12 @@ def case_api_versions():
         check(ranges.get(key) == want, "ApiVersions v4: key %d is %s, want %s" %
               (key, ranges.get(key), want))
     # v5: UNSUPPORTED_VERSION with the ranges in a v0 body, so the client retries lower.
-    c.corr += 1
-    payload = struct.pack(">hhi", 18, 5, c.corr) + s16("x") + b"\0" + body
-    c.s.sendall(struct.pack(">i", len(payload)) + payload)
-    resp = c.recv(struct.unpack(">i", c.recv(4))[0])
-    r = Reader(resp[4:], False)
+    corr = c.send(18, 5, body)
+    r = c.response(18, 0, corr)  # the v0 layout
     check(r.i16() == 35, "ApiVersions v5: not UNSUPPORTED_VERSION")
     check(r.i32() == len(ranges), "ApiVersions v5: the ranges are missing")
     c.close()
-    b.stop()
+    b.stop(clean=True)
     return "v4 answered (%d APIs), v5 UNSUPPORTED_VERSION" % len(ranges)
 
 
@@ -527,7 +296,7 @@ def case_describe_cluster():
             check((ops != -2**31) == bool(auth), "authorized operations %d (asked: %d)" %
                   (ops, auth))
     c.close()
-    b.stop()
+    b.stop(clean=True)
     return "cluster %s, node 0 at 127.0.0.1:%d" % (cid, b.port)
 
 
@@ -576,7 +345,7 @@ def case_create_partitions():
     n = fetch_count(c, "cp", 3)
     check(n == 3, "cp-3 has %d records after the restart, want 3" % n)
     c.close()
-    b2.stop()
+    b2.stop(clean=True)
     return "errors as Kafka's, grow persisted across kill -9"
 
 
@@ -587,14 +356,7 @@ def eddy_cli(port, *args, stdin=None):
 
 def batches_records(data):
     """Records counted in whole v2 batches."""
-    count = o = 0
-    while o + 61 <= len(data):
-        blen = struct.unpack_from(">i", data, o + 8)[0]
-        if o + 12 + blen > len(data):
-            break
-        count += struct.unpack_from(">i", data, o + 57)[0]
-        o += 12 + blen
-    return count
+    return sum(bh["count"] for bh in kwire.batches_in(data))
 
 
 def case_grow_under_fetch():
@@ -606,24 +368,14 @@ def case_grow_under_fetch():
     values = [b"%07d-%s" % (i, os.urandom(250).hex().encode()) for i in range(16 * 1024)]
     r = eddy_cli(b.port, "topic", "produce", "gf", stdin=b"\n".join(values) + b"\n")
     check(r.returncode == 0, "produce: %r" % r.stderr)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
-    s.settimeout(20)
-    s.connect(("127.0.0.1", b.port))
+    s = kwire.connect(b.port, rcvbuf=16384, timeout=20)
     body = struct.pack(">iiiib", -1, 0, 1, 32 << 20, 0) + struct.pack(">i", 1) + s16("gf")
     body += struct.pack(">i", 1) + struct.pack(">iqi", 0, 0, 32 << 20)
-    payload = struct.pack(">hhi", 1, 4, 1) + s16("slow") + body
-    s.sendall(struct.pack(">i", len(payload)) + payload)
+    s.sendall(kwire.frame(1, 4, 1, body, "slow"))
 
     def recv_exact(n):
-        out = b""
-        while len(out) < n:
-            c = s.recv(n - len(out))
-            check(c, "fetch connection closed")
-            out += c
-        return out
-    size = struct.unpack(">i", recv_exact(4))[0]
-    recv_exact(12)
+        return kwire.recv_exact(s, n)
+    recv_exact(4 + 12)  # size, correlation id, throttle, topics
     tlen = struct.unpack(">h", recv_exact(2))[0]
     recv_exact(tlen + 4 + 4)
     err, _hw, _lso, nab = struct.unpack(">hqqi", recv_exact(22))
@@ -649,7 +401,7 @@ def case_grow_under_fetch():
     check(fetch_count(c, "gf", 63) == 1, "gf-63 after the grow")
     s.close()
     c.close()
-    b.stop()
+    b.stop(clean=True)
     return "a %d-byte response written across a 1 -> 64 grow: %d records, whole" % (rlen, n)
 
 
@@ -674,7 +426,7 @@ def case_offset_delete():
     got = offset_fetch(c, "g-od", "od", [0, 1, 2])
     check(got == {0: -1, 1: 11, 2: -1}, "after kill -9 and a restart: %s" % got)
     c.close()
-    b2.stop()
+    b2.stop(clean=True)
     return "deleted offsets stay deleted across kill -9"
 
 
@@ -706,7 +458,7 @@ def case_static_fencing():
           "rejoin lines: %s" % re.findall(r".*rejoined.*", b.log_text()))
     c.close()
     c2.close()
-    b.stop()
+    b.stop(clean=True)
     return "the replaced member gets FENCED_INSTANCE_ID on heartbeat, sync, commit and join"
 
 
@@ -785,7 +537,7 @@ def case_list_describe():
               groups["g-live"][3])
         check(groups["nosuch"][1] == "Dead", "DescribeGroups v%d nosuch: %s" % (v, groups))
     c.close()
-    b.stop()
+    b.stop(clean=True)
     return "states Stable/Empty, filters, instance id"
 
 
@@ -800,28 +552,5 @@ CASES = {
 }
 
 
-def main():
-    names = sys.argv[2:] or list(CASES)
-    failed = 0
-    try:
-        for n in names:
-            t0 = time.time()
-            try:
-                what = CASES[n]()
-                print("ok   %-18s %5.1fs  %s" % (n, time.time() - t0, what), flush=True)
-            except (Fail, OSError, struct.error, KeyError) as e:
-                failed += 1
-                print("FAIL %-18s %s: %s" % (n, type(e).__name__, e), flush=True)
-            finally:
-                for b in BROKERS:
-                    if b.proc.poll() is None:
-                        b.proc.kill()
-                        b.proc.wait()
-                BROKERS.clear()
-    finally:
-        shutil.rmtree(WORK, ignore_errors=True)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    kwire.main("broker_admin", CASES)

@@ -20,128 +20,37 @@
 
 usage: broker_compression.py path/to/eddy [case ...]
 """
-import glob
 import gzip
 import os
 import random
 import re
-import shutil
-import signal
-import socket
-import struct
-import subprocess
-import sys
-import tempfile
 import time
 
-EDDY = sys.argv[1]
-WORK = tempfile.mkdtemp(prefix="eddy-broker-compression-")
-BROKERS = []
+import kwire
+from kwire import Conn, check, kcat
+
+EDDY, WORK = kwire.setup("eddy-broker-compression-")
 CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, UNSUPPORTED_VERSION = 2, 10, 35
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-class Broker:
-    def __init__(self, name, settings=()):
-        self.dir = os.path.join(WORK, name)
-        os.makedirs(self.dir)
-        self.data = os.path.join(self.dir, "data")
-        self.log_path = os.path.join(self.dir, "broker.log")
-        args = [EDDY, "broker", "--data-dir", self.data, "--listen", "127.0.0.1:0"]
-        for s in settings:
-            args += ["--set", s]
-        self.log = open(self.log_path, "w")
-        # Under ASan, freed blocks wait in a quarantine (256 MiB by default) that would count in
-        # the memory bound checked after the bomb; a small one still catches use after free.
-        env = dict(os.environ)
-        env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"),
-                                                     "quarantine_size_mb=4"]))
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        BROKERS.append(self)
-        deadline = time.time() + 10
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+),", self.log_text())
-            if m:
-                self.port = int(m.group(1))
-            else:
-                check(self.proc.poll() is None, "broker exited: " + self.log_text()[-2000:])
-                time.sleep(0.05)
-        check(self.port, "broker did not start")
-        self.addr = "127.0.0.1:%d" % self.port
-
-    def log_text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def hwm_kb(self):
-        with open("/proc/%d/status" % self.proc.pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-        raise Fail("no VmHWM for the broker")
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self, clean=False):
-        if self.proc.poll() is None:
-            if clean:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    pass
-            if self.proc.poll() is None:
-                self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-        if clean and self.proc.returncode != 0:
-            raise Fail("broker exit status %d after SIGTERM: %s" %
-                       (self.proc.returncode, self.log_text()[-3000:]))
+class Broker(kwire.Broker):
+    # The attacks case bounds the broker's peak RSS: under ASan, a small quarantine.
+    QUARANTINE_MB = 4
 
     def batches(self, topic, partition=0):
         """Every batch header in the partition's segment files, in offset order."""
         out = []
-        files = sorted(glob.glob(os.path.join(self.data, "%s-%d" % (topic, partition), "*.log")))
-        for path in files:
+        for path in self.segments(topic, partition):
             with open(path, "rb") as f:
-                data = f.read()
-            pos = 0
-            while pos + 61 <= len(data):
-                base, length = struct.unpack(">qi", data[pos:pos + 12])
-                attrs, last_delta, base_ts, max_ts = struct.unpack(">hiqq", data[pos + 21:pos + 43])
-                count = struct.unpack(">i", data[pos + 57:pos + 61])[0]
-                out.append({"file": path, "base": base, "codec": attrs & 7, "attrs": attrs,
-                            "last": base + last_delta, "max_ts": max_ts, "count": count,
-                            "bytes": data[pos:pos + 12 + length]})
-                pos += 12 + length
+                for bh in kwire.batches_in(f.read()):
+                    bh["file"] = path
+                    out.append(bh)
         return out
 
 
-def run(*args, stdin=None, timeout=60):
-    r = subprocess.run(list(args), input=stdin, capture_output=True, timeout=timeout)
-    return r
-
-
-def kcat(br, *args, stdin=None, timeout=60):
-    r = run("kcat", "-b", br.addr, *args, stdin=stdin, timeout=timeout)
-    check(r.returncode == 0, "kcat %s: exit %d: %s" % (" ".join(args), r.returncode,
-                                                        r.stderr.decode(errors="replace")[-1500:]))
-    return r.stdout
-
-
 def eddy(br, *args, stdin=None):
-    r = run(EDDY, "-b", br.addr, *args, stdin=stdin)
+    r = kwire.eddy("-b", br.addr, *args, stdin=stdin)
     check(r.returncode == 0, "eddy %s: exit %d: %s" % (" ".join(args), r.returncode,
                                                         r.stderr.decode(errors="replace")))
     return r.stdout
@@ -162,96 +71,25 @@ def text_lines(tag, n):
 
 # ---- raw protocol -----------------------------------------------------------
 
-CRC_TABLE = []
-for _i in range(256):
-    _c = _i
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
-    CRC_TABLE.append(_c)
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def varint(v):
-    v = (v << 1) ^ (v >> 63)  # zigzag
-    out = b""
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
 def record(delta, ts_delta, key, value):
-    body = b"\x00" + varint(ts_delta) + varint(delta)
-    body += varint(-1) if key is None else varint(len(key)) + key
-    body += varint(-1) if value is None else varint(len(value)) + value
-    body += varint(0)
-    return varint(len(body)) + body
+    return kwire.record(value, key, offset_delta=delta, ts_delta=ts_delta)
 
 
 def batch(records_bytes, codec, count, last_delta, base_ts=1000, max_ts=None):
     """A RecordBatch v2 around records_bytes (already compressed as codec says)."""
-    after_crc = struct.pack(">hiqqqhii", codec, last_delta, base_ts,
-                            base_ts if max_ts is None else max_ts, -1, -1, -1, count)
-    after_crc += records_bytes
-    crc = crc32c(after_crc)
-    head = struct.pack(">ib", -1, 2) + struct.pack(">I", crc)
-    body = head + after_crc
-    return struct.pack(">qi", 0, len(body)) + body
+    return kwire.batch(records_bytes, count, attrs=codec, last_delta=last_delta, base_ts=base_ts,
+                       max_ts=max_ts)
 
 
-def kstr(s):
-    b = s.encode()
-    return struct.pack(">h", len(b)) + b
+def conn(br):
+    # The client id the broker's log lines must name.
+    return Conn(br.port, timeout=30, client_id="attacker")
 
 
-def produce_frame(topic, records, version=3, corr=1):
-    body = (struct.pack(">h", -1) if version >= 3 else b"")  # TransactionalId null
-    body += struct.pack(">hi", -1, 10000)
-    body += struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
-    body += struct.pack(">ii", 0, len(records)) + records
-    payload = struct.pack(">hhi", 0, version, corr) + kstr("attacker") + body
-    return struct.pack(">i", len(payload)) + payload
-
-
-def recv_exact(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise Fail("connection closed by the broker")
-        out += chunk
-    return out
-
-
-def request(br, frame_bytes, timeout=30):
-    s = socket.create_connection(("127.0.0.1", br.port), timeout=timeout)
-    try:
-        s.sendall(frame_bytes)
-        size = struct.unpack(">i", recv_exact(s, 4))[0]
-        return recv_exact(s, size)
-    finally:
-        s.close()
-
-
-def produce_error(br, topic, records):
-    """Sends Produce v3 with one partition's records; returns its ErrorCode."""
-    resp = request(br, produce_frame(topic, records))
-    # corr, [topic: name, [partition: index, error, base offset, log append time]]
-    pos = 4 + 4
-    n = struct.unpack(">h", resp[pos:pos + 2])[0]
-    pos += 2 + n + 4
-    index, err = struct.unpack(">ih", resp[pos:pos + 6])
-    check(index == 0, "produce response for partition %d" % index)
-    return err
+def produce_error(br, topic, records, version=3):
+    """Sends Produce with one partition's records; returns its ErrorCode."""
+    with conn(br) as c:
+        return kwire.produce_result(c.call(0, version, kwire.produce_body(topic, 0, records)))[0]
 
 
 # ---- cases ------------------------------------------------------------------
@@ -447,15 +285,18 @@ def case_attacks():
     check(kcat(br, "-C", "-t", "victim", "-e", "-c", "1", "-f", "%s\n") == b"before\n", "victim")
 
     # Produce v0-2: advertised (for librdkafka's compression check), refused if sent.
-    av = request(br, struct.pack(">i", 10 + len("attacker")) +
-                 struct.pack(">hhi", 18, 0, 9) + kstr("attacker"))
-    n = struct.unpack(">i", av[6:10])[0]
-    ranges = {struct.unpack(">h", av[10 + 6 * i:12 + 6 * i])[0]:
-              struct.unpack(">hh", av[12 + 6 * i:16 + 6 * i]) for i in range(n)}
-    check(ranges.get(0) == (0, 7), "ApiVersions lists Produce as %s, expected (0, 7)" % (ranges.get(0),))
-    resp = request(br, produce_frame("victim", batch(good, 1, 50, 49), version=2, corr=5))
-    corr, err = struct.unpack(">ih", resp[:6])
-    check(corr == 5 and err == UNSUPPORTED_VERSION, "Produce v2 answered %d/%d" % (corr, err))
+    with conn(br) as c:
+        r = c.call(18, 0, b"")
+        check(r.i16() == 0, "ApiVersions v0 error")
+        ranges = {}
+        for _ in range(r.count()):
+            key = r.i16()
+            ranges[key] = (r.i16(), r.i16())
+        check(ranges.get(0) == (0, 7),
+              "ApiVersions lists Produce as %s, expected (0, 7)" % (ranges.get(0),))
+        r = c.call(0, 2, kwire.produce_body("victim", 0, batch(good, 1, 50, 49), version=2))
+        err = r.i16()
+    check(err == UNSUPPORTED_VERSION, "Produce v2 answered %d" % err)
     check(end_offset(br, "victim") == 51, "Produce v2 appended")
     print("  ApiVersions: Produce 0-7; Produce v2 refused with UNSUPPORTED_VERSION; peak RSS %d MiB"
           % (hwm // 1024))
@@ -465,33 +306,5 @@ CASES = {"codecs": case_codecs, "convert": case_convert, "logappendtime": case_l
          "timeindex": case_timeindex, "compaction": case_compaction, "attacks": case_attacks}
 
 
-def main():
-    names = sys.argv[2:] or list(CASES)
-    failed = []
-    for name in names:
-        t0 = time.time()
-        try:
-            CASES[name]()
-            for br in BROKERS:
-                br.stop(clean=True)
-            print("ok %s (%.1f s)" % (name, time.time() - t0))
-        except (Fail, OSError, subprocess.TimeoutExpired) as e:
-            print("FAIL [broker_compression %s]: %s" % (name, e), file=sys.stderr)
-            if BROKERS:
-                print("\n".join(BROKERS[-1].log_text().splitlines()[-15:]), file=sys.stderr)
-            failed.append(name)
-        for br in BROKERS:
-            br.stop()
-        BROKERS.clear()
-    shutil.rmtree(WORK, ignore_errors=True)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-    try:
-        sys.exit(main())
-    finally:
-        for br in BROKERS:
-            br.stop()
-        shutil.rmtree(WORK, ignore_errors=True)
+    kwire.main("broker_compression", CASES)

@@ -40,19 +40,16 @@ import glob
 import os
 import re
 import shutil
-import signal
-import socket
 import struct
 import subprocess
-import sys
-import tempfile
 import time
 
-EDDY = sys.argv[1]
+import kwire
+from kwire import Broker, Conn, Enc, check, kcat, run, wait_for
+
+EDDY, WORK = kwire.setup("eddy-broker-configs-")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-WORK = tempfile.mkdtemp(prefix="eddy-broker-configs-")
-BROKERS = []
 
 NONE, UNKNOWN_TOPIC, INVALID_TIMESTAMP, INVALID_CONFIG, INVALID_REQUEST = 0, 3, 32, 40, 42
 SRC_TOPIC, SRC_BROKER, SRC_DEFAULT_BROKER, SRC_STATIC, SRC_DEFAULT = 1, 2, 3, 4, 5
@@ -99,201 +96,10 @@ KAFKA_TOPIC_CONFIGS = {
 }
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-class Broker:
-    def __init__(self, name, settings=(), data=None):
-        self.dir = os.path.join(WORK, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.data = data or os.path.join(self.dir, "data")
-        self.settings = list(settings)
-        self.log_path = os.path.join(self.dir, "broker.log")
-        self.start()
-
-    def start(self, port=0):
-        args = [EDDY, "broker", "--data-dir", self.data, "--listen", "127.0.0.1:%d" % port]
-        for s in self.settings:
-            args += ["--set", s]
-        self.log = open(self.log_path, "a")
-        self.mark = os.path.getsize(self.log_path)
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        if self not in BROKERS:
-            BROKERS.append(self)
-        deadline = time.time() + 10
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+),", self.log_text()[self.mark:])
-            if m:
-                self.port = int(m.group(1))
-            else:
-                check(self.proc.poll() is None, "broker exited: " + self.log_text()[-2000:])
-                time.sleep(0.05)
-        check(self.port, "broker did not start")
-        self.addr = "127.0.0.1:%d" % self.port
-
-    def restart(self):
-        self.stop(clean=True)
-        self.start()
-
-    def log_text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self, clean=False):
-        if self.proc.poll() is None:
-            if clean:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    pass
-            if self.proc.poll() is None:
-                self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-        if clean and self.proc.returncode != 0:
-            raise Fail("broker exit status %d after SIGTERM: %s" %
-                       (self.proc.returncode, self.log_text()[-3000:]))
-
-    def segments(self, topic, partition=0):
-        return sorted(glob.glob(os.path.join(self.data, "%s-%d" % (topic, partition), "*.log")))
-
-
-def run(*args, stdin=None, timeout=60):
-    return subprocess.run(list(args), input=stdin, capture_output=True, timeout=timeout)
-
-
-def kcat(br, *args, stdin=None, timeout=60):
-    r = run("kcat", "-b", br.addr, *args, stdin=stdin, timeout=timeout)
-    check(r.returncode == 0, "kcat %s: exit %d: %s" % (" ".join(args), r.returncode,
-                                                        r.stderr.decode(errors="replace")[-1500:]))
-    return r.stdout
-
-
-# ---- wire encoding: legacy and flexible (compact) ---------------------------
-
-def uvarint(v):
-    out = b""
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def zvarint(v):
-    return uvarint((v << 1) ^ (v >> 63))
-
-
-def s16(s):
-    if s is None:
-        return struct.pack(">h", -1)
-    b = s.encode()
-    return struct.pack(">h", len(b)) + b
-
-
-def cstr(s):
-    if s is None:
-        return b"\x00"
-    b = s.encode()
-    return uvarint(len(b) + 1) + b
-
-
-class Enc:
-    def __init__(self, flex):
-        self.flex = flex
-
-    def str(self, s):
-        return cstr(s) if self.flex else s16(s)
-
-    def count(self, n):
-        return uvarint(n + 1) if self.flex else struct.pack(">i", n)
-
-    def tags(self):
-        return b"\x00" if self.flex else b""
-
-
-class Dec:
-    def __init__(self, data, flex):
-        self.d, self.p, self.flex = data, 0, flex
-
-    def take(self, n):
-        check(self.p + n <= len(self.d), "response truncated at %d" % self.p)
-        b = self.d[self.p:self.p + n]
-        self.p += n
-        return b
-
-    def i8(self):
-        return struct.unpack(">b", self.take(1))[0]
-
-    def i16(self):
-        return struct.unpack(">h", self.take(2))[0]
-
-    def i32(self):
-        return struct.unpack(">i", self.take(4))[0]
-
-    def uvarint(self):
-        v, shift = 0, 0
-        while True:
-            b = self.take(1)[0]
-            v |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return v
-
-    def str(self):
-        if self.flex:
-            n = self.uvarint() - 1
-        else:
-            n = self.i16()
-        return None if n < 0 else self.take(n).decode()
-
-    def count(self):
-        return self.uvarint() - 1 if self.flex else self.i32()
-
-    def tags(self):
-        if self.flex:
-            for _ in range(self.uvarint()):
-                self.uvarint()
-                self.take(self.uvarint())
-
-
-FLEX_FROM = {32: 4, 33: 2, 44: 1, 19: 5}
-
-
-def call(br, api, version, body, corr=7):
-    flex = version >= FLEX_FROM.get(api, 99)
-    head = struct.pack(">hhi", api, version, corr) + s16("configs-test") + (b"\x00" if flex else b"")
-    frame = head + body
-    s = socket.create_connection(("127.0.0.1", br.port), timeout=30)
-    try:
-        s.sendall(struct.pack(">i", len(frame)) + frame)
-        data = b""
-        while len(data) < 4:
-            chunk = s.recv(4 - len(data))
-            check(chunk, "%s v%d: the broker closed the connection" % (api, version))
-            data += chunk
-        size = struct.unpack(">i", data)[0]
-        data = b""
-        while len(data) < size:
-            chunk = s.recv(size - len(data))
-            check(chunk, "connection closed mid-response")
-            data += chunk
-    finally:
-        s.close()
-    d = Dec(data, flex)
-    check(d.i32() == corr, "correlation id")
-    d.tags()
-    return d
+def call(br, api, version, body):
+    """One request on a connection of its own; a Reader past the response header."""
+    with Conn(br.port, timeout=30, client_id="configs-test") as c:
+        return c.call(api, version, body)
 
 
 def create_topic(br, name, configs, partitions=1):
@@ -361,7 +167,7 @@ def alter(br, rtype, name, configs, incremental=True, version=None, validate_onl
     api = 44 if incremental else 33
     if version is None:
         version = 1 if incremental else 2
-    flex = version >= FLEX_FROM[api]
+    flex = kwire.flexible(api, version)
     e = Enc(flex)
     body = e.count(1) + struct.pack(">b", rtype) + e.str(name) + e.count(len(configs))
     for c in configs:
@@ -385,54 +191,20 @@ def topic_value(br, topic, key):
 
 
 # Records with old timestamps, uncompressed, written with crafted Produce v3.
-CRC_TABLE = []
-for _i in range(256):
-    _c = _i
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
-    CRC_TABLE.append(_c)
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
 def batch(values, ts):
-    recs = b""
-    for i, v in enumerate(values):
-        body = b"\x00" + zvarint(0) + zvarint(i) + zvarint(-1) + zvarint(len(v)) + v + zvarint(0)
-        recs += zvarint(len(body)) + body
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, -1, -1, -1, len(values)) + recs
-    body = struct.pack(">ib", -1, 2) + struct.pack(">I", crc32c(after_crc)) + after_crc
-    return struct.pack(">qi", 0, len(body)) + body
+    return kwire.values_batch(values, ts)
 
 
 def batch2(recs):
     """One batch of (timestamp, value) records: each record's own timestamp."""
     base = recs[0][0]
-    out = b""
-    for i, (ts, v) in enumerate(recs):
-        body = (b"\x00" + zvarint(ts - base) + zvarint(i) + zvarint(-1) + zvarint(len(v)) + v +
-                zvarint(0))
-        out += zvarint(len(body)) + body
-    mx = max(ts for ts, _ in recs)
-    after_crc = struct.pack(">hiqqqhii", 0, len(recs) - 1, base, mx, -1, -1, -1, len(recs)) + out
-    body = struct.pack(">ib", -1, 2) + struct.pack(">I", crc32c(after_crc)) + after_crc
-    return struct.pack(">qi", 0, len(body)) + body
+    return kwire.batch([kwire.record(v, offset_delta=i, ts_delta=ts - base)
+                        for i, (ts, v) in enumerate(recs)],
+                       base_ts=base, max_ts=max(ts for ts, _ in recs))
 
 
 def produce(br, topic, records, want=NONE):
-    body = s16(None) + struct.pack(">hi", -1, 10000) + struct.pack(">i", 1) + s16(topic)
-    body += struct.pack(">i", 1) + struct.pack(">ii", 0, len(records)) + records
-    d = call(br, 0, 3, body)
-    d.count()
-    d.str()
-    d.count()
-    d.i32()
-    err = d.i16()
+    err = kwire.produce_result(call(br, 0, 3, kwire.produce_body(topic, 0, records)))[0]
     check(err == want, "produce to %s: error %d, want %d" % (topic, err, want))
 
 
@@ -442,16 +214,6 @@ def old_segments(br, topic, n=6):
     for i in range(n):
         produce(br, topic, batch([b"old record %d %s" % (i, b"x" * 500)], ts))
     check(len(br.segments(topic)) >= 3, "expected several segments: %s" % br.segments(topic))
-
-
-def wait_for(what, cond, timeout=20):
-    deadline = time.time() + timeout
-    while True:
-        r = cond()
-        if r:
-            return r
-        check(time.time() < deadline, what)
-        time.sleep(0.1)
 
 
 # ---- cases ------------------------------------------------------------------
@@ -816,33 +578,5 @@ def case_kafka_tool():
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main():
-    names = sys.argv[2:] or list(CASES)
-    failed = []
-    for name in names:
-        t0 = time.time()
-        try:
-            CASES[name]()
-            for br in BROKERS:
-                br.stop(clean=True)
-            print("ok %s (%.1f s)" % (name, time.time() - t0))
-        except (Fail, OSError, subprocess.TimeoutExpired) as e:
-            print("FAIL [broker_configs %s]: %s" % (name, e), file=sys.stderr)
-            if BROKERS:
-                print("\n".join(BROKERS[-1].log_text().splitlines()[-15:]), file=sys.stderr)
-            failed.append(name)
-        for br in BROKERS:
-            br.stop()
-        BROKERS.clear()
-    shutil.rmtree(WORK, ignore_errors=True)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-    try:
-        sys.exit(main())
-    finally:
-        for br in BROKERS:
-            br.stop()
-        shutil.rmtree(WORK, ignore_errors=True)
+    kwire.main("broker_configs", CASES)

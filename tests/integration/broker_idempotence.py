@@ -15,184 +15,40 @@ usage: broker_idempotence.py path/to/eddy
 """
 import os
 import re
-import shutil
-import socket
 import struct
-import subprocess
-import sys
-import tempfile
-import time
 
-EDDY = sys.argv[1]
-WORK = tempfile.mkdtemp(prefix="eddy-idempotence-")
+import kwire
+from kwire import Broker, Conn, check, cstr, s16, values_batch
+
+EDDY, WORK = kwire.setup("eddy-idempotence-")
 DATA = os.path.join(WORK, "data")
-BROKERS = []
 
 NONE, OUT_OF_ORDER, INVALID_EPOCH, UNSUPPORTED_VERSION, UNKNOWN_PID = 0, 45, 47, 35, 59
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-class Broker:
-    def __init__(self, name):
-        self.log_path = os.path.join(WORK, name + ".log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([EDDY, "broker", "--data-dir", DATA, "--listen",
-                                      "127.0.0.1:0"], stdout=self.log, stderr=subprocess.STDOUT)
-        BROKERS.append(self)
-        deadline = time.time() + 15
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+),", self.text())
-            if m:
-                self.port = int(m.group(1))
-            else:
-                check(self.proc.poll() is None, "broker exited: " + self.text()[-2000:])
-                time.sleep(0.05)
-        check(self.port, "broker did not start")
-        self.addr = "127.0.0.1:%d" % self.port
-
-    def text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def kill9(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise Fail("broker did not stop on SIGTERM")
-        self.log.close()
-        check(self.proc.returncode == 0, "broker exit status %d" % self.proc.returncode)
-
-
-CRC32C_TABLE = []
-for _n in range(256):
-    _c = _n
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
-    CRC32C_TABLE.append(_c)
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for x in data:
-        crc = CRC32C_TABLE[(crc ^ x) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def varint(n):
-    z = (n << 1) ^ (n >> 63)
-    out = b""
-    while True:
-        if z < 0x80:
-            return out + bytes([z])
-        out += bytes([(z & 0x7F) | 0x80])
-        z >>= 7
-
-
-def kstr(s):
-    b = s.encode()
-    return struct.pack(">h", len(b)) + b
-
-
-def frame(api_key, version, corr, body, flexible=False):
-    payload = struct.pack(">hhi", api_key, version, corr) + kstr("idem")
-    if flexible:
-        payload += b"\0"  # request header v2: no tagged fields
-    payload += body
-    return struct.pack(">i", len(payload)) + payload
-
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.corr = 0
-
-    def call(self, api_key, version, body, flexible=False):
-        self.corr += 1
-        self.s.sendall(frame(api_key, version, self.corr, body, flexible))
-        size = struct.unpack(">i", self.recv(4))[0]
-        resp = self.recv(size)
-        check(struct.unpack(">i", resp[:4])[0] == self.corr, "correlation id mismatch")
-        return resp[5:] if flexible else resp[4:]
-
-    def recv(self, n):
-        out = b""
-        while len(out) < n:
-            chunk = self.s.recv(n - len(out))
-            if not chunk:
-                raise Fail("connection closed by the broker")
-            out += chunk
-        return out
-
-    def close(self):
-        self.s.close()
 
 
 def init_producer_id(c, version=4, txn_id=None, pid=-1, epoch=-1):
     """(error, producer id, epoch) of an InitProducerId at version."""
     flexible = version >= 2
-    if flexible:
-        body = varint_u(0) if txn_id is None else varint_u(len(txn_id) + 1) + txn_id.encode()
-    else:
-        body = struct.pack(">h", -1) if txn_id is None else kstr(txn_id)
+    body = cstr(txn_id) if flexible else s16(txn_id)
     body += struct.pack(">i", 60000)
     if version >= 3:
         body += struct.pack(">qh", pid, epoch)
     if flexible:
         body += b"\0"
-    r = c.call(22, version, body, flexible)
-    _throttle, err, got_pid, got_epoch = struct.unpack_from(">ihqh", r, 0)
+    r = c.call(22, version, body)
+    r.i32()  # throttle
+    err, got_pid, got_epoch = r.i16(), r.i64(), r.i16()
     return err, got_pid, got_epoch
-
-
-def varint_u(n):
-    out = b""
-    while True:
-        if n < 0x80:
-            return out + bytes([n])
-        out += bytes([(n & 0x7F) | 0x80])
-        n >>= 7
 
 
 def batch(pid, epoch, seq, values):
     """A v2 record batch of values (null keys) with producer fields set."""
-    recs = b""
-    for i, v in enumerate(values):
-        rec = b"\0" + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
-        recs += varint(len(rec)) + rec
-    now = int(time.time() * 1000)
-    tail = struct.pack(">hiqqqhii", 0, len(values) - 1, now, now, pid, epoch, seq,
-                       len(values)) + recs
-    b = struct.pack(">ibI", 0, 2, crc32c(tail)) + tail
-    return struct.pack(">qi", 0, len(b)) + b
+    return values_batch(values, pid=pid, epoch=epoch, seq=seq)
 
 
 def produce(c, topic, records):
     """(error, base offset) of a Produce v3 of records to partition 0."""
-    body = struct.pack(">hhi", -1, -1, 10000) + struct.pack(">i", 1) + kstr(topic)
-    body += struct.pack(">ii", 1, 0) + struct.pack(">i", len(records)) + records
-    r = c.call(0, 3, body)
-    off = 4
-    (nlen,) = struct.unpack_from(">h", r, off)
-    off += 2 + nlen + 4
-    _idx, err, base, _lat = struct.unpack_from(">ihqq", r, off)
-    return err, base
+    return kwire.produce_result(c.call(0, 3, kwire.produce_body(topic, 0, records)))
 
 
 def log_end(c, topic):
@@ -202,18 +58,14 @@ def log_end(c, topic):
     return base
 
 
-def eddy(*args):
-    return subprocess.run([EDDY] + list(args), capture_output=True, timeout=60)
-
-
 def expect(got, want, what):
     check(got == want, "%s: got %r, want %r" % (what, got, want))
 
 
 def main():
-    b = Broker("b1")
+    b = Broker("b1", data=DATA)
     for topic, conf in (("idem", []), ("rolls", ["-c", "segment.bytes=2000"])):
-        r = eddy("-b", b.addr, "topic", "create", topic, "-p", "1", *conf)
+        r = kwire.eddy("-b", b.addr, "topic", "create", topic, "-p", "1", *conf)
         check(r.returncode == 0, "create %s: %r" % (topic, r.stderr))
     c = Conn(b.port)
 
@@ -265,7 +117,7 @@ def main():
 
     # kill -9: the state is rebuilt from the log; ids stay unique.
     b.kill9()
-    b = Broker("b2")
+    b = Broker("b2", data=DATA)
     c = Conn(b.port)
     err, pid2, _ = init_producer_id(c, 4)
     check(err == NONE and pid2 not in ids and pid2 > max(ids),
@@ -275,7 +127,7 @@ def main():
     expect(produce(c, "idem", e1), (NONE, 6), "retry after kill -9")
     expect(produce(c, "idem", batch(pid, 1, 5, [b"gap"]))[0], OUT_OF_ORDER, "gap after kill -9")
     expect(produce(c, "rolls", rolls_last), (NONE, 39), "retry on the rolled log after kill -9")
-    text = b.text()
+    text = b.log_text()
     check(re.search(r"idem-0: producer state: no snapshot, replayed \d+ producer batch", text),
           "no line saying idem-0's state was replayed from the log:\n" + text[-3000:])
     m = re.search(r"rolls-0: producer state: loaded snapshot \S+/(\d{20})\.snapshot, replayed "
@@ -286,43 +138,34 @@ def main():
     c.close()
 
     # Clean restart: a snapshot at the log end, loaded; nothing replayed.
-    b.stop()
+    b.stop(clean=True)
     snaps = sorted(f for f in os.listdir(os.path.join(DATA, "idem-0")) if f.endswith(".snapshot"))
     check(snaps == ["%020d.snapshot" % (end_before + 2)],
           "snapshots after a clean stop: %r" % snaps)
-    b = Broker("b3")
+    b = Broker("b3", data=DATA)
     c = Conn(b.port)
     check(re.search(r"idem-0: producer state: loaded snapshot \S+%s, replayed 0 producer batch"
-                    % re.escape(snaps[0]), b.text()),
-          "the snapshot was not loaded:\n" + b.text()[-3000:])
+                    % re.escape(snaps[0]), b.log_text()),
+          "the snapshot was not loaded:\n" + b.log_text()[-3000:])
     expect(produce(c, "idem", e1), (NONE, 6), "retry after a clean restart")
     err, pid3, _ = init_producer_id(c, 5)
     check(err == NONE and pid3 > max(ids), "id after a clean restart: %d (before %r)" % (pid3, ids))
 
     # A corrupt snapshot is named in the log and ignored: the state comes from the log.
     c.close()
-    b.stop()
+    b.stop(clean=True)
     path = os.path.join(DATA, "idem-0", snaps[0])
     with open(path, "r+b") as f:
         f.seek(30)
         f.write(b"\xff\xff")
-    b = Broker("b4")
+    b = Broker("b4", data=DATA)
     c = Conn(b.port)
     check(re.search(r"producer state snapshot %s is unusable \(CRC mismatch\)" % re.escape(path),
-                    b.text()), "corrupt snapshot not reported:\n" + b.text()[-3000:])
+                    b.log_text()), "corrupt snapshot not reported:\n" + b.log_text()[-3000:])
     expect(produce(c, "idem", e1), (NONE, 6), "retry after a corrupt snapshot")
     c.close()
-    b.stop()
-    print("ok")
+    b.stop(clean=True)
 
 
-try:
-    main()
-    shutil.rmtree(WORK, ignore_errors=True)
-except Exception:
-    for br in BROKERS:
-        if br.proc.poll() is None:
-            br.proc.kill()
-            br.proc.wait()
-    print("FAIL; logs in", WORK, file=sys.stderr)
-    raise
+if __name__ == "__main__":
+    kwire.main("broker_idempotence", {"all": main})

@@ -36,108 +36,26 @@ usage: broker_limits.py path/to/eddy [case ...]
 """
 import os
 import re
-import resource
 import select
-import shutil
-import signal
 import socket
 import struct
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 
-EDDY = sys.argv[1]
-WORK = tempfile.mkdtemp(prefix="eddy-broker-limits-")
-BROKERS = []
+import kwire
+from kwire import Fail, batch_values, check, closed_by_peer, connect, recv_exact, s16 as kstr
+
+EDDY, WORK = kwire.setup("eddy-broker-limits-")
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-class Broker:
-    def __init__(self, name, settings=(), nofile=None):
-        self.dir = os.path.join(WORK, name)
-        os.makedirs(self.dir)
-        self.log_path = os.path.join(self.dir, "broker.log")
-        args = [EDDY, "broker", "--data-dir", os.path.join(self.dir, "data"),
-                "--listen", "127.0.0.1:0"]
-        for s in settings:
-            args += ["--set", s]
-
-        def limits():
-            if nofile:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-
-        self.log = open(self.log_path, "w")
-        # Under ASan, freed blocks wait in a quarantine (256 MiB by default) that would count in
-        # the RSS bounds; a small one still catches use after free.
-        env = dict(os.environ)
-        env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"),
-                                                     "quarantine_size_mb=4"]))
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     preexec_fn=limits, env=env)
-        BROKERS.append(self)
-        self.exit_status = 0  # a broker with an offline log stops with 1 ("with errors")
-        deadline = time.time() + 10
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+),", self.log_text())
-            if m:
-                self.port = int(m.group(1))
-            else:
-                check(self.proc.poll() is None, "broker exited: " + self.log_text()[-2000:])
-                time.sleep(0.05)
-        check(self.port, "broker did not start")
-        self.addr = "127.0.0.1:%d" % self.port
-
-    def log_text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def rss_kb(self):
-        with open("/proc/%d/status" % self.proc.pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise Fail("no VmRSS for the broker")
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self, clean=False):
-        """Stops the broker; with clean, by SIGTERM, and it must exit 0 (under ASan: no leak)."""
-        if self.proc.poll() is None:
-            if clean:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    pass
-            if self.proc.poll() is None:
-                self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-        if clean and self.proc.returncode != self.exit_status:
-            raise Fail("broker exit status %d after SIGTERM: %s" %
-                       (self.proc.returncode, self.log_text()[-3000:]))
-
-
-def kstr(s):
-    b = s.encode()
-    return struct.pack(">h", len(b)) + b
+class Broker(kwire.Broker):
+    # The cases bound the broker's RSS: under ASan, a small quarantine.
+    QUARANTINE_MB = 4
 
 
 def frame(api_key, version, corr, body):
-    payload = struct.pack(">hhi", api_key, version, corr) + kstr("limits") + body
-    return struct.pack(">i", len(payload)) + payload
+    return kwire.frame(api_key, version, corr, body, "limits")
 
 
 def api_versions(corr):
@@ -171,63 +89,10 @@ def fetch_answer(body):
     return err, hw, max(nrec, 0)
 
 
-CRC32C_TABLE = []
-for _n in range(256):
-    _c = _n
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
-    CRC32C_TABLE.append(_c)
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for x in data:
-        crc = CRC32C_TABLE[(crc ^ x) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def varint(n):
-    z = (n << 1) ^ (n >> 63)
-    out = b""
-    while True:
-        if z < 0x80:
-            return out + bytes([z])
-        out += bytes([(z & 0x7F) | 0x80])
-        z >>= 7
-
-
 def produce(corr, topic, value, acks=1):
     """Produce v3 of one record (null key) to partition 0, in a v2 record batch."""
-    rec = b"\0" + varint(0) + varint(0) + varint(-1) + varint(len(value)) + value + varint(0)
-    rec = varint(len(rec)) + rec
-    now = int(time.time() * 1000)
-    tail = struct.pack(">hiqqqhii", 0, 0, now, now, -1, -1, -1, 1) + rec
-    batch = struct.pack(">ibI", 0, 2, crc32c(tail)) + tail
-    batch = struct.pack(">qi", 0, len(batch)) + batch
-    body = struct.pack(">hhi", -1, acks, 5000) + struct.pack(">i", 1) + kstr(topic)
-    body += struct.pack(">ii", 1, 0) + struct.pack(">i", len(batch)) + batch
+    body = kwire.produce_body(topic, 0, kwire.values_batch([value]), acks=acks, timeout_ms=5000)
     return frame(0, 3, corr, body)
-
-
-def connect(port, src=None, rcvbuf=None):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    if src:
-        s.bind((src, 0))
-    s.settimeout(5)
-    s.connect(("127.0.0.1", port))
-    return s
-
-
-def recv_exact(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise Fail("connection closed by the broker")
-        out += chunk
-    return out
 
 
 def roundtrip(s, corr=7):
@@ -246,23 +111,6 @@ def served(port, timeout=5.0):
         roundtrip(s)
     finally:
         s.close()
-
-
-def closed_by_peer(s, within):
-    """Whether the broker closes s (EOF or reset) within `within` seconds."""
-    deadline = time.time() + within
-    s.setblocking(False)
-    while time.time() < deadline:
-        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.time()))
-        if r:
-            try:
-                if s.recv(65536) == b"":
-                    return True
-            except ConnectionResetError:
-                return True
-            except BlockingIOError:
-                pass
-    return False
 
 
 def send_until_stalled(s, data, stall=0.5, limit=10.0):
@@ -286,9 +134,7 @@ def send_until_stalled(s, data, stall=0.5, limit=10.0):
     return sent
 
 
-def eddy(*args, stdin=None, timeout=60):
-    return subprocess.run([EDDY] + list(args), input=stdin, capture_output=True,
-                          timeout=timeout)
+eddy = kwire.eddy
 
 
 # ---------------------------------------------------------------------------
@@ -602,48 +448,6 @@ def read_fetch_head(s):
     return rlen, err, size, got
 
 
-def uvarint(buf, off):
-    shift = v = 0
-    while True:
-        c = buf[off]
-        off += 1
-        v |= (c & 0x7f) << shift
-        if not c & 0x80:
-            return v, off
-        shift += 7
-
-
-def read_varint(buf, off):
-    v, off = uvarint(buf, off)
-    return (v >> 1) ^ -(v & 1), off
-
-
-def batch_values(records):
-    """The values of the records in whole uncompressed v2 batches."""
-    out = []
-    off = 0
-    while off + 61 <= len(records):
-        blen = struct.unpack_from(">i", records, off + 8)[0]
-        end = off + 12 + blen
-        check(end <= len(records), "a partial batch in the response")
-        attrs = struct.unpack_from(">h", records, off + 21)[0]
-        check(attrs & 7 == 0, "compressed batch (codec %d): cannot read its values" % (attrs & 7))
-        count = struct.unpack_from(">i", records, off + 57)[0]
-        p = off + 61
-        for _ in range(count):
-            rlen, p = read_varint(records, p)
-            q = p + 1  # attributes
-            _, q = read_varint(records, q)  # timestamp delta
-            _, q = read_varint(records, q)  # offset delta
-            klen, q = read_varint(records, q)
-            q += max(klen, 0)
-            vlen, q = read_varint(records, q)
-            out.append(bytes(records[q:q + vlen]))
-            p += rlen
-        off = end
-    return out
-
-
 BIG_FETCH = ["fetch.max.bytes=52428800"]
 
 
@@ -907,33 +711,5 @@ CASES = {
 }
 
 
-def main():
-    names = sys.argv[2:] or list(CASES)
-    failed = []
-    for name in names:
-        t0 = time.time()
-        try:
-            CASES[name]()
-            for br in BROKERS:
-                br.stop(clean=True)
-            print("ok %s (%.1f s)" % (name, time.time() - t0))
-        except (Fail, OSError, subprocess.TimeoutExpired) as e:
-            print("FAIL [broker_limits %s]: %s" % (name, e), file=sys.stderr)
-            if BROKERS:
-                print("\n".join(BROKERS[-1].log_text().splitlines()[-15:]), file=sys.stderr)
-            failed.append(name)
-        for br in BROKERS:
-            br.stop()
-        BROKERS.clear()
-    shutil.rmtree(WORK, ignore_errors=True)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-    try:
-        sys.exit(main())
-    finally:
-        for br in BROKERS:
-            br.stop()
-        shutil.rmtree(WORK, ignore_errors=True)
+    kwire.main("broker_limits", CASES)
