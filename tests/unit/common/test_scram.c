@@ -3,6 +3,7 @@
  * replayed or foreign nonce, a malformed message, too few iterations. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -206,6 +207,48 @@ START_TEST(test_server_refuses_foreign_nonce)
 }
 END_TEST
 
+/* librdkafka before 2.6.1 repeats its nonce in front of the combined one and
+ * signs what it sends: accepted. Any other nonce is not. */
+START_TEST(test_server_takes_librdkafka_nonce)
+{
+    scram_cred_t cred;
+    char out[512], err[256];
+    uint8_t salted[32], ck[32], sk[32], sig[32], proof[32];
+    char p64[64];
+    vector_cred(&cred);
+    for (int variant = 0; variant < 2; variant++) {
+        scram_server_t s;
+        scram_server_init(&s, SCRAM_SHA_256);
+        ck_assert_int_eq(
+            scram_server_recv_first(&s, V_CLIENT_FIRST, strlen(V_CLIENT_FIRST), err, sizeof err), 0);
+        ck_assert_int_gt(scram_server_first(&s, &cred, V_SNONCE, out, sizeof out, err, sizeof err),
+                         0);
+        /* variant 0: <client><client><server> (librdkafka 2.0); 1: <server><client>. */
+        char wp[256], auth[1024], final[512];
+        snprintf(wp, sizeof wp, "%s",
+                 variant == 0 ? "c=biws,r=" V_CNONCE V_CNONCE V_SNONCE
+                              : "c=biws,r=" V_CNONCE V_SNONCE V_CNONCE);
+        snprintf(auth, sizeof auth, "%s,%s,%s", V_CLIENT_FIRST + 3, V_SERVER_FIRST, wp);
+        uint8_t salt[16];
+        scram_b64_decode("W22ZaJ0SNY7soEsUEjb6gQ==", 24, salt, sizeof salt);
+        scram_salted_password(SCRAM_SHA_256, V_PASS, strlen(V_PASS), salt, 16, 4096, salted);
+        scram_client_key(SCRAM_SHA_256, salted, ck);
+        scram_stored_key(SCRAM_SHA_256, ck, sk);
+        scram_hmac(SCRAM_SHA_256, sk, 32, auth, strlen(auth), sig);
+        for (int i = 0; i < 32; i++)
+            proof[i] = ck[i] ^ sig[i];
+        scram_b64_encode(proof, 32, p64);
+        snprintf(final, sizeof final, "%s,p=%s", wp, p64);
+        int n = scram_server_final(&s, final, strlen(final), out, sizeof out, err, sizeof err);
+        if (variant == 0)
+            ck_assert_msg(n > 0, "%s", err);
+        else
+            ck_assert_int_eq(n, EDDY_ERR_INVALID_ARG);
+        scram_server_close(&s);
+    }
+}
+END_TEST
+
 START_TEST(test_client_refuses_weak_server)
 {
     scram_client_t c;
@@ -275,6 +318,7 @@ TCase *tcase_scram(void)
     tcase_add_test(tc, test_saslname_escaping);
     tcase_add_test(tc, test_server_refuses_malformed);
     tcase_add_test(tc, test_server_refuses_foreign_nonce);
+    tcase_add_test(tc, test_server_takes_librdkafka_nonce);
     tcase_add_test(tc, test_client_refuses_weak_server);
     tcase_add_test(tc, test_cred_bounds);
     tcase_add_test(tc, test_base64);
