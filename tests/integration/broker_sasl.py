@@ -68,10 +68,11 @@ def kcat_ok(br, mech, user, password, *args, stdin=None):
     return r.stdout.decode()
 
 
-def kafka_configs(br, *args):
+def kafka_configs(br, *args, bootstrap=None):
     env = dict(os.environ, KAFKA_HEAP_OPTS="-Xmx256m")
     r = subprocess.run([KAFKA_SH, "class", "kafka.admin.ConfigCommand", "--bootstrap-server",
-                        br.addr] + list(args), capture_output=True, timeout=120, env=env)
+                        bootstrap or br.addr] + list(args), capture_output=True, timeout=120,
+                       env=env)
     out = r.stdout.decode(errors="replace")
     check(r.returncode == 0, "kafka-configs %s: exit %d: %s %s" % (
         " ".join(args), r.returncode, out[-1500:], r.stderr.decode(errors="replace")[-1500:]))
@@ -97,7 +98,15 @@ def case_logins():
     for row in (r"alice\s+SCRAM-SHA-256\s+4096", r"bob\s+SCRAM-SHA-512\s+8192",
                 r"carol\s+SCRAM-SHA-256\s+8192"):
         check(re.search(row, listing), "eddy user list lacks %s: %s" % (row, listing))
-    out = kafka_configs(br, "--describe", "--entity-type", "users")
+    # Kafka's own SCRAM client logs in too: kafka-configs through the SASL listener, as bob.
+    props = os.path.join(br.dir, "bob.properties")
+    with open(props, "w") as f:
+        f.write("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n"
+                "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
+                "required username=\"bob\" password=\"bob-secret\";\n")
+    out = kafka_configs(br, "--command-config", props, "--describe", "--entity-type", "users",
+                        bootstrap=br.sasl_addr)
+    br.wait_log(r"authenticated as User:bob with SCRAM-SHA-512")
     for want in ("user-principal 'alice' are SCRAM-SHA-256=iterations=4096",
                  "user-principal 'bob' are SCRAM-SHA-512=iterations=8192",
                  "user-principal 'carol' are SCRAM-SHA-256=iterations=8192"):
