@@ -773,7 +773,9 @@ int scram_server_first(scram_server_t *s, const scram_cred_t *cred, const char *
         return EDDY_ERR_INVALID_ARG;
     }
     s->scs_cred = *cred;
-    snprintf(s->scs_nonce, sizeof s->scs_nonce, "%s%s", s->scs_cf.cf_nonce, nonce);
+    size_t cl = strlen(s->scs_cf.cf_nonce), sl = strlen(nonce); /* checked above */
+    memcpy(s->scs_nonce, s->scs_cf.cf_nonce, cl);
+    memcpy(s->scs_nonce + cl, nonce, sl + 1);
     scram_b64_encode(cred->sc_salt, cred->sc_salt_len, salt64);
     n = snprintf(out, out_cap, "r=%s,s=%s,i=%d", s->scs_nonce, salt64, (int)cred->sc_iterations);
     if (n < 0 || (size_t)n >= out_cap) {
