@@ -2628,7 +2628,8 @@ START_TEST(captured_eddy)
         EQ(r.ApiKeysCount, broker_api_versions_count);
         for (int i = 0; i < r.ApiKeysCount; i++) {
             EQ(r.ApiKeys[i].api_key, broker_api_versions[i].api_key);
-            /* Captured before ListOffsets went past v2: the lower max wins. */
+            /* A capture older than a version bump would advertise a lower max:
+             * the lower one wins. */
             int hi = r.ApiKeys[i].max < broker_api_versions[i].max ? r.ApiKeys[i].max
                                                                    : broker_api_versions[i].max;
             EQ(wire_pick_version(r.ApiKeys[i].api_key, r.ApiKeys[i].min, r.ApiKeys[i].max), hi);
