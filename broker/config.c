@@ -152,13 +152,32 @@ const eddy_cfg_def_t broker_config_defs[] = {
 };
 #undef F
 
+/* The JAAS settings (sasl.jaas.config, listener.name.<l>.<mechanism>.sasl.jaas.config)
+ * have names made of parts and are read by broker/sasl.c; the rest go through
+ * the schema, where an unknown name is an error. */
+static int apply_without_jaas(broker_config_t *cfg, const eddy_props_t *props, char *errstr,
+                              size_t errstr_size)
+{
+    eddy_props_t rest = *props;
+    rest.ps_items = malloc((props->ps_count ? props->ps_count : 1) * sizeof *rest.ps_items);
+    if (!rest.ps_items)
+        return -ENOMEM;
+    rest.ps_count = 0;
+    for (size_t i = 0; i < props->ps_count; i++)
+        if (!broker_sasl_is_jaas_key(props->ps_items[i].pr_key))
+            rest.ps_items[rest.ps_count++] = props->ps_items[i];
+    int rc = eddy_cfg_apply(broker_config_defs, cfg, &rest, errstr, errstr_size);
+    free(rest.ps_items);
+    return rc;
+}
+
 int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *errstr,
                        size_t errstr_size)
 {
     memset(cfg, 0, sizeof *cfg);
     int rc = eddy_cfg_defaults(broker_config_defs, cfg, errstr, errstr_size);
     if (rc == 0 && props)
-        rc = eddy_cfg_apply(broker_config_defs, cfg, props, errstr, errstr_size);
+        rc = apply_without_jaas(cfg, props, errstr, errstr_size);
     if (rc)
         return rc;
     rc = broker_listeners_parse(cfg->listeners, cfg->listener_security_protocol_map,

@@ -119,4 +119,8 @@ const char *const *broker_topic_synonyms(const char *name);
 int broker_listeners_parse(const char *listeners, const char *map, const char *advertised,
                            broker_listener_cfg_t **out, int *n, char *errstr, size_t errstr_size);
 
+/* Whether key is a JAAS setting (sasl.jaas.config and its per-listener,
+ * per-mechanism forms), which broker/sasl.c reads. */
+int broker_sasl_is_jaas_key(const char *key);
+
 #endif

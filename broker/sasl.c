@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/clock.h"
 #include "common/err.h"
@@ -52,6 +53,228 @@ static const struct {
 };
 #define NMECHS (int)(sizeof mechs / sizeof mechs[0])
 
+/* ---- JAAS settings ----
+ *
+ * Kafka configures its SASL servers with JAAS text, as in server.properties:
+ *
+ *   listener.name.sasl_plaintext.plain.sasl.jaas.config=\
+ *     org.apache.kafka.common.security.plain.PlainLoginModule required \
+ *     username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-pw";
+ *   listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=\
+ *     org.apache.kafka.common.security.scram.ScramLoginModule required;
+ *
+ * so that such a file works unchanged, Eddy reads these settings: the
+ * user_<name> entries of a PlainLoginModule are PLAIN users of that listener
+ * (sasl.jaas.config: of every listener without its own); the ScramLoginModule
+ * needs nothing on a server; username and password are what a broker would
+ * use to log in to another broker, which Eddy, a single node, never does. */
+
+int broker_sasl_is_jaas_key(const char *key)
+{
+    static const char tail[] = ".sasl.jaas.config";
+    size_t n = strlen(key), t = sizeof tail - 1;
+    if (strcmp(key, "sasl.jaas.config") == 0)
+        return 1;
+    return strncmp(key, "listener.name.", 14) == 0 && n > 14 + t &&
+           strcmp(key + n - t, tail) == 0;
+}
+
+typedef struct jaas_opt {
+    char jo_key[128];
+    char *jo_value; /* malloc'ed */
+} jaas_opt_t;
+
+/* Parses "Module flag key=value ... ;" (values quoted or bare, \" and \\ in
+ * quotes). Fills module and up to max options; returns the option count or
+ * -1 with a sentence. */
+static int jaas_parse(const char *text, char *module, size_t module_size, jaas_opt_t *opts,
+                      int max, char *why, size_t why_size)
+{
+    const char *p = text;
+    int n = 0;
+#define SKIP_SPACE()                                                                               \
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')                                       \
+    p++
+    SKIP_SPACE();
+    size_t ml = strcspn(p, " \t\r\n;");
+    if (ml == 0 || ml >= module_size) {
+        snprintf(why, why_size, "no login module class");
+        return -1;
+    }
+    memcpy(module, p, ml);
+    module[ml] = '\0';
+    p += ml;
+    SKIP_SPACE();
+    size_t fl = strcspn(p, " \t\r\n;");
+    if (!((fl == 8 && !strncmp(p, "required", 8)) || (fl == 9 && !strncmp(p, "requisite", 9)) ||
+          (fl == 10 && !strncmp(p, "sufficient", 10)) || (fl == 8 && !strncmp(p, "optional", 8)))) {
+        snprintf(why, why_size, "the login module's flag is not required, requisite, sufficient "
+                                "or optional");
+        return -1;
+    }
+    p += fl;
+    for (;;) {
+        SKIP_SPACE();
+        if (*p == ';') {
+            p++;
+            SKIP_SPACE();
+            if (*p) {
+                snprintf(why, why_size, "text after the ';' (one login module per setting)");
+                goto fail;
+            }
+            return n;
+        }
+        size_t kl = strcspn(p, "= \t\r\n;");
+        if (kl == 0 || p[kl] != '=' || kl >= sizeof opts[0].jo_key) {
+            snprintf(why, why_size, "an option that is not key=value, or no ';' at the end");
+            goto fail;
+        }
+        if (n == max) {
+            snprintf(why, why_size, "more than %d options", max);
+            goto fail;
+        }
+        memcpy(opts[n].jo_key, p, kl);
+        opts[n].jo_key[kl] = '\0';
+        p += kl + 1;
+        size_t cap = strlen(p) + 1, vl = 0;
+        char *v = malloc(cap);
+        if (!v) {
+            snprintf(why, why_size, "out of memory");
+            goto fail;
+        }
+        if (*p == '"') {
+            p++;
+            while (*p && *p != '"') {
+                if (*p == '\\' && p[1])
+                    p++;
+                v[vl++] = *p++;
+            }
+            if (*p != '"') {
+                free(v);
+                snprintf(why, why_size, "option %s: a quote is not closed", opts[n].jo_key);
+                goto fail;
+            }
+            p++;
+        } else {
+            while (*p && !strchr(" \t\r\n;", *p))
+                v[vl++] = *p++;
+        }
+        v[vl] = '\0';
+        opts[n++].jo_value = v;
+    }
+#undef SKIP_SPACE
+fail:
+    while (n > 0)
+        free(opts[--n].jo_value);
+    return -1;
+}
+
+/* Reads one JAAS setting into bs. */
+static int jaas_load(broker_sasl_t *bs, const char *key, const char *value, char *errstr,
+                     size_t errstr_size)
+{
+    char module[256], why[200], listener[128] = "", mech[64] = "";
+    jaas_opt_t opts[256];
+    if (strcmp(key, "sasl.jaas.config") != 0) {
+        /* listener.name.<l>.<mechanism>.sasl.jaas.config; mechanism names hold no '.'. */
+        const char *l = key + 14, *end = key + strlen(key) - 17;
+        const char *dot = end;
+        while (dot > l && dot[-1] != '.')
+            dot--;
+        if (dot <= l + 1 || (size_t)(dot - 1 - l) >= sizeof listener ||
+            (size_t)(end - dot) >= sizeof mech || end == dot) {
+            snprintf(errstr, errstr_size,
+                     "%s: not listener.name.<listener>.<mechanism>.sasl.jaas.config", key);
+            return EDDY_ERR_CONFIG;
+        }
+        memcpy(listener, l, (size_t)(dot - 1 - l));
+        listener[dot - 1 - l] = '\0';
+        memcpy(mech, dot, (size_t)(end - dot));
+        mech[end - dot] = '\0';
+    }
+    int n = jaas_parse(value, module, sizeof module, opts, 256, why, sizeof why);
+    if (n < 0) {
+        snprintf(errstr, errstr_size, "%s: not JAAS text Eddy can read (%s)", key, why);
+        return EDDY_ERR_CONFIG;
+    }
+    int rc = 0;
+    if (strcmp(module, "org.apache.kafka.common.security.plain.PlainLoginModule") == 0 &&
+        (!mech[0] || strcasecmp(mech, "plain") == 0)) {
+        for (int i = 0; i < n && rc == 0; i++) {
+            if (strncmp(opts[i].jo_key, "user_", 5) != 0)
+                continue;
+            const char *name = opts[i].jo_key + 5;
+            if (!*name || !*opts[i].jo_value) {
+                snprintf(errstr, errstr_size, "%s: %s: a PLAIN user needs a name and a password",
+                         key, opts[i].jo_key);
+                rc = EDDY_ERR_CONFIG;
+                break;
+            }
+            sasl_jaas_user_t *nu = realloc(bs->bs_jaas, (size_t)(bs->bs_njaas + 1) * sizeof *nu);
+            if (!nu) {
+                rc = -ENOMEM;
+                break;
+            }
+            bs->bs_jaas = nu;
+            sasl_jaas_user_t *u = &bs->bs_jaas[bs->bs_njaas];
+            memset(u, 0, sizeof *u);
+            char err[256];
+            if (!(u->ju_listener = strdup(listener)) || !(u->ju_name = strdup(name)) ||
+                scram_cred_from_password(&u->ju_cred, SCRAM_SHA_512, opts[i].jo_value,
+                                         strlen(opts[i].jo_value), NULL, 0, SCRAM_MIN_ITERATIONS,
+                                         err, sizeof err) < 0) {
+                free(u->ju_listener);
+                free(u->ju_name);
+                rc = -ENOMEM;
+                break;
+            }
+            bs->bs_njaas++;
+        }
+    } else if (strcmp(module, "org.apache.kafka.common.security.scram.ScramLoginModule") != 0) {
+        EDDY_LOG_WARN("broker", "%s: login module %s is not used by Eddy (PLAIN and SCRAM are "
+                                "served; see docs/broker.md, SASL and users)",
+                      key, module);
+    }
+    for (int i = 0; i < n; i++) {
+        memset(opts[i].jo_value, 0, strlen(opts[i].jo_value));
+        free(opts[i].jo_value);
+    }
+    if (rc == -ENOMEM)
+        snprintf(errstr, errstr_size, "%s: out of memory", key);
+    return rc;
+}
+
+static void jaas_free(broker_sasl_t *bs)
+{
+    for (int i = 0; i < bs->bs_njaas; i++) {
+        free(bs->bs_jaas[i].ju_listener);
+        free(bs->bs_jaas[i].ju_name);
+    }
+    free(bs->bs_jaas);
+    bs->bs_jaas = NULL;
+    bs->bs_njaas = 0;
+}
+
+/* The JAAS PLAIN credential of name on the connection's listener: its own
+ * setting's users if it has any, else those of sasl.jaas.config. */
+static const scram_cred_t *jaas_user(const eddy_broker_t *b, const conn_t *c, const char *name)
+{
+    const broker_sasl_t *bs = b->bk_sasl;
+    const char *lname = c->c_listener ? c->c_listener->bl_cfg->lc_name : "";
+    int own = 0;
+    for (int i = 0; i < bs->bs_njaas; i++)
+        if (bs->bs_jaas[i].ju_listener[0] && strcasecmp(bs->bs_jaas[i].ju_listener, lname) == 0)
+            own = 1;
+    for (int i = 0; i < bs->bs_njaas; i++) {
+        const sasl_jaas_user_t *u = &bs->bs_jaas[i];
+        int here = own ? u->ju_listener[0] && strcasecmp(u->ju_listener, lname) == 0
+                       : !u->ju_listener[0];
+        if (here && strcmp(u->ju_name, name) == 0)
+            return &u->ju_cred;
+    }
+    return NULL;
+}
+
 /* ---- life cycle ---- */
 
 int broker_sasl_open(eddy_broker_t *b, char *errstr, size_t errstr_size)
@@ -72,8 +295,15 @@ int broker_sasl_open(eddy_broker_t *b, char *errstr, size_t errstr_size)
     bs->bs_mechs = m;
     bs->bs_max_receive = b->bk_cfg.sasl_server_max_receive_size;
     bs->bs_fail_delay_ms = b->bk_cfg.connection_failed_authentication_delay_ms;
-    int rc = broker_users_open(&bs->bs_users, b->bk_cfg.log_dirs, errstr, errstr_size);
+    int rc = 0;
+    for (size_t i = 0; i < b->bk_static.ps_count && rc == 0; i++)
+        if (broker_sasl_is_jaas_key(b->bk_static.ps_items[i].pr_key))
+            rc = jaas_load(bs, b->bk_static.ps_items[i].pr_key, b->bk_static.ps_items[i].pr_value,
+                           errstr, errstr_size);
+    if (rc == 0)
+        rc = broker_users_open(&bs->bs_users, b->bk_cfg.log_dirs, errstr, errstr_size);
     if (rc < 0) {
+        jaas_free(bs);
         free(bs);
         return rc;
     }
@@ -86,6 +316,7 @@ void broker_sasl_close(eddy_broker_t *b)
     if (!b->bk_sasl)
         return;
     broker_users_close(&b->bk_sasl->bs_users);
+    jaas_free(b->bk_sasl);
     free(b->bk_sasl);
     b->bk_sasl = NULL;
 }
@@ -186,7 +417,8 @@ static const scram_cred_t *decoy_cred(void)
 }
 
 /* PLAIN: authzid NUL authcid NUL passwd, one message. 1 done, -1 failed. */
-static int step_plain(eddy_broker_t *b, const uint8_t *in, size_t len, step_t *st)
+static int step_plain(eddy_broker_t *b, const conn_t *c, const uint8_t *in, size_t len,
+                      step_t *st)
 {
     const char *p = (const char *)in;
     const char *z1 = memchr(p, '\0', len);
@@ -214,7 +446,9 @@ static int step_plain(eddy_broker_t *b, const uint8_t *in, size_t len, step_t *s
         return -1;
     }
     const broker_users_t *us = &b->bk_sasl->bs_users;
-    const scram_cred_t *cred = broker_users_get(us, st->st_user, SCRAM_SHA_512);
+    const scram_cred_t *cred = jaas_user(b, c, st->st_user);
+    if (!cred)
+        cred = broker_users_get(us, st->st_user, SCRAM_SHA_512);
     if (!cred)
         cred = broker_users_get(us, st->st_user, SCRAM_SHA_256);
     int known = cred != NULL;
@@ -292,7 +526,7 @@ static int step(eddy_broker_t *b, conn_t *c, const uint8_t *in, size_t len, eddy
     st->st_out = (kstr_t){"", 0};
     int rc;
     if (sc->sc_mech == SASL_MECH_PLAIN)
-        rc = step_plain(b, in, len, st);
+        rc = step_plain(b, c, in, len, st);
     else
         rc = step_scram(b, sc, sc->sc_mech == SASL_MECH_SCRAM_SHA_256 ? SCRAM_SHA_256 : SCRAM_SHA_512,
                         in, len, out, st);

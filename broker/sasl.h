@@ -26,8 +26,19 @@
 /* SASL mechanisms as bits of broker_sasl_t.bs_mechs. */
 enum { SASL_MECH_PLAIN = 1 << 0, SASL_MECH_SCRAM_SHA_256 = 1 << 1, SASL_MECH_SCRAM_SHA_512 = 1 << 2 };
 
+/* A PLAIN user of a JAAS setting (PlainLoginModule's user_<name>="password"),
+ * kept as a SCRAM-SHA-512 credential made at start: the password itself is
+ * not kept. */
+typedef struct sasl_jaas_user {
+    char *ju_listener; /* the listener name as written (any case); "" for sasl.jaas.config */
+    char *ju_name;
+    scram_cred_t ju_cred;
+} sasl_jaas_user_t;
+
 typedef struct broker_sasl {
     broker_users_t bs_users;
+    sasl_jaas_user_t *bs_jaas; /* PLAIN users from JAAS settings */
+    int bs_njaas;
     int bs_mechs;             /* sasl.enabled.mechanisms */
     int32_t bs_max_receive;   /* sasl.server.max.receive.size */
     int64_t bs_fail_delay_ms; /* connection.failed.authentication.delay.ms */

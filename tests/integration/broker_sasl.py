@@ -287,7 +287,43 @@ def case_restart_and_file():
     return "credentials kept across restarts, no password in %d bytes" % len(raw)
 
 
+def case_jaas():
+    """A Kafka server.properties with JAAS settings works unchanged: PlainLoginModule's
+    user_<name> entries are PLAIN users of their listener, ScramLoginModule needs nothing."""
+    d = os.path.join(WORK, "jaas")
+    os.makedirs(d, exist_ok=True)
+    props = os.path.join(d, "server.properties")
+    with open(props, "w") as f:
+        f.write("listener.name.sasl_plaintext.plain.sasl.jaas.config=\\\n"
+                "  org.apache.kafka.common.security.plain.PlainLoginModule required \\\n"
+                "  username=\"admin\" password=\"admin-secret\" \\\n"
+                "  user_admin=\"admin-secret\" user_dave=\"dave \\\\\"quoted\\\\\" pw\";\n"
+                "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=\\\n"
+                "  org.apache.kafka.common.security.scram.ScramLoginModule required;\n")
+    br = SaslBroker("jaas", args=["--config", props])
+    eddy_ok(br, "user", "add", "erin", "--password", "erin-secret")
+    kcat_ok(br, "PLAIN", "dave", 'dave "quoted" pw', "-L")
+    kcat_ok(br, "PLAIN", "admin", "admin-secret", "-L")
+    # A user of the SCRAM store logs in with PLAIN too; JAAS users are not SCRAM users.
+    kcat_ok(br, "PLAIN", "erin", "erin-secret", "-L")
+    r = sasl_kcat(br, "PLAIN", "dave", "dave-secret", "-L", timeout=30)
+    check(r.returncode != 0, "dave logged in with a wrong password")
+    r = sasl_kcat(br, "SCRAM-SHA-256", "dave", 'dave "quoted" pw', "-L", timeout=30)
+    check(r.returncode != 0, "a JAAS PLAIN user logged in with SCRAM")
+    # JAAS that cannot be read stops the start with a sentence naming the setting.
+    r = kwire.run(EDDY, "broker", "--data-dir", os.path.join(d, "bad"), "--set",
+                  "listeners=SASL_PLAINTEXT://127.0.0.1:0", "--set",
+                  "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+                  "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                  "user_x=\"open", timeout=30)
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    check(r.returncode != 0 and "listener.name.sasl_plaintext.plain.sasl.jaas.config" in out and
+          "quote is not closed" in out, "unreadable JAAS: exit %d: %s" % (r.returncode, out))
+    return "PLAIN users from JAAS; the SCRAM store's too"
+
+
 CASES = {
+    "jaas": case_jaas,
     "logins": case_logins,
     "refusals": case_refusals,
     "unauthenticated": case_unauthenticated,
