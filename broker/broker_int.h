@@ -20,7 +20,9 @@
 
 typedef struct conn conn_t;
 typedef struct req_slot req_slot_t;
+typedef struct broker_listener broker_listener_t;
 typedef struct create_job create_job_t;
+typedef struct sasl_conn sasl_conn_t;
 
 /* Records of a response that stay in their segment file until written: the
  * response's own bytes up to rp_at are followed on the wire by the slice's
@@ -83,9 +85,23 @@ struct req_slot {
  *   TAKING --request held / responses queued / pool full--> MUTED
  *   MUTED --response written / memory released (bk_resume)--> TAKING
  */
+/* An open listener (listeners): the socket, and what a client that came in
+ * through it is told (Metadata, FindCoordinator and DescribeCluster answer
+ * each client with its own listener's advertised address, as Kafka does). */
+struct broker_listener {
+    uv_tcp_t bl_tcp;
+    struct eddy_broker *bl_broker;
+    const broker_listener_cfg_t *bl_cfg; /* name, protocol, bind address */
+    int bl_open;                         /* bl_tcp initialised (closed with the broker) */
+    int bl_port;                         /* bound (port 0 in listeners: the one given) */
+    char bl_adv_host[256];
+    int bl_adv_port;
+};
+
 struct conn {
     uv_tcp_t c_tcp;
     struct eddy_broker *c_broker;
+    const broker_listener_t *c_listener; /* the listener it came in on */
     conn_t *c_next, *c_prev;
     char c_peer[96];
     char c_ip[64];
@@ -93,6 +109,8 @@ struct conn {
      * ANONYMOUS user until a TLS client certificate or a SASL login names
      * someone else. Authorization (ACLs, super.users) asks this. */
     char c_principal[256];
+    sasl_conn_t *c_sasl; /* login state on a SASL listener (sasl.c), else NULL */
+    int c_close_drained; /* closes once its responses are written (a failed login) */
     wire_frame_t c_fr;        /* the request being read; its buffer is request-pool memory */
     size_t c_pool_wait;       /* frame size waiting for pool memory, or 0 */
     int64_t c_frame_start_ms; /* when the frame being read began (mono) */
@@ -128,7 +146,8 @@ void broker_pids_close(broker_pids_t *pa);
 
 struct eddy_broker {
     uv_loop_t bk_loop;
-    uv_tcp_t bk_listener;
+    broker_listener_t *bk_listeners; /* bk_cfg.nlisteners of them, in listeners' order */
+    int bk_nlisteners;
     uv_signal_t bk_sigterm, bk_sigint;
     uv_async_t bk_stop_async;
     uv_timer_t bk_tick;
@@ -141,9 +160,6 @@ struct eddy_broker {
     eddy_props_t bk_dyn_node;    /* dynamic settings of this node (name: its id) */
     topic_registry_t bk_topics;
     log_fdcache_t *bk_fdc;
-    char bk_adv_host[256];
-    int bk_adv_port;
-    int bk_port;
     conn_t *bk_conns;
     int bk_nconns;
     int bk_fd_conns;        /* connections the open-file limit leaves room for */
@@ -167,7 +183,14 @@ struct eddy_broker {
     int bk_topics_closed;
     uint8_t *bk_chunks[BROKER_CHUNK_POOL]; /* the writer's spare chunk buffers */
     int bk_nchunks;
+    struct broker_sasl *bk_sasl; /* SASL settings and the SCRAM credentials (sasl.c) */
 };
+
+/* The security protocol of the listener the connection came in on. */
+static inline broker_secproto_t conn_secproto(const conn_t *c)
+{
+    return c->c_listener->bl_cfg->lc_proto;
+}
 
 /* Handlers: fill slot->rs_resp (after the response header) and set the
  * slot DONE, or leave it WAITING (fetch) / SILENT (acks=0). Return 0, or an
@@ -246,6 +269,8 @@ void broker_resp_drop_slices(req_slot_t *s);
 void broker_wait_fetch(struct eddy_broker *b, req_slot_t *s);
 void broker_data_arrived(struct eddy_broker *b); /* wake waiting fetches */
 void broker_flush_partition(struct eddy_broker *b, partition_t *p);
+/* Closes a connection at once, its slots freed (a failed SASL login). */
+void broker_conn_close(conn_t *c);
 void broker_delete_dir_later(const char *dir, void *opaque); /* opaque: broker */
 /* Background work counted in bk_work_inflight is over (a stop may finish). */
 void broker_work_done(struct eddy_broker *b);

@@ -1,23 +1,32 @@
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 
 static const char *const cleanup_policies[] = {"delete", "compact", NULL};
+/* Bit i of sasl.enabled.mechanisms is choice i (broker/sasl.h: SASL_MECH_*);
+ * the last two are Kafka's, refused at start (broker/sasl.c). */
+static const char *const sasl_mechanisms[] = {"PLAIN",  "SCRAM-SHA-256", "SCRAM-SHA-512",
+                                              "GSSAPI", "OAUTHBEARER",   NULL};
 
 #define F(field) offsetof(broker_config_t, field)
 #define BIG 9.2e18
 const eddy_cfg_def_t broker_config_defs[] = {
     {"broker.id", CFG_INT32, F(broker_id), "0", 0, 2147483647, NULL, "this broker's node id"},
     {"listeners", CFG_STRING, F(listeners), "PLAINTEXT://127.0.0.1:9092", 0, 0, NULL,
-     "address to listen on"},
+     "listeners to open: NAME://host:port, comma-separated"},
     {"advertised.listeners", CFG_STRING, F(advertised_listeners), NULL, 0, 0, NULL,
      "address given to clients in metadata (default: listeners)"},
+    {"listener.security.protocol.map", CFG_STRING, F(listener_security_protocol_map),
+     "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", 0, 0, NULL,
+     "security protocol of each listener name"},
     {"log.dirs", CFG_STRING, F(log_dirs), "./eddy-data", 0, 0, NULL, "data directory"},
     {"num.partitions", CFG_INT32, F(num_partitions), "1", 1, 1000000, NULL,
      "partitions of auto-created topics"},
@@ -56,6 +65,15 @@ const eddy_cfg_def_t broker_config_defs[] = {
      "connections accepted at once; more are refused"},
     {"max.connections.per.ip", CFG_INT32, F(max_connections_per_ip), "2147483647", 0, 2147483647,
      NULL, "connections accepted at once from one address; more are refused"},
+    {"sasl.enabled.mechanisms", CFG_FLAGS, F(sasl_enabled_mechanisms),
+     "SCRAM-SHA-256,SCRAM-SHA-512", 0, 0, sasl_mechanisms,
+     "SASL mechanisms SASL listeners offer (Kafka's default GSSAPI is not available: Eddy's "
+     "default is both SCRAM ones; PLAIN must be listed)"},
+    {"sasl.server.max.receive.size", CFG_INT32, F(sasl_server_max_receive_size), "524288", 64,
+     2147483647, NULL, "largest frame a connection may send before it has logged in"},
+    {"connection.failed.authentication.delay.ms", CFG_INT64,
+     F(connection_failed_authentication_delay_ms), "100", 0, BIG, NULL,
+     "a failed login is answered and closed this much later"},
     {"log.segment.bytes", CFG_INT64, F(log_segment_bytes), "1073741824", 14, 2147483647, NULL,
      "segment size"},
     {"log.roll.ms", CFG_INT64, F(log_roll_ms), "-2", -2, BIG, NULL, "segment age (ms)"},
@@ -141,28 +159,39 @@ const eddy_cfg_def_t broker_config_defs[] = {
 };
 #undef F
 
+/* The JAAS settings (sasl.jaas.config, listener.name.<l>.<mechanism>.sasl.jaas.config)
+ * have names made of parts and are read by broker/sasl.c; the rest go through
+ * the schema, where an unknown name is an error. */
+static int apply_without_jaas(broker_config_t *cfg, const eddy_props_t *props, char *errstr,
+                              size_t errstr_size)
+{
+    eddy_props_t rest = *props;
+    rest.ps_items = malloc((props->ps_count ? props->ps_count : 1) * sizeof *rest.ps_items);
+    if (!rest.ps_items)
+        return -ENOMEM;
+    rest.ps_count = 0;
+    for (size_t i = 0; i < props->ps_count; i++)
+        if (!broker_sasl_is_jaas_key(props->ps_items[i].pr_key))
+            rest.ps_items[rest.ps_count++] = props->ps_items[i];
+    int rc = eddy_cfg_apply(broker_config_defs, cfg, &rest, errstr, errstr_size);
+    free(rest.ps_items);
+    return rc;
+}
+
 int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *errstr,
                        size_t errstr_size)
 {
     memset(cfg, 0, sizeof *cfg);
     int rc = eddy_cfg_defaults(broker_config_defs, cfg, errstr, errstr_size);
     if (rc == 0 && props)
-        rc = eddy_cfg_apply(broker_config_defs, cfg, props, errstr, errstr_size);
+        rc = apply_without_jaas(cfg, props, errstr, errstr_size);
     if (rc)
         return rc;
-    char host[256];
-    int port;
-    if (broker_parse_listener(cfg->listeners, host, sizeof host, &port) < 0) {
-        snprintf(errstr, errstr_size, "listeners: '%s' is not PLAINTEXT://HOST:PORT",
-                 cfg->listeners);
-        return EDDY_ERR_CONFIG;
-    }
-    if (cfg->advertised_listeners &&
-        broker_parse_listener(cfg->advertised_listeners, host, sizeof host, &port) < 0) {
-        snprintf(errstr, errstr_size, "advertised.listeners: '%s' is not PLAINTEXT://HOST:PORT",
-                 cfg->advertised_listeners);
-        return EDDY_ERR_CONFIG;
-    }
+    rc = broker_listeners_parse(cfg->listeners, cfg->listener_security_protocol_map,
+                                cfg->advertised_listeners, &cfg->listener_list, &cfg->nlisteners,
+                                errstr, errstr_size);
+    if (rc)
+        return rc;
     if (cfg->queued_max_request_bytes != -1 &&
         cfg->queued_max_request_bytes < cfg->socket_request_max_bytes) {
         snprintf(errstr, errstr_size,
@@ -182,6 +211,9 @@ int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *er
 void broker_config_free(broker_config_t *cfg)
 {
     eddy_cfg_free(broker_config_defs, cfg);
+    free(cfg->listener_list);
+    cfg->listener_list = NULL;
+    cfg->nlisteners = 0;
 }
 
 void broker_topic_defaults(const broker_config_t *cfg, log_config_t *out)
@@ -302,22 +334,215 @@ const char *const *broker_topic_synonyms(const char *name)
     return NULL;
 }
 
-int broker_parse_listener(const char *s, char *host, size_t host_size, int *port)
+const char *const broker_secproto_names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL",
+                                             NULL};
+
+/* The next comma-separated item of *sp, blanks trimmed, into item; 0 at the end. */
+static int next_item(const char **sp, char *item, size_t item_size, int *too_long)
+{
+    const char *s = *sp;
+    while (*s == ' ' || *s == '\t' || *s == ',')
+        s++;
+    if (!*s)
+        return 0;
+    const char *e = strchr(s, ',');
+    if (!e)
+        e = s + strlen(s);
+    *sp = e;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *too_long = (size_t)(e - s) >= item_size;
+    snprintf(item, item_size, "%.*s", (int)(e - s), s);
+    return 1;
+}
+
+/* Listener names: letters, digits, '_' and '-', kept in upper case (Kafka
+ * compares them case-insensitively through ListenerName.normalised). */
+static int name_normalise(const char *s, size_t len, char *out, size_t out_size)
+{
+    if (len == 0 || len >= out_size)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch >= 'a' && ch <= 'z')
+            ch = (char)(ch - 'a' + 'A');
+        else if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+            return -1;
+        out[i] = ch;
+    }
+    out[len] = 0;
+    return 0;
+}
+
+/* "NAME://host:port", "NAME://[v6]:port", "NAME://:port" (every interface)
+ * or the older "host:port" (PLAINTEXT). */
+static int parse_endpoint(const char *s, char *name, size_t name_size, char *host, size_t host_size,
+                          int *port)
 {
     const char *p = strstr(s, "://");
     if (p) {
-        if (strncmp(s, "PLAINTEXT://", 12) != 0)
+        if (name_normalise(s, (size_t)(p - s), name, name_size) < 0)
             return -1;
         s = p + 3;
+    } else {
+        snprintf(name, name_size, "PLAINTEXT");
     }
     const char *colon = strrchr(s, ':');
-    if (!colon || colon == s || (size_t)(colon - s) >= host_size)
+    if (!colon)
+        return -1;
+    const char *h = s, *he = colon;
+    if (*h == '[') {
+        if (he - h < 2 || he[-1] != ']')
+            return -1;
+        h++;
+        he--;
+    } else if (memchr(h, ':', (size_t)(he - h)) || (!p && he == h)) {
+        return -1; /* an IPv6 address needs its brackets */
+    }
+    if ((size_t)(he - h) >= host_size)
         return -1;
     char *end;
     long v = strtol(colon + 1, &end, 10);
     if (*end || v < 0 || v > 65535 || end == colon + 1)
         return -1;
-    snprintf(host, host_size, "%.*s", (int)(colon - s), s);
+    snprintf(host, host_size, "%.*s", (int)(he - h), h);
     *port = (int)v;
     return 0;
+}
+
+static int find_listener(const broker_listener_cfg_t *l, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(l[i].lc_name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* listener.security.protocol.map: NAME's protocol, or -1. */
+static int map_lookup(const char *map, const char *name, char *errstr, size_t errstr_size)
+{
+    char item[160];
+    int too_long;
+    const char *m = map;
+    while (next_item(&m, item, sizeof item, &too_long)) {
+        char *colon = strchr(item, ':');
+        char key[BROKER_LISTENER_NAME_MAX];
+        if (too_long || !colon ||
+            name_normalise(item, (size_t)(colon - item), key, sizeof key) < 0) {
+            snprintf(errstr, errstr_size,
+                     "listener.security.protocol.map: '%s' is not NAME:PROTOCOL", item);
+            return -2;
+        }
+        int proto = -1;
+        for (int i = 0; broker_secproto_names[i]; i++)
+            if (strcasecmp(colon + 1, broker_secproto_names[i]) == 0)
+                proto = i;
+        if (proto < 0) {
+            snprintf(errstr, errstr_size,
+                     "listener.security.protocol.map: '%s' is not a security protocol "
+                     "(PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)",
+                     colon + 1);
+            return -2;
+        }
+        if (strcmp(key, name) == 0)
+            return proto;
+    }
+    return -1;
+}
+
+int broker_listeners_parse(const char *listeners, const char *map, const char *advertised,
+                           broker_listener_cfg_t **out, int *n, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    *n = 0;
+    broker_listener_cfg_t *l = calloc(BROKER_LISTENERS_MAX, sizeof *l);
+    if (!l) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -ENOMEM;
+    }
+    int nl = 0, too_long;
+    char item[600];
+    const char *s = listeners;
+    while (next_item(&s, item, sizeof item, &too_long)) {
+        if (nl == BROKER_LISTENERS_MAX) {
+            snprintf(errstr, errstr_size, "listeners: more than %d listeners",
+                     BROKER_LISTENERS_MAX);
+            goto fail;
+        }
+        broker_listener_cfg_t *lc = &l[nl];
+        if (too_long || parse_endpoint(item, lc->lc_name, sizeof lc->lc_name, lc->lc_host,
+                                       sizeof lc->lc_host, &lc->lc_port) < 0) {
+            snprintf(errstr, errstr_size,
+                     "listeners: '%s' is not NAME://HOST:PORT (e.g. PLAINTEXT://127.0.0.1:9092)",
+                     item);
+            goto fail;
+        }
+        if (find_listener(l, nl, lc->lc_name) >= 0) {
+            snprintf(errstr, errstr_size,
+                     "listeners: the name %s appears twice; each listener needs a name of its own",
+                     lc->lc_name);
+            goto fail;
+        }
+        int proto = map_lookup(map, lc->lc_name, errstr, errstr_size);
+        if (proto == -2)
+            goto fail;
+        if (proto < 0) {
+            snprintf(errstr, errstr_size,
+                     "listeners: no security protocol for the listener name %s: add "
+                     "%s:<PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL> to "
+                     "listener.security.protocol.map",
+                     lc->lc_name, lc->lc_name);
+            goto fail;
+        }
+        lc->lc_proto = (broker_secproto_t)proto;
+        nl++;
+    }
+    if (nl == 0) {
+        snprintf(errstr, errstr_size,
+                 "listeners: no listener given (e.g. "
+                 "PLAINTEXT://127.0.0.1:9092)");
+        goto fail;
+    }
+    if (advertised) {
+        int seen[BROKER_LISTENERS_MAX] = {0};
+        s = advertised;
+        while (next_item(&s, item, sizeof item, &too_long)) {
+            char name[BROKER_LISTENER_NAME_MAX], host[256];
+            int port;
+            if (too_long || parse_endpoint(item, name, sizeof name, host, sizeof host, &port) < 0) {
+                snprintf(errstr, errstr_size,
+                         "advertised.listeners: '%s' is not NAME://HOST:PORT (e.g. "
+                         "PLAINTEXT://broker1.example.com:9092)",
+                         item);
+                goto fail;
+            }
+            int i = find_listener(l, nl, name);
+            if (i < 0) {
+                snprintf(errstr, errstr_size,
+                         "advertised.listeners: %s is not the name of one of the listeners "
+                         "(%s)",
+                         name, listeners);
+                goto fail;
+            }
+            if (seen[i]++) {
+                snprintf(errstr, errstr_size, "advertised.listeners: %s appears twice", name);
+                goto fail;
+            }
+            if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
+                snprintf(errstr, errstr_size,
+                         "advertised.listeners: '%s' gives no address a client can reach; "
+                         "name the host clients should connect to",
+                         item);
+                goto fail;
+            }
+            snprintf(l[i].lc_adv_host, sizeof l[i].lc_adv_host, "%s", host);
+            l[i].lc_adv_port = port;
+        }
+    }
+    *out = l;
+    *n = nl;
+    return 0;
+fail:
+    free(l);
+    return EDDY_ERR_CONFIG;
 }

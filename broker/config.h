@@ -7,10 +7,38 @@
 #include "broker/log/log.h"
 #include "common/config.h"
 
+/* Kafka's security protocols: what a listener speaks. */
+typedef enum broker_secproto {
+    BROKER_SEC_PLAINTEXT,
+    BROKER_SEC_SSL,
+    BROKER_SEC_SASL_PLAINTEXT,
+    BROKER_SEC_SASL_SSL,
+} broker_secproto_t;
+
+extern const char *const broker_secproto_names[]; /* "PLAINTEXT", ... by value */
+
+#define BROKER_LISTENERS_MAX 16
+#define BROKER_LISTENER_NAME_MAX 64
+
+/* One listener as configured: listeners gives NAME://host:port,
+ * listener.security.protocol.map the name's protocol, advertised.listeners
+ * the address clients of this listener are told. */
+typedef struct broker_listener_cfg {
+    char lc_name[BROKER_LISTENER_NAME_MAX]; /* upper case, as Kafka normalises it */
+    broker_secproto_t lc_proto;
+    char lc_host[256];     /* "" binds every interface */
+    int lc_port;           /* 0: a free port */
+    char lc_adv_host[256]; /* "": derived from the bound address (server.c) */
+    int lc_adv_port;       /* 0: the bound port */
+} broker_listener_cfg_t;
+
 typedef struct broker_config {
     int32_t broker_id;          /* broker.id */
-    char *listeners;            /* listeners: PLAINTEXT://host:port */
+    char *listeners;            /* listeners: NAME://host:port,... */
     char *advertised_listeners; /* advertised.listeners (default: listeners) */
+    char *listener_security_protocol_map; /* listener.security.protocol.map */
+    broker_listener_cfg_t *listener_list; /* parsed from the three above */
+    int nlisteners;
     char *log_dirs;             /* log.dirs: one directory */
     int32_t num_partitions;     /* num.partitions */
     int32_t max_broker_partitions; /* max.broker.partitions: all topics' partitions together */
@@ -29,6 +57,9 @@ typedef struct broker_config {
     int64_t socket_request_timeout_ms; /* Eddy: a request frame must arrive within this */
     int32_t max_connections;          /* max.connections */
     int32_t max_connections_per_ip;   /* max.connections.per.ip */
+    int sasl_enabled_mechanisms;      /* sasl.enabled.mechanisms: bits, broker/sasl.h */
+    int32_t sasl_server_max_receive_size; /* sasl.server.max.receive.size */
+    int64_t connection_failed_authentication_delay_ms;
     int64_t log_segment_bytes;
     int64_t log_roll_ms, log_roll_hours;
     int64_t log_retention_ms, log_retention_minutes, log_retention_hours; /* -2: unset */
@@ -85,7 +116,14 @@ int broker_config_is_dynamic(const char *name);
  * NULL-terminated, NULL when none. */
 const char *const *broker_topic_synonyms(const char *name);
 
-/* "PLAINTEXT://host:port" or "host:port" -> host, port. */
-int broker_parse_listener(const char *s, char *host, size_t host_size, int *port);
+/* Parses listeners, listener.security.protocol.map and advertised.listeners
+ * (advertised may be NULL) into *out (malloc'd, *n entries; the caller frees
+ * it). Returns 0, or EDDY_ERR_CONFIG with a sentence naming the setting. */
+int broker_listeners_parse(const char *listeners, const char *map, const char *advertised,
+                           broker_listener_cfg_t **out, int *n, char *errstr, size_t errstr_size);
+
+/* Whether key is a JAAS setting (sasl.jaas.config and its per-listener,
+ * per-mechanism forms), which broker/sasl.c reads. */
+int broker_sasl_is_jaas_key(const char *key);
 
 #endif

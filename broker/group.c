@@ -558,8 +558,9 @@ int handle_find_coordinator(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     int rc = wire_find_coordinator_req_decode(rd, v, &s->rs_arena, &req);
     if (rc < 0)
         return rc;
+    const broker_listener_t *l = s->rs_conn->c_listener; /* each client its own address */
     FindCoordinatorResponse r = {
-        0, KERR_NONE, KSTR_NULL, b->bk_cfg.broker_id, kstr_c(b->bk_adv_host), b->bk_adv_port};
+        0, KERR_NONE, KSTR_NULL, b->bk_cfg.broker_id, kstr_c(l->bl_adv_host), l->bl_adv_port};
     if (req.KeyType == 0 && !broker_authorize(b, s, ACL_OP_DESCRIBE, ACL_RES_GROUP, req.Key)) {
         r.ErrorCode = KERR_GROUP_AUTHORIZATION_FAILED;
         r.NodeId = -1;

@@ -339,7 +339,8 @@ static int metadata_answer(eddy_broker_t *b, req_slot_t *s, const MetadataReques
     }
     MetadataResponse resp;
     memset(&resp, 0, sizeof resp);
-    MetadataResponseBroker self = {b->bk_cfg.broker_id, kstr_c(b->bk_adv_host), b->bk_adv_port,
+    const broker_listener_t *l = s->rs_conn->c_listener; /* each client its own address */
+    MetadataResponseBroker self = {b->bk_cfg.broker_id, kstr_c(l->bl_adv_host), l->bl_adv_port,
                                    KSTR_NULL};
     resp.Brokers = &self;
     resp.BrokersCount = 1;

@@ -133,7 +133,8 @@ int handle_describe_cluster(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     const topic_registry_t *tr = &b->bk_topics;
     /* One node, which is the broker and (in Kafka's terms) the controller:
      * both endpoint types describe it. */
-    DescribeClusterBroker self = {b->bk_cfg.broker_id, kstr_c(b->bk_adv_host), b->bk_adv_port,
+    const broker_listener_t *l = s->rs_conn->c_listener; /* each client its own address */
+    DescribeClusterBroker self = {b->bk_cfg.broker_id, kstr_c(l->bl_adv_host), l->bl_adv_port,
                                   KSTR_NULL};
     DescribeClusterResponse resp;
     memset(&resp, 0, sizeof resp);

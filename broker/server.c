@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "broker/broker_int.h"
+#include "broker/sasl.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -55,6 +56,7 @@
 static void conn_close(conn_t *c);
 static void maybe_finish_stop(eddy_broker_t *b);
 static void on_resume(uv_idle_t *h);
+static void on_handle_closed(uv_handle_t *h);
 
 /* ---- the request pool (queued.max.request.bytes) ---- */
 
@@ -143,7 +145,8 @@ static void slot_free(req_slot_t *s)
  * file slices count by the chunk they are read into, not their size). */
 static int conn_room(const conn_t *c)
 {
-    if (c->c_closing || c->c_broker->bk_stopping || c->c_nslots >= CONN_INFLIGHT_MAX)
+    if (c->c_closing || c->c_close_drained || c->c_broker->bk_stopping ||
+        c->c_nslots >= CONN_INFLIGHT_MAX)
         return 0;
     size_t held = c->c_queued + c->c_chunk_cap;
     for (const req_slot_t *s = c->c_head; s; s = s->rs_next)
@@ -394,7 +397,7 @@ static void conn_flush_ready(conn_t *c)
         conn_write_next(c);
     if (c->c_closing)
         return;
-    if (c->c_broker->bk_stopping && !c->c_head && c->c_writes == 0)
+    if ((c->c_broker->bk_stopping || c->c_close_drained) && !c->c_head && c->c_writes == 0)
         conn_close(c);
     else if ((c->c_in || !c->c_reading) && conn_may_read(c))
         want_resume(c->c_broker);
@@ -508,6 +511,7 @@ static void on_conn_closed(uv_handle_t *h)
     free(wire_frame_drop(&c->c_fr));
     free(c->c_in);
     chunk_put(c);
+    broker_sasl_conn_free(c);
     free(c);
     maybe_finish_stop(b);
 }
@@ -542,6 +546,11 @@ static void conn_close(conn_t *c)
     c->c_reading = 0;
     uv_read_stop((uv_stream_t *)&c->c_tcp);
     uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
+}
+
+void broker_conn_close(conn_t *c)
+{
+    conn_close(c);
 }
 
 static void respond_unsupported(req_slot_t *s)
@@ -590,8 +599,26 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_DESCRIBE_ACLS: return handle_describe_acls(b, s, rd);
     case API_CREATE_ACLS: return handle_create_acls(b, s, rd);
     case API_DELETE_ACLS: return handle_delete_acls(b, s, rd);
+    case API_SASL_HANDSHAKE: return handle_sasl_handshake(b, s, rd);
+    case API_SASL_AUTHENTICATE: return handle_sasl_authenticate(b, s, rd);
+    case API_DESCRIBE_USER_SCRAM_CREDENTIALS:
+        return handle_describe_user_scram_credentials(b, s, rd);
+    case API_ALTER_USER_SCRAM_CREDENTIALS: return handle_alter_user_scram_credentials(b, s, rd);
+    case API_DESCRIBE_CLIENT_QUOTAS: return handle_describe_client_quotas(b, s, rd);
     default: respond_unsupported(s); return 0;
     }
+}
+
+/* A request the connection may not make before its SASL login closes it
+ * unanswered, as Kafka does: nothing of it is decoded or kept. */
+static void conn_refuse_unauthenticated(conn_t *c, const RequestHeader *h)
+{
+    static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                     "closing connection from %s: %s v%d before the SASL login (only "
+                     "ApiVersions, SaslHandshake and SaslAuthenticate are served until then)",
+                     c->c_peer, kafka_api_name(h->RequestApiKey), h->RequestApiVersion);
+    conn_close(c);
 }
 
 /* Takes ownership of frame. Returns -1 when the connection was closed. */
@@ -621,6 +648,13 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
     c->c_requests++;
     c->c_nslots++;
 
+    if (broker_sasl_raw_expected(c)) {
+        /* After SaslHandshake v0: a bare SASL token, no request header. */
+        wr_reserve(&s->rs_resp, 4);
+        broker_sasl_raw_token(b, s);
+        conn_flush_ready(c);
+        return c->c_closing ? -1 : 0;
+    }
     eddy_rd_t rd;
     rd_init(&rd, frame, len);
     int rc = wire_request_header_decode(&rd, &s->rs_hdr);
@@ -630,6 +664,10 @@ static int conn_request(conn_t *c, uint8_t *frame, size_t len)
                          "closing connection from %s: malformed request header (%s)", c->c_peer,
                          eddy_strerror(rc));
         conn_close(c);
+        return -1;
+    }
+    if (!broker_sasl_may_serve(c, s->rs_hdr.RequestApiKey)) {
+        conn_refuse_unauthenticated(c, &s->rs_hdr);
         return -1;
     }
     wr_reserve(&s->rs_resp, 4); /* the size, set when sent */
@@ -696,21 +734,24 @@ static int frame_begin(conn_t *c, size_t size)
  * Returns the bytes consumed; fewer than n when it was muted or closed. */
 static size_t conn_consume(conn_t *c, const uint8_t *p, size_t n)
 {
-    eddy_broker_t *b = c->c_broker;
     size_t n0 = n;
     while (n > 0 && conn_may_read(c)) {
         if (!wire_frame_started(&c->c_fr))
             c->c_frame_start_ms = eddy_mono_ms();
         int ev;
-        size_t used = wire_frame_feed(&c->c_fr, p, n, 8, b->bk_cfg.socket_request_max_bytes, &ev);
+        const char *limit_name;
+        int32_t max = broker_sasl_frame_max(c, &limit_name);
+        /* A bare SASL token (after SaslHandshake v0) may be shorter than a header. */
+        int32_t min = broker_sasl_raw_expected(c) ? 1 : 8;
+        size_t used = wire_frame_feed(&c->c_fr, p, n, min, max, &ev);
         p += used;
         n -= used;
         if (ev == WIRE_FRAME_BAD_SIZE) {
             static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
                              "closing connection from %s: request size %d is outside "
-                             "[8, %d] (socket.request.max.bytes)",
-                             c->c_peer, c->c_fr.fr_size, b->bk_cfg.socket_request_max_bytes);
+                             "[%d, %d] (%s)",
+                             c->c_peer, c->c_fr.fr_size, min, max, limit_name);
             conn_close(c);
             break;
         }
@@ -918,9 +959,17 @@ static void fd_budget(eddy_broker_t *b)
     b->bk_fd_conns = (int)room;
 }
 
+/* Whether the connection's listener asks for a SASL login. */
+static int conn_wants_sasl(const conn_t *c)
+{
+    broker_secproto_t p = conn_secproto(c);
+    return p == BROKER_SEC_SASL_PLAINTEXT || p == BROKER_SEC_SASL_SSL;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
-    eddy_broker_t *b = server->data;
+    broker_listener_t *l = server->data;
+    eddy_broker_t *b = l->bl_broker;
     if (status < 0) {
         /* libuv has already accepted and closed the waiting connection to
          * keep the listener from spinning; the clients see a reset. */
@@ -939,7 +988,12 @@ static void on_connection(uv_stream_t *server, int status)
     if (!c)
         return;
     c->c_broker = b;
+    c->c_listener = l;
     snprintf(c->c_principal, sizeof c->c_principal, "User:ANONYMOUS");
+    if (broker_sasl_conn_open(c, conn_wants_sasl(c)) < 0) {
+        free(c);
+        return;
+    }
     uv_tcp_init(&b->bk_loop, &c->c_tcp);
     c->c_tcp.data = c;
     if (uv_accept(server, (uv_stream_t *)&c->c_tcp) < 0) {
@@ -997,6 +1051,127 @@ static void on_connection(uv_stream_t *server, int status)
         c->c_reading = 1;
     else
         conn_close(c);
+}
+
+/* ---- listeners ---- */
+
+/* Whether this broker serves a listener's security protocol. */
+static int secproto_served(broker_secproto_t p, const char **why)
+{
+    switch (p) {
+    case BROKER_SEC_PLAINTEXT: return 1;
+    case BROKER_SEC_SSL: *why = "TLS is not served by this broker yet"; return 0;
+    case BROKER_SEC_SASL_PLAINTEXT: return 1;
+    case BROKER_SEC_SASL_SSL: *why = "TLS is not served by this broker yet"; return 0;
+    }
+    *why = "unknown security protocol";
+    return 0;
+}
+
+/* The address a listener's clients are told: advertised.listeners, or else
+ * the bound address; a listener on every interface advertises the host's
+ * name, since 0.0.0.0 reaches nothing. */
+static void listener_advertise(broker_listener_t *l)
+{
+    const broker_listener_cfg_t *lc = l->bl_cfg;
+    const char *h = lc->lc_adv_host[0] ? lc->lc_adv_host : lc->lc_host;
+    if (!h[0] || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0) {
+        char name[256];
+        if (gethostname(name, sizeof name) == 0) {
+            name[sizeof name - 1] = 0;
+            snprintf(l->bl_adv_host, sizeof l->bl_adv_host, "%s", name);
+        } else {
+            snprintf(l->bl_adv_host, sizeof l->bl_adv_host, "localhost");
+        }
+    } else {
+        snprintf(l->bl_adv_host, sizeof l->bl_adv_host, "%s", h);
+    }
+    l->bl_adv_port = lc->lc_adv_port && lc->lc_adv_host[0] ? lc->lc_adv_port : l->bl_port;
+}
+
+static int listener_bind(broker_listener_t *l, char *errstr, size_t errstr_size)
+{
+    const broker_listener_cfg_t *lc = l->bl_cfg;
+    struct sockaddr_storage addr;
+    int rc;
+    if (!lc->lc_host[0])
+        rc = uv_ip4_addr("0.0.0.0", lc->lc_port, (struct sockaddr_in *)&addr);
+    else if ((rc = uv_ip4_addr(lc->lc_host, lc->lc_port, (struct sockaddr_in *)&addr)) < 0)
+        rc = uv_ip6_addr(lc->lc_host, lc->lc_port, (struct sockaddr_in6 *)&addr);
+    if (rc == 0)
+        rc = uv_tcp_bind(&l->bl_tcp, (struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&l->bl_tcp, 511, on_connection);
+    if (rc < 0) {
+        snprintf(errstr, errstr_size, "listeners: cannot listen on %s:%d (listener %s): %s",
+                 lc->lc_host[0] ? lc->lc_host : "0.0.0.0", lc->lc_port, lc->lc_name,
+                 uv_strerror(rc));
+        return EDDY_ERR_CONFIG;
+    }
+    int alen = sizeof addr;
+    uv_tcp_getsockname(&l->bl_tcp, (struct sockaddr *)&addr, &alen);
+    l->bl_port = addr.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&addr)->sin6_port)
+                                            : ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    listener_advertise(l);
+    return 0;
+}
+
+/* Binds every listener, in listeners' order. On failure the ones opened are
+ * left for listeners_close. */
+static int listeners_open(eddy_broker_t *b, char *errstr, size_t errstr_size)
+{
+    int n = b->bk_cfg.nlisteners;
+    b->bk_listeners = calloc((size_t)n, sizeof *b->bk_listeners);
+    if (!b->bk_listeners) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -ENOMEM;
+    }
+    b->bk_nlisteners = n;
+    for (int i = 0; i < n; i++) {
+        broker_listener_t *l = &b->bk_listeners[i];
+        l->bl_broker = b;
+        l->bl_cfg = &b->bk_cfg.listener_list[i];
+        const char *why = NULL;
+        if (!secproto_served(l->bl_cfg->lc_proto, &why)) {
+            snprintf(errstr, errstr_size, "listeners: listener %s is %s: %s", l->bl_cfg->lc_name,
+                     broker_secproto_names[l->bl_cfg->lc_proto], why);
+            return EDDY_ERR_CONFIG;
+        }
+        uv_tcp_init(&b->bk_loop, &l->bl_tcp);
+        l->bl_tcp.data = l;
+        l->bl_open = 1;
+        int rc = listener_bind(l, errstr, errstr_size);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void listeners_close(eddy_broker_t *b)
+{
+    for (int i = 0; i < b->bk_nlisteners; i++) {
+        broker_listener_t *l = &b->bk_listeners[i];
+        if (l->bl_open && !uv_is_closing((uv_handle_t *)&l->bl_tcp))
+            uv_close((uv_handle_t *)&l->bl_tcp, on_handle_closed);
+    }
+}
+
+/* The first line keeps its form ("node N listening on HOST:PORT, ...") for
+ * the scripts and tests that read the port of a broker started on port 0;
+ * each listener then gets a line of its own. */
+static void listeners_log(eddy_broker_t *b)
+{
+    const broker_listener_t *l0 = &b->bk_listeners[0];
+    EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
+                  b->bk_cfg.broker_id, l0->bl_cfg->lc_host[0] ? l0->bl_cfg->lc_host : "0.0.0.0",
+                  l0->bl_port, l0->bl_adv_host, l0->bl_adv_port, b->bk_cfg.log_dirs);
+    for (int i = 0; i < b->bk_nlisteners; i++) {
+        const broker_listener_t *l = &b->bk_listeners[i];
+        EDDY_LOG_INFO("broker", "listener %s (%s) on %s:%d, advertising %s:%d", l->bl_cfg->lc_name,
+                      broker_secproto_names[l->bl_cfg->lc_proto],
+                      l->bl_cfg->lc_host[0] ? l->bl_cfg->lc_host : "0.0.0.0", l->bl_port,
+                      l->bl_adv_host, l->bl_adv_port);
+    }
 }
 
 /* ---- background work on the thread pool ---- */
@@ -1259,6 +1434,7 @@ static void on_group_timer(uv_timer_t *t)
 {
     eddy_broker_t *b = t->data;
     group_coordinator_tick(b->bk_groups, eddy_mono_ms());
+    broker_sasl_tick(b, eddy_mono_ms());
 }
 
 /* ---- life cycle ---- */
@@ -1314,7 +1490,7 @@ static void begin_stop(eddy_broker_t *b)
         return;
     EDDY_LOG_INFO("broker", "stopping: no new connections, answering what is in flight");
     b->bk_stopping = 1;
-    uv_close((uv_handle_t *)&b->bk_listener, on_handle_closed);
+    listeners_close(b);
     uv_timer_stop(&b->bk_tick);
     uv_timer_stop(&b->bk_group_timer);
     waiting_sweep(b, 1);
@@ -1367,35 +1543,9 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     eddy_log_level = lvl;
     if (broker_dynamic_load(b, props, errstr, errstr_size) < 0)
         goto fail_cfg;
-    char host[256];
-    int port;
-    broker_parse_listener(b->bk_cfg.listeners, host, sizeof host, &port);
     uv_loop_init(&b->bk_loop);
-    uv_tcp_init(&b->bk_loop, &b->bk_listener);
-    b->bk_listener.data = b;
-    struct sockaddr_storage addr;
-    int rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
-    if (rc < 0)
-        rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr);
-    if (rc == 0)
-        rc = uv_tcp_bind(&b->bk_listener, (struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&b->bk_listener, 511, on_connection);
-    if (rc < 0) {
-        snprintf(errstr, errstr_size, "listeners: cannot listen on %s:%d: %s", host, port,
-                 uv_strerror(rc));
+    if (listeners_open(b, errstr, errstr_size) < 0)
         goto fail_loop;
-    }
-    int alen = sizeof addr;
-    uv_tcp_getsockname(&b->bk_listener, (struct sockaddr *)&addr, &alen);
-    b->bk_port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
-    if (b->bk_cfg.advertised_listeners) {
-        broker_parse_listener(b->bk_cfg.advertised_listeners, b->bk_adv_host, sizeof b->bk_adv_host,
-                              &b->bk_adv_port);
-    } else {
-        snprintf(b->bk_adv_host, sizeof b->bk_adv_host, "%s", host);
-        b->bk_adv_port = b->bk_port;
-    }
     fd_budget(b);
     b->bk_fdc = log_fdcache_new(b->bk_cfg.log_max_open_files);
     if (!b->bk_fdc)
@@ -1410,6 +1560,8 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
         goto fail_topics;
     if (broker_acl_open(b, errstr, errstr_size) < 0)
         goto fail_topics;
+    if (broker_sasl_open(b, errstr, errstr_size) < 0)
+        goto fail_topics;
     if (group_coordinator_open(b, &b->bk_groups, errstr, errstr_size) < 0)
         goto fail_topics;
     uv_timer_init(&b->bk_loop, &b->bk_tick);
@@ -1420,19 +1572,19 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     uv_async_init(&b->bk_loop, &b->bk_stop_async, on_stop_async);
     b->bk_tick.data = b->bk_fetch_timer.data = b->bk_stop_async.data = b->bk_group_timer.data = b;
     b->bk_last_retention_ms = b->bk_last_clean_ms = b->bk_last_pid_expiry_ms = eddy_wall_ms();
-    EDDY_LOG_INFO("broker", "node %d listening on %s:%d, advertising %s:%d, data in %s",
-                  b->bk_cfg.broker_id, host, b->bk_port, b->bk_adv_host, b->bk_adv_port,
-                  b->bk_cfg.log_dirs);
+    listeners_log(b);
     return b;
 fail_topics:
     acl_close(b->bk_acl);
+    broker_sasl_close(b);
     broker_pids_close(&b->bk_pids);
     topics_close(&b->bk_topics);
     log_fdcache_destroy(b->bk_fdc);
 fail_loop:
-    uv_close((uv_handle_t *)&b->bk_listener, NULL);
+    listeners_close(b);
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     uv_loop_close(&b->bk_loop);
+    free(b->bk_listeners);
 fail_cfg:
     broker_dynamic_free(b);
     broker_config_free(&b->bk_cfg);
@@ -1471,7 +1623,7 @@ void eddy_broker_stop(eddy_broker_t *b)
 
 int eddy_broker_port(const eddy_broker_t *b)
 {
-    return b->bk_port;
+    return b->bk_listeners[0].bl_port;
 }
 
 void eddy_broker_destroy(eddy_broker_t *b)
@@ -1481,7 +1633,7 @@ void eddy_broker_destroy(eddy_broker_t *b)
     if (!b->bk_topics_closed) {
         /* Never ran: close what new opened. */
         b->bk_stopping = 1;
-        uv_close((uv_handle_t *)&b->bk_listener, on_handle_closed);
+        listeners_close(b);
         maybe_finish_stop(b);
         uv_run(&b->bk_loop, UV_RUN_DEFAULT);
         group_coordinator_close(b->bk_groups);
@@ -1489,11 +1641,13 @@ void eddy_broker_destroy(eddy_broker_t *b)
     }
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     uv_loop_close(&b->bk_loop);
+    free(b->bk_listeners);
     while (b->bk_nchunks > 0)
         free(b->bk_chunks[--b->bk_nchunks]);
     log_fdcache_destroy(b->bk_fdc);
     broker_pids_close(&b->bk_pids);
     acl_close(b->bk_acl);
+    broker_sasl_close(b);
     broker_dynamic_free(b);
     broker_config_free(&b->bk_cfg);
     free(b);

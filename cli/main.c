@@ -8,6 +8,8 @@
 
 /* cmd_app.c; belongs beside the others in cli.h. */
 int cmd_app(int argc, char **argv);
+/* cmd_user.c */
+int cmd_user(int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -20,6 +22,7 @@ static const struct {
     {"group", cmd_group, "list, describe, delete consumer groups; reset their offsets"},
     {"app", cmd_app, "reset a streams application so that it reprocesses its input"},
     {"acl", cmd_acl, "add, list and delete ACLs (brokers with an authorizer)"},
+    {"user", cmd_user, "add, delete, list SCRAM users (SASL logins) on the cluster"},
 };
 
 static void usage(FILE *out)

@@ -9,7 +9,9 @@
 
 #include "client/client_int.h"
 #include "common/err.h"
+#include "common/scram.h"
 #include "wire/api_acl.h"
+#include "wire/api_sasl.h"
 #include "wire/client_api.h"
 
 typedef struct call {
@@ -1102,4 +1104,136 @@ int kc_admin_delete_acls(kc_client_t *c, const kc_acl_t *filter, kc_acl_fn *fn, 
     acl_out_t out = {fn, opaque};
     call_t cl = {0, 0, &req, enc_delete_acls, handle_delete_acls, &out, errstr, errstr_size};
     return call_run(c, controller(c), API_DELETE_ACLS, &cl);
+}
+
+/* ---- SCRAM credentials ---- */
+
+typedef struct scram_out {
+    kc_scram_cred_fn *so_fn;
+    void *so_opaque;
+} scram_out_t;
+
+static void enc_describe_scram(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_describe_user_scram_req_encode(wr, v, req);
+}
+
+static int handle_describe_scram(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    DescribeUserScramCredentialsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_describe_user_scram_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.ErrorCode) {
+        rc = resp.ErrorCode;
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s%s%.*s", kafka_err_name(rc),
+                 resp.ErrorMessage.len > 0 ? ": " : "",
+                 resp.ErrorMessage.len > 0 ? resp.ErrorMessage.len : 0, resp.ErrorMessage.ptr);
+    }
+    scram_out_t *o = cl->cl_out;
+    for (int32_t i = 0; rc == 0 && i < resp.ResultsCount; i++) {
+        const DescribeUserScramCredentialsResult *r = &resp.Results[i];
+        char user[1024];
+        snprintf(user, sizeof user, "%.*s", r->User.len, r->User.ptr);
+        if (r->ErrorCode) {
+            rc = r->ErrorCode;
+            snprintf(cl->cl_errstr, cl->cl_errstr_size, "user %s: %s%s%.*s", user,
+                     kafka_err_name(rc), r->ErrorMessage.len > 0 ? ": " : "",
+                     r->ErrorMessage.len > 0 ? r->ErrorMessage.len : 0, r->ErrorMessage.ptr);
+            break;
+        }
+        for (int32_t j = 0; j < r->CredentialInfosCount; j++)
+            o->so_fn(user, r->CredentialInfos[j].Mechanism, r->CredentialInfos[j].Iterations,
+                     o->so_opaque);
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int kc_admin_describe_scram(kc_client_t *c, const char *const *users, int n, kc_scram_cred_fn *fn,
+                            void *opaque, char *errstr, size_t errstr_size)
+{
+    int rc = kc_admin_metadata(c, NULL, 0, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    kstr_t *names = NULL;
+    if (users && n > 0 && !(names = calloc((size_t)n, sizeof *names)))
+        return -ENOMEM;
+    for (int i = 0; users && i < n; i++)
+        names[i] = kstr_c(users[i]);
+    DescribeUserScramCredentialsRequest req = {names, users ? n : -1};
+    scram_out_t o = {fn, opaque};
+    call_t cl = {0, 0, &req, enc_describe_scram, handle_describe_scram, &o, errstr, errstr_size};
+    rc = call_run(c, controller(c), API_DESCRIBE_USER_SCRAM_CREDENTIALS, &cl);
+    free(names);
+    return rc;
+}
+
+static void enc_alter_scram(eddy_wr_t *wr, int16_t v, const void *req)
+{
+    wire_alter_user_scram_req_encode(wr, v, req);
+}
+
+static int handle_alter_scram(call_t *cl, int16_t v, eddy_rd_t *rd)
+{
+    AlterUserScramCredentialsResponse resp;
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    int rc = wire_alter_user_scram_resp_decode(rd, v, &a, &resp);
+    if (rc == 0 && resp.ResultsCount < 1)
+        rc = -EPROTO;
+    if (rc == 0 && resp.Results[0].ErrorCode) {
+        const AlterUserScramCredentialsResult *r = &resp.Results[0];
+        rc = r->ErrorCode;
+        snprintf(cl->cl_errstr, cl->cl_errstr_size, "%s%s%.*s", kafka_err_name(rc),
+                 r->ErrorMessage.len > 0 ? ": " : "",
+                 r->ErrorMessage.len > 0 ? r->ErrorMessage.len : 0, r->ErrorMessage.ptr);
+    }
+    arena_free(&a);
+    return rc;
+}
+
+static int alter_scram(kc_client_t *c, AlterUserScramCredentialsRequest *req, char *errstr,
+                       size_t errstr_size)
+{
+    int rc = kc_admin_metadata(c, NULL, 0, errstr, errstr_size);
+    if (rc < 0)
+        return rc;
+    call_t cl = {0, 0, req, enc_alter_scram, handle_alter_scram, NULL, errstr, errstr_size};
+    return call_run(c, controller(c), API_ALTER_USER_SCRAM_CREDENTIALS, &cl);
+}
+
+int kc_admin_upsert_scram(kc_client_t *c, const char *user, int mechanism, int32_t iterations,
+                          const char *password, char *errstr, size_t errstr_size)
+{
+    uint8_t salt[32], salted[SCRAM_MAX_HASH];
+    if (!scram_hash_len(mechanism)) {
+        snprintf(errstr, errstr_size, "unknown SCRAM mechanism %d", mechanism);
+        return -EINVAL;
+    }
+    int rc = scram_random(salt, sizeof salt);
+    if (rc == 0)
+        rc = scram_salted_password(mechanism, password, strlen(password), salt, sizeof salt,
+                                   iterations, salted);
+    if (rc < 0) {
+        snprintf(errstr, errstr_size, "cannot salt the password: %s", eddy_strerror(rc));
+        return rc;
+    }
+    ScramCredentialUpsertion up = {kstr_c(user),
+                                   (int8_t)mechanism,
+                                   iterations,
+                                   {(const char *)salt, (int32_t)sizeof salt},
+                                   {(const char *)salted, (int32_t)scram_hash_len(mechanism)}};
+    AlterUserScramCredentialsRequest req = {NULL, 0, &up, 1};
+    rc = alter_scram(c, &req, errstr, errstr_size);
+    memset(salted, 0, sizeof salted);
+    return rc;
+}
+
+int kc_admin_delete_scram(kc_client_t *c, const char *user, int mechanism, char *errstr,
+                          size_t errstr_size)
+{
+    ScramCredentialDeletion del = {kstr_c(user), (int8_t)mechanism};
+    AlterUserScramCredentialsRequest req = {&del, 1, NULL, 0};
+    return alter_scram(c, &req, errstr, errstr_size);
 }

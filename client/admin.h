@@ -101,6 +101,23 @@ int kc_admin_describe_acls(kc_client_t *c, const kc_acl_t *filter, kc_acl_fn *fn
 /* Removes the ACLs the filter matches, calling fn for each (may be NULL). */
 int kc_admin_delete_acls(kc_client_t *c, const kc_acl_t *filter, kc_acl_fn *fn, void *opaque,
                          char *errstr, size_t errstr_size);
+/* ---- SCRAM credentials (DescribeUserScramCredentials, AlterUserScramCredentials) ---- */
+
+/* Calls fn for each credential of the users named (users NULL: every user
+ * with one): the mechanism (1 SCRAM-SHA-256, 2 SCRAM-SHA-512) and its
+ * iteration count. A user without credentials is an error
+ * (RESOURCE_NOT_FOUND) when named. */
+typedef void(kc_scram_cred_fn)(const char *user, int mechanism, int32_t iterations, void *opaque);
+int kc_admin_describe_scram(kc_client_t *c, const char *const *users, int n, kc_scram_cred_fn *fn,
+                            void *opaque, char *errstr, size_t errstr_size);
+/* Sets user's credential for mechanism from a password, as Kafka's admin
+ * client does: the salt (32 random bytes) and the salted password are made
+ * here and sent; the password never leaves the process. */
+int kc_admin_upsert_scram(kc_client_t *c, const char *user, int mechanism, int32_t iterations,
+                          const char *password, char *errstr, size_t errstr_size);
+/* Removes user's credential for mechanism (RESOURCE_NOT_FOUND when none). */
+int kc_admin_delete_scram(kc_client_t *c, const char *user, int mechanism, char *errstr,
+                          size_t errstr_size);
 
 #endif
 

@@ -46,6 +46,11 @@ const api_version_range_t broker_api_versions[] = {
     {API_DESCRIBE_ACLS, 1, 3},
     {API_CREATE_ACLS, 1, 3},
     {API_DELETE_ACLS, 1, 3},
+    {API_SASL_HANDSHAKE, 0, 1},
+    {API_SASL_AUTHENTICATE, 0, 2},
+    {API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0},
+    {API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0},
+    {API_DESCRIBE_CLIENT_QUOTAS, 0, 1},
 };
 const int broker_api_versions_count = (int)(sizeof broker_api_versions /
                                             sizeof broker_api_versions[0]);

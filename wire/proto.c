@@ -184,6 +184,10 @@ static int first_flexible(int api_key)
     case API_DELETE_GROUPS: return 2;
     case API_CREATE_PARTITIONS: return 2;
     case API_DESCRIBE_CLUSTER: return 0;
+    case API_SASL_AUTHENTICATE: return 2;
+    case API_DESCRIBE_USER_SCRAM_CREDENTIALS: return 0;
+    case API_ALTER_USER_SCRAM_CREDENTIALS: return 0;
+    case API_DESCRIBE_CLIENT_QUOTAS: return 1;
     default: return -1;
     }
 }

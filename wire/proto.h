@@ -30,6 +30,7 @@ enum kafka_api {
     API_SYNC_GROUP = 14,
     API_DESCRIBE_GROUPS = 15,
     API_LIST_GROUPS = 16,
+    API_SASL_HANDSHAKE = 17,
     API_API_VERSIONS = 18,
     API_CREATE_TOPICS = 19,
     API_DELETE_TOPICS = 20,
@@ -40,10 +41,14 @@ enum kafka_api {
     API_DELETE_ACLS = 31,
     API_DESCRIBE_CONFIGS = 32,
     API_ALTER_CONFIGS = 33,
+    API_SASL_AUTHENTICATE = 36,
     API_CREATE_PARTITIONS = 37,
     API_DELETE_GROUPS = 42,
     API_INCREMENTAL_ALTER_CONFIGS = 44,
     API_OFFSET_DELETE = 47,
+    API_DESCRIBE_CLIENT_QUOTAS = 48,
+    API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,
+    API_ALTER_USER_SCRAM_CREDENTIALS = 51,
     API_DESCRIBE_CLUSTER = 60,
     API_KEY_MAX = 68,
 };
@@ -81,6 +86,8 @@ const char *kafka_api_name(int api_key);
     X(REBALANCE_IN_PROGRESS, 27)                                                                   \
     X(INVALID_COMMIT_OFFSET_SIZE, 28)                                                              \
     X(INVALID_TIMESTAMP, 32)                                                                       \
+    X(UNSUPPORTED_SASL_MECHANISM, 33)                                                              \
+    X(ILLEGAL_SASL_STATE, 34)                                                                      \
     X(UNSUPPORTED_VERSION, 35)                                                                     \
     X(TOPIC_ALREADY_EXISTS, 36)                                                                    \
     X(INVALID_PARTITIONS, 37)                                                                      \
@@ -92,6 +99,7 @@ const char *kafka_api_name(int api_key);
     X(OUT_OF_ORDER_SEQUENCE_NUMBER, 45)                                                            \
     X(INVALID_PRODUCER_EPOCH, 47)                                                                  \
     X(KAFKA_STORAGE_ERROR, 56)                                                                     \
+    X(SASL_AUTHENTICATION_FAILED, 58)                                                              \
     X(UNKNOWN_PRODUCER_ID, 59)                                                                     \
     X(NON_EMPTY_GROUP, 68)                                                                         \
     X(GROUP_ID_NOT_FOUND, 69)                                                                      \
@@ -104,7 +112,10 @@ const char *kafka_api_name(int api_key);
     X(GROUP_AUTHORIZATION_FAILED, 30)                                                              \
     X(CLUSTER_AUTHORIZATION_FAILED, 31)                                                            \
     X(TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 53)                                                   \
-    X(SECURITY_DISABLED, 54)
+    X(SECURITY_DISABLED, 54)                                                                       \
+    X(RESOURCE_NOT_FOUND, 91)                                                                      \
+    X(DUPLICATE_RESOURCE, 92)                                                                      \
+    X(UNACCEPTABLE_CREDENTIAL, 93)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,

@@ -12,6 +12,11 @@
  * held from the pool and no connection counted. Any crash, leak, ASan or
  * UBSan report, or a broken invariant (abort) is a finding.
  *
+ * Connections 0 and 1 go to a PLAINTEXT listener, 2 and 3 to a SASL_PLAINTEXT
+ * one (PLAIN, SCRAM-SHA-256/512; user "fuzz", password "fuzz-pw", in the
+ * store before the start), where frames meet the login state machine: the
+ * pre-login size bound, refused APIs, bare tokens after SaslHandshake v0.
+ *
  * Script bytes (op, then its operands):
  *   op & 7 = 0..2  frame on conn (op>>3)&3: u16 length, that many body bytes;
  *                  sent with its size prefix in pieces of ((op>>5)*61+1) bytes
@@ -33,12 +38,13 @@
 #include <unistd.h>
 
 #include "broker/broker_int.h"
+#include "broker/users.h"
 #include "include/eddy_broker.h"
 
 #define NCONN 4
 
 static eddy_broker_t *broker;
-static int port;
+static int port, sasl_port;
 static int fds[NCONN] = {-1, -1, -1, -1};
 
 static void loop_pass(int n)
@@ -58,9 +64,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     eddy_props_t ps;
     eddy_props_init(&ps);
     const char *settings[] = {
-        "listeners=PLAINTEXT://127.0.0.1:0",  "log.level=error",
-        "auto.create.topics.enable=false",    "socket.request.max.bytes=65536",
-        "queued.max.request.bytes=131072",    "offsets.topic.num.partitions=1",
+        "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+        "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+        "connection.failed.authentication.delay.ms=0",
+        "sasl.server.max.receive.size=4096",
+        "log.level=error",
+        "auto.create.topics.enable=false",
+        "socket.request.max.bytes=65536",
+        "queued.max.request.bytes=131072",
+        "offsets.topic.num.partitions=1",
         "group.initial.rebalance.delay.ms=0",
     };
     for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
@@ -69,6 +81,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(set, sizeof set, "log.dirs=%s", dir);
     if (eddy_props_set(&ps, "fuzz", set, err, sizeof err) < 0)
         abort();
+    broker_users_t us;
+    scram_cred_t cred;
+    if (broker_users_open(&us, dir, err, sizeof err) < 0)
+        abort();
+    for (int m = SCRAM_SHA_256; m <= SCRAM_SHA_512; m++)
+        if (scram_cred_from_password(&cred, m, "fuzz-pw", 7, NULL, 0, SCRAM_MIN_ITERATIONS, err,
+                                     sizeof err) < 0 ||
+            broker_users_put(&us, "fuzz", &cred) < 0)
+            abort();
+    if (broker_users_save(&us) < 0)
+        abort();
+    broker_users_close(&us);
     broker = eddy_broker_new(&ps, err, sizeof err);
     eddy_props_free(&ps);
     if (!broker) {
@@ -76,6 +100,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     port = eddy_broker_port(broker);
+    if (broker->bk_nlisteners != 2)
+        abort();
+    sasl_port = broker->bk_listeners[1].bl_port;
     signal(SIGPIPE, SIG_IGN);
     return 0;
 }
@@ -87,7 +114,8 @@ static int conn_fd(int k)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0)
         abort();
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)(k < 2 ? port : sasl_port))};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
         abort();

@@ -22,6 +22,8 @@
 #include "wire/api_acl.h"
 #include "wire/api_cluster.h"
 #include "wire/api_group.h"
+#include "wire/api_quotas.h"
+#include "wire/api_sasl.h"
 #include "wire/proto.h"
 #include "wire/recordbatch.h"
 
@@ -751,6 +753,76 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_delete_acls_resp_encode(&wr, v, &resp);
         break;
     }
+    case API_SASL_HANDSHAKE: {
+        SaslHandshakeRequest *r = req;
+        check_str(r->Mechanism, 0);
+        kstr_t mechs[2] = {r->Mechanism, kstr_c("PLAIN")};
+        SaslHandshakeResponse resp = {0, mechs, 2};
+        wire_sasl_handshake_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_SASL_AUTHENTICATE: {
+        SaslAuthenticateRequest *r = req;
+        check_str(r->AuthBytes, 0);
+        SaslAuthenticateResponse resp = {58, r->AuthBytes, r->AuthBytes, 0};
+        wire_sasl_authenticate_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+        DescribeUserScramCredentialsRequest *r = req;
+        check_count(r->Users, r->UsersCount, 1);
+        DescribeUserScramCredentialsResponse resp = {0, 0, KSTR_NULL, NULL, 0};
+        int32_t n = r->UsersCount > 0 ? r->UsersCount : 0;
+        resp.Results = arena_calloc(a, (size_t)n + 1, sizeof *resp.Results);
+        if (!resp.Results)
+            break;
+        static ScramCredentialInfo info = {1, 4096};
+        for (int32_t i = 0; i < n; i++) {
+            check_str(r->Users[i], 0);
+            resp.Results[i].User = r->Users[i];
+            resp.Results[i].ErrorMessage = i & 1 ? KSTR_NULL : r->Users[i];
+            resp.Results[i].CredentialInfos = &info;
+            resp.Results[i].CredentialInfosCount = 1;
+        }
+        resp.ResultsCount = n;
+        wire_describe_user_scram_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_ALTER_USER_SCRAM_CREDENTIALS: {
+        AlterUserScramCredentialsRequest *r = req;
+        check_count(r->Deletions, r->DeletionsCount, 0);
+        check_count(r->Upsertions, r->UpsertionsCount, 0);
+        AlterUserScramCredentialsResponse resp = {0, NULL, 0};
+        resp.Results = arena_calloc(a, (size_t)r->DeletionsCount + (size_t)r->UpsertionsCount + 1,
+                                    sizeof *resp.Results);
+        if (!resp.Results)
+            break;
+        for (int32_t i = 0; i < r->DeletionsCount; i++) {
+            check_str(r->Deletions[i].Name, 0);
+            resp.Results[resp.ResultsCount].User = r->Deletions[i].Name;
+            resp.Results[resp.ResultsCount++].ErrorMessage = KSTR_NULL;
+        }
+        for (int32_t i = 0; i < r->UpsertionsCount; i++) {
+            check_str(r->Upsertions[i].Name, 0);
+            check_str(r->Upsertions[i].Salt, 0);
+            check_str(r->Upsertions[i].SaltedPassword, 0);
+            resp.Results[resp.ResultsCount].User = r->Upsertions[i].Name;
+            resp.Results[resp.ResultsCount++].ErrorMessage = r->Upsertions[i].Salt;
+        }
+        wire_alter_user_scram_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_DESCRIBE_CLIENT_QUOTAS: {
+        DescribeClientQuotasRequest *r = req;
+        check_count(r->Components, r->ComponentsCount, 0);
+        for (int32_t i = 0; i < r->ComponentsCount; i++) {
+            check_str(r->Components[i].EntityType, 0);
+            check_str(r->Components[i].Match, 1);
+        }
+        DescribeClientQuotasResponse resp = {0, 0, KSTR_NULL, 0};
+        wire_describe_client_quotas_resp_encode(&wr, v, &resp);
+        break;
+    }
     default: abort(); /* broker_api_supported() said yes to an API we do not decode */
     }
     if (wr.wr_err)
@@ -789,6 +861,12 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
     case API_DELETE_ACLS: return wire_delete_acls_req_decode(rd, v, a, out);
     case API_ALTER_CONFIGS:
     case API_INCREMENTAL_ALTER_CONFIGS: return wire_alter_configs_req_decode(rd, api, v, a, out);
+    case API_SASL_HANDSHAKE: return wire_sasl_handshake_req_decode(rd, v, a, out);
+    case API_SASL_AUTHENTICATE: return wire_sasl_authenticate_req_decode(rd, v, a, out);
+    case API_DESCRIBE_USER_SCRAM_CREDENTIALS:
+        return wire_describe_user_scram_req_decode(rd, v, a, out);
+    case API_ALTER_USER_SCRAM_CREDENTIALS: return wire_alter_user_scram_req_decode(rd, v, a, out);
+    case API_DESCRIBE_CLIENT_QUOTAS: return wire_describe_client_quotas_req_decode(rd, v, a, out);
     default: abort();
     }
 }
@@ -842,6 +920,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             DescribeAclsRequest dacl;
             CreateAclsRequest cacl;
             DeleteAclsRequest delacl;
+            SaslHandshakeRequest sh;
+            SaslAuthenticateRequest sa;
+            DescribeUserScramCredentialsRequest dus;
+            AlterUserScramCredentialsRequest aus;
+            DescribeClientQuotasRequest dcq;
         } req;
         memset(&req, 0, sizeof req);
         eddy_arena_t a;

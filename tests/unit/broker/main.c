@@ -4,6 +4,7 @@ TCase *tcase_group_partition(void);
 TCase *tcase_broker_config(void);
 TCase *tcase_topic_names(void);
 TCase *tcase_acl(void);
+TCase *tcase_users(void);
 
 int main(void)
 {
@@ -12,5 +13,6 @@ int main(void)
     suite_add_tcase(s, tcase_broker_config());
     suite_add_tcase(s, tcase_topic_names());
     suite_add_tcase(s, tcase_acl());
+    suite_add_tcase(s, tcase_users());
     return run_suite(s);
 }

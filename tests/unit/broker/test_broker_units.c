@@ -1,6 +1,7 @@
 /* Broker pieces with no process around them: the group-to-partition hash,
  * settings, topic names. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/config.h"
@@ -86,19 +87,66 @@ START_TEST(bad_settings_are_named)
 }
 END_TEST
 
+#define DEFAULT_MAP "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+
 START_TEST(listener_parsing)
 {
-    char host[64];
-    int port;
-    ck_assert_int_eq(broker_parse_listener("PLAINTEXT://127.0.0.1:9092", host, sizeof host, &port),
+    char err[512];
+    broker_listener_cfg_t *l;
+    int n;
+    ck_assert_int_eq(broker_listeners_parse("PLAINTEXT://127.0.0.1:9092", DEFAULT_MAP, NULL, &l, &n,
+                                            err, sizeof err),
                      0);
-    ck_assert_str_eq(host, "127.0.0.1");
-    ck_assert_int_eq(port, 9092);
-    ck_assert_int_eq(broker_parse_listener("localhost:0", host, sizeof host, &port), 0);
-    ck_assert_int_eq(port, 0);
-    ck_assert_int_ne(broker_parse_listener("SSL://h:1", host, sizeof host, &port), 0);
-    ck_assert_int_ne(broker_parse_listener("h:99999", host, sizeof host, &port), 0);
-    ck_assert_int_ne(broker_parse_listener("nohost", host, sizeof host, &port), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(l[0].lc_name, "PLAINTEXT");
+    ck_assert_int_eq(l[0].lc_proto, BROKER_SEC_PLAINTEXT);
+    ck_assert_str_eq(l[0].lc_host, "127.0.0.1");
+    ck_assert_int_eq(l[0].lc_port, 9092);
+    ck_assert_str_eq(l[0].lc_adv_host, "");
+    free(l);
+    /* The older host:port form is a PLAINTEXT listener. */
+    ck_assert_int_eq(
+        broker_listeners_parse("localhost:0", DEFAULT_MAP, NULL, &l, &n, err, sizeof err), 0);
+    ck_assert_str_eq(l[0].lc_name, "PLAINTEXT");
+    ck_assert_int_eq(l[0].lc_port, 0);
+    free(l);
+    /* Several listeners; names mapped to protocols, case-insensitively;
+     * advertised per name; IPv6 in brackets; empty host = all interfaces. */
+    ck_assert_int_eq(broker_listeners_parse("internal://[::1]:9092, EXTERNAL://:9093,SSL://h:1",
+                                            "INTERNAL:PLAINTEXT,external:sasl_ssl,SSL:SSL",
+                                            "EXTERNAL://kafka.example.com:443", &l, &n, err,
+                                            sizeof err),
+                     0);
+    ck_assert_int_eq(n, 3);
+    ck_assert_str_eq(l[0].lc_name, "INTERNAL");
+    ck_assert_str_eq(l[0].lc_host, "::1");
+    ck_assert_int_eq(l[0].lc_proto, BROKER_SEC_PLAINTEXT);
+    ck_assert_str_eq(l[1].lc_name, "EXTERNAL");
+    ck_assert_str_eq(l[1].lc_host, "");
+    ck_assert_int_eq(l[1].lc_proto, BROKER_SEC_SASL_SSL);
+    ck_assert_str_eq(l[1].lc_adv_host, "kafka.example.com");
+    ck_assert_int_eq(l[1].lc_adv_port, 443);
+    ck_assert_int_eq(l[2].lc_proto, BROKER_SEC_SSL);
+    free(l);
+
+    const struct {
+        const char *listeners, *map, *adv, *says;
+    } bad[] = {
+        {"h:99999", DEFAULT_MAP, NULL, "not NAME://HOST:PORT"},
+        {"nohost", DEFAULT_MAP, NULL, "not NAME://HOST:PORT"},
+        {"http://x:1", DEFAULT_MAP, NULL, "no security protocol for the listener name HTTP"},
+        {"A://x:1", "A:TLS", NULL, "'TLS' is not a security protocol"},
+        {"PLAINTEXT://x:1,plaintext://x:2", DEFAULT_MAP, NULL, "PLAINTEXT appears twice"},
+        {"PLAINTEXT://x:1", DEFAULT_MAP, "SSL://y:2", "SSL is not the name of one of"},
+        {"PLAINTEXT://x:1", DEFAULT_MAP, "PLAINTEXT://0.0.0.0:1", "no address a client can reach"},
+        {"", DEFAULT_MAP, NULL, "no listener given"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_ne(broker_listeners_parse(bad[i].listeners, bad[i].map, bad[i].adv, &l, &n,
+                                                err, sizeof err),
+                         0);
+        ck_assert_msg(strstr(err, bad[i].says), "%s: '%s'", bad[i].listeners, err);
+    }
 }
 END_TEST
 

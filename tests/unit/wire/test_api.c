@@ -14,6 +14,8 @@
 #include "wire/api_acl.h"
 #include "wire/api.h"
 #include "wire/api_cluster.h"
+#include "wire/api_quotas.h"
+#include "wire/api_sasl.h"
 #include "wire/api_group.h"
 #include "wire/proto.h"
 
@@ -76,6 +78,11 @@ DEC_ADAPTER(describe_cluster, DescribeClusterRequest)
 DEC_ADAPTER(describe_acls, DescribeAclsRequest)
 DEC_ADAPTER(create_acls, CreateAclsRequest)
 DEC_ADAPTER(delete_acls, DeleteAclsRequest)
+DEC_ADAPTER(sasl_handshake, SaslHandshakeRequest)
+DEC_ADAPTER(sasl_authenticate, SaslAuthenticateRequest)
+DEC_ADAPTER(describe_user_scram, DescribeUserScramCredentialsRequest)
+DEC_ADAPTER(alter_user_scram, AlterUserScramCredentialsRequest)
+DEC_ADAPTER(describe_client_quotas, DescribeClientQuotasRequest)
 static int dec_list_groups(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *out)
 {
     (void)out;
@@ -1443,6 +1450,11 @@ START_TEST(fuzz_seeds_decode)
             [API_DESCRIBE_ACLS] = dec_describe_acls,
             [API_CREATE_ACLS] = dec_create_acls,
             [API_DELETE_ACLS] = dec_delete_acls,
+            [API_SASL_HANDSHAKE] = dec_sasl_handshake,
+            [API_SASL_AUTHENTICATE] = dec_sasl_authenticate,
+            [API_DESCRIBE_USER_SCRAM_CREDENTIALS] = dec_describe_user_scram,
+            [API_ALTER_USER_SCRAM_CREDENTIALS] = dec_alter_user_scram,
+            [API_DESCRIBE_CLIENT_QUOTAS] = dec_describe_client_quotas,
         };
         ck_assert_msg(fns[h.RequestApiKey] != NULL, "%s: no decoder in this test", de->d_name);
         union {

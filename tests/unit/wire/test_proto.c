@@ -131,7 +131,11 @@ START_TEST(flexible_versions)
                        (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) ||
                        (k == API_LIST_OFFSETS && v >= 6) || (k == API_METADATA && v >= 9) ||
                        ((k == API_DESCRIBE_ACLS || k == API_CREATE_ACLS || k == API_DELETE_ACLS) &&
-                        v >= 2);
+                        v >= 2) ||
+                       (k == API_SASL_AUTHENTICATE && v >= 2) ||
+                       k == API_DESCRIBE_USER_SCRAM_CREDENTIALS ||
+                       k == API_ALTER_USER_SCRAM_CREDENTIALS ||
+                       (k == API_DESCRIBE_CLIENT_QUOTAS && v >= 1);
             ck_assert_msg(kafka_is_flexible(k, v) == want, "%s v%d", kafka_api_name(k), v);
         }
     }
@@ -162,6 +166,8 @@ START_TEST(flexible_versions)
         {API_CREATE_PARTITIONS, 2},
         {API_ALTER_CONFIGS, 2},
         {API_INCREMENTAL_ALTER_CONFIGS, 1},
+        {API_SASL_AUTHENTICATE, 2},
+        {API_DESCRIBE_CLIENT_QUOTAS, 1},
     };
     for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
         ck_assert(!kafka_is_flexible(firsts[i].key, firsts[i].first - 1));
@@ -170,6 +176,9 @@ START_TEST(flexible_versions)
     }
     ck_assert(kafka_is_flexible(API_DESCRIBE_CLUSTER, 0)); /* flexible from v0 */
     ck_assert(!kafka_is_flexible(API_OFFSET_DELETE, 0));
+    ck_assert(!kafka_is_flexible(API_SASL_HANDSHAKE, 1)); /* never flexible */
+    ck_assert(kafka_is_flexible(API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0));
+    ck_assert(kafka_is_flexible(API_ALTER_USER_SCRAM_CREDENTIALS, 0));
     ck_assert(!kafka_is_flexible(-1, 5));
     ck_assert(!kafka_is_flexible(4, 100)); /* LeaderAndIsr: unknown here */
 }
@@ -208,6 +217,11 @@ START_TEST(supported_versions_table)
         {API_DESCRIBE_ACLS, 1, 3},
         {API_CREATE_ACLS, 1, 3},
         {API_DELETE_ACLS, 1, 3},
+        {API_SASL_HANDSHAKE, 0, 1},
+        {API_SASL_AUTHENTICATE, 0, 2},
+        {API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0},
+        {API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0},
+        {API_DESCRIBE_CLIENT_QUOTAS, 0, 1},
     };
     ck_assert_int_eq(broker_api_versions_count, (int)(sizeof want / sizeof want[0]));
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
