@@ -63,6 +63,13 @@ typedef struct kc_config {
     int32_t fetch_max_bytes;
     int32_t max_partition_fetch_bytes;
     char *partition_assignment_strategy; /* range, roundrobin, sticky (comma list) */
+    /* security (librdkafka's names, which are also the Java client's but
+     * for sasl.username/sasl.password, where Java has sasl.jaas.config) */
+    char *security_protocol; /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (any case) */
+    char *sasl_mechanism;    /* sasl.mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 */
+    char *sasl_mechanisms;   /* sasl.mechanisms: librdkafka's spelling of the same */
+    char *sasl_username;     /* sasl.username */
+    char *sasl_password;     /* sasl.password */
 } kc_config_t;
 
 extern const eddy_cfg_def_t kc_config_defs[];

@@ -84,6 +84,14 @@ const eddy_cfg_def_t kc_config_defs[] = {
      NULL, ""},
     {"partition.assignment.strategy", CFG_STRING, F(partition_assignment_strategy),
      "range,roundrobin", 0, 0, NULL, "range, roundrobin, sticky"},
+    {"security.protocol", CFG_STRING, F(security_protocol), "PLAINTEXT", 0, 0, NULL,
+     "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (any case)"},
+    {"sasl.mechanism", CFG_STRING, F(sasl_mechanism), "GSSAPI", 0, 0, NULL,
+     "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (Kafka's default GSSAPI is not supported)"},
+    {"sasl.mechanisms", CFG_STRING, F(sasl_mechanisms), NULL, 0, 0, NULL,
+     "librdkafka's name for sasl.mechanism"},
+    {"sasl.username", CFG_STRING, F(sasl_username), NULL, 0, 0, NULL, "SASL user name"},
+    {"sasl.password", CFG_STRING, F(sasl_password), NULL, 0, 0, NULL, "SASL password"},
     {NULL},
 };
 #undef F
@@ -108,6 +116,8 @@ int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, si
     int codec, level;
     if (rc == 0)
         rc = kc_config_compression(cfg, &codec, &level, errstr, errstr_size);
+    if (rc == 0)
+        rc = kc_config_security(cfg, props, errstr, errstr_size);
     if (rc == 0) {
         cfg->enable_idempotence_set = props && eddy_props_get(props, "enable.idempotence") != NULL;
         int idem;
@@ -444,15 +454,25 @@ static void schedule_reconnect(kc_broker_t *kb)
 /* Gives up when kc_client_fail_fast says so: no broker was ever reached and
  * every bootstrap address failed its attempts. The sentence names each
  * address with its last failure, in the order of bootstrap.servers. */
-static void check_give_up(kc_client_t *c, int err)
+static void check_give_up(kc_client_t *c, int err, kc_broker_t *failed)
 {
-    if (c->c_fail_fast_attempts <= 0 || c->c_ever_up || c->c_fail_err || c->c_destroyed)
+    if (c->c_fail_fast_attempts <= 0 || c->c_fail_err || c->c_destroyed)
+        return;
+    size_t len = 0;
+    c->c_fail_why[0] = 0;
+    /* A broker that refused the login: another attempt or another broker
+     * of the same cluster would refuse it too (Kafka's clients make an
+     * AuthenticationException fatal to the call), so a tool stops at once,
+     * even after it had been connected. */
+    if (err == EDDY_ERR_AUTH) {
+        snprintf(c->c_fail_why, sizeof c->c_fail_why, "%s", failed->kb_last_why);
+        goto give_up;
+    }
+    if (c->c_ever_up)
         return;
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next)
         if (kb->kb_purpose == KC_CONN_MAIN && kb->kb_failures < c->c_fail_fast_attempts)
             return;
-    size_t len = 0;
-    c->c_fail_why[0] = 0;
     for (int32_t id = -1;; id--) {
         kc_broker_t *kb = kc_broker_find(c, id);
         if (!kb)
@@ -461,6 +481,7 @@ static void check_give_up(kc_client_t *c, int err)
             len += (size_t)snprintf(c->c_fail_why + len, sizeof c->c_fail_why - len, "%s%s",
                                     len ? "; " : "", kb->kb_last_why);
     }
+give_up:
     c->c_fail_err = err;
     EDDY_LOG_DEBUG("client", "giving up: %s", c->c_fail_why);
     /* Everything waiting for a connection fails now; kc_request refuses new
@@ -508,7 +529,11 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
         return;
     kb->kb_failures++;
     kb->kb_last_err = err;
-    if (err == EDDY_ERR_RESOLVE)
+    char name[300];
+    if (err == EDDY_ERR_AUTH) /* sasl.c's sentence names the mechanism and the broker's words */
+        snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "broker %s: %s",
+                 kc_conn_name(kb, name, sizeof name), detail);
+    else if (err == EDDY_ERR_RESOLVE)
         snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot resolve %s: %s", kb->kb_host,
                  detail);
     else if (kb->kb_node_id < 0) /* a bootstrap address, as the user wrote it */
@@ -519,12 +544,17 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
                  kb->kb_node_id, kb->kb_host, kb->kb_port, detail);
     int level = c->c_fail_fast_attempts > 0 && !c->c_ever_up ? EDDY_LOG_LVL_INFO
                                                              : EDDY_LOG_LVL_WARN;
+    /* A refused login does not mend itself: an application retries it
+     * (the password may be rotated, the user created) after the same
+     * backoff, but says so as an error. */
+    if (err == EDDY_ERR_AUTH && !(c->c_fail_fast_attempts > 0))
+        level = EDDY_LOG_LVL_ERROR;
     EDDY_LOG_LIMITED(level, "client", &kb->kb_log_limit, KC_LOG_INTERVAL_MS,
                      "%s (%d failed attempt%s in a row)", kb->kb_last_why, kb->kb_failures,
                      kb->kb_failures == 1 ? "" : "s");
     move_any_requests(kb);
     fail_node_requests(kb, err);
-    check_give_up(c, err);
+    check_give_up(c, err, kb);
 }
 
 /* Requests any broker may answer (metadata, admin) leave a broker that
@@ -580,6 +610,7 @@ static void broker_fail(kc_broker_t *kb, int err, const char *why)
                    why);
     int was_attempt = kb->kb_state != KB_UP;
     kb->kb_state = KB_DOWN;
+    kc_sasl_free(kb);
     free(wire_frame_drop(&kb->kb_fr));
     if (kb->kb_handle_open && !uv_is_closing((uv_handle_t *)&kb->kb_tcp))
         uv_close((uv_handle_t *)&kb->kb_tcp, on_tcp_closed);
@@ -624,19 +655,42 @@ static void on_api_versions(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
                 kb->kb_ver_max[key] = resp.ApiKeys[i].max;
             }
         }
-        kb->kb_state = KB_UP;
-        kb->kb_backoff_ms = c->c_cfg.reconnect_backoff_ms;
-        if (kb->kb_failures > 0)
-            EDDY_LOG_INFO("client", "connected to %s:%d after %d failed attempt%s", kb->kb_host,
-                          kb->kb_port, kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
-        kb->kb_failures = 0;
-        c->c_ever_up = 1;
         arena_free(&a);
-        broker_pump(kb);
+        if (c->c_security == KC_SEC_SASL_PLAINTEXT || c->c_security == KC_SEC_SASL_SSL)
+            kc_sasl_start(kb);
+        else
+            kc_conn_ready(kb);
         return;
     }
     arena_free(&a);
     broker_fail(kb, -EPROTO, "ApiVersions failed");
+}
+
+void kc_conn_ready(kc_broker_t *kb)
+{
+    kc_client_t *c = kb->kb_client;
+    kb->kb_state = KB_UP;
+    kb->kb_backoff_ms = c->c_cfg.reconnect_backoff_ms;
+    if (kb->kb_failures > 0)
+        EDDY_LOG_INFO("client", "connected to %s:%d after %d failed attempt%s", kb->kb_host,
+                      kb->kb_port, kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
+    kb->kb_failures = 0;
+    c->c_ever_up = 1;
+    broker_pump(kb);
+}
+
+void kc_conn_fail(kc_broker_t *kb, int err, const char *why)
+{
+    broker_fail(kb, err, why);
+}
+
+const char *kc_conn_name(const kc_broker_t *kb, char *buf, size_t size)
+{
+    if (kb->kb_node_id < 0) /* a bootstrap address, as the user wrote it */
+        snprintf(buf, size, "%s:%d", kb->kb_host, kb->kb_port);
+    else
+        snprintf(buf, size, "node %d at %s:%d", kb->kb_node_id, kb->kb_host, kb->kb_port);
+    return buf;
 }
 
 static void encode_api_versions(eddy_wr_t *wr, int16_t v, void *opaque)
@@ -728,27 +782,33 @@ static void on_connected(uv_connect_t *req, int status)
     send_api_versions(kb, 3);
 }
 
+int kc_conn_send_now(kc_broker_t *kb, int16_t api_key, int16_t version, kc_encode_fn *encode,
+                     kc_response_fn *done, void *opaque)
+{
+    kc_req_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->rq_api_key = api_key;
+    r->rq_version = version;
+    r->rq_correlation_id = kb->kb_client->c_next_correlation++;
+    r->rq_expect_response = 1;
+    r->rq_encode = encode;
+    r->rq_done = done;
+    r->rq_opaque = opaque;
+    r->rq_deadline_ms = eddy_mono_ms() + kb->kb_client->c_cfg.request_timeout_ms;
+    int rc = broker_write(kb, r);
+    if (rc < 0)
+        free(r);
+    return rc;
+}
+
 /* ApiVersions goes out before anything else on a new connection: v3
  * first; a broker that does not know it answers with a v0 body. */
 static void send_api_versions(kc_broker_t *kb, int16_t version)
 {
-    kc_req_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        broker_fail(kb, -ENOMEM, "out of memory");
-        return;
-    }
-    r->rq_api_key = API_API_VERSIONS;
-    r->rq_version = version;
-    r->rq_correlation_id = kb->kb_client->c_next_correlation++;
-    r->rq_expect_response = 1;
-    r->rq_encode = encode_api_versions;
-    r->rq_done = on_api_versions;
-    r->rq_opaque = kb;
-    r->rq_deadline_ms = eddy_mono_ms() + kb->kb_client->c_cfg.request_timeout_ms;
-    if (broker_write(kb, r) < 0) {
-        free(r);
+    if (kc_conn_send_now(kb, API_API_VERSIONS, version, encode_api_versions, on_api_versions, kb) <
+        0)
         broker_fail(kb, -EIO, "cannot send ApiVersions");
-    }
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -885,6 +945,18 @@ kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr
         eddy_cfg_set(kc_config_defs, &c->c_cfg, d->cd_name, val, "config", errstr, errstr_size);
     }
     c->c_cfg.enable_idempotence_set = cfg->enable_idempotence_set;
+    int sec = kc_security_protocol_parse(c->c_cfg.security_protocol);
+    if (sec < 0 || sec == KC_SEC_SSL || sec == KC_SEC_SASL_SSL) {
+        snprintf(errstr, errstr_size,
+                 sec < 0 ? "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or "
+                           "SASL_SSL"
+                         : "security.protocol %s: this client has no TLS yet",
+                 c->c_cfg.security_protocol);
+        kc_config_free(&c->c_cfg);
+        free(c);
+        return NULL;
+    }
+    c->c_security = (enum kc_security_protocol)sec;
     c->c_next_correlation = 1;
     c->c_controller = -1;
     uv_timer_init(loop, &c->c_timer);
@@ -938,6 +1010,7 @@ static void client_free_if_done(kc_client_t *c)
     while (kb) {
         kc_broker_t *next = kb->kb_next;
         free(wire_frame_drop(&kb->kb_fr));
+        kc_sasl_free(kb);
         free(kb);
         kb = next;
     }

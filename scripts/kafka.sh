@@ -18,7 +18,8 @@
 #
 # With --security each node also listens with SASL_PLAINTEXT and, when
 # tests/security/certs.sh exists, with SSL and SASL_SSL (PEM keystores,
-# certificates made by certs.sh under DIR/certs, the CA in DIR/certs/ca.pem).
+# certificates made by certs.sh under DIR/certs for localhost and 127.0.0.1,
+# the CA clients trust in DIR/certs/ca.pem).
 # SASL mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; the users
 # (KAFKA_SASL_USERS, default "alice:alice-secret admin:admin-secret") exist
 # for all three: PLAIN ones in the listeners' JAAS config, SCRAM ones written
@@ -118,7 +119,7 @@ security_props() {
         case "$proto" in
         *SSL)
             echo "listener.name.$lname.ssl.keystore.type=PEM"
-            echo "listener.name.$lname.ssl.keystore.location=$CERTS/server.pem"
+            echo "listener.name.$lname.ssl.keystore.location=$CERTS/kafka-keystore.pem"
             echo "listener.name.$lname.ssl.truststore.type=PEM"
             echo "listener.name.$lname.ssl.truststore.location=$CERTS/ca.pem"
             echo "listener.name.$lname.ssl.client.auth=none"
@@ -136,10 +137,9 @@ make_certs() {
     mkdir -p "$dir/certs"
     bash "$gen" "$dir/certs" >"$dir/certs/certs.log" 2>&1 ||
         { cat "$dir/certs/certs.log" >&2; die "tests/security/certs.sh failed"; }
-    # Kafka's PEM keystore is one file: the private key (PKCS#8) and the
-    # certificate chain.
-    cat "$dir/certs/server.key" "$dir/certs/server.crt" >"$dir/certs/server.pem"
-    cp "$dir/certs/ca.crt" "$dir/certs/ca.pem"
+    # Kafka's PEM keystore is one file: the private key (PKCS#8, here not
+    # encrypted) and the certificate chain.
+    cat "$dir/certs/server.key" "$dir/certs/server.pem" >"$dir/certs/kafka-keystore.pem"
     echo "$dir/certs"
 }
 

@@ -30,12 +30,14 @@ enum kafka_api {
     API_SYNC_GROUP = 14,
     API_DESCRIBE_GROUPS = 15,
     API_LIST_GROUPS = 16,
+    API_SASL_HANDSHAKE = 17,
     API_API_VERSIONS = 18,
     API_CREATE_TOPICS = 19,
     API_DELETE_TOPICS = 20,
     API_DELETE_RECORDS = 21,
     API_INIT_PRODUCER_ID = 22,
     API_DESCRIBE_CONFIGS = 32,
+    API_SASL_AUTHENTICATE = 36,
     API_ALTER_CONFIGS = 33,
     API_CREATE_PARTITIONS = 37,
     API_DELETE_GROUPS = 42,
@@ -78,6 +80,8 @@ const char *kafka_api_name(int api_key);
     X(REBALANCE_IN_PROGRESS, 27)                                                                   \
     X(INVALID_COMMIT_OFFSET_SIZE, 28)                                                              \
     X(INVALID_TIMESTAMP, 32)                                                                       \
+    X(UNSUPPORTED_SASL_MECHANISM, 33)                                                              \
+    X(ILLEGAL_SASL_STATE, 34)                                                                      \
     X(UNSUPPORTED_VERSION, 35)                                                                     \
     X(TOPIC_ALREADY_EXISTS, 36)                                                                    \
     X(INVALID_PARTITIONS, 37)                                                                      \
@@ -89,6 +93,7 @@ const char *kafka_api_name(int api_key);
     X(OUT_OF_ORDER_SEQUENCE_NUMBER, 45)                                                            \
     X(INVALID_PRODUCER_EPOCH, 47)                                                                  \
     X(KAFKA_STORAGE_ERROR, 56)                                                                     \
+    X(SASL_AUTHENTICATION_FAILED, 58)                                                              \
     X(UNKNOWN_PRODUCER_ID, 59)                                                                     \
     X(NON_EMPTY_GROUP, 68)                                                                         \
     X(GROUP_ID_NOT_FOUND, 69)                                                                      \
