@@ -135,8 +135,7 @@ void kc_sasl_free(kc_broker_t *kb)
 }
 
 /* Ends the attempt: the broker (or this client) refused the exchange. */
-static void sasl_fail(kc_broker_t *kb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void sasl_fail(kc_broker_t *kb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sasl_fail(kc_broker_t *kb, const char *fmt, ...)
 {
     char why[400];
@@ -259,8 +258,8 @@ static int first_token(kc_broker_t *kb)
         return rc;
     }
     char why[256], out[SCRAM_MAX_MSG];
-    if (scram_client_init(&ks->ks_scram, ks->ks_mech, cfg->sasl_username, cfg->sasl_password,
-                          NULL, why, sizeof why) < 0)
+    if (scram_client_init(&ks->ks_scram, ks->ks_mech, cfg->sasl_username, cfg->sasl_password, NULL,
+                          why, sizeof why) < 0)
         return EDDY_ERR_AUTH;
     ks->ks_scram_open = 1;
     int n = scram_client_first(&ks->ks_scram, out, sizeof out);
@@ -291,8 +290,9 @@ static void on_handshake(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void
                                     (int)resp.Mechanisms[i].len, resp.Mechanisms[i].ptr);
         arena_free(&a);
         if (resp.ErrorCode == KERR_UNSUPPORTED_SASL_MECHANISM)
-            sasl_fail(kb, "the broker does not enable SASL mechanism %s on this listener (it "
-                          "offers: %s)",
+            sasl_fail(kb,
+                      "the broker does not enable SASL mechanism %s on this listener (it "
+                      "offers: %s)",
                       cfg->sasl_mechanism, list[0] ? list : "none");
         else
             sasl_fail(kb, "SaslHandshake for %s failed: %s", cfg->sasl_mechanism,
