@@ -70,6 +70,10 @@ typedef struct kc_config {
     char *sasl_mechanisms;   /* sasl.mechanisms: librdkafka's spelling of the same */
     char *sasl_username;     /* sasl.username */
     char *sasl_password;     /* sasl.password */
+    /* sasl.jaas.config: the Java client's way to give the user and password
+     * (PlainLoginModule / ScramLoginModule with username="" password=""),
+     * read by kc_config_load into sasl_username and sasl_password */
+    char *sasl_jaas_config;
 } kc_config_t;
 
 extern const eddy_cfg_def_t kc_config_defs[];

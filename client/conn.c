@@ -92,6 +92,9 @@ const eddy_cfg_def_t kc_config_defs[] = {
      "librdkafka's name for sasl.mechanism"},
     {"sasl.username", CFG_STRING, F(sasl_username), NULL, 0, 0, NULL, "SASL user name"},
     {"sasl.password", CFG_STRING, F(sasl_password), NULL, 0, 0, NULL, "SASL password"},
+    {"sasl.jaas.config", CFG_STRING, F(sasl_jaas_config), NULL, 0, 0, NULL,
+     "the Java client's form: org.apache.kafka.common.security.plain.PlainLoginModule (or "
+     "scram.ScramLoginModule) required username=\"...\" password=\"...\";"},
     {NULL},
 };
 #undef F

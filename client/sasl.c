@@ -65,6 +65,145 @@ int kc_security_protocol_parse(const char *name)
     return -1;
 }
 
+/* One option value of a JAAS line: "quoted" (with \" and \\ escapes) or
+ * bare up to a blank or ';'. Returns a malloc'ed copy and moves *p past it,
+ * or NULL. */
+static char *jaas_value(const char **p)
+{
+    const char *s = *p;
+    size_t cap = strlen(s) + 1, n = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    if (*s == '"') {
+        for (s++; *s && *s != '"'; s++) {
+            if (*s == '\\' && s[1])
+                s++;
+            out[n++] = *s;
+        }
+        if (*s != '"') {
+            free(out);
+            return NULL;
+        }
+        s++;
+    } else {
+        while (*s && *s != ' ' && *s != '\t' && *s != ';')
+            out[n++] = *s++;
+    }
+    out[n] = 0;
+    *p = s;
+    return out;
+}
+
+/* sasl.jaas.config as Kafka's Java client takes it, for the two login
+ * modules of the mechanisms spoken here:
+ *   org.apache.kafka.common.security.plain.PlainLoginModule required
+ *       username="alice" password="alice-secret";
+ * (ScramLoginModule for SCRAM-*). The user and password go to
+ * sasl.username/sasl.password, which must not be set as well. */
+static int jaas_apply(kc_config_t *cfg, char *errstr, size_t errstr_size)
+{
+    static const struct {
+        const char *module;
+        int scram;
+    } modules[] = {
+        {"org.apache.kafka.common.security.plain.PlainLoginModule", 0},
+        {"org.apache.kafka.common.security.scram.ScramLoginModule", 1},
+    };
+    const char *s = cfg->sasl_jaas_config;
+    while (*s == ' ' || *s == '\t' || *s == '\n')
+        s++;
+    int scram = -1;
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
+        size_t n = strlen(modules[i].module);
+        if (strncmp(s, modules[i].module, n) == 0 && (s[n] == ' ' || s[n] == '\t')) {
+            scram = modules[i].scram;
+            s += n;
+            break;
+        }
+    }
+    if (scram < 0) {
+        snprintf(errstr, errstr_size,
+                 "sasl.jaas.config: only PlainLoginModule and ScramLoginModule are supported "
+                 "(org.apache.kafka.common.security.plain.PlainLoginModule required "
+                 "username=\"...\" password=\"...\";)");
+        return EDDY_ERR_CONFIG;
+    }
+    int mech = mech_of(cfg->sasl_mechanism);
+    if (mech && (mech == MECH_PLAIN) == scram) {
+        snprintf(errstr, errstr_size, "sasl.jaas.config: %s does not go with sasl.mechanism %s",
+                 scram ? "ScramLoginModule" : "PlainLoginModule", cfg->sasl_mechanism);
+        return EDDY_ERR_CONFIG;
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\n')
+        s++;
+    if (strncmp(s, "required", 8) != 0) {
+        snprintf(errstr, errstr_size, "sasl.jaas.config: expected 'required' after the module");
+        return EDDY_ERR_CONFIG;
+    }
+    s += 8;
+    char *user = NULL, *pass = NULL;
+    int rc = 0;
+    for (;;) {
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (*s == ';' || !*s)
+            break;
+        const char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = EDDY_ERR_CONFIG;
+            break;
+        }
+        size_t klen = (size_t)(eq - s);
+        const char *v = eq + 1;
+        char *val = jaas_value(&v);
+        if (!val) {
+            rc = EDDY_ERR_CONFIG;
+            break;
+        }
+        if (klen == 8 && strncmp(s, "username", 8) == 0) {
+            free(user);
+            user = val;
+        } else if (klen == 8 && strncmp(s, "password", 8) == 0) {
+            if (pass)
+                memset(pass, 0, strlen(pass));
+            free(pass);
+            pass = val;
+        } else {
+            free(val); /* other options (tokenauth=...) do not apply here */
+        }
+        s = v;
+    }
+    if (rc == 0 && (!user || !pass)) {
+        snprintf(errstr, errstr_size,
+                 "sasl.jaas.config: username=\"...\" and password=\"...\" "
+                 "are required");
+        rc = EDDY_ERR_CONFIG;
+    } else if (rc < 0) {
+        snprintf(errstr, errstr_size,
+                 "sasl.jaas.config: cannot read the options (expected key=\"value\" pairs "
+                 "ending with ';')");
+    } else if (cfg->sasl_username || cfg->sasl_password) {
+        snprintf(errstr, errstr_size,
+                 "sasl.jaas.config and sasl.username/sasl.password both give the user: set one");
+        rc = EDDY_ERR_CONFIG;
+    }
+    if (rc < 0) {
+        free(user);
+        if (pass)
+            memset(pass, 0, strlen(pass));
+        free(pass);
+        return rc;
+    }
+    cfg->sasl_username = user;
+    cfg->sasl_password = pass;
+    /* The JAAS text holds the password too: it is not kept. */
+    memset(cfg->sasl_jaas_config, 0, strlen(cfg->sasl_jaas_config));
+    free(cfg->sasl_jaas_config);
+    cfg->sasl_jaas_config = NULL;
+    return 0;
+}
+
 int kc_config_security(kc_config_t *cfg, const eddy_props_t *props, char *errstr,
                        size_t errstr_size)
 {
@@ -90,6 +229,11 @@ int kc_config_security(kc_config_t *cfg, const eddy_props_t *props, char *errstr
             return -ENOMEM;
         free(cfg->sasl_mechanism);
         cfg->sasl_mechanism = m;
+    }
+    if (cfg->sasl_jaas_config) {
+        int rc = jaas_apply(cfg, errstr, errstr_size);
+        if (rc < 0)
+            return rc;
     }
     if (sec != KC_SEC_SASL_PLAINTEXT && sec != KC_SEC_SASL_SSL)
         return 0; /* the sasl.* settings wait unused, as in Kafka's clients */

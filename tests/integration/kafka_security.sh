@@ -7,7 +7,8 @@
 #
 #  1. eddy topic create/produce/consume over SASL_PLAINTEXT and SASL_SSL with
 #     each of PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 (settings by -X, by
-#     --command-config FILE, and librdkafka's sasl.mechanisms): every line
+#     --command-config FILE with librdkafka's sasl.mechanisms or the Java
+#     client's sasl.jaas.config): every line
 #     comes back in order, and the same records are on Kafka (read over its
 #     PLAINTEXT listener).
 #  2. A wrong password, an unknown user, a mechanism the listener lacks:
@@ -92,13 +93,20 @@ for proto in SASL_PLAINTEXT SASL_SSL; do
         t=sec-$n
         E "$proto" "$mech" alice alice-secret topic create "$t" -p 2 >"$WORK/out" 2>&1 ||
             fail "$proto $mech: topic create failed: $(cat "$WORK/out")"
-        # produce through a properties file (librdkafka's sasl.mechanisms
-        # in it), as Kafka's tools take --command-config
+        # produce through a properties file, as Kafka's tools take
+        # --command-config: librdkafka's names (sasl.mechanisms), or for
+        # SCRAM-SHA-256 the Java client's file (sasl.jaas.config)
         {
             echo "security.protocol=$proto"
-            echo "sasl.mechanisms=$mech"
-            echo "sasl.username=alice"
-            echo "sasl.password=alice-secret"
+            if [ "$mech" = SCRAM-SHA-256 ]; then
+                echo "sasl.mechanism=$mech"
+                echo 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \'
+                echo '    username="alice" password="alice-secret";'
+            else
+                echo "sasl.mechanisms=$mech"
+                echo "sasl.username=alice"
+                echo "sasl.password=alice-secret"
+            fi
             [ "$proto" = SASL_SSL ] && echo "ssl.ca.location=$CA"
         } >"$WORK/client-$n.properties"
         timeout 30 "$EDDY" -b "$(bs_of "$proto")" --command-config "$WORK/client-$n.properties" \
