@@ -128,7 +128,13 @@ int kc_run_until(kc_client_t *c, int (*done)(void *opaque), void *opaque, int64_
  * -ETIMEDOUT, ...), kc_request and kc_metadata_refresh return that error,
  * and kc_run_until returns it at once. Once a broker has answered, the
  * client retries as usual (a broker restarting under `eddy topic consume`
- * is waited for). */
+ * is waited for).
+ *
+ * A broker that refuses the client's SASL login (EDDY_ERR_AUTH: wrong
+ * password, unknown user, a mechanism the listener lacks) is an attempt
+ * that failed, retried the same way by an application (logged as an error).
+ * A fail-fast client gives up at the first refusal, even after it had been
+ * connected: the credentials are wrong for the whole cluster. */
 #define KC_LOG_INTERVAL_MS 10000
 void kc_client_fail_fast(kc_client_t *c, int attempts);
 /* The error the client gave up with, 0 while it has not; *why (may be NULL)
