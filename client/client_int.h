@@ -9,6 +9,8 @@
 #include "common/log.h"
 #include "wire/frame.h"
 
+#include "common/tls.h"
+
 typedef struct kc_broker kc_broker_t;
 typedef struct kc_req kc_req_t;
 
@@ -30,7 +32,21 @@ struct kc_req {
     void *rq_opaque;
 };
 
-enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_NEGOTIATING, KB_UP };
+enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_TLS_HANDSHAKE, KB_NEGOTIATING, KB_UP };
+
+/* security.protocol, as Kafka's SecurityProtocol names it. */
+enum kc_security_protocol {
+    KC_SEC_PLAINTEXT,
+    KC_SEC_SSL,
+    KC_SEC_SASL_PLAINTEXT,
+    KC_SEC_SASL_SSL,
+};
+
+/* The protocol a security.protocol value names, in any case (the Java
+ * client upper-cases, librdkafka writes lower case), or -1. */
+int kc_security_protocol_parse(const char *name);
+/* Whether a protocol runs over TLS (SSL, SASL_SSL). */
+#define KC_SEC_TLS(p) ((p) == KC_SEC_SSL || (p) == KC_SEC_SASL_SSL)
 
 /* What a connection carries. A broker takes one request per connection at a
  * time (Kafka's rule), so a Fetch long-polling for fetch.max.wait.ms would
@@ -58,7 +74,7 @@ struct kc_broker {
      * the limit on the warnings they log. */
     int kb_failures;
     int kb_last_err;
-    char kb_last_why[320]; /* "cannot connect to host:port: Connection refused" */
+    char kb_last_why[512]; /* "cannot connect to host:port: Connection refused" */
     /* KB_CONNECTING: socket.connection.setup.timeout.ms and its deadline */
     int64_t kb_setup_ms, kb_setup_deadline_ms;
     eddy_log_limit_t kb_log_limit;
@@ -68,6 +84,7 @@ struct kc_broker {
     kc_req_t *kb_inflight, *kb_inflight_tail; /* written, answered in order */
     int kb_ninflight;
     wire_frame_t kb_fr; /* the response being read */
+    eddy_tls_t *kb_tls; /* SSL, SASL_SSL: the connection's TLS session (tls_conn_*) */
 };
 
 struct kc_client {
@@ -80,11 +97,13 @@ struct kc_client {
     int c_handles; /* libuv handles still open */
     int c_ever_up; /* a broker has answered ApiVersions once */
     int c_fetch_shared; /* kc_client_share_fetch_connection: fetches on the main connection */
+    eddy_tls_ctx_t *c_tls; /* SSL, SASL_SSL: the TLS settings every connection shares */
     /* kc_client_fail_fast: attempts per bootstrap address before giving up
      * (0: never), and once given up, the error and its sentence. */
     int c_fail_fast_attempts;
     int c_fail_err;
-    char c_fail_why[384];
+    char c_fail_why[640];
+    enum kc_security_protocol c_security; /* from security.protocol */
     /* metadata cache */
     kc_topic_meta_t *c_topics;
     int c_ntopics;
