@@ -857,7 +857,16 @@ static int tls_flush(kc_broker_t *kb, kc_req_t *fire_and_forget)
 static void tls_fail(kc_broker_t *kb)
 {
     char why[512];
-    snprintf(why, sizeof why, "%s", eddy_tls_errstr(kb->kb_tls));
+    const char *e = eddy_tls_errstr(kb->kb_tls);
+    /* TLS 1.3: the broker's refusal of a client without a certificate comes
+     * as an alert after the client's side of the handshake is done. */
+    snprintf(why, sizeof why, "%s%s", e,
+             strstr(e, "alert certificate required") &&
+                     !kb->kb_client->c_cfg.ssl_certificate_location &&
+                     !kb->kb_client->c_cfg.ssl_certificate_pem
+                 ? ": the broker requires a client certificate (ssl.certificate.location and "
+                   "ssl.key.location)"
+                 : "");
     /* The alert that tells the broker why goes out before the socket closes,
      * if the socket still takes it. */
     tls_flush(kb, NULL);
