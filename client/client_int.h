@@ -32,6 +32,17 @@ struct kc_req {
     void *rq_opaque;
 };
 
+/* A connection's life:
+ *
+ *   DOWN --resolve, TCP connect--> CONNECTING --SSL/SASL_SSL--> TLS_HANDSHAKE
+ *     ^                               |                              |
+ *     |                               +---- PLAINTEXT ----+----------+
+ *     |                                                   v
+ *     +------- any failure: broker_fail() ----------- NEGOTIATING (ApiVersions) --> UP
+ *
+ * Until UP, a failure counts as a failed connection attempt (attempt_failed),
+ * and socket.connection.setup.timeout.ms covers CONNECTING and TLS_HANDSHAKE.
+ * Nothing queued is written before UP. */
 enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_TLS_HANDSHAKE, KB_NEGOTIATING, KB_UP };
 
 /* security.protocol, as Kafka's SecurityProtocol names it. */

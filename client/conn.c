@@ -989,7 +989,15 @@ static int tls_setup(kc_client_t *c, char *errstr, size_t errstr_size)
     char err[400];
     c->c_tls = eddy_tls_ctx_new(EDDY_TLS_CLIENT, &o, err, sizeof err);
     if (!c->c_tls) {
-        snprintf(errstr, errstr_size, "security.protocol=%s: %s", cfg->security_protocol, err);
+        /* The engine names the file; the user also wants the setting. */
+        const char *setting = "security.protocol";
+        if (!strncmp(err, "CA ", 3))
+            setting = cfg->ssl_ca_pem ? "ssl.ca.pem" : "ssl.ca.location";
+        else if (!strncmp(err, "certificate chain", 17))
+            setting = cfg->ssl_certificate_pem ? "ssl.certificate.pem" : "ssl.certificate.location";
+        else if (!strncmp(err, "private key", 11))
+            setting = cfg->ssl_key_pem ? "ssl.key.pem" : "ssl.key.location";
+        snprintf(errstr, errstr_size, "%s: %s", setting, err);
         return EDDY_ERR_CONFIG;
     }
     return 0;
