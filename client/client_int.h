@@ -53,9 +53,6 @@ enum kc_security_protocol {
     KC_SEC_SASL_SSL,
 };
 
-/* The protocol a security.protocol value names, in any case (the Java
- * client upper-cases, librdkafka writes lower case), or -1. */
-int kc_security_protocol_parse(const char *name);
 /* Whether a protocol runs over TLS (SSL, SASL_SSL). */
 #define KC_SEC_TLS(p) ((p) == KC_SEC_SSL || (p) == KC_SEC_SASL_SSL)
 

@@ -30,6 +30,7 @@ static void move_any_requests(kc_broker_t *from);
 static void broker_fail(kc_broker_t *kb, int err, const char *why);
 static void broker_pump(kc_broker_t *kb);
 static int conn_send(kc_broker_t *kb, uint8_t *bytes, size_t len, kc_req_t *fire_and_forget);
+static int security_protocol_of(const char *name);
 static void tls_start(kc_broker_t *kb);
 static void tls_input(kc_broker_t *kb, const uint8_t *p, size_t n);
 
@@ -128,7 +129,7 @@ int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, si
                  cfg->auto_offset_reset);
         rc = EDDY_ERR_CONFIG;
     }
-    if (rc == 0 && kc_security_protocol_parse(cfg->security_protocol) < 0) {
+    if (rc == 0 && security_protocol_of(cfg->security_protocol) < 0) {
         snprintf(errstr, errstr_size,
                  "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
                  cfg->security_protocol);
@@ -175,7 +176,9 @@ int kc_config_idempotence(const kc_config_t *cfg, int *enabled, const char **why
     return 0;
 }
 
-int kc_security_protocol_parse(const char *name)
+/* security.protocol, in any case (the Java client upper-cases, librdkafka
+ * writes lower case): its enum kc_security_protocol, or -1. */
+static int security_protocol_of(const char *name)
 {
     static const char *const names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
     for (int i = 0; i < 4; i++)
@@ -1145,7 +1148,7 @@ kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr
     c->c_cfg.enable_idempotence_set = cfg->enable_idempotence_set;
     c->c_next_correlation = 1;
     c->c_controller = -1;
-    int sec = kc_security_protocol_parse(c->c_cfg.security_protocol);
+    int sec = security_protocol_of(c->c_cfg.security_protocol);
     if (sec < 0)
         snprintf(errstr, errstr_size,
                  "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
