@@ -927,6 +927,12 @@ static void tls_input(kc_broker_t *kb, const uint8_t *p, size_t n)
             tls_handshake_step(kb);
             if (kb->kb_state == KB_TLS_HANDSHAKE && n == 0)
                 return;
+            /* OpenSSL takes whole records while it waits for more, so the
+             * input holds less than one: a full one means no progress. */
+            if (kb->kb_state == KB_TLS_HANDSHAKE && fed == 0) {
+                broker_fail(kb, -EPROTO, "the TLS handshake makes no progress");
+                return;
+            }
             continue; /* down, or open with records behind the handshake */
         }
         ssize_t r;
