@@ -33,6 +33,13 @@ typedef struct kc_config {
     int32_t socket_connection_setup_timeout_ms;     /* socket.connection.setup.timeout.ms */
     int32_t socket_connection_setup_timeout_max_ms; /* socket.connection.setup.timeout.max.ms */
     int32_t metadata_max_age_ms;      /* metadata.max.age.ms */
+    /* TLS, librdkafka's names; each PEM item as a file (*_location) or as
+     * PEM text (*_pem). ssl_endpoint_identification_algorithm: https (the
+     * broker's certificate must name the host connected to) or none/"". */
+    char *ssl_ca_location, *ssl_ca_pem;
+    char *ssl_certificate_location, *ssl_certificate_pem;
+    char *ssl_key_location, *ssl_key_pem, *ssl_key_password;
+    char *ssl_endpoint_identification_algorithm;
     /* producer */
     int32_t batch_size;     /* batch.size */
     int32_t max_request_size; /* max.request.size: largest record kc_produce takes */

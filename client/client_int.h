@@ -9,6 +9,8 @@
 #include "common/log.h"
 #include "wire/frame.h"
 
+#include "common/tls.h"
+
 typedef struct kc_broker kc_broker_t;
 typedef struct kc_req kc_req_t;
 
@@ -32,12 +34,18 @@ struct kc_req {
 
 /* A connection's life:
  *
- *   DOWN --resolve, connect--> CONNECTING --TCP up--> NEGOTIATING --> UP
+ *   DOWN --resolve, TCP connect--> CONNECTING --SSL/SASL_SSL--> TLS_HANDSHAKE
+ *     ^                               |                              |
+ *     |                               +---- PLAINTEXT ----+----------+
+ *     |                                                   v
+ *     +------- any failure: broker_fail() ----------- NEGOTIATING (ApiVersions) --> UP
  *
  * NEGOTIATING covers ApiVersions and, with security.protocol SASL_*, the
  * SASL exchange (sasl.c): SaslHandshake, then SaslAuthenticate until the
- * mechanism is done. Nothing queued is written before UP. */
-enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_NEGOTIATING, KB_UP };
+ * mechanism is done. Until UP, a failure counts as a failed connection
+ * attempt (attempt_failed), and socket.connection.setup.timeout.ms covers
+ * CONNECTING and TLS_HANDSHAKE. Nothing queued is written before UP. */
+enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_TLS_HANDSHAKE, KB_NEGOTIATING, KB_UP };
 
 /* security.protocol, as Kafka's SecurityProtocol names it. */
 enum kc_security_protocol {
@@ -46,6 +54,9 @@ enum kc_security_protocol {
     KC_SEC_SASL_PLAINTEXT,
     KC_SEC_SASL_SSL,
 };
+
+/* Whether a protocol runs over TLS (SSL, SASL_SSL). */
+#define KC_SEC_TLS(p) ((p) == KC_SEC_SSL || (p) == KC_SEC_SASL_SSL)
 
 /* The protocol a security.protocol value names, in any case (the Java
  * client upper-cases, librdkafka writes lower case), or -1. */
@@ -97,6 +108,7 @@ struct kc_broker {
     int kb_ninflight;
     wire_frame_t kb_fr; /* the response being read */
     kc_sasl_t *kb_sasl; /* the SASL exchange in progress (NEGOTIATING), or NULL */
+    eddy_tls_t *kb_tls; /* SSL, SASL_SSL: the connection's TLS session (tls_conn_*) */
 };
 
 struct kc_client {
@@ -109,6 +121,7 @@ struct kc_client {
     int c_handles; /* libuv handles still open */
     int c_ever_up; /* a broker has answered ApiVersions once */
     int c_fetch_shared; /* kc_client_share_fetch_connection: fetches on the main connection */
+    eddy_tls_ctx_t *c_tls; /* SSL, SASL_SSL: the TLS settings every connection shares */
     /* kc_client_fail_fast: attempts per bootstrap address before giving up
      * (0: never), and once given up, the error and its sentence. */
     int c_fail_fast_attempts;

@@ -1,13 +1,15 @@
 /* Connections and requests: per broker, one TCP connection for fetches and
- * one for everything else (client_int.h, kc_conn_purpose), ApiVersions
- * first, then requests written in order and answered in order (Kafka's
- * guarantee per connection), each with a deadline. */
+ * one for everything else (client_int.h, kc_conn_purpose), a TLS handshake
+ * first with security.protocol SSL or SASL_SSL, then ApiVersions, then
+ * requests written in order and answered in order (Kafka's guarantee per
+ * connection), each with a deadline. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client/client_int.h"
 #include "common/clock.h"
@@ -27,6 +29,10 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail);
 static void move_any_requests(kc_broker_t *from);
 static void broker_fail(kc_broker_t *kb, int err, const char *why);
 static void broker_pump(kc_broker_t *kb);
+static int conn_send(kc_broker_t *kb, uint8_t *bytes, size_t len, kc_req_t *fire_and_forget);
+static int security_protocol_of(const char *name);
+static void tls_start(kc_broker_t *kb);
+static void tls_input(kc_broker_t *kb, const uint8_t *p, size_t n);
 
 /* ---- settings ---- */
 
@@ -46,6 +52,22 @@ const eddy_cfg_def_t kc_config_defs[] = {
     {"socket.connection.setup.timeout.max.ms", CFG_INT32, F(socket_connection_setup_timeout_max_ms),
      "30000", 1, 2147483647, NULL, "the most socket.connection.setup.timeout.ms grows to"},
     {"metadata.max.age.ms", CFG_INT32, F(metadata_max_age_ms), "300000", 0, 2147483647, NULL, ""},
+    {"ssl.ca.location", CFG_STRING, F(ssl_ca_location), NULL, 0, 0, NULL,
+     "PEM file (or directory) of the CA certificates that sign the brokers' (default: the "
+     "system's)"},
+    {"ssl.ca.pem", CFG_STRING, F(ssl_ca_pem), NULL, 0, 0, NULL, "the same as PEM text"},
+    {"ssl.certificate.location", CFG_STRING, F(ssl_certificate_location), NULL, 0, 0, NULL,
+     "PEM file of the client's certificate chain, for brokers that ask for one (mutual TLS)"},
+    {"ssl.certificate.pem", CFG_STRING, F(ssl_certificate_pem), NULL, 0, 0, NULL,
+     "the same as PEM text"},
+    {"ssl.key.location", CFG_STRING, F(ssl_key_location), NULL, 0, 0, NULL,
+     "PEM file of the client certificate's private key"},
+    {"ssl.key.pem", CFG_STRING, F(ssl_key_pem), NULL, 0, 0, NULL, "the same as PEM text"},
+    {"ssl.key.password", CFG_STRING, F(ssl_key_password), NULL, 0, 0, NULL,
+     "password of an encrypted private key"},
+    {"ssl.endpoint.identification.algorithm", CFG_STRING, F(ssl_endpoint_identification_algorithm),
+     "https", 0, 0, NULL,
+     "https: a broker's certificate must name the host connected to; none: not checked"},
     {"batch.size", CFG_INT32, F(batch_size), "16384", 0, 2147483647, NULL, ""},
     {"max.request.size", CFG_INT32, F(max_request_size), "1048576", 1, 2147483647, NULL,
      "largest record the producer sends (Kafka's check before sending)"},
@@ -116,6 +138,18 @@ int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, si
                  cfg->auto_offset_reset);
         rc = EDDY_ERR_CONFIG;
     }
+    if (rc == 0 && security_protocol_of(cfg->security_protocol) < 0) {
+        snprintf(errstr, errstr_size,
+                 "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+                 cfg->security_protocol);
+        rc = EDDY_ERR_CONFIG;
+    }
+    const char *eia = cfg->ssl_endpoint_identification_algorithm;
+    if (rc == 0 && eia && *eia && strcasecmp(eia, "https") && strcasecmp(eia, "none")) {
+        snprintf(errstr, errstr_size,
+                 "ssl.endpoint.identification.algorithm: '%s' is not https or none", eia);
+        rc = EDDY_ERR_CONFIG;
+    }
     int codec, level;
     if (rc == 0)
         rc = kc_config_compression(cfg, &codec, &level, errstr, errstr_size);
@@ -151,6 +185,17 @@ int kc_config_idempotence(const kc_config_t *cfg, int *enabled, const char **why
         return EDDY_ERR_CONFIG;
     }
     return 0;
+}
+
+/* security.protocol, in any case (the Java client upper-cases, librdkafka
+ * writes lower case): its enum kc_security_protocol, or -1. */
+static int security_protocol_of(const char *name)
+{
+    static const char *const names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
+    for (int i = 0; i < 4; i++)
+        if (name && strcasecmp(name, names[i]) == 0)
+            return i;
+    return -1;
 }
 
 void kc_config_free(kc_config_t *cfg)
@@ -345,6 +390,30 @@ typedef struct write_ctx {
     kc_broker_t *wc_broker;
 } write_ctx_t;
 
+static void on_write(uv_write_t *w, int status);
+
+/* Writes bytes (taken over, freed once written or on failure) to the
+ * socket; fire_and_forget, if any, is done once they are written, and
+ * stays the caller's when this fails. */
+static int socket_write(kc_broker_t *kb, uint8_t *bytes, size_t len, kc_req_t *fire_and_forget)
+{
+    write_ctx_t *wc = calloc(1, sizeof *wc);
+    if (!wc) {
+        free(bytes);
+        return -ENOMEM;
+    }
+    wc->wc_bytes = bytes;
+    wc->wc_broker = kb;
+    wc->wc_fire_and_forget = fire_and_forget;
+    uv_buf_t buf = uv_buf_init((char *)bytes, (unsigned)len);
+    int rc = uv_write(&wc->wc_req, (uv_stream_t *)&kb->kb_tcp, &buf, 1, on_write);
+    if (rc < 0) {
+        free(bytes);
+        free(wc);
+    }
+    return rc;
+}
+
 static void on_write(uv_write_t *w, int status)
 {
     write_ctx_t *wc = (write_ctx_t *)w;
@@ -375,23 +444,11 @@ static int broker_write(kc_broker_t *kb, kc_req_t *r)
         return err;
     }
     be32_store(wr.wr_buf, (uint32_t)(wr.wr_len - 4));
-    write_ctx_t *wc = calloc(1, sizeof *wc);
-    if (!wc) {
-        wr_free(&wr);
-        return -ENOMEM;
-    }
     size_t len;
-    wc->wc_bytes = wr_take(&wr, &len);
-    wc->wc_broker = kb;
-    uv_buf_t buf = uv_buf_init((char *)wc->wc_bytes, (unsigned)len);
-    if (!r->rq_expect_response)
-        wc->wc_fire_and_forget = r;
-    int rc = uv_write(&wc->wc_req, (uv_stream_t *)&kb->kb_tcp, &buf, 1, on_write);
-    if (rc < 0) {
-        free(wc->wc_bytes);
-        free(wc);
+    uint8_t *bytes = wr_take(&wr, &len);
+    int rc = conn_send(kb, bytes, len, r->rq_expect_response ? NULL : r);
+    if (rc < 0)
         return rc;
-    }
     if (r->rq_expect_response) {
         queue_push(&kb->kb_inflight, &kb->kb_inflight_tail, r);
         kb->kb_ninflight++;
@@ -615,6 +672,8 @@ static void broker_fail(kc_broker_t *kb, int err, const char *why)
     kb->kb_state = KB_DOWN;
     kc_sasl_free(kb);
     free(wire_frame_drop(&kb->kb_fr));
+    eddy_tls_destroy(kb->kb_tls);
+    kb->kb_tls = NULL;
     if (kb->kb_handle_open && !uv_is_closing((uv_handle_t *)&kb->kb_tcp))
         uv_close((uv_handle_t *)&kb->kb_tcp, on_tcp_closed);
     kc_req_t *r;
@@ -733,17 +792,9 @@ static void on_frame(kc_broker_t *kb, uint8_t *frame, size_t len)
     req_finish(c, r, 0, r->rq_version, &rd);
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+/* Response bytes as they come (decrypted, with TLS): split into frames. */
+static void conn_input(kc_broker_t *kb, const uint8_t *p, size_t n)
 {
-    kc_broker_t *kb = st->data;
-    if (nread < 0) {
-        free(buf->base);
-        broker_fail(kb, -ECONNRESET,
-                    nread == UV_EOF ? "connection closed by the broker" : uv_strerror((int)nread));
-        return;
-    }
-    const uint8_t *p = (const uint8_t *)buf->base;
-    size_t n = (size_t)nread;
     while (n > 0 && kb->kb_state != KB_DOWN) {
         int ev;
         size_t used = wire_frame_feed(&kb->kb_fr, p, n, 4, MAX_RESPONSE, &ev);
@@ -757,7 +808,14 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             }
             wire_frame_begin(&kb->kb_fr, body);
         } else if (ev == WIRE_FRAME_BAD_SIZE) {
-            broker_fail(kb, -EPROTO, "response size out of bounds");
+            /* A TLS listener answers a plaintext request with a TLS alert or
+             * handshake record: 0x15 or 0x16, then version 3.x. */
+            const uint8_t *pre = kb->kb_fr.fr_prefix;
+            broker_fail(kb, -EPROTO,
+                        !kb->kb_tls && (pre[0] == 0x15 || pre[0] == 0x16) && pre[1] == 3
+                            ? "the broker answered with TLS (this port is a TLS listener: "
+                              "security.protocol must be SSL or SASL_SSL)"
+                            : "response size out of bounds");
             break;
         } else if (ev == WIRE_FRAME_DONE) {
             size_t len;
@@ -766,6 +824,27 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             free(frame);
         }
     }
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    kc_broker_t *kb = st->data;
+    if (nread < 0) {
+        free(buf->base);
+        /* A plaintext listener reads a ClientHello as a request of absurd
+         * size and hangs up: say what that most likely means. */
+        broker_fail(kb, -ECONNRESET,
+                    nread != UV_EOF ? uv_strerror((int)nread)
+                    : kb->kb_state == KB_TLS_HANDSHAKE
+                        ? "the broker closed the connection during the TLS handshake (is this "
+                          "port a TLS listener? security.protocol must match the listener's)"
+                        : "connection closed by the broker");
+        return;
+    }
+    if (kb->kb_tls)
+        tls_input(kb, (const uint8_t *)buf->base, (size_t)nread);
+    else
+        conn_input(kb, (const uint8_t *)buf->base, (size_t)nread);
     free(buf->base);
 }
 
@@ -779,8 +858,12 @@ static void on_connected(uv_connect_t *req, int status)
         broker_fail(kb, status, eddy_strerror(status));
         return;
     }
-    kb->kb_state = KB_NEGOTIATING;
     uv_tcp_nodelay(&kb->kb_tcp, 1);
+    if (kb->kb_client->c_tls) {
+        tls_start(kb);
+        return;
+    }
+    kb->kb_state = KB_NEGOTIATING;
     uv_read_start((uv_stream_t *)&kb->kb_tcp, on_alloc, on_read);
     send_api_versions(kb, 3);
 }
@@ -812,6 +895,182 @@ static void send_api_versions(kc_broker_t *kb, int16_t version)
     if (kc_conn_send_now(kb, API_API_VERSIONS, version, encode_api_versions, on_api_versions, kb) <
         0)
         broker_fail(kb, -EIO, "cannot send ApiVersions");
+}
+
+/* ---- TLS (security.protocol SSL and SASL_SSL) ----
+ *
+ * The session (common/tls.h) sits between the socket and the frames: what
+ * the socket reads is fed to it and the plaintext it gives goes to
+ * conn_input(); what conn_send() is given is encrypted and its ciphertext
+ * written. The handshake runs between the TCP connect and ApiVersions. */
+
+/* Writes the ciphertext the session holds; fire_and_forget as in
+ * socket_write(). */
+static int tls_flush(kc_broker_t *kb, kc_req_t *fire_and_forget)
+{
+    size_t n = eddy_tls_out_pending(kb->kb_tls);
+    if (n == 0)
+        return 0;
+    uint8_t *out = malloc(n);
+    if (!out)
+        return -ENOMEM;
+    n = eddy_tls_out_take(kb->kb_tls, out, n);
+    return socket_write(kb, out, n, fire_and_forget);
+}
+
+static void tls_fail(kc_broker_t *kb)
+{
+    char why[512];
+    const char *e = eddy_tls_errstr(kb->kb_tls);
+    /* TLS 1.3: the broker's refusal of a client without a certificate comes
+     * as an alert after the client's side of the handshake is done. */
+    snprintf(why, sizeof why, "%s%s", e,
+             strstr(e, "alert certificate required") &&
+                     !kb->kb_client->c_cfg.ssl_certificate_location &&
+                     !kb->kb_client->c_cfg.ssl_certificate_pem
+                 ? ": the broker requires a client certificate (ssl.certificate.location and "
+                   "ssl.key.location)"
+                 : "");
+    /* The alert that tells the broker why goes out before the socket closes,
+     * if the socket still takes it. */
+    tls_flush(kb, NULL);
+    broker_fail(kb, -EPROTO, why);
+}
+
+static void tls_handshake_step(kc_broker_t *kb)
+{
+    int h = eddy_tls_handshake(kb->kb_tls);
+    if (h < 0) {
+        tls_fail(kb);
+        return;
+    }
+    int rc = tls_flush(kb, NULL);
+    if (rc < 0) {
+        broker_fail(kb, rc, uv_strerror(rc));
+        return;
+    }
+    if (h == 0) {
+        EDDY_LOG_DEBUG("client", "%s:%d: %s, %s", kb->kb_host, kb->kb_port,
+                       eddy_tls_version(kb->kb_tls), eddy_tls_cipher(kb->kb_tls));
+        kb->kb_state = KB_NEGOTIATING;
+        send_api_versions(kb, 3);
+    }
+}
+
+static void tls_start(kc_broker_t *kb)
+{
+    char err[256];
+    kb->kb_tls = eddy_tls_new(kb->kb_client->c_tls, kb->kb_host, err, sizeof err);
+    if (!kb->kb_tls) {
+        broker_fail(kb, -EPROTO, err);
+        return;
+    }
+    kb->kb_state = KB_TLS_HANDSHAKE;
+    uv_read_start((uv_stream_t *)&kb->kb_tcp, on_alloc, on_read);
+    tls_handshake_step(kb); /* the ClientHello */
+}
+
+/* Ciphertext from the socket. The session takes at most EDDY_TLS_IN_MAX at
+ * a time, so the plaintext is read out between feeds. A response handler
+ * may fail the connection (kb_tls is then gone) and says so by its state. */
+static void tls_input(kc_broker_t *kb, const uint8_t *p, size_t n)
+{
+    uint8_t plain[16384];
+    while (kb->kb_state != KB_DOWN) {
+        ssize_t fed = eddy_tls_feed(kb->kb_tls, p, n);
+        if (fed < 0) {
+            tls_fail(kb);
+            return;
+        }
+        p += fed;
+        n -= (size_t)fed;
+        if (kb->kb_state == KB_TLS_HANDSHAKE) {
+            tls_handshake_step(kb);
+            if (kb->kb_state == KB_TLS_HANDSHAKE && n == 0)
+                return;
+            /* OpenSSL takes whole records while it waits for more, so the
+             * input holds less than one: a full one means no progress. */
+            if (kb->kb_state == KB_TLS_HANDSHAKE && fed == 0) {
+                broker_fail(kb, -EPROTO, "the TLS handshake makes no progress");
+                return;
+            }
+            continue; /* down, or open with records behind the handshake */
+        }
+        ssize_t r;
+        while (kb->kb_state != KB_DOWN &&
+               (r = eddy_tls_read(kb->kb_tls, plain, sizeof plain)) != 0) {
+            if (r < 0) {
+                if (r == -EPIPE)
+                    broker_fail(kb, -ECONNRESET, "the broker closed the TLS session");
+                else
+                    tls_fail(kb);
+                return;
+            }
+            conn_input(kb, plain, (size_t)r);
+        }
+        if (kb->kb_state == KB_DOWN)
+            return;
+        /* TLS 1.3 answers some records (a key update) by itself. */
+        int rc = tls_flush(kb, NULL);
+        if (rc < 0) {
+            broker_fail(kb, rc, uv_strerror(rc));
+            return;
+        }
+        if (n == 0)
+            return;
+    }
+}
+
+/* A request's bytes (taken over) to the broker, through TLS if the
+ * connection has it. */
+static int conn_send(kc_broker_t *kb, uint8_t *bytes, size_t len, kc_req_t *fire_and_forget)
+{
+    if (!kb->kb_tls)
+        return socket_write(kb, bytes, len, fire_and_forget);
+    size_t off = 0;
+    int rc = 0;
+    while (off < len && rc == 0) {
+        ssize_t w = eddy_tls_write(kb->kb_tls, bytes + off, len - off);
+        if (w <= 0) { /* never 0 with the output just flushed */
+            rc = -EPROTO;
+            break;
+        }
+        off += (size_t)w;
+        rc = tls_flush(kb, off == len ? fire_and_forget : NULL);
+    }
+    free(bytes);
+    return rc;
+}
+
+static int tls_setup(kc_client_t *c, char *errstr, size_t errstr_size)
+{
+    const kc_config_t *cfg = &c->c_cfg;
+    const char *eia = cfg->ssl_endpoint_identification_algorithm;
+    eddy_tls_opts_t o = {
+        .to_cert_file = cfg->ssl_certificate_location,
+        .to_cert_pem = cfg->ssl_certificate_pem,
+        .to_key_file = cfg->ssl_key_location,
+        .to_key_pem = cfg->ssl_key_pem,
+        .to_key_password = cfg->ssl_key_password,
+        .to_ca_file = cfg->ssl_ca_location,
+        .to_ca_pem = cfg->ssl_ca_pem,
+        .to_verify_hostname = eia && strcasecmp(eia, "https") == 0,
+    };
+    char err[400];
+    c->c_tls = eddy_tls_ctx_new(EDDY_TLS_CLIENT, &o, err, sizeof err);
+    if (!c->c_tls) {
+        /* The engine names the file; the user also wants the setting. */
+        const char *setting = "security.protocol";
+        if (!strncmp(err, "CA ", 3))
+            setting = cfg->ssl_ca_pem ? "ssl.ca.pem" : "ssl.ca.location";
+        else if (!strncmp(err, "certificate chain", 17))
+            setting = cfg->ssl_certificate_pem ? "ssl.certificate.pem" : "ssl.certificate.location";
+        else if (!strncmp(err, "private key", 11))
+            setting = cfg->ssl_key_pem ? "ssl.key.pem" : "ssl.key.location";
+        snprintf(errstr, errstr_size, "%s: %s", setting, err);
+        return EDDY_ERR_CONFIG;
+    }
+    return 0;
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -888,11 +1147,11 @@ static void on_timer(uv_timer_t *t)
     kc_client_t *c = t->data;
     int64_t now = eddy_mono_ms();
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
-        if (kb->kb_state == KB_CONNECTING && kb->kb_handle_open &&
-            now >= kb->kb_setup_deadline_ms) {
-            char why[96];
-            snprintf(why, sizeof why,
-                     "no connection within %lld ms (socket.connection.setup.timeout.ms)",
+        if ((kb->kb_state == KB_CONNECTING || kb->kb_state == KB_TLS_HANDSHAKE) &&
+            kb->kb_handle_open && now >= kb->kb_setup_deadline_ms) {
+            char why[128];
+            snprintf(why, sizeof why, "%s within %lld ms (socket.connection.setup.timeout.ms)",
+                     kb->kb_state == KB_CONNECTING ? "no connection" : "no TLS handshake",
                      (long long)kb->kb_setup_ms);
             broker_fail(kb, -ETIMEDOUT, why);
         }
@@ -942,26 +1201,39 @@ kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr
     kc_config_load(&c->c_cfg, &none, errstr, errstr_size);
     for (const eddy_cfg_def_t *d = kc_config_defs; d->cd_name; d++) {
         char val[1024];
-        if (d->cd_type == CFG_STRING && !*(char *const *)((const char *)cfg + d->cd_offset))
-            continue; /* unset (NULL) stays unset */
-        eddy_cfg_format(d, cfg, val, sizeof val);
-        eddy_cfg_set(kc_config_defs, &c->c_cfg, d->cd_name, val, "config", errstr, errstr_size);
+        const char *v = val;
+        if (d->cd_type == CFG_STRING) {
+            v = *(char *const *)((const char *)cfg + d->cd_offset);
+            if (!v)
+                continue; /* unset (NULL) stays unset */
+        } else {
+            eddy_cfg_format(d, cfg, val, sizeof val);
+        }
+        /* strings as they are: PEM text is longer than val */
+        eddy_cfg_set(kc_config_defs, &c->c_cfg, d->cd_name, v, "config", errstr, errstr_size);
     }
     c->c_cfg.enable_idempotence_set = cfg->enable_idempotence_set;
-    int sec = kc_security_protocol_parse(c->c_cfg.security_protocol);
-    if (sec < 0 || sec == KC_SEC_SSL || sec == KC_SEC_SASL_SSL) {
+    c->c_next_correlation = 1;
+    c->c_controller = -1;
+    int sec = security_protocol_of(c->c_cfg.security_protocol);
+    if (sec < 0)
         snprintf(errstr, errstr_size,
-                 sec < 0 ? "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or "
-                           "SASL_SSL"
-                         : "security.protocol %s: this client has no TLS yet",
+                 "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
                  c->c_cfg.security_protocol);
+    c->c_security = (enum kc_security_protocol)sec;
+    if (sec < 0 || (KC_SEC_TLS(c->c_security) && tls_setup(c, errstr, errstr_size) < 0)) {
         kc_config_free(&c->c_cfg);
         free(c);
         return NULL;
     }
-    c->c_security = (enum kc_security_protocol)sec;
-    c->c_next_correlation = 1;
-    c->c_controller = -1;
+    if (!KC_SEC_TLS(c->c_security) &&
+        (c->c_cfg.ssl_ca_location || c->c_cfg.ssl_certificate_location ||
+         c->c_cfg.ssl_key_location || c->c_cfg.ssl_ca_pem || c->c_cfg.ssl_certificate_pem ||
+         c->c_cfg.ssl_key_pem))
+        EDDY_LOG_WARN("client",
+                      "ssl.* settings are ignored with security.protocol=%s (SSL or SASL_SSL "
+                      "use them)",
+                      c->c_cfg.security_protocol);
     uv_timer_init(loop, &c->c_timer);
     c->c_timer.data = c;
     c->c_handles++;
@@ -1014,10 +1286,12 @@ static void client_free_if_done(kc_client_t *c)
         kc_broker_t *next = kb->kb_next;
         free(wire_frame_drop(&kb->kb_fr));
         kc_sasl_free(kb);
+        eddy_tls_destroy(kb->kb_tls);
         free(kb);
         kb = next;
     }
     free_topics(c);
+    eddy_tls_ctx_destroy(c->c_tls);
     kc_config_free(&c->c_cfg);
     free(c);
 }

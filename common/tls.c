@@ -153,7 +153,8 @@ static int load_key(SSL_CTX *ssl, const char *file, const char *pem, const char 
                      "private key %s: it is encrypted and no key password is set", pem_name(file));
         else if (ps.ps_asked)
             snprintf(errstr, errstr_size,
-                     "private key %s: cannot decrypt it with the key password given (%s)",
+                     "private key %s: cannot decrypt it with the key password given (wrong "
+                     "password? OpenSSL says: %s)",
                      pem_name(file), ossl_reason());
         else
             snprintf(errstr, errstr_size, "private key %s: no PEM private key in it (%s)",
