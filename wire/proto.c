@@ -176,12 +176,12 @@ static int first_flexible(int api_key)
     case API_DELETE_RECORDS: return 2;
     case API_INIT_PRODUCER_ID: return 2;
     case API_DESCRIBE_CONFIGS: return 4;
-    case API_SASL_AUTHENTICATE: return 2;
     case API_ALTER_CONFIGS: return 2;
     case API_INCREMENTAL_ALTER_CONFIGS: return 1;
     case API_DELETE_GROUPS: return 2;
     case API_CREATE_PARTITIONS: return 2;
     case API_DESCRIBE_CLUSTER: return 0;
+    case API_SASL_AUTHENTICATE: return 2;
     default: return -1;
     }
 }
