@@ -430,6 +430,10 @@ START_TEST(pick_version)
 {
     for (int i = 0; i < broker_api_versions_count; i++) {
         const api_version_range_t *r = &broker_api_versions[i];
+        /* The client speaks SaslHandshake at v1 only, whatever a broker
+         * serves (test_client_sasl.c checks its range). */
+        if (r->api_key == API_SASL_HANDSHAKE)
+            continue;
         ck_assert_int_eq(wire_pick_version(r->api_key, r->min, r->max), r->max);
         ck_assert_int_eq(wire_pick_version(r->api_key, 0, 100), r->max);
         ck_assert_int_eq(wire_pick_version(r->api_key, r->min, r->min), r->min);
