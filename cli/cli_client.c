@@ -12,6 +12,53 @@
 #include "common/log.h"
 
 const char *cli_bootstrap;
+const char *cli_settings[CLI_MAX_SETTINGS];
+int cli_settings_count, cli_settings_overflow;
+const char *cli_command_config;
+
+/* The user's settings (--command-config, then -X) added to ps; prints why
+ * and returns -1 when one is malformed or the file cannot be read. */
+static int add_user_settings(eddy_props_t *ps)
+{
+    char err[1024];
+    if (cli_settings_overflow) {
+        fprintf(stderr, "eddy: more than %d -X settings\n", CLI_MAX_SETTINGS);
+        return -1;
+    }
+    if (cli_command_config) {
+        eddy_props_t file;
+        eddy_props_init(&file);
+        if (eddy_props_load(&file, cli_command_config, err, sizeof err) < 0) {
+            fprintf(stderr, "eddy: --command-config: %s\n", err);
+            eddy_props_free(&file);
+            return -1;
+        }
+        for (size_t i = 0; i < file.ps_count; i++) {
+            const eddy_prop_t *p = &file.ps_items[i];
+            char where[512], kv[2048];
+            snprintf(where, sizeof where, "%s:%d", cli_command_config, p->pr_line);
+            snprintf(kv, sizeof kv, "%s=%s", p->pr_key, p->pr_value);
+            if (eddy_props_set(ps, where, kv, err, sizeof err) < 0) {
+                fprintf(stderr, "eddy: %s\n", err);
+                eddy_props_free(&file);
+                return -1;
+            }
+        }
+        eddy_props_free(&file);
+    }
+    for (int i = 0; i < cli_settings_count; i++) {
+        const char *eq = strchr(cli_settings[i], '=');
+        if (!eq || eq == cli_settings[i]) {
+            fprintf(stderr, "eddy: -X %s: expected KEY=VALUE\n", cli_settings[i]);
+            return -1;
+        }
+        if (eddy_props_set(ps, "-X", cli_settings[i], err, sizeof err) < 0) {
+            fprintf(stderr, "eddy: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 int cli_conn_open(cli_conn_t *cc, const char *const *settings, int n)
 {
@@ -32,6 +79,10 @@ int cli_conn_open(cli_conn_t *cc, const char *const *settings, int n)
     eddy_props_set(&ps, "eddy", "client.id=eddy-cli", err, sizeof err);
     for (int i = 0; i < n; i++)
         eddy_props_set(&ps, "eddy", settings[i], err, sizeof err);
+    if (add_user_settings(&ps) < 0) {
+        eddy_props_free(&ps);
+        return -1;
+    }
     int rc = kc_config_load(&cc->cc_cfg, &ps, err, sizeof err);
     eddy_props_free(&ps);
     if (rc < 0) {

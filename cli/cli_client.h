@@ -12,6 +12,15 @@
 
 /* -b/--bootstrap-server, taken out of argv by main() wherever it stood. */
 extern const char *cli_bootstrap;
+/* Client settings from the command line, taken out of argv by main() the
+ * same way: each -X KEY=VALUE, and --command-config FILE (a properties file,
+ * as Kafka's tools take it). They apply to every client a command opens,
+ * the file first, then -X, over the command's own settings, so the user has
+ * the last word. */
+#define CLI_MAX_SETTINGS 64
+extern const char *cli_settings[CLI_MAX_SETTINGS];
+extern int cli_settings_count, cli_settings_overflow;
+extern const char *cli_command_config;
 
 typedef struct cli_conn {
     uv_loop_t cc_loop;

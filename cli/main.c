@@ -27,18 +27,34 @@ static const struct {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: eddy [-b HOST:PORT] <command> [options]\n\ncommands:\n");
+    fprintf(out, "usage: eddy [-b HOST:PORT] [-X KEY=VALUE] [--command-config FILE] <command> "
+                 "[options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nRun 'eddy <command> --help' for a command's options.\n");
+    fprintf(out, "\n-X KEY=VALUE (repeatable) and --command-config FILE (a properties file) set\n"
+                 "client settings, such as security.protocol, sasl.mechanism, sasl.username,\n"
+                 "sasl.password (docs/cli.md).\n"
+                 "\nRun 'eddy <command> --help' for a command's options.\n");
 }
 
-/* -b/--bootstrap-server may stand before or after the subcommand: take it
- * out of argv wherever it is. */
+/* -b/--bootstrap-server, -X and --command-config may stand before or after
+ * the subcommand: take them out of argv wherever they are. */
 static int take_bootstrap(int argc, char **argv)
 {
     int out = 0;
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-X") && i + 1 < argc && i > 0) {
+            if (cli_settings_count < CLI_MAX_SETTINGS)
+                cli_settings[cli_settings_count++] = argv[i + 1];
+            else
+                cli_settings_overflow = 1;
+            i++;
+            continue;
+        }
+        if (!strcmp(argv[i], "--command-config") && i + 1 < argc && i > 0) {
+            cli_command_config = argv[++i];
+            continue;
+        }
         if ((!strcmp(argv[i], "-b") || !strcmp(argv[i], "--bootstrap-server")) && i + 1 < argc &&
             i > 0) {
             cli_bootstrap = argv[++i];

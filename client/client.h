@@ -33,6 +33,13 @@ typedef struct kc_config {
     int32_t socket_connection_setup_timeout_ms;     /* socket.connection.setup.timeout.ms */
     int32_t socket_connection_setup_timeout_max_ms; /* socket.connection.setup.timeout.max.ms */
     int32_t metadata_max_age_ms;      /* metadata.max.age.ms */
+    /* TLS, librdkafka's names; each PEM item as a file (*_location) or as
+     * PEM text (*_pem). ssl_endpoint_identification_algorithm: https (the
+     * broker's certificate must name the host connected to) or none/"". */
+    char *ssl_ca_location, *ssl_ca_pem;
+    char *ssl_certificate_location, *ssl_certificate_pem;
+    char *ssl_key_location, *ssl_key_pem, *ssl_key_password;
+    char *ssl_endpoint_identification_algorithm;
     /* producer */
     int32_t batch_size;     /* batch.size */
     int32_t max_request_size; /* max.request.size: largest record kc_produce takes */
@@ -63,6 +70,17 @@ typedef struct kc_config {
     int32_t fetch_max_bytes;
     int32_t max_partition_fetch_bytes;
     char *partition_assignment_strategy; /* range, roundrobin, sticky (comma list) */
+    /* security (librdkafka's names, which are also the Java client's but
+     * for sasl.username/sasl.password, where Java has sasl.jaas.config) */
+    char *security_protocol; /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (any case) */
+    char *sasl_mechanism;    /* sasl.mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 */
+    char *sasl_mechanisms;   /* sasl.mechanisms: librdkafka's spelling of the same */
+    char *sasl_username;     /* sasl.username */
+    char *sasl_password;     /* sasl.password */
+    /* sasl.jaas.config: the Java client's way to give the user and password
+     * (PlainLoginModule / ScramLoginModule with username="" password=""),
+     * read by kc_config_load into sasl_username and sasl_password */
+    char *sasl_jaas_config;
 } kc_config_t;
 
 extern const eddy_cfg_def_t kc_config_defs[];
@@ -117,7 +135,13 @@ int kc_run_until(kc_client_t *c, int (*done)(void *opaque), void *opaque, int64_
  * -ETIMEDOUT, ...), kc_request and kc_metadata_refresh return that error,
  * and kc_run_until returns it at once. Once a broker has answered, the
  * client retries as usual (a broker restarting under `eddy topic consume`
- * is waited for). */
+ * is waited for).
+ *
+ * A broker that refuses the client's SASL login (EDDY_ERR_AUTH: wrong
+ * password, unknown user, a mechanism the listener lacks) is an attempt
+ * that failed, retried the same way by an application (logged as an error).
+ * A fail-fast client gives up at the first refusal, even after it had been
+ * connected: the credentials are wrong for the whole cluster. */
 #define KC_LOG_INTERVAL_MS 10000
 void kc_client_fail_fast(kc_client_t *c, int attempts);
 /* The error the client gave up with, 0 while it has not; *why (may be NULL)

@@ -9,6 +9,8 @@
 #include "common/log.h"
 #include "wire/frame.h"
 
+#include "common/tls.h"
+
 typedef struct kc_broker kc_broker_t;
 typedef struct kc_req kc_req_t;
 
@@ -30,7 +32,44 @@ struct kc_req {
     void *rq_opaque;
 };
 
-enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_NEGOTIATING, KB_UP };
+/* A connection's life:
+ *
+ *   DOWN --resolve, TCP connect--> CONNECTING --SSL/SASL_SSL--> TLS_HANDSHAKE
+ *     ^                               |                              |
+ *     |                               +---- PLAINTEXT ----+----------+
+ *     |                                                   v
+ *     +------- any failure: broker_fail() ----------- NEGOTIATING (ApiVersions) --> UP
+ *
+ * NEGOTIATING covers ApiVersions and, with security.protocol SASL_*, the
+ * SASL exchange (sasl.c): SaslHandshake, then SaslAuthenticate until the
+ * mechanism is done. Until UP, a failure counts as a failed connection
+ * attempt (attempt_failed), and socket.connection.setup.timeout.ms covers
+ * CONNECTING and TLS_HANDSHAKE. Nothing queued is written before UP. */
+enum kc_broker_state { KB_DOWN, KB_CONNECTING, KB_TLS_HANDSHAKE, KB_NEGOTIATING, KB_UP };
+
+/* security.protocol, as Kafka's SecurityProtocol names it. */
+enum kc_security_protocol {
+    KC_SEC_PLAINTEXT,
+    KC_SEC_SSL,
+    KC_SEC_SASL_PLAINTEXT,
+    KC_SEC_SASL_SSL,
+};
+
+/* Whether a protocol runs over TLS (SSL, SASL_SSL). */
+#define KC_SEC_TLS(p) ((p) == KC_SEC_SSL || (p) == KC_SEC_SASL_SSL)
+
+/* The protocol a security.protocol value names, in any case (the Java
+ * client upper-cases, librdkafka writes lower case), or -1. */
+int kc_security_protocol_parse(const char *name);
+
+/* Checks the security settings of a config being loaded (called by
+ * kc_config_load): a known security.protocol; sasl.mechanisms (librdkafka)
+ * folded into sasl.mechanism, an error when both are set and differ; for
+ * SASL_*, a mechanism this client speaks and a user name and password. */
+int kc_config_security(kc_config_t *cfg, const eddy_props_t *props, char *errstr,
+                       size_t errstr_size);
+
+typedef struct kc_sasl kc_sasl_t; /* sasl.c: one connection's exchange */
 
 /* What a connection carries. A broker takes one request per connection at a
  * time (Kafka's rule), so a Fetch long-polling for fetch.max.wait.ms would
@@ -58,7 +97,7 @@ struct kc_broker {
      * the limit on the warnings they log. */
     int kb_failures;
     int kb_last_err;
-    char kb_last_why[320]; /* "cannot connect to host:port: Connection refused" */
+    char kb_last_why[512]; /* "cannot connect to host:port: Connection refused" */
     /* KB_CONNECTING: socket.connection.setup.timeout.ms and its deadline */
     int64_t kb_setup_ms, kb_setup_deadline_ms;
     eddy_log_limit_t kb_log_limit;
@@ -68,6 +107,8 @@ struct kc_broker {
     kc_req_t *kb_inflight, *kb_inflight_tail; /* written, answered in order */
     int kb_ninflight;
     wire_frame_t kb_fr; /* the response being read */
+    kc_sasl_t *kb_sasl; /* the SASL exchange in progress (NEGOTIATING), or NULL */
+    eddy_tls_t *kb_tls; /* SSL, SASL_SSL: the connection's TLS session (tls_conn_*) */
 };
 
 struct kc_client {
@@ -80,11 +121,13 @@ struct kc_client {
     int c_handles; /* libuv handles still open */
     int c_ever_up; /* a broker has answered ApiVersions once */
     int c_fetch_shared; /* kc_client_share_fetch_connection: fetches on the main connection */
+    eddy_tls_ctx_t *c_tls; /* SSL, SASL_SSL: the TLS settings every connection shares */
     /* kc_client_fail_fast: attempts per bootstrap address before giving up
      * (0: never), and once given up, the error and its sentence. */
     int c_fail_fast_attempts;
     int c_fail_err;
-    char c_fail_why[384];
+    char c_fail_why[640];
+    enum kc_security_protocol c_security; /* from security.protocol */
     /* metadata cache */
     kc_topic_meta_t *c_topics;
     int c_ntopics;
@@ -114,6 +157,31 @@ int kc_any_api_version(kc_client_t *c, int16_t api_key);
 /* A producer's sequence number base + n (n >= 0), as Kafka's
  * DefaultRecordBatch.incrementSequence: past 2147483647 it wraps to 0. */
 int32_t kc_seq_add(int32_t base, int32_t n);
+
+/* ---- what sasl.c needs from a connection (conn.c) ---- */
+
+/* Writes a request on a connection that is NEGOTIATING, ahead of anything
+ * queued (ApiVersions, the SASL exchange); done gets its answer, or an
+ * error once the connection failed. Returns 0 or an error (the caller fails
+ * the connection). */
+int kc_conn_send_now(kc_broker_t *kb, int16_t api_key, int16_t version, kc_encode_fn *encode,
+                     kc_response_fn *done, void *opaque);
+/* The connection is ready for requests: UP, backoff reset, queue written. */
+void kc_conn_ready(kc_broker_t *kb);
+/* Fails the connection attempt: err and why go to the user as
+ * attempt_failed describes; EDDY_ERR_AUTH is an authentication the broker
+ * refused (see kc_client_fail_fast). */
+void kc_conn_fail(kc_broker_t *kb, int err, const char *why);
+/* "127.0.0.1:9093" or "node 1 at 127.0.0.1:9093", for sentences. */
+const char *kc_conn_name(const kc_broker_t *kb, char *buf, size_t size);
+
+/* ---- sasl.c ---- */
+
+/* Starts the SASL exchange on a connection whose ApiVersions is in (with
+ * security.protocol SASL_*); it ends in kc_conn_ready() or kc_conn_fail(). */
+void kc_sasl_start(kc_broker_t *kb);
+/* Frees the exchange of a connection that closed (NULL-safe). */
+void kc_sasl_free(kc_broker_t *kb);
 
 /* Hooks the producer and consumer register to hear about new metadata. */
 void kc_producer_metadata_changed(struct kc_producer *p);

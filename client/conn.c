@@ -1,13 +1,15 @@
 /* Connections and requests: per broker, one TCP connection for fetches and
- * one for everything else (client_int.h, kc_conn_purpose), ApiVersions
- * first, then requests written in order and answered in order (Kafka's
- * guarantee per connection), each with a deadline. */
+ * one for everything else (client_int.h, kc_conn_purpose), a TLS handshake
+ * first with security.protocol SSL or SASL_SSL, then ApiVersions, then
+ * requests written in order and answered in order (Kafka's guarantee per
+ * connection), each with a deadline. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client/client_int.h"
 #include "common/clock.h"
@@ -27,6 +29,10 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail);
 static void move_any_requests(kc_broker_t *from);
 static void broker_fail(kc_broker_t *kb, int err, const char *why);
 static void broker_pump(kc_broker_t *kb);
+static int conn_send(kc_broker_t *kb, uint8_t *bytes, size_t len, kc_req_t *fire_and_forget);
+static int security_protocol_of(const char *name);
+static void tls_start(kc_broker_t *kb);
+static void tls_input(kc_broker_t *kb, const uint8_t *p, size_t n);
 
 /* ---- settings ---- */
 
@@ -46,6 +52,22 @@ const eddy_cfg_def_t kc_config_defs[] = {
     {"socket.connection.setup.timeout.max.ms", CFG_INT32, F(socket_connection_setup_timeout_max_ms),
      "30000", 1, 2147483647, NULL, "the most socket.connection.setup.timeout.ms grows to"},
     {"metadata.max.age.ms", CFG_INT32, F(metadata_max_age_ms), "300000", 0, 2147483647, NULL, ""},
+    {"ssl.ca.location", CFG_STRING, F(ssl_ca_location), NULL, 0, 0, NULL,
+     "PEM file (or directory) of the CA certificates that sign the brokers' (default: the "
+     "system's)"},
+    {"ssl.ca.pem", CFG_STRING, F(ssl_ca_pem), NULL, 0, 0, NULL, "the same as PEM text"},
+    {"ssl.certificate.location", CFG_STRING, F(ssl_certificate_location), NULL, 0, 0, NULL,
+     "PEM file of the client's certificate chain, for brokers that ask for one (mutual TLS)"},
+    {"ssl.certificate.pem", CFG_STRING, F(ssl_certificate_pem), NULL, 0, 0, NULL,
+     "the same as PEM text"},
+    {"ssl.key.location", CFG_STRING, F(ssl_key_location), NULL, 0, 0, NULL,
+     "PEM file of the client certificate's private key"},
+    {"ssl.key.pem", CFG_STRING, F(ssl_key_pem), NULL, 0, 0, NULL, "the same as PEM text"},
+    {"ssl.key.password", CFG_STRING, F(ssl_key_password), NULL, 0, 0, NULL,
+     "password of an encrypted private key"},
+    {"ssl.endpoint.identification.algorithm", CFG_STRING, F(ssl_endpoint_identification_algorithm),
+     "https", 0, 0, NULL,
+     "https: a broker's certificate must name the host connected to; none: not checked"},
     {"batch.size", CFG_INT32, F(batch_size), "16384", 0, 2147483647, NULL, ""},
     {"max.request.size", CFG_INT32, F(max_request_size), "1048576", 1, 2147483647, NULL,
      "largest record the producer sends (Kafka's check before sending)"},
@@ -84,6 +106,17 @@ const eddy_cfg_def_t kc_config_defs[] = {
      NULL, ""},
     {"partition.assignment.strategy", CFG_STRING, F(partition_assignment_strategy),
      "range,roundrobin", 0, 0, NULL, "range, roundrobin, sticky"},
+    {"security.protocol", CFG_STRING, F(security_protocol), "PLAINTEXT", 0, 0, NULL,
+     "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (any case)"},
+    {"sasl.mechanism", CFG_STRING, F(sasl_mechanism), "GSSAPI", 0, 0, NULL,
+     "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (Kafka's default GSSAPI is not supported)"},
+    {"sasl.mechanisms", CFG_STRING, F(sasl_mechanisms), NULL, 0, 0, NULL,
+     "librdkafka's name for sasl.mechanism"},
+    {"sasl.username", CFG_STRING, F(sasl_username), NULL, 0, 0, NULL, "SASL user name"},
+    {"sasl.password", CFG_STRING, F(sasl_password), NULL, 0, 0, NULL, "SASL password"},
+    {"sasl.jaas.config", CFG_STRING, F(sasl_jaas_config), NULL, 0, 0, NULL,
+     "the Java client's form: org.apache.kafka.common.security.plain.PlainLoginModule (or "
+     "scram.ScramLoginModule) required username=\"...\" password=\"...\";"},
     {NULL},
 };
 #undef F
@@ -105,9 +138,23 @@ int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, si
                  cfg->auto_offset_reset);
         rc = EDDY_ERR_CONFIG;
     }
+    if (rc == 0 && security_protocol_of(cfg->security_protocol) < 0) {
+        snprintf(errstr, errstr_size,
+                 "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+                 cfg->security_protocol);
+        rc = EDDY_ERR_CONFIG;
+    }
+    const char *eia = cfg->ssl_endpoint_identification_algorithm;
+    if (rc == 0 && eia && *eia && strcasecmp(eia, "https") && strcasecmp(eia, "none")) {
+        snprintf(errstr, errstr_size,
+                 "ssl.endpoint.identification.algorithm: '%s' is not https or none", eia);
+        rc = EDDY_ERR_CONFIG;
+    }
     int codec, level;
     if (rc == 0)
         rc = kc_config_compression(cfg, &codec, &level, errstr, errstr_size);
+    if (rc == 0)
+        rc = kc_config_security(cfg, props, errstr, errstr_size);
     if (rc == 0) {
         cfg->enable_idempotence_set = props && eddy_props_get(props, "enable.idempotence") != NULL;
         int idem;
@@ -138,6 +185,17 @@ int kc_config_idempotence(const kc_config_t *cfg, int *enabled, const char **why
         return EDDY_ERR_CONFIG;
     }
     return 0;
+}
+
+/* security.protocol, in any case (the Java client upper-cases, librdkafka
+ * writes lower case): its enum kc_security_protocol, or -1. */
+static int security_protocol_of(const char *name)
+{
+    static const char *const names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
+    for (int i = 0; i < 4; i++)
+        if (name && strcasecmp(name, names[i]) == 0)
+            return i;
+    return -1;
 }
 
 void kc_config_free(kc_config_t *cfg)
@@ -332,6 +390,30 @@ typedef struct write_ctx {
     kc_broker_t *wc_broker;
 } write_ctx_t;
 
+static void on_write(uv_write_t *w, int status);
+
+/* Writes bytes (taken over, freed once written or on failure) to the
+ * socket; fire_and_forget, if any, is done once they are written, and
+ * stays the caller's when this fails. */
+static int socket_write(kc_broker_t *kb, uint8_t *bytes, size_t len, kc_req_t *fire_and_forget)
+{
+    write_ctx_t *wc = calloc(1, sizeof *wc);
+    if (!wc) {
+        free(bytes);
+        return -ENOMEM;
+    }
+    wc->wc_bytes = bytes;
+    wc->wc_broker = kb;
+    wc->wc_fire_and_forget = fire_and_forget;
+    uv_buf_t buf = uv_buf_init((char *)bytes, (unsigned)len);
+    int rc = uv_write(&wc->wc_req, (uv_stream_t *)&kb->kb_tcp, &buf, 1, on_write);
+    if (rc < 0) {
+        free(bytes);
+        free(wc);
+    }
+    return rc;
+}
+
 static void on_write(uv_write_t *w, int status)
 {
     write_ctx_t *wc = (write_ctx_t *)w;
@@ -362,23 +444,11 @@ static int broker_write(kc_broker_t *kb, kc_req_t *r)
         return err;
     }
     be32_store(wr.wr_buf, (uint32_t)(wr.wr_len - 4));
-    write_ctx_t *wc = calloc(1, sizeof *wc);
-    if (!wc) {
-        wr_free(&wr);
-        return -ENOMEM;
-    }
     size_t len;
-    wc->wc_bytes = wr_take(&wr, &len);
-    wc->wc_broker = kb;
-    uv_buf_t buf = uv_buf_init((char *)wc->wc_bytes, (unsigned)len);
-    if (!r->rq_expect_response)
-        wc->wc_fire_and_forget = r;
-    int rc = uv_write(&wc->wc_req, (uv_stream_t *)&kb->kb_tcp, &buf, 1, on_write);
-    if (rc < 0) {
-        free(wc->wc_bytes);
-        free(wc);
+    uint8_t *bytes = wr_take(&wr, &len);
+    int rc = conn_send(kb, bytes, len, r->rq_expect_response ? NULL : r);
+    if (rc < 0)
         return rc;
-    }
     if (r->rq_expect_response) {
         queue_push(&kb->kb_inflight, &kb->kb_inflight_tail, r);
         kb->kb_ninflight++;
@@ -444,15 +514,25 @@ static void schedule_reconnect(kc_broker_t *kb)
 /* Gives up when kc_client_fail_fast says so: no broker was ever reached and
  * every bootstrap address failed its attempts. The sentence names each
  * address with its last failure, in the order of bootstrap.servers. */
-static void check_give_up(kc_client_t *c, int err)
+static void check_give_up(kc_client_t *c, int err, kc_broker_t *failed)
 {
-    if (c->c_fail_fast_attempts <= 0 || c->c_ever_up || c->c_fail_err || c->c_destroyed)
+    if (c->c_fail_fast_attempts <= 0 || c->c_fail_err || c->c_destroyed)
+        return;
+    size_t len = 0;
+    c->c_fail_why[0] = 0;
+    /* A broker that refused the login: another attempt or another broker
+     * of the same cluster would refuse it too (Kafka's clients make an
+     * AuthenticationException fatal to the call), so a tool stops at once,
+     * even after it had been connected. */
+    if (err == EDDY_ERR_AUTH) {
+        snprintf(c->c_fail_why, sizeof c->c_fail_why, "%s", failed->kb_last_why);
+        goto give_up;
+    }
+    if (c->c_ever_up)
         return;
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next)
         if (kb->kb_purpose == KC_CONN_MAIN && kb->kb_failures < c->c_fail_fast_attempts)
             return;
-    size_t len = 0;
-    c->c_fail_why[0] = 0;
     for (int32_t id = -1;; id--) {
         kc_broker_t *kb = kc_broker_find(c, id);
         if (!kb)
@@ -461,6 +541,7 @@ static void check_give_up(kc_client_t *c, int err)
             len += (size_t)snprintf(c->c_fail_why + len, sizeof c->c_fail_why - len, "%s%s",
                                     len ? "; " : "", kb->kb_last_why);
     }
+give_up:
     c->c_fail_err = err;
     EDDY_LOG_DEBUG("client", "giving up: %s", c->c_fail_why);
     /* Everything waiting for a connection fails now; kc_request refuses new
@@ -508,7 +589,11 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
         return;
     kb->kb_failures++;
     kb->kb_last_err = err;
-    if (err == EDDY_ERR_RESOLVE)
+    char name[300];
+    if (err == EDDY_ERR_AUTH) /* sasl.c's sentence names the mechanism and the broker's words */
+        snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "broker %s: %s",
+                 kc_conn_name(kb, name, sizeof name), detail);
+    else if (err == EDDY_ERR_RESOLVE)
         snprintf(kb->kb_last_why, sizeof kb->kb_last_why, "cannot resolve %s: %s", kb->kb_host,
                  detail);
     else if (kb->kb_node_id < 0) /* a bootstrap address, as the user wrote it */
@@ -519,12 +604,17 @@ static void attempt_failed(kc_broker_t *kb, int err, const char *detail)
                  kb->kb_node_id, kb->kb_host, kb->kb_port, detail);
     int level = c->c_fail_fast_attempts > 0 && !c->c_ever_up ? EDDY_LOG_LVL_INFO
                                                              : EDDY_LOG_LVL_WARN;
+    /* A refused login does not mend itself: an application retries it
+     * (the password may be rotated, the user created) after the same
+     * backoff, but says so as an error. */
+    if (err == EDDY_ERR_AUTH && !(c->c_fail_fast_attempts > 0))
+        level = EDDY_LOG_LVL_ERROR;
     EDDY_LOG_LIMITED(level, "client", &kb->kb_log_limit, KC_LOG_INTERVAL_MS,
                      "%s (%d failed attempt%s in a row)", kb->kb_last_why, kb->kb_failures,
                      kb->kb_failures == 1 ? "" : "s");
     move_any_requests(kb);
     fail_node_requests(kb, err);
-    check_give_up(c, err);
+    check_give_up(c, err, kb);
 }
 
 /* Requests any broker may answer (metadata, admin) leave a broker that
@@ -580,7 +670,10 @@ static void broker_fail(kc_broker_t *kb, int err, const char *why)
                    why);
     int was_attempt = kb->kb_state != KB_UP;
     kb->kb_state = KB_DOWN;
+    kc_sasl_free(kb);
     free(wire_frame_drop(&kb->kb_fr));
+    eddy_tls_destroy(kb->kb_tls);
+    kb->kb_tls = NULL;
     if (kb->kb_handle_open && !uv_is_closing((uv_handle_t *)&kb->kb_tcp))
         uv_close((uv_handle_t *)&kb->kb_tcp, on_tcp_closed);
     kc_req_t *r;
@@ -624,19 +717,42 @@ static void on_api_versions(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
                 kb->kb_ver_max[key] = resp.ApiKeys[i].max;
             }
         }
-        kb->kb_state = KB_UP;
-        kb->kb_backoff_ms = c->c_cfg.reconnect_backoff_ms;
-        if (kb->kb_failures > 0)
-            EDDY_LOG_INFO("client", "connected to %s:%d after %d failed attempt%s", kb->kb_host,
-                          kb->kb_port, kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
-        kb->kb_failures = 0;
-        c->c_ever_up = 1;
         arena_free(&a);
-        broker_pump(kb);
+        if (c->c_security == KC_SEC_SASL_PLAINTEXT || c->c_security == KC_SEC_SASL_SSL)
+            kc_sasl_start(kb);
+        else
+            kc_conn_ready(kb);
         return;
     }
     arena_free(&a);
     broker_fail(kb, -EPROTO, "ApiVersions failed");
+}
+
+void kc_conn_ready(kc_broker_t *kb)
+{
+    kc_client_t *c = kb->kb_client;
+    kb->kb_state = KB_UP;
+    kb->kb_backoff_ms = c->c_cfg.reconnect_backoff_ms;
+    if (kb->kb_failures > 0)
+        EDDY_LOG_INFO("client", "connected to %s:%d after %d failed attempt%s", kb->kb_host,
+                      kb->kb_port, kb->kb_failures, kb->kb_failures == 1 ? "" : "s");
+    kb->kb_failures = 0;
+    c->c_ever_up = 1;
+    broker_pump(kb);
+}
+
+void kc_conn_fail(kc_broker_t *kb, int err, const char *why)
+{
+    broker_fail(kb, err, why);
+}
+
+const char *kc_conn_name(const kc_broker_t *kb, char *buf, size_t size)
+{
+    if (kb->kb_node_id < 0) /* a bootstrap address, as the user wrote it */
+        snprintf(buf, size, "%s:%d", kb->kb_host, kb->kb_port);
+    else
+        snprintf(buf, size, "node %d at %s:%d", kb->kb_node_id, kb->kb_host, kb->kb_port);
+    return buf;
 }
 
 static void encode_api_versions(eddy_wr_t *wr, int16_t v, void *opaque)
@@ -676,17 +792,9 @@ static void on_frame(kc_broker_t *kb, uint8_t *frame, size_t len)
     req_finish(c, r, 0, r->rq_version, &rd);
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+/* Response bytes as they come (decrypted, with TLS): split into frames. */
+static void conn_input(kc_broker_t *kb, const uint8_t *p, size_t n)
 {
-    kc_broker_t *kb = st->data;
-    if (nread < 0) {
-        free(buf->base);
-        broker_fail(kb, -ECONNRESET,
-                    nread == UV_EOF ? "connection closed by the broker" : uv_strerror((int)nread));
-        return;
-    }
-    const uint8_t *p = (const uint8_t *)buf->base;
-    size_t n = (size_t)nread;
     while (n > 0 && kb->kb_state != KB_DOWN) {
         int ev;
         size_t used = wire_frame_feed(&kb->kb_fr, p, n, 4, MAX_RESPONSE, &ev);
@@ -700,7 +808,14 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             }
             wire_frame_begin(&kb->kb_fr, body);
         } else if (ev == WIRE_FRAME_BAD_SIZE) {
-            broker_fail(kb, -EPROTO, "response size out of bounds");
+            /* A TLS listener answers a plaintext request with a TLS alert or
+             * handshake record: 0x15 or 0x16, then version 3.x. */
+            const uint8_t *pre = kb->kb_fr.fr_prefix;
+            broker_fail(kb, -EPROTO,
+                        !kb->kb_tls && (pre[0] == 0x15 || pre[0] == 0x16) && pre[1] == 3
+                            ? "the broker answered with TLS (this port is a TLS listener: "
+                              "security.protocol must be SSL or SASL_SSL)"
+                            : "response size out of bounds");
             break;
         } else if (ev == WIRE_FRAME_DONE) {
             size_t len;
@@ -709,6 +824,27 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             free(frame);
         }
     }
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    kc_broker_t *kb = st->data;
+    if (nread < 0) {
+        free(buf->base);
+        /* A plaintext listener reads a ClientHello as a request of absurd
+         * size and hangs up: say what that most likely means. */
+        broker_fail(kb, -ECONNRESET,
+                    nread != UV_EOF ? uv_strerror((int)nread)
+                    : kb->kb_state == KB_TLS_HANDSHAKE
+                        ? "the broker closed the connection during the TLS handshake (is this "
+                          "port a TLS listener? security.protocol must match the listener's)"
+                        : "connection closed by the broker");
+        return;
+    }
+    if (kb->kb_tls)
+        tls_input(kb, (const uint8_t *)buf->base, (size_t)nread);
+    else
+        conn_input(kb, (const uint8_t *)buf->base, (size_t)nread);
     free(buf->base);
 }
 
@@ -722,33 +858,219 @@ static void on_connected(uv_connect_t *req, int status)
         broker_fail(kb, status, eddy_strerror(status));
         return;
     }
-    kb->kb_state = KB_NEGOTIATING;
     uv_tcp_nodelay(&kb->kb_tcp, 1);
+    if (kb->kb_client->c_tls) {
+        tls_start(kb);
+        return;
+    }
+    kb->kb_state = KB_NEGOTIATING;
     uv_read_start((uv_stream_t *)&kb->kb_tcp, on_alloc, on_read);
     send_api_versions(kb, 3);
+}
+
+int kc_conn_send_now(kc_broker_t *kb, int16_t api_key, int16_t version, kc_encode_fn *encode,
+                     kc_response_fn *done, void *opaque)
+{
+    kc_req_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->rq_api_key = api_key;
+    r->rq_version = version;
+    r->rq_correlation_id = kb->kb_client->c_next_correlation++;
+    r->rq_expect_response = 1;
+    r->rq_encode = encode;
+    r->rq_done = done;
+    r->rq_opaque = opaque;
+    r->rq_deadline_ms = eddy_mono_ms() + kb->kb_client->c_cfg.request_timeout_ms;
+    int rc = broker_write(kb, r);
+    if (rc < 0)
+        free(r);
+    return rc;
 }
 
 /* ApiVersions goes out before anything else on a new connection: v3
  * first; a broker that does not know it answers with a v0 body. */
 static void send_api_versions(kc_broker_t *kb, int16_t version)
 {
-    kc_req_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        broker_fail(kb, -ENOMEM, "out of memory");
+    if (kc_conn_send_now(kb, API_API_VERSIONS, version, encode_api_versions, on_api_versions, kb) <
+        0)
+        broker_fail(kb, -EIO, "cannot send ApiVersions");
+}
+
+/* ---- TLS (security.protocol SSL and SASL_SSL) ----
+ *
+ * The session (common/tls.h) sits between the socket and the frames: what
+ * the socket reads is fed to it and the plaintext it gives goes to
+ * conn_input(); what conn_send() is given is encrypted and its ciphertext
+ * written. The handshake runs between the TCP connect and ApiVersions. */
+
+/* Writes the ciphertext the session holds; fire_and_forget as in
+ * socket_write(). */
+static int tls_flush(kc_broker_t *kb, kc_req_t *fire_and_forget)
+{
+    size_t n = eddy_tls_out_pending(kb->kb_tls);
+    if (n == 0)
+        return 0;
+    uint8_t *out = malloc(n);
+    if (!out)
+        return -ENOMEM;
+    n = eddy_tls_out_take(kb->kb_tls, out, n);
+    return socket_write(kb, out, n, fire_and_forget);
+}
+
+static void tls_fail(kc_broker_t *kb)
+{
+    char why[512];
+    const char *e = eddy_tls_errstr(kb->kb_tls);
+    /* TLS 1.3: the broker's refusal of a client without a certificate comes
+     * as an alert after the client's side of the handshake is done. */
+    snprintf(why, sizeof why, "%s%s", e,
+             strstr(e, "alert certificate required") &&
+                     !kb->kb_client->c_cfg.ssl_certificate_location &&
+                     !kb->kb_client->c_cfg.ssl_certificate_pem
+                 ? ": the broker requires a client certificate (ssl.certificate.location and "
+                   "ssl.key.location)"
+                 : "");
+    /* The alert that tells the broker why goes out before the socket closes,
+     * if the socket still takes it. */
+    tls_flush(kb, NULL);
+    broker_fail(kb, -EPROTO, why);
+}
+
+static void tls_handshake_step(kc_broker_t *kb)
+{
+    int h = eddy_tls_handshake(kb->kb_tls);
+    if (h < 0) {
+        tls_fail(kb);
         return;
     }
-    r->rq_api_key = API_API_VERSIONS;
-    r->rq_version = version;
-    r->rq_correlation_id = kb->kb_client->c_next_correlation++;
-    r->rq_expect_response = 1;
-    r->rq_encode = encode_api_versions;
-    r->rq_done = on_api_versions;
-    r->rq_opaque = kb;
-    r->rq_deadline_ms = eddy_mono_ms() + kb->kb_client->c_cfg.request_timeout_ms;
-    if (broker_write(kb, r) < 0) {
-        free(r);
-        broker_fail(kb, -EIO, "cannot send ApiVersions");
+    int rc = tls_flush(kb, NULL);
+    if (rc < 0) {
+        broker_fail(kb, rc, uv_strerror(rc));
+        return;
     }
+    if (h == 0) {
+        EDDY_LOG_DEBUG("client", "%s:%d: %s, %s", kb->kb_host, kb->kb_port,
+                       eddy_tls_version(kb->kb_tls), eddy_tls_cipher(kb->kb_tls));
+        kb->kb_state = KB_NEGOTIATING;
+        send_api_versions(kb, 3);
+    }
+}
+
+static void tls_start(kc_broker_t *kb)
+{
+    char err[256];
+    kb->kb_tls = eddy_tls_new(kb->kb_client->c_tls, kb->kb_host, err, sizeof err);
+    if (!kb->kb_tls) {
+        broker_fail(kb, -EPROTO, err);
+        return;
+    }
+    kb->kb_state = KB_TLS_HANDSHAKE;
+    uv_read_start((uv_stream_t *)&kb->kb_tcp, on_alloc, on_read);
+    tls_handshake_step(kb); /* the ClientHello */
+}
+
+/* Ciphertext from the socket. The session takes at most EDDY_TLS_IN_MAX at
+ * a time, so the plaintext is read out between feeds. A response handler
+ * may fail the connection (kb_tls is then gone) and says so by its state. */
+static void tls_input(kc_broker_t *kb, const uint8_t *p, size_t n)
+{
+    uint8_t plain[16384];
+    while (kb->kb_state != KB_DOWN) {
+        ssize_t fed = eddy_tls_feed(kb->kb_tls, p, n);
+        if (fed < 0) {
+            tls_fail(kb);
+            return;
+        }
+        p += fed;
+        n -= (size_t)fed;
+        if (kb->kb_state == KB_TLS_HANDSHAKE) {
+            tls_handshake_step(kb);
+            if (kb->kb_state == KB_TLS_HANDSHAKE && n == 0)
+                return;
+            /* OpenSSL takes whole records while it waits for more, so the
+             * input holds less than one: a full one means no progress. */
+            if (kb->kb_state == KB_TLS_HANDSHAKE && fed == 0) {
+                broker_fail(kb, -EPROTO, "the TLS handshake makes no progress");
+                return;
+            }
+            continue; /* down, or open with records behind the handshake */
+        }
+        ssize_t r;
+        while (kb->kb_state != KB_DOWN &&
+               (r = eddy_tls_read(kb->kb_tls, plain, sizeof plain)) != 0) {
+            if (r < 0) {
+                if (r == -EPIPE)
+                    broker_fail(kb, -ECONNRESET, "the broker closed the TLS session");
+                else
+                    tls_fail(kb);
+                return;
+            }
+            conn_input(kb, plain, (size_t)r);
+        }
+        if (kb->kb_state == KB_DOWN)
+            return;
+        /* TLS 1.3 answers some records (a key update) by itself. */
+        int rc = tls_flush(kb, NULL);
+        if (rc < 0) {
+            broker_fail(kb, rc, uv_strerror(rc));
+            return;
+        }
+        if (n == 0)
+            return;
+    }
+}
+
+/* A request's bytes (taken over) to the broker, through TLS if the
+ * connection has it. */
+static int conn_send(kc_broker_t *kb, uint8_t *bytes, size_t len, kc_req_t *fire_and_forget)
+{
+    if (!kb->kb_tls)
+        return socket_write(kb, bytes, len, fire_and_forget);
+    size_t off = 0;
+    int rc = 0;
+    while (off < len && rc == 0) {
+        ssize_t w = eddy_tls_write(kb->kb_tls, bytes + off, len - off);
+        if (w <= 0) { /* never 0 with the output just flushed */
+            rc = -EPROTO;
+            break;
+        }
+        off += (size_t)w;
+        rc = tls_flush(kb, off == len ? fire_and_forget : NULL);
+    }
+    free(bytes);
+    return rc;
+}
+
+static int tls_setup(kc_client_t *c, char *errstr, size_t errstr_size)
+{
+    const kc_config_t *cfg = &c->c_cfg;
+    const char *eia = cfg->ssl_endpoint_identification_algorithm;
+    eddy_tls_opts_t o = {
+        .to_cert_file = cfg->ssl_certificate_location,
+        .to_cert_pem = cfg->ssl_certificate_pem,
+        .to_key_file = cfg->ssl_key_location,
+        .to_key_pem = cfg->ssl_key_pem,
+        .to_key_password = cfg->ssl_key_password,
+        .to_ca_file = cfg->ssl_ca_location,
+        .to_ca_pem = cfg->ssl_ca_pem,
+        .to_verify_hostname = eia && strcasecmp(eia, "https") == 0,
+    };
+    char err[400];
+    c->c_tls = eddy_tls_ctx_new(EDDY_TLS_CLIENT, &o, err, sizeof err);
+    if (!c->c_tls) {
+        /* The engine names the file; the user also wants the setting. */
+        const char *setting = "security.protocol";
+        if (!strncmp(err, "CA ", 3))
+            setting = cfg->ssl_ca_pem ? "ssl.ca.pem" : "ssl.ca.location";
+        else if (!strncmp(err, "certificate chain", 17))
+            setting = cfg->ssl_certificate_pem ? "ssl.certificate.pem" : "ssl.certificate.location";
+        else if (!strncmp(err, "private key", 11))
+            setting = cfg->ssl_key_pem ? "ssl.key.pem" : "ssl.key.location";
+        snprintf(errstr, errstr_size, "%s: %s", setting, err);
+        return EDDY_ERR_CONFIG;
+    }
+    return 0;
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -825,11 +1147,11 @@ static void on_timer(uv_timer_t *t)
     kc_client_t *c = t->data;
     int64_t now = eddy_mono_ms();
     for (kc_broker_t *kb = c->c_brokers; kb; kb = kb->kb_next) {
-        if (kb->kb_state == KB_CONNECTING && kb->kb_handle_open &&
-            now >= kb->kb_setup_deadline_ms) {
-            char why[96];
-            snprintf(why, sizeof why,
-                     "no connection within %lld ms (socket.connection.setup.timeout.ms)",
+        if ((kb->kb_state == KB_CONNECTING || kb->kb_state == KB_TLS_HANDSHAKE) &&
+            kb->kb_handle_open && now >= kb->kb_setup_deadline_ms) {
+            char why[128];
+            snprintf(why, sizeof why, "%s within %lld ms (socket.connection.setup.timeout.ms)",
+                     kb->kb_state == KB_CONNECTING ? "no connection" : "no TLS handshake",
                      (long long)kb->kb_setup_ms);
             broker_fail(kb, -ETIMEDOUT, why);
         }
@@ -879,14 +1201,39 @@ kc_client_t *kc_client_new(uv_loop_t *loop, const kc_config_t *cfg, char *errstr
     kc_config_load(&c->c_cfg, &none, errstr, errstr_size);
     for (const eddy_cfg_def_t *d = kc_config_defs; d->cd_name; d++) {
         char val[1024];
-        if (d->cd_type == CFG_STRING && !*(char *const *)((const char *)cfg + d->cd_offset))
-            continue; /* unset (NULL) stays unset */
-        eddy_cfg_format(d, cfg, val, sizeof val);
-        eddy_cfg_set(kc_config_defs, &c->c_cfg, d->cd_name, val, "config", errstr, errstr_size);
+        const char *v = val;
+        if (d->cd_type == CFG_STRING) {
+            v = *(char *const *)((const char *)cfg + d->cd_offset);
+            if (!v)
+                continue; /* unset (NULL) stays unset */
+        } else {
+            eddy_cfg_format(d, cfg, val, sizeof val);
+        }
+        /* strings as they are: PEM text is longer than val */
+        eddy_cfg_set(kc_config_defs, &c->c_cfg, d->cd_name, v, "config", errstr, errstr_size);
     }
     c->c_cfg.enable_idempotence_set = cfg->enable_idempotence_set;
     c->c_next_correlation = 1;
     c->c_controller = -1;
+    int sec = security_protocol_of(c->c_cfg.security_protocol);
+    if (sec < 0)
+        snprintf(errstr, errstr_size,
+                 "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+                 c->c_cfg.security_protocol);
+    c->c_security = (enum kc_security_protocol)sec;
+    if (sec < 0 || (KC_SEC_TLS(c->c_security) && tls_setup(c, errstr, errstr_size) < 0)) {
+        kc_config_free(&c->c_cfg);
+        free(c);
+        return NULL;
+    }
+    if (!KC_SEC_TLS(c->c_security) &&
+        (c->c_cfg.ssl_ca_location || c->c_cfg.ssl_certificate_location ||
+         c->c_cfg.ssl_key_location || c->c_cfg.ssl_ca_pem || c->c_cfg.ssl_certificate_pem ||
+         c->c_cfg.ssl_key_pem))
+        EDDY_LOG_WARN("client",
+                      "ssl.* settings are ignored with security.protocol=%s (SSL or SASL_SSL "
+                      "use them)",
+                      c->c_cfg.security_protocol);
     uv_timer_init(loop, &c->c_timer);
     c->c_timer.data = c;
     c->c_handles++;
@@ -938,10 +1285,13 @@ static void client_free_if_done(kc_client_t *c)
     while (kb) {
         kc_broker_t *next = kb->kb_next;
         free(wire_frame_drop(&kb->kb_fr));
+        kc_sasl_free(kb);
+        eddy_tls_destroy(kb->kb_tls);
         free(kb);
         kb = next;
     }
     free_topics(c);
+    eddy_tls_ctx_destroy(c->c_tls);
     kc_config_free(&c->c_cfg);
     free(c);
 }

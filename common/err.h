@@ -37,7 +37,8 @@
     X(OUT_OF_ORDER_SEQUENCE, 22, "a producer's batch does not follow its last sequence number")    \
     X(INVALID_PRODUCER_EPOCH, 23, "a producer's epoch is older than the one the log has")          \
     X(UNKNOWN_PRODUCER_ID, 24, "the log has no state for this producer id")                        \
-    X(INVALID_TIMESTAMP, 25, "a record's timestamp is outside the range the topic accepts")
+    X(INVALID_TIMESTAMP, 25, "a record's timestamp is outside the range the topic accepts")        \
+    X(AUTH, 31, "the broker refused the client's authentication")
 
 enum eddy_err {
     EDDY_OK = 0,

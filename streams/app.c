@@ -536,6 +536,8 @@ static int prepare_topics(eddy_app_t *app, char *errstr, size_t errstr_size)
     if (rc == 0)
         rc = eddy_props_set(&ps, "streams", kv, errstr, errstr_size);
     if (rc == 0)
+        rc = sx_config_common_client_props(&app->ap_cfg, &ps, errstr, errstr_size);
+    if (rc == 0)
         rc = kc_config_load(&cfg, &ps, errstr, errstr_size);
     eddy_props_free(&ps);
     if (rc < 0) {

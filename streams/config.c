@@ -95,8 +95,19 @@ void eddy_config_destroy(eddy_config_t *c)
     free(c);
 }
 
+/* Settings of every client (security), taken without a prefix. */
+static int common_client_key(const char *key)
+{
+    return strncmp(key, "security.", 9) == 0 || strncmp(key, "sasl.", 5) == 0 ||
+           strncmp(key, "ssl.", 4) == 0;
+}
+
 static int client_key(const char *key, const char **rest)
 {
+    if (common_client_key(key)) {
+        *rest = key;
+        return 1;
+    }
     static const char *const prefixes[] = {"consumer.", "producer.", "restore.consumer.",
                                            "main.consumer."};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
@@ -200,6 +211,21 @@ int eddy_config_load_file(eddy_config_t *c, const char *path, char *errstr, size
     return rc;
 }
 
+int sx_config_common_client_props(const sx_config_t *cfg, eddy_props_t *ps, char *errstr,
+                                  size_t errstr_size)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < cfg->client_props.ps_count; i++) {
+        const eddy_prop_t *p = &cfg->client_props.ps_items[i];
+        if (!common_client_key(p->pr_key))
+            continue;
+        char kv[2048];
+        snprintf(kv, sizeof kv, "%s=%s", p->pr_key, p->pr_value);
+        rc = eddy_props_set(ps, p->pr_source ? p->pr_source : "config", kv, errstr, errstr_size);
+    }
+    return rc;
+}
+
 /* The producer.* settings, loaded as the stream threads' producer will load
  * them: a bad value (producer.compression.type=brotli, a level out of its
  * codec's range) is an error now, naming the setting, and not once the
@@ -209,7 +235,7 @@ static int check_producer_props(const sx_config_t *cfg, char *errstr, size_t err
     eddy_props_t ps;
     eddy_props_init(&ps);
     char err[512] = "";
-    int rc = 0;
+    int rc = sx_config_common_client_props(cfg, &ps, err, sizeof err);
     for (size_t i = 0; rc == 0 && i < cfg->client_props.ps_count; i++) {
         const eddy_prop_t *p = &cfg->client_props.ps_items[i];
         if (strncmp(p->pr_key, "producer.", 9) != 0)
@@ -225,7 +251,7 @@ static int check_producer_props(const sx_config_t *cfg, char *errstr, size_t err
     }
     eddy_props_free(&ps);
     if (rc < 0)
-        snprintf(errstr, errstr_size, "producer.%s", err);
+        snprintf(errstr, errstr_size, "%s%s", common_client_key(err) ? "" : "producer.", err);
     return rc;
 }
 

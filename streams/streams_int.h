@@ -72,6 +72,12 @@ typedef struct sx_config {
 } sx_config_t;
 
 int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_t errstr_size);
+/* Adds the settings every client of the app takes (security.*, sasl.*,
+ * ssl.*, set without a prefix, as Kafka Streams passes its common client
+ * configs to all its clients) to ps, where a prefixed setting added later
+ * overrides them. Returns 0 or an error with a sentence. */
+int sx_config_common_client_props(const sx_config_t *cfg, eddy_props_t *ps, char *errstr,
+                                  size_t errstr_size);
 void sx_config_free(sx_config_t *cfg);
 /* The serde a config names (bytes, string, int32, int64, double, msgpack,
  * or Kafka's Serdes$...Serde class names), or NULL. */

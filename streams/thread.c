@@ -1008,6 +1008,8 @@ static int client_config(sx_thread_t *th, kc_config_t *cfg, int restore, char *e
         SET("acks=all");
     }
 #undef SET
+    if (rc == 0)
+        rc = sx_config_common_client_props(sc, &ps, errstr, errstr_size);
     for (size_t i = 0; rc == 0 && i < sc->client_props.ps_count; i++) {
         const eddy_prop_t *p = &sc->client_props.ps_items[i];
         const char *rest = NULL;

@@ -36,6 +36,9 @@ int wire_response_header_decode(eddy_rd_t *rd, int api_key, int version, int32_t
  * this build serves: the producer asks any broker for a producer id. */
 static const api_version_range_t client_own_versions[] = {
     {API_INIT_PRODUCER_ID, 0, 5},
+    /* a client authenticates to any Kafka since 1.0 (client_api_sasl.c) */
+    {API_SASL_HANDSHAKE, 1, 1},
+    {API_SASL_AUTHENTICATE, 0, 2},
 };
 
 static const api_version_range_t *client_range(int api_key)

@@ -2,15 +2,16 @@
 # Builds the fuzzers (clang: libFuzzer + ASan + UBSan) if needed and runs
 # them for a bounded time against scratch copies of their seed corpora, so
 # the checked-in corpora never change behind anyone's back: fuzz_requests
-# (the request decoders, corpus/requests) and fuzz_conns (the broker's
-# connection layer with real sockets, corpus/conns).
+# (the request decoders, corpus/requests), fuzz_conns (the broker's
+# connection layer with real sockets, corpus/conns) and fuzz_tls (the TLS
+# engine's handshakes and records, both roles, corpus/tls).
 #
 #   tests/fuzz/run.sh [seconds=60] [extra libFuzzer flags...]
 #   EDDY_FUZZ_BUILD=dir   build directory (default: build-fuzz at the root)
 #
 # Exit status: 0 when the time ran out without a finding, nonzero on a
 # crash, leak, timeout or UB; the input that caused it is kept in
-# $EDDY_FUZZ_BUILD/fuzz-artifacts/ (replay: fuzz_requests <file>, fuzz_conns <file>).
+# $EDDY_FUZZ_BUILD/fuzz-artifacts/ (replay: fuzz_requests <file>, fuzz_conns <file>, ...).
 set -euo pipefail
 
 secs=${1:-60}
@@ -22,7 +23,7 @@ if ! grep -q '^EDDY_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
     CC=clang cmake -S "$root" -B "$build" -DEDDY_FUZZ=ON -DEDDY_TESTS=OFF -DEDDY_BENCH=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$build" --target fuzz_requests fuzz_conns -j"$(nproc)" >/dev/null
+cmake --build "$build" --target fuzz_requests fuzz_conns fuzz_tls -j"$(nproc)" >/dev/null
 
 # One target for its share of the time against a scratch copy of its seeds.
 run_one() {
@@ -51,9 +52,11 @@ run_one() {
 }
 
 extra=("$@")
-# The decoders get two thirds of the time, the connection layer the rest.
-conn_secs=$((secs / 3 > 5 ? secs / 3 : 5))
+# The decoders get half of the time, the connection layer and the TLS engine a
+# quarter each.
+conn_secs=$((secs / 4 > 5 ? secs / 4 : 5))
 rc=0
-run_one fuzz_requests requests $((secs - secs / 3)) || rc=$?
+run_one fuzz_requests requests $((secs - 2 * (secs / 4))) || rc=$?
 run_one fuzz_conns conns "$conn_secs" || rc=$?
+run_one fuzz_tls tls "$conn_secs" || rc=$?
 exit "$rc"

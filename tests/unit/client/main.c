@@ -10,6 +10,7 @@ TCase *tcase_assignor_sticky(void);
 TCase *tcase_conn(void);
 TCase *tcase_compression(void);
 TCase *tcase_idempotence(void);
+TCase *tcase_sasl_config(void);
 
 int main(void)
 {
@@ -24,5 +25,6 @@ int main(void)
     suite_add_tcase(s, tcase_conn());
     suite_add_tcase(s, tcase_compression());
     suite_add_tcase(s, tcase_idempotence());
+    suite_add_tcase(s, tcase_sasl_config());
     return run_suite(s);
 }

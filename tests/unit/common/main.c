@@ -7,6 +7,7 @@ TCase *tcase_buf(void);
 TCase *tcase_crc32c(void);
 TCase *tcase_config(void);
 TCase *tcase_scram(void);
+TCase *tcase_tls(void);
 
 int main(void)
 {
@@ -18,5 +19,6 @@ int main(void)
     suite_add_tcase(s, tcase_crc32c());
     suite_add_tcase(s, tcase_config());
     suite_add_tcase(s, tcase_scram());
+    suite_add_tcase(s, tcase_tls());
     return run_suite(s);
 }

@@ -11,6 +11,7 @@ TCase *tcase_api_list_offsets(void);
 TCase *tcase_api_admin(void);
 TCase *tcase_api_group(void);
 TCase *tcase_client_api(void);
+TCase *tcase_client_sasl(void);
 TCase *tcase_frame(void);
 
 int main(void)
@@ -27,6 +28,7 @@ int main(void)
     suite_add_tcase(s, tcase_api_admin());
     suite_add_tcase(s, tcase_api_group());
     suite_add_tcase(s, tcase_client_api());
+    suite_add_tcase(s, tcase_client_sasl());
     suite_add_tcase(s, tcase_frame());
     return run_suite(s);
 }
