@@ -71,21 +71,22 @@ API(describe_user_scram, DescribeUserScramCredentialsRequest, DescribeUserScramC
 API(alter_user_scram, AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse)
 /* The client side only: test_client_sasl.c checks them against Kafka's bytes. */
 CDEC(sasl_handshake, SaslHandshakeResponse)
-CENC(sasl_handshake, SaslHandshakeRequest) CDEC(sasl_authenticate, SaslAuthenticateResponse)
-    CENC(sasl_authenticate, SaslAuthenticateRequest)
-        API(metadata, MetadataRequest, MetadataResponse)
-            API(produce, ProduceRequest, ProduceResponse) API(list_offsets, ListOffsetsRequest,
-                                                              ListOffsetsResponse)
-                API(create_topics, CreateTopicsRequest, CreateTopicsResponse)
-                    API(delete_topics, DeleteTopicsRequest, DeleteTopicsResponse)
-                        API(delete_records, DeleteRecordsRequest, DeleteRecordsResponse)
-                            API(describe_configs, DescribeConfigsRequest, DescribeConfigsResponse)
-                                CDEC(alter_configs, AlterConfigsResponse)
-                                    CENC(alter_configs, AlterConfigsRequest)
-                                        CDEC(incremental_alter_configs, AlterConfigsResponse)
-                                            CENC(incremental_alter_configs, AlterConfigsRequest)
+CENC(sasl_handshake, SaslHandshakeRequest)
+CDEC(sasl_authenticate, SaslAuthenticateResponse)
+CENC(sasl_authenticate, SaslAuthenticateRequest)
+API(metadata, MetadataRequest, MetadataResponse)
+API(produce, ProduceRequest, ProduceResponse)
+API(list_offsets, ListOffsetsRequest, ListOffsetsResponse)
+API(create_topics, CreateTopicsRequest, CreateTopicsResponse)
+API(delete_topics, DeleteTopicsRequest, DeleteTopicsResponse)
+API(delete_records, DeleteRecordsRequest, DeleteRecordsResponse)
+API(describe_configs, DescribeConfigsRequest, DescribeConfigsResponse)
+CDEC(alter_configs, AlterConfigsResponse)
+CENC(alter_configs, AlterConfigsRequest)
+CDEC(incremental_alter_configs, AlterConfigsResponse)
+CENC(incremental_alter_configs, AlterConfigsRequest)
 /* The broker's codecs of the two share one function, by API key. */
-    static int bdec_alter_configs(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *o)
+static int bdec_alter_configs(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *o)
 {
     return wire_alter_configs_req_decode(rd, API_ALTER_CONFIGS, v, a, o);
 }
