@@ -7,7 +7,7 @@ set -eu
 # (the fuzz target), the real clients of the compatibility tests, python3
 # (broker_limits drives raw sockets with the standard library only), and
 # clang-format-19 (the `format` test; versions differ in layout, so one is pinned).
-PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libssl-dev check
+PACKAGES="gcc make cmake pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libssl-dev openssl check
           zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
           clang libclang-rt-dev kcat librdkafka-dev nodejs npm python3 clang-format-19"
 

@@ -6,6 +6,7 @@ TCase *tcase_varint(void);
 TCase *tcase_buf(void);
 TCase *tcase_crc32c(void);
 TCase *tcase_config(void);
+TCase *tcase_tls(void);
 
 int main(void)
 {
@@ -16,5 +17,6 @@ int main(void)
     suite_add_tcase(s, tcase_buf());
     suite_add_tcase(s, tcase_crc32c());
     suite_add_tcase(s, tcase_config());
+    suite_add_tcase(s, tcase_tls());
     return run_suite(s);
 }
