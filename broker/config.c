@@ -144,8 +144,20 @@ int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *er
 {
     memset(cfg, 0, sizeof *cfg);
     int rc = eddy_cfg_defaults(broker_config_defs, cfg, errstr, errstr_size);
-    if (rc == 0 && props)
-        rc = eddy_cfg_apply(broker_config_defs, cfg, props, errstr, errstr_size);
+    /* The TLS settings are read per listener when it opens (listener_tls.c);
+     * they are checked here once the listeners are known. */
+    for (size_t i = 0; rc == 0 && props && i < props->ps_count; i++) {
+        const eddy_prop_t *p = &props->ps_items[i];
+        if (strncmp(p->pr_key, "ssl.", 4) == 0 || strncmp(p->pr_key, "listener.name.", 14) == 0)
+            continue;
+        char where[512];
+        if (p->pr_line)
+            snprintf(where, sizeof where, "%s:%d", p->pr_source, p->pr_line);
+        else
+            snprintf(where, sizeof where, "%s", p->pr_source);
+        rc = eddy_cfg_set(broker_config_defs, cfg, p->pr_key, p->pr_value, where, errstr,
+                          errstr_size);
+    }
     if (rc)
         return rc;
     rc = broker_listeners_parse(cfg->listeners, cfg->listener_security_protocol_map,
@@ -153,6 +165,17 @@ int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *er
                                 errstr, errstr_size);
     if (rc)
         return rc;
+    for (size_t i = 0; props && i < props->ps_count; i++) {
+        const eddy_prop_t *p = &props->ps_items[i];
+        char why[900];
+        if (broker_tls_key(cfg, p->pr_key, why, sizeof why) < 0) {
+            if (p->pr_line)
+                snprintf(errstr, errstr_size, "%s:%d: %s", p->pr_source, p->pr_line, why);
+            else
+                snprintf(errstr, errstr_size, "%s: %s", p->pr_source, why);
+            return EDDY_ERR_CONFIG;
+        }
+    }
     if (cfg->queued_max_request_bytes != -1 &&
         cfg->queued_max_request_bytes < cfg->socket_request_max_bytes) {
         snprintf(errstr, errstr_size,
