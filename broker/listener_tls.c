@@ -139,11 +139,11 @@ eddy_tls_ctx_t *broker_listener_tls_ctx(const broker_listener_cfg_t *lc,
     const char *kt = ssl_get(props, lc, "ssl.keystore.type");
     const char *tt = ssl_get(props, lc, "ssl.truststore.type");
     if ((kt && strcasecmp(kt, "PEM") != 0) || (tt && strcasecmp(tt, "PEM") != 0)) {
+        int kbad = kt && strcasecmp(kt, "PEM") != 0;
         snprintf(errstr, errstr_size,
                  "listener %s: %s=%s: Eddy reads PEM stores only; convert the store to PEM "
                  "(openssl pkcs12 -in store.p12 -nodes) and set it to PEM",
-                 lc->lc_name, kt && strcasecmp(kt, "PEM") ? "ssl.keystore.type" : "ssl.truststore.type",
-                 kt && strcasecmp(kt, "PEM") ? kt : tt);
+                 lc->lc_name, kbad ? "ssl.keystore.type" : "ssl.truststore.type", kbad ? kt : tt);
         return NULL;
     }
     const char *loc = ssl_get(props, lc, "ssl.keystore.location");

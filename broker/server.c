@@ -378,8 +378,9 @@ static void conn_write_next(conn_t *c)
     if (!wq)
         return;
     wq->wq_conn = c;
-    int wrc = c->c_tls ? tls_write(c, wq, bufs, n)
-                       : uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)n, on_write);
+    int wrc = c->c_tls
+                  ? tls_write(c, wq, bufs, n)
+                  : uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)n, on_write);
     if (wrc < 0) {
         for (int i = 0; i < wq->wq_n; i++)
             free(wq->wq_bytes[i]);
