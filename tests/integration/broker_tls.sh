@@ -9,6 +9,8 @@
 #  - a plaintext client on the SSL port, a TLS client on the PLAINTEXT port, garbage in the
 #    handshake, a handshake that stalls past socket.request.timeout.ms: each connection is
 #    closed with a log line naming the peer, and the broker goes on serving;
+#  - ssl.client.auth=requested on a third listener (through its prefix): no certificate is let
+#    in, alice's names her;
 #  - ssl.client.auth=required with the keystore and truststore given as PEM text in a
 #    properties file: a client without a certificate, or with one from another CA, is
 #    refused; alice's certificate gets in, and the principal User:CN=alice is logged;
@@ -75,13 +77,29 @@ serves() { # serves PORT [kcat args]: Metadata comes back
 }
 
 # ---- PLAINTEXT and SSL at once, the SSL settings under the listener's prefix ----
-start a --set "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0" \
+start a --set "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,REQ://127.0.0.1:0" \
+    --set "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,REQ:SSL" \
+    --set "listener.name.req.ssl.keystore.location=$C/server-keystore.pem" \
+    --set "listener.name.req.ssl.key.password=eddy-test-pass" \
+    --set "listener.name.req.ssl.truststore.location=$C/ca.pem" \
+    --set "listener.name.req.ssl.client.auth=requested" \
     --set "ssl.keystore.location=$WORK/no-such-keystore.pem" \
     --set "listener.name.ssl.ssl.keystore.location=$C/server-keystore.pem" \
     --set "listener.name.ssl.ssl.key.password=eddy-test-pass" \
     --set "socket.request.timeout.ms=2000"
 PP=$P1 SP=$P2
+RP=$(sed -n 's/.*listener REQ (SSL) on 127.0.0.1:\([0-9]*\),.*/\1/p' "$LOG")
 [ -n "$SP" ] && [ "$SP" != "$PP" ] || fail "no second listener: $(cat "$LOG")"
+[ -n "$RP" ] || fail "no REQ listener: $(cat "$LOG")"
+
+# ssl.client.auth=requested (on REQ only): without a certificate a client gets in as
+# User:ANONYMOUS; alice's certificate names her.
+T kcat -L -b "127.0.0.1:$RP" "${SSL[@]}" > "$WORK/md-req" 2>&1 || fail "no certificate on REQ: $(cat "$WORK/md-req")"
+grep -q "broker 0 at 127.0.0.1:$RP" "$WORK/md-req" || fail "REQ metadata: $(cat "$WORK/md-req")"
+grep -q "principal User:CN=alice" "$LOG" && fail "a principal was logged before any client certificate"
+T kcat -L -b "127.0.0.1:$RP" "${SSL[@]}" -X "ssl.certificate.location=$C/client.pem" \
+    -X "ssl.key.location=$C/client.key" > "$WORK/md-req2" 2>&1 || fail "alice on REQ: $(cat "$WORK/md-req2")"
+wait_log "on listener REQ: TLS client certificate accepted, principal User:CN=alice"
 
 T kcat -L -b "127.0.0.1:$PP" > "$WORK/md-plain" 2>&1 || fail "metadata over PLAINTEXT: $(cat "$WORK/md-plain")"
 grep -q "broker 0 at 127.0.0.1:$PP" "$WORK/md-plain" || fail "PLAINTEXT metadata: $(cat "$WORK/md-plain")"
