@@ -168,7 +168,7 @@ int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *er
     for (size_t i = 0; props && i < props->ps_count; i++) {
         const eddy_prop_t *p = &props->ps_items[i];
         char why[900];
-        if (broker_tls_key(cfg, p->pr_key, why, sizeof why) < 0) {
+        if (broker_tls_key(cfg, p->pr_key, p->pr_value, why, sizeof why) < 0) {
             if (p->pr_line)
                 snprintf(errstr, errstr_size, "%s:%d: %s", p->pr_source, p->pr_line, why);
             else

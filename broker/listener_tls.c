@@ -56,11 +56,59 @@ static int split_prefixed(const char *key, char *name, size_t name_size, const c
     return 1;
 }
 
-int broker_tls_key(const broker_config_t *cfg, const char *key, char *errstr, size_t errstr_size)
+/* Kafka settings a broker's server.properties often carries that Eddy takes
+ * only at the value it has anyway: 1 when value is that, else a sentence. */
+static int ssl_key_fixed(const char *key, const char *value, char *errstr, size_t errstr_size)
+{
+    if (strcmp(key, "ssl.endpoint.identification.algorithm") == 0)
+        return 1; /* Kafka's broker uses it for its own client connections; Eddy makes none */
+    if (strcmp(key, "ssl.principal.mapping.rules") == 0) {
+        if (strcmp(value, "DEFAULT") == 0)
+            return 1;
+        snprintf(errstr, errstr_size,
+                 "%s: only DEFAULT is supported (the principal is User: and the certificate's "
+                 "whole subject)",
+                 key);
+        return EDDY_ERR_CONFIG;
+    }
+    if (strcmp(key, "ssl.enabled.protocols") == 0) {
+        /* Eddy serves TLSv1.2 and TLSv1.3 (Kafka's default); a narrower list
+         * is refused rather than silently widened. */
+        int v12 = 0, v13 = 0, other = 0;
+        char item[64];
+        const char *s = value;
+        while (*s) {
+            while (*s == ' ' || *s == ',')
+                s++;
+            size_t n = strcspn(s, ", ");
+            if (!n)
+                break;
+            snprintf(item, sizeof item, "%.*s", (int)n, s);
+            v12 |= strcmp(item, "TLSv1.2") == 0;
+            v13 |= strcmp(item, "TLSv1.3") == 0;
+            other |= strcmp(item, "TLSv1.2") != 0 && strcmp(item, "TLSv1.3") != 0;
+            s += n;
+        }
+        if (v12 && v13 && !other)
+            return 1;
+        snprintf(errstr, errstr_size,
+                 "%s: '%s': Eddy serves exactly TLSv1.2 and TLSv1.3 (Kafka's default); set "
+                 "TLSv1.2,TLSv1.3 or leave it out",
+                 key, value);
+        return EDDY_ERR_CONFIG;
+    }
+    return 0;
+}
+
+int broker_tls_key(const broker_config_t *cfg, const char *key, const char *value, char *errstr,
+                   size_t errstr_size)
 {
     if (strncmp(key, "ssl.", 4) == 0) {
         if (ssl_key_known(key))
             return 1;
+        int fixed = ssl_key_fixed(key, value, errstr, errstr_size);
+        if (fixed)
+            return fixed;
         if (strcmp(key, "ssl.keystore.password") == 0 ||
             strcmp(key, "ssl.truststore.password") == 0) {
             snprintf(errstr, errstr_size,
@@ -96,7 +144,7 @@ int broker_tls_key(const broker_config_t *cfg, const char *key, char *errstr, si
                  cfg->listeners);
         return EDDY_ERR_CONFIG;
     }
-    int rc = broker_tls_key(cfg, rest, errstr, errstr_size);
+    int rc = broker_tls_key(cfg, rest, value, errstr, errstr_size);
     if (rc < 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", errstr);
