@@ -148,7 +148,7 @@ int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *er
      * they are checked here once the listeners are known. */
     for (size_t i = 0; rc == 0 && props && i < props->ps_count; i++) {
         const eddy_prop_t *p = &props->ps_items[i];
-        if (strncmp(p->pr_key, "ssl.", 4) == 0 || strncmp(p->pr_key, "listener.name.", 14) == 0)
+        if (broker_tls_is_key(p->pr_key))
             continue;
         char where[512];
         if (p->pr_line)

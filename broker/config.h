@@ -116,6 +116,10 @@ const char *const *broker_topic_synonyms(const char *name);
 int broker_listeners_parse(const char *listeners, const char *map, const char *advertised,
                            broker_listener_cfg_t **out, int *n, char *errstr, size_t errstr_size);
 
+/* Whether key is named like a TLS setting: ssl.* or listener.name.<l>.ssl.*
+ * (checked by broker_tls_key once the listeners are known). */
+int broker_tls_is_key(const char *key);
+
 /* Whether key is a TLS setting (ssl.*, listener.name.<listener>.ssl.*,
  * listener_tls.c): 1 when it is one the broker knows, 0 when it is not a
  * TLS setting at all, EDDY_ERR_CONFIG with a sentence when it looks like one

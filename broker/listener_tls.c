@@ -130,12 +130,8 @@ int broker_tls_key(const broker_config_t *cfg, const char *key, const char *valu
     int r = split_prefixed(key, name, sizeof name, &rest);
     if (r == 0)
         return 0;
-    if (r < 0 || strncmp(rest, "ssl.", 4) != 0) {
-        snprintf(errstr, errstr_size,
-                 "%s: listener.name.<listener>. takes the ssl.* settings of one listener",
-                 key);
-        return EDDY_ERR_CONFIG;
-    }
+    if (r < 0 || strncmp(rest, "ssl.", 4) != 0)
+        return 0; /* not a TLS setting: the schema (or SASL's reader) judges it */
     int found = 0;
     for (int i = 0; i < cfg->nlisteners; i++)
         found |= strcmp(cfg->listener_list[i].lc_name, name) == 0;
@@ -152,6 +148,15 @@ int broker_tls_key(const broker_config_t *cfg, const char *key, const char *valu
                  key + 14, why);
     }
     return rc;
+}
+
+int broker_tls_is_key(const char *key)
+{
+    char name[BROKER_LISTENER_NAME_MAX];
+    const char *rest;
+    if (strncmp(key, "ssl.", 4) == 0)
+        return 1;
+    return split_prefixed(key, name, sizeof name, &rest) > 0 && strncmp(rest, "ssl.", 4) == 0;
 }
 
 /* The listener's value of an ssl.* setting: its own (prefixed), else the

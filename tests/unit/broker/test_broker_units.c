@@ -105,7 +105,7 @@ START_TEST(tls_settings)
         {"listeners=SSL://h:2\nlistener.name.other.ssl.key.password=x\n",
          "no listener is named OTHER"},
         {"listeners=SSL://h:2\nlistener.name.ssl.sasl.mechanism=PLAIN\n",
-         "takes the ssl.* settings of one listener"},
+         "unknown configuration key 'listener.name.ssl.sasl.mechanism'"},
         {"listeners=SSL://h:2\nssl.enabled.protocols=TLSv1.3\n", "exactly TLSv1.2 and TLSv1.3"},
         {"listeners=SSL://h:2\nssl.keystore.password=x\n", "PEM stores have no store password"},
     };
