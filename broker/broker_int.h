@@ -11,6 +11,7 @@
 #include "broker/topics.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/tls.h"
 #include "include/eddy_broker.h"
 #include "wire/api.h"
 #include "wire/frame.h"
@@ -96,12 +97,23 @@ struct broker_listener {
     int bl_port;                         /* bound (port 0 in listeners: the one given) */
     char bl_adv_host[256];
     int bl_adv_port;
+    eddy_tls_ctx_t *bl_tls;              /* SSL and SASL_SSL listeners, else NULL */
 };
+
+/* The server-side TLS context of an SSL or SASL_SSL listener from its ssl.*
+ * settings in props (listener_tls.c). NULL with a sentence naming the
+ * listener and the file at fault. */
+eddy_tls_ctx_t *broker_listener_tls_ctx(const broker_listener_cfg_t *lc, const eddy_props_t *props,
+                                        char *errstr, size_t errstr_size);
 
 struct conn {
     uv_tcp_t c_tcp;
     struct eddy_broker *c_broker;
     const broker_listener_t *c_listener; /* the listener it came in on */
+    /* TLS (SSL and SASL_SSL listeners): bytes read are decrypted before
+     * framing and responses encrypted before uv_write; NULL on the others. */
+    eddy_tls_t *c_tls;
+    int64_t c_accept_ms; /* mono: the handshake must end within socket.request.timeout.ms */
     conn_t *c_next, *c_prev;
     char c_peer[96];
     char c_ip[64];

@@ -162,29 +162,26 @@ const eddy_cfg_def_t broker_config_defs[] = {
 /* The JAAS settings (sasl.jaas.config, listener.name.<l>.<mechanism>.sasl.jaas.config)
  * have names made of parts and are read by broker/sasl.c; the rest go through
  * the schema, where an unknown name is an error. */
-static int apply_without_jaas(broker_config_t *cfg, const eddy_props_t *props, char *errstr,
-                              size_t errstr_size)
-{
-    eddy_props_t rest = *props;
-    rest.ps_items = malloc((props->ps_count ? props->ps_count : 1) * sizeof *rest.ps_items);
-    if (!rest.ps_items)
-        return -ENOMEM;
-    rest.ps_count = 0;
-    for (size_t i = 0; i < props->ps_count; i++)
-        if (!broker_sasl_is_jaas_key(props->ps_items[i].pr_key))
-            rest.ps_items[rest.ps_count++] = props->ps_items[i];
-    int rc = eddy_cfg_apply(broker_config_defs, cfg, &rest, errstr, errstr_size);
-    free(rest.ps_items);
-    return rc;
-}
-
 int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *errstr,
                        size_t errstr_size)
 {
     memset(cfg, 0, sizeof *cfg);
     int rc = eddy_cfg_defaults(broker_config_defs, cfg, errstr, errstr_size);
-    if (rc == 0 && props)
-        rc = apply_without_jaas(cfg, props, errstr, errstr_size);
+    /* The TLS settings are read per listener when it opens (listener_tls.c);
+     * they are checked here once the listeners are known. The JAAS settings
+     * are read by broker/sasl.c. */
+    for (size_t i = 0; rc == 0 && props && i < props->ps_count; i++) {
+        const eddy_prop_t *p = &props->ps_items[i];
+        if (broker_tls_is_key(p->pr_key) || broker_sasl_is_jaas_key(p->pr_key))
+            continue;
+        char where[512];
+        if (p->pr_line)
+            snprintf(where, sizeof where, "%s:%d", p->pr_source, p->pr_line);
+        else
+            snprintf(where, sizeof where, "%s", p->pr_source);
+        rc = eddy_cfg_set(broker_config_defs, cfg, p->pr_key, p->pr_value, where, errstr,
+                          errstr_size);
+    }
     if (rc)
         return rc;
     rc = broker_listeners_parse(cfg->listeners, cfg->listener_security_protocol_map,
@@ -192,6 +189,17 @@ int broker_config_load(broker_config_t *cfg, const eddy_props_t *props, char *er
                                 errstr, errstr_size);
     if (rc)
         return rc;
+    for (size_t i = 0; props && i < props->ps_count; i++) {
+        const eddy_prop_t *p = &props->ps_items[i];
+        char why[900];
+        if (broker_tls_key(cfg, p->pr_key, p->pr_value, why, sizeof why) < 0) {
+            if (p->pr_line)
+                snprintf(errstr, errstr_size, "%s:%d: %s", p->pr_source, p->pr_line, why);
+            else
+                snprintf(errstr, errstr_size, "%s: %s", p->pr_source, why);
+            return EDDY_ERR_CONFIG;
+        }
+    }
     if (cfg->queued_max_request_bytes != -1 &&
         cfg->queued_max_request_bytes < cfg->socket_request_max_bytes) {
         snprintf(errstr, errstr_size,

@@ -126,4 +126,16 @@ int broker_listeners_parse(const char *listeners, const char *map, const char *a
  * per-mechanism forms), which broker/sasl.c reads. */
 int broker_sasl_is_jaas_key(const char *key);
 
+/* Whether key is named like a TLS setting: ssl.* or listener.name.<l>.ssl.*
+ * (checked by broker_tls_key once the listeners are known). */
+int broker_tls_is_key(const char *key);
+
+/* Whether key is a TLS setting (ssl.*, listener.name.<listener>.ssl.*,
+ * listener_tls.c): 1 when it is one the broker knows, 0 when it is not a
+ * TLS setting at all, EDDY_ERR_CONFIG with a sentence when it looks like one
+ * but is unknown, names no listener, or has a value Eddy cannot honour.
+ * cfg's listeners must be parsed. */
+int broker_tls_key(const broker_config_t *cfg, const char *key, const char *value, char *errstr,
+                   size_t errstr_size);
+
 #endif

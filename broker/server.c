@@ -57,6 +57,9 @@ static void conn_close(conn_t *c);
 static void maybe_finish_stop(eddy_broker_t *b);
 static void on_resume(uv_idle_t *h);
 static void on_handle_closed(uv_handle_t *h);
+struct write_req;
+static int tls_write(conn_t *c, struct write_req *wq, const uv_buf_t *bufs, int n);
+static void tls_on_read(conn_t *c, const uint8_t *p, size_t n);
 
 /* ---- the request pool (queued.max.request.bytes) ---- */
 
@@ -181,6 +184,7 @@ typedef struct write_req {
     size_t wq_mem; /* of wq_len, bytes in response buffers (c_queued) */
     int wq_n;
     uint8_t *wq_bytes[WRITE_BATCH]; /* buffers of the responses it finishes */
+    uint8_t *wq_cipher;             /* TLS: the encrypted bytes being written, or NULL */
 } write_req_t;
 
 static void conn_flush_ready(conn_t *c);
@@ -216,6 +220,7 @@ static void on_write(uv_write_t *w, int status)
     conn_t *c = wq->wq_conn;
     for (int i = 0; i < wq->wq_n; i++)
         free(wq->wq_bytes[i]);
+    free(wq->wq_cipher);
     c->c_queued -= wq->wq_mem;
     c->c_writes--;
     free(wq);
@@ -375,9 +380,13 @@ static void conn_write_next(conn_t *c)
     if (!wq)
         return;
     wq->wq_conn = c;
-    if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)n, on_write) < 0) {
+    int wrc = c->c_tls
+                  ? tls_write(c, wq, bufs, n)
+                  : uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, bufs, (unsigned)n, on_write);
+    if (wrc < 0) {
         for (int i = 0; i < wq->wq_n; i++)
             free(wq->wq_bytes[i]);
+        free(wq->wq_cipher);
         free(wq);
         EDDY_LOG_WARN("broker", "%s: cannot send a response; closing the connection", c->c_peer);
         conn_close(c);
@@ -512,6 +521,7 @@ static void on_conn_closed(uv_handle_t *h)
     free(c->c_in);
     chunk_put(c);
     broker_sasl_conn_free(c);
+    eddy_tls_destroy(c->c_tls);
     free(c);
     maybe_finish_stop(b);
 }
@@ -748,10 +758,15 @@ static size_t conn_consume(conn_t *c, const uint8_t *p, size_t n)
         n -= used;
         if (ev == WIRE_FRAME_BAD_SIZE) {
             static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+            /* A TLS ClientHello opens with 0x16 0x03: read as a size, far too large. */
+            int tls_hello = c->c_requests == 0 && ((uint32_t)c->c_fr.fr_size >> 16) == 0x1603;
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
                              "closing connection from %s: request size %d is outside "
-                             "[%d, %d] (%s)",
-                             c->c_peer, c->c_fr.fr_size, min, max, limit_name);
+                             "[%d, %d] (%s)%s",
+                             c->c_peer, c->c_fr.fr_size, min, max, limit_name,
+                             tls_hello ? "; it looks like a TLS handshake: a TLS client on a "
+                                         "plaintext listener?"
+                                       : "");
             conn_close(c);
             break;
         }
@@ -796,6 +811,15 @@ static int in_append(conn_t *c, const uint8_t *p, size_t n)
 
 static void conn_resume(conn_t *c);
 
+/* Request bytes (plaintext) that came in: framed at once while the
+ * connection may take requests, else kept in the backlog. */
+static void conn_take(conn_t *c, const uint8_t *p, size_t n)
+{
+    size_t used = c->c_in ? 0 : conn_consume(c, p, n);
+    if (!c->c_closing && used < n && in_append(c, p + used, n - used) < 0)
+        conn_close(c);
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     conn_t *c = st->data;
@@ -808,11 +832,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread > 0)
         c->c_active_ms = eddy_mono_ms();
-    const uint8_t *p = (const uint8_t *)buf->base;
-    size_t n = (size_t)nread;
-    size_t used = c->c_in ? 0 : conn_consume(c, p, n);
-    if (!c->c_closing && used < n && in_append(c, p + used, n - used) < 0)
-        conn_close(c);
+    if (c->c_tls)
+        tls_on_read(c, (const uint8_t *)buf->base, (size_t)nread);
+    else
+        conn_take(c, (const uint8_t *)buf->base, (size_t)nread);
     free(buf->base);
     if (c->c_closing)
         return;
@@ -893,6 +916,18 @@ static void conns_expire(eddy_broker_t *b)
         conn_t *next = c->c_next;
         if (c->c_pool_wait) {
             /* not timed */
+        } else if (c->c_tls && !eddy_tls_is_open(c->c_tls) &&
+                   now - c->c_accept_ms >= b->bk_cfg.socket_request_timeout_ms) {
+            /* Kafka bounds a handshake only by connections.max.idle.ms; a
+             * client that trickles handshake bytes would hold a connection
+             * that long, so it gets a request's bound instead. */
+            static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+            EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                             "closing connection from %s on listener %s: the TLS handshake did "
+                             "not finish within socket.request.timeout.ms (%" PRId64 " ms)",
+                             c->c_peer, c->c_listener->bl_cfg->lc_name,
+                             b->bk_cfg.socket_request_timeout_ms);
+            conn_close(c);
         } else if (wire_frame_started(&c->c_fr) &&
                    now - c->c_frame_start_ms >= b->bk_cfg.socket_request_timeout_ms) {
             static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
@@ -1041,7 +1076,19 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
         return;
     }
-    c->c_active_ms = eddy_mono_ms();
+    c->c_active_ms = c->c_accept_ms = eddy_mono_ms();
+    if (l->bl_tls) {
+        char err[256];
+        c->c_tls = eddy_tls_new(l->bl_tls, NULL, err, sizeof err);
+        if (!c->c_tls) {
+            static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+            EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                             "refusing connection from %s: %s", c->c_peer, err);
+            c->c_closing = 1;
+            uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
+            return;
+        }
+    }
     b->bk_nconns++;
     c->c_next = b->bk_conns;
     if (b->bk_conns)
@@ -1053,6 +1100,214 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c);
 }
 
+/* ---- TLS (SSL and SASL_SSL listeners) ----
+ *
+ * The engine (common/tls.h) turns bytes into bytes; the connection keeps its
+ * socket and its request path. Ciphertext read is fed to the engine, and the
+ * plaintext it gives goes to conn_take as a plain connection's bytes would;
+ * the writer's gathered pieces (response bytes and file chunks alike) are
+ * encrypted into one buffer per uv_write. The file bytes of a fetch are read
+ * into the chunk buffer either way, so TLS costs the encryption and a copy.
+ *
+ *   accept --ClientHello..Finished (tls_on_read, tls_flush)--> open --requests-->
+ *      \--not TLS / bad certificate / garbage (tls_failed)--> closed, one log line
+ *      \--not open within socket.request.timeout.ms (conns_expire)--> closed
+ */
+
+/* The engine's output for the peer (handshake messages, alerts) on its way.
+ * Returns -1 when the connection was closed. */
+static int tls_flush(conn_t *c)
+{
+    size_t pending = eddy_tls_out_pending(c->c_tls);
+    if (!pending)
+        return 0;
+    write_req_t *wq = calloc(1, sizeof *wq);
+    uint8_t *out = malloc(pending);
+    if (!wq || !out) {
+        free(wq);
+        free(out);
+        conn_close(c);
+        return -1;
+    }
+    size_t len = eddy_tls_out_take(c->c_tls, out, pending);
+    wq->wq_conn = c;
+    wq->wq_cipher = out;
+    wq->wq_len = len;
+    uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
+    if (uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, &b, 1, on_write) < 0) {
+        free(out);
+        free(wq);
+        conn_close(c);
+        return -1;
+    }
+    c->c_writes++;
+    return 0;
+}
+
+/* The handshake failed or the session broke: one line (per kind, rate-limited)
+ * naming the peer and why, the alert sent if the socket takes it at once,
+ * and the connection closed. A client that does not speak TLS at all (a
+ * plaintext client on a TLS port) gets its own line. */
+static void tls_failed(conn_t *c)
+{
+    static eddy_log_limit_t lim_plain = EDDY_LOG_LIMIT_INIT, lim = EDDY_LOG_LIMIT_INIT;
+    const char *why = eddy_tls_errstr(c->c_tls);
+    int plain = strstr(why, "does not speak TLS") != NULL;
+    EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", plain ? &lim_plain : &lim, LOG_LIMIT_MS,
+                     "closing connection from %s on listener %s (%s): %s", c->c_peer,
+                     c->c_listener->bl_cfg->lc_name,
+                     broker_secproto_names[c->c_listener->bl_cfg->lc_proto],
+                     why[0] ? why : "TLS failed");
+    uint8_t alert[512];
+    size_t n = eddy_tls_out_take(c->c_tls, alert, sizeof alert);
+    if (n > 0) {
+        uv_buf_t b = uv_buf_init((char *)alert, (unsigned)n);
+        uv_try_write((uv_stream_t *)&c->c_tcp, &b, 1);
+    }
+    conn_close(c);
+}
+
+/* The handshake is complete: a client certificate names the principal,
+ * "User:" + its subject in RFC 2253 form (Kafka's default
+ * ssl.principal.mapping.rules), as Kafka's SslPrincipalMapper does. */
+static void tls_opened(conn_t *c)
+{
+    char subject[sizeof c->c_principal - 5];
+    int n = eddy_tls_peer_subject(c->c_tls, subject, sizeof subject);
+    if (n > 0) {
+        snprintf(c->c_principal, sizeof c->c_principal, "User:%s", subject);
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &lim, LOG_LIMIT_MS,
+                         "%s on listener %s: TLS client certificate accepted, principal %s (%s)",
+                         c->c_peer, c->c_listener->bl_cfg->lc_name, c->c_principal,
+                         eddy_tls_version(c->c_tls));
+    } else if (n == -ENOSPC) {
+        /* A subject longer than a principal holds names no one: refuse it
+         * rather than act for a truncated name. */
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
+                         "closing connection from %s: its certificate's subject is longer "
+                         "than %zu bytes",
+                         c->c_peer, sizeof subject - 1);
+        conn_close(c);
+        return;
+    } else {
+        EDDY_LOG_DEBUG("broker", "%s on listener %s: TLS open (%s, %s), no client certificate",
+                       c->c_peer, c->c_listener->bl_cfg->lc_name, eddy_tls_version(c->c_tls),
+                       eddy_tls_cipher(c->c_tls));
+    }
+}
+
+/* Ciphertext read from the socket: fed to the engine (which holds at most
+ * EDDY_TLS_IN_MAX of it), the handshake driven, and the plaintext taken as
+ * request bytes. The plaintext of one read is at most the ciphertext read,
+ * so the backlog stays bounded as on a plain connection. */
+static void tls_on_read(conn_t *c, const uint8_t *p, size_t n)
+{
+    uint8_t plain[16384]; /* one TLS record */
+    while (!c->c_closing) {
+        ssize_t fed = n ? eddy_tls_feed(c->c_tls, p, n) : 0;
+        if (fed < 0) {
+            tls_failed(c);
+            return;
+        }
+        p += fed;
+        n -= (size_t)fed;
+        if (!eddy_tls_is_open(c->c_tls)) {
+            int h = eddy_tls_handshake(c->c_tls);
+            if (h < 0) {
+                tls_failed(c);
+                return;
+            }
+            if (tls_flush(c) < 0)
+                return;
+            if (h > 0) {
+                if (n == 0)
+                    return;
+                if (fed == 0) { /* the engine is full and the handshake still wants more */
+                    tls_failed(c);
+                    return;
+                }
+                continue;
+            }
+            tls_opened(c);
+            if (c->c_closing)
+                return;
+        }
+        size_t got = 0;
+        for (;;) {
+            ssize_t r = eddy_tls_read(c->c_tls, plain, sizeof plain);
+            if (r == 0)
+                break;
+            if (r == -EPIPE) { /* close_notify: the client is done */
+                conn_close(c);
+                return;
+            }
+            if (r < 0) {
+                tls_failed(c);
+                return;
+            }
+            got += (size_t)r;
+            conn_take(c, plain, (size_t)r);
+            if (c->c_closing)
+                return;
+        }
+        if (tls_flush(c) < 0)
+            return;
+        if (n == 0)
+            return;
+        if (fed == 0 && got == 0) {
+            /* Full of ciphertext that makes no record: cannot happen with a
+             * TLS peer (a record is at most 16 KiB + 256). */
+            tls_failed(c);
+            return;
+        }
+    }
+}
+
+/* The writer's pieces for one uv_write, encrypted into one buffer (wq owns
+ * it). Returns uv_write's result, or -1. */
+static int tls_write(conn_t *c, write_req_t *wq, const uv_buf_t *bufs, int n)
+{
+    size_t in = 0;
+    for (int i = 0; i < n; i++)
+        in += bufs[i].len;
+    /* A record adds at most 29 bytes (TLS 1.2 GCM) per 16 KiB. */
+    size_t cap = in + in / 256 + 1024 + eddy_tls_out_pending(c->c_tls);
+    uint8_t *out = malloc(cap);
+    if (!out)
+        return -1;
+    size_t len = 0;
+    for (int i = 0; i <= n; i++) {
+        size_t off = 0, blen = i < n ? bufs[i].len : 0;
+        do {
+            if (off < blen) {
+                ssize_t w = eddy_tls_write(c->c_tls, bufs[i].base + off, blen - off);
+                if (w <= 0 && eddy_tls_out_pending(c->c_tls) == 0) {
+                    free(out);
+                    return -1;
+                }
+                off += (size_t)(w > 0 ? w : 0);
+            }
+            size_t pending = eddy_tls_out_pending(c->c_tls);
+            if (len + pending > cap) {
+                size_t ncap = (len + pending) * 5 / 4;
+                uint8_t *no = realloc(out, ncap);
+                if (!no) {
+                    free(out);
+                    return -1;
+                }
+                out = no;
+                cap = ncap;
+            }
+            len += eddy_tls_out_take(c->c_tls, out + len, pending);
+        } while (off < blen);
+    }
+    wq->wq_cipher = out;
+    uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
+    return uv_write(&wq->wq_req, (uv_stream_t *)&c->c_tcp, &b, 1, on_write);
+}
+
 /* ---- listeners ---- */
 
 /* Whether this broker serves a listener's security protocol. */
@@ -1060,9 +1315,9 @@ static int secproto_served(broker_secproto_t p, const char **why)
 {
     switch (p) {
     case BROKER_SEC_PLAINTEXT: return 1;
-    case BROKER_SEC_SSL: *why = "TLS is not served by this broker yet"; return 0;
+    case BROKER_SEC_SSL: return 1;
     case BROKER_SEC_SASL_PLAINTEXT: return 1;
-    case BROKER_SEC_SASL_SSL: *why = "TLS is not served by this broker yet"; return 0;
+    case BROKER_SEC_SASL_SSL: return 1;
     }
     *why = "unknown security protocol";
     return 0;
@@ -1118,7 +1373,8 @@ static int listener_bind(broker_listener_t *l, char *errstr, size_t errstr_size)
 
 /* Binds every listener, in listeners' order. On failure the ones opened are
  * left for listeners_close. */
-static int listeners_open(eddy_broker_t *b, char *errstr, size_t errstr_size)
+static int listeners_open(eddy_broker_t *b, const eddy_props_t *props, char *errstr,
+                          size_t errstr_size)
 {
     int n = b->bk_cfg.nlisteners;
     b->bk_listeners = calloc((size_t)n, sizeof *b->bk_listeners);
@@ -1137,6 +1393,11 @@ static int listeners_open(eddy_broker_t *b, char *errstr, size_t errstr_size)
                      broker_secproto_names[l->bl_cfg->lc_proto], why);
             return EDDY_ERR_CONFIG;
         }
+        if (l->bl_cfg->lc_proto == BROKER_SEC_SSL || l->bl_cfg->lc_proto == BROKER_SEC_SASL_SSL) {
+            l->bl_tls = broker_listener_tls_ctx(l->bl_cfg, props, errstr, errstr_size);
+            if (!l->bl_tls)
+                return EDDY_ERR_CONFIG;
+        }
         uv_tcp_init(&b->bk_loop, &l->bl_tcp);
         l->bl_tcp.data = l;
         l->bl_open = 1;
@@ -1145,6 +1406,14 @@ static int listeners_open(eddy_broker_t *b, char *errstr, size_t errstr_size)
             return rc;
     }
     return 0;
+}
+
+static void listeners_free(eddy_broker_t *b)
+{
+    for (int i = 0; i < b->bk_nlisteners; i++)
+        eddy_tls_ctx_destroy(b->bk_listeners[i].bl_tls);
+    free(b->bk_listeners);
+    b->bk_listeners = NULL;
 }
 
 static void listeners_close(eddy_broker_t *b)
@@ -1544,7 +1813,7 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
     if (broker_dynamic_load(b, props, errstr, errstr_size) < 0)
         goto fail_cfg;
     uv_loop_init(&b->bk_loop);
-    if (listeners_open(b, errstr, errstr_size) < 0)
+    if (listeners_open(b, props, errstr, errstr_size) < 0)
         goto fail_loop;
     fd_budget(b);
     b->bk_fdc = log_fdcache_new(b->bk_cfg.log_max_open_files);
@@ -1584,7 +1853,7 @@ fail_loop:
     listeners_close(b);
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     uv_loop_close(&b->bk_loop);
-    free(b->bk_listeners);
+    listeners_free(b);
 fail_cfg:
     broker_dynamic_free(b);
     broker_config_free(&b->bk_cfg);
@@ -1641,7 +1910,7 @@ void eddy_broker_destroy(eddy_broker_t *b)
     }
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     uv_loop_close(&b->bk_loop);
-    free(b->bk_listeners);
+    listeners_free(b);
     while (b->bk_nchunks > 0)
         free(b->bk_chunks[--b->bk_nchunks]);
     log_fdcache_destroy(b->bk_fdc);

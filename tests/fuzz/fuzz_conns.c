@@ -25,6 +25,11 @@
  *            5     read and drop what conn (op>>3)&3 has been sent
  *            6     close conn (op>>3)&3 (a later action opens a new one)
  *            7     a loop pass without reading anything
+ * With op 3, 5 and 6, bit 5 (op & 0x20) picks the k-th of four more
+ * connections instead, to the broker's SSL listener (a self-signed
+ * certificate made at start): raw bytes there go into the TLS handshake
+ * (ClientHello fragments, garbage records, a plaintext request on a TLS
+ * port), which the broker must refuse without leaking the session.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +42,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "broker/broker_int.h"
 #include "broker/users.h"
 #include "include/eddy_broker.h"
@@ -44,8 +53,45 @@
 #define NCONN 4
 
 static eddy_broker_t *broker;
-static int port, sasl_port;
+static int port, sasl_port, tls_port;
 static int fds[NCONN] = {-1, -1, -1, -1};
+static int tls_fds[NCONN] = {-1, -1, -1, -1};
+
+/* A self-signed EC certificate and its key, as PEM text (malloc'd), for the
+ * SSL listener's ssl.keystore.certificate.chain and ssl.keystore.key. */
+static void make_cert(char **cert, char **key)
+{
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    if (!pk || !x)
+        abort();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365);
+    X509_set_pubkey(x, pk);
+    X509_NAME *n = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1,
+                               0);
+    X509_set_issuer_name(x, n);
+    if (!X509_sign(x, pk, EVP_sha256()))
+        abort();
+    BIO *bc = BIO_new(BIO_s_mem()), *bk = BIO_new(BIO_s_mem());
+    if (!bc || !bk || !PEM_write_bio_X509(bc, x) ||
+        !PEM_write_bio_PrivateKey(bk, pk, NULL, NULL, 0, NULL, NULL))
+        abort();
+    char *p;
+    long len = BIO_get_mem_data(bc, &p);
+    *cert = strndup(p, (size_t)len);
+    len = BIO_get_mem_data(bk, &p);
+    *key = strndup(p, (size_t)len);
+    if (!*cert || !*key)
+        abort();
+    BIO_free(bc);
+    BIO_free(bk);
+    X509_free(x);
+    EVP_PKEY_free(pk);
+}
 
 static void loop_pass(int n)
 {
@@ -64,7 +110,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     eddy_props_t ps;
     eddy_props_init(&ps);
     const char *settings[] = {
-        "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+        "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
         "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
         "connection.failed.authentication.delay.ms=0",
         "sasl.server.max.receive.size=4096",
@@ -81,6 +127,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(set, sizeof set, "log.dirs=%s", dir);
     if (eddy_props_set(&ps, "fuzz", set, err, sizeof err) < 0)
         abort();
+    char *cert, *key, kv[8192];
+    make_cert(&cert, &key);
+    snprintf(kv, sizeof kv, "ssl.keystore.certificate.chain=%s", cert);
+    if (eddy_props_set(&ps, "fuzz", kv, err, sizeof err) < 0)
+        abort();
+    snprintf(kv, sizeof kv, "ssl.keystore.key=%s", key);
+    if (eddy_props_set(&ps, "fuzz", kv, err, sizeof err) < 0)
+        abort();
+    free(cert);
+    free(key);
     broker_users_t us;
     scram_cred_t cred;
     if (broker_users_open(&us, dir, err, sizeof err) < 0)
@@ -100,28 +156,33 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     port = eddy_broker_port(broker);
-    if (broker->bk_nlisteners != 2)
+    if (broker->bk_nlisteners != 3)
         abort();
     sasl_port = broker->bk_listeners[1].bl_port;
+    tls_port = broker->bk_listeners[2].bl_port;
     signal(SIGPIPE, SIG_IGN);
     return 0;
 }
 
-static int conn_fd(int k)
+static int conn_fd_on(int *set, int k, int to_port)
 {
-    if (fds[k] >= 0)
-        return fds[k];
+    if (set[k] >= 0)
+        return set[k];
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0)
         abort();
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)(k < 2 ? port : sasl_port))};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)to_port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
         abort();
     loop_pass(1); /* the broker accepts */
-    fds[k] = fd;
+    set[k] = fd;
     return fd;
+}
+
+static int conn_fd(int k)
+{
+    return conn_fd_on(fds, k, k < 2 ? port : sasl_port);
 }
 
 /* Writes what the socket takes; a muted broker leaves the rest unsent. */
@@ -195,32 +256,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t len = data[i++];
             if (len > size - i)
                 len = size - i;
-            send_some(conn_fd(k), data + i, len);
+            send_some(op & 0x20 ? conn_fd_on(tls_fds, k, tls_port) : conn_fd(k), data + i, len);
             i += len;
             loop_pass(1);
             break;
         }
         case 4: loop_pass((op >> 3) + 1); break;
-        case 5:
-            if (fds[k] >= 0)
-                drain(fds[k]);
+        case 5: {
+            int *set = op & 0x20 ? tls_fds : fds;
+            if (set[k] >= 0)
+                drain(set[k]);
             loop_pass(1);
             break;
-        case 6:
-            if (fds[k] >= 0) {
-                close(fds[k]);
-                fds[k] = -1;
+        }
+        case 6: {
+            int *set = op & 0x20 ? tls_fds : fds;
+            if (set[k] >= 0) {
+                close(set[k]);
+                set[k] = -1;
             }
             loop_pass(1);
             break;
+        }
         default: loop_pass(1); break;
         }
     }
-    for (int k = 0; k < NCONN; k++)
+    for (int k = 0; k < NCONN; k++) {
         if (fds[k] >= 0) {
             close(fds[k]);
             fds[k] = -1;
         }
+        if (tls_fds[k] >= 0) {
+            close(tls_fds[k]);
+            tls_fds[k] = -1;
+        }
+    }
     for (int n = 0; broker->bk_conns && n < 100000; n++) {
         uv_run(&broker->bk_loop, UV_RUN_NOWAIT);
         if (n > 1000)

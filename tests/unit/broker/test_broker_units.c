@@ -87,6 +87,50 @@ START_TEST(bad_settings_are_named)
 }
 END_TEST
 
+/* TLS settings: known ones (plain or under a listener's prefix) load; an
+ * unknown one, a prefix naming no listener, or a value Eddy cannot honour is
+ * refused with the file, line and key. */
+START_TEST(tls_settings)
+{
+    static const struct {
+        const char *text;
+        const char *says; /* NULL: loads */
+    } cases[] = {
+        {"listeners=PLAINTEXT://h:1,SSL://h:2\nssl.keystore.location=/k.pem\n"
+         "listener.name.ssl.ssl.client.auth=required\nssl.enabled.protocols=TLSv1.2,TLSv1.3\n"
+         "ssl.endpoint.identification.algorithm=\nssl.principal.mapping.rules=DEFAULT\n",
+         NULL},
+        {"listeners=SSL://h:2\nssl.keystore.locaton=/k.pem\n", "x.properties:2: "
+                                                               "ssl.keystore.locaton"},
+        {"listeners=SSL://h:2\nlistener.name.other.ssl.key.password=x\n", "no listener is named "
+                                                                          "OTHER"},
+        {"listeners=SSL://h:2\nlistener.name.ssl.sasl.mechanism=PLAIN\n",
+         "unknown configuration key 'listener.name.ssl.sasl.mechanism'"},
+        {"listeners=SSL://h:2\nssl.enabled.protocols=TLSv1.3\n", "exactly TLSv1.2 and TLSv1.3"},
+        {"listeners=SSL://h:2\nssl.keystore.password=x\n", "PEM stores have no store password"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        eddy_props_t ps;
+        eddy_props_init(&ps);
+        char err[1024] = "";
+        ck_assert_int_eq(eddy_props_parse(&ps, "x.properties", cases[i].text, strlen(cases[i].text),
+                                          err, sizeof err),
+                         0);
+        broker_config_t cfg;
+        int rc = broker_config_load(&cfg, &ps, err, sizeof err);
+        if (cases[i].says) {
+            ck_assert_int_ne(rc, 0);
+            ck_assert_msg(strstr(err, cases[i].says), "case %zu: '%s'", i, err);
+        } else {
+            ck_assert_msg(rc == 0, "case %zu: '%s'", i, err);
+            ck_assert_int_eq(cfg.nlisteners, 2);
+        }
+        broker_config_free(&cfg);
+        eddy_props_free(&ps);
+    }
+}
+END_TEST
+
 #define DEFAULT_MAP "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
 
 START_TEST(listener_parsing)
@@ -156,6 +200,7 @@ TCase *tcase_broker_config(void)
     tcase_add_test(tc, topic_defaults_from_broker_settings);
     tcase_add_test(tc, bad_settings_are_named);
     tcase_add_test(tc, listener_parsing);
+    tcase_add_test(tc, tls_settings);
     return tc;
 }
 
