@@ -45,6 +45,7 @@ kafka_nodes_kill() {
 }
 _kafka_cleanup() {
     local rc=$?
+    set +e # (exit "$rc") below must not end the handler before _compat_cleanup
     [ -d "$KC" ] && timeout 60 "$KAFKA_SH" stop "$KC" >/dev/null 2>&1
     kafka_nodes_kill
     [ "${COMPAT_KEEP:-0}" = 1 ] || rm -rf "$KWORK"
