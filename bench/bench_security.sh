@@ -30,7 +30,7 @@
 #    starts, connects, logs in, asks Metadata and exits) on each listener.
 #
 # Environment: RECORDS (default 500000), VALUE (default 1000 bytes), ROUNDS
-# (default 3), LOGINS (default 200; each listener runs at
+# (default 3), VERBOSE (non-empty: each run's seconds and CPU ticks too), LOGINS (default 200; each listener runs at
 # least 2 s), COMMANDS (default 20). Prints figures; exits 1 only when a
 # step fails or a record count is wrong.
 set -u
@@ -89,7 +89,7 @@ now() { date +%s.%N; }
 # run PROTO ROUND: produce then consume through one listener; appends
 # "proto round produce_s consume_s produce_cpu_ticks consume_cpu_ticks" to $ROOT/runs.
 run() {
-    local proto=$1 r=$2 port=${PORT[$1]} args t0 t1 t2 c0 c1 c2 n
+    local proto=$1 r=$2 port=${PORT[$1]} args t0 t1 t1b t2 c0 c1 c1b c2 n
     case $proto in
     SSL) args=(-X security.protocol=ssl -X "ssl.ca.location=$C/ca.pem") ;;
     SASL_SSL) args=(-X security.protocol=sasl_ssl -X "ssl.ca.location=$C/ca.pem" -X sasl.mechanisms=SCRAM-SHA-512
@@ -98,17 +98,22 @@ run() {
     esac
     local topic=sec-$proto-$r
     "$EDDY" -b "127.0.0.1:$PP" topic create "$topic" -p 1 >/dev/null || die "create $topic"
+    # The kernel's writeback of the last run's 500 MB would land in this one's
+    # time (log.flush.interval.ms is off, so the broker never syncs): start clean.
+    sync
     c0=$(cpu); t0=$(now)
     kcat -P -b "127.0.0.1:$port" "${args[@]}" -t "$topic" -X linger.ms=5 -X acks=1 \
         -X queue.buffering.max.kbytes=1048576 < "$ROOT/in" || die "produce over $proto"
     c1=$(cpu); t1=$(now)
+    sync
+    c1b=$(cpu); t1b=$(now)
     n=$(kcat -C -b "127.0.0.1:$port" "${args[@]}" -t "$topic" -o beginning -e -q \
         -X fetch.max.bytes=52428800 -X max.partition.fetch.bytes=8388608 | wc -l)
     c2=$(cpu); t2=$(now)
     [ "$n" = "$RECORDS" ] || die "consumed $n of $RECORDS records over $proto"
     "$EDDY" -b "127.0.0.1:$PP" topic delete "$topic" >/dev/null || die "delete $topic"
-    awk -v p="$proto" -v r="$r" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v u1=$((c1 - c0)) -v u2=$((c2 - c1)) \
-        'BEGIN { print p, r, t1 - t0, t2 - t1, u1, u2 }' >> "$ROOT/runs"
+    awk -v p="$proto" -v r="$r" -v t0="$t0" -v t1="$t1" -v t1b="$t1b" -v t2="$t2" -v u1=$((c1 - c0)) -v u2=$((c2 - c1b)) \
+        'BEGIN { print p, r, t1 - t0, t2 - t1b, u1, u2 }' >> "$ROOT/runs"
 }
 
 echo "== bench_security ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, librdkafka $(pkg-config --modversion rdkafka 2>/dev/null || echo '?'), $(openssl version | cut -d' ' -f1-2), tree $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo '?'))"
@@ -145,6 +150,8 @@ END {
     }
     print "(ratios: to PLAINTEXT, medians of the per-round ratios)"
 }' "$ROOT/runs"
+
+[ -n "${VERBOSE:-}" ] && { echo "(per run: listener round produce_s consume_s produce_ticks consume_ticks)"; cat "$ROOT/runs"; }
 
 echo "-- 2. logins: $LOGINS connections in a row per listener (ApiVersions, login, Metadata, close), Python client"
 python3 - "$BROKER_PID" "$TICK" "$LOGINS" "$C/ca.pem" "${PORT[PLAINTEXT]}" "${PORT[SSL]}" \
