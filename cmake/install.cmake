@@ -1,7 +1,7 @@
 # `make install` / `cmake --install`: what an app outside this tree needs to
 # build against Eddy.
 #
-#   PREFIX/lib/libeddy.a            every module (common, wire, log, broker,
+#   PREFIX/lib/libeddy.a            every module (common, tls, wire, log, broker,
 #                                   client, dsl, state, streams) in one archive
 #   PREFIX/include/eddy/eddy.h      the streams API
 #   PREFIX/include/eddy/eddy_test.h the topology test driver
@@ -16,7 +16,7 @@
 # links; `--static` gives the same answer.
 include(GNUInstallDirs)
 
-set(EDDY_LIB_PARTS eddy_common eddy_wire eddy_client_core eddy_log eddy_client eddy_broker
+set(EDDY_LIB_PARTS eddy_common eddy_tls eddy_wire eddy_client_core eddy_log eddy_client eddy_broker
   eddy_dsl eddy_state eddy_streams)
 set(EDDY_LIB_OBJECTS "")
 foreach(part ${EDDY_LIB_PARTS})
@@ -28,7 +28,7 @@ set_target_properties(eddy_lib PROPERTIES OUTPUT_NAME eddy ARCHIVE_OUTPUT_DIRECT
 # The pkg-config modules the parts link (the pkg_check_modules() calls in
 # CMakeLists.txt); the install test links an app with only what eddy.pc says.
 set(EDDY_VERSION 0.1.0)
-set(EDDY_PC_REQUIRES "libuv lmdb msgpack libcrypto zlib snappy liblz4 libzstd")
+set(EDDY_PC_REQUIRES "libuv lmdb msgpack libssl libcrypto zlib snappy liblz4 libzstd")
 # Threads: empty where pthreads are in libc (glibc 2.34+).
 string(STRIP "${CMAKE_THREAD_LIBS_INIT} -lm" EDDY_PC_LIBS_EXTRA)
 # prefix is found from where eddy.pc lies, so that the file stays right under
