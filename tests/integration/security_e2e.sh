@@ -1,0 +1,450 @@
+#!/usr/bin/env bash
+# The whole security stack end to end on one Eddy broker, with real clients:
+# listeners SASL_SSL, SSL (ssl.client.auth=required) and PLAINTEXT; the StandardAuthorizer
+# with super.users=User:admin and allow.everyone.if.no.acl.found=false; certificates from
+# tests/security/certs.sh; the admin a PLAIN user of the SASL_SSL listener's JAAS text.
+#  1. the admin adds the SCRAM users alice, bob and carol with `eddy user add` and Kafka's
+#     kafka-configs, and ACLs with `eddy acl add` and Kafka's kafka-acls: alice producer on
+#     orders and owner of the alice- prefix except alice-locked (a Deny that beats the
+#     prefixed Allow), bob consumer of orders in group g1, carol a streams app (prefixed
+#     on its application id), User:CN=alice (mutual TLS) reader of orders.
+#  2. alice produces and bob consumes in group g1 over SASL_SSL with PLAIN, SCRAM-SHA-256 and
+#     SCRAM-SHA-512 through kcat, Eddy's CLI, kafkajs and Kafka's Java clients: each batch
+#     arrives once, in g1 after the previous client's commits.
+#  3. refusals with Kafka's errors and nothing changed: bob producing, alice consuming, alice
+#     in group g1, alice creating or deleting topics, bob altering a topic's configs, alice
+#     adding a user (kafka-configs), bob's topic list; wrong passwords and unknown users;
+#     plaintext on the SASL_SSL port, TLS on the PLAINTEXT port, no client certificate on
+#     the SSL port: closed, the broker still serving.
+#  4. word count (examples/wordcount) as carol over SASL_SSL: the awk model's counts.
+#  5. a restart: users, ACLs, committed offsets and data are there; alice and bob log in
+#     again, bob's group goes on where it was; the refusals still hold.
+#
+#   security_e2e.sh EDDY WORDCOUNT KAFKA_SH
+. "$(dirname "$0")/../compat/lib.sh"
+compat_init security_e2e "${1:?usage: security_e2e.sh EDDY WORDCOUNT KAFKA_SH}"
+WC=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+KAFKA_SH=${3:?usage: security_e2e.sh EDDY WORDCOUNT KAFKA_SH}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+need kcat java javac node openssl awk timeout
+[ -d "$SRC/tests/kafka/lib" ] && ls "$SRC/tests/kafka/lib/"kafka-clients-*.jar >/dev/null 2>&1 ||
+    fail "no Kafka jars in tests/kafka/lib"
+[ -d "$SRC/tests/compat/node_modules/kafkajs" ] ||
+    (cd "$SRC/tests/compat" && timeout 180 npm ci --no-audit --no-fund >/dev/null 2>&1) ||
+    fail "kafkajs is not installed (npm ci in tests/compat)"
+export NODE_PATH=$SRC/tests/compat/node_modules LC_ALL=C
+T() { timeout -k 5 "$CLIENT_TIMEOUT" "$@"; }
+
+sh "$SRC/tests/security/certs.sh" "$WORK/certs" || fail "certs.sh"
+CA=$WORK/certs/ca.pem
+JAAS_ADMIN='org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret";'
+
+# ------------------------------------------------------------------ the broker
+SASL_PORT=0 SSL_PORT=0 PLAIN_PORT=0
+broker() {
+    start_broker "$WORK/data" \
+        --set "listeners=SASL_SSL://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$SSL_PORT,PLAINTEXT://127.0.0.1:$PLAIN_PORT" \
+        --set "ssl.keystore.location=$WORK/certs/server-keystore.pem" --set ssl.key.password=eddy-test-pass \
+        --set "listener.name.ssl.ssl.truststore.location=$CA" --set listener.name.ssl.ssl.client.auth=required \
+        --set sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN \
+        --set "listener.name.sasl_ssl.plain.sasl.jaas.config=$JAAS_ADMIN" \
+        --set authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer \
+        --set super.users=User:admin --set allow.everyone.if.no.acl.found=false \
+        --set group.initial.rebalance.delay.ms=0 --set connection.failed.authentication.delay.ms=20
+    SASL_PORT=$(sed -n 's/.*listener SASL_SSL (SASL_SSL) on 127.0.0.1:\([0-9]*\),.*/\1/p' "$BROKER_LOG")
+    SSL_PORT=$(sed -n 's/.*listener SSL (SSL) on 127.0.0.1:\([0-9]*\),.*/\1/p' "$BROKER_LOG")
+    PLAIN_PORT=$(sed -n 's/.*listener PLAINTEXT (PLAINTEXT) on 127.0.0.1:\([0-9]*\),.*/\1/p' "$BROKER_LOG")
+    [ -n "$SASL_PORT" ] && [ -n "$SSL_PORT" ] && [ -n "$PLAIN_PORT" ] || fail "listeners: $(cat "$BROKER_LOG")"
+    BS=127.0.0.1:$SASL_PORT
+}
+broker
+
+# Clients. Eddy's CLI as the admin (a --command-config file in the Java client's form) and
+# as a user (-X, librdkafka's names); kcat; Kafka's tools with a properties file.
+cat >"$WORK/admin.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\
+    username="admin" password="admin-secret";
+ssl.ca.location=$CA
+EOF
+jprops() { # FILE USER PASSWORD MECHANISM: a Java client's properties
+    local module=scram.ScramLoginModule
+    [ "$4" = PLAIN ] && module=plain.PlainLoginModule
+    cat >"$1" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=$4
+sasl.jaas.config=org.apache.kafka.common.security.$module required username="$2" password="$3";
+ssl.truststore.type=PEM
+ssl.truststore.location=$CA
+EOF
+}
+jprops "$WORK/admin-java.properties" admin admin-secret PLAIN
+jprops "$WORK/alice-java.properties" alice alice-secret SCRAM-SHA-512
+jprops "$WORK/bob-java.properties" bob bob-secret SCRAM-SHA-256
+EA() { T "$EDDY" -b "$BS" --command-config "$WORK/admin.properties" "$@"; }
+EU() { # USER PASSWORD MECHANISM eddy-args...
+    local u=$1 p=$2 m=$3
+    shift 3
+    T "$EDDY" -b "$BS" -X security.protocol=SASL_SSL -X "ssl.ca.location=$CA" -X "sasl.mechanism=$m" \
+        -X "sasl.username=$u" -X "sasl.password=$p" "$@"
+}
+KC() { # USER PASSWORD MECHANISM kcat-args...
+    local u=$1 p=$2 m=$3
+    shift 3
+    T kcat -b "$BS" -X security.protocol=SASL_SSL -X "ssl.ca.location=$CA" -X "sasl.mechanisms=$m" \
+        -X "sasl.username=$u" -X "sasl.password=$p" "$@"
+}
+KTOOL() { # CLASS args...: a Kafka tool against the SASL_SSL listener
+    local cls=$1
+    shift
+    KAFKA_HEAP=256m timeout -k 5 120 "$KAFKA_SH" class "$cls" --bootstrap-server "$BS" "$@"
+}
+ends() { EA topic describe "$1" | awk '$1 ~ /^[0-9]+$/ { s += $4 } END { print s + 0 }'; }
+committed() { EA group describe "$1" | awk -v t="$2" '$1 == t { s += $3 } END { print s + 0 }'; }
+# denied WANT cmd...: the command fails and its output names WANT
+denied() {
+    local want=$1
+    shift
+    if "$@" >"$WORK/out" 2>&1; then fail "allowed: $* ($(cat "$WORK/out"))"; fi
+    grep -q -- "$want" "$WORK/out" || fail "$*: want $want, got: $(head -c 2000 "$WORK/out")"
+}
+
+# ------------------------------------------------------------------ 1. users and ACLs
+log "1. users and ACLs, set up by the admin (User:admin, PLAIN from the listener's JAAS text)"
+EA topic create orders -p 2 >/dev/null || fail "admin: create orders"
+EA topic create alice-events -p 1 >/dev/null || fail "admin: create alice-events"
+EA topic create alice-locked -p 1 >/dev/null || fail "admin: create alice-locked"
+EA topic create secret -p 1 >/dev/null || fail "admin: create secret"
+echo "top secret" | EA topic produce secret 2>/dev/null || fail "admin: produce to secret"
+
+# Users: alice (both SCRAM mechanisms) and carol with eddy user; bob with kafka-configs.
+EA user add alice --mechanism SCRAM-SHA-256 --password-stdin <<<'alice-secret' >/dev/null ||
+    fail "eddy user add alice"
+EA user add alice --mechanism SCRAM-SHA-512 --iterations 8192 --password 'alice-secret' >/dev/null ||
+    fail "eddy user add alice SCRAM-SHA-512"
+EA user add carol --mechanism SCRAM-SHA-512 --password 'carol-secret' >/dev/null || fail "eddy user add carol"
+KTOOL kafka.admin.ConfigCommand --command-config "$WORK/admin-java.properties" --alter \
+    --add-config 'SCRAM-SHA-256=[iterations=8192,password=bob-secret],SCRAM-SHA-512=[password=bob-secret]' \
+    --entity-type users --entity-name bob >"$WORK/kcfg" 2>&1 || fail "kafka-configs --alter bob: $(cat "$WORK/kcfg")"
+KTOOL kafka.admin.ConfigCommand --command-config "$WORK/admin-java.properties" --describe \
+    --entity-type users >"$WORK/kcfg" 2>&1 || fail "kafka-configs --describe: $(cat "$WORK/kcfg")"
+for u in alice bob; do
+    grep "user-principal '$u'" "$WORK/kcfg" | grep -q "SCRAM-SHA-256=iterations=.*SCRAM-SHA-512=iterations=" ||
+        grep "'$u'" "$WORK/kcfg" | grep -q "SCRAM-SHA-512" || fail "kafka-configs --describe: no $u: $(cat "$WORK/kcfg")"
+done
+EA user list >"$WORK/users" || fail "eddy user list"
+for u in alice bob carol; do grep -q "^$u " "$WORK/users" || fail "eddy user list: no $u: $(cat "$WORK/users")"; done
+log "   users: $(awk 'NR > 1 { printf "%s ", $0 }' "$WORK/users")"
+
+# ACLs with eddy acl: alice's, and carol's for the streams app (application id wcapp).
+EA acl add --allow --principal User:alice --operation write --topic orders >/dev/null || fail "acl alice write orders"
+EA acl add --allow --principal User:alice --operation all --topic alice- --prefixed >/dev/null ||
+    fail "acl alice prefixed"
+EA acl add --deny --principal User:alice --operation write --topic alice-locked >/dev/null || fail "acl deny"
+EA acl add --allow --principal User:carol --operation read --topic wc-lines >/dev/null || fail "acl carol read"
+EA acl add --allow --principal User:carol --operation write --topic wc-counts >/dev/null || fail "acl carol write"
+EA acl add --allow --principal User:carol --operation all --topic wcapp --prefixed >/dev/null ||
+    fail "acl carol internal topics"
+EA acl add --allow --principal User:carol --operation read --group wcapp --prefixed >/dev/null ||
+    fail "acl carol group"
+# ACLs with kafka-acls: bob consumes orders in g1 (Read and Describe on the topic, Read on
+# the group); the mutual-TLS principal of alice's certificate reads orders.
+KTOOL org.apache.kafka.tools.AclCommand --command-config "$WORK/admin-java.properties" --add \
+    --allow-principal User:bob --consumer --topic orders --group g1 >"$WORK/kacl" 2>&1 ||
+    fail "kafka-acls --consumer: $(cat "$WORK/kacl")"
+KTOOL org.apache.kafka.tools.AclCommand --command-config "$WORK/admin-java.properties" --add \
+    --allow-principal User:CN=alice --operation Read --topic orders >"$WORK/kacl" 2>&1 ||
+    fail "kafka-acls --add CN=alice: $(cat "$WORK/kacl")"
+EA acl list >"$WORK/acls0" || fail "eddy acl list"
+grep -Eq "^Allow +User:bob +\* +Read +Group +LITERAL +g1$" "$WORK/acls0" &&
+    grep -Eq "^Allow +User:bob +\* +Describe +Topic +LITERAL +orders$" "$WORK/acls0" &&
+    grep -Eq "^Allow +User:CN=alice +\* +Read +Topic +LITERAL +orders$" "$WORK/acls0" &&
+    grep -Eq "^Deny +User:alice +\* +Write +Topic +LITERAL +alice-locked$" "$WORK/acls0" ||
+    fail "eddy acl list after kafka-acls: $(cat "$WORK/acls0")"
+NACLS=$(grep -Ec "^(Allow|Deny) " "$WORK/acls0" || true)
+[ "$NACLS" -ge 11 ] || fail "want at least 11 ACLs, got $NACLS: $(cat "$WORK/acls0")"
+log "   $NACLS ACLs"
+
+# ------------------------------------------------------------------ 2. produce and consume
+log "2. alice produces, bob consumes in g1: kcat, eddy, kafkajs, Java; PLAIN, SCRAM-SHA-256/512"
+TOTAL=0
+# check_batch NAME FILE: FILE holds exactly the N values NAME-1..NAME-N, each once
+check_batch() {
+    local name=$1 file=$2 n=$3
+    seq 1 "$n" | sed "s/^/$name-/" | sort >"$WORK/want"
+    sort "$file" >"$WORK/got"
+    cmp -s "$WORK/want" "$WORK/got" ||
+        fail "$name: bob got $(wc -l <"$WORK/got") records, want $n once each: $(diff "$WORK/want" "$WORK/got" | head -n 5)"
+    TOTAL=$((TOTAL + n))
+}
+N=40
+for m in PLAIN SCRAM-SHA-256 SCRAM-SHA-512; do
+    seq 1 $N | sed "s/^/kcat-$m-/" | KC alice alice-secret "$m" -P -t orders >"$WORK/out" 2>&1 ||
+        fail "kcat $m: alice produce: $(cat "$WORK/out")"
+    KC bob bob-secret "$m" -G g1 orders -c $N -q -f '%s\n' -X auto.offset.reset=earliest \
+        >"$WORK/got-kcat" 2>"$WORK/err" || fail "kcat $m: bob consume in g1: $(cat "$WORK/err")"
+    check_batch "kcat-$m" "$WORK/got-kcat" $N
+    [ "$(committed g1 orders)" = $TOTAL ] || fail "kcat $m: g1 committed $(committed g1 orders), want $TOTAL"
+done
+log "   kcat: 3 mechanisms, $TOTAL records"
+for m in PLAIN SCRAM-SHA-256 SCRAM-SHA-512; do
+    seq 1 $N | sed "s/^/eddy-$m-/" | EU alice alice-secret "$m" topic produce orders >"$WORK/out" 2>&1 ||
+        fail "eddy $m: alice produce: $(cat "$WORK/out")"
+    EU bob bob-secret "$m" topic consume orders -g g1 -n $N >"$WORK/got-eddy" 2>"$WORK/err" ||
+        fail "eddy $m: bob consume in g1: $(cat "$WORK/err")"
+    check_batch "eddy-$m" "$WORK/got-eddy" $N
+    [ "$(committed g1 orders)" = $TOTAL ] || fail "eddy $m: g1 committed $(committed g1 orders), want $TOTAL"
+done
+log "   eddy CLI: 3 mechanisms, $TOTAL records"
+
+cat >"$WORK/e2e.js" <<'EOF'
+// alice produces N records with each mechanism, bob reads them back in group g1.
+const fs = require('fs');
+const { Kafka, logLevel } = require('kafkajs');
+const [addr, ca, n] = [process.argv[2], process.argv[3], parseInt(process.argv[4], 10)];
+const client = (mechanism, username, password) => new Kafka({
+  clientId: 'e2e-' + username, brokers: [addr], logLevel: logLevel.NOTHING,
+  ssl: { ca: [fs.readFileSync(ca)] }, sasl: { mechanism, username, password },
+});
+async function main() {
+  for (const m of ['plain', 'scram-sha-256', 'scram-sha-512']) {
+    const producer = client(m, 'alice', 'alice-secret').producer();
+    await producer.connect();
+    const messages = [];
+    for (let i = 1; i <= n; i++) messages.push({ value: `kafkajs-${m}-${i}` });
+    await producer.send({ topic: 'orders', messages });
+    await producer.disconnect();
+    const consumer = client(m, 'bob', 'bob-secret').consumer({ groupId: 'g1', sessionTimeout: 6000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'orders', fromBeginning: true });
+    let got = 0;
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${m}: only ${got} of ${n}`)), 30000);
+      consumer.run({ eachMessage: async ({ message }) => {
+        console.log(message.value.toString());
+        if (++got === n) { clearTimeout(timer); resolve(); }
+      } }).catch(reject);
+    });
+    await consumer.disconnect();
+  }
+}
+main().then(() => process.exit(0), (e) => { console.error(e.stack || String(e)); process.exit(1); });
+EOF
+T node "$WORK/e2e.js" "$BS" "$CA" $N >"$WORK/got-js" 2>"$WORK/err" || fail "kafkajs: $(cat "$WORK/err")"
+for m in plain scram-sha-256 scram-sha-512; do
+    grep "^kafkajs-$m-" "$WORK/got-js" >"$WORK/got-js-$m" || true
+    check_batch "kafkajs-$m" "$WORK/got-js-$m" $N
+done
+[ "$(wc -l <"$WORK/got-js")" = $((3 * N)) ] || fail "kafkajs: bob read records of other batches: $(grep -v '^kafkajs' "$WORK/got-js" | head -n 3)"
+[ "$(committed g1 orders)" = $TOTAL ] || fail "kafkajs: g1 committed $(committed g1 orders), want $TOTAL"
+log "   kafkajs: 3 mechanisms, $TOTAL records"
+
+mkdir -p "$WORK/java"
+cat >"$WORK/java/E2e.java" <<'EOF'
+import java.io.FileReader;
+import java.time.Duration;
+import java.util.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.serialization.*;
+
+// java E2e BOOTSTRAP CA N: alice produces N records to orders with each mechanism (idempotent,
+// acks=all: Kafka's defaults), bob reads them in group g1 and commits; prints what bob read.
+public class E2e {
+    static Properties props(String bs, String ca, String mech, String user, String pass) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bs);
+        p.put("security.protocol", "SASL_SSL");
+        p.put("sasl.mechanism", mech);
+        String module = mech.equals("PLAIN") ? "plain.PlainLoginModule" : "scram.ScramLoginModule";
+        p.put("sasl.jaas.config", "org.apache.kafka.common.security." + module
+              + " required username=\"" + user + "\" password=\"" + pass + "\";");
+        p.put("ssl.truststore.type", "PEM");
+        p.put("ssl.truststore.location", ca);
+        return p;
+    }
+    public static void main(String[] a) throws Exception {
+        int n = Integer.parseInt(a[2]);
+        for (String mech : new String[] {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}) {
+            Properties pp = props(a[0], a[1], mech, "alice", "alice-secret");
+            try (Producer<String, String> p = new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
+                for (int i = 1; i <= n; i++) p.send(new ProducerRecord<>("orders", "java-" + mech + "-" + i)).get();
+            }
+            Properties cp = props(a[0], a[1], mech, "bob", "bob-secret");
+            cp.put("group.id", "g1");
+            cp.put("auto.offset.reset", "earliest");
+            cp.put("enable.auto.commit", "false");
+            cp.put("session.timeout.ms", "6000");
+            try (Consumer<String, String> c = new KafkaConsumer<>(cp, new StringDeserializer(), new StringDeserializer())) {
+                c.subscribe(List.of("orders"));
+                int got = 0;
+                long end = System.currentTimeMillis() + 30000;
+                while (got < n && System.currentTimeMillis() < end) {
+                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
+                        System.out.println(r.value());
+                        got++;
+                    }
+                }
+                c.commitSync();
+                if (got < n) throw new IllegalStateException(mech + ": only " + got + " of " + n);
+            }
+        }
+    }
+}
+EOF
+T javac -cp "$SRC/tests/kafka/lib/*" -d "$WORK/java" "$WORK/java/E2e.java" 2>"$WORK/err" || fail "javac: $(cat "$WORK/err")"
+T java -Xmx256m -cp "$WORK/java:$SRC/tests/kafka/lib/*" -Dorg.slf4j.simpleLogger.defaultLogLevel=error E2e "$BS" "$CA" $N \
+    >"$WORK/got-java" 2>"$WORK/err" || fail "Java clients: $(tail -n 20 "$WORK/err")"
+for m in PLAIN SCRAM-SHA-256 SCRAM-SHA-512; do
+    grep "^java-$m-" "$WORK/got-java" >"$WORK/got-java-$m" || true
+    check_batch "java-$m" "$WORK/got-java-$m" $N
+done
+[ "$(grep -c . "$WORK/got-java")" = $((3 * N)) ] || fail "Java: bob read records of other batches: $(grep -v '^java' "$WORK/got-java" | head -n 3)"
+[ "$(committed g1 orders)" = $TOTAL ] || fail "Java: g1 committed $(committed g1 orders), want $TOTAL"
+[ "$(ends orders)" = $TOTAL ] || fail "orders holds $(ends orders) records, $TOTAL were produced"
+log "   Java producer and consumer: 3 mechanisms; orders holds $TOTAL records, g1 committed all"
+
+# Mutual TLS: alice's certificate is the principal User:CN=alice, which may read orders
+# (and nothing else); no certificate, no connection.
+SSLC=(-X security.protocol=ssl -X "ssl.ca.location=$CA")
+T kcat -b "127.0.0.1:$SSL_PORT" "${SSLC[@]}" -X "ssl.certificate.location=$WORK/certs/client.pem" \
+    -X "ssl.key.location=$WORK/certs/client.key" -C -t orders -e -q >"$WORK/got-mtls" 2>"$WORK/err" ||
+    fail "User:CN=alice reading orders over SSL: $(cat "$WORK/err")"
+[ "$(wc -l <"$WORK/got-mtls")" = $TOTAL ] || fail "User:CN=alice read $(wc -l <"$WORK/got-mtls") of $TOTAL"
+if T kcat -b "127.0.0.1:$SSL_PORT" "${SSLC[@]}" -X "ssl.certificate.location=$WORK/certs/client.pem" \
+    -X "ssl.key.location=$WORK/certs/client.key" -P -t orders <<<"x" >"$WORK/out" 2>&1; then
+    fail "User:CN=alice wrote to orders"
+fi
+grep -qi "authoriz" "$WORK/out" || fail "User:CN=alice writing orders: $(cat "$WORK/out")"
+log "   mutual TLS: User:CN=alice reads orders, may not write"
+
+# ------------------------------------------------------------------ 3. refusals
+log "3. refusals, each with Kafka's error, nothing changed"
+ENDS=$(ends orders)
+G1=$(committed g1 orders)
+BOB=(bob bob-secret SCRAM-SHA-256)
+ALICE=(alice alice-secret SCRAM-SHA-512)
+# An idempotent producer (Eddy's default, as Kafka's) is refused its producer id first: bob may
+# write no topic (Kafka: CLUSTER_AUTHORIZATION_FAILED); without idempotence, the Produce itself.
+denied CLUSTER_AUTHORIZATION_FAILED EU "${BOB[@]}" topic produce orders <<<"bob was here"
+denied TOPIC_AUTHORIZATION_FAILED EU "${BOB[@]}" -X enable.idempotence=false topic produce orders <<<"bob was here"
+if KC "${BOB[@]}" -P -t orders <<<"bob was here" >"$WORK/out" 2>&1; then fail "kcat: bob wrote to orders"; fi
+grep -q "Topic authorization failed" "$WORK/out" || fail "kcat bob producing: $(cat "$WORK/out")"
+denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic consume orders -n 1
+denied GROUP_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic consume orders -g g1 -n 1
+denied GROUP_AUTHORIZATION_FAILED EU "${ALICE[@]}" group reset-offsets g1 --topic orders --to-earliest --execute
+denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic create payments -p 1
+denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic delete orders
+denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic produce alice-locked <<<"x" # Deny over prefixed Allow
+denied TOPIC_AUTHORIZATION_FAILED EU "${BOB[@]}" topic alter orders -c retention.ms=1000
+denied CLUSTER_AUTHORIZATION_FAILED EU "${ALICE[@]}" user add mallory --mechanism SCRAM-SHA-256 --password x
+denied CLUSTER_AUTHORIZATION_FAILED EU "${BOB[@]}" acl add --allow --principal User:bob --operation all --topic secret
+jprops "$WORK/alice-java-256.properties" alice alice-secret SCRAM-SHA-256
+denied ClusterAuthorizationException KTOOL kafka.admin.ConfigCommand --command-config "$WORK/alice-java-256.properties" \
+    --alter --add-config 'SCRAM-SHA-256=[password=mallory]' --entity-type users --entity-name mallory
+# What alice owns through the prefix works.
+echo "event" | EU "${ALICE[@]}" topic produce alice-events 2>/dev/null || fail "alice producing to alice-events"
+EU "${ALICE[@]}" topic create alice-new -p 1 >/dev/null || fail "alice creating alice-new (prefixed All)"
+[ "$(EU "${ALICE[@]}" topic consume alice-events -n 1 -e)" = event ] || fail "alice reading alice-events"
+# Bob sees only what he may describe.
+EU "${BOB[@]}" topic list >"$WORK/bob-topics" || fail "bob: topic list"
+[ "$(awk 'NR > 1 || $1 != "NAME" { print $1 }' "$WORK/bob-topics" | grep -v '^NAME$' | tr '\n' ' ')" = "orders " ] ||
+    fail "bob's topic list: $(cat "$WORK/bob-topics")"
+# Nothing changed.
+[ "$(ends orders)" = "$ENDS" ] || fail "orders: end $(ends orders), was $ENDS"
+[ "$(committed g1 orders)" = "$G1" ] || fail "g1: committed $(committed g1 orders), was $G1"
+EA topic describe orders | grep -q "retention.ms *1000" && fail "bob's alter reached orders"
+EA topic list | grep -q "^payments " && fail "alice created payments"
+EA user list | grep -q "^mallory " && fail "mallory was added"
+[ "$(EA acl list | grep -Ec "^(Allow|Deny) ")" = "$NACLS" ] || fail "the ACLs changed: $(EA acl list)"
+log "   bob producing, alice consuming / in g1 / creating / deleting / on alice-locked, bob altering,"
+log "   users and ACLs by non-admins: refused; bob lists only orders; nothing changed"
+
+# Logins that fail.
+denied SASL_AUTHENTICATION_FAILED EU alice wrong-password SCRAM-SHA-512 topic list
+denied SASL_AUTHENTICATION_FAILED EU mallory whatever SCRAM-SHA-256 topic list
+denied SASL_AUTHENTICATION_FAILED EU bob wrong-password PLAIN topic list
+if KC alice nope SCRAM-SHA-256 -L -m 2 >"$WORK/out" 2>&1; then fail "kcat logged in with a wrong password"; fi
+grep -qi "authentication failed" "$WORK/out" || fail "kcat wrong password: $(cat "$WORK/out")"
+# Protocol mix-ups are closed; the broker goes on serving.
+if T kcat -b "$BS" -L -m 2 >"$WORK/out" 2>&1; then fail "a plaintext client got Metadata from the SASL_SSL port"; fi
+if T kcat -b "127.0.0.1:$PLAIN_PORT" "${SSLC[@]}" -L -m 2 >"$WORK/out" 2>&1; then
+    fail "a TLS client got Metadata from the PLAINTEXT port"
+fi
+if T kcat -b "127.0.0.1:$SSL_PORT" "${SSLC[@]}" -L -m 2 >"$WORK/out" 2>&1; then
+    fail "a client without a certificate got Metadata from the SSL port (ssl.client.auth=required)"
+fi
+# PLAINTEXT is User:ANONYMOUS, who has no ACL.
+denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" -b "127.0.0.1:$PLAIN_PORT" topic produce orders <<<"anon"
+broker_alive
+EA topic list | grep -q "^orders " || fail "the broker does not serve the admin any more"
+[ "$(ends orders)" = "$ENDS" ] || fail "orders: end $(ends orders), was $ENDS"
+log "   wrong passwords, unknown user, plaintext/TLS mix-ups, anonymous: refused; broker serving"
+
+# ------------------------------------------------------------------ 4. a streams app
+log "4. word count as carol (SCRAM-SHA-512) over SASL_SSL"
+EA topic create wc-lines -p 2 >/dev/null || fail "create wc-lines"
+EA topic create wc-counts -p 2 >/dev/null || fail "create wc-counts"
+awk 'BEGIN { srand(18); split("order paid shipped alice bob carol kafka eddy stream count", v, " ");
+    for (i = 0; i < 600; i++) { l = ""; for (j = 0; j < 2 + int(rand() * 6); j++)
+        l = l (j ? " " : "") v[1 + int(rand() * rand() * 10)]; print l } }' >"$WORK/corpus"
+tr -c 'A-Za-z0-9' '\n' <"$WORK/corpus" | tr 'A-Z' 'a-z' |
+    awk 'NF { c[$1]++ } END { for (w in c) print w, c[w] }' | sort >"$WORK/ref"
+EA topic produce wc-lines <"$WORK/corpus" 2>/dev/null || fail "produce the corpus"
+latest() {
+    EA topic consume wc-counts -o beginning -e -f '%k %v\n' --value-format int64 2>/dev/null |
+        awk '{ c[$1] = $2 } END { for (w in c) print w, c[w] }' | sort
+}
+"$WC" --input wc-lines --output wc-counts -X "bootstrap.servers=$BS" -X security.protocol=SASL_SSL \
+    -X "ssl.ca.location=$CA" -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=carol \
+    -X sasl.password=carol-secret -X application.id=wcapp -X "state.dir=$WORK/state" \
+    -X commit.interval.ms=300 -X session.timeout.ms=6000 >"$WORK/wc.log" 2>&1 </dev/null &
+WC_PID=$!
+bg_started $WC_PID
+for _ in $(seq 1 60); do
+    latest >"$WORK/got"
+    cmp -s "$WORK/got" "$WORK/ref" && break
+    kill -0 $WC_PID 2>/dev/null || { tail -n 20 "$WORK/wc.log" >&2; fail "wordcount as carol exited"; }
+    sleep 1
+done
+cmp -s "$WORK/got" "$WORK/ref" || { diff "$WORK/ref" "$WORK/got" | head >&2; tail -n 20 "$WORK/wc.log" >&2
+    fail "wordcount as carol: counts differ from the awk model"; }
+kill -TERM $WC_PID
+timeout 30 tail --pid=$WC_PID -f /dev/null || fail "wordcount did not stop within 30 s of SIGTERM"
+rc=0
+wait $WC_PID || rc=$?
+bg_done $WC_PID
+[ $rc = 0 ] || { tail -n 20 "$WORK/wc.log" >&2; fail "wordcount exited $rc after SIGTERM"; }
+EA topic list | awk '{ print $1 }' | grep -q '^wcapp-.*-repartition$' || fail "no wcapp repartition topic: $(EA topic list)"
+denied TOPIC_AUTHORIZATION_FAILED EU carol carol-secret SCRAM-SHA-512 topic consume orders -n 1
+log "   counts equal the awk model ($(wc -l <"$WORK/ref") words); carol may not read orders"
+
+# ------------------------------------------------------------------ 5. restart
+log "5. restart: users, ACLs, offsets and data survive; the refusals hold"
+stop_broker
+broker
+EA user list >"$WORK/users2" || fail "eddy user list after the restart"
+cmp -s "$WORK/users" "$WORK/users2" || fail "users changed: $(diff "$WORK/users" "$WORK/users2")"
+EA acl list >"$WORK/acls2" || fail "eddy acl list after the restart"
+[ "$(grep -Ec "^(Allow|Deny) " "$WORK/acls2")" = "$NACLS" ] || fail "ACLs after the restart: $(cat "$WORK/acls2")"
+[ "$(ends orders)" = "$ENDS" ] || fail "orders after the restart: $(ends orders), want $ENDS"
+[ "$(committed g1 orders)" = "$G1" ] || fail "g1 after the restart: $(committed g1 orders), want $G1"
+latest >"$WORK/got"
+cmp -s "$WORK/got" "$WORK/ref" || fail "word counts changed across the restart"
+TOTAL=$ENDS
+seq 1 $N | sed "s/^/after-/" | KC "${ALICE[@]}" -P -t orders >"$WORK/out" 2>&1 ||
+    fail "alice producing after the restart: $(cat "$WORK/out")"
+EU "${BOB[@]}" topic consume orders -g g1 -n $N >"$WORK/got-after" 2>"$WORK/err" ||
+    fail "bob consuming after the restart: $(cat "$WORK/err")"
+check_batch after "$WORK/got-after" $N
+ENDS=$(ends orders)
+denied TOPIC_AUTHORIZATION_FAILED EU "${BOB[@]}" -X enable.idempotence=false topic produce orders <<<"bob again"
+denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic consume orders -n 1
+denied GROUP_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic consume orders -g g1 -n 1
+denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic produce alice-locked <<<"x"
+denied CLUSTER_AUTHORIZATION_FAILED EU "${ALICE[@]}" user add mallory --mechanism SCRAM-SHA-256 --password x
+denied SASL_AUTHENTICATION_FAILED EU alice wrong-password SCRAM-SHA-256 topic list
+[ "$(ends orders)" = "$ENDS" ] || fail "orders changed by a refused produce after the restart"
+stop_broker
+log "PASS: $TOTAL records through 4 clients x 3 mechanisms, refusals, streams, restart"
