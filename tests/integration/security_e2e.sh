@@ -100,6 +100,14 @@ KTOOL() { # CLASS args...: a Kafka tool against the SASL_SSL listener
     shift
     KAFKA_HEAP=256m timeout -k 5 120 "$KAFKA_SH" class "$cls" --bootstrap-server "$BS" "$@"
 }
+# wait_log TEXT [SECONDS]: the broker's log shows TEXT
+wait_log() {
+    for _ in $(seq 1 $((${2:-10} * 20))); do
+        grep -qF -- "$1" "$BROKER_LOG" && return 0
+        sleep 0.05
+    done
+    fail "no broker log line with '$1'"
+}
 ends() { EA topic describe "$1" | awk '$1 ~ /^[0-9]+$/ { s += $4 } END { print s + 0 }'; }
 committed() { EA group describe "$1" | awk -v t="$2" '$1 == t { s += $3 } END { print s + 0 }'; }
 # denied WANT cmd...: the command fails and its output names WANT
@@ -319,12 +327,70 @@ fi
 grep -qi "authoriz" "$WORK/out" || fail "User:CN=alice writing orders: $(cat "$WORK/out")"
 log "   mutual TLS: User:CN=alice reads orders, may not write"
 
-# ------------------------------------------------------------------ 3. refusals
-log "3. refusals, each with Kafka's error, nothing changed"
+ALICE=(alice alice-secret SCRAM-SHA-512)
+ALICE0=(alice alice-secret SCRAM-SHA-256)
+BOB=(bob bob-secret SCRAM-SHA-256)
+# ------------------------------------------------------------------ 3. changes
+log "3. changes take effect at once: a revoked ACL on an open connection, credentials"
+# A consumer that stays connected as User:CN=alice sees a record; the admin removes its ACL
+# with kafka-acls; the next Fetch of the same connection is refused (Kafka authorizes each
+# request, not each connection), and the record produced after that is not delivered.
+T kcat -b "127.0.0.1:$SSL_PORT" "${SSLC[@]}" -X "ssl.certificate.location=$WORK/certs/client.pem" \
+    -X "ssl.key.location=$WORK/certs/client.key" -C -t orders -o end -q -u >"$WORK/live" 2>"$WORK/live.err" &
+LIVE_PID=$!
+bg_started $LIVE_PID
+wait_log "TLS client certificate accepted, principal User:CN=alice" 2
+for i in $(seq 1 100); do
+    echo "live-$i" | KC "${ALICE0[@]}" -P -t orders -p 0 2>/dev/null || fail "alice producing live-$i"
+    grep -q "^live-" "$WORK/live" && break
+    sleep 0.1
+done
+grep -q "^live-" "$WORK/live" || fail "the mutual-TLS consumer got nothing: $(cat "$WORK/live.err")"
+KTOOL org.apache.kafka.tools.AclCommand --command-config "$WORK/admin-java.properties" --remove --force \
+    --allow-principal User:CN=alice --operation Read --topic orders >"$WORK/kacl" 2>&1 ||
+    fail "kafka-acls --remove: $(cat "$WORK/kacl")"
+wait_log "Principal = User:CN=alice is Denied operation = Read"
+echo "after-revoke" | KC "${ALICE0[@]}" -P -t orders -p 0 2>/dev/null || fail "alice producing after-revoke"
+NACLS=$((NACLS - 1))
+[ "$(EA acl list | grep -Ec "^(Allow|Deny) ")" = "$NACLS" ] || fail "kafka-acls --remove: $(EA acl list)"
+# A negative: give the consumer a few fetch rounds (librdkafka backs off 500 ms on an error).
+for _ in $(seq 1 15); do
+    grep -q "^after-revoke" "$WORK/live" && fail "a revoked consumer got a record"
+    sleep 0.1
+done
+grep -q "Topic authorization failed" "$WORK/live.err" || fail "the revoked consumer was not told: $(cat "$WORK/live.err")"
+kill -TERM $LIVE_PID 2>/dev/null || true
+wait $LIVE_PID 2>/dev/null || true
+bg_done $LIVE_PID
+grep -q "^after-revoke" "$WORK/live" && fail "a revoked consumer got a record"
+# bob's group g1 reads what was produced meanwhile, and is at the end again.
+EU "${BOB[@]}" topic consume orders -g g1 -n $((i + 1)) >"$WORK/got-live" 2>"$WORK/err" ||
+    fail "bob consuming the live records: $(cat "$WORK/err")"
+{ seq 1 "$i" | sed 's/^/live-/'; echo after-revoke; } | sort >"$WORK/want"
+sort "$WORK/got-live" | cmp -s - "$WORK/want" || fail "bob read $(cat "$WORK/got-live")"
+TOTAL=$(ends orders)
+[ "$(committed g1 orders)" = "$TOTAL" ] || fail "g1 committed $(committed g1 orders), want $TOTAL"
+# Credentials: bob loses SCRAM-SHA-512 (kafka-configs); SCRAM-SHA-256 and PLAIN (checked
+# against what is left) still let him in. alice's SCRAM-SHA-256 password changes (eddy user
+# add again): the old one is refused, the new one works.
+KTOOL kafka.admin.ConfigCommand --command-config "$WORK/admin-java.properties" --alter \
+    --delete-config SCRAM-SHA-512 --entity-type users --entity-name bob >"$WORK/kcfg" 2>&1 ||
+    fail "kafka-configs --delete-config: $(cat "$WORK/kcfg")"
+denied SASL_AUTHENTICATION_FAILED EU bob bob-secret SCRAM-SHA-512 topic list
+EU bob bob-secret SCRAM-SHA-256 topic list >/dev/null || fail "bob SCRAM-SHA-256 after the delete"
+EU bob bob-secret PLAIN topic list >/dev/null || fail "bob PLAIN after deleting his SCRAM-SHA-512"
+EA user add alice --mechanism SCRAM-SHA-256 --password 'alice-new' >/dev/null || fail "changing alice's password"
+denied SASL_AUTHENTICATION_FAILED EU alice alice-secret SCRAM-SHA-256 topic list
+EU alice alice-new SCRAM-SHA-256 topic list >/dev/null || fail "alice's new SCRAM-SHA-256 password"
+EU alice alice-secret SCRAM-SHA-512 topic list >/dev/null || fail "alice's SCRAM-SHA-512 password changed too"
+EA user list >"$WORK/users" || fail "eddy user list"
+grep -q "^bob .*SCRAM-SHA-512" "$WORK/users" && fail "bob still has SCRAM-SHA-512: $(cat "$WORK/users")"
+log "   revoked ACL applies to an open connection; deleted and changed credentials apply"
+
+# ------------------------------------------------------------------ 4. refusals
+log "4. refusals, each with Kafka's error, nothing changed"
 ENDS=$(ends orders)
 G1=$(committed g1 orders)
-BOB=(bob bob-secret SCRAM-SHA-256)
-ALICE=(alice alice-secret SCRAM-SHA-512)
 # An idempotent producer (Eddy's default, as Kafka's) is refused its producer id first: bob may
 # write no topic (Kafka: CLUSTER_AUTHORIZATION_FAILED); without idempotence, the Produce itself.
 denied CLUSTER_AUTHORIZATION_FAILED EU "${BOB[@]}" topic produce orders <<<"bob was here"
@@ -340,7 +406,7 @@ denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic produce alice-locked <<
 denied TOPIC_AUTHORIZATION_FAILED EU "${BOB[@]}" topic alter orders -c retention.ms=1000
 denied CLUSTER_AUTHORIZATION_FAILED EU "${ALICE[@]}" user add mallory --mechanism SCRAM-SHA-256 --password x
 denied CLUSTER_AUTHORIZATION_FAILED EU "${BOB[@]}" acl add --allow --principal User:bob --operation all --topic secret
-jprops "$WORK/alice-java-256.properties" alice alice-secret SCRAM-SHA-256
+jprops "$WORK/alice-java-256.properties" alice alice-new SCRAM-SHA-256
 denied ClusterAuthorizationException KTOOL kafka.admin.ConfigCommand --command-config "$WORK/alice-java-256.properties" \
     --alter --add-config 'SCRAM-SHA-256=[password=mallory]' --entity-type users --entity-name mallory
 # What alice owns through the prefix works.
@@ -375,6 +441,10 @@ fi
 if T kcat -b "127.0.0.1:$SSL_PORT" "${SSLC[@]}" -L -m 2 >"$WORK/out" 2>&1; then
     fail "a client without a certificate got Metadata from the SSL port (ssl.client.auth=required)"
 fi
+for line in "on listener SASL_SSL (SASL_SSL): the client does not speak TLS" \
+    "a TLS client on a plaintext listener?" "the client sent no certificate, and this server requires one"; do
+    wait_log "$line"
+done
 # PLAINTEXT is User:ANONYMOUS, who has no ACL.
 denied TOPIC_AUTHORIZATION_FAILED T "$EDDY" -b "127.0.0.1:$PLAIN_PORT" topic produce orders <<<"anon"
 broker_alive
@@ -382,8 +452,8 @@ EA topic list | grep -q "^orders " || fail "the broker does not serve the admin 
 [ "$(ends orders)" = "$ENDS" ] || fail "orders: end $(ends orders), was $ENDS"
 log "   wrong passwords, unknown user, plaintext/TLS mix-ups, anonymous: refused; broker serving"
 
-# ------------------------------------------------------------------ 4. a streams app
-log "4. word count as carol (SCRAM-SHA-512) over SASL_SSL"
+# ------------------------------------------------------------------ 5. a streams app
+log "5. word count as carol (SCRAM-SHA-512) over SASL_SSL"
 EA topic create wc-lines -p 2 >/dev/null || fail "create wc-lines"
 EA topic create wc-counts -p 2 >/dev/null || fail "create wc-counts"
 awk 'BEGIN { srand(18); split("order paid shipped alice bob carol kafka eddy stream count", v, " ");
@@ -420,14 +490,16 @@ EA topic list | awk '{ print $1 }' | grep -q '^wcapp-.*-repartition$' || fail "n
 denied TOPIC_AUTHORIZATION_FAILED EU carol carol-secret SCRAM-SHA-512 topic consume orders -n 1
 log "   counts equal the awk model ($(wc -l <"$WORK/ref") words); carol may not read orders"
 
-# ------------------------------------------------------------------ 5. restart
-log "5. restart: users, ACLs, offsets and data survive; the refusals hold"
+# ------------------------------------------------------------------ 6. restart
+log "6. restart: users, ACLs, offsets and data survive; the refusals hold"
+EA acl list | sort >"$WORK/acls1" || fail "eddy acl list"
 stop_broker
 broker
 EA user list >"$WORK/users2" || fail "eddy user list after the restart"
 cmp -s "$WORK/users" "$WORK/users2" || fail "users changed: $(diff "$WORK/users" "$WORK/users2")"
-EA acl list >"$WORK/acls2" || fail "eddy acl list after the restart"
-[ "$(grep -Ec "^(Allow|Deny) " "$WORK/acls2")" = "$NACLS" ] || fail "ACLs after the restart: $(cat "$WORK/acls2")"
+EA acl list | sort >"$WORK/acls2" || fail "eddy acl list after the restart"
+[ "$(grep -Ec "^(Allow|Deny) " "$WORK/acls2")" = "$NACLS" ] && cmp -s "$WORK/acls1" "$WORK/acls2" ||
+    fail "ACLs changed across the restart: $(diff "$WORK/acls1" "$WORK/acls2")"
 [ "$(ends orders)" = "$ENDS" ] || fail "orders after the restart: $(ends orders), want $ENDS"
 [ "$(committed g1 orders)" = "$G1" ] || fail "g1 after the restart: $(committed g1 orders), want $G1"
 latest >"$WORK/got"
@@ -444,7 +516,9 @@ denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic consume orders -n 1
 denied GROUP_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic consume orders -g g1 -n 1
 denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic produce alice-locked <<<"x"
 denied CLUSTER_AUTHORIZATION_FAILED EU "${ALICE[@]}" user add mallory --mechanism SCRAM-SHA-256 --password x
-denied SASL_AUTHENTICATION_FAILED EU alice wrong-password SCRAM-SHA-256 topic list
+denied SASL_AUTHENTICATION_FAILED EU alice alice-secret SCRAM-SHA-256 topic list # the old password
+denied SASL_AUTHENTICATION_FAILED EU bob bob-secret SCRAM-SHA-512 topic list      # deleted
+EU alice alice-new SCRAM-SHA-256 topic list >/dev/null || fail "alice's new password after the restart"
 [ "$(ends orders)" = "$ENDS" ] || fail "orders changed by a refused produce after the restart"
 stop_broker
 log "PASS: $TOTAL records through 4 clients x 3 mechanisms, refusals, streams, restart"
