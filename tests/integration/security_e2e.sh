@@ -417,6 +417,21 @@ EU "${ALICE[@]}" topic create alice-new -p 1 >/dev/null || fail "alice creating 
 EU "${BOB[@]}" topic list >"$WORK/bob-topics" || fail "bob: topic list"
 [ "$(awk 'NR > 1 || $1 != "NAME" { print $1 }' "$WORK/bob-topics" | grep -v '^NAME$' | tr '\n' ' ')" = "orders " ] ||
     fail "bob's topic list: $(cat "$WORK/bob-topics")"
+# Kafka's tools as bob: kafka-topics lists what he may describe; kafka-consumer-groups describes
+# his group, caught up; as alice (no Describe on g1) it is refused.
+KTOOL org.apache.kafka.tools.TopicCommand --command-config "$WORK/bob-java.properties" --list \
+    >"$WORK/ktopics" 2>"$WORK/err" || fail "kafka-topics --list as bob: $(cat "$WORK/err")"
+[ "$(tr '\n' ' ' <"$WORK/ktopics")" = "orders " ] || fail "kafka-topics --list as bob: $(cat "$WORK/ktopics")"
+KTOOL org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --command-config "$WORK/bob-java.properties" \
+    --describe --group g1 >"$WORK/kgroups" 2>"$WORK/err" || fail "kafka-consumer-groups as bob: $(cat "$WORK/err")"
+[ "$(awk '$1 == "g1" && $2 == "orders" { n++; lag += $6 } END { print n + 0, lag + 0 }' "$WORK/kgroups")" = "2 0" ] ||
+    fail "kafka-consumer-groups --describe g1 as bob: $(cat "$WORK/kgroups")"
+jprops "$WORK/alice-java-512.properties" alice alice-secret SCRAM-SHA-512
+# (kafka-consumer-groups prints the error and exits 0 all the same)
+KTOOL org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --command-config "$WORK/alice-java-512.properties" \
+    --describe --group g1 >"$WORK/out" 2>&1 || true
+grep -q "GroupAuthorizationException" "$WORK/out" && ! grep -q "^g1 " "$WORK/out" ||
+    fail "kafka-consumer-groups --describe g1 as alice: $(cat "$WORK/out")"
 # Nothing changed.
 [ "$(ends orders)" = "$ENDS" ] || fail "orders: end $(ends orders), was $ENDS"
 [ "$(committed g1 orders)" = "$G1" ] || fail "g1: committed $(committed g1 orders), was $G1"
