@@ -255,6 +255,7 @@ import java.time.Duration;
 import java.util.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.*;
 
 // java E2e BOOTSTRAP CA N: alice produces N records to orders with each mechanism (idempotent,
@@ -298,17 +299,42 @@ public class E2e {
                 if (got < n) throw new IllegalStateException(mech + ": only " + got + " of " + n);
             }
         }
+        // Mutual TLS on the SSL listener: alice's certificate (PKCS#12: Java 17 cannot read the
+        // PBES2-encrypted key of the PEM keystore) is
+        // User:CN=alice, who may read orders; no group, so assign the partitions.
+        Properties tp = new Properties();
+        tp.put("bootstrap.servers", a[3]);
+        tp.put("security.protocol", "SSL");
+        tp.put("ssl.truststore.type", "PEM");
+        tp.put("ssl.truststore.location", a[1]);
+        tp.put("ssl.keystore.type", "PKCS12");
+        tp.put("ssl.keystore.location", a[4]);
+        tp.put("ssl.keystore.password", "eddy-test-pass");
+        try (Consumer<String, String> c = new KafkaConsumer<>(tp, new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> tps = List.of(new TopicPartition("orders", 0), new TopicPartition("orders", 1));
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            long want = 0;
+            for (long e : c.endOffsets(tps).values()) want += e;
+            long got = 0, end = System.currentTimeMillis() + 30000;
+            while (got < want && System.currentTimeMillis() < end) got += c.poll(Duration.ofMillis(500)).count();
+            System.out.println("mtls " + got + " of " + want);
+        }
     }
 }
 EOF
 T javac -cp "$SRC/tests/kafka/lib/*" -d "$WORK/java" "$WORK/java/E2e.java" 2>"$WORK/err" || fail "javac: $(cat "$WORK/err")"
 T java -Xmx256m -cp "$WORK/java:$SRC/tests/kafka/lib/*" -Dorg.slf4j.simpleLogger.defaultLogLevel=error E2e "$BS" "$CA" $N \
+    "127.0.0.1:$SSL_PORT" "$WORK/certs/client.p12" \
     >"$WORK/got-java" 2>"$WORK/err" || fail "Java clients: $(tail -n 20 "$WORK/err")"
 for m in PLAIN SCRAM-SHA-256 SCRAM-SHA-512; do
     grep "^java-$m-" "$WORK/got-java" >"$WORK/got-java-$m" || true
     check_batch "java-$m" "$WORK/got-java-$m" $N
 done
-[ "$(grep -c . "$WORK/got-java")" = $((3 * N)) ] || fail "Java: bob read records of other batches: $(grep -v '^java' "$WORK/got-java" | head -n 3)"
+[ "$(grep -c "^java-" "$WORK/got-java")" = $((3 * N)) ] && [ "$(grep -vc "^java-" "$WORK/got-java")" = 1 ] ||
+    fail "Java: bob read records of other batches: $(grep -v '^java' "$WORK/got-java" | head -n 3)"
+grep -qx "mtls $TOTAL of $TOTAL" "$WORK/got-java" ||
+    fail "Java over mutual TLS as User:CN=alice: $(grep '^mtls' "$WORK/got-java"), want $TOTAL"
 [ "$(committed g1 orders)" = $TOTAL ] || fail "Java: g1 committed $(committed g1 orders), want $TOTAL"
 [ "$(ends orders)" = $TOTAL ] || fail "orders holds $(ends orders) records, $TOTAL were produced"
 log "   Java producer and consumer: 3 mechanisms; orders holds $TOTAL records, g1 committed all"
