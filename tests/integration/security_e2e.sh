@@ -116,6 +116,7 @@ denied() {
     shift
     if "$@" >"$WORK/out" 2>&1; then fail "allowed: $* ($(cat "$WORK/out"))"; fi
     grep -q -- "$want" "$WORK/out" || fail "$*: want $want, got: $(head -c 2000 "$WORK/out")"
+    [ "${E2E_VERBOSE:-0}" = 0 ] || { echo "---- $*" | cut -c1-160; grep -v "^SLF4J\|^\s*at " "$WORK/out" | head -n 4; } >&2
 }
 
 # ------------------------------------------------------------------ 1. users and ACLs
@@ -427,8 +428,10 @@ ENDS=$(ends orders)
 G1=$(committed g1 orders)
 # An idempotent producer (Eddy's default, as Kafka's) is refused its producer id first: bob may
 # write no topic (Kafka: CLUSTER_AUTHORIZATION_FAILED); without idempotence, the Produce itself.
-denied CLUSTER_AUTHORIZATION_FAILED EU "${BOB[@]}" topic produce orders <<<"bob was here"
-denied TOPIC_AUTHORIZATION_FAILED EU "${BOB[@]}" -X enable.idempotence=false topic produce orders <<<"bob was here"
+# The reason reaches the producer's delivery reports (the CLI's last line), not only the log.
+denied "records not delivered (CLUSTER_AUTHORIZATION_FAILED)" EU "${BOB[@]}" topic produce orders <<<"bob was here"
+denied "records not delivered (TOPIC_AUTHORIZATION_FAILED)" \
+    EU "${BOB[@]}" -X enable.idempotence=false topic produce orders <<<"bob was here"
 if KC "${BOB[@]}" -P -t orders <<<"bob was here" >"$WORK/out" 2>&1; then fail "kcat: bob wrote to orders"; fi
 grep -q "Topic authorization failed" "$WORK/out" || fail "kcat bob producing: $(cat "$WORK/out")"
 denied TOPIC_AUTHORIZATION_FAILED EU "${ALICE[@]}" topic consume orders -n 1
