@@ -487,6 +487,10 @@ if KC alice nope SCRAM-SHA-256 -L -m 2 >"$WORK/out" 2>&1; then fail "kcat logged
 grep -qi "authentication failed" "$WORK/out" || fail "kcat wrong password: $(cat "$WORK/out")"
 # Protocol mix-ups are closed; the broker goes on serving.
 if T kcat -b "$BS" -L -m 2 >"$WORK/out" 2>&1; then fail "a plaintext client got Metadata from the SASL_SSL port"; fi
+denied "the broker closed the connection without answering ApiVersions (is this port a TLS listener?" \
+    T "$EDDY" -b "$BS" topic list
+# TLS without SASL on the SASL_SSL port: ApiVersions is answered, Metadata before a login closes.
+if T kcat -b "$BS" "${SSLC[@]}" -L -m 2 >"$WORK/out" 2>&1; then fail "a TLS client without SASL got Metadata"; fi
 if T kcat -b "127.0.0.1:$PLAIN_PORT" "${SSLC[@]}" -L -m 2 >"$WORK/out" 2>&1; then
     fail "a TLS client got Metadata from the PLAINTEXT port"
 fi
@@ -494,7 +498,8 @@ if T kcat -b "127.0.0.1:$SSL_PORT" "${SSLC[@]}" -L -m 2 >"$WORK/out" 2>&1; then
     fail "a client without a certificate got Metadata from the SSL port (ssl.client.auth=required)"
 fi
 for line in "on listener SASL_SSL (SASL_SSL): the client does not speak TLS" \
-    "a TLS client on a plaintext listener?" "the client sent no certificate, and this server requires one"; do
+    "a TLS client on a plaintext listener?" "the client sent no certificate, and this server requires one" \
+    "before the SASL login (only ApiVersions, SaslHandshake and SaslAuthenticate are served"; do
     wait_log "$line"
 done
 # PLAINTEXT is User:ANONYMOUS, who has no ACL.
