@@ -126,6 +126,7 @@ EA topic create alice-events -p 1 >/dev/null || fail "admin: create alice-events
 EA topic create alice-locked -p 1 >/dev/null || fail "admin: create alice-locked"
 EA topic create secret -p 1 >/dev/null || fail "admin: create secret"
 echo "top secret" | EA topic produce secret 2>/dev/null || fail "admin: produce to secret"
+EA topic consume secret -g g-admin -n 1 >/dev/null 2>&1 || fail "admin: consume secret in g-admin"
 
 # Users: alice (both SCRAM mechanisms) and carol with eddy user; bob with kafka-configs.
 EA user add alice --mechanism SCRAM-SHA-256 --password-stdin <<<'alice-secret' >/dev/null ||
@@ -454,6 +455,13 @@ EU "${ALICE[@]}" topic create alice-new -p 1 >/dev/null || fail "alice creating 
 EU "${BOB[@]}" topic list >"$WORK/bob-topics" || fail "bob: topic list"
 [ "$(awk 'NR > 1 || $1 != "NAME" { print $1 }' "$WORK/bob-topics" | grep -v '^NAME$' | tr '\n' ' ')" = "orders " ] ||
     fail "bob's topic list: $(cat "$WORK/bob-topics")"
+# Groups as bob: he lists and describes g1 (Read on it implies Describe), and no other group.
+EU "${BOB[@]}" group list >"$WORK/bob-groups" || fail "bob: group list"
+EA group list >"$WORK/all-groups" || fail "admin: group list"
+[ "$(awk 'NR > 1 { print $1 }' "$WORK/bob-groups" | tr '\n' ' ')" = "g1 " ] && [ "$(grep -c . "$WORK/all-groups")" -gt 2 ] ||
+    fail "bob's group list: $(cat "$WORK/bob-groups") (all: $(cat "$WORK/all-groups"))"
+[ "$(EU "${BOB[@]}" group describe g1 | awk -v t=orders '$1 == t { s += $3 } END { print s + 0 }')" = "$G1" ] ||
+    fail "bob describing g1: $(EU "${BOB[@]}" group describe g1 2>&1)"
 # Kafka's tools as bob: kafka-topics lists what he may describe; kafka-consumer-groups describes
 # his group, caught up; as alice (no Describe on g1) it is refused.
 KTOOL org.apache.kafka.tools.TopicCommand --command-config "$WORK/bob-java.properties" --list \
