@@ -3,22 +3,28 @@
 # listeners SASL_SSL, SSL (ssl.client.auth=required) and PLAINTEXT; the StandardAuthorizer
 # with super.users=User:admin and allow.everyone.if.no.acl.found=false; certificates from
 # tests/security/certs.sh; the admin a PLAIN user of the SASL_SSL listener's JAAS text.
-#  1. the admin adds the SCRAM users alice, bob and carol with `eddy user add` and Kafka's
+#  1. the admin adds the SCRAM users alice, bob and ops with `eddy user add` and Kafka's
 #     kafka-configs, and ACLs with `eddy acl add` and Kafka's kafka-acls: alice producer on
 #     orders and owner of the alice- prefix except alice-locked (a Deny that beats the
 #     prefixed Allow), bob consumer of orders in group g1, carol a streams app (prefixed
-#     on its application id), User:CN=alice (mutual TLS) reader of orders.
+#     on its application id), User:CN=alice (mutual TLS) reader of orders, ops no super user
+#     but Alter and Describe on the cluster: ops adds carol.
 #  2. alice produces and bob consumes in group g1 over SASL_SSL with PLAIN, SCRAM-SHA-256 and
 #     SCRAM-SHA-512 through kcat, Eddy's CLI, kafkajs and Kafka's Java clients: each batch
-#     arrives once, in g1 after the previous client's commits.
-#  3. refusals with Kafka's errors and nothing changed: bob producing, alice consuming, alice
-#     in group g1, alice creating or deleting topics, bob altering a topic's configs, alice
-#     adding a user (kafka-configs), bob's topic list; wrong passwords and unknown users;
-#     plaintext on the SASL_SSL port, TLS on the PLAINTEXT port, no client certificate on
-#     the SSL port: closed, the broker still serving.
-#  4. word count (examples/wordcount) as carol over SASL_SSL: the awk model's counts.
-#  5. a restart: users, ACLs, committed offsets and data are there; alice and bob log in
-#     again, bob's group goes on where it was; the refusals still hold.
+#     arrives once, in g1 after the previous client's commits; kcat and the Java consumer
+#     read orders over mutual TLS as User:CN=alice.
+#  3. changes apply at once: an ACL removed with kafka-acls stops an open connection's next
+#     Fetch; a deleted SCRAM mechanism and a changed password are refused, what is left works.
+#  4. refusals with Kafka's errors and nothing changed: bob producing (idempotent or not),
+#     alice consuming, alice in group g1, alice creating or deleting topics, bob altering a
+#     topic's configs, alice adding a user (eddy, kafka-configs), bob adding ACLs; bob's topic
+#     and group lists (eddy, kafka-topics, kafka-consumer-groups); wrong passwords and
+#     unknown users; plaintext on the SASL_SSL port, TLS without SASL on it, TLS on the
+#     PLAINTEXT port, no client certificate on the SSL port: closed, the broker still serving.
+#  5. word count (examples/wordcount) as carol over SASL_SSL: the awk model's counts.
+#  6. a restart: users, ACLs, committed offsets and data are there; alice and bob log in
+#     again, bob's group goes on where it was; word count, running throughout, counts the
+#     new lines exactly; the refusals still hold.
 #
 #   security_e2e.sh EDDY WORDCOUNT KAFKA_SH
 . "$(dirname "$0")/../compat/lib.sh"
