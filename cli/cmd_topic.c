@@ -398,13 +398,16 @@ static int do_produce(cli_conn_t *cc, const char *topic, int argc, char **argv)
         return CLI_FAIL;
     }
     if (rc < 0 || st.ps_failed) {
+        /* -EIO is "the broker refused it": then its Kafka error says why, alone. */
+        int16_t kerr = st.ps_first_kafka_error;
+        const char *what = rc < 0 ? "timed out" : eddy_strerror(st.ps_first_error);
+        if (rc >= 0 && st.ps_first_error == -EIO && kerr)
+            what = "";
         fprintf(stderr,
                 "eddy topic produce %s: %" PRId64 " of %" PRId64
                 " records not delivered (%s%s%s)\n",
-                topic, st.ps_sent - st.ps_acked, st.ps_sent,
-                rc < 0 ? "timed out" : eddy_strerror(st.ps_first_error),
-                st.ps_first_kafka_error ? ": " : "",
-                st.ps_first_kafka_error ? kafka_err_name(st.ps_first_kafka_error) : "");
+                topic, st.ps_sent - st.ps_acked, st.ps_sent, what, kerr && *what ? ": " : "",
+                kerr ? kafka_err_name(kerr) : "");
         return CLI_FAIL;
     }
     fprintf(stderr, "produced %" PRId64 " records to %s\n", st.ps_acked, topic);

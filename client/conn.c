@@ -833,11 +833,16 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         free(buf->base);
         /* A plaintext listener reads a ClientHello as a request of absurd
          * size and hangs up: say what that most likely means. */
+        /* So does a TLS listener reading a plaintext ApiVersions. */
         broker_fail(kb, -ECONNRESET,
                     nread != UV_EOF ? uv_strerror((int)nread)
                     : kb->kb_state == KB_TLS_HANDSHAKE
                         ? "the broker closed the connection during the TLS handshake (is this "
                           "port a TLS listener? security.protocol must match the listener's)"
+                    : kb->kb_state == KB_NEGOTIATING && !kb->kb_tls && !kb->kb_sasl
+                        ? "the broker closed the connection without answering ApiVersions (is "
+                          "this port a TLS listener? security.protocol must match the "
+                          "listener's: SSL or SASL_SSL)"
                         : "connection closed by the broker");
         return;
     }

@@ -150,7 +150,7 @@ struct kc_producer {
     int64_t p_pid_retry_at_ms;
     int64_t p_pid_failing_since_ms; /* retriable InitProducerId failures since (0: none) */
     int p_pid_fail_err;
-    int16_t p_pid_fail_kerr; /* the broker's refusal of InitProducerId, or 0 */
+    int16_t p_pid_fail_kerr; /* the broker's error for that refusal (0: none) */
 };
 
 static void send_ready(kc_producer_t *p);
@@ -875,6 +875,9 @@ static void on_init_pid(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
                  kafka_err_name(resp.ErrorCode));
         p->p_pid_state = PID_FAILED;
         p->p_pid_fail_err = -EIO;
+        /* The delivery callbacks get the broker's reason, as they do for a
+         * refused Produce: CLUSTER_AUTHORIZATION_FAILED tells an application
+         * to ask for IdempotentWrite (or Write on a topic), not to retry. */
         p->p_pid_fail_kerr = resp.ErrorCode;
         EDDY_LOG_ERROR("producer", "%s: every record fails", why);
         fail_unsendable(p);

@@ -997,6 +997,60 @@ START_TEST(idempotence_without_init_producer_id)
 }
 END_TEST
 
+/* A broker refusing the producer id (an authorizer: the principal may write
+ * no topic): every record fails, and its delivery report carries the
+ * broker's CLUSTER_AUTHORIZATION_FAILED, so that an application can tell a
+ * missing ACL from a broker that is down. */
+typedef struct pidref {
+    int failed, other, last_err;
+    int16_t last_kerr;
+} pidref_t;
+
+static void on_pidref_dr(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                         int32_t partition, int64_t offset, void *opaque)
+{
+    (void)topic, (void)partition, (void)offset, (void)opaque;
+    pidref_t *d = kc_producer_opaque(p);
+    if (err) {
+        d->failed++;
+        d->last_err = err;
+        d->last_kerr = kerr;
+    } else {
+        d->other++;
+    }
+}
+
+static int pidref_done(void *opaque)
+{
+    pidref_t *d = opaque;
+    return d->failed + d->other == 10;
+}
+
+START_TEST(init_producer_id_refused)
+{
+    env_t e;
+    pidref_t d;
+    memset(&d, 0, sizeof d);
+    env_open_with(&e, NULL, NULL, 0, NULL);
+    mock_cmd(&e.mk, "errors %d 1 %d", API_INIT_PRODUCER_ID, KERR_CLUSTER_AUTHORIZATION_FAILED);
+    kc_producer_t *p = kc_producer_new(e.c, on_pidref_dr);
+    ck_assert_ptr_nonnull(p);
+    kc_producer_set_opaque(p, &d);
+    for (int i = 0; i < 10; i++) {
+        kc_record_t r = {NULL, -1, "v", 1, -1, NULL, 0, NULL, NULL};
+        ck_assert_int_eq(kc_produce(p, TOPIC, 0, &r, NULL), 0);
+    }
+    kc_producer_send_now(p);
+    run_until(&e, pidref_done, &d, 20000, "the 10 records' reports");
+    kc_producer_destroy(p);
+    env_close(&e);
+    ck_assert_msg(d.failed == 10 && d.last_err == -EIO &&
+                      d.last_kerr == KERR_CLUSTER_AUTHORIZATION_FAILED,
+                  "%d of 10 failed, last error %d, Kafka error %d (want -EIO, 31)", d.failed,
+                  d.last_err, d.last_kerr);
+}
+END_TEST
+
 /* ---- groups ---- */
 
 typedef struct member_state {
@@ -1257,6 +1311,7 @@ int main(void)
     tcase_add_test(tc, produce_retries_back_off);
     tcase_add_test(tc, idempotent_sequences_in_batches);
     tcase_add_test(tc, idempotence_without_init_producer_id);
+    tcase_add_test(tc, init_producer_id_refused);
     tcase_add_test(tc, group_member_through_the_coordinator_node);
     tcase_add_test(tc, group_failover_on_the_mock);
     suite_add_tcase(s, tc);
