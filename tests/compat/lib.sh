@@ -192,3 +192,37 @@ bg_started() { COMPAT_BG_PIDS="$COMPAT_BG_PIDS $1"; }
 bg_done() { COMPAT_BG_PIDS=$(echo " $COMPAT_BG_PIDS " | sed "s/ $1 / /"); }
 
 now_ms() { date +%s%3N; }
+
+# An Apache Kafka cluster's home for a test (scripts/kafka.sh start "$KC" N):
+# KWORK, a temp dir outside $WORK, and KC=$KWORK/cluster. The cleanup at exit
+# stops the cluster (by the PIDs in its node dirs, after a clean stop is
+# tried), removes KWORK, then does the usual cleanup; a watchdog kills the
+# nodes should the test be killed outright. Needs KAFKA_SH (scripts/kafka.sh).
+kafka_workdir() { # NAME (in the temp dir's name)
+    KWORK=$(mktemp -d "${TMPDIR:-/tmp}/eddy-$1-XXXXXX")
+    KC=$KWORK/cluster
+    trap _kafka_cleanup EXIT
+    (
+        trap - EXIT INT TERM
+        while kill -0 $$ 2>/dev/null; do sleep 1; done
+        kafka_nodes_kill
+        sleep 1
+        rm -rf "$KWORK"
+    ) >/dev/null 2>&1 </dev/null &
+}
+kafka_nodes_kill() {
+    local f
+    for f in "$KC"/node*/pid; do
+        [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+    done
+    return 0
+}
+_kafka_cleanup() {
+    local rc=$?
+    set +e # (exit "$rc") below must not end the handler before _compat_cleanup
+    [ -d "$KC" ] && timeout 60 "$KAFKA_SH" stop "$KC" >/dev/null 2>&1
+    kafka_nodes_kill
+    [ "${COMPAT_KEEP:-0}" = 1 ] || rm -rf "$KWORK"
+    (exit "$rc")
+    _compat_cleanup
+}

@@ -24,31 +24,7 @@ KAFKA_SH=$ROOT/scripts/kafka.sh
 need java openssl timeout awk sort
 export LC_ALL=C
 
-# The Kafka node lives outside $WORK so that the cleanup stops it (by its PID file) before
-# anything is removed; a watchdog stops it should this script be killed outright.
-KWORK=$(mktemp -d "${TMPDIR:-/tmp}/eddy-ktls-XXXXXX")
-KC=$KWORK/cluster
-kafka_node_kill() {
-    [ -f "$KC/node1/pid" ] && kill -9 "$(cat "$KC/node1/pid")" 2>/dev/null
-    return 0
-}
-_ktls_cleanup() {
-    local rc=$?
-    set +e # (exit "$rc") below must not end the handler before _compat_cleanup
-    [ -d "$KC" ] && timeout 60 "$KAFKA_SH" stop "$KC" >/dev/null 2>&1
-    kafka_node_kill
-    [ "${COMPAT_KEEP:-0}" = 1 ] || rm -rf "$KWORK"
-    (exit "$rc")
-    _compat_cleanup
-}
-trap _ktls_cleanup EXIT
-(
-    trap - EXIT INT TERM
-    while kill -0 $$ 2>/dev/null; do sleep 1; done
-    kafka_node_kill
-    sleep 1
-    rm -rf "$KWORK"
-) >/dev/null 2>&1 </dev/null &
+kafka_workdir ktls # the cluster outside $WORK, stopped by its PIDs at exit (lib.sh)
 
 # Runs the CLI; status in $RC, output in $WORK/NAME.out and .err; seconds taken in $SECS.
 cli() { # NAME ARGS...

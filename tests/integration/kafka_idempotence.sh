@@ -24,32 +24,7 @@ export LC_ALL=C
 N=${IDEM_RECORDS:-200000}
 RATE=${IDEM_RATE:-20000}
 
-# The Kafka node lives outside $WORK so that the cleanup stops it (by its PID
-# file) before anything is removed; a watchdog stops it should this script
-# be killed outright.
-KWORK=$(mktemp -d "${TMPDIR:-/tmp}/eddy-kidem-XXXXXX")
-KC=$KWORK/cluster
-kafka_node_kill() {
-    [ -f "$KC/node1/pid" ] && kill -9 "$(cat "$KC/node1/pid")" 2>/dev/null
-    return 0
-}
-_kidem_cleanup() {
-    local rc=$?
-    set +e # (exit "$rc") below must not end the handler before _compat_cleanup
-    [ -d "$KC" ] && timeout 60 "$KAFKA_SH" stop "$KC" >/dev/null 2>&1
-    kafka_node_kill
-    [ "${COMPAT_KEEP:-0}" = 1 ] || rm -rf "$KWORK"
-    (exit "$rc")
-    _compat_cleanup
-}
-trap _kidem_cleanup EXIT
-(
-    trap - EXIT INT TERM
-    while kill -0 $$ 2>/dev/null; do sleep 1; done
-    kafka_node_kill
-    sleep 1
-    rm -rf "$KWORK"
-) >/dev/null 2>&1 </dev/null &
+kafka_workdir kidem # the cluster outside $WORK, stopped by its PIDs at exit (lib.sh)
 
 # Waits until the producer has N_ACKED more acknowledged lines than now.
 wait_acked() { # OUT MORE

@@ -32,34 +32,7 @@ need awk sort timeout kcat java openssl
 export LC_ALL=C
 export KAFKA_HEAP=${KAFKA_HEAP:-384m}
 
-# As in kafka_suite.sh: the cluster outside $WORK, stopped by its PIDs; a
-# watchdog kills it should this script be killed outright.
-KWORK=$(mktemp -d "${TMPDIR:-/tmp}/eddy-kafka-sec-XXXXXX")
-KC=$KWORK/cluster
-kafka_nodes_kill() {
-    local f
-    for f in "$KC"/node*/pid; do
-        [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
-    done
-    return 0
-}
-_kafka_cleanup() {
-    local rc=$?
-    set +e # (exit "$rc") below must not end the handler before _compat_cleanup
-    [ -d "$KC" ] && timeout 60 "$KAFKA_SH" stop "$KC" >/dev/null 2>&1
-    kafka_nodes_kill
-    [ "${COMPAT_KEEP:-0}" = 1 ] || rm -rf "$KWORK"
-    (exit "$rc")
-    _compat_cleanup
-}
-trap _kafka_cleanup EXIT
-(
-    trap - EXIT INT TERM
-    while kill -0 $$ 2>/dev/null; do sleep 1; done
-    kafka_nodes_kill
-    sleep 1
-    rm -rf "$KWORK"
-) >/dev/null 2>&1 </dev/null &
+kafka_workdir kafka-sec # the cluster outside $WORK, stopped by its PIDs at exit (lib.sh)
 
 timeout 600 "$KAFKA_SH" fetch || fail "could not fetch Apache Kafka's jars (scripts/kafka.sh fetch)"
 timeout 180 "$KAFKA_SH" start "$KC" 1 --security >"$WORK/listeners" ||
