@@ -301,11 +301,21 @@ static int map_full_recover(st_env_t *env, size_t upto)
     }
 }
 
-/* Commits the open transaction (a no-op with none); an Eddy error. */
-static int txn_commit(st_env_t *env, const char *what)
+static int write_mark(st_env_t *env, uint64_t v);
+
+/* Commits the open transaction (a no-op with none); an Eddy error.
+ * automatic: a commit the environment makes on its own, not st_env_commit;
+ * with st_env_mark_auto_commits on, it carries the mark that the committed
+ * state may hold writes no st_env_commit covered. */
+static int txn_commit(st_env_t *env, const char *what, int automatic)
 {
     if (!env->se_txn)
         return 0;
+    if (automatic && env->se_mark_auto) {
+        int err = write_mark(env, 1);
+        if (err)
+            return err;
+    }
     for (;;) {
         int rc = mdb_txn_commit(env->se_txn); /* frees the txn, also on failure */
         env->se_txn = NULL;
@@ -330,7 +340,7 @@ int st_env_commit_auto(st_env_t *env, const char *what)
 {
     if (env->se_dead)
         return -EIO;
-    return txn_commit(env, what);
+    return txn_commit(env, what, 1);
 }
 
 int st_env_txn(st_env_t *env, int for_write)
@@ -343,7 +353,7 @@ int st_env_txn(st_env_t *env, int for_write)
         EDDY_LOG_DEBUG(ST_FAC,
                        "state dir %s: committing a large transaction (%zu writes, %zu bytes)",
                        env->se_dir, env->se_txn_puts, env->se_txn_bytes);
-        int err = txn_commit(env, "automatic commit");
+        int err = txn_commit(env, "automatic commit", 1);
         if (err)
             return err;
     }
@@ -862,6 +872,28 @@ int st_env_set_incarnation(st_env_t *env, const char *topic, int32_t partition,
     return st_env_write(env, env->se_offsets_dbi, &key, &val);
 }
 
+/* The mark of automatic commits (st_env_mark_auto_commits), kept with the
+ * changelog offsets: 1 after an automatic commit, 0 after st_env_commit. */
+static int write_mark(st_env_t *env, uint64_t v)
+{
+    uint8_t kbuf[OFFSETS_TOPIC_MAX + 5], vbuf[8];
+    size_t klen = offsets_key(kbuf, ST_AUTO_COMMIT_MARK, 0);
+    for (int b = 7; b >= 0; b--, v >>= 8)
+        vbuf[b] = (uint8_t)v;
+    MDB_val key = {klen, kbuf}, val = {8, vbuf};
+    return st_env_write(env, env->se_offsets_dbi, &key, &val);
+}
+
+void st_env_mark_auto_commits(st_env_t *env, int on)
+{
+    env->se_mark_auto = on ? 1 : 0;
+}
+
+int st_env_auto_committed(st_env_t *env)
+{
+    return st_env_checkpoint(env, ST_AUTO_COMMIT_MARK, 0) > 0;
+}
+
 int st_env_commit(st_env_t *env, const st_offset_t *offsets, int n)
 {
     if (env->se_busy) {
@@ -893,7 +925,9 @@ int st_env_commit(st_env_t *env, const st_offset_t *offsets, int n)
         if (err)
             return err;
     }
-    return txn_commit(env, "commit");
+    if (env->se_mark_auto && (err = write_mark(env, 0)) != 0)
+        return err;
+    return txn_commit(env, "commit", 0);
 }
 
 int st_env_flush(st_env_t *env)

@@ -61,6 +61,7 @@ struct st_env {
     uint64_t se_txn_gen;
     uint64_t se_write_gen;
     int se_busy; /* flushes in progress (hooks running): no commit now */
+    int se_mark_auto; /* st_env_mark_auto_commits */
     /* Set (under se_map_lock) when a failed resize left LMDB without a map:
      * every call then fails with -EIO instead of touching it. */
     int se_dead;

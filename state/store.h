@@ -111,6 +111,20 @@ int st_env_set_incarnation(st_env_t *env, const char *topic, int32_t partition,
 int st_env_commit(st_env_t *env, const st_offset_t *offsets, int n);
 size_t st_env_map_size(const st_env_t *env);
 
+/* Commits the environment makes on its own (a transaction grown past the
+ * limits below, a store opened or dropped: the writes since the last
+ * st_env_commit with them) each store, in the same LMDB transaction, the
+ * mark ST_AUTO_COMMIT_MARK = 1 among the changelog offsets once this is on;
+ * st_env_commit stores 0. Under exactly-once the runtime turns it on: LMDB
+ * then never holds writes of an unfinished Kafka transaction without the
+ * mark saying so, and a task opened on marked state wipes it and restores
+ * from the committed changelog (docs/streams.md, "Exactly once"). */
+#define ST_AUTO_COMMIT_MARK "__auto_commit"
+void st_env_mark_auto_commits(st_env_t *env, int on);
+/* 1 when the committed state carries the mark (an automatic commit since
+ * the last st_env_commit), else 0. */
+int st_env_auto_committed(st_env_t *env);
+
 /* Flushes every store of env until all caches are clean: a store's hooks may
  * put into another store (a downstream aggregation), dirtying it after its
  * own flush. Returns 0 or the first error (-ELOOP when hooks keep dirtying

@@ -20,7 +20,8 @@ static const eddy_cfg_def_t sx_config_defs[] = {
     {"bootstrap.servers", CFG_STRING, F(bootstrap_servers), "localhost:9092", 0, 0, NULL, ""},
     {"client.id", CFG_STRING, F(client_id), "", 0, 0, NULL, "prefix of the clients' ids"},
     {"num.stream.threads", CFG_INT32, F(num_stream_threads), "1", 1, 256, NULL, ""},
-    {"commit.interval.ms", CFG_INT32, F(commit_interval_ms), "30000", 1, 2147483647, NULL, ""},
+    {"commit.interval.ms", CFG_INT32, F(commit_interval_ms), "30000", 1, 2147483647, NULL,
+     "30000 under at_least_once, 100 under exactly_once_v2 (Kafka Streams' defaults)"},
     {"repartition.purge.interval.ms", CFG_INT64, F(repartition_purge_interval_ms), "30000", 0,
      9.2e18, NULL, "least time between two deletions of committed repartition records"},
     {"state.dir", CFG_STRING, F(state_dir), "/tmp/eddy-streams", 0, 0, NULL, ""},
@@ -33,7 +34,7 @@ static const eddy_cfg_def_t sx_config_defs[] = {
     {"request.timeout.ms", CFG_INT32, F(request_timeout_ms), "30000", 1, 2147483647, NULL, ""},
     {"retry.backoff.ms", CFG_INT32, F(retry_backoff_ms), "100", 0, 2147483647, NULL, ""},
     {"processing.guarantee", CFG_STRING, F(processing_guarantee), "at_least_once", 0, 0, NULL,
-     "at_least_once"},
+     "at_least_once or exactly_once_v2"},
     {"default.key.serde", CFG_STRING, F(default_key_serde), "bytes", 0, 0, NULL, ""},
     {"default.value.serde", CFG_STRING, F(default_value_serde), "bytes", 0, 0, NULL, ""},
     {"default.deserialization.exception.handler", CFG_STRING, F(deserialization_handler),
@@ -255,6 +256,40 @@ static int check_producer_props(const sx_config_t *cfg, char *errstr, size_t err
     return rc;
 }
 
+/* processing.guarantee, as Kafka 4 takes it: at_least_once or
+ * exactly_once_v2; exactly_once and exactly_once_beta were removed in
+ * Kafka 4.0 and are refused by name. Under exactly_once_v2
+ * commit.interval.ms defaults to 100 (Kafka Streams' EOS default) unless
+ * set. */
+static int processing_guarantee(sx_config_t *cfg, const eddy_config_t *c, char *errstr,
+                                size_t errstr_size)
+{
+    const char *g = cfg->processing_guarantee;
+    if (strcmp(g, "at_least_once") == 0) {
+        cfg->eos = 0;
+        return 0;
+    }
+    if (strcmp(g, "exactly_once") == 0 || strcmp(g, "exactly_once_beta") == 0) {
+        snprintf(errstr, errstr_size,
+                 "processing.guarantee '%s' was removed in Kafka 4.0 and is not supported: use "
+                 "exactly_once_v2 (one transactional producer per stream thread)",
+                 g);
+        return EDDY_ERR_CONFIG;
+    }
+    if (strcmp(g, "exactly_once_v2") != 0) {
+        snprintf(errstr, errstr_size,
+                 "processing.guarantee '%s': use at_least_once or exactly_once_v2", g);
+        return EDDY_ERR_CONFIG;
+    }
+    cfg->eos = 1;
+    int interval_set = 0;
+    for (size_t i = 0; c && i < c->cf_props.ps_count; i++)
+        interval_set |= strcmp(c->cf_props.ps_items[i].pr_key, "commit.interval.ms") == 0;
+    if (!interval_set)
+        cfg->commit_interval_ms = 100;
+    return 0;
+}
+
 int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_t errstr_size)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -292,12 +327,8 @@ int sx_config_load(sx_config_t *cfg, const eddy_config_t *c, char *errstr, size_
                      cfg->application_id);
             goto fail;
         }
-    if (strcmp(cfg->processing_guarantee, "at_least_once") != 0) {
-        snprintf(errstr, errstr_size,
-                 "processing.guarantee '%s' is not supported yet: use at_least_once",
-                 cfg->processing_guarantee);
+    if (processing_guarantee(cfg, c, errstr, errstr_size) < 0)
         goto fail;
-    }
     const char *h = cfg->deserialization_handler;
     if (strcmp(h, "log-and-continue") == 0 || strcmp(h, "org.apache.kafka.streams.errors."
                                                         "LogAndContinueExceptionHandler") == 0) {

@@ -53,6 +53,7 @@ typedef struct sx_config {
     int32_t request_timeout_ms;
     int32_t retry_backoff_ms;
     char *processing_guarantee;
+    int eos; /* processing.guarantee=exactly_once_v2 (derived) */
     char *default_key_serde;
     char *default_value_serde;
     char *deserialization_handler;

@@ -631,6 +631,10 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
                              errstr, errstr_size);
     if (!tk->tk_env)
         goto fail;
+    /* Under exactly-once, LMDB commits only after the Kafka transaction it
+     * covers did (thread.c): a commit LMDB makes on its own in between
+     * marks the state, and marked state is wiped at open (sx_task_open). */
+    st_env_mark_auto_commits(tk->tk_env, app->ap_cfg.eos);
     tk->tk_stores = calloc((size_t)tk->tk_sub->st_nstores, sizeof *tk->tk_stores);
     if (!tk->tk_stores)
         goto nomem;
@@ -705,7 +709,14 @@ sx_task_t *sx_task_open(sx_thread_t *th, sx_task_id_t id, int standby, char *err
 {
     sx_task_t *tk = task_open(th, id, standby, errstr, errstr_size);
     char why[600];
-    if (!tk || !tk->tk_env || sx_inc_open(tk, why, sizeof why) == 0)
+    if (!tk || !tk->tk_env)
+        return tk;
+    if (th->th_app->ap_cfg.eos && st_env_auto_committed(tk->tk_env))
+        snprintf(why, sizeof why,
+                 "its local state may hold updates of a transaction that never committed (LMDB "
+                 "committed on its own between two commits, then the task stopped without its "
+                 "commit: processing.guarantee=exactly_once_v2)");
+    else if (sx_inc_open(tk, why, sizeof why) == 0)
         return tk;
     /* State that cannot be proven to come from the changelog there now. */
     EDDY_LOG_WARN("streams",
