@@ -246,6 +246,18 @@ static void on_restore_eof(kc_consumer_t *k, const char *topic, int32_t partitio
         if (tk->tk_stores[i].ts_restoring)
             return;
     sx_changelog_progress(th, tk, 1);
+    /* Under exactly-once the task's first records (its incarnation) go in
+     * a transaction: not while one is being committed or aborted. */
+    if (th->th_app->ap_cfg.eos && (th->th_committing || th->th_txn_busy)) {
+        tk->tk_restore_done_pending = 1;
+        return;
+    }
+    sx_changelog_restore_done(th, tk);
+}
+
+void sx_changelog_restore_done(sx_thread_t *th, sx_task_t *tk)
+{
+    tk->tk_restore_done_pending = 0;
     int rc = sx_inc_start(tk);
     if (rc < 0) {
         sx_thread_fail(th, rc, "task %s: writing its changelog incarnation failed: %s", tk->tk_name,

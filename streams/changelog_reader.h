@@ -26,6 +26,9 @@ void sx_changelog_restore_start(struct sx_thread *th, struct sx_task *tk);
  * reached (topic: at; the others, or all with "": the restore consumer's
  * positions, which the applied batches cover). */
 int sx_changelog_commit(struct sx_thread *th, struct sx_task *tk, const char *topic, int64_t at);
+/* An active task whose changelogs are all read starts running (its
+ * incarnation records written, inputs resumed). */
+void sx_changelog_restore_done(struct sx_thread *th, struct sx_task *tk);
 /* Logs a task's restore progress (final: its end, with the rate). */
 void sx_changelog_progress(struct sx_thread *th, struct sx_task *tk, int final);
 /* Wipes a task whose state is stale (tk_stale says why) and restores it

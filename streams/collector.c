@@ -62,8 +62,18 @@ static int produce(sx_collector_t *co, const char *topic, int32_t partition, con
                    void *opaque)
 {
     sx_thread_t *th = co->co_thread;
-    if (!th->th_transport)
+    if (!th->th_transport) {
+        /* Under exactly-once every record goes in the thread's open
+         * transaction, begun by the first record after a commit (as Kafka
+         * Streams' StreamsProducer does); the thread's commit ends it. */
+        if (th->th_app->ap_cfg.eos && !co->co_txn_open) {
+            int rc = kc_producer_begin_transaction(co->co_producer);
+            if (rc < 0)
+                return rc;
+            co->co_txn_open = 1;
+        }
         return kc_produce(co->co_producer, topic, partition, rec, opaque);
+    }
     int64_t offset = -1;
     int rc = th->th_transport(th, topic, &partition, rec, &offset);
     if (rc == 0)
@@ -122,6 +132,12 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
     sx_thread_t *th = co->co_thread;
     /* opaque: as sx_collector_produce_incarnation says (tr < 0: not a changelog's) */
     intptr_t op = (intptr_t)opaque, tr = op < 0 ? -op - 1 : op - 1;
+    if (err < 0 && th->th_app->ap_cfg.eos && (err == -ECANCELED || co->co_txn_aborting)) {
+        /* A transaction being aborted, or a producer replaced after it was
+         * fenced: its records are dropped on purpose (the thread reprocesses
+         * from the committed offsets). */
+        return;
+    }
     if (err < 0) {
         /* "<topic>-<partition>: <reason>[, broker said X][ (hint)]" */
         char what[600];
@@ -136,7 +152,10 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
         /* Output and repartition records the cluster refused may be
          * skipped (production.exception.handler=log-and-continue); a
          * changelog record never: the state would no longer match it. */
-        if (tr < 0 && th->th_app->ap_cfg.production_continue && !th->th_error) {
+        /* Not under exactly-once: the transaction holding a refused record
+         * can only abort, and would again each time it is redone. */
+        if (tr < 0 && th->th_app->ap_cfg.production_continue && !th->th_app->ap_cfg.eos &&
+            !th->th_error) {
             int64_t skipped = __atomic_add_fetch(&th->th_skipped, 1, __ATOMIC_RELAXED);
             if (skipped <= 10 || skipped % 1000 == 0)
                 EDDY_LOG_WARN("streams",
@@ -223,6 +242,17 @@ void sx_collector_stop_waiting(sx_collector_t *co)
 int sx_collector_init(sx_collector_t *co, sx_thread_t *th, kc_client_t *client)
 {
     co->co_thread = th;
+    co->co_txn_open = co->co_txn_aborting = 0;
+    co->co_producer = kc_producer_new(client, on_delivery);
+    if (!co->co_producer)
+        return -ENOMEM;
+    kc_producer_set_opaque(co->co_producer, co);
+    return 0;
+}
+
+int sx_collector_renew(sx_collector_t *co, kc_client_t *client)
+{
+    co->co_txn_open = 0;
     co->co_producer = kc_producer_new(client, on_delivery);
     if (!co->co_producer)
         return -ENOMEM;

@@ -30,6 +30,10 @@ typedef struct sx_collector {
     struct sx_tracker *co_trackers;
     int co_ntrackers;
     int co_waiting_acks; /* a commit waits for every record's acknowledgement */
+    /* processing.guarantee=exactly_once_v2: a transaction is open (a record
+     * was produced since the last commit), or being aborted (its records'
+     * failures are expected). */
+    int co_txn_open, co_txn_aborting;
 } sx_collector_t;
 
 /* Creates the producer on client (the thread's main client). */
@@ -37,6 +41,9 @@ int sx_collector_init(sx_collector_t *co, struct sx_thread *th, kc_client_t *cli
 /* Destroys the producer (the loop is closing) and, in sx_collector_free,
  * the trackers. */
 void sx_collector_close(sx_collector_t *co);
+/* A new producer after sx_collector_close (a fenced transactional one is
+ * replaced; the trackers stay). 0 or -ENOMEM. */
+int sx_collector_renew(sx_collector_t *co, kc_client_t *client);
 void sx_collector_free(sx_collector_t *co);
 
 /* Produces a record from a task (sinks, repartition and changelog topics);

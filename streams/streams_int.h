@@ -160,6 +160,9 @@ struct sx_task {
     /* Set when the local state turned out not to come from the changelog
      * there now: the thread's tick wipes it and restores (the reason). */
     char tk_stale[300];
+    /* Its restore reached the end while the thread's transaction was being
+     * committed or aborted: it starts running once that is over. */
+    int tk_restore_done_pending;
     /* User processors (DSL_PROCESS nodes) of an active task, with their
      * punctuation schedules. */
     struct eddy_processor_context **tk_procs;
@@ -363,6 +366,16 @@ struct sx_thread {
     int64_t *th_commit_offsets;
     int th_commit_n;
     int th_pending_assign;   /* an assignment waits for a commit or task locks */
+    /* processing.guarantee=exactly_once_v2 (thread.c, "exactly once"): the
+     * transaction is being aborted or the producer replaced, nothing is
+     * processed or produced meanwhile; th_eos_seen: records processed and
+     * skipped at the last commit (a commit with nothing new sends no
+     * transaction). */
+    int th_txn_busy;
+    int th_eos_inflight; /* the producer's transactional call out (thread.c) */
+    int th_eos_fatal;    /* the producer is fenced: a new one is needed */
+    int th_eos_reopen;   /* the tasks open again once the abort is done */
+    int64_t th_eos_seen;
     int th_stopping, th_stopped;
     int th_error;            /* the error that stopped the thread, 0 */
     char th_errstr[600];

@@ -202,7 +202,8 @@ static void run_task(sx_thread_t *th, sx_task_t *tk, int64_t now_ms)
     kc_message_t m;
     int src;
     int64_t ts;
-    while (!th->th_committing && !th->th_stopping && !th->th_error && tk->tk_state == TK_RUNNING &&
+    while (!th->th_committing && !th->th_txn_busy && !th->th_stopping && !th->th_error &&
+           tk->tk_state == TK_RUNNING &&
            sx_pg_ready(tk->tk_pg, idle, now_ms, task_lag, tk, tk->tk_name) &&
            sx_pg_peek(tk->tk_pg, &m, &src, &ts)) {
         m.msg_partition = tk->tk_id.ti_partition;
@@ -216,7 +217,7 @@ static void run_task(sx_thread_t *th, sx_task_t *tk, int64_t now_ms)
 
 static void run_tasks(sx_thread_t *th)
 {
-    if (th->th_committing || th->th_stopping || th->th_error)
+    if (th->th_committing || th->th_txn_busy || th->th_stopping || th->th_error)
         return;
     int64_t now = -1;
     for (int i = 0; i < th->th_ntasks; i++)
@@ -238,7 +239,7 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
 {
     (void)k;
     sx_thread_t *th = opaque;
-    if (th->th_committing || th->th_stopping || th->th_error)
+    if (th->th_committing || th->th_txn_busy || th->th_stopping || th->th_error)
         return 1;
     eddy_app_t *app = th->th_app;
     int src = -1;
@@ -319,9 +320,11 @@ static void on_consumer_error(kc_consumer_t *k, const kc_consumer_error_t *e, vo
 
 static int commit_offsets_snapshot(sx_thread_t *th);
 
+static void eos_commit(sx_thread_t *th);
+
 static void commit_start(sx_thread_t *th, int reason)
 {
-    if (th->th_committing || th->th_error)
+    if (th->th_committing || th->th_txn_busy || th->th_error)
         return;
     /* Nothing is processed from here to the commit's end: the input
      * offsets are final now, while the consumer still holds the partitions
@@ -352,6 +355,10 @@ static void commit_start(sx_thread_t *th, int reason)
     int rc = sx_combine_flush(th); /* after the stores: their flush may feed a sink */
     if (rc < 0) {
         sx_thread_fail(th, rc, "producing combined counts failed: %s", eddy_strerror(rc));
+        return;
+    }
+    if (th->th_app->ap_cfg.eos && !th->th_transport) {
+        eos_commit(th);
         return;
     }
     if (sx_collector_flush(&th->th_collector))
@@ -576,9 +583,43 @@ static void on_offsets_committed(kc_member_t *m, int err, int16_t kafka_err, voi
     commit_done(opaque, kafka_err ? kafka_err : err);
 }
 
+/* Commits each task's LMDB transaction: an active task's with the
+ * changelog offsets it covers, a standby's with its progress (so a
+ * takeover starts from there). 0, or an error (the thread fails). */
+static int commit_local_state(sx_thread_t *th)
+{
+    for (int i = 0; i < th->th_ntasks; i++) {
+        sx_task_t *tk = th->th_tasks[i];
+        int rc = 0;
+        if (tk->tk_standby)
+            rc = sx_changelog_commit(th, tk, "", -1);
+        else if (tk->tk_state == TK_RUNNING)
+            rc = sx_task_commit_state(tk);
+        if (rc < 0) {
+            sx_thread_fail(th, rc, "task %s: committing its state failed: %s", tk->tk_name,
+                           eddy_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
 void sx_thread_acks_done(sx_thread_t *th)
 {
     maybe_finish_commit(th);
+}
+
+/* The thread failed during a commit: it ends committing nothing, and the
+ * stop goes on. */
+static void commit_give_up(sx_thread_t *th)
+{
+    commit_offsets_clear(th);
+    sx_collector_stop_waiting(&th->th_collector);
+    th->th_committing = 0;
+    if (th->th_commit_reason == CR_REVOKE && th->th_member)
+        kc_member_release(th->th_member);
+    if (th->th_stopping)
+        close_thread(th);
 }
 
 static void maybe_finish_commit(sx_thread_t *th)
@@ -592,31 +633,12 @@ static void maybe_finish_commit(sx_thread_t *th)
     if (!th->th_error)
         commit_covers_tasks(th);
     if (th->th_error) {
-        commit_offsets_clear(th);
-        sx_collector_stop_waiting(&th->th_collector);
-        th->th_committing = 0;
-        if (th->th_commit_reason == CR_REVOKE && th->th_member)
-            kc_member_release(th->th_member);
-        if (th->th_stopping)
-            close_thread(th);
+        commit_give_up(th);
         return;
     }
     sx_collector_stop_waiting(&th->th_collector);
-    for (int i = 0; i < th->th_ntasks; i++) {
-        sx_task_t *tk = th->th_tasks[i];
-        int rc = 0;
-        if (tk->tk_standby) {
-            /* A standby's progress, so a takeover starts from here. */
-            rc = sx_changelog_commit(th, tk, "", -1);
-        } else if (tk->tk_state == TK_RUNNING) {
-            rc = sx_task_commit_state(tk);
-        }
-        if (rc < 0) {
-            sx_thread_fail(th, rc, "task %s: committing its state failed: %s", tk->tk_name,
-                           eddy_strerror(rc));
-            return;
-        }
-    }
+    if (commit_local_state(th) < 0)
+        return;
     /* The offsets read when the commit started (commit_start). */
     offsets_acc_t acc = {
         th->th_commit_parts, th->th_commit_offsets, th->th_commit_n, th->th_commit_n, NULL, 0};
@@ -665,6 +687,261 @@ static void commit_done(sx_thread_t *th, int err)
         close_thread(th);
 }
 
+/* ---- exactly once (processing.guarantee=exactly_once_v2) ----
+ *
+ * Kafka Streams' EOS v2: the thread's producer is transactional
+ * (transactional.id <application.id>-<process id>-<thread number>, so that
+ * a restarted instance fences its predecessor's producer and aborts what
+ * it left open), every record produced between two commits goes in one
+ * transaction (begun by the first one, collector.c), and a commit is
+ *
+ *   stores and combiners flushed -> the input offsets added to the
+ *   transaction with the consumer's group metadata (TxnOffsetCommit: a
+ *   member of an older generation is refused) -> transaction committed
+ *   (every record acknowledged, then EndTxn) -> each task's LMDB
+ *   transaction committed with the changelog offsets it covers
+ *
+ * LMDB commits after Kafka does: a crash in between leaves LMDB at the
+ * previous commit, and the restore replays the committed changelog from
+ * there. A failure ends the transaction's work: the active tasks close
+ * without a commit (LMDB's open transaction and the caches dropped, as
+ * Kafka Streams' "task corrupted"), the transaction is aborted (or, when
+ * the producer is fenced, a new producer is made and initialised), and the
+ * tasks open again and read their inputs from the committed offsets.
+ * Nothing is processed or produced meanwhile (th_txn_busy).
+ */
+enum { EOS_IDLE, EOS_OFFSETS, EOS_COMMIT, EOS_ABORT, EOS_INIT };
+
+static void eos_settle(sx_thread_t *th);
+
+static int64_t eos_seen(sx_thread_t *th)
+{
+    return __atomic_load_n(&th->th_processed, __ATOMIC_RELAXED) +
+           __atomic_load_n(&th->th_skipped, __ATOMIC_RELAXED);
+}
+
+static const char *eos_why(sx_thread_t *th, int err)
+{
+    const char *why = NULL;
+    if (th->th_collector.co_producer)
+        kc_producer_txn_error(th->th_collector.co_producer, NULL, &why);
+    return why && why[0] ? why : eddy_strerror(err);
+}
+
+/* The transaction failed (err) or the tasks were lost (err 0): the active
+ * tasks close without a commit and the transaction ends (eos_settle);
+ * reopen: the tasks open again afterwards from the committed offsets. */
+static void eos_drop(sx_thread_t *th, int err, int reopen)
+{
+    static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
+    if (err)
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "streams", &limit, 10000,
+                         "%s: the transaction failed (%s): the work since the last commit is "
+                         "dropped (local state rolled back, %s) and the tasks read their inputs "
+                         "again from the committed offsets",
+                         th->th_name, eos_why(th, err),
+                         err == EDDY_ERR_TXN_FATAL
+                             ? "the producer was fenced: a new one takes over"
+                             : "the transaction aborted");
+    if (err == EDDY_ERR_TXN_FATAL)
+        th->th_eos_fatal = 1;
+    th->th_eos_reopen = reopen && !th->th_stopping && !th->th_error;
+    th->th_txn_busy = 1;
+    th->th_collector.co_txn_aborting = 1;
+    for (int i = th->th_ntasks - 1; i >= 0; i--)
+        if (!th->th_tasks[i]->tk_standby)
+            sx_thread_remove_task(th, th->th_tasks[i]);
+    sx_combine_drop(th);
+    sx_collector_stop_waiting(&th->th_collector);
+    eos_settle(th);
+}
+
+/* The transaction is over: the commit under way (if any) ends without
+ * committing, and the tasks open again (or the rebalance or stop goes on). */
+static void eos_recovered(sx_thread_t *th)
+{
+    th->th_txn_busy = 0;
+    th->th_collector.co_txn_aborting = 0;
+    th->th_collector.co_txn_open = 0;
+    int was = th->th_committing, reason = th->th_commit_reason;
+    if (was) {
+        th->th_committing = 0;
+        commit_offsets_clear(th);
+        purge_clear(th);
+    }
+    if (th->th_stopping) {
+        close_thread(th);
+        return;
+    }
+    if (was && reason == CR_REVOKE) {
+        kc_member_release(th->th_member); /* the tasks are closed already */
+        return;
+    }
+    if (th->th_eos_reopen) {
+        /* Back to the committed offsets: what was processed since is gone. */
+        int np = 0;
+        const kc_topic_partition_t *parts = kc_member_assignment(th->th_member, &np);
+        for (int i = 0; i < np; i++)
+            kc_consumer_seek(th->th_consumer, parts[i].tp_topic, parts[i].tp_partition,
+                             KC_OFFSET_STORED);
+        th->th_eos_reopen = 0;
+        th->th_pending_assign = 1;
+    }
+    if (th->th_pending_assign)
+        apply_assignment(th);
+}
+
+static void on_eos_result(kc_producer_t *p, int err, int16_t kafka_err, void *opaque);
+
+/* While dropping: waits for the call in flight, then aborts the open
+ * transaction, or replaces a fenced producer, then eos_recovered. */
+static void eos_settle(sx_thread_t *th)
+{
+    if (th->th_eos_inflight)
+        return; /* on_eos_result comes back here */
+    sx_collector_t *co = &th->th_collector;
+    if (th->th_eos_fatal) {
+        sx_collector_close(co); /* its records fail with -ECANCELED, ignored */
+        int rc = sx_collector_renew(co, th->th_client);
+        if (rc == 0) {
+            th->th_eos_inflight = EOS_INIT;
+            rc = kc_producer_init_transactions(co->co_producer, 0, on_eos_result, th);
+            if (rc < 0)
+                th->th_eos_inflight = EOS_IDLE;
+        }
+        if (rc < 0)
+            sx_thread_fail(th, rc, "a new transactional producer failed: %s", eos_why(th, rc));
+        return;
+    }
+    if (co->co_txn_open) {
+        th->th_eos_inflight = EOS_ABORT;
+        int rc = kc_producer_abort_transaction(co->co_producer, 0, on_eos_result, th);
+        if (rc == 0)
+            return;
+        th->th_eos_inflight = EOS_IDLE;
+        if (rc == EDDY_ERR_TXN_FATAL) {
+            th->th_eos_fatal = 1;
+            eos_settle(th);
+        } else {
+            sx_thread_fail(th, rc, "aborting the transaction failed: %s", eos_why(th, rc));
+        }
+        return;
+    }
+    eos_recovered(th);
+}
+
+static void on_eos_result(kc_producer_t *p, int err, int16_t kafka_err, void *opaque)
+{
+    (void)kafka_err;
+    sx_thread_t *th = opaque;
+    int stage = th->th_eos_inflight;
+    th->th_eos_inflight = EOS_IDLE;
+    if (err == EDDY_ERR_TXN_FATAL)
+        th->th_eos_fatal = 1;
+    switch (stage) {
+    case EOS_OFFSETS:
+        if (err == 0 && !th->th_txn_busy) {
+            th->th_eos_inflight = EOS_COMMIT;
+            int rc = kc_producer_commit_transaction(p, 0, on_eos_result, th);
+            if (rc == 0)
+                return;
+            th->th_eos_inflight = EOS_IDLE;
+            err = rc;
+            if (rc == EDDY_ERR_TXN_FATAL)
+                th->th_eos_fatal = 1;
+        }
+        break;
+    case EOS_COMMIT:
+        if (err == 0) {
+            th->th_collector.co_txn_open = 0;
+            if (!th->th_txn_busy) {
+                /* Kafka has it all: now the local state. */
+                if (commit_local_state(th) == 0)
+                    commit_done(th, 0);
+                return;
+            }
+        }
+        break;
+    case EOS_ABORT:
+        if (err == 0) {
+            th->th_collector.co_txn_open = 0;
+        } else if (err != EDDY_ERR_TXN_FATAL) {
+            sx_thread_fail(th, err, "aborting the transaction failed: %s", eos_why(th, err));
+            th->th_collector.co_txn_open = 0;
+        }
+        break;
+    case EOS_INIT:
+        if (err != 0) {
+            sx_thread_fail(th, err, "initialising a new transactional producer failed: %s",
+                           eos_why(th, err));
+            th->th_eos_fatal = 0;
+        } else {
+            th->th_eos_fatal = 0;
+            th->th_collector.co_txn_open = 0;
+        }
+        break;
+    default: return;
+    }
+    if (th->th_txn_busy)
+        eos_settle(th);
+    else if (err != 0)
+        eos_drop(th, err, 1);
+}
+
+/* The commit of commit_start under exactly-once, once the stores and
+ * combiners are flushed (see above). */
+static void eos_commit(sx_thread_t *th)
+{
+    if (!commit_covers_tasks(th)) {
+        commit_give_up(th);
+        return;
+    }
+    sx_collector_t *co = &th->th_collector;
+    int64_t seen = eos_seen(th);
+    if (!co->co_txn_open && seen == th->th_eos_seen) {
+        /* Nothing processed or produced since the last commit: no
+         * transaction (standbys still record their progress). */
+        if (commit_local_state(th) == 0)
+            commit_done(th, 0);
+        return;
+    }
+    th->th_eos_seen = seen;
+    int rc = 0;
+    if (!co->co_txn_open && (rc = kc_producer_begin_transaction(co->co_producer)) == 0)
+        co->co_txn_open = 1;
+    offsets_acc_t acc = {
+        th->th_commit_parts, th->th_commit_offsets, th->th_commit_n, th->th_commit_n, NULL, 0};
+    purge_remember(th, &acc);
+    if (rc == 0 && th->th_commit_n > 0) {
+        kc_consumer_group_metadata_t gm;
+        kc_txn_offset_t *offs = calloc((size_t)th->th_commit_n, sizeof *offs);
+        if (!offs)
+            rc = -ENOMEM;
+        else if ((rc = kc_consumer_group_metadata(th->th_consumer, &gm)) == 0) {
+            for (int i = 0; i < th->th_commit_n; i++)
+                offs[i] = (kc_txn_offset_t){th->th_commit_parts[i].tp_topic,
+                                            th->th_commit_parts[i].tp_partition,
+                                            th->th_commit_offsets[i], -1, NULL};
+            th->th_eos_inflight = EOS_OFFSETS;
+            rc = kc_producer_send_offsets_to_transaction(co->co_producer, offs, th->th_commit_n,
+                                                         &gm, 0, on_eos_result, th);
+        }
+        free(offs);
+    } else if (rc == 0) {
+        th->th_eos_inflight = EOS_COMMIT;
+        rc = kc_producer_commit_transaction(co->co_producer, 0, on_eos_result, th);
+    }
+    if (rc < 0) {
+        th->th_eos_inflight = EOS_IDLE;
+        if (rc == -ENOMEM) {
+            sx_thread_fail(th, rc, "out of memory committing the transaction");
+            commit_give_up(th);
+            return;
+        }
+        eos_drop(th, rc, 1);
+    }
+}
+
 static void on_commit_timer(uv_timer_t *t)
 {
     commit_start(t->data, CR_TIMER);
@@ -697,6 +974,12 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
     sx_thread_t *th = opaque;
     remember_prev(th);
     th->th_pending_assign = 0;
+    if (th->th_txn_busy) {
+        /* The active tasks are closed already and their transaction is
+         * being aborted: nothing to commit, nothing to reopen. */
+        th->th_eos_reopen = 0;
+        return;
+    }
     if (lost || th->th_error) {
         /* Someone else may own them already: no commit, drop the state
          * written since the last one (the changelog has what counts). */
@@ -717,6 +1000,8 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
         commit_offsets_clear(th);
         th->th_committing = 0;
         sx_collector_stop_waiting(&th->th_collector);
+        if (th->th_app->ap_cfg.eos && !th->th_transport)
+            eos_drop(th, 0, 0); /* their transaction aborted */
         return;
     }
     if (th->th_committing) {
@@ -825,8 +1110,8 @@ static void on_assigned(kc_member_t *m, const kc_topic_partition_t *parts, int n
                   th->th_name, th->th_nwant_active, th->th_nwant_standby, n);
     __atomic_store_n(&th->th_assigned_active, th->th_nwant_active, __ATOMIC_RELAXED);
     __atomic_store_n(&th->th_assigned_standby, th->th_nwant_standby, __ATOMIC_RELAXED);
-    if (th->th_committing) {
-        th->th_pending_assign = 1; /* after the commit */
+    if (th->th_committing || th->th_txn_busy) {
+        th->th_pending_assign = 1; /* after the commit, or the abort */
         return;
     }
     apply_assignment(th);
@@ -869,16 +1154,22 @@ static void on_tick(uv_timer_t *t)
         /* wall-clock punctuators; not during a commit, whose flush their
          * records would miss */
         int rc;
+        if (tk->tk_restore_done_pending && !th->th_committing && !th->th_txn_busy) {
+            sx_changelog_restore_done(th, tk);
+            if (th->th_error)
+                return;
+        }
         if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_committing &&
+            !th->th_txn_busy &&
             (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
             sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
                            eddy_strerror(rc));
             return;
         }
     }
-    if (th->th_pending_assign && !th->th_committing)
+    if (th->th_pending_assign && !th->th_committing && !th->th_txn_busy)
         apply_assignment(th);
-    if (!th->th_committing && !th->th_error)
+    if (!th->th_committing && !th->th_txn_busy && !th->th_error)
         sx_combine_tick(th); /* combine.c */
     run_tasks(th); /* tasks idling for max.task.idle.ms */
 }
@@ -903,8 +1194,8 @@ static void on_handle_closed(uv_handle_t *h)
 static void close_thread(sx_thread_t *th)
 {
     th->th_stopping = 1;
-    if (th->th_committing)
-        return; /* commit_done comes back here (CR_CLOSE or after) */
+    if (th->th_committing || th->th_eos_inflight)
+        return; /* commit_done (or eos_recovered) comes back here (CR_CLOSE or after) */
     if (!th->th_stopped && !th->th_error && th->th_member && th->th_ntasks > 0 &&
         th->th_commit_reason != CR_CLOSE) {
         th->th_commit_reason = CR_CLOSE;
@@ -988,6 +1279,21 @@ static int client_config(sx_thread_t *th, kc_config_t *cfg, int restore, char *e
         th->th_index + 1, restore ? "-restore-consumer" : "");
     SET("request.timeout.ms=%d", (int)sc->request_timeout_ms);
     SET("retry.backoff.ms=%d", (int)sc->retry_backoff_ms);
+    if (sc->eos) {
+        /* Exactly-once (Kafka Streams' overrides): every consumer reads
+         * committed data only, the inputs as the changelogs (restore and
+         * standbys); one transactional producer per thread, its id stable
+         * across restarts of the instance (the process id lives in the
+         * state directory) so that a restart fences the producer it
+         * replaces; a transaction an instance left open is aborted by the
+         * coordinator after 10 s (Kafka Streams' transaction.timeout.ms). */
+        SET("isolation.level=read_committed");
+        if (!restore) {
+            SET("transactional.id=%s-%s-%d", sc->application_id, th->th_app->ap_process_id,
+                th->th_index + 1);
+            SET("transaction.timeout.ms=10000");
+        }
+    }
     if (restore) {
         SET("auto.offset.reset=none");
         SET("enable.auto.commit=false");
@@ -1071,6 +1377,20 @@ int sx_thread_start(sx_thread_t *th, eddy_app_t *app, int index)
     if (!th->th_consumer || !th->th_restore ||
         sx_collector_init(&th->th_collector, th, th->th_client) < 0)
         return -ENOMEM;
+    if (app->ap_cfg.eos) {
+        /* Before the thread joins the group: nothing may be produced
+         * outside a transaction. Fences an older producer with this
+         * transactional.id (this instance before a crash) and has the
+         * coordinator abort what it left open. */
+        rc = kc_producer_init_transactions(th->th_collector.co_producer, 1, NULL, NULL);
+        if (rc < 0) {
+            snprintf(th->th_errstr, sizeof th->th_errstr,
+                     "processing.guarantee=exactly_once_v2: initialising the transactional "
+                     "producer (transactional.id %s) failed: %s",
+                     th->th_main_cfg.transactional_id, eos_why(th, rc));
+            return rc;
+        }
+    }
     prefetch_sink_metadata(th);
     sx_assignor_init(&th->th_assignor, th);
     kc_member_cbs_t mcbs = {on_revoked, on_assigned, on_member_error, th};
