@@ -123,6 +123,57 @@ START_TEST(automatic_commit_of_large_transactions)
 }
 END_TEST
 
+/* Under exactly-once the runtime commits LMDB only after its Kafka
+ * transaction: a commit LMDB makes on its own in between (a large
+ * transaction, a store opened) leaves a mark in the committed state, so the
+ * runtime can tell after a crash that the state may hold updates of a
+ * transaction that never committed; a regular commit clears it. */
+START_TEST(automatic_commits_are_marked)
+{
+    st_env_t *env = env_open_ok(dir, 2, 0);
+    st_env_mark_auto_commits(env, 1);
+    st_store_t *s = store_open_ok(env, "s", NULL);
+    st_offset_t off = {"t", 0, 5};
+    ck_assert_int_eq(st_env_commit(env, &off, 1), 0);
+    ck_assert_int_eq(st_env_auto_committed(env), 0);
+    st_env_set_limits(env, 0, 10, 0);
+    char key[16];
+    for (int i = 0; i < 15; i++) {
+        snprintf(key, sizeof key, "k%02d", i);
+        ck_assert_int_eq(st_store_put(s, B(key), B("v"), 0), 0);
+    }
+    st_env_close(env); /* a crash after an automatic commit */
+    env = env_open_ok(dir, 2, 0);
+    ck_assert_int_eq(st_env_auto_committed(env), 1);
+    ck_assert_int_eq(st_env_checkpoint(env, "t", 0), 5);
+    st_env_mark_auto_commits(env, 1);
+    s = store_open_ok(env, "s", NULL);
+    ck_assert_int_eq(st_env_commit(env, &off, 1), 0);
+    ck_assert_int_eq(st_env_auto_committed(env), 0);
+    /* A store opened while writes are pending commits them: marked too. */
+    ck_assert_int_eq(st_store_put(s, B("x"), B("1"), 0), 0);
+    store_open_ok(env, "s2", NULL);
+    st_env_close(env);
+    env = env_open_ok(dir, 2, 0);
+    ck_assert_int_eq(st_env_auto_committed(env), 1);
+    st_env_close(env);
+    /* Without the setting (at-least-once) nothing is marked. */
+    scratch_rm(dir);
+    scratch_new(dir, sizeof dir);
+    env = env_open_ok(dir, 2, 0);
+    s = store_open_ok(env, "s", NULL);
+    st_env_set_limits(env, 0, 10, 0);
+    for (int i = 0; i < 15; i++) {
+        snprintf(key, sizeof key, "k%02d", i);
+        ck_assert_int_eq(st_store_put(s, B(key), B("v"), 0), 0);
+    }
+    st_env_close(env);
+    env = env_open_ok(dir, 2, 0);
+    ck_assert_int_eq(st_env_auto_committed(env), 0);
+    st_env_close(env);
+}
+END_TEST
+
 START_TEST(corrupt_checkpoint_is_none)
 {
     st_env_t *env = env_open_ok(dir, 1, 0);
@@ -601,6 +652,7 @@ TCase *tcase_env_files(void)
     TCase *tc = tcase_create("env_files");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, wipe_removes_state);
+    tcase_add_test(tc, automatic_commits_are_marked);
     tcase_add_test(tc, open_errors_name_the_path);
     tcase_add_test(tc, store_open_rules);
     return tc;

@@ -91,10 +91,56 @@ START_TEST(config_producer_compression)
 }
 END_TEST
 
+/* processing.guarantee as Kafka 4 takes it: exactly_once_v2 with its 100 ms
+ * commit interval (unless set), the removed values refused by name. */
+START_TEST(config_processing_guarantee)
+{
+    char err[512];
+    static const struct {
+        const char *g, *interval;
+        int eos, want_interval;
+    } ok[] = {
+        {"at_least_once", NULL, 0, 30000},
+        {"exactly_once_v2", NULL, 1, 100},
+        {"exactly_once_v2", "2000", 1, 2000},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        eddy_config_t *c = eddy_config_new();
+        ck_assert_int_eq(eddy_config_set(c, "application.id", "g", err, sizeof err), 0);
+        ck_assert_int_eq(eddy_config_set(c, "processing.guarantee", ok[i].g, err, sizeof err), 0);
+        if (ok[i].interval)
+            ck_assert_int_eq(
+                eddy_config_set(c, "commit.interval.ms", ok[i].interval, err, sizeof err), 0);
+        sx_config_t cfg;
+        ck_assert_msg(sx_config_load(&cfg, c, err, sizeof err) == 0, "%s: %s", ok[i].g, err);
+        ck_assert_int_eq(cfg.eos, ok[i].eos);
+        ck_assert_int_eq(cfg.commit_interval_ms, ok[i].want_interval);
+        sx_config_free(&cfg);
+        eddy_config_destroy(c);
+    }
+    static const char *const bad[][2] = {
+        {"exactly_once", "'exactly_once' was removed in Kafka 4.0"},
+        {"exactly_once_beta", "'exactly_once_beta' was removed in Kafka 4.0"},
+        {"exactly-once", "'exactly-once': use at_least_once or exactly_once_v2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        eddy_config_t *c = eddy_config_new();
+        ck_assert_int_eq(eddy_config_set(c, "application.id", "g", err, sizeof err), 0);
+        ck_assert_int_eq(eddy_config_set(c, "processing.guarantee", bad[i][0], err, sizeof err),
+                         0);
+        sx_config_t cfg;
+        ck_assert_int_lt(sx_config_load(&cfg, c, err, sizeof err), 0);
+        ck_assert_msg(strstr(err, bad[i][1]) != NULL, "%s", err);
+        eddy_config_destroy(c);
+    }
+}
+END_TEST
+
 TCase *tcase_config_arg(void)
 {
     TCase *tc = tcase_create("config_arg");
     tcase_add_test(tc, config_flags);
     tcase_add_test(tc, config_producer_compression);
+    tcase_add_test(tc, config_processing_guarantee);
     return tc;
 }
