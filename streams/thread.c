@@ -858,6 +858,8 @@ static void on_eos_result(kc_producer_t *p, int err, int16_t kafka_err, void *op
                 /* Kafka has it all: now the local state. */
                 if (commit_local_state(th) == 0)
                     commit_done(th, 0);
+                else
+                    commit_give_up(th);
                 return;
             }
         }
@@ -903,6 +905,8 @@ static void eos_commit(sx_thread_t *th)
          * transaction (standbys still record their progress). */
         if (commit_local_state(th) == 0)
             commit_done(th, 0);
+        else
+            commit_give_up(th);
         return;
     }
     th->th_eos_seen = seen;
