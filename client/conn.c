@@ -144,6 +144,13 @@ int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, si
                  cfg->auto_offset_reset);
         rc = EDDY_ERR_CONFIG;
     }
+    if (rc == 0 && strcmp(cfg->isolation_level, "read_uncommitted") &&
+        strcmp(cfg->isolation_level, "read_committed")) {
+        snprintf(errstr, errstr_size,
+                 "isolation.level: '%s' is not read_uncommitted or read_committed",
+                 cfg->isolation_level);
+        rc = EDDY_ERR_CONFIG;
+    }
     if (rc == 0 && security_protocol_of(cfg->security_protocol) < 0) {
         snprintf(errstr, errstr_size,
                  "security.protocol: '%s' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
@@ -179,6 +186,31 @@ int kc_config_idempotence(const kc_config_t *cfg, int *enabled, const char **why
         conflict = "retries must be greater than 0";
     else if (cfg->max_in_flight > 5)
         conflict = "max.in.flight.requests.per.connection must be at most 5";
+    if (cfg->transactional_id) {
+        /* Kafka: a transactional producer is idempotent, whatever the
+         * defaults would have allowed. */
+        if (cfg->enable_idempotence_set && !cfg->enable_idempotence) {
+            snprintf(errstr, errstr_size,
+                     "transactional.id is set, which needs idempotence, but "
+                     "enable.idempotence=false; remove one of the two settings");
+            return EDDY_ERR_CONFIG;
+        }
+        if (conflict) {
+            snprintf(errstr, errstr_size,
+                     "transactional.id is set: %s for the idempotent producer a transaction "
+                     "needs (acks is %s, retries %d, max.in.flight.requests.per.connection %d)",
+                     conflict, cfg->acks, cfg->retries, cfg->max_in_flight);
+            return EDDY_ERR_CONFIG;
+        }
+        if (!*cfg->transactional_id) {
+            snprintf(errstr, errstr_size, "transactional.id: must not be empty");
+            return EDDY_ERR_CONFIG;
+        }
+        *enabled = 1;
+        if (why)
+            *why = NULL;
+        return 0;
+    }
     *enabled = cfg->enable_idempotence && !conflict;
     if (why)
         *why = cfg->enable_idempotence ? conflict : NULL;

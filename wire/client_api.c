@@ -39,6 +39,13 @@ static const api_version_range_t client_own_versions[] = {
     /* a client authenticates to any Kafka since 1.0 (client_api_sasl.c) */
     {API_SASL_HANDSHAKE, 1, 1},
     {API_SASL_AUTHENTICATE, 0, 2},
+    /* the transactional producer (client/txn_wire.c), up to the last
+     * versions before transactions v2 (KIP-890 part 2: EndTxn v5,
+     * TxnOffsetCommit v5); AddPartitionsToTxn v4+ is for brokers only */
+    {API_ADD_PARTITIONS_TO_TXN, 0, 3},
+    {API_ADD_OFFSETS_TO_TXN, 0, 3},
+    {API_END_TXN, 0, 4},
+    {API_TXN_OFFSET_COMMIT, 0, 3},
 };
 
 static const api_version_range_t *client_range(int api_key)

@@ -36,6 +36,10 @@ enum kafka_api {
     API_DELETE_TOPICS = 20,
     API_DELETE_RECORDS = 21,
     API_INIT_PRODUCER_ID = 22,
+    API_ADD_PARTITIONS_TO_TXN = 24,
+    API_ADD_OFFSETS_TO_TXN = 25,
+    API_END_TXN = 26,
+    API_TXN_OFFSET_COMMIT = 28,
     API_DESCRIBE_ACLS = 29,
     API_CREATE_ACLS = 30,
     API_DELETE_ACLS = 31,
@@ -115,7 +119,16 @@ const char *kafka_api_name(int api_key);
     X(SECURITY_DISABLED, 54)                                                                       \
     X(RESOURCE_NOT_FOUND, 91)                                                                      \
     X(DUPLICATE_RESOURCE, 92)                                                                      \
-    X(UNACCEPTABLE_CREDENTIAL, 93)
+    X(UNACCEPTABLE_CREDENTIAL, 93)                                                                 \
+    X(INVALID_TXN_STATE, 48)                                                                       \
+    X(INVALID_PRODUCER_ID_MAPPING, 49)                                                             \
+    X(INVALID_TRANSACTION_TIMEOUT, 50)                                                             \
+    X(CONCURRENT_TRANSACTIONS, 51)                                                                 \
+    X(TRANSACTION_COORDINATOR_FENCED, 52)                                                          \
+    X(OPERATION_NOT_ATTEMPTED, 55)                                                                 \
+    X(UNSTABLE_OFFSET_COMMIT, 88)                                                                  \
+    X(PRODUCER_FENCED, 90)                                                                         \
+    X(TRANSACTION_ABORTABLE, 120)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,
