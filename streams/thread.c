@@ -779,6 +779,9 @@ static void eos_recovered(sx_thread_t *th)
     }
     if (th->th_eos_reopen) {
         /* Back to the committed offsets: what was processed since is gone. */
+        EDDY_LOG_INFO("streams",
+                      "%s: transaction ended; the tasks open again from their last commit",
+                      th->th_name);
         int np = 0;
         const kc_topic_partition_t *parts = kc_member_assignment(th->th_member, &np);
         for (int i = 0; i < np; i++)
@@ -801,6 +804,10 @@ static void eos_settle(sx_thread_t *th)
         return; /* on_eos_result comes back here */
     sx_collector_t *co = &th->th_collector;
     if (th->th_eos_fatal) {
+        EDDY_LOG_WARN("streams",
+                      "%s: the transactional producer cannot go on (%s): replacing it with a new "
+                      "one (the same transactional.id, a newer epoch)",
+                      th->th_name, eos_why(th, EDDY_ERR_TXN_FATAL));
         sx_collector_close(co); /* its records fail with -ECANCELED, ignored */
         int rc = sx_collector_renew(co, th->th_client);
         if (rc == 0) {
