@@ -36,6 +36,7 @@ enum kafka_api {
     API_DELETE_TOPICS = 20,
     API_DELETE_RECORDS = 21,
     API_INIT_PRODUCER_ID = 22,
+    API_TXN_OFFSET_COMMIT = 28,
     API_DESCRIBE_ACLS = 29,
     API_CREATE_ACLS = 30,
     API_DELETE_ACLS = 31,
@@ -115,7 +116,8 @@ const char *kafka_api_name(int api_key);
     X(SECURITY_DISABLED, 54)                                                                       \
     X(RESOURCE_NOT_FOUND, 91)                                                                      \
     X(DUPLICATE_RESOURCE, 92)                                                                      \
-    X(UNACCEPTABLE_CREDENTIAL, 93)
+    X(UNACCEPTABLE_CREDENTIAL, 93)                                                                 \
+    X(UNSTABLE_OFFSET_COMMIT, 88)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,
