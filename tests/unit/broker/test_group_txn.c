@@ -14,7 +14,7 @@
 #include "broker/group_int.h"
 #include "common/clock.h"
 #include "common/config.h"
-#include "eddy_broker.h"
+#include "include/eddy_broker.h"
 #include "wire/recordbatch.h"
 
 static char g_dir[64];
