@@ -228,6 +228,7 @@ void wire_offset_fetch_req_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchReq
     if (!cw_version(wr, API_OFFSET_FETCH, v))
         return;
     if (!kafka_is_flexible(API_OFFSET_FETCH, v)) {
+        cw_require(wr, !r->RequireStable); /* not ignorable: below v7 it cannot be said */
         cw_string_nn(wr, r->GroupId);
         int32_t n = cw_count(wr, r->TopicsCount, r->Topics, v >= 2); /* null: all, v2+ */
         for (int32_t i = 0; i < n; i++) {
