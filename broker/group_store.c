@@ -17,8 +17,15 @@
  *                              assignment bytes]
  *   a null value deletes the key (tombstone).
  *
+ * Offsets of a transaction (TxnOffsetCommit) are written in a
+ * transactional batch of the producer and stay pending, invisible to
+ * OffsetFetch, until the transaction's marker in the same partition:
+ * commit makes them the committed offsets unless a plain commit was
+ * written later, abort drops them.
+ *
  * Replay at start-up applies the records of every partition in offset
- * order. Groups come back Empty with their generation, protocol and
+ * order, markers included; offsets still pending at the end wait for the
+ * transaction coordinator. Groups come back Empty with their generation, protocol and
  * offsets; members do not survive a broker restart (clients see
  * UNKNOWN_MEMBER_ID and rejoin), which docs/groups.md explains.
  */
