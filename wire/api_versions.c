@@ -51,6 +51,7 @@ const api_version_range_t broker_api_versions[] = {
     {API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0},
     {API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0},
     {API_DESCRIBE_CLIENT_QUOTAS, 0, 1},
+    {API_WRITE_TXN_MARKERS, 0, 2},
     {API_TXN_OFFSET_COMMIT, 0, 4},
 };
 const int broker_api_versions_count = (int)(sizeof broker_api_versions /
