@@ -1179,8 +1179,17 @@ int handle_write_txn_markers(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                     continue;
                 }
                 int64_t off;
-                rc = log_append_marker(p->p_log, m->ProducerId, m->ProducerEpoch,
-                                       m->TransactionResult != 0, m->CoordinatorEpoch, now, &off);
+                /* The group coordinator's partitions: its pending offsets
+                 * complete with the marker it writes itself. */
+                if (kstr_eq(t->Name, "__consumer_offsets"))
+                    rc = group_txn_complete_partition(b->bk_groups, p->p_index, m->ProducerId,
+                                                      m->ProducerEpoch,
+                                                      m->TransactionResult != 0,
+                                                      m->CoordinatorEpoch);
+                else
+                    rc = log_append_marker(p->p_log, m->ProducerId, m->ProducerEpoch,
+                                           m->TransactionResult != 0, m->CoordinatorEpoch, now,
+                                           &off);
                 t->ErrorCodes[k] = rc == EDDY_ERR_INVALID_ARG ? KERR_INVALID_REQUEST
                                                               : kerr_from(rc);
                 if (rc == 0)

@@ -9,12 +9,15 @@
                (22), an unknown member UNKNOWN_MEMBER_ID (25), a static instance under another
                member id FENCED_INSTANCE_ID (82), a generation for a group that does not exist
                22; the member's own generation is NONE (Kafka's group coordinator).
-  complete     the whole transaction through the transaction coordinator (InitProducerId with a
-               transactional id, AddOffsetsToTxn, TxnOffsetCommit, EndTxn): pending offsets
+  complete     the end of the transaction as the transaction coordinator writes it
+               (WriteTxnMarkers to the group's __consumer_offsets partition): pending offsets
                survive a broker restart (still 88 after it), a commit makes them visible, an
-               abort drops them (the offset committed before stays), a plain OffsetCommit
-               written after the transaction's offset wins when the transaction commits, and a
-               group deleted while a transaction holds offsets does not come back with them.
+               abort (with the bumped epoch of a fenced producer) drops them and the offset
+               committed before stays, the fenced epoch cannot commit offsets any more
+               (INVALID_PRODUCER_EPOCH, 47), a plain OffsetCommit written after the
+               transaction's offset wins when the transaction commits, a group deleted while a
+               transaction holds offsets does not come back with them; all of it again after
+               a restart.
 
 usage: broker_txn_offsets.py path/to/eddy [case ...]
 """
@@ -25,7 +28,8 @@ from kwire import Broker, Conn, check, cstr, s16
 
 EDDY, WORK = kwire.setup("eddy-txn-offsets-")
 
-NONE, ILLEGAL_GENERATION, UNKNOWN_MEMBER, FENCED_INSTANCE, UNSTABLE = 0, 22, 25, 82, 88
+NONE, ILLEGAL_GENERATION, UNKNOWN_MEMBER, INVALID_EPOCH, FENCED_INSTANCE, UNSTABLE = \
+    0, 22, 25, 47, 82, 88
 TOPIC = "txo"
 SETTINGS = ["group.initial.rebalance.delay.ms=0", "offsets.topic.num.partitions=3"]
 
@@ -127,25 +131,36 @@ def join_static(c, group, instance):
     return gen, member
 
 
-def init_txn(c, txn_id):
-    """(producer id, epoch) from InitProducerId v4 with a transactional id."""
-    r = c.call(22, 4, cstr(txn_id) + struct.pack(">iqh", 60000, -1, -1) + b"\0")
-    r.i32()
-    err, pid, epoch = r.i16(), r.i64(), r.i16()
-    expect(err, NONE, "InitProducerId %s" % txn_id)
-    return pid, epoch
+def java_hash(s):
+    """Java's String.hashCode (over UTF-16 code units)."""
+    h = 0
+    b = s.encode("utf-16-be")
+    for i in range(0, len(b), 2):
+        h = (31 * h + int.from_bytes(b[i:i + 2], "big")) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
 
 
-def add_offsets(c, txn_id, pid, epoch, group):
-    r = c.call(25, 3, cstr(txn_id) + struct.pack(">qh", pid, epoch) + cstr(group) + b"\0")
-    r.i32()
-    expect(r.i16(), NONE, "AddOffsetsToTxn")
+def group_partition(group, partitions=3):
+    """Kafka's partition of __consumer_offsets for group: abs(String.hashCode) % n."""
+    return abs(java_hash(group)) % partitions
 
 
-def end_txn(c, txn_id, pid, epoch, commit):
-    r = c.call(26, 3, cstr(txn_id) + struct.pack(">qhb", pid, epoch, 1 if commit else 0) + b"\0")
-    r.i32()
-    expect(r.i16(), NONE, "EndTxn %s" % ("commit" if commit else "abort"))
+def end_txn(c, group, pid, epoch, commit):
+    """What the transaction coordinator sends at the end of a transaction that added group's
+    offsets: WriteTxnMarkers v1 to the group's __consumer_offsets partition."""
+    part = group_partition(group)
+    marker = struct.pack(">qhb", pid, epoch, 1 if commit else 0)
+    marker += kwire.arr([cstr("__consumer_offsets") + kwire.arr([struct.pack(">i", part)], True)
+                         + b"\0"], True)
+    marker += struct.pack(">i", 0) + b"\0"
+    r = c.call(27, 1, kwire.arr([marker], True) + b"\0", flex=True)
+    expect(r.count(), 1, "WriteTxnMarkers markers")
+    expect(r.i64(), pid, "WriteTxnMarkers producer")
+    expect(r.count(), 1, "WriteTxnMarkers topics")
+    expect(r.str(), "__consumer_offsets", "WriteTxnMarkers topic")
+    expect(r.count(), 1, "WriteTxnMarkers partitions")
+    expect((r.i32(), r.i16()), (part, NONE), "WriteTxnMarkers %s" % ("commit" if commit else
+                                                                      "abort"))
 
 
 def stable(c, group, want):
@@ -213,40 +228,36 @@ def case_complete():
     c = Conn(b.port)
     offset_commit(c, "gc", {0: 1, 1: 1, 2: 1})
     # A committed transaction, with a broker restart between its offsets and its end.
-    pid, epoch = init_txn(c, "tx-commit")
-    add_offsets(c, "tx-commit", pid, epoch, "gc")
-    expect(txn_offset_commit(c, "gc", pid, epoch, {0: 100, 1: 101}, txn_id="tx-commit"),
-           {0: NONE, 1: NONE}, "TxnOffsetCommit")
+    expect(txn_offset_commit(c, "gc", 3000, 0, {0: 100, 1: 101}), {0: NONE, 1: NONE},
+           "TxnOffsetCommit")
     c.close()
     b.restart()
     c = Conn(b.port)
     expect(offset_fetch(c, "gc")[0], (-1, UNSTABLE), "pending after the restart")
-    end_txn(c, "tx-commit", pid, epoch, True)
+    end_txn(c, "gc", 3000, 0, True)
     stable(c, "gc", {0: 100, 1: 101, 2: 1})
-    # An aborted one: its offsets go, the committed ones stay.
-    pid, epoch = init_txn(c, "tx-abort")
-    add_offsets(c, "tx-abort", pid, epoch, "gc")
-    expect(txn_offset_commit(c, "gc", pid, epoch, {0: 200, 2: 202}, txn_id="tx-abort"),
-           {0: NONE, 2: NONE}, "TxnOffsetCommit to abort")
-    end_txn(c, "tx-abort", pid, epoch, False)
+    # An aborted one: its offsets go, the committed ones stay. The marker carries the
+    # producer's bumped epoch, as after a fencing abort.
+    expect(txn_offset_commit(c, "gc", 3001, 0, {0: 200, 2: 202}), {0: NONE, 2: NONE},
+           "TxnOffsetCommit to abort")
+    end_txn(c, "gc", 3001, 1, False)
     stable(c, "gc", {0: 100, 1: 101, 2: 1})
     # A plain commit written after the transaction's offset wins when it commits.
-    pid, epoch = init_txn(c, "tx-mixed")
-    add_offsets(c, "tx-mixed", pid, epoch, "gc")
-    expect(txn_offset_commit(c, "gc", pid, epoch, {1: 300, 2: 302}, txn_id="tx-mixed"),
-           {1: NONE, 2: NONE}, "TxnOffsetCommit before a plain one")
+    expect(txn_offset_commit(c, "gc", 3002, 0, {1: 300, 2: 302}), {1: NONE, 2: NONE},
+           "TxnOffsetCommit before a plain one")
     offset_commit(c, "gc", {2: 50})
-    end_txn(c, "tx-mixed", pid, epoch, True)
+    end_txn(c, "gc", 3002, 0, True)
     stable(c, "gc", {0: 100, 1: 300, 2: 50})
+    # The fenced producer's old epoch cannot commit offsets any more.
+    expect(txn_offset_commit(c, "gc", 3001, 0, {0: 999}), {0: INVALID_EPOCH},
+           "TxnOffsetCommit of a fenced epoch")
     # A group deleted while a transaction holds its offsets stays deleted after the commit.
-    pid, epoch = init_txn(c, "tx-deleted")
-    add_offsets(c, "tx-deleted", pid, epoch, "gd")
-    expect(txn_offset_commit(c, "gd", pid, epoch, {0: 7}, txn_id="tx-deleted"), {0: NONE},
+    expect(txn_offset_commit(c, "gd", 3003, 0, {0: 7}), {0: NONE},
            "TxnOffsetCommit to a group deleted next")
     r = c.call(42, 1, struct.pack(">i", 1) + s16("gd"))
     r.i32()
     expect((r.i32(), r.str(), r.i16()), (1, "gd", NONE), "DeleteGroups")
-    end_txn(c, "tx-deleted", pid, epoch, True)
+    end_txn(c, "gd", 3003, 0, True)
     stable(c, "gd", {0: -1})
     # And all of it after a restart, replayed from __consumer_offsets.
     c.close()
