@@ -19,6 +19,8 @@
 
 static char g_dir[64];
 
+static const char *g_segment_bytes = "104857600";
+
 static eddy_broker_t *open_broker(void)
 {
     char err[512], set[128];
@@ -32,6 +34,8 @@ static eddy_broker_t *open_broker(void)
     for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
         ck_assert_int_eq(eddy_props_set(&ps, "test", settings[i], err, sizeof err), 0);
     snprintf(set, sizeof set, "log.dirs=%s", g_dir);
+    ck_assert_int_eq(eddy_props_set(&ps, "test", set, err, sizeof err), 0);
+    snprintf(set, sizeof set, "offsets.topic.segment.bytes=%s", g_segment_bytes);
     ck_assert_int_eq(eddy_props_set(&ps, "test", set, err, sizeof err), 0);
     eddy_broker_t *b = eddy_broker_new(&ps, err, sizeof err);
     eddy_props_free(&ps);
@@ -120,6 +124,7 @@ static eddy_broker_t *reopen(eddy_broker_t *b)
 
 static void setup(void)
 {
+    g_segment_bytes = "104857600";
     snprintf(g_dir, sizeof g_dir, "/tmp/eddy-grptxn-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(g_dir));
 }
@@ -220,6 +225,44 @@ START_TEST(marker_covers_partition_groups)
 }
 END_TEST
 
+/* Compaction of __consumer_offsets (its cleaner keeps a commit marker while
+ * a batch of its transaction stays, drops aborted records without letting
+ * them hide a committed value) leaves a log whose replay gives the same
+ * offsets, none of them pending. */
+START_TEST(compacted_log_replays_the_same)
+{
+    g_segment_bytes = "300";
+    eddy_broker_t *b = open_broker();
+    write_offset(b, -1, "g", "t", 0, 1);
+    write_offset(b, 8000, "g", "t", 0, 10);  /* committed below */
+    write_offset(b, 8000, "g", "t", 1, 11);  /* replaced by 8002's */
+    write_marker(b, 8000, 1);
+    write_offset(b, 8001, "g", "t", 0, 20);  /* aborted below */
+    write_marker(b, 8001, 0);
+    write_offset(b, 8002, "g", "t", 1, 30);
+    write_marker(b, 8002, 1);
+    write_offset(b, 8003, "g", "t", 4, 40);  /* committed, then replaced by a plain one */
+    write_marker(b, 8003, 1);
+    write_offset(b, -1, "g", "t", 4, 41);
+    for (int i = 0; i < 8; i++)
+        write_offset(b, -1, "g", "t", 2, 100 + i);
+    ck_assert_int_gt(log_segment_count(offsets_log(b)), 3);
+    /* Past delete.retention.ms: markers with no batch left go too. */
+    int64_t before = log_size_bytes(offsets_log(b));
+    ck_assert_int_eq(log_compact(offsets_log(b), eddy_wall_ms() + 7LL * 24 * 3600 * 1000, 1), 0);
+    ck_assert_int_lt(log_size_bytes(offsets_log(b)), before);
+    b = reopen(b);
+    ck_assert_int_eq(committed(b, "g", "t", 0), 10);
+    ck_assert_int_eq(committed(b, "g", "t", 1), 30);
+    ck_assert_int_eq(committed(b, "g", "t", 2), 107);
+    ck_assert_int_eq(committed(b, "g", "t", 4), 41);
+    group_t *g = grp_find(b->bk_groups, kstr_c("g"));
+    ck_assert_ptr_nonnull(g);
+    ck_assert_ptr_null(g->g_txn_offsets);
+    eddy_broker_destroy(b);
+}
+END_TEST
+
 TCase *tcase_group_txn(void)
 {
     TCase *tc = tcase_create("group_txn");
@@ -229,5 +272,6 @@ TCase *tcase_group_txn(void)
     tcase_add_test(tc, pending_at_end_completed_later);
     tcase_add_test(tc, later_plain_commit_wins);
     tcase_add_test(tc, marker_covers_partition_groups);
+    tcase_add_test(tc, compacted_log_replays_the_same);
     return tc;
 }
