@@ -18,6 +18,9 @@
                transaction's offset wins when the transaction commits, a group deleted while a
                transaction holds offsets does not come back with them; all of it again after
                a restart.
+  acls         with an authorizer: no WRITE on the transactional id is
+               TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53), no READ on the group
+               GROUP_AUTHORIZATION_FAILED (30), and neither writes anything.
 
 usage: broker_txn_offsets.py path/to/eddy [case ...]
 """
@@ -30,6 +33,7 @@ EDDY, WORK = kwire.setup("eddy-txn-offsets-")
 
 NONE, ILLEGAL_GENERATION, UNKNOWN_MEMBER, INVALID_EPOCH, FENCED_INSTANCE, UNSTABLE = \
     0, 22, 25, 47, 82, 88
+GROUP_AUTH, TXN_ID_AUTH = 30, 53
 TOPIC = "txo"
 SETTINGS = ["group.initial.rebalance.delay.ms=0", "offsets.topic.num.partitions=3"]
 
@@ -269,7 +273,43 @@ def case_complete():
     return "commit visible, abort dropped, later plain commit wins, deletion holds, restarts"
 
 
-CASES = {"pending": case_pending, "fencing": case_fencing, "complete": case_complete}
+def case_acls():
+    auth = "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    me = "User:ANONYMOUS"
+    b = Broker("acls", SETTINGS + [auth, "super.users=" + me])
+    r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "3")
+    check(r.returncode == 0, "create %s: %r" % (TOPIC, r.stderr))
+    c = Conn(b.port)
+    read, write, allow, literal = 3, 4, 3, 3
+    acls = [(2, TOPIC, read), (3, "ga", read), (5, "tx-ok", write)]
+    body = kwire.arr((struct.pack(">b", t) + cstr(name) + struct.pack(">b", literal) + cstr(me)
+                      + cstr("*") + struct.pack(">bb", op, allow) + b"\0" for t, name, op in acls),
+                     True) + b"\0"
+    r = c.call(30, 3, body)
+    r.i32()
+    for _ in range(r.count()):
+        expect(r.i16(), NONE, "CreateAcls")
+        r.str()
+        r.tags()
+    c.close()
+    b.settings = SETTINGS + [auth]
+    b.restart()
+    c = Conn(b.port)
+    # Kafka's order: WRITE on the transactional id, then READ on the group, then the topic.
+    expect(txn_offset_commit(c, "ga", 4000, 0, {0: 1}, txn_id="tx-no"),
+           {0: TXN_ID_AUTH}, "no WRITE on the transactional id")
+    expect(txn_offset_commit(c, "gb", 4000, 0, {0: 1}, txn_id="tx-ok"),
+           {0: GROUP_AUTH}, "no READ on the group")
+    expect(txn_offset_commit(c, "ga", 4000, 0, {0: 1, 1: 2}, txn_id="tx-ok"),
+           {0: NONE, 1: NONE}, "all three allowed")
+    # Nothing of the refused ones was written: only ga has offsets, pending.
+    expect(offset_fetch(c, "ga", (0, 1)), {0: (-1, UNSTABLE), 1: (-1, UNSTABLE)}, "ga pending")
+    c.close()
+    return "TRANSACTIONAL_ID_AUTHORIZATION_FAILED, then GROUP_AUTHORIZATION_FAILED, as Kafka"
+
+
+CASES = {"pending": case_pending, "fencing": case_fencing, "complete": case_complete,
+         "acls": case_acls}
 
 if __name__ == "__main__":
     kwire.main("broker_txn_offsets", CASES)
