@@ -234,6 +234,7 @@ int handle_heartbeat(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_leave_group(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_offset_commit(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_offset_fetch(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_txn_offset_commit(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_list_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);

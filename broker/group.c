@@ -171,6 +171,7 @@ void grp_free(group_t *g)
     }
     pending_free(g);
     offsets_free(g->g_offsets);
+    offsets_free(g->g_txn_offsets);
     free(g->g_id);
     free(g->g_protocol_type);
     free(g->g_protocol);

@@ -600,6 +600,7 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_LEAVE_GROUP: return handle_leave_group(b, s, rd);
     case API_OFFSET_COMMIT: return handle_offset_commit(b, s, rd);
     case API_OFFSET_FETCH: return handle_offset_fetch(b, s, rd);
+    case API_TXN_OFFSET_COMMIT: return handle_txn_offset_commit(b, s, rd);
     case API_DESCRIBE_GROUPS: return handle_describe_groups(b, s, rd);
     case API_LIST_GROUPS: return handle_list_groups(b, s, rd);
     case API_DELETE_GROUPS: return handle_delete_groups(b, s, rd);

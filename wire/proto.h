@@ -39,6 +39,7 @@ enum kafka_api {
     API_ADD_PARTITIONS_TO_TXN = 24,
     API_ADD_OFFSETS_TO_TXN = 25,
     API_END_TXN = 26,
+    API_TXN_OFFSET_COMMIT = 28,
     API_DESCRIBE_ACLS = 29,
     API_CREATE_ACLS = 30,
     API_DELETE_ACLS = 31,
@@ -127,7 +128,8 @@ const char *kafka_api_name(int api_key);
     X(CONCURRENT_TRANSACTIONS, 51)                                                                 \
     X(OPERATION_NOT_ATTEMPTED, 55)                                                                 \
     X(PRODUCER_FENCED, 90)                                                                         \
-    X(TRANSACTIONAL_ID_NOT_FOUND, 105)
+    X(TRANSACTIONAL_ID_NOT_FOUND, 105)                                                             \
+    X(UNSTABLE_OFFSET_COMMIT, 88)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,

@@ -6,6 +6,7 @@ TCase *tcase_topic_names(void);
 TCase *tcase_acl(void);
 TCase *tcase_users(void);
 TCase *tcase_txn(void);
+TCase *tcase_group_txn(void);
 
 int main(void)
 {
@@ -16,5 +17,6 @@ int main(void)
     suite_add_tcase(s, tcase_acl());
     suite_add_tcase(s, tcase_users());
     suite_add_tcase(s, tcase_txn());
+    suite_add_tcase(s, tcase_group_txn());
     return run_suite(s);
 }
