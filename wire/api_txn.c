@@ -15,7 +15,7 @@
  * DescribeTransactionsRequest v0: TransactionalIds [string]
  * DescribeTransactionsResponse v0: ThrottleTimeMs, TransactionStates [ErrorCode int16,
  *     TransactionalId string, TransactionState string, TransactionTimeoutMs int32,
- *     TransactionStartTimeMs int64, ProducerId int64, ProducerEpoch int32,
+ *     TransactionStartTimeMs int64, ProducerId int64, ProducerEpoch int16,
  *     TopicPartitions [Name string, PartitionIndexes [int32]]]
  * ListTransactionsRequest v0-1: StateFilters [string], ProducerIdFilters [int64],
  *     DurationFilter int64 (v1)
@@ -148,7 +148,7 @@ void wire_describe_transactions_resp_encode(eddy_wr_t *wr, int16_t v,
         wr_i32(wr, s->TransactionTimeoutMs);
         wr_i64(wr, s->TransactionStartTimeMs);
         wr_i64(wr, s->ProducerId);
-        wr_i32(wr, s->ProducerEpoch);
+        wr_i16(wr, s->ProducerEpoch);
         wrf_count(wr, 1, s->TopicsCount);
         for (int32_t j = 0; j < s->TopicsCount; j++) {
             wr_compact_string(wr, s->Topics[j].Name);

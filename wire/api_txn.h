@@ -72,7 +72,7 @@ typedef struct DescribeTransactionsState {
     int32_t TransactionTimeoutMs;
     int64_t TransactionStartTimeMs;
     int64_t ProducerId;
-    int32_t ProducerEpoch; /* int32 on the wire in this API */
+    int16_t ProducerEpoch;
     TxnTopic *Topics;
     int32_t TopicsCount;
 } DescribeTransactionsState;

@@ -108,7 +108,7 @@ def describe(c, txn):
     r = c.call(65, 0, kwire.uvarint(2) + cstr(txn) + b"\0")
     r.i32()
     check(r.count() == 1, "one transactional id asked, one answered")
-    err, _, state, _, _, pid, epoch = r.i16(), r.str(), r.str(), r.i32(), r.i64(), r.i64(), r.i32()
+    err, _, state, _, _, pid, epoch = r.i16(), r.str(), r.str(), r.i32(), r.i64(), r.i64(), r.i16()
     parts = {}
     for _ in range(r.count()):
         t = r.str()
