@@ -226,6 +226,7 @@ int broker_dynamic_load(struct eddy_broker *b, const eddy_props_t *props, char *
 void broker_dynamic_free(struct eddy_broker *b);
 int handle_delete_records(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_init_producer_id(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_write_txn_markers(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 /* Consumer groups (group.c). */
 int handle_find_coordinator(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_join_group(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);

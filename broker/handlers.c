@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "wire/api_txn_markers.h"
 #include "wire/recordbatch.h"
 
 /* Kafka's error for a failed log operation. */
@@ -685,15 +686,19 @@ static int64_t fetch_available(eddy_broker_t *b, const FetchRequest *r, const ui
                 (*errors)++;
                 continue;
             }
-            if (fp->FetchOffset == end)
+            /* read_committed sees only what is below the LSO: a long poll
+             * waits until a marker moves it (broker_data_arrived). */
+            int64_t upto = r->IsolationLevel == 1 ? log_last_stable_offset(p->p_log) : end;
+            if (fp->FetchOffset >= upto)
                 continue;
             if (r->MinBytes <= 1) {
                 total++; /* anything will do: no need to measure it */
                 continue;
             }
             log_slice_t sl;
-            int rc = log_read(p->p_log, fp->FetchOffset,
-                              (size_t)(fp->PartitionMaxBytes > 0 ? fp->PartitionMaxBytes : 1), &sl);
+            int rc = log_read_upto(p->p_log, fp->FetchOffset,
+                                   (size_t)(fp->PartitionMaxBytes > 0 ? fp->PartitionMaxBytes : 1),
+                                   upto, &sl);
             if (rc < 0) {
                 (*errors)++;
                 continue;
@@ -748,6 +753,10 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
             }
             log_t *log = p->p_log;
             int64_t hw = log_end_offset(log), start = log_start_offset(log);
+            /* Kafka answers the LSO in both isolation levels;
+             * read_committed reads only below it. */
+            int64_t lso = log_last_stable_offset(log);
+            int committed = r->IsolationLevel == 1;
             log_slice_t sl;
             memset(&sl, 0, sizeof sl);
             int rc = 0;
@@ -756,7 +765,8 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
             /* The first batch of the response goes out even if larger than
              * the limits (KIP-74); later partitions only when they fit. */
             if (limit > 0 || sent == 0)
-                rc = log_read(log, fp->FetchOffset, (size_t)(limit > 0 ? limit : 1), &sl);
+                rc = log_read_upto(log, fp->FetchOffset, (size_t)(limit > 0 ? limit : 1),
+                                   committed ? lso : INT64_MAX, &sl);
             if (rc == 0 && sl.sl_len > 0 && sent > 0 && (int64_t)sl.sl_len > limit) {
                 log_slice_release(log, &sl);
                 sl.sl_len = 0;
@@ -772,11 +782,31 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
                 if (crc < 0) {
                     /* The log went offline and logged it once. */
                     log_slice_release(log, &sl);
-                    wire_fetch_resp_partition(wr, v, fp->Partition, kerr_from(crc), hw, hw, start);
+                    wire_fetch_resp_partition(wr, v, fp->Partition, kerr_from(crc), hw, lso, start);
                     wr_i32(wr, 0);
                     continue;
                 }
-                wire_fetch_resp_partition(wr, v, fp->Partition, KERR_NONE, hw, hw, start);
+                /* Kafka's collectAbortedTransactions over the fetched range:
+                 * the consumer drops those producers' records up to each
+                 * abort marker. */
+                log_aborted_txn_t *at = NULL;
+                size_t nat = 0;
+                if (committed &&
+                    log_aborted_txns(log, fp->FetchOffset, sl.sl_next_offset, &at, &nat) < 0)
+                    wr->wr_err = -ENOMEM;
+                int64_t *pairs = nat ? malloc(nat * 2 * sizeof *pairs) : NULL;
+                if (nat && !pairs) {
+                    wr->wr_err = -ENOMEM;
+                    nat = 0;
+                }
+                for (size_t k = 0; k < nat; k++) {
+                    pairs[2 * k] = at[k].at_pid;
+                    pairs[2 * k + 1] = at[k].at_first;
+                }
+                free(at);
+                wire_fetch_resp_partition_aborted(wr, v, fp->Partition, KERR_NONE, hw, lso, start,
+                                                  pairs, (int32_t)nat);
+                free(pairs);
                 wr_i32(wr, (int32_t)sl.sl_len);
                 if (wr->wr_err || broker_resp_add_slice(s, p, &sl) < 0) {
                     /* Out of memory: the connection closes when the response
@@ -787,7 +817,7 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
                 }
                 sent += (int64_t)sl.sl_len;
             } else {
-                wire_fetch_resp_partition(wr, v, fp->Partition, err, hw, hw, start);
+                wire_fetch_resp_partition(wr, v, fp->Partition, err, hw, lso, start);
                 wr_i32(wr, 0);
                 if (rc == 0)
                     log_slice_release(log, &sl);
@@ -845,7 +875,9 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (rp->Timestamp == -2 || (rp->Timestamp == -4 && v >= 8)) {
                 op->Offset = log_start_offset(p->p_log);
             } else if (rp->Timestamp == -1) {
-                op->Offset = log_end_offset(p->p_log);
+                /* read_committed (v2+): the latest offset it can read. */
+                op->Offset = v >= 2 && req.IsolationLevel == 1 ? log_last_stable_offset(p->p_log)
+                                                               : log_end_offset(p->p_log);
             } else if (rp->Timestamp == -3 && v >= 7) {
                 rc = log_offset_of_max_timestamp(p->p_log, &op->Offset, &op->Timestamp);
                 op->ErrorCode = kerr_from(rc);
@@ -1103,6 +1135,55 @@ int handle_delete_records(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         }
     }
     wire_delete_records_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- WriteTxnMarkers ---- */
+
+/* The request a transaction coordinator sends to end a transaction in each
+ * partition (Kafka's KafkaApis.handleWriteTxnMarkersRequest): CLUSTER_ACTION
+ * on the cluster, else every partition is refused. Each partition gets a
+ * marker (log_append_marker); waiting read_committed fetches wake, as the
+ * LSO may have moved. */
+int handle_write_txn_markers(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    WriteTxnMarkersRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    int rc = wire_write_txn_markers_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    int denied = !broker_authorize(b, s, ACL_OP_CLUSTER_ACTION, ACL_RES_CLUSTER,
+                                   kstr_c(ACL_CLUSTER_NAME));
+    int64_t now = eddy_wall_ms();
+    int appended = 0;
+    for (int32_t i = 0; i < req.MarkersCount; i++) {
+        const WritableTxnMarker *m = &req.Markers[i];
+        for (int32_t j = 0; j < m->TopicsCount; j++) {
+            const WritableTxnMarkerTopic *t = &m->Topics[j];
+            for (int32_t k = 0; k < t->PartitionIndexesCount; k++) {
+                if (denied) {
+                    t->ErrorCodes[k] = KERR_CLUSTER_AUTHORIZATION_FAILED;
+                    continue;
+                }
+                partition_t *p = find_partition(b, t->Name, t->PartitionIndexes[k]);
+                if (!p) {
+                    t->ErrorCodes[k] = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                    continue;
+                }
+                int64_t off;
+                rc = log_append_marker(p->p_log, m->ProducerId, m->ProducerEpoch,
+                                       m->TransactionResult != 0, m->CoordinatorEpoch, now, &off);
+                t->ErrorCodes[k] = rc == EDDY_ERR_INVALID_ARG ? KERR_INVALID_REQUEST
+                                                              : kerr_from(rc);
+                if (rc == 0)
+                    appended = 1;
+            }
+        }
+    }
+    if (appended)
+        broker_data_arrived(b);
+    wire_write_txn_markers_resp_encode(&s->rs_resp, v, &req);
     s->rs_state = SLOT_DONE;
     return 0;
 }

@@ -593,6 +593,7 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_INCREMENTAL_ALTER_CONFIGS: return handle_incremental_alter_configs(b, s, rd);
     case API_DELETE_RECORDS: return handle_delete_records(b, s, rd);
     case API_INIT_PRODUCER_ID: return handle_init_producer_id(b, s, rd);
+    case API_WRITE_TXN_MARKERS: return handle_write_txn_markers(b, s, rd);
     case API_FIND_COORDINATOR: return handle_find_coordinator(b, s, rd);
     case API_JOIN_GROUP: return handle_join_group(b, s, rd);
     case API_SYNC_GROUP: return handle_sync_group(b, s, rd);

@@ -57,6 +57,7 @@ const api_version_range_t broker_api_versions[] = {
     {API_DESCRIBE_TRANSACTIONS, 0, 0},
     {API_LIST_TRANSACTIONS, 0, 1},
     {API_TXN_OFFSET_COMMIT, 0, 4},
+    {API_WRITE_TXN_MARKERS, 0, 2},
 };
 const int broker_api_versions_count = (int)(sizeof broker_api_versions /
                                             sizeof broker_api_versions[0]);

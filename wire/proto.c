@@ -181,6 +181,7 @@ static int first_flexible(int api_key)
     case API_DESCRIBE_TRANSACTIONS:
     case API_LIST_TRANSACTIONS: return 0;
     case API_TXN_OFFSET_COMMIT: return 3;
+    case API_WRITE_TXN_MARKERS: return 1;
     case API_DESCRIBE_ACLS:
     case API_CREATE_ACLS:
     case API_DELETE_ACLS: return 2;

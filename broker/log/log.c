@@ -317,6 +317,12 @@ static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases,
                 seg_path(log, bases[i], suffixes[k], path, sizeof path);
                 unlink(path);
             }
+            /* The swapped-in segment keeps the name (and the .txnindex,
+             * whose entries outside it are dropped at load) of the first. */
+            if (bases[i] != base) {
+                seg_path(log, bases[i], ".txnindex", path, sizeof path);
+                unlink(path);
+            }
             continue;
         }
         bases[kept++] = bases[i];
@@ -1244,6 +1250,13 @@ int log_read_upto(log_t *log, int64_t offset, size_t max_bytes, int64_t max_offs
                     break;
                 stop += wire_batch_size(p);
             }
+        }
+        out->sl_next_offset = seg->seg_next_offset;
+        if (stop < seg->seg_size) {
+            const uint8_t *p = seg_cursor_get(&cur, stop, 8);
+            if (!p)
+                return log_read_failed(log, seg, stop, 8, cur.cur_err);
+            out->sl_next_offset = (int64_t)be64_load(p);
         }
         if ((out->sl_fd = seg_fd(seg)) < 0)
             return log_read_failed(log, seg, pos, stop - pos, out->sl_fd);

@@ -178,6 +178,7 @@ typedef struct log_slice {
     int64_t sl_pos;
     size_t sl_len;          /* 0: nothing to read at this offset (yet) */
     int64_t sl_first_offset; /* base offset of the first batch in the range */
+    int64_t sl_next_offset;  /* the offset after its last batch (when sl_len > 0) */
     log_segment_t *sl_seg;  /* pinned, internal */
 } log_slice_t;
 

@@ -4,6 +4,7 @@
  * tests/integration/broker_transactions.py. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -307,6 +308,117 @@ START_TEST(retention_txnindex)
 }
 END_TEST
 
+/* Walks every batch of the log: markers counted by type, data values
+ * joined with spaces into vals. */
+static void walk(log_t *log, int *commits, int *aborts, char *vals, size_t vals_size)
+{
+    *commits = *aborts = 0;
+    vals[0] = 0;
+    int64_t off = log_start_offset(log);
+    while (off < log_end_offset(log)) {
+        log_slice_t sl;
+        ck_assert_int_eq(log_read(log, off, 1 << 20, &sl), 0);
+        if (sl.sl_len == 0) {
+            log_slice_release(log, &sl);
+            break;
+        }
+        uint8_t *b = malloc(sl.sl_len);
+        ck_assert_int_eq(log_slice_read(log, &sl, b), 0);
+        for (size_t pos = 0; pos < sl.sl_len; pos += (size_t)wire_batch_size(b + pos)) {
+            wire_batch_header_t h;
+            wire_batch_header_read(b + pos, sl.sl_len - pos, &h);
+            size_t size = (size_t)wire_batch_size(b + pos);
+            if (h.attributes & BATCH_ATTR_CONTROL) {
+                int t = pstate_marker_type(b + pos, size, NULL);
+                *commits += t == 1;
+                *aborts += t == 0;
+            } else {
+                wire_record_iter_t it;
+                wire_record_t rec;
+                char why[128];
+                ck_assert_int_eq(wire_record_iter_open(&it, b + pos, size, 1 << 20, why, sizeof why),
+                                 0);
+                while (wire_record_next(&it, &rec) == 1) {
+                    size_t l = strlen(vals);
+                    snprintf(vals + l, vals_size - l, "%.*s ", (int)rec.valueLength,
+                             (const char *)rec.value);
+                }
+                wire_record_iter_close(&it);
+            }
+            off = wire_batch_last_offset(&h) + 1;
+        }
+        free(b);
+        log_slice_release(log, &sl);
+    }
+}
+
+/* Compaction drops the records of aborted transactions at once, keeps a
+ * marker while its transaction has batches before it or delete.retention.ms
+ * has not passed, and never cleans past an open transaction. */
+START_TEST(compaction)
+{
+    char *dir = lt_tmpdir();
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    log_config_t cfg = lt_config();
+    cfg.cleanup_policy = LOG_CLEANUP_COMPACT;
+    cfg.segment_bytes = 250;
+    cfg.delete_retention_ms = 1000;
+    log_t *log = lt_open(dir, &cfg, fdc);
+    ck_assert_int_eq(append_txn(log, 1, 0, 0, 2, 1, "ab", NULL), 0); /* k0 k1, aborted */
+    ck_assert_int_eq(append_txn(log, 2, 0, 0, 2, 1, "co", NULL), 0); /* k0 k1, committed */
+    marker(log, 1, 0, 0);
+    marker(log, 2, 0, 1);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(append_txn(log, -1, -1, -1, 1, 0, i == 0 ? "p0" : i == 1 ? "p1" : "p2",
+                                    NULL),
+                         0); /* k0 each: plain values win later */
+    ck_assert_int_gt(log_segment_count(log), 2);
+    int commits, aborts;
+    char vals[512];
+    walk(log, &commits, &aborts, vals, sizeof vals);
+    ck_assert_msg(strstr(vals, "ab-0") != NULL, "%s", vals);
+    /* Pass 1, before the horizon: aborted data goes, both markers stay
+     * (the abort marker's batches were met in this pass). */
+    ck_assert_int_ge(log_compact(log, TS + 10, 1), 0);
+    walk(log, &commits, &aborts, vals, sizeof vals);
+    ck_assert_msg(strstr(vals, "ab-") == NULL, "%s", vals);
+    ck_assert_msg(strstr(vals, "co-1") != NULL, "%s", vals);
+    ck_assert_int_eq(commits, 1);
+    ck_assert_int_eq(aborts, 1);
+    log_aborted_txn_t *at;
+    size_t n;
+    ck_assert_int_eq(log_aborted_txns(log, 0, log_end_offset(log), &at, &n), 0);
+    ck_assert_int_eq(n, 1);
+    free(at);
+    /* Pass 2, past delete.retention.ms: the abort marker has no batch left
+     * and goes with its index entry; the commit marker's transaction still
+     * has co-1, so it stays. */
+    ck_assert_int_ge(log_compact(log, TS + 100000, 1), 0);
+    walk(log, &commits, &aborts, vals, sizeof vals);
+    ck_assert_int_eq(commits, 1);
+    ck_assert_int_eq(aborts, 0);
+    ck_assert_int_eq(log_aborted_txns(log, 0, log_end_offset(log), &at, &n), 0);
+    ck_assert_int_eq(n, 0);
+    free(at);
+    ck_assert_int_eq(lt_count_files(dir, ".txnindex"), 0);
+    /* An open transaction in an inactive segment: nothing from its
+     * segment on is cleaned. */
+    int64_t first;
+    ck_assert_int_eq(append_txn(log, 3, 0, 0, 1, 1, "open", &first), 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(append_txn(log, -1, -1, -1, 1, 0, "q", NULL), 0);
+    ck_assert_int_eq(log_last_stable_offset(log), first);
+    ck_assert_int_ge(log_compact(log, TS + 200000, 1), 0);
+    walk(log, &commits, &aborts, vals, sizeof vals);
+    ck_assert_msg(strstr(vals, "q-0 q-0 q-0") != NULL, "%s", vals);
+    ck_assert_msg(strstr(vals, "open-0") != NULL, "%s", vals);
+    log_close(log);
+    log_fdcache_destroy(fdc);
+    lt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 TCase *tcase_txn(void)
 {
     TCase *tc = tcase_create("txn");
@@ -315,5 +427,6 @@ TCase *tcase_txn(void)
     tcase_add_test(tc, recovery_rebuilds);
     tcase_add_test(tc, snapshot_round_trip);
     tcase_add_test(tc, retention_txnindex);
+    tcase_add_test(tc, compaction);
     return tc;
 }
