@@ -18,13 +18,24 @@
                     (abort marker), the retry gets the epoch after; the old instance is fenced.
   timeout           a transaction Ongoing longer than its transaction.timeout.ms is aborted by
                     the broker with the epoch bumped; the stuck producer is fenced.
-  restart           EDDY_TEST_TXN_CRASH=prepare kills the broker right after PrepareCommit is
-                    written: the restarted broker writes the commit marker and completes it;
-                    an Ongoing transaction survives kill -9 with its partitions, and
-                    __transaction_state holds Kafka's records.
+  restart           EDDY_TEST_TXN_CRASH=prepare|marker|complete kills the broker right after
+                    PrepareCommit is written, after the first marker, after all markers: the
+                    restarted broker writes the commit markers and completes it; an Ongoing
+                    transaction survives kill -9 with its partitions; producer ids are not
+                    handed out again; __transaction_state holds Kafka's keys.
+  expiry            transactional.id.expiration.ms: an Ongoing transaction is never expired; an
+                    idle completed id is (tombstone, also after a restart), and InitProducerId
+                    then starts over with a new producer id.
+  exhaustion        InitProducerId at epoch 32766 (Short.MAX_VALUE - 1) gets a new producer id
+                    with epoch 0.
+  acl               with an authorizer: WRITE on the transactional id for InitProducerId,
+                    AddPartitionsToTxn, AddOffsetsToTxn, EndTxn; DESCRIBE for FindCoordinator,
+                    DescribeTransactions, ListTransactions (which leaves out the others);
+                    WRITE on each topic, READ on the group.
 
 usage: broker_txn.py path/to/eddy [case ...]
 """
+import glob
 import os
 import struct
 import time
@@ -300,23 +311,27 @@ def case_timeout():
     return "aborted after %.1f s" % waited
 
 
-def case_restart():
-    data = os.path.join(WORK, "restart-data")
-    b = Broker("restart", data=data, env={"EDDY_TEST_TXN_CRASH": "prepare"})
-    create_topic(b, "t")
+def crash_at(mode):
+    """EDDY_TEST_TXN_CRASH=mode kills the broker in EndTxn commit of a transaction on t-0 and
+    t-1; after the restart the transaction is CompleteCommit with one commit marker in each
+    partition. An Ongoing transaction of another id survives as it is."""
+    data = os.path.join(WORK, "crash-" + mode)
+    b = Broker("crash-" + mode, data=data, env={"EDDY_TEST_TXN_CRASH": mode})
+    create_topic(b, "t", 2)
     c = Conn(b.port)
     err, pid, epoch = init_pid(c, "tx-r")
-    expect(add_partitions(c, "tx-r", pid, epoch, "t", [0]), {0: NONE}, "AddPartitionsToTxn")
+    expect(add_partitions(c, "tx-r", pid, epoch, "t", [0, 1]), {0: NONE, 1: NONE},
+           "AddPartitionsToTxn")
     expect(produce_txn(c, "t", pid, epoch, 0, [b"x"], "tx-r")[0], NONE, "produce")
-    # An Ongoing transaction of another id, to survive the crash as it is.
     err, pid2, epoch2 = init_pid(c, "tx-open")
     expect(add_partitions(c, "tx-open", pid2, epoch2, "t", [0]), {0: NONE}, "tx-open added")
+    answered = False
     try:
         end_txn(c, "tx-r", pid, epoch, True)
-        raise kwire.Fail("EndTxn answered: the broker should have killed itself")
-    except (OSError, kwire.Fail) as e:
-        if isinstance(e, kwire.Fail) and "answered" in str(e):
-            raise
+        answered = True
+    except (OSError, kwire.Fail, struct.error):
+        pass
+    check(not answered, "EndTxn answered: the broker should have killed itself (%s)" % mode)
     kwire.wait_for("the broker killed by EDDY_TEST_TXN_CRASH", lambda: not b.alive(), 10)
     b.kill9()
     c.close()
@@ -325,17 +340,134 @@ def case_restart():
     c = Conn(b.port)
     b.wait_log(r"transactional id tx-r: completing its PrepareCommit")
     expect(describe(c, "tx-r")[:2], (NONE, "CompleteCommit"), "tx-r after the restart")
-    expect(markers(c, "t"), [(pid, epoch, "commit")], "the commit marker written at start")
+    for p in (0, 1):
+        # After "marker" or "complete" a partition may hold the marker twice: written
+        # before the crash and again at start (Kafka's coordinator rewrites them too).
+        got = set(markers(c, "t", p))
+        expect(got, {(pid, epoch, "commit")}, "markers of t-%d (%s)" % (p, mode))
     expect(describe(c, "tx-open"), (NONE, "Ongoing", pid2, epoch2, {"t": [0]}),
            "tx-open after the restart")
     err, pid3, _ = init_pid(c, "tx-new")
     check(pid3 not in (pid, pid2), "producer id %d handed out again" % pid3)
     c.close()
-    # The records are Kafka's: key v0 (int16 0, string), value v0 with the state byte.
+    b.stop(clean=True)
+    # The records are Kafka's: key v0 (int16 0, string).
     seg = b"".join(open(f, "rb").read() for f in sorted(
-        __import__("glob").glob(os.path.join(data, "__transaction_state-*", "*.log"))))
+        glob.glob(os.path.join(data, "__transaction_state-*", "*.log"))))
     check(struct.pack(">hh", 0, 4) + b"tx-r" in seg, "no TransactionLogKey of tx-r")
-    return "PrepareCommit completed at start"
+
+
+def case_restart():
+    for mode in ("prepare", "marker", "complete"):
+        crash_at(mode)
+    return "PrepareCommit completed at start after a crash at prepare, marker, complete"
+
+
+def case_expiry():
+    b = Broker("expiry", ["transactional.id.expiration.ms=1000",
+                          "transaction.remove.expired.transaction.cleanup.interval.ms=100"])
+    create_topic(b, "t")
+    c = Conn(b.port)
+    err, pid, epoch = init_pid(c, "tx-old")
+    expect(add_partitions(c, "tx-old", pid, epoch, "t", [0]), {0: NONE}, "AddPartitionsToTxn")
+    time.sleep(1.5)  # an Ongoing transaction is not expired, however old
+    expect(describe(c, "tx-old")[1], "Ongoing", "Ongoing after the expiration time")
+    expect(end_txn(c, "tx-old", pid, epoch, True), NONE, "EndTxn")
+    kwire.wait_for("the idle transactional id expired",
+                   lambda: describe(c, "tx-old")[0] == 105, timeout=10)
+    err, pid2, epoch2 = init_pid(c, "tx-old")
+    check(err == NONE and pid2 != pid and epoch2 == 0,
+          "after expiry: %r, want a new producer id" % ((err, pid2, epoch2),))
+    b.restart()  # the tombstone replays: the id stays the new one
+    c = Conn(b.port)
+    expect(describe(c, "tx-old")[2:4], (pid2, 0), "after a restart")
+    c.close()
+    return "expired after completion"
+
+
+def case_exhaustion():
+    """An epoch that reaches Short.MAX_VALUE - 1 gets a new producer id (Kafka)."""
+    b = Broker("exhaust")
+    c = Conn(b.port)
+    err, pid, epoch = init_pid(c, "tx-many")
+    # Pipelined: 32766 InitProducerId requests, read in order.
+    n = 32766
+    batch = 512
+    last = None
+    for start in range(0, n, batch):
+        k = min(batch, n - start)
+        body = cstr("tx-many") + struct.pack(">iqh", 60000, -1, -1) + b"\0"
+        corrs = [c.send(22, 4, body) for _ in range(k)]
+        for corr in corrs:
+            r = c.response(22, 4, corr)
+            r.i32()
+            last = (r.i16(), r.i64(), r.i16())
+    expect(last, (NONE, pid, 32766), "after 32766 bumps")
+    err, pid2, epoch2 = init_pid(c, "tx-many")
+    check(err == NONE and pid2 != pid and epoch2 == 0,
+          "exhausted epoch: %r, want a new producer id with epoch 0" % ((err, pid2, epoch2),))
+    c.close()
+    return "new producer id %d after epoch 32766 of %d" % (pid2, pid)
+
+
+AUTH = "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+
+
+def create_acls(c, acls):
+    """CreateAcls v1: (resource type, name, operation) ALLOW for User:ANONYMOUS, literal."""
+    body = struct.pack(">i", len(acls))
+    for t, name, op in acls:
+        body += struct.pack(">b", t) + s16(name) + struct.pack(">b", 3)
+        body += s16("User:ANONYMOUS") + s16("*") + struct.pack(">bb", op, 3)
+    r = c.call(30, 1, body)
+    r.i32()
+    for _ in range(r.count()):
+        expect(r.i16(), NONE, "CreateAcls")
+        r.str()
+
+
+def add_offsets(c, txn, pid, epoch, group):
+    r = c.call(25, 3, cstr(txn) + struct.pack(">qh", pid, epoch) + cstr(group) + b"\0")
+    r.i32()
+    return r.i16()
+
+
+def case_acl():
+    data = os.path.join(WORK, "acl-data")
+    b = Broker("acl", [AUTH, "super.users=User:ANONYMOUS"], data=data)
+    create_topic(b, "t")
+    create_topic(b, "u")
+    c = Conn(b.port)
+    TOPIC, GROUP, TXN_ID, READ, WRITE, DESCRIBE = 2, 3, 5, 3, 4, 8
+    create_acls(c, [(TXN_ID, "tx-ok", WRITE), (TXN_ID, "tx-ok", DESCRIBE), (TOPIC, "t", WRITE),
+                    (TOPIC, "t", DESCRIBE), (GROUP, "g", READ)])
+    expect(init_pid(c, "tx-hidden")[0], NONE, "tx-hidden as a super user")
+    c.close()
+    b.stop(clean=True)
+    b.settings = [AUTH]
+    b.start()
+    c = Conn(b.port)
+    AUTH_TXN, AUTH_TOPIC, AUTH_GROUP = 53, 29, 30
+    expect(find_coordinator(c, "tx-no")[0], AUTH_TXN, "FindCoordinator, no DESCRIBE")
+    expect(find_coordinator(c, "tx-ok")[0], NONE, "FindCoordinator tx-ok")
+    expect(init_pid(c, "tx-no")[0], AUTH_TXN, "InitProducerId, no WRITE")
+    err, pid, epoch = init_pid(c, "tx-ok")
+    expect(err, NONE, "InitProducerId tx-ok")
+    expect(add_partitions(c, "tx-ok", pid, epoch, "u", [0]), {0: AUTH_TOPIC},
+           "AddPartitionsToTxn, no WRITE on u")
+    expect(add_partitions(c, "tx-no", pid, epoch, "t", [0]), {0: AUTH_TXN},
+           "AddPartitionsToTxn of tx-no")
+    expect(add_offsets(c, "tx-ok", pid, epoch, "other"), AUTH_GROUP, "AddOffsetsToTxn, no READ")
+    expect(add_offsets(c, "tx-no", pid, epoch, "g"), AUTH_TXN, "AddOffsetsToTxn of tx-no")
+    expect(add_partitions(c, "tx-ok", pid, epoch, "t", [0]), {0: NONE}, "AddPartitionsToTxn t")
+    expect(add_offsets(c, "tx-ok", pid, epoch, "g"), NONE, "AddOffsetsToTxn g")
+    expect(end_txn(c, "tx-no", pid, epoch, True), AUTH_TXN, "EndTxn of tx-no")
+    expect(describe(c, "tx-hidden")[0], AUTH_TXN, "DescribeTransactions of tx-hidden")
+    expect(describe(c, "tx-ok")[:2], (NONE, "Ongoing"), "DescribeTransactions of tx-ok")
+    expect(sorted(list_txns(c)[1]), ["tx-ok"], "ListTransactions shows what it may describe")
+    expect(end_txn(c, "tx-ok", pid, epoch, True), NONE, "EndTxn of tx-ok")
+    c.close()
+    return "WRITE/DESCRIBE on transactional ids, WRITE on topics, READ on groups"
 
 
 CASES = {
@@ -345,6 +477,9 @@ CASES = {
     "concurrent": case_concurrent,
     "timeout": case_timeout,
     "restart": case_restart,
+    "expiry": case_expiry,
+    "exhaustion": case_exhaustion,
+    "acl": case_acl,
 }
 
 if __name__ == "__main__":
