@@ -1119,9 +1119,18 @@ int log_append_marker(log_t *log, int64_t producer_id, int16_t producer_epoch, i
         return rc;
     if (rc < 0)
         return log_go_offline(log, rc, "writing the transaction index");
+    if (info.ai_flush_due)
+        log->log_marker_flush_due = 1;
     if (offset_out)
         *offset_out = info.ai_first_offset;
     return 0;
+}
+
+int log_marker_flush_due(log_t *log)
+{
+    int due = log->log_marker_flush_due;
+    log->log_marker_flush_due = 0;
+    return due;
 }
 
 /* ---- read ---- */
