@@ -1187,6 +1187,8 @@ int handle_write_txn_markers(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                                                               : kerr_from(rc);
                 if (rc == 0)
                     appended = 1;
+                if (rc == 0 && log_marker_flush_due(p->p_log))
+                    broker_flush_partition(b, p);
             }
         }
     }

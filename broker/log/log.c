@@ -339,11 +339,26 @@ static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases,
     *nbases = kept;
 }
 
-static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_out,
-                         size_t *nsnaps_out)
+/* Appends v to a growing array; -ENOMEM on failure. */
+static int push_i64(int64_t **arr, size_t *n, size_t *cap, int64_t v)
 {
-    int64_t *snaps = NULL;
-    size_t nsnaps = 0, snaps_cap = 0;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        int64_t *na = realloc(*arr, c * sizeof *na);
+        if (!na)
+            return -ENOMEM;
+        *arr = na;
+        *cap = c;
+    }
+    (*arr)[(*n)++] = v;
+    return 0;
+}
+
+static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_out,
+                         size_t *nsnaps_out, int64_t **txn_out, size_t *ntxn_out)
+{
+    int64_t *snaps = NULL, *txns = NULL;
+    size_t nsnaps = 0, snaps_cap = 0, ntxns = 0, txns_cap = 0;
     DIR *d = opendir(log->log_dir);
     if (!d)
         return -errno;
@@ -378,6 +393,11 @@ static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_o
                 snaps = ns;
             }
             snaps[nsnaps++] = base;
+        } else if (parse_seg_name(de->d_name, ".txnindex", &base)) {
+            /* Only segments with an aborted transaction have one: the
+             * others need no open() at start. */
+            if ((rc = push_i64(&txns, &ntxns, &txns_cap, base)) < 0)
+                break;
         } else if (parse_swap_name(de->d_name, ".swap", &base, &end) && nswaps < 16) {
             snprintf(swaps[nswaps++], sizeof swaps[0], "%.63s", de->d_name);
         } else if (parse_swap_name(de->d_name, ".cleaned", &base, &end) ||
@@ -392,6 +412,7 @@ static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_o
     if (rc) {
         free(bases);
         free(snaps);
+        free(txns);
         return rc;
     }
     if (nswaps) {
@@ -399,6 +420,7 @@ static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_o
         if (!nb) {
             free(bases);
             free(snaps);
+            free(txns);
             return -ENOMEM;
         }
         bases = nb;
@@ -412,10 +434,14 @@ static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_o
         qsort(bases, (size_t)n, sizeof *bases, cmp_i64);
     if (nsnaps > 1)
         qsort(snaps, nsnaps, sizeof *snaps, cmp_i64);
+    if (ntxns > 1)
+        qsort(txns, ntxns, sizeof *txns, cmp_i64);
     *out = bases;
     *nout = n;
     *snaps_out = snaps;
     *nsnaps_out = nsnaps;
+    *txn_out = txns;
+    *ntxn_out = ntxns;
     return 0;
 }
 
@@ -503,9 +529,9 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
              int64_t now_ms, log_t **out, char *errstr, size_t errstr_size)
 {
     int rc;
-    int64_t *bases = NULL, *snaps = NULL;
+    int64_t *bases = NULL, *snaps = NULL, *txns = NULL;
     int nbases = 0;
-    size_t nsnaps = 0;
+    size_t nsnaps = 0, ntxns = 0;
     log_t *log = calloc(1, sizeof *log);
     if (!log)
         return -ENOMEM;
@@ -532,7 +558,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
                  dir, (int)geteuid(), strerror(errno));
         goto fail;
     }
-    if ((rc = list_segments(log, &bases, &nbases, &snaps, &nsnaps)) < 0) {
+    if ((rc = list_segments(log, &bases, &nbases, &snaps, &nsnaps, &txns, &ntxns)) < 0) {
         snprintf(errstr, errstr_size, "%s: cannot list log directory: %s", dir, eddy_strerror(rc));
         goto fail;
     }
@@ -636,6 +662,9 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     /* Aborted-transaction indexes; entries of markers recovery cut are
      * dropped, and the replay below adds those a rescanned segment lacks. */
     for (int i = 0; i < log->log_nsegs && !log->log_offline; i++) {
+        int64_t base = log->log_segs[i]->seg_base;
+        if (!ntxns || !bsearch(&base, txns, ntxns, sizeof *txns, cmp_i64))
+            continue;
         if ((rc = seg_txn_load(log->log_segs[i])) < 0) {
             char path[4096];
             seg_path(log, log->log_segs[i]->seg_base, ".txnindex", path, sizeof path);
@@ -653,6 +682,8 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     }
     free(snaps);
     snaps = NULL;
+    free(txns);
+    txns = NULL;
 
     if (clean) {
         unlink(marker);
@@ -677,6 +708,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
 fail:
     free(bases);
     free(snaps);
+    free(txns);
     log_free(log);
     return rc;
 }
@@ -1137,14 +1169,23 @@ int log_append_marker(log_t *log, int64_t producer_id, int16_t producer_epoch, i
      * that cannot be written would show aborted records to read_committed
      * consumers: the log goes offline instead, as Kafka's would. */
     rc = pstate_marker_apply(log, active_seg(log), producer_id, producer_epoch, commit,
-                             coordinator_epoch, info.ai_first_offset, 1);
+                             coordinator_epoch, info.ai_first_offset, now_ms, 1);
     if (rc == -ENOMEM)
         return rc;
     if (rc < 0)
         return log_go_offline(log, rc, "writing the transaction index");
+    if (info.ai_flush_due)
+        log->log_marker_flush_due = 1;
     if (offset_out)
         *offset_out = info.ai_first_offset;
     return 0;
+}
+
+int log_marker_flush_due(log_t *log)
+{
+    int due = log->log_marker_flush_due;
+    log->log_marker_flush_due = 0;
+    return due;
 }
 
 /* ---- read ---- */

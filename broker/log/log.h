@@ -232,6 +232,10 @@ int log_offset_of_max_timestamp(log_t *log, int64_t *offset, int64_t *timestamp)
  * error as log_append's. */
 int log_append_marker(log_t *log, int64_t producer_id, int16_t producer_epoch, int commit,
                       int32_t coordinator_epoch, int64_t now_ms, int64_t *offset_out);
+/* 1 once when a log_append_marker() since the last call reached flush.messages /
+ * flush.ms on a log that does not flush inline (ai_flush_due of log_append): the
+ * owner then runs the flush. */
+int log_marker_flush_due(log_t *log);
 /* The last stable offset: the first offset of the earliest ongoing
  * transaction, or the high watermark (the log end on one node) when none,
  * never below the log start. read_committed consumers read below it. */

@@ -71,6 +71,7 @@ struct log {
     int log_inline_flush;       /* flush inside log_append when the policy says so */
     pstate_t log_ps;            /* idempotent producers (producer_state.h) */
     int log_ps_snapshots;       /* a producer state snapshot may exist in log_dir */
+    int log_marker_flush_due;   /* a marker append reached the flush policy (no inline flush) */
 };
 
 /* File names: <dir>/<20-digit base><suffix>. */

@@ -319,10 +319,9 @@ int pstate_marker_check(const pstate_t *ps, int64_t pid, int16_t epoch, char *er
     return 0;
 }
 
-int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch, int64_t offset,
+int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch, int64_t timestamp,
                   int64_t *first)
 {
-    (void)offset;
     int found;
     size_t i = find_slot(ps, pid, &found);
     if (!found) {
@@ -351,6 +350,8 @@ int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch,
         e->pe_n = 0;
     }
     e->pe_coord_epoch = coord_epoch;
+    if (timestamp > e->pe_last_ts)
+        e->pe_last_ts = timestamp;
     if (e->pe_txn_first < 0)
         return 0;
     *first = e->pe_txn_first;
@@ -360,10 +361,10 @@ int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch,
 }
 
 int pstate_marker_apply(log_t *log, log_segment_t *seg, int64_t pid, int16_t epoch, int commit,
-                        int32_t coord_epoch, int64_t offset, int append)
+                        int32_t coord_epoch, int64_t offset, int64_t timestamp, int append)
 {
     int64_t first;
-    int had = pstate_marker(&log->log_ps, pid, epoch, coord_epoch, offset, &first);
+    int had = pstate_marker(&log->log_ps, pid, epoch, coord_epoch, timestamp, &first);
     if (had <= 0 || commit)
         return had < 0 ? had : 0;
     /* Kafka's lastStableOffset(completedTxn): the first offset of the
@@ -632,7 +633,7 @@ static int snapshot_load(pstate_t *ps, const char *path, int64_t offset, char *w
             }
         }
         int64_t ignored;
-        if (nb == 0 && pstate_marker(ps, pid, epoch, coord_epoch, 0, &ignored) < 0) {
+        if (nb == 0 && pstate_marker(ps, pid, epoch, coord_epoch, -1, &ignored) < 0) {
             snprintf(why, why_size, "out of memory");
             goto out;
         }
@@ -693,7 +694,7 @@ static int replay(log_t *log, int64_t from, int64_t *nbatches, int *txn_added)
                 int type = pstate_marker_type(whole, (size_t)size, &coord_epoch);
                 if (type >= 0) {
                     int rc = pstate_marker_apply(log, seg, h.producerId, h.producerEpoch, type,
-                                                 coord_epoch, h.baseOffset, 0);
+                                                 coord_epoch, h.baseOffset, h.maxTimestamp, 0);
                     if (rc == 1)
                         (*txn_added)++;
                     else if (rc < 0)

@@ -86,12 +86,13 @@ int pstate_apply_batches(pstate_t *ps, const uint8_t *buf, size_t len);
  * transaction unless one is open (the entry must exist). */
 void pstate_txn_begin(pstate_t *ps, int64_t pid, int64_t first_offset);
 
-/* A transaction marker of pid at offset: the epoch moves up to epoch (a newer
- * epoch forgets the old one's batches, as a data batch's does) and the
- * ongoing transaction ends. Returns 1 and its first offset in *first when
+/* A transaction marker of pid written at timestamp: the epoch moves up to
+ * epoch (a newer epoch forgets the old one's batches, as a data batch's
+ * does), expiry counts from the marker too (so a fenced epoch is remembered
+ * as long as a batch would be) and the ongoing transaction ends. Returns 1 and its first offset in *first when
  * one was ongoing, 0 when none (the marker then changes nothing else), or
  * -ENOMEM. The caller checked the epoch (pstate_marker_check). */
-int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch, int64_t offset,
+int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch, int64_t timestamp,
                   int64_t *first);
 /* 0, or EDDY_ERR_INVALID_PRODUCER_EPOCH with a sentence when the log has a
  * newer epoch for pid than a marker's. */
@@ -108,7 +109,7 @@ int pstate_marker_type(const uint8_t *batch, size_t len, int32_t *coord_epoch);
  * entry; written to the file with append, else in memory only, as a replay
  * does). Returns 0, or -errno when the index file could not be written. */
 int pstate_marker_apply(log_t *log, log_segment_t *seg, int64_t pid, int16_t epoch, int commit,
-                        int32_t coord_epoch, int64_t offset, int append);
+                        int32_t coord_epoch, int64_t offset, int64_t timestamp, int append);
 
 /* Removes producers whose last batch is expiration_ms older than now_ms;
  * a producer with an ongoing transaction stays (Kafka's rule: the

@@ -190,10 +190,17 @@ int log_aborted_txns(const log_t *log, int64_t from, int64_t upper, log_aborted_
     *out = NULL;
     *n = 0;
     size_t cap = 0;
-    for (int i = 0; i < log->log_nsegs; i++) {
+    /* The first segment that may hold a marker at or above from. */
+    int lo = 0, hi = log->log_nsegs;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (log->log_segs[mid]->seg_next_offset <= from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (int i = lo; i < log->log_nsegs; i++) {
         const log_segment_t *seg = log->log_segs[i];
-        if (seg->seg_next_offset <= from)
-            continue;
         for (size_t k = 0; k < seg->seg_txn_n; k++) {
             const log_aborted_txn_t *at = &seg->seg_txn[k];
             if (at->at_last < from || at->at_first >= upper)
