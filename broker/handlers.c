@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include "broker/broker_int.h"
+#include "broker/txn_int.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "wire/api_txn_markers.h"
 #include "wire/recordbatch.h"
 
 /* Kafka's error for a failed log operation. */
@@ -583,12 +585,11 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 
 /* ---- InitProducerId ---- */
 
-/* Non-transactional producers only: each request gets a new id with epoch
- * 0. Kafka's coordinator does the same for a null transactional id, also
- * when the request carries the producer's current id and epoch (KIP-360:
- * the producer then starts over under the new id). A transactional id is
- * refused with UNSUPPORTED_VERSION, which clients report as fatal: Eddy has
- * no transaction coordinator yet (docs/broker.md, "Idempotent producers"). */
+/* Without a transactional id each request gets a new id with epoch 0.
+ * Kafka's coordinator does the same for a null transactional id, also when
+ * the request carries the producer's current id and epoch (KIP-360: the
+ * producer then starts over under the new id). With one, the transaction
+ * coordinator answers (txn_coordinator.c). */
 /* Kafka's rule for an idempotent producer's id (KIP-679): IDEMPOTENT_WRITE
  * on the cluster, or WRITE on any topic. */
 static int idempotent_write_allowed(eddy_broker_t *b, req_slot_t *s)
@@ -619,17 +620,10 @@ int handle_init_producer_id(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     } else if (req.TransactionalId.len < 0 && !idempotent_write_allowed(b, s)) {
         resp.ErrorCode = KERR_CLUSTER_AUTHORIZATION_FAILED;
     } else if (req.TransactionalId.len >= 0) {
-        static eddy_log_limit_t txn_limit = EDDY_LOG_LIMIT_INIT;
-        kstr_t cid = s->rs_hdr.ClientId;
-        resp.ErrorCode = KERR_UNSUPPORTED_VERSION;
-        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &txn_limit, 10000,
-                         "InitProducerId from %s (client.id '%.*s') with transactional.id "
-                         "'%.*s' refused: transactions are not supported yet, only idempotent "
-                         "producers (no transactional.id)",
-                         s->rs_conn->c_peer, cid.len > 0 ? (int)(cid.len < 64 ? cid.len : 64) : 0,
-                         cid.len > 0 ? cid.ptr : "",
-                         (int)(req.TransactionalId.len < 64 ? req.TransactionalId.len : 64),
-                         req.TransactionalId.ptr ? req.TransactionalId.ptr : "");
+        txn_init_producer_id(b->bk_txns, req.TransactionalId, req.TransactionTimeoutMs,
+                             req.ProducerId, req.ProducerEpoch,
+                             txn_fenced_code(API_INIT_PRODUCER_ID, v), &resp.ErrorCode,
+                             &resp.ProducerId, &resp.ProducerEpoch);
     } else if (broker_pids_next(&b->bk_pids, &resp.ProducerId) < 0) {
         /* Retriable for every client: the reservation is tried again. */
         resp.ErrorCode = KERR_COORDINATOR_LOAD_IN_PROGRESS;
@@ -692,15 +686,19 @@ static int64_t fetch_available(eddy_broker_t *b, const FetchRequest *r, const ui
                 (*errors)++;
                 continue;
             }
-            if (fp->FetchOffset == end)
+            /* read_committed sees only what is below the LSO: a long poll
+             * waits until a marker moves it (broker_data_arrived). */
+            int64_t upto = r->IsolationLevel == 1 ? log_last_stable_offset(p->p_log) : end;
+            if (fp->FetchOffset >= upto)
                 continue;
             if (r->MinBytes <= 1) {
                 total++; /* anything will do: no need to measure it */
                 continue;
             }
             log_slice_t sl;
-            int rc = log_read(p->p_log, fp->FetchOffset,
-                              (size_t)(fp->PartitionMaxBytes > 0 ? fp->PartitionMaxBytes : 1), &sl);
+            int rc = log_read_upto(p->p_log, fp->FetchOffset,
+                                   (size_t)(fp->PartitionMaxBytes > 0 ? fp->PartitionMaxBytes : 1),
+                                   upto, &sl);
             if (rc < 0) {
                 (*errors)++;
                 continue;
@@ -755,6 +753,10 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
             }
             log_t *log = p->p_log;
             int64_t hw = log_end_offset(log), start = log_start_offset(log);
+            /* Kafka answers the LSO in both isolation levels;
+             * read_committed reads only below it. */
+            int64_t lso = log_last_stable_offset(log);
+            int committed = r->IsolationLevel == 1;
             log_slice_t sl;
             memset(&sl, 0, sizeof sl);
             int rc = 0;
@@ -763,7 +765,8 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
             /* The first batch of the response goes out even if larger than
              * the limits (KIP-74); later partitions only when they fit. */
             if (limit > 0 || sent == 0)
-                rc = log_read(log, fp->FetchOffset, (size_t)(limit > 0 ? limit : 1), &sl);
+                rc = log_read_upto(log, fp->FetchOffset, (size_t)(limit > 0 ? limit : 1),
+                                   committed ? lso : INT64_MAX, &sl);
             if (rc == 0 && sl.sl_len > 0 && sent > 0 && (int64_t)sl.sl_len > limit) {
                 log_slice_release(log, &sl);
                 sl.sl_len = 0;
@@ -779,11 +782,31 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
                 if (crc < 0) {
                     /* The log went offline and logged it once. */
                     log_slice_release(log, &sl);
-                    wire_fetch_resp_partition(wr, v, fp->Partition, kerr_from(crc), hw, hw, start);
+                    wire_fetch_resp_partition(wr, v, fp->Partition, kerr_from(crc), hw, lso, start);
                     wr_i32(wr, 0);
                     continue;
                 }
-                wire_fetch_resp_partition(wr, v, fp->Partition, KERR_NONE, hw, hw, start);
+                /* Kafka's collectAbortedTransactions over the fetched range:
+                 * the consumer drops those producers' records up to each
+                 * abort marker. */
+                log_aborted_txn_t *at = NULL;
+                size_t nat = 0;
+                if (committed &&
+                    log_aborted_txns(log, fp->FetchOffset, sl.sl_next_offset, &at, &nat) < 0)
+                    wr->wr_err = -ENOMEM;
+                int64_t *pairs = nat ? malloc(nat * 2 * sizeof *pairs) : NULL;
+                if (nat && !pairs) {
+                    wr->wr_err = -ENOMEM;
+                    nat = 0;
+                }
+                for (size_t k = 0; k < nat; k++) {
+                    pairs[2 * k] = at[k].at_pid;
+                    pairs[2 * k + 1] = at[k].at_first;
+                }
+                free(at);
+                wire_fetch_resp_partition_aborted(wr, v, fp->Partition, KERR_NONE, hw, lso, start,
+                                                  pairs, (int32_t)nat);
+                free(pairs);
                 wr_i32(wr, (int32_t)sl.sl_len);
                 if (wr->wr_err || broker_resp_add_slice(s, p, &sl) < 0) {
                     /* Out of memory: the connection closes when the response
@@ -794,7 +817,7 @@ int fetch_try_answer(eddy_broker_t *b, req_slot_t *s, int force)
                 }
                 sent += (int64_t)sl.sl_len;
             } else {
-                wire_fetch_resp_partition(wr, v, fp->Partition, err, hw, hw, start);
+                wire_fetch_resp_partition(wr, v, fp->Partition, err, hw, lso, start);
                 wr_i32(wr, 0);
                 if (rc == 0)
                     log_slice_release(log, &sl);
@@ -852,7 +875,9 @@ int handle_list_offsets(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (rp->Timestamp == -2 || (rp->Timestamp == -4 && v >= 8)) {
                 op->Offset = log_start_offset(p->p_log);
             } else if (rp->Timestamp == -1) {
-                op->Offset = log_end_offset(p->p_log);
+                /* read_committed (v2+): the latest offset it can read. */
+                op->Offset = v >= 2 && req.IsolationLevel == 1 ? log_last_stable_offset(p->p_log)
+                                                               : log_end_offset(p->p_log);
             } else if (rp->Timestamp == -3 && v >= 7) {
                 rc = log_offset_of_max_timestamp(p->p_log, &op->Offset, &op->Timestamp);
                 op->ErrorCode = kerr_from(rc);
@@ -1110,6 +1135,66 @@ int handle_delete_records(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         }
     }
     wire_delete_records_resp_encode(&s->rs_resp, v, &resp);
+    s->rs_state = SLOT_DONE;
+    return 0;
+}
+
+/* ---- WriteTxnMarkers ---- */
+
+/* The request a transaction coordinator sends to end a transaction in each
+ * partition (Kafka's KafkaApis.handleWriteTxnMarkersRequest): CLUSTER_ACTION
+ * on the cluster, else every partition is refused. Each partition gets a
+ * marker (log_append_marker); waiting read_committed fetches wake, as the
+ * LSO may have moved. */
+int handle_write_txn_markers(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    WriteTxnMarkersRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    int rc = wire_write_txn_markers_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    int denied = !broker_authorize(b, s, ACL_OP_CLUSTER_ACTION, ACL_RES_CLUSTER,
+                                   kstr_c(ACL_CLUSTER_NAME));
+    int64_t now = eddy_wall_ms();
+    int appended = 0;
+    for (int32_t i = 0; i < req.MarkersCount; i++) {
+        const WritableTxnMarker *m = &req.Markers[i];
+        for (int32_t j = 0; j < m->TopicsCount; j++) {
+            const WritableTxnMarkerTopic *t = &m->Topics[j];
+            for (int32_t k = 0; k < t->PartitionIndexesCount; k++) {
+                if (denied) {
+                    t->ErrorCodes[k] = KERR_CLUSTER_AUTHORIZATION_FAILED;
+                    continue;
+                }
+                partition_t *p = find_partition(b, t->Name, t->PartitionIndexes[k]);
+                if (!p) {
+                    t->ErrorCodes[k] = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                    continue;
+                }
+                int64_t off;
+                /* The group coordinator's partitions: its pending offsets
+                 * complete with the marker it writes itself. */
+                if (kstr_eq(t->Name, "__consumer_offsets"))
+                    rc = group_txn_complete_partition(b->bk_groups, p->p_index, m->ProducerId,
+                                                      m->ProducerEpoch,
+                                                      m->TransactionResult != 0,
+                                                      m->CoordinatorEpoch);
+                else
+                    rc = log_append_marker(p->p_log, m->ProducerId, m->ProducerEpoch,
+                                           m->TransactionResult != 0, m->CoordinatorEpoch, now,
+                                           &off);
+                t->ErrorCodes[k] = rc == EDDY_ERR_INVALID_ARG ? KERR_INVALID_REQUEST
+                                                              : kerr_from(rc);
+                if (rc == 0)
+                    appended = 1;
+                if (rc == 0 && log_marker_flush_due(p->p_log))
+                    broker_flush_partition(b, p);
+            }
+        }
+    }
+    if (appended)
+        broker_data_arrived(b);
+    wire_write_txn_markers_resp_encode(&s->rs_resp, v, &req);
     s->rs_state = SLOT_DONE;
     return 0;
 }

@@ -683,8 +683,10 @@ static void encode_produce(eddy_wr_t *wr, int16_t v, void *opaque)
         topics[i].PartitionDataCount = 1;
     }
     const kc_config_t *cfg = kc_config(pr->pr_producer->p_client);
-    ProduceRequest req = {KSTR_NULL, pr->pr_producer->p_acks, cfg->request_timeout_ms, topics,
-                          pr->pr_n};
+    /* A transactional producer names its transactional.id: the broker
+     * checks it (Write on the id) before it appends transactional batches. */
+    ProduceRequest req = {pr->pr_producer->p_txn ? kstr_c(cfg->transactional_id) : KSTR_NULL,
+                          pr->pr_producer->p_acks, cfg->request_timeout_ms, topics, pr->pr_n};
     wire_produce_req_encode(wr, v, &req);
     free(topics);
     free(parts);

@@ -157,6 +157,12 @@ void wire_fetch_resp_topic(eddy_wr_t *wr, int16_t v, kstr_t Topic, int32_t Parti
 void wire_fetch_resp_partition(eddy_wr_t *wr, int16_t v, int32_t PartitionIndex, int16_t ErrorCode,
                                int64_t HighWatermark, int64_t LastStableOffset,
                                int64_t LogStartOffset);
+/* The same with AbortedTransactions (v4+): AbortedCount pairs of
+ * ProducerId, FirstOffset in Aborted[0 .. 2 * AbortedCount). */
+void wire_fetch_resp_partition_aborted(eddy_wr_t *wr, int16_t v, int32_t PartitionIndex,
+                                       int16_t ErrorCode, int64_t HighWatermark,
+                                       int64_t LastStableOffset, int64_t LogStartOffset,
+                                       const int64_t *Aborted, int32_t AbortedCount);
 
 /* ---- ListOffsets (2), v0-8 ---- */
 typedef struct ListOffsetsRequestPartition {

@@ -95,6 +95,15 @@ void wire_fetch_resp_partition(eddy_wr_t *wr, int16_t v, int32_t PartitionIndex,
                                int64_t HighWatermark, int64_t LastStableOffset,
                                int64_t LogStartOffset)
 {
+    wire_fetch_resp_partition_aborted(wr, v, PartitionIndex, ErrorCode, HighWatermark,
+                                      LastStableOffset, LogStartOffset, NULL, 0);
+}
+
+void wire_fetch_resp_partition_aborted(eddy_wr_t *wr, int16_t v, int32_t PartitionIndex,
+                                       int16_t ErrorCode, int64_t HighWatermark,
+                                       int64_t LastStableOffset, int64_t LogStartOffset,
+                                       const int64_t *Aborted, int32_t AbortedCount)
+{
     wr_i32(wr, PartitionIndex);
     wr_i16(wr, ErrorCode);
     wr_i64(wr, HighWatermark);
@@ -102,9 +111,13 @@ void wire_fetch_resp_partition(eddy_wr_t *wr, int16_t v, int32_t PartitionIndex,
         wr_i64(wr, LastStableOffset);
         if (v >= 5)
             wr_i64(wr, LogStartOffset);
-        /* No transactions are ever aborted in Eddy: an empty (not null)
-         * AbortedTransactions array, which every client accepts. */
-        wr_i32(wr, 0);
+        /* AbortedTransactions: an empty (not null) array when there are
+         * none, which every client accepts; read_uncommitted gets it too. */
+        wr_i32(wr, AbortedCount);
+        for (int32_t i = 0; i < AbortedCount; i++) {
+            wr_i64(wr, Aborted[2 * i]);     /* ProducerId */
+            wr_i64(wr, Aborted[2 * i + 1]); /* FirstOffset */
+        }
     }
     if (v >= 11)
         wr_i32(wr, -1); /* PreferredReadReplica: none, read from the leader */

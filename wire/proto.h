@@ -39,6 +39,7 @@ enum kafka_api {
     API_ADD_PARTITIONS_TO_TXN = 24,
     API_ADD_OFFSETS_TO_TXN = 25,
     API_END_TXN = 26,
+    API_WRITE_TXN_MARKERS = 27,
     API_TXN_OFFSET_COMMIT = 28,
     API_DESCRIBE_ACLS = 29,
     API_CREATE_ACLS = 30,
@@ -54,6 +55,8 @@ enum kafka_api {
     API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,
     API_ALTER_USER_SCRAM_CREDENTIALS = 51,
     API_DESCRIBE_CLUSTER = 60,
+    API_DESCRIBE_TRANSACTIONS = 65,
+    API_LIST_TRANSACTIONS = 66,
     API_KEY_MAX = 68,
 };
 
@@ -126,8 +129,9 @@ const char *kafka_api_name(int api_key);
     X(CONCURRENT_TRANSACTIONS, 51)                                                                 \
     X(TRANSACTION_COORDINATOR_FENCED, 52)                                                          \
     X(OPERATION_NOT_ATTEMPTED, 55)                                                                 \
-    X(UNSTABLE_OFFSET_COMMIT, 88)                                                                  \
     X(PRODUCER_FENCED, 90)                                                                         \
+    X(TRANSACTIONAL_ID_NOT_FOUND, 105)                                                             \
+    X(UNSTABLE_OFFSET_COMMIT, 88)                                                                  \
     X(TRANSACTION_ABORTABLE, 120)
 
 enum kafka_err {

@@ -16,7 +16,18 @@
  *
  * Kept: the record with the highest offset for its key; records without a
  * key; tombstones (null value) until delete.retention.ms after their
- * timestamp; whole control batches. Compressed batches are read like the
+ * timestamp; transaction markers as Kafka's cleaner keeps them (below).
+ *
+ * Transactions (Kafka's LogCleaner and CleanedTransactionMetadata): the
+ * cleanable range ends before the segment holding the LSO, so every
+ * transaction with data in it has its marker. Batches of aborted
+ * transactions (the .txnindex entries of the whole log) are dropped and
+ * count for nothing in the key map. A marker goes once no data of its
+ * transaction remains before it (an abort marker whose aborted batches this
+ * pass dropped, or a commit marker whose transaction still has batches,
+ * stays for the next pass) and its timestamp is delete.retention.ms old, as
+ * a tombstone's; an abort marker kept keeps its .txnindex entry in the
+ * cleaned segment. Compressed batches are read like the
  * others (inflated at most log_inflate_limit() bytes) and a rewritten one is
  * compressed again with its own codec, at the topic's level for it. A batch
  * keeps its base offset, lastOffsetDelta, producer fields and (LogAppendTime)
@@ -155,6 +166,11 @@ struct log_clean_job {
     struct clean_group *cj_groups;
     int cj_ran; /* outputs written */
     int64_t cj_kept, cj_removed;
+    log_aborted_txn_t *cj_aborted; /* every aborted transaction with data in the range */
+    size_t cj_naborted;
+    uint8_t *cj_observed; /* per aborted transaction: a batch of it met in this pass */
+    int64_t *cj_open_pids; /* producers with committed-transaction batches since their marker */
+    size_t cj_nopen, cj_open_cap;
 };
 
 static void cleaned_name(const struct clean_group *g, const char *suffix, char *out, size_t n)
@@ -174,9 +190,13 @@ void log_clean_job_free(log_clean_job_t *job)
             snprintf(path, sizeof path, "%s/%s", job->cj_shadow.log_dir, name);
             unlink(path); /* never committed */
             free(g->out->seg_idx);
+            free(g->out->seg_txn);
             free(g->out);
         }
     }
+    free(job->cj_aborted);
+    free(job->cj_observed);
+    free(job->cj_open_pids);
     free(job->cj_groups);
     free(job->cj_src);
     free(job->cj_shadow.log_dir);
@@ -197,6 +217,18 @@ log_clean_job_t *log_clean_prepare(log_t *log, int64_t now_ms, int force)
         int64_t limit = now_ms - cfg->min_compaction_lag_ms;
         for (int i = 0; i < nsrc; i++)
             if (log->log_segs[i]->seg_max_ts > limit) {
+                nsrc = i;
+                break;
+            }
+        if (nsrc <= 0)
+            return NULL;
+    }
+    /* Nothing at or past the first offset of an open transaction: its
+     * fate (and so its markers' and batches') is unknown yet. */
+    int64_t unstable = pstate_first_unstable(&log->log_ps);
+    if (unstable >= 0) {
+        for (int i = 0; i < nsrc; i++)
+            if (log->log_segs[i]->seg_next_offset > unstable) {
                 nsrc = i;
                 break;
             }
@@ -242,6 +274,15 @@ log_clean_job_t *log_clean_prepare(log_t *log, int64_t now_ms, int force)
         job->cj_src[i] = (struct clean_src){seg->seg_base, seg->seg_next_offset, seg->seg_size,
                                             NULL};
     }
+    /* The aborted transactions with data in the range, their markers
+     * anywhere in the log, ordered by first offset. */
+    if (log_aborted_txns(log, job->cj_src[0].base, job->cj_src[nsrc - 1].next_offset,
+                         &job->cj_aborted, &job->cj_naborted) < 0 ||
+        (job->cj_naborted &&
+         !(job->cj_observed = calloc(job->cj_naborted, sizeof *job->cj_observed)))) {
+        log_clean_job_free(job);
+        return NULL;
+    }
     /* Group neighbours so that small cleaned segments merge, within
      * segment.bytes and the 32-bit relative offsets of the index. */
     for (int i = 0; i < nsrc;) {
@@ -275,6 +316,72 @@ static int src_open(const log_clean_job_t *job, wire_record_iter_t *it, const ui
     return rc;
 }
 
+/* The aborted transaction the batch belongs to, or -1. */
+static ssize_t batch_aborted(const log_clean_job_t *job, const wire_batch_header_t *h)
+{
+    if (h->producerId < 0 || !(h->attributes & BATCH_ATTR_TRANSACTIONAL) ||
+        (h->attributes & BATCH_ATTR_CONTROL))
+        return -1;
+    for (size_t i = 0; i < job->cj_naborted; i++) {
+        const log_aborted_txn_t *at = &job->cj_aborted[i];
+        if (at->at_pid == h->producerId && at->at_first <= h->baseOffset &&
+            h->baseOffset < at->at_last)
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
+static ssize_t open_find(const log_clean_job_t *job, int64_t pid)
+{
+    for (size_t i = 0; i < job->cj_nopen; i++)
+        if (job->cj_open_pids[i] == pid)
+            return (ssize_t)i;
+    return -1;
+}
+
+/* A committed (or not yet ended) transaction's batch of pid was met. */
+static int open_note(log_clean_job_t *job, int64_t pid)
+{
+    if (open_find(job, pid) >= 0)
+        return 0;
+    if (job->cj_nopen == job->cj_open_cap) {
+        size_t cap = job->cj_open_cap ? job->cj_open_cap * 2 : 8;
+        int64_t *n = realloc(job->cj_open_pids, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        job->cj_open_pids = n;
+        job->cj_open_cap = cap;
+    }
+    job->cj_open_pids[job->cj_nopen++] = pid;
+    return 0;
+}
+
+/* Whether the marker batch at p stays, and the aborted transaction whose
+ * .txnindex entry goes with it (*entry, -1 for none). */
+static int keep_marker(log_clean_job_t *job, const wire_batch_header_t *h, const uint8_t *p,
+                       int64_t size, int64_t horizon, ssize_t *entry)
+{
+    *entry = -1;
+    int type = h->producerId >= 0 ? pstate_marker_type(p, (size_t)size, NULL) : -1;
+    if (type < 0)
+        return 1; /* not a transaction marker: kept as it is */
+    int needed = 0;
+    ssize_t k = open_find(job, h->producerId);
+    if (k >= 0) {
+        job->cj_open_pids[k] = job->cj_open_pids[--job->cj_nopen];
+        needed = type == 1;
+    }
+    if (type == 0)
+        for (size_t i = 0; i < job->cj_naborted; i++)
+            if (job->cj_aborted[i].at_pid == h->producerId &&
+                job->cj_aborted[i].at_last == h->baseOffset) {
+                *entry = (ssize_t)i;
+                needed = job->cj_observed[i];
+                break;
+            }
+    return needed || h->maxTimestamp > horizon;
+}
+
 /* Calls fn for every record of every non-control batch. */
 typedef int(record_fn)(void *ctx, const wire_record_t *rec);
 
@@ -286,8 +393,10 @@ static int src_scan(const log_clean_job_t *job, const struct clean_src *src, rec
         int64_t size = wire_batch_size(p);
         if (size < BATCH_HEADER_SIZE || size > src->size - pos)
             return EDDY_ERR_CORRUPT;
-        int16_t attrs = (int16_t)be16_load(p + BATCH_OFF_ATTRIBUTES);
-        if (!(attrs & BATCH_ATTR_CONTROL)) {
+        wire_batch_header_t h;
+        wire_batch_header_read(p, (size_t)size, &h);
+        /* Aborted records never hide a committed value of their key. */
+        if (!(h.attributes & BATCH_ATTR_CONTROL) && batch_aborted(job, &h) < 0) {
             wire_record_iter_t it;
             wire_record_t rec;
             int rc = src_open(job, &it, p, size);
@@ -340,9 +449,24 @@ static int clean_src(log_clean_job_t *job, const struct clean_src *src, const st
         wire_batch_header_t h;
         wire_batch_header_read(p, (size_t)size, &h);
         size_t start = wr.wr_len;
+        ssize_t ab = batch_aborted(job, &h);
         if (h.attributes & BATCH_ATTR_CONTROL) {
-            wr_bytes(&wr, p, (size_t)size);
+            ssize_t entry;
+            if (keep_marker(job, &h, p, size, k->horizon, &entry)) {
+                wr_bytes(&wr, p, (size_t)size);
+                if (entry >= 0 && (rc = seg_txn_add(out, &job->cj_aborted[entry], 0)) < 0)
+                    break;
+                rc = 0;
+            }
+        } else if (ab >= 0) {
+            /* A batch of an aborted transaction: its marker stays until a
+             * pass meets none of its batches. */
+            job->cj_observed[ab] = 1;
+            job->cj_removed += h.recordCount;
         } else {
+            if (h.producerId >= 0 && (h.attributes & BATCH_ATTR_TRANSACTIONAL) &&
+                (rc = open_note(job, h.producerId)) < 0)
+                break;
             /* One pass over the records (inflated once): the kept ones go
              * into a new batch, which is used only if something went. */
             wire_record_iter_t it;
@@ -536,6 +660,11 @@ int log_clean_commit(log_t *log, log_clean_job_t *job)
             shift += grp->count - 1;
         }
         seg_index_write(out);
+        /* Its entries only describe markers of data the pass dropped: a
+         * crash before this write loses nothing a reader needs. */
+        if ((rc = seg_txn_write(out)) < 0)
+            EDDY_LOG_WARN("log", "%s: cannot write the transaction index of a compacted segment: %s",
+                          log->log_name, eddy_strerror(rc));
         log_fsync_dir(log->log_dir);
     }
     log->log_generation++;

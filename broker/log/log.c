@@ -8,6 +8,7 @@
  *   .clean_shutdown                    present only after a clean close
  *   .compacted                         empty; present once the cleaner has rewritten the log
  *   <offset>.snapshot                  idempotent producers' state (producer_state.c)
+ *   <base>.txnindex                    aborted transactions (txn_index.c)
  *   <base>.<end>.cleaned / .swap       compaction in progress (cleaner.c)
  *
  * log.checkpoint (big-endian, replaced whole: temp, fsync, rename, fsync dir)
@@ -142,6 +143,22 @@ void log_set_inline_flush(log_t *log, int inline_flush)
 int log_producer_count(const log_t *log)
 {
     return (int)log->log_ps.ps_n;
+}
+
+int log_ongoing_txn_count(const log_t *log)
+{
+    return (int)log->log_ps.ps_ongoing;
+}
+
+int64_t log_last_stable_offset(const log_t *log)
+{
+    int64_t hw = log_end_offset(log);
+    int64_t fu = pstate_first_unstable(&log->log_ps);
+    if (fu < 0 || fu > hw)
+        return hw;
+    /* Retention or DeleteRecords may have moved the start past the first
+     * batch of a transaction still open: Kafka's LSO is then the start. */
+    return fu < log->log_start ? log->log_start : fu;
 }
 
 int log_producers_expire(log_t *log, int64_t now_ms, int64_t expiration_ms)
@@ -300,6 +317,12 @@ static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases,
                 seg_path(log, bases[i], suffixes[k], path, sizeof path);
                 unlink(path);
             }
+            /* The swapped-in segment keeps the name (and the .txnindex,
+             * whose entries outside it are dropped at load) of the first. */
+            if (bases[i] != base) {
+                seg_path(log, bases[i], ".txnindex", path, sizeof path);
+                unlink(path);
+            }
             continue;
         }
         bases[kept++] = bases[i];
@@ -316,11 +339,26 @@ static void complete_swap(log_t *log, int64_t base, int64_t end, int64_t *bases,
     *nbases = kept;
 }
 
-static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_out,
-                         size_t *nsnaps_out)
+/* Appends v to a growing array; -ENOMEM on failure. */
+static int push_i64(int64_t **arr, size_t *n, size_t *cap, int64_t v)
 {
-    int64_t *snaps = NULL;
-    size_t nsnaps = 0, snaps_cap = 0;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        int64_t *na = realloc(*arr, c * sizeof *na);
+        if (!na)
+            return -ENOMEM;
+        *arr = na;
+        *cap = c;
+    }
+    (*arr)[(*n)++] = v;
+    return 0;
+}
+
+static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_out,
+                         size_t *nsnaps_out, int64_t **txn_out, size_t *ntxn_out)
+{
+    int64_t *snaps = NULL, *txns = NULL;
+    size_t nsnaps = 0, snaps_cap = 0, ntxns = 0, txns_cap = 0;
     DIR *d = opendir(log->log_dir);
     if (!d)
         return -errno;
@@ -355,6 +393,11 @@ static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_o
                 snaps = ns;
             }
             snaps[nsnaps++] = base;
+        } else if (parse_seg_name(de->d_name, ".txnindex", &base)) {
+            /* Only segments with an aborted transaction have one: the
+             * others need no open() at start. */
+            if ((rc = push_i64(&txns, &ntxns, &txns_cap, base)) < 0)
+                break;
         } else if (parse_swap_name(de->d_name, ".swap", &base, &end) && nswaps < 16) {
             snprintf(swaps[nswaps++], sizeof swaps[0], "%.63s", de->d_name);
         } else if (parse_swap_name(de->d_name, ".cleaned", &base, &end) ||
@@ -369,6 +412,7 @@ static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_o
     if (rc) {
         free(bases);
         free(snaps);
+        free(txns);
         return rc;
     }
     if (nswaps) {
@@ -376,6 +420,7 @@ static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_o
         if (!nb) {
             free(bases);
             free(snaps);
+            free(txns);
             return -ENOMEM;
         }
         bases = nb;
@@ -389,10 +434,14 @@ static int list_segments(log_t *log, int64_t **out, int *nout, int64_t **snaps_o
         qsort(bases, (size_t)n, sizeof *bases, cmp_i64);
     if (nsnaps > 1)
         qsort(snaps, nsnaps, sizeof *snaps, cmp_i64);
+    if (ntxns > 1)
+        qsort(txns, ntxns, sizeof *txns, cmp_i64);
     *out = bases;
     *nout = n;
     *snaps_out = snaps;
     *nsnaps_out = nsnaps;
+    *txn_out = txns;
+    *ntxn_out = ntxns;
     return 0;
 }
 
@@ -480,9 +529,9 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
              int64_t now_ms, log_t **out, char *errstr, size_t errstr_size)
 {
     int rc;
-    int64_t *bases = NULL, *snaps = NULL;
+    int64_t *bases = NULL, *snaps = NULL, *txns = NULL;
     int nbases = 0;
-    size_t nsnaps = 0;
+    size_t nsnaps = 0, ntxns = 0;
     log_t *log = calloc(1, sizeof *log);
     if (!log)
         return -ENOMEM;
@@ -509,7 +558,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
                  dir, (int)geteuid(), strerror(errno));
         goto fail;
     }
-    if ((rc = list_segments(log, &bases, &nbases, &snaps, &nsnaps)) < 0) {
+    if ((rc = list_segments(log, &bases, &nbases, &snaps, &nsnaps, &txns, &ntxns)) < 0) {
         snprintf(errstr, errstr_size, "%s: cannot list log directory: %s", dir, eddy_strerror(rc));
         goto fail;
     }
@@ -610,6 +659,19 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
         below++;
     if (below)
         segs_delete(log, 0, below);
+    /* Aborted-transaction indexes; entries of markers recovery cut are
+     * dropped, and the replay below adds those a rescanned segment lacks. */
+    for (int i = 0; i < log->log_nsegs && !log->log_offline; i++) {
+        int64_t base = log->log_segs[i]->seg_base;
+        if (!ntxns || !bsearch(&base, txns, ntxns, sizeof *txns, cmp_i64))
+            continue;
+        if ((rc = seg_txn_load(log->log_segs[i])) < 0) {
+            char path[4096];
+            seg_path(log, log->log_segs[i]->seg_base, ".txnindex", path, sizeof path);
+            snprintf(errstr, errstr_size, "%s: cannot read: %s", path, eddy_strerror(rc));
+            goto fail;
+        }
+    }
     /* A read that fails takes the log offline (and it opens offline); only
      * running out of memory fails the open. */
     if (!log->log_offline && (rc = pstate_recover(log, snaps, nsnaps, clean, 1)) < 0 &&
@@ -620,6 +682,8 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     }
     free(snaps);
     snaps = NULL;
+    free(txns);
+    txns = NULL;
 
     if (clean) {
         unlink(marker);
@@ -644,6 +708,7 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
 fail:
     free(bases);
     free(snaps);
+    free(txns);
     log_free(log);
     return rc;
 }
@@ -803,6 +868,27 @@ int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level, si
     return rc;
 }
 
+/* A coordinator's own batches (Kafka's AppendOrigin.COORDINATOR) carry no
+ * sequence: only a fenced (older) producer epoch is refused. */
+static int coordinator_epoch_check(const pstate_t *ps, const uint8_t *buf, size_t len,
+                                   char *errstr, size_t errstr_size)
+{
+    for (size_t pos = 0; pos < len; pos += (size_t)wire_batch_size(buf + pos)) {
+        wire_batch_header_t h;
+        wire_batch_header_read(buf + pos, len - pos, &h);
+        if (h.producerId < 0)
+            continue;
+        const pstate_entry_t *e = pstate_find(ps, h.producerId);
+        if (e && h.producerEpoch < e->pe_epoch) {
+            snprintf(errstr, errstr_size,
+                     "producer %" PRId64 " epoch %d is older than the epoch %d the log has",
+                     h.producerId, h.producerEpoch, e->pe_epoch);
+            return EDDY_ERR_INVALID_PRODUCER_EPOCH;
+        }
+    }
+    return 0;
+}
+
 int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                log_append_info_t *info, char *errstr, size_t errstr_size)
 {
@@ -829,6 +915,13 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                      "batch of %" PRId64 " bytes exceeds max.message.bytes %" PRId32, n,
                      cfg->max_message_bytes);
             return EDDY_ERR_TOO_LARGE;
+        }
+        /* Kafka's LogValidator: a transactional batch names its producer
+         * (INVALID_RECORD otherwise, the answer to a control batch too). */
+        if ((h.attributes & BATCH_ATTR_TRANSACTIONAL) && h.producerId < 0) {
+            snprintf(errstr, errstr_size,
+                     "a transactional batch needs a producer id (got %" PRId64 ")", h.producerId);
+            return EDDY_ERR_CONTROL_BATCH;
         }
         /* message.timestamp.before/after.max.ms, checked on every record of
          * a CreateTime topic as Kafka does (a record without a timestamp,
@@ -864,7 +957,9 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
      * its first offsets and appends nothing; a batch out of sequence or of
      * an old epoch fails the whole append (producer_state.h). */
     pstate_dup_t dup;
-    int prc = pstate_check(&log->log_ps, buf, len, &dup, errstr, errstr_size);
+    int prc = (vflags & LOG_APPEND_COORDINATOR)
+                  ? coordinator_epoch_check(&log->log_ps, buf, len, errstr, errstr_size)
+                  : pstate_check(&log->log_ps, buf, len, &dup, errstr, errstr_size);
     if (prc < 0)
         return prc;
     if (prc == 1) {
@@ -1022,6 +1117,77 @@ static int log_append_checked(log_t *log, uint8_t *buf, size_t len, int64_t span
     return 0;
 }
 
+int log_append_marker(log_t *log, int64_t producer_id, int16_t producer_epoch, int commit,
+                      int32_t coordinator_epoch, int64_t now_ms, int64_t *offset_out)
+{
+    static eddy_log_limit_t fenced_limit = EDDY_LOG_LIMIT_INIT;
+    if (log->log_offline)
+        return EDDY_ERR_LOG_OFFLINE;
+    if (producer_id < 0)
+        return EDDY_ERR_INVALID_ARG;
+    char errstr[256];
+    int rc = pstate_marker_check(&log->log_ps, producer_id, producer_epoch, errstr, sizeof errstr);
+    if (rc) {
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "log", &fenced_limit, 10000, "%s: %s", log->log_name,
+                         errstr);
+        return rc;
+    }
+    /* EndTransactionMarker: key version 0 + type, value version 0 +
+     * coordinator epoch. */
+    uint8_t key[4], value[6];
+    be16_store(key, 0);
+    be16_store(key + 2, commit ? 1 : 0);
+    be16_store(value, 0);
+    be32_store(value + 2, (uint32_t)coordinator_epoch);
+    eddy_wr_t wr;
+    wr_init(&wr);
+    wire_batch_header_t h = wire_batch_header_default();
+    h.attributes = BATCH_ATTR_TRANSACTIONAL | BATCH_ATTR_CONTROL;
+    h.producerId = producer_id;
+    h.producerEpoch = producer_epoch;
+    h.baseSequence = -1;
+    wire_batch_builder_t b;
+    wire_batch_begin(&b, &wr, &h);
+    wire_batch_add(&b, now_ms, key, sizeof key, value, sizeof value, NULL, 0);
+    if ((rc = wire_batch_end(&b, 0)) == 0 && wr.wr_err)
+        rc = wr.wr_err;
+    if (rc) {
+        wr_free(&wr);
+        return rc;
+    }
+    log_append_info_t info;
+    rc = log_append_checked(log, wr.wr_buf, wr.wr_len, 1, now_ms, 1, 1, now_ms, &info, errstr,
+                            sizeof errstr);
+    wr_free(&wr);
+    if (rc < 0) {
+        static eddy_log_limit_t fail_limit = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "log", &fail_limit, 10000,
+                         "%s: appending a transaction marker failed: %s", log->log_name, errstr);
+        return rc;
+    }
+    /* The segment that holds the marker holds its index entry. An entry
+     * that cannot be written would show aborted records to read_committed
+     * consumers: the log goes offline instead, as Kafka's would. */
+    rc = pstate_marker_apply(log, active_seg(log), producer_id, producer_epoch, commit,
+                             coordinator_epoch, info.ai_first_offset, now_ms, 1);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc < 0)
+        return log_go_offline(log, rc, "writing the transaction index");
+    if (info.ai_flush_due)
+        log->log_marker_flush_due = 1;
+    if (offset_out)
+        *offset_out = info.ai_first_offset;
+    return 0;
+}
+
+int log_marker_flush_due(log_t *log)
+{
+    int due = log->log_marker_flush_due;
+    log->log_marker_flush_due = 0;
+    return due;
+}
+
 /* ---- read ---- */
 
 /* Index entry with the largest position <= pos, or NULL. */
@@ -1064,6 +1230,12 @@ static int seg_locate(log_segment_t *seg, seg_cursor_t *cur, int64_t offset, int
 
 int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
 {
+    return log_read_upto(log, offset, max_bytes, INT64_MAX, out);
+}
+
+int log_read_upto(log_t *log, int64_t offset, size_t max_bytes, int64_t max_offset,
+                  log_slice_t *out)
+{
     memset(out, 0, sizeof *out);
     out->sl_fd = -1;
     if (log->log_offline)
@@ -1071,6 +1243,8 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
     int64_t end = log_end_offset(log);
     if (offset < log->log_start || offset > end)
         return EDDY_ERR_OFFSET_OUT_OF_RANGE;
+    if (max_offset < end)
+        end = max_offset;
     uint8_t buf[READ_BUF];
     for (int i = seg_find(log, offset); i < log->log_nsegs && offset < end; i++) {
         log_segment_t *seg = log->log_segs[i];
@@ -1088,21 +1262,42 @@ int log_read(log_t *log, int64_t offset, size_t max_bytes, log_slice_t *out)
         /* At least this batch; then whole batches while they fit. The index
          * names batch boundaries, so the scan starts at the last one that
          * fits and reads at most an index interval of headers. */
+        /* Bytes of the segment before the batch holding max_offset (the
+         * LSO of a read_committed fetch, at a batch boundary). */
+        int64_t seg_end = seg->seg_size;
+        if (max_offset < seg->seg_next_offset) {
+            int64_t lpos, lsize, lbase;
+            int lrc = seg_locate(seg, &cur, max_offset, &lpos, &lsize, &lbase);
+            if (lrc < 0)
+                return log_read_failed(log, seg, cur.cur_buf_pos, BATCH_OFF_LAST_OFFSET_DELTA + 4,
+                                       cur.cur_err);
+            if (lrc == 0)
+                seg_end = lpos;
+            if (seg_end <= pos)
+                return 0;
+        }
         int64_t stop = pos + size;
         int64_t limit = pos + (int64_t)(max_bytes > (size_t)INT64_MAX / 2 ? (size_t)INT64_MAX / 2
                                                                           : max_bytes);
-        if (limit >= seg->seg_size) {
-            stop = seg->seg_size;
+        if (limit >= seg_end) {
+            stop = seg_end;
         } else if (limit > stop) {
             const log_index_entry_t *e = index_floor_pos(seg, limit);
             if (e && e->ie_pos > stop)
                 stop = e->ie_pos;
-            while (stop < seg->seg_size) {
+            while (stop < seg_end) {
                 const uint8_t *p = seg_cursor_get(&cur, stop, BATCH_OFF_LENGTH + 4);
                 if (!p || stop + wire_batch_size(p) > limit)
                     break;
                 stop += wire_batch_size(p);
             }
+        }
+        out->sl_next_offset = seg->seg_next_offset;
+        if (stop < seg->seg_size) {
+            const uint8_t *p = seg_cursor_get(&cur, stop, 8);
+            if (!p)
+                return log_read_failed(log, seg, stop, 8, cur.cur_err);
+            out->sl_next_offset = (int64_t)be64_load(p);
         }
         if ((out->sl_fd = seg_fd(seg)) < 0)
             return log_read_failed(log, seg, pos, stop - pos, out->sl_fd);
@@ -1327,6 +1522,12 @@ int log_truncate_to(log_t *log, int64_t offset)
                 seg->seg_synced = pos;
         }
         log->log_generation++;
+        /* Aborts whose markers were cut go from the index (the replay below
+         * adds back those of markers that remain after the snapshot). */
+        size_t had = seg->seg_txn_n;
+        seg_txn_drop_from(seg, seg->seg_next_offset);
+        if (seg->seg_txn_n != had && (rc = seg_txn_write(seg)) < 0)
+            return log_go_offline(log, rc, "rewriting a transaction index after truncation");
         /* The producer state forgets the batches cut: rebuilt from the
          * newest snapshot at or below the new end. */
         if ((rc = pstate_recover(log, NULL, 0, 0, 0)) < 0)
@@ -1423,6 +1624,8 @@ struct log_flush_req {
     log_segment_t **fr_segs; /* pinned */
     int *fr_fds;
     int64_t *fr_sizes;
+    int64_t *fr_txn_bases; /* segments whose .txnindex has unsynced entries */
+    int fr_ntxn;
 };
 
 log_flush_req_t *log_flush_prepare(log_t *log)
@@ -1443,8 +1646,12 @@ log_flush_req_t *log_flush_prepare(log_t *log)
     req->fr_sizes = calloc((size_t)n + 1, sizeof *req->fr_sizes);
     req->fr_start = log->log_start;
     req->fr_upto = end;
-    if (!req->fr_dir || !req->fr_segs || !req->fr_fds || !req->fr_sizes)
+    req->fr_txn_bases = calloc((size_t)log->log_nsegs, sizeof *req->fr_txn_bases);
+    if (!req->fr_dir || !req->fr_segs || !req->fr_fds || !req->fr_sizes || !req->fr_txn_bases)
         goto fail;
+    for (int i = 0; i < log->log_nsegs; i++)
+        if (log->log_segs[i]->seg_txn_unsynced)
+            req->fr_txn_bases[req->fr_ntxn++] = log->log_segs[i]->seg_base;
     for (int i = 0; i < log->log_nsegs; i++) {
         log_segment_t *seg = log->log_segs[i];
         if (seg->seg_synced >= seg->seg_size)
@@ -1461,6 +1668,7 @@ fail:
     free(req->fr_segs);
     free(req->fr_fds);
     free(req->fr_sizes);
+    free(req->fr_txn_bases);
     free(req);
     return NULL;
 }
@@ -1472,6 +1680,13 @@ int log_flush_sync(log_flush_req_t *req)
             return req->fr_fds[i];
         if (log_fsync_fn(req->fr_fds[i]) < 0)
             return -errno;
+    }
+    /* The aborted-transaction entries below the new recovery point must
+     * survive as their markers do: recovery trusts those segments. */
+    for (int i = 0; i < req->fr_ntxn; i++) {
+        int rc = seg_txn_fsync(req->fr_dir, req->fr_txn_bases[i]);
+        if (rc < 0)
+            return rc;
     }
     return checkpoint_write(req->fr_dir, req->fr_start, req->fr_upto);
 }
@@ -1487,11 +1702,19 @@ int log_flush_complete(log_t *log, log_flush_req_t *req, int rc)
         if (req->fr_upto > log->log_recovery_point)
             log->log_recovery_point = req->fr_upto;
         log->log_unflushed = 0;
+        /* An entry appended while the sync ran may miss this fsync, but its
+         * marker lies above the recovery point just checkpointed, which
+         * recovery rescans and replays. */
+        for (int k = 0; k < req->fr_ntxn; k++)
+            for (int i = 0; i < log->log_nsegs; i++)
+                if (log->log_segs[i]->seg_base == req->fr_txn_bases[k])
+                    log->log_segs[i]->seg_txn_unsynced = 0;
     }
     free(req->fr_dir);
     free(req->fr_segs);
     free(req->fr_fds);
     free(req->fr_sizes);
+    free(req->fr_txn_bases);
     free(req);
     if (is_fd_shortage(rc))
         return fd_shortage(log, rc, "opening a file to flush");

@@ -155,6 +155,11 @@ typedef struct log_append_info {
  * EDDY_ERR_LOG_OFFLINE, EDDY_ERR_OUT_OF_ORDER_SEQUENCE,
  * EDDY_ERR_INVALID_PRODUCER_EPOCH, EDDY_ERR_UNKNOWN_PRODUCER_ID, or an I/O
  * error. */
+/* vflags bit: the batches are a coordinator's own (Kafka's
+ * AppendOrigin.COORDINATOR: the group coordinator's transactional offset
+ * commits), written with no sequence (-1): only the producer epoch is
+ * checked, nothing counts as a duplicate. */
+#define LOG_APPEND_COORDINATOR 0x100
 int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                log_append_info_t *info, char *errstr, size_t errstr_size);
 
@@ -173,6 +178,7 @@ typedef struct log_slice {
     int64_t sl_pos;
     size_t sl_len;          /* 0: nothing to read at this offset (yet) */
     int64_t sl_first_offset; /* base offset of the first batch in the range */
+    int64_t sl_next_offset;  /* the offset after its last batch (when sl_len > 0) */
     log_segment_t *sl_seg;  /* pinned, internal */
 } log_slice_t;
 
@@ -210,6 +216,53 @@ int log_offset_for_timestamp(log_t *log, int64_t ts, int64_t *offset, int64_t *t
 /* The first record (at or above the log start) with the largest timestamp of
  * the log, for ListOffsets -3 (KIP-734); -1 and -1 when the log holds none. */
 int log_offset_of_max_timestamp(log_t *log, int64_t *offset, int64_t *timestamp);
+
+/* ---- transactions (Kafka's design: docs/log.md, "Transactions") ---- */
+
+/* Appends a transaction marker (Kafka's EndTransactionMarker): a control
+ * batch (attributes transactional|control, the producer's id and epoch,
+ * baseSequence -1) of one record, key = version int16 0 + type int16 (0
+ * abort, 1 commit), value = version int16 0 + coordinator_epoch int32. It
+ * ends the producer's ongoing transaction in this partition; an abort adds
+ * an entry to the segment's aborted-transaction index (.txnindex). A marker
+ * for a producer with no ongoing transaction is still appended (a
+ * coordinator retries after a crash) and changes nothing else. An epoch
+ * newer than the log's is accepted (fencing bumps it), an older one is
+ * EDDY_ERR_INVALID_PRODUCER_EPOCH. Returns 0 and the marker's offset, or an
+ * error as log_append's. */
+int log_append_marker(log_t *log, int64_t producer_id, int16_t producer_epoch, int commit,
+                      int32_t coordinator_epoch, int64_t now_ms, int64_t *offset_out);
+/* 1 once when a log_append_marker() since the last call reached flush.messages /
+ * flush.ms on a log that does not flush inline (ai_flush_due of log_append): the
+ * owner then runs the flush. */
+int log_marker_flush_due(log_t *log);
+/* The last stable offset: the first offset of the earliest ongoing
+ * transaction, or the high watermark (the log end on one node) when none,
+ * never below the log start. read_committed consumers read below it. */
+int64_t log_last_stable_offset(const log_t *log);
+/* Producers with an ongoing transaction in this log. */
+int log_ongoing_txn_count(const log_t *log);
+
+/* An aborted transaction: producer, first offset of its data, offset of its
+ * abort marker, and the log's LSO once the marker was written (Kafka's
+ * AbortedTxn). */
+typedef struct log_aborted_txn {
+    int64_t at_pid;
+    int64_t at_first;
+    int64_t at_last;
+    int64_t at_lso;
+} log_aborted_txn_t;
+/* The aborted transactions a fetch of [from, upper) must announce (Kafka's
+ * collectAbortedTransactions): those with lastOffset >= from and firstOffset
+ * < upper, in marker order. *out is malloc'ed (NULL when none). Returns 0 or
+ * -ENOMEM. */
+int log_aborted_txns(const log_t *log, int64_t from, int64_t upper, log_aborted_txn_t **out,
+                     size_t *n);
+
+/* log_read() that stops before the first batch whose base offset is >=
+ * max_offset (the LSO of a read_committed fetch): the slice may be empty. */
+int log_read_upto(log_t *log, int64_t offset, size_t max_bytes, int64_t max_offset,
+                  log_slice_t *out);
 
 /* Idempotent producers known to the log (producer_state.h). */
 int log_producer_count(const log_t *log);

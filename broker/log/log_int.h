@@ -31,6 +31,12 @@ struct log_segment {
     int64_t seg_idx_bytes_since; /* bytes appended since the last index entry */
     int seg_idx_dirty;           /* in memory differs from the index files */
 
+    /* Aborted transactions whose abort marker this segment holds (Kafka's
+     * .txnindex, txn_index.c), in marker order. */
+    log_aborted_txn_t *seg_txn; /* owned */
+    size_t seg_txn_n, seg_txn_cap;
+    int seg_txn_unsynced; /* the .txnindex file has entries not yet fsynced */
+
     int seg_fd;   /* -1 while closed by the fd cache */
     int seg_pins; /* slices and flushes holding the fd open */
     int seg_deleted; /* files unlinked; freed when the last pin goes */
@@ -65,6 +71,7 @@ struct log {
     int log_inline_flush;       /* flush inside log_append when the policy says so */
     pstate_t log_ps;            /* idempotent producers (producer_state.h) */
     int log_ps_snapshots;       /* a producer state snapshot may exist in log_dir */
+    int log_marker_flush_due;   /* a marker append reached the flush policy (no inline flush) */
 };
 
 /* File names: <dir>/<20-digit base><suffix>. */
@@ -117,6 +124,22 @@ void seg_cursor_init(seg_cursor_t *c, log_segment_t *seg, uint8_t *buf, size_t c
 /* Makes bytes [pos, pos+n) available; returns a pointer to them, or NULL if
  * the file ends first or n exceeds the buffer. */
 const uint8_t *seg_cursor_get(seg_cursor_t *c, int64_t pos, size_t n);
+
+/* ---- aborted-transaction index (txn_index.c) ---- */
+
+/* Adds an entry (ignored when one with the same lastOffset is there, so a
+ * replay may repeat what the file holds); with append, also to the end of
+ * <base>.txnindex. Returns 1 when added, 0 when already there, or -errno. */
+int seg_txn_add(log_segment_t *seg, const log_aborted_txn_t *at, int append);
+/* Loads <base>.txnindex, keeping entries whose marker lies in the segment as
+ * it is now (recovery may have cut it). A missing file is an empty index. */
+int seg_txn_load(log_segment_t *seg);
+/* Drops entries whose marker is at or above offset (truncation). */
+void seg_txn_drop_from(log_segment_t *seg, int64_t offset);
+/* Rewrites <base>.txnindex whole from memory (removed when empty). */
+int seg_txn_write(log_segment_t *seg);
+/* fsyncs <base>.txnindex of the log in dir (any thread). */
+int seg_txn_fsync(const char *dir, int64_t base);
 
 /* Test hooks. */
 extern int (*log_fsync_fn)(int fd);

@@ -3,7 +3,8 @@
  *
  * <dir>/<20-digit offset>.snapshot (big-endian; written whole: temp file,
  * rename; not fsynced, see the recovery rule):
- *    0  magic        "EPS1"
+ *    0  magic        "EPS2" (version 2; "EPS1" files, written before
+ *                    transactions, still load: no entry has one ongoing)
  *    4  crc          uint32  CRC-32C of bytes 8 .. end of file
  *    8  offset       int64   the state covers every batch below it (= the name)
  *   16  count        uint32  producers that follow, by producer id
@@ -15,6 +16,11 @@
  *       20  5 x 28 bytes, a slot per batch (unused ones zero):
  *            0 first_sequence int32, 4 last_sequence int32,
  *            8 offset_delta int32, 12 last_offset int64, 20 timestamp int64
+ *      160  txn_first_offset  int64  first offset of the ongoing transaction,
+ *                                    -1 when none                (EPS2 only)
+ *      168  coordinator_epoch int32  of the last marker, -1 when none (EPS2)
+ *   (an EPS1 entry is 160 bytes and has 1..5 batches; an EPS2 entry is 172
+ *   and may have 0, when only a marker is known of its epoch)
  *
  * Written at each segment roll (offset = the new segment's base) and at a
  * clean close (offset = the log end; skipped when the log has no producers
@@ -50,10 +56,12 @@
 #include "log_int.h"
 #include "wire/recordbatch.h"
 
-#define SNAP_MAGIC "EPS1"
+#define SNAP_MAGIC "EPS2"
+#define SNAP_MAGIC_V1 "EPS1"
 #define SNAP_HEADER 20
 #define SNAP_SLOT 28
-#define SNAP_ENTRY (20 + PSTATE_BATCHES * SNAP_SLOT)
+#define SNAP_ENTRY_V1 (20 + PSTATE_BATCHES * SNAP_SLOT)
+#define SNAP_ENTRY (SNAP_ENTRY_V1 + 12)
 #define SNAP_MAX_PRODUCERS (4u << 20) /* bounds the read of a garbled count */
 #define SNAP_SUFFIX ".snapshot"
 
@@ -161,7 +169,9 @@ int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_
             const pstate_entry_t *e = pstate_find(ps, h.producerId);
             if (e) {
                 epoch = e->pe_epoch;
-                last_seq = e->pe_batches[e->pe_n - 1].pb_last_seq;
+                /* No batch yet in this epoch (a marker bumped it): the next
+                 * one starts at 0. */
+                last_seq = e->pe_n ? e->pe_batches[e->pe_n - 1].pb_last_seq : -1;
             } else {
                 known = 0;
             }
@@ -243,6 +253,8 @@ int pstate_apply(pstate_t *ps, int64_t pid, int16_t epoch, int32_t base_seq, int
         memset(&ps->ps_entries[i], 0, sizeof ps->ps_entries[i]);
         ps->ps_entries[i].pe_pid = pid;
         ps->ps_entries[i].pe_epoch = epoch;
+        ps->ps_entries[i].pe_txn_first = -1;
+        ps->ps_entries[i].pe_coord_epoch = -1;
     }
     pstate_entry_t *e = &ps->ps_entries[i];
     if (e->pe_epoch != epoch) {
@@ -277,8 +289,130 @@ int pstate_apply_batches(pstate_t *ps, const uint8_t *buf, size_t len)
                              wire_batch_last_offset(&h), h.maxTimestamp);
         if (r && !rc)
             rc = r;
+        if (r == 0 && (h.attributes & BATCH_ATTR_TRANSACTIONAL))
+            pstate_txn_begin(ps, h.producerId, h.baseOffset);
     }
     return rc;
+}
+
+void pstate_txn_begin(pstate_t *ps, int64_t pid, int64_t first_offset)
+{
+    int found;
+    size_t i = find_slot(ps, pid, &found);
+    if (!found || ps->ps_entries[i].pe_txn_first >= 0)
+        return;
+    ps->ps_entries[i].pe_txn_first = first_offset;
+    ps->ps_ongoing++;
+}
+
+int pstate_marker_check(const pstate_t *ps, int64_t pid, int16_t epoch, char *errstr,
+                        size_t errstr_size)
+{
+    const pstate_entry_t *e = pstate_find(ps, pid);
+    if (e && epoch < e->pe_epoch) {
+        snprintf(errstr, errstr_size,
+                 "transaction marker for producer %" PRId64 " has epoch %d, older than the epoch "
+                 "%d the log has (the producer was fenced)",
+                 pid, epoch, e->pe_epoch);
+        return EDDY_ERR_INVALID_PRODUCER_EPOCH;
+    }
+    return 0;
+}
+
+int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch, int64_t timestamp,
+                  int64_t *first)
+{
+    int found;
+    size_t i = find_slot(ps, pid, &found);
+    if (!found) {
+        /* Kafka keeps an entry for a producer known only by a marker: its
+         * epoch fences older ones. */
+        if (ps->ps_n == ps->ps_cap) {
+            size_t cap = ps->ps_cap ? ps->ps_cap * 2 : 8;
+            pstate_entry_t *ne = realloc(ps->ps_entries, cap * sizeof *ne);
+            if (!ne)
+                return -ENOMEM;
+            ps->ps_entries = ne;
+            ps->ps_cap = cap;
+        }
+        memmove(&ps->ps_entries[i + 1], &ps->ps_entries[i],
+                (ps->ps_n - i) * sizeof *ps->ps_entries);
+        ps->ps_n++;
+        memset(&ps->ps_entries[i], 0, sizeof ps->ps_entries[i]);
+        ps->ps_entries[i].pe_pid = pid;
+        ps->ps_entries[i].pe_epoch = epoch;
+        ps->ps_entries[i].pe_txn_first = -1;
+        ps->ps_entries[i].pe_last_ts = -1;
+    }
+    pstate_entry_t *e = &ps->ps_entries[i];
+    if (e->pe_epoch != epoch) {
+        e->pe_epoch = epoch;
+        e->pe_n = 0;
+    }
+    e->pe_coord_epoch = coord_epoch;
+    if (timestamp > e->pe_last_ts)
+        e->pe_last_ts = timestamp;
+    if (e->pe_txn_first < 0)
+        return 0;
+    *first = e->pe_txn_first;
+    e->pe_txn_first = -1;
+    ps->ps_ongoing--;
+    return 1;
+}
+
+int pstate_marker_apply(log_t *log, log_segment_t *seg, int64_t pid, int16_t epoch, int commit,
+                        int32_t coord_epoch, int64_t offset, int64_t timestamp, int append)
+{
+    int64_t first;
+    int had = pstate_marker(&log->log_ps, pid, epoch, coord_epoch, timestamp, &first);
+    if (had <= 0 || commit)
+        return had < 0 ? had : 0;
+    /* Kafka's lastStableOffset(completedTxn): the first offset of the
+     * earliest transaction still open, or just past this marker. */
+    int64_t fu = pstate_first_unstable(&log->log_ps);
+    log_aborted_txn_t at = {pid, first, offset, fu >= 0 ? fu : offset + 1};
+    return seg_txn_add(seg, &at, append);
+}
+
+int64_t pstate_first_unstable(const pstate_t *ps)
+{
+    if (ps->ps_ongoing == 0)
+        return -1;
+    int64_t min = -1;
+    for (size_t i = 0; i < ps->ps_n; i++) {
+        int64_t f = ps->ps_entries[i].pe_txn_first;
+        if (f >= 0 && (min < 0 || f < min))
+            min = f;
+    }
+    return min;
+}
+
+int pstate_marker_type(const uint8_t *batch, size_t len, int32_t *coord_epoch)
+{
+    if (coord_epoch)
+        *coord_epoch = -1;
+    wire_batch_header_t h;
+    if (wire_batch_header_read(batch, len, &h) != 0 || !(h.attributes & BATCH_ATTR_CONTROL) ||
+        (h.attributes & BATCH_ATTR_CODEC_MASK) != 0)
+        return -1;
+    wire_record_iter_t it;
+    wire_record_t rec;
+    char why[160];
+    if (wire_record_iter_open(&it, batch, len, 0, why, sizeof why) != 0)
+        return -1;
+    int type = -1;
+    /* EndTransactionMarker key: version int16, type int16. */
+    if (wire_record_next(&it, &rec) == 1 && rec.keyLength >= 4) {
+        const uint8_t *k = rec.key;
+        int16_t t = (int16_t)be16_load(k + 2);
+        if (t == 0 || t == 1)
+            type = t;
+        /* Value: version int16, coordinator epoch int32. */
+        if (coord_epoch && rec.valueLength >= 6)
+            *coord_epoch = (int32_t)be32_load(rec.value + 2);
+    }
+    wire_record_iter_close(&it);
+    return type;
 }
 
 int pstate_expire(pstate_t *ps, int64_t now_ms, int64_t expiration_ms)
@@ -286,7 +420,8 @@ int pstate_expire(pstate_t *ps, int64_t now_ms, int64_t expiration_ms)
     size_t kept = 0;
     for (size_t i = 0; i < ps->ps_n; i++) {
         /* Kafka counts from the batch's own maxTimestamp too. */
-        if (now_ms - ps->ps_entries[i].pe_last_ts >= expiration_ms)
+        if (now_ms - ps->ps_entries[i].pe_last_ts >= expiration_ms &&
+            ps->ps_entries[i].pe_txn_first < 0)
             continue;
         ps->ps_entries[kept++] = ps->ps_entries[i];
     }
@@ -397,6 +532,8 @@ int pstate_snapshot_write(log_t *log, int64_t offset)
             be64_store(q + 12, (uint64_t)pb->pb_last_offset);
             be64_store(q + 20, (uint64_t)pb->pb_timestamp);
         }
+        be64_store(p + SNAP_ENTRY_V1, (uint64_t)e->pe_txn_first);
+        be32_store(p + SNAP_ENTRY_V1 + 8, (uint32_t)e->pe_coord_epoch);
     }
     be32_store(b + 4, crc32c(0, b + 8, len - 8));
     char name[64];
@@ -460,7 +597,9 @@ static int snapshot_load(pstate_t *ps, const char *path, int64_t offset, char *w
         goto out;
     }
     uint32_t count = be32_load(b + 16);
-    if (memcmp(b, SNAP_MAGIC, 4) != 0) {
+    int v1 = memcmp(b, SNAP_MAGIC_V1, 4) == 0;
+    size_t entry = v1 ? SNAP_ENTRY_V1 : SNAP_ENTRY;
+    if (!v1 && memcmp(b, SNAP_MAGIC, 4) != 0) {
         snprintf(why, why_size, "bad magic");
         goto out;
     }
@@ -469,16 +608,19 @@ static int snapshot_load(pstate_t *ps, const char *path, int64_t offset, char *w
         goto out;
     }
     if ((int64_t)be64_load(b + 8) != offset || count > SNAP_MAX_PRODUCERS ||
-        len != SNAP_HEADER + (size_t)count * SNAP_ENTRY) {
+        len != SNAP_HEADER + (size_t)count * entry) {
         snprintf(why, why_size, "header does not match the file name or size");
         goto out;
     }
     for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *p = b + SNAP_HEADER + (size_t)i * SNAP_ENTRY;
+        const uint8_t *p = b + SNAP_HEADER + (size_t)i * entry;
         int64_t pid = (int64_t)be64_load(p);
         int16_t epoch = (int16_t)be16_load(p + 8);
         int nb = (int16_t)be16_load(p + 10);
-        if (nb < 1 || nb > PSTATE_BATCHES || pid < 0) {
+        int64_t txn_first = v1 ? -1 : (int64_t)be64_load(p + SNAP_ENTRY_V1);
+        int32_t coord_epoch = v1 ? -1 : (int32_t)be32_load(p + SNAP_ENTRY_V1 + 8);
+        if (nb < (v1 ? 1 : 0) || nb > PSTATE_BATCHES || pid < 0 || txn_first < -1 ||
+            (i > 0 && pid <= (int64_t)be64_load(p - entry))) {
             snprintf(why, why_size, "producer entry %u is malformed", i);
             goto out;
         }
@@ -490,9 +632,17 @@ static int snapshot_load(pstate_t *ps, const char *path, int64_t offset, char *w
                 goto out;
             }
         }
+        int64_t ignored;
+        if (nb == 0 && pstate_marker(ps, pid, epoch, coord_epoch, -1, &ignored) < 0) {
+            snprintf(why, why_size, "out of memory");
+            goto out;
+        }
         int found;
         size_t slot = find_slot(ps, pid, &found);
         ps->ps_entries[slot].pe_last_ts = (int64_t)be64_load(p + 12);
+        ps->ps_entries[slot].pe_coord_epoch = coord_epoch;
+        if (txn_first >= 0)
+            pstate_txn_begin(ps, pid, txn_first);
     }
     rc = 0;
 out:
@@ -504,7 +654,7 @@ out:
 }
 
 /* Replays the batch headers of the log from offset `from` to its end. */
-static int replay(log_t *log, int64_t from, int64_t *nbatches)
+static int replay(log_t *log, int64_t from, int64_t *nbatches, int *txn_added)
 {
     uint8_t buf[8192];
     *nbatches = 0;
@@ -523,6 +673,7 @@ static int replay(log_t *log, int64_t from, int64_t *nbatches)
                 return log_read_failed(log, seg, pos, BATCH_HEADER_SIZE, cur.cur_err);
             wire_batch_header_t h;
             wire_batch_header_read(p, BATCH_HEADER_SIZE, &h);
+            int64_t size = wire_batch_size(p);
             if (wire_batch_last_offset(&h) >= from && h.producerId >= 0 &&
                 !(h.attributes & BATCH_ATTR_CONTROL)) {
                 int rc = pstate_apply(&log->log_ps, h.producerId, h.producerEpoch, h.baseSequence,
@@ -530,9 +681,28 @@ static int replay(log_t *log, int64_t from, int64_t *nbatches)
                                       h.maxTimestamp);
                 if (rc < 0)
                     return rc;
+                if (h.attributes & BATCH_ATTR_TRANSACTIONAL)
+                    pstate_txn_begin(&log->log_ps, h.producerId, h.baseOffset);
                 (*nbatches)++;
+            } else if (h.baseOffset >= from && h.producerId >= 0 &&
+                       (h.attributes & BATCH_ATTR_CONTROL) && size <= (int64_t)sizeof buf) {
+                /* A transaction marker: small, read whole for its type. */
+                const uint8_t *whole = seg_cursor_get(&cur, pos, (size_t)size);
+                if (!whole)
+                    return log_read_failed(log, seg, pos, size, cur.cur_err);
+                int32_t coord_epoch;
+                int type = pstate_marker_type(whole, (size_t)size, &coord_epoch);
+                if (type >= 0) {
+                    int rc = pstate_marker_apply(log, seg, h.producerId, h.producerEpoch, type,
+                                                 coord_epoch, h.baseOffset, h.maxTimestamp, 0);
+                    if (rc == 1)
+                        (*txn_added)++;
+                    else if (rc < 0)
+                        return rc;
+                    (*nbatches)++;
+                }
             }
-            pos += wire_batch_size(p);
+            pos += size;
         }
     }
     return 0;
@@ -594,9 +764,20 @@ int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, i
         snprintf(path, sizeof path, "%s/%s", log->log_dir, name);
     }
     int64_t nbatches = 0;
-    int rc = replay(log, from, &nbatches);
+    int txn_added = 0;
+    int rc = replay(log, from, &nbatches, &txn_added);
     if (rc < 0)
         return rc;
+    /* Markers the .txnindex files missed (segments rescanned after a
+     * crash): the files are rewritten from what the replay rebuilt. */
+    for (int i = 0; txn_added && i < log->log_nsegs; i++) {
+        log_segment_t *seg = log->log_segs[i];
+        if (seg->seg_next_offset > from && (rc = seg_txn_write(seg)) < 0)
+            return rc;
+    }
+    if (txn_added)
+        EDDY_LOG_INFO("log", "%s: rebuilt %d aborted-transaction index entr%s from the log",
+                      log->log_name, txn_added, txn_added == 1 ? "y" : "ies");
     if (ps->ps_n || nbatches)
         EDDY_LOG_INFO("log",
                       "%s: producer state: %s%s, replayed %" PRId64

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 typedef struct log log_t;
+typedef struct log_segment log_segment_t;
 
 /* Kafka's NUM_BATCHES_TO_RETAIN: the max.in.flight of an idempotent producer */
 #define PSTATE_BATCHES 5
@@ -38,11 +39,16 @@ typedef struct pstate_entry {
     int pe_n;                                /* batches held, oldest first */
     pstate_batch_t pe_batches[PSTATE_BATCHES];
     int64_t pe_last_ts; /* maxTimestamp of the last batch: expiry counts from it */
+    /* Kafka's currentTxnFirstOffset: offset of the first batch of the
+     * producer's ongoing transaction in this partition, -1 when none. */
+    int64_t pe_txn_first;
+    int32_t pe_coord_epoch; /* coordinator epoch of the last marker, -1 before any */
 } pstate_entry_t;
 
 typedef struct pstate {
     pstate_entry_t *ps_entries; /* sorted by pe_pid */
     size_t ps_n, ps_cap;
+    size_t ps_ongoing; /* entries with pe_txn_first >= 0 */
 } pstate_t;
 
 void pstate_init(pstate_t *ps);
@@ -72,11 +78,42 @@ int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_
  * Returns 0 or -ENOMEM (the state then misses the batch). */
 int pstate_apply(pstate_t *ps, int64_t pid, int16_t epoch, int32_t base_seq, int32_t last_delta,
                  int64_t last_offset, int64_t timestamp);
-/* pstate_apply() for every producer batch of buf (offsets assigned). */
+/* pstate_apply() for every producer batch of buf (offsets assigned), and
+ * pstate_txn_begin() for its transactional ones. */
 int pstate_apply_batches(pstate_t *ps, const uint8_t *buf, size_t len);
 
-/* Removes producers whose last batch is expiration_ms older than now_ms.
- * Returns how many went. */
+/* A transactional batch at first_offset: starts the producer's ongoing
+ * transaction unless one is open (the entry must exist). */
+void pstate_txn_begin(pstate_t *ps, int64_t pid, int64_t first_offset);
+
+/* A transaction marker of pid written at timestamp: the epoch moves up to
+ * epoch (a newer epoch forgets the old one's batches, as a data batch's
+ * does), expiry counts from the marker too (so a fenced epoch is remembered
+ * as long as a batch would be) and the ongoing transaction ends. Returns 1 and its first offset in *first when
+ * one was ongoing, 0 when none (the marker then changes nothing else), or
+ * -ENOMEM. The caller checked the epoch (pstate_marker_check). */
+int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch, int64_t timestamp,
+                  int64_t *first);
+/* 0, or EDDY_ERR_INVALID_PRODUCER_EPOCH with a sentence when the log has a
+ * newer epoch for pid than a marker's. */
+int pstate_marker_check(const pstate_t *ps, int64_t pid, int16_t epoch, char *errstr,
+                        size_t errstr_size);
+/* The first offset of the earliest ongoing transaction, or -1 when none. */
+int64_t pstate_first_unstable(const pstate_t *ps);
+/* The record type of the control batch at batch[0..len): 0 abort, 1
+ * commit, -1 when it is not a transaction marker; and its coordinator
+ * epoch (-1 when the value lacks it) when coord_epoch is not NULL. */
+int pstate_marker_type(const uint8_t *batch, size_t len, int32_t *coord_epoch);
+/* A marker of pid appended at offset in segment seg (the log's producer
+ * state, and with an abort that ended a transaction, seg's .txnindex
+ * entry; written to the file with append, else in memory only, as a replay
+ * does). Returns 0, or -errno when the index file could not be written. */
+int pstate_marker_apply(log_t *log, log_segment_t *seg, int64_t pid, int16_t epoch, int commit,
+                        int32_t coord_epoch, int64_t offset, int64_t timestamp, int append);
+
+/* Removes producers whose last batch is expiration_ms older than now_ms;
+ * a producer with an ongoing transaction stays (Kafka's rule: the
+ * coordinator still has to end it). Returns how many went. */
 int pstate_expire(pstate_t *ps, int64_t now_ms, int64_t expiration_ms);
 
 /* ---- snapshot files (need the log: producer_state.c uses log_int.h) ---- */
@@ -91,7 +128,8 @@ int pstate_snapshot_write(log_t *log, int64_t offset);
 void pstate_snapshots_delete_below(log_t *log, int64_t offset);
 /* 1 and the offset when name is a snapshot file's ("<20 digits>.snapshot"). */
 int pstate_snapshot_name_parse(const char *name, int64_t *offset);
-/* Rebuilds log->log_ps for the log as it is now: snapshots above the log
+/* Rebuilds log->log_ps (and the aborted-transaction entries of the
+ * markers it replays: txn_index.c) for the log as it is now: snapshots above the log
  * end (and, with below_start, below the first segment) are deleted, the
  * newest good one at or below it is loaded (a corrupt one is logged with its
  * path and deleted) and the batches from there to the end are replayed.

@@ -203,6 +203,7 @@ void seg_destroy(log_segment_t *seg)
     }
     fdc_forget(seg);
     free(seg->seg_idx);
+    free(seg->seg_txn);
     free(seg);
 }
 
@@ -217,6 +218,8 @@ void seg_delete(log_segment_t *seg)
     seg_path(log, seg->seg_base, ".index", path, sizeof path);
     unlink(path);
     seg_path(log, seg->seg_base, ".timeindex", path, sizeof path);
+    unlink(path);
+    seg_path(log, seg->seg_base, ".txnindex", path, sizeof path);
     unlink(path);
     seg_path(log, seg->seg_base, ".log", path, sizeof path);
     snprintf(gone, sizeof gone, "%s.deleted", path);

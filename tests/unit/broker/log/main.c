@@ -9,6 +9,7 @@ TCase *tcase_fdcache(void);
 TCase *tcase_ioerrors(void);
 TCase *tcase_compressed(void);
 TCase *tcase_producer_state(void);
+TCase *tcase_txn(void);
 
 int main(void)
 {
@@ -22,5 +23,6 @@ int main(void)
     suite_add_tcase(s, tcase_ioerrors());
     suite_add_tcase(s, tcase_compressed());
     suite_add_tcase(s, tcase_producer_state());
+    suite_add_tcase(s, tcase_txn());
     return run_suite(s);
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Eddy's transactional producer and read_committed consumer on a 1-node
+# Apache Kafka (scripts/kafka.sh), the reference for transactions:
+#
+#  - kafka_txn_app commits, aborts, sends offsets to transactions (visible
+#    to the group only once committed) and is fenced by a second producer
+#    with the same transactional.id (each step checked inside the app);
+#  - `eddy topic consume --isolation read_committed` then shows exactly the
+#    committed records (committed-*, committed2-*, after-*), and
+#    read_uncommitted every record written, the aborted and fenced ones too;
+#    neither shows a transaction marker (a control record) as a record;
+#  - kcat with isolation.level=read_committed agrees with Eddy's CLI.
+#
+#   kafka_transactions.sh EDDY KAFKA_TXN_APP
+# Needs java (17+), mvn (first run only: scripts/kafka.sh fetch) and kcat.
+. "$(dirname "$0")/../compat/lib.sh"
+compat_init kafka_transactions "$1"
+APP=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+KAFKA_SH=$ROOT/scripts/kafka.sh
+need sort timeout kcat java
+export LC_ALL=C
+
+kafka_workdir ktxn # the cluster outside $WORK, stopped by its PIDs at exit (lib.sh)
+
+timeout 600 "$KAFKA_SH" fetch || fail "could not fetch Apache Kafka's jars (scripts/kafka.sh fetch)"
+KB=$(KAFKA_HEAP=384m timeout 180 "$KAFKA_SH" start "$KC" 1) || fail "the Kafka node did not start"
+timeout 60 "$EDDY" -b "$KB" topic create txn -p 3 >/dev/null || fail "topic create"
+
+timeout 180 "$APP" "$KB" txn txn-group eddy-txn-test >"$WORK/app.out" 2>"$WORK/app.err" ||
+    { cat "$WORK/app.out" "$WORK/app.err" >&2; fail "kafka_txn_app failed"; }
+cat "$WORK/app.out" >&2
+[ "$(grep -c '^step ' "$WORK/app.out")" = 5 ] || fail "kafka_txn_app did not run its 5 steps"
+
+seqs() { # PREFIX N
+    local i
+    for i in $(seq 0 $(($2 - 1))); do echo "$1-$i"; done
+}
+{ seqs committed 10; seqs committed2 10; seqs after 5; } | sort >"$WORK/want_committed"
+{ cat "$WORK/want_committed"; seqs aborted 10; seqs fenced 4; } | sort >"$WORK/want_all"
+
+consume() { # ISOLATION
+    timeout 60 "$EDDY" -b "$KB" topic consume txn -o beginning -e --isolation "$1" -f '%v\n'
+}
+consume read_committed >"$WORK/rc.raw" || fail "eddy topic consume --isolation read_committed failed"
+consume read_uncommitted >"$WORK/ru.raw" || fail "eddy topic consume --isolation read_uncommitted failed"
+sort "$WORK/rc.raw" >"$WORK/rc"
+sort "$WORK/ru.raw" >"$WORK/ru"
+diff "$WORK/want_committed" "$WORK/rc" >&2 ||
+    fail "read_committed: not exactly the committed records (diff above: < missing, > extra)"
+diff "$WORK/want_all" "$WORK/ru" >&2 ||
+    fail "read_uncommitted: not exactly every record written (diff above)"
+log "read_committed: the $(wc -l <"$WORK/rc") committed records; read_uncommitted: all $(wc -l <"$WORK/ru"), no marker"
+
+# The markers take offsets: the log's end is past the records, and the
+# consumer went over them to the end (-e returned), never printing them.
+end=0
+for p in 0 1 2; do
+    e=$(kcat -b "$KB" -Q -t "txn:$p:-1" 2>/dev/null | awk '{ print $NF }')
+    end=$((end + e))
+done
+[ "$end" -gt "$(wc -l <"$WORK/ru")" ] ||
+    fail "the topic's end offsets ($end) leave no room for transaction markers"
+
+timeout 60 kcat -b "$KB" -C -t txn -o beginning -e -q -X isolation.level=read_committed -f '%s\n' |
+    sort >"$WORK/kcat_rc" || fail "kcat read_committed failed"
+diff "$WORK/kcat_rc" "$WORK/rc" >&2 || fail "kcat's read_committed view differs from Eddy's"
+log "kcat's read_committed view is Eddy's"
