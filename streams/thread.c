@@ -803,6 +803,12 @@ static void eos_settle(sx_thread_t *th)
     if (th->th_eos_inflight)
         return; /* on_eos_result comes back here */
     sx_collector_t *co = &th->th_collector;
+    if (th->th_eos_fatal && th->th_stopping) {
+        /* No new producer for a thread that stops: its transaction is
+         * aborted by the coordinator (the newer epoch, or the timeout). */
+        co->co_txn_open = 0;
+        th->th_eos_fatal = 0;
+    }
     if (th->th_eos_fatal) {
         EDDY_LOG_WARN("streams",
                       "%s: the transactional producer cannot go on (%s): replacing it with a new "
@@ -1215,6 +1221,15 @@ static void close_thread(sx_thread_t *th)
             return;
     }
     th->th_commit_reason = CR_CLOSE;
+    if (th->th_app->ap_cfg.eos && !th->th_transport && th->th_collector.co_txn_open &&
+        !th->th_txn_busy && th->th_collector.co_producer) {
+        /* Stopping on an error with a transaction open: abort it now, so
+         * that read_committed readers of its partitions do not wait for
+         * transaction.timeout.ms. eos_recovered comes back here. */
+        eos_drop(th, 0, 0);
+        if (th->th_eos_inflight)
+            return;
+    }
     while (th->th_ntasks > 0)
         sx_thread_remove_task(th, th->th_tasks[th->th_ntasks - 1]);
     sx_combine_drop(th); /* empty after the final commit; else not covered by one */
