@@ -168,9 +168,12 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
             return;
         }
         sx_thread_fail(th, err, "producing to %s%s", what,
-                       tr < 0 ? " (production.exception.handler=log-and-fail; log-and-continue "
-                                "skips such records)"
-                              : "");
+                       tr >= 0 ? ""
+                       : th->th_app->ap_cfg.eos
+                           ? " (under processing.guarantee=exactly_once_v2 a refused record stops "
+                             "the app: its transaction could only abort)"
+                           : " (production.exception.handler=log-and-fail; log-and-continue "
+                             "skips such records)");
         if (co->co_waiting_acks && kc_producer_outstanding(co->co_producer) == 0)
             sx_thread_acks_done(th);
         return;

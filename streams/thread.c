@@ -737,12 +737,13 @@ static void eos_drop(sx_thread_t *th, int err, int reopen)
     if (err)
         EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "streams", &limit, 10000,
                          "%s: the transaction failed (%s): the work since the last commit is "
-                         "dropped (local state rolled back, %s) and the tasks read their inputs "
-                         "again from the committed offsets",
+                         "dropped (local state rolled back, %s)%s",
                          th->th_name, eos_why(th, err),
-                         err == EDDY_ERR_TXN_FATAL
-                             ? "the producer was fenced: a new one takes over"
-                             : "the transaction aborted");
+                         err == EDDY_ERR_TXN_FATAL ? "the producer fenced"
+                                                   : "the transaction aborted",
+                         reopen && !th->th_stopping && !th->th_error
+                             ? " and the tasks read their inputs again from the committed offsets"
+                             : "");
     if (err == EDDY_ERR_TXN_FATAL)
         th->th_eos_fatal = 1;
     th->th_eos_reopen = reopen && !th->th_stopping && !th->th_error;
