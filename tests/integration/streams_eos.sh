@@ -4,7 +4,8 @@
 # exactly_once_v2 and, beside it on the same input, two with at_least_once;
 # lines are produced while an instance of each pair is killed with kill -9
 # three times (both of a pair in turn) and started again on its state
-# directory; then the second of each pair is stopped (SIGSTOP) for longer
+# directory (each instance keeps a standby of the other's tasks, which a
+# takeover starts from); then the second of each pair is stopped (SIGSTOP) for longer
 # than the session and transaction timeouts and resumed (a zombie). Then:
 #   - exactly_once_v2 (a 1 s commit interval, so that a kill finds up to a
 #     second of work in an open transaction): the count topic read with
@@ -80,7 +81,7 @@ start_app() { # NAME GUARANTEE EXTRA...
     "$WC" --input lines --output "counts-$g" -X "bootstrap.servers=$BOOT" \
         -X "application.id=eos-$g" -X "state.dir=$WORK/state-$name" \
         -X processing.guarantee="$g" -X cache.max.bytes.buffering=0 \
-        -X session.timeout.ms=6000 -X heartbeat.interval.ms=1500 "$@" \
+        -X session.timeout.ms=6000 -X heartbeat.interval.ms=1500 -X num.standby.replicas=1 "$@" \
         >>"$WORK/$name.log" 2>&1 </dev/null &
     local pid=$!
     COMPAT_BG_PIDS="$COMPAT_BG_PIDS $pid"
