@@ -55,6 +55,8 @@ static const eddy_cfg_def_t sx_config_defs[] = {
      2147483647, NULL, "records a task buffers per input partition before pausing it"},
     {"eddy.state.map.initial.bytes", CFG_INT64, F(state_map_initial_bytes), "16777216", 65536, 1e15,
      NULL, "first LMDB map size of a task; doubled as it fills"},
+    {"eddy.state.txn.max.writes", CFG_INT64, F(state_txn_max_writes), "65536", 1, 1e15, NULL,
+     "writes after which a task's open LMDB transaction commits on its own"},
     {NULL},
 };
 #undef F

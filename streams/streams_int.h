@@ -61,6 +61,7 @@ typedef struct sx_config {
     char *auto_offset_reset;
     int32_t linger_ms;
     int64_t state_map_initial_bytes;
+    int64_t state_txn_max_writes; /* eddy.state.txn.max.writes */
     int64_t max_task_idle_ms; /* -1: never wait (Kafka's MAX_TASK_IDLE_MS_DISABLED) */
     int32_t buffered_records_per_partition;
     int log_and_continue; /* derived from deserialization_handler */

@@ -633,8 +633,10 @@ static sx_task_t *task_open(sx_thread_t *th, sx_task_id_t id, int standby, char 
         goto fail;
     /* Under exactly-once, LMDB commits only after the Kafka transaction it
      * covers did (thread.c): a commit LMDB makes on its own in between
-     * marks the state, and marked state is wiped at open (sx_task_open). */
-    st_env_mark_auto_commits(tk->tk_env, app->ap_cfg.eos);
+     * marks the state, and marked state is wiped at open (sx_task_open).
+     * A standby writes committed changelog records only: nothing to mark. */
+    st_env_mark_auto_commits(tk->tk_env, app->ap_cfg.eos && !standby);
+    st_env_set_limits(tk->tk_env, 0, (size_t)app->ap_cfg.state_txn_max_writes, 0);
     tk->tk_stores = calloc((size_t)tk->tk_sub->st_nstores, sizeof *tk->tk_stores);
     if (!tk->tk_stores)
         goto nomem;
