@@ -1178,8 +1178,7 @@ static void on_tick(uv_timer_t *t)
                 return;
         }
         if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_committing &&
-            !th->th_txn_busy &&
-            (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
+            !th->th_txn_busy && (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
             sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
                            eddy_strerror(rc));
             return;

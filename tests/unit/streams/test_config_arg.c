@@ -126,8 +126,7 @@ START_TEST(config_processing_guarantee)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         eddy_config_t *c = eddy_config_new();
         ck_assert_int_eq(eddy_config_set(c, "application.id", "g", err, sizeof err), 0);
-        ck_assert_int_eq(eddy_config_set(c, "processing.guarantee", bad[i][0], err, sizeof err),
-                         0);
+        ck_assert_int_eq(eddy_config_set(c, "processing.guarantee", bad[i][0], err, sizeof err), 0);
         sx_config_t cfg;
         ck_assert_int_lt(sx_config_load(&cfg, c, err, sizeof err), 0);
         ck_assert_msg(strstr(err, bad[i][1]) != NULL, "%s", err);
