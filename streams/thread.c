@@ -26,6 +26,10 @@
  * completes before the tasks may go elsewhere; tasks are then closed and
  * reopened from the new assignment (eager rebalancing: reopening a task
  * whose state is current restores nothing).
+ *
+ * Under processing.guarantee=exactly_once_v2 the producer flush and the
+ * group commit are replaced by one Kafka transaction, and LMDB commits
+ * after it: see "exactly once" below.
  */
 #include <errno.h>
 #include <stdarg.h>
