@@ -66,13 +66,22 @@ static int produce(sx_collector_t *co, const char *topic, int32_t partition, con
         /* Under exactly-once every record goes in the thread's open
          * transaction, begun by the first record after a commit (as Kafka
          * Streams' StreamsProducer does); the thread's commit ends it. */
-        if (th->th_app->ap_cfg.eos && !co->co_txn_open) {
-            int rc = kc_producer_begin_transaction(co->co_producer);
-            if (rc < 0)
-                return rc;
+        if (!th->th_app->ap_cfg.eos)
+            return kc_produce(co->co_producer, topic, partition, rec, opaque);
+        int rc = 0;
+        if (!co->co_txn_open && (rc = kc_producer_begin_transaction(co->co_producer)) == 0)
             co->co_txn_open = 1;
+        if (rc == 0)
+            rc = kc_produce(co->co_producer, topic, partition, rec, opaque);
+        if (rc == EDDY_ERR_TXN_ABORTABLE || rc == EDDY_ERR_TXN_FATAL) {
+            /* The transaction already failed (a fenced producer, a record
+             * refused): it can only abort, and every record of it is redone
+             * from the committed offsets, this one included. The thread
+             * aborts once the task's record is done (sx_thread_txn_failed). */
+            sx_thread_txn_failed(th, rc);
+            return 0;
         }
-        return kc_produce(co->co_producer, topic, partition, rec, opaque);
+        return rc;
     }
     int64_t offset = -1;
     int rc = th->th_transport(th, topic, &partition, rec, &offset);
@@ -124,6 +133,17 @@ static const char *refusal_hint(int16_t kafka_err)
     }
 }
 
+/* A delivery failure that belongs to the transaction rather than to the
+ * record: the producer fenced or in an error class already, the
+ * transaction aborted by the coordinator. */
+static int txn_level_failure(int err, int16_t kafka_err)
+{
+    return err == EDDY_ERR_TXN_ABORTABLE || err == EDDY_ERR_TXN_FATAL ||
+           kafka_err == KERR_PRODUCER_FENCED || kafka_err == KERR_INVALID_PRODUCER_EPOCH ||
+           kafka_err == KERR_INVALID_TXN_STATE || kafka_err == KERR_TRANSACTION_ABORTABLE ||
+           kafka_err == KERR_TRANSACTION_COORDINATOR_FENCED;
+}
+
 static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char *topic,
                         int32_t partition, int64_t offset, void *opaque)
 {
@@ -136,6 +156,15 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
         /* A transaction being aborted, or a producer replaced after it was
          * fenced: its records are dropped on purpose (the thread reprocesses
          * from the committed offsets). */
+        return;
+    }
+    if (err < 0 && th->th_app->ap_cfg.eos && txn_level_failure(err, kafka_err)) {
+        /* Not this record's fault: its transaction failed (fenced, aborted
+         * by the coordinator). The thread aborts and redoes the work. */
+        sx_thread_txn_failed(th, err == EDDY_ERR_TXN_FATAL || kafka_err == KERR_PRODUCER_FENCED ||
+                                         kafka_err == KERR_INVALID_PRODUCER_EPOCH
+                                     ? EDDY_ERR_TXN_FATAL
+                                     : EDDY_ERR_TXN_ABORTABLE);
         return;
     }
     if (err < 0) {

@@ -285,10 +285,25 @@ static int processing_guarantee(sx_config_t *cfg, const eddy_config_t *c, char *
     }
     cfg->eos = 1;
     int interval_set = 0;
-    for (size_t i = 0; c && i < c->cf_props.ps_count; i++)
-        interval_set |= strcmp(c->cf_props.ps_items[i].pr_key, "commit.interval.ms") == 0;
+    long long txn_timeout = 10000; /* Kafka Streams' override, as thread.c sets it */
+    for (size_t i = 0; c && i < c->cf_props.ps_count; i++) {
+        const eddy_prop_t *p = &c->cf_props.ps_items[i];
+        interval_set |= strcmp(p->pr_key, "commit.interval.ms") == 0;
+        if (strcmp(p->pr_key, "producer.transaction.timeout.ms") == 0)
+            txn_timeout = strtoll(p->pr_value, NULL, 10); /* checked as a client setting */
+    }
     if (!interval_set)
         cfg->commit_interval_ms = 100;
+    /* As Kafka Streams: a transaction lives about one commit interval, so a
+     * shorter timeout would have the coordinator abort every one of them. */
+    if (txn_timeout < cfg->commit_interval_ms) {
+        snprintf(errstr, errstr_size,
+                 "processing.guarantee=exactly_once_v2: producer.transaction.timeout.ms %lld is "
+                 "below commit.interval.ms %d, so the coordinator would abort every transaction; "
+                 "lower commit.interval.ms or raise producer.transaction.timeout.ms",
+                 txn_timeout, (int)cfg->commit_interval_ms);
+        return EDDY_ERR_CONFIG;
+    }
     return 0;
 }
 

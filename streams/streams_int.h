@@ -376,6 +376,7 @@ struct sx_thread {
     int th_eos_inflight; /* the producer's transactional call out (thread.c) */
     int th_eos_fatal;    /* the producer is fenced: a new one is needed */
     int th_eos_reopen;   /* the tasks open again once the abort is done */
+    int th_eos_failed;   /* sx_thread_txn_failed: the error, until the thread acts */
     int64_t th_eos_seen;
     int th_stopping, th_stopped;
     int th_error;            /* the error that stopped the thread, 0 */
@@ -425,6 +426,12 @@ void sx_thread_remove_task(sx_thread_t *th, sx_task_t *tk);
 /* Pauses or resumes a task's input partitions (a full input buffer stays
  * paused). */
 void sx_thread_pause_inputs(sx_thread_t *th, sx_task_t *tk, int paused);
+/* Under exactly-once: the thread's transaction failed (err:
+ * EDDY_ERR_TXN_ABORTABLE, or EDDY_ERR_TXN_FATAL for a fenced producer)
+ * where the thread cannot act at once (inside a task, a delivery report);
+ * processing stops and the thread aborts, or replaces its producer, then
+ * redoes the work from the committed offsets. */
+void sx_thread_txn_failed(sx_thread_t *th, int err);
 /* Stops the thread with an error (from a callback). */
 void sx_thread_fail(sx_thread_t *th, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -206,7 +206,8 @@ static void run_task(sx_thread_t *th, sx_task_t *tk, int64_t now_ms)
     kc_message_t m;
     int src;
     int64_t ts;
-    while (!th->th_committing && !th->th_txn_busy && !th->th_stopping && !th->th_error &&
+    while (!th->th_committing && !th->th_txn_busy && !th->th_eos_failed && !th->th_stopping &&
+           !th->th_error &&
            tk->tk_state == TK_RUNNING &&
            sx_pg_ready(tk->tk_pg, idle, now_ms, task_lag, tk, tk->tk_name) &&
            sx_pg_peek(tk->tk_pg, &m, &src, &ts)) {
@@ -221,7 +222,8 @@ static void run_task(sx_thread_t *th, sx_task_t *tk, int64_t now_ms)
 
 static void run_tasks(sx_thread_t *th)
 {
-    if (th->th_committing || th->th_txn_busy || th->th_stopping || th->th_error)
+    if (th->th_committing || th->th_txn_busy || th->th_eos_failed || th->th_stopping ||
+        th->th_error)
         return;
     int64_t now = -1;
     for (int i = 0; i < th->th_ntasks; i++)
@@ -234,8 +236,11 @@ static void run_tasks(sx_thread_t *th)
 
 /* After the loop's I/O: the records of the fetch answers just delivered
  * are all buffered, so their order across partitions is known. */
+static void eos_maybe_recover(sx_thread_t *th);
+
 static void on_check(uv_check_t *c)
 {
+    eos_maybe_recover(c->data);
     run_tasks(c->data);
 }
 
@@ -243,7 +248,8 @@ static int on_message(kc_consumer_t *k, const kc_message_t *m, void *opaque)
 {
     (void)k;
     sx_thread_t *th = opaque;
-    if (th->th_committing || th->th_txn_busy || th->th_stopping || th->th_error)
+    if (th->th_committing || th->th_txn_busy || th->th_eos_failed || th->th_stopping ||
+        th->th_error)
         return 1;
     eddy_app_t *app = th->th_app;
     int src = -1;
@@ -328,7 +334,7 @@ static void eos_commit(sx_thread_t *th);
 
 static void commit_start(sx_thread_t *th, int reason)
 {
-    if (th->th_committing || th->th_txn_busy || th->th_error)
+    if (th->th_committing || th->th_txn_busy || th->th_eos_failed || th->th_error)
         return;
     /* Nothing is processed from here to the commit's end: the input
      * offsets are final now, while the consumer still holds the partitions
@@ -748,8 +754,9 @@ static void eos_drop(sx_thread_t *th, int err, int reopen)
                          reopen && !th->th_stopping && !th->th_error
                              ? " and the tasks read their inputs again from the committed offsets"
                              : "");
-    if (err == EDDY_ERR_TXN_FATAL)
+    if (err == EDDY_ERR_TXN_FATAL || th->th_eos_failed == EDDY_ERR_TXN_FATAL)
         th->th_eos_fatal = 1;
+    th->th_eos_failed = 0;
     th->th_eos_reopen = reopen && !th->th_stopping && !th->th_error;
     th->th_txn_busy = 1;
     th->th_collector.co_txn_aborting = 1;
@@ -964,6 +971,22 @@ static void eos_commit(sx_thread_t *th)
     }
 }
 
+void sx_thread_txn_failed(sx_thread_t *th, int err)
+{
+    if (th->th_eos_failed != EDDY_ERR_TXN_FATAL)
+        th->th_eos_failed = err;
+}
+
+/* Acts on sx_thread_txn_failed once no commit or abort is under way (the
+ * commit's own failure ends up in eos_drop too): from the loop, never from
+ * inside a task. */
+static void eos_maybe_recover(sx_thread_t *th)
+{
+    if (th->th_eos_failed && !th->th_committing && !th->th_txn_busy && !th->th_eos_inflight &&
+        !th->th_stopping && !th->th_error)
+        eos_drop(th, th->th_eos_failed, 1);
+}
+
 static void on_commit_timer(uv_timer_t *t)
 {
     commit_start(t->data, CR_TIMER);
@@ -996,6 +1019,8 @@ static void on_revoked(kc_member_t *m, const kc_topic_partition_t *parts, int n,
     sx_thread_t *th = opaque;
     remember_prev(th);
     th->th_pending_assign = 0;
+    if (th->th_eos_failed && !th->th_txn_busy && !th->th_committing)
+        eos_drop(th, th->th_eos_failed, 0); /* nothing of it may be committed */
     if (th->th_txn_busy) {
         /* The active tasks are closed already and their transaction is
          * being aborted: nothing to commit, nothing to reopen. */
@@ -1182,15 +1207,16 @@ static void on_tick(uv_timer_t *t)
                 return;
         }
         if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_committing &&
-            !th->th_txn_busy && (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
+            !th->th_txn_busy && !th->th_eos_failed && (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
             sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
                            eddy_strerror(rc));
             return;
         }
     }
+    eos_maybe_recover(th);
     if (th->th_pending_assign && !th->th_committing && !th->th_txn_busy)
         apply_assignment(th);
-    if (!th->th_committing && !th->th_txn_busy && !th->th_error)
+    if (!th->th_committing && !th->th_txn_busy && !th->th_eos_failed && !th->th_error)
         sx_combine_tick(th); /* combine.c */
     run_tasks(th); /* tasks idling for max.task.idle.ms */
 }

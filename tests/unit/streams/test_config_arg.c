@@ -132,6 +132,23 @@ START_TEST(config_processing_guarantee)
         ck_assert_msg(strstr(err, bad[i][1]) != NULL, "%s", err);
         eddy_config_destroy(c);
     }
+    /* A transaction timeout below the commit interval would have every
+     * transaction aborted (Kafka Streams refuses it too). */
+    eddy_config_t *c = eddy_config_new();
+    ck_assert_int_eq(eddy_config_set(c, "application.id", "g", err, sizeof err), 0);
+    ck_assert_int_eq(eddy_config_set(c, "processing.guarantee", "exactly_once_v2", err, sizeof err),
+                     0);
+    ck_assert_int_eq(eddy_config_set(c, "commit.interval.ms", "20000", err, sizeof err), 0);
+    sx_config_t cfg;
+    ck_assert_int_lt(sx_config_load(&cfg, c, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "producer.transaction.timeout.ms 10000 is below commit.interval.ms "
+                              "20000") != NULL,
+                  "%s", err);
+    ck_assert_int_eq(
+        eddy_config_set(c, "producer.transaction.timeout.ms", "30000", err, sizeof err), 0);
+    ck_assert_msg(sx_config_load(&cfg, c, err, sizeof err) == 0, "%s", err);
+    sx_config_free(&cfg);
+    eddy_config_destroy(c);
 }
 END_TEST
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# processing.guarantee=exactly_once_v2 when the transaction coordinator
+# aborts a stream thread's transaction and fences its producer: the
+# word-count example (commit.interval.ms 1000, producer.transaction.timeout.ms
+# 2000) is stopped with SIGSTOP while its transaction is open until the
+# broker has aborted it on timeout (bumping the producer's epoch), then
+# resumed. It stays in its group (the session timeout is 45 s) but its
+# producer is fenced: the thread must drop the work since its last commit
+# (its LMDB transaction and caches), replace its producer with a new one,
+# reopen its tasks from the committed offsets and go on. The counts read
+# with read_committed must then be exact: each update 1..N of each word
+# once, N the reference count (awk).
+#
+#   streams_eos_fenced.sh EDDY_BINARY WORDCOUNT_BINARY
+. "$(dirname "$0")/../compat/lib.sh"
+compat_init streams_eos_fenced "$1"
+WC=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+need awk timeout sort
+export LC_ALL=C
+
+start_broker "$WORK/data"
+E() { timeout "$CLIENT_TIMEOUT" "$EDDY" -b "$BOOTSTRAP" "$@"; }
+E topic create lines -p 2 >/dev/null
+E topic create counts -p 2 >/dev/null
+
+"$WC" --input lines --output counts -X "bootstrap.servers=$BOOTSTRAP" -X application.id=fenced \
+    -X "state.dir=$WORK/state" -X processing.guarantee=exactly_once_v2 \
+    -X cache.max.bytes.buffering=0 -X commit.interval.ms=1000 \
+    -X producer.transaction.timeout.ms=2000 >"$WORK/app.log" 2>&1 </dev/null &
+APP=$!
+bg_started $APP
+alive() { kill -0 "$APP" 2>/dev/null || { tail -n 20 "$WORK/app.log" >&2; fail "the app died"; }; }
+committed() {
+    E topic consume counts -o beginning -e --isolation read_committed -f '%k %v\n' \
+        --value-format int64 2>/dev/null || true
+}
+
+# Lines all along, until told to stop.
+(
+    i=0
+    while [ ! -e "$WORK/stop" ] && [ "$i" -lt 3000 ]; do
+        i=$((i + 1))
+        seq "$i" $((i + 9)) | sed 's/^/w/' >"$WORK/l$i"
+        timeout 30 "$EDDY" -b "$BOOTSTRAP" topic produce lines <"$WORK/l$i" >/dev/null 2>&1 || exit 1
+        echo "$i" >"$WORK/n"
+        sleep 0.05
+    done
+) &
+PRODUCER=$!
+bg_started $PRODUCER
+for _ in $(seq 1 150); do
+    alive
+    [ "$(committed | wc -l)" -ge 50 ] && break
+    sleep 0.2
+done
+[ "$(committed | wc -l)" -ge 50 ] || fail "no committed output within 30 s"
+
+# Stopped until the broker aborted its open transaction on timeout (again,
+# should it have had none open at that moment).
+fenced=0
+for attempt in 1 2 3; do
+    kill -STOP "$APP"
+    for _ in $(seq 1 75); do
+        grep -q 'ran longer than transaction.timeout.ms' "$BROKER_LOG" && { fenced=1; break; }
+        sleep 0.2
+    done
+    kill -CONT "$APP"
+    [ "$fenced" = 1 ] && break
+    sleep 1
+done
+[ "$fenced" = 1 ] || fail "the broker aborted no transaction of the stopped app: the test did not test anything"
+log "the app was stopped until the coordinator aborted its transaction (attempt $attempt)"
+for _ in $(seq 1 100); do
+    alive
+    grep -q 'replacing it with a new one' "$WORK/app.log" && break
+    sleep 0.2
+done
+grep -q 'replacing it with a new one' "$WORK/app.log" || {
+    tail -n 20 "$WORK/app.log" >&2
+    fail "the thread did not replace its fenced producer within 20 s"
+}
+log "the thread replaced its fenced producer"
+sleep 1 # a little more input processed by the new producer
+touch "$WORK/stop"
+wait "$PRODUCER" || fail "producing the input failed"
+bg_done $PRODUCER
+N=$(cat "$WORK/n")
+cat $(for i in $(seq 1 "$N"); do echo "$WORK/l$i"; done) >"$WORK/lines"
+awk '{ c[$1]++ } END { for (w in c) print w, c[w] }' "$WORK/lines" | sort >"$WORK/ref"
+TOTAL=$(wc -l <"$WORK/lines")
+
+for _ in $(seq 1 150); do
+    alive
+    committed >"$WORK/out"
+    [ "$(wc -l <"$WORK/out")" -ge "$TOTAL" ] && break
+    sleep 0.2
+done
+awk '{ c[$1] = $2 } END { for (w in c) print w, c[w] }' "$WORK/out" | sort >"$WORK/latest"
+diff "$WORK/ref" "$WORK/latest" >"$WORK/diff" || {
+    head -n 10 "$WORK/diff" >&2
+    tail -n 20 "$WORK/app.log" >&2
+    fail "the committed counts differ from the reference (< reference, > app)"
+}
+sort "$WORK/out" | uniq -d >"$WORK/dup"
+[ ! -s "$WORK/dup" ] || fail "$(wc -l <"$WORK/dup") committed updates appear twice, e.g. '$(head -n 1 "$WORK/dup")'"
+[ "$(wc -l <"$WORK/out")" = "$TOTAL" ] || fail "$(wc -l <"$WORK/out") committed updates for $TOTAL words"
+log "the counts are exact: $TOTAL committed updates, each once"
+kill -TERM "$APP"
+timeout 30 tail --pid="$APP" -f /dev/null || fail "the app did not stop within 30 s of SIGTERM"
+rc=0
+wait "$APP" || rc=$?
+[ "$rc" = 0 ] || fail "the app exited $rc after SIGTERM"
+bg_done $APP
+log "PASS"
