@@ -207,8 +207,7 @@ static void run_task(sx_thread_t *th, sx_task_t *tk, int64_t now_ms)
     int src;
     int64_t ts;
     while (!th->th_committing && !th->th_txn_busy && !th->th_eos_failed && !th->th_stopping &&
-           !th->th_error &&
-           tk->tk_state == TK_RUNNING &&
+           !th->th_error && tk->tk_state == TK_RUNNING &&
            sx_pg_ready(tk->tk_pg, idle, now_ms, task_lag, tk, tk->tk_name) &&
            sx_pg_peek(tk->tk_pg, &m, &src, &ts)) {
         m.msg_partition = tk->tk_id.ti_partition;
@@ -1207,7 +1206,8 @@ static void on_tick(uv_timer_t *t)
                 return;
         }
         if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_committing &&
-            !th->th_txn_busy && !th->th_eos_failed && (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
+            !th->th_txn_busy && !th->th_eos_failed &&
+            (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
             sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
                            eddy_strerror(rc));
             return;
