@@ -3,8 +3,10 @@
 # Apache Kafka (scripts/kafka.sh), the reference for transactions:
 #
 #  - kafka_txn_app commits, aborts, sends offsets to transactions (visible
-#    to the group only once committed) and is fenced by a second producer
-#    with the same transactional.id (each step checked inside the app);
+#    to the group only once committed; a read_committed consumer of the
+#    group waits for them, OffsetFetch require_stable) and is fenced by a
+#    second producer with the same transactional.id (each step checked
+#    inside the app);
 #  - `eddy topic consume --isolation read_committed` then shows exactly the
 #    committed records (committed-*, committed2-*, after-*), and
 #    read_uncommitted every record written, the aborted and fenced ones too;
