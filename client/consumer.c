@@ -289,7 +289,13 @@ static void encode_offset_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
     of_req_t *o = opaque;
     int32_t part = o->or_part->cp_partition;
     OffsetFetchRequestTopic t = {kstr_c(o->or_part->cp_topic), &part, 1};
-    OffsetFetchRequest req = {kstr_c(kc_config(o->or_consumer->k_client)->group_id), &t, 1, 0};
+    /* read_committed asks for stable offsets (v7+): while a transaction
+     * holds an offset of the partition the coordinator answers
+     * UNSTABLE_OFFSET_COMMIT, and the fetch is retried, rather than giving
+     * the offset committed before it (the records the transaction is about
+     * to commit would be read again). Older brokers cannot be asked. */
+    OffsetFetchRequest req = {kstr_c(kc_config(o->or_consumer->k_client)->group_id), &t, 1,
+                              (int8_t)(o->or_consumer->k_read_committed && v >= 7)};
     wire_offset_fetch_req_encode(wr, v, &req);
 }
 
@@ -314,12 +320,26 @@ static void on_offset_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
     eddy_arena_t a;
     arena_init(&a, 0);
     int64_t off = -2;
+    int16_t perr = KERR_NONE;
     if (err == 0 && wire_offset_fetch_resp_decode(rd, v, &a, &resp) == 0 && resp.TopicsCount > 0 &&
-        resp.Topics[0].PartitionsCount > 0 && resp.Topics[0].Partitions[0].ErrorCode == KERR_NONE)
-        off = resp.Topics[0].Partitions[0].CommittedOffset;
+        resp.Topics[0].PartitionsCount > 0) {
+        perr = resp.Topics[0].Partitions[0].ErrorCode;
+        if (perr == KERR_NONE)
+            off = resp.Topics[0].Partitions[0].CommittedOffset;
+    }
     arena_free(&a);
     if (off == -2) {
-        k->k_coordinator = -1;
+        if (perr == KERR_UNSTABLE_OFFSET_COMMIT) {
+            /* A transaction of the group is still open on the partition:
+             * asked again after retry.backoff.ms, as the Java consumer does. */
+            static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
+            EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "consumer", &limit, KC_LOG_INTERVAL_MS,
+                             "%s-%d: the committed offset waits for an open transaction "
+                             "(UNSTABLE_OFFSET_COMMIT); asking again",
+                             p->cp_topic, p->cp_partition);
+        } else {
+            k->k_coordinator = -1;
+        }
         retry_later(k);
         return;
     }

@@ -166,6 +166,11 @@ struct kc_producer {
     int p_txn_adding;    /* an AddPartitionsToTxn is out */
     int64_t p_txn_add_retry_at_ms;
     int p_txn_added_any; /* a partition or offsets joined the open transaction */
+    /* A batch of the transaction failed or was dropped after it got its
+     * sequence number: the partition's sequence may have a gap, so the
+     * abort ends with an epoch bump (InitProducerId with the current id and
+     * epoch, KIP-360) and every partition numbers from 0 again. */
+    int p_txn_bump;
     struct txn_op *p_op; /* the call in progress, or NULL */
 };
 
@@ -1200,6 +1205,8 @@ static void timer_arm(kc_producer_t *p, int64_t ms)
  *   commit:        every record answered -> EndTxn(commit), when anything joined
  *   abort:         unsent records failed, those in flight answered
  *                  -> EndTxn(abort), when anything joined
+ *                  -> InitProducerId(id, epoch): a new epoch, when a batch
+ *                     failed or was dropped with its sequence number
  *
  * Partitions join the open transaction apart from any operation: a batch
  * waits in its queue until AddPartitionsToTxn (one out at a time, every
@@ -1318,6 +1325,7 @@ static void txn_batch_failed(kc_producer_t *p, int err, int16_t kerr, const char
 {
     if (err == -ECANCELED || err == EDDY_ERR_TXN_ABORTABLE || err == EDDY_ERR_TXN_FATAL)
         return;
+    p->p_txn_bump = 1; /* appended or not, the broker alone knows */
     char why[256];
     snprintf(why, sizeof why, "a record for %s-%d failed (%s)", topic, partition,
              kerr ? kafka_err_name(kerr) : eddy_strerror(err));
@@ -1348,6 +1356,8 @@ static void fail_queued(kc_producer_t *p, int err, int16_t kerr, int numbered_to
                     continue;
                 }
                 *bp = b->pb_next;
+                if (b->pb_base_seq >= 0)
+                    p->p_txn_bump = 1;
                 batch_report(p, b, err, kerr, -1);
             }
         }
@@ -1540,8 +1550,13 @@ static void encode_txn_init(eddy_wr_t *wr, int16_t v, void *opaque)
 {
     txn_req_t *r = opaque;
     const kc_config_t *cfg = kc_config(r->tr_p->p_client);
-    InitProducerIdRequest req = {kstr_c(cfg->transactional_id), cfg->transaction_timeout_ms, -1,
-                                 -1};
+    /* A bump names the current id and epoch (v3+, KIP-360): the
+     * coordinator gives the next epoch of the same id. Below v3 the
+     * request without them bumps the epoch too (a new producer's init). */
+    kc_producer_t *p = r->tr_p;
+    int bump = p->p_op && p->p_op->op_kind == OP_ABORT && v >= 3;
+    InitProducerIdRequest req = {kstr_c(cfg->transactional_id), cfg->transaction_timeout_ms,
+                                 bump ? p->p_pid : -1, (int16_t)(bump ? p->p_epoch : -1)};
     wire_init_producer_id_req_encode(wr, v, &req);
 }
 
@@ -1568,7 +1583,7 @@ static int op_error(kc_producer_t *p, txn_op_t *op, int err, int16_t kerr, const
     }
     char why[200];
     snprintf(why, sizeof why, "the coordinator refused %s (%s)", what, kafka_err_name(kerr));
-    int cls = txn_fatal(kerr) || op->op_kind == OP_INIT || op->op_step == ST_END_TXN
+    int cls = txn_fatal(kerr) || op->op_step == ST_INIT_PID || op->op_step == ST_END_TXN
                   ? EDDY_ERR_TXN_FATAL
                   : EDDY_ERR_TXN_ABORTABLE;
     txn_set_error(p, cls, kerr, why);
@@ -1597,6 +1612,7 @@ static void on_txn_init(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
     p->p_epoch = resp.ProducerEpoch;
     p->p_gen++;
     p->p_pid_state = PID_READY;
+    p->p_txn_bump = 0; /* every partition numbers from 0 under the new epoch (p_gen) */
     EDDY_LOG_DEBUG("producer", "transactional.id '%s': producer id %lld, epoch %d",
                    kc_config(p->p_client)->transactional_id, (long long)p->p_pid,
                    (int)p->p_epoch);
@@ -1765,6 +1781,11 @@ static void on_txn_simple(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, voi
     if (op_error(p, op, err, kerr, api == API_END_TXN ? "EndTxn" : "AddOffsetsToTxn"))
         return;
     if (api == API_END_TXN) {
+        if (op->op_kind == OP_ABORT && p->p_txn_bump) {
+            op->op_step = ST_INIT_PID;
+            txn_run(p);
+            return;
+        }
         op_finish(p, 0, 0);
         return;
     }
@@ -1961,7 +1982,7 @@ static int op_start(kc_producer_t *p, txn_op_t *op, int sync, kc_txn_fn *done, v
     if (op->op_kind == OP_ABORT)
         /* The records not sent yet never join; those in flight are
          * waited for (their outcome no longer matters). */
-        fail_queued(p, -ECANCELED, 0, 0);
+        fail_queued(p, -ECANCELED, 0, 1);
     txn_run(p);
     if (!sync)
         return 0;

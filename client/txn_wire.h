@@ -1,8 +1,9 @@
 /* The transactional producer's requests (AddPartitionsToTxn,
  * AddOffsetsToTxn, EndTxn, TxnOffsetCommit) and the read_committed
  * consumer's aborted-transaction filter. Private to client/. Layouts follow
- * Kafka's message specs (*Request.json / *Response.json), versions 0-3
- * (EndTxn 0-4); v3 is the first flexible one of each. */
+ * Kafka's message specs (*Request.json / *Response.json), versions 0-4
+ * (AddPartitionsToTxn and AddOffsetsToTxn 0-3; v4 has v3's layout); v3 is the first flexible
+ * one of each. */
 #ifndef EDDY_CLIENT_TXN_WIRE_H
 #define EDDY_CLIENT_TXN_WIRE_H
 

@@ -7,8 +7,11 @@
  *   2. "aborted-0..9" sent (acknowledged, in the log), offset 7 of
  *      partition 1 sent to the transaction, then abort: the group's
  *      committed offsets stay as step 1 left them;
- *   3. "committed2-0..9" with offset 42 of partition 1: not visible to
- *      the group before the commit, visible after it;
+ *   3. "committed2-0..9" with offset 2 of partition 1: not visible to
+ *      the group before the commit, visible after it; a read_committed
+ *      consumer of the group that starts at the committed offset meanwhile
+ *      waits for the transaction (OffsetFetch with require_stable), then
+ *      starts at 2, not at auto.offset.reset;
  *   4. "fenced-0..3" sent by the first producer, then a second producer
  *      with the same transactional.id initialises: the first one's commit
  *      fails with the fatal class (its records are aborted by the
@@ -28,6 +31,7 @@
 
 #include "client/admin.h"
 #include "client/client.h"
+#include "client/consumer.h"
 #include "client/producer.h"
 #include "common/config.h"
 #include "common/err.h"
@@ -62,6 +66,8 @@ static void on_delivery(kc_producer_t *p, int err, int16_t kafka_err, const char
         }                                                                                          \
     } while (0)
 
+/* A transactional producer's client (txn_id), or a read_committed
+ * consumer's of GROUP (txn_id NULL). */
 static kc_client_t *client_new(uv_loop_t *loop, kc_config_t *cfg, const char *boot,
                                const char *txn_id)
 {
@@ -70,7 +76,13 @@ static kc_client_t *client_new(uv_loop_t *loop, kc_config_t *cfg, const char *bo
     eddy_props_init(&ps);
     snprintf(set, sizeof set, "bootstrap.servers=%s", boot);
     eddy_props_set(&ps, "app", set, err, sizeof err);
-    snprintf(set, sizeof set, "transactional.id=%s", txn_id);
+    if (txn_id) {
+        snprintf(set, sizeof set, "transactional.id=%s", txn_id);
+    } else {
+        snprintf(set, sizeof set, "group.id=%s", g_group);
+        eddy_props_set(&ps, "app", "isolation.level=read_committed", err, sizeof err);
+        eddy_props_set(&ps, "app", "auto.offset.reset=latest", err, sizeof err);
+    }
     eddy_props_set(&ps, "app", set, err, sizeof err);
     eddy_props_set(&ps, "app", "linger.ms=5", err, sizeof err);
     eddy_props_set(&ps, "app", "transaction.timeout.ms=30000", err, sizeof err);
@@ -132,6 +144,15 @@ static int64_t wait_committed(kc_client_t *c, int32_t partition, int64_t want)
     return o.off[partition];
 }
 
+/* Takes no record: the position stays where it was resolved. */
+static int hold(kc_consumer_t *k, const kc_message_t *m, void *opaque)
+{
+    (void)k;
+    (void)m;
+    (void)opaque;
+    return 1;
+}
+
 static void send_offset(kc_producer_t *p, int32_t partition, int64_t offset)
 {
     kc_txn_offset_t o = {g_topic, partition, offset, -1, NULL};
@@ -186,16 +207,32 @@ int main(int argc, char **argv)
     /* 3 */
     CHECK(kc_producer_begin_transaction(p1) == 0, "begin 3");
     produce(p1, "committed2", 10);
-    send_offset(p1, 1, 42);
+    send_offset(p1, 1, 2);
     o = committed(c1);
     CHECK(o.off[1] == -1, "before commit 3 the group already sees offset %lld of partition 1",
           (long long)o.off[1]);
+    kc_config_t ccfg;
+    kc_client_t *cc = client_new(&loop, &ccfg, argv[1], NULL);
+    kc_consumer_cbs_t cbs = {hold, NULL, NULL, NULL};
+    kc_consumer_t *k = kc_consumer_new(cc, &cbs);
+    CHECK(kc_consumer_assign(k, g_topic, 1, KC_OFFSET_STORED) == 0, "assign");
+    kc_run_until(cc, never, NULL, 2000);
+    CHECK(kc_consumer_position(k, g_topic, 1) == -1,
+          "with the transaction open, the read_committed consumer started at %lld",
+          (long long)kc_consumer_position(k, g_topic, 1));
     rc = kc_producer_commit_transaction(p1, 1, NULL, NULL);
     CHECK(rc == 0, "commit 3: %s", eddy_strerror(rc));
-    got = wait_committed(c1, 1, 42);
-    CHECK(got == 42, "after commit 3 the group's offset of partition 1 is %lld, not 42",
+    got = wait_committed(c1, 1, 2);
+    CHECK(got == 2, "after commit 3 the group's offset of partition 1 is %lld, not 2",
           (long long)got);
-    printf("step 3: offset 42 visible only after the commit\n");
+    for (int i = 0; i < 150 && kc_consumer_position(k, g_topic, 1) < 0; i++)
+        kc_run_until(cc, never, NULL, 100);
+    CHECK(kc_consumer_position(k, g_topic, 1) == 2,
+          "after commit 3 the read_committed consumer starts at %lld, not 2",
+          (long long)kc_consumer_position(k, g_topic, 1));
+    kc_consumer_destroy(k);
+    kc_client_destroy(cc);
+    printf("step 3: offset 2 visible only after the commit; the consumer waited for it\n");
 
     /* 4 */
     CHECK(kc_producer_begin_transaction(p1) == 0, "begin 4");
@@ -230,5 +267,6 @@ int main(int argc, char **argv)
     uv_loop_close(&loop);
     kc_config_free(&cfg1);
     kc_config_free(&cfg2);
+    kc_config_free(&ccfg);
     return 0;
 }
