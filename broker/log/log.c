@@ -1269,8 +1269,10 @@ int log_read_upto(log_t *log, int64_t offset, size_t max_bytes, int64_t max_offs
                 stop += wire_batch_size(p);
             }
         }
-        out->sl_next_offset = seg->seg_next_offset;
-        if (stop < seg->seg_size) {
+        /* Only a bounded read (read_committed) needs it, for its aborted
+         * transactions: plain reads skip the header read it may cost. */
+        out->sl_next_offset = max_offset == INT64_MAX ? -1 : seg->seg_next_offset;
+        if (max_offset != INT64_MAX && stop < seg->seg_size) {
             const uint8_t *p = seg_cursor_get(&cur, stop, 8);
             if (!p)
                 return log_read_failed(log, seg, stop, 8, cur.cur_err);

@@ -11,6 +11,7 @@
 
 #include "broker/log/producer_state.h"
 #include "check_helpers.h"
+#include "common/crc32c.h"
 #include "common/err.h"
 #include "logtest.h"
 #include "wire/recordbatch.h"
@@ -260,6 +261,52 @@ START_TEST(snapshot_round_trip)
 }
 END_TEST
 
+/* A snapshot of the format before transactions (EPS1, 160 bytes per
+ * producer) still loads: no producer has a transaction open. */
+START_TEST(snapshot_v1_loads)
+{
+    char *dir = lt_tmpdir();
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    log_config_t cfg = lt_config();
+    log_t *log = lt_open(dir, &cfg, fdc);
+    ck_assert_int_eq(append_txn(log, 11, 3, 0, 2, 0, "x", NULL), 0);
+    ck_assert_int_eq(append_txn(log, 11, 3, 2, 1, 0, "y", NULL), 0);
+    ck_assert_int_eq(log_close(log), 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%020d.snapshot", dir, 3);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    uint8_t v2[20 + 172], v1[20 + 160];
+    ck_assert_int_eq(fread(v2, 1, sizeof v2, f), sizeof v2);
+    ck_assert_int_eq(fgetc(f), EOF);
+    fclose(f);
+    ck_assert(memcmp(v2, "EPS2", 4) == 0);
+    memcpy(v1, v2, sizeof v1);
+    memcpy(v1, "EPS1", 4);
+    be32_store(v1 + 4, crc32c(0, v1 + 8, sizeof v1 - 8));
+    f = fopen(path, "wb");
+    ck_assert_int_eq(fwrite(v1, 1, sizeof v1, f), sizeof v1);
+    fclose(f);
+    lt_capture_start();
+    log = lt_open(dir, &cfg, fdc);
+    ck_assert_msg(strstr(lt_captured(), "loaded snapshot") && !strstr(lt_captured(), "unusable"),
+                  "%s", lt_captured());
+    lt_capture_stop();
+    const pstate_entry_t *e = pstate_find(&log->log_ps, 11);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(e->pe_epoch, 3);
+    ck_assert_int_eq(e->pe_n, 2);
+    ck_assert_int_eq(e->pe_txn_first, -1);
+    ck_assert_int_eq(log_last_stable_offset(log), 3);
+    ck_assert_int_eq(append_txn(log, 11, 3, 3, 1, 1, "z", NULL), 0);
+    ck_assert_int_eq(log_last_stable_offset(log), 3);
+    log_close(log);
+    log_fdcache_destroy(fdc);
+    lt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 /* Retention takes each segment's .txnindex along; DeleteRecords past an
  * open transaction's first offset puts the LSO at the log start. */
 START_TEST(retention_txnindex)
@@ -426,6 +473,7 @@ TCase *tcase_txn(void)
     tcase_add_test(tc, marker_rules);
     tcase_add_test(tc, recovery_rebuilds);
     tcase_add_test(tc, snapshot_round_trip);
+    tcase_add_test(tc, snapshot_v1_loads);
     tcase_add_test(tc, retention_txnindex);
     tcase_add_test(tc, compaction);
     return tc;
