@@ -411,8 +411,10 @@ START_TEST(compaction)
     cfg.segment_bytes = 250;
     cfg.delete_retention_ms = 1000;
     log_t *log = lt_open(dir, &cfg, fdc);
-    ck_assert_int_eq(append_txn(log, 1, 0, 0, 2, 1, "ab", NULL), 0); /* k0 k1, aborted */
+    /* The aborted values of k0 and k1 come after the committed ones: they
+     * must not count as the keys' latest. */
     ck_assert_int_eq(append_txn(log, 2, 0, 0, 2, 1, "co", NULL), 0); /* k0 k1, committed */
+    ck_assert_int_eq(append_txn(log, 1, 0, 0, 2, 1, "ab", NULL), 0); /* k0 k1, aborted */
     marker(log, 1, 0, 0);
     marker(log, 2, 0, 1);
     for (int i = 0; i < 3; i++)
