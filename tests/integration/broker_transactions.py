@@ -10,7 +10,8 @@
   read_committed long poll parked at the LSO wakes when WriteTxnMarkers aborts the second:
   its answer carries the aborted transaction (producer id, first offset) and the LSO is the
   log end. A marker with an older epoch is INVALID_PRODUCER_EPOCH, one for an unknown
-  partition UNKNOWN_TOPIC_OR_PARTITION. The abort sits in the segment's .txnindex (Kafka's
+  partition UNKNOWN_TOPIC_OR_PARTITION. kcat (librdkafka) with isolation.level=read_committed
+  reads the committed records only, read_uncommitted all of them. The abort sits in the segment's .txnindex (Kafka's
   34-byte entries). A third transaction is left open; then kill -9, the .txnindex deleted (as
   a crash before it reached the disk would leave it), and a restart gives the same answers:
   the open transaction still holds the LSO, the aborted one is announced again, the index
@@ -165,6 +166,14 @@ def main():
     expect(write_marker(c, pa, 0, True, topic="missing"), UNKNOWN_PARTITION, "unknown topic")
     expect(write_marker(c, pa, 1, False), NONE, "abort with a bumped epoch (fencing)")
     expect(write_marker(c, pa, 0, True), INVALID_EPOCH, "marker with the old epoch")
+
+    # librdkafka (kcat) as a read_committed consumer drops B's records by the aborted list and
+    # skips the markers; read_uncommitted gets them all.
+    for level, want in (("read_committed", "p0 a0 a1 a2"),
+                        ("read_uncommitted", "p0 a0 a1 b0 a2 b1")):
+        out = kwire.kcat(b, "-C", "-t", TOPIC, "-p", "0", "-o", "beginning", "-e", "-q",
+                         "-X", "isolation.level=" + level, "-f", "%s\n", timeout=30)
+        expect(out.decode().split(), want.split(), "kcat " + level)
 
     index = os.path.join(DATA, TOPIC + "-0", "%020d.txnindex" % 0)
     expect(txnindex(index), [(pb, 3, 7, 8)], ".txnindex after the abort")
