@@ -16,6 +16,8 @@
   a crash before it reached the disk would leave it), and a restart gives the same answers:
   the open transaction still holds the LSO, the aborted one is announced again, the index
   file is back; committing the open transaction moves the LSO to the end.
+  acl: with an authorizer, WriteTxnMarkers without CLUSTER_ACTION on the cluster is
+  CLUSTER_AUTHORIZATION_FAILED and writes nothing; a super user's is written.
 
 usage: broker_transactions.py path/to/eddy
 """
@@ -31,7 +33,7 @@ EDDY, WORK = kwire.setup("eddy-transactions-")
 DATA = os.path.join(WORK, "data")
 TOPIC = "tx"
 TXN = 0x10
-NONE, UNKNOWN_PARTITION, INVALID_EPOCH = 0, 3, 47
+NONE, UNKNOWN_PARTITION, CLUSTER_AUTH, INVALID_EPOCH = 0, 3, 31, 47
 
 
 def expect(got, want, what):
@@ -202,5 +204,29 @@ def main():
     b.stop(clean=True)
 
 
+def acl():
+    """WriteTxnMarkers needs CLUSTER_ACTION on the cluster once an authorizer runs."""
+    auth = "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    b = Broker("acl", [auth, "super.users=User:ANONYMOUS"], data=os.path.join(WORK, "acl"))
+    r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "1")
+    check(r.returncode == 0, "create: %r" % r.stderr)
+    c = Conn(b.port)
+    pid = init_producer_id(c)
+    expect(produce(c, pid, 0, 0, [b"t0"]), 0, "transactional batch")
+    c.close()
+    b.settings = [auth]
+    b.restart()
+    c = Conn(b.port)
+    expect(write_marker(c, pid, 0, True), CLUSTER_AUTH, "WriteTxnMarkers without CLUSTER_ACTION")
+    c.close()
+    b.settings = [auth, "super.users=User:ANONYMOUS"]
+    b.restart()
+    c = Conn(b.port)
+    expect(fetch(c, 0, 1)[:4], (NONE, 1, 0, []), "the refused marker was not written")
+    expect(write_marker(c, pid, 0, True), NONE, "WriteTxnMarkers as a super user")
+    expect(fetch(c, 0, 1), (NONE, 2, 2, [], ["t0"], [1]), "read_committed after the commit")
+    c.close()
+
+
 if __name__ == "__main__":
-    kwire.main("broker_transactions", {"all": main})
+    kwire.main("broker_transactions", {"all": main, "acl": acl})
