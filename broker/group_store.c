@@ -496,6 +496,11 @@ int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition,
                          rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : eddy_strerror(rc));
         return rc;
     }
+    /* The broker's logs do not flush inline; read_committed fetches of the
+     * partition may wait for its LSO, which the marker moved. */
+    if (log_marker_flush_due(p->p_log))
+        broker_flush_partition(gc->gc_broker, p);
+    broker_data_arrived(gc->gc_broker);
     int n = txn_apply_partition(gc, partition, producer_id, commit);
     EDDY_LOG_DEBUG("group",
                    "%s-%d: %s marker of producer %" PRId64 " at offset %" PRId64
