@@ -9,6 +9,7 @@
 #include "broker/config.h"
 #include "broker/group.h"
 #include "broker/topics.h"
+#include "broker/txn_coordinator.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/tls.h"
@@ -166,6 +167,7 @@ struct eddy_broker {
     uv_timer_t bk_fetch_timer;
     uv_timer_t bk_group_timer;
     group_coordinator_t *bk_groups;
+    txn_coordinator_t *bk_txns;
     broker_config_t bk_cfg;
     eddy_props_t bk_static;      /* the settings given at start (file, --set) */
     eddy_props_t bk_dyn_default; /* dynamic settings, cluster-wide default (name "") */
@@ -233,6 +235,7 @@ int handle_heartbeat(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_leave_group(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_offset_commit(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_offset_fetch(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_txn_offset_commit(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_describe_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_list_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_groups(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
@@ -242,6 +245,12 @@ int handle_describe_cluster(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd)
 int handle_describe_acls(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_create_acls(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 int handle_delete_acls(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+/* Transactions (handlers_txn.c). */
+int handle_add_partitions_to_txn(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_add_offsets_to_txn(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_end_txn(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_describe_transactions(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
+int handle_list_transactions(struct eddy_broker *b, req_slot_t *s, eddy_rd_t *rd);
 
 /* Authorization (handlers_acl.c): 1 if the request's principal, from its
  * connection's address, may do op (ACL_OP_*) on the resource, else 0.

@@ -71,7 +71,12 @@ typedef struct broker_config {
     int64_t log_retention_check_interval_ms;
     int64_t producer_id_expiration_ms;             /* producer.id.expiration.ms */
     int64_t producer_id_expiration_check_interval_ms;
-    int64_t transactional_id_expiration_ms;        /* accepted; transactions come later */
+    int64_t transactional_id_expiration_ms;        /* transactional.id.expiration.ms */
+    int32_t transaction_max_timeout_ms;            /* transaction.max.timeout.ms */
+    int32_t transaction_state_log_num_partitions;
+    int64_t transaction_state_log_segment_bytes;
+    int64_t transaction_abort_timed_out_transaction_cleanup_interval_ms;
+    int64_t transaction_remove_expired_transaction_cleanup_interval_ms;
     int log_cleaner_enable;
     int64_t log_cleaner_backoff_ms;
     int64_t log_cleaner_delete_retention_ms;

@@ -171,6 +171,7 @@ void grp_free(group_t *g)
     }
     pending_free(g);
     offsets_free(g->g_offsets);
+    offsets_free(g->g_txn_offsets);
     free(g->g_id);
     free(g->g_protocol_type);
     free(g->g_protocol);
@@ -572,9 +573,14 @@ int handle_find_coordinator(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         r.NodeId = -1;
         r.Host = kstr_c("");
         r.Port = -1;
-    } else if (req.KeyType != 0) {
-        r.ErrorCode = KERR_COORDINATOR_NOT_AVAILABLE;
-        r.ErrorMessage = kstr_c("transactions are not supported by this broker");
+    } else if (req.KeyType == 1 && req.Key.len <= 0) {
+        r.ErrorCode = KERR_INVALID_REQUEST; /* Kafka: no transactional id to find */
+        r.NodeId = -1;
+        r.Host = kstr_c("");
+        r.Port = -1;
+    } else if (req.KeyType != 0 && req.KeyType != 1) {
+        r.ErrorCode = KERR_INVALID_REQUEST;
+        r.ErrorMessage = kstr_c("unknown coordinator key type");
         r.NodeId = -1;
         r.Host = kstr_c("");
         r.Port = -1;

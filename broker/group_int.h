@@ -50,6 +50,11 @@ typedef struct grp_offset {
     int32_t o_leader_epoch;
     char *o_metadata;
     int64_t o_commit_ts;
+    /* Where the commit record is in __consumer_offsets: when a transaction
+     * commits, its offset replaces the committed one only if written later
+     * (Kafka's rule for a mix of transactional and plain commits). */
+    int64_t o_record_offset;
+    int64_t o_producer_id; /* pending transactional offset: its producer; else -1 */
 } grp_offset_t;
 
 typedef struct group {
@@ -65,6 +70,9 @@ typedef struct group {
     int64_t g_initial_until_ms; /* group.initial.rebalance.delay.ms window */
     int64_t g_initial_limit_ms;
     grp_offset_t *g_offsets;
+    /* TxnOffsetCommit offsets whose transaction has no marker yet: not
+     * visible to OffsetFetch until the commit marker (group_txn_complete). */
+    grp_offset_t *g_txn_offsets;
     int64_t g_state_ts;
 } group_t;
 

@@ -17,8 +17,15 @@
  *                              assignment bytes]
  *   a null value deletes the key (tombstone).
  *
+ * Offsets of a transaction (TxnOffsetCommit) are written in a
+ * transactional batch of the producer and stay pending, invisible to
+ * OffsetFetch, until the transaction's marker in the same partition:
+ * commit makes them the committed offsets unless a plain commit was
+ * written later, abort drops them.
+ *
  * Replay at start-up applies the records of every partition in offset
- * order. Groups come back Empty with their generation, protocol and
+ * order, markers included; offsets still pending at the end wait for the
+ * transaction coordinator. Groups come back Empty with their generation, protocol and
  * offsets; members do not survive a broker restart (clients see
  * UNKNOWN_MEMBER_ID and rejoin), which docs/groups.md explains.
  */
@@ -44,6 +51,7 @@ typedef struct store_batch {
     wire_batch_builder_t sb_b;
     eddy_wr_t sb_key, sb_val;
     int sb_n;
+    int sb_txn; /* a transactional batch (TxnOffsetCommit) */
 } store_batch_t;
 
 static void sb_init(store_batch_t *sb)
@@ -54,6 +62,24 @@ static void sb_init(store_batch_t *sb)
     wire_batch_header_t tmpl = wire_batch_header_default();
     wire_batch_begin(&sb->sb_b, &sb->sb_batch, &tmpl);
     sb->sb_n = 0;
+    sb->sb_txn = 0;
+}
+
+/* A batch of the producer's transaction, written as Kafka's coordinator
+ * writes it: producer id and epoch, transactional, no sequence. */
+static void sb_init_txn(store_batch_t *sb, int64_t producer_id, int16_t producer_epoch)
+{
+    wr_init(&sb->sb_batch);
+    wr_init(&sb->sb_key);
+    wr_init(&sb->sb_val);
+    wire_batch_header_t tmpl = wire_batch_header_default();
+    tmpl.producerId = producer_id;
+    tmpl.producerEpoch = producer_epoch;
+    tmpl.baseSequence = -1;
+    tmpl.attributes = BATCH_ATTR_TRANSACTIONAL;
+    wire_batch_begin(&sb->sb_b, &sb->sb_batch, &tmpl);
+    sb->sb_n = 0;
+    sb->sb_txn = 1;
 }
 
 /* Adds the record built in sb_key / sb_val (tombstone: no value). */
@@ -111,19 +137,30 @@ static void value_group(eddy_wr_t *w, const group_t *g)
     }
 }
 
-/* Appends the batch to the group's partition; returns a KERR_* code. */
-static int16_t sb_append(group_coordinator_t *gc, store_batch_t *sb, const char *group)
+static partition_t *group_store_partition(group_coordinator_t *gc, const char *group)
+{
+    topic_t *t = gc->gc_topic;
+    return t->t_parts[group_partition_for(group, strlen(group), t->t_npartitions)];
+}
+
+/* Appends the batch to the group's partition; returns a KERR_* code and the
+ * offset of the batch's last record in *last_offset (may be NULL). */
+static int16_t sb_append(group_coordinator_t *gc, store_batch_t *sb, const char *group,
+                         int64_t *last_offset)
 {
     if (sb->sb_n == 0)
         return KERR_NONE;
     if (wire_batch_end(&sb->sb_b, 0) < 0)
         return KERR_UNKNOWN_SERVER_ERROR;
     topic_t *t = gc->gc_topic;
-    partition_t *p = t->t_parts[group_partition_for(group, strlen(group), t->t_npartitions)];
+    partition_t *p = group_store_partition(gc, group);
     log_append_info_t info;
     char err[256];
-    int rc = log_append(p->p_log, sb->sb_batch.wr_buf, sb->sb_batch.wr_len, 0, eddy_wall_ms(),
-                        &info, err, sizeof err);
+    int rc = log_append(p->p_log, sb->sb_batch.wr_buf, sb->sb_batch.wr_len,
+                        sb->sb_txn ? LOG_APPEND_COORDINATOR : 0, eddy_wall_ms(), &info, err,
+                        sizeof err);
+    if (rc == EDDY_ERR_INVALID_PRODUCER_EPOCH)
+        return KERR_INVALID_PRODUCER_EPOCH; /* a zombie: a newer epoch wrote here */
     if (rc < 0) {
         /* Every commit of every group on a failing partition lands here. */
         static eddy_log_limit_t store_limit = EDDY_LOG_LIMIT_INIT;
@@ -134,6 +171,8 @@ static int16_t sb_append(group_coordinator_t *gc, store_batch_t *sb, const char 
     }
     if (info.ai_flush_due)
         broker_flush_partition(gc->gc_broker, p);
+    if (last_offset)
+        *last_offset = info.ai_last_offset;
     return KERR_NONE;
 }
 
@@ -146,7 +185,7 @@ void grp_store_group(group_coordinator_t *gc, group_t *g)
     key_group(&sb.sb_key, g->g_id);
     value_group(&sb.sb_val, g);
     sb_add(&sb, 0);
-    sb_append(gc, &sb, g->g_id);
+    sb_append(gc, &sb, g->g_id, NULL);
     sb_free(&sb);
 }
 
@@ -159,44 +198,133 @@ static grp_offset_t *offset_find(group_t *g, const char *topic, size_t tlen, int
     return NULL;
 }
 
-static int offset_set(group_t *g, kstr_t topic, int32_t partition, int64_t offset, int32_t epoch,
-                      kstr_t metadata, int64_t ts)
+/* The pending transactional offset of producer_id for the partition. */
+static grp_offset_t *txn_offset_find(group_t *g, int64_t producer_id, kstr_t topic,
+                                     int32_t partition)
 {
-    grp_offset_t *o = offset_find(g, topic.ptr, (size_t)topic.len, partition);
+    for (grp_offset_t *o = g->g_txn_offsets; o; o = o->o_next)
+        if (o->o_producer_id == producer_id && o->o_partition == partition &&
+            kstr_eq(topic, o->o_topic))
+            return o;
+    return NULL;
+}
+
+/* Sets the committed offset (producer_id -1) or the producer's pending
+ * transactional one. */
+static int offset_put(group_t *g, int64_t producer_id, kstr_t topic, int32_t partition,
+                      int64_t offset, int32_t epoch, kstr_t metadata, int64_t ts,
+                      int64_t record_offset)
+{
+    grp_offset_t **list = producer_id >= 0 ? &g->g_txn_offsets : &g->g_offsets;
+    grp_offset_t *o = producer_id >= 0 ? txn_offset_find(g, producer_id, topic, partition)
+                                       : offset_find(g, topic.ptr, (size_t)topic.len, partition);
+    char *meta = metadata.len >= 0 ? kstr_dup(metadata) : NULL;
+    if (metadata.len >= 0 && !meta)
+        return -ENOMEM;
     if (!o) {
         o = calloc(1, sizeof *o);
         if (!o || !(o->o_topic = kstr_dup(topic))) {
             free(o);
+            free(meta);
             return -ENOMEM;
         }
         o->o_partition = partition;
-        o->o_next = g->g_offsets;
-        g->g_offsets = o;
+        o->o_producer_id = producer_id;
+        o->o_next = *list;
+        *list = o;
     }
     o->o_offset = offset;
     o->o_leader_epoch = epoch;
     o->o_commit_ts = ts;
+    o->o_record_offset = record_offset;
     free(o->o_metadata);
-    o->o_metadata = metadata.len >= 0 ? kstr_dup(metadata) : NULL;
+    o->o_metadata = meta;
     return 0;
 }
 
-static void offset_remove(group_t *g, kstr_t topic, int32_t partition)
+static int offset_set(group_t *g, kstr_t topic, int32_t partition, int64_t offset, int32_t epoch,
+                      kstr_t metadata, int64_t ts, int64_t record_offset)
 {
-    for (grp_offset_t **pp = &g->g_offsets; *pp; pp = &(*pp)->o_next) {
-        grp_offset_t *o = *pp;
-        if (o->o_partition == partition && kstr_eq(topic, o->o_topic)) {
-            *pp = o->o_next;
-            free(o->o_topic);
-            free(o->o_metadata);
-            free(o);
-            return;
-        }
-    }
+    return offset_put(g, -1, topic, partition, offset, epoch, metadata, ts, record_offset);
 }
 
-/* Applies one record of __consumer_offsets during replay. */
-static void replay_record(group_coordinator_t *gc, const wire_record_t *rec)
+static void offset_unlink(grp_offset_t **pp)
+{
+    grp_offset_t *o = *pp;
+    *pp = o->o_next;
+    free(o->o_topic);
+    free(o->o_metadata);
+    free(o);
+}
+
+/* A tombstone removes the committed offset and, as Kafka does, every
+ * pending transactional one of the partition. */
+static void offset_remove(group_t *g, kstr_t topic, int32_t partition)
+{
+    for (grp_offset_t **pp = &g->g_offsets; *pp; pp = &(*pp)->o_next)
+        if ((*pp)->o_partition == partition && kstr_eq(topic, (*pp)->o_topic)) {
+            offset_unlink(pp);
+            break;
+        }
+    for (grp_offset_t **pp = &g->g_txn_offsets; *pp;)
+        if ((*pp)->o_partition == partition && kstr_eq(topic, (*pp)->o_topic))
+            offset_unlink(pp);
+        else
+            pp = &(*pp)->o_next;
+}
+
+static void offset_remove_committed(group_t *g, grp_offset_t *o)
+{
+    for (grp_offset_t **pp = &g->g_offsets; *pp; pp = &(*pp)->o_next)
+        if (*pp == o) {
+            offset_unlink(pp);
+            return;
+        }
+}
+
+/* Does any open transaction hold an offset for the partition? */
+static int txn_pending(const group_t *g, kstr_t topic, int32_t partition)
+{
+    for (const grp_offset_t *o = g ? g->g_txn_offsets : NULL; o; o = o->o_next)
+        if (o->o_partition == partition && kstr_eq(topic, o->o_topic))
+            return 1;
+    return 0;
+}
+
+/* The marker of producer_id's transaction: its pending offsets become the
+ * committed ones (commit; a plain commit written after them stays) or go
+ * (abort). Returns how many it had. */
+static int txn_apply(group_t *g, int64_t producer_id, int commit)
+{
+    int n = 0;
+    for (grp_offset_t **pp = &g->g_txn_offsets; *pp;) {
+        grp_offset_t *t = *pp;
+        if (t->o_producer_id != producer_id) {
+            pp = &t->o_next;
+            continue;
+        }
+        n++;
+        grp_offset_t *o = commit ? offset_find(g, t->o_topic, strlen(t->o_topic), t->o_partition)
+                                 : NULL;
+        if (commit && (!o || o->o_record_offset < t->o_record_offset)) {
+            /* Moved, not copied: nothing here can fail. */
+            if (o)
+                offset_remove_committed(g, o);
+            *pp = t->o_next;
+            t->o_producer_id = -1;
+            t->o_next = g->g_offsets;
+            g->g_offsets = t;
+            continue;
+        }
+        offset_unlink(pp);
+    }
+    return n;
+}
+
+/* Applies one record of __consumer_offsets during replay; an offset
+ * commit in a transactional batch of producer_id (else -1) stays pending
+ * until its marker. */
+static void replay_record(group_coordinator_t *gc, const wire_record_t *rec, int64_t producer_id)
 {
     if (rec->keyLength < 2)
         return;
@@ -225,7 +353,7 @@ static void replay_record(group_coordinator_t *gc, const wire_record_t *rec)
         kstr_t meta = rd_string(&v);
         int64_t ts = rd_i64(&v);
         if (!v.rd_err)
-            offset_set(g, topic, partition, offset, epoch, meta, ts);
+            offset_put(g, producer_id, topic, partition, offset, epoch, meta, ts, rec->offset);
     } else if (kver == 2) {
         group_t *g = grp_find(gc, group);
         if (rec->valueLength < 0) {
@@ -258,6 +386,33 @@ static void replay_record(group_coordinator_t *gc, const wire_record_t *rec)
     }
 }
 
+/* Applies the end of producer_id's transaction to every group stored in
+ * partition index of __consumer_offsets. */
+static int txn_apply_partition(group_coordinator_t *gc, int32_t index, int64_t producer_id,
+                               int commit)
+{
+    int n = 0;
+    for (group_t *g = gc->gc_groups; g; g = g->g_next)
+        if (g->g_txn_offsets &&
+            group_partition_for(g->g_id, strlen(g->g_id), gc->gc_topic->t_npartitions) == index)
+            n += txn_apply(g, producer_id, commit);
+    return n;
+}
+
+/* A control batch's marker: 1 commit, 0 abort, -1 not a marker. Key:
+ * version int16, type int16 (0 abort, 1 commit). */
+static int replay_marker(wire_record_iter_t *it)
+{
+    wire_record_t rec;
+    if (wire_record_next(it, &rec) != 1 || rec.keyLength < 4)
+        return -1;
+    eddy_rd_t k;
+    rd_init(&k, rec.key, (size_t)rec.keyLength);
+    rd_i16(&k);
+    int16_t type = rd_i16(&k);
+    return k.rd_err || (type != 0 && type != 1) ? -1 : type;
+}
+
 static int replay_partition(group_coordinator_t *gc, partition_t *p)
 {
     log_t *log = p->p_log;
@@ -285,9 +440,17 @@ static int replay_partition(group_coordinator_t *gc, partition_t *p)
             if (wire_record_iter_open(&it, buf + pos, (size_t)size,
                                       log_inflate_limit(&p->p_topic->t_cfg), why,
                                       sizeof why) == 0) {
-                while (wire_record_next(&it, &rec) == 1)
-                    if (rec.offset >= offset)
-                        replay_record(gc, &rec);
+                const wire_batch_header_t *h = &it.ri_hdr;
+                int txn = h->producerId >= 0 && (h->attributes & BATCH_ATTR_TRANSACTIONAL);
+                if (txn && (h->attributes & BATCH_ATTR_CONTROL)) {
+                    int marker = replay_marker(&it);
+                    if (marker >= 0)
+                        txn_apply_partition(gc, p->p_index, h->producerId, marker);
+                } else {
+                    while (wire_record_next(&it, &rec) == 1)
+                        if (rec.offset >= offset)
+                            replay_record(gc, &rec, txn ? h->producerId : -1);
+                }
                 offset = wire_batch_last_offset(&it.ri_hdr) + 1;
                 wire_record_iter_close(&it);
             } else {
@@ -304,6 +467,56 @@ static int replay_partition(group_coordinator_t *gc, partition_t *p)
         free(buf);
     }
     return 0;
+}
+
+int32_t group_store_partition_of(const group_coordinator_t *gc, const char *group_id)
+{
+    return group_partition_for(group_id, strlen(group_id), gc->gc_topic->t_npartitions);
+}
+
+int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition,
+                                 int64_t producer_id, int16_t producer_epoch, int commit,
+                                 int32_t coordinator_epoch)
+{
+    topic_t *t = gc->gc_topic;
+    if (partition < 0 || partition >= t->t_npartitions || producer_id < 0)
+        return EDDY_ERR_INVALID_ARG;
+    partition_t *p = t->t_parts[partition];
+    int64_t at = -1;
+    int rc = log_append_marker(p->p_log, producer_id, producer_epoch, commit, coordinator_epoch,
+                               eddy_wall_ms(), &at);
+    if (rc < 0) {
+        /* The coordinator retries: one line per interval, not per retry. */
+        static eddy_log_limit_t marker_limit = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "group", &marker_limit, 10000,
+                         "%s-%d: cannot write the %s marker of producer %" PRId64
+                         " epoch %d: %s",
+                         t->t_name, partition, commit ? "commit" : "abort", producer_id,
+                         producer_epoch,
+                         rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : eddy_strerror(rc));
+        return rc;
+    }
+    /* The broker's logs do not flush inline; read_committed fetches of the
+     * partition may wait for its LSO, which the marker moved. */
+    if (log_marker_flush_due(p->p_log))
+        broker_flush_partition(gc->gc_broker, p);
+    broker_data_arrived(gc->gc_broker);
+    int n = txn_apply_partition(gc, partition, producer_id, commit);
+    EDDY_LOG_DEBUG("group",
+                   "%s-%d: %s marker of producer %" PRId64 " at offset %" PRId64
+                   ": %d pending offset(s) %s",
+                   t->t_name, partition, commit ? "commit" : "abort", producer_id, at, n,
+                   commit ? "committed" : "dropped");
+    return 0;
+}
+
+int group_txn_complete(group_coordinator_t *gc, const char *group_id, int64_t producer_id,
+                       int16_t producer_epoch, int commit, int32_t coordinator_epoch)
+{
+    if (!group_id)
+        return EDDY_ERR_INVALID_ARG;
+    return group_txn_complete_partition(gc, group_store_partition_of(gc, group_id), producer_id,
+                                        producer_epoch, commit, coordinator_epoch);
 }
 
 int group_coordinator_open(eddy_broker_t *b, group_coordinator_t **out, char *errstr,
@@ -446,7 +659,8 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             sb_add(&sb, 0);
         }
     }
-    int16_t serr = g ? sb_append(gc, &sb, g->g_id) : KERR_NONE;
+    int64_t at = -1;
+    int16_t serr = g ? sb_append(gc, &sb, g->g_id, &at) : KERR_NONE;
     sb_free(&sb);
     /* Only what reached the log counts as committed. */
     for (int32_t i = 0; i < req.TopicsCount; i++)
@@ -458,10 +672,129 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (serr != KERR_NONE)
                 op->ErrorCode = serr;
             else if (offset_set(g, req.Topics[i].Name, p->PartitionIndex, p->CommittedOffset,
-                                p->CommittedLeaderEpoch, p->CommittedMetadata, now) < 0)
+                                p->CommittedLeaderEpoch, p->CommittedMetadata, now, at) < 0)
                 op->ErrorCode = KERR_UNKNOWN_SERVER_ERROR;
         }
     wire_offset_commit_resp_encode(&s->rs_resp, v, &resp);
+    broker_slot_answer(s);
+    return 0;
+}
+
+/* Kafka's checks of a transactional offset commit against the group
+ * (ClassicGroup.validateOffsetCommit): a zombie of an older generation, a
+ * member the group no longer has, or a static instance taken over by a
+ * newer member cannot commit. No REBALANCE_IN_PROGRESS: the transaction
+ * commits or aborts as a whole. */
+static int16_t txn_commit_check(group_t *g, const TxnOffsetCommitRequest *r)
+{
+    if (!g) /* a simple group is made only for a commit without a generation */
+        return r->GenerationId < 0 ? KERR_NONE : KERR_ILLEGAL_GENERATION;
+    if (g->g_state == GRP_DEAD)
+        return KERR_COORDINATOR_NOT_AVAILABLE;
+    if (r->GenerationId < 0 && g->g_state == GRP_EMPTY)
+        return KERR_NONE;
+    if (r->GenerationId >= 0 || r->MemberId.len > 0 || r->GroupInstanceId.len >= 0) {
+        int16_t err = grp_check_static(g, r->MemberId, r->GroupInstanceId);
+        if (err != KERR_NONE)
+            return err;
+        if (r->GroupInstanceId.len < 0 && !grp_member_find(g, r->MemberId))
+            return KERR_UNKNOWN_MEMBER_ID;
+        if (r->GenerationId != g->g_generation)
+            return KERR_ILLEGAL_GENERATION;
+    }
+    /* Older versions carry no member: Kafka accepts them in any state. */
+    return KERR_NONE;
+}
+
+int handle_txn_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
+{
+    TxnOffsetCommitRequest req;
+    int16_t v = s->rs_hdr.RequestApiVersion;
+    eddy_arena_t *a = &s->rs_out; /* response arrays: not bounded by the request size */
+    int rc = wire_txn_offset_commit_req_decode(rd, v, &s->rs_arena, &req);
+    if (rc < 0)
+        return rc;
+    group_coordinator_t *gc = b->bk_groups;
+    int16_t gerr = KERR_NONE;
+    group_t *g = NULL;
+    /* Kafka's order: the transactional id, then the group, before anything
+     * is created or written. */
+    if (!broker_authorize(b, s, ACL_OP_WRITE, ACL_RES_TRANSACTIONAL_ID, req.TransactionalId)) {
+        gerr = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    } else if (!broker_authorize(b, s, ACL_OP_READ, ACL_RES_GROUP, req.GroupId)) {
+        gerr = KERR_GROUP_AUTHORIZATION_FAILED;
+    } else if (req.GroupId.len <= 0) {
+        gerr = KERR_INVALID_GROUP_ID;
+    } else if (req.ProducerId < 0 || req.ProducerEpoch < 0) {
+        gerr = KERR_INVALID_REQUEST; /* offsets of no transaction could never be completed */
+    } else {
+        g = grp_find(gc, req.GroupId);
+        gerr = txn_commit_check(g, &req);
+        if (gerr == KERR_NONE && !g && !(g = grp_get(gc, req.GroupId)))
+            return -ENOMEM;
+    }
+    OffsetCommitResponse resp = {0, NULL, req.TopicsCount};
+    resp.Topics = resp_array(a, req.TopicsCount, sizeof *resp.Topics);
+    if (!resp.Topics)
+        return -ENOMEM;
+    store_batch_t sb;
+    sb_init_txn(&sb, req.ProducerId, req.ProducerEpoch);
+    int64_t now = eddy_wall_ms();
+    for (int32_t i = 0; i < req.TopicsCount; i++) {
+        OffsetCommitRequestTopic *t = &req.Topics[i];
+        OffsetCommitResponseTopic *ot = &resp.Topics[i];
+        ot->Name = t->Name;
+        if (!RESP_ARRAY(a, ot->Partitions, ot->PartitionsCount, t->PartitionsCount)) {
+            sb_free(&sb);
+            return -ENOMEM;
+        }
+        int16_t terr = gerr;
+        if (terr == KERR_NONE && !broker_authorize(b, s, ACL_OP_READ, ACL_RES_TOPIC, t->Name))
+            terr = KERR_TOPIC_AUTHORIZATION_FAILED;
+        for (int32_t j = 0; j < t->PartitionsCount; j++) {
+            OffsetCommitRequestPartition *p = &t->Partitions[j];
+            OffsetCommitResponsePartition *op = &ot->Partitions[j];
+            op->PartitionIndex = p->PartitionIndex;
+            op->ErrorCode = terr;
+            if (terr != KERR_NONE)
+                continue;
+            if (!topics_partition(&b->bk_topics, t->Name.ptr, (size_t)t->Name.len,
+                                  p->PartitionIndex)) {
+                op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (p->CommittedMetadata.len > b->bk_cfg.offset_metadata_max_bytes) {
+                op->ErrorCode = KERR_OFFSET_METADATA_TOO_LARGE;
+                continue;
+            }
+            key_offset(&sb.sb_key, g->g_id, t->Name, p->PartitionIndex);
+            wr_i16(&sb.sb_val, 3);
+            wr_i64(&sb.sb_val, p->CommittedOffset);
+            wr_i32(&sb.sb_val, p->CommittedLeaderEpoch);
+            wr_string(&sb.sb_val,
+                      p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : kstr_c(""));
+            wr_i64(&sb.sb_val, now);
+            sb_add(&sb, 0);
+        }
+    }
+    int64_t at = -1;
+    int16_t serr = g ? sb_append(gc, &sb, g->g_id, &at) : KERR_NONE;
+    sb_free(&sb);
+    /* Pending, not committed: OffsetFetch shows them after the marker. */
+    for (int32_t i = 0; i < req.TopicsCount; i++)
+        for (int32_t j = 0; j < req.Topics[i].PartitionsCount; j++) {
+            OffsetCommitRequestPartition *p = &req.Topics[i].Partitions[j];
+            OffsetCommitResponsePartition *op = &resp.Topics[i].Partitions[j];
+            if (op->ErrorCode != KERR_NONE)
+                continue;
+            if (serr != KERR_NONE)
+                op->ErrorCode = serr;
+            else if (offset_put(g, req.ProducerId, req.Topics[i].Name, p->PartitionIndex,
+                                p->CommittedOffset, p->CommittedLeaderEpoch,
+                                p->CommittedMetadata, now, at) < 0)
+                op->ErrorCode = KERR_UNKNOWN_SERVER_ERROR;
+        }
+    wire_txn_offset_commit_resp_encode(&s->rs_resp, v, &resp);
     broker_slot_answer(s);
     return 0;
 }
@@ -481,6 +814,19 @@ static void fill_fetched(group_t *g, kstr_t topic, int32_t partition,
         op->CommittedLeaderEpoch = o->o_leader_epoch;
         op->Metadata = kstr_c(o->o_metadata ? o->o_metadata : "");
     }
+}
+
+/* KIP-447's require_stable: while an open transaction holds an offset of
+ * the partition, the committed one may be about to change, so the reader
+ * gets UNSTABLE_OFFSET_COMMIT (retriable) instead of a stale position. */
+static void stable_only(const group_t *g, kstr_t topic, OffsetFetchResponsePartition *op)
+{
+    if (!txn_pending(g, topic, op->PartitionIndex))
+        return;
+    op->ErrorCode = KERR_UNSTABLE_OFFSET_COMMIT;
+    op->CommittedOffset = -1;
+    op->CommittedLeaderEpoch = -1;
+    op->Metadata = kstr_c("");
 }
 
 int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
@@ -517,6 +863,8 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             for (int32_t j = 0; j < t->PartitionIndexesCount; j++) {
                 fill_fetched(err ? NULL : g, t->Name, t->PartitionIndexes[j], &ot->Partitions[j]);
                 ot->Partitions[j].ErrorCode = err;
+                if (!err && req.RequireStable)
+                    stable_only(g, t->Name, &ot->Partitions[j]);
             }
         }
     } else if (g && !group_denied) {
@@ -543,7 +891,10 @@ int handle_offset_fetch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 if (!ot->Partitions)
                     return -ENOMEM;
             }
-            fill_fetched(g, ot->Name, o->o_partition, &ot->Partitions[ot->PartitionsCount++]);
+            fill_fetched(g, ot->Name, o->o_partition, &ot->Partitions[ot->PartitionsCount]);
+            if (req.RequireStable)
+                stable_only(g, ot->Name, &ot->Partitions[ot->PartitionsCount]);
+            ot->PartitionsCount++;
         }
     }
     wire_offset_fetch_resp_encode(&s->rs_resp, v, &resp);
@@ -587,9 +938,21 @@ int handle_delete_groups(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             key_offset(&sb.sb_key, g->g_id, kstr_c(o->o_topic), o->o_partition);
             sb_add(&sb, 1);
         }
+        /* Kafka tombstones the partitions only open transactions hold too,
+         * so a later commit marker brings nothing of the group back. */
+        for (grp_offset_t *o = g->g_txn_offsets; o; o = o->o_next) {
+            kstr_t topic = kstr_c(o->o_topic);
+            int seen = offset_find(g, o->o_topic, strlen(o->o_topic), o->o_partition) != NULL;
+            for (grp_offset_t *q = g->g_txn_offsets; q != o && !seen; q = q->o_next)
+                seen = q->o_partition == o->o_partition && kstr_eq(topic, q->o_topic);
+            if (seen)
+                continue;
+            key_offset(&sb.sb_key, g->g_id, topic, o->o_partition);
+            sb_add(&sb, 1);
+        }
         key_group(&sb.sb_key, g->g_id);
         sb_add(&sb, 1);
-        r->ErrorCode = sb_append(gc, &sb, g->g_id);
+        r->ErrorCode = sb_append(gc, &sb, g->g_id, NULL);
         sb_free(&sb);
         if (r->ErrorCode != KERR_NONE)
             continue;
@@ -689,7 +1052,8 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 rt->Partitions[j].ErrorCode = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
                 continue;
             }
-            if (offset_find(g, t->Name.ptr, (size_t)t->Name.len, t->Partitions[j])) {
+            if (offset_find(g, t->Name.ptr, (size_t)t->Name.len, t->Partitions[j]) ||
+                txn_pending(g, t->Name, t->Partitions[j])) {
                 key_offset(&sb.sb_key, g->g_id, t->Name, t->Partitions[j]);
                 sb_add(&sb, 1);
             }
@@ -698,7 +1062,7 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     /* The tombstones first: an offset leaves memory only once its removal
      * is in the log, so a restart never brings back what was answered as
      * deleted, and a failed append deletes nothing. */
-    int16_t serr = sb_append(gc, &sb, g->g_id);
+    int16_t serr = sb_append(gc, &sb, g->g_id, NULL);
     sb_free(&sb);
     int deleted = 0;
     for (int32_t i = 0; i < resp.TopicsCount; i++) {
@@ -709,7 +1073,8 @@ int handle_offset_delete(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 continue;
             if (serr != KERR_NONE) {
                 rp->ErrorCode = serr;
-            } else if (offset_find(g, rt->Name.ptr, (size_t)rt->Name.len, rp->PartitionIndex)) {
+            } else if (offset_find(g, rt->Name.ptr, (size_t)rt->Name.len, rp->PartitionIndex) ||
+                       txn_pending(g, rt->Name, rp->PartitionIndex)) {
                 offset_remove(g, rt->Name, rp->PartitionIndex);
                 deleted++;
             }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "broker/broker_int.h"
+#include "broker/txn_int.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -584,12 +585,11 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 
 /* ---- InitProducerId ---- */
 
-/* Non-transactional producers only: each request gets a new id with epoch
- * 0. Kafka's coordinator does the same for a null transactional id, also
- * when the request carries the producer's current id and epoch (KIP-360:
- * the producer then starts over under the new id). A transactional id is
- * refused with UNSUPPORTED_VERSION, which clients report as fatal: Eddy has
- * no transaction coordinator yet (docs/broker.md, "Idempotent producers"). */
+/* Without a transactional id each request gets a new id with epoch 0.
+ * Kafka's coordinator does the same for a null transactional id, also when
+ * the request carries the producer's current id and epoch (KIP-360: the
+ * producer then starts over under the new id). With one, the transaction
+ * coordinator answers (txn_coordinator.c). */
 /* Kafka's rule for an idempotent producer's id (KIP-679): IDEMPOTENT_WRITE
  * on the cluster, or WRITE on any topic. */
 static int idempotent_write_allowed(eddy_broker_t *b, req_slot_t *s)
@@ -620,17 +620,10 @@ int handle_init_producer_id(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     } else if (req.TransactionalId.len < 0 && !idempotent_write_allowed(b, s)) {
         resp.ErrorCode = KERR_CLUSTER_AUTHORIZATION_FAILED;
     } else if (req.TransactionalId.len >= 0) {
-        static eddy_log_limit_t txn_limit = EDDY_LOG_LIMIT_INIT;
-        kstr_t cid = s->rs_hdr.ClientId;
-        resp.ErrorCode = KERR_UNSUPPORTED_VERSION;
-        EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &txn_limit, 10000,
-                         "InitProducerId from %s (client.id '%.*s') with transactional.id "
-                         "'%.*s' refused: transactions are not supported yet, only idempotent "
-                         "producers (no transactional.id)",
-                         s->rs_conn->c_peer, cid.len > 0 ? (int)(cid.len < 64 ? cid.len : 64) : 0,
-                         cid.len > 0 ? cid.ptr : "",
-                         (int)(req.TransactionalId.len < 64 ? req.TransactionalId.len : 64),
-                         req.TransactionalId.ptr ? req.TransactionalId.ptr : "");
+        txn_init_producer_id(b->bk_txns, req.TransactionalId, req.TransactionTimeoutMs,
+                             req.ProducerId, req.ProducerEpoch,
+                             txn_fenced_code(API_INIT_PRODUCER_ID, v), &resp.ErrorCode,
+                             &resp.ProducerId, &resp.ProducerEpoch);
     } else if (broker_pids_next(&b->bk_pids, &resp.ProducerId) < 0) {
         /* Retriable for every client: the reservation is tried again. */
         resp.ErrorCode = KERR_COORDINATOR_LOAD_IN_PROGRESS;
@@ -1179,8 +1172,17 @@ int handle_write_txn_markers(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                     continue;
                 }
                 int64_t off;
-                rc = log_append_marker(p->p_log, m->ProducerId, m->ProducerEpoch,
-                                       m->TransactionResult != 0, m->CoordinatorEpoch, now, &off);
+                /* The group coordinator's partitions: its pending offsets
+                 * complete with the marker it writes itself. */
+                if (kstr_eq(t->Name, "__consumer_offsets"))
+                    rc = group_txn_complete_partition(b->bk_groups, p->p_index, m->ProducerId,
+                                                      m->ProducerEpoch,
+                                                      m->TransactionResult != 0,
+                                                      m->CoordinatorEpoch);
+                else
+                    rc = log_append_marker(p->p_log, m->ProducerId, m->ProducerEpoch,
+                                           m->TransactionResult != 0, m->CoordinatorEpoch, now,
+                                           &off);
                 t->ErrorCodes[k] = rc == EDDY_ERR_INVALID_ARG ? KERR_INVALID_REQUEST
                                                               : kerr_from(rc);
                 if (rc == 0)

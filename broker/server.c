@@ -601,6 +601,7 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     case API_LEAVE_GROUP: return handle_leave_group(b, s, rd);
     case API_OFFSET_COMMIT: return handle_offset_commit(b, s, rd);
     case API_OFFSET_FETCH: return handle_offset_fetch(b, s, rd);
+    case API_TXN_OFFSET_COMMIT: return handle_txn_offset_commit(b, s, rd);
     case API_DESCRIBE_GROUPS: return handle_describe_groups(b, s, rd);
     case API_LIST_GROUPS: return handle_list_groups(b, s, rd);
     case API_DELETE_GROUPS: return handle_delete_groups(b, s, rd);
@@ -616,6 +617,11 @@ static int dispatch(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         return handle_describe_user_scram_credentials(b, s, rd);
     case API_ALTER_USER_SCRAM_CREDENTIALS: return handle_alter_user_scram_credentials(b, s, rd);
     case API_DESCRIBE_CLIENT_QUOTAS: return handle_describe_client_quotas(b, s, rd);
+    case API_ADD_PARTITIONS_TO_TXN: return handle_add_partitions_to_txn(b, s, rd);
+    case API_ADD_OFFSETS_TO_TXN: return handle_add_offsets_to_txn(b, s, rd);
+    case API_END_TXN: return handle_end_txn(b, s, rd);
+    case API_DESCRIBE_TRANSACTIONS: return handle_describe_transactions(b, s, rd);
+    case API_LIST_TRANSACTIONS: return handle_list_transactions(b, s, rd);
     default: respond_unsupported(s); return 0;
     }
 }
@@ -1704,6 +1710,7 @@ static void on_group_timer(uv_timer_t *t)
 {
     eddy_broker_t *b = t->data;
     group_coordinator_tick(b->bk_groups, eddy_mono_ms());
+    txn_coordinator_tick(b->bk_txns, eddy_wall_ms());
     broker_sasl_tick(b, eddy_mono_ms());
 }
 
@@ -1834,6 +1841,10 @@ eddy_broker_t *eddy_broker_new(const eddy_props_t *props, char *errstr, size_t e
         goto fail_topics;
     if (group_coordinator_open(b, &b->bk_groups, errstr, errstr_size) < 0)
         goto fail_topics;
+    if (txn_coordinator_open(b, &b->bk_txns, errstr, errstr_size) < 0) {
+        group_coordinator_close(b->bk_groups);
+        goto fail_topics;
+    }
     uv_timer_init(&b->bk_loop, &b->bk_tick);
     uv_timer_init(&b->bk_loop, &b->bk_fetch_timer);
     uv_timer_init(&b->bk_loop, &b->bk_group_timer);
@@ -1878,6 +1889,8 @@ int eddy_broker_run(eddy_broker_t *b, int handle_signals)
     uv_run(&b->bk_loop, UV_RUN_DEFAULT);
     /* Everything in flight is done: flush, write indexes and the
      * clean-shutdown markers. */
+    txn_coordinator_close(b->bk_txns);
+    b->bk_txns = NULL;
     group_coordinator_close(b->bk_groups);
     b->bk_groups = NULL;
     int rc = topics_close(&b->bk_topics);
@@ -1906,6 +1919,7 @@ void eddy_broker_destroy(eddy_broker_t *b)
         listeners_close(b);
         maybe_finish_stop(b);
         uv_run(&b->bk_loop, UV_RUN_DEFAULT);
+        txn_coordinator_close(b->bk_txns);
         group_coordinator_close(b->bk_groups);
         topics_close(&b->bk_topics);
     }

@@ -847,7 +847,7 @@ int kc_admin_committed_offsets(kc_client_t *c, const char *group, const char *to
         return rc;
     OffsetFetchRequestTopic t;
     int32_t *parts = NULL;
-    OffsetFetchRequest req = {kstr_c(group), NULL, -1};
+    OffsetFetchRequest req = {kstr_c(group), NULL, -1, 0};
     if (topic) {
         const char *names[1] = {topic};
         if ((rc = kc_admin_metadata(c, names, 1, errstr, errstr_size)) != 0)

@@ -287,7 +287,7 @@ static void encode_offset_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
     of_req_t *o = opaque;
     int32_t part = o->or_part->cp_partition;
     OffsetFetchRequestTopic t = {kstr_c(o->or_part->cp_topic), &part, 1};
-    OffsetFetchRequest req = {kstr_c(kc_config(o->or_consumer->k_client)->group_id), &t, 1};
+    OffsetFetchRequest req = {kstr_c(kc_config(o->or_consumer->k_client)->group_id), &t, 1, 0};
     wire_offset_fetch_req_encode(wr, v, &req);
 }
 

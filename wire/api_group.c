@@ -23,10 +23,20 @@
  *                         CommitTimestamp int64 (v1 only), CommittedMetadata nullable]]
  *                  resp: ThrottleTimeMs (v3+), Topics [Name, Partitions [PartitionIndex,
  *                        ErrorCode]]
- * OffsetFetch      req: GroupId, Topics nullable (v2+) [Name, PartitionIndexes [int32]]
+ * OffsetFetch      req: GroupId, Topics nullable (v2+) [Name, PartitionIndexes [int32]],
+ *                       RequireStable bool (v7+)
  *                  resp: ThrottleTimeMs (v3+), Topics [Name, Partitions [PartitionIndex,
  *                        CommittedOffset int64, CommittedLeaderEpoch int32 (v5+),
  *                        Metadata nullable string, ErrorCode]], ErrorCode (v2+)
+ *                  (v6+ flexible)
+ * TxnOffsetCommit  req: TransactionalId, GroupId, ProducerId int64, ProducerEpoch int16,
+ *                       GenerationId int32 (v3+), MemberId (v3+),
+ *                       GroupInstanceId nullable (v3+), Topics [Name, Partitions
+ *                       [PartitionIndex, CommittedOffset int64,
+ *                       CommittedLeaderEpoch int32 (v2+), CommittedMetadata nullable]]
+ *                  resp: ThrottleTimeMs, Topics [Name, Partitions [PartitionIndex,
+ *                        ErrorCode]]
+ *                  (v3+ flexible; v4 is v3 with TRANSACTION_ABORTABLE allowed)
  * DescribeGroups   req: Groups [string], IncludeAuthorizedOperations bool (v3+)
  *                  resp: ThrottleTimeMs (v1+), Groups [ErrorCode, GroupId, GroupState,
  *                        ProtocolType, ProtocolData, Members [MemberId,
@@ -247,43 +257,111 @@ int wire_offset_fetch_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, Offs
 {
     if (!broker_api_supported(API_OFFSET_FETCH, v))
         return EDDY_ERR_INVALID_ARG;
-    r->GroupId = rd_string_nn(rd);
-    int32_t n = v >= 2 ? rd_array_count(rd, 2 + 4) : rd_array_count_nn(rd, 2 + 4);
+    int flex = kafka_is_flexible(API_OFFSET_FETCH, v);
+    r->GroupId = rdf_string_nn(rd, flex);
+    int32_t n = v >= 2 ? rdf_array_count(rd, flex, flex ? 1 + 1 + 1 : 2 + 4)
+                       : rd_array_count_nn(rd, 2 + 4);
     r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
         OffsetFetchRequestTopic *t = &r->Topics[i];
-        t->Name = rd_string_nn(rd);
-        int32_t np = rd_array_count_nn(rd, 4);
+        t->Name = rdf_string_nn(rd, flex);
+        int32_t np = rdf_array_count_nn(rd, flex, 4);
         t->PartitionIndexes = rd_arena_array(rd, a, np, sizeof *t->PartitionIndexes);
         for (int32_t j = 0; j < np && !rd->rd_err; j++)
             t->PartitionIndexes[j] = rd_i32(rd);
         t->PartitionIndexesCount = np;
+        rdf_tags(rd, flex);
     }
     r->TopicsCount = rd->rd_err ? 0 : n;
+    r->RequireStable = v >= 7 ? rd_i8(rd) : 0;
+    rdf_tags(rd, flex);
     return rd->rd_err;
 }
 
 void wire_offset_fetch_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchResponse *r)
 {
+    int flex = kafka_is_flexible(API_OFFSET_FETCH, v);
     if (v >= 3)
         wr_i32(wr, r->ThrottleTimeMs);
-    wr_i32(wr, r->TopicsCount);
+    wrf_count(wr, flex, r->TopicsCount);
     for (int32_t i = 0; i < r->TopicsCount; i++) {
         const OffsetFetchResponseTopic *t = &r->Topics[i];
-        wr_string(wr, t->Name);
-        wr_i32(wr, t->PartitionsCount);
+        wrf_string(wr, flex, t->Name);
+        wrf_count(wr, flex, t->PartitionsCount);
         for (int32_t j = 0; j < t->PartitionsCount; j++) {
             const OffsetFetchResponsePartition *p = &t->Partitions[j];
             wr_i32(wr, p->PartitionIndex);
             wr_i64(wr, p->CommittedOffset);
             if (v >= 5)
                 wr_i32(wr, p->CommittedLeaderEpoch);
-            wr_string(wr, p->Metadata);
+            wrf_string(wr, flex, p->Metadata);
             wr_i16(wr, p->ErrorCode);
+            wrf_tags(wr, flex);
         }
+        wrf_tags(wr, flex);
     }
     if (v >= 2)
         wr_i16(wr, r->ErrorCode);
+    wrf_tags(wr, flex);
+}
+
+/* ---- TxnOffsetCommit ---- */
+
+int wire_txn_offset_commit_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                      TxnOffsetCommitRequest *r)
+{
+    if (!broker_api_supported(API_TXN_OFFSET_COMMIT, v))
+        return EDDY_ERR_INVALID_ARG;
+    int flex = kafka_is_flexible(API_TXN_OFFSET_COMMIT, v);
+    r->TransactionalId = rdf_string_nn(rd, flex);
+    r->GroupId = rdf_string_nn(rd, flex);
+    r->ProducerId = rd_i64(rd);
+    r->ProducerEpoch = rd_i16(rd);
+    r->GenerationId = v >= 3 ? rd_i32(rd) : -1;
+    r->MemberId = v >= 3 ? rdf_string_nn(rd, flex) : (kstr_t){"", 0};
+    r->GroupInstanceId = v >= 3 ? rdf_string(rd, flex) : KSTR_NULL;
+    int32_t n = rdf_array_count_nn(rd, flex, flex ? 1 + 1 + 1 : 2 + 4);
+    r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
+    for (int32_t i = 0; i < n && !rd->rd_err; i++) {
+        OffsetCommitRequestTopic *t = &r->Topics[i];
+        t->Name = rdf_string_nn(rd, flex);
+        int32_t np = rdf_array_count_nn(rd, flex, flex ? 4 + 8 + 4 + 1 + 1 : 4 + 8 + 2);
+        t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
+        for (int32_t j = 0; j < np && !rd->rd_err; j++) {
+            OffsetCommitRequestPartition *p = &t->Partitions[j];
+            p->PartitionIndex = rd_i32(rd);
+            p->CommittedOffset = rd_i64(rd);
+            p->CommittedLeaderEpoch = v >= 2 ? rd_i32(rd) : -1;
+            p->CommitTimestamp = -1;
+            p->CommittedMetadata = rdf_string(rd, flex);
+            rdf_tags(rd, flex);
+        }
+        t->PartitionsCount = rd->rd_err ? 0 : np;
+        rdf_tags(rd, flex);
+    }
+    r->TopicsCount = rd->rd_err ? 0 : n;
+    rdf_tags(rd, flex);
+    return rd->rd_err;
+}
+
+void wire_txn_offset_commit_resp_encode(eddy_wr_t *wr, int16_t v,
+                                        const OffsetCommitResponse *r)
+{
+    int flex = kafka_is_flexible(API_TXN_OFFSET_COMMIT, v);
+    wr_i32(wr, r->ThrottleTimeMs);
+    wrf_count(wr, flex, r->TopicsCount);
+    for (int32_t i = 0; i < r->TopicsCount; i++) {
+        const OffsetCommitResponseTopic *t = &r->Topics[i];
+        wrf_string(wr, flex, t->Name);
+        wrf_count(wr, flex, t->PartitionsCount);
+        for (int32_t j = 0; j < t->PartitionsCount; j++) {
+            wr_i32(wr, t->Partitions[j].PartitionIndex);
+            wr_i16(wr, t->Partitions[j].ErrorCode);
+            wrf_tags(wr, flex);
+        }
+        wrf_tags(wr, flex);
+    }
+    wrf_tags(wr, flex);
 }
 
 /* ---- DescribeGroups, ListGroups, DeleteGroups ---- */

@@ -144,7 +144,7 @@ int wire_offset_commit_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                   OffsetCommitRequest *r);
 void wire_offset_commit_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetCommitResponse *r);
 
-/* ---- OffsetFetch (9), v0-5 ---- */
+/* ---- OffsetFetch (9), v0-7; v6+ is flexible ---- */
 typedef struct OffsetFetchRequestTopic {
     kstr_t Name;
     int32_t *PartitionIndexes;
@@ -154,6 +154,8 @@ typedef struct OffsetFetchRequest {
     kstr_t GroupId;
     OffsetFetchRequestTopic *Topics;
     int32_t TopicsCount; /* -1 (v2+): every committed partition of the group */
+    int8_t RequireStable; /* v7+ (KIP-447): UNSTABLE_OFFSET_COMMIT while a
+                             transaction holds an offset of the partition */
 } OffsetFetchRequest;
 typedef struct OffsetFetchResponsePartition {
     int32_t PartitionIndex;
@@ -175,6 +177,25 @@ typedef struct OffsetFetchResponse {
 } OffsetFetchResponse;
 int wire_offset_fetch_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, OffsetFetchRequest *r);
 void wire_offset_fetch_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchResponse *r);
+
+/* ---- TxnOffsetCommit (28), v0-4; v3+ is flexible ----
+ * The topics and the response share OffsetCommit's structures
+ * (CommitTimestamp unused). */
+typedef struct TxnOffsetCommitRequest {
+    kstr_t TransactionalId;
+    kstr_t GroupId;
+    int64_t ProducerId;
+    int16_t ProducerEpoch;
+    int32_t GenerationId;   /* v3+, default -1 */
+    kstr_t MemberId;        /* v3+, default "" */
+    kstr_t GroupInstanceId; /* v3+, nullable */
+    OffsetCommitRequestTopic *Topics;
+    int32_t TopicsCount;
+} TxnOffsetCommitRequest;
+int wire_txn_offset_commit_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
+                                      TxnOffsetCommitRequest *r);
+void wire_txn_offset_commit_resp_encode(eddy_wr_t *wr, int16_t v,
+                                        const OffsetCommitResponse *r);
 
 /* ---- DescribeGroups (15), v0-5; v5 is flexible ---- */
 typedef struct DescribeGroupsRequest {

@@ -35,7 +35,7 @@ const api_version_range_t broker_api_versions[] = {
     {API_HEARTBEAT, 0, 3},
     {API_LEAVE_GROUP, 0, 1},
     {API_OFFSET_COMMIT, 0, 7},
-    {API_OFFSET_FETCH, 0, 5},
+    {API_OFFSET_FETCH, 0, 7},
     {API_DESCRIBE_GROUPS, 0, 5},
     {API_LIST_GROUPS, 0, 5},
     {API_DELETE_GROUPS, 0, 1},
@@ -51,6 +51,12 @@ const api_version_range_t broker_api_versions[] = {
     {API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0},
     {API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0},
     {API_DESCRIBE_CLIENT_QUOTAS, 0, 1},
+    {API_ADD_PARTITIONS_TO_TXN, 0, 3},
+    {API_ADD_OFFSETS_TO_TXN, 0, 3},
+    {API_END_TXN, 0, 4},
+    {API_DESCRIBE_TRANSACTIONS, 0, 0},
+    {API_LIST_TRANSACTIONS, 0, 1},
+    {API_TXN_OFFSET_COMMIT, 0, 4},
     {API_WRITE_TXN_MARKERS, 0, 2},
 };
 const int broker_api_versions_count = (int)(sizeof broker_api_versions /

@@ -197,8 +197,9 @@ void wire_offset_commit_req_encode(eddy_wr_t *wr, int16_t v, const OffsetCommitR
 int wire_offset_commit_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                    OffsetCommitResponse *r);
 
-/* ---- OffsetFetch (9), v0-5 ----
- * TopicsCount -1 (every committed partition) is null, v2+ only. */
+/* ---- OffsetFetch (9), v0-7 ----
+ * TopicsCount -1 (every committed partition) is null, v2+ only;
+ * RequireStable is v7+ only. */
 void wire_offset_fetch_req_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchRequest *r);
 int wire_offset_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                   OffsetFetchResponse *r);

@@ -227,12 +227,41 @@ void wire_offset_fetch_req_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchReq
 {
     if (!cw_version(wr, API_OFFSET_FETCH, v))
         return;
-    cw_string_nn(wr, r->GroupId);
-    int32_t n = cw_count(wr, r->TopicsCount, r->Topics, v >= 2); /* null: all, v2+ */
-    for (int32_t i = 0; i < n; i++) {
-        cw_string_nn(wr, r->Topics[i].Name);
-        cw_int32_array(wr, r->Topics[i].PartitionIndexes, r->Topics[i].PartitionIndexesCount);
+    if (!kafka_is_flexible(API_OFFSET_FETCH, v)) {
+        cw_require(wr, !r->RequireStable); /* not ignorable: below v7 it cannot be said */
+        cw_string_nn(wr, r->GroupId);
+        int32_t n = cw_count(wr, r->TopicsCount, r->Topics, v >= 2); /* null: all, v2+ */
+        for (int32_t i = 0; i < n; i++) {
+            cw_string_nn(wr, r->Topics[i].Name);
+            cw_int32_array(wr, r->Topics[i].PartitionIndexes,
+                           r->Topics[i].PartitionIndexesCount);
+        }
+        return;
     }
+    /* v6+: compact strings and arrays, tags; v7 adds RequireStable. */
+    cw_require(wr, r->GroupId.len >= 0 && r->TopicsCount >= -1 &&
+                       (r->TopicsCount <= 0 || r->Topics));
+    if (wr->wr_err)
+        return;
+    wr_compact_string(wr, r->GroupId);
+    wrf_count(wr, 1, r->TopicsCount);
+    for (int32_t i = 0; i < r->TopicsCount; i++) {
+        const OffsetFetchRequestTopic *t = &r->Topics[i];
+        cw_require(wr, t->Name.len >= 0 && t->PartitionIndexesCount >= 0 &&
+                           (t->PartitionIndexesCount == 0 || t->PartitionIndexes));
+        if (wr->wr_err)
+            return;
+        wr_compact_string(wr, t->Name);
+        wrf_count(wr, 1, t->PartitionIndexesCount);
+        for (int32_t j = 0; j < t->PartitionIndexesCount; j++)
+            wr_i32(wr, t->PartitionIndexes[j]);
+        wr_empty_tags(wr);
+    }
+    if (v >= 7)
+        wr_i8(wr, r->RequireStable);
+    else
+        cw_require(wr, !r->RequireStable); /* not ignorable: below v7 it cannot be said */
+    wr_empty_tags(wr);
 }
 
 int wire_offset_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, OffsetFetchResponse *r)
@@ -240,26 +269,30 @@ int wire_offset_fetch_resp_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, Off
     int rc = cr_version(API_OFFSET_FETCH, v);
     if (rc)
         return rc;
+    int flex = kafka_is_flexible(API_OFFSET_FETCH, v);
     r->ThrottleTimeMs = v >= 3 ? rd_i32(rd) : 0;
-    size_t part_min = 4 + 8 + (v >= 5 ? 4u : 0u) + 2 + 2;
-    int32_t n = rd_array_count_nn(rd, 2 + 4);
+    size_t part_min = 4 + 8 + (v >= 5 ? 4u : 0u) + (flex ? 1u + 2 + 1 : 2u + 2);
+    int32_t n = rdf_array_count_nn(rd, flex, flex ? 1 + 1 + 1 : 2 + 4);
     r->Topics = rd_arena_array(rd, a, n, sizeof *r->Topics);
     for (int32_t i = 0; i < n && !rd->rd_err; i++) {
         OffsetFetchResponseTopic *t = &r->Topics[i];
-        t->Name = rd_string_nn(rd);
-        int32_t np = rd_array_count_nn(rd, part_min);
+        t->Name = rdf_string_nn(rd, flex);
+        int32_t np = rdf_array_count_nn(rd, flex, part_min);
         t->Partitions = rd_arena_array(rd, a, np, sizeof *t->Partitions);
         for (int32_t j = 0; j < np && !rd->rd_err; j++) {
             OffsetFetchResponsePartition *p = &t->Partitions[j];
             p->PartitionIndex = rd_i32(rd);
             p->CommittedOffset = rd_i64(rd);
             p->CommittedLeaderEpoch = v >= 5 ? rd_i32(rd) : -1;
-            p->Metadata = rd_string(rd); /* nullable */
+            p->Metadata = rdf_string(rd, flex); /* nullable */
             p->ErrorCode = rd_i16(rd);
+            rdf_tags(rd, flex);
         }
         t->PartitionsCount = rd->rd_err ? 0 : np;
+        rdf_tags(rd, flex);
     }
     r->ErrorCode = v >= 2 ? rd_i16(rd) : 0;
+    rdf_tags(rd, flex);
     r->TopicsCount = rd->rd_err ? 0 : n;
     return rd->rd_err;
 }

@@ -175,6 +175,12 @@ static int first_flexible(int api_key)
     case API_DELETE_TOPICS: return 4;
     case API_DELETE_RECORDS: return 2;
     case API_INIT_PRODUCER_ID: return 2;
+    case API_ADD_PARTITIONS_TO_TXN:
+    case API_ADD_OFFSETS_TO_TXN:
+    case API_END_TXN: return 3;
+    case API_DESCRIBE_TRANSACTIONS:
+    case API_LIST_TRANSACTIONS: return 0;
+    case API_TXN_OFFSET_COMMIT: return 3;
     case API_WRITE_TXN_MARKERS: return 1;
     case API_DESCRIBE_ACLS:
     case API_CREATE_ACLS:

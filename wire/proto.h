@@ -36,7 +36,11 @@ enum kafka_api {
     API_DELETE_TOPICS = 20,
     API_DELETE_RECORDS = 21,
     API_INIT_PRODUCER_ID = 22,
+    API_ADD_PARTITIONS_TO_TXN = 24,
+    API_ADD_OFFSETS_TO_TXN = 25,
+    API_END_TXN = 26,
     API_WRITE_TXN_MARKERS = 27,
+    API_TXN_OFFSET_COMMIT = 28,
     API_DESCRIBE_ACLS = 29,
     API_CREATE_ACLS = 30,
     API_DELETE_ACLS = 31,
@@ -51,6 +55,8 @@ enum kafka_api {
     API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,
     API_ALTER_USER_SCRAM_CREDENTIALS = 51,
     API_DESCRIBE_CLUSTER = 60,
+    API_DESCRIBE_TRANSACTIONS = 65,
+    API_LIST_TRANSACTIONS = 66,
     API_KEY_MAX = 68,
 };
 
@@ -116,7 +122,15 @@ const char *kafka_api_name(int api_key);
     X(SECURITY_DISABLED, 54)                                                                       \
     X(RESOURCE_NOT_FOUND, 91)                                                                      \
     X(DUPLICATE_RESOURCE, 92)                                                                      \
-    X(UNACCEPTABLE_CREDENTIAL, 93)
+    X(UNACCEPTABLE_CREDENTIAL, 93)                                                                 \
+    X(INVALID_TXN_STATE, 48)                                                                       \
+    X(INVALID_PRODUCER_ID_MAPPING, 49)                                                             \
+    X(INVALID_TRANSACTION_TIMEOUT, 50)                                                             \
+    X(CONCURRENT_TRANSACTIONS, 51)                                                                 \
+    X(OPERATION_NOT_ATTEMPTED, 55)                                                                 \
+    X(PRODUCER_FENCED, 90)                                                                         \
+    X(TRANSACTIONAL_ID_NOT_FOUND, 105)                                                             \
+    X(UNSTABLE_OFFSET_COMMIT, 88)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,

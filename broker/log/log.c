@@ -868,6 +868,27 @@ int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level, si
     return rc;
 }
 
+/* A coordinator's own batches (Kafka's AppendOrigin.COORDINATOR) carry no
+ * sequence: only a fenced (older) producer epoch is refused. */
+static int coordinator_epoch_check(const pstate_t *ps, const uint8_t *buf, size_t len,
+                                   char *errstr, size_t errstr_size)
+{
+    for (size_t pos = 0; pos < len; pos += (size_t)wire_batch_size(buf + pos)) {
+        wire_batch_header_t h;
+        wire_batch_header_read(buf + pos, len - pos, &h);
+        if (h.producerId < 0)
+            continue;
+        const pstate_entry_t *e = pstate_find(ps, h.producerId);
+        if (e && h.producerEpoch < e->pe_epoch) {
+            snprintf(errstr, errstr_size,
+                     "producer %" PRId64 " epoch %d is older than the epoch %d the log has",
+                     h.producerId, h.producerEpoch, e->pe_epoch);
+            return EDDY_ERR_INVALID_PRODUCER_EPOCH;
+        }
+    }
+    return 0;
+}
+
 int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                log_append_info_t *info, char *errstr, size_t errstr_size)
 {
@@ -936,7 +957,9 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
      * its first offsets and appends nothing; a batch out of sequence or of
      * an old epoch fails the whole append (producer_state.h). */
     pstate_dup_t dup;
-    int prc = pstate_check(&log->log_ps, buf, len, &dup, errstr, errstr_size);
+    int prc = (vflags & LOG_APPEND_COORDINATOR)
+                  ? coordinator_epoch_check(&log->log_ps, buf, len, errstr, errstr_size)
+                  : pstate_check(&log->log_ps, buf, len, &dup, errstr, errstr_size);
     if (prc < 0)
         return prc;
     if (prc == 1) {

@@ -155,6 +155,11 @@ typedef struct log_append_info {
  * EDDY_ERR_LOG_OFFLINE, EDDY_ERR_OUT_OF_ORDER_SEQUENCE,
  * EDDY_ERR_INVALID_PRODUCER_EPOCH, EDDY_ERR_UNKNOWN_PRODUCER_ID, or an I/O
  * error. */
+/* vflags bit: the batches are a coordinator's own (Kafka's
+ * AppendOrigin.COORDINATOR: the group coordinator's transactional offset
+ * commits), written with no sequence (-1): only the producer epoch is
+ * checked, nothing counts as a duplicate. */
+#define LOG_APPEND_COORDINATOR 0x100
 int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                log_append_info_t *info, char *errstr, size_t errstr_size);
 

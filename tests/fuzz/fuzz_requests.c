@@ -537,6 +537,41 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_offset_commit_resp_encode(&wr, v, &resp);
         break;
     }
+    case API_TXN_OFFSET_COMMIT: {
+        TxnOffsetCommitRequest *r = req;
+        check_str(r->TransactionalId, 0);
+        check_str(r->GroupId, 0);
+        check_str(r->MemberId, 0);
+        check_str(r->GroupInstanceId, 1);
+        if (v < 3 && (r->GenerationId != -1 || r->GroupInstanceId.len != -1 || r->MemberId.len))
+            abort();
+        check_count(r->Topics, r->TopicsCount, 0);
+        OffsetCommitResponse resp = {0};
+        resp.Topics = arena_calloc(a, (size_t)r->TopicsCount + 1, sizeof *resp.Topics);
+        if (!resp.Topics)
+            break;
+        for (int32_t i = 0; i < r->TopicsCount; i++) {
+            OffsetCommitRequestTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->Partitions, t->PartitionsCount, 0);
+            OffsetCommitResponseTopic *rt = &resp.Topics[i];
+            rt->Name = t->Name;
+            rt->Partitions = arena_calloc(a, (size_t)t->PartitionsCount + 1,
+                                          sizeof *rt->Partitions);
+            if (!rt->Partitions)
+                break;
+            for (int32_t j = 0; j < t->PartitionsCount; j++) {
+                check_str(t->Partitions[j].CommittedMetadata, 1);
+                if (v < 2 && t->Partitions[j].CommittedLeaderEpoch != -1)
+                    abort();
+                rt->Partitions[j].PartitionIndex = t->Partitions[j].PartitionIndex;
+            }
+            rt->PartitionsCount = t->PartitionsCount;
+            resp.TopicsCount = i + 1;
+        }
+        wire_txn_offset_commit_resp_encode(&wr, v, &resp);
+        break;
+    }
     case API_OFFSET_FETCH: {
         OffsetFetchRequest *r = req;
         check_str(r->GroupId, 0);
@@ -864,6 +899,7 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
     case API_LEAVE_GROUP: return wire_leave_group_req_decode(rd, v, a, out);
     case API_OFFSET_COMMIT: return wire_offset_commit_req_decode(rd, v, a, out);
     case API_OFFSET_FETCH: return wire_offset_fetch_req_decode(rd, v, a, out);
+    case API_TXN_OFFSET_COMMIT: return wire_txn_offset_commit_req_decode(rd, v, a, out);
     case API_DESCRIBE_GROUPS: return wire_describe_groups_req_decode(rd, v, a, out);
     case API_LIST_GROUPS: return wire_list_groups_req_decode(rd, v, a, out);
     case API_OFFSET_DELETE: return wire_offset_delete_req_decode(rd, v, a, out);
@@ -926,6 +962,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             LeaveGroupRequest lg;
             OffsetCommitRequest oc;
             OffsetFetchRequest of;
+            TxnOffsetCommitRequest toc;
             DescribeGroupsRequest dg;
             DeleteGroupsRequest dl;
             ListGroupsRequest lgr;

@@ -5,6 +5,8 @@ TCase *tcase_broker_config(void);
 TCase *tcase_topic_names(void);
 TCase *tcase_acl(void);
 TCase *tcase_users(void);
+TCase *tcase_txn(void);
+TCase *tcase_group_txn(void);
 
 int main(void)
 {
@@ -14,5 +16,7 @@ int main(void)
     suite_add_tcase(s, tcase_topic_names());
     suite_add_tcase(s, tcase_acl());
     suite_add_tcase(s, tcase_users());
+    suite_add_tcase(s, tcase_txn());
+    suite_add_tcase(s, tcase_group_txn());
     return run_suite(s);
 }

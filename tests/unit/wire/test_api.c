@@ -83,6 +83,7 @@ DEC_ADAPTER(sasl_authenticate, SaslAuthenticateRequest)
 DEC_ADAPTER(describe_user_scram, DescribeUserScramCredentialsRequest)
 DEC_ADAPTER(alter_user_scram, AlterUserScramCredentialsRequest)
 DEC_ADAPTER(describe_client_quotas, DescribeClientQuotasRequest)
+DEC_ADAPTER(txn_offset_commit, TxnOffsetCommitRequest)
 static int dec_list_groups(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *out)
 {
     (void)out;
@@ -1455,6 +1456,7 @@ START_TEST(fuzz_seeds_decode)
             [API_DESCRIBE_USER_SCRAM_CREDENTIALS] = dec_describe_user_scram,
             [API_ALTER_USER_SCRAM_CREDENTIALS] = dec_alter_user_scram,
             [API_DESCRIBE_CLIENT_QUOTAS] = dec_describe_client_quotas,
+            [API_TXN_OFFSET_COMMIT] = dec_txn_offset_commit,
         };
         ck_assert_msg(fns[h.RequestApiKey] != NULL, "%s: no decoder in this test", de->d_name);
         union {
@@ -1463,6 +1465,7 @@ START_TEST(fuzz_seeds_decode)
             JoinGroupRequest jg;
             OffsetCommitRequest oc;
             OffsetFetchRequest of;
+            TxnOffsetCommitRequest toc;
             uint8_t any[256];
         } out;
         eddy_arena_t a;

@@ -1685,10 +1685,11 @@ START_TEST(offset_fetch)
         dec_state_t d;
         int32_t parts[] = {0, 1, 2};
         OffsetFetchRequestTopic ot[] = {{K("orders"), parts, 3}, {K("x"), NULL, 0}};
-        OffsetFetchRequest in = {K("grp"), ot, 2}, out;
+        OffsetFetchRequest in = {K("grp"), ot, 2, v >= 7}, out;
         req_rt(&d, cenc_offset_fetch, bdec_offset_fetch, v, &in, &out, sizeof out, "OffsetFetch");
         KS(out.GroupId, in.GroupId);
         EQ(out.TopicsCount, 2);
+        EQ(out.RequireStable, v >= 7);
         for (int i = 0; i < 2; i++) {
             KS(out.Topics[i].Name, ot[i].Name);
             EQ(out.Topics[i].PartitionIndexesCount, ot[i].PartitionIndexesCount);
@@ -1696,7 +1697,12 @@ START_TEST(offset_fetch)
                 EQ(out.Topics[i].PartitionIndexes[j], ot[i].PartitionIndexes[j]);
         }
         dec_done(&d);
-        OffsetFetchRequest all = {K("grp"), NULL, -1};
+        if (v < 7) {
+            /* Not ignorable: a version without it cannot ask for stable offsets. */
+            OffsetFetchRequest stable = {K("grp"), ot, 2, 1};
+            expect_enc(cenc_offset_fetch, v, &stable, EDDY_ERR_INVALID_ARG, "require_stable");
+        }
+        OffsetFetchRequest all = {K("grp"), NULL, -1, 0};
         if (v >= 2) {
             req_rt(&d, cenc_offset_fetch, bdec_offset_fetch, v, &all, &out, sizeof out,
                    "OffsetFetch all");
@@ -1712,7 +1718,7 @@ START_TEST(offset_fetch)
         OffsetFetchResponseTopic rt[] = {{K("orders"), rp, 3}, {K("x"), NULL, 0}};
         OffsetFetchResponse rin = {6, rt, 2, KERR_NOT_COORDINATOR}, rout;
         resp_rt(&d, benc_offset_fetch, cdec_offset_fetch, v, &rin, &rout, sizeof rout,
-                v >= 3 ? 4 : 0, "OffsetFetch");
+                v >= 6 ? -1 : v >= 3 ? 4 : 0, "OffsetFetch");
         EQ(rout.ThrottleTimeMs, v >= 3 ? 6 : 0);
         EQ(rout.TopicsCount, 2);
         for (int i = 0; i < 2; i++) {
@@ -2358,9 +2364,10 @@ START_TEST(unsupported_versions)
         {API_SASL_HANDSHAKE, cenc_sasl_handshake, cdec_sasl_handshake},
         {API_SASL_AUTHENTICATE, cenc_sasl_authenticate, cdec_sasl_authenticate},
     };
-    /* InitProducerId, DescribeClientQuotas and WriteTxnMarkers have broker
-     * codecs only (driven over the wire by broker_idempotence.py,
-     * broker_sasl.py and broker_transactions.py), no client codec here. */
+    /* InitProducerId, DescribeClientQuotas, TxnOffsetCommit and
+     * WriteTxnMarkers have broker codecs only (driven over the wire by
+     * broker_idempotence.py, broker_sasl.py, broker_txn_offsets.py and
+     * broker_transactions.py), no client codec here. */
     ck_assert_int_eq((int)(sizeof apis / sizeof apis[0]) + 3, broker_api_versions_count);
     /* Big enough for any request or response struct, zeroed: an encoder
      * must not look at it before checking the version. */

@@ -136,6 +136,8 @@ START_TEST(flexible_versions)
                        k == API_DESCRIBE_USER_SCRAM_CREDENTIALS ||
                        k == API_ALTER_USER_SCRAM_CREDENTIALS ||
                        (k == API_DESCRIBE_CLIENT_QUOTAS && v >= 1) ||
+                       (k == API_OFFSET_FETCH && v >= 6) ||
+                       (k == API_TXN_OFFSET_COMMIT && v >= 3) ||
                        (k == API_WRITE_TXN_MARKERS && v >= 1);
             ck_assert_msg(kafka_is_flexible(k, v) == want, "%s v%d", kafka_api_name(k), v);
         }
@@ -169,6 +171,7 @@ START_TEST(flexible_versions)
         {API_INCREMENTAL_ALTER_CONFIGS, 1},
         {API_SASL_AUTHENTICATE, 2},
         {API_DESCRIBE_CLIENT_QUOTAS, 1},
+        {API_TXN_OFFSET_COMMIT, 3},
     };
     for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
         ck_assert(!kafka_is_flexible(firsts[i].key, firsts[i].first - 1));
@@ -207,7 +210,7 @@ START_TEST(supported_versions_table)
         {API_HEARTBEAT, 0, 3},
         {API_LEAVE_GROUP, 0, 1},
         {API_OFFSET_COMMIT, 0, 7},
-        {API_OFFSET_FETCH, 0, 5},
+        {API_OFFSET_FETCH, 0, 7},
         {API_DESCRIBE_GROUPS, 0, 5},
         {API_LIST_GROUPS, 0, 5},
         {API_DELETE_GROUPS, 0, 1},
@@ -223,6 +226,7 @@ START_TEST(supported_versions_table)
         {API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0},
         {API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0},
         {API_DESCRIBE_CLIENT_QUOTAS, 0, 1},
+        {API_TXN_OFFSET_COMMIT, 0, 4},
         {API_WRITE_TXN_MARKERS, 0, 2},
     };
     ck_assert_int_eq(broker_api_versions_count, (int)(sizeof want / sizeof want[0]));
