@@ -49,6 +49,9 @@ typedef struct pstate {
     pstate_entry_t *ps_entries; /* sorted by pe_pid */
     size_t ps_n, ps_cap;
     size_t ps_ongoing; /* entries with pe_txn_first >= 0 */
+    /* The smallest pe_txn_first (-1 with none): fetches ask for the LSO
+     * far more often than transactions begin or end. */
+    int64_t ps_first_unstable;
 } pstate_t;
 
 void pstate_init(pstate_t *ps);
