@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Transactions in a real `eddy broker`'s logs, with crafted requests on raw sockets:
 
-  Two idempotent producers (ids from InitProducerId) write transactional batches (attributes
+  A transactional batch without a producer id and a control batch are INVALID_RECORD. Two
+  idempotent producers (ids from InitProducerId) write transactional batches (attributes
   bit 4) interleaved on one partition, after a plain record. While both are open the last
   stable offset (LSO) is the first one's first offset: a read_uncommitted Fetch gets every
   record and answers that LSO, a read_committed one only the records below it; ListOffsets
@@ -33,7 +34,7 @@ EDDY, WORK = kwire.setup("eddy-transactions-")
 DATA = os.path.join(WORK, "data")
 TOPIC = "tx"
 TXN = 0x10
-NONE, UNKNOWN_PARTITION, CLUSTER_AUTH, INVALID_EPOCH = 0, 3, 31, 47
+NONE, UNKNOWN_PARTITION, CLUSTER_AUTH, INVALID_EPOCH, INVALID_RECORD = 0, 3, 31, 47, 87
 
 
 def expect(got, want, what):
@@ -132,6 +133,13 @@ def main():
     c = Conn(b.port)
     pa, pb = init_producer_id(c), init_producer_id(c)
 
+    # A transactional batch needs a producer id; control batches come only from brokers.
+    for attrs, pid, what in ((TXN, -1, "transactional batch without a producer id"),
+                             (TXN | 0x20, pa, "control batch from a client")):
+        records = values_batch([b"bad"], pid=pid, epoch=0 if pid >= 0 else -1,
+                               seq=0 if pid >= 0 else -1, attrs=attrs)
+        err, _ = kwire.produce_result(c.call(0, 3, kwire.produce_body(TOPIC, 0, records)))
+        expect(err, INVALID_RECORD, what)
     expect(produce(c, -1, -1, -1, [b"p0"], txn=False), 0, "plain record")
     expect(produce(c, pa, 0, 0, [b"a0", b"a1"]), 1, "A's first batch")
     expect(produce(c, pb, 0, 0, [b"b0"]), 3, "B's first batch")
