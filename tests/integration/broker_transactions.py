@@ -16,7 +16,9 @@
   34-byte entries). A third transaction is left open; then kill -9, the .txnindex deleted (as
   a crash before it reached the disk would leave it), and a restart gives the same answers:
   the open transaction still holds the LSO, the aborted one is announced again, the index
-  file is back; committing the open transaction moves the LSO to the end.
+  file is back; committing the open transaction moves the LSO to the end. `eddy log info` on
+  a copy of the crashed partition shows the LSO and the open transaction, `eddy log read` the
+  markers.
   acl: with an authorizer, WriteTxnMarkers without CLUSTER_ACTION on the cluster is
   CLUSTER_AUTHORIZATION_FAILED and writes nothing; a super user's is written.
 
@@ -24,6 +26,7 @@ usage: broker_transactions.py path/to/eddy
 """
 import os
 import select
+import shutil
 import struct
 import time
 
@@ -199,6 +202,21 @@ def main():
     c.close()
 
     b.kill9()
+    # `eddy log` on a copy of the crashed partition: the open transaction and the markers.
+    copy = os.path.join(WORK, "copy")
+    shutil.copytree(os.path.join(DATA, TOPIC + "-0"), copy)
+    os.unlink(os.path.join(copy, "%020d.txnindex" % 0))
+    r = kwire.eddy("log", "info", copy)
+    check(r.returncode == 0 and b"last stable offset: 9 (1 open transaction(s))" in r.stdout,
+          "eddy log info: %r %r" % (r.stdout, r.stderr))
+    r = kwire.eddy("log", "read", copy)
+    lines = [l.split("\t") for l in r.stdout.decode().splitlines()]
+    got = [(int(l[0]), l[2], l[3]) for l in lines if l[2].endswith("marker")]
+    expect(got, [(6, "COMMIT marker", "producer %d epoch 0" % pa),
+                 (7, "ABORT marker", "producer %d epoch 0" % pb),
+                 (8, "ABORT marker", "producer %d epoch 1" % pa)], "eddy log read markers")
+    expect(txnindex(os.path.join(copy, "%020d.txnindex" % 0)), [(pb, 3, 7, 8)],
+           ".txnindex rebuilt by eddy log")
     os.unlink(index)
     b = Broker("b2", data=DATA)
     c = Conn(b.port)
