@@ -674,7 +674,16 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     }
     /* A read that fails takes the log offline (and it opens offline); only
      * running out of memory fails the open. */
-    if (!log->log_offline && (rc = pstate_recover(log, snaps, nsnaps, clean, 1)) < 0 &&
+    /* A rescanned segment holding markers (after a crash) is replayed whole,
+     * so that the .txnindex entries a power loss may have cost come back. */
+    int64_t replay_bound = INT64_MAX;
+    for (int i = 0; i < log->log_nsegs; i++)
+        if (log->log_segs[i]->seg_scan_markers) {
+            replay_bound = log->log_segs[i]->seg_base;
+            break;
+        }
+    if (!log->log_offline &&
+        (rc = pstate_recover(log, snaps, nsnaps, clean, 1, replay_bound)) < 0 &&
         !log->log_offline) {
         snprintf(errstr, errstr_size, "%s: rebuilding the producer state failed: %s", dir,
                  eddy_strerror(rc));
@@ -1532,7 +1541,7 @@ int log_truncate_to(log_t *log, int64_t offset)
             return log_go_offline(log, rc, "rewriting a transaction index after truncation");
         /* The producer state forgets the batches cut: rebuilt from the
          * newest snapshot at or below the new end. */
-        if ((rc = pstate_recover(log, NULL, 0, 0, 0)) < 0)
+        if ((rc = pstate_recover(log, NULL, 0, 0, 0, INT64_MAX)) < 0)
             return log->log_offline ? EDDY_ERR_LOG_OFFLINE : rc;
     }
     int64_t end = log_end_offset(log);

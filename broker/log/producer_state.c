@@ -712,7 +712,8 @@ static int replay(log_t *log, int64_t from, int64_t *nbatches, int *txn_added)
     return 0;
 }
 
-int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, int below_start)
+int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, int below_start,
+                   int64_t replay_from_max)
 {
     pstate_t *ps = &log->log_ps;
     pstate_clear(ps);
@@ -739,8 +740,10 @@ int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, i
             unlink(path);
             continue;
         }
-        if (loaded) {
-            present++; /* older, at a segment base: kept until its segment goes */
+        if (loaded || snaps[i] > replay_from_max) {
+            /* Older, at a segment base: kept until its segment goes. Or
+             * past a rescanned segment with markers: kept, not used. */
+            present++;
             continue;
         }
         present++;

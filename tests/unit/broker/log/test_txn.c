@@ -232,6 +232,40 @@ START_TEST(recovery_rebuilds)
 }
 END_TEST
 
+/* A crash that lost a .txnindex (a power cut before its flush) while newer
+ * snapshots survived: recovery replays the rescanned segments holding
+ * markers, not just from the newest snapshot, and the entry comes back. */
+START_TEST(recovery_past_snapshots)
+{
+    char *dir = lt_tmpdir();
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    log_config_t cfg = lt_config();
+    cfg.segment_bytes = 300;
+    log_t *log = lt_open(dir, &cfg, fdc);
+    ck_assert_int_eq(append_txn(log, 4, 0, 0, 2, 1, "a", NULL), 0);
+    int64_t ab = marker(log, 4, 0, 0);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(append_txn(log, -1, -1, -1, 2, 0, "p", NULL), 0);
+    ck_assert_int_ge(log_segment_count(log), 3);
+    ck_assert_int_gt(lt_count_files(dir, ".snapshot"), 1);
+    log_close_abrupt(log);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "rm -f %s/*.txnindex", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    log = lt_open(dir, &cfg, fdc);
+    log_aborted_txn_t *at;
+    size_t n;
+    ck_assert_int_eq(log_aborted_txns(log, 0, log_end_offset(log), &at, &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(at[0].at_last, ab);
+    free(at);
+    log_close(log);
+    log_fdcache_destroy(fdc);
+    lt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 /* The snapshot of a producer known only by a marker of a newer epoch, and
  * an old-format (EPS1) snapshot, load. */
 START_TEST(snapshot_round_trip)
@@ -474,6 +508,7 @@ TCase *tcase_txn(void)
     tcase_add_test(tc, lso_interleaved);
     tcase_add_test(tc, marker_rules);
     tcase_add_test(tc, recovery_rebuilds);
+    tcase_add_test(tc, recovery_past_snapshots);
     tcase_add_test(tc, snapshot_round_trip);
     tcase_add_test(tc, snapshot_v1_loads);
     tcase_add_test(tc, retention_txnindex);
