@@ -210,10 +210,10 @@ static int print_slice(const log_slice_t *sl, int64_t from, int64_t *left, int64
                        it.ri_hdr.producerId, it.ri_hdr.producerEpoch);
             } else {
                 printf("%" PRId64 "\t%" PRId64 "\t%.*s\t%.*s\n", rec.offset, rec.timestamp,
-                   rec.keyLength < 0 ? 4 : rec.keyLength,
-                   rec.keyLength < 0 ? "null" : (const char *)rec.key,
-                   rec.valueLength < 0 ? 4 : rec.valueLength,
-                   rec.valueLength < 0 ? "null" : (const char *)rec.value);
+                       rec.keyLength < 0 ? 4 : rec.keyLength,
+                       rec.keyLength < 0 ? "null" : (const char *)rec.key,
+                       rec.valueLength < 0 ? 4 : rec.valueLength,
+                       rec.valueLength < 0 ? "null" : (const char *)rec.value);
             }
             if (*left > 0)
                 (*left)--;

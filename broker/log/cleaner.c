@@ -428,8 +428,7 @@ static int keep_marker(log_clean_job_t *job, const wire_batch_header_t *h, const
 /* Calls fn for every record of every non-control batch. */
 typedef int(record_fn)(void *ctx, const wire_record_t *rec);
 
-static int src_scan(log_clean_job_t *job, const struct clean_src *src, record_fn *fn,
-                    void *ctx)
+static int src_scan(log_clean_job_t *job, const struct clean_src *src, record_fn *fn, void *ctx)
 {
     for (int64_t pos = 0; pos < src->size;) {
         const uint8_t *p = src->map + pos;
@@ -708,7 +707,8 @@ int log_clean_commit(log_t *log, log_clean_job_t *job)
         /* Its entries only describe markers of data the pass dropped: a
          * crash before this write loses nothing a reader needs. */
         if ((rc = seg_txn_write(out)) < 0)
-            EDDY_LOG_WARN("log", "%s: cannot write the transaction index of a compacted segment: %s",
+            EDDY_LOG_WARN("log",
+                          "%s: cannot write the transaction index of a compacted segment: %s",
                           log->log_name, eddy_strerror(rc));
         log_fsync_dir(log->log_dir);
     }

@@ -42,8 +42,9 @@ static int append_txn(log_t *log, int64_t pid, int16_t epoch, int32_t seq, int n
     ck_assert_int_eq(wire_batch_end(&b, 0), 0);
     char err[256];
     log_append_info_t info;
-    int rc = log_append(log, wr.wr_buf, wr.wr_len, WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS,
-                        TS, &info, err, sizeof err);
+    int rc = log_append(log, wr.wr_buf, wr.wr_len,
+                        WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, TS, &info, err,
+                        sizeof err);
     wr_free(&wr);
     if (rc == 0 && first)
         *first = info.ai_first_offset;
@@ -417,8 +418,8 @@ static void walk(log_t *log, int *commits, int *aborts, char *vals, size_t vals_
                 wire_record_iter_t it;
                 wire_record_t rec;
                 char why[128];
-                ck_assert_int_eq(wire_record_iter_open(&it, b + pos, size, 1 << 20, why, sizeof why),
-                                 0);
+                ck_assert_int_eq(
+                    wire_record_iter_open(&it, b + pos, size, 1 << 20, why, sizeof why), 0);
                 while (wire_record_next(&it, &rec) == 1) {
                     size_t l = strlen(vals);
                     snprintf(vals + l, vals_size - l, "%.*s ", (int)rec.valueLength,
@@ -452,7 +453,10 @@ START_TEST(compaction)
     marker(log, 1, 0, 0);
     marker(log, 2, 0, 1);
     for (int i = 0; i < 3; i++)
-        ck_assert_int_eq(append_txn(log, -1, -1, -1, 1, 0, i == 0 ? "p0" : i == 1 ? "p1" : "p2",
+        ck_assert_int_eq(append_txn(log, -1, -1, -1, 1, 0,
+                                    i == 0   ? "p0"
+                                    : i == 1 ? "p1"
+                                             : "p2",
                                     NULL),
                          0); /* k0 each: plain values win later */
     ck_assert_int_gt(log_segment_count(log), 2);
