@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "broker/group_int.h"
+#include "broker/txn_coordinator.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -727,6 +728,16 @@ int handle_txn_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         gerr = KERR_INVALID_GROUP_ID;
     } else if (req.ProducerId < 0 || req.ProducerEpoch < 0) {
         gerr = KERR_INVALID_REQUEST; /* offsets of no transaction could never be completed */
+    } else if (b->bk_cfg.transaction_partition_verification_enable &&
+               (gerr = txn_verify_partition(b->bk_txns, req.TransactionalId, req.ProducerId,
+                                            req.ProducerEpoch, OFFSETS_TOPIC,
+                                            group_partition_for(req.GroupId.ptr,
+                                                                (size_t)req.GroupId.len,
+                                                                gc->gc_topic->t_npartitions))) !=
+                   KERR_NONE) {
+        /* KIP-890: the transaction must have added the group's partition
+         * (AddOffsetsToTxn) and still be open, or these offsets would stay
+         * pending with no marker ever coming to end them. */
     } else {
         g = grp_find(gc, req.GroupId);
         gerr = txn_commit_check(g, &req);

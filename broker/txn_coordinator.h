@@ -120,4 +120,15 @@ void txn_coordinator_close(txn_coordinator_t *tc);
 /* Timed-out transactions, expired ids, markers to retry (every 100 ms). */
 void txn_coordinator_tick(txn_coordinator_t *tc, int64_t wall_ms);
 
+/* KIP-890's verification of a transactional write (Kafka's
+ * transaction.partition.verification.enable), for the group coordinator's
+ * TxnOffsetCommit: KERR_NONE when transactional id `id` is in an Ongoing
+ * transaction of producer_id and producer_epoch that added `topic`
+ * partition `partition`; else INVALID_PRODUCER_ID_MAPPING (unknown id, or
+ * another producer id), INVALID_PRODUCER_EPOCH (another epoch) or
+ * INVALID_TXN_STATE (no transaction open, or the partition not in it), the
+ * codes Kafka answers. */
+int16_t txn_verify_partition(txn_coordinator_t *tc, kstr_t id, int64_t producer_id,
+                             int16_t producer_epoch, const char *topic, int32_t partition);
+
 #endif
