@@ -302,6 +302,9 @@ static int16_t txn_fence_and_abort(txn_coordinator_t *tc, txn_meta_t *m)
         m->t_state = TXN_ONGOING; /* nothing was written: tried again later */
         return kerr;
     }
+    /* Kafka forgets the last epoch here: the fenced producer's KIP-360
+     * retry with its old epoch is fenced, not taken for a lost answer. */
+    m->t_last_epoch = -1;
     for (int i = 0; i < m->t_nparts; i++)
         m->t_parts[i].tp_marked = 0;
     txn_crash_at(tc, TXN_CRASH_PREPARE, m);

@@ -284,12 +284,20 @@ def case_concurrent():
     expect(init_pid(c2, "tx-z")[0], CONCURRENT, "InitProducerId during the transaction")
     expect(markers(c, "t"), [(pid, epoch + 1, "abort")], "the old transaction aborted, fenced")
     expect(init_pid(c2, "tx-z"), (NONE, pid, epoch + 2), "InitProducerId retried")
+    # The old instance naming its id and epoch (KIP-360) is fenced, not taken for a retry.
+    expect(init_pid(c, "tx-z", version=4, pid=pid, epoch=epoch)[0], PRODUCER_FENCED,
+           "the old instance's InitProducerId v4 with its epoch")
+    # The current one naming its epoch gets the next; a retry of that (answer lost) the same.
+    expect(init_pid(c2, "tx-z", version=4, pid=pid, epoch=epoch + 2), (NONE, pid, epoch + 3),
+           "InitProducerId v4 with the current epoch")
+    expect(init_pid(c2, "tx-z", version=4, pid=pid, epoch=epoch + 2), (NONE, pid, epoch + 3),
+           "InitProducerId v4 retried with the epoch before the bump")
     expect(end_txn(c, "tx-z", pid, epoch, True), PRODUCER_FENCED, "the old instance's EndTxn")
     expect(add_partitions(c, "tx-z", pid, epoch, "t", [0]), {0: PRODUCER_FENCED},
            "the old instance's AddPartitionsToTxn")
     c.close()
     c2.close()
-    return "aborted with epoch %d, new epoch %d" % (epoch + 1, epoch + 2)
+    return "aborted with epoch %d, the new instance at %d" % (epoch + 1, epoch + 2)
 
 
 def case_timeout():
