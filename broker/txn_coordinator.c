@@ -90,7 +90,7 @@ static txn_meta_t *txn_alloc(txn_coordinator_t *tc, kstr_t id)
         free(m);
         return NULL;
     }
-    m->t_pid = -1;
+    m->t_pid = m->t_prev_pid = -1;
     m->t_epoch = m->t_last_epoch = -1;
     m->t_state = TXN_EMPTY;
     m->t_start_ms = -1;
@@ -331,16 +331,22 @@ void txn_init_producer_id(txn_coordinator_t *tc, kstr_t id, int32_t timeout_ms,
     txn_meta_t *m = txn_find(tc, id);
     if (!m && !(m = txn_create(tc, id, err)))
         return;
-    /* KIP-360: a producer that names its id and epoch must be the current
-     * one, or the one just before a bump whose answer it lost. */
+    /* KIP-360, Kafka's checks: a producer that names its id and epoch must
+     * be the current one, or the one just before a bump whose answer it
+     * lost, or the previous id at an exhausted epoch (the answer with the
+     * new id was lost). An id just created (epoch -1) takes any. */
     int retry = 0;
-    if (expected_pid >= 0) {
-        if (expected_pid != m->t_pid ||
-            (expected_epoch != m->t_epoch && expected_epoch != m->t_last_epoch)) {
+    if (expected_pid >= 0 && m->t_epoch >= 0) {
+        if (expected_pid != m->t_pid && expected_pid == m->t_prev_pid &&
+            txn_epoch_exhausted(expected_epoch)) {
+            retry = 1;
+        } else if (expected_pid != m->t_pid ||
+                   (expected_epoch != m->t_epoch && expected_epoch != m->t_last_epoch)) {
             *err = fenced;
             return;
+        } else {
+            retry = expected_epoch == m->t_last_epoch && m->t_last_epoch >= 0;
         }
-        retry = expected_epoch == m->t_last_epoch && m->t_last_epoch >= 0;
     }
     switch (m->t_state) {
     case TXN_PREPARE_COMMIT:
@@ -372,12 +378,15 @@ void txn_init_producer_id(txn_coordinator_t *tc, kstr_t id, int32_t timeout_ms,
         next_epoch = 0;
     }
     int32_t old_timeout = m->t_timeout_ms;
+    int64_t old_pid = m->t_pid;
     m->t_timeout_ms = timeout_ms;
     *err = txn_transition(tc, m, TXN_EMPTY, next_pid, next_epoch, 0, -1);
     if (*err != KERR_NONE) {
         m->t_timeout_ms = old_timeout;
         return;
     }
+    if (next_pid != old_pid)
+        m->t_prev_pid = old_pid;
     *pid = m->t_pid;
     *epoch = m->t_epoch;
 }

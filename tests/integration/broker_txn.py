@@ -414,6 +414,11 @@ def case_exhaustion():
     err, pid2, epoch2 = init_pid(c, "tx-many")
     check(err == NONE and pid2 != pid and epoch2 == 0,
           "exhausted epoch: %r, want a new producer id with epoch 0" % ((err, pid2, epoch2),))
+    # A KIP-360 retry of that request (its answer lost) gets the new id again.
+    expect(init_pid(c, "tx-many", version=4, pid=pid, epoch=32766), (NONE, pid2, 0),
+           "retry with the previous id at the exhausted epoch")
+    expect(init_pid(c, "tx-many", version=4, pid=pid, epoch=32765)[0], PRODUCER_FENCED,
+           "the previous id at an older epoch")
     c.close()
     return "new producer id %d after epoch 32766 of %d" % (pid2, pid)
 
