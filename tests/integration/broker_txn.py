@@ -32,6 +32,9 @@
                     AddPartitionsToTxn, AddOffsetsToTxn, EndTxn; DESCRIBE for FindCoordinator,
                     DescribeTransactions, ListTransactions (which leaves out the others);
                     WRITE on each topic, READ on the group.
+  offsets           AddOffsetsToTxn puts the group's __consumer_offsets partition in the
+                    transaction; offsets of TxnOffsetCommit are visible after the commit, never
+                    after an abort.
 
 usage: broker_txn.py path/to/eddy [case ...]
 """
@@ -483,6 +486,61 @@ def case_acl():
     return "WRITE/DESCRIBE on transactional ids, WRITE on topics, READ on groups"
 
 
+def txn_offset_commit(c, txn, group, pid, epoch, topic, offsets):
+    """TxnOffsetCommit v2: {partition: error}."""
+    parts = b"".join(struct.pack(">iqi", p, off, -1) + s16("") for p, off in offsets.items())
+    body = s16(txn) + s16(group) + struct.pack(">qh", pid, epoch)
+    body += struct.pack(">i", 1) + s16(topic) + struct.pack(">i", len(offsets)) + parts
+    r = c.call(28, 2, body)
+    r.i32()
+    out = {}
+    for _ in range(r.i32()):
+        r.str()
+        for _ in range(r.i32()):
+            p = r.i32()
+            out[p] = r.i16()
+    return out
+
+
+def offset_fetch(c, group, topic, partition):
+    """The committed offset (OffsetFetch v2), -1 for none."""
+    body = s16(group) + struct.pack(">i", 1) + s16(topic) + struct.pack(">ii", 1, partition)
+    r = c.call(9, 2, body)
+    off = -1
+    for _ in range(r.i32()):
+        r.str()
+        for _ in range(r.i32()):
+            r.i32()
+            off = r.i64()
+            r.str()
+            r.i16()
+    return off
+
+
+def case_offsets():
+    """AddOffsetsToTxn and TxnOffsetCommit: the offsets are visible after the commit, never
+    after an abort; the __consumer_offsets partition of the group gets the marker."""
+    b = Broker("offsets")
+    create_topic(b, "t")
+    c = Conn(b.port)
+    err, pid, epoch = init_pid(c, "tx-o")
+    expect(add_offsets(c, "tx-o", pid, epoch, "g1"), NONE, "AddOffsetsToTxn g1")
+    expect(list(describe(c, "tx-o")[4]), ["__consumer_offsets"],
+           "the group's __consumer_offsets partition is in the transaction")
+    expect(txn_offset_commit(c, "tx-o", "g1", pid, epoch, "t", {0: 42}), {0: NONE},
+           "TxnOffsetCommit")
+    expect(offset_fetch(c, "g1", "t", 0), -1, "offset before the commit")
+    expect(end_txn(c, "tx-o", pid, epoch, True), NONE, "EndTxn commit")
+    expect(offset_fetch(c, "g1", "t", 0), 42, "offset after the commit")
+    expect(add_offsets(c, "tx-o", pid, epoch, "g1"), NONE, "AddOffsetsToTxn again")
+    expect(txn_offset_commit(c, "tx-o", "g1", pid, epoch, "t", {0: 99}), {0: NONE},
+           "TxnOffsetCommit 2")
+    expect(end_txn(c, "tx-o", pid, epoch, False), NONE, "EndTxn abort")
+    expect(offset_fetch(c, "g1", "t", 0), 42, "offset after the abort")
+    c.close()
+    return "42 committed, 99 aborted"
+
+
 CASES = {
     "find_coordinator": case_find_coordinator,
     "init_fencing": case_init_fencing,
@@ -493,6 +551,7 @@ CASES = {
     "expiry": case_expiry,
     "exhaustion": case_exhaustion,
     "acl": case_acl,
+    "offsets": case_offsets,
 }
 
 if __name__ == "__main__":
