@@ -75,6 +75,7 @@ typedef struct broker_config {
     int32_t transaction_max_timeout_ms;            /* transaction.max.timeout.ms */
     int transaction_partition_verification_enable; /* transaction.partition.verification.enable */
     int32_t transaction_state_log_num_partitions;
+    int32_t transaction_state_log_replication_factor, transaction_state_log_min_isr; /* 1 */
     int64_t transaction_state_log_segment_bytes;
     int64_t transaction_abort_timed_out_transaction_cleanup_interval_ms;
     int64_t transaction_remove_expired_transaction_cleanup_interval_ms;

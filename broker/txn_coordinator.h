@@ -61,6 +61,7 @@ typedef struct txn_meta {
     struct txn_meta *t_next;
     char *t_id;
     int64_t t_pid;
+    int64_t t_prev_pid; /* the id before an epoch exhaustion gave a new one, or -1 */
     int16_t t_epoch;      /* -1 before the first InitProducerId answer */
     int16_t t_last_epoch; /* the epoch before the last bump: a retried InitProducerId */
     int32_t t_timeout_ms;
