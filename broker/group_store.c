@@ -25,9 +25,9 @@
  *
  * Replay at start-up applies the records of every partition in offset
  * order, markers included; offsets still pending at the end wait for the
- * transaction coordinator. Groups come back Empty with their generation, protocol and
- * offsets; members do not survive a broker restart (clients see
- * UNKNOWN_MEMBER_ID and rejoin), which docs/groups.md explains.
+ * transaction coordinator. Groups come back Empty with their generation,
+ * protocol and offsets; members do not survive a broker restart (clients
+ * see UNKNOWN_MEMBER_ID and rejoin), which docs/groups.md explains.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "broker/group_int.h"
+#include "broker/txn_coordinator.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -54,32 +55,32 @@ typedef struct store_batch {
     int sb_txn; /* a transactional batch (TxnOffsetCommit) */
 } store_batch_t;
 
-static void sb_init(store_batch_t *sb)
+static void sb_begin(store_batch_t *sb, const wire_batch_header_t *tmpl)
 {
     wr_init(&sb->sb_batch);
     wr_init(&sb->sb_key);
     wr_init(&sb->sb_val);
-    wire_batch_header_t tmpl = wire_batch_header_default();
-    wire_batch_begin(&sb->sb_b, &sb->sb_batch, &tmpl);
+    wire_batch_begin(&sb->sb_b, &sb->sb_batch, tmpl);
     sb->sb_n = 0;
-    sb->sb_txn = 0;
+    sb->sb_txn = (tmpl->attributes & BATCH_ATTR_TRANSACTIONAL) != 0;
+}
+
+static void sb_init(store_batch_t *sb)
+{
+    wire_batch_header_t tmpl = wire_batch_header_default();
+    sb_begin(sb, &tmpl);
 }
 
 /* A batch of the producer's transaction, written as Kafka's coordinator
  * writes it: producer id and epoch, transactional, no sequence. */
 static void sb_init_txn(store_batch_t *sb, int64_t producer_id, int16_t producer_epoch)
 {
-    wr_init(&sb->sb_batch);
-    wr_init(&sb->sb_key);
-    wr_init(&sb->sb_val);
     wire_batch_header_t tmpl = wire_batch_header_default();
     tmpl.producerId = producer_id;
     tmpl.producerEpoch = producer_epoch;
     tmpl.baseSequence = -1;
     tmpl.attributes = BATCH_ATTR_TRANSACTIONAL;
-    wire_batch_begin(&sb->sb_b, &sb->sb_batch, &tmpl);
-    sb->sb_n = 0;
-    sb->sb_txn = 1;
+    sb_begin(sb, &tmpl);
 }
 
 /* Adds the record built in sb_key / sb_val (tombstone: no value). */
@@ -727,6 +728,16 @@ int handle_txn_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         gerr = KERR_INVALID_GROUP_ID;
     } else if (req.ProducerId < 0 || req.ProducerEpoch < 0) {
         gerr = KERR_INVALID_REQUEST; /* offsets of no transaction could never be completed */
+    } else if (b->bk_cfg.transaction_partition_verification_enable &&
+               (gerr = txn_verify_partition(b->bk_txns, req.TransactionalId, req.ProducerId,
+                                            req.ProducerEpoch, OFFSETS_TOPIC,
+                                            group_partition_for(req.GroupId.ptr,
+                                                                (size_t)req.GroupId.len,
+                                                                gc->gc_topic->t_npartitions))) !=
+                   KERR_NONE) {
+        /* KIP-890: the transaction must have added the group's partition
+         * (AddOffsetsToTxn) and still be open, or these offsets would stay
+         * pending with no marker ever coming to end them. */
     } else {
         g = grp_find(gc, req.GroupId);
         gerr = txn_commit_check(g, &req);

@@ -19,9 +19,13 @@
                transaction holds offsets does not come back with them; all of it again after
                a restart.
   coordinator  the whole transaction through Eddy's transaction coordinator (InitProducerId
-               with a transactional id, AddOffsetsToTxn, TxnOffsetCommit, EndTxn): commit across
-               a restart, abort, and a new producer of the transactional id fencing the old
-               one (its open transaction aborted, its epoch refused: 47).
+               with a transactional id, AddOffsetsToTxn, TxnOffsetCommit, EndTxn) with
+               transaction.partition.verification.enable (KIP-890, Kafka's default and codes:
+               INVALID_TXN_STATE 48 before AddOffsetsToTxn and after EndTxn,
+               INVALID_PRODUCER_ID_MAPPING 49, INVALID_PRODUCER_EPOCH 47): commit across a
+               restart, abort, and a new producer of the transactional id fencing the old one
+               (its open transaction aborted, its epoch refused: 47).
+  The other cases turn verification off to test the group coordinator on its own.
   acls         with an authorizer: no WRITE on the transactional id is
                TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53), no READ on the group
                GROUP_AUTHORIZATION_FAILED (30), and neither writes anything.
@@ -37,7 +41,7 @@ EDDY, WORK = kwire.setup("eddy-txn-offsets-")
 
 NONE, ILLEGAL_GENERATION, UNKNOWN_MEMBER, INVALID_EPOCH, FENCED_INSTANCE, UNSTABLE = \
     0, 22, 25, 47, 82, 88
-GROUP_AUTH, CONCURRENT, TXN_ID_AUTH = 30, 51, 53
+GROUP_AUTH, INVALID_TXN_STATE, INVALID_PID_MAPPING, CONCURRENT, TXN_ID_AUTH = 30, 48, 49, 51, 53
 TOPIC = "txo"
 SETTINGS = ["group.initial.rebalance.delay.ms=0", "offsets.topic.num.partitions=3"]
 
@@ -46,8 +50,11 @@ def expect(got, want, what):
     check(got == want, "%s: got %r, want %r" % (what, got, want))
 
 
-def start(name):
-    b = Broker(name, SETTINGS)
+def start(name, verify=False):
+    """A broker with TOPIC. Without verify, transaction.partition.verification.enable=false:
+    TxnOffsetCommit then takes any producer id, so the group coordinator is tested alone."""
+    b = Broker(name, SETTINGS + ["transaction.partition.verification.enable=%s" %
+                                 ("true" if verify else "false")])
     r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "3")
     check(r.returncode == 0, "create %s: %r" % (TOPIC, r.stderr))
     return b
@@ -309,7 +316,8 @@ def case_complete():
 def case_acls():
     auth = "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
     me = "User:ANONYMOUS"
-    b = Broker("acls", SETTINGS + [auth, "super.users=" + me])
+    unverified = "transaction.partition.verification.enable=false"
+    b = Broker("acls", SETTINGS + [auth, unverified, "super.users=" + me])
     r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "3")
     check(r.returncode == 0, "create %s: %r" % (TOPIC, r.stderr))
     c = Conn(b.port)
@@ -325,7 +333,7 @@ def case_acls():
         r.str()
         r.tags()
     c.close()
-    b.settings = SETTINGS + [auth]
+    b.settings = SETTINGS + [auth, unverified]
     b.restart()
     c = Conn(b.port)
     # Kafka's order: WRITE on the transactional id, then READ on the group, then the topic.
@@ -342,9 +350,26 @@ def case_acls():
 
 
 def case_coordinator():
-    b = start("coordinator")
+    b = start("coordinator", verify=True)
     c = Conn(b.port)
     offset_commit(c, "gt", {0: 1, 1: 1})
+    # KIP-890 verification, Kafka's codes: no transaction with the group's partition yet,
+    # another producer id, another epoch.
+    pid, epoch = init_txn(c, "tx-verify")
+    expect(txn_offset_commit(c, "gt", pid, epoch, {0: 5}, txn_id="tx-verify"),
+           {0: INVALID_TXN_STATE}, "before AddOffsetsToTxn")
+    add_offsets(c, "tx-verify", pid, epoch, "gt")
+    expect(txn_offset_commit(c, "gt", pid + 100, epoch, {0: 5}, txn_id="tx-verify"),
+           {0: INVALID_PID_MAPPING}, "another producer id")
+    expect(txn_offset_commit(c, "gt", pid, epoch, {0: 5}, txn_id="tx-unknown"),
+           {0: INVALID_PID_MAPPING}, "an unknown transactional id")
+    expect(txn_offset_commit(c, "gt", pid, epoch + 5, {0: 5}, txn_id="tx-verify"),
+           {0: INVALID_EPOCH}, "another epoch")
+    end_txn_coordinator(c, "tx-verify", pid, epoch, False)
+    expect(txn_offset_commit(c, "gt", pid, epoch, {0: 5}, txn_id="tx-verify"),
+           {0: INVALID_TXN_STATE}, "after EndTxn")
+    expect(offset_fetch(c, "gt", (0, 1)), {0: (1, NONE), 1: (1, NONE)},
+           "nothing of the refused commits")
     # Committed by EndTxn, with a broker restart between the offsets and the end: both
     # coordinators replay their logs, and the transaction ends as if nothing happened.
     pid, epoch = init_txn(c, "tx-commit")

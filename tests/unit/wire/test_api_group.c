@@ -74,6 +74,7 @@ typedef union any_req {
     LeaveGroupRequest lg;
     OffsetCommitRequest oc;
     OffsetFetchRequest of;
+    TxnOffsetCommitRequest toc;
     DescribeGroupsRequest dg;
     DeleteGroupsRequest dl;
     ConsumerProtocolAssignment ca;
