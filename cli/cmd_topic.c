@@ -36,11 +36,14 @@ static void topic_usage(FILE *out)
             "      -z, --compression CODEC: none (default), gzip, snappy, lz4, zstd\n"
             "  consume NAME [-g GROUP] [-o beginning|end|OFFSET|@TIMESTAMP_MS] [-n COUNT] [-e]\n"
             "               [-f FORMAT] [--key-format F] [--value-format F]\n"
+            "               [--isolation read_uncommitted|read_committed]\n"
             "      FORMAT: %%t topic, %%p partition, %%o offset, %%T timestamp, %%k key,\n"
             "              %%v value, %%h headers, \\n, \\t (default \"%%v\\n\")\n"
             "      F: string (default), int64 (8-byte big-endian), msgpack (printed as JSON)\n"
             "      reads batches of every codec; one it cannot read ends it with status 1,\n"
             "      naming topic, partition and offset (a group's commit stays before it)\n"
+            "      --isolation: read_uncommitted (default) shows every record;\n"
+            "      read_committed hides aborted and still open transactions\n"
             "\n"
             "-b/--bootstrap-server (or EDDY_BOOTSTRAP_SERVER) names a broker; default "
             "localhost:9092.\n");
@@ -683,7 +686,7 @@ static int do_consume(cli_conn_t *cc, const char *topic, int argc, char **argv, 
             i++;
         else if (!strcmp(a, "--value-format") && v && parse_fmt(v, &cs.cs_value_fmt) == 0)
             i++;
-        else if ((!strcmp(a, "-g") || !strcmp(a, "--group")) && v)
+        else if ((!strcmp(a, "-g") || !strcmp(a, "--group") || !strcmp(a, "--isolation")) && v)
             i++; /* read before the client opened */
         else
             return usage_error("consume: unexpected or bad argument '%s'", a);
@@ -784,7 +787,7 @@ int cmd_topic(int argc, char **argv)
     const char *settings[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
     int ns = 0;
     const char *group = NULL;
-    char acks[32], group_set[600], codec[64];
+    char acks[32], group_set[600], codec[64], isolation[64];
     for (int i = 3; i + 1 < argc; i++) {
         if (!strcmp(argv[i], "--acks") && !strcmp(action, "produce")) {
             if (strcmp(argv[i + 1], "0") && strcmp(argv[i + 1], "1") && strcmp(argv[i + 1], "all"))
@@ -800,6 +803,14 @@ int cmd_topic(int argc, char **argv)
             snprintf(codec, sizeof codec, "compression.type=%s", argv[i + 1]);
             if (ns < 5)
                 settings[ns++] = codec;
+        }
+        if (!strcmp(argv[i], "--isolation") && !strcmp(action, "consume")) {
+            if (strcmp(argv[i + 1], "read_uncommitted") && strcmp(argv[i + 1], "read_committed"))
+                return usage_error("consume: --isolation '%s' is not read_uncommitted or "
+                                   "read_committed",
+                                   argv[i + 1]);
+            snprintf(isolation, sizeof isolation, "isolation.level=%s", argv[i + 1]);
+            settings[ns++] = isolation;
         }
         if ((!strcmp(argv[i], "-g") || !strcmp(argv[i], "--group")) && !strcmp(action, "consume")) {
             group = argv[i + 1];

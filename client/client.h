@@ -56,6 +56,10 @@ typedef struct kc_config {
      * kc_config_compression(). */
     char *compression_level;
     char *compression_gzip_level, *compression_lz4_level, *compression_zstd_level;
+    /* transactional.id (NULL: not transactional) and transaction.timeout.ms;
+     * a transactional.id forces idempotence on (see producer.h) */
+    char *transactional_id;
+    int32_t transaction_timeout_ms;
     /* consumer */
     char *group_id;             /* group.id */
     char *group_instance_id;    /* group.instance.id */
@@ -70,6 +74,7 @@ typedef struct kc_config {
     int32_t fetch_max_bytes;
     int32_t max_partition_fetch_bytes;
     char *partition_assignment_strategy; /* range, roundrobin, sticky (comma list) */
+    char *isolation_level;      /* isolation.level: read_uncommitted, read_committed */
     /* security (librdkafka's names, which are also the Java client's but
      * for sasl.username/sasl.password, where Java has sasl.jaas.config) */
     char *security_protocol; /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (any case) */

@@ -89,6 +89,10 @@ const eddy_cfg_def_t kc_config_defs[] = {
      "1-17, when compression.level is unset"},
     {"compression.zstd.level", CFG_STRING, F(compression_zstd_level), NULL, 0, 0, NULL,
      "-131072-22, when compression.level is unset"},
+    {"transactional.id", CFG_STRING, F(transactional_id), NULL, 0, 0, NULL,
+     "makes the producer transactional (forces enable.idempotence on)"},
+    {"transaction.timeout.ms", CFG_INT32, F(transaction_timeout_ms), "60000", 1, 2147483647, NULL,
+     "the coordinator aborts a transaction open longer than this"},
     {"group.id", CFG_STRING, F(group_id), NULL, 0, 0, NULL, ""},
     {"group.instance.id", CFG_STRING, F(group_instance_id), NULL, 0, 0, NULL, ""},
     {"auto.offset.reset", CFG_STRING, F(auto_offset_reset), "latest", 0, 0, NULL,
@@ -104,6 +108,8 @@ const eddy_cfg_def_t kc_config_defs[] = {
     {"fetch.max.bytes", CFG_INT32, F(fetch_max_bytes), "52428800", 0, 2147483647, NULL, ""},
     {"max.partition.fetch.bytes", CFG_INT32, F(max_partition_fetch_bytes), "1048576", 0, 2147483647,
      NULL, ""},
+    {"isolation.level", CFG_STRING, F(isolation_level), "read_uncommitted", 0, 0, NULL,
+     "read_uncommitted or read_committed (records of open and aborted transactions hidden)"},
     {"partition.assignment.strategy", CFG_STRING, F(partition_assignment_strategy),
      "range,roundrobin", 0, 0, NULL, "range, roundrobin, sticky"},
     {"security.protocol", CFG_STRING, F(security_protocol), "PLAINTEXT", 0, 0, NULL,
@@ -136,6 +142,13 @@ int kc_config_load(kc_config_t *cfg, const eddy_props_t *props, char *errstr, si
         strcmp(cfg->auto_offset_reset, "latest") && strcmp(cfg->auto_offset_reset, "none")) {
         snprintf(errstr, errstr_size, "auto.offset.reset: '%s' is not earliest, latest or none",
                  cfg->auto_offset_reset);
+        rc = EDDY_ERR_CONFIG;
+    }
+    if (rc == 0 && strcmp(cfg->isolation_level, "read_uncommitted") &&
+        strcmp(cfg->isolation_level, "read_committed")) {
+        snprintf(errstr, errstr_size,
+                 "isolation.level: '%s' is not read_uncommitted or read_committed",
+                 cfg->isolation_level);
         rc = EDDY_ERR_CONFIG;
     }
     if (rc == 0 && security_protocol_of(cfg->security_protocol) < 0) {
@@ -173,6 +186,31 @@ int kc_config_idempotence(const kc_config_t *cfg, int *enabled, const char **why
         conflict = "retries must be greater than 0";
     else if (cfg->max_in_flight > 5)
         conflict = "max.in.flight.requests.per.connection must be at most 5";
+    if (cfg->transactional_id) {
+        /* Kafka: a transactional producer is idempotent, whatever the
+         * defaults would have allowed. */
+        if (cfg->enable_idempotence_set && !cfg->enable_idempotence) {
+            snprintf(errstr, errstr_size,
+                     "transactional.id is set, which needs idempotence, but "
+                     "enable.idempotence=false; remove one of the two settings");
+            return EDDY_ERR_CONFIG;
+        }
+        if (conflict) {
+            snprintf(errstr, errstr_size,
+                     "transactional.id is set: %s for the idempotent producer a transaction "
+                     "needs (acks is %s, retries %d, max.in.flight.requests.per.connection %d)",
+                     conflict, cfg->acks, cfg->retries, cfg->max_in_flight);
+            return EDDY_ERR_CONFIG;
+        }
+        if (!*cfg->transactional_id) {
+            snprintf(errstr, errstr_size, "transactional.id: must not be empty");
+            return EDDY_ERR_CONFIG;
+        }
+        *enabled = 1;
+        if (why)
+            *why = NULL;
+        return 0;
+    }
     *enabled = cfg->enable_idempotence && !conflict;
     if (why)
         *why = cfg->enable_idempotence ? conflict : NULL;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "client/client_int.h"
+#include "client/txn_wire.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -55,6 +56,7 @@ struct kc_consumer {
     /* Commit identity (kc_consumer_set_group_identity): -1 / NULL for a simple consumer. */
     int32_t k_generation;
     char *k_member_id, *k_instance_id;
+    int k_read_committed; /* isolation.level=read_committed */
 };
 
 static void schedule(kc_consumer_t *k);
@@ -287,7 +289,13 @@ static void encode_offset_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
     of_req_t *o = opaque;
     int32_t part = o->or_part->cp_partition;
     OffsetFetchRequestTopic t = {kstr_c(o->or_part->cp_topic), &part, 1};
-    OffsetFetchRequest req = {kstr_c(kc_config(o->or_consumer->k_client)->group_id), &t, 1, 0};
+    /* read_committed asks for stable offsets (v7+): while a transaction
+     * holds an offset of the partition the coordinator answers
+     * UNSTABLE_OFFSET_COMMIT, and the fetch is retried, rather than giving
+     * the offset committed before it (the records the transaction is about
+     * to commit would be read again). Older brokers cannot be asked. */
+    OffsetFetchRequest req = {kstr_c(kc_config(o->or_consumer->k_client)->group_id), &t, 1,
+                              (int8_t)(o->or_consumer->k_read_committed && v >= 7)};
     wire_offset_fetch_req_encode(wr, v, &req);
 }
 
@@ -312,12 +320,26 @@ static void on_offset_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, v
     eddy_arena_t a;
     arena_init(&a, 0);
     int64_t off = -2;
+    int16_t perr = KERR_NONE;
     if (err == 0 && wire_offset_fetch_resp_decode(rd, v, &a, &resp) == 0 && resp.TopicsCount > 0 &&
-        resp.Topics[0].PartitionsCount > 0 && resp.Topics[0].Partitions[0].ErrorCode == KERR_NONE)
-        off = resp.Topics[0].Partitions[0].CommittedOffset;
+        resp.Topics[0].PartitionsCount > 0) {
+        perr = resp.Topics[0].Partitions[0].ErrorCode;
+        if (perr == KERR_NONE)
+            off = resp.Topics[0].Partitions[0].CommittedOffset;
+    }
     arena_free(&a);
     if (off == -2) {
-        k->k_coordinator = -1;
+        if (perr == KERR_UNSTABLE_OFFSET_COMMIT) {
+            /* A transaction of the group is still open on the partition:
+             * asked again after retry.backoff.ms, as the Java consumer does. */
+            static eddy_log_limit_t limit = EDDY_LOG_LIMIT_INIT;
+            EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "consumer", &limit, KC_LOG_INTERVAL_MS,
+                             "%s-%d: the committed offset waits for an open transaction "
+                             "(UNSTABLE_OFFSET_COMMIT); asking again",
+                             p->cp_topic, p->cp_partition);
+        } else {
+            k->k_coordinator = -1;
+        }
         retry_later(k);
         return;
     }
@@ -393,7 +415,9 @@ static void encode_fetch(eddy_wr_t *wr, int16_t v, void *opaque)
     req.MaxWaitMs = cfg->fetch_max_wait_ms;
     req.MinBytes = cfg->fetch_min_bytes;
     req.MaxBytes = cfg->fetch_max_bytes;
-    req.IsolationLevel = 0;
+    /* read_committed: the broker answers up to the last stable offset, with
+     * the aborted transactions deliver() drops. */
+    req.IsolationLevel = (int8_t)(strcmp(cfg->isolation_level, "read_committed") == 0);
     req.SessionId = 0;
     req.SessionEpoch = -1;
     req.Topics = topics;
@@ -432,7 +456,8 @@ static void batch_error(kc_consumer_t *k, kc_cpart_t *p, const wire_batch_header
  * 1 when the application stopped taking them. A batch that cannot be read
  * stops its partition at the batch (batch_error), after the records before
  * it were delivered. */
-static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition *rp)
+static int deliver_filtered(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition *rp,
+                            kc_abort_filter_t *af)
 {
     const uint8_t *buf = (const uint8_t *)rp->Records.ptr;
     size_t len = rp->Records.len > 0 ? (size_t)rp->Records.len : 0;
@@ -447,13 +472,14 @@ static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition
             batch_error(k, p, &h, rc, why);
             return 0;
         }
+        int skip = kc_abort_filter_skip(af, &h, buf + pos, (size_t)size);
         if (wire_batch_last_offset(&h) < p->cp_position) {
             pos += (size_t)size; /* wholly before the position */
             continue;
         }
         wire_record_iter_t it;
         wire_record_t rec;
-        if (!(h.attributes & BATCH_ATTR_CONTROL)) {
+        if (!skip) {
             rc = wire_record_iter_open(&it, buf + pos, (size_t)size, WIRE_INFLATE_LIMIT_DEFAULT,
                                        why, sizeof why);
             if (rc < 0) {
@@ -503,12 +529,27 @@ static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition
             }
         }
         /* Offsets the batch covers but holds no record for (compaction,
-         * control records) are passed. */
+         * control records) are passed, and so are an aborted transaction's. */
         if (wire_batch_last_offset(&h) + 1 > p->cp_position)
             p->cp_position = wire_batch_last_offset(&h) + 1;
         pos += (size_t)size;
     }
     return 0;
+}
+
+/* With read_committed the batches of aborted transactions are dropped
+ * (af, from the answer's aborted transactions); in both modes control
+ * batches are passed, never handed to on_message. */
+static int deliver(kc_consumer_t *k, kc_cpart_t *p, const FetchResponsePartition *rp)
+{
+    kc_abort_filter_t af;
+    int rc = kc_abort_filter_init(&af, rp->AbortedTransactions,
+                                  k->k_read_committed ? rp->AbortedTransactionsCount : 0);
+    if (rc < 0)
+        return 1; /* out of memory: fetched again from the position */
+    rc = deliver_filtered(k, p, rp, &af);
+    kc_abort_filter_free(&af);
+    return rc;
 }
 
 static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
@@ -586,12 +627,16 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
             }
             if (p->cp_stopped || p->cp_position < 0)
                 continue; /* stopped on a batch it cannot read, or sought by a callback */
-            if (p->cp_position >= rp->HighWatermark && !p->cp_at_eof) {
+            /* read_committed reads up to the last stable offset: the end
+             * of what it can see, as the Java consumer's. */
+            int64_t end = k->k_read_committed && rp->LastStableOffset >= 0 ? rp->LastStableOffset
+                                                                          : rp->HighWatermark;
+            if (p->cp_position >= end && !p->cp_at_eof) {
                 p->cp_at_eof = 1;
                 if (k->k_cbs.on_eof)
                     k->k_cbs.on_eof(k, p->cp_topic, p->cp_partition, p->cp_position,
                                     k->k_cbs.opaque);
-            } else if (p->cp_position < rp->HighWatermark) {
+            } else if (p->cp_position < end) {
                 p->cp_at_eof = 0;
             }
         }
@@ -850,6 +895,7 @@ kc_consumer_t *kc_consumer_new(kc_client_t *c, const kc_consumer_cbs_t *cbs)
     k->k_cbs = *cbs;
     k->k_coordinator = -1;
     k->k_generation = -1;
+    k->k_read_committed = strcmp(kc_config(c)->isolation_level, "read_committed") == 0;
     uv_idle_init(kc_loop(c), &k->k_idle);
     uv_timer_init(kc_loop(c), &k->k_retry);
     k->k_idle.data = k->k_retry.data = k;
@@ -944,6 +990,18 @@ int64_t kc_consumer_position(const kc_consumer_t *k, const char *topic, int32_t 
 {
     const kc_cpart_t *p = part_find(k, topic, partition);
     return p ? p->cp_position : -1;
+}
+
+int kc_consumer_group_metadata(const kc_consumer_t *k, kc_consumer_group_metadata_t *gm)
+{
+    const char *group = kc_config(k->k_client)->group_id;
+    if (!group || !*group)
+        return -EINVAL;
+    gm->gm_group_id = group;
+    gm->gm_generation_id = k->k_generation;
+    gm->gm_member_id = k->k_member_id ? k->k_member_id : "";
+    gm->gm_group_instance_id = k->k_instance_id;
+    return 0;
 }
 
 int kc_consumer_set_group_identity(kc_consumer_t *k, int32_t generation_id, const char *member_id,

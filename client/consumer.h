@@ -100,6 +100,33 @@ int kc_consumer_commit(kc_consumer_t *k, int sync, kc_commit_fn *done, void *opa
  * Returns 0 or -ENOMEM (the old identity stays). */
 int kc_consumer_set_group_identity(kc_consumer_t *k, int32_t generation_id, const char *member_id,
                                    const char *group_instance_id);
+
+/* The consumer's group metadata, as Kafka's ConsumerGroupMetadata: what a
+ * transactional producer sends with the offsets it commits
+ * (kc_producer_send_offsets_to_transaction), so that the group coordinator
+ * refuses them from a member of an older generation (a zombie). Pointers
+ * borrow the consumer's memory until its next kc_consumer_set_group_identity
+ * or kc_consumer_destroy. */
+typedef struct kc_consumer_group_metadata {
+    const char *gm_group_id;
+    int32_t gm_generation_id;          /* -1: a simple consumer (no membership) */
+    const char *gm_member_id;          /* "" for a simple consumer */
+    const char *gm_group_instance_id;  /* NULL: none (dynamic membership) */
+} kc_consumer_group_metadata_t;
+/* Fills *gm from group.id and the identity kc_consumer_set_group_identity
+ * set (the group member sets it each generation). Returns 0, or -EINVAL
+ * when the consumer has no group.id. */
+int kc_consumer_group_metadata(const kc_consumer_t *k, kc_consumer_group_metadata_t *gm);
+
+/* isolation.level (Kafka's setting; read_uncommitted by default, as Kafka's
+ * Java consumer): read_committed sends isolation level 1 in Fetch, so the
+ * broker answers up to the last stable offset, and drops the records of
+ * aborted transactions with the response's aborted_transactions (Kafka's
+ * algorithm); in both modes control batches (transaction markers) are never
+ * handed to on_message, their offsets are only passed. read_committed also
+ * fetches committed offsets with require_stable (OffsetFetch v7+, when the
+ * broker has it) and retries UNSTABLE_OFFSET_COMMIT. */
+
 void kc_consumer_destroy(kc_consumer_t *k);
 
 #endif

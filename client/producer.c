@@ -45,6 +45,7 @@
 
 #include "client/client_int.h"
 #include "client/partitioner.h"
+#include "client/txn_wire.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -99,6 +100,9 @@ typedef struct kc_ppart {
     int32_t pp_next_base_seq;
     kc_pbatch_t *pp_sent[IDEM_MAX_INFLIGHT];
     int pp_reset;
+    /* Transactions: whether the partition is in the open transaction
+     * (AddPartitionsToTxn answered), being added, or not yet. */
+    enum { TP_OUT, TP_ADDING, TP_IN } pp_txn;
 } kc_ppart_t;
 
 typedef struct kc_pending {
@@ -151,10 +155,31 @@ struct kc_producer {
     int64_t p_pid_failing_since_ms; /* retriable InitProducerId failures since (0: none) */
     int p_pid_fail_err;
     int16_t p_pid_fail_kerr; /* the broker's error for that refusal (0: none) */
+    /* Transactions (transactional.id; see "transactions" below). */
+    int p_txn;
+    enum { TXN_UNINIT, TXN_INITING, TXN_READY, TXN_IN_TXN, TXN_COMMITTING, TXN_ABORTING } p_txn_state;
+    int p_txn_err; /* 0, EDDY_ERR_TXN_ABORTABLE or EDDY_ERR_TXN_FATAL */
+    int16_t p_txn_kerr;
+    char p_txn_why[300];
+    int32_t p_txn_coord; /* the transaction coordinator's node, -1 unknown */
+    int p_txn_finding;   /* its FindCoordinator is out */
+    int p_txn_adding;    /* an AddPartitionsToTxn is out */
+    int64_t p_txn_add_retry_at_ms;
+    int p_txn_added_any; /* a partition or offsets joined the open transaction */
+    /* A batch of the transaction failed or was dropped after it got its
+     * sequence number: the partition's sequence may have a gap, so the
+     * abort ends with an epoch bump (InitProducerId with the current id and
+     * epoch, KIP-360) and every partition numbers from 0 again. */
+    int p_txn_bump;
+    struct txn_op *p_op; /* the call in progress, or NULL */
 };
 
 static void send_ready(kc_producer_t *p);
 static void dispatch_pending(kc_producer_t *p, kc_ptopic_t *t);
+static void txn_run(kc_producer_t *p);
+static void txn_batch_failed(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                             int32_t partition);
+static int txn_partition_ready(kc_producer_t *p, kc_ppart_t *pp);
 
 /* ---- compression settings ---- */
 
@@ -339,6 +364,8 @@ static void batch_start(kc_producer_t *p, kc_pbatch_t *b)
     wr_init(&b->pb_wr);
     wire_batch_header_t tmpl = wire_batch_header_default();
     tmpl.attributes = (int16_t)(tmpl.attributes | p->p_codec);
+    if (p->p_txn)
+        tmpl.attributes = (int16_t)(tmpl.attributes | BATCH_ATTR_TRANSACTIONAL);
     wire_batch_begin(&b->pb_b, &b->pb_wr, &tmpl);
     b->pb_b.bb_level = p->p_level;
 }
@@ -661,8 +688,10 @@ static void encode_produce(eddy_wr_t *wr, int16_t v, void *opaque)
         topics[i].PartitionDataCount = 1;
     }
     const kc_config_t *cfg = kc_config(pr->pr_producer->p_client);
-    ProduceRequest req = {KSTR_NULL, pr->pr_producer->p_acks, cfg->request_timeout_ms, topics,
-                          pr->pr_n};
+    /* A transactional producer names its transactional.id: the broker
+     * checks it (Write on the id) before it appends transactional batches. */
+    ProduceRequest req = {pr->pr_producer->p_txn ? kstr_c(cfg->transactional_id) : KSTR_NULL,
+                          pr->pr_producer->p_acks, cfg->request_timeout_ms, topics, pr->pr_n};
     wire_produce_req_encode(wr, v, &req);
     free(topics);
     free(parts);
@@ -749,10 +778,15 @@ static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16
         return; /* on_produce sends again */
     b->pb_last_err = kerr;
     int retriable = err < 0 ? err != -ECANCELED && err != -ENOTSUP : kc_error_retriable(kerr);
-    if (err == 0 && b->pb_base_seq >= 0 &&
+    if (err == 0 && b->pb_base_seq >= 0 && !p->p_txn &&
         (kerr == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER || kerr == KERR_UNKNOWN_PRODUCER_ID ||
          kerr == KERR_INVALID_PRODUCER_EPOCH))
         retriable = 1; /* again, as it is or renumbered (sequence_refused) */
+    /* A transaction cannot renumber under a new id: its producer id is the
+     * coordinator's. These refusals fail the transaction (or the producer,
+     * once fenced), as Kafka's transactional producer does. */
+    if (p->p_txn && p->p_txn_err)
+        retriable = 0;
     if (retriable && ++b->pb_attempts <= cfg->retries && eddy_mono_ms() < b->pb_deadline_ms) {
         /* Not before retry.backoff.ms, even when fresh metadata comes
          * sooner: a broker that keeps refusing (a full disk) would
@@ -763,7 +797,10 @@ static void batch_retry_or_fail(kc_producer_t *p, kc_pbatch_t *b, int err, int16
         timer_arm(p, cfg->retry_backoff_ms);
         return;
     }
-    batch_report(p, b, err < 0 ? err : (retriable ? -ETIMEDOUT : -EIO), kerr, -1);
+    int rerr = err < 0 ? err : (retriable ? -ETIMEDOUT : -EIO);
+    if (p->p_txn)
+        txn_batch_failed(p, rerr, kerr, b->pb_topic->pt_name, b->pb_partition);
+    batch_report(p, b, rerr, kerr, -1);
 }
 
 static void producer_free_if_done(kc_producer_t *p);
@@ -906,7 +943,8 @@ static void on_init_pid(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
 /* Asks for a producer id unless one is on its way. */
 static void pid_request(kc_producer_t *p)
 {
-    if (p->p_pid_state == PID_REQUESTING || p->p_pid_state == PID_FAILED)
+    /* A transactional producer's id comes from kc_producer_init_transactions. */
+    if (p->p_pid_state == PID_REQUESTING || p->p_pid_state == PID_FAILED || p->p_txn)
         return;
     int64_t now = eddy_mono_ms();
     if (p->p_pid_retry_at_ms > now) {
@@ -1015,7 +1053,8 @@ static void on_produce(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *
              * (the broker may not know the offset any more). */
             batch_report(p, b, 0, 0, rp->BaseOffset);
         else {
-            if (b->pb_base_seq >= 0 && (rp->ErrorCode == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+            if (b->pb_base_seq >= 0 && !p->p_txn &&
+                (rp->ErrorCode == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
                                         rp->ErrorCode == KERR_UNKNOWN_PRODUCER_ID ||
                                         rp->ErrorCode == KERR_INVALID_PRODUCER_EPOCH))
                 sequence_refused(p, pp, b, rp->ErrorCode);
@@ -1026,6 +1065,8 @@ static void on_produce(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *
     free(pr->pr_batches);
     free(pr);
     send_ready(p);
+    if (p->p_txn)
+        txn_run(p);
 }
 
 /* One request per leader with the first ready batch of each partition it
@@ -1059,6 +1100,8 @@ static void send_ready(kc_producer_t *p)
                     continue;
                 }
                 if (node >= 0 && leader != node)
+                    continue;
+                if (p->p_txn && !txn_partition_ready(p, pp))
                     continue;
                 if (p->p_idem && !idem_ready(p, pp, pp->pp_ready))
                     continue;
@@ -1136,6 +1179,8 @@ static void on_timer(uv_timer_t *tm)
         }
     }
     send_ready(p);
+    if (p->p_txn)
+        txn_run(p);
     if (next >= 0)
         timer_arm(p, next);
 }
@@ -1146,6 +1191,996 @@ static void timer_arm(kc_producer_t *p, int64_t ms)
         uv_timer_get_due_in(&p->p_timer) <= (uint64_t)(ms > 0 ? ms : 0))
         return;
     uv_timer_start(&p->p_timer, on_timer, (uint64_t)(ms > 0 ? ms : 0), 0);
+}
+
+/* ---- transactions ----
+ *
+ * One call at a time runs as an operation (txn_op_t) that txn_run moves on
+ * whenever something it waits for may have happened (an answer, the timer,
+ * a Produce answer):
+ *
+ *   init:          [FindCoordinator(txn)] -> InitProducerId
+ *   send_offsets:  [FindCoordinator(txn)] -> AddOffsetsToTxn
+ *                  -> [FindCoordinator(group)] -> TxnOffsetCommit
+ *   commit:        every record answered -> EndTxn(commit), when anything joined
+ *   abort:         unsent records failed, those in flight answered
+ *                  -> EndTxn(abort), when anything joined
+ *                  -> InitProducerId(id, epoch): a new epoch, when a batch
+ *                     failed or was dropped with its sequence number
+ *
+ * Partitions join the open transaction apart from any operation: a batch
+ * waits in its queue until AddPartitionsToTxn (one out at a time, every
+ * partition waiting at that moment in it) answered for its partition.
+ * Retriable coordinator errors (loading, moved, CONCURRENT_TRANSACTIONS
+ * while the previous transaction's markers go out) retry after
+ * retry.backoff.ms; a moved coordinator is looked up again. */
+
+enum txn_kind { OP_INIT, OP_SEND_OFFSETS, OP_COMMIT, OP_ABORT };
+enum txn_step {
+    ST_START,
+    ST_INIT_PID,
+    ST_ADD_OFFSETS,
+    ST_GROUP_COORD,
+    ST_OFFSET_COMMIT,
+    ST_WAIT_RECORDS,
+    ST_END_TXN,
+};
+
+typedef struct txn_op {
+    enum txn_kind op_kind;
+    enum txn_step op_step;
+    int op_busy; /* a request of this operation is out */
+    int64_t op_retry_at_ms;
+    int op_finished, op_err;
+    int16_t op_kerr;
+    int op_sync;     /* a sync call waits on it (kc_run_until) */
+    int op_orphaned; /* its sync call timed out: the result waits for the same call again */
+    kc_txn_fn *op_done;
+    void *op_opaque;
+    /* send_offsets */
+    char *op_group_id, *op_member_id, *op_instance_id;
+    int32_t op_generation;
+    kc_txn_tp_t *op_tps;
+    int op_ntps;
+    int32_t op_group_coord;
+} txn_op_t;
+
+/* A request of the producer's transaction; freed by its answer. */
+typedef struct txn_req {
+    kc_producer_t *tr_p;
+    int tr_what; /* API key; FindCoordinator: the key type in tr_key_type */
+    int8_t tr_key_type;
+    kc_txn_tp_t *tr_tps; /* AddPartitionsToTxn: the partitions asked for */
+    kc_ppart_t **tr_parts;
+    int tr_n;
+} txn_req_t;
+
+static const char *state_name(int st)
+{
+    static const char *const names[] = {"uninitialized", "initializing", "ready",
+                                        "in a transaction", "committing", "aborting"};
+    return names[st];
+}
+
+static void op_free(txn_op_t *op)
+{
+    if (!op)
+        return;
+    for (int i = 0; i < op->op_ntps; i++) {
+        free((char *)op->op_tps[i].tt_topic);
+        free((char *)op->op_tps[i].tt_metadata);
+    }
+    free(op->op_tps);
+    free(op->op_group_id);
+    free(op->op_member_id);
+    free(op->op_instance_id);
+    free(op);
+}
+
+/* Errors the coordinator gives while it cannot answer yet: again later. */
+static int txn_retriable(int16_t kerr)
+{
+    return kerr == KERR_COORDINATOR_LOAD_IN_PROGRESS || kerr == KERR_COORDINATOR_NOT_AVAILABLE ||
+           kerr == KERR_NOT_COORDINATOR || kerr == KERR_CONCURRENT_TRANSACTIONS ||
+           kerr == KERR_REQUEST_TIMED_OUT || kerr == KERR_NETWORK_EXCEPTION ||
+           kerr == KERR_UNKNOWN_TOPIC_OR_PARTITION || kerr == KERR_OPERATION_NOT_ATTEMPTED;
+}
+
+/* Errors after which the producer cannot go on (Kafka's fatal ones). */
+static int txn_fatal(int16_t kerr)
+{
+    return kerr == KERR_PRODUCER_FENCED || kerr == KERR_INVALID_PRODUCER_EPOCH ||
+           kerr == KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
+           kerr == KERR_CLUSTER_AUTHORIZATION_FAILED || kerr == KERR_INVALID_PRODUCER_ID_MAPPING ||
+           kerr == KERR_INVALID_TXN_STATE || kerr == KERR_TRANSACTION_COORDINATOR_FENCED ||
+           kerr == KERR_INVALID_TRANSACTION_TIMEOUT || kerr == KERR_UNSUPPORTED_VERSION;
+}
+
+static void fail_queued(kc_producer_t *p, int err, int16_t kerr, int numbered_too);
+
+/* The producer enters an error class (a fatal one is never left; an
+ * abortable one until the abort). The records still queued fail with it. */
+static void txn_set_error(kc_producer_t *p, int cls, int16_t kerr, const char *why)
+{
+    if (p->p_txn_err == EDDY_ERR_TXN_FATAL)
+        return;
+    if (p->p_txn_err == cls)
+        return;
+    p->p_txn_err = cls;
+    p->p_txn_kerr = kerr;
+    snprintf(p->p_txn_why, sizeof p->p_txn_why, "%s", why);
+    if (cls == EDDY_ERR_TXN_FATAL)
+        EDDY_LOG_ERROR("producer",
+                       "transactional.id '%s': %s; the producer cannot go on (destroy it and "
+                       "make a new one)",
+                       kc_config(p->p_client)->transactional_id, why);
+    else
+        EDDY_LOG_WARN("producer", "transactional.id '%s': %s; the transaction must be aborted",
+                      kc_config(p->p_client)->transactional_id, why);
+    fail_queued(p, cls, kerr, 1);
+}
+
+static void txn_batch_failed(kc_producer_t *p, int err, int16_t kerr, const char *topic,
+                             int32_t partition)
+{
+    if (err == -ECANCELED || err == EDDY_ERR_TXN_ABORTABLE || err == EDDY_ERR_TXN_FATAL)
+        return;
+    p->p_txn_bump = 1; /* appended or not, the broker alone knows */
+    char why[256];
+    snprintf(why, sizeof why, "a record for %s-%d failed (%s)", topic, partition,
+             kerr ? kafka_err_name(kerr) : eddy_strerror(err));
+    txn_set_error(p, txn_fatal(kerr) ? EDDY_ERR_TXN_FATAL : EDDY_ERR_TXN_ABORTABLE, kerr, why);
+}
+
+/* Fails every record not yet sent: the open and queued batches (those with
+ * a sequence number only with numbered_too: leaving a gap in the sequence
+ * is fine only when the producer is done with) and the records waiting for
+ * metadata. */
+static void fail_queued(kc_producer_t *p, int err, int16_t kerr, int numbered_too)
+{
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next) {
+        for (int32_t i = 0; i < t->pt_npartitions; i++) {
+            kc_ppart_t *pp = &t->pt_parts[i];
+            if (pp->pp_open) {
+                kc_pbatch_t *b = pp->pp_open;
+                pp->pp_open = NULL;
+                batch_report(p, b, err, kerr, -1);
+            }
+            kc_pbatch_t **bp = &pp->pp_ready;
+            pp->pp_ready_tail = NULL;
+            while (*bp) {
+                kc_pbatch_t *b = *bp;
+                if (b->pb_base_seq >= 0 && !numbered_too) {
+                    pp->pp_ready_tail = b;
+                    bp = &b->pb_next;
+                    continue;
+                }
+                *bp = b->pb_next;
+                if (b->pb_base_seq >= 0)
+                    p->p_txn_bump = 1;
+                batch_report(p, b, err, kerr, -1);
+            }
+        }
+        while (t->pt_pending) {
+            kc_pending_t *pn = t->pt_pending;
+            t->pt_pending = pn->pn_next;
+            p->p_outstanding--;
+            if (p->p_dr)
+                p->p_dr(p, err, kerr, t->pt_name, pn->pn_partition, -1, pn->pn_opaque);
+            pending_free(pn);
+        }
+        t->pt_pending_tail = NULL;
+    }
+}
+
+/* Ends the operation with a result: its done callback now, or, for a sync
+ * call, when the call's loop notices (kc_producer_* frees it). */
+static void op_finish(kc_producer_t *p, int err, int16_t kerr)
+{
+    txn_op_t *op = p->p_op;
+    if (!op || op->op_finished)
+        return;
+    op->op_finished = 1;
+    op->op_err = err;
+    op->op_kerr = kerr;
+    switch (op->op_kind) {
+    case OP_INIT:
+        p->p_txn_state = err == 0 ? TXN_READY : TXN_UNINIT;
+        break;
+    case OP_SEND_OFFSETS: break;
+    case OP_COMMIT:
+    case OP_ABORT:
+        if (err == 0) {
+            p->p_txn_state = TXN_READY;
+            p->p_txn_added_any = 0;
+            if (p->p_txn_err == EDDY_ERR_TXN_ABORTABLE)
+                p->p_txn_err = 0;
+            for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next)
+                for (int32_t i = 0; i < t->pt_npartitions; i++)
+                    t->pt_parts[i].pp_txn = TP_OUT;
+        } else if (err != EDDY_ERR_TXN_FATAL) {
+            p->p_txn_state = TXN_IN_TXN; /* to be aborted (or committed again) */
+        }
+        break;
+    }
+    if (op->op_sync || op->op_orphaned)
+        return;
+    p->p_op = NULL;
+    if (op->op_done)
+        op->op_done(p, err, kerr, op->op_opaque);
+    op_free(op);
+}
+
+/* A request answered by a retriable error: again after the backoff. */
+static void op_retry(kc_producer_t *p, txn_op_t *op)
+{
+    int32_t ms = kc_config(p->p_client)->retry_backoff_ms;
+    op->op_retry_at_ms = eddy_mono_ms() + ms;
+    timer_arm(p, ms);
+}
+
+static txn_req_t *txn_req_new(kc_producer_t *p, int what)
+{
+    txn_req_t *r = calloc(1, sizeof *r);
+    if (r) {
+        r->tr_p = p;
+        r->tr_what = what;
+    }
+    return r;
+}
+
+static void txn_req_free(txn_req_t *r)
+{
+    free(r->tr_tps);
+    free(r->tr_parts);
+    free(r);
+}
+
+/* Common entry of every answer: 1 when the producer is going away. */
+static int txn_answer_begin(kc_producer_t *p)
+{
+    p->p_requests--;
+    if (p->p_closing) {
+        producer_free_if_done(p);
+        return 1;
+    }
+    return 0;
+}
+
+static int txn_send(kc_producer_t *p, int32_t node, int16_t api, kc_encode_fn *enc,
+                    kc_response_fn *done, txn_req_t *r)
+{
+    int rc = kc_request(p->p_client, node, api, 1, enc, done, r);
+    if (rc == 0)
+        p->p_requests++;
+    return rc;
+}
+
+/* ---- FindCoordinator (transaction: key type 1; group: key type 0) ---- */
+
+static void encode_txn_find(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    txn_req_t *r = opaque;
+    const kc_config_t *cfg = kc_config(r->tr_p->p_client);
+    txn_op_t *op = r->tr_p->p_op;
+    const char *key = r->tr_key_type == 1 ? cfg->transactional_id
+                                          : (op && op->op_group_id ? op->op_group_id : "");
+    FindCoordinatorRequest req = {kstr_c(key), r->tr_key_type};
+    wire_find_coordinator_req_encode(wr, v, &req);
+}
+
+static void on_txn_find(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    int8_t type = r->tr_key_type;
+    txn_req_free(r);
+    if (txn_answer_begin(p))
+        return;
+    txn_op_t *op = p->p_op;
+    if (type == 1)
+        p->p_txn_finding = 0;
+    else if (op)
+        op->op_busy = 0;
+    FindCoordinatorResponse resp;
+    memset(&resp, 0, sizeof resp);
+    eddy_arena_t a;
+    arena_init(&a, 0);
+    if (err == 0 && wire_find_coordinator_resp_decode(rd, v, &a, &resp) < 0)
+        err = -EPROTO;
+    if (err == 0 && resp.ErrorCode == KERR_NONE) {
+        char host[256];
+        snprintf(host, sizeof host, "%.*s", resp.Host.len > 0 ? resp.Host.len : 0, resp.Host.ptr);
+        kc_broker_upsert(c, resp.NodeId, host, resp.Port);
+        if (type == 1)
+            p->p_txn_coord = resp.NodeId;
+        else if (op)
+            op->op_group_coord = resp.NodeId;
+    } else if (err == 0 && !txn_retriable(resp.ErrorCode)) {
+        char why[200];
+        snprintf(why, sizeof why, "FindCoordinator for the %s failed (%s)",
+                 type == 1 ? "transactional.id" : "group", kafka_err_name(resp.ErrorCode));
+        if (type == 1 || txn_fatal(resp.ErrorCode))
+            txn_set_error(p, EDDY_ERR_TXN_FATAL, resp.ErrorCode, why);
+        else
+            txn_set_error(p, EDDY_ERR_TXN_ABORTABLE, resp.ErrorCode, why);
+    } else {
+        /* loading, not available, connection lost: again after the backoff */
+        if (op)
+            op_retry(p, op);
+        p->p_txn_add_retry_at_ms = eddy_mono_ms() + kc_config(c)->retry_backoff_ms;
+        timer_arm(p, kc_config(c)->retry_backoff_ms);
+    }
+    arena_free(&a);
+    send_ready(p);
+    txn_run(p);
+}
+
+/* Whether the transaction coordinator is known; asks for it when not. */
+static int txn_coord_known(kc_producer_t *p)
+{
+    if (p->p_txn_coord >= 0)
+        return 1;
+    if (p->p_txn_finding)
+        return 0;
+    txn_req_t *r = txn_req_new(p, API_FIND_COORDINATOR);
+    if (!r)
+        return 0;
+    r->tr_key_type = 1;
+    p->p_txn_finding = 1;
+    if (txn_send(p, KC_NODE_ANY, API_FIND_COORDINATOR, encode_txn_find, on_txn_find, r) < 0) {
+        p->p_txn_finding = 0;
+        txn_req_free(r);
+        timer_arm(p, kc_config(p->p_client)->retry_backoff_ms);
+    }
+    return 0;
+}
+
+/* A coordinator error on a request: forget the coordinator when it moved
+ * or the connection failed. */
+static void txn_coord_error(kc_producer_t *p, int err, int16_t kerr)
+{
+    if (err < 0 || kerr == KERR_NOT_COORDINATOR || kerr == KERR_COORDINATOR_NOT_AVAILABLE)
+        p->p_txn_coord = -1;
+}
+
+/* ---- InitProducerId ---- */
+
+static void encode_txn_init(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    txn_req_t *r = opaque;
+    const kc_config_t *cfg = kc_config(r->tr_p->p_client);
+    /* A bump names the current id and epoch (v3+, KIP-360): the
+     * coordinator gives the next epoch of the same id. Below v3 the
+     * request without them bumps the epoch too (a new producer's init). */
+    kc_producer_t *p = r->tr_p;
+    int bump = p->p_op && p->p_op->op_kind == OP_ABORT && v >= 3;
+    InitProducerIdRequest req = {kstr_c(cfg->transactional_id), cfg->transaction_timeout_ms,
+                                 bump ? p->p_pid : -1, (int16_t)(bump ? p->p_epoch : -1)};
+    wire_init_producer_id_req_encode(wr, v, &req);
+}
+
+/* The answer of a request whose only result is one error code, handled
+ * the same way for InitProducerId, AddOffsetsToTxn and EndTxn: 0 (go on),
+ * or 1 when the operation retries or finished. */
+static int op_error(kc_producer_t *p, txn_op_t *op, int err, int16_t kerr, const char *what)
+{
+    if (err == 0 && kerr == KERR_NONE)
+        return 0;
+    txn_coord_error(p, err, kerr);
+    if (err == -ENOTSUP) {
+        char why[200];
+        snprintf(why, sizeof why, "the broker does not support %s (no transactions)", what);
+        txn_set_error(p, EDDY_ERR_TXN_FATAL, 0, why);
+        op_finish(p, EDDY_ERR_TXN_FATAL, 0);
+        return 1;
+    }
+    if (err < 0 || txn_retriable(kerr)) {
+        EDDY_LOG_DEBUG("producer", "%s: %s; retrying", what,
+                       err < 0 ? eddy_strerror(err) : kafka_err_name(kerr));
+        op_retry(p, op);
+        return 1;
+    }
+    char why[200];
+    snprintf(why, sizeof why, "the coordinator refused %s (%s)", what, kafka_err_name(kerr));
+    int cls = txn_fatal(kerr) || op->op_step == ST_INIT_PID || op->op_step == ST_END_TXN
+                  ? EDDY_ERR_TXN_FATAL
+                  : EDDY_ERR_TXN_ABORTABLE;
+    txn_set_error(p, cls, kerr, why);
+    op_finish(p, cls, kerr);
+    return 1;
+}
+
+static void on_txn_init(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    txn_req_free(r);
+    if (txn_answer_begin(p))
+        return;
+    txn_op_t *op = p->p_op;
+    if (!op)
+        return;
+    op->op_busy = 0;
+    InitProducerIdResponse resp = {0, 0, -1, -1};
+    if (err == 0 && rd && wire_init_producer_id_resp_decode(rd, v, &resp) < 0)
+        err = -EPROTO;
+    if (op_error(p, op, err, resp.ErrorCode, "InitProducerId"))
+        return;
+    p->p_pid = resp.ProducerId;
+    p->p_epoch = resp.ProducerEpoch;
+    p->p_gen++;
+    p->p_pid_state = PID_READY;
+    p->p_txn_bump = 0; /* every partition numbers from 0 under the new epoch (p_gen) */
+    EDDY_LOG_DEBUG("producer", "transactional.id '%s': producer id %lld, epoch %d",
+                   kc_config(p->p_client)->transactional_id, (long long)p->p_pid,
+                   (int)p->p_epoch);
+    op_finish(p, 0, 0);
+}
+
+/* ---- AddPartitionsToTxn ---- */
+
+static void encode_add_partitions(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    kc_txn_add_partitions_encode(wr, v, kc_config(p->p_client)->transactional_id, p->p_pid,
+                                 p->p_epoch, r->tr_tps, r->tr_n);
+}
+
+static void on_add_partitions(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    if (txn_answer_begin(p)) {
+        txn_req_free(r);
+        return;
+    }
+    p->p_txn_adding = 0;
+    for (int i = 0; i < r->tr_n; i++)
+        r->tr_tps[i].tt_error = -1; /* not in the answer */
+    if (err == 0 && kc_txn_add_partitions_decode(rd, v, r->tr_tps, r->tr_n) < 0)
+        err = -EPROTO;
+    int retry = 0;
+    for (int i = 0; i < r->tr_n; i++) {
+        kc_ppart_t *pp = r->tr_parts[i];
+        int16_t e = r->tr_tps[i].tt_error;
+        if (pp->pp_txn != TP_ADDING)
+            continue;
+        if (err == 0 && e == KERR_NONE) {
+            pp->pp_txn = TP_IN;
+            p->p_txn_added_any = 1;
+            continue;
+        }
+        pp->pp_txn = TP_OUT;
+        if (err < 0 || e == -1 || txn_retriable(e)) {
+            txn_coord_error(p, err, e);
+            retry = 1;
+            continue;
+        }
+        char why[256];
+        snprintf(why, sizeof why, "the coordinator refused to add %s-%d to the transaction (%s)",
+                 r->tr_tps[i].tt_topic, r->tr_tps[i].tt_partition, kafka_err_name(e));
+        txn_set_error(p, txn_fatal(e) ? EDDY_ERR_TXN_FATAL : EDDY_ERR_TXN_ABORTABLE, e, why);
+    }
+    txn_req_free(r);
+    if (retry) {
+        int32_t ms = kc_config(c)->retry_backoff_ms;
+        p->p_txn_add_retry_at_ms = eddy_mono_ms() + ms;
+        timer_arm(p, ms);
+    }
+    send_ready(p);
+    txn_run(p);
+}
+
+static int tp_cmp(const void *a, const void *b)
+{
+    return strcmp(((const kc_txn_tp_t *)a)->tt_topic, ((const kc_txn_tp_t *)b)->tt_topic);
+}
+
+/* Sends one AddPartitionsToTxn for every partition with records waiting
+ * that is not in the transaction yet. */
+static void txn_add_partitions(kc_producer_t *p)
+{
+    if (p->p_txn_adding || p->p_txn_err ||
+        (p->p_txn_state != TXN_IN_TXN && p->p_txn_state != TXN_COMMITTING))
+        return;
+    int64_t now = eddy_mono_ms();
+    if (p->p_txn_add_retry_at_ms > now) {
+        timer_arm(p, p->p_txn_add_retry_at_ms - now);
+        return;
+    }
+    if (!txn_coord_known(p))
+        return;
+    int n = 0;
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next)
+        for (int32_t i = 0; i < t->pt_npartitions; i++)
+            n += t->pt_parts[i].pp_txn == TP_OUT && t->pt_parts[i].pp_ready;
+    if (n == 0)
+        return;
+    txn_req_t *r = txn_req_new(p, API_ADD_PARTITIONS_TO_TXN);
+    if (!r || !(r->tr_tps = calloc((size_t)n, sizeof *r->tr_tps)) ||
+        !(r->tr_parts = calloc((size_t)n, sizeof *r->tr_parts))) {
+        if (r)
+            txn_req_free(r);
+        return;
+    }
+    /* Sorted by topic name, each entry with its partition state. */
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next)
+        for (int32_t i = 0; i < t->pt_npartitions; i++)
+            if (t->pt_parts[i].pp_txn == TP_OUT && t->pt_parts[i].pp_ready) {
+                r->tr_tps[r->tr_n].tt_topic = t->pt_name;
+                r->tr_tps[r->tr_n].tt_partition = i;
+                r->tr_n++;
+            }
+    qsort(r->tr_tps, (size_t)r->tr_n, sizeof *r->tr_tps, tp_cmp);
+    for (int k = 0; k < r->tr_n; k++) {
+        kc_ptopic_t *t = p->p_topics;
+        while (strcmp(t->pt_name, r->tr_tps[k].tt_topic) != 0)
+            t = t->pt_next;
+        r->tr_parts[k] = &t->pt_parts[r->tr_tps[k].tt_partition];
+        r->tr_parts[k]->pp_txn = TP_ADDING;
+    }
+    p->p_txn_adding = 1;
+    if (txn_send(p, p->p_txn_coord, API_ADD_PARTITIONS_TO_TXN, encode_add_partitions,
+                 on_add_partitions, r) < 0) {
+        for (int k = 0; k < r->tr_n; k++)
+            r->tr_parts[k]->pp_txn = TP_OUT;
+        p->p_txn_adding = 0;
+        p->p_txn_coord = -1;
+        txn_req_free(r);
+        timer_arm(p, kc_config(p->p_client)->retry_backoff_ms);
+    }
+}
+
+/* Whether a partition's batches may go: it is in the transaction. */
+static int txn_partition_ready(kc_producer_t *p, kc_ppart_t *pp)
+{
+    if (pp->pp_txn == TP_IN)
+        return 1;
+    if (pp->pp_txn == TP_OUT)
+        txn_add_partitions(p);
+    return 0;
+}
+
+/* ---- AddOffsetsToTxn, TxnOffsetCommit, EndTxn ---- */
+
+static void encode_add_offsets(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    kc_txn_add_offsets_encode(wr, v, kc_config(p->p_client)->transactional_id, p->p_pid,
+                              p->p_epoch, p->p_op ? p->p_op->op_group_id : "");
+}
+
+static void encode_end_txn(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    kc_txn_end_encode(wr, v, kc_config(p->p_client)->transactional_id, p->p_pid, p->p_epoch,
+                      p->p_op && p->p_op->op_kind == OP_COMMIT);
+}
+
+static void on_txn_simple(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
+{
+    (void)c;
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    int api = r->tr_what;
+    txn_req_free(r);
+    if (txn_answer_begin(p))
+        return;
+    txn_op_t *op = p->p_op;
+    if (!op)
+        return;
+    op->op_busy = 0;
+    int16_t kerr = 0;
+    if (err == 0 && rd && kc_txn_error_decode(rd, v, api, &kerr) < 0)
+        err = -EPROTO;
+    if (op_error(p, op, err, kerr, api == API_END_TXN ? "EndTxn" : "AddOffsetsToTxn"))
+        return;
+    if (api == API_END_TXN) {
+        if (op->op_kind == OP_ABORT && p->p_txn_bump) {
+            op->op_step = ST_INIT_PID;
+            txn_run(p);
+            return;
+        }
+        op_finish(p, 0, 0);
+        return;
+    }
+    p->p_txn_added_any = 1;
+    op->op_step = ST_GROUP_COORD;
+    txn_run(p);
+}
+
+static void encode_txn_offset_commit(eddy_wr_t *wr, int16_t v, void *opaque)
+{
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    txn_op_t *op = p->p_op;
+    if (!op) {
+        wr->wr_err = -ECANCELED;
+        return;
+    }
+    kc_txn_offset_commit_encode(wr, v, kc_config(p->p_client)->transactional_id, op->op_group_id,
+                                p->p_pid, p->p_epoch, op->op_generation, op->op_member_id,
+                                op->op_instance_id, op->op_tps, op->op_ntps);
+}
+
+static void on_txn_offset_commit(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd,
+                                 void *opaque)
+{
+    (void)c;
+    txn_req_t *r = opaque;
+    kc_producer_t *p = r->tr_p;
+    txn_req_free(r);
+    if (txn_answer_begin(p))
+        return;
+    txn_op_t *op = p->p_op;
+    if (!op)
+        return;
+    op->op_busy = 0;
+    for (int i = 0; i < op->op_ntps; i++)
+        op->op_tps[i].tt_error = 0;
+    if (err == 0 && kc_txn_offset_commit_decode(rd, v, op->op_tps, op->op_ntps) < 0)
+        err = -EPROTO;
+    int16_t bad = 0;
+    for (int i = 0; err == 0 && i < op->op_ntps; i++)
+        if (op->op_tps[i].tt_error != KERR_NONE && (!bad || !txn_retriable(op->op_tps[i].tt_error)))
+            bad = op->op_tps[i].tt_error;
+    if (err == 0 && bad == KERR_NONE) {
+        op_finish(p, 0, 0);
+        return;
+    }
+    if (err < 0 || txn_retriable(bad) || bad == KERR_UNSTABLE_OFFSET_COMMIT) {
+        if (err < 0 || bad == KERR_NOT_COORDINATOR || bad == KERR_COORDINATOR_NOT_AVAILABLE) {
+            op->op_group_coord = -1;
+            op->op_step = ST_GROUP_COORD;
+        }
+        op_retry(p, op);
+        return;
+    }
+    char why[256];
+    snprintf(why, sizeof why, "the group coordinator refused the transaction's offsets for group "
+             "'%s' (%s)", op->op_group_id, kafka_err_name(bad));
+    int cls = txn_fatal(bad) ? EDDY_ERR_TXN_FATAL : EDDY_ERR_TXN_ABORTABLE;
+    txn_set_error(p, cls, bad, why);
+    op_finish(p, cls, bad);
+}
+
+/* Moves the operation on as far as it can go now. */
+static void txn_run(kc_producer_t *p)
+{
+    txn_op_t *op = p->p_op;
+    if (!op || op->op_finished || op->op_busy || p->p_closing)
+        return;
+    if (p->p_txn_err == EDDY_ERR_TXN_FATAL) {
+        op_finish(p, EDDY_ERR_TXN_FATAL, p->p_txn_kerr);
+        return;
+    }
+    if (p->p_txn_err == EDDY_ERR_TXN_ABORTABLE && op->op_kind != OP_ABORT) {
+        /* commit waits for the records in flight first (their outcome is
+         * the transaction's), then reports the error */
+        if (op->op_kind != OP_COMMIT || p->p_outstanding == 0) {
+            op_finish(p, EDDY_ERR_TXN_ABORTABLE, p->p_txn_kerr);
+            return;
+        }
+    }
+    int64_t now = eddy_mono_ms();
+    if (op->op_retry_at_ms > now) {
+        timer_arm(p, op->op_retry_at_ms - now);
+        return;
+    }
+    txn_req_t *r = NULL;
+    int rc = 0;
+    switch (op->op_step) {
+    case ST_START:
+        if (op->op_kind == OP_COMMIT || op->op_kind == OP_ABORT) {
+            op->op_step = ST_WAIT_RECORDS;
+            txn_run(p);
+            return;
+        }
+        if (!txn_coord_known(p))
+            return;
+        op->op_step = op->op_kind == OP_INIT ? ST_INIT_PID : ST_ADD_OFFSETS;
+        txn_run(p);
+        return;
+    case ST_INIT_PID:
+        if (!txn_coord_known(p)) {
+            return;
+        }
+        if (!(r = txn_req_new(p, API_INIT_PRODUCER_ID)))
+            break;
+        op->op_busy = 1;
+        rc = txn_send(p, p->p_txn_coord, API_INIT_PRODUCER_ID, encode_txn_init, on_txn_init, r);
+        break;
+    case ST_ADD_OFFSETS:
+        if (!txn_coord_known(p))
+            return;
+        if (!(r = txn_req_new(p, API_ADD_OFFSETS_TO_TXN)))
+            break;
+        op->op_busy = 1;
+        rc = txn_send(p, p->p_txn_coord, API_ADD_OFFSETS_TO_TXN, encode_add_offsets,
+                      on_txn_simple, r);
+        break;
+    case ST_GROUP_COORD:
+        if (op->op_group_coord >= 0) {
+            op->op_step = ST_OFFSET_COMMIT;
+            txn_run(p);
+            return;
+        }
+        if (!(r = txn_req_new(p, API_FIND_COORDINATOR)))
+            break;
+        r->tr_key_type = 0;
+        op->op_busy = 1;
+        rc = txn_send(p, KC_NODE_ANY, API_FIND_COORDINATOR, encode_txn_find, on_txn_find, r);
+        break;
+    case ST_OFFSET_COMMIT:
+        if (op->op_group_coord < 0) {
+            op->op_step = ST_GROUP_COORD;
+            txn_run(p);
+            return;
+        }
+        if (!(r = txn_req_new(p, API_TXN_OFFSET_COMMIT)))
+            break;
+        op->op_busy = 1;
+        rc = txn_send(p, op->op_group_coord, API_TXN_OFFSET_COMMIT, encode_txn_offset_commit,
+                      on_txn_offset_commit, r);
+        break;
+    case ST_WAIT_RECORDS:
+        /* Every record answered, and no partition still joining (an
+         * answer may yet add it to the transaction). */
+        if (p->p_outstanding > 0 || p->p_txn_adding)
+            return;
+        if (!p->p_txn_added_any) {
+            op_finish(p, 0, 0); /* nothing joined: nothing to end */
+            return;
+        }
+        op->op_step = ST_END_TXN;
+        txn_run(p);
+        return;
+    case ST_END_TXN:
+        if (!txn_coord_known(p))
+            return;
+        if (!(r = txn_req_new(p, API_END_TXN)))
+            break;
+        op->op_busy = 1;
+        rc = txn_send(p, p->p_txn_coord, API_END_TXN, encode_end_txn, on_txn_simple, r);
+        break;
+    }
+    if (!r) {
+        op_retry(p, op); /* out of memory: again later */
+        return;
+    }
+    if (rc < 0) {
+        op->op_busy = 0;
+        txn_req_free(r);
+        if (op->op_step == ST_OFFSET_COMMIT || op->op_step == ST_GROUP_COORD)
+            op->op_group_coord = -1;
+        else
+            p->p_txn_coord = -1;
+        op_retry(p, op);
+    }
+}
+
+static int op_done_or_closing(void *opaque)
+{
+    kc_producer_t *p = opaque;
+    return !p->p_op || p->p_op->op_finished;
+}
+
+/* Starts (or, after a sync call's timeout, resumes) an operation and, for
+ * a sync call, waits for it. */
+static int op_start(kc_producer_t *p, txn_op_t *op, int sync, kc_txn_fn *done, void *opaque)
+{
+    op->op_sync = sync;
+    op->op_done = done;
+    op->op_opaque = opaque;
+    op->op_orphaned = 0;
+    p->p_op = op;
+    if (op->op_kind == OP_ABORT)
+        /* The records not sent yet never join; those in flight are
+         * waited for (their outcome no longer matters). */
+        fail_queued(p, -ECANCELED, 0, 1);
+    txn_run(p);
+    if (!sync)
+        return 0;
+    const kc_config_t *cfg = kc_config(p->p_client);
+    int64_t timeout = (int64_t)cfg->transaction_timeout_ms + cfg->request_timeout_ms;
+    if (op->op_kind == OP_COMMIT && cfg->delivery_timeout_ms > cfg->transaction_timeout_ms)
+        timeout = (int64_t)cfg->delivery_timeout_ms + cfg->request_timeout_ms;
+    kc_run_until(p->p_client, op_done_or_closing, p, timeout);
+    if (!op->op_finished) {
+        op->op_sync = 0;
+        op->op_orphaned = 1;
+        op->op_done = NULL;
+        return -ETIMEDOUT;
+    }
+    p->p_op = NULL;
+    int err = op->op_err;
+    if (done)
+        done(p, err, op->op_kerr, opaque);
+    op_free(op);
+    return err;
+}
+
+/* Settles a call against the operation in progress: returns 1 with *rc
+ * set when the call is answered here (the same call again after a
+ * timeout, or another call while one runs), 0 when a new operation may
+ * start. */
+static int op_pending(kc_producer_t *p, enum txn_kind kind, int sync, kc_txn_fn *done,
+                      void *opaque, int *rc)
+{
+    txn_op_t *op = p->p_op;
+    if (!op)
+        return 0;
+    if (op->op_orphaned && op->op_kind == kind) {
+        if (op->op_finished) {
+            p->p_op = NULL;
+            *rc = op->op_err;
+            if (done)
+                done(p, op->op_err, op->op_kerr, opaque);
+            op_free(op);
+            if (!sync && *rc != 0)
+                *rc = 0; /* reported through done */
+            return 1;
+        }
+        *rc = op_start(p, op, sync, done, opaque);
+        return 1;
+    }
+    if (op->op_orphaned && op->op_finished) {
+        p->p_op = NULL; /* a result nobody asked for again */
+        op_free(op);
+        return 0;
+    }
+    *rc = EDDY_ERR_TXN_STATE;
+    return 1;
+}
+
+static txn_op_t *op_new(enum txn_kind kind)
+{
+    txn_op_t *op = calloc(1, sizeof *op);
+    if (op) {
+        op->op_kind = kind;
+        op->op_group_coord = -1;
+    }
+    return op;
+}
+
+static int txn_check(const kc_producer_t *p)
+{
+    if (!p->p_txn)
+        return EDDY_ERR_TXN_STATE;
+    return p->p_txn_err == EDDY_ERR_TXN_FATAL ? EDDY_ERR_TXN_FATAL : 0;
+}
+
+int kc_producer_transactional(const kc_producer_t *p)
+{
+    return p->p_txn;
+}
+
+int kc_producer_init_transactions(kc_producer_t *p, int sync, kc_txn_fn *done, void *opaque)
+{
+    int rc = txn_check(p);
+    if (rc)
+        return rc;
+    if (op_pending(p, OP_INIT, sync, done, opaque, &rc))
+        return rc;
+    if (p->p_txn_state != TXN_UNINIT)
+        return EDDY_ERR_TXN_STATE;
+    txn_op_t *op = op_new(OP_INIT);
+    if (!op)
+        return -ENOMEM;
+    p->p_txn_state = TXN_INITING;
+    return op_start(p, op, sync, done, opaque);
+}
+
+int kc_producer_begin_transaction(kc_producer_t *p)
+{
+    int rc = txn_check(p);
+    if (rc)
+        return rc;
+    if (p->p_op || p->p_txn_state != TXN_READY) {
+        EDDY_LOG_DEBUG("producer", "begin_transaction while %s", state_name(p->p_txn_state));
+        return EDDY_ERR_TXN_STATE;
+    }
+    p->p_txn_state = TXN_IN_TXN;
+    p->p_txn_added_any = 0;
+    return 0;
+}
+
+int kc_producer_send_offsets_to_transaction(kc_producer_t *p, const kc_txn_offset_t *offsets,
+                                            int n, const kc_consumer_group_metadata_t *gm,
+                                            int sync, kc_txn_fn *done, void *opaque)
+{
+    int rc = txn_check(p);
+    if (rc)
+        return rc;
+    if (op_pending(p, OP_SEND_OFFSETS, sync, done, opaque, &rc))
+        return rc;
+    if (p->p_txn_err)
+        return p->p_txn_err;
+    if (p->p_txn_state != TXN_IN_TXN)
+        return EDDY_ERR_TXN_STATE;
+    if (!gm || !gm->gm_group_id || !*gm->gm_group_id || n < 0 || (n > 0 && !offsets))
+        return -EINVAL;
+    if (n == 0) {
+        /* Kafka's producer sends nothing for no offsets. */
+        if (done)
+            done(p, 0, 0, opaque);
+        return 0;
+    }
+    txn_op_t *op = op_new(OP_SEND_OFFSETS);
+    if (!op)
+        return -ENOMEM;
+    op->op_group_id = strdup(gm->gm_group_id);
+    op->op_member_id = strdup(gm->gm_member_id ? gm->gm_member_id : "");
+    op->op_instance_id = gm->gm_group_instance_id ? strdup(gm->gm_group_instance_id) : NULL;
+    op->op_generation = gm->gm_generation_id;
+    op->op_tps = calloc((size_t)n, sizeof *op->op_tps);
+    int bad = !op->op_group_id || !op->op_member_id || !op->op_tps ||
+              (gm->gm_group_instance_id && !op->op_instance_id);
+    for (int i = 0; !bad && i < n; i++) {
+        kc_txn_tp_t *t = &op->op_tps[i];
+        t->tt_topic = offsets[i].to_topic ? strdup(offsets[i].to_topic) : NULL;
+        t->tt_metadata = offsets[i].to_metadata ? strdup(offsets[i].to_metadata) : NULL;
+        t->tt_partition = offsets[i].to_partition;
+        t->tt_offset = offsets[i].to_offset;
+        t->tt_leader_epoch = offsets[i].to_leader_epoch;
+        op->op_ntps = i + 1;
+        bad = !t->tt_topic || (offsets[i].to_metadata && !t->tt_metadata);
+    }
+    if (bad) {
+        op_free(op);
+        return -ENOMEM;
+    }
+    qsort(op->op_tps, (size_t)n, sizeof *op->op_tps, tp_cmp);
+    return op_start(p, op, sync, done, opaque);
+}
+
+int kc_producer_commit_transaction(kc_producer_t *p, int sync, kc_txn_fn *done, void *opaque)
+{
+    int rc = txn_check(p);
+    if (rc)
+        return rc;
+    if (op_pending(p, OP_COMMIT, sync, done, opaque, &rc))
+        return rc;
+    if (p->p_txn_err)
+        return p->p_txn_err;
+    if (p->p_txn_state != TXN_IN_TXN)
+        return EDDY_ERR_TXN_STATE;
+    txn_op_t *op = op_new(OP_COMMIT);
+    if (!op)
+        return -ENOMEM;
+    p->p_txn_state = TXN_COMMITTING;
+    kc_producer_send_now(p);
+    return op_start(p, op, sync, done, opaque);
+}
+
+int kc_producer_abort_transaction(kc_producer_t *p, int sync, kc_txn_fn *done, void *opaque)
+{
+    int rc = txn_check(p);
+    if (rc)
+        return rc;
+    if (op_pending(p, OP_ABORT, sync, done, opaque, &rc))
+        return rc;
+    if (p->p_txn_state != TXN_IN_TXN)
+        return EDDY_ERR_TXN_STATE;
+    txn_op_t *op = op_new(OP_ABORT);
+    if (!op)
+        return -ENOMEM;
+    p->p_txn_state = TXN_ABORTING;
+    return op_start(p, op, sync, done, opaque);
+}
+
+int kc_producer_txn_error(const kc_producer_t *p, int16_t *kafka_err, const char **why)
+{
+    if (kafka_err)
+        *kafka_err = p->p_txn_err ? p->p_txn_kerr : 0;
+    if (why)
+        *why = p->p_txn_err ? p->p_txn_why : NULL;
+    return p->p_txn_err;
 }
 
 /* ---- public ---- */
@@ -1178,6 +2213,11 @@ kc_producer_t *kc_producer_new(kc_client_t *c, kc_delivery_fn *dr)
                       "idempotence is off: %s (enable.idempotence is true only by "
                       "default)",
                       off_why);
+    if (kc_config(c)->transactional_id) {
+        p->p_txn = 1;
+        p->p_idem = p->p_idem_explicit = 1; /* kc_config_idempotence refused conflicts */
+        p->p_txn_coord = -1;
+    }
     uv_timer_init(kc_loop(c), &p->p_timer);
     p->p_timer.data = p;
     p->p_timer_open = 1;
@@ -1196,6 +2236,10 @@ int kc_produce(kc_producer_t *p, const char *topic, int32_t partition, const kc_
     const kc_config_t *cfg = kc_config(p->p_client);
     if (partition < -1)
         return -EINVAL;
+    if (p->p_txn && p->p_txn_err)
+        return p->p_txn_err;
+    if (p->p_txn && p->p_txn_state != TXN_IN_TXN)
+        return EDDY_ERR_TXN_STATE; /* records go inside begin .. commit/abort only */
     if (kc_record_size(rec) > cfg->max_request_size)
         return EDDY_ERR_TOO_LARGE;
     kc_ptopic_t *t = topic_get(p, topic);
@@ -1309,6 +2353,14 @@ void kc_producer_destroy(kc_producer_t *p)
         t = next;
     }
     p->p_topics = NULL;
+    if (p->p_op) {
+        /* An async call still running ends with -ECANCELED. */
+        txn_op_t *op = p->p_op;
+        p->p_op = NULL;
+        if (op->op_done && !op->op_finished)
+            op->op_done(p, -ECANCELED, 0, op->op_opaque);
+        op_free(op);
+    }
     p->p_dr = NULL; /* requests still out end silently */
     if (p->p_client->c_producer == p)
         p->p_client->c_producer = NULL;

@@ -39,6 +39,16 @@ static const api_version_range_t client_own_versions[] = {
     /* a client authenticates to any Kafka since 1.0 (client_api_sasl.c) */
     {API_SASL_HANDSHAKE, 1, 1},
     {API_SASL_AUTHENTICATE, 0, 2},
+    /* the transactional producer (client/txn_wire.c), up to the last
+     * versions before transactions v2 (KIP-890 part 2: EndTxn v5,
+     * TxnOffsetCommit v5); v4 of EndTxn and TxnOffsetCommit only allows
+     * TRANSACTION_ABORTABLE, which the client takes as abortable. The
+     * ranges are those Eddy's broker serves: AddPartitionsToTxn v4+ is for
+     * brokers only, AddOffsetsToTxn v4 is not served. */
+    {API_ADD_PARTITIONS_TO_TXN, 0, 3},
+    {API_ADD_OFFSETS_TO_TXN, 0, 3},
+    {API_END_TXN, 0, 4},
+    {API_TXN_OFFSET_COMMIT, 0, 4},
 };
 
 static const api_version_range_t *client_range(int api_key)

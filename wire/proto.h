@@ -127,10 +127,12 @@ const char *kafka_api_name(int api_key);
     X(INVALID_PRODUCER_ID_MAPPING, 49)                                                             \
     X(INVALID_TRANSACTION_TIMEOUT, 50)                                                             \
     X(CONCURRENT_TRANSACTIONS, 51)                                                                 \
+    X(TRANSACTION_COORDINATOR_FENCED, 52)                                                          \
     X(OPERATION_NOT_ATTEMPTED, 55)                                                                 \
     X(PRODUCER_FENCED, 90)                                                                         \
     X(TRANSACTIONAL_ID_NOT_FOUND, 105)                                                             \
-    X(UNSTABLE_OFFSET_COMMIT, 88)
+    X(UNSTABLE_OFFSET_COMMIT, 88)                                                                  \
+    X(TRANSACTION_ABORTABLE, 120)
 
 enum kafka_err {
 #define KAFKA_ERR_ENUM(name, code) KERR_##name = code,

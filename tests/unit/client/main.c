@@ -11,6 +11,7 @@ TCase *tcase_conn(void);
 TCase *tcase_compression(void);
 TCase *tcase_idempotence(void);
 TCase *tcase_sasl_config(void);
+TCase *tcase_txn_filter(void);
 
 int main(void)
 {
@@ -26,5 +27,6 @@ int main(void)
     suite_add_tcase(s, tcase_compression());
     suite_add_tcase(s, tcase_idempotence());
     suite_add_tcase(s, tcase_sasl_config());
+    suite_add_tcase(s, tcase_txn_filter());
     return run_suite(s);
 }

@@ -478,10 +478,12 @@ END_TEST
 START_TEST(init_producer_id)
 {
     /* Spoken by the client (v0-5) whatever the broker of this build
-     * serves; EndTxn is not. */
+     * serves; so is EndTxn for the transactional producer, but never v5+
+     * (transactions v2). */
     ck_assert_int_eq(wire_pick_version(API_INIT_PRODUCER_ID, 0, 4), 4);
     ck_assert_int_eq(wire_pick_version(API_INIT_PRODUCER_ID, 6, 6), -1);
-    ck_assert_int_eq(wire_pick_version(26, 0, 4), -1);
+    ck_assert_int_eq(wire_pick_version(API_END_TXN, 0, 5), 4);
+    ck_assert_int_eq(wire_pick_version(API_END_TXN, 5, 5), -1);
     InitProducerIdRequest req = {KSTR_NULL, 60000, -1, -1};
     eddy_wr_t w;
     wr_init(&w);
