@@ -475,9 +475,8 @@ int32_t group_store_partition_of(const group_coordinator_t *gc, const char *grou
     return group_partition_for(group_id, strlen(group_id), gc->gc_topic->t_npartitions);
 }
 
-int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition,
-                                 int64_t producer_id, int16_t producer_epoch, int commit,
-                                 int32_t coordinator_epoch)
+int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition, int64_t producer_id,
+                                 int16_t producer_epoch, int commit, int32_t coordinator_epoch)
 {
     topic_t *t = gc->gc_topic;
     if (partition < 0 || partition >= t->t_npartitions || producer_id < 0)
@@ -490,8 +489,7 @@ int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition,
         /* The coordinator retries: one line per interval, not per retry. */
         static eddy_log_limit_t marker_limit = EDDY_LOG_LIMIT_INIT;
         EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "group", &marker_limit, 10000,
-                         "%s-%d: cannot write the %s marker of producer %" PRId64
-                         " epoch %d: %s",
+                         "%s-%d: cannot write the %s marker of producer %" PRId64 " epoch %d: %s",
                          t->t_name, partition, commit ? "commit" : "abort", producer_id,
                          producer_epoch,
                          rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : eddy_strerror(rc));
@@ -729,12 +727,11 @@ int handle_txn_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     } else if (req.ProducerId < 0 || req.ProducerEpoch < 0) {
         gerr = KERR_INVALID_REQUEST; /* offsets of no transaction could never be completed */
     } else if (b->bk_cfg.transaction_partition_verification_enable &&
-               (gerr = txn_verify_partition(b->bk_txns, req.TransactionalId, req.ProducerId,
-                                            req.ProducerEpoch, OFFSETS_TOPIC,
-                                            group_partition_for(req.GroupId.ptr,
-                                                                (size_t)req.GroupId.len,
-                                                                gc->gc_topic->t_npartitions))) !=
-                   KERR_NONE) {
+               (gerr = txn_verify_partition(
+                    b->bk_txns, req.TransactionalId, req.ProducerId, req.ProducerEpoch,
+                    OFFSETS_TOPIC,
+                    group_partition_for(req.GroupId.ptr, (size_t)req.GroupId.len,
+                                        gc->gc_topic->t_npartitions))) != KERR_NONE) {
         /* KIP-890: the transaction must have added the group's partition
          * (AddOffsetsToTxn) and still be open, or these offsets would stay
          * pending with no marker ever coming to end them. */
@@ -801,8 +798,8 @@ int handle_txn_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (serr != KERR_NONE)
                 op->ErrorCode = serr;
             else if (offset_put(g, req.ProducerId, req.Topics[i].Name, p->PartitionIndex,
-                                p->CommittedOffset, p->CommittedLeaderEpoch,
-                                p->CommittedMetadata, now, at) < 0)
+                                p->CommittedOffset, p->CommittedLeaderEpoch, p->CommittedMetadata,
+                                now, at) < 0)
                 op->ErrorCode = KERR_UNKNOWN_SERVER_ERROR;
         }
     wire_txn_offset_commit_resp_encode(&s->rs_resp, v, &resp);

@@ -879,8 +879,8 @@ int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level, si
 
 /* A coordinator's own batches (Kafka's AppendOrigin.COORDINATOR) carry no
  * sequence: only a fenced (older) producer epoch is refused. */
-static int coordinator_epoch_check(const pstate_t *ps, const uint8_t *buf, size_t len,
-                                   char *errstr, size_t errstr_size)
+static int coordinator_epoch_check(const pstate_t *ps, const uint8_t *buf, size_t len, char *errstr,
+                                   size_t errstr_size)
 {
     for (size_t pos = 0; pos < len; pos += (size_t)wire_batch_size(buf + pos)) {
         wire_batch_header_t h;

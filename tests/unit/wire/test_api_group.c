@@ -1808,6 +1808,7 @@ START_TEST(offset_fetch_flexible)
     OffsetFetchResponse resp = {9, &topic, 1, 0};
     wr_reset(&w);
     wire_offset_fetch_resp_encode(&w, 7, &resp);
+    /* clang-format off */
     static const uint8_t want[] = {
         0, 0, 0, 9,                  /* ThrottleTimeMs */
         2, 2, 't',                   /* Topics [1], Name */
@@ -1819,6 +1820,7 @@ START_TEST(offset_fetch_flexible)
         0, 0,                        /* ErrorCode */
         0,                           /* tags */
     };
+    /* clang-format on */
     ck_assert_int_eq(w.wr_len, sizeof want);
     ck_assert_mem_eq(w.wr_buf, want, sizeof want);
     wr_free(&w);
@@ -1925,14 +1927,14 @@ START_TEST(txn_offset_commit_response)
     eddy_wr_t w;
     wr_init(&w);
     wire_txn_offset_commit_resp_encode(&w, 2, &resp);
-    static const uint8_t v2[] = {0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 2,
-                                 0, 0, 0, 3, 0, 0, 0, 0, 0, 4, 0, 22};
+    static const uint8_t v2[] = {0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0,
+                                 2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 4,   0, 22};
     ck_assert_int_eq(w.wr_len, sizeof v2);
     ck_assert_mem_eq(w.wr_buf, v2, sizeof v2);
     wr_reset(&w);
     wire_txn_offset_commit_resp_encode(&w, 3, &resp);
-    static const uint8_t v3[] = {0, 0, 0, 1, 2, 2, 't', 3, 0, 0, 0, 3, 0, 0, 0,
-                                 0, 0, 0, 4, 0, 22, 0, 0, 0};
+    static const uint8_t v3[] = {0, 0, 0, 1, 2, 2, 't', 3, 0,  0, 0, 3,
+                                 0, 0, 0, 0, 0, 0, 4,   0, 22, 0, 0, 0};
     ck_assert_int_eq(w.wr_len, sizeof v3);
     ck_assert_mem_eq(w.wr_buf, v3, sizeof v3);
     wr_free(&w);
