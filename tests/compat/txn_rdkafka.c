@@ -206,7 +206,7 @@ static rd_kafka_t *txn_producer(const char *bootstrap, const char *txnid, int ar
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (!rk)
         die(2, "rd_kafka_new(producer): %s", err);
-    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, 60000);
+    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, 30000);
     if (e)
         txn_fail("init_transactions", e);
     out("init");

@@ -62,8 +62,9 @@ ids() {
 run() {
     local n=$1
     shift
-    timeout -k 5 110 "$@" >"$WORK/$n.out" 2>"$WORK/$n.err" ||
-        { tail -n 20 "$WORK/$n.err" >&2; fail "$n: '$*' exited $?"; }
+    local rc=0
+    timeout -k 5 110 "$@" >"$WORK/$n.out" 2>"$WORK/$n.err" || rc=$?
+    [ "$rc" = 0 ] || { tail -n 20 "$WORK/$n.err" >&2; fail "$n: '$*' exited $rc"; }
 }
 # bgrun NAME CMD...: in the background, pid in PID_NAME.
 bgrun() {
