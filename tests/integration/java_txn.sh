@@ -6,7 +6,12 @@
 #     aborts and commits transactions over the 3 partitions of a topic; a
 #     read_committed Java consumer reads exactly the committed records, once
 #     each, a read_uncommitted one all of them.
-#  2. kafka-transactions (org.apache.kafka.tools.TransactionsCommand), list
+#  2. consume-transform-produce with sendOffsetsToTransaction in a consumer
+#     group (Java consumer and producer): an aborted transaction leaves the
+#     group without offsets and the output empty; after a committed one the
+#     group's offsets are exactly those sent and the output holds each
+#     transformed record once.
+#  3. kafka-transactions (org.apache.kafka.tools.TransactionsCommand), list
 #     and describe, while a Java producer holds a transaction open: list shows
 #     its transactional.id as Ongoing, describe its producer id, state and the
 #     partitions in the transaction.
@@ -35,7 +40,7 @@ if [ "$TARGET" = kafka ]; then
     BOOT=$(KAFKA_HEAP=384m timeout 180 "$KAFKA_SH" start "$KC" 1) || fail "the Kafka node did not start"
     log "Apache Kafka at $BOOT"
 else
-    start_broker "$WORK/eddy"
+    start_broker "$WORK/eddy" --set group.initial.rebalance.delay.ms=0
     BOOT=$BOOTSTRAP
 fi
 
@@ -82,7 +87,43 @@ run ru jrun EddyTxn consume "$BOOT" jt read_uncommitted
 same_set ru "$WORK/all" "Java read_uncommitted consumer"
 log "1: Java transactional producer: the 120 committed records read once each by a read_committed Java consumer, none of the 60 aborted"
 
-# ------------------------------------------------------------- 2. kafka-transactions
+# ------------------------------------------------------------- 2. sendOffsetsToTransaction
+timeout 60 "$EDDY" -b "$BOOT" topic create jin -p 3 >/dev/null || fail "topic create jin"
+timeout 60 "$EDDY" -b "$BOOT" topic create jout -p 2 >/dev/null || fail "topic create jout"
+run jin jrun EddyTxn produce "$BOOT" java-in jin in 30 commit
+committed_is() { # NAME FILE [SECONDS]: the group's offsets on jin are FILE's lines
+    local i
+    for ((i = 0; i <= ${3:-0}; i++)); do
+        [ "$i" = 0 ] || sleep 1
+        run "$1" jrun EddyTxn committed "$BOOT" jgrp jin
+        sort "$WORK/$1.out" | cmp -s - <(sort "$2") && return 0
+    done
+    cat "$WORK/$1.out" >&2
+    fail "$1: the group's offsets are not $(tr '\n' ';' <"$2")"
+}
+printf 'jin 0 -1001\njin 1 -1001\njin 2 -1001\n' >"$WORK/none.offsets"
+run eos_abort jrun EddyTxn eos "$BOOT" java-eos jgrp jin jout 30 abort
+grep -qx 'aborted 0' "$WORK/eos_abort.out" || fail "eos_abort: no 'aborted 0'"
+committed_is offs_abort "$WORK/none.offsets"
+run jout_abort jrun EddyTxn consume "$BOOT" jout read_committed
+[ ! -s "$WORK/jout_abort.out" ] || fail "jout_abort: the aborted transaction's output is visible"
+run eos jrun EddyTxn eos "$BOOT" java-eos jgrp jin jout 30 commit
+grep -qx 'committed 0' "$WORK/eos.out" || fail "eos: no 'committed 0'"
+sed -n 's/^offset //p' "$WORK/eos.out" >"$WORK/sent.offsets"
+[ "$(wc -l <"$WORK/sent.offsets")" = 3 ] || fail "eos: $(wc -l <"$WORK/sent.offsets") offsets sent, expected 3"
+awk '$3 < 10 { bad = 1 } END { exit bad }' "$WORK/sent.offsets" ||
+    fail "eos: an offset sent is below the 10 records of a partition: $(tr '\n' ';' <"$WORK/sent.offsets")"
+committed_is offs_commit "$WORK/sent.offsets" 20
+ids in 0 30 | sed 's/^/out-/' | sort >"$WORK/jout.expected"
+for _ in $(seq 1 20); do
+    run jout jrun EddyTxn consume "$BOOT" jout read_committed
+    sort "$WORK/jout.out" | comm -13 - "$WORK/jout.expected" | grep -q . || break
+    sleep 1
+done
+same_set jout "$WORK/jout.expected" "output of the committed consume-transform-produce transaction"
+log "2: Java sendOffsetsToTransaction: nothing after an abort; after the commit the group's offsets are those sent ($(tr '\n' ';' <"$WORK/sent.offsets")) and the output holds the 30 records once"
+
+# ------------------------------------------------------------- 3. kafka-transactions
 java "${JOPTS[@]}" -cp "$CLS:$LIB/*" EddyTxn produce "$BOOT" java-open jt o 9 hang >"$WORK/open.out" 2>"$WORK/open.err" &
 OPEN=$!
 bg_started $OPEN
@@ -107,7 +148,7 @@ awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
      END { if (!ok) exit 1; n = split(parts, p, ","); if (n != 3) exit 1
            for (i = 1; i <= n; i++) if (p[i] !~ /^jt-[012]$/) exit 1 }' "$WORK/describe.out" ||
     { cat "$WORK/describe.out" >&2; fail "kafka-transactions describe: not java-open Ongoing over jt-0,jt-1,jt-2 with timeout 60000"; }
-log "2: kafka-transactions list and describe show the open transaction: $(sed -n 2p "$WORK/describe.out" | tr -s ' \t' ' ')"
+log "3: kafka-transactions list and describe show the open transaction: $(sed -n 2p "$WORK/describe.out" | tr -s ' \t' ' ')"
 kill -9 $OPEN 2>/dev/null || true
 wait $OPEN 2>/dev/null || true
 bg_done $OPEN
