@@ -26,7 +26,8 @@
 #     raises SIGKILL after that step), for a commit and for an abort, then a restart. The
 #     restarted coordinator ends the transaction by itself: a later transaction of another
 #     producer becomes visible, the committed records exactly once with it, the aborted ones
-#     never; then a successor with the crashed producer's transactional.id commits.
+#     never; then a successor with the crashed producer's transactional.id commits. After
+#     all the restarts the topics of sections 1 and 2 still read as before.
 #
 #   txn_rdkafka.sh EDDY TXN_RDKAFKA [kafka]
 # Needs java (17+) and the jars (scripts/kafka.sh fetch) for "kafka".
@@ -301,5 +302,11 @@ for step in prepare marker complete; do
     done
 done
 check crash_ru crash:3 read_uncommitted "$WORK/crash.all" "read_uncommitted after the crashes"
+# The aborted transactions of sections 1 and 2, written before the 12 restarts (6 of them
+# kill -9), are still told apart from the committed ones.
+check mix_after "$MIX" read_committed "$WORK/mix.committed" "the 2 topics of section 1 after the restarts"
+check fence_after fence:3 read_committed "$WORK/fence.committed" "the topic of section 2 after the restarts"
+check fence_after_ru fence:3 read_uncommitted "$WORK/fence.all" "the topic of section 2 after the restarts (read_uncommitted)"
+log "5: after the restarts, read_committed still leaves out the aborted transactions of sections 1 and 2"
 stop_broker
 log "PASS on Eddy's broker"
