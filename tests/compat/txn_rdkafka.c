@@ -100,7 +100,8 @@ static int parse_spec(const char *spec, struct slot *slots, int max)
     if (strlen(spec) >= sizeof(buf))
         die(2, "SPEC '%s' is too long", spec);
     strcpy(buf, spec);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':');
         if (!colon)
             die(2, "SPEC item '%s' is not TOPIC:PARTITIONS", tok);
@@ -266,7 +267,8 @@ static int cmd_produce(int argc, char **argv)
     char actions[256];
     snprintf(actions, sizeof(actions), "%s", argv[5]);
     int t = 0;
-    for (char *save = NULL, *a = strtok_r(actions, ",", &save); a; a = strtok_r(NULL, ",", &save), t++) {
+    for (char *save = NULL, *a = strtok_r(actions, ",", &save); a;
+         a = strtok_r(NULL, ",", &save), t++) {
         rd_kafka_error_t *e = rd_kafka_begin_transaction(rk);
         if (e)
             txn_fail("begin_transaction", e);
@@ -428,9 +430,10 @@ static int cmd_eos(int argc, char **argv)
         char v[512];
         int len = snprintf(v, sizeof(v), "out-%.*s", (int)(m->len < 400 ? m->len : 400),
                            (const char *)m->payload);
-        rd_kafka_resp_err_t perr =
-            rd_kafka_producev(p, RD_KAFKA_V_TOPIC(out_topic), RD_KAFKA_V_VALUE(v, (size_t)len),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t perr = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(out_topic),
+                                                     RD_KAFKA_V_VALUE(v, (size_t)len),
+                                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                     RD_KAFKA_V_END);
         if (perr)
             die(2, "producev: %s", rd_kafka_err2str(perr));
         got++;
