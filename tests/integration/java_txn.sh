@@ -15,6 +15,9 @@
 #     and describe, while a Java producer holds a transaction open: list shows
 #     its transactional.id as Ongoing, describe its producer id, state and the
 #     partitions in the transaction.
+#  4. that producer killed with kill -9: a successor with its transactional.id
+#     commits; the killed one's records are never visible, describe shows the
+#     successor's epoch and CompleteCommit.
 #
 #   java_txn.sh EDDY CLASSES_DIR [kafka]
 # CLASSES_DIR: where tests/java/*.java are compiled. Needs java and javac
@@ -152,5 +155,23 @@ log "3: kafka-transactions list and describe show the open transaction: $(sed -n
 kill -9 $OPEN 2>/dev/null || true
 wait $OPEN 2>/dev/null || true
 bg_done $OPEN
+
+# ------------------------------------------------------------- 4. a successor fences it
+# The producer holding the transaction was killed with kill -9; a successor with its
+# transactional.id aborts that transaction (InitProducerId) and commits its own.
+run heir jrun EddyTxn produce "$BOOT" java-open jt heir 9 commit
+{ cat "$WORK/committed"; ids heir 0 9; } | sort >"$WORK/committed.sorted"
+for _ in $(seq 1 20); do
+    run rc2 jrun EddyTxn consume "$BOOT" jt read_committed
+    sort "$WORK/rc2.out" | comm -13 - "$WORK/committed.sorted" | grep -q . || break
+    sleep 1
+done
+same_set rc2 "$WORK/committed.sorted" "after the successor of the killed producer"
+run txns2 txns describe --transactional-id java-open
+awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+     NR == 2 && $col["TransactionState"] == "CompleteCommit" && $col["ProducerEpoch"] > 0 { ok = 1 }
+     END { exit !ok }' "$WORK/txns2.out" ||
+    { cat "$WORK/txns2.out" >&2; fail "kafka-transactions describe: java-open not CompleteCommit with a bumped epoch"; }
+log "4: a Java successor fenced the killed producer: its 9 records never visible, the successor's 9 are; describe: $(sed -n 2p "$WORK/txns2.out" | tr -s ' \t' ' ')"
 [ "$TARGET" = kafka ] || stop_broker
 log "PASS on $([ "$TARGET" = kafka ] && echo "Apache Kafka" || echo "Eddy's broker")"
