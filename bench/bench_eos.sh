@@ -35,9 +35,10 @@
 #            30000 this is the time to the first commit after the input is
 #            processed, not a processing rate.
 #   cpu      words / (CPU seconds of the app + CPU seconds of the broker over
-#            the same time): the work per word, which waiting for a commit
-#            does not inflate; on a machine that is CPU bound this is what
-#            bounds throughput.
+#            the same time, less the broker's idle CPU rate, measured for
+#            IDLE_SECS before the runs, times the run's length): the work per
+#            word, which waiting for a commit does not inflate; on a machine
+#            that is CPU bound this is what bounds throughput.
 # Ratios are eos/alos: the median of the per-round ratios (with their range);
 # above 1 EOS is faster (wall) or cheaper per word (cpu).
 # Correctness: after each run the app is stopped (SIGTERM, it commits and
@@ -55,6 +56,7 @@
 # Environment: ROUNDS (2), WORDS (4000000), SYSTEMS ("kstreams-kafka
 # eddy-kafka eddy-eddy"), CONFIGS ("alos eos alos100"), KAFKA_HEAP (1g),
 # KS_HEAP (1g, the Kafka Streams app's JVM), WC_TIMEOUT (300 s per run),
+# IDLE_SECS (10),
 # KEEP=1 keeps the scratch dir (the apps' logs).
 set -u
 
@@ -68,6 +70,7 @@ SYSTEMS=${SYSTEMS:-kstreams-kafka eddy-kafka eddy-eddy}
 CONFIGS=${CONFIGS:-alos eos alos100}
 export KAFKA_HEAP=${KAFKA_HEAP:-1g}
 KS_HEAP=${KS_HEAP:-1g}
+IDLE_SECS=${IDLE_SECS:-10}
 for f in "$EDDY" "$WC"; do
     if [ ! -x "$f" ]; then
         echo "bench_eos.sh: $f not found (cmake --build $BUILD --target eddy wordcount)" >&2
@@ -121,6 +124,17 @@ for B in "$KB" "$EB"; do
     say "warm-up word count on $(name "$B"): ${WC_EL} s, sum $WC_SUM"
 done
 
+# the brokers' CPU when idle (a JVM's background threads, Kafka's periodic
+# tasks), taken off each run's broker CPU: a run that waits 30 s for its
+# commit would otherwise be charged 30 s of it
+sleep 2
+KC0=$(cpu "$KPID"); EC0=$(cpu "$EPID")
+sleep "$IDLE_SECS"
+KIDLE=$(awk -v a="$KC0" -v b="$(cpu "$KPID")" -v t="$IDLE_SECS" 'BEGIN { printf "%.4f", (b - a) / t }')
+EIDLE=$(awk -v a="$EC0" -v b="$(cpu "$EPID")" -v t="$IDLE_SECS" 'BEGIN { printf "%.4f", (b - a) / t }')
+say "idle broker CPU over $IDLE_SECS s: kafka $KIDLE s/s, eddy $EIDLE s/s"
+idle_rate() { [ "$1" = "$EB" ] && echo "$EIDLE" || echo "$KIDLE"; }
+
 # ---------------------------------------------------------------- runs
 # settings CONFIG: the app's settings for a configuration
 settings() {
@@ -134,7 +148,8 @@ settings() {
 }
 for c in $CONFIGS; do settings "$c" >/dev/null; done
 rev() { local a=() x; for x in "$@"; do a=("$x" "${a[@]}"); done; echo "${a[@]}"; }
-# one line per run: round system config wall_wps first_s el_s app_cpu broker_cpu cpu_wps sum over rss_kib
+# one line per run: round system config wall_wps first_s el_s app_cpu broker_cpu
+# (less its idle CPU) cpu_wps sum over rss_kib
 : >"$ROOT/runs.txt"
 say "== runs: $ROUNDS rounds of [$SYSTEMS] x [$CONFIGS]; $(load)"
 for r in $(seq "$ROUNDS"); do
@@ -153,10 +168,11 @@ for r in $(seq "$ROUNDS"); do
             wps=0; cwps=0
             if [ "$WC_EL" != - ]; then
                 wps=$(awk -v n="$NW" -v s="$WC_EL" 'BEGIN { printf "%.0f", n / s }')
+                WC_BCPU=$(awk -v b="$WC_BCPU" -v i="$(idle_rate "$B")" -v t="$WC_EL" 'BEGIN { b -= i * t; printf "%.2f", b < 0 ? 0 : b }')
                 cwps=$(awk -v n="$NW" -v a="$WC_CPU" -v b="$WC_BCPU" 'BEGIN { printf "%.0f", n / (a + b) }')
             fi
             echo "$r $s $c $wps $WC_FIRST $WC_EL $WC_CPU $WC_BCPU $cwps $WC_SUM ${WC_OVER:--} $WC_RSS" >>"$ROOT/runs.txt"
-            say "round $r $s $c: $WC_EL s = $wps words/s (first output $WC_FIRST s); CPU app $WC_CPU s + broker $WC_BCPU s = $cwps words/CPU-s; read_committed sum after stop $WC_SUM of $NW$([ -n "$WC_OVER" ] && echo ", up to $WC_OVER on the way"); app VmRSS $(mib "$WC_RSS") MiB; $(load)"
+            say "round $r $s $c: $WC_EL s = $wps words/s (first output $WC_FIRST s); CPU app $WC_CPU s + broker $WC_BCPU s (beyond idle) = $cwps words/CPU-s; read_committed sum after stop $WC_SUM of $NW$([ -n "$WC_OVER" ] && echo ", up to $WC_OVER on the way"); app VmRSS $(mib "$WC_RSS") MiB; $(load)"
         done
     done
 done
@@ -178,7 +194,7 @@ git -C "$HERE" diff --quiet HEAD 2>/dev/null || REV="$REV+changes"
 KV=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/tests/kafka/pom.xml")
 echo "== bench_eos summary ($(date -u +%Y-%m-%dT%H:%MZ), tree $REV, build $BUILD, Apache Kafka $KV, $(java -version 2>&1 | head -1))"
 echo "load: at start $LOAD0; at end $(load); busiest at end: $(busy)"
-echo "$NW words, 4 partitions, 1 stream thread, 10 MiB cache; medians of $ROUNDS rounds; wall = words / (app start to complete read_committed output), cpu = words / (app + broker CPU s)"
+echo "$NW words, 4 partitions, 1 stream thread, 10 MiB cache; medians of $ROUNDS rounds; wall = words / (app start to complete read_committed output), cpu = words / (app + broker CPU s, the broker's less its idle rate: kafka $KIDLE s/s, eddy $EIDLE s/s)"
 for s in $SYSTEMS; do
     for c in $CONFIGS; do
         printf '%-15s %-8s commit.interval.ms %-7s wall %8s words/s  first output %5s s  cpu %8s words/CPU-s (app %s s, broker %s s)  sums %s\n' \
