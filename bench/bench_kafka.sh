@@ -37,7 +37,6 @@
 # Kafka Streams app's JVM), JAVA_PRODUCE ("32:100:1", P:SIZE:ACKS list for
 # ProducerPerformance, "" for none), KEEP=1 keeps the scratch dir.
 set -u
-export LC_ALL=C
 
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
@@ -65,82 +64,18 @@ for c in cc pkg-config kcat java mvn python3; do
 done
 EDDY=$(cd "$(dirname "$EDDY")" && pwd)/eddy
 WC=$(cd "$(dirname "$WC")" && pwd)/wordcount
-KAFKA_SH=$HERE/scripts/kafka.sh
-KSDIR=$HERE/bench/kafka-streams-wordcount
+BENCH=bench_kafka.sh
+. "$HERE/bench/kafka_lib.sh"
 . "$HERE/bench/corpus.sh"
 
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/eddy-bench-kafka.XXXXXX")
-PIDS=()
 START=$(date +%s)
 SUMMARY=()
-KAFKA_UP=0
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-    done
-    [ "$KAFKA_UP" = 1 ] && "$KAFKA_SH" stop "$ROOT/kafka"
-    if [ "${KEEP:-0}" = 1 ]; then echo "bench_kafka.sh: kept $ROOT"; else rm -rf "$ROOT"; fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { echo "${EPOCHREALTIME/,/.}"; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-say() { echo "bench_kafka.sh: $*"; }
-load() { echo "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs, $(ps -e --no-headers | wc -l) processes, $(pgrep -c java) JVMs"; }
-rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; } # KiB
-mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-forget() { # PID: drop from PIDS once stopped
-    local a=() p
-    for p in "${PIDS[@]}"; do [ "$p" != "$1" ] && a+=("$p"); done
-    PIDS=("${a[@]}")
-}
-# run CMD...: runs it in the background and waits, so that Ctrl-C or SIGTERM
-# reaches the script's trap at once (bash runs a trap only after a foreground
-# command ends) and the cleanup stops CMD by its PID
-run() {
-    "$@" &
-    local p=$! st
-    PIDS+=("$p")
-    wait "$p"
-    st=$?
-    forget "$p"
-    return $st
-}
-stop_pid() { # PID: SIGTERM, wait up to 30 s, then SIGKILL
-    kill -TERM "$1" 2>/dev/null
-    for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-    forget "$1"
-}
-# answered BOOT: the broker answered Metadata listing 1 broker (kcat only once
-# the port accepts: a refused kcat would wait out its reconnect backoff)
-answered() {
-    (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null || return 1
-    kcat -b "$1" -L -m 2 -X reconnect.backoff.ms=10 -X reconnect.backoff.max.ms=50 2>/dev/null | grep -q '^ 1 brokers:'
-}
-# median of the numbers on stdin (whole numbers from 1000 up, else 4 significant digits)
-median() {
-    sort -g | awk '{ a[NR] = $1 } END {
-        if (NR == 0) { print "-"; exit }
-        m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-        if (m >= 1000) printf "%.0f\n", m; else printf "%.4g\n", m }'
-}
-# spread of the numbers on stdin: "min-max"
-spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.3g-%.3g\n", lo, hi; else print "-" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.3f", a / b }'; }
-
 say "scratch $ROOT; $(load)"
 LOAD0=$(load)
-busy() { # the 5 busiest processes over 1 s (top's second sample)
-    top -b -n 2 -d 1 -o %CPU 2>/dev/null | awk '/^top -/ { n++ } n == 2 && $1 ~ /^[0-9]+$/ && k++ < 5 { printf "%s%% %s; ", $9, $12 }'
-}
 say "busiest processes now: $(busy)"
 
 # ---------------------------------------------------------------- tools
@@ -148,46 +83,11 @@ KC=$ROOT/bench_kclient
 # shellcheck disable=SC2046
 cc -O2 -Wall -o "$KC" "$HERE/bench/bench_kclient.c" $(pkg-config --cflags --libs rdkafka) -lpthread ||
     { say "cannot build bench_kclient (librdkafka-dev)"; exit 2; }
-run mvn -q -B -f "$KSDIR/pom.xml" package >"$ROOT/mvn.log" 2>&1 || { cat "$ROOT/mvn.log" >&2; say "mvn package of $KSDIR failed"; exit 2; }
-"$KAFKA_SH" fetch || exit 2
-KSJAR=$KSDIR/target/kafka-streams-wordcount.jar
+build_tools || exit 2
 
 # ---------------------------------------------------------------- 1. start
 say "== 1. start (exec to first answered Metadata)"
-mkdir -p "$ROOT/kafka"
-KAFKA_UP=1
-KB=$("$KAFKA_SH" start "$ROOT/kafka" 1 | tail -1) || { say "Kafka did not start"; exit 2; }
-KAFKA_UP=1
-"$KAFKA_SH" stop "$ROOT/kafka"
-# what both brokers get explicitly (Kafka's defaults, set on Eddy where Eddy's differ)
-COMMON_SET=(log.flush.interval.messages=9223372036854775807 log.flush.interval.ms=9223372036854775807
-    log.segment.bytes=1073741824 fetch.max.bytes=57671680 group.initial.rebalance.delay.ms=0
-    auto.create.topics.enable=false num.partitions=1)
-printf '%s\n' "${COMMON_SET[@]}" >>"$ROOT/kafka/node1/server.properties"
-EPORT=$(free_port)
-EB=127.0.0.1:$EPORT
-ESET=()
-for s in "${COMMON_SET[@]}"; do ESET+=(--set "$s"); done
-mkdir -p "$ROOT/eddy"
-EPID=
-KPID=
-start_eddy() {
-    "$EDDY" broker --data-dir "$ROOT/eddy" --listen "$EB" "${ESET[@]}" >>"$ROOT/eddy.log" 2>&1 </dev/null &
-    EPID=$!
-    PIDS+=("$EPID")
-}
-start_kafka() {
-    "$KAFKA_SH" restart "$ROOT/kafka" 1
-    KPID=$(cat "$ROOT/kafka/node1/pid")
-}
-wait_answer() { # BOOT PID: seconds until answered, or "-"
-    local t0=$2 i
-    for i in $(seq 6000); do
-        if answered "$1"; then secs "$t0" "$(now)"; return 0; fi
-        sleep 0.02
-    done
-    echo "-"
-}
+setup_brokers || exit 2
 for r in $(seq "$START_ROUNDS"); do
     if [ "$r" -gt 1 ]; then
         stop_pid "$EPID"
@@ -216,7 +116,6 @@ sleep 5
 E_IDLE=$(rss "$EPID"); K_IDLE=$(rss "$KPID")
 say "== 2. resident memory idle (5 s after answering): eddy $(mib "$E_IDLE") MiB, kafka $(mib "$K_IDLE") MiB (KAFKA_HEAP=$KAFKA_HEAP)"
 
-E() { timeout 120 "$EDDY" -b "$1" "${@:2}"; }
 for B in "$EB" "$KB"; do
     for P in 1 32; do
         for S in 100 1024; do
@@ -225,7 +124,6 @@ for B in "$EB" "$KB"; do
     done
     E "$B" topic create lat -p 1 >/dev/null || exit 1
 done
-name() { [ "$1" = "$EB" ] && echo eddy || echo kafka; }
 # order R: the two brokers, Eddy first in odd rounds
 order() { if [ $(($1 % 2)) = 1 ]; then echo "$EB $KB"; else echo "$KB $EB"; fi; }
 # the load windows of each broker, for max_rss
@@ -364,53 +262,26 @@ for B in "$KB" "$EB"; do
     E "$B" topic create lines -p 4 >/dev/null || exit 1
     run kcat -P -b "$B" -t lines -l "$ROOT/corpus" || { say "loading the corpus into $(name "$B") failed"; exit 1; }
 done
-# run_wc KIND BOOT ID: one word count from app start to complete output;
-# appends "KIND words/s first_output_s total_s max_rss_kib" to streams.txt
-run_wc() {
-    local kind=$1 b=$2 id=$3 out=wc-$3 pid fpid t0 tf= td= m=0 i sum x
-    E "$b" topic create "$out" -p 4 >/dev/null || { say "topic create $out failed"; return 1; }
-    kcat -C -u -q -b "$b" -t "$out" -o beginning -s key=s -s 'value=>q' -f '%k %s\n' >"$ROOT/$id.out" 2>/dev/null &
-    fpid=$!; PIDS+=("$fpid")
-    sleep 1
-    t0=$(now)
-    if [ "$kind" = kstreams ]; then
-        java -Xms"$KS_HEAP" -Xmx"$KS_HEAP" -XX:+UseG1GC -cp "$KSJAR:$HERE/tests/kafka/lib/*" eddy.bench.WordCount \
-            --input lines --output "$out" -X "bootstrap.servers=$b" -X "application.id=$id" \
-            -X "state.dir=$ROOT/state-$id" -X commit.interval.ms=1000 -X statestore.cache.max.bytes=10485760 \
-            -X processing.guarantee=at_least_once -X num.stream.threads=1 >"$ROOT/$id.log" 2>&1 </dev/null &
-    else
-        "$WC" --input lines --output "$out" -X "bootstrap.servers=$b" -X "application.id=$id" \
-            -X "state.dir=$ROOT/state-$id" -X commit.interval.ms=1000 -X cache.max.bytes.buffering=10485760 \
-            -X processing.guarantee=at_least_once -X num.stream.threads=1 >"$ROOT/$id.log" 2>&1 </dev/null &
-    fi
-    pid=$!; PIDS+=("$pid")
-    for i in $(seq 3000); do # 0.1 s steps, at most 300 s
-        x=$(rss "$pid"); [ -n "$x" ] && [ "$x" -gt "$m" ] && m=$x
-        if [ -z "$tf" ] && [ -s "$ROOT/$id.out" ]; then tf=$(now); fi
-        if [ $((i % 3)) = 0 ] && [ -n "$tf" ]; then
-            sum=$(awk '{ s += $2 - c[$1]; c[$1] = $2 } END { print s + 0 }' "$ROOT/$id.out")
-            if [ "$sum" = "$NW" ]; then td=$(now); break; fi
-        fi
-        kill -0 "$pid" 2>/dev/null || { say "$kind ($id) exited early:"; tail -5 "$ROOT/$id.log"; break; }
-        sleep 0.1
-    done
-    stop_pid "$pid"; stop_pid "$fpid"
-    if [ -z "$td" ]; then
-        say "$kind on $(name "$b") ($id): output incomplete (sum ${sum:-?} of $NW)"
-        echo "$kind-$(name "$b") 0 - - $m" >>"$ROOT/streams.txt"
+# wc_run KIND BOOT ID: one word count (kafka_lib.sh's run_wc); appends
+# "KIND words/s first_output_s total_s max_rss_kib" to streams.txt
+wc_run() {
+    run_wc "$1" "$2" "$3" "$NW" commit.interval.ms=1000 processing.guarantee=at_least_once || return 1
+    if [ "$WC_EL" = - ]; then
+        say "$1 on $(name "$2") ($3): output incomplete (sum $WC_SUM of $NW)"
+        echo "$1-$(name "$2") 0 - - $WC_RSS" >>"$ROOT/streams.txt"
         return 0
     fi
-    local el wps
-    el=$(secs "$t0" "$td"); wps=$(awk -v n="$NW" -v s="$el" 'BEGIN { printf "%.0f", n / s }')
-    say "$kind on $(name "$b") ($id): $NW words in $el s from app start = $wps words/s; first output after $(secs "$t0" "$tf") s; max VmRSS $(mib "$m") MiB"
-    echo "$kind-$(name "$b") $wps $(secs "$t0" "$tf") $el $m" >>"$ROOT/streams.txt"
+    local wps
+    wps=$(awk -v n="$NW" -v s="$WC_EL" 'BEGIN { printf "%.0f", n / s }')
+    say "$1 on $(name "$2") ($3): $NW words in $WC_EL s from app start = $wps words/s; first output after $WC_FIRST s; max VmRSS $(mib "$WC_RSS") MiB"
+    echo "$1-$(name "$2") $wps $WC_FIRST $WC_EL $WC_RSS" >>"$ROOT/streams.txt"
 }
 : >"$ROOT/streams.txt"
 for r in $(seq "$STREAMS_ROUNDS"); do
     if [ $((r % 2)) = 1 ]; then
-        run_wc eddy "$KB" "e-k-$r"; run_wc kstreams "$KB" "j-k-$r"; run_wc eddy "$EB" "e-e-$r"
+        wc_run eddy "$KB" "e-k-$r"; wc_run kstreams "$KB" "j-k-$r"; wc_run eddy "$EB" "e-e-$r"
     else
-        run_wc eddy "$EB" "e-e-$r"; run_wc kstreams "$KB" "j-k-$r"; run_wc eddy "$KB" "e-k-$r"
+        wc_run eddy "$EB" "e-e-$r"; wc_run kstreams "$KB" "j-k-$r"; wc_run eddy "$KB" "e-k-$r"
     fi
 done
 sm() { awk -v k="$1" -v c="$2" '$1 == k && $2 > 0 { print $c }' "$ROOT/streams.txt" | median; }

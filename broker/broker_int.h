@@ -91,7 +91,10 @@ struct req_slot {
  * through it is told (Metadata, FindCoordinator and DescribeCluster answer
  * each client with its own listener's advertised address, as Kafka does). */
 struct broker_listener {
-    uv_tcp_t bl_tcp;
+    uv_tcp_t bl_tcp;   /* the bound socket; accepted by on_listener_readable, not libuv */
+    uv_poll_t bl_poll; /* readable: connections wait */
+    int bl_polling;    /* bl_poll initialised (closed with bl_tcp) */
+    int bl_paused;     /* bl_poll stopped after an accept error, until the next tick */
     struct eddy_broker *bl_broker;
     const broker_listener_cfg_t *bl_cfg; /* name, protocol, bind address */
     int bl_open;                         /* bl_tcp initialised (closed with the broker) */
@@ -161,6 +164,7 @@ struct eddy_broker {
     uv_loop_t bk_loop;
     broker_listener_t *bk_listeners; /* bk_cfg.nlisteners of them, in listeners' order */
     int bk_nlisteners;
+    int bk_spare_fd; /* given up to accept and close clients when descriptors run out; -1: none */
     uv_signal_t bk_sigterm, bk_sigint;
     uv_async_t bk_stop_async;
     uv_timer_t bk_tick;

@@ -73,7 +73,9 @@ typedef struct broker_config {
     int64_t producer_id_expiration_check_interval_ms;
     int64_t transactional_id_expiration_ms;        /* transactional.id.expiration.ms */
     int32_t transaction_max_timeout_ms;            /* transaction.max.timeout.ms */
+    int transaction_partition_verification_enable; /* transaction.partition.verification.enable */
     int32_t transaction_state_log_num_partitions;
+    int32_t transaction_state_log_replication_factor, transaction_state_log_min_isr; /* 1 */
     int64_t transaction_state_log_segment_bytes;
     int64_t transaction_abort_timed_out_transaction_cleanup_interval_ms;
     int64_t transaction_remove_expired_transaction_cleanup_interval_ms;

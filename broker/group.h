@@ -53,9 +53,8 @@ int group_txn_complete(group_coordinator_t *gc, const char *group_id, int64_t pr
 /* The same for partition `partition` of __consumer_offsets (one marker per
  * partition however many groups it stores; WriteTxnMarkers names
  * partitions). EDDY_ERR_INVALID_ARG for a partition that does not exist. */
-int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition,
-                                 int64_t producer_id, int16_t producer_epoch, int commit,
-                                 int32_t coordinator_epoch);
+int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition, int64_t producer_id,
+                                 int16_t producer_epoch, int commit, int32_t coordinator_epoch);
 /* The partition of __consumer_offsets that stores group_id. */
 int32_t group_store_partition_of(const group_coordinator_t *gc, const char *group_id);
 

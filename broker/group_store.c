@@ -25,9 +25,9 @@
  *
  * Replay at start-up applies the records of every partition in offset
  * order, markers included; offsets still pending at the end wait for the
- * transaction coordinator. Groups come back Empty with their generation, protocol and
- * offsets; members do not survive a broker restart (clients see
- * UNKNOWN_MEMBER_ID and rejoin), which docs/groups.md explains.
+ * transaction coordinator. Groups come back Empty with their generation,
+ * protocol and offsets; members do not survive a broker restart (clients
+ * see UNKNOWN_MEMBER_ID and rejoin), which docs/groups.md explains.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "broker/group_int.h"
+#include "broker/txn_coordinator.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -54,32 +55,32 @@ typedef struct store_batch {
     int sb_txn; /* a transactional batch (TxnOffsetCommit) */
 } store_batch_t;
 
-static void sb_init(store_batch_t *sb)
+static void sb_begin(store_batch_t *sb, const wire_batch_header_t *tmpl)
 {
     wr_init(&sb->sb_batch);
     wr_init(&sb->sb_key);
     wr_init(&sb->sb_val);
-    wire_batch_header_t tmpl = wire_batch_header_default();
-    wire_batch_begin(&sb->sb_b, &sb->sb_batch, &tmpl);
+    wire_batch_begin(&sb->sb_b, &sb->sb_batch, tmpl);
     sb->sb_n = 0;
-    sb->sb_txn = 0;
+    sb->sb_txn = (tmpl->attributes & BATCH_ATTR_TRANSACTIONAL) != 0;
+}
+
+static void sb_init(store_batch_t *sb)
+{
+    wire_batch_header_t tmpl = wire_batch_header_default();
+    sb_begin(sb, &tmpl);
 }
 
 /* A batch of the producer's transaction, written as Kafka's coordinator
  * writes it: producer id and epoch, transactional, no sequence. */
 static void sb_init_txn(store_batch_t *sb, int64_t producer_id, int16_t producer_epoch)
 {
-    wr_init(&sb->sb_batch);
-    wr_init(&sb->sb_key);
-    wr_init(&sb->sb_val);
     wire_batch_header_t tmpl = wire_batch_header_default();
     tmpl.producerId = producer_id;
     tmpl.producerEpoch = producer_epoch;
     tmpl.baseSequence = -1;
     tmpl.attributes = BATCH_ATTR_TRANSACTIONAL;
-    wire_batch_begin(&sb->sb_b, &sb->sb_batch, &tmpl);
-    sb->sb_n = 0;
-    sb->sb_txn = 1;
+    sb_begin(sb, &tmpl);
 }
 
 /* Adds the record built in sb_key / sb_val (tombstone: no value). */
@@ -474,9 +475,8 @@ int32_t group_store_partition_of(const group_coordinator_t *gc, const char *grou
     return group_partition_for(group_id, strlen(group_id), gc->gc_topic->t_npartitions);
 }
 
-int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition,
-                                 int64_t producer_id, int16_t producer_epoch, int commit,
-                                 int32_t coordinator_epoch)
+int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition, int64_t producer_id,
+                                 int16_t producer_epoch, int commit, int32_t coordinator_epoch)
 {
     topic_t *t = gc->gc_topic;
     if (partition < 0 || partition >= t->t_npartitions || producer_id < 0)
@@ -489,13 +489,17 @@ int group_txn_complete_partition(group_coordinator_t *gc, int32_t partition,
         /* The coordinator retries: one line per interval, not per retry. */
         static eddy_log_limit_t marker_limit = EDDY_LOG_LIMIT_INIT;
         EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "group", &marker_limit, 10000,
-                         "%s-%d: cannot write the %s marker of producer %" PRId64
-                         " epoch %d: %s",
+                         "%s-%d: cannot write the %s marker of producer %" PRId64 " epoch %d: %s",
                          t->t_name, partition, commit ? "commit" : "abort", producer_id,
                          producer_epoch,
                          rc == EDDY_ERR_LOG_OFFLINE ? "the log is offline" : eddy_strerror(rc));
         return rc;
     }
+    /* The broker's logs do not flush inline; read_committed fetches of the
+     * partition may wait for its LSO, which the marker moved. */
+    if (log_marker_flush_due(p->p_log))
+        broker_flush_partition(gc->gc_broker, p);
+    broker_data_arrived(gc->gc_broker);
     int n = txn_apply_partition(gc, partition, producer_id, commit);
     EDDY_LOG_DEBUG("group",
                    "%s-%d: %s marker of producer %" PRId64 " at offset %" PRId64
@@ -722,6 +726,15 @@ int handle_txn_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
         gerr = KERR_INVALID_GROUP_ID;
     } else if (req.ProducerId < 0 || req.ProducerEpoch < 0) {
         gerr = KERR_INVALID_REQUEST; /* offsets of no transaction could never be completed */
+    } else if (b->bk_cfg.transaction_partition_verification_enable &&
+               (gerr = txn_verify_partition(
+                    b->bk_txns, req.TransactionalId, req.ProducerId, req.ProducerEpoch,
+                    OFFSETS_TOPIC,
+                    group_partition_for(req.GroupId.ptr, (size_t)req.GroupId.len,
+                                        gc->gc_topic->t_npartitions))) != KERR_NONE) {
+        /* KIP-890: the transaction must have added the group's partition
+         * (AddOffsetsToTxn) and still be open, or these offsets would stay
+         * pending with no marker ever coming to end them. */
     } else {
         g = grp_find(gc, req.GroupId);
         gerr = txn_commit_check(g, &req);
@@ -785,8 +798,8 @@ int handle_txn_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
             if (serr != KERR_NONE)
                 op->ErrorCode = serr;
             else if (offset_put(g, req.ProducerId, req.Topics[i].Name, p->PartitionIndex,
-                                p->CommittedOffset, p->CommittedLeaderEpoch,
-                                p->CommittedMetadata, now, at) < 0)
+                                p->CommittedOffset, p->CommittedLeaderEpoch, p->CommittedMetadata,
+                                now, at) < 0)
                 op->ErrorCode = KERR_UNKNOWN_SERVER_ERROR;
         }
     wire_txn_offset_commit_resp_encode(&s->rs_resp, v, &resp);

@@ -1176,8 +1176,7 @@ int handle_write_txn_markers(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                  * complete with the marker it writes itself. */
                 if (kstr_eq(t->Name, "__consumer_offsets"))
                     rc = group_txn_complete_partition(b->bk_groups, p->p_index, m->ProducerId,
-                                                      m->ProducerEpoch,
-                                                      m->TransactionResult != 0,
+                                                      m->ProducerEpoch, m->TransactionResult != 0,
                                                       m->CoordinatorEpoch);
                 else
                     rc = log_append_marker(p->p_log, m->ProducerId, m->ProducerEpoch,

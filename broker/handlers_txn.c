@@ -172,8 +172,7 @@ static int describe_topics(eddy_broker_t *b, req_slot_t *s, const txn_meta_t *m,
             if (kstr_eq(st->Topics[k].Name, tp->tp_topic))
                 t = &st->Topics[k];
         if (!t) {
-            if (!broker_authorize_quiet(b, s, ACL_OP_DESCRIBE, ACL_RES_TOPIC,
-                                        kstr_c(tp->tp_topic)))
+            if (!broker_authorize_quiet(b, s, ACL_OP_DESCRIBE, ACL_RES_TOPIC, kstr_c(tp->tp_topic)))
                 continue;
             t = &st->Topics[st->TopicsCount++];
             t->Name = kstr_arena(a, tp->tp_topic);
@@ -234,8 +233,8 @@ int handle_list_transactions(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     eddy_arena_t *a = &s->rs_out;
     ListTransactionsResponse resp = {0};
     unsigned states = 0;
-    resp.UnknownStateFilters =
-        resp_array(a, req.StateFiltersCount, sizeof *resp.UnknownStateFilters);
+    resp.UnknownStateFilters = resp_array(a, req.StateFiltersCount,
+                                          sizeof *resp.UnknownStateFilters);
     if (!resp.UnknownStateFilters)
         return -ENOMEM;
     for (int32_t i = 0; i < req.StateFiltersCount; i++) {

@@ -7,13 +7,16 @@
  * slot in the connection's queue, and slots leave the queue only from the
  * head, once done.
  */
+#define _GNU_SOURCE /* accept4 */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "broker/broker_int.h"
@@ -1008,37 +1011,27 @@ static int conn_wants_sasl(const conn_t *c)
     return p == BROKER_SEC_SASL_PLAINTEXT || p == BROKER_SEC_SASL_SSL;
 }
 
-static void on_connection(uv_stream_t *server, int status)
+/* A client accepted on listener l (fd, non-blocking). */
+static void on_connection(broker_listener_t *l, int fd)
 {
-    broker_listener_t *l = server->data;
     eddy_broker_t *b = l->bl_broker;
-    if (status < 0) {
-        /* libuv has already accepted and closed the waiting connection to
-         * keep the listener from spinning; the clients see a reset. */
-        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
-        EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "broker", &lim, LOG_LIMIT_MS,
-                         "cannot accept a connection: %s%s", uv_strerror(status),
-                         status == UV_EMFILE || status == UV_ENFILE
-                             ? " (the open-file limit is too low for this many clients: raise "
-                               "ulimit -n, or set max.connections below it)"
-                             : "");
+    conn_t *c = b->bk_stopping ? NULL : calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
         return;
     }
-    if (b->bk_stopping)
-        return;
-    conn_t *c = calloc(1, sizeof *c);
-    if (!c)
-        return;
     c->c_broker = b;
     c->c_listener = l;
     snprintf(c->c_principal, sizeof c->c_principal, "User:ANONYMOUS");
     if (broker_sasl_conn_open(c, conn_wants_sasl(c)) < 0) {
         free(c);
+        close(fd);
         return;
     }
     uv_tcp_init(&b->bk_loop, &c->c_tcp);
     c->c_tcp.data = c;
-    if (uv_accept(server, (uv_stream_t *)&c->c_tcp) < 0) {
+    if (uv_tcp_open(&c->c_tcp, fd) < 0) {
+        close(fd);
         c->c_closing = 1;
         uv_close((uv_handle_t *)&c->c_tcp, on_conn_closed);
         return;
@@ -1105,6 +1098,84 @@ static void on_connection(uv_stream_t *server, int status)
         c->c_reading = 1;
     else
         conn_close(c);
+}
+
+/* Accepts the waiting clients. The broker accepts itself rather than through
+ * uv_listen because libuv, when accept fails with EMFILE/ENFILE, closes the
+ * waiting connections with its own spare descriptor and does not tell its
+ * caller: the clients would see resets and the operator nothing. Here the
+ * same is done with bk_spare_fd (given up, the waiting clients accepted and
+ * closed so that the listener does not spin, then taken back), and logged. */
+#define ACCEPT_BATCH 64 /* then the loop serves others before accepting more */
+static void on_listener_readable(uv_poll_t *p, int status, int events)
+{
+    (void)events;
+    broker_listener_t *l = p->data;
+    eddy_broker_t *b = l->bl_broker;
+    uv_os_fd_t lfd;
+    if (status < 0 || uv_fileno((uv_handle_t *)&l->bl_tcp, &lfd) < 0)
+        return;
+    for (int i = 0; i < ACCEPT_BATCH && !b->bk_stopping; i++) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            on_connection(l, fd);
+            continue;
+        }
+        int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK)
+            return;
+        if (err == EINTR || err == ECONNABORTED)
+            continue;
+        int64_t dropped = 0, drained = 0;
+        if ((err == EMFILE || err == ENFILE) && b->bk_spare_fd < 0)
+            b->bk_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if ((err == EMFILE || err == ENFILE) && b->bk_spare_fd >= 0) {
+            drained = 1;
+            close(b->bk_spare_fd);
+            int cfd;
+            while ((cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0 || errno == EINTR ||
+                   errno == ECONNABORTED) {
+                if (cfd >= 0) {
+                    close(cfd);
+                    dropped++;
+                }
+            }
+            b->bk_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            /* accept takes a descriptor before it looks at the queue, so
+             * EMFILE comes with no client waiting too: nobody was lost. */
+            if (dropped == 0)
+                return;
+        }
+        static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
+        EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "broker", &lim, LOG_LIMIT_MS,
+                         "cannot accept a connection on listener %s: %s%s (%" PRId64
+                         " waiting client(s) closed)",
+                         l->bl_cfg->lc_name, strerror(err),
+                         err == EMFILE || err == ENFILE
+                             ? "; the open-file limit is too low for this many clients: raise "
+                               "ulimit -n, or set max.connections below it"
+                             : "",
+                         dropped);
+        if (!drained) {
+            /* The clients stay queued and the socket readable: rather than
+             * spin, accept again at the next tick (listeners_resume). */
+            uv_poll_stop(p);
+            l->bl_paused = 1;
+        }
+        return;
+    }
+}
+
+/* Listeners paused by an accept error poll again (once a second, on_tick). */
+static void listeners_resume(eddy_broker_t *b)
+{
+    if (b->bk_stopping)
+        return;
+    for (int i = 0; i < b->bk_nlisteners; i++) {
+        broker_listener_t *l = &b->bk_listeners[i];
+        if (l->bl_paused && uv_poll_start(&l->bl_poll, UV_READABLE, on_listener_readable) == 0)
+            l->bl_paused = 0;
+    }
 }
 
 /* ---- TLS (SSL and SASL_SSL listeners) ----
@@ -1362,8 +1433,18 @@ static int listener_bind(broker_listener_t *l, char *errstr, size_t errstr_size)
         rc = uv_ip6_addr(lc->lc_host, lc->lc_port, (struct sockaddr_in6 *)&addr);
     if (rc == 0)
         rc = uv_tcp_bind(&l->bl_tcp, (struct sockaddr *)&addr, 0);
+    uv_os_fd_t lfd = -1;
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&l->bl_tcp, 511, on_connection);
+        rc = uv_fileno((uv_handle_t *)&l->bl_tcp, &lfd);
+    if (rc == 0 && listen(lfd, 511) < 0)
+        rc = uv_translate_sys_error(errno);
+    if (rc == 0)
+        rc = uv_poll_init_socket(&l->bl_broker->bk_loop, &l->bl_poll, lfd);
+    if (rc == 0) {
+        l->bl_poll.data = l;
+        l->bl_polling = 1;
+        rc = uv_poll_start(&l->bl_poll, UV_READABLE, on_listener_readable);
+    }
     if (rc < 0) {
         snprintf(errstr, errstr_size, "listeners: cannot listen on %s:%d (listener %s): %s",
                  lc->lc_host[0] ? lc->lc_host : "0.0.0.0", lc->lc_port, lc->lc_name,
@@ -1384,6 +1465,8 @@ static int listeners_open(eddy_broker_t *b, const eddy_props_t *props, char *err
                           size_t errstr_size)
 {
     int n = b->bk_cfg.nlisteners;
+    /* Opened before the listeners, so it is there when the limit is reached. */
+    b->bk_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     b->bk_listeners = calloc((size_t)n, sizeof *b->bk_listeners);
     if (!b->bk_listeners) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -1419,6 +1502,9 @@ static void listeners_free(eddy_broker_t *b)
 {
     for (int i = 0; i < b->bk_nlisteners; i++)
         eddy_tls_ctx_destroy(b->bk_listeners[i].bl_tls);
+    if (b->bk_spare_fd >= 0)
+        close(b->bk_spare_fd);
+    b->bk_spare_fd = -1;
     free(b->bk_listeners);
     b->bk_listeners = NULL;
 }
@@ -1427,6 +1513,9 @@ static void listeners_close(eddy_broker_t *b)
 {
     for (int i = 0; i < b->bk_nlisteners; i++) {
         broker_listener_t *l = &b->bk_listeners[i];
+        /* The poll handle first: it watches bl_tcp's socket. */
+        if (l->bl_polling && !uv_is_closing((uv_handle_t *)&l->bl_poll))
+            uv_close((uv_handle_t *)&l->bl_poll, on_handle_closed);
         if (l->bl_open && !uv_is_closing((uv_handle_t *)&l->bl_tcp))
             uv_close((uv_handle_t *)&l->bl_tcp, on_handle_closed);
     }
@@ -1699,6 +1788,7 @@ static void on_tick(uv_timer_t *t)
         }
     }
     conns_expire(b);
+    listeners_resume(b);
     if (b->bk_cfg.log_cleaner_enable && !b->bk_cleaning &&
         now - b->bk_last_clean_ms >= b->bk_cfg.log_cleaner_backoff_ms) {
         b->bk_last_clean_ms = now;

@@ -90,7 +90,7 @@ static txn_meta_t *txn_alloc(txn_coordinator_t *tc, kstr_t id)
         free(m);
         return NULL;
     }
-    m->t_pid = -1;
+    m->t_pid = m->t_prev_pid = -1;
     m->t_epoch = m->t_last_epoch = -1;
     m->t_state = TXN_EMPTY;
     m->t_start_ms = -1;
@@ -241,8 +241,7 @@ static int txn_complete(txn_coordinator_t *tc, txn_meta_t *m)
             if (rc == 0 && nmarkers++ == 0)
                 txn_crash_at(tc, TXN_CRASH_MARKER, m);
         } else {
-            topic_t *t = topics_find(&tc->tc_broker->bk_topics, tp->tp_topic,
-                                     strlen(tp->tp_topic));
+            topic_t *t = topics_find(&tc->tc_broker->bk_topics, tp->tp_topic, strlen(tp->tp_topic));
             /* A partition deleted meanwhile needs no marker (Kafka drops it too). */
             if (t && tp->tp_partition < t->t_npartitions) {
                 partition_t *p = t->t_parts[tp->tp_partition];
@@ -250,7 +249,8 @@ static int txn_complete(txn_coordinator_t *tc, txn_meta_t *m)
                 rc = log_append_marker(p->p_log, m->t_pid, m->t_epoch, commit,
                                        TXN_COORDINATOR_EPOCH, eddy_wall_ms(), &off);
                 if (rc == 0) {
-                    broker_data_arrived(tc->tc_broker); /* the LSO moved: read_committed fetches */
+                    /* The LSO moved: read_committed fetches may have data now. */
+                    broker_data_arrived(tc->tc_broker);
                     if (nmarkers++ == 0)
                         txn_crash_at(tc, TXN_CRASH_MARKER, m);
                 }
@@ -261,8 +261,8 @@ static int txn_complete(txn_coordinator_t *tc, txn_meta_t *m)
             EDDY_LOG_LIMITED(EDDY_LOG_LVL_ERROR, "txn", &lim, 10000,
                              "transactional id %s: cannot write the %s marker to %s-%d: %s; "
                              "the transaction stays in %s and is retried",
-                             m->t_id, commit ? "commit" : "abort", tp->tp_topic,
-                             tp->tp_partition, eddy_strerror(rc), txn_state_name(m->t_state));
+                             m->t_id, commit ? "commit" : "abort", tp->tp_topic, tp->tp_partition,
+                             eddy_strerror(rc), txn_state_name(m->t_state));
             return rc;
         }
         tp->tp_marked = 1;
@@ -278,8 +278,7 @@ static int txn_complete(txn_coordinator_t *tc, txn_meta_t *m)
 int16_t txn_end(txn_coordinator_t *tc, txn_meta_t *m, int commit)
 {
     enum txn_state prep = commit ? TXN_PREPARE_COMMIT : TXN_PREPARE_ABORT;
-    int16_t kerr =
-        txn_transition(tc, m, prep, m->t_pid, m->t_epoch, m->t_nparts, m->t_start_ms);
+    int16_t kerr = txn_transition(tc, m, prep, m->t_pid, m->t_epoch, m->t_nparts, m->t_start_ms);
     if (kerr != KERR_NONE)
         return kerr;
     for (int i = 0; i < m->t_nparts; i++)
@@ -302,6 +301,9 @@ static int16_t txn_fence_and_abort(txn_coordinator_t *tc, txn_meta_t *m)
         m->t_state = TXN_ONGOING; /* nothing was written: tried again later */
         return kerr;
     }
+    /* Kafka forgets the last epoch here: the fenced producer's KIP-360
+     * retry with its old epoch is fenced, not taken for a lost answer. */
+    m->t_last_epoch = -1;
     for (int i = 0; i < m->t_nparts; i++)
         m->t_parts[i].tp_marked = 0;
     txn_crash_at(tc, TXN_CRASH_PREPARE, m);
@@ -329,16 +331,22 @@ void txn_init_producer_id(txn_coordinator_t *tc, kstr_t id, int32_t timeout_ms,
     txn_meta_t *m = txn_find(tc, id);
     if (!m && !(m = txn_create(tc, id, err)))
         return;
-    /* KIP-360: a producer that names its id and epoch must be the current
-     * one, or the one just before a bump whose answer it lost. */
+    /* KIP-360, Kafka's checks: a producer that names its id and epoch must
+     * be the current one, or the one just before a bump whose answer it
+     * lost, or the previous id at an exhausted epoch (the answer with the
+     * new id was lost). An id just created (epoch -1) takes any. */
     int retry = 0;
-    if (expected_pid >= 0) {
-        if (expected_pid != m->t_pid ||
-            (expected_epoch != m->t_epoch && expected_epoch != m->t_last_epoch)) {
+    if (expected_pid >= 0 && m->t_epoch >= 0) {
+        if (expected_pid != m->t_pid && expected_pid == m->t_prev_pid &&
+            txn_epoch_exhausted(expected_epoch)) {
+            retry = 1;
+        } else if (expected_pid != m->t_pid ||
+                   (expected_epoch != m->t_epoch && expected_epoch != m->t_last_epoch)) {
             *err = fenced;
             return;
+        } else {
+            retry = expected_epoch == m->t_last_epoch && m->t_last_epoch >= 0;
         }
-        retry = expected_epoch == m->t_last_epoch && m->t_last_epoch >= 0;
     }
     switch (m->t_state) {
     case TXN_PREPARE_COMMIT:
@@ -370,12 +378,15 @@ void txn_init_producer_id(txn_coordinator_t *tc, kstr_t id, int32_t timeout_ms,
         next_epoch = 0;
     }
     int32_t old_timeout = m->t_timeout_ms;
+    int64_t old_pid = m->t_pid;
     m->t_timeout_ms = timeout_ms;
     *err = txn_transition(tc, m, TXN_EMPTY, next_pid, next_epoch, 0, -1);
     if (*err != KERR_NONE) {
         m->t_timeout_ms = old_timeout;
         return;
     }
+    if (next_pid != old_pid)
+        m->t_prev_pid = old_pid;
     *pid = m->t_pid;
     *epoch = m->t_epoch;
 }
@@ -465,7 +476,8 @@ static void txn_replay_record(txn_coordinator_t *tc, const wire_record_t *rec, i
     int16_t epoch = m->t_epoch;
     int64_t pid = m->t_pid;
     if (txn_value_decode(rec->value, (size_t)rec->valueLength, m) < 0) {
-        EDDY_LOG_ERROR("txn", "%s-%d: record at offset %" PRId64 " of transactional id %.*s "
+        EDDY_LOG_ERROR("txn",
+                       "%s-%d: record at offset %" PRId64 " of transactional id %.*s "
                        "unreadable, skipped",
                        TXN_STATE_TOPIC, part, rec->offset, (int)id.len, id.ptr);
         return;
@@ -505,7 +517,8 @@ static int txn_replay_partition(txn_coordinator_t *tc, partition_t *p)
                 offset = wire_batch_last_offset(&it.ri_hdr) + 1;
                 wire_record_iter_close(&it);
             } else {
-                EDDY_LOG_ERROR("txn", "%s-%d: batch at offset %" PRId64 " unreadable, its "
+                EDDY_LOG_ERROR("txn",
+                               "%s-%d: batch at offset %" PRId64 " unreadable, its "
                                "records are not replayed: %s",
                                TXN_STATE_TOPIC, p->p_index, offset, why);
                 wire_batch_header_t h;
@@ -545,7 +558,8 @@ int txn_coordinator_open(eddy_broker_t *b, txn_coordinator_t **out, char *errstr
     topic_t *t = topics_find(tr, TXN_STATE_TOPIC, strlen(TXN_STATE_TOPIC));
     if (!t) {
         char segment[64];
-        snprintf(segment, sizeof segment, "%" PRId64, b->bk_cfg.transaction_state_log_segment_bytes);
+        snprintf(segment, sizeof segment, "%" PRId64,
+                 b->bk_cfg.transaction_state_log_segment_bytes);
         const char *keys[] = {"cleanup.policy", "segment.bytes"};
         const char *vals[] = {"compact", segment};
         char msg[512];
@@ -577,19 +591,22 @@ int txn_coordinator_open(eddy_broker_t *b, txn_coordinator_t **out, char *errstr
     for (txn_meta_t *m = tc->tc_txns; m; m = m->t_next) {
         n++;
         if (m->t_state == TXN_PREPARE_COMMIT || m->t_state == TXN_PREPARE_ABORT) {
-            EDDY_LOG_INFO("txn", "transactional id %s: completing its %s left from before the "
+            EDDY_LOG_INFO("txn",
+                          "transactional id %s: completing its %s left from before the "
                           "restart",
                           m->t_id, txn_state_name(m->t_state));
             if (txn_complete(tc, m) == 0)
                 completed++;
         }
     }
-    EDDY_LOG_INFO("txn", "replayed %s: %d transactional id(s), %d transaction(s) completed, in %" PRId64
+    EDDY_LOG_INFO("txn",
+                  "replayed %s: %d transactional id(s), %d transaction(s) completed, in %" PRId64
                   " ms",
                   TXN_STATE_TOPIC, n, completed, eddy_mono_ms() - start);
     int64_t now = eddy_wall_ms();
     tc->tc_next_abort_ms = now;
-    tc->tc_next_expire_ms = now + b->bk_cfg.transaction_remove_expired_transaction_cleanup_interval_ms;
+    tc->tc_next_expire_ms = now +
+                            b->bk_cfg.transaction_remove_expired_transaction_cleanup_interval_ms;
     *out = tc;
     return 0;
 }

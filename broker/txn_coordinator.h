@@ -61,6 +61,7 @@ typedef struct txn_meta {
     struct txn_meta *t_next;
     char *t_id;
     int64_t t_pid;
+    int64_t t_prev_pid; /* the id before an epoch exhaustion gave a new one, or -1 */
     int16_t t_epoch;      /* -1 before the first InitProducerId answer */
     int16_t t_last_epoch; /* the epoch before the last bump: a retried InitProducerId */
     int32_t t_timeout_ms;
@@ -119,5 +120,16 @@ int txn_coordinator_open(struct eddy_broker *b, txn_coordinator_t **out, char *e
 void txn_coordinator_close(txn_coordinator_t *tc);
 /* Timed-out transactions, expired ids, markers to retry (every 100 ms). */
 void txn_coordinator_tick(txn_coordinator_t *tc, int64_t wall_ms);
+
+/* KIP-890's verification of a transactional write (Kafka's
+ * transaction.partition.verification.enable), for the group coordinator's
+ * TxnOffsetCommit: KERR_NONE when transactional id `id` is in an Ongoing
+ * transaction of producer_id and producer_epoch that added `topic`
+ * partition `partition`; else INVALID_PRODUCER_ID_MAPPING (unknown id, or
+ * another producer id), INVALID_PRODUCER_EPOCH (another epoch) or
+ * INVALID_TXN_STATE (no transaction open, or the partition not in it), the
+ * codes Kafka answers. */
+int16_t txn_verify_partition(txn_coordinator_t *tc, kstr_t id, int64_t producer_id,
+                             int16_t producer_epoch, const char *topic, int32_t partition);
 
 #endif

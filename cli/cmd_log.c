@@ -23,8 +23,10 @@ static void log_usage(FILE *out)
                  "\n"
                  "actions:\n"
                  "  append DIR   append one record per line of standard input\n"
-                 "  read DIR     print records: offset, timestamp, key, value\n"
-                 "  info DIR     start/end offsets, segments, recovery point\n"
+                 "  read DIR     print records: offset, timestamp, key, value (a transaction\n"
+                 "               marker: COMMIT/ABORT marker, producer id and epoch)\n"
+                 "  info DIR     start/end offsets, segments, recovery point, and the last\n"
+                 "               stable offset while transactions are open\n"
                  "  clean DIR    run retention and compaction now\n"
                  "\n"
                  "options:\n"
@@ -192,15 +194,27 @@ static int print_slice(const log_slice_t *sl, int64_t from, int64_t *left, int64
             break;
         }
         *next = wire_batch_last_offset(&it.ri_hdr) + 1;
+        int control = (it.ri_hdr.attributes & BATCH_ATTR_CONTROL) != 0;
         while (*left != 0 && (rc = wire_record_next(&it, &rec)) == 1) {
             rc = 0;
             if (rec.offset < from)
                 continue;
-            printf("%" PRId64 "\t%" PRId64 "\t%.*s\t%.*s\n", rec.offset, rec.timestamp,
-                   rec.keyLength < 0 ? 4 : rec.keyLength,
-                   rec.keyLength < 0 ? "null" : (const char *)rec.key,
-                   rec.valueLength < 0 ? 4 : rec.valueLength,
-                   rec.valueLength < 0 ? "null" : (const char *)rec.value);
+            if (control) {
+                /* A transaction marker: its key is version + type, not text. */
+                int type = rec.keyLength >= 4 ? (int16_t)be16_load(rec.key + 2) : -1;
+                printf("%" PRId64 "\t%" PRId64 "\t%s marker\tproducer %" PRId64 " epoch %d\n",
+                       rec.offset, rec.timestamp,
+                       type == 1   ? "COMMIT"
+                       : type == 0 ? "ABORT"
+                                   : "control",
+                       it.ri_hdr.producerId, it.ri_hdr.producerEpoch);
+            } else {
+                printf("%" PRId64 "\t%" PRId64 "\t%.*s\t%.*s\n", rec.offset, rec.timestamp,
+                       rec.keyLength < 0 ? 4 : rec.keyLength,
+                       rec.keyLength < 0 ? "null" : (const char *)rec.key,
+                       rec.valueLength < 0 ? 4 : rec.valueLength,
+                       rec.valueLength < 0 ? "null" : (const char *)rec.value);
+            }
             if (*left > 0)
                 (*left)--;
         }
@@ -254,6 +268,9 @@ static void do_info(log_t *log)
            " bytes\nsegments:         %d\n",
            log_start_offset(log), log_end_offset(log), log_recovery_point(log), log_size_bytes(log),
            log_segment_count(log));
+    if (log_ongoing_txn_count(log) > 0)
+        printf("last stable offset: %" PRId64 " (%d open transaction(s))\n",
+               log_last_stable_offset(log), log_ongoing_txn_count(log));
 }
 
 int cmd_log(int argc, char **argv)

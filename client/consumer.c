@@ -630,7 +630,7 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
             /* read_committed reads up to the last stable offset: the end
              * of what it can see, as the Java consumer's. */
             int64_t end = k->k_read_committed && rp->LastStableOffset >= 0 ? rp->LastStableOffset
-                                                                          : rp->HighWatermark;
+                                                                           : rp->HighWatermark;
             if (p->cp_position >= end && !p->cp_at_eof) {
                 p->cp_at_eof = 1;
                 if (k->k_cbs.on_eof)

@@ -157,7 +157,14 @@ struct kc_producer {
     int16_t p_pid_fail_kerr; /* the broker's error for that refusal (0: none) */
     /* Transactions (transactional.id; see "transactions" below). */
     int p_txn;
-    enum { TXN_UNINIT, TXN_INITING, TXN_READY, TXN_IN_TXN, TXN_COMMITTING, TXN_ABORTING } p_txn_state;
+    enum {
+        TXN_UNINIT,
+        TXN_INITING,
+        TXN_READY,
+        TXN_IN_TXN,
+        TXN_COMMITTING,
+        TXN_ABORTING
+    } p_txn_state;
     int p_txn_err; /* 0, EDDY_ERR_TXN_ABORTABLE or EDDY_ERR_TXN_FATAL */
     int16_t p_txn_kerr;
     char p_txn_why[300];
@@ -1055,8 +1062,8 @@ static void on_produce(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *
         else {
             if (b->pb_base_seq >= 0 && !p->p_txn &&
                 (rp->ErrorCode == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
-                                        rp->ErrorCode == KERR_UNKNOWN_PRODUCER_ID ||
-                                        rp->ErrorCode == KERR_INVALID_PRODUCER_EPOCH))
+                 rp->ErrorCode == KERR_UNKNOWN_PRODUCER_ID ||
+                 rp->ErrorCode == KERR_INVALID_PRODUCER_EPOCH))
                 sequence_refused(p, pp, b, rp->ErrorCode);
             batch_retry_or_fail(p, b, 0, rp->ErrorCode);
         }
@@ -1257,8 +1264,8 @@ typedef struct txn_req {
 
 static const char *state_name(int st)
 {
-    static const char *const names[] = {"uninitialized", "initializing", "ready",
-                                        "in a transaction", "committing", "aborting"};
+    static const char *const names[] = {"uninitialized",    "initializing", "ready",
+                                        "in a transaction", "committing",   "aborting"};
     return names[st];
 }
 
@@ -1384,9 +1391,7 @@ static void op_finish(kc_producer_t *p, int err, int16_t kerr)
     op->op_err = err;
     op->op_kerr = kerr;
     switch (op->op_kind) {
-    case OP_INIT:
-        p->p_txn_state = err == 0 ? TXN_READY : TXN_UNINIT;
-        break;
+    case OP_INIT: p->p_txn_state = err == 0 ? TXN_READY : TXN_UNINIT; break;
     case OP_SEND_OFFSETS: break;
     case OP_COMMIT:
     case OP_ABORT:
@@ -1614,8 +1619,7 @@ static void on_txn_init(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void 
     p->p_pid_state = PID_READY;
     p->p_txn_bump = 0; /* every partition numbers from 0 under the new epoch (p_gen) */
     EDDY_LOG_DEBUG("producer", "transactional.id '%s': producer id %lld, epoch %d",
-                   kc_config(p->p_client)->transactional_id, (long long)p->p_pid,
-                   (int)p->p_epoch);
+                   kc_config(p->p_client)->transactional_id, (long long)p->p_pid, (int)p->p_epoch);
     op_finish(p, 0, 0);
 }
 
@@ -1750,8 +1754,8 @@ static void encode_add_offsets(eddy_wr_t *wr, int16_t v, void *opaque)
 {
     txn_req_t *r = opaque;
     kc_producer_t *p = r->tr_p;
-    kc_txn_add_offsets_encode(wr, v, kc_config(p->p_client)->transactional_id, p->p_pid,
-                              p->p_epoch, p->p_op ? p->p_op->op_group_id : "");
+    kc_txn_add_offsets_encode(wr, v, kc_config(p->p_client)->transactional_id, p->p_pid, p->p_epoch,
+                              p->p_op ? p->p_op->op_group_id : "");
 }
 
 static void encode_end_txn(eddy_wr_t *wr, int16_t v, void *opaque)
@@ -1808,8 +1812,7 @@ static void encode_txn_offset_commit(eddy_wr_t *wr, int16_t v, void *opaque)
                                 op->op_instance_id, op->op_tps, op->op_ntps);
 }
 
-static void on_txn_offset_commit(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd,
-                                 void *opaque)
+static void on_txn_offset_commit(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *opaque)
 {
     (void)c;
     txn_req_t *r = opaque;
@@ -1842,8 +1845,10 @@ static void on_txn_offset_commit(kc_client_t *c, int err, int16_t v, eddy_rd_t *
         return;
     }
     char why[256];
-    snprintf(why, sizeof why, "the group coordinator refused the transaction's offsets for group "
-             "'%s' (%s)", op->op_group_id, kafka_err_name(bad));
+    snprintf(why, sizeof why,
+             "the group coordinator refused the transaction's offsets for group "
+             "'%s' (%s)",
+             op->op_group_id, kafka_err_name(bad));
     int cls = txn_fatal(bad) ? EDDY_ERR_TXN_FATAL : EDDY_ERR_TXN_ABORTABLE;
     txn_set_error(p, cls, bad, why);
     op_finish(p, cls, bad);
@@ -1901,8 +1906,8 @@ static void txn_run(kc_producer_t *p)
         if (!(r = txn_req_new(p, API_ADD_OFFSETS_TO_TXN)))
             break;
         op->op_busy = 1;
-        rc = txn_send(p, p->p_txn_coord, API_ADD_OFFSETS_TO_TXN, encode_add_offsets,
-                      on_txn_simple, r);
+        rc = txn_send(p, p->p_txn_coord, API_ADD_OFFSETS_TO_TXN, encode_add_offsets, on_txn_simple,
+                      r);
         break;
     case ST_GROUP_COORD:
         if (op->op_group_coord >= 0) {
@@ -2009,8 +2014,8 @@ static int op_start(kc_producer_t *p, txn_op_t *op, int sync, kc_txn_fn *done, v
  * set when the call is answered here (the same call again after a
  * timeout, or another call while one runs), 0 when a new operation may
  * start. */
-static int op_pending(kc_producer_t *p, enum txn_kind kind, int sync, kc_txn_fn *done,
-                      void *opaque, int *rc)
+static int op_pending(kc_producer_t *p, enum txn_kind kind, int sync, kc_txn_fn *done, void *opaque,
+                      int *rc)
 {
     txn_op_t *op = p->p_op;
     if (!op)
@@ -2090,9 +2095,9 @@ int kc_producer_begin_transaction(kc_producer_t *p)
     return 0;
 }
 
-int kc_producer_send_offsets_to_transaction(kc_producer_t *p, const kc_txn_offset_t *offsets,
-                                            int n, const kc_consumer_group_metadata_t *gm,
-                                            int sync, kc_txn_fn *done, void *opaque)
+int kc_producer_send_offsets_to_transaction(kc_producer_t *p, const kc_txn_offset_t *offsets, int n,
+                                            const kc_consumer_group_metadata_t *gm, int sync,
+                                            kc_txn_fn *done, void *opaque)
 {
     int rc = txn_check(p);
     if (rc)

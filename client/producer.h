@@ -161,9 +161,9 @@ typedef struct kc_txn_offset {
  * fences a member of an older generation). The offsets become visible to
  * the group (OffsetFetch) only when the transaction commits; an abort
  * drops them. offsets and gm are copied. */
-int kc_producer_send_offsets_to_transaction(kc_producer_t *p, const kc_txn_offset_t *offsets,
-                                            int n, const kc_consumer_group_metadata_t *gm,
-                                            int sync, kc_txn_fn *done, void *opaque);
+int kc_producer_send_offsets_to_transaction(kc_producer_t *p, const kc_txn_offset_t *offsets, int n,
+                                            const kc_consumer_group_metadata_t *gm, int sync,
+                                            kc_txn_fn *done, void *opaque);
 
 /* Sends every record of the transaction (linger ignored), waits until each
  * is acknowledged, then ends the transaction with commit (EndTxn). A

@@ -70,10 +70,10 @@ void kc_txn_end_encode(eddy_wr_t *wr, int16_t v, const char *txn_id, int64_t pid
     wrf_tags(wr, flex);
 }
 
-void kc_txn_offset_commit_encode(eddy_wr_t *wr, int16_t v, const char *txn_id,
-                                 const char *group_id, int64_t pid, int16_t epoch,
-                                 int32_t generation, const char *member_id,
-                                 const char *instance_id, const kc_txn_tp_t *tps, int n)
+void kc_txn_offset_commit_encode(eddy_wr_t *wr, int16_t v, const char *txn_id, const char *group_id,
+                                 int64_t pid, int16_t epoch, int32_t generation,
+                                 const char *member_id, const char *instance_id,
+                                 const kc_txn_tp_t *tps, int n)
 {
     int flex = kafka_is_flexible(API_TXN_OFFSET_COMMIT, v);
     wrf_string(wr, flex, kstr_c(txn_id));

@@ -44,10 +44,10 @@ void kc_txn_end_encode(eddy_wr_t *wr, int16_t v, const char *txn_id, int64_t pid
 /* TxnOffsetCommit; generation, member id and instance id go at v3+ only
  * (below, the coordinator checks the producer's epoch alone). tps sorted by
  * topic. */
-void kc_txn_offset_commit_encode(eddy_wr_t *wr, int16_t v, const char *txn_id,
-                                 const char *group_id, int64_t pid, int16_t epoch,
-                                 int32_t generation, const char *member_id,
-                                 const char *instance_id, const kc_txn_tp_t *tps, int n);
+void kc_txn_offset_commit_encode(eddy_wr_t *wr, int16_t v, const char *txn_id, const char *group_id,
+                                 int64_t pid, int16_t epoch, int32_t generation,
+                                 const char *member_id, const char *instance_id,
+                                 const kc_txn_tp_t *tps, int n);
 int kc_txn_offset_commit_decode(eddy_rd_t *rd, int16_t v, kc_txn_tp_t *tps, int n);
 
 /* ---- read_committed: the aborted-transaction filter ----

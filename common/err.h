@@ -40,7 +40,7 @@
     X(INVALID_TIMESTAMP, 25, "a record's timestamp is outside the range the topic accepts")        \
     X(AUTH, 31, "the broker refused the client's authentication")                                  \
     X(TXN_ABORTABLE, 40, "the transaction failed and must be aborted; the producer goes on")       \
-    X(TXN_FATAL, 41, "the transactional producer is fenced or refused and cannot go on")          \
+    X(TXN_FATAL, 41, "the transactional producer is fenced or refused and cannot go on")           \
     X(TXN_STATE, 42, "the call does not fit the producer's transaction state")
 
 enum eddy_err {

@@ -344,8 +344,7 @@ int wire_txn_offset_commit_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     return rd->rd_err;
 }
 
-void wire_txn_offset_commit_resp_encode(eddy_wr_t *wr, int16_t v,
-                                        const OffsetCommitResponse *r)
+void wire_txn_offset_commit_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetCommitResponse *r)
 {
     int flex = kafka_is_flexible(API_TXN_OFFSET_COMMIT, v);
     wr_i32(wr, r->ThrottleTimeMs);

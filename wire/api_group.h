@@ -194,8 +194,7 @@ typedef struct TxnOffsetCommitRequest {
 } TxnOffsetCommitRequest;
 int wire_txn_offset_commit_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
                                       TxnOffsetCommitRequest *r);
-void wire_txn_offset_commit_resp_encode(eddy_wr_t *wr, int16_t v,
-                                        const OffsetCommitResponse *r);
+void wire_txn_offset_commit_resp_encode(eddy_wr_t *wr, int16_t v, const OffsetCommitResponse *r);
 
 /* ---- DescribeGroups (15), v0-5; v5 is flexible ---- */
 typedef struct DescribeGroupsRequest {

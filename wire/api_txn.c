@@ -182,8 +182,7 @@ int wire_list_transactions_req_decode(eddy_rd_t *rd, int16_t v, eddy_arena_t *a,
     return rd->rd_err;
 }
 
-void wire_list_transactions_resp_encode(eddy_wr_t *wr, int16_t v,
-                                        const ListTransactionsResponse *r)
+void wire_list_transactions_resp_encode(eddy_wr_t *wr, int16_t v, const ListTransactionsResponse *r)
 {
     (void)v;
     wr_i32(wr, r->ThrottleTimeMs);

@@ -233,14 +233,13 @@ void wire_offset_fetch_req_encode(eddy_wr_t *wr, int16_t v, const OffsetFetchReq
         int32_t n = cw_count(wr, r->TopicsCount, r->Topics, v >= 2); /* null: all, v2+ */
         for (int32_t i = 0; i < n; i++) {
             cw_string_nn(wr, r->Topics[i].Name);
-            cw_int32_array(wr, r->Topics[i].PartitionIndexes,
-                           r->Topics[i].PartitionIndexesCount);
+            cw_int32_array(wr, r->Topics[i].PartitionIndexes, r->Topics[i].PartitionIndexesCount);
         }
         return;
     }
     /* v6+: compact strings and arrays, tags; v7 adds RequireStable. */
-    cw_require(wr, r->GroupId.len >= 0 && r->TopicsCount >= -1 &&
-                       (r->TopicsCount <= 0 || r->Topics));
+    cw_require(wr,
+               r->GroupId.len >= 0 && r->TopicsCount >= -1 && (r->TopicsCount <= 0 || r->Topics));
     if (wr->wr_err)
         return;
     wr_compact_string(wr, r->GroupId);

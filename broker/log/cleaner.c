@@ -169,6 +169,13 @@ struct log_clean_job {
     log_aborted_txn_t *cj_aborted; /* every aborted transaction with data in the range */
     size_t cj_naborted;
     uint8_t *cj_observed; /* per aborted transaction: a batch of it met in this pass */
+    /* Walking a pass in offset order (Kafka's CleanedTransactionMetadata):
+     * cj_aborted is sorted by first offset, cj_next is the first not yet
+     * begun, cj_active the begun ones whose marker is not behind us: as
+     * many as transactions overlap, so lookups stay short. */
+    size_t cj_next;
+    size_t *cj_active;
+    size_t cj_nactive;
     int64_t *cj_open_pids; /* producers with committed-transaction batches since their marker */
     size_t cj_nopen, cj_open_cap;
 };
@@ -196,12 +203,19 @@ void log_clean_job_free(log_clean_job_t *job)
     }
     free(job->cj_aborted);
     free(job->cj_observed);
+    free(job->cj_active);
     free(job->cj_open_pids);
     free(job->cj_groups);
     free(job->cj_src);
     free(job->cj_shadow.log_dir);
     free(job->cj_shadow.log_name);
     free(job);
+}
+
+static int cmp_aborted_first(const void *a, const void *b)
+{
+    const log_aborted_txn_t *x = a, *y = b;
+    return x->at_first < y->at_first ? -1 : x->at_first > y->at_first;
 }
 
 log_clean_job_t *log_clean_prepare(log_t *log, int64_t now_ms, int force)
@@ -279,10 +293,13 @@ log_clean_job_t *log_clean_prepare(log_t *log, int64_t now_ms, int force)
     if (log_aborted_txns(log, job->cj_src[0].base, job->cj_src[nsrc - 1].next_offset,
                          &job->cj_aborted, &job->cj_naborted) < 0 ||
         (job->cj_naborted &&
-         !(job->cj_observed = calloc(job->cj_naborted, sizeof *job->cj_observed)))) {
+         (!(job->cj_observed = calloc(job->cj_naborted, sizeof *job->cj_observed)) ||
+          !(job->cj_active = calloc(job->cj_naborted, sizeof *job->cj_active))))) {
         log_clean_job_free(job);
         return NULL;
     }
+    if (job->cj_naborted > 1)
+        qsort(job->cj_aborted, job->cj_naborted, sizeof *job->cj_aborted, cmp_aborted_first);
     /* Group neighbours so that small cleaned segments merge, within
      * segment.bytes and the 32-bit relative offsets of the index. */
     for (int i = 0; i < nsrc;) {
@@ -316,17 +333,39 @@ static int src_open(const log_clean_job_t *job, wire_record_iter_t *it, const ui
     return rc;
 }
 
-/* The aborted transaction the batch belongs to, or -1. */
-static ssize_t batch_aborted(const log_clean_job_t *job, const wire_batch_header_t *h)
+/* Starts a pass over the sources (each pass walks them in offset order). */
+static void txn_walk_reset(log_clean_job_t *job)
 {
+    job->cj_next = 0;
+    job->cj_nactive = 0;
+}
+
+/* Moves the walk to the batch at base: aborted transactions begun by then
+ * become active, those whose marker lies behind go. */
+static void txn_walk_to(log_clean_job_t *job, int64_t base)
+{
+    while (job->cj_next < job->cj_naborted && job->cj_aborted[job->cj_next].at_first <= base)
+        job->cj_active[job->cj_nactive++] = job->cj_next++;
+    size_t kept = 0;
+    for (size_t i = 0; i < job->cj_nactive; i++)
+        if (job->cj_aborted[job->cj_active[i]].at_last >= base)
+            job->cj_active[kept++] = job->cj_active[i];
+    job->cj_nactive = kept;
+}
+
+/* The aborted transaction the data batch belongs to, or -1. */
+static ssize_t batch_aborted(log_clean_job_t *job, const wire_batch_header_t *h)
+{
+    if (job->cj_naborted == 0)
+        return -1;
+    txn_walk_to(job, h->baseOffset);
     if (h->producerId < 0 || !(h->attributes & BATCH_ATTR_TRANSACTIONAL) ||
         (h->attributes & BATCH_ATTR_CONTROL))
         return -1;
-    for (size_t i = 0; i < job->cj_naborted; i++) {
-        const log_aborted_txn_t *at = &job->cj_aborted[i];
-        if (at->at_pid == h->producerId && at->at_first <= h->baseOffset &&
-            h->baseOffset < at->at_last)
-            return (ssize_t)i;
+    for (size_t i = 0; i < job->cj_nactive; i++) {
+        const log_aborted_txn_t *at = &job->cj_aborted[job->cj_active[i]];
+        if (at->at_pid == h->producerId && h->baseOffset < at->at_last)
+            return (ssize_t)job->cj_active[i];
     }
     return -1;
 }
@@ -371,22 +410,25 @@ static int keep_marker(log_clean_job_t *job, const wire_batch_header_t *h, const
         job->cj_open_pids[k] = job->cj_open_pids[--job->cj_nopen];
         needed = type == 1;
     }
-    if (type == 0)
-        for (size_t i = 0; i < job->cj_naborted; i++)
-            if (job->cj_aborted[i].at_pid == h->producerId &&
-                job->cj_aborted[i].at_last == h->baseOffset) {
-                *entry = (ssize_t)i;
-                needed = job->cj_observed[i];
+    if (type == 0 && job->cj_naborted) {
+        txn_walk_to(job, h->baseOffset);
+        for (size_t i = 0; i < job->cj_nactive; i++) {
+            size_t a = job->cj_active[i];
+            if (job->cj_aborted[a].at_pid == h->producerId &&
+                job->cj_aborted[a].at_last == h->baseOffset) {
+                *entry = (ssize_t)a;
+                needed = job->cj_observed[a];
                 break;
             }
+        }
+    }
     return needed || h->maxTimestamp > horizon;
 }
 
 /* Calls fn for every record of every non-control batch. */
 typedef int(record_fn)(void *ctx, const wire_record_t *rec);
 
-static int src_scan(const log_clean_job_t *job, const struct clean_src *src, record_fn *fn,
-                    void *ctx)
+static int src_scan(log_clean_job_t *job, const struct clean_src *src, record_fn *fn, void *ctx)
 {
     for (int64_t pos = 0; pos < src->size;) {
         const uint8_t *p = src->map + pos;
@@ -562,9 +604,11 @@ int log_clean_run(log_clean_job_t *job)
             s->map = m;
         }
     }
+    txn_walk_reset(job);
     for (int i = 0; i < job->cj_nsrc && rc == 0; i++)
         if (job->cj_src[i].map)
             rc = src_scan(job, &job->cj_src[i], map_record, &map);
+    txn_walk_reset(job);
 
     struct keep_ctx k = {&map, job->cj_now - job->cj_shadow.log_cfg.delete_retention_ms};
     for (int g = 0; g < job->cj_ngroups && rc == 0; g++) {
@@ -663,7 +707,8 @@ int log_clean_commit(log_t *log, log_clean_job_t *job)
         /* Its entries only describe markers of data the pass dropped: a
          * crash before this write loses nothing a reader needs. */
         if ((rc = seg_txn_write(out)) < 0)
-            EDDY_LOG_WARN("log", "%s: cannot write the transaction index of a compacted segment: %s",
+            EDDY_LOG_WARN("log",
+                          "%s: cannot write the transaction index of a compacted segment: %s",
                           log->log_name, eddy_strerror(rc));
         log_fsync_dir(log->log_dir);
     }

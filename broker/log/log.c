@@ -674,7 +674,16 @@ int log_open(const char *dir, const char *name, const log_config_t *cfg, log_fdc
     }
     /* A read that fails takes the log offline (and it opens offline); only
      * running out of memory fails the open. */
-    if (!log->log_offline && (rc = pstate_recover(log, snaps, nsnaps, clean, 1)) < 0 &&
+    /* A rescanned segment holding markers (after a crash) is replayed whole,
+     * so that the .txnindex entries a power loss may have cost come back. */
+    int64_t replay_bound = INT64_MAX;
+    for (int i = 0; i < log->log_nsegs; i++)
+        if (log->log_segs[i]->seg_scan_markers) {
+            replay_bound = log->log_segs[i]->seg_base;
+            break;
+        }
+    if (!log->log_offline &&
+        (rc = pstate_recover(log, snaps, nsnaps, clean, 1, replay_bound)) < 0 &&
         !log->log_offline) {
         snprintf(errstr, errstr_size, "%s: rebuilding the producer state failed: %s", dir,
                  eddy_strerror(rc));
@@ -870,8 +879,8 @@ int log_batch_recompress(const uint8_t *p, size_t size, int codec, int level, si
 
 /* A coordinator's own batches (Kafka's AppendOrigin.COORDINATOR) carry no
  * sequence: only a fenced (older) producer epoch is refused. */
-static int coordinator_epoch_check(const pstate_t *ps, const uint8_t *buf, size_t len,
-                                   char *errstr, size_t errstr_size)
+static int coordinator_epoch_check(const pstate_t *ps, const uint8_t *buf, size_t len, char *errstr,
+                                   size_t errstr_size)
 {
     for (size_t pos = 0; pos < len; pos += (size_t)wire_batch_size(buf + pos)) {
         wire_batch_header_t h;
@@ -1292,8 +1301,10 @@ int log_read_upto(log_t *log, int64_t offset, size_t max_bytes, int64_t max_offs
                 stop += wire_batch_size(p);
             }
         }
-        out->sl_next_offset = seg->seg_next_offset;
-        if (stop < seg->seg_size) {
+        /* Only a bounded read (read_committed) needs it, for its aborted
+         * transactions: plain reads skip the header read it may cost. */
+        out->sl_next_offset = max_offset == INT64_MAX ? -1 : seg->seg_next_offset;
+        if (max_offset != INT64_MAX && stop < seg->seg_size) {
             const uint8_t *p = seg_cursor_get(&cur, stop, 8);
             if (!p)
                 return log_read_failed(log, seg, stop, 8, cur.cur_err);
@@ -1530,7 +1541,7 @@ int log_truncate_to(log_t *log, int64_t offset)
             return log_go_offline(log, rc, "rewriting a transaction index after truncation");
         /* The producer state forgets the batches cut: rebuilt from the
          * newest snapshot at or below the new end. */
-        if ((rc = pstate_recover(log, NULL, 0, 0, 0)) < 0)
+        if ((rc = pstate_recover(log, NULL, 0, 0, 0, INT64_MAX)) < 0)
             return log->log_offline ? EDDY_ERR_LOG_OFFLINE : rc;
     }
     int64_t end = log_end_offset(log);

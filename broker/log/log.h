@@ -178,7 +178,8 @@ typedef struct log_slice {
     int64_t sl_pos;
     size_t sl_len;          /* 0: nothing to read at this offset (yet) */
     int64_t sl_first_offset; /* base offset of the first batch in the range */
-    int64_t sl_next_offset;  /* the offset after its last batch (when sl_len > 0) */
+    int64_t sl_next_offset;  /* log_read_upto with a bound: the offset after its last
+                              * batch (when sl_len > 0); otherwise -1 */
     log_segment_t *sl_seg;  /* pinned, internal */
 } log_slice_t;
 
@@ -260,7 +261,8 @@ int log_aborted_txns(const log_t *log, int64_t from, int64_t upper, log_aborted_
                      size_t *n);
 
 /* log_read() that stops before the first batch whose base offset is >=
- * max_offset (the LSO of a read_committed fetch): the slice may be empty. */
+ * max_offset (the LSO of a read_committed fetch): the slice may be empty.
+ * INT64_MAX is no bound (log_read). */
 int log_read_upto(log_t *log, int64_t offset, size_t max_bytes, int64_t max_offset,
                   log_slice_t *out);
 

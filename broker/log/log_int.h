@@ -36,6 +36,7 @@ struct log_segment {
     log_aborted_txn_t *seg_txn; /* owned */
     size_t seg_txn_n, seg_txn_cap;
     int seg_txn_unsynced; /* the .txnindex file has entries not yet fsynced */
+    int seg_scan_markers; /* the last seg_scan() met a control batch */
 
     int seg_fd;   /* -1 while closed by the fd cache */
     int seg_pins; /* slices and flushes holding the fd open */

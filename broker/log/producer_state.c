@@ -68,6 +68,7 @@
 void pstate_init(pstate_t *ps)
 {
     memset(ps, 0, sizeof *ps);
+    ps->ps_first_unstable = -1;
 }
 
 void pstate_clear(pstate_t *ps)
@@ -302,7 +303,8 @@ void pstate_txn_begin(pstate_t *ps, int64_t pid, int64_t first_offset)
     if (!found || ps->ps_entries[i].pe_txn_first >= 0)
         return;
     ps->ps_entries[i].pe_txn_first = first_offset;
-    ps->ps_ongoing++;
+    if (ps->ps_ongoing++ == 0 || first_offset < ps->ps_first_unstable)
+        ps->ps_first_unstable = first_offset;
 }
 
 int pstate_marker_check(const pstate_t *ps, int64_t pid, int16_t epoch, char *errstr,
@@ -357,6 +359,16 @@ int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch,
     *first = e->pe_txn_first;
     e->pe_txn_first = -1;
     ps->ps_ongoing--;
+    if (*first == ps->ps_first_unstable) {
+        /* The earliest one ended: the next earliest, by one walk. */
+        int64_t min = -1;
+        for (size_t k = 0; ps->ps_ongoing && k < ps->ps_n; k++) {
+            int64_t f = ps->ps_entries[k].pe_txn_first;
+            if (f >= 0 && (min < 0 || f < min))
+                min = f;
+        }
+        ps->ps_first_unstable = min;
+    }
     return 1;
 }
 
@@ -376,15 +388,7 @@ int pstate_marker_apply(log_t *log, log_segment_t *seg, int64_t pid, int16_t epo
 
 int64_t pstate_first_unstable(const pstate_t *ps)
 {
-    if (ps->ps_ongoing == 0)
-        return -1;
-    int64_t min = -1;
-    for (size_t i = 0; i < ps->ps_n; i++) {
-        int64_t f = ps->ps_entries[i].pe_txn_first;
-        if (f >= 0 && (min < 0 || f < min))
-            min = f;
-    }
-    return min;
+    return ps->ps_ongoing ? ps->ps_first_unstable : -1;
 }
 
 int pstate_marker_type(const uint8_t *batch, size_t len, int32_t *coord_epoch)
@@ -708,7 +712,8 @@ static int replay(log_t *log, int64_t from, int64_t *nbatches, int *txn_added)
     return 0;
 }
 
-int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, int below_start)
+int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, int below_start,
+                   int64_t replay_from_max)
 {
     pstate_t *ps = &log->log_ps;
     pstate_clear(ps);
@@ -735,8 +740,10 @@ int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, i
             unlink(path);
             continue;
         }
-        if (loaded) {
-            present++; /* older, at a segment base: kept until its segment goes */
+        if (loaded || snaps[i] > replay_from_max) {
+            /* Older, at a segment base: kept until its segment goes. Or
+             * past a rescanned segment with markers: kept, not used. */
+            present++;
             continue;
         }
         present++;

@@ -49,6 +49,9 @@ typedef struct pstate {
     pstate_entry_t *ps_entries; /* sorted by pe_pid */
     size_t ps_n, ps_cap;
     size_t ps_ongoing; /* entries with pe_txn_first >= 0 */
+    /* The smallest pe_txn_first (-1 with none): fetches ask for the LSO
+     * far more often than transactions begin or end. */
+    int64_t ps_first_unstable;
 } pstate_t;
 
 void pstate_init(pstate_t *ps);
@@ -136,8 +139,11 @@ int pstate_snapshot_name_parse(const char *name, int64_t *offset);
  * snaps[0..nsnaps) are the snapshot offsets in the directory, ascending, or
  * NULL to list them here. With clean (the log was closed cleanly) and no
  * snapshot at all, nothing is replayed: a clean close writes one whenever
- * the state is not empty. Returns 0 or the read error that stopped it (the
- * log is then offline). */
-int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, int below_start);
+ * the state is not empty. No snapshot above replay_from_max is loaded (they
+ * stay): recovery replays every segment it rescanned that holds markers, so
+ * their .txnindex entries are rebuilt as Kafka's segment recovery does.
+ * Returns 0 or the read error that stopped it (the log is then offline). */
+int pstate_recover(log_t *log, const int64_t *snaps, size_t nsnaps, int clean, int below_start,
+                   int64_t replay_from_max);
 
 #endif

@@ -456,6 +456,7 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
     seg->seg_roll_ts = -1;
     seg->seg_size = 0;
     seg->seg_idx_dirty = 1;
+    seg->seg_scan_markers = 0;
     why[0] = 0;
 
     uint8_t *buf = malloc(SCAN_BUF);
@@ -520,6 +521,8 @@ int64_t seg_scan(log_segment_t *seg, int64_t file_size, int validate, char *why,
         }
         seg_index_note(seg, h.baseOffset, pos, size, h.maxTimestamp);
         seg->seg_next_offset = wire_batch_last_offset(&h) + 1;
+        if (h.attributes & BATCH_ATTR_CONTROL)
+            seg->seg_scan_markers = 1;
         pos += size;
     }
     free(big);

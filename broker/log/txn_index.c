@@ -122,8 +122,7 @@ int seg_txn_load(log_segment_t *seg)
     int dropped = 0;
     for (size_t off = 0; off < len; off += TXN_ENTRY) {
         log_aborted_txn_t at = {(int64_t)be64_load(b + off + 2), (int64_t)be64_load(b + off + 10),
-                                (int64_t)be64_load(b + off + 18),
-                                (int64_t)be64_load(b + off + 26)};
+                                (int64_t)be64_load(b + off + 18), (int64_t)be64_load(b + off + 26)};
         if (be16_load(b + off) != 0 || at.at_pid < 0 || at.at_first > at.at_last ||
             at.at_last < seg->seg_base || at.at_last >= seg->seg_next_offset) {
             dropped = 1;

@@ -24,6 +24,7 @@
 #include "wire/api_group.h"
 #include "wire/api_quotas.h"
 #include "wire/api_sasl.h"
+#include "wire/api_txn_markers.h"
 #include "wire/proto.h"
 #include "wire/recordbatch.h"
 
@@ -858,6 +859,20 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_describe_client_quotas_resp_encode(&wr, v, &resp);
         break;
     }
+    case API_WRITE_TXN_MARKERS: {
+        WriteTxnMarkersRequest *r = req;
+        check_count(r->Markers, r->MarkersCount, 0);
+        for (int32_t i = 0; i < r->MarkersCount; i++) {
+            const WritableTxnMarker *m = &r->Markers[i];
+            check_count(m->Topics, m->TopicsCount, 0);
+            for (int32_t j = 0; j < m->TopicsCount; j++) {
+                check_str(m->Topics[j].Name, 0);
+                check_count(m->Topics[j].PartitionIndexes, m->Topics[j].PartitionIndexesCount, 0);
+            }
+        }
+        wire_write_txn_markers_resp_encode(&wr, v, r);
+        break;
+    }
     default: abort(); /* broker_api_supported() said yes to an API we do not decode */
     }
     if (wr.wr_err)
@@ -903,6 +918,7 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
         return wire_describe_user_scram_req_decode(rd, v, a, out);
     case API_ALTER_USER_SCRAM_CREDENTIALS: return wire_alter_user_scram_req_decode(rd, v, a, out);
     case API_DESCRIBE_CLIENT_QUOTAS: return wire_describe_client_quotas_req_decode(rd, v, a, out);
+    case API_WRITE_TXN_MARKERS: return wire_write_txn_markers_req_decode(rd, v, a, out);
     default: abort();
     }
 }
@@ -962,6 +978,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             DescribeUserScramCredentialsRequest dus;
             AlterUserScramCredentialsRequest aus;
             DescribeClientQuotasRequest dcq;
+            WriteTxnMarkersRequest wtm;
         } req;
         memset(&req, 0, sizeof req);
         eddy_arena_t a;

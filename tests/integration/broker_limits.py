@@ -16,8 +16,13 @@
   idle            connections.max.idle.ms closes an idle connection
   max_conns       max.connections and max.connections.per.ip refuse surplus connections with one
                   log line; admitted clients keep working
-  emfile          under a low open-file limit: accept failures are logged, the broker survives and
-                  serves again once connections close
+  emfile          under a low open-file limit at start: the connection cap computed from it refuses
+                  surplus clients with one line, the broker survives and serves again once
+                  connections close
+  emfile_accept   the limit lowered under the running broker (prlimit), below the cap it computed
+                  at start: accept itself fails with EMFILE, one ERROR line (rate limited), the
+                  broker keeps serving its connections, and accepts again once connections close
+                  and once the limit is raised
   fetch_unread    30 connections each send one Fetch of ~32 MiB and do not read: the records
                   stay in the segment files, so RSS grows by far less than the responses' sum
   fetch_slow      a ~32 MiB Fetch response read slowly, with pauses, its topic deleted meanwhile:
@@ -44,7 +49,7 @@ import threading
 import time
 
 import kwire
-from kwire import Fail, batch_values, check, closed_by_peer, connect, recv_exact, s16 as kstr
+from kwire import Fail, batch_values, check, closed_by_peer, connect, recv_exact, s16 as kstr, wait_for
 
 EDDY, WORK = kwire.setup("eddy-broker-limits-")
 
@@ -417,6 +422,76 @@ def case_emfile():
     print("emfile: %s" % lines[0].split("] ", 1)[-1])
 
 
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def prlimit_nofile(pid, soft, hard):
+    """Sets a running process's open-file limit (util-linux prlimit, as an operator would)."""
+    r = subprocess.run(["prlimit", "--pid", str(pid), "--nofile=%d:%d" % (soft, hard)],
+                       capture_output=True, timeout=10)
+    check(r.returncode == 0, "prlimit --pid %d --nofile=%d:%d: %s" %
+          (pid, soft, hard, r.stderr.decode()[-300:]))
+
+
+def case_emfile_accept():
+    # Started with 1024 files: the cap it computes leaves room for hundreds of connections, so
+    # what refuses the clients below is accept(2) itself, not that cap.
+    hard = 1024
+    b = Broker("emfile_accept", ["offsets.topic.num.partitions=1", "log.max.open.files=8"],
+               nofile=hard)
+    keep = connect(b.port)
+    roundtrip(keep)
+    limit = open_fds(b.proc.pid) + 10
+    prlimit_nofile(b.proc.pid, limit, hard)
+    conns = []
+    for _ in range(3 * limit):
+        try:
+            conns.append(connect(b.port))
+        except OSError:
+            pass
+    # Connections past the limit are accepted by libuv's reserve descriptor and closed.
+    resets = 0
+    for s in conns:
+        s.settimeout(2)
+        try:
+            roundtrip(s, 9)
+        except (Fail, OSError):
+            resets += 1
+    line = b.wait_log(r"[^\n]*cannot accept a connection on listener [^\n]*", timeout=5).group(0)
+    check(resets > 0, "all %d connections were served under a %d-file limit" % (len(conns), limit))
+    text = b.new_log()
+    check("refusing connection" not in text,
+          "the start-time connection cap refused a client, not accept: %s" %
+          [l for l in text.splitlines() if "refusing connection" in l][:1])
+    lines = [l for l in text.splitlines() if "cannot accept a connection" in l]
+    check(len(lines) == 1, "%d lines for %d failed accepts, expected one (rate limited): %r" %
+          (len(lines), resets, lines[:3]))
+    check(" ERROR " in line and "too many open files" in line.lower() and "ulimit -n" in line and
+          re.search(r"\(([1-9][0-9]*) waiting client\(s\) closed\)", line),
+          "the accept line does not name the cause and the fix: %s" % line)
+    check(b.alive(), "broker died when accept failed with EMFILE")
+    roundtrip(keep, 8)
+    served_before = len(conns) - resets
+    # Descriptors freed: accept works again under the same limit.
+    for s in conns:
+        s.close()
+    wait_for("the descriptors of the closed clients were not freed (limit %d)" % limit,
+             lambda: open_fds(b.proc.pid) < limit - 2, timeout=10)
+    served(b.port)
+    # The limit raised: more clients than the low limit allowed are all served at once.
+    prlimit_nofile(b.proc.pid, hard, hard)
+    conns = [connect(b.port) for _ in range(2 * limit)]
+    for i, s in enumerate(conns):
+        roundtrip(s, 200 + i)
+    for s in conns:
+        s.close()
+    roundtrip(keep, 9)
+    keep.close()
+    print("emfile_accept: limit %d, %d served, %d reset; %s" %
+          (limit, served_before, resets, line.split("] ", 1)[-1]))
+
+
 def fill_topic(b, topic, mib):
     """Produces about mib MiB of distinct 1000-byte values to partition 0 of a new topic;
     returns the values in order."""
@@ -734,6 +809,7 @@ CASES = {
     "idle": case_idle,
     "max_conns": case_max_conns,
     "emfile": case_emfile,
+    "emfile_accept": case_emfile_accept,
     "fetch_unread": case_fetch_unread,
     "fetch_slow": case_fetch_slow,
     "fetch_cut": case_fetch_cut,

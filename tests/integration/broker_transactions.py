@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Transactions in a real `eddy broker`'s logs, with crafted requests on raw sockets:
 
-  Two idempotent producers (ids from InitProducerId) write transactional batches (attributes
+  A transactional batch without a producer id and a control batch are INVALID_RECORD. Two
+  idempotent producers (ids from InitProducerId) write transactional batches (attributes
   bit 4) interleaved on one partition, after a plain record. While both are open the last
   stable offset (LSO) is the first one's first offset: a read_uncommitted Fetch gets every
   record and answers that LSO, a read_committed one only the records below it; ListOffsets
@@ -10,16 +11,22 @@
   read_committed long poll parked at the LSO wakes when WriteTxnMarkers aborts the second:
   its answer carries the aborted transaction (producer id, first offset) and the LSO is the
   log end. A marker with an older epoch is INVALID_PRODUCER_EPOCH, one for an unknown
-  partition UNKNOWN_TOPIC_OR_PARTITION. The abort sits in the segment's .txnindex (Kafka's
+  partition UNKNOWN_TOPIC_OR_PARTITION. kcat (librdkafka) with isolation.level=read_committed
+  reads the committed records only, read_uncommitted all of them. The abort sits in the segment's .txnindex (Kafka's
   34-byte entries). A third transaction is left open; then kill -9, the .txnindex deleted (as
   a crash before it reached the disk would leave it), and a restart gives the same answers:
   the open transaction still holds the LSO, the aborted one is announced again, the index
-  file is back; committing the open transaction moves the LSO to the end.
+  file is back; committing the open transaction moves the LSO to the end. `eddy log info` on
+  a copy of the crashed partition shows the LSO and the open transaction, `eddy log read` the
+  markers.
+  acl: with an authorizer, WriteTxnMarkers without CLUSTER_ACTION on the cluster is
+  CLUSTER_AUTHORIZATION_FAILED and writes nothing; a super user's is written.
 
 usage: broker_transactions.py path/to/eddy
 """
 import os
 import select
+import shutil
 import struct
 import time
 
@@ -30,7 +37,7 @@ EDDY, WORK = kwire.setup("eddy-transactions-")
 DATA = os.path.join(WORK, "data")
 TOPIC = "tx"
 TXN = 0x10
-NONE, UNKNOWN_PARTITION, INVALID_EPOCH = 0, 3, 47
+NONE, UNKNOWN_PARTITION, CLUSTER_AUTH, INVALID_EPOCH, INVALID_RECORD = 0, 3, 31, 47, 87
 
 
 def expect(got, want, what):
@@ -129,6 +136,13 @@ def main():
     c = Conn(b.port)
     pa, pb = init_producer_id(c), init_producer_id(c)
 
+    # A transactional batch needs a producer id; control batches come only from brokers.
+    for attrs, pid, what in ((TXN, -1, "transactional batch without a producer id"),
+                             (TXN | 0x20, pa, "control batch from a client")):
+        records = values_batch([b"bad"], pid=pid, epoch=0 if pid >= 0 else -1,
+                               seq=0 if pid >= 0 else -1, attrs=attrs)
+        err, _ = kwire.produce_result(c.call(0, 3, kwire.produce_body(TOPIC, 0, records)))
+        expect(err, INVALID_RECORD, what)
     expect(produce(c, -1, -1, -1, [b"p0"], txn=False), 0, "plain record")
     expect(produce(c, pa, 0, 0, [b"a0", b"a1"]), 1, "A's first batch")
     expect(produce(c, pb, 0, 0, [b"b0"]), 3, "B's first batch")
@@ -166,6 +180,14 @@ def main():
     expect(write_marker(c, pa, 1, False), NONE, "abort with a bumped epoch (fencing)")
     expect(write_marker(c, pa, 0, True), INVALID_EPOCH, "marker with the old epoch")
 
+    # librdkafka (kcat) as a read_committed consumer drops B's records by the aborted list and
+    # skips the markers; read_uncommitted gets them all.
+    for level, want in (("read_committed", "p0 a0 a1 a2"),
+                        ("read_uncommitted", "p0 a0 a1 b0 a2 b1")):
+        out = kwire.kcat(b, "-C", "-t", TOPIC, "-p", "0", "-o", "beginning", "-e", "-q",
+                         "-X", "isolation.level=" + level, "-f", "%s\n", timeout=30)
+        expect(out.decode().split(), want.split(), "kcat " + level)
+
     index = os.path.join(DATA, TOPIC + "-0", "%020d.txnindex" % 0)
     expect(txnindex(index), [(pb, 3, 7, 8)], ".txnindex after the abort")
 
@@ -180,6 +202,21 @@ def main():
     c.close()
 
     b.kill9()
+    # `eddy log` on a copy of the crashed partition: the open transaction and the markers.
+    copy = os.path.join(WORK, "copy")
+    shutil.copytree(os.path.join(DATA, TOPIC + "-0"), copy)
+    os.unlink(os.path.join(copy, "%020d.txnindex" % 0))
+    r = kwire.eddy("log", "info", copy)
+    check(r.returncode == 0 and b"last stable offset: 9 (1 open transaction(s))" in r.stdout,
+          "eddy log info: %r %r" % (r.stdout, r.stderr))
+    r = kwire.eddy("log", "read", copy)
+    lines = [l.split("\t") for l in r.stdout.decode().splitlines()]
+    got = [(int(l[0]), l[2], l[3]) for l in lines if l[2].endswith("marker")]
+    expect(got, [(6, "COMMIT marker", "producer %d epoch 0" % pa),
+                 (7, "ABORT marker", "producer %d epoch 0" % pb),
+                 (8, "ABORT marker", "producer %d epoch 1" % pa)], "eddy log read markers")
+    expect(txnindex(os.path.join(copy, "%020d.txnindex" % 0)), [(pb, 3, 7, 8)],
+           ".txnindex rebuilt by eddy log")
     os.unlink(index)
     b = Broker("b2", data=DATA)
     c = Conn(b.port)
@@ -193,5 +230,29 @@ def main():
     b.stop(clean=True)
 
 
+def acl():
+    """WriteTxnMarkers needs CLUSTER_ACTION on the cluster once an authorizer runs."""
+    auth = "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    b = Broker("acl", [auth, "super.users=User:ANONYMOUS"], data=os.path.join(WORK, "acl"))
+    r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "1")
+    check(r.returncode == 0, "create: %r" % r.stderr)
+    c = Conn(b.port)
+    pid = init_producer_id(c)
+    expect(produce(c, pid, 0, 0, [b"t0"]), 0, "transactional batch")
+    c.close()
+    b.settings = [auth]
+    b.restart()
+    c = Conn(b.port)
+    expect(write_marker(c, pid, 0, True), CLUSTER_AUTH, "WriteTxnMarkers without CLUSTER_ACTION")
+    c.close()
+    b.settings = [auth, "super.users=User:ANONYMOUS"]
+    b.restart()
+    c = Conn(b.port)
+    expect(fetch(c, 0, 1)[:4], (NONE, 1, 0, []), "the refused marker was not written")
+    expect(write_marker(c, pid, 0, True), NONE, "WriteTxnMarkers as a super user")
+    expect(fetch(c, 0, 1), (NONE, 2, 2, [], ["t0"], [1]), "read_committed after the commit")
+    c.close()
+
+
 if __name__ == "__main__":
-    kwire.main("broker_transactions", {"all": main})
+    kwire.main("broker_transactions", {"all": main, "acl": acl})

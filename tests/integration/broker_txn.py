@@ -32,6 +32,9 @@
                     AddPartitionsToTxn, AddOffsetsToTxn, EndTxn; DESCRIBE for FindCoordinator,
                     DescribeTransactions, ListTransactions (which leaves out the others);
                     WRITE on each topic, READ on the group.
+  offsets           AddOffsetsToTxn puts the group's __consumer_offsets partition in the
+                    transaction; offsets of TxnOffsetCommit are visible after the commit, never
+                    after an abort.
 
 usage: broker_txn.py path/to/eddy [case ...]
 """
@@ -284,12 +287,20 @@ def case_concurrent():
     expect(init_pid(c2, "tx-z")[0], CONCURRENT, "InitProducerId during the transaction")
     expect(markers(c, "t"), [(pid, epoch + 1, "abort")], "the old transaction aborted, fenced")
     expect(init_pid(c2, "tx-z"), (NONE, pid, epoch + 2), "InitProducerId retried")
+    # The old instance naming its id and epoch (KIP-360) is fenced, not taken for a retry.
+    expect(init_pid(c, "tx-z", version=4, pid=pid, epoch=epoch)[0], PRODUCER_FENCED,
+           "the old instance's InitProducerId v4 with its epoch")
+    # The current one naming its epoch gets the next; a retry of that (answer lost) the same.
+    expect(init_pid(c2, "tx-z", version=4, pid=pid, epoch=epoch + 2), (NONE, pid, epoch + 3),
+           "InitProducerId v4 with the current epoch")
+    expect(init_pid(c2, "tx-z", version=4, pid=pid, epoch=epoch + 2), (NONE, pid, epoch + 3),
+           "InitProducerId v4 retried with the epoch before the bump")
     expect(end_txn(c, "tx-z", pid, epoch, True), PRODUCER_FENCED, "the old instance's EndTxn")
     expect(add_partitions(c, "tx-z", pid, epoch, "t", [0]), {0: PRODUCER_FENCED},
            "the old instance's AddPartitionsToTxn")
     c.close()
     c2.close()
-    return "aborted with epoch %d, new epoch %d" % (epoch + 1, epoch + 2)
+    return "aborted with epoch %d, the new instance at %d" % (epoch + 1, epoch + 2)
 
 
 def case_timeout():
@@ -406,6 +417,11 @@ def case_exhaustion():
     err, pid2, epoch2 = init_pid(c, "tx-many")
     check(err == NONE and pid2 != pid and epoch2 == 0,
           "exhausted epoch: %r, want a new producer id with epoch 0" % ((err, pid2, epoch2),))
+    # A KIP-360 retry of that request (its answer lost) gets the new id again.
+    expect(init_pid(c, "tx-many", version=4, pid=pid, epoch=32766), (NONE, pid2, 0),
+           "retry with the previous id at the exhausted epoch")
+    expect(init_pid(c, "tx-many", version=4, pid=pid, epoch=32765)[0], PRODUCER_FENCED,
+           "the previous id at an older epoch")
     c.close()
     return "new producer id %d after epoch 32766 of %d" % (pid2, pid)
 
@@ -470,6 +486,61 @@ def case_acl():
     return "WRITE/DESCRIBE on transactional ids, WRITE on topics, READ on groups"
 
 
+def txn_offset_commit(c, txn, group, pid, epoch, topic, offsets):
+    """TxnOffsetCommit v2: {partition: error}."""
+    parts = b"".join(struct.pack(">iqi", p, off, -1) + s16("") for p, off in offsets.items())
+    body = s16(txn) + s16(group) + struct.pack(">qh", pid, epoch)
+    body += struct.pack(">i", 1) + s16(topic) + struct.pack(">i", len(offsets)) + parts
+    r = c.call(28, 2, body)
+    r.i32()
+    out = {}
+    for _ in range(r.i32()):
+        r.str()
+        for _ in range(r.i32()):
+            p = r.i32()
+            out[p] = r.i16()
+    return out
+
+
+def offset_fetch(c, group, topic, partition):
+    """The committed offset (OffsetFetch v2), -1 for none."""
+    body = s16(group) + struct.pack(">i", 1) + s16(topic) + struct.pack(">ii", 1, partition)
+    r = c.call(9, 2, body)
+    off = -1
+    for _ in range(r.i32()):
+        r.str()
+        for _ in range(r.i32()):
+            r.i32()
+            off = r.i64()
+            r.str()
+            r.i16()
+    return off
+
+
+def case_offsets():
+    """AddOffsetsToTxn and TxnOffsetCommit: the offsets are visible after the commit, never
+    after an abort; the __consumer_offsets partition of the group gets the marker."""
+    b = Broker("offsets")
+    create_topic(b, "t")
+    c = Conn(b.port)
+    err, pid, epoch = init_pid(c, "tx-o")
+    expect(add_offsets(c, "tx-o", pid, epoch, "g1"), NONE, "AddOffsetsToTxn g1")
+    expect(list(describe(c, "tx-o")[4]), ["__consumer_offsets"],
+           "the group's __consumer_offsets partition is in the transaction")
+    expect(txn_offset_commit(c, "tx-o", "g1", pid, epoch, "t", {0: 42}), {0: NONE},
+           "TxnOffsetCommit")
+    expect(offset_fetch(c, "g1", "t", 0), -1, "offset before the commit")
+    expect(end_txn(c, "tx-o", pid, epoch, True), NONE, "EndTxn commit")
+    expect(offset_fetch(c, "g1", "t", 0), 42, "offset after the commit")
+    expect(add_offsets(c, "tx-o", pid, epoch, "g1"), NONE, "AddOffsetsToTxn again")
+    expect(txn_offset_commit(c, "tx-o", "g1", pid, epoch, "t", {0: 99}), {0: NONE},
+           "TxnOffsetCommit 2")
+    expect(end_txn(c, "tx-o", pid, epoch, False), NONE, "EndTxn abort")
+    expect(offset_fetch(c, "g1", "t", 0), 42, "offset after the abort")
+    c.close()
+    return "42 committed, 99 aborted"
+
+
 CASES = {
     "find_coordinator": case_find_coordinator,
     "init_fencing": case_init_fencing,
@@ -480,6 +551,7 @@ CASES = {
     "expiry": case_expiry,
     "exhaustion": case_exhaustion,
     "acl": case_acl,
+    "offsets": case_offsets,
 }
 
 if __name__ == "__main__":

@@ -18,6 +18,14 @@
                transaction's offset wins when the transaction commits, a group deleted while a
                transaction holds offsets does not come back with them; all of it again after
                a restart.
+  coordinator  the whole transaction through Eddy's transaction coordinator (InitProducerId
+               with a transactional id, AddOffsetsToTxn, TxnOffsetCommit, EndTxn) with
+               transaction.partition.verification.enable (KIP-890, Kafka's default and codes:
+               INVALID_TXN_STATE 48 before AddOffsetsToTxn and after EndTxn,
+               INVALID_PRODUCER_ID_MAPPING 49, INVALID_PRODUCER_EPOCH 47): commit across a
+               restart, abort, and a new producer of the transactional id fencing the old one
+               (its open transaction aborted, its epoch refused: 47).
+  The other cases turn verification off to test the group coordinator on its own.
   acls         with an authorizer: no WRITE on the transactional id is
                TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53), no READ on the group
                GROUP_AUTHORIZATION_FAILED (30), and neither writes anything.
@@ -33,7 +41,7 @@ EDDY, WORK = kwire.setup("eddy-txn-offsets-")
 
 NONE, ILLEGAL_GENERATION, UNKNOWN_MEMBER, INVALID_EPOCH, FENCED_INSTANCE, UNSTABLE = \
     0, 22, 25, 47, 82, 88
-GROUP_AUTH, TXN_ID_AUTH = 30, 53
+GROUP_AUTH, INVALID_TXN_STATE, INVALID_PID_MAPPING, CONCURRENT, TXN_ID_AUTH = 30, 48, 49, 51, 53
 TOPIC = "txo"
 SETTINGS = ["group.initial.rebalance.delay.ms=0", "offsets.topic.num.partitions=3"]
 
@@ -42,8 +50,11 @@ def expect(got, want, what):
     check(got == want, "%s: got %r, want %r" % (what, got, want))
 
 
-def start(name):
-    b = Broker(name, SETTINGS)
+def start(name, verify=False):
+    """A broker with TOPIC. Without verify, transaction.partition.verification.enable=false:
+    TxnOffsetCommit then takes any producer id, so the group coordinator is tested alone."""
+    b = Broker(name, SETTINGS + ["transaction.partition.verification.enable=%s" %
+                                 ("true" if verify else "false")])
     r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "3")
     check(r.returncode == 0, "create %s: %r" % (TOPIC, r.stderr))
     return b
@@ -167,6 +178,35 @@ def end_txn(c, group, pid, epoch, commit):
                                                                       "abort"))
 
 
+def init_txn(c, txn_id):
+    """(producer id, epoch) from InitProducerId v4 with a transactional id. While an open
+    transaction of the id is being aborted the answer is CONCURRENT_TRANSACTIONS (51), and
+    the client asks again, as Kafka's do."""
+    got = []
+
+    def attempt():
+        r = c.call(22, 4, cstr(txn_id) + struct.pack(">iqh", 60000, -1, -1) + b"\0")
+        r.i32()
+        err, pid, epoch = r.i16(), r.i64(), r.i16()
+        check(err in (NONE, CONCURRENT), "InitProducerId %s: error %d" % (txn_id, err))
+        got[:] = [pid, epoch]
+        return err == NONE
+    kwire.wait_for("InitProducerId %s" % txn_id, attempt, timeout=15)
+    return got[0], got[1]
+
+
+def add_offsets(c, txn_id, pid, epoch, group):
+    r = c.call(25, 3, cstr(txn_id) + struct.pack(">qh", pid, epoch) + cstr(group) + b"\0")
+    r.i32()
+    expect(r.i16(), NONE, "AddOffsetsToTxn")
+
+
+def end_txn_coordinator(c, txn_id, pid, epoch, commit):
+    r = c.call(26, 3, cstr(txn_id) + struct.pack(">qhb", pid, epoch, 1 if commit else 0) + b"\0")
+    r.i32()
+    expect(r.i16(), NONE, "EndTxn %s" % ("commit" if commit else "abort"))
+
+
 def stable(c, group, want):
     """Waits until OffsetFetch with require_stable shows want {partition: offset} with no
     error (the markers are written when EndTxn completes; Kafka's clients retry 88)."""
@@ -276,7 +316,8 @@ def case_complete():
 def case_acls():
     auth = "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
     me = "User:ANONYMOUS"
-    b = Broker("acls", SETTINGS + [auth, "super.users=" + me])
+    unverified = "transaction.partition.verification.enable=false"
+    b = Broker("acls", SETTINGS + [auth, unverified, "super.users=" + me])
     r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "3")
     check(r.returncode == 0, "create %s: %r" % (TOPIC, r.stderr))
     c = Conn(b.port)
@@ -292,7 +333,7 @@ def case_acls():
         r.str()
         r.tags()
     c.close()
-    b.settings = SETTINGS + [auth]
+    b.settings = SETTINGS + [auth, unverified]
     b.restart()
     c = Conn(b.port)
     # Kafka's order: WRITE on the transactional id, then READ on the group, then the topic.
@@ -308,8 +349,65 @@ def case_acls():
     return "TRANSACTIONAL_ID_AUTHORIZATION_FAILED, then GROUP_AUTHORIZATION_FAILED, as Kafka"
 
 
+def case_coordinator():
+    b = start("coordinator", verify=True)
+    c = Conn(b.port)
+    offset_commit(c, "gt", {0: 1, 1: 1})
+    # KIP-890 verification, Kafka's codes: no transaction with the group's partition yet,
+    # another producer id, another epoch.
+    pid, epoch = init_txn(c, "tx-verify")
+    expect(txn_offset_commit(c, "gt", pid, epoch, {0: 5}, txn_id="tx-verify"),
+           {0: INVALID_TXN_STATE}, "before AddOffsetsToTxn")
+    add_offsets(c, "tx-verify", pid, epoch, "gt")
+    expect(txn_offset_commit(c, "gt", pid + 100, epoch, {0: 5}, txn_id="tx-verify"),
+           {0: INVALID_PID_MAPPING}, "another producer id")
+    expect(txn_offset_commit(c, "gt", pid, epoch, {0: 5}, txn_id="tx-unknown"),
+           {0: INVALID_PID_MAPPING}, "an unknown transactional id")
+    expect(txn_offset_commit(c, "gt", pid, epoch + 5, {0: 5}, txn_id="tx-verify"),
+           {0: INVALID_EPOCH}, "another epoch")
+    end_txn_coordinator(c, "tx-verify", pid, epoch, False)
+    expect(txn_offset_commit(c, "gt", pid, epoch, {0: 5}, txn_id="tx-verify"),
+           {0: INVALID_TXN_STATE}, "after EndTxn")
+    expect(offset_fetch(c, "gt", (0, 1)), {0: (1, NONE), 1: (1, NONE)},
+           "nothing of the refused commits")
+    # Committed by EndTxn, with a broker restart between the offsets and the end: both
+    # coordinators replay their logs, and the transaction ends as if nothing happened.
+    pid, epoch = init_txn(c, "tx-commit")
+    add_offsets(c, "tx-commit", pid, epoch, "gt")
+    expect(txn_offset_commit(c, "gt", pid, epoch, {0: 100}, txn_id="tx-commit"), {0: NONE},
+           "TxnOffsetCommit")
+    c.close()
+    b.restart()
+    c = Conn(b.port)
+    expect(offset_fetch(c, "gt", (0, 1)), {0: (-1, UNSTABLE), 1: (1, NONE)},
+           "pending after the restart")
+    end_txn_coordinator(c, "tx-commit", pid, epoch, True)
+    stable(c, "gt", {0: 100, 1: 1})
+    # Aborted by EndTxn.
+    pid, epoch = init_txn(c, "tx-abort")
+    add_offsets(c, "tx-abort", pid, epoch, "gt")
+    expect(txn_offset_commit(c, "gt", pid, epoch, {0: 200, 1: 201}, txn_id="tx-abort"),
+           {0: NONE, 1: NONE}, "TxnOffsetCommit to abort")
+    end_txn_coordinator(c, "tx-abort", pid, epoch, False)
+    stable(c, "gt", {0: 100, 1: 1})
+    # A new producer of the same transactional id fences the old one: its open transaction
+    # is aborted (its offsets dropped), and the old epoch cannot commit offsets any more.
+    pid, epoch = init_txn(c, "tx-fenced")
+    add_offsets(c, "tx-fenced", pid, epoch, "gt")
+    expect(txn_offset_commit(c, "gt", pid, epoch, {1: 300}, txn_id="tx-fenced"), {1: NONE},
+           "TxnOffsetCommit of the producer about to be fenced")
+    pid2, epoch2 = init_txn(c, "tx-fenced")
+    expect(pid2, pid, "the same producer id after fencing")
+    check(epoch2 > epoch, "epoch %d after fencing %d" % (epoch2, epoch))
+    stable(c, "gt", {0: 100, 1: 1})
+    expect(txn_offset_commit(c, "gt", pid, epoch, {1: 301}, txn_id="tx-fenced"),
+           {1: INVALID_EPOCH}, "TxnOffsetCommit of the fenced epoch")
+    c.close()
+    return "EndTxn commits and aborts them, across a restart; fencing aborts the old epoch's"
+
+
 CASES = {"pending": case_pending, "fencing": case_fencing, "complete": case_complete,
-         "acls": case_acls}
+         "acls": case_acls, "coordinator": case_coordinator}
 
 if __name__ == "__main__":
     kwire.main("broker_txn_offsets", CASES)

@@ -575,8 +575,7 @@ START_TEST(settings_that_contradict_idempotence)
                       bad[i][1] ? bad[i][1] : "");
         const char *name = strchr(bad[i][1] ? bad[i][1] : bad[i][0], '=');
         char key[64];
-        snprintf(key, sizeof key, "%.*s",
-                 (int)(name - (bad[i][1] ? bad[i][1] : bad[i][0])),
+        snprintf(key, sizeof key, "%.*s", (int)(name - (bad[i][1] ? bad[i][1] : bad[i][0])),
                  bad[i][1] ? bad[i][1] : bad[i][0]);
         ck_assert_msg(strstr(err, key) != NULL, "the error does not name %s: %s", key, err);
         kc_config_free(&cfg);

@@ -247,8 +247,9 @@ int main(int argc, char **argv)
     int16_t kerr = 0;
     const char *why = NULL;
     kc_producer_txn_error(p1, &kerr, &why);
-    CHECK(rc == EDDY_ERR_TXN_FATAL, "the fenced producer's commit gave %s (%s), not the fatal class",
-          eddy_strerror(rc), kafka_err_name(kerr));
+    CHECK(rc == EDDY_ERR_TXN_FATAL,
+          "the fenced producer's commit gave %s (%s), not the fatal class", eddy_strerror(rc),
+          kafka_err_name(kerr));
     printf("step 4: fenced: %s (%s)\n", kafka_err_name(kerr), why ? why : "");
 
     /* 5 */

@@ -472,13 +472,13 @@ START_TEST(timeout_answers_and_create_goes_on)
 END_TEST
 
 /* max.broker.partitions counts every topic's partitions (the 50 of
- * __consumer_offsets too): a create past it
+ * __consumer_offsets and the 50 of __transaction_state too): a create past it
  * gets POLICY_VIOLATION with a message naming the setting, and leaves
  * nothing in the data dir; auto-create past it creates nothing either. */
 START_TEST(partition_limit_refuses)
 {
     test_broker_t tb = {0};
-    const char *sets[] = {"max.broker.partitions=150", NULL};
+    const char *sets[] = {"max.broker.partitions=200", NULL};
     tb_start(&tb, 0, sets);
     int fd = tb_connect(&tb);
     char msg[512];

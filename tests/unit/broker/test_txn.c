@@ -58,6 +58,7 @@ START_TEST(value_bytes_are_kafkas)
     eddy_wr_t w;
     wr_init(&w);
     txn_value_encode(&w, m, TXN_PREPARE_COMMIT, m->t_nparts);
+    /* clang-format off */
     static const uint8_t want[] = {
         0, 0,                               /* version 0 */
         0, 0, 0, 0, 0, 0, 0x03, 0xe8,       /* ProducerId 1000 */
@@ -70,6 +71,7 @@ START_TEST(value_bytes_are_kafkas)
         0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, /* last update 1700000000000 */
         0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x64, 0x18, /* start 1699999999000 */
     };
+    /* clang-format on */
     ck_assert_uint_eq(w.wr_len, sizeof want);
     ck_assert_mem_eq(w.wr_buf, want, sizeof want);
 
@@ -114,6 +116,7 @@ END_TEST
  * such a record replays too. */
 START_TEST(value_v1_is_read)
 {
+    /* clang-format off */
     static const uint8_t v1[] = {
         0, 1,                         /* version 1 */
         0, 0, 0, 0, 0, 0, 0, 7,       /* ProducerId 7 */
@@ -126,6 +129,7 @@ START_TEST(value_v1_is_read)
         0, 0, 0, 0, 0, 0, 0, 8,       /* start */
         1, 2, 2, 0, 2,                /* tags: ClientTransactionVersion (2) = 2 */
     };
+    /* clang-format on */
     txn_meta_t *r = meta(0, 0, TXN_EMPTY);
     ck_assert_int_eq(txn_value_decode(v1, sizeof v1, r), 0);
     ck_assert_int_eq(r->t_pid, 7);
@@ -140,9 +144,9 @@ END_TEST
 
 START_TEST(state_names_are_kafkas)
 {
-    static const char *names[] = {"Empty",          "Ongoing",       "PrepareCommit",
-                                  "PrepareAbort",   "CompleteCommit", "CompleteAbort",
-                                  "Dead",           "PrepareEpochFence"};
+    static const char *names[] = {"Empty",        "Ongoing",          "PrepareCommit",
+                                  "PrepareAbort", "CompleteCommit",   "CompleteAbort",
+                                  "Dead",         "PrepareEpochFence"};
     for (int i = 0; i < TXN_NSTATES; i++) {
         ck_assert_str_eq(txn_state_name(i), names[i]);
         ck_assert_int_eq(txn_state_from_name(kstr_c(names[i])), i);

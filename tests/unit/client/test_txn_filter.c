@@ -57,9 +57,8 @@ static void walk(const eddy_wr_t *all, const FetchResponseAbortedTransaction *tx
         int64_t len = wire_batch_size(all->wr_buf + pos);
         wire_batch_header_t h;
         char why[128];
-        ck_assert_int_ge(wire_batch_validate(all->wr_buf + pos, (size_t)len, 0, 0, &h, why,
-                                             sizeof why),
-                         0);
+        ck_assert_int_ge(
+            wire_batch_validate(all->wr_buf + pos, (size_t)len, 0, 0, &h, why, sizeof why), 0);
         if (!kc_abort_filter_skip(&f, &h, all->wr_buf + pos, (size_t)len)) {
             wire_record_iter_t it;
             wire_record_t r;

@@ -13,6 +13,7 @@ TCase *tcase_api_group(void);
 TCase *tcase_client_api(void);
 TCase *tcase_client_sasl(void);
 TCase *tcase_frame(void);
+TCase *tcase_api_txn(void);
 
 int main(void)
 {
@@ -30,5 +31,6 @@ int main(void)
     suite_add_tcase(s, tcase_client_api());
     suite_add_tcase(s, tcase_client_sasl());
     suite_add_tcase(s, tcase_frame());
+    suite_add_tcase(s, tcase_api_txn());
     return run_suite(s);
 }

@@ -51,6 +51,7 @@ DEC_ADAPTER(heartbeat, HeartbeatRequest)
 DEC_ADAPTER(leave_group, LeaveGroupRequest)
 DEC_ADAPTER(offset_commit, OffsetCommitRequest)
 DEC_ADAPTER(offset_fetch, OffsetFetchRequest)
+DEC_ADAPTER(txn_offset_commit, TxnOffsetCommitRequest)
 DEC_ADAPTER(describe_groups, DescribeGroupsRequest)
 DEC_ADAPTER(delete_groups, DeleteGroupsRequest)
 static int dec_list_groups(eddy_rd_t *rd, int16_t v, eddy_arena_t *a, void *out)
@@ -73,6 +74,7 @@ typedef union any_req {
     LeaveGroupRequest lg;
     OffsetCommitRequest oc;
     OffsetFetchRequest of;
+    TxnOffsetCommitRequest toc;
     DescribeGroupsRequest dg;
     DeleteGroupsRequest dl;
     ConsumerProtocolAssignment ca;
@@ -1739,6 +1741,206 @@ START_TEST(group_arena_limit)
 }
 END_TEST
 
+/* A string, legacy or compact (NULL: null). */
+static void put_fstr(eddy_wr_t *w, int flex, const char *s)
+{
+    if (!flex) {
+        put_str(w, s);
+        return;
+    }
+    wr_compact_string(w, s ? (kstr_t){s, (int32_t)strlen(s)} : KSTR_NULL);
+}
+
+/* An array count, legacy or compact. */
+static void put_fcount(eddy_wr_t *w, int flex, int32_t n)
+{
+    if (flex)
+        wr_uvarint(w, n < 0 ? 0u : (uint32_t)n + 1);
+    else
+        wr_i32(w, n);
+}
+
+START_TEST(offset_fetch_flexible)
+{
+    eddy_wr_t w;
+    wr_init(&w);
+    OffsetFetchRequest r;
+    decoded_t d;
+    for (int16_t v = 6; v <= 7; v++) {
+        for (int stable = 0; stable <= (v >= 7); stable++) {
+            wr_reset(&w);
+            put_fstr(&w, 1, "grp");
+            put_fcount(&w, 1, 1);
+            put_fstr(&w, 1, "orders");
+            put_fcount(&w, 1, 2);
+            wr_i32(&w, 0);
+            wr_i32(&w, 4);
+            wr_uvarint(&w, 0); /* topic tags */
+            if (v >= 7)
+                wr_i8(&w, (int8_t)stable);
+            wr_uvarint(&w, 0);
+            decode_ok(&d, dec_offset_fetch, &w, v, &r, sizeof r);
+            ck_assert(kstr_eq(r.GroupId, "grp"));
+            ck_assert_int_eq(r.TopicsCount, 1);
+            ck_assert(kstr_eq(r.Topics[0].Name, "orders"));
+            ck_assert_int_eq(r.Topics[0].PartitionIndexesCount, 2);
+            ck_assert_int_eq(r.Topics[0].PartitionIndexes[1], 4);
+            ck_assert_int_eq(r.RequireStable, stable);
+            decoded_free(&d);
+            check_truncations(dec_offset_fetch, &w, v);
+        }
+        /* Null topics (compact 0): every committed partition. */
+        wr_reset(&w);
+        put_fstr(&w, 1, "grp");
+        wr_uvarint(&w, 0);
+        if (v >= 7)
+            wr_i8(&w, 1);
+        wr_uvarint(&w, 0);
+        decode_ok(&d, dec_offset_fetch, &w, v, &r, sizeof r);
+        ck_assert_int_eq(r.TopicsCount, -1);
+        decoded_free(&d);
+    }
+    /* The response: compact arrays and strings, tags after each partition,
+     * topic and the body. */
+    OffsetFetchResponsePartition parts[] = {{2, 42, 3, kstr_c("m"), 0},
+                                            {5, -1, -1, kstr_c(""), KERR_UNSTABLE_OFFSET_COMMIT}};
+    OffsetFetchResponseTopic topic = {kstr_c("t"), parts, 2};
+    OffsetFetchResponse resp = {9, &topic, 1, 0};
+    wr_reset(&w);
+    wire_offset_fetch_resp_encode(&w, 7, &resp);
+    /* clang-format off */
+    static const uint8_t want[] = {
+        0, 0, 0, 9,                  /* ThrottleTimeMs */
+        2, 2, 't',                   /* Topics [1], Name */
+        3,                           /* Partitions [2] */
+        0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 3, 2, 'm', 0, 0, 0,
+        0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 0,
+        88, 0,
+        0,                           /* topic tags */
+        0, 0,                        /* ErrorCode */
+        0,                           /* tags */
+    };
+    /* clang-format on */
+    ck_assert_int_eq(w.wr_len, sizeof want);
+    ck_assert_mem_eq(w.wr_buf, want, sizeof want);
+    wr_free(&w);
+}
+END_TEST
+
+START_TEST(txn_offset_commit_request)
+{
+    eddy_wr_t w;
+    wr_init(&w);
+    TxnOffsetCommitRequest r;
+    decoded_t d;
+    for (int16_t v = 0; v <= 4; v++) {
+        int flex = v >= 3;
+        wr_reset(&w);
+        put_fstr(&w, flex, "tx");
+        put_fstr(&w, flex, "grp");
+        wr_i64(&w, 1234);
+        wr_i16(&w, 7);
+        if (v >= 3) {
+            wr_i32(&w, 5);
+            put_fstr(&w, flex, "m1");
+            put_fstr(&w, flex, "i1");
+        }
+        put_fcount(&w, flex, 1);
+        put_fstr(&w, flex, "orders");
+        put_fcount(&w, flex, 2);
+        for (int p = 0; p < 2; p++) {
+            wr_i32(&w, p);
+            wr_i64(&w, 100 + p);
+            if (v >= 2)
+                wr_i32(&w, 9);
+            put_fstr(&w, flex, p == 0 ? "meta" : NULL);
+            if (flex)
+                wr_uvarint(&w, 0);
+        }
+        if (flex) {
+            wr_uvarint(&w, 0); /* topic */
+            wr_uvarint(&w, 0); /* body */
+        }
+        decode_ok(&d, dec_txn_offset_commit, &w, v, &r, sizeof r);
+        ck_assert(kstr_eq(r.TransactionalId, "tx"));
+        ck_assert(kstr_eq(r.GroupId, "grp"));
+        ck_assert_int_eq(r.ProducerId, 1234);
+        ck_assert_int_eq(r.ProducerEpoch, 7);
+        ck_assert_int_eq(r.GenerationId, v >= 3 ? 5 : -1);
+        ck_assert(kstr_eq(r.MemberId, v >= 3 ? "m1" : ""));
+        if (v >= 3)
+            ck_assert(kstr_eq(r.GroupInstanceId, "i1"));
+        else
+            ck_assert_int_eq(r.GroupInstanceId.len, -1);
+        ck_assert_int_eq(r.TopicsCount, 1);
+        ck_assert(kstr_eq(r.Topics[0].Name, "orders"));
+        ck_assert_int_eq(r.Topics[0].PartitionsCount, 2);
+        ck_assert_int_eq(r.Topics[0].Partitions[1].CommittedOffset, 101);
+        ck_assert_int_eq(r.Topics[0].Partitions[1].CommittedLeaderEpoch, v >= 2 ? 9 : -1);
+        ck_assert(kstr_eq(r.Topics[0].Partitions[0].CommittedMetadata, "meta"));
+        ck_assert_int_eq(r.Topics[0].Partitions[1].CommittedMetadata.len, -1);
+        decoded_free(&d);
+        check_truncations(dec_txn_offset_commit, &w, v);
+        /* A null transactional id or group is malformed. */
+        for (int which = 0; which < 2; which++) {
+            wr_reset(&w);
+            put_fstr(&w, flex, which == 0 ? NULL : "tx");
+            put_fstr(&w, flex, which == 1 ? NULL : "grp");
+            wr_i64(&w, 1);
+            wr_i16(&w, 0);
+            if (v >= 3) {
+                wr_i32(&w, -1);
+                put_fstr(&w, flex, "");
+                put_fstr(&w, flex, NULL);
+            }
+            put_fcount(&w, flex, 0);
+            if (flex)
+                wr_uvarint(&w, 0);
+            expect_fail(dec_txn_offset_commit, &w, v, EDDY_ERR_INVALID_ARG, 64);
+        }
+        /* A hostile topic count is refused before any allocation. */
+        wr_reset(&w);
+        put_fstr(&w, flex, "tx");
+        put_fstr(&w, flex, "grp");
+        wr_i64(&w, 1);
+        wr_i16(&w, 0);
+        if (v >= 3) {
+            wr_i32(&w, -1);
+            put_fstr(&w, flex, "");
+            put_fstr(&w, flex, NULL);
+        }
+        put_fcount(&w, flex, 0x7ffffff0);
+        expect_fail(dec_txn_offset_commit, &w, v, EDDY_ERR_TRUNCATED, 0);
+    }
+    /* v5 (transactions v2) is not served. */
+    wr_reset(&w);
+    expect_fail(dec_txn_offset_commit, &w, 5, EDDY_ERR_INVALID_ARG, 0);
+    wr_free(&w);
+}
+END_TEST
+
+START_TEST(txn_offset_commit_response)
+{
+    OffsetCommitResponsePartition parts[] = {{3, KERR_NONE}, {4, KERR_ILLEGAL_GENERATION}};
+    OffsetCommitResponseTopic topic = {kstr_c("t"), parts, 2};
+    OffsetCommitResponse resp = {1, &topic, 1};
+    eddy_wr_t w;
+    wr_init(&w);
+    wire_txn_offset_commit_resp_encode(&w, 2, &resp);
+    static const uint8_t v2[] = {0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0,
+                                 2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 4,   0, 22};
+    ck_assert_int_eq(w.wr_len, sizeof v2);
+    ck_assert_mem_eq(w.wr_buf, v2, sizeof v2);
+    wr_reset(&w);
+    wire_txn_offset_commit_resp_encode(&w, 3, &resp);
+    static const uint8_t v3[] = {0, 0, 0, 1, 2, 2, 't', 3, 0,  0, 0, 3,
+                                 0, 0, 0, 0, 0, 0, 4,   0, 22, 0, 0, 0};
+    ck_assert_int_eq(w.wr_len, sizeof v3);
+    ck_assert_mem_eq(w.wr_buf, v3, sizeof v3);
+    wr_free(&w);
+}
+END_TEST
+
 TCase *tcase_api_group(void)
 {
     TCase *tc = tcase_create("api_group");
@@ -1756,6 +1958,9 @@ TCase *tcase_api_group(void)
     tcase_add_test(tc, offset_commit_response);
     tcase_add_test(tc, offset_fetch_request);
     tcase_add_test(tc, offset_fetch_response);
+    tcase_add_test(tc, offset_fetch_flexible);
+    tcase_add_test(tc, txn_offset_commit_request);
+    tcase_add_test(tc, txn_offset_commit_response);
     tcase_add_test(tc, describe_groups_request);
     tcase_add_test(tc, describe_groups_response);
     tcase_add_test(tc, list_groups);

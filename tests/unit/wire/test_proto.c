@@ -123,22 +123,23 @@ START_TEST(flexible_versions)
         const api_version_range_t *r = &broker_api_versions[i];
         for (int v = r->min; v <= r->max; v++) {
             int k = r->api_key;
-            int want = (k == API_API_VERSIONS && v >= 3) || (k == API_DESCRIBE_GROUPS && v >= 5) ||
-                       (k == API_LIST_GROUPS && v >= 3) || (k == API_CREATE_PARTITIONS && v >= 2) ||
-                       k == API_DESCRIBE_CLUSTER || (k == API_INIT_PRODUCER_ID && v >= 2) ||
-                       (k == API_DESCRIBE_CONFIGS && v >= 4) ||
-                       (k == API_ALTER_CONFIGS && v >= 2) ||
-                       (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) ||
-                       (k == API_LIST_OFFSETS && v >= 6) || (k == API_METADATA && v >= 9) ||
-                       ((k == API_DESCRIBE_ACLS || k == API_CREATE_ACLS || k == API_DELETE_ACLS) &&
-                        v >= 2) ||
-                       (k == API_SASL_AUTHENTICATE && v >= 2) ||
-                       k == API_DESCRIBE_USER_SCRAM_CREDENTIALS ||
-                       k == API_ALTER_USER_SCRAM_CREDENTIALS ||
-                       (k == API_DESCRIBE_CLIENT_QUOTAS && v >= 1) ||
-                       (k == API_OFFSET_FETCH && v >= 6) ||
-                       (k == API_TXN_OFFSET_COMMIT && v >= 3) ||
-                       (k == API_WRITE_TXN_MARKERS && v >= 1);
+            int want =
+                (k == API_API_VERSIONS && v >= 3) || (k == API_DESCRIBE_GROUPS && v >= 5) ||
+                (k == API_LIST_GROUPS && v >= 3) || (k == API_CREATE_PARTITIONS && v >= 2) ||
+                k == API_DESCRIBE_CLUSTER || (k == API_INIT_PRODUCER_ID && v >= 2) ||
+                (k == API_DESCRIBE_CONFIGS && v >= 4) || (k == API_ALTER_CONFIGS && v >= 2) ||
+                (k == API_INCREMENTAL_ALTER_CONFIGS && v >= 1) ||
+                (k == API_LIST_OFFSETS && v >= 6) || (k == API_METADATA && v >= 9) ||
+                ((k == API_DESCRIBE_ACLS || k == API_CREATE_ACLS || k == API_DELETE_ACLS) &&
+                 v >= 2) ||
+                (k == API_SASL_AUTHENTICATE && v >= 2) ||
+                k == API_DESCRIBE_USER_SCRAM_CREDENTIALS || k == API_ALTER_USER_SCRAM_CREDENTIALS ||
+                (k == API_DESCRIBE_CLIENT_QUOTAS && v >= 1) || (k == API_OFFSET_FETCH && v >= 6) ||
+                (k == API_TXN_OFFSET_COMMIT && v >= 3) || (k == API_WRITE_TXN_MARKERS && v >= 1) ||
+                ((k == API_ADD_PARTITIONS_TO_TXN || k == API_ADD_OFFSETS_TO_TXN ||
+                  k == API_END_TXN) &&
+                 v >= 3) ||
+                k == API_DESCRIBE_TRANSACTIONS || k == API_LIST_TRANSACTIONS;
             ck_assert_msg(kafka_is_flexible(k, v) == want, "%s v%d", kafka_api_name(k), v);
         }
     }
@@ -228,6 +229,11 @@ START_TEST(supported_versions_table)
         {API_DESCRIBE_CLIENT_QUOTAS, 0, 1},
         {API_TXN_OFFSET_COMMIT, 0, 4},
         {API_WRITE_TXN_MARKERS, 0, 2},
+        {API_ADD_PARTITIONS_TO_TXN, 0, 3},
+        {API_ADD_OFFSETS_TO_TXN, 0, 3},
+        {API_END_TXN, 0, 4},
+        {API_DESCRIBE_TRANSACTIONS, 0, 0},
+        {API_LIST_TRANSACTIONS, 0, 1},
     };
     ck_assert_int_eq(broker_api_versions_count, (int)(sizeof want / sizeof want[0]));
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
