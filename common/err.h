@@ -38,6 +38,7 @@
     X(INVALID_PRODUCER_EPOCH, 23, "a producer's epoch is older than the one the log has")          \
     X(UNKNOWN_PRODUCER_ID, 24, "the log has no state for this producer id")                        \
     X(INVALID_TIMESTAMP, 25, "a record's timestamp is outside the range the topic accepts")        \
+    X(INVALID_TXN_STATE, 26, "a producer's batch does not fit its transaction in this partition")  \
     X(AUTH, 31, "the broker refused the client's authentication")                                  \
     X(TXN_ABORTABLE, 40, "the transaction failed and must be aborted; the producer goes on")       \
     X(TXN_FATAL, 41, "the transactional producer is fenced or refused and cannot go on")           \

@@ -117,6 +117,7 @@ typedef struct seen {
     int64_t sn_pid;
     int16_t sn_epoch;
     int32_t sn_last_seq;
+    int sn_txn_open; /* a transaction of the producer is open in this partition */
 } seen_t;
 
 int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_t *dup,
@@ -160,16 +161,18 @@ int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_
                 s = &seen[k];
                 break;
             }
-        int known = 1;
+        int known = 1, txn_open = 0;
         int16_t epoch = 0;
         int32_t last_seq = 0;
         if (s) {
             epoch = s->sn_epoch;
             last_seq = s->sn_last_seq;
+            txn_open = s->sn_txn_open;
         } else {
             const pstate_entry_t *e = pstate_find(ps, h.producerId);
             if (e) {
                 epoch = e->pe_epoch;
+                txn_open = e->pe_txn_first >= 0;
                 /* No batch yet in this epoch (a marker bumped it): the next
                  * one starts at 0. */
                 last_seq = e->pe_n ? e->pe_batches[e->pe_n - 1].pb_last_seq : -1;
@@ -207,6 +210,15 @@ int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_
                      " (expected %" PRId32 ")",
                      h.producerId, h.producerEpoch, h.baseSequence, last_seq, seq_add(last_seq, 1));
             rc = EDDY_ERR_OUT_OF_ORDER_SEQUENCE;
+        } else if (txn_open && !(h.attributes & BATCH_ATTR_TRANSACTIONAL)) {
+            /* Kafka's ProducerAppendInfo: a plain batch while the
+             * producer's transaction is open would be neither committed
+             * nor aborted by its marker. */
+            snprintf(errstr, errstr_size,
+                     "producer %" PRId64 " sent a non-transactional batch while its transaction "
+                     "is open in this partition; commit or abort the transaction first",
+                     h.producerId);
+            rc = EDDY_ERR_INVALID_TXN_STATE;
         }
         if (rc)
             break;
@@ -228,6 +240,7 @@ int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_
         }
         s->sn_epoch = h.producerEpoch;
         s->sn_last_seq = seq_add(h.baseSequence, h.lastOffsetDelta);
+        s->sn_txn_open = txn_open || (h.attributes & BATCH_ATTR_TRANSACTIONAL);
     }
     if (seen != one)
         free(seen);

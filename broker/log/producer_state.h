@@ -72,7 +72,9 @@ typedef struct pstate_dup {
  * them), 1 when a batch is a retry of one already appended (*dup says
  * where; nothing may be appended, as Kafka answers the whole append with
  * the duplicate), EDDY_ERR_OUT_OF_ORDER_SEQUENCE, EDDY_ERR_INVALID_PRODUCER_EPOCH
- * or EDDY_ERR_UNKNOWN_PRODUCER_ID with a sentence in errstr, or -ENOMEM. */
+ * EDDY_ERR_UNKNOWN_PRODUCER_ID or EDDY_ERR_INVALID_TXN_STATE (a plain batch
+ * from a producer whose transaction is open here) with a sentence in errstr,
+ * or -ENOMEM. */
 int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_t *dup,
                  char *errstr, size_t errstr_size);
 

@@ -3,7 +3,8 @@
 
   A transactional batch without a producer id and a control batch are INVALID_RECORD. Two
   idempotent producers (ids from InitProducerId) write transactional batches (attributes
-  bit 4) interleaved on one partition, after a plain record. While both are open the last
+  bit 4) interleaved on one partition, after a plain record; a plain batch from a producer
+  whose transaction is open is INVALID_TXN_STATE and appends nothing. While both are open the last
   stable offset (LSO) is the first one's first offset: a read_uncommitted Fetch gets every
   record and answers that LSO, a read_committed one only the records below it; ListOffsets
   latest is the log end, or the LSO with isolation_level 1. WriteTxnMarkers (v1, flexible)
@@ -37,7 +38,8 @@ EDDY, WORK = kwire.setup("eddy-transactions-")
 DATA = os.path.join(WORK, "data")
 TOPIC = "tx"
 TXN = 0x10
-NONE, UNKNOWN_PARTITION, CLUSTER_AUTH, INVALID_EPOCH, INVALID_RECORD = 0, 3, 31, 47, 87
+NONE, UNKNOWN_PARTITION, CLUSTER_AUTH, INVALID_EPOCH, INVALID_TXN_STATE = 0, 3, 31, 47, 48
+INVALID_RECORD = 87
 
 
 def expect(got, want, what):
@@ -148,6 +150,11 @@ def main():
     expect(produce(c, pb, 0, 0, [b"b0"]), 3, "B's first batch")
     expect(produce(c, pa, 0, 2, [b"a2"]), 4, "A's second batch")
     expect(produce(c, pb, 0, 1, [b"b1"]), 5, "B's second batch")
+    # A plain batch from A while A's transaction is open would escape its marker: Kafka
+    # answers INVALID_TXN_STATE and appends nothing (the fetches below see 6 records).
+    records = values_batch([b"plain-a"], pid=pa, epoch=0, seq=3, attrs=0)
+    err, _ = kwire.produce_result(c.call(0, 3, kwire.produce_body(TOPIC, 0, records)))
+    expect(err, INVALID_TXN_STATE, "non-transactional batch from A with its transaction open")
 
     # Both open: the LSO is A's first offset.
     expect(fetch(c, 0, 0), (NONE, 6, 1, [], ["p0", "a0", "a1", "b0", "a2", "b1"], []),
