@@ -40,7 +40,7 @@ typedef struct kc_cpart {
     int cp_at_eof;
     int cp_stopped; /* an error only the application can resolve */
     int cp_removed; /* unassigned; freed once no request of its is out */
-    int64_t cp_high_watermark; /* from the last fetch answer, -1 before */
+    int64_t cp_high_watermark; /* last fetch answer's (LSO under read_committed), -1 before */
 } kc_cpart_t;
 
 struct kc_consumer {
@@ -615,7 +615,12 @@ static void on_fetch(kc_client_t *c, int err, int16_t v, eddy_rd_t *rd, void *op
                 }
                 continue;
             }
-            p->cp_high_watermark = rp->HighWatermark;
+            /* read_committed: the end a reader can reach is the last stable
+             * offset, so lag and idling (max.task.idle.ms) count against it,
+             * as the Java consumer's under read_committed. */
+            p->cp_high_watermark = k->k_read_committed && rp->LastStableOffset >= 0
+                                       ? rp->LastStableOffset
+                                       : rp->HighWatermark;
             /* Paused while this fetch was out (or by a callback for another
              * partition of this response): nothing of it is delivered; the
              * records are fetched again from the position on resume. */

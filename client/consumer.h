@@ -79,7 +79,9 @@ int kc_consumer_seek_timestamp(kc_consumer_t *k, const char *topic, int32_t part
 void kc_consumer_unassign_all(kc_consumer_t *k);
 /* Removes one partition from the assignment: -ENOENT when not assigned. */
 int kc_consumer_unassign(kc_consumer_t *k, const char *topic, int32_t partition);
-/* The partition's high watermark from the last fetch answer, or -1. */
+/* The partition's high watermark from the last fetch answer, or -1; under
+ * isolation.level=read_committed its last stable offset (the end a reader
+ * can reach while a transaction is open), as the Java consumer reports. */
 int64_t kc_consumer_high_watermark(const kc_consumer_t *k, const char *topic, int32_t partition);
 int kc_consumer_pause(kc_consumer_t *k, const char *topic, int32_t partition, int paused);
 /* The next offset to read, or -1 while it is being resolved. */

@@ -12,7 +12,9 @@
  *      consumer of the group that starts at the committed offset meanwhile
  *      waits for the transaction (OffsetFetch with require_stable), then
  *      starts at 2, not at auto.offset.reset;
- *   4. "fenced-0..3" sent by the first producer, then a second producer
+ *   4. "fenced-0..3" sent by the first producer (a read_committed
+ *      consumer's end of partition 0 is then the last stable offset, below
+ *      the log's end), then a second producer
  *      with the same transactional.id initialises: the first one's commit
  *      fails with the fatal class (its records are aborted by the
  *      coordinator);
@@ -161,6 +163,36 @@ static void send_offset(kc_producer_t *p, int32_t partition, int64_t offset)
     CHECK(rc == 0, "send_offsets_to_transaction: %s", eddy_strerror(rc));
 }
 
+static int hw_known(void *opaque)
+{
+    kc_consumer_t *k = opaque;
+    return kc_consumer_high_watermark(k, g_topic, 0) >= 0;
+}
+
+/* With a transaction open in partition 0, a read_committed consumer's end
+ * (kc_consumer_high_watermark: lag, idling in streams) is the last stable
+ * offset, before the open transaction's records, not the log's end. */
+static void check_lso_end(uv_loop_t *loop, kc_config_t *cfg, const char *boot)
+{
+    kc_client_t *c = client_new(loop, cfg, boot, NULL);
+    kc_consumer_cbs_t cbs = {hold, NULL, NULL, NULL};
+    kc_consumer_t *k = kc_consumer_new(c, &cbs);
+    CHECK(kc_consumer_assign(k, g_topic, 0, KC_OFFSET_BEGINNING) == 0, "assign 4");
+    kc_run_until(c, hw_known, k, 15000);
+    int64_t end = kc_consumer_high_watermark(k, g_topic, 0), log_end = -1;
+    char err[512];
+    CHECK(kc_admin_list_offset(c, g_topic, 0, -1, &log_end, err, sizeof err) == 0,
+          "end offset of partition 0: %s", err);
+    CHECK(end >= 0 && end < log_end,
+          "with a transaction open, the read_committed consumer's end of partition 0 is %lld, "
+          "not its last stable offset (below the log's end %lld)",
+          (long long)end, (long long)log_end);
+    kc_consumer_destroy(k);
+    kc_client_destroy(c);
+    printf("lso: read_committed end %lld below the log's end %lld\n", (long long)end,
+           (long long)log_end);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -172,7 +204,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    kc_config_t cfg1, cfg2;
+    kc_config_t cfg1, cfg2, lcfg;
     kc_client_t *c1 = client_new(&loop, &cfg1, argv[1], argv[4]);
     state_t st1 = {0, 0}, st2 = {0, 0};
     kc_producer_t *p1 = kc_producer_new(c1, on_delivery);
@@ -238,6 +270,7 @@ int main(int argc, char **argv)
     CHECK(kc_producer_begin_transaction(p1) == 0, "begin 4");
     produce(p1, "fenced", 4);
     CHECK(kc_producer_flush(p1, 30000) == 0, "flush 4");
+    check_lso_end(&loop, &lcfg, argv[1]);
     kc_client_t *c2 = client_new(&loop, &cfg2, argv[1], argv[4]);
     kc_producer_t *p2 = kc_producer_new(c2, on_delivery);
     kc_producer_set_opaque(p2, &st2);
@@ -269,5 +302,6 @@ int main(int argc, char **argv)
     kc_config_free(&cfg1);
     kc_config_free(&cfg2);
     kc_config_free(&ccfg);
+    kc_config_free(&lcfg);
     return 0;
 }
