@@ -424,6 +424,36 @@ int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 
 /* ---- Produce ---- */
 
+/* KIP-890 part 1 (transaction.partition.verification.enable): the first
+ * transactional batch of a producer in a partition is appended only when
+ * the coordinator's transaction of that producer is Ongoing and added the
+ * partition (AddPartitionsToTxn). Else a batch that came late, after its
+ * transaction ended, or was never announced would open a transaction no
+ * marker ends and hold the last stable offset until the producer's next
+ * one. Kafka verifies only a producer without an open transaction in the
+ * partition, so later batches of the same transaction skip the lookup.
+ * Returns KERR_NONE or the code Kafka answers a Produce below v12. */
+static int16_t verify_txn_produce(eddy_broker_t *b, kstr_t txn_id, partition_t *p,
+                                  const uint8_t *recs, size_t len)
+{
+    if (!b->bk_cfg.transaction_partition_verification_enable || txn_id.len <= 0)
+        return KERR_NONE;
+    for (size_t pos = 0; pos + BATCH_HEADER_SIZE <= len;) {
+        wire_batch_header_t h;
+        int64_t size = wire_batch_size(recs + pos);
+        if (wire_batch_header_read(recs + pos, len - pos, &h) != 0 || size <= 0 ||
+            (uint64_t)size > len - pos)
+            break; /* log_append() names the fault */
+        pos += (size_t)size;
+        if (!(h.attributes & BATCH_ATTR_TRANSACTIONAL) || h.producerId < 0 ||
+            log_txn_open(p->p_log, h.producerId, h.producerEpoch))
+            continue;
+        return txn_verify_partition(b->bk_txns, txn_id, h.producerId, h.producerEpoch,
+                                    p->p_topic->t_name, p->p_index);
+    }
+    return KERR_NONE;
+}
+
 /* Compacted topics need a key on every record (Kafka refuses the rest).
  * Only the headers are validated here and a record that does not parse ends
  * the walk: log_append() validates everything and names the fault. Returns 0,
@@ -526,6 +556,22 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                                  "produce to %s-%d from %s refused: compacted topics "
                                  "need a key on every record",
                                  p->p_topic->t_name, p->p_index, s->rs_conn->c_peer);
+                continue;
+            }
+            int16_t verr = rc == 0 ? verify_txn_produce(b, req.TransactionalId, p, recs,
+                                                         (size_t)rp->Records.len)
+                                   : KERR_NONE;
+            if (verr != KERR_NONE) {
+                static eddy_log_limit_t unverified_limit = EDDY_LOG_LIMIT_INIT;
+                op->ErrorCode = verr;
+                kstr_t tid = req.TransactionalId;
+                EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &unverified_limit, 10000,
+                                 "produce to %s-%d from %s (transactional.id '%.*s') refused (%s): "
+                                 "the producer's transaction did not add this partition "
+                                 "(AddPartitionsToTxn) or is not ongoing",
+                                 p->p_topic->t_name, p->p_index, s->rs_conn->c_peer,
+                                 (int)(tid.len < 64 ? tid.len : 64), tid.ptr,
+                                 kafka_err_name(verr));
                 continue;
             }
             if (rc == 0)

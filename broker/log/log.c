@@ -150,6 +150,12 @@ int log_ongoing_txn_count(const log_t *log)
     return (int)log->log_ps.ps_ongoing;
 }
 
+int log_txn_open(const log_t *log, int64_t producer_id, int16_t producer_epoch)
+{
+    const pstate_entry_t *e = pstate_find(&log->log_ps, producer_id);
+    return e && e->pe_epoch == producer_epoch && e->pe_txn_first >= 0;
+}
+
 int64_t log_last_stable_offset(const log_t *log)
 {
     int64_t hw = log_end_offset(log);

@@ -243,6 +243,10 @@ int log_marker_flush_due(log_t *log);
 int64_t log_last_stable_offset(const log_t *log);
 /* Producers with an ongoing transaction in this log. */
 int log_ongoing_txn_count(const log_t *log);
+/* 1 when producer_id has a transaction open in this log in producer_epoch
+ * (its first transactional batch here is appended and no marker came yet),
+ * else 0. */
+int log_txn_open(const log_t *log, int64_t producer_id, int16_t producer_epoch);
 
 /* An aborted transaction: producer, first offset of its data, offset of its
  * abort marker, and the log's LSO once the marker was written (Kafka's

@@ -32,6 +32,11 @@
                     AddPartitionsToTxn, AddOffsetsToTxn, EndTxn; DESCRIBE for FindCoordinator,
                     DescribeTransactions, ListTransactions (which leaves out the others);
                     WRITE on each topic, READ on the group.
+  verify_produce    transaction.partition.verification.enable (KIP-890): a transactional
+                    batch for a partition the Ongoing transaction did not add, before any
+                    AddPartitionsToTxn, after the commit, or of another producer id is refused
+                    (INVALID_TXN_STATE, INVALID_PRODUCER_ID_MAPPING) and nothing is written;
+                    with the setting false it is appended.
   offsets           AddOffsetsToTxn puts the group's __consumer_offsets partition in the
                     transaction; offsets of TxnOffsetCommit are visible after the commit, never
                     after an abort.
@@ -150,9 +155,9 @@ def list_txns(c, states=(), version=1):
     return unknown, out
 
 
-def produce_txn(c, topic, pid, epoch, seq, values, txn):
-    body = kwire.produce_body(topic, 0, values_batch(values, pid=pid, epoch=epoch, seq=seq,
-                                                     attrs=TXN_ATTR), transactional_id=txn)
+def produce_txn(c, topic, pid, epoch, seq, values, txn, partition=0):
+    body = kwire.produce_body(topic, partition, values_batch(values, pid=pid, epoch=epoch, seq=seq,
+                                                             attrs=TXN_ATTR), transactional_id=txn)
     return kwire.produce_result(c.call(0, 3, body))
 
 
@@ -541,6 +546,44 @@ def case_offsets():
     return "42 committed, 99 aborted"
 
 
+def case_verify_produce():
+    """transaction.partition.verification.enable: a transactional batch appends only to a
+    partition the producer's Ongoing transaction added; else nothing is written, so no
+    transaction without a marker holds the partition's last stable offset."""
+    b = Broker("verify")
+    create_topic(b, "t", 2)
+    c = Conn(b.port)
+    err, pid, epoch = init_pid(c, "tx-v")
+    # Before any AddPartitionsToTxn (a late batch of no transaction).
+    expect(produce_txn(c, "t", pid, epoch, 0, [b"early"], "tx-v")[0], INVALID_TXN_STATE,
+           "transactional batch before AddPartitionsToTxn")
+    expect(add_partitions(c, "tx-v", pid, epoch, "t", [0]), {0: NONE}, "AddPartitionsToTxn t-0")
+    expect(produce_txn(c, "t", pid, epoch, 0, [b"x"], "tx-v", partition=1)[0],
+           INVALID_TXN_STATE, "batch for t-1, not in the transaction")
+    expect(produce_txn(c, "t", pid + 1000, 0, 0, [b"y"], "tx-v")[0], INVALID_MAPPING,
+           "batch of another producer id under tx-v")
+    expect(produce_txn(c, "t", pid, epoch, 0, [b"a"], "tx-v")[0], NONE, "batch for t-0")
+    expect(produce_txn(c, "t", pid, epoch, 1, [b"b"], "tx-v")[0], NONE, "second batch for t-0")
+    expect(end_txn(c, "tx-v", pid, epoch, True), NONE, "EndTxn commit")
+    # A batch that comes after the commit (a zombie's late retry): refused.
+    expect(produce_txn(c, "t", pid, epoch, 2, [b"late"], "tx-v")[0], INVALID_TXN_STATE,
+           "batch after the commit")
+    expect([h["attrs"] & CONTROL_ATTR for h in fetch_batches(c, "t", 0)], [0, 0, CONTROL_ATTR],
+           "t-0: the two batches and the commit marker, nothing after")
+    expect(fetch_batches(c, "t", 1), [], "t-1: nothing written")
+    c.close()
+    b.stop(clean=True)
+    # Off: the partition is not checked (Kafka before KIP-890).
+    b = Broker("verify-off", ["transaction.partition.verification.enable=false"])
+    create_topic(b, "t", 2)
+    c = Conn(b.port)
+    err, pid, epoch = init_pid(c, "tx-v")
+    expect(produce_txn(c, "t", pid, epoch, 0, [b"x"], "tx-v", partition=1)[0], NONE,
+           "unverified batch with verification off")
+    c.close()
+    return "unadded, late and foreign batches refused"
+
+
 CASES = {
     "find_coordinator": case_find_coordinator,
     "init_fencing": case_init_fencing,
@@ -552,6 +595,7 @@ CASES = {
     "exhaustion": case_exhaustion,
     "acl": case_acl,
     "offsets": case_offsets,
+    "verify_produce": case_verify_produce,
 }
 
 if __name__ == "__main__":
