@@ -179,6 +179,60 @@ START_TEST(marker_rules)
 }
 END_TEST
 
+/* One batch of producer pid/epoch/seq, transactional or not, added to wr. */
+static void add_batch(eddy_wr_t *wr, int64_t pid, int16_t epoch, int32_t seq, int txn)
+{
+    wire_batch_header_t h = wire_batch_header_default();
+    h.producerId = pid;
+    h.producerEpoch = epoch;
+    h.baseSequence = seq;
+    h.attributes = txn ? BATCH_ATTR_TRANSACTIONAL : 0;
+    wire_batch_builder_t b;
+    wire_batch_begin(&b, wr, &h);
+    wire_batch_add(&b, TS, "k", 1, "v", 1, NULL, 0);
+    ck_assert_int_eq(wire_batch_end(&b, 0), 0);
+}
+
+/* A plain batch from a producer whose transaction is open in the log is
+ * INVALID_TXN_STATE with nothing appended (Kafka's ProducerAppendInfo),
+ * also when the transactional batch is earlier in the same append; after
+ * the marker it is accepted. */
+START_TEST(plain_batch_in_open_txn)
+{
+    char *dir = lt_tmpdir();
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    log_config_t cfg = lt_config();
+    log_t *log = lt_open(dir, &cfg, fdc);
+    ck_assert_int_eq(append_txn(log, 9, 0, 0, 2, 1, "t", NULL), 0);
+    ck_assert(log_txn_open(log, 9, 0));
+    ck_assert(!log_txn_open(log, 9, 1));
+    ck_assert_int_eq(append_txn(log, 9, 0, 2, 1, 0, "plain", NULL), EDDY_ERR_INVALID_TXN_STATE);
+    ck_assert_int_eq(log_end_offset(log), 2);
+    /* Another producer: its transactional batch, then its plain one, in one append. */
+    eddy_wr_t wr;
+    wr_init(&wr);
+    add_batch(&wr, 10, 0, 0, 1);
+    add_batch(&wr, 10, 0, 1, 0);
+    char err[256];
+    log_append_info_t info;
+    ck_assert_int_eq(log_append(log, wr.wr_buf, wr.wr_len, WIRE_BATCH_FROM_CLIENT, TS, &info,
+                                err, sizeof err),
+                     EDDY_ERR_INVALID_TXN_STATE);
+    wr_free(&wr);
+    ck_assert_int_eq(log_end_offset(log), 2);
+    ck_assert(!log_txn_open(log, 10, 0));
+    /* The commit ends the transaction: plain batches are fine again. */
+    ck_assert_int_eq(marker(log, 9, 0, 1), 2);
+    ck_assert(!log_txn_open(log, 9, 0));
+    ck_assert_int_eq(append_txn(log, 9, 0, 2, 1, 0, "plain", NULL), 0);
+    ck_assert_int_eq(log_end_offset(log), 4);
+    log_close(log);
+    log_fdcache_destroy(fdc);
+    lt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 /* kill -9 with one transaction open and one aborted: recovery rebuilds the
  * ongoing transaction and the .txnindex (deleted here, as a crash before it
  * reached the disk would leave it). A clean close round-trips the state
@@ -511,6 +565,7 @@ TCase *tcase_txn(void)
     TCase *tc = tcase_create("txn");
     tcase_add_test(tc, lso_interleaved);
     tcase_add_test(tc, marker_rules);
+    tcase_add_test(tc, plain_batch_in_open_txn);
     tcase_add_test(tc, recovery_rebuilds);
     tcase_add_test(tc, recovery_past_snapshots);
     tcase_add_test(tc, snapshot_round_trip);
