@@ -559,7 +559,7 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 continue;
             }
             int16_t verr = rc == 0 ? verify_txn_produce(b, req.TransactionalId, p, recs,
-                                                         (size_t)rp->Records.len)
+                                                        (size_t)rp->Records.len)
                                    : KERR_NONE;
             if (verr != KERR_NONE) {
                 static eddy_log_limit_t unverified_limit = EDDY_LOG_LIMIT_INIT;
@@ -570,8 +570,7 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                                  "the producer's transaction did not add this partition "
                                  "(AddPartitionsToTxn) or is not ongoing",
                                  p->p_topic->t_name, p->p_index, s->rs_conn->c_peer,
-                                 (int)(tid.len < 64 ? tid.len : 64), tid.ptr,
-                                 kafka_err_name(verr));
+                                 (int)(tid.len < 64 ? tid.len : 64), tid.ptr, kafka_err_name(verr));
                 continue;
             }
             if (rc == 0)

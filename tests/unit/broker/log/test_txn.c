@@ -215,8 +215,8 @@ START_TEST(plain_batch_in_open_txn)
     add_batch(&wr, 10, 0, 1, 0);
     char err[256];
     log_append_info_t info;
-    ck_assert_int_eq(log_append(log, wr.wr_buf, wr.wr_len, WIRE_BATCH_FROM_CLIENT, TS, &info,
-                                err, sizeof err),
+    ck_assert_int_eq(log_append(log, wr.wr_buf, wr.wr_len, WIRE_BATCH_FROM_CLIENT, TS, &info, err,
+                                sizeof err),
                      EDDY_ERR_INVALID_TXN_STATE);
     wr_free(&wr);
     ck_assert_int_eq(log_end_offset(log), 2);
