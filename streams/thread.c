@@ -470,6 +470,7 @@ static int commit_offsets_snapshot(sx_thread_t *th)
 }
 
 static void commit_done(sx_thread_t *th, int err);
+static int restore_done_pending(sx_thread_t *th, sx_task_t *tk);
 
 /* ---- purging repartition topics ---- */
 
@@ -680,6 +681,14 @@ static void commit_done(sx_thread_t *th, int err)
         for (int i = 0; i < th->th_ntasks; i++)
             if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING)
                 sx_thread_pause_inputs(th, th->th_tasks[i], 0);
+        /* Here, not only on the tick: the tick's period is the default
+         * commit interval under exactly-once and both timers start
+         * together, so while input keeps coming every tick lands inside
+         * a commit, and a task restored meanwhile would wait until the
+         * input ran dry (no output committed before then). */
+        for (int i = 0; i < th->th_ntasks && !th->th_stopping; i++)
+            if (restore_done_pending(th, th->th_tasks[i]) < 0)
+                return;
         if (th->th_pending_assign)
             apply_assignment(th);
         break;
@@ -1177,6 +1186,17 @@ static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fata
 
 /* ---- ticks: restore progress, waiting task directories ---- */
 
+/* A task whose restore ended during a commit under exactly-once
+ * (changelog_reader.c) starts running once no commit or abort is under
+ * way: -1 when the thread failed doing it. */
+static int restore_done_pending(sx_thread_t *th, sx_task_t *tk)
+{
+    if (!tk->tk_restore_done_pending || th->th_committing || th->th_txn_busy)
+        return 0;
+    sx_changelog_restore_done(th, tk);
+    return th->th_error ? -1 : 0;
+}
+
 static void on_tick(uv_timer_t *t)
 {
     sx_thread_t *th = t->data;
@@ -1197,14 +1217,11 @@ static void on_tick(uv_timer_t *t)
         if (tk->tk_state == TK_RESTORING && !tk->tk_standby &&
             now - tk->tk_restore_logged_ms >= 5000)
             sx_changelog_progress(th, tk, 0);
+        if (restore_done_pending(th, tk) < 0)
+            return;
         /* wall-clock punctuators; not during a commit, whose flush their
          * records would miss */
         int rc;
-        if (tk->tk_restore_done_pending && !th->th_committing && !th->th_txn_busy) {
-            sx_changelog_restore_done(th, tk);
-            if (th->th_error)
-                return;
-        }
         if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_committing &&
             !th->th_txn_busy && !th->th_eos_failed &&
             (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
