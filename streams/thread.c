@@ -470,7 +470,7 @@ static int commit_offsets_snapshot(sx_thread_t *th)
 }
 
 static void commit_done(sx_thread_t *th, int err);
-static int restore_done_pending(sx_thread_t *th, sx_task_t *tk);
+static int task_between_commits(sx_thread_t *th, sx_task_t *tk);
 
 /* ---- purging repartition topics ---- */
 
@@ -684,10 +684,12 @@ static void commit_done(sx_thread_t *th, int err)
         /* Here, not only on the tick: the tick's period is the default
          * commit interval under exactly-once and both timers start
          * together, so while input keeps coming every tick lands inside
-         * a commit, and a task restored meanwhile would wait until the
-         * input ran dry (no output committed before then). */
-        for (int i = 0; i < th->th_ntasks && !th->th_stopping; i++)
-            if (restore_done_pending(th, th->th_tasks[i]) < 0)
+         * a commit (an open transaction makes it wait for answers). A
+         * task restored meanwhile would wait until the input ran dry (no
+         * output committed before then), a wall-clock punctuator would
+         * not fire. */
+        for (int i = 0; i < th->th_ntasks; i++)
+            if (task_between_commits(th, th->th_tasks[i]) < 0)
                 return;
         if (th->th_pending_assign)
             apply_assignment(th);
@@ -1186,14 +1188,26 @@ static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fata
 
 /* ---- ticks: restore progress, waiting task directories ---- */
 
-/* A task whose restore ended during a commit under exactly-once
- * (changelog_reader.c) starts running once no commit or abort is under
- * way: -1 when the thread failed doing it. */
-static int restore_done_pending(sx_thread_t *th, sx_task_t *tk)
+/* What the tick does for a task only while no commit or abort is under
+ * way: a task whose restore ended during a commit under exactly-once
+ * (changelog_reader.c) starts running; wall-clock punctuators fire (a
+ * commit's flush would miss their records). -1 when the thread failed. */
+static int task_between_commits(sx_thread_t *th, sx_task_t *tk)
 {
-    if (!tk->tk_restore_done_pending || th->th_committing || th->th_txn_busy)
+    if (th->th_committing || th->th_txn_busy || th->th_stopping)
         return 0;
-    sx_changelog_restore_done(th, tk);
+    if (tk->tk_restore_done_pending) {
+        sx_changelog_restore_done(th, tk);
+        if (th->th_error)
+            return -1;
+    }
+    int rc;
+    if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_eos_failed &&
+        (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
+        sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
+                       eddy_strerror(rc));
+        return -1;
+    }
     return th->th_error ? -1 : 0;
 }
 
@@ -1217,18 +1231,8 @@ static void on_tick(uv_timer_t *t)
         if (tk->tk_state == TK_RESTORING && !tk->tk_standby &&
             now - tk->tk_restore_logged_ms >= 5000)
             sx_changelog_progress(th, tk, 0);
-        if (restore_done_pending(th, tk) < 0)
+        if (task_between_commits(th, tk) < 0)
             return;
-        /* wall-clock punctuators; not during a commit, whose flush their
-         * records would miss */
-        int rc;
-        if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_committing &&
-            !th->th_txn_busy && !th->th_eos_failed &&
-            (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
-            sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
-                           eddy_strerror(rc));
-            return;
-        }
     }
     eos_maybe_recover(th);
     if (th->th_pending_assign && !th->th_committing && !th->th_txn_busy)
