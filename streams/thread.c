@@ -470,6 +470,7 @@ static int commit_offsets_snapshot(sx_thread_t *th)
 }
 
 static void commit_done(sx_thread_t *th, int err);
+static int task_between_commits(sx_thread_t *th, sx_task_t *tk);
 
 /* ---- purging repartition topics ---- */
 
@@ -680,6 +681,16 @@ static void commit_done(sx_thread_t *th, int err)
         for (int i = 0; i < th->th_ntasks; i++)
             if (!th->th_tasks[i]->tk_standby && th->th_tasks[i]->tk_state == TK_RUNNING)
                 sx_thread_pause_inputs(th, th->th_tasks[i], 0);
+        /* Here, not only on the tick: the tick's period is the default
+         * commit interval under exactly-once and both timers start
+         * together, so while input keeps coming every tick lands inside
+         * a commit (an open transaction makes it wait for answers). A
+         * task restored meanwhile would wait until the input ran dry (no
+         * output committed before then), a wall-clock punctuator would
+         * not fire. */
+        for (int i = 0; i < th->th_ntasks; i++)
+            if (task_between_commits(th, th->th_tasks[i]) < 0)
+                return;
         if (th->th_pending_assign)
             apply_assignment(th);
         break;
@@ -1177,6 +1188,29 @@ static void on_member_error(kc_member_t *m, int err, int16_t kafka_err, int fata
 
 /* ---- ticks: restore progress, waiting task directories ---- */
 
+/* What the tick does for a task only while no commit or abort is under
+ * way: a task whose restore ended during a commit under exactly-once
+ * (changelog_reader.c) starts running; wall-clock punctuators fire (a
+ * commit's flush would miss their records). -1 when the thread failed. */
+static int task_between_commits(sx_thread_t *th, sx_task_t *tk)
+{
+    if (th->th_committing || th->th_txn_busy || th->th_stopping)
+        return 0;
+    if (tk->tk_restore_done_pending) {
+        sx_changelog_restore_done(th, tk);
+        if (th->th_error)
+            return -1;
+    }
+    int rc;
+    if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_eos_failed &&
+        (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
+        sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
+                       eddy_strerror(rc));
+        return -1;
+    }
+    return th->th_error ? -1 : 0;
+}
+
 static void on_tick(uv_timer_t *t)
 {
     sx_thread_t *th = t->data;
@@ -1197,21 +1231,8 @@ static void on_tick(uv_timer_t *t)
         if (tk->tk_state == TK_RESTORING && !tk->tk_standby &&
             now - tk->tk_restore_logged_ms >= 5000)
             sx_changelog_progress(th, tk, 0);
-        /* wall-clock punctuators; not during a commit, whose flush their
-         * records would miss */
-        int rc;
-        if (tk->tk_restore_done_pending && !th->th_committing && !th->th_txn_busy) {
-            sx_changelog_restore_done(th, tk);
-            if (th->th_error)
-                return;
-        }
-        if (tk->tk_nprocs > 0 && tk->tk_state == TK_RUNNING && !th->th_committing &&
-            !th->th_txn_busy && !th->th_eos_failed &&
-            (rc = sx_procs_punctuate_wall(tk, eddy_wall_ms())) < 0) {
-            sx_thread_fail(th, rc, "task %s: a wall-clock punctuator failed: %s", tk->tk_name,
-                           eddy_strerror(rc));
+        if (task_between_commits(th, tk) < 0)
             return;
-        }
     }
     eos_maybe_recover(th);
     if (th->th_pending_assign && !th->th_committing && !th->th_txn_busy)

@@ -8,7 +8,10 @@
  *    "<task partition>", at most 50 times per task;
  * into topic "out".
  *
- *   streams_punctuate_app BOOTSTRAP STATE_DIR
+ *   streams_punctuate_app BOOTSTRAP STATE_DIR [KEY=VALUE]...
+ *
+ * (the settings after STATE_DIR override the app's: streams_eos_punctuate.sh
+ * runs it under exactly_once_v2)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +69,8 @@ static void close_instance(void *inst, void *opaque)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s BOOTSTRAP STATE_DIR\n", argv[0]);
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s BOOTSTRAP STATE_DIR [KEY=VALUE]...\n", argv[0]);
         return 2;
     }
     char err[512];
@@ -78,6 +81,18 @@ int main(int argc, char **argv)
         eddy_config_set(cfg, "commit.interval.ms", "200", err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
+    }
+    for (int i = 3; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq) {
+            fprintf(stderr, "%s: not KEY=VALUE\n", argv[i]);
+            return 2;
+        }
+        *eq = 0;
+        if (eddy_config_set(cfg, argv[i], eq + 1, err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
     }
     eddy_builder_t *b = eddy_builder_new();
     eddy_kstream_t *in = eddy_builder_stream_timestamped(b, "in", eddy_serde_string(),
