@@ -525,23 +525,12 @@ int group_coordinator_open(eddy_broker_t *b, group_coordinator_t **out, char *er
     if (!gc)
         return -ENOMEM;
     gc->gc_broker = b;
-    topic_registry_t *tr = &b->bk_topics;
-    topic_t *t = topics_find(tr, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic_t *t = topics_open_internal(&b->bk_topics, OFFSETS_TOPIC,
+                                      b->bk_cfg.offsets_topic_num_partitions,
+                                      b->bk_cfg.offsets_topic_segment_bytes, errstr, errstr_size);
     if (!t) {
-        char segment[64];
-        snprintf(segment, sizeof segment, "%" PRId64, b->bk_cfg.offsets_topic_segment_bytes);
-        const char *keys[] = {"cleanup.policy", "segment.bytes"};
-        const char *vals[] = {"compact", segment};
-        char msg[512];
-        int err = topics_create(tr, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC),
-                                b->bk_cfg.offsets_topic_num_partitions, keys, vals, 2,
-                                eddy_wall_ms(), msg, sizeof msg);
-        if (err != KERR_NONE) {
-            snprintf(errstr, errstr_size, "cannot create %s: %s", OFFSETS_TOPIC, msg);
-            free(gc);
-            return EDDY_ERR_CONFIG;
-        }
-        t = topics_find(tr, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+        free(gc);
+        return EDDY_ERR_CONFIG;
     }
     gc->gc_topic = t;
     int64_t start = eddy_mono_ms();

@@ -658,6 +658,30 @@ int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t pa
     return err;
 }
 
+/* Compacted: what the broker replays from an internal topic at start is the
+ * latest record of each key (a group's offset, a transactional id's state),
+ * so the cleaner may drop the older ones and the replay stays bounded by the
+ * number of keys, not by the topic's history. */
+topic_t *topics_open_internal(topic_registry_t *tr, const char *name, int32_t partitions,
+                              int64_t segment_bytes, char *errstr, size_t errstr_size)
+{
+    topic_t *t = topics_find(tr, name, strlen(name));
+    if (t)
+        return t;
+    char segment[64];
+    snprintf(segment, sizeof segment, "%" PRId64, segment_bytes);
+    const char *keys[] = {"cleanup.policy", "segment.bytes"};
+    const char *vals[] = {"compact", segment};
+    char msg[512];
+    int err = topics_create(tr, name, strlen(name), partitions, keys, vals, 2, eddy_wall_ms(), msg,
+                            sizeof msg);
+    if (err != KERR_NONE) {
+        snprintf(errstr, errstr_size, "cannot create %s: %s", name, msg);
+        return NULL;
+    }
+    return topics_find(tr, name, strlen(name));
+}
+
 int topics_add_partitions(topic_registry_t *tr, const char *name, size_t len, int32_t count,
                           int validate_only, int64_t now_ms, char *msg, size_t msg_size)
 {

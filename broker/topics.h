@@ -99,6 +99,11 @@ int64_t topics_partition_total(const topic_registry_t *tr);
 int topics_create(topic_registry_t *tr, const char *name, size_t len, int32_t partitions,
                   const char *const *keys, const char *const *values, int n, int64_t now_ms,
                   char *msg, size_t msg_size);
+/* The broker's own topic name (__consumer_offsets, __transaction_state):
+ * found, or created with partitions partitions, cleanup.policy=compact and
+ * segment.bytes. NULL with errstr set when it cannot be created. */
+topic_t *topics_open_internal(topic_registry_t *tr, const char *name, int32_t partitions,
+                              int64_t segment_bytes, char *errstr, size_t errstr_size);
 /* CreatePartitions: grows a topic to count partitions (never shrinks it),
  * opening the new logs and then rewriting the metadata, in one go. With
  * validate_only, only the checks. Returns a KERR_* code and a message. */

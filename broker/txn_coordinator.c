@@ -554,24 +554,13 @@ int txn_coordinator_open(eddy_broker_t *b, txn_coordinator_t **out, char *errstr
     if (!tc)
         return -ENOMEM;
     tc->tc_broker = b;
-    topic_registry_t *tr = &b->bk_topics;
-    topic_t *t = topics_find(tr, TXN_STATE_TOPIC, strlen(TXN_STATE_TOPIC));
+    topic_t *t = topics_open_internal(&b->bk_topics, TXN_STATE_TOPIC,
+                                      b->bk_cfg.transaction_state_log_num_partitions,
+                                      b->bk_cfg.transaction_state_log_segment_bytes, errstr,
+                                      errstr_size);
     if (!t) {
-        char segment[64];
-        snprintf(segment, sizeof segment, "%" PRId64,
-                 b->bk_cfg.transaction_state_log_segment_bytes);
-        const char *keys[] = {"cleanup.policy", "segment.bytes"};
-        const char *vals[] = {"compact", segment};
-        char msg[512];
-        int err = topics_create(tr, TXN_STATE_TOPIC, strlen(TXN_STATE_TOPIC),
-                                b->bk_cfg.transaction_state_log_num_partitions, keys, vals, 2,
-                                eddy_wall_ms(), msg, sizeof msg);
-        if (err != KERR_NONE) {
-            snprintf(errstr, errstr_size, "cannot create %s: %s", TXN_STATE_TOPIC, msg);
-            free(tc);
-            return EDDY_ERR_CONFIG;
-        }
-        t = topics_find(tr, TXN_STATE_TOPIC, strlen(TXN_STATE_TOPIC));
+        free(tc);
+        return EDDY_ERR_CONFIG;
     }
     tc->tc_topic = t;
     int64_t start = eddy_mono_ms();
