@@ -109,6 +109,21 @@ static void key_offset(eddy_wr_t *w, const char *group, kstr_t topic, int32_t pa
     wr_i32(w, partition);
 }
 
+/* An offset commit's record, plain or transactional (the batch tells them
+ * apart): key v1 (group, topic, partition), value v3 (offset, leader epoch,
+ * metadata, commit timestamp). */
+static void sb_add_offset(store_batch_t *sb, const char *group, kstr_t topic,
+                          const OffsetCommitRequestPartition *p, int64_t now_ms)
+{
+    key_offset(&sb->sb_key, group, topic, p->PartitionIndex);
+    wr_i16(&sb->sb_val, 3);
+    wr_i64(&sb->sb_val, p->CommittedOffset);
+    wr_i32(&sb->sb_val, p->CommittedLeaderEpoch);
+    wr_string(&sb->sb_val, p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : kstr_c(""));
+    wr_i64(&sb->sb_val, now_ms);
+    sb_add(sb, 0);
+}
+
 static void key_group(eddy_wr_t *w, const char *group)
 {
     wr_i16(w, 2);
@@ -637,14 +652,7 @@ int handle_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 op->ErrorCode = KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
-            key_offset(&sb.sb_key, g->g_id, t->Name, p->PartitionIndex);
-            wr_i16(&sb.sb_val, 3);
-            wr_i64(&sb.sb_val, p->CommittedOffset);
-            wr_i32(&sb.sb_val, p->CommittedLeaderEpoch);
-            wr_string(&sb.sb_val,
-                      p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : kstr_c(""));
-            wr_i64(&sb.sb_val, now);
-            sb_add(&sb, 0);
+            sb_add_offset(&sb, g->g_id, t->Name, p, now);
         }
     }
     int64_t at = -1;
@@ -764,14 +772,7 @@ int handle_txn_offset_commit(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                 op->ErrorCode = KERR_OFFSET_METADATA_TOO_LARGE;
                 continue;
             }
-            key_offset(&sb.sb_key, g->g_id, t->Name, p->PartitionIndex);
-            wr_i16(&sb.sb_val, 3);
-            wr_i64(&sb.sb_val, p->CommittedOffset);
-            wr_i32(&sb.sb_val, p->CommittedLeaderEpoch);
-            wr_string(&sb.sb_val,
-                      p->CommittedMetadata.len >= 0 ? p->CommittedMetadata : kstr_c(""));
-            wr_i64(&sb.sb_val, now);
-            sb_add(&sb, 0);
+            sb_add_offset(&sb, g->g_id, t->Name, p, now);
         }
     }
     int64_t at = -1;
