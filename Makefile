@@ -26,8 +26,11 @@ build-asan: deps
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
+# Two tests at a time: most of them wait on processes and sockets, not the CPU; the ones
+# that start Kafka or a JVM are RUN_SERIAL (tests/CMakeLists.txt). The sanitizer build's
+# tests stay one at a time: they are CPU-bound.
 test-plain: build
-	cd $(BUILD) && ctest --output-on-failure
+	cd $(BUILD) && ctest -j 2 --output-on-failure
 
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
