@@ -24,6 +24,7 @@
 #include "wire/api_group.h"
 #include "wire/api_quotas.h"
 #include "wire/api_sasl.h"
+#include "wire/api_txn.h"
 #include "wire/api_txn_markers.h"
 #include "wire/proto.h"
 #include "wire/recordbatch.h"
@@ -873,6 +874,76 @@ static void walk_and_echo(int api, int16_t v, void *req, eddy_arena_t *a)
         wire_write_txn_markers_resp_encode(&wr, v, r);
         break;
     }
+    case API_ADD_PARTITIONS_TO_TXN: {
+        AddPartitionsToTxnRequest *r = req;
+        check_str(r->TransactionalId, 1);
+        check_count(r->Topics, r->TopicsCount, 1);
+        AddPartitionsToTxnResponse resp = {0, NULL, 0};
+        int32_t n = r->TopicsCount > 0 ? r->TopicsCount : 0;
+        resp.Topics = arena_calloc(a, (size_t)n + 1, sizeof *resp.Topics);
+        if (!resp.Topics)
+            break;
+        for (int32_t i = 0; i < n; i++) {
+            const TxnTopic *t = &r->Topics[i];
+            check_str(t->Name, 0);
+            check_count(t->Partitions, t->PartitionsCount, 1);
+            int32_t np = t->PartitionsCount > 0 ? t->PartitionsCount : 0;
+            AddPartitionsToTxnTopicResult *tr = &resp.Topics[i];
+            tr->Name = t->Name;
+            tr->Results = arena_calloc(a, (size_t)np + 1, sizeof *tr->Results);
+            if (!tr->Results)
+                break;
+            for (int32_t j = 0; j < np; j++)
+                tr->Results[j] = (AddPartitionsToTxnPartitionResult){t->Partitions[j], 48};
+            tr->ResultsCount = np;
+            resp.TopicsCount = i + 1;
+        }
+        wire_add_partitions_to_txn_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_ADD_OFFSETS_TO_TXN: {
+        AddOffsetsToTxnRequest *r = req;
+        check_str(r->TransactionalId, 1);
+        check_str(r->GroupId, 1);
+        wire_txn_error_resp_encode(&wr, API_ADD_OFFSETS_TO_TXN, v, 51);
+        break;
+    }
+    case API_END_TXN: {
+        EndTxnRequest *r = req;
+        check_str(r->TransactionalId, 1);
+        wire_txn_error_resp_encode(&wr, API_END_TXN, v, 48);
+        break;
+    }
+    case API_DESCRIBE_TRANSACTIONS: {
+        DescribeTransactionsRequest *r = req;
+        check_count(r->TransactionalIds, r->TransactionalIdsCount, 1);
+        DescribeTransactionsResponse resp = {0, NULL, 0};
+        int32_t n = r->TransactionalIdsCount > 0 ? r->TransactionalIdsCount : 0;
+        resp.States = arena_calloc(a, (size_t)n + 1, sizeof *resp.States);
+        if (!resp.States)
+            break;
+        for (int32_t i = 0; i < n; i++) {
+            check_str(r->TransactionalIds[i], 0);
+            resp.States[i].TransactionalId = r->TransactionalIds[i];
+            resp.States[i].TransactionState = kstr_c("Ongoing");
+            resp.States[i].ProducerId = i;
+        }
+        resp.StatesCount = n;
+        wire_describe_transactions_resp_encode(&wr, v, &resp);
+        break;
+    }
+    case API_LIST_TRANSACTIONS: {
+        ListTransactionsRequest *r = req;
+        check_count(r->StateFilters, r->StateFiltersCount, 1);
+        check_count(r->ProducerIdFilters, r->ProducerIdFiltersCount, 1);
+        for (int32_t i = 0; i < r->StateFiltersCount; i++)
+            check_str(r->StateFilters[i], 0);
+        ListTransactionsResponse resp = {0, 0, NULL, 0, NULL, 0};
+        resp.UnknownStateFilters = r->StateFilters;
+        resp.UnknownStateFiltersCount = r->StateFiltersCount > 0 ? r->StateFiltersCount : 0;
+        wire_list_transactions_resp_encode(&wr, v, &resp);
+        break;
+    }
     default: abort(); /* broker_api_supported() said yes to an API we do not decode */
     }
     if (wr.wr_err)
@@ -919,6 +990,11 @@ static int decode_body(int api, int16_t v, eddy_rd_t *rd, eddy_arena_t *a, void 
     case API_ALTER_USER_SCRAM_CREDENTIALS: return wire_alter_user_scram_req_decode(rd, v, a, out);
     case API_DESCRIBE_CLIENT_QUOTAS: return wire_describe_client_quotas_req_decode(rd, v, a, out);
     case API_WRITE_TXN_MARKERS: return wire_write_txn_markers_req_decode(rd, v, a, out);
+    case API_ADD_PARTITIONS_TO_TXN: return wire_add_partitions_to_txn_req_decode(rd, v, a, out);
+    case API_ADD_OFFSETS_TO_TXN: return wire_add_offsets_to_txn_req_decode(rd, v, a, out);
+    case API_END_TXN: return wire_end_txn_req_decode(rd, v, a, out);
+    case API_DESCRIBE_TRANSACTIONS: return wire_describe_transactions_req_decode(rd, v, a, out);
+    case API_LIST_TRANSACTIONS: return wire_list_transactions_req_decode(rd, v, a, out);
     default: abort();
     }
 }
@@ -979,6 +1055,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             AlterUserScramCredentialsRequest aus;
             DescribeClientQuotasRequest dcq;
             WriteTxnMarkersRequest wtm;
+            AddPartitionsToTxnRequest apt;
+            AddOffsetsToTxnRequest aot;
+            EndTxnRequest et;
+            DescribeTransactionsRequest dtx;
+            ListTransactionsRequest ltx;
         } req;
         memset(&req, 0, sizeof req);
         eddy_arena_t a;
