@@ -247,8 +247,10 @@ int pstate_check(const pstate_t *ps, const uint8_t *buf, size_t len, pstate_dup_
     return rc;
 }
 
-int pstate_apply(pstate_t *ps, int64_t pid, int16_t epoch, int32_t base_seq, int32_t last_delta,
-                 int64_t last_offset, int64_t timestamp)
+/* The producer's entry, added (no batches, no open transaction) when it is
+ * new; a new epoch forgets the old one's batches, which can no longer be
+ * retried. NULL: out of memory. */
+static pstate_entry_t *entry_at_epoch(pstate_t *ps, int64_t pid, int16_t epoch)
 {
     int found;
     size_t i = find_slot(ps, pid, &found);
@@ -257,7 +259,7 @@ int pstate_apply(pstate_t *ps, int64_t pid, int16_t epoch, int32_t base_seq, int
             size_t cap = ps->ps_cap ? ps->ps_cap * 2 : 8;
             pstate_entry_t *ne = realloc(ps->ps_entries, cap * sizeof *ne);
             if (!ne)
-                return -ENOMEM;
+                return NULL;
             ps->ps_entries = ne;
             ps->ps_cap = cap;
         }
@@ -269,13 +271,22 @@ int pstate_apply(pstate_t *ps, int64_t pid, int16_t epoch, int32_t base_seq, int
         ps->ps_entries[i].pe_epoch = epoch;
         ps->ps_entries[i].pe_txn_first = -1;
         ps->ps_entries[i].pe_coord_epoch = -1;
+        ps->ps_entries[i].pe_last_ts = -1;
     }
     pstate_entry_t *e = &ps->ps_entries[i];
     if (e->pe_epoch != epoch) {
-        /* A new epoch: the old one's batches can no longer be retried. */
         e->pe_epoch = epoch;
         e->pe_n = 0;
     }
+    return e;
+}
+
+int pstate_apply(pstate_t *ps, int64_t pid, int16_t epoch, int32_t base_seq, int32_t last_delta,
+                 int64_t last_offset, int64_t timestamp)
+{
+    pstate_entry_t *e = entry_at_epoch(ps, pid, epoch);
+    if (!e)
+        return -ENOMEM;
     if (e->pe_n == PSTATE_BATCHES) {
         memmove(&e->pe_batches[0], &e->pe_batches[1],
                 (PSTATE_BATCHES - 1) * sizeof e->pe_batches[0]);
@@ -337,33 +348,11 @@ int pstate_marker_check(const pstate_t *ps, int64_t pid, int16_t epoch, char *er
 int pstate_marker(pstate_t *ps, int64_t pid, int16_t epoch, int32_t coord_epoch, int64_t timestamp,
                   int64_t *first)
 {
-    int found;
-    size_t i = find_slot(ps, pid, &found);
-    if (!found) {
-        /* Kafka keeps an entry for a producer known only by a marker: its
-         * epoch fences older ones. */
-        if (ps->ps_n == ps->ps_cap) {
-            size_t cap = ps->ps_cap ? ps->ps_cap * 2 : 8;
-            pstate_entry_t *ne = realloc(ps->ps_entries, cap * sizeof *ne);
-            if (!ne)
-                return -ENOMEM;
-            ps->ps_entries = ne;
-            ps->ps_cap = cap;
-        }
-        memmove(&ps->ps_entries[i + 1], &ps->ps_entries[i],
-                (ps->ps_n - i) * sizeof *ps->ps_entries);
-        ps->ps_n++;
-        memset(&ps->ps_entries[i], 0, sizeof ps->ps_entries[i]);
-        ps->ps_entries[i].pe_pid = pid;
-        ps->ps_entries[i].pe_epoch = epoch;
-        ps->ps_entries[i].pe_txn_first = -1;
-        ps->ps_entries[i].pe_last_ts = -1;
-    }
-    pstate_entry_t *e = &ps->ps_entries[i];
-    if (e->pe_epoch != epoch) {
-        e->pe_epoch = epoch;
-        e->pe_n = 0;
-    }
+    /* Kafka keeps an entry for a producer known only by a marker: its epoch
+     * fences older ones. */
+    pstate_entry_t *e = entry_at_epoch(ps, pid, epoch);
+    if (!e)
+        return -ENOMEM;
     e->pe_coord_epoch = coord_epoch;
     if (timestamp > e->pe_last_ts)
         e->pe_last_ts = timestamp;
