@@ -424,6 +424,21 @@ int handle_metadata(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 
 /* ---- Produce ---- */
 
+/* The header of the batch at *pos of a Produce partition's records, and
+ * *pos moved past the batch; 0 at the end or at a batch that does not
+ * parse (log_append() names the fault). */
+static int next_batch_header(const uint8_t *recs, size_t len, size_t *pos, wire_batch_header_t *h)
+{
+    if (*pos + BATCH_HEADER_SIZE > len)
+        return 0;
+    int64_t size = wire_batch_size(recs + *pos);
+    if (wire_batch_header_read(recs + *pos, len - *pos, h) != 0 || size <= 0 ||
+        (uint64_t)size > len - *pos)
+        return 0;
+    *pos += (size_t)size;
+    return 1;
+}
+
 /* KIP-890 part 1 (transaction.partition.verification.enable): the first
  * transactional batch of a producer in a partition is appended only when
  * the coordinator's transaction of that producer is Ongoing and added the
@@ -438,13 +453,8 @@ static int16_t verify_txn_produce(eddy_broker_t *b, kstr_t txn_id, partition_t *
 {
     if (!b->bk_cfg.transaction_partition_verification_enable || txn_id.len <= 0)
         return KERR_NONE;
-    for (size_t pos = 0; pos + BATCH_HEADER_SIZE <= len;) {
-        wire_batch_header_t h;
-        int64_t size = wire_batch_size(recs + pos);
-        if (wire_batch_header_read(recs + pos, len - pos, &h) != 0 || size <= 0 ||
-            (uint64_t)size > len - pos)
-            break; /* log_append() names the fault */
-        pos += (size_t)size;
+    wire_batch_header_t h;
+    for (size_t pos = 0; next_batch_header(recs, len, &pos, &h);) {
         if (!(h.attributes & BATCH_ATTR_TRANSACTIONAL) || h.producerId < 0 ||
             log_txn_open(p->p_log, h.producerId, h.producerEpoch))
             continue;
@@ -482,6 +492,22 @@ static int check_keyed(const uint8_t *p, size_t len, size_t max_inflated, int *k
     return 0;
 }
 
+/* Whether any partition's records hold a transactional batch (Kafka's
+ * ProduceRequest.hasTransactionalRecords). */
+static int has_txn_batches(const ProduceRequest *req)
+{
+    for (int32_t i = 0; i < req->TopicDataCount; i++)
+        for (int32_t j = 0; j < req->TopicData[i].PartitionDataCount; j++) {
+            kstr_t r = req->TopicData[i].PartitionData[j].Records;
+            size_t len = r.len > 0 ? (size_t)r.len : 0;
+            wire_batch_header_t h;
+            for (size_t pos = 0; next_batch_header((const uint8_t *)r.ptr, len, &pos, &h);)
+                if (h.attributes & BATCH_ATTR_TRANSACTIONAL)
+                    return 1;
+        }
+    return 0;
+}
+
 int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
 {
     ProduceRequest req;
@@ -497,11 +523,14 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
     resp.Responses = resp_array(a, req.TopicDataCount, sizeof *resp.Responses);
     if (!resp.Responses)
         return -ENOMEM;
-    /* Kafka: a transactional produce needs WRITE on its transactional id,
-     * else every partition is refused with that error. */
-    int txn_denied = req.TransactionalId.len >= 0 &&
-                     !broker_authorize(b, s, ACL_OP_WRITE, ACL_RES_TRANSACTIONAL_ID,
-                                       req.TransactionalId);
+    /* Kafka: a request holding a transactional batch needs a transactional
+     * id and WRITE on it, else every partition is refused with that error
+     * (a transactional batch without an id would open a transaction that
+     * no coordinator ends). */
+    int txn_denied = has_txn_batches(&req) &&
+                     (req.TransactionalId.len < 0 ||
+                      !broker_authorize(b, s, ACL_OP_WRITE, ACL_RES_TRANSACTIONAL_ID,
+                                        req.TransactionalId));
     for (int32_t i = 0; i < req.TopicDataCount; i++) {
         ProduceRequestTopic *rt = &req.TopicData[i];
         ProduceResponseTopic *ot = &resp.Responses[i];

@@ -38,6 +38,11 @@ EDDY, WORK = kwire.setup("eddy-transactions-")
 DATA = os.path.join(WORK, "data")
 TOPIC = "tx"
 TXN = 0x10
+# These transactions are driven by hand (WriteTxnMarkers) with producer ids that no
+# coordinator knows, to test the log layer: transactional batches carry a transactional id
+# (Kafka refuses them without one) that the coordinator is not asked about.
+TXN_ID = "raw-log"
+UNVERIFIED = "transaction.partition.verification.enable=false"
 NONE, UNKNOWN_PARTITION, CLUSTER_AUTH, INVALID_EPOCH, INVALID_TXN_STATE = 0, 3, 31, 47, 48
 INVALID_RECORD = 87
 
@@ -57,7 +62,8 @@ def init_producer_id(c):
 def produce(c, pid, epoch, seq, values, txn=True):
     """Base offset of a Produce v3 of one batch; the error must be NONE."""
     records = values_batch(values, pid=pid, epoch=epoch, seq=seq, attrs=TXN if txn else 0)
-    err, base = kwire.produce_result(c.call(0, 3, kwire.produce_body(TOPIC, 0, records)))
+    body = kwire.produce_body(TOPIC, 0, records, transactional_id=TXN_ID if txn else None)
+    err, base = kwire.produce_result(c.call(0, 3, body))
     expect(err, NONE, "produce %r" % values)
     return base
 
@@ -132,7 +138,7 @@ def txnindex(path):
 
 
 def main():
-    b = Broker("b1", data=DATA)
+    b = Broker("b1", [UNVERIFIED], data=DATA)
     r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "1")
     check(r.returncode == 0, "create: %r" % r.stderr)
     c = Conn(b.port)
@@ -143,7 +149,8 @@ def main():
                              (TXN | 0x20, pa, "control batch from a client")):
         records = values_batch([b"bad"], pid=pid, epoch=0 if pid >= 0 else -1,
                                seq=0 if pid >= 0 else -1, attrs=attrs)
-        err, _ = kwire.produce_result(c.call(0, 3, kwire.produce_body(TOPIC, 0, records)))
+        body = kwire.produce_body(TOPIC, 0, records, transactional_id=TXN_ID)
+        err, _ = kwire.produce_result(c.call(0, 3, body))
         expect(err, INVALID_RECORD, what)
     expect(produce(c, -1, -1, -1, [b"p0"], txn=False), 0, "plain record")
     expect(produce(c, pa, 0, 0, [b"a0", b"a1"]), 1, "A's first batch")
@@ -225,7 +232,7 @@ def main():
     expect(txnindex(os.path.join(copy, "%020d.txnindex" % 0)), [(pb, 3, 7, 8)],
            ".txnindex rebuilt by eddy log")
     os.unlink(index)
-    b = Broker("b2", data=DATA)
+    b = Broker("b2", [UNVERIFIED], data=DATA)
     c = Conn(b.port)
     after = (fetch(c, 0, 0), fetch(c, 0, 1), fetch(c, 3, 1), latest(c, 0), latest(c, 1))
     expect(after, before, "answers after kill -9 and a restart")
@@ -240,19 +247,20 @@ def main():
 def acl():
     """WriteTxnMarkers needs CLUSTER_ACTION on the cluster once an authorizer runs."""
     auth = "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
-    b = Broker("acl", [auth, "super.users=User:ANONYMOUS"], data=os.path.join(WORK, "acl"))
+    b = Broker("acl", [auth, "super.users=User:ANONYMOUS", UNVERIFIED],
+               data=os.path.join(WORK, "acl"))
     r = kwire.eddy("-b", b.addr, "topic", "create", TOPIC, "-p", "1")
     check(r.returncode == 0, "create: %r" % r.stderr)
     c = Conn(b.port)
     pid = init_producer_id(c)
     expect(produce(c, pid, 0, 0, [b"t0"]), 0, "transactional batch")
     c.close()
-    b.settings = [auth]
+    b.settings = [auth, UNVERIFIED]
     b.restart()
     c = Conn(b.port)
     expect(write_marker(c, pid, 0, True), CLUSTER_AUTH, "WriteTxnMarkers without CLUSTER_ACTION")
     c.close()
-    b.settings = [auth, "super.users=User:ANONYMOUS"]
+    b.settings = [auth, "super.users=User:ANONYMOUS", UNVERIFIED]
     b.restart()
     c = Conn(b.port)
     expect(fetch(c, 0, 1)[:4], (NONE, 1, 0, []), "the refused marker was not written")

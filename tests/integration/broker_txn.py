@@ -568,6 +568,10 @@ def case_verify_produce():
     # A batch that comes after the commit (a zombie's late retry): refused.
     expect(produce_txn(c, "t", pid, epoch, 2, [b"late"], "tx-v")[0], INVALID_TXN_STATE,
            "batch after the commit")
+    # A transactional batch with no transactional id (Kafka:
+    # TRANSACTIONAL_ID_AUTHORIZATION_FAILED): no coordinator would end it.
+    expect(produce_txn(c, "t", pid, epoch, 0, [b"no id"], None, partition=1)[0], 53,
+           "transactional batch without a transactional id")
     expect([h["attrs"] & CONTROL_ATTR for h in fetch_batches(c, "t", 0)], [0, 0, CONTROL_ATTR],
            "t-0: the two batches and the commit marker, nothing after")
     expect(fetch_batches(c, "t", 1), [], "t-1: nothing written")
@@ -581,7 +585,7 @@ def case_verify_produce():
     expect(produce_txn(c, "t", pid, epoch, 0, [b"x"], "tx-v", partition=1)[0], NONE,
            "unverified batch with verification off")
     c.close()
-    return "unadded, late and foreign batches refused"
+    return "unadded, late, foreign and id-less batches refused"
 
 
 CASES = {
