@@ -1293,7 +1293,8 @@ static int txn_retriable(int16_t kerr)
            kerr == KERR_UNKNOWN_TOPIC_OR_PARTITION || kerr == KERR_OPERATION_NOT_ATTEMPTED;
 }
 
-/* Errors after which the producer cannot go on (Kafka's fatal ones). */
+/* Coordinator answers after which the producer cannot go on (Kafka's
+ * fatal ones). */
 static int txn_fatal(int16_t kerr)
 {
     return kerr == KERR_PRODUCER_FENCED || kerr == KERR_INVALID_PRODUCER_EPOCH ||
@@ -1301,6 +1302,17 @@ static int txn_fatal(int16_t kerr)
            kerr == KERR_CLUSTER_AUTHORIZATION_FAILED || kerr == KERR_INVALID_PRODUCER_ID_MAPPING ||
            kerr == KERR_INVALID_TXN_STATE || kerr == KERR_TRANSACTION_COORDINATOR_FENCED ||
            kerr == KERR_INVALID_TRANSACTION_TIMEOUT || kerr == KERR_UNSUPPORTED_VERSION;
+}
+
+/* A Produce refusal is fatal only for these (Kafka's
+ * TransactionManager.maybeTransitionToErrorState); any other one, an
+ * INVALID_PRODUCER_EPOCH included (KIP-588), makes the transaction
+ * abortable: the coordinator, asked to abort, says whether the producer
+ * was really fenced. */
+static int txn_fatal_produce(int16_t kerr)
+{
+    return kerr == KERR_PRODUCER_FENCED || kerr == KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
+           kerr == KERR_CLUSTER_AUTHORIZATION_FAILED || kerr == KERR_UNSUPPORTED_VERSION;
 }
 
 static void fail_queued(kc_producer_t *p, int err, int16_t kerr, int numbered_too);
@@ -1336,7 +1348,8 @@ static void txn_batch_failed(kc_producer_t *p, int err, int16_t kerr, const char
     char why[256];
     snprintf(why, sizeof why, "a record for %s-%d failed (%s)", topic, partition,
              kerr ? kafka_err_name(kerr) : eddy_strerror(err));
-    txn_set_error(p, txn_fatal(kerr) ? EDDY_ERR_TXN_FATAL : EDDY_ERR_TXN_ABORTABLE, kerr, why);
+    txn_set_error(p, txn_fatal_produce(kerr) ? EDDY_ERR_TXN_FATAL : EDDY_ERR_TXN_ABORTABLE, kerr,
+                  why);
 }
 
 /* Fails every record not yet sent: the open and queued batches (those with

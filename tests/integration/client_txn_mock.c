@@ -297,7 +297,9 @@ START_TEST(send_offsets_to_transaction_async)
 }
 END_TEST
 
-START_TEST(produce_error_makes_the_transaction_abortable)
+/* A Produce refused with kerr (not retriable) makes the transaction
+ * abortable; after the abort the producer goes on. */
+static void abortable_by(int16_t kerr_injected)
 {
     env_t e;
     dr_t d;
@@ -314,7 +316,7 @@ START_TEST(produce_error_makes_the_transaction_abortable)
     /* The next Produce is refused, not retriable: the records of partition
      * 0 fail after they got their sequence numbers. */
     ck_assert_int_eq(kc_producer_begin_transaction(p), 0);
-    mock_cmd(&e.mk, "errors 0 1 %d", KERR_TOPIC_AUTHORIZATION_FAILED);
+    mock_cmd(&e.mk, "errors 0 1 %d", kerr_injected);
     for (int i = 0; i < 4; i++) {
         kc_record_t r = {NULL, -1, "x", 1, -1, NULL, 0, NULL, NULL};
         ck_assert_int_eq(kc_produce(p, TOPIC, 0, &r, NULL), 0);
@@ -324,7 +326,7 @@ START_TEST(produce_error_makes_the_transaction_abortable)
     int16_t kerr = 0;
     const char *why = NULL;
     ck_assert_int_eq(kc_producer_txn_error(p, &kerr, &why), EDDY_ERR_TXN_ABORTABLE);
-    ck_assert_int_eq(kerr, KERR_TOPIC_AUTHORIZATION_FAILED);
+    ck_assert_int_eq(kerr, kerr_injected);
     ck_assert_ptr_nonnull(why);
     ck_assert_int_ge(d.failed, 1);
     ck_assert_int_eq(d.acked + d.failed, 12);
@@ -346,6 +348,16 @@ START_TEST(produce_error_makes_the_transaction_abortable)
     ck_assert_int_eq(d.acked, acked + 8);
     kc_producer_destroy(p);
     env_close(&e);
+}
+
+START_TEST(produce_error_makes_the_transaction_abortable)
+{
+    abortable_by(KERR_TOPIC_AUTHORIZATION_FAILED);
+    /* Kafka's producer since KIP-588: an INVALID_PRODUCER_EPOCH from a
+     * partition leader is abortable; the abort asks the coordinator, which
+     * answers PRODUCER_FENCED when the producer really was fenced
+     * (fenced_producer_gets_the_fatal_class, kafka_transactions.sh). */
+    abortable_by(KERR_INVALID_PRODUCER_EPOCH);
 }
 END_TEST
 
@@ -388,7 +400,7 @@ START_TEST(fenced_producer_gets_the_fatal_class)
     char cmd[64];
     snprintf(cmd, sizeof cmd, "errors 26 1 %d", KERR_PRODUCER_FENCED); /* EndTxn */
     fenced_by(&e, cmd, KERR_PRODUCER_FENCED);
-    snprintf(cmd, sizeof cmd, "errors 0 1 %d", KERR_INVALID_PRODUCER_EPOCH); /* Produce */
+    snprintf(cmd, sizeof cmd, "errors 26 1 %d", KERR_INVALID_PRODUCER_EPOCH); /* EndTxn */
     fenced_by(&e, cmd, KERR_INVALID_PRODUCER_EPOCH);
     /* A new producer with the same transactional.id works. */
     dr_t d;
