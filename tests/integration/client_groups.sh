@@ -299,7 +299,9 @@ for i in 1 2 3; do stop "cu$i"; done
 note "5: plug-in assignor: the leader saw every member's userData, each member got its own"
 
 # ---- 6. static membership ----
-start st1 member g-static --instance=static-1
+# A 30 s session: the return below must come before st1's session expires,
+# whatever the machine's load (the test's default is 6 s).
+start st1 member g-static --instance=static-1 --session=30000
 wait_settled 20 6 st1
 start dy1 member g-static
 wait_settled 30 3 st1 dy1
@@ -308,7 +310,7 @@ before=$(last_assign st1)
 stop st1
 sleep 2
 [ "$(revoke_count dy1)" = "$revokes" ] || fail "static: st1's close made dy1 rebalance (a LeaveGroup was sent)"
-start st1b member g-static --instance=static-1
+start st1b member g-static --instance=static-1 --session=30000
 wait_settled 20 3 st1b dy1
 [ "$(last_assign st1b)" = "$before" ] || fail "static: st1 came back with $(last_assign st1b), had $before"
 [ "$(revoke_count dy1)" = "$revokes" ] || fail "static: st1's return made dy1 rebalance"

@@ -5,8 +5,13 @@
 # lines are produced while an instance of each pair is killed with kill -9
 # three times (both of a pair in turn) and started again on its state
 # directory (each instance keeps a standby of the other's tasks, which a
-# takeover starts from); then the second of each pair is stopped (SIGSTOP) for longer
-# than the session and transaction timeouts and resumed (a zombie). Then:
+# takeover starts from); then the second exactly-once instance is stopped (SIGSTOP)
+# for longer than the session and transaction timeouts and resumed (a zombie). The
+# at-least-once pair gets no zombie: at_least_once promises nothing about one (a
+# stalled instance that resumes can write counts from its stale state after its
+# successor wrote newer ones, in Kafka Streams too; fencing it is what
+# exactly_once_v2 is for), while through kills alone no count may end below the
+# reference. Then:
 #   - exactly_once_v2 (a 1 s commit interval, so that a kill finds up to a
 #     second of work in an open transaction): the count topic read with
 #     isolation.level=read_committed holds, per word, each count 1..N
@@ -187,15 +192,15 @@ for k in e1:a1 e2:a2 e1:a1; do
     wait_assigned "after the kill of $e and $a" "$e" "$a"
     wait_progress 200 "after the kill of $e and $a"
 done
-# A zombie: e2 and a2 stopped (SIGSTOP) past the session timeout and
+# A zombie: e2 stopped (SIGSTOP) past the session timeout and
 # exactly-once's transaction.timeout.ms (10 s), then resumed. The group
-# has moved their tasks and the coordinator aborted e2's transaction; e2's
+# has moved its tasks and the coordinator aborted its transaction; its
 # offsets are refused, its transaction aborts, it rejoins and goes on.
-for n in e2 a2; do eval "kill -STOP \$PID_$n"; done
-log "e2 and a2 stopped (SIGSTOP) for 12 s"
+kill -STOP "$PID_e2"
+log "e2 stopped (SIGSTOP) for 12 s"
 sleep 12
-for n in e2 a2; do eval "kill -CONT \$PID_$n"; done
-wait_progress 200 "after e2 and a2 resumed"
+kill -CONT "$PID_e2"
+wait_progress 200 "after e2 resumed"
 touch "$WORK/stop"
 wait "$PRODUCER" || fail "producing the input failed: $(cat "$WORK/producer.err")"
 bg_done $PRODUCER

@@ -5,10 +5,10 @@
 #  1. both topics written before the app starts, the users first: every
 #     click joins the user's value as of the click's time (the model merges
 #     the two topics by time);
-#  2. with the app running and max.task.idle.ms=5000, the clicks written
+#  2. with the app running and max.task.idle.ms=60000, the clicks written
 #     first and the users they interleave with only after them: the task
 #     waits for the users' data instead of joining the clicks with the old
-#     values;
+#     values (a minute: however slow the machine, the users come sooner);
 # with input buffers of 16 records, so full ones pause their partitions;
 # and eddy_app_stats' active_tasks, printed at exit, says the tasks the log's
 # "assigned N active" line gave (the open tasks were counted, 0 at exit).
@@ -26,6 +26,9 @@ for t in users clicks joined; do E topic create "$t" -p 2 >/dev/null; done
 # gen SEED FIRST N: N events from time FIRST on, 2 ms apart, each either a
 # user's new value ("U key time value") or a click ("C key time value"), in
 # time order; a click's value carries its number so every output differs.
+# Then a new value of every user, later than every click: each users
+# partition holds data past the last click, so the task never has to wait
+# out max.task.idle.ms for a users partition to process the last clicks.
 gen() {
     awk -v seed="$1" -v first="$2" -v n="$3" 'BEGIN {
         srand(seed);
@@ -34,6 +37,7 @@ gen() {
             if (rand() < 0.35) print "U", u, t, "name-" u "-" t;
             else print "C", u, t + 1, "click-" seed "-" i;
         }
+        for (k = 1; k <= 6; k++) print "U", "u" k, first + 2 * n + k, "name-u" k "-last";
     }'
 }
 # The join as timestamp order gives it: each click sees the user's latest
@@ -71,7 +75,7 @@ produce C clicks "$WORK/ev1"
 model "$WORK/ev1" >"$WORK/want"
 
 # Small input buffers: full ones pause their partitions and resume as they drain.
-timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state" -X max.task.idle.ms=5000 \
+timeout 600 "$APP" "$BOOTSTRAP" "$WORK/state" -X max.task.idle.ms=60000 \
     -X buffered.records.per.partition=16 >"$WORK/app.out" 2>"$WORK/app.log" </dev/null &
 APP_PID=$!
 bg_started "$APP_PID"

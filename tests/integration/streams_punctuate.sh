@@ -18,7 +18,7 @@ E() { timeout "$CLIENT_TIMEOUT" "$EDDY" -b "$BOOTSTRAP" "$@"; }
 E topic create in -p 1 >/dev/null
 E topic create out -p 1 >/dev/null
 
-timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state" >"$WORK/app.log" 2>&1 </dev/null &
+timeout 600 "$APP" "$BOOTSTRAP" "$WORK/state" >"$WORK/app.log" 2>&1 </dev/null &
 APP_PID=$!
 COMPAT_BG_PIDS="$COMPAT_BG_PIDS $APP_PID"
 
@@ -39,11 +39,18 @@ grep -q "skipping a record with timestamp -1" "$WORK/app.log" ||
     fail "the record with no timestamp was not reported as skipped"
 
 # wall clock: no more input; the 200 ms punctuator keeps firing
+# The window is measured, not assumed (a loaded machine sleeps longer):
+# at least a third of the firings it allows.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+t0=$(now_ms)
 n0=$(E topic consume out -o beginning -e -f '%k\n' 2>/dev/null | grep -c '^wall$' || true)
 sleep 2
 n1=$(E topic consume out -o beginning -e -f '%k\n' 2>/dev/null | grep -c '^wall$' || true)
-[ "$((n1 - n0))" -ge 4 ] || fail "wall-clock punctuator fired $((n1 - n0)) times in 2 s without input (want >= 4)"
-log "wall-clock punctuations: $n0, then $n1 two seconds later"
+t1=$(now_ms)
+want=$(((t1 - t0) / 200 / 3))
+[ "$((n1 - n0))" -ge "$want" ] && [ "$((n1 - n0))" -ge 4 ] ||
+    fail "wall-clock punctuator fired $((n1 - n0)) times in $((t1 - t0)) ms without input (want >= $want and >= 4)"
+log "wall-clock punctuations: $n0, then $n1 $((t1 - t0)) ms later"
 
 kill -TERM "$APP_PID"
 rc=0

@@ -5,7 +5,7 @@
  *  - on a stream-time punctuator every 10,000 ms forwards
  *    key "stream", value "<punctuation time> <records seen so far>",
  *  - on a wall-clock punctuator every 200 ms forwards key "wall", value
- *    "<task partition>", at most 50 times per task;
+ *    "<task partition>", at most 3,000 times per task (10 minutes);
  * into topic "out".
  *
  *   streams_punctuate_app BOOTSTRAP STATE_DIR [KEY=VALUE]...
@@ -36,7 +36,7 @@ static void on_stream_time(eddy_processor_context_t *ctx, int64_t ts, void *inst
 static void on_wall_clock(eddy_processor_context_t *ctx, int64_t ts, void *inst)
 {
     instance_t *in = inst;
-    if (in->walls >= 50)
+    if (in->walls >= 3000)
         return;
     in->walls++;
     char v[32];

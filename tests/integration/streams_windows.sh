@@ -388,15 +388,11 @@ log "hopping: every closed window once, with the model's count"
 wait_output ses session-counts "$WORK/session_model" '%k\t%v\n' --value-format int64
 log "session: every session emitted once, with the model's bounds and count"
 
-# Sliding: wait until the flush closed the windows (the output stops growing).
-prev=-1
-for i in $(seq 1 120); do
-    E topic consume sliding-counts -o beginning -e -f '%k\t%v\n' --value-format int64 >"$WORK/got.sli"
-    cur=$(wc -l <"$WORK/got.sli")
-    [ "$cur" -gt 0 ] && [ "$cur" = "$prev" ] && break
-    prev=$cur
-    sleep 2
-done
+# Sliding: wait until the app committed the flush record (every input
+# record, the flush last): at-least-once acknowledges the output of what it
+# commits first, so every window the flush closed is in the topic then.
+wait_committed sli1 events 3001 sli
+E topic consume sliding-counts -o beginning -e -f '%k\t%v\n' --value-format int64 >"$WORK/got.sli"
 check_sliding 10000 10000 "$WORK/events" "$WORK/got.sli" >"$WORK/sliding_problems" 2>"$WORK/sliding_stats" ||
     { head -n 20 "$WORK/sliding_problems" >&2; show_logs sli; fail "sliding windows: $(wc -l <"$WORK/sliding_problems") problems"; }
 read -r n_sliding SLIDING_LATE <"$WORK/sliding_stats"
