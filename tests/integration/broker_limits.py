@@ -149,10 +149,10 @@ def case_one_in_flight():
     r = eddy("-b", b.addr, "topic", "create", "quiet", "-p", "1")
     check(r.returncode == 0, "create: %r" % r.stderr)
     served(b.port)
-    # One connection pipelines 100 requests: a Fetch long-polling for 2 s on the empty
+    # One connection pipelines 100 requests: a Fetch long-polling for 6 s on the empty
     # partition, a Produce that would wake it at once if it were taken beside it, then 98
     # Fetches past the end that each wait their 20 ms.
-    long_ms, short_ms, nshort = 2000, 20, 98
+    long_ms, short_ms, nshort = 6000, 20, 98
     reqs = [fetch_wait(0, "quiet", 0, long_ms), produce(1, "quiet", b"wake")]
     reqs += [fetch_wait(2 + i, "quiet", 1, short_ms) for i in range(nshort)]
     s = connect(b.port)
@@ -163,7 +163,9 @@ def case_one_in_flight():
     t = time.time()
     served(b.port, timeout=2)
     other = time.time() - t
-    check(other < 1.0, "a second connection waited %.2f s beside the pipelined one" % other)
+    # Blocked behind the long poll it would wait 5.5 s; half of that leaves room for a
+    # loaded machine.
+    check(other < 2.75, "a second connection waited %.2f s beside the pipelined one" % other)
     time.sleep(0.5)
     s.settimeout(20)
     answers = []
@@ -210,7 +212,7 @@ def case_fetch_flood():
     r = eddy("-b", b.addr, "topic", "consume", "big", "-e", "-n", "5", timeout=30)
     took = time.time() - t0
     check(r.returncode == 0, "consume beside the flood: %r" % r.stderr)
-    check(took < 10, "consume beside the flood took %.1f s" % took)
+    check(took < 25, "consume beside the flood took %.1f s" % took)
     end = time.time() + 3
     while time.time() < end:
         peak = max(peak, b.rss_kb())
@@ -382,9 +384,15 @@ def case_max_conns():
     check("max.connections.per.ip (2)" in lines[0], "log line: %s" % lines[0])
     for s in ok:
         s.close()
-    # Closed connections free their places.
-    time.sleep(0.3)
-    served(b.port)
+    # Closed connections free their places (once the broker has read the FINs).
+    deadline = time.time() + 10
+    while True:
+        try:
+            served(b.port)
+            break
+        except (OSError, Fail):
+            check(time.time() < deadline, "no place freed 10 s after 4 connections closed")
+            time.sleep(0.1)
     print("max_conns: %s" % lines[0].split("] ", 1)[-1])
 
 

@@ -34,10 +34,10 @@
  *       0). Exits 2 with the reason on the first violation; prints
  *       "MS DELETE-RECORDS ok" last.
  *   client_groups longpoll BOOTSTRAP TOPIC   creates TOPIC (1 partition) and checks
- *       that a consumer long-polling with fetch.max.wait.ms=5000 does not hold up
+ *       that a consumer long-polling with fetch.max.wait.ms=30000 does not hold up
  *       a producer of the same client (one request at a time per connection on
  *       the broker): 10 records, one at a time, each acknowledged and consumed
- *       within 1 s of kc_produce. Exits 2 with the reason on the first
+ *       within 10 s of kc_produce. Exits 2 with the reason on the first
  *       violation; prints "MS LONGPOLL ok" last. *
  * Consumers print lines to stdout, flushed, each starting with the wall
  * clock in ms:
@@ -898,7 +898,9 @@ static int longpoll_consumed(void *opaque)
 
 static int cmd_longpoll(const char *bootstrap, const char *topic)
 {
-    const char *settings[] = {"acks=1", "linger.ms=0", "fetch.max.wait.ms=5000",
+    /* A fetch waits 30 s: a record held up behind it shows as a wait of
+     * that order, far above the 10 s allowed (room for a loaded machine). */
+    const char *settings[] = {"acks=1", "linger.ms=0", "fetch.max.wait.ms=30000",
                               "auto.offset.reset=earliest"};
     longpoll_test_t *t = calloc(1, sizeof *t);
     if (!t)
@@ -926,17 +928,17 @@ static int cmd_longpoll(const char *bootstrap, const char *topic)
         if (kc_produce(prod, topic, 0, &rec, NULL) < 0)
             die("longpoll: kc_produce failed");
         g_lp_want = i + 1;
-        if (kc_run_until(t->lp_cn.client, longpoll_acked, t, 10000) < 0 || t->lp_failed)
-            die("longpoll: record %ld not acknowledged within 10 s", i);
+        if (kc_run_until(t->lp_cn.client, longpoll_acked, t, 40000) < 0 || t->lp_failed)
+            die("longpoll: record %ld not acknowledged within 40 s", i);
         int64_t acked = wall_ms() - t0;
-        if (kc_run_until(t->lp_cn.client, longpoll_consumed, t, 10000) < 0)
-            die("longpoll: record %ld not consumed within 10 s", i);
+        if (kc_run_until(t->lp_cn.client, longpoll_consumed, t, 40000) < 0)
+            die("longpoll: record %ld not consumed within 40 s", i);
         int64_t consumed = wall_ms() - t0;
         worst_ack = acked > worst_ack ? acked : worst_ack;
         worst_consume = consumed > worst_consume ? consumed : worst_consume;
-        if (acked >= 1000 || consumed >= 1000)
+        if (acked >= 10000 || consumed >= 10000)
             die("longpoll: record %ld acknowledged after %" PRId64 " ms and consumed after %" PRId64
-                " ms beside a fetch long-polling for 5000 ms (want < 1000 ms each)",
+                " ms beside a fetch long-polling for 30000 ms (want < 10000 ms each)",
                 i, acked, consumed);
     }
     out("LONGPOLL slowest acknowledgement %" PRId64 " ms, slowest consumption %" PRId64 " ms",

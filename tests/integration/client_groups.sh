@@ -27,9 +27,9 @@
 #  11. kc_delete_records (client_groups delete-records checks itself): one call over partitions
 #      with records to delete, past the end, unknown, answers once with each partition's low
 #      watermark or error, and the log starts moved;
-#  12. a consumer long-polling (fetch.max.wait.ms=5000) does not hold up a producer of the same
+#  12. a consumer long-polling (fetch.max.wait.ms=30000) does not hold up a producer of the same
 #      client (client_groups longpoll checks itself): each record is acknowledged and consumed
-#      within 1 s, although the broker takes one request at a time per connection.
+#      within 10 s (not after the 30 s poll), although the broker takes one request at a time per connection.
 # usage: client_groups.sh path/to/eddy path/to/client_groups   (KEEP_WORK=1 keeps the temp dir)
 set -euo pipefail
 EDDY=${1:?usage: client_groups.sh EDDY CLIENT_GROUPS}

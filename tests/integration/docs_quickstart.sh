@@ -34,7 +34,7 @@ EDDY=$(realpath "${1:?usage: docs_quickstart.sh EDDY WORDCOUNT}")
 WC=$(realpath "${2:?usage: docs_quickstart.sh EDDY WORDCOUNT}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
-LIMIT=${DOCS_QUICKSTART_LIMIT:-85} # seconds for the whole quick start
+LIMIT=${DOCS_QUICKSTART_LIMIT:-240} # seconds for the whole quick start (a bound for a stuck run)
 
 WORK=$(mktemp -d /tmp/eddy-docqs-XXXXXX)
 SPID=""

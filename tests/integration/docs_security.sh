@@ -20,7 +20,7 @@ WC=$(realpath "${2:?usage: docs_security.sh EDDY WORDCOUNT [KAFKA_SH]}")
 KAFKA_SH=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 DOC=$HERE/../../docs/security.md
-LIMIT=${DOCS_SECURITY_LIMIT:-55} # seconds for the whole walk-through
+LIMIT=${DOCS_SECURITY_LIMIT:-240} # seconds for the whole walk-through (a bound for a stuck run)
 
 WORK=$(mktemp -d /tmp/eddy-docsec-XXXXXX)
 SPID=""

@@ -21,7 +21,7 @@ for t in in inb out-counts out-sums out-wcounts out-join; do E topic create "$t"
 QF=$WORK/queries.txt
 start_app() {
     rm -f "$QF"
-    timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state" "$QF" >>"$WORK/app.log" 2>&1 </dev/null &
+    timeout 600 "$APP" "$BOOTSTRAP" "$WORK/state" "$QF" >>"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!
     COMPAT_BG_PIDS="$COMPAT_BG_PIDS $APP_PID"
 }

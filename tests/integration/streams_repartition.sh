@@ -28,7 +28,7 @@ E topic create events -p 2 -c retention.ms=-1 >/dev/null
 E topic create user-counts -p 1 -c retention.ms=-1 >/dev/null
 
 start_app() {
-    timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state" -X commit.interval.ms=200 \
+    timeout 600 "$APP" "$BOOTSTRAP" "$WORK/state" -X commit.interval.ms=200 \
         -X repartition.purge.interval.ms=300 \
         >>"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!

@@ -20,7 +20,7 @@ E() { timeout "$CLIENT_TIMEOUT" "$EDDY" -b "$BOOTSTRAP" "$@"; }
 for t in in ina inb out-counts out-join; do E topic create "$t" -p 1 >/dev/null; done
 
 start_app() {
-    timeout 120 "$APP" "$BOOTSTRAP" "$WORK/state" >>"$WORK/app.log" 2>&1 </dev/null &
+    timeout 600 "$APP" "$BOOTSTRAP" "$WORK/state" >>"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!
     COMPAT_BG_PIDS="$COMPAT_BG_PIDS $APP_PID"
 }

@@ -166,8 +166,10 @@ stop_app k2
 
 # Standbys: with num.standby.replicas=1 on two instances, each task's state
 # is also kept current on the other one; after a kill -9 the survivor's
-# takeover restores at most what was written since the last commit (here:
-# nothing was written after it, and the store logs every update).
+# takeover restores only what the standby had not yet read: a small part of
+# the changelog, where a takeover without a standby restores about half of
+# it (s1's tasks). The bound is a tenth: a standby a little behind under
+# load still passes, none at all does not.
 E topic create outs -p 4 >/dev/null
 start_app s1 wcs outs -X num.standby.replicas=1 -X cache.max.bytes.buffering=0
 start_app s2 wcs outs -X num.standby.replicas=1 -X cache.max.bytes.buffering=0
@@ -187,7 +189,7 @@ tail -n +"$mark" "$WORK/s2.log" | grep " restored: " >"$WORK/takeover" ||
     fail "the survivor logged no restore after the kill"
 restored=$(sed -n 's/.* restored: \([0-9]*\) records.*/\1/p' "$WORK/takeover" | awk '{ s += $1 } END { print s + 0 }')
 log "standby takeover restored $restored of $updates changelog records"
-[ "$restored" -le 100 ] || { cat "$WORK/takeover" >&2; fail "takeover restored $restored records (standbys should have had them)"; }
+[ "$restored" -lt $((updates / 10)) ] || { cat "$WORK/takeover" >&2; fail "takeover restored $restored of $updates records (standbys should have had them)"; }
 stop_app s2
 # The streams producer is idempotent (acks=all, enable.idempotence by
 # default): every batch it wrote to the output, changelog and repartition

@@ -210,9 +210,14 @@ START_TEST(big_create_does_not_stall_others)
             "create of %d partitions: %.3f s; other client: %d answers meanwhile, "
             "longest wait %.3f s\n",
             BIG, (double)(end - start) / 1e6, during, (double)max_gap / 1e6);
-    ck_assert_msg(max_gap * 4 < end - start,
-                  "another client waited %.3f s during a create of %.3f s", (double)max_gap / 1e6,
-                  (double)(end - start) / 1e6);
+    /* A create taken in one go makes the other client wait for all of it;
+     * in slices, it is answered between them. The bounds leave room for a
+     * loaded machine's stalls: answers during the create, and no wait as
+     * long as 90% of it. */
+    ck_assert_msg(during >= 3 && max_gap * 10 < (end - start) * 9,
+                  "another client got %d answers and waited up to %.3f s during a create of "
+                  "%.3f s",
+                  during, (double)max_gap / 1e6, (double)(end - start) / 1e6);
 
     int32_t parts = 0;
     ck_assert_int_eq(tb_metadata_topic(fd, "big", &parts), 0);
@@ -338,7 +343,7 @@ START_TEST(big_delete_does_not_stall_others)
             "meanwhile %.3f s)\n",
             BIG, (double)(answered - start) / 1e6, during, (double)gap_answer / 1e6,
             (double)(end - start) / 1e6, (double)gap_after / 1e6);
-    ck_assert_msg(during > 0 && gap_answer * 4 < answered - start,
+    ck_assert_msg(during >= 3 && gap_answer * 10 < (answered - start) * 9,
                   "another client got %d answers and waited up to %.3f s during a delete "
                   "answered after %.3f s",
                   during, (double)gap_answer / 1e6, (double)(answered - start) / 1e6);
