@@ -424,6 +424,7 @@ static int64_t record_size_estimate(const kc_record_t *r)
 }
 
 static void timer_arm(kc_producer_t *p, int64_t ms);
+static int64_t txn_expire_unjoined(kc_producer_t *p, int64_t now);
 
 static int append(kc_producer_t *p, kc_ptopic_t *t, int32_t partition, const kc_record_t *r,
                   void *opaque, int64_t deadline_ms)
@@ -1185,6 +1186,11 @@ static void on_timer(uv_timer_t *tm)
                 next = cfg->retry_backoff_ms;
         }
     }
+    if (p->p_txn && !p->p_txn_err) {
+        int64_t left = txn_expire_unjoined(p, now);
+        if (left >= 0 && (next < 0 || left < next))
+            next = left;
+    }
     send_ready(p);
     if (p->p_txn)
         txn_run(p);
@@ -1350,6 +1356,43 @@ static void txn_batch_failed(kc_producer_t *p, int err, int16_t kerr, const char
              kerr ? kafka_err_name(kerr) : eddy_strerror(err));
     txn_set_error(p, txn_fatal_produce(kerr) ? EDDY_ERR_TXN_FATAL : EDDY_ERR_TXN_ABORTABLE, kerr,
                   why);
+}
+
+/* Under a transaction a batch waits in its queue until its partition
+ * joined (AddPartitionsToTxn): a coordinator that keeps answering with a
+ * retriable error (loading, moved, CONCURRENT_TRANSACTIONS) would hold it
+ * for ever. As in Kafka's producer, a batch still waiting
+ * delivery.timeout.ms after its first record fails with a timeout, and the
+ * transaction becomes abortable (the records still queued fail with that
+ * class). Returns the ms until the next waiting batch's deadline, -1 for
+ * none. */
+static int64_t txn_expire_unjoined(kc_producer_t *p, int64_t now)
+{
+    int64_t next = -1;
+    for (kc_ptopic_t *t = p->p_topics; t; t = t->pt_next)
+        for (int32_t i = 0; i < t->pt_npartitions; i++) {
+            kc_ppart_t *pp = &t->pt_parts[i];
+            kc_pbatch_t *b = pp->pp_ready;
+            if (pp->pp_txn == TP_IN || !b || b->pb_base_seq >= 0)
+                continue;
+            if (b->pb_deadline_ms > now) {
+                if (next < 0 || b->pb_deadline_ms - now < next)
+                    next = b->pb_deadline_ms - now;
+                continue;
+            }
+            pp->pp_ready = b->pb_next;
+            if (!pp->pp_ready)
+                pp->pp_ready_tail = NULL;
+            batch_report(p, b, -ETIMEDOUT, 0, -1);
+            char why[256];
+            snprintf(why, sizeof why,
+                     "records for %s-%d waited delivery.timeout.ms (%d ms) for the partition to "
+                     "join the transaction (AddPartitionsToTxn)",
+                     t->pt_name, (int)i, kc_config(p->p_client)->delivery_timeout_ms);
+            txn_set_error(p, EDDY_ERR_TXN_ABORTABLE, 0, why); /* fails the rest */
+            return -1;
+        }
+    return next;
 }
 
 /* Fails every record not yet sent: the open and queued batches (those with

@@ -76,7 +76,7 @@ static void env_client(env_t *e, const char *const *extra, int n)
 
 /* A mock with the topic (leaders 1 + p % 3) and the transaction and group
  * coordinators on node 3; a transactional client. */
-static void env_open(env_t *e)
+static void env_open_with(env_t *e, const char *extra_setting)
 {
     memset(e, 0, sizeof *e);
     mock_start(&e->mk, 3);
@@ -85,8 +85,13 @@ static void env_open(env_t *e)
         mock_cmd(&e->mk, "leader %s %d %d", TOPIC, p, 1 + p % 3);
     mock_cmd(&e->mk, "coordinator transaction %s 3", TXN_ID);
     mock_cmd(&e->mk, "coordinator group %s 3", GROUP);
-    const char *extra[] = {"transactional.id=" TXN_ID};
-    env_client(e, extra, 1);
+    const char *extra[] = {"transactional.id=" TXN_ID, extra_setting};
+    env_client(e, extra, extra_setting ? 2 : 1);
+}
+
+static void env_open(env_t *e)
+{
+    env_open_with(e, NULL);
 }
 
 static void env_close(env_t *e)
@@ -361,6 +366,41 @@ START_TEST(produce_error_makes_the_transaction_abortable)
 }
 END_TEST
 
+/* A coordinator that keeps answering AddPartitionsToTxn with a retriable
+ * error: the records waiting for their partitions to join fail after
+ * delivery.timeout.ms (Kafka's producer expires them too) and the
+ * transaction becomes abortable, instead of a commit that never ends. */
+START_TEST(records_waiting_to_join_expire)
+{
+    env_t e;
+    dr_t d;
+    memset(&d, 0, sizeof d);
+    env_open_with(&e, "delivery.timeout.ms=1500");
+    kc_producer_t *p = txn_producer(&e, &d);
+    ck_assert_int_eq(kc_producer_init_transactions(p, 1, NULL, NULL), 0);
+    ck_assert_int_eq(kc_producer_begin_transaction(p), 0);
+    mock_cmd(&e.mk, "errors %d 1000 %d", API_ADD_PARTITIONS_TO_TXN, KERR_CONCURRENT_TRANSACTIONS);
+    produce_n(p, "w", 4);
+    int rc = kc_producer_commit_transaction(p, 1, NULL, NULL);
+    ck_assert_msg(rc == EDDY_ERR_TXN_ABORTABLE, "commit: %s", eddy_strerror(rc));
+    ck_assert_int_eq(d.acked, 0);
+    ck_assert_int_eq(d.failed, 4);
+    const char *why = NULL;
+    ck_assert_int_eq(kc_producer_txn_error(p, NULL, &why), EDDY_ERR_TXN_ABORTABLE);
+    ck_assert_msg(why && strstr(why, "delivery.timeout.ms"), "why: %s", why ? why : "(none)");
+    /* The coordinator recovers: after the abort the producer goes on. */
+    mock_cmd(&e.mk, "clearerrors %d", API_ADD_PARTITIONS_TO_TXN);
+    ck_assert_int_eq(kc_producer_abort_transaction(p, 1, NULL, NULL), 0);
+    ck_assert_int_eq(kc_producer_begin_transaction(p), 0);
+    produce_n(p, "v", 4);
+    rc = kc_producer_commit_transaction(p, 1, NULL, NULL);
+    ck_assert_msg(rc == 0, "commit after the abort: %s", eddy_strerror(rc));
+    ck_assert_int_eq(d.acked, 4);
+    kc_producer_destroy(p);
+    env_close(&e);
+}
+END_TEST
+
 /* librdkafka's mock (2.0) hands out a new producer id at every
  * InitProducerId instead of bumping the epoch of the transactional.id, so
  * it cannot fence; the refusals a fenced producer gets are injected here
@@ -457,6 +497,7 @@ int main(void)
     tcase_add_test(tc, commit_and_abort_across_partitions);
     tcase_add_test(tc, send_offsets_to_transaction_async);
     tcase_add_test(tc, produce_error_makes_the_transaction_abortable);
+    tcase_add_test(tc, records_waiting_to_join_expire);
     tcase_add_test(tc, fenced_producer_gets_the_fatal_class);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -13,6 +13,7 @@
  *   rtt NODE MS                         delays every response of a broker
  *   errors APIKEY COUNT CODE            the next COUNT requests of APIKEY (any
  *                                       broker) are answered with error CODE
+ *   clearerrors APIKEY                  drops the errors still queued for APIKEY
  *   apiversion APIKEY MIN MAX           the versions of APIKEY the brokers
  *                                       advertise (-1 -1: not at all)
  *
@@ -54,6 +55,9 @@ static void run_command(rd_kafka_mock_cluster_t *mc, char *line)
         for (int i = 0; i < n2; i++)
             errs[i] = (rd_kafka_resp_err_t)n3;
         rd_kafka_mock_push_request_errors_array(mc, (int16_t)n1, (size_t)n2, errs);
+        answer(RD_KAFKA_RESP_ERR_NO_ERROR);
+    } else if (sscanf(line, "clearerrors %d", &n1) == 1) {
+        rd_kafka_mock_clear_request_errors(mc, (int16_t)n1);
         answer(RD_KAFKA_RESP_ERR_NO_ERROR);
     } else if (sscanf(line, "apiversion %d %d %d", &n1, &n2, &n3) == 3)
         answer(rd_kafka_mock_set_apiversion(mc, (int16_t)n1, (int16_t)n2, (int16_t)n3));
