@@ -162,13 +162,57 @@ static void pending_free(group_t *g)
     }
 }
 
-void grp_free(group_t *g)
+void grp_members_clear(group_t *g)
 {
     while (g->g_members) {
         grp_member_t *m = g->g_members;
         g->g_members = m->m_next;
         member_free(m);
     }
+    g->g_nmembers = 0;
+}
+
+grp_member_t *grp_member_restore(group_t *g, const grp_member_record_t *r)
+{
+    grp_member_t *m = calloc(1, sizeof *m);
+    grp_protocol_t *p = calloc(1, sizeof *p);
+    if (!m || !p) {
+        free(m);
+        free(p);
+        return NULL;
+    }
+    m->m_protocols = p;
+    m->m_nprotocols = 1;
+    m->m_id = kstr_dup(r->mr_id);
+    m->m_instance_id = kstr_dup(r->mr_instance_id);
+    m->m_client_id = kstr_dup(r->mr_client_id);
+    m->m_client_host = kstr_dup(r->mr_client_host);
+    p->gp_name = strdup(g->g_protocol ? g->g_protocol : "");
+    p->gp_meta = malloc((size_t)r->mr_subscription.len + 1);
+    m->m_assignment = malloc((size_t)r->mr_assignment.len + 1);
+    if (!m->m_id || !m->m_client_id || !m->m_client_host || !p->gp_name || !p->gp_meta ||
+        !m->m_assignment || (r->mr_instance_id.len >= 0 && !m->m_instance_id)) {
+        member_free(m);
+        return NULL;
+    }
+    memcpy(p->gp_meta, r->mr_subscription.ptr, (size_t)r->mr_subscription.len);
+    p->gp_meta_len = r->mr_subscription.len;
+    memcpy(m->m_assignment, r->mr_assignment.ptr, (size_t)r->mr_assignment.len);
+    m->m_assignment_len = r->mr_assignment.len;
+    m->m_session_timeout = r->mr_session_timeout;
+    m->m_rebalance_timeout = r->mr_rebalance_timeout;
+    m->m_expires_ms = grp_now_ms() + m->m_session_timeout;
+    grp_member_t **pp = &g->g_members;
+    while (*pp)
+        pp = &(*pp)->m_next;
+    *pp = m;
+    g->g_nmembers++;
+    return m;
+}
+
+void grp_free(group_t *g)
+{
+    grp_members_clear(g);
     pending_free(g);
     offsets_free(g->g_offsets);
     offsets_free(g->g_txn_offsets);

@@ -96,4 +96,16 @@ int16_t grp_check_static(group_t *g, kstr_t member_id, kstr_t instance_id);
 /* Records the group's generation in __consumer_offsets (Stable or Empty). */
 void grp_store_group(group_coordinator_t *gc, group_t *g);
 
+/* Replay: a member as the group's record stores it (bytes borrowed). */
+typedef struct grp_member_record {
+    kstr_t mr_id, mr_instance_id, mr_client_id, mr_client_host;
+    int32_t mr_rebalance_timeout, mr_session_timeout;
+    kstr_t mr_subscription, mr_assignment; /* for the group's protocol */
+} grp_member_record_t;
+/* Adds the member at the end of the group, its session starting now (as
+ * Kafka's coordinator does for the members of a group it loads); NULL when
+ * out of memory. */
+grp_member_t *grp_member_restore(group_t *g, const grp_member_record_t *r);
+void grp_members_clear(group_t *g);
+
 #endif

@@ -25,9 +25,10 @@
  *
  * Replay at start-up applies the records of every partition in offset
  * order, markers included; offsets still pending at the end wait for the
- * transaction coordinator. Groups come back Empty with their generation,
- * protocol and offsets; members do not survive a broker restart (clients
- * see UNKNOWN_MEMBER_ID and rejoin), which docs/groups.md explains.
+ * transaction coordinator. Groups come back with their generation, protocol
+ * and offsets, and the members of their last Stable generation with their
+ * assignments (their sessions restart), as Kafka's coordinator loads them:
+ * docs/groups.md.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -340,6 +341,77 @@ static int txn_apply(group_t *g, int64_t producer_id, int commit)
 /* Applies one record of __consumer_offsets during replay; an offset
  * commit in a transactional batch of producer_id (else -1) stays pending
  * until its marker. */
+/* A group record's value (any of Kafka's versions 0-3): the generation,
+ * protocol and leader, and the members with their subscriptions and
+ * assignments. A group stored with members comes back Stable with them,
+ * their sessions starting now, as Kafka's coordinator loads a group: the
+ * members heartbeat on as before the restart, with no rebalance; those
+ * that do not come back expire. A value that does not parse leaves the
+ * group Empty with what it had (and says so). */
+static void replay_group_value(group_t *g, const wire_record_t *rec)
+{
+    eddy_rd_t v;
+    rd_init(&v, rec->value, (size_t)rec->valueLength);
+    int16_t ver = rd_i16(&v);
+    kstr_t ptype = rd_string(&v);
+    int32_t gen = rd_i32(&v);
+    kstr_t proto = rd_string(&v);
+    kstr_t leader = rd_string(&v);
+    if (ver >= 2)
+        rd_i64(&v); /* current_state_timestamp */
+    int32_t n = rd_i32(&v);
+    if (v.rd_err || ver < 0 || ver > 3)
+        return;
+    char *pt = kstr_dup(ptype), *pr = kstr_dup(proto), *ld = kstr_dup(leader);
+    free(g->g_protocol_type);
+    free(g->g_protocol);
+    free(g->g_leader);
+    g->g_protocol_type = pt;
+    g->g_protocol = pr;
+    g->g_leader = NULL;
+    g->g_generation = gen;
+    g->g_state = GRP_EMPTY;
+    grp_members_clear(g);
+    for (int32_t i = 0; i < n && !v.rd_err; i++) {
+        grp_member_record_t r;
+        r.mr_id = rd_string(&v);
+        r.mr_instance_id = ver >= 3 ? rd_string(&v) : (kstr_t){NULL, -1};
+        r.mr_client_id = rd_string(&v);
+        r.mr_client_host = rd_string(&v);
+        r.mr_rebalance_timeout = ver >= 1 ? rd_i32(&v) : 0;
+        r.mr_session_timeout = rd_i32(&v);
+        r.mr_subscription = rd_kbytes(&v);
+        r.mr_assignment = rd_kbytes(&v);
+        if (v.rd_err || r.mr_id.len <= 0 || r.mr_client_id.len < 0 || r.mr_client_host.len < 0 ||
+            r.mr_subscription.len < 0 || r.mr_assignment.len < 0 || r.mr_session_timeout <= 0) {
+            v.rd_err = 1;
+            break;
+        }
+        if (ver < 1)
+            r.mr_rebalance_timeout = r.mr_session_timeout;
+        if (!grp_member_restore(g, &r)) {
+            v.rd_err = 1;
+            break;
+        }
+    }
+    if (v.rd_err) {
+        EDDY_LOG_ERROR("group",
+                       "group %s: its record at %s offset %lld does not parse: the group "
+                       "comes back Empty (generation %d); its members rejoin",
+                       g->g_id, OFFSETS_TOPIC, (long long)rec->offset, (int)gen);
+        grp_members_clear(g);
+        free(ld);
+        return;
+    }
+    if (g->g_members && pr && ld && grp_member_find(g, kstr_c(ld))) {
+        g->g_state = GRP_STABLE;
+        g->g_leader = ld;
+    } else {
+        grp_members_clear(g);
+        free(ld);
+    }
+}
+
 static void replay_record(group_coordinator_t *gc, const wire_record_t *rec, int64_t producer_id)
 {
     if (rec->keyLength < 2)
@@ -386,19 +458,7 @@ static void replay_record(group_coordinator_t *gc, const wire_record_t *rec, int
         }
         if (!g && !(g = grp_get(gc, group)))
             return;
-        rd_init(&v, rec->value, (size_t)rec->valueLength);
-        rd_i16(&v);
-        kstr_t ptype = rd_string(&v);
-        int32_t gen = rd_i32(&v);
-        kstr_t proto = rd_string(&v);
-        if (v.rd_err)
-            return;
-        char *pt = kstr_dup(ptype), *pr = kstr_dup(proto);
-        free(g->g_protocol_type);
-        free(g->g_protocol);
-        g->g_protocol_type = pt;
-        g->g_protocol = pr;
-        g->g_generation = gen;
+        replay_group_value(g, rec);
     }
 }
 

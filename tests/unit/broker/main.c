@@ -7,6 +7,7 @@ TCase *tcase_acl(void);
 TCase *tcase_users(void);
 TCase *tcase_txn(void);
 TCase *tcase_group_txn(void);
+TCase *tcase_group_replay(void);
 
 int main(void)
 {
@@ -18,5 +19,6 @@ int main(void)
     suite_add_tcase(s, tcase_users());
     suite_add_tcase(s, tcase_txn());
     suite_add_tcase(s, tcase_group_txn());
+    suite_add_tcase(s, tcase_group_replay());
     return run_suite(s);
 }

@@ -1,5 +1,6 @@
-/* Transactional offset commits in the group coordinator: what a broker
- * start makes of the records in __consumer_offsets (offsets of a
+/* What a broker start makes of the records in __consumer_offsets: group
+ * records (members of a Stable group come back, tcase_group_replay) and
+ * transactional offset commits (offsets of a
  * transaction stay pending until its marker; a commit marker makes them the
  * committed ones, an abort marker drops them, no marker at all leaves them
  * pending for the transaction coordinator), and group_txn_complete() on a
@@ -262,6 +263,132 @@ START_TEST(compacted_log_replays_the_same)
     eddy_broker_destroy(b);
 }
 END_TEST
+
+/* ---- group records: members across a restart ---- */
+
+typedef struct test_member {
+    const char *id, *instance, *assignment;
+    int32_t session_ms;
+} test_member_t;
+
+/* A group metadata record (key v2) with value version ver (0-3) as Kafka's
+ * GroupMetadataValue lays it out; n < 0 writes a tombstone. cut > 0 drops
+ * that many bytes from the value's end (a record that does not parse). */
+static void write_group(eddy_broker_t *b, const char *group, int16_t ver, int32_t gen,
+                        const char *leader, const test_member_t *m, int n, size_t cut)
+{
+    eddy_wr_t batch, key, val;
+    wr_init(&batch);
+    wr_init(&key);
+    wr_init(&val);
+    wire_batch_header_t tmpl = wire_batch_header_default();
+    wire_batch_builder_t bb;
+    wire_batch_begin(&bb, &batch, &tmpl);
+    wr_i16(&key, 2);
+    wr_cstring(&key, group);
+    wr_i16(&val, ver);
+    wr_cstring(&val, "consumer");
+    wr_i32(&val, gen);
+    wr_cstring(&val, n > 0 ? "range" : NULL);
+    wr_cstring(&val, leader);
+    if (ver >= 2)
+        wr_i64(&val, eddy_wall_ms());
+    wr_i32(&val, n > 0 ? n : 0);
+    for (int i = 0; i < n; i++) {
+        wr_cstring(&val, m[i].id);
+        if (ver >= 3)
+            wr_cstring(&val, m[i].instance);
+        wr_cstring(&val, "client");
+        wr_cstring(&val, "/127.0.0.1");
+        if (ver >= 1)
+            wr_i32(&val, 60000);
+        wr_i32(&val, m[i].session_ms);
+        wr_kbytes(&val, kstr_c("subscription"));
+        wr_kbytes(&val, kstr_c(m[i].assignment));
+    }
+    ck_assert_uint_gt(val.wr_len, cut);
+    wire_batch_add(&bb, eddy_wall_ms(), key.wr_buf, (int32_t)key.wr_len, n < 0 ? NULL : val.wr_buf,
+                   n < 0 ? -1 : (int32_t)(val.wr_len - cut), NULL, 0);
+    ck_assert_int_eq(wire_batch_end(&bb, 0), 0);
+    log_append_info_t info;
+    char err[256];
+    ck_assert_msg(log_append(offsets_log(b), batch.wr_buf, batch.wr_len, 0, eddy_wall_ms(), &info,
+                             err, sizeof err) == 0,
+                  "%s", err);
+    wr_free(&batch);
+    wr_free(&key);
+    wr_free(&val);
+}
+
+/* A group stored Stable comes back Stable with its members, their
+ * assignments and the leader, sessions starting at the replay; the last
+ * record wins (a later Empty generation drops the members); every version
+ * of the value parses; a record that does not parse leaves the group Empty. */
+START_TEST(stable_group_members_survive_a_restart)
+{
+    eddy_broker_t *b = open_broker();
+    const test_member_t two[] = {{"m-1", NULL, "a1", 10000}, {"m-2", "inst-2", "a2", 45000}};
+    write_group(b, "g-stable", 3, 7, "m-1", two, 2, 0);
+    write_group(b, "g-emptied", 3, 3, "m-1", two, 2, 0);
+    write_group(b, "g-emptied", 3, 4, NULL, NULL, 0, 0);
+    write_group(b, "g-v0", 0, 2, "m-1", two, 1, 0);
+    write_group(b, "g-cut", 3, 5, "m-1", two, 2, 3);
+    int64_t before = grp_now_ms();
+    b = reopen(b);
+    int64_t after = grp_now_ms();
+
+    group_t *g = grp_find(b->bk_groups, kstr_c("g-stable"));
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(g->g_state, GRP_STABLE);
+    ck_assert_int_eq(g->g_generation, 7);
+    ck_assert_str_eq(g->g_leader, "m-1");
+    ck_assert_str_eq(g->g_protocol, "range");
+    ck_assert_int_eq(g->g_nmembers, 2);
+    grp_member_t *m1 = grp_member_find(g, kstr_c("m-1"));
+    grp_member_t *m2 = grp_member_find(g, kstr_c("m-2"));
+    ck_assert_ptr_nonnull(m1);
+    ck_assert_ptr_nonnull(m2);
+    ck_assert_ptr_null(m1->m_instance_id);
+    ck_assert_str_eq(m2->m_instance_id, "inst-2");
+    ck_assert_int_eq(m2->m_assignment_len, 2);
+    ck_assert_int_eq(memcmp(m2->m_assignment, "a2", 2), 0);
+    ck_assert_int_eq(m2->m_session_timeout, 45000);
+    ck_assert_int_ge(m2->m_expires_ms, before + 45000);
+    ck_assert_int_le(m2->m_expires_ms, after + 45000);
+    const grp_protocol_t *p = grp_member_protocol(m1, "range");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(p->gp_meta_len, (int)strlen("subscription"));
+    ck_assert_int_eq(grp_check_static(g, kstr_c("m-2"), kstr_c("inst-2")), KERR_NONE);
+
+    g = grp_find(b->bk_groups, kstr_c("g-emptied"));
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(g->g_state, GRP_EMPTY);
+    ck_assert_int_eq(g->g_generation, 4);
+    ck_assert_ptr_null(g->g_members);
+
+    g = grp_find(b->bk_groups, kstr_c("g-v0"));
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(g->g_state, GRP_STABLE);
+    ck_assert_int_eq(g->g_nmembers, 1);
+    ck_assert_int_eq(g->g_members->m_session_timeout, 10000);
+
+    g = grp_find(b->bk_groups, kstr_c("g-cut"));
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(g->g_state, GRP_EMPTY);
+    ck_assert_int_eq(g->g_generation, 5);
+    ck_assert_ptr_null(g->g_members);
+    eddy_broker_destroy(b);
+}
+END_TEST
+
+TCase *tcase_group_replay(void)
+{
+    TCase *tc = tcase_create("group_replay");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, stable_group_members_survive_a_restart);
+    return tc;
+}
 
 TCase *tcase_group_txn(void)
 {
