@@ -635,9 +635,11 @@ static void conn_refuse_unauthenticated(conn_t *c, const RequestHeader *h)
 {
     static eddy_log_limit_t lim = EDDY_LOG_LIMIT_INIT;
     EDDY_LOG_LIMITED(EDDY_LOG_LVL_WARN, "broker", &lim, LOG_LIMIT_MS,
-                     "closing connection from %s: %s v%d before the SASL login (only "
-                     "ApiVersions, SaslHandshake and SaslAuthenticate are served until then)",
-                     c->c_peer, kafka_api_name(h->RequestApiKey), h->RequestApiVersion);
+                     "closing connection from %s on listener %s: %s v%d before the SASL login "
+                     "(only ApiVersions, SaslHandshake and SaslAuthenticate are served until "
+                     "then)",
+                     c->c_peer, c->c_listener ? c->c_listener->bl_cfg->lc_name : "?",
+                     kafka_api_name(h->RequestApiKey), h->RequestApiVersion);
     conn_close(c);
 }
 

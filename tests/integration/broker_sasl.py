@@ -196,7 +196,8 @@ def case_unauthenticated():
         check(r.i16() == 0, "ApiVersions before the login")
         c.send(3, 1, metadata_v1)
         check(kwire.closed_by_peer(c.s, 5), "Metadata before the login was not refused")
-    br.wait_log(r"closing connection from 127\.0\.0\.1:\d+: Metadata v1 before the SASL login")
+    br.wait_log(r"closing connection from 127\.0\.0\.1:\d+ on listener SASL_PLAINTEXT: Metadata v1 "
+                r"before the SASL login")
     # After a SaslHandshake, SaslAuthenticate is all there is: Produce closes too.
     with Conn(br.sasl_port) as c:
         check(kwire.sasl_handshake(c, "SCRAM-SHA-256")[0] == 0, "handshake")
