@@ -27,7 +27,10 @@ static int16_t kerr_from(int rc)
     case EDDY_ERR_BATCH_LAST_OFFSET_DELTA:
     case EDDY_ERR_BATCH_CODEC:
     case EDDY_ERR_BATCH_RECORD:
-    case EDDY_ERR_CORRUPT_COMPRESSED: return KERR_CORRUPT_MESSAGE;
+    case EDDY_ERR_CORRUPT_COMPRESSED:
+    /* Kafka answers INVALID_RECORD from Produce v8 on; CORRUPT_MESSAGE is
+     * the answer every version's clients know. */
+    case EDDY_ERR_RECORD_WITHOUT_KEY: return KERR_CORRUPT_MESSAGE;
     case EDDY_ERR_CONTROL_BATCH: return KERR_INVALID_RECORD;
     case EDDY_ERR_INVALID_TIMESTAMP: return KERR_INVALID_TIMESTAMP;
     /* A batch whose records inflate past the bound is too large, not
@@ -464,34 +467,6 @@ static int16_t verify_txn_produce(eddy_broker_t *b, kstr_t txn_id, partition_t *
     return KERR_NONE;
 }
 
-/* Compacted topics need a key on every record (Kafka refuses the rest).
- * Only the headers are validated here and a record that does not parse ends
- * the walk: log_append() validates everything and names the fault. Returns 0,
- * or the error of a batch that cannot be opened. */
-static int check_keyed(const uint8_t *p, size_t len, size_t max_inflated, int *keyed, char *err,
-                       size_t err_size)
-{
-    *keyed = 1;
-    for (size_t pos = 0; pos < len;) {
-        wire_batch_header_t h;
-        int64_t size = wire_batch_validate(p + pos, len - pos, WIRE_BATCH_FROM_CLIENT, 0, &h, err,
-                                           err_size);
-        if (size < 0)
-            return (int)size;
-        wire_record_iter_t it;
-        wire_record_t rec;
-        int rc = wire_record_iter_open(&it, p + pos, (size_t)size, max_inflated, err, err_size);
-        if (rc)
-            return rc;
-        while (wire_record_next(&it, &rec) == 1)
-            if (rec.keyLength < 0)
-                *keyed = 0;
-        wire_record_iter_close(&it);
-        pos += (size_t)size;
-    }
-    return 0;
-}
-
 /* Whether any partition's records hold a transactional batch (Kafka's
  * ProduceRequest.hasTransactionalRecords). */
 static int has_txn_batches(const ProduceRequest *req)
@@ -573,23 +548,8 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
              * rewrites their base offsets in place and writes them as is. */
             uint8_t *recs = (uint8_t *)rp->Records.ptr;
             log_append_info_t info;
-            int keyed = 1;
-            rc = 0;
-            if (p->p_topic->t_cfg.cleanup_policy & LOG_CLEANUP_COMPACT)
-                rc = check_keyed(recs, (size_t)rp->Records.len,
-                                 log_inflate_limit(&p->p_topic->t_cfg), &keyed, err, sizeof err);
-            if (rc == 0 && !keyed) {
-                static eddy_log_limit_t unkeyed_limit = EDDY_LOG_LIMIT_INIT;
-                op->ErrorCode = KERR_CORRUPT_MESSAGE;
-                EDDY_LOG_LIMITED(EDDY_LOG_LVL_INFO, "broker", &unkeyed_limit, 10000,
-                                 "produce to %s-%d from %s refused: compacted topics "
-                                 "need a key on every record",
-                                 p->p_topic->t_name, p->p_index, s->rs_conn->c_peer);
-                continue;
-            }
-            int16_t verr = rc == 0 ? verify_txn_produce(b, req.TransactionalId, p, recs,
-                                                        (size_t)rp->Records.len)
-                                   : KERR_NONE;
+            int16_t verr = verify_txn_produce(b, req.TransactionalId, p, recs,
+                                              (size_t)rp->Records.len);
             if (verr != KERR_NONE) {
                 static eddy_log_limit_t unverified_limit = EDDY_LOG_LIMIT_INIT;
                 op->ErrorCode = verr;
@@ -602,10 +562,9 @@ int handle_produce(eddy_broker_t *b, req_slot_t *s, eddy_rd_t *rd)
                                  (int)(tid.len < 64 ? tid.len : 64), tid.ptr, kafka_err_name(verr));
                 continue;
             }
-            if (rc == 0)
-                rc = log_append(p->p_log, recs, (size_t)rp->Records.len,
-                                WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, now, &info, err,
-                                sizeof err);
+            rc = log_append(p->p_log, recs, (size_t)rp->Records.len,
+                            WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, now, &info, err,
+                            sizeof err);
             op->ErrorCode = kerr_from(rc);
             if (rc < 0) {
                 /* A full disk or an offline log refuses every produce: one

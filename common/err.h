@@ -39,6 +39,7 @@
     X(UNKNOWN_PRODUCER_ID, 24, "the log has no state for this producer id")                        \
     X(INVALID_TIMESTAMP, 25, "a record's timestamp is outside the range the topic accepts")        \
     X(INVALID_TXN_STATE, 26, "a producer's batch does not fit its transaction in this partition")  \
+    X(RECORD_WITHOUT_KEY, 27, "a compacted topic needs a key on every record")                     \
     X(AUTH, 31, "the broker refused the client's authentication")                                  \
     X(TXN_ABORTABLE, 40, "the transaction failed and must be aborted; the producer goes on")       \
     X(TXN_FATAL, 41, "the transactional producer is fenced or refused and cannot go on")           \

@@ -126,6 +126,7 @@ static int records_check(const uint8_t *recs, size_t len, wire_batch_header_t *h
     rd_init(&rd, recs, len);
     int32_t prev = -1;
     h->recordMinTimestamp = h->recordMaxTimestamp = -1;
+    h->recordsWithoutKey = 0;
     for (int32_t i = 0; i < h->recordCount; i++) {
         wire_record_t rec;
         int rc = record_read(&rd, h, &rec);
@@ -141,6 +142,8 @@ static int records_check(const uint8_t *recs, size_t len, wire_batch_header_t *h
             return record_err(rc);
         }
         prev = rec.offsetDelta;
+        if (rec.keyLength < 0)
+            h->recordsWithoutKey++;
         if (rec.timestamp != -1) {
             if (h->recordMinTimestamp == -1 || rec.timestamp < h->recordMinTimestamp)
                 h->recordMinTimestamp = rec.timestamp;

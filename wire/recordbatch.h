@@ -74,8 +74,10 @@ typedef struct wire_batch_header {
     int32_t recordCount;
     /* Set by wire_batch_validate with WIRE_BATCH_CHECK_RECORDS: the smallest
      * and largest record timestamp other than -1 (no timestamp), -1 when no
-     * record has one; not part of the header bytes. */
+     * record has one, and how many records have a null key; not part of the
+     * header bytes. */
     int64_t recordMinTimestamp, recordMaxTimestamp;
+    int32_t recordsWithoutKey;
 } wire_batch_header_t;
 
 /* Total bytes of the batch that starts at p: 12 + batchLength. */

@@ -938,6 +938,18 @@ int log_append(log_t *log, uint8_t *buf, size_t len, int vflags, int64_t now_ms,
                      "a transactional batch needs a producer id (got %" PRId64 ")", h.producerId);
             return EDDY_ERR_CONTROL_BATCH;
         }
+        /* Kafka's LogValidator: a compacted topic keeps a key's latest
+         * value, so every record needs a key; known only when the records
+         * were read (in the same pass as the rest of the validation, also
+         * for compressed batches). */
+        if ((vflags & WIRE_BATCH_CHECK_RECORDS) && (cfg->cleanup_policy & LOG_CLEANUP_COMPACT) &&
+            !(h.attributes & BATCH_ATTR_CONTROL) && h.recordsWithoutKey > 0) {
+            snprintf(errstr, errstr_size,
+                     "%" PRId32 " of the batch's %" PRId32 " records have no key: a compacted "
+                     "topic (cleanup.policy=compact) needs a key on every record",
+                     h.recordsWithoutKey, h.recordCount);
+            return EDDY_ERR_RECORD_WITHOUT_KEY;
+        }
         /* message.timestamp.before/after.max.ms, checked on every record of
          * a CreateTime topic as Kafka does (a record without a timestamp,
          * -1, passes); known only when the records were read. */

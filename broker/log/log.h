@@ -152,6 +152,8 @@ typedef struct log_append_info {
  * (a batch over max.message.bytes, as sent or as recompressed),
  * EDDY_ERR_INVALID_TIMESTAMP (with WIRE_BATCH_CHECK_RECORDS on a CreateTime
  * topic: a record outside message.timestamp.before/after.max.ms of now_ms),
+ * EDDY_ERR_RECORD_WITHOUT_KEY (with WIRE_BATCH_CHECK_RECORDS on a compacted
+ * topic: a record with a null key),
  * EDDY_ERR_LOG_OFFLINE, EDDY_ERR_OUT_OF_ORDER_SEQUENCE,
  * EDDY_ERR_INVALID_PRODUCER_EPOCH, EDDY_ERR_UNKNOWN_PRODUCER_ID, or an I/O
  * error. */

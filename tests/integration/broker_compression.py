@@ -11,7 +11,8 @@
   timeindex     ListOffsets by timestamp answers with the record inside a compressed batch
   compaction    a compacted topic fed with compressed batches: after the cleaner ran, no
                 superseded record is left below the active segment, the latest value of every
-                key is there, the batches are still compressed
+                key is there, the batches are still compressed; a gzip batch holding a record
+                without a key is refused (CORRUPT_MESSAGE) with nothing appended
   attacks       a gzip-flagged batch of random bytes claiming 2^31-1 records, a decompression
                 bomb, a truncated compressed stream, a batch claiming more records than it holds:
                 each refused (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE for the bomb) with nothing
@@ -234,6 +235,15 @@ def case_compaction():
           "no compressed batch was rewritten with fewer records")
     print("  %d of %d records left, none superseded below offset %d, every batch still gzip" %
           (n, sent, active_base))
+    # A compacted topic needs a key on every record; the check reads the records inside a
+    # compressed batch too: refused (CORRUPT_MESSAGE), nothing appended, a line that says why.
+    end = end_offset(br, "cc")
+    recs = [record(i, i, None if i == 2 else b"k%d" % i, b"v") for i in range(4)]
+    err = produce_error(br, "cc", batch(gzip.compress(b"".join(recs)), 1, 4, 3))
+    check(err == 2, "a gzip batch with an unkeyed record on a compacted topic: error %d, "
+          "want CORRUPT_MESSAGE (2)" % err)
+    check(end_offset(br, "cc") == end, "the refused batch was appended")
+    br.wait_log(r"refused \(CORRUPT_MESSAGE\): 1 of the batch's 4 records have no key")
 
 
 def case_attacks():

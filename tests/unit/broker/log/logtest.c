@@ -84,11 +84,18 @@ int64_t lt_append(log_t *log, int n, const char *const *keys, const char *const 
                        v ? (int32_t)strlen(v) : -1, NULL, 0);
     }
     ck_assert_int_eq(wire_batch_end(&b, 0), 0);
+    /* Records without a key in a compacted log are those written before the
+     * topic became compacted: the produce path's record check refuses them
+     * (test_compressed.c, unkeyed_records_refused_when_compacted), so they are
+     * appended with the batch checks only. */
+    int unkeyed = 0;
+    for (int i = 0; keys && i < n; i++)
+        unkeyed |= keys[i] == NULL;
     log_append_info_t info;
     char err[512] = "";
     int rc = log_append(log, wr.wr_buf, wr.wr_len,
-                        WIRE_BATCH_FROM_CLIENT | WIRE_BATCH_CHECK_RECORDS, 1700000000000LL, &info,
-                        err, sizeof err);
+                        WIRE_BATCH_FROM_CLIENT | (unkeyed ? 0 : WIRE_BATCH_CHECK_RECORDS),
+                        1700000000000LL, &info, err, sizeof err);
     ck_assert_msg(rc == 0, "log_append: %s (%s)", err, eddy_strerror(rc));
     ck_assert_int_eq(info.ai_first_offset, first);
     ck_assert_int_eq(info.ai_last_offset, first + n - 1);

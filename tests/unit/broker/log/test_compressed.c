@@ -1,5 +1,5 @@
 /* Compressed batches in the log: validation of what is inside them (nothing
- * appended when it fails), the inflation bound, compression.type
+ * appended when it fails; keys on a compacted topic), the inflation bound, compression.type
  * recompression, LogAppendTime stamping and lookups by timestamp. */
 #include <check.h>
 #include <stdio.h>
@@ -159,6 +159,57 @@ START_TEST(inflation_bound)
 }
 END_TEST
 
+/* A compacted log refuses a batch with a record that has no key, in the
+ * same pass that reads the records for the other checks (compressed ones
+ * inflated once): EDDY_ERR_RECORD_WITHOUT_KEY, a sentence with the count,
+ * nothing appended. A delete-policy log takes the same batch. */
+START_TEST(unkeyed_records_refused_when_compacted)
+{
+    char *dir = lt_tmpdir(), *dir2 = lt_tmpdir();
+    log_fdcache_t *fdc = log_fdcache_new(16);
+    log_config_t cfg = lt_config();
+    cfg.cleanup_policy = LOG_CLEANUP_COMPACT;
+    log_t *compacted = lt_open(dir, &cfg, fdc);
+    log_config_t dcfg = lt_config();
+    log_t *plain = lt_open(dir2, &dcfg, fdc);
+    char err[256];
+    for (int codec = WIRE_CODEC_NONE; codec <= WIRE_CODEC_ZSTD; codec++) {
+        eddy_wr_t wr;
+        wr_init(&wr);
+        wire_batch_header_t h = wire_batch_header_default();
+        h.attributes = (int16_t)codec;
+        wire_batch_builder_t b;
+        wire_batch_begin(&b, &wr, &h);
+        for (int i = 0; i < 10; i++) {
+            char k[16];
+            snprintf(k, sizeof k, "key%d", i);
+            wire_batch_add(&b, T0 + i, i == 7 ? NULL : k, i == 7 ? -1 : (int32_t)strlen(k), "v", 1,
+                           NULL, 0);
+        }
+        ck_assert_int_eq(wire_batch_end(&b, 0), 0);
+        int64_t end = log_end_offset(compacted);
+        int rc = append(compacted, &wr, NULL, err, sizeof err);
+        ck_assert_msg(rc == EDDY_ERR_RECORD_WITHOUT_KEY, "%s: %s (%s)", wire_codec_name(codec),
+                      eddy_strerror(rc), err);
+        ck_assert_msg(strstr(err, "1 of the batch's 10 records have no key"), "%s", err);
+        ck_assert_int_eq(log_end_offset(compacted), end);
+        ck_assert_int_eq(append(plain, &wr, NULL, err, sizeof err), 0);
+        wr_reset(&wr);
+        build(&wr, codec, 10);
+        ck_assert_int_eq(append(compacted, &wr, NULL, err, sizeof err), 0);
+        ck_assert_int_eq(log_end_offset(compacted), end + 10);
+        wr_free(&wr);
+    }
+    ck_assert_int_eq(log_close(compacted), 0);
+    ck_assert_int_eq(log_close(plain), 0);
+    log_fdcache_destroy(fdc);
+    lt_rmdir(dir);
+    lt_rmdir(dir2);
+    free(dir);
+    free(dir2);
+}
+END_TEST
+
 /* Reads the first batch header of the log. */
 static wire_batch_header_t first_header(log_t *log, int64_t offset)
 {
@@ -289,5 +340,6 @@ TCase *tcase_compressed(void)
     tcase_add_test(tc, inflation_bound);
     tcase_add_test(tc, recompressed_on_append);
     tcase_add_test(tc, timestamps_inside_compressed_batches);
+    tcase_add_test(tc, unkeyed_records_refused_when_compacted);
     return tc;
 }
