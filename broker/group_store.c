@@ -338,9 +338,6 @@ static int txn_apply(group_t *g, int64_t producer_id, int commit)
     return n;
 }
 
-/* Applies one record of __consumer_offsets during replay; an offset
- * commit in a transactional batch of producer_id (else -1) stays pending
- * until its marker. */
 /* A group record's value (any of Kafka's versions 0-3): the generation,
  * protocol and leader, and the members with their subscriptions and
  * assignments. A group stored with members comes back Stable with them,
@@ -360,8 +357,13 @@ static void replay_group_value(group_t *g, const wire_record_t *rec)
     if (ver >= 2)
         rd_i64(&v); /* current_state_timestamp */
     int32_t n = rd_i32(&v);
-    if (v.rd_err || ver < 0 || ver > 3)
+    if (v.rd_err || ver < 0 || ver > 3) {
+        EDDY_LOG_ERROR("group",
+                       "group %s: its record at %s offset %lld (value version %d) does not "
+                       "parse: the group keeps what the records before it said",
+                       g->g_id, OFFSETS_TOPIC, (long long)rec->offset, (int)ver);
         return;
+    }
     char *pt = kstr_dup(ptype), *pr = kstr_dup(proto), *ld = kstr_dup(leader);
     free(g->g_protocol_type);
     free(g->g_protocol);
@@ -412,6 +414,9 @@ static void replay_group_value(group_t *g, const wire_record_t *rec)
     }
 }
 
+/* Applies one record of __consumer_offsets during replay; an offset
+ * commit in a transactional batch of producer_id (else -1) stays pending
+ * until its marker. */
 static void replay_record(group_coordinator_t *gc, const wire_record_t *rec, int64_t producer_id)
 {
     if (rec->keyLength < 2)

@@ -271,7 +271,7 @@ typedef struct test_member {
     int32_t session_ms;
 } test_member_t;
 
-/* A group metadata record (key v2) with value version ver (0-3) as Kafka's
+/* A group metadata record (key v2) with value version ver (0-3; higher: laid out as 3) as Kafka's
  * GroupMetadataValue lays it out; n < 0 writes a tombstone. cut > 0 drops
  * that many bytes from the value's end (a record that does not parse). */
 static void write_group(eddy_broker_t *b, const char *group, int16_t ver, int32_t gen,
@@ -323,7 +323,8 @@ static void write_group(eddy_broker_t *b, const char *group, int16_t ver, int32_
 /* A group stored Stable comes back Stable with its members, their
  * assignments and the leader, sessions starting at the replay; the last
  * record wins (a later Empty generation drops the members); every version
- * of the value parses; a record that does not parse leaves the group Empty. */
+ * of the value parses; a record that does not parse leaves the group Empty;
+ * one of an unknown version leaves the group as the records before it said. */
 START_TEST(stable_group_members_survive_a_restart)
 {
     eddy_broker_t *b = open_broker();
@@ -333,6 +334,8 @@ START_TEST(stable_group_members_survive_a_restart)
     write_group(b, "g-emptied", 3, 4, NULL, NULL, 0, 0);
     write_group(b, "g-v0", 0, 2, "m-1", two, 1, 0);
     write_group(b, "g-cut", 3, 5, "m-1", two, 2, 3);
+    write_group(b, "g-future", 3, 2, "m-1", two, 2, 0);
+    write_group(b, "g-future", 9, 3, "m-1", two, 2, 0); /* a version this broker cannot read */
     int64_t before = grp_now_ms();
     b = reopen(b);
     int64_t after = grp_now_ms();
@@ -371,6 +374,12 @@ START_TEST(stable_group_members_survive_a_restart)
     ck_assert_int_eq(g->g_state, GRP_STABLE);
     ck_assert_int_eq(g->g_nmembers, 1);
     ck_assert_int_eq(g->g_members->m_session_timeout, 10000);
+
+    g = grp_find(b->bk_groups, kstr_c("g-future"));
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(g->g_state, GRP_STABLE);
+    ck_assert_int_eq(g->g_generation, 2);
+    ck_assert_int_eq(g->g_nmembers, 2);
 
     g = grp_find(b->bk_groups, kstr_c("g-cut"));
     ck_assert_ptr_nonnull(g);
